@@ -1,0 +1,137 @@
+/**
+ * Custody service contract (services/custody). Base path /v1. Every POST needs an Idempotency-Key.
+ *
+ *   POST /v1/accounts                 OpenCustodyAccount   -> 201 CustodyAccount (200 with the same account if it exists)
+ *   GET  /v1/accounts/:caseId/:asset                       -> CustodyAccount
+ *   POST /v1/intakes                  RecordIntake         -> 201 Intake   (409 not-yet while confirmations are pending)
+ *   GET  /v1/intakes/:intakeId                             -> Intake
+ *   POST /v1/whitelist                AddWhitelistEntry    -> 201 WhitelistEntry
+ *   POST /v1/transfers                RequestTransfer      -> 201 Transfer
+ *   GET  /v1/transfers/:transferId                         -> Transfer (status refreshed from the chain)
+ *   GET  /v1/cases/:caseId/ledger                          -> CustodyLedger
+ */
+import { z } from 'zod';
+import { CryptoAsset, DecimalString, PositiveDecimalString } from '../money';
+import { ActorId, CaseId, Chain, DocumentRef, IsoTimestamp, LotId, Sha256Hex } from './common';
+
+export const OpenCustodyAccount = z.object({ caseId: CaseId, asset: CryptoAsset, chain: Chain });
+export type OpenCustodyAccount = z.infer<typeof OpenCustodyAccount>;
+
+export const CustodyAccount = z.object({
+  caseId: CaseId,
+  asset: CryptoAsset,
+  chain: Chain,
+  /** The segregated custody address for this case and asset. */
+  address: z.string(),
+  balance: DecimalString,
+  openedAt: IsoTimestamp,
+});
+export type CustodyAccount = z.infer<typeof CustodyAccount>;
+
+export const HandoverEvidence = z.object({
+  handoverFormNo: z.string().min(1).max(100),
+  handedOverBy: ActorId,
+  receivedBy: ActorId,
+  videoSha256: Sha256Hex.optional(),
+  documents: z.array(DocumentRef).max(50).default([]),
+});
+export type HandoverEvidence = z.infer<typeof HandoverEvidence>;
+
+export const RecordIntake = z.object({
+  caseId: CaseId,
+  lotId: LotId,
+  asset: CryptoAsset,
+  chain: Chain,
+  declaredAmount: PositiveDecimalString,
+  /** The sweep transaction that moved the seized coins into the case's custody address. */
+  txHash: z.string().min(1).max(200),
+  evidence: HandoverEvidence,
+});
+export type RecordIntake = z.infer<typeof RecordIntake>;
+
+export const IntakeStatus = z.enum(['RECEIVED', 'DISCREPANCY']);
+export const Intake = z.object({
+  intakeId: z.string(),
+  caseId: CaseId,
+  lotId: LotId,
+  asset: CryptoAsset,
+  chain: Chain,
+  declaredAmount: DecimalString,
+  /** What the chain shows arrived at the custody address. */
+  receivedAmount: DecimalString,
+  /** receivedAmount - declaredAmount (negative: short receipt). */
+  difference: z.string(),
+  status: IntakeStatus,
+  txHash: z.string(),
+  confirmations: z.number().int(),
+  evidence: HandoverEvidence,
+  recordedAt: IsoTimestamp,
+});
+export type Intake = z.infer<typeof Intake>;
+
+export const AddWhitelistEntry = z.object({
+  chain: Chain,
+  address: z.string().min(1).max(200),
+  /** Whose address this is, e.g. "hashkey deposit address for BTC". */
+  label: z.string().min(1).max(200),
+  requestedBy: ActorId,
+});
+export type AddWhitelistEntry = z.infer<typeof AddWhitelistEntry>;
+
+export const WhitelistEntry = z.object({
+  entryId: z.string(),
+  chain: Chain,
+  address: z.string(),
+  label: z.string(),
+  status: z.enum(['ACTIVE']),
+  createdAt: IsoTimestamp,
+});
+export type WhitelistEntry = z.infer<typeof WhitelistEntry>;
+
+export const RequestTransfer = z.object({
+  caseId: CaseId,
+  asset: CryptoAsset,
+  chain: Chain,
+  toAddress: z.string().min(1).max(200),
+  /** Amount debited from the custody account; the network fee is taken out of it, the rest arrives. */
+  amount: PositiveDecimalString,
+  purpose: z.enum(['VENUE_DEPOSIT']),
+});
+export type RequestTransfer = z.infer<typeof RequestTransfer>;
+
+export const TransferStatus = z.enum(['BROADCAST', 'CONFIRMED', 'FAILED']);
+export const Transfer = z.object({
+  transferId: z.string(),
+  caseId: CaseId,
+  asset: CryptoAsset,
+  chain: Chain,
+  toAddress: z.string(),
+  /** Debited from custody. */
+  amount: DecimalString,
+  /** Network fee, paid out of `amount`. */
+  fee: DecimalString,
+  /** amount - fee: what the destination receives. */
+  netAmount: DecimalString,
+  txHash: z.string(),
+  confirmations: z.number().int(),
+  status: TransferStatus,
+  createdAt: IsoTimestamp,
+});
+export type Transfer = z.infer<typeof Transfer>;
+
+export const CustodyLedgerEntry = z.object({
+  entryId: z.string(),
+  caseId: CaseId,
+  asset: CryptoAsset,
+  kind: z.enum(['INTAKE', 'TRANSFER_OUT', 'NETWORK_FEE']),
+  /** Signed: credits positive, debits negative. */
+  amount: z.string(),
+  reference: z.string(),
+  createdAt: IsoTimestamp,
+});
+export const CustodyLedger = z.object({
+  caseId: CaseId,
+  entries: z.array(CustodyLedgerEntry),
+  balances: z.record(z.string(), DecimalString),
+});
+export type CustodyLedger = z.infer<typeof CustodyLedger>;

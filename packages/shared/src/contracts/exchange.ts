@@ -1,0 +1,131 @@
+/**
+ * Exchange service contract (services/exchange). It reaches the venue only through ccxt.
+ * Base path /v1. Every POST needs an Idempotency-Key.
+ *
+ *   GET  /v1/deposit-addresses/:asset?chain=                 -> DepositAddress
+ *   GET  /v1/deposits?caseId=&asset=&txHash=                 -> VenueDeposit (404 while the venue has not seen it)
+ *   POST /v1/orders                  PlaceSellOrder          -> 201 VenueOrder (an existing order with the same clientOrderId is returned, never placed twice)
+ *   GET  /v1/orders/:clientOrderId                           -> VenueOrder (refreshed from the venue, with fills)
+ *   POST /v1/withdrawals             RequestWithdrawal       -> 201 VenueWithdrawal
+ *   GET  /v1/withdrawals/:withdrawalId                       -> VenueWithdrawal (refreshed from the venue)
+ *   GET  /v1/cases/:caseId/statement                         -> ExchangeStatement (from the service's own records)
+ */
+import { z } from 'zod';
+import { CryptoAsset, DecimalString, FiatCurrency, PositiveDecimalString } from '../money';
+import { CaseId, Chain, IsoTimestamp } from './common';
+
+export const DepositAddress = z.object({
+  asset: CryptoAsset,
+  chain: Chain,
+  address: z.string(),
+  tag: z.string().optional(),
+  venue: z.string(),
+});
+export type DepositAddress = z.infer<typeof DepositAddress>;
+
+export const DepositStatus = z.enum(['PENDING', 'CREDITED', 'FAILED']);
+export const VenueDeposit = z.object({
+  caseId: CaseId,
+  venue: z.string(),
+  asset: CryptoAsset,
+  txHash: z.string(),
+  amount: DecimalString,
+  status: DepositStatus,
+  /** The venue's own id for the deposit. */
+  venueDepositId: z.string(),
+  observedAt: IsoTimestamp,
+});
+export type VenueDeposit = z.infer<typeof VenueDeposit>;
+
+/** Markets the case sells on: the crypto leg into the stablecoin, the stablecoin into fiat. */
+export const MarketSymbol = z
+  .string()
+  .regex(/^[A-Z0-9]{2,10}\/[A-Z0-9]{2,10}$/, { message: 'must look like "BTC/USDT"' });
+
+export const PlaceSellOrder = z
+  .object({
+    caseId: CaseId,
+    /** Deterministic, derived in the workflow from the case, lot and step: a retry finds the order it already placed. */
+    clientOrderId: z.string().regex(/^[A-Za-z0-9_-]{1,36}$/, { message: 'must be 1-36 letters, digits, "_" or "-"' }),
+    symbol: MarketSymbol,
+    type: z.enum(['market', 'limit']),
+    /** Base-currency quantity to sell. */
+    amount: PositiveDecimalString,
+    limitPrice: PositiveDecimalString.optional(),
+  })
+  .refine((o) => o.type === 'market' || o.limitPrice !== undefined, {
+    message: 'a limit order needs limitPrice',
+    path: ['limitPrice'],
+  });
+export type PlaceSellOrder = z.infer<typeof PlaceSellOrder>;
+
+export const Fill = z.object({
+  tradeId: z.string(),
+  price: DecimalString,
+  amount: DecimalString,
+  /** price × amount, in the quote currency. */
+  cost: DecimalString,
+  fee: DecimalString,
+  feeCurrency: z.string(),
+  timestamp: IsoTimestamp,
+});
+export type Fill = z.infer<typeof Fill>;
+
+export const OrderStatus = z.enum(['open', 'closed', 'canceled', 'rejected']);
+export const VenueOrder = z.object({
+  caseId: CaseId,
+  venue: z.string(),
+  clientOrderId: z.string(),
+  venueOrderId: z.string(),
+  symbol: MarketSymbol,
+  side: z.literal('sell'),
+  type: z.enum(['market', 'limit']),
+  amount: DecimalString,
+  filled: DecimalString,
+  remaining: DecimalString,
+  /** Sum of fill costs (quote currency, before fees). */
+  cost: DecimalString,
+  averagePrice: DecimalString.nullable(),
+  /** Sum of fill fees, in feeCurrency. */
+  fee: DecimalString,
+  feeCurrency: z.string().nullable(),
+  status: OrderStatus,
+  fills: z.array(Fill),
+  createdAt: IsoTimestamp,
+});
+export type VenueOrder = z.infer<typeof VenueOrder>;
+
+export const RequestWithdrawal = z.object({
+  caseId: CaseId,
+  currency: FiatCurrency,
+  amount: PositiveDecimalString,
+  /** A bank account registered with the venue for withdrawals (the offshore bank / trust account). */
+  bankAccountId: z.string().min(1).max(64),
+});
+export type RequestWithdrawal = z.infer<typeof RequestWithdrawal>;
+
+export const WithdrawalStatus = z.enum(['PENDING', 'COMPLETED', 'FAILED']);
+export const VenueWithdrawal = z.object({
+  caseId: CaseId,
+  venue: z.string(),
+  withdrawalId: z.string(),
+  currency: FiatCurrency,
+  /** Debited from the venue balance. */
+  amount: DecimalString,
+  /** Venue's withdrawal fee, taken out of amount. */
+  fee: DecimalString,
+  /** amount - fee: what the bank receives. */
+  netAmount: DecimalString,
+  bankAccountId: z.string(),
+  status: WithdrawalStatus,
+  createdAt: IsoTimestamp,
+});
+export type VenueWithdrawal = z.infer<typeof VenueWithdrawal>;
+
+export const ExchangeStatement = z.object({
+  caseId: CaseId,
+  deposits: z.array(VenueDeposit),
+  orders: z.array(VenueOrder),
+  withdrawals: z.array(VenueWithdrawal),
+});
+export type ExchangeStatement = z.infer<typeof ExchangeStatement>;

@@ -1,0 +1,68 @@
+/**
+ * Forward-only SQL migrations with node-pg-migrate: numbered `.sql` files, each applied in its own
+ * transaction under an advisory lock (two processes starting at once cannot both apply one), recorded
+ * in a table in the service's schema. Tables every service needs (the idempotency store) come from
+ * this package's own migrations folder and are tracked in a table of their own, so the two sequences
+ * never interleave.
+ */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { runner } from 'node-pg-migrate';
+import type { Queryable } from './pool';
+import { assertIdentifier } from './pool';
+
+export const SHARED_MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');
+const SHARED_TABLE = 'shared_migrations';
+const SERVICE_TABLE = 'service_migrations';
+
+export interface MigrationTarget {
+  databaseUrl: string;
+  schema: string;
+  /** The service's own migrations folder. */
+  dir: string;
+  log?: (message: string) => void;
+}
+
+export async function migrate({ databaseUrl, schema, dir, log = () => undefined }: MigrationTarget): Promise<string[]> {
+  assertIdentifier(schema);
+  const applied: string[] = [];
+  for (const [migrationsDir, migrationsTable] of [
+    [SHARED_MIGRATIONS_DIR, SHARED_TABLE],
+    [dir, SERVICE_TABLE],
+  ] as const) {
+    const ran = await runner({
+      databaseUrl,
+      dir: migrationsDir,
+      direction: 'up',
+      migrationsTable,
+      schema,
+      createSchema: true,
+      checkOrder: true,
+      log,
+      logger: { debug: () => undefined, info: log, warn: log, error: log },
+    });
+    applied.push(...ran.map((m) => m.name));
+  }
+  return applied;
+}
+
+function migrationNames(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => f.replace(/\.sql$/, ''))
+    .sort();
+}
+
+/** Names of migrations present on disk but not applied: empty when the schema is current. */
+export async function pendingMigrations(db: Queryable, dir: string): Promise<string[]> {
+  const pending: string[] = [];
+  for (const [migrationsDir, table] of [
+    [SHARED_MIGRATIONS_DIR, SHARED_TABLE],
+    [dir, SERVICE_TABLE],
+  ] as const) {
+    const { rows } = await db.query<{ name: string }>(`SELECT name FROM ${table}`).catch(() => ({ rows: [] }));
+    const applied = new Set(rows.map((r) => r.name));
+    pending.push(...migrationNames(migrationsDir).filter((n) => !applied.has(n)));
+  }
+  return pending;
+}

@@ -1,0 +1,38 @@
+import pg from 'pg';
+
+// NUMERIC (1700) comes back as a string by default; keep it that way (never a JS number).
+// INT8 (20) counts are safe to read as numbers for our row counts and sequence numbers.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+export type Queryable = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
+
+/**
+ * A pool whose connections see only the service's own schema first (search_path), so a service's
+ * SQL names its tables without a schema prefix and never reads another service's tables by accident.
+ */
+export function createPool(databaseUrl: string, schema: string, max = 10): pg.Pool {
+  assertIdentifier(schema);
+  return new pg.Pool({ connectionString: databaseUrl, max, options: `-c search_path=${schema}` });
+}
+
+export function assertIdentifier(name: string): void {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`not a safe SQL identifier: ${name}`);
+}
+
+/** Run `work` in one transaction on one connection; roll back on any error. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

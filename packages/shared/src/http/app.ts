@@ -1,0 +1,92 @@
+/**
+ * The common shell of every service's express app: JSON body parsing, a request id, one log line per
+ * request, `/healthz` and `/readyz`, and the problem+json error handler. The service adds its routes.
+ * Building the app does no I/O; `readiness` is only called when `/readyz` is asked.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import type { Logger } from '../logger';
+import { PROBLEM_CONTENT_TYPE, Problem } from '../problem';
+
+export interface ServiceAppOptions {
+  service: string;
+  logger: Logger;
+  /** Resolves when the service can do its work (database reachable, schema current); throws with the reason otherwise. */
+  readiness: () => Promise<void>;
+  /** Mounts the service's routes. */
+  routes: (app: Express) => void;
+}
+
+export function createServiceApp({ service, logger, readiness, routes }: ServiceAppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestLog(logger));
+  app.use(express.json({ limit: '1mb', strict: true }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await readiness();
+      res.json({ status: 'ready', service });
+    } catch (error) {
+      throw new Problem(503, 'not-ready', 'Service not ready', error instanceof Error ? error.message : String(error));
+    }
+  });
+
+  routes(app);
+
+  app.use((req, _res, next) =>
+    next(
+      new Problem(404, 'route-not-found', 'No such route', `${req.method} ${req.path} is not a route of ${service}`),
+    ),
+  );
+  app.use(problemHandler(logger));
+  return app;
+}
+
+function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const requestId = req.get('x-request-id') ?? randomUUID();
+    res.set('x-request-id', requestId);
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
+      logger[level](
+        { requestId, method: req.method, path: req.originalUrl, status: res.statusCode, ms: Math.round(ms) },
+        'request',
+      );
+    });
+    next();
+  };
+}
+
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    let problem: Problem;
+    if (error instanceof Problem) {
+      problem = error;
+    } else if (error?.type === 'entity.parse.failed') {
+      problem = new Problem(400, 'malformed-json', 'Malformed JSON body', 'the request body is not valid JSON');
+    } else if (error?.type === 'entity.too.large') {
+      problem = new Problem(413, 'body-too-large', 'Request body too large');
+    } else if (error?.type === 'encoding.unsupported' || error?.type === 'charset.unsupported') {
+      problem = new Problem(415, 'unsupported-encoding', 'Unsupported body encoding');
+    } else {
+      logger.error({ err: error, path: req.originalUrl }, 'unhandled error');
+      problem = new Problem(
+        500,
+        'internal',
+        'Internal error',
+        'the request failed; it may be retried with the same Idempotency-Key',
+      );
+    }
+    res
+      .status(problem.status)
+      .type(PROBLEM_CONTENT_TYPE)
+      .send(JSON.stringify(problem.toBody(req.originalUrl)));
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * A small JSON-over-HTTP client for calling a service: every mutating call carries an
+ * Idempotency-Key; a non-2xx answer becomes a ServiceCallError with the problem body, so callers
+ * can decide on `status` and `problem.type`; a timeout or connection failure is a ServiceCallError
+ * with status 0 (always retryable).
+ */
+
+import { type ProblemBody, RETRYABLE_PROBLEM_TYPES } from '../problem';
+import { IDEMPOTENCY_HEADER } from './idempotency';
+
+export class ServiceCallError extends Error {
+  constructor(
+    readonly service: string,
+    readonly method: string,
+    readonly path: string,
+    /** HTTP status, or 0 when no answer came back (timeout, connection refused). */
+    readonly status: number,
+    readonly problem: ProblemBody | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ServiceCallError';
+  }
+
+  /** 5xx, 429, no answer, or a 4xx problem type that means "not yet". */
+  get retryable(): boolean {
+    if (this.status === 0 || this.status >= 500 || this.status === 429) return true;
+    return this.problem !== undefined && RETRYABLE_PROBLEM_TYPES.has(this.problem.type);
+  }
+}
+
+export interface ServiceClientOptions {
+  /** Name used in errors and logs, e.g. "custody". */
+  service: string;
+  baseUrl: string;
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+export class ServiceClient {
+  private readonly baseUrl: string;
+  constructor(private readonly options: ServiceClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+  }
+
+  get<T>(path: string, query?: Record<string, string | undefined>): Promise<T> {
+    const qs = query
+      ? new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString()
+      : '';
+    return this.request<T>('GET', qs ? `${path}?${qs}` : path);
+  }
+
+  post<T>(path: string, body: unknown, idempotencyKey: string): Promise<T> {
+    return this.request<T>('POST', path, body, idempotencyKey);
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+    const headers: Record<string, string> = {
+      accept: 'application/json, application/problem+json',
+      ...this.options.headers,
+    };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (idempotencyKey) headers[IDEMPOTENCY_HEADER] = idempotencyKey;
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new ServiceCallError(
+        this.options.service,
+        method,
+        path,
+        0,
+        undefined,
+        `${this.options.service} ${method} ${path}: no answer (${reason})`,
+      );
+    }
+    const text = await response.text();
+    const parsed = text ? safeJson(text) : undefined;
+    if (!response.ok) {
+      const problem = isProblem(parsed) ? parsed : undefined;
+      const what = problem ? `${problem.title}${problem.detail ? `: ${problem.detail}` : ''}` : text.slice(0, 200);
+      throw new ServiceCallError(
+        this.options.service,
+        method,
+        path,
+        response.status,
+        problem,
+        `${this.options.service} ${method} ${path} answered ${response.status}: ${what}`,
+      );
+    }
+    return parsed as T;
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isProblem(value: unknown): value is ProblemBody {
+  return (
+    !!value &&
+    typeof value === 'object' &&
+    typeof (value as ProblemBody).type === 'string' &&
+    typeof (value as ProblemBody).status === 'number'
+  );
+}

@@ -1,0 +1,13 @@
+export * from './canonical';
+export * from './config';
+export * as contracts from './contracts';
+export * from './db/migrate';
+export * from './db/pool';
+export * from './http/app';
+export * from './http/client';
+export * from './http/idempotency';
+export * from './http/validate';
+export * from './logger';
+export * from './money';
+export * from './problem';
+export * from './server';

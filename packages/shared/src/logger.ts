@@ -1,0 +1,29 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/** Structured JSON logs on stdout. Secrets never reach a log line: the paths below are redacted. */
+export function createLogger(service: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({
+    name: service,
+    level,
+    base: { service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'headers.authorization',
+        '*.apiSecret',
+        '*.secret',
+        '*.privateKey',
+        '*.password',
+      ],
+      censor: '[redacted]',
+    },
+  });
+}
+
+/** A logger that writes nothing, for tests that do not look at logs. */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

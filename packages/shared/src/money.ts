@@ -1,0 +1,99 @@
+/**
+ * Money: decimal strings on the wire, `Decimal` in code, NUMERIC in PostgreSQL. Never a JS number.
+ *
+ * Rounding is always explicit and always toward zero; whatever rounding cuts off is returned as a
+ * remainder so the caller can book it as its own line (conservation to the last unit).
+ */
+import DecimalJs from 'decimal.js';
+import { z } from 'zod';
+
+/** A Decimal constructor isolated from the global one: 80 significant digits, toward zero, no exponent notation. */
+export const Decimal = DecimalJs.clone({ precision: 80, rounding: DecimalJs.ROUND_DOWN, toExpNeg: -80, toExpPos: 80 });
+export type Decimal = InstanceType<typeof Decimal>;
+
+/** Units of account and their precision (decimal places of the smallest unit). */
+export const ASSETS = {
+  BTC: { scale: 8, kind: 'crypto' },
+  ETH: { scale: 18, kind: 'crypto' },
+  USDT: { scale: 6, kind: 'crypto' },
+  USD: { scale: 2, kind: 'fiat' },
+  HKD: { scale: 2, kind: 'fiat' },
+  CNY: { scale: 2, kind: 'fiat' },
+} as const;
+export type AssetCode = keyof typeof ASSETS;
+export const AssetCode = z.enum(Object.keys(ASSETS) as [AssetCode, ...AssetCode[]]);
+export const CryptoAsset = z.enum(['BTC', 'ETH', 'USDT']);
+export const FiatCurrency = z.enum(['USD', 'HKD', 'CNY']);
+
+export function scaleOf(asset: AssetCode): number {
+  return ASSETS[asset].scale;
+}
+
+const DECIMAL_PATTERN = /^(0|[1-9]\d{0,29})(\.\d{1,30})?$/;
+
+/** A non-negative decimal amount as a string, e.g. "0.00000001". No exponent, sign or spaces. */
+export const DecimalString = z.string().regex(DECIMAL_PATTERN, {
+  message: 'must be a non-negative decimal string such as "12.5" (no sign, exponent or spaces)',
+});
+
+/** A decimal amount strictly greater than zero. */
+// Refinements skip values the pattern already refused: one clear message per field, and no Decimal() of garbage.
+export const PositiveDecimalString = DecimalString.refine((s) => !DECIMAL_PATTERN.test(s) || new Decimal(s).gt(0), {
+  message: 'must be greater than zero',
+});
+
+export function dec(value: string | Decimal): Decimal {
+  return new Decimal(value);
+}
+
+/** Number of decimal places actually used by a decimal string. */
+export function decimalPlaces(value: string | Decimal): number {
+  return new Decimal(value).decimalPlaces();
+}
+
+/** True when `value` is representable in the asset's smallest unit without rounding. */
+export function fitsScale(value: string | Decimal, asset: AssetCode): boolean {
+  return decimalPlaces(value) <= scaleOf(asset);
+}
+
+/**
+ * Format an amount exactly at the asset's scale. Throws if that would need rounding: rounding is
+ * a booking decision and must be made with `roundDown`, never silently while formatting.
+ */
+export function formatAmount(value: Decimal | string, asset: AssetCode): string {
+  const d = new Decimal(value);
+  if (!fitsScale(d, asset)) {
+    throw new RangeError(`${d.toFixed()} has more than ${scaleOf(asset)} decimal places for ${asset}`);
+  }
+  return d.toFixed(scaleOf(asset));
+}
+
+/** Round toward zero to `scale` places; the cut-off part is returned so it can be booked. */
+export function roundDown(value: Decimal | string, scale: number): { rounded: Decimal; remainder: Decimal } {
+  const d = new Decimal(value);
+  const rounded = d.toDecimalPlaces(scale, Decimal.ROUND_DOWN);
+  return { rounded, remainder: d.minus(rounded) };
+}
+
+/** Round toward zero to the asset's scale. */
+export function roundDownTo(value: Decimal | string, asset: AssetCode): { rounded: Decimal; remainder: Decimal } {
+  return roundDown(value, scaleOf(asset));
+}
+
+export function sum(values: Iterable<Decimal | string>): Decimal {
+  let total = new Decimal(0);
+  for (const v of values) total = total.plus(v);
+  return total;
+}
+
+/** Canonical wire form: plain decimal notation, no trailing zeros beyond what the value needs. */
+export function toWire(value: Decimal): string {
+  return value.toFixed();
+}
+
+/** Zod schema for an amount of a given asset: a positive decimal that fits the asset's precision. */
+export function amountOf(asset: AssetCode) {
+  return PositiveDecimalString.refine((s) => !DECIMAL_PATTERN.test(s) || fitsScale(s, asset), {
+    message: `must have at most ${scaleOf(asset)} decimal places for ${asset}`,
+  });
+}

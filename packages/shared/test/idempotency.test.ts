@@ -1,0 +1,180 @@
+import path from 'node:path';
+import request from 'supertest';
+import { z } from 'zod';
+import { createTestDatabase } from '../../../test/support/database';
+import {
+  createPool,
+  createServiceApp,
+  idempotent,
+  migrate,
+  type Pool,
+  PositiveDecimalString,
+  Problem,
+  pendingMigrations,
+  silentLogger,
+} from '../src';
+
+const MIGRATIONS = path.join(__dirname, 'fixtures/migrations');
+const ThingInput = z.object({ name: z.string().min(1), amount: PositiveDecimalString });
+
+let pool: Pool;
+let databaseUrl: string;
+let calls = 0;
+
+function buildApp() {
+  return createServiceApp({
+    service: 'things',
+    logger: silentLogger(),
+    readiness: async () => {
+      const pending = await pendingMigrations(pool, MIGRATIONS);
+      if (pending.length) throw new Error(`pending migrations: ${pending.join(', ')}`);
+    },
+    routes: (app) => {
+      app.post(
+        '/v1/things',
+        idempotent(pool, ThingInput, async (input, tx) => {
+          calls += 1;
+          if (input.name === 'refuse') throw new Problem(422, 'refused-thing', 'Thing refused');
+          if (input.name === 'crash') throw new Error('boom');
+          const { rows } = await tx.query(
+            'INSERT INTO things (name, amount) VALUES ($1, $2) RETURNING id, name, amount',
+            [input.name, input.amount],
+          );
+          return { status: 201, body: rows[0] };
+        }),
+      );
+    },
+  });
+}
+
+beforeAll(async () => {
+  databaseUrl = await createTestDatabase('shared');
+  await migrate({ databaseUrl, schema: 'things', dir: MIGRATIONS });
+  pool = createPool(databaseUrl, 'things');
+});
+afterAll(async () => {
+  await pool.end();
+});
+
+async function countThings(): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM things');
+  return rows[0]!.n;
+}
+
+describe('migrations', () => {
+  test('a second run applies nothing and the schema reports ready', async () => {
+    expect(await migrate({ databaseUrl, schema: 'things', dir: MIGRATIONS })).toEqual([]);
+    await request(buildApp()).get('/readyz').expect(200);
+  });
+});
+
+describe('Idempotency-Key layer', () => {
+  test('the same key and body returns the stored response and does the work once', async () => {
+    const app = buildApp();
+    const before = await countThings();
+    const first = await request(app)
+      .post('/v1/things')
+      .set('Idempotency-Key', 'k-same')
+      .send({ name: 'a', amount: '1.50' })
+      .expect(201);
+    const again = await request(app)
+      .post('/v1/things')
+      .set('Idempotency-Key', 'k-same')
+      .send({ amount: '1.50', name: 'a' })
+      .expect(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(await countThings()).toBe(before + 1);
+    expect(first.body.amount).toBe('1.50');
+  });
+
+  test('the same key with another body is refused with 409 problem+json and changes nothing', async () => {
+    const app = buildApp();
+    await request(app)
+      .post('/v1/things')
+      .set('Idempotency-Key', 'k-other')
+      .send({ name: 'b', amount: '2' })
+      .expect(201);
+    const before = await countThings();
+    const res = await request(app)
+      .post('/v1/things')
+      .set('Idempotency-Key', 'k-other')
+      .send({ name: 'b', amount: '3' })
+      .expect(409);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body.type).toBe('urn:vcdc:problem:idempotency-key-reused');
+    expect(await countThings()).toBe(before);
+  });
+
+  test('concurrent requests with one key do the work once', async () => {
+    const app = buildApp();
+    const before = await countThings();
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        request(app).post('/v1/things').set('Idempotency-Key', 'k-race').send({ name: 'race', amount: '1' }),
+      ),
+    );
+    expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
+    expect(await countThings()).toBe(before + 1);
+  });
+
+  test('a malformed body is a 400 naming the field, and the key stays unused', async () => {
+    const app = buildApp();
+    const bad = await request(app)
+      .post('/v1/things')
+      .set('Idempotency-Key', 'k-bad')
+      .send({ name: 'c', amount: '-1' })
+      .expect(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'amount' })]);
+    await request(app).post('/v1/things').set('Idempotency-Key', 'k-bad').send({ name: 'c', amount: '1' }).expect(201);
+  });
+
+  test('a missing key is refused before any work', async () => {
+    const before = calls;
+    const res = await request(buildApp()).post('/v1/things').send({ name: 'd', amount: '1' }).expect(400);
+    expect(res.body.type).toBe('urn:vcdc:problem:idempotency-key-missing');
+    expect(calls).toBe(before);
+  });
+
+  test('a refusal is stored and replayed; a crash stores nothing so a retry runs again', async () => {
+    const app = buildApp();
+    const refusedCalls = calls;
+    await request(app)
+      .post('/v1/things')
+      .set('Idempotency-Key', 'k-refuse')
+      .send({ name: 'refuse', amount: '1' })
+      .expect(422);
+    await request(app)
+      .post('/v1/things')
+      .set('Idempotency-Key', 'k-refuse')
+      .send({ name: 'refuse', amount: '1' })
+      .expect(422);
+    expect(calls).toBe(refusedCalls + 1);
+
+    const crashCalls = calls;
+    await request(app)
+      .post('/v1/things')
+      .set('Idempotency-Key', 'k-crash')
+      .send({ name: 'crash', amount: '1' })
+      .expect(500);
+    await request(app)
+      .post('/v1/things')
+      .set('Idempotency-Key', 'k-crash')
+      .send({ name: 'crash', amount: '1' })
+      .expect(500);
+    expect(calls).toBe(crashCalls + 2);
+  });
+
+  test('malformed JSON and unknown routes answer problem+json', async () => {
+    const app = buildApp();
+    const bad = await request(app)
+      .post('/v1/things')
+      .set('Idempotency-Key', 'k-json')
+      .set('content-type', 'application/json')
+      .send('{"name":')
+      .expect(400);
+    expect(bad.body.type).toBe('urn:vcdc:problem:malformed-json');
+    const missing = await request(app).get('/v1/nothing').expect(404);
+    expect(missing.body.type).toBe('urn:vcdc:problem:route-not-found');
+  });
+});

