@@ -33,9 +33,10 @@ describe('FX-rate simulator', () => {
     const other = await startFxRateSimulator({ port: 0, seed: 'other-seed', clock: () => TODAY });
     try {
       const path = '/v1/rates/HKD/CNY?date=2024-02-29';
-      const a = await (await fetch(`${sim.url}${path}`)).json();
-      const b = await (await fetch(`${again.url}${path}`)).json();
-      const c = await (await fetch(`${other.url}${path}`)).json();
+      const get = async (url: string) => (await (await fetch(`${url}${path}`)).json()) as Record<string, string>;
+      const a = await get(sim.url);
+      const b = await get(again.url);
+      const c = await get(other.url);
       expect(b).toEqual(a);
       expect(c.centralParity).not.toBe(a.centralParity);
     } finally {
