@@ -1,0 +1,172 @@
+/**
+ * The whole VCDC system on one machine, on embedded defaults:
+ * embedded PostgreSQL (or DATABASE_URL), the Temporal dev server with its Web UI and our search
+ * attributes, the simulators (venue, chain, FX rates), the four services, the worker and the control
+ * API — then a demo case, approved by a demo supervisor and a demo FX officer, that you can watch in
+ * the Web UI. State lives under `.data/`: stop with Ctrl-C, start again, running cases resume.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { loadConfigOrExit } from '../packages/shared/src/config';
+import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
+import { runDemoCase } from './demo/demo-case';
+import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './lib/embedded-postgres';
+import { ProcessGroup } from './lib/process-group';
+import { ensureTemporalBinary } from './lib/temporal-binaries';
+import { startTemporalDevServer } from './lib/temporal-dev-server';
+import { httpOk, waitFor } from './lib/wait';
+
+const ROOT = path.resolve(__dirname, '..');
+
+const DevConfig = z.object({
+  VCDC_DATA_DIR: z.string().default(path.join(ROOT, '.data')),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  VCDC_PG_PORT: z.coerce.number().int().positive().default(5433),
+  TEMPORAL_PORT: z.coerce.number().int().positive().default(7233),
+  TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  CONTROL_API_PORT: z.coerce.number().int().positive().default(7100),
+  CUSTODY_PORT: z.coerce.number().int().positive().default(7101),
+  EXCHANGE_PORT: z.coerce.number().int().positive().default(7102),
+  FX_PORT: z.coerce.number().int().positive().default(7103),
+  TREASURY_PORT: z.coerce.number().int().positive().default(7104),
+  VENUE_SIM_PORT: z.coerce.number().int().positive().default(7201),
+  CHAIN_SIM_PORT: z.coerce.number().int().positive().default(7202),
+  FX_RATES_SIM_PORT: z.coerce.number().int().positive().default(7203),
+  VCDC_DEMO: z.enum(['0', '1']).default('1'),
+  LOG_LEVEL: z.string().default('info'),
+});
+
+let stopStack: (code: number) => Promise<void> = async (code) => process.exit(code);
+
+async function main(): Promise<void> {
+  const cfg = loadConfigOrExit(DevConfig);
+  const say = (line: string) => process.stdout.write(`[vcdc] ${line}\n`);
+  let shuttingDown = false;
+  const group = new ProcessGroup(path.join(cfg.VCDC_DATA_DIR, 'logs'), (name, code) => {
+    if (shuttingDown) return;
+    say(`${name} exited unexpectedly (code ${code}); see ${path.join(cfg.VCDC_DATA_DIR, 'logs', `${name}.log`)}. Stopping.`);
+    void shutdown(1);
+  });
+  let postgres: EmbeddedPostgresHandle | undefined;
+
+  async function shutdown(code: number): Promise<void> {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    say('stopping…');
+    await group.stopAll();
+    await postgres?.stop().catch(() => undefined);
+    say('stopped');
+    process.exit(code);
+  }
+  stopStack = shutdown;
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  const temporalCli = ensureTemporalBinary('cli', say);
+  if (!temporalCli) {
+    throw new Error('the Temporal CLI is not available and could not be installed (see ARCHITECTURE.md §5); set TEMPORAL_CLI_PATH');
+  }
+
+  let databaseUrl = cfg.DATABASE_URL;
+  if (!databaseUrl) {
+    say(`starting embedded PostgreSQL on 127.0.0.1:${cfg.VCDC_PG_PORT} (data in ${path.join(cfg.VCDC_DATA_DIR, 'postgres')})`);
+    postgres = await startEmbeddedPostgres({ dir: path.join(cfg.VCDC_DATA_DIR, 'postgres'), port: cfg.VCDC_PG_PORT });
+    await postgres.createDatabase('vcdc');
+    databaseUrl = postgres.url('vcdc');
+  }
+
+  say(`starting the Temporal dev server on 127.0.0.1:${cfg.TEMPORAL_PORT}`);
+  await startTemporalDevServer(group, {
+    cliPath: temporalCli,
+    dataDir: path.join(cfg.VCDC_DATA_DIR, 'temporal'),
+    port: cfg.TEMPORAL_PORT,
+    uiPort: cfg.TEMPORAL_UI_PORT,
+    namespace: cfg.TEMPORAL_NAMESPACE,
+    searchAttributes: Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, cliType(type)])),
+  });
+
+  const url = (port: number) => `http://127.0.0.1:${port}`;
+  const urls = {
+    controlApi: url(cfg.CONTROL_API_PORT),
+    custody: url(cfg.CUSTODY_PORT),
+    exchange: url(cfg.EXCHANGE_PORT),
+    fx: url(cfg.FX_PORT),
+    treasury: url(cfg.TREASURY_PORT),
+    venue: url(cfg.VENUE_SIM_PORT),
+    chain: url(cfg.CHAIN_SIM_PORT),
+    fxRates: url(cfg.FX_RATES_SIM_PORT),
+    webUi: `http://127.0.0.1:${cfg.TEMPORAL_UI_PORT}`,
+  };
+  const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+  const common = { LOG_LEVEL: cfg.LOG_LEVEL, HOST: '127.0.0.1' };
+
+  say('starting the simulators (venue, chain, FX rates)');
+  group.start('simulators', tsx, [path.join(ROOT, 'simulators/src/main.ts')], {
+    ...common,
+    VENUE_SIM_PORT: String(cfg.VENUE_SIM_PORT),
+    CHAIN_SIM_PORT: String(cfg.CHAIN_SIM_PORT),
+    FX_RATES_SIM_PORT: String(cfg.FX_RATES_SIM_PORT),
+    SIM_STATE_DIR: path.join(cfg.VCDC_DATA_DIR, 'simulators'),
+  });
+  for (const u of [urls.chain, urls.venue, urls.fxRates]) await waitFor(`${u}/healthz`, () => httpOk(`${u}/healthz`));
+
+  say('starting the services (custody, exchange, fx, treasury)');
+  const services = [
+    ['custody', cfg.CUSTODY_PORT, { CHAIN_RPC_URL: urls.chain }],
+    ['exchange', cfg.EXCHANGE_PORT, { VENUE_API_URL: urls.venue }],
+    ['fx', cfg.FX_PORT, { FX_RATE_SOURCE_URL: urls.fxRates }],
+    ['treasury', cfg.TREASURY_PORT, {}],
+  ] as const;
+  for (const [name, port, extra] of services) {
+    group.start(name, tsx, [path.join(ROOT, `services/${name}/src/main.ts`)], {
+      ...common,
+      ...extra,
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+    });
+  }
+  for (const [name, port] of services) await waitFor(`${name} /readyz`, () => httpOk(`${url(port)}/readyz`), 90_000);
+
+  say('starting the worker and the control API');
+  const temporalEnv = { TEMPORAL_ADDRESS: `127.0.0.1:${cfg.TEMPORAL_PORT}`, TEMPORAL_NAMESPACE: cfg.TEMPORAL_NAMESPACE };
+  group.start('worker', tsx, [path.join(ROOT, 'workflows/src/worker-main.ts')], {
+    ...common,
+    ...temporalEnv,
+    CUSTODY_URL: urls.custody,
+    EXCHANGE_URL: urls.exchange,
+    FX_URL: urls.fx,
+    TREASURY_URL: urls.treasury,
+  });
+  group.start('control-api', tsx, [path.join(ROOT, 'workflows/src/control-api/main.ts')], {
+    ...common,
+    ...temporalEnv,
+    PORT: String(cfg.CONTROL_API_PORT),
+  });
+  await waitFor('control API /readyz', () => httpOk(`${urls.controlApi}/readyz`), 90_000);
+
+  say('');
+  say(`Temporal Web UI   ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows`);
+  say(`Control API       ${urls.controlApi}/v1/cases`);
+  say(`Services          custody ${urls.custody}  exchange ${urls.exchange}  fx ${urls.fx}  treasury ${urls.treasury}`);
+  say(`Simulators        venue ${urls.venue}  chain ${urls.chain}  FX rates ${urls.fxRates}`);
+  say(`Logs              ${path.join(cfg.VCDC_DATA_DIR, 'logs')}/<process>.log`);
+  say('');
+
+  if (cfg.VCDC_DEMO === '1') {
+    const outcome = await runDemoCase({ urls, log: say });
+    say(`demo case ${outcome.caseId} ended ${outcome.status}. Find it in the Web UI: CaseId="${outcome.caseId}"`);
+    say(`  ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows?query=${encodeURIComponent(`CaseId="${outcome.caseId}"`)}`);
+  }
+  say('running; Ctrl-C stops everything');
+}
+
+function cliType(type: string): string {
+  // The SDK names types in capitals (KEYWORD); the CLI flag wants Keyword.
+  return type.charAt(0).toUpperCase() + type.slice(1).toLowerCase();
+}
+
+main().catch((error) => {
+  process.stderr.write(`[vcdc] ${error instanceof Error ? error.message : String(error)}\n`);
+  void stopStack(1);
+});

@@ -1,0 +1,59 @@
+/**
+ * Dev stack only: the three simulators in one process — the ledger chain, the HashKey-compatible
+ * venue (which credits deposits by watching that chain) and the FX-rate source. State is kept in
+ * SIM_STATE_DIR so that a restart of the dev stack resumes running cases.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+import { loadConfigOrExit } from '../../packages/shared/src/config';
+import { createLogger } from '../../packages/shared/src/logger';
+import { onShutdown } from '../../packages/shared/src/server';
+import { startChainSimulator } from './chain';
+import { startFxRateSimulator } from './fx-rates';
+import { startVenueSimulator } from './venue';
+
+const Config = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  CHAIN_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7202),
+  VENUE_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7201),
+  FX_RATES_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7203),
+  SIM_STATE_DIR: z.string().optional(),
+  CHAIN_BLOCK_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
+  VENUE_SEED: z.coerce.number().int().default(20261125),
+  FX_RATES_SEED: z.coerce.number().int().default(20261125),
+  LOG_LEVEL: z.string().default('info'),
+});
+
+/** The offshore trust account registered with the venue for fiat withdrawals in the dev stack. */
+export const DEV_OFFSHORE_ACCOUNT = { id: 'HK-TRUST-001', name: 'Case property trust account (dev)', bank: 'Hong Kong branch (simulated)' };
+
+async function main(): Promise<void> {
+  const cfg = loadConfigOrExit(Config);
+  const logger = createLogger('simulators', cfg.LOG_LEVEL);
+  const stateFile = (name: string) => (cfg.SIM_STATE_DIR ? path.join(cfg.SIM_STATE_DIR, `${name}.json`) : undefined);
+
+  const chain = await startChainSimulator({
+    host: cfg.HOST,
+    port: cfg.CHAIN_SIM_PORT,
+    blockIntervalMs: cfg.CHAIN_BLOCK_INTERVAL_MS,
+    stateFile: stateFile('chain'),
+  });
+  const venue = await startVenueSimulator({
+    host: cfg.HOST,
+    port: cfg.VENUE_SIM_PORT,
+    seed: cfg.VENUE_SEED,
+    chainUrl: chain.url,
+    bankAccounts: [DEV_OFFSHORE_ACCOUNT],
+    stateFile: stateFile('venue'),
+  });
+  const fxRates = await startFxRateSimulator({ host: cfg.HOST, port: cfg.FX_RATES_SIM_PORT, seed: cfg.FX_RATES_SEED });
+  logger.info({ chain: chain.url, venue: venue.url, fxRates: fxRates.url }, 'simulators listening');
+
+  onShutdown(logger, async () => {
+    await fxRates.close();
+    await venue.close();
+    await chain.close();
+  });
+}
+
+void main();
