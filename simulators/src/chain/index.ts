@@ -1,0 +1,99 @@
+/**
+ * Start the ledger-chain simulator on loopback: a stand-in for blockchain nodes ("bitcoin",
+ * "ethereum") that keeps balances per address and asset, mines a block every `blockIntervalMs` and
+ * counts confirmations. Dev and test only; later issues put ETH/USDT on a local EVM node.
+ *
+ *   const chain = await startChainSimulator({ port: 0, blockIntervalMs: 50 });   // chain.url, await chain.close()
+ *   const manual = await startChainSimulator({ port: 0, blockIntervalMs: 0 });    // no timer: manual.mine('bitcoin', 2)
+ *
+ * With `stateFile` the state is loaded at start and written after every change (temp file + rename,
+ * so a crash never leaves half a file), and a dev-stack restart keeps the chain.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Logger, listen, silentLogger } from '@vcdc/shared';
+import type { Express } from 'express';
+import { createChainApp } from './app';
+import { CHAIN_IDS, type ChainId, ChainLedger, type ChainSnapshot, DEFAULT_FEES } from './ledger';
+
+export type { ChainTxStatus, ChainTxView } from './ledger';
+export { CHAIN_ASSETS, DEFAULT_FEES, FAUCET_ADDRESS } from './ledger';
+
+export const DEFAULT_CHAIN_SIMULATOR_PORT = 7202;
+
+export interface StartChainSimulatorOptions {
+  /** Default 7202; 0 picks a free port. */
+  port?: number;
+  host?: string;
+  /** Default 1000. 0 turns the timer off: blocks are mined only by `mine()` (or POST /v1/chains/:chain/mine). */
+  blockIntervalMs?: number;
+  /** Where the chain is kept across restarts; without it the chain lives in memory only. */
+  stateFile?: string;
+  logger?: Logger;
+  /** Flat fee per transaction and asset; default DEFAULT_FEES. */
+  fees?: Record<ChainId, Record<string, string>>;
+}
+
+export interface RunningChainSimulator {
+  url: string;
+  port: number;
+  app: Express;
+  /** Mine `blocks` blocks on `chain` now (or on every chain when omitted); returns the new head. */
+  mine: (chain?: ChainId, blocks?: number) => number;
+  close: () => Promise<void>;
+}
+
+export async function startChainSimulator(options: StartChainSimulatorOptions = {}): Promise<RunningChainSimulator> {
+  const logger = options.logger ?? silentLogger();
+  const stateFile = options.stateFile;
+  const ledger = new ChainLedger(stateFile ? loadSnapshot(stateFile) : undefined, options.fees ?? DEFAULT_FEES);
+  const persist = () => {
+    if (stateFile) saveSnapshot(stateFile, ledger.snapshot());
+  };
+
+  const mineOn = (chain: ChainId, blocks: number) => {
+    let height = ledger.head(chain);
+    for (let i = 0; i < blocks; i += 1) height = ledger.mineBlock(chain);
+    return height;
+  };
+  const mine = (chain?: ChainId, blocks = 1) => {
+    let height = 0;
+    for (const c of chain ? [chain] : CHAIN_IDS) height = mineOn(c, blocks);
+    persist();
+    return height;
+  };
+
+  const app = createChainApp({ ledger, logger, onChange: persist, mine });
+  const running = await listen(app, options.port ?? DEFAULT_CHAIN_SIMULATOR_PORT, options.host ?? '127.0.0.1');
+
+  const interval = options.blockIntervalMs ?? 1000;
+  const timer = interval > 0 ? setInterval(() => mine(), interval) : undefined;
+  timer?.unref();
+
+  return {
+    url: running.url,
+    port: running.port,
+    app,
+    mine,
+    close: async () => {
+      if (timer) clearInterval(timer);
+      await running.close();
+    },
+  };
+}
+
+function loadSnapshot(file: string): ChainSnapshot | undefined {
+  if (!existsSync(file)) return undefined;
+  const snapshot = JSON.parse(readFileSync(file, 'utf8')) as ChainSnapshot;
+  if (snapshot.version !== 1 || !CHAIN_IDS.every((c) => Array.isArray(snapshot.chains?.[c]?.txs))) {
+    throw new Error(`${file} is not a chain simulator state file (version 1)`);
+  }
+  return snapshot;
+}
+
+function saveSnapshot(file: string, snapshot: ChainSnapshot): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(snapshot));
+  renameSync(temp, file);
+}
