@@ -8,14 +8,15 @@
  *  - answers a repeat of a finished request with the stored response (same status and body, header
  *    `Idempotent-Replayed: true`) and a reuse of the key for another request with 409;
  *  - stores the key in the same transaction as the handler's writes, so a crash leaves neither.
- * A handler's 4xx refusal is stored too (the answer to that request stays the same); a 5xx or an
- * unexpected error stores nothing, so the request can be retried.
+ * A handler's 4xx refusal is stored too (the answer to that request stays the same); a 5xx, an
+ * unexpected error or a "not yet" answer (RETRYABLE_PROBLEM_TYPES, e.g. 409 `not-yet`) stores nothing,
+ * so the request can be retried with the same key and get a fresh answer.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { canonicalJson, sha256Hex } from '../canonical';
 import type { Pool, PoolClient } from '../db/pool';
-import { Problem } from '../problem';
+import { Problem, RETRYABLE_PROBLEM_TYPES } from '../problem';
 import { parseInput } from './validate';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
@@ -91,7 +92,8 @@ export function idempotent<S extends z.ZodType>(
         try {
           result = await handler(input, client, req);
         } catch (error) {
-          if (!(error instanceof Problem) || error.status >= 500) throw error;
+          if (!(error instanceof Problem) || error.status >= 500 || RETRYABLE_PROBLEM_TYPES.has(error.type))
+            throw error;
           await client.query('ROLLBACK TO SAVEPOINT handler');
           result = { status: error.status, body: error.toBody(req.originalUrl) };
         }
