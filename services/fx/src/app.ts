@@ -1,0 +1,109 @@
+/**
+ * The FX service's HTTP API (contract: packages/shared/src/contracts/fx.ts). Routes are thin: they
+ * parse, call the domain modules on the idempotency layer's transaction, and answer.
+ */
+import path from 'node:path';
+import {
+  createServiceApp,
+  fitsScale,
+  idempotent,
+  type Logger,
+  type Pool,
+  parseInput,
+  pendingMigrations,
+  scaleOf,
+} from '@vcdc/shared';
+import { common, fx } from '@vcdc/shared/contracts';
+import type { Express } from 'express';
+import { z } from 'zod';
+import { createDeclaration, listCaseDeclarations, loadDeclaration, transitionDeclaration } from './declarations';
+import type { RateSource } from './rate-source';
+import { settleDeclaration } from './settlements';
+
+export const FX_MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
+
+export interface FxAppDeps {
+  pool: Pool;
+  logger: Logger;
+  rateSource: RateSource;
+  /** The service's clock (timestamps, declaration numbers, the rate date); injectable for tests. */
+  clock?: () => Date;
+}
+
+/** The declared amount must be whole cents of its currency: a declaration is never rounded. */
+const CreateDeclarationInput = fx.CreateDeclaration.superRefine((input, ctx) => {
+  if (!fitsScale(input.amount, input.currency)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['amount'],
+      message: `must have at most ${scaleOf(input.currency)} decimal places for ${input.currency}`,
+    });
+  }
+});
+
+const DeclarationParams = z.object({ id: z.string().min(1).max(100) });
+const CaseParams = z.object({ caseId: common.CaseId });
+
+export function createApp({ pool, logger, rateSource, clock = () => new Date() }: FxAppDeps): Express {
+  return createServiceApp({
+    service: 'fx',
+    logger,
+    readiness: async () => {
+      const pending = await pendingMigrations(pool, FX_MIGRATIONS_DIR);
+      if (pending.length) throw new Error(`pending migrations: ${pending.join(', ')}`);
+    },
+    routes: (app) => {
+      app.post(
+        '/v1/declarations',
+        idempotent(pool, CreateDeclarationInput, async (input, tx) => {
+          const id = await createDeclaration(tx, input, clock());
+          return { status: 201, body: await loadDeclaration(tx, id) };
+        }),
+      );
+
+      app.post(
+        '/v1/declarations/:id/submit',
+        idempotent(pool, fx.SubmitDeclaration, async (input, tx, req) => {
+          const { id } = parseInput(DeclarationParams, req.params, 'path');
+          await transitionDeclaration(tx, id, { to: 'SUBMITTED', actor: input.submittedBy, at: clock() });
+          return { status: 200, body: await loadDeclaration(tx, id) };
+        }),
+      );
+
+      app.post(
+        '/v1/declarations/:id/decision',
+        idempotent(pool, fx.RecordFxDecision, async (input, tx, req) => {
+          const { id } = parseInput(DeclarationParams, req.params, 'path');
+          const note = `regulator reference ${input.regulatorReference}${input.reason ? `: ${input.reason}` : ''}`;
+          await transitionDeclaration(tx, id, {
+            to: input.decision,
+            actor: input.decidedBy,
+            at: clock(),
+            note,
+            regulatorReference: input.regulatorReference,
+          });
+          return { status: 200, body: await loadDeclaration(tx, id) };
+        }),
+      );
+
+      app.post(
+        '/v1/declarations/:id/settlements',
+        idempotent(pool, fx.SettleDeclaration, async (input, tx, req) => {
+          const { id } = parseInput(DeclarationParams, req.params, 'path');
+          const settlement = await settleDeclaration(tx, id, input, { rateSource, now: clock() });
+          return { status: 201, body: settlement };
+        }),
+      );
+
+      app.get('/v1/declarations/:id', async (req, res) => {
+        const { id } = parseInput(DeclarationParams, req.params, 'path');
+        res.json(await loadDeclaration(pool, id));
+      });
+
+      app.get('/v1/cases/:caseId/declarations', async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        res.json(await listCaseDeclarations(pool, caseId));
+      });
+    },
+  });
+}
