@@ -1,0 +1,173 @@
+/**
+ * The case workflow's effects: one activity = one HTTP call to the service that owns the data.
+ * Every answer is validated with the contract's zod schema. Errors are mapped for Temporal:
+ *  - retryable ServiceCallError (5xx, no answer, 429, 409 not-yet) -> rethrown, Temporal retries;
+ *  - any other (a 4xx refusal) -> non-retryable ApplicationFailure whose type is the problem type;
+ *  - an answer that breaks the contract -> non-retryable `contract-violation`.
+ * The waits (`await*`) poll once per attempt and throw a retryable failure while the thing is not
+ * there yet; the workflow gives them their own retry policy and time limit.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { contracts, ServiceCallError, type ServiceClient } from '@vcdc/shared';
+import type { z } from 'zod';
+
+const { custody, exchange, fx, treasury } = contracts;
+
+export interface ServiceClients {
+  custody: ServiceClient;
+  exchange: ServiceClient;
+  fx: ServiceClient;
+  treasury: ServiceClient;
+}
+
+/** Failure types the workflow and the tests switch on. */
+export const NOT_YET = 'urn:vcdc:activity:not-yet';
+export const CONTRACT_VIOLATION = 'urn:vcdc:activity:contract-violation';
+export const ENDED_BADLY = 'urn:vcdc:activity:ended-badly';
+
+async function call<S extends z.ZodType>(
+  schema: S,
+  what: string,
+  request: () => Promise<unknown>,
+): Promise<z.infer<S>> {
+  let answer: unknown;
+  try {
+    answer = await request();
+  } catch (error) {
+    throw toFailure(error);
+  }
+  const parsed = schema.safeParse(answer);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw ApplicationFailure.nonRetryable(`${what}: the answer breaks the contract: ${detail}`, CONTRACT_VIOLATION);
+  }
+  return parsed.data;
+}
+
+export function toFailure(error: unknown): unknown {
+  if (!(error instanceof ServiceCallError)) return error;
+  if (error.retryable) return error;
+  return ApplicationFailure.nonRetryable(
+    error.message,
+    error.problem?.type ?? `urn:vcdc:http:${error.status}`,
+    error.problem ?? { status: error.status },
+  );
+}
+
+function notYet(message: string): ApplicationFailure {
+  return ApplicationFailure.retryable(message, NOT_YET);
+}
+
+const enc = encodeURIComponent;
+
+export function createActivities(clients: ServiceClients) {
+  const { custody: c, exchange: x, fx: f, treasury: t } = clients;
+  return {
+    // custody
+    async openCustodyAccount(body: contracts.custody.OpenCustodyAccount, key: string) {
+      return call(custody.CustodyAccount, 'open custody account', () => c.post('/v1/accounts', body, key));
+    },
+    async getCustodyAccount(caseId: string, asset: string) {
+      return call(custody.CustodyAccount, 'custody account', () => c.get(`/v1/accounts/${enc(caseId)}/${enc(asset)}`));
+    },
+    /** Custody answers 409 not-yet while confirmations are pending: retried like any retryable error. */
+    async recordIntake(body: contracts.custody.RecordIntake, key: string) {
+      return call(custody.Intake, 'record intake', () => c.post('/v1/intakes', body, key));
+    },
+    async addWhitelistEntry(body: contracts.custody.AddWhitelistEntry, key: string) {
+      return call(custody.WhitelistEntry, 'whitelist address', () => c.post('/v1/whitelist', body, key));
+    },
+    async requestTransfer(body: contracts.custody.RequestTransfer, key: string) {
+      return call(custody.Transfer, 'request transfer', () => c.post('/v1/transfers', body, key));
+    },
+    async getCustodyLedger(caseId: string) {
+      return call(custody.CustodyLedger, 'custody ledger', () => c.get(`/v1/cases/${enc(caseId)}/ledger`));
+    },
+
+    // exchange
+    async getDepositAddress(asset: string, chain: string) {
+      return call(exchange.DepositAddress, 'deposit address', () =>
+        x.get(`/v1/deposit-addresses/${enc(asset)}`, { chain }),
+      );
+    },
+    /** Until the venue has credited the deposit: 404 (not seen yet) and PENDING are "not yet". */
+    async awaitVenueDeposit(q: { caseId: string; asset: string; txHash: string }) {
+      const deposit = await call(exchange.VenueDeposit, 'venue deposit', () =>
+        x.get('/v1/deposits', q).catch((error: unknown) => {
+          if (error instanceof ServiceCallError && error.status === 404) {
+            throw notYet(`the venue has not seen ${q.asset} deposit ${q.txHash} yet`);
+          }
+          throw error;
+        }),
+      );
+      if (deposit.status === 'PENDING') throw notYet(`${q.asset} deposit ${q.txHash} is pending at the venue`);
+      if (deposit.status === 'FAILED') {
+        throw ApplicationFailure.nonRetryable(
+          `the venue reports ${q.asset} deposit ${q.txHash} FAILED`,
+          ENDED_BADLY,
+          deposit,
+        );
+      }
+      return deposit;
+    },
+    async placeSellOrder(body: contracts.exchange.PlaceSellOrder, key: string) {
+      return call(exchange.VenueOrder, 'place sell order', () => x.post('/v1/orders', body, key));
+    },
+    /** Until the order is no longer open; a closed, canceled or rejected order is returned as it ended. */
+    async awaitOrderDone(clientOrderId: string) {
+      const order = await call(exchange.VenueOrder, 'venue order', () => x.get(`/v1/orders/${enc(clientOrderId)}`));
+      if (order.status === 'open') throw notYet(`order ${clientOrderId} is still open (${order.filled} filled)`);
+      return order;
+    },
+    async requestWithdrawal(body: contracts.exchange.RequestWithdrawal, key: string) {
+      return call(exchange.VenueWithdrawal, 'request withdrawal', () => x.post('/v1/withdrawals', body, key));
+    },
+    async awaitWithdrawalCompleted(withdrawalId: string) {
+      const w = await call(exchange.VenueWithdrawal, 'withdrawal', () => x.get(`/v1/withdrawals/${enc(withdrawalId)}`));
+      if (w.status === 'PENDING') throw notYet(`withdrawal ${withdrawalId} is pending`);
+      if (w.status === 'FAILED') {
+        throw ApplicationFailure.nonRetryable(`the venue reports withdrawal ${withdrawalId} FAILED`, ENDED_BADLY, w);
+      }
+      return w;
+    },
+    async getExchangeStatement(caseId: string) {
+      return call(exchange.ExchangeStatement, 'exchange statement', () => x.get(`/v1/cases/${enc(caseId)}/statement`));
+    },
+
+    // fx
+    async createDeclaration(body: contracts.fx.CreateDeclaration, key: string) {
+      return call(fx.Declaration, 'create declaration', () => f.post('/v1/declarations', body, key));
+    },
+    async submitDeclaration(declarationId: string, body: contracts.fx.SubmitDeclaration, key: string) {
+      return call(fx.Declaration, 'submit declaration', () =>
+        f.post(`/v1/declarations/${enc(declarationId)}/submit`, body, key),
+      );
+    },
+    async recordFxDecision(declarationId: string, body: contracts.fx.RecordFxDecision, key: string) {
+      return call(fx.Declaration, 'record FX decision', () =>
+        f.post(`/v1/declarations/${enc(declarationId)}/decision`, body, key),
+      );
+    },
+    async settleDeclaration(declarationId: string, body: contracts.fx.SettleDeclaration, key: string) {
+      return call(fx.Settlement, 'settle declaration', () =>
+        f.post(`/v1/declarations/${enc(declarationId)}/settlements`, body, key),
+      );
+    },
+    async listDeclarations(caseId: string) {
+      return call(fx.Declaration.array(), 'case declarations', () => f.get(`/v1/cases/${enc(caseId)}/declarations`));
+    },
+
+    // treasury
+    async recordCredit(body: contracts.treasury.RecordCredit, key: string) {
+      return call(treasury.Credit, 'record credit', () => t.post('/v1/credits', body, key));
+    },
+    async requestRemittance(body: contracts.treasury.RequestRemittance, key: string) {
+      return call(treasury.Remittance, 'request remittance', () => t.post('/v1/remittances', body, key));
+    },
+    async getTreasuryStatement(caseId: string) {
+      return call(treasury.CaseStatement, 'treasury statement', () => t.get(`/v1/cases/${enc(caseId)}/statement`));
+    },
+  };
+}
+
+export type CaseActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,135 @@
+/**
+ * The case registration: what a case officer submits to start a case. Pure (zod + money only), so
+ * the control API validates with it and the workflow re-checks its input with it.
+ *
+ * `CaseRegistrationRequest` is what the API accepts (disposal/fx/treasury may be left to the
+ * deployment's defaults); `CaseRegistration` is what the workflow runs on (everything filled).
+ */
+import { common, custody, fx } from '@vcdc/shared/contracts';
+import { CryptoAsset, fitsScale, PositiveDecimalString, scaleOf } from '@vcdc/shared/money';
+import { z } from 'zod';
+
+/**
+ * Agency names are filter values in the Temporal visibility query (GET /v1/cases?agency=): the
+ * character set leaves out quotes and backslashes so a name can never break out of the literal.
+ */
+export const AGENCY_PATTERN = /^[\p{L}\p{N}][\p{L}\p{N} .,&()_/-]{0,199}$/u;
+export const Agency = z.string().regex(AGENCY_PATTERN, {
+  message: 'must be 1-200 letters, digits, spaces or . , & ( ) _ / - (no quotes)',
+});
+
+export const Lot = z
+  .object({
+    lotId: common.LotId,
+    asset: CryptoAsset,
+    chain: common.Chain,
+    declaredAmount: PositiveDecimalString,
+    /** The sweep transaction that moved the seized coins into the case's custody address. */
+    sweepTxHash: z.string().min(1).max(200),
+    evidence: custody.HandoverEvidence,
+  })
+  .superRefine((lot, ctx) => {
+    const chain = common.CHAIN_OF_ASSET[lot.asset];
+    if (lot.chain !== chain) {
+      ctx.addIssue({ code: 'custom', path: ['chain'], message: `${lot.asset} is carried on ${chain} here` });
+    }
+    // The pattern check already reported malformed amounts; only well-formed ones reach fitsScale.
+    if (PositiveDecimalString.safeParse(lot.declaredAmount).success && !fitsScale(lot.declaredAmount, lot.asset)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['declaredAmount'],
+        message: `must have at most ${scaleOf(lot.asset)} decimal places for ${lot.asset}`,
+      });
+    }
+  });
+export type Lot = z.infer<typeof Lot>;
+
+export const Disposal = z.object({
+  venue: z.literal('hashkey'),
+  stablecoin: z.literal('USDT'),
+  fiat: z.literal('USD'),
+  /** The offshore bank / trust account registered with the venue for withdrawals. */
+  offshoreBankAccountId: z.string().min(1).max(64),
+});
+export type Disposal = z.infer<typeof Disposal>;
+
+export const FxParticulars = z.object({
+  transactionCode: z
+    .string()
+    .regex(/^[0-9]{6}$/, { message: 'must be a 6-digit balance-of-payments transaction code' }),
+  purpose: z.string().min(1).max(500),
+  remitter: fx.Party,
+  beneficiary: fx.Party,
+});
+export type FxParticulars = z.infer<typeof FxParticulars>;
+
+export const TreasuryParticulars = z.object({
+  budgetClassificationCode: z
+    .string()
+    .regex(/^[0-9]{7,10}$/, { message: 'must be a 7-10 digit budget classification code' }),
+});
+export type TreasuryParticulars = z.infer<typeof TreasuryParticulars>;
+
+export const Deadlines = z.object({
+  /** Days a person has to decide (disposal plan, FX declaration) before the case is held. */
+  decisionDays: z.number().int().min(1).max(365).default(30),
+});
+export type Deadlines = z.infer<typeof Deadlines>;
+
+const RegistrationFields = {
+  caseId: common.CaseId,
+  agency: Agency,
+  legalBasis: z.object({
+    /** The court ruling / confiscation decision the disposal rests on. */
+    reference: z.string().min(1).max(200),
+    documentSha256: common.Sha256Hex.optional(),
+  }),
+  requestedBy: common.ActorId,
+  lots: z.array(Lot).min(1).max(100),
+  deadlines: Deadlines.optional(),
+};
+
+function uniqueLots(reg: { lots: Lot[] }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  reg.lots.forEach((lot, i) => {
+    if (seen.has(lot.lotId)) {
+      ctx.addIssue({ code: 'custom', path: ['lots', i, 'lotId'], message: `lot ${lot.lotId} appears twice` });
+    }
+    seen.add(lot.lotId);
+  });
+}
+
+export const CaseRegistration = z
+  .object({ ...RegistrationFields, disposal: Disposal, fx: FxParticulars, treasury: TreasuryParticulars })
+  .superRefine(uniqueLots);
+export type CaseRegistration = z.infer<typeof CaseRegistration>;
+
+export const CaseRegistrationRequest = z
+  .object({
+    ...RegistrationFields,
+    disposal: Disposal.optional(),
+    fx: FxParticulars.optional(),
+    treasury: TreasuryParticulars.optional(),
+  })
+  .superRefine(uniqueLots);
+export type CaseRegistrationRequest = z.infer<typeof CaseRegistrationRequest>;
+
+/** The deployment's defaults for what a minimal registration leaves out. */
+export interface RegistrationDefaults {
+  disposal: Disposal;
+  fx: FxParticulars;
+  treasury: TreasuryParticulars;
+}
+
+export function withDefaults(request: CaseRegistrationRequest, defaults: RegistrationDefaults): CaseRegistration {
+  return {
+    ...request,
+    disposal: request.disposal ?? defaults.disposal,
+    fx: request.fx ?? defaults.fx,
+    treasury: request.treasury ?? defaults.treasury,
+  };
+}
+
+export function caseWorkflowId(caseId: string): string {
+  return `case-${caseId}`;
+}

@@ -1,0 +1,523 @@
+/**
+ * The case workflow: one seized-currency case from custody intake to the treasury, id `case-<caseId>`.
+ *
+ * Orchestration only. Deterministic: no I/O, clock, randomness or Node built-ins; effects happen in
+ * activities (imported as a type), ids and Idempotency-Keys are derived from the workflow id and the
+ * step, money is Decimal. A dead end never throws the workflow away: the case ends HELD (a person
+ * must rule), REJECTED (a person said no, the assets are safe) or FAILED (a service refused a step),
+ * with the reason in the status and the result.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  log,
+  proxyActivities,
+  type RetryPolicy,
+  setCurrentDetails,
+  setHandler,
+  TimeoutFailure,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { common } from '@vcdc/shared/contracts';
+import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
+import type { CaseActivities } from './activities';
+import { CaseRegistration } from './case-input';
+import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, SaleLeg } from './case-state';
+import { checkDecision, type Decision, type DecisionStage } from './decision';
+import { clientOrderId, stepKey } from './keys';
+import { reconcile } from './reconcile';
+import {
+  CaseAgencyKey,
+  CaseIdKey,
+  CaseStageKey,
+  CaseStatusKey,
+  type DecisionAccepted,
+  decide,
+  decision,
+  status,
+} from './shared';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_DECISION_DAYS = 30;
+
+/** Plain calls: retry faults (5xx, no answer) for a while; a 4xx refusal arrives non-retryable and stops at once. */
+const CALL_RETRY: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '1m',
+  maximumAttempts: 20,
+};
+const calls = proxyActivities<CaseActivities>({ startToCloseTimeout: '30s', retry: CALL_RETRY });
+
+/** Custody answers 409 not-yet until the sweep transaction has its confirmations. */
+const intakes = proxyActivities<CaseActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '1 day',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m' },
+});
+/** Waiting for the venue to credit a deposit (chain confirmations on the venue's side). */
+const depositWaits = proxyActivities<CaseActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '12h',
+  retry: { initialInterval: '10s', backoffCoefficient: 1.5, maximumInterval: '2m' },
+});
+/** A market order should close within seconds; an hour means something is wrong at the venue. */
+const orderWaits = proxyActivities<CaseActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '1h',
+  retry: { initialInterval: '2s', backoffCoefficient: 1.5, maximumInterval: '30s' },
+});
+/** Bank withdrawals take days. */
+const withdrawalWaits = proxyActivities<CaseActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '5 days',
+  retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '15m' },
+});
+
+/** Ends the case early with a status and reason (caught at the top of the workflow, never escapes it). */
+class CaseStop extends Error {
+  constructor(
+    readonly status: Extract<CaseStatus, 'HELD' | 'REJECTED' | 'FAILED'>,
+    readonly reason: string,
+  ) {
+    super(reason);
+    this.name = 'CaseStop';
+  }
+}
+
+/** Where a decision moves the case; the Update's answer and the workflow's next step agree by construction. */
+function movesTo(d: Decision): DecisionAccepted['movesTo'] {
+  if (d.stage === 'DISPOSAL_PLAN') {
+    return d.outcome === 'APPROVE'
+      ? { stage: 'TRANSFER', status: 'RUNNING' }
+      : { stage: 'AUTHORISATION', status: 'REJECTED' };
+  }
+  return d.outcome === 'APPROVE' ? { stage: 'FX', status: 'RUNNING' } : { stage: 'FX', status: 'HELD' };
+}
+
+export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome> {
+  const { workflowId } = workflowInfo();
+  const p: CaseProgress = {
+    caseId: input?.caseId ?? '',
+    workflowId,
+    agency: input?.agency ?? '',
+    requestedBy: input?.requestedBy ?? '',
+    stage: 'INTAKE',
+    status: 'RUNNING',
+    details: '',
+    decisions: { accepted: [], refused: [] },
+    accounts: [],
+    intakes: [],
+    transfers: [],
+    sales: [],
+    leftovers: [],
+    compensations: [],
+  };
+  const accepted: Partial<Record<DecisionStage, Decision>> = {};
+  const decisionContext = () => ({ awaiting: p.awaiting?.stage, requestedBy: p.requestedBy });
+
+  const accept = (d: Decision): DecisionAccepted => {
+    accepted[d.stage] = d;
+    p.decisions.accepted.push(d);
+    p.awaiting = undefined; // synchronously: a second decision for the same wait is refused as not awaited
+    return { decision: d, movesTo: movesTo(d) };
+  };
+
+  setHandler(status, () => p);
+  setHandler(
+    decide,
+    (raw) => {
+      const checked = checkDecision(raw, decisionContext());
+      if (!checked.ok) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
+      return accept(checked.decision);
+    },
+    {
+      // The validator runs before anything is written: a refused Update leaves no trace in history.
+      validator: (raw) => {
+        const checked = checkDecision(raw, decisionContext());
+        if (!checked.ok) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
+      },
+    },
+  );
+  setHandler(decision, (raw) => {
+    const checked = checkDecision(raw, decisionContext());
+    if (checked.ok) {
+      accept(checked.decision);
+      return;
+    }
+    // A signal is in history whatever it says, so its refusal is recorded for the audit.
+    p.decisions.refused.push({
+      decision: raw,
+      code: checked.refusal.code,
+      reason: checked.refusal.message,
+      at: new Date().toISOString(),
+      via: 'signal',
+    });
+    log.warn('decision signal refused', { reason: checked.refusal.message });
+  });
+
+  const show = (details: string) => {
+    p.details = details;
+    setCurrentDetails(`**${p.caseId}** (${p.agency}) - ${p.stage}, ${p.status}\n\n${details}`);
+  };
+  const setStatus = (next: CaseStatus, details: string) => {
+    p.status = next;
+    upsertSearchAttributes([{ key: CaseStatusKey, value: next }]);
+    show(details);
+  };
+  const enter = (stage: CaseStage, details: string) => {
+    p.stage = stage;
+    upsertSearchAttributes([{ key: CaseStageKey, value: stage }]);
+    show(details);
+  };
+
+  const parsed = CaseRegistration.safeParse(input);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    p.reason = `invalid registration: ${detail}`;
+    setStatus('FAILED', p.reason);
+    return p;
+  }
+  const reg = parsed.data;
+  upsertSearchAttributes([
+    { key: CaseIdKey, value: reg.caseId },
+    { key: CaseAgencyKey, value: reg.agency },
+    { key: CaseStageKey, value: p.stage },
+    { key: CaseStatusKey, value: p.status },
+  ]);
+
+  try {
+    await runCase(reg);
+    setStatus(
+      'COMPLETED',
+      `remitted ${p.remittance?.amount} CNY to the treasury (receipt ${p.remittance?.receiptNo}); reconciled`,
+    );
+  } catch (error) {
+    const stop = asCaseStop(error, p.stage);
+    p.reason = stop.reason;
+    if (p.compensations.length > 0) {
+      // Saga seam (issue #3 runs the undos). Until then a person does them, newest first.
+      log.warn('case stopped with steps to undo', { undo: [...p.compensations].reverse() });
+    }
+    setStatus(stop.status, stop.reason);
+  }
+  // Let an in-flight Update handler answer before the workflow closes.
+  await condition(allHandlersFinished);
+  return p;
+
+  async function runCase(reg: CaseRegistration): Promise<void> {
+    const caseId = reg.caseId;
+    const key = (...step: string[]) => stepKey(workflowId, ...step);
+    const assets = [...new Set(reg.lots.map((l) => l.asset))];
+    const { stablecoin, fiat } = reg.disposal;
+    const decisionDays = reg.deadlines?.decisionDays ?? DEFAULT_DECISION_DAYS;
+
+    const leftover = (asset: string, amount: Decimal, reason: string) => {
+      if (amount.gt(0)) p.leftovers.push({ asset, amount: amount.toFixed(), where: 'venue', reason });
+    };
+
+    /** Wait for a person; `undefined` when the deadline passed first. */
+    const awaitDecision = async (stage: DecisionStage, what: string): Promise<Decision | undefined> => {
+      const now = Date.now(); // workflow time: deterministic
+      p.awaiting = {
+        stage,
+        since: new Date(now).toISOString(),
+        deadline: new Date(now + decisionDays * DAY_MS).toISOString(),
+      };
+      setStatus('AWAITING_DECISION', `waiting for ${what} (${stage}) until ${p.awaiting.deadline}`);
+      // Issue #3 adds reminders and escalation before this deadline.
+      const decided = await condition(() => accepted[stage] !== undefined, decisionDays * DAY_MS);
+      p.awaiting = undefined;
+      const d = accepted[stage];
+      if (!decided || !d) return undefined;
+      setStatus('RUNNING', `${stage} ${d.outcome} by ${d.decidedBy}`);
+      return d;
+    };
+
+    // 1. INTAKE
+    enter('INTAKE', `opening custody accounts for ${assets.join(', ')}`);
+    for (const asset of assets) {
+      p.accounts.push(
+        await calls.openCustodyAccount({ caseId, asset, chain: common.CHAIN_OF_ASSET[asset] }, key('account', asset)),
+      );
+    }
+    for (const lot of reg.lots) {
+      show(`recording intake of lot ${lot.lotId}: ${lot.declaredAmount} ${lot.asset} (waits for confirmations)`);
+      p.intakes.push(
+        await intakes.recordIntake(
+          {
+            caseId,
+            lotId: lot.lotId,
+            asset: lot.asset,
+            chain: lot.chain,
+            declaredAmount: lot.declaredAmount,
+            txHash: lot.sweepTxHash,
+            evidence: lot.evidence,
+          },
+          key('intake', lot.lotId),
+        ),
+      );
+    }
+    const discrepancies = p.intakes.filter((i) => i.status === 'DISCREPANCY');
+    if (discrepancies.length > 0) {
+      // Seam for issue #3: a supervisor rules on the discrepancy (accept the received amount or investigate).
+      throw new CaseStop(
+        'HELD',
+        `intake discrepancy: ${discrepancies
+          .map((i) => `lot ${i.lotId} declared ${i.declaredAmount} ${i.asset}, received ${i.receivedAmount}`)
+          .join('; ')}; the coins stay in custody until a supervisor rules`,
+      );
+    }
+
+    // 2. AUTHORISATION
+    enter('AUTHORISATION', 'waiting for the supervisor to approve the disposal plan');
+    const plan = await awaitDecision('DISPOSAL_PLAN', 'a supervisor to approve the disposal plan');
+    if (!plan) {
+      throw new CaseStop(
+        'HELD',
+        `no decision on the disposal plan within ${decisionDays} days; the assets stay in custody`,
+      );
+    }
+    if (plan.outcome === 'REJECT') {
+      throw new CaseStop(
+        'REJECTED',
+        `disposal plan rejected by ${plan.decidedBy}: ${plan.reason ?? 'no reason given'}; the assets stay in custody`,
+      );
+    }
+
+    // 3. TRANSFER: the whole custody balance of each asset to the venue's whitelisted deposit address.
+    enter('TRANSFER', `moving ${assets.join(', ')} from custody to ${reg.disposal.venue}`);
+    for (const asset of assets) {
+      const chain = common.CHAIN_OF_ASSET[asset];
+      const depositAddress = await calls.getDepositAddress(asset, chain);
+      const leg: AssetTransfer = { asset, depositAddress };
+      p.transfers.push(leg);
+      leg.whitelistEntry = await calls.addWhitelistEntry(
+        {
+          chain,
+          address: depositAddress.address,
+          label: `${depositAddress.venue} deposit address for ${asset}`,
+          requestedBy: reg.requestedBy,
+        },
+        key('whitelist', asset),
+      );
+      const account = await calls.getCustodyAccount(caseId, asset);
+      if (!new Decimal(account.balance).gt(0)) throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
+      leg.transfer = await calls.requestTransfer(
+        { caseId, asset, chain, toAddress: depositAddress.address, amount: account.balance, purpose: 'VENUE_DEPOSIT' },
+        key('transfer', asset),
+      );
+      p.compensations.push({
+        step: `transfer ${asset} ${leg.transfer.transferId}`,
+        undo: `return ${leg.transfer.netAmount} ${asset} from ${depositAddress.venue} to custody`,
+      });
+      show(
+        `waiting for ${depositAddress.venue} to credit ${leg.transfer.netAmount} ${asset} (tx ${leg.transfer.txHash})`,
+      );
+      leg.deposit = await depositWaits.awaitVenueDeposit({ caseId, asset, txHash: leg.transfer.txHash });
+    }
+
+    // 4. SALE: each coin into the stablecoin, then the whole stablecoin into fiat.
+    enter('SALE', `selling into ${stablecoin}, then ${fiat}`);
+    const sell = async (base: string, quote: string, amount: Decimal): Promise<Decimal> => {
+      const symbol = `${base}/${quote}`;
+      const id = clientOrderId(workflowId, symbol);
+      const leg: SaleLeg = { symbol, clientOrderId: id, amount: amount.toFixed() };
+      p.sales.push(leg);
+      show(`selling ${leg.amount} ${base} for ${quote} (order ${id})`);
+      let order = await calls.placeSellOrder(
+        { caseId, clientOrderId: id, symbol, type: 'market', amount: leg.amount },
+        key('order', base, quote),
+      );
+      leg.order = order;
+      if (order.status === 'open') {
+        order = await orderWaits.awaitOrderDone(id);
+        leg.order = order;
+      }
+      const filled = new Decimal(order.filled);
+      if (order.status !== 'closed' && filled.eq(0)) {
+        throw new CaseStop(
+          'HELD',
+          `order ${id} (${symbol}) ended ${order.status} with nothing sold; ${leg.amount} ${base} stay at the venue`,
+        );
+      }
+      if (new Decimal(order.fee).gt(0) && order.feeCurrency !== quote) {
+        throw new CaseStop(
+          'HELD',
+          `order ${id} (${symbol}) charged its fee in ${order.feeCurrency}, not ${quote}; a person must book it`,
+        );
+      }
+      // What the venue did not take (lot size, partial fill) stays there, recorded.
+      leftover(
+        base,
+        amount.minus(filled),
+        `the venue sold ${order.filled} of ${leg.amount} (order ${id} ${order.status})`,
+      );
+      return new Decimal(order.cost).minus(order.fee);
+    };
+
+    let stable = sum(p.transfers.filter((t) => t.asset === stablecoin).map((t) => t.deposit?.amount ?? '0'));
+    for (const t of p.transfers) {
+      if (t.asset === stablecoin || !t.deposit) continue;
+      stable = stable.plus(await sell(t.asset, stablecoin, new Decimal(t.deposit.amount)));
+    }
+    const stableToSell = roundDownTo(stable, stablecoin);
+    leftover(stablecoin, stableToSell.remainder, `below the smallest unit of ${stablecoin}`);
+    if (!stableToSell.rounded.gt(0)) throw new CaseStop('HELD', `no ${stablecoin} to sell for ${fiat}`);
+    const fiatProceeds = await sell(stablecoin, fiat, stableToSell.rounded);
+
+    // 5. WITHDRAWAL: the fiat to the offshore bank account.
+    const fiatToWithdraw = roundDownTo(fiatProceeds, fiat);
+    leftover(fiat, fiatToWithdraw.remainder, `below the smallest unit of ${fiat}`);
+    if (!fiatToWithdraw.rounded.gt(0)) throw new CaseStop('HELD', `no ${fiat} to withdraw`);
+    enter(
+      'WITHDRAWAL',
+      `withdrawing ${fiatToWithdraw.rounded.toFixed()} ${fiat} to ${reg.disposal.offshoreBankAccountId}`,
+    );
+    let withdrawal = await calls.requestWithdrawal(
+      {
+        caseId,
+        currency: fiat,
+        amount: fiatToWithdraw.rounded.toFixed(),
+        bankAccountId: reg.disposal.offshoreBankAccountId,
+      },
+      key('withdrawal', fiat),
+    );
+    p.withdrawal = withdrawal;
+    if (withdrawal.status !== 'COMPLETED') {
+      withdrawal = await withdrawalWaits.awaitWithdrawalCompleted(withdrawal.withdrawalId);
+      p.withdrawal = withdrawal;
+    }
+    if (!new Decimal(withdrawal.netAmount).gt(0))
+      throw new CaseStop('HELD', `the withdrawal ${withdrawal.withdrawalId} brought nothing after fees`);
+
+    // 6. FX: declare, wait for the regulator's decision (recorded by an FX officer), settle into CNY.
+    enter('FX', `declaring ${withdrawal.netAmount} ${fiat} for settlement into CNY`);
+    const documents = reg.legalBasis.documentSha256
+      ? [{ name: reg.legalBasis.reference, sha256: reg.legalBasis.documentSha256 }]
+      : [];
+    p.declaration = await calls.createDeclaration(
+      {
+        caseId,
+        currency: fiat,
+        amount: withdrawal.netAmount,
+        transactionCode: reg.fx.transactionCode,
+        purpose: reg.fx.purpose,
+        remitter: reg.fx.remitter,
+        beneficiary: reg.fx.beneficiary,
+        documents,
+        preparedBy: reg.requestedBy,
+      },
+      key('fx-declaration'),
+    );
+    const declarationId = p.declaration.declarationId;
+    p.declaration = await calls.submitDeclaration(
+      declarationId,
+      { submittedBy: reg.requestedBy },
+      key('fx-declaration', 'submit'),
+    );
+    const fxDecision = await awaitDecision('FX_DECLARATION', "an FX officer to record the regulator's decision");
+    if (!fxDecision) {
+      throw new CaseStop(
+        'HELD',
+        `no decision on FX declaration ${p.declaration.declarationNo} within ${decisionDays} days; ${withdrawal.netAmount} ${fiat} wait in the offshore account`,
+      );
+    }
+    p.declaration = await calls.recordFxDecision(
+      declarationId,
+      {
+        decision: fxDecision.outcome === 'APPROVE' ? 'APPROVED' : 'REJECTED',
+        decidedBy: fxDecision.decidedBy,
+        regulatorReference: fxDecision.reference ?? '',
+        reason: fxDecision.reason,
+      },
+      key('fx-declaration', 'decision'),
+    );
+    if (fxDecision.outcome === 'REJECT') {
+      throw new CaseStop(
+        'HELD',
+        `the regulator rejected FX declaration ${p.declaration.declarationNo} (${fxDecision.reference}): ${fxDecision.reason ?? ''}; ${withdrawal.netAmount} ${fiat} wait in the offshore account`,
+      );
+    }
+    // One tranche for now. The bank's own reference arrives with the FX officer's settlement record in
+    // a later issue; until then the tranche is referenced by the workflow's own key.
+    p.settlement = await calls.settleDeclaration(
+      declarationId,
+      { amount: withdrawal.netAmount, bankReference: key('settlement', '1') },
+      key('fx-settlement', '1'),
+    );
+
+    // 7. TREASURY: credit the special account, remit the whole case balance.
+    enter('TREASURY', `crediting ${p.settlement.cnyAmount} CNY and remitting to the treasury`);
+    p.credit = await calls.recordCredit(
+      {
+        caseId,
+        agency: reg.agency,
+        amount: p.settlement.cnyAmount,
+        fxSettlementId: p.settlement.settlementId,
+        bankReference: p.settlement.bankReference,
+      },
+      key('treasury-credit', p.settlement.settlementId),
+    );
+    const caseAccount = await calls.getTreasuryStatement(caseId);
+    if (!new Decimal(caseAccount.balance).gt(0)) throw new CaseStop('HELD', 'the case account holds nothing to remit');
+    p.remittance = await calls.requestRemittance(
+      {
+        caseId,
+        amount: caseAccount.balance,
+        budgetClassificationCode: reg.treasury.budgetClassificationCode,
+        // The supervisor who approved the disposal approves its remittance until issue #3 adds its own decision.
+        approvedBy: plan.decidedBy,
+      },
+      key('remittance'),
+    );
+
+    // 8. RECONCILIATION: every unit from custody to the treasury, from each service's own records.
+    enter('RECONCILIATION', 'checking conservation across custody, venue, FX and treasury');
+    const [ledger, statement, declarations, treasuryStatement] = await Promise.all([
+      calls.getCustodyLedger(caseId),
+      calls.getExchangeStatement(caseId),
+      calls.listDeclarations(caseId),
+      calls.getTreasuryStatement(caseId),
+    ]);
+    p.reconciliation = reconcile({
+      stablecoin,
+      fiat,
+      ledger,
+      statement,
+      declarations,
+      treasury: treasuryStatement,
+      leftovers: p.leftovers,
+    });
+    if (!p.reconciliation.ok) {
+      const failed = p.reconciliation.checks.filter((c) => !c.pass);
+      throw new CaseStop(
+        'HELD',
+        `reconciliation failed: ${failed.map((c) => `${c.name} (${c.left.amount} vs ${c.right.amount})`).join('; ')}`,
+      );
+    }
+  }
+}
+
+/** Turn what ended the case into a status and a reason that says where it stopped and why. */
+function asCaseStop(error: unknown, stage: CaseStage): CaseStop {
+  if (error instanceof CaseStop) return error;
+  if (error instanceof ActivityFailure) {
+    const cause = error.cause;
+    if (cause instanceof TimeoutFailure) {
+      return new CaseStop('HELD', `${stage}: ${error.activityType} did not finish in time (${cause.timeoutType})`);
+    }
+    if (cause instanceof ApplicationFailure) {
+      return new CaseStop(
+        'FAILED',
+        `${stage}: ${error.activityType} failed: ${cause.message} [${cause.type ?? 'error'}]`,
+      );
+    }
+    return new CaseStop('FAILED', `${stage}: ${error.activityType} failed: ${cause?.message ?? error.message}`);
+  }
+  // Anything else is a bug in this workflow: let Temporal fail the task so it is fixed and replayed.
+  throw error;
+}

@@ -1,0 +1,104 @@
+/**
+ * Human decisions that move a case: the payload, and the one validator that both the `decide`
+ * Update (as its validator, so a refused decision never reaches history) and the `decision` signal
+ * go through. Pure: imported by the workflow and by the control API.
+ */
+import { common } from '@vcdc/shared/contracts';
+import { z } from 'zod';
+
+const { ActorId, IsoTimestamp } = common;
+
+/** The points where a case waits for a person. */
+export const DecisionStage = z.enum(['DISPOSAL_PLAN', 'FX_DECLARATION']);
+export type DecisionStage = z.infer<typeof DecisionStage>;
+
+export const Role = z.enum(['case-officer', 'supervisor', 'custodian', 'fx-officer', 'treasury-officer']);
+export type Role = z.infer<typeof Role>;
+
+/** Who may take each decision. Roles are taken from the caller as declared until issue #7 authenticates them. */
+export const ROLE_FOR_STAGE: Record<DecisionStage, Role> = {
+  DISPOSAL_PLAN: 'supervisor',
+  FX_DECLARATION: 'fx-officer',
+};
+
+const DecisionFields = z.object({
+  stage: DecisionStage,
+  outcome: z.enum(['APPROVE', 'REJECT']),
+  decidedBy: ActorId,
+  role: Role,
+  reason: z.string().min(1).max(1000).optional(),
+  /** An outside reference for the decision; for FX_DECLARATION the regulator's reference (required). */
+  reference: z.string().min(1).max(100).optional(),
+  decidedAt: IsoTimestamp,
+});
+
+function decisionRules<T extends z.infer<typeof DecisionFields> | Omit<z.infer<typeof DecisionFields>, 'decidedAt'>>(
+  d: T,
+  ctx: z.RefinementCtx,
+): void {
+  if (d.outcome === 'REJECT' && !d.reason) {
+    ctx.addIssue({ code: 'custom', path: ['reason'], message: 'a rejection needs a reason' });
+  }
+  if (d.stage === 'FX_DECLARATION' && !d.reference) {
+    ctx.addIssue({ code: 'custom', path: ['reference'], message: "the regulator's reference is required" });
+  }
+}
+
+export const Decision = DecisionFields.superRefine(decisionRules);
+export type Decision = z.infer<typeof Decision>;
+
+/** What a caller of the control API sends: the API stamps `decidedAt`. */
+export const DecisionRequest = DecisionFields.omit({ decidedAt: true }).superRefine(decisionRules);
+export type DecisionRequest = z.infer<typeof DecisionRequest>;
+
+/** Why a decision was refused; also the ApplicationFailure type the Update validator throws. */
+export type DecisionRefusalCode = 'decision-invalid' | 'decision-not-awaited' | 'four-eyes' | 'decision-role';
+
+export interface DecisionRefusal {
+  code: DecisionRefusalCode;
+  message: string;
+}
+
+export interface DecisionContext {
+  /** The stage the case is waiting on now, if any. */
+  awaiting: DecisionStage | undefined;
+  /** Who asked for the disposal: may not decide on it (four-eyes). */
+  requestedBy: string;
+}
+
+/** Validate a decision against the case's current wait. Returns the parsed decision or why it is refused. */
+export function checkDecision(
+  raw: unknown,
+  ctx: DecisionContext,
+): { ok: true; decision: Decision } | { ok: false; refusal: DecisionRefusal } {
+  const parsed = Decision.safeParse(raw);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(decision)'}: ${i.message}`).join('; ');
+    return { ok: false, refusal: { code: 'decision-invalid', message: `malformed decision: ${detail}` } };
+  }
+  const decision = parsed.data;
+  if (ctx.awaiting !== decision.stage) {
+    const now = ctx.awaiting ? `it is waiting for ${ctx.awaiting}` : 'it is not waiting for any decision';
+    return {
+      ok: false,
+      refusal: { code: 'decision-not-awaited', message: `the case is not waiting for ${decision.stage}: ${now}` },
+    };
+  }
+  if (decision.decidedBy === ctx.requestedBy) {
+    return {
+      ok: false,
+      refusal: {
+        code: 'four-eyes',
+        message: `${decision.decidedBy} requested this disposal and may not decide on it (four-eyes rule)`,
+      },
+    };
+  }
+  const role = ROLE_FOR_STAGE[decision.stage];
+  if (decision.role !== role) {
+    return {
+      ok: false,
+      refusal: { code: 'decision-role', message: `a ${decision.stage} decision needs the role ${role}` },
+    };
+  }
+  return { ok: true, decision };
+}

@@ -1,0 +1,214 @@
+/**
+ * Reconciliation: does every unit add up, from custody to the treasury? A pure function over each
+ * service's own records (and the leftovers the workflow recorded), so it runs inside the workflow
+ * and is tested on its own. Every check is reported, passing or not; the case completes only when
+ * all pass. All arithmetic in Decimal.
+ */
+import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
+import { Decimal, sum } from '@vcdc/shared/money';
+
+export interface ReconcileInput {
+  stablecoin: string;
+  fiat: string;
+  ledger: custody.CustodyLedger;
+  statement: exchange.ExchangeStatement;
+  declarations: fx.Declaration[];
+  treasury: treasury.CaseStatement;
+  /** What the workflow recorded as left at the venue, per asset. */
+  leftovers: ReadonlyArray<{ asset: string; amount: string }>;
+}
+
+export interface ReconciliationCheck {
+  name: string;
+  /** The two sides of the equation, as decimal strings, each with what it sums. */
+  left: { label: string; amount: string };
+  right: { label: string; amount: string };
+  pass: boolean;
+}
+
+export interface Reconciliation {
+  ok: boolean;
+  checks: ReconciliationCheck[];
+}
+
+const ZERO = new Decimal(0);
+
+function check(
+  name: string,
+  leftLabel: string,
+  left: Decimal,
+  rightLabel: string,
+  right: Decimal,
+): ReconciliationCheck {
+  return {
+    name,
+    left: { label: leftLabel, amount: left.toFixed() },
+    right: { label: rightLabel, amount: right.toFixed() },
+    pass: left.eq(right),
+  };
+}
+
+function splitSymbol(symbol: string): { base: string; quote: string } {
+  const [base = '', quote = ''] = symbol.split('/');
+  return { base, quote };
+}
+
+/** Quote currency the order brought in: cost less the fee when the fee was charged in the quote currency. */
+function proceeds(order: exchange.VenueOrder): Decimal {
+  const { quote } = splitSymbol(order.symbol);
+  const fee = order.feeCurrency === quote ? new Decimal(order.fee) : ZERO;
+  return new Decimal(order.cost).minus(fee);
+}
+
+export function reconcile(input: ReconcileInput): Reconciliation {
+  const { ledger, statement, declarations, stablecoin, fiat } = input;
+  const checks: ReconciliationCheck[] = [];
+  const leftover = (asset: string) => sum(input.leftovers.filter((l) => l.asset === asset).map((l) => l.amount));
+  const credited = statement.deposits.filter((d) => d.status === 'CREDITED');
+  const deposited = (asset: string) => sum(credited.filter((d) => d.asset === asset).map((d) => d.amount));
+  // Unfilled orders contribute zero to every sum below, so all orders are counted as they stand.
+  const liveOrders = statement.orders;
+
+  // Custody, per crypto asset that entered custody.
+  const custodyAssets = [...new Set(ledger.entries.map((e) => e.asset))].sort();
+  for (const asset of custodyAssets) {
+    const entries = ledger.entries.filter((e) => e.asset === asset);
+    const total = (kind: string) => sum(entries.filter((e) => e.kind === kind).map((e) => e.amount));
+    const received = total('INTAKE');
+    const transferred = total('TRANSFER_OUT').neg();
+    const fees = total('NETWORK_FEE').neg();
+    const balance = new Decimal(ledger.balances[asset] ?? '0');
+    checks.push(
+      check(
+        `custody ${asset}: received = transferred + network fees + balance`,
+        'received (intakes)',
+        received,
+        'transferred net + network fees + custody balance',
+        transferred.plus(fees).plus(balance),
+      ),
+    );
+    checks.push(
+      check(
+        `${asset}: transferred out of custody = credited at the venue`,
+        'custody transfers (net)',
+        transferred,
+        'venue deposits credited',
+        deposited(asset),
+      ),
+    );
+  }
+
+  // Fees must be in the quote currency for the sums below to hold (the only case the skeleton sells in).
+  for (const order of liveOrders) {
+    const { quote } = splitSymbol(order.symbol);
+    const fee = new Decimal(order.fee);
+    if (fee.gt(0) && order.feeCurrency !== quote) {
+      checks.push(
+        check(
+          `order ${order.clientOrderId}: fee charged in ${order.feeCurrency}, expected ${quote}`,
+          `fee in ${quote}`,
+          ZERO,
+          `fee in ${order.feeCurrency}`,
+          fee,
+        ),
+      );
+    }
+  }
+
+  const soldOf = (asset: string) =>
+    sum(liveOrders.filter((o) => splitSymbol(o.symbol).base === asset).map((o) => o.filled));
+  const proceedsIn = (asset: string) =>
+    sum(liveOrders.filter((o) => splitSymbol(o.symbol).quote === asset).map(proceeds));
+
+  // Venue, per non-stablecoin crypto asset deposited.
+  const venueAssets = [...new Set(credited.map((d) => d.asset))].filter((a) => a !== stablecoin).sort();
+  for (const asset of venueAssets) {
+    checks.push(
+      check(
+        `venue ${asset}: deposited = sold + leftover`,
+        'deposits credited',
+        deposited(asset),
+        'sold + recorded leftover',
+        soldOf(asset).plus(leftover(asset)),
+      ),
+    );
+  }
+
+  checks.push(
+    check(
+      `venue ${stablecoin}: deposited + sale proceeds = sold + leftover`,
+      `deposits credited + proceeds into ${stablecoin} (cost - fee)`,
+      deposited(stablecoin).plus(proceedsIn(stablecoin)),
+      'sold + recorded leftover',
+      soldOf(stablecoin).plus(leftover(stablecoin)),
+    ),
+  );
+
+  const withdrawals = statement.withdrawals.filter((w) => w.status !== 'FAILED' && w.currency === fiat);
+  checks.push(
+    check(
+      `venue ${fiat}: sale proceeds = withdrawn + leftover`,
+      `proceeds into ${fiat} (cost - fee)`,
+      proceedsIn(fiat),
+      'withdrawn (gross) + recorded leftover',
+      sum(withdrawals.map((w) => w.amount)).plus(leftover(fiat)),
+    ),
+  );
+
+  const live = declarations.filter((d) => d.status !== 'REJECTED');
+  const declared = sum(live.map((d) => d.amount));
+  const settlements = live.flatMap((d) => d.settlements);
+  checks.push(
+    check(
+      `${fiat}: withdrawn net = declared`,
+      'withdrawals net of venue fees',
+      sum(withdrawals.map((w) => w.netAmount)),
+      'declared to the FX regulator',
+      declared,
+    ),
+  );
+  checks.push(
+    check(
+      `${fiat}: declared = settled`,
+      'declared',
+      declared,
+      'settled (foreign amount)',
+      sum(settlements.map((s) => s.foreignAmount)),
+    ),
+  );
+  for (const s of settlements) {
+    checks.push(
+      check(
+        `settlement ${s.settlementId}: CNY + rounding remainder = foreign amount x rate`,
+        'cnyAmount + roundingRemainder',
+        new Decimal(s.cnyAmount).plus(s.roundingRemainder),
+        `foreignAmount x rate (${s.rate})`,
+        new Decimal(s.foreignAmount).times(s.rate),
+      ),
+    );
+  }
+
+  const t = input.treasury;
+  const settledCny = sum(settlements.map((s) => s.cnyAmount));
+  checks.push(
+    check(
+      'CNY: settled = credited',
+      'settled CNY',
+      settledCny,
+      'credited to the case account',
+      new Decimal(t.totalCredited),
+    ),
+  );
+  checks.push(
+    check(
+      'CNY: credited = remitted',
+      'credited',
+      new Decimal(t.totalCredited),
+      'remitted to the treasury',
+      new Decimal(t.totalRemitted),
+    ),
+  );
+  checks.push(check('CNY: case account balance is zero', 'balance', new Decimal(t.balance), 'zero', ZERO));
+
+  return { ok: checks.every((c) => c.pass), checks };
+}

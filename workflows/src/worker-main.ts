@@ -1,0 +1,53 @@
+/**
+ * Runs the case worker: `npx tsx workflows/src/worker-main.ts`. Temporal's runtime stops the worker
+ * gracefully on SIGINT/SIGTERM (in-flight tasks finish); then the connection is closed and the
+ * process exits.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { createLogger, env, loadConfigOrExit } from '@vcdc/shared';
+import { z } from 'zod';
+import { TASK_QUEUE } from './shared';
+import { createCaseWorker } from './worker';
+
+export const WorkerConfig = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
+  CUSTODY_URL: env.url('http://127.0.0.1:7101'),
+  EXCHANGE_URL: env.url('http://127.0.0.1:7102'),
+  FX_URL: env.url('http://127.0.0.1:7103'),
+  TREASURY_URL: env.url('http://127.0.0.1:7104'),
+  HTTP_TIMEOUT_MS: env.positiveInt(15_000),
+  LOG_LEVEL: env.logLevel(),
+});
+export type WorkerConfig = z.infer<typeof WorkerConfig>;
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(WorkerConfig);
+  const logger = createLogger('worker', config.LOG_LEVEL);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  try {
+    const worker = await createCaseWorker({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      serviceUrls: {
+        custody: config.CUSTODY_URL,
+        exchange: config.EXCHANGE_URL,
+        fx: config.FX_URL,
+        treasury: config.TREASURY_URL,
+      },
+      httpTimeoutMs: config.HTTP_TIMEOUT_MS,
+    });
+    logger.info({ address: config.TEMPORAL_ADDRESS, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
+    await worker.run(); // resolves after SIGINT/SIGTERM once in-flight work is done
+    logger.info('worker stopped');
+  } finally {
+    await connection.close();
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

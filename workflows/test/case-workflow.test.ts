@@ -1,0 +1,442 @@
+/**
+ * The case workflow on Temporal's time-skipping test server, with activities that behave like the
+ * services (test/fake-services.ts). One server for the file; a worker per test on its own task queue.
+ */
+import { randomUUID } from 'node:crypto';
+import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { Decimal } from '@vcdc/shared/money';
+import type { CaseRegistration } from '../src/case-input';
+import type { CaseProgress } from '../src/case-state';
+import { caseWorkflow } from '../src/case-workflow';
+import type { Decision } from '../src/decision';
+import { decide, decision, SEARCH_ATTRIBUTE_KEYS, status } from '../src/shared';
+import { workflowsPath } from '../src/worker';
+import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const path = process.env.TEMPORAL_TEST_SERVER_PATH;
+  [env, bundle] = await Promise.all([
+    TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {}),
+    bundleWorkflowCode({ workflowsPath, logger: quietLogger() }),
+  ]);
+  // The time-skipping server knows no custom search attributes until they are added.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, 2 /* KEYWORD */])),
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function quietLogger() {
+  const noop = () => undefined;
+  return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+}
+
+type Fake = ReturnType<typeof createFakeActivities>;
+
+interface Run {
+  fake: Fake;
+  handle: WorkflowHandle<typeof caseWorkflow>;
+}
+
+/** Start a case with a fresh fake and a worker, run `body`, stop the worker. */
+async function withCase<T>(
+  registration: CaseRegistration,
+  body: (run: Run) => Promise<T>,
+  fakeOptions: FakeOptions = {},
+  fake: Fake = createFakeActivities(fakeOptions),
+): Promise<T> {
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: fake,
+  });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(caseWorkflow, {
+      taskQueue,
+      workflowId: `case-${registration.caseId}`,
+      args: [registration],
+    });
+    return body({ fake, handle });
+  });
+}
+
+function registration(overrides: Record<string, unknown> = {}): CaseRegistration {
+  return sampleRegistration(`C-${randomUUID().slice(0, 8)}`, overrides) as CaseRegistration;
+}
+
+async function until(handle: WorkflowHandle, test: (p: CaseProgress) => boolean): Promise<CaseProgress> {
+  for (let i = 0; i < 200; i++) {
+    const p = await handle.query(status);
+    if (test(p)) return p;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not reached; last status ${JSON.stringify(await handle.query(status))}`);
+}
+
+const awaiting = (stage: string) => (p: CaseProgress) =>
+  p.status === 'AWAITING_DECISION' && p.awaiting?.stage === stage;
+
+function approvePlan(by = 'supervisor.zhang'): Decision {
+  return {
+    stage: 'DISPOSAL_PLAN',
+    outcome: 'APPROVE',
+    decidedBy: by,
+    role: 'supervisor',
+    decidedAt: '2026-01-02T09:00:00Z',
+  };
+}
+function approveFx(): Decision {
+  return {
+    stage: 'FX_DECLARATION',
+    outcome: 'APPROVE',
+    decidedBy: 'fx.officer.chen',
+    role: 'fx-officer',
+    reference: 'SAFE-2026-0042',
+    decidedAt: '2026-01-05T09:00:00Z',
+  };
+}
+
+/** Every Idempotency-Key the workflow passed, in call order (the key is the last argument of each POST). */
+function keysUsed(fake: Fake): string[] {
+  const mutating: (keyof Fake)[] = [
+    'openCustodyAccount',
+    'recordIntake',
+    'addWhitelistEntry',
+    'requestTransfer',
+    'placeSellOrder',
+    'requestWithdrawal',
+    'createDeclaration',
+    'submitDeclaration',
+    'recordFxDecision',
+    'settleDeclaration',
+    'recordCredit',
+    'requestRemittance',
+  ];
+  return mutating.flatMap((name) => fake[name].mock.calls.map((args) => String(args[args.length - 1])));
+}
+
+async function runHappyPath(reg: CaseRegistration, fakeOptions: FakeOptions = {}) {
+  return withCase(
+    reg,
+    async ({ fake, handle }) => {
+      await until(handle, awaiting('DISPOSAL_PLAN'));
+      const answer = await handle.executeUpdate(decide, { args: [approvePlan()] });
+      expect(answer.movesTo).toEqual({ stage: 'TRANSFER', status: 'RUNNING' });
+      await until(handle, awaiting('FX_DECLARATION'));
+      await handle.executeUpdate(decide, { args: [approveFx()] });
+      const outcome = await handle.result();
+      return { fake, handle, outcome };
+    },
+    fakeOptions,
+  );
+}
+
+describe('case workflow', () => {
+  test('a case approved at both decisions runs from intake to the treasury, reconciles and completes', async () => {
+    const reg = registration();
+    const { fake, handle, outcome } = await runHappyPath(reg);
+
+    expect(outcome.status).toBe('COMPLETED');
+    expect(outcome.stage).toBe('RECONCILIATION');
+    expect(outcome.reason).toBeUndefined();
+    expect(outcome.reconciliation?.ok).toBe(true);
+    expect(outcome.reconciliation?.checks.every((c) => c.pass)).toBe(true);
+    expect(outcome.decisions.accepted.map((d) => d.stage)).toEqual(['DISPOSAL_PLAN', 'FX_DECLARATION']);
+
+    // The whole custody balance went to the venue, and everything credited was sold.
+    expect(outcome.transfers.map((t) => [t.asset, t.transfer?.amount])).toEqual([
+      ['BTC', '1.25'],
+      ['ETH', '10.5'],
+    ]);
+    const [btc, eth, usdt] = outcome.sales;
+    expect(btc?.symbol).toBe('BTC/USDT');
+    expect(btc?.amount).toBe(outcome.transfers[0]?.deposit?.amount);
+    expect(eth?.amount).toBe(outcome.transfers[1]?.deposit?.amount);
+    // The stablecoin sold is the proceeds of both legs, rounded down to the micro-USDT; the rest is a recorded leftover.
+    const stable = [btc, eth].reduce(
+      (s, leg) => s.plus(leg?.order?.cost ?? 0).minus(leg?.order?.fee ?? 0),
+      new Decimal(0),
+    );
+    expect(usdt?.symbol).toBe('USDT/USD');
+    expect(usdt?.amount).toBe(stable.toDecimalPlaces(6, Decimal.ROUND_DOWN).toFixed());
+    const usd = new Decimal(usdt?.order?.cost ?? 0).minus(usdt?.order?.fee ?? 0);
+    expect(outcome.withdrawal?.amount).toBe(usd.toDecimalPlaces(2, Decimal.ROUND_DOWN).toFixed());
+    expect(outcome.withdrawal?.status).toBe('COMPLETED');
+    const leftovers = outcome.leftovers.map((l) => l.asset).sort();
+    expect(leftovers).toEqual(['USD', 'USDT'].filter((a) => outcome.leftovers.some((l) => l.asset === a)).sort());
+
+    expect(outcome.declaration?.amount).toBe(outcome.withdrawal?.netAmount);
+    expect(outcome.settlement?.foreignAmount).toBe(outcome.withdrawal?.netAmount);
+    expect(outcome.credit?.amount).toBe(outcome.settlement?.cnyAmount);
+    expect(outcome.remittance?.amount).toBe(outcome.credit?.amount);
+    expect(outcome.remittance?.receiptNo).toMatch(/^R-/);
+    expect(fake.requestRemittance.mock.calls[0]?.[0]).toMatchObject({
+      budgetClassificationCode: '1030501',
+      approvedBy: 'supervisor.zhang',
+    });
+    expect(fake.recordFxDecision.mock.calls[0]?.[1]).toMatchObject({
+      decision: 'APPROVED',
+      decidedBy: 'fx.officer.chen',
+      regulatorReference: 'SAFE-2026-0042',
+    });
+
+    // Orders carry deterministic client ids within the contract's pattern.
+    for (const leg of outcome.sales) expect(leg.clientOrderId).toMatch(/^[A-Za-z0-9_-]{1,36}$/);
+
+    // Visibility: search attributes follow the case.
+    const description = await handle.describe();
+    expect(description.searchAttributes).toMatchObject({
+      CaseId: [reg.caseId],
+      CaseStage: ['RECONCILIATION'],
+      CaseStatus: ['COMPLETED'],
+    });
+  });
+
+  test('idempotency keys are derived from the workflow id and the step, the same on every run of the same case', async () => {
+    const reg = registration();
+    const first = await runHappyPath(reg);
+    const second = await runHappyPath(reg);
+    const keys = keysUsed(first.fake);
+    expect(keysUsed(second.fake)).toEqual(keys);
+    expect(new Set(keys).size).toBe(keys.length);
+    const wf = `case-${reg.caseId}`;
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        `${wf}/account/BTC`,
+        `${wf}/intake/L1`,
+        `${wf}/transfer/BTC`,
+        `${wf}/transfer/ETH`,
+        `${wf}/order/BTC/USDT`,
+        `${wf}/order/USDT/USD`,
+        `${wf}/withdrawal/USD`,
+        `${wf}/remittance`,
+      ]),
+    );
+    expect(first.outcome.sales.map((s) => s.clientOrderId)).toEqual(second.outcome.sales.map((s) => s.clientOrderId));
+  });
+
+  test('while it waits for the disposal plan, the status shows the intakes, the wait and its deadline', async () => {
+    const reg = registration();
+    await withCase(reg, async ({ handle }) => {
+      const p = await until(handle, awaiting('DISPOSAL_PLAN'));
+      expect(p).toMatchObject({
+        caseId: reg.caseId,
+        workflowId: `case-${reg.caseId}`,
+        stage: 'AUTHORISATION',
+        status: 'AWAITING_DECISION',
+        agency: reg.agency,
+      });
+      expect(p.intakes.map((i) => [i.lotId, i.status, i.receivedAmount])).toEqual([
+        ['L1', 'RECEIVED', '1.25'],
+        ['L2', 'RECEIVED', '10.5'],
+      ]);
+      expect(p.accounts.map((a) => a.asset)).toEqual(['BTC', 'ETH']);
+      const since = Date.parse(p.awaiting?.since ?? '');
+      expect(Date.parse(p.awaiting?.deadline ?? '') - since).toBe(30 * 24 * 3600 * 1000);
+      expect(p.details).toContain('DISPOSAL_PLAN');
+      expect(p.transfers).toEqual([]);
+      await handle.terminate('test done');
+    });
+  });
+
+  test('a rejected disposal plan ends REJECTED with the assets in custody: nothing is transferred', async () => {
+    const reg = registration();
+    await withCase(reg, async ({ fake, handle }) => {
+      await until(handle, awaiting('DISPOSAL_PLAN'));
+      const answer = await handle.executeUpdate(decide, {
+        args: [{ ...approvePlan(), outcome: 'REJECT', reason: 'price band not set' }],
+      });
+      expect(answer.movesTo).toEqual({ stage: 'AUTHORISATION', status: 'REJECTED' });
+      const outcome = await handle.result();
+      expect(outcome.status).toBe('REJECTED');
+      expect(outcome.reason).toContain('price band not set');
+      expect(outcome.reason).toContain('stay in custody');
+      expect(fake.getDepositAddress).not.toHaveBeenCalled();
+      expect(fake.addWhitelistEntry).not.toHaveBeenCalled();
+      expect(fake.requestTransfer).not.toHaveBeenCalled();
+    });
+  });
+
+  test('a decision for a stage the case is not waiting on, or by the requester, is refused by the validator and leaves history unchanged', async () => {
+    const reg = registration();
+    await withCase(reg, async ({ handle }) => {
+      await until(handle, awaiting('DISPOSAL_PLAN'));
+      const before = (await handle.fetchHistory()).events?.length ?? 0;
+
+      const refusal = async (d: Decision) => {
+        const error = await handle.executeUpdate(decide, { args: [d] }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+        const cause = (error as WorkflowUpdateFailedError).cause;
+        expect(cause).toBeInstanceOf(ApplicationFailure);
+        return cause as ApplicationFailure;
+      };
+      expect((await refusal(approveFx())).type).toBe('decision-not-awaited');
+      const own = await refusal(approvePlan(reg.requestedBy));
+      expect(own.type).toBe('four-eyes');
+      expect(own.message).toContain('four-eyes');
+      expect((await refusal({ ...approvePlan(), role: 'fx-officer' })).type).toBe('decision-role');
+      expect((await refusal({ ...approvePlan(), outcome: 'REJECT' })).type).toBe('decision-invalid');
+
+      // No Update reached history. (The time-skipping server still records the workflow task that ran
+      // the validators; a real server drops those speculative tasks too: see control-api.test.ts.)
+      const after = (await handle.fetchHistory()).events ?? [];
+      expect(after.length).toBeGreaterThanOrEqual(before);
+      expect(
+        after.filter(
+          (e) =>
+            e.workflowExecutionUpdateAcceptedEventAttributes ||
+            e.workflowExecutionUpdateCompletedEventAttributes ||
+            e.workflowExecutionUpdateAdmittedEventAttributes ||
+            e.workflowExecutionSignaledEventAttributes,
+        ),
+      ).toEqual([]);
+      const p = await handle.query(status);
+      expect(p.status).toBe('AWAITING_DECISION');
+      expect(p.decisions).toEqual({ accepted: [], refused: [] });
+      await handle.terminate('test done');
+    });
+  });
+
+  test('decisions sent as signals go through the same checks: a refused one is recorded, valid ones move the case', async () => {
+    const reg = registration();
+    await withCase(reg, async ({ handle }) => {
+      await until(handle, awaiting('DISPOSAL_PLAN'));
+      await handle.signal(decision, approvePlan(reg.requestedBy));
+      const refused = await until(handle, (p) => p.decisions.refused.length === 1);
+      expect(refused.decisions.refused[0]).toMatchObject({ code: 'four-eyes', via: 'signal' });
+      expect(refused.status).toBe('AWAITING_DECISION');
+
+      await handle.signal(decision, approvePlan());
+      await until(handle, awaiting('FX_DECLARATION'));
+      await handle.signal(decision, approveFx());
+      const outcome = await handle.result();
+      expect(outcome.status).toBe('COMPLETED');
+      expect(outcome.decisions.accepted).toHaveLength(2);
+      expect(outcome.decisions.refused).toHaveLength(1);
+    });
+  });
+
+  test('when nobody decides before the deadline, the case is held with the assets in custody', async () => {
+    const reg = registration({ deadlines: { decisionDays: 3 } });
+    await withCase(reg, async ({ fake, handle }) => {
+      const started = await env.currentTimeMs();
+      const outcome = await handle.result(); // the time-skipping server jumps the three days
+      expect(outcome.status).toBe('HELD');
+      expect(outcome.stage).toBe('AUTHORISATION');
+      expect(outcome.reason).toBe('no decision on the disposal plan within 3 days; the assets stay in custody');
+      expect((await env.currentTimeMs()) - started).toBeGreaterThanOrEqual(3 * 24 * 3600 * 1000);
+      expect(fake.requestTransfer).not.toHaveBeenCalled();
+      expect((await handle.describe()).searchAttributes).toMatchObject({ CaseStatus: ['HELD'] });
+    });
+  });
+
+  test('a short receipt at intake holds the case before any decision is asked', async () => {
+    const reg = registration();
+    await withCase(
+      reg,
+      async ({ handle }) => {
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('HELD');
+        expect(outcome.stage).toBe('INTAKE');
+        expect(outcome.reason).toContain('lot L1 declared 1.25 BTC, received 1.2');
+        expect(outcome.awaiting).toBeUndefined();
+      },
+      { received: { L1: '1.2' } },
+    );
+  });
+
+  test('a service refusal (non-retryable) fails the case with the reason and lists the transfers to undo', async () => {
+    const reg = registration();
+    const fake = createFakeActivities();
+    fake.placeSellOrder.mockImplementation(async () => {
+      throw ApplicationFailure.nonRetryable(
+        'market closed for professional investors only',
+        'urn:vcdc:problem:market-refused',
+      );
+    });
+    await withCase(
+      reg,
+      async ({ handle }) => {
+        await until(handle, awaiting('DISPOSAL_PLAN'));
+        await handle.executeUpdate(decide, { args: [approvePlan()] });
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('FAILED');
+        expect(outcome.stage).toBe('SALE');
+        expect(outcome.reason).toContain('placeSellOrder failed: market closed for professional investors only');
+        expect(outcome.reason).toContain('urn:vcdc:problem:market-refused');
+        expect(fake.placeSellOrder).toHaveBeenCalledTimes(1); // not retried
+        expect(outcome.compensations.map((c) => c.undo)).toEqual([
+          'return 1.2499 BTC from hashkey to custody',
+          'return 10.49958 ETH from hashkey to custody',
+        ]);
+      },
+      {},
+      fake,
+    );
+  });
+
+  test('what the venue lot size cannot take stays at the venue as a recorded leftover and the case still reconciles', async () => {
+    const reg = registration();
+    const { outcome } = await runHappyPath(reg, { lotStep: { BTC: '0.01', ETH: '0.1' } });
+    expect(outcome.status).toBe('COMPLETED');
+    expect(outcome.leftovers).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ asset: 'BTC', amount: '0.0099', where: 'venue' }),
+        expect.objectContaining({ asset: 'ETH', amount: '0.09958', where: 'venue' }),
+      ]),
+    );
+    expect(outcome.reconciliation?.ok).toBe(true);
+  });
+
+  test('when the records do not add up, the case is held as "reconciliation failed", never completed', async () => {
+    const reg = registration();
+    const fake = createFakeActivities();
+    const real = fake.getExchangeStatement.getMockImplementation();
+    fake.getExchangeStatement.mockImplementation(async (caseId: string) => {
+      const statement = await real?.(caseId);
+      if (!statement) throw new Error('no statement');
+      const first = statement.deposits[0];
+      if (first) first.amount = new Decimal(first.amount).plus('0.00000001').toFixed();
+      return statement;
+    });
+    await withCase(
+      reg,
+      async ({ handle }) => {
+        await until(handle, awaiting('DISPOSAL_PLAN'));
+        await handle.executeUpdate(decide, { args: [approvePlan()] });
+        await until(handle, awaiting('FX_DECLARATION'));
+        await handle.executeUpdate(decide, { args: [approveFx()] });
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('HELD');
+        expect(outcome.reason).toMatch(/^reconciliation failed: /);
+        expect(outcome.reason).toContain('BTC: transferred out of custody = credited at the venue');
+        expect(outcome.reconciliation?.ok).toBe(false);
+        expect(outcome.remittance).toBeDefined();
+      },
+      {},
+      fake,
+    );
+  });
+});

@@ -1,0 +1,403 @@
+/**
+ * Activities that behave like the four services would, in memory, with consistent amounts (so a
+ * case that runs through reconciles): network fees, venue prices and fees, a withdrawal fee, an
+ * FX rate with its rounding remainder. Each activity is a jest.fn, so tests can count calls, see
+ * arguments and make one fail. A repeated Idempotency-Key answers what it answered the first time.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import type { contracts } from '@vcdc/shared';
+import { Decimal, roundDownTo } from '@vcdc/shared/money';
+import type { CaseActivities } from '../src/activities';
+
+type Custody = typeof contracts.custody;
+type Exchange = typeof contracts.exchange;
+type Fx = typeof contracts.fx;
+type Treasury = typeof contracts.treasury;
+type Infer<T> = T extends { _output: infer O } ? O : never;
+
+const NETWORK_FEE: Record<string, string> = { BTC: '0.0001', ETH: '0.00042', USDT: '1.5' };
+const PRICE: Record<string, string> = { 'BTC/USDT': '61234.56', 'ETH/USDT': '3011.17', 'USDT/USD': '0.9998' };
+const FEE_RATE = new Decimal('0.001');
+const WITHDRAWAL_FEE = '25';
+const FX_RATE = '7.1234';
+const T = '2026-01-01T00:00:00.000Z';
+
+export interface FakeOptions {
+  /** Received amount per lot id, when it differs from the declared one. */
+  received?: Record<string, string>;
+  /** The venue sells at most this much per order (a lot-size cut); the rest stays unsold. */
+  lotStep?: Record<string, string>;
+}
+
+type Mocked<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? jest.Mock<R, A> : never };
+
+export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActivities> {
+  const byKey = new Map<string, unknown>();
+  const once = <R>(key: string, make: () => R): R => {
+    if (!byKey.has(key)) byKey.set(key, make());
+    return structuredClone(byKey.get(key)) as R;
+  };
+  const accounts = new Map<string, Infer<Custody['CustodyAccount']>>();
+  const ledger: Infer<Custody['CustodyLedgerEntry']>[] = [];
+  const deposits: Infer<Exchange['VenueDeposit']>[] = [];
+  const orders = new Map<string, Infer<Exchange['VenueOrder']>>();
+  const withdrawals = new Map<string, Infer<Exchange['VenueWithdrawal']>>();
+  const declarations = new Map<string, Infer<Fx['Declaration']>>();
+  const treasuryLines: Infer<Treasury['StatementLine']>[] = [];
+  let seq = 0;
+  const id = (prefix: string) => `${prefix}-${++seq}`;
+  const balanceOf = (asset: string) =>
+    ledger.filter((e) => e.asset === asset).reduce((s, e) => s.plus(e.amount), new Decimal(0));
+  const treasuryBalance = () => treasuryLines.reduce((s, l) => s.plus(l.amount), new Decimal(0));
+  const account = (caseId: string, asset: string) => {
+    const a = accounts.get(`${caseId}/${asset}`);
+    if (!a) throw ApplicationFailure.nonRetryable(`no account ${asset}`, 'urn:vcdc:problem:not-found');
+    return { ...a, balance: balanceOf(asset).toFixed() };
+  };
+
+  const activities: CaseActivities = {
+    async openCustodyAccount(body, key) {
+      return once(key, () => {
+        const a = { ...body, address: `custody-${body.asset.toLowerCase()}-${body.caseId}`, balance: '0', openedAt: T };
+        accounts.set(`${body.caseId}/${body.asset}`, a);
+        return a;
+      });
+    },
+    async getCustodyAccount(caseId, asset) {
+      return account(caseId, asset);
+    },
+    async recordIntake(body, key) {
+      return once(key, () => {
+        const received = options.received?.[body.lotId] ?? body.declaredAmount;
+        const difference = new Decimal(received).minus(body.declaredAmount);
+        const intake = {
+          intakeId: id('intake'),
+          ...body,
+          evidence: { ...body.evidence, documents: body.evidence.documents ?? [] },
+          receivedAmount: received,
+          difference: difference.toFixed(),
+          status: difference.isNegative() ? ('DISCREPANCY' as const) : ('RECEIVED' as const),
+          confirmations: 6,
+          recordedAt: T,
+        };
+        ledger.push({
+          entryId: id('e'),
+          caseId: body.caseId,
+          asset: body.asset,
+          kind: 'INTAKE',
+          amount: received,
+          reference: intake.intakeId,
+          createdAt: T,
+        });
+        return intake;
+      });
+    },
+    async addWhitelistEntry(body, key) {
+      return once(key, () => ({
+        entryId: id('wl'),
+        chain: body.chain,
+        address: body.address,
+        label: body.label,
+        status: 'ACTIVE' as const,
+        createdAt: T,
+      }));
+    },
+    async requestTransfer(body, key) {
+      return once(key, () => {
+        const fee = new Decimal(NETWORK_FEE[body.asset] ?? '0');
+        const net = new Decimal(body.amount).minus(fee);
+        const transfer = {
+          transferId: id('tr'),
+          ...body,
+          fee: fee.toFixed(),
+          netAmount: net.toFixed(),
+          txHash: `0x${body.asset.toLowerCase()}${seq}`,
+          confirmations: 0,
+          status: 'BROADCAST' as const,
+          createdAt: T,
+        };
+        const entry = (kind: 'TRANSFER_OUT' | 'NETWORK_FEE', amount: Decimal) =>
+          ledger.push({
+            entryId: id('e'),
+            caseId: body.caseId,
+            asset: body.asset,
+            kind,
+            amount: amount.neg().toFixed(),
+            reference: transfer.transferId,
+            createdAt: T,
+          });
+        entry('TRANSFER_OUT', net);
+        entry('NETWORK_FEE', fee);
+        deposits.push({
+          caseId: body.caseId,
+          venue: 'hashkey',
+          asset: body.asset,
+          txHash: transfer.txHash,
+          amount: net.toFixed(),
+          status: 'CREDITED',
+          venueDepositId: id('dep'),
+          observedAt: T,
+        });
+        return transfer;
+      });
+    },
+    async getCustodyLedger(caseId) {
+      const assets = [...new Set(ledger.map((e) => e.asset))];
+      return {
+        caseId,
+        entries: structuredClone(ledger),
+        balances: Object.fromEntries(assets.map((a) => [a, balanceOf(a).toFixed()])),
+      };
+    },
+    async getDepositAddress(asset, chain) {
+      return {
+        asset: asset as 'BTC',
+        chain: chain as 'bitcoin',
+        address: `venue-${asset.toLowerCase()}`,
+        venue: 'hashkey',
+      };
+    },
+    async awaitVenueDeposit(q) {
+      const d = deposits.find((x) => x.txHash === q.txHash && x.asset === q.asset);
+      if (!d) throw ApplicationFailure.retryable('not seen yet', 'urn:vcdc:activity:not-yet');
+      return structuredClone(d);
+    },
+    async placeSellOrder(body, key) {
+      return once(key, () => {
+        const [base = ''] = body.symbol.split('/');
+        const quote = body.symbol.split('/')[1] ?? '';
+        const step = options.lotStep?.[base];
+        const filled = step ? new Decimal(body.amount).div(step).floor().times(step) : new Decimal(body.amount);
+        const price = new Decimal(PRICE[body.symbol] ?? '1');
+        const cost = filled.times(price);
+        const fee = roundDownTo(cost.times(FEE_RATE), quote as 'USD').rounded;
+        const order = {
+          caseId: body.caseId,
+          venue: 'hashkey',
+          clientOrderId: body.clientOrderId,
+          venueOrderId: id('vo'),
+          symbol: body.symbol,
+          side: 'sell' as const,
+          type: body.type,
+          amount: body.amount,
+          filled: filled.toFixed(),
+          remaining: new Decimal(body.amount).minus(filled).toFixed(),
+          cost: cost.toFixed(),
+          averagePrice: price.toFixed(),
+          fee: fee.toFixed(),
+          feeCurrency: quote,
+          status: 'closed' as const,
+          fills: [
+            {
+              tradeId: id('t'),
+              price: price.toFixed(),
+              amount: filled.toFixed(),
+              cost: cost.toFixed(),
+              fee: fee.toFixed(),
+              feeCurrency: quote,
+              timestamp: T,
+            },
+          ],
+          createdAt: T,
+        };
+        orders.set(body.clientOrderId, order);
+        return order;
+      });
+    },
+    async awaitOrderDone(clientOrderId) {
+      const o = orders.get(clientOrderId);
+      if (!o) throw ApplicationFailure.nonRetryable('no such order', 'urn:vcdc:problem:not-found');
+      return structuredClone(o);
+    },
+    async requestWithdrawal(body, key) {
+      return once(key, () => {
+        const w = {
+          caseId: body.caseId,
+          venue: 'hashkey',
+          withdrawalId: id('wd'),
+          currency: body.currency,
+          amount: body.amount,
+          fee: WITHDRAWAL_FEE,
+          netAmount: new Decimal(body.amount).minus(WITHDRAWAL_FEE).toFixed(),
+          bankAccountId: body.bankAccountId,
+          status: 'PENDING' as const,
+          createdAt: T,
+        };
+        withdrawals.set(w.withdrawalId, { ...w, status: 'COMPLETED' });
+        return w;
+      });
+    },
+    async awaitWithdrawalCompleted(withdrawalId) {
+      const w = withdrawals.get(withdrawalId);
+      if (!w) throw ApplicationFailure.nonRetryable('no such withdrawal', 'urn:vcdc:problem:not-found');
+      return structuredClone(w);
+    },
+    async getExchangeStatement(caseId) {
+      return {
+        caseId,
+        deposits: structuredClone(deposits),
+        orders: structuredClone([...orders.values()]),
+        withdrawals: structuredClone([...withdrawals.values()]),
+      };
+    },
+    async createDeclaration(body, key) {
+      return once(key, () => {
+        const d = {
+          declarationId: id('decl'),
+          declarationNo: `BOP-${seq}`,
+          caseId: body.caseId,
+          currency: body.currency,
+          amount: body.amount,
+          settledAmount: '0',
+          transactionCode: body.transactionCode,
+          purpose: body.purpose,
+          status: 'DRAFT' as const,
+          transitions: [{ from: null, to: 'DRAFT' as const, by: body.preparedBy, at: T, note: null }],
+          settlements: [],
+          createdAt: T,
+        };
+        declarations.set(d.declarationId, d);
+        return d;
+      });
+    },
+    async submitDeclaration(declarationId, _body, key) {
+      return once(key, () => {
+        const d = declarations.get(declarationId);
+        if (!d) throw ApplicationFailure.nonRetryable('no declaration', 'urn:vcdc:problem:not-found');
+        d.status = 'SUBMITTED';
+        return structuredClone(d);
+      });
+    },
+    async recordFxDecision(declarationId, body, key) {
+      return once(key, () => {
+        const d = declarations.get(declarationId);
+        if (!d) throw ApplicationFailure.nonRetryable('no declaration', 'urn:vcdc:problem:not-found');
+        d.status = body.decision;
+        return structuredClone(d);
+      });
+    },
+    async settleDeclaration(declarationId, body, key) {
+      return once(key, () => {
+        const d = declarations.get(declarationId);
+        if (!d) throw ApplicationFailure.nonRetryable('no declaration', 'urn:vcdc:problem:not-found');
+        const exact = new Decimal(body.amount).times(FX_RATE);
+        const { rounded, remainder } = roundDownTo(exact, 'CNY');
+        const s = {
+          settlementId: id('st'),
+          declarationId,
+          caseId: d.caseId,
+          currency: d.currency,
+          foreignAmount: body.amount,
+          rate: FX_RATE,
+          rateSource: 'fake',
+          rateAsOf: T,
+          cnyAmount: rounded.toFixed(),
+          roundingRemainder: remainder.toFixed(),
+          bankReference: body.bankReference,
+          settledAt: T,
+        };
+        d.settlements.push(s);
+        d.settledAmount = new Decimal(d.settledAmount).plus(body.amount).toFixed();
+        d.status = 'SETTLED';
+        return s;
+      });
+    },
+    async listDeclarations() {
+      return structuredClone([...declarations.values()]);
+    },
+    async recordCredit(body, key) {
+      return once(key, () => {
+        const c = { creditId: id('cr'), ...body, creditedAt: T };
+        treasuryLines.push({
+          kind: 'CREDIT',
+          reference: c.creditId,
+          amount: body.amount,
+          balanceAfter: treasuryBalance().plus(body.amount).toFixed(),
+          at: T,
+        });
+        return c;
+      });
+    },
+    async requestRemittance(body, key) {
+      return once(key, () => {
+        if (new Decimal(body.amount).gt(treasuryBalance())) {
+          throw ApplicationFailure.nonRetryable('exceeds the case balance', 'urn:vcdc:problem:insufficient-balance');
+        }
+        const r = {
+          remittanceId: id('rm'),
+          caseId: body.caseId,
+          amount: body.amount,
+          budgetClassificationCode: body.budgetClassificationCode,
+          voucherNo: `V-${seq}`,
+          receiptNo: `R-${seq}`,
+          approvedBy: body.approvedBy,
+          remittedAt: T,
+        };
+        treasuryLines.push({
+          kind: 'REMITTANCE',
+          reference: r.remittanceId,
+          amount: new Decimal(body.amount).neg().toFixed(),
+          balanceAfter: treasuryBalance().minus(body.amount).toFixed(),
+          at: T,
+        });
+        return r;
+      });
+    },
+    async getTreasuryStatement(caseId) {
+      const credited = treasuryLines
+        .filter((l) => l.kind === 'CREDIT')
+        .reduce((s, l) => s.plus(l.amount), new Decimal(0));
+      const remitted = treasuryLines
+        .filter((l) => l.kind === 'REMITTANCE')
+        .reduce((s, l) => s.minus(l.amount), new Decimal(0));
+      return {
+        caseId,
+        currency: 'CNY' as const,
+        lines: structuredClone(treasuryLines),
+        totalCredited: credited.toFixed(),
+        totalRemitted: remitted.toFixed(),
+        balance: treasuryBalance().toFixed(),
+      };
+    },
+  };
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [name, jest.fn(fn as (...a: unknown[]) => unknown)]),
+  ) as unknown as Mocked<CaseActivities>;
+}
+
+/** A registration that passes validation, with one BTC and one ETH lot. */
+export function sampleRegistration(caseId: string, overrides: Record<string, unknown> = {}) {
+  return {
+    caseId,
+    agency: 'Beijing Public Security Bureau',
+    legalBasis: { reference: 'Court ruling (2025) Jing 01 Xing Chu 123' },
+    requestedBy: 'officer.li',
+    lots: [
+      {
+        lotId: 'L1',
+        asset: 'BTC',
+        chain: 'bitcoin',
+        declaredAmount: '1.25',
+        sweepTxHash: 'btc-sweep-1',
+        evidence: { handoverFormNo: 'HF-1', handedOverBy: 'officer.li', receivedBy: 'custodian.wang', documents: [] },
+      },
+      {
+        lotId: 'L2',
+        asset: 'ETH',
+        chain: 'ethereum',
+        declaredAmount: '10.5',
+        sweepTxHash: '0xeth-sweep-2',
+        evidence: { handoverFormNo: 'HF-2', handedOverBy: 'officer.li', receivedBy: 'custodian.wang', documents: [] },
+      },
+    ],
+    disposal: { venue: 'hashkey', stablecoin: 'USDT', fiat: 'USD', offshoreBankAccountId: 'HK-BANK-001' },
+    fx: {
+      transactionCode: '622011',
+      purpose: 'Disposal of confiscated virtual currency',
+      remitter: { name: 'VCDC Trust HK', account: 'HK-BANK-001', bank: 'Bank of China (Hong Kong)' },
+      beneficiary: { name: 'Beijing PSB special account', account: 'CN-0001', bank: 'Bank of China Beijing' },
+    },
+    treasury: { budgetClassificationCode: '1030501' },
+    ...overrides,
+  };
+}
