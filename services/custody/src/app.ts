@@ -1,0 +1,112 @@
+/**
+ * The custody service's HTTP API (contract: packages/shared/src/contracts/custody.ts). Routes are
+ * thin: they parse, call the domain module, answer. Every POST goes through the Idempotency-Key layer.
+ */
+import {
+  CryptoAsset,
+  contracts,
+  createServiceApp,
+  IDEMPOTENCY_HEADER,
+  idempotent,
+  type Logger,
+  type Pool,
+  parseInput,
+  pendingMigrations,
+  problems,
+} from '@vcdc/shared';
+import type { Express } from 'express';
+import { z } from 'zod';
+import type { ChainAdapter } from './chain-adapter';
+import { accountView, findAccount, openAccount } from './custody-accounts';
+import type { CustodyAddressBook } from './custody-addresses';
+import { getIntake, recordIntake } from './intakes';
+import { ledgerOfCase } from './ledger';
+import { refreshTransfer, requestTransfer } from './transfers';
+import { addWhitelistEntry } from './whitelist';
+
+const { custody, common } = contracts;
+
+export interface CustodyAppDeps {
+  pool: Pool;
+  chain: ChainAdapter;
+  addresses: CustodyAddressBook;
+  minConfirmations: number;
+  logger: Logger;
+  /** The service's migrations folder, for /readyz. */
+  migrationsDir: string;
+}
+
+const AccountParams = z.object({ caseId: common.CaseId, asset: CryptoAsset });
+const CaseParams = z.object({ caseId: common.CaseId });
+const Id = z.string().min(1).max(200);
+const IntakeParams = z.object({ intakeId: Id });
+const TransferParams = z.object({ transferId: Id });
+
+export function createApp(deps: CustodyAppDeps): Express {
+  const { pool, chain, addresses, minConfirmations } = deps;
+  return createServiceApp({
+    service: 'custody',
+    logger: deps.logger,
+    readiness: async () => {
+      const pending = await pendingMigrations(pool, deps.migrationsDir);
+      if (pending.length) throw new Error(`pending migrations: ${pending.join(', ')}`);
+    },
+    routes: (app) => {
+      app.post(
+        '/v1/accounts',
+        idempotent(pool, custody.OpenCustodyAccount, async (input, tx) => {
+          const { account, created } = await openAccount(tx, addresses, input);
+          return { status: created ? 201 : 200, body: await accountView(tx, account) };
+        }),
+      );
+
+      app.get('/v1/accounts/:caseId/:asset', async (req, res) => {
+        const { caseId, asset } = parseInput(AccountParams, req.params, 'path');
+        const account = await findAccount(pool, caseId, asset);
+        if (!account) throw problems.notFound('Custody account', `${caseId}/${asset}`);
+        res.json(await accountView(pool, account));
+      });
+
+      app.post(
+        '/v1/intakes',
+        idempotent(pool, custody.RecordIntake, async (input, tx) => ({
+          status: 201,
+          body: await recordIntake(tx, { chain, minConfirmations }, input),
+        })),
+      );
+
+      app.get('/v1/intakes/:intakeId', async (req, res) => {
+        const { intakeId } = parseInput(IntakeParams, req.params, 'path');
+        res.json(await getIntake(pool, intakeId));
+      });
+
+      app.post(
+        '/v1/whitelist',
+        idempotent(pool, custody.AddWhitelistEntry, async (input, tx) => {
+          const { entry, created } = await addWhitelistEntry(tx, input);
+          return { status: created ? 201 : 200, body: entry };
+        }),
+      );
+
+      app.post(
+        '/v1/transfers',
+        idempotent(pool, custody.RequestTransfer, async (input, _tx, req) => {
+          // The layer has checked the key is there; the transfer row keeps it (see transfers.ts).
+          const key = req.get(IDEMPOTENCY_HEADER) as string;
+          const { transfer } = await requestTransfer({ pool, chain, minConfirmations }, key, input);
+          return { status: 201, body: transfer };
+        }),
+      );
+
+      app.get('/v1/transfers/:transferId', async (req, res) => {
+        const { transferId } = parseInput(TransferParams, req.params, 'path');
+        res.json(await refreshTransfer({ pool, chain, minConfirmations }, transferId));
+      });
+
+      app.get('/v1/cases/:caseId/ledger', async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        res.json(await ledgerOfCase(pool, caseId));
+      });
+    },
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * How custody talks to a chain. The only implementation today is the HTTP client of the ledger-chain
+ * simulator (CHAIN_RPC_URL); later issues add an EVM JSON-RPC adapter for ETH/USDT behind the same
+ * interface.
+ *
+ * Errors: `ChainRefusal` is a definitive "no" from the chain (the transaction was not and will not be
+ * sent); any other error means the outcome is unknown (timeout, connection lost, 5xx) and the caller
+ * must be prepared that the chain did act.
+ */
+import { type contracts, ServiceCallError, ServiceClient } from '@vcdc/shared';
+
+type Chain = contracts.common.Chain;
+
+export interface ChainTransaction {
+  txHash: string;
+  chain: Chain;
+  from: string;
+  to: string;
+  asset: string;
+  /** Decimal string. */
+  amount: string;
+  /** Decimal string, paid by the sender in the asset sent. */
+  fee: string;
+  status: 'PENDING' | 'CONFIRMED';
+  blockHeight: number | null;
+  confirmations: number;
+}
+
+export interface SendRequest {
+  from: string;
+  to: string;
+  asset: string;
+  /** What the destination receives (the fee is on top, paid by `from`). */
+  amount: string;
+  /** Makes the broadcast idempotent: the same clientRef returns the same transaction. */
+  clientRef: string;
+}
+
+export interface ChainAdapter {
+  getHead(chain: Chain): Promise<{ height: number }>;
+  /** Flat network fee per transaction, by asset (decimal strings). */
+  getFees(chain: Chain): Promise<Record<string, string>>;
+  /** undefined when the chain does not know the transaction. */
+  getTransaction(chain: Chain, txHash: string): Promise<ChainTransaction | undefined>;
+  send(chain: Chain, request: SendRequest): Promise<ChainTransaction>;
+}
+
+/** The chain said no, for good (e.g. insufficient funds, invalid request). */
+export class ChainRefusal extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ChainRefusal';
+  }
+}
+
+export class ChainSimulatorClient implements ChainAdapter {
+  private readonly http: ServiceClient;
+
+  constructor(baseUrl: string, timeoutMs = 10_000) {
+    this.http = new ServiceClient({ service: 'chain', baseUrl, timeoutMs });
+  }
+
+  getHead(chain: Chain): Promise<{ height: number }> {
+    return this.http.get(`/v1/chains/${chain}/head`);
+  }
+
+  async getFees(chain: Chain): Promise<Record<string, string>> {
+    const { fees } = await this.http.get<{ fees: Record<string, string> }>(`/v1/chains/${chain}/fees`);
+    return fees;
+  }
+
+  async getTransaction(chain: Chain, txHash: string): Promise<ChainTransaction | undefined> {
+    try {
+      return await this.http.get<ChainTransaction>(`/v1/chains/${chain}/transactions/${encodeURIComponent(txHash)}`);
+    } catch (error) {
+      if (error instanceof ServiceCallError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async send(chain: Chain, request: SendRequest): Promise<ChainTransaction> {
+    try {
+      return await this.http.request<ChainTransaction>('POST', `/v1/chains/${chain}/transactions`, request);
+    } catch (error) {
+      if (error instanceof ServiceCallError && error.status >= 400 && error.status < 500 && !error.retryable) {
+        const reason = error.problem?.type.replace(/^urn:vcdc:problem:/, '') ?? `http-${error.status}`;
+        throw new ChainRefusal(reason, error.message);
+      }
+      throw error;
+    }
+  }
+}

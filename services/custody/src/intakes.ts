@@ -1,0 +1,172 @@
+/**
+ * Intake: taking seized coins into custody. The sweep transaction that moved them from the suspect's
+ * wallet into the case's custody address is looked up on the chain and verified (it exists, it goes
+ * to this case's address, it carries this asset, it has enough confirmations); then the intake is
+ * recorded with the declared and the received amount and the handover evidence, and the account is
+ * credited with what actually arrived. A short (or long) receipt is a DISCREPANCY a supervisor rules
+ * on; it is still credited, because those coins are in custody either way.
+ */
+import { randomUUID } from 'node:crypto';
+import { type contracts, Decimal, fitsScale, Problem, problems, type Queryable, scaleOf, toWire } from '@vcdc/shared';
+import type { ChainAdapter } from './chain-adapter';
+import { assertChainCarries, requireAccount } from './custody-accounts';
+import { bookEntry } from './ledger';
+
+type Intake = contracts.custody.Intake;
+type RecordIntake = contracts.custody.RecordIntake;
+type AssetCode = Intake['asset'];
+
+interface IntakeRow {
+  intake_id: string;
+  case_id: string;
+  lot_id: string;
+  asset: AssetCode;
+  chain: Intake['chain'];
+  declared_amount: string;
+  received_amount: string;
+  difference: string;
+  status: Intake['status'];
+  tx_hash: string;
+  confirmations: number;
+  evidence: Intake['evidence'];
+  recorded_at: Date;
+}
+
+export interface IntakeDeps {
+  chain: ChainAdapter;
+  minConfirmations: number;
+}
+
+export async function recordIntake(db: Queryable, deps: IntakeDeps, input: RecordIntake): Promise<Intake> {
+  assertChainCarries(input.chain, input.asset);
+  assertFitsAsset('declaredAmount', input.declaredAmount, input.asset);
+  const account = await requireAccount(db, input.caseId, input.asset);
+  await refuseIfAlreadyReceived(db, input.chain, input.txHash);
+
+  const tx = await deps.chain.getTransaction(input.chain, input.txHash).catch((error: unknown) => {
+    throw chainUnavailable(error);
+  });
+  if (!tx) {
+    throw problems.refused(
+      'transaction-not-found',
+      'Sweep transaction not found',
+      `${input.chain} has no transaction ${input.txHash}`,
+    );
+  }
+  if (tx.to !== account.address || tx.asset !== input.asset) {
+    throw problems.refused(
+      'transaction-mismatch',
+      'Sweep transaction does not match the custody account',
+      `transaction ${input.txHash} sends ${tx.asset} to ${tx.to}; case ${input.caseId} holds ${input.asset} at ${account.address}`,
+      { expected: { to: account.address, asset: input.asset }, actual: { to: tx.to, asset: tx.asset } },
+    );
+  }
+  if (tx.status !== 'CONFIRMED' || tx.confirmations < deps.minConfirmations) {
+    throw problems.notYet(
+      'Sweep transaction not confirmed enough yet',
+      `transaction ${input.txHash} has ${tx.confirmations} of ${deps.minConfirmations} confirmations`,
+      { confirmations: tx.confirmations, required: deps.minConfirmations },
+    );
+  }
+
+  const received = new Decimal(tx.amount);
+  const declared = new Decimal(input.declaredAmount);
+  const intakeId = `intake-${randomUUID()}`;
+  let row: IntakeRow;
+  try {
+    const inserted = await db.query<IntakeRow>(
+      `INSERT INTO intakes (intake_id, case_id, lot_id, asset, chain, declared_amount, received_amount, status,
+                            tx_hash, from_address, to_address, block_height, confirmations, evidence)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+      [
+        intakeId,
+        input.caseId,
+        input.lotId,
+        input.asset,
+        input.chain,
+        declared.toFixed(),
+        received.toFixed(),
+        received.eq(declared) ? 'RECEIVED' : 'DISCREPANCY',
+        tx.txHash,
+        tx.from,
+        tx.to,
+        tx.blockHeight,
+        tx.confirmations,
+        JSON.stringify(input.evidence),
+      ],
+    );
+    row = inserted.rows[0]!;
+  } catch (error) {
+    // Another request took the same transaction in while we were verifying it (the insert waited for
+    // it and then hit the unique key). The transaction is aborted now: answer without asking it more.
+    const { code, constraint } = error as { code?: string; constraint?: string };
+    if (code === '23505' && constraint === 'intakes_chain_tx_hash_key') throw alreadyReceived(input.txHash);
+    throw error;
+  }
+  await bookEntry(db, {
+    caseId: input.caseId,
+    asset: input.asset,
+    kind: 'INTAKE',
+    amount: received,
+    reference: intakeId,
+  });
+  return intakeView(row);
+}
+
+export async function getIntake(db: Queryable, intakeId: string): Promise<Intake> {
+  const { rows } = await db.query<IntakeRow>('SELECT * FROM intakes WHERE intake_id = $1', [intakeId]);
+  if (!rows[0]) throw problems.notFound('Intake', intakeId);
+  return intakeView(rows[0]);
+}
+
+async function refuseIfAlreadyReceived(db: Queryable, chain: string, txHash: string): Promise<void> {
+  const { rows } = await db.query<{ intake_id: string; case_id: string }>(
+    'SELECT intake_id, case_id FROM intakes WHERE chain = $1 AND tx_hash = $2',
+    [chain, txHash],
+  );
+  const taken = rows[0];
+  if (taken) throw alreadyReceived(txHash, taken);
+}
+
+function alreadyReceived(txHash: string, taken?: { intake_id: string; case_id: string }): Problem {
+  return problems.conflict(
+    'transaction-already-received',
+    'Sweep transaction already taken into custody',
+    taken
+      ? `transaction ${txHash} was taken in by intake ${taken.intake_id} of case ${taken.case_id}`
+      : `transaction ${txHash} was taken in by another intake`,
+    taken ? { intakeId: taken.intake_id } : {},
+  );
+}
+
+export function assertFitsAsset(field: string, amount: string, asset: AssetCode): void {
+  if (!fitsScale(amount, asset)) {
+    const message = `must have at most ${scaleOf(asset)} decimal places for ${asset}`;
+    throw new Problem(400, 'validation', 'Invalid request body', `${field}: ${message}`, {
+      errors: [{ field, message }],
+    });
+  }
+}
+
+export function chainUnavailable(error: unknown): Problem {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Problem(503, 'chain-unavailable', 'Chain unavailable', `the chain could not be asked: ${reason}`);
+}
+
+function intakeView(row: IntakeRow): Intake {
+  return {
+    intakeId: row.intake_id,
+    caseId: row.case_id,
+    lotId: row.lot_id,
+    asset: row.asset,
+    chain: row.chain,
+    declaredAmount: toWire(new Decimal(row.declared_amount)),
+    receivedAmount: toWire(new Decimal(row.received_amount)),
+    difference: toWire(new Decimal(row.difference)),
+    status: row.status,
+    txHash: row.tx_hash,
+    confirmations: row.confirmations,
+    evidence: row.evidence,
+    recordedAt: row.recorded_at.toISOString(),
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The custody ledger: append-only entries per (case, asset), signed (credits positive, debits
+ * negative). An account's balance is the sum of its entries, computed when asked, so it cannot drift
+ * from them. The table refuses UPDATE and DELETE; a correction is a new entry.
+ */
+import { type contracts, Decimal, problems, type Queryable, toWire } from '@vcdc/shared';
+
+type CustodyLedger = contracts.custody.CustodyLedger;
+export type LedgerKind = 'INTAKE' | 'TRANSFER_OUT' | 'NETWORK_FEE';
+
+export async function bookEntry(
+  db: Queryable,
+  entry: { caseId: string; asset: string; kind: LedgerKind; amount: Decimal; reference: string },
+): Promise<void> {
+  await db.query('INSERT INTO ledger_entries (case_id, asset, kind, amount, reference) VALUES ($1, $2, $3, $4, $5)', [
+    entry.caseId,
+    entry.asset,
+    entry.kind,
+    entry.amount.toFixed(),
+    entry.reference,
+  ]);
+}
+
+export async function balanceOf(db: Queryable, caseId: string, asset: string): Promise<Decimal> {
+  const { rows } = await db.query<{ balance: string }>(
+    'SELECT COALESCE(sum(amount), 0)::text AS balance FROM ledger_entries WHERE case_id = $1 AND asset = $2',
+    [caseId, asset],
+  );
+  return new Decimal(rows[0]?.balance ?? '0');
+}
+
+export async function ledgerOfCase(db: Queryable, caseId: string): Promise<CustodyLedger> {
+  const accounts = await db.query<{ asset: string }>('SELECT asset FROM custody_accounts WHERE case_id = $1', [caseId]);
+  if (accounts.rows.length === 0) throw problems.notFound('Custody case', caseId);
+  const { rows } = await db.query<{
+    entry_id: number;
+    case_id: string;
+    asset: string;
+    kind: LedgerKind;
+    amount: string;
+    reference: string;
+    created_at: Date;
+  }>('SELECT * FROM ledger_entries WHERE case_id = $1 ORDER BY entry_id', [caseId]);
+  const balances: Record<string, Decimal> = {};
+  for (const { asset } of accounts.rows) balances[asset] = new Decimal(0);
+  for (const row of rows) balances[row.asset] = (balances[row.asset] ?? new Decimal(0)).plus(row.amount);
+  return {
+    caseId,
+    entries: rows.map((row) => ({
+      entryId: String(row.entry_id),
+      caseId: row.case_id,
+      asset: row.asset as CustodyLedger['entries'][number]['asset'],
+      kind: row.kind,
+      amount: toWire(new Decimal(row.amount)),
+      reference: row.reference,
+      createdAt: row.created_at.toISOString(),
+    })),
+    balances: Object.fromEntries(Object.entries(balances).map(([asset, total]) => [asset, toWire(total)])),
+  };
+}

@@ -1,0 +1,320 @@
+/**
+ * Transfers out of custody (to a venue's deposit address), sent once and only once.
+ *
+ *  1. Checks: the destination is an ACTIVE whitelist entry on that chain; the amount is above the
+ *     chain's network fee; the account's available balance (ledger balance minus what transfers in
+ *     flight have reserved) covers the amount. `amount` is what leaves custody: the destination gets
+ *     `amount - fee`, the fee is paid on top of that by the custody address.
+ *  2. The transfer row is COMMITTED (status PENDING_BROADCAST, which reserves the amount) before
+ *     anything is sent, with a clientRef derived from its id and the request's Idempotency-Key.
+ *  3. The broadcast carries that clientRef. When it is accepted, the txHash is stored and the ledger
+ *     books TRANSFER_OUT (amount - fee) and NETWORK_FEE (fee) in one transaction.
+ *  4. When the outcome is unknown (timeout, crash, 5xx), the row stays PENDING_BROADCAST and the
+ *     request answers 503; its retry (same Idempotency-Key) finds the row and broadcasts again with
+ *     the same clientRef, and the chain answers with the transaction it already has: never a second
+ *     one. A definitive refusal by the chain marks the transfer FAILED and releases the reservation.
+ *
+ * These steps use their own transactions on the pool (not the idempotency layer's), because step 2
+ * must be durable before step 3 whatever happens to the request afterwards.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type contracts,
+  Decimal,
+  inTransaction,
+  type Pool,
+  Problem,
+  problems,
+  type Queryable,
+  toWire,
+} from '@vcdc/shared';
+import { type ChainAdapter, ChainRefusal, type ChainTransaction } from './chain-adapter';
+import { assertChainCarries, requireAccount } from './custody-accounts';
+import { assertFitsAsset, chainUnavailable } from './intakes';
+import { balanceOf, bookEntry } from './ledger';
+import { activeEntryFor } from './whitelist';
+
+type Transfer = contracts.custody.Transfer;
+type RequestTransfer = contracts.custody.RequestTransfer;
+
+interface TransferRow {
+  transfer_id: string;
+  request_key: string;
+  case_id: string;
+  asset: Transfer['asset'];
+  chain: Transfer['chain'];
+  from_address: string;
+  to_address: string;
+  purpose: string;
+  amount: string;
+  fee: string;
+  net_amount: string;
+  client_ref: string;
+  status: 'PENDING_BROADCAST' | 'BROADCAST' | 'CONFIRMED' | 'FAILED';
+  tx_hash: string | null;
+  confirmations: number;
+  failure: string | null;
+  created_at: Date;
+}
+
+export interface TransferDeps {
+  pool: Pool;
+  chain: ChainAdapter;
+  minConfirmations: number;
+}
+
+/** Request a transfer; `requestKey` is the request's Idempotency-Key. */
+export async function requestTransfer(
+  deps: TransferDeps,
+  requestKey: string,
+  input: RequestTransfer,
+): Promise<{ transfer: Transfer }> {
+  assertChainCarries(input.chain, input.asset);
+  assertFitsAsset('amount', input.amount, input.asset);
+
+  const earlier = await findByRequestKey(deps.pool, requestKey);
+  if (earlier) {
+    if (!sameRequest(earlier, input)) {
+      throw problems.conflict(
+        'idempotency-key-reused',
+        'Idempotency-Key already used for another request',
+        `key ${requestKey} was first used for transfer ${earlier.transfer_id} with a different body`,
+      );
+    }
+    return { transfer: await resume(deps, earlier) };
+  }
+
+  await requireAccount(deps.pool, input.caseId, input.asset);
+  const whitelistEntry = await activeEntryFor(deps.pool, input.chain, input.toAddress);
+  if (!whitelistEntry) {
+    throw problems.refused(
+      'destination-not-whitelisted',
+      'Destination not whitelisted',
+      `${input.toAddress} is not an active whitelisted destination on ${input.chain}`,
+    );
+  }
+  const fees = await deps.chain.getFees(input.chain).catch((error: unknown) => {
+    throw chainUnavailable(error);
+  });
+  const quotedFee = fees[input.asset];
+  if (quotedFee === undefined) {
+    throw new Problem(
+      502,
+      'chain-fee-unknown',
+      'Network fee unknown',
+      `${input.chain} quotes no fee for ${input.asset}`,
+    );
+  }
+  const amount = new Decimal(input.amount);
+  const fee = new Decimal(quotedFee);
+  if (amount.lte(fee)) {
+    throw problems.refused(
+      'amount-below-network-fee',
+      'Amount does not exceed the network fee',
+      `${input.amount} ${input.asset} would not cover the ${quotedFee} ${input.asset} network fee on ${input.chain}`,
+      { fee: quotedFee },
+    );
+  }
+
+  const row = await inTransaction(deps.pool, async (tx) => {
+    const account = await requireAccount(tx, input.caseId, input.asset, { lock: true });
+    const available = (await balanceOf(tx, input.caseId, input.asset)).minus(
+      await reservedBy(tx, input.caseId, input.asset),
+    );
+    if (amount.gt(available)) {
+      throw problems.refused(
+        'insufficient-custody-balance',
+        'Insufficient custody balance',
+        `case ${input.caseId} has ${toWire(available)} ${input.asset} available; ${input.amount} requested`,
+        { available: toWire(available) },
+      );
+    }
+    const transferId = `transfer-${randomUUID()}`;
+    const inserted = await tx.query<TransferRow>(
+      `INSERT INTO transfers (transfer_id, request_key, case_id, asset, chain, from_address, to_address,
+                              whitelist_entry, purpose, amount, fee, client_ref, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'PENDING_BROADCAST') RETURNING *`,
+      [
+        transferId,
+        requestKey,
+        input.caseId,
+        input.asset,
+        input.chain,
+        account.address,
+        input.toAddress,
+        whitelistEntry,
+        input.purpose,
+        amount.toFixed(),
+        fee.toFixed(),
+        `vcdc-custody:${transferId}`,
+      ],
+    );
+    return inserted.rows[0]!;
+  });
+  return { transfer: await broadcast(deps, row) };
+}
+
+/** The transfer, with its confirmations refreshed from the chain. */
+export async function refreshTransfer(deps: TransferDeps, transferId: string): Promise<Transfer> {
+  const { rows } = await deps.pool.query<TransferRow>('SELECT * FROM transfers WHERE transfer_id = $1', [transferId]);
+  const row = rows[0];
+  if (!row) throw problems.notFound('Transfer', transferId);
+  if (row.status === 'PENDING_BROADCAST') {
+    throw problems.notYet(
+      'Transfer broadcast outcome not known yet',
+      `transfer ${transferId} was written but its broadcast is not confirmed; retrying its POST (same Idempotency-Key) settles it`,
+    );
+  }
+  if (row.status === 'FAILED' || !row.tx_hash) return transferView(row);
+  const tx = await deps.chain.getTransaction(row.chain, row.tx_hash).catch((error: unknown) => {
+    throw chainUnavailable(error);
+  });
+  if (!tx) {
+    throw new Problem(
+      502,
+      'transaction-missing-on-chain',
+      'Transfer transaction missing on chain',
+      `${row.chain} does not know transaction ${row.tx_hash} of transfer ${transferId}`,
+    );
+  }
+  const confirmed = tx.status === 'CONFIRMED' && tx.confirmations >= deps.minConfirmations;
+  const { rows: updated } = await deps.pool.query<TransferRow>(
+    `UPDATE transfers SET confirmations = $2, status = CASE WHEN status = 'CONFIRMED' OR $3 THEN 'CONFIRMED' ELSE status END
+     WHERE transfer_id = $1 RETURNING *`,
+    [transferId, tx.confirmations, confirmed],
+  );
+  return transferView(updated[0]!);
+}
+
+/** Pick up a transfer an earlier attempt of the same request created. */
+async function resume(deps: TransferDeps, row: TransferRow): Promise<Transfer> {
+  switch (row.status) {
+    case 'PENDING_BROADCAST':
+      return broadcast(deps, row);
+    case 'FAILED':
+      throw refusedByChain(row, row.failure ?? 'refused');
+    default:
+      return transferView(row);
+  }
+}
+
+async function broadcast(deps: TransferDeps, row: TransferRow): Promise<Transfer> {
+  let tx: ChainTransaction;
+  try {
+    tx = await deps.chain.send(row.chain, {
+      from: row.from_address,
+      to: row.to_address,
+      asset: row.asset,
+      amount: toWire(new Decimal(row.net_amount)),
+      clientRef: row.client_ref,
+    });
+  } catch (error) {
+    if (error instanceof ChainRefusal) {
+      const failure = `${error.reason}: ${error.message}`;
+      await deps.pool.query(
+        `UPDATE transfers SET status = 'FAILED', failure = $2 WHERE transfer_id = $1 AND status = 'PENDING_BROADCAST'`,
+        [row.transfer_id, failure],
+      );
+      throw refusedByChain(row, failure);
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Problem(
+      503,
+      'broadcast-outcome-unknown',
+      'Transfer broadcast outcome unknown',
+      `transfer ${row.transfer_id} may or may not have reached ${row.chain} (${reason}); retry with the same Idempotency-Key: it is sent at most once`,
+      { transferId: row.transfer_id },
+    );
+  }
+  if (
+    tx.from !== row.from_address ||
+    tx.to !== row.to_address ||
+    tx.asset !== row.asset ||
+    !new Decimal(tx.amount).eq(row.net_amount)
+  ) {
+    throw new Problem(
+      502,
+      'chain-answer-mismatch',
+      'The chain answered with another transaction',
+      `broadcast of transfer ${row.transfer_id} returned ${tx.txHash}, which does not match it`,
+    );
+  }
+
+  return inTransaction(deps.pool, async (db) => {
+    const { rows } = await db.query<TransferRow>(
+      `UPDATE transfers SET tx_hash = $2, status = 'BROADCAST', confirmations = $3, broadcast_at = now()
+       WHERE transfer_id = $1 AND status = 'PENDING_BROADCAST' RETURNING *`,
+      [row.transfer_id, tx.txHash, tx.confirmations],
+    );
+    const stored = rows[0];
+    if (!stored) {
+      // Another attempt stored the outcome first; it booked the ledger too.
+      const { rows: current } = await db.query<TransferRow>('SELECT * FROM transfers WHERE transfer_id = $1', [
+        row.transfer_id,
+      ]);
+      return transferView(current[0]!);
+    }
+    const entry = { caseId: row.case_id, asset: row.asset, reference: row.transfer_id };
+    // What the chain actually moved: the net amount, and the fee it charged (paid by the custody address).
+    await bookEntry(db, { ...entry, kind: 'TRANSFER_OUT', amount: new Decimal(tx.amount).neg() });
+    if (new Decimal(tx.fee).gt(0)) {
+      await bookEntry(db, { ...entry, kind: 'NETWORK_FEE', amount: new Decimal(tx.fee).neg() });
+    }
+    return transferView(stored);
+  });
+}
+
+async function findByRequestKey(db: Queryable, requestKey: string): Promise<TransferRow | undefined> {
+  const { rows } = await db.query<TransferRow>('SELECT * FROM transfers WHERE request_key = $1', [requestKey]);
+  return rows[0];
+}
+
+/** What transfers written but not yet broadcast hold back from the account. */
+async function reservedBy(db: Queryable, caseId: string, asset: string): Promise<Decimal> {
+  const { rows } = await db.query<{ reserved: string }>(
+    `SELECT COALESCE(sum(amount), 0)::text AS reserved FROM transfers
+     WHERE case_id = $1 AND asset = $2 AND status = 'PENDING_BROADCAST'`,
+    [caseId, asset],
+  );
+  return new Decimal(rows[0]?.reserved ?? '0');
+}
+
+function sameRequest(row: TransferRow, input: RequestTransfer): boolean {
+  return (
+    row.case_id === input.caseId &&
+    row.asset === input.asset &&
+    row.chain === input.chain &&
+    row.to_address === input.toAddress &&
+    row.purpose === input.purpose &&
+    new Decimal(row.amount).eq(input.amount)
+  );
+}
+
+function refusedByChain(row: TransferRow, failure: string): Problem {
+  return problems.refused(
+    'transfer-refused-by-chain',
+    'Transfer refused by the chain',
+    `${row.chain} refused transfer ${row.transfer_id}: ${failure}; nothing left custody`,
+    { transferId: row.transfer_id },
+  );
+}
+
+function transferView(row: TransferRow): Transfer {
+  // A transfer whose broadcast outcome is unknown has no answer yet (callers check before).
+  if (row.status === 'PENDING_BROADCAST') throw new Error(`transfer ${row.transfer_id} is not broadcast yet`);
+  return {
+    transferId: row.transfer_id,
+    caseId: row.case_id,
+    asset: row.asset,
+    chain: row.chain,
+    toAddress: row.to_address,
+    amount: toWire(new Decimal(row.amount)),
+    fee: toWire(new Decimal(row.fee)),
+    netAmount: toWire(new Decimal(row.net_amount)),
+    // Empty only for a FAILED transfer: nothing was broadcast.
+    txHash: row.tx_hash ?? '',
+    confirmations: row.confirmations,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * Test harness: a fresh database with the custody schema, a real ledger-chain simulator on a loopback
+ * port (mined by hand, so confirmations are exact), and the custody app built on both.
+ */
+import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import type { Express } from 'express';
+import request from 'supertest';
+import { type RunningChainSimulator, startChainSimulator } from '../../../simulators/src/chain';
+import { createTestDatabase } from '../../../test/support/database';
+import { createApp } from '../src/app';
+import { type ChainAdapter, ChainSimulatorClient } from '../src/chain-adapter';
+import { CustodyAddressBook } from '../src/custody-addresses';
+import { CUSTODY_MIGRATIONS_DIR } from '../src/service';
+
+export const TEST_SECRET = 'test-only-custody-master-secret-0123456789abcdef';
+export const MIN_CONFIRMATIONS = 2;
+
+export interface Harness {
+  app: Express;
+  pool: Pool;
+  chainSim: RunningChainSimulator;
+  chainClient: ChainSimulatorClient;
+  addresses: CustodyAddressBook;
+  /** Build another app on the same database and chain, e.g. with a faulty adapter. */
+  appWith: (chain: ChainAdapter) => Express;
+  close: () => Promise<void>;
+}
+
+export async function startHarness(prefix: string): Promise<Harness> {
+  const databaseUrl = await createTestDatabase(prefix);
+  await migrate({ databaseUrl, schema: 'custody', dir: CUSTODY_MIGRATIONS_DIR });
+  const pool = createPool(databaseUrl, 'custody');
+  const chainSim = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
+  const chainClient = new ChainSimulatorClient(chainSim.url);
+  const addresses = new CustodyAddressBook(TEST_SECRET);
+  const appWith = (chain: ChainAdapter) =>
+    createApp({
+      pool,
+      chain,
+      addresses,
+      minConfirmations: MIN_CONFIRMATIONS,
+      logger: silentLogger(),
+      migrationsDir: CUSTODY_MIGRATIONS_DIR,
+    });
+  return {
+    app: appWith(chainClient),
+    pool,
+    chainSim,
+    chainClient,
+    addresses,
+    appWith,
+    close: async () => {
+      await chainSim.close();
+      await pool.end();
+    },
+  };
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: test assertions read JSON answers freely
+export type Json = any;
+
+export async function chainCall(h: Harness, method: string, route: string, body?: unknown): Promise<Json> {
+  const response = await fetch(`${h.chainSim.url}${route}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (!response.ok) throw new Error(`chain ${method} ${route}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+let keys = 0;
+export function newKey(what = 'k'): string {
+  keys += 1;
+  return `${what}-${keys}-${Date.now()}`;
+}
+
+export function post(app: Express, path: string, body: unknown, key: string = newKey()) {
+  return request(app)
+    .post(path)
+    .set('Idempotency-Key', key)
+    .send(body as object);
+}
+
+export const EVIDENCE = {
+  handoverFormNo: 'HF-2025-0001',
+  handedOverBy: 'officer-li',
+  receivedBy: 'custodian-wang',
+  videoSha256: 'a'.repeat(64),
+  documents: [{ name: 'handover-form.pdf', sha256: 'b'.repeat(64) }],
+};
+
+/** Open the case's BTC account, fund a suspect wallet and sweep `amount` to the custody address. */
+export async function sweepToCustody(
+  h: Harness,
+  caseId: string,
+  amount: string,
+  opts: { asset?: 'BTC' | 'ETH' | 'USDT'; mine?: number } = {},
+): Promise<{ address: string; txHash: string; suspect: string }> {
+  const asset = opts.asset ?? 'BTC';
+  const chain = asset === 'BTC' ? 'bitcoin' : 'ethereum';
+  const opened = await post(h.app, '/v1/accounts', { caseId, asset, chain });
+  if (opened.status !== 201 && opened.status !== 200) throw new Error(`open account: ${opened.status}`);
+  const suspect = `suspect-${caseId}-${asset}`;
+  await chainCall(h, 'POST', `/v1/chains/${chain}/faucet`, { address: suspect, asset, amount: '100' });
+  h.chainSim.mine(chain);
+  const sweep = await chainCall(h, 'POST', `/v1/chains/${chain}/transactions`, {
+    from: suspect,
+    to: opened.body.address,
+    asset,
+    amount,
+  });
+  if (opts.mine ?? MIN_CONFIRMATIONS) h.chainSim.mine(chain, opts.mine ?? MIN_CONFIRMATIONS);
+  return { address: opened.body.address, txHash: sweep.txHash, suspect };
+}
+
+export async function ledgerRows(h: Harness, caseId: string): Promise<number> {
+  const { rows } = await h.pool.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM ledger_entries WHERE case_id = $1',
+    [caseId],
+  );
+  return rows[0]!.n;
+}
