@@ -1,0 +1,332 @@
+/**
+ * Reconciliation as a pure function: records of a case that adds up pass every check; any unit
+ * moved anywhere is caught, and the failing check says which equation broke.
+ */
+import type { contracts } from '@vcdc/shared';
+import { Decimal, roundDown } from '@vcdc/shared/money';
+import fc from 'fast-check';
+import { type ReconcileInput, reconcile } from '../src/reconcile';
+
+type Order = contracts.exchange.VenueOrder;
+const T = '2026-01-01T00:00:00.000Z';
+
+interface Flow {
+  /** Per crypto asset: received in custody (smallest units), network fee, lot step of the venue (units). */
+  lots: { asset: 'BTC' | 'ETH' | 'USDT'; received: bigint; fee: bigint; step: bigint; price: string }[];
+  feeRate: string;
+  usdPrice: string;
+  withdrawalFee: string;
+  fxRate: string;
+  /** Part of the custody balance kept back (not transferred), smallest units. */
+  keptBack: bigint;
+}
+
+const SCALE = { BTC: 8, ETH: 18, USDT: 6 } as const;
+const units = (asset: keyof typeof SCALE, n: bigint) =>
+  new Decimal(n.toString()).div(new Decimal(10).pow(SCALE[asset]));
+
+/** Records as the four services would keep them for a case that follows `flow`, plus the workflow's leftovers. */
+function recordsOf(flow: Flow): ReconcileInput {
+  const entries: contracts.custody.CustodyLedger['entries'] = [];
+  const balances: Record<string, string> = {};
+  const deposits: contracts.exchange.VenueDeposit[] = [];
+  const orders: Order[] = [];
+  const leftovers: { asset: string; amount: string }[] = [];
+  const entry = (asset: string, kind: 'INTAKE' | 'TRANSFER_OUT' | 'NETWORK_FEE', amount: Decimal) =>
+    entries.push({
+      entryId: `e${entries.length}`,
+      caseId: 'C',
+      asset: asset as 'BTC',
+      kind,
+      amount: amount.toFixed(),
+      reference: 'r',
+      createdAt: T,
+    });
+  const order = (symbol: string, amount: Decimal, price: string): Order => {
+    const quote = symbol.split('/')[1] ?? '';
+    const cost = amount.times(price);
+    const fee = roundDown(cost.times(flow.feeRate), quote === 'USD' ? 2 : 6).rounded;
+    const o: Order = {
+      caseId: 'C',
+      venue: 'v',
+      clientOrderId: `o${orders.length}`,
+      venueOrderId: 'x',
+      symbol,
+      side: 'sell',
+      type: 'market',
+      amount: amount.toFixed(),
+      filled: amount.toFixed(),
+      remaining: '0',
+      cost: cost.toFixed(),
+      averagePrice: price,
+      fee: fee.toFixed(),
+      feeCurrency: quote,
+      status: 'closed',
+      fills: [],
+      createdAt: T,
+    };
+    orders.push(o);
+    return o;
+  };
+
+  let stable = new Decimal(0);
+  for (const lot of flow.lots) {
+    const received = lot.received + lot.fee + flow.keptBack;
+    entry(lot.asset, 'INTAKE', units(lot.asset, received));
+    const net = units(lot.asset, lot.received);
+    entry(lot.asset, 'TRANSFER_OUT', net.neg());
+    entry(lot.asset, 'NETWORK_FEE', units(lot.asset, lot.fee).neg());
+    balances[lot.asset] = units(lot.asset, flow.keptBack).toFixed();
+    deposits.push({
+      caseId: 'C',
+      venue: 'v',
+      asset: lot.asset,
+      txHash: 'h',
+      amount: net.toFixed(),
+      status: 'CREDITED',
+      venueDepositId: 'd',
+      observedAt: T,
+    });
+    if (lot.asset === 'USDT') {
+      stable = stable.plus(net);
+      continue;
+    }
+    const sellable = units(lot.asset, (lot.received / lot.step) * lot.step);
+    if (sellable.gt(0)) {
+      const o = order(`${lot.asset}/USDT`, sellable, lot.price);
+      stable = stable.plus(o.cost).minus(o.fee);
+    }
+    if (net.minus(sellable).gt(0)) leftovers.push({ asset: lot.asset, amount: net.minus(sellable).toFixed() });
+  }
+  const stableToSell = roundDown(stable, 6);
+  if (stableToSell.remainder.gt(0)) leftovers.push({ asset: 'USDT', amount: stableToSell.remainder.toFixed() });
+  const usdOrder = order('USDT/USD', stableToSell.rounded, flow.usdPrice);
+  const usd = roundDown(new Decimal(usdOrder.cost).minus(usdOrder.fee), 2);
+  if (usd.remainder.gt(0)) leftovers.push({ asset: 'USD', amount: usd.remainder.toFixed() });
+  const net = usd.rounded.minus(flow.withdrawalFee);
+  const withdrawal = {
+    caseId: 'C',
+    venue: 'v',
+    withdrawalId: 'w',
+    currency: 'USD' as const,
+    amount: usd.rounded.toFixed(),
+    fee: flow.withdrawalFee,
+    netAmount: net.toFixed(),
+    bankAccountId: 'b',
+    status: 'COMPLETED' as const,
+    createdAt: T,
+  };
+  const cny = roundDown(net.times(flow.fxRate), 2);
+  const settlement = {
+    settlementId: 's1',
+    declarationId: 'd1',
+    caseId: 'C',
+    currency: 'USD',
+    foreignAmount: net.toFixed(),
+    rate: flow.fxRate,
+    rateSource: 'test',
+    rateAsOf: T,
+    cnyAmount: cny.rounded.toFixed(),
+    roundingRemainder: cny.remainder.toFixed(),
+    bankReference: 'bank',
+    settledAt: T,
+  };
+  return {
+    stablecoin: 'USDT',
+    fiat: 'USD',
+    ledger: { caseId: 'C', entries, balances },
+    statement: { caseId: 'C', deposits, orders, withdrawals: [withdrawal] },
+    declarations: [
+      {
+        declarationId: 'd1',
+        declarationNo: 'N1',
+        caseId: 'C',
+        currency: 'USD',
+        amount: net.toFixed(),
+        settledAmount: net.toFixed(),
+        transactionCode: '622011',
+        purpose: 'p',
+        status: 'SETTLED',
+        transitions: [],
+        settlements: [settlement],
+        createdAt: T,
+      },
+    ],
+    treasury: {
+      caseId: 'C',
+      currency: 'CNY',
+      lines: [],
+      totalCredited: cny.rounded.toFixed(),
+      totalRemitted: cny.rounded.toFixed(),
+      balance: '0',
+    },
+    leftovers,
+  };
+}
+
+const sample: Flow = {
+  lots: [
+    { asset: 'BTC', received: 124_990_000n, fee: 10_000n, step: 1_000_000n, price: '61234.56' },
+    { asset: 'USDT', received: 5_000_000_000n, fee: 1_500_000n, step: 1n, price: '1' },
+  ],
+  feeRate: '0.001',
+  usdPrice: '0.9998',
+  withdrawalFee: '25',
+  fxRate: '7.1234',
+  keptBack: 0n,
+};
+
+const failing = (input: ReconcileInput) =>
+  reconcile(input)
+    .checks.filter((c) => !c.pass)
+    .map((c) => c.name);
+
+describe('reconcile', () => {
+  test('a case whose records add up passes every check, each reported with both sides', () => {
+    const result = reconcile(recordsOf(sample));
+    expect(failing(recordsOf(sample))).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(result.checks.map((c) => c.name)).toEqual([
+      'custody BTC: received = transferred + network fees + balance',
+      'BTC: transferred out of custody = credited at the venue',
+      'custody USDT: received = transferred + network fees + balance',
+      'USDT: transferred out of custody = credited at the venue',
+      'venue BTC: deposited = sold + leftover',
+      'venue USDT: deposited + sale proceeds = sold + leftover',
+      'venue USD: sale proceeds = withdrawn + leftover',
+      'USD: withdrawn net = declared',
+      'USD: declared = settled',
+      'settlement s1: CNY + rounding remainder = foreign amount x rate',
+      'CNY: settled = credited',
+      'CNY: credited = remitted',
+      'CNY: case account balance is zero',
+    ]);
+    const venueBtc = result.checks[4];
+    expect(venueBtc?.left).toEqual({ label: 'deposits credited', amount: '1.2499' });
+    expect(venueBtc?.right).toEqual({ label: 'sold + recorded leftover', amount: '1.2499' });
+  });
+
+  test('a leftover the workflow did not record breaks the venue equation for that asset', () => {
+    const input = recordsOf(sample);
+    input.leftovers = input.leftovers.filter((l) => l.asset !== 'BTC');
+    expect(failing(input)).toEqual(['venue BTC: deposited = sold + leftover']);
+  });
+
+  test('a network fee the custody ledger lost breaks the custody equation', () => {
+    const input = recordsOf(sample);
+    input.ledger.entries = input.ledger.entries.filter((e) => !(e.asset === 'BTC' && e.kind === 'NETWORK_FEE'));
+    expect(failing(input)).toEqual(['custody BTC: received = transferred + network fees + balance']);
+  });
+
+  test('coins still in custody are accounted for by the custody balance', () => {
+    const input = recordsOf({ ...sample, keptBack: 5n });
+    expect(reconcile(input).ok).toBe(true);
+    input.ledger.balances.BTC = '0';
+    expect(failing(input)).toEqual(['custody BTC: received = transferred + network fees + balance']);
+  });
+
+  test('money left in the case account or remitted twice fails the CNY checks', () => {
+    const left = recordsOf(sample);
+    left.treasury.totalRemitted = new Decimal(left.treasury.totalRemitted).minus('0.01').toFixed();
+    left.treasury.balance = '0.01';
+    expect(failing(left)).toEqual(['CNY: credited = remitted', 'CNY: case account balance is zero']);
+  });
+
+  test('a settlement whose CNY does not match its rate is caught', () => {
+    const input = recordsOf(sample);
+    const s = input.declarations[0]?.settlements[0];
+    if (!s) throw new Error('no settlement');
+    s.roundingRemainder = '0';
+    expect(failing(input)).toContain('settlement s1: CNY + rounding remainder = foreign amount x rate');
+  });
+
+  test('a fee charged in the base currency is flagged rather than silently mis-booked', () => {
+    const input = recordsOf(sample);
+    const order = input.statement.orders[0];
+    if (!order) throw new Error('no order');
+    order.feeCurrency = 'BTC';
+    expect(failing(input)).toEqual(expect.arrayContaining(['order o0: fee charged in BTC, expected USDT']));
+    expect(reconcile(input).ok).toBe(false);
+  });
+
+  test('a failed withdrawal and a rejected declaration do not count as moved money', () => {
+    const input = recordsOf(sample);
+    const w = input.statement.withdrawals[0];
+    if (!w) throw new Error('no withdrawal');
+    input.statement.withdrawals.push({ ...w, withdrawalId: 'w2', status: 'FAILED' });
+    const d = input.declarations[0];
+    if (!d) throw new Error('no declaration');
+    input.declarations.push({ ...d, declarationId: 'd2', status: 'REJECTED', settlements: [] });
+    expect(reconcile(input).ok).toBe(true);
+  });
+
+  const lotArb = (asset: 'BTC' | 'ETH' | 'USDT', max: bigint) =>
+    fc.record({
+      asset: fc.constant(asset),
+      received: fc.bigInt({ min: 1n, max }),
+      fee: fc.bigInt({ min: 0n, max: max / 1000n }),
+      step: fc.bigInt({ min: 1n, max: max / 10n }),
+      price: fc.integer({ min: 1, max: 10_000_000 }).map((n) => new Decimal(n).div(100).toFixed()),
+    });
+  const flowArb: fc.Arbitrary<Flow> = fc.record({
+    lots: fc
+      .tuple(
+        fc.option(lotArb('BTC', 10_000_000_000n), { nil: undefined }),
+        fc.option(lotArb('ETH', 10n ** 21n), { nil: undefined }),
+        fc.option(lotArb('USDT', 10n ** 12n), { nil: undefined }),
+      )
+      .map((lots) => lots.filter((l) => l !== undefined))
+      .filter((lots) => lots.length > 0),
+    feeRate: fc.constantFrom('0', '0.001', '0.0015', '0.002'),
+    usdPrice: fc.constantFrom('0.9998', '1', '1.0003'),
+    withdrawalFee: fc.constantFrom('0', '25', '0.01'),
+    fxRate: fc.constantFrom('7.1234', '7.2', '6.98765'),
+    keptBack: fc.bigInt({ min: 0n, max: 1000n }),
+  });
+
+  test('property: records of any case that follows the flow reconcile, to the last unit', () => {
+    fc.assert(
+      fc.property(flowArb, (flow) => {
+        const failed = failing(recordsOf(flow));
+        expect(failed).toEqual([]);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test('property: adding one smallest unit to any single amount in any record is caught', () => {
+    // Every (record, field) holding an amount that some equation uses.
+    const mutations: ((i: ReconcileInput) => boolean)[] = [
+      (i) => bump(i.ledger.entries[0], 'amount', '0.000001'),
+      (i) => bump(i.statement.deposits[0], 'amount', '0.000001'),
+      (i) => bump(i.statement.orders[i.statement.orders.length - 1], 'filled', '0.000001'),
+      (i) => bump(i.statement.orders[0], 'cost', '0.000001'),
+      (i) => bump(i.statement.orders[0], 'fee', '0.000001'),
+      (i) => bump(i.statement.withdrawals[0], 'amount', '0.01'),
+      (i) => bump(i.statement.withdrawals[0], 'netAmount', '0.01'),
+      (i) => bump(i.declarations[0], 'amount', '0.01'),
+      (i) => bump(i.declarations[0]?.settlements[0], 'foreignAmount', '0.01'),
+      (i) => bump(i.declarations[0]?.settlements[0], 'cnyAmount', '0.01'),
+      (i) => bump(i.treasury, 'totalCredited', '0.01'),
+      (i) => bump(i.treasury, 'totalRemitted', '0.01'),
+      (i) => bump(i.treasury, 'balance', '0.01'),
+    ];
+    fc.assert(
+      fc.property(flowArb, fc.integer({ min: 0, max: mutations.length - 1 }), (flow, m) => {
+        const input = recordsOf(flow);
+        const mutate = mutations[m];
+        if (!mutate?.(input)) return true;
+        return !reconcile(input).ok;
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+function bump<T extends object>(record: T | undefined, field: keyof T & string, by: string): boolean {
+  if (!record) return false;
+  const value = record[field];
+  if (typeof value !== 'string') return false;
+  (record as Record<string, unknown>)[field] = new Decimal(value).plus(by).toFixed();
+  return true;
+}
