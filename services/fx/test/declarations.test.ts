@@ -55,15 +55,12 @@ async function create(overrides: Record<string, unknown> = {}) {
 const submit = (id: string, by = 'officer.li', k = key('submit')) =>
   request(app).post(`/v1/declarations/${id}/submit`).set('Idempotency-Key', k).send({ submittedBy: by });
 const decide = (id: string, decision: 'APPROVED' | 'REJECTED', k = key('decide')) =>
-  request(app)
-    .post(`/v1/declarations/${id}/decision`)
-    .set('Idempotency-Key', k)
-    .send({
-      decision,
-      decidedBy: 'fx.officer.wang',
-      regulatorReference: 'SAFE-2026-0042',
-      reason: 'documents complete',
-    });
+  request(app).post(`/v1/declarations/${id}/decision`).set('Idempotency-Key', k).send({
+    decision,
+    decidedBy: 'fx.officer.wang',
+    regulatorReference: 'SAFE-2026-0042',
+    reason: 'documents complete',
+  });
 const settle = (id: string, amount: string, bankReference = `BOCHK-${++keys}`, k = key('settle')) =>
   request(app).post(`/v1/declarations/${id}/settlements`).set('Idempotency-Key', k).send({ amount, bankReference });
 

@@ -16,8 +16,8 @@ export interface StartFxRateSimulatorOptions {
   /** Default 7203; 0 picks a free port. */
   port?: number;
   host?: string;
-  /** Default "vcdc": the same seed gives the same rates. */
-  seed?: string;
+  /** Default "vcdc": the same seed gives the same rates (a number is used as its decimal string). */
+  seed?: string | number;
   /** Default 30 (0.30 % below the parity). */
   spreadBasisPoints?: number;
   logger?: Logger;
@@ -34,7 +34,7 @@ export interface RunningFxRateSimulator {
 
 export async function startFxRateSimulator(options: StartFxRateSimulatorOptions = {}): Promise<RunningFxRateSimulator> {
   const { app, faults } = createFxRateApp({
-    seed: options.seed ?? 'vcdc',
+    seed: String(options.seed ?? 'vcdc'),
     spreadBasisPoints: options.spreadBasisPoints ?? 30,
     logger: options.logger ?? silentLogger(),
     clock: options.clock ?? (() => new Date()),

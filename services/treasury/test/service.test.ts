@@ -1,0 +1,40 @@
+import { parseConfig, ServiceClient, silentLogger } from '@vcdc/shared';
+import { createTestDatabase } from '../../../test/support/database';
+import { TreasuryConfig } from '../src/config';
+import { type RunningTreasuryService, startTreasuryService } from '../src/service';
+
+let service: RunningTreasuryService;
+
+beforeAll(async () => {
+  const config = parseConfig(TreasuryConfig, { DATABASE_URL: await createTestDatabase('treasury_service'), PORT: '0' });
+  service = await startTreasuryService(config, silentLogger());
+});
+afterAll(async () => {
+  await service?.close();
+});
+
+test('the configuration has the documented defaults', () => {
+  expect(parseConfig(TreasuryConfig, { DATABASE_URL: 'postgres://localhost/x' })).toMatchObject({
+    PORT: 7104,
+    HOST: '127.0.0.1',
+    DB_SCHEMA: 'treasury',
+  });
+});
+
+test('the started service is ready and books a credit and a remittance over real HTTP', async () => {
+  expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+  const treasury = new ServiceClient({ service: 'treasury', baseUrl: service.url });
+  await treasury.post(
+    '/v1/credits',
+    { caseId: 'CASE-P', agency: 'Agency', amount: '8.76', fxSettlementId: 'fxs-p', bankReference: 'b' },
+    'p-credit',
+  );
+  await treasury.post(
+    '/v1/remittances',
+    { caseId: 'CASE-P', amount: '8.76', budgetClassificationCode: '1030501', approvedBy: 'sup' },
+    'p-remit',
+  );
+  const statement = await treasury.get<{ balance: string; lines: unknown[] }>('/v1/cases/CASE-P/statement');
+  expect(statement).toMatchObject({ balance: '0.00', totalCredited: '8.76', totalRemitted: '8.76' });
+  expect(statement.lines).toHaveLength(2);
+});
