@@ -1,0 +1,252 @@
+/**
+ * The venue's HTTP surface: the subset of HashKey Global's REST API that ccxt's `hashkey` class calls
+ * for spot trading, deposits and withdrawals, at the same paths, with the same parameters and answer
+ * shapes. Private routes verify HashKey's request signature first.
+ */
+import express, { type Express, type Request, type Response } from 'express';
+import { type Credentials, verifySignedRequest } from './auth';
+import { VenueError } from './errors';
+import { COINS, exchangeInfoCoin, exchangeInfoSymbol } from './markets';
+import { ACCOUNT_ID, type Venue } from './venue';
+import { accountTrade, depositOrder, orderAck, orderDetail, withdrawOrder } from './views';
+
+/** Operations whose answer a test can make the venue lose, after the work is done. */
+export type FaultableOperation = 'createOrder' | 'withdraw';
+
+/**
+ * Fault injection for tests: "the venue did the work, then the connection dropped" — the case that
+ * makes a client unsure whether its order was placed.
+ */
+export class VenueFaults {
+  private readonly drops = new Map<FaultableOperation, number>();
+
+  /** The next `times` answers to `operation` are lost after the venue has accepted the request. */
+  dropResponseAfterAccept(operation: FaultableOperation, times = 1): void {
+    this.drops.set(operation, (this.drops.get(operation) ?? 0) + times);
+  }
+
+  /** True (and consumes one) when this answer is to be dropped. */
+  takeDrop(operation: FaultableOperation): boolean {
+    const left = this.drops.get(operation) ?? 0;
+    if (left <= 0) return false;
+    this.drops.set(operation, left - 1);
+    return true;
+  }
+
+  clear(): void {
+    this.drops.clear();
+  }
+}
+
+export interface VenueAppDeps {
+  venue: Venue;
+  credentials: Credentials;
+  /** Brings deposits up to date with the chain before they are listed. */
+  syncDeposits: () => Promise<void>;
+  faults: VenueFaults;
+  now?: () => number;
+}
+
+type Params = Record<string, string>;
+
+export function createVenueApp({ venue, credentials, syncDeposits, faults, now = Date.now }: VenueAppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  // Signed requests carry form-encoded bodies; keep them raw so the signature is checked on the exact bytes.
+  app.use(express.text({ type: 'application/x-www-form-urlencoded', limit: '100kb' }));
+
+  const publicRoute =
+    (handler: (query: Params) => unknown) =>
+    (req: Request, res: Response): void => {
+      answer(res, () => handler(Object.fromEntries(new URLSearchParams(req.originalUrl.split('?')[1] ?? ''))));
+    };
+  const privateRoute =
+    (handler: (params: Params, req: Request, res: Response) => unknown | Promise<unknown>) =>
+    async (req: Request, res: Response): Promise<void> => {
+      await answerAsync(res, async () => handler(verifySignedRequest(req, credentials, now()), req, res));
+    };
+
+  // ---- public -----------------------------------------------------------------------------------
+  app.get(
+    '/api/v1/time',
+    publicRoute(() => ({ serverTime: now() })),
+  );
+  app.get(
+    '/api/v1/ping',
+    publicRoute(() => ({})),
+  );
+  app.get(
+    '/api/v1/exchangeInfo',
+    publicRoute(() => ({
+      timezone: 'UTC',
+      serverTime: String(now()),
+      brokerFilters: [],
+      symbols: venue.rules.markets.map(exchangeInfoSymbol),
+      options: [],
+      contracts: [],
+      coins: COINS.map((c) => exchangeInfoCoin(c, venue.rules.withdrawalFee)),
+    })),
+  );
+  app.get(
+    '/quote/v1/depth',
+    publicRoute((q) => venue.depth(q.symbol, Math.min(Number(q.limit ?? 100) || 100, 200))),
+  );
+  app.get(
+    '/quote/v1/ticker/24hr',
+    publicRoute((q) =>
+      q.symbol ? [venue.ticker(venue.market(q.symbol))] : venue.rules.markets.map((m) => venue.ticker(m)),
+    ),
+  );
+  app.get(
+    '/quote/v1/ticker/price',
+    publicRoute((q) =>
+      (q.symbol ? [venue.market(q.symbol)] : venue.rules.markets).map((m) => ({ s: m.id, p: venue.ticker(m).c })),
+    ),
+  );
+  app.get(
+    '/quote/v1/trades',
+    publicRoute((q) => {
+      const spec = venue.market(q.symbol);
+      return venue
+        .trades({ symbol: spec.id })
+        .slice(-Math.min(Number(q.limit ?? 100) || 100, 100))
+        .map((t) => ({ t: t.time, p: t.price, q: t.qty, ibm: true }));
+    }),
+  );
+
+  // ---- private: account and trading -------------------------------------------------------------
+  app.get(
+    '/api/v1/account/checkApiKey',
+    privateRoute(() => ({ accountType: 'Master' })),
+  );
+  app.get(
+    '/api/v1/account',
+    privateRoute(() => ({ balances: venue.balances(), userId: ACCOUNT_ID })),
+  );
+  app.get(
+    '/api/v1/account/vipInfo',
+    privateRoute(() => ({
+      code: 0,
+      vipLevel: '0',
+      tradeVol30Day: '0',
+      totalAssetBal: '0',
+      data: venue.rules.markets.map((m) => ({
+        symbol: m.id,
+        productType: 'Token-Token',
+        buyMakerFeeCurrency: m.base,
+        buyTakerFeeCurrency: m.base,
+        sellMakerFeeCurrency: m.quote,
+        sellTakerFeeCurrency: m.quote,
+        actualMakerRate: venue.rules.makerFee,
+        actualTakerRate: venue.rules.takerFee,
+      })),
+      updateTimestamp: String(now()),
+    })),
+  );
+  const createOrder = privateRoute((p, req) => {
+    const order = venue.placeOrder(p);
+    if (faults.takeDrop('createOrder')) {
+      req.socket.destroy();
+      return DROPPED;
+    }
+    return orderAck(order);
+  });
+  app.post('/api/v1/spot/order', createOrder);
+  app.post('/api/v1.1/spot/order', createOrder);
+  app.get(
+    '/api/v1/spot/order',
+    privateRoute((p) => orderDetail(venue.findOrder(p))),
+  );
+  app.delete(
+    '/api/v1/spot/order',
+    privateRoute((p) => orderAck(venue.cancelOrder(p))),
+  );
+  app.get(
+    '/api/v1/spot/openOrders',
+    privateRoute((p) => venue.openOrders(p.symbol).map(orderDetail)),
+  );
+  app.get(
+    '/api/v1/account/trades',
+    privateRoute((p) => venue.trades(p).map(accountTrade)),
+  );
+
+  // ---- private: deposits and withdrawals --------------------------------------------------------
+  app.get(
+    '/api/v1/account/deposit/address',
+    privateRoute((p) => {
+      const { address, coin } = venue.depositAddress(p);
+      return {
+        canDeposit: true,
+        address,
+        addressExt: '',
+        minQuantity: '0',
+        needAddressTag: false,
+        requiredConfirmTimes: venue.rules.depositConfirmations,
+        canWithdrawConfirmTimes: venue.rules.depositConfirmations,
+        coinType: coin === 'USDT' ? 'ERC20_TOKEN' : 'CHAIN_TOKEN',
+      };
+    }),
+  );
+  app.get(
+    '/api/v1/account/depositOrders',
+    privateRoute(async (p) => {
+      await syncDeposits().catch(() => undefined); // chain unreachable: answer with what is known
+      return venue.deposits(p).map(depositOrder);
+    }),
+  );
+  app.post(
+    '/api/v1/account/withdraw',
+    privateRoute((p, req) => {
+      const w = venue.withdraw(p);
+      if (faults.takeDrop('withdraw')) {
+        req.socket.destroy();
+        return DROPPED;
+      }
+      return { success: true, id: '0', orderId: w.id, accountId: ACCOUNT_ID };
+    }),
+  );
+  app.get(
+    '/api/v1/account/withdrawOrders',
+    privateRoute((p) => venue.withdrawals(p).map(withdrawOrder)),
+  );
+
+  app.use((req: Request, res: Response) => {
+    res.status(404).json({ code: -1020, msg: `Unsupported operation: ${req.method} ${req.path}` });
+  });
+  return app;
+}
+
+const DROPPED = Symbol('dropped');
+
+function send(res: Response, body: unknown): void {
+  if (body === DROPPED || res.headersSent) return;
+  res.json(body);
+}
+
+function fail(res: Response, error: unknown): void {
+  if (res.headersSent) return;
+  if (error instanceof VenueError) {
+    res.status(error.httpStatus).json(error.toBody());
+    return;
+  }
+  res
+    .status(500)
+    .json({ code: -1001, msg: `Internal error: ${error instanceof Error ? error.message : String(error)}` });
+}
+
+function answer(res: Response, work: () => unknown): void {
+  try {
+    send(res, work());
+  } catch (error) {
+    fail(res, error);
+  }
+}
+
+async function answerAsync(res: Response, work: () => Promise<unknown>): Promise<void> {
+  try {
+    send(res, await work());
+  } catch (error) {
+    fail(res, error);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * A HashKey-compatible venue on loopback (dev and tests only). Real ccxt talks to it unmodified: only
+ * `urls.api` is pointed here. See app.ts for the API, venue.ts for the rules.
+ *
+ *   const venue = await startVenueSimulator({ chainUrl, bankAccounts: [{ id, name, bank }] });
+ *   new ccxt.hashkey({ apiKey: DEV_VENUE_API_KEY, secret: DEV_VENUE_SECRET,
+ *                      urls: { api: { public: venue.url, private: venue.url } } });
+ *
+ * Deposits: the venue has one deposit address per chain on the ledger-chain simulator (`chainUrl`) and
+ * credits a transaction to it once it has `depositConfirmations` confirmations, polling every
+ * `pollIntervalMs` and again whenever deposits are listed. Withdrawals: fiat (USD) only, by bank wire
+ * to an account in `bankAccounts`; ccxt: `withdraw('USD', amount, bankAccountId, undefined, { network: 'BANK' })`.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+import type { Chain } from '../../../packages/shared/src/contracts/common';
+import { createVenueApp, VenueFaults } from './app';
+import { COINS, type MarketSpec } from './markets';
+import { loadState, saveState } from './state';
+import { type BankAccount, initialState, Venue } from './venue';
+
+export { VenueFaults } from './app';
+export type { BankAccount } from './venue';
+
+/** Dev-only credentials: the dev stack and tests use them; nothing real is ever signed with them. */
+export const DEV_VENUE_API_KEY = 'vcdc-dev-venue-key';
+export const DEV_VENUE_SECRET = 'vcdc-dev-venue-secret-not-for-production';
+
+export interface VenueSimulatorOptions {
+  port?: number;
+  host?: string;
+  /** Seeds the order book and the deposit addresses: same seed, same venue. */
+  seed?: number;
+  apiKey?: string;
+  secret?: string;
+  /** Base URL of the ledger-chain simulator the venue watches for deposits. */
+  chainUrl: string;
+  depositConfirmations?: number;
+  /** Bank accounts registered for fiat withdrawals (the only allowed destinations). */
+  bankAccounts?: BankAccount[];
+  /** Load state from here at start and write it after every change. */
+  stateFile?: string;
+  /** How often the venue polls the chain for deposits and settles withdrawals (default 1000 ms). */
+  pollIntervalMs?: number;
+  takerFee?: string;
+  makerFee?: string;
+  /** Flat fee per fiat withdrawal (default "10"). */
+  withdrawalFee?: string;
+  /** How long a withdrawal stays processing (default 2000 ms). */
+  withdrawalDelayMs?: number;
+  markets?: MarketSpec[];
+  /** Balances the account starts with when there is no state yet (tests and demos). */
+  initialBalances?: Record<string, string>;
+}
+
+export interface RunningVenueSimulator {
+  url: string;
+  port: number;
+  app: Express;
+  venue: Venue;
+  faults: VenueFaults;
+  /** Poll the chain now (what the interval does). */
+  syncDeposits: () => Promise<void>;
+  close: () => Promise<void>;
+}
+
+export async function startVenueSimulator(options: VenueSimulatorOptions): Promise<RunningVenueSimulator> {
+  const rules = Venue.defaultRules({
+    seed: options.seed,
+    takerFee: options.takerFee,
+    makerFee: options.makerFee,
+    depositConfirmations: options.depositConfirmations,
+    bankAccounts: options.bankAccounts,
+    withdrawalFee: options.withdrawalFee,
+    withdrawalDelayMs: options.withdrawalDelayMs,
+    markets: options.markets,
+  });
+  let state = options.stateFile ? loadState(options.stateFile) : undefined;
+  if (!state) {
+    state = initialState(rules);
+    for (const [asset, amount] of Object.entries(options.initialBalances ?? {})) {
+      state.balances[asset] = { free: amount, locked: '0' };
+    }
+  }
+  const stateFile = options.stateFile;
+  const venue = new Venue(state, rules, () => {
+    if (stateFile) saveState(stateFile, state);
+  });
+  if (stateFile) saveState(stateFile, state);
+
+  const chainUrl = options.chainUrl.replace(/\/+$/, '');
+  const chains = [...new Set(COINS.flatMap((c) => (c.chain ? [c.chain] : [])))];
+  // One sync at a time: a poll and a listing racing could otherwise both see a tx as new.
+  let running: Promise<void> = Promise.resolve();
+  const syncDeposits = (): Promise<void> => {
+    const next = running.then(async () => {
+      for (const chain of chains) await pollChain(venue, chainUrl, chain);
+    });
+    running = next.catch(() => undefined);
+    return next;
+  };
+
+  const faults = new VenueFaults();
+  const app = createVenueApp({
+    venue,
+    credentials: { apiKey: options.apiKey ?? DEV_VENUE_API_KEY, secret: options.secret ?? DEV_VENUE_SECRET },
+    syncDeposits,
+    faults,
+  });
+  const host = options.host ?? '127.0.0.1';
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(options.port ?? 0, host, (error?: Error) => (error ? reject(error) : resolve(s)));
+    s.on('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  const timer = setInterval(() => {
+    venue.settleWithdrawals();
+    void syncDeposits().catch(() => undefined); // the chain may be down for a moment; the next poll catches up
+  }, options.pollIntervalMs ?? 1000);
+  timer.unref();
+
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    app,
+    venue,
+    faults,
+    syncDeposits,
+    close: async () => {
+      clearInterval(timer);
+      await running;
+      await new Promise<void>((resolve, reject) => {
+        server.close((e) => (e ? reject(e) : resolve()));
+        server.closeAllConnections();
+      });
+    },
+  };
+}
+
+interface ChainTransaction {
+  txHash: string;
+  asset: string;
+  amount: string;
+  status: string;
+  confirmations: number;
+  to?: string;
+}
+
+async function pollChain(venue: Venue, chainUrl: string, chain: Chain): Promise<void> {
+  const address = venue.state.depositAddresses[chain];
+  const response = await fetch(
+    `${chainUrl}/v1/chains/${chain}/addresses/${encodeURIComponent(address)}/transactions?direction=in`,
+    { signal: AbortSignal.timeout(5000) },
+  );
+  if (!response.ok) throw new Error(`chain ${chain} answered ${response.status}`);
+  const body = (await response.json()) as { transactions?: ChainTransaction[] };
+  for (const tx of body.transactions ?? []) {
+    if (tx.to !== undefined && tx.to !== address) continue;
+    venue.observeChainTransaction(chain, tx);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Everything the venue remembers, as plain JSON (amounts as decimal strings), so it can be written to
+ * a state file after every change and loaded again at start: a dev-stack restart keeps balances,
+ * orders, trades, deposits, withdrawals and the consumed order book.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Chain } from '../../../packages/shared/src/contracts/common';
+
+/** One simulated price level of other market participants' liquidity. */
+export interface BookLevel {
+  price: string;
+  qty: string;
+}
+
+export interface MarketBook {
+  /** Best (highest) first. */
+  bids: BookLevel[];
+  /** Best (lowest) first. */
+  asks: BookLevel[];
+}
+
+export type OrderStatus = 'NEW' | 'PARTIALLY_FILLED' | 'FILLED' | 'CANCELED' | 'PARTIALLY_CANCELED' | 'REJECTED';
+
+export interface OrderRecord {
+  orderId: string;
+  clientOrderId: string;
+  symbol: string;
+  side: 'SELL' | 'BUY';
+  type: 'MARKET' | 'LIMIT' | 'LIMIT_MAKER';
+  timeInForce: 'GTC' | 'IOC' | 'FOK';
+  /** "0" for market orders. */
+  price: string;
+  origQty: string;
+  executedQty: string;
+  cumulativeQuoteQty: string;
+  feeCoin: string;
+  feeAmount: string;
+  status: OrderStatus;
+  time: number;
+  updateTime: number;
+}
+
+export interface TradeRecord {
+  id: string;
+  ticketId: string;
+  orderId: string;
+  clientOrderId: string;
+  symbol: string;
+  price: string;
+  qty: string;
+  /** price × qty in the quote currency, before the fee. */
+  quoteQty: string;
+  commission: string;
+  commissionAsset: string;
+  isBuyer: boolean;
+  isMaker: boolean;
+  time: number;
+}
+
+export interface DepositRecord {
+  id: string;
+  coin: string;
+  chain: Chain;
+  address: string;
+  txId: string;
+  quantity: string;
+  /** HashKey deposit status codes: 2 = waiting for confirmations, 4 = credited. */
+  status: 2 | 4;
+  confirmations: number;
+  time: number;
+  creditedTime: number | null;
+}
+
+export interface WithdrawalRecord {
+  id: string;
+  clientOrderId: string | null;
+  coin: string;
+  /** The registered bank account id the funds go to. */
+  address: string;
+  chainType: string;
+  /** Debited from the balance. */
+  quantity: string;
+  fee: string;
+  /** quantity - fee: what the bank account receives. */
+  arriveQuantity: string;
+  /** 2 = processing, 6 = paid out (HashKey codes, parsed by ccxt as pending / ok). */
+  status: 2 | 6;
+  /** The bank transfer reference once paid out. */
+  txId: string;
+  time: number;
+  completeAfter: number;
+}
+
+export interface Balance {
+  free: string;
+  locked: string;
+}
+
+export interface VenueState {
+  version: 1;
+  /** Counter behind every id the venue hands out. */
+  sequence: number;
+  balances: Record<string, Balance>;
+  books: Record<string, MarketBook>;
+  orders: OrderRecord[];
+  trades: TradeRecord[];
+  deposits: DepositRecord[];
+  withdrawals: WithdrawalRecord[];
+  /** The venue's deposit address on each chain (ERC-20 tokens share the chain's address). */
+  depositAddresses: Record<Chain, string>;
+}
+
+export function loadState(file: string): VenueState | undefined {
+  if (!existsSync(file)) return undefined;
+  const state = JSON.parse(readFileSync(file, 'utf8')) as VenueState;
+  if (state.version !== 1) throw new Error(`venue state file ${file}: unsupported version ${String(state.version)}`);
+  return state;
+}
+
+/** Atomic: a crash mid-write leaves the previous file, never half of one. */
+export function saveState(file: string, state: VenueState): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(state));
+  renameSync(temp, file);
+}

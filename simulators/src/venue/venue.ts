@@ -1,0 +1,484 @@
+/**
+ * The venue's books and rules: one account (the case disposal account) with balances per asset, spot
+ * sell orders matched against the seeded book, trades with fees, deposits credited from the ledger
+ * chain after enough confirmations, and fiat withdrawals to registered bank accounts.
+ *
+ * All amounts are Decimal in code and decimal strings in state. Rounding is explicit: the quote
+ * currency a sale credits is rounded toward zero to the asset's scale and the rounding is part of the
+ * fee, so for every trade `price x qty = credited + fee` exactly.
+ */
+import { createHash } from 'node:crypto';
+import type { Chain } from '../../../packages/shared/src/contracts/common';
+import { ASSETS, type AssetCode, Decimal } from '../../../packages/shared/src/money';
+import { seedBook, takeBids } from './book';
+import { refuse, VenueError } from './errors';
+import { COINS, coinSpec, DEFAULT_MARKETS, type MarketSpec } from './markets';
+import type { DepositRecord, OrderRecord, TradeRecord, VenueState, WithdrawalRecord } from './state';
+
+export interface BankAccount {
+  id: string;
+  name: string;
+  bank: string;
+}
+
+export interface VenueRules {
+  seed: number;
+  takerFee: string;
+  makerFee: string;
+  depositConfirmations: number;
+  bankAccounts: BankAccount[];
+  /** Flat fee per fiat withdrawal, in the withdrawn currency. */
+  withdrawalFee: string;
+  /** How long a fiat withdrawal stays "processing" before it is paid out. */
+  withdrawalDelayMs: number;
+  markets: MarketSpec[];
+}
+
+export const ACCOUNT_ID = '1732885739589466112';
+const DECIMAL = /^(0|[1-9]\d{0,29})(\.\d{1,30})?$/;
+
+function scale(asset: string): number {
+  return asset in ASSETS ? ASSETS[asset as AssetCode].scale : 18;
+}
+
+function isMultiple(value: Decimal, step: string): boolean {
+  return value.mod(step).isZero();
+}
+
+function positiveDecimal(raw: string | undefined, refusal: () => VenueError): Decimal {
+  if (raw === undefined || !DECIMAL.test(raw)) throw refusal();
+  const d = new Decimal(raw);
+  if (d.lte(0)) throw refusal();
+  return d;
+}
+
+export function initialState(rules: VenueRules): VenueState {
+  const digest = (label: string) => createHash('sha256').update(`venue:${rules.seed}:${label}`).digest('hex');
+  return {
+    version: 1,
+    sequence: 0,
+    balances: {},
+    books: Object.fromEntries(rules.markets.map((m) => [m.id, seedBook(m, rules.seed)])),
+    orders: [],
+    trades: [],
+    deposits: [],
+    withdrawals: [],
+    depositAddresses: {
+      bitcoin: `bc1q${digest('bitcoin').slice(0, 38)}`,
+      ethereum: `0x${digest('ethereum').slice(0, 40)}`,
+    },
+  };
+}
+
+export class Venue {
+  constructor(
+    readonly state: VenueState,
+    readonly rules: VenueRules,
+    private readonly persist: () => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  // ---- ids ---------------------------------------------------------------------------------------
+  private nextId(prefix: string): string {
+    this.state.sequence += 1;
+    return `${prefix}${String(this.state.sequence).padStart(17, '0')}`;
+  }
+
+  // ---- markets -----------------------------------------------------------------------------------
+  market(symbol: string | undefined): MarketSpec {
+    if (!symbol) throw new VenueError(400, '-100012', 'Parameter symbol [String] missing!');
+    const spec = this.rules.markets.find((m) => m.id === symbol);
+    if (!spec) throw refuse.badSymbol();
+    return spec;
+  }
+
+  // ---- balances ----------------------------------------------------------------------------------
+  private balance(asset: string): { free: Decimal; locked: Decimal } {
+    const b = this.state.balances[asset] ?? { free: '0', locked: '0' };
+    return { free: new Decimal(b.free), locked: new Decimal(b.locked) };
+  }
+
+  private setBalance(asset: string, free: Decimal, locked: Decimal): void {
+    if (free.isNegative() || locked.isNegative()) throw new Error(`balance of ${asset} would go negative`);
+    this.state.balances[asset] = { free: free.toFixed(), locked: locked.toFixed() };
+  }
+
+  /** Add (or with a negative delta, take) free balance. */
+  private moveFree(asset: string, delta: Decimal): void {
+    const b = this.balance(asset);
+    this.setBalance(asset, b.free.plus(delta), b.locked);
+  }
+
+  balances() {
+    const assets = new Set([...COINS.map((c) => c.coin), ...Object.keys(this.state.balances)]);
+    return [...assets].sort().map((asset) => {
+      const b = this.balance(asset);
+      return {
+        asset,
+        assetId: asset,
+        assetName: asset,
+        total: b.free.plus(b.locked).toFixed(),
+        free: b.free.toFixed(),
+        locked: b.locked.toFixed(),
+      };
+    });
+  }
+
+  // ---- orders ------------------------------------------------------------------------------------
+  placeOrder(p: Record<string, string>): OrderRecord {
+    const spec = this.market(p.symbol);
+    const side = p.side;
+    if (side !== 'SELL' && side !== 'BUY') throw new VenueError(400, '-1117', 'Invalid order side');
+    if (side === 'BUY') {
+      // The case account only ever sells; buying is not modelled (no quote-side rounding rules yet).
+      throw new VenueError(400, '-1020', 'Unsupported operation: this venue simulator accepts sell orders only');
+    }
+    const type = p.type;
+    if (type !== 'MARKET' && type !== 'LIMIT' && type !== 'LIMIT_MAKER') {
+      throw new VenueError(400, '0206', 'Unsupported order type');
+    }
+    if (p.quantity === undefined) throw refuse.missing('quantity');
+    const qty = positiveDecimal(p.quantity, () => new VenueError(400, '-1126', 'Invalid quantity'));
+    if (!isMultiple(qty, spec.stepSize)) throw new VenueError(400, '-1137', 'Order quantity precision too large');
+    if (qty.lt(spec.minQty)) throw new VenueError(400, '-1136', 'Order quantity lower than the minimum');
+    const maxQty = type === 'MARKET' ? spec.marketOrderMaxQty : spec.maxQty;
+    if (qty.gt(maxQty)) throw new VenueError(400, '-1135', `Order quantity greater than the maximum ${maxQty}`);
+
+    let limitPrice: Decimal | undefined;
+    if (type !== 'MARKET') {
+      if (p.price === undefined) throw refuse.missing('price');
+      limitPrice = positiveDecimal(p.price, () => new VenueError(400, '-1124', 'Invalid price'));
+      if (!isMultiple(limitPrice, spec.tickSize)) throw new VenueError(400, '0209', 'Invalid price precision');
+      const floor = new Decimal(spec.mid).mul(new Decimal(1).minus(spec.sellPriceDownRate));
+      if (limitPrice.lt(floor)) throw new VenueError(400, '-1133', 'Order price lower than the minimum');
+    }
+    const book = this.state.books[spec.id];
+    if (!book) throw new Error(`no book for ${spec.id}`);
+    const bestBid = book.bids[0] ? new Decimal(book.bids[0].price) : new Decimal(spec.mid);
+    const notional = qty.mul(limitPrice ?? bestBid);
+    if (notional.lt(spec.minNotional)) throw new VenueError(400, '-1140', 'Order amount lower than the minimum');
+    if (type === 'LIMIT_MAKER' && limitPrice && limitPrice.lte(bestBid)) {
+      throw new VenueError(400, '-1156', 'Limit maker order creation failed: it would take liquidity');
+    }
+
+    const clientOrderId = p.newClientOrderId ?? `${this.now()}${this.state.sequence + 1}`;
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(clientOrderId)) throw new VenueError(400, '-1123', 'Invalid client order id');
+    if (this.state.orders.some((o) => o.clientOrderId === clientOrderId)) {
+      throw new VenueError(400, '-1141', 'Duplicate order');
+    }
+    if (this.balance(spec.base).free.lt(qty)) throw refuse.insufficientAsset();
+
+    const time = this.now();
+    const order: OrderRecord = {
+      orderId: this.nextId('19'),
+      clientOrderId,
+      symbol: spec.id,
+      side,
+      type,
+      timeInForce: type === 'MARKET' ? 'IOC' : 'GTC',
+      price: limitPrice ? limitPrice.toFixed() : '0',
+      origQty: qty.toFixed(),
+      executedQty: '0',
+      cumulativeQuoteQty: '0',
+      feeCoin: '',
+      feeAmount: '0',
+      status: 'NEW',
+      time,
+      updateTime: time,
+    };
+    const { matches, left } = takeBids(book, qty, limitPrice);
+    for (const m of matches) this.recordSellTrade(order, spec, new Decimal(m.price), new Decimal(m.qty), false, time);
+    if (left.gt(0)) {
+      if (type === 'MARKET') {
+        // Immediate-or-cancel: what the book could not take is cancelled.
+        order.status = left.eq(qty) ? 'CANCELED' : 'PARTIALLY_CANCELED';
+      } else {
+        const b = this.balance(spec.base);
+        this.setBalance(spec.base, b.free.minus(left), b.locked.plus(left));
+        order.status = left.eq(qty) ? 'NEW' : 'PARTIALLY_FILLED';
+      }
+    } else {
+      order.status = 'FILLED';
+    }
+    this.state.orders.push(order);
+    this.persist();
+    return order;
+  }
+
+  private recordSellTrade(
+    order: OrderRecord,
+    spec: MarketSpec,
+    price: Decimal,
+    qty: Decimal,
+    isMaker: boolean,
+    time: number,
+  ): void {
+    const cost = price.mul(qty);
+    const rate = new Decimal(isMaker ? this.rules.makerFee : this.rules.takerFee);
+    const credited = cost.mul(new Decimal(1).minus(rate)).toDecimalPlaces(scale(spec.quote), Decimal.ROUND_DOWN);
+    const fee = cost.minus(credited);
+    this.moveFree(spec.base, qty.neg());
+    this.moveFree(spec.quote, credited);
+    const trade: TradeRecord = {
+      id: this.nextId('29'),
+      ticketId: this.nextId('39'),
+      orderId: order.orderId,
+      clientOrderId: order.clientOrderId,
+      symbol: spec.id,
+      price: price.toFixed(),
+      qty: qty.toFixed(),
+      quoteQty: cost.toFixed(),
+      commission: fee.toFixed(),
+      commissionAsset: spec.quote,
+      isBuyer: false,
+      isMaker,
+      time,
+    };
+    this.state.trades.push(trade);
+    order.executedQty = new Decimal(order.executedQty).plus(qty).toFixed();
+    order.cumulativeQuoteQty = new Decimal(order.cumulativeQuoteQty).plus(cost).toFixed();
+    order.feeAmount = new Decimal(order.feeAmount).plus(fee).toFixed();
+    order.feeCoin = spec.quote;
+    order.updateTime = time;
+  }
+
+  findOrder(p: Record<string, string>): OrderRecord {
+    const order = p.orderId
+      ? this.state.orders.find((o) => o.orderId === p.orderId)
+      : p.origClientOrderId || p.clientOrderId
+        ? this.state.orders.find((o) => o.clientOrderId === (p.origClientOrderId ?? p.clientOrderId))
+        : undefined;
+    if (!p.orderId && !p.origClientOrderId && !p.clientOrderId) throw refuse.missing('orderId');
+    if (!order) throw refuse.orderNotFound();
+    return order;
+  }
+
+  cancelOrder(p: Record<string, string>): OrderRecord {
+    let order: OrderRecord;
+    try {
+      order = this.findOrder(p);
+    } catch (error) {
+      if (error instanceof VenueError && error.code === '0211') {
+        throw new VenueError(400, '-1143', 'Order not found on order book');
+      }
+      throw error;
+    }
+    if (order.status === 'FILLED') throw new VenueError(400, '-1139', 'Order has been filled');
+    if (order.status !== 'NEW' && order.status !== 'PARTIALLY_FILLED') {
+      throw new VenueError(400, '-1142', 'Order has been cancelled');
+    }
+    const spec = this.market(order.symbol);
+    const left = new Decimal(order.origQty).minus(order.executedQty);
+    const b = this.balance(spec.base);
+    this.setBalance(spec.base, b.free.plus(left), b.locked.minus(left));
+    order.status = new Decimal(order.executedQty).isZero() ? 'CANCELED' : 'PARTIALLY_CANCELED';
+    order.updateTime = this.now();
+    this.persist();
+    return order;
+  }
+
+  openOrders(symbol?: string): OrderRecord[] {
+    return this.state.orders.filter(
+      (o) => (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') && (!symbol || o.symbol === symbol),
+    );
+  }
+
+  trades(p: Record<string, string>): TradeRecord[] {
+    const limit = Math.min(Number(p.limit ?? 200) || 200, 1000);
+    return this.state.trades
+      .filter(
+        (t) =>
+          (!p.symbol || t.symbol === p.symbol) &&
+          (!p.orderId || t.orderId === p.orderId) &&
+          (!p.clientOrderId || t.clientOrderId === p.clientOrderId) &&
+          (!p.startTime || t.time >= Number(p.startTime)) &&
+          (!p.endTime || t.time <= Number(p.endTime)) &&
+          (!p.fromId || BigInt(t.id) >= BigInt(p.fromId)) &&
+          (!p.toId || BigInt(t.id) <= BigInt(p.toId)),
+      )
+      .slice(0, limit);
+  }
+
+  // ---- deposits ----------------------------------------------------------------------------------
+  depositAddress(p: Record<string, string>): { chain: Chain; address: string; coin: string } {
+    const coin = coinSpec(p.coin ?? '');
+    if (coin?.kind !== 'crypto' || !coin.chain) throw refuse.invalidAsset();
+    if (p.chainType !== undefined && !coin.chainTypes.includes(p.chainType)) throw refuse.illegalParameter('chainType');
+    return { chain: coin.chain, address: this.state.depositAddresses[coin.chain], coin: coin.coin };
+  }
+
+  /**
+   * What the chain shows for the venue's deposit address: a transaction not seen before becomes a
+   * pending deposit; a deposit with enough confirmations is credited, exactly once (keyed by chain
+   * and transaction hash).
+   */
+  observeChainTransaction(
+    chain: Chain,
+    tx: { txHash: string; asset: string; amount: string; confirmations: number; to?: string },
+  ): void {
+    const coin = COINS.find((c) => c.coin === tx.asset && c.chain === chain);
+    if (!coin) return; // an asset the venue does not list on that chain is not credited
+    let deposit = this.state.deposits.find((d) => d.chain === chain && d.txId === tx.txHash);
+    let changed = false;
+    if (!deposit) {
+      deposit = {
+        id: this.nextId('D'),
+        coin: coin.coin,
+        chain,
+        address: this.state.depositAddresses[chain],
+        txId: tx.txHash,
+        quantity: new Decimal(tx.amount).toFixed(),
+        status: 2,
+        confirmations: tx.confirmations,
+        time: this.now(),
+        creditedTime: null,
+      } satisfies DepositRecord;
+      this.state.deposits.push(deposit);
+      changed = true;
+    }
+    if (deposit.confirmations !== tx.confirmations) {
+      deposit.confirmations = tx.confirmations;
+      changed = true;
+    }
+    if (deposit.status === 2 && tx.confirmations >= this.rules.depositConfirmations) {
+      deposit.status = 4;
+      deposit.creditedTime = this.now();
+      this.moveFree(deposit.coin, new Decimal(deposit.quantity));
+      changed = true;
+    }
+    if (changed) this.persist();
+  }
+
+  deposits(p: Record<string, string>): DepositRecord[] {
+    return this.state.deposits.filter(
+      (d) =>
+        (!p.coin || d.coin === p.coin) &&
+        (!p.startTime || d.time >= Number(p.startTime)) &&
+        (!p.endTime || d.time <= Number(p.endTime)),
+    );
+  }
+
+  // ---- withdrawals -------------------------------------------------------------------------------
+  withdraw(p: Record<string, string>): WithdrawalRecord {
+    const coin = coinSpec(p.coin ?? '');
+    if (!coin) throw new VenueError(400, '-4001', 'Invalid asset');
+    if (coin.kind !== 'fiat') throw new VenueError(400, '-4007', 'Withdrawal channels are not supported');
+    if (p.chainType !== undefined && !coin.chainTypes.includes(p.chainType)) {
+      throw new VenueError(400, '-4007', 'Withdrawal channels are not supported');
+    }
+    if (p.quantity === undefined || p.quantity === '') {
+      throw new VenueError(400, '-1165', 'Withdrawal amount cannot be null');
+    }
+    const qty = positiveDecimal(p.quantity, () => new VenueError(400, '-1168', 'Illegal withdrawal amount'));
+    if (qty.decimalPlaces() > scale(coin.coin)) throw new VenueError(400, '-1168', 'Illegal withdrawal amount');
+    const fee = new Decimal(this.rules.withdrawalFee);
+    if (qty.lt(coin.minWithdraw) || qty.lte(fee)) {
+      throw new VenueError(400, '-1167', 'Withdrawal amount less than the minimum');
+    }
+    if (!p.address) throw refuse.missing('address');
+    if (!this.rules.bankAccounts.some((a) => a.id === p.address)) {
+      throw new VenueError(400, '-1171', 'Withdrawal address not in whitelist');
+    }
+    const clientOrderId = p.clientOrderId ?? null;
+    if (clientOrderId && this.state.withdrawals.some((w) => w.clientOrderId === clientOrderId)) {
+      throw new VenueError(400, '-4013', 'Withdraw repeatly');
+    }
+    if (this.balance(coin.coin).free.lt(qty)) throw new VenueError(400, '-4003', 'Insufficient Balance');
+    this.moveFree(coin.coin, qty.neg());
+    const time = this.now();
+    const withdrawal: WithdrawalRecord = {
+      id: this.nextId('W'),
+      clientOrderId,
+      coin: coin.coin,
+      address: p.address,
+      chainType: coin.chainTypes[0] as string,
+      quantity: qty.toFixed(),
+      fee: fee.toFixed(),
+      arriveQuantity: qty.minus(fee).toFixed(),
+      status: 2,
+      txId: '',
+      time,
+      completeAfter: time + this.rules.withdrawalDelayMs,
+    };
+    this.state.withdrawals.push(withdrawal);
+    this.persist();
+    return withdrawal;
+  }
+
+  /** Pays out the withdrawals whose processing time has passed (the bank wire "arrives"). */
+  settleWithdrawals(): void {
+    const now = this.now();
+    let changed = false;
+    for (const w of this.state.withdrawals) {
+      if (w.status === 2 && now >= w.completeAfter) {
+        w.status = 6;
+        w.txId = `BANKREF-${w.id}`;
+        changed = true;
+      }
+    }
+    if (changed) this.persist();
+  }
+
+  withdrawals(p: Record<string, string>): WithdrawalRecord[] {
+    this.settleWithdrawals();
+    return this.state.withdrawals.filter(
+      (w) =>
+        (!p.coin || w.coin === p.coin) &&
+        (!p.startTime || w.time >= Number(p.startTime)) &&
+        (!p.endTime || w.time <= Number(p.endTime)),
+    );
+  }
+
+  // ---- market data -------------------------------------------------------------------------------
+  depth(symbol: string | undefined, limit: number) {
+    const spec = this.market(symbol);
+    const book = this.state.books[spec.id] ?? { bids: [], asks: [] };
+    // The account's resting limit sells are on the ask side too.
+    const asks = new Map<string, Decimal>();
+    for (const level of book.asks) asks.set(new Decimal(level.price).toFixed(), new Decimal(level.qty));
+    for (const o of this.openOrders(spec.id)) {
+      const key = new Decimal(o.price).toFixed();
+      asks.set(key, (asks.get(key) ?? new Decimal(0)).plus(new Decimal(o.origQty).minus(o.executedQty)));
+    }
+    const a = [...asks.entries()]
+      .sort(([x], [y]) => new Decimal(x).comparedTo(y))
+      .slice(0, limit)
+      .map(([price, qty]) => [price, qty.toFixed()]);
+    const b = book.bids.slice(0, limit).map((l) => [l.price, l.qty]);
+    return { t: this.now(), b, a };
+  }
+
+  ticker(spec: MarketSpec) {
+    const now = this.now();
+    const book = this.state.books[spec.id] ?? { bids: [], asks: [] };
+    const recent = this.state.trades.filter((t) => t.symbol === spec.id && t.time >= now - 86_400_000);
+    const last = recent[recent.length - 1]?.price ?? spec.mid;
+    const prices = [spec.mid, ...recent.map((t) => t.price)].map((x) => new Decimal(x));
+    return {
+      t: now,
+      s: spec.id,
+      c: last,
+      h: Decimal.max(...prices).toFixed(),
+      l: Decimal.min(...prices).toFixed(),
+      o: spec.mid,
+      b: book.bids[0]?.price ?? '0',
+      a: this.depth(spec.id, 1).a[0]?.[0] ?? '0',
+      v: recent.reduce((s, t) => s.plus(t.qty), new Decimal(0)).toFixed(),
+      qv: recent.reduce((s, t) => s.plus(t.quoteQty), new Decimal(0)).toFixed(),
+    };
+  }
+
+  static defaultRules(partial: Partial<VenueRules>): VenueRules {
+    return {
+      seed: 20261125,
+      takerFee: '0.001',
+      makerFee: '0.0008',
+      depositConfirmations: 2,
+      bankAccounts: [],
+      withdrawalFee: '10',
+      withdrawalDelayMs: 2000,
+      markets: DEFAULT_MARKETS,
+      ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),
+    };
+  }
+}
