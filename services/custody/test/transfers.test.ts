@@ -1,0 +1,244 @@
+import { contracts } from '@vcdc/shared';
+import request from 'supertest';
+import type { ChainAdapter } from '../src/chain-adapter';
+import { chainCall, EVIDENCE, type Harness, newKey, post, startHarness, sweepToCustody } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('custody_transfers');
+  await post(h.app, '/v1/whitelist', {
+    chain: 'bitcoin',
+    address: VENUE_BTC,
+    label: 'venue deposit address for BTC',
+    requestedBy: 'supervisor-zhao',
+  }).expect(201);
+});
+afterAll(() => h.close());
+
+const VENUE_BTC = 'bc1qvenuedeposit00000000000000000000000';
+
+/** A case whose BTC account holds `amount` (taken in through a real sweep and intake). */
+async function caseHolding(caseId: string, amount: string): Promise<string> {
+  const { txHash, address } = await sweepToCustody(h, caseId, amount);
+  await post(h.app, '/v1/intakes', {
+    caseId,
+    lotId: 'LOT-1',
+    asset: 'BTC',
+    chain: 'bitcoin',
+    declaredAmount: amount,
+    txHash,
+    evidence: EVIDENCE,
+  }).expect(201);
+  return address;
+}
+
+function transferBody(caseId: string, amount: string, toAddress = VENUE_BTC) {
+  return { caseId, asset: 'BTC', chain: 'bitcoin', toAddress, amount, purpose: 'VENUE_DEPOSIT' };
+}
+
+async function balanceOf(caseId: string): Promise<string> {
+  return (await request(h.app).get(`/v1/accounts/${caseId}/BTC`).expect(200)).body.balance;
+}
+
+async function chainOutgoing(address: string): Promise<Array<{ txHash: string; amount: string }>> {
+  return (await chainCall(h, 'GET', `/v1/chains/bitcoin/addresses/${address}/transactions?direction=out`)).transactions;
+}
+
+describe('whitelist', () => {
+  test('an entry is ACTIVE at once; adding the same address again returns the existing entry', async () => {
+    const body = { chain: 'ethereum', address: '0xvenue', label: 'venue ETH', requestedBy: 'supervisor-zhao' };
+    const first = await post(h.app, '/v1/whitelist', body).expect(201);
+    expect(contracts.custody.WhitelistEntry.parse(first.body)).toEqual(first.body);
+    expect(first.body).toMatchObject({ chain: 'ethereum', address: '0xvenue', label: 'venue ETH', status: 'ACTIVE' });
+    const again = await post(h.app, '/v1/whitelist', { ...body, label: 'renamed' }).expect(200);
+    expect(again.body).toEqual(first.body);
+  });
+
+  test('a missing label is a 400 naming it', async () => {
+    const res = await post(h.app, '/v1/whitelist', { chain: 'bitcoin', address: 'x', requestedBy: 'a' }).expect(400);
+    expect(res.body.errors).toEqual([expect.objectContaining({ field: 'label' })]);
+  });
+});
+
+describe('transfers out of custody', () => {
+  test('the whole balance goes to the venue: fee line, destination receives amount - fee, the account is at zero and matches the chain', async () => {
+    const custody = await caseHolding('CASE-T1', '1.5');
+    const res = await post(h.app, '/v1/transfers', transferBody('CASE-T1', '1.5')).expect(201);
+    expect(contracts.custody.Transfer.parse(res.body)).toEqual(res.body);
+    expect(res.body).toMatchObject({
+      caseId: 'CASE-T1',
+      toAddress: VENUE_BTC,
+      amount: '1.5',
+      fee: '0.00002',
+      netAmount: '1.49998',
+      status: 'BROADCAST',
+      confirmations: 0,
+    });
+    expect(await balanceOf('CASE-T1')).toBe('0');
+    const ledger = (await request(h.app).get('/v1/cases/CASE-T1/ledger').expect(200)).body;
+    expect(ledger.entries.map((e: { kind: string; amount: string }) => [e.kind, e.amount])).toEqual([
+      ['INTAKE', '1.5'],
+      ['TRANSFER_OUT', '-1.49998'],
+      ['NETWORK_FEE', '-0.00002'],
+    ]);
+    expect(ledger.balances).toEqual({ BTC: '0' });
+
+    h.chainSim.mine('bitcoin');
+    const oneConf = await request(h.app).get(`/v1/transfers/${res.body.transferId}`).expect(200);
+    expect(oneConf.body).toMatchObject({ status: 'BROADCAST', confirmations: 1 });
+    h.chainSim.mine('bitcoin');
+    const confirmed = await request(h.app).get(`/v1/transfers/${res.body.transferId}`).expect(200);
+    expect(confirmed.body).toMatchObject({ status: 'CONFIRMED', confirmations: 2, txHash: res.body.txHash });
+
+    const onChain = await chainCall(h, 'GET', `/v1/chains/bitcoin/transactions/${res.body.txHash}`);
+    expect(onChain).toMatchObject({ from: custody, to: VENUE_BTC, amount: '1.49998', fee: '0.00002' });
+    const custodyOnChain = await chainCall(h, 'GET', `/v1/chains/bitcoin/addresses/${custody}/balances`);
+    expect(custodyOnChain.balances.BTC).toBe('0');
+  });
+
+  test('a destination that is not whitelisted is refused and the balance is unchanged', async () => {
+    const custody = await caseHolding('CASE-T2', '1');
+    const res = await post(h.app, '/v1/transfers', transferBody('CASE-T2', '1', 'bc1qattacker')).expect(422);
+    expect(res.body.type).toBe('urn:vcdc:problem:destination-not-whitelisted');
+    expect(await balanceOf('CASE-T2')).toBe('1');
+    expect(await chainOutgoing(custody)).toEqual([]);
+  });
+
+  test('an address whitelisted on another chain does not count', async () => {
+    await caseHolding('CASE-T3', '1');
+    const res = await post(h.app, '/v1/transfers', transferBody('CASE-T3', '1', '0xvenue')).expect(422);
+    expect(res.body.type).toBe('urn:vcdc:problem:destination-not-whitelisted');
+  });
+
+  test('more than the balance is refused as insufficient-custody-balance', async () => {
+    const custody = await caseHolding('CASE-T4', '1');
+    const res = await post(h.app, '/v1/transfers', transferBody('CASE-T4', '1.00000001')).expect(422);
+    expect(res.body).toMatchObject({ type: 'urn:vcdc:problem:insufficient-custody-balance', available: '1' });
+    expect(await balanceOf('CASE-T4')).toBe('1');
+    expect(await chainOutgoing(custody)).toEqual([]);
+  });
+
+  test('an amount that does not exceed the network fee is refused', async () => {
+    await caseHolding('CASE-T5', '1');
+    const res = await post(h.app, '/v1/transfers', transferBody('CASE-T5', '0.00002')).expect(422);
+    expect(res.body).toMatchObject({ type: 'urn:vcdc:problem:amount-below-network-fee', fee: '0.00002' });
+    expect(await balanceOf('CASE-T5')).toBe('1');
+  });
+
+  test('two transfers of the same coins: the second is refused while the first is in flight', async () => {
+    const custody = await caseHolding('CASE-T6', '1');
+    const answers = await Promise.all([
+      post(h.app, '/v1/transfers', transferBody('CASE-T6', '0.7')),
+      post(h.app, '/v1/transfers', transferBody('CASE-T6', '0.7')),
+    ]);
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 422]);
+    expect(await balanceOf('CASE-T6')).toBe('0.3');
+    expect(await chainOutgoing(custody)).toHaveLength(1);
+  });
+
+  test('a crash after the chain accepted the broadcast but before the txHash was stored: the retry sends nothing new', async () => {
+    const custody = await caseHolding('CASE-T7', '2');
+    let sends = 0;
+    // The chain really accepts the transaction; then the answer is lost (as if the process died).
+    const losesFirstAnswer: ChainAdapter = {
+      getHead: (chain) => h.chainClient.getHead(chain),
+      getFees: (chain) => h.chainClient.getFees(chain),
+      getTransaction: (chain, txHash) => h.chainClient.getTransaction(chain, txHash),
+      send: async (chain, req) => {
+        sends += 1;
+        const tx = await h.chainClient.send(chain, req);
+        if (sends === 1) throw new Error('connection reset after the broadcast was accepted');
+        return tx;
+      },
+    };
+    const app = h.appWith(losesFirstAnswer);
+    const key = newKey('transfer');
+
+    const lost = await post(app, '/v1/transfers', transferBody('CASE-T7', '2'), key).expect(503);
+    expect(lost.body.type).toBe('urn:vcdc:problem:broadcast-outcome-unknown');
+    const pending = await h.pool.query(`SELECT status, tx_hash FROM transfers WHERE case_id = 'CASE-T7'`);
+    expect(pending.rows).toEqual([{ status: 'PENDING_BROADCAST', tx_hash: null }]);
+    expect(await chainOutgoing(custody)).toHaveLength(1);
+    // Until the outcome is settled, the transfer answers "not yet" and its amount stays reserved.
+    await request(app).get(`/v1/transfers/${lost.body.transferId}`).expect(409);
+    const other = await post(app, '/v1/transfers', transferBody('CASE-T7', '0.5')).expect(422);
+    expect(other.body.type).toBe('urn:vcdc:problem:insufficient-custody-balance');
+
+    const retried = await post(app, '/v1/transfers', transferBody('CASE-T7', '2'), key).expect(201);
+    expect(sends).toBe(2);
+    const outgoing = await chainOutgoing(custody);
+    expect(outgoing).toHaveLength(1);
+    expect(retried.body).toMatchObject({ transferId: lost.body.transferId, txHash: outgoing[0]!.txHash });
+    expect(await balanceOf('CASE-T7')).toBe('0');
+    const ledger = (await request(app).get('/v1/cases/CASE-T7/ledger').expect(200)).body;
+    expect(ledger.entries.filter((e: { kind: string }) => e.kind !== 'INTAKE')).toHaveLength(2);
+
+    const replay = await post(app, '/v1/transfers', transferBody('CASE-T7', '2'), key).expect(201);
+    expect(replay.body).toEqual(retried.body);
+    expect(sends).toBe(2);
+  });
+
+  test('after a lost answer, the same key with another body is a 409 and sends nothing', async () => {
+    await caseHolding('CASE-T8', '1');
+    const failing: ChainAdapter = {
+      getHead: (chain) => h.chainClient.getHead(chain),
+      getFees: (chain) => h.chainClient.getFees(chain),
+      getTransaction: (chain, txHash) => h.chainClient.getTransaction(chain, txHash),
+      send: async () => {
+        throw new Error('timeout');
+      },
+    };
+    const key = newKey('transfer');
+    await post(h.appWith(failing), '/v1/transfers', transferBody('CASE-T8', '1'), key).expect(503);
+    const res = await post(h.app, '/v1/transfers', transferBody('CASE-T8', '0.5'), key).expect(409);
+    expect(res.body.type).toBe('urn:vcdc:problem:idempotency-key-reused');
+  });
+
+  test('when the chain refuses the broadcast, the transfer is FAILED, nothing is booked and the reservation is released', async () => {
+    const custody = await caseHolding('CASE-T9', '1');
+    // The fee quote is too low, so the chain (which charges its real fee) finds the balance short.
+    const lowQuote: ChainAdapter = {
+      getHead: (chain) => h.chainClient.getHead(chain),
+      getFees: async () => ({ BTC: '0.00001' }),
+      getTransaction: (chain, txHash) => h.chainClient.getTransaction(chain, txHash),
+      send: (chain, req) => h.chainClient.send(chain, req),
+    };
+    const key = newKey('transfer');
+    const refused = await post(h.appWith(lowQuote), '/v1/transfers', transferBody('CASE-T9', '1'), key).expect(422);
+    expect(refused.body.type).toBe('urn:vcdc:problem:transfer-refused-by-chain');
+    expect(refused.body.detail).toMatch(/insufficient-funds/);
+    expect(await balanceOf('CASE-T9')).toBe('1');
+    expect(await chainOutgoing(custody)).toEqual([]);
+    const failed = await request(h.app).get(`/v1/transfers/${refused.body.transferId}`).expect(200);
+    expect(failed.body).toMatchObject({ status: 'FAILED', txHash: '' });
+
+    const retry = await post(h.app, '/v1/transfers', transferBody('CASE-T9', '1')).expect(201);
+    expect(retry.body.netAmount).toBe('0.99998');
+    expect(await balanceOf('CASE-T9')).toBe('0');
+  });
+
+  test('validation errors are 400s naming the field, and unknown transfers are 404', async () => {
+    const bad = await post(h.app, '/v1/transfers', { ...transferBody('CASE-T1', '1'), purpose: 'GIFT' }).expect(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'purpose' })]);
+    const precise = await post(h.app, '/v1/transfers', transferBody('CASE-T1', '0.123456789')).expect(400);
+    expect(precise.body.errors).toEqual([expect.objectContaining({ field: 'amount' })]);
+    const chain = await post(h.app, '/v1/transfers', { ...transferBody('CASE-T1', '1'), chain: 'ethereum' }).expect(
+      400,
+    );
+    expect(chain.body.errors).toEqual([expect.objectContaining({ field: 'chain' })]);
+    await post(h.app, '/v1/transfers', transferBody('CASE-T1', '1')).set('Idempotency-Key', '').expect(400);
+    await request(h.app).get('/v1/transfers/transfer-nope').expect(404);
+  });
+
+  test('an Idempotency-Key replay answers the stored transfer and sends nothing more; another body with the key is a 409', async () => {
+    const custody = await caseHolding('CASE-T10', '1');
+    const key = newKey('transfer');
+    const first = await post(h.app, '/v1/transfers', transferBody('CASE-T10', '0.4'), key).expect(201);
+    const replay = await post(h.app, '/v1/transfers', transferBody('CASE-T10', '0.4'), key).expect(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toEqual(first.body);
+    await post(h.app, '/v1/transfers', transferBody('CASE-T10', '0.5'), key).expect(409);
+    expect(await chainOutgoing(custody)).toHaveLength(1);
+    expect(await balanceOf('CASE-T10')).toBe('0.6');
+  });
+});
