@@ -5,9 +5,11 @@
  *   GET  /v1/accounts/:caseId/:asset                       -> CustodyAccount
  *   POST /v1/intakes                  RecordIntake         -> 201 Intake   (409 not-yet while confirmations are pending)
  *   GET  /v1/intakes/:intakeId                             -> Intake
- *   POST /v1/whitelist                AddWhitelistEntry    -> 201 WhitelistEntry
- *   POST /v1/transfers                RequestTransfer      -> 201 Transfer
- *   GET  /v1/transfers/:transferId                         -> Transfer (status refreshed from the chain)
+ *   POST /v1/whitelist                AddWhitelistEntry    -> 201 WhitelistEntry (200 with the existing entry if the address is listed)
+ *   POST /v1/transfers                RequestTransfer      -> 201 Transfer   (503 broadcast-outcome-unknown: retry with the
+ *                                                             same Idempotency-Key; the coins are sent at most once)
+ *   GET  /v1/transfers/:transferId                         -> Transfer (status refreshed from the chain; 409 not-yet while
+ *                                                             the broadcast outcome is unknown)
  *   GET  /v1/cases/:caseId/ledger                          -> CustodyLedger
  */
 import { z } from 'zod';
@@ -112,6 +114,7 @@ export const Transfer = z.object({
   fee: DecimalString,
   /** amount - fee: what the destination receives. */
   netAmount: DecimalString,
+  /** Empty for a FAILED transfer (the chain refused it: nothing was sent). */
   txHash: z.string(),
   confirmations: z.number().int(),
   status: TransferStatus,
