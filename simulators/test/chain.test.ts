@@ -273,4 +273,23 @@ describe('chain simulator with a state file', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('closing stops the block timer: the chain no longer grows', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-chain-'));
+    const stateFile = path.join(dir, 'chain.json');
+    try {
+      const sim = await startChainSimulator({ port: 0, blockIntervalMs: 10, stateFile });
+      await until('a few blocks', async () => {
+        const { body } = await call(sim, 'GET', '/v1/chains/ethereum/head');
+        return body.height >= 3 ? body : undefined;
+      });
+      await sim.close();
+      const height = () => JSON.parse(readFileSync(stateFile, 'utf8')).chains.ethereum.height;
+      const atClose = height();
+      await new Promise((r) => setTimeout(r, 100));
+      expect(height()).toBe(atClose);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

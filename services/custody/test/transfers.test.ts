@@ -1,4 +1,5 @@
-import { contracts } from '@vcdc/shared';
+import { contracts, Decimal, toWire } from '@vcdc/shared';
+import fc from 'fast-check';
 import request from 'supertest';
 import type { ChainAdapter } from '../src/chain-adapter';
 import { chainCall, EVIDENCE, type Harness, newKey, post, startHarness, sweepToCustody } from './harness';
@@ -240,5 +241,44 @@ describe('transfers out of custody', () => {
     await post(h.app, '/v1/transfers', transferBody('CASE-T10', '0.5'), key).expect(409);
     expect(await chainOutgoing(custody)).toHaveLength(1);
     expect(await balanceOf('CASE-T10')).toBe('0.6');
+  });
+});
+
+describe('conservation', () => {
+  const sats = (n: number) => toWire(new Decimal(n).div(100_000_000));
+  let run = 0;
+
+  test('after any mix of intakes and transfers, the ledger balance equals what the chain holds at the custody address, and intakes = transfers + fees + balance', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 300_000_000 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.integer({ min: 1, max: 400_000_000 }), { minLength: 1, maxLength: 3 }),
+        async (sweeps, transfers) => {
+          run += 1;
+          const caseId = `CASE-P${run}`;
+          let custody = '';
+          for (const amount of sweeps) custody = await caseHolding(caseId, sats(amount));
+          for (const amount of transfers) {
+            const res = await post(h.app, '/v1/transfers', transferBody(caseId, sats(amount)));
+            expect([201, 422]).toContain(res.status);
+          }
+          h.chainSim.mine('bitcoin');
+          const ledger = (await request(h.app).get(`/v1/cases/${caseId}/ledger`).expect(200)).body;
+          const onChain = await chainCall(h, 'GET', `/v1/chains/bitcoin/addresses/${custody}/balances`);
+          expect(ledger.balances.BTC).toBe(onChain.balances.BTC);
+          const byKind = (kind: string) =>
+            ledger.entries
+              .filter((e: { kind: string }) => e.kind === kind)
+              .reduce((t: Decimal, e: { amount: string }) => t.plus(e.amount), new Decimal(0));
+          const received = byKind('INTAKE');
+          expect(received.toFixed()).toBe(new Decimal(sweeps.reduce((a, b) => a + b, 0)).div(1e8).toFixed());
+          expect(received.plus(byKind('TRANSFER_OUT')).plus(byKind('NETWORK_FEE')).toFixed()).toBe(
+            new Decimal(ledger.balances.BTC).toFixed(),
+          );
+          expect(new Decimal(ledger.balances.BTC).gte(0)).toBe(true);
+        },
+      ),
+      { numRuns: 12 },
+    );
   });
 });
