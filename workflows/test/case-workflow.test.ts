@@ -211,6 +211,14 @@ describe('case workflow', () => {
     });
   });
 
+  test('a completed case replays deterministically from its history', async () => {
+    const { handle } = await runHappyPath(registration());
+    const history = await handle.fetchHistory();
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'happy path' }, history),
+    ).resolves.toBeUndefined();
+  });
+
   test('idempotency keys are derived from the workflow id and the step, the same on every run of the same case', async () => {
     const reg = registration();
     const first = await runHappyPath(reg);

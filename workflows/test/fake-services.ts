@@ -43,16 +43,18 @@ export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActi
   const orders = new Map<string, Infer<Exchange['VenueOrder']>>();
   const withdrawals = new Map<string, Infer<Exchange['VenueWithdrawal']>>();
   const declarations = new Map<string, Infer<Fx['Declaration']>>();
-  const treasuryLines: Infer<Treasury['StatementLine']>[] = [];
+  const treasuryLines: (Infer<Treasury['StatementLine']> & { caseId: string })[] = [];
   let seq = 0;
   const id = (prefix: string) => `${prefix}-${++seq}`;
-  const balanceOf = (asset: string) =>
-    ledger.filter((e) => e.asset === asset).reduce((s, e) => s.plus(e.amount), new Decimal(0));
-  const treasuryBalance = () => treasuryLines.reduce((s, l) => s.plus(l.amount), new Decimal(0));
+  // Every record belongs to one case: one fake can serve many cases at once.
+  const balanceOf = (caseId: string, asset: string) =>
+    ledger.filter((e) => e.caseId === caseId && e.asset === asset).reduce((s, e) => s.plus(e.amount), new Decimal(0));
+  const linesOf = (caseId: string) => treasuryLines.filter((l) => l.caseId === caseId);
+  const treasuryBalance = (caseId: string) => linesOf(caseId).reduce((s, l) => s.plus(l.amount), new Decimal(0));
   const account = (caseId: string, asset: string) => {
     const a = accounts.get(`${caseId}/${asset}`);
     if (!a) throw ApplicationFailure.nonRetryable(`no account ${asset}`, 'urn:vcdc:problem:not-found');
-    return { ...a, balance: balanceOf(asset).toFixed() };
+    return { ...a, balance: balanceOf(caseId, asset).toFixed() };
   };
 
   const activities: CaseActivities = {
@@ -142,11 +144,12 @@ export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActi
       });
     },
     async getCustodyLedger(caseId) {
-      const assets = [...new Set(ledger.map((e) => e.asset))];
+      const entries = ledger.filter((e) => e.caseId === caseId);
+      const assets = [...new Set(entries.map((e) => e.asset))];
       return {
         caseId,
-        entries: structuredClone(ledger),
-        balances: Object.fromEntries(assets.map((a) => [a, balanceOf(a).toFixed()])),
+        entries: structuredClone(entries),
+        balances: Object.fromEntries(assets.map((a) => [a, balanceOf(caseId, a).toFixed()])),
       };
     },
     async getDepositAddress(asset, chain) {
@@ -235,9 +238,9 @@ export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActi
     async getExchangeStatement(caseId) {
       return {
         caseId,
-        deposits: structuredClone(deposits),
-        orders: structuredClone([...orders.values()]),
-        withdrawals: structuredClone([...withdrawals.values()]),
+        deposits: structuredClone(deposits.filter((d) => d.caseId === caseId)),
+        orders: structuredClone([...orders.values()].filter((o) => o.caseId === caseId)),
+        withdrawals: structuredClone([...withdrawals.values()].filter((w) => w.caseId === caseId)),
       };
     },
     async createDeclaration(body, key) {
@@ -302,17 +305,18 @@ export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActi
         return s;
       });
     },
-    async listDeclarations() {
-      return structuredClone([...declarations.values()]);
+    async listDeclarations(caseId) {
+      return structuredClone([...declarations.values()].filter((d) => d.caseId === caseId));
     },
     async recordCredit(body, key) {
       return once(key, () => {
         const c = { creditId: id('cr'), ...body, creditedAt: T };
         treasuryLines.push({
+          caseId: body.caseId,
           kind: 'CREDIT',
           reference: c.creditId,
           amount: body.amount,
-          balanceAfter: treasuryBalance().plus(body.amount).toFixed(),
+          balanceAfter: treasuryBalance(body.caseId).plus(body.amount).toFixed(),
           at: T,
         });
         return c;
@@ -320,7 +324,7 @@ export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActi
     },
     async requestRemittance(body, key) {
       return once(key, () => {
-        if (new Decimal(body.amount).gt(treasuryBalance())) {
+        if (new Decimal(body.amount).gt(treasuryBalance(body.caseId))) {
           throw ApplicationFailure.nonRetryable('exceeds the case balance', 'urn:vcdc:problem:insufficient-balance');
         }
         const r = {
@@ -334,29 +338,27 @@ export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActi
           remittedAt: T,
         };
         treasuryLines.push({
+          caseId: body.caseId,
           kind: 'REMITTANCE',
           reference: r.remittanceId,
           amount: new Decimal(body.amount).neg().toFixed(),
-          balanceAfter: treasuryBalance().minus(body.amount).toFixed(),
+          balanceAfter: treasuryBalance(body.caseId).minus(body.amount).toFixed(),
           at: T,
         });
         return r;
       });
     },
     async getTreasuryStatement(caseId) {
-      const credited = treasuryLines
-        .filter((l) => l.kind === 'CREDIT')
-        .reduce((s, l) => s.plus(l.amount), new Decimal(0));
-      const remitted = treasuryLines
-        .filter((l) => l.kind === 'REMITTANCE')
-        .reduce((s, l) => s.minus(l.amount), new Decimal(0));
+      const lines = linesOf(caseId).map(({ caseId: _, ...line }) => line);
+      const credited = lines.filter((l) => l.kind === 'CREDIT').reduce((s, l) => s.plus(l.amount), new Decimal(0));
+      const remitted = lines.filter((l) => l.kind === 'REMITTANCE').reduce((s, l) => s.minus(l.amount), new Decimal(0));
       return {
         caseId,
         currency: 'CNY' as const,
-        lines: structuredClone(treasuryLines),
+        lines,
         totalCredited: credited.toFixed(),
         totalRemitted: remitted.toFixed(),
-        balance: treasuryBalance().toFixed(),
+        balance: treasuryBalance(caseId).toFixed(),
       };
     },
   };

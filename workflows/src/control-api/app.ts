@@ -1,0 +1,242 @@
+/**
+ * The control API: how people start cases, follow them and take decisions. Built on the shared
+ * service shell (problem+json, /healthz, /readyz); it talks only to Temporal.
+ *
+ *   POST /v1/cases                         CaseRegistrationRequest -> 201 CaseStarted (200, same body, when the
+ *                                          same registration was already started; 409 case-conflict when the
+ *                                          case id was started with another registration)
+ *   GET  /v1/cases?status=&stage=&agency=&limit=                    -> { cases: CaseSummary[] } (Temporal visibility)
+ *   GET  /v1/cases/:caseId                                          -> CaseProgress (the workflow's `status` query)
+ *   POST /v1/cases/:caseId/decisions       DecisionRequest         -> 200 DecisionAccepted (the `decide` Update)
+ *
+ * The workflow id (`case-<caseId>`) is the idempotency mechanism for starting a case: Temporal
+ * refuses a second start with that id, ever (REJECT_DUPLICATE, even after the case closed), and the
+ * memo's registration hash tells a repeat from a conflict. An Idempotency-Key header is accepted and
+ * not needed.
+ */
+
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  canonicalJson,
+  contracts,
+  createServiceApp,
+  type Logger,
+  Problem,
+  parseInput,
+  problems,
+  sha256Hex,
+} from '@vcdc/shared';
+import type { Express, Request } from 'express';
+import { z } from 'zod';
+import {
+  Agency,
+  CaseRegistrationRequest,
+  caseWorkflowId,
+  type RegistrationDefaults,
+  withDefaults,
+} from '../case-input';
+import { CASE_STAGES, CASE_STATUSES } from '../case-state';
+import type { caseWorkflow } from '../case-workflow';
+import { type Decision, type DecisionRefusalCode, DecisionRequest, type Role } from '../decision';
+import { CaseAgencyKey, CaseIdKey, CaseStageKey, CaseStatusKey, decide, status } from '../shared';
+
+export interface ControlApiDeps {
+  client: Client;
+  taskQueue: string;
+  logger: Logger;
+  defaults: RegistrationDefaults;
+  /** The clock that stamps decisions; injectable for tests. */
+  now?: () => Date;
+}
+
+export interface CaseStarted {
+  caseId: string;
+  workflowId: string;
+  runId: string;
+  /** SHA-256 of the canonical JSON of the registration as submitted. */
+  registrationSha256: string;
+}
+
+export interface CaseSummary {
+  caseId: string;
+  workflowId: string;
+  agency: string | null;
+  stage: string | null;
+  status: string | null;
+  /** Temporal's own view of the execution (RUNNING, COMPLETED, FAILED, TERMINATED...). */
+  execution: string;
+  startTime: string;
+}
+
+const CaseParams = z.object({ caseId: contracts.common.CaseId });
+const ListQuery = z.object({
+  status: z.enum(CASE_STATUSES).optional(),
+  stage: z.enum(CASE_STAGES).optional(),
+  agency: Agency.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+const REFUSAL_STATUS: Record<DecisionRefusalCode, number> = {
+  'decision-not-awaited': 409,
+  'four-eyes': 422,
+  'decision-role': 422,
+  'decision-invalid': 422,
+};
+
+/**
+ * Who is calling. Issue #7 authenticates the caller and takes the id and role from the identity
+ * provider; until then they are taken from the request body as declared. This is the one place
+ * that changes.
+ */
+export function resolveDecider(_req: Request, body: DecisionRequest): { id: string; role: Role } {
+  return { id: body.decidedBy, role: body.role };
+}
+
+export function createControlApi({
+  client,
+  taskQueue,
+  logger,
+  defaults,
+  now = () => new Date(),
+}: ControlApiDeps): Express {
+  return createServiceApp({
+    service: 'control-api',
+    logger,
+    readiness: async () => {
+      await client.workflowService.getSystemInfo({});
+    },
+    routes: (app) => {
+      app.post('/v1/cases', async (req, res) => {
+        const request = parseInput(CaseRegistrationRequest, req.body ?? {});
+        const registration = withDefaults(request, defaults);
+        const registrationSha256 = sha256Hex(canonicalJson(request));
+        const workflowId = caseWorkflowId(request.caseId);
+        try {
+          const handle = await client.workflow.start<typeof caseWorkflow>('caseWorkflow', {
+            taskQueue,
+            workflowId,
+            args: [registration],
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+            memo: { registrationSha256 },
+            typedSearchAttributes: [
+              { key: CaseIdKey, value: registration.caseId },
+              { key: CaseAgencyKey, value: registration.agency },
+              { key: CaseStageKey, value: 'INTAKE' },
+              { key: CaseStatusKey, value: 'RUNNING' },
+            ],
+            staticSummary: `Case ${registration.caseId} (${registration.agency}): ${registration.lots.length} lot(s)`,
+          });
+          const body: CaseStarted = {
+            caseId: request.caseId,
+            workflowId,
+            runId: handle.firstExecutionRunId,
+            registrationSha256,
+          };
+          res
+            .status(201)
+            .location(`/v1/cases/${encodeURIComponent(request.caseId)}`)
+            .json(body);
+        } catch (error) {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          const existing = await client.workflow.getHandle(workflowId).describe();
+          if (existing.memo?.registrationSha256 !== registrationSha256) {
+            throw problems.conflict(
+              'case-conflict',
+              'Case already registered differently',
+              `case ${request.caseId} was already registered with another registration`,
+              { caseId: request.caseId },
+            );
+          }
+          const body: CaseStarted = { caseId: request.caseId, workflowId, runId: existing.runId, registrationSha256 };
+          res
+            .status(200)
+            .location(`/v1/cases/${encodeURIComponent(request.caseId)}`)
+            .json(body);
+        }
+      });
+
+      app.get('/v1/cases', async (req, res) => {
+        const filter = parseInput(ListQuery, req.query, 'query');
+        // Every value is an enum member or matches a pattern without quotes: nothing can break out of a literal.
+        const clauses = [`WorkflowType = 'caseWorkflow'`];
+        if (filter.status) clauses.push(`CaseStatus = '${filter.status}'`);
+        if (filter.stage) clauses.push(`CaseStage = '${filter.stage}'`);
+        if (filter.agency) clauses.push(`CaseAgency = '${filter.agency}'`);
+        const cases: CaseSummary[] = [];
+        for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: filter.limit })) {
+          const sa = wf.typedSearchAttributes;
+          cases.push({
+            caseId: sa.get(CaseIdKey) ?? wf.workflowId.replace(/^case-/, ''),
+            workflowId: wf.workflowId,
+            agency: sa.get(CaseAgencyKey) ?? null,
+            stage: sa.get(CaseStageKey) ?? null,
+            status: sa.get(CaseStatusKey) ?? null,
+            execution: wf.status.name,
+            startTime: wf.startTime.toISOString(),
+          });
+          if (cases.length >= filter.limit) break;
+        }
+        res.json({ cases });
+      });
+
+      app.get('/v1/cases/:caseId', async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        try {
+          res.json(await client.workflow.getHandle(caseWorkflowId(caseId)).query(status));
+        } catch (error) {
+          if (error instanceof WorkflowNotFoundError) throw problems.notFound('Case', caseId);
+          throw error;
+        }
+      });
+
+      app.post('/v1/cases/:caseId/decisions', async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        const body = parseInput(DecisionRequest, req.body ?? {});
+        const decider = resolveDecider(req, body);
+        const decision: Decision = {
+          ...body,
+          decidedBy: decider.id,
+          role: decider.role,
+          decidedAt: now().toISOString(),
+        };
+        const handle = client.workflow.getHandle(caseWorkflowId(caseId));
+        try {
+          res.json(await handle.executeUpdate(decide, { args: [decision] }));
+        } catch (error) {
+          if (error instanceof WorkflowNotFoundError) {
+            // The server answers "not found" for an Update to a case that has ended, too: tell them apart.
+            const ended = await handle.describe().then(
+              (d) => d.status.name,
+              () => undefined,
+            );
+            if (!ended) throw problems.notFound('Case', caseId);
+            throw problems.conflict(
+              'case-closed',
+              'Case closed',
+              `case ${caseId} has ended (${ended}) and takes no decisions`,
+              {
+                caseId,
+              },
+            );
+          }
+          throw decisionProblem(error, caseId) ?? error;
+        }
+      });
+    },
+  });
+}
+
+function decisionProblem(error: unknown, caseId: string): Problem | undefined {
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+    const code = error.cause.type as DecisionRefusalCode;
+    const httpStatus = REFUSAL_STATUS[code];
+    if (httpStatus) return new Problem(httpStatus, code, 'Decision refused', error.cause.message, { caseId });
+  }
+  return undefined;
+}

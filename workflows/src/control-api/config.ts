@@ -1,0 +1,57 @@
+/**
+ * Control API configuration (environment variables, validated once). The DEFAULT_* settings fill
+ * what a minimal case registration leaves out (disposal route, FX particulars, budget code); the
+ * defaults below run the embedded dev stack.
+ */
+import { env } from '@vcdc/shared';
+import { z } from 'zod';
+import { Disposal, FxParticulars, type RegistrationDefaults, TreasuryParticulars } from '../case-input';
+import { TASK_QUEUE } from '../shared';
+
+export const ControlApiConfig = z.object({
+  PORT: env.port(7100),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
+  LOG_LEVEL: env.logLevel(),
+  DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: Disposal.shape.offshoreBankAccountId.default('HK-TRUST-0001'),
+  DEFAULT_FX_TRANSACTION_CODE: FxParticulars.shape.transactionCode.default('622011'),
+  DEFAULT_FX_PURPOSE: FxParticulars.shape.purpose.default(
+    'Proceeds of the disposal of confiscated virtual currency, for remittance to the state treasury',
+  ),
+  DEFAULT_FX_REMITTER_NAME: z.string().min(1).max(200).default('VCDC disposal trust account'),
+  DEFAULT_FX_REMITTER_ACCOUNT: z.string().min(1).max(64).default('HK-TRUST-0001'),
+  DEFAULT_FX_REMITTER_BANK: z.string().min(1).max(200).default('Hong Kong branch (dev)'),
+  DEFAULT_FX_BENEFICIARY_NAME: z.string().min(1).max(200).default('Agency special case-property account'),
+  DEFAULT_FX_BENEFICIARY_ACCOUNT: z.string().min(1).max(64).default('CN-SPECIAL-0001'),
+  DEFAULT_FX_BENEFICIARY_BANK: z.string().min(1).max(200).default('Domestic settlement bank (dev)'),
+  DEFAULT_BUDGET_CLASSIFICATION_CODE: TreasuryParticulars.shape.budgetClassificationCode.default('1030501'),
+});
+export type ControlApiConfig = z.infer<typeof ControlApiConfig>;
+
+export function registrationDefaults(config: ControlApiConfig): RegistrationDefaults {
+  return {
+    disposal: {
+      venue: 'hashkey',
+      stablecoin: 'USDT',
+      fiat: 'USD',
+      offshoreBankAccountId: config.DEFAULT_OFFSHORE_BANK_ACCOUNT_ID,
+    },
+    fx: {
+      transactionCode: config.DEFAULT_FX_TRANSACTION_CODE,
+      purpose: config.DEFAULT_FX_PURPOSE,
+      remitter: {
+        name: config.DEFAULT_FX_REMITTER_NAME,
+        account: config.DEFAULT_FX_REMITTER_ACCOUNT,
+        bank: config.DEFAULT_FX_REMITTER_BANK,
+      },
+      beneficiary: {
+        name: config.DEFAULT_FX_BENEFICIARY_NAME,
+        account: config.DEFAULT_FX_BENEFICIARY_ACCOUNT,
+        bank: config.DEFAULT_FX_BENEFICIARY_BANK,
+      },
+    },
+    treasury: { budgetClassificationCode: config.DEFAULT_BUDGET_CLASSIFICATION_CODE },
+  };
+}

@@ -1,0 +1,278 @@
+/**
+ * The control API against a real Temporal dev server (Temporal CLI), with the case worker running
+ * on activities that behave like the services. Real HTTP through supertest on the express app.
+ */
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { silentLogger } from '@vcdc/shared';
+import type { Express } from 'express';
+import request from 'supertest';
+import type { CaseProgress } from '../src/case-state';
+import { createControlApi } from '../src/control-api/app';
+import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
+import { SEARCH_ATTRIBUTE_KEYS } from '../src/shared';
+import { workflowsPath } from '../src/worker';
+import { createFakeActivities, sampleRegistration } from './fake-services';
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let app: Express;
+const fake = createFakeActivities();
+const taskQueue = `control-api-${randomUUID()}`;
+const defaults = registrationDefaults(ControlApiConfig.parse({ DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: 'HK-DEFAULT-9' }));
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const path = process.env.TEMPORAL_CLI_PATH;
+  env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ...(path ? { executable: { type: 'existing-path' as const, path } } : {}),
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+    },
+  });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }),
+    activities: fake,
+  });
+  running = worker.run();
+  app = createControlApi({
+    client: env.client,
+    taskQueue,
+    logger: silentLogger(),
+    defaults,
+    now: () => new Date('2026-02-03T04:05:06.000Z'),
+  });
+}, 180_000);
+
+afterAll(async () => {
+  if (worker) {
+    worker.shutdown();
+    await running;
+  }
+  await env?.teardown();
+});
+
+function minimal(caseId: string): Record<string, unknown> {
+  const { disposal: _d, fx: _f, treasury: _t, ...rest } = sampleRegistration(caseId);
+  return rest;
+}
+const newCaseId = () => `CA-${randomUUID().slice(0, 8)}`;
+
+async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function progress(caseId: string, test: (p: CaseProgress) => boolean): Promise<CaseProgress> {
+  return eventually(async () => {
+    const res = await request(app).get(`/v1/cases/${caseId}`);
+    return res.status === 200 && test(res.body) ? (res.body as CaseProgress) : undefined;
+  }, `case ${caseId} progress`);
+}
+
+const supervisor = { stage: 'DISPOSAL_PLAN', outcome: 'APPROVE', decidedBy: 'supervisor.zhang', role: 'supervisor' };
+
+describe('control API', () => {
+  test('a minimal registration starts the case with the configured defaults and answers 201', async () => {
+    const caseId = newCaseId();
+    const res = await request(app).post('/v1/cases').send(minimal(caseId));
+    expect(res.status).toBe(201);
+    expect(res.headers.location).toBe(`/v1/cases/${caseId}`);
+    expect(res.body).toMatchObject({
+      caseId,
+      workflowId: `case-${caseId}`,
+      registrationSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+
+    const p = await progress(caseId, (x) => x.status === 'AWAITING_DECISION');
+    expect(p).toMatchObject({ caseId, stage: 'AUTHORISATION', agency: 'Beijing Public Security Bureau' });
+    const description = await env.client.workflow.getHandle(`case-${caseId}`).describe();
+    expect(description.memo).toEqual({ registrationSha256: res.body.registrationSha256 });
+    expect(description.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS[0]!)).toBe(caseId);
+    const [registration] =
+      (await env.client.workflow.getHandle(`case-${caseId}`).fetchHistory()).events?.[0]
+        ?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+    const input = JSON.parse(Buffer.from(registration?.data ?? []).toString());
+    expect(input.disposal).toEqual({
+      venue: 'hashkey',
+      stablecoin: 'USDT',
+      fiat: 'USD',
+      offshoreBankAccountId: 'HK-DEFAULT-9',
+    });
+    expect(input.treasury).toEqual({ budgetClassificationCode: '1030501' });
+  });
+
+  test('the same registration posted twice starts one workflow and gets the same answer (200 the second time)', async () => {
+    const caseId = newCaseId();
+    const body = sampleRegistration(caseId);
+    const first = await request(app).post('/v1/cases').set('Idempotency-Key', 'k1').send(body);
+    const second = await request(app).post('/v1/cases').send(body);
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(200);
+    expect(second.body).toEqual(first.body);
+    const runs = await eventually(async () => {
+      const n = await env.client.workflow.count(`WorkflowId = 'case-${caseId}'`);
+      return n.count > 0 ? n.count : undefined;
+    }, 'visibility');
+    expect(runs).toBe(1);
+  });
+
+  test('a registration posted again after its case has ended answers the same and does not start it again', async () => {
+    const caseId = newCaseId();
+    const first = await request(app).post('/v1/cases').send(minimal(caseId));
+    await progress(caseId, (p) => p.status === 'AWAITING_DECISION');
+    await request(app)
+      .post(`/v1/cases/${caseId}/decisions`)
+      .send({ ...supervisor, outcome: 'REJECT', reason: 'no' });
+    await progress(caseId, (p) => p.status === 'REJECTED');
+    const again = await request(app).post('/v1/cases').send(minimal(caseId));
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect((await request(app).get(`/v1/cases/${caseId}`)).body.status).toBe('REJECTED');
+  });
+
+  test('the same case id with another registration is refused with 409 case-conflict and the case is unchanged', async () => {
+    const caseId = newCaseId();
+    expect((await request(app).post('/v1/cases').send(minimal(caseId))).status).toBe(201);
+    const other = { ...minimal(caseId), requestedBy: 'officer.wu' };
+    const res = await request(app).post('/v1/cases').send(other);
+    expect(res.status).toBe(409);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(res.body).toMatchObject({ type: 'urn:vcdc:problem:case-conflict', caseId });
+    const p = await progress(caseId, () => true);
+    expect(p.requestedBy).toBe('officer.li');
+  });
+
+  test('an invalid registration is refused with 400 naming the field, and nothing is started', async () => {
+    const caseId = newCaseId();
+    const body = sampleRegistration(caseId);
+    (body.lots[0] as { chain: string }).chain = 'ethereum';
+    (body.lots[1] as { declaredAmount: string }).declaredAmount = '-1';
+    const res = await request(app).post('/v1/cases').send(body);
+    expect(res.status).toBe(400);
+    expect(res.body.type).toBe('urn:vcdc:problem:validation');
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['lots[0].chain', 'lots[1].declaredAmount']);
+    expect((await request(app).get(`/v1/cases/${caseId}`)).status).toBe(404);
+  });
+
+  test('an unknown case is 404 for its status and for a decision; a malformed case id is 400', async () => {
+    const status = await request(app).get('/v1/cases/NOPE-1');
+    expect(status.status).toBe(404);
+    expect(status.body.type).toBe('urn:vcdc:problem:not-found');
+    const decision = await request(app).post('/v1/cases/NOPE-1/decisions').send(supervisor);
+    expect(decision.status).toBe(404);
+    expect((await request(app).get('/v1/cases/bad%20id')).status).toBe(400);
+  });
+
+  test('decisions through the API: refused ones answer the reason and leave history untouched; an approval moves the case', async () => {
+    const caseId = newCaseId();
+    await request(app).post('/v1/cases').send(minimal(caseId));
+    await progress(caseId, (p) => p.status === 'AWAITING_DECISION');
+    const handle = env.client.workflow.getHandle(`case-${caseId}`);
+    const before = (await handle.fetchHistory()).events?.length;
+
+    const own = await request(app)
+      .post(`/v1/cases/${caseId}/decisions`)
+      .send({ ...supervisor, decidedBy: 'officer.li' });
+    expect(own.status).toBe(422);
+    expect(own.body).toMatchObject({ type: 'urn:vcdc:problem:four-eyes' });
+    expect(own.body.detail).toContain('four-eyes');
+    const early = await request(app).post(`/v1/cases/${caseId}/decisions`).send({
+      stage: 'FX_DECLARATION',
+      outcome: 'APPROVE',
+      decidedBy: 'fx.chen',
+      role: 'fx-officer',
+      reference: 'R-1',
+    });
+    expect(early.status).toBe(409);
+    expect(early.body.type).toBe('urn:vcdc:problem:decision-not-awaited');
+    const malformed = await request(app)
+      .post(`/v1/cases/${caseId}/decisions`)
+      .send({ ...supervisor, outcome: 'MAYBE' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.errors[0].field).toBe('outcome');
+    // A real server drops the speculative task that ran a refused Update's validator: nothing was written.
+    expect((await handle.fetchHistory()).events?.length).toBe(before);
+
+    const ok = await request(app).post(`/v1/cases/${caseId}/decisions`).send(supervisor);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({
+      decision: { ...supervisor, decidedAt: '2026-02-03T04:05:06.000Z' },
+      movesTo: { stage: 'TRANSFER', status: 'RUNNING' },
+    });
+    const fx = await progress(caseId, (p) => p.awaiting?.stage === 'FX_DECLARATION');
+    expect(fx.stage).toBe('FX');
+    expect(fx.withdrawal?.bankAccountId).toBe('HK-DEFAULT-9');
+
+    const approved = await request(app).post(`/v1/cases/${caseId}/decisions`).send({
+      stage: 'FX_DECLARATION',
+      outcome: 'APPROVE',
+      decidedBy: 'fx.chen',
+      role: 'fx-officer',
+      reference: 'SAFE-7',
+    });
+    expect(approved.status).toBe(200);
+    const done = await progress(caseId, (p) => p.status === 'COMPLETED');
+    expect(done.reconciliation?.ok).toBe(true);
+
+    const late = await request(app).post(`/v1/cases/${caseId}/decisions`).send(supervisor);
+    expect(late.status).toBe(409);
+    expect(late.body.type).toBe('urn:vcdc:problem:case-closed');
+  });
+
+  test('cases are listed from Temporal visibility, filtered by status, stage and agency; filters are validated', async () => {
+    const waiting = newCaseId();
+    const rejected = newCaseId();
+    await request(app).post('/v1/cases').send(minimal(waiting));
+    await request(app)
+      .post('/v1/cases')
+      .send({ ...minimal(rejected), agency: 'Shanghai Court No. 2' });
+    await progress(rejected, (p) => p.status === 'AWAITING_DECISION');
+    await request(app)
+      .post(`/v1/cases/${rejected}/decisions`)
+      .send({ ...supervisor, outcome: 'REJECT', reason: 'wrong venue' });
+
+    const listed = (query: string) =>
+      eventually(async () => {
+        const res = await request(app).get(`/v1/cases?${query}`);
+        expect(res.status).toBe(200);
+        const ids = res.body.cases.map((c: { caseId: string }) => c.caseId);
+        return ids.includes(rejected) || ids.includes(waiting) ? res.body.cases : undefined;
+      }, query);
+
+    const rejectedOnes = await listed('status=REJECTED');
+    expect(rejectedOnes.every((c: { status: string }) => c.status === 'REJECTED')).toBe(true);
+    expect(rejectedOnes.find((c: { caseId: string }) => c.caseId === rejected)).toMatchObject({
+      workflowId: `case-${rejected}`,
+      agency: 'Shanghai Court No. 2',
+      stage: 'AUTHORISATION',
+      execution: 'COMPLETED',
+      startTime: expect.any(String),
+    });
+    const awaitingOnes = await listed('status=AWAITING_DECISION&stage=AUTHORISATION');
+    expect(awaitingOnes.map((c: { caseId: string }) => c.caseId)).toContain(waiting);
+    expect(awaitingOnes.map((c: { caseId: string }) => c.caseId)).not.toContain(rejected);
+    const byAgency = await listed(`agency=${encodeURIComponent('Shanghai Court No. 2')}`);
+    expect(byAgency.map((c: { caseId: string }) => c.caseId)).toEqual([rejected]);
+
+    const injection = await request(app).get(`/v1/cases?agency=${encodeURIComponent("x' OR CaseId != '")}`);
+    expect(injection.status).toBe(400);
+    expect(injection.body.errors[0].field).toBe('agency');
+    expect((await request(app).get('/v1/cases?status=DONE')).status).toBe(400);
+  });
+
+  test('readiness reports Temporal reachable', async () => {
+    const res = await request(app).get('/readyz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ready', service: 'control-api' });
+  });
+});
