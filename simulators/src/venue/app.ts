@@ -67,6 +67,11 @@ export function createVenueApp({ venue, credentials, syncDeposits, faults, now =
       await answerAsync(res, async () => handler(verifySignedRequest(req, credentials, now()), req, res));
     };
 
+  // Not part of HashKey's API: the dev stack's liveness probe.
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service: 'venue-simulator' });
+  });
+
   // ---- public -----------------------------------------------------------------------------------
   app.get(
     '/api/v1/time',

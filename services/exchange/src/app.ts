@@ -1,0 +1,118 @@
+/**
+ * The exchange service's REST API (packages/shared/src/contracts/exchange.ts). Routes are thin: they
+ * parse, then call the domain modules, which talk to the venue only through the `Venue` interface.
+ */
+import path from 'node:path';
+import {
+  createServiceApp,
+  IDEMPOTENCY_HEADER,
+  idempotent,
+  inTransaction,
+  type Logger,
+  type Pool,
+  Problem,
+  parseInput,
+  pendingMigrations,
+} from '@vcdc/shared';
+import { common, exchange } from '@vcdc/shared/contracts';
+import { CryptoAsset } from '@vcdc/shared/money';
+import type { Express } from 'express';
+import { z } from 'zod';
+import { caseDeposits, observeDeposit } from './deposits';
+import { caseOrders, placeSellOrder, refreshOrder } from './orders';
+import type { Venue } from './venue';
+import { atVenue } from './venue-problems';
+import { caseWithdrawals, refreshWithdrawal, requestWithdrawal, withdrawalClientRef } from './withdrawals';
+
+export const EXCHANGE_MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
+
+export interface ExchangeAppDeps {
+  pool: Pool;
+  logger: Logger;
+  venue: Venue;
+}
+
+const DepositAddressParams = z.object({ asset: CryptoAsset });
+const DepositAddressQuery = z.object({ chain: common.Chain.optional() });
+const DepositQuery = z.object({
+  caseId: common.CaseId,
+  asset: CryptoAsset,
+  txHash: z.string().min(1).max(200),
+});
+const OrderParams = z.object({
+  clientOrderId: z.string().regex(/^[A-Za-z0-9_-]{1,36}$/, { message: 'must be 1-36 letters, digits, "_" or "-"' }),
+});
+const WithdrawalParams = z.object({ withdrawalId: z.string().min(1).max(64) });
+const CaseParams = z.object({ caseId: common.CaseId });
+
+export function createApp({ pool, logger, venue }: ExchangeAppDeps): Express {
+  return createServiceApp({
+    service: 'exchange',
+    logger,
+    readiness: async () => {
+      const pending = await pendingMigrations(pool, EXCHANGE_MIGRATIONS_DIR);
+      if (pending.length) throw new Error(`pending migrations: ${pending.join(', ')}`);
+    },
+    routes: (app) => {
+      app.get('/v1/deposit-addresses/:asset', async (req, res) => {
+        const { asset } = parseInput(DepositAddressParams, req.params, 'path');
+        const { chain: askedChain } = parseInput(DepositAddressQuery, req.query, 'query');
+        const chain = common.CHAIN_OF_ASSET[asset];
+        if (askedChain && askedChain !== chain) {
+          throw new Problem(
+            422,
+            'unsupported-chain',
+            'Asset not deposited on that chain',
+            `${asset} is deposited on ${chain} in this deployment, not ${askedChain}`,
+          );
+        }
+        const found = await atVenue(() => venue.depositAddress(asset, chain));
+        const body: exchange.DepositAddress = { asset, chain, address: found.address, venue: venue.id };
+        if (found.tag) body.tag = found.tag;
+        res.json(body);
+      });
+
+      app.get('/v1/deposits', async (req, res) => {
+        const query = parseInput(DepositQuery, req.query, 'query');
+        res.json(await observeDeposit(pool, venue, query));
+      });
+
+      app.post(
+        '/v1/orders',
+        idempotent(pool, exchange.PlaceSellOrder, async (input, tx) => ({
+          status: 201,
+          body: await placeSellOrder(tx, venue, input),
+        })),
+      );
+
+      app.get('/v1/orders/:clientOrderId', async (req, res) => {
+        const { clientOrderId } = parseInput(OrderParams, req.params, 'path');
+        res.json(await inTransaction(pool, (tx) => refreshOrder(tx, venue, clientOrderId)));
+      });
+
+      app.post(
+        '/v1/withdrawals',
+        idempotent(pool, exchange.RequestWithdrawal, async (input, tx, req) => ({
+          status: 201,
+          body: await requestWithdrawal(tx, venue, input, withdrawalClientRef(req.get(IDEMPOTENCY_HEADER) ?? '')),
+        })),
+      );
+
+      app.get('/v1/withdrawals/:withdrawalId', async (req, res) => {
+        const { withdrawalId } = parseInput(WithdrawalParams, req.params, 'path');
+        res.json(await inTransaction(pool, (tx) => refreshWithdrawal(tx, venue, withdrawalId)));
+      });
+
+      app.get('/v1/cases/:caseId/statement', async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        const statement: exchange.ExchangeStatement = {
+          caseId,
+          deposits: await caseDeposits(pool, caseId),
+          orders: await caseOrders(pool, caseId),
+          withdrawals: await caseWithdrawals(pool, caseId),
+        };
+        res.json(statement);
+      });
+    },
+  });
+}

@@ -1,0 +1,15 @@
+export { createApp, EXCHANGE_MIGRATIONS_DIR, type ExchangeAppDeps } from './app';
+export { CcxtVenue, type CcxtVenueOptions } from './ccxt-venue';
+export { ExchangeConfig } from './config';
+export { type RunningExchangeService, startExchangeService, venueFromConfig } from './service';
+export type {
+  DepositSnapshot,
+  FillSnapshot,
+  MarketRules,
+  OrderSnapshot,
+  SellOrderRequest,
+  Venue,
+  WithdrawalRequest,
+  WithdrawalSnapshot,
+} from './venue';
+export { VenueCallError } from './venue';

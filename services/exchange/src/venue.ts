@@ -1,0 +1,114 @@
+/**
+ * What the exchange service needs from a venue, in the service's own terms: decimal strings for every
+ * amount, contract enums for statuses. `CcxtVenue` implements it for HashKey through ccxt; a later
+ * issue adds other venues behind the same interface.
+ */
+import type { common } from '@vcdc/shared/contracts';
+
+type Chain = common.Chain;
+
+export interface MarketRules {
+  symbol: string;
+  base: string;
+  quote: string;
+  /** Quantities must be whole multiples of this. */
+  stepSize: string;
+  /** Prices must be whole multiples of this. */
+  tickSize: string;
+  minQty: string;
+  maxQty: string;
+  marketOrderMaxQty: string;
+  minNotional: string;
+}
+
+export interface OrderSnapshot {
+  venueOrderId: string;
+  clientOrderId: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  type: 'market' | 'limit';
+  amount: string;
+  status: 'open' | 'closed' | 'canceled' | 'rejected';
+  createdAt: Date;
+}
+
+export interface FillSnapshot {
+  tradeId: string;
+  venueOrderId: string;
+  price: string;
+  amount: string;
+  fee: string;
+  feeCurrency: string;
+  tradedAt: Date;
+}
+
+export interface DepositSnapshot {
+  venueDepositId: string;
+  txHash: string;
+  asset: string;
+  amount: string;
+  status: 'PENDING' | 'CREDITED' | 'FAILED';
+}
+
+export interface WithdrawalSnapshot {
+  withdrawalId: string;
+  clientRef: string | null;
+  currency: string;
+  amount: string;
+  fee: string;
+  netAmount: string;
+  bankAccountId: string;
+  status: 'PENDING' | 'COMPLETED' | 'FAILED';
+  createdAt: Date;
+}
+
+export interface SellOrderRequest {
+  symbol: string;
+  type: 'market' | 'limit';
+  amount: string;
+  limitPrice?: string;
+  clientOrderId: string;
+}
+
+export interface WithdrawalRequest {
+  currency: string;
+  amount: string;
+  bankAccountId: string;
+  /** The venue's client id for the withdrawal: a repeat with the same ref is refused by the venue. */
+  clientRef: string;
+}
+
+export interface Venue {
+  /** The venue's name in records ("hashkey"). */
+  readonly id: string;
+  marketRules(symbol: string): Promise<MarketRules | undefined>;
+  depositAddress(asset: string, chain: Chain): Promise<{ address: string; tag?: string }>;
+  /** The venue's record of a deposit by chain transaction hash; undefined while it has not seen it. */
+  findDeposit(asset: string, txHash: string): Promise<DepositSnapshot | undefined>;
+  findOrder(symbol: string, clientOrderId: string): Promise<OrderSnapshot | undefined>;
+  placeSellOrder(order: SellOrderRequest): Promise<OrderSnapshot>;
+  orderFills(symbol: string, order: { venueOrderId: string; clientOrderId: string }): Promise<FillSnapshot[]>;
+  withdraw(request: WithdrawalRequest): Promise<{ withdrawalId: string }>;
+  findWithdrawal(
+    currency: string,
+    by: { withdrawalId: string } | { clientRef: string },
+  ): Promise<WithdrawalSnapshot | undefined>;
+}
+
+/**
+ * A venue call that failed. `unavailable`: no answer or a transient venue fault (retry);
+ * `refused`: the venue said no to this request (do not retry); `fault`: anything else (retry, alert).
+ */
+export class VenueCallError extends Error {
+  constructor(
+    readonly kind: 'unavailable' | 'refused' | 'fault',
+    /** Stable slug for the refusal, e.g. "insufficient-funds". */
+    readonly reason: string,
+    message: string,
+    /** The venue's error class as ccxt raised it, for logs. */
+    readonly venueError?: string,
+  ) {
+    super(message);
+    this.name = 'VenueCallError';
+  }
+}
