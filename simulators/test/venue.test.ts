@@ -5,9 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Exchange } from 'ccxt';
+import ccxt, { type Exchange } from 'ccxt';
 import { Decimal } from '../../packages/shared/src/money';
-import { loadCcxt } from '../../services/exchange/src/ccxt-loader';
 import { type RunningChainSimulator, startChainSimulator } from '../src/chain';
 import {
   DEV_VENUE_API_KEY,
@@ -17,8 +16,6 @@ import {
   type VenueSimulatorOptions,
 } from '../src/venue';
 
-// ccxt is loaded by Node's own loader: see services/exchange/src/ccxt-loader.ts
-const ccxt = loadCcxt();
 const BANK = { id: 'HK-TRUST-001', name: 'Case property trust account', bank: 'Hong Kong branch' };
 
 let chain: RunningChainSimulator;

@@ -11,8 +11,7 @@
  */
 import type { common } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
-import type { Exchange } from 'ccxt';
-import { loadCcxt } from './ccxt-loader';
+import ccxt, { type Exchange } from 'ccxt';
 import {
   type DepositSnapshot,
   type FillSnapshot,
@@ -77,12 +76,11 @@ function orderStatus(venueStatus: string): OrderSnapshot['status'] {
 
 export class CcxtVenue implements Venue {
   readonly id: string;
-  private readonly ccxt = loadCcxt();
   private readonly exchange: Exchange;
 
   constructor(options: CcxtVenueOptions) {
     this.id = options.venueId;
-    const ExchangeClass = this.ccxt[options.venueId];
+    const ExchangeClass = ccxt[options.venueId];
     this.exchange = new ExchangeClass({
       apiKey: options.apiKey,
       secret: options.secret,
@@ -104,7 +102,7 @@ export class CcxtVenue implements Venue {
   /** ccxt's error classes, to the service's three kinds of failure. */
   private translate(what: string, error: unknown): Error {
     if (error instanceof VenueCallError) return error;
-    const c = this.ccxt;
+    const c = ccxt;
     const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
     const name = error instanceof Error ? error.constructor.name : undefined;
     // NetworkError covers timeouts, dropped connections, venue maintenance and clock skew (InvalidNonce).
@@ -189,7 +187,7 @@ export class CcxtVenue implements Venue {
         const order = await this.exchange.fetchOrder('', symbol, { clientOrderId });
         return this.orderFromRaw(order.info as Raw);
       } catch (error) {
-        if (error instanceof this.ccxt.OrderNotFound) return undefined;
+        if (error instanceof ccxt.OrderNotFound) return undefined;
         throw error;
       }
     });
