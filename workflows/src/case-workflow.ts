@@ -43,14 +43,17 @@ import {
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_DECISION_DAYS = 30;
 
-/** Plain calls: retry faults (5xx, no answer) for a while; a 4xx refusal arrives non-retryable and stops at once. */
-const CALL_RETRY: RetryPolicy = {
-  initialInterval: '1s',
-  backoffCoefficient: 2,
-  maximumInterval: '1m',
-  maximumAttempts: 20,
-};
-const calls = proxyActivities<CaseActivities>({ startToCloseTimeout: '30s', retry: CALL_RETRY });
+/**
+ * Plain calls: faults (5xx, no answer) are retried for up to two hours, then the case is held (the
+ * service is down: a person looks; the step's key makes a later retry safe). A 4xx refusal arrives
+ * non-retryable and stops at once.
+ */
+const CALL_RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' };
+const calls = proxyActivities<CaseActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '2h',
+  retry: CALL_RETRY,
+});
 
 /** Custody answers 409 not-yet until the sweep transaction has its confirmations. */
 const intakes = proxyActivities<CaseActivities>({
@@ -229,10 +232,11 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       };
       setStatus('AWAITING_DECISION', `waiting for ${what} (${stage}) until ${p.awaiting.deadline}`);
       // Issue #3 adds reminders and escalation before this deadline.
-      const decided = await condition(() => accepted[stage] !== undefined, decisionDays * DAY_MS);
+      await condition(() => accepted[stage] !== undefined, decisionDays * DAY_MS);
       p.awaiting = undefined;
+      // A decision accepted in the same moment the deadline fired was answered as accepted: it stands.
       const d = accepted[stage];
-      if (!decided || !d) return undefined;
+      if (!d) return undefined;
       setStatus('RUNNING', `${stage} ${d.outcome} by ${d.decidedBy}`);
       return d;
     };
@@ -507,8 +511,11 @@ function asCaseStop(error: unknown, stage: CaseStage): CaseStop {
   if (error instanceof CaseStop) return error;
   if (error instanceof ActivityFailure) {
     const cause = error.cause;
-    if (cause instanceof TimeoutFailure) {
-      return new CaseStop('HELD', `${stage}: ${error.activityType} did not finish in time (${cause.timeoutType})`);
+    // Out of time (its schedule-to-close limit, retrying a fault or a "not yet"): the world may still
+    // move (a late deposit); a person looks, and the step's key makes a retry safe.
+    if (error.retryState === 'TIMEOUT' || cause instanceof TimeoutFailure) {
+      const last = cause instanceof TimeoutFailure ? cause.timeoutType : `last answer: ${cause?.message ?? 'none'}`;
+      return new CaseStop('HELD', `${stage}: ${error.activityType} did not finish in time (${last})`);
     }
     if (cause instanceof ApplicationFailure) {
       return new CaseStop(

@@ -4,23 +4,8 @@
  * process exits.
  */
 import { NativeConnection } from '@temporalio/worker';
-import { createLogger, env, loadConfigOrExit } from '@vcdc/shared';
-import { z } from 'zod';
-import { TASK_QUEUE } from './shared';
-import { createCaseWorker } from './worker';
-
-export const WorkerConfig = z.object({
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
-  CUSTODY_URL: env.url('http://127.0.0.1:7101'),
-  EXCHANGE_URL: env.url('http://127.0.0.1:7102'),
-  FX_URL: env.url('http://127.0.0.1:7103'),
-  TREASURY_URL: env.url('http://127.0.0.1:7104'),
-  HTTP_TIMEOUT_MS: env.positiveInt(15_000),
-  LOG_LEVEL: env.logLevel(),
-});
-export type WorkerConfig = z.infer<typeof WorkerConfig>;
+import { createLogger, loadConfigOrExit } from '@vcdc/shared';
+import { createCaseWorker, WorkerConfig } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(WorkerConfig);

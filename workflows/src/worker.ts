@@ -3,9 +3,24 @@
  * (webpack) when the worker is created; activities get HTTP clients for the four services.
  */
 import { type NativeConnection, Worker } from '@temporalio/worker';
-import { ServiceClient } from '@vcdc/shared';
+import { env, ServiceClient } from '@vcdc/shared';
+import { z } from 'zod';
 import { createActivities } from './activities';
 import { TASK_QUEUE } from './shared';
+
+/** The worker process's environment (worker-main.ts); the defaults run the embedded dev stack. */
+export const WorkerConfig = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
+  CUSTODY_URL: env.url('http://127.0.0.1:7101'),
+  EXCHANGE_URL: env.url('http://127.0.0.1:7102'),
+  FX_URL: env.url('http://127.0.0.1:7103'),
+  TREASURY_URL: env.url('http://127.0.0.1:7104'),
+  HTTP_TIMEOUT_MS: env.positiveInt(15_000),
+  LOG_LEVEL: env.logLevel(),
+});
+export type WorkerConfig = z.infer<typeof WorkerConfig>;
 
 export interface ServiceUrls {
   custody: string;

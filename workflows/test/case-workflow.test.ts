@@ -375,6 +375,70 @@ describe('case workflow', () => {
     );
   });
 
+  test('custody answering not-yet while confirmations are pending is retried until the intake is recorded', async () => {
+    const reg = registration();
+    const fake = createFakeActivities();
+    const real = fake.recordIntake.getMockImplementation();
+    let refusals = 0;
+    fake.recordIntake.mockImplementation(async (body, key) => {
+      if (body.lotId === 'L1' && refusals < 2) {
+        refusals++;
+        throw ApplicationFailure.retryable('2 of 6 confirmations', 'urn:vcdc:problem:not-yet');
+      }
+      if (!real) throw new Error('no implementation');
+      return real(body, key);
+    });
+    await withCase(
+      reg,
+      async ({ handle }) => {
+        await env.sleep('1 minute'); // lets the time-skipping server jump the retry backoff
+        const p = await until(handle, awaiting('DISPOSAL_PLAN'));
+        expect(p.intakes.map((i) => i.lotId)).toEqual(['L1', 'L2']);
+        // Every attempt carried the same key, so custody records the intake once.
+        const l1Keys = fake.recordIntake.mock.calls.filter(([b]) => b.lotId === 'L1').map(([, k]) => k);
+        expect(l1Keys).toEqual([
+          `case-${reg.caseId}/intake/L1`,
+          `case-${reg.caseId}/intake/L1`,
+          `case-${reg.caseId}/intake/L1`,
+        ]);
+        await handle.terminate('test done');
+      },
+      {},
+      fake,
+    );
+  });
+
+  test('when the venue never credits a deposit, the wait gives up at its limit and the case is held', async () => {
+    const reg = registration({ lots: [sampleRegistration('x').lots[0]] });
+    const fake = createFakeActivities();
+    fake.awaitVenueDeposit.mockImplementation(async (q) => {
+      throw ApplicationFailure.retryable(
+        `the venue has not seen ${q.asset} deposit ${q.txHash} yet`,
+        'urn:vcdc:activity:not-yet',
+      );
+    });
+    await withCase(
+      reg,
+      async ({ handle }) => {
+        await until(handle, awaiting('DISPOSAL_PLAN'));
+        await handle.executeUpdate(decide, { args: [approvePlan()] });
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('HELD');
+        expect(outcome.stage).toBe('TRANSFER');
+        expect(outcome.reason).toBe(
+          `TRANSFER: awaitVenueDeposit did not finish in time (last answer: the venue has not seen BTC deposit ${outcome.transfers[0]?.transfer?.txHash} yet)`,
+        );
+        expect(fake.awaitVenueDeposit.mock.calls.length).toBeGreaterThan(10);
+        expect(outcome.compensations).toEqual([
+          expect.objectContaining({ undo: 'return 1.2499 BTC from hashkey to custody' }),
+        ]);
+        expect(fake.placeSellOrder).not.toHaveBeenCalled();
+      },
+      {},
+      fake,
+    );
+  });
+
   test('a service refusal (non-retryable) fails the case with the reason and lists the transfers to undo', async () => {
     const reg = registration();
     const fake = createFakeActivities();

@@ -1,0 +1,155 @@
+/**
+ * Activities over real HTTP against a scripted stand-in for the services: the request each one sends
+ * (path, body, Idempotency-Key) and how each kind of answer becomes something Temporal understands.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { listen, type RunningServer, ServiceCallError } from '@vcdc/shared';
+import express from 'express';
+import { CONTRACT_VIOLATION, createActivities, NOT_YET } from '../src/activities';
+import { serviceClients } from '../src/worker';
+
+interface Seen {
+  method: string;
+  path: string;
+  key: string | undefined;
+  body: unknown;
+}
+
+let server: RunningServer;
+let seen: Seen[] = [];
+let answer: { status: number; body: unknown } = { status: 200, body: {} };
+
+beforeAll(async () => {
+  const app = express();
+  app.use(express.json());
+  app.use((req, res) => {
+    seen.push({ method: req.method, path: req.originalUrl, key: req.get('Idempotency-Key'), body: req.body });
+    res
+      .status(answer.status)
+      .type(answer.status >= 400 ? 'application/problem+json' : 'application/json')
+      .send(JSON.stringify(answer.body));
+  });
+  server = await listen(app, 0);
+});
+afterAll(() => server?.close());
+beforeEach(() => {
+  seen = [];
+});
+
+const activities = () =>
+  createActivities(
+    serviceClients({ custody: server.url, exchange: server.url, fx: server.url, treasury: server.url }, 2_000),
+  );
+const problem = (status: number, slug: string) => ({
+  status,
+  body: { type: `urn:vcdc:problem:${slug}`, title: slug, status, detail: `${slug} detail` },
+});
+const T = '2026-01-01T00:00:00Z';
+const deposit = (status: string) => ({
+  caseId: 'C1',
+  venue: 'hashkey',
+  asset: 'BTC',
+  txHash: '0xabc',
+  amount: '1.2499',
+  status,
+  venueDepositId: 'd1',
+  observedAt: T,
+});
+
+async function failure(p: Promise<unknown>): Promise<unknown> {
+  return p.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: unknown) => e,
+  );
+}
+
+describe('activities', () => {
+  test('a POST carries the Idempotency-Key it was given and the contract-checked answer comes back', async () => {
+    answer = {
+      status: 201,
+      body: { caseId: 'C1', asset: 'BTC', chain: 'bitcoin', address: 'bc1q', balance: '0', openedAt: T },
+    };
+    const account = await activities().openCustodyAccount(
+      { caseId: 'C1', asset: 'BTC', chain: 'bitcoin' },
+      'case-C1/account/BTC',
+    );
+    expect(account.address).toBe('bc1q');
+    expect(seen).toEqual([
+      {
+        method: 'POST',
+        path: '/v1/accounts',
+        key: 'case-C1/account/BTC',
+        body: { caseId: 'C1', asset: 'BTC', chain: 'bitcoin' },
+      },
+    ]);
+  });
+
+  test('a 4xx refusal becomes a non-retryable failure typed with the problem type', async () => {
+    answer = problem(422, 'address-not-whitelisted');
+    const error = await failure(
+      activities().requestTransfer(
+        { caseId: 'C1', asset: 'BTC', chain: 'bitcoin', toAddress: 'x', amount: '1', purpose: 'VENUE_DEPOSIT' },
+        'k',
+      ),
+    );
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ nonRetryable: true, type: 'urn:vcdc:problem:address-not-whitelisted' });
+    expect((error as ApplicationFailure).message).toContain('address-not-whitelisted detail');
+  });
+
+  test('a 5xx fault and a 409 not-yet are rethrown as they are, so Temporal retries them', async () => {
+    answer = problem(503, 'unavailable');
+    const fault = await failure(activities().getCustodyLedger('C1'));
+    expect(fault).toBeInstanceOf(ServiceCallError);
+    expect((fault as ServiceCallError).retryable).toBe(true);
+
+    answer = problem(409, 'not-yet');
+    const pending = await failure(
+      activities().recordIntake(
+        {
+          caseId: 'C1',
+          lotId: 'L1',
+          asset: 'BTC',
+          chain: 'bitcoin',
+          declaredAmount: '1',
+          txHash: 't',
+          evidence: { handoverFormNo: 'H', handedOverBy: 'a', receivedBy: 'b', documents: [] },
+        },
+        'k',
+      ),
+    );
+    expect(pending).toBeInstanceOf(ServiceCallError);
+    expect((pending as ServiceCallError).retryable).toBe(true);
+  });
+
+  test('an answer that breaks the contract is a non-retryable contract violation naming the field', async () => {
+    answer = { status: 200, body: { ...deposit('CREDITED'), amount: 1.2499 } };
+    const error = await failure(activities().awaitVenueDeposit({ caseId: 'C1', asset: 'BTC', txHash: '0xabc' }));
+    expect(error).toMatchObject({ nonRetryable: true, type: CONTRACT_VIOLATION });
+    expect((error as Error).message).toContain('amount');
+  });
+
+  test('waiting for a deposit: 404 and PENDING are "not yet" (retryable), FAILED stops, CREDITED returns it', async () => {
+    const q = { caseId: 'C1', asset: 'BTC', txHash: '0xabc' };
+    answer = problem(404, 'not-found');
+    expect(await failure(activities().awaitVenueDeposit(q))).toMatchObject({ type: NOT_YET, nonRetryable: false });
+    expect(seen[0]?.path).toBe('/v1/deposits?caseId=C1&asset=BTC&txHash=0xabc');
+    answer = { status: 200, body: deposit('PENDING') };
+    expect(await failure(activities().awaitVenueDeposit(q))).toMatchObject({ type: NOT_YET, nonRetryable: false });
+    answer = { status: 200, body: deposit('FAILED') };
+    expect(await failure(activities().awaitVenueDeposit(q))).toMatchObject({ nonRetryable: true });
+    answer = { status: 200, body: deposit('CREDITED') };
+    expect(await activities().awaitVenueDeposit(q)).toMatchObject({ status: 'CREDITED', amount: '1.2499' });
+  });
+
+  test('path parameters are encoded', async () => {
+    answer = {
+      status: 200,
+      body: { caseId: 'C1', currency: 'CNY', lines: [], totalCredited: '0', totalRemitted: '0', balance: '0' },
+    };
+    await activities().getTreasuryStatement('C1/../x');
+    expect(seen[0]?.path).toBe('/v1/cases/C1%2F..%2Fx/statement');
+  });
+});
