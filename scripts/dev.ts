@@ -20,7 +20,10 @@ const ROOT = path.resolve(__dirname, '..');
 
 const DevConfig = z.object({
   VCDC_DATA_DIR: z.string().default(path.join(ROOT, '.data')),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   VCDC_PG_PORT: z.coerce.number().int().positive().default(5433),
   TEMPORAL_PORT: z.coerce.number().int().positive().default(7233),
   TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
@@ -45,7 +48,9 @@ async function main(): Promise<void> {
   let shuttingDown = false;
   const group = new ProcessGroup(path.join(cfg.VCDC_DATA_DIR, 'logs'), (name, code) => {
     if (shuttingDown) return;
-    say(`${name} exited unexpectedly (code ${code}); see ${path.join(cfg.VCDC_DATA_DIR, 'logs', `${name}.log`)}. Stopping.`);
+    say(
+      `${name} exited unexpectedly (code ${code}); see ${path.join(cfg.VCDC_DATA_DIR, 'logs', `${name}.log`)}. Stopping.`,
+    );
     void shutdown(1);
   });
   let postgres: EmbeddedPostgresHandle | undefined;
@@ -65,12 +70,16 @@ async function main(): Promise<void> {
 
   const temporalCli = ensureTemporalBinary('cli', say);
   if (!temporalCli) {
-    throw new Error('the Temporal CLI is not available and could not be installed (see ARCHITECTURE.md §5); set TEMPORAL_CLI_PATH');
+    throw new Error(
+      'the Temporal CLI is not available and could not be installed (see ARCHITECTURE.md §5); set TEMPORAL_CLI_PATH',
+    );
   }
 
   let databaseUrl = cfg.DATABASE_URL;
   if (!databaseUrl) {
-    say(`starting embedded PostgreSQL on 127.0.0.1:${cfg.VCDC_PG_PORT} (data in ${path.join(cfg.VCDC_DATA_DIR, 'postgres')})`);
+    say(
+      `starting embedded PostgreSQL on 127.0.0.1:${cfg.VCDC_PG_PORT} (data in ${path.join(cfg.VCDC_DATA_DIR, 'postgres')})`,
+    );
     postgres = await startEmbeddedPostgres({ dir: path.join(cfg.VCDC_DATA_DIR, 'postgres'), port: cfg.VCDC_PG_PORT });
     await postgres.createDatabase('vcdc');
     databaseUrl = postgres.url('vcdc');
@@ -83,7 +92,9 @@ async function main(): Promise<void> {
     port: cfg.TEMPORAL_PORT,
     uiPort: cfg.TEMPORAL_UI_PORT,
     namespace: cfg.TEMPORAL_NAMESPACE,
-    searchAttributes: Object.fromEntries(Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, cliType(type)])),
+    searchAttributes: Object.fromEntries(
+      Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, cliType(type)]),
+    ),
   });
 
   const url = (port: number) => `http://127.0.0.1:${port}`;
@@ -129,7 +140,10 @@ async function main(): Promise<void> {
   for (const [name, port] of services) await waitFor(`${name} /readyz`, () => httpOk(`${url(port)}/readyz`), 90_000);
 
   say('starting the worker and the control API');
-  const temporalEnv = { TEMPORAL_ADDRESS: `127.0.0.1:${cfg.TEMPORAL_PORT}`, TEMPORAL_NAMESPACE: cfg.TEMPORAL_NAMESPACE };
+  const temporalEnv = {
+    TEMPORAL_ADDRESS: `127.0.0.1:${cfg.TEMPORAL_PORT}`,
+    TEMPORAL_NAMESPACE: cfg.TEMPORAL_NAMESPACE,
+  };
   group.start('worker', tsx, [path.join(ROOT, 'workflows/src/worker-main.ts')], {
     ...common,
     ...temporalEnv,
@@ -156,7 +170,9 @@ async function main(): Promise<void> {
   if (cfg.VCDC_DEMO === '1') {
     const outcome = await runDemoCase({ urls, log: say });
     say(`demo case ${outcome.caseId} ended ${outcome.status}. Find it in the Web UI: CaseId="${outcome.caseId}"`);
-    say(`  ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows?query=${encodeURIComponent(`CaseId="${outcome.caseId}"`)}`);
+    say(
+      `  ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows?query=${encodeURIComponent(`CaseId="${outcome.caseId}"`)}`,
+    );
   }
   say('running; Ctrl-C stops everything');
 }

@@ -57,18 +57,39 @@ export async function seizeIntoCustody(urls: DemoUrls, caseId: string, lot: Demo
     { caseId, asset: lot.asset, chain: lot.chain },
     `demo/${caseId}/account/${lot.asset}`,
   );
-  const suspect = lot.chain === 'bitcoin' ? `bc1qsuspect${randomBytes(12).toString('hex')}` : `0x${randomBytes(20).toString('hex')}`;
+  const suspect =
+    lot.chain === 'bitcoin' ? `bc1qsuspect${randomBytes(12).toString('hex')}` : `0x${randomBytes(20).toString('hex')}`;
   const { fees } = await chain.get<ChainFees>(`/v1/chains/${lot.chain}/fees`);
   const fee = fees[lot.asset] ?? '0';
   // The suspect's wallet holds exactly the lot plus the fee of the sweep.
   const funding = dec(lot.amount).plus(fee).toFixed();
-  await chain.post<ChainTx>(`/v1/chains/${lot.chain}/faucet`, { address: suspect, asset: lot.asset, amount: funding }, `demo/${caseId}/faucet/${lot.lotId}`);
+  const funded = await chain.post<ChainTx>(
+    `/v1/chains/${lot.chain}/faucet`,
+    { address: suspect, asset: lot.asset, amount: funding },
+    `demo/${caseId}/faucet/${lot.lotId}`,
+  );
+  await untilMined(chain, lot.chain, funded.txHash);
   const sweep = await chain.post<ChainTx>(
     `/v1/chains/${lot.chain}/transactions`,
-    { from: suspect, to: account.address, asset: lot.asset, amount: lot.amount, clientRef: `demo-${caseId}-${lot.lotId}` },
+    {
+      from: suspect,
+      to: account.address,
+      asset: lot.asset,
+      amount: lot.amount,
+      clientRef: `demo-${caseId}-${lot.lotId}`,
+    },
     `demo/${caseId}/sweep/${lot.lotId}`,
   );
   return sweep.txHash;
+}
+
+async function untilMined(chain: ServiceClient, chainId: string, txHash: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const tx = await chain.get<{ status: string }>(`/v1/chains/${chainId}/transactions/${txHash}`);
+    if (tx.status === 'CONFIRMED') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`transaction ${txHash} on ${chainId} was not mined within a minute`);
 }
 
 export function demoRegistration(caseId: string, lots: Array<DemoLot & { sweepTxHash: string }>) {
@@ -92,4 +113,95 @@ export function demoRegistration(caseId: string, lots: Array<DemoLot & { sweepTx
       },
     })),
   };
+}
+
+/** The subset of the case workflow's `status` the demo reads. */
+export interface DemoCaseProgress {
+  caseId: string;
+  stage: string;
+  status: string;
+  details: string;
+  reason?: string;
+  awaiting?: { stage: string };
+}
+
+const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'HELD', 'FAILED']);
+
+/** The demo's people, one per decision the case waits for. */
+function demoDecision(stage: string, caseId: string) {
+  switch (stage) {
+    case 'DISPOSAL_PLAN':
+      return {
+        stage,
+        outcome: 'APPROVE',
+        decidedBy: DEMO_PEOPLE.supervisor,
+        role: 'supervisor',
+        reason: 'Disposal plan within policy',
+      };
+    case 'FX_DECLARATION':
+      return {
+        stage,
+        outcome: 'APPROVE',
+        decidedBy: DEMO_PEOPLE.fxOfficer,
+        role: 'fx-officer',
+        reference: `SAFE-${caseId}`,
+      };
+    default:
+      throw new Error(`the demo has no one to decide ${stage}`);
+  }
+}
+
+export interface DemoOptions {
+  urls: DemoUrls;
+  log: (line: string) => void;
+  caseId?: string;
+  lots?: DemoLot[];
+  /** Give up waiting after this long (the case keeps running in Temporal). */
+  timeoutMs?: number;
+}
+
+/**
+ * Seize the lots into custody, register the case, take each decision it waits for as the demo
+ * person for that role, and follow it to the end. Returns the last status seen.
+ */
+export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgress> {
+  const { urls, log } = options;
+  const caseId =
+    options.caseId ?? `DEMO-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
+  const lots = options.lots ?? DEMO_LOTS;
+  const api = new ServiceClient({ service: 'control-api', baseUrl: urls.controlApi, timeoutMs: 30_000 });
+
+  log(
+    `demo case ${caseId}: sweeping the seized coins into custody (${lots.map((l) => `${l.amount} ${l.asset}`).join(', ')})`,
+  );
+  const swept = [];
+  for (const lot of lots) swept.push({ ...lot, sweepTxHash: await seizeIntoCustody(urls, caseId, lot) });
+
+  log(`demo case ${caseId}: registering with the control API as ${DEMO_PEOPLE.caseOfficer}`);
+  await api.post('/v1/cases', demoRegistration(caseId, swept), `demo/${caseId}/register`);
+
+  const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
+  let lastDetails = '';
+  const decided = new Set<string>();
+  while (Date.now() < deadline) {
+    const progress = await api.get<DemoCaseProgress>(`/v1/cases/${encodeURIComponent(caseId)}`);
+    if (progress.details !== lastDetails) {
+      log(`demo case ${caseId}: [${progress.stage}/${progress.status}] ${progress.details}`);
+      lastDetails = progress.details;
+    }
+    if (TERMINAL.has(progress.status)) return progress;
+    const waitingOn = progress.awaiting?.stage;
+    if (progress.status === 'AWAITING_DECISION' && waitingOn && !decided.has(waitingOn)) {
+      const decision = demoDecision(waitingOn, caseId);
+      log(`demo case ${caseId}: ${decision.decidedBy} (${decision.role}) approves ${waitingOn}`);
+      await api.post(
+        `/v1/cases/${encodeURIComponent(caseId)}/decisions`,
+        decision,
+        `demo/${caseId}/decide/${waitingOn}`,
+      );
+      decided.add(waitingOn);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`demo case ${caseId} did not finish within the time allowed; it keeps running (see the Web UI)`);
 }

@@ -24,7 +24,13 @@ export class ProcessGroup {
     mkdirSync(logDir, { recursive: true });
   }
 
-  start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, options: { echo?: boolean } = {}): ChildProcess {
+  start(
+    name: string,
+    command: string,
+    args: string[],
+    env: NodeJS.ProcessEnv,
+    options: { echo?: boolean } = {},
+  ): ChildProcess {
     const log = createWriteStream(path.join(this.logDir, `${name}.log`), { flags: 'a' });
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const forward = (chunk: Buffer) => {

@@ -9,6 +9,7 @@ import { loadConfigOrExit } from '../../packages/shared/src/config';
 import { createLogger } from '../../packages/shared/src/logger';
 import { onShutdown } from '../../packages/shared/src/server';
 import { startChainSimulator } from './chain';
+import { DEV_OFFSHORE_ACCOUNT } from './dev-accounts';
 import { startFxRateSimulator } from './fx-rates';
 import { startVenueSimulator } from './venue';
 
@@ -23,9 +24,6 @@ const Config = z.object({
   FX_RATES_SEED: z.coerce.number().int().default(20261125),
   LOG_LEVEL: z.string().default('info'),
 });
-
-/** The offshore trust account registered with the venue for fiat withdrawals in the dev stack. */
-export const DEV_OFFSHORE_ACCOUNT = { id: 'HK-TRUST-001', name: 'Case property trust account (dev)', bank: 'Hong Kong branch (simulated)' };
 
 async function main(): Promise<void> {
   const cfg = loadConfigOrExit(Config);

@@ -13,6 +13,7 @@ import {
   Problem,
   parseInput,
   pendingMigrations,
+  problems,
 } from '@vcdc/shared';
 import { common, exchange } from '@vcdc/shared/contracts';
 import { CryptoAsset } from '@vcdc/shared/money';
@@ -32,6 +33,10 @@ export interface ExchangeAppDeps {
   venue: Venue;
 }
 
+const MarketParams = z.object({
+  base: z.string().regex(/^[A-Z0-9]{2,10}$/, { message: 'must be an upper-case asset code' }),
+  quote: z.string().regex(/^[A-Z0-9]{2,10}$/, { message: 'must be an upper-case asset code' }),
+});
 const DepositAddressParams = z.object({ asset: CryptoAsset });
 const DepositAddressQuery = z.object({ chain: common.Chain.optional() });
 const DepositQuery = z.object({
@@ -54,6 +59,15 @@ export function createApp({ pool, logger, venue }: ExchangeAppDeps): Express {
       if (pending.length) throw new Error(`pending migrations: ${pending.join(', ')}`);
     },
     routes: (app) => {
+      app.get('/v1/markets/:base/:quote', async (req, res) => {
+        const { base, quote } = parseInput(MarketParams, req.params, 'path');
+        const symbol = `${base}/${quote}`;
+        const rules = await atVenue(() => venue.marketRules(symbol));
+        if (!rules) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
+        const body: exchange.MarketRules = { venue: venue.id, ...rules };
+        res.json(body);
+      });
+
       app.get('/v1/deposit-addresses/:asset', async (req, res) => {
         const { asset } = parseInput(DepositAddressParams, req.params, 'path');
         const { chain: askedChain } = parseInput(DepositAddressQuery, req.query, 'query');

@@ -71,6 +71,26 @@ function sell(body: Record<string, unknown>, key: string) {
   return request(app).post('/v1/orders').set('Idempotency-Key', key).send(body);
 }
 
+describe('markets', () => {
+  test("a market's rules come from the venue: lot step, tick and minimums, as decimal strings", async () => {
+    const res = await request(app).get('/v1/markets/USDT/USD').expect(200);
+    expect(res.body).toMatchObject({
+      venue: 'hashkey',
+      symbol: 'USDT/USD',
+      base: 'USDT',
+      quote: 'USD',
+      stepSize: '0.01',
+    });
+    expect(res.body.tickSize).toMatch(/^0\.0*1$/);
+  });
+
+  test('an unknown market is 404 and a malformed one 400 naming the field', async () => {
+    await request(app).get('/v1/markets/DOGE/USD').expect(404);
+    const bad = await request(app).get('/v1/markets/btc/USDT').expect(400);
+    expect(bad.body.errors[0].field).toBe('base');
+  });
+});
+
 describe('orders', () => {
   test('a market sell is placed once, filled against the book, and its fills and fees are recorded exactly', async () => {
     const btcBefore = venueBalance('BTC');

@@ -2,6 +2,7 @@
  * Exchange service contract (services/exchange). It reaches the venue only through ccxt.
  * Base path /v1. Every POST needs an Idempotency-Key.
  *
+ *   GET  /v1/markets/:base/:quote                            -> MarketRules (what an order must respect: lot step, tick, minimums)
  *   GET  /v1/deposit-addresses/:asset?chain=                 -> DepositAddress
  *   GET  /v1/deposits?caseId=&asset=&txHash=                 -> VenueDeposit (404 while the venue has not seen it)
  *   POST /v1/orders                  PlaceSellOrder          -> 201 VenueOrder (an existing order with the same clientOrderId is returned, never placed twice)
@@ -22,6 +23,24 @@ export const DepositAddress = z.object({
   venue: z.string(),
 });
 export type DepositAddress = z.infer<typeof DepositAddress>;
+
+/** A market's trading rules at the venue; quantities the step cannot take stay unsold and are booked as leftovers. */
+export const MarketRules = z.object({
+  venue: z.string(),
+  symbol: z.string(),
+  base: z.string(),
+  quote: z.string(),
+  /** Quantities must be whole multiples of this. */
+  stepSize: DecimalString,
+  /** Prices must be whole multiples of this. */
+  tickSize: DecimalString,
+  minQty: DecimalString,
+  maxQty: DecimalString,
+  marketOrderMaxQty: DecimalString,
+  /** Minimum price × quantity, in the quote currency. */
+  minNotional: DecimalString,
+});
+export type MarketRules = z.infer<typeof MarketRules>;
 
 export const DepositStatus = z.enum(['PENDING', 'CREDITED', 'FAILED']);
 export const VenueDeposit = z.object({

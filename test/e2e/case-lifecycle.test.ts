@@ -1,0 +1,157 @@
+/**
+ * End to end: one case with a BTC lot and a USDT lot goes from custody to the treasury on the real
+ * Temporal dev server, real PostgreSQL, the chain and venue simulators (the venue through real ccxt
+ * over HTTP) and the FX-rate source — the same story the dev stack's demo plays. Then value is
+ * checked for conservation against each service's OWN records (and the chain), not the workflow's memory.
+ */
+import { type contracts, Decimal, dec, ServiceClient, sum } from '@vcdc/shared';
+import { DEMO_LOTS, type DemoCaseProgress, runDemoCase } from '../../scripts/demo/demo-case';
+import type { CaseProgress } from '../../workflows/src/case-state';
+import { startTestStack, type TestStack } from './stack';
+
+jest.setTimeout(240_000);
+
+let stack: TestStack;
+let outcome: DemoCaseProgress;
+let progress: CaseProgress;
+const caseId = 'E2E-CASE-1';
+
+const client = (service: string, baseUrl: string) => new ServiceClient({ service, baseUrl });
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  outcome = await runDemoCase({ urls: stack.urls, log: () => undefined, caseId, timeoutMs: 180_000 });
+  progress = await client('control-api', stack.urls.controlApi).get<CaseProgress>(`/v1/cases/${caseId}`);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+test('the case passes every stage and completes, approved by the supervisor and the FX officer', () => {
+  expect(outcome.reason).toBeUndefined();
+  expect(outcome.status).toBe('COMPLETED');
+  expect(progress.stage).toBe('RECONCILIATION');
+  expect(progress.decisions.accepted.map((d) => [d.stage, d.decidedBy])).toEqual([
+    ['DISPOSAL_PLAN', 'supervisor.li'],
+    ['FX_DECLARATION', 'fx.officer.wang'],
+  ]);
+  expect(progress.reconciliation?.ok).toBe(true);
+  expect(progress.remittance?.receiptNo).toMatch(/\S/);
+});
+
+test('the case can be found in Temporal visibility by its CaseId search attribute', async () => {
+  let found: string[] = [];
+  for (let i = 0; i < 40 && found.length === 0; i++) {
+    found = [];
+    for await (const wf of stack.temporal.client.workflow.list({ query: `CaseId = "${caseId}"` }))
+      found.push(wf.workflowId);
+    if (found.length === 0) await new Promise((r) => setTimeout(r, 250));
+  }
+  expect(found).toEqual([`case-${caseId}`]);
+});
+
+describe('conservation of value, checked against each service’s own records', () => {
+  let ledger: contracts.custody.CustodyLedger;
+  let statement: contracts.exchange.ExchangeStatement;
+  let declarations: contracts.fx.Declaration[];
+  let treasuryStatement: contracts.treasury.CaseStatement;
+
+  beforeAll(async () => {
+    ledger = await client('custody', stack.urls.custody).get(`/v1/cases/${caseId}/ledger`);
+    statement = await client('exchange', stack.urls.exchange).get(`/v1/cases/${caseId}/statement`);
+    declarations = await client('fx', stack.urls.fx).get(`/v1/cases/${caseId}/declarations`);
+    treasuryStatement = await client('treasury', stack.urls.treasury).get(`/v1/cases/${caseId}/statement`);
+  });
+
+  const entries = (asset: string, kind?: string) =>
+    ledger.entries
+      .filter((e) => e.asset === asset && (kind === undefined || e.kind === kind))
+      .map((e) => dec(e.amount));
+
+  test.each(DEMO_LOTS)(
+    '$asset: received in custody = declared, and all of it left custody (sent + network fee)',
+    (lot) => {
+      expect(sum(entries(lot.asset, 'INTAKE')).eq(lot.amount)).toBe(true);
+      expect(sum(entries(lot.asset)).isZero()).toBe(true);
+      expect(dec(ledger.balances[lot.asset] ?? '0').isZero()).toBe(true);
+    },
+  );
+
+  test.each(DEMO_LOTS)(
+    '$asset: what the venue credited = what custody sent net of the network fee, on chain',
+    async (lot) => {
+      const sentNet = sum(entries(lot.asset, 'TRANSFER_OUT')).negated();
+      const deposits = statement.deposits.filter((d) => d.asset === lot.asset && d.status === 'CREDITED');
+      expect(deposits).toHaveLength(1);
+      expect(dec(deposits[0]!.amount).eq(sentNet)).toBe(true);
+      const tx = await client('chain', stack.urls.chain).get<{ amount: string; status: string }>(
+        `/v1/chains/${lot.chain}/transactions/${deposits[0]!.txHash}`,
+      );
+      expect(tx.status).toBe('CONFIRMED');
+      expect(dec(tx.amount).eq(sentNet)).toBe(true);
+    },
+  );
+
+  test('BTC sold = BTC credited at the venue (less any recorded leftover)', () => {
+    const btcDeposit = dec(statement.deposits.find((d) => d.asset === 'BTC')!.amount);
+    const btcOrders = statement.orders.filter((o) => o.symbol === 'BTC/USDT');
+    const sold = sum(btcOrders.map((o) => o.filled));
+    const leftover = sum(progress.leftovers.filter((l) => l.asset === 'BTC').map((l) => l.amount));
+    expect(sold.plus(leftover).eq(btcDeposit)).toBe(true);
+    for (const order of btcOrders) expect(sum(order.fills.map((f) => f.amount)).eq(order.filled)).toBe(true);
+  });
+
+  test('fiat proceeds = sum of fills − fees, and all of it (less any leftover) was withdrawn', () => {
+    const fiatOrders = statement.orders.filter((o) => o.symbol === 'USDT/USD');
+    expect(fiatOrders.length).toBeGreaterThan(0);
+    let proceeds = new Decimal(0);
+    for (const order of fiatOrders) {
+      expect(order.feeCurrency).toBe('USD');
+      proceeds = proceeds.plus(sum(order.fills.map((f) => f.cost))).minus(sum(order.fills.map((f) => f.fee)));
+    }
+    const usdLeftover = sum(progress.leftovers.filter((l) => l.asset === 'USD').map((l) => l.amount));
+    expect(statement.withdrawals).toHaveLength(1);
+    const withdrawal = statement.withdrawals[0]!;
+    expect(withdrawal.status).toBe('COMPLETED');
+    expect(dec(withdrawal.amount).plus(usdLeftover).eq(proceeds)).toBe(true);
+    expect(dec(withdrawal.netAmount).eq(dec(withdrawal.amount).minus(withdrawal.fee))).toBe(true);
+  });
+
+  test('USDT sold = USDT credited + USDT proceeds of the BTC sale (less any recorded leftover)', () => {
+    const usdtDeposit = dec(statement.deposits.find((d) => d.asset === 'USDT')!.amount);
+    const btcProceeds = statement.orders
+      .filter((o) => o.symbol === 'BTC/USDT')
+      .reduce(
+        (acc, o) => acc.plus(sum(o.fills.map((f) => f.cost))).minus(sum(o.fills.map((f) => f.fee))),
+        new Decimal(0),
+      );
+    const usdtSold = sum(statement.orders.filter((o) => o.symbol === 'USDT/USD').map((o) => o.filled));
+    const leftover = sum(progress.leftovers.filter((l) => l.asset === 'USDT').map((l) => l.amount));
+    expect(usdtSold.plus(leftover).eq(usdtDeposit.plus(btcProceeds))).toBe(true);
+  });
+
+  test('CNY = foreign amount × recorded rate (rounded toward zero, remainder booked); declared = withdrawn net', () => {
+    expect(declarations).toHaveLength(1);
+    const declaration = declarations[0]!;
+    expect(declaration.status).toBe('SETTLED');
+    expect(dec(declaration.amount).eq(statement.withdrawals[0]!.netAmount)).toBe(true);
+    expect(declaration.settlements).toHaveLength(1);
+    const settlement = declaration.settlements[0]!;
+    expect(dec(settlement.foreignAmount).eq(declaration.amount)).toBe(true);
+    expect(
+      dec(settlement.cnyAmount)
+        .plus(settlement.roundingRemainder)
+        .eq(dec(settlement.foreignAmount).times(settlement.rate)),
+    ).toBe(true);
+    expect(dec(settlement.cnyAmount).decimalPlaces()).toBeLessThanOrEqual(2);
+  });
+
+  test('treasury credit = CNY settled, all of it remitted, the special account ends at zero', () => {
+    const settlement = declarations[0]!.settlements[0]!;
+    expect(dec(treasuryStatement.totalCredited).eq(settlement.cnyAmount)).toBe(true);
+    expect(dec(treasuryStatement.totalRemitted).eq(settlement.cnyAmount)).toBe(true);
+    expect(dec(treasuryStatement.balance).isZero()).toBe(true);
+    expect(treasuryStatement.lines.at(-1)?.balanceAfter).toMatch(/^0(\.0+)?$/);
+  });
+});

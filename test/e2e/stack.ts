@@ -1,0 +1,120 @@
+/**
+ * The whole system in this test process, on loopback ports the OS picks: the simulators, the four
+ * services on their own schemas of a fresh database (in the embedded PostgreSQL of the test run),
+ * a real Temporal dev server with the case search attributes, the worker and the control API.
+ * The same code paths as the dev stack (each part's `start…` function), only without child processes.
+ */
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { listen, parseConfig, silentLogger } from '@vcdc/shared';
+import { CustodyConfigSchema, startCustodyService } from '../../services/custody/src';
+import { ExchangeConfig, startExchangeService } from '../../services/exchange/src';
+import { FxConfig, startFxService } from '../../services/fx/src';
+import { startTreasuryService, TreasuryConfig } from '../../services/treasury/src';
+import { startChainSimulator } from '../../simulators/src/chain';
+import { DEV_OFFSHORE_ACCOUNT } from '../../simulators/src/dev-accounts';
+import { startFxRateSimulator } from '../../simulators/src/fx-rates';
+import { startVenueSimulator } from '../../simulators/src/venue';
+import { createControlApi } from '../../workflows/src/control-api/app';
+import { ControlApiConfig, registrationDefaults } from '../../workflows/src/control-api/config';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/src/shared';
+import { createCaseWorker } from '../../workflows/src/worker';
+import { createTestDatabase } from '../support/database';
+
+export interface TestStack {
+  urls: {
+    controlApi: string;
+    custody: string;
+    exchange: string;
+    fx: string;
+    treasury: string;
+    chain: string;
+    venue: string;
+    fxRates: string;
+  };
+  temporal: TestWorkflowEnvironment;
+  close: () => Promise<void>;
+}
+
+export async function startTestStack(): Promise<TestStack> {
+  const closers: Array<() => Promise<unknown>> = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    const databaseUrl = await createTestDatabase('e2e');
+    const logger = silentLogger();
+
+    const chain = await startChainSimulator({ port: 0, blockIntervalMs: 100 });
+    closers.push(chain.close);
+    const venue = await startVenueSimulator({
+      port: 0,
+      chainUrl: chain.url,
+      bankAccounts: [DEV_OFFSHORE_ACCOUNT],
+      pollIntervalMs: 200,
+      withdrawalDelayMs: 300,
+    });
+    closers.push(venue.close);
+    const fxRates = await startFxRateSimulator({ port: 0 });
+    closers.push(fxRates.close);
+
+    const db = { PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' };
+    const custody = await startCustodyService(
+      parseConfig(CustodyConfigSchema, { ...db, CHAIN_RPC_URL: chain.url, CUSTODY_MIN_CONFIRMATIONS: '2' }),
+      logger,
+    );
+    closers.push(custody.close);
+    const exchange = await startExchangeService(
+      parseConfig(ExchangeConfig, { ...db, VENUE_API_URL: venue.url }),
+      logger,
+    );
+    closers.push(exchange.close);
+    const fx = await startFxService(parseConfig(FxConfig, { ...db, FX_RATE_SOURCE_URL: fxRates.url }), logger);
+    closers.push(fx.close);
+    const treasury = await startTreasuryService(parseConfig(TreasuryConfig, db), logger);
+    closers.push(treasury.close);
+
+    const cliPath = process.env.TEMPORAL_CLI_PATH;
+    const temporal = await TestWorkflowEnvironment.createLocal({
+      server: {
+        ...(cliPath ? { executable: { type: 'existing-path' as const, path: cliPath } } : {}),
+        searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+      },
+    });
+    closers.push(() => temporal.teardown());
+
+    const serviceUrls = { custody: custody.url, exchange: exchange.url, fx: fx.url, treasury: treasury.url };
+    const worker: Worker = await createCaseWorker({ connection: temporal.nativeConnection, serviceUrls });
+    const running = worker.run();
+    closers.push(async () => {
+      worker.shutdown();
+      await running;
+    });
+
+    const controlApiConfig = parseConfig(ControlApiConfig, {
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: DEV_OFFSHORE_ACCOUNT.id,
+    });
+    const controlApi = await listen(
+      createControlApi({
+        client: temporal.client,
+        taskQueue: controlApiConfig.TEMPORAL_TASK_QUEUE,
+        logger,
+        defaults: registrationDefaults(controlApiConfig),
+      }),
+      0,
+    );
+    closers.push(controlApi.close);
+
+    return {
+      urls: { controlApi: controlApi.url, ...serviceUrls, chain: chain.url, venue: venue.url, fxRates: fxRates.url },
+      temporal,
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
