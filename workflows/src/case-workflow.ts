@@ -21,8 +21,9 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { exchange } from '@vcdc/shared/contracts';
 import { common } from '@vcdc/shared/contracts';
-import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
+import { Decimal, DecimalString, roundDownTo, sum } from '@vcdc/shared/money';
 import type { CaseActivities } from './activities';
 import { CaseRegistration } from './case-input';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, SaleLeg } from './case-state';
@@ -314,6 +315,12 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
         { caseId, asset, chain, toAddress: depositAddress.address, amount: account.balance, purpose: 'VENUE_DEPOSIT' },
         key('transfer', asset),
       );
+      if (leg.transfer.status === 'FAILED') {
+        throw new CaseStop(
+          'HELD',
+          `the chain refused transfer ${leg.transfer.transferId} of ${asset}; the coins stay in custody`,
+        );
+      }
       p.compensations.push({
         step: `transfer ${asset} ${leg.transfer.transferId}`,
         undo: `return ${leg.transfer.netAmount} ${asset} from ${depositAddress.venue} to custody`,
@@ -332,10 +339,24 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       const leg: SaleLeg = { symbol, clientOrderId: id, amount: amount.toFixed() };
       p.sales.push(leg);
       show(`selling ${leg.amount} ${base} for ${quote} (order ${id})`);
-      let order = await calls.placeSellOrder(
-        { caseId, clientOrderId: id, symbol, type: 'market', amount: leg.amount },
-        key('order', base, quote),
-      );
+      const place = (qty: string, ...step: string[]) =>
+        calls.placeSellOrder(
+          { caseId, clientOrderId: id, symbol, type: 'market', amount: qty },
+          key('order', base, quote, ...step),
+        );
+      let order: exchange.VenueOrder;
+      try {
+        order = await place(leg.amount);
+      } catch (error) {
+        // The venue trades in lot-size steps and the exchange service never rounds: it refuses and says
+        // what is sellable. Sell that (a new request, so a new key; no order was placed) and keep the rest.
+        const sellable = sellableAmount(error, amount);
+        if (!sellable) throw error;
+        leftover(base, amount.minus(sellable), `below the venue's lot size for ${symbol}`);
+        if (!sellable.gt(0)) return new Decimal(0);
+        leg.amount = sellable.toFixed();
+        order = await place(leg.amount, 'lot-size');
+      }
       leg.order = order;
       if (order.status === 'open') {
         order = await orderWaits.awaitOrderDone(id);
@@ -354,10 +375,10 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
           `order ${id} (${symbol}) charged its fee in ${order.feeCurrency}, not ${quote}; a person must book it`,
         );
       }
-      // What the venue did not take (lot size, partial fill) stays there, recorded.
+      // What the venue did not fill stays there, recorded.
       leftover(
         base,
-        amount.minus(filled),
+        new Decimal(leg.amount).minus(filled),
         `the venue sold ${order.filled} of ${leg.amount} (order ${id} ${order.status})`,
       );
       return new Decimal(order.cost).minus(order.fee);
@@ -504,6 +525,16 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       );
     }
   }
+}
+
+/** The sellable amount from the exchange's `amount-precision` refusal (its lot-size hint), if that is what `error` is. */
+function sellableAmount(error: unknown, requested: Decimal): Decimal | undefined {
+  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return undefined;
+  if (error.cause.type !== 'urn:vcdc:problem:amount-precision') return undefined;
+  const hint = (error.cause.details?.[0] as { sellableAmount?: unknown } | undefined)?.sellableAmount;
+  if (!DecimalString.safeParse(hint).success) return undefined;
+  const sellable = new Decimal(hint as string);
+  return sellable.lt(requested) ? sellable : undefined;
 }
 
 /** Turn what ended the case into a status and a reason that says where it stopped and why. */

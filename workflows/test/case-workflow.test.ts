@@ -471,7 +471,7 @@ describe('case workflow', () => {
 
   test('what the venue lot size cannot take stays at the venue as a recorded leftover and the case still reconciles', async () => {
     const reg = registration();
-    const { outcome } = await runHappyPath(reg, { lotStep: { BTC: '0.01', ETH: '0.1' } });
+    const { fake, outcome } = await runHappyPath(reg, { lotStep: { BTC: '0.01', ETH: '0.1', USDT: '1' } });
     expect(outcome.status).toBe('COMPLETED');
     expect(outcome.leftovers).toEqual(
       expect.arrayContaining([
@@ -479,6 +479,21 @@ describe('case workflow', () => {
         expect.objectContaining({ asset: 'ETH', amount: '0.09958', where: 'venue' }),
       ]),
     );
+    const usdtLeft = outcome.leftovers
+      .filter((l) => l.asset === 'USDT')
+      .reduce((s, l) => s.plus(l.amount), new Decimal(0));
+    expect(usdtLeft.gt(0) && usdtLeft.lt(1)).toBe(true);
+    // The refused amount was not retried as is: the sellable part went out under its own key.
+    const wf = `case-${reg.caseId}`;
+    expect(fake.placeSellOrder.mock.calls.map(([body, key]) => [key, body.amount])).toEqual([
+      [`${wf}/order/BTC/USDT`, '1.2499'],
+      [`${wf}/order/BTC/USDT/lot-size`, '1.24'],
+      [`${wf}/order/ETH/USDT`, '10.49958'],
+      [`${wf}/order/ETH/USDT/lot-size`, '10.4'],
+      expect.arrayContaining([`${wf}/order/USDT/USD`]),
+      expect.arrayContaining([`${wf}/order/USDT/USD/lot-size`]),
+    ]);
+    expect(outcome.sales.map((s) => s.amount)).toEqual(['1.24', '10.4', expect.stringMatching(/^\d+$/)]);
     expect(outcome.reconciliation?.ok).toBe(true);
   });
 

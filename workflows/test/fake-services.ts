@@ -25,7 +25,7 @@ const T = '2026-01-01T00:00:00.000Z';
 export interface FakeOptions {
   /** Received amount per lot id, when it differs from the declared one. */
   received?: Record<string, string>;
-  /** The venue sells at most this much per order (a lot-size cut); the rest stays unsold. */
+  /** The venue's lot size per base asset: an order amount must be a multiple of it. */
   lotStep?: Record<string, string>;
 }
 
@@ -170,7 +170,21 @@ export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActi
         const [base = ''] = body.symbol.split('/');
         const quote = body.symbol.split('/')[1] ?? '';
         const step = options.lotStep?.[base];
-        const filled = step ? new Decimal(body.amount).div(step).floor().times(step) : new Decimal(body.amount);
+        if (step && !new Decimal(body.amount).mod(step).isZero()) {
+          // As the exchange service does: never round; refuse and say what is sellable.
+          const sellable = new Decimal(body.amount).div(step).floor().times(step);
+          throw ApplicationFailure.nonRetryable(
+            'Amount is not a multiple of the lot size',
+            'urn:vcdc:problem:amount-precision',
+            {
+              type: 'urn:vcdc:problem:amount-precision',
+              status: 422,
+              stepSize: step,
+              sellableAmount: sellable.toFixed(),
+            },
+          );
+        }
+        const filled = new Decimal(body.amount);
         const price = new Decimal(PRICE[body.symbol] ?? '1');
         const cost = filled.times(price);
         const fee = roundDownTo(cost.times(FEE_RATE), quote as 'USD').rounded;
