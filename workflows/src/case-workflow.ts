@@ -393,6 +393,8 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     leftover(stablecoin, stableToSell.remainder, `below the smallest unit of ${stablecoin}`);
     if (!stableToSell.rounded.gt(0)) throw new CaseStop('HELD', `no ${stablecoin} to sell for ${fiat}`);
     const fiatProceeds = await sell(stablecoin, fiat, stableToSell.rounded);
+    // Sold: the coins are no longer at the venue to be returned (what stayed there is in `leftovers`).
+    p.compensations = [];
 
     // 5. WITHDRAWAL: the fiat to the offshore bank account.
     const fiatToWithdraw = roundDownTo(fiatProceeds, fiat);

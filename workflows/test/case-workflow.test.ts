@@ -161,6 +161,7 @@ describe('case workflow', () => {
     expect(outcome.reconciliation?.ok).toBe(true);
     expect(outcome.reconciliation?.checks.every((c) => c.pass)).toBe(true);
     expect(outcome.decisions.accepted.map((d) => d.stage)).toEqual(['DISPOSAL_PLAN', 'FX_DECLARATION']);
+    expect(outcome.compensations).toEqual([]);
 
     // The whole custody balance went to the venue, and everything credited was sold.
     expect(outcome.transfers.map((t) => [t.asset, t.transfer?.amount])).toEqual([
