@@ -85,6 +85,9 @@ export function createActivities(clients: ServiceClients) {
     },
 
     // exchange
+    async getMarketRules(base: string, quote: string) {
+      return call(exchange.MarketRules, 'market rules', () => x.get(`/v1/markets/${enc(base)}/${enc(quote)}`));
+    },
     async getDepositAddress(asset: string, chain: string) {
       return call(exchange.DepositAddress, 'deposit address', () =>
         x.get(`/v1/deposit-addresses/${enc(asset)}`, { chain }),

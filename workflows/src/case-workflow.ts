@@ -21,15 +21,15 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { exchange } from '@vcdc/shared/contracts';
 import { common } from '@vcdc/shared/contracts';
-import { Decimal, DecimalString, roundDownTo, sum } from '@vcdc/shared/money';
+import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import type { CaseActivities } from './activities';
 import { CaseRegistration } from './case-input';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, SaleLeg } from './case-state';
 import { checkDecision, type Decision, type DecisionStage } from './decision';
 import { clientOrderId, stepKey } from './keys';
 import { reconcile } from './reconcile';
+import { planSale } from './sale-plan';
 import {
   CaseAgencyKey,
   CaseIdKey,
@@ -333,30 +333,32 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
 
     // 4. SALE: each coin into the stablecoin, then the whole stablecoin into fiat.
     enter('SALE', `selling into ${stablecoin}, then ${fiat}`);
+    /** Sell `amount` of base for quote as the market's rules allow; returns the quote proceeds (cost - fee). */
     const sell = async (base: string, quote: string, amount: Decimal): Promise<Decimal> => {
       const symbol = `${base}/${quote}`;
-      const id = clientOrderId(workflowId, symbol);
-      const leg: SaleLeg = { symbol, clientOrderId: id, amount: amount.toFixed() };
-      p.sales.push(leg);
-      show(`selling ${leg.amount} ${base} for ${quote} (order ${id})`);
-      const place = (qty: string, ...step: string[]) =>
-        calls.placeSellOrder(
-          { caseId, clientOrderId: id, symbol, type: 'market', amount: qty },
-          key('order', base, quote, ...step),
-        );
-      let order: exchange.VenueOrder;
-      try {
-        order = await place(leg.amount);
-      } catch (error) {
-        // The venue trades in lot-size steps and the exchange service never rounds: it refuses and says
-        // what is sellable. Sell that (a new request, so a new key; no order was placed) and keep the rest.
-        const sellable = sellableAmount(error, amount);
-        if (!sellable) throw error;
-        leftover(base, amount.minus(sellable), `below the venue's lot size for ${symbol}`);
-        if (!sellable.gt(0)) return new Decimal(0);
-        leg.amount = sellable.toFixed();
-        order = await place(leg.amount, 'lot-size');
+      const rules = await calls.getMarketRules(base, quote);
+      const plan = planSale(amount, rules);
+      leftover(
+        base,
+        plan.unsold,
+        `below the venue's lot size (${rules.stepSize}) or minimum (${rules.minQty}) for ${symbol}`,
+      );
+      let proceeds = new Decimal(0);
+      for (const [i, qty] of plan.slices.entries()) {
+        proceeds = proceeds.plus(await sellSlice(base, quote, qty, i + 1, plan.slices.length));
       }
+      return proceeds;
+    };
+    const sellSlice = async (base: string, quote: string, qty: Decimal, n: number, of: number): Promise<Decimal> => {
+      const symbol = `${base}/${quote}`;
+      const id = clientOrderId(workflowId, symbol, n);
+      const leg: SaleLeg = { symbol, clientOrderId: id, amount: qty.toFixed() };
+      p.sales.push(leg);
+      show(`selling ${leg.amount} ${base} for ${quote}${of > 1 ? ` (slice ${n} of ${of})` : ''}, order ${id}`);
+      let order = await calls.placeSellOrder(
+        { caseId, clientOrderId: id, symbol, type: 'market', amount: leg.amount },
+        n === 1 ? key('order', base, quote) : key('order', base, quote, `slice-${n}`),
+      );
       leg.order = order;
       if (order.status === 'open') {
         order = await orderWaits.awaitOrderDone(id);
@@ -378,7 +380,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       // What the venue did not fill stays there, recorded.
       leftover(
         base,
-        new Decimal(leg.amount).minus(filled),
+        qty.minus(filled),
         `the venue sold ${order.filled} of ${leg.amount} (order ${id} ${order.status})`,
       );
       return new Decimal(order.cost).minus(order.fee);
@@ -527,16 +529,6 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       );
     }
   }
-}
-
-/** The sellable amount from the exchange's `amount-precision` refusal (its lot-size hint), if that is what `error` is. */
-function sellableAmount(error: unknown, requested: Decimal): Decimal | undefined {
-  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure)) return undefined;
-  if (error.cause.type !== 'urn:vcdc:problem:amount-precision') return undefined;
-  const hint = (error.cause.details?.[0] as { sellableAmount?: unknown } | undefined)?.sellableAmount;
-  if (!DecimalString.safeParse(hint).success) return undefined;
-  const sellable = new Decimal(hint as string);
-  return sellable.lt(requested) ? sellable : undefined;
 }
 
 /** Turn what ended the case into a status and a reason that says where it stopped and why. */

@@ -484,17 +484,32 @@ describe('case workflow', () => {
       .filter((l) => l.asset === 'USDT')
       .reduce((s, l) => s.plus(l.amount), new Decimal(0));
     expect(usdtLeft.gt(0) && usdtLeft.lt(1)).toBe(true);
-    // The refused amount was not retried as is: the sellable part went out under its own key.
+    // Only whole steps were offered to the venue, under the usual keys.
     const wf = `case-${reg.caseId}`;
     expect(fake.placeSellOrder.mock.calls.map(([body, key]) => [key, body.amount])).toEqual([
-      [`${wf}/order/BTC/USDT`, '1.2499'],
-      [`${wf}/order/BTC/USDT/lot-size`, '1.24'],
-      [`${wf}/order/ETH/USDT`, '10.49958'],
-      [`${wf}/order/ETH/USDT/lot-size`, '10.4'],
-      expect.arrayContaining([`${wf}/order/USDT/USD`]),
-      expect.arrayContaining([`${wf}/order/USDT/USD/lot-size`]),
+      [`${wf}/order/BTC/USDT`, '1.24'],
+      [`${wf}/order/ETH/USDT`, '10.4'],
+      [`${wf}/order/USDT/USD`, expect.stringMatching(/^\d+$/)],
     ]);
-    expect(outcome.sales.map((s) => s.amount)).toEqual(['1.24', '10.4', expect.stringMatching(/^\d+$/)]);
+    expect(outcome.reconciliation?.ok).toBe(true);
+  });
+
+  test('an amount above the venue market-order limit is sold in near-equal slices, each its own order and key', async () => {
+    const reg = registration();
+    const { fake, outcome } = await runHappyPath(reg, { lotStep: { BTC: '0.01' }, maxMarketQty: { BTC: '0.5' } });
+    expect(outcome.status).toBe('COMPLETED');
+    const btc = outcome.sales.filter((s) => s.symbol === 'BTC/USDT');
+    expect(btc.map((s) => s.amount)).toEqual(['0.42', '0.41', '0.41']);
+    expect(new Set(btc.map((s) => s.clientOrderId)).size).toBe(3);
+    const wf = `case-${reg.caseId}`;
+    expect(fake.placeSellOrder.mock.calls.filter(([b]) => b.symbol === 'BTC/USDT').map(([, key]) => key)).toEqual([
+      `${wf}/order/BTC/USDT`,
+      `${wf}/order/BTC/USDT/slice-2`,
+      `${wf}/order/BTC/USDT/slice-3`,
+    ]);
+    expect(outcome.leftovers).toEqual(
+      expect.arrayContaining([expect.objectContaining({ asset: 'BTC', amount: '0.0099' })]),
+    );
     expect(outcome.reconciliation?.ok).toBe(true);
   });
 

@@ -27,6 +27,8 @@ export interface FakeOptions {
   received?: Record<string, string>;
   /** The venue's lot size per base asset: an order amount must be a multiple of it. */
   lotStep?: Record<string, string>;
+  /** The venue's largest market order per base asset. */
+  maxMarketQty?: Record<string, string>;
 }
 
 type Mocked<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? jest.Mock<R, A> : never };
@@ -165,6 +167,20 @@ export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActi
       if (!d) throw ApplicationFailure.retryable('not seen yet', 'urn:vcdc:activity:not-yet');
       return structuredClone(d);
     },
+    async getMarketRules(base, quote) {
+      return {
+        venue: 'hashkey',
+        symbol: `${base}/${quote}`,
+        base,
+        quote,
+        stepSize: options.lotStep?.[base] ?? (base === 'ETH' ? '0.00000001' : '0.000001'),
+        tickSize: '0.01',
+        minQty: '0',
+        maxQty: '0',
+        marketOrderMaxQty: options.maxMarketQty?.[base] ?? '0',
+        minNotional: '0',
+      };
+    },
     async placeSellOrder(body, key) {
       return once(key, () => {
         const [base = ''] = body.symbol.split('/');
@@ -183,6 +199,10 @@ export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActi
               sellableAmount: sellable.toFixed(),
             },
           );
+        }
+        const max = options.maxMarketQty?.[base];
+        if (max && new Decimal(body.amount).gt(max)) {
+          throw ApplicationFailure.nonRetryable('market order too large', 'urn:vcdc:problem:order-refused');
         }
         const filled = new Decimal(body.amount);
         const price = new Decimal(PRICE[body.symbol] ?? '1');
