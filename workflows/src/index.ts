@@ -17,5 +17,6 @@ export { startControlApi } from './control-api/server';
 export * from './decision';
 export * from './keys';
 export * from './reconcile';
+export * from './sale-plan';
 export * from './shared';
 export * from './worker';
