@@ -28,7 +28,7 @@ describe('sale plan', () => {
   test('property: slices are whole steps within the limit and, with what is unsold, add up to the amount', () => {
     fc.assert(
       fc.property(
-        fc.bigInt({ min: 1n, max: 10n ** 12n }),
+        fc.bigInt({ min: 1n, max: 10n ** 10n }), // up to 100 coins: at most a few hundred slices
         fc.constantFrom('0.00001', '0.0001', '0.01', '1'),
         fc.constantFrom('0', '0.5', '4', '100'),
         (units, step, max) => {
