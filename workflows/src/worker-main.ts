@@ -3,7 +3,8 @@
  * gracefully on SIGINT/SIGTERM (in-flight tasks finish); then the connection is closed and the
  * process exits.
  */
-import { NativeConnection } from '@temporalio/worker';
+import { createServer } from 'node:http';
+import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createLogger, loadConfigOrExit } from '@vcdc/shared';
 import { createCaseWorker, WorkerConfig } from './worker';
 
@@ -24,12 +25,30 @@ async function main(): Promise<void> {
       },
       httpTimeoutMs: config.HTTP_TIMEOUT_MS,
     });
-    logger.info({ address: config.TEMPORAL_ADDRESS, taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker running');
-    await worker.run(); // resolves after SIGINT/SIGTERM once in-flight work is done
+    const health = healthServer(worker).listen(config.PORT, config.HOST);
+    logger.info(
+      { address: config.TEMPORAL_ADDRESS, taskQueue: config.TEMPORAL_TASK_QUEUE, health: config.PORT },
+      'worker running',
+    );
+    try {
+      await worker.run(); // resolves after SIGINT/SIGTERM once in-flight work is done
+    } finally {
+      health.close();
+    }
     logger.info('worker stopped');
   } finally {
     await connection.close();
   }
+}
+
+/** GET /healthz: 200 while the worker is running (polling its task queue), 503 otherwise. */
+function healthServer(worker: Worker) {
+  return createServer((req, res) => {
+    const state = worker.getState();
+    const ok = req.url === '/healthz' && state === 'RUNNING';
+    res.writeHead(req.url === '/healthz' ? (ok ? 200 : 503) : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ service: 'worker', state }));
+  });
 }
 
 main().catch((error) => {

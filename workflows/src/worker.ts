@@ -10,6 +10,9 @@ import { TASK_QUEUE } from './shared';
 
 /** The worker process's environment (worker-main.ts); the defaults run the embedded dev stack. */
 export const WorkerConfig = z.object({
+  /** Where the worker answers GET /healthz (200 while it polls its task queue), for orchestrators. */
+  PORT: env.port(7110),
+  HOST: z.string().min(1).default('127.0.0.1'),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
