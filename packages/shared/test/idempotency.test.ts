@@ -62,6 +62,20 @@ async function countThings(): Promise<number> {
 }
 
 describe('migrations', () => {
+  test('processes migrating at once succeed: the same schema waits its turn, other schemas run side by side', async () => {
+    const url = await createTestDatabase('migrate_race');
+    const runs = await Promise.all([
+      migrate({ databaseUrl: url, schema: 'alpha', dir: MIGRATIONS }),
+      migrate({ databaseUrl: url, schema: 'alpha', dir: MIGRATIONS }),
+      migrate({ databaseUrl: url, schema: 'beta', dir: MIGRATIONS }),
+      migrate({ databaseUrl: url, schema: 'gamma', dir: MIGRATIONS }),
+    ]);
+    // Each schema's migrations were applied exactly once, by one of the racing processes.
+    expect(runs[0]!.length + runs[1]!.length).toBe(2);
+    expect(runs[2]).toHaveLength(2);
+    expect(runs[3]).toHaveLength(2);
+  });
+
   test('a second run applies nothing and the schema reports ready', async () => {
     expect(await migrate({ databaseUrl, schema: 'things', dir: MIGRATIONS })).toEqual([]);
     await request(buildApp()).get('/readyz').expect(200);

@@ -1,6 +1,8 @@
 /**
  * Forward-only SQL migrations with node-pg-migrate: numbered `.sql` files, each applied in its own
- * transaction under an advisory lock (two processes starting at once cannot both apply one), recorded
+ * transaction under an advisory lock (two processes starting at once cannot both apply one: the
+ * second waits, then finds nothing left to do). The lock is per schema, so services sharing one
+ * database (the dev stack) migrate side by side instead of failing on one global lock. Recorded
  * in a table in the service's schema. Tables every service needs (the idempotency store) come from
  * this package's own migrations folder and are tracked in a table of their own, so the two sequences
  * never interleave.
@@ -8,6 +10,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
+import { sha256Hex } from '../canonical';
 import type { Queryable } from './pool';
 import { assertIdentifier } from './pool';
 
@@ -38,12 +41,19 @@ export async function migrate({ databaseUrl, schema, dir, log = () => undefined 
       schema,
       createSchema: true,
       checkOrder: true,
+      advisoryLockMode: 'wait',
+      lockValue: lockValueFor(schema),
       log,
       logger: { debug: () => undefined, info: log, warn: log, error: log },
     });
     applied.push(...ran.map((m) => m.name));
   }
   return applied;
+}
+
+/** A stable advisory-lock key per schema (48 bits of a hash: a safe integer for pg's bigint). */
+function lockValueFor(schema: string): number {
+  return Number.parseInt(sha256Hex(`vcdc-migrations:${schema}`).slice(0, 12), 16);
 }
 
 function migrationNames(dir: string): string[] {
