@@ -20,4 +20,4 @@ COPY . .
 RUN groupadd --system vcdc && useradd --system --gid vcdc vcdc && chown -R vcdc:vcdc /app
 USER vcdc
 # The default command is overridden per service in docker-compose.yml.
-CMD ["node_modules/.bin/tsx", "workflows/src/control-api/main.ts"]
+CMD ["node", "--import", "tsx", "workflows/src/control-api/main.ts"]

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/ensure-deps.sh
-exec node_modules/.bin/tsx scripts/dev.ts "$@"
+exec node --import tsx scripts/dev.ts "$@"

@@ -6,11 +6,12 @@
  * the Web UI. State lives under `.data/`: stop with Ctrl-C, start again, running cases resume.
  */
 import path from 'node:path';
+import pg from 'pg';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../packages/shared/src/config';
 import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
 import { runDemoCase } from './demo/demo-case';
-import { type EmbeddedPostgresHandle, startEmbeddedPostgres } from './lib/embedded-postgres';
+import { embeddedPostgresUrl } from './lib/embedded-postgres';
 import { ProcessGroup } from './lib/process-group';
 import { ensureTemporalBinary } from './lib/temporal-binaries';
 import { startTemporalDevServer } from './lib/temporal-dev-server';
@@ -46,21 +47,18 @@ async function main(): Promise<void> {
   const cfg = loadConfigOrExit(DevConfig);
   const say = (line: string) => process.stdout.write(`[vcdc] ${line}\n`);
   let shuttingDown = false;
-  const group = new ProcessGroup(path.join(cfg.VCDC_DATA_DIR, 'logs'), (name, code) => {
+  const group = new ProcessGroup(ROOT, path.join(cfg.VCDC_DATA_DIR, 'logs'), (name, code) => {
     if (shuttingDown) return;
     say(
       `${name} exited unexpectedly (code ${code}); see ${path.join(cfg.VCDC_DATA_DIR, 'logs', `${name}.log`)}. Stopping.`,
     );
     void shutdown(1);
   });
-  let postgres: EmbeddedPostgresHandle | undefined;
-
   async function shutdown(code: number): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     say('stopping…');
     await group.stopAll();
-    await postgres?.stop().catch(() => undefined);
     say('stopped');
     process.exit(code);
   }
@@ -68,6 +66,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
 
+  // Each part runs as `node --import tsx <file>`: one process per part, so our SIGTERM reaches the
+  // part's own shutdown handler (the tsx CLI wrapper relays signals and may SIGKILL a slow child).
+  const runTs = (name: string, file: string, env: NodeJS.ProcessEnv) =>
+    group.start(name, process.execPath, ['--import', 'tsx', path.join(ROOT, file)], env);
   const temporalCli = ensureTemporalBinary('cli', say);
   if (!temporalCli) {
     throw new Error(
@@ -80,9 +82,14 @@ async function main(): Promise<void> {
     say(
       `starting embedded PostgreSQL on 127.0.0.1:${cfg.VCDC_PG_PORT} (data in ${path.join(cfg.VCDC_DATA_DIR, 'postgres')})`,
     );
-    postgres = await startEmbeddedPostgres({ dir: path.join(cfg.VCDC_DATA_DIR, 'postgres'), port: cfg.VCDC_PG_PORT });
-    await postgres.createDatabase('vcdc');
-    databaseUrl = postgres.url('vcdc');
+    runTs('postgres', 'scripts/postgres-main.ts', {
+      VCDC_PG_DIR: path.join(cfg.VCDC_DATA_DIR, 'postgres'),
+      VCDC_PG_PORT: String(cfg.VCDC_PG_PORT),
+      VCDC_PG_DATABASE: 'vcdc',
+    });
+    databaseUrl = embeddedPostgresUrl(cfg.VCDC_PG_PORT, 'vcdc');
+    const url = databaseUrl;
+    await waitFor('embedded PostgreSQL', () => canConnect(url), 120_000);
   }
 
   say(`starting the Temporal dev server on 127.0.0.1:${cfg.TEMPORAL_PORT}`);
@@ -109,11 +116,10 @@ async function main(): Promise<void> {
     fxRates: url(cfg.FX_RATES_SIM_PORT),
     webUi: `http://127.0.0.1:${cfg.TEMPORAL_UI_PORT}`,
   };
-  const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
   const common = { LOG_LEVEL: cfg.LOG_LEVEL, HOST: '127.0.0.1' };
 
   say('starting the simulators (venue, chain, FX rates)');
-  group.start('simulators', tsx, [path.join(ROOT, 'simulators/src/main.ts')], {
+  runTs('simulators', 'simulators/src/main.ts', {
     ...common,
     VENUE_SIM_PORT: String(cfg.VENUE_SIM_PORT),
     CHAIN_SIM_PORT: String(cfg.CHAIN_SIM_PORT),
@@ -130,7 +136,7 @@ async function main(): Promise<void> {
     ['treasury', cfg.TREASURY_PORT, {}],
   ] as const;
   for (const [name, port, extra] of services) {
-    group.start(name, tsx, [path.join(ROOT, `services/${name}/src/main.ts`)], {
+    runTs(name, `services/${name}/src/main.ts`, {
       ...common,
       ...extra,
       PORT: String(port),
@@ -144,7 +150,7 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: `127.0.0.1:${cfg.TEMPORAL_PORT}`,
     TEMPORAL_NAMESPACE: cfg.TEMPORAL_NAMESPACE,
   };
-  group.start('worker', tsx, [path.join(ROOT, 'workflows/src/worker-main.ts')], {
+  runTs('worker', 'workflows/src/worker-main.ts', {
     ...common,
     ...temporalEnv,
     CUSTODY_URL: urls.custody,
@@ -152,7 +158,7 @@ async function main(): Promise<void> {
     FX_URL: urls.fx,
     TREASURY_URL: urls.treasury,
   });
-  group.start('control-api', tsx, [path.join(ROOT, 'workflows/src/control-api/main.ts')], {
+  runTs('control-api', 'workflows/src/control-api/main.ts', {
     ...common,
     ...temporalEnv,
     PORT: String(cfg.CONTROL_API_PORT),
@@ -175,6 +181,16 @@ async function main(): Promise<void> {
     );
   }
   say('running; Ctrl-C stops everything');
+}
+
+async function canConnect(databaseUrl: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  try {
+    await client.connect();
+    return true;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
 
 function cliType(type: string): string {

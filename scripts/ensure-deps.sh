@@ -7,4 +7,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "[vcdc] installing npm packages (npm ci)"
   npm ci --no-audit --no-fund
 fi
-node_modules/.bin/tsx scripts/temporal-binaries.ts
+node --import tsx scripts/temporal-binaries.ts

