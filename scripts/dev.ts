@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { loadConfigOrExit } from '../packages/shared/src/config';
 import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
 import { runDemoCase } from './demo/demo-case';
-import { embeddedPostgresUrl } from './lib/embedded-postgres';
+import { embeddedPostgresUrl } from './lib/embedded-postgres-url';
 import { ProcessGroup } from './lib/process-group';
 import { ensureTemporalBinary } from './lib/temporal-binaries';
 import { startTemporalDevServer } from './lib/temporal-dev-server';

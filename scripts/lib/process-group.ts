@@ -47,9 +47,12 @@ export class ProcessGroup {
     child.stdout?.on('data', forward);
     child.stderr?.on('data', forward);
     child.on('exit', (code) => {
-      log.end();
       if (!this.stopping) this.onUnexpectedExit(name, code);
     });
+    // 'close' comes after the child's output is drained; ending the log on 'exit' instead made a late
+    // line a write-after-end, an unhandled stream error that killed the orchestrator mid-shutdown.
+    child.on('close', () => log.end());
+    log.on('error', (error) => process.stderr.write(`[${name}] log file: ${error.message}\n`));
     this.children.push({ name, child, log });
     return child;
   }
