@@ -11,3 +11,4 @@ export * from './logger';
 export * from './money';
 export * from './problem';
 export * from './server';
+export * from './service-runner';
