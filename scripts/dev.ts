@@ -9,6 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../packages/shared/src/config';
+import { loadOrCreateDevIssuer } from '../workflows/src/control-api/dev-issuer';
 import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
 import { runDemoCase } from './demo/demo-case';
 import { embeddedPostgresUrl } from './lib/embedded-postgres-url';
@@ -158,23 +159,30 @@ async function main(): Promise<void> {
     FX_URL: urls.fx,
     TREASURY_URL: urls.treasury,
   });
+  // The dev identity provider's key: created here first, so the control API and the demo share it.
+  const devKeyDir = path.join(cfg.VCDC_DATA_DIR, 'dev-issuer');
+  const issuer = await loadOrCreateDevIssuer(devKeyDir);
   runTs('control-api', 'workflows/src/control-api/main.ts', {
     ...common,
     ...temporalEnv,
     PORT: String(cfg.CONTROL_API_PORT),
+    AUTH_MODE: 'dev',
+    AUTH_DEV_KEY_DIR: devKeyDir,
   });
   await waitFor('control API /readyz', () => httpOk(`${urls.controlApi}/readyz`), 90_000);
 
   say('');
   say(`Temporal Web UI   ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows`);
-  say(`Control API       ${urls.controlApi}/v1/cases`);
+  say(
+    `Control API       ${urls.controlApi}/v1/cases  (token: node --import tsx workflows/src/cli/dev-token.ts --list)`,
+  );
   say(`Services          custody ${urls.custody}  exchange ${urls.exchange}  fx ${urls.fx}  treasury ${urls.treasury}`);
   say(`Simulators        venue ${urls.venue}  chain ${urls.chain}  FX rates ${urls.fxRates}`);
   say(`Logs              ${path.join(cfg.VCDC_DATA_DIR, 'logs')}/<process>.log`);
   say('');
 
   if (cfg.VCDC_DEMO === '1') {
-    const outcome = await runDemoCase({ urls, log: say });
+    const outcome = await runDemoCase({ urls, log: say, token: (person) => issuer.mint(person) });
     say(`demo case ${outcome.caseId} ended ${outcome.status}. Find it in the Web UI: CaseId="${outcome.caseId}"`);
     say(
       `  ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows?query=${encodeURIComponent(`CaseId="${outcome.caseId}"`)}`,

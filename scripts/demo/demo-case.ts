@@ -158,6 +158,8 @@ export interface DemoOptions {
   lots?: DemoLot[];
   /** Give up waiting after this long (the case keeps running in Temporal). */
   timeoutMs?: number;
+  /** A bearer token for a demo person (the control API takes who acts from it): the dev issuer's `mint`. */
+  token: (person: string) => Promise<string>;
 }
 
 /**
@@ -169,7 +171,15 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
   const caseId =
     options.caseId ?? `DEMO-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-')}`;
   const lots = options.lots ?? DEMO_LOTS;
-  const api = new ServiceClient({ service: 'control-api', baseUrl: urls.controlApi, timeoutMs: 30_000 });
+  /** The control API as one demo person: their token says who they are and what they may do. */
+  const apiAs = async (person: string) =>
+    new ServiceClient({
+      service: 'control-api',
+      baseUrl: urls.controlApi,
+      timeoutMs: 30_000,
+      headers: { authorization: `Bearer ${await options.token(person)}` },
+    });
+  const api = await apiAs(DEMO_PEOPLE.caseOfficer);
 
   log(
     `demo case ${caseId}: sweeping the seized coins into custody (${lots.map((l) => `${l.amount} ${l.asset}`).join(', ')})`,
@@ -194,7 +204,7 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
     if (progress.status === 'AWAITING_DECISION' && waitingOn && !decided.has(waitingOn)) {
       const decision = demoDecision(waitingOn, caseId);
       log(`demo case ${caseId}: ${decision.decidedBy} (${decision.role}) approves ${waitingOn}`);
-      await api.post(
+      await (await apiAs(decision.decidedBy)).post(
         `/v1/cases/${encodeURIComponent(caseId)}/decisions`,
         decision,
         `demo/${caseId}/decide/${waitingOn}`,

@@ -20,8 +20,19 @@ const client = (service: string, baseUrl: string) => new ServiceClient({ service
 
 beforeAll(async () => {
   stack = await startTestStack();
-  outcome = await runDemoCase({ urls: stack.urls, log: () => undefined, caseId, timeoutMs: 180_000 });
-  progress = await client('control-api', stack.urls.controlApi).get<CaseProgress>(`/v1/cases/${caseId}`);
+  outcome = await runDemoCase({
+    urls: stack.urls,
+    log: () => undefined,
+    caseId,
+    timeoutMs: 180_000,
+    token: (person) => stack.issuer.mint(person),
+  });
+  const auditor = await stack.issuer.mint('auditor.qian');
+  progress = await new ServiceClient({
+    service: 'control-api',
+    baseUrl: stack.urls.controlApi,
+    headers: { authorization: `Bearer ${auditor}` },
+  }).get<CaseProgress>(`/v1/cases/${caseId}`);
 });
 
 afterAll(async () => {

@@ -7,6 +7,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { listen, parseConfig, silentLogger } from '@vcdc/shared';
+import { createLocalJWKSet } from 'jose';
 import { CustodyConfigSchema, startCustodyService } from '../../services/custody/src';
 import { ExchangeConfig, startExchangeService } from '../../services/exchange/src';
 import { FxConfig, startFxService } from '../../services/fx/src';
@@ -16,7 +17,9 @@ import { DEV_OFFSHORE_ACCOUNT } from '../../simulators/src/dev-accounts';
 import { startFxRateSimulator } from '../../simulators/src/fx-rates';
 import { startVenueSimulator } from '../../simulators/src/venue';
 import { createControlApi } from '../../workflows/src/control-api/app';
+import { jwtAuthenticator } from '../../workflows/src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../../workflows/src/control-api/config';
+import { createDevIssuer, type DevIssuer } from '../../workflows/src/control-api/dev-issuer';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/src/shared';
 import { createCaseWorker } from '../../workflows/src/worker';
 import { createTestDatabase } from '../support/database';
@@ -33,6 +36,8 @@ export interface TestStack {
     fxRates: string;
   };
   temporal: TestWorkflowEnvironment;
+  /** The stack's identity provider: `mint(person)` gives a seeded person's bearer token. */
+  issuer: DevIssuer;
   close: () => Promise<void>;
 }
 
@@ -97,8 +102,11 @@ export async function startTestStack(): Promise<TestStack> {
       LOG_LEVEL: 'silent',
       DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: DEV_OFFSHORE_ACCOUNT.id,
     });
+    const issuer = await createDevIssuer();
+    const keys = createLocalJWKSet(issuer.jwks);
     const controlApi = await listen(
       createControlApi({
+        authenticator: jwtAuthenticator({ issuer: issuer.issuer, audience: controlApiConfig.AUTH_AUDIENCE, keys }),
         client: temporal.client,
         taskQueue: controlApiConfig.TEMPORAL_TASK_QUEUE,
         logger,
@@ -111,6 +119,7 @@ export async function startTestStack(): Promise<TestStack> {
     return {
       urls: { controlApi: controlApi.url, ...serviceUrls, chain: chain.url, venue: venue.url, fxRates: fxRates.url },
       temporal,
+      issuer,
       close: closeAll,
     };
   } catch (error) {

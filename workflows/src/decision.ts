@@ -12,10 +12,19 @@ const { ActorId, IsoTimestamp } = common;
 export const DecisionStage = z.enum(['DISPOSAL_PLAN', 'FX_DECLARATION']);
 export type DecisionStage = z.infer<typeof DecisionStage>;
 
-export const Role = z.enum(['case-officer', 'supervisor', 'custodian', 'fx-officer', 'treasury-officer']);
+export const Role = z.enum([
+  'case-officer',
+  'supervisor',
+  'senior-supervisor',
+  'custodian',
+  'fx-officer',
+  'treasury-officer',
+  'auditor',
+  'operator',
+]);
 export type Role = z.infer<typeof Role>;
 
-/** Who may take each decision. Roles are taken from the caller as declared until issue #7 authenticates them. */
+/** Who may take each decision (the control API's access matrix, `control-api/access.ts`, builds on this). */
 export const ROLE_FOR_STAGE: Record<DecisionStage, Role> = {
   DISPOSAL_PLAN: 'supervisor',
   FX_DECLARATION: 'fx-officer',
@@ -32,7 +41,7 @@ const DecisionFields = z.object({
   decidedAt: IsoTimestamp,
 });
 
-function decisionRules<T extends z.infer<typeof DecisionFields> | Omit<z.infer<typeof DecisionFields>, 'decidedAt'>>(
+function decisionRules<T extends Pick<z.infer<typeof DecisionFields>, 'stage' | 'outcome' | 'reason' | 'reference'>>(
   d: T,
   ctx: z.RefinementCtx,
 ): void {
@@ -50,6 +59,15 @@ export type Decision = z.infer<typeof Decision>;
 /** What a caller of the control API sends: the API stamps `decidedAt`. */
 export const DecisionRequest = DecisionFields.omit({ decidedAt: true }).superRefine(decisionRules);
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
+
+/**
+ * What a person sends to the control API: who decides and in which role come from their verified
+ * token, never from the body (a `decidedBy` or `role` in the body is dropped); the API stamps `decidedAt`.
+ */
+export const DecisionInput = DecisionFields.omit({ decidedBy: true, role: true, decidedAt: true }).superRefine(
+  decisionRules,
+);
+export type DecisionInput = z.infer<typeof DecisionInput>;
 
 /** Why a decision was refused; also the ApplicationFailure type the Update validator throws. */
 export type DecisionRefusalCode = 'decision-invalid' | 'decision-not-awaited' | 'four-eyes' | 'decision-role';

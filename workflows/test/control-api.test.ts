@@ -7,10 +7,13 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
+import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
 import type { CaseProgress } from '../src/case-state';
 import { createControlApi } from '../src/control-api/app';
+import { jwtAuthenticator } from '../src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
+import { CONTROL_API_AUDIENCE, createDevIssuer } from '../src/control-api/dev-issuer';
 import { SEARCH_ATTRIBUTE_KEYS } from '../src/shared';
 import { workflowsPath } from '../src/worker';
 import { createFakeActivities, sampleRegistration } from './fake-services';
@@ -19,6 +22,20 @@ let env: TestWorkflowEnvironment;
 let worker: Worker;
 let running: Promise<void>;
 let app: Express;
+/** The people of these tests and their roles; officer.li is also a supervisor (to meet the four-eyes rule). */
+const PEOPLE = {
+  'officer.li': ['case-officer', 'supervisor'],
+  'officer.wu': ['case-officer'],
+  'supervisor.zhang': ['supervisor'],
+  'fx.chen': ['fx-officer'],
+} as const;
+type Person = keyof typeof PEOPLE;
+const tokens = {} as Record<Person, string>;
+/** Requests to the control API as one person (their bearer token). */
+const as = (person: Person) => ({
+  get: (url: string) => request(app).get(url).set('authorization', `Bearer ${tokens[person]}`),
+  post: (url: string) => request(app).post(url).set('authorization', `Bearer ${tokens[person]}`),
+});
 const fake = createFakeActivities();
 const taskQueue = `control-api-${randomUUID()}`;
 const defaults = registrationDefaults(ControlApiConfig.parse({ DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: 'HK-DEFAULT-9' }));
@@ -39,7 +56,14 @@ beforeAll(async () => {
     activities: fake,
   });
   running = worker.run();
+  const issuer = await createDevIssuer();
+  for (const [sub, roles] of Object.entries(PEOPLE)) tokens[sub as Person] = await issuer.sign({ sub, roles });
   app = createControlApi({
+    authenticator: jwtAuthenticator({
+      issuer: issuer.issuer,
+      audience: CONTROL_API_AUDIENCE,
+      keys: createLocalJWKSet(issuer.jwks),
+    }),
     client: env.client,
     taskQueue,
     logger: silentLogger(),
@@ -74,7 +98,7 @@ async function eventually<T>(probe: () => Promise<T | undefined>, what: string, 
 
 async function progress(caseId: string, test: (p: CaseProgress) => boolean): Promise<CaseProgress> {
   return eventually(async () => {
-    const res = await request(app).get(`/v1/cases/${caseId}`);
+    const res = await as('officer.li').get(`/v1/cases/${caseId}`);
     return res.status === 200 && test(res.body) ? (res.body as CaseProgress) : undefined;
   }, `case ${caseId} progress`);
 }
@@ -84,7 +108,7 @@ const supervisor = { stage: 'DISPOSAL_PLAN', outcome: 'APPROVE', decidedBy: 'sup
 describe('control API', () => {
   test('a minimal registration starts the case with the configured defaults and answers 201', async () => {
     const caseId = newCaseId();
-    const res = await request(app).post('/v1/cases').send(minimal(caseId));
+    const res = await as('officer.li').post('/v1/cases').send(minimal(caseId));
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`/v1/cases/${caseId}`);
     expect(res.body).toMatchObject({
@@ -114,8 +138,8 @@ describe('control API', () => {
   test('the same registration posted twice starts one workflow and gets the same answer (200 the second time)', async () => {
     const caseId = newCaseId();
     const body = sampleRegistration(caseId);
-    const first = await request(app).post('/v1/cases').set('Idempotency-Key', 'k1').send(body);
-    const second = await request(app).post('/v1/cases').send(body);
+    const first = await as('officer.li').post('/v1/cases').set('Idempotency-Key', 'k1').send(body);
+    const second = await as('officer.li').post('/v1/cases').send(body);
     expect(first.status).toBe(201);
     expect(second.status).toBe(200);
     expect(second.body).toEqual(first.body);
@@ -128,23 +152,23 @@ describe('control API', () => {
 
   test('a registration posted again after its case has ended answers the same and does not start it again', async () => {
     const caseId = newCaseId();
-    const first = await request(app).post('/v1/cases').send(minimal(caseId));
+    const first = await as('officer.li').post('/v1/cases').send(minimal(caseId));
     await progress(caseId, (p) => p.status === 'AWAITING_DECISION');
-    await request(app)
+    await as('supervisor.zhang')
       .post(`/v1/cases/${caseId}/decisions`)
       .send({ ...supervisor, outcome: 'REJECT', reason: 'no' });
     await progress(caseId, (p) => p.status === 'REJECTED');
-    const again = await request(app).post('/v1/cases').send(minimal(caseId));
+    const again = await as('officer.li').post('/v1/cases').send(minimal(caseId));
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
-    expect((await request(app).get(`/v1/cases/${caseId}`)).body.status).toBe('REJECTED');
+    expect((await as('officer.li').get(`/v1/cases/${caseId}`)).body.status).toBe('REJECTED');
   });
 
   test('the same case id with another registration is refused with 409 case-conflict and the case is unchanged', async () => {
     const caseId = newCaseId();
-    expect((await request(app).post('/v1/cases').send(minimal(caseId))).status).toBe(201);
-    const other = { ...minimal(caseId), requestedBy: 'officer.wu' };
-    const res = await request(app).post('/v1/cases').send(other);
+    expect((await as('officer.li').post('/v1/cases').send(minimal(caseId))).status).toBe(201);
+    // The same body from another case officer is another registration: requestedBy comes from the token.
+    const res = await as('officer.wu').post('/v1/cases').send(minimal(caseId));
     expect(res.status).toBe(409);
     expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(res.body).toMatchObject({ type: 'urn:vcdc:problem:case-conflict', caseId });
@@ -157,36 +181,36 @@ describe('control API', () => {
     const body = sampleRegistration(caseId);
     (body.lots[0] as { chain: string }).chain = 'ethereum';
     (body.lots[1] as { declaredAmount: string }).declaredAmount = '-1';
-    const res = await request(app).post('/v1/cases').send(body);
+    const res = await as('officer.li').post('/v1/cases').send(body);
     expect(res.status).toBe(400);
     expect(res.body.type).toBe('urn:vcdc:problem:validation');
     expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['lots[0].chain', 'lots[1].declaredAmount']);
-    expect((await request(app).get(`/v1/cases/${caseId}`)).status).toBe(404);
+    expect((await as('officer.li').get(`/v1/cases/${caseId}`)).status).toBe(404);
   });
 
   test('an unknown case is 404 for its status and for a decision; a malformed case id is 400', async () => {
-    const status = await request(app).get('/v1/cases/NOPE-1');
+    const status = await as('officer.li').get('/v1/cases/NOPE-1');
     expect(status.status).toBe(404);
     expect(status.body.type).toBe('urn:vcdc:problem:not-found');
-    const decision = await request(app).post('/v1/cases/NOPE-1/decisions').send(supervisor);
+    const decision = await as('supervisor.zhang').post('/v1/cases/NOPE-1/decisions').send(supervisor);
     expect(decision.status).toBe(404);
-    expect((await request(app).get('/v1/cases/bad%20id')).status).toBe(400);
+    expect((await as('officer.li').get('/v1/cases/bad%20id')).status).toBe(400);
   });
 
   test('decisions through the API: refused ones answer the reason and leave history untouched; an approval moves the case', async () => {
     const caseId = newCaseId();
-    await request(app).post('/v1/cases').send(minimal(caseId));
+    await as('officer.li').post('/v1/cases').send(minimal(caseId));
     await progress(caseId, (p) => p.status === 'AWAITING_DECISION');
     const handle = env.client.workflow.getHandle(`case-${caseId}`);
     const before = (await handle.fetchHistory()).events?.length;
 
-    const own = await request(app)
+    const own = await as('officer.li')
       .post(`/v1/cases/${caseId}/decisions`)
       .send({ ...supervisor, decidedBy: 'officer.li' });
     expect(own.status).toBe(422);
     expect(own.body).toMatchObject({ type: 'urn:vcdc:problem:four-eyes' });
     expect(own.body.detail).toContain('four-eyes');
-    const early = await request(app).post(`/v1/cases/${caseId}/decisions`).send({
+    const early = await as('fx.chen').post(`/v1/cases/${caseId}/decisions`).send({
       stage: 'FX_DECLARATION',
       outcome: 'APPROVE',
       decidedBy: 'fx.chen',
@@ -195,7 +219,7 @@ describe('control API', () => {
     });
     expect(early.status).toBe(409);
     expect(early.body.type).toBe('urn:vcdc:problem:decision-not-awaited');
-    const malformed = await request(app)
+    const malformed = await as('supervisor.zhang')
       .post(`/v1/cases/${caseId}/decisions`)
       .send({ ...supervisor, outcome: 'MAYBE' });
     expect(malformed.status).toBe(400);
@@ -203,7 +227,7 @@ describe('control API', () => {
     // A real server drops the speculative task that ran a refused Update's validator: nothing was written.
     expect((await handle.fetchHistory()).events?.length).toBe(before);
 
-    const ok = await request(app).post(`/v1/cases/${caseId}/decisions`).send(supervisor);
+    const ok = await as('supervisor.zhang').post(`/v1/cases/${caseId}/decisions`).send(supervisor);
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({
       decision: { ...supervisor, decidedAt: '2026-02-03T04:05:06.000Z' },
@@ -213,7 +237,7 @@ describe('control API', () => {
     expect(fx.stage).toBe('FX');
     expect(fx.withdrawal?.bankAccountId).toBe('HK-DEFAULT-9');
 
-    const approved = await request(app).post(`/v1/cases/${caseId}/decisions`).send({
+    const approved = await as('fx.chen').post(`/v1/cases/${caseId}/decisions`).send({
       stage: 'FX_DECLARATION',
       outcome: 'APPROVE',
       decidedBy: 'fx.chen',
@@ -224,7 +248,7 @@ describe('control API', () => {
     const done = await progress(caseId, (p) => p.status === 'COMPLETED');
     expect(done.reconciliation?.ok).toBe(true);
 
-    const late = await request(app).post(`/v1/cases/${caseId}/decisions`).send(supervisor);
+    const late = await as('supervisor.zhang').post(`/v1/cases/${caseId}/decisions`).send(supervisor);
     expect(late.status).toBe(409);
     expect(late.body.type).toBe('urn:vcdc:problem:case-closed');
   });
@@ -232,18 +256,18 @@ describe('control API', () => {
   test('cases are listed from Temporal visibility, filtered by status, stage and agency; filters are validated', async () => {
     const waiting = newCaseId();
     const rejected = newCaseId();
-    await request(app).post('/v1/cases').send(minimal(waiting));
-    await request(app)
+    await as('officer.li').post('/v1/cases').send(minimal(waiting));
+    await as('officer.li')
       .post('/v1/cases')
       .send({ ...minimal(rejected), agency: 'Shanghai Court No. 2' });
     await progress(rejected, (p) => p.status === 'AWAITING_DECISION');
-    await request(app)
+    await as('supervisor.zhang')
       .post(`/v1/cases/${rejected}/decisions`)
       .send({ ...supervisor, outcome: 'REJECT', reason: 'wrong venue' });
 
     const listed = (query: string) =>
       eventually(async () => {
-        const res = await request(app).get(`/v1/cases?${query}`);
+        const res = await as('officer.li').get(`/v1/cases?${query}`);
         expect(res.status).toBe(200);
         const ids = res.body.cases.map((c: { caseId: string }) => c.caseId);
         return ids.includes(rejected) || ids.includes(waiting) ? res.body.cases : undefined;
@@ -264,10 +288,10 @@ describe('control API', () => {
     const byAgency = await listed(`agency=${encodeURIComponent('Shanghai Court No. 2')}`);
     expect(byAgency.map((c: { caseId: string }) => c.caseId)).toEqual([rejected]);
 
-    const injection = await request(app).get(`/v1/cases?agency=${encodeURIComponent("x' OR CaseId != '")}`);
+    const injection = await as('officer.li').get(`/v1/cases?agency=${encodeURIComponent("x' OR CaseId != '")}`);
     expect(injection.status).toBe(400);
     expect(injection.body.errors[0].field).toBe('agency');
-    expect((await request(app).get('/v1/cases?status=DONE')).status).toBe(400);
+    expect((await as('officer.li').get('/v1/cases?status=DONE')).status).toBe(400);
   });
 
   test('readiness reports Temporal reachable', async () => {

@@ -7,7 +7,12 @@
  *                                          case id was started with another registration)
  *   GET  /v1/cases?status=&stage=&agency=&limit=                    -> { cases: CaseSummary[] } (Temporal visibility)
  *   GET  /v1/cases/:caseId                                          -> CaseProgress (the workflow's `status` query)
- *   POST /v1/cases/:caseId/decisions       DecisionRequest         -> 200 DecisionAccepted (the `decide` Update)
+ *   POST /v1/cases/:caseId/decisions       DecisionInput           -> 200 DecisionAccepted (the `decide` Update)
+ *   GET  /.well-known/jwks.json                                     -> the dev issuer's public keys (dev mode only)
+ *
+ * Every /v1 route needs a bearer token (auth.ts) and a role the access matrix (access.ts) allows;
+ * the case officer who registers (`requestedBy`) and the person who decides (`decidedBy`, `role`)
+ * are taken from the token, never from the body. Refusals are 401 (who are you?) or 403 (not you).
  *
  * The workflow id (`case-<caseId>`) is the idempotency mechanism for starting a case: Temporal
  * refuses a second start with that id, ever (REJECT_DUPLICATE, even after the case closed), and the
@@ -32,7 +37,8 @@ import {
   problems,
   sha256Hex,
 } from '@vcdc/shared';
-import type { Express, Request } from 'express';
+import type { Express, RequestHandler, Response } from 'express';
+import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
 import {
   Agency,
@@ -43,14 +49,20 @@ import {
 } from '../case-input';
 import { CASE_STAGES, CASE_STATUSES } from '../case-state';
 import type { caseWorkflow } from '../case-workflow';
-import { type Decision, type DecisionRefusalCode, DecisionRequest, type Role } from '../decision';
+import { type Decision, DecisionInput, type DecisionRefusalCode, type Role } from '../decision';
 import { CaseAgencyKey, CaseIdKey, CaseStageKey, CaseStatusKey, decide, status } from '../shared';
+import { decidingRole, type Endpoint, mayCall } from './access';
+import type { Authenticator, Identity } from './auth';
 
 export interface ControlApiDeps {
   client: Client;
   taskQueue: string;
   logger: Logger;
   defaults: RegistrationDefaults;
+  /** Verifies the bearer token of every /v1 request. */
+  authenticator: Authenticator;
+  /** Served at /.well-known/jwks.json when the control API is its own (dev) issuer. */
+  publicJwks?: JSONWebKeySet;
   /** The clock that stamps decisions; injectable for tests. */
   now?: () => Date;
 }
@@ -89,13 +101,27 @@ const REFUSAL_STATUS: Record<DecisionRefusalCode, number> = {
   'decision-invalid': 422,
 };
 
+/** The person `guard` authenticated for this request. */
+function identityOf(res: Response): Identity {
+  return res.locals.identity as Identity;
+}
+
 /**
- * Who is calling. Issue #7 authenticates the caller and takes the id and role from the identity
- * provider; until then they are taken from the request body as declared. This is the one place
- * that changes.
+ * Who decides, and in which role: the token's person, in the role the access matrix names for
+ * the stage among those the token holds; 403 when they hold none.
  */
-export function resolveDecider(_req: Request, body: DecisionRequest): { id: string; role: Role } {
-  return { id: body.decidedBy, role: body.role };
+export function resolveDecider(identity: Identity, input: DecisionInput): { id: string; role: Role } {
+  const role = decidingRole(input.stage, identity.roles);
+  if (!role) {
+    throw new Problem(
+      403,
+      'decision-role',
+      'Decision refused',
+      `${identity.id} holds no role that may decide ${input.stage} (has: ${identity.roles.join(', ') || 'none'})`,
+      { stage: input.stage },
+    );
+  }
+  return { id: identity.id, role };
 }
 
 export function createControlApi({
@@ -103,8 +129,28 @@ export function createControlApi({
   taskQueue,
   logger,
   defaults,
+  authenticator,
+  publicJwks,
   now = () => new Date(),
 }: ControlApiDeps): Express {
+  /** Authenticates the caller and checks the matrix for `endpoint`; the identity goes to res.locals. */
+  const guard =
+    (endpoint: Endpoint): RequestHandler =>
+    async (req, res, next) => {
+      const identity = await authenticator.authenticate(req.get('authorization'));
+      if (!mayCall(endpoint, identity.roles)) {
+        throw new Problem(
+          403,
+          'forbidden',
+          'Not allowed',
+          `${identity.id} (${identity.roles.join(', ') || 'no role'}) may not call ${endpoint}`,
+          { endpoint },
+        );
+      }
+      res.locals.identity = identity;
+      next();
+    };
+
   return createServiceApp({
     service: 'control-api',
     logger,
@@ -112,8 +158,15 @@ export function createControlApi({
       await client.workflowService.getSystemInfo({});
     },
     routes: (app) => {
-      app.post('/v1/cases', async (req, res) => {
-        const request = parseInput(CaseRegistrationRequest, req.body ?? {});
+      if (publicJwks) {
+        app.get('/.well-known/jwks.json', (_req, res) => {
+          res.json(publicJwks);
+        });
+      }
+
+      app.post('/v1/cases', guard('POST /v1/cases'), async (req, res) => {
+        // The case officer who requests the disposal is the caller (four-eyes compares deciders with them).
+        const request = parseInput(CaseRegistrationRequest, { ...(req.body ?? {}), requestedBy: identityOf(res).id });
         const registration = withDefaults(request, defaults);
         const registrationSha256 = sha256Hex(canonicalJson(request));
         const workflowId = caseWorkflowId(request.caseId);
@@ -161,7 +214,7 @@ export function createControlApi({
         }
       });
 
-      app.get('/v1/cases', async (req, res) => {
+      app.get('/v1/cases', guard('GET /v1/cases'), async (req, res) => {
         const filter = parseInput(ListQuery, req.query, 'query');
         // Every value is an enum member or matches a pattern without quotes: nothing can break out of a literal.
         const clauses = [`WorkflowType = 'caseWorkflow'`];
@@ -185,7 +238,7 @@ export function createControlApi({
         res.json({ cases });
       });
 
-      app.get('/v1/cases/:caseId', async (req, res) => {
+      app.get('/v1/cases/:caseId', guard('GET /v1/cases/:caseId'), async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         try {
           res.json(await client.workflow.getHandle(caseWorkflowId(caseId)).query(status));
@@ -195,10 +248,10 @@ export function createControlApi({
         }
       });
 
-      app.post('/v1/cases/:caseId/decisions', async (req, res) => {
+      app.post('/v1/cases/:caseId/decisions', guard('POST /v1/cases/:caseId/decisions'), async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
-        const body = parseInput(DecisionRequest, req.body ?? {});
-        const decider = resolveDecider(req, body);
+        const body = parseInput(DecisionInput, req.body ?? {});
+        const decider = resolveDecider(identityOf(res), body);
         const decision: Decision = {
           ...body,
           decidedBy: decider.id,

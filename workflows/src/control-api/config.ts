@@ -3,31 +3,53 @@
  * what a minimal case registration leaves out (disposal route, FX particulars, budget code); the
  * defaults below run the embedded dev stack.
  */
+import path from 'node:path';
 import { env } from '@vcdc/shared';
 import { z } from 'zod';
 import { Disposal, FxParticulars, type RegistrationDefaults, TreasuryParticulars } from '../case-input';
 import { TASK_QUEUE } from '../shared';
 
-export const ControlApiConfig = z.object({
-  PORT: env.port(7100),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
-  LOG_LEVEL: env.logLevel(),
-  DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: Disposal.shape.offshoreBankAccountId.default('HK-TRUST-0001'),
-  DEFAULT_FX_TRANSACTION_CODE: FxParticulars.shape.transactionCode.default('622011'),
-  DEFAULT_FX_PURPOSE: FxParticulars.shape.purpose.default(
-    'Proceeds of the disposal of confiscated virtual currency, for remittance to the state treasury',
-  ),
-  DEFAULT_FX_REMITTER_NAME: z.string().min(1).max(200).default('VCDC disposal trust account'),
-  DEFAULT_FX_REMITTER_ACCOUNT: z.string().min(1).max(64).default('HK-TRUST-0001'),
-  DEFAULT_FX_REMITTER_BANK: z.string().min(1).max(200).default('Hong Kong branch (dev)'),
-  DEFAULT_FX_BENEFICIARY_NAME: z.string().min(1).max(200).default('Agency special case-property account'),
-  DEFAULT_FX_BENEFICIARY_ACCOUNT: z.string().min(1).max(64).default('CN-SPECIAL-0001'),
-  DEFAULT_FX_BENEFICIARY_BANK: z.string().min(1).max(200).default('Domestic settlement bank (dev)'),
-  DEFAULT_BUDGET_CLASSIFICATION_CODE: TreasuryParticulars.shape.budgetClassificationCode.default('1030501'),
-});
+/** The dev issuer's key folder by default: `.data/dev-issuer` at the repository root (beside the dev stack's state). */
+const DEV_KEY_DIR = path.resolve(__dirname, '../../../.data/dev-issuer');
+
+export const ControlApiConfig = z
+  .object({
+    PORT: env.port(7100),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
+    LOG_LEVEL: env.logLevel(),
+    /**
+     * `oidc`: tokens from AUTH_ISSUER, keys from AUTH_JWKS_URL (any OIDC provider). `dev`: the local dev
+     * issuer (keys in AUTH_DEV_KEY_DIR, JWKS served at /.well-known/jwks.json; tokens from `dev-token`).
+     */
+    AUTH_MODE: z.enum(['dev', 'oidc']).default('dev'),
+    AUTH_ISSUER: z.string().min(1).optional(),
+    AUTH_JWKS_URL: env.url().optional(),
+    AUTH_AUDIENCE: z.string().min(1).default('vcdc-control-api'),
+    /** The token claim that lists the person's roles (an array of role names). */
+    AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
+    AUTH_DEV_KEY_DIR: z.string().min(1).default(DEV_KEY_DIR),
+    DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: Disposal.shape.offshoreBankAccountId.default('HK-TRUST-0001'),
+    DEFAULT_FX_TRANSACTION_CODE: FxParticulars.shape.transactionCode.default('622011'),
+    DEFAULT_FX_PURPOSE: FxParticulars.shape.purpose.default(
+      'Proceeds of the disposal of confiscated virtual currency, for remittance to the state treasury',
+    ),
+    DEFAULT_FX_REMITTER_NAME: z.string().min(1).max(200).default('VCDC disposal trust account'),
+    DEFAULT_FX_REMITTER_ACCOUNT: z.string().min(1).max(64).default('HK-TRUST-0001'),
+    DEFAULT_FX_REMITTER_BANK: z.string().min(1).max(200).default('Hong Kong branch (dev)'),
+    DEFAULT_FX_BENEFICIARY_NAME: z.string().min(1).max(200).default('Agency special case-property account'),
+    DEFAULT_FX_BENEFICIARY_ACCOUNT: z.string().min(1).max(64).default('CN-SPECIAL-0001'),
+    DEFAULT_FX_BENEFICIARY_BANK: z.string().min(1).max(200).default('Domestic settlement bank (dev)'),
+    DEFAULT_BUDGET_CLASSIFICATION_CODE: TreasuryParticulars.shape.budgetClassificationCode.default('1030501'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.AUTH_MODE !== 'oidc') return;
+    for (const name of ['AUTH_ISSUER', 'AUTH_JWKS_URL'] as const) {
+      if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when AUTH_MODE=oidc' });
+    }
+  });
 export type ControlApiConfig = z.infer<typeof ControlApiConfig>;
 
 export function registrationDefaults(config: ControlApiConfig): RegistrationDefaults {

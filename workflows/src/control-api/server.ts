@@ -4,13 +4,34 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { createLogger, type Logger, listen } from '@vcdc/shared';
+import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
 import { createControlApi } from './app';
+import { type Authenticator, jwtAuthenticator } from './auth';
 import { type ControlApiConfig, registrationDefaults } from './config';
+import { loadOrCreateDevIssuer } from './dev-issuer';
+
+/** The token verifier the configuration asks for, and the JWKS to publish when we are the (dev) issuer. */
+export async function authenticatorFor(
+  config: ControlApiConfig,
+): Promise<{ authenticator: Authenticator; publicJwks?: JSONWebKeySet }> {
+  const common = { audience: config.AUTH_AUDIENCE, rolesClaim: config.AUTH_ROLES_CLAIM };
+  if (config.AUTH_MODE === 'oidc') {
+    // Both are present: the config refuses oidc without them.
+    const keys = createRemoteJWKSet(new URL(config.AUTH_JWKS_URL as string));
+    return { authenticator: jwtAuthenticator({ ...common, issuer: config.AUTH_ISSUER as string, keys }) };
+  }
+  const issuer = await loadOrCreateDevIssuer(config.AUTH_DEV_KEY_DIR);
+  return {
+    authenticator: jwtAuthenticator({ ...common, issuer: issuer.issuer, keys: createLocalJWKSet(issuer.jwks) }),
+    publicJwks: issuer.jwks,
+  };
+}
 
 export async function startControlApi(
   config: ControlApiConfig,
   logger: Logger = createLogger('control-api', config.LOG_LEVEL),
 ): Promise<{ url: string; port: number; close: () => Promise<void> }> {
+  const auth = await authenticatorFor(config);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
@@ -19,6 +40,7 @@ export async function startControlApi(
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       logger,
       defaults: registrationDefaults(config),
+      ...auth,
     });
     const server = await listen(app, config.PORT, config.HOST);
     return {

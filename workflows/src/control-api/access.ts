@@ -1,0 +1,41 @@
+/**
+ * Who may do what: the one access matrix of the control API. Every route names its entry here, and
+ * every decision stage's roles come from `ROLE_FOR_STAGE` (the workflow checks the same table when
+ * the decision reaches it). `workflows/test/security-access.test.ts` checks this as a table.
+ */
+import { type DecisionStage, ROLE_FOR_STAGE, Role } from '../decision';
+
+export const ALL_ROLES: readonly Role[] = Role.options;
+
+/** The routes of the control API that need a person, each with the roles that may call it. */
+export const ENDPOINT_ROLES = {
+  /** Registering a case is the case officer's request for disposal. */
+  'POST /v1/cases': ['case-officer'],
+  /** Everyone who works on cases may follow them. */
+  'GET /v1/cases': ALL_ROLES,
+  'GET /v1/cases/:caseId': ALL_ROLES,
+  /** Anyone who takes some decision may post one; the stage's own roles are checked next (DECISION_ROLES). */
+  'POST /v1/cases/:caseId/decisions': [...new Set(Object.values(ROLE_FOR_STAGE))],
+  /** The audit chain: read and verified by auditors. */
+  'GET /v1/audit/records': ['auditor'],
+  'GET /v1/audit/verify': ['auditor'],
+  /** The Temporal Web UI's codec endpoint: operators watch cases, auditors read their history. */
+  'POST /codec/decode': ['operator', 'auditor'],
+  'POST /codec/encode': ['operator'],
+} as const satisfies Record<string, readonly Role[]>;
+export type Endpoint = keyof typeof ENDPOINT_ROLES;
+
+/** The roles that may take a decision at each stage. */
+export function decisionRoles(stage: DecisionStage): readonly Role[] {
+  return [ROLE_FOR_STAGE[stage]];
+}
+
+export function mayCall(endpoint: Endpoint, roles: readonly Role[]): boolean {
+  const allowed: readonly Role[] = ENDPOINT_ROLES[endpoint];
+  return roles.some((r) => allowed.includes(r));
+}
+
+/** The role in which a person takes a decision at `stage`, if they hold one that may. */
+export function decidingRole(stage: DecisionStage, roles: readonly Role[]): Role | undefined {
+  return decisionRoles(stage).find((r) => roles.includes(r));
+}
