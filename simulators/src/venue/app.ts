@@ -6,37 +6,13 @@
 import express, { type Express, type Request, type Response } from 'express';
 import { type Credentials, verifySignedRequest } from './auth';
 import { VenueError } from './errors';
+import type { VenueFaults } from './faults';
+import { INTERVALS } from './market';
 import { COINS, exchangeInfoCoin, exchangeInfoSymbol } from './markets';
 import { ACCOUNT_ID, type Venue } from './venue';
 import { accountTrade, depositOrder, orderAck, orderDetail, withdrawOrder } from './views';
 
-/** Operations whose answer a test can make the venue lose, after the work is done. */
-export type FaultableOperation = 'createOrder' | 'withdraw';
-
-/**
- * Fault injection for tests: "the venue did the work, then the connection dropped" — the case that
- * makes a client unsure whether its order was placed.
- */
-export class VenueFaults {
-  private readonly drops = new Map<FaultableOperation, number>();
-
-  /** The next `times` answers to `operation` are lost after the venue has accepted the request. */
-  dropResponseAfterAccept(operation: FaultableOperation, times = 1): void {
-    this.drops.set(operation, (this.drops.get(operation) ?? 0) + times);
-  }
-
-  /** True (and consumes one) when this answer is to be dropped. */
-  takeDrop(operation: FaultableOperation): boolean {
-    const left = this.drops.get(operation) ?? 0;
-    if (left <= 0) return false;
-    this.drops.set(operation, left - 1);
-    return true;
-  }
-
-  clear(): void {
-    this.drops.clear();
-  }
-}
+export { type FaultableOperation, type FaultPlan, VenueFaults } from './faults';
 
 export interface VenueAppDeps {
   venue: Venue;
@@ -70,6 +46,20 @@ export function createVenueApp({ venue, credentials, syncDeposits, faults, now =
   // Not part of HashKey's API: the dev stack's liveness probe.
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: 'venue-simulator' });
+  });
+
+  // Injected faults and the venue's own limits (faults.ts), before any work is done.
+  app.use((req: Request, res: Response, next: () => void) => {
+    const trading = req.path.startsWith('/api/v1/spot/') || req.path === '/api/v1/account/withdraw';
+    const fault = faults.beforeRequest(Date.now(), trading);
+    const go = () => {
+      if (fault.kind === 'rate-limited') res.status(429).json({ code: '0003', msg: 'Rate limit exceeded' });
+      else if (fault.kind === 'maintenance') res.status(503).json({ code: -1101, msg: 'Feature has been offline' });
+      else if (fault.kind === 'server-error') res.status(502).type('text/html').send('<html>502 Bad Gateway</html>');
+      else next();
+    };
+    if (faults.latencyMs > 0) setTimeout(go, faults.latencyMs);
+    else go();
   });
 
   // ---- public -----------------------------------------------------------------------------------
@@ -108,6 +98,29 @@ export function createVenueApp({ venue, credentials, syncDeposits, faults, now =
     publicRoute((q) =>
       (q.symbol ? [venue.market(q.symbol)] : venue.rules.markets).map((m) => ({ s: m.id, p: venue.ticker(m).c })),
     ),
+  );
+  app.get(
+    '/quote/v1/klines',
+    publicRoute((q) => {
+      const spec = venue.market(q.symbol);
+      const interval = INTERVALS[q.interval ?? ''];
+      if (!interval) throw new VenueError(400, '-1130', "Illegal parameter 'interval'");
+      const limit = Math.min(Number(q.limit ?? 500) || 500, 1000);
+      const to = q.endTime ? Number(q.endTime) : now();
+      const from = q.startTime ? Number(q.startTime) : to - interval * limit;
+      return venue
+        .candles(spec, interval, from, to)
+        .slice(-limit)
+        .map((c) => [
+          c.openTime,
+          c.open.toFixed(),
+          c.high.toFixed(),
+          c.low.toFixed(),
+          c.close.toFixed(),
+          c.volume.toFixed(),
+          c.openTime + interval - 1,
+        ]);
+    }),
   );
   app.get(
     '/quote/v1/trades',
@@ -150,7 +163,9 @@ export function createVenueApp({ venue, credentials, syncDeposits, faults, now =
     })),
   );
   const createOrder = privateRoute((p, req) => {
-    const order = venue.placeOrder(p);
+    const injected = faults.orderFault();
+    if (injected.reject) throw new VenueError(400, '-1149', 'Order creation failed');
+    const order = venue.placeOrder(p, injected.fillFraction);
     if (faults.takeDrop('createOrder')) {
       req.socket.destroy();
       return DROPPED;
@@ -169,7 +184,10 @@ export function createVenueApp({ venue, credentials, syncDeposits, faults, now =
   );
   app.get(
     '/api/v1/spot/openOrders',
-    privateRoute((p) => venue.openOrders(p.symbol).map(orderDetail)),
+    privateRoute((p) => {
+      venue.advance();
+      return venue.openOrders(p.symbol).map(orderDetail);
+    }),
   );
   app.get(
     '/api/v1/account/trades',

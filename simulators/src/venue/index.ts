@@ -15,12 +15,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Chain } from '../../../packages/shared/src/contracts/common';
-import { createVenueApp, VenueFaults } from './app';
+import { createVenueApp } from './app';
+import { type FaultPlan, VenueFaults } from './faults';
+import type { MarketDynamicsOptions } from './market';
 import { COINS, type MarketSpec } from './markets';
 import { loadState, saveState } from './state';
 import { type BankAccount, initialState, Venue } from './venue';
 
-export { VenueFaults } from './app';
+export { type FaultPlan, VenueFaults } from './faults';
+export type { MarketDynamicsOptions } from './market';
 export type { BankAccount } from './venue';
 
 /** Dev-only credentials: the dev stack and tests use them; nothing real is ever signed with them. */
@@ -52,6 +55,12 @@ export interface VenueSimulatorOptions {
   markets?: MarketSpec[];
   /** Balances the account starts with when there is no state yet (tests and demos). */
   initialBalances?: Record<string, string>;
+  /** A moving market (seeded price process, replenishing depth, flow, candles); absent: a static book. */
+  dynamics?: MarketDynamicsOptions;
+  /** The market's clock (tests step it by hand); request signatures are always checked against real time. */
+  clock?: () => number;
+  /** Faults from the start (tests can change them later through `faults.configure`). */
+  faults?: FaultPlan;
 }
 
 export interface RunningVenueSimulator {
@@ -75,18 +84,25 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
     withdrawalFee: options.withdrawalFee,
     withdrawalDelayMs: options.withdrawalDelayMs,
     markets: options.markets,
+    dynamics: options.dynamics,
   });
+  const clock = options.clock ?? Date.now;
   let state = options.stateFile ? loadState(options.stateFile) : undefined;
   if (!state) {
-    state = initialState(rules);
+    state = initialState(rules, clock());
     for (const [asset, amount] of Object.entries(options.initialBalances ?? {})) {
       state.balances[asset] = { free: amount, locked: '0' };
     }
   }
   const stateFile = options.stateFile;
-  const venue = new Venue(state, rules, () => {
-    if (stateFile) saveState(stateFile, state);
-  });
+  const venue = new Venue(
+    state,
+    rules,
+    () => {
+      if (stateFile) saveState(stateFile, state);
+    },
+    clock,
+  );
   if (stateFile) saveState(stateFile, state);
 
   const chainUrl = options.chainUrl.replace(/\/+$/, '');
@@ -102,6 +118,7 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
   };
 
   const faults = new VenueFaults();
+  if (options.faults) faults.configure(options.faults);
   const app = createVenueApp({
     venue,
     credentials: { apiKey: options.apiKey ?? DEV_VENUE_API_KEY, secret: options.secret ?? DEV_VENUE_SECRET },

@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Chain } from '../../../packages/shared/src/contracts/common';
+import type { MarketClockState } from './market';
 
 /** One simulated price level of other market participants' liquidity. */
 export interface BookLevel {
@@ -109,6 +110,8 @@ export interface VenueState {
   withdrawals: WithdrawalRecord[];
   /** The venue's deposit address on each chain (ERC-20 tokens share the chain's address). */
   depositAddresses: Record<Chain, string>;
+  /** The moving market's clock and unreturned depth (only when the venue runs with dynamics). */
+  market?: MarketClockState;
 }
 
 export function loadState(file: string): VenueState | undefined {

@@ -12,6 +12,7 @@ import type { Chain } from '../../../packages/shared/src/contracts/common';
 import { ASSETS, type AssetCode, Decimal } from '../../../packages/shared/src/money';
 import { seedBook, takeBids } from './book';
 import { refuse, VenueError } from './errors';
+import { type Candle, MarketDynamics, type MarketDynamicsOptions } from './market';
 import { COINS, coinSpec, DEFAULT_MARKETS, type MarketSpec } from './markets';
 import type { DepositRecord, OrderRecord, TradeRecord, VenueState, WithdrawalRecord } from './state';
 
@@ -32,6 +33,8 @@ export interface VenueRules {
   /** How long a fiat withdrawal stays "processing" before it is paid out. */
   withdrawalDelayMs: number;
   markets: MarketSpec[];
+  /** A moving market (price process, replenishing depth, other participants' flow); absent: a static book. */
+  dynamics?: MarketDynamicsOptions;
 }
 
 export const ACCOUNT_ID = '1732885739589466112';
@@ -52,7 +55,7 @@ function positiveDecimal(raw: string | undefined, refusal: () => VenueError): De
   return d;
 }
 
-export function initialState(rules: VenueRules): VenueState {
+export function initialState(rules: VenueRules, now: number = Date.now()): VenueState {
   const digest = (label: string) => createHash('sha256').update(`venue:${rules.seed}:${label}`).digest('hex');
   return {
     version: 1,
@@ -67,16 +70,118 @@ export function initialState(rules: VenueRules): VenueState {
       bitcoin: `bc1q${digest('bitcoin').slice(0, 38)}`,
       ethereum: `0x${digest('ethereum').slice(0, 40)}`,
     },
+    ...(rules.dynamics ? { market: { epoch: now, processedStep: 0, depletion: {} } } : {}),
   };
 }
 
 export class Venue {
+  private readonly dynamics: MarketDynamics | undefined;
+
   constructor(
     readonly state: VenueState,
     readonly rules: VenueRules,
     private readonly persist: () => void,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    if (rules.dynamics) {
+      this.dynamics = new MarketDynamics(rules.seed, rules.dynamics);
+      state.market ??= { epoch: now(), processedStep: 0, depletion: {} };
+      this.advance();
+    }
+  }
+
+  // ---- the moving market (market.ts) ----------------------------------------------------------------
+  /**
+   * Brings the market up to now: step by step, consumed depth returns and other participants' buying
+   * fills the account's resting sells (or a mid that rose through a resting price makes it take the
+   * bids); then the book shown is the current step's. Without dynamics the book only changes by our trades.
+   */
+  advance(): void {
+    const dynamics = this.dynamics;
+    const clock = this.state.market;
+    if (!dynamics || !clock) return;
+    const current = dynamics.step(clock, this.now());
+    for (const spec of this.rules.markets) {
+      let depletion = new Decimal(clock.depletion[spec.id] ?? '0');
+      const resting = () => this.openOrders(spec.id);
+      let step = clock.processedStep;
+      if (resting().length === 0) {
+        depletion = dynamics.decay(depletion, current - step);
+        step = current;
+      }
+      while (step < current) {
+        step += 1;
+        depletion = dynamics.decay(depletion, 1);
+        const book = dynamics.book(spec, step, depletion);
+        let flow = dynamics.buyFlow(spec, step);
+        const time = clock.epoch + step * dynamics.stepMs;
+        for (const order of resting().sort((a, b) => new Decimal(a.price).comparedTo(b.price))) {
+          const price = new Decimal(order.price);
+          const left = new Decimal(order.origQty).minus(order.executedQty);
+          const bestBid = book.bids[0] ? new Decimal(book.bids[0].price) : undefined;
+          const bestAsk = book.asks[0] ? new Decimal(book.asks[0].price) : undefined;
+          if (bestBid?.gte(price)) {
+            const { matches } = takeBids(book, left, price);
+            for (const m of matches) {
+              this.fillResting(order, spec, new Decimal(m.price), new Decimal(m.qty), false, time);
+              depletion = depletion.plus(m.qty);
+            }
+          } else if (flow.gt(0) && (!bestAsk || price.lte(bestAsk))) {
+            // Buyers lift the cheapest offer first: ours when it is better than the book's, else we share the level.
+            const reach = bestAsk && price.eq(bestAsk) ? flow.div(2) : flow;
+            const take = Decimal.min(left, reach.div(spec.stepSize).floor().mul(spec.stepSize));
+            if (take.gt(0)) {
+              this.fillResting(order, spec, price, take, true, time);
+              flow = flow.minus(take);
+            }
+          }
+        }
+      }
+      clock.depletion[spec.id] = depletion.toFixed();
+      this.state.books[spec.id] = dynamics.book(spec, current, depletion);
+    }
+    if (clock.processedStep !== current) {
+      clock.processedStep = current;
+      this.persist();
+    }
+  }
+
+  /** A resting sell filled: the locked base leaves, the quote (net of fee) arrives. */
+  private fillResting(
+    order: OrderRecord,
+    spec: MarketSpec,
+    price: Decimal,
+    qty: Decimal,
+    maker: boolean,
+    time: number,
+  ) {
+    const b = this.balance(spec.base);
+    this.setBalance(spec.base, b.free.plus(qty), b.locked.minus(qty));
+    this.recordSellTrade(order, spec, price, qty, maker, time);
+    order.status = new Decimal(order.executedQty).eq(order.origQty) ? 'FILLED' : 'PARTIALLY_FILLED';
+  }
+
+  /** The mid the price band is measured from: the moving mid, or the market's fixed one. */
+  referencePrice(spec: MarketSpec): Decimal {
+    if (!this.dynamics || !this.state.market) return new Decimal(spec.mid);
+    return this.dynamics.mid(spec, this.dynamics.step(this.state.market, this.now()));
+  }
+
+  /** The moving mid at a step since the market's epoch (tests and the benchmark read the path). */
+  midAtStep(spec: MarketSpec, step: number): Decimal {
+    return this.dynamics ? this.dynamics.mid(spec, step) : new Decimal(spec.mid);
+  }
+
+  /** Candles for ccxt's fetchOHLCV; a static market has none. */
+  candles(spec: MarketSpec, intervalMs: number, from: number, to: number): Candle[] {
+    if (!this.dynamics || !this.state.market) return [];
+    this.advance();
+    return this.dynamics.candles(spec, this.state.market, intervalMs, from, to, this.now(), (start, end) =>
+      this.state.trades
+        .filter((t) => t.symbol === spec.id && t.time >= start && t.time < end)
+        .reduce((sum, t) => sum.plus(t.qty), new Decimal(0)),
+    );
+  }
 
   // ---- ids ---------------------------------------------------------------------------------------
   private nextId(prefix: string): string {
@@ -125,7 +230,9 @@ export class Venue {
   }
 
   // ---- orders ------------------------------------------------------------------------------------
-  placeOrder(p: Record<string, string>): OrderRecord {
+  /** `fillFraction`: fault injection — at most this share of the order matches on arrival (a partial fill). */
+  placeOrder(p: Record<string, string>, fillFraction?: number): OrderRecord {
+    this.advance();
     const spec = this.market(p.symbol);
     const side = p.side;
     if (side !== 'SELL' && side !== 'BUY') throw new VenueError(400, '-1117', 'Invalid order side');
@@ -149,7 +256,7 @@ export class Venue {
       if (p.price === undefined) throw refuse.missing('price');
       limitPrice = positiveDecimal(p.price, () => new VenueError(400, '-1124', 'Invalid price'));
       if (!isMultiple(limitPrice, spec.tickSize)) throw new VenueError(400, '0209', 'Invalid price precision');
-      const floor = new Decimal(spec.mid).mul(new Decimal(1).minus(spec.sellPriceDownRate));
+      const floor = this.referencePrice(spec).mul(new Decimal(1).minus(spec.sellPriceDownRate));
       if (limitPrice.lt(floor)) throw new VenueError(400, '-1133', 'Order price lower than the minimum');
     }
     const book = this.state.books[spec.id];
@@ -186,7 +293,16 @@ export class Venue {
       time,
       updateTime: time,
     };
-    const { matches, left } = takeBids(book, qty, limitPrice);
+    const cap =
+      fillFraction === undefined ? qty : qty.mul(fillFraction.toFixed(6)).div(spec.stepSize).floor().mul(spec.stepSize);
+    const matched = takeBids(book, cap, limitPrice);
+    const matches = matched.matches;
+    const left = matched.left.plus(qty.minus(cap));
+    if (this.state.market) {
+      const taken = matches.reduce((s, m) => s.plus(m.qty), new Decimal(0));
+      const before = new Decimal(this.state.market.depletion[spec.id] ?? '0');
+      this.state.market.depletion[spec.id] = before.plus(taken).toFixed();
+    }
     for (const m of matches) this.recordSellTrade(order, spec, new Decimal(m.price), new Decimal(m.qty), false, time);
     if (left.gt(0)) {
       if (type === 'MARKET') {
@@ -243,6 +359,7 @@ export class Venue {
   }
 
   findOrder(p: Record<string, string>): OrderRecord {
+    this.advance();
     const order = p.orderId
       ? this.state.orders.find((o) => o.orderId === p.orderId)
       : p.origClientOrderId || p.clientOrderId
@@ -284,6 +401,7 @@ export class Venue {
   }
 
   trades(p: Record<string, string>): TradeRecord[] {
+    this.advance();
     const limit = Math.min(Number(p.limit ?? 200) || 200, 1000);
     return this.state.trades
       .filter(
@@ -431,6 +549,7 @@ export class Venue {
 
   // ---- market data -------------------------------------------------------------------------------
   depth(symbol: string | undefined, limit: number) {
+    this.advance();
     const spec = this.market(symbol);
     const book = this.state.books[spec.id] ?? { bids: [], asks: [] };
     // The account's resting limit sells are on the ask side too.
@@ -449,6 +568,7 @@ export class Venue {
   }
 
   ticker(spec: MarketSpec) {
+    this.advance();
     const now = this.now();
     const book = this.state.books[spec.id] ?? { bids: [], asks: [] };
     const recent = this.state.trades.filter((t) => t.symbol === spec.id && t.time >= now - 86_400_000);
