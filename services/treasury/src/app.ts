@@ -6,6 +6,7 @@ import path from 'node:path';
 import {
   amountOf,
   createServiceApp,
+  fitsScale,
   idempotent,
   type Logger,
   type Pool,
@@ -16,8 +17,12 @@ import { common, treasury } from '@vcdc/shared/contracts';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { caseStatement } from './case-ledger';
+import { correctEntry } from './corrections';
 import { recordCredit } from './credits';
+import { openEscrow, recordJudgment } from './escrow';
+import { returnToOwner } from './owner-returns';
 import { requestRemittance } from './remittances';
+import { distributeRestitution, registerRestitutionOrder, victimStatement } from './restitution';
 import type { TreasuryGateway } from './treasury-gateway';
 
 export const TREASURY_MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
@@ -33,7 +38,19 @@ export interface TreasuryAppDeps {
 // The account holds CNY: amounts are whole fen, never rounded here.
 const RecordCreditInput = treasury.RecordCredit.extend({ amount: amountOf('CNY') });
 const RequestRemittanceInput = treasury.RequestRemittance.extend({ amount: amountOf('CNY') });
+const DistributeInput = treasury.DistributeRestitution.extend({ amount: amountOf('CNY') });
+const ReturnToOwnerInput = treasury.ReturnToOwner.extend({ amount: amountOf('CNY') });
+// A corrected amount may be zero (the entry should not have been booked), so not amountOf (positive).
+const CorrectEntryInput = treasury.CorrectEntry.extend({
+  correctedAmount: treasury.CorrectEntry.shape.correctedAmount.refine(
+    (s) => !/^\d+(\.\d+)?$/.test(s) || fitsScale(s, 'CNY'),
+    {
+      message: 'must have at most 2 decimal places for CNY',
+    },
+  ),
+});
 const CaseParams = z.object({ caseId: common.CaseId });
+const VictimParams = z.object({ restitutionOrderId: z.string().min(1).max(100), victimId: z.string().min(1).max(64) });
 
 export function createApp({ pool, logger, gateway, clock = () => new Date() }: TreasuryAppDeps): Express {
   return createServiceApp({
@@ -57,6 +74,59 @@ export function createApp({ pool, logger, gateway, clock = () => new Date() }: T
         idempotent(pool, RequestRemittanceInput, async (input, tx) => ({
           status: 201,
           body: await requestRemittance(tx, input, { gateway, now: clock() }),
+        })),
+      );
+
+      app.post(
+        '/v1/restitution-orders',
+        idempotent(pool, treasury.RegisterRestitutionOrder, async (input, tx) => ({
+          status: 201,
+          body: await registerRestitutionOrder(tx, input, clock()),
+        })),
+      );
+
+      app.post(
+        '/v1/restitution-distributions',
+        idempotent(pool, DistributeInput, async (input, tx) => ({
+          status: 201,
+          body: await distributeRestitution(tx, input, { now: clock(), logger }),
+        })),
+      );
+
+      app.get('/v1/restitution-orders/:restitutionOrderId/victims/:victimId/statement', async (req, res) => {
+        const { restitutionOrderId, victimId } = parseInput(VictimParams, req.params, 'path');
+        res.json(await victimStatement(pool, restitutionOrderId, victimId));
+      });
+
+      app.post(
+        '/v1/escrows',
+        idempotent(pool, treasury.OpenEscrow, async (input, tx) => ({
+          status: 201,
+          body: await openEscrow(tx, input, clock()),
+        })),
+      );
+
+      app.post(
+        '/v1/judgments',
+        idempotent(pool, treasury.RecordJudgment, async (input, tx) => ({
+          status: 201,
+          body: await recordJudgment(tx, input, clock()),
+        })),
+      );
+
+      app.post(
+        '/v1/owner-returns',
+        idempotent(pool, ReturnToOwnerInput, async (input, tx) => ({
+          status: 201,
+          body: await returnToOwner(tx, input, clock()),
+        })),
+      );
+
+      app.post(
+        '/v1/corrections',
+        idempotent(pool, CorrectEntryInput, async (input, tx) => ({
+          status: 201,
+          body: await correctEntry(tx, input, clock()),
         })),
       );
 

@@ -50,11 +50,16 @@ export async function openOrLockAccount(tx: Queryable, caseId: string, agency: s
 }
 
 export interface LedgerLine {
-  kind: 'CREDIT' | 'REMITTANCE';
+  kind: treasury.LedgerKind;
   creditId?: string;
   remittanceId?: string;
+  restitutionPaymentId?: string;
+  ownerReturnId?: string;
+  correctionId?: string;
+  /** REVERSAL / CORRECTION: the line replaced. */
+  reversesLine?: number;
   reference: string;
-  /** Signed: credits positive, remittances negative. */
+  /** Signed: credits positive, remittances and payments negative. */
   amount: Decimal;
   at: Date;
 }
@@ -64,8 +69,9 @@ export async function appendLine(tx: Queryable, account: LockedAccount, line: Le
   const balance = account.balance.plus(line.amount);
   if (balance.lt(0)) throw new Error(`ledger line would overdraw case ${account.caseId}`);
   await tx.query(
-    `INSERT INTO ledger_entries (case_id, line, kind, credit_id, remittance_id, reference, amount, balance_after, at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    `INSERT INTO ledger_entries (case_id, line, kind, credit_id, remittance_id, reference, amount, balance_after, at,
+       restitution_payment_id, owner_return_id, correction_id, reverses_line)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
     [
       account.caseId,
       account.lastLine + 1,
@@ -76,43 +82,71 @@ export async function appendLine(tx: Queryable, account: LockedAccount, line: Le
       line.amount.toFixed(2),
       balance.toFixed(2),
       line.at,
+      line.restitutionPaymentId ?? null,
+      line.ownerReturnId ?? null,
+      line.correctionId ?? null,
+      line.reversesLine ?? null,
     ],
   );
   return { ...account, lastLine: account.lastLine + 1, balance };
 }
 
+/** What each kind of line counts towards in the statement's totals (corrections only touch credits). */
+const TOTAL_OF: Record<treasury.LedgerKind, 'credited' | 'remitted' | 'toVictims' | 'toOwner'> = {
+  CREDIT: 'credited',
+  REVERSAL: 'credited',
+  CORRECTION: 'credited',
+  REMITTANCE: 'remitted',
+  RESTITUTION: 'toVictims',
+  OWNER_RETURN: 'toOwner',
+};
+
 /**
- * The case's statement: every line in order with its running balance, and the totals. A case with no
- * lines (never credited, or unknown here) has an empty statement with a zero balance.
+ * The case's statement: every line in order with its running balance, and the totals (credits net of
+ * their corrections; money out as positive totals). A case with no lines (never credited, or unknown
+ * here) has an empty statement with a zero balance.
  */
 export async function caseStatement(db: Queryable, caseId: string): Promise<treasury.CaseStatement> {
   const { rows } = await db.query<{
-    kind: 'CREDIT' | 'REMITTANCE';
+    line: number;
+    kind: treasury.LedgerKind;
     reference: string;
     amount: string;
     balance_after: string;
     at: Date;
-  }>('SELECT kind, reference, amount, balance_after, at FROM ledger_entries WHERE case_id = $1 ORDER BY line', [
-    caseId,
-  ]);
-  let credited = new Decimal(0);
-  let remitted = new Decimal(0);
+    reverses_line: number | null;
+  }>(
+    `SELECT line, kind, reference, amount, balance_after, at, reverses_line
+       FROM ledger_entries WHERE case_id = $1 ORDER BY line`,
+    [caseId],
+  );
+  const totals = {
+    credited: new Decimal(0),
+    remitted: new Decimal(0),
+    toVictims: new Decimal(0),
+    toOwner: new Decimal(0),
+  };
   for (const row of rows) {
-    if (row.kind === 'CREDIT') credited = credited.plus(row.amount);
-    else remitted = remitted.minus(row.amount);
+    const total = TOTAL_OF[row.kind];
+    // Credits count as they are signed; money out is negative on the ledger and positive in its total.
+    totals[total] = total === 'credited' ? totals[total].plus(row.amount) : totals[total].minus(row.amount);
   }
   return {
     caseId,
     currency: 'CNY',
     lines: rows.map((row) => ({
+      line: row.line,
       kind: row.kind,
       reference: row.reference,
       amount: formatAmount(row.amount, 'CNY'),
       balanceAfter: formatAmount(row.balance_after, 'CNY'),
       at: row.at.toISOString(),
+      ...(row.reverses_line ? { reversesLine: row.reverses_line } : {}),
     })),
-    totalCredited: formatAmount(credited, 'CNY'),
-    totalRemitted: formatAmount(remitted, 'CNY'),
+    totalCredited: formatAmount(totals.credited, 'CNY'),
+    totalRemitted: formatAmount(totals.remitted, 'CNY'),
+    totalToVictims: formatAmount(totals.toVictims, 'CNY'),
+    totalReturnedToOwner: formatAmount(totals.toOwner, 'CNY'),
     balance: formatAmount(rows.at(-1)?.balance_after ?? '0', 'CNY'),
   };
 }

@@ -1,13 +1,15 @@
 /**
  * Remitting a case's money to the state treasury: a payment voucher is issued, the treasury gateway
  * pays and returns its receipt, and the ledger gets the negative line. A remittance larger than the
- * case's balance is refused with 422 `insufficient-case-balance` and changes nothing.
+ * case's balance is refused with 422 `insufficient-case-balance` and changes nothing; one the case's
+ * escrow or judgment does not allow is refused with 409 (see escrow.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { Decimal, formatAmount, problems, type Queryable } from '@vcdc/shared';
 import type { treasury } from '@vcdc/shared/contracts';
 import { appendLine, lockAccount } from './case-ledger';
 import { nextDocumentNo } from './document-numbers';
+import { assertMayPayOut } from './escrow';
 import type { TreasuryGateway } from './treasury-gateway';
 
 export async function requestRemittance(
@@ -18,6 +20,7 @@ export async function requestRemittance(
   const amount = new Decimal(input.amount);
   const account = await lockAccount(tx, input.caseId);
   const balance = account?.balance ?? new Decimal(0);
+  if (account) await assertMayPayOut(tx, input.caseId, 'REMITTANCE');
   if (!account || amount.gt(balance)) {
     throw problems.refused(
       'insufficient-case-balance',

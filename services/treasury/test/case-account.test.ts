@@ -77,9 +77,24 @@ describe('the case-property account', () => {
       caseId: 'CASE-T1',
       currency: 'CNY',
       lines: [
-        { kind: 'CREDIT', reference: 'fxs-t1-a', amount: '7078.70', balanceAfter: '7078.70', at: NOW.toISOString() },
-        { kind: 'CREDIT', reference: 'fxs-t1-b', amount: '0.05', balanceAfter: '7078.75', at: NOW.toISOString() },
         {
+          line: 1,
+          kind: 'CREDIT',
+          reference: 'fxs-t1-a',
+          amount: '7078.70',
+          balanceAfter: '7078.70',
+          at: NOW.toISOString(),
+        },
+        {
+          line: 2,
+          kind: 'CREDIT',
+          reference: 'fxs-t1-b',
+          amount: '0.05',
+          balanceAfter: '7078.75',
+          at: NOW.toISOString(),
+        },
+        {
+          line: 3,
           kind: 'REMITTANCE',
           reference: r.body.voucherNo,
           amount: '-7078.75',
@@ -89,6 +104,8 @@ describe('the case-property account', () => {
       ],
       totalCredited: '7078.75',
       totalRemitted: '7078.75',
+      totalToVictims: '0.00',
+      totalReturnedToOwner: '0.00',
       balance: '0.00',
     });
   });
@@ -184,6 +201,8 @@ describe('the case-property account', () => {
       lines: [],
       totalCredited: '0.00',
       totalRemitted: '0.00',
+      totalToVictims: '0.00',
+      totalReturnedToOwner: '0.00',
       balance: '0.00',
     });
   });
