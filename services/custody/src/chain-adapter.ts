@@ -1,7 +1,7 @@
 /**
- * How custody talks to a chain. The only implementation today is the HTTP client of the ledger-chain
- * simulator (CHAIN_RPC_URL); later issues add an EVM JSON-RPC adapter for ETH/USDT behind the same
- * interface.
+ * How custody talks to a chain: the EVM JSON-RPC adapter (evm-chain.ts) for ETH/USDT, the HTTP client
+ * of the ledger-chain simulator (CHAIN_RPC_URL) for what no real node serves in dev, and `ChainRouter`
+ * to send each chain to its adapter.
  *
  * Errors: `ChainRefusal` is a definitive "no" from the chain (the transaction was not and will not be
  * sent); any other error means the outcome is unknown (timeout, connection lost, 5xx) and the caller
@@ -34,6 +34,10 @@ export interface SendRequest {
   amount: string;
   /** Makes the broadcast idempotent: the same clientRef returns the same transaction. */
   clientRef: string;
+  /** The case whose custody wallet sends (a chain that signs derives the wallet from it). */
+  caseId?: string;
+  /** The network fee the transfer budgeted (decimal, in the chain's fee asset): the most it may pay. */
+  maxFee?: string;
 }
 
 export interface ChainAdapter {
@@ -83,7 +87,14 @@ export class ChainSimulatorClient implements ChainAdapter {
 
   async send(chain: Chain, request: SendRequest): Promise<ChainTransaction> {
     try {
-      return await this.http.request<ChainTransaction>('POST', `/v1/chains/${chain}/transactions`, request);
+      const { from, to, asset, amount, clientRef } = request;
+      return await this.http.request<ChainTransaction>('POST', `/v1/chains/${chain}/transactions`, {
+        from,
+        to,
+        asset,
+        amount,
+        clientRef,
+      });
     } catch (error) {
       if (error instanceof ServiceCallError && error.status >= 400 && error.status < 500 && !error.retryable) {
         const reason = error.problem?.type.replace(/^urn:vcdc:problem:/, '') ?? `http-${error.status}`;
@@ -91,5 +102,29 @@ export class ChainSimulatorClient implements ChainAdapter {
       }
       throw error;
     }
+  }
+}
+
+/** Each chain to its own adapter (e.g. ethereum to an EVM node, bitcoin to the ledger simulator). */
+export class ChainRouter implements ChainAdapter {
+  constructor(private readonly byChain: Partial<Record<Chain, ChainAdapter>>) {}
+
+  private adapter(chain: Chain): ChainAdapter {
+    const adapter = this.byChain[chain];
+    if (!adapter) throw new ChainRefusal('chain-not-served', `no adapter serves ${chain}`);
+    return adapter;
+  }
+
+  getHead(chain: Chain) {
+    return this.adapter(chain).getHead(chain);
+  }
+  getFees(chain: Chain) {
+    return this.adapter(chain).getFees(chain);
+  }
+  getTransaction(chain: Chain, txHash: string) {
+    return this.adapter(chain).getTransaction(chain, txHash);
+  }
+  send(chain: Chain, request: SendRequest) {
+    return this.adapter(chain).send(chain, request);
   }
 }

@@ -21,12 +21,40 @@ export const CustodyConfigSchema = z
     CHAIN_RPC_URL: env.url('http://127.0.0.1:7202'),
     /** Confirmations a sweep needs before it is taken in, and a transfer before it counts as CONFIRMED. */
     CUSTODY_MIN_CONFIRMATIONS: env.positiveInt(2),
-    /** The secret custody addresses are derived from. Never logged, never returned. */
+    /**
+     * The secret the custody key (HD root) is made from: a BIP-39 mnemonic or any >= 32 character
+     * secret. Never logged, never returned. CUSTODY_KEYSTORE_FILE, when set, is used instead.
+     */
     CUSTODY_MASTER_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    /** An encrypted JSON keystore (ethers / Web3 secret storage) holding the custody HD wallet. */
+    CUSTODY_KEYSTORE_FILE: z.string().min(1).optional(),
+    CUSTODY_KEYSTORE_PASSWORD: z.string().optional(),
+    /** An EVM JSON-RPC node: when set, ETH and USDT custody is on that chain (else on CHAIN_RPC_URL). */
+    EVM_RPC_URL: env.url().optional(),
+    /** The USDT ERC-20 contract on that chain. */
+    EVM_USDT_CONTRACT: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address')
+      .optional(),
+    EVM_USDT_DECIMALS: env.positiveInt(6),
   })
   .superRefine((config, ctx) => {
+    if (config.CUSTODY_KEYSTORE_FILE && config.CUSTODY_KEYSTORE_PASSWORD === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CUSTODY_KEYSTORE_PASSWORD'],
+        message: 'must be set with CUSTODY_KEYSTORE_FILE',
+      });
+    }
+    if (config.EVM_RPC_URL && !config.EVM_USDT_CONTRACT) {
+      ctx.addIssue({ code: 'custom', path: ['EVM_USDT_CONTRACT'], message: 'must be set with EVM_RPC_URL' });
+    }
     const production = config.NODE_ENV === 'production';
-    if (production && (!config.CUSTODY_MASTER_SECRET || config.CUSTODY_MASTER_SECRET === DEV_CUSTODY_MASTER_SECRET)) {
+    if (
+      production &&
+      !config.CUSTODY_KEYSTORE_FILE &&
+      (!config.CUSTODY_MASTER_SECRET || config.CUSTODY_MASTER_SECRET === DEV_CUSTODY_MASTER_SECRET)
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['CUSTODY_MASTER_SECRET'],

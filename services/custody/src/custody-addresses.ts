@@ -1,38 +1,43 @@
 /**
- * Where a case's coins are kept: one segregated address per (chain, case, asset), derived
- * deterministically from the custody master secret with HMAC-SHA256, so the same case and asset
- * always land on the same address and no address table can be lost or swapped.
+ * Where a case's coins are kept: one segregated address per (chain, case, asset).
  *
- * Walking-skeleton derivation: the address is formatted like the chain's addresses but has no key
- * pair behind it (the ledger-chain simulator does not check signatures). Issue #5 replaces this with
- * HD-wallet derivation (BIP-32/44) from an encrypted keystore, where the address comes from a public
- * key and the custodian can sign.
+ * - ethereum: the address of the case wallet derived from the custody key (custody-keyring.ts): the
+ *   custodian, and only the custodian, can sign for it.
+ * - bitcoin (an attested chain: the system does not hold or watch bitcoin keys itself): an address-
+ *   shaped identifier `bc1q…` from the case wallet's public key (bech32 alphabet, no checksum: it is the
+ *   reference the attesting custodians use, not a spendable address).
  *
- * The secret stays in a private field: it is never logged, serialised or returned.
+ * Never logged, serialised or returned: the keyring it holds.
  */
-import { createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { contracts } from '@vcdc/shared';
+import { CustodyKeyring } from './custody-keyring';
 
 type Chain = contracts.common.Chain;
 
-/** The bech32 alphabet, so bitcoin-like addresses look like `bc1q…` ones (no checksum: not a real address). */
+/** The bech32 alphabet, so bitcoin-like addresses look like `bc1q…` ones. */
 const BECH32 = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
 
 export class CustodyAddressBook {
-  readonly #secret: string;
+  readonly #keyring: CustodyKeyring;
 
-  constructor(masterSecret: string) {
-    if (masterSecret.length < 32) throw new Error('the custody master secret must be at least 32 characters');
-    this.#secret = masterSecret;
+  /** A keyring, or a secret to build one from (CustodyKeyring.fromSecret). */
+  constructor(keyringOrSecret: CustodyKeyring | string) {
+    this.#keyring = typeof keyringOrSecret === 'string' ? CustodyKeyring.fromSecret(keyringOrSecret) : keyringOrSecret;
+  }
+
+  get keyring(): CustodyKeyring {
+    return this.#keyring;
   }
 
   addressFor(chain: Chain, caseId: string, asset: string): string {
-    const digest = createHmac('sha256', this.#secret).update(`vcdc-custody/v1\n${chain}\n${caseId}\n${asset}`).digest();
     switch (chain) {
-      case 'bitcoin':
-        return `bc1q${toBech32Chars(digest, 38)}`;
+      case 'bitcoin': {
+        const publicKey = this.#keyring.walletFor(caseId, asset).publicKey;
+        return `bc1q${toBech32Chars(createHash('sha256').update(publicKey).digest(), 38)}`;
+      }
       case 'ethereum':
-        return `0x${digest.subarray(0, 20).toString('hex')}`;
+        return this.#keyring.addressFor(caseId, asset);
     }
   }
 

@@ -3,10 +3,13 @@ export { type CustodyAppDeps, createApp } from './app';
 export {
   type ChainAdapter,
   ChainRefusal,
+  ChainRouter,
   ChainSimulatorClient,
   type ChainTransaction,
   type SendRequest,
 } from './chain-adapter';
 export { type CustodyConfig, CustodyConfigSchema, DEV_CUSTODY_MASTER_SECRET } from './config';
 export { CustodyAddressBook } from './custody-addresses';
-export { CUSTODY_MIGRATIONS_DIR, type RunningCustodyService, startCustodyService } from './service';
+export { CustodyKeyring } from './custody-keyring';
+export { EvmChainAdapter, type EvmChainOptions } from './evm-chain';
+export { CUSTODY_MIGRATIONS_DIR, loadCustodyKeyring, type RunningCustodyService, startCustodyService } from './service';

@@ -207,6 +207,8 @@ async function broadcast(deps: TransferDeps, row: TransferRow): Promise<Transfer
       asset: row.asset,
       amount: toWire(new Decimal(row.net_amount)),
       clientRef: row.client_ref,
+      caseId: row.case_id,
+      maxFee: toWire(new Decimal(row.fee)),
     });
   } catch (error) {
     if (error instanceof ChainRefusal) {
@@ -227,8 +229,8 @@ async function broadcast(deps: TransferDeps, row: TransferRow): Promise<Transfer
     );
   }
   if (
-    tx.from !== row.from_address ||
-    tx.to !== row.to_address ||
+    !sameAddress(row.chain, tx.from, row.from_address) ||
+    !sameAddress(row.chain, tx.to, row.to_address) ||
     tx.asset !== row.asset ||
     !new Decimal(tx.amount).eq(row.net_amount)
   ) {
@@ -288,6 +290,11 @@ function sameRequest(row: TransferRow, input: RequestTransfer): boolean {
     row.purpose === input.purpose &&
     new Decimal(row.amount).eq(input.amount)
   );
+}
+
+/** EVM addresses are case-insensitive (mixed case is only a checksum); others compare exactly. */
+function sameAddress(chain: string, a: string, b: string): boolean {
+  return chain === 'ethereum' ? a.toLowerCase() === b.toLowerCase() : a === b;
 }
 
 function refusedByChain(row: TransferRow, failure: string): Problem {

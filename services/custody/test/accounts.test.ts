@@ -1,4 +1,5 @@
 import { ConfigError, contracts, parseConfig } from '@vcdc/shared';
+import { getAddress } from 'ethers';
 import request from 'supertest';
 import { createTestDatabase } from '../../../test/support/database';
 import { CustodyConfigSchema, DEV_CUSTODY_MASTER_SECRET } from '../src/config';
@@ -26,11 +27,12 @@ describe('custody accounts', () => {
     expect(read.body).toEqual(first.body);
   });
 
-  test('each case and asset gets its own address; ethereum addresses are 0x + 40 hex', async () => {
+  test('each case and asset gets its own address; ethereum addresses are EIP-55 checksummed 0x + 40 hex', async () => {
     const eth = await post(h.app, '/v1/accounts', { caseId: 'CASE-A2', asset: 'ETH', chain: 'ethereum' }).expect(201);
     const usdt = await post(h.app, '/v1/accounts', { caseId: 'CASE-A2', asset: 'USDT', chain: 'ethereum' }).expect(201);
     const other = await post(h.app, '/v1/accounts', { caseId: 'CASE-A3', asset: 'ETH', chain: 'ethereum' }).expect(201);
-    expect(eth.body.address).toMatch(/^0x[0-9a-f]{40}$/);
+    expect(eth.body.address).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    expect(getAddress(eth.body.address)).toBe(eth.body.address);
     expect(new Set([eth.body.address, usdt.body.address, other.body.address]).size).toBe(3);
   });
 
