@@ -8,6 +8,7 @@
 import { common, custody, fx } from '@vcdc/shared/contracts';
 import { CryptoAsset, fitsScale, PositiveDecimalString, scaleOf } from '@vcdc/shared/money';
 import { z } from 'zod';
+import { Approvals } from './decision';
 
 /**
  * Agency names are filter values in the Temporal visibility query (GET /v1/cases?agency=): the
@@ -100,7 +101,14 @@ function uniqueLots(reg: { lots: Lot[] }, ctx: z.RefinementCtx): void {
 }
 
 export const CaseRegistration = z
-  .object({ ...RegistrationFields, disposal: Disposal, fx: FxParticulars, treasury: TreasuryParticulars })
+  .object({
+    ...RegistrationFields,
+    disposal: Disposal,
+    fx: FxParticulars,
+    treasury: TreasuryParticulars,
+    // Set by the control API from the case's value; not part of what a requester may send.
+    approvals: Approvals.optional(),
+  })
   .superRefine(uniqueLots);
 export type CaseRegistration = z.infer<typeof CaseRegistration>;
 

@@ -121,13 +121,35 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     compensations: [],
   };
   const accepted: Partial<Record<DecisionStage, Decision>> = {};
-  const decisionContext = () => ({ awaiting: p.awaiting?.stage, requestedBy: p.requestedBy });
+  /** Approvals given so far per stage; a stage with a quorum moves only when enough distinct people approved. */
+  const approvals: Partial<Record<DecisionStage, Decision[]>> = {};
+  let disposalQuorum = 1; // from the parsed registration, before any decision can arrive
+  const approvalsNeeded = (stage: DecisionStage) => (stage === 'DISPOSAL_PLAN' ? disposalQuorum : 1);
+  const decisionContext = () => ({
+    awaiting: p.awaiting?.stage,
+    requestedBy: p.requestedBy,
+    approvedBy: (p.awaiting ? (approvals[p.awaiting.stage] ?? []) : []).map((d) => d.decidedBy),
+  });
 
   const accept = (d: Decision): DecisionAccepted => {
-    accepted[d.stage] = d;
     p.decisions.accepted.push(d);
+    const required = approvalsNeeded(d.stage);
+    if (d.outcome === 'APPROVE' && required > 1) {
+      const given = [...(approvals[d.stage] ?? []), d];
+      approvals[d.stage] = given;
+      if (given.length < required) {
+        show(`${d.stage}: ${given.length} of ${required} approvals (${given.map((a) => a.decidedBy).join(', ')})`);
+        return {
+          decision: d,
+          movesTo: { stage: p.stage, status: p.status },
+          approvals: { given: given.length, required },
+        };
+      }
+    }
+    accepted[d.stage] = d;
     p.awaiting = undefined; // synchronously: a second decision for the same wait is refused as not awaited
-    return { decision: d, movesTo: movesTo(d) };
+    const given = approvals[d.stage]?.length;
+    return { decision: d, movesTo: movesTo(d), ...(given ? { approvals: { given, required } } : {}) };
   };
 
   setHandler(status, () => p);
@@ -186,6 +208,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     return p;
   }
   const reg = parsed.data;
+  disposalQuorum = reg.approvals?.disposalPlan ?? 1;
   upsertSearchAttributes([
     { key: CaseIdKey, value: reg.caseId },
     { key: CaseAgencyKey, value: reg.agency },

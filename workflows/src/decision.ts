@@ -30,6 +30,13 @@ export const ROLE_FOR_STAGE: Record<DecisionStage, Role> = {
   FX_DECLARATION: 'fx-officer',
 };
 
+/**
+ * How many distinct people must approve: set by the control API at registration from the case's
+ * value (never by the requester's body); absent means one.
+ */
+export const Approvals = z.object({ disposalPlan: z.number().int().min(1).max(3) });
+export type Approvals = z.infer<typeof Approvals>;
+
 const DecisionFields = z.object({
   stage: DecisionStage,
   outcome: z.enum(['APPROVE', 'REJECT']),
@@ -70,7 +77,12 @@ export const DecisionInput = DecisionFields.omit({ decidedBy: true, role: true, 
 export type DecisionInput = z.infer<typeof DecisionInput>;
 
 /** Why a decision was refused; also the ApplicationFailure type the Update validator throws. */
-export type DecisionRefusalCode = 'decision-invalid' | 'decision-not-awaited' | 'four-eyes' | 'decision-role';
+export type DecisionRefusalCode =
+  | 'decision-invalid'
+  | 'decision-not-awaited'
+  | 'four-eyes'
+  | 'decision-role'
+  | 'quorum-same-person';
 
 export interface DecisionRefusal {
   code: DecisionRefusalCode;
@@ -82,6 +94,8 @@ export interface DecisionContext {
   awaiting: DecisionStage | undefined;
   /** Who asked for the disposal: may not decide on it (four-eyes). */
   requestedBy: string;
+  /** Who already approved the awaited stage (a quorum needs distinct people). */
+  approvedBy?: readonly string[];
 }
 
 /** Validate a decision against the case's current wait. Returns the parsed decision or why it is refused. */
@@ -108,6 +122,15 @@ export function checkDecision(
       refusal: {
         code: 'four-eyes',
         message: `${decision.decidedBy} requested this disposal and may not decide on it (four-eyes rule)`,
+      },
+    };
+  }
+  if (ctx.approvedBy?.includes(decision.decidedBy)) {
+    return {
+      ok: false,
+      refusal: {
+        code: 'quorum-same-person',
+        message: `${decision.decidedBy} already approved ${decision.stage}; the quorum needs another person`,
       },
     };
   }

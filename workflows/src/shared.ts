@@ -14,6 +14,8 @@ export interface DecisionAccepted {
   decision: Decision;
   /** Where the decision moves the case. */
   movesTo: { stage: CaseStage; status: CaseStatus };
+  /** For a stage that needs a quorum: approvals so far and how many are needed. */
+  approvals?: { given: number; required: number };
 }
 
 /** A supervisor's / officer's decision, validated before it is written to history. */

@@ -53,6 +53,7 @@ import { type Decision, DecisionInput, type DecisionRefusalCode, type Role } fro
 import { CaseAgencyKey, CaseIdKey, CaseStageKey, CaseStatusKey, decide, status } from '../shared';
 import { decidingRole, type Endpoint, mayCall } from './access';
 import type { Authenticator, Identity } from './auth';
+import { type QuorumThresholds, requiredApprovals } from './quorum';
 
 export interface ControlApiDeps {
   client: Client;
@@ -63,6 +64,8 @@ export interface ControlApiDeps {
   authenticator: Authenticator;
   /** Served at /.well-known/jwks.json when the control API is its own (dev) issuer. */
   publicJwks?: JSONWebKeySet;
+  /** Above these declared amounts the disposal plan needs two distinct approvals (none: always one). */
+  quorumThresholds?: QuorumThresholds;
   /** The clock that stamps decisions; injectable for tests. */
   now?: () => Date;
 }
@@ -97,6 +100,7 @@ const ListQuery = z.object({
 const REFUSAL_STATUS: Record<DecisionRefusalCode, number> = {
   'decision-not-awaited': 409,
   'four-eyes': 422,
+  'quorum-same-person': 422,
   'decision-role': 422,
   'decision-invalid': 422,
 };
@@ -131,6 +135,7 @@ export function createControlApi({
   defaults,
   authenticator,
   publicJwks,
+  quorumThresholds = {},
   now = () => new Date(),
 }: ControlApiDeps): Express {
   /** Authenticates the caller and checks the matrix for `endpoint`; the identity goes to res.locals. */
@@ -167,7 +172,10 @@ export function createControlApi({
       app.post('/v1/cases', guard('POST /v1/cases'), async (req, res) => {
         // The case officer who requests the disposal is the caller (four-eyes compares deciders with them).
         const request = parseInput(CaseRegistrationRequest, { ...(req.body ?? {}), requestedBy: identityOf(res).id });
-        const registration = withDefaults(request, defaults);
+        const registration = {
+          ...withDefaults(request, defaults),
+          approvals: requiredApprovals(request, quorumThresholds),
+        };
         const registrationSha256 = sha256Hex(canonicalJson(request));
         const workflowId = caseWorkflowId(request.caseId);
         try {

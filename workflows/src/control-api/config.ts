@@ -8,6 +8,7 @@ import { env } from '@vcdc/shared';
 import { z } from 'zod';
 import { Disposal, FxParticulars, type RegistrationDefaults, TreasuryParticulars } from '../case-input';
 import { TASK_QUEUE } from '../shared';
+import { QuorumThresholds } from './quorum';
 
 /** The dev issuer's key folder by default: `.data/dev-issuer` at the repository root (beside the dev stack's state). */
 const DEV_KEY_DIR = path.resolve(__dirname, '../../../.data/dev-issuer');
@@ -31,6 +32,8 @@ export const ControlApiConfig = z
     /** The token claim that lists the person's roles (an array of role names). */
     AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
     AUTH_DEV_KEY_DIR: z.string().min(1).default(DEV_KEY_DIR),
+    /** Above these declared amounts (per asset) the disposal plan needs two distinct supervisors. */
+    QUORUM_THRESHOLDS: QuorumThresholds.default(QuorumThresholds.parse('BTC=10,ETH=150,USDT=1000000')),
     DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: Disposal.shape.offshoreBankAccountId.default('HK-TRUST-0001'),
     DEFAULT_FX_TRANSACTION_CODE: FxParticulars.shape.transactionCode.default('622011'),
     DEFAULT_FX_PURPOSE: FxParticulars.shape.purpose.default(

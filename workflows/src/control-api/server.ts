@@ -40,6 +40,7 @@ export async function startControlApi(
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       logger,
       defaults: registrationDefaults(config),
+      quorumThresholds: config.QUORUM_THRESHOLDS,
       ...auth,
     });
     const server = await listen(app, config.PORT, config.HOST);

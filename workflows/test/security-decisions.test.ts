@@ -1,0 +1,163 @@
+/**
+ * Four-eyes and quorum, end to end through the control API on a real Temporal dev server: the
+ * people come from their tokens; the workflow counts approvals and refuses repeats.
+ */
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { Decimal, silentLogger } from '@vcdc/shared';
+import type { Express } from 'express';
+import { createLocalJWKSet } from 'jose';
+import request from 'supertest';
+import type { CaseProgress } from '../src/case-state';
+import { createControlApi } from '../src/control-api/app';
+import { jwtAuthenticator } from '../src/control-api/auth';
+import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
+import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
+import { SEARCH_ATTRIBUTE_KEYS } from '../src/shared';
+import { workflowsPath } from '../src/worker';
+import { createFakeActivities, sampleRegistration } from './fake-services';
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let app: Express;
+let issuer: DevIssuer;
+const taskQueue = `security-${randomUUID()}`;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const path = process.env.TEMPORAL_CLI_PATH;
+  env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ...(path ? { executable: { type: 'existing-path' as const, path } } : {}),
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+    },
+  });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }),
+    activities: createFakeActivities(),
+  });
+  running = worker.run();
+  issuer = await createDevIssuer();
+  app = createControlApi({
+    client: env.client,
+    taskQueue,
+    logger: silentLogger(),
+    defaults: registrationDefaults(ControlApiConfig.parse({})),
+    authenticator: jwtAuthenticator({
+      issuer: issuer.issuer,
+      audience: CONTROL_API_AUDIENCE,
+      keys: createLocalJWKSet(issuer.jwks),
+    }),
+    // The sample case declares 1.25 BTC: above 1 BTC two supervisors must approve.
+    quorumThresholds: { BTC: new Decimal('1') },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  if (worker) {
+    worker.shutdown();
+    await running;
+  }
+  await env?.teardown();
+});
+
+async function as(person: string, roles?: string[]) {
+  const token = roles ? await issuer.sign({ sub: person, roles }) : await issuer.mint(person);
+  const auth = `Bearer ${token}`;
+  return {
+    get: (url: string) => request(app).get(url).set('authorization', auth),
+    post: (url: string) => request(app).post(url).set('authorization', auth),
+  };
+}
+
+async function progress(caseId: string, test: (p: CaseProgress) => boolean): Promise<CaseProgress> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const res = await (await as('auditor.qian')).get(`/v1/cases/${caseId}`);
+    if (res.status === 200 && test(res.body)) return res.body;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for case ${caseId}: ${JSON.stringify(res.body)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const approve = { stage: 'DISPOSAL_PLAN', outcome: 'APPROVE' };
+
+async function registered(lots?: unknown[]): Promise<string> {
+  const caseId = `SEC-${randomUUID().slice(0, 8)}`;
+  const body = sampleRegistration(caseId, lots ? { lots } : {});
+  // A requester cannot lower the quorum: `approvals` is not part of what they may send.
+  const res = await (await as('officer.zhang')).post('/v1/cases').send({ ...body, approvals: { disposalPlan: 1 } });
+  expect(res.status).toBe(201);
+  await progress(caseId, (p) => p.status === 'AWAITING_DECISION');
+  return caseId;
+}
+
+test('the requester is the token’s person: even holding the supervisor role they may not approve their own case', async () => {
+  const caseId = `SEC-${randomUUID().slice(0, 8)}`;
+  const both = await as('officer.dual', ['case-officer', 'supervisor']);
+  // The body names someone else as requester; the token wins.
+  expect((await both.post('/v1/cases').send(sampleRegistration(caseId, { requestedBy: 'officer.other' }))).status).toBe(
+    201,
+  );
+  const p = await progress(caseId, (x) => x.status === 'AWAITING_DECISION');
+  expect(p.requestedBy).toBe('officer.dual');
+  const own = await both.post(`/v1/cases/${caseId}/decisions`).send({ ...approve, decidedBy: 'supervisor.li' });
+  expect(own.status).toBe(422);
+  expect(own.body).toMatchObject({ type: 'urn:vcdc:problem:four-eyes' });
+  expect(own.body.detail).toContain('officer.dual');
+});
+
+test('above the threshold one approval is not enough; the same supervisor twice is refused; a second one moves the case', async () => {
+  const caseId = await registered();
+  const li = await as('supervisor.li');
+  const first = await li.post(`/v1/cases/${caseId}/decisions`).send(approve);
+  expect(first.status).toBe(200);
+  expect(first.body).toMatchObject({
+    decision: { decidedBy: 'supervisor.li', role: 'supervisor' },
+    movesTo: { stage: 'AUTHORISATION', status: 'AWAITING_DECISION' },
+    approvals: { given: 1, required: 2 },
+  });
+  const waiting = await progress(caseId, (p) => p.decisions.accepted.length === 1);
+  expect(waiting).toMatchObject({ stage: 'AUTHORISATION', status: 'AWAITING_DECISION' });
+
+  const again = await li.post(`/v1/cases/${caseId}/decisions`).send(approve);
+  expect(again.status).toBe(422);
+  expect(again.body.type).toBe('urn:vcdc:problem:quorum-same-person');
+
+  const second = await (await as('supervisor.zhou')).post(`/v1/cases/${caseId}/decisions`).send(approve);
+  expect(second.status).toBe(200);
+  expect(second.body).toMatchObject({
+    movesTo: { stage: 'TRANSFER', status: 'RUNNING' },
+    approvals: { given: 2, required: 2 },
+  });
+  const moved = await progress(caseId, (p) => p.stage !== 'AUTHORISATION');
+  expect(moved.decisions.accepted.map((d) => d.decidedBy)).toEqual(['supervisor.li', 'supervisor.zhou']);
+
+  // A replay of the approval that completed the quorum is refused: the case no longer waits for it.
+  const replay = await (await as('supervisor.zhou')).post(`/v1/cases/${caseId}/decisions`).send(approve);
+  expect(replay.status).toBe(409);
+  expect(replay.body.type).toBe('urn:vcdc:problem:decision-not-awaited');
+});
+
+test('below the threshold one supervisor approves alone', async () => {
+  const small = sampleRegistration('x').lots.map((l) => ({ ...l, declaredAmount: '0.5' }));
+  const caseId = await registered(small);
+  const res = await (await as('supervisor.li')).post(`/v1/cases/${caseId}/decisions`).send(approve);
+  expect(res.status).toBe(200);
+  expect(res.body.movesTo).toEqual({ stage: 'TRANSFER', status: 'RUNNING' });
+  expect(res.body.approvals).toBeUndefined();
+});
+
+test('a rejection by one supervisor ends a quorum case at once', async () => {
+  const caseId = await registered();
+  const res = await (await as('supervisor.zhou'))
+    .post(`/v1/cases/${caseId}/decisions`)
+    .send({ stage: 'DISPOSAL_PLAN', outcome: 'REJECT', reason: 'price band too wide' });
+  expect(res.status).toBe(200);
+  expect(res.body.movesTo).toEqual({ stage: 'AUTHORISATION', status: 'REJECTED' });
+  await progress(caseId, (p) => p.status === 'REJECTED');
+});
