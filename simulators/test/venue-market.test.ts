@@ -254,3 +254,15 @@ describe('faults injected per test', () => {
     expect(first.filter((ok) => !ok).length).toBeGreaterThan(0);
   });
 });
+
+test('a static venue (no dynamics) still serves the seeded daily history the legal floor reads', async () => {
+  const venue = await startVenueSimulator({ port: 0, seed: 71, chainUrl: chain.url, pollIntervalMs: 60_000 });
+  venues.push(venue);
+  const ex = client(venue);
+  const dayStart = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+  const first = await ex.fetchOHLCV('BTC/USDT', '1d', dayStart - 20 * 86_400_000, 20, { endTime: dayStart - 1 });
+  const again = await ex.fetchOHLCV('BTC/USDT', '1d', dayStart - 20 * 86_400_000, 20, { endTime: dayStart - 1 });
+  expect(first).toHaveLength(20);
+  expect(again).toEqual(first);
+  expect(await ex.fetchOHLCV('BTC/USDT', '1m')).toEqual([]); // no intraday data without a moving market
+});

@@ -235,11 +235,14 @@ export class MarketDynamics {
     const out: Candle[] = [];
     const first = Math.floor(from / intervalMs) * intervalMs;
     const lastStep = this.step(clock, now);
+    // History is by UTC calendar day: whole days before the epoch's day, so a day's candle never changes.
+    const epochDay = Math.floor(clock.epoch / DAY_MS);
     for (let start = first; start <= Math.min(to, now); start += intervalMs) {
       const end = start + intervalMs;
       if (end <= clock.epoch) {
         if (intervalMs !== DAY_MS) continue; // no intraday history before the epoch
-        const daysBefore = Math.round((clock.epoch - start) / DAY_MS);
+        const daysBefore = epochDay - Math.floor(start / DAY_MS);
+        if (daysBefore < 1) continue;
         const close = this.historicalClose(spec, daysBefore);
         const open = this.historicalClose(spec, daysBefore + 1);
         const wiggle = close.minus(open).abs().div(2);

@@ -172,9 +172,17 @@ export class Venue {
     return this.dynamics ? this.dynamics.mid(spec, step) : new Decimal(spec.mid);
   }
 
-  /** Candles for ccxt's fetchOHLCV; a static market has none. */
+  /**
+   * Candles for ccxt's fetchOHLCV. A static market has only the seeded daily history before today
+   * (what the legal floor reads); a moving one adds the candles of its own path.
+   */
   candles(spec: MarketSpec, intervalMs: number, from: number, to: number): Candle[] {
-    if (!this.dynamics || !this.state.market) return [];
+    if (!this.dynamics || !this.state.market) {
+      const history = new MarketDynamics(this.rules.seed);
+      const today = { epoch: Math.floor(this.now() / 86_400_000) * 86_400_000, processedStep: 0, depletion: {} };
+      const before = Math.min(to, today.epoch - 1);
+      return history.candles(spec, today, intervalMs, from, before, this.now(), () => new Decimal(0));
+    }
     this.advance();
     return this.dynamics.candles(spec, this.state.market, intervalMs, from, to, this.now(), (start, end) =>
       this.state.trades
