@@ -5,6 +5,7 @@
 import path from 'node:path';
 import {
   createServiceApp,
+  Decimal,
   fitsScale,
   idempotent,
   type Logger,
@@ -19,6 +20,7 @@ import { z } from 'zod';
 import { createDeclaration, listCaseDeclarations, loadDeclaration, transitionDeclaration } from './declarations';
 import type { RateSource } from './rate-source';
 import { settleDeclaration } from './settlements';
+import { declarationWaterfall } from './waterfall';
 
 export const FX_MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
 
@@ -37,6 +39,15 @@ const CreateDeclarationInput = fx.CreateDeclaration.superRefine((input, ctx) => 
       code: 'custom',
       path: ['amount'],
       message: `must have at most ${scaleOf(input.currency)} decimal places for ${input.currency}`,
+    });
+  }
+  // What arrived at the bank is what left the venue less the venue's fee: otherwise money is missing.
+  const w = input.venueWithdrawal;
+  if (w && /^\d+(\.\d+)?$/.test(w.fee) && !new Decimal(w.grossAmount).minus(w.fee).eq(input.amount)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['venueWithdrawal', 'grossAmount'],
+      message: `gross ${w.grossAmount} less fee ${w.fee} must equal the declared amount ${input.amount}`,
     });
   }
 });
@@ -65,7 +76,12 @@ export function createApp({ pool, logger, rateSource, clock = () => new Date() }
         '/v1/declarations/:id/submit',
         idempotent(pool, fx.SubmitDeclaration, async (input, tx, req) => {
           const { id } = parseInput(DeclarationParams, req.params, 'path');
-          await transitionDeclaration(tx, id, { to: 'SUBMITTED', actor: input.submittedBy, at: clock() });
+          await transitionDeclaration(tx, id, {
+            to: 'SUBMITTED',
+            actor: input.submittedBy,
+            at: clock(),
+            note: input.note ?? null,
+          });
           return { status: 200, body: await loadDeclaration(tx, id) };
         }),
       );
@@ -98,6 +114,11 @@ export function createApp({ pool, logger, rateSource, clock = () => new Date() }
       app.get('/v1/declarations/:id', async (req, res) => {
         const { id } = parseInput(DeclarationParams, req.params, 'path');
         res.json(await loadDeclaration(pool, id));
+      });
+
+      app.get('/v1/declarations/:id/waterfall', async (req, res) => {
+        const { id } = parseInput(DeclarationParams, req.params, 'path');
+        res.json(await declarationWaterfall(pool, id));
       });
 
       app.get('/v1/cases/:caseId/declarations', async (req, res) => {

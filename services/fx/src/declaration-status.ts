@@ -2,7 +2,8 @@
  * The life of a balance-of-payments declaration:
  *
  *   DRAFT → SUBMITTED → APPROVED → SETTLED      (SETTLED when the settled amount reaches the declared amount)
- *                     ↘ REJECTED
+ *              ↑      ↘ REJECTED
+ *              └────────┘  resubmitted after the rejection's grounds were dealt with
  *
  * Anything else (submitting twice, settling before approval, deciding twice) is refused with 409
  * `invalid-transition`, naming where the declaration is and where it was asked to go.
@@ -15,7 +16,7 @@ const NEXT: Record<DeclarationStatus, readonly DeclarationStatus[]> = {
   DRAFT: ['SUBMITTED'],
   SUBMITTED: ['APPROVED', 'REJECTED'],
   APPROVED: ['SETTLED'],
-  REJECTED: [],
+  REJECTED: ['SUBMITTED'],
   SETTLED: [],
 };
 

@@ -19,6 +19,10 @@ interface DeclarationRow {
   amount: string;
   transaction_code: string;
   purpose: string;
+  remitter: fx.Declaration['remitter'];
+  beneficiary: fx.Declaration['beneficiary'];
+  documents: fx.Declaration['documents'];
+  venue_withdrawal: fx.Declaration['venueWithdrawal'] | null;
   created_at: Date;
 }
 
@@ -44,6 +48,9 @@ interface SettlementRow {
   rounding_remainder: string;
   bank_reference: string;
   settled_at: Date;
+  bank_charges: string;
+  correspondent_fees: string;
+  central_parity: string;
 }
 
 /** The declaration as locked for a change: its row and its current status. */
@@ -73,8 +80,8 @@ export async function createDeclaration(tx: Queryable, input: fx.CreateDeclarati
   const declarationNo = await nextDeclarationNo(tx, now);
   await tx.query(
     `INSERT INTO declarations (declaration_id, declaration_no, case_id, currency, amount, transaction_code, purpose,
-       remitter, beneficiary, documents, prepared_by, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+       remitter, beneficiary, documents, prepared_by, created_at, venue_withdrawal)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
     [
       declarationId,
       declarationNo,
@@ -88,6 +95,7 @@ export async function createDeclaration(tx: Queryable, input: fx.CreateDeclarati
       JSON.stringify(input.documents),
       input.preparedBy,
       now,
+      input.venueWithdrawal ? JSON.stringify(input.venueWithdrawal) : null,
     ],
   );
   await tx.query(
@@ -158,6 +166,7 @@ export async function transitionDeclaration(
 }
 
 export function settlementFromRow(row: SettlementRow): fx.Settlement {
+  const net = new Decimal(row.foreign_amount).minus(row.bank_charges).minus(row.correspondent_fees);
   return {
     settlementId: row.settlement_id,
     declarationId: row.declaration_id,
@@ -171,11 +180,17 @@ export function settlementFromRow(row: SettlementRow): fx.Settlement {
     roundingRemainder: toWire(new Decimal(row.rounding_remainder)),
     bankReference: row.bank_reference,
     settledAt: row.settled_at.toISOString(),
+    bankCharges: formatAmount(row.bank_charges, row.currency),
+    correspondentFees: formatAmount(row.correspondent_fees, row.currency),
+    netForeignAmount: formatAmount(net, row.currency),
+    centralParity: toWire(new Decimal(row.central_parity)),
+    // Exact (not rounded): the spread line and the rounding line must add up to the parity value.
+    fxSpread: toWire(net.times(new Decimal(row.central_parity).minus(row.rate))),
   };
 }
 
 const SETTLEMENT_COLUMNS = `settlement_id, declaration_id, case_id, currency, foreign_amount, rate, rate_source, rate_as_of,
-  cny_amount, rounding_remainder, bank_reference, settled_at`;
+  cny_amount, rounding_remainder, bank_reference, settled_at, bank_charges, correspondent_fees, central_parity`;
 
 export async function loadSettlement(db: Queryable, settlementId: string): Promise<fx.Settlement> {
   const { rows } = await db.query<SettlementRow>(
@@ -211,6 +226,10 @@ async function assemble(db: Queryable, declarations: DeclarationRow[]): Promise<
       settledAmount: formatAmount(settledAmount, d.currency),
       transactionCode: d.transaction_code,
       purpose: d.purpose,
+      remitter: d.remitter,
+      beneficiary: d.beneficiary,
+      documents: d.documents,
+      ...(d.venue_withdrawal ? { venueWithdrawal: d.venue_withdrawal } : {}),
       status: own[own.length - 1]!.to_status,
       transitions: own.map((t) => ({
         from: t.from_status,
@@ -225,8 +244,8 @@ async function assemble(db: Queryable, declarations: DeclarationRow[]): Promise<
   });
 }
 
-const DECLARATION_COLUMNS =
-  'declaration_id, declaration_no, case_id, currency, amount, transaction_code, purpose, created_at';
+const DECLARATION_COLUMNS = `declaration_id, declaration_no, case_id, currency, amount, transaction_code, purpose,
+  remitter, beneficiary, documents, venue_withdrawal, created_at`;
 
 export async function loadDeclaration(db: Queryable, declarationId: string): Promise<fx.Declaration> {
   const { rows } = await db.query<DeclarationRow>(

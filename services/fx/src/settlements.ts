@@ -2,7 +2,9 @@
  * Settlement of an approved declaration into CNY, in one or more tranches. Each tranche takes the
  * bank's buying rate of the day from the rate source, converts toward zero to the fen and books the
  * cut-off part as its own figure. The tranche that brings the settled amount to the declared amount
- * moves the declaration to SETTLED in the same transaction.
+ * moves the declaration to SETTLED in the same transaction. The bank may deduct its charges and the
+ * correspondent banks' fees from a tranche: those come off in the foreign currency before conversion,
+ * each kept as its own figure (the waterfall, waterfall.ts, shows them line by line).
  */
 import { randomUUID } from 'node:crypto';
 import { Decimal, fitsScale, formatAmount, Problem, problems, type Queryable, scaleOf } from '@vcdc/shared';
@@ -23,11 +25,25 @@ export async function settleDeclaration(
     throw invalidTransition(declarationId, declaration.status, 'SETTLED', 'be settled');
   }
   const { currency } = declaration;
-  if (!fitsScale(input.amount, currency)) {
+  const badScale = (['amount', 'bankCharges', 'correspondentFees'] as const).filter(
+    (field) => input[field] !== undefined && !fitsScale(input[field]!, currency),
+  );
+  if (badScale.length) {
     const message = `must have at most ${scaleOf(currency)} decimal places for ${currency}`;
-    throw new Problem(400, 'validation', 'Invalid request body', `amount: ${message}`, {
-      errors: [{ field: 'amount', message }],
+    throw new Problem(400, 'validation', 'Invalid request body', `${badScale.join(', ')}: ${message}`, {
+      errors: badScale.map((field) => ({ field, message })),
     });
+  }
+  const bankCharges = new Decimal(input.bankCharges ?? 0);
+  const correspondentFees = new Decimal(input.correspondentFees ?? 0);
+  const net = new Decimal(input.amount).minus(bankCharges).minus(correspondentFees);
+  if (net.lte(0)) {
+    throw problems.refused(
+      'charges-exceed-tranche',
+      'Charges exceed the tranche',
+      `bank charges ${bankCharges.toFixed()} and correspondent fees ${correspondentFees.toFixed()} leave nothing of ${input.amount} ${currency} to convert`,
+      { errors: [{ field: 'bankCharges', message: 'charges and fees must be less than the tranche amount' }] },
+    );
   }
 
   const tranches = await tx.query<{ settled: string | null; tranches: number }>(
@@ -64,12 +80,13 @@ export async function settleDeclaration(
 
   const rateDate = deps.now.toISOString().slice(0, 10);
   const rate = await deps.rateSource.bankBuyRate(currency, rateDate);
-  const { cnyAmount, remainder } = convertToCny(amount, rate.bankBuyRate);
+  const { cnyAmount, remainder } = convertToCny(net, rate.bankBuyRate);
   const settlementId = randomUUID();
   await tx.query(
     `INSERT INTO settlements (settlement_id, declaration_id, tranche, case_id, currency, foreign_amount, rate,
-       central_parity, rate_date, rate_source, rate_as_of, cny_amount, rounding_remainder, bank_reference, settled_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+       central_parity, rate_date, rate_source, rate_as_of, cny_amount, rounding_remainder, bank_reference, settled_at,
+       bank_charges, correspondent_fees)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
     [
       settlementId,
       declarationId,
@@ -86,6 +103,8 @@ export async function settleDeclaration(
       remainder.toFixed(),
       input.bankReference,
       deps.now,
+      bankCharges.toFixed(),
+      correspondentFees.toFixed(),
     ],
   );
   if (amount.eq(remaining)) {

@@ -3,10 +3,12 @@
  * Base path /v1. Every POST needs an Idempotency-Key. Transitions out of order are 409 problems.
  *
  *   POST /v1/declarations                       CreateDeclaration  -> 201 Declaration (DRAFT)
- *   POST /v1/declarations/:id/submit            SubmitDeclaration  -> 200 Declaration (SUBMITTED)
+ *   POST /v1/declarations/:id/submit            SubmitDeclaration  -> 200 Declaration (SUBMITTED; from DRAFT, or
+ *                                                                     from REJECTED as a resubmission)
  *   POST /v1/declarations/:id/decision          RecordFxDecision   -> 200 Declaration (APPROVED | REJECTED)
  *   POST /v1/declarations/:id/settlements       SettleDeclaration  -> 201 Settlement (declaration SETTLED when fully settled)
  *   GET  /v1/declarations/:id                                      -> Declaration (with transitions and settlements)
+ *   GET  /v1/declarations/:id/waterfall                            -> Waterfall (venue → fees → spread → CNY)
  *   GET  /v1/cases/:caseId/declarations                            -> Declaration[]
  */
 import { z } from 'zod';
@@ -31,11 +33,25 @@ export const CreateDeclaration = z.object({
   remitter: Party,
   beneficiary: Party,
   documents: z.array(DocumentRef).max(50).default([]),
+  /** The venue withdrawal these funds came from: where the waterfall starts. */
+  venueWithdrawal: z
+    .object({
+      withdrawalId: z.string().min(1).max(100),
+      /** What left the venue account, in the declaration's currency. */
+      grossAmount: PositiveDecimalString,
+      /** The venue's withdrawal fee (gross − fee arrived at the bank = the declared amount). */
+      fee: DecimalString,
+    })
+    .optional(),
   preparedBy: ActorId,
 });
 export type CreateDeclaration = z.infer<typeof CreateDeclaration>;
 
-export const SubmitDeclaration = z.object({ submittedBy: ActorId });
+export const SubmitDeclaration = z.object({
+  submittedBy: ActorId,
+  /** On a resubmission: what was changed after the rejection. */
+  note: z.string().min(1).max(1000).optional(),
+});
 export type SubmitDeclaration = z.infer<typeof SubmitDeclaration>;
 
 export const RecordFxDecision = z.object({
@@ -51,6 +67,10 @@ export const SettleDeclaration = z.object({
   /** Foreign amount settled in this tranche. */
   amount: PositiveDecimalString,
   bankReference: z.string().min(1).max(100),
+  /** The settling bank's charges, deducted from this tranche before conversion (foreign currency). */
+  bankCharges: DecimalString.optional(),
+  /** Correspondent / intermediary bank fees deducted on the way (foreign currency). */
+  correspondentFees: DecimalString.optional(),
 });
 export type SettleDeclaration = z.infer<typeof SettleDeclaration>;
 
@@ -70,6 +90,15 @@ export const Settlement = z.object({
   roundingRemainder: DecimalString,
   bankReference: z.string(),
   settledAt: IsoTimestamp,
+  // Always set by the service; optional so that records made before them still parse.
+  bankCharges: DecimalString.optional(),
+  correspondentFees: DecimalString.optional(),
+  /** foreignAmount − bankCharges − correspondentFees: what was converted. */
+  netForeignAmount: DecimalString.optional(),
+  /** The central parity rate of the day (the bank's rate is this less its spread). */
+  centralParity: DecimalString.optional(),
+  /** netForeignAmount × (centralParity − rate), CNY: what the bank's spread cost. */
+  fxSpread: DecimalString.optional(),
 });
 export type Settlement = z.infer<typeof Settlement>;
 
@@ -83,6 +112,11 @@ export const Declaration = z.object({
   settledAmount: DecimalString,
   transactionCode: z.string(),
   purpose: z.string(),
+  // Always set by the service; optional so that records made before them still parse.
+  remitter: Party.optional(),
+  beneficiary: Party.optional(),
+  documents: z.array(DocumentRef).optional(),
+  venueWithdrawal: CreateDeclaration.shape.venueWithdrawal,
   status: DeclarationStatus,
   transitions: z.array(
     z.object({
@@ -97,3 +131,37 @@ export const Declaration = z.object({
   createdAt: IsoTimestamp,
 });
 export type Declaration = z.infer<typeof Declaration>;
+
+/**
+ * Where the money went between the venue and the CNY settled, one line each, in order. Foreign lines
+ * are in the declaration's currency, CNY lines in CNY; deductions are negative. Per currency the lines
+ * add up: venue gross + venue fee + correspondent + bank charges = converted, and converted at the
+ * central parity + spread + rounding = CNY settled.
+ */
+export const WaterfallLine = z.object({
+  kind: z.enum([
+    'WITHDRAWN_AT_VENUE',
+    'VENUE_WITHDRAWAL_FEE',
+    'ARRIVED_AT_BANK',
+    'CORRESPONDENT_FEES',
+    'BANK_CHARGES',
+    'CONVERTED',
+    'CNY_AT_CENTRAL_PARITY',
+    'FX_SPREAD',
+    'ROUNDING',
+    'CNY_SETTLED',
+  ]),
+  currency: z.string(),
+  amount: z.string(),
+  /** Tranches this line sums (settlement ids); empty for the venue lines. */
+  settlementIds: z.array(z.string()),
+});
+export const Waterfall = z.object({
+  declarationId: z.string(),
+  caseId: CaseId,
+  currency: z.string(),
+  lines: z.array(WaterfallLine),
+  /** Declared but not yet settled, in the declaration's currency. */
+  unsettled: DecimalString,
+});
+export type Waterfall = z.infer<typeof Waterfall>;
