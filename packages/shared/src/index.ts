@@ -1,3 +1,4 @@
+export * from './audit';
 export * from './canonical';
 export * from './config';
 export * as contracts from './contracts';
