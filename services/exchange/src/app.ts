@@ -19,7 +19,9 @@ import { common, exchange } from '@vcdc/shared/contracts';
 import { CryptoAsset } from '@vcdc/shared/money';
 import type { Express } from 'express';
 import { z } from 'zod';
+import { DEFAULT_CAPABILITIES } from './capabilities';
 import { caseDeposits, observeDeposit } from './deposits';
+import { FairPriceGuard } from './fair-price';
 import { caseOrders, placeSellOrder, refreshOrder } from './orders';
 import type { Venue } from './venue';
 import { atVenue } from './venue-problems';
@@ -31,6 +33,8 @@ export interface ExchangeAppDeps {
   pool: Pool;
   logger: Logger;
   venue: Venue;
+  /** Pre-trade checks and fair prices; default: the trading venue as the only reference, the design's capability table. */
+  fairPrice?: FairPriceGuard;
 }
 
 const MarketParams = z.object({
@@ -50,7 +54,9 @@ const OrderParams = z.object({
 const WithdrawalParams = z.object({ withdrawalId: z.string().min(1).max(64) });
 const CaseParams = z.object({ caseId: common.CaseId });
 
-export function createApp({ pool, logger, venue }: ExchangeAppDeps): Express {
+export function createApp({ pool, logger, venue, fairPrice }: ExchangeAppDeps): Express {
+  const guard =
+    fairPrice ?? new FairPriceGuard(venue, { capabilities: DEFAULT_CAPABILITIES, investorClass: 'professional' });
   return createServiceApp({
     service: 'exchange',
     logger,
@@ -66,6 +72,19 @@ export function createApp({ pool, logger, venue }: ExchangeAppDeps): Express {
         if (!rules) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
         const body: exchange.MarketRules = { venue: venue.id, ...rules };
         res.json(body);
+      });
+
+      app.get('/v1/markets/:base/:quote/reference-price', async (req, res) => {
+        const { base, quote } = parseInput(MarketParams, req.params, 'path');
+        res.json(await guard.reference(`${base}/${quote}`));
+      });
+
+      app.get('/v1/markets/:base/:quote/legal-floor', async (req, res) => {
+        const { base, quote } = parseInput(MarketParams, req.params, 'path');
+        const symbol = `${base}/${quote}`;
+        const rules = await atVenue(() => venue.marketRules(symbol));
+        if (!rules) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
+        res.json(await guard.floor(symbol, rules));
       });
 
       app.get('/v1/deposit-addresses/:asset', async (req, res) => {
@@ -95,7 +114,7 @@ export function createApp({ pool, logger, venue }: ExchangeAppDeps): Express {
         '/v1/orders',
         idempotent(pool, exchange.PlaceSellOrder, async (input, tx) => ({
           status: 201,
-          body: await placeSellOrder(tx, venue, input),
+          body: await placeSellOrder(tx, venue, input, guard),
         })),
       );
 

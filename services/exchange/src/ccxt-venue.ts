@@ -12,6 +12,7 @@
 import type { common } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import ccxt, { type Exchange } from 'ccxt';
+import { CcxtMarketData, type DailyClose, exactDecimal, type TopOfBook } from './market-data';
 import {
   type DepositSnapshot,
   type FillSnapshot,
@@ -78,8 +79,18 @@ export class CcxtVenue implements Venue {
   readonly id: string;
   private readonly exchange: Exchange;
 
+  /** Public market data of the same venue (book top, candles) through the same ccxt class. */
+  private readonly data: CcxtMarketData;
+
   constructor(options: CcxtVenueOptions) {
     this.id = options.venueId;
+    this.data = new CcxtMarketData({
+      id: options.venueId,
+      exchange: options.venueId,
+      url: options.apiUrl,
+      timeoutMs: options.timeoutMs,
+      enableRateLimit: options.enableRateLimit ?? true,
+    });
     const ExchangeClass = ccxt[options.venueId];
     this.exchange = new ExchangeClass({
       apiKey: options.apiKey,
@@ -119,6 +130,28 @@ export class CcxtVenue implements Venue {
     }
     if (error instanceof c.BaseError) return new VenueCallError('fault', 'venue-error', message, name);
     return error instanceof Error ? error : new Error(message);
+  }
+
+  topOfBook(symbol: string): Promise<TopOfBook> {
+    return this.data.topOfBook(symbol);
+  }
+
+  dailyCloses(symbol: string, from: Date, to: Date): Promise<DailyClose[]> {
+    return this.data.dailyCloses(symbol, from, to);
+  }
+
+  minuteCandles(symbol: string, from: Date, to: Date): Promise<DailyClose[]> {
+    return this.data.minuteCandles(symbol, from, to);
+  }
+
+  async bids(symbol: string): Promise<{ price: string; qty: string }[]> {
+    return this.call('fetch order book', async () => {
+      const book = await this.exchange.fetchOrderBook(symbol, 200);
+      return book.bids.map(([price, qty]) => ({
+        price: exactDecimal(price, 'bid'),
+        qty: exactDecimal(qty, 'bid quantity'),
+      }));
+    });
   }
 
   async marketRules(symbol: string): Promise<MarketRules | undefined> {

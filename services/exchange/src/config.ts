@@ -1,5 +1,31 @@
 import { env } from '@vcdc/shared';
 import { z } from 'zod';
+import { CapabilityTable, DEFAULT_CAPABILITIES, InvestorClass } from './capabilities';
+import { parseFloorRule } from './legal-floor';
+
+/** An environment variable holding JSON, validated by `schema` (a bad value names the variable at start-up). */
+function jsonEnv<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
+export const ReferenceVenue = z.object({
+  /** Name in records. */
+  id: z.string().min(1),
+  /** ccxt exchange id. */
+  exchange: z.string().min(1),
+  /** API base URL override (a licensed venue's host; the simulator in dev). */
+  url: z.url().optional(),
+});
 
 export const ExchangeConfig = z.object({
   PORT: env.port(7102),
@@ -15,5 +41,27 @@ export const ExchangeConfig = z.object({
   /** The ccxt exchange class that speaks the venue's protocol. Only HashKey is mapped so far. */
   VENUE_ID: z.enum(['hashkey']).default('hashkey'),
   VENUE_TIMEOUT_MS: env.positiveInt(10_000),
+  /**
+   * Venues whose mid prices make the reference price and whose daily candles make the legal floor,
+   * as JSON `[{"id","exchange","url"}]` (public data, no credentials). Empty: the trading venue alone.
+   */
+  REFERENCE_VENUES: jsonEnv(z.array(ReferenceVenue)).default([]),
+  /** A venue's book older than this does not count towards the reference. */
+  REFERENCE_MAX_AGE_MS: env.positiveInt(10_000),
+  /** The most a venue's mid may differ from the median before the reference is refused (basis points). */
+  REFERENCE_MAX_DISPERSION_BP: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/)
+    .default('100'),
+  REFERENCE_MIN_SOURCES: env.positiveInt(1),
+  /** "average-close:<days>" (court practice: 20 days before the trade date) or "none". */
+  LEGAL_FLOOR_RULE: z
+    .string()
+    .refine((s) => parseFloorRule(s) !== undefined, { message: 'must be "average-close:<days>" or "none"' })
+    .default('average-close:20'),
+  /** The venue capability table (capabilities.ts) as JSON; default: the design's HashKey snapshot. */
+  VENUE_CAPABILITIES: jsonEnv(CapabilityTable).default(DEFAULT_CAPABILITIES),
+  /** The investor class of the disposal account at the venue. */
+  INVESTOR_CLASS: InvestorClass.default('professional'),
 });
 export type ExchangeConfig = z.infer<typeof ExchangeConfig>;

@@ -7,6 +7,7 @@
 import { type PoolClient, Problem, problems, type Queryable } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
+import type { FairPriceGuard } from './fair-price';
 import type { OrderSnapshot, Venue } from './venue';
 import { VenueCallError } from './venue';
 import { atVenue, venueProblem } from './venue-problems';
@@ -36,32 +37,6 @@ interface FillRow {
 
 const ORDER_REFUSALS = { 'venue-refused': 'order-refused' };
 
-/** Quantities and prices must be exact multiples of the market's step and tick: the service never rounds an order. */
-async function checkAgainstMarket(venue: Venue, input: exchange.PlaceSellOrder): Promise<void> {
-  const rules = await atVenue(() => venue.marketRules(input.symbol));
-  if (!rules) {
-    throw problems.refused('unknown-market', 'Unknown market', `${venue.id} has no spot market ${input.symbol}`);
-  }
-  const amount = new Decimal(input.amount);
-  if (!amount.mod(rules.stepSize).isZero()) {
-    const sellable = amount.div(rules.stepSize).floor().mul(rules.stepSize);
-    throw problems.refused(
-      'amount-precision',
-      'Amount is not a multiple of the lot size',
-      `${input.symbol} trades in steps of ${rules.stepSize}; ${input.amount} is not a multiple (sell ${sellable.toFixed()} and keep the rest)`,
-      { stepSize: rules.stepSize, sellableAmount: sellable.toFixed() },
-    );
-  }
-  if (input.limitPrice !== undefined && !new Decimal(input.limitPrice).mod(rules.tickSize).isZero()) {
-    throw problems.refused(
-      'price-precision',
-      'Limit price is not a multiple of the tick size',
-      `${input.symbol} prices move in ticks of ${rules.tickSize}`,
-      { tickSize: rules.tickSize },
-    );
-  }
-}
-
 function sameOrder(snapshot: OrderSnapshot, input: exchange.PlaceSellOrder): boolean {
   return (
     snapshot.side === 'sell' &&
@@ -83,6 +58,7 @@ export async function placeSellOrder(
   tx: PoolClient,
   venue: Venue,
   input: exchange.PlaceSellOrder,
+  guard: FairPriceGuard,
 ): Promise<exchange.VenueOrder> {
   // Two requests for one client order id (with different idempotency keys) take turns.
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [`order:${input.clientOrderId}`]);
@@ -101,8 +77,11 @@ export async function placeSellOrder(
     return refreshRecordedOrder(tx, venue, recorded);
   }
 
-  await checkAgainstMarket(venue, input);
-  let snapshot = await atVenue(() => venue.findOrder(input.symbol, input.clientOrderId));
+  await guard.checkStatic(input);
+  // Only a new order is held against prices and caps: one already placed is adopted whatever the prices are now.
+  const existing = await atVenue(() => venue.findOrder(input.symbol, input.clientOrderId));
+  if (!existing) await guard.check(tx, input);
+  let snapshot = existing;
   if (!snapshot) {
     try {
       snapshot = await venue.placeSellOrder({

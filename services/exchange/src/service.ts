@@ -2,6 +2,9 @@ import { createLogger, type Logger, type RunningService, startService } from '@v
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from './app';
 import { CcxtVenue } from './ccxt-venue';
 import type { ExchangeConfig } from './config';
+import { FairPriceGuard } from './fair-price';
+import { parseFloorRule } from './legal-floor';
+import { CcxtMarketData } from './market-data';
 import type { Venue } from './venue';
 
 export type RunningExchangeService = RunningService;
@@ -13,6 +16,23 @@ export function venueFromConfig(config: ExchangeConfig): Venue {
     apiKey: config.VENUE_API_KEY,
     secret: config.VENUE_API_SECRET,
     timeoutMs: config.VENUE_TIMEOUT_MS,
+  });
+}
+
+/** The fair-price guard from the configuration: reference venues, staleness, dispersion, floor rule, capabilities. */
+export function fairPriceFromConfig(config: ExchangeConfig, venue: Venue): FairPriceGuard {
+  return new FairPriceGuard(venue, {
+    referenceSources: config.REFERENCE_VENUES.map(
+      (v) => new CcxtMarketData({ id: v.id, exchange: v.exchange, url: v.url, timeoutMs: config.VENUE_TIMEOUT_MS }),
+    ),
+    policy: {
+      maxAgeMs: config.REFERENCE_MAX_AGE_MS,
+      maxDispersionBp: config.REFERENCE_MAX_DISPERSION_BP,
+      minSources: config.REFERENCE_MIN_SOURCES,
+    },
+    floorRule: parseFloorRule(config.LEGAL_FLOOR_RULE),
+    capabilities: config.VENUE_CAPABILITIES,
+    investorClass: config.INVESTOR_CLASS,
   });
 }
 
@@ -28,6 +48,6 @@ export function startExchangeService(
     migrationsDir: EXCHANGE_MIGRATIONS_DIR,
     logger,
     describe: { venue: venue.id, venueUrl: config.VENUE_API_URL },
-    buildApp: (pool) => createApp({ pool, logger, venue }),
+    buildApp: (pool) => createApp({ pool, logger, venue, fairPrice: fairPriceFromConfig(config, venue) }),
   });
 }

@@ -4,6 +4,7 @@
  * issue adds other venues behind the same interface.
  */
 import type { common } from '@vcdc/shared/contracts';
+import type { MarketDataSource } from './market-data';
 
 type Chain = common.Chain;
 
@@ -78,9 +79,12 @@ export interface WithdrawalRequest {
   clientRef: string;
 }
 
-export interface Venue {
+/** The trading venue is also a source of market data (its own book and candles). */
+export interface Venue extends MarketDataSource {
   /** The venue's name in records ("hashkey"). */
   readonly id: string;
+  /** The bids of the current book, best first (how deep a market order would reach). */
+  bids(symbol: string): Promise<{ price: string; qty: string }[]>;
   marketRules(symbol: string): Promise<MarketRules | undefined>;
   depositAddress(asset: string, chain: Chain): Promise<{ address: string; tag?: string }>;
   /** The venue's record of a deposit by chain transaction hash; undefined while it has not seen it. */

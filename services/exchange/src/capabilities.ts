@@ -1,0 +1,64 @@
+/**
+ * The venue capability table: per venue and market, what we may trade there — limits stricter than
+ * (or not published in) the venue's own rules, which investor classes may trade the market, and the
+ * venue's licence expiry. The defaults follow the design's public snapshot of HashKey (BTC/USDT for
+ * professional investors only, limit orders up to 8 BTC, market orders up to 4 BTC, a 20% price band);
+ * a deployment replaces them with `VENUE_CAPABILITIES` (JSON, validated at start-up).
+ */
+import { DecimalString, PositiveDecimalString } from '@vcdc/shared/money';
+import { z } from 'zod';
+
+export const InvestorClass = z.enum(['retail', 'professional', 'corporate']);
+export type InvestorClass = z.infer<typeof InvestorClass>;
+
+export const MarketCapability = z.object({
+  /** Largest limit order. */
+  maxOrderQty: PositiveDecimalString,
+  /** Largest market order. */
+  maxMarketOrderQty: PositiveDecimalString,
+  /** A sell may not be priced more than this fraction below the reference price. */
+  priceBand: DecimalString,
+  /** Overrides the venue's minimum notional where ours is stricter. */
+  minNotional: DecimalString.optional(),
+  tickSize: PositiveDecimalString.optional(),
+  stepSize: PositiveDecimalString.optional(),
+  investorClasses: z.array(InvestorClass).min(1),
+  /** Most of one base asset sold per UTC day for one case, and for all cases together (absent: no cap). */
+  dailyCapPerCase: PositiveDecimalString.optional(),
+  dailyCapGlobal: PositiveDecimalString.optional(),
+});
+export type MarketCapability = z.infer<typeof MarketCapability>;
+
+export const VenueCapability = z.object({
+  /** Last day the venue's licence is valid (YYYY-MM-DD); no trading after it. */
+  licenceExpires: z.iso.date(),
+  markets: z.record(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/), MarketCapability),
+});
+export const CapabilityTable = z.record(z.string().min(1), VenueCapability);
+export type CapabilityTable = z.infer<typeof CapabilityTable>;
+
+export const DEFAULT_CAPABILITIES: CapabilityTable = {
+  hashkey: {
+    licenceExpires: '2027-12-31',
+    markets: {
+      'BTC/USDT': {
+        maxOrderQty: '8',
+        maxMarketOrderQty: '4',
+        priceBand: '0.2',
+        investorClasses: ['professional', 'corporate'],
+      },
+      'ETH/USDT': {
+        maxOrderQty: '200',
+        maxMarketOrderQty: '100',
+        priceBand: '0.2',
+        investorClasses: ['professional', 'corporate'],
+      },
+      'USDT/USD': {
+        maxOrderQty: '2000000',
+        maxMarketOrderQty: '1000000',
+        priceBand: '0.05',
+        investorClasses: ['professional', 'corporate'],
+      },
+    },
+  },
+};

@@ -1,0 +1,128 @@
+/**
+ * The fair-price guard the order route runs before anything reaches the venue: it gathers the facts
+ * (venue rules, capability, reference price, legal floor, book depth for a market order, what was sold
+ * today) and lets pre-trade.ts decide.
+ */
+import type { Queryable } from '@vcdc/shared';
+import { Decimal } from '@vcdc/shared/money';
+import type { CapabilityTable, InvestorClass } from './capabilities';
+import { type FloorRule, fetchLegalFloor, type LegalFloor } from './legal-floor';
+import type { MarketDataSource } from './market-data';
+import { checkSellOrder, type PreTradeOrder } from './pre-trade';
+import { fetchReferencePrice, type ReferencePolicy, type ReferencePrice } from './reference-price';
+import type { MarketRules, Venue } from './venue';
+import { atVenue } from './venue-problems';
+
+export interface FairPriceOptions {
+  /** Venues whose mids make the reference (and whose daily candles make the floor); default: the trading venue. */
+  referenceSources?: MarketDataSource[];
+  policy?: ReferencePolicy;
+  floorRule?: FloorRule;
+  capabilities: CapabilityTable;
+  investorClass: InvestorClass;
+  now?: () => Date;
+}
+
+export const DEFAULT_REFERENCE_POLICY: ReferencePolicy = { maxAgeMs: 10_000, maxDispersionBp: '100', minSources: 1 };
+
+export class FairPriceGuard {
+  private readonly sources: MarketDataSource[];
+  private readonly policy: ReferencePolicy;
+  private readonly floorRule: FloorRule;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly venue: Venue,
+    private readonly options: FairPriceOptions,
+  ) {
+    this.sources = options.referenceSources?.length ? options.referenceSources : [venue];
+    this.policy = options.policy ?? DEFAULT_REFERENCE_POLICY;
+    this.floorRule = options.floorRule ?? { kind: 'average-close', days: 20 };
+    this.now = options.now ?? (() => new Date());
+  }
+
+  reference(symbol: string): Promise<ReferencePrice> {
+    return fetchReferencePrice(this.sources, symbol, this.policy, this.now);
+  }
+
+  floor(symbol: string, rules: MarketRules): Promise<LegalFloor> {
+    return fetchLegalFloor(this.sources, symbol, this.floorRule, this.now(), rules.tickSize);
+  }
+
+  private async facts(order: PreTradeOrder) {
+    const rules = await atVenue(() => this.venue.marketRules(order.symbol));
+    const venueCaps = this.options.capabilities[this.venue.id];
+    return {
+      venue: this.venue.id,
+      rules,
+      capability: venueCaps && { licenceExpires: venueCaps.licenceExpires, market: venueCaps.markets[order.symbol] },
+      investorClass: this.options.investorClass,
+      today: this.now(),
+    };
+  }
+
+  /**
+   * The rules that need no prices (market, capability, licence, investor class, precision, size):
+   * checked before anything else, so a malformed order never reaches the venue, not even as a look-up.
+   */
+  async checkStatic(order: PreTradeOrder): Promise<void> {
+    const facts = await this.facts(order);
+    // Prices that pass every price rule, so only the static rules can refuse here.
+    const neutral = new Decimal(order.limitPrice ?? '1e30');
+    checkSellOrder(order, {
+      ...facts,
+      reference: neutral,
+      floor: undefined,
+      worstMarketFill: neutral,
+      soldToday: { case: new Decimal(0), global: new Decimal(0) },
+    });
+  }
+
+  /** Every rule (422 problem naming the field); 503 when the prices to judge the order by are missing. */
+  async check(
+    db: Queryable,
+    order: PreTradeOrder,
+  ): Promise<{ reference: ReferencePrice; floor: LegalFloor | undefined }> {
+    const facts = await this.facts(order);
+    const rules = facts.rules;
+    if (!rules) {
+      await this.checkStatic(order);
+      throw new Error('unreachable: checkStatic refuses a market the venue does not list');
+    }
+    const reference = await atVenue(() => this.reference(order.symbol));
+    const floor = await atVenue(() => this.floor(order.symbol, rules));
+    const worstMarketFill = order.type === 'market' ? await this.worstFill(order) : undefined;
+    const soldToday = await this.soldToday(db, order);
+    checkSellOrder(order, {
+      ...facts,
+      reference: new Decimal(reference.price),
+      floor: floor.price === undefined ? undefined : new Decimal(floor.price),
+      ...(worstMarketFill ? { worstMarketFill } : {}),
+      soldToday,
+    });
+    return { reference, floor };
+  }
+
+  /** The deepest bid a market sell of this size reaches in the venue's current book. */
+  private async worstFill(order: PreTradeOrder): Promise<Decimal | undefined> {
+    const bids = await atVenue(() => this.venue.bids(order.symbol));
+    let left = new Decimal(order.amount);
+    for (const level of bids) {
+      left = left.minus(level.qty);
+      if (left.lte(0)) return new Decimal(level.price);
+    }
+    return undefined;
+  }
+
+  private async soldToday(db: Queryable, order: PreTradeOrder): Promise<{ case: Decimal; global: Decimal }> {
+    const base = order.symbol.split('/')[0];
+    const { rows } = await db.query<{ by_case: string | null; total: string | null }>(
+      `SELECT sum(amount) FILTER (WHERE case_id = $1) AS by_case, sum(amount) AS total
+         FROM orders
+        WHERE split_part(symbol, '/', 1) = $2 AND status <> 'rejected'
+          AND created_at >= date_trunc('day', $3::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`,
+      [order.caseId, base, this.now()],
+    );
+    return { case: new Decimal(rows[0]?.by_case ?? '0'), global: new Decimal(rows[0]?.total ?? '0') };
+  }
+}
