@@ -168,6 +168,7 @@ async function main(): Promise<void> {
     PORT: String(cfg.CONTROL_API_PORT),
     AUTH_MODE: 'dev',
     AUTH_DEV_KEY_DIR: devKeyDir,
+    DATABASE_URL: databaseUrl,
   });
   await waitFor('control API /readyz', () => httpOk(`${urls.controlApi}/readyz`), 90_000);
 

@@ -6,7 +6,7 @@
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
-import { listen, parseConfig, silentLogger } from '@vcdc/shared';
+import { AuditChain, createPool, listen, migrateAuditChain, parseConfig, silentLogger } from '@vcdc/shared';
 import { createLocalJWKSet } from 'jose';
 import { CustodyConfigSchema, startCustodyService } from '../../services/custody/src';
 import { ExchangeConfig, startExchangeService } from '../../services/exchange/src';
@@ -100,12 +100,17 @@ export async function startTestStack(): Promise<TestStack> {
     const controlApiConfig = parseConfig(ControlApiConfig, {
       PORT: '0',
       LOG_LEVEL: 'silent',
+      DATABASE_URL: databaseUrl,
       DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: DEV_OFFSHORE_ACCOUNT.id,
     });
+    await migrateAuditChain(databaseUrl, controlApiConfig.AUDIT_SCHEMA);
+    const auditPool = createPool(databaseUrl, controlApiConfig.AUDIT_SCHEMA, 4);
+    closers.push(() => auditPool.end());
     const issuer = await createDevIssuer();
     const keys = createLocalJWKSet(issuer.jwks);
     const controlApi = await listen(
       createControlApi({
+        audit: new AuditChain(auditPool),
         authenticator: jwtAuthenticator({ issuer: issuer.issuer, audience: controlApiConfig.AUTH_AUDIENCE, keys }),
         client: temporal.client,
         taskQueue: controlApiConfig.TEMPORAL_TASK_QUEUE,

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { silentLogger } from '@vcdc/shared';
+import { type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
@@ -16,6 +16,7 @@ import { ControlApiConfig, registrationDefaults } from '../src/control-api/confi
 import { CONTROL_API_AUDIENCE, createDevIssuer } from '../src/control-api/dev-issuer';
 import { SEARCH_ATTRIBUTE_KEYS } from '../src/shared';
 import { workflowsPath } from '../src/worker';
+import { testAuditChain } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 let env: TestWorkflowEnvironment;
@@ -38,7 +39,10 @@ const as = (person: Person) => ({
 });
 const fake = createFakeActivities();
 const taskQueue = `control-api-${randomUUID()}`;
-const defaults = registrationDefaults(ControlApiConfig.parse({ DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: 'HK-DEFAULT-9' }));
+const defaults = registrationDefaults(
+  ControlApiConfig.parse({ DATABASE_URL: 'postgres://unused', DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: 'HK-DEFAULT-9' }),
+);
+let auditPool: Pool;
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -58,7 +62,10 @@ beforeAll(async () => {
   running = worker.run();
   const issuer = await createDevIssuer();
   for (const [sub, roles] of Object.entries(PEOPLE)) tokens[sub as Person] = await issuer.sign({ sub, roles });
+  const chain = await testAuditChain('control_api');
+  auditPool = chain.pool;
   app = createControlApi({
+    audit: chain.audit,
     authenticator: jwtAuthenticator({
       issuer: issuer.issuer,
       audience: CONTROL_API_AUDIENCE,
@@ -78,6 +85,7 @@ afterAll(async () => {
     await running;
   }
   await env?.teardown();
+  await auditPool?.end();
 });
 
 function minimal(caseId: string): Record<string, unknown> {
@@ -245,6 +253,13 @@ describe('control API', () => {
       reference: 'SAFE-7',
     });
     expect(approved.status).toBe(200);
+    // Before money leaves the special account, a supervisor approves the pay-out.
+    const payOut = await progress(caseId, (p) => p.awaiting?.stage === 'REMITTANCE');
+    expect(payOut.stage).toBe('TREASURY');
+    const remit = await as('supervisor.zhang')
+      .post(`/v1/cases/${caseId}/decisions`)
+      .send({ stage: 'REMITTANCE', outcome: 'APPROVE', decidedBy: 'supervisor.zhang', role: 'supervisor' });
+    expect(remit.status).toBe(200);
     const done = await progress(caseId, (p) => p.status === 'COMPLETED');
     expect(done.reconciliation?.ok).toBe(true);
 

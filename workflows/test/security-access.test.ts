@@ -4,7 +4,7 @@
  * that got past the guard would fail with 5xx, not 401/403).
  */
 import { Client, Connection } from '@temporalio/client';
-import { silentLogger } from '@vcdc/shared';
+import { type AuditChain, type AuditRecord, type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
@@ -14,21 +14,38 @@ import { jwtAuthenticator } from '../src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
 import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
 import type { Role } from '../src/decision';
+import { testAuditChain } from './audit-support';
 
 let app: Express;
 let issuer: DevIssuer;
 let stranger: DevIssuer;
 let connection: Connection;
+let audit: AuditChain;
+let pool: Pool;
+
+/** The audit records appended since `seq`. */
+async function recordedSince(seq: number): Promise<AuditRecord[]> {
+  return audit.list({ afterSeq: seq });
+}
+async function headSeq(): Promise<number> {
+  let seq = 0;
+  for (let page = await audit.list(); page.length > 0; page = await audit.list({ afterSeq: seq })) {
+    seq = page.at(-1)?.seq ?? seq;
+  }
+  return seq;
+}
 
 beforeAll(async () => {
   issuer = await createDevIssuer();
   stranger = await createDevIssuer('https://other-issuer.example');
   connection = Connection.lazy({ address: '127.0.0.1:1' });
+  ({ audit, pool } = await testAuditChain('security_access'));
   app = createControlApi({
+    audit,
     client: new Client({ connection }),
     taskQueue: 'unused',
     logger: silentLogger(),
-    defaults: registrationDefaults(ControlApiConfig.parse({})),
+    defaults: registrationDefaults(ControlApiConfig.parse({ DATABASE_URL: 'postgres://unused' })),
     authenticator: jwtAuthenticator({
       issuer: issuer.issuer,
       audience: CONTROL_API_AUDIENCE,
@@ -40,6 +57,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await connection.close();
+  await pool?.end();
 });
 
 /** The matrix as the issue states it: who may call what. A change to access.ts must change this table. */
@@ -119,13 +137,18 @@ describe('authentication: refused with 401 and the reason', () => {
       'token-invalid',
     ],
   ];
-  test.each(cases)('%s', async (_what, header, reason) => {
+  test.each(cases)('%s (and recorded in the audit chain)', async (_what, header, reason) => {
+    const before = await headSeq();
     for (const route of Object.keys(ROUTES)) {
       const res = await call(route, await header());
       expect(res.status).toBe(401);
       expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
       expect(res.body).toMatchObject({ type: 'urn:vcdc:problem:unauthenticated', reason });
     }
+    const recorded = await recordedSince(before);
+    expect(recorded.map((r) => [r.kind, r.actor, r.data.endpoint, r.data.status, r.data.reason])).toEqual(
+      Object.keys(ROUTES).map((route) => ['access.refused', 'anonymous', route, 401, reason]),
+    );
   });
 
   test('a token signed by another issuer with our issuer name is still refused (the key decides)', async () => {
@@ -142,17 +165,30 @@ describe('authorisation: a valid token without the role is refused with 403', ()
   const rows = Object.keys(ROUTES).flatMap((route) =>
     ALL_ROLES.filter((role) => !EXPECTED[route as Endpoint].includes(role)).map((role) => [route, role] as const),
   );
-  test.each(rows)('%s as %s', async (route, role) => {
+  test.each(rows)('%s as %s (and recorded)', async (route, role) => {
+    const before = await headSeq();
     const token = await issuer.sign({ sub: `someone.${role}`, roles: [role] });
     const res = await call(route, `Bearer ${token}`);
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ type: 'urn:vcdc:problem:forbidden', endpoint: route });
+    const [record, ...more] = await recordedSince(before);
+    expect(more).toEqual([]);
+    expect(record).toMatchObject({
+      kind: 'access.refused',
+      actor: `someone.${role}`,
+      data: { endpoint: route, status: 403, roles: [role] },
+    });
   });
 
   test('an FX officer may post decisions but not a disposal-plan decision: 403 decision-role', async () => {
     const res = await call('POST /v1/cases/:caseId/decisions', `Bearer ${await issuer.mint('fx.officer.wang')}`);
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ type: 'urn:vcdc:problem:decision-role', stage: 'DISPOSAL_PLAN' });
+    expect((await audit.list({ caseId: 'CASE-1' })).at(-1)).toMatchObject({
+      kind: 'decision.refused',
+      actor: 'fx.officer.wang',
+      data: { stage: 'DISPOSAL_PLAN', status: 403, refusal: 'urn:vcdc:problem:decision-role' },
+    });
   });
 
   test('roles this system does not know give no access', async () => {

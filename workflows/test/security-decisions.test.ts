@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { Decimal, silentLogger } from '@vcdc/shared';
+import { type AuditChain, Decimal, type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
@@ -16,6 +16,7 @@ import { ControlApiConfig, registrationDefaults } from '../src/control-api/confi
 import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
 import { SEARCH_ATTRIBUTE_KEYS } from '../src/shared';
 import { workflowsPath } from '../src/worker';
+import { testAuditChain } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 let env: TestWorkflowEnvironment;
@@ -23,6 +24,8 @@ let worker: Worker;
 let running: Promise<void>;
 let app: Express;
 let issuer: DevIssuer;
+let audit: AuditChain;
+let pool: Pool;
 const taskQueue = `security-${randomUUID()}`;
 
 beforeAll(async () => {
@@ -42,11 +45,13 @@ beforeAll(async () => {
   });
   running = worker.run();
   issuer = await createDevIssuer();
+  ({ audit, pool } = await testAuditChain('security_decisions'));
   app = createControlApi({
+    audit,
     client: env.client,
     taskQueue,
     logger: silentLogger(),
-    defaults: registrationDefaults(ControlApiConfig.parse({})),
+    defaults: registrationDefaults(ControlApiConfig.parse({ DATABASE_URL: 'postgres://unused' })),
     authenticator: jwtAuthenticator({
       issuer: issuer.issuer,
       audience: CONTROL_API_AUDIENCE,
@@ -63,6 +68,7 @@ afterAll(async () => {
     await running;
   }
   await env?.teardown();
+  await pool?.end();
 });
 
 async function as(person: string, roles?: string[]) {
@@ -141,6 +147,36 @@ test('above the threshold one approval is not enough; the same supervisor twice 
   const replay = await (await as('supervisor.zhou')).post(`/v1/cases/${caseId}/decisions`).send(approve);
   expect(replay.status).toBe(409);
   expect(replay.body.type).toBe('urn:vcdc:problem:decision-not-awaited');
+
+  // Every step is in the audit chain, in order, and an auditor reads and verifies it through the API.
+  const auditor = await as('auditor.qian');
+  const records = (await auditor.get(`/v1/audit/records?caseId=${caseId}`)).body.records;
+  expect(
+    records.map((r: { kind: string; actor: string; data: { refusal?: string } }) => [r.kind, r.actor, r.data.refusal]),
+  ).toEqual([
+    ['case.registered', 'officer.zhang', undefined],
+    ['decision.accepted', 'supervisor.li', undefined],
+    ['decision.refused', 'supervisor.li', 'urn:vcdc:problem:quorum-same-person'],
+    ['decision.accepted', 'supervisor.zhou', undefined],
+    ['decision.refused', 'supervisor.zhou', 'urn:vcdc:problem:decision-not-awaited'],
+  ]);
+  expect(records[0].data.approvals).toEqual({ disposalPlan: 2 });
+  expect((await auditor.get('/v1/audit/verify')).body).toMatchObject({ ok: true });
+  expect((await li.get('/v1/audit/verify')).status).toBe(403);
+});
+
+test('an auditor asking the API to verify the chain is told which record was edited', async () => {
+  const caseId = await registered();
+  await (await as('supervisor.li')).post(`/v1/cases/${caseId}/decisions`).send(approve);
+  const [, accepted] = await audit.list({ caseId });
+  expect(accepted?.kind).toBe('decision.accepted');
+  // A superuser rewrites who approved.
+  await pool.query('ALTER TABLE audit_records DISABLE TRIGGER USER');
+  await pool.query(`UPDATE audit_records SET actor = 'supervisor.mallory' WHERE seq = $1`, [accepted?.seq]);
+  await pool.query('ALTER TABLE audit_records ENABLE TRIGGER USER');
+  const res = await (await as('auditor.qian')).get('/v1/audit/verify');
+  expect(res.status).toBe(200);
+  expect(res.body).toMatchObject({ ok: false, brokenAt: { seq: accepted?.seq, problem: 'edited' } });
 });
 
 test('below the threshold one supervisor approves alone', async () => {

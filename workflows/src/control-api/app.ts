@@ -8,11 +8,15 @@
  *   GET  /v1/cases?status=&stage=&agency=&limit=                    -> { cases: CaseSummary[] } (Temporal visibility)
  *   GET  /v1/cases/:caseId                                          -> CaseProgress (the workflow's `status` query)
  *   POST /v1/cases/:caseId/decisions       DecisionInput           -> 200 DecisionAccepted (the `decide` Update)
+ *   GET  /v1/audit/records?caseId=&afterSeq=&limit=                 -> { records: AuditRecord[] } (auditors)
+ *   GET  /v1/audit/verify                                           -> ChainVerification (auditors)
  *   GET  /.well-known/jwks.json                                     -> the dev issuer's public keys (dev mode only)
  *
  * Every /v1 route needs a bearer token (auth.ts) and a role the access matrix (access.ts) allows;
  * the case officer who registers (`requestedBy`) and the person who decides (`decidedBy`, `role`)
  * are taken from the token, never from the body. Refusals are 401 (who are you?) or 403 (not you).
+ * Every registration, decision and refusal (401, 403, a decision the workflow refused) is appended
+ * to the audit chain before the answer goes out.
  *
  * The workflow id (`case-<caseId>`) is the idempotency mechanism for starting a case: Temporal
  * refuses a second start with that id, ever (REJECT_DUPLICATE, even after the case closed), and the
@@ -28,6 +32,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  type AuditChain,
   canonicalJson,
   contracts,
   createServiceApp,
@@ -50,7 +55,15 @@ import {
 import { CASE_STAGES, CASE_STATUSES } from '../case-state';
 import type { caseWorkflow } from '../case-workflow';
 import { type Decision, DecisionInput, type DecisionRefusalCode, type Role } from '../decision';
-import { CaseAgencyKey, CaseIdKey, CaseStageKey, CaseStatusKey, decide, status } from '../shared';
+import {
+  CaseAgencyKey,
+  CaseIdKey,
+  CaseStageKey,
+  CaseStatusKey,
+  type DecisionAccepted,
+  decide,
+  status,
+} from '../shared';
 import { decidingRole, type Endpoint, mayCall } from './access';
 import type { Authenticator, Identity } from './auth';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
@@ -62,6 +75,8 @@ export interface ControlApiDeps {
   defaults: RegistrationDefaults;
   /** Verifies the bearer token of every /v1 request. */
   authenticator: Authenticator;
+  /** The tamper-evident record of registrations, decisions and refusals. */
+  audit: Pick<AuditChain, 'append' | 'list' | 'verify'>;
   /** Served at /.well-known/jwks.json when the control API is its own (dev) issuer. */
   publicJwks?: JSONWebKeySet;
   /** Above these declared amounts the disposal plan needs two distinct approvals (none: always one). */
@@ -94,6 +109,12 @@ const ListQuery = z.object({
   status: z.enum(CASE_STATUSES).optional(),
   stage: z.enum(CASE_STAGES).optional(),
   agency: Agency.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+const AuditQuery = z.object({
+  caseId: contracts.common.CaseId.optional(),
+  afterSeq: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
@@ -134,6 +155,7 @@ export function createControlApi({
   logger,
   defaults,
   authenticator,
+  audit,
   publicJwks,
   quorumThresholds = {},
   now = () => new Date(),
@@ -142,8 +164,28 @@ export function createControlApi({
   const guard =
     (endpoint: Endpoint): RequestHandler =>
     async (req, res, next) => {
-      const identity = await authenticator.authenticate(req.get('authorization'));
+      const caseId = typeof req.params.caseId === 'string' ? req.params.caseId.slice(0, 64) : undefined;
+      let identity: Identity;
+      try {
+        identity = await authenticator.authenticate(req.get('authorization'));
+      } catch (error) {
+        if (error instanceof Problem) {
+          await audit.append({
+            kind: 'access.refused',
+            actor: 'anonymous',
+            ...(caseId ? { caseId } : {}),
+            data: { endpoint, status: error.status, reason: error.extensions.reason ?? error.type },
+          });
+        }
+        throw error;
+      }
       if (!mayCall(endpoint, identity.roles)) {
+        await audit.append({
+          kind: 'access.refused',
+          actor: identity.id,
+          ...(caseId ? { caseId } : {}),
+          data: { endpoint, status: 403, reason: 'forbidden', roles: identity.roles },
+        });
         throw new Problem(
           403,
           'forbidden',
@@ -199,6 +241,21 @@ export function createControlApi({
             runId: handle.firstExecutionRunId,
             registrationSha256,
           };
+          await audit.append({
+            kind: 'case.registered',
+            actor: identityOf(res).id,
+            caseId: request.caseId,
+            data: {
+              registrationSha256,
+              agency: registration.agency,
+              lots: registration.lots.map((l) => ({
+                lotId: l.lotId,
+                asset: l.asset,
+                declaredAmount: l.declaredAmount,
+              })),
+              approvals: registration.approvals,
+            },
+          });
           res
             .status(201)
             .location(`/v1/cases/${encodeURIComponent(request.caseId)}`)
@@ -259,38 +316,69 @@ export function createControlApi({
       app.post('/v1/cases/:caseId/decisions', guard('POST /v1/cases/:caseId/decisions'), async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         const body = parseInput(DecisionInput, req.body ?? {});
-        const decider = resolveDecider(identityOf(res), body);
-        const decision: Decision = {
-          ...body,
-          decidedBy: decider.id,
-          role: decider.role,
-          decidedAt: now().toISOString(),
-        };
-        const handle = client.workflow.getHandle(caseWorkflowId(caseId));
+        const identity = identityOf(res);
+        const record = (kind: string, data: Record<string, unknown>) =>
+          audit.append({
+            kind,
+            actor: identity.id,
+            caseId,
+            data: { stage: body.stage, outcome: body.outcome, ...data },
+          });
         try {
-          res.json(await handle.executeUpdate(decide, { args: [decision] }));
+          const decider = resolveDecider(identity, body);
+          const decision: Decision = {
+            ...body,
+            decidedBy: decider.id,
+            role: decider.role,
+            decidedAt: now().toISOString(),
+          };
+          const accepted = await sendDecision(caseId, decision);
+          await record('decision.accepted', { decision, movesTo: accepted.movesTo, approvals: accepted.approvals });
+          res.json(accepted);
         } catch (error) {
-          if (error instanceof WorkflowNotFoundError) {
-            // The server answers "not found" for an Update to a case that has ended, too: tell them apart.
-            const ended = await handle.describe().then(
-              (d) => d.status.name,
-              () => undefined,
-            );
-            if (!ended) throw problems.notFound('Case', caseId);
-            throw problems.conflict(
-              'case-closed',
-              'Case closed',
-              `case ${caseId} has ended (${ended}) and takes no decisions`,
-              {
-                caseId,
-              },
-            );
+          if (error instanceof Problem) {
+            await record('decision.refused', { status: error.status, refusal: error.type, detail: error.detail });
           }
-          throw decisionProblem(error, caseId) ?? error;
+          throw error;
         }
+      });
+
+      app.get('/v1/audit/records', guard('GET /v1/audit/records'), async (req, res) => {
+        const query = parseInput(AuditQuery, req.query, 'query');
+        res.json({ records: await audit.list(query) });
+      });
+
+      app.get('/v1/audit/verify', guard('GET /v1/audit/verify'), async (_req, res) => {
+        res.json(await audit.verify());
       });
     },
   });
+
+  /** The `decide` Update; its refusals as problems naming the rule. */
+  async function sendDecision(caseId: string, decision: Decision): Promise<DecisionAccepted> {
+    const handle = client.workflow.getHandle(caseWorkflowId(caseId));
+    try {
+      return await handle.executeUpdate(decide, { args: [decision] });
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) {
+        // The server answers "not found" for an Update to a case that has ended, too: tell them apart.
+        const ended = await handle.describe().then(
+          (d) => d.status.name,
+          () => undefined,
+        );
+        if (!ended) throw problems.notFound('Case', caseId);
+        throw problems.conflict(
+          'case-closed',
+          'Case closed',
+          `case ${caseId} has ended (${ended}) and takes no decisions`,
+          {
+            caseId,
+          },
+        );
+      }
+      throw decisionProblem(error, caseId) ?? error;
+    }
+  }
 }
 
 function decisionProblem(error: unknown, caseId: string): Problem | undefined {

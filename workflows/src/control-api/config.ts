@@ -21,6 +21,12 @@ export const ControlApiConfig = z
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
     LOG_LEVEL: env.logLevel(),
+    /** Where the audit chain of decisions and refusals is kept (its own schema). */
+    DATABASE_URL: env.databaseUrl(),
+    AUDIT_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+      .default('audit'),
     /**
      * `oidc`: tokens from AUTH_ISSUER, keys from AUTH_JWKS_URL (any OIDC provider). `dev`: the local dev
      * issuer (keys in AUTH_DEV_KEY_DIR, JWKS served at /.well-known/jwks.json; tokens from `dev-token`).

@@ -3,7 +3,7 @@
  * connects to Temporal, listens, and `close` stops the server and the connection.
  */
 import { Client, Connection } from '@temporalio/client';
-import { createLogger, type Logger, listen } from '@vcdc/shared';
+import { AuditChain, createLogger, createPool, type Logger, listen, migrateAuditChain } from '@vcdc/shared';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
 import { createControlApi } from './app';
 import { type Authenticator, jwtAuthenticator } from './auth';
@@ -32,8 +32,11 @@ export async function startControlApi(
   logger: Logger = createLogger('control-api', config.LOG_LEVEL),
 ): Promise<{ url: string; port: number; close: () => Promise<void> }> {
   const auth = await authenticatorFor(config);
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  await migrateAuditChain(config.DATABASE_URL, config.AUDIT_SCHEMA, (m) => logger.debug(m));
+  const pool = createPool(config.DATABASE_URL, config.AUDIT_SCHEMA, 5);
+  let connection: Connection | undefined;
   try {
+    connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     const app = createControlApi({
       client,
@@ -41,6 +44,7 @@ export async function startControlApi(
       logger,
       defaults: registrationDefaults(config),
       quorumThresholds: config.QUORUM_THRESHOLDS,
+      audit: new AuditChain(pool),
       ...auth,
     });
     const server = await listen(app, config.PORT, config.HOST);
@@ -49,11 +53,13 @@ export async function startControlApi(
       port: server.port,
       close: async () => {
         await server.close();
-        await connection.close();
+        await connection?.close();
+        await pool.end();
       },
     };
   } catch (error) {
-    await connection.close();
+    await connection?.close();
+    await pool.end();
     throw error;
   }
 }

@@ -1,0 +1,10 @@
+/** A control-API audit chain in a fresh test database (the embedded PostgreSQL of the jest run). */
+import { AuditChain, createPool, migrateAuditChain, type Pool } from '@vcdc/shared';
+import { createTestDatabase } from '../../test/support/database';
+
+export async function testAuditChain(prefix: string): Promise<{ audit: AuditChain; pool: Pool; databaseUrl: string }> {
+  const databaseUrl = await createTestDatabase(prefix);
+  await migrateAuditChain(databaseUrl, 'audit');
+  const pool = createPool(databaseUrl, 'audit', 4);
+  return { audit: new AuditChain(pool), pool, databaseUrl };
+}
