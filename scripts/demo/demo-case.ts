@@ -3,8 +3,9 @@
  *  - the seizing officers sweep the suspect's coins into the case's custody addresses (on the
  *    ledger-chain simulator, funded from its faucet as the "suspect wallet");
  *  - the case officer registers the case with the control API;
- *  - a demo supervisor approves the disposal plan and a demo FX officer records the regulator's
- *    approval of the declaration, both through the control API.
+ *  - a demo supervisor approves the disposal plan, a demo FX officer records the regulator's
+ *    approval of the declaration, and the supervisor approves the pay-out from the special account
+ *    (to victims by court order when the case has one, the rest to the treasury), all through the control API.
  * Used by the dev stack (`scripts/dev.ts`) and by the end-to-end test, so both run the same story.
  */
 import { randomBytes } from 'node:crypto';
@@ -92,8 +93,28 @@ async function untilMined(chain: ServiceClient, chainId: string, txHash: string)
   throw new Error(`transaction ${txHash} on ${chainId} was not mined within a minute`);
 }
 
-export function demoRegistration(caseId: string, lots: Array<DemoLot & { sweepTxHash: string }>) {
+/** A court's restitution order as the registration carries it (see workflows/src/case-input.ts). */
+export interface DemoRestitution {
+  courtOrderRef: string;
+  documentHash: string;
+  method: 'CLAIM_ORDER' | 'PRO_RATA';
+  victims: Array<{
+    victimId: string;
+    name: string;
+    claimOrder: number;
+    loss: string;
+    recovered: string;
+    payeeAccount: string;
+  }>;
+}
+
+export function demoRegistration(
+  caseId: string,
+  lots: Array<DemoLot & { sweepTxHash: string }>,
+  restitution?: DemoRestitution,
+) {
   return {
+    ...(restitution ? { restitution } : {}),
     caseId,
     agency: 'Municipal Public Security Bureau (demo)',
     legalBasis: { reference: `Seizure decision ${caseId}`, documentSha256: sha256Hex(`seizure decision of ${caseId}`) },
@@ -146,6 +167,14 @@ function demoDecision(stage: string, caseId: string) {
         role: 'fx-officer',
         reference: `SAFE-${caseId}`,
       };
+    case 'REMITTANCE':
+      return {
+        stage,
+        outcome: 'APPROVE',
+        decidedBy: DEMO_PEOPLE.supervisor,
+        role: 'supervisor',
+        reason: 'Pay-out as the judgment orders',
+      };
     default:
       throw new Error(`the demo has no one to decide ${stage}`);
   }
@@ -158,6 +187,8 @@ export interface DemoOptions {
   lots?: DemoLot[];
   /** Give up waiting after this long (the case keeps running in Temporal). */
   timeoutMs?: number;
+  /** A court restitution order for the case: victims are paid from the proceeds, the rest goes to the treasury. */
+  restitution?: DemoRestitution;
   /** A bearer token for a demo person (the control API takes who acts from it): the dev issuer's `mint`. */
   token: (person: string) => Promise<string>;
 }
@@ -188,7 +219,7 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
   for (const lot of lots) swept.push({ ...lot, sweepTxHash: await seizeIntoCustody(urls, caseId, lot) });
 
   log(`demo case ${caseId}: registering with the control API as ${DEMO_PEOPLE.caseOfficer}`);
-  await api.post('/v1/cases', demoRegistration(caseId, swept), `demo/${caseId}/register`);
+  await api.post('/v1/cases', demoRegistration(caseId, swept, options.restitution), `demo/${caseId}/register`);
 
   const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
   let lastDetails = '';

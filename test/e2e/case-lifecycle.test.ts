@@ -46,6 +46,7 @@ test('the case passes every stage and completes, approved by the supervisor and 
   expect(progress.decisions.accepted.map((d) => [d.stage, d.decidedBy])).toEqual([
     ['DISPOSAL_PLAN', 'supervisor.li'],
     ['FX_DECLARATION', 'fx.officer.wang'],
+    ['REMITTANCE', 'supervisor.li'],
   ]);
   expect(progress.reconciliation?.ok).toBe(true);
   expect(progress.remittance?.receiptNo).toMatch(/\S/);

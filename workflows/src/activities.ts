@@ -167,6 +167,16 @@ export function createActivities(clients: ServiceClients) {
     async requestRemittance(body: contracts.treasury.RequestRemittance, key: string) {
       return call(treasury.Remittance, 'request remittance', () => t.post('/v1/remittances', body, key));
     },
+    async registerRestitutionOrder(body: contracts.treasury.RegisterRestitutionOrder, key: string) {
+      return call(treasury.RestitutionOrder, 'register restitution order', () =>
+        t.post('/v1/restitution-orders', body, key),
+      );
+    },
+    async distributeRestitution(body: contracts.treasury.DistributeRestitution, key: string) {
+      return call(treasury.RestitutionDistribution, 'distribute restitution', () =>
+        t.post('/v1/restitution-distributions', body, key),
+      );
+    },
     async getTreasuryStatement(caseId: string) {
       return call(treasury.CaseStatement, 'treasury statement', () => t.get(`/v1/cases/${enc(caseId)}/statement`));
     },

@@ -5,7 +5,7 @@
  * `CaseRegistrationRequest` is what the API accepts (disposal/fx/treasury may be left to the
  * deployment's defaults); `CaseRegistration` is what the workflow runs on (everything filled).
  */
-import { common, custody, fx } from '@vcdc/shared/contracts';
+import { common, custody, fx, treasury } from '@vcdc/shared/contracts';
 import { CryptoAsset, fitsScale, PositiveDecimalString, scaleOf } from '@vcdc/shared/money';
 import { z } from 'zod';
 import { Approvals } from './decision';
@@ -74,6 +74,8 @@ export type TreasuryParticulars = z.infer<typeof TreasuryParticulars>;
 export const Deadlines = z.object({
   /** Days a person has to decide (disposal plan, FX declaration) before the case is held. */
   decisionDays: z.number().int().min(1).max(365).default(30),
+  /** Working days (Mon-Fri) after the funds reach the bank by which the FX declaration must be approved; default 5. */
+  fxDeclarationWorkingDays: z.number().int().min(1).max(60).optional(),
 });
 export type Deadlines = z.infer<typeof Deadlines>;
 
@@ -88,6 +90,8 @@ const RegistrationFields = {
   requestedBy: common.ActorId,
   lots: z.array(Lot).min(1).max(100),
   deadlines: Deadlines.optional(),
+  /** The court's restitution order, when victims are to be paid from the proceeds (the rest goes to the treasury). */
+  restitution: treasury.RegisterRestitutionOrder.omit({ caseId: true, registeredBy: true }).optional(),
 };
 
 function uniqueLots(reg: { lots: Lot[] }, ctx: z.RefinementCtx): void {

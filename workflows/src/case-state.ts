@@ -84,6 +84,16 @@ export interface CaseProgress {
   declaration?: fx.Declaration;
   settlement?: fx.Settlement;
   credit?: treasury.Credit;
+  /** The FX declaration deadline (working days after the funds reached the bank) and how far it has run. */
+  fxDeadline?: {
+    fundsArrivedAt: string;
+    dueBy: string;
+    remindAt: string;
+    state: 'OPEN' | 'REMINDED' | 'OVERDUE' | 'MET';
+  };
+  /** The court's restitution order as registered with the treasury, and its distribution to the victims. */
+  restitutionOrder?: treasury.RestitutionOrder;
+  restitution?: treasury.RestitutionDistribution;
   remittance?: treasury.Remittance;
   reconciliation?: Reconciliation;
   leftovers: Leftover[];

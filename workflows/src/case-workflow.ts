@@ -40,6 +40,7 @@ import {
   decision,
   status,
 } from './shared';
+import { addWorkingDays } from './working-days';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_DECISION_DAYS = 30;
@@ -99,8 +100,17 @@ function movesTo(d: Decision): DecisionAccepted['movesTo'] {
       ? { stage: 'TRANSFER', status: 'RUNNING' }
       : { stage: 'AUTHORISATION', status: 'REJECTED' };
   }
-  return d.outcome === 'APPROVE' ? { stage: 'FX', status: 'RUNNING' } : { stage: 'FX', status: 'HELD' };
+  if (d.stage === 'REMITTANCE') {
+    return d.outcome === 'APPROVE' ? { stage: 'TREASURY', status: 'RUNNING' } : { stage: 'TREASURY', status: 'HELD' };
+  }
+  if (d.stage === 'FX_RESUBMISSION') {
+    return d.outcome === 'APPROVE' ? { stage: 'FX', status: 'RUNNING' } : { stage: 'FX', status: 'HELD' };
+  }
+  // A rejected declaration waits for a supervisor to decide whether to resubmit it.
+  return d.outcome === 'APPROVE' ? { stage: 'FX', status: 'RUNNING' } : { stage: 'FX', status: 'AWAITING_DECISION' };
 }
+
+export const DEFAULT_FX_DECLARATION_WORKING_DAYS = 5;
 
 export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome> {
   const { workflowId } = workflowInfo();
@@ -218,10 +228,11 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
 
   try {
     await runCase(reg);
-    setStatus(
-      'COMPLETED',
-      `remitted ${p.remittance?.amount} CNY to the treasury (receipt ${p.remittance?.receiptNo}); reconciled`,
-    );
+    const paid = [
+      p.restitution ? `paid ${p.restitution.totalToVictims} CNY to ${p.restitution.payments.length} victims` : '',
+      p.remittance ? `remitted ${p.remittance.amount} CNY to the treasury (receipt ${p.remittance.receiptNo})` : '',
+    ].filter(Boolean);
+    setStatus('COMPLETED', `${paid.join('; ')}; reconciled`);
   } catch (error) {
     const stop = asCaseStop(error, p.stage);
     p.reason = stop.reason;
@@ -249,6 +260,8 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     /** Wait for a person; `undefined` when the deadline passed first. */
     const awaitDecision = async (stage: DecisionStage, what: string): Promise<Decision | undefined> => {
       const now = Date.now(); // workflow time: deterministic
+      // A stage can be waited on again (the FX declaration after a resubmission): only a new decision counts.
+      delete accepted[stage];
       p.awaiting = {
         stage,
         since: new Date(now).toISOString(),
@@ -471,27 +484,69 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       { submittedBy: reg.requestedBy },
       key('fx-declaration', 'submit'),
     );
-    const fxDecision = await awaitDecision('FX_DECLARATION', "an FX officer to record the regulator's decision");
-    if (!fxDecision) {
-      throw new CaseStop(
-        'HELD',
-        `no decision on FX declaration ${p.declaration.declarationNo} within ${decisionDays} days; ${withdrawal.netAmount} ${fiat} wait in the offshore account`,
+    // The declaration deadline runs from the funds' arrival at the bank, in working days: a reminder the
+    // working day before, overdue (escalated) after. Reported in the status; issue #3 notifies people.
+    const fxDays = reg.deadlines?.fxDeclarationWorkingDays ?? DEFAULT_FX_DECLARATION_WORKING_DAYS;
+    const fundsArrivedAt = new Date(Date.now());
+    const fxDeadline = {
+      fundsArrivedAt: fundsArrivedAt.toISOString(),
+      remindAt: addWorkingDays(fundsArrivedAt, fxDays - 1).toISOString(),
+      dueBy: addWorkingDays(fundsArrivedAt, fxDays).toISOString(),
+      state: 'OPEN' as 'OPEN' | 'REMINDED' | 'OVERDUE' | 'MET',
+    };
+    p.fxDeadline = fxDeadline;
+    const fxApproved = () => fxDeadline.state === 'MET';
+    void (async () => {
+      if (!(await condition(fxApproved, Math.max(1000, Date.parse(fxDeadline.remindAt) - Date.now())))) {
+        fxDeadline.state = 'REMINDED';
+        log.warn('FX declaration due soon', { dueBy: fxDeadline.dueBy });
+      }
+      if (!(await condition(fxApproved, Math.max(1000, Date.parse(fxDeadline.dueBy) - Date.now())))) {
+        fxDeadline.state = 'OVERDUE';
+        log.error('FX declaration overdue: escalated', { dueBy: fxDeadline.dueBy });
+      }
+    })();
+
+    // The regulator decides; a rejection waits for a supervisor to resubmit (after dealing with its
+    // grounds) or to hold the case. Each round has its own keys.
+    for (let round = 1; ; round++) {
+      const suffix = round === 1 ? [] : [`round-${round}`];
+      const fxDecision = await awaitDecision('FX_DECLARATION', "an FX officer to record the regulator's decision");
+      if (!fxDecision) {
+        throw new CaseStop(
+          'HELD',
+          `no decision on FX declaration ${p.declaration.declarationNo} within ${decisionDays} days; ${withdrawal.netAmount} ${fiat} wait in the offshore account`,
+        );
+      }
+      p.declaration = await calls.recordFxDecision(
+        declarationId,
+        {
+          decision: fxDecision.outcome === 'APPROVE' ? 'APPROVED' : 'REJECTED',
+          decidedBy: fxDecision.decidedBy,
+          regulatorReference: fxDecision.reference ?? '',
+          reason: fxDecision.reason,
+        },
+        key('fx-declaration', 'decision', ...suffix),
       );
-    }
-    p.declaration = await calls.recordFxDecision(
-      declarationId,
-      {
-        decision: fxDecision.outcome === 'APPROVE' ? 'APPROVED' : 'REJECTED',
-        decidedBy: fxDecision.decidedBy,
-        regulatorReference: fxDecision.reference ?? '',
-        reason: fxDecision.reason,
-      },
-      key('fx-declaration', 'decision'),
-    );
-    if (fxDecision.outcome === 'REJECT') {
-      throw new CaseStop(
-        'HELD',
-        `the regulator rejected FX declaration ${p.declaration.declarationNo} (${fxDecision.reference}): ${fxDecision.reason ?? ''}; ${withdrawal.netAmount} ${fiat} wait in the offshore account`,
+      if (fxDecision.outcome === 'APPROVE') {
+        fxDeadline.state = 'MET';
+        break;
+      }
+      const rejected = `the regulator rejected FX declaration ${p.declaration.declarationNo} (${fxDecision.reference}): ${fxDecision.reason ?? ''}`;
+      const again = await awaitDecision('FX_RESUBMISSION', `a supervisor to resubmit or hold (${rejected})`);
+      if (!again || again.outcome === 'REJECT') {
+        throw new CaseStop(
+          'HELD',
+          `${rejected}; ${again ? `not resubmitted (${again.decidedBy}: ${again.reason ?? ''})` : `no decision to resubmit within ${decisionDays} days`}; ${withdrawal.netAmount} ${fiat} wait in the offshore account`,
+        );
+      }
+      p.declaration = await calls.submitDeclaration(
+        declarationId,
+        {
+          submittedBy: reg.requestedBy,
+          note: `resubmitted after ${fxDecision.reference}, approved by ${again.decidedBy}`,
+        },
+        key('fx-declaration', 'submit', `round-${round + 1}`),
       );
     }
     // One tranche for now. The bank's own reference arrives with the FX officer's settlement record in
@@ -502,8 +557,9 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       key('fx-settlement', '1'),
     );
 
-    // 7. TREASURY: credit the special account, remit the whole case balance.
-    enter('TREASURY', `crediting ${p.settlement.cnyAmount} CNY and remitting to the treasury`);
+    // 7. TREASURY: credit the special account; with a court restitution order, register it; a supervisor
+    // approves the pay-out; the victims are paid as the order says and the rest is remitted to the treasury.
+    enter('TREASURY', `crediting ${p.settlement.cnyAmount} CNY to the special case-property account`);
     p.credit = await calls.recordCredit(
       {
         caseId,
@@ -514,18 +570,47 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       },
       key('treasury-credit', p.settlement.settlementId),
     );
+    if (reg.restitution) {
+      p.restitutionOrder = await calls.registerRestitutionOrder(
+        { ...reg.restitution, caseId, registeredBy: reg.requestedBy },
+        key('restitution-order'),
+      );
+    }
     const caseAccount = await calls.getTreasuryStatement(caseId);
     if (!new Decimal(caseAccount.balance).gt(0)) throw new CaseStop('HELD', 'the case account holds nothing to remit');
-    p.remittance = await calls.requestRemittance(
-      {
-        caseId,
-        amount: caseAccount.balance,
-        budgetClassificationCode: reg.treasury.budgetClassificationCode,
-        // The supervisor who approved the disposal approves its remittance until issue #3 adds its own decision.
-        approvedBy: plan.decidedBy,
-      },
-      key('remittance'),
-    );
+    const payOut = reg.restitution
+      ? `${caseAccount.balance} CNY to the victims of court order ${reg.restitution.courtOrderRef} and the rest to the treasury`
+      : `${caseAccount.balance} CNY to the treasury`;
+    const remit = await awaitDecision('REMITTANCE', `a supervisor to approve paying ${payOut}`);
+    if (!remit || remit.outcome === 'REJECT') {
+      throw new CaseStop(
+        'HELD',
+        `${remit ? `pay-out rejected by ${remit.decidedBy}: ${remit.reason ?? ''}` : `no remittance decision within ${decisionDays} days`}; ${caseAccount.balance} CNY stay in the special account`,
+      );
+    }
+    if (p.restitutionOrder) {
+      p.restitution = await calls.distributeRestitution(
+        {
+          caseId,
+          restitutionOrderId: p.restitutionOrder.restitutionOrderId,
+          amount: caseAccount.balance,
+          approvedBy: remit.decidedBy,
+        },
+        key('restitution'),
+      );
+    }
+    const remaining = p.restitution ? new Decimal(p.restitution.toTreasury) : new Decimal(caseAccount.balance);
+    if (remaining.gt(0)) {
+      p.remittance = await calls.requestRemittance(
+        {
+          caseId,
+          amount: remaining.toFixed(2),
+          budgetClassificationCode: reg.treasury.budgetClassificationCode,
+          approvedBy: remit.decidedBy,
+        },
+        key('remittance'),
+      );
+    }
 
     // 8. RECONCILIATION: every unit from custody to the treasury, from each service's own records.
     enter('RECONCILIATION', 'checking conservation across custody, venue, FX and treasury');

@@ -8,8 +8,12 @@ import { z } from 'zod';
 
 const { ActorId, IsoTimestamp } = common;
 
-/** The points where a case waits for a person. */
-export const DecisionStage = z.enum(['DISPOSAL_PLAN', 'FX_DECLARATION']);
+/**
+ * The points where a case waits for a person. FX_RESUBMISSION: after the regulator rejected the
+ * declaration, resubmit it (APPROVE) or hold the case (REJECT). REMITTANCE: before any money leaves
+ * the special case-property account (to victims by court order, the rest to the treasury).
+ */
+export const DecisionStage = z.enum(['DISPOSAL_PLAN', 'FX_DECLARATION', 'FX_RESUBMISSION', 'REMITTANCE']);
 export type DecisionStage = z.infer<typeof DecisionStage>;
 
 export const Role = z.enum([
@@ -28,6 +32,8 @@ export type Role = z.infer<typeof Role>;
 export const ROLE_FOR_STAGE: Record<DecisionStage, Role> = {
   DISPOSAL_PLAN: 'supervisor',
   FX_DECLARATION: 'fx-officer',
+  FX_RESUBMISSION: 'supervisor',
+  REMITTANCE: 'supervisor',
 };
 
 /**

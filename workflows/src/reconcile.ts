@@ -199,13 +199,14 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       new Decimal(t.totalCredited),
     ),
   );
+  // Money leaves the special account to the treasury, to victims by court order, or back to an acquitted owner.
   checks.push(
     check(
-      'CNY: credited = remitted',
+      'CNY: credited = remitted + paid to victims + returned to the owner',
       'credited',
       new Decimal(t.totalCredited),
-      'remitted to the treasury',
-      new Decimal(t.totalRemitted),
+      'remitted to the treasury, paid to victims, returned to the owner',
+      new Decimal(t.totalRemitted).plus(t.totalToVictims ?? 0).plus(t.totalReturnedToOwner ?? 0),
     ),
   );
   checks.push(check('CNY: case account balance is zero', 'balance', new Decimal(t.balance), 'zero', ZERO));

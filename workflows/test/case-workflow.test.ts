@@ -115,6 +115,16 @@ function approveFx(): Decision {
   };
 }
 
+function approveRemittance(): Decision {
+  return {
+    stage: 'REMITTANCE',
+    outcome: 'APPROVE',
+    decidedBy: 'supervisor.zhang',
+    role: 'supervisor',
+    decidedAt: '2026-01-06T09:00:00Z',
+  };
+}
+
 /** Every Idempotency-Key the workflow passed, in call order (the key is the last argument of each POST). */
 function keysUsed(fake: Fake): string[] {
   const mutating: (keyof Fake)[] = [
@@ -143,6 +153,8 @@ async function runHappyPath(reg: CaseRegistration, fakeOptions: FakeOptions = {}
       expect(answer.movesTo).toEqual({ stage: 'TRANSFER', status: 'RUNNING' });
       await until(handle, awaiting('FX_DECLARATION'));
       await handle.executeUpdate(decide, { args: [approveFx()] });
+      await until(handle, awaiting('REMITTANCE'));
+      await handle.executeUpdate(decide, { args: [approveRemittance()] });
       const outcome = await handle.result();
       return { fake, handle, outcome };
     },
@@ -160,7 +172,7 @@ describe('case workflow', () => {
     expect(outcome.reason).toBeUndefined();
     expect(outcome.reconciliation?.ok).toBe(true);
     expect(outcome.reconciliation?.checks.every((c) => c.pass)).toBe(true);
-    expect(outcome.decisions.accepted.map((d) => d.stage)).toEqual(['DISPOSAL_PLAN', 'FX_DECLARATION']);
+    expect(outcome.decisions.accepted.map((d) => d.stage)).toEqual(['DISPOSAL_PLAN', 'FX_DECLARATION', 'REMITTANCE']);
     expect(outcome.compensations).toEqual([]);
 
     // The whole custody balance went to the venue, and everything credited was sold.
@@ -340,9 +352,11 @@ describe('case workflow', () => {
       await handle.signal(decision, approvePlan());
       await until(handle, awaiting('FX_DECLARATION'));
       await handle.signal(decision, approveFx());
+      await until(handle, awaiting('REMITTANCE'));
+      await handle.signal(decision, approveRemittance());
       const outcome = await handle.result();
       expect(outcome.status).toBe('COMPLETED');
-      expect(outcome.decisions.accepted).toHaveLength(2);
+      expect(outcome.decisions.accepted).toHaveLength(3);
       expect(outcome.decisions.refused).toHaveLength(1);
     });
   });
@@ -531,6 +545,8 @@ describe('case workflow', () => {
         await handle.executeUpdate(decide, { args: [approvePlan()] });
         await until(handle, awaiting('FX_DECLARATION'));
         await handle.executeUpdate(decide, { args: [approveFx()] });
+        await until(handle, awaiting('REMITTANCE'));
+        await handle.executeUpdate(decide, { args: [approveRemittance()] });
         const outcome = await handle.result();
         expect(outcome.status).toBe('HELD');
         expect(outcome.reason).toMatch(/^reconciliation failed: /);

@@ -7,6 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { contracts } from '@vcdc/shared';
 import { Decimal, roundDownTo } from '@vcdc/shared/money';
+import { allocateRestitution } from '../../services/treasury/src/restitution-allocation';
 import type { CaseActivities } from '../src/activities';
 
 type Custody = typeof contracts.custody;
@@ -46,6 +47,7 @@ export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActi
   const withdrawals = new Map<string, Infer<Exchange['VenueWithdrawal']>>();
   const declarations = new Map<string, Infer<Fx['Declaration']>>();
   const treasuryLines: (Infer<Treasury['StatementLine']> & { caseId: string })[] = [];
+  const restitutionOrders = new Map<string, Infer<Treasury['RestitutionOrder']>>();
   let seq = 0;
   const id = (prefix: string) => `${prefix}-${++seq}`;
   // Every record belongs to one case: one fake can serve many cases at once.
@@ -382,6 +384,55 @@ export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActi
         return r;
       });
     },
+    async registerRestitutionOrder(body, key) {
+      return once(key, () => {
+        const order = { ...body, restitutionOrderId: id('ro'), registeredAt: T };
+        restitutionOrders.set(order.restitutionOrderId, order);
+        return order;
+      });
+    },
+    async distributeRestitution(body, key) {
+      return once(key, () => {
+        const order = restitutionOrders.get(body.restitutionOrderId);
+        if (!order) throw ApplicationFailure.nonRetryable('no such order', 'urn:vcdc:problem:not-found');
+        // The treasury's own pure allocation: the fake pays exactly what the service would.
+        const a = allocateRestitution(new Decimal(body.amount).toFixed(2), order.method, order.victims);
+        const payments = a.victims
+          .filter((v) => new Decimal(v.amount).gt(0))
+          .map((v) => ({
+            paymentId: id('pay'),
+            victimId: v.victimId,
+            amount: v.amount,
+            paymentNo: `P-${seq}`,
+            receiptNo: `PR-${seq}`,
+            paidAt: T,
+          }));
+        for (const pay of payments) {
+          treasuryLines.push({
+            caseId: body.caseId,
+            kind: 'RESTITUTION',
+            reference: pay.paymentNo,
+            amount: new Decimal(pay.amount).neg().toFixed(),
+            balanceAfter: treasuryBalance(body.caseId).minus(pay.amount).toFixed(),
+            at: T,
+          });
+        }
+        return {
+          distributionId: id('dist'),
+          restitutionOrderId: order.restitutionOrderId,
+          caseId: body.caseId,
+          method: order.method,
+          available: a.available,
+          allocations: a.victims,
+          rounding: a.rounding,
+          payments,
+          totalToVictims: a.totalToVictims,
+          toTreasury: a.toTreasury,
+          approvedBy: body.approvedBy,
+          distributedAt: T,
+        };
+      });
+    },
     async getTreasuryStatement(caseId) {
       const lines = linesOf(caseId).map(({ caseId: _, ...line }) => line);
       const credited = lines.filter((l) => l.kind === 'CREDIT').reduce((s, l) => s.plus(l.amount), new Decimal(0));
@@ -392,6 +443,10 @@ export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActi
         lines,
         totalCredited: credited.toFixed(),
         totalRemitted: remitted.toFixed(),
+        totalToVictims: lines
+          .filter((l) => l.kind === 'RESTITUTION')
+          .reduce((s, l) => s.minus(l.amount), new Decimal(0))
+          .toFixed(),
         balance: treasuryBalance(caseId).toFixed(),
       };
     },

@@ -198,7 +198,7 @@ describe('reconcile', () => {
       'USD: declared = settled',
       'settlement s1: CNY + rounding remainder = foreign amount x rate',
       'CNY: settled = credited',
-      'CNY: credited = remitted',
+      'CNY: credited = remitted + paid to victims + returned to the owner',
       'CNY: case account balance is zero',
     ]);
     const venueBtc = result.checks[4];
@@ -229,7 +229,10 @@ describe('reconcile', () => {
     const left = recordsOf(sample);
     left.treasury.totalRemitted = new Decimal(left.treasury.totalRemitted).minus('0.01').toFixed();
     left.treasury.balance = '0.01';
-    expect(failing(left)).toEqual(['CNY: credited = remitted', 'CNY: case account balance is zero']);
+    expect(failing(left)).toEqual([
+      'CNY: credited = remitted + paid to victims + returned to the owner',
+      'CNY: case account balance is zero',
+    ]);
   });
 
   test('a settlement whose CNY does not match its rate is caught', () => {

@@ -1,0 +1,269 @@
+/**
+ * The case workflow's FX and TREASURY stages on Temporal's time-skipping test server, with the fake
+ * services: a rejected declaration resubmitted, the declaration deadline in working days, the
+ * remittance decision before money leaves the special account, and restitution to victims by court
+ * order with the rest to the treasury.
+ */
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { Decimal } from '@vcdc/shared/money';
+import type { CaseRegistration } from '../src/case-input';
+import type { CaseProgress } from '../src/case-state';
+import { caseWorkflow } from '../src/case-workflow';
+import type { Decision } from '../src/decision';
+import { decide, SEARCH_ATTRIBUTE_KEYS, status } from '../src/shared';
+import { workflowsPath } from '../src/worker';
+import { addWorkingDays } from '../src/working-days';
+import { createFakeActivities, sampleRegistration } from './fake-services';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const path = process.env.TEMPORAL_TEST_SERVER_PATH;
+  const noop = () => undefined;
+  [env, bundle] = await Promise.all([
+    TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {}),
+    bundleWorkflowCode({
+      workflowsPath,
+      logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
+    }),
+  ]);
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, 2 /* KEYWORD */])),
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+type Fake = ReturnType<typeof createFakeActivities>;
+type Handle = WorkflowHandle<typeof caseWorkflow>;
+
+async function withCase<T>(reg: CaseRegistration, body: (fake: Fake, handle: Handle) => Promise<T>): Promise<T> {
+  const fake = createFakeActivities();
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: fake,
+  });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(caseWorkflow, {
+      taskQueue,
+      workflowId: `case-${reg.caseId}`,
+      args: [reg],
+    });
+    return body(fake, handle);
+  });
+}
+
+const registration = (overrides: Record<string, unknown> = {}) =>
+  sampleRegistration(`C-${randomUUID().slice(0, 8)}`, overrides) as CaseRegistration;
+
+async function until(handle: Handle, test: (p: CaseProgress) => boolean): Promise<CaseProgress> {
+  for (let i = 0; i < 200; i++) {
+    const p = await handle.query(status);
+    if (test(p)) return p;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not reached; last status ${JSON.stringify(await handle.query(status))}`);
+}
+const awaiting = (stage: string) => (p: CaseProgress) =>
+  p.status === 'AWAITING_DECISION' && p.awaiting?.stage === stage;
+
+const at = '2026-01-05T09:00:00Z';
+const D = {
+  plan: {
+    stage: 'DISPOSAL_PLAN',
+    outcome: 'APPROVE',
+    decidedBy: 'supervisor.zhang',
+    role: 'supervisor',
+    decidedAt: at,
+  },
+  fx: {
+    stage: 'FX_DECLARATION',
+    outcome: 'APPROVE',
+    decidedBy: 'fx.officer.chen',
+    role: 'fx-officer',
+    reference: 'SAFE-2',
+    decidedAt: at,
+  },
+  fxReject: {
+    stage: 'FX_DECLARATION',
+    outcome: 'REJECT',
+    decidedBy: 'fx.officer.chen',
+    role: 'fx-officer',
+    reference: 'SAFE-1',
+    reason: 'judgment missing',
+    decidedAt: at,
+  },
+  resubmit: {
+    stage: 'FX_RESUBMISSION',
+    outcome: 'APPROVE',
+    decidedBy: 'supervisor.zhang',
+    role: 'supervisor',
+    decidedAt: at,
+  },
+  hold: {
+    stage: 'FX_RESUBMISSION',
+    outcome: 'REJECT',
+    decidedBy: 'supervisor.zhang',
+    role: 'supervisor',
+    reason: 'wait for the appeal',
+    decidedAt: at,
+  },
+  remit: { stage: 'REMITTANCE', outcome: 'APPROVE', decidedBy: 'supervisor.zhang', role: 'supervisor', decidedAt: at },
+  noRemit: {
+    stage: 'REMITTANCE',
+    outcome: 'REJECT',
+    decidedBy: 'supervisor.zhang',
+    role: 'supervisor',
+    reason: 'judgment under appeal',
+    decidedAt: at,
+  },
+} satisfies Record<string, Decision>;
+
+async function decideAt(handle: Handle, d: Decision) {
+  await until(handle, awaiting(d.stage));
+  return handle.executeUpdate(decide, { args: [d] });
+}
+
+const VICTIMS = [
+  { victimId: 'V1', name: 'Wang Fang', claimOrder: 1, loss: '50000.00', recovered: '10000.00', payeeAccount: 'a1' },
+  { victimId: 'V2', name: 'Li Wei', claimOrder: 2, loss: '30000.00', recovered: '0.00', payeeAccount: 'a2' },
+  { victimId: 'V3', name: 'Zhang Min', claimOrder: 3, loss: '10000.01', recovered: '0.00', payeeAccount: 'a3' },
+];
+
+test('a rejected declaration waits for a supervisor, is resubmitted with its own key, approved, and the case completes', async () => {
+  await withCase(registration(), async (fake, handle) => {
+    await decideAt(handle, D.plan);
+    const answer = await decideAt(handle, D.fxReject);
+    expect(answer.movesTo).toEqual({ stage: 'FX', status: 'AWAITING_DECISION' });
+    await decideAt(handle, D.resubmit);
+    await decideAt(handle, D.fx);
+    await decideAt(handle, D.remit);
+    const outcome = await handle.result();
+    expect(outcome.status).toBe('COMPLETED');
+    expect(outcome.decisions.accepted.map((d) => d.stage)).toEqual([
+      'DISPOSAL_PLAN',
+      'FX_DECLARATION',
+      'FX_RESUBMISSION',
+      'FX_DECLARATION',
+      'REMITTANCE',
+    ]);
+    expect(fake.submitDeclaration).toHaveBeenCalledTimes(2);
+    expect(fake.recordFxDecision.mock.calls.map((c) => [c[1].decision, c[2]])).toEqual([
+      ['REJECTED', `case-${outcome.caseId}/fx-declaration/decision`],
+      ['APPROVED', `case-${outcome.caseId}/fx-declaration/decision/round-2`],
+    ]);
+    expect(fake.submitDeclaration.mock.calls[1]?.[1].note).toContain('SAFE-1');
+    expect(outcome.fxDeadline?.state).toBe('MET');
+  });
+});
+
+test('a supervisor may hold instead of resubmitting: the case is HELD with the money in the offshore account', async () => {
+  await withCase(registration(), async (fake, handle) => {
+    await decideAt(handle, D.plan);
+    await decideAt(handle, D.fxReject);
+    await decideAt(handle, D.hold);
+    const outcome = await handle.result();
+    expect(outcome.status).toBe('HELD');
+    expect(outcome.stage).toBe('FX');
+    expect(outcome.reason).toMatch(
+      /rejected FX declaration .* not resubmitted \(supervisor.zhang: wait for the appeal\)/,
+    );
+    expect(fake.settleDeclaration).not.toHaveBeenCalled();
+  });
+});
+
+test('the declaration deadline: reminded the working day before, overdue after 5 working days from the funds arriving', async () => {
+  await withCase(registration({ deadlines: { decisionDays: 30 } }), async (_fake, handle) => {
+    await decideAt(handle, D.plan);
+    const waiting = await until(handle, awaiting('FX_DECLARATION'));
+    const arrived = new Date(waiting.fxDeadline!.fundsArrivedAt);
+    expect(waiting.fxDeadline).toMatchObject({
+      state: 'OPEN',
+      dueBy: addWorkingDays(arrived, 5).toISOString(),
+      remindAt: addWorkingDays(arrived, 4).toISOString(),
+    });
+    await env.sleep(Date.parse(waiting.fxDeadline!.remindAt) - arrived.getTime() + 1000);
+    expect((await handle.query(status)).fxDeadline?.state).toBe('REMINDED');
+    await env.sleep(Date.parse(waiting.fxDeadline!.dueBy) - Date.parse(waiting.fxDeadline!.remindAt));
+    const late = await handle.query(status);
+    expect(late.fxDeadline?.state).toBe('OVERDUE');
+    // Overdue is an escalation, not a dead end: the officer can still record the decision.
+    expect(late.status).toBe('AWAITING_DECISION');
+    await decideAt(handle, D.fx);
+    await decideAt(handle, D.remit);
+    expect((await handle.result()).status).toBe('COMPLETED');
+  });
+});
+
+test('no money leaves the special account without the remittance decision; a rejection holds it there', async () => {
+  await withCase(registration(), async (fake, handle) => {
+    await decideAt(handle, D.plan);
+    await decideAt(handle, D.fx);
+    const waiting = await until(handle, awaiting('REMITTANCE'));
+    expect(waiting.stage).toBe('TREASURY');
+    expect(fake.recordCredit).toHaveBeenCalledTimes(1);
+    expect(fake.requestRemittance).not.toHaveBeenCalled();
+    // The case officer who asked for the disposal may not approve its pay-out.
+    await expect(handle.executeUpdate(decide, { args: [{ ...D.remit, decidedBy: 'officer.li' }] })).rejects.toThrow();
+    // Nor an FX officer: the remittance is a supervisor's decision.
+    await expect(
+      handle.executeUpdate(decide, { args: [{ ...D.remit, decidedBy: 'fx.officer.chen', role: 'fx-officer' }] }),
+    ).rejects.toThrow();
+    await handle.executeUpdate(decide, { args: [D.noRemit] });
+    const outcome = await handle.result();
+    expect(outcome.status).toBe('HELD');
+    expect(outcome.reason).toMatch(
+      /pay-out rejected by supervisor.zhang: judgment under appeal; .* CNY stay in the special account/,
+    );
+    expect(fake.requestRemittance).not.toHaveBeenCalled();
+  });
+});
+
+test('restitution: three victims paid by the court order, the rest remitted, the statement ends at zero and reconciles', async () => {
+  const reg = registration({
+    restitution: {
+      courtOrderRef: '(2026) Jing 01 Xing Chu 7',
+      documentHash: 'ef'.repeat(32),
+      method: 'PRO_RATA',
+      victims: VICTIMS,
+    },
+  });
+  await withCase(reg, async (fake, handle) => {
+    await decideAt(handle, D.plan);
+    await decideAt(handle, D.fx);
+    await decideAt(handle, D.remit);
+    const outcome = await handle.result();
+    expect(outcome.reason).toBeUndefined();
+    expect(outcome.status).toBe('COMPLETED');
+    expect(fake.registerRestitutionOrder.mock.calls[0]?.[0]).toMatchObject({
+      caseId: reg.caseId,
+      courtOrderRef: '(2026) Jing 01 Xing Chu 7',
+      registeredBy: reg.requestedBy,
+    });
+    const credited = new Decimal(outcome.credit!.amount);
+    expect(outcome.restitution?.allocations.map((a) => a.amount)).toEqual(['40000.00', '30000.00', '10000.01']);
+    expect(outcome.restitution?.approvedBy).toBe('supervisor.zhang');
+    expect(new Decimal(outcome.remittance!.amount).eq(credited.minus('80000.01'))).toBe(true);
+    const statement = await fake.getTreasuryStatement(reg.caseId);
+    expect(statement.balance).toBe('0');
+    expect(outcome.reconciliation?.ok).toBe(true);
+    expect(outcome.details).toMatch(/paid 80000.01 CNY to 3 victims; remitted .* CNY to the treasury/);
+  });
+});
