@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type { ChainAdapter } from './chain-adapter';
 import { accountView, findAccount, openAccount } from './custody-accounts';
 import type { CustodyAddressBook } from './custody-addresses';
+import { correctEvidence, evidenceTrail } from './handover-evidence';
 import { getIntake, recordIntake } from './intakes';
 import { ledgerOfCase } from './ledger';
 import { refreshTransfer, requestTransfer } from './transfers';
@@ -34,6 +35,8 @@ export interface CustodyAppDeps {
   logger: Logger;
   /** The service's migrations folder, for /readyz. */
   migrationsDir: string;
+  /** The database role the pool must be working as (see service-role.ts); checked by /readyz. */
+  serviceRole?: string;
 }
 
 const AccountParams = z.object({ caseId: common.CaseId, asset: CryptoAsset });
@@ -50,6 +53,12 @@ export function createApp(deps: CustodyAppDeps): Express {
     readiness: async () => {
       const pending = await pendingMigrations(pool, deps.migrationsDir);
       if (pending.length) throw new Error(`pending migrations: ${pending.join(', ')}`);
+      if (deps.serviceRole) {
+        const { rows } = await pool.query<{ role: string }>('SELECT current_user AS role');
+        if (rows[0]?.role !== deps.serviceRole) {
+          throw new Error(`working as database role ${rows[0]?.role}, not ${deps.serviceRole}`);
+        }
+      }
     },
     routes: (app) => {
       app.post(
@@ -71,7 +80,7 @@ export function createApp(deps: CustodyAppDeps): Express {
         '/v1/intakes',
         idempotent(pool, custody.RecordIntake, async (input, tx) => ({
           status: 201,
-          body: await recordIntake(tx, { chain, minConfirmations }, input),
+          body: await recordIntake(tx, { chain, minConfirmations, keyring: addresses.keyring }, input),
         })),
       );
 
@@ -79,6 +88,21 @@ export function createApp(deps: CustodyAppDeps): Express {
         const { intakeId } = parseInput(IntakeParams, req.params, 'path');
         res.json(await getIntake(pool, intakeId));
       });
+
+      // Evidence is append-only: it can be read and corrected by a new record, never changed (no PUT,
+      // PATCH or DELETE route exists).
+      app.get('/v1/intakes/:intakeId/evidence', async (req, res) => {
+        const { intakeId } = parseInput(IntakeParams, req.params, 'path');
+        res.json(await evidenceTrail(pool, intakeId));
+      });
+
+      app.post(
+        '/v1/intakes/:intakeId/evidence',
+        idempotent(pool, custody.CorrectHandoverEvidence, async (input, tx, req) => {
+          const { intakeId } = parseInput(IntakeParams, req.params, 'path');
+          return { status: 201, body: await correctEvidence(tx, intakeId, input) };
+        }),
+      );
 
       app.post(
         '/v1/whitelist',

@@ -54,10 +54,15 @@ export async function findAccount(
   asset: string,
   { lock = false }: { lock?: boolean } = {},
 ): Promise<AccountRow | undefined> {
-  const { rows } = await db.query<AccountRow>(
-    `SELECT * FROM custody_accounts WHERE case_id = $1 AND asset = $2${lock ? ' FOR UPDATE' : ''}`,
-    [caseId, asset],
-  );
+  if (lock) {
+    // Serialises what moves this account's coins until the transaction ends. An advisory lock, not
+    // FOR UPDATE: the service's database role has no UPDATE on accounts (they never change).
+    await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`custody-account:${caseId}/${asset}`]);
+  }
+  const { rows } = await db.query<AccountRow>('SELECT * FROM custody_accounts WHERE case_id = $1 AND asset = $2', [
+    caseId,
+    asset,
+  ]);
   return rows[0];
 }
 

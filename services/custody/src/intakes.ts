@@ -10,6 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { type contracts, Decimal, fitsScale, Problem, problems, type Queryable, scaleOf, toWire } from '@vcdc/shared';
 import type { ChainAdapter } from './chain-adapter';
 import { assertChainCarries, requireAccount } from './custody-accounts';
+import type { CustodyKeyring } from './custody-keyring';
+import { recordOriginalEvidence } from './handover-evidence';
 import { bookEntry } from './ledger';
 
 type Intake = contracts.custody.Intake;
@@ -29,12 +31,42 @@ interface IntakeRow {
   tx_hash: string;
   confirmations: number;
   evidence: Intake['evidence'];
+  control_address: string | null;
+  control_message: string | null;
+  control_signature: string | null;
   recorded_at: Date;
 }
 
 export interface IntakeDeps {
   chain: ChainAdapter;
   minConfirmations: number;
+  /** Signs the proof of exclusive control at receipt. */
+  keyring: CustodyKeyring;
+}
+
+/**
+ * What the case wallet's key signs at receipt (EIP-191 personal message): anyone holding the intake
+ * can check with the address that the custodian, and no one else, controls the coins received.
+ */
+export function controlProofMessage(i: {
+  intakeId: string;
+  caseId: string;
+  lotId: string;
+  asset: string;
+  chain: string;
+  received: string;
+  txHash: string;
+  address: string;
+}): string {
+  return [
+    'VCDC custody receipt: proof of exclusive control',
+    `case: ${i.caseId}`,
+    `lot: ${i.lotId}`,
+    `intake: ${i.intakeId}`,
+    `received: ${i.received} ${i.asset} on ${i.chain}`,
+    `transaction: ${i.txHash}`,
+    `custody address: ${i.address}`,
+  ].join('\n');
 }
 
 export async function recordIntake(db: Queryable, deps: IntakeDeps, input: RecordIntake): Promise<Intake> {
@@ -72,12 +104,25 @@ export async function recordIntake(db: Queryable, deps: IntakeDeps, input: Recor
   const received = new Decimal(tx.amount);
   const declared = new Decimal(input.declaredAmount);
   const intakeId = `intake-${randomUUID()}`;
+  const wallet = deps.keyring.walletFor(input.caseId, input.asset);
+  const controlMessage = controlProofMessage({
+    intakeId,
+    caseId: input.caseId,
+    lotId: input.lotId,
+    asset: input.asset,
+    chain: input.chain,
+    received: received.toFixed(),
+    txHash: tx.txHash,
+    address: account.address,
+  });
+  const controlSignature = await wallet.signMessage(controlMessage);
   let row: IntakeRow;
   try {
     const inserted = await db.query<IntakeRow>(
       `INSERT INTO intakes (intake_id, case_id, lot_id, asset, chain, declared_amount, received_amount, status,
-                            tx_hash, from_address, to_address, block_height, confirmations, evidence)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING *`,
+                            tx_hash, from_address, to_address, block_height, confirmations, evidence,
+                            control_address, control_message, control_signature)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING *`,
       [
         intakeId,
         input.caseId,
@@ -93,6 +138,9 @@ export async function recordIntake(db: Queryable, deps: IntakeDeps, input: Recor
         tx.blockHeight,
         tx.confirmations,
         JSON.stringify(input.evidence),
+        wallet.address,
+        controlMessage,
+        controlSignature,
       ],
     );
     row = inserted.rows[0]!;
@@ -103,6 +151,7 @@ export async function recordIntake(db: Queryable, deps: IntakeDeps, input: Recor
     if (code === '23505' && constraint === 'intakes_chain_tx_hash_key') throw alreadyReceived(input.txHash);
     throw error;
   }
+  await recordOriginalEvidence(db, { intakeId, caseId: input.caseId }, input.evidence);
   await bookEntry(db, {
     caseId: input.caseId,
     asset: input.asset,
@@ -167,6 +216,15 @@ function intakeView(row: IntakeRow): Intake {
     txHash: row.tx_hash,
     confirmations: row.confirmations,
     evidence: row.evidence,
+    ...(row.control_signature
+      ? {
+          controlProof: {
+            address: row.control_address ?? '',
+            message: row.control_message ?? '',
+            signature: row.control_signature,
+          },
+        }
+      : {}),
     recordedAt: row.recorded_at.toISOString(),
   };
 }

@@ -7,6 +7,7 @@ import type { CustodyConfig } from './config';
 import { CustodyAddressBook } from './custody-addresses';
 import { CustodyKeyring } from './custody-keyring';
 import { EvmChainAdapter } from './evm-chain';
+import { actAsServiceRole, serviceRoleOf } from './service-role';
 
 export const CUSTODY_MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
 
@@ -46,15 +47,18 @@ export async function startCustodyService(
       evm: config.EVM_RPC_URL ?? null,
       keystore: Boolean(config.CUSTODY_KEYSTORE_FILE),
     },
-    buildApp: (pool) =>
-      createApp({
+    buildApp: (pool) => {
+      actAsServiceRole(pool, config.DB_SCHEMA, logger);
+      return createApp({
         pool,
         chain: chainFor(pool),
         addresses: new CustodyAddressBook(keyring),
         minConfirmations: config.CUSTODY_MIN_CONFIRMATIONS,
         logger,
         migrationsDir: CUSTODY_MIGRATIONS_DIR,
-      }),
+        serviceRole: serviceRoleOf(config.DB_SCHEMA),
+      });
+    },
   });
   return {
     ...running,

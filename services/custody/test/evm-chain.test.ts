@@ -17,6 +17,7 @@ import { CustodyAddressBook } from '../src/custody-addresses';
 import { CustodyKeyring } from '../src/custody-keyring';
 import { EvmChainAdapter } from '../src/evm-chain';
 import { CUSTODY_MIGRATIONS_DIR } from '../src/service';
+import { actAsServiceRole } from '../src/service-role';
 import { EVIDENCE, type Json, newKey } from './harness';
 
 const MNEMONIC = 'test test test test test test test test test test test junk';
@@ -24,6 +25,7 @@ const MIN_CONFIRMATIONS = 3;
 
 let node: RunningEvmNode;
 let pool: Pool;
+let servicePool: Pool;
 let keyring: CustodyKeyring;
 let evm: EvmChainAdapter;
 let app: Express;
@@ -38,7 +40,7 @@ function appWith(chain: ChainAdapter): Express {
     },
   });
   return createApp({
-    pool,
+    pool: servicePool,
     chain,
     addresses: new CustodyAddressBook(keyring),
     minConfirmations: MIN_CONFIRMATIONS,
@@ -64,6 +66,8 @@ beforeAll(async () => {
   const databaseUrl = await createTestDatabase('custody_evm');
   await migrate({ databaseUrl, schema: 'custody', dir: CUSTODY_MIGRATIONS_DIR });
   pool = createPool(databaseUrl, 'custody');
+  servicePool = createPool(databaseUrl, 'custody');
+  actAsServiceRole(servicePool, 'custody');
   keyring = CustodyKeyring.fromSecret(MNEMONIC);
   evm = new EvmChainAdapter({
     rpcUrl: node.url,
@@ -78,6 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   evm?.close();
+  await servicePool?.end();
   await pool?.end();
   await node?.close();
 });

@@ -11,13 +11,17 @@ import { createApp } from '../src/app';
 import { type ChainAdapter, ChainSimulatorClient } from '../src/chain-adapter';
 import { CustodyAddressBook } from '../src/custody-addresses';
 import { CUSTODY_MIGRATIONS_DIR } from '../src/service';
+import { actAsServiceRole, serviceRoleOf } from '../src/service-role';
 
 export const TEST_SECRET = 'test-only-custody-master-secret-0123456789abcdef';
 export const MIN_CONFIRMATIONS = 2;
 
 export interface Harness {
   app: Express;
+  /** The tables' owner: for what the tests look at or try behind the service's back. */
   pool: Pool;
+  /** What the app uses: connections working as the restricted service role, as in production. */
+  servicePool: Pool;
   chainSim: RunningChainSimulator;
   chainClient: ChainSimulatorClient;
   addresses: CustodyAddressBook;
@@ -30,27 +34,32 @@ export async function startHarness(prefix: string): Promise<Harness> {
   const databaseUrl = await createTestDatabase(prefix);
   await migrate({ databaseUrl, schema: 'custody', dir: CUSTODY_MIGRATIONS_DIR });
   const pool = createPool(databaseUrl, 'custody');
+  const servicePool = createPool(databaseUrl, 'custody');
+  actAsServiceRole(servicePool, 'custody');
   const chainSim = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
   const chainClient = new ChainSimulatorClient(chainSim.url);
   const addresses = new CustodyAddressBook(TEST_SECRET);
   const appWith = (chain: ChainAdapter) =>
     createApp({
-      pool,
+      pool: servicePool,
       chain,
       addresses,
       minConfirmations: MIN_CONFIRMATIONS,
       logger: silentLogger(),
       migrationsDir: CUSTODY_MIGRATIONS_DIR,
+      serviceRole: serviceRoleOf('custody'),
     });
   return {
     app: appWith(chainClient),
     pool,
+    servicePool,
     chainSim,
     chainClient,
     addresses,
     appWith,
     close: async () => {
       await chainSim.close();
+      await servicePool.end();
       await pool.end();
     },
   };

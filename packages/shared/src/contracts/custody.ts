@@ -5,6 +5,9 @@
  *   GET  /v1/accounts/:caseId/:asset                       -> CustodyAccount
  *   POST /v1/intakes                  RecordIntake         -> 201 Intake   (409 not-yet while confirmations are pending)
  *   GET  /v1/intakes/:intakeId                             -> Intake
+ *   GET  /v1/intakes/:intakeId/evidence                    -> HandoverEvidenceTrail (append-only: original + corrections)
+ *   POST /v1/intakes/:intakeId/evidence CorrectHandoverEvidence -> 201 HandoverEvidenceRecord (a new record naming the
+ *                                                             one it corrects; 409 when that one is already corrected)
  *   POST /v1/whitelist                AddWhitelistEntry    -> 201 WhitelistEntry (200 with the existing entry if the address is listed)
  *   POST /v1/transfers                RequestTransfer      -> 201 Transfer   (503 broadcast-outcome-unknown: retry with the
  *                                                             same Idempotency-Key; the coins are sent at most once)
@@ -36,8 +39,48 @@ export const HandoverEvidence = z.object({
   receivedBy: ActorId,
   videoSha256: Sha256Hex.optional(),
   documents: z.array(DocumentRef).max(50).default([]),
+  /** When the handover took place (the form's date and time). */
+  handedOverAt: IsoTimestamp.optional(),
 });
 export type HandoverEvidence = z.infer<typeof HandoverEvidence>;
+
+/** One append-only evidence record: the original made at intake, or a correction of an earlier one. */
+export const HandoverEvidenceRecord = HandoverEvidence.extend({
+  evidenceId: z.string(),
+  intakeId: z.string(),
+  /** The record this one corrects (absent for the original). */
+  corrects: z.string().optional(),
+  reason: z.string().optional(),
+  recordedBy: ActorId,
+  recordedAt: IsoTimestamp,
+});
+export type HandoverEvidenceRecord = z.infer<typeof HandoverEvidenceRecord>;
+
+export const HandoverEvidenceTrail = z.object({
+  intakeId: z.string(),
+  /** Oldest first; the last one is in force. */
+  records: z.array(HandoverEvidenceRecord),
+  currentEvidenceId: z.string(),
+});
+export type HandoverEvidenceTrail = z.infer<typeof HandoverEvidenceTrail>;
+
+export const CorrectHandoverEvidence = z.object({
+  /** The record being corrected: it must be the one in force (the latest). */
+  corrects: z.string().min(1).max(200),
+  reason: z.string().min(1).max(1000),
+  recordedBy: ActorId,
+  evidence: HandoverEvidence,
+});
+export type CorrectHandoverEvidence = z.infer<typeof CorrectHandoverEvidence>;
+
+/** The custody key's signature, at receipt, over a message naming the case, lot, asset and amount. */
+export const ControlProof = z.object({
+  address: z.string(),
+  message: z.string(),
+  /** EIP-191 personal-message signature by the case wallet's key (verifiable with the address). */
+  signature: z.string(),
+});
+export type ControlProof = z.infer<typeof ControlProof>;
 
 export const RecordIntake = z.object({
   caseId: CaseId,
@@ -67,6 +110,8 @@ export const Intake = z.object({
   txHash: z.string(),
   confirmations: z.number().int(),
   evidence: HandoverEvidence,
+  /** Proof of exclusive control, signed at receipt. */
+  controlProof: ControlProof.optional(),
   recordedAt: IsoTimestamp,
 });
 export type Intake = z.infer<typeof Intake>;
