@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { DEFAULT_CAPABILITIES } from './capabilities';
 import { caseDeposits, observeDeposit } from './deposits';
 import { FairPriceGuard } from './fair-price';
-import { caseOrders, placeSellOrder, refreshOrder } from './orders';
+import { cancelSellOrder, caseOrders, placeSellOrder, refreshOrder } from './orders';
 import type { Venue } from './venue';
 import { atVenue } from './venue-problems';
 import { caseWithdrawals, refreshWithdrawal, requestWithdrawal, withdrawalClientRef } from './withdrawals';
@@ -122,6 +122,14 @@ export function createApp({ pool, logger, venue, fairPrice }: ExchangeAppDeps): 
         const { clientOrderId } = parseInput(OrderParams, req.params, 'path');
         res.json(await inTransaction(pool, (tx) => refreshOrder(tx, venue, clientOrderId)));
       });
+
+      app.post(
+        '/v1/orders/:clientOrderId/cancel',
+        idempotent(pool, exchange.CancelSellOrder, async (input, tx, req) => {
+          const { clientOrderId } = parseInput(OrderParams, req.params, 'path');
+          return { status: 200, body: await cancelSellOrder(tx, venue, clientOrderId, input) };
+        }),
+      );
 
       app.post(
         '/v1/withdrawals',

@@ -257,6 +257,16 @@ export class CcxtVenue implements Venue {
     });
   }
 
+  async cancelOrder(symbol: string, clientOrderId: string): Promise<OrderSnapshot | undefined> {
+    try {
+      await this.call('cancel order', () => this.exchange.cancelOrder('', symbol, { clientOrderId }));
+    } catch (error) {
+      // Filled or cancelled meanwhile (or a lost answer to an earlier cancel): the venue's record says which.
+      if (!(error instanceof VenueCallError && error.kind === 'refused')) throw error;
+    }
+    return this.findOrder(symbol, clientOrderId);
+  }
+
   async orderFills(symbol: string, order: { venueOrderId: string; clientOrderId: string }): Promise<FillSnapshot[]> {
     return this.call('fetch trades', async () => {
       const trades = await this.exchange.fetchMyTrades(symbol, undefined, 1000, { clientOrderId: order.clientOrderId });

@@ -132,6 +132,24 @@ export async function refreshOrder(tx: PoolClient, venue: Venue, clientOrderId: 
   return refreshRecordedOrder(tx, venue, recorded);
 }
 
+/** Cancels what is left of an order of this case; its fills stay recorded. Repeating it changes nothing. */
+export async function cancelSellOrder(
+  tx: PoolClient,
+  venue: Venue,
+  clientOrderId: string,
+  input: exchange.CancelSellOrder,
+): Promise<exchange.VenueOrder> {
+  const { rows } = await tx.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1 FOR UPDATE', [
+    clientOrderId,
+  ]);
+  const recorded = rows[0];
+  if (!recorded || recorded.case_id !== input.caseId)
+    throw problems.notFound('Order', `${clientOrderId} of ${input.caseId}`);
+  if (recorded.status === 'open')
+    await atVenue(() => venue.cancelOrder(recorded.symbol, clientOrderId), ORDER_REFUSALS);
+  return refreshRecordedOrder(tx, venue, recorded);
+}
+
 async function refreshRecordedOrder(tx: PoolClient, venue: Venue, recorded: OrderRow): Promise<exchange.VenueOrder> {
   const snapshot = await atVenue(() => venue.findOrder(recorded.symbol, recorded.client_order_id));
   if (!snapshot) {

@@ -91,6 +91,8 @@ export interface Venue extends MarketDataSource {
   findDeposit(asset: string, txHash: string): Promise<DepositSnapshot | undefined>;
   findOrder(symbol: string, clientOrderId: string): Promise<OrderSnapshot | undefined>;
   placeSellOrder(order: SellOrderRequest): Promise<OrderSnapshot>;
+  /** Cancel the open remainder of an order; an order that already ended is not an error (its snapshot is returned). */
+  cancelOrder(symbol: string, clientOrderId: string): Promise<OrderSnapshot | undefined>;
   orderFills(symbol: string, order: { venueOrderId: string; clientOrderId: string }): Promise<FillSnapshot[]>;
   withdraw(request: WithdrawalRequest): Promise<{ withdrawalId: string }>;
   findWithdrawal(

@@ -242,6 +242,43 @@ describe('orders', () => {
     expect(res.body).toMatchObject({ status: 'open', filled: '0', remaining: '2', averagePrice: null, fills: [] });
   });
 
+  test('cancelling a resting sell frees its coins; a repeat answers the same; another case cannot cancel it', async () => {
+    await sell(
+      {
+        caseId: 'case-8c',
+        clientOrderId: 'case-8c-sell-1',
+        symbol: 'ETH/USDT',
+        type: 'limit',
+        amount: '1.5',
+        limitPrice: '3600',
+      },
+      'k-order-8c',
+    ).expect(201);
+    const ethBefore = venueBalance('ETH');
+    const cancel = () =>
+      request(app)
+        .post('/v1/orders/case-8c-sell-1/cancel')
+        .set('Idempotency-Key', 'k-cancel-8c')
+        .send({ caseId: 'case-8c' });
+    const first = await cancel().expect(200);
+    expect(first.body).toMatchObject({ status: 'canceled', filled: '0', remaining: '1.5' });
+    expect(venueBalance('ETH').minus(ethBefore).toFixed()).toBe('1.5');
+    expect((await cancel().expect(200)).body).toEqual(first.body);
+    // a new key for an already cancelled order: nothing to do, same state
+    const again = await request(app)
+      .post('/v1/orders/case-8c-sell-1/cancel')
+      .set('Idempotency-Key', 'k-cancel-8c-2')
+      .send({ caseId: 'case-8c' })
+      .expect(200);
+    expect(again.body.status).toBe('canceled');
+    await request(app)
+      .post('/v1/orders/case-8c-sell-1/cancel')
+      .set('Idempotency-Key', 'k-cancel-8c-3')
+      .send({ caseId: 'case-other' })
+      .expect(404);
+    expect(venueOrders('case-8c-sell-1')).toHaveLength(1);
+  });
+
   test('an unknown order is 404', async () => {
     const res = await request(app).get('/v1/orders/never-placed').expect(404);
     expect(res.body.type).toBe('urn:vcdc:problem:not-found');

@@ -7,6 +7,9 @@
  *   GET  /v1/deposits?caseId=&asset=&txHash=                 -> VenueDeposit (404 while the venue has not seen it)
  *   POST /v1/orders                  PlaceSellOrder          -> 201 VenueOrder (an existing order with the same clientOrderId is returned, never placed twice)
  *   GET  /v1/orders/:clientOrderId                           -> VenueOrder (refreshed from the venue, with fills)
+ *   POST /v1/orders/:clientOrderId/cancel CancelSellOrder   -> VenueOrder (open remainder cancelled; fills kept)
+ *   GET  /v1/markets/:base/:quote/reference-price            -> ReferencePrice (median of venue mids; 503 stale/diverging)
+ *   GET  /v1/markets/:base/:quote/legal-floor                -> LegalFloor (20-day average of daily closes by default)
  *   POST /v1/withdrawals             RequestWithdrawal       -> 201 VenueWithdrawal
  *   GET  /v1/withdrawals/:withdrawalId                       -> VenueWithdrawal (refreshed from the venue)
  *   GET  /v1/cases/:caseId/statement                         -> ExchangeStatement (from the service's own records)
@@ -113,6 +116,10 @@ export const VenueOrder = z.object({
   createdAt: IsoTimestamp,
 });
 export type VenueOrder = z.infer<typeof VenueOrder>;
+
+/** POST /v1/orders/:clientOrderId/cancel: cancel what is left of an open order (an order already ended is returned as it ended). */
+export const CancelSellOrder = z.object({ caseId: CaseId });
+export type CancelSellOrder = z.infer<typeof CancelSellOrder>;
 
 export const RequestWithdrawal = z.object({
   caseId: CaseId,
