@@ -45,7 +45,15 @@ BEGIN
   EXCEPTION WHEN duplicate_object OR unique_violation THEN
     NULL; -- another database of this cluster created it
   END;
-  EXECUTE format('GRANT %I TO current_user', role_name);
+  -- The owner needs membership to SET ROLE (a superuser does not). Parallel migrations of other
+  -- databases may grant it at the same moment: that is fine, it is the same grant.
+  IF NOT pg_has_role(current_user, role_name, 'MEMBER') THEN
+    BEGIN
+      EXECUTE format('GRANT %I TO current_user', role_name);
+    EXCEPTION WHEN unique_violation OR duplicate_object OR internal_error THEN
+      NULL;
+    END;
+  END IF;
   EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', current_schema(), role_name);
   EXECUTE format('GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA %I TO %I', current_schema(), role_name);
   EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO %I', current_schema(), role_name);
