@@ -16,6 +16,7 @@ import {
 } from '@vcdc/shared';
 import type { Express } from 'express';
 import { z } from 'zod';
+import { attestedView, attestIntake } from './attestations';
 import type { ChainAdapter } from './chain-adapter';
 import { accountView, findAccount, openAccount } from './custody-accounts';
 import type { CustodyAddressBook } from './custody-addresses';
@@ -41,6 +42,7 @@ export interface CustodyAppDeps {
 
 const AccountParams = z.object({ caseId: common.CaseId, asset: CryptoAsset });
 const CaseParams = z.object({ caseId: common.CaseId });
+const LotParams = z.object({ caseId: common.CaseId, lotId: common.LotId });
 const Id = z.string().min(1).max(200);
 const IntakeParams = z.object({ intakeId: Id });
 const TransferParams = z.object({ transferId: Id });
@@ -87,6 +89,19 @@ export function createApp(deps: CustodyAppDeps): Express {
       app.get('/v1/intakes/:intakeId', async (req, res) => {
         const { intakeId } = parseInput(IntakeParams, req.params, 'path');
         res.json(await getIntake(pool, intakeId));
+      });
+
+      app.post(
+        '/v1/attestations',
+        idempotent(pool, custody.AttestIntake, async (input, tx) => ({
+          status: 201,
+          body: await attestIntake(tx, addresses.keyring, input),
+        })),
+      );
+
+      app.get('/v1/attestations/:caseId/:lotId', async (req, res) => {
+        const { caseId, lotId } = parseInput(LotParams, req.params, 'path');
+        res.json(await attestedView(pool, caseId, lotId));
       });
 
       // Evidence is append-only: it can be read and corrected by a new record, never changed (no PUT,

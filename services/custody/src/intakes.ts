@@ -34,6 +34,7 @@ interface IntakeRow {
   control_address: string | null;
   control_message: string | null;
   control_signature: string | null;
+  verification: 'CHAIN' | 'ATTESTED';
   recorded_at: Date;
 }
 
@@ -101,10 +102,42 @@ export async function recordIntake(db: Queryable, deps: IntakeDeps, input: Recor
     );
   }
 
-  const received = new Decimal(tx.amount);
+  return insertIntake(db, deps.keyring, input, {
+    txHash: tx.txHash,
+    from: tx.from,
+    to: tx.to,
+    blockHeight: tx.blockHeight,
+    confirmations: tx.confirmations,
+    received: new Decimal(tx.amount),
+    verification: 'CHAIN',
+  });
+}
+
+/** What was verified to have arrived: on chain by custody, or by two custodians' attestations. */
+export interface VerifiedReceipt {
+  txHash: string;
+  from: string | null;
+  to: string;
+  blockHeight: number | null;
+  confirmations: number;
+  received: Decimal;
+  verification: 'CHAIN' | 'ATTESTED';
+}
+
+/**
+ * Record the intake, sign the proof of exclusive control, keep the handover evidence as its original
+ * record, and credit the account with what arrived.
+ */
+export async function insertIntake(
+  db: Queryable,
+  keyring: CustodyKeyring,
+  input: RecordIntake,
+  receipt: VerifiedReceipt,
+): Promise<Intake> {
+  const received = receipt.received;
   const declared = new Decimal(input.declaredAmount);
   const intakeId = `intake-${randomUUID()}`;
-  const wallet = deps.keyring.walletFor(input.caseId, input.asset);
+  const wallet = keyring.walletFor(input.caseId, input.asset);
   const controlMessage = controlProofMessage({
     intakeId,
     caseId: input.caseId,
@@ -112,8 +145,8 @@ export async function recordIntake(db: Queryable, deps: IntakeDeps, input: Recor
     asset: input.asset,
     chain: input.chain,
     received: received.toFixed(),
-    txHash: tx.txHash,
-    address: account.address,
+    txHash: receipt.txHash,
+    address: receipt.to,
   });
   const controlSignature = await wallet.signMessage(controlMessage);
   let row: IntakeRow;
@@ -121,8 +154,8 @@ export async function recordIntake(db: Queryable, deps: IntakeDeps, input: Recor
     const inserted = await db.query<IntakeRow>(
       `INSERT INTO intakes (intake_id, case_id, lot_id, asset, chain, declared_amount, received_amount, status,
                             tx_hash, from_address, to_address, block_height, confirmations, evidence,
-                            control_address, control_message, control_signature)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING *`,
+                            control_address, control_message, control_signature, verification)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING *`,
       [
         intakeId,
         input.caseId,
@@ -132,15 +165,16 @@ export async function recordIntake(db: Queryable, deps: IntakeDeps, input: Recor
         declared.toFixed(),
         received.toFixed(),
         received.eq(declared) ? 'RECEIVED' : 'DISCREPANCY',
-        tx.txHash,
-        tx.from,
-        tx.to,
-        tx.blockHeight,
-        tx.confirmations,
+        receipt.txHash,
+        receipt.from,
+        receipt.to,
+        receipt.blockHeight,
+        receipt.confirmations,
         JSON.stringify(input.evidence),
         wallet.address,
         controlMessage,
         controlSignature,
+        receipt.verification,
       ],
     );
     row = inserted.rows[0]!;
@@ -152,13 +186,15 @@ export async function recordIntake(db: Queryable, deps: IntakeDeps, input: Recor
     throw error;
   }
   await recordOriginalEvidence(db, { intakeId, caseId: input.caseId }, input.evidence);
-  await bookEntry(db, {
-    caseId: input.caseId,
-    asset: input.asset,
-    kind: 'INTAKE',
-    amount: received,
-    reference: intakeId,
-  });
+  if (received.gt(0)) {
+    await bookEntry(db, {
+      caseId: input.caseId,
+      asset: input.asset,
+      kind: 'INTAKE',
+      amount: received,
+      reference: intakeId,
+    });
+  }
   return intakeView(row);
 }
 
@@ -168,7 +204,7 @@ export async function getIntake(db: Queryable, intakeId: string): Promise<Intake
   return intakeView(rows[0]);
 }
 
-async function refuseIfAlreadyReceived(db: Queryable, chain: string, txHash: string): Promise<void> {
+export async function refuseIfAlreadyReceived(db: Queryable, chain: string, txHash: string): Promise<void> {
   const { rows } = await db.query<{ intake_id: string; case_id: string }>(
     'SELECT intake_id, case_id FROM intakes WHERE chain = $1 AND tx_hash = $2',
     [chain, txHash],
@@ -202,7 +238,7 @@ export function chainUnavailable(error: unknown): Problem {
   return new Problem(503, 'chain-unavailable', 'Chain unavailable', `the chain could not be asked: ${reason}`);
 }
 
-function intakeView(row: IntakeRow): Intake {
+export function intakeView(row: IntakeRow): Intake {
   return {
     intakeId: row.intake_id,
     caseId: row.case_id,
@@ -225,6 +261,7 @@ function intakeView(row: IntakeRow): Intake {
           },
         }
       : {}),
+    verification: row.verification,
     recordedAt: row.recorded_at.toISOString(),
   };
 }

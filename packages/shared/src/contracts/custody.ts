@@ -5,6 +5,10 @@
  *   GET  /v1/accounts/:caseId/:asset                       -> CustodyAccount
  *   POST /v1/intakes                  RecordIntake         -> 201 Intake   (409 not-yet while confirmations are pending)
  *   GET  /v1/intakes/:intakeId                             -> Intake
+ *   POST /v1/attestations             AttestIntake         -> 201 AttestedIntake (chains the system does not watch: the
+ *                                                             first custodian's attestation waits for a second, distinct one;
+ *                                                             a match is an intake, a mismatch a DISCREPANCY; 409 same-attester)
+ *   GET  /v1/attestations/:caseId/:lotId                   -> AttestedIntake
  *   GET  /v1/intakes/:intakeId/evidence                    -> HandoverEvidenceTrail (append-only: original + corrections)
  *   POST /v1/intakes/:intakeId/evidence CorrectHandoverEvidence -> 201 HandoverEvidenceRecord (a new record naming the
  *                                                             one it corrects; 409 when that one is already corrected)
@@ -112,9 +116,52 @@ export const Intake = z.object({
   evidence: HandoverEvidence,
   /** Proof of exclusive control, signed at receipt. */
   controlProof: ControlProof.optional(),
+  /** CHAIN: verified on chain by custody; ATTESTED: two custodians attested it (confirmations 0). */
+  verification: z.enum(['CHAIN', 'ATTESTED']).optional(),
   recordedAt: IsoTimestamp,
 });
 export type Intake = z.infer<typeof Intake>;
+
+export const AttestIntake = z.object({
+  caseId: CaseId,
+  lotId: LotId,
+  asset: CryptoAsset,
+  chain: Chain,
+  declaredAmount: PositiveDecimalString,
+  /** The sweep transaction, as this custodian read it on the chain. */
+  txHash: z.string().min(1).max(200),
+  /** What this custodian saw arrive at the custody address. */
+  amount: DecimalString,
+  attestedBy: ActorId,
+  evidence: HandoverEvidence,
+});
+export type AttestIntake = z.infer<typeof AttestIntake>;
+
+export const IntakeAttestation = z.object({
+  attestationId: z.string(),
+  round: z.number().int(),
+  attestedBy: ActorId,
+  txHash: z.string(),
+  amount: DecimalString,
+  attestedAt: IsoTimestamp,
+});
+export type IntakeAttestation = z.infer<typeof IntakeAttestation>;
+
+export const AttestedIntake = z.object({
+  caseId: CaseId,
+  lotId: LotId,
+  asset: CryptoAsset,
+  chain: Chain,
+  declaredAmount: DecimalString,
+  /** DISCREPANCY: the attestations disagree (see mismatch; nothing credited), or agree on another amount than declared (see intake). */
+  status: z.enum(['AWAITING_SECOND_ATTESTATION', 'RECEIVED', 'DISCREPANCY']),
+  attestations: z.array(IntakeAttestation),
+  /** Present when the second attestation does not match the first. */
+  mismatch: z.object({ txHash: z.boolean(), amount: z.boolean() }).optional(),
+  /** The intake, once two attestations agree. */
+  intake: Intake.optional(),
+});
+export type AttestedIntake = z.infer<typeof AttestedIntake>;
 
 export const AddWhitelistEntry = z.object({
   chain: Chain,
