@@ -18,6 +18,7 @@ import type { Express } from 'express';
 import { z } from 'zod';
 import { attestedView, attestIntake } from './attestations';
 import type { ChainAdapter } from './chain-adapter';
+import type { ConfirmationDepth } from './confirmation-depth';
 import { accountView, findAccount, openAccount } from './custody-accounts';
 import type { CustodyAddressBook } from './custody-addresses';
 import { correctEvidence, evidenceTrail } from './handover-evidence';
@@ -32,7 +33,8 @@ export interface CustodyAppDeps {
   pool: Pool;
   chain: ChainAdapter;
   addresses: CustodyAddressBook;
-  minConfirmations: number;
+  /** Confirmations needed, for every chain or per chain. */
+  minConfirmations: ConfirmationDepth;
   logger: Logger;
   /** The service's migrations folder, for /readyz. */
   migrationsDir: string;

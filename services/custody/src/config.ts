@@ -21,6 +21,9 @@ export const CustodyConfigSchema = z
     CHAIN_RPC_URL: env.url('http://127.0.0.1:7202'),
     /** Confirmations a sweep needs before it is taken in, and a transfer before it counts as CONFIRMED. */
     CUSTODY_MIN_CONFIRMATIONS: env.positiveInt(2),
+    /** Per chain (default: CUSTODY_MIN_CONFIRMATIONS). */
+    CUSTODY_MIN_CONFIRMATIONS_BITCOIN: z.coerce.number().int().positive().optional(),
+    CUSTODY_MIN_CONFIRMATIONS_ETHEREUM: z.coerce.number().int().positive().optional(),
     /**
      * The secret the custody key (HD root) is made from: a BIP-39 mnemonic or any >= 32 character
      * secret. Never logged, never returned. CUSTODY_KEYSTORE_FILE, when set, is used instead.

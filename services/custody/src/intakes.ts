@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { type contracts, Decimal, fitsScale, Problem, problems, type Queryable, scaleOf, toWire } from '@vcdc/shared';
 import type { ChainAdapter } from './chain-adapter';
+import { type ConfirmationDepth, depthFor } from './confirmation-depth';
 import { assertChainCarries, requireAccount } from './custody-accounts';
 import type { CustodyKeyring } from './custody-keyring';
 import { recordOriginalEvidence } from './handover-evidence';
@@ -40,7 +41,7 @@ interface IntakeRow {
 
 export interface IntakeDeps {
   chain: ChainAdapter;
-  minConfirmations: number;
+  minConfirmations: ConfirmationDepth;
   /** Signs the proof of exclusive control at receipt. */
   keyring: CustodyKeyring;
 }
@@ -94,11 +95,12 @@ export async function recordIntake(db: Queryable, deps: IntakeDeps, input: Recor
       { expected: { to: account.address, asset: input.asset }, actual: { to: tx.to, asset: tx.asset } },
     );
   }
-  if (tx.status !== 'CONFIRMED' || tx.confirmations < deps.minConfirmations) {
+  const required = depthFor(deps.minConfirmations, input.chain);
+  if (tx.status !== 'CONFIRMED' || tx.confirmations < required) {
     throw problems.notYet(
       'Sweep transaction not confirmed enough yet',
-      `transaction ${input.txHash} has ${tx.confirmations} of ${deps.minConfirmations} confirmations`,
-      { confirmations: tx.confirmations, required: deps.minConfirmations },
+      `transaction ${input.txHash} has ${tx.confirmations} of ${required} confirmations on ${input.chain}`,
+      { confirmations: tx.confirmations, required },
     );
   }
 

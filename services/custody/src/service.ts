@@ -53,7 +53,10 @@ export async function startCustodyService(
         pool,
         chain: chainFor(pool),
         addresses: new CustodyAddressBook(keyring),
-        minConfirmations: config.CUSTODY_MIN_CONFIRMATIONS,
+        minConfirmations: {
+          bitcoin: config.CUSTODY_MIN_CONFIRMATIONS_BITCOIN ?? config.CUSTODY_MIN_CONFIRMATIONS,
+          ethereum: config.CUSTODY_MIN_CONFIRMATIONS_ETHEREUM ?? config.CUSTODY_MIN_CONFIRMATIONS,
+        },
         logger,
         migrationsDir: CUSTODY_MIGRATIONS_DIR,
         serviceRole: serviceRoleOf(config.DB_SCHEMA),

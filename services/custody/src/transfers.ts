@@ -29,6 +29,7 @@ import {
   toWire,
 } from '@vcdc/shared';
 import { type ChainAdapter, ChainRefusal, type ChainTransaction } from './chain-adapter';
+import { type ConfirmationDepth, depthFor } from './confirmation-depth';
 import { assertChainCarries, requireAccount } from './custody-accounts';
 import { assertFitsAsset, chainUnavailable } from './intakes';
 import { balanceOf, bookEntry } from './ledger';
@@ -60,7 +61,7 @@ interface TransferRow {
 export interface TransferDeps {
   pool: Pool;
   chain: ChainAdapter;
-  minConfirmations: number;
+  minConfirmations: ConfirmationDepth;
 }
 
 /** Request a transfer; `requestKey` is the request's Idempotency-Key. */
@@ -177,7 +178,7 @@ export async function refreshTransfer(deps: TransferDeps, transferId: string): P
       `${row.chain} does not know transaction ${row.tx_hash} of transfer ${transferId}`,
     );
   }
-  const confirmed = tx.status === 'CONFIRMED' && tx.confirmations >= deps.minConfirmations;
+  const confirmed = tx.status === 'CONFIRMED' && tx.confirmations >= depthFor(deps.minConfirmations, row.chain);
   const { rows: updated } = await deps.pool.query<TransferRow>(
     `UPDATE transfers SET confirmations = $2, status = CASE WHEN status = 'CONFIRMED' OR $3 THEN 'CONFIRMED' ELSE status END
      WHERE transfer_id = $1 RETURNING *`,

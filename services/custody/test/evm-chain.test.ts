@@ -13,6 +13,7 @@ import { type RunningEvmNode, startEvmNode } from '../../../simulators/src/evm';
 import { createTestDatabase } from '../../../test/support/database';
 import { createApp } from '../src/app';
 import type { ChainAdapter, ChainTransaction, SendRequest } from '../src/chain-adapter';
+import type { ConfirmationDepth } from '../src/confirmation-depth';
 import { CustodyAddressBook } from '../src/custody-addresses';
 import { CustodyKeyring } from '../src/custody-keyring';
 import { EvmChainAdapter } from '../src/evm-chain';
@@ -32,7 +33,7 @@ let app: Express;
 const logLines: string[] = [];
 const answers: string[] = [];
 
-function appWith(chain: ChainAdapter): Express {
+function appWith(chain: ChainAdapter, minConfirmations: ConfirmationDepth = MIN_CONFIRMATIONS): Express {
   const sink = new Writable({
     write(chunk, _encoding, done) {
       logLines.push(String(chunk));
@@ -43,7 +44,7 @@ function appWith(chain: ChainAdapter): Express {
     pool: servicePool,
     chain,
     addresses: new CustodyAddressBook(keyring),
-    minConfirmations: MIN_CONFIRMATIONS,
+    minConfirmations,
     logger: pino({ level: 'trace' }, sink),
     migrationsDir: CUSTODY_MIGRATIONS_DIR,
   });
@@ -157,6 +158,28 @@ describe('intake on the EVM chain', () => {
       declaredAmount: '1000',
       difference: '-9.5',
     });
+  });
+
+  test('the confirmation depth can be set per chain', async () => {
+    const address = await openAccount('EVM-I5', 'ETH');
+    const { txHash } = await node.sweep('ETH', address, '0.5');
+    await node.mine(MIN_CONFIRMATIONS);
+    const deeper = appWith(evm, { bitcoin: 1, ethereum: 6 });
+    const body = {
+      caseId: 'EVM-I5',
+      lotId: 'L',
+      asset: 'ETH',
+      chain: 'ethereum',
+      declaredAmount: '0.5',
+      txHash,
+      evidence: EVIDENCE,
+    };
+    const early = await call(deeper, 'post', '/v1/intakes', body);
+    expect(early.status).toBe(409);
+    expect(early.body).toMatchObject({ confirmations: MIN_CONFIRMATIONS + 1, required: 6 });
+    await node.mine(2);
+    const taken = await call(deeper, 'post', '/v1/intakes', body);
+    expect(taken.body).toMatchObject({ status: 'RECEIVED', confirmations: 6 });
   });
 
   test('a sweep to another address (here: another case’s wallet) is refused', async () => {
