@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Chain } from '../../../packages/shared/src/contracts/common';
 import { createVenueApp } from './app';
+import { type EvmDepositOptions, EvmDepositWatcher } from './evm-deposits';
 import { type FaultPlan, VenueFaults } from './faults';
 import type { MarketDynamicsOptions } from './market';
 import { COINS, type MarketSpec } from './markets';
@@ -39,6 +40,8 @@ export interface VenueSimulatorOptions {
   secret?: string;
   /** Base URL of the ledger-chain simulator the venue watches for deposits. */
   chainUrl: string;
+  /** When given, ethereum deposits (ETH, USDT) are watched on this EVM node instead of the ledger chain. */
+  evm?: EvmDepositOptions;
   depositConfirmations?: number;
   /** Bank accounts registered for fiat withdrawals (the only allowed destinations). */
   bankAccounts?: BankAccount[];
@@ -107,11 +110,20 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
 
   const chainUrl = options.chainUrl.replace(/\/+$/, '');
   const chains = [...new Set(COINS.flatMap((c) => (c.chain ? [c.chain] : [])))];
+  const evmDeposits = options.evm ? new EvmDepositWatcher(options.evm) : undefined;
   // One sync at a time: a poll and a listing racing could otherwise both see a tx as new.
   let running: Promise<void> = Promise.resolve();
   const syncDeposits = (): Promise<void> => {
     const next = running.then(async () => {
-      for (const chain of chains) await pollChain(venue, chainUrl, chain);
+      for (const chain of chains) {
+        if (chain === 'ethereum' && evmDeposits) {
+          await evmDeposits.sync(venue.state.depositAddresses.ethereum, (c, tx) =>
+            venue.observeChainTransaction(c, tx),
+          );
+        } else {
+          await pollChain(venue, chainUrl, chain);
+        }
+      }
     });
     running = next.catch(() => undefined);
     return next;
@@ -148,6 +160,7 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
     close: async () => {
       clearInterval(timer);
       await running;
+      evmDeposits?.close();
       await new Promise<void>((resolve, reject) => {
         server.close((e) => (e ? reject(e) : resolve()));
         server.closeAllConnections();

@@ -1,0 +1,91 @@
+/**
+ * The venue's deposit watching on a real EVM node (the local Hardhat chain in dev and tests): native
+ * ETH sent to the venue's ethereum deposit address and USDT Transfer events to it are reported to the
+ * venue with their confirmations, exactly as it reports the ledger-chain simulator's transactions, so
+ * the path custody → venue is real transactions end to end.
+ *
+ * Each sync scans the blocks it has not seen yet (ETH) and asks the node for the token's Transfer logs
+ * to the address over the same range (USDT); what it has found is reported again on every sync so the
+ * confirmations grow until the venue credits the deposit.
+ */
+import { formatEther, formatUnits, getAddress, id, JsonRpcProvider, zeroPadValue } from 'ethers';
+import type { Chain } from '../../../packages/shared/src/contracts/common';
+
+export interface EvmDepositOptions {
+  rpcUrl: string;
+  /** The USDT ERC-20 contract. */
+  usdtAddress: string;
+  usdtDecimals?: number;
+}
+
+interface FoundDeposit {
+  txHash: string;
+  asset: 'ETH' | 'USDT';
+  /** In the asset's base units (wei, or the token's smallest unit). */
+  units: bigint;
+  blockNumber: number;
+}
+
+type Observe = (
+  chain: Chain,
+  tx: { txHash: string; asset: string; amount: string; confirmations: number; to?: string },
+) => void;
+
+const TRANSFER_TOPIC = id('Transfer(address,address,uint256)');
+
+export class EvmDepositWatcher {
+  private readonly provider: JsonRpcProvider;
+  private readonly found = new Map<string, FoundDeposit>();
+  private scannedThrough = -1;
+
+  constructor(private readonly options: EvmDepositOptions) {
+    this.provider = new JsonRpcProvider(options.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+  }
+
+  /** Find new deposits to `address` and report every one found so far with its confirmations. */
+  async sync(address: string, observe: Observe): Promise<void> {
+    const to = getAddress(address);
+    const head = await this.provider.getBlockNumber();
+    if (head > this.scannedThrough) {
+      const from = this.scannedThrough + 1;
+      for (let n = from; n <= head; n++) {
+        const block = await this.provider.getBlock(n, true);
+        for (const tx of block?.prefetchedTransactions ?? []) {
+          if (!tx.to || getAddress(tx.to) !== to || tx.value === 0n) continue;
+          const receipt = await this.provider.getTransactionReceipt(tx.hash);
+          if (receipt?.status !== 1) continue; // a reverted transfer moved nothing
+          this.found.set(`ETH:${tx.hash}`, { txHash: tx.hash, asset: 'ETH', units: tx.value, blockNumber: n });
+        }
+      }
+      const logs = await this.provider.getLogs({
+        address: this.options.usdtAddress,
+        topics: [TRANSFER_TOPIC, null, zeroPadValue(to, 32)],
+        fromBlock: from,
+        toBlock: head,
+      });
+      for (const log of logs) {
+        // Several token transfers to us in one transaction are one deposit of their sum.
+        const key = `USDT:${log.transactionHash}`;
+        const units = (this.found.get(key)?.units ?? 0n) + BigInt(log.data);
+        this.found.set(key, { txHash: log.transactionHash, asset: 'USDT', units, blockNumber: log.blockNumber });
+      }
+      this.scannedThrough = head;
+    }
+    for (const deposit of this.found.values()) {
+      observe('ethereum', {
+        txHash: deposit.txHash,
+        asset: deposit.asset,
+        amount: (deposit.asset === 'ETH'
+          ? formatEther(deposit.units)
+          : formatUnits(deposit.units, this.options.usdtDecimals ?? 6)
+        ).replace(/\.0$/, ''),
+        confirmations: head - deposit.blockNumber + 1,
+        to: address,
+      });
+    }
+  }
+
+  close(): void {
+    this.provider.destroy();
+  }
+}
