@@ -9,6 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../packages/shared/src/config';
+import { loadOrCreateDevCodecKeys } from '../workflows/src/codec/dev-keys';
 import { loadOrCreateDevIssuer } from '../workflows/src/control-api/dev-issuer';
 import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
 import { runDemoCase } from './demo/demo-case';
@@ -99,6 +100,8 @@ async function main(): Promise<void> {
     dataDir: path.join(cfg.VCDC_DATA_DIR, 'temporal'),
     port: cfg.TEMPORAL_PORT,
     uiPort: cfg.TEMPORAL_UI_PORT,
+    // The control API decodes the encrypted payloads for the Web UI.
+    uiCodecEndpoint: `http://127.0.0.1:${cfg.CONTROL_API_PORT}/codec`,
     namespace: cfg.TEMPORAL_NAMESPACE,
     searchAttributes: Object.fromEntries(
       Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, cliType(type)]),
@@ -150,6 +153,8 @@ async function main(): Promise<void> {
   const temporalEnv = {
     TEMPORAL_ADDRESS: `127.0.0.1:${cfg.TEMPORAL_PORT}`,
     TEMPORAL_NAMESPACE: cfg.TEMPORAL_NAMESPACE,
+    // One payload key for the worker and the control API: case data in Temporal is ciphertext.
+    PAYLOAD_CODEC_KEYS: await loadOrCreateDevCodecKeys(path.join(cfg.VCDC_DATA_DIR, 'payload-codec-keys')),
   };
   runTs('worker', 'workflows/src/worker-main.ts', {
     ...common,
@@ -169,6 +174,9 @@ async function main(): Promise<void> {
     AUTH_MODE: 'dev',
     AUTH_DEV_KEY_DIR: devKeyDir,
     DATABASE_URL: databaseUrl,
+    // The dev Web UI has no login to forward; in production the codec endpoint needs a token.
+    CODEC_AUTH: 'none',
+    CODEC_CORS_ORIGINS: `http://127.0.0.1:${cfg.TEMPORAL_UI_PORT},http://localhost:${cfg.TEMPORAL_UI_PORT}`,
   });
   await waitFor('control API /readyz', () => httpOk(`${urls.controlApi}/readyz`), 90_000);
 

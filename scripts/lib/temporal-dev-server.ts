@@ -15,6 +15,8 @@ export interface TemporalDevServerOptions {
   uiPort: number;
   namespace: string;
   searchAttributes: Record<string, string>;
+  /** The codec endpoint the Web UI calls to show encrypted payloads decoded. */
+  uiCodecEndpoint?: string;
 }
 
 export async function startTemporalDevServer(group: ProcessGroup, o: TemporalDevServerOptions): Promise<void> {
@@ -35,6 +37,7 @@ export async function startTemporalDevServer(group: ProcessGroup, o: TemporalDev
     '--log-level',
     'warn',
     '--ui-disable-news-fetch',
+    ...(o.uiCodecEndpoint ? ['--ui-codec-endpoint', o.uiCodecEndpoint] : []),
     ...Object.entries(o.searchAttributes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
   group.start('temporal', o.cliPath, args, {});

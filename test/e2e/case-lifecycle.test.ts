@@ -56,8 +56,7 @@ test('the case can be found in Temporal visibility by its CaseId search attribut
   let found: string[] = [];
   for (let i = 0; i < 40 && found.length === 0; i++) {
     found = [];
-    for await (const wf of stack.temporal.client.workflow.list({ query: `CaseId = "${caseId}"` }))
-      found.push(wf.workflowId);
+    for await (const wf of stack.client.workflow.list({ query: `CaseId = "${caseId}"` })) found.push(wf.workflowId);
     if (found.length === 0) await new Promise((r) => setTimeout(r, 250));
   }
   expect(found).toEqual([`case-${caseId}`]);

@@ -4,6 +4,7 @@
  * a real Temporal dev server with the case search attributes, the worker and the control API.
  * The same code paths as the dev stack (each part's `start…` function), only without child processes.
  */
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { AuditChain, createPool, listen, migrateAuditChain, parseConfig, silentLogger } from '@vcdc/shared';
@@ -16,6 +17,7 @@ import { startChainSimulator } from '../../simulators/src/chain';
 import { DEV_OFFSHORE_ACCOUNT } from '../../simulators/src/dev-accounts';
 import { startFxRateSimulator } from '../../simulators/src/fx-rates';
 import { startVenueSimulator } from '../../simulators/src/venue';
+import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../../workflows/src/codec/payload-codec';
 import { createControlApi } from '../../workflows/src/control-api/app';
 import { jwtAuthenticator } from '../../workflows/src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../../workflows/src/control-api/config';
@@ -36,6 +38,8 @@ export interface TestStack {
     fxRates: string;
   };
   temporal: TestWorkflowEnvironment;
+  /** A Temporal client with the stack's payload codec (case data in Temporal is encrypted). */
+  client: Client;
   /** The stack's identity provider: `mint(person)` gives a seeded person's bearer token. */
   issuer: DevIssuer;
   close: () => Promise<void>;
@@ -90,17 +94,25 @@ export async function startTestStack(): Promise<TestStack> {
     closers.push(() => temporal.teardown());
 
     const serviceUrls = { custody: custody.url, exchange: exchange.url, fx: fx.url, treasury: treasury.url };
-    const worker: Worker = await createCaseWorker({ connection: temporal.nativeConnection, serviceUrls });
+    // Case data is encrypted in Temporal here as in the dev stack and production: worker and control API share the key.
+    const payloadCodec = new AesGcmPayloadCodec(codecKeys(CodecKeyList.parse(newCodecKey('e2e'))));
+    const worker: Worker = await createCaseWorker({
+      connection: temporal.nativeConnection,
+      serviceUrls,
+      payloadCodec,
+    });
     const running = worker.run();
     closers.push(async () => {
       worker.shutdown();
       await running;
     });
 
+    const client = new Client({ connection: temporal.connection, dataConverter: { payloadCodecs: [payloadCodec] } });
     const controlApiConfig = parseConfig(ControlApiConfig, {
       PORT: '0',
       LOG_LEVEL: 'silent',
       DATABASE_URL: databaseUrl,
+      PAYLOAD_CODEC_KEYS: newCodecKey('unused'),
       DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: DEV_OFFSHORE_ACCOUNT.id,
     });
     await migrateAuditChain(databaseUrl, controlApiConfig.AUDIT_SCHEMA);
@@ -112,7 +124,7 @@ export async function startTestStack(): Promise<TestStack> {
       createControlApi({
         audit: new AuditChain(auditPool),
         authenticator: jwtAuthenticator({ issuer: issuer.issuer, audience: controlApiConfig.AUTH_AUDIENCE, keys }),
-        client: temporal.client,
+        client,
         taskQueue: controlApiConfig.TEMPORAL_TASK_QUEUE,
         logger,
         defaults: registrationDefaults(controlApiConfig),
@@ -124,6 +136,7 @@ export async function startTestStack(): Promise<TestStack> {
     return {
       urls: { controlApi: controlApi.url, ...serviceUrls, chain: chain.url, venue: venue.url, fxRates: fxRates.url },
       temporal,
+      client,
       issuer,
       close: closeAll,
     };

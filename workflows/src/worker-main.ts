@@ -6,6 +6,7 @@
 import { createServer } from 'node:http';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { createLogger, loadConfigOrExit } from '@vcdc/shared';
+import { AesGcmPayloadCodec, codecKeys } from './codec/payload-codec';
 import { createCaseWorker, WorkerConfig } from './worker';
 
 async function main(): Promise<void> {
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
         treasury: config.TREASURY_URL,
       },
       httpTimeoutMs: config.HTTP_TIMEOUT_MS,
+      payloadCodec: new AesGcmPayloadCodec(codecKeys(config.PAYLOAD_CODEC_KEYS, config.PAYLOAD_CODEC_KEY_ID)),
     });
     const health = healthServer(worker).listen(config.PORT, config.HOST);
     logger.info(

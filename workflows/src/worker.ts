@@ -2,10 +2,12 @@
  * The worker: the case workflow and its activities on one task queue. The workflow code is bundled
  * (webpack) when the worker is created; activities get HTTP clients for the four services.
  */
+import type { PayloadCodec } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { env, ServiceClient } from '@vcdc/shared';
 import { z } from 'zod';
 import { createActivities } from './activities';
+import { CodecKeyList } from './codec/payload-codec';
 import { TASK_QUEUE } from './shared';
 
 /** The worker process's environment (worker-main.ts); the defaults run the embedded dev stack. */
@@ -21,6 +23,9 @@ export const WorkerConfig = z.object({
   FX_URL: env.url('http://127.0.0.1:7103'),
   TREASURY_URL: env.url('http://127.0.0.1:7104'),
   HTTP_TIMEOUT_MS: env.positiveInt(15_000),
+  /** Workflow payload encryption keys (`id:base64`, 32 bytes each), the same as the control API's. */
+  PAYLOAD_CODEC_KEYS: CodecKeyList,
+  PAYLOAD_CODEC_KEY_ID: z.string().min(1).optional(),
   LOG_LEVEL: env.logLevel(),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
@@ -39,6 +44,8 @@ export interface CaseWorkerOptions {
   serviceUrls: ServiceUrls;
   /** Per-call HTTP timeout; a timeout is a retryable failure. */
   httpTimeoutMs?: number;
+  /** Encrypts what the worker writes to history (and decrypts what it reads); every client must use the same. */
+  payloadCodec?: PayloadCodec;
 }
 
 /** The module the worker bundles: the workflows it runs. */
@@ -60,6 +67,7 @@ export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowsPath,
+    ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
     activities: createActivities(serviceClients(options.serviceUrls, options.httpTimeoutMs)),
   });
 }

@@ -16,7 +16,7 @@ import { ControlApiConfig, registrationDefaults } from '../src/control-api/confi
 import { CONTROL_API_AUDIENCE, createDevIssuer } from '../src/control-api/dev-issuer';
 import { SEARCH_ATTRIBUTE_KEYS } from '../src/shared';
 import { workflowsPath } from '../src/worker';
-import { testAuditChain } from './audit-support';
+import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 let env: TestWorkflowEnvironment;
@@ -40,7 +40,7 @@ const as = (person: Person) => ({
 const fake = createFakeActivities();
 const taskQueue = `control-api-${randomUUID()}`;
 const defaults = registrationDefaults(
-  ControlApiConfig.parse({ DATABASE_URL: 'postgres://unused', DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: 'HK-DEFAULT-9' }),
+  ControlApiConfig.parse({ ...TEST_CONTROL_API_ENV, DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: 'HK-DEFAULT-9' }),
 );
 let auditPool: Pool;
 

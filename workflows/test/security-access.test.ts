@@ -14,7 +14,7 @@ import { jwtAuthenticator } from '../src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
 import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
 import type { Role } from '../src/decision';
-import { testAuditChain } from './audit-support';
+import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
 
 let app: Express;
 let issuer: DevIssuer;
@@ -45,7 +45,7 @@ beforeAll(async () => {
     client: new Client({ connection }),
     taskQueue: 'unused',
     logger: silentLogger(),
-    defaults: registrationDefaults(ControlApiConfig.parse({ DATABASE_URL: 'postgres://unused' })),
+    defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
     authenticator: jwtAuthenticator({
       issuer: issuer.issuer,
       audience: CONTROL_API_AUDIENCE,

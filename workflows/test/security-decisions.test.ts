@@ -1,8 +1,10 @@
 /**
- * Four-eyes and quorum, end to end through the control API on a real Temporal dev server: the
- * people come from their tokens; the workflow counts approvals and refuses repeats.
+ * Four-eyes, quorum, the audit chain and encrypted payloads, end to end through the control API on
+ * a real Temporal dev server: the people come from their tokens; the workflow counts approvals and
+ * refuses repeats; what Temporal stores is ciphertext that the codec endpoint decodes.
  */
 import { randomUUID } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { type AuditChain, Decimal, type Pool, silentLogger } from '@vcdc/shared';
@@ -10,13 +12,14 @@ import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
 import type { CaseProgress } from '../src/case-state';
+import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
 import { createControlApi } from '../src/control-api/app';
 import { jwtAuthenticator } from '../src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
 import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
 import { SEARCH_ATTRIBUTE_KEYS } from '../src/shared';
 import { workflowsPath } from '../src/worker';
-import { testAuditChain } from './audit-support';
+import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 let env: TestWorkflowEnvironment;
@@ -27,6 +30,8 @@ let issuer: DevIssuer;
 let audit: AuditChain;
 let pool: Pool;
 const taskQueue = `security-${randomUUID()}`;
+const UI_ORIGIN = 'http://127.0.0.1:8233';
+const codec = new AesGcmPayloadCodec(codecKeys(CodecKeyList.parse(newCodecKey('k-2026'))));
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -42,16 +47,18 @@ beforeAll(async () => {
     taskQueue,
     workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }),
     activities: createFakeActivities(),
+    dataConverter: { payloadCodecs: [codec] },
   });
   running = worker.run();
   issuer = await createDevIssuer();
   ({ audit, pool } = await testAuditChain('security_decisions'));
   app = createControlApi({
     audit,
-    client: env.client,
+    client: new Client({ connection: env.connection, dataConverter: { payloadCodecs: [codec] } }),
+    codecEndpoint: { codec, allowedOrigins: [UI_ORIGIN], auth: 'token' },
     taskQueue,
     logger: silentLogger(),
-    defaults: registrationDefaults(ControlApiConfig.parse({ DATABASE_URL: 'postgres://unused' })),
+    defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
     authenticator: jwtAuthenticator({
       issuer: issuer.issuer,
       audience: CONTROL_API_AUDIENCE,
@@ -196,4 +203,69 @@ test('a rejection by one supervisor ends a quorum case at once', async () => {
   expect(res.status).toBe(200);
   expect(res.body.movesTo).toEqual({ stage: 'AUTHORISATION', status: 'REJECTED' });
   await progress(caseId, (p) => p.status === 'REJECTED');
+});
+
+describe('encrypted payloads', () => {
+  const b64 = (bytes?: Uint8Array | null) => Buffer.from(bytes ?? []).toString('base64');
+
+  test('a case input read straight from Temporal history is ciphertext; through the codec endpoint it decodes', async () => {
+    const caseId = await registered();
+    // env.client has no codec: it sees what Temporal stores.
+    const history = await env.client.workflow.getHandle(`case-${caseId}`).fetchHistory();
+    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+    const input = started?.input?.payloads?.[0];
+    expect(Buffer.from(input?.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
+    expect(Buffer.from(input?.metadata?.['encryption-key-id'] ?? []).toString()).toBe('k-2026');
+    const stored = Buffer.from(input?.data ?? []);
+    expect(stored.includes(Buffer.from(caseId))).toBe(false);
+    expect(stored.includes(Buffer.from('Beijing Public Security Bureau'))).toBe(false);
+    // The memo (registration hash) is encrypted too.
+    const memo = started?.memo?.fields?.registrationSha256;
+    expect(Buffer.from(memo?.metadata?.encoding ?? []).toString()).toBe('binary/encrypted');
+
+    const wire = {
+      payloads: [
+        {
+          metadata: Object.fromEntries(Object.entries(input?.metadata ?? {}).map(([k, v]) => [k, b64(v)])),
+          data: b64(input?.data),
+        },
+      ],
+    };
+    const operator = await as('operator.he');
+    const decoded = await operator
+      .post('/codec/decode')
+      .set('origin', UI_ORIGIN)
+      .set('x-namespace', 'default')
+      .send(wire);
+    expect(decoded.status).toBe(200);
+    expect(decoded.headers['access-control-allow-origin']).toBe(UI_ORIGIN);
+    const [plain] = decoded.body.payloads;
+    expect(Buffer.from(plain.metadata.encoding, 'base64').toString()).toBe('json/plain');
+    const registration = JSON.parse(Buffer.from(plain.data, 'base64').toString());
+    expect(registration).toMatchObject({ caseId, requestedBy: 'officer.zhang', approvals: { disposalPlan: 2 } });
+
+    // Refused: no token, a role the matrix does not allow, an altered ciphertext.
+    expect((await request(app).post('/codec/decode').send(wire)).status).toBe(401);
+    expect((await (await as('supervisor.li')).post('/codec/decode').send(wire)).status).toBe(403);
+    const altered = Buffer.from(input?.data ?? []);
+    altered[20] = (altered[20] ?? 0) ^ 1;
+    const tampered = await operator
+      .post('/codec/decode')
+      .send({ payloads: [{ ...wire.payloads[0], data: altered.toString('base64') }] });
+    expect(tampered.status).toBe(422);
+    expect(tampered.body.type).toBe('urn:vcdc:problem:payload-undecodable');
+  });
+
+  test('the Web UI origin gets a CORS preflight answer without a token; another origin gets no CORS grant', async () => {
+    const preflight = await request(app)
+      .options('/codec/decode')
+      .set('origin', UI_ORIGIN)
+      .set('access-control-request-method', 'POST')
+      .set('access-control-request-headers', 'content-type,x-namespace,authorization');
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe(UI_ORIGIN);
+    expect(preflight.headers['access-control-allow-headers']).toContain('authorization');
+    const other = await request(app).options('/codec/decode').set('origin', 'https://evil.example');
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
 });

@@ -8,7 +8,7 @@
  * Uses the same key folder as the control API (AUTH_DEV_KEY_DIR, default `.data/dev-issuer`).
  */
 import { Command } from 'commander';
-import { ControlApiConfig } from '../control-api/config';
+import { DEV_KEY_DIR } from '../control-api/config';
 import { DEV_USERS, loadOrCreateDevIssuer } from '../control-api/dev-issuer';
 
 const program = new Command('dev-token')
@@ -26,7 +26,7 @@ const program = new Command('dev-token')
       process.stderr.write(`dev-token: no seeded person ${user} (see --list)\n`);
       process.exit(2);
     }
-    const dir = opts.dir ?? ControlApiConfig.parse(process.env).AUTH_DEV_KEY_DIR;
+    const dir = opts.dir ?? process.env.AUTH_DEV_KEY_DIR ?? DEV_KEY_DIR;
     const issuer = await loadOrCreateDevIssuer(dir);
     process.stdout.write(`${await issuer.mint(user, opts.ttl)}\n`);
   });

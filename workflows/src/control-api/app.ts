@@ -30,6 +30,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   type AuditChain,
@@ -54,6 +55,7 @@ import {
 } from '../case-input';
 import { CASE_STAGES, CASE_STATUSES } from '../case-state';
 import type { caseWorkflow } from '../case-workflow';
+import { mountCodecEndpoint } from '../codec/codec-server';
 import { type Decision, DecisionInput, type DecisionRefusalCode, type Role } from '../decision';
 import {
   CaseAgencyKey,
@@ -77,6 +79,11 @@ export interface ControlApiDeps {
   authenticator: Authenticator;
   /** The tamper-evident record of registrations, decisions and refusals. */
   audit: Pick<AuditChain, 'append' | 'list' | 'verify'>;
+  /**
+   * The payload codec for the Temporal Web UI's codec endpoint (/codec/decode, /codec/encode), the
+   * UI origins allowed to call it, and whether it needs a token (`none`: the dev stack's UI has no login).
+   */
+  codecEndpoint?: { codec: PayloadCodec; allowedOrigins: readonly string[]; auth: 'token' | 'none' };
   /** Served at /.well-known/jwks.json when the control API is its own (dev) issuer. */
   publicJwks?: JSONWebKeySet;
   /** Above these declared amounts the disposal plan needs two distinct approvals (none: always one). */
@@ -156,6 +163,7 @@ export function createControlApi({
   defaults,
   authenticator,
   audit,
+  codecEndpoint,
   publicJwks,
   quorumThresholds = {},
   now = () => new Date(),
@@ -205,6 +213,18 @@ export function createControlApi({
       await client.workflowService.getSystemInfo({});
     },
     routes: (app) => {
+      if (codecEndpoint) {
+        const open: RequestHandler = (_req, _res, next) => next();
+        const tokenFree = codecEndpoint.auth === 'none';
+        mountCodecEndpoint(app, {
+          codec: codecEndpoint.codec,
+          allowedOrigins: codecEndpoint.allowedOrigins,
+          guard: {
+            decode: tokenFree ? open : guard('POST /codec/decode'),
+            encode: tokenFree ? open : guard('POST /codec/encode'),
+          },
+        });
+      }
       if (publicJwks) {
         app.get('/.well-known/jwks.json', (_req, res) => {
           res.json(publicJwks);

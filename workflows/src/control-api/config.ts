@@ -7,11 +7,12 @@ import path from 'node:path';
 import { env } from '@vcdc/shared';
 import { z } from 'zod';
 import { Disposal, FxParticulars, type RegistrationDefaults, TreasuryParticulars } from '../case-input';
+import { CodecKeyList } from '../codec/payload-codec';
 import { TASK_QUEUE } from '../shared';
 import { QuorumThresholds } from './quorum';
 
 /** The dev issuer's key folder by default: `.data/dev-issuer` at the repository root (beside the dev stack's state). */
-const DEV_KEY_DIR = path.resolve(__dirname, '../../../.data/dev-issuer');
+export const DEV_KEY_DIR = path.resolve(__dirname, '../../../.data/dev-issuer');
 
 export const ControlApiConfig = z
   .object({
@@ -38,6 +39,24 @@ export const ControlApiConfig = z
     /** The token claim that lists the person's roles (an array of role names). */
     AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
     AUTH_DEV_KEY_DIR: z.string().min(1).default(DEV_KEY_DIR),
+    /** Workflow payload encryption keys (`id:base64`, 32 bytes each; the worker has the same), and the current id. */
+    PAYLOAD_CODEC_KEYS: CodecKeyList,
+    PAYLOAD_CODEC_KEY_ID: z.string().min(1).optional(),
+    /** Web UI origins allowed to call the codec endpoint from the browser. */
+    CODEC_CORS_ORIGINS: z
+      .string()
+      .default('http://127.0.0.1:8233,http://localhost:8233')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean),
+      ),
+    /**
+     * `token`: the codec endpoint needs a bearer token (the Web UI forwards its user's with
+     * `passAccessToken`). `none`: only for the dev stack, whose Web UI has no login.
+     */
+    CODEC_AUTH: z.enum(['token', 'none']).default('token'),
     /** Above these declared amounts (per asset) the disposal plan needs two distinct supervisors. */
     QUORUM_THRESHOLDS: QuorumThresholds.default(QuorumThresholds.parse('BTC=10,ETH=150,USDT=1000000')),
     DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: Disposal.shape.offshoreBankAccountId.default('HK-TRUST-0001'),

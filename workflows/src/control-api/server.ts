@@ -5,6 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { AuditChain, createLogger, createPool, type Logger, listen, migrateAuditChain } from '@vcdc/shared';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
+import { AesGcmPayloadCodec, codecKeys } from '../codec/payload-codec';
 import { createControlApi } from './app';
 import { type Authenticator, jwtAuthenticator } from './auth';
 import { type ControlApiConfig, registrationDefaults } from './config';
@@ -37,7 +38,12 @@ export async function startControlApi(
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const codec = new AesGcmPayloadCodec(codecKeys(config.PAYLOAD_CODEC_KEYS, config.PAYLOAD_CODEC_KEY_ID));
+    const client = new Client({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      dataConverter: { payloadCodecs: [codec] },
+    });
     const app = createControlApi({
       client,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -45,6 +51,7 @@ export async function startControlApi(
       defaults: registrationDefaults(config),
       quorumThresholds: config.QUORUM_THRESHOLDS,
       audit: new AuditChain(pool),
+      codecEndpoint: { codec, allowedOrigins: config.CODEC_CORS_ORIGINS, auth: config.CODEC_AUTH },
       ...auth,
     });
     const server = await listen(app, config.PORT, config.HOST);

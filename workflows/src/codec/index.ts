@@ -1,0 +1,2 @@
+export * from './codec-server';
+export * from './payload-codec';
