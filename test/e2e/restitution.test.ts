@@ -113,3 +113,16 @@ test.each(restitution.victims.map((v, i) => [v.victimId, NET_LOSSES[i]!]))(
     expect(v.payments[0]!.receiptNo).toMatch(/^RCP-LOCAL-PAY-/);
   },
 );
+
+test('the FX waterfall runs from the fiat withdrawn at the venue to the CNY credited, each deduction a line', async () => {
+  const fx = new ServiceClient({ service: 'fx', baseUrl: stack.urls.fx });
+  const w = await fx.get<contracts.fx.Waterfall>(`/v1/declarations/${progress.declaration!.declarationId}/waterfall`);
+  const line = (kind: string) => dec(w.lines.find((l) => l.kind === kind)!.amount);
+  expect(line('WITHDRAWN_AT_VENUE').eq(progress.withdrawal!.amount)).toBe(true);
+  expect(line('WITHDRAWN_AT_VENUE').plus(line('VENUE_WITHDRAWAL_FEE')).eq(line('ARRIVED_AT_BANK'))).toBe(true);
+  expect(line('CNY_AT_CENTRAL_PARITY').plus(line('FX_SPREAD')).plus(line('ROUNDING')).eq(line('CNY_SETTLED'))).toBe(
+    true,
+  );
+  expect(line('CNY_SETTLED').eq(progress.credit!.amount)).toBe(true);
+  expect(w.unsettled).toBe('0.00');
+});

@@ -474,6 +474,8 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
         remitter: reg.fx.remitter,
         beneficiary: reg.fx.beneficiary,
         documents,
+        // Where the waterfall starts: what left the venue and the venue's fee.
+        venueWithdrawal: { withdrawalId: withdrawal.withdrawalId, grossAmount: withdrawal.amount, fee: withdrawal.fee },
         preparedBy: reg.requestedBy,
       },
       key('fx-declaration'),

@@ -65,11 +65,30 @@ export async function registerRestitutionOrder(
     );
   }
   const restitutionOrderId = randomUUID();
-  await tx.query(
-    `INSERT INTO restitution_orders (restitution_order_id, case_id, court_order_ref, document_hash, method,
-       registered_by, registered_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [restitutionOrderId, input.caseId, input.courtOrderRef, input.documentHash, input.method, input.registeredBy, now],
-  );
+  try {
+    await tx.query(
+      `INSERT INTO restitution_orders (restitution_order_id, case_id, court_order_ref, document_hash, method,
+         registered_by, registered_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        restitutionOrderId,
+        input.caseId,
+        input.courtOrderRef,
+        input.documentHash,
+        input.method,
+        input.registeredBy,
+        now,
+      ],
+    );
+  } catch (error) {
+    // The same court order registered at the same moment under another key, committed first.
+    if ((error as { code?: string }).code !== '23505') throw error;
+    throw problems.conflict(
+      'restitution-order-exists',
+      'Restitution order already registered',
+      `court order ${input.courtOrderRef} is already registered for case ${input.caseId}`,
+      { caseId: input.caseId },
+    );
+  }
   for (const v of input.victims) {
     await tx.query(
       `INSERT INTO restitution_victims (restitution_order_id, victim_id, name, claim_order, loss, recovered, payee_account)
