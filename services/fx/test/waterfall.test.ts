@@ -215,3 +215,57 @@ test('a replayed resubmission answers the same declaration and records one trans
   const { body: w } = await request(app).get(`/v1/declarations/${d.declarationId}/waterfall`).expect(200);
   expect(w.lines[0]).toMatchObject({ kind: 'ARRIVED_AT_BANK', amount: '10000.00' });
 });
+
+describe('the declaration state machine, every action from every state', () => {
+  type Action = 'submit' | 'approve' | 'reject' | 'settle';
+  const act = (id: string, action: Action) => {
+    switch (action) {
+      case 'submit':
+        return post(`/v1/declarations/${id}/submit`, { submittedBy: 'officer.li' });
+      case 'approve':
+        return decide(id, 'APPROVED');
+      case 'reject':
+        return decide(id, 'REJECTED');
+      case 'settle':
+        return settle(id, { amount: '10000.00' });
+    }
+  };
+  /** How to bring a new declaration to each state. */
+  const PATHS: Record<string, Action[]> = {
+    DRAFT: [],
+    SUBMITTED: ['submit'],
+    APPROVED: ['submit', 'approve'],
+    REJECTED: ['submit', 'reject'],
+    SETTLED: ['submit', 'approve', 'settle'],
+  };
+  const ALLOWED: Record<string, Partial<Record<Action, string>>> = {
+    DRAFT: { submit: 'SUBMITTED' },
+    SUBMITTED: { approve: 'APPROVED', reject: 'REJECTED' },
+    APPROVED: { settle: 'SETTLED' },
+    REJECTED: { submit: 'SUBMITTED' },
+    SETTLED: {},
+  };
+  const rows = Object.keys(PATHS).flatMap((from) =>
+    (['submit', 'approve', 'reject', 'settle'] as const).map(
+      (action) => [from, action, ALLOWED[from]![action]] as const,
+    ),
+  );
+
+  test.each(rows)('from %s, %s → %s (undefined = refused with 409, nothing recorded)', async (from, action, to) => {
+    const { body: d } = await post('/v1/declarations', body({ caseId: `CASE-SM-${++keys}` })).expect(201);
+    for (const step of PATHS[from]!) expect((await act(d.declarationId, step)).status).toBeLessThan(300);
+    const before = (await request(app).get(`/v1/declarations/${d.declarationId}`)).body;
+    expect(before.status).toBe(from);
+    const res = await act(d.declarationId, action);
+    const after = (await request(app).get(`/v1/declarations/${d.declarationId}`)).body;
+    if (to) {
+      expect(res.status).toBeLessThan(300);
+      expect(after.status).toBe(to);
+      expect(after.transitions.at(-1)).toMatchObject({ from, to, at: NOW.toISOString() });
+    } else {
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({ type: 'urn:vcdc:problem:invalid-transition', currentStatus: from });
+      expect(after).toEqual(before);
+    }
+  });
+});
