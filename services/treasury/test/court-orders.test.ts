@@ -400,3 +400,67 @@ describe('corrections', () => {
     expect(new Decimal((await statement('CASE-C4')).lines.length).toNumber()).toBe(2);
   });
 });
+
+describe('what may leave the account, by escrow and judgment (every pay-out from every state)', () => {
+  type PayOut = 'REMITTANCE' | 'RESTITUTION' | 'OWNER_RETURN';
+  const STATES = ['NO_ESCROW', 'HELD', 'CONFISCATION', 'RESTITUTION', 'ACQUITTAL'] as const;
+  const ALLOWED: Record<(typeof STATES)[number], readonly PayOut[]> = {
+    NO_ESCROW: ['REMITTANCE', 'RESTITUTION'],
+    HELD: [],
+    CONFISCATION: ['REMITTANCE'],
+    RESTITUTION: ['REMITTANCE', 'RESTITUTION'],
+    ACQUITTAL: ['OWNER_RETURN'],
+  };
+  const rows = STATES.flatMap((state) =>
+    (['REMITTANCE', 'RESTITUTION', 'OWNER_RETURN'] as const).map(
+      (payOut) => [state, payOut, ALLOWED[state].includes(payOut)] as const,
+    ),
+  );
+
+  test.each(rows)('%s: %s allowed = %s', async (state, payOut, allowed) => {
+    const caseId = `CASE-M-${++keys}`;
+    if (state !== 'NO_ESCROW') {
+      await post('/v1/escrows', {
+        caseId,
+        agency: AGENCY,
+        reason: 'pre-trial sale',
+        openedBy: 'prosecutor.qian',
+      }).expect(201);
+    }
+    await credit(caseId, '100.00');
+    if (state !== 'NO_ESCROW' && state !== 'HELD') {
+      await post('/v1/judgments', {
+        caseId,
+        judgmentRef: `J-${keys}`,
+        documentHash: HASH,
+        outcome: state,
+        recordedBy: 'clerk.sun',
+      }).expect(201);
+    }
+    const o = await order(caseId).expect(201);
+    const res =
+      payOut === 'REMITTANCE'
+        ? await remit(caseId, '100.00')
+        : payOut === 'RESTITUTION'
+          ? await distribute(caseId, o.body.restitutionOrderId, '100.00')
+          : await post('/v1/owner-returns', {
+              caseId,
+              ownerName: 'Zhao Lei',
+              payeeAccount: '6222-99',
+              amount: '100.00',
+              approvedBy: 'supervisor.zhao',
+            });
+    const s = await statement(caseId);
+    if (allowed) {
+      expect(res.status).toBe(201);
+      expect(s.balance).toBe('0.00');
+    } else {
+      expect(res.status).toBe(409);
+      expect(res.body.type).toBe(
+        state === 'HELD' ? 'urn:vcdc:problem:funds-in-escrow' : 'urn:vcdc:problem:judgment-forbids',
+      );
+      expect(s.balance).toBe('100.00');
+      expect(s.lines).toHaveLength(1);
+    }
+  });
+});
