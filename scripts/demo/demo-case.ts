@@ -1,7 +1,8 @@
 /**
  * A demo case, played end to end the way the people involved would do it:
- *  - the seizing officers sweep the suspect's coins into the case's custody addresses (on the
- *    ledger-chain simulator, funded from its faucet as the "suspect wallet");
+ *  - the seizing officers sweep the suspect's coins into the case's custody addresses (ETH/USDT on
+ *    the local EVM node when there is one, otherwise on the ledger-chain simulator, funded from its
+ *    faucet as the "suspect wallet");
  *  - the case officer registers the case with the control API;
  *  - a demo supervisor approves the disposal plan, a demo FX officer records the regulator's
  *    approval of the declaration, and the supervisor approves the pay-out from the special account
@@ -12,11 +13,14 @@ import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../../packages/shared/src/canonical';
 import { ServiceClient } from '../../packages/shared/src/http/client';
 import { dec } from '../../packages/shared/src/money';
+import { sweepOnEvm } from '../../simulators/src/evm/seizure';
 
 export interface DemoUrls {
   controlApi: string;
   custody: string;
   chain: string;
+  /** The local EVM node and its USDT contract: when given, ETH/USDT lots are swept on it (real transactions). */
+  evm?: { rpcUrl: string; usdtAddress: string };
 }
 
 export interface DemoLot {
@@ -58,6 +62,10 @@ export async function seizeIntoCustody(urls: DemoUrls, caseId: string, lot: Demo
     { caseId, asset: lot.asset, chain: lot.chain },
     `demo/${caseId}/account/${lot.asset}`,
   );
+  if (lot.chain === 'ethereum' && urls.evm && lot.asset !== 'BTC') {
+    const { txHash } = await sweepOnEvm({ ...urls.evm, asset: lot.asset, to: account.address, amount: lot.amount });
+    return txHash;
+  }
   const suspect =
     lot.chain === 'bitcoin' ? `bc1qsuspect${randomBytes(12).toString('hex')}` : `0x${randomBytes(20).toString('hex')}`;
   const { fees } = await chain.get<ChainFees>(`/v1/chains/${lot.chain}/fees`);

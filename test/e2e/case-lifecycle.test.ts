@@ -6,6 +6,7 @@
  */
 import { type contracts, Decimal, dec, ServiceClient, sum } from '@vcdc/shared';
 import { DEMO_LOTS, type DemoCaseProgress, runDemoCase } from '../../scripts/demo/demo-case';
+import { evmTransfer } from '../../simulators/src/evm';
 import type { CaseProgress } from '../../workflows/src/case-state';
 import { startTestStack, type TestStack } from './stack';
 
@@ -96,9 +97,13 @@ describe('conservation of value, checked against each service’s own records', 
       const deposits = statement.deposits.filter((d) => d.asset === lot.asset && d.status === 'CREDITED');
       expect(deposits).toHaveLength(1);
       expect(dec(deposits[0]!.amount).eq(sentNet)).toBe(true);
-      const tx = await client('chain', stack.urls.chain).get<{ amount: string; status: string }>(
-        `/v1/chains/${lot.chain}/transactions/${deposits[0]!.txHash}`,
-      );
+      // ETH/USDT moved on the local EVM node, BTC on the ledger chain.
+      const tx =
+        lot.chain === 'ethereum'
+          ? await evmTransfer(stack.urls.evm, deposits[0]!.txHash)
+          : await client('chain', stack.urls.chain).get<{ amount: string; status: string }>(
+              `/v1/chains/${lot.chain}/transactions/${deposits[0]!.txHash}`,
+            );
       expect(tx.status).toBe('CONFIRMED');
       expect(dec(tx.amount).eq(sentNet)).toBe(true);
     },

@@ -9,12 +9,13 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { AuditChain, createPool, listen, migrateAuditChain, parseConfig, silentLogger } from '@vcdc/shared';
 import { createLocalJWKSet } from 'jose';
-import { CustodyConfigSchema, startCustodyService } from '../../services/custody/src';
+import { CustodyConfigSchema, loadCustodyKeyring, startCustodyService } from '../../services/custody/src';
 import { ExchangeConfig, startExchangeService } from '../../services/exchange/src';
 import { FxConfig, startFxService } from '../../services/fx/src';
 import { startTreasuryService, TreasuryConfig } from '../../services/treasury/src';
 import { startChainSimulator } from '../../simulators/src/chain';
 import { DEV_OFFSHORE_ACCOUNT } from '../../simulators/src/dev-accounts';
+import { startEvmNode } from '../../simulators/src/evm';
 import { startFxRateSimulator } from '../../simulators/src/fx-rates';
 import { startVenueSimulator } from '../../simulators/src/venue';
 import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../../workflows/src/codec/payload-codec';
@@ -36,6 +37,8 @@ export interface TestStack {
     chain: string;
     venue: string;
     fxRates: string;
+    /** The local EVM node (ETH and USDT custody and deposits run on it) and its USDT contract. */
+    evm: { rpcUrl: string; usdtAddress: string };
   };
   temporal: TestWorkflowEnvironment;
   /** A Temporal client with the stack's payload codec (case data in Temporal is encrypted). */
@@ -57,9 +60,14 @@ export async function startTestStack(): Promise<TestStack> {
 
     const chain = await startChainSimulator({ port: 0, blockIntervalMs: 100 });
     closers.push(chain.close);
+    // ETH and USDT: real transactions on a local EVM node (blocks every 100 ms, as the ledger chain).
+    const evmNode = await startEvmNode({ blockIntervalMs: 100 });
+    closers.push(evmNode.close);
+    const evm = { rpcUrl: evmNode.url, usdtAddress: evmNode.usdtAddress };
     const venue = await startVenueSimulator({
       port: 0,
       chainUrl: chain.url,
+      evm,
       bankAccounts: [DEV_OFFSHORE_ACCOUNT],
       pollIntervalMs: 200,
       withdrawalDelayMs: 300,
@@ -69,10 +77,16 @@ export async function startTestStack(): Promise<TestStack> {
     closers.push(fxRates.close);
 
     const db = { PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' };
-    const custody = await startCustodyService(
-      parseConfig(CustodyConfigSchema, { ...db, CHAIN_RPC_URL: chain.url, CUSTODY_MIN_CONFIRMATIONS: '2' }),
-      logger,
-    );
+    const custodyConfig = parseConfig(CustodyConfigSchema, {
+      ...db,
+      CHAIN_RPC_URL: chain.url,
+      CUSTODY_MIN_CONFIRMATIONS: '2',
+      EVM_RPC_URL: evm.rpcUrl,
+      EVM_USDT_CONTRACT: evm.usdtAddress,
+    });
+    // The custody gas station pays the ETH gas of USDT transfers out of case wallets.
+    await evmNode.fundEth((await loadCustodyKeyring(custodyConfig)).gasStation().address, '10');
+    const custody = await startCustodyService(custodyConfig, logger);
     closers.push(custody.close);
     const exchange = await startExchangeService(
       parseConfig(ExchangeConfig, { ...db, VENUE_API_URL: venue.url }),
@@ -134,7 +148,14 @@ export async function startTestStack(): Promise<TestStack> {
     closers.push(controlApi.close);
 
     return {
-      urls: { controlApi: controlApi.url, ...serviceUrls, chain: chain.url, venue: venue.url, fxRates: fxRates.url },
+      urls: {
+        controlApi: controlApi.url,
+        ...serviceUrls,
+        chain: chain.url,
+        venue: venue.url,
+        fxRates: fxRates.url,
+        evm,
+      },
       temporal,
       client,
       issuer,

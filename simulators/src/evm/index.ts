@@ -1,1 +1,4 @@
-export { HARDHAT_DEV_KEYS, type RunningEvmNode, startEvmNode, USDT_ABI, USDT_DECIMALS } from './node';
+export { HARDHAT_DEV_KEYS, USDT_ABI, USDT_DECIMALS } from './accounts';
+export { evmTransfer } from './inspect';
+export { type RunningEvmNode, startEvmNode } from './node';
+export { type EvmSweep, sweepOnEvm } from './seizure';

@@ -7,24 +7,15 @@
  * seizure sweep into the case's custody address. Dev and test only.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { Contract, ContractFactory, JsonRpcProvider, parseEther, parseUnits, Wallet } from 'ethers';
+import { ContractFactory, JsonRpcProvider, parseEther, Wallet } from 'ethers';
+import { HARDHAT_DEV_KEYS, USDT_ABI, USDT_ARTIFACT, USDT_DECIMALS } from './accounts';
+import { sweepOnEvm } from './seizure';
 
-/** Hardhat's well-known dev accounts (public test keys printed by `hardhat node`; worthless anywhere else). */
-export const HARDHAT_DEV_KEYS = [
-  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
-  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
-  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
-] as const;
+const ARTIFACT = USDT_ARTIFACT;
 
-const ARTIFACT = JSON.parse(readFileSync(path.join(__dirname, 'test-usdt.json'), 'utf8')) as {
-  abi: unknown[];
-  bytecode: string;
-};
-export const USDT_ABI = ARTIFACT.abi;
-export const USDT_DECIMALS = 6;
+export { HARDHAT_DEV_KEYS, USDT_ABI, USDT_DECIMALS };
 
 export interface EvmNodeOptions {
   host?: string;
@@ -86,7 +77,7 @@ export async function startEvmNode(options: EvmNodeOptions = {}): Promise<Runnin
   const deployed = await factory.deploy();
   await deployed.waitForDeployment();
   const usdtAddress = await deployed.getAddress();
-  const usdt = new Contract(usdtAddress, ARTIFACT.abi as never, issuer);
+  const usdt = deployed;
 
   // One sender at a time from the faucet account, so its nonces never collide.
   let queue: Promise<unknown> = Promise.resolve();
@@ -108,25 +99,7 @@ export async function startEvmNode(options: EvmNodeOptions = {}): Promise<Runnin
         const tx = await issuer.sendTransaction({ to: address, value: parseEther(amountEth) });
         await tx.wait();
       }),
-    sweep: (asset, to, amount) =>
-      serial(async () => {
-        const suspect = Wallet.createRandom(provider);
-        if (asset === 'ETH') {
-          // The suspect pays the sweep's gas on top of the seized amount.
-          await (
-            await issuer.sendTransaction({ to: suspect.address, value: parseEther(amount) + parseEther('0.01') })
-          ).wait();
-          const tx = await suspect.sendTransaction({ to, value: parseEther(amount) });
-          await tx.wait();
-          return { txHash: tx.hash, suspect: suspect.address };
-        }
-        await (await issuer.sendTransaction({ to: suspect.address, value: parseEther('0.01') })).wait();
-        await (await usdt.getFunction('mint')(suspect.address, parseUnits(amount, USDT_DECIMALS))).wait();
-        const asSuspect = usdt.connect(suspect) as Contract;
-        const tx = await asSuspect.getFunction('transfer')(to, parseUnits(amount, USDT_DECIMALS));
-        await tx.wait();
-        return { txHash: tx.hash as string, suspect: suspect.address };
-      }),
+    sweep: (asset, to, amount) => serial(() => sweepOnEvm({ rpcUrl: url, usdtAddress, asset, to, amount }, provider)),
     usdtBalance: async (address) => (await usdt.getFunction('balanceOf')(address)) as bigint,
     close: async () => {
       provider.destroy();
