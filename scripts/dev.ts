@@ -9,6 +9,9 @@ import path from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../packages/shared/src/config';
+import { DEV_CUSTODY_MASTER_SECRET } from '../services/custody/src/config';
+import { CustodyKeyring } from '../services/custody/src/custody-keyring';
+import { LOCAL_USDT_ADDRESS } from '../simulators/src/evm/accounts';
 import { loadOrCreateDevCodecKeys } from '../workflows/src/codec/dev-keys';
 import { loadOrCreateDevIssuer } from '../workflows/src/control-api/dev-issuer';
 import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
@@ -39,6 +42,7 @@ const DevConfig = z.object({
   VENUE_SIM_PORT: z.coerce.number().int().positive().default(7201),
   CHAIN_SIM_PORT: z.coerce.number().int().positive().default(7202),
   FX_RATES_SIM_PORT: z.coerce.number().int().positive().default(7203),
+  EVM_NODE_PORT: z.coerce.number().int().positive().default(7204),
   VCDC_DEMO: z.enum(['0', '1']).default('1'),
   LOG_LEVEL: z.string().default('info'),
 });
@@ -118,6 +122,8 @@ async function main(): Promise<void> {
     venue: url(cfg.VENUE_SIM_PORT),
     chain: url(cfg.CHAIN_SIM_PORT),
     fxRates: url(cfg.FX_RATES_SIM_PORT),
+    // ETH and USDT custody, the demo's seizure sweep and the venue's deposits: the local EVM node.
+    evm: { rpcUrl: url(cfg.EVM_NODE_PORT), usdtAddress: LOCAL_USDT_ADDRESS },
     webUi: `http://127.0.0.1:${cfg.TEMPORAL_UI_PORT}`,
   };
   const common = { LOG_LEVEL: cfg.LOG_LEVEL, HOST: '127.0.0.1' };
@@ -128,13 +134,22 @@ async function main(): Promise<void> {
     VENUE_SIM_PORT: String(cfg.VENUE_SIM_PORT),
     CHAIN_SIM_PORT: String(cfg.CHAIN_SIM_PORT),
     FX_RATES_SIM_PORT: String(cfg.FX_RATES_SIM_PORT),
+    EVM_NODE_PORT: String(cfg.EVM_NODE_PORT),
+    // The custody gas station (pays the ETH gas of USDT transfers out of case wallets) gets ETH at start.
+    EVM_FUND_ADDRESSES: CustodyKeyring.fromSecret(
+      process.env.CUSTODY_MASTER_SECRET ?? DEV_CUSTODY_MASTER_SECRET,
+    ).gasStation().address,
     SIM_STATE_DIR: path.join(cfg.VCDC_DATA_DIR, 'simulators'),
   });
   for (const u of [urls.chain, urls.venue, urls.fxRates]) await waitFor(`${u}/healthz`, () => httpOk(`${u}/healthz`));
 
   say('starting the services (custody, exchange, fx, treasury)');
   const services = [
-    ['custody', cfg.CUSTODY_PORT, { CHAIN_RPC_URL: urls.chain }],
+    [
+      'custody',
+      cfg.CUSTODY_PORT,
+      { CHAIN_RPC_URL: urls.chain, EVM_RPC_URL: urls.evm.rpcUrl, EVM_USDT_CONTRACT: urls.evm.usdtAddress },
+    ],
     ['exchange', cfg.EXCHANGE_PORT, { VENUE_API_URL: urls.venue }],
     ['fx', cfg.FX_PORT, { FX_RATE_SOURCE_URL: urls.fxRates }],
     ['treasury', cfg.TREASURY_PORT, {}],
@@ -186,7 +201,7 @@ async function main(): Promise<void> {
     `Control API       ${urls.controlApi}/v1/cases  (token: node --import tsx workflows/src/cli/dev-token.ts --list)`,
   );
   say(`Services          custody ${urls.custody}  exchange ${urls.exchange}  fx ${urls.fx}  treasury ${urls.treasury}`);
-  say(`Simulators        venue ${urls.venue}  chain ${urls.chain}  FX rates ${urls.fxRates}`);
+  say(`Simulators        venue ${urls.venue}  chain ${urls.chain}  EVM ${urls.evm.rpcUrl}  FX rates ${urls.fxRates}`);
   say(`Logs              ${path.join(cfg.VCDC_DATA_DIR, 'logs')}/<process>.log`);
   say('');
 

@@ -1,6 +1,7 @@
 /**
- * Dev stack only: the three simulators in one process — the ledger chain, the HashKey-compatible
- * venue (which credits deposits by watching that chain) and the FX-rate source. State is kept in
+ * Dev stack only: the simulators in one process — the ledger chain (BTC), the local EVM node (Hardhat,
+ * ETH and the USDT ERC-20), the HashKey-compatible venue (which credits deposits by watching both
+ * chains) and the FX-rate source. The EVM node keeps no state across restarts (Hardhat 2 has none). State is kept in
  * SIM_STATE_DIR so that a restart of the dev stack resumes running cases.
  */
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { createLogger } from '../../packages/shared/src/logger';
 import { onShutdown } from '../../packages/shared/src/server';
 import { startChainSimulator } from './chain';
 import { DEV_OFFSHORE_ACCOUNT } from './dev-accounts';
+import { startEvmNode } from './evm';
 import { startFxRateSimulator } from './fx-rates';
 import { startVenueSimulator } from './venue';
 
@@ -18,6 +20,9 @@ const Config = z.object({
   CHAIN_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7202),
   VENUE_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7201),
   FX_RATES_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7203),
+  EVM_NODE_PORT: z.coerce.number().int().min(0).max(65535).default(7204),
+  /** Addresses given 10 ETH at start (the custody gas station), comma-separated. */
+  EVM_FUND_ADDRESSES: z.string().default(''),
   SIM_STATE_DIR: z.string().optional(),
   CHAIN_BLOCK_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
   VENUE_SEED: z.coerce.number().int().default(20261125),
@@ -36,20 +41,31 @@ async function main(): Promise<void> {
     blockIntervalMs: cfg.CHAIN_BLOCK_INTERVAL_MS,
     stateFile: stateFile('chain'),
   });
+  const evmNode = await startEvmNode({
+    host: cfg.HOST,
+    port: cfg.EVM_NODE_PORT,
+    blockIntervalMs: cfg.CHAIN_BLOCK_INTERVAL_MS,
+  });
+  for (const address of cfg.EVM_FUND_ADDRESSES.split(',').filter(Boolean)) await evmNode.fundEth(address, '10');
   const venue = await startVenueSimulator({
     host: cfg.HOST,
     port: cfg.VENUE_SIM_PORT,
     seed: cfg.VENUE_SEED,
     chainUrl: chain.url,
+    evm: { rpcUrl: evmNode.url, usdtAddress: evmNode.usdtAddress },
     bankAccounts: [DEV_OFFSHORE_ACCOUNT],
     stateFile: stateFile('venue'),
   });
   const fxRates = await startFxRateSimulator({ host: cfg.HOST, port: cfg.FX_RATES_SIM_PORT, seed: cfg.FX_RATES_SEED });
-  logger.info({ chain: chain.url, venue: venue.url, fxRates: fxRates.url }, 'simulators listening');
+  logger.info(
+    { chain: chain.url, evm: evmNode.url, usdt: evmNode.usdtAddress, venue: venue.url, fxRates: fxRates.url },
+    'simulators listening',
+  );
 
   onShutdown(logger, async () => {
     await fxRates.close();
     await venue.close();
+    await evmNode.close();
     await chain.close();
   });
 }

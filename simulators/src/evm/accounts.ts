@@ -15,3 +15,9 @@ export const USDT_ARTIFACT = JSON.parse(readFileSync(path.join(__dirname, 'test-
 };
 export const USDT_ABI = USDT_ARTIFACT.abi;
 export const USDT_DECIMALS = 6;
+
+/**
+ * Where TestUSDT lands on a fresh node: the first contract the first dev account deploys (nonce 0).
+ * The dev stack configures custody with it before the node is up.
+ */
+export const LOCAL_USDT_ADDRESS = '0x5FbDB2315678afecb367f032d93F642f64180aa3';
