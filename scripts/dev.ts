@@ -148,7 +148,13 @@ async function main(): Promise<void> {
     [
       'custody',
       cfg.CUSTODY_PORT,
-      { CHAIN_RPC_URL: urls.chain, EVM_RPC_URL: urls.evm.rpcUrl, EVM_USDT_CONTRACT: urls.evm.usdtAddress },
+      {
+        CHAIN_RPC_URL: urls.chain,
+        EVM_RPC_URL: urls.evm.rpcUrl,
+        EVM_USDT_CONTRACT: urls.evm.usdtAddress,
+        // The demo's two custodians approve the venue's addresses; no 24 h cooling-off in the dev stack.
+        CUSTODY_WHITELIST_COOLING_OFF_SECONDS: '0',
+      },
     ],
     ['exchange', cfg.EXCHANGE_PORT, { VENUE_API_URL: urls.venue }],
     ['fx', cfg.FX_PORT, { FX_RATE_SOURCE_URL: urls.fxRates }],

@@ -40,6 +40,8 @@ export const DEMO_PEOPLE = {
   supervisor: 'supervisor.li',
   fxOfficer: 'fx.officer.wang',
   custodian: 'custodian.chen',
+  /** The second custodian: destination whitelist entries need two approvers. */
+  secondCustodian: 'custodian.liu',
   seizingOfficer: 'officer.zhao',
 };
 
@@ -156,6 +158,27 @@ export interface DemoCaseProgress {
 
 const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'HELD', 'FAILED']);
 
+/**
+ * The venue's deposit addresses go on the custody whitelist when the case first sends there: two
+ * custodians approve each new entry (the dev stack and the e2e test run custody without cooling-off).
+ */
+async function approveNewDestinations(urls: DemoUrls, caseId: string, log: (line: string) => void): Promise<void> {
+  const custody = new ServiceClient({ service: 'custody', baseUrl: urls.custody });
+  const { entries } = await custody.get<{ entries: Array<{ entryId: string; address: string; label: string }> }>(
+    '/v1/whitelist?status=PENDING_APPROVAL',
+  );
+  for (const entry of entries) {
+    log(`demo case ${caseId}: ${DEMO_PEOPLE.custodian} and ${DEMO_PEOPLE.secondCustodian} approve ${entry.label}`);
+    for (const approvedBy of [DEMO_PEOPLE.custodian, DEMO_PEOPLE.secondCustodian]) {
+      await custody.post(
+        `/v1/whitelist/${entry.entryId}/approvals`,
+        { approvedBy },
+        `demo/whitelist/${entry.entryId}/${approvedBy}`,
+      );
+    }
+  }
+}
+
 /** The demo's people, one per decision the case waits for. */
 function demoDecision(stage: string, caseId: string) {
   switch (stage) {
@@ -239,6 +262,7 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
       lastDetails = progress.details;
     }
     if (TERMINAL.has(progress.status)) return progress;
+    if (progress.stage === 'TRANSFER') await approveNewDestinations(urls, caseId, log);
     const waitingOn = progress.awaiting?.stage;
     if (progress.status === 'AWAITING_DECISION' && waitingOn && !decided.has(waitingOn)) {
       const decision = demoDecision(waitingOn, caseId);

@@ -83,6 +83,8 @@ export async function startTestStack(): Promise<TestStack> {
       CUSTODY_MIN_CONFIRMATIONS: '2',
       EVM_RPC_URL: evm.rpcUrl,
       EVM_USDT_CONTRACT: evm.usdtAddress,
+      // The demo's two custodians approve the venue's addresses; no 24 h cooling-off in a test.
+      CUSTODY_WHITELIST_COOLING_OFF_SECONDS: '0',
     });
     // The custody gas station pays the ETH gas of USDT transfers out of case wallets.
     await evmNode.fundEth((await loadCustodyKeyring(custodyConfig)).gasStation().address, '10');

@@ -25,7 +25,7 @@ import { correctEvidence, evidenceTrail } from './handover-evidence';
 import { getIntake, recordIntake } from './intakes';
 import { ledgerOfCase } from './ledger';
 import { refreshTransfer, requestTransfer } from './transfers';
-import { addWhitelistEntry } from './whitelist';
+import { addWhitelistEntry, approveWhitelistEntry, getWhitelistEntry, listWhitelist } from './whitelist';
 
 const { custody, common } = contracts;
 
@@ -38,6 +38,8 @@ export interface CustodyAppDeps {
   logger: Logger;
   /** The service's migrations folder, for /readyz. */
   migrationsDir: string;
+  /** How long an approved whitelist entry waits before coins may go to it (default 24 h). */
+  whitelistCoolingOffSeconds?: number;
   /** The database role the pool must be working as (see service-role.ts); checked by /readyz. */
   serviceRole?: string;
 }
@@ -48,6 +50,8 @@ const LotParams = z.object({ caseId: common.CaseId, lotId: common.LotId });
 const Id = z.string().min(1).max(200);
 const IntakeParams = z.object({ intakeId: Id });
 const TransferParams = z.object({ transferId: Id });
+const EntryParams = z.object({ entryId: Id });
+const WhitelistQuery = z.object({ status: z.enum(['PENDING_APPROVAL', 'COOLING_OFF', 'ACTIVE']).optional() });
 
 export function createApp(deps: CustodyAppDeps): Express {
   const { pool, chain, addresses, minConfirmations } = deps;
@@ -128,6 +132,25 @@ export function createApp(deps: CustodyAppDeps): Express {
           return { status: created ? 201 : 200, body: entry };
         }),
       );
+
+      app.post(
+        '/v1/whitelist/:entryId/approvals',
+        idempotent(pool, custody.ApproveWhitelistEntry, async (input, tx, req) => {
+          const { entryId } = parseInput(EntryParams, req.params, 'path');
+          const coolingOff = deps.whitelistCoolingOffSeconds ?? 24 * 60 * 60;
+          return { status: 201, body: await approveWhitelistEntry(tx, entryId, input, coolingOff) };
+        }),
+      );
+
+      app.get('/v1/whitelist', async (req, res) => {
+        const { status } = parseInput(WhitelistQuery, req.query, 'query');
+        res.json({ entries: await listWhitelist(pool, status) });
+      });
+
+      app.get('/v1/whitelist/:entryId', async (req, res) => {
+        const { entryId } = parseInput(EntryParams, req.params, 'path');
+        res.json(await getWhitelistEntry(pool, entryId));
+      });
 
       app.post(
         '/v1/transfers',

@@ -21,6 +21,12 @@ export const CustodyConfigSchema = z
     CHAIN_RPC_URL: env.url('http://127.0.0.1:7202'),
     /** Confirmations a sweep needs before it is taken in, and a transfer before it counts as CONFIRMED. */
     CUSTODY_MIN_CONFIRMATIONS: env.positiveInt(2),
+    /** Cooling-off after a whitelist entry's second approval before coins may go to it (seconds; 0 in dev and tests). */
+    CUSTODY_WHITELIST_COOLING_OFF_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(24 * 60 * 60),
     /** Per chain (default: CUSTODY_MIN_CONFIRMATIONS). */
     CUSTODY_MIN_CONFIRMATIONS_BITCOIN: z.coerce.number().int().positive().optional(),
     CUSTODY_MIN_CONFIRMATIONS_ETHEREUM: z.coerce.number().int().positive().optional(),

@@ -60,6 +60,7 @@ export async function startCustodyService(
         logger,
         migrationsDir: CUSTODY_MIGRATIONS_DIR,
         serviceRole: serviceRoleOf(config.DB_SCHEMA),
+        whitelistCoolingOffSeconds: config.CUSTODY_WHITELIST_COOLING_OFF_SECONDS,
       });
     },
   });

@@ -45,6 +45,7 @@ function appWith(chain: ChainAdapter, minConfirmations: ConfirmationDepth = MIN_
     chain,
     addresses: new CustodyAddressBook(keyring),
     minConfirmations,
+    whitelistCoolingOffSeconds: 0,
     logger: pino({ level: 'trace' }, sink),
     migrationsDir: CUSTODY_MIGRATIONS_DIR,
   });
@@ -123,6 +124,9 @@ async function whitelist(address: string): Promise<void> {
     requestedBy: 'custodian-wang',
   });
   expect([200, 201]).toContain(listed.status);
+  for (const approvedBy of ['supervisor-li', 'supervisor-wu']) {
+    await call(app, 'post', `/v1/whitelist/${listed.body.entryId}/approvals`, { approvedBy });
+  }
 }
 
 describe('intake on the EVM chain', () => {

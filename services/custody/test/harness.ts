@@ -7,7 +7,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { type RunningChainSimulator, startChainSimulator } from '../../../simulators/src/chain';
 import { createTestDatabase } from '../../../test/support/database';
-import { createApp } from '../src/app';
+import { type CustodyAppDeps, createApp } from '../src/app';
 import { type ChainAdapter, ChainSimulatorClient } from '../src/chain-adapter';
 import { CustodyAddressBook } from '../src/custody-addresses';
 import { CUSTODY_MIGRATIONS_DIR } from '../src/service';
@@ -26,7 +26,7 @@ export interface Harness {
   chainClient: ChainSimulatorClient;
   addresses: CustodyAddressBook;
   /** Build another app on the same database and chain, e.g. with a faulty adapter. */
-  appWith: (chain: ChainAdapter) => Express;
+  appWith: (chain: ChainAdapter, overrides?: Partial<CustodyAppDeps>) => Express;
   close: () => Promise<void>;
 }
 
@@ -39,7 +39,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
   const chainSim = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
   const chainClient = new ChainSimulatorClient(chainSim.url);
   const addresses = new CustodyAddressBook(TEST_SECRET);
-  const appWith = (chain: ChainAdapter) =>
+  const appWith = (chain: ChainAdapter, overrides: Partial<CustodyAppDeps> = {}) =>
     createApp({
       pool: servicePool,
       chain,
@@ -48,6 +48,8 @@ export async function startHarness(prefix: string): Promise<Harness> {
       logger: silentLogger(),
       migrationsDir: CUSTODY_MIGRATIONS_DIR,
       serviceRole: serviceRoleOf('custody'),
+      whitelistCoolingOffSeconds: 0,
+      ...overrides,
     });
   return {
     app: appWith(chainClient),
@@ -130,4 +132,15 @@ export async function ledgerRows(h: Harness, caseId: string): Promise<number> {
     [caseId],
   );
   return rows[0]!.n;
+}
+
+/** List a destination and have two people (not the requester) approve it: ACTIVE (no cooling-off here). */
+export async function whitelistActive(app: Express, chain: string, address: string, label = 'venue deposit address') {
+  const listed = await post(app, '/v1/whitelist', { chain, address, label, requestedBy: 'custodian-requester' });
+  if (listed.status !== 201 && listed.status !== 200) throw new Error(`whitelist: ${listed.status} ${listed.text}`);
+  if (listed.body.status === 'ACTIVE') return listed.body;
+  await post(app, `/v1/whitelist/${listed.body.entryId}/approvals`, { approvedBy: 'supervisor-one' }).expect(201);
+  const approved = await post(app, `/v1/whitelist/${listed.body.entryId}/approvals`, { approvedBy: 'supervisor-two' });
+  if (approved.body.status !== 'ACTIVE') throw new Error(`whitelist entry not ACTIVE: ${approved.text}`);
+  return approved.body;
 }

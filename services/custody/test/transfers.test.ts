@@ -2,17 +2,21 @@ import { contracts, Decimal, toWire } from '@vcdc/shared';
 import fc from 'fast-check';
 import request from 'supertest';
 import type { ChainAdapter } from '../src/chain-adapter';
-import { chainCall, EVIDENCE, type Harness, newKey, post, startHarness, sweepToCustody } from './harness';
+import {
+  chainCall,
+  EVIDENCE,
+  type Harness,
+  newKey,
+  post,
+  startHarness,
+  sweepToCustody,
+  whitelistActive,
+} from './harness';
 
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness('custody_transfers');
-  await post(h.app, '/v1/whitelist', {
-    chain: 'bitcoin',
-    address: VENUE_BTC,
-    label: 'venue deposit address for BTC',
-    requestedBy: 'supervisor-zhao',
-  }).expect(201);
+  await whitelistActive(h.app, 'bitcoin', VENUE_BTC, 'venue deposit address for BTC');
 });
 afterAll(() => h.close());
 
@@ -46,13 +50,66 @@ async function chainOutgoing(address: string): Promise<Array<{ txHash: string; a
 }
 
 describe('whitelist', () => {
-  test('an entry is ACTIVE at once; adding the same address again returns the existing entry', async () => {
+  test('a new entry waits for approval; adding the same address again returns the existing entry', async () => {
     const body = { chain: 'ethereum', address: '0xvenue', label: 'venue ETH', requestedBy: 'supervisor-zhao' };
     const first = await post(h.app, '/v1/whitelist', body).expect(201);
     expect(contracts.custody.WhitelistEntry.parse(first.body)).toEqual(first.body);
-    expect(first.body).toMatchObject({ chain: 'ethereum', address: '0xvenue', label: 'venue ETH', status: 'ACTIVE' });
+    expect(first.body).toMatchObject({
+      chain: 'ethereum',
+      address: '0xvenue',
+      label: 'venue ETH',
+      status: 'PENDING_APPROVAL',
+    });
     const again = await post(h.app, '/v1/whitelist', { ...body, label: 'renamed' }).expect(200);
     expect(again.body).toEqual(first.body);
+  });
+
+  test('two distinct approvers, neither the requester; then cooling-off; only then may coins go there', async () => {
+    await caseHolding('CASE-W1', '1');
+    const address = 'bc1qnewdestination000000000000000000000';
+    const listed = await post(h.app, '/v1/whitelist', {
+      chain: 'bitcoin',
+      address,
+      label: 'new venue address',
+      requestedBy: 'custodian-chen',
+    }).expect(201);
+    const approvals = `/v1/whitelist/${listed.body.entryId}/approvals`;
+
+    const pending = await post(h.app, '/v1/transfers', transferBody('CASE-W1', '0.5', address)).expect(409);
+    expect(pending.body).toMatchObject({ status: 409, entryStatus: 'PENDING_APPROVAL', entryId: listed.body.entryId });
+
+    const waiting = await request(h.app).get('/v1/whitelist?status=PENDING_APPROVAL').expect(200);
+    expect(waiting.body.entries.map((e: { entryId: string }) => e.entryId)).toContain(listed.body.entryId);
+    const self = await post(h.app, approvals, { approvedBy: 'custodian-chen' }).expect(422);
+    expect(self.body.type).toMatch(/approver-is-requester/);
+    const one = await post(h.app, approvals, { approvedBy: 'supervisor-li' }).expect(201);
+    expect(one.body).toMatchObject({ status: 'PENDING_APPROVAL', approvals: [{ approvedBy: 'supervisor-li' }] });
+    const twice = await post(h.app, approvals, { approvedBy: 'supervisor-li' }).expect(409);
+    expect(twice.body.type).toMatch(/already-approved-by/);
+    await post(h.app, '/v1/transfers', transferBody('CASE-W1', '0.5', address)).expect(409);
+
+    // With a 24 h cooling-off (the default), the second approval starts the clock.
+    const strict = h.appWith(h.chainClient, { whitelistCoolingOffSeconds: 24 * 60 * 60 });
+    const two = await post(strict, approvals, { approvedBy: 'supervisor-wu' }).expect(201);
+    expect(two.body.status).toBe('COOLING_OFF');
+    const hours = (Date.parse(two.body.activeFrom) - Date.now()) / 3_600_000;
+    expect(hours).toBeGreaterThan(23.9);
+    expect(hours).toBeLessThanOrEqual(24);
+    const cooling = await post(h.app, '/v1/transfers', transferBody('CASE-W1', '0.5', address)).expect(409);
+    expect(cooling.body).toMatchObject({ status: 409, entryStatus: 'COOLING_OFF', activeFrom: two.body.activeFrom });
+    expect(await balanceOf('CASE-W1')).toBe('1');
+
+    // The cooling-off is over (the test moves this entry's clock back a day).
+    await h.pool.query(`UPDATE whitelist_entries SET active_from = now() - interval '1 second' WHERE entry_id = $1`, [
+      listed.body.entryId,
+    ]);
+    expect((await request(h.app).get(`/v1/whitelist/${listed.body.entryId}`).expect(200)).body.status).toBe('ACTIVE');
+    await post(h.app, '/v1/transfers', transferBody('CASE-W1', '0.5', address)).expect(201);
+  });
+
+  test('approvals are append-only', async () => {
+    await expect(h.servicePool.query(`DELETE FROM whitelist_approvals`)).rejects.toMatchObject({ code: '42501' });
+    await expect(h.pool.query(`UPDATE whitelist_approvals SET approved_by = 'x'`)).rejects.toThrow(/append-only/);
   });
 
   test('a missing label is a 400 naming it', async () => {

@@ -12,7 +12,13 @@
  *   GET  /v1/intakes/:intakeId/evidence                    -> HandoverEvidenceTrail (append-only: original + corrections)
  *   POST /v1/intakes/:intakeId/evidence CorrectHandoverEvidence -> 201 HandoverEvidenceRecord (a new record naming the
  *                                                             one it corrects; 409 when that one is already corrected)
- *   POST /v1/whitelist                AddWhitelistEntry    -> 201 WhitelistEntry (200 with the existing entry if the address is listed)
+ *   POST /v1/whitelist                AddWhitelistEntry    -> 201 WhitelistEntry PENDING_APPROVAL (200 with the existing entry
+ *                                                             if the address is listed)
+ *   POST /v1/whitelist/:entryId/approvals ApproveWhitelistEntry -> 201 WhitelistEntry (two distinct approvers, not the
+ *                                                             requester; then COOLING_OFF until activeFrom, then ACTIVE)
+ *   GET  /v1/whitelist/:entryId                            -> WhitelistEntry
+ *   GET  /v1/whitelist?status=PENDING_APPROVAL             -> { entries: WhitelistEntry[] }
+ *   (a transfer to a listed entry that is not ACTIVE yet: 409 not-yet; to an unlisted address: 422)
  *   POST /v1/transfers                RequestTransfer      -> 201 Transfer   (503 broadcast-outcome-unknown: retry with the
  *                                                             same Idempotency-Key; the coins are sent at most once)
  *   GET  /v1/transfers/:transferId                         -> Transfer (status refreshed from the chain; 409 not-yet while
@@ -177,10 +183,18 @@ export const WhitelistEntry = z.object({
   chain: Chain,
   address: z.string(),
   label: z.string(),
-  status: z.enum(['ACTIVE']),
+  requestedBy: ActorId.optional(),
+  /** PENDING_APPROVAL: fewer than two approvals; COOLING_OFF: approved, not before activeFrom; ACTIVE: usable. */
+  status: z.enum(['PENDING_APPROVAL', 'COOLING_OFF', 'ACTIVE']),
+  approvals: z.array(z.object({ approvedBy: ActorId, approvedAt: IsoTimestamp })).optional(),
+  activeFrom: IsoTimestamp.optional(),
   createdAt: IsoTimestamp,
 });
 export type WhitelistEntry = z.infer<typeof WhitelistEntry>;
+
+/** One of the two approvals a whitelist entry needs (by someone other than the requester). */
+export const ApproveWhitelistEntry = z.object({ approvedBy: ActorId });
+export type ApproveWhitelistEntry = z.infer<typeof ApproveWhitelistEntry>;
 
 export const RequestTransfer = z.object({
   caseId: CaseId,
