@@ -14,6 +14,7 @@ import { CustodyKeyring } from '../services/custody/src/custody-keyring';
 import { LOCAL_USDT_ADDRESS } from '../simulators/src/evm/accounts';
 import { loadOrCreateDevCodecKeys } from '../workflows/src/codec/dev-keys';
 import { loadOrCreateDevIssuer } from '../workflows/src/control-api/dev-issuer';
+import { loadOrCreateDevDecisionKeys } from '../workflows/src/decision-signature';
 import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
 import { runDemoCase } from './demo/demo-case';
 import { embeddedPostgresUrl } from './lib/embedded-postgres-url';
@@ -177,7 +178,10 @@ async function main(): Promise<void> {
     // One payload key for the worker and the control API: case data in Temporal is ciphertext.
     PAYLOAD_CODEC_KEYS: await loadOrCreateDevCodecKeys(path.join(cfg.VCDC_DATA_DIR, 'payload-codec-keys')),
   };
+  // The control API signs decisions; the worker verifies them (a raw signal from the Web UI is refused).
+  const decisionKeys = await loadOrCreateDevDecisionKeys(path.join(cfg.VCDC_DATA_DIR, 'decision-signing.json'));
   runTs('worker', 'workflows/src/worker-main.ts', {
+    DECISION_VERIFY_KEYS: decisionKeys.verifyKey,
     ...common,
     ...temporalEnv,
     CUSTODY_URL: urls.custody,
@@ -197,6 +201,7 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     // The dev Web UI has no login to forward; in production the codec endpoint needs a token.
     CODEC_AUTH: 'none',
+    DECISION_SIGNING_KEY: decisionKeys.signingKey,
     CODEC_CORS_ORIGINS: `http://127.0.0.1:${cfg.TEMPORAL_UI_PORT},http://localhost:${cfg.TEMPORAL_UI_PORT}`,
   });
   await waitFor('control API /readyz', () => httpOk(`${urls.controlApi}/readyz`), 90_000);

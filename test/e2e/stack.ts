@@ -23,6 +23,7 @@ import { createControlApi } from '../../workflows/src/control-api/app';
 import { jwtAuthenticator } from '../../workflows/src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../../workflows/src/control-api/config';
 import { createDevIssuer, type DevIssuer } from '../../workflows/src/control-api/dev-issuer';
+import { DecisionVerifyKeys, newDecisionKeyPair } from '../../workflows/src/decision-signature';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/src/shared';
 import { createCaseWorker } from '../../workflows/src/worker';
 import { createTestDatabase } from '../support/database';
@@ -111,11 +112,13 @@ export async function startTestStack(): Promise<TestStack> {
 
     const serviceUrls = { custody: custody.url, exchange: exchange.url, fx: fx.url, treasury: treasury.url };
     // Case data is encrypted in Temporal here as in the dev stack and production: worker and control API share the key.
+    const decisionKeys = newDecisionKeyPair();
     const payloadCodec = new AesGcmPayloadCodec(codecKeys(CodecKeyList.parse(newCodecKey('e2e'))));
     const worker: Worker = await createCaseWorker({
       connection: temporal.nativeConnection,
       serviceUrls,
       payloadCodec,
+      decisionVerifyKeys: DecisionVerifyKeys.parse(decisionKeys.verifyKey),
     });
     const running = worker.run();
     closers.push(async () => {
@@ -129,6 +132,7 @@ export async function startTestStack(): Promise<TestStack> {
       LOG_LEVEL: 'silent',
       DATABASE_URL: databaseUrl,
       PAYLOAD_CODEC_KEYS: newCodecKey('unused'),
+      DECISION_SIGNING_KEY: decisionKeys.signingKey,
       DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: DEV_OFFSHORE_ACCOUNT.id,
     });
     await migrateAuditChain(databaseUrl, controlApiConfig.AUDIT_SCHEMA);
@@ -139,6 +143,7 @@ export async function startTestStack(): Promise<TestStack> {
     const controlApi = await listen(
       createControlApi({
         audit: new AuditChain(auditPool),
+        decisionSigningKey: controlApiConfig.DECISION_SIGNING_KEY,
         authenticator: jwtAuthenticator({ issuer: issuer.issuer, audience: controlApiConfig.AUTH_AUDIENCE, keys }),
         client,
         taskQueue: controlApiConfig.TEMPORAL_TASK_QUEUE,

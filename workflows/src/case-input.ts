@@ -112,6 +112,8 @@ export const CaseRegistration = z
     treasury: TreasuryParticulars,
     // Set by the control API from the case's value; not part of what a requester may send.
     approvals: Approvals.optional(),
+    // Set by the control API: decisions must carry its signature, checked by an activity before they count.
+    decisionSigning: z.literal('required').optional(),
   })
   .superRefine(uniqueLots);
 export type CaseRegistration = z.infer<typeof CaseRegistration>;

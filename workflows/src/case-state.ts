@@ -29,7 +29,7 @@ export interface RefusedDecision {
   reason: string;
   /** Workflow time when it was refused. */
   at: string;
-  via: 'signal';
+  via: 'signal' | 'update';
 }
 
 export interface AssetTransfer {

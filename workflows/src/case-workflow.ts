@@ -26,7 +26,8 @@ import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import type { CaseActivities } from './activities';
 import { CaseRegistration } from './case-input';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, SaleLeg } from './case-state';
-import { checkDecision, type Decision, type DecisionStage } from './decision';
+import { checkDecision, type Decision, type DecisionRefusal, type DecisionStage } from './decision';
+import type { DecisionActivities } from './decision-signature';
 import { clientOrderId, stepKey } from './keys';
 import { reconcile } from './reconcile';
 import { planSale } from './sale-plan';
@@ -44,6 +45,12 @@ import { addWorkingDays } from './working-days';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_DECISION_DAYS = 30;
+
+/** The control API's signature on a decision, checked before the decision counts (a few quick tries). */
+const decisionChecks = proxyActivities<DecisionActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumAttempts: 5 },
+});
 
 /**
  * Plain calls: faults (5xx, no answer) are retried for up to two hours, then the case is held (the
@@ -162,37 +169,76 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     return { decision: d, movesTo: movesTo(d), ...(given ? { approvals: { given, required } } : {}) };
   };
 
+  /** Cases registered through the control API take only decisions it signed (set from the registration). */
+  let signaturesRequired = false;
+  const usedNonces = new Set<string>();
+  const refuse = (raw: unknown, refusal: DecisionRefusal, via: 'signal' | 'update') => {
+    p.decisions.refused.push({
+      decision: raw,
+      code: refusal.code,
+      reason: refusal.message,
+      at: new Date().toISOString(),
+      via,
+    });
+    log.warn(`decision ${via} refused`, { reason: refusal.message });
+  };
+  const replayed = (raw: unknown): DecisionRefusal | undefined => {
+    const nonce = (raw as { nonce?: unknown } | null)?.nonce;
+    return typeof nonce === 'string' && usedNonces.has(nonce)
+      ? { code: 'decision-replayed', message: `decision ${nonce} was already submitted once` }
+      : undefined;
+  };
+  const ruleRefusal = (raw: unknown): DecisionRefusal | undefined => {
+    const checked = checkDecision(raw, decisionContext());
+    return checked.ok ? undefined : checked.refusal;
+  };
+  /** The check that needs the world: the control API's signature (an activity). */
+  const unverified = async (d: Decision): Promise<DecisionRefusal | undefined> => {
+    if (!signaturesRequired) return undefined;
+    if (!d.signature || !d.nonce) {
+      return {
+        code: 'decision-unsigned',
+        message: 'the decision carries no control-API signature: decisions reach a case only through the control API',
+      };
+    }
+    usedNonces.add(d.nonce);
+    const verdict = await decisionChecks.verifyDecision(workflowId, d);
+    return verdict.ok ? undefined : verdict.refusal;
+  };
+  /** Replay, rules, signature, then the rules again. */
+  const admit = async (raw: unknown): Promise<DecisionAccepted | DecisionRefusal> => {
+    const replay = replayed(raw);
+    if (replay) return replay;
+    const checked = checkDecision(raw, decisionContext());
+    if (!checked.ok) return checked.refusal;
+    // The case may move while the signature is checked: the rules are asked again after it.
+    const refusal = (await unverified(checked.decision)) ?? ruleRefusal(raw);
+    return refusal ?? accept(checked.decision);
+  };
+  const isRefusal = (r: DecisionAccepted | DecisionRefusal): r is DecisionRefusal => 'code' in r;
+
   setHandler(status, () => p);
   setHandler(
     decide,
-    (raw) => {
-      const checked = checkDecision(raw, decisionContext());
-      if (!checked.ok) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
-      return accept(checked.decision);
+    async (raw) => {
+      const result = await admit(raw);
+      if (!isRefusal(result)) return result;
+      // Past the validator the Update is in history: its refusal is recorded for the audit.
+      refuse(raw, result, 'update');
+      throw ApplicationFailure.nonRetryable(result.message, result.code);
     },
     {
-      // The validator runs before anything is written: a refused Update leaves no trace in history.
+      // The validator runs before anything is written: a decision the rules refuse leaves no trace in history.
       validator: (raw) => {
-        const checked = checkDecision(raw, decisionContext());
-        if (!checked.ok) throw ApplicationFailure.nonRetryable(checked.refusal.message, checked.refusal.code);
+        const refusal = replayed(raw) ?? ruleRefusal(raw);
+        if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.code);
       },
     },
   );
-  setHandler(decision, (raw) => {
-    const checked = checkDecision(raw, decisionContext());
-    if (checked.ok) {
-      accept(checked.decision);
-      return;
-    }
+  setHandler(decision, async (raw) => {
+    const result = await admit(raw);
     // A signal is in history whatever it says, so its refusal is recorded for the audit.
-    p.decisions.refused.push({
-      decision: raw,
-      code: checked.refusal.code,
-      reason: checked.refusal.message,
-      at: new Date().toISOString(),
-      via: 'signal',
-    });
-    log.warn('decision signal refused', { reason: checked.refusal.message });
+    if (isRefusal(result)) refuse(raw, result, 'signal');
   });
 
   const show = (details: string) => {
@@ -219,6 +265,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
   }
   const reg = parsed.data;
   disposalQuorum = reg.approvals?.disposalPlan ?? 1;
+  signaturesRequired = reg.decisionSigning === 'required';
   upsertSearchAttributes([
     { key: CaseIdKey, value: reg.caseId },
     { key: CaseAgencyKey, value: reg.agency },

@@ -52,6 +52,10 @@ const DecisionFields = z.object({
   /** An outside reference for the decision; for FX_DECLARATION the regulator's reference (required). */
   reference: z.string().min(1).max(100).optional(),
   decidedAt: IsoTimestamp,
+  /** Set by the control API: unique per decision (a replay is refused) and covered by `signature`. */
+  nonce: z.string().min(1).max(64).optional(),
+  /** The control API's Ed25519 signature over the case and the decision (decision-signature.ts). */
+  signature: z.string().min(1).max(200).optional(),
 });
 
 function decisionRules<T extends Pick<z.infer<typeof DecisionFields>, 'stage' | 'outcome' | 'reason' | 'reference'>>(
@@ -70,16 +74,22 @@ export const Decision = DecisionFields.superRefine(decisionRules);
 export type Decision = z.infer<typeof Decision>;
 
 /** What a caller of the control API sends: the API stamps `decidedAt`. */
-export const DecisionRequest = DecisionFields.omit({ decidedAt: true }).superRefine(decisionRules);
+export const DecisionRequest = DecisionFields.omit({ decidedAt: true, nonce: true, signature: true }).superRefine(
+  decisionRules,
+);
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
 
 /**
  * What a person sends to the control API: who decides and in which role come from their verified
  * token, never from the body (a `decidedBy` or `role` in the body is dropped); the API stamps `decidedAt`.
  */
-export const DecisionInput = DecisionFields.omit({ decidedBy: true, role: true, decidedAt: true }).superRefine(
-  decisionRules,
-);
+export const DecisionInput = DecisionFields.omit({
+  decidedBy: true,
+  role: true,
+  decidedAt: true,
+  nonce: true,
+  signature: true,
+}).superRefine(decisionRules);
 export type DecisionInput = z.infer<typeof DecisionInput>;
 
 /** Why a decision was refused; also the ApplicationFailure type the Update validator throws. */
@@ -88,7 +98,10 @@ export type DecisionRefusalCode =
   | 'decision-not-awaited'
   | 'four-eyes'
   | 'decision-role'
-  | 'quorum-same-person';
+  | 'quorum-same-person'
+  | 'decision-unsigned'
+  | 'decision-signature'
+  | 'decision-replayed';
 
 export interface DecisionRefusal {
   code: DecisionRefusalCode;

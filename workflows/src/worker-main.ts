@@ -25,6 +25,7 @@ async function main(): Promise<void> {
         treasury: config.TREASURY_URL,
       },
       httpTimeoutMs: config.HTTP_TIMEOUT_MS,
+      decisionVerifyKeys: config.DECISION_VERIFY_KEYS,
       payloadCodec: new AesGcmPayloadCodec(codecKeys(config.PAYLOAD_CODEC_KEYS, config.PAYLOAD_CODEC_KEY_ID)),
     });
     const health = healthServer(worker).listen(config.PORT, config.HOST);

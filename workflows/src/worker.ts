@@ -2,12 +2,14 @@
  * The worker: the case workflow and its activities on one task queue. The workflow code is bundled
  * (webpack) when the worker is created; activities get HTTP clients for the four services.
  */
+import type { KeyObject } from 'node:crypto';
 import type { PayloadCodec } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
 import { env, ServiceClient } from '@vcdc/shared';
 import { z } from 'zod';
 import { createActivities } from './activities';
 import { CodecKeyList } from './codec/payload-codec';
+import { createDecisionActivities, DecisionVerifyKeys } from './decision-signature';
 import { TASK_QUEUE } from './shared';
 
 /** The worker process's environment (worker-main.ts); the defaults run the embedded dev stack. */
@@ -26,6 +28,8 @@ export const WorkerConfig = z.object({
   /** Workflow payload encryption keys (`id:base64`, 32 bytes each), the same as the control API's. */
   PAYLOAD_CODEC_KEYS: CodecKeyList,
   PAYLOAD_CODEC_KEY_ID: z.string().min(1).optional(),
+  /** The control API's decision-signing public key(s): a case takes only decisions they verify. */
+  DECISION_VERIFY_KEYS: DecisionVerifyKeys,
   LOG_LEVEL: env.logLevel(),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
@@ -46,6 +50,8 @@ export interface CaseWorkerOptions {
   httpTimeoutMs?: number;
   /** Encrypts what the worker writes to history (and decrypts what it reads); every client must use the same. */
   payloadCodec?: PayloadCodec;
+  /** The control API's decision-signing public keys (the `verifyDecision` activity). */
+  decisionVerifyKeys: readonly KeyObject[];
 }
 
 /** The module the worker bundles: the workflows it runs. */
@@ -68,6 +74,9 @@ export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowsPath,
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
-    activities: createActivities(serviceClients(options.serviceUrls, options.httpTimeoutMs)),
+    activities: {
+      ...createActivities(serviceClients(options.serviceUrls, options.httpTimeoutMs)),
+      ...createDecisionActivities(options.decisionVerifyKeys),
+    },
   });
 }

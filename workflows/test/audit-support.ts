@@ -2,9 +2,18 @@
 import { AuditChain, createPool, migrateAuditChain, type Pool } from '@vcdc/shared';
 import { createTestDatabase } from '../../test/support/database';
 import { newCodecKey } from '../src/codec/payload-codec';
+import { DecisionVerifyKeys, newDecisionKeyPair } from '../src/decision-signature';
+
+/** One decision key pair for a test file: the control API signs with it, the test worker verifies with it. */
+export const TEST_DECISION_KEYS = newDecisionKeyPair();
+export const testDecisionVerifyKeys = () => DecisionVerifyKeys.parse(TEST_DECISION_KEYS.verifyKey);
 
 /** The settings ControlApiConfig requires, for tests that only want its defaults. */
-export const TEST_CONTROL_API_ENV = { DATABASE_URL: 'postgres://unused', PAYLOAD_CODEC_KEYS: newCodecKey('test') };
+export const TEST_CONTROL_API_ENV = {
+  DATABASE_URL: 'postgres://unused',
+  PAYLOAD_CODEC_KEYS: newCodecKey('test'),
+  DECISION_SIGNING_KEY: TEST_DECISION_KEYS.signingKey,
+};
 
 export async function testAuditChain(prefix: string): Promise<{ audit: AuditChain; pool: Pool; databaseUrl: string }> {
   const databaseUrl = await createTestDatabase(prefix);

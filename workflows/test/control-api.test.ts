@@ -14,9 +14,10 @@ import { createControlApi } from '../src/control-api/app';
 import { jwtAuthenticator } from '../src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
 import { CONTROL_API_AUDIENCE, createDevIssuer } from '../src/control-api/dev-issuer';
+import { createDecisionActivities } from '../src/decision-signature';
 import { SEARCH_ATTRIBUTE_KEYS } from '../src/shared';
 import { workflowsPath } from '../src/worker';
-import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
+import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 let env: TestWorkflowEnvironment;
@@ -57,7 +58,7 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }),
-    activities: fake,
+    activities: { ...fake, ...createDecisionActivities(testDecisionVerifyKeys()) },
   });
   running = worker.run();
   const issuer = await createDevIssuer();
@@ -66,6 +67,7 @@ beforeAll(async () => {
   auditPool = chain.pool;
   app = createControlApi({
     audit: chain.audit,
+    decisionSigningKey: ControlApiConfig.parse(TEST_CONTROL_API_ENV).DECISION_SIGNING_KEY,
     authenticator: jwtAuthenticator({
       issuer: issuer.issuer,
       audience: CONTROL_API_AUDIENCE,
@@ -238,7 +240,12 @@ describe('control API', () => {
     const ok = await as('supervisor.zhang').post(`/v1/cases/${caseId}/decisions`).send(supervisor);
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({
-      decision: { ...supervisor, decidedAt: '2026-02-03T04:05:06.000Z' },
+      decision: {
+        ...supervisor,
+        decidedAt: '2026-02-03T04:05:06.000Z',
+        nonce: expect.any(String),
+        signature: expect.any(String),
+      },
       movesTo: { stage: 'TRANSFER', status: 'RUNNING' },
     });
     const fx = await progress(caseId, (p) => p.awaiting?.stage === 'FX_DECLARATION');

@@ -46,6 +46,7 @@ beforeAll(async () => {
     taskQueue: 'unused',
     logger: silentLogger(),
     defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
+    decisionSigningKey: ControlApiConfig.parse(TEST_CONTROL_API_ENV).DECISION_SIGNING_KEY,
     authenticator: jwtAuthenticator({
       issuer: issuer.issuer,
       audience: CONTROL_API_AUDIENCE,

@@ -4,7 +4,7 @@
  * refuses repeats; what Temporal stores is ciphertext that the codec endpoint decodes.
  */
 import { randomUUID } from 'node:crypto';
-import { Client } from '@temporalio/client';
+import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { type AuditChain, Decimal, type Pool, silentLogger } from '@vcdc/shared';
@@ -17,9 +17,16 @@ import { createControlApi } from '../src/control-api/app';
 import { jwtAuthenticator } from '../src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
 import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
-import { SEARCH_ATTRIBUTE_KEYS } from '../src/shared';
+import type { Decision } from '../src/decision';
+import {
+  createDecisionActivities,
+  DecisionSigningKey,
+  newDecisionKeyPair,
+  signDecision,
+} from '../src/decision-signature';
+import { decide, decision as decisionSignal, SEARCH_ATTRIBUTE_KEYS } from '../src/shared';
 import { workflowsPath } from '../src/worker';
-import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
+import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 let env: TestWorkflowEnvironment;
@@ -46,7 +53,7 @@ beforeAll(async () => {
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }),
-    activities: createFakeActivities(),
+    activities: { ...createFakeActivities(), ...createDecisionActivities(testDecisionVerifyKeys()) },
     dataConverter: { payloadCodecs: [codec] },
   });
   running = worker.run();
@@ -59,6 +66,7 @@ beforeAll(async () => {
     taskQueue,
     logger: silentLogger(),
     defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
+    decisionSigningKey: ControlApiConfig.parse(TEST_CONTROL_API_ENV).DECISION_SIGNING_KEY,
     authenticator: jwtAuthenticator({
       issuer: issuer.issuer,
       audience: CONTROL_API_AUDIENCE,
@@ -267,5 +275,66 @@ describe('encrypted payloads', () => {
     expect(preflight.headers['access-control-allow-headers']).toContain('authorization');
     const other = await request(app).options('/codec/decode').set('origin', 'https://evil.example');
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
+describe('decisions sent straight to Temporal (Web UI, CLI, a bare client)', () => {
+  test('change nothing and are recorded as refused: unsigned, forged, altered or replayed', async () => {
+    const caseId = await registered();
+    // Someone with Temporal access and the payload key, but not the control API's signing key.
+    const raw = new Client({
+      connection: env.connection,
+      dataConverter: { payloadCodecs: [codec] },
+    }).workflow.getHandle(`case-${caseId}`);
+    const bare: Decision = {
+      stage: 'DISPOSAL_PLAN',
+      outcome: 'APPROVE',
+      decidedBy: 'supervisor.li',
+      role: 'supervisor',
+      decidedAt: new Date().toISOString(),
+    };
+
+    const unsigned = await raw.executeUpdate(decide, { args: [bare] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(unsigned).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((unsigned as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'decision-unsigned' });
+
+    const otherKey = DecisionSigningKey.parse(newDecisionKeyPair().signingKey);
+    const forged = { ...bare, nonce: 'forged-1' };
+    await raw.signal(decisionSignal, { ...forged, signature: signDecision(otherKey, `case-${caseId}`, forged) });
+
+    // A real approval through the control API (1 of 2), then tampering with it.
+    const real = (await (await as('supervisor.li')).post(`/v1/cases/${caseId}/decisions`).send(approve)).body
+      .decision as Decision;
+    await raw.signal(decisionSignal, { ...real, decidedBy: 'supervisor.zhou', nonce: 'altered-1' });
+    // The altered one is refused after its signature check (an activity); wait for it, then replay the real one.
+    await progress(caseId, (x) => x.decisions.refused.length === 3);
+    await raw.signal(decisionSignal, real);
+
+    const p = await progress(caseId, (x) => x.decisions.refused.length === 4);
+    expect(p.decisions.refused.map((r) => [r.via, r.code])).toEqual([
+      ['update', 'decision-unsigned'],
+      ['signal', 'decision-signature'],
+      ['signal', 'decision-signature'],
+      ['signal', 'decision-replayed'],
+    ]);
+    expect(p.decisions.accepted.map((d) => d.decidedBy)).toEqual(['supervisor.li']);
+    expect(p).toMatchObject({ stage: 'AUTHORISATION', status: 'AWAITING_DECISION' });
+    // A signature for another case does not approve this one either.
+    const elsewhere = { ...real, nonce: 'elsewhere-1', decidedBy: 'supervisor.zhou' };
+    const signedForOther = {
+      ...elsewhere,
+      signature: signDecision(
+        DecisionSigningKey.parse(TEST_CONTROL_API_ENV.DECISION_SIGNING_KEY),
+        'case-OTHER',
+        elsewhere,
+      ),
+    };
+    await raw.signal(decisionSignal, signedForOther);
+    const after = await progress(caseId, (x) => x.decisions.refused.length === 5);
+    expect(after.decisions.refused[4]).toMatchObject({ via: 'signal', code: 'decision-signature' });
+    expect(after.status).toBe('AWAITING_DECISION');
   });
 });

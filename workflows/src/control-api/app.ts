@@ -24,6 +24,7 @@
  * not needed.
  */
 
+import { type KeyObject, randomUUID } from 'node:crypto';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
@@ -57,6 +58,7 @@ import { CASE_STAGES, CASE_STATUSES } from '../case-state';
 import type { caseWorkflow } from '../case-workflow';
 import { mountCodecEndpoint } from '../codec/codec-server';
 import { type Decision, DecisionInput, type DecisionRefusalCode, type Role } from '../decision';
+import { signDecision } from '../decision-signature';
 import {
   CaseAgencyKey,
   CaseIdKey,
@@ -77,6 +79,8 @@ export interface ControlApiDeps {
   defaults: RegistrationDefaults;
   /** Verifies the bearer token of every /v1 request. */
   authenticator: Authenticator;
+  /** Signs every decision forwarded to a case; the workflow accepts no other (decision-signature.ts). */
+  decisionSigningKey: KeyObject;
   /** The tamper-evident record of registrations, decisions and refusals. */
   audit: Pick<AuditChain, 'append' | 'list' | 'verify'>;
   /**
@@ -129,6 +133,9 @@ const REFUSAL_STATUS: Record<DecisionRefusalCode, number> = {
   'decision-not-awaited': 409,
   'four-eyes': 422,
   'quorum-same-person': 422,
+  'decision-unsigned': 422,
+  'decision-signature': 422,
+  'decision-replayed': 409,
   'decision-role': 422,
   'decision-invalid': 422,
 };
@@ -163,6 +170,7 @@ export function createControlApi({
   defaults,
   authenticator,
   audit,
+  decisionSigningKey,
   codecEndpoint,
   publicJwks,
   quorumThresholds = {},
@@ -237,6 +245,7 @@ export function createControlApi({
         const registration = {
           ...withDefaults(request, defaults),
           approvals: requiredApprovals(request, quorumThresholds),
+          decisionSigning: 'required' as const,
         };
         const registrationSha256 = sha256Hex(canonicalJson(request));
         const workflowId = caseWorkflowId(request.caseId);
@@ -346,11 +355,16 @@ export function createControlApi({
           });
         try {
           const decider = resolveDecider(identity, body);
-          const decision: Decision = {
+          const unsigned: Decision = {
             ...body,
             decidedBy: decider.id,
             role: decider.role,
             decidedAt: now().toISOString(),
+            nonce: randomUUID(),
+          };
+          const decision: Decision = {
+            ...unsigned,
+            signature: signDecision(decisionSigningKey, caseWorkflowId(caseId), unsigned),
           };
           const accepted = await sendDecision(caseId, decision);
           await record('decision.accepted', { decision, movesTo: accepted.movesTo, approvals: accepted.approvals });

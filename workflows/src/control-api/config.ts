@@ -8,6 +8,7 @@ import { env } from '@vcdc/shared';
 import { z } from 'zod';
 import { Disposal, FxParticulars, type RegistrationDefaults, TreasuryParticulars } from '../case-input';
 import { CodecKeyList } from '../codec/payload-codec';
+import { DecisionSigningKey } from '../decision-signature';
 import { TASK_QUEUE } from '../shared';
 import { QuorumThresholds } from './quorum';
 
@@ -39,6 +40,8 @@ export const ControlApiConfig = z
     /** The token claim that lists the person's roles (an array of role names). */
     AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
     AUTH_DEV_KEY_DIR: z.string().min(1).default(DEV_KEY_DIR),
+    /** The Ed25519 key the control API signs decisions with (the worker verifies with its public half). */
+    DECISION_SIGNING_KEY: DecisionSigningKey,
     /** Workflow payload encryption keys (`id:base64`, 32 bytes each; the worker has the same), and the current id. */
     PAYLOAD_CODEC_KEYS: CodecKeyList,
     PAYLOAD_CODEC_KEY_ID: z.string().min(1).optional(),

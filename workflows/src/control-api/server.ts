@@ -51,6 +51,7 @@ export async function startControlApi(
       defaults: registrationDefaults(config),
       quorumThresholds: config.QUORUM_THRESHOLDS,
       audit: new AuditChain(pool),
+      decisionSigningKey: config.DECISION_SIGNING_KEY,
       codecEndpoint: { codec, allowedOrigins: config.CODEC_CORS_ORIGINS, auth: config.CODEC_AUTH },
       ...auth,
     });
