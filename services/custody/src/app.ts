@@ -25,6 +25,7 @@ import { correctEvidence, evidenceTrail } from './handover-evidence';
 import { getIntake, recordIntake } from './intakes';
 import { ledgerOfCase } from './ledger';
 import { refreshTransfer, requestTransfer } from './transfers';
+import { recordVenueReturn } from './venue-returns';
 import { addWhitelistEntry, approveWhitelistEntry, getWhitelistEntry, listWhitelist } from './whitelist';
 
 const { custody, common } = contracts;
@@ -166,6 +167,14 @@ export function createApp(deps: CustodyAppDeps): Express {
         const { transferId } = parseInput(TransferParams, req.params, 'path');
         res.json(await refreshTransfer({ pool, chain, minConfirmations }, transferId));
       });
+
+      app.post(
+        '/v1/returns',
+        idempotent(pool, custody.RecordVenueReturn, async (input, tx) => ({
+          status: 201,
+          body: await recordVenueReturn(tx, { chain, minConfirmations }, input),
+        })),
+      );
 
       app.get('/v1/cases/:caseId/ledger', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');

@@ -6,7 +6,7 @@
 import { type contracts, Decimal, problems, type Queryable, toWire } from '@vcdc/shared';
 
 type CustodyLedger = contracts.custody.CustodyLedger;
-export type LedgerKind = 'INTAKE' | 'TRANSFER_OUT' | 'NETWORK_FEE';
+export type LedgerKind = 'INTAKE' | 'TRANSFER_OUT' | 'NETWORK_FEE' | 'RETURN';
 
 export async function bookEntry(
   db: Queryable,

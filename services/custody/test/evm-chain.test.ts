@@ -293,6 +293,52 @@ describe('transfers on the EVM chain', () => {
     },
   );
 
+  test('a return from the venue comes back into the same case wallet, verified on chain, never more than was sent', async () => {
+    const address = await takeIn('EVM-RET', 'ETH', '3');
+    const venue = Wallet.createRandom(node.provider);
+    await whitelist(venue.address);
+    const sent = await call(app, 'post', '/v1/transfers', {
+      caseId: 'EVM-RET',
+      asset: 'ETH',
+      chain: 'ethereum',
+      toAddress: venue.address,
+      amount: '2',
+      purpose: 'VENUE_DEPOSIT',
+    });
+    expect(sent.status).toBe(201);
+    await node.fundEth(venue.address, '1'); // the venue pays its own gas
+    const back = await venue.sendTransaction({ to: address, value: parseEther('1.5') });
+    await back.wait();
+    const body = { caseId: 'EVM-RET', transferId: sent.body.transferId, txHash: back.hash };
+
+    const early = await call(app, 'post', '/v1/returns', body);
+    expect(early.status).toBe(409);
+    await node.mine(MIN_CONFIRMATIONS);
+    const returned = await call(app, 'post', '/v1/returns', body);
+    expect(returned.status).toBe(201);
+    expect(returned.body).toMatchObject({ asset: 'ETH', amount: '1.5', transferId: sent.body.transferId });
+    const ledger = await call(app, 'get', '/v1/cases/EVM-RET/ledger');
+    expect(ledger.body.entries).toContainEqual(expect.objectContaining({ kind: 'RETURN', amount: '1.5' }));
+    expect(parseEther(ledger.body.balances.ETH)).toBe(await node.provider.getBalance(address));
+
+    // More than the transfer delivered cannot come back as its return.
+    const tooMuch = await venue.sendTransaction({ to: address, value: parseEther('0.9') });
+    await tooMuch.wait();
+    await node.mine(MIN_CONFIRMATIONS);
+    const refused = await call(app, 'post', '/v1/returns', { ...body, txHash: tooMuch.hash });
+    expect(refused.status).toBe(422);
+    expect(refused.body.type).toMatch(/return-exceeds-transfer/);
+
+    // A payment to another case's wallet is not this case's return.
+    const other = await openAccount('EVM-RET-2', 'ETH');
+    const elsewhere = await venue.sendTransaction({ to: other, value: parseEther('0.1') });
+    await elsewhere.wait();
+    await node.mine(MIN_CONFIRMATIONS);
+    const wrong = await call(app, 'post', '/v1/returns', { ...body, txHash: elsewhere.hash });
+    expect(wrong.status).toBe(422);
+    expect(wrong.body.type).toMatch(/return-not-to-case-wallet/);
+  });
+
   test('signed transactions cannot be edited or deleted', async () => {
     const { rows } = await pool.query('SELECT client_ref FROM evm_signed_transactions LIMIT 1');
     await expect(

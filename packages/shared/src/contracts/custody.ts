@@ -24,6 +24,8 @@
  *   GET  /v1/transfers/:transferId                         -> Transfer (status refreshed from the chain; 409 not-yet while
  *                                                             the broadcast outcome is unknown)
  *   GET  /v1/cases/:caseId/ledger                          -> CustodyLedger
+ *   POST /v1/returns                  RecordVenueReturn    -> 201 VenueReturn (coins sent back by the venue into the same
+ *                                                             case wallet, verified on chain; 409 not-yet while confirming)
  */
 import { z } from 'zod';
 import { CryptoAsset, DecimalString, PositiveDecimalString } from '../money';
@@ -232,7 +234,7 @@ export const CustodyLedgerEntry = z.object({
   entryId: z.string(),
   caseId: CaseId,
   asset: CryptoAsset,
-  kind: z.enum(['INTAKE', 'TRANSFER_OUT', 'NETWORK_FEE']),
+  kind: z.enum(['INTAKE', 'TRANSFER_OUT', 'NETWORK_FEE', 'RETURN']),
   /** Signed: credits positive, debits negative. */
   amount: z.string(),
   reference: z.string(),
@@ -244,3 +246,25 @@ export const CustodyLedger = z.object({
   balances: z.record(z.string(), DecimalString),
 });
 export type CustodyLedger = z.infer<typeof CustodyLedger>;
+
+export const RecordVenueReturn = z.object({
+  caseId: CaseId,
+  /** The transfer to the venue this return undoes. */
+  transferId: z.string().min(1).max(200),
+  /** The venue's transaction back into the case wallet. */
+  txHash: z.string().min(1).max(200),
+});
+export type RecordVenueReturn = z.infer<typeof RecordVenueReturn>;
+
+export const VenueReturn = z.object({
+  returnId: z.string(),
+  caseId: CaseId,
+  asset: CryptoAsset,
+  chain: Chain,
+  transferId: z.string(),
+  txHash: z.string(),
+  amount: DecimalString,
+  confirmations: z.number().int(),
+  recordedAt: IsoTimestamp,
+});
+export type VenueReturn = z.infer<typeof VenueReturn>;
