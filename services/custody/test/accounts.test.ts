@@ -1,9 +1,13 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ConfigError, contracts, parseConfig } from '@vcdc/shared';
-import { getAddress } from 'ethers';
+import { encryptKeystoreJson, getAddress, HDNodeWallet } from 'ethers';
 import request from 'supertest';
 import { createTestDatabase } from '../../../test/support/database';
 import { CustodyConfigSchema, DEV_CUSTODY_MASTER_SECRET } from '../src/config';
 import { CustodyAddressBook } from '../src/custody-addresses';
+import { CustodyKeyring } from '../src/custody-keyring';
 import { startCustodyService } from '../src/service';
 import { type Harness, newKey, post, startHarness, TEST_SECRET } from './harness';
 
@@ -110,6 +114,31 @@ describe('configuration', () => {
     expect(ok.CUSTODY_MASTER_SECRET).toBe(TEST_SECRET);
   });
 
+  test('new settings: defaults, and the ones that need a partner name it', () => {
+    expect(parseConfig(CustodyConfigSchema, base)).toMatchObject({
+      CUSTODY_WHITELIST_COOLING_OFF_SECONDS: 24 * 60 * 60,
+      EVM_USDT_DECIMALS: 6,
+    });
+    expect(() => parseConfig(CustodyConfigSchema, { ...base, EVM_RPC_URL: 'http://127.0.0.1:8545' })).toThrow(
+      /EVM_USDT_CONTRACT: must be set with EVM_RPC_URL/,
+    );
+    expect(() => parseConfig(CustodyConfigSchema, { ...base, EVM_USDT_CONTRACT: '0x12' })).toThrow(/EVM_USDT_CONTRACT/);
+    expect(() => parseConfig(CustodyConfigSchema, { ...base, CUSTODY_KEYSTORE_FILE: '/k.json' })).toThrow(
+      /CUSTODY_KEYSTORE_PASSWORD/,
+    );
+    // A keystore is the production way: no master secret needed then.
+    const production = parseConfig(CustodyConfigSchema, {
+      ...base,
+      NODE_ENV: 'production',
+      CUSTODY_KEYSTORE_FILE: '/k.json',
+      CUSTODY_KEYSTORE_PASSWORD: 'pw',
+    });
+    expect(production.CUSTODY_KEYSTORE_FILE).toBe('/k.json');
+    expect(parseConfig(CustodyConfigSchema, { ...base, CUSTODY_MIN_CONFIRMATIONS_ETHEREUM: '12' })).toMatchObject({
+      CUSTODY_MIN_CONFIRMATIONS_ETHEREUM: 12,
+    });
+  });
+
   test('a short secret or a zero confirmation count is refused', () => {
     expect(() => parseConfig(CustodyConfigSchema, { ...base, CUSTODY_MASTER_SECRET: 'short' })).toThrow(
       /CUSTODY_MASTER_SECRET/,
@@ -121,6 +150,40 @@ describe('configuration', () => {
 });
 
 describe('the service process', () => {
+  test('with an encrypted keystore, the service derives the case wallets from it and works as its restricted role', async () => {
+    const mnemonic = 'test test test test test test test test test test test junk';
+    const wallet = HDNodeWallet.fromPhrase(mnemonic);
+    const dir = await mkdtemp(path.join(tmpdir(), 'vcdc-custody-keystore-'));
+    const file = path.join(dir, 'custody.json');
+    const account = {
+      address: wallet.address,
+      privateKey: wallet.privateKey,
+      mnemonic: { entropy: wallet.mnemonic!.entropy, path: wallet.path!, locale: 'en' },
+    };
+    await writeFile(file, await encryptKeystoreJson(account, 'keystore-pw', { scrypt: { N: 1 << 10 } }));
+    const config = parseConfig(CustodyConfigSchema, {
+      DATABASE_URL: await createTestDatabase('custody_keystore'),
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      CHAIN_RPC_URL: h.chainSim.url,
+      CUSTODY_KEYSTORE_FILE: file,
+      CUSTODY_KEYSTORE_PASSWORD: 'keystore-pw',
+    });
+    const service = await startCustodyService(config);
+    try {
+      expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+      const opened = await fetch(`${service.url}/v1/accounts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'Idempotency-Key': 'svc-keystore' },
+        body: JSON.stringify({ caseId: 'CASE-KS', asset: 'ETH', chain: 'ethereum' }),
+      });
+      const body = (await opened.json()) as { address: string };
+      expect(body.address).toBe(CustodyKeyring.fromSecret(mnemonic).addressFor('CASE-KS', 'ETH'));
+    } finally {
+      await service.close();
+    }
+  });
+
   test('startCustodyService migrates, listens on a loopback port, reports ready, and closes', async () => {
     const databaseUrl = await createTestDatabase('custody_service');
     const config = parseConfig(CustodyConfigSchema, {
