@@ -5,6 +5,7 @@
  * API — then a demo case, approved by a demo supervisor and a demo FX officer, that you can watch in
  * the Web UI. State lives under `.data/`: stop with Ctrl-C, start again, running cases resume.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
@@ -161,12 +162,15 @@ async function main(): Promise<void> {
     ['fx', cfg.FX_PORT, { FX_RATE_SOURCE_URL: urls.fxRates }],
     ['treasury', cfg.TREASURY_PORT, {}],
   ] as const;
+  // Each service accepts calls only with its own credential; the worker (and the demo, for custody) holds them.
+  const serviceTokens = Object.fromEntries(services.map(([name]) => [name, randomBytes(32).toString('hex')]));
   for (const [name, port, extra] of services) {
     runTs(name, `services/${name}/src/main.ts`, {
       ...common,
       ...extra,
       PORT: String(port),
       DATABASE_URL: databaseUrl,
+      SERVICE_TOKEN: serviceTokens[name],
     });
   }
   for (const [name, port] of services) await waitFor(`${name} /readyz`, () => httpOk(`${url(port)}/readyz`), 90_000);
@@ -188,6 +192,10 @@ async function main(): Promise<void> {
     EXCHANGE_URL: urls.exchange,
     FX_URL: urls.fx,
     TREASURY_URL: urls.treasury,
+    CUSTODY_SERVICE_TOKEN: serviceTokens.custody,
+    EXCHANGE_SERVICE_TOKEN: serviceTokens.exchange,
+    FX_SERVICE_TOKEN: serviceTokens.fx,
+    TREASURY_SERVICE_TOKEN: serviceTokens.treasury,
   });
   // The dev identity provider's key: created here first, so the control API and the demo share it.
   const devKeyDir = path.join(cfg.VCDC_DATA_DIR, 'dev-issuer');
@@ -217,7 +225,11 @@ async function main(): Promise<void> {
   say('');
 
   if (cfg.VCDC_DEMO === '1') {
-    const outcome = await runDemoCase({ urls, log: say, token: (person) => issuer.mint(person) });
+    const outcome = await runDemoCase({
+      urls: { ...urls, custodyCredential: serviceTokens.custody },
+      log: say,
+      token: (person) => issuer.mint(person),
+    });
     say(`demo case ${outcome.caseId} ended ${outcome.status}. Find it in the Web UI: CaseId="${outcome.caseId}"`);
     say(
       `  ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows?query=${encodeURIComponent(`CaseId="${outcome.caseId}"`)}`,

@@ -19,6 +19,8 @@ export interface DemoUrls {
   controlApi: string;
   custody: string;
   chain: string;
+  /** The custody service's credential (its SERVICE_TOKEN), when it requires one: the demo acts as a custodian. */
+  custodyCredential?: string;
   /** The local EVM node and its USDT contract: when given, ETH/USDT lots are swept on it (real transactions). */
   evm?: { rpcUrl: string; usdtAddress: string };
 }
@@ -56,9 +58,14 @@ interface CustodyAccountAnswer {
 }
 
 /** Fund a suspect wallet from the chain faucet and sweep it into the case's custody address. */
+function custodyClient(urls: DemoUrls): ServiceClient {
+  const headers = urls.custodyCredential ? { authorization: `Bearer ${urls.custodyCredential}` } : undefined;
+  return new ServiceClient({ service: 'custody', baseUrl: urls.custody, headers });
+}
+
 export async function seizeIntoCustody(urls: DemoUrls, caseId: string, lot: DemoLot): Promise<string> {
   const chain = new ServiceClient({ service: 'chain', baseUrl: urls.chain });
-  const custody = new ServiceClient({ service: 'custody', baseUrl: urls.custody });
+  const custody = custodyClient(urls);
   const account = await custody.post<CustodyAccountAnswer>(
     '/v1/accounts',
     { caseId, asset: lot.asset, chain: lot.chain },
@@ -163,7 +170,7 @@ const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'HELD', 'FAILED']);
  * custodians approve each new entry (the dev stack and the e2e test run custody without cooling-off).
  */
 async function approveNewDestinations(urls: DemoUrls, caseId: string, log: (line: string) => void): Promise<void> {
-  const custody = new ServiceClient({ service: 'custody', baseUrl: urls.custody });
+  const custody = custodyClient(urls);
   const { entries } = await custody.get<{ entries: Array<{ entryId: string; address: string; label: string }> }>(
     '/v1/whitelist?status=PENDING_APPROVAL',
   );

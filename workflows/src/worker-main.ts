@@ -26,6 +26,12 @@ async function main(): Promise<void> {
       },
       httpTimeoutMs: config.HTTP_TIMEOUT_MS,
       decisionVerifyKeys: config.DECISION_VERIFY_KEYS,
+      serviceCredentials: {
+        custody: config.CUSTODY_SERVICE_TOKEN,
+        exchange: config.EXCHANGE_SERVICE_TOKEN,
+        fx: config.FX_SERVICE_TOKEN,
+        treasury: config.TREASURY_SERVICE_TOKEN,
+      },
       payloadCodec: new AesGcmPayloadCodec(codecKeys(config.PAYLOAD_CODEC_KEYS, config.PAYLOAD_CODEC_KEY_ID)),
     });
     const health = healthServer(worker).listen(config.PORT, config.HOST);

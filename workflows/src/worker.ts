@@ -5,7 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { PayloadCodec } from '@temporalio/common';
 import { type NativeConnection, Worker } from '@temporalio/worker';
-import { env, ServiceClient } from '@vcdc/shared';
+import { env, ServiceClient, ServiceToken } from '@vcdc/shared';
 import { z } from 'zod';
 import { createActivities } from './activities';
 import { CodecKeyList } from './codec/payload-codec';
@@ -25,6 +25,11 @@ export const WorkerConfig = z.object({
   FX_URL: env.url('http://127.0.0.1:7103'),
   TREASURY_URL: env.url('http://127.0.0.1:7104'),
   HTTP_TIMEOUT_MS: env.positiveInt(15_000),
+  /** Each service's credential (that service's SERVICE_TOKEN); unset for a service that requires none. */
+  CUSTODY_SERVICE_TOKEN: ServiceToken.optional(),
+  EXCHANGE_SERVICE_TOKEN: ServiceToken.optional(),
+  FX_SERVICE_TOKEN: ServiceToken.optional(),
+  TREASURY_SERVICE_TOKEN: ServiceToken.optional(),
   /** Workflow payload encryption keys (`id:base64`, 32 bytes each), the same as the control API's. */
   PAYLOAD_CODEC_KEYS: CodecKeyList,
   PAYLOAD_CODEC_KEY_ID: z.string().min(1).optional(),
@@ -50,6 +55,8 @@ export interface CaseWorkerOptions {
   httpTimeoutMs?: number;
   /** Encrypts what the worker writes to history (and decrypts what it reads); every client must use the same. */
   payloadCodec?: PayloadCodec;
+  /** Each service's credential, sent as a bearer token on every call to it. */
+  serviceCredentials?: ServiceCredentials;
   /** The control API's decision-signing public keys (the `verifyDecision` activity). */
   decisionVerifyKeys: readonly KeyObject[];
 }
@@ -57,8 +64,15 @@ export interface CaseWorkerOptions {
 /** The module the worker bundles: the workflows it runs. */
 export const workflowsPath = require.resolve('./case-workflow');
 
-export function serviceClients(urls: ServiceUrls, timeoutMs?: number) {
-  const client = (service: keyof ServiceUrls) => new ServiceClient({ service, baseUrl: urls[service], timeoutMs });
+/** Each service's own credential (its SERVICE_TOKEN), for the services that require one. */
+export type ServiceCredentials = Partial<Record<keyof ServiceUrls, string>>;
+
+export function serviceClients(urls: ServiceUrls, timeoutMs?: number, credentials: ServiceCredentials = {}) {
+  const client = (service: keyof ServiceUrls) => {
+    const token = credentials[service];
+    const headers = token ? { authorization: `Bearer ${token}` } : undefined;
+    return new ServiceClient({ service, baseUrl: urls[service], timeoutMs, headers });
+  };
   return {
     custody: client('custody'),
     exchange: client('exchange'),
@@ -75,7 +89,7 @@ export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
     workflowsPath,
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
     activities: {
-      ...createActivities(serviceClients(options.serviceUrls, options.httpTimeoutMs)),
+      ...createActivities(serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials)),
       ...createDecisionActivities(options.decisionVerifyKeys),
     },
   });

@@ -1,4 +1,5 @@
 export * from './audit';
+export * from './auth';
 export * from './canonical';
 export * from './config';
 export * as contracts from './contracts';

@@ -2,7 +2,8 @@
  * How every service starts, in one place: apply its migrations (shared, then its own), open a pool on
  * its schema, build its app on that pool, listen. `close` stops the server, then ends the pool.
  */
-import type { Express } from 'express';
+import express, { type Express } from 'express';
+import { requireServiceCredential, serviceTokenFromEnv } from './auth/service-credential';
 import { migrate } from './db/migrate';
 import { createPool, type Pool } from './db/pool';
 import type { Logger } from './logger';
@@ -30,8 +31,11 @@ export async function startService(options: {
   buildApp: (pool: Pool) => Express;
   /** Extra fields for the "listening" log line (e.g. which upstream it talks to). */
   describe?: Record<string, unknown>;
+  /** The bearer secret callers must present; default SERVICE_TOKEN from the environment (absent: no check). */
+  serviceToken?: string;
 }): Promise<RunningService> {
   const { name, config, logger } = options;
+  const serviceToken = options.serviceToken ?? serviceTokenFromEnv();
   const applied = await migrate({
     databaseUrl: config.DATABASE_URL,
     schema: config.DB_SCHEMA,
@@ -41,8 +45,16 @@ export async function startService(options: {
   if (applied.length) logger.info({ applied }, 'migrations applied');
   const pool = createPool(config.DATABASE_URL, config.DB_SCHEMA);
   try {
-    const server = await listen(options.buildApp(pool), config.PORT, config.HOST);
-    logger.info({ url: server.url, ...options.describe }, `${name} listening`);
+    const app = options.buildApp(pool);
+    // The credential check wraps the service's own app, so every route of every service gets it.
+    const guarded = serviceToken
+      ? express().disable('x-powered-by').use(requireServiceCredential(name, serviceToken), app)
+      : app;
+    const server = await listen(guarded, config.PORT, config.HOST);
+    logger.info(
+      { url: server.url, credential: serviceToken ? 'required' : 'none', ...options.describe },
+      `${name} listening`,
+    );
     return {
       url: server.url,
       port: server.port,

@@ -1,0 +1,45 @@
+/**
+ * Service-to-service authentication: each service accepts calls only with its own credential, a
+ * bearer secret from its environment (SERVICE_TOKEN), compared in constant time. Health probes
+ * (/healthz, /readyz) stay open for orchestrators. The worker sends each service's secret
+ * (CUSTODY_SERVICE_TOKEN, …); a secret of one service opens no other.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import { PROBLEM_CONTENT_TYPE, Problem } from '../problem';
+
+/** At least 32 characters: a generated secret, not a password. */
+export const ServiceToken = z.string().min(32, 'must be at least 32 characters (generate one: openssl rand -hex 32)');
+
+/** `SERVICE_TOKEN` from the environment, validated: absent means the service runs without a credential check. */
+export function serviceTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env.SERVICE_TOKEN;
+  if (value === undefined || value === '') return undefined;
+  const parsed = ServiceToken.safeParse(value);
+  if (!parsed.success) throw new Error(`SERVICE_TOKEN ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** Equal in constant time: both sides are hashed first, so neither length nor content leaks through timing. */
+export function secretsEqual(a: string, b: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+
+export function requireServiceCredential(service: string, token: string): RequestHandler {
+  return (req, res, next) => {
+    if (OPEN_PATHS.has(req.path)) return next();
+    const presented = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    if (presented !== undefined && secretsEqual(presented, token)) return next();
+    const problem = new Problem(
+      401,
+      'service-credential',
+      'Service credential required',
+      `${service} accepts calls only with its own credential in the Authorization: Bearer header`,
+    );
+    res.status(401).type(PROBLEM_CONTENT_TYPE).set('www-authenticate', 'Bearer').json(problem.toBody(req.originalUrl));
+  };
+}

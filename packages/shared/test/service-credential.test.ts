@@ -1,0 +1,87 @@
+/**
+ * Service-to-service authentication through the shared start-up: a service started with its
+ * credential refuses every call without it (or with another service's), over real HTTP.
+ */
+import path from 'node:path';
+import { createTestDatabase } from '../../../test/support/database';
+import {
+  createServiceApp,
+  type RunningService,
+  secretsEqual,
+  serviceTokenFromEnv,
+  silentLogger,
+  startService,
+} from '../src';
+
+const CUSTODY_TOKEN = 'c'.repeat(40);
+const TREASURY_TOKEN = 't'.repeat(40);
+let service: RunningService;
+
+beforeAll(async () => {
+  const databaseUrl = await createTestDatabase('credential');
+  service = await startService({
+    name: 'custody',
+    config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DB_SCHEMA: 'things' },
+    migrationsDir: path.join(__dirname, 'fixtures/migrations'),
+    logger: silentLogger(),
+    serviceToken: CUSTODY_TOKEN,
+    buildApp: () =>
+      createServiceApp({
+        service: 'custody',
+        logger: silentLogger(),
+        readiness: async () => undefined,
+        routes: (app) => {
+          app.get('/v1/accounts', (_req, res) => {
+            res.json({ accounts: [] });
+          });
+          app.post('/v1/accounts', (_req, res) => {
+            res.status(201).json({});
+          });
+        },
+      }),
+  });
+});
+
+afterAll(async () => {
+  await service?.close();
+});
+
+const call = (method: 'GET' | 'POST', route: string, authorization?: string) =>
+  fetch(`${service.url}${route}`, {
+    method,
+    headers: { ...(authorization ? { authorization } : {}), 'content-type': 'application/json' },
+    ...(method === 'POST' ? { body: '{}' } : {}),
+  });
+
+test.each([
+  ['no credential', undefined],
+  ['another service’s credential', `Bearer ${TREASURY_TOKEN}`],
+  ['a credential one character short', `Bearer ${CUSTODY_TOKEN.slice(1)}`],
+  ['the secret without the Bearer scheme', CUSTODY_TOKEN],
+])('a call with %s is refused with 401 problem+json', async (_what, authorization) => {
+  for (const method of ['GET', 'POST'] as const) {
+    const res = await call(method, '/v1/accounts', authorization);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(await res.json()).toMatchObject({ type: 'urn:vcdc:problem:service-credential', status: 401 });
+  }
+});
+
+test('a call with the service’s own credential passes; health probes need none', async () => {
+  expect((await call('GET', '/v1/accounts', `Bearer ${CUSTODY_TOKEN}`)).status).toBe(200);
+  expect((await call('POST', '/v1/accounts', `bearer ${CUSTODY_TOKEN}`)).status).toBe(201);
+  expect((await call('GET', '/healthz')).status).toBe(200);
+  expect((await call('GET', '/readyz')).status).toBe(200);
+});
+
+test('secrets compare equal only when identical, whatever their lengths', () => {
+  expect(secretsEqual(CUSTODY_TOKEN, CUSTODY_TOKEN)).toBe(true);
+  expect(secretsEqual(CUSTODY_TOKEN, `${CUSTODY_TOKEN}x`)).toBe(false);
+  expect(secretsEqual(CUSTODY_TOKEN, '')).toBe(false);
+});
+
+test('SERVICE_TOKEN from the environment: absent is no check, too short stops start-up with a clear line', () => {
+  expect(serviceTokenFromEnv({})).toBeUndefined();
+  expect(serviceTokenFromEnv({ SERVICE_TOKEN: CUSTODY_TOKEN })).toBe(CUSTODY_TOKEN);
+  expect(() => serviceTokenFromEnv({ SERVICE_TOKEN: 'short' })).toThrow(/SERVICE_TOKEN must be at least 32 characters/);
+});
