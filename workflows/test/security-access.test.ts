@@ -205,3 +205,53 @@ test('the dev issuer publishes its public key set, without private parts', async
   expect(res.body.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
   expect(res.body.keys[0].d).toBeUndefined();
 });
+
+describe('hardening', () => {
+  test('answers carry security headers', async () => {
+    const res = await call('GET /v1/cases');
+    expect(res.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'cache-control': 'no-store',
+      'referrer-policy': 'no-referrer',
+    });
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(res.headers['x-powered-by']).toBeUndefined();
+  });
+
+  test('a client over the rate limit gets 429 with Retry-After, and nothing behind it runs', async () => {
+    const limited = createControlApi({
+      audit,
+      client: new Client({ connection }),
+      taskQueue: 'unused',
+      logger: silentLogger(),
+      defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
+      decisionSigningKey: ControlApiConfig.parse(TEST_CONTROL_API_ENV).DECISION_SIGNING_KEY,
+      authenticator: jwtAuthenticator({
+        issuer: issuer.issuer,
+        audience: CONTROL_API_AUDIENCE,
+        keys: createLocalJWKSet(issuer.jwks),
+      }),
+      rateLimitPerMinute: 3,
+    });
+    const before = await headSeq();
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await request(limited).get('/v1/cases')).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+    const res = await request(limited).get('/v1/cases');
+    expect(res.body).toMatchObject({ type: 'urn:vcdc:problem:rate-limited' });
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    // Only the three that got through were authenticated (and their refusals recorded).
+    expect(await recordedSince(before)).toHaveLength(3);
+  });
+
+  test('a body over 1 MB is refused before it is parsed', async () => {
+    const token = await issuer.mint('officer.zhang');
+    const res = await request(app)
+      .post('/v1/cases')
+      .set('authorization', `Bearer ${token}`)
+      .set('content-type', 'application/json')
+      .send(`{"caseId":"${'x'.repeat(1_100_000)}"}`);
+    expect(res.status).toBe(413);
+  });
+});

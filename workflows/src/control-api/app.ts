@@ -70,6 +70,7 @@ import {
 } from '../shared';
 import { decidingRole, type Endpoint, mayCall } from './access';
 import type { Authenticator, Identity } from './auth';
+import { rateLimit, securityHeaders } from './hardening';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
 
 export interface ControlApiDeps {
@@ -92,6 +93,8 @@ export interface ControlApiDeps {
   publicJwks?: JSONWebKeySet;
   /** Above these declared amounts the disposal plan needs two distinct approvals (none: always one). */
   quorumThresholds?: QuorumThresholds;
+  /** Requests a minute per client address (default 600). */
+  rateLimitPerMinute?: number;
   /** The clock that stamps decisions; injectable for tests. */
   now?: () => Date;
 }
@@ -174,6 +177,7 @@ export function createControlApi({
   codecEndpoint,
   publicJwks,
   quorumThresholds = {},
+  rateLimitPerMinute = 600,
   now = () => new Date(),
 }: ControlApiDeps): Express {
   /** Authenticates the caller and checks the matrix for `endpoint`; the identity goes to res.locals. */
@@ -221,6 +225,7 @@ export function createControlApi({
       await client.workflowService.getSystemInfo({});
     },
     routes: (app) => {
+      app.use(securityHeaders, rateLimit(rateLimitPerMinute));
       if (codecEndpoint) {
         const open: RequestHandler = (_req, _res, next) => next();
         const tokenFree = codecEndpoint.auth === 'none';

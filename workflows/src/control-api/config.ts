@@ -60,6 +60,8 @@ export const ControlApiConfig = z
      * `passAccessToken`). `none`: only for the dev stack, whose Web UI has no login.
      */
     CODEC_AUTH: z.enum(['token', 'none']).default('token'),
+    /** Requests a minute per client address before 429. */
+    RATE_LIMIT_PER_MINUTE: env.positiveInt(600),
     /** Above these declared amounts (per asset) the disposal plan needs two distinct supervisors. */
     QUORUM_THRESHOLDS: QuorumThresholds.default(QuorumThresholds.parse('BTC=10,ETH=150,USDT=1000000')),
     DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: Disposal.shape.offshoreBankAccountId.default('HK-TRUST-0001'),

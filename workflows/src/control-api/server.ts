@@ -50,6 +50,7 @@ export async function startControlApi(
       logger,
       defaults: registrationDefaults(config),
       quorumThresholds: config.QUORUM_THRESHOLDS,
+      rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
       audit: new AuditChain(pool),
       decisionSigningKey: config.DECISION_SIGNING_KEY,
       codecEndpoint: { codec, allowedOrigins: config.CODEC_CORS_ORIGINS, auth: config.CODEC_AUTH },
