@@ -130,6 +130,10 @@ test('the requester is the token’s person: even holding the supervisor role th
   expect(own.status).toBe(422);
   expect(own.body).toMatchObject({ type: 'urn:vcdc:problem:four-eyes' });
   expect(own.body.detail).toContain('officer.dual');
+  expect((await audit.list({ caseId })).map((r) => [r.kind, r.actor, r.data.refusal])).toEqual([
+    ['case.registered', 'officer.dual', undefined],
+    ['decision.refused', 'officer.dual', 'urn:vcdc:problem:four-eyes'],
+  ]);
 });
 
 test('above the threshold one approval is not enough; the same supervisor twice is refused; a second one moves the case', async () => {
