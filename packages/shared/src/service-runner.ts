@@ -48,7 +48,9 @@ export async function startService(options: {
     const app = options.buildApp(pool);
     // The credential check wraps the service's own app, so every route of every service gets it.
     const guarded = serviceToken
-      ? express().disable('x-powered-by').use(requireServiceCredential(name, serviceToken), app)
+      ? express()
+          .disable('x-powered-by')
+          .use(requireServiceCredential(name, serviceToken, logger), app)
       : app;
     const server = await listen(guarded, config.PORT, config.HOST);
     logger.info(

@@ -3,6 +3,7 @@
  * credential refuses every call without it (or with another service's), over real HTTP.
  */
 import path from 'node:path';
+import pino from 'pino';
 import { createTestDatabase } from '../../../test/support/database';
 import {
   createServiceApp,
@@ -16,6 +17,9 @@ import {
 const CUSTODY_TOKEN = 'c'.repeat(40);
 const TREASURY_TOKEN = 't'.repeat(40);
 let service: RunningService;
+/** What the service logged, as parsed JSON lines. */
+const logged: Array<Record<string, unknown>> = [];
+const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line)) });
 
 beforeAll(async () => {
   const databaseUrl = await createTestDatabase('credential');
@@ -23,7 +27,7 @@ beforeAll(async () => {
     name: 'custody',
     config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DB_SCHEMA: 'things' },
     migrationsDir: path.join(__dirname, 'fixtures/migrations'),
-    logger: silentLogger(),
+    logger,
     serviceToken: CUSTODY_TOKEN,
     buildApp: () =>
       createServiceApp({
@@ -58,12 +62,17 @@ test.each([
   ['another service’s credential', `Bearer ${TREASURY_TOKEN}`],
   ['a credential one character short', `Bearer ${CUSTODY_TOKEN.slice(1)}`],
   ['the secret without the Bearer scheme', CUSTODY_TOKEN],
-])('a call with %s is refused with 401 problem+json', async (_what, authorization) => {
+])('a call with %s is refused with 401 problem+json, and logged without the secret', async (_what, authorization) => {
   for (const method of ['GET', 'POST'] as const) {
+    logged.length = 0;
     const res = await call(method, '/v1/accounts', authorization);
     expect(res.status).toBe(401);
     expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(await res.json()).toMatchObject({ type: 'urn:vcdc:problem:service-credential', status: 401 });
+    expect(logged).toEqual([
+      expect.objectContaining({ msg: 'call refused: no valid service credential', method, path: '/v1/accounts' }),
+    ]);
+    expect(JSON.stringify(logged)).not.toContain(authorization ?? '!');
   }
 });
 

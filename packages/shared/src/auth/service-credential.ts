@@ -7,6 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { z } from 'zod';
+import type { Logger } from '../logger';
 import { PROBLEM_CONTENT_TYPE, Problem } from '../problem';
 
 /** At least 32 characters: a generated secret, not a password. */
@@ -29,11 +30,16 @@ export function secretsEqual(a: string, b: string): boolean {
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
-export function requireServiceCredential(service: string, token: string): RequestHandler {
+/** Refused calls are logged (never the presented secret): who tried what, from where. */
+export function requireServiceCredential(service: string, token: string, logger?: Logger): RequestHandler {
   return (req, res, next) => {
     if (OPEN_PATHS.has(req.path)) return next();
     const presented = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1];
     if (presented !== undefined && secretsEqual(presented, token)) return next();
+    logger?.warn(
+      { method: req.method, path: req.originalUrl, remote: req.ip, presented: presented !== undefined },
+      'call refused: no valid service credential',
+    );
     const problem = new Problem(
       401,
       'service-credential',
