@@ -55,7 +55,8 @@ test('the case passes every stage and completes, approved by the supervisor and 
 
 test('the case can be found in Temporal visibility by its CaseId search attribute', async () => {
   let found: string[] = [];
-  for (let i = 0; i < 40 && found.length === 0; i++) {
+  // Visibility is eventually consistent; under a loaded CI machine it can lag by seconds. Poll up to 60 s.
+  for (let i = 0; i < 240 && found.length === 0; i++) {
     found = [];
     for await (const wf of stack.client.workflow.list({ query: `CaseId = "${caseId}"` })) found.push(wf.workflowId);
     if (found.length === 0) await new Promise((r) => setTimeout(r, 250));
