@@ -4,12 +4,14 @@
  * refuses repeats; what Temporal stores is ciphertext that the codec endpoint decodes.
  */
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { type AuditChain, Decimal, type Pool, silentLogger } from '@vcdc/shared';
+import { type AuditChain, createServiceApp, Decimal, type Pool, silentLogger, startService } from '@vcdc/shared';
 import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
+import pino from 'pino';
 import request from 'supertest';
 import type { CaseProgress } from '../src/case-state';
 import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
@@ -36,6 +38,7 @@ let app: Express;
 let issuer: DevIssuer;
 let audit: AuditChain;
 let pool: Pool;
+let databaseUrl: string;
 const taskQueue = `security-${randomUUID()}`;
 const UI_ORIGIN = 'http://127.0.0.1:8233';
 const codec = new AesGcmPayloadCodec(codecKeys(CodecKeyList.parse(newCodecKey('k-2026'))));
@@ -58,7 +61,7 @@ beforeAll(async () => {
   });
   running = worker.run();
   issuer = await createDevIssuer();
-  ({ audit, pool } = await testAuditChain('security_decisions'));
+  ({ audit, pool, databaseUrl } = await testAuditChain('security_decisions'));
   app = createControlApi({
     audit,
     client: new Client({ connection: env.connection, dataConverter: { payloadCodecs: [codec] } }),
@@ -340,5 +343,165 @@ describe('decisions sent straight to Temporal (Web UI, CLI, a bare client)', () 
     const after = await progress(caseId, (x) => x.decisions.refused.length === 5);
     expect(after.decisions.refused[4]).toMatchObject({ via: 'signal', code: 'decision-signature' });
     expect(after.status).toBe('AWAITING_DECISION');
+  });
+});
+
+describe('refused attempts, as a table: each refused with the right answer and recorded', () => {
+  const stranger = createDevIssuer('https://other-issuer.example');
+  const lastAudit = async (caseId: string) => (await audit.list({ caseId })).at(-1);
+  const rawHandle = (caseId: string) =>
+    new Client({ connection: env.connection, dataConverter: { payloadCodecs: [codec] } }).workflow.getHandle(
+      `case-${caseId}`,
+    );
+  const lastRefusedInStatus = async (caseId: string, count: number) =>
+    (await progress(caseId, (p) => p.decisions.refused.length === count)).decisions.refused.at(-1);
+
+  /** Each row: what is tried, and what it answers and records. */
+  const rows: Array<[string, () => Promise<{ answer: number | string; recorded: unknown }>, number | string, object]> =
+    [
+      [
+        'no token',
+        async () => {
+          const caseId = await registered();
+          const res = await request(app).get(`/v1/cases/${caseId}`);
+          return { answer: res.status, recorded: await lastAudit(caseId) };
+        },
+        401,
+        { kind: 'access.refused', actor: 'anonymous', data: { reason: 'no-token' } },
+      ],
+      [
+        'an expired token',
+        async () => {
+          const caseId = await registered();
+          const old = Math.floor(Date.now() / 1000) - 7200;
+          const token = await issuer.sign({
+            sub: 'supervisor.li',
+            roles: ['supervisor'],
+            issuedAt: old,
+            expiresIn: 3600,
+          });
+          const res = await request(app)
+            .post(`/v1/cases/${caseId}/decisions`)
+            .set('authorization', `Bearer ${token}`)
+            .send(approve);
+          return { answer: res.status, recorded: await lastAudit(caseId) };
+        },
+        401,
+        { kind: 'access.refused', data: { reason: 'token-expired' } },
+      ],
+      [
+        'a token from another issuer',
+        async () => {
+          const caseId = await registered();
+          const token = await (await stranger).sign({ sub: 'supervisor.li', roles: ['supervisor'] });
+          const res = await request(app)
+            .post(`/v1/cases/${caseId}/decisions`)
+            .set('authorization', `Bearer ${token}`)
+            .send(approve);
+          return { answer: res.status, recorded: await lastAudit(caseId) };
+        },
+        401,
+        { kind: 'access.refused', data: { reason: 'unknown-key' } },
+      ],
+      [
+        'the wrong role (an FX officer approving the disposal plan)',
+        async () => {
+          const caseId = await registered();
+          const res = await (await as('fx.officer.wang')).post(`/v1/cases/${caseId}/decisions`).send(approve);
+          return { answer: res.status, recorded: await lastAudit(caseId) };
+        },
+        403,
+        { kind: 'decision.refused', actor: 'fx.officer.wang', data: { refusal: 'urn:vcdc:problem:decision-role' } },
+      ],
+      [
+        'the requester approving their own case',
+        async () => {
+          const caseId = await registered();
+          const requesterAsSupervisor = await as('officer.zhang', ['supervisor']);
+          const res = await requesterAsSupervisor.post(`/v1/cases/${caseId}/decisions`).send(approve);
+          return { answer: res.status, recorded: await lastAudit(caseId) };
+        },
+        422,
+        { kind: 'decision.refused', actor: 'officer.zhang', data: { refusal: 'urn:vcdc:problem:four-eyes' } },
+      ],
+      [
+        'one supervisor (approving twice) above the quorum threshold',
+        async () => {
+          const caseId = await registered();
+          const li = await as('supervisor.li');
+          await li.post(`/v1/cases/${caseId}/decisions`).send(approve);
+          const res = await li.post(`/v1/cases/${caseId}/decisions`).send(approve);
+          expect((await progress(caseId, () => true)).status).toBe('AWAITING_DECISION');
+          return { answer: res.status, recorded: await lastAudit(caseId) };
+        },
+        422,
+        { kind: 'decision.refused', actor: 'supervisor.li', data: { refusal: 'urn:vcdc:problem:quorum-same-person' } },
+      ],
+      [
+        'a replayed decision (a signed approval sent again, straight to Temporal)',
+        async () => {
+          const caseId = await registered();
+          const res = await (await as('supervisor.li')).post(`/v1/cases/${caseId}/decisions`).send(approve);
+          await rawHandle(caseId).signal(decisionSignal, res.body.decision);
+          const refused = await lastRefusedInStatus(caseId, 1);
+          return { answer: refused?.code ?? 'none', recorded: refused };
+        },
+        'decision-replayed',
+        { via: 'signal', code: 'decision-replayed' },
+      ],
+      [
+        'an unsigned Update sent with the Temporal client',
+        async () => {
+          const caseId = await registered();
+          const bare = { stage: 'DISPOSAL_PLAN', outcome: 'APPROVE', decidedBy: 'supervisor.li', role: 'supervisor' };
+          const error = await rawHandle(caseId)
+            .executeUpdate(decide, { args: [{ ...bare, decidedAt: new Date().toISOString() } as Decision] })
+            .then(
+              () => undefined,
+              (e: WorkflowUpdateFailedError) => e,
+            );
+          return {
+            answer: (error?.cause as { type?: string } | undefined)?.type ?? 'accepted',
+            recorded: await lastRefusedInStatus(caseId, 1),
+          };
+        },
+        'decision-unsigned',
+        { via: 'update', code: 'decision-unsigned' },
+      ],
+      [
+        'a service called without its credential',
+        async () => {
+          const lines: Array<Record<string, unknown>> = [];
+          const logger = pino({ level: 'warn' }, { write: (l: string) => lines.push(JSON.parse(l)) });
+          const service = await startService({
+            name: 'treasury',
+            config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DB_SCHEMA: 'credential_check' },
+            migrationsDir: path.join(__dirname, '../../packages/shared/test/fixtures/migrations'),
+            logger,
+            serviceToken: 'k'.repeat(40),
+            buildApp: () =>
+              createServiceApp({
+                service: 'treasury',
+                logger,
+                readiness: async () => undefined,
+                routes: () => undefined,
+              }),
+          });
+          try {
+            const res = await fetch(`${service.url}/v1/cases/X/statement`);
+            return { answer: res.status, recorded: lines.at(-1) };
+          } finally {
+            await service.close();
+          }
+        },
+        401,
+        { msg: 'call refused: no valid service credential', path: '/v1/cases/X/statement' },
+      ],
+    ];
+
+  test.each(rows)('%s', async (_what, attempt, answer, recorded) => {
+    const result = await attempt();
+    expect(result.answer).toBe(answer);
+    expect(result.recorded).toMatchObject(recorded);
   });
 });
