@@ -20,6 +20,8 @@ export interface FaultPlan {
   latencyMs?: number;
   /** Share of requests (0-1) answered 502 before doing anything. */
   serverErrorRate?: number;
+  /** Which requests the 5xx rate hits: every request (default) or only trading calls (orders, withdrawals). */
+  serverErrorScope?: 'all' | 'trading';
   /** Share of order placements whose answer is lost after the order was accepted. */
   timeoutAfterAcceptRate?: number;
   /** Share of order placements refused by the venue (code -1149, "Order creation failed"). */
@@ -77,7 +79,8 @@ export class VenueFaults {
       this.injected.maintenance++;
       return { kind: 'maintenance' };
     }
-    if (this.roll(this.plan.serverErrorRate)) {
+    const scoped = this.plan.serverErrorScope !== 'trading' || trading;
+    if (scoped && this.roll(this.plan.serverErrorRate)) {
       this.injected.serverErrors++;
       return { kind: 'server-error' };
     }

@@ -117,6 +117,35 @@ export const VenueOrder = z.object({
 });
 export type VenueOrder = z.infer<typeof VenueOrder>;
 
+/** A fair reference price: the median of several venues' mids (exchange service reference-price.ts). */
+export const ReferencePrice = z.object({
+  symbol: z.string(),
+  price: DecimalString,
+  at: IsoTimestamp,
+  quotes: z.array(
+    z.object({
+      venue: z.string(),
+      bid: DecimalString,
+      ask: DecimalString,
+      mid: DecimalString,
+      at: z.string(),
+      excluded: z.enum(['stale', 'unavailable']).optional(),
+    }),
+  ),
+  dispersionBp: DecimalString,
+});
+export type ReferencePrice = z.infer<typeof ReferencePrice>;
+
+/** The legal floor for a trade date; no price under the rule "none". */
+export const LegalFloor = z.object({
+  symbol: z.string(),
+  rule: z.string(),
+  price: DecimalString.optional(),
+  tradeDate: z.string(),
+  days: z.array(z.object({ day: z.string(), close: DecimalString })),
+});
+export type LegalFloor = z.infer<typeof LegalFloor>;
+
 /** POST /v1/orders/:clientOrderId/cancel: cancel what is left of an open order (an order already ended is returned as it ended). */
 export const CancelSellOrder = z.object({ caseId: CaseId });
 export type CancelSellOrder = z.infer<typeof CancelSellOrder>;

@@ -1,0 +1,96 @@
+/**
+ * The execution engine's arithmetic, pure (used by sale-workflow.ts): how a parent order is cut into
+ * time slices, how each slice's limit price is set against the reference and the legal floor, when
+ * the price has left the band, and the deterministic client order ids of its child orders.
+ */
+import { Decimal } from '@vcdc/shared/money';
+import { fnv1a64 } from './keys';
+
+export interface ExecutionParams {
+  /** Number of time slices over the horizon (at least; more when a slice would pass the maximum order size). */
+  slices: number;
+  /** The horizon over which the slices are spread, in seconds (TWAP). */
+  horizonSeconds: number;
+  /** Each slice is offered this far under the reference price (basis points): at or just through the bid. */
+  priceOffsetBp: string;
+  /** The reference may fall this far under the arrival price (basis points) before the engine pauses for a decision. */
+  bandBp: string;
+  /** After the horizon, how many times the unfilled remainder is re-priced before the engine gives up. */
+  maxRepricings: number;
+}
+
+export const DEFAULT_EXECUTION: ExecutionParams = {
+  slices: 6,
+  horizonSeconds: 600,
+  priceOffsetBp: '3',
+  bandBp: '300',
+  maxRepricings: 3,
+};
+
+export interface SliceRules {
+  stepSize: string;
+  tickSize: string;
+  minQty: string;
+  minNotional: string;
+  /** Largest limit order. */
+  maxQty: string;
+}
+
+/** Near-equal slices of whole lot steps, none above the maximum order size. */
+export function twapSlices(amount: Decimal, wanted: number, rules: SliceRules): Decimal[] {
+  const step = new Decimal(rules.stepSize);
+  const steps = amount.div(step).floor();
+  if (!steps.gt(0)) return [];
+  const maxSteps = new Decimal(rules.maxQty).div(step).floor();
+  const n = Decimal.max(wanted, steps.div(maxSteps).ceil(), 1).toNumber();
+  const count = Math.min(n, steps.toNumber());
+  const each = steps.div(count).floor();
+  const extra = steps.minus(each.mul(count)).toNumber();
+  return Array.from({ length: count }, (_, i) => each.plus(i < extra ? 1 : 0).mul(step));
+}
+
+/**
+ * The limit price of a slice: the reference less the offset, never under the legal floor, rounded
+ * UP to the tick (rounding may only make a sell dearer, so it never undercuts the floor).
+ */
+export function slicePrice(
+  reference: Decimal,
+  floor: Decimal | undefined,
+  offsetBp: string,
+  tickSize: string,
+): Decimal {
+  const target = reference.mul(new Decimal(1).minus(new Decimal(offsetBp).div(10_000)));
+  const bounded = floor && floor.gt(target) ? floor : target;
+  return bounded.div(tickSize).ceil().mul(tickSize);
+}
+
+export type Breach = { kind: 'FLOOR' | 'PRICE_BAND'; detail: string } | undefined;
+
+/** Has the market left what the engine may sell into without a person deciding? */
+export function priceBreach(reference: Decimal, arrival: Decimal, floor: Decimal | undefined, bandBp: string): Breach {
+  if (floor && reference.lt(floor)) {
+    return { kind: 'FLOOR', detail: `reference ${reference.toFixed()} is under the legal floor ${floor.toFixed()}` };
+  }
+  const lowest = arrival.mul(new Decimal(1).minus(new Decimal(bandBp).div(10_000)));
+  if (reference.lt(lowest)) {
+    return {
+      kind: 'PRICE_BAND',
+      detail: `reference ${reference.toFixed()} is more than ${bandBp} bp under the arrival price ${arrival.toFixed()}`,
+    };
+  }
+  return undefined;
+}
+
+/** Can the venue take this quantity at this price (minimum quantity and notional)? */
+export function placeable(qty: Decimal, price: Decimal, rules: SliceRules): boolean {
+  return qty.gte(rules.minQty) && qty.gt(0) && qty.mul(price).gte(rules.minNotional);
+}
+
+/**
+ * Client order id of a child order: slice `slice`, attempt `attempt` of a parent order. A hash of
+ * the parent order id (which holds the case), so a retried or replayed step asks the venue for the
+ * same id and finds the order it already placed. At most 36 characters of [A-Za-z0-9-].
+ */
+export function childOrderId(parentOrderId: string, slice: number, attempt: number): string {
+  return `${fnv1a64(`${parentOrderId}/slice/${slice}/try/${attempt}`)}-s${slice}-t${attempt}`.slice(0, 36);
+}

@@ -1,0 +1,130 @@
+/**
+ * Test support for the execution engine (sale child workflow): the time-skipping test server, the
+ * real exchange service (real PostgreSQL) in front of a venue simulator as a moving market, reached
+ * by real ccxt over HTTP. Each test file gets its own environment (call `useSaleEnvironment()`).
+ */
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { createPool, listen, migrate, type Pool, type RunningServer, ServiceClient, silentLogger } from '@vcdc/shared';
+import { Decimal } from '@vcdc/shared/money';
+import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../../services/exchange/src/app';
+import { CcxtVenue } from '../../services/exchange/src/ccxt-venue';
+import { type RunningChainSimulator, startChainSimulator } from '../../simulators/src/chain';
+import {
+  DEV_VENUE_API_KEY,
+  DEV_VENUE_SECRET,
+  type RunningVenueSimulator,
+  startVenueSimulator,
+  type VenueSimulatorOptions,
+} from '../../simulators/src/venue';
+import { createTestDatabase } from '../../test/support/database';
+import { createActivities } from '../src/activities';
+import { createSaleActivities } from '../src/sale-activities';
+import type { SaleExecutionInput } from '../src/sale-workflow';
+import { serviceClients } from '../src/worker';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let chain: RunningChainSimulator;
+let databaseUrl: string;
+const closers: (() => Promise<void>)[] = [];
+
+export function useSaleEnvironment(): void {
+  beforeAll(async () => {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    const path = process.env.TEMPORAL_TEST_SERVER_PATH;
+    const noop = () => undefined;
+    [env, bundle] = await Promise.all([
+      TestWorkflowEnvironment.createTimeSkipping(
+        path ? { server: { executable: { type: 'existing-path', path } } } : {},
+      ),
+      bundleWorkflowCode({
+        workflowsPath: require.resolve('../src/sale-workflow'),
+        logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
+      }),
+    ]);
+    chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
+    databaseUrl = await createTestDatabase('sale_workflow');
+    await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const close of closers.reverse()) await close();
+    await chain?.close();
+    await env?.teardown();
+  });
+}
+
+export interface Market {
+  sim: RunningVenueSimulator;
+  pool: Pool;
+  exchange: RunningServer;
+}
+
+/** A moving venue and the exchange service in front of it. */
+export async function market(options: Partial<VenueSimulatorOptions> = {}): Promise<Market> {
+  const sim = await startVenueSimulator({
+    port: 0,
+    chainUrl: chain.url,
+    pollIntervalMs: 60_000,
+    dynamics: {},
+    initialBalances: { BTC: '20' },
+    ...options,
+  });
+  const pool = createPool(databaseUrl, 'exchange');
+  const venue = new CcxtVenue({
+    venueId: 'hashkey',
+    apiUrl: sim.url,
+    apiKey: DEV_VENUE_API_KEY,
+    secret: DEV_VENUE_SECRET,
+    timeoutMs: 3000,
+    enableRateLimit: false,
+  });
+  const exchange = await listen(createApp({ pool, logger: silentLogger(), venue }), 0);
+  closers.push(
+    () => sim.close(),
+    () => pool.end(),
+    () => exchange.close(),
+  );
+  return { sim, pool, exchange };
+}
+
+export const BTC_RULES = { stepSize: '0.00001', tickSize: '0.01', minQty: '0.00001', minNotional: '1', maxQty: '8' };
+
+export async function execute(
+  m: Market,
+  input: Omit<SaleExecutionInput, 'caseId' | 'parentOrderId'> & { caseId?: string },
+) {
+  const taskQueue = `sale-${randomUUID()}`;
+  const urls = { custody: m.exchange.url, exchange: m.exchange.url, fx: m.exchange.url, treasury: m.exchange.url };
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: {
+      ...createActivities(serviceClients(urls, 5000)),
+      ...createSaleActivities(new ServiceClient({ service: 'exchange', baseUrl: m.exchange.url, timeoutMs: 5000 })),
+    },
+  });
+  const caseId = input.caseId ?? `SALE-${randomUUID().slice(0, 8)}`;
+  const parentOrderId = `case-${caseId}/sale/BTC-USDT/1`;
+  const result = await worker.runUntil(
+    env.client.workflow.execute('saleExecutionWorkflow', {
+      taskQueue,
+      workflowId: `${parentOrderId}`.replace(/\//g, '-'),
+      args: [{ ...input, caseId, parentOrderId }],
+    }),
+  );
+  return { result: result as Awaited<ReturnType<typeof import('../src/sale-workflow').saleExecutionWorkflow>>, caseId };
+}
+
+export function venueOrdersOf(m: Market, ids: string[]) {
+  return m.sim.venue.state.orders.filter((o) => ids.includes(o.clientOrderId));
+}

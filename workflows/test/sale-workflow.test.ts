@@ -1,0 +1,63 @@
+/**
+ * The execution engine (sale child workflow) on the time-skipping test server, against the real
+ * exchange service and the venue simulator as a moving market through real ccxt (sale-support.ts):
+ * slices inside the band and above the floor; a floor or band breach pauses for a decision.
+ */
+import { Decimal } from '@vcdc/shared/money';
+import { BTC_RULES, execute, market, useSaleEnvironment, venueOrdersOf } from './sale-support';
+
+useSaleEnvironment();
+
+test('a lot is sold in TWAP slices of limit orders, every fill inside the band and above the floor', async () => {
+  const start = Date.now();
+  const m = await market({ seed: 9001, clock: () => start + (Date.now() - start) * 60 });
+  const { result } = await execute(m, {
+    symbol: 'BTC/USDT',
+    amount: '3',
+    rules: BTC_RULES,
+    params: { slices: 6, horizonSeconds: 600, bandBp: '300', maxRepricings: 8 },
+  });
+  expect(result.status).toBe('COMPLETED');
+  expect(result.sold).toBe('3');
+  expect(result.remaining).toBe('0');
+  const arrival = new Decimal(result.arrivalPrice);
+  const floor = new Decimal(result.floor!);
+  const ids = result.orders.map((o) => o.clientOrderId);
+  const trades = m.sim.venue.state.trades.filter((t) => ids.includes(t.clientOrderId));
+  expect(trades.reduce((s, t) => s.plus(t.qty), new Decimal(0)).toFixed()).toBe('3');
+  for (const t of trades) {
+    const order = result.orders.find((o) => o.clientOrderId === t.clientOrderId)!;
+    expect(new Decimal(t.price).gte(order.limitPrice)).toBe(true);
+    expect(new Decimal(t.price).gte(floor)).toBe(true);
+    expect(new Decimal(t.price).gte(arrival.mul('0.97'))).toBe(true);
+  }
+  // what the engine reports is what the venue did
+  expect(result.cost).toBe(trades.reduce((s, t) => s.plus(t.quoteQty), new Decimal(0)).toFixed());
+  expect(result.fee).toBe(trades.reduce((s, t) => s.plus(t.commission), new Decimal(0)).toFixed());
+  expect(venueOrdersOf(m, ids)).toHaveLength(ids.length);
+}, 120_000);
+
+test('a market under the legal floor pauses the sale for a decision, with no order and no fill', async () => {
+  // History that fell into the trade date: the 20-day average (the floor) is above today's price.
+  const m = await market({ seed: 9003, dynamics: { historyDriftPerDay: '-0.003' } });
+  const { result } = await execute(m, { symbol: 'BTC/USDT', amount: '1', rules: BTC_RULES });
+  expect(result.status).toBe('PAUSED');
+  expect(result.breach?.kind).toBe('FLOOR');
+  expect(result.sold).toBe('0');
+  expect(m.sim.venue.state.orders).toHaveLength(0);
+  expect(m.sim.venue.state.trades).toHaveLength(0);
+}, 120_000);
+
+test('a reference fallen out of the band around the arrival price pauses the sale for a decision', async () => {
+  const m = await market({ seed: 9004 });
+  const { result } = await execute(m, {
+    symbol: 'BTC/USDT',
+    amount: '1',
+    rules: BTC_RULES,
+    // continuing a parent order that arrived 5% higher: the market is 500 bp down, the band is 300
+    arrivalPrice: new Decimal(m.sim.venue.referencePrice(m.sim.venue.market('BTCUSDT'))).mul('1.05').toFixed(2),
+  });
+  expect(result.status).toBe('PAUSED');
+  expect(result.breach?.kind).toBe('PRICE_BAND');
+  expect(m.sim.venue.state.orders).toHaveLength(0);
+}, 120_000);
