@@ -43,6 +43,9 @@ import {
 } from './shared';
 import { addWorkingDays } from './working-days';
 
+// The sale execution engine runs as a child workflow on the same worker (issue #4).
+export { saleExecutionWorkflow } from './sale-workflow';
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_DECISION_DAYS = 30;
 

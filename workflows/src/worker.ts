@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { createActivities } from './activities';
 import { CodecKeyList } from './codec/payload-codec';
 import { createDecisionActivities, DecisionVerifyKeys } from './decision-signature';
+import { createSaleActivities } from './sale-activities';
 import { TASK_QUEUE } from './shared';
 
 /** The worker process's environment (worker-main.ts); the defaults run the embedded dev stack. */
@@ -90,6 +91,10 @@ export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
     activities: {
       ...createActivities(serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials)),
+      // The sale execution engine's calls (reference price, legal floor, order state, cancel).
+      ...createSaleActivities(
+        serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials).exchange,
+      ),
       ...createDecisionActivities(options.decisionVerifyKeys),
     },
   });
