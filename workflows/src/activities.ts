@@ -25,7 +25,8 @@ export const NOT_YET = 'urn:vcdc:activity:not-yet';
 export const CONTRACT_VIOLATION = 'urn:vcdc:activity:contract-violation';
 export const ENDED_BADLY = 'urn:vcdc:activity:ended-badly';
 
-async function call<S extends z.ZodType>(
+/** One service call: its failure mapped for Temporal (toFailure), its answer checked against the contract. */
+export async function call<S extends z.ZodType>(
   schema: S,
   what: string,
   request: () => Promise<unknown>,

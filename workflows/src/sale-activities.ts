@@ -4,32 +4,11 @@
  * Same mapping as activities.ts: 5xx / no answer retried by Temporal (a stale or diverging reference
  * is a 503, so the engine waits for a fair price instead of trading blind), a 4xx refusal is final.
  */
-import { ApplicationFailure } from '@temporalio/common';
 import { contracts, type ServiceClient } from '@vcdc/shared';
-import type { z } from 'zod';
-import { CONTRACT_VIOLATION, toFailure } from './activities';
+import { call } from './activities';
 
 const { exchange } = contracts;
 const enc = encodeURIComponent;
-
-async function call<S extends z.ZodType>(
-  schema: S,
-  what: string,
-  request: () => Promise<unknown>,
-): Promise<z.infer<S>> {
-  let answer: unknown;
-  try {
-    answer = await request();
-  } catch (error) {
-    throw toFailure(error);
-  }
-  const parsed = schema.safeParse(answer);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw ApplicationFailure.nonRetryable(`${what}: the answer breaks the contract: ${detail}`, CONTRACT_VIOLATION);
-  }
-  return parsed.data;
-}
 
 export function createSaleActivities(x: ServiceClient) {
   const market = (symbol: string) => symbol.split('/').map(enc).join('/');

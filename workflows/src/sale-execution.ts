@@ -60,7 +60,7 @@ export function slicePrice(
   tickSize: string,
 ): Decimal {
   const target = reference.mul(new Decimal(1).minus(new Decimal(offsetBp).div(10_000)));
-  const bounded = floor && floor.gt(target) ? floor : target;
+  const bounded = floor?.gt(target) ? floor : target;
   return bounded.div(tickSize).ceil().mul(tickSize);
 }
 

@@ -13,7 +13,6 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { createPool, listen, migrate, type Pool, type RunningServer, ServiceClient, silentLogger } from '@vcdc/shared';
-import { Decimal } from '@vcdc/shared/money';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../../services/exchange/src/app';
 import { CcxtVenue } from '../../services/exchange/src/ccxt-venue';
 import { type RunningChainSimulator, startChainSimulator } from '../../simulators/src/chain';

@@ -4,7 +4,7 @@
  * venue simulator's own order log: the lot sells completely and no order is placed twice.
  */
 import { Decimal } from '@vcdc/shared/money';
-import { BTC_RULES, execute, market, useSaleEnvironment, venueOrdersOf } from './sale-support';
+import { BTC_RULES, execute, market, useSaleEnvironment } from './sale-support';
 
 useSaleEnvironment();
 

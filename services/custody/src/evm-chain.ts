@@ -186,7 +186,7 @@ export class EvmChainAdapter implements ChainAdapter {
     const { tx_hash: hash, raw } = (await findSigned(this.options.pool, ref))!;
     await this.broadcast(hash, raw, station.address);
     const receipt = await this.provider.waitForTransaction(hash, 1, this.options.topUpTimeoutMs ?? 60_000);
-    if (!receipt || receipt.status !== 1) throw new Error(`gas top-up ${hash} for ${address} did not succeed`);
+    if (receipt?.status !== 1) throw new Error(`gas top-up ${hash} for ${address} did not succeed`);
   }
 
   /** Broadcast stored bytes; "already known" means an earlier attempt got through. */
