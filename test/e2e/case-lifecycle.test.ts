@@ -8,7 +8,7 @@ import { type contracts, Decimal, dec, ServiceClient, sum } from '@vcdc/shared';
 import { DEMO_LOTS, type DemoCaseProgress, runDemoCase } from '../../scripts/demo/demo-case';
 import { evmTransfer } from '../../simulators/src/evm';
 import type { CaseProgress } from '../../workflows/src/case-state';
-import { startTestStack, type TestStack } from './stack';
+import { readCaseAsAuditor, startTestStack, type TestStack } from './stack';
 
 jest.setTimeout(240_000);
 
@@ -28,12 +28,7 @@ beforeAll(async () => {
     timeoutMs: 180_000,
     token: (person) => stack.issuer.mint(person),
   });
-  const auditor = await stack.issuer.mint('auditor.qian');
-  progress = await new ServiceClient({
-    service: 'control-api',
-    baseUrl: stack.urls.controlApi,
-    headers: { authorization: `Bearer ${auditor}` },
-  }).get<CaseProgress>(`/v1/cases/${caseId}`);
+  progress = await readCaseAsAuditor(stack, caseId);
 });
 
 afterAll(async () => {

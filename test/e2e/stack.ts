@@ -5,9 +5,17 @@
  * The same code paths as the dev stack (each part's `start…` function), only without child processes.
  */
 import { Client } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
-import { AuditChain, createPool, listen, migrateAuditChain, parseConfig, silentLogger } from '@vcdc/shared';
+import {
+  AuditChain,
+  createPool,
+  listen,
+  migrateAuditChain,
+  parseConfig,
+  ServiceClient,
+  silentLogger,
+} from '@vcdc/shared';
 import { createLocalJWKSet } from 'jose';
 import { CustodyConfigSchema, loadCustodyKeyring, startCustodyService } from '../../services/custody/src';
 import { ExchangeConfig, startExchangeService } from '../../services/exchange/src';
@@ -18,15 +26,16 @@ import { DEV_OFFSHORE_ACCOUNT } from '../../simulators/src/dev-accounts';
 import { startEvmNode } from '../../simulators/src/evm';
 import { startFxRateSimulator } from '../../simulators/src/fx-rates';
 import { startVenueSimulator } from '../../simulators/src/venue';
+import type { CaseProgress } from '../../workflows/src/case-state';
 import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../../workflows/src/codec/payload-codec';
 import { createControlApi } from '../../workflows/src/control-api/app';
 import { jwtAuthenticator } from '../../workflows/src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../../workflows/src/control-api/config';
 import { createDevIssuer, type DevIssuer } from '../../workflows/src/control-api/dev-issuer';
 import { DecisionVerifyKeys, newDecisionKeyPair } from '../../workflows/src/decision-signature';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/src/shared';
 import { createCaseWorker } from '../../workflows/src/worker';
 import { createTestDatabase } from '../support/database';
+import { startDevServer } from '../support/temporal';
 
 export interface TestStack {
   urls: {
@@ -47,6 +56,16 @@ export interface TestStack {
   /** The stack's identity provider: `mint(person)` gives a seeded person's bearer token. */
   issuer: DevIssuer;
   close: () => Promise<void>;
+}
+
+/** A case's `status`, read through the control API as the seeded auditor (who may read every case). */
+export async function readCaseAsAuditor(stack: TestStack, caseId: string): Promise<CaseProgress> {
+  const auditor = await stack.issuer.mint('auditor.qian');
+  return new ServiceClient({
+    service: 'control-api',
+    baseUrl: stack.urls.controlApi,
+    headers: { authorization: `Bearer ${auditor}` },
+  }).get<CaseProgress>(`/v1/cases/${encodeURIComponent(caseId)}`);
 }
 
 export async function startTestStack(): Promise<TestStack> {
@@ -101,13 +120,7 @@ export async function startTestStack(): Promise<TestStack> {
     const treasury = await startTreasuryService(parseConfig(TreasuryConfig, db), logger);
     closers.push(treasury.close);
 
-    const cliPath = process.env.TEMPORAL_CLI_PATH;
-    const temporal = await TestWorkflowEnvironment.createLocal({
-      server: {
-        ...(cliPath ? { executable: { type: 'existing-path' as const, path: cliPath } } : {}),
-        searchAttributes: SEARCH_ATTRIBUTE_KEYS,
-      },
-    });
+    const temporal = await startDevServer();
     closers.push(() => temporal.teardown());
 
     const serviceUrls = { custody: custody.url, exchange: exchange.url, fx: fx.url, treasury: treasury.url };

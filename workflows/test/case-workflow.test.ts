@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -14,6 +14,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { Decimal } from '@vcdc/shared/money';
+import { startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseRegistration } from '../src/case-input';
 import type { CaseProgress } from '../src/case-state';
 import { caseWorkflow } from '../src/case-workflow';
@@ -27,9 +28,8 @@ let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const path = process.env.TEMPORAL_TEST_SERVER_PATH;
   [env, bundle] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {}),
+    startTimeSkippingServer(),
     bundleWorkflowCode({ workflowsPath, logger: quietLogger() }),
   ]);
   // The time-skipping server knows no custom search attributes until they are added.

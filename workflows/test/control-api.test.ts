@@ -3,12 +3,13 @@
  * on activities that behave like the services. Real HTTP through supertest on the express app.
  */
 import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
+import { startDevServer } from '../../test/support/temporal';
 import type { CaseProgress } from '../src/case-state';
 import { createControlApi } from '../src/control-api/app';
 import { jwtAuthenticator } from '../src/control-api/auth';
@@ -47,13 +48,7 @@ let auditPool: Pool;
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const path = process.env.TEMPORAL_CLI_PATH;
-  env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(path ? { executable: { type: 'existing-path' as const, path } } : {}),
-      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
-    },
-  });
+  env = await startDevServer();
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,

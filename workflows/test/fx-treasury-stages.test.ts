@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -15,6 +15,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { Decimal } from '@vcdc/shared/money';
+import { startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseRegistration } from '../src/case-input';
 import type { CaseProgress } from '../src/case-state';
 import { caseWorkflow } from '../src/case-workflow';
@@ -29,10 +30,9 @@ let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const path = process.env.TEMPORAL_TEST_SERVER_PATH;
   const noop = () => undefined;
   [env, bundle] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping(path ? { server: { executable: { type: 'existing-path', path } } } : {}),
+    startTimeSkippingServer(),
     bundleWorkflowCode({
       workflowsPath,
       logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },

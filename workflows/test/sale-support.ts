@@ -4,7 +4,7 @@
  * by real ccxt over HTTP. Each test file gets its own environment (call `useSaleEnvironment()`).
  */
 import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -24,6 +24,7 @@ import {
   type VenueSimulatorOptions,
 } from '../../simulators/src/venue';
 import { createTestDatabase } from '../../test/support/database';
+import { startTimeSkippingServer } from '../../test/support/temporal';
 import { createActivities } from '../src/activities';
 import { createSaleActivities } from '../src/sale-activities';
 import type { SaleExecutionInput } from '../src/sale-workflow';
@@ -38,12 +39,9 @@ const closers: (() => Promise<void>)[] = [];
 export function useSaleEnvironment(): void {
   beforeAll(async () => {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
-    const path = process.env.TEMPORAL_TEST_SERVER_PATH;
     const noop = () => undefined;
     [env, bundle] = await Promise.all([
-      TestWorkflowEnvironment.createTimeSkipping(
-        path ? { server: { executable: { type: 'existing-path', path } } } : {},
-      ),
+      startTimeSkippingServer(),
       bundleWorkflowCode({
         workflowsPath: require.resolve('../src/sale-workflow'),
         logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },

@@ -6,13 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { type AuditChain, createServiceApp, Decimal, type Pool, silentLogger, startService } from '@vcdc/shared';
 import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import pino from 'pino';
 import request from 'supertest';
+import { startDevServer } from '../../test/support/temporal';
 import type { CaseProgress } from '../src/case-state';
 import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
 import { createControlApi } from '../src/control-api/app';
@@ -26,7 +27,7 @@ import {
   newDecisionKeyPair,
   signDecision,
 } from '../src/decision-signature';
-import { decide, decision as decisionSignal, SEARCH_ATTRIBUTE_KEYS } from '../src/shared';
+import { decide, decision as decisionSignal } from '../src/shared';
 import { workflowsPath } from '../src/worker';
 import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
@@ -45,13 +46,7 @@ const codec = new AesGcmPayloadCodec(codecKeys(CodecKeyList.parse(newCodecKey('k
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const path = process.env.TEMPORAL_CLI_PATH;
-  env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(path ? { executable: { type: 'existing-path' as const, path } } : {}),
-      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
-    },
-  });
+  env = await startDevServer();
   worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { z } from 'zod';
 import { createTestDatabase } from '../../../test/support/database';
 import {
+  assertSchemaCurrent,
   createPool,
   createServiceApp,
   idempotent,
@@ -10,7 +11,6 @@ import {
   type Pool,
   PositiveDecimalString,
   Problem,
-  pendingMigrations,
   silentLogger,
 } from '../src';
 
@@ -26,8 +26,7 @@ function buildApp() {
     service: 'things',
     logger: silentLogger(),
     readiness: async () => {
-      const pending = await pendingMigrations(pool, MIGRATIONS);
-      if (pending.length) throw new Error(`pending migrations: ${pending.join(', ')}`);
+      await assertSchemaCurrent(pool, MIGRATIONS);
     },
     routes: (app) => {
       app.post(

@@ -3,6 +3,7 @@
  * thin: they parse, call the domain module, answer. Every POST goes through the Idempotency-Key layer.
  */
 import {
+  assertSchemaCurrent,
   CryptoAsset,
   contracts,
   createServiceApp,
@@ -11,7 +12,6 @@ import {
   type Logger,
   type Pool,
   parseInput,
-  pendingMigrations,
   problems,
 } from '@vcdc/shared';
 import type { Express } from 'express';
@@ -60,8 +60,7 @@ export function createApp(deps: CustodyAppDeps): Express {
     service: 'custody',
     logger: deps.logger,
     readiness: async () => {
-      const pending = await pendingMigrations(pool, deps.migrationsDir);
-      if (pending.length) throw new Error(`pending migrations: ${pending.join(', ')}`);
+      await assertSchemaCurrent(pool, deps.migrationsDir);
       if (deps.serviceRole) {
         const { rows } = await pool.query<{ role: string }>('SELECT current_user AS role');
         if (rows[0]?.role !== deps.serviceRole) {

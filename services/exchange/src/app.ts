@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import {
+  assertSchemaCurrent,
   createServiceApp,
   IDEMPOTENCY_HEADER,
   idempotent,
@@ -12,7 +13,6 @@ import {
   type Pool,
   Problem,
   parseInput,
-  pendingMigrations,
   problems,
 } from '@vcdc/shared';
 import { common, exchange } from '@vcdc/shared/contracts';
@@ -61,8 +61,7 @@ export function createApp({ pool, logger, venue, fairPrice }: ExchangeAppDeps): 
     service: 'exchange',
     logger,
     readiness: async () => {
-      const pending = await pendingMigrations(pool, EXCHANGE_MIGRATIONS_DIR);
-      if (pending.length) throw new Error(`pending migrations: ${pending.join(', ')}`);
+      await assertSchemaCurrent(pool, EXCHANGE_MIGRATIONS_DIR);
     },
     routes: (app) => {
       app.get('/v1/markets/:base/:quote', async (req, res) => {

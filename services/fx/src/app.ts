@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import {
+  assertSchemaCurrent,
   createServiceApp,
   Decimal,
   fitsScale,
@@ -11,7 +12,6 @@ import {
   type Logger,
   type Pool,
   parseInput,
-  pendingMigrations,
   scaleOf,
 } from '@vcdc/shared';
 import { common, fx } from '@vcdc/shared/contracts';
@@ -60,8 +60,7 @@ export function createApp({ pool, logger, rateSource, clock = () => new Date() }
     service: 'fx',
     logger,
     readiness: async () => {
-      const pending = await pendingMigrations(pool, FX_MIGRATIONS_DIR);
-      if (pending.length) throw new Error(`pending migrations: ${pending.join(', ')}`);
+      await assertSchemaCurrent(pool, FX_MIGRATIONS_DIR);
     },
     routes: (app) => {
       app.post(

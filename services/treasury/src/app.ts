@@ -5,13 +5,13 @@
 import path from 'node:path';
 import {
   amountOf,
+  assertSchemaCurrent,
   createServiceApp,
   fitsScale,
   idempotent,
   type Logger,
   type Pool,
   parseInput,
-  pendingMigrations,
 } from '@vcdc/shared';
 import { common, treasury } from '@vcdc/shared/contracts';
 import type { Express } from 'express';
@@ -57,8 +57,7 @@ export function createApp({ pool, logger, gateway, clock = () => new Date() }: T
     service: 'treasury',
     logger,
     readiness: async () => {
-      const pending = await pendingMigrations(pool, TREASURY_MIGRATIONS_DIR);
-      if (pending.length) throw new Error(`pending migrations: ${pending.join(', ')}`);
+      await assertSchemaCurrent(pool, TREASURY_MIGRATIONS_DIR);
     },
     routes: (app) => {
       app.post(

@@ -76,3 +76,9 @@ export async function pendingMigrations(db: Queryable, dir: string): Promise<str
   }
   return pending;
 }
+
+/** For `/readyz`: throws, naming them, while any migration on disk is not applied yet. */
+export async function assertSchemaCurrent(db: Queryable, dir: string): Promise<void> {
+  const pending = await pendingMigrations(db, dir);
+  if (pending.length) throw new Error(`pending migrations: ${pending.join(', ')}`);
+}
