@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { type Pool, silentLogger } from '@vcdc/shared';
+import { type AuditChain, createPool, type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
@@ -45,6 +45,8 @@ const defaults = registrationDefaults(
   ControlApiConfig.parse({ ...TEST_CONTROL_API_ENV, DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: 'HK-DEFAULT-9' }),
 );
 let auditPool: Pool;
+let audit: AuditChain;
+let idempotencyPool: Pool;
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -60,8 +62,11 @@ beforeAll(async () => {
   for (const [sub, roles] of Object.entries(PEOPLE)) tokens[sub as Person] = await issuer.sign({ sub, roles });
   const chain = await testAuditChain('control_api');
   auditPool = chain.pool;
+  audit = chain.audit;
+  idempotencyPool = createPool(chain.databaseUrl, 'audit', 4);
   app = createControlApi({
     audit: chain.audit,
+    idempotency: idempotencyPool,
     decisionSigningKey: ControlApiConfig.parse(TEST_CONTROL_API_ENV).DECISION_SIGNING_KEY,
     authenticator: jwtAuthenticator({
       issuer: issuer.issuer,
@@ -83,6 +88,7 @@ afterAll(async () => {
   }
   await env?.teardown();
   await auditPool?.end();
+  await idempotencyPool?.end();
 });
 
 function minimal(caseId: string): Record<string, unknown> {
@@ -268,6 +274,71 @@ describe('control API', () => {
     const late = await as('supervisor.zhang').post(`/v1/cases/${caseId}/decisions`).send(supervisor);
     expect(late.status).toBe(409);
     expect(late.body.type).toBe('urn:vcdc:problem:case-closed');
+  });
+
+  test('Idempotency-Key on a decision: the same key and body answer the same 200 and move the case once; another body is 409', async () => {
+    const caseId = newCaseId();
+    await as('officer.li').post('/v1/cases').send(minimal(caseId));
+    await progress(caseId, (p) => p.status === 'AWAITING_DECISION');
+    const decide = (person: Person, body: Record<string, unknown>, key?: string) => {
+      const req = as(person).post(`/v1/cases/${caseId}/decisions`);
+      return (key ? req.set('Idempotency-Key', key) : req).send(body);
+    };
+
+    const first = await decide('supervisor.zhang', supervisor, 'approve-1');
+    expect(first.status).toBe(200);
+    expect(first.body.movesTo).toEqual({ stage: 'TRANSFER', status: 'RUNNING' });
+    // The client lost that answer and retries: it gets the same answer, not 409 decision-not-awaited.
+    const retry = await decide('supervisor.zhang', supervisor, 'approve-1');
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+
+    const otherBody = await decide('supervisor.zhang', { ...supervisor, outcome: 'REJECT', reason: 'no' }, 'approve-1');
+    expect(otherBody.status).toBe(409);
+    expect(otherBody.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(otherBody.body.type).toBe('urn:vcdc:problem:idempotency-key-reused');
+    // Keys are per person: the same key and body from another caller is their own request (refused:
+    // the decision is no longer awaited), never zhang's stored answer.
+    const otherPerson = await decide('officer.li', supervisor, 'approve-1');
+    expect(otherPerson.status).toBe(409);
+    expect(otherPerson.body.type).toBe('urn:vcdc:problem:decision-not-awaited');
+    expect(otherPerson.headers['idempotent-replayed']).toBeUndefined();
+    // Without a key a repeat is still safe: the workflow refuses it.
+    const keyless = await decide('supervisor.zhang', supervisor);
+    expect(keyless.status).toBe(409);
+    expect(keyless.body.type).toBe('urn:vcdc:problem:decision-not-awaited');
+
+    // The case moved once: one accepted decision, one accepted Update in its history, one audit record.
+    const p = await progress(caseId, (x) => x.stage !== 'AUTHORISATION');
+    expect(p.decisions.accepted).toHaveLength(1);
+    expect(p.decisions.accepted[0]?.nonce).toBe(first.body.decision.nonce);
+    const history = await env.client.workflow.getHandle(`case-${caseId}`).fetchHistory();
+    expect(history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(1);
+    const records = await audit.list({ caseId, limit: 1000 });
+    expect(records.filter((r) => r.kind === 'decision.accepted')).toHaveLength(1);
+  });
+
+  test('Idempotency-Key on a registration: the same key and body replay the first answer (201)', async () => {
+    const caseId = newCaseId();
+    const first = await as('officer.li')
+      .post('/v1/cases')
+      .set('Idempotency-Key', `reg-${caseId}`)
+      .send(minimal(caseId));
+    const again = await as('officer.li')
+      .post('/v1/cases')
+      .set('Idempotency-Key', `reg-${caseId}`)
+      .send(minimal(caseId));
+    expect(first.status).toBe(201);
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    const other = await as('officer.li')
+      .post('/v1/cases')
+      .set('Idempotency-Key', `reg-${caseId}`)
+      .send({ ...minimal(caseId), agency: 'Shanghai Court No. 2' });
+    expect(other.status).toBe(409);
+    expect(other.body.type).toBe('urn:vcdc:problem:idempotency-key-reused');
   });
 
   test('cases are listed from Temporal visibility, filtered by status, stage and agency; filters are validated', async () => {

@@ -42,6 +42,22 @@ function buildApp() {
           return { status: 201, body: rows[0] };
         }),
       );
+      // The control API's way: the key is optional and each caller (here: a header) has their own key space.
+      app.post(
+        '/v1/scoped-things',
+        idempotent(
+          pool,
+          ThingInput,
+          async (input, tx) => {
+            const { rows } = await tx.query(
+              'INSERT INTO things (name, amount) VALUES ($1, $2) RETURNING id, name, amount',
+              [input.name, input.amount],
+            );
+            return { status: 201, body: rows[0] };
+          },
+          { key: 'optional', scope: (req) => req.get('x-caller') ?? 'nobody' },
+        ),
+      );
     },
   });
 }
@@ -176,6 +192,35 @@ describe('Idempotency-Key layer', () => {
       .send({ name: 'crash', amount: '1' })
       .expect(500);
     expect(calls).toBe(crashCalls + 2);
+  });
+
+  test('with an optional key and per-caller scopes: no key runs every time, one key is one per caller', async () => {
+    const app = buildApp();
+    const post = (caller: string, key?: string) => {
+      const req = request(app).post('/v1/scoped-things').set('x-caller', caller);
+      return (key ? req.set('Idempotency-Key', key) : req).send({ name: 'scoped', amount: '1' });
+    };
+    const before = await countThings();
+    expect((await post('alice')).status).toBe(201);
+    expect((await post('alice')).status).toBe(201);
+    expect(await countThings()).toBe(before + 2);
+
+    const alice = await post('alice', 'k-shared');
+    const aliceAgain = await post('alice', 'k-shared');
+    const bob = await post('bob with spaces', 'k-shared');
+    expect(aliceAgain.body).toEqual(alice.body);
+    expect(aliceAgain.headers['idempotent-replayed']).toBe('true');
+    expect(bob.status).toBe(201);
+    expect(bob.body.id).not.toBe(alice.body.id);
+    expect(bob.headers['idempotent-replayed']).toBeUndefined();
+    expect(await countThings()).toBe(before + 4);
+    const reused = await request(app)
+      .post('/v1/scoped-things')
+      .set('x-caller', 'alice')
+      .set('Idempotency-Key', 'k-shared')
+      .send({ name: 'scoped', amount: '2' });
+    expect(reused.status).toBe(409);
+    expect(reused.body.type).toBe('urn:vcdc:problem:idempotency-key-reused');
   });
 
   test('malformed JSON and unknown routes answer problem+json', async () => {

@@ -20,8 +20,10 @@
  *
  * The workflow id (`case-<caseId>`) is the idempotency mechanism for starting a case: Temporal
  * refuses a second start with that id, ever (REJECT_DUPLICATE, even after the case closed), and the
- * memo's registration hash tells a repeat from a conflict. An Idempotency-Key header is accepted and
- * not needed.
+ * memo's registration hash tells a repeat from a conflict. Both POSTs also honour an optional
+ * Idempotency-Key, per person (idempotency.ts): the same key and body replay the stored answer, the
+ * same key with another body is 409 `idempotency-key-reused`; so a client that lost the answer to a
+ * decision gets it again instead of 409 decision-not-awaited.
  */
 
 import { type KeyObject, randomUUID } from 'node:crypto';
@@ -39,6 +41,7 @@ import {
   contracts,
   createServiceApp,
   type Logger,
+  type Pool,
   Problem,
   parseInput,
   problems,
@@ -71,6 +74,7 @@ import {
 import { decidingRole, type Endpoint, mayCall } from './access';
 import type { Authenticator, Identity } from './auth';
 import { rateLimit, securityHeaders } from './hardening';
+import { keyedPost } from './idempotency';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
 
 export interface ControlApiDeps {
@@ -84,6 +88,8 @@ export interface ControlApiDeps {
   decisionSigningKey: KeyObject;
   /** The tamper-evident record of registrations, decisions and refusals. */
   audit: Pick<AuditChain, 'append' | 'list' | 'verify'>;
+  /** The Idempotency-Key store: a pool on the control API's schema (none: the header is ignored). */
+  idempotency?: Pool;
   /**
    * The payload codec for the Temporal Web UI's codec endpoint (/codec/decode, /codec/encode), the
    * UI origins allowed to call it, and whether it needs a token (`none`: the dev stack's UI has no login).
@@ -173,6 +179,7 @@ export function createControlApi({
   defaults,
   authenticator,
   audit,
+  idempotency,
   decisionSigningKey,
   codecEndpoint,
   publicJwks,
@@ -244,74 +251,75 @@ export function createControlApi({
         });
       }
 
-      app.post('/v1/cases', guard('POST /v1/cases'), async (req, res) => {
-        // The case officer who requests the disposal is the caller (four-eyes compares deciders with them).
-        const request = parseInput(CaseRegistrationRequest, { ...(req.body ?? {}), requestedBy: identityOf(res).id });
-        const registration = {
-          ...withDefaults(request, defaults),
-          approvals: requiredApprovals(request, quorumThresholds),
-          decisionSigning: 'required' as const,
-        };
-        const registrationSha256 = sha256Hex(canonicalJson(request));
-        const workflowId = caseWorkflowId(request.caseId);
-        try {
-          const handle = await client.workflow.start<typeof caseWorkflow>('caseWorkflow', {
-            taskQueue,
-            workflowId,
-            args: [registration],
-            workflowIdReusePolicy: 'REJECT_DUPLICATE',
-            memo: { registrationSha256 },
-            typedSearchAttributes: [
-              { key: CaseIdKey, value: registration.caseId },
-              { key: CaseAgencyKey, value: registration.agency },
-              { key: CaseStageKey, value: 'INTAKE' },
-              { key: CaseStatusKey, value: 'RUNNING' },
-            ],
-            staticSummary: `Case ${registration.caseId} (${registration.agency}): ${registration.lots.length} lot(s)`,
-          });
-          const body: CaseStarted = {
-            caseId: request.caseId,
-            workflowId,
-            runId: handle.firstExecutionRunId,
-            registrationSha256,
+      // The case officer who requests the disposal is the caller (four-eyes compares deciders with them).
+      const registrationBy = (res: Response) =>
+        z.preprocess((body) => ({ ...(body ?? {}), requestedBy: identityOf(res).id }), CaseRegistrationRequest);
+      app.post(
+        '/v1/cases',
+        guard('POST /v1/cases'),
+        keyedPost(idempotency, registrationBy, async (request, _req, res) => {
+          const registration = {
+            ...withDefaults(request, defaults),
+            approvals: requiredApprovals(request, quorumThresholds),
+            decisionSigning: 'required' as const,
           };
-          await audit.append({
-            kind: 'case.registered',
-            actor: identityOf(res).id,
-            caseId: request.caseId,
-            data: {
+          const registrationSha256 = sha256Hex(canonicalJson(request));
+          const workflowId = caseWorkflowId(request.caseId);
+          try {
+            const handle = await client.workflow.start<typeof caseWorkflow>('caseWorkflow', {
+              taskQueue,
+              workflowId,
+              args: [registration],
+              workflowIdReusePolicy: 'REJECT_DUPLICATE',
+              memo: { registrationSha256 },
+              typedSearchAttributes: [
+                { key: CaseIdKey, value: registration.caseId },
+                { key: CaseAgencyKey, value: registration.agency },
+                { key: CaseStageKey, value: 'INTAKE' },
+                { key: CaseStatusKey, value: 'RUNNING' },
+              ],
+              staticSummary: `Case ${registration.caseId} (${registration.agency}): ${registration.lots.length} lot(s)`,
+            });
+            const body: CaseStarted = {
+              caseId: request.caseId,
+              workflowId,
+              runId: handle.firstExecutionRunId,
               registrationSha256,
-              agency: registration.agency,
-              lots: registration.lots.map((l) => ({
-                lotId: l.lotId,
-                asset: l.asset,
-                declaredAmount: l.declaredAmount,
-              })),
-              approvals: registration.approvals,
-            },
-          });
-          res
-            .status(201)
-            .location(`/v1/cases/${encodeURIComponent(request.caseId)}`)
-            .json(body);
-        } catch (error) {
-          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-          const existing = await client.workflow.getHandle(workflowId).describe();
-          if (existing.memo?.registrationSha256 !== registrationSha256) {
-            throw problems.conflict(
-              'case-conflict',
-              'Case already registered differently',
-              `case ${request.caseId} was already registered with another registration`,
-              { caseId: request.caseId },
-            );
+            };
+            await audit.append({
+              kind: 'case.registered',
+              actor: identityOf(res).id,
+              caseId: request.caseId,
+              data: {
+                registrationSha256,
+                agency: registration.agency,
+                lots: registration.lots.map((l) => ({
+                  lotId: l.lotId,
+                  asset: l.asset,
+                  declaredAmount: l.declaredAmount,
+                })),
+                approvals: registration.approvals,
+              },
+            });
+            res.location(`/v1/cases/${encodeURIComponent(request.caseId)}`);
+            return { status: 201, body };
+          } catch (error) {
+            if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+            const existing = await client.workflow.getHandle(workflowId).describe();
+            if (existing.memo?.registrationSha256 !== registrationSha256) {
+              throw problems.conflict(
+                'case-conflict',
+                'Case already registered differently',
+                `case ${request.caseId} was already registered with another registration`,
+                { caseId: request.caseId },
+              );
+            }
+            const body: CaseStarted = { caseId: request.caseId, workflowId, runId: existing.runId, registrationSha256 };
+            res.location(`/v1/cases/${encodeURIComponent(request.caseId)}`);
+            return { status: 200, body };
           }
-          const body: CaseStarted = { caseId: request.caseId, workflowId, runId: existing.runId, registrationSha256 };
-          res
-            .status(200)
-            .location(`/v1/cases/${encodeURIComponent(request.caseId)}`)
-            .json(body);
-        }
-      });
+        }),
+      );
 
       app.get('/v1/cases', guard('GET /v1/cases'), async (req, res) => {
         const filter = parseInput(ListQuery, req.query, 'query');
@@ -347,40 +355,47 @@ export function createControlApi({
         }
       });
 
-      app.post('/v1/cases/:caseId/decisions', guard('POST /v1/cases/:caseId/decisions'), async (req, res) => {
-        const { caseId } = parseInput(CaseParams, req.params, 'path');
-        const body = parseInput(DecisionInput, req.body ?? {});
-        const identity = identityOf(res);
-        const record = (kind: string, data: Record<string, unknown>) =>
-          audit.append({
-            kind,
-            actor: identity.id,
-            caseId,
-            data: { stage: body.stage, outcome: body.outcome, ...data },
-          });
-        try {
-          const decider = resolveDecider(identity, body);
-          const unsigned: Decision = {
-            ...body,
-            decidedBy: decider.id,
-            role: decider.role,
-            decidedAt: now().toISOString(),
-            nonce: randomUUID(),
-          };
-          const decision: Decision = {
-            ...unsigned,
-            signature: signDecision(decisionSigningKey, caseWorkflowId(caseId), unsigned),
-          };
-          const accepted = await sendDecision(caseId, decision);
-          await record('decision.accepted', { decision, movesTo: accepted.movesTo, approvals: accepted.approvals });
-          res.json(accepted);
-        } catch (error) {
-          if (error instanceof Problem) {
-            await record('decision.refused', { status: error.status, refusal: error.type, detail: error.detail });
-          }
-          throw error;
-        }
-      });
+      app.post(
+        '/v1/cases/:caseId/decisions',
+        guard('POST /v1/cases/:caseId/decisions'),
+        keyedPost(
+          idempotency,
+          () => DecisionInput,
+          async (body, req, res) => {
+            const { caseId } = parseInput(CaseParams, req.params, 'path');
+            const identity = identityOf(res);
+            const record = (kind: string, data: Record<string, unknown>) =>
+              audit.append({
+                kind,
+                actor: identity.id,
+                caseId,
+                data: { stage: body.stage, outcome: body.outcome, ...data },
+              });
+            try {
+              const decider = resolveDecider(identity, body);
+              const unsigned: Decision = {
+                ...body,
+                decidedBy: decider.id,
+                role: decider.role,
+                decidedAt: now().toISOString(),
+                nonce: randomUUID(),
+              };
+              const decision: Decision = {
+                ...unsigned,
+                signature: signDecision(decisionSigningKey, caseWorkflowId(caseId), unsigned),
+              };
+              const accepted = await sendDecision(caseId, decision);
+              await record('decision.accepted', { decision, movesTo: accepted.movesTo, approvals: accepted.approvals });
+              return { status: 200, body: accepted };
+            } catch (error) {
+              if (error instanceof Problem) {
+                await record('decision.refused', { status: error.status, refusal: error.type, detail: error.detail });
+              }
+              throw error;
+            }
+          },
+        ),
+      );
 
       app.get('/v1/audit/records', guard('GET /v1/audit/records'), async (req, res) => {
         const query = parseInput(AuditQuery, req.query, 'query');

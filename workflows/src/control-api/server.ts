@@ -35,6 +35,9 @@ export async function startControlApi(
   const auth = await authenticatorFor(config);
   await migrateAuditChain(config.DATABASE_URL, config.AUDIT_SCHEMA, (m) => logger.debug(m));
   const pool = createPool(config.DATABASE_URL, config.AUDIT_SCHEMA, 5);
+  // The Idempotency-Key store (the shared migrations' idempotency_keys table, in the same schema): a
+  // pool of its own, because a keyed request holds its connection while it waits for Temporal.
+  const idempotencyPool = createPool(config.DATABASE_URL, config.AUDIT_SCHEMA, 10);
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -52,6 +55,7 @@ export async function startControlApi(
       quorumThresholds: config.QUORUM_THRESHOLDS,
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
       audit: new AuditChain(pool),
+      idempotency: idempotencyPool,
       decisionSigningKey: config.DECISION_SIGNING_KEY,
       codecEndpoint: { codec, allowedOrigins: config.CODEC_CORS_ORIGINS, auth: config.CODEC_AUTH },
       ...auth,
@@ -64,11 +68,13 @@ export async function startControlApi(
         await server.close();
         await connection?.close();
         await pool.end();
+        await idempotencyPool.end();
       },
     };
   } catch (error) {
     await connection?.close();
     await pool.end();
+    await idempotencyPool.end();
     throw error;
   }
 }

@@ -11,11 +11,16 @@
  * A handler's 4xx refusal is stored too (the answer to that request stays the same); a 5xx, an
  * unexpected error or a "not yet" answer (RETRYABLE_PROBLEM_TYPES, e.g. 409 `not-yet`) stores nothing,
  * so the request can be retried with the same key and get a fresh answer.
+ *
+ * Options (the services use the defaults): `key: 'optional'` lets a request without a key through
+ * unprotected (in a transaction, nothing stored) for routes that are safe to repeat without one;
+ * `scope` gives each caller their own key space (e.g. the token's subject), so one caller's key
+ * never replays, or collides with, another caller's request.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { canonicalJson, sha256Hex } from '../canonical';
-import type { Pool, PoolClient } from '../db/pool';
+import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { Problem, RETRYABLE_PROBLEM_TYPES } from '../problem';
 import { parseInput } from './validate';
 
@@ -29,13 +34,26 @@ export interface HandlerResult {
 
 export type IdempotentHandler<T> = (input: T, tx: PoolClient, req: Request) => Promise<HandlerResult>;
 
+export interface IdempotencyOptions {
+  /** `required` (default): a request without a key is 400. `optional`: it runs unprotected, nothing stored. */
+  key?: 'required' | 'optional';
+  /** The caller's key space (e.g. the authenticated subject); default: one key space for every caller. */
+  scope?: (req: Request, res: Response) => string;
+}
+
 export function idempotent<S extends z.ZodType>(
   pool: Pool,
   schema: S,
   handler: IdempotentHandler<z.infer<S>>,
+  options: IdempotencyOptions = {},
 ): RequestHandler {
   return async (req: Request, res: Response, _next: NextFunction) => {
     const key = req.get(IDEMPOTENCY_HEADER);
+    if (!key && options.key === 'optional') {
+      const input = parseInput(schema, req.body ?? {});
+      send(res, await inTransaction(pool, (tx) => handler(input, tx, req)), false);
+      return;
+    }
     if (!key) {
       throw new Problem(
         400,
@@ -56,6 +74,8 @@ export function idempotent<S extends z.ZodType>(
       );
     }
     const input = parseInput(schema, req.body ?? {});
+    // Scoped keys are stored as `<scope, URI-encoded> <key>`: a key has no space, an encoded scope neither.
+    const storedKey = options.scope ? `${encodeURIComponent(options.scope(req, res))} ${key}` : key;
     const path = req.originalUrl.split('?')[0] ?? req.originalUrl;
     const requestHash = sha256Hex(canonicalJson({ method: req.method, path, body: req.body ?? {} }));
 
@@ -64,7 +84,7 @@ export function idempotent<S extends z.ZodType>(
     let replayed = false;
     try {
       await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [storedKey]);
       const existing = await client.query<{
         request_hash: string;
         response_status: number;
@@ -72,7 +92,7 @@ export function idempotent<S extends z.ZodType>(
         method: string;
         path: string;
       }>('SELECT request_hash, response_status, response_body, method, path FROM idempotency_keys WHERE key = $1', [
-        key,
+        storedKey,
       ]);
       const stored = existing.rows[0];
       if (stored) {
@@ -99,7 +119,7 @@ export function idempotent<S extends z.ZodType>(
         }
         await client.query(
           'INSERT INTO idempotency_keys (key, request_hash, method, path, response_status, response_body) VALUES ($1, $2, $3, $4, $5, $6)',
-          [key, requestHash, req.method, path, result.status, JSON.stringify(result.body)],
+          [storedKey, requestHash, req.method, path, result.status, JSON.stringify(result.body)],
         );
         await client.query('COMMIT');
       }
@@ -109,11 +129,15 @@ export function idempotent<S extends z.ZodType>(
     } finally {
       client.release();
     }
-    if (replayed) res.set('Idempotent-Replayed', 'true');
-    const body = result.body as { type?: unknown } | null;
-    if (result.status >= 400 && body && typeof body === 'object' && typeof body.type === 'string') {
-      res.type('application/problem+json');
-    }
-    res.status(result.status).json(result.body);
+    send(res, result, replayed);
   };
+}
+
+function send(res: Response, result: HandlerResult, replayed: boolean): void {
+  if (replayed) res.set('Idempotent-Replayed', 'true');
+  const body = result.body as { type?: unknown } | null;
+  if (result.status >= 400 && body && typeof body === 'object' && typeof body.type === 'string') {
+    res.type('application/problem+json');
+  }
+  res.status(result.status).json(result.body);
 }
