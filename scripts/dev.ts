@@ -196,6 +196,9 @@ async function main(): Promise<void> {
     EXCHANGE_SERVICE_TOKEN: serviceTokens.exchange,
     FX_SERVICE_TOKEN: serviceTokens.fx,
     TREASURY_SERVICE_TOKEN: serviceTokens.treasury,
+    // The notifications outbox (the control API reads the same schema).
+    DATABASE_URL: databaseUrl,
+    NOTIFICATIONS_SCHEMA: 'notifications',
   });
   // The dev identity provider's key: created here first, so the control API and the demo share it.
   const devKeyDir = path.join(cfg.VCDC_DATA_DIR, 'dev-issuer');
@@ -207,6 +210,7 @@ async function main(): Promise<void> {
     AUTH_MODE: 'dev',
     AUTH_DEV_KEY_DIR: devKeyDir,
     DATABASE_URL: databaseUrl,
+    NOTIFICATIONS_SCHEMA: 'notifications',
     // The dev Web UI has no login to forward; in production the codec endpoint needs a token.
     CODEC_AUTH: 'none',
     DECISION_SIGNING_KEY: decisionKeys.signingKey,

@@ -33,6 +33,11 @@ import { jwtAuthenticator } from '../../workflows/src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../../workflows/src/control-api/config';
 import { createDevIssuer, type DevIssuer } from '../../workflows/src/control-api/dev-issuer';
 import { DecisionVerifyKeys, newDecisionKeyPair } from '../../workflows/src/decision-signature';
+import {
+  createNotificationActivities,
+  migrateNotifications,
+  NotificationStore,
+} from '../../workflows/src/notifications/store';
 import { createCaseWorker } from '../../workflows/src/worker';
 import { createTestDatabase } from '../support/database';
 import { startDevServer } from '../support/temporal';
@@ -127,11 +132,16 @@ export async function startTestStack(): Promise<TestStack> {
     // Case data is encrypted in Temporal here as in the dev stack and production: worker and control API share the key.
     const decisionKeys = newDecisionKeyPair();
     const payloadCodec = new AesGcmPayloadCodec(codecKeys(CodecKeyList.parse(newCodecKey('e2e'))));
+    // The notifications outbox, as worker-main and the control API set it up (one schema, both sides).
+    await migrateNotifications(databaseUrl, 'notifications');
+    const notificationsPool = createPool(databaseUrl, 'notifications', 4);
+    closers.push(() => notificationsPool.end());
     const worker: Worker = await createCaseWorker({
       connection: temporal.nativeConnection,
       serviceUrls,
       payloadCodec,
       decisionVerifyKeys: DecisionVerifyKeys.parse(decisionKeys.verifyKey),
+      notifications: createNotificationActivities(notificationsPool),
     });
     const running = worker.run();
     closers.push(async () => {
@@ -156,6 +166,7 @@ export async function startTestStack(): Promise<TestStack> {
     const controlApi = await listen(
       createControlApi({
         audit: new AuditChain(auditPool),
+        notifications: new NotificationStore(notificationsPool),
         decisionSigningKey: controlApiConfig.DECISION_SIGNING_KEY,
         authenticator: jwtAuthenticator({ issuer: issuer.issuer, audience: controlApiConfig.AUTH_AUDIENCE, keys }),
         client,

@@ -5,14 +5,21 @@
  */
 import { createServer } from 'node:http';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createLogger, loadConfigOrExit } from '@vcdc/shared';
+import { createLogger, createPool, loadConfigOrExit } from '@vcdc/shared';
 import { AesGcmPayloadCodec, codecKeys } from './codec/payload-codec';
+import { createNotificationActivities, migrateNotifications } from './notifications/store';
 import { createCaseWorker, WorkerConfig } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(WorkerConfig);
   const logger = createLogger('worker', config.LOG_LEVEL);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  // The notifications outbox: its own schema, migrated before the first `notify` can run.
+  await migrateNotifications(config.DATABASE_URL, config.NOTIFICATIONS_SCHEMA, (m) => logger.debug(m));
+  const pool = createPool(config.DATABASE_URL, config.NOTIFICATIONS_SCHEMA, 4);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS }).catch(async (error) => {
+    await pool.end();
+    throw error;
+  });
   try {
     const worker = await createCaseWorker({
       connection,
@@ -33,6 +40,7 @@ async function main(): Promise<void> {
         treasury: config.TREASURY_SERVICE_TOKEN,
       },
       payloadCodec: new AesGcmPayloadCodec(codecKeys(config.PAYLOAD_CODEC_KEYS, config.PAYLOAD_CODEC_KEY_ID)),
+      notifications: createNotificationActivities(pool),
     });
     const health = healthServer(worker).listen(config.PORT, config.HOST);
     logger.info(
@@ -47,6 +55,7 @@ async function main(): Promise<void> {
     logger.info('worker stopped');
   } finally {
     await connection.close();
+    await pool.end();
   }
 }
 

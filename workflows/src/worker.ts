@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { createActivities } from './activities';
 import { CodecKeyList } from './codec/payload-codec';
 import { createDecisionActivities, DecisionVerifyKeys } from './decision-signature';
+import { NotificationsSchema } from './notifications/store';
+import type { NotificationActivities } from './notifications/types';
 import { createSaleActivities } from './sale-activities';
 import { TASK_QUEUE } from './shared';
 
@@ -36,6 +38,12 @@ export const WorkerConfig = z.object({
   PAYLOAD_CODEC_KEY_ID: z.string().min(1).optional(),
   /** The control API's decision-signing public key(s): a case takes only decisions they verify. */
   DECISION_VERIFY_KEYS: DecisionVerifyKeys,
+  /**
+   * The notifications outbox (the `notify` activity writes it; the control API reads it): the same
+   * database and schema as the control API's. Required, as the control API's DATABASE_URL is.
+   */
+  DATABASE_URL: env.databaseUrl(),
+  NOTIFICATIONS_SCHEMA: NotificationsSchema,
   LOG_LEVEL: env.logLevel(),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
@@ -60,6 +68,11 @@ export interface CaseWorkerOptions {
   serviceCredentials?: ServiceCredentials;
   /** The control API's decision-signing public keys (the `verifyDecision` activity). */
   decisionVerifyKeys: readonly KeyObject[];
+  /**
+   * The `notify` activity: `createNotificationActivities(pool)` on the outbox (worker-main always
+   * passes it); tests may pass a fake. Without it, no `notify` activity is registered.
+   */
+  notifications?: NotificationActivities;
 }
 
 /** The module the worker bundles: the workflows it runs. */
@@ -96,6 +109,7 @@ export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
         serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials).exchange,
       ),
       ...createDecisionActivities(options.decisionVerifyKeys),
+      ...(options.notifications ? { notify: options.notifications.notify } : {}),
     },
   });
 }

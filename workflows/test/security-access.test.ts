@@ -67,6 +67,9 @@ const EXPECTED: Record<Endpoint, Role[]> = {
   'GET /v1/cases': [...ALL_ROLES],
   'GET /v1/cases/:caseId': [...ALL_ROLES],
   'POST /v1/cases/:caseId/decisions': ['supervisor', 'fx-officer'],
+  // Every role, each seeing what is addressed to a role it holds (auditor and operator: all); see notifications.test.ts.
+  'GET /v1/notifications': [...ALL_ROLES],
+  'GET /v1/cases/:caseId/notifications': [...ALL_ROLES],
   'GET /v1/audit/records': ['auditor'],
   'GET /v1/audit/verify': ['auditor'],
   'POST /codec/decode': ['operator', 'auditor'],
@@ -102,6 +105,8 @@ const ROUTES: Record<string, { method: 'get' | 'post'; path: string; body?: obje
     path: '/v1/cases/CASE-1/decisions',
     body: { stage: 'DISPOSAL_PLAN', outcome: 'APPROVE' },
   },
+  'GET /v1/notifications': { method: 'get', path: '/v1/notifications' },
+  'GET /v1/cases/:caseId/notifications': { method: 'get', path: '/v1/cases/CASE-1/notifications' },
 };
 
 function call(route: keyof typeof ROUTES, authorization?: string) {

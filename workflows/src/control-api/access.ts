@@ -16,6 +16,12 @@ export const ENDPOINT_ROLES = {
   'GET /v1/cases/:caseId': ALL_ROLES,
   /** Anyone who takes some decision may post one; the stage's own roles are checked next (DECISION_ROLES). */
   'POST /v1/cases/:caseId/decisions': [...new Set(Object.values(ROLE_FOR_STAGE))],
+  /**
+   * The notifications outbox: everyone, but only what is addressed to a role they hold, unless they
+   * read everything (NOTIFICATIONS_READ_ALL; see `readableNotificationRoles`).
+   */
+  'GET /v1/notifications': ALL_ROLES,
+  'GET /v1/cases/:caseId/notifications': ALL_ROLES,
   /** The audit chain: read and verified by auditors. */
   'GET /v1/audit/records': ['auditor'],
   'GET /v1/audit/verify': ['auditor'],
@@ -24,6 +30,17 @@ export const ENDPOINT_ROLES = {
   'POST /codec/encode': ['operator'],
 } as const satisfies Record<string, readonly Role[]>;
 export type Endpoint = keyof typeof ENDPOINT_ROLES;
+
+/** The roles that read every notification, whoever it is addressed to. */
+export const NOTIFICATIONS_READ_ALL: readonly Role[] = ['auditor', 'operator'];
+
+/**
+ * The notifications a person may read: 'all', or those addressed to one of these roles (the ones
+ * they hold).
+ */
+export function readableNotificationRoles(roles: readonly Role[]): 'all' | readonly Role[] {
+  return roles.some((r) => NOTIFICATIONS_READ_ALL.includes(r)) ? 'all' : roles;
+}
 
 /** The roles that may take a decision at each stage. */
 export function decisionRoles(stage: DecisionStage): readonly Role[] {

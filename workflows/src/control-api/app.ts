@@ -8,6 +8,10 @@
  *   GET  /v1/cases?status=&stage=&agency=&limit=                    -> { cases: CaseSummary[] } (Temporal visibility)
  *   GET  /v1/cases/:caseId                                          -> CaseProgress (the workflow's `status` query)
  *   POST /v1/cases/:caseId/decisions       DecisionInput           -> 200 DecisionAccepted (the `decide` Update)
+ *   GET  /v1/notifications?caseId=&role=&kind=&since=&limit=        -> { notifications: StoredNotification[] }
+ *   GET  /v1/cases/:caseId/notifications?role=&kind=&since=&limit=  -> the same, for one case
+ *                                          (each person sees what is addressed to a role they hold; auditors
+ *                                          and operators see all; asking for another role's is 403)
  *   GET  /v1/audit/records?caseId=&afterSeq=&limit=                 -> { records: AuditRecord[] } (auditors)
  *   GET  /v1/audit/verify                                           -> ChainVerification (auditors)
  *   GET  /.well-known/jwks.json                                     -> the dev issuer's public keys (dev mode only)
@@ -60,8 +64,9 @@ import {
 import { CASE_STAGES, CASE_STATUSES } from '../case-state';
 import type { caseWorkflow } from '../case-workflow';
 import { mountCodecEndpoint } from '../codec/codec-server';
-import { type Decision, DecisionInput, type DecisionRefusalCode, type Role } from '../decision';
+import { type Decision, DecisionInput, type DecisionRefusalCode, Role } from '../decision';
 import { signDecision } from '../decision-signature';
+import { NotificationKind, type NotificationStore } from '../notifications/store';
 import {
   CaseAgencyKey,
   CaseIdKey,
@@ -71,7 +76,7 @@ import {
   decide,
   status,
 } from '../shared';
-import { decidingRole, type Endpoint, mayCall } from './access';
+import { decidingRole, type Endpoint, mayCall, readableNotificationRoles } from './access';
 import type { Authenticator, Identity } from './auth';
 import { rateLimit, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
@@ -90,6 +95,8 @@ export interface ControlApiDeps {
   audit: Pick<AuditChain, 'append' | 'list' | 'verify'>;
   /** The Idempotency-Key store: a pool on the control API's schema (none: the header is ignored). */
   idempotency?: Pool;
+  /** The notifications outbox the worker writes (none: the notification routes answer 503). */
+  notifications?: Pick<NotificationStore, 'list'>;
   /**
    * The payload codec for the Temporal Web UI's codec endpoint (/codec/decode, /codec/encode), the
    * UI origins allowed to call it, and whether it needs a token (`none`: the dev stack's UI has no login).
@@ -138,6 +145,14 @@ const AuditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
+const NotificationFilter = z.object({
+  role: Role.optional(),
+  kind: NotificationKind.optional(),
+  since: contracts.common.IsoTimestamp.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+const NotificationQuery = NotificationFilter.extend({ caseId: contracts.common.CaseId.optional() });
+
 const REFUSAL_STATUS: Record<DecisionRefusalCode, number> = {
   'decision-not-awaited': 409,
   'four-eyes': 422,
@@ -180,6 +195,7 @@ export function createControlApi({
   authenticator,
   audit,
   idempotency,
+  notifications,
   decisionSigningKey,
   codecEndpoint,
   publicJwks,
@@ -397,6 +413,19 @@ export function createControlApi({
         ),
       );
 
+      app.get('/v1/notifications', guard('GET /v1/notifications'), async (req, res) => {
+        const query = parseInput(NotificationQuery, req.query, 'query');
+        res.json({ notifications: await readNotifications('GET /v1/notifications', res, query) });
+      });
+
+      app.get('/v1/cases/:caseId/notifications', guard('GET /v1/cases/:caseId/notifications'), async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        const query = parseInput(NotificationFilter, req.query, 'query');
+        res.json({
+          notifications: await readNotifications('GET /v1/cases/:caseId/notifications', res, { ...query, caseId }),
+        });
+      });
+
       app.get('/v1/audit/records', guard('GET /v1/audit/records'), async (req, res) => {
         const query = parseInput(AuditQuery, req.query, 'query');
         res.json({ records: await audit.list(query) });
@@ -407,6 +436,46 @@ export function createControlApi({
       });
     },
   });
+
+  /**
+   * The notifications the caller may read: a `role` filter they may not read is 403 (recorded);
+   * without one, those addressed to the roles they hold (all, for auditors and operators).
+   */
+  async function readNotifications(endpoint: Endpoint, res: Response, query: z.infer<typeof NotificationQuery>) {
+    if (!notifications) {
+      throw new Problem(
+        503,
+        'notifications-unavailable',
+        'Notifications unavailable',
+        'no notifications outbox is configured',
+      );
+    }
+    const identity = identityOf(res);
+    const readable = readableNotificationRoles(identity.roles);
+    if (query.role && readable !== 'all' && !readable.includes(query.role)) {
+      await audit.append({
+        kind: 'access.refused',
+        actor: identity.id,
+        ...(query.caseId ? { caseId: query.caseId } : {}),
+        data: { endpoint, status: 403, reason: 'notification-role', role: query.role, roles: identity.roles },
+      });
+      throw new Problem(
+        403,
+        'forbidden',
+        'Not allowed',
+        `${identity.id} (${identity.roles.join(', ') || 'no role'}) may not read notifications addressed to ${query.role}`,
+        { endpoint, role: query.role },
+      );
+    }
+    const toRole = query.role ?? (readable === 'all' ? undefined : readable);
+    return notifications.list({
+      limit: query.limit,
+      ...(query.caseId ? { caseId: query.caseId } : {}),
+      ...(toRole ? { toRole } : {}),
+      ...(query.kind ? { kind: query.kind } : {}),
+      ...(query.since ? { since: query.since } : {}),
+    });
+  }
 
   /** The `decide` Update; its refusals as problems naming the rule. */
   async function sendDecision(caseId: string, decision: Decision): Promise<DecisionAccepted> {

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { Disposal, FxParticulars, type RegistrationDefaults, TreasuryParticulars } from '../case-input';
 import { CodecKeyList } from '../codec/payload-codec';
 import { DecisionSigningKey } from '../decision-signature';
+import { NotificationsSchema } from '../notifications/store';
 import { TASK_QUEUE } from '../shared';
 import { QuorumThresholds } from './quorum';
 
@@ -29,6 +30,8 @@ export const ControlApiConfig = z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/)
       .default('audit'),
+    /** Where the worker keeps the notifications outbox that GET /v1/notifications reads (same database). */
+    NOTIFICATIONS_SCHEMA: NotificationsSchema,
     /**
      * `oidc`: tokens from AUTH_ISSUER, keys from AUTH_JWKS_URL (any OIDC provider). `dev`: the local dev
      * issuer (keys in AUTH_DEV_KEY_DIR, JWKS served at /.well-known/jwks.json; tokens from `dev-token`).

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { AuditChain, createLogger, createPool, type Logger, listen, migrateAuditChain } from '@vcdc/shared';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
 import { AesGcmPayloadCodec, codecKeys } from '../codec/payload-codec';
+import { migrateNotifications, NotificationStore } from '../notifications/store';
 import { createControlApi } from './app';
 import { type Authenticator, jwtAuthenticator } from './auth';
 import { type ControlApiConfig, registrationDefaults } from './config';
@@ -34,10 +35,13 @@ export async function startControlApi(
 ): Promise<{ url: string; port: number; close: () => Promise<void> }> {
   const auth = await authenticatorFor(config);
   await migrateAuditChain(config.DATABASE_URL, config.AUDIT_SCHEMA, (m) => logger.debug(m));
+  // The worker migrates the outbox too (whichever starts first; the migrations lock per schema).
+  await migrateNotifications(config.DATABASE_URL, config.NOTIFICATIONS_SCHEMA, (m) => logger.debug(m));
   const pool = createPool(config.DATABASE_URL, config.AUDIT_SCHEMA, 5);
   // The Idempotency-Key store (the shared migrations' idempotency_keys table, in the same schema): a
   // pool of its own, because a keyed request holds its connection while it waits for Temporal.
   const idempotencyPool = createPool(config.DATABASE_URL, config.AUDIT_SCHEMA, 10);
+  const notificationsPool = createPool(config.DATABASE_URL, config.NOTIFICATIONS_SCHEMA, 3);
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -56,6 +60,7 @@ export async function startControlApi(
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
       audit: new AuditChain(pool),
       idempotency: idempotencyPool,
+      notifications: new NotificationStore(notificationsPool),
       decisionSigningKey: config.DECISION_SIGNING_KEY,
       codecEndpoint: { codec, allowedOrigins: config.CODEC_CORS_ORIGINS, auth: config.CODEC_AUTH },
       ...auth,
@@ -69,12 +74,14 @@ export async function startControlApi(
         await connection?.close();
         await pool.end();
         await idempotencyPool.end();
+        await notificationsPool.end();
       },
     };
   } catch (error) {
     await connection?.close();
     await pool.end();
     await idempotencyPool.end();
+    await notificationsPool.end();
     throw error;
   }
 }
