@@ -1,0 +1,568 @@
+/**
+ * `vcdc`: the control API from a terminal, for people who follow cases and take decisions there.
+ * Everything goes through the control API over HTTP with the person's bearer token (never to
+ * Temporal directly), so the same access matrix, four-eyes rule and audit chain apply.
+ *
+ *   npx vcdc cases [--status S] [--stage S] [--agency A]       cases from Temporal visibility
+ *   npx vcdc show <caseId>                                      one case: stage, status, pending decision, amounts
+ *   npx vcdc pending                                            cases waiting for a decision, and what each waits for
+ *   npx vcdc decide <caseId> <STAGE> approve|reject [--reason R] [--reference REF]
+ *   npx vcdc notifications [--case C] [--role R] [--kind K] [--since T]
+ *
+ * Settings: VCDC_API_URL (default http://127.0.0.1:7100) or --api; VCDC_TOKEN (a bearer token; in
+ * the dev stack `node --import tsx workflows/src/cli/dev-token.ts supervisor.li` mints one) or
+ * --token. `--json` prints the control API's answers as they are. A refusal (problem+json) is
+ * printed as `title: detail` on stderr with exit code 1.
+ */
+import { Argument, Command, CommanderError } from 'commander';
+import { type DecisionStage, ROLE_FOR_STAGE } from '../decision';
+
+export const DEFAULT_API_URL = 'http://127.0.0.1:7100';
+
+/** Where the CLI writes and how it reaches the API: injectable, so tests run it in-process. */
+export interface CliIo {
+  env: NodeJS.ProcessEnv;
+  out: (text: string) => void;
+  err: (text: string) => void;
+  fetch: typeof fetch;
+  now: () => Date;
+}
+
+/** An answer of the control API that is not 2xx; `problem` when it is problem+json. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly problem: { type?: string; title?: string; detail?: string } | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The control API over HTTP with one person's token. */
+export class ControlApiClient {
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string | undefined,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  get<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
+    const params = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, v);
+    const qs = params.toString();
+    return this.request<T>('GET', qs ? `${path}?${qs}` : path);
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await this.fetchImpl(url, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { message?: string } }).cause?.message;
+      throw new Error(
+        `cannot reach the control API at ${this.baseUrl}: ${cause ?? (error instanceof Error ? error.message : String(error))}`,
+      );
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (!res.ok) {
+      const isProblem =
+        (res.headers.get('content-type') ?? '').includes('problem+json') && json && typeof json === 'object';
+      const problem = isProblem ? (json as { type?: string; title?: string; detail?: string }) : undefined;
+      const message = problem
+        ? `${problem.title ?? `HTTP ${res.status}`}${problem.detail ? `: ${problem.detail}` : ''}`
+        : `HTTP ${res.status} ${res.statusText}`.trim();
+      throw new ApiError(res.status, problem, message);
+    }
+    return json as T;
+  }
+}
+
+// The shapes the CLI reads, loosely: fields newer or older control APIs may not send are optional.
+
+interface CaseSummary {
+  caseId: string;
+  agency: string | null;
+  stage: string | null;
+  status: string | null;
+  execution: string;
+  startTime: string;
+}
+
+interface PendingDecision {
+  stage: string;
+  since: string;
+  deadline: string;
+  what?: string;
+  role?: string;
+  escalateTo?: string;
+  remindAt?: string;
+  escalateAt?: string;
+  reminded?: string;
+  escalated?: string;
+}
+
+interface DecisionView {
+  stage: string;
+  outcome: string;
+  decidedBy: string;
+  role: string;
+  reason?: string;
+  reference?: string;
+  decidedAt: string;
+}
+
+interface CaseView {
+  caseId: string;
+  agency?: string;
+  requestedBy?: string;
+  stage?: string;
+  status?: string;
+  details?: string;
+  reason?: string;
+  awaiting?: PendingDecision;
+  decisions?: {
+    accepted?: DecisionView[];
+    refused?: { decision?: unknown; code: string; reason: string; at: string; via?: string }[];
+  };
+  intakes?: {
+    lotId: string;
+    asset: string;
+    declaredAmount: string;
+    receivedAmount: string;
+    difference?: string;
+    status: string;
+  }[];
+  transfers?: { asset: string; transfer?: { amount: string; fee: string; netAmount: string; status: string } }[];
+  sales?: {
+    symbol: string;
+    amount: string;
+    order?: { filled: string; cost: string; fee: string; feeCurrency: string | null; status: string };
+  }[];
+  withdrawal?: { currency: string; amount: string; fee: string; netAmount: string; status: string };
+  declaration?: { declarationNo: string; currency: string; amount: string; status: string };
+  settlement?: { currency: string; foreignAmount: string; rate: string; cnyAmount: string };
+  credit?: { amount: string };
+  remittance?: { amount: string; receiptNo: string };
+  leftovers?: { asset: string; amount: string; where: string; reason: string }[];
+}
+
+interface StoredNotification {
+  notificationId: string;
+  caseId: string;
+  kind: string;
+  toRole: string;
+  stage?: string;
+  message: string;
+  deadline?: string;
+  raisedAt: string;
+  storedAt: string;
+}
+
+interface DecisionAccepted {
+  decision: DecisionView;
+  movesTo: { stage: string; status: string };
+  approvals?: { given: number; required: number };
+}
+
+/** `2d 4h`, `3h 10m`, `45s`: a span a person reads at a glance. */
+export function humanSpan(ms: number): string {
+  const s = Math.floor(Math.abs(ms) / 1000);
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (d > 0) return h ? `${d}d ${h}h` : `${d}d`;
+  if (h > 0) return m ? `${h}h ${m}m` : `${h}h`;
+  if (m > 0) return `${m}m`;
+  return `${s}s`;
+}
+
+/** An ISO time with how far it is from now: `2026-03-04T00:00:00.000Z (in 2d 4h)` / `(3h ago)`. */
+export function when(iso: string | undefined, now: Date): string {
+  if (!iso) return '-';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const delta = t - now.getTime();
+  return `${iso} (${delta >= 0 ? `in ${humanSpan(delta)}` : `${humanSpan(delta)} ago`})`;
+}
+
+/** Columns padded to the widest cell; the last column is not padded. */
+export function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+function decidingRoleOf(p: PendingDecision): string {
+  return p.role ?? ROLE_FOR_STAGE[p.stage as DecisionStage] ?? '?';
+}
+
+/** The `show` text: what a person needs to know about one case, top to bottom. */
+export function renderCase(c: CaseView, now: Date): string {
+  const out: string[] = [];
+  const field = (name: string, value: string) => out.push(`${`${name}:`.padEnd(12)} ${value}`);
+  out.push(`Case ${c.caseId}${c.agency ? ` (${c.agency})` : ''}`);
+  if (c.requestedBy) field('Requested', `by ${c.requestedBy}`);
+  field('Stage', c.stage ?? '-');
+  field('Status', c.status ?? '-');
+  if (c.details) field('Details', c.details);
+  if (c.reason) field('Reason', c.reason);
+
+  const p = c.awaiting;
+  if (p) {
+    out.push('');
+    out.push(`Pending decision: ${p.stage} by a ${decidingRoleOf(p)}${p.what ? ` - ${p.what}` : ''}`);
+    field('  Since', when(p.since, now));
+    if (p.remindAt) field('  Reminder', `${when(p.remindAt, now)}${p.reminded ? ' - sent' : ''}`);
+    if (p.escalateAt) {
+      const to = p.escalateTo ? ` to ${p.escalateTo}` : '';
+      field('  Escalates', `${when(p.escalateAt, now)}${to}${p.escalated ? ' - escalated' : ''}`);
+    }
+    field('  Deadline', when(p.deadline, now));
+    const approvals = (c.decisions?.accepted ?? []).filter((d) => d.stage === p.stage && d.outcome === 'APPROVE');
+    if (approvals.length) field('  Approved', `so far by ${approvals.map((d) => d.decidedBy).join(', ')}`);
+  }
+
+  const intakes = c.intakes ?? [];
+  out.push('');
+  if (intakes.length) {
+    out.push('Lots:');
+    out.push(
+      indent(
+        table(
+          ['LOT', 'ASSET', 'DECLARED', 'RECEIVED', 'DIFFERENCE', 'STATUS'],
+          intakes.map((i) => [i.lotId, i.asset, i.declaredAmount, i.receivedAmount, i.difference ?? '', i.status]),
+        ),
+      ),
+    );
+  } else {
+    out.push('Lots:      no intake recorded yet');
+  }
+
+  const amounts: string[][] = [];
+  for (const t of c.transfers ?? []) {
+    if (t.transfer) {
+      amounts.push([
+        'to venue',
+        `${t.transfer.netAmount} ${t.asset}`,
+        `sent ${t.transfer.amount}, network fee ${t.transfer.fee}; ${t.transfer.status}`,
+      ]);
+    }
+  }
+  for (const s of c.sales ?? []) {
+    const quote = s.symbol.split('/')[1] ?? '';
+    const base = s.symbol.split('/')[0] ?? '';
+    if (s.order) {
+      const fee = s.order.fee !== '0' ? `, fee ${s.order.fee} ${s.order.feeCurrency ?? ''}`.trimEnd() : '';
+      amounts.push([
+        `sold ${s.symbol}`,
+        `${s.order.filled} ${base} -> ${s.order.cost} ${quote}`,
+        `of ${s.amount}${fee}; ${s.order.status}`,
+      ]);
+    } else {
+      amounts.push([`sell ${s.symbol}`, `${s.amount} ${base}`, 'not placed yet']);
+    }
+  }
+  if (c.withdrawal) {
+    const w = c.withdrawal;
+    amounts.push(['withdrawn', `${w.netAmount} ${w.currency}`, `of ${w.amount}, fee ${w.fee}; ${w.status}`]);
+  }
+  if (c.declaration) {
+    const d = c.declaration;
+    amounts.push(['declared', `${d.amount} ${d.currency}`, `${d.declarationNo}; ${d.status}`]);
+  }
+  if (c.settlement) {
+    const s = c.settlement;
+    amounts.push(['settled', `${s.cnyAmount} CNY`, `${s.foreignAmount} ${s.currency} at ${s.rate}`]);
+  }
+  if (c.credit) amounts.push(['credited', `${c.credit.amount} CNY`, 'special case-property account']);
+  if (c.remittance) amounts.push(['remitted', `${c.remittance.amount} CNY`, `receipt ${c.remittance.receiptNo}`]);
+  for (const l of c.leftovers ?? [])
+    amounts.push(['left over', `${l.amount} ${l.asset}`, `at ${l.where}: ${l.reason}`]);
+  out.push('');
+  if (amounts.length) {
+    out.push('Amounts so far:');
+    out.push(indent(table(['STEP', 'AMOUNT', 'NOTE'], amounts)));
+  } else {
+    out.push('Amounts so far: nothing moved yet');
+  }
+
+  const accepted = c.decisions?.accepted ?? [];
+  if (accepted.length) {
+    out.push('');
+    out.push('Decisions:');
+    out.push(
+      indent(
+        table(
+          ['AT', 'STAGE', 'OUTCOME', 'BY', 'REASON / REFERENCE'],
+          accepted.map((d) => [
+            d.decidedAt,
+            d.stage,
+            d.outcome,
+            `${d.decidedBy} (${d.role})`,
+            [d.reason, d.reference].filter(Boolean).join(' / '),
+          ]),
+        ),
+      ),
+    );
+  }
+  const refused = c.decisions?.refused ?? [];
+  out.push('');
+  if (refused.length) {
+    out.push(`Refused attempts (${refused.length}):`);
+    out.push(
+      indent(
+        table(
+          ['AT', 'BY', 'STAGE', 'REFUSAL', 'WHY'],
+          refused.map((r) => {
+            const d = (r.decision && typeof r.decision === 'object' ? r.decision : {}) as Record<string, unknown>;
+            const by = typeof d.decidedBy === 'string' ? d.decidedBy : '?';
+            const stage = typeof d.stage === 'string' ? d.stage : '?';
+            return [r.at, `${by}${r.via ? ` via ${r.via}` : ''}`, stage, r.code, r.reason];
+          }),
+        ),
+      ),
+    );
+  } else {
+    out.push('Refused attempts: none');
+  }
+  return out.join('\n');
+}
+
+function indent(text: string, by = '  '): string {
+  return text
+    .split('\n')
+    .map((l) => `${by}${l}`)
+    .join('\n');
+}
+
+interface GlobalOptions {
+  json?: boolean;
+  api?: string;
+  token?: string;
+}
+
+/** Run `vcdc` with these arguments (without `node` and the script); resolves to the exit code. */
+export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> = {}): Promise<number> {
+  const io: CliIo = {
+    env: process.env,
+    out: (t) => process.stdout.write(t),
+    err: (t) => process.stderr.write(t),
+    fetch: (...args) => fetch(...args),
+    now: () => new Date(),
+    ...partialIo,
+  };
+  const println = (t: string) => io.out(`${t}\n`);
+  const printJson = (v: unknown) => println(JSON.stringify(v, null, 2));
+
+  const clientFor = (cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const json = Boolean(g.json);
+    const token = g.token ?? io.env.VCDC_TOKEN;
+    return { api: new ControlApiClient(g.api ?? io.env.VCDC_API_URL ?? DEFAULT_API_URL, token, io.fetch), json };
+  };
+
+  const program = new Command('vcdc')
+    .description('Follow VCDC cases and take decisions through the control API')
+    .option('--json', 'print the control API answers as JSON')
+    .option('--api <url>', `the control API (default: VCDC_API_URL or ${DEFAULT_API_URL})`)
+    .option('--token <jwt>', 'bearer token (default: VCDC_TOKEN)')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  program
+    .command('cases')
+    .description('list cases (Temporal visibility, through the control API)')
+    .option('--status <status>', 'RUNNING, AWAITING_DECISION, COMPLETED, REJECTED, HELD, FAILED, ...')
+    .option('--stage <stage>', 'INTAKE, AUTHORISATION, TRANSFER, SALE, WITHDRAWAL, FX, TREASURY, RECONCILIATION')
+    .option('--agency <agency>', 'the seizing agency')
+    .option('--limit <n>', 'at most this many', '100')
+    .action(async (opts: { status?: string; stage?: string; agency?: string; limit: string }, cmd: Command) => {
+      const { api, json } = clientFor(cmd);
+      const body = await api.get<{ cases: CaseSummary[] }>('/v1/cases', {
+        status: opts.status?.toUpperCase(),
+        stage: opts.stage?.toUpperCase(),
+        agency: opts.agency,
+        limit: opts.limit,
+      });
+      if (json) return printJson(body);
+      if (!body.cases.length) return println('no cases');
+      println(
+        table(
+          ['CASE', 'AGENCY', 'STAGE', 'STATUS', 'STARTED'],
+          body.cases.map((c) => [
+            c.caseId,
+            c.agency ?? '-',
+            c.stage ?? '-',
+            `${c.status ?? '-'}${c.execution !== 'RUNNING' ? ` (${c.execution.toLowerCase()})` : ''}`,
+            c.startTime,
+          ]),
+        ),
+      );
+    });
+
+  program
+    .command('show')
+    .description('one case: stage, status, the pending decision and its deadline, lots, amounts so far, refusals')
+    .argument('<caseId>')
+    .action(async (caseId: string, _opts: unknown, cmd: Command) => {
+      const { api, json } = clientFor(cmd);
+      const body = await api.get<CaseView>(`/v1/cases/${encodeURIComponent(caseId)}`);
+      if (json) return printJson(body);
+      println(renderCase(body, io.now()));
+    });
+
+  program
+    .command('pending')
+    .description('cases waiting for a decision, and what each waits for')
+    .option('--limit <n>', 'at most this many', '100')
+    .action(async (opts: { limit: string }, cmd: Command) => {
+      const { api, json } = clientFor(cmd);
+      const { cases } = await api.get<{ cases: CaseSummary[] }>('/v1/cases', {
+        status: 'AWAITING_DECISION',
+        limit: opts.limit,
+      });
+      // Visibility lags the workflow a little: each case's own status says what it waits for now.
+      const views = await Promise.all(
+        cases.map((c) =>
+          api.get<CaseView>(`/v1/cases/${encodeURIComponent(c.caseId)}`).then(
+            (v) => ({ summary: c, awaiting: v.awaiting, status: v.status }),
+            (error: unknown) => ({ summary: c, awaiting: undefined, status: undefined, error: String(error) }),
+          ),
+        ),
+      );
+      const pending = views.filter((v) => v.awaiting || v.status === undefined);
+      if (json) return printJson({ pending });
+      if (!pending.length) return println('no case is waiting for a decision');
+      const now = io.now();
+      println(
+        table(
+          ['CASE', 'AGENCY', 'AWAITS', 'DECIDED BY', 'SINCE', 'DEADLINE'],
+          pending.map(({ summary, awaiting }) =>
+            awaiting
+              ? [
+                  summary.caseId,
+                  summary.agency ?? '-',
+                  awaiting.stage,
+                  decidingRoleOf(awaiting),
+                  awaiting.since,
+                  when(awaiting.deadline, now),
+                ]
+              : [summary.caseId, summary.agency ?? '-', '?', '?', '-', 'status unavailable'],
+          ),
+        ),
+      );
+    });
+
+  program
+    .command('decide')
+    .description('approve or reject the decision a case waits for, as the person of the token')
+    .argument('<caseId>')
+    .argument('<stage>', 'the decision stage, e.g. DISPOSAL_PLAN, FX_DECLARATION, REMITTANCE')
+    .addArgument(new Argument('<outcome>', 'approve or reject').choices(['approve', 'reject', 'APPROVE', 'REJECT']))
+    .option('--reason <text>', 'why (required to reject)')
+    .option('--reference <ref>', "an outside reference (FX_DECLARATION: the regulator's reference, required)")
+    .action(
+      async (
+        caseId: string,
+        stage: string,
+        outcome: string,
+        opts: { reason?: string; reference?: string },
+        cmd: Command,
+      ) => {
+        const { api, json } = clientFor(cmd);
+        const body = {
+          stage: stage.toUpperCase(),
+          outcome: outcome.toUpperCase(),
+          ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
+          ...(opts.reference !== undefined ? { reference: opts.reference } : {}),
+        };
+        const accepted = await api.post<DecisionAccepted>(`/v1/cases/${encodeURIComponent(caseId)}/decisions`, body);
+        if (json) return printJson(accepted);
+        const d = accepted.decision;
+        const quorum = accepted.approvals
+          ? ` (approvals ${accepted.approvals.given} of ${accepted.approvals.required})`
+          : '';
+        println(`${caseId}: ${d.stage} ${d.outcome} by ${d.decidedBy} (${d.role}) accepted${quorum}`);
+        println(`case is now ${accepted.movesTo.stage} / ${accepted.movesTo.status}`);
+      },
+    );
+
+  program
+    .command('notifications')
+    .description('reminders, escalations, deadlines and holds addressed to your roles (auditors, operators: all)')
+    .option('--case <caseId>', 'of one case')
+    .option('--role <role>', 'addressed to this role')
+    .option('--kind <kind>', 'REMINDER, ESCALATION, DEADLINE_PASSED, CASE_HELD, CASE_CANCELLED, DEPOSIT_HELD')
+    .option('--since <iso>', 'stored at or after this time')
+    .option('--limit <n>', 'at most this many', '100')
+    .action(
+      async (opts: { case?: string; role?: string; kind?: string; since?: string; limit: string }, cmd: Command) => {
+        const { api, json } = clientFor(cmd);
+        const path = opts.case ? `/v1/cases/${encodeURIComponent(opts.case)}/notifications` : '/v1/notifications';
+        const body = await api.get<{ notifications: StoredNotification[] }>(path, {
+          role: opts.role,
+          kind: opts.kind?.toUpperCase(),
+          since: opts.since,
+          limit: opts.limit,
+        });
+        if (json) return printJson(body);
+        if (!body.notifications.length) return println('no notifications');
+        println(
+          table(
+            ['STORED', 'CASE', 'KIND', 'TO', 'STAGE', 'MESSAGE'],
+            body.notifications.map((n) => [n.storedAt, n.caseId, n.kind, n.toRole, n.stage ?? '-', n.message]),
+          ),
+        );
+      },
+    );
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode; // help (0) or a usage error, already printed
+    if (error instanceof ApiError) {
+      io.err(`${error.message}\n`);
+      if (error.status === 401 && !(program.opts<GlobalOptions>().token ?? io.env.VCDC_TOKEN)) {
+        io.err(
+          'set VCDC_TOKEN to your bearer token (dev stack: export VCDC_TOKEN=$(node --import tsx workflows/src/cli/dev-token.ts supervisor.li))\n',
+        );
+      }
+      return 1;
+    }
+    io.err(`vcdc: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

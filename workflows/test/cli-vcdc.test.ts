@@ -1,0 +1,314 @@
+/**
+ * The `vcdc` terminal client against a real control API served on loopback, in front of a real
+ * Temporal dev server running the case workflow on activities that behave like the services (as in
+ * control-api.test.ts), with the audit chain and the notifications outbox on real PostgreSQL. The
+ * CLI's commands run in-process (runCli) with a fetch that records what goes over the wire; one test
+ * runs the `npx vcdc` shim as a process.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { createPool, listen, type Pool, type RunningServer, silentLogger } from '@vcdc/shared';
+import { createLocalJWKSet } from 'jose';
+import { createTestDatabase } from '../../test/support/database';
+import { startDevServer } from '../../test/support/temporal';
+import { runCli } from '../src/cli/vcdc';
+import { createControlApi } from '../src/control-api/app';
+import { jwtAuthenticator } from '../src/control-api/auth';
+import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
+import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
+import { createDecisionActivities } from '../src/decision-signature';
+import { createNotificationActivities, migrateNotifications, NotificationStore } from '../src/notifications/store';
+import { workflowsPath } from '../src/worker';
+import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
+import { createFakeActivities, sampleRegistration } from './fake-services';
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let server: RunningServer;
+let issuer: DevIssuer;
+let auditPool: Pool;
+let outboxPool: Pool;
+let store: NotificationStore;
+const taskQueue = `cli-${randomUUID()}`;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const databaseUrl = await createTestDatabase('cli_vcdc');
+  await migrateNotifications(databaseUrl, 'notifications');
+  outboxPool = createPool(databaseUrl, 'notifications', 4);
+  store = new NotificationStore(outboxPool);
+  env = await startDevServer();
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }),
+    activities: {
+      ...createFakeActivities(),
+      ...createDecisionActivities(testDecisionVerifyKeys()),
+      ...createNotificationActivities(outboxPool),
+    },
+  });
+  running = worker.run();
+  issuer = await createDevIssuer();
+  const chain = await testAuditChain('cli_vcdc_audit');
+  auditPool = chain.pool;
+  server = await listen(
+    createControlApi({
+      audit: chain.audit,
+      notifications: store,
+      decisionSigningKey: ControlApiConfig.parse(TEST_CONTROL_API_ENV).DECISION_SIGNING_KEY,
+      authenticator: jwtAuthenticator({
+        issuer: issuer.issuer,
+        audience: CONTROL_API_AUDIENCE,
+        keys: createLocalJWKSet(issuer.jwks),
+      }),
+      client: env.client,
+      taskQueue,
+      logger: silentLogger(),
+      defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
+    }),
+    0,
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await server?.close();
+  if (worker) {
+    worker.shutdown();
+    await running;
+  }
+  await env?.teardown();
+  await auditPool?.end();
+  await outboxPool?.end();
+});
+
+interface Sent {
+  method: string;
+  url: string;
+  authorization: string | null;
+  body: unknown;
+}
+
+/** Runs `vcdc …` as `person` (their token in VCDC_TOKEN); what it printed, its exit code, what it sent. */
+async function vcdc(person: string | undefined, ...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const sent: Sent[] = [];
+  const token = person ? await issuer.mint(person) : undefined;
+  const code = await runCli(argv, {
+    env: { VCDC_API_URL: server.url, ...(token ? { VCDC_TOKEN: token } : {}) },
+    out: (t) => {
+      stdout += t;
+    },
+    err: (t) => {
+      stderr += t;
+    },
+    fetch: async (input, init) => {
+      const headers = new Headers(init?.headers);
+      sent.push({
+        method: init?.method ?? 'GET',
+        url: String(input),
+        authorization: headers.get('authorization'),
+        body: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+      });
+      return fetch(input, init);
+    },
+  });
+  return { code, stdout, stderr, sent, token };
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Registers a case as the seeded case officer and waits until it waits for the disposal-plan decision. */
+async function caseAwaitingPlan(): Promise<string> {
+  const caseId = `CLI-${randomUUID().slice(0, 8)}`;
+  const officer = await issuer.mint('officer.zhang');
+  const res = await fetch(`${server.url}/v1/cases`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${officer}`, 'content-type': 'application/json' },
+    body: JSON.stringify(sampleRegistration(caseId)),
+  });
+  expect(res.status).toBe(201);
+  await eventually(async () => {
+    const r = await vcdc('auditor.qian', '--json', 'show', caseId);
+    return r.code === 0 && JSON.parse(r.stdout).status === 'AWAITING_DECISION' ? true : undefined;
+  }, `case ${caseId} awaiting its plan decision`);
+  return caseId;
+}
+
+describe('vcdc', () => {
+  let caseId: string;
+  beforeAll(async () => {
+    caseId = await caseAwaitingPlan();
+  }, 60_000);
+
+  test('show renders the case: stage, status, the pending decision and its deadline, lots, amounts, refusals', async () => {
+    const { code, stdout, stderr, sent, token } = await vcdc('supervisor.li', 'show', caseId);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(sent).toEqual([
+      { method: 'GET', url: `${server.url}/v1/cases/${caseId}`, authorization: `Bearer ${token}`, body: undefined },
+    ]);
+    expect(stdout).toContain(`Case ${caseId} (Beijing Public Security Bureau)`);
+    expect(stdout).toMatch(/Requested: +by officer\.zhang/);
+    expect(stdout).toMatch(/Stage: +AUTHORISATION/);
+    expect(stdout).toMatch(/Status: +AWAITING_DECISION/);
+    expect(stdout).toMatch(/Pending decision: DISPOSAL_PLAN by a supervisor/);
+    expect(stdout).toMatch(/Deadline: +\d{4}-\d\d-\d\dT[\d:.]+Z \(in \d+[dhms]/);
+    expect(stdout).toMatch(/L1 +BTC +1\.25 +1\.25 /);
+    expect(stdout).toMatch(/L2 +ETH +10\.5 +10\.5 /);
+    expect(stdout).toContain('Amounts so far');
+    expect(stdout).toContain('Refused attempts: none');
+  });
+
+  test('cases and pending list the case and what it waits for', async () => {
+    const pending = await eventually(async () => {
+      const r = await vcdc('supervisor.li', 'pending');
+      return r.stdout.includes(caseId) ? r : undefined;
+    }, 'the case in visibility');
+    expect(pending.code).toBe(0);
+    expect(pending.sent[0]?.url).toBe(`${server.url}/v1/cases?status=AWAITING_DECISION&limit=100`);
+    expect(pending.stdout.split('\n')[0]).toMatch(/^CASE +AGENCY +AWAITS +DECIDED BY +SINCE +DEADLINE$/);
+    expect(pending.stdout).toMatch(new RegExp(`${caseId} +Beijing Public Security Bureau +DISPOSAL_PLAN +supervisor `));
+
+    const cases = await vcdc('auditor.qian', 'cases', '--status', 'awaiting_decision', '--stage', 'AUTHORISATION');
+    expect(cases.code).toBe(0);
+    expect(cases.sent[0]?.url).toBe(`${server.url}/v1/cases?status=AWAITING_DECISION&stage=AUTHORISATION&limit=100`);
+    expect(cases.stdout).toMatch(
+      new RegExp(`${caseId} +Beijing Public Security Bureau +AUTHORISATION +AWAITING_DECISION`),
+    );
+  });
+
+  test('a 4xx problem is printed as `title: detail` on stderr with exit code 1, and nothing on stdout', async () => {
+    const rejectWithoutReason = await vcdc('supervisor.li', 'decide', caseId, 'DISPOSAL_PLAN', 'reject');
+    expect(rejectWithoutReason).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'Invalid request body: reason: a rejection needs a reason\n',
+    });
+
+    const unknown = await vcdc('supervisor.li', 'show', 'NOPE-1');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('Case not found: Case NOPE-1 does not exist\n');
+
+    const wrongRole = await vcdc('fx.officer.wang', 'decide', caseId, 'DISPOSAL_PLAN', 'approve');
+    expect(wrongRole.code).toBe(1);
+    expect(wrongRole.stderr).toBe(
+      'Decision refused: fx.officer.wang holds no role that may decide DISPOSAL_PLAN (has: fx-officer)\n',
+    );
+
+    const noToken = await vcdc(undefined, 'cases');
+    expect(noToken.code).toBe(1);
+    expect(noToken.stderr).toContain('Not authenticated: an Authorization: Bearer <token> header is required\n');
+    expect(noToken.stderr).toContain('set VCDC_TOKEN');
+
+    const badOutcome = await vcdc('supervisor.li', 'decide', caseId, 'DISPOSAL_PLAN', 'maybe');
+    expect(badOutcome.code).toBe(1);
+    expect(badOutcome.sent).toEqual([]);
+    expect(badOutcome.stderr).toMatch(/maybe/);
+  });
+
+  test('decide posts the decision with the token and reports where the case moves', async () => {
+    const { code, stdout, stderr, sent, token } = await vcdc(
+      'supervisor.li',
+      'decide',
+      caseId,
+      'disposal_plan',
+      'approve',
+      '--reason',
+      'plan checked',
+    );
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(sent).toEqual([
+      {
+        method: 'POST',
+        url: `${server.url}/v1/cases/${caseId}/decisions`,
+        authorization: `Bearer ${token}`,
+        body: { stage: 'DISPOSAL_PLAN', outcome: 'APPROVE', reason: 'plan checked' },
+      },
+    ]);
+    expect(stdout).toMatch(
+      new RegExp(`^${caseId}: DISPOSAL_PLAN APPROVE by supervisor\\.li \\(supervisor\\) accepted\n`),
+    );
+    expect(stdout).toMatch(/case is now [A-Z_]+ \/ [A-Z_]+\n$/);
+
+    const after = await vcdc('supervisor.li', 'show', caseId);
+    expect(after.stdout).toMatch(/DISPOSAL_PLAN +APPROVE +supervisor\.li \(supervisor\) +plan checked/);
+    // A second approval of a stage no longer awaited is refused (409) and shown in the refusals.
+    const again = await vcdc('supervisor.zhou', 'decide', caseId, 'DISPOSAL_PLAN', 'approve');
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/^Decision refused: /);
+  });
+
+  test('notifications shows what is addressed to the caller’s roles', async () => {
+    const base = {
+      caseId,
+      workflowId: `case-${caseId}`,
+      stage: 'DISPOSAL_PLAN',
+      deadline: '2030-01-01T00:00:00.000Z',
+      raisedAt: '2026-03-01T00:00:00.000Z',
+    };
+    await store.insert(
+      { ...base, kind: 'REMINDER', toRole: 'supervisor', message: `Case ${caseId} waits for your plan decision` },
+      `${caseId}/reminder`,
+    );
+    await store.insert(
+      { ...base, kind: 'ESCALATION', toRole: 'senior-supervisor', message: `Case ${caseId} was escalated` },
+      `${caseId}/escalation`,
+    );
+    const sup = await vcdc('supervisor.li', 'notifications', '--case', caseId);
+    expect(sup.code).toBe(0);
+    expect(sup.sent[0]?.url).toBe(`${server.url}/v1/cases/${caseId}/notifications?limit=100`);
+    expect(sup.stdout).toMatch(
+      new RegExp(`${caseId} +REMINDER +supervisor +DISPOSAL_PLAN +Case ${caseId} waits for your plan decision`),
+    );
+    expect(sup.stdout).not.toContain('ESCALATION');
+
+    const auditor = await vcdc('auditor.qian', '--json', 'notifications', '--case', caseId, '--kind', 'escalation');
+    expect(auditor.code).toBe(0);
+    expect(JSON.parse(auditor.stdout).notifications).toEqual([
+      expect.objectContaining({ kind: 'ESCALATION', toRole: 'senior-supervisor' }),
+    ]);
+
+    const forbidden = await vcdc('supervisor.li', 'notifications', '--role', 'operator');
+    expect(forbidden.code).toBe(1);
+    expect(forbidden.stderr).toMatch(
+      /^Not allowed: supervisor\.li \(supervisor\) may not read notifications addressed to operator\n$/,
+    );
+  });
+
+  test('`npx vcdc` runs the shim as a process: --help, and a refusal exits 1 with the problem on stderr', async () => {
+    const bin = path.resolve(__dirname, '../bin/vcdc.js');
+    // Asynchronously: the control API answering the child runs in this process.
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = execFile(
+          process.execPath,
+          [bin, ...args],
+          { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '', ...env } },
+          (_error, stdout, stderr) => resolve({ status: child.exitCode, stdout, stderr }),
+        );
+      });
+    const help = await run(['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: vcdc');
+    const token = await issuer.mint('auditor.qian');
+    const shown = await run(['show', 'NOPE-2'], { VCDC_API_URL: server.url, VCDC_TOKEN: token });
+    expect(shown.status).toBe(1);
+    expect(shown.stdout).toBe('');
+    expect(shown.stderr).toBe('Case not found: Case NOPE-2 does not exist\n');
+  });
+});
