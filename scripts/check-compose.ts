@@ -1,0 +1,94 @@
+/**
+ * Checks docker-compose.yml where `docker compose config` is not available (no compose plugin):
+ *  - the file parses as YAML (anchors and `<<` merges resolved);
+ *  - every environment key of our own containers is a setting that process's zod schema reads
+ *    (services/<name>/src/config.ts, workflows' WorkerConfig / ControlApiConfig, the simulators'
+ *    Config, plus SERVICE_TOKEN, which every service reads through the shared ServiceToken schema);
+ *  - every `${VAR}` the file interpolates is documented in README.md's "Production" section.
+ * Third-party containers (postgres, temporal, temporal-ui, admin tools) take their own settings.
+ *
+ *   node --import tsx scripts/check-compose.ts      (exit 1 and one line per finding when not clean)
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import { CustodyConfigSchema } from '../services/custody/src/config';
+import { ExchangeConfig } from '../services/exchange/src/config';
+import { FxConfig } from '../services/fx/src/config';
+import { TreasuryConfig } from '../services/treasury/src/config';
+import { ControlApiConfig } from '../workflows/src/control-api/config';
+import { WorkerConfig } from '../workflows/src/worker';
+
+const ROOT = path.resolve(__dirname, '..');
+// js-yaml comes with the dev tool chain (jest, hardhat); this is a dev-only check.
+const yaml = require('js-yaml') as { load(text: string): unknown };
+
+/** The keys of a zod object schema, through refinements, transforms and pipes. */
+function keysOf(schema: z.ZodType): string[] {
+  let s = schema as unknown as { shape?: Record<string, unknown>; in?: unknown; def?: { in?: unknown } };
+  for (let depth = 0; !s.shape && depth < 10; depth += 1) s = (s.in ?? s.def?.in) as typeof s;
+  if (!s.shape) throw new Error('not an object schema');
+  return Object.keys(s.shape);
+}
+
+/** The simulators' Config is local to their entry point: read its keys from the source. */
+function simulatorKeys(): string[] {
+  const source = readFileSync(path.join(ROOT, 'simulators/src/main.ts'), 'utf8');
+  const body = /const Config = z\.object\(\{([\s\S]*?)\n\}\);/.exec(source)?.[1];
+  if (!body) throw new Error('simulators/src/main.ts: no `const Config = z.object({…});`');
+  return [...body.matchAll(/^\s{2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1] as string);
+}
+
+const SERVICE = ['SERVICE_TOKEN'];
+const READS: Record<string, string[]> = {
+  custody: [...keysOf(CustodyConfigSchema), ...SERVICE],
+  exchange: [...keysOf(ExchangeConfig), ...SERVICE],
+  fx: [...keysOf(FxConfig), ...SERVICE],
+  treasury: [...keysOf(TreasuryConfig), ...SERVICE],
+  worker: keysOf(WorkerConfig),
+  'control-api': keysOf(ControlApiConfig),
+  simulators: simulatorKeys(),
+};
+const THIRD_PARTY = new Set(['postgres', 'temporal', 'temporal-search-attributes', 'temporal-ui']);
+
+const text = readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
+const compose = yaml.load(text) as { services: Record<string, { environment?: Record<string, unknown> | string[] }> };
+const findings: string[] = [];
+
+for (const [name, service] of Object.entries(compose.services)) {
+  if (THIRD_PARTY.has(name)) continue;
+  const reads = READS[name];
+  if (!reads) {
+    findings.push(`service ${name}: unknown to this check (add its config schema to scripts/check-compose.ts)`);
+    continue;
+  }
+  const env = service.environment ?? {};
+  const keys = Array.isArray(env) ? env.map((e) => e.split('=')[0] as string) : Object.keys(env);
+  for (const key of keys) {
+    if (!reads.includes(key)) findings.push(`service ${name}: ${key} is not read by its config schema`);
+  }
+}
+
+const production = /\n## Production\n([\s\S]*?)(\n## |$)/.exec(readFileSync(path.join(ROOT, 'README.md'), 'utf8'))?.[1];
+if (!production) findings.push('README.md has no "## Production" section');
+const uncommented = text
+  .split('\n')
+  .filter((line) => !line.trimStart().startsWith('#'))
+  .join('\n');
+const interpolated = new Set(
+  [...uncommented.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] as string),
+);
+for (const name of interpolated) {
+  if (production && !production.includes(`\`${name}\``)) {
+    findings.push(`\${${name}} is not documented in README.md "Production"`);
+  }
+}
+
+if (findings.length) {
+  for (const finding of findings) process.stderr.write(`docker-compose.yml: ${finding}\n`);
+  process.exit(1);
+}
+process.stdout.write(
+  `docker-compose.yml: YAML ok; environment keys of ${Object.keys(READS).join(', ')} are read by their schemas; ` +
+    `${interpolated.size} interpolated variables documented\n`,
+);
