@@ -16,11 +16,11 @@ import {
 import { Decimal } from '@vcdc/shared/money';
 import { startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseRegistration } from '../src/case-input';
-import type { CaseProgress } from '../src/case-state';
 import { caseWorkflow } from '../src/case-workflow';
 import type { Decision } from '../src/decision';
 import { decide, decision, SEARCH_ATTRIBUTE_KEYS, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
+import { awaiting, until } from './case-support';
 import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
 
 let env: TestWorkflowEnvironment;
@@ -82,18 +82,6 @@ async function withCase<T>(
 function registration(overrides: Record<string, unknown> = {}): CaseRegistration {
   return sampleRegistration(`C-${randomUUID().slice(0, 8)}`, overrides) as CaseRegistration;
 }
-
-async function until(handle: WorkflowHandle, test: (p: CaseProgress) => boolean): Promise<CaseProgress> {
-  for (let i = 0; i < 200; i++) {
-    const p = await handle.query(status);
-    if (test(p)) return p;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`condition not reached; last status ${JSON.stringify(await handle.query(status))}`);
-}
-
-const awaiting = (stage: string) => (p: CaseProgress) =>
-  p.status === 'AWAITING_DECISION' && p.awaiting?.stage === stage;
 
 function approvePlan(by = 'supervisor.zhang'): Decision {
   return {

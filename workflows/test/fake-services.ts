@@ -34,7 +34,18 @@ export interface FakeOptions {
 
 type Mocked<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? jest.Mock<R, A> : never };
 
+/** The fake services, each activity a jest.fn (tests count calls, see arguments, make one fail). */
 export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActivities> {
+  return Object.fromEntries(
+    Object.entries(fakeServiceActivities(options)).map(([name, fn]) => [
+      name,
+      jest.fn(fn as (...a: unknown[]) => unknown),
+    ]),
+  ) as unknown as Mocked<CaseActivities>;
+}
+
+/** The same fake services as plain functions, for use outside jest (replay/record-histories.ts). */
+export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities {
   const byKey = new Map<string, unknown>();
   const once = <R>(key: string, make: () => R): R => {
     if (!byKey.has(key)) byKey.set(key, make());
@@ -451,9 +462,7 @@ export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActi
       };
     },
   };
-  return Object.fromEntries(
-    Object.entries(activities).map(([name, fn]) => [name, jest.fn(fn as (...a: unknown[]) => unknown)]),
-  ) as unknown as Mocked<CaseActivities>;
+  return activities;
 }
 
 /** A registration that passes validation, with one BTC and one ETH lot. */

@@ -17,12 +17,11 @@ import {
 import { Decimal } from '@vcdc/shared/money';
 import { startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseRegistration } from '../src/case-input';
-import type { CaseProgress } from '../src/case-state';
 import { caseWorkflow } from '../src/case-workflow';
-import type { Decision } from '../src/decision';
 import { decide, SEARCH_ATTRIBUTE_KEYS, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
 import { addWorkingDays } from '../src/working-days';
+import { awaiting, DECISIONS as D, decideAt, until, VICTIMS } from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 let env: TestWorkflowEnvironment;
@@ -72,80 +71,6 @@ async function withCase<T>(reg: CaseRegistration, body: (fake: Fake, handle: Han
 
 const registration = (overrides: Record<string, unknown> = {}) =>
   sampleRegistration(`C-${randomUUID().slice(0, 8)}`, overrides) as CaseRegistration;
-
-async function until(handle: Handle, test: (p: CaseProgress) => boolean): Promise<CaseProgress> {
-  for (let i = 0; i < 200; i++) {
-    const p = await handle.query(status);
-    if (test(p)) return p;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`condition not reached; last status ${JSON.stringify(await handle.query(status))}`);
-}
-const awaiting = (stage: string) => (p: CaseProgress) =>
-  p.status === 'AWAITING_DECISION' && p.awaiting?.stage === stage;
-
-const at = '2026-01-05T09:00:00Z';
-const D = {
-  plan: {
-    stage: 'DISPOSAL_PLAN',
-    outcome: 'APPROVE',
-    decidedBy: 'supervisor.zhang',
-    role: 'supervisor',
-    decidedAt: at,
-  },
-  fx: {
-    stage: 'FX_DECLARATION',
-    outcome: 'APPROVE',
-    decidedBy: 'fx.officer.chen',
-    role: 'fx-officer',
-    reference: 'SAFE-2',
-    decidedAt: at,
-  },
-  fxReject: {
-    stage: 'FX_DECLARATION',
-    outcome: 'REJECT',
-    decidedBy: 'fx.officer.chen',
-    role: 'fx-officer',
-    reference: 'SAFE-1',
-    reason: 'judgment missing',
-    decidedAt: at,
-  },
-  resubmit: {
-    stage: 'FX_RESUBMISSION',
-    outcome: 'APPROVE',
-    decidedBy: 'supervisor.zhang',
-    role: 'supervisor',
-    decidedAt: at,
-  },
-  hold: {
-    stage: 'FX_RESUBMISSION',
-    outcome: 'REJECT',
-    decidedBy: 'supervisor.zhang',
-    role: 'supervisor',
-    reason: 'wait for the appeal',
-    decidedAt: at,
-  },
-  remit: { stage: 'REMITTANCE', outcome: 'APPROVE', decidedBy: 'supervisor.zhang', role: 'supervisor', decidedAt: at },
-  noRemit: {
-    stage: 'REMITTANCE',
-    outcome: 'REJECT',
-    decidedBy: 'supervisor.zhang',
-    role: 'supervisor',
-    reason: 'judgment under appeal',
-    decidedAt: at,
-  },
-} satisfies Record<string, Decision>;
-
-async function decideAt(handle: Handle, d: Decision) {
-  await until(handle, awaiting(d.stage));
-  return handle.executeUpdate(decide, { args: [d] });
-}
-
-const VICTIMS = [
-  { victimId: 'V1', name: 'Wang Fang', claimOrder: 1, loss: '50000.00', recovered: '10000.00', payeeAccount: 'a1' },
-  { victimId: 'V2', name: 'Li Wei', claimOrder: 2, loss: '30000.00', recovered: '0.00', payeeAccount: 'a2' },
-  { victimId: 'V3', name: 'Zhang Min', claimOrder: 3, loss: '10000.01', recovered: '0.00', payeeAccount: 'a3' },
-];
 
 test('a rejected declaration waits for a supervisor, is resubmitted with its own key, approved, and the case completes', async () => {
   await withCase(registration(), async (fake, handle) => {

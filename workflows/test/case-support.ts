@@ -1,0 +1,157 @@
+/**
+ * What the case workflow tests and the history recorder (replay/record-histories.ts) share: the
+ * time-skipping server with the case search attributes, the bundled workflows, one case run by a
+ * worker on its own task queue, waiting for a decision, and fixed decisions people send.
+ * No jest here: the recorder runs under plain node.
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { startTimeSkippingServer } from '../../test/support/temporal';
+import type { CaseActivities } from '../src/activities';
+import type { CaseRegistration } from '../src/case-input';
+import type { CaseProgress } from '../src/case-state';
+import { caseWorkflow } from '../src/case-workflow';
+import type { Decision } from '../src/decision';
+import { decide, SEARCH_ATTRIBUTE_KEYS, status } from '../src/shared';
+import { workflowsPath } from '../src/worker';
+
+export type CaseHandle = WorkflowHandle<typeof caseWorkflow>;
+
+export function quietLogger() {
+  const noop = () => undefined;
+  return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+}
+
+/** The time-skipping server, with the case's custom search attributes added (it knows none until then). */
+export async function startCaseTestServer(): Promise<TestWorkflowEnvironment> {
+  const env = await startTimeSkippingServer();
+  try {
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes: Object.fromEntries(
+        SEARCH_ATTRIBUTE_KEYS.map((k) => [
+          k.name,
+          temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${k.type}`],
+        ]),
+      ),
+    });
+    return env;
+  } catch (error) {
+    await env.teardown();
+    throw error;
+  }
+}
+
+/** The workflows the worker runs (worker.ts's `workflowsPath`), bundled once. */
+export function bundleCaseWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: quietLogger() });
+}
+
+/** Start the case `case-<caseId>` with a worker on `taskQueue` running `activities`, run `body`, stop the worker. */
+export async function runCase<T>(
+  env: TestWorkflowEnvironment,
+  workflowBundle: WorkflowBundleWithSourceMap,
+  registration: CaseRegistration,
+  activities: CaseActivities,
+  body: (handle: CaseHandle) => Promise<T>,
+  taskQueue: string,
+): Promise<T> {
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(caseWorkflow, {
+      taskQueue,
+      workflowId: `case-${registration.caseId}`,
+      args: [registration],
+    });
+    return body(handle);
+  });
+}
+
+/** Poll the status query until `test` holds (10 s at most). */
+export async function until(handle: WorkflowHandle, test: (p: CaseProgress) => boolean): Promise<CaseProgress> {
+  for (let i = 0; i < 200; i++) {
+    const p = await handle.query(status);
+    if (test(p)) return p;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not reached; last status ${JSON.stringify(await handle.query(status))}`);
+}
+
+export const awaiting = (stage: string) => (p: CaseProgress) =>
+  p.status === 'AWAITING_DECISION' && p.awaiting?.stage === stage;
+
+/** Wait until the case waits for `d.stage`, then send `d` as the `decide` Update. */
+export async function decideAt(handle: WorkflowHandle, d: Decision) {
+  await until(handle, awaiting(d.stage));
+  return handle.executeUpdate(decide, { args: [d] });
+}
+
+const at = '2026-01-05T09:00:00Z';
+/** Fixed decisions, one per stage and outcome. */
+export const DECISIONS = {
+  plan: {
+    stage: 'DISPOSAL_PLAN',
+    outcome: 'APPROVE',
+    decidedBy: 'supervisor.zhang',
+    role: 'supervisor',
+    decidedAt: at,
+  },
+  fx: {
+    stage: 'FX_DECLARATION',
+    outcome: 'APPROVE',
+    decidedBy: 'fx.officer.chen',
+    role: 'fx-officer',
+    reference: 'SAFE-2',
+    decidedAt: at,
+  },
+  planReject: {
+    stage: 'DISPOSAL_PLAN',
+    outcome: 'REJECT',
+    decidedBy: 'supervisor.zhang',
+    role: 'supervisor',
+    reason: 'price band not set',
+    decidedAt: at,
+  },
+  fxReject: {
+    stage: 'FX_DECLARATION',
+    outcome: 'REJECT',
+    decidedBy: 'fx.officer.chen',
+    role: 'fx-officer',
+    reference: 'SAFE-1',
+    reason: 'judgment missing',
+    decidedAt: at,
+  },
+  resubmit: {
+    stage: 'FX_RESUBMISSION',
+    outcome: 'APPROVE',
+    decidedBy: 'supervisor.zhang',
+    role: 'supervisor',
+    decidedAt: at,
+  },
+  hold: {
+    stage: 'FX_RESUBMISSION',
+    outcome: 'REJECT',
+    decidedBy: 'supervisor.zhang',
+    role: 'supervisor',
+    reason: 'wait for the appeal',
+    decidedAt: at,
+  },
+  remit: { stage: 'REMITTANCE', outcome: 'APPROVE', decidedBy: 'supervisor.zhang', role: 'supervisor', decidedAt: at },
+  noRemit: {
+    stage: 'REMITTANCE',
+    outcome: 'REJECT',
+    decidedBy: 'supervisor.zhang',
+    role: 'supervisor',
+    reason: 'judgment under appeal',
+    decidedAt: at,
+  },
+} satisfies Record<string, Decision>;
+
+/** Three victims of a court's restitution order. */
+export const VICTIMS = [
+  { victimId: 'V1', name: 'Wang Fang', claimOrder: 1, loss: '50000.00', recovered: '10000.00', payeeAccount: 'a1' },
+  { victimId: 'V2', name: 'Li Wei', claimOrder: 2, loss: '30000.00', recovered: '0.00', payeeAccount: 'a2' },
+  { victimId: 'V3', name: 'Zhang Min', claimOrder: 3, loss: '10000.01', recovered: '0.00', payeeAccount: 'a3' },
+];

@@ -1,0 +1,172 @@
+/**
+ * Records case workflow histories for the replay test (replay.test.ts): representative cases run on
+ * Temporal's time-skipping test server with the fake services (../fake-services.ts), each history
+ * written as JSON (the format `Worker.runReplayHistory` reads) to histories/<name>.json.
+ * Fixed case ids, task queues and decisions: a second run records the same cases the same way.
+ * No payload codec: the payloads in the files are plain JSON.
+ *
+ *   npm run histories:record                       record the cases whose file is missing
+ *   npm run histories:record -- --only NAME[,NAME] only these cases
+ *   npm run histories:record -- --suffix LABEL     write <name>.LABEL.json next to the old files
+ *   npm run histories:record -- --overwrite        replace existing files (read workflows/VERSIONING.md first)
+ */
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ensureTemporalBinary } from '../../../scripts/lib/temporal-binaries';
+import type { CaseRegistration } from '../../src/case-input';
+import type { CaseOutcome, CaseStatus } from '../../src/case-state';
+import {
+  bundleCaseWorkflows,
+  type CaseHandle,
+  DECISIONS as D,
+  decideAt,
+  runCase,
+  startCaseTestServer,
+  VICTIMS,
+} from '../case-support';
+import { fakeServiceActivities, sampleRegistration } from '../fake-services';
+import { historyToJSON } from './history-json';
+
+export const HISTORIES_DIR = path.join(__dirname, 'histories');
+
+interface Scenario {
+  name: string;
+  caseId: string;
+  registration?: Record<string, unknown>;
+  /** The people's decisions, in order; then the case runs to its end. */
+  decide: (handle: CaseHandle) => Promise<unknown>;
+  /** How the case must end: a recording that ends otherwise is refused. */
+  ends: CaseStatus;
+}
+
+const inOrder =
+  (...decisions: (typeof D)[keyof typeof D][]) =>
+  async (handle: CaseHandle) => {
+    for (const d of decisions) await decideAt(handle, d);
+  };
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'approved-at-every-decision',
+    caseId: 'REPLAY-APPROVED',
+    decide: inOrder(D.plan, D.fx, D.remit),
+    ends: 'COMPLETED',
+  },
+  {
+    name: 'disposal-plan-rejected',
+    caseId: 'REPLAY-PLAN-REJECTED',
+    decide: inOrder(D.planReject),
+    ends: 'REJECTED',
+  },
+  {
+    name: 'held-at-decision-deadline',
+    caseId: 'REPLAY-DEADLINE-HELD',
+    registration: { deadlines: { decisionDays: 3 } },
+    decide: async () => undefined, // nobody decides: the time-skipping server jumps the three days
+    ends: 'HELD',
+  },
+  {
+    name: 'fx-rejected-then-resubmitted',
+    caseId: 'REPLAY-FX-RESUBMITTED',
+    decide: inOrder(D.plan, D.fxReject, D.resubmit, D.fx, D.remit),
+    ends: 'COMPLETED',
+  },
+  {
+    name: 'restitution-order',
+    caseId: 'REPLAY-RESTITUTION',
+    registration: {
+      restitution: {
+        courtOrderRef: '(2026) Jing 01 Xing Chu 7',
+        documentHash: 'ef'.repeat(32),
+        method: 'PRO_RATA',
+        victims: VICTIMS,
+      },
+    },
+    decide: inOrder(D.plan, D.fx, D.remit),
+    ends: 'COMPLETED',
+  },
+];
+
+/** Run one scenario to its end and return its history as JSON. */
+async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, s: Scenario): Promise<string> {
+  const registration = sampleRegistration(s.caseId, s.registration) as CaseRegistration;
+  return runCase(
+    env,
+    bundle,
+    registration,
+    fakeServiceActivities(),
+    async (handle) => {
+      await s.decide(handle);
+      const outcome: CaseOutcome = await handle.result();
+      if (outcome.status !== s.ends) {
+        throw new Error(`${s.name}: the case ended ${outcome.status} (${outcome.reason ?? ''}), expected ${s.ends}`);
+      }
+      return `${historyToJSON(await handle.fetchHistory())}\n`;
+    },
+    `record-${s.name}`,
+  );
+}
+
+interface Options {
+  only?: string[];
+  suffix?: string;
+  overwrite: boolean;
+}
+
+function parseArgs(args: string[]): Options {
+  const options: Options = { overwrite: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--overwrite') options.overwrite = true;
+    else if (arg === '--only') options.only = (args[++i] ?? '').split(',').filter(Boolean);
+    else if (arg === '--suffix') options.suffix = args[++i];
+    else throw new Error(`unknown argument ${arg}; see the comment at the top of ${path.basename(__filename)}`);
+  }
+  const unknown = options.only?.filter((n) => !SCENARIOS.some((s) => s.name === n)) ?? [];
+  if (unknown.length)
+    throw new Error(`no such case: ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+  if (options.suffix !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(options.suffix)) {
+    throw new Error('--suffix takes a label of letters, digits, "-" and "_"');
+  }
+  return options;
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const log = (line: string) => process.stdout.write(`[histories] ${line}\n`);
+  const fileOf = (s: Scenario) =>
+    path.join(HISTORIES_DIR, `${s.name}${options.suffix ? `.${options.suffix}` : ''}.json`);
+  const todo = SCENARIOS.filter((s) => !options.only || options.only.includes(s.name)).filter((s) => {
+    if (!existsSync(fileOf(s)) || options.overwrite) return true;
+    log(`${path.relative(process.cwd(), fileOf(s))} exists: kept (see workflows/VERSIONING.md before --overwrite)`);
+    return false;
+  });
+  if (todo.length === 0) return;
+
+  // The same test server binary the jest setup uses (.tools/, PATH or TEMPORAL_TEST_SERVER_PATH).
+  const testServer = ensureTemporalBinary('testServer', log);
+  if (testServer) process.env.TEMPORAL_TEST_SERVER_PATH = testServer;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const [env, bundle] = await Promise.all([startCaseTestServer(), bundleCaseWorkflows()]);
+  try {
+    mkdirSync(HISTORIES_DIR, { recursive: true });
+    for (const s of todo) {
+      const json = await record(env, bundle, s);
+      const file = fileOf(s);
+      writeFileSync(`${file}.tmp`, json);
+      renameSync(`${file}.tmp`, file);
+      log(`${path.relative(process.cwd(), file)}: ${JSON.parse(json).events.length} events, ${json.length} bytes`);
+    }
+  } finally {
+    await env.teardown();
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`[histories] ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}
