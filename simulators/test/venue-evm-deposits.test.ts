@@ -1,11 +1,13 @@
 /**
  * The venue simulator credits ETH and USDT deposits by watching the local EVM node: real transactions
- * to its ethereum deposit address, credited only once they have the venue's confirmations.
+ * to its ethereum deposit address, credited only once they have the venue's confirmations. And it pays
+ * ETH and USDT withdrawals out of that address as real transactions (through real ccxt over HTTP).
  */
-import { parseEther, parseUnits, Wallet } from 'ethers';
+import ccxt from 'ccxt';
+import { formatEther, parseEther, parseUnits, Wallet } from 'ethers';
 import { type RunningChainSimulator, startChainSimulator } from '../src/chain';
-import { HARDHAT_DEV_KEYS, type RunningEvmNode, startEvmNode } from '../src/evm';
-import { type RunningVenueSimulator, startVenueSimulator } from '../src/venue';
+import { evmTransfer, HARDHAT_DEV_KEYS, type RunningEvmNode, startEvmNode } from '../src/evm';
+import { DEV_VENUE_API_KEY, DEV_VENUE_SECRET, type RunningVenueSimulator, startVenueSimulator } from '../src/venue';
 
 let node: RunningEvmNode;
 let chain: RunningChainSimulator;
@@ -61,4 +63,74 @@ test('a USDT transfer (ERC-20 Transfer event) is credited with its exact amount,
   await venue.syncDeposits();
   expect(venue.venue.state.balances.USDT?.free).toBe('24990.123456');
   expect(parseUnits(venue.venue.state.balances.USDT!.free, 6)).toBe(await node.usdtBalance(address));
+});
+
+function client(v: RunningVenueSimulator) {
+  return new ccxt.hashkey({
+    apiKey: DEV_VENUE_API_KEY,
+    secret: DEV_VENUE_SECRET,
+    enableRateLimit: false,
+    urls: { api: { public: v.url, private: v.url } },
+  });
+}
+
+test('an ETH withdrawal is one transaction from the deposit address of the amount less the fee, its hash the txId', async () => {
+  const ex = client(venue);
+  const to = Wallet.createRandom().address;
+  const w = await ex.withdraw('ETH', 0.5, to, undefined, { network: 'ERC20', clientOrderId: 'ret-eth-1' });
+  const withdrawalId = (w.info as { orderId: string }).orderId;
+  const listed = (await ex.fetchWithdrawals('ETH')).find((x) => x.id === withdrawalId)!;
+  expect(listed.info).toMatchObject({ quantity: '0.5', fee: '0.003', arriveQuantity: '0.497' });
+  expect(listed.status).toBe('ok'); // Hardhat mines at once
+  expect(await evmTransfer({ rpcUrl: node.url, usdtAddress: node.usdtAddress }, listed.txid!)).toMatchObject({
+    status: 'CONFIRMED',
+    asset: 'ETH',
+    amount: '0.497',
+    to,
+  });
+  expect(formatEther(await node.provider.getBalance(to))).toBe('0.497');
+  expect(venue.venue.state.balances.ETH?.free).toBe('1.25');
+  // listing and processing again never send a second transaction
+  await venue.processWithdrawals();
+  await ex.fetchWithdrawals('ETH');
+  expect(formatEther(await node.provider.getBalance(to))).toBe('0.497');
+});
+
+test('a USDT withdrawal from an address without ETH is topped up with gas by the venue, which is no deposit', async () => {
+  // A second venue on the same node, holding only USDT on chain.
+  const other = await startVenueSimulator({
+    port: 0,
+    seed: 12,
+    chainUrl: chain.url,
+    evm: { rpcUrl: node.url, usdtAddress: node.usdtAddress },
+    depositConfirmations: 1,
+    pollIntervalMs: 60_000,
+  });
+  try {
+    const address = other.venue.state.depositAddresses.ethereum;
+    await node.sweep('USDT', address, '500');
+    await other.syncDeposits();
+    expect(other.venue.state.balances.USDT?.free).toBe('500');
+    const ex = client(other);
+    const to = Wallet.createRandom().address;
+    const w = await ex.withdraw('USDT', 200, to, undefined, { network: 'ERC20', clientOrderId: 'ret-usdt-1' });
+    const withdrawalId = (w.info as { orderId: string }).orderId;
+    const listed = (await ex.fetchWithdrawals('USDT')).find((x) => x.id === withdrawalId)!;
+    expect(listed.info).toMatchObject({ quantity: '200', fee: '3', arriveQuantity: '197' });
+    expect(await evmTransfer({ rpcUrl: node.url, usdtAddress: node.usdtAddress }, listed.txid!)).toMatchObject({
+      status: 'CONFIRMED',
+      asset: 'USDT',
+      amount: '197.0',
+      to,
+    });
+    expect(await node.usdtBalance(to)).toBe(parseUnits('197', 6));
+    expect(await node.usdtBalance(address)).toBe(parseUnits('303', 6));
+    // the gas top-up came from the venue's gas account: not credited as anybody's ETH deposit
+    await other.syncDeposits();
+    expect(other.venue.state.deposits.map((d) => d.coin)).toEqual(['USDT']);
+    expect(other.venue.state.balances.ETH?.free ?? '0').toBe('0');
+    expect(other.venue.state.balances.USDT?.free).toBe('300');
+  } finally {
+    await other.close();
+  }
 });

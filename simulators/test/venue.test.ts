@@ -333,8 +333,172 @@ describe('withdrawals', () => {
     await expect(ex.withdraw('USD', 9000, BANK.id, undefined, { network: 'BANK' })).rejects.toBeInstanceOf(
       ccxt.InsufficientFunds,
     );
-    await expect(ex.withdraw('BTC', 1, 'bc1qsomewhere')).rejects.toBeInstanceOf(ccxt.NotSupported);
+    await expect(ex.withdraw('USD', 1000, BANK.id, undefined, { network: 'ERC20' })).rejects.toBeInstanceOf(
+      ccxt.NotSupported,
+    );
     expect((await balances(ex)).USD!.toFixed()).toBe('5000');
+  });
+});
+
+/** Send coins to the venue's deposit address on the ledger chain and let the venue see them confirmed. */
+async function depositOnChain(venue: RunningVenueSimulator, asset: 'BTC' | 'ETH' | 'USDT', amount: string) {
+  const chainId = asset === 'BTC' ? 'bitcoin' : 'ethereum';
+  const response = await fetch(`${chain.url}/v1/chains/${chainId}/faucet`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ address: venue.venue.state.depositAddresses[chainId], asset, amount }),
+  });
+  const { txHash } = (await response.json()) as { txHash: string };
+  chain.mine(chainId, 2);
+  await venue.syncDeposits();
+  return txHash;
+}
+
+async function chainTransactions(chainId: 'bitcoin' | 'ethereum', address: string) {
+  const response = await fetch(`${chain.url}/v1/chains/${chainId}/addresses/${address}/transactions?direction=in`);
+  return ((await response.json()) as { transactions: { txHash: string; amount: string; asset: string }[] })
+    .transactions;
+}
+
+describe('held deposits', () => {
+  test('under a hold rule a confirmed deposit is reported pending with its reason, then credited once on release', async () => {
+    const venue = await venueWith({
+      depositConfirmations: 2,
+      holdDeposits: { reason: 'AML review: source of funds', assets: ['BTC'] },
+    });
+    const ex = client(venue);
+    const txHash = await depositOnChain(venue, 'BTC', '0.75');
+    const held = (await ex.fetchDeposits('BTC')).find((d) => d.txid === txHash)!;
+    // HashKey status 5: ccxt reports it as pending; the reason is in the raw record.
+    expect(held.status).toBe('pending');
+    expect(held.info).toMatchObject({ statusCode: '5', remark: 'AML review: source of funds', quantity: '0.75' });
+    expect((await balances(ex)).BTC!.toFixed()).toBe('0');
+
+    venue.venue.releaseDeposit(txHash);
+    const credited = (await ex.fetchDeposits('BTC')).find((d) => d.txid === txHash)!;
+    expect(credited.status).toBe('ok');
+    expect((credited.info as { remark: string }).remark).toBe('');
+    // releasing again, more blocks and more polls never credit it twice
+    venue.venue.releaseDeposit(txHash);
+    chain.mine('bitcoin', 2);
+    await venue.syncDeposits();
+    await ex.fetchDeposits('BTC');
+    expect((await balances(ex)).BTC!.toFixed()).toBe('0.75');
+    // the rule names BTC only: ETH is credited at once
+    await depositOnChain(venue, 'ETH', '1.5');
+    expect((await balances(ex)).ETH!.toFixed()).toBe('1.5');
+  });
+
+  test('a hold put on one transaction before it is seen applies when it is confirmed and ends by itself', async () => {
+    const venue = await venueWith({ depositConfirmations: 1 });
+    const ex = client(venue);
+    const response = await fetch(`${chain.url}/v1/chains/bitcoin/faucet`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ address: venue.venue.state.depositAddresses.bitcoin, asset: 'BTC', amount: '0.5' }),
+    });
+    const { txHash } = (await response.json()) as { txHash: string };
+    // The dev control route, as an operator of the dev stack would use it.
+    const hold = await fetch(`${venue.url}/sim/v1/deposits/${txHash}/hold`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'sanctions screening', releaseAfterMs: 150 }),
+    });
+    expect(hold.status).toBe(200);
+    chain.mine('bitcoin', 1);
+    const held = (await ex.fetchDeposits('BTC')).find((d) => d.txid === txHash)!;
+    expect(held.info).toMatchObject({ statusCode: '5', remark: 'sanctions screening' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await ex.fetchDeposits('BTC')).find((d) => d.txid === txHash)!.status).toBe('ok');
+    expect((await balances(ex)).BTC!.toFixed()).toBe('0.5');
+    // a credited deposit cannot be held any more
+    const late = await fetch(`${venue.url}/sim/v1/deposits/${txHash}/hold`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ reason: 'too late' }),
+    });
+    expect(late.status).toBe(409);
+  });
+});
+
+describe('crypto withdrawals', () => {
+  const CUSTODY_BTC = 'bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh';
+
+  test('BTC leaves to an address as one ledger-chain transaction of the amount less the fee, reported by txId', async () => {
+    const venue = await venueWith({ networkWithdrawalFees: { BTC: '0.0005' } });
+    const ex = client(venue);
+    await depositOnChain(venue, 'BTC', '2');
+    const w = await ex.withdraw('BTC', 0.5, CUSTODY_BTC, undefined, { network: 'BTC', clientOrderId: 'ret-1' });
+    const withdrawalId = (w.info as { orderId: string }).orderId;
+    expect((await balances(ex)).BTC!.toFixed()).toBe('1.5');
+
+    const listed = (await ex.fetchWithdrawals('BTC')).find((x) => x.id === withdrawalId)!;
+    expect(listed.info).toMatchObject({
+      quantity: '0.5',
+      fee: '0.0005',
+      arriveQuantity: '0.4995',
+      address: CUSTODY_BTC,
+    });
+    const onChain = await chainTransactions('bitcoin', CUSTODY_BTC);
+    expect(onChain.filter((t) => t.txHash === listed.txid)).toEqual([
+      expect.objectContaining({ amount: '0.4995', asset: 'BTC' }),
+    ]);
+    expect(listed.status).toBe('pending'); // broadcast, not mined yet
+    chain.mine('bitcoin', 1);
+    const mined = (await ex.fetchWithdrawals('BTC')).find((x) => x.id === withdrawalId)!;
+    expect(mined.status).toBe('ok');
+    expect(mined.txid).toBe(listed.txid);
+
+    // more runs never send it again; the same client order id is refused
+    await venue.processWithdrawals();
+    expect(await chainTransactions('bitcoin', CUSTODY_BTC)).toHaveLength(onChain.length);
+    await expect(
+      ex.withdraw('BTC', 0.5, CUSTODY_BTC, undefined, { network: 'BTC', clientOrderId: 'ret-1' }),
+    ).rejects.toBeInstanceOf(ccxt.OperationFailed);
+    expect((await balances(ex)).BTC!.toFixed()).toBe('1.5');
+  });
+
+  test('a payout the chain cannot make (coins credited but not on chain) fails and the coins return to the balance', async () => {
+    const venue = await venueWith({ initialBalances: { BTC: '3' } });
+    const ex = client(venue);
+    const w = await ex.withdraw('BTC', 1, CUSTODY_BTC, undefined, { network: 'BTC' });
+    const withdrawalId = (w.info as { orderId: string }).orderId;
+    const failed = (await ex.fetchWithdrawals('BTC')).find((x) => x.id === withdrawalId)!;
+    expect(failed.status).toBe('failed');
+    expect((failed.info as { remark: string }).remark).toMatch(/refused/);
+    expect((await balances(ex)).BTC!.toFixed()).toBe('3');
+  });
+
+  test('refusals: a malformed address, an address outside the address book, below the minimum, over the balance', async () => {
+    const booked = 'bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq';
+    const venue = await venueWith({
+      initialBalances: { BTC: '1', ETH: '5' },
+      withdrawalAddressBook: [{ chain: 'bitcoin', address: booked }],
+    });
+    const ex = client(venue);
+    await expect(ex.withdraw('ETH', 1, '0x1234', undefined, { network: 'ERC20' })).rejects.toBeInstanceOf(
+      ccxt.InvalidAddress,
+    );
+    await expect(ex.withdraw('BTC', 0.1, CUSTODY_BTC, undefined, { network: 'BTC' })).rejects.toBeInstanceOf(
+      ccxt.PermissionDenied,
+    );
+    await expect(ex.withdraw('BTC', 0.0005, booked, undefined, { network: 'BTC' })).rejects.toBeInstanceOf(
+      ccxt.BadRequest,
+    );
+    await expect(ex.withdraw('BTC', 2, booked, undefined, { network: 'BTC' })).rejects.toBeInstanceOf(
+      ccxt.InsufficientFunds,
+    );
+    const b = await balances(ex);
+    expect([b.BTC!.toFixed(), b.ETH!.toFixed()]).toEqual(['1', '5']);
+    expect(venue.venue.state.withdrawals).toHaveLength(0);
+  });
+
+  test("exchangeInfo publishes each coin's withdrawal fee and minimum, as ccxt reads them", async () => {
+    const ex = client(await venueWith());
+    await ex.loadMarkets();
+    const info = ex.currencies.BTC!.info as { chainTypes: { withdrawFee: string; allowWithdraw: boolean }[] };
+    const channel = info.chainTypes[0];
+    expect(channel).toMatchObject({ withdrawFee: '0.0005', allowWithdraw: true });
   });
 });
 

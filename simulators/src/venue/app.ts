@@ -4,7 +4,9 @@
  * shapes. Private routes verify HashKey's request signature first.
  */
 import express, { type Express, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { type Credentials, verifySignedRequest } from './auth';
+import { HoldRefused } from './deposit-holds';
 import { VenueError } from './errors';
 import type { VenueFaults } from './faults';
 import { INTERVALS } from './market';
@@ -19,13 +21,22 @@ export interface VenueAppDeps {
   credentials: Credentials;
   /** Brings deposits up to date with the chain before they are listed. */
   syncDeposits: () => Promise<void>;
+  /** Sends and follows up crypto withdrawals (payouts.ts), before they are listed and after one is made. */
+  processWithdrawals?: () => Promise<void>;
   faults: VenueFaults;
   now?: () => number;
 }
 
 type Params = Record<string, string>;
 
-export function createVenueApp({ venue, credentials, syncDeposits, faults, now = Date.now }: VenueAppDeps): Express {
+export function createVenueApp({
+  venue,
+  credentials,
+  syncDeposits,
+  processWithdrawals = async () => undefined,
+  faults,
+  now = Date.now,
+}: VenueAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -46,6 +57,30 @@ export function createVenueApp({ venue, credentials, syncDeposits, faults, now =
   // Not part of HashKey's API: the dev stack's liveness probe.
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: 'venue-simulator' });
+  });
+
+  // Not part of HashKey's API: dev-stack control of deposit holds (what the venue's compliance desk does).
+  const HoldBody = z.object({
+    reason: z.string().min(1).max(200),
+    releaseAfterMs: z.number().int().min(0).optional(),
+  });
+  app.post('/sim/v1/deposits/:txId/hold', express.json(), (req: Request, res: Response) => {
+    const body = HoldBody.safeParse(req.body ?? {});
+    if (!body.success) {
+      res.status(400).json({ error: body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      return;
+    }
+    try {
+      venue.holdDeposit(String(req.params.txId), body.data.reason, body.data.releaseAfterMs);
+      res.json({ txId: req.params.txId, held: true });
+    } catch (error) {
+      if (!(error instanceof HoldRefused)) throw error;
+      res.status(409).json({ error: error.message });
+    }
+  });
+  app.post('/sim/v1/deposits/:txId/release', (req: Request, res: Response) => {
+    const deposit = venue.releaseDeposit(String(req.params.txId));
+    res.json({ txId: req.params.txId, status: deposit?.status ?? null });
   });
 
   // Injected faults and the venue's own limits (faults.ts), before any work is done.
@@ -80,7 +115,7 @@ export function createVenueApp({ venue, credentials, syncDeposits, faults, now =
       symbols: venue.rules.markets.map(exchangeInfoSymbol),
       options: [],
       contracts: [],
-      coins: COINS.map((c) => exchangeInfoCoin(c, venue.rules.withdrawalFee)),
+      coins: COINS.map((c) => exchangeInfoCoin(c, venue.withdrawalFeeOf(c.coin))),
     })),
   );
   app.get(
@@ -222,6 +257,7 @@ export function createVenueApp({ venue, credentials, syncDeposits, faults, now =
     '/api/v1/account/withdraw',
     privateRoute((p, req) => {
       const w = venue.withdraw(p);
+      if (w.chain) void processWithdrawals(); // send it now rather than at the next poll
       if (faults.takeDrop('withdraw')) {
         req.socket.destroy();
         return DROPPED;
@@ -231,7 +267,10 @@ export function createVenueApp({ venue, credentials, syncDeposits, faults, now =
   );
   app.get(
     '/api/v1/account/withdrawOrders',
-    privateRoute((p) => venue.withdrawals(p).map(withdrawOrder)),
+    privateRoute(async (p) => {
+      await processWithdrawals(); // a chain that does not answer: list what is known
+      return venue.withdrawals(p).map(withdrawOrder);
+    }),
   );
 
   app.use((req: Request, res: Response) => {

@@ -8,7 +8,7 @@
  * to the address over the same range (USDT); what it has found is reported again on every sync so the
  * confirmations grow until the venue credits the deposit.
  */
-import { formatEther, formatUnits, getAddress, id, JsonRpcProvider, zeroPadValue } from 'ethers';
+import { computeAddress, formatEther, formatUnits, getAddress, id, JsonRpcProvider, zeroPadValue } from 'ethers';
 import type { Chain } from '../../../packages/shared/src/contracts/common';
 
 export interface EvmDepositOptions {
@@ -16,6 +16,11 @@ export interface EvmDepositOptions {
   /** The USDT ERC-20 contract. */
   usdtAddress: string;
   usdtDecimals?: number;
+  /**
+   * The venue's own gas account, which tops its deposit address up with ETH for USDT payouts
+   * (payouts.ts); default: the local node's second dev account. Its transfers are not deposits.
+   */
+  gasKey?: string;
 }
 
 interface FoundDeposit {
@@ -37,9 +42,11 @@ export class EvmDepositWatcher {
   private readonly provider: JsonRpcProvider;
   private readonly found = new Map<string, FoundDeposit>();
   private scannedThrough = -1;
+  private readonly gasAccount: string | undefined;
 
   constructor(private readonly options: EvmDepositOptions) {
     this.provider = new JsonRpcProvider(options.rpcUrl, undefined, { staticNetwork: true, cacheTimeout: -1 });
+    this.gasAccount = options.gasKey ? computeAddress(options.gasKey) : undefined;
   }
 
   /** Find new deposits to `address` and report every one found so far with its confirmations. */
@@ -52,6 +59,7 @@ export class EvmDepositWatcher {
         const block = await this.provider.getBlock(n, true);
         for (const tx of block?.prefetchedTransactions ?? []) {
           if (!tx.to || getAddress(tx.to) !== to || tx.value === 0n) continue;
+          if (tx.from && getAddress(tx.from) === this.gasAccount) continue; // the venue's own gas, not a deposit
           const receipt = await this.provider.getTransactionReceipt(tx.hash);
           if (receipt?.status !== 1) continue; // a reverted transfer moved nothing
           this.found.set(`ETH:${tx.hash}`, { txHash: tx.hash, asset: 'ETH', units: tx.value, blockNumber: n });

@@ -8,21 +8,37 @@
  *
  * Deposits: the venue has one deposit address per chain on the ledger-chain simulator (`chainUrl`) and
  * credits a transaction to it once it has `depositConfirmations` confirmations, polling every
- * `pollIntervalMs` and again whenever deposits are listed. Withdrawals: fiat (USD) only, by bank wire
- * to an account in `bankAccounts`; ccxt: `withdraw('USD', amount, bankAccountId, undefined, { network: 'BANK' })`.
+ * `pollIntervalMs` and again whenever deposits are listed. With `holdDeposits` (or `holdDeposit(txId)`)
+ * a confirmed deposit is held for review first (HashKey status 5, ccxt "pending", the reason in
+ * `remark`) and credited when released (`releaseDeposit(txId)` or after `releaseAfterMs`).
+ *
+ * Withdrawals: fiat (USD) by bank wire to an account in `bankAccounts`;
+ * ccxt: `withdraw('USD', amount, bankAccountId, undefined, { network: 'BANK' })`. Crypto (BTC, ETH, USDT)
+ * to an address of the coin's chain (only those in `withdrawalAddressBook` when one is given), less
+ * the coin's `networkWithdrawalFees`, sent from the venue's deposit address as a real transaction on
+ * the chain it watches (payouts.ts); ccxt: `withdraw('BTC', amount, address, undefined, { network: 'BTC' })`,
+ * ETH/USDT with `{ network: 'ERC20' }`. Its txId shows in fetchWithdrawals once broadcast.
+ *
+ * Dev-stack control routes (not HashKey's API, unsigned, loopback only): POST /sim/v1/deposits/:txId/hold
+ * `{ reason, releaseAfterMs? }` and POST /sim/v1/deposits/:txId/release.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Chain } from '../../../packages/shared/src/contracts/common';
+import { HARDHAT_DEV_KEYS } from '../evm/accounts';
 import { createVenueApp } from './app';
+import type { HoldRule } from './deposit-holds';
 import { type EvmDepositOptions, EvmDepositWatcher } from './evm-deposits';
 import { type FaultPlan, VenueFaults } from './faults';
 import type { MarketDynamicsOptions } from './market';
 import { COINS, type MarketSpec } from './markets';
+import { ChainPayouts } from './payouts';
 import { loadState, saveState } from './state';
 import { type BankAccount, initialState, Venue } from './venue';
+import { venueEvmKey } from './venue-keys';
 
+export type { HoldRule } from './deposit-holds';
 export { type FaultPlan, VenueFaults } from './faults';
 export type { MarketDynamicsOptions } from './market';
 export type { BankAccount } from './venue';
@@ -53,6 +69,12 @@ export interface VenueSimulatorOptions {
   makerFee?: string;
   /** Flat fee per fiat withdrawal (default "10"). */
   withdrawalFee?: string;
+  /** Fee per crypto withdrawal by coin (default BTC 0.0005, ETH 0.003, USDT 3). */
+  networkWithdrawalFees?: Record<string, string>;
+  /** Only these addresses may receive crypto withdrawals; absent: any valid address of the chain. */
+  withdrawalAddressBook?: { chain: Chain; address: string }[];
+  /** Hold every confirmed deposit (or those of `assets`) for review with this reason. */
+  holdDeposits?: HoldRule;
   /** How long a withdrawal stays processing (default 2000 ms). */
   withdrawalDelayMs?: number;
   markets?: MarketSpec[];
@@ -74,6 +96,8 @@ export interface RunningVenueSimulator {
   faults: VenueFaults;
   /** Poll the chain now (what the interval does). */
   syncDeposits: () => Promise<void>;
+  /** Send (or follow up) the crypto withdrawals still processing now (what the interval does). */
+  processWithdrawals: () => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -86,6 +110,9 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
     bankAccounts: options.bankAccounts,
     withdrawalFee: options.withdrawalFee,
     withdrawalDelayMs: options.withdrawalDelayMs,
+    networkWithdrawalFees: options.networkWithdrawalFees,
+    withdrawalAddressBook: options.withdrawalAddressBook,
+    holdDeposits: options.holdDeposits,
     markets: options.markets,
     dynamics: options.dynamics,
   });
@@ -110,7 +137,20 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
 
   const chainUrl = options.chainUrl.replace(/\/+$/, '');
   const chains = [...new Set(COINS.flatMap((c) => (c.chain ? [c.chain] : [])))];
-  const evmDeposits = options.evm ? new EvmDepositWatcher(options.evm) : undefined;
+  const gasKey = options.evm?.gasKey ?? HARDHAT_DEV_KEYS[1];
+  const evmDeposits = options.evm ? new EvmDepositWatcher({ ...options.evm, gasKey }) : undefined;
+  const payouts = new ChainPayouts(
+    venue,
+    chainUrl,
+    options.evm && {
+      rpcUrl: options.evm.rpcUrl,
+      usdtAddress: options.evm.usdtAddress,
+      usdtDecimals: options.evm.usdtDecimals ?? 6,
+      venueKey: venueEvmKey(rules.seed),
+      gasKey,
+    },
+  );
+  const processWithdrawals = () => payouts.run();
   // One sync at a time: a poll and a listing racing could otherwise both see a tx as new.
   let running: Promise<void> = Promise.resolve();
   const syncDeposits = (): Promise<void> => {
@@ -135,6 +175,7 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
     venue,
     credentials: { apiKey: options.apiKey ?? DEV_VENUE_API_KEY, secret: options.secret ?? DEV_VENUE_SECRET },
     syncDeposits,
+    processWithdrawals,
     faults,
   });
   const host = options.host ?? '127.0.0.1';
@@ -146,7 +187,9 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
 
   const timer = setInterval(() => {
     venue.settleWithdrawals();
+    venue.releaseDueHolds();
     void syncDeposits().catch(() => undefined); // the chain may be down for a moment; the next poll catches up
+    void processWithdrawals();
   }, options.pollIntervalMs ?? 1000);
   timer.unref();
 
@@ -157,9 +200,11 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
     venue,
     faults,
     syncDeposits,
+    processWithdrawals,
     close: async () => {
       clearInterval(timer);
       await running;
+      await payouts.close();
       evmDeposits?.close();
       await new Promise<void>((resolve, reject) => {
         server.close((e) => (e ? reject(e) : resolve()));

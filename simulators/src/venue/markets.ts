@@ -158,18 +158,18 @@ export function exchangeInfoCoin(c: CoinSpec, withdrawFee: string) {
     coinId: c.coin,
     coinName: c.coin,
     coinFullName: c.fullName,
-    allowWithdraw: c.kind === 'fiat',
+    allowWithdraw: true,
     allowDeposit: c.kind === 'crypto',
     tokenType: c.kind === 'fiat' ? 'REAL_MONEY' : c.coin === 'USDT' ? 'ERC20_TOKEN' : 'CHAIN_TOKEN',
     chainTypes: [
       {
         chainType: c.chainTypes[0],
-        withdrawFee: c.kind === 'fiat' ? withdrawFee : '0',
+        withdrawFee,
         minWithdrawQuantity: c.minWithdraw,
         maxWithdrawQuantity: '0',
         minDepositQuantity: '0',
         allowDeposit: c.kind === 'crypto',
-        allowWithdraw: c.kind === 'fiat',
+        allowWithdraw: true,
       },
     ],
   };

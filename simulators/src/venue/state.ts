@@ -66,31 +66,53 @@ export interface DepositRecord {
   address: string;
   txId: string;
   quantity: string;
-  /** HashKey deposit status codes: 2 = waiting for confirmations, 4 = credited. */
-  status: 2 | 4;
+  /**
+   * HashKey deposit status codes: 2 = waiting for confirmations, 4 = credited, 5 = held for review
+   * (ccxt's hashkey class parses 2 and 5 as "pending", 4 as "ok").
+   */
+  status: 2 | 4 | 5;
   confirmations: number;
   time: number;
   creditedTime: number | null;
+  /** Why the venue holds the deposit (AML review); shown to the client in the record's `remark`. */
+  holdReason?: string | null;
+  /** When a held deposit is released by itself (venue clock, ms); null: only by hand. */
+  releaseAt?: number | null;
+}
+
+/** A hold decided before the deposit was seen (by transaction hash), applied when it is confirmed. */
+export interface PlannedHold {
+  reason: string;
+  releaseAfterMs: number | null;
 }
 
 export interface WithdrawalRecord {
   id: string;
   clientOrderId: string | null;
   coin: string;
-  /** The registered bank account id the funds go to. */
+  /** Fiat: the registered bank account id the funds go to; crypto: the destination address. */
   address: string;
   chainType: string;
   /** Debited from the balance. */
   quantity: string;
   fee: string;
-  /** quantity - fee: what the bank account receives. */
+  /** quantity - fee: what the bank account or the address receives. */
   arriveQuantity: string;
-  /** 2 = processing, 6 = paid out (HashKey codes, parsed by ccxt as pending / ok). */
-  status: 2 | 6;
-  /** The bank transfer reference once paid out. */
+  /**
+   * HashKey codes, parsed by ccxt: 2 = processing (pending), 6 = paid out / sent (ok), 3 = failed
+   * (failed; the quantity went back to the balance).
+   */
+  status: 2 | 3 | 6;
+  /** The bank transfer reference once paid out; the chain transaction hash once broadcast. */
   txId: string;
   time: number;
   completeAfter: number;
+  /** Crypto only: the chain the coins leave on. */
+  chain?: Chain;
+  /** EVM only: the signed transaction, stored before it is broadcast so a retry sends the same bytes. */
+  signedTx?: { hash: string; raw: string } | null;
+  /** Why a withdrawal failed (the record's `remark`). */
+  failure?: string | null;
 }
 
 export interface Balance {
@@ -110,6 +132,8 @@ export interface VenueState {
   withdrawals: WithdrawalRecord[];
   /** The venue's deposit address on each chain (ERC-20 tokens share the chain's address). */
   depositAddresses: Record<Chain, string>;
+  /** Holds planned by transaction hash for deposits not confirmed yet (absent in older state files). */
+  plannedHolds?: Record<string, PlannedHold>;
   /** The moving market's clock and unreturned depth (only when the venue runs with dynamics). */
   market?: MarketClockState;
 }

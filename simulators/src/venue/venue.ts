@@ -1,7 +1,8 @@
 /**
  * The venue's books and rules: one account (the case disposal account) with balances per asset, spot
- * sell orders matched against the seeded book, trades with fees, deposits credited from the ledger
- * chain after enough confirmations, and fiat withdrawals to registered bank accounts.
+ * sell orders matched against the seeded book, trades with fees, deposits credited from the chains
+ * after enough confirmations (or held for review first, deposit-holds.ts), fiat withdrawals to
+ * registered bank accounts and crypto withdrawals to chain addresses (sent by payouts.ts).
  *
  * All amounts are Decimal in code and decimal strings in state. Rounding is explicit: the quote
  * currency a sale credits is rounded toward zero to the asset's scale and the rounding is part of the
@@ -11,10 +12,13 @@ import { createHash } from 'node:crypto';
 import type { Chain } from '../../../packages/shared/src/contracts/common';
 import { ASSETS, type AssetCode, Decimal } from '../../../packages/shared/src/money';
 import { seedBook, takeBids } from './book';
+import { dueForRelease, type HoldRule, holdOnConfirmation, planHold } from './deposit-holds';
 import { refuse, VenueError } from './errors';
 import { type Candle, MarketDynamics, type MarketDynamicsOptions } from './market';
 import { COINS, coinSpec, DEFAULT_MARKETS, type MarketSpec } from './markets';
 import type { DepositRecord, OrderRecord, TradeRecord, VenueState, WithdrawalRecord } from './state';
+import { venueEvmAddress } from './venue-keys';
+import { validWithdrawalAddress } from './withdrawal-addresses';
 
 export interface BankAccount {
   id: string;
@@ -32,6 +36,15 @@ export interface VenueRules {
   withdrawalFee: string;
   /** How long a fiat withdrawal stays "processing" before it is paid out. */
   withdrawalDelayMs: number;
+  /** Flat fee per crypto withdrawal, in the withdrawn coin (it pays the chain's fee out of it). */
+  networkWithdrawalFees: Record<string, string>;
+  /**
+   * The withdrawal address book for crypto: when given, coins leave only to these addresses (as at a
+   * venue that whitelists). Absent: any well-formed address of the coin's chain.
+   */
+  withdrawalAddressBook?: { chain: Chain; address: string }[];
+  /** Confirmed deposits are held for review instead of credited (deposit-holds.ts). */
+  holdDeposits?: HoldRule;
   markets: MarketSpec[];
   /** A moving market (price process, replenishing depth, other participants' flow); absent: a static book. */
   dynamics?: MarketDynamicsOptions;
@@ -68,7 +81,8 @@ export function initialState(rules: VenueRules, now: number = Date.now()): Venue
     withdrawals: [],
     depositAddresses: {
       bitcoin: `bc1q${digest('bitcoin').slice(0, 38)}`,
-      ethereum: `0x${digest('ethereum').slice(0, 40)}`,
+      // The address of a key the venue holds, so that it can pay withdrawals out of it (venue-keys.ts).
+      ethereum: venueEvmAddress(rules.seed),
     },
     ...(rules.dynamics ? { market: { epoch: now, processedStep: 0, depletion: {} } } : {}),
   };
@@ -467,15 +481,55 @@ export class Venue {
       changed = true;
     }
     if (deposit.status === 2 && tx.confirmations >= this.rules.depositConfirmations) {
-      deposit.status = 4;
-      deposit.creditedTime = this.now();
-      this.moveFree(deposit.coin, new Decimal(deposit.quantity));
+      const hold = holdOnConfirmation(this.state, this.rules.holdDeposits, deposit, this.now());
+      if (hold) {
+        deposit.status = 5;
+        deposit.holdReason = hold.holdReason;
+        deposit.releaseAt = hold.releaseAt;
+      } else {
+        this.credit(deposit);
+      }
       changed = true;
     }
     if (changed) this.persist();
   }
 
+  /** The one place a deposit reaches the balance: only from confirming or held, so only once. */
+  private credit(deposit: DepositRecord): void {
+    if (deposit.status === 4) return;
+    deposit.status = 4;
+    deposit.creditedTime = this.now();
+    deposit.releaseAt = null;
+    this.moveFree(deposit.coin, new Decimal(deposit.quantity));
+  }
+
+  /**
+   * Hold a deposit for review by its transaction hash (before or after the venue has seen it; not once
+   * credited). `releaseAfterMs`: released by itself that long after it is held.
+   */
+  holdDeposit(txId: string, reason: string, releaseAfterMs?: number): void {
+    planHold(this.state, txId, { reason, releaseAfterMs: releaseAfterMs ?? null }, this.now());
+    this.persist();
+  }
+
+  /** Release a held deposit (it is credited now) or drop a hold planned for one not confirmed yet. */
+  releaseDeposit(txId: string): DepositRecord | undefined {
+    delete this.state.plannedHolds?.[txId];
+    const deposit = this.state.deposits.find((d) => d.txId === txId);
+    if (deposit?.status === 5) this.credit(deposit);
+    this.persist();
+    return deposit;
+  }
+
+  /** Credits the held deposits whose release time has come. */
+  releaseDueHolds(): void {
+    const due = dueForRelease(this.state, this.now());
+    for (const deposit of due) this.credit(deposit);
+    if (due.length > 0) this.persist();
+  }
+
   deposits(p: Record<string, string>): DepositRecord[] {
+    this.releaseDueHolds();
     return this.state.deposits.filter(
       (d) =>
         (!p.coin || d.coin === p.coin) &&
@@ -485,10 +539,19 @@ export class Venue {
   }
 
   // ---- withdrawals -------------------------------------------------------------------------------
+  /** The venue's withdrawal fee for a coin: flat per fiat wire, per coin for crypto. */
+  withdrawalFeeOf(coin: string): string {
+    return coinSpec(coin)?.kind === 'fiat' ? this.rules.withdrawalFee : (this.rules.networkWithdrawalFees[coin] ?? '0');
+  }
+
+  /**
+   * Fiat leaves by bank wire to a registered account and is paid out after a delay; crypto leaves to
+   * an address on the coin's chain and is sent by the payouts (payouts.ts), which report its txId.
+   * Either way the quantity (fee included) leaves the balance now.
+   */
   withdraw(p: Record<string, string>): WithdrawalRecord {
     const coin = coinSpec(p.coin ?? '');
     if (!coin) throw new VenueError(400, '-4001', 'Invalid asset');
-    if (coin.kind !== 'fiat') throw new VenueError(400, '-4007', 'Withdrawal channels are not supported');
     if (p.chainType !== undefined && !coin.chainTypes.includes(p.chainType)) {
       throw new VenueError(400, '-4007', 'Withdrawal channels are not supported');
     }
@@ -497,13 +560,22 @@ export class Venue {
     }
     const qty = positiveDecimal(p.quantity, () => new VenueError(400, '-1168', 'Illegal withdrawal amount'));
     if (qty.decimalPlaces() > scale(coin.coin)) throw new VenueError(400, '-1168', 'Illegal withdrawal amount');
-    const fee = new Decimal(this.rules.withdrawalFee);
+    const fee = new Decimal(this.withdrawalFeeOf(coin.coin));
     if (qty.lt(coin.minWithdraw) || qty.lte(fee)) {
       throw new VenueError(400, '-1167', 'Withdrawal amount less than the minimum');
     }
     if (!p.address) throw refuse.missing('address');
-    if (!this.rules.bankAccounts.some((a) => a.id === p.address)) {
-      throw new VenueError(400, '-1171', 'Withdrawal address not in whitelist');
+    const chain = coin.kind === 'crypto' ? coin.chain : undefined;
+    if (!chain) {
+      if (!this.rules.bankAccounts.some((a) => a.id === p.address)) {
+        throw new VenueError(400, '-1171', 'Withdrawal address not in whitelist');
+      }
+    } else {
+      if (!validWithdrawalAddress(chain, p.address)) throw new VenueError(400, '-1163', 'Illegal withdrawal address');
+      const book = this.rules.withdrawalAddressBook;
+      if (book && !book.some((e) => e.chain === chain && e.address.toLowerCase() === p.address?.toLowerCase())) {
+        throw new VenueError(400, '-1171', 'Withdrawal address not in whitelist');
+      }
     }
     const clientOrderId = p.clientOrderId ?? null;
     if (clientOrderId && this.state.withdrawals.some((w) => w.clientOrderId === clientOrderId)) {
@@ -524,19 +596,54 @@ export class Venue {
       status: 2,
       txId: '',
       time,
-      completeAfter: time + this.rules.withdrawalDelayMs,
+      // Crypto is done when its transaction is mined (payouts.ts), not after a delay.
+      completeAfter: chain ? Number.MAX_SAFE_INTEGER : time + this.rules.withdrawalDelayMs,
+      ...(chain ? { chain, signedTx: null, failure: null } : {}),
     };
     this.state.withdrawals.push(withdrawal);
     this.persist();
     return withdrawal;
   }
 
-  /** Pays out the withdrawals whose processing time has passed (the bank wire "arrives"). */
+  // ---- crypto payouts (payouts.ts drives these) --------------------------------------------------
+  /** Crypto withdrawals still to be sent or confirmed, oldest first. */
+  pendingPayouts(): WithdrawalRecord[] {
+    return this.state.withdrawals.filter((w) => w.chain !== undefined && w.status === 2);
+  }
+
+  /** The EVM transaction is signed: keep its bytes before broadcasting them (a retry sends the same). */
+  payoutSigned(w: WithdrawalRecord, signed: { hash: string; raw: string }): void {
+    w.signedTx = signed;
+    this.persist();
+  }
+
+  /** The transaction is on the chain (broadcast): its hash is the withdrawal's txId from now on. */
+  payoutBroadcast(w: WithdrawalRecord, txHash: string): void {
+    w.txId = txHash;
+    this.persist();
+  }
+
+  /** The transaction is mined: the withdrawal is done. */
+  payoutConfirmed(w: WithdrawalRecord): void {
+    w.status = 6;
+    this.persist();
+  }
+
+  /** The chain refused the payout: nothing left the venue's address, so the coins go back to the balance. */
+  payoutFailed(w: WithdrawalRecord, reason: string): void {
+    if (w.status !== 2) return;
+    w.status = 3;
+    w.failure = reason;
+    this.moveFree(w.coin, new Decimal(w.quantity));
+    this.persist();
+  }
+
+  /** Pays out the fiat withdrawals whose processing time has passed (the bank wire "arrives"). */
   settleWithdrawals(): void {
     const now = this.now();
     let changed = false;
     for (const w of this.state.withdrawals) {
-      if (w.status === 2 && now >= w.completeAfter) {
+      if (w.chain === undefined && w.status === 2 && now >= w.completeAfter) {
         w.status = 6;
         w.txId = `BANKREF-${w.id}`;
         changed = true;
@@ -605,6 +712,7 @@ export class Venue {
       bankAccounts: [],
       withdrawalFee: '10',
       withdrawalDelayMs: 2000,
+      networkWithdrawalFees: { BTC: '0.0005', ETH: '0.003', USDT: '3' },
       markets: DEFAULT_MARKETS,
       ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),
     };

@@ -80,7 +80,10 @@ export function accountTrade(t: TradeRecord) {
   };
 }
 
-/** An entry of GET api/v1/account/depositOrders (status 2 = confirming, 4 = credited). */
+/**
+ * An entry of GET api/v1/account/depositOrders (status 2 = confirming, 4 = credited, 5 = held for
+ * review, with the reason in `remark`, as HashKey's withdrawal records carry theirs).
+ */
 export function depositOrder(d: DepositRecord) {
   return {
     id: d.id,
@@ -93,10 +96,11 @@ export function depositOrder(d: DepositRecord) {
     statusCode: String(d.status),
     txId: d.txId,
     confirmations: d.confirmations,
+    remark: d.status === 5 ? (d.holdReason ?? '') : '',
   };
 }
 
-/** An entry of GET api/v1/account/withdrawOrders (status 2 = processing, 6 = paid out). */
+/** An entry of GET api/v1/account/withdrawOrders (status 2 = processing, 6 = paid out / mined, 3 = failed). */
 export function withdrawOrder(w: WithdrawalRecord) {
   return {
     time: String(w.time),
@@ -113,7 +117,7 @@ export function withdrawOrder(w: WithdrawalRecord) {
     feeCoinId: w.coin,
     feeCoinName: w.coin,
     fee: w.fee,
-    remark: '',
+    remark: w.failure ?? '',
     platform: '',
     status: String(w.status),
     statusCode: String(w.status),
