@@ -135,7 +135,7 @@ function recordsOf(flow: Flow): ReconcileInput {
     stablecoin: 'USDT',
     fiat: 'USD',
     ledger: { caseId: 'C', entries, balances },
-    statement: { caseId: 'C', deposits, orders, withdrawals: [withdrawal] },
+    statement: { caseId: 'C', deposits, orders, withdrawals: [withdrawal], returns: [] },
     declarations: [
       {
         declarationId: 'd1',

@@ -23,6 +23,7 @@ import { DEFAULT_CAPABILITIES } from './capabilities';
 import { caseDeposits, observeDeposit } from './deposits';
 import { FairPriceGuard } from './fair-price';
 import { cancelSellOrder, caseOrders, placeSellOrder, refreshOrder } from './orders';
+import { caseReturns, refreshVenueReturn, requestVenueReturn, returnIdFor } from './returns';
 import type { Venue } from './venue';
 import { atVenue } from './venue-problems';
 import { caseWithdrawals, refreshWithdrawal, requestWithdrawal, withdrawalClientRef } from './withdrawals';
@@ -52,6 +53,7 @@ const OrderParams = z.object({
   clientOrderId: z.string().regex(/^[A-Za-z0-9_-]{1,36}$/, { message: 'must be 1-36 letters, digits, "_" or "-"' }),
 });
 const WithdrawalParams = z.object({ withdrawalId: z.string().min(1).max(64) });
+const ReturnParams = z.object({ returnId: z.string().min(1).max(64) });
 const CaseParams = z.object({ caseId: common.CaseId });
 
 export function createApp({ pool, logger, venue, fairPrice }: ExchangeAppDeps): Express {
@@ -143,6 +145,21 @@ export function createApp({ pool, logger, venue, fairPrice }: ExchangeAppDeps): 
         res.json(await inTransaction(pool, (tx) => refreshWithdrawal(tx, venue, withdrawalId)));
       });
 
+      // The return's row is written on its own connection before the venue is asked (returns.ts), so it
+      // survives a lost venue answer; the idempotency transaction only stores the answer.
+      app.post(
+        '/v1/returns',
+        idempotent(pool, exchange.RequestVenueReturn, async (input, _tx, req) => ({
+          status: 201,
+          body: await requestVenueReturn(pool, venue, input, returnIdFor(req.get(IDEMPOTENCY_HEADER) ?? '')),
+        })),
+      );
+
+      app.get('/v1/returns/:returnId', async (req, res) => {
+        const { returnId } = parseInput(ReturnParams, req.params, 'path');
+        res.json(await refreshVenueReturn(pool, venue, returnId));
+      });
+
       app.get('/v1/cases/:caseId/statement', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         const statement: exchange.ExchangeStatement = {
@@ -150,6 +167,7 @@ export function createApp({ pool, logger, venue, fairPrice }: ExchangeAppDeps): 
           deposits: await caseDeposits(pool, caseId),
           orders: await caseOrders(pool, caseId),
           withdrawals: await caseWithdrawals(pool, caseId),
+          returns: await caseReturns(pool, caseId),
         };
         res.json(statement);
       });

@@ -14,6 +14,8 @@ import { Decimal } from '@vcdc/shared/money';
 import ccxt, { type Exchange } from 'ccxt';
 import { CcxtMarketData, type DailyClose, exactDecimal, type TopOfBook } from './market-data';
 import {
+  type CryptoWithdrawalRequest,
+  type CryptoWithdrawalSnapshot,
   type DepositSnapshot,
   type FillSnapshot,
   type MarketRules,
@@ -23,6 +25,7 @@ import {
   VenueCallError,
   type WithdrawalRequest,
   type WithdrawalSnapshot,
+  type WithdrawalTerms,
 } from './venue';
 
 export interface CcxtVenueOptions {
@@ -40,6 +43,13 @@ export interface CcxtVenueOptions {
 const NETWORK_OF_CHAIN: Record<common.Chain, string> = { bitcoin: 'BTC', ethereum: 'ERC20' };
 /** Fiat leaves the venue by bank wire; the venue simulator's channel name for that is "BANK". */
 const FIAT_NETWORK = 'BANK';
+/** HashKey chainType per chain, as its exchangeInfo lists a coin's withdrawal channels (ccxt maps ERC20 to ETH). */
+const CHAIN_TYPE_OF_CHAIN: Record<common.Chain, string> = { bitcoin: 'BTC', ethereum: 'ETH' };
+/**
+ * HashKey deposit status 5 — a deposit the venue has but does not credit (ccxt parses it as "pending",
+ * like 1 and 2); the venue gives its reason in the record's `remark`.
+ */
+const HELD_DEPOSIT_STATUS = '5';
 
 type Raw = Record<string, unknown>;
 
@@ -125,6 +135,7 @@ export class CcxtVenue implements Venue {
     if (error instanceof c.PermissionDenied) return new VenueCallError('refused', 'not-permitted', message, name);
     if (error instanceof c.AuthenticationError)
       return new VenueCallError('fault', 'venue-authentication', message, name);
+    if (error instanceof c.InvalidAddress) return new VenueCallError('refused', 'invalid-address', message, name);
     if (error instanceof c.InvalidOrder || error instanceof c.BadRequest || error instanceof c.NotSupported) {
       return new VenueCallError('refused', 'venue-refused', message, name);
     }
@@ -188,13 +199,18 @@ export class CcxtVenue implements Venue {
       const found = deposits.find((d) => (d.info as Raw).txId === txHash);
       if (!found) return undefined;
       const raw = found.info as Raw;
-      const status = found.status === 'ok' ? 'CREDITED' : found.status === 'pending' ? 'PENDING' : 'FAILED';
+      // ccxt folds "held for review" into "pending"; the raw status code tells them apart.
+      const held = String(raw.statusCode ?? raw.status) === HELD_DEPOSIT_STATUS;
+      const status =
+        found.status === 'ok' ? 'CREDITED' : found.status !== 'pending' ? 'FAILED' : held ? 'HELD' : 'PENDING';
+      const remark = typeof raw.remark === 'string' ? raw.remark.trim() : '';
       return {
         venueDepositId: typeof raw.id === 'string' && raw.id ? raw.id : txHash,
         txHash,
         asset,
         amount: amount(raw, 'quantity'),
         status,
+        ...(status === 'HELD' ? { holdReason: remark || 'held by the venue (no reason given)' } : {}),
       };
     });
   }
@@ -321,6 +337,74 @@ export class CcxtVenue implements Venue {
         netAmount: amount(raw, 'arriveQuantity'),
         bankAccountId: str(raw, 'address'),
         status,
+        createdAt: new Date(Number(str(raw, 'time'))),
+      };
+    });
+  }
+
+  async withdrawalTerms(asset: string, chain: common.Chain): Promise<WithdrawalTerms> {
+    return this.call('load currencies', async () => {
+      const info = (this.exchange.currencies?.[asset]?.info ?? {}) as Raw;
+      const channels = (info.chainTypes ?? []) as Raw[];
+      const channel = channels.find((c) => c.chainType === CHAIN_TYPE_OF_CHAIN[chain]);
+      if (!channel) return { allowed: false, fee: '0', minAmount: '0' };
+      return {
+        allowed: channel.allowWithdraw === true && info.allowWithdraw !== false,
+        fee: amount(channel, 'withdrawFee'),
+        minAmount: amount(channel, 'minWithdrawQuantity'),
+      };
+    });
+  }
+
+  async freeBalance(asset: string): Promise<string> {
+    return this.call('fetch balance', async () => {
+      const balance = await this.exchange.fetchBalance();
+      const rows = ((balance.info as Raw).balances ?? []) as Raw[];
+      const row = rows.find((b) => b.asset === asset);
+      return row ? amount(row, 'free') : '0';
+    });
+  }
+
+  async withdrawCrypto(request: CryptoWithdrawalRequest): Promise<{ withdrawalId: string }> {
+    return this.call('withdraw', async () => {
+      // A decimal string, never a float (see the header); ccxt's typings say number.
+      const result = await this.exchange.withdraw(
+        request.asset,
+        request.amount as unknown as number,
+        request.address,
+        undefined,
+        { network: NETWORK_OF_CHAIN[request.chain], clientOrderId: request.clientRef },
+      );
+      return { withdrawalId: str(result.info as Raw, 'orderId') };
+    });
+  }
+
+  async findCryptoWithdrawal(
+    asset: string,
+    by: { withdrawalId: string } | { clientRef: string },
+  ): Promise<CryptoWithdrawalSnapshot | undefined> {
+    return this.call('fetch withdrawals', async () => {
+      const withdrawals = await this.exchange.fetchWithdrawals(asset, undefined, 200);
+      const found = withdrawals.find((w) => {
+        const raw = w.info as Raw;
+        return 'withdrawalId' in by ? raw.id === by.withdrawalId : raw.clientOrderId === by.clientRef;
+      });
+      if (!found) return undefined;
+      const raw = found.info as Raw;
+      const txHash = typeof raw.txId === 'string' && raw.txId ? raw.txId : null;
+      const failed = found.status === 'failed' || found.status === 'canceled' || found.status === 'cancelled';
+      const remark = typeof raw.remark === 'string' && raw.remark ? raw.remark : null;
+      return {
+        withdrawalId: str(raw, 'id'),
+        clientRef: typeof raw.clientOrderId === 'string' && raw.clientOrderId ? raw.clientOrderId : null,
+        asset,
+        amount: amount(raw, 'quantity'),
+        fee: amount(raw, 'fee'),
+        netAmount: amount(raw, 'arriveQuantity'),
+        address: str(raw, 'address'),
+        txHash,
+        status: failed ? 'FAILED' : txHash ? 'SENT' : 'PENDING',
+        failure: failed ? (remark ?? 'the venue reports the withdrawal failed') : null,
         createdAt: new Date(Number(str(raw, 'time'))),
       };
     });

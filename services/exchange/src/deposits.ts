@@ -1,7 +1,8 @@
 /**
  * Deposits at the venue, observed for a case. The workflow polls with the chain transaction hash; each
- * change of the deposit's status is recorded (append-only), and a transaction is tied to the first
- * case that asked about it: another case claiming it is refused.
+ * change of the deposit's status (or of the venue's reason for holding it) is recorded (append-only),
+ * and a transaction is tied to the first case that asked about it: another case claiming it is refused.
+ * A deposit the venue holds for review is HELD with the venue's reason until it is credited.
  */
 import { inTransaction, type Pool, Problem, problems, type Queryable } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
@@ -17,14 +18,15 @@ interface DepositRow {
   amount: string;
   venue_deposit_id: string;
   status: exchange.VenueDeposit['status'];
+  hold_reason: string | null;
   observed_at: Date;
 }
 
 const LATEST = `
-  SELECT d.case_id, d.venue, d.asset, d.tx_hash, d.amount, d.venue_deposit_id, o.status, o.observed_at
+  SELECT d.case_id, d.venue, d.asset, d.tx_hash, d.amount, d.venue_deposit_id, o.status, o.hold_reason, o.observed_at
   FROM deposits d
   JOIN LATERAL (
-    SELECT status, observed_at FROM deposit_observations o
+    SELECT status, hold_reason, observed_at FROM deposit_observations o
     WHERE o.venue = d.venue AND o.tx_hash = d.tx_hash ORDER BY id DESC LIMIT 1
   ) o ON true`;
 
@@ -36,6 +38,7 @@ function view(row: DepositRow): exchange.VenueDeposit {
     txHash: row.tx_hash,
     amount: new Decimal(row.amount).toFixed(),
     status: row.status,
+    ...(row.status === 'HELD' && row.hold_reason !== null ? { holdReason: row.hold_reason } : {}),
     venueDepositId: row.venue_deposit_id,
     observedAt: row.observed_at.toISOString(),
   };
@@ -74,11 +77,13 @@ export async function observeDeposit(
         [venue.id, query.txHash, query.caseId, query.asset, snapshot.amount, snapshot.venueDepositId],
       );
     }
-    if (known?.status !== snapshot.status) {
-      await tx.query('INSERT INTO deposit_observations (venue, tx_hash, status) VALUES ($1, $2, $3)', [
+    const holdReason = snapshot.status === 'HELD' ? (snapshot.holdReason ?? null) : null;
+    if (known?.status !== snapshot.status || (known?.hold_reason ?? null) !== holdReason) {
+      await tx.query('INSERT INTO deposit_observations (venue, tx_hash, status, hold_reason) VALUES ($1, $2, $3, $4)', [
         venue.id,
         query.txHash,
         snapshot.status,
+        holdReason,
       ]);
     }
     const row = (

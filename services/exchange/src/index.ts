@@ -3,6 +3,8 @@ export { CcxtVenue, type CcxtVenueOptions } from './ccxt-venue';
 export { ExchangeConfig } from './config';
 export { type RunningExchangeService, startExchangeService, venueFromConfig } from './service';
 export type {
+  CryptoWithdrawalRequest,
+  CryptoWithdrawalSnapshot,
   DepositSnapshot,
   FillSnapshot,
   MarketRules,
@@ -11,5 +13,6 @@ export type {
   Venue,
   WithdrawalRequest,
   WithdrawalSnapshot,
+  WithdrawalTerms,
 } from './venue';
 export { VenueCallError } from './venue';

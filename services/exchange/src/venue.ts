@@ -48,7 +48,10 @@ export interface DepositSnapshot {
   txHash: string;
   asset: string;
   amount: string;
-  status: 'PENDING' | 'CREDITED' | 'FAILED';
+  /** HELD: the venue has the coins but holds them for review instead of crediting them. */
+  status: 'PENDING' | 'HELD' | 'CREDITED' | 'FAILED';
+  /** The venue's reason, while HELD. */
+  holdReason?: string;
 }
 
 export interface WithdrawalSnapshot {
@@ -60,6 +63,40 @@ export interface WithdrawalSnapshot {
   netAmount: string;
   bankAccountId: string;
   status: 'PENDING' | 'COMPLETED' | 'FAILED';
+  createdAt: Date;
+}
+
+/** What the venue publishes about withdrawing a coin on a chain. */
+export interface WithdrawalTerms {
+  allowed: boolean;
+  /** Flat fee per withdrawal, in the coin, taken out of the amount. */
+  fee: string;
+  minAmount: string;
+}
+
+export interface CryptoWithdrawalRequest {
+  asset: string;
+  chain: Chain;
+  amount: string;
+  address: string;
+  /** The venue's client id for the withdrawal: a repeat with the same ref is refused by the venue. */
+  clientRef: string;
+}
+
+export interface CryptoWithdrawalSnapshot {
+  withdrawalId: string;
+  clientRef: string | null;
+  asset: string;
+  amount: string;
+  fee: string;
+  netAmount: string;
+  address: string;
+  /** The chain transaction, once the venue has broadcast it. */
+  txHash: string | null;
+  /** PENDING: not on chain yet; SENT: broadcast (txHash); FAILED: the venue gave up (and restored the balance). */
+  status: 'PENDING' | 'SENT' | 'FAILED';
+  /** The venue's remark on a failed withdrawal. */
+  failure: string | null;
   createdAt: Date;
 }
 
@@ -99,6 +136,16 @@ export interface Venue extends MarketDataSource {
     currency: string,
     by: { withdrawalId: string } | { clientRef: string },
   ): Promise<WithdrawalSnapshot | undefined>;
+  /** The fee and minimum of a crypto withdrawal, as the venue publishes them. */
+  withdrawalTerms(asset: string, chain: Chain): Promise<WithdrawalTerms>;
+  /** The account's free (tradable, withdrawable) balance of an asset. */
+  freeBalance(asset: string): Promise<string>;
+  /** Send coins to an address on a chain (returns to custody). */
+  withdrawCrypto(request: CryptoWithdrawalRequest): Promise<{ withdrawalId: string }>;
+  findCryptoWithdrawal(
+    asset: string,
+    by: { withdrawalId: string } | { clientRef: string },
+  ): Promise<CryptoWithdrawalSnapshot | undefined>;
 }
 
 /**

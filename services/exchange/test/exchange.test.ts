@@ -17,6 +17,7 @@ import {
 import { createTestDatabase } from '../../../test/support/database';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
 import { CcxtVenue } from '../src/ccxt-venue';
+import { returnIdFor } from '../src/returns';
 
 const BANK = { id: 'HK-TRUST-001', name: 'Case property trust account', bank: 'Hong Kong branch' };
 const SCHEMA = 'exchange';
@@ -345,6 +346,175 @@ describe('deposits', () => {
   });
 });
 
+/** Coins sent to the venue's deposit address on the ledger chain; mined `blocks` deep. */
+async function depositOnChain(asset: 'BTC', amount: string, blocks = 2): Promise<string> {
+  const response = await fetch(`${chain.url}/v1/chains/bitcoin/faucet`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ address: sim.venue.state.depositAddresses.bitcoin, asset, amount }),
+  });
+  const { txHash } = (await response.json()) as { txHash: string };
+  if (blocks > 0) chain.mine('bitcoin', blocks);
+  return txHash;
+}
+
+describe('held deposits', () => {
+  test('a deposit the venue holds for review is HELD with its reason, then CREDITED once when released', async () => {
+    const txHash = await depositOnChain('BTC', '0.3', 1);
+    const ask = () => request(app).get('/v1/deposits').query({ caseId: 'case-h1', asset: 'BTC', txHash }).expect(200);
+    expect((await ask()).body.status).toBe('PENDING');
+    sim.venue.holdDeposit(txHash, 'AML review: source of funds');
+    chain.mine('bitcoin', 1);
+    const btc = venueBalance('BTC');
+    const held = (await ask()).body as exchange.VenueDeposit;
+    expect(held).toMatchObject({ status: 'HELD', holdReason: 'AML review: source of funds', amount: '0.3' });
+    expect(venueBalance('BTC').eq(btc)).toBe(true);
+    expect((await ask()).body).toEqual(held); // asking again records nothing new
+
+    sim.venue.releaseDeposit(txHash);
+    const credited = (await ask()).body as exchange.VenueDeposit;
+    expect(credited.status).toBe('CREDITED');
+    expect(credited.holdReason).toBeUndefined();
+    await ask();
+    chain.mine('bitcoin', 2);
+    await sim.syncDeposits();
+    await ask();
+    expect(venueBalance('BTC').minus(btc).toFixed()).toBe('0.3'); // credited exactly once
+    const { rows } = await pool.query(
+      'SELECT status, hold_reason FROM deposit_observations WHERE tx_hash = $1 ORDER BY id',
+      [txHash],
+    );
+    expect(rows).toEqual([
+      { status: 'PENDING', hold_reason: null },
+      { status: 'HELD', hold_reason: 'AML review: source of funds' },
+      { status: 'CREDITED', hold_reason: null },
+    ]);
+  });
+});
+
+describe('returns', () => {
+  // A segwit-shaped address (the form custody's bitcoin case wallets take).
+  const CUSTODY_BTC = 'bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh';
+  const returnBody = (over: Record<string, unknown> = {}) => ({
+    caseId: 'case-r1',
+    asset: 'BTC',
+    chain: 'bitcoin',
+    amount: '0.6',
+    toAddress: CUSTODY_BTC,
+    transferId: 'transfer-r1',
+    ...over,
+  });
+  const postReturn = (body: Record<string, unknown>, key: string) =>
+    request(app).post('/v1/returns').set('Idempotency-Key', key).send(body);
+  const chainTxsTo = async (address: string) => {
+    const response = await fetch(`${chain.url}/v1/chains/bitcoin/addresses/${address}/transactions?direction=in`);
+    return ((await response.json()) as { transactions: { txHash: string; amount: string }[] }).transactions;
+  };
+  const venueWithdrawalsOf = (clientRef: string) =>
+    sim.venue.state.withdrawals.filter((w) => w.clientOrderId === clientRef);
+
+  test('a return is one withdrawal and one chain transaction, however the POST is retried', async () => {
+    await depositOnChain('BTC', '1');
+    await sim.syncDeposits();
+    const btc = venueBalance('BTC');
+    const returnId = returnIdFor('k-ret-1');
+
+    // 1. the venue is down for withdrawals: nothing is made, the return is recorded PENDING
+    sim.faults.configure({ serverErrorRate: 1, serverErrorScope: 'trading' });
+    const down = await postReturn(returnBody(), 'k-ret-1').expect(503);
+    expect(down.headers['content-type']).toMatch(/application\/problem\+json/);
+    sim.faults.clear();
+    const pending = await request(app).get(`/v1/returns/${returnId}`).expect(200);
+    expect(pending.body).toMatchObject({ returnId, status: 'PENDING', amount: '0.6' });
+    expect(pending.body.txHash).toBeUndefined();
+    expect(venueWithdrawalsOf(returnId)).toHaveLength(0);
+
+    // 2. the retry reaches the venue, which makes it and loses its answer: the service finds it
+    const lost = sim.faults.injected.lostAnswers;
+    sim.faults.dropResponseAfterAccept('withdraw');
+    const made = await postReturn(returnBody(), 'k-ret-1').expect(201);
+    expect(sim.faults.injected.lostAnswers).toBe(lost + 1);
+    const r = made.body as exchange.VenueReturnWithdrawal;
+    expect(r).toMatchObject({
+      returnId,
+      caseId: 'case-r1',
+      asset: 'BTC',
+      chain: 'bitcoin',
+      amount: '0.6',
+      fee: '0.0005',
+      netAmount: '0.5995',
+      toAddress: CUSTODY_BTC,
+      transferId: 'transfer-r1',
+    });
+    expect(new Decimal(r.fee).plus(r.netAmount).toFixed()).toBe(r.amount);
+
+    // 3. and again: the stored answer, nothing new at the venue or on chain
+    const replay = await postReturn(returnBody(), 'k-ret-1').expect(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(venueWithdrawalsOf(returnId)).toHaveLength(1);
+    expect(btc.minus(venueBalance('BTC')).toFixed()).toBe('0.6');
+
+    const sent = (await request(app).get(`/v1/returns/${returnId}`).expect(200)).body as exchange.VenueReturnWithdrawal;
+    expect(sent.status).toBe('SENT');
+    const onChain = await chainTxsTo(CUSTODY_BTC);
+    expect(onChain).toEqual([expect.objectContaining({ txHash: sent.txHash, amount: '0.5995' })]);
+    await sim.processWithdrawals();
+    chain.mine('bitcoin', 1);
+    expect((await request(app).get(`/v1/returns/${returnId}`).expect(200)).body).toMatchObject({
+      status: 'SENT',
+      txHash: sent.txHash,
+    });
+    expect(await chainTxsTo(CUSTODY_BTC)).toHaveLength(1);
+
+    const statement = (await request(app).get('/v1/cases/case-r1/statement').expect(200))
+      .body as exchange.ExchangeStatement;
+    expect(statement.returns).toEqual([expect.objectContaining({ returnId, status: 'SENT', netAmount: '0.5995' })]);
+    // what was asked never changes
+    await expect(pool.query('UPDATE venue_returns SET amount = 1 WHERE return_id = $1', [returnId])).rejects.toThrow(
+      /never changes/,
+    );
+  });
+
+  test('bad amounts and more than the venue balance are refused with 422 naming the field; nothing is made', async () => {
+    const before = sim.venue.state.withdrawals.length;
+    const btc = venueBalance('BTC');
+    const cases: [Record<string, unknown>, string, string][] = [
+      [returnBody({ amount: '0.123456789' }), 'amount-precision', 'amount'],
+      [returnBody({ amount: '0.0004' }), 'below-minimum-withdrawal', 'amount'],
+      [returnBody({ amount: '100000' }), 'insufficient-funds', 'amount'],
+      [returnBody({ asset: 'ETH', chain: 'ethereum', toAddress: '0x1234' }), 'invalid-address', 'toAddress'],
+    ];
+    for (const [i, [body, type, field]] of cases.entries()) {
+      const res = await postReturn(body, `k-ret-bad-${i}`).expect(422);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      expect(res.body.type).toBe(`urn:vcdc:problem:${type}`);
+      expect(res.body.errors).toEqual([{ field, message: expect.any(String) }]);
+      await request(app)
+        .get(`/v1/returns/${returnIdFor(`k-ret-bad-${i}`)}`)
+        .expect(404);
+    }
+    const badChain = await postReturn(returnBody({ chain: 'ethereum' }), 'k-ret-bad-chain').expect(400);
+    expect(badChain.body.errors).toEqual([{ field: 'chain', message: expect.any(String) }]);
+    expect(sim.venue.state.withdrawals.length).toBe(before);
+    expect(venueBalance('BTC').eq(btc)).toBe(true);
+    await request(app).get('/v1/returns/ret-none').expect(404);
+  });
+
+  test('an address the venue refuses is 422 naming toAddress; the return is FAILED and nothing left', async () => {
+    const btc = venueBalance('BTC');
+    const res = await postReturn(returnBody({ toAddress: 'not-a-bitcoin-address' }), 'k-ret-addr').expect(422);
+    expect(res.body).toMatchObject({
+      type: 'urn:vcdc:problem:invalid-address',
+      errors: [{ field: 'toAddress', message: expect.any(String) }],
+    });
+    const failed = await request(app)
+      .get(`/v1/returns/${returnIdFor('k-ret-addr')}`)
+      .expect(200);
+    expect(failed.body).toMatchObject({ status: 'FAILED' });
+    expect(venueBalance('BTC').eq(btc)).toBe(true);
+  });
+});
+
 describe('withdrawals', () => {
   const withdraw = (body: Record<string, unknown>, key: string) =>
     request(app).post('/v1/withdrawals').set('Idempotency-Key', key).send(body);
@@ -418,7 +588,7 @@ describe('statement', () => {
     expect(statement.withdrawals.map((w) => w.amount)).toEqual(['500']);
     expect(statement.deposits).toEqual([]);
     const empty = await request(app).get('/v1/cases/nobody/statement').expect(200);
-    expect(empty.body).toEqual({ caseId: 'nobody', deposits: [], orders: [], withdrawals: [] });
+    expect(empty.body).toEqual({ caseId: 'nobody', deposits: [], orders: [], withdrawals: [], returns: [] });
   });
 });
 

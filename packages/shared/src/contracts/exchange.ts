@@ -4,7 +4,7 @@
  *
  *   GET  /v1/markets/:base/:quote                            -> MarketRules (what an order must respect: lot step, tick, minimums)
  *   GET  /v1/deposit-addresses/:asset?chain=                 -> DepositAddress
- *   GET  /v1/deposits?caseId=&asset=&txHash=                 -> VenueDeposit (404 while the venue has not seen it)
+ *   GET  /v1/deposits?caseId=&asset=&txHash=                 -> VenueDeposit (404 while the venue has not seen it; HELD with holdReason while under review)
  *   POST /v1/orders                  PlaceSellOrder          -> 201 VenueOrder (an existing order with the same clientOrderId is returned, never placed twice)
  *   GET  /v1/orders/:clientOrderId                           -> VenueOrder (refreshed from the venue, with fills)
  *   POST /v1/orders/:clientOrderId/cancel CancelSellOrder   -> VenueOrder (open remainder cancelled; fills kept)
@@ -12,11 +12,13 @@
  *   GET  /v1/markets/:base/:quote/legal-floor                -> LegalFloor (20-day average of daily closes by default)
  *   POST /v1/withdrawals             RequestWithdrawal       -> 201 VenueWithdrawal
  *   GET  /v1/withdrawals/:withdrawalId                       -> VenueWithdrawal (refreshed from the venue)
+ *   POST /v1/returns                 RequestVenueReturn      -> 201 VenueReturnWithdrawal (coins sent back to custody, once per key)
+ *   GET  /v1/returns/:returnId                               -> VenueReturnWithdrawal (refreshed from the venue)
  *   GET  /v1/cases/:caseId/statement                         -> ExchangeStatement (from the service's own records)
  */
 import { z } from 'zod';
 import { CryptoAsset, DecimalString, FiatCurrency, PositiveDecimalString } from '../money';
-import { CaseId, Chain, IsoTimestamp } from './common';
+import { CaseId, CHAIN_OF_ASSET, Chain, IsoTimestamp } from './common';
 
 export const DepositAddress = z.object({
   asset: CryptoAsset,
@@ -45,7 +47,8 @@ export const MarketRules = z.object({
 });
 export type MarketRules = z.infer<typeof MarketRules>;
 
-export const DepositStatus = z.enum(['PENDING', 'CREDITED', 'FAILED']);
+/** HELD: the venue has the coins but holds them for review (AML) instead of crediting them; not tradable yet. */
+export const DepositStatus = z.enum(['PENDING', 'HELD', 'CREDITED', 'FAILED']);
 export const VenueDeposit = z.object({
   caseId: CaseId,
   venue: z.string(),
@@ -53,6 +56,8 @@ export const VenueDeposit = z.object({
   txHash: z.string(),
   amount: DecimalString,
   status: DepositStatus,
+  /** Why the venue holds the deposit, as the venue gave it (only while HELD). */
+  holdReason: z.string().optional(),
   /** The venue's own id for the deposit. */
   venueDepositId: z.string(),
   observedAt: IsoTimestamp,
@@ -177,10 +182,61 @@ export const VenueWithdrawal = z.object({
 });
 export type VenueWithdrawal = z.infer<typeof VenueWithdrawal>;
 
+/**
+ * POST /v1/returns: send coins back from the venue to the case's custody wallet (compensation when a
+ * case stops after its coins reached the venue). Named after the custody transfer it undoes.
+ */
+export const RequestVenueReturn = z
+  .object({
+    caseId: CaseId,
+    asset: CryptoAsset,
+    chain: Chain,
+    /** Debited from the venue balance; the venue's withdrawal fee comes out of it. */
+    amount: PositiveDecimalString,
+    /** The case's custody wallet address for the asset. */
+    toAddress: z.string().regex(/^[\x21-\x7e]{1,200}$/, { message: 'must be 1-200 visible characters' }),
+    /** The custody transfer to the venue this return undoes. */
+    transferId: z.string().min(1).max(200),
+  })
+  .refine((r) => CHAIN_OF_ASSET[r.asset] === r.chain, {
+    message: 'is not the chain the asset is carried on in this deployment',
+    path: ['chain'],
+  });
+export type RequestVenueReturn = z.infer<typeof RequestVenueReturn>;
+
+/** PENDING: not on chain yet; SENT: broadcast, txHash known; FAILED: nothing left the venue (the balance was restored). */
+export const ReturnStatus = z.enum(['PENDING', 'SENT', 'FAILED']);
+export const VenueReturnWithdrawal = z.object({
+  returnId: z.string(),
+  caseId: CaseId,
+  venue: z.string(),
+  asset: CryptoAsset,
+  chain: Chain,
+  /** Debited from the venue balance. */
+  amount: DecimalString,
+  /** The venue's withdrawal fee, taken out of amount. */
+  fee: DecimalString,
+  /** amount - fee: what reaches the custody wallet. */
+  netAmount: DecimalString,
+  toAddress: z.string(),
+  transferId: z.string(),
+  /** The venue's own id for the withdrawal, once it has one. */
+  venueWithdrawalId: z.string().optional(),
+  /** The chain transaction, once the venue has broadcast it. */
+  txHash: z.string().optional(),
+  status: ReturnStatus,
+  /** Why it failed, as the venue or the service said. */
+  failure: z.string().optional(),
+  requestedAt: IsoTimestamp,
+});
+export type VenueReturnWithdrawal = z.infer<typeof VenueReturnWithdrawal>;
+
 export const ExchangeStatement = z.object({
   caseId: CaseId,
   deposits: z.array(VenueDeposit),
   orders: z.array(VenueOrder),
   withdrawals: z.array(VenueWithdrawal),
+  /** Coins sent back to custody; a FAILED one moved nothing. */
+  returns: z.array(VenueReturnWithdrawal),
 });
 export type ExchangeStatement = z.infer<typeof ExchangeStatement>;
