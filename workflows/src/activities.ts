@@ -63,6 +63,16 @@ const enc = encodeURIComponent;
 
 export function createActivities(clients: ServiceClients) {
   const { custody: c, exchange: x, fx: f, treasury: t } = clients;
+  /** The venue's deposit as it is now; 404 (the venue has not seen it) is a retryable not-yet. */
+  const venueDeposit = (q: { caseId: string; asset: string; txHash: string }) =>
+    call(exchange.VenueDeposit, 'venue deposit', () =>
+      x.get('/v1/deposits', q).catch((error: unknown) => {
+        if (error instanceof ServiceCallError && error.status === 404) {
+          throw notYet(`the venue has not seen ${q.asset} deposit ${q.txHash} yet`);
+        }
+        throw error;
+      }),
+    );
   return {
     // custody
     async openCustodyAccount(body: contracts.custody.OpenCustodyAccount, key: string) {
@@ -84,6 +94,13 @@ export function createActivities(clients: ServiceClients) {
     async getCustodyLedger(caseId: string) {
       return call(custody.CustodyLedger, 'custody ledger', () => c.get(`/v1/cases/${enc(caseId)}/ledger`));
     },
+    /**
+     * Book coins the venue sent back into the case wallet (a compensation). Custody verifies the
+     * transaction on chain; it answers 409 not-yet while confirming, retried like any retryable error.
+     */
+    async recordCustodyReturn(body: contracts.custody.RecordVenueReturn, key: string) {
+      return call(custody.VenueReturn, 'record custody return', () => c.post('/v1/returns', body, key));
+    },
 
     // exchange
     async getMarketRules(base: string, quote: string) {
@@ -94,17 +111,20 @@ export function createActivities(clients: ServiceClients) {
         x.get(`/v1/deposit-addresses/${enc(asset)}`, { chain }),
       );
     },
-    /** Until the venue has credited the deposit: 404 (not seen yet) and PENDING are "not yet". */
+    /**
+     * The deposit as the venue has it now: PENDING, HELD (with the venue's holdReason) or CREDITED,
+     * so the workflow can tell a review hold from a slow chain. Only 404 (not seen yet) is a retryable not-yet.
+     */
+    async getVenueDeposit(q: { caseId: string; asset: string; txHash: string }) {
+      return venueDeposit(q);
+    },
+    /** Until the venue has credited the deposit: 404 (not seen yet), PENDING and HELD are "not yet". */
     async awaitVenueDeposit(q: { caseId: string; asset: string; txHash: string }) {
-      const deposit = await call(exchange.VenueDeposit, 'venue deposit', () =>
-        x.get('/v1/deposits', q).catch((error: unknown) => {
-          if (error instanceof ServiceCallError && error.status === 404) {
-            throw notYet(`the venue has not seen ${q.asset} deposit ${q.txHash} yet`);
-          }
-          throw error;
-        }),
-      );
+      const deposit = await venueDeposit(q);
       if (deposit.status === 'PENDING') throw notYet(`${q.asset} deposit ${q.txHash} is pending at the venue`);
+      if (deposit.status === 'HELD') {
+        throw notYet(`${q.asset} deposit ${q.txHash} is held by the venue: ${deposit.holdReason ?? 'no reason given'}`);
+      }
       if (deposit.status === 'FAILED') {
         throw ApplicationFailure.nonRetryable(
           `the venue reports ${q.asset} deposit ${q.txHash} FAILED`,
@@ -133,6 +153,23 @@ export function createActivities(clients: ServiceClients) {
         throw ApplicationFailure.nonRetryable(`the venue reports withdrawal ${withdrawalId} FAILED`, ENDED_BADLY, w);
       }
       return w;
+    },
+    /** Send coins back from the venue to the case's custody wallet (once per key, however often retried). */
+    async requestVenueReturn(body: contracts.exchange.RequestVenueReturn, key: string) {
+      return call(exchange.VenueReturnWithdrawal, 'request venue return', () => x.post('/v1/returns', body, key));
+    },
+    /** Until the venue has broadcast the return (it has a txHash); FAILED ends badly (nothing left the venue). */
+    async awaitVenueReturnSent(returnId: string) {
+      const r = await call(exchange.VenueReturnWithdrawal, 'venue return', () => x.get(`/v1/returns/${enc(returnId)}`));
+      if (r.status === 'FAILED') {
+        throw ApplicationFailure.nonRetryable(
+          `the venue reports return ${returnId} FAILED: ${r.failure ?? 'no reason given'}`,
+          ENDED_BADLY,
+          r,
+        );
+      }
+      if (r.txHash === undefined) throw notYet(`return ${returnId} is not on chain yet`);
+      return r;
     },
     async getExchangeStatement(caseId: string) {
       return call(exchange.ExchangeStatement, 'exchange statement', () => x.get(`/v1/cases/${enc(caseId)}/statement`));

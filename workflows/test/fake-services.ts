@@ -72,7 +72,75 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
     return { ...a, balance: balanceOf(caseId, asset).toFixed() };
   };
 
+  /**
+   * The venue sends unsold coins back (its withdrawal fee, here the network fee, deducted; broadcast at
+   * once); custody books what arrived, the net amount. Shapes as the exchange and custody contracts.
+   */
+  const venueReturns = new Map<string, Infer<Exchange['VenueReturnWithdrawal']>>();
+  const returnFakes: Pick<CaseActivities, 'requestVenueReturn' | 'awaitVenueReturnSent' | 'recordCustodyReturn'> = {
+    async requestVenueReturn(body, key) {
+      return once(key, () => {
+        const fee = new Decimal(NETWORK_FEE[body.asset] ?? '0');
+        if (new Decimal(body.amount).lte(fee)) {
+          throw ApplicationFailure.nonRetryable('below the minimum', 'urn:vcdc:problem:below-minimum-withdrawal');
+        }
+        const r = {
+          returnId: id('vr'),
+          caseId: body.caseId,
+          venue: 'hashkey',
+          asset: body.asset,
+          chain: body.chain,
+          amount: body.amount,
+          fee: fee.toFixed(),
+          netAmount: new Decimal(body.amount).minus(fee).toFixed(),
+          toAddress: body.toAddress,
+          transferId: body.transferId,
+          txHash: `0xreturn${seq}`,
+          status: 'SENT' as const,
+          requestedAt: T,
+        };
+        venueReturns.set(r.returnId, r);
+        return r;
+      });
+    },
+    async awaitVenueReturnSent(returnId) {
+      const r = venueReturns.get(returnId);
+      if (!r) throw ApplicationFailure.nonRetryable('no such return', 'urn:vcdc:problem:not-found');
+      return structuredClone(r);
+    },
+    async recordCustodyReturn(body, key) {
+      return once(key, () => {
+        const r = [...venueReturns.values()].find((v) => v.txHash === body.txHash);
+        if (!r || r.caseId !== body.caseId || r.transferId !== body.transferId) {
+          throw ApplicationFailure.nonRetryable('no such transaction', 'urn:vcdc:problem:transaction-not-found');
+        }
+        const booked = {
+          returnId: id('cr'),
+          caseId: body.caseId,
+          asset: r.asset,
+          chain: r.chain,
+          transferId: body.transferId,
+          txHash: body.txHash,
+          amount: r.netAmount,
+          confirmations: 6,
+          recordedAt: T,
+        };
+        ledger.push({
+          entryId: id('e'),
+          caseId: body.caseId,
+          asset: r.asset,
+          kind: 'RETURN',
+          amount: r.netAmount,
+          reference: booked.returnId,
+          createdAt: T,
+        });
+        return booked;
+      });
+    },
+  };
+
   const activities: CaseActivities = {
+    ...returnFakes,
     async openCustodyAccount(body, key) {
       return once(key, () => {
         const a = { ...body, address: `custody-${body.asset.toLowerCase()}-${body.caseId}`, balance: '0', openedAt: T };
@@ -175,9 +243,14 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
         venue: 'hashkey',
       };
     },
-    async awaitVenueDeposit(q) {
+    async getVenueDeposit(q) {
       const d = deposits.find((x) => x.txHash === q.txHash && x.asset === q.asset);
       if (!d) throw ApplicationFailure.retryable('not seen yet', 'urn:vcdc:activity:not-yet');
+      return structuredClone(d);
+    },
+    async awaitVenueDeposit(q) {
+      const d = deposits.find((x) => x.txHash === q.txHash && x.asset === q.asset);
+      if (!d || d.status !== 'CREDITED') throw ApplicationFailure.retryable('not yet', 'urn:vcdc:activity:not-yet');
       return structuredClone(d);
     },
     async getMarketRules(base, quote) {
@@ -288,6 +361,7 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
         deposits: structuredClone(deposits.filter((d) => d.caseId === caseId)),
         orders: structuredClone([...orders.values()].filter((o) => o.caseId === caseId)),
         withdrawals: structuredClone([...withdrawals.values()].filter((w) => w.caseId === caseId)),
+        returns: structuredClone([...venueReturns.values()].filter((r) => r.caseId === caseId)),
       };
     },
     async createDeclaration(body, key) {
