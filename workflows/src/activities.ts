@@ -101,6 +101,47 @@ export function createActivities(clients: ServiceClients) {
     async recordCustodyReturn(body: contracts.custody.RecordVenueReturn, key: string) {
       return call(custody.VenueReturn, 'record custody return', () => c.post('/v1/returns', body, key));
     },
+    /** The intake as custody has it now: difference status, classification, countersignatures, `final`. */
+    async getIntake(intakeId: string) {
+      return call(custody.Intake, 'intake', () => c.get(`/v1/intakes/${enc(intakeId)}`));
+    },
+    /** Classify a DISCREPANCY intake's difference (amount = declared - received); answers the intake. */
+    async classifyIntakeDifference(intakeId: string, body: contracts.custody.ClassifyIntakeDifference, key: string) {
+      return call(custody.Intake, 'classify intake difference', () =>
+        c.post(`/v1/intakes/${enc(intakeId)}/difference`, body, key),
+      );
+    },
+    /** One countersignature (handing-officer or custodian) of the classified difference; answers the intake. */
+    async countersignIntakeDifference(
+      intakeId: string,
+      body: contracts.custody.CountersignIntakeDifference,
+      key: string,
+    ) {
+      return call(custody.Intake, 'countersign intake difference', () =>
+        c.post(`/v1/intakes/${enc(intakeId)}/difference/countersignatures`, body, key),
+      );
+    },
+    /** Whether a VENUE_DEPOSIT of this asset to this address still needs a confirmed TEST_DEPOSIT, and its largest amount. */
+    async getTestDepositRequirement(q: { chain: string; address: string; asset: string }) {
+      return call(custody.TestDepositRequirement, 'test deposit requirement', () =>
+        c.get('/v1/test-deposits/requirement', q),
+      );
+    },
+    /** Until the transfer is CONFIRMED (custody refreshes it from the chain on each GET); FAILED ends badly. */
+    async awaitTransferConfirmed(transferId: string) {
+      const transfer = await call(custody.Transfer, 'transfer', () => c.get(`/v1/transfers/${enc(transferId)}`));
+      if (transfer.status === 'FAILED') {
+        throw ApplicationFailure.nonRetryable(
+          `custody reports transfer ${transferId} FAILED: nothing left custody`,
+          ENDED_BADLY,
+          transfer,
+        );
+      }
+      if (transfer.status !== 'CONFIRMED') {
+        throw notYet(`transfer ${transferId} has ${transfer.confirmations} confirmations, not CONFIRMED yet`);
+      }
+      return transfer;
+    },
 
     // exchange
     async getMarketRules(base: string, quote: string) {

@@ -22,6 +22,8 @@ const FEE_RATE = new Decimal('0.001');
 const WITHDRAWAL_FEE = '25';
 const FX_RATE = '7.1234';
 const T = '2026-01-01T00:00:00.000Z';
+/** Custody's largest TEST_DEPOSIT per asset (its defaults, CUSTODY_TEST_DEPOSIT_MAX). */
+const TEST_DEPOSIT_MAX: Record<string, string> = { BTC: '0.001', ETH: '0.01', USDT: '10' };
 
 export interface FakeOptions {
   /** Received amount per lot id, when it differs from the declared one. */
@@ -139,6 +141,25 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
     },
   };
 
+  // Custody as the service keeps it: transfers by id, destinations proven by a CONFIRMED transfer (per
+  // chain, address and asset), refused transfer keys (a refusal is the stored answer to its key), intakes.
+  const custodyTransfers = new Map<string, Infer<Custody['Transfer']>>();
+  const proven = new Map<string, string>();
+  const refusedTransfers = new Map<string, unknown>();
+  const custodyIntakes = new Map<string, Infer<Custody['Intake']>>();
+  const destination = (chain: string, address: string, asset: string) => `${chain}/${address}/${asset}`;
+  const refusal = (status: number, slug: string, message: string, extra: Record<string, unknown> = {}) =>
+    ApplicationFailure.nonRetryable(message, `urn:vcdc:problem:${slug}`, {
+      type: `urn:vcdc:problem:${slug}`,
+      status,
+      ...extra,
+    });
+  const intakeOf = (intakeId: string) => {
+    const intake = custodyIntakes.get(intakeId);
+    if (!intake) throw refusal(404, 'not-found', `no intake ${intakeId}`);
+    if (intake.status === 'RECEIVED') throw refusal(409, 'no-difference', `intake ${intakeId} has no difference`);
+    return intake;
+  };
   const activities: CaseActivities = {
     ...returnFakes,
     async openCustodyAccount(body, key) {
@@ -163,8 +184,12 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
           difference: difference.toFixed(),
           status: difference.isNegative() ? ('DISCREPANCY' as const) : ('RECEIVED' as const),
           confirmations: 6,
+          differenceStatus: difference.isNegative() ? ('UNCLASSIFIED' as const) : ('NONE' as const),
+          countersignatures: [],
+          final: !difference.isNegative(),
           recordedAt: T,
         };
+        custodyIntakes.set(intake.intakeId, structuredClone(intake));
         ledger.push({
           entryId: id('e'),
           caseId: body.caseId,
@@ -188,6 +213,29 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
       }));
     },
     async requestTransfer(body, key) {
+      // As custody does: a TEST_DEPOSIT is small; a VENUE_DEPOSIT only to a proven destination (409
+      // test-deposit-required otherwise), and that refusal stays the answer to its Idempotency-Key.
+      if (refusedTransfers.has(key)) throw refusedTransfers.get(key);
+      const max = TEST_DEPOSIT_MAX[body.asset] ?? '0';
+      const where = destination(body.chain, body.toAddress, body.asset);
+      const refused =
+        body.purpose === 'TEST_DEPOSIT' && new Decimal(body.amount).gt(max)
+          ? refusal(422, 'test-deposit-too-large', `a TEST_DEPOSIT of ${body.asset} is at most ${max}`, {
+              maxAmount: max,
+              errors: [{ field: 'amount', message: `must be at most ${max} ${body.asset} for a TEST_DEPOSIT` }],
+            })
+          : body.purpose === 'VENUE_DEPOSIT' && !proven.has(where) && !byKey.has(key)
+            ? refusal(409, 'test-deposit-required', `${body.toAddress} has no confirmed ${body.asset} transfer yet`, {
+                maxAmount: max,
+                pendingTransferIds: [...custodyTransfers.values()]
+                  .filter((t) => destination(t.chain, t.toAddress, t.asset) === where && t.status === 'BROADCAST')
+                  .map((t) => t.transferId),
+              })
+            : undefined;
+      if (refused) {
+        refusedTransfers.set(key, refused);
+        throw refused;
+      }
       return once(key, () => {
         const fee = new Decimal(NETWORK_FEE[body.asset] ?? '0');
         const net = new Decimal(body.amount).minus(fee);
@@ -223,6 +271,7 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
           venueDepositId: id('dep'),
           observedAt: T,
         });
+        custodyTransfers.set(transfer.transferId, transfer);
         return transfer;
       });
     },
@@ -234,6 +283,96 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
         entries: structuredClone(entries),
         balances: Object.fromEntries(assets.map((a) => [a, balanceOf(caseId, a).toFixed()])),
       };
+    },
+    async getTestDepositRequirement(q) {
+      const where = destination(q.chain, q.address, q.asset);
+      const provenBy = proven.get(where);
+      return {
+        chain: q.chain as 'bitcoin',
+        address: q.address,
+        asset: q.asset as 'BTC',
+        required: provenBy === undefined,
+        maxAmount: TEST_DEPOSIT_MAX[q.asset] ?? '0',
+        ...(provenBy ? { provenBy } : {}),
+        pendingTransferIds: [...custodyTransfers.values()]
+          .filter((t) => destination(t.chain, t.toAddress, t.asset) === where && t.status === 'BROADCAST')
+          .map((t) => t.transferId),
+      };
+    },
+    /** The chain confirms a transfer when the workflow waits for it; a confirmed transfer proves its destination. */
+    async awaitTransferConfirmed(transferId) {
+      const t = custodyTransfers.get(transferId);
+      if (!t) throw refusal(404, 'not-found', `no transfer ${transferId}`);
+      t.status = 'CONFIRMED';
+      t.confirmations = 6;
+      const where = destination(t.chain, t.toAddress, t.asset);
+      if (!proven.has(where)) proven.set(where, transferId);
+      return structuredClone(t);
+    },
+    async getIntake(intakeId) {
+      const intake = custodyIntakes.get(intakeId);
+      if (!intake) throw refusal(404, 'not-found', `no intake ${intakeId}`);
+      return structuredClone(intake);
+    },
+    async classifyIntakeDifference(intakeId, body, key) {
+      return once(key, () => {
+        const intake = intakeOf(intakeId);
+        const current = intake.differenceClassification;
+        if (intake.differenceStatus === 'COUNTERSIGNED') throw refusal(409, 'difference-countersigned', 'final');
+        if (current && body.corrects === undefined) throw refusal(409, 'difference-already-classified', 'classified');
+        if (body.corrects !== undefined && body.corrects !== current?.classificationId) {
+          throw refusal(409, 'classification-not-current', `${body.corrects} is not in force`);
+        }
+        const expected = new Decimal(intake.declaredAmount).minus(intake.receivedAmount);
+        if (!new Decimal(body.amount).eq(expected)) {
+          throw refusal(422, 'difference-amount-mismatch', `amount: must be ${expected.toFixed()}`, {
+            expected: expected.toFixed(),
+            errors: [{ field: 'amount', message: `must be ${expected.toFixed()}` }],
+          });
+        }
+        intake.differenceClassification = {
+          classificationId: id('diff'),
+          classification: body.classification,
+          explanation: body.explanation,
+          ...(body.feeTxHash ? { feeTxHash: body.feeTxHash } : {}),
+          amount: expected.toFixed(),
+          ...(body.classifiedBy ? { classifiedBy: body.classifiedBy } : {}),
+          ...(body.corrects ? { corrects: body.corrects } : {}),
+          classifiedAt: T,
+        };
+        intake.differenceStatus = 'CLASSIFIED';
+        intake.countersignatures = [];
+        return structuredClone(intake);
+      });
+    },
+    async countersignIntakeDifference(intakeId, body, key) {
+      return once(key, () => {
+        const intake = intakeOf(intakeId);
+        const current = intake.differenceClassification;
+        if (!current) throw refusal(409, 'difference-not-classified', `intake ${intakeId} is not classified`);
+        if (body.classificationId !== undefined && body.classificationId !== current.classificationId) {
+          throw refusal(409, 'classification-not-current', `${body.classificationId} is not in force`);
+        }
+        const signatures = intake.countersignatures ?? [];
+        if (signatures.some((x) => x.signedBy === body.signedBy)) {
+          throw refusal(409, 'same-countersigner', `${body.signedBy} countersigned already`);
+        }
+        if (signatures.some((x) => x.role === body.role)) {
+          throw refusal(409, 'role-already-countersigned', `${body.role} countersigned already`);
+        }
+        signatures.push({
+          classificationId: current.classificationId,
+          signedBy: body.signedBy,
+          role: body.role,
+          signedAt: T,
+        });
+        intake.countersignatures = signatures;
+        if (signatures.length === 2) {
+          intake.differenceStatus = 'COUNTERSIGNED';
+          intake.final = true;
+        }
+        return structuredClone(intake);
+      });
     },
     async getDepositAddress(asset, chain) {
       return {

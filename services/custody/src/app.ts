@@ -22,11 +22,19 @@ import type { ConfirmationDepth } from './confirmation-depth';
 import { accountView, findAccount, openAccount } from './custody-accounts';
 import type { CustodyAddressBook } from './custody-addresses';
 import { correctEvidence, evidenceTrail } from './handover-evidence';
+import { classifyDifference, countersignDifference } from './intake-differences';
 import { getIntake, recordIntake } from './intakes';
 import { ledgerOfCase } from './ledger';
-import { refreshTransfer, requestTransfer } from './transfers';
+import type { TestDepositMax } from './test-deposit-policy';
+import { refreshTransfer, requestTransfer, testDepositRequirement } from './transfers';
 import { recordVenueReturn } from './venue-returns';
-import { addWhitelistEntry, approveWhitelistEntry, getWhitelistEntry, listWhitelist } from './whitelist';
+import {
+  addWhitelistEntry,
+  approveWhitelistEntry,
+  getWhitelistEntry,
+  listWhitelist,
+  revokeWhitelistEntry,
+} from './whitelist';
 
 const { custody, common } = contracts;
 
@@ -43,6 +51,8 @@ export interface CustodyAppDeps {
   whitelistCoolingOffSeconds?: number;
   /** The database role the pool must be working as (see service-role.ts); checked by /readyz. */
   serviceRole?: string;
+  /** The largest TEST_DEPOSIT per asset (default: ETH 0.01, USDT 10, BTC 0.001). */
+  testDepositMax?: TestDepositMax;
 }
 
 const AccountParams = z.object({ caseId: common.CaseId, asset: CryptoAsset });
@@ -52,10 +62,16 @@ const Id = z.string().min(1).max(200);
 const IntakeParams = z.object({ intakeId: Id });
 const TransferParams = z.object({ transferId: Id });
 const EntryParams = z.object({ entryId: Id });
-const WhitelistQuery = z.object({ status: z.enum(['PENDING_APPROVAL', 'COOLING_OFF', 'ACTIVE']).optional() });
+const WhitelistQuery = z.object({ status: custody.WhitelistStatus.optional() });
+const TestDepositQuery = z.object({
+  chain: common.Chain,
+  address: z.string().min(1).max(200),
+  asset: CryptoAsset,
+});
 
 export function createApp(deps: CustodyAppDeps): Express {
   const { pool, chain, addresses, minConfirmations } = deps;
+  const transferDeps = { pool, chain, minConfirmations, testDepositMax: deps.testDepositMax };
   return createServiceApp({
     service: 'custody',
     logger: deps.logger,
@@ -96,6 +112,26 @@ export function createApp(deps: CustodyAppDeps): Express {
         const { intakeId } = parseInput(IntakeParams, req.params, 'path');
         res.json(await getIntake(pool, intakeId));
       });
+
+      // A difference is classified, then countersigned by the handing-over officer and the custodian; each
+      // answers the intake as it stands (differenceStatus, countersignatures, final).
+      app.post(
+        '/v1/intakes/:intakeId/difference',
+        idempotent(pool, custody.ClassifyIntakeDifference, async (input, tx, req) => {
+          const { intakeId } = parseInput(IntakeParams, req.params, 'path');
+          await classifyDifference(tx, intakeId, input);
+          return { status: 201, body: await getIntake(tx, intakeId) };
+        }),
+      );
+
+      app.post(
+        '/v1/intakes/:intakeId/difference/countersignatures',
+        idempotent(pool, custody.CountersignIntakeDifference, async (input, tx, req) => {
+          const { intakeId } = parseInput(IntakeParams, req.params, 'path');
+          await countersignDifference(tx, intakeId, input);
+          return { status: 201, body: await getIntake(tx, intakeId) };
+        }),
+      );
 
       app.post(
         '/v1/attestations',
@@ -142,6 +178,14 @@ export function createApp(deps: CustodyAppDeps): Express {
         }),
       );
 
+      app.post(
+        '/v1/whitelist/:entryId/revocation',
+        idempotent(pool, custody.RevokeWhitelistEntry, async (input, tx, req) => {
+          const { entryId } = parseInput(EntryParams, req.params, 'path');
+          return { status: 201, body: await revokeWhitelistEntry(tx, entryId, input) };
+        }),
+      );
+
       app.get('/v1/whitelist', async (req, res) => {
         const { status } = parseInput(WhitelistQuery, req.query, 'query');
         res.json({ entries: await listWhitelist(pool, status) });
@@ -157,14 +201,19 @@ export function createApp(deps: CustodyAppDeps): Express {
         idempotent(pool, custody.RequestTransfer, async (input, _tx, req) => {
           // The layer has checked the key is there; the transfer row keeps it (see transfers.ts).
           const key = req.get(IDEMPOTENCY_HEADER) as string;
-          const { transfer } = await requestTransfer({ pool, chain, minConfirmations }, key, input);
+          const { transfer } = await requestTransfer(transferDeps, key, input);
           return { status: 201, body: transfer };
         }),
       );
 
       app.get('/v1/transfers/:transferId', async (req, res) => {
         const { transferId } = parseInput(TransferParams, req.params, 'path');
-        res.json(await refreshTransfer({ pool, chain, minConfirmations }, transferId));
+        res.json(await refreshTransfer(transferDeps, transferId));
+      });
+
+      app.get('/v1/test-deposits/requirement', async (req, res) => {
+        const { chain: onChain, address, asset } = parseInput(TestDepositQuery, req.query, 'query');
+        res.json(await testDepositRequirement(transferDeps, onChain, address, asset));
       });
 
       app.post(

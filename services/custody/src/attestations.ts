@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { type contracts, Decimal, problems, type Queryable, toWire } from '@vcdc/shared';
 import { assertChainCarries, requireAccount } from './custody-accounts';
 import type { CustodyKeyring } from './custody-keyring';
-import { assertFitsAsset, insertIntake, intakeView, refuseIfAlreadyReceived } from './intakes';
+import { assertFitsAsset, type IntakeRow, insertIntake, loadIntakeView, refuseIfAlreadyReceived } from './intakes';
 
 type AttestIntake = contracts.custody.AttestIntake;
 type AttestedIntake = contracts.custody.AttestedIntake;
@@ -136,11 +136,11 @@ export async function attestedView(db: Queryable, caseId: string, lotId: string)
   if (!second) return { ...base, status: 'AWAITING_SECOND_ATTESTATION' };
   const mismatch = { txHash: first.tx_hash !== second.tx_hash, amount: !new Decimal(first.amount).eq(second.amount) };
   if (mismatch.txHash || mismatch.amount) return { ...base, status: 'DISCREPANCY', mismatch };
-  const { rows: intakes } = await db.query(
+  const { rows: intakes } = await db.query<IntakeRow>(
     `SELECT * FROM intakes WHERE case_id = $1 AND lot_id = $2 AND chain = $3 AND tx_hash = $4 AND verification = 'ATTESTED'`,
     [caseId, lotId, first.chain, first.tx_hash],
   );
-  const intake = intakeView(intakes[0]);
+  const intake = await loadIntakeView(db, intakes[0]!);
   return { ...base, status: intake.status, intake };
 }
 

@@ -1,6 +1,7 @@
 /** The custody service's environment. Parsed once at start-up; a bad value stops the process with one line. */
 import { env } from '@vcdc/shared';
 import { z } from 'zod';
+import { parseTestDepositMax } from './test-deposit-policy';
 
 /**
  * DEV ONLY. Lets the embedded dev stack and the tests derive custody addresses without any setup.
@@ -27,6 +28,21 @@ export const CustodyConfigSchema = z
       .int()
       .min(0)
       .default(24 * 60 * 60),
+    /**
+     * The largest TEST_DEPOSIT per asset, "ASSET=amount" comma-separated; unnamed assets keep the default
+     * (ETH=0.01,USDT=10,BTC=0.001).
+     */
+    CUSTODY_TEST_DEPOSIT_MAX: z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        try {
+          return parseTestDepositMax(text);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
     /** Per chain (default: CUSTODY_MIN_CONFIRMATIONS). */
     CUSTODY_MIN_CONFIRMATIONS_BITCOIN: z.coerce.number().int().positive().optional(),
     CUSTODY_MIN_CONFIRMATIONS_ETHEREUM: z.coerce.number().int().positive().optional(),

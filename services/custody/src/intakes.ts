@@ -4,7 +4,8 @@
  * to this case's address, it carries this asset, it has enough confirmations); then the intake is
  * recorded with the declared and the received amount and the handover evidence, and the account is
  * credited with what actually arrived. A short (or long) receipt is a DISCREPANCY a supervisor rules
- * on; it is still credited, because those coins are in custody either way.
+ * on; it is still credited, because those coins are in custody either way. Its receipt is final only
+ * once the difference is classified and countersigned (intake-differences.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { type contracts, Decimal, fitsScale, Problem, problems, type Queryable, scaleOf, toWire } from '@vcdc/shared';
@@ -13,13 +14,14 @@ import { type ConfirmationDepth, depthFor } from './confirmation-depth';
 import { assertChainCarries, requireAccount } from './custody-accounts';
 import type { CustodyKeyring } from './custody-keyring';
 import { recordOriginalEvidence } from './handover-evidence';
+import { type DifferenceState, differenceStateOf } from './intake-differences';
 import { bookEntry } from './ledger';
 
 type Intake = contracts.custody.Intake;
 type RecordIntake = contracts.custody.RecordIntake;
 type AssetCode = Intake['asset'];
 
-interface IntakeRow {
+export interface IntakeRow {
   intake_id: string;
   case_id: string;
   lot_id: string;
@@ -36,6 +38,8 @@ interface IntakeRow {
   control_message: string | null;
   control_signature: string | null;
   verification: 'CHAIN' | 'ATTESTED';
+  seizure_reference: string | null;
+  source_addresses: string[] | null;
   recorded_at: Date;
 }
 
@@ -133,7 +137,7 @@ export interface VerifiedReceipt {
 export async function insertIntake(
   db: Queryable,
   keyring: CustodyKeyring,
-  input: RecordIntake,
+  input: RecordIntake | contracts.custody.AttestIntake,
   receipt: VerifiedReceipt,
 ): Promise<Intake> {
   const received = receipt.received;
@@ -156,8 +160,10 @@ export async function insertIntake(
     const inserted = await db.query<IntakeRow>(
       `INSERT INTO intakes (intake_id, case_id, lot_id, asset, chain, declared_amount, received_amount, status,
                             tx_hash, from_address, to_address, block_height, confirmations, evidence,
-                            control_address, control_message, control_signature, verification)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING *`,
+                            control_address, control_message, control_signature, verification,
+                            seizure_reference, source_addresses)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+       RETURNING *`,
       [
         intakeId,
         input.caseId,
@@ -177,6 +183,8 @@ export async function insertIntake(
         controlMessage,
         controlSignature,
         receipt.verification,
+        input.seizureReference ?? null,
+        input.sourceAddresses ? JSON.stringify(input.sourceAddresses) : null,
       ],
     );
     row = inserted.rows[0]!;
@@ -197,13 +205,22 @@ export async function insertIntake(
       reference: intakeId,
     });
   }
-  return intakeView(row);
+  return loadIntakeView(db, row);
 }
 
 export async function getIntake(db: Queryable, intakeId: string): Promise<Intake> {
+  return loadIntakeView(db, await findIntakeRow(db, intakeId));
+}
+
+export async function findIntakeRow(db: Queryable, intakeId: string): Promise<IntakeRow> {
   const { rows } = await db.query<IntakeRow>('SELECT * FROM intakes WHERE intake_id = $1', [intakeId]);
   if (!rows[0]) throw problems.notFound('Intake', intakeId);
-  return intakeView(rows[0]);
+  return rows[0];
+}
+
+/** The intake with where its difference stands (classification, countersignatures, final). */
+export async function loadIntakeView(db: Queryable, row: IntakeRow): Promise<Intake> {
+  return intakeView(row, await differenceStateOf(db, row));
 }
 
 export async function refuseIfAlreadyReceived(db: Queryable, chain: string, txHash: string): Promise<void> {
@@ -240,7 +257,7 @@ export function chainUnavailable(error: unknown): Problem {
   return new Problem(503, 'chain-unavailable', 'Chain unavailable', `the chain could not be asked: ${reason}`);
 }
 
-export function intakeView(row: IntakeRow): Intake {
+export function intakeView(row: IntakeRow, difference: DifferenceState): Intake {
   return {
     intakeId: row.intake_id,
     caseId: row.case_id,
@@ -264,6 +281,12 @@ export function intakeView(row: IntakeRow): Intake {
         }
       : {}),
     verification: row.verification,
+    ...(row.seizure_reference ? { seizureReference: row.seizure_reference } : {}),
+    ...(row.source_addresses ? { sourceAddresses: row.source_addresses } : {}),
+    differenceStatus: difference.status,
+    ...(difference.classification ? { differenceClassification: difference.classification } : {}),
+    countersignatures: difference.countersignatures,
+    final: difference.status === 'NONE' || difference.status === 'COUNTERSIGNED',
     recordedAt: row.recorded_at.toISOString(),
   };
 }

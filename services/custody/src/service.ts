@@ -61,6 +61,7 @@ export async function startCustodyService(
         migrationsDir: CUSTODY_MIGRATIONS_DIR,
         serviceRole: serviceRoleOf(config.DB_SCHEMA),
         whitelistCoolingOffSeconds: config.CUSTODY_WHITELIST_COOLING_OFF_SECONDS,
+        testDepositMax: config.CUSTODY_TEST_DEPOSIT_MAX,
       });
     },
   });

@@ -1,7 +1,10 @@
 /**
  * Transfers out of custody (to a venue's deposit address), sent once and only once.
  *
- *  1. Checks: the destination is an ACTIVE whitelist entry on that chain; the amount is above the
+ *  1. Checks: the destination is an ACTIVE whitelist entry on that chain (not revoked, not superseded);
+ *     a TEST_DEPOSIT is at most the configured maximum for the asset, and a VENUE_DEPOSIT (bulk) goes
+ *     only to an address that already received a CONFIRMED transfer of that asset (a test deposit
+ *     first: 409 test-deposit-required); the amount is above the
  *     chain's network fee; the account's available balance (ledger balance minus what transfers in
  *     flight have reserved) covers the amount. `amount` is what leaves custody: the destination gets
  *     `amount - fee`, the fee is paid on top of that by the custody address.
@@ -33,10 +36,12 @@ import { type ConfirmationDepth, depthFor } from './confirmation-depth';
 import { assertChainCarries, requireAccount } from './custody-accounts';
 import { assertFitsAsset, chainUnavailable } from './intakes';
 import { balanceOf, bookEntry } from './ledger';
+import { DEFAULT_TEST_DEPOSIT_MAX, type TestDepositMax } from './test-deposit-policy';
 import { activeEntryFor } from './whitelist';
 
 type Transfer = contracts.custody.Transfer;
 type RequestTransfer = contracts.custody.RequestTransfer;
+type TestDepositRequirement = contracts.custody.TestDepositRequirement;
 
 interface TransferRow {
   transfer_id: string;
@@ -46,7 +51,7 @@ interface TransferRow {
   chain: Transfer['chain'];
   from_address: string;
   to_address: string;
-  purpose: string;
+  purpose: NonNullable<Transfer['purpose']>;
   amount: string;
   fee: string;
   net_amount: string;
@@ -62,6 +67,8 @@ export interface TransferDeps {
   pool: Pool;
   chain: ChainAdapter;
   minConfirmations: ConfirmationDepth;
+  /** The largest TEST_DEPOSIT per asset (default DEFAULT_TEST_DEPOSIT_MAX). */
+  testDepositMax?: TestDepositMax;
 }
 
 /** Request a transfer; `requestKey` is the request's Idempotency-Key. */
@@ -94,6 +101,37 @@ export async function requestTransfer(
       `${input.toAddress} is not an active whitelisted destination on ${input.chain}`,
     );
   }
+  const amount = new Decimal(input.amount);
+  const testMax = testDepositMaxFor(deps, input.asset);
+  if (input.purpose === 'TEST_DEPOSIT') {
+    if (amount.gt(testMax)) {
+      const message = `must be at most ${toWire(testMax)} ${input.asset} for a TEST_DEPOSIT`;
+      throw problems.refused('test-deposit-too-large', 'Test deposit too large', `amount: ${message}`, {
+        errors: [{ field: 'amount', message }],
+        maxAmount: toWire(testMax),
+      });
+    }
+  } else {
+    const requirement = await testDepositRequirement(deps, input.chain, input.toAddress, input.asset);
+    if (requirement.required) {
+      throw problems.conflict(
+        'test-deposit-required',
+        'A confirmed test deposit must come first',
+        `${input.toAddress} on ${input.chain} has not received a confirmed ${input.asset} transfer yet: send a ` +
+          `TEST_DEPOSIT of at most ${requirement.maxAmount} ${input.asset} and wait for it to be CONFIRMED` +
+          (requirement.pendingTransferIds.length > 0
+            ? ` (in flight: ${requirement.pendingTransferIds.join(', ')})`
+            : ''),
+        {
+          chain: input.chain,
+          toAddress: input.toAddress,
+          asset: input.asset,
+          maxAmount: requirement.maxAmount,
+          pendingTransferIds: requirement.pendingTransferIds,
+        },
+      );
+    }
+  }
   const fees = await deps.chain.getFees(input.chain).catch((error: unknown) => {
     throw chainUnavailable(error);
   });
@@ -106,7 +144,6 @@ export async function requestTransfer(
       `${input.chain} quotes no fee for ${input.asset}`,
     );
   }
-  const amount = new Decimal(input.amount);
   const fee = new Decimal(quotedFee);
   if (amount.lte(fee)) {
     throw problems.refused(
@@ -185,6 +222,44 @@ export async function refreshTransfer(deps: TransferDeps, transferId: string): P
     [transferId, tx.confirmations, confirmed],
   );
   return transferView(updated[0]!);
+}
+
+/**
+ * Whether a bulk transfer of `asset` to this address must wait for a test deposit: yes until a transfer
+ * of that asset to it is CONFIRMED (by anyone, for any case: it is the address that is proven). Transfers
+ * to it still BROADCAST are refreshed from the chain first, so a confirmed test deposit counts even when
+ * nobody asked for its status since.
+ */
+export async function testDepositRequirement(
+  deps: TransferDeps,
+  chain: Transfer['chain'],
+  address: string,
+  asset: Transfer['asset'],
+): Promise<TestDepositRequirement> {
+  const base = { chain, address, asset, maxAmount: toWire(testDepositMaxFor(deps, asset)) };
+  const { rows } = await deps.pool.query<{ transfer_id: string; status: TransferRow['status'] }>(
+    `SELECT transfer_id, status FROM transfers
+     WHERE chain = $1 AND to_address = $2 AND asset = $3 AND status IN ('BROADCAST', 'CONFIRMED')
+     ORDER BY created_at, transfer_id`,
+    [chain, address, asset],
+  );
+  const confirmed = rows.find((r) => r.status === 'CONFIRMED');
+  if (confirmed) return { ...base, required: false, provenBy: confirmed.transfer_id, pendingTransferIds: [] };
+  const pending: string[] = [];
+  for (const row of rows) {
+    const now = await refreshTransfer(deps, row.transfer_id);
+    if (now.status === 'CONFIRMED') {
+      return { ...base, required: false, provenBy: now.transferId, pendingTransferIds: [] };
+    }
+    pending.push(now.transferId);
+  }
+  return { ...base, required: true, pendingTransferIds: pending };
+}
+
+function testDepositMaxFor(deps: TransferDeps, asset: Transfer['asset']): Decimal {
+  const configured = deps.testDepositMax?.[asset] ?? DEFAULT_TEST_DEPOSIT_MAX[asset];
+  // Every crypto asset has a default; an unknown one would allow no test deposit at all.
+  return new Decimal(configured ?? '0');
 }
 
 /** Pick up a transfer an earlier attempt of the same request created. */
@@ -323,6 +398,7 @@ function transferView(row: TransferRow): Transfer {
     txHash: row.tx_hash ?? '',
     confirmations: row.confirmations,
     status: row.status,
+    purpose: row.purpose,
     createdAt: row.created_at.toISOString(),
   };
 }

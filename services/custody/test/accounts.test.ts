@@ -139,6 +139,23 @@ describe('configuration', () => {
     });
   });
 
+  test('the largest test deposit per asset: defaults, overrides, and a bad value named', () => {
+    expect(parseConfig(CustodyConfigSchema, base).CUSTODY_TEST_DEPOSIT_MAX).toEqual({
+      ETH: '0.01',
+      USDT: '10',
+      BTC: '0.001',
+    });
+    expect(
+      parseConfig(CustodyConfigSchema, { ...base, CUSTODY_TEST_DEPOSIT_MAX: 'USDT=5, BTC=0.0005' })
+        .CUSTODY_TEST_DEPOSIT_MAX,
+    ).toEqual({ ETH: '0.01', USDT: '5', BTC: '0.0005' });
+    for (const bad of ['DOGE=1', 'BTC', 'BTC=-1', 'BTC=0', 'USDT=0.0000001']) {
+      expect(() => parseConfig(CustodyConfigSchema, { ...base, CUSTODY_TEST_DEPOSIT_MAX: bad })).toThrow(
+        /CUSTODY_TEST_DEPOSIT_MAX/,
+      );
+    }
+  });
+
   test('a short secret or a zero confirmation count is refused', () => {
     expect(() => parseConfig(CustodyConfigSchema, { ...base, CUSTODY_MASTER_SECRET: 'short' })).toThrow(
       /CUSTODY_MASTER_SECRET/,

@@ -129,6 +129,30 @@ async function whitelist(address: string): Promise<void> {
   }
 }
 
+let proofs = 0;
+/**
+ * The first transfer of an asset to a new address is a test deposit: a case of its own proves `venue`
+ * with a small TEST_DEPOSIT, mined to CONFIRMED. Returns what the venue received from it.
+ */
+async function prove(venue: string, asset: 'ETH' | 'USDT'): Promise<string> {
+  proofs += 1;
+  const caseId = `EVM-PROOF-${proofs}`;
+  await takeIn(caseId, asset, asset === 'ETH' ? '0.1' : '10');
+  const test = await call(app, 'post', '/v1/transfers', {
+    caseId,
+    asset,
+    chain: 'ethereum',
+    toAddress: venue,
+    amount: asset === 'ETH' ? '0.01' : '1',
+    purpose: 'TEST_DEPOSIT',
+  });
+  expect(test.status).toBe(201);
+  await node.mine(MIN_CONFIRMATIONS);
+  const confirmed = await call(app, 'get', `/v1/transfers/${test.body.transferId}`);
+  expect(confirmed.body.status).toBe('CONFIRMED');
+  return confirmed.body.netAmount;
+}
+
 describe('intake on the EVM chain', () => {
   test('an ETH sweep is taken in only once it has N confirmations, then RECEIVED with what the chain shows', async () => {
     const address = await openAccount('EVM-I1', 'ETH');
@@ -161,7 +185,27 @@ describe('intake on the EVM chain', () => {
       receivedAmount: '990.5',
       declaredAmount: '1000',
       difference: '-9.5',
+      differenceStatus: 'UNCLASSIFIED',
+      final: false,
     });
+    // Classified against the sweep on chain, then countersigned by the officer and the custodian: final.
+    const intakeId = taken.body.intakeId;
+    const classified = await call(app, 'post', `/v1/intakes/${intakeId}/difference`, {
+      classification: 'SHORT_DELIVERY',
+      explanation: `sweep ${txHash} moved 990.5 USDT: the seized wallet held less than the seizure list`,
+      amount: '9.5',
+    });
+    expect(classified.status).toBe(201);
+    for (const [signedBy, role] of [
+      [EVIDENCE.handedOverBy, 'handing-officer'],
+      [EVIDENCE.receivedBy, 'custodian'],
+    ]) {
+      expect(
+        (await call(app, 'post', `/v1/intakes/${intakeId}/difference/countersignatures`, { signedBy, role })).status,
+      ).toBe(201);
+    }
+    const final = await call(app, 'get', `/v1/intakes/${intakeId}`);
+    expect(final.body).toMatchObject({ differenceStatus: 'COUNTERSIGNED', final: true, receivedAmount: '990.5' });
   });
 
   test('the confirmation depth can be set per chain', async () => {
@@ -222,26 +266,41 @@ describe('transfers on the EVM chain', () => {
     const address = await takeIn('EVM-T2', 'ETH', '3');
     const venue = Wallet.createRandom().address;
     await whitelist(venue);
-    const sent = await call(app, 'post', '/v1/transfers', {
-      caseId: 'EVM-T2',
-      asset: 'ETH',
-      chain: 'ethereum',
-      toAddress: venue,
-      amount: '1.5',
-      purpose: 'VENUE_DEPOSIT',
-    });
+    const body = { caseId: 'EVM-T2', asset: 'ETH', chain: 'ethereum', toAddress: venue, purpose: 'VENUE_DEPOSIT' };
+
+    // A new address: the bulk transfer waits for a confirmed test deposit, and nothing is signed before.
+    const early = await call(app, 'post', '/v1/transfers', { ...body, amount: '1.5' });
+    expect(early.status).toBe(409);
+    expect(early.body).toMatchObject({ type: 'urn:vcdc:problem:test-deposit-required', maxAmount: '0.01' });
+    expect(await node.provider.getTransactionCount(address)).toBe(0);
+    const tooMuch = await call(app, 'post', '/v1/transfers', { ...body, amount: '0.02', purpose: 'TEST_DEPOSIT' });
+    expect(tooMuch.status).toBe(422);
+    const test = await call(app, 'post', '/v1/transfers', { ...body, amount: '0.01', purpose: 'TEST_DEPOSIT' });
+    expect(test.status).toBe(201);
+    expect(formatEther(await node.provider.getBalance(venue))).toBe(test.body.netAmount);
+    const pending = await call(app, 'get', `/v1/test-deposits/requirement?chain=ethereum&address=${venue}&asset=ETH`);
+    expect(pending.body).toMatchObject({ required: true, pendingTransferIds: [test.body.transferId] });
+    expect((await call(app, 'post', '/v1/transfers', { ...body, amount: '1.5' })).status).toBe(409);
+    await node.mine(MIN_CONFIRMATIONS);
+    const proven = await call(app, 'get', `/v1/test-deposits/requirement?chain=ethereum&address=${venue}&asset=ETH`);
+    expect(proven.body).toMatchObject({ required: false, provenBy: test.body.transferId });
+    // Proven for ETH only: a USDT bulk transfer to the same address would need its own test deposit.
+    const usdt = await call(app, 'get', `/v1/test-deposits/requirement?chain=ethereum&address=${venue}&asset=USDT`);
+    expect(usdt.body).toMatchObject({ required: true, maxAmount: '10' });
+
+    const sent = await call(app, 'post', '/v1/transfers', { ...body, amount: '1.5' });
     expect(sent.status).toBe(201);
     const { fee, netAmount, txHash } = sent.body;
     expect(Number(fee)).toBeGreaterThan(0);
     const tx = await node.provider.getTransaction(txHash);
     expect(getAddress(tx!.from)).toBe(address);
-    expect(formatEther(await node.provider.getBalance(venue))).toBe(netAmount);
+    expect(await node.provider.getBalance(venue)).toBe(parseEther(netAmount) + parseEther(test.body.netAmount));
     await node.mine(MIN_CONFIRMATIONS);
     const refreshed = await call(app, 'get', `/v1/transfers/${sent.body.transferId}`);
     expect(refreshed.body.status).toBe('CONFIRMED');
     const ledger = await call(app, 'get', '/v1/cases/EVM-T2/ledger');
     expect(parseEther(ledger.body.balances.ETH)).toBe(await node.provider.getBalance(address));
-    expect(ledger.body.balances.ETH).toBe('1.5');
+    expect(ledger.body.balances.ETH).toBe('1.49');
   });
 
   /** The process "dies" after the chain accepted the transaction and before custody recorded it. */
@@ -263,6 +322,7 @@ describe('transfers on the EVM chain', () => {
       const address = await takeIn(caseId, asset, '10');
       const venue = Wallet.createRandom().address;
       await whitelist(venue);
+      const proof = await prove(venue, asset);
       const body = { caseId, asset, chain: 'ethereum', toAddress: venue, amount: '4', purpose: 'VENUE_DEPOSIT' };
       const key = newKey('transfer');
 
@@ -278,9 +338,9 @@ describe('transfers on the EVM chain', () => {
       // On chain: the case wallet signed exactly one transaction, and the destination got the amount once.
       expect(await node.provider.getTransactionCount(address)).toBe(1);
       if (asset === 'ETH') {
-        expect(formatEther(await node.provider.getBalance(venue))).toBe(retried.body.netAmount);
+        expect(await node.provider.getBalance(venue)).toBe(parseEther(retried.body.netAmount) + parseEther(proof));
       } else {
-        expect(await node.usdtBalance(venue)).toBe(4_000_000n);
+        expect(await node.usdtBalance(venue)).toBe(4_000_000n + 1_000_000n);
         expect(await node.usdtBalance(address)).toBe(6_000_000n);
       }
       const { rows } = await pool.query('SELECT tx_hash FROM evm_signed_transactions WHERE from_address = $1', [
@@ -297,6 +357,7 @@ describe('transfers on the EVM chain', () => {
     const address = await takeIn('EVM-RET', 'ETH', '3');
     const venue = Wallet.createRandom(node.provider);
     await whitelist(venue.address);
+    await prove(venue.address, 'ETH');
     const sent = await call(app, 'post', '/v1/transfers', {
       caseId: 'EVM-RET',
       asset: 'ETH',

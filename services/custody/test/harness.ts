@@ -144,3 +144,56 @@ export async function whitelistActive(app: Express, chain: string, address: stri
   if (approved.body.status !== 'ACTIVE') throw new Error(`whitelist entry not ACTIVE: ${approved.text}`);
   return approved.body;
 }
+
+/**
+ * End an approved entry's cooling-off now (behind the service's back, as its owner: the entry's row
+ * otherwise only moves forward, so the guard is lifted for this one statement).
+ */
+export async function endCoolingOff(h: Harness, entryId: string): Promise<void> {
+  const client = await h.pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('ALTER TABLE whitelist_entries DISABLE TRIGGER whitelist_entries_progress_only');
+    await client.query(`UPDATE whitelist_entries SET active_from = now() WHERE entry_id = $1`, [entryId]);
+    await client.query('ALTER TABLE whitelist_entries ENABLE TRIGGER whitelist_entries_progress_only');
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+let proofs = 0;
+/**
+ * Prove a BTC destination as the first transfer to a new address must: a case of its own takes in
+ * 0.01 BTC and sends a TEST_DEPOSIT there, mined to CONFIRMED. Returns the test transfer.
+ */
+export async function proveDestination(h: Harness, toAddress: string, app: Express = h.app): Promise<Json> {
+  proofs += 1;
+  const caseId = `PROOF-${proofs}-${Date.now()}`;
+  const { txHash } = await sweepToCustody(h, caseId, '0.01');
+  await post(app, '/v1/intakes', {
+    caseId,
+    lotId: 'LOT-PROOF',
+    asset: 'BTC',
+    chain: 'bitcoin',
+    declaredAmount: '0.01',
+    txHash,
+    evidence: EVIDENCE,
+  }).expect(201);
+  const test = await post(app, '/v1/transfers', {
+    caseId,
+    asset: 'BTC',
+    chain: 'bitcoin',
+    toAddress,
+    amount: '0.001',
+    purpose: 'TEST_DEPOSIT',
+  });
+  if (test.status !== 201) throw new Error(`test deposit: ${test.status} ${test.text}`);
+  h.chainSim.mine('bitcoin', MIN_CONFIRMATIONS);
+  const confirmed = await request(app).get(`/v1/transfers/${test.body.transferId}`);
+  if (confirmed.body.status !== 'CONFIRMED') throw new Error(`test deposit not confirmed: ${confirmed.text}`);
+  return confirmed.body;
+}

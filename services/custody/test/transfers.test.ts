@@ -5,9 +5,11 @@ import type { ChainAdapter } from '../src/chain-adapter';
 import {
   chainCall,
   EVIDENCE,
+  endCoolingOff,
   type Harness,
   newKey,
   post,
+  proveDestination,
   startHarness,
   sweepToCustody,
   whitelistActive,
@@ -17,6 +19,8 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness('custody_transfers');
   await whitelistActive(h.app, 'bitcoin', VENUE_BTC, 'venue deposit address for BTC');
+  // A confirmed test deposit has proven the venue's address: bulk transfers may go there.
+  await proveDestination(h, VENUE_BTC);
 });
 afterAll(() => h.close());
 
@@ -100,11 +104,13 @@ describe('whitelist', () => {
     expect(await balanceOf('CASE-W1')).toBe('1');
 
     // The cooling-off is over (the test moves this entry's clock back a day).
-    await h.pool.query(`UPDATE whitelist_entries SET active_from = now() - interval '1 second' WHERE entry_id = $1`, [
-      listed.body.entryId,
-    ]);
+    await endCoolingOff(h, listed.body.entryId);
     expect((await request(h.app).get(`/v1/whitelist/${listed.body.entryId}`).expect(200)).body.status).toBe('ACTIVE');
-    await post(h.app, '/v1/transfers', transferBody('CASE-W1', '0.5', address)).expect(201);
+    // A new address: a test deposit first.
+    await post(h.app, '/v1/transfers', {
+      ...transferBody('CASE-W1', '0.001', address),
+      purpose: 'TEST_DEPOSIT',
+    }).expect(201);
   });
 
   test('approvals are append-only', async () => {
@@ -298,6 +304,122 @@ describe('transfers out of custody', () => {
     await post(h.app, '/v1/transfers', transferBody('CASE-T10', '0.5'), key).expect(409);
     expect(await chainOutgoing(custody)).toHaveLength(1);
     expect(await balanceOf('CASE-T10')).toBe('0.6');
+  });
+});
+
+describe('test deposit before the first bulk transfer to a new address', () => {
+  const testBody = (caseId: string, amount: string, toAddress: string) => ({
+    ...transferBody(caseId, amount, toAddress),
+    purpose: 'TEST_DEPOSIT',
+  });
+  const requirement = (address: string) =>
+    request(h.app).get(`/v1/test-deposits/requirement?chain=bitcoin&address=${address}&asset=BTC`).expect(200);
+
+  test('a bulk transfer to an address that never received a confirmed transfer is refused; after a confirmed test deposit it goes', async () => {
+    const custody = await caseHolding('CASE-TD1', '2');
+    const fresh = 'bc1qfreshvenueaddress000000000000000000';
+    await whitelistActive(h.app, 'bitcoin', fresh);
+
+    const before = await requirement(fresh);
+    expect(contracts.custody.TestDepositRequirement.parse(before.body)).toEqual(before.body);
+    expect(before.body).toEqual({
+      chain: 'bitcoin',
+      address: fresh,
+      asset: 'BTC',
+      required: true,
+      maxAmount: '0.001',
+      pendingTransferIds: [],
+    });
+    const bulk = await post(h.app, '/v1/transfers', transferBody('CASE-TD1', '1.5', fresh)).expect(409);
+    expect(bulk.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(bulk.body).toMatchObject({
+      type: 'urn:vcdc:problem:test-deposit-required',
+      status: 409,
+      maxAmount: '0.001',
+      toAddress: fresh,
+      pendingTransferIds: [],
+    });
+    expect(await chainOutgoing(custody)).toEqual([]);
+    expect(await balanceOf('CASE-TD1')).toBe('2');
+
+    // Too large for a test deposit: refused, naming the amount.
+    const large = await post(h.app, '/v1/transfers', testBody('CASE-TD1', '0.00100001', fresh)).expect(422);
+    expect(large.body).toMatchObject({ type: 'urn:vcdc:problem:test-deposit-too-large', maxAmount: '0.001' });
+    expect(large.body.errors).toEqual([expect.objectContaining({ field: 'amount' })]);
+
+    const test = await post(h.app, '/v1/transfers', testBody('CASE-TD1', '0.001', fresh)).expect(201);
+    expect(contracts.custody.Transfer.parse(test.body)).toEqual(test.body);
+    expect(test.body).toMatchObject({
+      purpose: 'TEST_DEPOSIT',
+      amount: '0.001',
+      netAmount: '0.00098',
+      status: 'BROADCAST',
+    });
+
+    // In flight, not confirmed: still refused, and the answer names the test transfer being waited for.
+    const early = await post(h.app, '/v1/transfers', transferBody('CASE-TD1', '1.5', fresh)).expect(409);
+    expect(early.body).toMatchObject({
+      type: 'urn:vcdc:problem:test-deposit-required',
+      pendingTransferIds: [test.body.transferId],
+    });
+    h.chainSim.mine('bitcoin');
+    expect((await requirement(fresh)).body).toMatchObject({
+      required: true,
+      pendingTransferIds: [test.body.transferId],
+    });
+
+    // Confirmed on chain: the requirement (which refreshes in-flight transfers) is met without a GET of the transfer.
+    h.chainSim.mine('bitcoin');
+    expect((await requirement(fresh)).body).toMatchObject({
+      required: false,
+      provenBy: test.body.transferId,
+      pendingTransferIds: [],
+    });
+    expect((await request(h.app).get(`/v1/transfers/${test.body.transferId}`).expect(200)).body).toMatchObject({
+      status: 'CONFIRMED',
+      purpose: 'TEST_DEPOSIT',
+    });
+    const sent = await post(h.app, '/v1/transfers', transferBody('CASE-TD1', '1.5', fresh)).expect(201);
+    expect(sent.body).toMatchObject({ purpose: 'VENUE_DEPOSIT', netAmount: '1.49998' });
+    expect((await chainOutgoing(custody)).map((t) => t.amount).sort()).toEqual(['0.00098', '1.49998']);
+    expect(await balanceOf('CASE-TD1')).toBe('0.499');
+
+    // The address is proven: another case's bulk transfer goes straight there.
+    await caseHolding('CASE-TD2', '1');
+    await post(h.app, '/v1/transfers', transferBody('CASE-TD2', '1', fresh)).expect(201);
+  });
+
+  test('a test deposit confirmed on chain counts even when nobody asked for its status since', async () => {
+    await caseHolding('CASE-TD3', '1');
+    const fresh = 'bc1qsecondfreshvenue0000000000000000000';
+    await whitelistActive(h.app, 'bitcoin', fresh);
+    const test = await post(h.app, '/v1/transfers', testBody('CASE-TD3', '0.0005', fresh)).expect(201);
+    h.chainSim.mine('bitcoin', 2);
+    const { rows } = await h.pool.query('SELECT status FROM transfers WHERE transfer_id = $1', [test.body.transferId]);
+    expect(rows[0].status).toBe('BROADCAST');
+    await post(h.app, '/v1/transfers', transferBody('CASE-TD3', '0.9', fresh)).expect(201);
+  });
+
+  test('the largest test deposit is configured per asset', async () => {
+    await caseHolding('CASE-TD4', '1');
+    const fresh = 'bc1qthirdfreshvenue00000000000000000000';
+    await whitelistActive(h.app, 'bitcoin', fresh);
+    const strict = h.appWith(h.chainClient, { testDepositMax: { BTC: '0.0005', ETH: '0.01', USDT: '10' } });
+    const refused = await post(strict, '/v1/transfers', testBody('CASE-TD4', '0.001', fresh)).expect(422);
+    expect(refused.body).toMatchObject({ type: 'urn:vcdc:problem:test-deposit-too-large', maxAmount: '0.0005' });
+    await post(strict, '/v1/transfers', testBody('CASE-TD4', '0.0005', fresh)).expect(201);
+  });
+
+  test('a refused bulk transfer is not retried under its key: that key keeps its answer', async () => {
+    await caseHolding('CASE-TD5', '1');
+    const fresh = 'bc1qfourthfreshvenue0000000000000000000';
+    await whitelistActive(h.app, 'bitcoin', fresh);
+    const key = newKey('bulk');
+    await post(h.app, '/v1/transfers', transferBody('CASE-TD5', '0.9', fresh), key).expect(409);
+    await proveDestination(h, fresh);
+    const replay = await post(h.app, '/v1/transfers', transferBody('CASE-TD5', '0.9', fresh), key).expect(409);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    await post(h.app, '/v1/transfers', transferBody('CASE-TD5', '0.9', fresh)).expect(201);
   });
 });
 

@@ -4,7 +4,16 @@
  *   POST /v1/accounts                 OpenCustodyAccount   -> 201 CustodyAccount (200 with the same account if it exists)
  *   GET  /v1/accounts/:caseId/:asset                       -> CustodyAccount
  *   POST /v1/intakes                  RecordIntake         -> 201 Intake   (409 not-yet while confirmations are pending)
- *   GET  /v1/intakes/:intakeId                             -> Intake
+ *   GET  /v1/intakes/:intakeId                             -> Intake (with its difference classification,
+ *                                                             countersignatures and `final`)
+ *   POST /v1/intakes/:intakeId/difference ClassifyIntakeDifference -> 201 Intake (a DISCREPANCY only: 409 no-difference
+ *                                                             otherwise; amount must be declared - received: 422 naming it;
+ *                                                             409 difference-already-classified unless `corrects` names
+ *                                                             the current classification; 409 difference-countersigned)
+ *   POST /v1/intakes/:intakeId/difference/countersignatures CountersignIntakeDifference -> 201 Intake (one handing-officer
+ *                                                             and one custodian, two distinct people; both: COUNTERSIGNED,
+ *                                                             final; 409 difference-not-classified, same-countersigner,
+ *                                                             role-already-countersigned, classification-not-current)
  *   POST /v1/attestations             AttestIntake         -> 201 AttestedIntake (chains the system does not watch: the
  *                                                             first custodian's attestation waits for a second, distinct one;
  *                                                             a match is an intake, a mismatch a DISCREPANCY; 409 same-attester)
@@ -13,12 +22,20 @@
  *   POST /v1/intakes/:intakeId/evidence CorrectHandoverEvidence -> 201 HandoverEvidenceRecord (a new record naming the
  *                                                             one it corrects; 409 when that one is already corrected)
  *   POST /v1/whitelist                AddWhitelistEntry    -> 201 WhitelistEntry PENDING_APPROVAL (200 with the existing entry
- *                                                             if the address is listed)
+ *                                                             if the address is listed). A change is a new entry with
+ *                                                             `replaces`: the old one stays usable until the new one is
+ *                                                             ACTIVE, then it is SUPERSEDED.
  *   POST /v1/whitelist/:entryId/approvals ApproveWhitelistEntry -> 201 WhitelistEntry (two distinct approvers, not the
  *                                                             requester; then COOLING_OFF until activeFrom, then ACTIVE)
+ *   POST /v1/whitelist/:entryId/revocation RevokeWhitelistEntry -> 201 WhitelistEntry REVOKED (at once, by one person, with
+ *                                                             the reason; 409 whitelist-entry-revoked / -superseded)
  *   GET  /v1/whitelist/:entryId                            -> WhitelistEntry
  *   GET  /v1/whitelist?status=PENDING_APPROVAL             -> { entries: WhitelistEntry[] }
- *   (a transfer to a listed entry that is not ACTIVE yet: 409 not-yet; to an unlisted address: 422)
+ *   (a transfer to a listed entry that is not ACTIVE yet: 409 not-yet; to an unlisted address: 422
+ *    destination-not-whitelisted; to a revoked or superseded one: 422 destination-revoked / destination-superseded)
+ *   GET  /v1/test-deposits/requirement?chain=&address=&asset= -> TestDepositRequirement
+ *   (the first transfer of an asset to an address that never received a CONFIRMED transfer must be a TEST_DEPOSIT of
+ *    at most maxAmount; a VENUE_DEPOSIT before that is refused: 409 test-deposit-required; 422 test-deposit-too-large)
  *   POST /v1/transfers                RequestTransfer      -> 201 Transfer   (503 broadcast-outcome-unknown: retry with the
  *                                                             same Idempotency-Key; the coins are sent at most once)
  *   GET  /v1/transfers/:transferId                         -> Transfer (status refreshed from the chain; 409 not-yet while
@@ -94,6 +111,11 @@ export const ControlProof = z.object({
 });
 export type ControlProof = z.infer<typeof ControlProof>;
 
+/** The seizure the lot comes from (e.g. the seizure list number), as the case file names it. */
+const SeizureReference = z.string().min(1).max(200);
+/** The suspect's wallet addresses the lot was seized from. */
+const SourceAddresses = z.array(z.string().min(1).max(200)).max(50);
+
 export const RecordIntake = z.object({
   caseId: CaseId,
   lotId: LotId,
@@ -103,10 +125,72 @@ export const RecordIntake = z.object({
   /** The sweep transaction that moved the seized coins into the case's custody address. */
   txHash: z.string().min(1).max(200),
   evidence: HandoverEvidence,
+  seizureReference: SeizureReference.optional(),
+  sourceAddresses: SourceAddresses.optional(),
 });
 export type RecordIntake = z.infer<typeof RecordIntake>;
 
 export const IntakeStatus = z.enum(['RECEIVED', 'DISCREPANCY']);
+
+/** A signed decimal string: "-0.1", "0.25". */
+export const SignedDecimalString = z
+  .string()
+  .regex(/^-?(0|[1-9]\d{0,29})(\.\d{1,30})?$/, { message: 'must be a decimal string such as "0.5" or "-0.5"' });
+
+export const DifferenceClassification = z.enum(['NETWORK_FEE', 'SHORT_DELIVERY', 'EXCESS_DELIVERY', 'OTHER']);
+export type DifferenceClassification = z.infer<typeof DifferenceClassification>;
+
+/** Why a received amount differs from the declared one. */
+export const ClassifyIntakeDifference = z
+  .object({
+    classification: DifferenceClassification,
+    explanation: z.string().min(1).max(2000),
+    /** The transaction whose network fee explains the difference (required for NETWORK_FEE). */
+    feeTxHash: z.string().min(1).max(200).optional(),
+    /** declared - received, sign-aware: positive for a short receipt, negative for an excess. */
+    amount: SignedDecimalString,
+    classifiedBy: ActorId.optional(),
+    /** The classification this one replaces (required when the intake is classified already, not yet countersigned). */
+    corrects: z.string().min(1).max(200).optional(),
+  })
+  .superRefine((value, ctx) => {
+    if (value.classification === 'NETWORK_FEE' && !value.feeTxHash) {
+      ctx.addIssue({ code: 'custom', path: ['feeTxHash'], message: 'is required for a NETWORK_FEE classification' });
+    }
+  });
+export type ClassifyIntakeDifference = z.infer<typeof ClassifyIntakeDifference>;
+
+export const CountersignRole = z.enum(['handing-officer', 'custodian']);
+export const CountersignIntakeDifference = z.object({
+  signedBy: ActorId,
+  role: CountersignRole,
+  /** The classification being signed; when given it must be the current one (else 409 classification-not-current). */
+  classificationId: z.string().min(1).max(200).optional(),
+});
+export type CountersignIntakeDifference = z.infer<typeof CountersignIntakeDifference>;
+
+export const IntakeDifferenceRecord = z.object({
+  classificationId: z.string(),
+  classification: DifferenceClassification,
+  explanation: z.string(),
+  feeTxHash: z.string().optional(),
+  amount: z.string(),
+  classifiedBy: ActorId.optional(),
+  corrects: z.string().optional(),
+  classifiedAt: IsoTimestamp,
+});
+export type IntakeDifferenceRecord = z.infer<typeof IntakeDifferenceRecord>;
+
+export const DifferenceCountersignature = z.object({
+  classificationId: z.string(),
+  signedBy: ActorId,
+  role: CountersignRole,
+  signedAt: IsoTimestamp,
+});
+export type DifferenceCountersignature = z.infer<typeof DifferenceCountersignature>;
+
+/** NONE: received = declared; UNCLASSIFIED -> CLASSIFIED -> COUNTERSIGNED for a DISCREPANCY. */
+export const DifferenceStatus = z.enum(['NONE', 'UNCLASSIFIED', 'CLASSIFIED', 'COUNTERSIGNED']);
 export const Intake = z.object({
   intakeId: z.string(),
   caseId: CaseId,
@@ -126,6 +210,16 @@ export const Intake = z.object({
   controlProof: ControlProof.optional(),
   /** CHAIN: verified on chain by custody; ATTESTED: two custodians attested it (confirmations 0). */
   verification: z.enum(['CHAIN', 'ATTESTED']).optional(),
+  seizureReference: z.string().optional(),
+  sourceAddresses: z.array(z.string()).optional(),
+  /** Where the difference stands (always present in answers of this version). */
+  differenceStatus: DifferenceStatus.optional(),
+  /** The classification in force (the latest), once there is one. */
+  differenceClassification: IntakeDifferenceRecord.optional(),
+  /** The countersignatures of the classification in force. */
+  countersignatures: z.array(DifferenceCountersignature).optional(),
+  /** The receipt is final: no difference, or the difference is classified and countersigned. */
+  final: z.boolean().optional(),
   recordedAt: IsoTimestamp,
 });
 export type Intake = z.infer<typeof Intake>;
@@ -142,6 +236,8 @@ export const AttestIntake = z.object({
   amount: DecimalString,
   attestedBy: ActorId,
   evidence: HandoverEvidence,
+  seizureReference: SeizureReference.optional(),
+  sourceAddresses: SourceAddresses.optional(),
 });
 export type AttestIntake = z.infer<typeof AttestIntake>;
 
@@ -177,8 +273,20 @@ export const AddWhitelistEntry = z.object({
   /** Whose address this is, e.g. "hashkey deposit address for BTC". */
   label: z.string().min(1).max(200),
   requestedBy: ActorId,
+  /**
+   * The entry this one changes (same chain). The new entry needs the same two approvals and cooling-off;
+   * the old one stays usable until the new one is ACTIVE, then it is SUPERSEDED.
+   */
+  replaces: z.string().min(1).max(200).optional(),
 });
 export type AddWhitelistEntry = z.infer<typeof AddWhitelistEntry>;
+
+/**
+ * PENDING_APPROVAL: fewer than two approvals; COOLING_OFF: approved, not before activeFrom; ACTIVE: usable;
+ * REVOKED: revoked (at once); SUPERSEDED: its replacement became ACTIVE. Only ACTIVE entries receive coins.
+ */
+export const WhitelistStatus = z.enum(['PENDING_APPROVAL', 'COOLING_OFF', 'ACTIVE', 'REVOKED', 'SUPERSEDED']);
+export type WhitelistStatus = z.infer<typeof WhitelistStatus>;
 
 export const WhitelistEntry = z.object({
   entryId: z.string(),
@@ -186,10 +294,16 @@ export const WhitelistEntry = z.object({
   address: z.string(),
   label: z.string(),
   requestedBy: ActorId.optional(),
-  /** PENDING_APPROVAL: fewer than two approvals; COOLING_OFF: approved, not before activeFrom; ACTIVE: usable. */
-  status: z.enum(['PENDING_APPROVAL', 'COOLING_OFF', 'ACTIVE']),
+  status: WhitelistStatus,
   approvals: z.array(z.object({ approvedBy: ActorId, approvedAt: IsoTimestamp })).optional(),
   activeFrom: IsoTimestamp.optional(),
+  /** The entry this one replaces. */
+  replaces: z.string().optional(),
+  /** The entry that replaces (or is set to replace) this one. */
+  replacedBy: z.string().optional(),
+  /** When this entry stopped being usable because its replacement became ACTIVE. */
+  supersededAt: IsoTimestamp.optional(),
+  revocation: z.object({ revokedBy: ActorId, reason: z.string(), revokedAt: IsoTimestamp }).optional(),
   createdAt: IsoTimestamp,
 });
 export type WhitelistEntry = z.infer<typeof WhitelistEntry>;
@@ -198,6 +312,33 @@ export type WhitelistEntry = z.infer<typeof WhitelistEntry>;
 export const ApproveWhitelistEntry = z.object({ approvedBy: ActorId });
 export type ApproveWhitelistEntry = z.infer<typeof ApproveWhitelistEntry>;
 
+/** Revoking is safe: it takes effect at once, by one person, and says why. */
+export const RevokeWhitelistEntry = z.object({ revokedBy: ActorId, reason: z.string().min(1).max(1000) });
+export type RevokeWhitelistEntry = z.infer<typeof RevokeWhitelistEntry>;
+
+/**
+ * TEST_DEPOSIT: a small first transfer (at most the configured maximum for the asset) that proves a new
+ * destination; VENUE_DEPOSIT: the bulk transfer, allowed only once a transfer of that asset to that
+ * address is CONFIRMED.
+ */
+export const TransferPurpose = z.enum(['VENUE_DEPOSIT', 'TEST_DEPOSIT']);
+export type TransferPurpose = z.infer<typeof TransferPurpose>;
+
+export const TestDepositRequirement = z.object({
+  chain: Chain,
+  address: z.string(),
+  asset: CryptoAsset,
+  /** True while no transfer of this asset to this address is CONFIRMED: a VENUE_DEPOSIT would be refused. */
+  required: z.boolean(),
+  /** The largest TEST_DEPOSIT allowed for this asset. */
+  maxAmount: DecimalString,
+  /** The confirmed transfer that proved the address. */
+  provenBy: z.string().optional(),
+  /** Transfers to the address still waiting for confirmations. */
+  pendingTransferIds: z.array(z.string()),
+});
+export type TestDepositRequirement = z.infer<typeof TestDepositRequirement>;
+
 export const RequestTransfer = z.object({
   caseId: CaseId,
   asset: CryptoAsset,
@@ -205,7 +346,7 @@ export const RequestTransfer = z.object({
   toAddress: z.string().min(1).max(200),
   /** Amount debited from the custody account; the network fee is taken out of it, the rest arrives. */
   amount: PositiveDecimalString,
-  purpose: z.enum(['VENUE_DEPOSIT']),
+  purpose: TransferPurpose,
 });
 export type RequestTransfer = z.infer<typeof RequestTransfer>;
 
@@ -226,6 +367,7 @@ export const Transfer = z.object({
   txHash: z.string(),
   confirmations: z.number().int(),
   status: TransferStatus,
+  purpose: TransferPurpose.optional(),
   createdAt: IsoTimestamp,
 });
 export type Transfer = z.infer<typeof Transfer>;
