@@ -253,8 +253,11 @@ async function canConnect(databaseUrl: string): Promise<boolean> {
 }
 
 function cliType(type: string): string {
-  // The SDK names types in capitals (KEYWORD); the CLI flag wants Keyword.
-  return type.charAt(0).toUpperCase() + type.slice(1).toLowerCase();
+  // The SDK names types in capitals (KEYWORD, KEYWORD_LIST); the CLI flag wants Keyword, KeywordList.
+  return type
+    .split('_')
+    .map((w) => w.charAt(0) + w.slice(1).toLowerCase())
+    .join('');
 }
 
 main().catch((error) => {

@@ -23,3 +23,22 @@ export function startDevServer(): Promise<TestWorkflowEnvironment> {
     },
   });
 }
+
+/** The proto's IndexedValueType numbers for the SDK's search attribute type names. */
+const INDEXED_VALUE_TYPE: Record<string, number> = {
+  TEXT: 1,
+  KEYWORD: 2,
+  INT: 3,
+  DOUBLE: 4,
+  BOOL: 5,
+  DATETIME: 6,
+  KEYWORD_LIST: 7,
+};
+
+/** The time-skipping server knows no custom search attributes until they are added, each with its type. */
+export async function addCaseSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, INDEXED_VALUE_TYPE[k.type] ?? 2])),
+  });
+}

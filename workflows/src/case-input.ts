@@ -9,6 +9,7 @@ import { common, custody, fx, treasury } from '@vcdc/shared/contracts';
 import { CryptoAsset, fitsScale, PositiveDecimalString, scaleOf } from '@vcdc/shared/money';
 import { z } from 'zod';
 import { Approvals } from './decision';
+import { WaitDuration, WaitOverrides } from './wait-policy';
 
 /**
  * Agency names are filter values in the Temporal visibility query (GET /v1/cases?agency=): the
@@ -45,12 +46,36 @@ export const Lot = z
   });
 export type Lot = z.infer<typeof Lot>;
 
+const BasisPoints = z.string().regex(/^[0-9]{1,4}(\.[0-9]{1,2})?$/, { message: 'must be basis points, e.g. "300"' });
+
+/** The disposal plan's price limits and schedule, as the supervisor approves them. */
+export const Execution = z.object({
+  /** Time slices over the horizon (TWAP). */
+  slices: z.number().int().min(1).max(500).optional(),
+  /** The horizon over which each lot is sold, in seconds. */
+  horizonSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24 * 3600)
+    .optional(),
+  /** How far under the reference price each slice is offered. */
+  priceOffsetBp: BasisPoints.optional(),
+  /** How far the reference may fall under the arrival price before a supervisor decides (SALE_PRICE). */
+  bandBp: BasisPoints.optional(),
+  /** Re-pricings of an unfilled remainder after the horizon. */
+  maxRepricings: z.number().int().min(0).max(50).optional(),
+});
+export type Execution = z.infer<typeof Execution>;
+
 export const Disposal = z.object({
   venue: z.literal('hashkey'),
   stablecoin: z.literal('USDT'),
   fiat: z.literal('USD'),
   /** The offshore bank / trust account registered with the venue for withdrawals. */
   offshoreBankAccountId: z.string().min(1).max(64),
+  /** How the execution engine sells each lot (sale-execution.ts); unset fields take its defaults. */
+  execution: Execution.optional(),
 });
 export type Disposal = z.infer<typeof Disposal>;
 
@@ -72,8 +97,16 @@ export const TreasuryParticulars = z.object({
 export type TreasuryParticulars = z.infer<typeof TreasuryParticulars>;
 
 export const Deadlines = z.object({
-  /** Days a person has to decide (disposal plan, FX declaration) before the case is held. */
-  decisionDays: z.number().int().min(1).max(365).default(30),
+  /**
+   * Days a person has to decide, at every decision of the case, before it goes to its safe state
+   * (the older, all-stages setting; `waits` and the default policy in wait-policy.ts are finer).
+   */
+  decisionDays: z.number().int().min(1).max(365).optional(),
+  /** Per decision stage: when to remind, when to escalate to the next role up, the final deadline. */
+  waits: WaitOverrides.optional(),
+  /** A deposit the venue holds for review: tell the supervisors after (default 1d); hold the case after (default 14d). */
+  depositHoldEscalateAfter: WaitDuration.optional(),
+  depositHoldDeadline: WaitDuration.optional(),
   /** Working days (Mon-Fri) after the funds reach the bank by which the FX declaration must be approved; default 5. */
   fxDeclarationWorkingDays: z.number().int().min(1).max(60).optional(),
 });

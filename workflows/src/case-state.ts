@@ -4,7 +4,8 @@
  */
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
 import type { CaseRegistration } from './case-input';
-import type { Decision, DecisionRefusalCode, DecisionStage } from './decision';
+import type { Decision, DecisionRefusalCode, DecisionStage, Role } from './decision';
+import type { NotificationKind } from './notifications/types';
 import type { Reconciliation } from './reconcile';
 
 export const CASE_STAGES = [
@@ -19,7 +20,15 @@ export const CASE_STAGES = [
 ] as const;
 export type CaseStage = (typeof CASE_STAGES)[number];
 
-export const CASE_STATUSES = ['RUNNING', 'AWAITING_DECISION', 'COMPLETED', 'REJECTED', 'HELD', 'FAILED'] as const;
+export const CASE_STATUSES = [
+  'RUNNING',
+  'AWAITING_DECISION',
+  'COMPLETED',
+  'REJECTED',
+  'HELD',
+  'CANCELLED',
+  'FAILED',
+] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 
 export interface RefusedDecision {
@@ -32,21 +41,58 @@ export interface RefusedDecision {
   via: 'signal' | 'update';
 }
 
+export interface PendingDecision {
+  stage: DecisionStage;
+  /** What is awaited, in words. */
+  what: string;
+  /** The role that decides, and the role told at the escalation. */
+  role: Role;
+  escalateTo: Role;
+  since: string;
+  remindAt: string;
+  escalateAt: string;
+  deadline: string;
+  /** Set when the reminder / escalation went out. */
+  reminded?: string;
+  escalated?: string;
+}
+
+export interface SentNotification {
+  kind: NotificationKind;
+  toRole: Role;
+  stage?: string;
+  at: string;
+}
+
 export interface AssetTransfer {
   asset: custody.CustodyAccount['asset'];
   depositAddress: exchange.DepositAddress;
   whitelistEntry?: custody.WhitelistEntry;
+  /** The small test deposit that precedes the first bulk transfer to a new address, and its credit. */
+  testTransfer?: custody.Transfer;
+  testDeposit?: exchange.VenueDeposit;
   transfer?: custody.Transfer;
   deposit?: exchange.VenueDeposit;
+  /** What the venue credited in all (test deposit + bulk): what is sold. */
+  credited?: string;
+  /** A deposit the venue held for review: since when, why, when escalated and released. */
+  hold?: { txHash: string; reason: string; since: string; escalated?: string; releasedAt?: string };
 }
 
+/** One child order of the execution engine, as it ended (the exchange service keeps the full record). */
 export interface SaleLeg {
   /** e.g. "BTC/USDT" */
   symbol: string;
   clientOrderId: string;
-  /** What the workflow asked to sell. */
+  /** What the slice offered, its limit price and the fair reference it was priced from. */
   amount: string;
-  order?: exchange.VenueOrder;
+  limitPrice: string;
+  reference: string;
+  filled: string;
+  /** Quote received before fees, and the fee. */
+  cost: string;
+  fee: string;
+  feeCurrency: string | null;
 }
 
 /** Value the workflow could not move on and left where it is, with why: never silently dropped. */
@@ -57,10 +103,29 @@ export interface Leftover {
   reason: string;
 }
 
-/** An undo registered after a step succeeded (saga). Issue #3 runs them; for now a held case lists them for a person. */
+/**
+ * An undo registered after a step moved value out of custody (saga): while the coins are at the
+ * venue, a stop of the case (a refusal, a deadline, a cancellation) returns what is unsold to the case
+ * wallet before the case ends.
+ */
 export interface Compensation {
   step: string;
   undo: string;
+}
+
+/** One compensating return from the venue to the case wallet, as far as it got. */
+export interface CustodyReturn {
+  asset: string;
+  /** The custody transfer to the venue it undoes. */
+  transferId: string;
+  /** What was asked back (the unsold part at the venue). */
+  amount: string;
+  venueReturnId?: string;
+  txHash?: string;
+  /** What custody verified on chain and booked back into the case wallet. */
+  custodyReturnId?: string;
+  received?: string;
+  status: 'REQUESTED' | 'SENT' | 'RECEIVED' | 'NOTHING_TO_RETURN';
 }
 
 export interface CaseProgress {
@@ -74,7 +139,10 @@ export interface CaseProgress {
   details: string;
   /** Why the case is HELD, REJECTED or FAILED. */
   reason?: string;
-  awaiting?: { stage: DecisionStage; since: string; deadline: string };
+  /** The decision the case waits for, who takes it, and when it reminds, escalates and ends. */
+  awaiting?: PendingDecision;
+  /** Everything the case told people (reminders, escalations, deadlines, holds), newest last. */
+  notifications: SentNotification[];
   decisions: { accepted: Decision[]; refused: RefusedDecision[] };
   accounts: custody.CustodyAccount[];
   intakes: custody.Intake[];
@@ -98,6 +166,11 @@ export interface CaseProgress {
   reconciliation?: Reconciliation;
   leftovers: Leftover[];
   compensations: Compensation[];
+  returns: CustodyReturn[];
+  /** The authorised cancellation, once taken: who, why, and at which stage. */
+  cancellation?: { decidedBy: string; reason: string; at: string; stage: CaseStage };
+  /** The case's value in USD as far as known (the fiat proceeds once sold), for the ValueUsd search attribute. */
+  valueUsd?: string;
 }
 
 export type CaseOutcome = CaseProgress;

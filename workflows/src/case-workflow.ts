@@ -4,34 +4,53 @@
  * Orchestration only. Deterministic: no I/O, clock, randomness or Node built-ins; effects happen in
  * activities (imported as a type), ids and Idempotency-Keys are derived from the workflow id and the
  * step, money is Decimal. A dead end never throws the workflow away: the case ends HELD (a person
- * must rule), REJECTED (a person said no, the assets are safe) or FAILED (a service refused a step),
- * with the reason in the status and the result.
+ * must rule), REJECTED (a person said no, the assets are safe), CANCELLED (an authorised cancellation)
+ * or FAILED (a service refused a step), with the reason in the status and the result. Whatever ends
+ * it while coins are at the venue, they are first returned to the case wallet (compensation).
+ *
+ * Versioning: a change that alters the commands a running case issues goes behind `patched()`;
+ * see workflows/VERSIONING.md. The replay tests (workflows/test/replay) fail CI otherwise.
  */
 import {
   ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
+  CancellationScope,
+  ChildWorkflowFailure,
   condition,
+  isCancellation,
   log,
   proxyActivities,
   type RetryPolicy,
   setCurrentDetails,
   setHandler,
+  startChild,
   TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { common } from '@vcdc/shared/contracts';
+import { common, type custody, type exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import type { CaseActivities } from './activities';
 import { CaseRegistration } from './case-input';
-import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, SaleLeg } from './case-state';
-import { checkDecision, type Decision, type DecisionRefusal, type DecisionStage } from './decision';
-import type { DecisionActivities } from './decision-signature';
-import { clientOrderId, stepKey } from './keys';
-import { reconcile } from './reconcile';
-import { planSale } from './sale-plan';
+import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
 import {
+  checkDecision,
+  type Decision,
+  type DecisionRefusal,
+  type DecisionStage,
+  ESCALATION_ROLE,
+  ROLE_FOR_STAGE,
+  type Role,
+} from './decision';
+import type { DecisionActivities } from './decision-signature';
+import { stepKey } from './keys';
+import type { CaseNotification, NotificationActivities, NotificationKind } from './notifications/types';
+import { reconcile } from './reconcile';
+import { placeable } from './sale-execution';
+import { type SaleExecutionResult, saleExecutionWorkflow, stopSale } from './sale-workflow';
+import {
+  AssetSymbolsKey,
   CaseAgencyKey,
   CaseIdKey,
   CaseStageKey,
@@ -39,20 +58,33 @@ import {
   type DecisionAccepted,
   decide,
   decision,
+  PendingDecisionKey,
+  PendingRoleKey,
+  PendingSinceKey,
   status,
+  ValueUsdKey,
 } from './shared';
+import { durationMs, resolveWait } from './wait-policy';
 import { addWorkingDays } from './working-days';
 
 // The sale execution engine runs as a child workflow on the same worker (issue #4).
 export { saleExecutionWorkflow } from './sale-workflow';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-export const DEFAULT_DECISION_DAYS = 30;
+export const DEFAULT_FX_DECLARATION_WORKING_DAYS = 5;
+/** How long a deposit may stay unseen or unconfirmed at the venue (a hold for review has its own deadlines). */
+const DEPOSIT_CONFIRMATION_LIMIT_MS = 24 * 3_600_000;
 
 /** The control API's signature on a decision, checked before the decision counts (a few quick tries). */
 const decisionChecks = proxyActivities<DecisionActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumAttempts: 5 },
+});
+
+/** Telling people never blocks a case for long: a notification that cannot be stored is logged and skipped. */
+const notifier = proxyActivities<NotificationActivities>({
+  startToCloseTimeout: '10s',
+  scheduleToCloseTimeout: '10m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
 
 /**
@@ -67,23 +99,17 @@ const calls = proxyActivities<CaseActivities>({
   retry: CALL_RETRY,
 });
 
-/** Custody answers 409 not-yet until the sweep transaction has its confirmations. */
-const intakes = proxyActivities<CaseActivities>({
+/** Custody answers 409 not-yet until the sweep (or a return) has its confirmations. */
+const confirmations = proxyActivities<CaseActivities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m' },
 });
-/** Waiting for the venue to credit a deposit (chain confirmations on the venue's side). */
-const depositWaits = proxyActivities<CaseActivities>({
+/** Waiting for the venue to credit a deposit (chain confirmations on the venue's side) or send a return. */
+const venueWaits = proxyActivities<CaseActivities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '12h',
   retry: { initialInterval: '10s', backoffCoefficient: 1.5, maximumInterval: '2m' },
-});
-/** A market order should close within seconds; an hour means something is wrong at the venue. */
-const orderWaits = proxyActivities<CaseActivities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '1h',
-  retry: { initialInterval: '2s', backoffCoefficient: 1.5, maximumInterval: '30s' },
 });
 /** Bank withdrawals take days. */
 const withdrawalWaits = proxyActivities<CaseActivities>({
@@ -92,10 +118,12 @@ const withdrawalWaits = proxyActivities<CaseActivities>({
   retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '15m' },
 });
 
+type StopStatus = Extract<CaseStatus, 'HELD' | 'REJECTED' | 'CANCELLED' | 'FAILED'>;
+
 /** Ends the case early with a status and reason (caught at the top of the workflow, never escapes it). */
 class CaseStop extends Error {
   constructor(
-    readonly status: Extract<CaseStatus, 'HELD' | 'REJECTED' | 'FAILED'>,
+    readonly status: StopStatus,
     readonly reason: string,
   ) {
     super(reason);
@@ -104,23 +132,26 @@ class CaseStop extends Error {
 }
 
 /** Where a decision moves the case; the Update's answer and the workflow's next step agree by construction. */
-function movesTo(d: Decision): DecisionAccepted['movesTo'] {
-  if (d.stage === 'DISPOSAL_PLAN') {
-    return d.outcome === 'APPROVE'
-      ? { stage: 'TRANSFER', status: 'RUNNING' }
-      : { stage: 'AUTHORISATION', status: 'REJECTED' };
+function movesTo(d: Decision, stage: CaseStage): DecisionAccepted['movesTo'] {
+  const approve = d.outcome === 'APPROVE';
+  switch (d.stage) {
+    case 'INTAKE_DISCREPANCY':
+      return approve ? { stage: 'AUTHORISATION', status: 'RUNNING' } : { stage: 'INTAKE', status: 'HELD' };
+    case 'DISPOSAL_PLAN':
+      return approve ? { stage: 'TRANSFER', status: 'RUNNING' } : { stage: 'AUTHORISATION', status: 'REJECTED' };
+    case 'SALE_PRICE':
+      return approve ? { stage: 'SALE', status: 'RUNNING' } : { stage: 'SALE', status: 'HELD' };
+    case 'REMITTANCE':
+      return approve ? { stage: 'TREASURY', status: 'RUNNING' } : { stage: 'TREASURY', status: 'HELD' };
+    case 'FX_RESUBMISSION':
+      return approve ? { stage: 'FX', status: 'RUNNING' } : { stage: 'FX', status: 'HELD' };
+    case 'FX_DECLARATION':
+      // A rejected declaration waits for a supervisor to decide whether to resubmit it.
+      return approve ? { stage: 'FX', status: 'RUNNING' } : { stage: 'FX', status: 'AWAITING_DECISION' };
+    case 'CANCELLATION':
+      return { stage, status: 'CANCELLED' };
   }
-  if (d.stage === 'REMITTANCE') {
-    return d.outcome === 'APPROVE' ? { stage: 'TREASURY', status: 'RUNNING' } : { stage: 'TREASURY', status: 'HELD' };
-  }
-  if (d.stage === 'FX_RESUBMISSION') {
-    return d.outcome === 'APPROVE' ? { stage: 'FX', status: 'RUNNING' } : { stage: 'FX', status: 'HELD' };
-  }
-  // A rejected declaration waits for a supervisor to decide whether to resubmit it.
-  return d.outcome === 'APPROVE' ? { stage: 'FX', status: 'RUNNING' } : { stage: 'FX', status: 'AWAITING_DECISION' };
 }
-
-export const DEFAULT_FX_DECLARATION_WORKING_DAYS = 5;
 
 export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome> {
   const { workflowId } = workflowInfo();
@@ -133,26 +164,39 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     status: 'RUNNING',
     details: '',
     decisions: { accepted: [], refused: [] },
+    notifications: [],
     accounts: [],
     intakes: [],
     transfers: [],
     sales: [],
     leftovers: [],
     compensations: [],
+    returns: [],
   };
   const accepted: Partial<Record<DecisionStage, Decision>> = {};
   /** Approvals given so far per stage; a stage with a quorum moves only when enough distinct people approved. */
   const approvals: Partial<Record<DecisionStage, Decision[]>> = {};
   let disposalQuorum = 1; // from the parsed registration, before any decision can arrive
+  /** The authorised cancellation, once accepted; every wait and step boundary looks at it. */
+  let cancellation: Decision | undefined;
+  /** Once money leaves the special account the case can no longer be cancelled. */
+  let pastNoReturn = false;
   const approvalsNeeded = (stage: DecisionStage) => (stage === 'DISPOSAL_PLAN' ? disposalQuorum : 1);
   const decisionContext = () => ({
     awaiting: p.awaiting?.stage,
+    cancellable: !cancellation && !pastNoReturn && (p.status === 'RUNNING' || p.status === 'AWAITING_DECISION'),
     requestedBy: p.requestedBy,
     approvedBy: (p.awaiting ? (approvals[p.awaiting.stage] ?? []) : []).map((d) => d.decidedBy),
   });
 
   const accept = (d: Decision): DecisionAccepted => {
     p.decisions.accepted.push(d);
+    if (d.stage === 'CANCELLATION') {
+      cancellation = d;
+      p.cancellation = { decidedBy: d.decidedBy, reason: d.reason ?? '', at: d.decidedAt, stage: p.stage };
+      show(`cancellation by ${d.decidedBy} (${d.reason ?? ''}): unwinding to the safe state for ${p.stage}`);
+      return { decision: d, movesTo: movesTo(d, p.stage) };
+    }
     const required = approvalsNeeded(d.stage);
     if (d.outcome === 'APPROVE' && required > 1) {
       const given = [...(approvals[d.stage] ?? []), d];
@@ -169,7 +213,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     accepted[d.stage] = d;
     p.awaiting = undefined; // synchronously: a second decision for the same wait is refused as not awaited
     const given = approvals[d.stage]?.length;
-    return { decision: d, movesTo: movesTo(d), ...(given ? { approvals: { given, required } } : {}) };
+    return { decision: d, movesTo: movesTo(d, p.stage), ...(given ? { approvals: { given, required } } : {}) };
   };
 
   /** Cases registered through the control API take only decisions it signed (set from the registration). */
@@ -258,6 +302,25 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     upsertSearchAttributes([{ key: CaseStageKey, value: stage }]);
     show(details);
   };
+  /** Store a notification for people (the outbox); a failure to store is logged, never fatal to the case. */
+  const notify = async (
+    kind: NotificationKind,
+    toRole: Role,
+    message: string,
+    extra: Partial<CaseNotification> = {},
+  ) => {
+    const at = new Date().toISOString();
+    const sent = { kind, toRole, at, ...(extra.stage ? { stage: extra.stage } : {}) };
+    try {
+      await notifier.notify(
+        { caseId: p.caseId, workflowId, kind, toRole, message, raisedAt: at, ...extra },
+        stepKey(workflowId, 'notify', String(p.notifications.length + 1), kind),
+      );
+      p.notifications.push(sent);
+    } catch (error) {
+      log.error('notification not stored', { kind, toRole, error: String(error) });
+    }
+  };
 
   const parsed = CaseRegistration.safeParse(input);
   if (!parsed.success) {
@@ -274,7 +337,21 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     { key: CaseAgencyKey, value: reg.agency },
     { key: CaseStageKey, value: p.stage },
     { key: CaseStatusKey, value: p.status },
+    { key: AssetSymbolsKey, value: [...new Set(reg.lots.map((l) => l.asset))] },
   ]);
+
+  /**
+   * Coins that left custody for the venue and are not sold yet, per asset, with the transfers that
+   * took them there (a test deposit and the bulk transfer): what a stop must bring back, and which
+   * transfer each return undoes.
+   */
+  const atVenue = new Map<string, { transfers: custody.Transfer[]; unsold: Decimal }>();
+  const sentToVenue = (t: custody.Transfer) => {
+    const held = atVenue.get(t.asset) ?? { transfers: [], unsold: new Decimal(0) };
+    held.transfers.push(t);
+    held.unsold = held.unsold.plus(t.netAmount);
+    atVenue.set(t.asset, held);
+  };
 
   try {
     await runCase(reg);
@@ -285,47 +362,199 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     setStatus('COMPLETED', `${paid.join('; ')}; reconciled`);
   } catch (error) {
     const stop = asCaseStop(error, p.stage);
-    p.reason = stop.reason;
-    if (p.compensations.length > 0) {
-      // Saga seam (issue #3 runs the undos). Until then a person does them, newest first.
-      log.warn('case stopped with steps to undo', { undo: [...p.compensations].reverse() });
+    // The case is stopping: its undo steps run to the end whatever else arrives.
+    const returned = await CancellationScope.nonCancellable(() => returnToCustody(stop.reason));
+    p.reason = returned ? `${stop.reason}; ${returned}` : stop.reason;
+    clearPending();
+    setStatus(stop.status, p.reason);
+    if (stop.status === 'HELD' || stop.status === 'CANCELLED') {
+      await notify(stop.status === 'HELD' ? 'CASE_HELD' : 'CASE_CANCELLED', 'supervisor', `${p.caseId}: ${p.reason}`);
     }
-    setStatus(stop.status, stop.reason);
   }
   // Let an in-flight Update handler answer before the workflow closes.
   await condition(allHandlersFinished);
   return p;
+
+  function clearPending(): void {
+    upsertSearchAttributes([
+      { key: PendingDecisionKey, value: null },
+      { key: PendingRoleKey, value: null },
+      { key: PendingSinceKey, value: null },
+    ]);
+  }
+
+  /** At a step boundary: an accepted cancellation stops the case here, in the safe state for its stage. */
+  function checkpoint(): void {
+    if (cancellation) throw cancelled();
+  }
+  function cancelled(): CaseStop {
+    return new CaseStop(
+      'CANCELLED',
+      `cancelled at ${p.stage} by ${cancellation?.decidedBy}: ${cancellation?.reason ?? ''}`,
+    );
+  }
+
+  /**
+   * A wait a cancellation may cut short (polling the chain, the venue, the bank). Steps that move
+   * value are never interrupted: they finish, and the next checkpoint stops the case.
+   */
+  async function interruptible<T>(wait: () => Promise<T>): Promise<T> {
+    checkpoint();
+    let done = false;
+    const scope = new CancellationScope();
+    void condition(() => done || cancellation !== undefined).then(() => {
+      if (!done) scope.cancel();
+    });
+    try {
+      return await scope.run(wait);
+    } catch (error) {
+      if (cancellation && isCancellation(error)) throw cancelled();
+      throw error;
+    } finally {
+      done = true;
+    }
+  }
+
+  /**
+   * Compensation: what is unsold at the venue goes back to the case wallet it came from, each asset
+   * with its own keys (a retried or replayed return finds the one already made). Returns a sentence
+   * for the case's reason, or undefined when nothing was at the venue.
+   */
+  async function returnToCustody(why: string): Promise<string | undefined> {
+    if (atVenue.size === 0) return undefined;
+    const said: string[] = [];
+    for (const [asset, held] of atVenue) {
+      // Custody takes back at most what each transfer delivered; sale proceeds stay recorded at the venue.
+      let unsold = held.unsold;
+      for (const t of [...held.transfers].reverse()) {
+        const amount = Decimal.min(unsold, new Decimal(t.netAmount));
+        unsold = unsold.minus(amount);
+        const ret: CustodyReturn = { asset, transferId: t.transferId, amount: amount.toFixed(), status: 'REQUESTED' };
+        p.returns.push(ret);
+        if (!amount.gt(0)) {
+          ret.status = 'NOTHING_TO_RETURN';
+          continue;
+        }
+        show(`returning ${ret.amount} ${asset} from the venue to custody (${why})`);
+        try {
+          const account = await calls.getCustodyAccount(p.caseId, t.asset);
+          const requested = await calls.requestVenueReturn(
+            {
+              caseId: p.caseId,
+              asset: t.asset,
+              chain: t.chain,
+              amount: ret.amount,
+              toAddress: account.address,
+              transferId: t.transferId,
+            },
+            stepKey(workflowId, 'return', asset, t.transferId),
+          );
+          ret.venueReturnId = requested.returnId;
+          const sent = requested.txHash ? requested : await venueWaits.awaitVenueReturnSent(requested.returnId);
+          ret.txHash = sent.txHash ?? undefined;
+          ret.status = 'SENT';
+          const booked = await confirmations.recordCustodyReturn(
+            { caseId: p.caseId, transferId: t.transferId, txHash: sent.txHash as string },
+            stepKey(workflowId, 'custody-return', asset, t.transferId),
+          );
+          ret.custodyReturnId = booked.returnId;
+          ret.received = booked.amount;
+          ret.status = 'RECEIVED';
+          said.push(`${booked.amount} ${asset} returned to custody (tx ${sent.txHash})`);
+        } catch (error) {
+          log.error('return to custody failed', { asset, error: String(error) });
+          said.push(
+            `the return of ${ret.amount} ${asset} to custody did not finish (${ret.status}): a person must complete it`,
+          );
+        }
+      }
+      leftover(asset, unsold, 'sale proceeds at the venue: not a transfer custody can take back');
+    }
+    atVenue.clear();
+    p.compensations = [];
+    return said.length > 0 ? said.join('; ') : undefined;
+  }
+
+  function leftover(asset: string, amount: Decimal, reason: string): void {
+    if (amount.gt(0)) p.leftovers.push({ asset, amount: amount.toFixed(), where: 'venue', reason });
+  }
+
+  /**
+   * Wait for a person, with the stage's reminder, escalation and deadline (wait-policy.ts). Returns
+   * the decision, or `undefined` when the final deadline passed first. A cancellation ends the wait.
+   */
+  async function awaitDecision(
+    stage: Exclude<DecisionStage, 'CANCELLATION'>,
+    what: string,
+  ): Promise<Decision | undefined> {
+    const times = resolveWait(stage, reg.deadlines?.waits, reg.deadlines?.decisionDays);
+    const since = Date.now(); // workflow time: deterministic
+    const at = (ms: number) => new Date(since + ms).toISOString();
+    const role = ROLE_FOR_STAGE[stage];
+    const escalateTo = ESCALATION_ROLE[role];
+    // A stage can be waited on again (the FX declaration after a resubmission): only a new decision counts.
+    delete accepted[stage];
+    delete approvals[stage];
+    const pending = {
+      stage,
+      what,
+      role,
+      escalateTo,
+      since: at(0),
+      remindAt: at(times.remindMs),
+      escalateAt: at(times.escalateMs),
+      deadline: at(times.deadlineMs),
+    };
+    p.awaiting = { ...pending };
+    upsertSearchAttributes([
+      { key: PendingDecisionKey, value: stage },
+      { key: PendingRoleKey, value: role },
+      { key: PendingSinceKey, value: new Date(since) },
+    ]);
+    setStatus('AWAITING_DECISION', `waiting for ${what} (${stage}, a ${role}) until ${pending.deadline}`);
+    const over = () => accepted[stage] !== undefined || cancellation !== undefined;
+    const until = async (ms: number) => over() || (await condition(over, Math.max(1, ms - (Date.now() - since))));
+    if (!(await until(times.remindMs))) {
+      if (p.awaiting) p.awaiting.reminded = new Date().toISOString();
+      await notify('REMINDER', role, `${p.caseId} waits for ${what}; deadline ${pending.deadline}`, {
+        stage,
+        deadline: pending.deadline,
+      });
+    }
+    if (!(await until(times.escalateMs))) {
+      if (p.awaiting) p.awaiting.escalated = new Date().toISOString();
+      await notify(
+        'ESCALATION',
+        escalateTo,
+        `${p.caseId} has waited since ${pending.since} for ${what} (a ${role}); deadline ${pending.deadline}`,
+        { stage, deadline: pending.deadline },
+      );
+    }
+    const decided = await until(times.deadlineMs);
+    p.awaiting = undefined;
+    clearPending();
+    checkpoint();
+    // A decision accepted in the same moment the deadline fired was answered as accepted: it stands.
+    const d = accepted[stage];
+    if (!decided || !d) {
+      await notify('DEADLINE_PASSED', escalateTo, `${p.caseId}: nobody decided ${stage} by ${pending.deadline}`, {
+        stage,
+        deadline: pending.deadline,
+      });
+      return undefined;
+    }
+    setStatus('RUNNING', `${stage} ${d.outcome} by ${d.decidedBy}`);
+    return d;
+  }
 
   async function runCase(reg: CaseRegistration): Promise<void> {
     const caseId = reg.caseId;
     const key = (...step: string[]) => stepKey(workflowId, ...step);
     const assets = [...new Set(reg.lots.map((l) => l.asset))];
     const { stablecoin, fiat } = reg.disposal;
-    const decisionDays = reg.deadlines?.decisionDays ?? DEFAULT_DECISION_DAYS;
-
-    const leftover = (asset: string, amount: Decimal, reason: string) => {
-      if (amount.gt(0)) p.leftovers.push({ asset, amount: amount.toFixed(), where: 'venue', reason });
-    };
-
-    /** Wait for a person; `undefined` when the deadline passed first. */
-    const awaitDecision = async (stage: DecisionStage, what: string): Promise<Decision | undefined> => {
-      const now = Date.now(); // workflow time: deterministic
-      // A stage can be waited on again (the FX declaration after a resubmission): only a new decision counts.
-      delete accepted[stage];
-      p.awaiting = {
-        stage,
-        since: new Date(now).toISOString(),
-        deadline: new Date(now + decisionDays * DAY_MS).toISOString(),
-      };
-      setStatus('AWAITING_DECISION', `waiting for ${what} (${stage}) until ${p.awaiting.deadline}`);
-      // Issue #3 adds reminders and escalation before this deadline.
-      await condition(() => accepted[stage] !== undefined, decisionDays * DAY_MS);
-      p.awaiting = undefined;
-      // A decision accepted in the same moment the deadline fired was answered as accepted: it stands.
-      const d = accepted[stage];
-      if (!d) return undefined;
-      setStatus('RUNNING', `${stage} ${d.outcome} by ${d.decidedBy}`);
-      return d;
+    const deadlineWords = (stage: Exclude<DecisionStage, 'CANCELLATION'>) => {
+      const { deadlineMs } = resolveWait(stage, reg.deadlines?.waits, reg.deadlines?.decisionDays);
+      return deadlineMs % 86_400_000 === 0 ? `${deadlineMs / 86_400_000} days` : `${deadlineMs / 3_600_000} hours`;
     };
 
     // 1. INTAKE
@@ -336,40 +565,51 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       );
     }
     for (const lot of reg.lots) {
+      checkpoint();
       show(`recording intake of lot ${lot.lotId}: ${lot.declaredAmount} ${lot.asset} (waits for confirmations)`);
       p.intakes.push(
-        await intakes.recordIntake(
-          {
-            caseId,
-            lotId: lot.lotId,
-            asset: lot.asset,
-            chain: lot.chain,
-            declaredAmount: lot.declaredAmount,
-            txHash: lot.sweepTxHash,
-            evidence: lot.evidence,
-          },
-          key('intake', lot.lotId),
+        await interruptible(() =>
+          confirmations.recordIntake(
+            {
+              caseId,
+              lotId: lot.lotId,
+              asset: lot.asset,
+              chain: lot.chain,
+              declaredAmount: lot.declaredAmount,
+              txHash: lot.sweepTxHash,
+              evidence: lot.evidence,
+            },
+            key('intake', lot.lotId),
+          ),
         ),
       );
     }
     const discrepancies = p.intakes.filter((i) => i.status === 'DISCREPANCY');
     if (discrepancies.length > 0) {
-      // Seam for issue #3: a supervisor rules on the discrepancy (accept the received amount or investigate).
-      throw new CaseStop(
-        'HELD',
-        `intake discrepancy: ${discrepancies
-          .map((i) => `lot ${i.lotId} declared ${i.declaredAmount} ${i.asset}, received ${i.receivedAmount}`)
-          .join('; ')}; the coins stay in custody until a supervisor rules`,
+      const found = discrepancies
+        .map((i) => `lot ${i.lotId} declared ${i.declaredAmount} ${i.asset}, received ${i.receivedAmount}`)
+        .join('; ');
+      const ruling = await awaitDecision(
+        'INTAKE_DISCREPANCY',
+        `a supervisor to accept the received amounts or hold the case (${found})`,
       );
+      if (!ruling || ruling.outcome === 'REJECT') {
+        throw new CaseStop(
+          'HELD',
+          `intake discrepancy: ${found}; ${ruling ? `held by ${ruling.decidedBy}: ${ruling.reason ?? ''}` : `no ruling within ${deadlineWords('INTAKE_DISCREPANCY')}`}; the coins stay in custody`,
+        );
+      }
+      show(`${ruling.decidedBy} accepted the received amounts (${found})`);
     }
 
     // 2. AUTHORISATION
+    checkpoint();
     enter('AUTHORISATION', 'waiting for the supervisor to approve the disposal plan');
     const plan = await awaitDecision('DISPOSAL_PLAN', 'a supervisor to approve the disposal plan');
     if (!plan) {
       throw new CaseStop(
         'HELD',
-        `no decision on the disposal plan within ${decisionDays} days; the assets stay in custody`,
+        `no decision on the disposal plan within ${deadlineWords('DISPOSAL_PLAN')}; the assets stay in custody`,
       );
     }
     if (plan.outcome === 'REJECT') {
@@ -380,8 +620,10 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     }
 
     // 3. TRANSFER: the whole custody balance of each asset to the venue's whitelisted deposit address.
+    checkpoint();
     enter('TRANSFER', `moving ${assets.join(', ')} from custody to ${reg.disposal.venue}`);
     for (const asset of assets) {
+      checkpoint();
       const chain = common.CHAIN_OF_ASSET[asset];
       const depositAddress = await calls.getDepositAddress(asset, chain);
       const leg: AssetTransfer = { asset, depositAddress };
@@ -395,96 +637,149 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
         },
         key('whitelist', asset),
       );
-      const account = await calls.getCustodyAccount(caseId, asset);
-      if (!new Decimal(account.balance).gt(0)) throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
-      leg.transfer = await calls.requestTransfer(
-        { caseId, asset, chain, toAddress: depositAddress.address, amount: account.balance, purpose: 'VENUE_DEPOSIT' },
-        key('transfer', asset),
-      );
-      if (leg.transfer.status === 'FAILED') {
-        throw new CaseStop(
-          'HELD',
-          `the chain refused transfer ${leg.transfer.transferId} of ${asset}; the coins stay in custody`,
-        );
+      // The first transfer to a new address is a small test deposit, confirmed and credited before the bulk.
+      const requirement = await calls.getTestDepositRequirement({ chain, address: depositAddress.address, asset });
+      if (requirement.required) {
+        const account = await calls.getCustodyAccount(caseId, asset);
+        const amount = Decimal.min(requirement.maxAmount, account.balance);
+        if (!amount.gt(0)) throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
+        leg.testTransfer = await sendToVenue(leg, amount, 'TEST_DEPOSIT');
+        leg.testDeposit = await venueCredit(leg, leg.testTransfer);
+        if (!new Decimal(leg.testDeposit.amount).eq(leg.testTransfer.netAmount)) {
+          throw new CaseStop(
+            'HELD',
+            `the venue credited ${leg.testDeposit.amount} ${asset} for a test deposit of ${leg.testTransfer.netAmount}: the bulk transfer waits for a person`,
+          );
+        }
       }
-      p.compensations.push({
-        step: `transfer ${asset} ${leg.transfer.transferId}`,
-        undo: `return ${leg.transfer.netAmount} ${asset} from ${depositAddress.venue} to custody`,
-      });
-      show(
-        `waiting for ${depositAddress.venue} to credit ${leg.transfer.netAmount} ${asset} (tx ${leg.transfer.txHash})`,
-      );
-      leg.deposit = await depositWaits.awaitVenueDeposit({ caseId, asset, txHash: leg.transfer.txHash });
+      const account = await calls.getCustodyAccount(caseId, asset);
+      if (new Decimal(account.balance).gt(0)) {
+        leg.transfer = await sendToVenue(leg, new Decimal(account.balance), 'VENUE_DEPOSIT');
+        leg.deposit = await venueCredit(leg, leg.transfer);
+      } else if (!leg.testDeposit) {
+        throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
+      }
+      leg.credited = sum([leg.testDeposit?.amount ?? '0', leg.deposit?.amount ?? '0']).toFixed();
+      const held = atVenue.get(asset);
+      if (held) held.unsold = new Decimal(leg.credited);
     }
 
-    // 4. SALE: each coin into the stablecoin, then the whole stablecoin into fiat.
-    enter('SALE', `selling into ${stablecoin}, then ${fiat}`);
-    /** Sell `amount` of base for quote as the market's rules allow; returns the quote proceeds (cost - fee). */
-    const sell = async (base: string, quote: string, amount: Decimal): Promise<Decimal> => {
-      const symbol = `${base}/${quote}`;
-      const rules = await calls.getMarketRules(base, quote);
-      const plan = planSale(amount, rules);
-      leftover(
-        base,
-        plan.unsold,
-        `below the venue's lot size (${rules.stepSize}) or minimum (${rules.minQty}) for ${symbol}`,
+    /** One transfer from the case wallet to the venue; from here a stop brings the coins back. */
+    async function sendToVenue(
+      leg: AssetTransfer,
+      amount: Decimal,
+      purpose: 'TEST_DEPOSIT' | 'VENUE_DEPOSIT',
+    ): Promise<custody.Transfer> {
+      checkpoint();
+      const { asset, depositAddress } = leg;
+      const chain = common.CHAIN_OF_ASSET[asset];
+      const transfer = await calls.requestTransfer(
+        { caseId, asset, chain, toAddress: depositAddress.address, amount: amount.toFixed(), purpose },
+        purpose === 'TEST_DEPOSIT' ? key('test-deposit', asset) : key('transfer', asset),
       );
-      let proceeds = new Decimal(0);
-      for (const [i, qty] of plan.slices.entries()) {
-        proceeds = proceeds.plus(await sellSlice(base, quote, qty, i + 1, plan.slices.length));
-      }
-      return proceeds;
-    };
-    const sellSlice = async (base: string, quote: string, qty: Decimal, n: number, of: number): Promise<Decimal> => {
-      const symbol = `${base}/${quote}`;
-      const id = clientOrderId(workflowId, symbol, n);
-      const leg: SaleLeg = { symbol, clientOrderId: id, amount: qty.toFixed() };
-      p.sales.push(leg);
-      show(`selling ${leg.amount} ${base} for ${quote}${of > 1 ? ` (slice ${n} of ${of})` : ''}, order ${id}`);
-      let order = await calls.placeSellOrder(
-        { caseId, clientOrderId: id, symbol, type: 'market', amount: leg.amount },
-        n === 1 ? key('order', base, quote) : key('order', base, quote, `slice-${n}`),
-      );
-      leg.order = order;
-      if (order.status === 'open') {
-        order = await orderWaits.awaitOrderDone(id);
-        leg.order = order;
-      }
-      const filled = new Decimal(order.filled);
-      if (order.status !== 'closed' && filled.eq(0)) {
+      if (transfer.status === 'FAILED') {
         throw new CaseStop(
           'HELD',
-          `order ${id} (${symbol}) ended ${order.status} with nothing sold; ${leg.amount} ${base} stay at the venue`,
+          `the chain refused transfer ${transfer.transferId} of ${asset}; the coins stay in custody`,
         );
       }
-      if (new Decimal(order.fee).gt(0) && order.feeCurrency !== quote) {
-        throw new CaseStop(
-          'HELD',
-          `order ${id} (${symbol}) charged its fee in ${order.feeCurrency}, not ${quote}; a person must book it`,
+      sentToVenue(transfer);
+      p.compensations.push({
+        step: `${purpose} ${asset} ${transfer.transferId}`,
+        undo: `return ${transfer.netAmount} ${asset} from ${depositAddress.venue} to custody`,
+      });
+      if (purpose === 'TEST_DEPOSIT') {
+        show(
+          `test deposit of ${transfer.netAmount} ${asset} to ${depositAddress.address}: waiting for its confirmations`,
         );
+        await interruptible(() => confirmations.awaitTransferConfirmed(transfer.transferId));
       }
-      // What the venue did not fill stays there, recorded.
-      leftover(
-        base,
-        qty.minus(filled),
-        `the venue sold ${order.filled} of ${leg.amount} (order ${id} ${order.status})`,
-      );
-      return new Decimal(order.cost).minus(order.fee);
-    };
+      return transfer;
+    }
 
-    let stable = sum(p.transfers.filter((t) => t.asset === stablecoin).map((t) => t.deposit?.amount ?? '0'));
+    /**
+     * Wait until the venue credits a transfer. A deposit the venue holds for review (AML) is waited out
+     * durably, never resent: the hold and its reason are in the status, the supervisors are told after
+     * `deadlines.depositHoldEscalateAfter`, and after `deadlines.depositHoldDeadline` the case is held
+     * (the coins are returned). Polls back off to 30 minutes, so even a long hold stays a short history.
+     */
+    async function venueCredit(leg: AssetTransfer, transfer: custody.Transfer): Promise<exchange.VenueDeposit> {
+      const q = { caseId, asset: leg.asset, txHash: transfer.txHash };
+      const escalateMs = durationMs(reg.deadlines?.depositHoldEscalateAfter ?? '1d');
+      const deadlineMs = durationMs(reg.deadlines?.depositHoldDeadline ?? '14d');
+      show(
+        `waiting for ${leg.depositAddress.venue} to credit ${transfer.netAmount} ${leg.asset} (tx ${transfer.txHash})`,
+      );
+      let heldSince: number | undefined;
+      const waitStarted = Date.now();
+      for (let poll = 0; ; poll++) {
+        const deposit = await interruptible(() => venueWaits.getVenueDeposit(q));
+        if (deposit.status === 'CREDITED') {
+          if (leg.hold) leg.hold.releasedAt = new Date().toISOString();
+          return deposit;
+        }
+        if (deposit.status === 'FAILED') {
+          throw new CaseStop('HELD', `the venue refused the ${leg.asset} deposit ${transfer.txHash}`);
+        }
+        // Not seen or still confirming on the venue's side: a day is far beyond any chain's confirmations.
+        if (deposit.status !== 'HELD' && Date.now() - waitStarted >= DEPOSIT_CONFIRMATION_LIMIT_MS) {
+          throw new CaseStop(
+            'HELD',
+            `the venue has not credited the ${leg.asset} deposit ${transfer.txHash} within a day (${deposit.status})`,
+          );
+        }
+        if (deposit.status === 'HELD') {
+          heldSince ??= Date.now();
+          const reason = deposit.holdReason ?? 'no reason given';
+          if (!leg.hold) {
+            leg.hold = { txHash: transfer.txHash, reason, since: new Date(heldSince).toISOString() };
+            show(
+              `the venue holds the ${leg.asset} deposit ${transfer.txHash} for review: ${reason}; waiting, not resending`,
+            );
+          }
+          const heldFor = Date.now() - heldSince;
+          if (!leg.hold.escalated && heldFor >= escalateMs) {
+            leg.hold.escalated = new Date().toISOString();
+            await notify(
+              'DEPOSIT_HELD',
+              'supervisor',
+              `${caseId}: ${leg.depositAddress.venue} has held the ${leg.asset} deposit ${transfer.txHash} since ${leg.hold.since} (${reason})`,
+            );
+          }
+          if (heldFor >= deadlineMs) {
+            throw new CaseStop(
+              'HELD',
+              `the venue held the ${leg.asset} deposit ${transfer.txHash} past the deadline (${reason})`,
+            );
+          }
+        }
+        const waitMs = Math.min(10_000 * 2 ** Math.min(poll, 8), 30 * 60_000);
+        await condition(() => cancellation !== undefined, waitMs);
+        checkpoint();
+      }
+    }
+
+    // 4. SALE: each coin into the stablecoin, then the whole stablecoin into fiat, by the execution engine.
+    checkpoint();
+    enter('SALE', `selling into ${stablecoin}, then ${fiat}`);
+    let stable = sum(p.transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0'));
     for (const t of p.transfers) {
-      if (t.asset === stablecoin || !t.deposit) continue;
-      stable = stable.plus(await sell(t.asset, stablecoin, new Decimal(t.deposit.amount)));
+      if (t.asset === stablecoin || !t.credited) continue;
+      stable = stable.plus(await sell(t.asset, stablecoin, new Decimal(t.credited)));
     }
     const stableToSell = roundDownTo(stable, stablecoin);
     leftover(stablecoin, stableToSell.remainder, `below the smallest unit of ${stablecoin}`);
     if (!stableToSell.rounded.gt(0)) throw new CaseStop('HELD', `no ${stablecoin} to sell for ${fiat}`);
     const fiatProceeds = await sell(stablecoin, fiat, stableToSell.rounded);
-    // Sold: the coins are no longer at the venue to be returned (what stayed there is in `leftovers`).
+    // Sold: nothing of the coins is left at the venue to return (what the venue could not take is in `leftovers`).
+    atVenue.clear();
     p.compensations = [];
+    p.valueUsd = fiatProceeds.toFixed(2);
+    upsertSearchAttributes([{ key: ValueUsdKey, value: fiatProceeds.toNumber() }]);
 
-    // 5. WITHDRAWAL: the fiat to the offshore bank account.
+    // 5. WITHDRAWAL: the fiat to the offshore bank account (the safe place for fiat: a cancellation
+    // from here on leaves the money where it is and stops).
+    checkpoint();
     const fiatToWithdraw = roundDownTo(fiatProceeds, fiat);
     leftover(fiat, fiatToWithdraw.remainder, `below the smallest unit of ${fiat}`);
     if (!fiatToWithdraw.rounded.gt(0)) throw new CaseStop('HELD', `no ${fiat} to withdraw`);
@@ -503,13 +798,16 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     );
     p.withdrawal = withdrawal;
     if (withdrawal.status !== 'COMPLETED') {
-      withdrawal = await withdrawalWaits.awaitWithdrawalCompleted(withdrawal.withdrawalId);
+      const withdrawalId = withdrawal.withdrawalId;
+      withdrawal = await interruptible(() => withdrawalWaits.awaitWithdrawalCompleted(withdrawalId));
       p.withdrawal = withdrawal;
     }
     if (!new Decimal(withdrawal.netAmount).gt(0))
       throw new CaseStop('HELD', `the withdrawal ${withdrawal.withdrawalId} brought nothing after fees`);
+    const offshore = `${withdrawal.netAmount} ${fiat} wait in the offshore account`;
 
     // 6. FX: declare, wait for the regulator's decision (recorded by an FX officer), settle into CNY.
+    checkpoint();
     enter('FX', `declaring ${withdrawal.netAmount} ${fiat} for settlement into CNY`);
     const documents = reg.legalBasis.documentSha256
       ? [{ name: reg.legalBasis.reference, sha256: reg.legalBasis.documentSha256 }]
@@ -536,8 +834,8 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       { submittedBy: reg.requestedBy },
       key('fx-declaration', 'submit'),
     );
-    // The declaration deadline runs from the funds' arrival at the bank, in working days: a reminder the
-    // working day before, overdue (escalated) after. Reported in the status; issue #3 notifies people.
+    // The declaration deadline runs from the funds' arrival at the bank, in working days: the FX
+    // officers are reminded the working day before, the supervisors told when it is overdue.
     const fxDays = reg.deadlines?.fxDeclarationWorkingDays ?? DEFAULT_FX_DECLARATION_WORKING_DAYS;
     const fundsArrivedAt = new Date(Date.now());
     const fxDeadline = {
@@ -547,15 +845,21 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       state: 'OPEN' as 'OPEN' | 'REMINDED' | 'OVERDUE' | 'MET',
     };
     p.fxDeadline = fxDeadline;
-    const fxApproved = () => fxDeadline.state === 'MET';
+    const fxOver = () => fxDeadline.state === 'MET' || cancellation !== undefined || p.stage !== 'FX';
     void (async () => {
-      if (!(await condition(fxApproved, Math.max(1000, Date.parse(fxDeadline.remindAt) - Date.now())))) {
+      if (!(await condition(fxOver, Math.max(1000, Date.parse(fxDeadline.remindAt) - Date.now())))) {
         fxDeadline.state = 'REMINDED';
-        log.warn('FX declaration due soon', { dueBy: fxDeadline.dueBy });
+        await notify('REMINDER', 'fx-officer', `${caseId}: FX declaration due by ${fxDeadline.dueBy}`, {
+          stage: 'FX_DECLARATION',
+          deadline: fxDeadline.dueBy,
+        });
       }
-      if (!(await condition(fxApproved, Math.max(1000, Date.parse(fxDeadline.dueBy) - Date.now())))) {
+      if (!(await condition(fxOver, Math.max(1000, Date.parse(fxDeadline.dueBy) - Date.now())))) {
         fxDeadline.state = 'OVERDUE';
-        log.error('FX declaration overdue: escalated', { dueBy: fxDeadline.dueBy });
+        await notify('ESCALATION', 'supervisor', `${caseId}: FX declaration overdue since ${fxDeadline.dueBy}`, {
+          stage: 'FX_DECLARATION',
+          deadline: fxDeadline.dueBy,
+        });
       }
     })();
 
@@ -567,7 +871,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       if (!fxDecision) {
         throw new CaseStop(
           'HELD',
-          `no decision on FX declaration ${p.declaration.declarationNo} within ${decisionDays} days; ${withdrawal.netAmount} ${fiat} wait in the offshore account`,
+          `no decision on FX declaration ${p.declaration.declarationNo} within ${deadlineWords('FX_DECLARATION')}; ${offshore}`,
         );
       }
       p.declaration = await calls.recordFxDecision(
@@ -589,7 +893,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       if (!again || again.outcome === 'REJECT') {
         throw new CaseStop(
           'HELD',
-          `${rejected}; ${again ? `not resubmitted (${again.decidedBy}: ${again.reason ?? ''})` : `no decision to resubmit within ${decisionDays} days`}; ${withdrawal.netAmount} ${fiat} wait in the offshore account`,
+          `${rejected}; ${again ? `not resubmitted (${again.decidedBy}: ${again.reason ?? ''})` : `no decision to resubmit within ${deadlineWords('FX_RESUBMISSION')}`}; ${offshore}`,
         );
       }
       p.declaration = await calls.submitDeclaration(
@@ -611,6 +915,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
 
     // 7. TREASURY: credit the special account; with a court restitution order, register it; a supervisor
     // approves the pay-out; the victims are paid as the order says and the rest is remitted to the treasury.
+    checkpoint();
     enter('TREASURY', `crediting ${p.settlement.cnyAmount} CNY to the special case-property account`);
     p.credit = await calls.recordCredit(
       {
@@ -633,13 +938,17 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     const payOut = reg.restitution
       ? `${caseAccount.balance} CNY to the victims of court order ${reg.restitution.courtOrderRef} and the rest to the treasury`
       : `${caseAccount.balance} CNY to the treasury`;
+    const inSpecialAccount = `${caseAccount.balance} CNY stay in the special account`;
     const remit = await awaitDecision('REMITTANCE', `a supervisor to approve paying ${payOut}`);
     if (!remit || remit.outcome === 'REJECT') {
       throw new CaseStop(
         'HELD',
-        `${remit ? `pay-out rejected by ${remit.decidedBy}: ${remit.reason ?? ''}` : `no remittance decision within ${decisionDays} days`}; ${caseAccount.balance} CNY stay in the special account`,
+        `${remit ? `pay-out rejected by ${remit.decidedBy}: ${remit.reason ?? ''}` : `no remittance decision within ${deadlineWords('REMITTANCE')}`}; ${inSpecialAccount}`,
       );
     }
+    // Money leaves the special account now: from here the case finishes; a cancellation is refused.
+    checkpoint();
+    pastNoReturn = true;
     if (p.restitutionOrder) {
       p.restitution = await calls.distributeRestitution(
         {
@@ -688,6 +997,102 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
         `reconciliation failed: ${failed.map((c) => `${c.name} (${c.left.amount} vs ${c.right.amount})`).join('; ')}`,
       );
     }
+
+    /**
+     * Sell `amount` of base for quote with the execution engine (a child workflow per round); a pause
+     * (price band, legal floor, a refused order) or a remainder the engine could not sell in its
+     * horizon asks a supervisor (SALE_PRICE) to go on from a new arrival price or to stop, which
+     * returns the unsold coins to custody. Returns the quote proceeds (cost - fee).
+     */
+    async function sell(base: string, quote: string, amount: Decimal): Promise<Decimal> {
+      const symbol = `${base}/${quote}`;
+      const rules = await calls.getMarketRules(base, quote);
+      const sliceRules = {
+        stepSize: rules.stepSize,
+        tickSize: rules.tickSize,
+        minQty: rules.minQty,
+        minNotional: rules.minNotional,
+        maxQty: rules.maxQty,
+      };
+      const sellable = amount.div(rules.stepSize).floor().mul(rules.stepSize);
+      leftover(base, amount.minus(sellable), `below the venue's lot size (${rules.stepSize}) for ${symbol}`);
+      const parentOrderId = key('sale', `${base}-${quote}`);
+      let remaining = sellable;
+      let proceeds = new Decimal(0);
+      let firstSlice = 1;
+      for (let round = 1; remaining.gt(0); round++) {
+        checkpoint();
+        const result = await runEngine(round, {
+          caseId,
+          parentOrderId,
+          symbol,
+          amount: remaining.toFixed(),
+          rules: sliceRules,
+          params: reg.disposal.execution,
+          firstSlice,
+        });
+        for (const o of result.orders) {
+          p.sales.push({ symbol, ...o });
+          if (new Decimal(o.fee).gt(0) && o.feeCurrency !== quote) {
+            throw new CaseStop(
+              'HELD',
+              `order ${o.clientOrderId} (${symbol}) charged its fee in ${o.feeCurrency}, not ${quote}; a person must book it`,
+            );
+          }
+        }
+        const sold = new Decimal(result.sold);
+        proceeds = proceeds.plus(result.cost).minus(result.fee);
+        remaining = new Decimal(result.remaining);
+        firstSlice = result.nextSlice;
+        const held = atVenue.get(base);
+        if (held) held.unsold = held.unsold.minus(sold);
+        if (result.status === 'STOPPED') throw cancelled();
+        if (!remaining.gt(0)) break;
+        const reference = new Decimal(result.arrivalPrice);
+        if (!placeable(remaining, reference, sliceRules)) {
+          leftover(base, remaining, `below the venue's minimum order for ${symbol} after the sale`);
+          if (held) held.unsold = held.unsold.minus(remaining);
+          break;
+        }
+        const why =
+          result.status === 'PAUSED'
+            ? `${result.breach?.kind}: ${result.breach?.detail}`
+            : `the engine sold ${result.sold} of ${result.sold === '0' ? remaining.toFixed() : remaining.plus(sold).toFixed()} ${base} within its band and horizon`;
+        const go = await awaitDecision(
+          'SALE_PRICE',
+          `a supervisor to continue selling ${remaining.toFixed()} ${base} for ${quote} from a new arrival price, or stop and return it to custody (${why})`,
+        );
+        if (!go || go.outcome === 'REJECT') {
+          throw new CaseStop(
+            'HELD',
+            `sale of ${base} for ${quote} stopped (${why}): ${go ? `${go.decidedBy}: ${go.reason ?? ''}` : `no decision within ${deadlineWords('SALE_PRICE')}`}`,
+          );
+        }
+      }
+      return proceeds;
+    }
+
+    /** One round of the engine as a child workflow; a cancellation of the case stops it at the venue. */
+    async function runEngine(
+      round: number,
+      input: Parameters<typeof saleExecutionWorkflow>[0],
+    ): Promise<SaleExecutionResult> {
+      show(`selling ${input.amount} of ${input.symbol} (round ${round}, execution engine)`);
+      const child = await startChild(saleExecutionWorkflow, {
+        workflowId: `${input.parentOrderId}/${round}`,
+        args: [input],
+        staticSummary: `${p.caseId}: sell ${input.amount} ${input.symbol} (round ${round})`,
+      });
+      let done = false;
+      void condition(() => done || cancellation !== undefined).then(async () => {
+        if (!done) await child.signal(stopSale, cancellation?.reason ?? 'case cancelled').catch(() => undefined);
+      });
+      try {
+        return await child.result();
+      } finally {
+        done = true;
+      }
+    }
   }
 }
 
@@ -709,6 +1114,9 @@ function asCaseStop(error: unknown, stage: CaseStage): CaseStop {
       );
     }
     return new CaseStop('FAILED', `${stage}: ${error.activityType} failed: ${cause?.message ?? error.message}`);
+  }
+  if (error instanceof ChildWorkflowFailure) {
+    return new CaseStop('FAILED', `${stage}: ${error.workflowType} failed: ${error.cause?.message ?? error.message}`);
   }
   // Anything else is a bug in this workflow: let Temporal fail the task so it is fixed and replayed.
   throw error;

@@ -9,11 +9,28 @@ import { z } from 'zod';
 const { ActorId, IsoTimestamp } = common;
 
 /**
- * The points where a case waits for a person. FX_RESUBMISSION: after the regulator rejected the
- * declaration, resubmit it (APPROVE) or hold the case (REJECT). REMITTANCE: before any money leaves
- * the special case-property account (to victims by court order, the rest to the treasury).
+ * The points where a case waits for a person.
+ * - INTAKE_DISCREPANCY: custody received another amount than declared; APPROVE goes on with what was
+ *   received, REJECT holds the case (the coins stay in custody).
+ * - DISPOSAL_PLAN: the plan (venue, route, price limits); REJECT ends the case with the assets in custody.
+ * - SALE_PRICE: the market left the price band (or fell under the legal floor) during the sale; APPROVE
+ *   goes on from a new arrival price, REJECT stops and returns the unsold coins to custody.
+ * - FX_DECLARATION: the regulator's decision, recorded by an FX officer.
+ * - FX_RESUBMISSION: after the regulator rejected the declaration, resubmit it (APPROVE) or hold (REJECT).
+ * - REMITTANCE: before any money leaves the special case-property account (to victims by court
+ *   order, the rest to the treasury).
+ * - CANCELLATION: not waited on; taken at any time while the case runs (e.g. the legal basis was
+ *   revoked): the case unwinds to the safe state for its stage and ends CANCELLED. Only APPROVE.
  */
-export const DecisionStage = z.enum(['DISPOSAL_PLAN', 'FX_DECLARATION', 'FX_RESUBMISSION', 'REMITTANCE']);
+export const DecisionStage = z.enum([
+  'INTAKE_DISCREPANCY',
+  'DISPOSAL_PLAN',
+  'SALE_PRICE',
+  'FX_DECLARATION',
+  'FX_RESUBMISSION',
+  'REMITTANCE',
+  'CANCELLATION',
+]);
 export type DecisionStage = z.infer<typeof DecisionStage>;
 
 export const Role = z.enum([
@@ -30,10 +47,25 @@ export type Role = z.infer<typeof Role>;
 
 /** Who may take each decision (the control API's access matrix, `control-api/access.ts`, builds on this). */
 export const ROLE_FOR_STAGE: Record<DecisionStage, Role> = {
+  INTAKE_DISCREPANCY: 'supervisor',
   DISPOSAL_PLAN: 'supervisor',
+  SALE_PRICE: 'supervisor',
   FX_DECLARATION: 'fx-officer',
   FX_RESUBMISSION: 'supervisor',
   REMITTANCE: 'supervisor',
+  CANCELLATION: 'supervisor',
+};
+
+/** Who is told when a wait is escalated: the next role up from the one that decides. */
+export const ESCALATION_ROLE: Record<Role, Role> = {
+  'case-officer': 'supervisor',
+  supervisor: 'senior-supervisor',
+  'senior-supervisor': 'senior-supervisor',
+  custodian: 'supervisor',
+  'fx-officer': 'supervisor',
+  'treasury-officer': 'supervisor',
+  auditor: 'senior-supervisor',
+  operator: 'supervisor',
 };
 
 /**
@@ -64,6 +96,12 @@ function decisionRules<T extends Pick<z.infer<typeof DecisionFields>, 'stage' | 
 ): void {
   if (d.outcome === 'REJECT' && !d.reason) {
     ctx.addIssue({ code: 'custom', path: ['reason'], message: 'a rejection needs a reason' });
+  }
+  if (d.stage === 'CANCELLATION' && d.outcome !== 'APPROVE') {
+    ctx.addIssue({ code: 'custom', path: ['outcome'], message: 'a cancellation is only ever APPROVE' });
+  }
+  if (d.stage === 'CANCELLATION' && !d.reason) {
+    ctx.addIssue({ code: 'custom', path: ['reason'], message: 'a cancellation needs a reason' });
   }
   if (d.stage === 'FX_DECLARATION' && !d.reference) {
     ctx.addIssue({ code: 'custom', path: ['reference'], message: "the regulator's reference is required" });
@@ -111,6 +149,8 @@ export interface DecisionRefusal {
 export interface DecisionContext {
   /** The stage the case is waiting on now, if any. */
   awaiting: DecisionStage | undefined;
+  /** Whether the case can still be cancelled (it runs and has not been cancelled yet). */
+  cancellable?: boolean;
   /** Who asked for the disposal: may not decide on it (four-eyes). */
   requestedBy: string;
   /** Who already approved the awaited stage (a quorum needs distinct people). */
@@ -128,7 +168,14 @@ export function checkDecision(
     return { ok: false, refusal: { code: 'decision-invalid', message: `malformed decision: ${detail}` } };
   }
   const decision = parsed.data;
-  if (ctx.awaiting !== decision.stage) {
+  if (decision.stage === 'CANCELLATION') {
+    if (!ctx.cancellable) {
+      return {
+        ok: false,
+        refusal: { code: 'decision-not-awaited', message: 'the case has ended or is already being cancelled' },
+      };
+    }
+  } else if (ctx.awaiting !== decision.stage) {
     const now = ctx.awaiting ? `it is waiting for ${ctx.awaiting}` : 'it is not waiting for any decision';
     return {
       ok: false,

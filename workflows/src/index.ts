@@ -17,6 +17,5 @@ export { startControlApi } from './control-api/server';
 export * from './decision';
 export * from './keys';
 export * from './reconcile';
-export * from './sale-plan';
 export * from './shared';
 export * from './worker';

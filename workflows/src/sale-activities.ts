@@ -31,3 +31,4 @@ export function createSaleActivities(x: ServiceClient) {
     },
   };
 }
+export type SaleActivities = ReturnType<typeof createSaleActivities>;

@@ -9,7 +9,14 @@
  * Deterministic: no clock, no I/O; every order's client id and Idempotency-Key derive from the parent
  * order id, so a retry or a replay after a crash finds the order it already placed.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities, sleep } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  defineSignal,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
 import { Decimal } from '@vcdc/shared/money';
 import type { createActivities } from './activities';
 import type { createSaleActivities } from './sale-activities';
@@ -49,8 +56,15 @@ export interface ChildOrderResult {
   feeCurrency: string | null;
 }
 
+/**
+ * Stop selling (the case was cancelled): the open slice is cancelled at the venue and the engine
+ * returns STOPPED with what it sold. Nothing is placed after the signal.
+ */
+export const stopSale = defineSignal<[reason: string]>('stopSale');
+
 export interface SaleExecutionResult {
-  status: 'COMPLETED' | 'PAUSED';
+  /** COMPLETED: the schedule and its re-pricings ran (`remaining` may still be above zero). */
+  status: 'COMPLETED' | 'PAUSED' | 'STOPPED';
   /** Why it paused (a person decides whether to go on). */
   breach?: { kind: 'FLOOR' | 'PRICE_BAND' | 'REFUSED'; detail: string };
   arrivalPrice: string;
@@ -74,6 +88,10 @@ const venue = proxyActivities<ReturnType<typeof createActivities> & ReturnType<t
 
 export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<SaleExecutionResult> {
   const params: ExecutionParams = { ...DEFAULT_EXECUTION, ...input.params };
+  let stopReason: string | undefined;
+  setHandler(stopSale, (reason) => {
+    stopReason = reason;
+  });
   const { rules, symbol, caseId } = input;
   const total = new Decimal(input.amount);
   const floorAnswer = await venue.getLegalFloor(symbol);
@@ -113,6 +131,7 @@ export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<
     scheduled = scheduled.plus(round.due);
     const offer = Decimal.min(scheduled, total).minus(sold);
     if (!offer.gt(0)) continue;
+    if (stopReason !== undefined) return result('STOPPED');
     const reference = new Decimal((await venue.getReferencePrice(symbol)).price);
     const breach = priceBreach(reference, arrival, floor, params.bandBp);
     if (breach) return result('PAUSED', breach);
@@ -136,7 +155,8 @@ export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<
       }
       throw error;
     }
-    await sleep(`${round.wait}s`);
+    // The slice works for its time; a stop cuts it short (the open remainder is cancelled below).
+    await condition(() => stopReason !== undefined, `${round.wait}s`);
     const ended = await venue.cancelSellOrder(caseId, id, `${key}/cancel`);
     sold = sold.plus(ended.filled);
     cost = cost.plus(ended.cost);
@@ -152,6 +172,7 @@ export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<
       feeCurrency: ended.feeCurrency,
     });
     if (sold.gte(total)) break;
+    if (stopReason !== undefined) return result('STOPPED');
   }
   return result('COMPLETED');
 }

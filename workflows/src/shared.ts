@@ -26,12 +26,32 @@ export const decision = defineSignal<[Decision]>('decision');
 export const status = defineQuery<CaseProgress>('status');
 
 export const CaseIdKey = defineSearchAttributeKey('CaseId', 'KEYWORD');
-export const CaseAgencyKey = defineSearchAttributeKey('CaseAgency', 'KEYWORD');
+export const CaseAgencyKey = defineSearchAttributeKey('Agency', 'KEYWORD');
 export const CaseStageKey = defineSearchAttributeKey('CaseStage', 'KEYWORD');
 export const CaseStatusKey = defineSearchAttributeKey('CaseStatus', 'KEYWORD');
+/** The assets of the case's lots, e.g. ["BTC","USDT"]: `AssetSymbols = 'BTC'` finds every case holding BTC. */
+export const AssetSymbolsKey = defineSearchAttributeKey('AssetSymbols', 'KEYWORD_LIST');
+/** The decision the case waits for (a DecisionStage); absent while it waits for none. */
+export const PendingDecisionKey = defineSearchAttributeKey('PendingDecision', 'KEYWORD');
+/** The role that takes the pending decision (e.g. supervisor). */
+export const PendingRoleKey = defineSearchAttributeKey('PendingRole', 'KEYWORD');
+/** Since when the case waits for the pending decision: "waiting for more than a day" is `PendingSince < <now - 1 day>`. */
+export const PendingSinceKey = defineSearchAttributeKey('PendingSince', 'DATETIME');
+/** The case's value in USD as far as known: the fiat proceeds once sold. */
+export const ValueUsdKey = defineSearchAttributeKey('ValueUsd', 'DOUBLE');
 
 /** Every custom search attribute the case workflow uses, for registering with a server. */
-export const SEARCH_ATTRIBUTE_KEYS = [CaseIdKey, CaseAgencyKey, CaseStageKey, CaseStatusKey];
+export const SEARCH_ATTRIBUTE_KEYS = [
+  CaseIdKey,
+  CaseAgencyKey,
+  CaseStageKey,
+  CaseStatusKey,
+  AssetSymbolsKey,
+  PendingDecisionKey,
+  PendingRoleKey,
+  PendingSinceKey,
+  ValueUsdKey,
+];
 export const SEARCH_ATTRIBUTES: Record<string, SearchAttributeType> = Object.fromEntries(
   SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, k.type]),
 );

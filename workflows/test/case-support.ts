@@ -71,7 +71,7 @@ export async function runCase<T>(
 
 /** Poll the status query until `test` holds (10 s at most). */
 export async function until(handle: WorkflowHandle, test: (p: CaseProgress) => boolean): Promise<CaseProgress> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     const p = await handle.query(status);
     if (test(p)) return p;
     await new Promise((r) => setTimeout(r, 50));

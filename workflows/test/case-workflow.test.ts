@@ -14,11 +14,11 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { Decimal } from '@vcdc/shared/money';
-import { startTimeSkippingServer } from '../../test/support/temporal';
+import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseRegistration } from '../src/case-input';
 import { caseWorkflow } from '../src/case-workflow';
 import type { Decision } from '../src/decision';
-import { decide, decision, SEARCH_ATTRIBUTE_KEYS, status } from '../src/shared';
+import { decide, decision, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
 import { awaiting, until } from './case-support';
 import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
@@ -32,11 +32,7 @@ beforeAll(async () => {
     startTimeSkippingServer(),
     bundleWorkflowCode({ workflowsPath, logger: quietLogger() }),
   ]);
-  // The time-skipping server knows no custom search attributes until they are added.
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, 2 /* KEYWORD */])),
-  });
+  await addCaseSearchAttributes(env);
 }, 180_000);
 
 afterAll(async () => {
@@ -121,6 +117,7 @@ function keysUsed(fake: Fake): string[] {
     'addWhitelistEntry',
     'requestTransfer',
     'placeSellOrder',
+    'cancelSellOrder',
     'requestWithdrawal',
     'createDeclaration',
     'submitDeclaration',
@@ -164,22 +161,33 @@ describe('case workflow', () => {
     expect(outcome.compensations).toEqual([]);
 
     // The whole custody balance went to the venue, and everything credited was sold.
-    expect(outcome.transfers.map((t) => [t.asset, t.transfer?.amount])).toEqual([
-      ['BTC', '1.25'],
-      ['ETH', '10.5'],
+    // A test deposit to each new address first, then the rest of the balance.
+    expect(
+      outcome.transfers.map((t) => [t.asset, t.testTransfer?.amount, t.transfer?.amount, t.testTransfer?.purpose]),
+    ).toEqual([
+      ['BTC', '0.001', '1.249', 'TEST_DEPOSIT'],
+      ['ETH', '0.01', '10.49', 'TEST_DEPOSIT'],
     ]);
-    const [btc, eth, usdt] = outcome.sales;
-    expect(btc?.symbol).toBe('BTC/USDT');
-    expect(btc?.amount).toBe(outcome.transfers[0]?.deposit?.amount);
-    expect(eth?.amount).toBe(outcome.transfers[1]?.deposit?.amount);
+    // Each market was sold by the execution engine in slices: what was offered adds up to what the venue credited.
+    const bySymbol = (symbol: string) => outcome.sales.filter((s) => s.symbol === symbol);
+    const offered = (symbol: string) => bySymbol(symbol).reduce((s, leg) => s.plus(leg.filled), new Decimal(0));
+    const net = (symbol: string) =>
+      bySymbol(symbol).reduce((s, leg) => s.plus(leg.cost).minus(leg.fee), new Decimal(0));
+    expect(bySymbol('BTC/USDT').length).toBeGreaterThan(1);
+    expect(offered('BTC/USDT').toFixed()).toBe(outcome.transfers[0]?.credited);
+    expect(offered('ETH/USDT').toFixed()).toBe(outcome.transfers[1]?.credited);
     // The stablecoin sold is the proceeds of both legs, rounded down to the micro-USDT; the rest is a recorded leftover.
-    const stable = [btc, eth].reduce(
-      (s, leg) => s.plus(leg?.order?.cost ?? 0).minus(leg?.order?.fee ?? 0),
-      new Decimal(0),
-    );
-    expect(usdt?.symbol).toBe('USDT/USD');
-    expect(usdt?.amount).toBe(stable.toDecimalPlaces(6, Decimal.ROUND_DOWN).toFixed());
-    const usd = new Decimal(usdt?.order?.cost ?? 0).minus(usdt?.order?.fee ?? 0);
+    const stable = net('BTC/USDT').plus(net('ETH/USDT'));
+    expect(offered('USDT/USD').toFixed()).toBe(stable.toDecimalPlaces(6, Decimal.ROUND_DOWN).toFixed());
+    // Every slice was priced inside the band: at most the engine's offset under its reference.
+    for (const leg of outcome.sales) {
+      expect(
+        new Decimal(leg.limitPrice).gte(
+          new Decimal(leg.reference).times('0.9997').toDecimalPlaces(2, Decimal.ROUND_DOWN),
+        ),
+      ).toBe(true);
+    }
+    const usd = net('USDT/USD');
     expect(outcome.withdrawal?.amount).toBe(usd.toDecimalPlaces(2, Decimal.ROUND_DOWN).toFixed());
     expect(outcome.withdrawal?.status).toBe('COMPLETED');
     const leftovers = outcome.leftovers.map((l) => l.asset).sort();
@@ -216,7 +224,7 @@ describe('case workflow', () => {
     const { handle } = await runHappyPath(registration());
     const history = await handle.fetchHistory();
     await expect(
-      Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'happy path' }, history),
+      Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'happy path' }, history, handle.workflowId),
     ).resolves.toBeUndefined();
   });
 
@@ -232,10 +240,12 @@ describe('case workflow', () => {
       expect.arrayContaining([
         `${wf}/account/BTC`,
         `${wf}/intake/L1`,
+        `${wf}/test-deposit/BTC`,
         `${wf}/transfer/BTC`,
         `${wf}/transfer/ETH`,
-        `${wf}/order/BTC/USDT`,
-        `${wf}/order/USDT/USD`,
+        `${wf}/sale/BTC-USDT/slice/1/place`,
+        `${wf}/sale/BTC-USDT/slice/1/cancel`,
+        `${wf}/sale/USDT-USD/slice/1/place`,
         `${wf}/withdrawal/USD`,
         `${wf}/remittance`,
       ]),
@@ -414,11 +424,11 @@ describe('case workflow', () => {
   test('when the venue never credits a deposit, the wait gives up at its limit and the case is held', async () => {
     const reg = registration({ lots: [sampleRegistration('x').lots[0]] });
     const fake = createFakeActivities();
-    fake.awaitVenueDeposit.mockImplementation(async (q) => {
-      throw ApplicationFailure.retryable(
-        `the venue has not seen ${q.asset} deposit ${q.txHash} yet`,
-        'urn:vcdc:activity:not-yet',
-      );
+    const real = fake.getVenueDeposit.getMockImplementation();
+    fake.getVenueDeposit.mockImplementation(async (q) => {
+      const d = await real?.(q);
+      if (!d) throw new Error('no deposit');
+      return { ...d, status: 'PENDING' as const };
     });
     await withCase(
       reg,
@@ -428,44 +438,15 @@ describe('case workflow', () => {
         const outcome = await handle.result();
         expect(outcome.status).toBe('HELD');
         expect(outcome.stage).toBe('TRANSFER');
-        expect(outcome.reason).toBe(
-          `TRANSFER: awaitVenueDeposit did not finish in time (last answer: the venue has not seen BTC deposit ${outcome.transfers[0]?.transfer?.txHash} yet)`,
+        expect(outcome.reason).toContain(
+          `the venue has not credited the BTC deposit ${outcome.transfers[0]?.testTransfer?.txHash} within a day (PENDING)`,
         );
-        expect(fake.awaitVenueDeposit.mock.calls.length).toBeGreaterThan(10);
-        expect(outcome.compensations).toEqual([
-          expect.objectContaining({ undo: 'return 1.2499 BTC from hashkey to custody' }),
+        // The test deposit is asked back from the venue and booked into the case wallet again.
+        expect(outcome.returns).toEqual([
+          expect.objectContaining({ asset: 'BTC', amount: '0.0009', status: 'RECEIVED' }),
         ]);
+        expect(outcome.compensations).toEqual([]);
         expect(fake.placeSellOrder).not.toHaveBeenCalled();
-      },
-      {},
-      fake,
-    );
-  });
-
-  test('a service refusal (non-retryable) fails the case with the reason and lists the transfers to undo', async () => {
-    const reg = registration();
-    const fake = createFakeActivities();
-    fake.placeSellOrder.mockImplementation(async () => {
-      throw ApplicationFailure.nonRetryable(
-        'market closed for professional investors only',
-        'urn:vcdc:problem:market-refused',
-      );
-    });
-    await withCase(
-      reg,
-      async ({ handle }) => {
-        await until(handle, awaiting('DISPOSAL_PLAN'));
-        await handle.executeUpdate(decide, { args: [approvePlan()] });
-        const outcome = await handle.result();
-        expect(outcome.status).toBe('FAILED');
-        expect(outcome.stage).toBe('SALE');
-        expect(outcome.reason).toContain('placeSellOrder failed: market closed for professional investors only');
-        expect(outcome.reason).toContain('urn:vcdc:problem:market-refused');
-        expect(fake.placeSellOrder).toHaveBeenCalledTimes(1); // not retried
-        expect(outcome.compensations.map((c) => c.undo)).toEqual([
-          'return 1.2499 BTC from hashkey to custody',
-          'return 10.49958 ETH from hashkey to custody',
-        ]);
       },
       {},
       fake,
@@ -478,40 +459,40 @@ describe('case workflow', () => {
     expect(outcome.status).toBe('COMPLETED');
     expect(outcome.leftovers).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ asset: 'BTC', amount: '0.0099', where: 'venue' }),
-        expect.objectContaining({ asset: 'ETH', amount: '0.09958', where: 'venue' }),
+        expect.objectContaining({ asset: 'BTC', amount: '0.0098', where: 'venue' }),
+        expect.objectContaining({ asset: 'ETH', amount: '0.09916', where: 'venue' }),
       ]),
     );
     const usdtLeft = outcome.leftovers
       .filter((l) => l.asset === 'USDT')
       .reduce((s, l) => s.plus(l.amount), new Decimal(0));
     expect(usdtLeft.gt(0) && usdtLeft.lt(1)).toBe(true);
-    // Only whole steps were offered to the venue, under the usual keys.
-    const wf = `case-${reg.caseId}`;
-    expect(fake.placeSellOrder.mock.calls.map(([body, key]) => [key, body.amount])).toEqual([
-      [`${wf}/order/BTC/USDT`, '1.24'],
-      [`${wf}/order/ETH/USDT`, '10.4'],
-      [`${wf}/order/USDT/USD`, expect.stringMatching(/^\d+$/)],
-    ]);
+    // Only whole steps were offered to the venue.
+    const offered = (symbol: string) =>
+      fake.placeSellOrder.mock.calls
+        .filter(([body]) => body.symbol === symbol)
+        .map(([body]) => new Decimal(body.amount));
+    expect(offered('BTC/USDT').every((a) => a.mod('0.01').isZero())).toBe(true);
+    expect(offered('ETH/USDT').every((a) => a.mod('0.1').isZero())).toBe(true);
+    expect(offered('USDT/USD').every((a) => a.isInteger())).toBe(true);
     expect(outcome.reconciliation?.ok).toBe(true);
   });
 
-  test('an amount above the venue market-order limit is sold in near-equal slices, each its own order and key', async () => {
-    const reg = registration();
-    const { fake, outcome } = await runHappyPath(reg, { lotStep: { BTC: '0.01' }, maxMarketQty: { BTC: '0.5' } });
+  test('the execution engine cuts each lot into slices no larger than the venue allows, each its own order and key', async () => {
+    const reg = registration({
+      disposal: { ...registration().disposal, execution: { slices: 1, horizonSeconds: 1, maxRepricings: 0 } },
+    });
+    const { fake, outcome } = await runHappyPath(reg, { lotStep: { BTC: '0.01' }, maxQty: { BTC: '0.5' } });
     expect(outcome.status).toBe('COMPLETED');
     const btc = outcome.sales.filter((s) => s.symbol === 'BTC/USDT');
     expect(btc.map((s) => s.amount)).toEqual(['0.42', '0.41', '0.41']);
     expect(new Set(btc.map((s) => s.clientOrderId)).size).toBe(3);
     const wf = `case-${reg.caseId}`;
     expect(fake.placeSellOrder.mock.calls.filter(([b]) => b.symbol === 'BTC/USDT').map(([, key]) => key)).toEqual([
-      `${wf}/order/BTC/USDT`,
-      `${wf}/order/BTC/USDT/slice-2`,
-      `${wf}/order/BTC/USDT/slice-3`,
+      `${wf}/sale/BTC-USDT/slice/1/place`,
+      `${wf}/sale/BTC-USDT/slice/2/place`,
+      `${wf}/sale/BTC-USDT/slice/3/place`,
     ]);
-    expect(outcome.leftovers).toEqual(
-      expect.arrayContaining([expect.objectContaining({ asset: 'BTC', amount: '0.0099' })]),
-    );
     expect(outcome.reconciliation?.ok).toBe(true);
   });
 

@@ -9,6 +9,8 @@ import type { contracts } from '@vcdc/shared';
 import { Decimal, roundDownTo } from '@vcdc/shared/money';
 import { allocateRestitution } from '../../services/treasury/src/restitution-allocation';
 import type { CaseActivities } from '../src/activities';
+import type { NotificationActivities } from '../src/notifications/types';
+import type { SaleActivities } from '../src/sale-activities';
 
 type Custody = typeof contracts.custody;
 type Exchange = typeof contracts.exchange;
@@ -32,22 +34,37 @@ export interface FakeOptions {
   lotStep?: Record<string, string>;
   /** The venue's largest market order per base asset. */
   maxMarketQty?: Record<string, string>;
+  /** The venue's largest limit order per base asset (default: no practical limit). */
+  maxQty?: Record<string, string>;
+  /**
+   * Fair reference prices per market, one per call to getReferencePrice (the last one repeats): a
+   * path that falls out of the engine's band makes it pause for a SALE_PRICE decision.
+   */
+  referencePrices?: Record<string, string[]>;
+  /** The legal floor per market (none when absent). */
+  floor?: Record<string, string>;
+  /** The share of each limit order the venue fills, per market (default 1: all of it). */
+  fillRatio?: Record<string, string>;
 }
 
 type Mocked<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? jest.Mock<R, A> : never };
 
 /** The fake services, each activity a jest.fn (tests count calls, see arguments, make one fail). */
-export function createFakeActivities(options: FakeOptions = {}): Mocked<CaseActivities> {
+export function createFakeActivities(
+  options: FakeOptions = {},
+): Mocked<CaseActivities & SaleActivities & NotificationActivities> {
   return Object.fromEntries(
     Object.entries(fakeServiceActivities(options)).map(([name, fn]) => [
       name,
       jest.fn(fn as (...a: unknown[]) => unknown),
     ]),
-  ) as unknown as Mocked<CaseActivities>;
+  ) as unknown as Mocked<CaseActivities & SaleActivities & NotificationActivities>;
 }
 
 /** The same fake services as plain functions, for use outside jest (replay/record-histories.ts). */
-export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities {
+export function fakeServiceActivities(
+  options: FakeOptions = {},
+): CaseActivities & SaleActivities & NotificationActivities {
   const byKey = new Map<string, unknown>();
   const once = <R>(key: string, make: () => R): R => {
     if (!byKey.has(key)) byKey.set(key, make());
@@ -74,6 +91,10 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
     return { ...a, balance: balanceOf(caseId, asset).toFixed() };
   };
 
+  // Each fake walks its own copy of the price paths.
+  const referencePaths: Record<string, string[]> = Object.fromEntries(
+    Object.entries(options.referencePrices ?? {}).map(([symbol, path]) => [symbol, [...path]]),
+  );
   /**
    * The venue sends unsold coins back (its withdrawal fee, here the network fee, deducted; broadcast at
    * once); custody books what arrived, the net amount. Shapes as the exchange and custody contracts.
@@ -160,7 +181,7 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
     if (intake.status === 'RECEIVED') throw refusal(409, 'no-difference', `intake ${intakeId} has no difference`);
     return intake;
   };
-  const activities: CaseActivities = {
+  const activities: CaseActivities & SaleActivities & NotificationActivities = {
     ...returnFakes,
     async openCustodyAccount(body, key) {
       return once(key, () => {
@@ -401,7 +422,7 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
         stepSize: options.lotStep?.[base] ?? (base === 'ETH' ? '0.00000001' : '0.000001'),
         tickSize: '0.01',
         minQty: '0',
-        maxQty: '0',
+        maxQty: options.maxQty?.[base] ?? '1000000',
         marketOrderMaxQty: options.maxMarketQty?.[base] ?? '0',
         minNotional: '0',
       };
@@ -429,8 +450,13 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
         if (max && new Decimal(body.amount).gt(max)) {
           throw ApplicationFailure.nonRetryable('market order too large', 'urn:vcdc:problem:order-refused');
         }
-        const filled = new Decimal(body.amount);
-        const price = new Decimal(PRICE[body.symbol] ?? '1');
+        // A limit order fills at its limit price, as much as the market's fill ratio says (whole steps).
+        const ratio = body.type === 'limit' ? (options.fillRatio?.[body.symbol] ?? '1') : '1';
+        const lot = step ?? (base === 'ETH' ? '0.00000001' : '0.000001');
+        const filled = new Decimal(body.amount).times(ratio).div(lot).floor().times(lot);
+        const price = new Decimal(
+          body.type === 'limit' && body.limitPrice ? body.limitPrice : (PRICE[body.symbol] ?? '1'),
+        );
         const cost = filled.times(price);
         const fee = roundDownTo(cost.times(FEE_RATE), quote as 'USD').rounded;
         const order = {
@@ -448,7 +474,7 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
           averagePrice: price.toFixed(),
           fee: fee.toFixed(),
           feeCurrency: quote,
-          status: 'closed' as const,
+          status: (filled.eq(body.amount) ? 'closed' : 'open') as 'closed' | 'open' | 'canceled',
           fills: [
             {
               tradeId: id('t'),
@@ -657,6 +683,33 @@ export function fakeServiceActivities(options: FakeOptions = {}): CaseActivities
         };
       });
     },
+    // The notifications outbox: one row per key.
+    async notify(n, key) {
+      return once(key, () => ({ ...n, notificationId: id('n'), storedAt: T }));
+    },
+    // The execution engine's calls (sale-activities.ts).
+    async getReferencePrice(symbol) {
+      const path = referencePaths[symbol];
+      const price = path && path.length > 1 ? (path.shift() as string) : (path?.[0] ?? PRICE[symbol] ?? '1');
+      return { symbol, price, at: T, quotes: [], dispersionBp: '0' };
+    },
+    async getLegalFloor(symbol) {
+      const price = options.floor?.[symbol];
+      return { symbol, rule: price ? 'fixed' : 'none', tradeDate: '2026-01-01', days: [], ...(price ? { price } : {}) };
+    },
+    async getSellOrder(clientOrderId) {
+      const o = orders.get(clientOrderId);
+      if (!o) throw ApplicationFailure.nonRetryable('no such order', 'urn:vcdc:problem:not-found');
+      return structuredClone(o);
+    },
+    async cancelSellOrder(_caseId, clientOrderId, key) {
+      return once(key, () => {
+        const o = orders.get(clientOrderId);
+        if (!o) throw ApplicationFailure.nonRetryable('no such order', 'urn:vcdc:problem:not-found');
+        if (o.status === 'open') o.status = 'canceled';
+        return structuredClone(o);
+      });
+    },
     async getTreasuryStatement(caseId) {
       const lines = linesOf(caseId).map(({ caseId: _, ...line }) => line);
       const credited = lines.filter((l) => l.kind === 'CREDIT').reduce((s, l) => s.plus(l.amount), new Decimal(0));
@@ -703,7 +756,14 @@ export function sampleRegistration(caseId: string, overrides: Record<string, unk
         evidence: { handoverFormNo: 'HF-2', handedOverBy: 'officer.li', receivedBy: 'custodian.wang', documents: [] },
       },
     ],
-    disposal: { venue: 'hashkey', stablecoin: 'USDT', fiat: 'USD', offshoreBankAccountId: 'HK-BANK-001' },
+    disposal: {
+      venue: 'hashkey',
+      stablecoin: 'USDT',
+      fiat: 'USD',
+      offshoreBankAccountId: 'HK-BANK-001',
+      // Two one-second slices per market: the engine's timers are real seconds while a test polls the status.
+      execution: { slices: 2, horizonSeconds: 2, maxRepricings: 1 },
+    },
     fx: {
       transactionCode: '622011',
       purpose: 'Disposal of confiscated virtual currency',

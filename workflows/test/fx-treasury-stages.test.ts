@@ -15,10 +15,10 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { Decimal } from '@vcdc/shared/money';
-import { startTimeSkippingServer } from '../../test/support/temporal';
+import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseRegistration } from '../src/case-input';
 import { caseWorkflow } from '../src/case-workflow';
-import { decide, SEARCH_ATTRIBUTE_KEYS, status } from '../src/shared';
+import { decide, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
 import { addWorkingDays } from '../src/working-days';
 import { awaiting, DECISIONS as D, decideAt, until, VICTIMS } from './case-support';
@@ -37,10 +37,7 @@ beforeAll(async () => {
       logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
     }),
   ]);
-  await env.connection.operatorService.addSearchAttributes({
-    namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, 2 /* KEYWORD */])),
-  });
+  await addCaseSearchAttributes(env);
 }, 180_000);
 
 afterAll(async () => {

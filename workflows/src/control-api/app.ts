@@ -343,7 +343,7 @@ export function createControlApi({
         const clauses = [`WorkflowType = 'caseWorkflow'`];
         if (filter.status) clauses.push(`CaseStatus = '${filter.status}'`);
         if (filter.stage) clauses.push(`CaseStage = '${filter.stage}'`);
-        if (filter.agency) clauses.push(`CaseAgency = '${filter.agency}'`);
+        if (filter.agency) clauses.push(`${CaseAgencyKey.name} = '${filter.agency}'`);
         const cases: CaseSummary[] = [];
         for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: filter.limit })) {
           const sa = wf.typedSearchAttributes;

@@ -1,0 +1,78 @@
+/**
+ * How long a case waits for a person at each decision, and when it reminds and escalates. Every wait
+ * has three times, measured from the moment the wait began: a reminder to the role that decides, an
+ * escalation to the next role up, and a final deadline after which the case goes to its safe state.
+ * The policy below is the default; a case may override any stage in its registration
+ * (`deadlines.waits`). Pure (zod only): the workflow and the control API read the same rules.
+ */
+import { z } from 'zod';
+import { DecisionStage } from './decision';
+
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration as people write it: "30m", "36h", "5d" (whole numbers; days are 24 hours of workflow time). */
+export const WaitDuration = z
+  .string()
+  .regex(/^[1-9][0-9]{0,4}[mhd]$/, {
+    message: 'must be a whole number of minutes, hours or days, e.g. "30m", "36h", "5d"',
+  });
+export type WaitDuration = z.infer<typeof WaitDuration>;
+
+export function durationMs(d: WaitDuration): number {
+  const unit = d.slice(-1) as keyof typeof UNIT_MS;
+  return Number(d.slice(0, -1)) * UNIT_MS[unit];
+}
+
+export const WaitTimes = z.object({
+  remindAfter: WaitDuration,
+  escalateAfter: WaitDuration,
+  deadline: WaitDuration,
+});
+export type WaitTimes = z.infer<typeof WaitTimes>;
+
+/** A case's overrides, per stage; each given time is checked against the others after the defaults are applied. */
+export const WaitOverrides = z.partialRecord(DecisionStage, WaitTimes.partial());
+export type WaitOverrides = z.infer<typeof WaitOverrides>;
+
+type WaitedStage = Exclude<DecisionStage, 'CANCELLATION'>;
+
+/**
+ * The default policy. A price-band breach waits hours, not days: the market moves and the coins sit
+ * at the venue. The FX declaration also runs its own working-day deadline (case-workflow.ts).
+ */
+export const DEFAULT_WAIT_POLICY: Record<WaitedStage, WaitTimes> = {
+  INTAKE_DISCREPANCY: { remindAfter: '1d', escalateAfter: '3d', deadline: '14d' },
+  DISPOSAL_PLAN: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
+  SALE_PRICE: { remindAfter: '1h', escalateAfter: '4h', deadline: '2d' },
+  FX_DECLARATION: { remindAfter: '3d', escalateAfter: '7d', deadline: '30d' },
+  FX_RESUBMISSION: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
+  REMITTANCE: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
+};
+
+export interface ResolvedWait {
+  remindMs: number;
+  escalateMs: number;
+  deadlineMs: number;
+}
+
+/**
+ * The times for one wait: the case's override, else `decisionDays` as the deadline (the older,
+ * all-stages setting), else the policy. Reminder and escalation never fall after the deadline: a
+ * short deadline pulls them in, so every wait reminds before it escalates and escalates before it ends.
+ */
+export function resolveWait(
+  stage: WaitedStage,
+  overrides: WaitOverrides | undefined,
+  decisionDays: number | undefined,
+): ResolvedWait {
+  const policy = DEFAULT_WAIT_POLICY[stage];
+  const own = overrides?.[stage] ?? {};
+  const deadlineMs = own.deadline
+    ? durationMs(own.deadline)
+    : decisionDays !== undefined
+      ? decisionDays * UNIT_MS.d
+      : durationMs(policy.deadline);
+  const escalateMs = Math.min(durationMs(own.escalateAfter ?? policy.escalateAfter), deadlineMs);
+  const remindMs = Math.min(durationMs(own.remindAfter ?? policy.remindAfter), escalateMs);
+  return { remindMs, escalateMs, deadlineMs };
+}

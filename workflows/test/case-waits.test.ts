@@ -1,0 +1,346 @@
+/**
+ * The case workflow's waits, decisions, compensation and cancellation on the time-skipping test
+ * server (days pass at once while a test awaits a result), with the fake services: reminders and
+ * escalation before a deadline, a discrepancy ruled on, a price-band breach continued or stopped,
+ * a venue refusal, a held deposit, and a cancellation at each stage, each ending in its safe state.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Decimal } from '@vcdc/shared/money';
+import type { CaseRegistration } from '../src/case-input';
+import type { Decision } from '../src/decision';
+import { decide, status } from '../src/shared';
+import {
+  awaiting,
+  bundleCaseWorkflows,
+  type CaseHandle,
+  DECISIONS,
+  decideAt,
+  runCase,
+  startCaseTestServer,
+  until,
+} from './case-support';
+import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  [env, bundle] = await Promise.all([startCaseTestServer(), bundleCaseWorkflows()]);
+}, 180_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+type Fake = ReturnType<typeof createFakeActivities>;
+
+function registration(overrides: Record<string, unknown> = {}): CaseRegistration {
+  return sampleRegistration(`W-${randomUUID().slice(0, 8)}`, overrides) as CaseRegistration;
+}
+
+function withCase<T>(reg: CaseRegistration, body: (h: CaseHandle, fake: Fake) => Promise<T>, opts: FakeOptions = {}) {
+  const fake = createFakeActivities(opts);
+  return runCase(env, bundle, reg, fake, (h) => body(h, fake), `waits-${randomUUID()}`);
+}
+
+const at = '2026-01-05T09:00:00Z';
+const supervisor = (stage: Decision['stage'], outcome: Decision['outcome'], reason?: string): Decision => ({
+  stage,
+  outcome,
+  decidedBy: 'supervisor.zhou',
+  role: 'supervisor',
+  decidedAt: at,
+  ...(reason ? { reason } : {}),
+});
+const cancel = (reason = 'the legal basis was revoked on appeal'): Decision =>
+  supervisor('CANCELLATION', 'APPROVE', reason);
+
+const notified = (fake: Fake) => fake.notify.mock.calls.map(([n]) => [n.kind, n.toRole, n.stage ?? null]);
+
+describe('waits: reminder, escalation, final deadline', () => {
+  test('nobody decides the plan: reminded, escalated to the senior supervisor, held at the deadline with the assets in custody', async () => {
+    const reg = registration({
+      deadlines: { waits: { DISPOSAL_PLAN: { remindAfter: '1d', escalateAfter: '2d', deadline: '3d' } } },
+    });
+    await withCase(reg, async (handle, fake) => {
+      const waiting = await until(handle, awaiting('DISPOSAL_PLAN'));
+      expect(waiting.awaiting).toMatchObject({ role: 'supervisor', escalateTo: 'senior-supervisor' });
+      const since = Date.parse(waiting.awaiting?.since ?? '');
+      expect(Date.parse(waiting.awaiting?.remindAt ?? '') - since).toBe(86_400_000);
+      expect(Date.parse(waiting.awaiting?.escalateAt ?? '') - since).toBe(2 * 86_400_000);
+      expect(Date.parse(waiting.awaiting?.deadline ?? '') - since).toBe(3 * 86_400_000);
+      const described = await handle.describe();
+      expect(described.searchAttributes).toMatchObject({
+        PendingDecision: ['DISPOSAL_PLAN'],
+        PendingRole: ['supervisor'],
+      });
+
+      const outcome = await handle.result();
+      expect(outcome.status).toBe('HELD');
+      expect(outcome.reason).toContain('no decision on the disposal plan within 3 days; the assets stay in custody');
+      expect(notified(fake)).toEqual([
+        ['REMINDER', 'supervisor', 'DISPOSAL_PLAN'],
+        ['ESCALATION', 'senior-supervisor', 'DISPOSAL_PLAN'],
+        ['DEADLINE_PASSED', 'senior-supervisor', 'DISPOSAL_PLAN'],
+        ['CASE_HELD', 'supervisor', null],
+      ]);
+      expect(fake.requestTransfer).not.toHaveBeenCalled();
+      // No decision is pending any more (the attribute is cleared).
+      expect(((await handle.describe()).searchAttributes.PendingDecision ?? []).filter(Boolean)).toEqual([]);
+    });
+  });
+
+  test('a decision before the reminder sends no notification and moves the case', async () => {
+    const reg = registration();
+    await withCase(reg, async (handle, fake) => {
+      await decideAt(handle, DECISIONS.plan);
+      await until(handle, awaiting('FX_DECLARATION'));
+      expect(fake.notify).not.toHaveBeenCalled();
+    });
+  });
+});
+
+describe('intake discrepancy', () => {
+  test('accepted: the case goes on with what was received', async () => {
+    const reg = registration();
+    await withCase(
+      reg,
+      async (handle) => {
+        const p = await until(handle, awaiting('INTAKE_DISCREPANCY'));
+        expect(p.awaiting?.what).toContain('lot L1 declared 1.25 BTC, received 1.2');
+        await handle.executeUpdate(decide, { args: [supervisor('INTAKE_DISCREPANCY', 'APPROVE')] });
+        await until(handle, awaiting('DISPOSAL_PLAN'));
+      },
+      { received: { L1: '1.2' } },
+    );
+  });
+
+  test('refused: the case is held with the coins in custody', async () => {
+    const reg = registration();
+    await withCase(
+      reg,
+      async (handle, fake) => {
+        await until(handle, awaiting('INTAKE_DISCREPANCY'));
+        await handle.executeUpdate(decide, {
+          args: [supervisor('INTAKE_DISCREPANCY', 'REJECT', 'the sweep must be investigated')],
+        });
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('HELD');
+        expect(outcome.reason).toContain(
+          'held by supervisor.zhou: the sweep must be investigated; the coins stay in custody',
+        );
+        expect(fake.requestTransfer).not.toHaveBeenCalled();
+      },
+      { received: { L1: '1.2' } },
+    );
+  });
+});
+
+describe('sale: price band, legal floor, venue refusal', () => {
+  // The first reference is the arrival price; the third falls 10% under it, out of the 3% band.
+  const falling = { referencePrices: { 'BTC/USDT': ['61234.56', '61234.56', '55000'] } };
+
+  test('a band breach pauses for SALE_PRICE; continue sells the rest from a new arrival price', async () => {
+    const reg = registration();
+    await withCase(
+      reg,
+      async (handle) => {
+        await decideAt(handle, DECISIONS.plan);
+        const paused = await until(handle, awaiting('SALE_PRICE'));
+        expect(paused.awaiting?.what).toContain('PRICE_BAND');
+        const soldBefore = paused.sales.filter((s) => s.symbol === 'BTC/USDT').length;
+        expect(soldBefore).toBe(1);
+        await handle.executeUpdate(decide, { args: [supervisor('SALE_PRICE', 'APPROVE')] });
+        await decideAt(handle, DECISIONS.fx);
+        await decideAt(handle, DECISIONS.remit);
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('COMPLETED');
+        const btc = outcome.sales.filter((s) => s.symbol === 'BTC/USDT');
+        const sold = btc.reduce((s, leg) => s.plus(leg.filled), new Decimal(0));
+        expect(sold.toFixed()).toBe(outcome.transfers[0]?.credited);
+        // After the decision every slice was priced from the new reference, none from the old one.
+        expect(btc.slice(1).every((leg) => leg.reference === '55000')).toBe(true);
+        expect(outcome.reconciliation?.ok).toBe(true);
+      },
+      falling,
+    );
+  });
+
+  test('a band breach stopped by the supervisor returns the unsold coins to custody and holds the case', async () => {
+    const reg = registration();
+    await withCase(
+      reg,
+      async (handle, fake) => {
+        await decideAt(handle, DECISIONS.plan);
+        await until(handle, awaiting('SALE_PRICE'));
+        await handle.executeUpdate(decide, { args: [supervisor('SALE_PRICE', 'REJECT', 'wait for a calmer market')] });
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('HELD');
+        expect(outcome.stage).toBe('SALE');
+        const soldBtc = outcome.sales.reduce((s, leg) => s.plus(leg.filled), new Decimal(0));
+        const returned = outcome.returns.filter((r) => r.asset === 'BTC' && r.status === 'RECEIVED');
+        const returnedBtc = returned.reduce((s, r) => s.plus(r.amount), new Decimal(0));
+        expect(returnedBtc.plus(soldBtc).toFixed()).toBe(outcome.transfers[0]?.credited);
+        // ETH was never sold: all of it went back, each transfer's share under its own key.
+        const eth = outcome.returns.filter((r) => r.asset === 'ETH' && r.status === 'RECEIVED');
+        expect(eth.reduce((s, r) => s.plus(r.amount), new Decimal(0)).toFixed()).toBe(outcome.transfers[1]?.credited);
+        expect(new Set(fake.requestVenueReturn.mock.calls.map(([, key]) => key)).size).toBe(
+          fake.requestVenueReturn.mock.calls.length,
+        );
+        const ledger = await fake.getCustodyLedger(reg.caseId);
+        expect(ledger.entries.filter((e) => e.kind === 'RETURN').length).toBe(returned.length + eth.length);
+        expect(outcome.reason).toContain('returned to custody');
+        expect(notified(fake)).toContainEqual(['CASE_HELD', 'supervisor', null]);
+      },
+      falling,
+    );
+  });
+
+  test('under the legal floor nothing is placed below it: the engine pauses and no fill is under the floor', async () => {
+    const reg = registration();
+    await withCase(
+      reg,
+      async (handle) => {
+        await decideAt(handle, DECISIONS.plan);
+        const paused = await until(handle, awaiting('SALE_PRICE'));
+        expect(paused.awaiting?.what).toContain('FLOOR');
+        for (const leg of paused.sales) expect(new Decimal(leg.limitPrice).gte('60000')).toBe(true);
+      },
+      { floor: { 'BTC/USDT': '60000' }, referencePrices: { 'BTC/USDT': ['61234.56', '61234.56', '59000'] } },
+    );
+  });
+
+  test('the venue refuses every order: the sale pauses for a decision, a stop returns the coins and holds the case', async () => {
+    const reg = registration();
+    const fake = createFakeActivities();
+    fake.placeSellOrder.mockRejectedValue(
+      ApplicationFailure.nonRetryable(
+        'market closed for professional investors only',
+        'urn:vcdc:problem:market-refused',
+      ),
+    );
+    await runCase(
+      env,
+      bundle,
+      reg,
+      fake,
+      async (handle) => {
+        await decideAt(handle, DECISIONS.plan);
+        const paused = await until(handle, awaiting('SALE_PRICE'));
+        expect(paused.awaiting?.what).toContain('REFUSED: urn:vcdc:problem:market-refused');
+        await handle.executeUpdate(decide, {
+          args: [supervisor('SALE_PRICE', 'REJECT', 'the venue refuses the market')],
+        });
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('HELD');
+        expect(fake.placeSellOrder).toHaveBeenCalledTimes(1); // a refusal is not retried
+        const back = outcome.returns.filter((r) => r.status === 'RECEIVED');
+        expect(back.map((r) => r.asset).sort()).toEqual(['BTC', 'BTC', 'ETH', 'ETH']);
+        expect(outcome.sales).toEqual([]);
+      },
+      `waits-${randomUUID()}`,
+    );
+  });
+});
+
+describe('cancellation', () => {
+  test('while the plan is awaited: CANCELLED with the assets in custody, nothing transferred', async () => {
+    const reg = registration();
+    await withCase(reg, async (handle, fake) => {
+      await until(handle, awaiting('DISPOSAL_PLAN'));
+      const answer = await handle.executeUpdate(decide, { args: [cancel()] });
+      expect(answer.movesTo).toEqual({ stage: 'AUTHORISATION', status: 'CANCELLED' });
+      const outcome = await handle.result();
+      expect(outcome.status).toBe('CANCELLED');
+      expect(outcome.reason).toBe(
+        'cancelled at AUTHORISATION by supervisor.zhou: the legal basis was revoked on appeal',
+      );
+      expect(outcome.cancellation).toMatchObject({ decidedBy: 'supervisor.zhou', stage: 'AUTHORISATION' });
+      expect(fake.requestTransfer).not.toHaveBeenCalled();
+      expect(notified(fake)).toContainEqual(['CASE_CANCELLED', 'supervisor', null]);
+    });
+  });
+
+  test('during the sale: the engine stops at the venue and the unsold coins come back to custody', async () => {
+    const reg = registration();
+    await withCase(
+      reg,
+      async (handle) => {
+        await decideAt(handle, DECISIONS.plan);
+        await until(handle, awaiting('SALE_PRICE'));
+        await handle.executeUpdate(decide, { args: [cancel()] });
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('CANCELLED');
+        expect(outcome.stage).toBe('SALE');
+        expect(outcome.returns.filter((r) => r.status === 'RECEIVED').length).toBeGreaterThan(0);
+        expect(outcome.compensations).toEqual([]);
+      },
+      { referencePrices: { 'BTC/USDT': ['61234.56', '61234.56', '55000'] } },
+    );
+  });
+
+  test('at the FX stage: the money stays in the offshore account', async () => {
+    const reg = registration();
+    await withCase(reg, async (handle) => {
+      await decideAt(handle, DECISIONS.plan);
+      await until(handle, awaiting('FX_DECLARATION'));
+      await handle.executeUpdate(decide, { args: [cancel()] });
+      const outcome = await handle.result();
+      expect(outcome.status).toBe('CANCELLED');
+      expect(outcome.stage).toBe('FX');
+      expect(outcome.returns).toEqual([]);
+      expect(outcome.settlement).toBeUndefined();
+    });
+  });
+
+  test('a cancellation by the requester, or after the case ended, is refused', async () => {
+    const reg = registration();
+    await withCase(reg, async (handle) => {
+      await until(handle, awaiting('DISPOSAL_PLAN'));
+      await expect(
+        handle.executeUpdate(decide, { args: [{ ...cancel(), decidedBy: reg.requestedBy }] }),
+      ).rejects.toHaveProperty('cause.type', 'four-eyes');
+      await handle.executeUpdate(decide, { args: [DECISIONS.planReject] });
+      await handle.result();
+      expect((await handle.query(status)).status).toBe('REJECTED');
+    });
+  });
+});
+
+describe('deposits the venue holds for review', () => {
+  test('are waited out without resending, escalated after the configured time, and the case resumes when credited', async () => {
+    const reg = registration({ deadlines: { depositHoldEscalateAfter: '1h' } });
+    const fake = createFakeActivities();
+    const real = fake.getVenueDeposit.getMockImplementation();
+    let polls = 0;
+    fake.getVenueDeposit.mockImplementation(async (q) => {
+      const d = await real?.(q);
+      if (!d) throw new Error('no deposit');
+      polls += 1;
+      return polls < 12 ? { ...d, status: 'HELD' as const, holdReason: 'AML review of seized coins' } : d;
+    });
+    await runCase(
+      env,
+      bundle,
+      reg,
+      fake,
+      async (handle) => {
+        await decideAt(handle, DECISIONS.plan);
+        // The hold lasts hours: the test server skips them.
+        await env.sleep('4 hours');
+        const p = await until(handle, (s) => s.transfers[0]?.hold?.releasedAt !== undefined);
+        expect(p.transfers[0]?.hold).toMatchObject({ reason: 'AML review of seized coins' });
+        expect(p.transfers[0]?.hold?.escalated).toBeDefined();
+        expect(notified(fake)).toContainEqual(['DEPOSIT_HELD', 'supervisor', null]);
+        // The held test deposit was waited for, never sent again.
+        expect(
+          fake.requestTransfer.mock.calls.filter(([b]) => b.purpose === 'TEST_DEPOSIT' && b.asset === 'BTC').length,
+        ).toBe(1);
+      },
+      `waits-${randomUUID()}`,
+    );
+  });
+});
