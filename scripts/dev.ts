@@ -213,6 +213,12 @@ async function main(): Promise<void> {
     NOTIFICATIONS_SCHEMA: 'notifications',
     // The dev Web UI has no login to forward; in production the codec endpoint needs a token.
     CODEC_AUTH: 'none',
+    // The demo sells each lot in three slices over half a minute: long enough to watch in the Web UI.
+    DEFAULT_SALE_SLICES: '3',
+    DEFAULT_SALE_HORIZON_SECONDS: '30',
+    // The simulated book is thin next to a demo lot: slices reach 30 bp under the reference to fill.
+    DEFAULT_SALE_PRICE_OFFSET_BP: '30',
+    DEFAULT_SALE_MAX_REPRICINGS: '5',
     DECISION_SIGNING_KEY: decisionKeys.signingKey,
     CODEC_CORS_ORIGINS: `http://127.0.0.1:${cfg.TEMPORAL_UI_PORT},http://localhost:${cfg.TEMPORAL_UI_PORT}`,
   });

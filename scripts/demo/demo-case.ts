@@ -160,10 +160,10 @@ export interface DemoCaseProgress {
   status: string;
   details: string;
   reason?: string;
-  awaiting?: { stage: string };
+  awaiting?: { stage: string; since?: string };
 }
 
-const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'HELD', 'FAILED']);
+const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'HELD', 'CANCELLED', 'FAILED']);
 
 /**
  * The venue's deposit addresses go on the custody whitelist when the case first sends there: two
@@ -204,6 +204,15 @@ function demoDecision(stage: string, caseId: string) {
         decidedBy: DEMO_PEOPLE.fxOfficer,
         role: 'fx-officer',
         reference: `SAFE-${caseId}`,
+      };
+    case 'SALE_PRICE':
+      // The engine paused (a band breach, or the market did not take the lot within the horizon): go on.
+      return {
+        stage,
+        outcome: 'APPROVE',
+        decidedBy: DEMO_PEOPLE.supervisor,
+        role: 'supervisor',
+        reason: 'Continue within the new band',
       };
     case 'REMITTANCE':
       return {
@@ -271,15 +280,17 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
     if (TERMINAL.has(progress.status)) return progress;
     if (progress.stage === 'TRANSFER') await approveNewDestinations(urls, caseId, log);
     const waitingOn = progress.awaiting?.stage;
-    if (progress.status === 'AWAITING_DECISION' && waitingOn && !decided.has(waitingOn)) {
+    // A stage may be waited on more than once (each sale pause): each wait is decided once.
+    const wait = `${waitingOn}@${progress.awaiting?.since ?? ''}`;
+    if (progress.status === 'AWAITING_DECISION' && waitingOn && !decided.has(wait)) {
       const decision = demoDecision(waitingOn, caseId);
       log(`demo case ${caseId}: ${decision.decidedBy} (${decision.role}) approves ${waitingOn}`);
       await (await apiAs(decision.decidedBy)).post(
         `/v1/cases/${encodeURIComponent(caseId)}/decisions`,
         decision,
-        `demo/${caseId}/decide/${waitingOn}`,
+        `demo/${caseId}/decide/${wait}`,
       );
-      decided.add(waitingOn);
+      decided.add(wait);
     }
     await new Promise((r) => setTimeout(r, 500));
   }

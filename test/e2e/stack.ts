@@ -157,6 +157,12 @@ export async function startTestStack(): Promise<TestStack> {
       PAYLOAD_CODEC_KEYS: newCodecKey('unused'),
       DECISION_SIGNING_KEY: decisionKeys.signingKey,
       DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: DEV_OFFSHORE_ACCOUNT.id,
+      // Each lot sold in two slices over four seconds: the test waits for the whole sale.
+      DEFAULT_SALE_SLICES: '2',
+      DEFAULT_SALE_HORIZON_SECONDS: '4',
+      // The simulated book is thin next to a demo lot: slices reach 30 bp under the reference to fill.
+      DEFAULT_SALE_PRICE_OFFSET_BP: '30',
+      DEFAULT_SALE_MAX_REPRICINGS: '5',
     });
     await migrateAuditChain(databaseUrl, controlApiConfig.AUDIT_SCHEMA);
     const auditPool = createPool(databaseUrl, controlApiConfig.AUDIT_SCHEMA, 4);

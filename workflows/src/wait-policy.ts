@@ -11,11 +11,9 @@ import { DecisionStage } from './decision';
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** A duration as people write it: "30m", "36h", "5d" (whole numbers; days are 24 hours of workflow time). */
-export const WaitDuration = z
-  .string()
-  .regex(/^[1-9][0-9]{0,4}[mhd]$/, {
-    message: 'must be a whole number of minutes, hours or days, e.g. "30m", "36h", "5d"',
-  });
+export const WaitDuration = z.string().regex(/^[1-9][0-9]{0,4}[mhd]$/, {
+  message: 'must be a whole number of minutes, hours or days, e.g. "30m", "36h", "5d"',
+});
 export type WaitDuration = z.infer<typeof WaitDuration>;
 
 export function durationMs(d: WaitDuration): number {

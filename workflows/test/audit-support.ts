@@ -13,6 +13,9 @@ export const TEST_CONTROL_API_ENV = {
   DATABASE_URL: 'postgres://unused',
   PAYLOAD_CODEC_KEYS: newCodecKey('test'),
   DECISION_SIGNING_KEY: TEST_DECISION_KEYS.signingKey,
+  // Sell in two one-second slices: the tests run on real servers and wait for the sale.
+  DEFAULT_SALE_SLICES: '2',
+  DEFAULT_SALE_HORIZON_SECONDS: '2',
 };
 
 export async function testAuditChain(prefix: string): Promise<{ audit: AuditChain; pool: Pool; databaseUrl: string }> {

@@ -41,9 +41,30 @@ function registration(overrides: Record<string, unknown> = {}): CaseRegistration
   return sampleRegistration(`W-${randomUUID().slice(0, 8)}`, overrides) as CaseRegistration;
 }
 
-function withCase<T>(reg: CaseRegistration, body: (h: CaseHandle, fake: Fake) => Promise<T>, opts: FakeOptions = {}) {
-  const fake = createFakeActivities(opts);
-  return runCase(env, bundle, reg, fake, (h) => body(h, fake), `waits-${randomUUID()}`);
+/**
+ * Run a case and end it if the test left it waiting: a case with no worker keeps a task open on the
+ * time-skipping server, which then stops skipping time for every later test.
+ */
+function withCase<T>(
+  reg: CaseRegistration,
+  body: (h: CaseHandle, fake: Fake) => Promise<T>,
+  opts: FakeOptions = {},
+  fake: Fake = createFakeActivities(opts),
+) {
+  return runCase(
+    env,
+    bundle,
+    reg,
+    fake,
+    async (h) => {
+      try {
+        return await body(h, fake);
+      } finally {
+        if ((await h.describe()).status.name === 'RUNNING') await h.terminate('test over');
+      }
+    },
+    `waits-${randomUUID()}`,
+  );
 }
 
 const at = '2026-01-05T09:00:00Z';
@@ -222,11 +243,8 @@ describe('sale: price band, legal floor, venue refusal', () => {
         'urn:vcdc:problem:market-refused',
       ),
     );
-    await runCase(
-      env,
-      bundle,
+    await withCase(
       reg,
-      fake,
       async (handle) => {
         await decideAt(handle, DECISIONS.plan);
         const paused = await until(handle, awaiting('SALE_PRICE'));
@@ -241,7 +259,8 @@ describe('sale: price band, legal floor, venue refusal', () => {
         expect(back.map((r) => r.asset).sort()).toEqual(['BTC', 'BTC', 'ETH', 'ETH']);
         expect(outcome.sales).toEqual([]);
       },
-      `waits-${randomUUID()}`,
+      {},
+      fake,
     );
   });
 });
@@ -322,14 +341,12 @@ describe('deposits the venue holds for review', () => {
       polls += 1;
       return polls < 12 ? { ...d, status: 'HELD' as const, holdReason: 'AML review of seized coins' } : d;
     });
-    await runCase(
-      env,
-      bundle,
+    await withCase(
       reg,
-      fake,
       async (handle) => {
         await decideAt(handle, DECISIONS.plan);
-        // The hold lasts hours: the test server skips them.
+        await until(handle, (s) => s.transfers[0]?.hold !== undefined);
+        // The hold lasts hours: the test server skips them once the case is polling the venue.
         await env.sleep('4 hours');
         const p = await until(handle, (s) => s.transfers[0]?.hold?.releasedAt !== undefined);
         expect(p.transfers[0]?.hold).toMatchObject({ reason: 'AML review of seized coins' });
@@ -340,7 +357,8 @@ describe('deposits the venue holds for review', () => {
           fake.requestTransfer.mock.calls.filter(([b]) => b.purpose === 'TEST_DEPOSIT' && b.asset === 'BTC').length,
         ).toBe(1);
       },
-      `waits-${randomUUID()}`,
+      {},
+      fake,
     );
   });
 });

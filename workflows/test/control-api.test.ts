@@ -142,6 +142,8 @@ describe('control API', () => {
       stablecoin: 'USDT',
       fiat: 'USD',
       offshoreBankAccountId: 'HK-DEFAULT-9',
+      // DEFAULT_SALE_SLICES / DEFAULT_SALE_HORIZON_SECONDS of the test environment.
+      execution: { slices: 2, horizonSeconds: 2 },
     });
     expect(input.treasury).toEqual({ budgetClassificationCode: '1030501' });
   });

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { env } from '@vcdc/shared';
 import { z } from 'zod';
-import { Disposal, FxParticulars, type RegistrationDefaults, TreasuryParticulars } from '../case-input';
+import { Disposal, Execution, FxParticulars, type RegistrationDefaults, TreasuryParticulars } from '../case-input';
 import { CodecKeyList } from '../codec/payload-codec';
 import { DecisionSigningKey } from '../decision-signature';
 import { NotificationsSchema } from '../notifications/store';
@@ -79,6 +79,12 @@ export const ControlApiConfig = z
     DEFAULT_FX_BENEFICIARY_ACCOUNT: z.string().min(1).max(64).default('CN-SPECIAL-0001'),
     DEFAULT_FX_BENEFICIARY_BANK: z.string().min(1).max(200).default('Domestic settlement bank (dev)'),
     DEFAULT_BUDGET_CLASSIFICATION_CODE: TreasuryParticulars.shape.budgetClassificationCode.default('1030501'),
+    /** The execution engine's schedule for cases that name none (unset: the engine's own defaults). */
+    DEFAULT_SALE_SLICES: z.coerce.number().int().min(1).max(500).optional(),
+    DEFAULT_SALE_HORIZON_SECONDS: z.coerce.number().int().min(1).max(2_592_000).optional(),
+    DEFAULT_SALE_BAND_BP: Execution.shape.bandBp.unwrap().optional(),
+    DEFAULT_SALE_PRICE_OFFSET_BP: Execution.shape.priceOffsetBp.unwrap().optional(),
+    DEFAULT_SALE_MAX_REPRICINGS: z.coerce.number().int().min(0).max(50).optional(),
   })
   .superRefine((c, ctx) => {
     if (c.AUTH_MODE !== 'oidc') return;
@@ -95,6 +101,7 @@ export function registrationDefaults(config: ControlApiConfig): RegistrationDefa
       stablecoin: 'USDT',
       fiat: 'USD',
       offshoreBankAccountId: config.DEFAULT_OFFSHORE_BANK_ACCOUNT_ID,
+      ...defaultExecution(config),
     },
     fx: {
       transactionCode: config.DEFAULT_FX_TRANSACTION_CODE,
@@ -112,4 +119,15 @@ export function registrationDefaults(config: ControlApiConfig): RegistrationDefa
     },
     treasury: { budgetClassificationCode: config.DEFAULT_BUDGET_CLASSIFICATION_CODE },
   };
+}
+
+function defaultExecution(config: ControlApiConfig): { execution?: Execution } {
+  const execution: Execution = {
+    ...(config.DEFAULT_SALE_SLICES ? { slices: config.DEFAULT_SALE_SLICES } : {}),
+    ...(config.DEFAULT_SALE_HORIZON_SECONDS ? { horizonSeconds: config.DEFAULT_SALE_HORIZON_SECONDS } : {}),
+    ...(config.DEFAULT_SALE_BAND_BP ? { bandBp: config.DEFAULT_SALE_BAND_BP } : {}),
+    ...(config.DEFAULT_SALE_PRICE_OFFSET_BP ? { priceOffsetBp: config.DEFAULT_SALE_PRICE_OFFSET_BP } : {}),
+    ...(config.DEFAULT_SALE_MAX_REPRICINGS !== undefined ? { maxRepricings: config.DEFAULT_SALE_MAX_REPRICINGS } : {}),
+  };
+  return Object.keys(execution).length > 0 ? { execution } : {};
 }
