@@ -121,7 +121,8 @@ const RegistrationFields = {
     documentSha256: common.Sha256Hex.optional(),
   }),
   requestedBy: common.ActorId,
-  lots: z.array(Lot).min(1).max(100),
+  /** Up to 5,000 lots: their intake runs in batches of child workflows (intake-workflow.ts). */
+  lots: z.array(Lot).min(1).max(5000),
   deadlines: Deadlines.optional(),
   /** The court's restitution order, when victims are to be paid from the proceeds (the rest goes to the treasury). */
   restitution: treasury.RegisterRestitutionOrder.omit({ caseId: true, registeredBy: true }).optional(),

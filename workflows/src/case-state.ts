@@ -145,7 +145,10 @@ export interface CaseProgress {
   notifications: SentNotification[];
   decisions: { accepted: Decision[]; refused: RefusedDecision[] };
   accounts: custody.CustodyAccount[];
+  /** Each lot's intake while the case is small (up to one batch); only those with a discrepancy when large. */
   intakes: custody.Intake[];
+  /** Intake across all lots: how many are recorded, how many differ, how many batches are done. */
+  intakeProgress?: { lots: number; recorded: number; discrepancies: number; batches: number; batchesDone: number };
   transfers: AssetTransfer[];
   sales: SaleLeg[];
   withdrawal?: exchange.VenueWithdrawal;

@@ -18,6 +18,7 @@ import {
   CancellationScope,
   ChildWorkflowFailure,
   condition,
+  executeChild,
   isCancellation,
   log,
   proxyActivities,
@@ -32,7 +33,7 @@ import {
 import { common, type custody, type exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import type { CaseActivities } from './activities';
-import { CaseRegistration } from './case-input';
+import { CaseRegistration, type Lot } from './case-input';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
 import {
   checkDecision,
@@ -44,6 +45,7 @@ import {
   type Role,
 } from './decision';
 import type { DecisionActivities } from './decision-signature';
+import { BATCHES_AT_ONCE, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
 import { stepKey } from './keys';
 import type { CaseNotification, NotificationActivities, NotificationKind } from './notifications/types';
 import { reconcile } from './reconcile';
@@ -67,7 +69,8 @@ import {
 import { durationMs, resolveWait } from './wait-policy';
 import { addWorkingDays } from './working-days';
 
-// The sale execution engine runs as a child workflow on the same worker (issue #4).
+// The child workflows run on the same worker: lot intake in batches, and the sale execution engine.
+export { intakeBatchWorkflow } from './intake-workflow';
 export { saleExecutionWorkflow } from './sale-workflow';
 
 export const DEFAULT_FX_DECLARATION_WORKING_DAYS = 5;
@@ -564,31 +567,15 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
         await calls.openCustodyAccount({ caseId, asset, chain: common.CHAIN_OF_ASSET[asset] }, key('account', asset)),
       );
     }
-    for (const lot of reg.lots) {
-      checkpoint();
-      show(`recording intake of lot ${lot.lotId}: ${lot.declaredAmount} ${lot.asset} (waits for confirmations)`);
-      p.intakes.push(
-        await interruptible(() =>
-          confirmations.recordIntake(
-            {
-              caseId,
-              lotId: lot.lotId,
-              asset: lot.asset,
-              chain: lot.chain,
-              declaredAmount: lot.declaredAmount,
-              txHash: lot.sweepTxHash,
-              evidence: lot.evidence,
-            },
-            key('intake', lot.lotId),
-          ),
-        ),
-      );
-    }
+    await recordIntakes();
     const discrepancies = p.intakes.filter((i) => i.status === 'DISCREPANCY');
     if (discrepancies.length > 0) {
-      const found = discrepancies
-        .map((i) => `lot ${i.lotId} declared ${i.declaredAmount} ${i.asset}, received ${i.receivedAmount}`)
-        .join('; ');
+      const listed = discrepancies
+        .slice(0, 5)
+        .map((i) => `lot ${i.lotId} declared ${i.declaredAmount} ${i.asset}, received ${i.receivedAmount}`);
+      const found = [...listed, ...(discrepancies.length > 5 ? [`${discrepancies.length - 5} more lots`] : [])].join(
+        '; ',
+      );
       const ruling = await awaitDecision(
         'INTAKE_DISCREPANCY',
         `a supervisor to accept the received amounts or hold the case (${found})`,
@@ -662,6 +649,51 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       leg.credited = sum([leg.testDeposit?.amount ?? '0', leg.deposit?.amount ?? '0']).toFixed();
       const held = atVenue.get(asset);
       if (held) held.unsold = new Decimal(leg.credited);
+    }
+
+    /**
+     * Every lot's intake, in batches run as child workflows a few at a time (intake-workflow.ts), so a
+     * case of thousands of lots keeps every history short. The status keeps each intake while the
+     * case is small, and only the discrepancies (with counts) when it is large.
+     */
+    async function recordIntakes(): Promise<void> {
+      const batches: Lot[][] = [];
+      for (let i = 0; i < reg.lots.length; i += LOTS_PER_BATCH) batches.push(reg.lots.slice(i, i + LOTS_PER_BATCH));
+      const progress = {
+        lots: reg.lots.length,
+        recorded: 0,
+        discrepancies: 0,
+        batches: batches.length,
+        batchesDone: 0,
+      };
+      p.intakeProgress = progress;
+      const results: custody.Intake[][] = new Array(batches.length);
+      let next = 0;
+      const runBatches = async (): Promise<void> => {
+        while (next < batches.length) {
+          const b = next++;
+          const lots = batches[b] as Lot[];
+          checkpoint();
+          const batch = b + 1;
+          const done = await interruptible(() =>
+            executeChild(intakeBatchWorkflow, {
+              workflowId: `${workflowId}/intake/${batch}`,
+              args: [{ caseWorkflowId: workflowId, caseId, batch, lots }],
+              staticSummary: `${caseId}: intake of lots ${lots[0]?.lotId} to ${lots[lots.length - 1]?.lotId} (batch ${batch} of ${batches.length})`,
+            }),
+          );
+          results[b] = done.intakes;
+          progress.batchesDone += 1;
+          progress.recorded += done.intakes.length;
+          progress.discrepancies += done.intakes.filter((i) => i.status === 'DISCREPANCY').length;
+          show(
+            `intake: ${progress.recorded} of ${progress.lots} lots recorded (${progress.discrepancies} with a discrepancy)`,
+          );
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(BATCHES_AT_ONCE, batches.length) }, runBatches));
+      const intakes = results.flat();
+      p.intakes = reg.lots.length <= LOTS_PER_BATCH ? intakes : intakes.filter((i) => i.status === 'DISCREPANCY');
     }
 
     /** One transfer from the case wallet to the venue; from here a stop brings the coins back. */
