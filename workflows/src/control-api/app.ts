@@ -44,6 +44,7 @@ import {
   canonicalJson,
   contracts,
   createServiceApp,
+  Decimal,
   type Logger,
   type Pool,
   Problem,
@@ -56,6 +57,7 @@ import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
 import {
   Agency,
+  type CaseRegistration,
   CaseRegistrationRequest,
   caseWorkflowId,
   type RegistrationDefaults,
@@ -294,7 +296,8 @@ export function createControlApi({
                 { key: CaseStageKey, value: 'INTAKE' },
                 { key: CaseStatusKey, value: 'RUNNING' },
               ],
-              staticSummary: `Case ${registration.caseId} (${registration.agency}): ${registration.lots.length} lot(s)`,
+              staticSummary: `Case ${registration.caseId} (${registration.agency}): ${registration.lots.length} lot(s) of ${[...new Set(registration.lots.map((l) => l.asset))].join(', ')}`,
+              staticDetails: caseStaticDetails(registration),
             });
             const body: CaseStarted = {
               caseId: request.caseId,
@@ -511,4 +514,21 @@ function decisionProblem(error: unknown, caseId: string): Problem | undefined {
     if (httpStatus) return new Problem(httpStatus, code, 'Decision refused', error.cause.message, { caseId });
   }
   return undefined;
+}
+
+/** What an operator reads first on the case's page in the Web UI (Markdown): who asked, on what basis, what is seized. */
+function caseStaticDetails(registration: CaseRegistration): string {
+  const totals = new Map<string, Decimal>();
+  for (const lot of registration.lots) {
+    totals.set(lot.asset, (totals.get(lot.asset) ?? new Decimal(0)).plus(lot.declaredAmount));
+  }
+  return [
+    `**Legal basis:** ${registration.legalBasis.reference}`,
+    `**Requested by:** ${registration.requestedBy}`,
+    `**Declared:** ${[...totals].map(([asset, amount]) => `${amount.toFixed()} ${asset}`).join(', ')} in ${registration.lots.length} lot(s)`,
+    `**Route:** ${registration.disposal.venue}, to ${registration.disposal.stablecoin} then ${registration.disposal.fiat}; offshore account ${registration.disposal.offshoreBankAccountId}`,
+    registration.restitution ? `**Restitution order:** ${registration.restitution.courtOrderRef}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n\n');
 }
