@@ -76,6 +76,8 @@ export { saleExecutionWorkflow } from './sale-workflow';
 export const DEFAULT_FX_DECLARATION_WORKING_DAYS = 5;
 /** How long a deposit may stay unseen or unconfirmed at the venue (a hold for review has its own deadlines). */
 const DEPOSIT_CONFIRMATION_LIMIT_MS = 24 * 3_600_000;
+/** How long an accepted intake difference may wait for its classification and countersignatures. */
+const FINAL_RECEIPT_LIMIT_MS = 14 * 24 * 3_600_000;
 
 /** The control API's signature on a decision, checked before the decision counts (a few quick tries). */
 const decisionChecks = proxyActivities<DecisionActivities>({
@@ -587,6 +589,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
         );
       }
       show(`${ruling.decidedBy} accepted the received amounts (${found})`);
+      await awaitFinalReceipts(discrepancies);
     }
 
     // 2. AUTHORISATION
@@ -694,6 +697,35 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       await Promise.all(Array.from({ length: Math.min(BATCHES_AT_ONCE, batches.length) }, runBatches));
       const intakes = results.flat();
       p.intakes = reg.lots.length <= LOTS_PER_BATCH ? intakes : intakes.filter((i) => i.status === 'DISCREPANCY');
+    }
+
+    /**
+     * A difference at intake is classified (e.g. the sweep's network fee) and countersigned at custody
+     * by the handing-over officer and the custodian; only then is the receipt final and the coins may
+     * move. Waited for durably, one intake at a time, polling back off to 30 minutes; held after 14 days.
+     */
+    async function awaitFinalReceipts(intakes: custody.Intake[]): Promise<void> {
+      const started = Date.now();
+      const open = intakes.filter((i) => i.final === false);
+      for (const [n, intake] of open.entries()) {
+        show(
+          `waiting for custody to classify and countersign the difference of lot ${intake.lotId} (${n + 1} of ${open.length}) before the receipt is final`,
+        );
+        for (let poll = 0; ; poll++) {
+          const now = await interruptible(() => calls.getIntake(intake.intakeId));
+          const at = p.intakes.findIndex((i) => i.intakeId === now.intakeId);
+          if (at >= 0) p.intakes[at] = now;
+          if (now.final) break;
+          if (Date.now() - started >= FINAL_RECEIPT_LIMIT_MS) {
+            throw new CaseStop(
+              'HELD',
+              `the difference of lot ${intake.lotId} was not classified and countersigned within 14 days; the coins stay in custody`,
+            );
+          }
+          await condition(() => cancellation !== undefined, Math.min(10_000 * 2 ** Math.min(poll, 8), 30 * 60_000));
+          checkpoint();
+        }
+      }
     }
 
     /** One transfer from the case wallet to the venue; from here a stop brings the coins back. */

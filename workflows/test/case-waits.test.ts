@@ -125,15 +125,35 @@ describe('waits: reminder, escalation, final deadline', () => {
 });
 
 describe('intake discrepancy', () => {
-  test('accepted: the case goes on with what was received', async () => {
+  test('accepted: once custody has the difference classified and countersigned, the case goes on with what was received', async () => {
     const reg = registration();
     await withCase(
       reg,
-      async (handle) => {
+      async (handle, fake) => {
         const p = await until(handle, awaiting('INTAKE_DISCREPANCY'));
         expect(p.awaiting?.what).toContain('lot L1 declared 1.25 BTC, received 1.2');
         await handle.executeUpdate(decide, { args: [supervisor('INTAKE_DISCREPANCY', 'APPROVE')] });
-        await until(handle, awaiting('DISPOSAL_PLAN'));
+        // Not final yet: the case waits at custody, nothing moves.
+        const waiting = await until(handle, (s) =>
+          s.details.includes('classify and countersign the difference of lot L1'),
+        );
+        expect(waiting.stage).toBe('INTAKE');
+        const intakeId = waiting.intakes.find((i) => i.lotId === 'L1')?.intakeId ?? '';
+        // The custodians' side, as custody takes it: classified, then countersigned by both.
+        await fake.classifyIntakeDifference(
+          intakeId,
+          { classification: 'SHORT_DELIVERY', explanation: 'the suspect wallet held less', amount: '0.05' },
+          'test/classify',
+        );
+        await fake.countersignIntakeDifference(
+          intakeId,
+          { signedBy: 'officer.li', role: 'handing-officer' },
+          'test/cs1',
+        );
+        await fake.countersignIntakeDifference(intakeId, { signedBy: 'custodian.wang', role: 'custodian' }, 'test/cs2');
+        const plan = await until(handle, awaiting('DISPOSAL_PLAN'));
+        expect(plan.intakes.find((i) => i.lotId === 'L1')?.final).toBe(true);
+        expect(fake.requestTransfer).not.toHaveBeenCalled();
       },
       { received: { L1: '1.2' } },
     );
