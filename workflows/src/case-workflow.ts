@@ -307,6 +307,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     upsertSearchAttributes([{ key: CaseStageKey, value: stage }]);
     show(details);
   };
+  let notificationsRaised = 0;
   /** Store a notification for people (the outbox); a failure to store is logged, never fatal to the case. */
   const notify = async (
     kind: NotificationKind,
@@ -316,10 +317,12 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
   ) => {
     const at = new Date().toISOString();
     const sent = { kind, toRole, at, ...(extra.stage ? { stage: extra.stage } : {}) };
+    // Numbered when raised, not when stored: two notifications raised at once never share a key.
+    const n = ++notificationsRaised;
     try {
       await notifier.notify(
         { caseId: p.caseId, workflowId, kind, toRole, message, raisedAt: at, ...extra },
-        stepKey(workflowId, 'notify', String(p.notifications.length + 1), kind),
+        stepKey(workflowId, 'notify', String(n), kind),
       );
       p.notifications.push(sent);
     } catch (error) {
