@@ -5,6 +5,7 @@ export * from './config';
 export * as contracts from './contracts';
 export * from './db/migrate';
 export * from './db/pool';
+export * from './db/service-role';
 export * from './http/app';
 export * from './http/client';
 export * from './http/idempotency';

@@ -1,11 +1,23 @@
 /**
- * How every service starts, in one place: apply its migrations (shared, then its own), open a pool on
- * its schema, build its app on that pool, listen. `close` stops the server, then ends the pool.
+ * How every service starts, in one place: apply its migrations (shared, its own, the audit chain), give
+ * its restricted role `<schema>_service` what it needs, open a pool working as that role, build its app
+ * on that pool, listen. `close` stops the server, then ends the pool. Calls refused for want of the
+ * service credential are appended to the service's audit chain.
  */
 import express, { type Express } from 'express';
+import { AuditChain } from './audit/chain';
 import { requireServiceCredential, serviceTokenFromEnv } from './auth/service-credential';
 import { migrate } from './db/migrate';
-import { createPool, type Pool } from './db/pool';
+import type { Pool } from './db/pool';
+import {
+  ensureServiceRole,
+  openServicePool,
+  roleOfUrl,
+  type ServiceDatabase,
+  type ServiceRoleMode,
+  serviceDatabaseFromEnv,
+  serviceRoleName,
+} from './db/service-role';
 import type { Logger } from './logger';
 import { listen } from './server';
 
@@ -23,19 +35,31 @@ export interface RunningService {
   close: () => Promise<void>;
 }
 
+/** What the app is built with besides its pool. */
+export interface ServiceContext {
+  /** The database role the pool works as (`<schema>_service`), for /readyz. */
+  serviceRole: string;
+  roleMode: ServiceRoleMode;
+}
+
 export async function startService(options: {
   name: string;
   config: ServiceBaseConfig;
   migrationsDir: string;
   logger: Logger;
-  buildApp: (pool: Pool) => Express;
+  buildApp: (pool: Pool, context: ServiceContext) => Express;
   /** Extra fields for the "listening" log line (e.g. which upstream it talks to). */
   describe?: Record<string, unknown>;
   /** The bearer secret callers must present; default SERVICE_TOKEN from the environment (absent: no check). */
   serviceToken?: string;
+  /** How the pool logs in as the service role; default DB_SERVICE_URL / DB_SERVICE_PASSWORD from the environment. */
+  database?: ServiceDatabase;
+  /** `none`: the service's own migrations grant its role its tables (custody); default: see ServiceRoleSpec. */
+  roleTables?: 'dml' | 'none';
 }): Promise<RunningService> {
   const { name, config, logger } = options;
   const serviceToken = options.serviceToken ?? serviceTokenFromEnv();
+  const database = options.database ?? serviceDatabaseFromEnv();
   const applied = await migrate({
     databaseUrl: config.DATABASE_URL,
     schema: config.DB_SCHEMA,
@@ -43,18 +67,38 @@ export async function startService(options: {
     log: (line) => logger.debug(line),
   });
   if (applied.length) logger.info({ applied }, 'migrations applied');
-  const pool = createPool(config.DATABASE_URL, config.DB_SCHEMA);
+  const role = database.url ? roleOfUrl(database.url) : serviceRoleName(config.DB_SCHEMA);
+  await ensureServiceRole(config.DATABASE_URL, { schema: config.DB_SCHEMA, role, tables: options.roleTables });
+  const { pool, mode } = await openServicePool({
+    ownerUrl: config.DATABASE_URL,
+    schema: config.DB_SCHEMA,
+    role,
+    database,
+    logger,
+  });
   try {
-    const app = options.buildApp(pool);
+    const app = options.buildApp(pool, { serviceRole: role, roleMode: mode });
+    const audit = new AuditChain(pool);
     // The credential check wraps the service's own app, so every route of every service gets it.
     const guarded = serviceToken
       ? express()
           .disable('x-powered-by')
-          .use(requireServiceCredential(name, serviceToken, logger), app)
+          .use(
+            requireServiceCredential(name, serviceToken, logger, (call) =>
+              audit.append({ kind: 'access.refused', actor: 'anonymous', data: { service: name, ...call } }),
+            ),
+            app,
+          )
       : app;
     const server = await listen(guarded, config.PORT, config.HOST);
     logger.info(
-      { url: server.url, credential: serviceToken ? 'required' : 'none', ...options.describe },
+      {
+        url: server.url,
+        credential: serviceToken ? 'required' : 'none',
+        databaseRole: role,
+        roleMode: mode,
+        ...options.describe,
+      },
       `${name} listening`,
     );
     return {

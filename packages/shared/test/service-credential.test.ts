@@ -1,8 +1,10 @@
 /**
  * Service-to-service authentication through the shared start-up: a service started with its
- * credential refuses every call without it (or with another service's), over real HTTP.
+ * credential refuses every call without it (or with another service's), over real HTTP, and appends
+ * each refusal to its audit chain (never the presented secret).
  */
 import path from 'node:path';
+import pg from 'pg';
 import pino from 'pino';
 import { createTestDatabase } from '../../../test/support/database';
 import {
@@ -17,12 +19,13 @@ import {
 const CUSTODY_TOKEN = 'c'.repeat(40);
 const TREASURY_TOKEN = 't'.repeat(40);
 let service: RunningService;
+let databaseUrl: string;
 /** What the service logged, as parsed JSON lines. */
 const logged: Array<Record<string, unknown>> = [];
 const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line)) });
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('credential');
+  databaseUrl = await createTestDatabase('credential');
   service = await startService({
     name: 'custody',
     config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DB_SCHEMA: 'things' },
@@ -73,6 +76,41 @@ test.each([
       expect.objectContaining({ msg: 'call refused: no valid service credential', method, path: '/v1/accounts' }),
     ]);
     expect(JSON.stringify(logged)).not.toContain(authorization ?? '!');
+  }
+});
+
+test('every refused call is in the service’s audit chain: what was tried, never the secret', async () => {
+  const owner = new pg.Client({ connectionString: databaseUrl });
+  await owner.connect();
+  try {
+    const before = Number((await owner.query('SELECT count(*) FROM things.audit_records')).rows[0].count);
+    await call('POST', '/v1/accounts?caseId=CASE-1', `Bearer ${TREASURY_TOKEN}`);
+    await call('GET', '/v1/accounts');
+    const { rows } = await owner.query('SELECT kind, actor, data FROM things.audit_records ORDER BY seq OFFSET $1', [
+      before,
+    ]);
+    expect(rows).toEqual([
+      {
+        kind: 'access.refused',
+        actor: 'anonymous',
+        data: expect.objectContaining({
+          service: 'custody',
+          method: 'POST',
+          path: '/v1/accounts?caseId=CASE-1',
+          presented: true,
+        }),
+      },
+      {
+        kind: 'access.refused',
+        actor: 'anonymous',
+        data: expect.objectContaining({ method: 'GET', path: '/v1/accounts', presented: false }),
+      },
+    ]);
+    const all = JSON.stringify((await owner.query('SELECT * FROM things.audit_records')).rows);
+    expect(all).not.toContain(TREASURY_TOKEN);
+    expect(all).not.toContain(CUSTODY_TOKEN);
+  } finally {
+    await owner.end();
   }
 });
 

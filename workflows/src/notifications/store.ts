@@ -62,7 +62,7 @@ export function migrateNotifications(
   schema: string = DEFAULT_NOTIFICATIONS_SCHEMA,
   log?: (m: string) => void,
 ): Promise<string[]> {
-  return migrate({ databaseUrl, schema, dir: NOTIFICATIONS_MIGRATIONS_DIR, log });
+  return migrate({ databaseUrl, schema, dir: NOTIFICATIONS_MIGRATIONS_DIR, log, auditChain: false });
 }
 
 /** The same key was used for another notification: never stored twice, never overwritten. */

@@ -4,15 +4,17 @@
  * its own hash; deleting one leaves a gap in `seq` and breaks the next record's link; reordering
  * breaks links. `verifyAuditChain` walks the chain and names the first record where it breaks.
  *
- * Each part keeps its chain in its own schema (the migrations in ./migrations); the control API's
- * is the `audit` schema.
+ * Each part keeps its chain in its own schema (the migrations in ./migrations): every service's
+ * schema gets the table with its other migrations (db/migrate.ts), so a movement of value and its
+ * record are written in one transaction (`appendAuditRecord` on that transaction); the control
+ * API's is the `audit` schema. The role a service works as may add and read records, never change
+ * them (db/service-role.ts).
  */
-import path from 'node:path';
 import { canonicalJson, sha256Hex } from '../canonical';
-import { migrate } from '../db/migrate';
+import { AUDIT_CHAIN_MIGRATIONS_DIR, migrate } from '../db/migrate';
 import { inTransaction, type Pool, type Queryable } from '../db/pool';
 
-export const AUDIT_MIGRATIONS_DIR = path.join(__dirname, 'migrations');
+export const AUDIT_MIGRATIONS_DIR = AUDIT_CHAIN_MIGRATIONS_DIR;
 /** The link of the first record: there is nothing before it. */
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -60,6 +62,7 @@ export function auditRecordHash(r: Omit<AuditRecord, 'hash'>): string {
   );
 }
 
+/** A schema that holds only a chain (the control API's); a service's schema gets its chain from `migrate`. */
 export function migrateAuditChain(databaseUrl: string, schema: string, log?: (m: string) => void): Promise<string[]> {
   return migrate({ databaseUrl, schema, dir: AUDIT_MIGRATIONS_DIR, log });
 }
@@ -88,6 +91,43 @@ function fromRow(row: Row): AuditRecord {
   };
 }
 
+/**
+ * Append one record on `tx`, which must be a transaction (BEGIN … COMMIT) on the schema of the chain:
+ * the record commits or rolls back with the work it describes. Writers are serialised by a
+ * transaction-scoped lock held until `tx` ends, so append last, after the work's own row locks.
+ */
+export async function appendAuditRecord(
+  tx: Queryable,
+  entry: AuditEntry,
+  clock: () => Date = () => new Date(),
+): Promise<AuditRecord> {
+  // A transaction-scoped lock (not LOCK TABLE, which would need the UPDATE privilege we revoke).
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_records'))`);
+  const head = await tx.query<{ seq: number; hash: string }>(
+    'SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1',
+  );
+  const last = head.rows[0];
+  // Millisecond precision, so the timestamp reads back exactly as it was hashed.
+  const at = new Date(Math.floor(clock().getTime())).toISOString();
+  const record: Omit<AuditRecord, 'hash'> = {
+    seq: last ? Number(last.seq) + 1 : 1,
+    at,
+    kind: entry.kind,
+    actor: entry.actor,
+    ...(entry.caseId !== undefined ? { caseId: entry.caseId } : {}),
+    // Through JSON once, as jsonb will store it (no undefined members, no class instances).
+    data: JSON.parse(JSON.stringify(entry.data)) as Record<string, unknown>,
+    prevHash: last?.hash ?? GENESIS_HASH,
+  };
+  const hash = auditRecordHash(record);
+  await tx.query(
+    `INSERT INTO audit_records (seq, at, kind, actor, case_id, data, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [record.seq, record.at, record.kind, record.actor, record.caseId ?? null, record.data, record.prevHash, hash],
+  );
+  return { ...record, hash };
+}
+
 /** The audit chain in one schema (the pool's search_path names it). */
 export class AuditChain {
   constructor(
@@ -97,33 +137,7 @@ export class AuditChain {
 
   /** Append one record: serialised with every other writer, linked to the current head. */
   append(entry: AuditEntry): Promise<AuditRecord> {
-    return inTransaction(this.pool, async (tx) => {
-      // A transaction-scoped lock (not LOCK TABLE, which would need the UPDATE privilege we revoke).
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_records'))`);
-      const head = await tx.query<{ seq: number; hash: string }>(
-        'SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1',
-      );
-      const last = head.rows[0];
-      // Millisecond precision, so the timestamp reads back exactly as it was hashed.
-      const at = new Date(Math.floor(this.clock().getTime())).toISOString();
-      const record: Omit<AuditRecord, 'hash'> = {
-        seq: last ? Number(last.seq) + 1 : 1,
-        at,
-        kind: entry.kind,
-        actor: entry.actor,
-        ...(entry.caseId !== undefined ? { caseId: entry.caseId } : {}),
-        // Through JSON once, as jsonb will store it (no undefined members, no class instances).
-        data: JSON.parse(JSON.stringify(entry.data)) as Record<string, unknown>,
-        prevHash: last?.hash ?? GENESIS_HASH,
-      };
-      const hash = auditRecordHash(record);
-      await tx.query(
-        `INSERT INTO audit_records (seq, at, kind, actor, case_id, data, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [record.seq, record.at, record.kind, record.actor, record.caseId ?? null, record.data, record.prevHash, hash],
-      );
-      return { ...record, hash };
-    });
+    return inTransaction(this.pool, (tx) => appendAuditRecord(tx, entry, this.clock));
   }
 
   /** Records in chain order, optionally of one case, after `afterSeq`. */

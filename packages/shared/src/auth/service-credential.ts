@@ -30,16 +30,40 @@ export function secretsEqual(a: string, b: string): boolean {
 
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
-/** Refused calls are logged (never the presented secret): who tried what, from where. */
-export function requireServiceCredential(service: string, token: string, logger?: Logger): RequestHandler {
-  return (req, res, next) => {
+/** What is kept of a refused call: never the presented secret, only whether one was presented. */
+export interface RefusedCall {
+  method: string;
+  path: string;
+  remote: string | undefined;
+  presented: boolean;
+}
+
+/**
+ * Refused calls are logged and handed to `onRefused` (the service appends them to its audit chain)
+ * before the 401 goes out: who tried what, from where, never the presented secret.
+ */
+export function requireServiceCredential(
+  service: string,
+  token: string,
+  logger?: Logger,
+  onRefused?: (call: RefusedCall) => Promise<unknown>,
+): RequestHandler {
+  return async (req, res, next) => {
     if (OPEN_PATHS.has(req.path)) return next();
     const presented = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1];
     if (presented !== undefined && secretsEqual(presented, token)) return next();
-    logger?.warn(
-      { method: req.method, path: req.originalUrl, remote: req.ip, presented: presented !== undefined },
-      'call refused: no valid service credential',
-    );
+    const call: RefusedCall = {
+      method: req.method,
+      path: req.originalUrl.slice(0, 500),
+      remote: req.ip,
+      presented: presented !== undefined,
+    };
+    logger?.warn(call, 'call refused: no valid service credential');
+    if (onRefused) {
+      await onRefused(call).catch((error: unknown) => {
+        logger?.error({ err: error }, 'could not record the refused call in the audit chain');
+      });
+    }
     const problem = new Problem(
       401,
       'service-credential',

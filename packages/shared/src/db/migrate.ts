@@ -5,7 +5,8 @@
  * database (the dev stack) migrate side by side instead of failing on one global lock. Recorded
  * in a table in the service's schema. Tables every service needs (the idempotency store) come from
  * this package's own migrations folder and are tracked in a table of their own, so the two sequences
- * never interleave.
+ * never interleave. The audit chain (../audit) goes into every service's schema the same way, beside
+ * the tables whose movements it records, so a movement and its audit record share one transaction.
  */
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
@@ -15,8 +16,11 @@ import type { Queryable } from './pool';
 import { assertIdentifier } from './pool';
 
 export const SHARED_MIGRATIONS_DIR = path.resolve(__dirname, '../../migrations');
+/** The audit chain's table (../audit/chain.ts), in every service's schema. */
+export const AUDIT_CHAIN_MIGRATIONS_DIR = path.resolve(__dirname, '../audit/migrations');
 const SHARED_TABLE = 'shared_migrations';
 const SERVICE_TABLE = 'service_migrations';
+const AUDIT_TABLE = 'audit_migrations';
 
 export interface MigrationTarget {
   databaseUrl: string;
@@ -24,15 +28,31 @@ export interface MigrationTarget {
   /** The service's own migrations folder. */
   dir: string;
   log?: (message: string) => void;
+  /** Also put the audit chain into the schema (default true; never twice when `dir` is the chain's own). */
+  auditChain?: boolean;
 }
 
-export async function migrate({ databaseUrl, schema, dir, log = () => undefined }: MigrationTarget): Promise<string[]> {
-  assertIdentifier(schema);
-  const applied: string[] = [];
-  for (const [migrationsDir, migrationsTable] of [
+/** The migration folders of a schema and the tables that track them, in the order they are applied. */
+function migrationSets(dir: string, auditChain = true): Array<readonly [string, string]> {
+  const sets: Array<readonly [string, string]> = [
     [SHARED_MIGRATIONS_DIR, SHARED_TABLE],
     [dir, SERVICE_TABLE],
-  ] as const) {
+  ];
+  if (auditChain && path.resolve(dir) !== AUDIT_CHAIN_MIGRATIONS_DIR)
+    sets.push([AUDIT_CHAIN_MIGRATIONS_DIR, AUDIT_TABLE]);
+  return sets;
+}
+
+export async function migrate({
+  databaseUrl,
+  schema,
+  dir,
+  log = () => undefined,
+  auditChain,
+}: MigrationTarget): Promise<string[]> {
+  assertIdentifier(schema);
+  const applied: string[] = [];
+  for (const [migrationsDir, migrationsTable] of migrationSets(dir, auditChain)) {
     const ran = await runner({
       databaseUrl,
       dir: migrationsDir,
@@ -64,12 +84,9 @@ function migrationNames(dir: string): string[] {
 }
 
 /** Names of migrations present on disk but not applied: empty when the schema is current. */
-export async function pendingMigrations(db: Queryable, dir: string): Promise<string[]> {
+export async function pendingMigrations(db: Queryable, dir: string, auditChain = true): Promise<string[]> {
   const pending: string[] = [];
-  for (const [migrationsDir, table] of [
-    [SHARED_MIGRATIONS_DIR, SHARED_TABLE],
-    [dir, SERVICE_TABLE],
-  ] as const) {
+  for (const [migrationsDir, table] of migrationSets(dir, auditChain)) {
     const { rows } = await db.query<{ name: string }>(`SELECT name FROM ${table}`).catch(() => ({ rows: [] }));
     const applied = new Set(rows.map((r) => r.name));
     pending.push(...migrationNames(migrationsDir).filter((n) => !applied.has(n)));

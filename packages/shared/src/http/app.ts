@@ -5,6 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import { auditRoutes } from '../audit/http';
+import type { Pool } from '../db/pool';
+import { assertServiceRole } from '../db/service-role';
 import type { Logger } from '../logger';
 import { PROBLEM_CONTENT_TYPE, Problem } from '../problem';
 
@@ -15,9 +18,14 @@ export interface ServiceAppOptions {
   readiness: () => Promise<void>;
   /** Mounts the service's routes. */
   routes: (app: Express) => void;
+  /**
+   * The service's audit chain (in the pool's schema): GET /v1/audit/records and /v1/audit/verify are
+   * mounted, and with `role`, /readyz also checks the pool works as that role and cannot rewrite the chain.
+   */
+  audit?: { pool: Pool; role?: string };
 }
 
-export function createServiceApp({ service, logger, readiness, routes }: ServiceAppOptions): Express {
+export function createServiceApp({ service, logger, readiness, routes, audit }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -30,12 +38,14 @@ export function createServiceApp({ service, logger, readiness, routes }: Service
   app.get('/readyz', async (_req, res) => {
     try {
       await readiness();
+      if (audit?.role) await assertServiceRole(audit.pool, audit.role);
       res.json({ status: 'ready', service });
     } catch (error) {
       throw new Problem(503, 'not-ready', 'Service not ready', error instanceof Error ? error.message : String(error));
     }
   });
 
+  if (audit) auditRoutes(app, audit.pool);
   routes(app);
 
   app.use((req, _res, next) =>

@@ -1,0 +1,133 @@
+/**
+ * The restricted role a service works as, on real PostgreSQL: logged in as `<schema>_service` with its
+ * own password (not the owner), it appends to the audit chain and reads it, and it is refused UPDATE,
+ * DELETE and TRUNCATE of audit records and ALTER TABLE … DISABLE TRIGGER; /readyz checks all that.
+ * A pool working as the owner fails the check.
+ */
+import path from 'node:path';
+import pg from 'pg';
+import { createTestDatabase } from '../../../test/support/database';
+import {
+  AuditChain,
+  assertServiceRole,
+  createPool,
+  createServiceApp,
+  ensureServiceRole,
+  migrate,
+  openServicePool,
+  type Pool,
+  type RunningService,
+  serviceDatabaseFromEnv,
+  silentLogger,
+  startService,
+} from '../src';
+
+const FIXTURES = path.join(__dirname, 'fixtures/migrations');
+const PASSWORD = 'test-only-role-password-0123456789';
+let databaseUrl: string;
+let rolePool: Pool;
+let owner: pg.Client;
+
+beforeAll(async () => {
+  databaseUrl = await createTestDatabase('service_role');
+  await migrate({ databaseUrl, schema: 'ledger', dir: FIXTURES });
+  await ensureServiceRole(databaseUrl, { schema: 'ledger', role: 'ledger_service' });
+  ({ pool: rolePool } = await openServicePool({
+    ownerUrl: databaseUrl,
+    schema: 'ledger',
+    role: 'ledger_service',
+    database: { password: PASSWORD },
+  }));
+  owner = new pg.Client({ connectionString: databaseUrl });
+  await owner.connect();
+});
+
+afterAll(async () => {
+  await rolePool?.end();
+  await owner?.end();
+});
+
+test('the pool logs in as the role itself (its session is not the owner’s), and appends and reads the chain', async () => {
+  const { rows } = await rolePool.query('SELECT current_user, session_user');
+  expect(rows[0]).toEqual({ current_user: 'ledger_service', session_user: 'ledger_service' });
+  const chain = new AuditChain(rolePool);
+  await chain.append({ kind: 'value.moved', actor: 'service:ledger', caseId: 'CASE-1', data: { amount: '1.5' } });
+  await chain.append({ kind: 'value.moved', actor: 'service:ledger', caseId: 'CASE-1', data: { amount: '2' } });
+  expect(await chain.verify()).toMatchObject({ ok: true, checked: 2 });
+  // Its own tables: read, add, update; never delete.
+  await rolePool.query(`INSERT INTO things (name, amount) VALUES ('a', 1)`);
+  await rolePool.query(`UPDATE things SET amount = 2 WHERE name = 'a'`);
+  await expect(rolePool.query('DELETE FROM things')).rejects.toThrow(/permission denied/);
+  await expect(assertServiceRole(rolePool, 'ledger_service')).resolves.toBeUndefined();
+});
+
+test.each([
+  ['UPDATE', `UPDATE audit_records SET actor = 'mallory'`, /permission denied/],
+  ['DELETE', 'DELETE FROM audit_records', /permission denied/],
+  ['TRUNCATE', 'TRUNCATE audit_records', /permission denied/],
+  ['DISABLE TRIGGER', 'ALTER TABLE audit_records DISABLE TRIGGER USER', /must be owner/],
+  ['DROP TABLE', 'DROP TABLE audit_records', /must be owner/],
+  [
+    'UPDATE after granting it to itself',
+    `GRANT UPDATE ON audit_records TO ledger_service; UPDATE audit_records SET actor = 'mallory'`,
+    /permission denied/,
+  ],
+])('the role is refused %s on the audit chain', async (_what, sql, refusal) => {
+  await expect(rolePool.query(sql)).rejects.toThrow(refusal);
+});
+
+test('the owner’s pool fails the readiness check; so does a role that could rewrite the chain', async () => {
+  const ownerPool = createPool(databaseUrl, 'ledger', 1);
+  try {
+    await expect(assertServiceRole(ownerPool, 'ledger_service')).rejects.toThrow(/working as database role/);
+  } finally {
+    await ownerPool.end();
+  }
+  await owner.query('GRANT UPDATE ON ledger.audit_records TO ledger_service');
+  try {
+    await expect(assertServiceRole(rolePool, 'ledger_service')).rejects.toThrow(/may UPDATE, DELETE or TRUNCATE/);
+  } finally {
+    await owner.query('REVOKE UPDATE ON ledger.audit_records FROM ledger_service');
+  }
+  // Start-up puts it right again whatever was granted by hand.
+  await ensureServiceRole(databaseUrl, { schema: 'ledger', role: 'ledger_service' });
+  await expect(assertServiceRole(rolePool, 'ledger_service')).resolves.toBeUndefined();
+});
+
+test('a service started with DB_SERVICE_PASSWORD works as its login role and /readyz says so', async () => {
+  let service: RunningService | undefined;
+  try {
+    service = await startService({
+      name: 'ledger',
+      config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DB_SCHEMA: 'ledger' },
+      migrationsDir: FIXTURES,
+      logger: silentLogger(),
+      database: serviceDatabaseFromEnv({ DB_SERVICE_PASSWORD: PASSWORD }),
+      buildApp: (pool, { serviceRole, roleMode }) => {
+        expect({ serviceRole, roleMode }).toEqual({ serviceRole: 'ledger_service', roleMode: 'login' });
+        return createServiceApp({
+          service: 'ledger',
+          logger: silentLogger(),
+          readiness: async () => undefined,
+          routes: () => undefined,
+          audit: { pool, role: serviceRole },
+        });
+      },
+    });
+    expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+    const verified = await (await fetch(`${service.url}/v1/audit/verify`)).json();
+    expect(verified).toMatchObject({ ok: true });
+    const records = (await (await fetch(`${service.url}/v1/audit/records?caseId=CASE-1`)).json()) as {
+      records: Array<{ data: { amount: string } }>;
+    };
+    expect(records.records.map((r) => r.data.amount)).toEqual(['1.5', '2']);
+  } finally {
+    await service?.close();
+  }
+});
+
+test('DB_SERVICE_URL and DB_SERVICE_PASSWORD are checked at start-up', () => {
+  expect(serviceDatabaseFromEnv({})).toEqual({});
+  expect(() => serviceDatabaseFromEnv({ DB_SERVICE_URL: 'mysql://x' })).toThrow(/DB_SERVICE_URL/);
+  expect(() => serviceDatabaseFromEnv({ DB_SERVICE_PASSWORD: 'short' })).toThrow(/DB_SERVICE_PASSWORD/);
+});

@@ -1,0 +1,105 @@
+/**
+ * For the services' audit tests: a pool logged in as a service's restricted role (as in production,
+ * not the owner), the statements that role must be refused, and tampering with an audit chain behind
+ * the service's back, as a superuser would (the append-only triggers switched off for the statement),
+ * checking that a verifier names the record: an edited record, a deleted one, two swapped. The chain
+ * is put back after each, so one chain serves all three.
+ */
+import { type ChainVerification, ensureServiceRole, openServicePool, type Pool, type Queryable } from '@vcdc/shared';
+
+/** The same for every test file (roles are cluster-wide: parallel files set the same one). */
+export const TEST_ROLE_PASSWORD = 'test-only-service-role-password';
+
+/** A pool on `schema` logged in as `<schema>_service` with its own password. */
+export async function servicePoolFor(
+  databaseUrl: string,
+  schema: string,
+  tables: 'dml' | 'none' = 'dml',
+): Promise<{ pool: Pool; role: string }> {
+  const role = `${schema}_service`;
+  await ensureServiceRole(databaseUrl, { schema, role, tables });
+  const { pool } = await openServicePool({
+    ownerUrl: databaseUrl,
+    schema,
+    role,
+    database: { password: TEST_ROLE_PASSWORD },
+  });
+  return { pool, role };
+}
+
+/** What the role that writes the audit chain must be refused, each with how PostgreSQL refuses it. */
+export const REWRITES: Array<[string, string, RegExp]> = [
+  ['UPDATE', `UPDATE audit_records SET actor = 'mallory'`, /permission denied/],
+  ['DELETE', 'DELETE FROM audit_records', /permission denied/],
+  ['TRUNCATE', 'TRUNCATE audit_records', /permission denied/],
+  ['ALTER TABLE … DISABLE TRIGGER', 'ALTER TABLE audit_records DISABLE TRIGGER USER', /must be owner/],
+];
+
+/** Connected as the service role: every rewrite of the chain is refused. */
+export async function expectRewritesRefused(rolePool: Pool): Promise<void> {
+  for (const [what, sql, refusal] of REWRITES) {
+    await expect(rolePool.query(sql).then(() => `${what} passed`)).rejects.toThrow(refusal);
+  }
+}
+
+interface Tamper {
+  what: string;
+  sql: string;
+  /** The record the verifier must name, and how it finds it broken. */
+  seq: number;
+  problem: 'edited' | 'missing' | 'relinked';
+}
+
+/** The three tamperings of record `seq` (which must have a record after it). */
+export function tamperings(seq: number): Tamper[] {
+  return [
+    {
+      what: 'edited',
+      sql: `UPDATE $T SET data = data || '{"amount":"0.00000001"}' WHERE seq = ${seq}`,
+      seq,
+      problem: 'edited',
+    },
+    { what: 'deleted', sql: `DELETE FROM $T WHERE seq = ${seq}`, seq: seq + 1, problem: 'missing' },
+    {
+      what: 'reordered',
+      sql: `UPDATE $T SET seq = 999999 WHERE seq = ${seq}; UPDATE $T SET seq = ${seq} WHERE seq = ${seq + 1}; UPDATE $T SET seq = ${seq + 1} WHERE seq = 999999`,
+      seq,
+      problem: 'relinked',
+    },
+  ];
+}
+
+/**
+ * For each tampering of record `seq` in `<schema>.audit_records` (as `owner`, a superuser): `verify`
+ * (e.g. the service's GET /v1/audit/verify) names the record; then the chain is restored and verifies.
+ */
+export async function expectTamperingNamed(
+  owner: Queryable,
+  schema: string,
+  seq: number,
+  verify: () => Promise<ChainVerification>,
+): Promise<void> {
+  const table = `${schema}.audit_records`;
+  const run = async (sql: string) => {
+    await owner.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+    try {
+      await owner.query(sql.replaceAll('$T', table));
+    } finally {
+      await owner.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
+    }
+  };
+  const { rows } = await owner.query<Record<string, unknown>>(`SELECT * FROM ${table} ORDER BY seq`);
+  const restore = `DELETE FROM $T; INSERT INTO $T SELECT * FROM jsonb_populate_recordset(NULL::${table}, '${JSON.stringify(rows).replaceAll("'", "''")}'::jsonb)`;
+  for (const t of tamperings(seq)) {
+    await run(t.sql);
+    const result = await verify();
+    expect({ what: t.what, ok: result.ok, brokenAt: result.brokenAt?.seq, problem: result.brokenAt?.problem }).toEqual({
+      what: t.what,
+      ok: false,
+      brokenAt: t.seq,
+      problem: t.problem,
+    });
+    await run(restore);
+    expect(await verify()).toMatchObject({ ok: true });
+  }
+}
