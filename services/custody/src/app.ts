@@ -4,6 +4,7 @@
  */
 import {
   assertSchemaCurrent,
+  audited,
   CryptoAsset,
   contracts,
   createServiceApp,
@@ -17,6 +18,7 @@ import {
 import type { Express } from 'express';
 import { z } from 'zod';
 import { attestedView, attestIntake } from './attestations';
+import { attestationRecorded, intakeCredited, returnCredited } from './audit-records';
 import type { ChainAdapter } from './chain-adapter';
 import type { ConfirmationDepth } from './confirmation-depth';
 import { accountView, findAccount, openAccount } from './custody-accounts';
@@ -77,13 +79,9 @@ export function createApp(deps: CustodyAppDeps): Express {
     logger: deps.logger,
     readiness: async () => {
       await assertSchemaCurrent(pool, deps.migrationsDir);
-      if (deps.serviceRole) {
-        const { rows } = await pool.query<{ role: string }>('SELECT current_user AS role');
-        if (rows[0]?.role !== deps.serviceRole) {
-          throw new Error(`working as database role ${rows[0]?.role}, not ${deps.serviceRole}`);
-        }
-      }
     },
+    // GET /v1/audit/records and /v1/audit/verify; /readyz checks the pool works as the service role.
+    audit: { pool, role: deps.serviceRole },
     routes: (app) => {
       app.post(
         '/v1/accounts',
@@ -102,10 +100,17 @@ export function createApp(deps: CustodyAppDeps): Express {
 
       app.post(
         '/v1/intakes',
-        idempotent(pool, custody.RecordIntake, async (input, tx) => ({
-          status: 201,
-          body: await recordIntake(tx, { chain, minConfirmations, keyring: addresses.keyring }, input),
-        })),
+        idempotent(
+          pool,
+          custody.RecordIntake,
+          audited(
+            async (input, tx) => ({
+              status: 201,
+              body: await recordIntake(tx, { chain, minConfirmations, keyring: addresses.keyring }, input),
+            }),
+            (_input, intake) => intakeCredited(intake),
+          ),
+        ),
       );
 
       app.get('/v1/intakes/:intakeId', async (req, res) => {
@@ -135,10 +140,14 @@ export function createApp(deps: CustodyAppDeps): Express {
 
       app.post(
         '/v1/attestations',
-        idempotent(pool, custody.AttestIntake, async (input, tx) => ({
-          status: 201,
-          body: await attestIntake(tx, addresses.keyring, input),
-        })),
+        idempotent(
+          pool,
+          custody.AttestIntake,
+          audited(
+            async (input, tx) => ({ status: 201, body: await attestIntake(tx, addresses.keyring, input) }),
+            attestationRecorded,
+          ),
+        ),
       );
 
       app.get('/v1/attestations/:caseId/:lotId', async (req, res) => {
@@ -218,10 +227,17 @@ export function createApp(deps: CustodyAppDeps): Express {
 
       app.post(
         '/v1/returns',
-        idempotent(pool, custody.RecordVenueReturn, async (input, tx) => ({
-          status: 201,
-          body: await recordVenueReturn(tx, { chain, minConfirmations }, input),
-        })),
+        idempotent(
+          pool,
+          custody.RecordVenueReturn,
+          audited(
+            async (input, tx) => ({
+              status: 201,
+              body: await recordVenueReturn(tx, { chain, minConfirmations }, input),
+            }),
+            (_input, returned) => returnCredited(returned),
+          ),
+        ),
       );
 
       app.get('/v1/cases/:caseId/ledger', async (req, res) => {

@@ -7,7 +7,6 @@ import type { CustodyConfig } from './config';
 import { CustodyAddressBook } from './custody-addresses';
 import { CustodyKeyring } from './custody-keyring';
 import { EvmChainAdapter } from './evm-chain';
-import { actAsServiceRole, serviceRoleOf } from './service-role';
 
 export const CUSTODY_MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
 
@@ -47,8 +46,9 @@ export async function startCustodyService(
       evm: config.EVM_RPC_URL ?? null,
       keystore: Boolean(config.CUSTODY_KEYSTORE_FILE),
     },
-    buildApp: (pool) => {
-      actAsServiceRole(pool, config.DB_SCHEMA, logger);
+    // The pool works as custody_service, whose grants migration 00003 (and later ones) made.
+    roleTables: 'none',
+    buildApp: (pool, { serviceRole }) => {
       return createApp({
         pool,
         chain: chainFor(pool),
@@ -59,7 +59,7 @@ export async function startCustodyService(
         },
         logger,
         migrationsDir: CUSTODY_MIGRATIONS_DIR,
-        serviceRole: serviceRoleOf(config.DB_SCHEMA),
+        serviceRole,
         whitelistCoolingOffSeconds: config.CUSTODY_WHITELIST_COOLING_OFF_SECONDS,
         testDepositMax: config.CUSTODY_TEST_DEPOSIT_MAX,
       });

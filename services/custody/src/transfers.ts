@@ -11,7 +11,8 @@
  *  2. The transfer row is COMMITTED (status PENDING_BROADCAST, which reserves the amount) before
  *     anything is sent, with a clientRef derived from its id and the request's Idempotency-Key.
  *  3. The broadcast carries that clientRef. When it is accepted, the txHash is stored and the ledger
- *     books TRANSFER_OUT (amount - fee) and NETWORK_FEE (fee) in one transaction.
+ *     books TRANSFER_OUT (amount - fee) and NETWORK_FEE (fee) in one transaction, with the transfer's
+ *     record in the audit chain.
  *  4. When the outcome is unknown (timeout, crash, 5xx), the row stays PENDING_BROADCAST and the
  *     request answers 503; its retry (same Idempotency-Key) finds the row and broadcasts again with
  *     the same clientRef, and the chain answers with the transaction it already has: never a second
@@ -22,6 +23,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
+  appendAuditRecord,
   type contracts,
   Decimal,
   inTransaction,
@@ -31,6 +33,7 @@ import {
   type Queryable,
   toWire,
 } from '@vcdc/shared';
+import { transferSent } from './audit-records';
 import { type ChainAdapter, ChainRefusal, type ChainTransaction } from './chain-adapter';
 import { type ConfirmationDepth, depthFor } from './confirmation-depth';
 import { assertChainCarries, requireAccount } from './custody-accounts';
@@ -338,6 +341,21 @@ async function broadcast(deps: TransferDeps, row: TransferRow): Promise<Transfer
     if (new Decimal(tx.fee).gt(0)) {
       await bookEntry(db, { ...entry, kind: 'NETWORK_FEE', amount: new Decimal(tx.fee).neg() });
     }
+    // Last on this transaction: the audit chain's lock is held until it commits.
+    await appendAuditRecord(
+      db,
+      transferSent({
+        transferId: row.transfer_id,
+        caseId: row.case_id,
+        asset: row.asset,
+        chain: row.chain,
+        toAddress: row.to_address,
+        purpose: row.purpose,
+        sent: toWire(new Decimal(tx.amount)),
+        fee: toWire(new Decimal(tx.fee)),
+        txHash: tx.txHash,
+      }),
+    );
     return transferView(stored);
   });
 }

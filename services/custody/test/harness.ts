@@ -18,6 +18,8 @@ export const MIN_CONFIRMATIONS = 2;
 
 export interface Harness {
   app: Express;
+  /** The database (as its owner), e.g. to log in as the service role. */
+  databaseUrl: string;
   /** The tables' owner: for what the tests look at or try behind the service's back. */
   pool: Pool;
   /** What the app uses: connections working as the restricted service role, as in production. */
@@ -53,6 +55,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
     });
   return {
     app: appWith(chainClient),
+    databaseUrl,
     pool,
     servicePool,
     chainSim,
