@@ -4,7 +4,9 @@
  */
 import path from 'node:path';
 import {
+  appendAuditRecord,
   assertSchemaCurrent,
+  audited,
   createServiceApp,
   Decimal,
   fitsScale,
@@ -17,6 +19,7 @@ import {
 import { common, fx } from '@vcdc/shared/contracts';
 import type { Express } from 'express';
 import { z } from 'zod';
+import { declarationTransition, settlementTranche } from './audit-records';
 import { createDeclaration, listCaseDeclarations, loadDeclaration, transitionDeclaration } from './declarations';
 import type { RateSource } from './rate-source';
 import { settleDeclaration } from './settlements';
@@ -30,6 +33,8 @@ export interface FxAppDeps {
   rateSource: RateSource;
   /** The service's clock (timestamps, declaration numbers, the rate date); injectable for tests. */
   clock?: () => Date;
+  /** The database role the pool must be working as (`fx_service`), checked by /readyz. */
+  serviceRole?: string;
 }
 
 /** The declared amount must be whole cents of its currency: a declaration is never rounded. */
@@ -55,50 +60,73 @@ const CreateDeclarationInput = fx.CreateDeclaration.superRefine((input, ctx) => 
 const DeclarationParams = z.object({ id: z.string().min(1).max(100) });
 const CaseParams = z.object({ caseId: common.CaseId });
 
-export function createApp({ pool, logger, rateSource, clock = () => new Date() }: FxAppDeps): Express {
+export function createApp({ pool, logger, rateSource, clock = () => new Date(), serviceRole }: FxAppDeps): Express {
   return createServiceApp({
     service: 'fx',
     logger,
     readiness: async () => {
       await assertSchemaCurrent(pool, FX_MIGRATIONS_DIR);
     },
+    // GET /v1/audit/records and /v1/audit/verify: every transition and tranche below is in the chain.
+    audit: { pool, role: serviceRole },
     routes: (app) => {
       app.post(
         '/v1/declarations',
-        idempotent(pool, CreateDeclarationInput, async (input, tx) => {
-          const id = await createDeclaration(tx, input, clock());
-          return { status: 201, body: await loadDeclaration(tx, id) };
-        }),
+        idempotent(
+          pool,
+          CreateDeclarationInput,
+          audited(
+            async (input, tx) => {
+              const id = await createDeclaration(tx, input, clock());
+              return { status: 201, body: await loadDeclaration(tx, id) };
+            },
+            (_input, declaration) => declarationTransition(declaration),
+          ),
+        ),
       );
 
       app.post(
         '/v1/declarations/:id/submit',
-        idempotent(pool, fx.SubmitDeclaration, async (input, tx, req) => {
-          const { id } = parseInput(DeclarationParams, req.params, 'path');
-          await transitionDeclaration(tx, id, {
-            to: 'SUBMITTED',
-            actor: input.submittedBy,
-            at: clock(),
-            note: input.note ?? null,
-          });
-          return { status: 200, body: await loadDeclaration(tx, id) };
-        }),
+        idempotent(
+          pool,
+          fx.SubmitDeclaration,
+          audited(
+            async (input, tx, req) => {
+              const { id } = parseInput(DeclarationParams, req.params, 'path');
+              await transitionDeclaration(tx, id, {
+                to: 'SUBMITTED',
+                actor: input.submittedBy,
+                at: clock(),
+                note: input.note ?? null,
+              });
+              return { status: 200, body: await loadDeclaration(tx, id) };
+            },
+            (_input, declaration) => declarationTransition(declaration),
+          ),
+        ),
       );
 
       app.post(
         '/v1/declarations/:id/decision',
-        idempotent(pool, fx.RecordFxDecision, async (input, tx, req) => {
-          const { id } = parseInput(DeclarationParams, req.params, 'path');
-          const note = `regulator reference ${input.regulatorReference}${input.reason ? `: ${input.reason}` : ''}`;
-          await transitionDeclaration(tx, id, {
-            to: input.decision,
-            actor: input.decidedBy,
-            at: clock(),
-            note,
-            regulatorReference: input.regulatorReference,
-          });
-          return { status: 200, body: await loadDeclaration(tx, id) };
-        }),
+        idempotent(
+          pool,
+          fx.RecordFxDecision,
+          audited(
+            async (input, tx, req) => {
+              const { id } = parseInput(DeclarationParams, req.params, 'path');
+              const note = `regulator reference ${input.regulatorReference}${input.reason ? `: ${input.reason}` : ''}`;
+              await transitionDeclaration(tx, id, {
+                to: input.decision,
+                actor: input.decidedBy,
+                at: clock(),
+                note,
+                regulatorReference: input.regulatorReference,
+              });
+              return { status: 200, body: await loadDeclaration(tx, id) };
+            },
+            (_input, declaration) => declarationTransition(declaration),
+          ),
+        ),
       );
 
       app.post(
@@ -106,6 +134,10 @@ export function createApp({ pool, logger, rateSource, clock = () => new Date() }
         idempotent(pool, fx.SettleDeclaration, async (input, tx, req) => {
           const { id } = parseInput(DeclarationParams, req.params, 'path');
           const settlement = await settleDeclaration(tx, id, input, { rateSource, now: clock() });
+          // The tranche, and the SETTLED transition when it was the last one, in the audit chain.
+          await appendAuditRecord(tx, settlementTranche(settlement));
+          const declaration = await loadDeclaration(tx, id);
+          if (declaration.status === 'SETTLED') await appendAuditRecord(tx, declarationTransition(declaration));
           return { status: 201, body: settlement };
         }),
       );

@@ -16,11 +16,12 @@ export function startFxService(
     migrationsDir: FX_MIGRATIONS_DIR,
     logger,
     describe: { rateSource: config.FX_RATE_SOURCE_URL },
-    buildApp: (pool) =>
+    buildApp: (pool, { serviceRole }) =>
       createApp({
         pool,
         logger,
         rateSource: new HttpRateSource(config.FX_RATE_SOURCE_URL, config.FX_RATE_SOURCE_TIMEOUT_MS),
+        serviceRole,
       }),
   });
 }

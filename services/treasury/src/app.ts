@@ -6,6 +6,7 @@ import path from 'node:path';
 import {
   amountOf,
   assertSchemaCurrent,
+  audited,
   createServiceApp,
   fitsScale,
   idempotent,
@@ -16,6 +17,7 @@ import {
 import { common, treasury } from '@vcdc/shared/contracts';
 import type { Express } from 'express';
 import { z } from 'zod';
+import { correctionBooked, creditBooked, ownerReturned, remittanceMade, restitutionPaid } from './audit-records';
 import { caseStatement } from './case-ledger';
 import { correctEntry } from './corrections';
 import { recordCredit } from './credits';
@@ -33,6 +35,8 @@ export interface TreasuryAppDeps {
   gateway: TreasuryGateway;
   /** The service's clock (timestamps, voucher numbers); injectable for tests. */
   clock?: () => Date;
+  /** The database role the pool must be working as (`treasury_service`), checked by /readyz. */
+  serviceRole?: string;
 }
 
 // The account holds CNY: amounts are whole fen, never rounded here.
@@ -52,28 +56,38 @@ const CorrectEntryInput = treasury.CorrectEntry.extend({
 const CaseParams = z.object({ caseId: common.CaseId });
 const VictimParams = z.object({ restitutionOrderId: z.string().min(1).max(100), victimId: z.string().min(1).max(64) });
 
-export function createApp({ pool, logger, gateway, clock = () => new Date() }: TreasuryAppDeps): Express {
+export function createApp({ pool, logger, gateway, clock = () => new Date(), serviceRole }: TreasuryAppDeps): Express {
   return createServiceApp({
     service: 'treasury',
     logger,
     readiness: async () => {
       await assertSchemaCurrent(pool, TREASURY_MIGRATIONS_DIR);
     },
+    // GET /v1/audit/records and /v1/audit/verify: every credit, payment and correction below is in the chain.
+    audit: { pool, role: serviceRole },
     routes: (app) => {
       app.post(
         '/v1/credits',
-        idempotent(pool, RecordCreditInput, async (input, tx) => ({
-          status: 201,
-          body: await recordCredit(tx, input, clock()),
-        })),
+        idempotent(
+          pool,
+          RecordCreditInput,
+          audited(
+            async (input, tx) => ({ status: 201, body: await recordCredit(tx, input, clock()) }),
+            (_input, credit) => creditBooked(credit),
+          ),
+        ),
       );
 
       app.post(
         '/v1/remittances',
-        idempotent(pool, RequestRemittanceInput, async (input, tx) => ({
-          status: 201,
-          body: await requestRemittance(tx, input, { gateway, now: clock() }),
-        })),
+        idempotent(
+          pool,
+          RequestRemittanceInput,
+          audited(
+            async (input, tx) => ({ status: 201, body: await requestRemittance(tx, input, { gateway, now: clock() }) }),
+            (_input, remittance) => remittanceMade(remittance),
+          ),
+        ),
       );
 
       app.post(
@@ -86,10 +100,17 @@ export function createApp({ pool, logger, gateway, clock = () => new Date() }: T
 
       app.post(
         '/v1/restitution-distributions',
-        idempotent(pool, DistributeInput, async (input, tx) => ({
-          status: 201,
-          body: await distributeRestitution(tx, input, { now: clock(), logger }),
-        })),
+        idempotent(
+          pool,
+          DistributeInput,
+          audited(
+            async (input, tx) => ({
+              status: 201,
+              body: await distributeRestitution(tx, input, { now: clock(), logger }),
+            }),
+            (_input, distribution) => restitutionPaid(distribution),
+          ),
+        ),
       );
 
       app.get('/v1/restitution-orders/:restitutionOrderId/victims/:victimId/statement', async (req, res) => {
@@ -115,18 +136,26 @@ export function createApp({ pool, logger, gateway, clock = () => new Date() }: T
 
       app.post(
         '/v1/owner-returns',
-        idempotent(pool, ReturnToOwnerInput, async (input, tx) => ({
-          status: 201,
-          body: await returnToOwner(tx, input, clock()),
-        })),
+        idempotent(
+          pool,
+          ReturnToOwnerInput,
+          audited(
+            async (input, tx) => ({ status: 201, body: await returnToOwner(tx, input, clock()) }),
+            (_input, returned) => ownerReturned(returned),
+          ),
+        ),
       );
 
       app.post(
         '/v1/corrections',
-        idempotent(pool, CorrectEntryInput, async (input, tx) => ({
-          status: 201,
-          body: await correctEntry(tx, input, clock()),
-        })),
+        idempotent(
+          pool,
+          CorrectEntryInput,
+          audited(
+            async (input, tx) => ({ status: 201, body: await correctEntry(tx, input, clock()) }),
+            (_input, correction) => correctionBooked(correction),
+          ),
+        ),
       );
 
       app.get('/v1/cases/:caseId/statement', async (req, res) => {

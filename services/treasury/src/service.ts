@@ -16,6 +16,7 @@ export function startTreasuryService(
     migrationsDir: TREASURY_MIGRATIONS_DIR,
     logger,
     // No treasury system is connected yet: receipts are issued locally (see treasury-gateway.ts).
-    buildApp: (pool) => createApp({ pool, logger, gateway: new LocalReceiptTreasuryGateway() }),
+    buildApp: (pool, { serviceRole }) =>
+      createApp({ pool, logger, gateway: new LocalReceiptTreasuryGateway(), serviceRole }),
   });
 }

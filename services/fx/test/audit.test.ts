@@ -1,0 +1,108 @@
+/**
+ * The FX service's audit chain on real PostgreSQL, the app working as fx_service logged in with its
+ * own password: every declaration transition and settlement tranche appends its record on the
+ * transaction of the change; GET /v1/audit/verify names an edited, deleted or reordered record; the
+ * role cannot rewrite the chain.
+ */
+import path from 'node:path';
+import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import type { Express } from 'express';
+import request from 'supertest';
+import { expectRewritesRefused, expectTamperingNamed, servicePoolFor } from '../../../test/support/audit';
+import { createTestDatabase } from '../../../test/support/database';
+import { createApp } from '../src/app';
+import type { RateSource } from '../src/rate-source';
+
+const rates: RateSource = {
+  bankBuyRate: async (currency, date) => ({
+    currency,
+    date,
+    bankBuyRate: '7.1000',
+    centralParity: '7.1500',
+    source: 'test-bank',
+    publishedAt: new Date('2026-03-10T01:00:00Z'),
+  }),
+};
+let owner: Pool;
+let rolePool: Pool;
+let app: Express;
+let keys = 0;
+
+beforeAll(async () => {
+  const databaseUrl = await createTestDatabase('fx_audit');
+  await migrate({ databaseUrl, schema: 'fx', dir: path.join(__dirname, '../migrations') });
+  owner = createPool(databaseUrl, 'fx', 2);
+  const { pool, role } = await servicePoolFor(databaseUrl, 'fx');
+  rolePool = pool;
+  app = createApp({ pool, logger: silentLogger(), rateSource: rates, serviceRole: role });
+});
+
+afterAll(async () => {
+  await rolePool?.end();
+  await owner?.end();
+});
+
+const post = (route: string, body: object) =>
+  request(app)
+    .post(route)
+    .set('Idempotency-Key', `audit-${++keys}`)
+    .send(body)
+    .expect((r) => {
+      if (r.status >= 300) throw new Error(`${route}: ${r.status} ${r.text}`);
+    });
+const verify = async () => (await request(app).get('/v1/audit/verify').expect(200)).body;
+
+test('each transition and each tranche appends its record, and the chain verifies', async () => {
+  const party = { name: 'n', account: 'a', bank: 'b' };
+  const { declarationId } = (
+    await post('/v1/declarations', {
+      caseId: 'CASE-FXA',
+      currency: 'USD',
+      amount: '100.00',
+      transactionCode: '622011',
+      purpose: 'disposal proceeds',
+      remitter: party,
+      beneficiary: party,
+      preparedBy: 'officer.li',
+    })
+  ).body;
+  await post(`/v1/declarations/${declarationId}/submit`, { submittedBy: 'officer.li' });
+  await post(`/v1/declarations/${declarationId}/decision`, {
+    decision: 'APPROVED',
+    decidedBy: 'fx.officer.wang',
+    regulatorReference: 'SAFE-1',
+  });
+  await post(`/v1/declarations/${declarationId}/settlements`, { amount: '60.00', bankReference: 'BANK-1' });
+  await post(`/v1/declarations/${declarationId}/settlements`, {
+    amount: '40.00',
+    bankReference: 'BANK-2',
+    bankCharges: '1.00',
+  });
+
+  const { records } = (await request(app).get('/v1/audit/records?caseId=CASE-FXA').expect(200)).body;
+  expect(records.map((r: { kind: string; actor: string }) => [r.kind, r.actor])).toEqual([
+    ['fx.declaration.draft', 'officer.li'],
+    ['fx.declaration.submitted', 'officer.li'],
+    ['fx.declaration.approved', 'fx.officer.wang'],
+    ['fx.settlement.tranche', 'bank'],
+    ['fx.settlement.tranche', 'bank'],
+    ['fx.declaration.settled', 'bank'],
+  ]);
+  expect(records[4].data).toMatchObject({
+    foreignAmount: '40.00',
+    bankCharges: '1.00',
+    netForeignAmount: '39.00',
+    rate: '7.1000',
+    cnyAmount: '276.90',
+  });
+  expect(await verify()).toMatchObject({ ok: true, checked: 6 });
+});
+
+test('editing, deleting or reordering a record makes GET /v1/audit/verify name it', async () => {
+  await expectTamperingNamed(owner, 'fx', 3, verify);
+});
+
+test('the app works as fx_service, /readyz checks it, and that role cannot rewrite the chain', async () => {
+  await request(app).get('/readyz').expect(200);
+  await expectRewritesRefused(rolePool);
+});

@@ -1,0 +1,83 @@
+/**
+ * The treasury service's audit chain on real PostgreSQL, the app working as treasury_service logged in
+ * with its own password: a credit, a correction and a remittance each append their record on the
+ * transaction that books them; GET /v1/audit/verify names an edited, deleted or reordered record; the
+ * role cannot rewrite the chain.
+ */
+import path from 'node:path';
+import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import type { Express } from 'express';
+import request from 'supertest';
+import { expectRewritesRefused, expectTamperingNamed, servicePoolFor } from '../../../test/support/audit';
+import { createTestDatabase } from '../../../test/support/database';
+import { createApp } from '../src/app';
+import { LocalReceiptTreasuryGateway } from '../src/treasury-gateway';
+
+let owner: Pool;
+let rolePool: Pool;
+let app: Express;
+let keys = 0;
+
+beforeAll(async () => {
+  const databaseUrl = await createTestDatabase('treasury_audit');
+  await migrate({ databaseUrl, schema: 'treasury', dir: path.join(__dirname, '../migrations') });
+  owner = createPool(databaseUrl, 'treasury', 2);
+  const { pool, role } = await servicePoolFor(databaseUrl, 'treasury');
+  rolePool = pool;
+  app = createApp({ pool, logger: silentLogger(), gateway: new LocalReceiptTreasuryGateway(), serviceRole: role });
+});
+
+afterAll(async () => {
+  await rolePool?.end();
+  await owner?.end();
+});
+
+const post = (route: string, body: object) =>
+  request(app)
+    .post(route)
+    .set('Idempotency-Key', `audit-${++keys}`)
+    .send(body)
+    .expect((r) => {
+      if (r.status >= 300) throw new Error(`${route}: ${r.status} ${r.text}`);
+    });
+const verify = async () => (await request(app).get('/v1/audit/verify').expect(200)).body;
+
+test('a credit, a correction and a remittance each append their record, and the chain verifies', async () => {
+  const caseId = 'CASE-TRA';
+  await post('/v1/credits', {
+    caseId,
+    agency: 'Agency',
+    amount: '100.00',
+    fxSettlementId: 'fxs-1',
+    bankReference: 'b1',
+  });
+  await post('/v1/corrections', {
+    caseId,
+    line: 1,
+    correctedAmount: '90.00',
+    reason: 'the bank credited 90.00',
+    author: 'treasury.officer.zhao',
+    approver: 'supervisor.li',
+  });
+  await post('/v1/remittances', { caseId, amount: '90.00', budgetClassificationCode: '1030501', approvedBy: 'sup.wu' });
+
+  const { records } = (await request(app).get(`/v1/audit/records?caseId=${caseId}`).expect(200)).body;
+  expect(records.map((r: { kind: string; actor: string }) => [r.kind, r.actor])).toEqual([
+    ['treasury.credit.booked', 'service:treasury'],
+    ['treasury.correction.booked', 'treasury.officer.zhao'],
+    ['treasury.remittance.made', 'sup.wu'],
+  ]);
+  expect(records[0].data).toMatchObject({ amount: '100.00', fxSettlementId: 'fxs-1' });
+  expect(records[1].data).toMatchObject({ line: 1, correctedAmount: '90.00', approver: 'supervisor.li' });
+  expect(records[2].data).toMatchObject({ amount: '90.00', budgetClassificationCode: '1030501' });
+  expect(await verify()).toMatchObject({ ok: true, checked: 3 });
+});
+
+test('editing, deleting or reordering a record makes GET /v1/audit/verify name it', async () => {
+  await expectTamperingNamed(owner, 'treasury', 2, verify);
+});
+
+test('the app works as treasury_service, /readyz checks it, and that role cannot rewrite the chain', async () => {
+  await request(app).get('/readyz').expect(200);
+  await expectRewritesRefused(rolePool);
+});
