@@ -142,7 +142,18 @@ export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<
     slice += 1;
     try {
       await venue.placeSellOrder(
-        { caseId, clientOrderId: id, symbol, type: 'limit', amount: offer.toFixed(), limitPrice: price.toFixed() },
+        {
+          caseId,
+          clientOrderId: id,
+          symbol,
+          type: 'limit',
+          amount: offer.toFixed(),
+          limitPrice: price.toFixed(),
+          // Best-execution records: the lot, its arrival price and the reference this slice was priced from.
+          parentOrderId: input.parentOrderId,
+          arrivalPrice: arrival.toFixed(),
+          referencePrice: reference.toFixed(),
+        },
         `${key}/place`,
       );
     } catch (error) {

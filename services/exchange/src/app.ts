@@ -19,10 +19,12 @@ import { common, exchange } from '@vcdc/shared/contracts';
 import { CryptoAsset } from '@vcdc/shared/money';
 import type { Express } from 'express';
 import { z } from 'zod';
+import { caseBestExecution } from './best-execution-records';
 import { DEFAULT_CAPABILITIES } from './capabilities';
 import { caseDeposits, observeDeposit } from './deposits';
 import { FairPriceGuard } from './fair-price';
 import { cancelSellOrder, caseOrders, placeSellOrder, refreshOrder } from './orders';
+import { recordReferences } from './price-observations';
 import { caseReturns, refreshVenueReturn, requestVenueReturn, returnIdFor } from './returns';
 import type { Venue } from './venue';
 import { atVenue } from './venue-problems';
@@ -36,6 +38,8 @@ export interface ExchangeAppDeps {
   venue: Venue;
   /** Pre-trade checks and fair prices; default: the trading venue as the only reference, the design's capability table. */
   fairPrice?: FairPriceGuard;
+  /** The service's clock for best-execution reports (when a minute's volume is final); default: the system's. */
+  clock?: () => Date;
 }
 
 const MarketParams = z.object({
@@ -56,9 +60,12 @@ const WithdrawalParams = z.object({ withdrawalId: z.string().min(1).max(64) });
 const ReturnParams = z.object({ returnId: z.string().min(1).max(64) });
 const CaseParams = z.object({ caseId: common.CaseId });
 
-export function createApp({ pool, logger, venue, fairPrice }: ExchangeAppDeps): Express {
-  const guard =
-    fairPrice ?? new FairPriceGuard(venue, { capabilities: DEFAULT_CAPABILITIES, investorClass: 'professional' });
+export function createApp({ pool, logger, venue, fairPrice, clock }: ExchangeAppDeps): Express {
+  // Every reference the guard computes (for the route or a pre-trade check) is recorded with its quotes.
+  const guard = (
+    fairPrice ?? new FairPriceGuard(venue, { capabilities: DEFAULT_CAPABILITIES, investorClass: 'professional' })
+  ).withRecorder(recordReferences(pool));
+  const now = clock ?? (() => new Date());
   return createServiceApp({
     service: 'exchange',
     logger,
@@ -128,7 +135,7 @@ export function createApp({ pool, logger, venue, fairPrice }: ExchangeAppDeps): 
         '/v1/orders/:clientOrderId/cancel',
         idempotent(pool, exchange.CancelSellOrder, async (input, tx, req) => {
           const { clientOrderId } = parseInput(OrderParams, req.params, 'path');
-          return { status: 200, body: await cancelSellOrder(tx, venue, clientOrderId, input) };
+          return { status: 200, body: await cancelSellOrder(tx, venue, clientOrderId, input, pool, now) };
         }),
       );
 
@@ -170,6 +177,11 @@ export function createApp({ pool, logger, venue, fairPrice }: ExchangeAppDeps): 
           returns: await caseReturns(pool, caseId),
         };
         res.json(statement);
+      });
+
+      app.get('/v1/cases/:caseId/best-execution', async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        res.json(await caseBestExecution(pool, venue, caseId, now(), logger));
       });
     },
   });

@@ -218,6 +218,7 @@ export class CcxtVenue implements Venue {
   private orderFromRaw(raw: Raw): OrderSnapshot {
     const type = str(raw, 'type');
     const time = Number(raw.transactTime ?? raw.time);
+    const updated = Number(raw.updateTime);
     return {
       venueOrderId: str(raw, 'orderId'),
       clientOrderId: str(raw, 'clientOrderId'),
@@ -227,6 +228,9 @@ export class CcxtVenue implements Venue {
       amount: amount(raw, 'origQty'),
       status: orderStatus(str(raw, 'status')),
       createdAt: new Date(Number.isFinite(time) ? time : Date.now()),
+      ...(raw.updateTime !== undefined && Number.isFinite(updated) && updated > 0
+        ? { updatedAt: new Date(updated) }
+        : {}),
     };
   }
 

@@ -9,7 +9,14 @@ import type { CapabilityTable, InvestorClass } from './capabilities';
 import { type FloorRule, fetchLegalFloor, type LegalFloor } from './legal-floor';
 import type { MarketDataSource } from './market-data';
 import { checkSellOrder, type PreTradeOrder } from './pre-trade';
-import { fetchReferencePrice, type ReferencePolicy, type ReferencePrice } from './reference-price';
+import type { ReferenceRecorder } from './price-observations';
+import {
+  evaluateReference,
+  gatherQuotes,
+  type ReferencePolicy,
+  type ReferencePrice,
+  referenceOf,
+} from './reference-price';
 import type { MarketRules, Venue } from './venue';
 import { atVenue } from './venue-problems';
 
@@ -21,6 +28,8 @@ export interface FairPriceOptions {
   capabilities: CapabilityTable;
   investorClass: InvestorClass;
   now?: () => Date;
+  /** Stores every computation of the reference, whatever its outcome (best-execution records). */
+  recorder?: ReferenceRecorder;
 }
 
 export const DEFAULT_REFERENCE_POLICY: ReferencePolicy = { maxAgeMs: 10_000, maxDispersionBp: '100', minSources: 1 };
@@ -41,8 +50,22 @@ export class FairPriceGuard {
     this.now = options.now ?? (() => new Date());
   }
 
-  reference(symbol: string): Promise<ReferencePrice> {
-    return fetchReferencePrice(this.sources, symbol, this.policy, this.now);
+  /** The guard's clock (the time prices are judged and recorded at). */
+  currentTime(): Date {
+    return this.now();
+  }
+
+  /** The same guard, recording every reference it computes. */
+  withRecorder(recorder: ReferenceRecorder): FairPriceGuard {
+    return new FairPriceGuard(this.venue, { ...this.options, recorder });
+  }
+
+  /** The reference now (recorded, with its quotes, whatever the outcome); a 503 problem when there is none. */
+  async reference(symbol: string): Promise<ReferencePrice> {
+    const quotes = await gatherQuotes(this.sources, symbol);
+    const evaluation = evaluateReference(symbol, quotes, this.policy, this.now());
+    const id = this.options.recorder ? await this.options.recorder(evaluation, this.policy) : undefined;
+    return referenceOf(evaluation, id);
   }
 
   floor(symbol: string, rules: MarketRules): Promise<LegalFloor> {

@@ -21,9 +21,13 @@ export interface ReferenceQuote extends TopOfBook {
   mid: string;
   /** Left out of the median, and why. */
   excluded?: 'stale' | 'unavailable';
+  /** Why the venue could not be read (`unavailable`). */
+  error?: string;
 }
 
 export interface ReferencePrice {
+  /** The stored computation (best-execution records), when the service records them. */
+  id?: string;
   symbol: string;
   price: string;
   at: string;
@@ -33,6 +37,21 @@ export interface ReferencePrice {
   dispersionBp: string;
 }
 
+/**
+ * One computation of the reference, whatever its outcome: `ok` (the median is the reference),
+ * `stale` (too few fresh venues: no median), `diverging` (a fresh mid too far from the median).
+ */
+export interface ReferenceEvaluation {
+  symbol: string;
+  at: Date;
+  outcome: 'ok' | 'stale' | 'diverging';
+  median?: string;
+  dispersionBp?: string;
+  quotes: ReferenceQuote[];
+  /** Why there is no reference (outcome stale or diverging). */
+  detail?: string;
+}
+
 export function median(values: Decimal[]): Decimal {
   const sorted = [...values].sort((a, b) => a.comparedTo(b));
   const middle = Math.floor(sorted.length / 2);
@@ -40,66 +59,105 @@ export function median(values: Decimal[]): Decimal {
   return (sorted[middle - 1] as Decimal).plus(sorted[middle] as Decimal).div(2);
 }
 
-function noReference(slug: string, detail: string, quotes: ReferenceQuote[]): Problem {
-  return new Problem(503, slug, 'No fair reference price', detail, { quotes });
+/** Pure: judge the quotes gathered at `now` (staleness, number of sources, dispersion). */
+export function evaluateReference(
+  symbol: string,
+  quotes: ReferenceQuote[],
+  policy: ReferencePolicy,
+  now: Date,
+): ReferenceEvaluation {
+  const judged = quotes.map((q) =>
+    q.excluded ? q : now.getTime() - q.at.getTime() > policy.maxAgeMs ? { ...q, excluded: 'stale' as const } : q,
+  );
+  const fresh = judged.filter((q) => !q.excluded);
+  if (fresh.length < policy.minSources || fresh.length === 0) {
+    return {
+      symbol,
+      at: now,
+      outcome: 'stale',
+      quotes: judged,
+      detail: `${symbol}: ${fresh.length} fresh venue quote(s), ${policy.minSources} needed (older than ${policy.maxAgeMs} ms or unavailable: ${judged
+        .filter((q) => q.excluded)
+        .map((q) => `${q.venue} ${q.excluded}`)
+        .join(', ')})`,
+    };
+  }
+  const mids = fresh.map((q) => new Decimal(q.mid));
+  const price = median(mids);
+  const dispersion = Decimal.max(...mids.map((m) => m.minus(price).abs().div(price).mul(10_000)));
+  const dispersionBp = dispersion.toDecimalPlaces(4).toFixed();
+  if (dispersion.gt(policy.maxDispersionBp)) {
+    return {
+      symbol,
+      at: now,
+      outcome: 'diverging',
+      median: price.toFixed(),
+      dispersionBp,
+      quotes: judged,
+      detail: `${symbol}: venue mids differ from their median by up to ${dispersion.toFixed(2)} bp (limit ${policy.maxDispersionBp} bp)`,
+    };
+  }
+  return { symbol, at: now, outcome: 'ok', median: price.toFixed(), dispersionBp, quotes: judged };
 }
 
-/** Pure: the reference from the quotes gathered at `now`. */
+/** The reference of an `ok` evaluation; otherwise the 503 problem naming why there is none. */
+export function referenceOf(evaluation: ReferenceEvaluation, id?: string): ReferencePrice {
+  const { symbol, quotes } = evaluation;
+  if (evaluation.outcome !== 'ok' || evaluation.median === undefined || evaluation.dispersionBp === undefined) {
+    const slug = evaluation.outcome === 'diverging' ? 'reference-diverging' : 'reference-stale';
+    throw new Problem(503, slug, 'No fair reference price', evaluation.detail ?? `${symbol}: no reference`, {
+      quotes,
+      ...(id ? { computationId: id } : {}),
+    });
+  }
+  return {
+    ...(id ? { id } : {}),
+    symbol,
+    price: evaluation.median,
+    at: evaluation.at.toISOString(),
+    quotes,
+    dispersionBp: evaluation.dispersionBp,
+  };
+}
+
+/** Pure: the reference from the quotes gathered at `now` (a 503 problem when there is none). */
 export function referenceFromQuotes(
   symbol: string,
   quotes: ReferenceQuote[],
   policy: ReferencePolicy,
   now: Date,
 ): ReferencePrice {
-  const judged = quotes.map((q) =>
-    q.excluded ? q : now.getTime() - q.at.getTime() > policy.maxAgeMs ? { ...q, excluded: 'stale' as const } : q,
-  );
-  const fresh = judged.filter((q) => !q.excluded);
-  if (fresh.length < policy.minSources) {
-    throw noReference(
-      'reference-stale',
-      `${symbol}: ${fresh.length} fresh venue quote(s), ${policy.minSources} needed (older than ${policy.maxAgeMs} ms or unavailable: ${judged
-        .filter((q) => q.excluded)
-        .map((q) => `${q.venue} ${q.excluded}`)
-        .join(', ')})`,
-      judged,
-    );
-  }
-  const mids = fresh.map((q) => new Decimal(q.mid));
-  const price = median(mids);
-  const dispersion = Decimal.max(...mids.map((m) => m.minus(price).abs().div(price).mul(10_000)));
-  if (dispersion.gt(policy.maxDispersionBp)) {
-    throw noReference(
-      'reference-diverging',
-      `${symbol}: venue mids differ from their median by up to ${dispersion.toFixed(2)} bp (limit ${policy.maxDispersionBp} bp)`,
-      judged,
-    );
-  }
-  return {
-    symbol,
-    price: price.toFixed(),
-    at: now.toISOString(),
-    quotes: judged,
-    dispersionBp: dispersion.toDecimalPlaces(4).toFixed(),
-  };
+  return referenceOf(evaluateReference(symbol, quotes, policy, now));
 }
 
-/** Ask every source at once; a source that cannot answer is recorded as unavailable. */
+/** Ask every source at once; a source that cannot answer is recorded as unavailable, with its error. */
+export async function gatherQuotes(sources: MarketDataSource[], symbol: string): Promise<ReferenceQuote[]> {
+  return Promise.all(
+    sources.map(async (source): Promise<ReferenceQuote> => {
+      try {
+        const top = await source.topOfBook(symbol);
+        return { ...top, mid: new Decimal(top.bid).plus(top.ask).div(2).toFixed() };
+      } catch (error) {
+        return {
+          venue: source.id,
+          bid: '0',
+          ask: '0',
+          at: new Date(0),
+          mid: '0',
+          excluded: 'unavailable',
+          error: error instanceof Error ? error.message : String(error),
+        };
+      }
+    }),
+  );
+}
+
+/** Ask every source at once and judge their quotes. */
 export async function fetchReferencePrice(
   sources: MarketDataSource[],
   symbol: string,
   policy: ReferencePolicy,
   now: () => Date = () => new Date(),
 ): Promise<ReferencePrice> {
-  const quotes = await Promise.all(
-    sources.map(async (source): Promise<ReferenceQuote> => {
-      try {
-        const top = await source.topOfBook(symbol);
-        return { ...top, mid: new Decimal(top.bid).plus(top.ask).div(2).toFixed() };
-      } catch {
-        return { venue: source.id, bid: '0', ask: '0', at: new Date(0), mid: '0', excluded: 'unavailable' };
-      }
-    }),
-  );
-  return referenceFromQuotes(symbol, quotes, policy, now());
+  return referenceFromQuotes(symbol, await gatherQuotes(sources, symbol), policy, now());
 }

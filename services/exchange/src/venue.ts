@@ -31,6 +31,8 @@ export interface OrderSnapshot {
   amount: string;
   status: 'open' | 'closed' | 'canceled' | 'rejected';
   createdAt: Date;
+  /** The venue's time of the order's last change (how it ended, once it has). */
+  updatedAt?: Date;
 }
 
 export interface FillSnapshot {

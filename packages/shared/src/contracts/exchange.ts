@@ -15,6 +15,7 @@
  *   POST /v1/returns                 RequestVenueReturn      -> 201 VenueReturnWithdrawal (coins sent back to custody, once per key)
  *   GET  /v1/returns/:returnId                               -> VenueReturnWithdrawal (refreshed from the venue)
  *   GET  /v1/cases/:caseId/statement                         -> ExchangeStatement (from the service's own records)
+ *   GET  /v1/cases/:caseId/best-execution                    -> BestExecutionReport (recomputed from the raw fills)
  */
 import { z } from 'zod';
 import { CryptoAsset, DecimalString, FiatCurrency, PositiveDecimalString } from '../money';
@@ -79,6 +80,19 @@ export const PlaceSellOrder = z
     /** Base-currency quantity to sell. */
     amount: PositiveDecimalString,
     limitPrice: PositiveDecimalString.optional(),
+    /**
+     * Best-execution record (all optional): the parent order (lot) this child order belongs to, e.g.
+     * "case-C1/sale/BTC-USDT/1"; the lot's arrival price; the reference price the order was priced from;
+     * the legal floor the caller applied. The service stores them with the order; it still checks the
+     * order against its own reference and floor.
+     */
+    parentOrderId: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,200}$/, { message: 'must be 1-200 visible characters' })
+      .optional(),
+    arrivalPrice: PositiveDecimalString.optional(),
+    referencePrice: PositiveDecimalString.optional(),
+    floor: PositiveDecimalString.optional(),
   })
   .refine((o) => o.type === 'market' || o.limitPrice !== undefined, {
     message: 'a limit order needs limitPrice',
@@ -124,6 +138,8 @@ export type VenueOrder = z.infer<typeof VenueOrder>;
 
 /** A fair reference price: the median of several venues' mids (exchange service reference-price.ts). */
 export const ReferencePrice = z.object({
+  /** The stored computation (best-execution records: price_observations.computation_id). */
+  id: z.string().optional(),
   symbol: z.string(),
   price: DecimalString,
   at: IsoTimestamp,
@@ -240,3 +256,149 @@ export const ExchangeStatement = z.object({
   returns: z.array(VenueReturnWithdrawal),
 });
 export type ExchangeStatement = z.infer<typeof ExchangeStatement>;
+
+/** A signed decimal string ("-2.4167"): basis points can be negative (a sale above the arrival price). */
+export const SignedDecimalString = z
+  .string()
+  .regex(/^-?(0|[1-9]\d{0,29})(\.\d{1,30})?$/, { message: 'must be a decimal string such as "-2.5"' });
+
+/** One computation of the reference price and every venue quote behind it (price_observations). */
+export const ReferenceComputation = z.object({
+  id: z.string(),
+  symbol: z.string(),
+  /** ok: `price` is the reference; stale: too few fresh venues; diverging: a fresh mid too far from the median. */
+  outcome: z.enum(['ok', 'stale', 'diverging']),
+  /** The reference: the median of the counted mids (null unless ok). */
+  price: DecimalString.nullable(),
+  dispersionBp: DecimalString.nullable(),
+  at: IsoTimestamp,
+  policy: z.object({ maxAgeMs: z.number().int(), maxDispersionBp: DecimalString, minSources: z.number().int() }),
+  quotes: z.array(
+    z.object({
+      venue: z.string(),
+      bid: DecimalString.nullable(),
+      ask: DecimalString.nullable(),
+      mid: DecimalString.nullable(),
+      at: IsoTimestamp.nullable(),
+      excluded: z.enum(['stale', 'unavailable']).nullable(),
+      detail: z.string().nullable(),
+    }),
+  ),
+});
+export type ReferenceComputation = z.infer<typeof ReferenceComputation>;
+
+export const OrderEventKind = z.enum(['placed', 'fill', 'cancel-requested', 'closed', 'canceled', 'rejected']);
+export const OrderEvent = z.object({
+  event: OrderEventKind,
+  /** The venue's time where it gives one (placement, fill, end), else the service's. */
+  at: IsoTimestamp,
+  recordedAt: IsoTimestamp,
+  tradeId: z.string().nullable(),
+  detail: z.string().nullable(),
+});
+export type OrderEvent = z.infer<typeof OrderEvent>;
+
+/** A fill with what best execution asks of it. */
+export const BestExecutionFill = z.object({
+  tradeId: z.string(),
+  venue: z.string(),
+  at: IsoTimestamp,
+  amount: DecimalString,
+  price: DecimalString,
+  /** price × amount (quote currency, before the fee). */
+  cost: DecimalString,
+  fee: DecimalString,
+  feeCurrency: z.string(),
+  /** The reference in force at the fill: the latest ok computation of the symbol at or before it. */
+  reference: z.object({ computationId: z.string(), price: DecimalString, at: IsoTimestamp }).nullable(),
+  /** (reference − price) / reference × 10 000: what the fill gave up against the fair price (negative: better). */
+  vsReferenceBp: SignedDecimalString.nullable(),
+  /** The legal floor in force for the fill (its order's, else the lot's). */
+  floor: DecimalString.nullable(),
+  belowFloor: z.boolean(),
+  /** The venue's traded volume in the fill's minute (ccxt fetchOHLCV 1m) and the fill's share of it. */
+  interval: z.object({
+    start: IsoTimestamp,
+    seconds: z.number().int(),
+    /** null: the venue could not be read, or had no candle for the minute. */
+    venueVolume: DecimalString.nullable(),
+    /** false: read before the minute ended (or not read); read again on the next request. */
+    final: z.boolean(),
+    /** amount / venueVolume, cut to 6 places. */
+    share: DecimalString.nullable(),
+    /** All of the case's fills at the venue in that minute / venueVolume (participation). */
+    caseShare: DecimalString.nullable(),
+  }),
+});
+export type BestExecutionFill = z.infer<typeof BestExecutionFill>;
+
+export const BestExecutionOrder = z.object({
+  clientOrderId: z.string(),
+  parentOrderId: z.string().nullable(),
+  venue: z.string(),
+  venueOrderId: z.string(),
+  symbol: MarketSymbol,
+  type: z.enum(['market', 'limit']),
+  amount: DecimalString,
+  limitPrice: DecimalString.nullable(),
+  status: OrderStatus,
+  createdAt: IsoTimestamp,
+  /** In force when placed (null where unknown: orders from before these records, orders adopted on a retry). */
+  arrivalPrice: DecimalString.nullable(),
+  referencePrice: DecimalString.nullable(),
+  floor: DecimalString.nullable(),
+  /** The computation the service's pre-trade check used, and the one the order was priced from. */
+  checkReferenceId: z.string().nullable(),
+  pricedReferenceId: z.string().nullable(),
+  filled: DecimalString,
+  events: z.array(OrderEvent),
+  fills: z.array(BestExecutionFill),
+});
+export type BestExecutionOrder = z.infer<typeof BestExecutionOrder>;
+
+/** A parent order (lot): its child orders taken together. An order placed on its own is its own lot. */
+export const BestExecutionLot = z.object({
+  /** null: an order placed without a parent order (then `lotId` is its client order id). */
+  parentOrderId: z.string().nullable(),
+  lotId: z.string(),
+  symbol: MarketSymbol,
+  clientOrderIds: z.array(z.string()),
+  fillCount: z.number().int(),
+  sold: DecimalString,
+  /** Σ price × amount, quote currency, before fees. */
+  proceeds: DecimalString,
+  /** proceeds / sold, cut to 12 places; null without fills. */
+  averagePrice: DecimalString.nullable(),
+  minFillPrice: DecimalString.nullable(),
+  maxFillPrice: DecimalString.nullable(),
+  /** The lot's arrival price (its first order's). */
+  arrivalPrice: DecimalString.nullable(),
+  /** (arrival − average) / arrival × 10 000, cut to 4 places (positive: sold under the arrival price). */
+  shortfallBp: SignedDecimalString.nullable(),
+  /** The same with the fees taken off the proceeds (when every fee is in the quote currency). */
+  shortfallWithFeesBp: SignedDecimalString.nullable(),
+  fees: z.array(z.object({ currency: z.string(), amount: DecimalString })),
+  /** Against the legal floor: OK, BREACH (a fill under its floor), NO_FLOOR (none in force), NO_FILLS. */
+  floor: z.object({
+    /** The highest floor in force over the lot's orders. */
+    price: DecimalString.nullable(),
+    minFillPrice: DecimalString.nullable(),
+    result: z.enum(['OK', 'BREACH', 'NO_FLOOR', 'NO_FILLS']),
+    /** Trade ids of fills under their floor. */
+    breaches: z.array(z.string()),
+  }),
+  firstFillAt: IsoTimestamp.nullable(),
+  lastFillAt: IsoTimestamp.nullable(),
+});
+export type BestExecutionLot = z.infer<typeof BestExecutionLot>;
+
+/** GET /v1/cases/:caseId/best-execution: recomputed from the stored fills, events and observations on each request. */
+export const BestExecutionReport = z.object({
+  caseId: CaseId,
+  generatedAt: IsoTimestamp,
+  lots: z.array(BestExecutionLot),
+  orders: z.array(BestExecutionOrder),
+  /** Every reference computation an order or a fill of the case refers to, with its quotes. */
+  referencePrices: z.array(ReferenceComputation),
+});
+export type BestExecutionReport = z.infer<typeof BestExecutionReport>;
