@@ -1,29 +1,47 @@
 /**
- * Walks an audit chain and reports the first broken record (exit 0: intact, 1: broken, 2: bad config):
+ * Verifies every VCDC audit chain and names the first broken record (exit 0: all intact, 1: a chain is
+ * broken or could not be verified, 2: bad settings):
  *
- *   DATABASE_URL=postgres://… node --import tsx workflows/src/cli/audit-verify.ts [--schema audit]
+ *   DATABASE_URL=postgres://… node --import tsx workflows/src/cli/audit-verify.ts
+ *       [--schema audit custody exchange fx treasury]   walk these schemas' audit_records in the database
+ *       [--no-services]                                  do not ask the services
+ *
+ * As the control API's GET /v1/audit/verify: the control API's chain (schema `audit`) is walked here,
+ * and each service is asked to walk its own (GET /v1/audit/verify at CUSTODY_URL, EXCHANGE_URL, FX_URL,
+ * TREASURY_URL, with CUSTODY_SERVICE_TOKEN etc., as the worker has them). Where the services' schemas
+ * are in a database the auditor can read, `--schema` walks them here too, trusting no service.
  *
  * Reads only: an auditor can run it with a read-only database role.
  */
-import { createPool, verifyAuditChain } from '@vcdc/shared';
+import { createPool, type Pool, parseConfig, verifyAuditChain } from '@vcdc/shared';
 import { Command } from 'commander';
+import { AuditServicesSettings, serviceChains, verifyAuditChains } from '../control-api/audit-chains';
 
 const program = new Command('audit-verify')
-  .description('verify the hash chain of a VCDC audit table and name the first edited, missing or moved record')
-  .option('--schema <name>', 'the schema that holds audit_records', process.env.AUDIT_SCHEMA ?? 'audit')
+  .description('verify the hash chains of the VCDC audit records and name the first edited, missing or moved record')
+  .option('--schema <names...>', 'schemas whose audit_records to walk in the database', [
+    process.env.AUDIT_SCHEMA ?? 'audit',
+  ])
   .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL)', process.env.DATABASE_URL)
-  .action(async (opts: { schema: string; databaseUrl?: string }) => {
+  .option('--no-services', 'do not ask the services to verify their chains')
+  .action(async (opts: { schema: string[]; databaseUrl?: string; services: boolean }) => {
     if (!opts.databaseUrl) {
       process.stderr.write('audit-verify: DATABASE_URL (or --database-url) is required\n');
       process.exit(2);
     }
-    const pool = createPool(opts.databaseUrl, opts.schema, 1);
+    const services = opts.services ? serviceChains(parseConfig(AuditServicesSettings)) : [];
+    const pools: Pool[] = [];
     try {
-      const result = await verifyAuditChain(pool);
+      const locals = opts.schema.map((schema) => {
+        const pool = createPool(opts.databaseUrl as string, schema, 1);
+        pools.push(pool);
+        return { chain: schema, verify: () => verifyAuditChain(pool) };
+      });
+      const result = await verifyAuditChains(locals, services);
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       process.exitCode = result.ok ? 0 : 1;
     } finally {
-      await pool.end();
+      await Promise.all(pools.map((p) => p.end()));
     }
   });
 

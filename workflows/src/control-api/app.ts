@@ -13,7 +13,8 @@
  *                                          (each person sees what is addressed to a role they hold; auditors
  *                                          and operators see all; asking for another role's is 403)
  *   GET  /v1/audit/records?caseId=&afterSeq=&limit=                 -> { records: AuditRecord[] } (auditors)
- *   GET  /v1/audit/verify                                           -> ChainVerification (auditors)
+ *   GET  /v1/audit/verify                                           -> AuditVerification (auditors): this chain at the
+ *                                          top level, and every service's chain in `chains` (audit-chains.ts)
  *   GET  /.well-known/jwks.json                                     -> the dev issuer's public keys (dev mode only)
  *
  * Every /v1 route needs a bearer token (auth.ts) and a role the access matrix (access.ts) allows;
@@ -41,6 +42,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   type AuditChain,
+  assertServiceRole,
   canonicalJson,
   contracts,
   createServiceApp,
@@ -79,6 +81,7 @@ import {
   status,
 } from '../shared';
 import { decidingRole, type Endpoint, mayCall, readableNotificationRoles } from './access';
+import { type ServiceChain, verifyAuditChains } from './audit-chains';
 import type { Authenticator, Identity } from './auth';
 import { rateLimit, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
@@ -95,6 +98,10 @@ export interface ControlApiDeps {
   decisionSigningKey: KeyObject;
   /** The tamper-evident record of registrations, decisions and refusals. */
   audit: Pick<AuditChain, 'append' | 'list' | 'verify'>;
+  /** The role the audit pool works as (not the owner): /readyz checks it cannot rewrite the chain. */
+  auditRole?: { pool: Pool; role: string };
+  /** The services whose audit chains GET /v1/audit/verify walks too (none: this chain alone). */
+  auditServices?: ServiceChain[];
   /** The Idempotency-Key store: a pool on the control API's schema (none: the header is ignored). */
   idempotency?: Pool;
   /** The notifications outbox the worker writes (none: the notification routes answer 503). */
@@ -196,6 +203,8 @@ export function createControlApi({
   defaults,
   authenticator,
   audit,
+  auditRole,
+  auditServices = [],
   idempotency,
   notifications,
   decisionSigningKey,
@@ -248,6 +257,7 @@ export function createControlApi({
     logger,
     readiness: async () => {
       await client.workflowService.getSystemInfo({});
+      if (auditRole) await assertServiceRole(auditRole.pool, auditRole.role);
     },
     routes: (app) => {
       app.use(securityHeaders, rateLimit(rateLimitPerMinute));
@@ -435,7 +445,7 @@ export function createControlApi({
       });
 
       app.get('/v1/audit/verify', guard('GET /v1/audit/verify'), async (_req, res) => {
-        res.json(await audit.verify());
+        res.json(await verifyAuditChains([{ chain: 'control-api', verify: () => audit.verify() }], auditServices));
       });
     },
   });

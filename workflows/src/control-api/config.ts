@@ -11,6 +11,7 @@ import { CodecKeyList } from '../codec/payload-codec';
 import { DecisionSigningKey } from '../decision-signature';
 import { NotificationsSchema } from '../notifications/store';
 import { TASK_QUEUE } from '../shared';
+import { AuditServicesSettings } from './audit-chains';
 import { QuorumThresholds } from './quorum';
 
 /** The dev issuer's key folder by default: `.data/dev-issuer` at the repository root (beside the dev stack's state). */
@@ -30,6 +31,15 @@ export const ControlApiConfig = z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/)
       .default('audit'),
+    /**
+     * The audit pool logs in as a role that cannot rewrite the chain (`<AUDIT_SCHEMA>_service`, not the
+     * owner in DATABASE_URL): DB_SERVICE_URL, or DB_SERVICE_PASSWORD, which the owner gives that role at
+     * start-up. Neither (development only): the owner's connections SET ROLE to it.
+     */
+    DB_SERVICE_URL: env.databaseUrl().optional(),
+    DB_SERVICE_PASSWORD: z.string().min(16).optional(),
+    /** The services whose audit chains GET /v1/audit/verify walks too (their URLs and credentials). */
+    ...AuditServicesSettings.shape,
     /** Where the worker keeps the notifications outbox that GET /v1/notifications reads (same database). */
     NOTIFICATIONS_SCHEMA: NotificationsSchema,
     /**

@@ -3,11 +3,23 @@
  * connects to Temporal, listens, and `close` stops the server and the connection.
  */
 import { Client, Connection } from '@temporalio/client';
-import { AuditChain, createLogger, createPool, type Logger, listen, migrateAuditChain } from '@vcdc/shared';
+import {
+  AuditChain,
+  createLogger,
+  createPool,
+  ensureServiceRole,
+  type Logger,
+  listen,
+  migrateAuditChain,
+  openServicePool,
+  roleOfUrl,
+  serviceRoleName,
+} from '@vcdc/shared';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
 import { AesGcmPayloadCodec, codecKeys } from '../codec/payload-codec';
 import { migrateNotifications, NotificationStore } from '../notifications/store';
 import { createControlApi } from './app';
+import { serviceChains } from './audit-chains';
 import { type Authenticator, jwtAuthenticator } from './auth';
 import { type ControlApiConfig, registrationDefaults } from './config';
 import { loadOrCreateDevIssuer } from './dev-issuer';
@@ -37,10 +49,26 @@ export async function startControlApi(
   await migrateAuditChain(config.DATABASE_URL, config.AUDIT_SCHEMA, (m) => logger.debug(m));
   // The worker migrates the outbox too (whichever starts first; the migrations lock per schema).
   await migrateNotifications(config.DATABASE_URL, config.NOTIFICATIONS_SCHEMA, (m) => logger.debug(m));
-  const pool = createPool(config.DATABASE_URL, config.AUDIT_SCHEMA, 5);
+  // The audit chain and the Idempotency-Key store are written as `<AUDIT_SCHEMA>_service`, a role that
+  // may add audit records but never change them (not the owner, which migrated them).
+  const role = config.DB_SERVICE_URL ? roleOfUrl(config.DB_SERVICE_URL) : serviceRoleName(config.AUDIT_SCHEMA);
+  await ensureServiceRole(config.DATABASE_URL, { schema: config.AUDIT_SCHEMA, role });
+  const asRole = (max: number) =>
+    openServicePool({
+      ownerUrl: config.DATABASE_URL,
+      schema: config.AUDIT_SCHEMA,
+      role,
+      database: {
+        ...(config.DB_SERVICE_URL ? { url: config.DB_SERVICE_URL } : {}),
+        ...(config.DB_SERVICE_PASSWORD ? { password: config.DB_SERVICE_PASSWORD } : {}),
+      },
+      max,
+      logger,
+    });
+  const { pool } = await asRole(5);
   // The Idempotency-Key store (the shared migrations' idempotency_keys table, in the same schema): a
   // pool of its own, because a keyed request holds its connection while it waits for Temporal.
-  const idempotencyPool = createPool(config.DATABASE_URL, config.AUDIT_SCHEMA, 10);
+  const { pool: idempotencyPool } = await asRole(10);
   const notificationsPool = createPool(config.DATABASE_URL, config.NOTIFICATIONS_SCHEMA, 3);
   let connection: Connection | undefined;
   try {
@@ -59,6 +87,8 @@ export async function startControlApi(
       quorumThresholds: config.QUORUM_THRESHOLDS,
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
       audit: new AuditChain(pool),
+      auditRole: { pool, role },
+      auditServices: serviceChains(config),
       idempotency: idempotencyPool,
       notifications: new NotificationStore(notificationsPool),
       decisionSigningKey: config.DECISION_SIGNING_KEY,

@@ -1,0 +1,133 @@
+/**
+ * Every audit chain at once, for an auditor: the control API's own (registrations, decisions,
+ * refusals) and each service's (movements of value, refused calls), each walked by its own verifier —
+ * the services' through their GET /v1/audit/verify with their credential. Used by the control API's
+ * GET /v1/audit/verify and by the CLI (cli/audit-verify.ts).
+ *
+ * The answer keeps the first chain's verification at the top level (for the control API: its own
+ * chain, as before), with `ok` true only when every chain verifies, `chains` one report per chain,
+ * and `firstBroken` naming the first chain and record that does not. A service that cannot be asked
+ * counts as not verified (its chain is not known to be intact).
+ */
+import { type ChainVerification, env, ServiceToken } from '@vcdc/shared';
+import { z } from 'zod';
+
+/** Where the services are and their credentials (as the worker has them); the dev stack's by default. */
+export const AuditServicesSettings = z.object({
+  CUSTODY_URL: env.url('http://127.0.0.1:7101'),
+  EXCHANGE_URL: env.url('http://127.0.0.1:7102'),
+  FX_URL: env.url('http://127.0.0.1:7103'),
+  TREASURY_URL: env.url('http://127.0.0.1:7104'),
+  /** Each service's credential (its SERVICE_TOKEN); unset for a service that requires none. */
+  CUSTODY_SERVICE_TOKEN: ServiceToken.optional(),
+  EXCHANGE_SERVICE_TOKEN: ServiceToken.optional(),
+  FX_SERVICE_TOKEN: ServiceToken.optional(),
+  TREASURY_SERVICE_TOKEN: ServiceToken.optional(),
+});
+export type AuditServicesSettings = z.infer<typeof AuditServicesSettings>;
+
+export interface ServiceChain {
+  chain: string;
+  url: string;
+  token?: string;
+}
+
+export function serviceChains(s: AuditServicesSettings): ServiceChain[] {
+  const one = (chain: string, url: string, token?: string): ServiceChain => ({
+    chain,
+    url,
+    ...(token ? { token } : {}),
+  });
+  return [
+    one('custody', s.CUSTODY_URL, s.CUSTODY_SERVICE_TOKEN),
+    one('exchange', s.EXCHANGE_URL, s.EXCHANGE_SERVICE_TOKEN),
+    one('fx', s.FX_URL, s.FX_SERVICE_TOKEN),
+    one('treasury', s.TREASURY_URL, s.TREASURY_SERVICE_TOKEN),
+  ];
+}
+
+export interface LocalChain {
+  chain: string;
+  verify: () => Promise<ChainVerification>;
+}
+
+export interface ChainReport {
+  chain: string;
+  ok: boolean;
+  /** Where it was asked (services). */
+  url?: string;
+  checked?: number;
+  headHash?: string;
+  brokenAt?: ChainVerification['brokenAt'];
+  /** Why the chain could not be verified (unreachable, refused, not an answer). */
+  error?: string;
+}
+
+export interface AuditVerification extends ChainVerification {
+  chains: ChainReport[];
+  firstBroken?: { chain: string; seq?: number; problem?: string; detail: string };
+}
+
+const ServiceAnswer = z.object({
+  ok: z.boolean(),
+  checked: z.number().int().min(0),
+  headHash: z.string(),
+  brokenAt: z
+    .object({ seq: z.number().int(), problem: z.enum(['edited', 'missing', 'relinked']), detail: z.string() })
+    .optional(),
+});
+
+async function askService(s: ServiceChain, timeoutMs: number): Promise<ChainReport> {
+  const url = `${s.url.replace(/\/+$/, '')}/v1/audit/verify`;
+  try {
+    const res = await fetch(url, {
+      headers: { accept: 'application/json', ...(s.token ? { authorization: `Bearer ${s.token}` } : {}) },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) return { chain: s.chain, url: s.url, ok: false, error: `answered ${res.status}` };
+    const parsed = ServiceAnswer.safeParse(await res.json());
+    if (!parsed.success)
+      return { chain: s.chain, url: s.url, ok: false, error: 'answered something other than a verification' };
+    return { chain: s.chain, url: s.url, ...parsed.data };
+  } catch (error) {
+    return { chain: s.chain, url: s.url, ok: false, error: `not reachable: ${(error as Error).message}` };
+  }
+}
+
+async function walkLocal(l: LocalChain): Promise<{ report: ChainReport; verification?: ChainVerification }> {
+  try {
+    const verification = await l.verify();
+    return { report: { chain: l.chain, ...verification }, verification };
+  } catch (error) {
+    return { report: { chain: l.chain, ok: false, error: (error as Error).message } };
+  }
+}
+
+/** Verify the local chains (first: the one reported at the top level) and the services', side by side. */
+export async function verifyAuditChains(
+  locals: LocalChain[],
+  services: ServiceChain[],
+  timeoutMs = 10_000,
+): Promise<AuditVerification> {
+  const [walked, asked] = await Promise.all([
+    Promise.all(locals.map(walkLocal)),
+    Promise.all(services.map((s) => askService(s, timeoutMs))),
+  ]);
+  const chains = [...walked.map((w) => w.report), ...asked];
+  const top = walked[0]?.verification ?? { ok: false, checked: 0, headHash: '' };
+  const broken = chains.find((c) => !c.ok);
+  return {
+    ...top,
+    ok: chains.every((c) => c.ok),
+    chains,
+    ...(broken
+      ? {
+          firstBroken: {
+            chain: broken.chain,
+            ...(broken.brokenAt ? { seq: broken.brokenAt.seq, problem: broken.brokenAt.problem } : {}),
+            detail: broken.brokenAt?.detail ?? broken.error ?? 'not verified',
+          },
+        }
+      : {}),
+  };
+}
