@@ -4,6 +4,8 @@
  *    the local EVM node when there is one, otherwise on the ledger-chain simulator, funded from its
  *    faucet as the "suspect wallet");
  *  - the case officer registers the case with the control API;
+ *  - for ATTESTED lots (BTC: a chain custody does not watch), two custodians each read the sweep on
+ *    the chain and attest its txid and amount at custody; the case waits for them;
  *  - a demo supervisor approves the disposal plan, a demo FX officer records the regulator's
  *    approval of the declaration, and the supervisor approves the pay-out from the special account
  *    (to victims by court order when the case has one, the rest to the treasury), all through the control API.
@@ -30,11 +32,14 @@ export interface DemoLot {
   asset: 'BTC' | 'ETH' | 'USDT';
   chain: 'bitcoin' | 'ethereum';
   amount: string;
+  /** ATTESTED: two custodians attest the sweep at custody (chains it does not watch); default CHAIN. */
+  verification?: 'CHAIN' | 'ATTESTED';
 }
 
 export const DEMO_LOTS: DemoLot[] = [
-  { lotId: 'LOT-1', asset: 'BTC', chain: 'bitcoin', amount: '1.25' },
+  { lotId: 'LOT-1', asset: 'BTC', chain: 'bitcoin', amount: '1.25', verification: 'ATTESTED' },
   { lotId: 'LOT-2', asset: 'USDT', chain: 'ethereum', amount: '25000' },
+  { lotId: 'LOT-3', asset: 'ETH', chain: 'ethereum', amount: '4.5' },
 ];
 
 export const DEMO_PEOPLE = {
@@ -42,7 +47,7 @@ export const DEMO_PEOPLE = {
   supervisor: 'supervisor.li',
   fxOfficer: 'fx.officer.wang',
   custodian: 'custodian.chen',
-  /** The second custodian: destination whitelist entries need two approvers. */
+  /** The second custodian: destination whitelist entries need two approvers, attested intakes two attesters. */
   secondCustodian: 'custodian.liu',
   seizingOfficer: 'officer.zhao',
 };
@@ -101,6 +106,49 @@ export async function seizeIntoCustody(urls: DemoUrls, caseId: string, lot: Demo
   return sweep.txHash;
 }
 
+/**
+ * An ATTESTED lot: each of the two custodians reads the sweep on the chain and attests what arrived at
+ * the case's custody address (POST /v1/attestations); custody records the intake when both agree.
+ */
+export async function attestIntake(
+  urls: DemoUrls,
+  caseId: string,
+  lot: DemoLot & { sweepTxHash: string },
+  evidence: DemoEvidence,
+  log: (line: string) => void,
+): Promise<void> {
+  const chain = new ServiceClient({ service: 'chain', baseUrl: urls.chain });
+  const custody = custodyClient(urls);
+  const account = await custody.get<CustodyAccountAnswer>(`/v1/accounts/${encodeURIComponent(caseId)}/${lot.asset}`);
+  await untilMined(chain, lot.chain, lot.sweepTxHash);
+  for (const attestedBy of [DEMO_PEOPLE.custodian, DEMO_PEOPLE.secondCustodian]) {
+    const tx = await chain.get<{ to: string; asset: string; amount: string; status: string }>(
+      `/v1/chains/${lot.chain}/transactions/${lot.sweepTxHash}`,
+    );
+    if (tx.status !== 'CONFIRMED' || tx.to !== account.address || tx.asset !== lot.asset) {
+      throw new Error(
+        `${attestedBy} cannot attest ${lot.sweepTxHash}: it is not a confirmed sweep into the case wallet`,
+      );
+    }
+    log(`demo case ${caseId}: ${attestedBy} attests ${lot.lotId}: ${tx.amount} ${lot.asset} in ${lot.sweepTxHash}`);
+    await custody.post(
+      '/v1/attestations',
+      {
+        caseId,
+        lotId: lot.lotId,
+        asset: lot.asset,
+        chain: lot.chain,
+        declaredAmount: lot.amount,
+        txHash: lot.sweepTxHash,
+        amount: tx.amount,
+        attestedBy,
+        evidence,
+      },
+      `demo/${caseId}/attest/${lot.lotId}/${attestedBy}`,
+    );
+  }
+}
+
 async function untilMined(chain: ServiceClient, chainId: string, txHash: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const tx = await chain.get<{ status: string }>(`/v1/chains/${chainId}/transactions/${txHash}`);
@@ -125,6 +173,19 @@ export interface DemoRestitution {
   }>;
 }
 
+export type DemoEvidence = ReturnType<typeof demoEvidence>;
+
+/** The handover evidence of the lot at position `i` of the case. */
+export function demoEvidence(caseId: string, lot: DemoLot, i: number) {
+  return {
+    handoverFormNo: `HF-${caseId}-${i + 1}`,
+    handedOverBy: DEMO_PEOPLE.seizingOfficer,
+    receivedBy: DEMO_PEOPLE.custodian,
+    videoSha256: sha256Hex(`handover video of ${caseId} ${lot.lotId}`),
+    documents: [{ name: 'handover-form.pdf', sha256: sha256Hex(`handover form of ${caseId} ${lot.lotId}`) }],
+  };
+}
+
 export function demoRegistration(
   caseId: string,
   lots: Array<DemoLot & { sweepTxHash: string }>,
@@ -142,13 +203,8 @@ export function demoRegistration(
       chain: lot.chain,
       declaredAmount: lot.amount,
       sweepTxHash: lot.sweepTxHash,
-      evidence: {
-        handoverFormNo: `HF-${caseId}-${i + 1}`,
-        handedOverBy: DEMO_PEOPLE.seizingOfficer,
-        receivedBy: DEMO_PEOPLE.custodian,
-        videoSha256: sha256Hex(`handover video of ${caseId} ${lot.lotId}`),
-        documents: [{ name: 'handover-form.pdf', sha256: sha256Hex(`handover form of ${caseId} ${lot.lotId}`) }],
-      },
+      ...(lot.verification ? { verification: lot.verification } : {}),
+      evidence: demoEvidence(caseId, lot, i),
     })),
   };
 }
@@ -267,6 +323,10 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
 
   log(`demo case ${caseId}: registering with the control API as ${DEMO_PEOPLE.caseOfficer}`);
   await api.post('/v1/cases', demoRegistration(caseId, swept, options.restitution), `demo/${caseId}/register`);
+  // The case waits for the custodians' attestations of its ATTESTED lots.
+  for (const [i, lot] of swept.entries()) {
+    if (lot.verification === 'ATTESTED') await attestIntake(urls, caseId, lot, demoEvidence(caseId, lot, i), log);
+  }
 
   const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
   let lastDetails = '';

@@ -1,7 +1,9 @@
 /**
- * End to end: one case with a BTC lot and a USDT lot goes from custody to the treasury on the real
- * Temporal dev server, real PostgreSQL, the chain and venue simulators (the venue through real ccxt
- * over HTTP) and the FX-rate source — the same story the dev stack's demo plays. Then value is
+ * End to end: one case with a BTC lot, a USDT lot and an ETH lot goes from custody to the treasury on
+ * the real Temporal dev server, real PostgreSQL, the chain and venue simulators (the venue through real
+ * ccxt over HTTP) and the FX-rate source — the same story the dev stack's demo plays. ETH and USDT are
+ * swept, verified and moved on the local EVM node; the BTC lot (a chain custody does not watch) enters
+ * custody through two custodians' attestations. Then value is
  * checked for conservation against each service's OWN records (and the chain), not the workflow's memory.
  */
 import { type contracts, Decimal, dec, ServiceClient, sum } from '@vcdc/shared';
@@ -46,6 +48,20 @@ test('the case passes every stage and completes, approved by the supervisor and 
   ]);
   expect(progress.reconciliation?.ok).toBe(true);
   expect(progress.remittance?.receiptNo).toMatch(/\S/);
+});
+
+test('ETH and USDT intakes were verified on chain; the BTC intake was attested by two distinct custodians', async () => {
+  for (const lot of DEMO_LOTS) {
+    const intake = progress.intakes.find((i) => i.lotId === lot.lotId);
+    expect(intake).toMatchObject({ asset: lot.asset, status: 'RECEIVED', verification: lot.verification ?? 'CHAIN' });
+  }
+  const btc = DEMO_LOTS.find((l) => l.verification === 'ATTESTED');
+  const attested = await client('custody', stack.urls.custody).get<contracts.custody.AttestedIntake>(
+    `/v1/attestations/${caseId}/${btc?.lotId}`,
+  );
+  expect(attested.status).toBe('RECEIVED');
+  expect(attested.attestations.map((a) => a.attestedBy)).toEqual(['custodian.chen', 'custodian.liu']);
+  expect(attested.intake?.intakeId).toBe(progress.intakes.find((i) => i.lotId === btc?.lotId)?.intakeId);
 });
 
 test('the case can be found in Temporal visibility by its CaseId search attribute', async () => {
@@ -110,14 +126,18 @@ describe('conservation of value, checked against each service’s own records', 
     },
   );
 
-  test('BTC sold = BTC credited at the venue (less any recorded leftover)', () => {
-    const btcDeposit = sum(statement.deposits.filter((d) => d.asset === 'BTC').map((d) => d.amount));
-    const btcOrders = statement.orders.filter((o) => o.symbol === 'BTC/USDT');
-    const sold = sum(btcOrders.map((o) => o.filled));
-    const leftover = sum(progress.leftovers.filter((l) => l.asset === 'BTC').map((l) => l.amount));
-    expect(sold.plus(leftover).eq(btcDeposit)).toBe(true);
-    for (const order of btcOrders) expect(sum(order.fills.map((f) => f.amount)).eq(order.filled)).toBe(true);
-  });
+  test.each(DEMO_LOTS.filter((l) => l.asset !== 'USDT'))(
+    '$asset sold = $asset credited at the venue (less any recorded leftover)',
+    (lot) => {
+      const deposited = sum(statement.deposits.filter((d) => d.asset === lot.asset).map((d) => d.amount));
+      const orders = statement.orders.filter((o) => o.symbol === `${lot.asset}/USDT`);
+      expect(orders.length).toBeGreaterThan(0);
+      const sold = sum(orders.map((o) => o.filled));
+      const leftover = sum(progress.leftovers.filter((l) => l.asset === lot.asset).map((l) => l.amount));
+      expect(sold.plus(leftover).eq(deposited)).toBe(true);
+      for (const order of orders) expect(sum(order.fills.map((f) => f.amount)).eq(order.filled)).toBe(true);
+    },
+  );
 
   test('fiat proceeds = sum of fills − fees, and all of it (less any leftover) was withdrawn', () => {
     const fiatOrders = statement.orders.filter((o) => o.symbol === 'USDT/USD');
@@ -135,17 +155,18 @@ describe('conservation of value, checked against each service’s own records', 
     expect(dec(withdrawal.netAmount).eq(dec(withdrawal.amount).minus(withdrawal.fee))).toBe(true);
   });
 
-  test('USDT sold = USDT credited + USDT proceeds of the BTC sale (less any recorded leftover)', () => {
+  test('USDT sold = USDT credited + USDT proceeds of the BTC and ETH sales (less any recorded leftover)', () => {
     const usdtDeposit = sum(statement.deposits.filter((d) => d.asset === 'USDT').map((d) => d.amount));
-    const btcProceeds = statement.orders
-      .filter((o) => o.symbol === 'BTC/USDT')
+    expect(statement.orders.some((o) => o.symbol === 'ETH/USDT')).toBe(true);
+    const cryptoProceeds = statement.orders
+      .filter((o) => o.symbol.endsWith('/USDT'))
       .reduce(
         (acc, o) => acc.plus(sum(o.fills.map((f) => f.cost))).minus(sum(o.fills.map((f) => f.fee))),
         new Decimal(0),
       );
     const usdtSold = sum(statement.orders.filter((o) => o.symbol === 'USDT/USD').map((o) => o.filled));
     const leftover = sum(progress.leftovers.filter((l) => l.asset === 'USDT').map((l) => l.amount));
-    expect(usdtSold.plus(leftover).eq(usdtDeposit.plus(btcProceeds))).toBe(true);
+    expect(usdtSold.plus(leftover).eq(usdtDeposit.plus(cryptoProceeds))).toBe(true);
   });
 
   test('CNY = foreign amount × recorded rate (rounded toward zero, remainder booked); declared = withdrawn net', () => {

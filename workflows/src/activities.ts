@@ -85,6 +85,32 @@ export function createActivities(clients: ServiceClients) {
     async recordIntake(body: contracts.custody.RecordIntake, key: string) {
       return call(custody.Intake, 'record intake', () => c.post('/v1/intakes', body, key));
     },
+    /**
+     * An ATTESTED lot (a chain custody does not watch), read only, never posted: until two custodians
+     * have attested it, 404 (no attestation yet) and AWAITING_SECOND_ATTESTATION are "not yet". Then
+     * custody's answer: a match carries the intake it recorded (RECEIVED, or DISCREPANCY against the
+     * declared amount); a mismatch is a DISCREPANCY with what disagrees and no intake (nothing credited).
+     */
+    async awaitAttestedIntake(q: { caseId: string; lotId: string }) {
+      const attested = await call(custody.AttestedIntake, 'attested intake', () =>
+        c.get(`/v1/attestations/${enc(q.caseId)}/${enc(q.lotId)}`).catch((error: unknown) => {
+          if (error instanceof ServiceCallError && error.status === 404) {
+            throw notYet(`no custodian has attested lot ${q.lotId} of case ${q.caseId} yet`);
+          }
+          throw error;
+        }),
+      );
+      if (attested.status === 'AWAITING_SECOND_ATTESTATION') {
+        throw notYet(`lot ${q.lotId} of case ${q.caseId} waits for a second custodian's attestation`);
+      }
+      if (!attested.intake && !attested.mismatch) {
+        throw ApplicationFailure.nonRetryable(
+          `attested intake ${q.caseId}/${q.lotId}: ${attested.status} names neither an intake nor a mismatch`,
+          CONTRACT_VIOLATION,
+        );
+      }
+      return attested;
+    },
     async addWhitelistEntry(body: contracts.custody.AddWhitelistEntry, key: string) {
       return call(custody.WhitelistEntry, 'whitelist address', () => c.post('/v1/whitelist', body, key));
     },

@@ -20,6 +20,9 @@ export const Agency = z.string().regex(AGENCY_PATTERN, {
   message: 'must be 1-200 letters, digits, spaces or . , & ( ) _ / - (no quotes)',
 });
 
+/** Chains custody verifies itself: their lots cannot be ATTESTED (custody refuses attestations for them). */
+const WATCHED_CHAINS: readonly common.Chain[] = ['ethereum'];
+
 export const Lot = z
   .object({
     lotId: common.LotId,
@@ -29,11 +32,24 @@ export const Lot = z
     /** The sweep transaction that moved the seized coins into the case's custody address. */
     sweepTxHash: z.string().min(1).max(200),
     evidence: custody.HandoverEvidence,
+    /**
+     * How custody verifies the sweep (default CHAIN): CHAIN, custody reads it on a chain it watches (the
+     * case records the intake); ATTESTED, for chains custody does not watch (e.g. BTC, TRON), two
+     * distinct custodians attest the txid and amount (POST /v1/attestations) and the case waits for them.
+     */
+    verification: z.enum(['CHAIN', 'ATTESTED']).optional(),
   })
   .superRefine((lot, ctx) => {
     const chain = common.CHAIN_OF_ASSET[lot.asset];
     if (lot.chain !== chain) {
       ctx.addIssue({ code: 'custom', path: ['chain'], message: `${lot.asset} is carried on ${chain} here` });
+    }
+    if (lot.verification === 'ATTESTED' && WATCHED_CHAINS.includes(lot.chain)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['verification'],
+        message: `${lot.chain} is watched by custody: its lots are verified on chain (CHAIN)`,
+      });
     }
     // The pattern check already reported malformed amounts; only well-formed ones reach fitsScale.
     if (PositiveDecimalString.safeParse(lot.declaredAmount).success && !fitsScale(lot.declaredAmount, lot.asset)) {

@@ -6,9 +6,14 @@
  *
  * Every intake's Idempotency-Key is the case's own (`case-<id>/intake/<lotId>`), the same as when a
  * case records its lots itself: a batch retried or re-run finds the intakes already recorded.
+ *
+ * An ATTESTED lot (a chain custody does not watch, e.g. bitcoin) is not recorded by the case: two
+ * custodians attest its sweep at custody, and the batch waits (read only, for days if need be) until
+ * custody has both attestations, then takes the intake custody recorded, or a DISCREPANCY.
  */
 import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { custody } from '@vcdc/shared/contracts';
+import { Decimal } from '@vcdc/shared/money';
 import type { CaseActivities } from './activities';
 import type { Lot } from './case-input';
 import { stepKey } from './keys';
@@ -24,6 +29,16 @@ const confirmations = proxyActivities<CaseActivities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m' },
+});
+
+/**
+ * Custody answers "not yet" until two custodians have attested the lot, which may take days: polled
+ * with backoff to 30 minutes (server-side retries, nothing in the history), for 14 days at most.
+ */
+const attestations = proxyActivities<CaseActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '14 days',
+  retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '30m' },
 });
 
 export interface IntakeBatchInput {
@@ -48,22 +63,65 @@ export async function intakeBatchWorkflow(input: IntakeBatchInput): Promise<Inta
     while (next < lots.length) {
       const i = next++;
       const lot = lots[i] as Lot;
-      intakes[i] = await confirmations.recordIntake(
-        {
-          caseId,
-          lotId: lot.lotId,
-          asset: lot.asset,
-          chain: lot.chain,
-          declaredAmount: lot.declaredAmount,
-          txHash: lot.sweepTxHash,
-          evidence: lot.evidence,
-        },
-        stepKey(input.caseWorkflowId, 'intake', lot.lotId),
-      );
+      intakes[i] =
+        lot.verification === 'ATTESTED'
+          ? intakeOfAttested(lot, await attestations.awaitAttestedIntake({ caseId, lotId: lot.lotId }))
+          : await confirmations.recordIntake(
+              {
+                caseId,
+                lotId: lot.lotId,
+                asset: lot.asset,
+                chain: lot.chain,
+                declaredAmount: lot.declaredAmount,
+                txHash: lot.sweepTxHash,
+                evidence: lot.evidence,
+              },
+              stepKey(input.caseWorkflowId, 'intake', lot.lotId),
+            );
       done += 1;
       setCurrentDetails(`${caseId}: intake batch ${input.batch}, ${done} of ${lots.length} lots recorded`);
     }
   };
   await Promise.all(Array.from({ length: Math.min(INTAKES_AT_ONCE, lots.length) }, record));
   return { batch: input.batch, intakes };
+}
+
+/**
+ * The intake of an ATTESTED lot as the case takes it (the same shape as a recorded one):
+ *  - the two attestations match: the intake custody recorded from them, checked against the case's
+ *    own declaration (custodians attest a declared amount too; the case's is the one that counts);
+ *  - they disagree: custody credited nothing and recorded no intake, so a DISCREPANCY of the whole
+ *    lot (received 0) for a supervisor to rule on; its id names the attestations, not a custody intake,
+ *    and there is no difference to classify at custody (no `final`).
+ */
+export function intakeOfAttested(lot: Lot, attested: custody.AttestedIntake): custody.Intake {
+  const recorded = attested.asset === lot.asset ? attested.intake : undefined;
+  if (recorded) {
+    if (new Decimal(recorded.declaredAmount).eq(lot.declaredAmount)) return recorded;
+    const difference = new Decimal(recorded.receivedAmount).minus(lot.declaredAmount);
+    return {
+      ...recorded,
+      declaredAmount: lot.declaredAmount,
+      difference: difference.toFixed(),
+      status: difference.isZero() ? 'RECEIVED' : 'DISCREPANCY',
+    };
+  }
+  const [first, second] = attested.attestations;
+  const txHashes = [...new Set([first?.txHash, second?.txHash].filter((h): h is string => h !== undefined))];
+  return {
+    intakeId: `attestations/${attested.caseId}/${attested.lotId}`,
+    caseId: attested.caseId,
+    lotId: lot.lotId,
+    asset: lot.asset,
+    chain: lot.chain,
+    declaredAmount: lot.declaredAmount,
+    receivedAmount: '0',
+    difference: new Decimal(lot.declaredAmount).negated().toFixed(),
+    status: 'DISCREPANCY',
+    txHash: txHashes.join(' / '),
+    confirmations: 0,
+    evidence: { ...lot.evidence, documents: lot.evidence.documents ?? [] },
+    verification: 'ATTESTED',
+    recordedAt: second?.attestedAt ?? first?.attestedAt ?? '',
+  };
 }

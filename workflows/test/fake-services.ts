@@ -27,9 +27,26 @@ const T = '2026-01-01T00:00:00.000Z';
 /** Custody's largest TEST_DEPOSIT per asset (its defaults, CUSTODY_TEST_DEPOSIT_MAX). */
 const TEST_DEPOSIT_MAX: Record<string, string> = { BTC: '0.001', ETH: '0.01', USDT: '10' };
 
+/** One custodian's attestation of an ATTESTED lot's sweep. */
+export interface FakeAttestation {
+  attestedBy: string;
+  txHash: string;
+  amount: string;
+}
+
+/** An ATTESTED lot as custody has it: a test adds attestations while the case waits for them. */
+export interface FakeAttestedLot {
+  asset: 'BTC' | 'ETH' | 'USDT';
+  chain: 'bitcoin' | 'ethereum';
+  declaredAmount: string;
+  attestations: FakeAttestation[];
+}
+
 export interface FakeOptions {
   /** Received amount per lot id, when it differs from the declared one. */
   received?: Record<string, string>;
+  /** ATTESTED lots per lot id (custody's POST /v1/attestations, as the custodians sent them so far). */
+  attested?: Record<string, FakeAttestedLot>;
   /** The venue's lot size per base asset: an order amount must be a multiple of it. */
   lotStep?: Record<string, string>;
   /** The venue's largest market order per base asset. */
@@ -222,6 +239,79 @@ export function fakeServiceActivities(
         });
         return intake;
       });
+    },
+    /**
+     * As custody answers GET /v1/attestations/:caseId/:lotId (mapped like the activity): not yet until
+     * two attestations; a match records the intake once (credited, RECEIVED or DISCREPANCY against the
+     * declared amount); a mismatch is a DISCREPANCY with what disagrees, nothing credited.
+     */
+    async awaitAttestedIntake(q) {
+      const lot = options.attested?.[q.lotId];
+      const [first, second] = lot?.attestations ?? [];
+      if (!lot || !first) {
+        throw ApplicationFailure.retryable(`no custodian has attested lot ${q.lotId} yet`, 'urn:vcdc:activity:not-yet');
+      }
+      if (!second) {
+        throw ApplicationFailure.retryable(
+          `lot ${q.lotId} waits for a second attestation`,
+          'urn:vcdc:activity:not-yet',
+        );
+      }
+      const base = {
+        caseId: q.caseId,
+        lotId: q.lotId,
+        asset: lot.asset,
+        chain: lot.chain,
+        declaredAmount: lot.declaredAmount,
+        attestations: [first, second].map((a, i) => ({
+          attestationId: `att-${q.lotId}-${i + 1}`,
+          round: i + 1,
+          ...a,
+          attestedAt: T,
+        })),
+      };
+      const mismatch = { txHash: first.txHash !== second.txHash, amount: !new Decimal(first.amount).eq(second.amount) };
+      if (mismatch.txHash || mismatch.amount) return { ...base, status: 'DISCREPANCY' as const, mismatch };
+      const intake = once(`attested/${q.caseId}/${q.lotId}`, () => {
+        const difference = new Decimal(first.amount).minus(lot.declaredAmount);
+        const short = !difference.isZero();
+        const recorded = {
+          intakeId: id('intake'),
+          caseId: q.caseId,
+          lotId: q.lotId,
+          asset: lot.asset,
+          chain: lot.chain,
+          declaredAmount: lot.declaredAmount,
+          receivedAmount: first.amount,
+          difference: difference.toFixed(),
+          status: short ? ('DISCREPANCY' as const) : ('RECEIVED' as const),
+          txHash: first.txHash,
+          confirmations: 0,
+          evidence: {
+            handoverFormNo: `HF-${q.lotId}`,
+            handedOverBy: 'officer.li',
+            receivedBy: first.attestedBy,
+            documents: [],
+          },
+          verification: 'ATTESTED' as const,
+          differenceStatus: short ? ('UNCLASSIFIED' as const) : ('NONE' as const),
+          countersignatures: [],
+          final: !short,
+          recordedAt: T,
+        };
+        custodyIntakes.set(recorded.intakeId, structuredClone(recorded));
+        ledger.push({
+          entryId: id('e'),
+          caseId: q.caseId,
+          asset: lot.asset,
+          kind: 'INTAKE',
+          amount: first.amount,
+          reference: recorded.intakeId,
+          createdAt: T,
+        });
+        return recorded;
+      });
+      return { ...base, status: intake.status, intake };
     },
     async addWhitelistEntry(body, key) {
       return once(key, () => ({
