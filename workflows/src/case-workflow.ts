@@ -1183,6 +1183,8 @@ function asCaseStop(error: unknown, stage: CaseStage): CaseStop {
     return new CaseStop('FAILED', `${stage}: ${error.activityType} failed: ${cause?.message ?? error.message}`);
   }
   if (error instanceof ChildWorkflowFailure) {
+    // A child (an intake batch, a sale round) that ended on an activity's failure: judged like that failure.
+    if (error.cause instanceof ActivityFailure) return asCaseStop(error.cause, stage);
     return new CaseStop('FAILED', `${stage}: ${error.workflowType} failed: ${error.cause?.message ?? error.message}`);
   }
   // Anything else is a bug in this workflow: let Temporal fail the task so it is fixed and replayed.
