@@ -10,6 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Decimal } from '@vcdc/shared/money';
 import type { CaseRegistration } from '../src/case-input';
+import type { CaseProgress } from '../src/case-state';
 import type { Decision } from '../src/decision';
 import { decide, status } from '../src/shared';
 import {
@@ -281,6 +282,103 @@ describe('sale: price band, legal floor, venue refusal', () => {
       },
       {},
       fake,
+    );
+  });
+});
+
+describe("cancellation at each stage: unwound to that stage's safe state", () => {
+  const notYet = () => ApplicationFailure.retryable('not yet', 'urn:vcdc:activity:not-yet');
+  test.each([
+    {
+      stage: 'INTAKE',
+      arrange: (fake: Fake) => fake.recordIntake.mockRejectedValue(notYet()),
+      reach: async (h: CaseHandle) => until(h, (p) => p.stage === 'INTAKE' && p.status === 'RUNNING'),
+      safe: (o: CaseProgress, fake: Fake) => {
+        expect(fake.requestTransfer).not.toHaveBeenCalled();
+        expect(o.returns).toEqual([]);
+      },
+    },
+    {
+      stage: 'TRANSFER',
+      arrange: (fake: Fake) => {
+        const real = fake.getVenueDeposit.getMockImplementation();
+        fake.getVenueDeposit.mockImplementation(async (q) => {
+          const d = await real?.(q);
+          if (!d) throw new Error('no deposit');
+          return { ...d, status: 'PENDING' as const };
+        });
+      },
+      reach: async (h: CaseHandle) => {
+        await decideAt(h, DECISIONS.plan);
+        return until(h, (p) => p.details.startsWith('waiting for hashkey to credit'));
+      },
+      // The test deposit already left custody: it is asked back and booked into the case wallet.
+      safe: (o: CaseProgress) => {
+        expect(o.returns.map((r) => [r.asset, r.status])).toEqual([['BTC', 'RECEIVED']]);
+        expect(o.sales).toEqual([]);
+      },
+    },
+    {
+      stage: 'WITHDRAWAL',
+      arrange: (fake: Fake) => fake.awaitWithdrawalCompleted.mockRejectedValue(notYet()),
+      reach: async (h: CaseHandle) => {
+        await decideAt(h, DECISIONS.plan);
+        return until(h, (p) => p.stage === 'WITHDRAWAL' && p.status === 'RUNNING');
+      },
+      // Sold: the fiat goes on to the offshore account, nothing is returned to custody.
+      safe: (o: CaseProgress) => {
+        expect(o.returns).toEqual([]);
+        expect(o.declaration).toBeUndefined();
+      },
+    },
+    {
+      stage: 'TREASURY',
+      arrange: () => undefined,
+      reach: async (h: CaseHandle) => {
+        await decideAt(h, DECISIONS.plan);
+        await decideAt(h, DECISIONS.fx);
+        return until(h, awaiting('REMITTANCE'));
+      },
+      // The CNY stays in the special account: nothing paid out.
+      safe: (o: CaseProgress, fake: Fake) => {
+        expect(o.remittance).toBeUndefined();
+        expect(fake.requestRemittance).not.toHaveBeenCalled();
+      },
+    },
+  ])('$stage', async ({ stage, arrange, reach, safe }) => {
+    const fake = createFakeActivities();
+    arrange(fake);
+    await withCase(
+      registration(),
+      async (handle) => {
+        await reach(handle);
+        const answer = await handle.executeUpdate(decide, { args: [cancel()] });
+        expect(answer.movesTo.status).toBe('CANCELLED');
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('CANCELLED');
+        expect(outcome.stage).toBe(stage);
+        expect(outcome.cancellation?.stage).toBe(stage);
+        safe(outcome, fake);
+      },
+      {},
+      fake,
+    );
+  });
+
+  test('a price-band wait that reaches its deadline holds the case with the unsold coins back in custody', async () => {
+    const reg = registration();
+    await withCase(
+      reg,
+      async (handle) => {
+        await decideAt(handle, DECISIONS.plan);
+        await until(handle, awaiting('SALE_PRICE'));
+        const outcome = await handle.result(); // nobody decides: the 2-day deadline passes
+        expect(outcome.status).toBe('HELD');
+        expect(outcome.reason).toContain('no decision within 2 days');
+        const eth = outcome.returns.filter((r) => r.asset === 'ETH' && r.status === 'RECEIVED');
+        expect(eth.reduce((s, r) => s.plus(r.amount), new Decimal(0)).toFixed()).toBe(outcome.transfers[1]?.credited);
+      },
+      { referencePrices: { 'BTC/USDT': ['61234.56', '61234.56', '55000'] } },
     );
   });
 });
