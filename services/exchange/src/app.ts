@@ -40,6 +40,8 @@ export interface ExchangeAppDeps {
   fairPrice?: FairPriceGuard;
   /** The service's clock for best-execution reports (when a minute's volume is final); default: the system's. */
   clock?: () => Date;
+  /** The database role the pool must be working as (`exchange_service`), checked by /readyz. */
+  serviceRole?: string;
 }
 
 const MarketParams = z.object({
@@ -60,7 +62,7 @@ const WithdrawalParams = z.object({ withdrawalId: z.string().min(1).max(64) });
 const ReturnParams = z.object({ returnId: z.string().min(1).max(64) });
 const CaseParams = z.object({ caseId: common.CaseId });
 
-export function createApp({ pool, logger, venue, fairPrice, clock }: ExchangeAppDeps): Express {
+export function createApp({ pool, logger, venue, fairPrice, clock, serviceRole }: ExchangeAppDeps): Express {
   // Every reference the guard computes (for the route or a pre-trade check) is recorded with its quotes.
   const guard = (
     fairPrice ?? new FairPriceGuard(venue, { capabilities: DEFAULT_CAPABILITIES, investorClass: 'professional' })
@@ -72,6 +74,8 @@ export function createApp({ pool, logger, venue, fairPrice, clock }: ExchangeApp
     readiness: async () => {
       await assertSchemaCurrent(pool, EXCHANGE_MIGRATIONS_DIR);
     },
+    // GET /v1/audit/records and /v1/audit/verify: orders, fills, ends, withdrawals and returns are in the chain.
+    audit: { pool, role: serviceRole },
     routes: (app) => {
       app.get('/v1/markets/:base/:quote', async (req, res) => {
         const { base, quote } = parseInput(MarketParams, req.params, 'path');

@@ -5,9 +5,10 @@
  * Fills are recorded append-only as the venue reports them, and every event of an order (placed, each
  * fill, each cancel request, how it ended) is appended to `order_events` (best-execution records).
  */
-import { type PoolClient, Problem, problems, type Queryable } from '@vcdc/shared';
+import { appendAuditRecord, type PoolClient, Problem, problems, type Queryable } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
+import { appendFillBooked, appendOrderEnded, orderPlaced } from './audit-records';
 import type { FairPriceGuard } from './fair-price';
 import { computationWithPrice } from './price-observations';
 import type { OrderSnapshot, Venue } from './venue';
@@ -65,7 +66,10 @@ export async function placeSellOrder(
 ): Promise<exchange.VenueOrder> {
   // Two requests for one client order id (with different idempotency keys) take turns.
   await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [`order:${input.clientOrderId}`]);
-  const { rows } = await tx.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [input.clientOrderId]);
+  // FOR NO KEY UPDATE: the order's row before the audit chain's lock, as every path takes them.
+  const { rows } = await tx.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1 FOR NO KEY UPDATE', [
+    input.clientOrderId,
+  ]);
   const recorded = rows[0];
   if (recorded) {
     const same =
@@ -149,6 +153,20 @@ export async function placeSellOrder(
     occurredAt: snapshot.createdAt,
     detail: existing ? 'found at the venue under its client order id (an earlier attempt placed it)' : undefined,
   });
+  await appendAuditRecord(
+    tx,
+    orderPlaced({
+      caseId: input.caseId,
+      clientOrderId: input.clientOrderId,
+      venue: venue.id,
+      venueOrderId: snapshot.venueOrderId,
+      symbol: input.symbol,
+      type: input.type,
+      amount: input.amount,
+      ...(input.limitPrice !== undefined ? { limitPrice: input.limitPrice } : {}),
+      adopted: existing !== undefined,
+    }),
+  );
   await recordFills(tx, venue, input.symbol, snapshot.venueOrderId, input.clientOrderId);
   await recordEnd(tx, venue, input.clientOrderId, snapshot);
   return orderView(tx, input.clientOrderId);
@@ -156,28 +174,33 @@ export async function placeSellOrder(
 
 type OrderEvent = 'placed' | 'fill' | 'cancel-requested' | 'closed' | 'canceled' | 'rejected';
 
-/** Appends an event of an order; placement, a fill and the end are recorded once however often they are seen. */
+/**
+ * Appends an event of an order; placement, a fill and the end are recorded once however often they are
+ * seen. True when this call recorded it.
+ */
 async function recordEvent(
   db: Queryable,
   e: { clientOrderId: string; event: OrderEvent; venue: string; occurredAt: Date; tradeId?: string; detail?: string },
-): Promise<void> {
-  await db.query(
+): Promise<boolean> {
+  const inserted = await db.query(
     `INSERT INTO order_events (client_order_id, event, venue, trade_id, detail, occurred_at)
      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
     [e.clientOrderId, e.event, e.venue, e.tradeId ?? null, e.detail ?? null, e.occurredAt],
   );
+  return (inserted.rowCount ?? 0) > 0;
 }
 
 /** An order that ended (filled, cancelled, rejected): its end, at the venue's time of the last change. */
 async function recordEnd(db: Queryable, venue: Venue, clientOrderId: string, snapshot: OrderSnapshot): Promise<void> {
   if (snapshot.status === 'open') return;
-  await recordEvent(db, {
+  const ended = await recordEvent(db, {
     clientOrderId,
     event: snapshot.status,
     venue: venue.id,
     occurredAt: snapshot.updatedAt ?? new Date(),
     ...(snapshot.updatedAt ? {} : { detail: "the venue gave no time: the service's time it saw the end" }),
   });
+  if (ended) await appendOrderEnded(db, clientOrderId, snapshot.status);
 }
 
 /** The order's status and fills as the venue has them now; new fills are recorded. */
@@ -265,6 +288,7 @@ async function recordFills(
         tradeId: f.tradeId,
         occurredAt: f.tradedAt,
       });
+      await appendFillBooked(tx, clientOrderId, f);
     }
   }
 }

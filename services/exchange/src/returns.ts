@@ -11,9 +11,18 @@
  * and its free balance, so a bad request is refused with 422 naming the field and changes nothing.
  * A refusal the venue makes itself after the row was written marks the return FAILED (nothing left).
  */
-import { type Pool, Problem, problems, type Queryable, sha256Hex } from '@vcdc/shared';
+import {
+  appendAuditRecord,
+  inTransaction,
+  type Pool,
+  Problem,
+  problems,
+  type Queryable,
+  sha256Hex,
+} from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal, fitsScale, scaleOf } from '@vcdc/shared/money';
+import { returnRecorded } from './audit-records';
 import type { CryptoWithdrawalSnapshot, Venue } from './venue';
 import { VenueCallError } from './venue';
 import { atVenue, venueProblem } from './venue-problems';
@@ -248,16 +257,34 @@ async function markFailed(pool: Pool, returnId: string, failure: string): Promis
   );
 }
 
-/** The venue's record is the authority for the fee, the transaction and the status. */
+/**
+ * The venue's record is the authority for the fee, the transaction and the status. The venue accepting
+ * the return, and each change of its status, is appended to the audit chain in the same transaction.
+ */
 async function applySnapshot(pool: Pool, returnId: string, w: CryptoWithdrawalSnapshot): Promise<ReturnRow> {
-  const { rows } = await pool.query<ReturnRow>(
-    `UPDATE venue_returns
-     SET venue_withdrawal_id = $2, fee = $3, net_amount = $4, tx_hash = COALESCE($5, tx_hash),
-         status = $6, failure = $7, status_checked_at = now()
-     WHERE return_id = $1 RETURNING *`,
-    [returnId, w.withdrawalId, w.fee, w.netAmount, w.txHash, w.status, w.failure],
-  );
-  return rows[0] as ReturnRow;
+  return inTransaction(pool, async (tx) => {
+    const before = (
+      await tx.query<Pick<ReturnRow, 'status' | 'venue_withdrawal_id'>>(
+        'SELECT status, venue_withdrawal_id FROM venue_returns WHERE return_id = $1 FOR UPDATE',
+        [returnId],
+      )
+    ).rows[0];
+    const { rows } = await tx.query<ReturnRow>(
+      `UPDATE venue_returns
+       SET venue_withdrawal_id = $2, fee = $3, net_amount = $4, tx_hash = COALESCE($5, tx_hash),
+           status = $6, failure = $7, status_checked_at = now()
+       WHERE return_id = $1 RETURNING *`,
+      [returnId, w.withdrawalId, w.fee, w.netAmount, w.txHash, w.status, w.failure],
+    );
+    const row = rows[0] as ReturnRow;
+    if (before && (before.venue_withdrawal_id === null || before.status !== row.status)) {
+      await appendAuditRecord(
+        tx,
+        returnRecorded(view(row), { status: before.status, venueWithdrawalId: before.venue_withdrawal_id }),
+      );
+    }
+    return row;
+  });
 }
 
 function view(row: ReturnRow): Return {

@@ -48,6 +48,7 @@ export function startExchangeService(
     migrationsDir: EXCHANGE_MIGRATIONS_DIR,
     logger,
     describe: { venue: venue.id, venueUrl: config.VENUE_API_URL },
-    buildApp: (pool) => createApp({ pool, logger, venue, fairPrice: fairPriceFromConfig(config, venue) }),
+    buildApp: (pool, { serviceRole }) =>
+      createApp({ pool, logger, venue, fairPrice: fairPriceFromConfig(config, venue), serviceRole }),
   });
 }

@@ -3,9 +3,10 @@
  * from the request's Idempotency-Key, so a retry after a lost answer finds the withdrawal it already
  * made instead of making a second one.
  */
-import { type PoolClient, Problem, problems, type Queryable, sha256Hex } from '@vcdc/shared';
+import { appendAuditRecord, type PoolClient, Problem, problems, type Queryable, sha256Hex } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal, fitsScale, scaleOf } from '@vcdc/shared/money';
+import { withdrawalRecorded } from './audit-records';
 import type { Venue, WithdrawalSnapshot } from './venue';
 import { atVenue, venueProblem } from './venue-problems';
 
@@ -85,7 +86,9 @@ export async function requestWithdrawal(
     );
   }
   await insert(tx, venue.id, input.caseId, clientRef, snapshot);
-  return withdrawalView(tx, snapshot.withdrawalId);
+  const made = await withdrawalView(tx, snapshot.withdrawalId);
+  await appendAuditRecord(tx, withdrawalRecorded(made, null));
+  return made;
 }
 
 async function insert(tx: PoolClient, venueId: string, caseId: string, clientRef: string, w: WithdrawalSnapshot) {
@@ -126,6 +129,9 @@ export async function refreshWithdrawal(
       withdrawalId,
       snapshot.status,
     ]);
+    const changed = await withdrawalView(tx, withdrawalId);
+    await appendAuditRecord(tx, withdrawalRecorded(changed, row.status));
+    return changed;
   }
   return withdrawalView(tx, withdrawalId);
 }

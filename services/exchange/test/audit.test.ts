@@ -1,0 +1,149 @@
+/**
+ * The exchange service's audit chain on real PostgreSQL and the real venue simulator (through ccxt),
+ * the app working as exchange_service logged in with its own password: an order placed, each fill, a
+ * cancel, a fiat withdrawal (and its completion) and a return to custody each append their record on
+ * the transaction that records them; GET /v1/audit/verify names an edited, deleted or reordered
+ * record; the role cannot rewrite the chain.
+ */
+import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import type { Express } from 'express';
+import request from 'supertest';
+import { type RunningChainSimulator, startChainSimulator } from '../../../simulators/src/chain';
+import {
+  DEV_VENUE_API_KEY,
+  DEV_VENUE_SECRET,
+  type RunningVenueSimulator,
+  startVenueSimulator,
+} from '../../../simulators/src/venue';
+import { expectRewritesRefused, expectTamperingNamed, servicePoolFor } from '../../../test/support/audit';
+import { createTestDatabase } from '../../../test/support/database';
+import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
+import { CcxtVenue } from '../src/ccxt-venue';
+
+const BANK = { id: 'HK-TRUST-001', name: 'Case property trust account', bank: 'Hong Kong branch' };
+const CASE = 'CASE-EXA';
+let owner: Pool;
+let rolePool: Pool;
+let chain: RunningChainSimulator;
+let sim: RunningVenueSimulator;
+let app: Express;
+let keys = 0;
+
+beforeAll(async () => {
+  const databaseUrl = await createTestDatabase('exchange_audit');
+  await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
+  owner = createPool(databaseUrl, 'exchange', 2);
+  const { pool, role } = await servicePoolFor(databaseUrl, 'exchange');
+  rolePool = pool;
+  chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
+  sim = await startVenueSimulator({
+    port: 0,
+    seed: 7,
+    chainUrl: chain.url,
+    bankAccounts: [BANK],
+    depositConfirmations: 2,
+    withdrawalDelayMs: 100,
+    withdrawalFee: '10',
+    pollIntervalMs: 60_000,
+    initialBalances: { BTC: '20', ETH: '50', USD: '100000' },
+  });
+  const venue = new CcxtVenue({
+    venueId: 'hashkey',
+    apiUrl: sim.url,
+    apiKey: DEV_VENUE_API_KEY,
+    secret: DEV_VENUE_SECRET,
+    timeoutMs: 5000,
+    enableRateLimit: false,
+  });
+  app = createApp({ pool, logger: silentLogger(), venue, serviceRole: role });
+});
+
+afterAll(async () => {
+  await sim?.close();
+  await chain?.close();
+  await rolePool?.end();
+  await owner?.end();
+});
+
+const post = (route: string, body: object) =>
+  request(app)
+    .post(route)
+    .set('Idempotency-Key', `audit-${++keys}`)
+    .send(body)
+    .expect((r) => {
+      if (r.status >= 300) throw new Error(`${route}: ${r.status} ${r.text}`);
+    });
+const verify = async () => (await request(app).get('/v1/audit/verify').expect(200)).body;
+const kinds = async () =>
+  ((await request(app).get(`/v1/audit/records?caseId=${CASE}`).expect(200)).body.records as { kind: string }[]).map(
+    (r) => r.kind,
+  );
+
+test('orders, fills, a cancel, a withdrawal and a return each append their record, and the chain verifies', async () => {
+  const sold = (
+    await post('/v1/orders', {
+      caseId: CASE,
+      clientOrderId: 'exa-sell-1',
+      symbol: 'BTC/USDT',
+      type: 'market',
+      amount: '0.5',
+    })
+  ).body;
+  expect(sold.status).toBe('closed');
+  const fills = sold.fills.length;
+  expect(fills).toBeGreaterThan(0);
+  await post('/v1/orders', {
+    caseId: CASE,
+    clientOrderId: 'exa-sell-2',
+    symbol: 'ETH/USDT',
+    type: 'limit',
+    amount: '1.5',
+    limitPrice: '3600',
+  });
+  await post('/v1/orders/exa-sell-2/cancel', { caseId: CASE });
+  const w = (await post('/v1/withdrawals', { caseId: CASE, currency: 'USD', amount: '1000', bankAccountId: BANK.id }))
+    .body;
+  expect(w.status).toBe('PENDING');
+  for (let i = 0; i < 40; i++) {
+    if ((await request(app).get(`/v1/withdrawals/${w.withdrawalId}`).expect(200)).body.status === 'COMPLETED') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await post('/v1/returns', {
+    caseId: CASE,
+    asset: 'BTC',
+    chain: 'bitcoin',
+    amount: '0.2',
+    toAddress: 'bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh',
+    transferId: 'transfer-exa',
+  });
+
+  const recorded = await kinds();
+  expect(recorded).toEqual([
+    'exchange.order.placed',
+    ...Array(fills).fill('exchange.fill.booked'),
+    'exchange.order.closed',
+    'exchange.order.placed',
+    'exchange.order.canceled',
+    'exchange.withdrawal.requested',
+    'exchange.withdrawal.completed',
+    expect.stringMatching(/^exchange\.return\./),
+  ]);
+  const { records } = (await request(app).get(`/v1/audit/records?caseId=${CASE}`).expect(200)).body;
+  expect(records[0].data).toMatchObject({ clientOrderId: 'exa-sell-1', amount: '0.5', adopted: false });
+  expect(records[fills + 3].data).toMatchObject({ clientOrderId: 'exa-sell-2', filled: '0', remaining: '1.5' });
+  expect(records.at(-1).data).toMatchObject({ amount: '0.2', transferId: 'transfer-exa' });
+  expect(await verify()).toMatchObject({ ok: true });
+  // Asking again about what already happened appends nothing.
+  await request(app).get('/v1/orders/exa-sell-1').expect(200);
+  await request(app).get(`/v1/withdrawals/${w.withdrawalId}`).expect(200);
+  expect(await kinds()).toHaveLength(recorded.length);
+});
+
+test('editing, deleting or reordering a record makes GET /v1/audit/verify name it', async () => {
+  await expectTamperingNamed(owner, 'exchange', 2, verify);
+});
+
+test('the app works as exchange_service, /readyz checks it, and that role cannot rewrite the chain', async () => {
+  await request(app).get('/readyz').expect(200);
+  await expectRewritesRefused(rolePool);
+});
