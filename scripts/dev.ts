@@ -164,12 +164,16 @@ async function main(): Promise<void> {
   ] as const;
   // Each service accepts calls only with its own credential; the worker (and the demo, for custody) holds them.
   const serviceTokens = Object.fromEntries(services.map(([name]) => [name, randomBytes(32).toString('hex')]));
+  // Each service's pool logs in as its own `<schema>_service` role (never the owner, which can rewrite the
+  // audit chain): the service gives that role this password at start-up (a fresh one each run).
+  const databasePassword = () => randomBytes(24).toString('hex');
   for (const [name, port, extra] of services) {
     runTs(name, `services/${name}/src/main.ts`, {
       ...common,
       ...extra,
       PORT: String(port),
       DATABASE_URL: databaseUrl,
+      DB_SERVICE_PASSWORD: databasePassword(),
       SERVICE_TOKEN: serviceTokens[name],
     });
   }
@@ -210,7 +214,17 @@ async function main(): Promise<void> {
     AUTH_MODE: 'dev',
     AUTH_DEV_KEY_DIR: devKeyDir,
     DATABASE_URL: databaseUrl,
+    DB_SERVICE_PASSWORD: databasePassword(),
     NOTIFICATIONS_SCHEMA: 'notifications',
+    // GET /v1/audit/verify asks every service to verify its own chain too.
+    CUSTODY_URL: urls.custody,
+    EXCHANGE_URL: urls.exchange,
+    FX_URL: urls.fx,
+    TREASURY_URL: urls.treasury,
+    CUSTODY_SERVICE_TOKEN: serviceTokens.custody,
+    EXCHANGE_SERVICE_TOKEN: serviceTokens.exchange,
+    FX_SERVICE_TOKEN: serviceTokens.fx,
+    TREASURY_SERVICE_TOKEN: serviceTokens.treasury,
     // The dev Web UI has no login to forward; in production the codec endpoint needs a token.
     CODEC_AUTH: 'none',
     // The demo sells each lot in three slices over half a minute: long enough to watch in the Web UI.
