@@ -45,7 +45,7 @@ import {
   type Role,
 } from './decision';
 import type { DecisionActivities } from './decision-signature';
-import { BATCHES_AT_ONCE, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
+import { BATCHES_AT_ONCE, CONFIRMATION_WAIT, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
 import { stepKey } from './keys';
 import type { CaseNotification, NotificationActivities, NotificationKind } from './notifications/types';
 import { reconcile } from './reconcile';
@@ -105,11 +105,7 @@ const calls = proxyActivities<CaseActivities>({
 });
 
 /** Custody answers 409 not-yet until the sweep (or a return) has its confirmations. */
-const confirmations = proxyActivities<CaseActivities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '1 day',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m' },
-});
+const confirmations = proxyActivities<CaseActivities>(CONFIRMATION_WAIT);
 /** Waiting for the venue to credit a deposit (chain confirmations on the venue's side) or send a return. */
 const venueWaits = proxyActivities<CaseActivities>({
   startToCloseTimeout: '30s',

@@ -11,7 +11,7 @@
  * custodians attest its sweep at custody, and the batch waits (read only, for days if need be) until
  * custody has both attestations, then takes the intake custody recorded, or a DISCREPANCY.
  */
-import { proxyActivities, setCurrentDetails } from '@temporalio/workflow';
+import { type ActivityOptions, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { custody } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import type { CaseActivities } from './activities';
@@ -25,11 +25,12 @@ export const BATCHES_AT_ONCE = 4;
 const INTAKES_AT_ONCE = 10;
 
 /** Custody answers 409 not-yet until the sweep has its confirmations. */
-const confirmations = proxyActivities<CaseActivities>({
+export const CONFIRMATION_WAIT: ActivityOptions = {
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m' },
-});
+};
+const confirmations = proxyActivities<CaseActivities>(CONFIRMATION_WAIT);
 
 /**
  * Custody answers "not yet" until two custodians have attested the lot, which may take days: polled

@@ -41,23 +41,10 @@ function registration(): CaseRegistration {
   return { ...reg, lots: reg.lots.map((lot) => (lot.asset === 'BTC' ? { ...lot, verification: 'ATTESTED' } : lot)) };
 }
 
-/** Run a case; end it if the test left it waiting (a running case stops the server skipping time for later tests). */
+/** Run a case with the fake services (`runCase` ends it if the test left it waiting). */
 function withCase<T>(reg: CaseRegistration, opts: FakeOptions, body: (h: CaseHandle, fake: Fake) => Promise<T>) {
   const fake = createFakeActivities(opts);
-  return runCase(
-    env,
-    bundle,
-    reg,
-    fake,
-    async (h) => {
-      try {
-        return await body(h, fake);
-      } finally {
-        if ((await h.describe()).status.name === 'RUNNING') await h.terminate('test over');
-      }
-    },
-    `attested-${randomUUID()}`,
-  );
+  return runCase(env, bundle, reg, fake, (h) => body(h, fake), `attested-${randomUUID()}`);
 }
 
 async function eventually(test: () => boolean, what: string): Promise<void> {

@@ -49,7 +49,11 @@ export function bundleCaseWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath, logger: quietLogger() });
 }
 
-/** Start the case `case-<caseId>` with a worker on `taskQueue` running `activities`, run `body`, stop the worker. */
+/**
+ * Start the case `case-<caseId>` with a worker on `taskQueue` running `activities`, run `body`, end
+ * the case if `body` left it running (on the time-skipping server a case with no worker keeps a task
+ * open, and time stops skipping for every later test), stop the worker.
+ */
 export async function runCase<T>(
   env: TestWorkflowEnvironment,
   workflowBundle: WorkflowBundleWithSourceMap,
@@ -65,7 +69,11 @@ export async function runCase<T>(
       workflowId: `case-${registration.caseId}`,
       args: [registration],
     });
-    return body(handle);
+    try {
+      return await body(handle);
+    } finally {
+      if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('test over');
+    }
   });
 }
 

@@ -42,30 +42,14 @@ function registration(overrides: Record<string, unknown> = {}): CaseRegistration
   return sampleRegistration(`W-${randomUUID().slice(0, 8)}`, overrides) as CaseRegistration;
 }
 
-/**
- * Run a case and end it if the test left it waiting: a case with no worker keeps a task open on the
- * time-skipping server, which then stops skipping time for every later test.
- */
+/** Run a case with the fake services (`runCase` ends it if the test left it waiting). */
 function withCase<T>(
   reg: CaseRegistration,
   body: (h: CaseHandle, fake: Fake) => Promise<T>,
   opts: FakeOptions = {},
   fake: Fake = createFakeActivities(opts),
 ) {
-  return runCase(
-    env,
-    bundle,
-    reg,
-    fake,
-    async (h) => {
-      try {
-        return await body(h, fake);
-      } finally {
-        if ((await h.describe()).status.name === 'RUNNING') await h.terminate('test over');
-      }
-    },
-    `waits-${randomUUID()}`,
-  );
+  return runCase(env, bundle, reg, fake, (h) => body(h, fake), `waits-${randomUUID()}`);
 }
 
 const at = '2026-01-05T09:00:00Z';
