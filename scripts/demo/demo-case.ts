@@ -217,6 +217,8 @@ export interface DemoCaseProgress {
   details: string;
   reason?: string;
   awaiting?: { stage: string; since?: string };
+  /** While the bank settles: how much of the approved amount is left to settle. */
+  fxSettlement?: { remaining: string };
 }
 
 const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'HELD', 'CANCELLED', 'FAILED']);
@@ -243,7 +245,7 @@ async function approveNewDestinations(urls: DemoUrls, caseId: string, log: (line
 }
 
 /** The demo's people, one per decision the case waits for. */
-function demoDecision(stage: string, caseId: string) {
+function demoDecision(stage: string, caseId: string, progress: DemoCaseProgress) {
   switch (stage) {
     case 'DISPOSAL_PLAN':
       return {
@@ -269,6 +271,15 @@ function demoDecision(stage: string, caseId: string) {
         decidedBy: DEMO_PEOPLE.supervisor,
         role: 'supervisor',
         reason: 'Continue within the new band',
+      };
+    case 'FX_SETTLEMENT':
+      // The bank settles the whole approved amount in one tranche; its FX officer records it.
+      return {
+        stage,
+        outcome: 'APPROVE',
+        decidedBy: DEMO_PEOPLE.fxOfficer,
+        role: 'fx-officer',
+        settlement: { amount: progress.fxSettlement?.remaining ?? '0', bankReference: `BANK-FX-${caseId}` },
       };
     case 'REMITTANCE':
       return {
@@ -343,7 +354,7 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
     // A stage may be waited on more than once (each sale pause): each wait is decided once.
     const wait = `${waitingOn}@${progress.awaiting?.since ?? ''}`;
     if (progress.status === 'AWAITING_DECISION' && waitingOn && !decided.has(wait)) {
-      const decision = demoDecision(waitingOn, caseId);
+      const decision = demoDecision(waitingOn, caseId, progress);
       log(`demo case ${caseId}: ${decision.decidedBy} (${decision.role}) approves ${waitingOn}`);
       await (await apiAs(decision.decidedBy)).post(
         `/v1/cases/${encodeURIComponent(caseId)}/decisions`,

@@ -66,7 +66,12 @@ const treasury = () => new ServiceClient({ service: 'treasury', baseUrl: stack.u
 test('the case completes after the supervisor approves the pay-out, and reconciles', () => {
   expect(outcome.reason).toBeUndefined();
   expect(outcome.status).toBe('COMPLETED');
-  expect(progress.decisions.accepted.map((d) => d.stage)).toEqual(['DISPOSAL_PLAN', 'FX_DECLARATION', 'REMITTANCE']);
+  expect(progress.decisions.accepted.map((d) => d.stage)).toEqual([
+    'DISPOSAL_PLAN',
+    'FX_DECLARATION',
+    'FX_SETTLEMENT',
+    'REMITTANCE',
+  ]);
   expect(progress.reconciliation?.ok).toBe(true);
   expect(progress.restitution?.approvedBy).toBe('supervisor.li');
 });
@@ -86,7 +91,7 @@ test('the treasury statement: credit, three victim payments, the remittance of t
     expect(line.balanceAfter).toBe(running.toFixed(2));
   }
   // The credit is the FX settlement's CNY, and the remittance carries its voucher and receipt.
-  expect(s.totalCredited).toBe(progress.settlement?.cnyAmount);
+  expect(s.totalCredited).toBe(progress.settlements[0]?.cnyAmount);
   expect(progress.remittance?.voucherNo).toMatch(/^VCH-/);
   expect(progress.remittance?.receiptNo).toMatch(/\S/);
 });
@@ -118,6 +123,6 @@ test('the FX waterfall runs from the fiat withdrawn at the venue to the CNY cred
   expect(line('CNY_AT_CENTRAL_PARITY').plus(line('FX_SPREAD')).plus(line('ROUNDING')).eq(line('CNY_SETTLED'))).toBe(
     true,
   );
-  expect(line('CNY_SETTLED').eq(progress.credit!.amount)).toBe(true);
+  expect(line('CNY_SETTLED').eq(progress.credits[0]!.amount)).toBe(true);
   expect(w.unsettled).toBe('0.00');
 });

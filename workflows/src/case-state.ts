@@ -153,8 +153,11 @@ export interface CaseProgress {
   sales: SaleLeg[];
   withdrawal?: exchange.VenueWithdrawal;
   declaration?: fx.Declaration;
-  settlement?: fx.Settlement;
-  credit?: treasury.Credit;
+  /** How much of the approved amount the bank has settled into CNY so far. */
+  fxSettlement?: { amount: string; settled: string; remaining: string };
+  /** Each tranche the bank settled (recorded by an FX officer), and its credit to the special account. */
+  settlements: fx.Settlement[];
+  credits: treasury.Credit[];
   /** The FX declaration deadline (working days after the funds reached the bank) and how far it has run. */
   fxDeadline?: {
     fundsArrivedAt: string;

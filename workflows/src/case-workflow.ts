@@ -31,7 +31,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { common, type custody, type exchange } from '@vcdc/shared/contracts';
-import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
+import { Decimal, roundDownTo, scaleOf, sum } from '@vcdc/shared/money';
 import type { CaseActivities } from './activities';
 import { CaseRegistration, type Lot } from './case-input';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
@@ -145,6 +145,7 @@ function movesTo(d: Decision, stage: CaseStage): DecisionAccepted['movesTo'] {
     case 'REMITTANCE':
       return approve ? { stage: 'TREASURY', status: 'RUNNING' } : { stage: 'TREASURY', status: 'HELD' };
     case 'FX_RESUBMISSION':
+    case 'FX_SETTLEMENT':
       return approve ? { stage: 'FX', status: 'RUNNING' } : { stage: 'FX', status: 'HELD' };
     case 'FX_DECLARATION':
       // A rejected declaration waits for a supervisor to decide whether to resubmit it.
@@ -168,6 +169,8 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     notifications: [],
     accounts: [],
     intakes: [],
+    settlements: [],
+    credits: [],
     transfers: [],
     sales: [],
     leftovers: [],
@@ -180,12 +183,15 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
   let disposalQuorum = 1; // from the parsed registration, before any decision can arrive
   /** The authorised cancellation, once accepted; every wait and step boundary looks at it. */
   let cancellation: Decision | undefined;
+  /** While a settlement tranche is awaited: what is left to settle (the validator refuses more). */
+  let settlementLimit: string | undefined;
   /** Once money leaves the special account the case can no longer be cancelled. */
   let pastNoReturn = false;
   const approvalsNeeded = (stage: DecisionStage) => (stage === 'DISPOSAL_PLAN' ? disposalQuorum : 1);
   const decisionContext = () => ({
     awaiting: p.awaiting?.stage,
     cancellable: !cancellation && !pastNoReturn && (p.status === 'RUNNING' || p.status === 'AWAITING_DECISION'),
+    settlementLimit,
     requestedBy: p.requestedBy,
     approvedBy: (p.awaiting ? (approvals[p.awaiting.stage] ?? []) : []).map((d) => d.decidedBy),
   });
@@ -968,28 +974,58 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
         key('fx-declaration', 'submit', `round-${round + 1}`),
       );
     }
-    // One tranche for now. The bank's own reference arrives with the FX officer's settlement record in
-    // a later issue; until then the tranche is referenced by the workflow's own key.
-    p.settlement = await calls.settleDeclaration(
-      declarationId,
-      { amount: withdrawal.netAmount, bankReference: key('settlement', '1') },
-      key('fx-settlement', '1'),
-    );
+    // The bank settles the approved amount into CNY, in one tranche or several; an FX officer records
+    // each (the bank's reference, its charges, correspondent fees) and the FX service converts it at the
+    // recorded rate. Each tranche has its own keys.
+    const toSettle = new Decimal(withdrawal.netAmount);
+    let settled = new Decimal(0);
+    for (let tranche = 1; settled.lt(toSettle); tranche++) {
+      const left = toSettle.minus(settled);
+      // Amounts in the currency's own form ("107916.30"), as the bank and the FX service write them.
+      const inFiat = (d: Decimal) => d.toFixed(scaleOf(fiat));
+      p.fxSettlement = { amount: inFiat(toSettle), settled: inFiat(settled), remaining: inFiat(left) };
+      settlementLimit = inFiat(left);
+      const recorded = await awaitDecision(
+        'FX_SETTLEMENT',
+        `an FX officer to record the bank's settlement of ${inFiat(left)} ${fiat} into CNY (tranche ${tranche})`,
+      );
+      settlementLimit = undefined;
+      if (!recorded?.settlement || recorded.outcome === 'REJECT') {
+        throw new CaseStop(
+          'HELD',
+          `${recorded ? `the bank did not settle (${recorded.decidedBy}: ${recorded.reason ?? ''})` : `no settlement recorded within ${deadlineWords('FX_SETTLEMENT')}`}; ${left.toFixed()} ${fiat} wait in the offshore account`,
+        );
+      }
+      const settlement = await calls.settleDeclaration(
+        declarationId,
+        recorded.settlement,
+        key('fx-settlement', String(tranche)),
+      );
+      p.settlements.push(settlement);
+      settled = settled.plus(recorded.settlement.amount);
+    }
+    p.fxSettlement = { amount: withdrawal.netAmount, settled: settled.toFixed(scaleOf(fiat)), remaining: '0' };
 
-    // 7. TREASURY: credit the special account; with a court restitution order, register it; a supervisor
-    // approves the pay-out; the victims are paid as the order says and the rest is remitted to the treasury.
+    // 7. TREASURY: credit the special account with each tranche; with a court restitution order, register
+    // it; a supervisor approves the pay-out; the victims are paid as the order says and the rest is
+    // remitted to the treasury.
     checkpoint();
-    enter('TREASURY', `crediting ${p.settlement.cnyAmount} CNY to the special case-property account`);
-    p.credit = await calls.recordCredit(
-      {
-        caseId,
-        agency: reg.agency,
-        amount: p.settlement.cnyAmount,
-        fxSettlementId: p.settlement.settlementId,
-        bankReference: p.settlement.bankReference,
-      },
-      key('treasury-credit', p.settlement.settlementId),
-    );
+    const cny = sum(p.settlements.map((s) => s.cnyAmount));
+    enter('TREASURY', `crediting ${cny.toFixed()} CNY to the special case-property account`);
+    for (const settlement of p.settlements) {
+      p.credits.push(
+        await calls.recordCredit(
+          {
+            caseId,
+            agency: reg.agency,
+            amount: settlement.cnyAmount,
+            fxSettlementId: settlement.settlementId,
+            bankReference: settlement.bankReference,
+          },
+          key('treasury-credit', settlement.settlementId),
+        ),
+      );
+    }
     if (reg.restitution) {
       p.restitutionOrder = await calls.registerRestitutionOrder(
         { ...reg.restitution, caseId, registeredBy: reg.requestedBy },

@@ -25,6 +25,7 @@ export function decisionSigningInput(workflowId: string, d: Omit<Decision, 'sign
       decidedAt: d.decidedAt,
       reason: d.reason ?? null,
       reference: d.reference ?? null,
+      settlement: d.settlement ?? null,
       nonce: d.nonce ?? null,
     }),
   );

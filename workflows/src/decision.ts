@@ -3,7 +3,8 @@
  * Update (as its validator, so a refused decision never reaches history) and the `decision` signal
  * go through. Pure: imported by the workflow and by the control API.
  */
-import { common } from '@vcdc/shared/contracts';
+import { common, fx } from '@vcdc/shared/contracts';
+import { Decimal } from '@vcdc/shared/money';
 import { z } from 'zod';
 
 const { ActorId, IsoTimestamp } = common;
@@ -17,6 +18,9 @@ const { ActorId, IsoTimestamp } = common;
  *   goes on from a new arrival price, REJECT stops and returns the unsold coins to custody.
  * - FX_DECLARATION: the regulator's decision, recorded by an FX officer.
  * - FX_RESUBMISSION: after the regulator rejected the declaration, resubmit it (APPROVE) or hold (REJECT).
+ * - FX_SETTLEMENT: the bank settled a tranche into CNY; an FX officer records it (`settlement`: the
+ *   foreign amount, the bank's reference, its charges and correspondent fees). Asked again until the
+ *   whole approved amount is settled; REJECT (the bank will not settle) holds the money offshore.
  * - REMITTANCE: before any money leaves the special case-property account (to victims by court
  *   order, the rest to the treasury).
  * - CANCELLATION: not waited on; taken at any time while the case runs (e.g. the legal basis was
@@ -28,6 +32,7 @@ export const DecisionStage = z.enum([
   'SALE_PRICE',
   'FX_DECLARATION',
   'FX_RESUBMISSION',
+  'FX_SETTLEMENT',
   'REMITTANCE',
   'CANCELLATION',
 ]);
@@ -52,6 +57,7 @@ export const ROLE_FOR_STAGE: Record<DecisionStage, Role> = {
   SALE_PRICE: 'supervisor',
   FX_DECLARATION: 'fx-officer',
   FX_RESUBMISSION: 'supervisor',
+  FX_SETTLEMENT: 'fx-officer',
   REMITTANCE: 'supervisor',
   CANCELLATION: 'supervisor',
 };
@@ -84,16 +90,17 @@ const DecisionFields = z.object({
   /** An outside reference for the decision; for FX_DECLARATION the regulator's reference (required). */
   reference: z.string().min(1).max(100).optional(),
   decidedAt: IsoTimestamp,
+  /** For FX_SETTLEMENT: the tranche the bank settled, as its FX officer records it. */
+  settlement: fx.SettleDeclaration.optional(),
   /** Set by the control API: unique per decision (a replay is refused) and covered by `signature`. */
   nonce: z.string().min(1).max(64).optional(),
   /** The control API's Ed25519 signature over the case and the decision (decision-signature.ts). */
   signature: z.string().min(1).max(200).optional(),
 });
 
-function decisionRules<T extends Pick<z.infer<typeof DecisionFields>, 'stage' | 'outcome' | 'reason' | 'reference'>>(
-  d: T,
-  ctx: z.RefinementCtx,
-): void {
+function decisionRules<
+  T extends Pick<z.infer<typeof DecisionFields>, 'stage' | 'outcome' | 'reason' | 'reference' | 'settlement'>,
+>(d: T, ctx: z.RefinementCtx): void {
   if (d.outcome === 'REJECT' && !d.reason) {
     ctx.addIssue({ code: 'custom', path: ['reason'], message: 'a rejection needs a reason' });
   }
@@ -102,6 +109,12 @@ function decisionRules<T extends Pick<z.infer<typeof DecisionFields>, 'stage' | 
   }
   if (d.stage === 'CANCELLATION' && !d.reason) {
     ctx.addIssue({ code: 'custom', path: ['reason'], message: 'a cancellation needs a reason' });
+  }
+  if (d.stage === 'FX_SETTLEMENT' && d.outcome === 'APPROVE' && !d.settlement) {
+    ctx.addIssue({ code: 'custom', path: ['settlement'], message: "the bank's settlement of the tranche is required" });
+  }
+  if (d.stage !== 'FX_SETTLEMENT' && d.settlement) {
+    ctx.addIssue({ code: 'custom', path: ['settlement'], message: 'only an FX_SETTLEMENT carries a settlement' });
   }
   if (d.stage === 'FX_DECLARATION' && !d.reference) {
     ctx.addIssue({ code: 'custom', path: ['reference'], message: "the regulator's reference is required" });
@@ -151,6 +164,8 @@ export interface DecisionContext {
   awaiting: DecisionStage | undefined;
   /** Whether the case can still be cancelled (it runs and has not been cancelled yet). */
   cancellable?: boolean;
+  /** While FX_SETTLEMENT is awaited: what is left to settle (a tranche may not exceed it). */
+  settlementLimit?: string;
   /** Who asked for the disposal: may not decide on it (four-eyes). */
   requestedBy: string;
   /** Who already approved the awaited stage (a quorum needs distinct people). */
@@ -197,6 +212,21 @@ export function checkDecision(
       refusal: {
         code: 'quorum-same-person',
         message: `${decision.decidedBy} already approved ${decision.stage}; the quorum needs another person`,
+      },
+    };
+  }
+  const tranche = decision.settlement?.amount;
+  if (
+    decision.stage === 'FX_SETTLEMENT' &&
+    tranche &&
+    ctx.settlementLimit &&
+    new Decimal(tranche).gt(ctx.settlementLimit)
+  ) {
+    return {
+      ok: false,
+      refusal: {
+        code: 'decision-invalid',
+        message: `settlement.amount: the tranche ${tranche} is more than the ${ctx.settlementLimit} left to settle`,
       },
     };
   }

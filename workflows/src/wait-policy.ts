@@ -44,6 +44,7 @@ export const DEFAULT_WAIT_POLICY: Record<WaitedStage, WaitTimes> = {
   SALE_PRICE: { remindAfter: '1h', escalateAfter: '4h', deadline: '2d' },
   FX_DECLARATION: { remindAfter: '3d', escalateAfter: '7d', deadline: '30d' },
   FX_RESUBMISSION: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
+  FX_SETTLEMENT: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
   REMITTANCE: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
 };
 

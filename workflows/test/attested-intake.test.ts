@@ -17,6 +17,7 @@ import {
   DECISIONS,
   decideAt,
   runCase,
+  settleAt,
   startCaseTestServer,
   until,
 } from './case-support';
@@ -87,6 +88,7 @@ test('an ATTESTED lot waits (days) for two custodians, nothing recorded for it; 
 
     await decideAt(handle, DECISIONS.plan);
     await decideAt(handle, DECISIONS.fx);
+    await settleAt(handle);
     await decideAt(handle, DECISIONS.remit);
     const outcome = await handle.result();
     expect(outcome.status).toBe('COMPLETED');

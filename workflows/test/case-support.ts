@@ -97,6 +97,23 @@ export async function decideAt(handle: WorkflowHandle, d: Decision) {
 }
 
 const at = '2026-01-05T09:00:00Z';
+
+/**
+ * Wait until the case asks for the bank's settlement, then record it as the FX officer: the whole
+ * remainder in one tranche unless `amount` says less. Returns the Update's answer.
+ */
+export async function settleAt(handle: WorkflowHandle, amount?: string, bankReference = 'BOCHK-FX-0001') {
+  const p = await until(handle, awaiting('FX_SETTLEMENT'));
+  const d: Decision = {
+    stage: 'FX_SETTLEMENT',
+    outcome: 'APPROVE',
+    decidedBy: 'fx.officer.chen',
+    role: 'fx-officer',
+    decidedAt: at,
+    settlement: { amount: amount ?? p.fxSettlement?.remaining ?? '0', bankReference },
+  };
+  return handle.executeUpdate(decide, { args: [d] });
+}
 /** Fixed decisions, one per stage and outcome. */
 export const DECISIONS = {
   plan: {

@@ -20,6 +20,7 @@ import {
   DECISIONS,
   decideAt,
   runCase,
+  settleAt,
   startCaseTestServer,
   until,
 } from './case-support';
@@ -181,6 +182,7 @@ describe('sale: price band, legal floor, venue refusal', () => {
         expect(soldBefore).toBe(1);
         await handle.executeUpdate(decide, { args: [supervisor('SALE_PRICE', 'APPROVE')] });
         await decideAt(handle, DECISIONS.fx);
+        await settleAt(handle);
         await decideAt(handle, DECISIONS.remit);
         const outcome = await handle.result();
         expect(outcome.status).toBe('COMPLETED');
@@ -321,6 +323,7 @@ describe("cancellation at each stage: unwound to that stage's safe state", () =>
       reach: async (h: CaseHandle) => {
         await decideAt(h, DECISIONS.plan);
         await decideAt(h, DECISIONS.fx);
+        await settleAt(h);
         return until(h, awaiting('REMITTANCE'));
       },
       // The CNY stays in the special account: nothing paid out.
@@ -413,7 +416,7 @@ describe('cancellation', () => {
       expect(outcome.status).toBe('CANCELLED');
       expect(outcome.stage).toBe('FX');
       expect(outcome.returns).toEqual([]);
-      expect(outcome.settlement).toBeUndefined();
+      expect(outcome.settlements).toEqual([]);
     });
   });
 

@@ -20,7 +20,7 @@ import { caseWorkflow } from '../src/case-workflow';
 import type { Decision } from '../src/decision';
 import { decide, decision, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
-import { awaiting, until } from './case-support';
+import { awaiting, settleAt, until } from './case-support';
 import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
 
 let env: TestWorkflowEnvironment;
@@ -138,6 +138,7 @@ async function runHappyPath(reg: CaseRegistration, fakeOptions: FakeOptions = {}
       expect(answer.movesTo).toEqual({ stage: 'TRANSFER', status: 'RUNNING' });
       await until(handle, awaiting('FX_DECLARATION'));
       await handle.executeUpdate(decide, { args: [approveFx()] });
+      await settleAt(handle);
       await until(handle, awaiting('REMITTANCE'));
       await handle.executeUpdate(decide, { args: [approveRemittance()] });
       const outcome = await handle.result();
@@ -157,7 +158,12 @@ describe('case workflow', () => {
     expect(outcome.reason).toBeUndefined();
     expect(outcome.reconciliation?.ok).toBe(true);
     expect(outcome.reconciliation?.checks.every((c) => c.pass)).toBe(true);
-    expect(outcome.decisions.accepted.map((d) => d.stage)).toEqual(['DISPOSAL_PLAN', 'FX_DECLARATION', 'REMITTANCE']);
+    expect(outcome.decisions.accepted.map((d) => d.stage)).toEqual([
+      'DISPOSAL_PLAN',
+      'FX_DECLARATION',
+      'FX_SETTLEMENT',
+      'REMITTANCE',
+    ]);
     expect(outcome.compensations).toEqual([]);
 
     // The whole custody balance went to the venue, and everything credited was sold.
@@ -194,9 +200,11 @@ describe('case workflow', () => {
     expect(leftovers).toEqual(['USD', 'USDT'].filter((a) => outcome.leftovers.some((l) => l.asset === a)).sort());
 
     expect(outcome.declaration?.amount).toBe(outcome.withdrawal?.netAmount);
-    expect(outcome.settlement?.foreignAmount).toBe(outcome.withdrawal?.netAmount);
-    expect(outcome.credit?.amount).toBe(outcome.settlement?.cnyAmount);
-    expect(outcome.remittance?.amount).toBe(outcome.credit?.amount);
+    expect(outcome.settlements.map((s) => [s.foreignAmount, s.bankReference])).toEqual([
+      [outcome.withdrawal?.netAmount, 'BOCHK-FX-0001'],
+    ]);
+    expect(outcome.credits.map((c) => c.amount)).toEqual([outcome.settlements[0]?.cnyAmount]);
+    expect(new Decimal(outcome.remittance?.amount ?? '0').eq(outcome.credits[0]?.amount ?? 'NaN')).toBe(true);
     expect(outcome.remittance?.receiptNo).toMatch(/^R-/);
     expect(fake.requestRemittance.mock.calls[0]?.[0]).toMatchObject({
       budgetClassificationCode: '1030501',
@@ -350,11 +358,12 @@ describe('case workflow', () => {
       await handle.signal(decision, approvePlan());
       await until(handle, awaiting('FX_DECLARATION'));
       await handle.signal(decision, approveFx());
+      await settleAt(handle);
       await until(handle, awaiting('REMITTANCE'));
       await handle.signal(decision, approveRemittance());
       const outcome = await handle.result();
       expect(outcome.status).toBe('COMPLETED');
-      expect(outcome.decisions.accepted).toHaveLength(3);
+      expect(outcome.decisions.accepted).toHaveLength(4);
       expect(outcome.decisions.refused).toHaveLength(1);
     });
   });
@@ -514,6 +523,7 @@ describe('case workflow', () => {
         await handle.executeUpdate(decide, { args: [approvePlan()] });
         await until(handle, awaiting('FX_DECLARATION'));
         await handle.executeUpdate(decide, { args: [approveFx()] });
+        await settleAt(handle);
         await until(handle, awaiting('REMITTANCE'));
         await handle.executeUpdate(decide, { args: [approveRemittance()] });
         const outcome = await handle.result();

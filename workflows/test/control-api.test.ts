@@ -263,6 +263,22 @@ describe('control API', () => {
       reference: 'SAFE-7',
     });
     expect(approved.status).toBe(200);
+    // The bank's FX officer records the settlement; a tranche above what is left is refused, naming the field.
+    const settling = await progress(caseId, (p) => p.awaiting?.stage === 'FX_SETTLEMENT');
+    const remaining = settling.fxSettlement?.remaining ?? '';
+    const tooMuch = await as('fx.chen')
+      .post(`/v1/cases/${caseId}/decisions`)
+      .send({
+        stage: 'FX_SETTLEMENT',
+        outcome: 'APPROVE',
+        settlement: { amount: `${remaining}1`, bankReference: 'B-1' },
+      });
+    expect(tooMuch.status).toBe(422);
+    expect(tooMuch.body.detail).toContain('settlement.amount');
+    const settled = await as('fx.chen')
+      .post(`/v1/cases/${caseId}/decisions`)
+      .send({ stage: 'FX_SETTLEMENT', outcome: 'APPROVE', settlement: { amount: remaining, bankReference: 'B-1' } });
+    expect(settled.status).toBe(200);
     // Before money leaves the special account, a supervisor approves the pay-out.
     const payOut = await progress(caseId, (p) => p.awaiting?.stage === 'REMITTANCE');
     expect(payOut.stage).toBe('TREASURY');

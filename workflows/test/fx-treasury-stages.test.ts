@@ -21,7 +21,7 @@ import { caseWorkflow } from '../src/case-workflow';
 import { decide, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
 import { addWorkingDays } from '../src/working-days';
-import { awaiting, DECISIONS as D, decideAt, until, VICTIMS } from './case-support';
+import { awaiting, DECISIONS as D, decideAt, settleAt, until, VICTIMS } from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 let env: TestWorkflowEnvironment;
@@ -76,6 +76,7 @@ test('a rejected declaration waits for a supervisor, is resubmitted with its own
     expect(answer.movesTo).toEqual({ stage: 'FX', status: 'AWAITING_DECISION' });
     await decideAt(handle, D.resubmit);
     await decideAt(handle, D.fx);
+    await settleAt(handle);
     await decideAt(handle, D.remit);
     const outcome = await handle.result();
     expect(outcome.status).toBe('COMPLETED');
@@ -84,6 +85,7 @@ test('a rejected declaration waits for a supervisor, is resubmitted with its own
       'FX_DECLARATION',
       'FX_RESUBMISSION',
       'FX_DECLARATION',
+      'FX_SETTLEMENT',
       'REMITTANCE',
     ]);
     expect(fake.submitDeclaration).toHaveBeenCalledTimes(2);
@@ -129,6 +131,7 @@ test('the declaration deadline: reminded the working day before, overdue after 5
     // Overdue is an escalation, not a dead end: the officer can still record the decision.
     expect(late.status).toBe('AWAITING_DECISION');
     await decideAt(handle, D.fx);
+    await settleAt(handle);
     await decideAt(handle, D.remit);
     expect((await handle.result()).status).toBe('COMPLETED');
   });
@@ -138,6 +141,7 @@ test('no money leaves the special account without the remittance decision; a rej
   await withCase(registration(), async (fake, handle) => {
     await decideAt(handle, D.plan);
     await decideAt(handle, D.fx);
+    await settleAt(handle);
     const waiting = await until(handle, awaiting('REMITTANCE'));
     expect(waiting.stage).toBe('TREASURY');
     expect(fake.recordCredit).toHaveBeenCalledTimes(1);
@@ -170,6 +174,7 @@ test('restitution: three victims paid by the court order, the rest remitted, the
   await withCase(reg, async (fake, handle) => {
     await decideAt(handle, D.plan);
     await decideAt(handle, D.fx);
+    await settleAt(handle);
     await decideAt(handle, D.remit);
     const outcome = await handle.result();
     expect(outcome.reason).toBeUndefined();
@@ -179,7 +184,7 @@ test('restitution: three victims paid by the court order, the rest remitted, the
       courtOrderRef: '(2026) Jing 01 Xing Chu 7',
       registeredBy: reg.requestedBy,
     });
-    const credited = new Decimal(outcome.credit!.amount);
+    const credited = new Decimal(outcome.credits[0]!.amount);
     expect(outcome.restitution?.allocations.map((a) => a.amount)).toEqual(['40000.00', '30000.00', '10000.01']);
     expect(outcome.restitution?.approvedBy).toBe('supervisor.zhang');
     expect(new Decimal(outcome.remittance!.amount).eq(credited.minus('80000.01'))).toBe(true);

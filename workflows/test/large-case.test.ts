@@ -11,7 +11,7 @@ import type { CaseRegistration } from '../src/case-input';
 import type { CaseProgress } from '../src/case-state';
 import { caseWorkflow } from '../src/case-workflow';
 import { decide, status } from '../src/shared';
-import { bundleCaseWorkflows, DECISIONS } from './case-support';
+import { bundleCaseWorkflows, DECISIONS, settleAt } from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 jest.setTimeout(600_000);
@@ -81,16 +81,20 @@ test('a case of 2,000 lots completes and its largest workflow history stays unde
     expect(atPlan.intakes).toEqual([]);
     // An operator finds it in the Web UI by what it waits for, for whom, and since when.
     const query = `CaseId = '${reg.caseId}' AND PendingDecision = 'DISPOSAL_PLAN' AND PendingRole = 'supervisor' AND PendingSince < '${new Date(Date.now() + 60_000).toISOString()}'`;
-    let found: string[] = [];
+    const found: string[] = [];
     for (let i = 0; i < 120 && found.length === 0; i++) {
       for await (const wf of env.client.workflow.list({ query })) found.push(wf.workflowId);
       if (found.length === 0) await new Promise((r) => setTimeout(r, 250));
     }
     expect(found).toEqual([handle.workflowId]);
-    expect(atPlan.details).toMatch(/^waiting for a supervisor to approve the disposal plan \(DISPOSAL_PLAN, a supervisor\) until \d{4}-/);
+    expect(atPlan.details).toMatch(
+      /^waiting for a supervisor to approve the disposal plan \(DISPOSAL_PLAN, a supervisor\) until \d{4}-/,
+    );
     await handle.executeUpdate(decide, { args: [DECISIONS.plan] });
     await waitFor('FX_DECLARATION');
     await handle.executeUpdate(decide, { args: [DECISIONS.fx] });
+    await waitFor('FX_SETTLEMENT');
+    await settleAt(handle);
     await waitFor('REMITTANCE');
     await handle.executeUpdate(decide, { args: [DECISIONS.remit] });
     const outcome = await handle.result();

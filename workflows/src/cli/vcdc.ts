@@ -161,8 +161,8 @@ interface CaseView {
   }[];
   withdrawal?: { currency: string; amount: string; fee: string; netAmount: string; status: string };
   declaration?: { declarationNo: string; currency: string; amount: string; status: string };
-  settlement?: { currency: string; foreignAmount: string; rate: string; cnyAmount: string };
-  credit?: { amount: string };
+  settlements?: { currency: string; foreignAmount: string; rate: string; cnyAmount: string; bankReference: string }[];
+  credits?: { amount: string }[];
   remittance?: { amount: string; receiptNo: string };
   leftovers?: { asset: string; amount: string; where: string; reason: string }[];
 }
@@ -295,11 +295,15 @@ export function renderCase(c: CaseView, now: Date): string {
     const d = c.declaration;
     amounts.push(['declared', `${d.amount} ${d.currency}`, `${d.declarationNo}; ${d.status}`]);
   }
-  if (c.settlement) {
-    const s = c.settlement;
-    amounts.push(['settled', `${s.cnyAmount} CNY`, `${s.foreignAmount} ${s.currency} at ${s.rate}`]);
+  for (const s of c.settlements ?? []) {
+    amounts.push([
+      'settled',
+      `${s.cnyAmount} CNY`,
+      `${s.foreignAmount} ${s.currency} at ${s.rate}, bank ref ${s.bankReference}`,
+    ]);
   }
-  if (c.credit) amounts.push(['credited', `${c.credit.amount} CNY`, 'special case-property account']);
+  for (const credit of c.credits ?? [])
+    amounts.push(['credited', `${credit.amount} CNY`, 'special case-property account']);
   if (c.remittance) amounts.push(['remitted', `${c.remittance.amount} CNY`, `receipt ${c.remittance.receiptNo}`]);
   for (const l of c.leftovers ?? [])
     amounts.push(['left over', `${l.amount} ${l.asset}`, `at ${l.where}: ${l.reason}`]);

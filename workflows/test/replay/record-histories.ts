@@ -23,6 +23,7 @@ import {
   DECISIONS as D,
   decideAt,
   runCase,
+  settleAt,
   startCaseTestServer,
   VICTIMS,
 } from '../case-support';
@@ -41,17 +42,20 @@ interface Scenario {
   ends: CaseStatus;
 }
 
+/** The bank's settlement of the whole approved amount, recorded by the FX officer (settleAt). */
+const SETTLE = 'settle' as const;
+
 const inOrder =
-  (...decisions: (typeof D)[keyof typeof D][]) =>
+  (...decisions: ((typeof D)[keyof typeof D] | typeof SETTLE)[]) =>
   async (handle: CaseHandle) => {
-    for (const d of decisions) await decideAt(handle, d);
+    for (const d of decisions) await (d === SETTLE ? settleAt(handle) : decideAt(handle, d));
   };
 
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'approved-at-every-decision',
     caseId: 'REPLAY-APPROVED',
-    decide: inOrder(D.plan, D.fx, D.remit),
+    decide: inOrder(D.plan, D.fx, SETTLE, D.remit),
     ends: 'COMPLETED',
   },
   {
@@ -70,7 +74,7 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'fx-rejected-then-resubmitted',
     caseId: 'REPLAY-FX-RESUBMITTED',
-    decide: inOrder(D.plan, D.fxReject, D.resubmit, D.fx, D.remit),
+    decide: inOrder(D.plan, D.fxReject, D.resubmit, D.fx, SETTLE, D.remit),
     ends: 'COMPLETED',
   },
   {
@@ -84,7 +88,7 @@ export const SCENARIOS: readonly Scenario[] = [
         victims: VICTIMS,
       },
     },
-    decide: inOrder(D.plan, D.fx, D.remit),
+    decide: inOrder(D.plan, D.fx, SETTLE, D.remit),
     ends: 'COMPLETED',
   },
 ];
