@@ -434,6 +434,32 @@ describe('cancellation', () => {
   });
 });
 
+describe('a deposit the venue refuses', () => {
+  test('holds the case and brings what was sent back into the case wallet', async () => {
+    const fake = createFakeActivities();
+    const real = fake.getVenueDeposit.getMockImplementation();
+    fake.getVenueDeposit.mockImplementation(async (q) => {
+      const d = await real?.(q);
+      if (!d) throw new Error('no deposit');
+      return { ...d, status: 'FAILED' as const };
+    });
+    await withCase(
+      registration(),
+      async (handle) => {
+        await decideAt(handle, DECISIONS.plan);
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('HELD');
+        expect(outcome.stage).toBe('TRANSFER');
+        expect(outcome.reason).toContain('the venue refused the BTC deposit');
+        expect(outcome.returns.map((r) => [r.asset, r.status])).toEqual([['BTC', 'RECEIVED']]);
+        expect(fake.placeSellOrder).not.toHaveBeenCalled();
+      },
+      {},
+      fake,
+    );
+  });
+});
+
 describe('deposits the venue holds for review', () => {
   test('are waited out without resending, escalated after the configured time, and the case resumes when credited', async () => {
     const reg = registration({ deadlines: { depositHoldEscalateAfter: '1h' } });

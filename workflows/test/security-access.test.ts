@@ -13,7 +13,7 @@ import { createControlApi } from '../src/control-api/app';
 import { jwtAuthenticator } from '../src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
 import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
-import type { Role } from '../src/decision';
+import { DecisionStage, Role } from '../src/decision';
 import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
 
 let app: Express;
@@ -92,6 +92,24 @@ describe('the access matrix', () => {
     ['FX_DECLARATION', ['supervisor', 'treasury-officer'], undefined],
   ] as const)('a %s decision by a holder of %j is taken as %s', (stage, roles, expected) => {
     expect(decidingRole(stage, roles)).toBe(expected);
+  });
+
+  // Every decision type against every role: exactly the role the matrix names may take it.
+  const EXPECTED_ROLE: Record<DecisionStage, Role> = {
+    INTAKE_DISCREPANCY: 'supervisor',
+    DISPOSAL_PLAN: 'supervisor',
+    SALE_PRICE: 'supervisor',
+    FX_DECLARATION: 'fx-officer',
+    FX_RESUBMISSION: 'supervisor',
+    FX_SETTLEMENT: 'fx-officer',
+    REMITTANCE: 'supervisor',
+    CANCELLATION: 'supervisor',
+  };
+  const everyDecision = DecisionStage.options.flatMap((stage) =>
+    Role.options.map((role) => [stage, role, role === EXPECTED_ROLE[stage]] as const),
+  );
+  test.each(everyDecision)('%s by a %s: allowed = %s', (stage, role, allowed) => {
+    expect(decidingRole(stage, [role])).toBe(allowed ? role : undefined);
   });
 });
 
