@@ -282,6 +282,15 @@ export function createActivities(clients: ServiceClients) {
         t.post('/v1/restitution-distributions', body, key),
       );
     },
+    async openEscrow(body: contracts.treasury.OpenEscrow, key: string) {
+      return call(treasury.Escrow, 'open escrow', () => t.post('/v1/escrows', body, key));
+    },
+    async recordJudgment(body: contracts.treasury.RecordJudgment, key: string) {
+      return call(treasury.Escrow, 'record judgment', () => t.post('/v1/judgments', body, key));
+    },
+    async returnToOwner(body: contracts.treasury.ReturnToOwner, key: string) {
+      return call(treasury.OwnerReturn, 'return to owner', () => t.post('/v1/owner-returns', body, key));
+    },
     async getTreasuryStatement(caseId: string) {
       return call(treasury.CaseStatement, 'treasury statement', () => t.get(`/v1/cases/${enc(caseId)}/statement`));
     },

@@ -106,6 +106,16 @@ export const FxParticulars = z.object({
 export type FxParticulars = z.infer<typeof FxParticulars>;
 
 export const TreasuryParticulars = z.object({
+  /**
+   * A pre-trial sale: the proceeds wait in escrow on the special account until the court's judgment
+   * (the JUDGMENT decision) says where they go; on an acquittal they go back to this owner.
+   */
+  escrow: z
+    .object({
+      reason: z.string().min(1).max(500),
+      owner: z.object({ name: z.string().min(1).max(200), payeeAccount: z.string().min(1).max(100) }),
+    })
+    .optional(),
   budgetClassificationCode: z
     .string()
     .regex(/^[0-9]{7,10}$/, { message: 'must be a 7-10 digit budget classification code' }),

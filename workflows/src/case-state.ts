@@ -169,6 +169,10 @@ export interface CaseProgress {
   restitutionOrder?: treasury.RestitutionOrder;
   restitution?: treasury.RestitutionDistribution;
   remittance?: treasury.Remittance;
+  /** A pre-trial sale's escrow, and the judgment that released it. */
+  escrow?: treasury.Escrow;
+  /** On an acquittal: the proceeds paid back to the owner. */
+  ownerReturn?: treasury.OwnerReturn;
   reconciliation?: Reconciliation;
   leftovers: Leftover[];
   compensations: Compensation[];

@@ -144,6 +144,8 @@ function movesTo(d: Decision, stage: CaseStage): DecisionAccepted['movesTo'] {
       return approve ? { stage: 'SALE', status: 'RUNNING' } : { stage: 'SALE', status: 'HELD' };
     case 'REMITTANCE':
       return approve ? { stage: 'TREASURY', status: 'RUNNING' } : { stage: 'TREASURY', status: 'HELD' };
+    case 'JUDGMENT':
+      return { stage: 'TREASURY', status: 'RUNNING' };
     case 'FX_RESUBMISSION':
     case 'FX_SETTLEMENT':
       return approve ? { stage: 'FX', status: 'RUNNING' } : { stage: 'FX', status: 'HELD' };
@@ -368,6 +370,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     const paid = [
       p.restitution ? `paid ${p.restitution.totalToVictims} CNY to ${p.restitution.payments.length} victims` : '',
       p.remittance ? `remitted ${p.remittance.amount} CNY to the treasury (receipt ${p.remittance.receiptNo})` : '',
+      p.ownerReturn ? `returned ${p.ownerReturn.amount} CNY to the owner (receipt ${p.ownerReturn.receiptNo})` : '',
     ].filter(Boolean);
     setStatus('COMPLETED', `${paid.join('; ')}; reconciled`);
   } catch (error) {
@@ -1026,17 +1029,52 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
         ),
       );
     }
-    if (reg.restitution) {
+    // A pre-trial sale: the proceeds wait in escrow until the court rules; the judgment says where they go.
+    let ruling: 'CONFISCATION' | 'RESTITUTION' | 'ACQUITTAL' | undefined;
+    const { escrow } = reg.treasury;
+    if (escrow) {
+      p.escrow = await calls.openEscrow(
+        { caseId, agency: reg.agency, reason: escrow.reason, openedBy: reg.requestedBy },
+        key('escrow'),
+      );
+      const judgment = await awaitDecision(
+        'JUDGMENT',
+        `the court's judgment to release ${cny.toFixed()} CNY held in escrow (${escrow.reason})`,
+      );
+      if (!judgment?.judgment) {
+        throw new CaseStop(
+          'HELD',
+          `no judgment recorded within ${deadlineWords('JUDGMENT')}; ${cny.toFixed()} CNY stay in escrow in the special account`,
+        );
+      }
+      p.escrow = await calls.recordJudgment(
+        { caseId, ...judgment.judgment, recordedBy: judgment.decidedBy },
+        key('judgment'),
+      );
+      ruling = judgment.judgment.outcome;
+      if (ruling === 'RESTITUTION' && !reg.restitution) {
+        throw new CaseStop(
+          'HELD',
+          `the judgment ${judgment.judgment.judgmentRef} orders restitution, but the case has no court restitution order; the CNY stay in the special account`,
+        );
+      }
+    }
+    // Victims are paid by the court's order unless the judgment says otherwise (confiscation, acquittal).
+    const restitution = ruling === 'CONFISCATION' || ruling === 'ACQUITTAL' ? undefined : reg.restitution;
+    if (restitution) {
       p.restitutionOrder = await calls.registerRestitutionOrder(
-        { ...reg.restitution, caseId, registeredBy: reg.requestedBy },
+        { ...restitution, caseId, registeredBy: reg.requestedBy },
         key('restitution-order'),
       );
     }
     const caseAccount = await calls.getTreasuryStatement(caseId);
     if (!new Decimal(caseAccount.balance).gt(0)) throw new CaseStop('HELD', 'the case account holds nothing to remit');
-    const payOut = reg.restitution
-      ? `${caseAccount.balance} CNY to the victims of court order ${reg.restitution.courtOrderRef} and the rest to the treasury`
-      : `${caseAccount.balance} CNY to the treasury`;
+    const payOut =
+      ruling === 'ACQUITTAL' && escrow
+        ? `${caseAccount.balance} CNY back to the owner ${escrow.owner.name} (acquittal)`
+        : restitution
+          ? `${caseAccount.balance} CNY to the victims of court order ${restitution.courtOrderRef} and the rest to the treasury`
+          : `${caseAccount.balance} CNY to the treasury`;
     const inSpecialAccount = `${caseAccount.balance} CNY stay in the special account`;
     const remit = await awaitDecision('REMITTANCE', `a supervisor to approve paying ${payOut}`);
     if (!remit || remit.outcome === 'REJECT') {
@@ -1048,28 +1086,41 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     // Money leaves the special account now: from here the case finishes; a cancellation is refused.
     checkpoint();
     pastNoReturn = true;
-    if (p.restitutionOrder) {
-      p.restitution = await calls.distributeRestitution(
+    if (ruling === 'ACQUITTAL' && escrow) {
+      p.ownerReturn = await calls.returnToOwner(
         {
           caseId,
-          restitutionOrderId: p.restitutionOrder.restitutionOrderId,
+          ownerName: escrow.owner.name,
+          payeeAccount: escrow.owner.payeeAccount,
           amount: caseAccount.balance,
           approvedBy: remit.decidedBy,
         },
-        key('restitution'),
+        key('owner-return'),
       );
-    }
-    const remaining = p.restitution ? new Decimal(p.restitution.toTreasury) : new Decimal(caseAccount.balance);
-    if (remaining.gt(0)) {
-      p.remittance = await calls.requestRemittance(
-        {
-          caseId,
-          amount: remaining.toFixed(2),
-          budgetClassificationCode: reg.treasury.budgetClassificationCode,
-          approvedBy: remit.decidedBy,
-        },
-        key('remittance'),
-      );
+    } else {
+      if (p.restitutionOrder) {
+        p.restitution = await calls.distributeRestitution(
+          {
+            caseId,
+            restitutionOrderId: p.restitutionOrder.restitutionOrderId,
+            amount: caseAccount.balance,
+            approvedBy: remit.decidedBy,
+          },
+          key('restitution'),
+        );
+      }
+      const remaining = p.restitution ? new Decimal(p.restitution.toTreasury) : new Decimal(caseAccount.balance);
+      if (remaining.gt(0)) {
+        p.remittance = await calls.requestRemittance(
+          {
+            caseId,
+            amount: remaining.toFixed(2),
+            budgetClassificationCode: reg.treasury.budgetClassificationCode,
+            approvedBy: remit.decidedBy,
+          },
+          key('remittance'),
+        );
+      }
     }
 
     // 8. RECONCILIATION: every unit from custody to the treasury, from each service's own records.

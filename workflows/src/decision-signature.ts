@@ -26,6 +26,7 @@ export function decisionSigningInput(workflowId: string, d: Omit<Decision, 'sign
       reason: d.reason ?? null,
       reference: d.reference ?? null,
       settlement: d.settlement ?? null,
+      judgment: d.judgment ?? null,
       nonce: d.nonce ?? null,
     }),
   );

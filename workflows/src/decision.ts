@@ -3,7 +3,7 @@
  * Update (as its validator, so a refused decision never reaches history) and the `decision` signal
  * go through. Pure: imported by the workflow and by the control API.
  */
-import { common, fx } from '@vcdc/shared/contracts';
+import { common, fx, treasury } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import { z } from 'zod';
 
@@ -21,6 +21,8 @@ const { ActorId, IsoTimestamp } = common;
  * - FX_SETTLEMENT: the bank settled a tranche into CNY; an FX officer records it (`settlement`: the
  *   foreign amount, the bank's reference, its charges and correspondent fees). Asked again until the
  *   whole approved amount is settled; REJECT (the bank will not settle) holds the money offshore.
+ * - JUDGMENT: the proceeds of a pre-trial sale wait in escrow until the court rules; a supervisor records
+ *   the judgment (`judgment`: reference, document hash, CONFISCATION / RESTITUTION / ACQUITTAL). Only APPROVE.
  * - REMITTANCE: before any money leaves the special case-property account (to victims by court
  *   order, the rest to the treasury).
  * - CANCELLATION: not waited on; taken at any time while the case runs (e.g. the legal basis was
@@ -33,6 +35,7 @@ export const DecisionStage = z.enum([
   'FX_DECLARATION',
   'FX_RESUBMISSION',
   'FX_SETTLEMENT',
+  'JUDGMENT',
   'REMITTANCE',
   'CANCELLATION',
 ]);
@@ -58,6 +61,7 @@ export const ROLE_FOR_STAGE: Record<DecisionStage, Role> = {
   FX_DECLARATION: 'fx-officer',
   FX_RESUBMISSION: 'supervisor',
   FX_SETTLEMENT: 'fx-officer',
+  JUDGMENT: 'supervisor',
   REMITTANCE: 'supervisor',
   CANCELLATION: 'supervisor',
 };
@@ -90,6 +94,8 @@ const DecisionFields = z.object({
   /** An outside reference for the decision; for FX_DECLARATION the regulator's reference (required). */
   reference: z.string().min(1).max(100).optional(),
   decidedAt: IsoTimestamp,
+  /** For JUDGMENT: the court's judgment that releases the escrow and says where the money goes. */
+  judgment: treasury.RecordJudgment.omit({ caseId: true, recordedBy: true }).optional(),
   /** For FX_SETTLEMENT: the tranche the bank settled, as its FX officer records it. */
   settlement: fx.SettleDeclaration.optional(),
   /** Set by the control API: unique per decision (a replay is refused) and covered by `signature`. */
@@ -99,7 +105,10 @@ const DecisionFields = z.object({
 });
 
 function decisionRules<
-  T extends Pick<z.infer<typeof DecisionFields>, 'stage' | 'outcome' | 'reason' | 'reference' | 'settlement'>,
+  T extends Pick<
+    z.infer<typeof DecisionFields>,
+    'stage' | 'outcome' | 'reason' | 'reference' | 'settlement' | 'judgment'
+  >,
 >(d: T, ctx: z.RefinementCtx): void {
   if (d.outcome === 'REJECT' && !d.reason) {
     ctx.addIssue({ code: 'custom', path: ['reason'], message: 'a rejection needs a reason' });
@@ -112,6 +121,12 @@ function decisionRules<
   }
   if (d.stage === 'FX_SETTLEMENT' && d.outcome === 'APPROVE' && !d.settlement) {
     ctx.addIssue({ code: 'custom', path: ['settlement'], message: "the bank's settlement of the tranche is required" });
+  }
+  if (d.stage === 'JUDGMENT' && (d.outcome !== 'APPROVE' || !d.judgment)) {
+    ctx.addIssue({ code: 'custom', path: ['judgment'], message: 'a JUDGMENT is recorded (APPROVE) with the judgment' });
+  }
+  if (d.stage !== 'JUDGMENT' && d.judgment) {
+    ctx.addIssue({ code: 'custom', path: ['judgment'], message: 'only a JUDGMENT carries a judgment' });
   }
   if (d.stage !== 'FX_SETTLEMENT' && d.settlement) {
     ctx.addIssue({ code: 'custom', path: ['settlement'], message: 'only an FX_SETTLEMENT carries a settlement' });

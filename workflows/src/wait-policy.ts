@@ -45,6 +45,8 @@ export const DEFAULT_WAIT_POLICY: Record<WaitedStage, WaitTimes> = {
   FX_DECLARATION: { remindAfter: '3d', escalateAfter: '7d', deadline: '30d' },
   FX_RESUBMISSION: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
   FX_SETTLEMENT: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
+  // A trial takes months: the escrow waits up to a year for the judgment.
+  JUDGMENT: { remindAfter: '30d', escalateAfter: '90d', deadline: '365d' },
   REMITTANCE: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
 };
 

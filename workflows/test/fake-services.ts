@@ -95,6 +95,7 @@ export function fakeServiceActivities(
   const declarations = new Map<string, Infer<Fx['Declaration']>>();
   const treasuryLines: (Infer<Treasury['StatementLine']> & { caseId: string })[] = [];
   const restitutionOrders = new Map<string, Infer<Treasury['RestitutionOrder']>>();
+  const escrows = new Map<string, Infer<Treasury['Escrow']>>();
   let seq = 0;
   const id = (prefix: string) => `${prefix}-${++seq}`;
   // Every record belongs to one case: one fake can serve many cases at once.
@@ -724,6 +725,57 @@ export function fakeServiceActivities(
         return r;
       });
     },
+    // Escrow of a pre-trial sale: no money leaves until the judgment releases it, and says where to.
+    async openEscrow(body, key) {
+      return once(key, () => {
+        const e = {
+          caseId: body.caseId,
+          status: 'HELD' as const,
+          reason: body.reason,
+          openedBy: body.openedBy,
+          openedAt: T,
+        };
+        escrows.set(body.caseId, e);
+        return e;
+      });
+    },
+    async recordJudgment(body, key) {
+      return once(key, () => {
+        const e = escrows.get(body.caseId);
+        if (!e || e.status !== 'HELD')
+          throw ApplicationFailure.nonRetryable('no escrow held', 'urn:vcdc:problem:no-escrow');
+        const released = {
+          ...e,
+          status: 'RELEASED' as const,
+          judgment: {
+            judgmentRef: body.judgmentRef,
+            documentHash: body.documentHash,
+            outcome: body.outcome,
+            recordedBy: body.recordedBy,
+            releasedAt: T,
+          },
+        };
+        escrows.set(body.caseId, released);
+        return released;
+      });
+    },
+    async returnToOwner(body, key) {
+      return once(key, () => {
+        if (escrows.get(body.caseId)?.judgment?.outcome !== 'ACQUITTAL') {
+          throw ApplicationFailure.nonRetryable('only after an acquittal', 'urn:vcdc:problem:judgment-forbids');
+        }
+        const r = { ...body, ownerReturnId: id('or'), paymentNo: `OP-${seq}`, receiptNo: `OR-${seq}`, returnedAt: T };
+        treasuryLines.push({
+          caseId: body.caseId,
+          kind: 'OWNER_RETURN',
+          reference: r.ownerReturnId,
+          amount: new Decimal(body.amount).neg().toFixed(),
+          balanceAfter: treasuryBalance(body.caseId).minus(body.amount).toFixed(),
+          at: T,
+        });
+        return r;
+      });
+    },
     async registerRestitutionOrder(body, key) {
       return once(key, () => {
         const order = { ...body, restitutionOrderId: id('ro'), registeredAt: T };
@@ -812,6 +864,10 @@ export function fakeServiceActivities(
         totalRemitted: remitted.toFixed(),
         totalToVictims: lines
           .filter((l) => l.kind === 'RESTITUTION')
+          .reduce((s, l) => s.minus(l.amount), new Decimal(0))
+          .toFixed(),
+        totalReturnedToOwner: lines
+          .filter((l) => l.kind === 'OWNER_RETURN')
           .reduce((s, l) => s.minus(l.amount), new Decimal(0))
           .toFixed(),
         balance: treasuryBalance(caseId).toFixed(),

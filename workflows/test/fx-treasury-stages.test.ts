@@ -18,6 +18,7 @@ import { Decimal } from '@vcdc/shared/money';
 import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseRegistration } from '../src/case-input';
 import { caseWorkflow } from '../src/case-workflow';
+import type { Decision } from '../src/decision';
 import { decide, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
 import { addWorkingDays } from '../src/working-days';
@@ -192,5 +193,72 @@ test('restitution: three victims paid by the court order, the rest remitted, the
     expect(statement.balance).toBe('0');
     expect(outcome.reconciliation?.ok).toBe(true);
     expect(outcome.details).toMatch(/paid 80000.01 CNY to 3 victims; remitted .* CNY to the treasury/);
+  });
+});
+
+describe('a pre-trial sale: the proceeds wait in escrow until the judgment', () => {
+  const escrow = {
+    reason: 'sold before trial: the coins were losing value',
+    owner: { name: 'Zhao Lei', payeeAccount: 'CN-OWNER-1' },
+  };
+  const judgment = (outcome: 'CONFISCATION' | 'ACQUITTAL'): Decision => ({
+    stage: 'JUDGMENT',
+    outcome: 'APPROVE',
+    decidedBy: 'supervisor.zhang',
+    role: 'supervisor',
+    decidedAt: '2026-06-01T09:00:00Z',
+    judgment: { judgmentRef: '(2026) Jing 01 Xing Chu 9', documentHash: 'ab'.repeat(32), outcome },
+  });
+  const escrowed = () => registration({ treasury: { budgetClassificationCode: '1030501', escrow } });
+
+  test('nothing leaves the special account before the judgment; a confiscation sends it all to the treasury', async () => {
+    const reg = escrowed();
+    await withCase(reg, async (fake, handle) => {
+      await decideAt(handle, D.plan);
+      await decideAt(handle, D.fx);
+      await settleAt(handle);
+      const waiting = await until(handle, awaiting('JUDGMENT'));
+      expect(waiting.escrow?.status).toBe('HELD');
+      expect(fake.requestRemittance).not.toHaveBeenCalled();
+      await decideAt(handle, judgment('CONFISCATION'));
+      await decideAt(handle, D.remit);
+      const outcome = await handle.result();
+      expect(outcome.status).toBe('COMPLETED');
+      expect(outcome.escrow?.judgment?.outcome).toBe('CONFISCATION');
+      expect(new Decimal(outcome.remittance!.amount).eq(outcome.credits[0]!.amount)).toBe(true);
+      expect(outcome.reconciliation?.ok).toBe(true);
+    });
+  });
+
+  test('an acquittal pays the proceeds back to the owner, nothing to the treasury', async () => {
+    const reg = escrowed();
+    await withCase(reg, async (fake, handle) => {
+      await decideAt(handle, D.plan);
+      await decideAt(handle, D.fx);
+      await settleAt(handle);
+      await decideAt(handle, judgment('ACQUITTAL'));
+      const asked = await until(handle, awaiting('REMITTANCE'));
+      expect(asked.awaiting?.what).toContain('back to the owner Zhao Lei (acquittal)');
+      await decideAt(handle, D.remit);
+      const outcome = await handle.result();
+      expect(outcome.status).toBe('COMPLETED');
+      expect(outcome.ownerReturn).toMatchObject({ ownerName: 'Zhao Lei', payeeAccount: 'CN-OWNER-1' });
+      expect(fake.requestRemittance).not.toHaveBeenCalled();
+      expect((await fake.getTreasuryStatement(reg.caseId)).balance).toBe('0');
+      expect(outcome.reconciliation?.ok).toBe(true);
+    });
+  });
+
+  test('with no judgment within its deadline the case is held with the money in escrow', async () => {
+    const reg = escrowed();
+    await withCase(reg, async (_fake, handle) => {
+      await decideAt(handle, D.plan);
+      await decideAt(handle, D.fx);
+      await settleAt(handle);
+      await until(handle, awaiting('JUDGMENT'));
+      const outcome = await handle.result();
+      expect(outcome.status).toBe('HELD');
+      expect(outcome.reason).toContain('no judgment recorded within 365 days');
+    });
   });
 });

@@ -102,6 +102,7 @@ describe('the access matrix', () => {
     FX_DECLARATION: 'fx-officer',
     FX_RESUBMISSION: 'supervisor',
     FX_SETTLEMENT: 'fx-officer',
+    JUDGMENT: 'supervisor',
     REMITTANCE: 'supervisor',
     CANCELLATION: 'supervisor',
   };
