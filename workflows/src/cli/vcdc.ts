@@ -153,11 +153,21 @@ interface CaseView {
     difference?: string;
     status: string;
   }[];
-  transfers?: { asset: string; transfer?: { amount: string; fee: string; netAmount: string; status: string } }[];
+  transfers?: {
+    asset: string;
+    testTransfer?: { amount: string; fee: string; netAmount: string; status: string };
+    transfer?: { amount: string; fee: string; netAmount: string; status: string };
+  }[];
+  /** The execution engine's slices, each a limit order as it ended. */
   sales?: {
     symbol: string;
     amount: string;
-    order?: { filled: string; cost: string; fee: string; feeCurrency: string | null; status: string };
+    limitPrice: string;
+    reference: string;
+    filled: string;
+    cost: string;
+    fee: string;
+    feeCurrency: string | null;
   }[];
   withdrawal?: { currency: string; amount: string; fee: string; netAmount: string; status: string };
   declaration?: { declarationNo: string; currency: string; amount: string; status: string };
@@ -265,27 +275,26 @@ export function renderCase(c: CaseView, now: Date): string {
 
   const amounts: string[][] = [];
   for (const t of c.transfers ?? []) {
-    if (t.transfer) {
+    for (const [what, sent] of [
+      ['test deposit', t.testTransfer],
+      ['to venue', t.transfer],
+    ] as const) {
+      if (!sent) continue;
       amounts.push([
-        'to venue',
-        `${t.transfer.netAmount} ${t.asset}`,
-        `sent ${t.transfer.amount}, network fee ${t.transfer.fee}; ${t.transfer.status}`,
+        what,
+        `${sent.netAmount} ${t.asset}`,
+        `sent ${sent.amount}, network fee ${sent.fee}; ${sent.status}`,
       ]);
     }
   }
   for (const s of c.sales ?? []) {
-    const quote = s.symbol.split('/')[1] ?? '';
-    const base = s.symbol.split('/')[0] ?? '';
-    if (s.order) {
-      const fee = s.order.fee !== '0' ? `, fee ${s.order.fee} ${s.order.feeCurrency ?? ''}`.trimEnd() : '';
-      amounts.push([
-        `sold ${s.symbol}`,
-        `${s.order.filled} ${base} -> ${s.order.cost} ${quote}`,
-        `of ${s.amount}${fee}; ${s.order.status}`,
-      ]);
-    } else {
-      amounts.push([`sell ${s.symbol}`, `${s.amount} ${base}`, 'not placed yet']);
-    }
+    const [base = '', quote = ''] = s.symbol.split('/');
+    const fee = s.fee !== '0' ? `, fee ${s.fee} ${s.feeCurrency ?? ''}`.trimEnd() : '';
+    amounts.push([
+      `sold ${s.symbol}`,
+      `${s.filled} ${base} -> ${s.cost} ${quote}`,
+      `of ${s.amount} offered at ${s.limitPrice} (reference ${s.reference})${fee}`,
+    ]);
   }
   if (c.withdrawal) {
     const w = c.withdrawal;
