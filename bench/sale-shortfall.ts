@@ -1,18 +1,52 @@
 /**
  * Benchmark (a script, not a test): on the same seeded market, sell a block worth 20% of the visible
- * bid depth (a) as one market order and (b) with the execution engine's slicing and pricing rules
- * (workflows/src/sale-execution.ts: TWAP slices of limit orders just under the reference, remainders
- * cancelled and carried), and print each one's implementation shortfall against the arrival mid in
- * basis points, their ratio, the fees and the (market) duration.
+ * bid depth (a) as one market order and (b) with the execution engine, and print each one's
+ * implementation shortfall against the arrival mid in basis points (before and with fees), their
+ * ratio, the fees and the (market) duration.
  *
- * Both runs use a fresh venue simulator with the same seed and a hand-stepped market clock, through
- * real ccxt over HTTP. The engine's loop is driven here directly (no Temporal server needed); the
- * child workflow runs the same functions (tested in workflows/test/sale-workflow*.test.ts).
+ * Both runs go through the real stack: a fresh venue simulator each (same seed, same moving market),
+ * the real exchange service in front of it (pre-trade checks, reference price, legal floor; a database
+ * of its own), real ccxt over HTTP. (a) is one market order placed through the service (back-to-back
+ * market orders at the same instant when the block passes the venue's 4 BTC market-order limit);
+ * (b) is `saleExecutionWorkflow` itself, run by a worker on the Temporal time-skipping test server,
+ * with the engine's default parameters except its schedule (10 slices over 600 s).
  *
- *   node --import tsx bench/sale-shortfall.ts [seed]
+ * The market's clock follows the workflow's: each activity moves it by the whole seconds of workflow
+ * time since the previous activity was scheduled (the slices' timers, retry back-offs), leaving out
+ * the milliseconds the machine spends between them, so the same seed gives the same result.
+ *
+ *   node --import tsx bench/sale-shortfall.ts [seed] [engine parameter=value ...]
+ *   e.g. node --import tsx bench/sale-shortfall.ts 7 slicePricing=TAKE
+ *
+ * Needs the Temporal test server (TEMPORAL_TEST_SERVER_PATH, PATH or .tools/, as `npm run
+ * tools:temporal` installs it) and PostgreSQL: DATABASE_URL (a server where it may create and drop
+ * two databases), or an embedded one in a temporary folder. BENCH_DEBUG=1 prints every activity and
+ * the engine's child orders.
  */
-import ccxt, { type Exchange } from 'ccxt';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Context } from '@temporalio/activity';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import pg from 'pg';
+import {
+  createLogger,
+  createPool,
+  listen,
+  migrate,
+  type RunningServer,
+  ServiceClient,
+  silentLogger,
+} from '../packages/shared/src';
 import { Decimal } from '../packages/shared/src/money';
+import { freePort } from '../scripts/lib/ports';
+import { findTemporalBinary } from '../scripts/lib/temporal-binaries';
+import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../services/exchange/src/app';
+import { DEFAULT_CAPABILITIES } from '../services/exchange/src/capabilities';
+import { CcxtVenue } from '../services/exchange/src/ccxt-venue';
+import { FairPriceGuard } from '../services/exchange/src/fair-price';
 import { startChainSimulator } from '../simulators/src/chain';
 import {
   DEV_VENUE_API_KEY,
@@ -20,21 +54,47 @@ import {
   type RunningVenueSimulator,
   startVenueSimulator,
 } from '../simulators/src/venue';
-import { DEFAULT_EXECUTION, slicePrice, twapSlices } from '../workflows/src/sale-execution';
+import { createActivities } from '../workflows/src/activities';
+import { createSaleActivities } from '../workflows/src/sale-activities';
+import { DEFAULT_EXECUTION, type ExecutionParams, type SliceRules } from '../workflows/src/sale-execution';
+import type { SaleExecutionInput, SaleExecutionResult } from '../workflows/src/sale-workflow';
+import { serviceClients } from '../workflows/src/worker';
 
 const seed = Number(process.argv[2] ?? 20261125);
 const SYMBOL = 'BTC/USDT';
-const RULES = { stepSize: '0.00001', tickSize: '0.01', minQty: '0.00001', minNotional: '1', maxQty: '8' };
+/** The market's start: a fixed date, so the legal floor's 20 days of history are the same every run. */
+const T0 = Date.UTC(2026, 10, 25, 9, 0, 0);
+/** The engine's schedule in the benchmark: its defaults, over 10 minutes in 10 slices; `name=value` arguments override. */
+const ENGINE: Partial<ExecutionParams> = {
+  slices: 10,
+  horizonSeconds: 600,
+  ...Object.fromEntries(
+    process.argv.slice(3).map((arg) => {
+      const [name = '', value = ''] = arg.split('=');
+      if (!(name in DEFAULT_EXECUTION))
+        throw new Error(`unknown engine parameter ${name} (${Object.keys(DEFAULT_EXECUTION)})`);
+      return [name, typeof DEFAULT_EXECUTION[name as keyof ExecutionParams] === 'number' ? Number(value) : value];
+    }),
+  ),
+};
 
 interface Run {
   sold: Decimal;
   cost: Decimal;
   fee: Decimal;
   durationMs: number;
+  orders: number;
+  makerQty: Decimal;
 }
 
-async function venue(chainUrl: string) {
-  const clock = { t: Date.UTC(2026, 10, 25, 9, 0, 0) };
+interface Side {
+  sim: RunningVenueSimulator;
+  clock: { t: number };
+  service: RunningServer;
+}
+
+async function side(chainUrl: string, databaseUrl: string): Promise<Side & { close: () => Promise<void> }> {
+  const clock = { t: T0 };
   const sim = await startVenueSimulator({
     port: 0,
     seed,
@@ -44,25 +104,90 @@ async function venue(chainUrl: string) {
     clock: () => clock.t,
     initialBalances: { BTC: '100' },
   });
-  const ex = new ccxt.hashkey({
+  const venue = new CcxtVenue({
+    venueId: 'hashkey',
+    apiUrl: sim.url,
     apiKey: DEV_VENUE_API_KEY,
     secret: DEV_VENUE_SECRET,
+    timeoutMs: 5000,
     enableRateLimit: false,
-    urls: { api: { public: sim.url, private: sim.url } },
   });
-  return { sim, ex, clock };
+  const pool = createPool(databaseUrl, 'exchange');
+  // The service judges prices (staleness of the venue's book, the floor's trade date) on the market's clock.
+  const now = () => new Date(clock.t);
+  const fairPrice = new FairPriceGuard(venue, {
+    capabilities: DEFAULT_CAPABILITIES,
+    investorClass: 'professional',
+    now,
+  });
+  const service = await listen(
+    createApp({
+      pool,
+      logger: process.env.BENCH_DEBUG ? createLogger('exchange', 'error') : silentLogger(),
+      venue,
+      fairPrice,
+      clock: now,
+    }),
+    0,
+  );
+  return {
+    sim,
+    clock,
+    service,
+    close: async () => {
+      await service.close();
+      await pool.end();
+      await sim.close();
+    },
+  };
 }
 
-const dec = (n: number | undefined) => new Decimal(String(n ?? 0));
-
-async function arrival(ex: Exchange) {
-  const book = await ex.fetchOrderBook(SYMBOL, 200);
-  const mid = dec(book.bids[0]?.[0]).plus(dec(book.asks[0]?.[0])).div(2);
-  const depth = book.bids.reduce((s, [, q]) => s.plus(dec(q)), new Decimal(0));
-  return { mid, depth };
+/**
+ * A PostgreSQL server to make the two services' databases in (each run its own: the two venues,
+ * having the same seed, number their orders alike): DATABASE_URL's, or an embedded one.
+ */
+async function postgres(): Promise<{ database: (name: string) => Promise<string>; stop: () => Promise<void> }> {
+  const made: string[] = [];
+  const admin = process.env.DATABASE_URL;
+  if (admin) {
+    const sql = async (text: string) => {
+      const client = new pg.Client({ connectionString: admin });
+      await client.connect();
+      try {
+        await client.query(text);
+      } finally {
+        await client.end();
+      }
+    };
+    return {
+      database: async (name) => {
+        await sql(`CREATE DATABASE ${name}`);
+        made.push(name);
+        const url = new URL(admin);
+        url.pathname = `/${name}`;
+        return url.toString();
+      },
+      stop: async () => {
+        for (const name of made) await sql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      },
+    };
+  }
+  const { startEmbeddedPostgres } = await import('../scripts/lib/embedded-postgres');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-bench-pg-'));
+  const server = await startEmbeddedPostgres({ dir: path.join(dir, 'db'), port: await freePort() });
+  return {
+    database: async (name) => {
+      await server.createDatabase(name);
+      return server.url(name);
+    },
+    stop: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
-function tradesOf(sim: RunningVenueSimulator): Run {
+function venueRun(sim: RunningVenueSimulator): Run {
   const trades = sim.venue.state.trades;
   const first = trades[0]?.time ?? 0;
   const last = trades[trades.length - 1]?.time ?? 0;
@@ -71,6 +196,8 @@ function tradesOf(sim: RunningVenueSimulator): Run {
     cost: trades.reduce((s, t) => s.plus(t.quoteQty), new Decimal(0)),
     fee: trades.reduce((s, t) => s.plus(t.commission), new Decimal(0)),
     durationMs: last - first,
+    orders: sim.venue.state.orders.length,
+    makerQty: trades.filter((t) => t.isMaker).reduce((s, t) => s.plus(t.qty), new Decimal(0)),
   };
 }
 
@@ -80,76 +207,177 @@ const shortfallBp = (run: Run, mid: Decimal) => mid.mul(run.sold).minus(run.cost
 const shortfallWithFeesBp = (run: Run, mid: Decimal) =>
   mid.mul(run.sold).minus(run.cost.minus(run.fee)).div(mid.mul(run.sold)).mul(10_000);
 
+/**
+ * The activities the engine calls, each first moving the market's clock to the workflow time it was
+ * scheduled at: whole seconds since the previous one (timers and back-offs), not the machine's milliseconds.
+ */
+function onMarketClock<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  activities: T,
+  clock: { t: number },
+): T {
+  let last: number | undefined;
+  const tick = () => {
+    const scheduled = Context.current().info.currentAttemptScheduledTimestampMs;
+    if (last !== undefined) clock.t += Math.max(0, Math.floor((scheduled - last) / 1000)) * 1000;
+    last = scheduled;
+  };
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      async (...args: never[]) => {
+        tick();
+        if (process.env.BENCH_DEBUG)
+          console.error(name, new Date(clock.t).toISOString(), JSON.stringify(args).slice(0, 200));
+        try {
+          return await fn(...args);
+        } catch (e) {
+          if (process.env.BENCH_DEBUG) console.error('  failed', String(e).slice(0, 300));
+          throw e;
+        }
+      },
+    ]),
+  ) as T;
+}
+
 async function main() {
-  const chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
-  const a = await venue(chain.url);
-  const b = await venue(chain.url);
+  const testServer = findTemporalBinary('testServer');
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const noop = () => undefined;
+  const [env, bundle, db, chain] = await Promise.all([
+    TestWorkflowEnvironment.createTimeSkipping(
+      testServer ? { server: { executable: { type: 'existing-path', path: testServer } } } : {},
+    ),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('../workflows/src/sale-workflow'),
+      logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
+    }),
+    postgres(),
+    startChainSimulator({ port: 0, blockIntervalMs: 0 }),
+  ]);
+  const closers: (() => Promise<void>)[] = [];
   try {
-    const start = await arrival(a.ex);
-    const block = start.depth.mul('0.2').div(RULES.stepSize).floor().mul(RULES.stepSize);
-
-    // (a) one market order (in the venue's market-order size limit: cut into back-to-back orders)
-    let left = block;
-    let n = 0;
-    while (left.gt(0)) {
-      const qty = Decimal.min(left, '4');
-      await a.ex.createOrder(SYMBOL, 'market', 'sell', qty.toFixed() as unknown as number, undefined, {
-        newClientOrderId: `bench-mkt-${++n}`,
-      });
-      left = left.minus(qty);
+    const run = randomUUID().slice(0, 8); // names and ids only: a reused server never sees the same twice
+    const [urlA, urlB] = [await db.database(`bench_${run}_market`), await db.database(`bench_${run}_engine`)];
+    for (const databaseUrl of [urlA, urlB]) {
+      await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
     }
-    const market = tradesOf(a.sim);
+    const a = await side(chain.url, urlA);
+    closers.push(a.close);
+    const b = await side(chain.url, urlB);
+    closers.push(b.close);
+    const rules = (await (await fetch(`${a.service.url}/v1/markets/BTC/USDT`)).json()) as SliceRules & {
+      marketOrderMaxQty: string;
+    };
 
-    // (b) the engine's rules: TWAP slices of limit orders under the reference, remainders carried
-    const params = { ...DEFAULT_EXECUTION, slices: 10, horizonSeconds: 600 };
-    const schedule = twapSlices(block, params.slices, RULES);
-    const interval = params.horizonSeconds / schedule.length;
-    let due = new Decimal(0);
-    let sold = new Decimal(0);
-    let k = 0;
-    for (const round of [...schedule, ...Array.from({ length: params.maxRepricings }, () => new Decimal(0))]) {
-      due = due.plus(round);
-      const offer = Decimal.min(due, block).minus(sold);
-      if (!offer.gt(0)) continue;
-      const ref = (await arrival(b.ex)).mid;
-      const price = slicePrice(ref, undefined, params.priceOffsetBp, RULES.tickSize);
-      const id = `bench-eng-${++k}`;
-      await b.ex.createOrder(
-        SYMBOL,
-        'limit',
-        'sell',
-        offer.toFixed() as unknown as number,
-        price.toFixed() as unknown as number,
+    // The arrival: the same book on both venues at T0.
+    const depth = a.sim.venue.depth('BTCUSDT', 200);
+    const bestBid = new Decimal(depth.b[0]?.[0] ?? '0');
+    const bestAsk = new Decimal(depth.a[0]?.[0] ?? '0');
+    const mid = bestBid.plus(bestAsk).div(2);
+    const visible = depth.b.reduce((s, [, q]) => s.plus(q ?? '0'), new Decimal(0));
+    const block = visible.mul('0.2').div(rules.stepSize).floor().mul(rules.stepSize);
+
+    // (a) one market order through the exchange service (its pre-trade checks); a block above the
+    // venue's market-order limit (4 BTC) goes as back-to-back market orders at the same instant.
+    const exchangeA = new ServiceClient({ service: 'exchange', baseUrl: a.service.url, timeoutMs: 10_000 });
+    for (let left = block, n = 1; left.gt(0); n++) {
+      const amount = Decimal.min(left, rules.marketOrderMaxQty);
+      await exchangeA.post(
+        '/v1/orders',
         {
-          newClientOrderId: id,
+          caseId: `BENCH-MKT-${run}`,
+          clientOrderId: `bench-mkt-${run}-${n}`,
+          symbol: SYMBOL,
+          type: 'market',
+          amount: amount.toFixed(),
         },
+        `bench/${run}/market/${n}`,
       );
-      b.clock.t += interval * 1000;
-      const order = b.sim.venue.state.orders.find((o) => o.clientOrderId === id);
-      if (order && (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED')) {
-        await b.ex.cancelOrder('', SYMBOL, { clientOrderId: id });
-      }
-      sold = b.sim.venue.state.trades.reduce((s, t) => s.plus(t.qty), new Decimal(0));
-      if (sold.gte(block)) break;
+      left = left.minus(amount);
     }
-    const engine = tradesOf(b.sim);
+    const market = venueRun(a.sim);
 
-    const sa = shortfallBp(market, start.mid);
-    const sb = shortfallBp(engine, start.mid);
-    const line = (name: string, r: Run, s: Decimal) =>
-      `${name.padEnd(14)} sold ${r.sold.toFixed()} BTC  proceeds ${r.cost.minus(r.fee).toFixed(2)} USDT  fees ${r.fee.toFixed(2)} USDT  shortfall ${s.toFixed(2)} bp (with fees ${shortfallWithFeesBp(r, start.mid).toFixed(2)} bp)  duration ${(r.durationMs / 1000).toFixed(0)} s`;
+    // (b) the engine: saleExecutionWorkflow on the time-skipping server, against the service and venue b
+    const taskQueue = `bench-${seed}`;
+    const urls = { custody: b.service.url, exchange: b.service.url, fx: b.service.url, treasury: b.service.url };
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities: onMarketClock(
+        {
+          ...createActivities(serviceClients(urls, 10_000)),
+          ...createSaleActivities(
+            new ServiceClient({ service: 'exchange', baseUrl: b.service.url, timeoutMs: 10_000 }),
+          ),
+        },
+        b.clock,
+      ),
+    });
+    const caseId = `BENCH-ENG-${run}`;
+    const input: SaleExecutionInput = {
+      caseId,
+      parentOrderId: `case-${caseId}/sale/BTC-USDT/1`,
+      symbol: SYMBOL,
+      amount: block.toFixed(),
+      rules: {
+        stepSize: rules.stepSize,
+        tickSize: rules.tickSize,
+        minQty: rules.minQty,
+        minNotional: rules.minNotional,
+        maxQty: rules.maxQty,
+      },
+      params: ENGINE,
+    };
+    const result = (await worker.runUntil(
+      env.client.workflow.execute('saleExecutionWorkflow', {
+        taskQueue,
+        workflowId: `bench-sale-${seed}`,
+        // Workflow time (skipped): a benchmark that cannot sell stops instead of retrying forever.
+        workflowRunTimeout: '1 day',
+        args: [input],
+      }),
+    )) as SaleExecutionResult;
+    const engine = venueRun(b.sim);
+    if (process.env.BENCH_DEBUG) {
+      for (const o of b.sim.venue.state.orders) {
+        const ts = b.sim.venue.state.trades.filter((t) => t.clientOrderId === o.clientOrderId);
+        console.error(
+          `${new Date(o.time).toISOString().slice(11, 19)} ${o.clientOrderId.slice(-8)} qty ${o.origQty} @ ${o.price} filled ${o.executedQty} maker ${ts
+            .filter((t) => t.isMaker)
+            .reduce((s, t) => s.plus(t.qty), new Decimal(0))
+            .toFixed()} vs arrival ${new Decimal(o.price).div(mid).minus(1).mul(10000).toFixed(2)}bp`,
+        );
+      }
+    }
+
+    const params = { ...DEFAULT_EXECUTION, ...ENGINE };
+    const line = (name: string, r: Run) =>
+      `${name.padEnd(14)} sold ${r.sold.toFixed()} BTC in ${r.orders} order(s) (${r.makerQty.toFixed()} as maker)  proceeds ${r.cost.minus(r.fee).toFixed(2)} USDT  fees ${r.fee.toFixed(2)} USDT  shortfall ${shortfallBp(r, mid).toFixed(2)} bp (with fees ${shortfallWithFeesBp(r, mid).toFixed(2)} bp)  duration ${(r.durationMs / 1000).toFixed(0)} s`;
     console.log(
-      `seed ${seed}: arrival mid ${start.mid.toFixed(2)}, visible bid depth ${start.depth.toFixed()} BTC, block ${block.toFixed()} BTC (20%)`,
+      `seed ${seed}: arrival mid ${mid.toFixed(2)} (bid ${bestBid.toFixed()}, ask ${bestAsk.toFixed()}), visible bid depth ${visible.toFixed()} BTC, block ${block.toFixed()} BTC (20%)`,
     );
-    console.log(line('market order', market, sa));
-    console.log(line('engine (TWAP)', engine, sb));
-    console.log(`engine / market shortfall (before fees): ${sa.isZero() ? 'n/a' : sb.div(sa).toFixed(3)}`);
-    const fa = shortfallWithFeesBp(market, start.mid);
-    console.log(`engine / market shortfall (with fees): ${shortfallWithFeesBp(engine, start.mid).div(fa).toFixed(3)}`);
+    const pricing =
+      params.slicePricing === 'PASSIVE'
+        ? `resting +${params.passiveOffsetBp} bp over the reference (re-priced up to ${params.checksPerSlice}x a round), the last round -${params.priceOffsetBp} bp`
+        : `every round -${params.priceOffsetBp} bp under the reference`;
+    console.log(
+      `engine: saleExecutionWorkflow ${result.status}, ${params.slices} slices over ${params.horizonSeconds} s and up to ${params.maxRepricings} re-pricings, ${pricing}; ${result.remaining} BTC left`,
+    );
+    console.log(line('market order', market));
+    console.log(line('engine', engine));
+    const ratio = (x: Decimal, y: Decimal) => (y.isZero() ? 'n/a' : x.div(y).toFixed(3));
+    console.log(
+      `engine / market shortfall (before fees): ${ratio(shortfallBp(engine, mid), shortfallBp(market, mid))}`,
+    );
+    console.log(
+      `engine / market shortfall (with fees):   ${ratio(shortfallWithFeesBp(engine, mid), shortfallWithFeesBp(market, mid))}`,
+    );
   } finally {
-    await a.sim.close();
-    await b.sim.close();
+    for (const close of closers.reverse()) await close();
     await chain.close();
+    await env.teardown();
+    await db.stop();
   }
 }
 

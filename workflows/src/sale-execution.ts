@@ -2,6 +2,12 @@
  * The execution engine's arithmetic, pure (used by sale-workflow.ts): how a parent order is cut into
  * time slices, how each slice's limit price is set against the reference and the legal floor, when
  * the price has left the band, and the deterministic client order ids of its child orders.
+ *
+ * Pricing: a slice rests passively just above the reference (a maker at the top of the ask side,
+ * waiting for buyers: no spread crossed, the maker fee); what it does not sell is carried into the
+ * next slice, then into the re-pricings after the horizon (passive too), and only the very last round
+ * crosses the spread (`priceOffsetBp` under the reference) to finish the lot. Every price is bounded
+ * below by the legal floor.
  */
 import { Decimal } from '@vcdc/shared/money';
 import { fnv1a64 } from './keys';
@@ -11,7 +17,21 @@ export interface ExecutionParams {
   slices: number;
   /** The horizon over which the slices are spread, in seconds (TWAP). */
   horizonSeconds: number;
-  /** Each slice is offered this far under the reference price (basis points): at or just through the bid. */
+  /**
+   * How the rounds (slices, then re-pricings) are priced. PASSIVE: `passiveOffsetBp` above the
+   * reference, resting for buyers (maker), except the very last round, which takes (`priceOffsetBp`
+   * under it) to finish the lot; TAKE: every round `priceOffsetBp` under the reference, through the bid.
+   */
+  slicePricing: 'PASSIVE' | 'TAKE';
+  /** A passive slice rests this far above the reference price (basis points): inside the spread, under the best ask. */
+  passiveOffsetBp: string;
+  /**
+   * How many times a passive round's order is looked at during the round: when the reference has moved
+   * so that the order would be priced otherwise now, its remainder is cancelled and placed again at the
+   * new price (so it stays at the top of the ask side instead of being left above the market). 1: never.
+   */
+  checksPerSlice: number;
+  /** A taking round (every round with TAKE, the last one with PASSIVE) is offered this far under the reference price (basis points): through the bid. */
   priceOffsetBp: string;
   /** The reference may fall this far under the arrival price (basis points) before the engine pauses for a decision. */
   bandBp: string;
@@ -22,6 +42,9 @@ export interface ExecutionParams {
 export const DEFAULT_EXECUTION: ExecutionParams = {
   slices: 6,
   horizonSeconds: 600,
+  slicePricing: 'PASSIVE',
+  passiveOffsetBp: '0.5',
+  checksPerSlice: 4,
   priceOffsetBp: '3',
   bandBp: '300',
   maxRepricings: 3,
@@ -50,8 +73,9 @@ export function twapSlices(amount: Decimal, wanted: number, rules: SliceRules): 
 }
 
 /**
- * The limit price of a slice: the reference less the offset, never under the legal floor, rounded
- * UP to the tick (rounding may only make a sell dearer, so it never undercuts the floor).
+ * The limit price of a slice: the reference less the offset (a negative offset: above the reference),
+ * never under the legal floor, rounded UP to the tick (rounding may only make a sell dearer, so it
+ * never undercuts the floor).
  */
 export function slicePrice(
   reference: Decimal,
@@ -62,6 +86,15 @@ export function slicePrice(
   const target = reference.mul(new Decimal(1).minus(new Decimal(offsetBp).div(10_000)));
   const bounded = floor?.gt(target) ? floor : target;
   return bounded.div(tickSize).ceil().mul(tickSize);
+}
+
+/**
+ * The offset under the reference (basis points; negative: above it) of a round. PASSIVE: every round
+ * rests above the reference except the last one, which takes to finish the lot; TAKE: every round takes.
+ */
+export function roundOffsetBp(params: ExecutionParams, last: boolean): string {
+  if (!last && params.slicePricing === 'PASSIVE') return new Decimal(params.passiveOffsetBp).neg().toFixed();
+  return params.priceOffsetBp;
 }
 
 export type Breach = { kind: 'FLOOR' | 'PRICE_BAND'; detail: string } | undefined;

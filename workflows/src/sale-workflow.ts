@@ -1,9 +1,10 @@
 /**
  * The execution engine: one child workflow per parent order (a lot to sell on one market). It spreads
- * the lot over time slices (TWAP over the horizon); each slice is a limit order priced just under the
- * fair reference price and never under the legal floor; after the slice's time what is left is
- * cancelled and carried into the next slice (re-priced there); after the horizon the remainder is
- * re-priced a few times more. A reference under the floor, or fallen out of the band around the
+ * the lot over time slices (TWAP over the horizon); each slice is a limit order resting just above the
+ * fair reference price (passive, as a maker; or, with slicePricing TAKE, just under it) and never under
+ * the legal floor; after the slice's time what is left is cancelled and carried into the next slice
+ * (re-priced there); after the horizon the remainder is re-priced a few times more, the last time
+ * through the bid. A reference under the floor, or fallen out of the band around the
  * arrival price, stops the slicing and returns PAUSED: the case workflow asks a person (`decide`).
  *
  * Deterministic: no clock, no I/O; every order's client id and Idempotency-Key derive from the parent
@@ -26,6 +27,7 @@ import {
   type ExecutionParams,
   placeable,
   priceBreach,
+  roundOffsetBp,
   type SliceRules,
   slicePrice,
   twapSlices,
@@ -127,61 +129,107 @@ export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<
     })),
   ];
   let scheduled = new Decimal(0);
-  for (const round of rounds) {
-    scheduled = scheduled.plus(round.due);
-    const offer = Decimal.min(scheduled, total).minus(sold);
-    if (!offer.gt(0)) continue;
-    if (stopReason !== undefined) return result('STOPPED');
-    const reference = new Decimal((await venue.getReferencePrice(symbol)).price);
-    const breach = priceBreach(reference, arrival, floor, params.bandBp);
-    if (breach) return result('PAUSED', breach);
-    const price = slicePrice(reference, floor, params.priceOffsetBp, rules.tickSize);
-    if (!placeable(offer, price, rules)) continue; // too small alone: carried into the next round
-    const id = childOrderId(input.parentOrderId, slice, 1);
-    const key = `${input.parentOrderId}/slice/${slice}`;
-    slice += 1;
-    try {
-      await venue.placeSellOrder(
-        {
-          caseId,
-          clientOrderId: id,
-          symbol,
-          type: 'limit',
-          amount: offer.toFixed(),
-          limitPrice: price.toFixed(),
-          // Best-execution records: the lot, its arrival price and the reference this slice was priced from.
-          parentOrderId: input.parentOrderId,
-          arrivalPrice: arrival.toFixed(),
-          referencePrice: reference.toFixed(),
-        },
-        `${key}/place`,
-      );
-    } catch (error) {
-      // The service's pre-trade checks refused it (band, floor, cap...): a person decides.
-      if (error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable) {
-        return result('PAUSED', {
-          kind: 'REFUSED',
-          detail: `${error.cause.type ?? 'refused'}: ${error.cause.message}`,
-        });
-      }
-      throw error;
-    }
-    // The slice works for its time; a stop cuts it short (the open remainder is cancelled below).
-    await condition(() => stopReason !== undefined, `${round.wait}s`);
-    const ended = await venue.cancelSellOrder(caseId, id, `${key}/cancel`);
+  const due = () => Decimal.min(scheduled, total).minus(sold);
+
+  /** The child order working now: its remainder is cancelled when it is re-priced, at a pause or stop, and at the round's end. */
+  let working: { id: string; key: string; amount: Decimal; price: Decimal; reference: Decimal } | undefined;
+  const settle = async () => {
+    if (!working) return;
+    const w = working;
+    working = undefined;
+    const ended = await venue.cancelSellOrder(caseId, w.id, `${w.key}/cancel`);
     sold = sold.plus(ended.filled);
     cost = cost.plus(ended.cost);
     fee = fee.plus(ended.fee);
     orders.push({
-      clientOrderId: id,
-      amount: offer.toFixed(),
-      limitPrice: price.toFixed(),
-      reference: reference.toFixed(),
+      clientOrderId: w.id,
+      amount: w.amount.toFixed(),
+      limitPrice: w.price.toFixed(),
+      reference: w.reference.toFixed(),
       filled: ended.filled,
       cost: ended.cost,
       fee: ended.fee,
       feeCurrency: ended.feeCurrency,
     });
+  };
+
+  for (const [index, round] of rounds.entries()) {
+    scheduled = scheduled.plus(round.due);
+    if (!due().gt(0)) continue;
+    const last = index === rounds.length - 1;
+    // A passive round is looked at `checksPerSlice` times: an order the reference has moved away from
+    // (no longer at the top of the ask side, or under the fair price) is re-priced; a taking round once.
+    const checks = last || params.slicePricing !== 'PASSIVE' ? 1 : Math.max(1, params.checksPerSlice);
+    const step = Math.max(1, Math.floor(round.wait / checks));
+    let sliceNo: number | undefined;
+    let attempt = 0;
+    for (let check = 0; check < checks; check++) {
+      if (stopReason !== undefined) {
+        await settle();
+        return result('STOPPED');
+      }
+      if (working || due().gt(0)) {
+        const reference = new Decimal((await venue.getReferencePrice(symbol)).price);
+        const breach = priceBreach(reference, arrival, floor, params.bandBp);
+        if (breach) {
+          await settle();
+          return result('PAUSED', breach);
+        }
+        const price = slicePrice(reference, floor, roundOffsetBp(params, last), rules.tickSize);
+        if (!working || !price.eq(working.price)) {
+          await settle();
+          const offer = due();
+          if (!placeable(offer, price, rules)) {
+            if (check === 0) break; // too small alone (or nothing left): carried into the next round now
+          } else {
+            if (sliceNo === undefined) {
+              sliceNo = slice;
+              slice += 1;
+            }
+            attempt += 1;
+            const id = childOrderId(input.parentOrderId, sliceNo, attempt);
+            const key = `${input.parentOrderId}/slice/${sliceNo}${attempt > 1 ? `/try/${attempt}` : ''}`;
+            try {
+              await venue.placeSellOrder(
+                {
+                  caseId,
+                  clientOrderId: id,
+                  symbol,
+                  type: 'limit',
+                  amount: offer.toFixed(),
+                  limitPrice: price.toFixed(),
+                  // Best-execution records: the lot, its arrival price and the reference this order was priced from.
+                  parentOrderId: input.parentOrderId,
+                  arrivalPrice: arrival.toFixed(),
+                  referencePrice: reference.toFixed(),
+                },
+                `${key}/place`,
+              );
+            } catch (error) {
+              // The service's pre-trade checks refused it (band, floor, cap...): a person decides.
+              if (
+                error instanceof ActivityFailure &&
+                error.cause instanceof ApplicationFailure &&
+                error.cause.nonRetryable
+              ) {
+                return result('PAUSED', {
+                  kind: 'REFUSED',
+                  detail: `${error.cause.type ?? 'refused'}: ${error.cause.message}`,
+                });
+              }
+              throw error;
+            }
+            working = { id, key, amount: offer, price, reference };
+          }
+        }
+      }
+      // The order works until the next check; a stop cuts it short (its open remainder is cancelled).
+      await condition(
+        () => stopReason !== undefined,
+        `${check === checks - 1 ? round.wait - step * (checks - 1) : step}s`,
+      );
+    }
+    await settle();
     if (sold.gte(total)) break;
     if (stopReason !== undefined) return result('STOPPED');
   }

@@ -33,7 +33,6 @@ import { serviceClients } from '../src/worker';
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 let chain: RunningChainSimulator;
-let databaseUrl: string;
 const closers: (() => Promise<void>)[] = [];
 
 export function useSaleEnvironment(): void {
@@ -48,8 +47,6 @@ export function useSaleEnvironment(): void {
       }),
     ]);
     chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
-    databaseUrl = await createTestDatabase('sale_workflow');
-    await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
   }, 90_000);
 
   afterAll(async () => {
@@ -65,8 +62,13 @@ export interface Market {
   exchange: RunningServer;
 }
 
-/** A moving venue and the exchange service in front of it. */
+/**
+ * A moving venue and the exchange service in front of it, with a database of its own (two simulators
+ * number their orders alike, and the service keeps venue order ids unique).
+ */
 export async function market(options: Partial<VenueSimulatorOptions> = {}): Promise<Market> {
+  const databaseUrl = await createTestDatabase('sale_workflow');
+  await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
   const sim = await startVenueSimulator({
     port: 0,
     chainUrl: chain.url,

@@ -61,3 +61,32 @@ test('a reference fallen out of the band around the arrival price pauses the sal
   expect(result.breach?.kind).toBe('PRICE_BAND');
   expect(m.sim.venue.state.orders).toHaveLength(0);
 }, 120_000);
+
+test('passive rounds rest above the reference and buyers fill them as maker; every order passive or taking, none under the floor', async () => {
+  const start = Date.now();
+  const m = await market({ seed: 9005, clock: () => start + (Date.now() - start) * 60 });
+  const { result } = await execute(m, {
+    symbol: 'BTC/USDT',
+    amount: '2',
+    rules: BTC_RULES,
+    params: { slices: 4, horizonSeconds: 400, maxRepricings: 2, passiveOffsetBp: '0.5', priceOffsetBp: '3' },
+  });
+  expect(result.status).toBe('COMPLETED');
+  expect(result.sold).toBe('2');
+  const trades = m.sim.venue.state.trades;
+  for (const o of result.orders) {
+    const reference = new Decimal(o.reference);
+    // passive: at least half a basis point over the reference it was priced from (rounded up to the tick);
+    // taking: 3 bp under it. Either way never under the floor, and every fill at or above its limit.
+    const passive = new Decimal(o.limitPrice).gte(reference.mul('1.00005'));
+    const taking = new Decimal(o.limitPrice).eq(reference.mul('0.9997').div('0.01').ceil().mul('0.01'));
+    expect(passive || taking).toBe(true);
+    expect(new Decimal(o.limitPrice).gte(result.floor!)).toBe(true);
+    for (const t of trades.filter((x) => x.clientOrderId === o.clientOrderId)) {
+      expect(new Decimal(t.price).gte(o.limitPrice)).toBe(true);
+    }
+  }
+  // buyers lifted the resting slices: most of the lot sold as maker, at the maker fee
+  const maker = trades.filter((t) => t.isMaker).reduce((s, t) => s.plus(t.qty), new Decimal(0));
+  expect(maker.gt(0)).toBe(true);
+}, 120_000);
