@@ -159,7 +159,9 @@ export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<
     const last = index === rounds.length - 1;
     // A passive round is looked at `checksPerSlice` times: an order the reference has moved away from
     // (no longer at the top of the ask side, or under the fair price) is re-priced; a taking round once.
-    const checks = last || params.slicePricing !== 'PASSIVE' ? 1 : Math.max(1, params.checksPerSlice);
+    // At most one check a second: every wait between them is whole seconds.
+    const checks =
+      last || params.slicePricing !== 'PASSIVE' ? 1 : Math.max(1, Math.min(params.checksPerSlice, round.wait));
     const step = Math.max(1, Math.floor(round.wait / checks));
     let sliceNo: number | undefined;
     let attempt = 0;
@@ -173,7 +175,8 @@ export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<
         const breach = priceBreach(reference, arrival, floor, params.bandBp);
         if (breach) {
           await settle();
-          return result('PAUSED', breach);
+          // Noticed on a re-check after the whole lot sold: nothing is left to decide on.
+          return sold.gte(total) ? result('COMPLETED') : result('PAUSED', breach);
         }
         const price = slicePrice(reference, floor, roundOffsetBp(params, last), rules.tickSize);
         if (!working || !price.eq(working.price)) {
