@@ -71,7 +71,7 @@ const ENGINE: Partial<ExecutionParams> = {
   ...Object.fromEntries(
     process.argv.slice(3).map((arg) => {
       const [name = '', value = ''] = arg.split('=');
-      if (!(name in DEFAULT_EXECUTION))
+      if (!(name in DEFAULT_EXECUTION) && name !== 'maxParticipationPct')
         throw new Error(`unknown engine parameter ${name} (${Object.keys(DEFAULT_EXECUTION)})`);
       return [name, typeof DEFAULT_EXECUTION[name as keyof ExecutionParams] === 'number' ? Number(value) : value];
     }),

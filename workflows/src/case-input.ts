@@ -81,6 +81,18 @@ export const Execution = z.object({
   bandBp: BasisPoints.optional(),
   /** Re-pricings of an unfilled remainder after the horizon. */
   maxRepricings: z.number().int().min(0).max(50).optional(),
+  /** PASSIVE (default): slices rest above the reference as maker, the last round takes; TAKE: every round takes. */
+  slicePricing: z.enum(['PASSIVE', 'TAKE']).optional(),
+  /** How far above the reference a passive slice rests. */
+  passiveOffsetBp: BasisPoints.optional(),
+  /** How many times a passive slice is re-priced to the moving reference during its time. */
+  checksPerSlice: z.number().int().min(1).max(60).optional(),
+  /** Cap on each round's share of the venue's traded volume in the interval before it, in percent. */
+  maxParticipationPct: z
+    .string()
+    .regex(/^(100|[0-9]{1,2}(\.[0-9]{1,2})?)$/, { message: 'must be a percentage, e.g. "10"' })
+    .refine((v) => Number(v) > 0, { message: 'must be above 0' })
+    .optional(),
 });
 export type Execution = z.infer<typeof Execution>;
 

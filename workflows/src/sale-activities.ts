@@ -1,6 +1,7 @@
 /**
  * The execution engine's effects on the exchange service, besides placing orders (activities.ts):
- * the fair reference price, the legal floor, an order's state and cancelling its open remainder.
+ * the fair reference price, the legal floor, the venue's traded volume (participation cap), the
+ * visible bid depth (route choice), an order's state and cancelling its open remainder.
  * Same mapping as activities.ts: 5xx / no answer retried by Temporal (a stale or diverging reference
  * is a 503, so the engine waits for a fair price instead of trading blind), a 4xx refusal is final.
  */
@@ -20,6 +21,18 @@ export function createSaleActivities(x: ServiceClient) {
     },
     async getLegalFloor(symbol: string) {
       return call(exchange.LegalFloor, 'legal floor', () => x.get(`/v1/markets/${market(symbol)}/legal-floor`));
+    },
+    /**
+     * The venue's traded volume in an interval: [since, until) (ISO times; until: now by the service's
+     * clock), or the last `seconds` before now by the service's clock.
+     */
+    async getTradedVolume(symbol: string, window: { since: string; until?: string } | { seconds: number }) {
+      const query = 'seconds' in window ? { seconds: String(window.seconds) } : window;
+      return call(exchange.TradedVolume, 'traded volume', () => x.get(`/v1/markets/${market(symbol)}/volume`, query));
+    },
+    /** The bids visible now within `bandBp` under the best bid (for chooseRoute, sale-route.ts). */
+    async getMarketDepth(symbol: string, bandBp: string) {
+      return call(exchange.MarketDepth, 'market depth', () => x.get(`/v1/markets/${market(symbol)}/depth`, { bandBp }));
     },
     async getSellOrder(clientOrderId: string) {
       return call(exchange.VenueOrder, 'venue order', () => x.get(`/v1/orders/${enc(clientOrderId)}`));

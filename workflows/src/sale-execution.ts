@@ -37,6 +37,12 @@ export interface ExecutionParams {
   bandBp: string;
   /** After the horizon, how many times the unfilled remainder is re-priced before the engine gives up. */
   maxRepricings: number;
+  /**
+   * Optional cap on participation (percent, e.g. "10"): what a round sells is at most this share of
+   * the venue's traded volume over the interval before it (as long as the round), read from the
+   * venue's one-minute candles. Absent: no cap. What the cap holds back is carried like any remainder.
+   */
+  maxParticipationPct?: string;
 }
 
 export const DEFAULT_EXECUTION: ExecutionParams = {
@@ -112,6 +118,12 @@ export function priceBreach(reference: Decimal, arrival: Decimal, floor: Decimal
     };
   }
   return undefined;
+}
+
+/** The most a round may sell under a participation cap: `pct` percent of the volume, down to the lot step. */
+export function participationCap(volume: Decimal, pct: string, stepSize: string): Decimal {
+  const cap = volume.mul(pct).div(100).div(stepSize).floor().mul(stepSize);
+  return cap.isNegative() ? new Decimal(0) : cap;
 }
 
 /** Can the venue take this quantity at this price (minimum quantity and notional)? */

@@ -25,6 +25,7 @@ import {
   childOrderId,
   DEFAULT_EXECUTION,
   type ExecutionParams,
+  participationCap,
   placeable,
   priceBreach,
   roundOffsetBp,
@@ -56,6 +57,9 @@ export interface ChildOrderResult {
   cost: string;
   fee: string;
   feeCurrency: string | null;
+  /** Under a participation cap: the venue's volume over the interval before the round, and the round's cap. */
+  intervalVolume?: string;
+  participationCap?: string;
 }
 
 /**
@@ -132,7 +136,16 @@ export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<
   const due = () => Decimal.min(scheduled, total).minus(sold);
 
   /** The child order working now: its remainder is cancelled when it is re-priced, at a pause or stop, and at the round's end. */
-  let working: { id: string; key: string; amount: Decimal; price: Decimal; reference: Decimal } | undefined;
+  let working:
+    | {
+        id: string;
+        key: string;
+        amount: Decimal;
+        price: Decimal;
+        reference: Decimal;
+        cap?: { volume: string; cap: string };
+      }
+    | undefined;
   const settle = async () => {
     if (!working) return;
     const w = working;
@@ -150,6 +163,7 @@ export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<
       cost: ended.cost,
       fee: ended.fee,
       feeCurrency: ended.feeCurrency,
+      ...(w.cap ? { intervalVolume: w.cap.volume, participationCap: w.cap.cap } : {}),
     });
   };
 
@@ -165,12 +179,26 @@ export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<
     const step = Math.max(1, Math.floor(round.wait / checks));
     let sliceNo: number | undefined;
     let attempt = 0;
+    // Under a participation cap, the round sells at most its share of the venue's volume in the interval before it.
+    let cap: { volume: string; cap: string } | undefined;
+    if (params.maxParticipationPct !== undefined && stopReason === undefined) {
+      // The interval as the service sees it (its clock is the venue's), as long as the round.
+      const volume = await venue.getTradedVolume(symbol, { seconds: round.wait });
+      const limit = participationCap(new Decimal(volume.volume), params.maxParticipationPct, rules.stepSize);
+      cap = { volume: volume.volume, cap: limit.toFixed() };
+    }
+    const soldBefore = sold;
+    const offerNow = () => {
+      const left = due();
+      if (!cap) return left;
+      return Decimal.max(0, Decimal.min(left, new Decimal(cap.cap).minus(sold.minus(soldBefore))));
+    };
     for (let check = 0; check < checks; check++) {
       if (stopReason !== undefined) {
         await settle();
         return result('STOPPED');
       }
-      if (working || due().gt(0)) {
+      if (working || offerNow().gt(0)) {
         const reference = new Decimal((await venue.getReferencePrice(symbol)).price);
         const breach = priceBreach(reference, arrival, floor, params.bandBp);
         if (breach) {
@@ -181,9 +209,10 @@ export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<
         const price = slicePrice(reference, floor, roundOffsetBp(params, last), rules.tickSize);
         if (!working || !price.eq(working.price)) {
           await settle();
-          const offer = due();
+          const offer = offerNow();
           if (!placeable(offer, price, rules)) {
-            if (check === 0) break; // too small alone (or nothing left): carried into the next round now
+            // Too small alone (or nothing left): carried into the next round now; held back by the cap: the round waits.
+            if (check === 0 && !placeable(due(), price, rules)) break;
           } else {
             if (sliceNo === undefined) {
               sliceNo = slice;
@@ -222,7 +251,7 @@ export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<
               }
               throw error;
             }
-            working = { id, key, amount: offer, price, reference };
+            working = { id, key, amount: offer, price, reference, ...(cap ? { cap } : {}) };
           }
         }
       }

@@ -839,6 +839,24 @@ export function fakeServiceActivities(
       const price = options.floor?.[symbol];
       return { symbol, rule: price ? 'fixed' : 'none', tradeDate: '2026-01-01', days: [], ...(price ? { price } : {}) };
     },
+    // A market that trades 1,000 units a minute and shows 1,000 units of bids in any band.
+    async getTradedVolume(symbol, window) {
+      const until = 'seconds' in window ? T : (window.until ?? T);
+      const since = 'seconds' in window ? new Date(Date.parse(T) - window.seconds * 1000).toISOString() : window.since;
+      const minutes = new Decimal(Date.parse(until) - Date.parse(since)).div(60_000);
+      return {
+        venue: 'hashkey',
+        symbol,
+        since,
+        until,
+        volume: minutes.mul(1000).toFixed(),
+        candles: 1,
+        source: 'fake',
+      };
+    },
+    async getMarketDepth(symbol, bandBp) {
+      return { venue: 'hashkey', symbol, at: T, bandBp, bestBid: PRICE[symbol] ?? '1', bidDepth: '1000', levels: 10 };
+    },
     async getSellOrder(clientOrderId) {
       const o = orders.get(clientOrderId);
       if (!o) throw ApplicationFailure.nonRetryable('no such order', 'urn:vcdc:problem:not-found');

@@ -1,6 +1,6 @@
 /** The execution engine's pure arithmetic (sale-execution.ts): slice prices, passive and taking rounds. */
 import { Decimal } from '@vcdc/shared/money';
-import { DEFAULT_EXECUTION, roundOffsetBp, slicePrice } from '../src/sale-execution';
+import { DEFAULT_EXECUTION, participationCap, roundOffsetBp, slicePrice } from '../src/sale-execution';
 
 describe('slice prices', () => {
   test('a passive round rests above the reference, a taking one under it, both rounded up to the tick', () => {
@@ -28,5 +28,13 @@ describe('slice prices', () => {
     const taking = { ...passive, slicePricing: 'TAKE' as const };
     expect(roundOffsetBp(taking, false)).toBe('3');
     expect(roundOffsetBp(taking, true)).toBe('3');
+  });
+});
+
+describe('participation cap', () => {
+  test('a share of the interval volume, down to the lot step', () => {
+    expect(participationCap(new Decimal('12.3456789'), '10', '0.00001').toFixed()).toBe('1.23456');
+    expect(participationCap(new Decimal('0'), '10', '0.00001').toFixed()).toBe('0');
+    expect(participationCap(new Decimal('0.00009'), '10', '0.00001').toFixed()).toBe('0');
   });
 });

@@ -4,6 +4,7 @@
  * by real ccxt over HTTP. Each test file gets its own environment (call `useSaleEnvironment()`).
  */
 import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   bundleWorkflowCode,
@@ -60,13 +61,36 @@ export interface Market {
   sim: RunningVenueSimulator;
   pool: Pool;
   exchange: RunningServer;
+  /** With `followWorkflowTime`: the activities given to the worker move the market's clock (see `market`). */
+  track?: <T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T) => T;
 }
 
 /**
  * A moving venue and the exchange service in front of it, with a database of its own (two simulators
  * number their orders alike, and the service keeps venue order ids unique).
  */
-export async function market(options: Partial<VenueSimulatorOptions> = {}): Promise<Market> {
+export async function market(
+  options: Partial<VenueSimulatorOptions> = {},
+  { followWorkflowTime = false }: { followWorkflowTime?: boolean } = {},
+): Promise<Market> {
+  // The market's clock can follow the test server's (skipped) time: each activity moves it to when it
+  // was scheduled, counted from the market's start, so a slice's minute of workflow time is a minute of
+  // market (its volume, its candles). The market starts at the real time (the server's may be years on).
+  const clock = { t: Date.now() };
+  const serverStart = followWorkflowTime ? await env.currentTimeMs() : 0;
+  const marketStart = clock.t;
+  const track = <T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T =>
+    Object.fromEntries(
+      Object.entries(activities).map(([name, fn]) => [
+        name,
+        (...args: never[]) => {
+          const scheduled = Context.current().info.currentAttemptScheduledTimestampMs;
+          clock.t = Math.max(clock.t, marketStart + (scheduled - serverStart));
+          return fn(...args);
+        },
+      ]),
+    ) as T;
+  if (followWorkflowTime) options = { ...options, clock: () => clock.t };
   const databaseUrl = await createTestDatabase('sale_workflow');
   await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
   const sim = await startVenueSimulator({
@@ -86,13 +110,22 @@ export async function market(options: Partial<VenueSimulatorOptions> = {}): Prom
     timeoutMs: 3000,
     enableRateLimit: false,
   });
-  const exchange = await listen(createApp({ pool, logger: silentLogger(), venue }), 0);
+  // Following workflow time, the service's clock is the market's too (the volume of "the last minute").
+  const exchange = await listen(
+    createApp({
+      pool,
+      logger: silentLogger(),
+      venue,
+      ...(followWorkflowTime ? { clock: () => new Date(clock.t) } : {}),
+    }),
+    0,
+  );
   closers.push(
     () => sim.close(),
     () => pool.end(),
     () => exchange.close(),
   );
-  return { sim, pool, exchange };
+  return { sim, pool, exchange, ...(followWorkflowTime ? { track } : {}) };
 }
 
 export const BTC_RULES = { stepSize: '0.00001', tickSize: '0.01', minQty: '0.00001', minNotional: '1', maxQty: '8' };
@@ -107,10 +140,10 @@ export async function execute(
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: {
+    activities: (m.track ?? ((a) => a))({
       ...createActivities(serviceClients(urls, 5000)),
       ...createSaleActivities(new ServiceClient({ service: 'exchange', baseUrl: m.exchange.url, timeoutMs: 5000 })),
-    },
+    }),
   });
   const caseId = input.caseId ?? `SALE-${randomUUID().slice(0, 8)}`;
   const parentOrderId = `case-${caseId}/sale/BTC-USDT/1`;

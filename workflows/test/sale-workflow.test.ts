@@ -90,3 +90,35 @@ test('passive rounds rest above the reference and buyers fill them as maker; eve
   const maker = trades.filter((t) => t.isMaker).reduce((s, t) => s.plus(t.qty), new Decimal(0));
   expect(maker.gt(0)).toBe(true);
 }, 120_000);
+
+test('a participation cap: no round sells more than its share of the venue volume in the interval before it', async () => {
+  // The market's clock follows workflow time: a round's minute is a minute of other participants' trading.
+  const m = await market({ seed: 9006 }, { followWorkflowTime: true });
+  const { result } = await execute(m, {
+    symbol: 'BTC/USDT',
+    amount: '3',
+    rules: BTC_RULES,
+    params: { slices: 4, horizonSeconds: 240, maxRepricings: 2, maxParticipationPct: '2' },
+  });
+  expect(result.status).toBe('COMPLETED');
+  expect(result.orders.length).toBeGreaterThan(0);
+  const rounds = new Map<string, { cap: Decimal; filled: Decimal }>();
+  for (const o of result.orders) {
+    const volume = new Decimal(o.intervalVolume!);
+    const cap = new Decimal(o.participationCap!);
+    expect(volume.gt(0)).toBe(true);
+    expect(cap.toFixed()).toBe(volume.mul('0.02').div('0.00001').floor().mul('0.00001').toFixed());
+    expect(new Decimal(o.amount).lte(cap)).toBe(true);
+    const round = o.clientOrderId.split('-s')[1]!.split('-t')[0]!; // the slice number: one round
+    const r = rounds.get(round) ?? { cap, filled: new Decimal(0) };
+    rounds.set(round, { cap, filled: r.filled.plus(o.filled) });
+  }
+  for (const r of rounds.values()) expect(r.filled.lte(r.cap)).toBe(true);
+  // 2% of about 12 BTC a minute cannot sell 3 BTC in four minutes and two half-minutes: the cap held some back
+  expect(new Decimal(result.remaining).gt(0)).toBe(true);
+  expect(new Decimal(result.sold).gt(0)).toBe(true);
+  // the venue's own log agrees with what the engine reports
+  const ids = result.orders.map((o) => o.clientOrderId);
+  const trades = m.sim.venue.state.trades.filter((t) => ids.includes(t.clientOrderId));
+  expect(trades.reduce((s, t) => s.plus(t.qty), new Decimal(0)).toFixed()).toBe(result.sold);
+}, 120_000);

@@ -16,13 +16,14 @@ import {
   problems,
 } from '@vcdc/shared';
 import { common, exchange } from '@vcdc/shared/contracts';
-import { CryptoAsset } from '@vcdc/shared/money';
+import { CryptoAsset, Decimal } from '@vcdc/shared/money';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { caseBestExecution } from './best-execution-records';
 import { DEFAULT_CAPABILITIES } from './capabilities';
 import { caseDeposits, observeDeposit } from './deposits';
 import { FairPriceGuard } from './fair-price';
+import { depthWithin, tradedVolume } from './market-activity';
 import { cancelSellOrder, caseOrders, placeSellOrder, refreshOrder } from './orders';
 import { recordReferences } from './price-observations';
 import { caseReturns, refreshVenueReturn, requestVenueReturn, returnIdFor } from './returns';
@@ -47,6 +48,23 @@ export interface ExchangeAppDeps {
 const MarketParams = z.object({
   base: z.string().regex(/^[A-Z0-9]{2,10}$/, { message: 'must be an upper-case asset code' }),
   quote: z.string().regex(/^[A-Z0-9]{2,10}$/, { message: 'must be an upper-case asset code' }),
+});
+const VolumeQuery = z
+  .object({
+    since: common.IsoTimestamp.optional(),
+    until: common.IsoTimestamp.optional(),
+    seconds: z.coerce.number().int().min(1).max(60_000).optional(),
+  })
+  .refine((q) => (q.since === undefined) !== (q.seconds === undefined), {
+    message: 'give since (and optionally until) or seconds',
+    path: ['since'],
+  })
+  .refine((q) => q.seconds === undefined || q.until === undefined, {
+    message: 'until goes with since, not with seconds',
+    path: ['until'],
+  });
+const DepthQuery = z.object({
+  bandBp: z.string().regex(/^[0-9]{1,4}(\.[0-9]{1,2})?$/, { message: 'must be basis points, e.g. "50"' }),
 });
 const DepositAddressParams = z.object({ asset: CryptoAsset });
 const DepositAddressQuery = z.object({ chain: common.Chain.optional() });
@@ -97,6 +115,39 @@ export function createApp({ pool, logger, venue, fairPrice, clock, serviceRole }
         const rules = await atVenue(() => venue.marketRules(symbol));
         if (!rules) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
         res.json(await guard.floor(symbol, rules));
+      });
+
+      // The venue's traded volume in [since, until) (until: now by the service's clock), or in the last
+      // `seconds` before now, from 1m candles.
+      app.get('/v1/markets/:base/:quote/volume', async (req, res) => {
+        const { base, quote } = parseInput(MarketParams, req.params, 'path');
+        const query = parseInput(VolumeQuery, req.query, 'query');
+        const until = query.until ? new Date(query.until) : now();
+        const since = query.since ? new Date(query.since) : new Date(until.getTime() - (query.seconds ?? 0) * 1000);
+        const body: exchange.TradedVolume = await tradedVolume(venue, `${base}/${quote}`, since, until);
+        res.json(body);
+      });
+
+      // The bids visible now within bandBp under the best bid (ccxt fetchOrderBook).
+      app.get('/v1/markets/:base/:quote/depth', async (req, res) => {
+        const { base, quote } = parseInput(MarketParams, req.params, 'path');
+        const { bandBp } = parseInput(DepthQuery, req.query, 'query');
+        const symbol = `${base}/${quote}`;
+        const rules = await atVenue(() => venue.marketRules(symbol));
+        if (!rules) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
+        const bids = await atVenue(() => venue.bids(symbol));
+        const { depth, lowest } = depthWithin(bids, bandBp);
+        const body: exchange.MarketDepth = {
+          venue: venue.id,
+          symbol,
+          at: now().toISOString(),
+          bandBp: new Decimal(bandBp).toFixed(),
+          ...(bids[0] ? { bestBid: bids[0].price } : {}),
+          ...(lowest ? { bandPrice: lowest.toFixed() } : {}),
+          bidDepth: depth.toFixed(),
+          levels: bids.length,
+        };
+        res.json(body);
       });
 
       app.get('/v1/deposit-addresses/:asset', async (req, res) => {

@@ -10,6 +10,8 @@
  *   POST /v1/orders/:clientOrderId/cancel CancelSellOrder   -> VenueOrder (open remainder cancelled; fills kept)
  *   GET  /v1/markets/:base/:quote/reference-price            -> ReferencePrice (median of venue mids; 503 stale/diverging)
  *   GET  /v1/markets/:base/:quote/legal-floor                -> LegalFloor (20-day average of daily closes by default)
+ *   GET  /v1/markets/:base/:quote/volume?since=&until= | ?seconds= -> TradedVolume (the venue's volume in the interval, 1m candles)
+ *   GET  /v1/markets/:base/:quote/depth?bandBp=              -> MarketDepth (visible bid quantity within bandBp under the best bid)
  *   POST /v1/withdrawals             RequestWithdrawal       -> 201 VenueWithdrawal
  *   GET  /v1/withdrawals/:withdrawalId                       -> VenueWithdrawal (refreshed from the venue)
  *   POST /v1/returns                 RequestVenueReturn      -> 201 VenueReturnWithdrawal (coins sent back to custody, once per key)
@@ -166,6 +168,37 @@ export const LegalFloor = z.object({
   days: z.array(z.object({ day: z.string(), close: DecimalString })),
 });
 export type LegalFloor = z.infer<typeof LegalFloor>;
+
+/** The venue's traded volume in [since, until), from its one-minute candles (participation caps). */
+export const TradedVolume = z.object({
+  venue: z.string(),
+  symbol: z.string(),
+  since: IsoTimestamp,
+  until: IsoTimestamp,
+  /** In the base asset; the minute `since` falls in counts for its share after `since`. */
+  volume: DecimalString,
+  /** How many one-minute candles were counted. */
+  candles: z.number().int().min(0),
+  source: z.string(),
+});
+export type TradedVolume = z.infer<typeof TradedVolume>;
+
+/** The bid side visible at the venue now, within a band under the best bid (is a market liquid enough?). */
+export const MarketDepth = z.object({
+  venue: z.string(),
+  symbol: z.string(),
+  at: IsoTimestamp,
+  bandBp: DecimalString,
+  /** Absent when the bid side is empty. */
+  bestBid: DecimalString.optional(),
+  /** The lowest price the band reaches: best bid less bandBp. */
+  bandPrice: DecimalString.optional(),
+  /** Bid quantity (base asset) at prices from bandPrice up to the best bid. */
+  bidDepth: DecimalString,
+  /** How many bid levels the venue showed (ccxt fetchOrderBook). */
+  levels: z.number().int().min(0),
+});
+export type MarketDepth = z.infer<typeof MarketDepth>;
 
 /** POST /v1/orders/:clientOrderId/cancel: cancel what is left of an open order (an order already ended is returned as it ended). */
 export const CancelSellOrder = z.object({ caseId: CaseId });
