@@ -64,7 +64,7 @@ describe('market data', () => {
   test('markets load through ccxt with tick size, lot size and minimum notional from exchangeInfo', async () => {
     const ex = client(await venueWith());
     const markets = await ex.loadMarkets();
-    expect(Object.keys(markets).sort()).toEqual(['BTC/USDT', 'ETH/USDT', 'USDT/USD']);
+    expect(Object.keys(markets).sort()).toEqual(['BTC/USD', 'BTC/USDT', 'ETH/USD', 'ETH/USDT', 'USDT/USD']);
     const btc = markets['BTC/USDT']!;
     expect(btc.precision).toEqual({ amount: 0.00001, price: 0.01 });
     expect(btc.limits.amount).toEqual({ min: 0.00001, max: 8 });
@@ -95,6 +95,30 @@ describe('market data', () => {
     const ticker = await client(await venueWith()).fetchTicker('ETH/USDT');
     expect(ticker.bid!).toBeLessThan(3400);
     expect(ticker.ask!).toBeGreaterThan(3400);
+  });
+});
+
+describe('direct fiat pairs', () => {
+  test('BTC/USD and ETH/USD trade at the stablecoin pair times USDT/USD, on a thinner book, and a sale credits USD', async () => {
+    const venue = await venueWith({ initialBalances: { BTC: '1', ETH: '10' } });
+    const ex = client(venue);
+    for (const [coin, stable] of [
+      ['BTC', 95000],
+      ['ETH', 3400],
+    ] as const) {
+      const direct = await ex.fetchOrderBook(`${coin}/USD`, 200);
+      const viaStable = await ex.fetchOrderBook(`${coin}/USDT`, 200);
+      const mid = (direct.bids[0]![0]! + direct.asks[0]![0]!) / 2;
+      expect(Math.abs(mid / (stable * 0.9995) - 1)).toBeLessThan(0.001);
+      const depth = (b: typeof direct) => b.bids.reduce((s, [, q]) => s + (q ?? 0), 0);
+      expect(depth(direct)).toBeGreaterThan(0);
+      expect(depth(direct)).toBeLessThan(depth(viaStable) / 2);
+    }
+    await ex.createOrder('BTC/USD', 'market', 'sell', 0.1, undefined, { clientOrderId: 'direct-usd-1' });
+    const after = await balances(ex);
+    expect(after.BTC!.toFixed()).toBe('0.9');
+    expect(after.USD!.gt(9000)).toBe(true);
+    expect(after.USDT?.isZero() ?? true).toBe(true);
   });
 });
 

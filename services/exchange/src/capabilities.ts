@@ -53,6 +53,19 @@ export const DEFAULT_CAPABILITIES: CapabilityTable = {
         priceBand: '0.2',
         investorClasses: ['professional', 'corporate'],
       },
+      // Direct fiat pairs (the route skips the stablecoin where the book is deep enough: workflows/src/sale-route.ts).
+      'BTC/USD': {
+        maxOrderQty: '8',
+        maxMarketOrderQty: '4',
+        priceBand: '0.2',
+        investorClasses: ['professional', 'corporate'],
+      },
+      'ETH/USD': {
+        maxOrderQty: '200',
+        maxMarketOrderQty: '100',
+        priceBand: '0.2',
+        investorClasses: ['professional', 'corporate'],
+      },
       'USDT/USD': {
         maxOrderQty: '2000000',
         maxMarketOrderQty: '1000000',

@@ -1,0 +1,127 @@
+/**
+ * The route choice (sale-route.ts): a coin lot sold directly for fiat where the direct market is
+ * liquid enough, else through the stablecoin. The rule alone (unit and property tests), then on what
+ * the venue simulator shows through the real exchange service, ccxt and the sale activity getMarketDepth.
+ */
+import { createPool, listen, migrate, type Pool, type RunningServer, ServiceClient, silentLogger } from '@vcdc/shared';
+import { Decimal } from '@vcdc/shared/money';
+import fc from 'fast-check';
+import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../../services/exchange/src/app';
+import { CcxtVenue } from '../../services/exchange/src/ccxt-venue';
+import { type RunningChainSimulator, startChainSimulator } from '../../simulators/src/chain';
+import {
+  DEV_VENUE_API_KEY,
+  DEV_VENUE_SECRET,
+  type RunningVenueSimulator,
+  startVenueSimulator,
+} from '../../simulators/src/venue';
+import { createTestDatabase } from '../../test/support/database';
+import { createSaleActivities } from '../src/sale-activities';
+import { chooseRoute, DEFAULT_ROUTE_RULE } from '../src/sale-route';
+
+const depth = (bidDepth: string, bandBp = '50', symbol = 'BTC/USD') => ({ symbol, bandBp, bidDepth });
+
+describe('the rule', () => {
+  test('DIRECT when the visible depth within the band is at least k x the lot, else VIA_STABLECOIN', () => {
+    const rule = { bandBp: '50', minDepthMultiple: '3' };
+    const at = (lot: string, seen: string) =>
+      chooseRoute({ asset: 'BTC', fiat: 'USD', lot, direct: depth(seen), rule }).route;
+    expect(at('1', '3')).toBe('DIRECT');
+    expect(at('1', '2.99999')).toBe('VIA_STABLECOIN');
+    expect(at('0.5', '10')).toBe('DIRECT');
+    const choice = chooseRoute({ asset: 'BTC', fiat: 'USD', lot: '2', direct: depth('4.5'), rule });
+    expect(choice).toMatchObject({ route: 'VIA_STABLECOIN', directSymbol: 'BTC/USD', required: '6', seen: '4.5' });
+    expect(choice.reason).toContain('under 3 x the lot');
+  });
+
+  test('a direct market that is not listed or not readable: through the stablecoin', () => {
+    const choice = chooseRoute({ asset: 'ETH', fiat: 'USD', lot: '1', direct: undefined });
+    expect(choice.route).toBe('VIA_STABLECOIN');
+    expect(choice.reason).toContain('ETH/USD');
+  });
+
+  test('misuse is an error, never a silent answer: another band, another market, no lot', () => {
+    expect(() => chooseRoute({ asset: 'BTC', fiat: 'USD', lot: '1', direct: depth('9', '100') })).toThrow(/bp/);
+    expect(() => chooseRoute({ asset: 'BTC', fiat: 'USD', lot: '1', direct: depth('9', '50', 'ETH/USD') })).toThrow(
+      /ETH\/USD/,
+    );
+    expect(() => chooseRoute({ asset: 'BTC', fiat: 'USD', lot: '0', direct: depth('9') })).toThrow(/lot/);
+  });
+
+  test('property: a smaller lot or a deeper book never turns DIRECT into VIA_STABLECOIN', () => {
+    const amount = fc.integer({ min: 1, max: 10_000_000 }).map((n) => new Decimal(n).div(100_000).toFixed());
+    fc.assert(
+      fc.property(amount, amount, amount, amount, (lot, smaller, seen, more) => {
+        const direct = (l: string, d: string) =>
+          chooseRoute({ asset: 'BTC', fiat: 'USD', lot: l, direct: depth(d) }).route === 'DIRECT';
+        if (!direct(lot, seen)) return true;
+        const s = Decimal.min(lot, smaller).toFixed();
+        const m = Decimal.max(seen, more).toFixed();
+        return direct(s, seen) && direct(lot, m) && direct(s, m);
+      }),
+    );
+  });
+});
+
+describe('on the venue simulator, through the exchange service and getMarketDepth', () => {
+  let chain: RunningChainSimulator;
+  let sim: RunningVenueSimulator;
+  let pool: Pool;
+  let exchange: RunningServer;
+
+  beforeAll(async () => {
+    const databaseUrl = await createTestDatabase('sale_route');
+    await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
+    pool = createPool(databaseUrl, 'exchange');
+    chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
+    sim = await startVenueSimulator({ port: 0, seed: 8201, chainUrl: chain.url, pollIntervalMs: 60_000 });
+    const venue = new CcxtVenue({
+      venueId: 'hashkey',
+      apiUrl: sim.url,
+      apiKey: DEV_VENUE_API_KEY,
+      secret: DEV_VENUE_SECRET,
+      timeoutMs: 3000,
+      enableRateLimit: false,
+    });
+    exchange = await listen(createApp({ pool, logger: silentLogger(), venue }), 0);
+  });
+
+  afterAll(async () => {
+    await exchange?.close();
+    await pool?.end();
+    await sim?.close();
+    await chain?.close();
+  });
+
+  test('a small lot goes direct, a lot the thin BTC/USD book cannot hold goes through USDT', async () => {
+    const { getMarketDepth } = createSaleActivities(
+      new ServiceClient({ service: 'exchange', baseUrl: exchange.url, timeoutMs: 5000 }),
+    );
+    const shown = await getMarketDepth('BTC/USD', DEFAULT_ROUTE_RULE.bandBp);
+    // what the simulator's own book holds within 50 bp of its best bid
+    const bids = sim.venue.state.books.BTCUSD!.bids;
+    const lowest = new Decimal(bids[0]!.price).mul('0.995');
+    const expected = bids
+      .filter((b) => new Decimal(b.price).gte(lowest))
+      .reduce((s, b) => s.plus(b.qty), new Decimal(0));
+    expect(shown.bidDepth).toBe(expected.toFixed());
+    const seen = new Decimal(shown.bidDepth);
+    expect(seen.gt(0)).toBe(true);
+
+    const small = seen.div(4).toDecimalPlaces(5, Decimal.ROUND_DOWN).toFixed(); // depth is 4x the lot
+    const large = seen.div(2).toDecimalPlaces(5, Decimal.ROUND_DOWN).toFixed(); // only 2x
+    expect(chooseRoute({ asset: 'BTC', fiat: 'USD', lot: small, direct: shown }).route).toBe('DIRECT');
+    expect(chooseRoute({ asset: 'BTC', fiat: 'USD', lot: large, direct: shown }).route).toBe('VIA_STABLECOIN');
+    // the stablecoin pair is far deeper: the same large lot would be direct there
+    const viaStable = await getMarketDepth('BTC/USDT', DEFAULT_ROUTE_RULE.bandBp);
+    expect(new Decimal(viaStable.bidDepth).gte(new Decimal(large).mul(3))).toBe(true);
+  });
+
+  test('a market the venue does not list is a 404 refusal, which the caller answers with VIA_STABLECOIN', async () => {
+    const { getMarketDepth } = createSaleActivities(
+      new ServiceClient({ service: 'exchange', baseUrl: exchange.url, timeoutMs: 5000 }),
+    );
+    await expect(getMarketDepth('BTC/HKD', '50')).rejects.toMatchObject({ nonRetryable: true });
+    expect(chooseRoute({ asset: 'BTC', fiat: 'HKD', lot: '1', direct: undefined }).route).toBe('VIA_STABLECOIN');
+  });
+});
