@@ -5,16 +5,15 @@
  * No jest here: the recorder runs under plain node.
  */
 import type { WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { startTimeSkippingServer } from '../../test/support/temporal';
+import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseActivities } from '../src/activities';
 import type { CaseRegistration } from '../src/case-input';
 import type { CaseProgress } from '../src/case-state';
 import { caseWorkflow } from '../src/case-workflow';
 import type { Decision } from '../src/decision';
-import { decide, SEARCH_ATTRIBUTE_KEYS, status } from '../src/shared';
+import { decide, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
 
 export type CaseHandle = WorkflowHandle<typeof caseWorkflow>;
@@ -28,15 +27,7 @@ export function quietLogger() {
 export async function startCaseTestServer(): Promise<TestWorkflowEnvironment> {
   const env = await startTimeSkippingServer();
   try {
-    await env.connection.operatorService.addSearchAttributes({
-      namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(
-        SEARCH_ATTRIBUTE_KEYS.map((k) => [
-          k.name,
-          temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${k.type}`],
-        ]),
-      ),
-    });
+    await addCaseSearchAttributes(env);
     return env;
   } catch (error) {
     await env.teardown();
