@@ -413,19 +413,36 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
    */
   async function interruptible<T>(wait: () => Promise<T>): Promise<T> {
     checkpoint();
-    let done = false;
     const scope = new CancellationScope();
-    void condition(() => done || cancellation !== undefined).then(() => {
-      if (!done) scope.cancel();
-    });
     try {
-      return await scope.run(wait);
+      return await whileWorking(
+        () => scope.run(wait),
+        () => scope.cancel(),
+      );
     } catch (error) {
       if (cancellation && isCancellation(error)) throw cancelled();
       throw error;
+    }
+  }
+
+  /** Run `work`; if the case is cancelled before it ends, `stop` it (once). */
+  async function whileWorking<T>(work: () => Promise<T>, stop: () => Promise<unknown> | void): Promise<T> {
+    let done = false;
+    void condition(() => done || cancellation !== undefined).then(() => (done ? undefined : stop()));
+    try {
+      return await work();
     } finally {
       done = true;
     }
+  }
+
+  /**
+   * Between two polls of something outside (custody, the venue): back off from 10 seconds to 30 minutes,
+   * so a wait of days stays a short history; a cancellation ends the pause and stops the case.
+   */
+  async function pauseBeforePoll(poll: number): Promise<void> {
+    await condition(() => cancellation !== undefined, Math.min(10_000 * 2 ** Math.min(poll, 8), 30 * 60_000));
+    checkpoint();
   }
 
   /**
@@ -730,8 +747,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
               `the difference of lot ${intake.lotId} was not classified and countersigned within 14 days; the coins stay in custody`,
             );
           }
-          await condition(() => cancellation !== undefined, Math.min(10_000 * 2 ** Math.min(poll, 8), 30 * 60_000));
-          checkpoint();
+          await pauseBeforePoll(poll);
         }
       }
     }
@@ -825,9 +841,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
             );
           }
         }
-        const waitMs = Math.min(10_000 * 2 ** Math.min(poll, 8), 30 * 60_000);
-        await condition(() => cancellation !== undefined, waitMs);
-        checkpoint();
+        await pauseBeforePoll(poll);
       }
     }
 
@@ -1233,15 +1247,10 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
         args: [input],
         staticSummary: `${p.caseId}: sell ${input.amount} ${input.symbol} (round ${round})`,
       });
-      let done = false;
-      void condition(() => done || cancellation !== undefined).then(async () => {
-        if (!done) await child.signal(stopSale, cancellation?.reason ?? 'case cancelled').catch(() => undefined);
-      });
-      try {
-        return await child.result();
-      } finally {
-        done = true;
-      }
+      return whileWorking(
+        () => child.result(),
+        () => child.signal(stopSale, cancellation?.reason ?? 'case cancelled').catch(() => undefined),
+      );
     }
   }
 }
