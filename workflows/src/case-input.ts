@@ -96,6 +96,22 @@ export const Execution = z.object({
 });
 export type Execution = z.infer<typeof Execution>;
 
+/**
+ * How each coin reaches fiat (sale-route.ts): AUTO sells it directly for fiat where the direct market
+ * (BTC/USD) shows at least `minDepthMultiple` x the lot in bids within `depthBandBp` of its best bid,
+ * else through the stablecoin; VIA_STABLECOIN always goes through the stablecoin.
+ */
+export const SaleRoutePlan = z.object({
+  mode: z.enum(['AUTO', 'VIA_STABLECOIN']).optional(),
+  depthBandBp: BasisPoints.refine((v) => Number(v) > 0, { message: 'must be above 0' }).optional(),
+  minDepthMultiple: z
+    .string()
+    .regex(/^[0-9]{1,3}(\.[0-9]{1,2})?$/, { message: 'must be a multiple of the lot, e.g. "3"' })
+    .refine((v) => Number(v) >= 1, { message: 'must be at least 1 (the book must hold the whole lot)' })
+    .optional(),
+});
+export type SaleRoutePlan = z.infer<typeof SaleRoutePlan>;
+
 export const Disposal = z.object({
   venue: z.literal('hashkey'),
   stablecoin: z.literal('USDT'),
@@ -104,6 +120,8 @@ export const Disposal = z.object({
   offshoreBankAccountId: z.string().min(1).max(64),
   /** How the execution engine sells each lot (sale-execution.ts); unset fields take its defaults. */
   execution: Execution.optional(),
+  /** Direct coin -> fiat where liquid enough (default AUTO), or always through the stablecoin. */
+  route: SaleRoutePlan.optional(),
 });
 export type Disposal = z.infer<typeof Disposal>;
 

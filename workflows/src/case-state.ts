@@ -7,6 +7,7 @@ import type { CaseRegistration } from './case-input';
 import type { Decision, DecisionRefusalCode, DecisionStage, Role } from './decision';
 import type { NotificationKind } from './notifications/types';
 import type { Reconciliation } from './reconcile';
+import type { RouteChoice } from './sale-route';
 
 export const CASE_STAGES = [
   'INTAKE',
@@ -150,6 +151,8 @@ export interface CaseProgress {
   /** Intake across all lots: how many are recorded, how many differ, how many batches are done. */
   intakeProgress?: { lots: number; recorded: number; discrepancies: number; batches: number; batchesDone: number };
   transfers: AssetTransfer[];
+  /** Each coin's sale route (direct for fiat, or through the stablecoin) and why, chosen as the SALE began. */
+  routes: RouteChoice[];
   sales: SaleLeg[];
   withdrawal?: exchange.VenueWithdrawal;
   declaration?: fx.Declaration;

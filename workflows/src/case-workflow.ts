@@ -49,7 +49,9 @@ import { BATCHES_AT_ONCE, CONFIRMATION_WAIT, intakeBatchWorkflow, LOTS_PER_BATCH
 import { stepKey } from './keys';
 import type { CaseNotification, NotificationActivities, NotificationKind } from './notifications/types';
 import { reconcile } from './reconcile';
+import type { SaleActivities } from './sale-activities';
 import { placeable } from './sale-execution';
+import { chooseRoute, directSymbol, needsDepth, type RouteChoice, routeRuleOf } from './sale-route';
 import { type SaleExecutionResult, saleExecutionWorkflow, stopSale } from './sale-workflow';
 import {
   AssetSymbolsKey,
@@ -119,6 +121,16 @@ const withdrawalWaits = proxyActivities<CaseActivities>({
   retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '15m' },
 });
 
+/**
+ * The direct market's depth for the sale route: a short try (retried faults for five minutes, a
+ * refusal at once); a depth that cannot be read sends the coin the stablecoin way, never stops the case.
+ */
+const routeReads = proxyActivities<SaleActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '5m',
+  retry: CALL_RETRY,
+});
+
 type StopStatus = Extract<CaseStatus, 'HELD' | 'REJECTED' | 'CANCELLED' | 'FAILED'>;
 
 /** Ends the case early with a status and reason (caught at the top of the workflow, never escapes it). */
@@ -174,6 +186,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     settlements: [],
     credits: [],
     transfers: [],
+    routes: [],
     sales: [],
     leftovers: [],
     compensations: [],
@@ -845,18 +858,25 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       }
     }
 
-    // 4. SALE: each coin into the stablecoin, then the whole stablecoin into fiat, by the execution engine.
+    // 4. SALE: each coin for fiat, by the execution engine: directly where the direct market is deep
+    // enough for it (sale-route.ts), else into the stablecoin; then the whole stablecoin into fiat.
     checkpoint();
-    enter('SALE', `selling into ${stablecoin}, then ${fiat}`);
+    enter('SALE', `selling for ${fiat}: directly where the market is deep enough, else through ${stablecoin}`);
     let stable = sum(p.transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0'));
+    let fiatProceeds = new Decimal(0);
     for (const t of p.transfers) {
       if (t.asset === stablecoin || !t.credited) continue;
-      stable = stable.plus(await sell(t.asset, stablecoin, new Decimal(t.credited)));
+      checkpoint();
+      const choice = await chooseSaleRoute(t.asset, t.credited);
+      p.routes.push(choice);
+      show(`${t.asset}: ${choice.reason}`);
+      if (choice.route === 'DIRECT') fiatProceeds = fiatProceeds.plus(await sell(t.asset, fiat, new Decimal(t.credited)));
+      else stable = stable.plus(await sell(t.asset, stablecoin, new Decimal(t.credited)));
     }
     const stableToSell = roundDownTo(stable, stablecoin);
     leftover(stablecoin, stableToSell.remainder, `below the smallest unit of ${stablecoin}`);
-    if (!stableToSell.rounded.gt(0)) throw new CaseStop('HELD', `no ${stablecoin} to sell for ${fiat}`);
-    const fiatProceeds = await sell(stablecoin, fiat, stableToSell.rounded);
+    if (stableToSell.rounded.gt(0)) fiatProceeds = fiatProceeds.plus(await sell(stablecoin, fiat, stableToSell.rounded));
+    if (!fiatProceeds.gt(0)) throw new CaseStop('HELD', `the sale brought no ${fiat}`);
     // Sold: nothing of the coins is left at the venue to return (what the venue could not take is in `leftovers`).
     atVenue.clear();
     p.compensations = [];
@@ -1160,6 +1180,25 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
         'HELD',
         `reconciliation failed: ${failed.map((c) => `${c.name} (${c.left.amount} vs ${c.right.amount})`).join('; ')}`,
       );
+    }
+
+    /**
+     * The route of one coin: the plan's rule, and (under AUTO) what the direct market's book shows now.
+     * A market the venue does not list, or a depth that cannot be read, leaves the stablecoin route.
+     */
+    async function chooseSaleRoute(asset: string, lot: string): Promise<RouteChoice> {
+      const rule = routeRuleOf(reg.disposal.route);
+      let direct: Awaited<ReturnType<SaleActivities['getMarketDepth']>> | undefined;
+      let unread: string | undefined;
+      if (needsDepth(rule)) {
+        try {
+          direct = await routeReads.getMarketDepth(directSymbol(asset, fiat), rule.bandBp);
+        } catch (error) {
+          if (!(error instanceof ActivityFailure)) throw error;
+          unread = error.cause?.message ?? error.message;
+        }
+      }
+      return chooseRoute({ asset, fiat, lot, direct, rule, unread });
     }
 
     /**

@@ -5,20 +5,36 @@
  * rule on what the direct market shows now: its bid quantity within a band under the best bid (the
  * exchange service's GET /v1/markets/:base/:quote/depth?bandBp=, sale activity `getMarketDepth`) must
  * be at least `minDepthMultiple` times the lot, so the engine's slices can sell the lot inside the
- * band without emptying the book.
+ * band without emptying the book. The disposal plan may name the stablecoin route outright
+ * (`disposal.route.mode: VIA_STABLECOIN`); its band and multiple override the defaults.
  */
 import { Decimal } from '@vcdc/shared/money';
 
 export type SaleRoute = 'DIRECT' | 'VIA_STABLECOIN';
 
 export interface RouteRule {
+  /** AUTO: direct where the direct market is deep enough; VIA_STABLECOIN: always through the stablecoin. */
+  mode: 'AUTO' | 'VIA_STABLECOIN';
   /** The band under the direct market's best bid the depth is counted in (basis points), e.g. "50". */
   bandBp: string;
   /** The visible depth within the band must be at least this many times the lot, e.g. "3". */
   minDepthMultiple: string;
 }
 
-export const DEFAULT_ROUTE_RULE: RouteRule = { bandBp: '50', minDepthMultiple: '3' };
+export const DEFAULT_ROUTE_RULE: RouteRule = { mode: 'AUTO', bandBp: '50', minDepthMultiple: '3' };
+
+/** The rule a disposal plan's `route` (case-input.ts) sets: what it names, the defaults for the rest. */
+export function routeRuleOf(plan?: {
+  mode?: RouteRule['mode'];
+  depthBandBp?: string;
+  minDepthMultiple?: string;
+}): RouteRule {
+  return {
+    mode: plan?.mode ?? DEFAULT_ROUTE_RULE.mode,
+    bandBp: plan?.depthBandBp ?? DEFAULT_ROUTE_RULE.bandBp,
+    minDepthMultiple: plan?.minDepthMultiple ?? DEFAULT_ROUTE_RULE.minDepthMultiple,
+  };
+}
 
 /** What the direct market shows (the exchange service's MarketDepth, or the part of it the rule reads). */
 export interface DirectDepth {
@@ -28,6 +44,9 @@ export interface DirectDepth {
 }
 
 export interface RouteChoice {
+  asset: string;
+  /** The quantity the choice was made for. */
+  lot: string;
   route: SaleRoute;
   /** The direct market asked about (e.g. "BTC/USD"). */
   directSymbol: string;
@@ -43,11 +62,16 @@ export function directSymbol(asset: string, fiat: string): string {
   return `${asset}/${fiat}`;
 }
 
+/** Whether the rule needs the direct market's depth read before it can choose. */
+export function needsDepth(rule: RouteRule): boolean {
+  return rule.mode === 'AUTO';
+}
+
 /**
  * DIRECT when the direct market's visible bid depth within the rule's band is at least
- * `minDepthMultiple` × the lot; VIA_STABLECOIN otherwise, and when the direct market is not listed or
- * could not be read (`direct` undefined). A depth measured over another band than the rule's is a
- * caller's error (thrown), never silently compared.
+ * `minDepthMultiple` × the lot; VIA_STABLECOIN otherwise, when the plan names that route, and when the
+ * direct market is not listed or could not be read (`direct` undefined; `unread` says why). A depth
+ * measured over another band than the rule's is a caller's error (thrown), never silently compared.
  */
 export function chooseRoute(input: {
   asset: string;
@@ -55,6 +79,7 @@ export function chooseRoute(input: {
   lot: string;
   direct: DirectDepth | undefined;
   rule?: RouteRule;
+  unread?: string;
 }): RouteChoice {
   const rule = input.rule ?? DEFAULT_ROUTE_RULE;
   const symbol = directSymbol(input.asset, input.fiat);
@@ -63,12 +88,15 @@ export function chooseRoute(input: {
   const multiple = new Decimal(rule.minDepthMultiple);
   if (!multiple.gt(0)) throw new Error(`chooseRoute: minDepthMultiple must be above 0, not ${rule.minDepthMultiple}`);
   const required = lot.mul(multiple);
+  const asked = { asset: input.asset, lot: lot.toFixed(), directSymbol: symbol, required: required.toFixed() };
+  if (!needsDepth(rule)) {
+    return { ...asked, route: 'VIA_STABLECOIN', reason: 'the disposal plan sells through the stablecoin' };
+  }
   if (!input.direct) {
     return {
+      ...asked,
       route: 'VIA_STABLECOIN',
-      directSymbol: symbol,
-      required: required.toFixed(),
-      reason: `${symbol} is not listed or its book could not be read: sold through the stablecoin`,
+      reason: `${symbol} is not listed or its book could not be read${input.unread ? ` (${input.unread})` : ''}: sold through the stablecoin`,
     };
   }
   if (input.direct.symbol !== symbol) {
@@ -80,9 +108,8 @@ export function chooseRoute(input: {
   const seen = new Decimal(input.direct.bidDepth);
   const deep = seen.gte(required);
   return {
+    ...asked,
     route: deep ? 'DIRECT' : 'VIA_STABLECOIN',
-    directSymbol: symbol,
-    required: required.toFixed(),
     seen: seen.toFixed(),
     reason: `${symbol} shows ${seen.toFixed()} ${input.asset} of bids within ${rule.bandBp} bp of the best bid; ${deep ? 'at least' : 'under'} ${rule.minDepthMultiple} x the lot of ${lot.toFixed()} (${required.toFixed()}): ${deep ? 'sold directly for fiat' : 'sold through the stablecoin'}`,
   };

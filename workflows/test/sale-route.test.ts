@@ -17,27 +17,51 @@ import {
 } from '../../simulators/src/venue';
 import { createTestDatabase } from '../../test/support/database';
 import { createSaleActivities } from '../src/sale-activities';
-import { chooseRoute, DEFAULT_ROUTE_RULE } from '../src/sale-route';
+import { chooseRoute, DEFAULT_ROUTE_RULE, needsDepth, routeRuleOf } from '../src/sale-route';
 
 const depth = (bidDepth: string, bandBp = '50', symbol = 'BTC/USD') => ({ symbol, bandBp, bidDepth });
 
 describe('the rule', () => {
   test('DIRECT when the visible depth within the band is at least k x the lot, else VIA_STABLECOIN', () => {
-    const rule = { bandBp: '50', minDepthMultiple: '3' };
+    const rule = { mode: 'AUTO' as const, bandBp: '50', minDepthMultiple: '3' };
     const at = (lot: string, seen: string) =>
       chooseRoute({ asset: 'BTC', fiat: 'USD', lot, direct: depth(seen), rule }).route;
     expect(at('1', '3')).toBe('DIRECT');
     expect(at('1', '2.99999')).toBe('VIA_STABLECOIN');
     expect(at('0.5', '10')).toBe('DIRECT');
     const choice = chooseRoute({ asset: 'BTC', fiat: 'USD', lot: '2', direct: depth('4.5'), rule });
-    expect(choice).toMatchObject({ route: 'VIA_STABLECOIN', directSymbol: 'BTC/USD', required: '6', seen: '4.5' });
+    expect(choice).toMatchObject({
+      asset: 'BTC',
+      lot: '2',
+      route: 'VIA_STABLECOIN',
+      directSymbol: 'BTC/USD',
+      required: '6',
+      seen: '4.5',
+    });
     expect(choice.reason).toContain('under 3 x the lot');
   });
 
-  test('a direct market that is not listed or not readable: through the stablecoin', () => {
-    const choice = chooseRoute({ asset: 'ETH', fiat: 'USD', lot: '1', direct: undefined });
+  test('a direct market that is not listed or not readable: through the stablecoin, saying why', () => {
+    const choice = chooseRoute({ asset: 'ETH', fiat: 'USD', lot: '1', direct: undefined, unread: 'Market not found' });
     expect(choice.route).toBe('VIA_STABLECOIN');
     expect(choice.reason).toContain('ETH/USD');
+    expect(choice.reason).toContain('Market not found');
+  });
+
+  test("the plan's rule: its band and multiple over the defaults; VIA_STABLECOIN needs no depth and ignores one", () => {
+    expect(routeRuleOf(undefined)).toEqual(DEFAULT_ROUTE_RULE);
+    const rule = routeRuleOf({ depthBandBp: '20', minDepthMultiple: '5' });
+    expect(rule).toEqual({ mode: 'AUTO', bandBp: '20', minDepthMultiple: '5' });
+    expect(needsDepth(rule)).toBe(true);
+    expect(chooseRoute({ asset: 'BTC', fiat: 'USD', lot: '1', direct: depth('4.9', '20'), rule }).route).toBe(
+      'VIA_STABLECOIN',
+    );
+    expect(chooseRoute({ asset: 'BTC', fiat: 'USD', lot: '1', direct: depth('5', '20'), rule }).route).toBe('DIRECT');
+    const viaStable = routeRuleOf({ mode: 'VIA_STABLECOIN' });
+    expect(needsDepth(viaStable)).toBe(false);
+    const choice = chooseRoute({ asset: 'BTC', fiat: 'USD', lot: '1', direct: depth('1000'), rule: viaStable });
+    expect(choice.route).toBe('VIA_STABLECOIN');
+    expect(choice.reason).toContain('disposal plan');
   });
 
   test('misuse is an error, never a silent answer: another band, another market, no lot', () => {
