@@ -870,12 +870,14 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       const choice = await chooseSaleRoute(t.asset, t.credited);
       p.routes.push(choice);
       show(`${t.asset}: ${choice.reason}`);
-      if (choice.route === 'DIRECT') fiatProceeds = fiatProceeds.plus(await sell(t.asset, fiat, new Decimal(t.credited)));
+      if (choice.route === 'DIRECT')
+        fiatProceeds = fiatProceeds.plus(await sell(t.asset, fiat, new Decimal(t.credited)));
       else stable = stable.plus(await sell(t.asset, stablecoin, new Decimal(t.credited)));
     }
     const stableToSell = roundDownTo(stable, stablecoin);
     leftover(stablecoin, stableToSell.remainder, `below the smallest unit of ${stablecoin}`);
-    if (stableToSell.rounded.gt(0)) fiatProceeds = fiatProceeds.plus(await sell(stablecoin, fiat, stableToSell.rounded));
+    if (stableToSell.rounded.gt(0))
+      fiatProceeds = fiatProceeds.plus(await sell(stablecoin, fiat, stableToSell.rounded));
     if (!fiatProceeds.gt(0)) throw new CaseStop('HELD', `the sale brought no ${fiat}`);
     // Sold: nothing of the coins is left at the venue to return (what the venue could not take is in `leftovers`).
     atVenue.clear();

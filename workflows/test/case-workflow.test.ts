@@ -506,6 +506,101 @@ describe('case workflow', () => {
     expect(outcome.reconciliation?.ok).toBe(true);
   });
 
+  describe('the sale route', () => {
+    const proceedsOf = (outcome: { sales: { symbol: string; cost: string; fee: string }[] }, symbol: string) =>
+      outcome.sales
+        .filter((s) => s.symbol === symbol)
+        .reduce((sum, s) => sum.plus(s.cost).minus(s.fee), new Decimal(0));
+    const soldOf = (outcome: { sales: { symbol: string; filled: string }[] }, symbol: string) =>
+      outcome.sales.filter((s) => s.symbol === symbol).reduce((sum, s) => sum.plus(s.filled), new Decimal(0));
+
+    test('ETH sells straight for USD where its book is deep enough, BTC through USDT where the direct book is thin; the case reconciles', async () => {
+      const reg = registration();
+      // credited after network fees: ETH 10.4992 (1000 >= 3 x it), BTC 1.2498 (3 < 3 x it)
+      const { fake, outcome } = await runHappyPath(reg, { directDepth: { 'ETH/USD': '1000', 'BTC/USD': '3' } });
+      expect(outcome.status).toBe('COMPLETED');
+      expect(fake.getMarketDepth.mock.calls).toEqual([
+        ['BTC/USD', '50'],
+        ['ETH/USD', '50'],
+      ]);
+      expect(outcome.routes).toEqual([
+        expect.objectContaining({
+          asset: 'BTC',
+          lot: '1.2498',
+          route: 'VIA_STABLECOIN',
+          required: '3.7494',
+          seen: '3',
+        }),
+        expect.objectContaining({ asset: 'ETH', route: 'DIRECT', directSymbol: 'ETH/USD', seen: '1000' }),
+      ]);
+      const symbols = new Set(outcome.sales.map((s) => s.symbol));
+      expect([...symbols].sort()).toEqual(['BTC/USDT', 'ETH/USD', 'USDT/USD']);
+      // All the ETH was sold for USD, all the BTC for USDT, and exactly the USDT it brought was sold for USD.
+      const ethCredited = outcome.transfers.find((t) => t.asset === 'ETH')?.credited;
+      expect(soldOf(outcome, 'ETH/USD').toFixed()).toBe(new Decimal(ethCredited ?? 'NaN').toFixed());
+      const usdtFromBtc = proceedsOf(outcome, 'BTC/USDT');
+      const usdtLeft = outcome.leftovers
+        .filter((l) => l.asset === 'USDT')
+        .reduce((s, l) => s.plus(l.amount), new Decimal(0));
+      expect(soldOf(outcome, 'USDT/USD').plus(usdtLeft).eq(usdtFromBtc)).toBe(true);
+      // The withdrawal carries both legs' USD.
+      const usd = proceedsOf(outcome, 'ETH/USD').plus(proceedsOf(outcome, 'USDT/USD'));
+      const usdLeft = outcome.leftovers
+        .filter((l) => l.asset === 'USD')
+        .reduce((s, l) => s.plus(l.amount), new Decimal(0));
+      expect(new Decimal(outcome.withdrawal?.amount ?? 'NaN').plus(usdLeft).eq(usd)).toBe(true);
+      expect(outcome.valueUsd).toBe(usd.toFixed(2));
+      expect(outcome.reconciliation?.ok).toBe(true);
+    });
+
+    test('every coin direct: no stablecoin leg at all, and the case still completes and reconciles', async () => {
+      const reg = registration();
+      const { fake, outcome } = await runHappyPath(reg, { directDepth: { 'ETH/USD': '1000', 'BTC/USD': '1000' } });
+      expect(outcome.status).toBe('COMPLETED');
+      expect(outcome.routes.map((r) => r.route)).toEqual(['DIRECT', 'DIRECT']);
+      expect(fake.placeSellOrder.mock.calls.every(([body]) => body.symbol.endsWith('/USD'))).toBe(true);
+      expect(fake.placeSellOrder.mock.calls.some(([body]) => body.symbol.startsWith('USDT/'))).toBe(false);
+      expect(outcome.reconciliation?.ok).toBe(true);
+    });
+
+    test('a plan that names the stablecoin route never reads the direct book; an unreadable book falls back to it', async () => {
+      const viaStable = registration({
+        disposal: { ...registration().disposal, route: { mode: 'VIA_STABLECOIN' } },
+      });
+      const first = await runHappyPath(viaStable, { directDepth: { 'ETH/USD': '1000', 'BTC/USD': '1000' } });
+      expect(first.outcome.status).toBe('COMPLETED');
+      expect(first.fake.getMarketDepth).not.toHaveBeenCalled();
+      expect(first.outcome.routes.map((r) => [r.asset, r.route, r.reason])).toEqual([
+        ['BTC', 'VIA_STABLECOIN', 'the disposal plan sells through the stablecoin'],
+        ['ETH', 'VIA_STABLECOIN', 'the disposal plan sells through the stablecoin'],
+      ]);
+
+      // The exchange service refuses the depth read: the coin goes through the stablecoin and the case goes on.
+      const fake = createFakeActivities({ directDepth: { 'ETH/USD': '1000', 'BTC/USD': '1000' } });
+      fake.getMarketDepth.mockRejectedValue(
+        ApplicationFailure.nonRetryable(
+          'the venue answered with a malformed order book',
+          'urn:vcdc:problem:venue-error',
+        ),
+      );
+      const reg = registration();
+      const outcome = await withCase(
+        reg,
+        async ({ handle }) => {
+          await until(handle, awaiting('DISPOSAL_PLAN'));
+          await handle.executeUpdate(decide, { args: [approvePlan()] });
+          await until(handle, awaiting('FX_DECLARATION'));
+          return handle.query(status);
+        },
+        {},
+        fake,
+      );
+      expect(outcome.routes.map((r) => r.route)).toEqual(['VIA_STABLECOIN', 'VIA_STABLECOIN']);
+      expect(outcome.routes[0]?.reason).toContain('malformed order book');
+      expect(outcome.sales.some((s) => s.symbol.endsWith('/USD') && !s.symbol.startsWith('USDT'))).toBe(false);
+    });
+  });
+
   test('when the records do not add up, the case is held as "reconciliation failed", never completed', async () => {
     const reg = registration();
     const fake = createFakeActivities();

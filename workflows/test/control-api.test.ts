@@ -194,10 +194,16 @@ describe('control API', () => {
     const body = sampleRegistration(caseId);
     (body.lots[0] as { chain: string }).chain = 'ethereum';
     (body.lots[1] as { declaredAmount: string }).declaredAmount = '-1';
+    (body.disposal as Record<string, unknown>).route = { mode: 'SOMETIMES', minDepthMultiple: '0.5' };
     const res = await as('officer.li').post('/v1/cases').send(body);
     expect(res.status).toBe(400);
     expect(res.body.type).toBe('urn:vcdc:problem:validation');
-    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual(['lots[0].chain', 'lots[1].declaredAmount']);
+    expect(res.body.errors.map((e: { field: string }) => e.field)).toEqual([
+      'lots[0].chain',
+      'lots[1].declaredAmount',
+      'disposal.route.mode',
+      'disposal.route.minDepthMultiple',
+    ]);
     expect((await as('officer.li').get(`/v1/cases/${caseId}`)).status).toBe(404);
   });
 

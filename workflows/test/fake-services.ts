@@ -19,7 +19,16 @@ type Treasury = typeof contracts.treasury;
 type Infer<T> = T extends { _output: infer O } ? O : never;
 
 const NETWORK_FEE: Record<string, string> = { BTC: '0.0001', ETH: '0.00042', USDT: '1.5' };
-const PRICE: Record<string, string> = { 'BTC/USDT': '61234.56', 'ETH/USDT': '3011.17', 'USDT/USD': '0.9998' };
+const PRICE: Record<string, string> = {
+  'BTC/USDT': '61234.56',
+  'ETH/USDT': '3011.17',
+  'USDT/USD': '0.9998',
+  // The direct fiat markets: the stablecoin pair times USDT/USD.
+  'BTC/USD': '61222.31',
+  'ETH/USD': '3010.57',
+};
+/** A direct coin/fiat market (the sale route's alternative to the stablecoin). */
+const isDirectFiat = (symbol: string) => symbol.endsWith('/USD') && !symbol.startsWith('USDT/');
 const FEE_RATE = new Decimal('0.001');
 const WITHDRAWAL_FEE = '25';
 const FX_RATE = '7.1234';
@@ -62,6 +71,12 @@ export interface FakeOptions {
   floor?: Record<string, string>;
   /** The share of each limit order the venue fills, per market (default 1: all of it). */
   fillRatio?: Record<string, string>;
+  /**
+   * The direct coin/fiat markets the venue lists (BTC/USD, ETH/USD), with the bid depth each shows in
+   * any band; a direct market not named here is not listed (its depth is a 404), so by default every
+   * coin is sold through the stablecoin.
+   */
+  directDepth?: Record<string, string>;
 }
 
 type Mocked<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? jest.Mock<R, A> : never };
@@ -839,7 +854,8 @@ export function fakeServiceActivities(
       const price = options.floor?.[symbol];
       return { symbol, rule: price ? 'fixed' : 'none', tradeDate: '2026-01-01', days: [], ...(price ? { price } : {}) };
     },
-    // A market that trades 1,000 units a minute and shows 1,000 units of bids in any band.
+    // A market that trades 1,000 units a minute and (unless a direct market named in directDepth) shows
+    // 1,000 units of bids in any band.
     async getTradedVolume(symbol, window) {
       const until = 'seconds' in window ? T : (window.until ?? T);
       const since = 'seconds' in window ? new Date(Date.parse(T) - window.seconds * 1000).toISOString() : window.since;
@@ -855,7 +871,12 @@ export function fakeServiceActivities(
       };
     },
     async getMarketDepth(symbol, bandBp) {
-      return { venue: 'hashkey', symbol, at: T, bandBp, bestBid: PRICE[symbol] ?? '1', bidDepth: '1000', levels: 10 };
+      const direct = options.directDepth?.[symbol];
+      if (isDirectFiat(symbol) && direct === undefined) {
+        throw ApplicationFailure.nonRetryable(`Market not found: ${symbol} at hashkey`, 'urn:vcdc:problem:not-found');
+      }
+      const bidDepth = direct ?? '1000';
+      return { venue: 'hashkey', symbol, at: T, bandBp, bestBid: PRICE[symbol] ?? '1', bidDepth, levels: 10 };
     },
     async getSellOrder(clientOrderId) {
       const o = orders.get(clientOrderId);
