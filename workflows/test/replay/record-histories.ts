@@ -27,7 +27,7 @@ import {
   startCaseTestServer,
   VICTIMS,
 } from '../case-support';
-import { fakeServiceActivities, sampleRegistration } from '../fake-services';
+import { type FakeOptions, fakeServiceActivities, sampleRegistration } from '../fake-services';
 import { historyToJSON } from './history-json';
 
 export const HISTORIES_DIR = path.join(__dirname, 'histories');
@@ -36,6 +36,8 @@ interface Scenario {
   name: string;
   caseId: string;
   registration?: Record<string, unknown>;
+  /** How the fake venue behaves (which direct fiat markets it lists, ...). */
+  venue?: FakeOptions;
   /** The people's decisions, in order; then the case runs to its end. */
   decide: (handle: CaseHandle) => Promise<unknown>;
   /** How the case must end: a recording that ends otherwise is refused. */
@@ -78,6 +80,14 @@ export const SCENARIOS: readonly Scenario[] = [
     ends: 'COMPLETED',
   },
   {
+    // ETH sold straight for USD (its direct book is deep enough), BTC through USDT (too thin).
+    name: 'direct-and-stablecoin-routes',
+    caseId: 'REPLAY-ROUTES',
+    venue: { directDepth: { 'ETH/USD': '1000', 'BTC/USD': '3' } },
+    decide: inOrder(D.plan, D.fx, SETTLE, D.remit),
+    ends: 'COMPLETED',
+  },
+  {
     name: 'restitution-order',
     caseId: 'REPLAY-RESTITUTION',
     registration: {
@@ -100,7 +110,7 @@ async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSo
     env,
     bundle,
     registration,
-    fakeServiceActivities(),
+    fakeServiceActivities(s.venue),
     async (handle) => {
       await s.decide(handle);
       const outcome: CaseOutcome = await handle.result();
