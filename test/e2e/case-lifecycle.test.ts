@@ -128,11 +128,15 @@ describe('conservation of value, checked against each service’s own records', 
   );
 
   test.each(DEMO_LOTS.filter((l) => l.asset !== 'USDT'))(
-    '$asset sold = $asset credited at the venue (less any recorded leftover)',
+    '$asset sold on the route the case chose = $asset credited at the venue (less any recorded leftover)',
     (lot) => {
       const deposited = sum(statement.deposits.filter((d) => d.asset === lot.asset).map((d) => d.amount));
-      const orders = statement.orders.filter((o) => o.symbol === `${lot.asset}/USDT`);
+      const route = progress.routes.find((r) => r.asset === lot.asset);
+      expect(route?.lot).toBe(dec(deposited).toFixed());
+      const [sellFor, notFor] = route?.route === 'DIRECT' ? ['USD', 'USDT'] : ['USDT', 'USD'];
+      const orders = statement.orders.filter((o) => o.symbol === `${lot.asset}/${sellFor}`);
       expect(orders.length).toBeGreaterThan(0);
+      expect(statement.orders.filter((o) => o.symbol === `${lot.asset}/${notFor}`)).toEqual([]);
       const sold = sum(orders.map((o) => o.filled));
       const leftover = sum(progress.leftovers.filter((l) => l.asset === lot.asset).map((l) => l.amount));
       expect(sold.plus(leftover).eq(deposited)).toBe(true);
@@ -140,8 +144,20 @@ describe('conservation of value, checked against each service’s own records', 
     },
   );
 
-  test('fiat proceeds = sum of fills − fees, and all of it (less any leftover) was withdrawn', () => {
-    const fiatOrders = statement.orders.filter((o) => o.symbol === 'USDT/USD');
+  test('the demo sells on both routes: the BTC lot is too large for the thin BTC/USD book, ETH/USD holds the ETH lot', () => {
+    expect(progress.routes.map((r) => [r.asset, r.route])).toEqual([
+      ['BTC', 'VIA_STABLECOIN'],
+      ['ETH', 'DIRECT'],
+    ]);
+    for (const r of progress.routes) {
+      // what the venue showed at the choice, and the rule the choice kept to (3 x the lot within 50 bp)
+      expect(dec(r.required).eq(dec(r.lot).times(3))).toBe(true);
+      expect(dec(r.seen ?? 'NaN').gte(r.required)).toBe(r.route === 'DIRECT');
+    }
+  });
+
+  test('fiat proceeds (the USDT leg and the direct sales) = sum of fills − fees, and all of it (less any leftover) was withdrawn', () => {
+    const fiatOrders = statement.orders.filter((o) => o.symbol.endsWith('/USD'));
     expect(fiatOrders.length).toBeGreaterThan(0);
     let proceeds = new Decimal(0);
     for (const order of fiatOrders) {
@@ -157,9 +173,9 @@ describe('conservation of value, checked against each service’s own records', 
     expect(dec(withdrawal.netAmount).eq(dec(withdrawal.amount).minus(withdrawal.fee))).toBe(true);
   });
 
-  test('USDT sold = USDT credited + USDT proceeds of the BTC and ETH sales (less any recorded leftover)', () => {
+  test('USDT sold = USDT credited + USDT proceeds of the coins sold through it (less any recorded leftover)', () => {
     const usdtDeposit = sum(statement.deposits.filter((d) => d.asset === 'USDT').map((d) => d.amount));
-    expect(statement.orders.some((o) => o.symbol === 'ETH/USDT')).toBe(true);
+    expect(statement.orders.some((o) => o.symbol === 'BTC/USDT')).toBe(true);
     const cryptoProceeds = statement.orders
       .filter((o) => o.symbol.endsWith('/USDT'))
       .reduce(

@@ -57,6 +57,8 @@ export const DEFAULT_MARKETS: MarketSpec[] = [
   },
   // Direct fiat pairs: the same coins against USD, priced at the stablecoin pair's mid times USDT/USD, with a
   // thinner book (fewer participants trade crypto for fiat directly), so a large lot may not find enough depth.
+  // BTC/USD shows some 2-3 BTC within 50 bp of its best bid: under three times the demo's 1.25 BTC lot, so the
+  // demo sells BTC through USDT; ETH/USD (some 80 ETH within 50 bp) holds its 4.5 ETH lot and sells it directly.
   {
     id: 'BTCUSD',
     base: 'BTC',
@@ -69,7 +71,7 @@ export const DEFAULT_MARKETS: MarketSpec[] = [
     minNotional: '1',
     sellPriceDownRate: '0.2',
     mid: '94952.5',
-    levelQty: ['0.05', '0.4'],
+    levelQty: ['0.01', '0.2'],
   },
   {
     id: 'ETHUSD',
