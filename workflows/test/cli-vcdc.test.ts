@@ -14,7 +14,7 @@ import { createPool, listen, type Pool, type RunningServer, silentLogger } from 
 import { createLocalJWKSet } from 'jose';
 import { createTestDatabase } from '../../test/support/database';
 import { startDevServer } from '../../test/support/temporal';
-import { runCli } from '../src/cli/vcdc';
+import { renderCase, runCli } from '../src/cli/vcdc';
 import { createControlApi } from '../src/control-api/app';
 import { jwtAuthenticator } from '../src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
@@ -311,4 +311,40 @@ describe('vcdc', () => {
     expect(shown.stdout).toBe('');
     expect(shown.stderr).toBe('Case not found: Case NOPE-2 does not exist\n');
   });
+});
+
+test("show lists each coin's sale route and why, before the sales on it", () => {
+  const text = renderCase(
+    {
+      caseId: 'C-ROUTES',
+      stage: 'SALE',
+      status: 'RUNNING',
+      routes: [
+        {
+          asset: 'BTC',
+          route: 'VIA_STABLECOIN',
+          directSymbol: 'BTC/USD',
+          reason:
+            'BTC/USD shows 2.6 BTC of bids within 50 bp of the best bid; under 3 x the lot of 1.2498 (3.7494): sold through the stablecoin',
+        },
+        { asset: 'ETH', route: 'DIRECT', directSymbol: 'ETH/USD', reason: 'deep enough' },
+      ],
+      sales: [
+        {
+          symbol: 'ETH/USD',
+          amount: '4.5',
+          limitPrice: '3390',
+          reference: '3398',
+          filled: '4.5',
+          cost: '15255',
+          fee: '15.25',
+          feeCurrency: 'USD',
+        },
+      ],
+    },
+    new Date('2026-12-01T00:00:00Z'),
+  );
+  expect(text).toMatch(/sale route +BTC via the stablecoin +BTC\/USD shows 2\.6 BTC .*sold through the stablecoin/);
+  expect(text).toMatch(/sale route +ETH on ETH\/USD +deep enough/);
+  expect(text.indexOf('ETH on ETH/USD')).toBeLessThan(text.indexOf('sold ETH/USD'));
 });

@@ -158,6 +158,8 @@ interface CaseView {
     testTransfer?: { amount: string; fee: string; netAmount: string; status: string };
     transfer?: { amount: string; fee: string; netAmount: string; status: string };
   }[];
+  /** Each coin's sale route and why (sale-route.ts). */
+  routes?: { asset: string; route: 'DIRECT' | 'VIA_STABLECOIN'; directSymbol: string; reason: string }[];
   /** The execution engine's slices, each a limit order as it ended. */
   sales?: {
     symbol: string;
@@ -286,6 +288,13 @@ export function renderCase(c: CaseView, now: Date): string {
         `sent ${sent.amount}, network fee ${sent.fee}; ${sent.status}`,
       ]);
     }
+  }
+  for (const r of c.routes ?? []) {
+    amounts.push([
+      'sale route',
+      r.route === 'DIRECT' ? `${r.asset} on ${r.directSymbol}` : `${r.asset} via the stablecoin`,
+      r.reason,
+    ]);
   }
   for (const s of c.sales ?? []) {
     const [base = '', quote = ''] = s.symbol.split('/');
