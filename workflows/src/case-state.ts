@@ -3,11 +3,11 @@
  * Types only (plus the enums), so the control API and the tests read the same shape.
  */
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
+import type { RouteChoice } from '@vcdc/shared/sale-route';
 import type { CaseRegistration } from './case-input';
 import type { Decision, DecisionRefusalCode, DecisionStage, Role } from './decision';
 import type { NotificationKind } from './notifications/types';
 import type { Reconciliation } from './reconcile';
-import type { RouteChoice } from './sale-route';
 
 export const CASE_STAGES = [
   'INTAKE',
@@ -151,8 +151,11 @@ export interface CaseProgress {
   /** Intake across all lots: how many are recorded, how many differ, how many batches are done. */
   intakeProgress?: { lots: number; recorded: number; discrepancies: number; batches: number; batchesDone: number };
   transfers: AssetTransfer[];
-  /** Each coin's sale route (direct for fiat, or through the stablecoin) and why, chosen as the SALE began. */
-  routes: RouteChoice[];
+  /**
+   * Each coin's sale route (direct for fiat, or through the stablecoin) and why, chosen as the SALE
+   * began; `choiceId`: the exchange service's record of it (absent when the service could not be asked).
+   */
+  routes: (RouteChoice & { choiceId?: string })[];
   sales: SaleLeg[];
   withdrawal?: exchange.VenueWithdrawal;
   declaration?: fx.Declaration;

@@ -32,6 +32,7 @@ import {
 } from '@temporalio/workflow';
 import { common, type custody, type exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, scaleOf, sum } from '@vcdc/shared/money';
+import { chooseRoute, routeRuleOf } from '@vcdc/shared/sale-route';
 import type { CaseActivities } from './activities';
 import { CaseRegistration, type Lot } from './case-input';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
@@ -51,7 +52,6 @@ import type { CaseNotification, NotificationActivities, NotificationKind } from 
 import { reconcile } from './reconcile';
 import type { SaleActivities } from './sale-activities';
 import { placeable } from './sale-execution';
-import { chooseRoute, directSymbol, needsDepth, type RouteChoice, routeRuleOf } from './sale-route';
 import { type SaleExecutionResult, saleExecutionWorkflow, stopSale } from './sale-workflow';
 import {
   AssetSymbolsKey,
@@ -122,8 +122,8 @@ const withdrawalWaits = proxyActivities<CaseActivities>({
 });
 
 /**
- * The direct market's depth for the sale route: a short try (retried faults for five minutes, a
- * refusal at once); a depth that cannot be read sends the coin the stablecoin way, never stops the case.
+ * The sale route choice: a short try (retried faults for five minutes, a refusal at once); a choice
+ * the exchange service cannot make sends the coin the stablecoin way, never stops the case.
  */
 const routeReads = proxyActivities<SaleActivities>({
   startToCloseTimeout: '30s',
@@ -1185,22 +1185,20 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     }
 
     /**
-     * The route of one coin: the plan's rule, and (under AUTO) what the direct market's book shows now.
-     * A market the venue does not list, or a depth that cannot be read, leaves the stablecoin route.
+     * The route of one coin, decided and kept by the exchange service on the direct market's book now
+     * (its record is the dossier's). If the service cannot be asked, the stablecoin route, saying why.
      */
-    async function chooseSaleRoute(asset: string, lot: string): Promise<RouteChoice> {
+    async function chooseSaleRoute(asset: 'BTC' | 'ETH', lot: string): Promise<CaseProgress['routes'][number]> {
       const rule = routeRuleOf(reg.disposal.route);
-      let direct: Awaited<ReturnType<SaleActivities['getMarketDepth']>> | undefined;
-      let unread: string | undefined;
-      if (needsDepth(rule)) {
-        try {
-          direct = await routeReads.getMarketDepth(directSymbol(asset, fiat), rule.bandBp);
-        } catch (error) {
-          if (!(error instanceof ActivityFailure)) throw error;
-          unread = error.cause?.message ?? error.message;
-        }
+      try {
+        const kept = await routeReads.chooseSaleRoute(caseId, { asset, lot, fiat, rule }, key('route', asset));
+        const { choiceId, route, directSymbol, required, seen, reason } = kept;
+        return { choiceId, asset, lot: kept.lot, route, directSymbol, required, ...(seen ? { seen } : {}), reason };
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        const unread = `the exchange service did not decide: ${error.cause?.message ?? error.message}`;
+        return chooseRoute({ asset, fiat, lot, direct: undefined, rule, unread });
       }
-      return chooseRoute({ asset, fiat, lot, direct, rule, unread });
     }
 
     /**

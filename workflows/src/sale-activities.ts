@@ -1,7 +1,7 @@
 /**
  * The execution engine's effects on the exchange service, besides placing orders (activities.ts):
  * the fair reference price, the legal floor, the venue's traded volume (participation cap), the
- * visible bid depth (route choice), an order's state and cancelling its open remainder.
+ * visible bid depth, the sale route (kept by the service), an order's state and cancelling its open remainder.
  * Same mapping as activities.ts: 5xx / no answer retried by Temporal (a stale or diverging reference
  * is a 503, so the engine waits for a fair price instead of trading blind), a 4xx refusal is final.
  */
@@ -30,9 +30,18 @@ export function createSaleActivities(x: ServiceClient) {
       const query = 'seconds' in window ? { seconds: String(window.seconds) } : window;
       return call(exchange.TradedVolume, 'traded volume', () => x.get(`/v1/markets/${market(symbol)}/volume`, query));
     },
-    /** The bids visible now within `bandBp` under the best bid (for chooseRoute, sale-route.ts). */
+    /** The bids visible now within `bandBp` under the best bid. */
     async getMarketDepth(symbol: string, bandBp: string) {
       return call(exchange.MarketDepth, 'market depth', () => x.get(`/v1/markets/${market(symbol)}/depth`, { bandBp }));
+    },
+    /**
+     * How a coin lot reaches fiat (direct, or through the stablecoin), decided by the exchange service
+     * on the direct market's book now (@vcdc/shared/sale-route) and kept for the best-execution dossier.
+     */
+    async chooseSaleRoute(caseId: string, body: contracts.exchange.ChooseSaleRoute, key: string) {
+      return call(exchange.SaleRouteChoice, 'sale route', () =>
+        x.post(`/v1/cases/${enc(caseId)}/route-choices`, body, key),
+      );
     },
     async getSellOrder(clientOrderId: string) {
       return call(exchange.VenueOrder, 'venue order', () => x.get(`/v1/orders/${enc(clientOrderId)}`));

@@ -516,15 +516,19 @@ describe('case workflow', () => {
 
     test('ETH sells straight for USD where its book is deep enough, BTC through USDT where the direct book is thin; the case reconciles', async () => {
       const reg = registration();
-      // credited after network fees: ETH 10.4992 (1000 >= 3 x it), BTC 1.2498 (3 < 3 x it)
+      // credited after network fees: ETH 10.49916 (1000 >= 3 x it), BTC 1.2498 (3 < 3 x it)
       const { fake, outcome } = await runHappyPath(reg, { directDepth: { 'ETH/USD': '1000', 'BTC/USD': '3' } });
       expect(outcome.status).toBe('COMPLETED');
-      expect(fake.getMarketDepth.mock.calls).toEqual([
-        ['BTC/USD', '50'],
-        ['ETH/USD', '50'],
+      // Asked of the exchange service once per coin, with the plan's rule (defaults) and a key per coin.
+      const wf = `case-${reg.caseId}`;
+      const rule = { mode: 'AUTO', bandBp: '50', minDepthMultiple: '3' };
+      expect(fake.chooseSaleRoute.mock.calls).toEqual([
+        [reg.caseId, { asset: 'BTC', lot: '1.2498', fiat: 'USD', rule }, `${wf}/route/BTC`],
+        [reg.caseId, { asset: 'ETH', lot: '10.49916', fiat: 'USD', rule }, `${wf}/route/ETH`],
       ]);
       expect(outcome.routes).toEqual([
         expect.objectContaining({
+          choiceId: expect.stringMatching(/^rc/),
           asset: 'BTC',
           lot: '1.2498',
           route: 'VIA_STABLECOIN',
@@ -563,25 +567,25 @@ describe('case workflow', () => {
       expect(outcome.reconciliation?.ok).toBe(true);
     });
 
-    test('a plan that names the stablecoin route never reads the direct book; an unreadable book falls back to it', async () => {
+    test('a plan that names the stablecoin route is kept to; a choice the exchange service cannot make falls back to it', async () => {
       const viaStable = registration({
         disposal: { ...registration().disposal, route: { mode: 'VIA_STABLECOIN' } },
       });
       const first = await runHappyPath(viaStable, { directDepth: { 'ETH/USD': '1000', 'BTC/USD': '1000' } });
       expect(first.outcome.status).toBe('COMPLETED');
-      expect(first.fake.getMarketDepth).not.toHaveBeenCalled();
+      expect(first.fake.chooseSaleRoute.mock.calls.map(([, body]) => body.rule.mode)).toEqual([
+        'VIA_STABLECOIN',
+        'VIA_STABLECOIN',
+      ]);
       expect(first.outcome.routes.map((r) => [r.asset, r.route, r.reason])).toEqual([
         ['BTC', 'VIA_STABLECOIN', 'the disposal plan sells through the stablecoin'],
         ['ETH', 'VIA_STABLECOIN', 'the disposal plan sells through the stablecoin'],
       ]);
 
-      // The exchange service refuses the depth read: the coin goes through the stablecoin and the case goes on.
+      // The exchange service fails the choice: the coin goes through the stablecoin and the case goes on.
       const fake = createFakeActivities({ directDepth: { 'ETH/USD': '1000', 'BTC/USD': '1000' } });
-      fake.getMarketDepth.mockRejectedValue(
-        ApplicationFailure.nonRetryable(
-          'the venue answered with a malformed order book',
-          'urn:vcdc:problem:venue-error',
-        ),
+      fake.chooseSaleRoute.mockRejectedValue(
+        ApplicationFailure.nonRetryable('route_choices: the database refused the row', 'urn:vcdc:http:500'),
       );
       const reg = registration();
       const outcome = await withCase(
@@ -595,8 +599,11 @@ describe('case workflow', () => {
         {},
         fake,
       );
-      expect(outcome.routes.map((r) => r.route)).toEqual(['VIA_STABLECOIN', 'VIA_STABLECOIN']);
-      expect(outcome.routes[0]?.reason).toContain('malformed order book');
+      expect(outcome.routes.map((r) => [r.route, r.choiceId])).toEqual([
+        ['VIA_STABLECOIN', undefined],
+        ['VIA_STABLECOIN', undefined],
+      ]);
+      expect(outcome.routes[0]?.reason).toContain('the exchange service did not decide: route_choices');
       expect(outcome.sales.some((s) => s.symbol.endsWith('/USD') && !s.symbol.startsWith('USDT'))).toBe(false);
     });
   });

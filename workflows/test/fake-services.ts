@@ -7,6 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { contracts } from '@vcdc/shared';
 import { Decimal, roundDownTo } from '@vcdc/shared/money';
+import { chooseRoute, directSymbol, needsDepth } from '@vcdc/shared/sale-route';
 import { allocateRestitution } from '../../services/treasury/src/restitution-allocation';
 import type { CaseActivities } from '../src/activities';
 import type { NotificationActivities } from '../src/notifications/types';
@@ -877,6 +878,30 @@ export function fakeServiceActivities(
       }
       const bidDepth = direct ?? '1000';
       return { venue: 'hashkey', symbol, at: T, bandBp, bestBid: PRICE[symbol] ?? '1', bidDepth, levels: 10 };
+    },
+    // As the exchange service decides and keeps it: the rule on what the direct market shows (directDepth).
+    async chooseSaleRoute(caseId, body, key) {
+      return once(key, () => {
+        const symbol = directSymbol(body.asset, body.fiat);
+        const shown = options.directDepth?.[symbol];
+        const direct =
+          needsDepth(body.rule) && shown !== undefined
+            ? { symbol, bandBp: body.rule.bandBp, bidDepth: shown }
+            : undefined;
+        const unread = needsDepth(body.rule) && shown === undefined ? `hashkey does not list ${symbol}` : undefined;
+        const choice = chooseRoute({ ...body, direct, ...(unread ? { unread } : {}) });
+        return {
+          ...choice,
+          choiceId: id('rc'),
+          caseId,
+          venue: 'hashkey',
+          fiat: body.fiat,
+          rule: body.rule,
+          ...(unread ? { unread } : {}),
+          ...(direct ? { depth: { at: T, bestBid: PRICE[symbol] ?? '1', levels: 10 } } : {}),
+          decidedAt: T,
+        };
+      });
     },
     async getSellOrder(clientOrderId) {
       const o = orders.get(clientOrderId);

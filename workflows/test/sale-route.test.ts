@@ -5,6 +5,7 @@
  */
 import { createPool, listen, migrate, type Pool, type RunningServer, ServiceClient, silentLogger } from '@vcdc/shared';
 import { Decimal } from '@vcdc/shared/money';
+import { chooseRoute, DEFAULT_ROUTE_RULE, needsDepth, routeRuleOf } from '@vcdc/shared/sale-route';
 import fc from 'fast-check';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../../services/exchange/src/app';
 import { CcxtVenue } from '../../services/exchange/src/ccxt-venue';
@@ -17,7 +18,6 @@ import {
 } from '../../simulators/src/venue';
 import { createTestDatabase } from '../../test/support/database';
 import { createSaleActivities } from '../src/sale-activities';
-import { chooseRoute, DEFAULT_ROUTE_RULE, needsDepth, routeRuleOf } from '../src/sale-route';
 
 const depth = (bidDepth: string, bandBp = '50', symbol = 'BTC/USD') => ({ symbol, bandBp, bidDepth });
 

@@ -27,6 +27,7 @@ import { depthWithin, tradedVolume } from './market-activity';
 import { cancelSellOrder, caseOrders, placeSellOrder, refreshOrder } from './orders';
 import { recordReferences } from './price-observations';
 import { caseReturns, refreshVenueReturn, requestVenueReturn, returnIdFor } from './returns';
+import { chooseSaleRoute } from './route-choices';
 import type { Venue } from './venue';
 import { atVenue } from './venue-problems';
 import { caseWithdrawals, refreshWithdrawal, requestWithdrawal, withdrawalClientRef } from './withdrawals';
@@ -221,6 +222,15 @@ export function createApp({ pool, logger, venue, fairPrice, clock, serviceRole }
         const { returnId } = parseInput(ReturnParams, req.params, 'path');
         res.json(await refreshVenueReturn(pool, venue, returnId));
       });
+
+      // Direct for fiat or through the stablecoin: decided on the direct book now and kept (route-choices.ts).
+      app.post(
+        '/v1/cases/:caseId/route-choices',
+        idempotent(pool, exchange.ChooseSaleRoute, async (input, tx, req) => {
+          const { caseId } = parseInput(CaseParams, req.params, 'path');
+          return { status: 201, body: await chooseSaleRoute(tx, venue, caseId, input, now) };
+        }),
+      );
 
       app.get('/v1/cases/:caseId/statement', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');

@@ -3,7 +3,7 @@
  * reference computations they refer to), makes sure the venue's volume of each fill's minute has been
  * observed (ccxt fetchOHLCV 1m through the trading venue, appended to `interval_volumes`; a minute read
  * before it ended is read again until a final observation exists), and recomputes the figures with the
- * pure best-execution.ts.
+ * pure best-execution.ts, with the case's sale route choices (route-choices.ts).
  */
 import type { Logger, Pool, Queryable } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
@@ -19,6 +19,7 @@ import {
   referencedComputations,
 } from './best-execution';
 import { loadComputations } from './price-observations';
+import { caseRouteChoices } from './route-choices';
 import type { Venue } from './venue';
 
 interface OrderRow {
@@ -281,8 +282,19 @@ export async function caseBestExecution(
     const references = await loadReferencesAtFills(db, caseId);
     const volumes = await observeVolumes(db, venue, fills, now, logger);
     const computations = computationView(await loadComputations(db, referencedComputations(orders, fills, references)));
+    const routes = await caseRouteChoices(db, caseId);
     await db.query('COMMIT');
-    return bestExecution({ caseId, generatedAt: now, orders, fills, events, references, volumes, computations });
+    return bestExecution({
+      caseId,
+      generatedAt: now,
+      orders,
+      fills,
+      events,
+      references,
+      volumes,
+      computations,
+      routes,
+    });
   } catch (error) {
     await db.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -11,6 +11,7 @@
  */
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
+import { chooseRoute } from '@vcdc/shared/sale-route';
 
 export interface RecordedOrder {
   clientOrderId: string;
@@ -80,6 +81,14 @@ export interface BestExecutionInput {
   volumes: IntervalVolume[];
   /** The computations to show in full (see `referencedComputations`). */
   computations: exchange.ReferenceComputation[];
+  /** The case's sale route choices as kept (route-choices.ts); absent: none. */
+  routes?: exchange.SaleRouteChoice[];
+}
+
+/** The route the rule gives again on what the choice recorded as seen: an auditor's check of the kept answer. */
+export function recomputeRoute(c: exchange.SaleRouteChoice): exchange.SaleRouteChoice['route'] {
+  const direct = c.seen === undefined ? undefined : { symbol: c.directSymbol, bandBp: c.rule.bandBp, bidDepth: c.seen };
+  return chooseRoute({ asset: c.asset, fiat: c.fiat, lot: c.lot, rule: c.rule, direct }).route;
 }
 
 export const INTERVAL_SECONDS = 60;
@@ -344,6 +353,7 @@ export function bestExecution(input: BestExecutionInput): exchange.BestExecution
     referencePrices: [...input.computations].sort((a, b) =>
       BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0,
     ),
+    routes: (input.routes ?? []).map((c) => ({ ...c, recomputedRoute: recomputeRoute(c) })),
   };
 }
 

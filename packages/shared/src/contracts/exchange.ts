@@ -12,6 +12,7 @@
  *   GET  /v1/markets/:base/:quote/legal-floor                -> LegalFloor (20-day average of daily closes by default)
  *   GET  /v1/markets/:base/:quote/volume?since=&until= | ?seconds= -> TradedVolume (the venue's volume in the interval, 1m candles)
  *   GET  /v1/markets/:base/:quote/depth?bandBp=              -> MarketDepth (visible bid quantity within bandBp under the best bid)
+ *   POST /v1/cases/:caseId/route-choices ChooseSaleRoute     -> 201 SaleRouteChoice (direct or through the stablecoin, kept)
  *   POST /v1/withdrawals             RequestWithdrawal       -> 201 VenueWithdrawal
  *   GET  /v1/withdrawals/:withdrawalId                       -> VenueWithdrawal (refreshed from the venue)
  *   POST /v1/returns                 RequestVenueReturn      -> 201 VenueReturnWithdrawal (coins sent back to custody, once per key)
@@ -425,6 +426,52 @@ export const BestExecutionLot = z.object({
 });
 export type BestExecutionLot = z.infer<typeof BestExecutionLot>;
 
+/** The route rule of a disposal plan (@vcdc/shared/sale-route), with its defaults filled in. */
+export const SaleRouteRule = z.object({
+  mode: z.enum(['AUTO', 'VIA_STABLECOIN']),
+  bandBp: PositiveDecimalString,
+  minDepthMultiple: PositiveDecimalString,
+});
+
+/** POST /v1/cases/:caseId/route-choices: how one coin lot reaches fiat, decided on the venue's book now. */
+export const ChooseSaleRoute = z.object({
+  asset: z.enum(['BTC', 'ETH']),
+  lot: PositiveDecimalString,
+  fiat: FiatCurrency,
+  rule: SaleRouteRule,
+});
+export type ChooseSaleRoute = z.infer<typeof ChooseSaleRoute>;
+
+/** A route choice as the exchange service decided and keeps it (append-only), with what the direct book showed. */
+export const SaleRouteChoice = z.object({
+  choiceId: z.string(),
+  caseId: CaseId,
+  venue: z.string(),
+  asset: z.string(),
+  lot: DecimalString,
+  fiat: z.string(),
+  rule: SaleRouteRule,
+  route: z.enum(['DIRECT', 'VIA_STABLECOIN']),
+  directSymbol: z.string(),
+  /** lot x minDepthMultiple: the bid depth the direct market had to show within the band. */
+  required: DecimalString,
+  /** What the direct market showed within the band; absent when not read (the plan's mode, unlisted, unreadable). */
+  seen: DecimalString.optional(),
+  depth: z
+    .object({
+      at: IsoTimestamp,
+      bestBid: DecimalString.optional(),
+      bandPrice: DecimalString.optional(),
+      levels: z.number().int(),
+    })
+    .optional(),
+  /** Why the direct book was not read or not readable. */
+  unread: z.string().optional(),
+  reason: z.string(),
+  decidedAt: IsoTimestamp,
+});
+export type SaleRouteChoice = z.infer<typeof SaleRouteChoice>;
+
 /** GET /v1/cases/:caseId/best-execution: recomputed from the stored fills, events and observations on each request. */
 export const BestExecutionReport = z.object({
   caseId: CaseId,
@@ -433,5 +480,7 @@ export const BestExecutionReport = z.object({
   orders: z.array(BestExecutionOrder),
   /** Every reference computation an order or a fill of the case refers to, with its quotes. */
   referencePrices: z.array(ReferenceComputation),
+  /** Each coin's route choice as kept, and the route the rule gives again on what was seen (the same, or a finding). */
+  routes: z.array(SaleRouteChoice.extend({ recomputedRoute: z.enum(['DIRECT', 'VIA_STABLECOIN']) })),
 });
 export type BestExecutionReport = z.infer<typeof BestExecutionReport>;

@@ -2,13 +2,15 @@
  * The sale route of a coin lot, pure (deterministic, usable in workflow code): sold straight for fiat
  * on the direct market (BTC/USD) where that book is liquid enough for the lot, else through the
  * stablecoin (BTC/USDT, then USDT/USD: two legs, two fees, but the deep books). "Liquid enough" is a
- * rule on what the direct market shows now: its bid quantity within a band under the best bid (the
- * exchange service's GET /v1/markets/:base/:quote/depth?bandBp=, sale activity `getMarketDepth`) must
+ * rule on what the direct market shows now: its bid quantity within a band under the best bid must
  * be at least `minDepthMultiple` times the lot, so the engine's slices can sell the lot inside the
- * band without emptying the book. The disposal plan may name the stablecoin route outright
+ * band without emptying the book. The exchange service applies it to the venue's book and keeps the
+ * choice (POST /v1/cases/:caseId/route-choices, services/exchange/src/route-choices.ts) and applies it
+ * again to what it kept for the best-execution report; the case workflow applies it only to fall back
+ * to the stablecoin when the service cannot be asked. The disposal plan may name the stablecoin route outright
  * (`disposal.route.mode: VIA_STABLECOIN`); its band and multiple override the defaults.
  */
-import { Decimal } from '@vcdc/shared/money';
+import { Decimal } from './money';
 
 export type SaleRoute = 'DIRECT' | 'VIA_STABLECOIN';
 
