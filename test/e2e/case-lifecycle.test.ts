@@ -156,6 +156,16 @@ describe('conservation of value, checked against each service’s own records', 
     }
   });
 
+  test('the exchange service kept each route choice for the dossier, as the case recorded it', async () => {
+    const report = await client('exchange', stack.urls.exchange).get<contracts.exchange.BestExecutionReport>(
+      `/v1/cases/${caseId}/best-execution`,
+    );
+    expect(report.routes.map((r) => [r.choiceId, r.asset, r.route, r.seen, r.recomputedRoute])).toEqual(
+      progress.routes.map((r) => [r.choiceId, r.asset, r.route, r.seen, r.route]),
+    );
+    expect(report.routes.every((r) => r.depth?.bestBid !== undefined)).toBe(true);
+  });
+
   test('fiat proceeds (the USDT leg and the direct sales) = sum of fills − fees, and all of it (less any leftover) was withdrawn', () => {
     const fiatOrders = statement.orders.filter((o) => o.symbol.endsWith('/USD'));
     expect(fiatOrders.length).toBeGreaterThan(0);

@@ -17,8 +17,8 @@ import { depthWithin } from './market-activity';
 import { type Venue, VenueCallError } from './venue';
 
 interface ChoiceRow {
-  // BIGSERIAL: pg gives int8 as a string
-  choice_id: string;
+  // BIGSERIAL: the shared pool parses int8 as a number
+  choice_id: number | string;
   case_id: string;
   venue: string;
   asset: string;
@@ -44,7 +44,7 @@ const plain = (n: string) => new Decimal(n).toFixed();
 
 function toChoice(r: ChoiceRow): exchange.SaleRouteChoice {
   return {
-    choiceId: r.choice_id,
+    choiceId: String(r.choice_id),
     caseId: r.case_id,
     venue: r.venue,
     asset: r.asset,

@@ -5,6 +5,7 @@
  * dossier. Each answer is held against the simulator's own book.
  */
 import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import { exchange } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import type { Express } from 'express';
 import request from 'supertest';
@@ -71,6 +72,7 @@ describe('the choice, on the direct market’s book', () => {
 
     const direct = await choose('RC-1', { asset: 'BTC', lot: small, fiat: 'USD', rule: AUTO }, 'rc-1/BTC').expect(201);
     expect(direct.body).toMatchObject({
+      choiceId: expect.stringMatching(/^[1-9][0-9]*$/),
       caseId: 'RC-1',
       venue: 'hashkey',
       asset: 'BTC',
@@ -83,6 +85,8 @@ describe('the choice, on the direct market’s book', () => {
       rule: AUTO,
     });
     expect(direct.body.reason).toContain('sold directly for fiat');
+    // what the workflow's activity parses it with
+    expect(exchange.SaleRouteChoice.safeParse(direct.body).success).toBe(true);
 
     const via = await choose('RC-1', { asset: 'BTC', lot: large, fiat: 'USD', rule: AUTO }, 'rc-1/BTC-2').expect(201);
     expect(via.body).toMatchObject({ route: 'VIA_STABLECOIN', seen: depth.toFixed() });
@@ -153,6 +157,8 @@ describe('kept once, for the dossier', () => {
 
   test('the best-execution report lists the case’s choices in order, each recomputed from what it saw', async () => {
     const report = await request(app).get('/v1/cases/RC-1/best-execution').expect(200);
+    const parsed = exchange.BestExecutionReport.safeParse(report.body);
+    expect(parsed.error?.issues ?? []).toEqual([]);
     expect(
       report.body.routes.map((r: { route: string; recomputedRoute: string }) => [r.route, r.recomputedRoute]),
     ).toEqual([
