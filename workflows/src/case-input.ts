@@ -5,7 +5,7 @@
  * `CaseRegistrationRequest` is what the API accepts (disposal/fx/treasury may be left to the
  * deployment's defaults); `CaseRegistration` is what the workflow runs on (everything filled).
  */
-import { common, custody, fx, treasury } from '@vcdc/shared/contracts';
+import { common, custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
 import { CryptoAsset, fitsScale, PositiveDecimalString, scaleOf } from '@vcdc/shared/money';
 import { z } from 'zod';
 import { Approvals } from './decision';
@@ -102,13 +102,9 @@ export type Execution = z.infer<typeof Execution>;
  * else through the stablecoin; VIA_STABLECOIN always goes through the stablecoin.
  */
 export const SaleRoutePlan = z.object({
-  mode: z.enum(['AUTO', 'VIA_STABLECOIN']).optional(),
-  depthBandBp: BasisPoints.refine((v) => Number(v) > 0, { message: 'must be above 0' }).optional(),
-  minDepthMultiple: z
-    .string()
-    .regex(/^[0-9]{1,3}(\.[0-9]{1,2})?$/, { message: 'must be a multiple of the lot, e.g. "3"' })
-    .refine((v) => Number(v) >= 1, { message: 'must be at least 1 (the book must hold the whole lot)' })
-    .optional(),
+  mode: exchange.SaleRouteRule.shape.mode.optional(),
+  depthBandBp: exchange.SaleRouteRule.shape.bandBp.optional(),
+  minDepthMultiple: exchange.SaleRouteRule.shape.minDepthMultiple.optional(),
 });
 export type SaleRoutePlan = z.infer<typeof SaleRoutePlan>;
 

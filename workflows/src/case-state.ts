@@ -153,9 +153,9 @@ export interface CaseProgress {
   transfers: AssetTransfer[];
   /**
    * Each coin's sale route (direct for fiat, or through the stablecoin) and why, chosen as the SALE
-   * began; `choiceId`: the exchange service's record of it (absent when the service could not be asked).
+   * began; `choiceId`: the exchange service's record of it (GET …/best-execution lists it).
    */
-  routes: (RouteChoice & { choiceId?: string })[];
+  routes: (RouteChoice & { choiceId: string })[];
   sales: SaleLeg[];
   withdrawal?: exchange.VenueWithdrawal;
   declaration?: fx.Declaration;

@@ -32,7 +32,7 @@ import {
 } from '@temporalio/workflow';
 import { common, type custody, type exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, scaleOf, sum } from '@vcdc/shared/money';
-import { chooseRoute, routeRuleOf } from '@vcdc/shared/sale-route';
+import { routeRuleOf } from '@vcdc/shared/sale-route';
 import type { CaseActivities } from './activities';
 import { CaseRegistration, type Lot } from './case-input';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
@@ -100,7 +100,7 @@ const notifier = proxyActivities<NotificationActivities>({
  * non-retryable and stops at once.
  */
 const CALL_RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' };
-const calls = proxyActivities<CaseActivities>({
+const calls = proxyActivities<CaseActivities & Pick<SaleActivities, 'chooseSaleRoute'>>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '2h',
   retry: CALL_RETRY,
@@ -119,16 +119,6 @@ const withdrawalWaits = proxyActivities<CaseActivities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '5 days',
   retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '15m' },
-});
-
-/**
- * The sale route choice: a short try (retried faults for five minutes, a refusal at once); a choice
- * the exchange service cannot make sends the coin the stablecoin way, never stops the case.
- */
-const routeReads = proxyActivities<SaleActivities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '5m',
-  retry: CALL_RETRY,
 });
 
 type StopStatus = Extract<CaseStatus, 'HELD' | 'REJECTED' | 'CANCELLED' | 'FAILED'>;
@@ -865,7 +855,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     let stable = sum(p.transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0'));
     let fiatProceeds = new Decimal(0);
     for (const t of p.transfers) {
-      if (t.asset === stablecoin || !t.credited) continue;
+      if (t.asset === stablecoin || !t.credited || !new Decimal(t.credited).gt(0)) continue;
       checkpoint();
       const choice = await chooseSaleRoute(t.asset, t.credited);
       p.routes.push(choice);
@@ -1186,19 +1176,20 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
 
     /**
      * The route of one coin, decided and kept by the exchange service on the direct market's book now
-     * (its record is the dossier's). If the service cannot be asked, the stablecoin route, saying why.
+     * (its record is the dossier's; a venue that does not show the book is its answer too: through the
+     * stablecoin). Asked like every other call: the service down is retried, then the case is held.
      */
     async function chooseSaleRoute(asset: 'BTC' | 'ETH', lot: string): Promise<CaseProgress['routes'][number]> {
       const rule = routeRuleOf(reg.disposal.route);
-      try {
-        const kept = await routeReads.chooseSaleRoute(caseId, { asset, lot, fiat, rule }, key('route', asset));
-        const { choiceId, route, directSymbol, required, seen, reason } = kept;
-        return { choiceId, asset, lot: kept.lot, route, directSymbol, required, ...(seen ? { seen } : {}), reason };
-      } catch (error) {
-        if (!(error instanceof ActivityFailure)) throw error;
-        const unread = `the exchange service did not decide: ${error.cause?.message ?? error.message}`;
-        return chooseRoute({ asset, fiat, lot, direct: undefined, rule, unread });
+      const kept = await calls.chooseSaleRoute(caseId, { asset, lot, fiat, rule }, key('route', asset));
+      if (kept.caseId !== caseId || kept.asset !== asset || !new Decimal(kept.lot).eq(lot) || kept.fiat !== fiat) {
+        throw new CaseStop(
+          'HELD',
+          `the exchange service answered the route of ${lot} ${asset} for case ${caseId} with the choice ${kept.choiceId} for ${kept.lot} ${kept.asset} of case ${kept.caseId}; a person must look`,
+        );
       }
+      const { choiceId, route, directSymbol, required, seen, reason } = kept;
+      return { choiceId, asset, lot: kept.lot, route, directSymbol, required, ...(seen ? { seen } : {}), reason };
     }
 
     /**

@@ -567,7 +567,7 @@ describe('case workflow', () => {
       expect(outcome.reconciliation?.ok).toBe(true);
     });
 
-    test('a plan that names the stablecoin route is kept to; a choice the exchange service cannot make falls back to it', async () => {
+    test('a plan that names the stablecoin route is kept to; a refused choice fails the case, an answer for another lot holds it', async () => {
       const viaStable = registration({
         disposal: { ...registration().disposal, route: { mode: 'VIA_STABLECOIN' } },
       });
@@ -582,29 +582,56 @@ describe('case workflow', () => {
         ['ETH', 'VIA_STABLECOIN', 'the disposal plan sells through the stablecoin'],
       ]);
 
-      // The exchange service fails the choice: the coin goes through the stablecoin and the case goes on.
-      const fake = createFakeActivities({ directDepth: { 'ETH/USD': '1000', 'BTC/USD': '1000' } });
-      fake.chooseSaleRoute.mockRejectedValue(
-        ApplicationFailure.nonRetryable('route_choices: the database refused the row', 'urn:vcdc:http:500'),
+      /** Run a case to its end with the route choice answered by `answer`; nothing may be sold. */
+      const stopsAtRoute = async (answer: (fake: Fake) => void) => {
+        const fake = createFakeActivities({ directDepth: { 'ETH/USD': '1000', 'BTC/USD': '1000' } });
+        answer(fake);
+        const outcome = await withCase(
+          registration(),
+          async ({ handle }) => {
+            await until(handle, awaiting('DISPOSAL_PLAN'));
+            await handle.executeUpdate(decide, { args: [approvePlan()] });
+            return handle.result();
+          },
+          {},
+          fake,
+        );
+        expect(fake.placeSellOrder).not.toHaveBeenCalled();
+        // the coins at the venue went back to the case wallet (each transfer's share: test deposit and bulk)
+        expect(outcome.returns.map((r) => [r.asset, r.status])).toEqual([
+          ['BTC', 'RECEIVED'],
+          ['BTC', 'RECEIVED'],
+          ['ETH', 'RECEIVED'],
+          ['ETH', 'RECEIVED'],
+        ]);
+        return outcome;
+      };
+
+      // A refusal (here: the answer breaks the contract) is not a route: the case stops as for any refused call.
+      const refused = await stopsAtRoute((fake) =>
+        fake.chooseSaleRoute.mockRejectedValue(
+          ApplicationFailure.nonRetryable(
+            'sale route: the answer breaks the contract',
+            'urn:vcdc:activity:contract-violation',
+          ),
+        ),
       );
-      const reg = registration();
-      const outcome = await withCase(
-        reg,
-        async ({ handle }) => {
-          await until(handle, awaiting('DISPOSAL_PLAN'));
-          await handle.executeUpdate(decide, { args: [approvePlan()] });
-          await until(handle, awaiting('FX_DECLARATION'));
-          return handle.query(status);
-        },
-        {},
-        fake,
-      );
-      expect(outcome.routes.map((r) => [r.route, r.choiceId])).toEqual([
-        ['VIA_STABLECOIN', undefined],
-        ['VIA_STABLECOIN', undefined],
-      ]);
-      expect(outcome.routes[0]?.reason).toContain('the exchange service did not decide: route_choices');
-      expect(outcome.sales.some((s) => s.symbol.endsWith('/USD') && !s.symbol.startsWith('USDT'))).toBe(false);
+      expect(refused.status).toBe('FAILED');
+      expect(refused.reason).toMatch(/^SALE: chooseSaleRoute failed: sale route: the answer breaks the contract/);
+      expect(refused.routes).toEqual([]);
+
+      // An answer about another lot is never acted on.
+      const other = await stopsAtRoute((fake) => {
+        const real = fake.chooseSaleRoute.getMockImplementation();
+        fake.chooseSaleRoute.mockImplementation(async (caseId, body, key) => {
+          const kept = await real?.(caseId, body, key);
+          if (!kept) throw new Error('no answer');
+          return { ...kept, lot: '0.5' };
+        });
+      });
+      expect(other.status).toBe('HELD');
+      expect(other.reason).toContain('with the choice rc');
+      expect(other.reason).toContain('for 0.5 BTC');
     });
   });
 

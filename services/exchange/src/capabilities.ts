@@ -53,7 +53,7 @@ export const DEFAULT_CAPABILITIES: CapabilityTable = {
         priceBand: '0.2',
         investorClasses: ['professional', 'corporate'],
       },
-      // Direct fiat pairs (the route skips the stablecoin where the book is deep enough: workflows/src/sale-route.ts).
+      // Direct fiat pairs (the route skips the stablecoin where the book is deep enough: @vcdc/shared/sale-route, src/route-choices.ts).
       'BTC/USD': {
         maxOrderQty: '8',
         maxMarketOrderQty: '4',

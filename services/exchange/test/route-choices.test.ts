@@ -177,6 +177,14 @@ describe('kept once, for the dossier', () => {
               VALUES ('RC-X', 'hashkey', 'BTC', 1, 'USD', 'BTC/USD', 'AUTO', 50, 3, 3, 2.9, now(), 'DIRECT', 'x', now())`,
       ),
     ).rejects.toThrow(/check constraint/);
+    // `required` is the lot times the multiple, nothing else
+    await expect(
+      pool.query(
+        `INSERT INTO route_choices (case_id, venue, asset, lot, fiat, direct_symbol, mode, band_bp, min_depth_multiple,
+                                    required, route, reason, decided_at)
+              VALUES ('RC-X', 'hashkey', 'BTC', 1, 'USD', 'BTC/USD', 'AUTO', 50, 3, 2, 'VIA_STABLECOIN', 'x', now())`,
+      ),
+    ).rejects.toThrow(/check constraint/);
   });
 });
 
@@ -192,6 +200,16 @@ test('a bad request is refused with 400 naming each field, and nothing is kept',
     'lot',
     'rule.bandBp',
     'rule.mode',
+  ]);
+  const bounds = await choose(
+    'RC-6',
+    { asset: 'BTC', lot: '0.123456789', fiat: 'USD', rule: { mode: 'AUTO', bandBp: '10000', minDepthMultiple: '0.5' } },
+    'rc-6/bounds',
+  ).expect(400);
+  expect(bounds.body.errors).toEqual([
+    expect.objectContaining({ field: 'rule.bandBp', message: expect.stringContaining('under 10000') }),
+    expect.objectContaining({ field: 'rule.minDepthMultiple', message: 'must be at least 1' }),
+    expect.objectContaining({ field: 'lot', message: 'has more decimal places than the smallest unit of BTC (8)' }),
   ]);
   const { rows } = await pool.query('SELECT count(*)::int AS n FROM route_choices WHERE case_id = $1', ['RC-6']);
   expect(rows[0].n).toBe(0);

@@ -21,7 +21,7 @@
  *   GET  /v1/cases/:caseId/best-execution                    -> BestExecutionReport (recomputed from the raw fills)
  */
 import { z } from 'zod';
-import { CryptoAsset, DecimalString, FiatCurrency, PositiveDecimalString } from '../money';
+import { CryptoAsset, DecimalString, FiatCurrency, fitsScale, PositiveDecimalString, scaleOf } from '../money';
 import { CaseId, CHAIN_OF_ASSET, Chain, IsoTimestamp } from './common';
 
 export const DepositAddress = z.object({
@@ -426,20 +426,41 @@ export const BestExecutionLot = z.object({
 });
 export type BestExecutionLot = z.infer<typeof BestExecutionLot>;
 
+const BAND_BP = /^[0-9]{1,4}(\.[0-9]{1,2})?$/;
+const MULTIPLE = /^[0-9]{1,3}(\.[0-9]{1,2})?$/;
+
 /** The route rule of a disposal plan (@vcdc/shared/sale-route), with its defaults filled in. */
 export const SaleRouteRule = z.object({
   mode: z.enum(['AUTO', 'VIA_STABLECOIN']),
-  bandBp: PositiveDecimalString,
-  minDepthMultiple: PositiveDecimalString,
+  /** Basis points under the best bid, above 0 and under 10 000 (a band of the whole price would count every bid). */
+  bandBp: z
+    .string()
+    .regex(BAND_BP, { message: 'must be basis points above 0 and under 10000, e.g. "50"' })
+    .refine((v) => !BAND_BP.test(v) || Number(v) > 0, { message: 'must be above 0' }),
+  /** The book must hold at least the whole lot. */
+  minDepthMultiple: z
+    .string()
+    .regex(MULTIPLE, { message: 'must be a multiple of the lot, e.g. "3"' })
+    .refine((v) => !MULTIPLE.test(v) || Number(v) >= 1, { message: 'must be at least 1' }),
 });
 
 /** POST /v1/cases/:caseId/route-choices: how one coin lot reaches fiat, decided on the venue's book now. */
-export const ChooseSaleRoute = z.object({
-  asset: z.enum(['BTC', 'ETH']),
-  lot: PositiveDecimalString,
-  fiat: FiatCurrency,
-  rule: SaleRouteRule,
-});
+export const ChooseSaleRoute = z
+  .object({
+    asset: z.enum(['BTC', 'ETH']),
+    lot: PositiveDecimalString,
+    fiat: FiatCurrency,
+    rule: SaleRouteRule,
+  })
+  .superRefine((body, ctx) => {
+    if (!fitsScale(body.lot, body.asset)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lot'],
+        message: `has more decimal places than the smallest unit of ${body.asset} (${scaleOf(body.asset)})`,
+      });
+    }
+  });
 export type ChooseSaleRoute = z.infer<typeof ChooseSaleRoute>;
 
 /** A route choice as the exchange service decided and keeps it (append-only), with what the direct book showed. */
