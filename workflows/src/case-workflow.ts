@@ -22,20 +22,19 @@ import {
   isCancellation,
   log,
   proxyActivities,
-  type RetryPolicy,
   setCurrentDetails,
   setHandler,
-  startChild,
   TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { common, type custody, type exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, scaleOf, sum } from '@vcdc/shared/money';
-import { routeRuleOf } from '@vcdc/shared/sale-route';
-import type { CaseActivities } from './activities';
+import { calls, confirmations, venueWaits, withdrawalWaits } from './case-calls';
 import { CaseRegistration, type Lot } from './case-input';
+import { sellForFiat } from './case-sale';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
+import { CaseStop } from './case-stop';
 import {
   checkDecision,
   type Decision,
@@ -46,13 +45,10 @@ import {
   type Role,
 } from './decision';
 import type { DecisionActivities } from './decision-signature';
-import { BATCHES_AT_ONCE, CONFIRMATION_WAIT, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
+import { BATCHES_AT_ONCE, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
 import { stepKey } from './keys';
 import type { CaseNotification, NotificationActivities, NotificationKind } from './notifications/types';
 import { reconcile } from './reconcile';
-import type { SaleActivities } from './sale-activities';
-import { placeable } from './sale-execution';
-import { type SaleExecutionResult, saleExecutionWorkflow, stopSale } from './sale-workflow';
 import {
   AssetSymbolsKey,
   CaseAgencyKey,
@@ -93,46 +89,6 @@ const notifier = proxyActivities<NotificationActivities>({
   scheduleToCloseTimeout: '10m',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m' },
 });
-
-/**
- * Plain calls: faults (5xx, no answer) are retried for up to two hours, then the case is held (the
- * service is down: a person looks; the step's key makes a later retry safe). A 4xx refusal arrives
- * non-retryable and stops at once.
- */
-const CALL_RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' };
-const calls = proxyActivities<CaseActivities & Pick<SaleActivities, 'chooseSaleRoute'>>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '2h',
-  retry: CALL_RETRY,
-});
-
-/** Custody answers 409 not-yet until the sweep (or a return) has its confirmations. */
-const confirmations = proxyActivities<CaseActivities>(CONFIRMATION_WAIT);
-/** Waiting for the venue to credit a deposit (chain confirmations on the venue's side) or send a return. */
-const venueWaits = proxyActivities<CaseActivities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '12h',
-  retry: { initialInterval: '10s', backoffCoefficient: 1.5, maximumInterval: '2m' },
-});
-/** Bank withdrawals take days. */
-const withdrawalWaits = proxyActivities<CaseActivities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '5 days',
-  retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '15m' },
-});
-
-type StopStatus = Extract<CaseStatus, 'HELD' | 'REJECTED' | 'CANCELLED' | 'FAILED'>;
-
-/** Ends the case early with a status and reason (caught at the top of the workflow, never escapes it). */
-class CaseStop extends Error {
-  constructor(
-    readonly status: StopStatus,
-    readonly reason: string,
-  ) {
-    super(reason);
-    this.name = 'CaseStop';
-  }
-}
 
 /** Where a decision moves the case; the Update's answer and the workflow's next step agree by construction. */
 function movesTo(d: Decision, stage: CaseStage): DecisionAccepted['movesTo'] {
@@ -849,26 +805,24 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     }
 
     // 4. SALE: each coin for fiat, by the execution engine: directly where the direct market is deep
-    // enough for it (sale-route.ts), else into the stablecoin; then the whole stablecoin into fiat.
+    // enough for it, else into the stablecoin; then the whole stablecoin into fiat (case-sale.ts).
     checkpoint();
     enter('SALE', `selling for ${fiat}: directly where the market is deep enough, else through ${stablecoin}`);
-    let stable = sum(p.transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0'));
-    let fiatProceeds = new Decimal(0);
-    for (const t of p.transfers) {
-      if (t.asset === stablecoin || !t.credited || !new Decimal(t.credited).gt(0)) continue;
-      checkpoint();
-      const choice = await chooseSaleRoute(t.asset, t.credited);
-      p.routes.push(choice);
-      show(`${t.asset}: ${choice.reason}`);
-      if (choice.route === 'DIRECT')
-        fiatProceeds = fiatProceeds.plus(await sell(t.asset, fiat, new Decimal(t.credited)));
-      else stable = stable.plus(await sell(t.asset, stablecoin, new Decimal(t.credited)));
-    }
-    const stableToSell = roundDownTo(stable, stablecoin);
-    leftover(stablecoin, stableToSell.remainder, `below the smallest unit of ${stablecoin}`);
-    if (stableToSell.rounded.gt(0))
-      fiatProceeds = fiatProceeds.plus(await sell(stablecoin, fiat, stableToSell.rounded));
-    if (!fiatProceeds.gt(0)) throw new CaseStop('HELD', `the sale brought no ${fiat}`);
+    const fiatProceeds = await sellForFiat({
+      p,
+      caseId,
+      disposal: reg.disposal,
+      atVenue,
+      key,
+      show,
+      leftover,
+      checkpoint,
+      cancelled,
+      whileWorking,
+      awaitDecision,
+      deadlineWords,
+      stopReason: () => cancellation?.reason ?? 'case cancelled',
+    });
     // Sold: nothing of the coins is left at the venue to return (what the venue could not take is in `leftovers`).
     atVenue.clear();
     p.compensations = [];
@@ -1171,115 +1125,6 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       throw new CaseStop(
         'HELD',
         `reconciliation failed: ${failed.map((c) => `${c.name} (${c.left.amount} vs ${c.right.amount})`).join('; ')}`,
-      );
-    }
-
-    /**
-     * The route of one coin, decided and kept by the exchange service on the direct market's book now
-     * (its record is the dossier's; a venue that does not show the book is its answer too: through the
-     * stablecoin). Asked like every other call: the service down is retried, then the case is held.
-     */
-    async function chooseSaleRoute(asset: 'BTC' | 'ETH', lot: string): Promise<CaseProgress['routes'][number]> {
-      const rule = routeRuleOf(reg.disposal.route);
-      const kept = await calls.chooseSaleRoute(caseId, { asset, lot, fiat, rule }, key('route', asset));
-      if (kept.caseId !== caseId || kept.asset !== asset || !new Decimal(kept.lot).eq(lot) || kept.fiat !== fiat) {
-        throw new CaseStop(
-          'HELD',
-          `the exchange service answered the route of ${lot} ${asset} for case ${caseId} with the choice ${kept.choiceId} for ${kept.lot} ${kept.asset} of case ${kept.caseId}; a person must look`,
-        );
-      }
-      const { choiceId, route, directSymbol, required, seen, reason } = kept;
-      return { choiceId, asset, lot: kept.lot, route, directSymbol, required, ...(seen ? { seen } : {}), reason };
-    }
-
-    /**
-     * Sell `amount` of base for quote with the execution engine (a child workflow per round); a pause
-     * (price band, legal floor, a refused order) or a remainder the engine could not sell in its
-     * horizon asks a supervisor (SALE_PRICE) to go on from a new arrival price or to stop, which
-     * returns the unsold coins to custody. Returns the quote proceeds (cost - fee).
-     */
-    async function sell(base: string, quote: string, amount: Decimal): Promise<Decimal> {
-      const symbol = `${base}/${quote}`;
-      const rules = await calls.getMarketRules(base, quote);
-      const sliceRules = {
-        stepSize: rules.stepSize,
-        tickSize: rules.tickSize,
-        minQty: rules.minQty,
-        minNotional: rules.minNotional,
-        maxQty: rules.maxQty,
-      };
-      const sellable = amount.div(rules.stepSize).floor().mul(rules.stepSize);
-      leftover(base, amount.minus(sellable), `below the venue's lot size (${rules.stepSize}) for ${symbol}`);
-      const parentOrderId = key('sale', `${base}-${quote}`);
-      let remaining = sellable;
-      let proceeds = new Decimal(0);
-      let firstSlice = 1;
-      for (let round = 1; remaining.gt(0); round++) {
-        checkpoint();
-        const result = await runEngine(round, {
-          caseId,
-          parentOrderId,
-          symbol,
-          amount: remaining.toFixed(),
-          rules: sliceRules,
-          params: reg.disposal.execution,
-          firstSlice,
-        });
-        for (const o of result.orders) {
-          p.sales.push({ symbol, ...o });
-          if (new Decimal(o.fee).gt(0) && o.feeCurrency !== quote) {
-            throw new CaseStop(
-              'HELD',
-              `order ${o.clientOrderId} (${symbol}) charged its fee in ${o.feeCurrency}, not ${quote}; a person must book it`,
-            );
-          }
-        }
-        const sold = new Decimal(result.sold);
-        proceeds = proceeds.plus(result.cost).minus(result.fee);
-        remaining = new Decimal(result.remaining);
-        firstSlice = result.nextSlice;
-        const held = atVenue.get(base);
-        if (held) held.unsold = held.unsold.minus(sold);
-        if (result.status === 'STOPPED') throw cancelled();
-        if (!remaining.gt(0)) break;
-        const reference = new Decimal(result.arrivalPrice);
-        if (!placeable(remaining, reference, sliceRules)) {
-          leftover(base, remaining, `below the venue's minimum order for ${symbol} after the sale`);
-          if (held) held.unsold = held.unsold.minus(remaining);
-          break;
-        }
-        const why =
-          result.status === 'PAUSED'
-            ? `${result.breach?.kind}: ${result.breach?.detail}`
-            : `the engine sold ${result.sold} of ${result.sold === '0' ? remaining.toFixed() : remaining.plus(sold).toFixed()} ${base} within its band and horizon`;
-        const go = await awaitDecision(
-          'SALE_PRICE',
-          `a supervisor to continue selling ${remaining.toFixed()} ${base} for ${quote} from a new arrival price, or stop and return it to custody (${why})`,
-        );
-        if (!go || go.outcome === 'REJECT') {
-          throw new CaseStop(
-            'HELD',
-            `sale of ${base} for ${quote} stopped (${why}): ${go ? `${go.decidedBy}: ${go.reason ?? ''}` : `no decision within ${deadlineWords('SALE_PRICE')}`}`,
-          );
-        }
-      }
-      return proceeds;
-    }
-
-    /** One round of the engine as a child workflow; a cancellation of the case stops it at the venue. */
-    async function runEngine(
-      round: number,
-      input: Parameters<typeof saleExecutionWorkflow>[0],
-    ): Promise<SaleExecutionResult> {
-      show(`selling ${input.amount} of ${input.symbol} (round ${round}, execution engine)`);
-      const child = await startChild(saleExecutionWorkflow, {
-        workflowId: `${input.parentOrderId}/${round}`,
-        args: [input],
-        staticSummary: `${p.caseId}: sell ${input.amount} ${input.symbol} (round ${round})`,
-      });
-      return whileWorking(
-        () => child.result(),
-        () => child.signal(stopSale, cancellation?.reason ?? 'case cancelled').catch(() => undefined),
       );
     }
   }

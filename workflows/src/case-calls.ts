@@ -1,0 +1,36 @@
+/**
+ * The case workflow's calls to the services (activities), by how long each may take: plain calls,
+ * waits for chain confirmations, for the venue, for the bank. One module so every stage of the case
+ * uses the same policies.
+ */
+import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import type { CaseActivities } from './activities';
+import { CONFIRMATION_WAIT } from './intake-workflow';
+import type { SaleActivities } from './sale-activities';
+
+/**
+ * Plain calls: faults (5xx, no answer) are retried for up to two hours, then the case is held (the
+ * service is down: a person looks; the step's key makes a later retry safe). A 4xx refusal arrives
+ * non-retryable and stops at once.
+ */
+const CALL_RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' };
+export const calls = proxyActivities<CaseActivities & Pick<SaleActivities, 'chooseSaleRoute'>>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '2h',
+  retry: CALL_RETRY,
+});
+
+/** Custody answers 409 not-yet until the sweep (or a return) has its confirmations. */
+export const confirmations = proxyActivities<CaseActivities>(CONFIRMATION_WAIT);
+/** Waiting for the venue to credit a deposit (chain confirmations on the venue's side) or send a return. */
+export const venueWaits = proxyActivities<CaseActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '12h',
+  retry: { initialInterval: '10s', backoffCoefficient: 1.5, maximumInterval: '2m' },
+});
+/** Bank withdrawals take days. */
+export const withdrawalWaits = proxyActivities<CaseActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '5 days',
+  retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '15m' },
+});

@@ -1,0 +1,174 @@
+/**
+ * The case's SALE stage: each coin sold for fiat by the execution engine (a child workflow per round),
+ * directly on the direct fiat market where the exchange service finds that book deep enough for it
+ * (@vcdc/shared/sale-route, kept by the service), else into the stablecoin; then the whole stablecoin
+ * into fiat. A pause of the engine (price band, legal floor, a refused order) or a remainder it could
+ * not sell asks a supervisor (SALE_PRICE); a stop returns the unsold coins to custody (the case
+ * workflow's compensation, which reads `atVenue`).
+ */
+import { startChild } from '@temporalio/workflow';
+import type { custody } from '@vcdc/shared/contracts';
+import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
+import { routeRuleOf } from '@vcdc/shared/sale-route';
+import { calls } from './case-calls';
+import type { Disposal } from './case-input';
+import type { CaseProgress } from './case-state';
+import { CaseStop } from './case-stop';
+import type { Decision, DecisionStage } from './decision';
+import { placeable } from './sale-execution';
+import { type SaleExecutionResult, saleExecutionWorkflow, stopSale } from './sale-workflow';
+
+type WaitStage = Exclude<DecisionStage, 'CANCELLATION'>;
+
+/** What the SALE stage uses of the case workflow: its record, its keys, and its waits and stops. */
+export interface SaleStageContext {
+  p: CaseProgress;
+  caseId: string;
+  disposal: Disposal;
+  /** Per coin: the transfers that took it to the venue and what of it is unsold there (for a return). */
+  atVenue: Map<string, { transfers: custody.Transfer[]; unsold: Decimal }>;
+  key: (...step: string[]) => string;
+  show: (details: string) => void;
+  leftover: (asset: string, amount: Decimal, reason: string) => void;
+  /** Throws the case's cancellation, if one was accepted. */
+  checkpoint: () => void;
+  cancelled: () => CaseStop;
+  /** Run `work`; if the case is cancelled before it ends, `stop` it. */
+  whileWorking: <T>(work: () => Promise<T>, stop: () => Promise<unknown> | void) => Promise<T>;
+  awaitDecision: (stage: WaitStage, what: string) => Promise<Decision | undefined>;
+  deadlineWords: (stage: WaitStage) => string;
+  /** Why the case is being stopped, for the engine. */
+  stopReason: () => string;
+}
+
+/** Sell every coin credited at the venue for fiat; returns the fiat proceeds (cost - fee). */
+export async function sellForFiat(ctx: SaleStageContext): Promise<Decimal> {
+  const { p, caseId, disposal, atVenue, key, show, leftover, checkpoint, cancelled, whileWorking, stopReason } = ctx;
+  const { awaitDecision, deadlineWords } = ctx;
+  const { stablecoin, fiat } = disposal;
+  let stable = sum(p.transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0'));
+  let fiatProceeds = new Decimal(0);
+  for (const t of p.transfers) {
+    if (t.asset === stablecoin || !t.credited || !new Decimal(t.credited).gt(0)) continue;
+    checkpoint();
+    const choice = await chooseSaleRoute(t.asset, t.credited);
+    p.routes.push(choice);
+    show(`${t.asset}: ${choice.reason}`);
+    if (choice.route === 'DIRECT') fiatProceeds = fiatProceeds.plus(await sell(t.asset, fiat, new Decimal(t.credited)));
+    else stable = stable.plus(await sell(t.asset, stablecoin, new Decimal(t.credited)));
+  }
+  const stableToSell = roundDownTo(stable, stablecoin);
+  leftover(stablecoin, stableToSell.remainder, `below the smallest unit of ${stablecoin}`);
+  if (stableToSell.rounded.gt(0)) fiatProceeds = fiatProceeds.plus(await sell(stablecoin, fiat, stableToSell.rounded));
+  if (!fiatProceeds.gt(0)) throw new CaseStop('HELD', `the sale brought no ${fiat}`);
+  return fiatProceeds;
+
+  /**
+   * The route of one coin, decided and kept by the exchange service on the direct market's book now
+   * (its record is the dossier's; a venue that does not show the book is its answer too: through the
+   * stablecoin). Asked like every other call: the service down is retried, then the case is held.
+   */
+  async function chooseSaleRoute(asset: 'BTC' | 'ETH', lot: string): Promise<CaseProgress['routes'][number]> {
+    const rule = routeRuleOf(disposal.route);
+    const kept = await calls.chooseSaleRoute(caseId, { asset, lot, fiat, rule }, key('route', asset));
+    if (kept.caseId !== caseId || kept.asset !== asset || !new Decimal(kept.lot).eq(lot) || kept.fiat !== fiat) {
+      throw new CaseStop(
+        'HELD',
+        `the exchange service answered the route of ${lot} ${asset} for case ${caseId} with the choice ${kept.choiceId} for ${kept.lot} ${kept.asset} of case ${kept.caseId}; a person must look`,
+      );
+    }
+    const { choiceId, route, directSymbol, required, seen, reason } = kept;
+    return { choiceId, asset, lot: kept.lot, route, directSymbol, required, ...(seen ? { seen } : {}), reason };
+  }
+
+  /**
+   * Sell `amount` of base for quote with the execution engine (a child workflow per round); a pause
+   * (price band, legal floor, a refused order) or a remainder the engine could not sell in its
+   * horizon asks a supervisor (SALE_PRICE) to go on from a new arrival price or to stop, which
+   * returns the unsold coins to custody. Returns the quote proceeds (cost - fee).
+   */
+  async function sell(base: string, quote: string, amount: Decimal): Promise<Decimal> {
+    const symbol = `${base}/${quote}`;
+    const rules = await calls.getMarketRules(base, quote);
+    const sliceRules = {
+      stepSize: rules.stepSize,
+      tickSize: rules.tickSize,
+      minQty: rules.minQty,
+      minNotional: rules.minNotional,
+      maxQty: rules.maxQty,
+    };
+    const sellable = amount.div(rules.stepSize).floor().mul(rules.stepSize);
+    leftover(base, amount.minus(sellable), `below the venue's lot size (${rules.stepSize}) for ${symbol}`);
+    const parentOrderId = key('sale', `${base}-${quote}`);
+    let remaining = sellable;
+    let proceeds = new Decimal(0);
+    let firstSlice = 1;
+    for (let round = 1; remaining.gt(0); round++) {
+      checkpoint();
+      const result = await runEngine(round, {
+        caseId,
+        parentOrderId,
+        symbol,
+        amount: remaining.toFixed(),
+        rules: sliceRules,
+        params: disposal.execution,
+        firstSlice,
+      });
+      for (const o of result.orders) {
+        p.sales.push({ symbol, ...o });
+        if (new Decimal(o.fee).gt(0) && o.feeCurrency !== quote) {
+          throw new CaseStop(
+            'HELD',
+            `order ${o.clientOrderId} (${symbol}) charged its fee in ${o.feeCurrency}, not ${quote}; a person must book it`,
+          );
+        }
+      }
+      const sold = new Decimal(result.sold);
+      proceeds = proceeds.plus(result.cost).minus(result.fee);
+      remaining = new Decimal(result.remaining);
+      firstSlice = result.nextSlice;
+      const held = atVenue.get(base);
+      if (held) held.unsold = held.unsold.minus(sold);
+      if (result.status === 'STOPPED') throw cancelled();
+      if (!remaining.gt(0)) break;
+      const reference = new Decimal(result.arrivalPrice);
+      if (!placeable(remaining, reference, sliceRules)) {
+        leftover(base, remaining, `below the venue's minimum order for ${symbol} after the sale`);
+        if (held) held.unsold = held.unsold.minus(remaining);
+        break;
+      }
+      const why =
+        result.status === 'PAUSED'
+          ? `${result.breach?.kind}: ${result.breach?.detail}`
+          : `the engine sold ${result.sold} of ${result.sold === '0' ? remaining.toFixed() : remaining.plus(sold).toFixed()} ${base} within its band and horizon`;
+      const go = await awaitDecision(
+        'SALE_PRICE',
+        `a supervisor to continue selling ${remaining.toFixed()} ${base} for ${quote} from a new arrival price, or stop and return it to custody (${why})`,
+      );
+      if (!go || go.outcome === 'REJECT') {
+        throw new CaseStop(
+          'HELD',
+          `sale of ${base} for ${quote} stopped (${why}): ${go ? `${go.decidedBy}: ${go.reason ?? ''}` : `no decision within ${deadlineWords('SALE_PRICE')}`}`,
+        );
+      }
+    }
+    return proceeds;
+  }
+
+  /** One round of the engine as a child workflow; a cancellation of the case stops it at the venue. */
+  async function runEngine(
+    round: number,
+    input: Parameters<typeof saleExecutionWorkflow>[0],
+  ): Promise<SaleExecutionResult> {
+    show(`selling ${input.amount} of ${input.symbol} (round ${round}, execution engine)`);
+    const child = await startChild(saleExecutionWorkflow, {
+      workflowId: `${input.parentOrderId}/${round}`,
+      args: [input],
+      staticSummary: `${p.caseId}: sell ${input.amount} ${input.symbol} (round ${round})`,
+    });
+    return whileWorking(
+      () => child.result(),
+      () => child.signal(stopSale, stopReason()).catch(() => undefined),
+    );
+  }
+}
