@@ -11,32 +11,22 @@ import type { custody } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import { routeRuleOf } from '@vcdc/shared/sale-route';
 import { calls } from './case-calls';
+import type { CaseStageContext } from './case-context';
 import type { Disposal } from './case-input';
 import type { CaseProgress } from './case-state';
 import { CaseStop } from './case-stop';
-import type { Decision, DecisionStage } from './decision';
 import { placeable } from './sale-execution';
 import { type SaleExecutionResult, saleExecutionWorkflow, stopSale } from './sale-workflow';
 
-type WaitStage = Exclude<DecisionStage, 'CANCELLATION'>;
-
-/** What the SALE stage uses of the case workflow: its record, its keys, and its waits and stops. */
-export interface SaleStageContext {
-  p: CaseProgress;
-  caseId: string;
+/** What the SALE stage uses of the case workflow besides the common context. */
+export interface SaleStageContext extends CaseStageContext {
   disposal: Disposal;
   /** Per coin: the transfers that took it to the venue and what of it is unsold there (for a return). */
   atVenue: Map<string, { transfers: custody.Transfer[]; unsold: Decimal }>;
-  key: (...step: string[]) => string;
-  show: (details: string) => void;
   leftover: (asset: string, amount: Decimal, reason: string) => void;
-  /** Throws the case's cancellation, if one was accepted. */
-  checkpoint: () => void;
   cancelled: () => CaseStop;
   /** Run `work`; if the case is cancelled before it ends, `stop` it. */
   whileWorking: <T>(work: () => Promise<T>, stop: () => Promise<unknown> | void) => Promise<T>;
-  awaitDecision: (stage: WaitStage, what: string) => Promise<Decision | undefined>;
-  deadlineWords: (stage: WaitStage) => string;
   /** Why the case is being stopped, for the engine. */
   stopReason: () => string;
 }

@@ -35,6 +35,7 @@ import { CaseRegistration, type Lot } from './case-input';
 import { sellForFiat } from './case-sale';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
 import { CaseStop } from './case-stop';
+import { payOut } from './case-treasury';
 import {
   checkDecision,
   type Decision,
@@ -991,117 +992,22 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
 
     // 7. TREASURY: credit the special account with each tranche; with a court restitution order, register
     // it; a supervisor approves the pay-out; the victims are paid as the order says and the rest is
-    // remitted to the treasury.
+    // remitted to the treasury (case-treasury.ts).
     checkpoint();
-    const cny = sum(p.settlements.map((s) => s.cnyAmount));
-    enter('TREASURY', `crediting ${cny.toFixed()} CNY to the special case-property account`);
-    for (const settlement of p.settlements) {
-      p.credits.push(
-        await calls.recordCredit(
-          {
-            caseId,
-            agency: reg.agency,
-            amount: settlement.cnyAmount,
-            fxSettlementId: settlement.settlementId,
-            bankReference: settlement.bankReference,
-          },
-          key('treasury-credit', settlement.settlementId),
-        ),
-      );
-    }
-    // A pre-trial sale: the proceeds wait in escrow until the court rules; the judgment says where they go.
-    let ruling: 'CONFISCATION' | 'RESTITUTION' | 'ACQUITTAL' | undefined;
-    const { escrow } = reg.treasury;
-    if (escrow) {
-      p.escrow = await calls.openEscrow(
-        { caseId, agency: reg.agency, reason: escrow.reason, openedBy: reg.requestedBy },
-        key('escrow'),
-      );
-      const judgment = await awaitDecision(
-        'JUDGMENT',
-        `the court's judgment to release ${cny.toFixed()} CNY held in escrow (${escrow.reason})`,
-      );
-      if (!judgment?.judgment) {
-        throw new CaseStop(
-          'HELD',
-          `no judgment recorded within ${deadlineWords('JUDGMENT')}; ${cny.toFixed()} CNY stay in escrow in the special account`,
-        );
-      }
-      p.escrow = await calls.recordJudgment(
-        { caseId, ...judgment.judgment, recordedBy: judgment.decidedBy },
-        key('judgment'),
-      );
-      ruling = judgment.judgment.outcome;
-      if (ruling === 'RESTITUTION' && !reg.restitution) {
-        throw new CaseStop(
-          'HELD',
-          `the judgment ${judgment.judgment.judgmentRef} orders restitution, but the case has no court restitution order; the CNY stay in the special account`,
-        );
-      }
-    }
-    // Victims are paid by the court's order unless the judgment says otherwise (confiscation, acquittal).
-    const restitution = ruling === 'CONFISCATION' || ruling === 'ACQUITTAL' ? undefined : reg.restitution;
-    if (restitution) {
-      p.restitutionOrder = await calls.registerRestitutionOrder(
-        { ...restitution, caseId, registeredBy: reg.requestedBy },
-        key('restitution-order'),
-      );
-    }
-    const caseAccount = await calls.getTreasuryStatement(caseId);
-    if (!new Decimal(caseAccount.balance).gt(0)) throw new CaseStop('HELD', 'the case account holds nothing to remit');
-    const payOut =
-      ruling === 'ACQUITTAL' && escrow
-        ? `${caseAccount.balance} CNY back to the owner ${escrow.owner.name} (acquittal)`
-        : restitution
-          ? `${caseAccount.balance} CNY to the victims of court order ${restitution.courtOrderRef} and the rest to the treasury`
-          : `${caseAccount.balance} CNY to the treasury`;
-    const inSpecialAccount = `${caseAccount.balance} CNY stay in the special account`;
-    const remit = await awaitDecision('REMITTANCE', `a supervisor to approve paying ${payOut}`);
-    if (!remit || remit.outcome === 'REJECT') {
-      throw new CaseStop(
-        'HELD',
-        `${remit ? `pay-out rejected by ${remit.decidedBy}: ${remit.reason ?? ''}` : `no remittance decision within ${deadlineWords('REMITTANCE')}`}; ${inSpecialAccount}`,
-      );
-    }
-    // Money leaves the special account now: from here the case finishes; a cancellation is refused.
-    checkpoint();
-    pastNoReturn = true;
-    if (ruling === 'ACQUITTAL' && escrow) {
-      p.ownerReturn = await calls.returnToOwner(
-        {
-          caseId,
-          ownerName: escrow.owner.name,
-          payeeAccount: escrow.owner.payeeAccount,
-          amount: caseAccount.balance,
-          approvedBy: remit.decidedBy,
-        },
-        key('owner-return'),
-      );
-    } else {
-      if (p.restitutionOrder) {
-        p.restitution = await calls.distributeRestitution(
-          {
-            caseId,
-            restitutionOrderId: p.restitutionOrder.restitutionOrderId,
-            amount: caseAccount.balance,
-            approvedBy: remit.decidedBy,
-          },
-          key('restitution'),
-        );
-      }
-      const remaining = p.restitution ? new Decimal(p.restitution.toTreasury) : new Decimal(caseAccount.balance);
-      if (remaining.gt(0)) {
-        p.remittance = await calls.requestRemittance(
-          {
-            caseId,
-            amount: remaining.toFixed(2),
-            budgetClassificationCode: reg.treasury.budgetClassificationCode,
-            approvedBy: remit.decidedBy,
-          },
-          key('remittance'),
-        );
-      }
-    }
+    await payOut({
+      p,
+      caseId,
+      reg,
+      key,
+      show,
+      enter: (details) => enter('TREASURY', details),
+      checkpoint,
+      awaitDecision,
+      deadlineWords,
+      pastNoReturn: () => {
+        pastNoReturn = true;
+      },
+    });
 
     // 8. RECONCILIATION: every unit from custody to the treasury, from each service's own records.
     enter('RECONCILIATION', 'checking conservation across custody, venue, FX and treasury');

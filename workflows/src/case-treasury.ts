@@ -1,0 +1,134 @@
+/**
+ * The case's TREASURY stage, after the bank settled into CNY: each tranche credited to the special
+ * case-property account; a pre-trial sale's proceeds held in escrow until the court's JUDGMENT; a court
+ * restitution order registered; then, once a supervisor approves the pay-out (REMITTANCE), the victims
+ * paid as the order says, the rest remitted to the treasury, or everything returned to an acquitted
+ * owner. From the approval on, money leaves the special account and the case can no longer be cancelled.
+ */
+import { Decimal, sum } from '@vcdc/shared/money';
+import { calls } from './case-calls';
+import type { CaseStageContext } from './case-context';
+import type { CaseRegistration } from './case-input';
+import { CaseStop } from './case-stop';
+
+export interface TreasuryStageContext extends CaseStageContext {
+  reg: CaseRegistration;
+  /** Enter the TREASURY stage with its details line. */
+  enter: (details: string) => void;
+  /** Money is about to leave the special account: from now on a cancellation is refused. */
+  pastNoReturn: () => void;
+}
+
+/** Credit, hold for the judgment where the sale was pre-trial, and pay out as approved. */
+export async function payOut(ctx: TreasuryStageContext): Promise<void> {
+  const { p, caseId, reg, key, checkpoint, awaitDecision, deadlineWords } = ctx;
+  const cny = sum(p.settlements.map((s) => s.cnyAmount));
+  ctx.enter(`crediting ${cny.toFixed()} CNY to the special case-property account`);
+  for (const settlement of p.settlements) {
+    p.credits.push(
+      await calls.recordCredit(
+        {
+          caseId,
+          agency: reg.agency,
+          amount: settlement.cnyAmount,
+          fxSettlementId: settlement.settlementId,
+          bankReference: settlement.bankReference,
+        },
+        key('treasury-credit', settlement.settlementId),
+      ),
+    );
+  }
+  // A pre-trial sale: the proceeds wait in escrow until the court rules; the judgment says where they go.
+  let ruling: 'CONFISCATION' | 'RESTITUTION' | 'ACQUITTAL' | undefined;
+  const { escrow } = reg.treasury;
+  if (escrow) {
+    p.escrow = await calls.openEscrow(
+      { caseId, agency: reg.agency, reason: escrow.reason, openedBy: reg.requestedBy },
+      key('escrow'),
+    );
+    const judgment = await awaitDecision(
+      'JUDGMENT',
+      `the court's judgment to release ${cny.toFixed()} CNY held in escrow (${escrow.reason})`,
+    );
+    if (!judgment?.judgment) {
+      throw new CaseStop(
+        'HELD',
+        `no judgment recorded within ${deadlineWords('JUDGMENT')}; ${cny.toFixed()} CNY stay in escrow in the special account`,
+      );
+    }
+    p.escrow = await calls.recordJudgment(
+      { caseId, ...judgment.judgment, recordedBy: judgment.decidedBy },
+      key('judgment'),
+    );
+    ruling = judgment.judgment.outcome;
+    if (ruling === 'RESTITUTION' && !reg.restitution) {
+      throw new CaseStop(
+        'HELD',
+        `the judgment ${judgment.judgment.judgmentRef} orders restitution, but the case has no court restitution order; the CNY stay in the special account`,
+      );
+    }
+  }
+  // Victims are paid by the court's order unless the judgment says otherwise (confiscation, acquittal).
+  const restitution = ruling === 'CONFISCATION' || ruling === 'ACQUITTAL' ? undefined : reg.restitution;
+  if (restitution) {
+    p.restitutionOrder = await calls.registerRestitutionOrder(
+      { ...restitution, caseId, registeredBy: reg.requestedBy },
+      key('restitution-order'),
+    );
+  }
+  const caseAccount = await calls.getTreasuryStatement(caseId);
+  if (!new Decimal(caseAccount.balance).gt(0)) throw new CaseStop('HELD', 'the case account holds nothing to remit');
+  const payOut =
+    ruling === 'ACQUITTAL' && escrow
+      ? `${caseAccount.balance} CNY back to the owner ${escrow.owner.name} (acquittal)`
+      : restitution
+        ? `${caseAccount.balance} CNY to the victims of court order ${restitution.courtOrderRef} and the rest to the treasury`
+        : `${caseAccount.balance} CNY to the treasury`;
+  const inSpecialAccount = `${caseAccount.balance} CNY stay in the special account`;
+  const remit = await awaitDecision('REMITTANCE', `a supervisor to approve paying ${payOut}`);
+  if (!remit || remit.outcome === 'REJECT') {
+    throw new CaseStop(
+      'HELD',
+      `${remit ? `pay-out rejected by ${remit.decidedBy}: ${remit.reason ?? ''}` : `no remittance decision within ${deadlineWords('REMITTANCE')}`}; ${inSpecialAccount}`,
+    );
+  }
+  // Money leaves the special account now: from here the case finishes; a cancellation is refused.
+  checkpoint();
+  ctx.pastNoReturn();
+  if (ruling === 'ACQUITTAL' && escrow) {
+    p.ownerReturn = await calls.returnToOwner(
+      {
+        caseId,
+        ownerName: escrow.owner.name,
+        payeeAccount: escrow.owner.payeeAccount,
+        amount: caseAccount.balance,
+        approvedBy: remit.decidedBy,
+      },
+      key('owner-return'),
+    );
+  } else {
+    if (p.restitutionOrder) {
+      p.restitution = await calls.distributeRestitution(
+        {
+          caseId,
+          restitutionOrderId: p.restitutionOrder.restitutionOrderId,
+          amount: caseAccount.balance,
+          approvedBy: remit.decidedBy,
+        },
+        key('restitution'),
+      );
+    }
+    const remaining = p.restitution ? new Decimal(p.restitution.toTreasury) : new Decimal(caseAccount.balance);
+    if (remaining.gt(0)) {
+      p.remittance = await calls.requestRemittance(
+        {
+          caseId,
+          amount: remaining.toFixed(2),
+          budgetClassificationCode: reg.treasury.budgetClassificationCode,
+          approvedBy: remit.decidedBy,
+        },
+        key('remittance'),
+      );
+    }
+  }
+}
