@@ -3,20 +3,13 @@
  * liquid enough, else through the stablecoin. The rule alone (unit and property tests), then on what
  * the venue simulator shows through the real exchange service, ccxt and the sale activity getMarketDepth.
  */
-import { createPool, listen, migrate, type Pool, type RunningServer, ServiceClient, silentLogger } from '@vcdc/shared';
+import { listen, type RunningServer, ServiceClient } from '@vcdc/shared';
 import { Decimal } from '@vcdc/shared/money';
 import { chooseRoute, DEFAULT_ROUTE_RULE, needsDepth, routeRuleOf } from '@vcdc/shared/sale-route';
 import fc from 'fast-check';
-import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../../services/exchange/src/app';
-import { CcxtVenue } from '../../services/exchange/src/ccxt-venue';
 import { type RunningChainSimulator, startChainSimulator } from '../../simulators/src/chain';
-import {
-  DEV_VENUE_API_KEY,
-  DEV_VENUE_SECRET,
-  type RunningVenueSimulator,
-  startVenueSimulator,
-} from '../../simulators/src/venue';
-import { createTestDatabase } from '../../test/support/database';
+import type { RunningVenueSimulator } from '../../simulators/src/venue';
+import { type SimulatedExchange, startSimulatedExchange } from '../../test/support/simulated-exchange';
 import { createSaleActivities } from '../src/sale-activities';
 
 const depth = (bidDepth: string, bandBp = '50', symbol = 'BTC/USD') => ({ symbol, bandBp, bidDepth });
@@ -89,31 +82,20 @@ describe('the rule', () => {
 
 describe('on the venue simulator, through the exchange service and getMarketDepth', () => {
   let chain: RunningChainSimulator;
+  let stack: SimulatedExchange;
   let sim: RunningVenueSimulator;
-  let pool: Pool;
   let exchange: RunningServer;
 
   beforeAll(async () => {
-    const databaseUrl = await createTestDatabase('sale_route');
-    await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
-    pool = createPool(databaseUrl, 'exchange');
     chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
-    sim = await startVenueSimulator({ port: 0, seed: 8201, chainUrl: chain.url, pollIntervalMs: 60_000 });
-    const venue = new CcxtVenue({
-      venueId: 'hashkey',
-      apiUrl: sim.url,
-      apiKey: DEV_VENUE_API_KEY,
-      secret: DEV_VENUE_SECRET,
-      timeoutMs: 3000,
-      enableRateLimit: false,
-    });
-    exchange = await listen(createApp({ pool, logger: silentLogger(), venue }), 0);
+    stack = await startSimulatedExchange({ database: 'sale_route', chainUrl: chain.url, venue: { seed: 8201 } });
+    sim = stack.sim;
+    exchange = await listen(stack.app, 0);
   });
 
   afterAll(async () => {
     await exchange?.close();
-    await pool?.end();
-    await sim?.close();
+    await stack?.close();
     await chain?.close();
   });
 

@@ -13,18 +13,10 @@ import {
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { createPool, listen, migrate, type Pool, type RunningServer, ServiceClient, silentLogger } from '@vcdc/shared';
-import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../../services/exchange/src/app';
-import { CcxtVenue } from '../../services/exchange/src/ccxt-venue';
+import { listen, type Pool, type RunningServer, ServiceClient } from '@vcdc/shared';
 import { type RunningChainSimulator, startChainSimulator } from '../../simulators/src/chain';
-import {
-  DEV_VENUE_API_KEY,
-  DEV_VENUE_SECRET,
-  type RunningVenueSimulator,
-  startVenueSimulator,
-  type VenueSimulatorOptions,
-} from '../../simulators/src/venue';
-import { createTestDatabase } from '../../test/support/database';
+import type { RunningVenueSimulator, VenueSimulatorOptions } from '../../simulators/src/venue';
+import { startSimulatedExchange } from '../../test/support/simulated-exchange';
 import { startTimeSkippingServer } from '../../test/support/temporal';
 import { createActivities } from '../src/activities';
 import { createSaleActivities } from '../src/sale-activities';
@@ -91,38 +83,17 @@ export async function market(
       ]),
     ) as T;
   if (followWorkflowTime) options = { ...options, clock: () => clock.t };
-  const databaseUrl = await createTestDatabase('sale_workflow');
-  await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
-  const sim = await startVenueSimulator({
-    port: 0,
+  const stack = await startSimulatedExchange({
+    database: 'sale_workflow',
     chainUrl: chain.url,
-    pollIntervalMs: 60_000,
-    dynamics: {},
-    initialBalances: { BTC: '20' },
-    ...options,
+    venue: { dynamics: {}, initialBalances: { BTC: '20' }, ...options },
+    // Following workflow time, the service's clock is the market's too (the volume of "the last minute").
+    ...(followWorkflowTime ? { clock: () => new Date(clock.t) } : {}),
   });
-  const pool = createPool(databaseUrl, 'exchange');
-  const venue = new CcxtVenue({
-    venueId: 'hashkey',
-    apiUrl: sim.url,
-    apiKey: DEV_VENUE_API_KEY,
-    secret: DEV_VENUE_SECRET,
-    timeoutMs: 3000,
-    enableRateLimit: false,
-  });
-  // Following workflow time, the service's clock is the market's too (the volume of "the last minute").
-  const exchange = await listen(
-    createApp({
-      pool,
-      logger: silentLogger(),
-      venue,
-      ...(followWorkflowTime ? { clock: () => new Date(clock.t) } : {}),
-    }),
-    0,
-  );
+  const { sim, pool } = stack;
+  const exchange = await listen(stack.app, 0);
   closers.push(
-    () => sim.close(),
-    () => pool.end(),
+    () => stack.close(),
     () => exchange.close(),
   );
   return { sim, pool, exchange, ...(followWorkflowTime ? { track } : {}) };

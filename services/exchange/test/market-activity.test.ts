@@ -4,20 +4,12 @@
  * candles; the participation cap) and the bids visible within a band (GET …/depth; the route choice).
  * Each answer is held against the simulator's own candles and book.
  */
-import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
 import { Decimal } from '@vcdc/shared/money';
 import type { Express } from 'express';
 import request from 'supertest';
 import { type RunningChainSimulator, startChainSimulator } from '../../../simulators/src/chain';
-import {
-  DEV_VENUE_API_KEY,
-  DEV_VENUE_SECRET,
-  type RunningVenueSimulator,
-  startVenueSimulator,
-} from '../../../simulators/src/venue';
-import { createTestDatabase } from '../../../test/support/database';
-import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
-import { CcxtVenue } from '../src/ccxt-venue';
+import type { RunningVenueSimulator } from '../../../simulators/src/venue';
+import { type SimulatedExchange, startSimulatedExchange } from '../../../test/support/simulated-exchange';
 import { depthWithin, volumeOf } from '../src/market-activity';
 
 const MINUTE = 60_000;
@@ -25,40 +17,25 @@ const MINUTE = 60_000;
 const t0 = Date.UTC(2026, 10, 25, 9, 0, 0);
 let t = t0;
 
-let pool: Pool;
 let chain: RunningChainSimulator;
+let stack: SimulatedExchange;
 let sim: RunningVenueSimulator;
 let app: Express;
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('exchange_market_activity');
-  await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
-  pool = createPool(databaseUrl, 'exchange');
   chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
-  sim = await startVenueSimulator({
-    port: 0,
-    seed: 8101,
+  stack = await startSimulatedExchange({
+    database: 'exchange_market_activity',
     chainUrl: chain.url,
-    pollIntervalMs: 60_000,
-    dynamics: {},
-    clock: () => t,
-    initialBalances: { BTC: '10' },
+    venue: { seed: 8101, dynamics: {}, clock: () => t, initialBalances: { BTC: '10' } },
+    clock: () => new Date(t),
   });
-  const venue = new CcxtVenue({
-    venueId: 'hashkey',
-    apiUrl: sim.url,
-    apiKey: DEV_VENUE_API_KEY,
-    secret: DEV_VENUE_SECRET,
-    timeoutMs: 3000,
-    enableRateLimit: false,
-  });
-  app = createApp({ pool, logger: silentLogger(), venue, clock: () => new Date(t) });
+  ({ sim, app } = stack);
 });
 
 afterAll(async () => {
-  await sim.close();
-  await chain.close();
-  await pool.end();
+  await stack?.close();
+  await chain?.close();
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -4,49 +4,35 @@
  * for fiat or through the stablecoin, and keeps the choice (append-only) for the best-execution
  * dossier. Each answer is held against the simulator's own book.
  */
-import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import type { Pool } from '@vcdc/shared';
 import { exchange } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import type { Express } from 'express';
 import request from 'supertest';
 import { type RunningChainSimulator, startChainSimulator } from '../../../simulators/src/chain';
-import {
-  DEV_VENUE_API_KEY,
-  DEV_VENUE_SECRET,
-  type RunningVenueSimulator,
-  startVenueSimulator,
-} from '../../../simulators/src/venue';
-import { createTestDatabase } from '../../../test/support/database';
-import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
-import { CcxtVenue } from '../src/ccxt-venue';
+import type { RunningVenueSimulator } from '../../../simulators/src/venue';
+import { type SimulatedExchange, startSimulatedExchange } from '../../../test/support/simulated-exchange';
 
-let pool: Pool;
 let chain: RunningChainSimulator;
+let stack: SimulatedExchange;
+let pool: Pool;
 let sim: RunningVenueSimulator;
 let app: Express;
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('exchange_route_choices');
-  await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
-  pool = createPool(databaseUrl, 'exchange');
   chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
   // A still market (no dynamics): the book the service reads is the one the test reads.
-  sim = await startVenueSimulator({ port: 0, seed: 8301, chainUrl: chain.url, pollIntervalMs: 60_000 });
-  const venue = new CcxtVenue({
-    venueId: 'hashkey',
-    apiUrl: sim.url,
-    apiKey: DEV_VENUE_API_KEY,
-    secret: DEV_VENUE_SECRET,
-    timeoutMs: 3000,
-    enableRateLimit: false,
+  stack = await startSimulatedExchange({
+    database: 'exchange_route_choices',
+    chainUrl: chain.url,
+    venue: { seed: 8301 },
   });
-  app = createApp({ pool, logger: silentLogger(), venue });
+  ({ pool, sim, app } = stack);
 });
 
 afterAll(async () => {
-  await sim?.close();
+  await stack?.close();
   await chain?.close();
-  await pool?.end();
 });
 
 const AUTO = { mode: 'AUTO', bandBp: '50', minDepthMultiple: '3' };

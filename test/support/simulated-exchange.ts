@@ -1,0 +1,70 @@
+/**
+ * The exchange service in front of the venue simulator, as tests use it: a database of its own
+ * (migrated), the simulator on a free loopback port, real ccxt between them, and the service's app.
+ * The chain simulator the venue watches for deposits is the caller's (one per file is enough).
+ */
+import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import type { Express } from 'express';
+import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../../services/exchange/src/app';
+import { CcxtVenue } from '../../services/exchange/src/ccxt-venue';
+import {
+  DEV_VENUE_API_KEY,
+  DEV_VENUE_SECRET,
+  type RunningVenueSimulator,
+  startVenueSimulator,
+  type VenueSimulatorOptions,
+} from '../../simulators/src/venue';
+import { createTestDatabase } from './database';
+
+/** ccxt to the simulator with the dev credentials; short timeouts and no client-side throttling in tests. */
+export function simulatorVenue(url: string): CcxtVenue {
+  return new CcxtVenue({
+    venueId: 'hashkey',
+    apiUrl: url,
+    apiKey: DEV_VENUE_API_KEY,
+    secret: DEV_VENUE_SECRET,
+    timeoutMs: 3000,
+    enableRateLimit: false,
+  });
+}
+
+export interface SimulatedExchange {
+  pool: Pool;
+  sim: RunningVenueSimulator;
+  venue: CcxtVenue;
+  app: Express;
+  /** Stops the simulator and closes the pool. */
+  close: () => Promise<void>;
+}
+
+export async function startSimulatedExchange(options: {
+  /** Prefix of the test database's name. */
+  database: string;
+  chainUrl: string;
+  /** The simulator's options (seed, dynamics, clock, balances...); by default a still market that polls the chain each minute. */
+  venue?: Partial<VenueSimulatorOptions>;
+  /** The service's clock. */
+  clock?: () => Date;
+}): Promise<SimulatedExchange> {
+  const databaseUrl = await createTestDatabase(options.database);
+  await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
+  const pool = createPool(databaseUrl, 'exchange');
+  const sim = await startVenueSimulator({
+    port: 0,
+    chainUrl: options.chainUrl,
+    pollIntervalMs: 60_000,
+    ...options.venue,
+  });
+  const venue = simulatorVenue(sim.url);
+  const app = createApp({ pool, logger: silentLogger(), venue, ...(options.clock ? { clock: options.clock } : {}) });
+  return {
+    pool,
+    sim,
+    venue,
+    app,
+    close: async () => {
+      await sim.close();
+      await pool.end();
+    },
+  };
+}
