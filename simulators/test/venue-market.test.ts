@@ -152,6 +152,35 @@ describe('a seeded market', () => {
     expect(candles.length).toBeGreaterThan(0);
   });
 
+  test('a market that rises through a resting sell fills it at its own price, as maker, never at the higher bids', async () => {
+    const clock = handClock();
+    // no other participants' buying: only the rising book can fill the order
+    const venue = await marketVenue({ seed: 41, clock: clock.now, dynamics: { flowPerStep: '0' } });
+    const ex = client(venue);
+    const book = await ex.fetchOrderBook('BTC/USDT');
+    const price = new Decimal(String(book.bids[0]![0])).mul('1.0003').toDecimalPlaces(2, Decimal.ROUND_UP).toFixed();
+    await ex.createOrder('BTC/USDT', 'limit', 'sell', 0.5, Number(price), { newClientOrderId: 'crossed-1' });
+    const trades = () => venue.venue.state.trades.filter((t) => t.clientOrderId === 'crossed-1');
+    // step the market a second at a time (at most 20 minutes) until the bids reach the offer
+    for (let step = 0; step < 1200 && trades().length === 0; step++) {
+      clock.advance(1000);
+      await ex.fetchOrderBook('BTC/USDT', 5);
+    }
+    expect(trades().length).toBeGreaterThan(0);
+    // what the market rose to: the bids of the step that filled it (before it took them) reached the offer
+    const filledAt = Math.floor((trades()[0]!.time - venue.venue.state.market!.epoch) / 1000);
+    const mid = venue.venue.midAtStep(venue.venue.market('BTCUSDT'), filledAt);
+    expect(mid.gt(price)).toBe(true);
+    for (const t of trades()) {
+      expect(t.price).toBe(price);
+      expect(t.isMaker).toBe(true);
+      const cost = new Decimal(t.quoteQty);
+      expect(new Decimal(t.commission).toFixed()).toBe(
+        cost.minus(cost.mul('0.9992').toDecimalPlaces(6, Decimal.ROUND_DOWN)).toFixed(),
+      );
+    }
+  });
+
   test('daily candles cover the 20 days before the trade date, rising into it (the floor sits below the price)', async () => {
     const clock = handClock();
     const venue = await marketVenue({ seed: 51, clock: clock.now });

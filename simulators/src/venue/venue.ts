@@ -107,8 +107,8 @@ export class Venue {
   // ---- the moving market (market.ts) ----------------------------------------------------------------
   /**
    * Brings the market up to now: step by step, consumed depth returns and other participants' buying
-   * fills the account's resting sells (or a mid that rose through a resting price makes it take the
-   * bids); then the book shown is the current step's. Without dynamics the book only changes by our trades.
+   * fills the account's resting sells (or a market that rose through a resting price fills it from the
+   * bids at or above it, at its own price, as maker); then the book shown is the current step's. Without dynamics the book only changes by our trades.
    */
   advance(): void {
     const dynamics = this.dynamics;
@@ -135,9 +135,11 @@ export class Venue {
           const bestBid = book.bids[0] ? new Decimal(book.bids[0].price) : undefined;
           const bestAsk = book.asks[0] ? new Decimal(book.asks[0].price) : undefined;
           if (bestBid?.gte(price)) {
+            // The market rose through our offer: the buyers bidding at or above it trade with it at its
+            // price, as takers against our resting order (we are the maker, as at a real venue).
             const { matches } = takeBids(book, left, price);
             for (const m of matches) {
-              this.fillResting(order, spec, new Decimal(m.price), new Decimal(m.qty), false, time);
+              this.fillResting(order, spec, price, new Decimal(m.qty), true, time);
               depletion = depletion.plus(m.qty);
             }
           } else if (flow.gt(0) && (!bestAsk || price.lte(bestAsk))) {
