@@ -61,6 +61,17 @@ test('the pool logs in as the role itself (its session is not the owner’s), an
   await expect(assertServiceRole(rolePool, 'ledger_service')).resolves.toBeUndefined();
 });
 
+test('an append-only table of its own (a refuse_change() trigger on its rows): the role adds and reads, never updates', async () => {
+  await rolePool.query('INSERT INTO observations (value) VALUES (1.5)');
+  expect((await rolePool.query('SELECT value FROM observations')).rows).toEqual([{ value: '1.5' }]);
+  // refused by the grant itself, before the trigger is reached
+  await expect(rolePool.query('UPDATE observations SET value = 2')).rejects.toThrow(/permission denied/);
+  await expect(rolePool.query('DELETE FROM observations')).rejects.toThrow(/permission denied/);
+  // the tables that carry progress are still updatable
+  await rolePool.query(`INSERT INTO things (name, amount) VALUES ('b', 1)`);
+  await expect(rolePool.query(`UPDATE things SET amount = 3 WHERE name = 'b'`)).resolves.toBeDefined();
+});
+
 test.each([
   ['UPDATE', `UPDATE audit_records SET actor = 'mallory'`, /permission denied/],
   ['DELETE', 'DELETE FROM audit_records', /permission denied/],

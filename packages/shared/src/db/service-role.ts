@@ -1,7 +1,8 @@
 /**
  * The restricted database role a service works as: `<schema>_service`, never the owner of the tables.
  * Migrations run as the owner (DATABASE_URL); the service's pool works as the role, which may read and
- * add rows, update rows that carry progress, and never UPDATE, DELETE or TRUNCATE an audit record. Not
+ * add rows, update rows that carry progress, and never UPDATE, DELETE or TRUNCATE an audit record or
+ * any other append-only record. Not
  * being the owner, it cannot ALTER the tables or DISABLE their append-only triggers either.
  *
  * How the pool becomes the role, strongest first:
@@ -53,12 +54,31 @@ export interface ServiceRoleSpec {
   schema: string;
   role: string;
   /**
-   * `dml` (default): SELECT, INSERT and UPDATE on every table of the schema (the append-only ones keep
-   * their triggers, which the role cannot disable), SELECT on the migration records. `none`: the
+   * `dml` (default): SELECT, INSERT and UPDATE on every table of the schema, except SELECT and INSERT
+   * on the append-only ones (those whose rows a `refuse_change()` trigger guards, which the role cannot
+   * disable either), SELECT on the migration records. `none`: the
    * service's own migrations grant what it needs (custody). Either way the audit chain is SELECT and
    * INSERT only, and nothing is ever DELETE or TRUNCATE.
    */
   tables?: 'dml' | 'none';
+}
+
+/**
+ * The schema's append-only tables: those whose rows a trigger refuses to change (a row-level BEFORE
+ * UPDATE trigger calling the migrations' `refuse_change()`). Their role grant is SELECT and INSERT.
+ */
+async function appendOnlyTables(client: pg.Client, schema: string): Promise<Set<string>> {
+  const { rows } = await client.query<{ table: string }>(
+    `SELECT DISTINCT c.relname AS table
+       FROM pg_trigger t
+       JOIN pg_class c ON c.oid = t.tgrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_proc f ON f.oid = t.tgfoid
+      WHERE n.nspname = $1 AND NOT t.tgisinternal AND f.proname = 'refuse_change'
+        AND (t.tgtype & 1) = 1 AND (t.tgtype & 2) = 2 AND (t.tgtype & 16) = 16`,
+    [schema],
+  );
+  return new Set(rows.map((r) => r.table));
 }
 
 /** Errors of two processes (or two databases of one cluster) creating or granting the same role at once. */
@@ -107,10 +127,12 @@ export async function ensureServiceRole(ownerUrl: string, spec: ServiceRoleSpec)
           'SELECT tablename AS table FROM pg_tables WHERE schemaname = $1 ORDER BY tablename',
           [schema],
         );
+        const appendOnly = await appendOnlyTables(client, schema);
         for (const { table } of rows) {
           assertIdentifier(table);
           const qualified = `${schema}.${table}`;
-          if (table === 'audit_records') {
+          if (table === 'audit_records' || (spec.tables !== 'none' && appendOnly.has(table))) {
+            // Records that never change: the role may add and read them, not even try to rewrite one.
             await client.query(`REVOKE ALL ON ${qualified} FROM ${role}`);
             await client.query(`GRANT SELECT, INSERT ON ${qualified} TO ${role}`);
           } else if (spec.tables !== 'none') {
