@@ -35,8 +35,8 @@ import { createDevIssuer, type DevIssuer } from '../../workflows/src/control-api
 import { DecisionVerifyKeys, newDecisionKeyPair } from '../../workflows/src/decision-signature';
 import {
   createNotificationActivities,
-  migrateNotifications,
   NotificationStore,
+  openNotificationsPool,
 } from '../../workflows/src/notifications/store';
 import { createCaseWorker } from '../../workflows/src/worker';
 import { createTestDatabase } from '../support/database';
@@ -133,8 +133,7 @@ export async function startTestStack(): Promise<TestStack> {
     const decisionKeys = newDecisionKeyPair();
     const payloadCodec = new AesGcmPayloadCodec(codecKeys(CodecKeyList.parse(newCodecKey('e2e'))));
     // The notifications outbox, as worker-main and the control API set it up (one schema, both sides).
-    await migrateNotifications(databaseUrl, 'notifications');
-    const notificationsPool = createPool(databaseUrl, 'notifications', 4);
+    const notificationsPool = await openNotificationsPool({ ownerUrl: databaseUrl, schema: 'notifications', max: 4 });
     closers.push(() => notificationsPool.end());
     const worker: Worker = await createCaseWorker({
       connection: temporal.nativeConnection,

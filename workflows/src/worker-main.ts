@@ -5,17 +5,23 @@
  */
 import { createServer } from 'node:http';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createLogger, createPool, loadConfigOrExit } from '@vcdc/shared';
+import { createLogger, loadConfigOrExit } from '@vcdc/shared';
 import { AesGcmPayloadCodec, codecKeys } from './codec/payload-codec';
-import { createNotificationActivities, migrateNotifications } from './notifications/store';
+import { createNotificationActivities, openNotificationsPool } from './notifications/store';
 import { createCaseWorker, WorkerConfig } from './worker';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(WorkerConfig);
   const logger = createLogger('worker', config.LOG_LEVEL);
-  // The notifications outbox: its own schema, migrated before the first `notify` can run.
-  await migrateNotifications(config.DATABASE_URL, config.NOTIFICATIONS_SCHEMA, (m) => logger.debug(m));
-  const pool = createPool(config.DATABASE_URL, config.NOTIFICATIONS_SCHEMA, 4);
+  // The notifications outbox: its own schema, migrated before the first `notify` can run, written as
+  // notifications_service (adds rows, never changes one).
+  const pool = await openNotificationsPool({
+    ownerUrl: config.DATABASE_URL,
+    schema: config.NOTIFICATIONS_SCHEMA,
+    password: config.NOTIFICATIONS_DB_PASSWORD,
+    max: 4,
+    logger,
+  });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS }).catch(async (error) => {
     await pool.end();
     throw error;

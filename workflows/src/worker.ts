@@ -44,6 +44,8 @@ export const WorkerConfig = z.object({
    */
   DATABASE_URL: env.databaseUrl(),
   NOTIFICATIONS_SCHEMA: NotificationsSchema,
+  /** The login password of `<NOTIFICATIONS_SCHEMA>_service`, the role the outbox is written as (production). */
+  NOTIFICATIONS_DB_PASSWORD: z.string().min(16).optional(),
   LOG_LEVEL: env.logLevel(),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfig>;

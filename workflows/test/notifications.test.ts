@@ -21,6 +21,7 @@ import {
   migrateNotifications,
   NotificationConflict,
   NotificationStore,
+  openNotificationsPool,
 } from '../src/notifications/store';
 import type { CaseNotification } from '../src/notifications/types';
 import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
@@ -146,6 +147,32 @@ describe('the outbox store', () => {
     expect(await store.list({ caseId: 'NT-5', since: c.storedAt, limit: 100 })).toEqual([c]);
     expect(await store.list({ since: c.storedAt, limit: 100 })).toEqual([c, d]);
     expect(await store.list({ caseId: 'NT-5', limit: 2 })).toEqual([a, b]);
+  });
+});
+
+describe('the role the worker and the control API work as', () => {
+  test('notifications_service adds and reads notifications and can never change or remove one', async () => {
+    const databaseUrl = await createTestDatabase('notifications_role');
+    const password = 'test-only-notifications-password-0123';
+    const asRole = await openNotificationsPool({ ownerUrl: databaseUrl, schema: 'outbox', password, max: 2 });
+    try {
+      expect((await asRole.query('SELECT current_user')).rows[0]).toEqual({ current_user: 'outbox_service' });
+      const roleStore = new NotificationStore(asRole);
+      const stored = await roleStore.insert(reminder('NT-ROLE'), 'nt-role-1');
+      expect(await roleStore.list({ caseId: 'NT-ROLE', limit: 10 })).toEqual([stored]);
+      await expect(asRole.query(`UPDATE notifications SET message = 'forged'`)).rejects.toThrow(/permission denied/);
+      await expect(asRole.query('DELETE FROM notifications')).rejects.toThrow(/permission denied/);
+      await expect(asRole.query('TRUNCATE notifications')).rejects.toThrow(/permission denied/);
+      // and the owner is stopped by the rows' trigger
+      const owner = createPool(databaseUrl, 'outbox', 1);
+      try {
+        await expect(owner.query(`UPDATE notifications SET message = 'forged'`)).rejects.toThrow(/never changed/);
+      } finally {
+        await owner.end();
+      }
+    } finally {
+      await asRole.end();
+    }
   });
 });
 

@@ -42,6 +42,8 @@ export const ControlApiConfig = z
     ...AuditServicesSettings.shape,
     /** Where the worker keeps the notifications outbox that GET /v1/notifications reads (same database). */
     NOTIFICATIONS_SCHEMA: NotificationsSchema,
+    /** The login password of `<NOTIFICATIONS_SCHEMA>_service`, the role the outbox is read as (production). */
+    NOTIFICATIONS_DB_PASSWORD: z.string().min(16).optional(),
     /**
      * `oidc`: tokens from AUTH_ISSUER, keys from AUTH_JWKS_URL (any OIDC provider). `dev`: the local dev
      * issuer (keys in AUTH_DEV_KEY_DIR, JWKS served at /.well-known/jwks.json; tokens from `dev-token`).

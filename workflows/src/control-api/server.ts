@@ -6,7 +6,6 @@ import { Client, Connection } from '@temporalio/client';
 import {
   AuditChain,
   createLogger,
-  createPool,
   ensureServiceRole,
   type Logger,
   listen,
@@ -17,7 +16,7 @@ import {
 } from '@vcdc/shared';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
 import { AesGcmPayloadCodec, codecKeys } from '../codec/payload-codec';
-import { migrateNotifications, NotificationStore } from '../notifications/store';
+import { NotificationStore, openNotificationsPool } from '../notifications/store';
 import { createControlApi } from './app';
 import { serviceChains } from './audit-chains';
 import { type Authenticator, jwtAuthenticator } from './auth';
@@ -47,8 +46,6 @@ export async function startControlApi(
 ): Promise<{ url: string; port: number; close: () => Promise<void> }> {
   const auth = await authenticatorFor(config);
   await migrateAuditChain(config.DATABASE_URL, config.AUDIT_SCHEMA, (m) => logger.debug(m));
-  // The worker migrates the outbox too (whichever starts first; the migrations lock per schema).
-  await migrateNotifications(config.DATABASE_URL, config.NOTIFICATIONS_SCHEMA, (m) => logger.debug(m));
   // The audit chain and the Idempotency-Key store are written as `<AUDIT_SCHEMA>_service`, a role that
   // may add audit records but never change them (not the owner, which migrated them).
   const role = config.DB_SERVICE_URL ? roleOfUrl(config.DB_SERVICE_URL) : serviceRoleName(config.AUDIT_SCHEMA);
@@ -69,7 +66,14 @@ export async function startControlApi(
   // The Idempotency-Key store (the shared migrations' idempotency_keys table, in the same schema): a
   // pool of its own, because a keyed request holds its connection while it waits for Temporal.
   const { pool: idempotencyPool } = await asRole(10);
-  const notificationsPool = createPool(config.DATABASE_URL, config.NOTIFICATIONS_SCHEMA, 3);
+  // The worker migrates the outbox too (whichever starts first; the migrations lock per schema).
+  const notificationsPool = await openNotificationsPool({
+    ownerUrl: config.DATABASE_URL,
+    schema: config.NOTIFICATIONS_SCHEMA,
+    password: config.NOTIFICATIONS_DB_PASSWORD,
+    max: 3,
+    logger,
+  });
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });

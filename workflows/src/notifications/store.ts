@@ -9,7 +9,19 @@
  */
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { canonicalJson, contracts, migrate, type Pool, Problem, parseInput, sha256Hex } from '@vcdc/shared';
+import {
+  canonicalJson,
+  contracts,
+  ensureServiceRole,
+  type Logger,
+  migrate,
+  openServicePool,
+  type Pool,
+  Problem,
+  parseInput,
+  serviceRoleName,
+  sha256Hex,
+} from '@vcdc/shared';
 import { z } from 'zod';
 import { Role } from '../decision';
 import {
@@ -63,6 +75,34 @@ export function migrateNotifications(
   log?: (m: string) => void,
 ): Promise<string[]> {
   return migrate({ databaseUrl, schema, dir: NOTIFICATIONS_MIGRATIONS_DIR, log, auditChain: false });
+}
+
+/**
+ * The outbox as the worker and the control API open it: migrated as the owner, then worked on as
+ * `<schema>_service`, which may add and read notifications and never change one (their trigger, and a
+ * grant of SELECT and INSERT only). `password` is that role's login password (NOTIFICATIONS_DB_PASSWORD,
+ * production); without it the owner's connections SET ROLE to it (development only, as for the services).
+ */
+export async function openNotificationsPool(options: {
+  ownerUrl: string;
+  schema: string;
+  password?: string;
+  max: number;
+  logger?: Logger;
+}): Promise<Pool> {
+  const { ownerUrl, schema, password, max, logger } = options;
+  await migrateNotifications(ownerUrl, schema, logger ? (m) => logger.debug(m) : undefined);
+  const role = serviceRoleName(schema);
+  await ensureServiceRole(ownerUrl, { schema, role });
+  const { pool } = await openServicePool({
+    ownerUrl,
+    schema,
+    role,
+    database: password ? { password } : {},
+    max,
+    ...(logger ? { logger } : {}),
+  });
+  return pool;
 }
 
 /** The same key was used for another notification: never stored twice, never overwritten. */
