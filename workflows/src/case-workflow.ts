@@ -29,8 +29,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { common, type custody, type exchange } from '@vcdc/shared/contracts';
-import { Decimal, roundDownTo, scaleOf, sum } from '@vcdc/shared/money';
+import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import { calls, confirmations, venueWaits, withdrawalWaits } from './case-calls';
+import { settleIntoCny } from './case-fx';
 import { CaseRegistration, type Lot } from './case-input';
 import { sellForFiat } from './case-sale';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
@@ -66,13 +67,11 @@ import {
   ValueUsdKey,
 } from './shared';
 import { durationMs, resolveWait } from './wait-policy';
-import { addWorkingDays } from './working-days';
 
 // The child workflows run on the same worker: lot intake in batches, and the sale execution engine.
 export { intakeBatchWorkflow } from './intake-workflow';
 export { saleExecutionWorkflow } from './sale-workflow';
 
-export const DEFAULT_FX_DECLARATION_WORKING_DAYS = 5;
 /** How long a deposit may stay unseen or unconfirmed at the venue (a hold for review has its own deadlines). */
 const DEPOSIT_CONFIRMATION_LIMIT_MS = 24 * 3_600_000;
 /** How long an accepted intake difference may wait for its classification and countersignatures. */
@@ -857,138 +856,26 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     }
     if (!new Decimal(withdrawal.netAmount).gt(0))
       throw new CaseStop('HELD', `the withdrawal ${withdrawal.withdrawalId} brought nothing after fees`);
-    const offshore = `${withdrawal.netAmount} ${fiat} wait in the offshore account`;
 
-    // 6. FX: declare, wait for the regulator's decision (recorded by an FX officer), settle into CNY.
+    // 6. FX: declare, wait for the regulator's decision (recorded by an FX officer), settle into CNY (case-fx.ts).
     checkpoint();
     enter('FX', `declaring ${withdrawal.netAmount} ${fiat} for settlement into CNY`);
-    const documents = reg.legalBasis.documentSha256
-      ? [{ name: reg.legalBasis.reference, sha256: reg.legalBasis.documentSha256 }]
-      : [];
-    p.declaration = await calls.createDeclaration(
-      {
-        caseId,
-        currency: fiat,
-        amount: withdrawal.netAmount,
-        transactionCode: reg.fx.transactionCode,
-        purpose: reg.fx.purpose,
-        remitter: reg.fx.remitter,
-        beneficiary: reg.fx.beneficiary,
-        documents,
-        // Where the waterfall starts: what left the venue and the venue's fee.
-        venueWithdrawal: { withdrawalId: withdrawal.withdrawalId, grossAmount: withdrawal.amount, fee: withdrawal.fee },
-        preparedBy: reg.requestedBy,
+    await settleIntoCny({
+      p,
+      caseId,
+      reg,
+      withdrawal,
+      key,
+      show,
+      checkpoint,
+      awaitDecision,
+      deadlineWords,
+      notify,
+      stopped: () => cancellation !== undefined,
+      settlementLimit: (limit) => {
+        settlementLimit = limit;
       },
-      key('fx-declaration'),
-    );
-    const declarationId = p.declaration.declarationId;
-    p.declaration = await calls.submitDeclaration(
-      declarationId,
-      { submittedBy: reg.requestedBy },
-      key('fx-declaration', 'submit'),
-    );
-    // The declaration deadline runs from the funds' arrival at the bank, in working days: the FX
-    // officers are reminded the working day before, the supervisors told when it is overdue.
-    const fxDays = reg.deadlines?.fxDeclarationWorkingDays ?? DEFAULT_FX_DECLARATION_WORKING_DAYS;
-    const fundsArrivedAt = new Date(Date.now());
-    const fxDeadline = {
-      fundsArrivedAt: fundsArrivedAt.toISOString(),
-      remindAt: addWorkingDays(fundsArrivedAt, fxDays - 1).toISOString(),
-      dueBy: addWorkingDays(fundsArrivedAt, fxDays).toISOString(),
-      state: 'OPEN' as 'OPEN' | 'REMINDED' | 'OVERDUE' | 'MET',
-    };
-    p.fxDeadline = fxDeadline;
-    const fxOver = () => fxDeadline.state === 'MET' || cancellation !== undefined || p.stage !== 'FX';
-    void (async () => {
-      if (!(await condition(fxOver, Math.max(1000, Date.parse(fxDeadline.remindAt) - Date.now())))) {
-        fxDeadline.state = 'REMINDED';
-        await notify('REMINDER', 'fx-officer', `${caseId}: FX declaration due by ${fxDeadline.dueBy}`, {
-          stage: 'FX_DECLARATION',
-          deadline: fxDeadline.dueBy,
-        });
-      }
-      if (!(await condition(fxOver, Math.max(1000, Date.parse(fxDeadline.dueBy) - Date.now())))) {
-        fxDeadline.state = 'OVERDUE';
-        await notify('ESCALATION', 'supervisor', `${caseId}: FX declaration overdue since ${fxDeadline.dueBy}`, {
-          stage: 'FX_DECLARATION',
-          deadline: fxDeadline.dueBy,
-        });
-      }
-    })();
-
-    // The regulator decides; a rejection waits for a supervisor to resubmit (after dealing with its
-    // grounds) or to hold the case. Each round has its own keys.
-    for (let round = 1; ; round++) {
-      const suffix = round === 1 ? [] : [`round-${round}`];
-      const fxDecision = await awaitDecision('FX_DECLARATION', "an FX officer to record the regulator's decision");
-      if (!fxDecision) {
-        throw new CaseStop(
-          'HELD',
-          `no decision on FX declaration ${p.declaration.declarationNo} within ${deadlineWords('FX_DECLARATION')}; ${offshore}`,
-        );
-      }
-      p.declaration = await calls.recordFxDecision(
-        declarationId,
-        {
-          decision: fxDecision.outcome === 'APPROVE' ? 'APPROVED' : 'REJECTED',
-          decidedBy: fxDecision.decidedBy,
-          regulatorReference: fxDecision.reference ?? '',
-          reason: fxDecision.reason,
-        },
-        key('fx-declaration', 'decision', ...suffix),
-      );
-      if (fxDecision.outcome === 'APPROVE') {
-        fxDeadline.state = 'MET';
-        break;
-      }
-      const rejected = `the regulator rejected FX declaration ${p.declaration.declarationNo} (${fxDecision.reference}): ${fxDecision.reason ?? ''}`;
-      const again = await awaitDecision('FX_RESUBMISSION', `a supervisor to resubmit or hold (${rejected})`);
-      if (!again || again.outcome === 'REJECT') {
-        throw new CaseStop(
-          'HELD',
-          `${rejected}; ${again ? `not resubmitted (${again.decidedBy}: ${again.reason ?? ''})` : `no decision to resubmit within ${deadlineWords('FX_RESUBMISSION')}`}; ${offshore}`,
-        );
-      }
-      p.declaration = await calls.submitDeclaration(
-        declarationId,
-        {
-          submittedBy: reg.requestedBy,
-          note: `resubmitted after ${fxDecision.reference}, approved by ${again.decidedBy}`,
-        },
-        key('fx-declaration', 'submit', `round-${round + 1}`),
-      );
-    }
-    // The bank settles the approved amount into CNY, in one tranche or several; an FX officer records
-    // each (the bank's reference, its charges, correspondent fees) and the FX service converts it at the
-    // recorded rate. Each tranche has its own keys.
-    const toSettle = new Decimal(withdrawal.netAmount);
-    let settled = new Decimal(0);
-    for (let tranche = 1; settled.lt(toSettle); tranche++) {
-      const left = toSettle.minus(settled);
-      // Amounts in the currency's own form ("107916.30"), as the bank and the FX service write them.
-      const inFiat = (d: Decimal) => d.toFixed(scaleOf(fiat));
-      p.fxSettlement = { amount: inFiat(toSettle), settled: inFiat(settled), remaining: inFiat(left) };
-      settlementLimit = inFiat(left);
-      const recorded = await awaitDecision(
-        'FX_SETTLEMENT',
-        `an FX officer to record the bank's settlement of ${inFiat(left)} ${fiat} into CNY (tranche ${tranche})`,
-      );
-      settlementLimit = undefined;
-      if (!recorded?.settlement || recorded.outcome === 'REJECT') {
-        throw new CaseStop(
-          'HELD',
-          `${recorded ? `the bank did not settle (${recorded.decidedBy}: ${recorded.reason ?? ''})` : `no settlement recorded within ${deadlineWords('FX_SETTLEMENT')}`}; ${left.toFixed()} ${fiat} wait in the offshore account`,
-        );
-      }
-      const settlement = await calls.settleDeclaration(
-        declarationId,
-        recorded.settlement,
-        key('fx-settlement', String(tranche)),
-      );
-      p.settlements.push(settlement);
-      settled = settled.plus(recorded.settlement.amount);
-    }
-    p.fxSettlement = { amount: withdrawal.netAmount, settled: settled.toFixed(scaleOf(fiat)), remaining: '0' };
+    });
 
     // 7. TREASURY: credit the special account with each tranche; with a court restitution order, register
     // it; a supervisor approves the pay-out; the victims are paid as the order says and the rest is
