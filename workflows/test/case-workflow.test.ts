@@ -23,6 +23,10 @@ import { workflowsPath } from '../src/worker';
 import { awaiting, settleAt, until } from './case-support';
 import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
 
+// Each case runs to its end on the time-skipping server while the engine's slices take real seconds:
+// a minute is usually plenty, but not on a machine that is busy with something else.
+jest.setTimeout(180_000);
+
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 

@@ -25,6 +25,10 @@ import { addWorkingDays } from '../src/working-days';
 import { awaiting, DECISIONS as D, decideAt, settleAt, until, VICTIMS } from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
+// Each case runs to its end on the time-skipping server while the engine's slices take real seconds:
+// a minute is usually plenty, but not on a machine that is busy with something else.
+jest.setTimeout(180_000);
+
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
 

@@ -252,9 +252,16 @@ describe('GET /v1/notifications and GET /v1/cases/:caseId/notifications', () => 
     expect(roles(await operator('/v1/cases/API-1/notifications?kind=ESCALATION'))).toEqual([
       'API-1:senior-supervisor:ESCALATION',
     ]);
-    const since = (all.body.notifications as { storedAt: string }[])[2]!.storedAt;
-    const later = await operator(`/v1/notifications?caseId=API-1&since=${encodeURIComponent(since)}&limit=1`);
-    expect(roles(later)).toEqual(['API-1:operator:DEPOSIT_HELD']);
+    // `since` is inclusive (a poller passing its last storedAt misses nothing): everything stored at or
+    // after the third one's time, in stored order; rows stored in the same millisecond come along.
+    const stored = all.body.notifications as { storedAt: string; kind: string; toRole: string; caseId: string }[];
+    const since = stored[2]!.storedAt;
+    const atOrAfter = stored.filter((n) => Date.parse(n.storedAt) >= Date.parse(since));
+    const later = await operator(`/v1/notifications?caseId=API-1&since=${encodeURIComponent(since)}`);
+    expect(roles(later)).toEqual(atOrAfter.map((n) => `${n.caseId}:${n.toRole}:${n.kind}`));
+    expect(roles(later).at(-1)).toBe('API-1:operator:DEPOSIT_HELD');
+    const first = await operator(`/v1/notifications?caseId=API-1&since=${encodeURIComponent(since)}&limit=1`);
+    expect(roles(first)).toEqual(roles(later).slice(0, 1));
   });
 
   test('asking for another role than your own is 403, recorded in the audit chain', async () => {
