@@ -128,6 +128,15 @@ describe('a declaration from filing to settlement', () => {
       },
       expect.objectContaining({ from: 'APPROVED', to: 'SETTLED', by: 'bank' }),
     ]);
+    // What happened is kept as it happened: a settlement or a transition cannot be changed or removed.
+    for (const sql of [
+      `UPDATE settlements SET cny_amount = 0 WHERE declaration_id = '${d.declarationId}'`,
+      `UPDATE declaration_transitions SET to_status = 'DRAFT' WHERE declaration_id = '${d.declarationId}'`,
+      `DELETE FROM declaration_transitions WHERE declaration_id = '${d.declarationId}'`,
+      'TRUNCATE settlements',
+    ]) {
+      await expect(pool.query(sql)).rejects.toThrow(/is append-only/);
+    }
   });
 
   test('a rejected declaration stays REJECTED: it cannot be settled or decided again', async () => {

@@ -110,6 +110,21 @@ describe('the case-property account', () => {
     });
   });
 
+  test('the money records are facts: a credit, a remittance or a ledger line cannot be changed or removed', async () => {
+    await credit('CASE-T0', '10.00', 'fxs-t0-a').expect(201);
+    await remit('CASE-T0', '4.00').expect(201);
+    for (const sql of [
+      "UPDATE credits SET amount = 1 WHERE case_id = 'CASE-T0'",
+      "UPDATE remittances SET amount = 1 WHERE case_id = 'CASE-T0'",
+      "UPDATE ledger_entries SET amount = 1 WHERE case_id = 'CASE-T0'",
+      "DELETE FROM ledger_entries WHERE case_id = 'CASE-T0'",
+      'TRUNCATE ledger_entries CASCADE',
+    ]) {
+      await expect(pool.query(sql)).rejects.toThrow(/is append-only/);
+    }
+    expect((await statement('CASE-T0')).balance).toBe('6.00');
+  });
+
   test('partial remittances leave the rest on the case; the balance is per case', async () => {
     await credit('CASE-T2', '100.00').expect(201);
     await credit('CASE-T2-OTHER', '999.99').expect(201);
