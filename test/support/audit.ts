@@ -6,6 +6,8 @@
  * is put back after each, so one chain serves all three.
  */
 import { type ChainVerification, ensureServiceRole, openServicePool, type Pool, type Queryable } from '@vcdc/shared';
+import type { Express } from 'express';
+import request from 'supertest';
 
 /** The same for every test file (roles are cluster-wide: parallel files set the same one). */
 export const TEST_ROLE_PASSWORD = 'test-only-service-role-password';
@@ -25,6 +27,25 @@ export async function servicePoolFor(
     database: { password: TEST_ROLE_PASSWORD },
   });
   return { pool, role };
+}
+
+/**
+ * A service's app as its audit tests drive it: `post` sends a body under a fresh Idempotency-Key and
+ * fails the test on any answer that is not a success; `verify` is GET /v1/audit/verify. `app` is read
+ * at each call (the test file builds it in beforeAll).
+ */
+export function auditRequests(app: () => Express) {
+  let keys = 0;
+  const post = (route: string, body: object) =>
+    request(app())
+      .post(route)
+      .set('Idempotency-Key', `audit-${++keys}`)
+      .send(body)
+      .expect((r) => {
+        if (r.status >= 300) throw new Error(`${route}: ${r.status} ${r.text}`);
+      });
+  const verify = async () => (await request(app()).get('/v1/audit/verify').expect(200)).body;
+  return { post, verify };
 }
 
 /** What the role that writes the audit chain must be refused, each with how PostgreSQL refuses it. */

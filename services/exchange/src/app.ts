@@ -16,14 +16,14 @@ import {
   problems,
 } from '@vcdc/shared';
 import { common, exchange } from '@vcdc/shared/contracts';
-import { CryptoAsset, Decimal } from '@vcdc/shared/money';
+import { CryptoAsset, } from '@vcdc/shared/money';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { caseBestExecution } from './best-execution-records';
 import { DEFAULT_CAPABILITIES } from './capabilities';
 import { caseDeposits, observeDeposit } from './deposits';
 import { FairPriceGuard } from './fair-price';
-import { depthWithin, tradedVolume } from './market-activity';
+import { bidDepth, tradedVolume } from './market-activity';
 import { cancelSellOrder, caseOrders, placeSellOrder, refreshOrder } from './orders';
 import { recordReferences } from './price-observations';
 import { caseReturns, refreshVenueReturn, requestVenueReturn, returnIdFor } from './returns';
@@ -134,21 +134,9 @@ export function createApp({ pool, logger, venue, fairPrice, clock, serviceRole }
         const { base, quote } = parseInput(MarketParams, req.params, 'path');
         const { bandBp } = parseInput(DepthQuery, req.query, 'query');
         const symbol = `${base}/${quote}`;
-        const rules = await atVenue(() => venue.marketRules(symbol));
-        if (!rules) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
-        const bids = await atVenue(() => venue.bids(symbol));
-        const { depth, lowest } = depthWithin(bids, bandBp);
-        const body: exchange.MarketDepth = {
-          venue: venue.id,
-          symbol,
-          at: now().toISOString(),
-          bandBp: new Decimal(bandBp).toFixed(),
-          ...(bids[0] ? { bestBid: bids[0].price } : {}),
-          ...(lowest ? { bandPrice: lowest.toFixed() } : {}),
-          bidDepth: depth.toFixed(),
-          levels: bids.length,
-        };
-        res.json(body);
+        const depth = await atVenue(() => bidDepth(venue, symbol, bandBp, now));
+        if (!depth) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
+        res.json(depth);
       });
 
       app.get('/v1/deposit-addresses/:asset', async (req, res) => {

@@ -76,3 +76,29 @@ export function depthWithin(
     .reduce((sum, b) => sum.plus(b.qty), new Decimal(0));
   return { depth, lowest };
 }
+
+/**
+ * What the venue shows of a market's bids now within `bandBp` under the best bid (ccxt fetchOrderBook):
+ * GET …/depth answers it, and the sale route's choice is made on it. Undefined when the venue does not
+ * list the market; a venue that does not answer throws (VenueCallError) for the caller to judge.
+ */
+export async function bidDepth(
+  venue: Venue,
+  symbol: string,
+  bandBp: string,
+  now: () => Date,
+): Promise<exchange.MarketDepth | undefined> {
+  if (!(await venue.marketRules(symbol))) return undefined;
+  const bids = await venue.bids(symbol);
+  const { depth, lowest } = depthWithin(bids, bandBp);
+  return {
+    venue: venue.id,
+    symbol,
+    at: now().toISOString(),
+    bandBp: new Decimal(bandBp).toFixed(),
+    ...(bids[0] ? { bestBid: bids[0].price } : {}),
+    ...(lowest ? { bandPrice: lowest.toFixed() } : {}),
+    bidDepth: depth.toFixed(),
+    levels: bids.length,
+  };
+}

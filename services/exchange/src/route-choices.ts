@@ -12,8 +12,8 @@
 import type { Queryable } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
-import { chooseRoute, type DirectDepth, directSymbol, needsDepth } from '@vcdc/shared/sale-route';
-import { depthWithin } from './market-activity';
+import { chooseRoute, directSymbol, needsDepth } from '@vcdc/shared/sale-route';
+import { bidDepth } from './market-activity';
 import { type Venue, VenueCallError } from './venue';
 
 interface ChoiceRow {
@@ -71,35 +71,16 @@ function toChoice(r: ChoiceRow): exchange.SaleRouteChoice {
   };
 }
 
-interface SeenBook {
-  depth: DirectDepth;
-  bestBid?: string;
-  bandPrice?: string;
-  levels: number;
-  at: Date;
-}
-
 /** The direct market's bids within the band now, or why they could not be had (never throws a venue error). */
 async function readDirectBook(
   venue: Venue,
   symbol: string,
   bandBp: string,
   now: () => Date,
-): Promise<{ book: SeenBook } | { unread: string }> {
+): Promise<{ book: exchange.MarketDepth } | { unread: string }> {
   try {
-    const rules = await venue.marketRules(symbol);
-    if (!rules) return { unread: `${venue.id} does not list ${symbol}` };
-    const bids = await venue.bids(symbol);
-    const { depth, lowest } = depthWithin(bids, bandBp);
-    return {
-      book: {
-        depth: { symbol, bandBp: plain(bandBp), bidDepth: depth.toFixed() },
-        ...(bids[0] ? { bestBid: bids[0].price } : {}),
-        ...(lowest ? { bandPrice: lowest.toFixed() } : {}),
-        levels: bids.length,
-        at: now(),
-      },
-    };
+    const book = await bidDepth(venue, symbol, bandBp, now);
+    return book ? { book } : { unread: `${venue.id} does not list ${symbol}` };
   } catch (error) {
     if (error instanceof VenueCallError)
       return { unread: `${venue.id} did not give the ${symbol} book: ${error.message}` };
@@ -119,7 +100,7 @@ export async function chooseSaleRoute(
   const read = needsDepth(rule) ? await readDirectBook(venue, symbol, rule.bandBp, now) : undefined;
   const book = read && 'book' in read ? read.book : undefined;
   const unread = read && 'unread' in read ? read.unread : undefined;
-  const choice = chooseRoute({ asset, fiat, lot, rule, direct: book?.depth, ...(unread ? { unread } : {}) });
+  const choice = chooseRoute({ asset, fiat, lot, rule, direct: book, ...(unread ? { unread } : {}) });
   const { rows } = await db.query<ChoiceRow>(
     `INSERT INTO route_choices (case_id, venue, asset, lot, fiat, direct_symbol, mode, band_bp, min_depth_multiple,
                                 required, bid_depth, best_bid, band_price, levels, observed_at, unread, route, reason,
@@ -137,7 +118,7 @@ export async function chooseSaleRoute(
       rule.bandBp,
       rule.minDepthMultiple,
       choice.required,
-      book?.depth.bidDepth ?? null,
+      book?.bidDepth ?? null,
       book?.bestBid ?? null,
       book?.bandPrice ?? null,
       book?.levels ?? null,

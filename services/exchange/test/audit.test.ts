@@ -15,7 +15,12 @@ import {
   type RunningVenueSimulator,
   startVenueSimulator,
 } from '../../../simulators/src/venue';
-import { expectRewritesRefused, expectTamperingNamed, servicePoolFor } from '../../../test/support/audit';
+import {
+  auditRequests,
+  expectRewritesRefused,
+  expectTamperingNamed,
+  servicePoolFor,
+} from '../../../test/support/audit';
 import { createTestDatabase } from '../../../test/support/database';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
 import { CcxtVenue } from '../src/ccxt-venue';
@@ -27,7 +32,6 @@ let rolePool: Pool;
 let chain: RunningChainSimulator;
 let sim: RunningVenueSimulator;
 let app: Express;
-let keys = 0;
 
 beforeAll(async () => {
   const databaseUrl = await createTestDatabase('exchange_audit');
@@ -65,15 +69,7 @@ afterAll(async () => {
   await owner?.end();
 });
 
-const post = (route: string, body: object) =>
-  request(app)
-    .post(route)
-    .set('Idempotency-Key', `audit-${++keys}`)
-    .send(body)
-    .expect((r) => {
-      if (r.status >= 300) throw new Error(`${route}: ${r.status} ${r.text}`);
-    });
-const verify = async () => (await request(app).get('/v1/audit/verify').expect(200)).body;
+const { post, verify } = auditRequests(() => app);
 const kinds = async () =>
   ((await request(app).get(`/v1/audit/records?caseId=${CASE}`).expect(200)).body.records as { kind: string }[]).map(
     (r) => r.kind,

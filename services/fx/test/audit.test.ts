@@ -8,7 +8,12 @@ import path from 'node:path';
 import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
-import { expectRewritesRefused, expectTamperingNamed, servicePoolFor } from '../../../test/support/audit';
+import {
+  auditRequests,
+  expectRewritesRefused,
+  expectTamperingNamed,
+  servicePoolFor,
+} from '../../../test/support/audit';
 import { createTestDatabase } from '../../../test/support/database';
 import { createApp } from '../src/app';
 import type { RateSource } from '../src/rate-source';
@@ -26,7 +31,6 @@ const rates: RateSource = {
 let owner: Pool;
 let rolePool: Pool;
 let app: Express;
-let keys = 0;
 
 beforeAll(async () => {
   const databaseUrl = await createTestDatabase('fx_audit');
@@ -42,15 +46,7 @@ afterAll(async () => {
   await owner?.end();
 });
 
-const post = (route: string, body: object) =>
-  request(app)
-    .post(route)
-    .set('Idempotency-Key', `audit-${++keys}`)
-    .send(body)
-    .expect((r) => {
-      if (r.status >= 300) throw new Error(`${route}: ${r.status} ${r.text}`);
-    });
-const verify = async () => (await request(app).get('/v1/audit/verify').expect(200)).body;
+const { post, verify } = auditRequests(() => app);
 
 test('each transition and each tranche appends its record, and the chain verifies', async () => {
   const party = { name: 'n', account: 'a', bank: 'b' };

@@ -8,7 +8,12 @@ import path from 'node:path';
 import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
-import { expectRewritesRefused, expectTamperingNamed, servicePoolFor } from '../../../test/support/audit';
+import {
+  auditRequests,
+  expectRewritesRefused,
+  expectTamperingNamed,
+  servicePoolFor,
+} from '../../../test/support/audit';
 import { createTestDatabase } from '../../../test/support/database';
 import { createApp } from '../src/app';
 import { LocalReceiptTreasuryGateway } from '../src/treasury-gateway';
@@ -16,7 +21,6 @@ import { LocalReceiptTreasuryGateway } from '../src/treasury-gateway';
 let owner: Pool;
 let rolePool: Pool;
 let app: Express;
-let keys = 0;
 
 beforeAll(async () => {
   const databaseUrl = await createTestDatabase('treasury_audit');
@@ -32,15 +36,7 @@ afterAll(async () => {
   await owner?.end();
 });
 
-const post = (route: string, body: object) =>
-  request(app)
-    .post(route)
-    .set('Idempotency-Key', `audit-${++keys}`)
-    .send(body)
-    .expect((r) => {
-      if (r.status >= 300) throw new Error(`${route}: ${r.status} ${r.text}`);
-    });
-const verify = async () => (await request(app).get('/v1/audit/verify').expect(200)).body;
+const { post, verify } = auditRequests(() => app);
 
 test('a credit, a correction and a remittance each append their record, and the chain verifies', async () => {
   const caseId = 'CASE-TRA';
