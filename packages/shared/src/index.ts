@@ -1,4 +1,6 @@
+export * from './acts';
 export * from './audit';
+export * from './audit/refusals';
 export * from './auth';
 export * from './canonical';
 export * from './config';

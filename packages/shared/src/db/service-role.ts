@@ -131,7 +131,7 @@ export async function ensureServiceRole(ownerUrl: string, spec: ServiceRoleSpec)
         for (const { table } of rows) {
           assertIdentifier(table);
           const qualified = `${schema}.${table}`;
-          if (table === 'audit_records' || (spec.tables !== 'none' && appendOnly.has(table))) {
+          if (table === 'audit_records' || table === 'signed_acts' || (spec.tables !== 'none' && appendOnly.has(table))) {
             // Records that never change: the role may add and read them, not even try to rewrite one.
             await client.query(`REVOKE ALL ON ${qualified} FROM ${role}`);
             await client.query(`GRANT SELECT, INSERT ON ${qualified} TO ${role}`);

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import { auditRoutes } from '../audit/http';
+import { recordRefusals } from '../audit/refusals';
 import type { Pool } from '../db/pool';
 import { assertServiceRole } from '../db/service-role';
 import type { Logger } from '../logger';
@@ -46,6 +47,9 @@ export function createServiceApp({ service, logger, readiness, routes, audit }: 
   });
 
   if (audit) auditRoutes(app, audit.pool);
+  // Every refused change is in the audit chain (audit/refusals.ts).
+  const refusals = audit ? recordRefusals(audit.pool, logger) : undefined;
+  if (refusals) app.use(refusals.mark);
   routes(app);
 
   app.use((req, _res, next) =>
@@ -53,6 +57,7 @@ export function createServiceApp({ service, logger, readiness, routes, audit }: 
       new Problem(404, 'route-not-found', 'No such route', `${req.method} ${req.path} is not a route of ${service}`),
     ),
   );
+  if (refusals) app.use(refusals.record);
   app.use(problemHandler(logger));
   return app;
 }

@@ -22,6 +22,7 @@ import type { z } from 'zod';
 import { canonicalJson, sha256Hex } from '../canonical';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { Problem, RETRYABLE_PROBLEM_TYPES } from '../problem';
+import { appendRefusal } from '../audit/refusals';
 import { parseInput } from './validate';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
@@ -115,6 +116,7 @@ export function idempotent<S extends z.ZodType>(
           if (!(error instanceof Problem) || error.status >= 500 || RETRYABLE_PROBLEM_TYPES.has(error.type))
             throw error;
           await client.query('ROLLBACK TO SAVEPOINT handler');
+          await appendRefusal(client, req, res, error);
           result = { status: error.status, body: error.toBody(req.originalUrl) };
         }
         await client.query(

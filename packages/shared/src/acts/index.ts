@@ -1,0 +1,4 @@
+export * from './act-kinds';
+export * from './acts-store';
+export * from './http';
+export * from './signed-act';
