@@ -74,18 +74,17 @@ export const ACT_KINDS = {
     use: 'once',
   },
   /**
-   * A supervisor's approval of a case's disposal plan, as custody reads it: which assets may leave the
-   * case's wallets, how much at most, to which venue, and the quorum the approval policy asked for.
-   * The workflow carries it to every transfer of the case; custody counts what left against it.
+   * A decision on a case (decisions.ts): the workflow verifies it before acting on it, and carries it
+   * to every service whose step it authorises (the DISPOSAL_PLAN approvals to custody's transfers, an
+   * FX_SETTLEMENT to fx, a REMITTANCE or JUDGMENT to the treasury), which verify it again. Per stage,
+   * the role is DECISION_ROLE; one decision may authorise several keyed calls of its step.
    */
-  'case.transfer.authorise': {
-    roles: ['supervisor', 'senior-supervisor'],
+  'case.decision': {
+    roles: ['supervisor', 'senior-supervisor', 'fx-officer'],
     object: 'case',
-    ttlSeconds: 90 * DAYS,
+    ttlSeconds: 180 * DAYS,
     use: 'bounded',
   },
-  /** The bank's settlement of a tranche, as its FX officer records it (carried by the workflow to fx). */
-  'fx.settlement.record': { roles: ['fx-officer'], object: 'declaration', ttlSeconds: 30 * DAYS, use: 'once' },
   /** A correction of a recorded settlement (rate or amount), by an FX officer. */
   'fx.settlement.correct': { roles: ['fx-officer'], object: 'settlement', ttlSeconds: 10 * MINUTES, use: 'once' },
   /** Approval of a correction by another person than its author. */
@@ -106,13 +105,6 @@ export const ACT_KINDS = {
     roles: ['treasury-officer', 'supervisor'],
     object: 'correction',
     ttlSeconds: 10 * MINUTES,
-    use: 'once',
-  },
-  /** Approval of the payments a court's restitution order makes. */
-  'treasury.restitution.approve': {
-    roles: ['treasury-officer', 'supervisor'],
-    object: 'restitution-order',
-    ttlSeconds: 30 * DAYS,
     use: 'once',
   },
 } as const satisfies Record<string, ActKindRule>;

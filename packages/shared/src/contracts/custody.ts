@@ -410,3 +410,35 @@ export const VenueReturn = z.object({
   recordedAt: IsoTimestamp,
 });
 export type VenueReturn = z.infer<typeof VenueReturn>;
+
+/**
+ * What a DISPOSAL_PLAN approval lets leave a case's wallets, as the control API builds it from the
+ * case's verified intake when a supervisor approves (and signs it inside the decision): which assets,
+ * at most how much of each, to which venue's whitelisted addresses, and the approval policy's verdict
+ * (version, the value it was judged on, how many distinct people and units it asked for). Custody
+ * checks every transfer of the case against it (transfer-authorisation.ts); each approving supervisor
+ * signs the same authorisation.
+ */
+export const TransferAuthorisation = z.object({
+  caseId: CaseId,
+  /** The venue whose ACTIVE whitelist entries may receive the coins (the whitelist entry's `venue`). */
+  venue: z.string().min(1).max(50),
+  assets: z
+    .array(z.object({ asset: CryptoAsset, maxAmount: PositiveDecimalString }))
+    .min(1)
+    .max(10),
+  policy: z.object({
+    /** The approval policy document's version. */
+    version: z.string().min(1).max(50),
+    /** The value the policy was evaluated on: the verified intake at the recorded reference prices, in CNY. */
+    valueCny: DecimalString,
+    tier: z.string().min(1).max(50),
+    /** Distinct people who must approve. */
+    approvals: z.number().int().min(1).max(5),
+    /** Distinct units those people must come from. */
+    units: z.number().int().min(1).max(5),
+    /** One of them must be a senior supervisor. */
+    senior: z.boolean(),
+  }),
+});
+export type TransferAuthorisation = z.infer<typeof TransferAuthorisation>;
