@@ -7,77 +7,10 @@
  * that what the decision says (a settlement's amount, the judgment) is what the request carries.
  */
 import type { KeyObject } from 'node:crypto';
-import { z } from 'zod';
-import { ActorId, CaseId, IsoTimestamp } from '../contracts/common';
-import { TransferAuthorisation } from '../contracts/custody';
-import { SettleDeclaration } from '../contracts/fx';
-import { RecordJudgment } from '../contracts/treasury';
-import { PersonRole } from './act-kinds';
-import { type ActRefusal, SignedAct, Unit, verifySignedAct } from './signed-act';
+import { CarriedDecision, DECISION_ACT, DECISION_ROLES, type DecisionStage, decisionContent } from './decision-schema';
+import { type ActRefusal, type SignedAct, verifySignedAct } from './signed-act';
 
-export const DECISION_ACT = 'case.decision' as const;
-
-export const DecisionStage = z.enum([
-  'INTAKE_DISCREPANCY',
-  'DISPOSAL_PLAN',
-  'SALE_PRICE',
-  'FX_DECLARATION',
-  'FX_RESUBMISSION',
-  'FX_SETTLEMENT',
-  'JUDGMENT',
-  'REMITTANCE',
-  'CANCELLATION',
-]);
-export type DecisionStage = z.infer<typeof DecisionStage>;
-
-/** Who may take each decision: the one table the control API, the workflow and the services check. */
-export const DECISION_ROLES: Record<DecisionStage, readonly PersonRole[]> = {
-  INTAKE_DISCREPANCY: ['supervisor'],
-  DISPOSAL_PLAN: ['supervisor', 'senior-supervisor'],
-  SALE_PRICE: ['supervisor'],
-  FX_DECLARATION: ['fx-officer'],
-  FX_RESUBMISSION: ['supervisor'],
-  FX_SETTLEMENT: ['fx-officer'],
-  JUDGMENT: ['supervisor'],
-  REMITTANCE: ['supervisor'],
-  CANCELLATION: ['supervisor'],
-};
-
-/** The judgment as a decision carries it (the case and who recorded it are the decision's). */
-export const DecisionJudgment = RecordJudgment.omit({ caseId: true, recordedBy: true });
-
-/** A decision as the workflow holds it and carries it to a service. */
-export const CarriedDecision = z.object({
-  stage: DecisionStage,
-  outcome: z.enum(['APPROVE', 'REJECT']),
-  decidedBy: ActorId,
-  role: PersonRole,
-  unit: Unit.optional(),
-  reason: z.string().max(1000).optional(),
-  reference: z.string().max(100).optional(),
-  decidedAt: IsoTimestamp,
-  judgment: DecisionJudgment.optional(),
-  settlement: SettleDeclaration.optional(),
-  authorisation: TransferAuthorisation.optional(),
-  nonce: z.string().min(1).max(64).optional(),
-  act: SignedAct.optional(),
-});
-export type CarriedDecision = z.infer<typeof CarriedDecision>;
-
-/** What a decision's act is signed over: everything the person decided, on which case, when. */
-export function decisionContent(caseId: string, d: Omit<CarriedDecision, 'act' | 'decidedBy' | 'role' | 'unit' | 'nonce'>): unknown {
-  return {
-    caseId,
-    stage: d.stage,
-    outcome: d.outcome,
-    reason: d.reason ?? null,
-    reference: d.reference ?? null,
-    decidedAt: d.decidedAt,
-    judgment: d.judgment ?? null,
-    settlement: d.settlement ?? null,
-    authorisation: d.authorisation ?? null,
-  };
-}
+export * from './decision-schema';
 
 export interface DecisionExpectation {
   caseId: string;

@@ -11,44 +11,10 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from '../canonical';
-import { ActorId, CaseId, IsoTimestamp, Sha256Hex } from '../contracts/common';
-import { ACT_KINDS, ActKind, PersonRole } from './act-kinds';
+import { ACT_KINDS, type ActKind } from './act-kinds';
+import { type Act, type ActObject, type Actor, SignedAct } from './act-schema';
 
-/** A person's organisational unit (case handling, custody, finance…): the token's `unit` claim. */
-export const Unit = z.string().min(1).max(100);
-
-export const Actor = z.object({ id: ActorId, role: PersonRole, unit: Unit });
-export type Actor = z.infer<typeof Actor>;
-
-export const ActObject = z.object({
-  type: z.string().min(1).max(40),
-  id: z.string().min(1).max(200),
-  caseId: CaseId.optional(),
-});
-export type ActObject = z.infer<typeof ActObject>;
-
-export const Act = z.object({
-  v: z.literal(1),
-  /** The nonce: unique per act; a once-only act used twice is a replay. */
-  actId: z.uuid(),
-  kind: ActKind,
-  actor: Actor,
-  object: ActObject,
-  /** SHA-256 of the canonical JSON of the act's content (`actContent`). */
-  contentSha256: Sha256Hex,
-  issuedAt: IsoTimestamp,
-  expiresAt: IsoTimestamp,
-});
-export type Act = z.infer<typeof Act>;
-
-export const SignedAct = z.object({
-  act: Act,
-  /** Which verify key: the first 16 hex of the SHA-256 of its SPKI DER (keys rotate). */
-  keyId: z.string().regex(/^[0-9a-f]{16}$/),
-  /** Ed25519 over the canonical JSON of `act`, base64. */
-  signature: z.string().min(1).max(200),
-});
-export type SignedAct = z.infer<typeof SignedAct>;
+export * from './act-schema';
 
 /** The digest an act's `contentSha256` carries. */
 export function actContentSha256(content: unknown): string {
