@@ -9,7 +9,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { contracts, ServiceCallError, type ServiceClient } from '@vcdc/shared';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 const { custody, exchange, fx, treasury } = contracts;
 
@@ -60,6 +60,7 @@ function notYet(message: string): ApplicationFailure {
 }
 
 const enc = encodeURIComponent;
+const WhitelistEntries = z.object({ entries: z.array(custody.WhitelistEntry) });
 
 export function createActivities(clients: ServiceClients) {
   const { custody: c, exchange: x, fx: f, treasury: t } = clients;
@@ -111,8 +112,9 @@ export function createActivities(clients: ServiceClients) {
       }
       return attested;
     },
-    async addWhitelistEntry(body: contracts.custody.AddWhitelistEntry, key: string) {
-      return call(custody.WhitelistEntry, 'whitelist address', () => c.post('/v1/whitelist', body, key));
+    /** The whitelist entries of an address (any status): the case waits for an ACTIVE one of its venue. */
+    async findWhitelistEntries(q: { chain: string; address: string }) {
+      return call(WhitelistEntries, 'whitelist entries', () => c.get('/v1/whitelist', q));
     },
     async requestTransfer(body: contracts.custody.RequestTransfer, key: string) {
       return call(custody.Transfer, 'request transfer', () => c.post('/v1/transfers', body, key));
@@ -170,6 +172,12 @@ export function createActivities(clients: ServiceClients) {
     },
 
     // exchange
+    /** The reference price of `base` in `quote` now, for valuing a case (the sale reads its own as it sells). */
+    async getValuationPrice(base: string, quote: string) {
+      return call(exchange.ReferencePrice, 'reference price', () =>
+        x.get(`/v1/markets/${enc(base)}/${enc(quote)}/reference-price`),
+      );
+    },
     async getMarketRules(base: string, quote: string) {
       return call(exchange.MarketRules, 'market rules', () => x.get(`/v1/markets/${enc(base)}/${enc(quote)}`));
     },
@@ -243,6 +251,10 @@ export function createActivities(clients: ServiceClients) {
     },
 
     // fx
+    /** The day's bank buying rate, CNY per unit of `currency`, for valuing a case (not a settlement). */
+    async getIndicativeCnyRate(currency: string) {
+      return call(fx.IndicativeRate, 'indicative CNY rate', () => f.get(`/v1/rates/${enc(currency)}`));
+    },
     async createDeclaration(body: contracts.fx.CreateDeclaration, key: string) {
       return call(fx.Declaration, 'create declaration', () => f.post('/v1/declarations', body, key));
     },

@@ -150,6 +150,21 @@ export interface CaseProgress {
   intakes: custody.Intake[];
   /** Intake across all lots: how many are recorded, how many differ, how many batches are done. */
   intakeProgress?: { lots: number; recorded: number; discrepancies: number; batches: number; batchesDone: number };
+  /** What the verified intake is worth for the approval policy: per asset at the reference price, in CNY. */
+  valuation?: {
+    usdCny: string;
+    rateDate: string;
+    lines: Array<{ asset: string; amount: string; priceUsd: string; valueCny: string }>;
+    valueCny: string;
+  };
+  /**
+   * What the disposal plan's approval lets leave the case's wallets (assets, maxima, venue, the
+   * policy's verdict): the control API puts it in each DISPOSAL_PLAN approval it signs, custody
+   * checks every transfer against the signed approvals.
+   */
+  authorisationRequested?: custody.TransferAuthorisation;
+  /** While TRANSFER waits for custodians to whitelist the venue's deposit address (request, two approvals, cooling-off). */
+  awaitingWhitelist?: { asset: string; chain: string; address: string; venue: string; entryId?: string; status?: string };
   transfers: AssetTransfer[];
   /**
    * Each coin's sale route (direct for fiat, or through the stablecoin) and why, chosen as the SALE

@@ -35,6 +35,7 @@ import { settleIntoCny } from './case-fx';
 import { CaseRegistration, type Lot } from './case-input';
 import { sellForFiat } from './case-sale';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
+import { APPROVAL_POLICY, evaluateApprovalPolicy, missingApprovals, type PolicyVerdict } from './approval-policy';
 import { CaseStop } from './case-stop';
 import { payOut } from './case-treasury';
 import {
@@ -142,6 +143,10 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
   /** Approvals given so far per stage; a stage with a quorum moves only when enough distinct people approved. */
   const approvals: Partial<Record<DecisionStage, Decision[]>> = {};
   let disposalQuorum = 1; // from the parsed registration, before any decision can arrive
+  /** The approval policy's verdict on the verified intake, once valued: units and a senior supervisor may be asked too. */
+  let disposalVerdict: PolicyVerdict | undefined;
+  /** The DISPOSAL_PLAN approvals that made the quorum: custody verifies them on every transfer. */
+  let planApprovals: Decision[] = [];
   /** The authorised cancellation, once accepted; every wait and step boundary looks at it. */
   let cancellation: Decision | undefined;
   /** While a settlement tranche is awaited: what is left to settle (the validator refuses more). */
@@ -155,6 +160,9 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     settlementLimit,
     requestedBy: p.requestedBy,
     approvedBy: (p.awaiting ? (approvals[p.awaiting.stage] ?? []) : []).map((d) => d.decidedBy),
+    ...(p.awaiting?.stage === 'DISPOSAL_PLAN' && p.authorisationRequested
+      ? { authorisationRequested: p.authorisationRequested }
+      : {}),
   });
 
   const accept = (d: Decision): DecisionAccepted => {
@@ -166,11 +174,15 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       return { decision: d, movesTo: movesTo(d, p.stage) };
     }
     const required = approvalsNeeded(d.stage);
-    if (d.outcome === 'APPROVE' && required > 1) {
+    const verdict = d.stage === 'DISPOSAL_PLAN' ? disposalVerdict : undefined;
+    if (d.outcome === 'APPROVE' && (required > 1 || verdict)) {
       const given = [...(approvals[d.stage] ?? []), d];
       approvals[d.stage] = given;
-      if (given.length < required) {
-        show(`${d.stage}: ${given.length} of ${required} approvals (${given.map((a) => a.decidedBy).join(', ')})`);
+      const missing = missingApprovals({ units: 1, senior: false, ...verdict, approvals: required }, given);
+      if (missing.length > 0) {
+        show(
+          `${d.stage}: ${given.length} of ${required} approvals (${given.map((a) => a.decidedBy).join(', ')}); the policy still needs ${missing.join(', ')}`,
+        );
         return {
           decision: d,
           movesTo: { stage: p.stage, status: p.status },
@@ -210,10 +222,10 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
   /** The check that needs the world: the control API's signature (an activity). */
   const unverified = async (d: Decision): Promise<DecisionRefusal | undefined> => {
     if (!signaturesRequired) return undefined;
-    if (!d.signature || !d.nonce) {
+    if (!d.act || !d.nonce) {
       return {
         code: 'decision-unsigned',
-        message: 'the decision carries no control-API signature: decisions reach a case only through the control API',
+        message: 'the decision carries no control-API act: decisions reach a case only through the control API',
       };
     }
     usedNonces.add(d.nonce);
@@ -546,6 +558,41 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       return deadlineMs % 86_400_000 === 0 ? `${deadlineMs / 86_400_000} days` : `${deadlineMs / 3_600_000} hours`;
     };
 
+    /**
+     * What the disposal plan's approval lets leave the case's wallets: every asset custody holds for
+     * the case, at most its balance, to the plan's venue, under the approval policy's verdict on that
+     * value (at the exchange's reference prices and the day's CNY rate). The approvers sign exactly this.
+     */
+    async function askForAuthorisation(): Promise<void> {
+      const holdings: Array<{ asset: custody.CustodyAccount['asset']; amount: Decimal }> = [];
+      for (const asset of assets) {
+        const account = await calls.getCustodyAccount(caseId, asset);
+        if (new Decimal(account.balance).gt(0)) holdings.push({ asset, amount: new Decimal(account.balance) });
+      }
+      if (holdings.length === 0) throw new CaseStop('HELD', 'custody holds nothing for the case');
+      const usdCny = await calls.getIndicativeCnyRate('USD');
+      const lines = [];
+      let valueCny = new Decimal(0);
+      for (const h of holdings) {
+        // The stablecoin is valued at par with the dollar; other coins at the exchange's reference price in it.
+        const priceUsd =
+          h.asset === stablecoin ? new Decimal(1) : new Decimal((await calls.getValuationPrice(h.asset, stablecoin)).price);
+        const cny = h.amount.times(priceUsd).times(usdCny.rate);
+        valueCny = valueCny.plus(cny);
+        lines.push({ asset: h.asset, amount: h.amount.toFixed(), priceUsd: priceUsd.toFixed(), valueCny: cny.toFixed(2) });
+      }
+      disposalVerdict = evaluateApprovalPolicy(APPROVAL_POLICY, valueCny);
+      // The declared amounts may already ask for more people (QUORUM_THRESHOLDS); the larger quorum holds.
+      disposalQuorum = Math.max(disposalQuorum, disposalVerdict.approvals);
+      p.valuation = { usdCny: usdCny.rate, rateDate: usdCny.date, lines, valueCny: valueCny.toFixed(2) };
+      p.authorisationRequested = {
+        caseId,
+        venue: reg.disposal.venue,
+        assets: holdings.map((h) => ({ asset: h.asset, maxAmount: h.amount.toFixed() })),
+        policy: { ...disposalVerdict, approvals: disposalQuorum },
+      };
+    }
+
     // 1. INTAKE
     enter('INTAKE', `opening custody accounts for ${assets.join(', ')}`);
     for (const asset of assets) {
@@ -576,9 +623,14 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       await awaitFinalReceipts(discrepancies);
     }
 
-    // 2. AUTHORISATION
+    // 2. AUTHORISATION, judged on what custody verified it received, at the reference prices of now.
     checkpoint();
-    enter('AUTHORISATION', 'waiting for the supervisor to approve the disposal plan');
+    enter('AUTHORISATION', 'valuing the verified intake for the approval policy');
+    await askForAuthorisation();
+    enter(
+      'AUTHORISATION',
+      `waiting for the disposal plan's approval (${disposalVerdict?.tier}: ${disposalQuorum} approver(s), ${disposalVerdict?.units} unit(s)${disposalVerdict?.senior ? ', a senior supervisor' : ''})`,
+    );
     const plan = await awaitDecision('DISPOSAL_PLAN', 'a supervisor to approve the disposal plan');
     if (!plan) {
       throw new CaseStop(
@@ -586,6 +638,8 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
         `no decision on the disposal plan within ${deadlineWords('DISPOSAL_PLAN')}; the assets stay in custody`,
       );
     }
+    // Every approval that made the quorum: each signed the same authorisation, and custody counts them again.
+    planApprovals = plan.outcome === 'APPROVE' ? [...(approvals.DISPOSAL_PLAN ?? [plan])] : [];
     if (plan.outcome === 'REJECT') {
       throw new CaseStop(
         'REJECTED',
@@ -602,15 +656,7 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       const depositAddress = await calls.getDepositAddress(asset, chain);
       const leg: AssetTransfer = { asset, depositAddress };
       p.transfers.push(leg);
-      leg.whitelistEntry = await calls.addWhitelistEntry(
-        {
-          chain,
-          address: depositAddress.address,
-          label: `${depositAddress.venue} deposit address for ${asset}`,
-          requestedBy: reg.requestedBy,
-        },
-        key('whitelist', asset),
-      );
+      leg.whitelistEntry = await awaitWhitelisted(asset, chain, depositAddress.address);
       // The first transfer to a new address is a small test deposit, confirmed and credited before the bulk.
       const requirement = await calls.getTestDepositRequirement({ chain, address: depositAddress.address, asset });
       if (requirement.required) {
@@ -712,6 +758,43 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     }
 
     /** One transfer from the case wallet to the venue; from here a stop brings the coins back. */
+    /**
+     * Coins go only to an ACTIVE whitelist entry of the plan's venue. Custodians put the venue's deposit
+     * address on the whitelist (one requests, two others approve, then the cooling-off): the case does
+     * not request it itself, it tells the custodians and waits, polling with back-off.
+     */
+    async function awaitWhitelisted(asset: string, chain: string, address: string): Promise<custody.WhitelistEntry> {
+      const venue = reg.disposal.venue;
+      for (let poll = 0; ; poll++) {
+        const { entries } = await calls.findWhitelistEntries({ chain, address });
+        const entry = entries.find((e) => e.status === 'ACTIVE' && (e as { venue?: string }).venue === venue);
+        if (entry) {
+          p.awaitingWhitelist = undefined;
+          return entry;
+        }
+        const pending = entries.find((e) => e.status === 'PENDING_APPROVAL' || e.status === 'COOLING_OFF');
+        p.awaitingWhitelist = {
+          asset,
+          chain,
+          address,
+          venue,
+          ...(pending ? { entryId: pending.entryId, status: pending.status } : {}),
+        };
+        if (poll === 0) {
+          show(`waiting for custodians to whitelist ${venue}'s ${asset} deposit address ${address}`);
+          await notify(
+            'REMINDER',
+            'custodian',
+            `${p.caseId}: ${venue}'s ${asset} deposit address ${address} (${chain}) must be whitelisted before the coins can move: one custodian requests it, two others approve`,
+            { stage: 'WHITELIST' },
+          );
+        } else if (pending) {
+          show(`waiting for whitelist entry ${pending.entryId} (${pending.status}) of ${address} to become ACTIVE`);
+        }
+        await pauseBeforePoll(poll);
+      }
+    }
+
     async function sendToVenue(
       leg: AssetTransfer,
       amount: Decimal,
@@ -721,7 +804,16 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       const { asset, depositAddress } = leg;
       const chain = common.CHAIN_OF_ASSET[asset];
       const transfer = await calls.requestTransfer(
-        { caseId, asset, chain, toAddress: depositAddress.address, amount: amount.toFixed(), purpose },
+        {
+          caseId,
+          asset,
+          chain,
+          toAddress: depositAddress.address,
+          amount: amount.toFixed(),
+          purpose,
+          // Custody moves nothing without the case's signed approvals of the plan (it checks them itself).
+          approvals: planApprovals,
+        },
         purpose === 'TEST_DEPOSIT' ? key('test-deposit', asset) : key('transfer', asset),
       );
       if (transfer.status === 'FAILED') {

@@ -1,115 +1,76 @@
 /**
- * Signed decisions: the control API signs every decision it forwards (Ed25519 over the case's
- * workflow id and every field of the decision, including a fresh nonce), and the case workflow has
- * an activity verify the signature before it acts. A decision typed into the Temporal Web UI or
- * sent with the CLI or a bare client has no valid signature, so it changes nothing; it is recorded
- * as refused. Node-only (crypto): imported by the control API and the worker, never by workflow code.
+ * Signed decisions: every decision the control API forwards to a case is a signed act of kind
+ * `case.decision` (packages/shared/src/acts): the control API's Ed25519 key signs who decides (id,
+ * role, unit), on which case, the decision's content, when, until when, and a nonce. The case
+ * workflow has an activity verify it before it acts; the services the decision authorises (custody
+ * for a DISPOSAL_PLAN approval, fx for a settlement, the treasury for a pay-out or a judgment) verify
+ * the same act again. A decision typed into the Temporal Web UI or sent with a bare client has no
+ * valid act, so it changes nothing; it is recorded as refused. Node-only (crypto): imported by the
+ * control API and the worker, never by workflow code.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { canonicalJson } from '@vcdc/shared';
-import { z } from 'zod';
+import {
+  ActSigningKey,
+  ActVerifyKeys,
+  DECISION_ACT,
+  decisionContent,
+  newActKeyPair,
+  type SignedAct,
+  signAct,
+  verifyCarriedDecision,
+} from '@vcdc/shared';
 import type { Decision, DecisionRefusal } from './decision';
-import { ROLE_FOR_STAGE } from './decision';
 
-/** What the signature covers: the case and the whole decision (the signature itself excepted). */
-export function decisionSigningInput(workflowId: string, d: Omit<Decision, 'signature'>): Buffer {
-  return Buffer.from(
-    canonicalJson({
-      workflowId,
-      stage: d.stage,
-      outcome: d.outcome,
-      decidedBy: d.decidedBy,
-      role: d.role,
-      decidedAt: d.decidedAt,
-      reason: d.reason ?? null,
-      reference: d.reference ?? null,
-      settlement: d.settlement ?? null,
-      judgment: d.judgment ?? null,
-      nonce: d.nonce ?? null,
-    }),
-  );
-}
+/** Base64 DER (PKCS#8) of an Ed25519 private key: the control API's DECISION_SIGNING_KEY (it signs every act). */
+export const DecisionSigningKey = ActSigningKey;
 
-/** Base64 DER (PKCS#8) of an Ed25519 private key: the control API's DECISION_SIGNING_KEY. */
-export const DecisionSigningKey = z.string().transform((value, ctx) => {
-  try {
-    const key = createPrivateKey({ key: Buffer.from(value, 'base64'), format: 'der', type: 'pkcs8' });
-    if (key.asymmetricKeyType !== 'ed25519') throw new Error('not Ed25519');
-    return key;
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'must be the base64 DER (PKCS#8) of an Ed25519 private key' });
-    return z.NEVER;
-  }
-});
-
-/** Base64 DER (SPKI) Ed25519 public keys, comma-separated (old and new while rotating): the worker's DECISION_VERIFY_KEYS. */
-export const DecisionVerifyKeys = z.string().transform((value, ctx) => {
-  const keys: KeyObject[] = [];
-  for (const item of value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    try {
-      const key = createPublicKey({ key: Buffer.from(item, 'base64'), format: 'der', type: 'spki' });
-      if (key.asymmetricKeyType !== 'ed25519') throw new Error('not Ed25519');
-      keys.push(key);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'each key must be the base64 DER (SPKI) of an Ed25519 public key' });
-      return z.NEVER;
-    }
-  }
-  if (keys.length === 0) {
-    ctx.addIssue({ code: 'custom', message: 'at least one key is required' });
-    return z.NEVER;
-  }
-  return keys;
-});
+/** Base64 DER (SPKI) Ed25519 public keys, comma-separated (old and new while rotating): DECISION_VERIFY_KEYS / ACT_VERIFY_KEYS. */
+export const DecisionVerifyKeys = ActVerifyKeys;
 
 /** A new key pair in the forms DECISION_SIGNING_KEY and DECISION_VERIFY_KEYS take. */
-export function newDecisionKeyPair(): { signingKey: string; verifyKey: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return {
-    signingKey: privateKey.export({ format: 'der', type: 'pkcs8' }).toString('base64'),
-    verifyKey: publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
-  };
-}
+export const newDecisionKeyPair = newActKeyPair;
 
-export function signDecision(key: KeyObject, workflowId: string, d: Omit<Decision, 'signature'>): string {
-  return sign(null, decisionSigningInput(workflowId, d), key).toString('base64');
+const caseIdOf = (workflowId: string) => workflowId.replace(/^case-/, '');
+
+/** The act for a decision: the decider's, on the case of `workflowId`, over the decision's content; the nonce is its id. */
+export function signDecision(
+  key: KeyObject,
+  workflowId: string,
+  d: Omit<Decision, 'signature' | 'act'> & { unit: string; nonce: string },
+): SignedAct {
+  const caseId = caseIdOf(workflowId);
+  return signAct(key, {
+    kind: DECISION_ACT,
+    actor: { id: d.decidedBy, role: d.role, unit: d.unit },
+    object: { type: 'case', id: caseId, caseId },
+    content: decisionContent(caseId, d),
+    actId: d.nonce,
+    issuedAt: new Date(d.decidedAt),
+  });
 }
 
 /** The activities the case workflow uses to check a decision against the world before acting on it. */
 export function createDecisionActivities(verifyKeys: readonly KeyObject[]) {
   return {
-    /** The control API's signature over this case and decision, and the role matrix for its stage. */
+    /** The control API's act for this case and decision, and the roles of its stage. */
     async verifyDecision(
       workflowId: string,
       d: Decision,
     ): Promise<{ ok: true } | { ok: false; refusal: DecisionRefusal }> {
-      const signature = Buffer.from(d.signature ?? '', 'base64');
-      const input = decisionSigningInput(workflowId, d);
-      if (!verifyKeys.some((key) => verify(null, input, key, signature))) {
-        return {
-          ok: false,
-          refusal: {
-            code: 'decision-signature',
-            message:
-              'the decision is not signed by the control API for this case (forged, altered or for another case)',
-          },
-        };
-      }
-      if (ROLE_FOR_STAGE[d.stage] !== d.role) {
-        return {
-          ok: false,
-          refusal: {
-            code: 'decision-role',
-            message: `a ${d.stage} decision needs the role ${ROLE_FOR_STAGE[d.stage]}`,
-          },
-        };
-      }
-      return { ok: true };
+      const checked = verifyCarriedDecision(verifyKeys, d, { caseId: caseIdOf(workflowId), stage: d.stage });
+      if (checked.ok) return { ok: true };
+      const { code, message } = checked.refusal;
+      if (code === 'act-role') return { ok: false, refusal: { code: 'decision-role', message } };
+      if (code === 'act-missing') return { ok: false, refusal: { code: 'decision-unsigned', message } };
+      return {
+        ok: false,
+        refusal: {
+          code: 'decision-signature',
+          message: `the decision is not signed by the control API for this case (forged, altered, expired or for another case): ${message}`,
+        },
+      };
     },
   };
 }

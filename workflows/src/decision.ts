@@ -3,7 +3,8 @@
  * Update (as its validator, so a refused decision never reaches history) and the `decision` signal
  * go through. Pure: imported by the workflow and by the control API.
  */
-import { common, fx, treasury } from '@vcdc/shared/contracts';
+import { CarriedDecision, DECISION_ROLES, PersonRole, DecisionStage as SharedDecisionStage } from '@vcdc/shared/acts/pure';
+import { common, custody, fx } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import { z } from 'zod';
 
@@ -28,32 +29,16 @@ const { ActorId, IsoTimestamp } = common;
  * - CANCELLATION: not waited on; taken at any time while the case runs (e.g. the legal basis was
  *   revoked): the case unwinds to the safe state for its stage and ends CANCELLED. Only APPROVE.
  */
-export const DecisionStage = z.enum([
-  'INTAKE_DISCREPANCY',
-  'DISPOSAL_PLAN',
-  'SALE_PRICE',
-  'FX_DECLARATION',
-  'FX_RESUBMISSION',
-  'FX_SETTLEMENT',
-  'JUDGMENT',
-  'REMITTANCE',
-  'CANCELLATION',
-]);
+export const DecisionStage = SharedDecisionStage;
 export type DecisionStage = z.infer<typeof DecisionStage>;
 
-export const Role = z.enum([
-  'case-officer',
-  'supervisor',
-  'senior-supervisor',
-  'custodian',
-  'fx-officer',
-  'treasury-officer',
-  'auditor',
-  'operator',
-]);
+export const Role = PersonRole;
 export type Role = z.infer<typeof Role>;
 
-/** Who may take each decision (the control API's access matrix, `control-api/access.ts`, builds on this). */
+/** Who may take each decision: the shared table the control API, the workflow and the services check. */
+export { DECISION_ROLES };
+
+/** The role asked first for each decision (notifications go to it); DECISION_ROLES lists every role that may decide. */
 export const ROLE_FOR_STAGE: Record<DecisionStage, Role> = {
   INTAKE_DISCREPANCY: 'supervisor',
   DISPOSAL_PLAN: 'supervisor',
@@ -90,24 +75,33 @@ const DecisionFields = z.object({
   outcome: z.enum(['APPROVE', 'REJECT']),
   decidedBy: ActorId,
   role: Role,
+  /** The decider's unit (case handling, custody, finance…), from their token: the approval policy counts distinct units. */
+  unit: CarriedDecision.shape.unit,
   reason: z.string().min(1).max(1000).optional(),
   /** An outside reference for the decision; for FX_DECLARATION the regulator's reference (required). */
   reference: z.string().min(1).max(100).optional(),
   decidedAt: IsoTimestamp,
   /** For JUDGMENT: the court's judgment that releases the escrow and says where the money goes. */
-  judgment: treasury.RecordJudgment.omit({ caseId: true, recordedBy: true }).optional(),
+  judgment: CarriedDecision.shape.judgment,
   /** For FX_SETTLEMENT: the tranche the bank settled, as its FX officer records it. */
   settlement: fx.SettleDeclaration.optional(),
   /** Set by the control API: unique per decision (a replay is refused) and covered by `signature`. */
   nonce: z.string().min(1).max(64).optional(),
-  /** The control API's Ed25519 signature over the case and the decision (decision-signature.ts). */
+  /**
+   * For a DISPOSAL_PLAN approval: what may leave the case's wallets, as the case asked for it
+   * (`authorisationRequested` in its status); custody checks every transfer against it.
+   */
+  authorisation: custody.TransferAuthorisation.optional(),
+  /** Before decisions became acts: the control API's Ed25519 signature over the case and the decision (kept for old histories). */
   signature: z.string().min(1).max(200).optional(),
+  /** The control API's signed act for the decider (kind case.decision), which the services it authorises verify too. */
+  act: CarriedDecision.shape.act,
 });
 
 function decisionRules<
   T extends Pick<
     z.infer<typeof DecisionFields>,
-    'stage' | 'outcome' | 'reason' | 'reference' | 'settlement' | 'judgment'
+    'stage' | 'outcome' | 'reason' | 'reference' | 'settlement' | 'judgment' | 'authorisation'
   >,
 >(d: T, ctx: z.RefinementCtx): void {
   if (d.outcome === 'REJECT' && !d.reason) {
@@ -131,6 +125,9 @@ function decisionRules<
   if (d.stage !== 'FX_SETTLEMENT' && d.settlement) {
     ctx.addIssue({ code: 'custom', path: ['settlement'], message: 'only an FX_SETTLEMENT carries a settlement' });
   }
+  if (d.stage !== 'DISPOSAL_PLAN' && d.authorisation) {
+    ctx.addIssue({ code: 'custom', path: ['authorisation'], message: 'only a DISPOSAL_PLAN carries an authorisation' });
+  }
   if (d.stage === 'FX_DECLARATION' && !d.reference) {
     ctx.addIssue({ code: 'custom', path: ['reference'], message: "the regulator's reference is required" });
   }
@@ -140,7 +137,13 @@ export const Decision = DecisionFields.superRefine(decisionRules);
 export type Decision = z.infer<typeof Decision>;
 
 /** What a caller of the control API sends: the API stamps `decidedAt`. */
-export const DecisionRequest = DecisionFields.omit({ decidedAt: true, nonce: true, signature: true }).superRefine(
+export const DecisionRequest = DecisionFields.omit({
+  decidedAt: true,
+  nonce: true,
+  signature: true,
+  act: true,
+  unit: true,
+}).superRefine(
   decisionRules,
 );
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
@@ -152,9 +155,13 @@ export type DecisionRequest = z.infer<typeof DecisionRequest>;
 export const DecisionInput = DecisionFields.omit({
   decidedBy: true,
   role: true,
+  unit: true,
   decidedAt: true,
   nonce: true,
   signature: true,
+  act: true,
+  // The control API puts in the authorisation the case asks for; a person does not write it.
+  authorisation: true,
 }).superRefine(decisionRules);
 export type DecisionInput = z.infer<typeof DecisionInput>;
 
@@ -185,6 +192,23 @@ export interface DecisionContext {
   requestedBy: string;
   /** Who already approved the awaited stage (a quorum needs distinct people). */
   approvedBy?: readonly string[];
+  /** While DISPOSAL_PLAN is awaited: the transfer authorisation an approval must carry (when the case asks for one). */
+  authorisationRequested?: custody.TransferAuthorisation;
+}
+
+/** Canonical JSON (sorted keys) for comparing two authorisations; pure, no hashing. */
+function canonical(value: unknown): string {
+  const sort = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(sort)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v as object)
+              .sort()
+              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return JSON.stringify(sort(value ?? null));
 }
 
 /** Validate a decision against the case's current wait. Returns the parsed decision or why it is refused. */
@@ -245,11 +269,25 @@ export function checkDecision(
       },
     };
   }
-  const role = ROLE_FOR_STAGE[decision.stage];
-  if (decision.role !== role) {
+  const roles: readonly Role[] = DECISION_ROLES[decision.stage];
+  if (!roles.includes(decision.role)) {
     return {
       ok: false,
-      refusal: { code: 'decision-role', message: `a ${decision.stage} decision needs the role ${role}` },
+      refusal: { code: 'decision-role', message: `a ${decision.stage} decision needs the role ${roles.join(' or ')}` },
+    };
+  }
+  if (
+    decision.stage === 'DISPOSAL_PLAN' &&
+    decision.outcome === 'APPROVE' &&
+    ctx.authorisationRequested &&
+    canonical(decision.authorisation) !== canonical(ctx.authorisationRequested)
+  ) {
+    return {
+      ok: false,
+      refusal: {
+        code: 'decision-invalid',
+        message: 'authorisation: a DISPOSAL_PLAN approval must carry the authorisation the case asks for (authorisationRequested)',
+      },
     };
   }
   return { ok: true, decision };

@@ -118,7 +118,6 @@ function keysUsed(fake: Fake): string[] {
   const mutating: (keyof Fake)[] = [
     'openCustodyAccount',
     'recordIntake',
-    'addWhitelistEntry',
     'requestTransfer',
     'placeSellOrder',
     'cancelSellOrder',
@@ -303,7 +302,7 @@ describe('case workflow', () => {
       expect(outcome.reason).toContain('price band not set');
       expect(outcome.reason).toContain('stay in custody');
       expect(fake.getDepositAddress).not.toHaveBeenCalled();
-      expect(fake.addWhitelistEntry).not.toHaveBeenCalled();
+      expect(fake.findWhitelistEntries).not.toHaveBeenCalled();
       expect(fake.requestTransfer).not.toHaveBeenCalled();
     });
   });

@@ -70,6 +70,8 @@ export interface FakeOptions {
   referencePrices?: Record<string, string[]>;
   /** The legal floor per market (none when absent). */
   floor?: Record<string, string>;
+  /** The day's CNY rate per USD that values a case for the approval policy (default 7.1). */
+  fxRate?: string;
   /** The share of each limit order the venue fills, per market (default 1: all of it). */
   fillRatio?: Record<string, string>;
   /**
@@ -330,15 +332,21 @@ export function fakeServiceActivities(
       });
       return { ...base, status: intake.status, intake };
     },
-    async addWhitelistEntry(body, key) {
-      return once(key, () => ({
-        entryId: id('wl'),
-        chain: body.chain,
-        address: body.address,
-        label: body.label,
-        status: 'ACTIVE' as const,
-        createdAt: T,
-      }));
+    // Custodians have whitelisted every venue address already (the custody tests prove the four eyes).
+    async findWhitelistEntries(q) {
+      return {
+        entries: [
+          {
+            entryId: `wl-${q.chain}-${q.address}`,
+            chain: q.chain as 'bitcoin' | 'ethereum',
+            address: q.address,
+            label: `venue deposit address ${q.address}`,
+            venue: 'hashkey',
+            status: 'ACTIVE' as const,
+            createdAt: T,
+          },
+        ],
+      };
     },
     async requestTransfer(body, key) {
       // As custody does: a TEST_DEPOSIT is small; a VENUE_DEPOSIT only to a proven destination (409
@@ -846,6 +854,13 @@ export function fakeServiceActivities(
       return once(key, () => ({ ...n, notificationId: id('n'), storedAt: T }));
     },
     // The execution engine's calls (sale-activities.ts).
+    async getValuationPrice(base, quote) {
+      const symbol = `${base}/${quote}`;
+      return { symbol, price: referencePaths[symbol]?.[0] ?? PRICE[symbol] ?? '1', at: T, quotes: [], dispersionBp: '0' };
+    },
+    async getIndicativeCnyRate(currency) {
+      return { currency, quote: 'CNY' as const, date: '2026-01-01', rate: options.fxRate ?? '7.1', source: 'fake' };
+    },
     async getReferencePrice(symbol) {
       const path = referencePaths[symbol];
       const price = path && path.length > 1 ? (path.shift() as string) : (path?.[0] ?? PRICE[symbol] ?? '1');

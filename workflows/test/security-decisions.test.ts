@@ -304,8 +304,8 @@ describe('decisions sent straight to Temporal (Web UI, CLI, a bare client)', () 
     expect((unsigned as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'decision-unsigned' });
 
     const otherKey = DecisionSigningKey.parse(newDecisionKeyPair().signingKey);
-    const forged = { ...bare, nonce: 'forged-1' };
-    await raw.signal(decisionSignal, { ...forged, signature: signDecision(otherKey, `case-${caseId}`, forged) });
+    const forged = { ...bare, unit: 'case-handling', nonce: randomUUID() };
+    await raw.signal(decisionSignal, { ...forged, act: signDecision(otherKey, `case-${caseId}`, forged) });
 
     // A real approval through the control API (1 of 2), then tampering with it.
     const real = (await (await as('supervisor.li')).post(`/v1/cases/${caseId}/decisions`).send(approve)).body
@@ -325,10 +325,10 @@ describe('decisions sent straight to Temporal (Web UI, CLI, a bare client)', () 
     expect(p.decisions.accepted.map((d) => d.decidedBy)).toEqual(['supervisor.li']);
     expect(p).toMatchObject({ stage: 'AUTHORISATION', status: 'AWAITING_DECISION' });
     // A signature for another case does not approve this one either.
-    const elsewhere = { ...real, nonce: 'elsewhere-1', decidedBy: 'supervisor.zhou' };
+    const elsewhere = { ...real, unit: 'finance', nonce: randomUUID(), decidedBy: 'supervisor.zhou' };
     const signedForOther = {
       ...elsewhere,
-      signature: signDecision(
+      act: signDecision(
         DecisionSigningKey.parse(TEST_CONTROL_API_ENV.DECISION_SIGNING_KEY),
         'case-OTHER',
         elsewhere,

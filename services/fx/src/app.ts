@@ -58,6 +58,7 @@ const CreateDeclarationInput = fx.CreateDeclaration.superRefine((input, ctx) => 
 });
 
 const DeclarationParams = z.object({ id: z.string().min(1).max(100) });
+const RateParams = z.object({ currency: z.string().regex(/^[A-Z]{3}$/, { message: 'must be an ISO 4217 code such as USD' }) });
 const CaseParams = z.object({ caseId: common.CaseId });
 
 export function createApp({ pool, logger, rateSource, clock = () => new Date(), serviceRole }: FxAppDeps): Express {
@@ -155,6 +156,21 @@ export function createApp({ pool, logger, rateSource, clock = () => new Date(), 
       app.get('/v1/cases/:caseId/declarations', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         res.json(await listCaseDeclarations(pool, caseId));
+      });
+
+      // The day's rate for valuing a case (the approval policy); a settlement reads its own at settlement.
+      app.get('/v1/rates/:currency', async (req, res) => {
+        const { currency } = parseInput(RateParams, req.params, 'path');
+        const date = clock().toISOString().slice(0, 10);
+        const rate = await rateSource.bankBuyRate(currency, date);
+        const body: fx.IndicativeRate = {
+          currency,
+          quote: 'CNY',
+          date: rate.date,
+          rate: rate.bankBuyRate,
+          source: rate.source,
+        };
+        res.json(body);
       });
     },
   });

@@ -3,7 +3,7 @@
  * every decision stage's roles come from `ROLE_FOR_STAGE` (the workflow checks the same table when
  * the decision reaches it). `workflows/test/security-access.test.ts` checks this as a table.
  */
-import { type DecisionStage, ROLE_FOR_STAGE, Role } from '../decision';
+import { DECISION_ROLES, type DecisionStage, ROLE_FOR_STAGE, Role } from '../decision';
 
 export const ALL_ROLES: readonly Role[] = Role.options;
 
@@ -15,7 +15,7 @@ export const ENDPOINT_ROLES = {
   'GET /v1/cases': ALL_ROLES,
   'GET /v1/cases/:caseId': ALL_ROLES,
   /** Anyone who takes some decision may post one; the stage's own roles are checked next (DECISION_ROLES). */
-  'POST /v1/cases/:caseId/decisions': [...new Set(Object.values(ROLE_FOR_STAGE))],
+  'POST /v1/cases/:caseId/decisions': [...new Set(Object.values(DECISION_ROLES).flat())],
   /**
    * The notifications outbox: everyone, but only what is addressed to a role they hold, unless they
    * read everything (NOTIFICATIONS_READ_ALL; see `readableNotificationRoles`).
@@ -44,7 +44,7 @@ export function readableNotificationRoles(roles: readonly Role[]): 'all' | reado
 
 /** The roles that may take a decision at each stage. */
 export function decisionRoles(stage: DecisionStage): readonly Role[] {
-  return [ROLE_FOR_STAGE[stage]];
+  return DECISION_ROLES[stage];
 }
 
 export function mayCall(endpoint: Endpoint, roles: readonly Role[]): boolean {

@@ -402,18 +402,35 @@ export function createControlApi({
               });
             try {
               const decider = resolveDecider(identity, body);
-              const unsigned: Decision = {
+              const unit = (identity as Identity & { unit?: string }).unit ?? 'unassigned';
+              const authorisation =
+                body.stage === 'DISPOSAL_PLAN' && body.outcome === 'APPROVE'
+                  ? await requestedAuthorisation(caseId)
+                  : undefined;
+              const unsigned = {
                 ...body,
                 decidedBy: decider.id,
                 role: decider.role,
+                unit,
                 decidedAt: now().toISOString(),
                 nonce: randomUUID(),
+                ...(authorisation ? { authorisation } : {}),
               };
               const decision: Decision = {
                 ...unsigned,
-                signature: signDecision(decisionSigningKey, caseWorkflowId(caseId), unsigned),
+                act: signDecision(decisionSigningKey, caseWorkflowId(caseId), unsigned),
               };
-              const accepted = await sendDecision(caseId, decision);
+              // The intent is in the chain before the case hears of it: no decision is applied unrecorded.
+              await record('decision.requested', { nonce: decision.nonce, actSha256: sha256Hex(canonicalJson(decision.act)) });
+              let accepted: DecisionAccepted;
+              try {
+                accepted = await sendDecision(caseId, decision);
+              } catch (error) {
+                if (!(error instanceof Problem)) {
+                  await record('decision.outcome-unknown', { nonce: decision.nonce, error: String(error).slice(0, 500) });
+                }
+                throw error;
+              }
               await record('decision.accepted', { decision, movesTo: accepted.movesTo, approvals: accepted.approvals });
               return { status: 200, body: accepted };
             } catch (error) {
@@ -488,6 +505,22 @@ export function createControlApi({
       ...(query.kind ? { kind: query.kind } : {}),
       ...(query.since ? { since: query.since } : {}),
     });
+  }
+
+  /**
+   * What a DISPOSAL_PLAN approval authorises: the transfer authorisation the case asks for (its
+   * verified intake, the venue, the approval policy's verdict), read from the case; the approver signs it.
+   */
+  async function requestedAuthorisation(caseId: string): Promise<contracts.custody.TransferAuthorisation | undefined> {
+    try {
+      const progress = (await client.workflow.getHandle(caseWorkflowId(caseId)).query(status)) as {
+        authorisationRequested?: contracts.custody.TransferAuthorisation;
+      };
+      return progress.authorisationRequested;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw problems.notFound('Case', caseId);
+      throw error;
+    }
   }
 
   /** The `decide` Update; its refusals as problems naming the rule. */

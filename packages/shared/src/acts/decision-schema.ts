@@ -28,7 +28,8 @@ export type DecisionStage = z.infer<typeof DecisionStage>;
 /** Who may take each decision: the one table the control API, the workflow and the services check. */
 export const DECISION_ROLES: Record<DecisionStage, readonly PersonRole[]> = {
   INTAKE_DISCREPANCY: ['supervisor'],
-  DISPOSAL_PLAN: ['supervisor', 'senior-supervisor'],
+  // A senior supervisor approves as one (the approval policy may ask for one).
+  DISPOSAL_PLAN: ['senior-supervisor', 'supervisor'],
   SALE_PRICE: ['supervisor'],
   FX_DECLARATION: ['fx-officer'],
   FX_RESUBMISSION: ['supervisor'],

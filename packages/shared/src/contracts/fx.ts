@@ -165,3 +165,13 @@ export const Waterfall = z.object({
   unsettled: DecimalString,
 });
 export type Waterfall = z.infer<typeof Waterfall>;
+
+/** GET /v1/rates/:currency: the day's bank buying rate, CNY per unit, for valuing a case (settlements use their own). */
+export const IndicativeRate = z.object({
+  currency: z.string(),
+  quote: z.literal('CNY'),
+  date: z.string(),
+  rate: DecimalString,
+  source: z.string(),
+});
+export type IndicativeRate = z.infer<typeof IndicativeRate>;
