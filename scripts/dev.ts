@@ -154,8 +154,9 @@ async function main(): Promise<void> {
         CHAIN_RPC_URL: urls.chain,
         EVM_RPC_URL: urls.evm.rpcUrl,
         EVM_USDT_CONTRACT: urls.evm.usdtAddress,
-        // The demo's two custodians approve the venue's addresses; no 24 h cooling-off in the dev stack.
-        CUSTODY_WHITELIST_COOLING_OFF_SECONDS: '0',
+        // Two custodians approve each venue address; a short cooling-off (not production's 24 h), long
+        // enough to see an entry wait in COOLING_OFF before it becomes ACTIVE.
+        CUSTODY_WHITELIST_COOLING_OFF_SECONDS: '20',
       },
     ],
     ['exchange', cfg.EXCHANGE_PORT, { VENUE_API_URL: urls.venue }],
@@ -167,8 +168,11 @@ async function main(): Promise<void> {
   // Each service's pool logs in as its own `<schema>_service` role (never the owner, which can rewrite the
   // audit chain): the service gives that role this password at start-up (a fresh one each run).
   const databasePassword = () => randomBytes(24).toString('hex');
+  // The control API signs every person's act and decision; each service verifies them with the public half.
+  const decisionKeys = await loadOrCreateDevDecisionKeys(path.join(cfg.VCDC_DATA_DIR, 'decision-signing.json'));
   for (const [name, port, extra] of services) {
     runTs(name, `services/${name}/src/main.ts`, {
+      ACT_VERIFY_KEYS: decisionKeys.verifyKey,
       ...common,
       ...extra,
       PORT: String(port),
@@ -186,8 +190,7 @@ async function main(): Promise<void> {
     // One payload key for the worker and the control API: case data in Temporal is ciphertext.
     PAYLOAD_CODEC_KEYS: await loadOrCreateDevCodecKeys(path.join(cfg.VCDC_DATA_DIR, 'payload-codec-keys')),
   };
-  // The control API signs decisions; the worker verifies them (a raw signal from the Web UI is refused).
-  const decisionKeys = await loadOrCreateDevDecisionKeys(path.join(cfg.VCDC_DATA_DIR, 'decision-signing.json'));
+  // The worker verifies decisions too (a raw signal from the Web UI is refused).
   runTs('worker', 'workflows/src/worker-main.ts', {
     DECISION_VERIFY_KEYS: decisionKeys.verifyKey,
     ...common,
@@ -250,6 +253,8 @@ async function main(): Promise<void> {
 
   if (cfg.VCDC_DEMO === '1') {
     const outcome = await runDemoCase({
+      // The custody credential only opens the case's wallets for the seizure sweep; every person's act goes
+      // through the control API as that person.
       urls: { ...urls, custodyCredential: serviceTokens.custody },
       log: say,
       token: (person) => issuer.mint(person),

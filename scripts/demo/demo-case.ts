@@ -47,8 +47,13 @@ export const DEMO_PEOPLE = {
   supervisor: 'supervisor.li',
   fxOfficer: 'fx.officer.wang',
   custodian: 'custodian.chen',
-  /** The second custodian: destination whitelist entries need two approvers, attested intakes two attesters. */
+  /** The second custodian: attested intakes need two attesters. */
   secondCustodian: 'custodian.liu',
+  /** A whitelist entry is requested by one custodian and approved by two others. */
+  thirdCustodian: 'custodian.ma',
+  /** Larger cases need approvers from another unit, or a senior supervisor (the approval policy). */
+  financeSupervisor: 'supervisor.zhou',
+  seniorSupervisor: 'senior.supervisor.wu',
   seizingOfficer: 'officer.zhao',
 };
 
@@ -116,23 +121,23 @@ export async function attestIntake(
   lot: DemoLot & { sweepTxHash: string },
   evidence: DemoEvidence,
   log: (line: string) => void,
+  apiAs: (person: string) => Promise<ServiceClient>,
 ): Promise<void> {
   const chain = new ServiceClient({ service: 'chain', baseUrl: urls.chain });
   const custody = custodyClient(urls);
   const account = await custody.get<CustodyAccountAnswer>(`/v1/accounts/${encodeURIComponent(caseId)}/${lot.asset}`);
   await untilMined(chain, lot.chain, lot.sweepTxHash);
-  for (const attestedBy of [DEMO_PEOPLE.custodian, DEMO_PEOPLE.secondCustodian]) {
+  for (const custodian of [DEMO_PEOPLE.custodian, DEMO_PEOPLE.secondCustodian]) {
     const tx = await chain.get<{ to: string; asset: string; amount: string; status: string }>(
       `/v1/chains/${lot.chain}/transactions/${lot.sweepTxHash}`,
     );
     if (tx.status !== 'CONFIRMED' || tx.to !== account.address || tx.asset !== lot.asset) {
-      throw new Error(
-        `${attestedBy} cannot attest ${lot.sweepTxHash}: it is not a confirmed sweep into the case wallet`,
-      );
+      throw new Error(`${custodian} cannot attest ${lot.sweepTxHash}: it is not a confirmed sweep into the case wallet`);
     }
-    log(`demo case ${caseId}: ${attestedBy} attests ${lot.lotId}: ${tx.amount} ${lot.asset} in ${lot.sweepTxHash}`);
-    await custody.post(
-      '/v1/attestations',
+    log(`demo case ${caseId}: ${custodian} attests ${lot.lotId}: ${tx.amount} ${lot.asset} in ${lot.sweepTxHash}`);
+    // Through the control API: it signs the act for the custodian's token; custody takes the person from the act.
+    await (await apiAs(custodian)).post(
+      '/v1/custody/attestations',
       {
         caseId,
         lotId: lot.lotId,
@@ -141,10 +146,9 @@ export async function attestIntake(
         declaredAmount: lot.amount,
         txHash: lot.sweepTxHash,
         amount: tx.amount,
-        attestedBy,
         evidence,
       },
-      `demo/${caseId}/attest/${lot.lotId}/${attestedBy}`,
+      `demo/${caseId}/attest/${lot.lotId}`,
     );
   }
 }
@@ -211,12 +215,14 @@ export function demoRegistration(
 
 /** The subset of the case workflow's `status` the demo reads. */
 export interface DemoCaseProgress {
+  /** While the case waits for custodians to whitelist the venue's deposit address. */
+  awaitingWhitelist?: { asset: string; chain: string; address: string; venue: string; entryId?: string; status?: string };
   caseId: string;
   stage: string;
   status: string;
   details: string;
   reason?: string;
-  awaiting?: { stage: string; since?: string };
+  awaiting?: { stage: string; since?: string; approvedBy?: string[] };
   /** While the bank settles: how much of the approved amount is left to settle. */
   fxSettlement?: { remaining: string };
 }
@@ -224,70 +230,72 @@ export interface DemoCaseProgress {
 const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'HELD', 'CANCELLED', 'FAILED']);
 
 /**
- * The venue's deposit addresses go on the custody whitelist when the case first sends there: two
- * custodians approve each new entry (the dev stack and the e2e test run custody without cooling-off).
+ * The venue's deposit address goes on the custody whitelist when the case first sends there: one
+ * custodian requests it and two others approve, each through the control API as themselves; the entry
+ * becomes ACTIVE after custody's cooling-off (short in the dev stack, so the pending state is visible).
  */
-async function approveNewDestinations(urls: DemoUrls, caseId: string, log: (line: string) => void): Promise<void> {
-  const custody = custodyClient(urls);
-  const { entries } = await custody.get<{ entries: Array<{ entryId: string; address: string; label: string }> }>(
-    '/v1/whitelist?status=PENDING_APPROVAL',
-  );
-  for (const entry of entries) {
-    log(`demo case ${caseId}: ${DEMO_PEOPLE.custodian} and ${DEMO_PEOPLE.secondCustodian} approve ${entry.label}`);
-    for (const approvedBy of [DEMO_PEOPLE.custodian, DEMO_PEOPLE.secondCustodian]) {
-      await custody.post(
-        `/v1/whitelist/${entry.entryId}/approvals`,
-        { approvedBy },
-        `demo/whitelist/${entry.entryId}/${approvedBy}`,
-      );
-    }
+async function whitelistVenueAddress(
+  caseId: string,
+  wanted: NonNullable<DemoCaseProgress['awaitingWhitelist']>,
+  apiAs: (person: string) => Promise<ServiceClient>,
+  log: (line: string) => void,
+): Promise<void> {
+  if (wanted.status === 'COOLING_OFF') return;
+  let entryId = wanted.entryId;
+  if (!entryId) {
+    log(`demo case ${caseId}: ${DEMO_PEOPLE.custodian} requests the whitelisting of ${wanted.venue}'s ${wanted.asset} address ${wanted.address}`);
+    const entry = await (await apiAs(DEMO_PEOPLE.custodian)).post<{ entryId: string }>(
+      '/v1/custody/whitelist',
+      {
+        chain: wanted.chain,
+        address: wanted.address,
+        venue: wanted.venue,
+        label: `${wanted.venue} deposit address for ${wanted.asset}`,
+      },
+      `demo/whitelist/${wanted.chain}/${wanted.address}`,
+    );
+    entryId = entry.entryId;
+  }
+  for (const approver of [DEMO_PEOPLE.secondCustodian, DEMO_PEOPLE.thirdCustodian]) {
+    log(`demo case ${caseId}: ${approver} approves whitelist entry ${entryId}`);
+    await (await apiAs(approver)).post(`/v1/custody/whitelist/${entryId}/approvals`, {}, `demo/whitelist/${entryId}/approve`);
   }
 }
 
-/** The demo's people, one per decision the case waits for. */
-function demoDecision(stage: string, caseId: string, progress: DemoCaseProgress) {
+/**
+ * Who decides each wait in the demo, and what they send: who decides is their token's person, never
+ * the body. The disposal plan goes to the approvers one after the other until the approval policy
+ * is met (another unit, or a senior supervisor, for larger cases).
+ */
+function demoDecision(stage: string, caseId: string, progress: DemoCaseProgress): { people: string[]; body: object } {
   switch (stage) {
     case 'DISPOSAL_PLAN':
       return {
-        stage,
-        outcome: 'APPROVE',
-        decidedBy: DEMO_PEOPLE.supervisor,
-        role: 'supervisor',
-        reason: 'Disposal plan within policy',
+        people: [DEMO_PEOPLE.supervisor, DEMO_PEOPLE.financeSupervisor, DEMO_PEOPLE.seniorSupervisor],
+        body: { stage, outcome: 'APPROVE', reason: 'Disposal plan within policy' },
       };
     case 'FX_DECLARATION':
-      return {
-        stage,
-        outcome: 'APPROVE',
-        decidedBy: DEMO_PEOPLE.fxOfficer,
-        role: 'fx-officer',
-        reference: `SAFE-${caseId}`,
-      };
+      return { people: [DEMO_PEOPLE.fxOfficer], body: { stage, outcome: 'APPROVE', reference: `SAFE-${caseId}` } };
     case 'SALE_PRICE':
       // The engine paused (a band breach, or the market did not take the lot within the horizon): go on.
       return {
-        stage,
-        outcome: 'APPROVE',
-        decidedBy: DEMO_PEOPLE.supervisor,
-        role: 'supervisor',
-        reason: 'Continue within the new band',
+        people: [DEMO_PEOPLE.supervisor],
+        body: { stage, outcome: 'APPROVE', reason: 'Continue within the new band' },
       };
     case 'FX_SETTLEMENT':
       // The bank settles the whole approved amount in one tranche; its FX officer records it.
       return {
-        stage,
-        outcome: 'APPROVE',
-        decidedBy: DEMO_PEOPLE.fxOfficer,
-        role: 'fx-officer',
-        settlement: { amount: progress.fxSettlement?.remaining ?? '0', bankReference: `BANK-FX-${caseId}` },
+        people: [DEMO_PEOPLE.fxOfficer],
+        body: {
+          stage,
+          outcome: 'APPROVE',
+          settlement: { amount: progress.fxSettlement?.remaining ?? '0', bankReference: `BANK-FX-${caseId}` },
+        },
       };
     case 'REMITTANCE':
       return {
-        stage,
-        outcome: 'APPROVE',
-        decidedBy: DEMO_PEOPLE.supervisor,
-        role: 'supervisor',
-        reason: 'Pay-out as the judgment orders',
+        people: [DEMO_PEOPLE.supervisor],
+        body: { stage, outcome: 'APPROVE', reason: 'Pay-out as the judgment orders' },
       };
     default:
       throw new Error(`the demo has no one to decide ${stage}`);
@@ -336,7 +344,9 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
   await api.post('/v1/cases', demoRegistration(caseId, swept, options.restitution), `demo/${caseId}/register`);
   // The case waits for the custodians' attestations of its ATTESTED lots.
   for (const [i, lot] of swept.entries()) {
-    if (lot.verification === 'ATTESTED') await attestIntake(urls, caseId, lot, demoEvidence(caseId, lot, i), log);
+    if (lot.verification === 'ATTESTED') {
+      await attestIntake(urls, caseId, lot, demoEvidence(caseId, lot, i), log, apiAs);
+    }
   }
 
   const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
@@ -349,18 +359,27 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
       lastDetails = progress.details;
     }
     if (TERMINAL.has(progress.status)) return progress;
-    if (progress.stage === 'TRANSFER') await approveNewDestinations(urls, caseId, log);
+    const whitelistWait = progress.awaitingWhitelist;
+    if (whitelistWait && !decided.has(`whitelist@${whitelistWait.address}@${whitelistWait.entryId ?? ''}`)) {
+      await whitelistVenueAddress(caseId, whitelistWait, apiAs, log);
+      decided.add(`whitelist@${whitelistWait.address}@${whitelistWait.entryId ?? ''}`);
+      decided.add(`whitelist@${whitelistWait.address}@`);
+    }
     const waitingOn = progress.awaiting?.stage;
     // A stage may be waited on more than once (each sale pause): each wait is decided once.
     const wait = `${waitingOn}@${progress.awaiting?.since ?? ''}`;
     if (progress.status === 'AWAITING_DECISION' && waitingOn && !decided.has(wait)) {
-      const decision = demoDecision(waitingOn, caseId, progress);
-      log(`demo case ${caseId}: ${decision.decidedBy} (${decision.role}) approves ${waitingOn}`);
-      await (await apiAs(decision.decidedBy)).post(
-        `/v1/cases/${encodeURIComponent(caseId)}/decisions`,
-        decision,
-        `demo/${caseId}/decide/${wait}`,
-      );
+      const { people, body } = demoDecision(waitingOn, caseId, progress);
+      for (const person of people) {
+        log(`demo case ${caseId}: ${person} approves ${waitingOn}`);
+        const answer = await (await apiAs(person)).post<{ movesTo: { stage: string; status: string } }>(
+          `/v1/cases/${encodeURIComponent(caseId)}/decisions`,
+          body,
+          `demo/${caseId}/decide/${wait}`,
+        );
+        // Still waiting on the same stage: the approval policy asks for another approver.
+        if (answer.movesTo.status !== 'AWAITING_DECISION' || answer.movesTo.stage !== progress.stage) break;
+      }
       decided.add(wait);
     }
     await new Promise((r) => setTimeout(r, 500));

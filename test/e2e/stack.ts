@@ -101,15 +101,17 @@ export async function startTestStack(): Promise<TestStack> {
     const fxRates = await startFxRateSimulator({ port: 0 });
     closers.push(fxRates.close);
 
-    const db = { PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent' };
+    // The control API signs people's acts and decisions; every service verifies them with the public half.
+    const decisionKeys = newDecisionKeyPair();
+    const db = { PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', ACT_VERIFY_KEYS: decisionKeys.verifyKey };
     const custodyConfig = parseConfig(CustodyConfigSchema, {
       ...db,
       CHAIN_RPC_URL: chain.url,
       CUSTODY_MIN_CONFIRMATIONS: '2',
       EVM_RPC_URL: evm.rpcUrl,
       EVM_USDT_CONTRACT: evm.usdtAddress,
-      // The demo's two custodians approve the venue's addresses; no 24 h cooling-off in a test.
-      CUSTODY_WHITELIST_COOLING_OFF_SECONDS: '0',
+      // Two custodians approve the venue's addresses; a cooling-off of seconds (not 24 h) in a test.
+      CUSTODY_WHITELIST_COOLING_OFF_SECONDS: '2',
     });
     // The custody gas station pays the ETH gas of USDT transfers out of case wallets.
     await evmNode.fundEth((await loadCustodyKeyring(custodyConfig)).gasStation().address, '10');
@@ -130,7 +132,6 @@ export async function startTestStack(): Promise<TestStack> {
 
     const serviceUrls = { custody: custody.url, exchange: exchange.url, fx: fx.url, treasury: treasury.url };
     // Case data is encrypted in Temporal here as in the dev stack and production: worker and control API share the key.
-    const decisionKeys = newDecisionKeyPair();
     const payloadCodec = new AesGcmPayloadCodec(codecKeys(CodecKeyList.parse(newCodecKey('e2e'))));
     // The notifications outbox, as worker-main and the control API set it up (one schema, both sides).
     const notificationsPool = await openNotificationsPool({ ownerUrl: databaseUrl, schema: 'notifications', max: 4 });
