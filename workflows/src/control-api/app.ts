@@ -65,7 +65,8 @@ import {
   type RegistrationDefaults,
   withDefaults,
 } from '../case-input';
-import { CASE_STAGES, CASE_STATUSES } from '../case-state';
+import { APPROVAL_POLICY, evaluateApprovalPolicy } from '../approval-policy';
+import { CASE_STAGES, CASE_STATUSES, type CaseProgress } from '../case-state';
 import type { caseWorkflow } from '../case-workflow';
 import { mountCodecEndpoint } from '../codec/codec-server';
 import { type Decision, DecisionInput, type DecisionRefusalCode, Role } from '../decision';
@@ -512,15 +513,21 @@ export function createControlApi({
    * verified intake, the venue, the approval policy's verdict), read from the case; the approver signs it.
    */
   async function requestedAuthorisation(caseId: string): Promise<contracts.custody.TransferAuthorisation | undefined> {
+    let progress: Pick<CaseProgress, 'authorisationRequested' | 'valuation'>;
     try {
-      const progress = (await client.workflow.getHandle(caseWorkflowId(caseId)).query(status)) as {
-        authorisationRequested?: contracts.custody.TransferAuthorisation;
-      };
-      return progress.authorisationRequested;
+      progress = await client.workflow.getHandle(caseWorkflowId(caseId)).query(status);
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw problems.notFound('Case', caseId);
       throw error;
     }
+    const asked = progress.authorisationRequested;
+    if (!asked) return undefined;
+    // The worker computed the verdict; the control API judges the same valuation again before a person signs it.
+    const problem = policyMismatch(asked, progress.valuation);
+    if (problem) {
+      throw new Problem(409, 'authorisation-inconsistent', 'Authorisation inconsistent', problem, { caseId });
+    }
+    return asked;
   }
 
   /** The `decide` Update; its refusals as problems naming the rule. */
@@ -548,6 +555,32 @@ export function createControlApi({
       throw decisionProblem(error, caseId) ?? error;
     }
   }
+}
+
+/**
+ * Why the authorisation a case asks for does not follow from its valuation under the approval policy
+ * (undefined when it does): the value is the sum of its lines, each asset's maximum is the amount valued,
+ * and the verdict asks at least what the policy asks for that value.
+ */
+export function policyMismatch(
+  asked: contracts.custody.TransferAuthorisation,
+  valuation: CaseProgress['valuation'],
+): string | undefined {
+  if (!valuation) return 'the case asks for an authorisation without a valuation';
+  const total = valuation.lines.reduce((sum, l) => sum.plus(l.valueCny), new Decimal(0));
+  if (!total.eq(valuation.valueCny)) return `the valuation's lines add up to ${total.toFixed(2)}, not ${valuation.valueCny}`;
+  for (const a of asked.assets) {
+    const line = valuation.lines.find((l) => l.asset === a.asset);
+    if (!line || !new Decimal(line.amount).eq(a.maxAmount)) return `${a.asset}: the maximum is not the amount valued`;
+  }
+  const verdict = evaluateApprovalPolicy(APPROVAL_POLICY, valuation.valueCny);
+  const p = asked.policy;
+  if (p.version !== verdict.version) return `policy version ${p.version} is not the control API's ${verdict.version}`;
+  if (!new Decimal(p.valueCny).eq(verdict.valueCny)) return `the verdict was judged on ${p.valueCny}, not ${verdict.valueCny}`;
+  if (p.approvals < verdict.approvals || p.units < verdict.units || (verdict.senior && !p.senior)) {
+    return `the policy asks for ${verdict.approvals} approver(s) from ${verdict.units} unit(s)${verdict.senior ? ' with a senior supervisor' : ''} at CNY ${verdict.valueCny}`;
+  }
+  return undefined;
 }
 
 function decisionProblem(error: unknown, caseId: string): Problem | undefined {
