@@ -6,7 +6,7 @@
  */
 import express, { type Express } from 'express';
 import { AuditChain } from './audit/chain';
-import { requireServiceCredential, serviceTokenFromEnv } from './auth/service-credential';
+import { controlApiTokenFromEnv, requireServiceCredential, serviceTokenFromEnv } from './auth/service-credential';
 import { migrate } from './db/migrate';
 import type { Pool } from './db/pool';
 import {
@@ -52,6 +52,10 @@ export async function startService(options: {
   describe?: Record<string, unknown>;
   /** The bearer secret callers must present; default SERVICE_TOKEN from the environment (absent: no check). */
   serviceToken?: string;
+  /** The control API's narrower credential; default CONTROL_API_TOKEN from the environment (absent: not accepted). */
+  controlApiToken?: string;
+  /** The changing routes the control API's credential may call: those carrying a person's signed act. */
+  actRoutes?: readonly RegExp[];
   /** How the pool logs in as the service role; default DB_SERVICE_URL / DB_SERVICE_PASSWORD from the environment. */
   database?: ServiceDatabase;
   /** `none`: the service's own migrations grant its role its tables (custody); default: see ServiceRoleSpec. */
@@ -59,6 +63,7 @@ export async function startService(options: {
 }): Promise<RunningService> {
   const { name, config, logger } = options;
   const serviceToken = options.serviceToken ?? serviceTokenFromEnv();
+  const controlApiToken = options.controlApiToken ?? controlApiTokenFromEnv();
   const database = options.database ?? serviceDatabaseFromEnv();
   const applied = await migrate({
     databaseUrl: config.DATABASE_URL,
@@ -84,8 +89,14 @@ export async function startService(options: {
       ? express()
           .disable('x-powered-by')
           .use(
-            requireServiceCredential(name, serviceToken, logger, (call) =>
-              audit.append({ kind: 'access.refused', actor: 'anonymous', data: { service: name, ...call } }),
+            requireServiceCredential(
+              name,
+              serviceToken,
+              logger,
+              (call) => audit.append({ kind: 'access.refused', actor: 'anonymous', data: { service: name, ...call } }),
+              controlApiToken
+                ? { name: 'control-api', token: controlApiToken, routes: options.actRoutes ?? [] }
+                : undefined,
             ),
             app,
           )

@@ -18,6 +18,7 @@ import {
 
 const CUSTODY_TOKEN = 'c'.repeat(40);
 const TREASURY_TOKEN = 't'.repeat(40);
+const CONTROL_API_TOKEN = 'a'.repeat(40);
 let service: RunningService;
 let databaseUrl: string;
 /** What the service logged, as parsed JSON lines. */
@@ -32,6 +33,8 @@ beforeAll(async () => {
     migrationsDir: path.join(__dirname, 'fixtures/migrations'),
     logger,
     serviceToken: CUSTODY_TOKEN,
+    controlApiToken: CONTROL_API_TOKEN,
+    actRoutes: [/^\/v1\/whitelist$/],
     buildApp: () =>
       createServiceApp({
         service: 'custody',
@@ -42,6 +45,9 @@ beforeAll(async () => {
             res.json({ accounts: [] });
           });
           app.post('/v1/accounts', (_req, res) => {
+            res.status(201).json({});
+          });
+          app.post('/v1/whitelist', (_req, res) => {
             res.status(201).json({});
           });
         },
@@ -119,6 +125,31 @@ test('a call with the service’s own credential passes; health probes need none
   expect((await call('POST', '/v1/accounts', `bearer ${CUSTODY_TOKEN}`)).status).toBe(201);
   expect((await call('GET', '/healthz')).status).toBe(200);
   expect((await call('GET', '/readyz')).status).toBe(200);
+});
+
+test('the control API’s credential reads and carries signed acts, but calls no other changing route (refused 403 and recorded)', async () => {
+  const owner = new pg.Client({ connectionString: databaseUrl });
+  await owner.connect();
+  try {
+    const before = Number((await owner.query('SELECT count(*) FROM things.audit_records')).rows[0].count);
+    expect((await call('GET', '/v1/accounts', `Bearer ${CONTROL_API_TOKEN}`)).status).toBe(200);
+    expect((await call('POST', '/v1/whitelist', `Bearer ${CONTROL_API_TOKEN}`)).status).toBe(201);
+    const refused = await call('POST', '/v1/accounts', `Bearer ${CONTROL_API_TOKEN}`);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ type: 'urn:vcdc:problem:caller-not-allowed' });
+    // The worker's credential reaches every route.
+    expect((await call('POST', '/v1/accounts', `Bearer ${CUSTODY_TOKEN}`)).status).toBe(201);
+    const { rows } = await owner.query('SELECT kind, data FROM things.audit_records ORDER BY seq OFFSET $1', [before]);
+    expect(rows).toEqual([
+      {
+        kind: 'access.refused',
+        data: expect.objectContaining({ method: 'POST', path: '/v1/accounts', caller: 'control-api' }),
+      },
+    ]);
+    expect(JSON.stringify(rows)).not.toContain(CONTROL_API_TOKEN);
+  } finally {
+    await owner.end();
+  }
 });
 
 test('secrets compare equal only when identical, whatever their lengths', () => {

@@ -28,6 +28,28 @@ export function secretsEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
+/**
+ * The control API's own credential (CONTROL_API_TOKEN), apart from the worker's (SERVICE_TOKEN): it
+ * may read (GET: the auditor's views, the whitelist) and call the routes that carry a person's signed
+ * act, nothing else. So the machine that signs acts cannot also ask custody to move coins, and the
+ * worker that asks for transfers cannot sign the approvals custody wants: moving value takes both.
+ */
+export function controlApiTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env.CONTROL_API_TOKEN;
+  if (value === undefined || value === '') return undefined;
+  const parsed = ServiceToken.safeParse(value);
+  if (!parsed.success) throw new Error(`CONTROL_API_TOKEN ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+}
+
+/** A second caller with a narrower reach: its secret, and the POST routes it may call (it may always read). */
+export interface ScopedCaller {
+  name: string;
+  token: string;
+  /** Paths (no query) of the changing routes this caller may call. */
+  routes: readonly RegExp[];
+}
+
 const OPEN_PATHS = new Set(['/healthz', '/readyz']);
 
 /** What is kept of a refused call: never the presented secret, only whether one was presented. */
@@ -47,11 +69,31 @@ export function requireServiceCredential(
   token: string,
   logger?: Logger,
   onRefused?: (call: RefusedCall) => Promise<unknown>,
+  scoped?: ScopedCaller,
 ): RequestHandler {
   return async (req, res, next) => {
     if (OPEN_PATHS.has(req.path)) return next();
     const presented = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1];
     if (presented !== undefined && secretsEqual(presented, token)) return next();
+    if (presented !== undefined && scoped && secretsEqual(presented, scoped.token)) {
+      const readOnly = req.method === 'GET' || req.method === 'HEAD';
+      if (readOnly || scoped.routes.some((r) => r.test(req.path))) return next();
+      const call: RefusedCall = { method: req.method, path: req.originalUrl.slice(0, 500), remote: req.ip, presented: true };
+      logger?.warn({ ...call, caller: scoped.name }, 'call refused: outside the caller credential’s routes');
+      if (onRefused) {
+        await onRefused({ ...call, caller: scoped.name } as RefusedCall).catch((error: unknown) => {
+          logger?.error({ err: error }, 'could not record the refused call in the audit chain');
+        });
+      }
+      const problem = new Problem(
+        403,
+        'caller-not-allowed',
+        'Not allowed for this caller',
+        `${scoped.name}'s credential may read and carry people's signed acts on ${service}, not call ${req.method} ${req.path}`,
+      );
+      res.status(403).type(PROBLEM_CONTENT_TYPE).json(problem.toBody(req.originalUrl));
+      return;
+    }
     const call: RefusedCall = {
       method: req.method,
       path: req.originalUrl.slice(0, 500),
