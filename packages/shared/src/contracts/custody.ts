@@ -45,6 +45,8 @@
  *                                                             case wallet, verified on chain; 409 not-yet while confirming)
  */
 import { z } from 'zod';
+// Type only: decisions.ts imports this file (TransferAuthorisation), so a value import would be a cycle.
+import type { CarriedDecision } from '../acts/decisions';
 import { CryptoAsset, DecimalString, PositiveDecimalString } from '../money';
 import { ActorId, CaseId, Chain, DocumentRef, IsoTimestamp, LotId, Sha256Hex } from './common';
 
@@ -97,7 +99,6 @@ export const CorrectHandoverEvidence = z.object({
   /** The record being corrected: it must be the one in force (the latest). */
   corrects: z.string().min(1).max(200),
   reason: z.string().min(1).max(1000),
-  recordedBy: ActorId,
   evidence: HandoverEvidence,
 });
 export type CorrectHandoverEvidence = z.infer<typeof CorrectHandoverEvidence>;
@@ -149,7 +150,6 @@ export const ClassifyIntakeDifference = z
     feeTxHash: z.string().min(1).max(200).optional(),
     /** declared - received, sign-aware: positive for a short receipt, negative for an excess. */
     amount: SignedDecimalString,
-    classifiedBy: ActorId.optional(),
     /** The classification this one replaces (required when the intake is classified already, not yet countersigned). */
     corrects: z.string().min(1).max(200).optional(),
   })
@@ -161,8 +161,12 @@ export const ClassifyIntakeDifference = z
 export type ClassifyIntakeDifference = z.infer<typeof ClassifyIntakeDifference>;
 
 export const CountersignRole = z.enum(['handing-officer', 'custodian']);
+/**
+ * The person countersigning is the signed act's (custody.intake.countersign); they must be the one the
+ * handover evidence in force names for the role: `handing-officer` = evidence.handedOverBy, `custodian` =
+ * evidence.receivedBy (403 countersigner-not-named otherwise).
+ */
 export const CountersignIntakeDifference = z.object({
-  signedBy: ActorId,
   role: CountersignRole,
   /** The classification being signed; when given it must be the current one (else 409 classification-not-current). */
   classificationId: z.string().min(1).max(200).optional(),
@@ -234,7 +238,6 @@ export const AttestIntake = z.object({
   txHash: z.string().min(1).max(200),
   /** What this custodian saw arrive at the custody address. */
   amount: DecimalString,
-  attestedBy: ActorId,
   evidence: HandoverEvidence,
   seizureReference: SeizureReference.optional(),
   sourceAddresses: SourceAddresses.optional(),
@@ -272,7 +275,8 @@ export const AddWhitelistEntry = z.object({
   address: z.string().min(1).max(200),
   /** Whose address this is, e.g. "hashkey deposit address for BTC". */
   label: z.string().min(1).max(200),
-  requestedBy: ActorId,
+  /** The venue the address belongs to (e.g. "hashkey"): a transfer authorisation names the venue it may go to. */
+  venue: z.string().min(1).max(50),
   /**
    * The entry this one changes (same chain). The new entry needs the same two approvals and cooling-off;
    * the old one stays usable until the new one is ACTIVE, then it is SUPERSEDED.
@@ -293,6 +297,7 @@ export const WhitelistEntry = z.object({
   chain: Chain,
   address: z.string(),
   label: z.string(),
+  venue: z.string(),
   requestedBy: ActorId.optional(),
   status: WhitelistStatus,
   approvals: z.array(z.object({ approvedBy: ActorId, approvedAt: IsoTimestamp })).optional(),
@@ -308,12 +313,15 @@ export const WhitelistEntry = z.object({
 });
 export type WhitelistEntry = z.infer<typeof WhitelistEntry>;
 
-/** One of the two approvals a whitelist entry needs (by someone other than the requester). */
-export const ApproveWhitelistEntry = z.object({ approvedBy: ActorId });
+/**
+ * One of the two approvals a whitelist entry needs, by a custodian other than the requester (the person is
+ * the signed act's: custody.whitelist.approve). The body carries nothing else.
+ */
+export const ApproveWhitelistEntry = z.object({});
 export type ApproveWhitelistEntry = z.infer<typeof ApproveWhitelistEntry>;
 
 /** Revoking is safe: it takes effect at once, by one person, and says why. */
-export const RevokeWhitelistEntry = z.object({ revokedBy: ActorId, reason: z.string().min(1).max(1000) });
+export const RevokeWhitelistEntry = z.object({ reason: z.string().min(1).max(1000) });
 export type RevokeWhitelistEntry = z.infer<typeof RevokeWhitelistEntry>;
 
 /**
@@ -347,6 +355,18 @@ export const RequestTransfer = z.object({
   /** Amount debited from the custody account; the network fee is taken out of it, the rest arrives. */
   amount: PositiveDecimalString,
   purpose: TransferPurpose,
+  /**
+   * The case's signed DISPOSAL_PLAN APPROVE decisions (1..5, as the workflow holds them: CarriedDecision,
+   * acts/decisions.ts), each carrying the same TransferAuthorisation. Required for every transfer out of a
+   * case wallet: absent or empty is 403 transfer-unauthorised. Checked by custody itself
+   * (transfer-authorisation.ts): the control API's signatures, this case, the policy's quorum of distinct
+   * people and units (and a senior supervisor when it asks), the asset and its maximum (cumulative over
+   * the case's transfers), the destination's venue.
+   */
+  approvals: z
+    .array(z.custom<CarriedDecision>((value) => typeof value === 'object' && value !== null, 'must be a decision'))
+    .max(5)
+    .optional(),
 });
 export type RequestTransfer = z.infer<typeof RequestTransfer>;
 
@@ -368,6 +388,8 @@ export const Transfer = z.object({
   confirmations: z.number().int(),
   status: TransferStatus,
   purpose: TransferPurpose.optional(),
+  /** SHA-256 of the canonical JSON of the TransferAuthorisation the transfer was made under. */
+  authorisationSha256: Sha256Hex.optional(),
   createdAt: IsoTimestamp,
 });
 export type Transfer = z.infer<typeof Transfer>;
