@@ -178,9 +178,20 @@ export function approvalsFor(
   );
 }
 
-/** A transfer request body with the case's default authorisation. */
+const defaultApprovals = new Map<string, CarriedDecision[]>();
+
+/**
+ * A transfer request body with the case's default authorisation: the same signed approvals for every
+ * transfer of the case (as the workflow carries them), so a retry with the same Idempotency-Key is the
+ * same request.
+ */
 export function authorised<T extends { caseId: string }>(body: T): T & { approvals: CarriedDecision[] } {
-  return { ...body, approvals: approvalsFor(body.caseId) };
+  let approvals = defaultApprovals.get(body.caseId);
+  if (!approvals) {
+    approvals = approvalsFor(body.caseId);
+    defaultApprovals.set(body.caseId, approvals);
+  }
+  return { ...body, approvals };
 }
 
 /** Handed over by the case officer, received by the custodian (the people who countersign a difference). */
