@@ -10,6 +10,7 @@ import request from 'supertest';
 import { expectRewritesRefused, expectTamperingNamed, servicePoolFor } from '../../../test/support/audit';
 import {
   chainCall,
+  PEOPLE,
   type Harness,
   MIN_CONFIRMATIONS,
   post,
@@ -56,7 +57,7 @@ test('an intake, a transfer out and a return each append their record, and the c
     'custody.transfer.sent',
     'custody.return.credited',
   ]);
-  expect(records[0]).toMatchObject({ actor: 'custodian-wang', data: { credited: '0.01', asset: 'BTC' } });
+  expect(records[0]).toMatchObject({ actor: PEOPLE.custodian.id, data: { credited: '0.01', asset: 'BTC' } });
   expect(records[1].data).toMatchObject({
     transferId: transfer.transferId,
     sent: transfer.netAmount,
