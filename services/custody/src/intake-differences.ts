@@ -164,19 +164,6 @@ export async function countersignDifference(
       { classificationId: current.classificationId },
     );
   }
-  // Only the people the handover evidence in force names may countersign, each for their part.
-  const trail = await evidenceTrail(db, intakeId);
-  const evidence = trail.records[trail.records.length - 1];
-  const named = input.role === 'handing-officer' ? evidence?.handedOverBy : evidence?.receivedBy;
-  if (named !== input.signedBy) {
-    throw new Problem(
-      403,
-      'countersigner-not-named',
-      'Countersigner not named in the handover evidence',
-      `the handover evidence in force (${trail.currentEvidenceId}) names ${named ?? 'nobody'} as the ${input.role}, not ${input.signedBy}`,
-      { role: input.role, evidenceId: trail.currentEvidenceId },
-    );
-  }
   const earlier = state.countersignatures;
   const same = earlier.find((s) => s.signedBy === input.signedBy);
   if (same) {
@@ -195,6 +182,19 @@ export async function countersignDifference(
       'This role has countersigned already',
       `${taken.signedBy} already countersigned classification ${current.classificationId} as ${input.role}`,
       { classificationId: current.classificationId },
+    );
+  }
+  // Only the people the handover evidence in force names may countersign, each for their part.
+  const trail = await evidenceTrail(db, intakeId);
+  const evidence = trail.records[trail.records.length - 1];
+  const named = input.role === 'handing-officer' ? evidence?.handedOverBy : evidence?.receivedBy;
+  if (named !== input.signedBy) {
+    throw new Problem(
+      403,
+      'countersigner-not-named',
+      'Countersigner not named in the handover evidence',
+      `the handover evidence in force (${trail.currentEvidenceId}) names ${named ?? 'nobody'} as the ${input.role}, not ${input.signedBy}`,
+      { role: input.role, evidenceId: trail.currentEvidenceId },
     );
   }
   await db.query(
