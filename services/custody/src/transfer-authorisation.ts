@@ -190,7 +190,10 @@ export function assertAuthorisedVenue(
       'destination-not-authorised',
       'Destination not authorised',
       `toAddress: ${input.toAddress} is whitelisted for venue ${entry.venue}; the authorisation of case ${input.caseId} names ${checked.authorisation.venue}`,
-      { entryId: entry.entryId, errors: [{ field: 'toAddress', message: `not an address of ${checked.authorisation.venue}` }] },
+      {
+        entryId: entry.entryId,
+        errors: [{ field: 'toAddress', message: `not an address of ${checked.authorisation.venue}` }],
+      },
     );
   }
 }

@@ -28,10 +28,10 @@ import {
   Decimal,
   inTransaction,
   type Pool,
-  recordSignedAct,
   Problem,
   problems,
   type Queryable,
+  recordSignedAct,
   toWire,
 } from '@vcdc/shared';
 import { transferSent } from './audit-records';

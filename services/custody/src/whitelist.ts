@@ -206,7 +206,10 @@ export async function approveWhitelistEntry(
   const view = await getWhitelistEntry(db, entryId);
   await appendAuditRecord(
     db,
-    whitelistEvent('custody.whitelist.approved', approver, view, { approval: approvals.length + 1, of: APPROVALS_NEEDED }),
+    whitelistEvent('custody.whitelist.approved', approver, view, {
+      approval: approvals.length + 1,
+      of: APPROVALS_NEEDED,
+    }),
   );
   if (approved) {
     await appendAuditRecord(
@@ -244,13 +247,19 @@ export async function observeActivations(db: Queryable): Promise<void> {
     );
     if (inserted.rowCount === 0) continue;
     const entry = await getWhitelistEntry(db, entry_id);
-    await appendAuditRecord(db, whitelistEvent('custody.whitelist.active', undefined, entry, { activeFrom: entry.activeFrom }));
+    await appendAuditRecord(
+      db,
+      whitelistEvent('custody.whitelist.active', undefined, entry, { activeFrom: entry.activeFrom }),
+    );
     if (entry.replaces) {
       const old = await getWhitelistEntry(db, entry.replaces);
       if (old.status === 'SUPERSEDED') {
         await appendAuditRecord(
           db,
-          whitelistEvent('custody.whitelist.superseded', undefined, old, { supersededBy: entry_id, supersededAt: old.supersededAt }),
+          whitelistEvent('custody.whitelist.superseded', undefined, old, {
+            supersededBy: entry_id,
+            supersededAt: old.supersededAt,
+          }),
         );
       }
     }

@@ -91,8 +91,13 @@ describe('configuration', () => {
   test('ACT_VERIFY_KEYS is required: without the control API’s verify keys no person could act', () => {
     const { ACT_VERIFY_KEYS: _keys, ...without } = base;
     expect(() => parseConfig(CustodyConfigSchema, without)).toThrow(/ACT_VERIFY_KEYS/);
-    expect(() => parseConfig(CustodyConfigSchema, { ...base, ACT_VERIFY_KEYS: 'not-a-key' })).toThrow(/ACT_VERIFY_KEYS/);
-    const config = parseConfig(CustodyConfigSchema, { ...base, ACT_VERIFY_KEYS: `${ACTS.env.verifyKey}, ${ACTS.env.verifyKey}` });
+    expect(() => parseConfig(CustodyConfigSchema, { ...base, ACT_VERIFY_KEYS: 'not-a-key' })).toThrow(
+      /ACT_VERIFY_KEYS/,
+    );
+    const config = parseConfig(CustodyConfigSchema, {
+      ...base,
+      ACT_VERIFY_KEYS: `${ACTS.env.verifyKey}, ${ACTS.env.verifyKey}`,
+    });
     expect(config.ACT_VERIFY_KEYS).toHaveLength(2);
     // Zero cooling-off is allowed (tests); the default is a day.
     expect(parseConfig(CustodyConfigSchema, { ...base, CUSTODY_WHITELIST_COOLING_OFF_SECONDS: '0' })).toMatchObject({

@@ -10,9 +10,9 @@ import request from 'supertest';
 import { expectRewritesRefused, expectTamperingNamed, servicePoolFor } from '../../../test/support/audit';
 import {
   chainCall,
-  PEOPLE,
   type Harness,
   MIN_CONFIRMATIONS,
+  PEOPLE,
   post,
   proveDestination,
   startHarness,

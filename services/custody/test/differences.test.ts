@@ -3,9 +3,10 @@
  * custodian before the receipt is final; the records are append-only. And the expected lot's seizure
  * reference and source addresses, kept with the intake.
  */
+
+import type { Actor } from '@vcdc/shared';
 import { contracts } from '@vcdc/shared';
 import request from 'supertest';
-import type { Actor } from '@vcdc/shared';
 import { actPost, EVIDENCE, type Harness, newKey, PEOPLE, post, startHarness, sweepToCustody } from './harness';
 
 let h: Harness;
@@ -221,9 +222,7 @@ describe('intake differences', () => {
     }).expect(409);
     expect(res.body.type).toBe('urn:vcdc:problem:no-difference');
     await sign(intake.intakeId, PEOPLE.caseOfficer, 'custodian').expect(409);
-    await classify('intake-nope', { classification: 'OTHER', explanation: 'x', amount: '1' }).expect(
-      404,
-    );
+    await classify('intake-nope', { classification: 'OTHER', explanation: 'x', amount: '1' }).expect(404);
   });
 
   test('classifications and countersignatures are append-only: the service role cannot change them, the owner neither', async () => {

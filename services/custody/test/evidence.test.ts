@@ -7,7 +7,17 @@ import { contracts } from '@vcdc/shared';
 import { verifyMessage } from 'ethers';
 import request from 'supertest';
 import { CustodyKeyring } from '../src/custody-keyring';
-import { actPost, EVIDENCE, type Harness, newKey, PEOPLE, post, startHarness, sweepToCustody, TEST_SECRET } from './harness';
+import {
+  actPost,
+  EVIDENCE,
+  type Harness,
+  newKey,
+  PEOPLE,
+  post,
+  startHarness,
+  sweepToCustody,
+  TEST_SECRET,
+} from './harness';
 
 /** A correction by the second custodian (a signed custody.evidence.correct act). */
 const correct = (intakeId: string, body: object) =>

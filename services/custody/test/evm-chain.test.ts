@@ -190,11 +190,17 @@ describe('intake on the EVM chain', () => {
     });
     // Classified against the sweep on chain, then countersigned by the officer and the custodian: final.
     const intakeId = taken.body.intakeId;
-    const classified = await actPost(app, PEOPLE.custodian, 'custody.intake.classify', `/v1/intakes/${intakeId}/difference`, {
-      classification: 'SHORT_DELIVERY',
-      explanation: `sweep ${txHash} moved 990.5 USDT: the seized wallet held less than the seizure list`,
-      amount: '9.5',
-    });
+    const classified = await actPost(
+      app,
+      PEOPLE.custodian,
+      'custody.intake.classify',
+      `/v1/intakes/${intakeId}/difference`,
+      {
+        classification: 'SHORT_DELIVERY',
+        explanation: `sweep ${txHash} moved 990.5 USDT: the seized wallet held less than the seizure list`,
+        amount: '9.5',
+      },
+    );
     expect(classified.status).toBe(201);
     // The people the handover evidence names: the handing-over officer and the receiving custodian.
     for (const [person, role] of [

@@ -16,8 +16,8 @@ import {
 } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
-import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { type RunningChainSimulator, startChainSimulator } from '../../../simulators/src/chain';
+import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { createTestDatabase } from '../../../test/support/database';
 import { type CustodyAppDeps, createApp } from '../src/app';
 import { type ChainAdapter, ChainSimulatorClient } from '../src/chain-adapter';

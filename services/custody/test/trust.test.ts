@@ -54,7 +54,10 @@ describe('the whitelist: one custodian requests, two other custodians approve, A
     expect(bare.body.type).toBe('urn:vcdc:problem:act-missing');
     expect(await entryCount()).toBe(before);
 
-    const listed = await requestEntry(h.app, { chain: 'bitcoin', address: 'bc1qpendingnoact000000000000000000' }).expect(201);
+    const listed = await requestEntry(h.app, {
+      chain: 'bitcoin',
+      address: 'bc1qpendingnoact000000000000000000',
+    }).expect(201);
     const approve = await post(h.app, `/v1/whitelist/${listed.body.entryId}/approvals`, {}).expect(403);
     expect(approve.body.type).toBe('urn:vcdc:problem:act-missing');
     expect((await request(h.app).get(`/v1/whitelist/${listed.body.entryId}`).expect(200)).body).toMatchObject({
@@ -65,7 +68,10 @@ describe('the whitelist: one custodian requests, two other custodians approve, A
   });
 
   test('"approvals" by invented names in the body are refused 400 naming the field, even with a signed act', async () => {
-    const listed = await requestEntry(h.app, { chain: 'bitcoin', address: 'bc1qnamedapprovers0000000000000000' }).expect(201);
+    const listed = await requestEntry(h.app, {
+      chain: 'bitcoin',
+      address: 'bc1qnamedapprovers0000000000000000',
+    }).expect(201);
     const path = `/v1/whitelist/${listed.body.entryId}/approvals`;
     const named = await actPost(h.app, PEOPLE.secondCustodian, 'custody.whitelist.approve', path, {
       approvedBy: 'custodian.invented',
@@ -77,17 +83,29 @@ describe('the whitelist: one custodian requests, two other custodians approve, A
       requestedBy: 'custodian.invented',
     } as never).expect(400);
     expect(requestedBy.body.errors).toEqual([expect.objectContaining({ field: 'requestedBy' })]);
-    const revokedBy = await actPost(h.app, PEOPLE.thirdCustodian, 'custody.whitelist.revoke', `/v1/whitelist/${listed.body.entryId}/revocation`, {
-      reason: 'x',
-      revokedBy: 'nobody',
-    }).expect(400);
+    const revokedBy = await actPost(
+      h.app,
+      PEOPLE.thirdCustodian,
+      'custody.whitelist.revoke',
+      `/v1/whitelist/${listed.body.entryId}/revocation`,
+      {
+        reason: 'x',
+        revokedBy: 'nobody',
+      },
+    ).expect(400);
     expect(revokedBy.body.errors).toEqual([expect.objectContaining({ field: 'revokedBy' })]);
     expect((await request(h.app).get(`/v1/whitelist/${listed.body.entryId}`)).body.status).toBe('PENDING_APPROVAL');
   });
 
   test('the requester cannot approve; one custodian cannot approve twice; a supervisor cannot approve', async () => {
-    const listed = await requestEntry(h.app, { chain: 'bitcoin', address: 'bc1qfoureyes000000000000000000000' }).expect(201);
-    expect(listed.body).toMatchObject({ requestedBy: PEOPLE.custodian.id, venue: 'hashkey', status: 'PENDING_APPROVAL' });
+    const listed = await requestEntry(h.app, { chain: 'bitcoin', address: 'bc1qfoureyes000000000000000000000' }).expect(
+      201,
+    );
+    expect(listed.body).toMatchObject({
+      requestedBy: PEOPLE.custodian.id,
+      venue: 'hashkey',
+      status: 'PENDING_APPROVAL',
+    });
     const own = await approveEntry(h.app, listed.body.entryId, PEOPLE.custodian).expect(403);
     expect(own.body.type).toBe('urn:vcdc:problem:approver-is-requester');
     await approveEntry(h.app, listed.body.entryId, PEOPLE.secondCustodian).expect(201);
@@ -103,11 +121,22 @@ describe('the whitelist: one custodian requests, two other custodians approve, A
   });
 
   test('an act signed for another entry, or replayed under a new Idempotency-Key, is refused', async () => {
-    const a = await requestEntry(h.app, { chain: 'bitcoin', address: 'bc1qreplaya00000000000000000000000' }).expect(201);
-    const b = await requestEntry(h.app, { chain: 'bitcoin', address: 'bc1qreplayb00000000000000000000000' }).expect(201);
-    const other = await actPost(h.app, PEOPLE.secondCustodian, 'custody.whitelist.approve', `/v1/whitelist/${b.body.entryId}/approvals`, {}, {
-      object: { type: 'whitelist-entry', id: a.body.entryId },
-    }).expect(403);
+    const a = await requestEntry(h.app, { chain: 'bitcoin', address: 'bc1qreplaya00000000000000000000000' }).expect(
+      201,
+    );
+    const b = await requestEntry(h.app, { chain: 'bitcoin', address: 'bc1qreplayb00000000000000000000000' }).expect(
+      201,
+    );
+    const other = await actPost(
+      h.app,
+      PEOPLE.secondCustodian,
+      'custody.whitelist.approve',
+      `/v1/whitelist/${b.body.entryId}/approvals`,
+      {},
+      {
+        object: { type: 'whitelist-entry', id: a.body.entryId },
+      },
+    ).expect(403);
     expect(other.body.type).toBe('urn:vcdc:problem:act-object');
 
     // The same signed act, sent again under another Idempotency-Key: a replay.
@@ -149,7 +178,9 @@ describe('the whitelist: one custodian requests, two other custodians approve, A
     await request(app).get(`/v1/whitelist/${entryId}`).expect(200);
     await revokeEntry(app, entryId, 'address rotated by the venue').expect(201);
 
-    const events = (await records()).filter((r) => r.data?.entryId === entryId && r.kind.startsWith('custody.whitelist.'));
+    const events = (await records()).filter(
+      (r) => r.data?.entryId === entryId && r.kind.startsWith('custody.whitelist.'),
+    );
     expect(events.map((r) => [r.kind, r.actor])).toEqual([
       ['custody.whitelist.requested', PEOPLE.custodian.id],
       ['custody.whitelist.approved', PEOPLE.secondCustodian.id],
@@ -174,7 +205,9 @@ describe('the whitelist: one custodian requests, two other custodians approve, A
     await approveEntry(h.app, change.body.entryId, PEOPLE.thirdCustodian).expect(201);
     const superseded = (await records()).filter((r) => r.kind === 'custody.whitelist.superseded');
     expect(superseded).toEqual([
-      expect.objectContaining({ data: expect.objectContaining({ entryId: old.entryId, supersededBy: change.body.entryId }) }),
+      expect.objectContaining({
+        data: expect.objectContaining({ entryId: old.entryId, supersededBy: change.body.entryId }),
+      }),
     ]);
   });
 });
@@ -248,14 +281,19 @@ describe('custody enforces the case authorisation itself', () => {
       'act-signature',
     );
 
-    const genuine = approvalsFor('CASE-AUTH', authorisationFor('CASE-AUTH', { assets: [{ asset: 'BTC', maxAmount: '0.01' }] }));
+    const genuine = approvalsFor(
+      'CASE-AUTH',
+      authorisationFor('CASE-AUTH', { assets: [{ asset: 'BTC', maxAmount: '0.01' }] }),
+    );
     const altered = [{ ...genuine[0]!, authorisation: authorisationFor('CASE-AUTH') }];
     expect((await refused(transferTo('CASE-AUTH', VENUE, '0.1', altered), 'transfer-unauthorised')).reason).toBe(
       'act-content',
     );
 
     const rejected = approvalsFor('CASE-AUTH', undefined, undefined, { outcome: 'REJECT' });
-    expect((await refused(transferTo('CASE-AUTH', VENUE, '0.1', rejected), 'transfer-unauthorised')).reason).toBe('act-kind');
+    expect((await refused(transferTo('CASE-AUTH', VENUE, '0.1', rejected), 'transfer-unauthorised')).reason).toBe(
+      'act-kind',
+    );
 
     const salePrice = approvalsFor('CASE-AUTH', undefined, undefined, { stage: 'SALE_PRICE' });
     await refused(transferTo('CASE-AUTH', VENUE, '0.1', salePrice), 'transfer-unauthorised');
@@ -269,7 +307,9 @@ describe('custody enforces the case authorisation itself', () => {
 
     // Two approvals that authorise different things.
     const a = approvalsFor('CASE-AUTH', authorisationFor('CASE-AUTH'), [PEOPLE.supervisor]);
-    const b = approvalsFor('CASE-AUTH', authorisationFor('CASE-AUTH', { venue: 'othervenue' }), [PEOPLE.seniorSupervisor]);
+    const b = approvalsFor('CASE-AUTH', authorisationFor('CASE-AUTH', { venue: 'othervenue' }), [
+      PEOPLE.seniorSupervisor,
+    ]);
     await refused(transferTo('CASE-AUTH', VENUE, '0.1', [...a, ...b]), 'transfer-unauthorised');
   });
 
@@ -308,11 +348,17 @@ describe('custody enforces the case authorisation itself', () => {
   });
 
   test('an asset the authorisation does not name, or more than its maximum (cumulative), is refused', async () => {
-    const ethOnly = approvalsFor('CASE-AUTH', authorisationFor('CASE-AUTH', { assets: [{ asset: 'ETH', maxAmount: '1' }] }));
+    const ethOnly = approvalsFor(
+      'CASE-AUTH',
+      authorisationFor('CASE-AUTH', { assets: [{ asset: 'ETH', maxAmount: '1' }] }),
+    );
     await refused(transferTo('CASE-AUTH', VENUE, '0.1', ethOnly), 'transfer-asset-not-authorised');
 
     // 0.1 has left already (above); at most 0.35 in all: 0.2 more fits, another 0.1 does not.
-    const capped = approvalsFor('CASE-AUTH', authorisationFor('CASE-AUTH', { assets: [{ asset: 'BTC', maxAmount: '0.35' }] }));
+    const capped = approvalsFor(
+      'CASE-AUTH',
+      authorisationFor('CASE-AUTH', { assets: [{ asset: 'BTC', maxAmount: '0.35' }] }),
+    );
     await post(h.app, '/v1/transfers', transferTo('CASE-AUTH', VENUE, '0.2', capped)).expect(201);
     const above = await refused(transferTo('CASE-AUTH', VENUE, '0.1', capped), 'transfer-above-authorisation');
     expect(above).toMatchObject({ maxAmount: '0.35', alreadyOut: '0.3' });
@@ -323,7 +369,10 @@ describe('custody enforces the case authorisation itself', () => {
     const res = await refused(transferTo('CASE-AUTH', OTHER_VENUE), 'destination-not-authorised');
     expect(res.errors).toEqual([expect.objectContaining({ field: 'toAddress' })]);
 
-    const pending = await requestEntry(h.app, { chain: 'bitcoin', address: 'bc1qnotactiveyet0000000000000000000' }).expect(201);
+    const pending = await requestEntry(h.app, {
+      chain: 'bitcoin',
+      address: 'bc1qnotactiveyet0000000000000000000',
+    }).expect(201);
     const waiting = await refused(transferTo('CASE-AUTH', 'bc1qnotactiveyet0000000000000000000'), 'not-yet', 409);
     expect(waiting.entryId).toBe(pending.body.entryId);
     await refused(transferTo('CASE-AUTH', 'bc1qnotlistedatall000000000000000000'), 'destination-not-whitelisted', 422);
@@ -339,7 +388,11 @@ describe('custody enforces the case authorisation itself', () => {
       amount: '0.0002',
     });
     h.chainSim.mine('bitcoin', 2);
-    await post(h.app, '/v1/returns', { caseId: transfer.caseId, transferId: transfer.transferId, txHash: back.txHash }).expect(201);
+    await post(h.app, '/v1/returns', {
+      caseId: transfer.caseId,
+      transferId: transfer.transferId,
+      txHash: back.txHash,
+    }).expect(201);
   });
 });
 
@@ -356,16 +409,24 @@ describe('people act as themselves on intakes', () => {
       evidence: EVIDENCE,
     }).expect(201);
     const intakeId = res.body.intakeId as string;
-    const classified = await actPost(h.app, PEOPLE.custodian, 'custody.intake.classify', `/v1/intakes/${intakeId}/difference`, {
-      classification: 'SHORT_DELIVERY',
-      explanation: 'the suspect wallet held less than declared',
-      amount: '0.1',
-    }).expect(201);
+    const classified = await actPost(
+      h.app,
+      PEOPLE.custodian,
+      'custody.intake.classify',
+      `/v1/intakes/${intakeId}/difference`,
+      {
+        classification: 'SHORT_DELIVERY',
+        explanation: 'the suspect wallet held less than declared',
+        amount: '0.1',
+      },
+    ).expect(201);
     expect(classified.body.differenceClassification.classifiedBy).toBe(PEOPLE.custodian.id);
     return intakeId;
   }
   const countersign = (intakeId: string, person: (typeof PEOPLE)[keyof typeof PEOPLE], role: string) =>
-    actPost(h.app, person, 'custody.intake.countersign', `/v1/intakes/${intakeId}/difference/countersignatures`, { role });
+    actPost(h.app, person, 'custody.intake.countersign', `/v1/intakes/${intakeId}/difference/countersignatures`, {
+      role,
+    });
 
   test('a countersigner not named in the handover evidence is refused; the named ones sign', async () => {
     const intakeId = await discrepancy('CASE-CS1');
@@ -387,11 +448,17 @@ describe('people act as themselves on intakes', () => {
   test('the evidence in force names the countersigners: after a correction, the new names', async () => {
     const intakeId = await discrepancy('CASE-CS2');
     const trail = (await request(h.app).get(`/v1/intakes/${intakeId}/evidence`).expect(200)).body;
-    const corrected = await actPost(h.app, PEOPLE.custodian, 'custody.evidence.correct', `/v1/intakes/${intakeId}/evidence`, {
-      corrects: trail.currentEvidenceId,
-      reason: 'the form names officer Zhao as handing over',
-      evidence: { ...EVIDENCE, handedOverBy: PEOPLE.seizingOfficer.id },
-    }).expect(201);
+    const corrected = await actPost(
+      h.app,
+      PEOPLE.custodian,
+      'custody.evidence.correct',
+      `/v1/intakes/${intakeId}/evidence`,
+      {
+        corrects: trail.currentEvidenceId,
+        reason: 'the form names officer Zhao as handing over',
+        evidence: { ...EVIDENCE, handedOverBy: PEOPLE.seizingOfficer.id },
+      },
+    ).expect(201);
     expect(corrected.body.recordedBy).toBe(PEOPLE.custodian.id);
     await countersign(intakeId, PEOPLE.caseOfficer, 'handing-officer').expect(403);
     await countersign(intakeId, PEOPLE.seizingOfficer, 'handing-officer').expect(201);
@@ -399,10 +466,16 @@ describe('people act as themselves on intakes', () => {
 
   test('names in bodies are refused 400 naming the field', async () => {
     const intakeId = await discrepancy('CASE-CS3');
-    const signed = await actPost(h.app, PEOPLE.caseOfficer, 'custody.intake.countersign', `/v1/intakes/${intakeId}/difference/countersignatures`, {
-      role: 'handing-officer',
-      signedBy: PEOPLE.caseOfficer.id,
-    }).expect(400);
+    const signed = await actPost(
+      h.app,
+      PEOPLE.caseOfficer,
+      'custody.intake.countersign',
+      `/v1/intakes/${intakeId}/difference/countersignatures`,
+      {
+        role: 'handing-officer',
+        signedBy: PEOPLE.caseOfficer.id,
+      },
+    ).expect(400);
     expect(signed.body.errors).toEqual([expect.objectContaining({ field: 'signedBy' })]);
     const attested = await actPost(h.app, PEOPLE.custodian, 'custody.intake.attest', '/v1/attestations', {
       caseId: 'CASE-CS3',
@@ -416,7 +489,9 @@ describe('people act as themselves on intakes', () => {
       evidence: EVIDENCE,
     }).expect(400);
     expect(attested.body.errors).toEqual([expect.objectContaining({ field: 'attestedBy' })]);
-    const bare = await post(h.app, `/v1/intakes/${intakeId}/difference/countersignatures`, { role: 'custodian' }).expect(403);
+    const bare = await post(h.app, `/v1/intakes/${intakeId}/difference/countersignatures`, {
+      role: 'custodian',
+    }).expect(403);
     expect(bare.body.type).toBe('urn:vcdc:problem:act-missing');
     expect((await request(h.app).get(`/v1/intakes/${intakeId}`).expect(200)).body.countersignatures).toEqual([]);
   });

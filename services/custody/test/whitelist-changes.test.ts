@@ -92,7 +92,11 @@ describe('revoking a whitelist entry', () => {
     const again = await revokeEntry(h.app, listed.entryId, 'y');
     expect(again.status).toBe(409);
     expect(again.body.type).toBe('urn:vcdc:problem:whitelist-entry-revoked');
-    const approve = await approveEntry(h.app, listed.entryId, { id: 'custodian.sun', role: 'custodian', unit: 'custody' });
+    const approve = await approveEntry(h.app, listed.entryId, {
+      id: 'custodian.sun',
+      role: 'custodian',
+      unit: 'custody',
+    });
     expect(approve.status).toBe(409);
     const list = await request(h.app).get('/v1/whitelist?status=REVOKED').expect(200);
     expect(list.body.entries.map((e: { entryId: string }) => e.entryId)).toContain(listed.entryId);
