@@ -1,5 +1,9 @@
 /**
  * Custody service contract (services/custody). Base path /v1. Every POST needs an Idempotency-Key.
+ * A person's act (attest, classify, countersign, correct evidence, whitelist request/approve/revoke) needs
+ * the control API's signed act in the VCDC-Act header (acts/http.ts): the person is the act's; a body
+ * naming one (attestedBy, classifiedBy, signedBy, recordedBy, requestedBy, approvedBy, revokedBy…) is 400
+ * naming the field; no act is 403 act-missing. Records keep those fields, filled from the acts.
  *
  *   POST /v1/accounts                 OpenCustodyAccount   -> 201 CustodyAccount (200 with the same account if it exists)
  *   GET  /v1/accounts/:caseId/:asset                       -> CustodyAccount
@@ -30,13 +34,16 @@
  *   POST /v1/whitelist/:entryId/revocation RevokeWhitelistEntry -> 201 WhitelistEntry REVOKED (at once, by one person, with
  *                                                             the reason; 409 whitelist-entry-revoked / -superseded)
  *   GET  /v1/whitelist/:entryId                            -> WhitelistEntry
- *   GET  /v1/whitelist?status=PENDING_APPROVAL             -> { entries: WhitelistEntry[] }
+ *   GET  /v1/whitelist?status=&chain=&address=            -> { entries: WhitelistEntry[] } (each filter optional)
  *   (a transfer to a listed entry that is not ACTIVE yet: 409 not-yet; to an unlisted address: 422
  *    destination-not-whitelisted; to a revoked or superseded one: 422 destination-revoked / destination-superseded)
  *   GET  /v1/test-deposits/requirement?chain=&address=&asset= -> TestDepositRequirement
  *   (the first transfer of an asset to an address that never received a CONFIRMED transfer must be a TEST_DEPOSIT of
  *    at most maxAmount; a VENUE_DEPOSIT before that is refused: 409 test-deposit-required; 422 test-deposit-too-large)
- *   POST /v1/transfers                RequestTransfer      -> 201 Transfer   (503 broadcast-outcome-unknown: retry with the
+ *   POST /v1/transfers                RequestTransfer      -> 201 Transfer   (403 transfer-unauthorised, transfer-quorum-not-met,
+ *                                                             transfer-asset-not-authorised, transfer-above-authorisation,
+ *                                                             destination-not-authorised: see RequestTransfer.approvals;
+ *                                                             503 broadcast-outcome-unknown: retry with the
  *                                                             same Idempotency-Key; the coins are sent at most once)
  *   GET  /v1/transfers/:transferId                         -> Transfer (status refreshed from the chain; 409 not-yet while
  *                                                             the broadcast outcome is unknown)
