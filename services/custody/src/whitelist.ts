@@ -240,7 +240,7 @@ export async function observeActivations(db: Queryable): Promise<void> {
      ORDER BY e.active_from, e.entry_id`,
   );
   for (const { entry_id } of rows) {
-    await lock(db, `whitelist:${entry_id}`);
+    // The primary key makes the record once: a concurrent observer waits for this insert, then inserts nothing.
     const inserted = await db.query(
       'INSERT INTO whitelist_activations (entry_id) VALUES ($1) ON CONFLICT (entry_id) DO NOTHING',
       [entry_id],
