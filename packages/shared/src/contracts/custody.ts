@@ -53,7 +53,7 @@
  */
 import { z } from 'zod';
 // Type only: decisions.ts imports this file (TransferAuthorisation), so a value import would be a cycle.
-import type { CarriedDecision } from '../acts/decisions';
+import type { CarriedDecision } from '../acts/decision-schema';
 import { CryptoAsset, DecimalString, PositiveDecimalString } from '../money';
 import { ActorId, CaseId, Chain, DocumentRef, IsoTimestamp, LotId, Sha256Hex } from './common';
 
