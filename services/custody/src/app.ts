@@ -2,7 +2,13 @@
  * The custody service's HTTP API (contract: packages/shared/src/contracts/custody.ts). Routes are
  * thin: they parse, call the domain module, answer. Every POST goes through the Idempotency-Key layer.
  */
+import type { KeyObject } from 'node:crypto';
 import {
+  ACT_KINDS,
+  type Act,
+  type ActKind,
+  actOf,
+  appendAuditRecord,
   assertSchemaCurrent,
   audited,
   CryptoAsset,
@@ -10,12 +16,17 @@ import {
   createServiceApp,
   IDEMPOTENCY_HEADER,
   idempotent,
+  inTransaction,
   type Logger,
   type Pool,
   parseInput,
   problems,
+  recordSignedAct,
+  refuseNamedPerson,
+  requireAct,
+  signedActOf,
 } from '@vcdc/shared';
-import type { Express } from 'express';
+import type { Express, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { attestedView, attestIntake } from './attestations';
 import { attestationRecorded, intakeCredited, returnCredited } from './audit-records';
@@ -35,7 +46,9 @@ import {
   approveWhitelistEntry,
   getWhitelistEntry,
   listWhitelist,
+  observeActivations,
   revokeWhitelistEntry,
+  type WhitelistActor,
 } from './whitelist';
 
 const { custody, common } = contracts;
@@ -55,6 +68,47 @@ export interface CustodyAppDeps {
   serviceRole?: string;
   /** The largest TEST_DEPOSIT per asset (default: ETH 0.01, USDT 10, BTC 0.001). */
   testDepositMax?: TestDepositMax;
+  /**
+   * The control API's act verify keys (ACT_VERIFY_KEYS): every person's act reaching custody (the VCDC-Act
+   * header) and every DISPOSAL_PLAN approval a transfer carries must be signed with one of them.
+   */
+  actVerifyKeys: KeyObject[];
+}
+
+/** Who acts: the verified act's person (and the act's id for the audit record). */
+function personOf(res: Response): WhitelistActor {
+  const act: Act = actOf(res);
+  return { id: act.actor.id, role: act.actor.role, unit: act.actor.unit, actId: act.actId };
+}
+
+/**
+ * A route a person's act drives: the body may not name a person (400 naming the field), then the signed
+ * act must be of `kind`, by a role that may take it, on this object, signed over exactly this request.
+ */
+function personActs(
+  keys: KeyObject[],
+  kind: ActKind,
+  object: (req: Request) => { type?: string; id?: string; caseId?: string },
+): RequestHandler[] {
+  return [
+    (req, _res, next) => {
+      refuseNamedPerson(req.body);
+      next();
+    },
+    requireAct({ keys, kind, object: (req) => ({ type: ACT_KINDS[kind].object, ...object(req) }) }),
+  ];
+}
+
+const bodyField = (req: Request, field: string): string | undefined => {
+  const value = (req.body as Record<string, unknown> | undefined)?.[field];
+  return typeof value === 'string' ? value : undefined;
+};
+const pathParam = (req: Request, name: string): string => String(req.params[name] ?? '');
+
+/** The response of a keyed handler's request (requireAct left the verified act on it). */
+function responseOf(req: Request): Response {
+  if (!req.res) throw new Error('request without its response');
+  return req.res;
 }
 
 const AccountParams = z.object({ caseId: common.CaseId, asset: CryptoAsset });
@@ -64,7 +118,11 @@ const Id = z.string().min(1).max(200);
 const IntakeParams = z.object({ intakeId: Id });
 const TransferParams = z.object({ transferId: Id });
 const EntryParams = z.object({ entryId: Id });
-const WhitelistQuery = z.object({ status: custody.WhitelistStatus.optional() });
+const WhitelistQuery = z.object({
+  status: custody.WhitelistStatus.optional(),
+  chain: common.Chain.optional(),
+  address: z.string().min(1).max(200).optional(),
+});
 const TestDepositQuery = z.object({
   chain: common.Chain,
   address: z.string().min(1).max(200),
@@ -73,7 +131,10 @@ const TestDepositQuery = z.object({
 
 export function createApp(deps: CustodyAppDeps): Express {
   const { pool, chain, addresses, minConfirmations } = deps;
-  const transferDeps = { pool, chain, minConfirmations, testDepositMax: deps.testDepositMax };
+  const keys = deps.actVerifyKeys;
+  const transferDeps = { pool, chain, minConfirmations, testDepositMax: deps.testDepositMax, actVerifyKeys: keys };
+  const intakeObject = (req: Request) => ({ id: pathParam(req, 'intakeId') });
+  const entryObject = (req: Request) => ({ id: pathParam(req, 'entryId') });
   return createServiceApp({
     service: 'custody',
     logger: deps.logger,
@@ -122,32 +183,42 @@ export function createApp(deps: CustodyAppDeps): Express {
       // answers the intake as it stands (differenceStatus, countersignatures, final).
       app.post(
         '/v1/intakes/:intakeId/difference',
+        ...personActs(keys, 'custody.intake.classify', intakeObject),
         idempotent(pool, custody.ClassifyIntakeDifference, async (input, tx, req) => {
+          const res = responseOf(req);
           const { intakeId } = parseInput(IntakeParams, req.params, 'path');
-          await classifyDifference(tx, intakeId, input);
+          await recordSignedAct(tx, signedActOf(res));
+          await classifyDifference(tx, intakeId, { ...input, classifiedBy: actOf(res).actor.id });
           return { status: 201, body: await getIntake(tx, intakeId) };
         }),
       );
 
       app.post(
         '/v1/intakes/:intakeId/difference/countersignatures',
+        ...personActs(keys, 'custody.intake.countersign', intakeObject),
         idempotent(pool, custody.CountersignIntakeDifference, async (input, tx, req) => {
+          const res = responseOf(req);
           const { intakeId } = parseInput(IntakeParams, req.params, 'path');
-          await countersignDifference(tx, intakeId, input);
+          await recordSignedAct(tx, signedActOf(res));
+          await countersignDifference(tx, intakeId, { ...input, signedBy: actOf(res).actor.id });
           return { status: 201, body: await getIntake(tx, intakeId) };
         }),
       );
 
       app.post(
         '/v1/attestations',
-        idempotent(
-          pool,
-          custody.AttestIntake,
-          audited(
-            async (input, tx) => ({ status: 201, body: await attestIntake(tx, addresses.keyring, input) }),
-            attestationRecorded,
-          ),
-        ),
+        ...personActs(keys, 'custody.intake.attest', (req) => ({
+          id: bodyField(req, 'lotId'),
+          caseId: bodyField(req, 'caseId'),
+        })),
+        idempotent(pool, custody.AttestIntake, async (input, tx, req) => {
+          const res = responseOf(req);
+          await recordSignedAct(tx, signedActOf(res));
+          const attested = { ...input, attestedBy: actOf(res).actor.id };
+          const body = await attestIntake(tx, addresses.keyring, attested);
+          await appendAuditRecord(tx, attestationRecorded(attested, body));
+          return { status: 201, body };
+        }),
       );
 
       app.get('/v1/attestations/:caseId/:lotId', async (req, res) => {
@@ -164,44 +235,65 @@ export function createApp(deps: CustodyAppDeps): Express {
 
       app.post(
         '/v1/intakes/:intakeId/evidence',
+        ...personActs(keys, 'custody.evidence.correct', intakeObject),
         idempotent(pool, custody.CorrectHandoverEvidence, async (input, tx, req) => {
+          const res = responseOf(req);
           const { intakeId } = parseInput(IntakeParams, req.params, 'path');
-          return { status: 201, body: await correctEvidence(tx, intakeId, input) };
+          await recordSignedAct(tx, signedActOf(res));
+          return {
+            status: 201,
+            body: await correctEvidence(tx, intakeId, { ...input, recordedBy: actOf(res).actor.id }),
+          };
         }),
       );
 
+      // The whitelist: one custodian requests, two other custodians approve, ACTIVE after the cooling-off;
+      // every event (and every refusal) goes into the audit chain. No person, no change.
       app.post(
         '/v1/whitelist',
-        idempotent(pool, custody.AddWhitelistEntry, async (input, tx) => {
-          const { entry, created } = await addWhitelistEntry(tx, input);
+        // The entry does not exist yet: the act is on a whitelist entry, its content binds the address.
+        ...personActs(keys, 'custody.whitelist.request', () => ({})),
+        idempotent(pool, custody.AddWhitelistEntry, async (input, tx, req) => {
+          const res = responseOf(req);
+          await recordSignedAct(tx, signedActOf(res));
+          const { entry, created } = await addWhitelistEntry(tx, input, personOf(res));
           return { status: created ? 201 : 200, body: entry };
         }),
       );
 
       app.post(
         '/v1/whitelist/:entryId/approvals',
-        idempotent(pool, custody.ApproveWhitelistEntry, async (input, tx, req) => {
+        ...personActs(keys, 'custody.whitelist.approve', entryObject),
+        idempotent(pool, custody.ApproveWhitelistEntry, async (_input, tx, req) => {
+          const res = responseOf(req);
           const { entryId } = parseInput(EntryParams, req.params, 'path');
           const coolingOff = deps.whitelistCoolingOffSeconds ?? 24 * 60 * 60;
-          return { status: 201, body: await approveWhitelistEntry(tx, entryId, input, coolingOff) };
+          await recordSignedAct(tx, signedActOf(res));
+          return { status: 201, body: await approveWhitelistEntry(tx, entryId, personOf(res), coolingOff) };
         }),
       );
 
       app.post(
         '/v1/whitelist/:entryId/revocation',
+        ...personActs(keys, 'custody.whitelist.revoke', entryObject),
         idempotent(pool, custody.RevokeWhitelistEntry, async (input, tx, req) => {
+          const res = responseOf(req);
           const { entryId } = parseInput(EntryParams, req.params, 'path');
-          return { status: 201, body: await revokeWhitelistEntry(tx, entryId, input) };
+          await recordSignedAct(tx, signedActOf(res));
+          return { status: 201, body: await revokeWhitelistEntry(tx, entryId, input, personOf(res)) };
         }),
       );
 
+      // Looking at the whitelist records, once, the entries whose cooling-off has ended (audit chain).
       app.get('/v1/whitelist', async (req, res) => {
-        const { status } = parseInput(WhitelistQuery, req.query, 'query');
-        res.json({ entries: await listWhitelist(pool, status) });
+        const filter = parseInput(WhitelistQuery, req.query, 'query');
+        await inTransaction(pool, observeActivations);
+        res.json({ entries: await listWhitelist(pool, filter) });
       });
 
       app.get('/v1/whitelist/:entryId', async (req, res) => {
         const { entryId } = parseInput(EntryParams, req.params, 'path');
+        await inTransaction(pool, observeActivations);
         res.json(await getWhitelistEntry(pool, entryId));
       });
 

@@ -15,7 +15,8 @@ import { assertChainCarries, requireAccount } from './custody-accounts';
 import type { CustodyKeyring } from './custody-keyring';
 import { assertFitsAsset, type IntakeRow, insertIntake, loadIntakeView, refuseIfAlreadyReceived } from './intakes';
 
-type AttestIntake = contracts.custody.AttestIntake;
+/** The request, with the attesting custodian taken from the signed act. */
+type AttestIntake = contracts.custody.AttestIntake & { attestedBy: string };
 type AttestedIntake = contracts.custody.AttestedIntake;
 type Chain = contracts.common.Chain;
 

@@ -9,7 +9,7 @@ import type { AuditEntry, contracts } from '@vcdc/shared';
 type Intake = contracts.custody.Intake;
 type AttestedIntake = contracts.custody.AttestedIntake;
 type VenueReturn = contracts.custody.VenueReturn;
-type AttestIntake = contracts.custody.AttestIntake;
+type AttestIntake = contracts.custody.AttestIntake & { attestedBy: string };
 
 export const CUSTODY_ACTOR = 'service:custody';
 
@@ -65,6 +65,7 @@ export function transferSent(t: {
   sent: string;
   fee: string;
   txHash: string;
+  authorisationSha256?: string;
 }): AuditEntry {
   const { caseId, ...data } = t;
   return { kind: 'custody.transfer.sent', actor: CUSTODY_ACTOR, caseId, data };

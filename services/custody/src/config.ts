@@ -1,5 +1,5 @@
 /** The custody service's environment. Parsed once at start-up; a bad value stops the process with one line. */
-import { env } from '@vcdc/shared';
+import { ActVerifyKeys, env } from '@vcdc/shared';
 import { z } from 'zod';
 import { parseTestDepositMax } from './test-deposit-policy';
 
@@ -22,7 +22,17 @@ export const CustodyConfigSchema = z
     CHAIN_RPC_URL: env.url('http://127.0.0.1:7202'),
     /** Confirmations a sweep needs before it is taken in, and a transfer before it counts as CONFIRMED. */
     CUSTODY_MIN_CONFIRMATIONS: env.positiveInt(2),
-    /** Cooling-off after a whitelist entry's second approval before coins may go to it (seconds; 0 in dev and tests). */
+    /**
+     * The control API's act verify keys: base64 DER (SPKI) Ed25519 public keys, comma-separated (old and
+     * new while rotating). Every person's act custody carries out (VCDC-Act header) and every DISPOSAL_PLAN
+     * approval a transfer carries must verify with one of them. Required: without it no one can act.
+     */
+    ACT_VERIFY_KEYS: ActVerifyKeys,
+    /**
+     * Cooling-off after a whitelist entry's second approval before coins may go to it (seconds). Default
+     * 24 h; the dev stack uses a short non-zero one (so a person sees the COOLING_OFF state); 0 (ACTIVE at
+     * the second approval) is allowed for tests only.
+     */
     CUSTODY_WHITELIST_COOLING_OFF_SECONDS: z.coerce
       .number()
       .int()

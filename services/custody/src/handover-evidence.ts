@@ -10,7 +10,8 @@ import { type contracts, problems, type Queryable } from '@vcdc/shared';
 type HandoverEvidence = contracts.custody.HandoverEvidence;
 type HandoverEvidenceRecord = contracts.custody.HandoverEvidenceRecord;
 type HandoverEvidenceTrail = contracts.custody.HandoverEvidenceTrail;
-type CorrectHandoverEvidence = contracts.custody.CorrectHandoverEvidence;
+/** The request, with who records it taken from the signed act. */
+type CorrectHandoverEvidence = contracts.custody.CorrectHandoverEvidence & { recordedBy: string };
 
 interface EvidenceRow {
   evidence_id: string;

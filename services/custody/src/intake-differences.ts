@@ -11,11 +11,13 @@
  * fresh countersignatures. Classifications and countersignatures are append-only rows.
  */
 import { randomUUID } from 'node:crypto';
-import { type contracts, Decimal, type Problem, problems, type Queryable, toWire } from '@vcdc/shared';
+import { type contracts, Decimal, Problem, problems, type Queryable, toWire } from '@vcdc/shared';
+import { evidenceTrail } from './handover-evidence';
 import type { IntakeRow } from './intakes';
 
-type ClassifyIntakeDifference = contracts.custody.ClassifyIntakeDifference;
-type CountersignIntakeDifference = contracts.custody.CountersignIntakeDifference;
+/** The requests, with the person taken from the signed act. */
+type ClassifyIntakeDifference = contracts.custody.ClassifyIntakeDifference & { classifiedBy: string };
+type CountersignIntakeDifference = contracts.custody.CountersignIntakeDifference & { signedBy: string };
 type IntakeDifferenceRecord = contracts.custody.IntakeDifferenceRecord;
 type DifferenceCountersignature = contracts.custody.DifferenceCountersignature;
 type DifferenceStatus = NonNullable<contracts.custody.Intake['differenceStatus']>;
@@ -180,6 +182,19 @@ export async function countersignDifference(
       'This role has countersigned already',
       `${taken.signedBy} already countersigned classification ${current.classificationId} as ${input.role}`,
       { classificationId: current.classificationId },
+    );
+  }
+  // Only the people the handover evidence in force names may countersign, each for their part.
+  const trail = await evidenceTrail(db, intakeId);
+  const evidence = trail.records[trail.records.length - 1];
+  const named = input.role === 'handing-officer' ? evidence?.handedOverBy : evidence?.receivedBy;
+  if (named !== input.signedBy) {
+    throw new Problem(
+      403,
+      'countersigner-not-named',
+      'Countersigner not named in the handover evidence',
+      `the handover evidence in force (${trail.currentEvidenceId}) names ${named ?? 'nobody'} as the ${input.role}, not ${input.signedBy}`,
+      { role: input.role, evidenceId: trail.currentEvidenceId },
     );
   }
   await db.query(

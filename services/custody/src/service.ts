@@ -62,6 +62,7 @@ export async function startCustodyService(
         serviceRole,
         whitelistCoolingOffSeconds: config.CUSTODY_WHITELIST_COOLING_OFF_SECONDS,
         testDepositMax: config.CUSTODY_TEST_DEPOSIT_MAX,
+        actVerifyKeys: config.ACT_VERIFY_KEYS,
       });
     },
   });

@@ -21,7 +21,7 @@
  * These steps use their own transactions on the pool (not the idempotency layer's), because step 2
  * must be durable before step 3 whatever happens to the request afterwards.
  */
-import { randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import {
   appendAuditRecord,
   type contracts,
@@ -31,6 +31,7 @@ import {
   Problem,
   problems,
   type Queryable,
+  recordSignedAct,
   toWire,
 } from '@vcdc/shared';
 import { transferSent } from './audit-records';
@@ -40,7 +41,8 @@ import { assertChainCarries, requireAccount } from './custody-accounts';
 import { assertFitsAsset, chainUnavailable } from './intakes';
 import { balanceOf, bookEntry } from './ledger';
 import { DEFAULT_TEST_DEPOSIT_MAX, type TestDepositMax } from './test-deposit-policy';
-import { activeEntryFor } from './whitelist';
+import { assertAuthorisedVenue, assertWithinAuthorisation, checkTransferAuthorisation } from './transfer-authorisation';
+import { activeEntryFor, observeActivations } from './whitelist';
 
 type Transfer = contracts.custody.Transfer;
 type RequestTransfer = contracts.custody.RequestTransfer;
@@ -63,6 +65,7 @@ interface TransferRow {
   tx_hash: string | null;
   confirmations: number;
   failure: string | null;
+  authorisation_sha256: string | null;
   created_at: Date;
 }
 
@@ -72,6 +75,8 @@ export interface TransferDeps {
   minConfirmations: ConfirmationDepth;
   /** The largest TEST_DEPOSIT per asset (default DEFAULT_TEST_DEPOSIT_MAX). */
   testDepositMax?: TestDepositMax;
+  /** The control API's act verify keys: the case's DISPOSAL_PLAN approvals must verify with one. */
+  actVerifyKeys: readonly KeyObject[];
 }
 
 /** Request a transfer; `requestKey` is the request's Idempotency-Key. */
@@ -95,7 +100,10 @@ export async function requestTransfer(
     return { transfer: await resume(deps, earlier) };
   }
 
+  // The case's authorisation first: without it nothing else about the request matters.
+  const authorised = checkTransferAuthorisation(deps.actVerifyKeys, input);
   await requireAccount(deps.pool, input.caseId, input.asset);
+  await inTransaction(deps.pool, observeActivations);
   const whitelistEntry = await activeEntryFor(deps.pool, input.chain, input.toAddress);
   if (!whitelistEntry) {
     throw problems.refused(
@@ -104,6 +112,7 @@ export async function requestTransfer(
       `${input.toAddress} is not an active whitelisted destination on ${input.chain}`,
     );
   }
+  assertAuthorisedVenue(authorised, input, whitelistEntry);
   const amount = new Decimal(input.amount);
   const testMax = testDepositMaxFor(deps, input.asset);
   if (input.purpose === 'TEST_DEPOSIT') {
@@ -162,6 +171,13 @@ export async function requestTransfer(
     const available = (await balanceOf(tx, input.caseId, input.asset)).minus(
       await reservedBy(tx, input.caseId, input.asset),
     );
+    // Everything that has left the case's wallet of this asset, or is leaving it, counts against the maximum.
+    const { rows: out } = await tx.query<{ total: string }>(
+      `SELECT COALESCE(sum(amount), 0)::text AS total FROM transfers
+       WHERE case_id = $1 AND asset = $2 AND status <> 'FAILED'`,
+      [input.caseId, input.asset],
+    );
+    assertWithinAuthorisation(authorised, input, new Decimal(out[0]?.total ?? '0'));
     if (amount.gt(available)) {
       throw problems.refused(
         'insufficient-custody-balance',
@@ -173,8 +189,8 @@ export async function requestTransfer(
     const transferId = `transfer-${randomUUID()}`;
     const inserted = await tx.query<TransferRow>(
       `INSERT INTO transfers (transfer_id, request_key, case_id, asset, chain, from_address, to_address,
-                              whitelist_entry, purpose, amount, fee, client_ref, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'PENDING_BROADCAST') RETURNING *`,
+                              whitelist_entry, purpose, amount, fee, client_ref, status, authorisation_sha256)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'PENDING_BROADCAST', $13) RETURNING *`,
       [
         transferId,
         requestKey,
@@ -183,13 +199,16 @@ export async function requestTransfer(
         input.chain,
         account.address,
         input.toAddress,
-        whitelistEntry,
+        whitelistEntry.entryId,
         input.purpose,
         amount.toFixed(),
         fee.toFixed(),
         `vcdc-custody:${transferId}`,
+        authorised.sha256,
       ],
     );
+    // The approvals are bounded acts: recorded at their first use, counted against by the amounts above.
+    for (const act of authorised.acts) await recordSignedAct(tx, act);
     return inserted.rows[0]!;
   });
   return { transfer: await broadcast(deps, row) };
@@ -354,6 +373,7 @@ async function broadcast(deps: TransferDeps, row: TransferRow): Promise<Transfer
         sent: toWire(new Decimal(tx.amount)),
         fee: toWire(new Decimal(tx.fee)),
         txHash: tx.txHash,
+        ...(row.authorisation_sha256 ? { authorisationSha256: row.authorisation_sha256 } : {}),
       }),
     );
     return transferView(stored);
@@ -417,6 +437,7 @@ function transferView(row: TransferRow): Transfer {
     confirmations: row.confirmations,
     status: row.status,
     purpose: row.purpose,
+    ...(row.authorisation_sha256 ? { authorisationSha256: row.authorisation_sha256 } : {}),
     createdAt: row.created_at.toISOString(),
   };
 }

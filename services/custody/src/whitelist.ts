@@ -17,12 +17,22 @@
  * (PENDING_APPROVAL -> APPROVED), and REVOKED / SUPERSEDED are derived from the rows that cause them.
  */
 import { randomUUID } from 'node:crypto';
-import { type contracts, Problem, problems, type Queryable } from '@vcdc/shared';
+import { type AuditEntry, appendAuditRecord, type contracts, Problem, problems, type Queryable } from '@vcdc/shared';
 
 type AddWhitelistEntry = contracts.custody.AddWhitelistEntry;
 type WhitelistEntry = contracts.custody.WhitelistEntry;
-type ApproveWhitelistEntry = contracts.custody.ApproveWhitelistEntry;
 type RevokeWhitelistEntry = contracts.custody.RevokeWhitelistEntry;
+
+/**
+ * Who acts on the whitelist: always the person of a verified signed act (never a name from a body).
+ * `actId` is the act's id, kept with the audit record.
+ */
+export interface WhitelistActor {
+  id: string;
+  role: string;
+  unit: string;
+  actId: string;
+}
 
 const APPROVALS_NEEDED = 2;
 
@@ -31,6 +41,7 @@ interface WhitelistRow {
   chain: WhitelistEntry['chain'];
   address: string;
   label: string;
+  venue: string;
   requested_by: string;
   status: 'PENDING_APPROVAL' | 'APPROVED';
   active_from: Date | null;
@@ -89,6 +100,7 @@ function live(row: WhitelistRow): boolean {
 export async function addWhitelistEntry(
   db: Queryable,
   input: AddWhitelistEntry,
+  requester: WhitelistActor,
 ): Promise<{ entry: WhitelistEntry; created: boolean }> {
   await lock(db, `whitelist-address:${input.chain}:${input.address}`);
   const listed = (await entriesFor(db, input.chain, input.address)).filter(live);
@@ -108,11 +120,13 @@ export async function addWhitelistEntry(
   if (input.replaces) await assertReplaceable(db, input);
 
   const { rows } = await db.query<{ entry_id: string }>(
-    `INSERT INTO whitelist_entries (entry_id, chain, address, label, requested_by, status, replaces)
-     VALUES ($1, $2, $3, $4, $5, 'PENDING_APPROVAL', $6) RETURNING entry_id`,
-    [`wl-${randomUUID()}`, input.chain, input.address, input.label, input.requestedBy, input.replaces ?? null],
+    `INSERT INTO whitelist_entries (entry_id, chain, address, label, venue, requested_by, status, replaces)
+     VALUES ($1, $2, $3, $4, $5, $6, 'PENDING_APPROVAL', $7) RETURNING entry_id`,
+    [`wl-${randomUUID()}`, input.chain, input.address, input.label, input.venue, requester.id, input.replaces ?? null],
   );
-  return { entry: await getWhitelistEntry(db, rows[0]!.entry_id), created: true };
+  const entry = await getWhitelistEntry(db, rows[0]!.entry_id);
+  await appendAuditRecord(db, whitelistEvent('custody.whitelist.requested', requester, entry));
+  return { entry, created: true };
 }
 
 async function assertReplaceable(db: Queryable, input: AddWhitelistEntry & { replaces?: string }): Promise<void> {
@@ -146,7 +160,7 @@ async function assertReplaceable(db: Queryable, input: AddWhitelistEntry & { rep
 export async function approveWhitelistEntry(
   db: Queryable,
   entryId: string,
-  input: ApproveWhitelistEntry,
+  approver: WhitelistActor,
   coolingOffSeconds: number,
 ): Promise<WhitelistEntry> {
   // Serialise approvals of one entry (an advisory lock: the service role cannot SELECT FOR UPDATE).
@@ -154,41 +168,137 @@ export async function approveWhitelistEntry(
   const entry = await findEntryRow(db, entryId);
   if (entry.revoked_at) throw revokedConflict(entry);
   if (entry.superseded_by) throw supersededConflict(entry);
-  if (input.approvedBy === entry.requested_by) {
-    throw problems.refused(
+  if (approver.id === entry.requested_by) {
+    throw new Problem(
+      403,
       'approver-is-requester',
       'The requester cannot approve',
-      `${input.approvedBy} requested ${entry.address}; two other people must approve it`,
+      `${approver.id} requested ${entry.address}; two other custodians must approve it`,
+      { entryId },
     );
   }
   const approvals = await approvalsOf(db, entryId);
-  if (approvals.some((a) => a.approved_by === input.approvedBy)) {
+  if (approvals.some((a) => a.approved_by === approver.id)) {
     throw problems.conflict(
       'already-approved-by',
       'Already approved by this person',
-      `${input.approvedBy} already approved whitelist entry ${entryId}; the second approval must come from someone else`,
+      `${approver.id} already approved whitelist entry ${entryId}; the second approval must come from someone else`,
+      { entryId },
     );
   }
-  if (entry.status === 'APPROVED') return entryView(db, entry);
-  await db.query('INSERT INTO whitelist_approvals (entry_id, approved_by) VALUES ($1, $2)', [
-    entryId,
-    input.approvedBy,
-  ]);
-  if (approvals.length + 1 >= APPROVALS_NEEDED) {
+  if (entry.status === 'APPROVED') {
+    throw problems.conflict(
+      'whitelist-entry-approved',
+      'Whitelist entry already approved',
+      `whitelist entry ${entryId} has its ${APPROVALS_NEEDED} approvals already`,
+      { entryId },
+    );
+  }
+  await db.query('INSERT INTO whitelist_approvals (entry_id, approved_by) VALUES ($1, $2)', [entryId, approver.id]);
+  const approved = approvals.length + 1 >= APPROVALS_NEEDED;
+  if (approved) {
     await db.query(
       `UPDATE whitelist_entries SET status = 'APPROVED', active_from = now() + make_interval(secs => $2)
        WHERE entry_id = $1 AND status = 'PENDING_APPROVAL'`,
       [entryId, coolingOffSeconds],
     );
   }
-  return getWhitelistEntry(db, entryId);
+  const view = await getWhitelistEntry(db, entryId);
+  await appendAuditRecord(
+    db,
+    whitelistEvent('custody.whitelist.approved', approver, view, {
+      approval: approvals.length + 1,
+      of: APPROVALS_NEEDED,
+    }),
+  );
+  if (approved) {
+    await appendAuditRecord(
+      db,
+      whitelistEvent('custody.whitelist.cooling-off-started', approver, view, {
+        activeFrom: view.activeFrom,
+        coolingOffSeconds,
+        approvedBy: view.approvals?.map((a) => a.approvedBy) ?? [],
+      }),
+    );
+    // With no cooling-off (tests) the entry is ACTIVE at once: that is observed here.
+    await observeActivations(db);
+  }
+  return view;
 }
+
+/**
+ * Records, once, each entry seen ACTIVE for the first time (its cooling-off over), and the entry its
+ * activation supersedes, in the audit chain. Called wherever the whitelist is looked at (its GETs, a
+ * transfer's check, an approval), on a transaction of the caller's.
+ */
+export async function observeActivations(db: Queryable): Promise<void> {
+  const { rows } = await db.query<{ entry_id: string }>(
+    `SELECT e.entry_id FROM whitelist_entries e
+     WHERE e.status = 'APPROVED' AND e.active_from <= now()
+       AND NOT EXISTS (SELECT 1 FROM whitelist_activations a WHERE a.entry_id = e.entry_id)
+       AND NOT EXISTS (SELECT 1 FROM whitelist_revocations r WHERE r.entry_id = e.entry_id AND r.revoked_at <= e.active_from)
+     ORDER BY e.active_from, e.entry_id`,
+  );
+  for (const { entry_id } of rows) {
+    // The primary key makes the record once: a concurrent observer waits for this insert, then inserts nothing.
+    const inserted = await db.query(
+      'INSERT INTO whitelist_activations (entry_id) VALUES ($1) ON CONFLICT (entry_id) DO NOTHING',
+      [entry_id],
+    );
+    if (inserted.rowCount === 0) continue;
+    const entry = await getWhitelistEntry(db, entry_id);
+    await appendAuditRecord(
+      db,
+      whitelistEvent('custody.whitelist.active', undefined, entry, { activeFrom: entry.activeFrom }),
+    );
+    if (entry.replaces) {
+      const old = await getWhitelistEntry(db, entry.replaces);
+      if (old.status === 'SUPERSEDED') {
+        await appendAuditRecord(
+          db,
+          whitelistEvent('custody.whitelist.superseded', undefined, old, {
+            supersededBy: entry_id,
+            supersededAt: old.supersededAt,
+          }),
+        );
+      }
+    }
+  }
+}
+
+/** One whitelist event for the custody audit chain: the entry as it stands, and who acted (or custody itself). */
+function whitelistEvent(
+  kind: string,
+  actor: WhitelistActor | undefined,
+  entry: WhitelistEntry,
+  extra: Record<string, unknown> = {},
+): AuditEntry {
+  return {
+    kind,
+    actor: actor?.id ?? WHITELIST_SYSTEM_ACTOR,
+    data: {
+      entryId: entry.entryId,
+      chain: entry.chain,
+      address: entry.address,
+      venue: entry.venue,
+      label: entry.label,
+      status: entry.status,
+      ...(entry.replaces ? { replaces: entry.replaces } : {}),
+      ...(actor ? { role: actor.role, unit: actor.unit, actId: actor.actId } : {}),
+      ...extra,
+    },
+  };
+}
+
+/** Custody itself, observing what time did (a cooling-off that ended). */
+export const WHITELIST_SYSTEM_ACTOR = 'service:custody';
 
 /** Revoke an entry: at once, by one person, with the reason. A superseded entry has nothing left to revoke. */
 export async function revokeWhitelistEntry(
   db: Queryable,
   entryId: string,
   input: RevokeWhitelistEntry,
+  revoker: WhitelistActor,
 ): Promise<WhitelistEntry> {
   await lock(db, `whitelist:${entryId}`);
   const entry = await findEntryRow(db, entryId);
@@ -196,17 +306,29 @@ export async function revokeWhitelistEntry(
   if (entry.superseded_by) throw supersededConflict(entry);
   await db.query('INSERT INTO whitelist_revocations (entry_id, revoked_by, reason) VALUES ($1, $2, $3)', [
     entryId,
-    input.revokedBy,
+    revoker.id,
     input.reason,
   ]);
-  return getWhitelistEntry(db, entryId);
+  const view = await getWhitelistEntry(db, entryId);
+  await appendAuditRecord(db, whitelistEvent('custody.whitelist.revoked', revoker, view, { reason: input.reason }));
+  return view;
 }
 
-/** Entries by status (e.g. what waits for approvers), oldest first. */
-export async function listWhitelist(db: Queryable, status?: WhitelistEntry['status']): Promise<WhitelistEntry[]> {
-  const { rows } = await db.query<WhitelistRow>(`${ENTRY_SELECT} ORDER BY e.created_at, e.entry_id`);
+export interface WhitelistFilter {
+  status?: WhitelistEntry['status'];
+  chain?: string;
+  address?: string;
+}
+
+/** Entries by status, chain and address (e.g. what waits for approvers, or a venue's deposit address), oldest first. */
+export async function listWhitelist(db: Queryable, filter: WhitelistFilter = {}): Promise<WhitelistEntry[]> {
+  const { rows } = await db.query<WhitelistRow>(
+    `${ENTRY_SELECT} WHERE ($1::text IS NULL OR e.chain = $1) AND ($2::text IS NULL OR e.address = $2)
+     ORDER BY e.created_at, e.entry_id`,
+    [filter.chain ?? null, filter.address ?? null],
+  );
   const entries = await Promise.all(rows.map((row) => entryView(db, row)));
-  return status ? entries.filter((e) => e.status === status) : entries;
+  return filter.status ? entries.filter((e) => e.status === filter.status) : entries;
 }
 
 export async function getWhitelistEntry(db: Queryable, entryId: string): Promise<WhitelistEntry> {
@@ -218,12 +340,16 @@ export async function getWhitelistEntry(db: Queryable, entryId: string): Promise
  * undefined. Listed but not ACTIVE yet (approvals missing, or cooling off): 409 not-yet, saying what it
  * waits for. Listed only by revoked or superseded entries: 422 destination-revoked / -superseded.
  */
-export async function activeEntryFor(db: Queryable, chain: string, address: string): Promise<string | undefined> {
+export async function activeEntryFor(
+  db: Queryable,
+  chain: string,
+  address: string,
+): Promise<{ entryId: string; venue: string } | undefined> {
   const rows = await entriesFor(db, chain, address);
   if (rows.length === 0) return undefined;
   const inForce = rows.filter(live);
   const usable = inForce.find((e) => e.effective);
-  if (usable) return usable.entry_id;
+  if (usable) return { entryId: usable.entry_id, venue: usable.venue };
   const waiting = inForce[0];
   if (waiting) {
     const entry = await entryView(db, waiting);
@@ -318,6 +444,7 @@ async function entryView(db: Queryable, row: WhitelistRow): Promise<WhitelistEnt
     chain: row.chain,
     address: row.address,
     label: row.label,
+    venue: row.venue,
     requestedBy: row.requested_by,
     status: statusOf(row),
     approvals: approvals.map((a) => ({ approvedBy: a.approved_by, approvedAt: a.approved_at.toISOString() })),

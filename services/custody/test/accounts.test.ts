@@ -9,7 +9,7 @@ import { CustodyConfigSchema, DEV_CUSTODY_MASTER_SECRET } from '../src/config';
 import { CustodyAddressBook } from '../src/custody-addresses';
 import { CustodyKeyring } from '../src/custody-keyring';
 import { startCustodyService } from '../src/service';
-import { type Harness, newKey, post, startHarness, TEST_SECRET } from './harness';
+import { ACTS, type Harness, newKey, post, startHarness, TEST_SECRET } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -86,7 +86,24 @@ describe('custody accounts', () => {
 });
 
 describe('configuration', () => {
-  const base = { DATABASE_URL: 'postgres://localhost/x' };
+  const base = { DATABASE_URL: 'postgres://localhost/x', ACT_VERIFY_KEYS: ACTS.env.verifyKey };
+
+  test('ACT_VERIFY_KEYS is required: without the control API’s verify keys no person could act', () => {
+    const { ACT_VERIFY_KEYS: _keys, ...without } = base;
+    expect(() => parseConfig(CustodyConfigSchema, without)).toThrow(/ACT_VERIFY_KEYS/);
+    expect(() => parseConfig(CustodyConfigSchema, { ...base, ACT_VERIFY_KEYS: 'not-a-key' })).toThrow(
+      /ACT_VERIFY_KEYS/,
+    );
+    const config = parseConfig(CustodyConfigSchema, {
+      ...base,
+      ACT_VERIFY_KEYS: `${ACTS.env.verifyKey}, ${ACTS.env.verifyKey}`,
+    });
+    expect(config.ACT_VERIFY_KEYS).toHaveLength(2);
+    // Zero cooling-off is allowed (tests); the default is a day.
+    expect(parseConfig(CustodyConfigSchema, { ...base, CUSTODY_WHITELIST_COOLING_OFF_SECONDS: '0' })).toMatchObject({
+      CUSTODY_WHITELIST_COOLING_OFF_SECONDS: 0,
+    });
+  });
 
   test('outside production the documented dev-only secret is used by default', () => {
     const config = parseConfig(CustodyConfigSchema, base);
@@ -183,6 +200,7 @@ describe('the service process', () => {
       PORT: '0',
       LOG_LEVEL: 'silent',
       CHAIN_RPC_URL: h.chainSim.url,
+      ACT_VERIFY_KEYS: ACTS.env.verifyKey,
       CUSTODY_KEYSTORE_FILE: file,
       CUSTODY_KEYSTORE_PASSWORD: 'keystore-pw',
     });
@@ -208,6 +226,7 @@ describe('the service process', () => {
       PORT: '0',
       LOG_LEVEL: 'silent',
       CHAIN_RPC_URL: h.chainSim.url,
+      ACT_VERIFY_KEYS: ACTS.env.verifyKey,
     });
     const service = await startCustodyService(config);
     try {

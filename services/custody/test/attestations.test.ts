@@ -4,7 +4,10 @@
  */
 import { contracts } from '@vcdc/shared';
 import request from 'supertest';
-import { EVIDENCE, type Harness, ledgerRows, post, startHarness } from './harness';
+import { actPost, EVIDENCE, type Harness, ledgerRows, post, startHarness } from './harness';
+
+/** A custodian named `id` (the signed act says who attests). */
+const custodian = (id: string) => ({ id, role: 'custodian' as const, unit: 'custody' });
 
 let h: Harness;
 beforeAll(async () => {
@@ -17,7 +20,7 @@ async function open(caseId: string) {
 }
 
 function attest(caseId: string, by: string, txHash: string, amount: string, declaredAmount = '0.5') {
-  return post(h.app, '/v1/attestations', {
+  return actPost(h.app, custodian(by), 'custody.intake.attest', '/v1/attestations', {
     caseId,
     lotId: 'LOT-BTC',
     asset: 'BTC',
@@ -25,7 +28,6 @@ function attest(caseId: string, by: string, txHash: string, amount: string, decl
     declaredAmount,
     txHash,
     amount,
-    attestedBy: by,
     evidence: EVIDENCE,
   });
 }
@@ -105,7 +107,7 @@ describe('attested intake', () => {
 
   test('a chain custody watches itself is not attested', async () => {
     await post(h.app, '/v1/accounts', { caseId: 'CASE-AT5', asset: 'ETH', chain: 'ethereum' }).expect(201);
-    const res = await post(h.app, '/v1/attestations', {
+    const res = await actPost(h.app, custodian('custodian-wang'), 'custody.intake.attest', '/v1/attestations', {
       caseId: 'CASE-AT5',
       lotId: 'LOT-ETH',
       asset: 'ETH',
@@ -113,7 +115,6 @@ describe('attested intake', () => {
       declaredAmount: '1',
       txHash: '0xabc',
       amount: '1',
-      attestedBy: 'custodian-wang',
       evidence: EVIDENCE,
     }).expect(422);
     expect(res.body.type).toMatch(/chain-is-watched/);

@@ -12,6 +12,7 @@ import {
   chainCall,
   type Harness,
   MIN_CONFIRMATIONS,
+  PEOPLE,
   post,
   proveDestination,
   startHarness,
@@ -56,7 +57,7 @@ test('an intake, a transfer out and a return each append their record, and the c
     'custody.transfer.sent',
     'custody.return.credited',
   ]);
-  expect(records[0]).toMatchObject({ actor: 'custodian-wang', data: { credited: '0.01', asset: 'BTC' } });
+  expect(records[0]).toMatchObject({ actor: PEOPLE.custodian.id, data: { credited: '0.01', asset: 'BTC' } });
   expect(records[1].data).toMatchObject({
     transferId: transfer.transferId,
     sent: transfer.netAmount,

@@ -3,9 +3,11 @@
  * custodian before the receipt is final; the records are append-only. And the expected lot's seizure
  * reference and source addresses, kept with the intake.
  */
+
+import type { Actor } from '@vcdc/shared';
 import { contracts } from '@vcdc/shared';
 import request from 'supertest';
-import { EVIDENCE, type Harness, newKey, post, startHarness, sweepToCustody } from './harness';
+import { actPost, EVIDENCE, type Harness, newKey, PEOPLE, post, startHarness, sweepToCustody } from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -30,6 +32,16 @@ async function intakeOf(caseId: string, declared: string, received: string, extr
 
 const difference = (intakeId: string) => `/v1/intakes/${intakeId}/difference`;
 const countersign = (intakeId: string) => `/v1/intakes/${intakeId}/difference/countersignatures`;
+
+/** The custodian classifies (a signed custody.intake.classify act). */
+const classify = (intakeId: string, body: object, key?: string) =>
+  actPost(h.app, PEOPLE.custodian, 'custody.intake.classify', difference(intakeId), body, { key });
+
+/** `person` countersigns in `role` (or with the whole body). */
+function sign(intakeId: string, person: Actor, role: string | object, key?: string) {
+  const body = typeof role === 'string' ? { role } : role;
+  return actPost(h.app, person, 'custody.intake.countersign', countersign(intakeId), body, { key });
+}
 const getIntake = async (intakeId: string) => (await request(h.app).get(`/v1/intakes/${intakeId}`).expect(200)).body;
 
 describe('intake differences', () => {
@@ -43,7 +55,7 @@ describe('intake differences', () => {
       final: false,
     });
 
-    const early = await post(h.app, countersign(intake.intakeId), { signedBy: 'officer-li', role: 'handing-officer' });
+    const early = await sign(intake.intakeId, PEOPLE.caseOfficer, 'handing-officer');
     expect(early.status).toBe(409);
     expect(early.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(early.body.type).toBe('urn:vcdc:problem:difference-not-classified');
@@ -53,9 +65,8 @@ describe('intake differences', () => {
       explanation: 'the sweep paid its network fee out of the seized amount',
       feeTxHash: txHash,
       amount: '0.1',
-      classifiedBy: 'custodian-wang',
     };
-    const classified = await post(h.app, difference(intake.intakeId), classification).expect(201);
+    const classified = await classify(intake.intakeId, classification).expect(201);
     expect(contracts.custody.Intake.parse(classified.body)).toEqual(classified.body);
     expect(classified.body).toMatchObject({
       differenceStatus: 'CLASSIFIED',
@@ -65,39 +76,36 @@ describe('intake differences', () => {
         explanation: classification.explanation,
         feeTxHash: txHash,
         amount: '0.1',
-        classifiedBy: 'custodian-wang',
+        classifiedBy: PEOPLE.custodian.id,
       },
       countersignatures: [],
     });
     const classificationId = classified.body.differenceClassification.classificationId;
 
-    const one = await post(h.app, countersign(intake.intakeId), { signedBy: 'officer-li', role: 'handing-officer' });
+    const one = await sign(intake.intakeId, PEOPLE.caseOfficer, 'handing-officer');
     expect(one.status).toBe(201);
     expect(one.body).toMatchObject({ differenceStatus: 'CLASSIFIED', final: false });
     expect(one.body.countersignatures).toEqual([
-      expect.objectContaining({ signedBy: 'officer-li', role: 'handing-officer', classificationId }),
+      expect.objectContaining({ signedBy: PEOPLE.caseOfficer.id, role: 'handing-officer', classificationId }),
     ]);
 
     // The same person cannot sign for the other role too, and a role signs once.
-    const twice = await post(h.app, countersign(intake.intakeId), { signedBy: 'officer-li', role: 'custodian' });
+    const twice = await sign(intake.intakeId, PEOPLE.caseOfficer, 'custodian');
     expect(twice.status).toBe(409);
     expect(twice.body.type).toBe('urn:vcdc:problem:same-countersigner');
-    const role = await post(h.app, countersign(intake.intakeId), {
-      signedBy: 'officer-zhang',
-      role: 'handing-officer',
-    });
+    const role = await sign(intake.intakeId, PEOPLE.seizingOfficer, 'handing-officer');
     expect(role.status).toBe(409);
     expect(role.body.type).toBe('urn:vcdc:problem:role-already-countersigned');
 
     const key = newKey('countersign');
-    const body = { signedBy: 'custodian-wang', role: 'custodian', classificationId };
-    const two = await post(h.app, countersign(intake.intakeId), body, key).expect(201);
+    const body = { role: 'custodian', classificationId };
+    const two = await sign(intake.intakeId, PEOPLE.custodian, body, key).expect(201);
     expect(two.body).toMatchObject({ differenceStatus: 'COUNTERSIGNED', final: true });
     expect(two.body.countersignatures.map((s: { role: string }) => s.role).sort()).toEqual([
       'custodian',
       'handing-officer',
     ]);
-    const replay = await post(h.app, countersign(intake.intakeId), body, key).expect(201);
+    const replay = await sign(intake.intakeId, PEOPLE.custodian, body, key).expect(201);
     expect(replay.headers['idempotent-replayed']).toBe('true');
 
     const shown = await getIntake(intake.intakeId);
@@ -105,12 +113,12 @@ describe('intake differences', () => {
     expect(shown).toEqual(two.body);
 
     // Final: no other classification, no third signature.
-    const reclassify = await post(h.app, difference(intake.intakeId), {
+    const reclassify = await classify(intake.intakeId, {
       ...classification,
       corrects: classificationId,
     }).expect(409);
     expect(reclassify.body.type).toBe('urn:vcdc:problem:difference-countersigned');
-    const third = await post(h.app, countersign(intake.intakeId), { signedBy: 'officer-zhao', role: 'custodian' });
+    const third = await sign(intake.intakeId, PEOPLE.secondCustodian, 'custodian');
     expect(third.status).toBe(409);
   });
 
@@ -118,35 +126,35 @@ describe('intake differences', () => {
     const { intake } = await intakeOf('CASE-D2', '2', '1.5');
     const base = { classification: 'SHORT_DELIVERY', explanation: 'the suspect wallet held less than seized' };
     for (const amount of ['-0.5', '0.4', '0.50000001']) {
-      const res = await post(h.app, difference(intake.intakeId), { ...base, amount }).expect(422);
+      const res = await classify(intake.intakeId, { ...base, amount }).expect(422);
       expect(res.body).toMatchObject({ type: 'urn:vcdc:problem:difference-amount-mismatch', expected: '0.5' });
       expect(res.body.errors).toEqual([expect.objectContaining({ field: 'amount' })]);
     }
     // A classification that does not fit the direction of the difference names the classification.
-    const wrongWay = await post(h.app, difference(intake.intakeId), {
+    const wrongWay = await classify(intake.intakeId, {
       ...base,
       classification: 'EXCESS_DELIVERY',
       amount: '0.5',
     }).expect(422);
     expect(wrongWay.body.errors).toEqual([expect.objectContaining({ field: 'classification' })]);
     // NETWORK_FEE without the fee's transaction; a malformed amount: 400s naming the field.
-    const noTx = await post(h.app, difference(intake.intakeId), {
+    const noTx = await classify(intake.intakeId, {
       ...base,
       classification: 'NETWORK_FEE',
       amount: '0.5',
     }).expect(400);
     expect(noTx.body.errors).toEqual([expect.objectContaining({ field: 'feeTxHash' })]);
-    const garbage = await post(h.app, difference(intake.intakeId), { ...base, amount: '0,5' }).expect(400);
+    const garbage = await classify(intake.intakeId, { ...base, amount: '0,5' }).expect(400);
     expect(garbage.body.errors).toEqual([expect.objectContaining({ field: 'amount' })]);
 
     expect((await getIntake(intake.intakeId)).differenceStatus).toBe('UNCLASSIFIED');
-    await post(h.app, difference(intake.intakeId), { ...base, amount: '0.5' }).expect(201);
+    await classify(intake.intakeId, { ...base, amount: '0.5' }).expect(201);
   });
 
   test('an excess receipt is classified with a negative amount', async () => {
     const { intake } = await intakeOf('CASE-D3', '1', '1.25');
     expect(intake.difference).toBe('0.25');
-    const res = await post(h.app, difference(intake.intakeId), {
+    const res = await classify(intake.intakeId, {
       classification: 'EXCESS_DELIVERY',
       explanation: 'the sweep also moved coins not on the seizure list',
       amount: '-0.25',
@@ -156,15 +164,15 @@ describe('intake differences', () => {
 
   test('a classification is corrected by a new one naming it, until countersigned; the correction needs fresh signatures', async () => {
     const { intake } = await intakeOf('CASE-D4', '1', '0.8');
-    const first = await post(h.app, difference(intake.intakeId), {
+    const first = await classify(intake.intakeId, {
       classification: 'OTHER',
       explanation: 'unknown yet',
       amount: '0.2',
     }).expect(201);
     const firstId = first.body.differenceClassification.classificationId;
-    await post(h.app, countersign(intake.intakeId), { signedBy: 'officer-li', role: 'handing-officer' }).expect(201);
+    await sign(intake.intakeId, PEOPLE.caseOfficer, 'handing-officer').expect(201);
 
-    const again = await post(h.app, difference(intake.intakeId), {
+    const again = await classify(intake.intakeId, {
       classification: 'SHORT_DELIVERY',
       explanation: 'short',
       amount: '0.2',
@@ -174,7 +182,7 @@ describe('intake differences', () => {
       classificationId: firstId,
     });
 
-    const corrected = await post(h.app, difference(intake.intakeId), {
+    const corrected = await classify(intake.intakeId, {
       classification: 'SHORT_DELIVERY',
       explanation: 'the exchange hot wallet held only 0.8 at seizure',
       amount: '0.2',
@@ -186,13 +194,12 @@ describe('intake differences', () => {
       differenceClassification: { classification: 'SHORT_DELIVERY', corrects: firstId },
     });
     // A signature naming the old classification is refused; the old one cannot be corrected twice.
-    const stale = await post(h.app, countersign(intake.intakeId), {
-      signedBy: 'custodian-wang',
+    const stale = await sign(intake.intakeId, PEOPLE.custodian, {
       role: 'custodian',
       classificationId: firstId,
     }).expect(409);
     expect(stale.body.type).toBe('urn:vcdc:problem:classification-not-current');
-    const fork = await post(h.app, difference(intake.intakeId), {
+    const fork = await classify(intake.intakeId, {
       classification: 'OTHER',
       explanation: 'x',
       amount: '0.2',
@@ -200,24 +207,22 @@ describe('intake differences', () => {
     }).expect(409);
     expect(fork.body.type).toBe('urn:vcdc:problem:classification-not-current');
 
-    await post(h.app, countersign(intake.intakeId), { signedBy: 'officer-li', role: 'handing-officer' }).expect(201);
-    const done = await post(h.app, countersign(intake.intakeId), { signedBy: 'custodian-wang', role: 'custodian' });
+    await sign(intake.intakeId, PEOPLE.caseOfficer, 'handing-officer').expect(201);
+    const done = await sign(intake.intakeId, PEOPLE.custodian, 'custodian');
     expect(done.body).toMatchObject({ differenceStatus: 'COUNTERSIGNED', final: true });
   });
 
   test('an intake that received what was declared is final at once and has nothing to classify', async () => {
     const { intake } = await intakeOf('CASE-D5', '1', '1');
     expect(intake).toMatchObject({ status: 'RECEIVED', differenceStatus: 'NONE', final: true, countersignatures: [] });
-    const res = await post(h.app, difference(intake.intakeId), {
+    const res = await classify(intake.intakeId, {
       classification: 'OTHER',
       explanation: 'x',
       amount: '0',
     }).expect(409);
     expect(res.body.type).toBe('urn:vcdc:problem:no-difference');
-    await post(h.app, countersign(intake.intakeId), { signedBy: 'officer-li', role: 'custodian' }).expect(409);
-    await post(h.app, difference('intake-nope'), { classification: 'OTHER', explanation: 'x', amount: '1' }).expect(
-      404,
-    );
+    await sign(intake.intakeId, PEOPLE.caseOfficer, 'custodian').expect(409);
+    await classify('intake-nope', { classification: 'OTHER', explanation: 'x', amount: '1' }).expect(404);
   });
 
   test('classifications and countersignatures are append-only: the service role cannot change them, the owner neither', async () => {

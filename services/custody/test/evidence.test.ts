@@ -7,7 +7,21 @@ import { contracts } from '@vcdc/shared';
 import { verifyMessage } from 'ethers';
 import request from 'supertest';
 import { CustodyKeyring } from '../src/custody-keyring';
-import { EVIDENCE, type Harness, newKey, post, startHarness, sweepToCustody, TEST_SECRET } from './harness';
+import {
+  actPost,
+  EVIDENCE,
+  type Harness,
+  newKey,
+  PEOPLE,
+  post,
+  startHarness,
+  sweepToCustody,
+  TEST_SECRET,
+} from './harness';
+
+/** A correction by the second custodian (a signed custody.evidence.correct act). */
+const correct = (intakeId: string, body: object) =>
+  actPost(h.app, PEOPLE.secondCustodian, 'custody.evidence.correct', `/v1/intakes/${intakeId}/evidence`, body);
 
 let h: Harness;
 beforeAll(async () => {
@@ -66,37 +80,34 @@ describe('handover evidence', () => {
     const intake = await takeIn('CASE-E3');
     const before = (await request(h.app).get(`/v1/intakes/${intake.intakeId}/evidence`).expect(200)).body;
     const original = before.records[0];
-    const corrected = await post(h.app, `/v1/intakes/${intake.intakeId}/evidence`, {
+    const corrected = await correct(intake.intakeId, {
       corrects: original.evidenceId,
       reason: 'form number mistyped',
-      recordedBy: 'custodian-zhao',
       evidence: { ...EVIDENCE, handoverFormNo: 'HF-2025-0002' },
     }).expect(201);
     expect(corrected.body).toMatchObject({
       corrects: original.evidenceId,
       reason: 'form number mistyped',
       handoverFormNo: 'HF-2025-0002',
-      recordedBy: 'custodian-zhao',
+      recordedBy: PEOPLE.secondCustodian.id,
     });
     const after = (await request(h.app).get(`/v1/intakes/${intake.intakeId}/evidence`).expect(200)).body;
     expect(after.records).toEqual([original, corrected.body]);
     expect(after.currentEvidenceId).toBe(corrected.body.evidenceId);
 
     // Only the record in force can be corrected: correcting the original again is a conflict.
-    const stale = await post(h.app, `/v1/intakes/${intake.intakeId}/evidence`, {
+    const stale = await correct(intake.intakeId, {
       corrects: original.evidenceId,
       reason: 'again',
-      recordedBy: 'custodian-zhao',
       evidence: EVIDENCE,
     }).expect(409);
     expect(stale.body).toMatchObject({ currentEvidenceId: corrected.body.evidenceId });
     expect(stale.body.type).toMatch(/evidence-already-corrected/);
 
     const other = await takeIn('CASE-E3b');
-    const foreign = await post(h.app, `/v1/intakes/${other.intakeId}/evidence`, {
+    const foreign = await correct(other.intakeId, {
       corrects: corrected.body.evidenceId,
       reason: 'wrong intake',
-      recordedBy: 'custodian-zhao',
       evidence: EVIDENCE,
     }).expect(422);
     expect(foreign.body.type).toMatch(/evidence-not-of-intake/);
@@ -104,9 +115,8 @@ describe('handover evidence', () => {
 
   test('a correction without a reason is refused, naming the field', async () => {
     const intake = await takeIn('CASE-E4');
-    const res = await post(h.app, `/v1/intakes/${intake.intakeId}/evidence`, {
+    const res = await correct(intake.intakeId, {
       corrects: 'x',
-      recordedBy: 'custodian-zhao',
       evidence: EVIDENCE,
     }).expect(400);
     expect(JSON.stringify(res.body)).toContain('reason');

@@ -19,7 +19,7 @@ import { CustodyKeyring } from '../src/custody-keyring';
 import { EvmChainAdapter } from '../src/evm-chain';
 import { CUSTODY_MIGRATIONS_DIR } from '../src/service';
 import { actAsServiceRole } from '../src/service-role';
-import { EVIDENCE, type Json, newKey } from './harness';
+import { ACTS, actPost, approveEntry, authorised, EVIDENCE, type Json, newKey, PEOPLE, requestEntry } from './harness';
 
 const MNEMONIC = 'test test test test test test test test test test test junk';
 const MIN_CONFIRMATIONS = 3;
@@ -48,10 +48,15 @@ function appWith(chain: ChainAdapter, minConfirmations: ConfirmationDepth = MIN_
     whitelistCoolingOffSeconds: 0,
     logger: pino({ level: 'trace' }, sink),
     migrationsDir: CUSTODY_MIGRATIONS_DIR,
+    actVerifyKeys: ACTS.verifyKeys,
   });
 }
 
 async function call(target: Express, method: 'get' | 'post', path: string, body?: unknown, key = newKey()) {
+  // Every transfer carries the case's signed DISPOSAL_PLAN authorisation (the same one for the case).
+  if (method === 'post' && path === '/v1/transfers' && body && typeof body === 'object' && 'caseId' in body) {
+    body = authorised(body as { caseId: string });
+  }
   const response =
     method === 'get'
       ? await request(target).get(path)
@@ -117,15 +122,10 @@ async function takeIn(caseId: string, asset: 'ETH' | 'USDT', amount: string): Pr
 }
 
 async function whitelist(address: string): Promise<void> {
-  const listed = await call(app, 'post', '/v1/whitelist', {
-    chain: 'ethereum',
-    address,
-    label: 'venue deposit address (test)',
-    requestedBy: 'custodian-wang',
-  });
+  const listed = await requestEntry(app, { chain: 'ethereum', address, label: 'venue deposit address (test)' });
   expect([200, 201]).toContain(listed.status);
-  for (const approvedBy of ['supervisor-li', 'supervisor-wu']) {
-    await call(app, 'post', `/v1/whitelist/${listed.body.entryId}/approvals`, { approvedBy });
+  for (const approver of [PEOPLE.secondCustodian, PEOPLE.thirdCustodian]) {
+    await approveEntry(app, listed.body.entryId, approver).expect(201);
   }
 }
 
@@ -190,19 +190,25 @@ describe('intake on the EVM chain', () => {
     });
     // Classified against the sweep on chain, then countersigned by the officer and the custodian: final.
     const intakeId = taken.body.intakeId;
-    const classified = await call(app, 'post', `/v1/intakes/${intakeId}/difference`, {
-      classification: 'SHORT_DELIVERY',
-      explanation: `sweep ${txHash} moved 990.5 USDT: the seized wallet held less than the seizure list`,
-      amount: '9.5',
-    });
+    const classified = await actPost(
+      app,
+      PEOPLE.custodian,
+      'custody.intake.classify',
+      `/v1/intakes/${intakeId}/difference`,
+      {
+        classification: 'SHORT_DELIVERY',
+        explanation: `sweep ${txHash} moved 990.5 USDT: the seized wallet held less than the seizure list`,
+        amount: '9.5',
+      },
+    );
     expect(classified.status).toBe(201);
-    for (const [signedBy, role] of [
-      [EVIDENCE.handedOverBy, 'handing-officer'],
-      [EVIDENCE.receivedBy, 'custodian'],
-    ]) {
-      expect(
-        (await call(app, 'post', `/v1/intakes/${intakeId}/difference/countersignatures`, { signedBy, role })).status,
-      ).toBe(201);
+    // The people the handover evidence names: the handing-over officer and the receiving custodian.
+    for (const [person, role] of [
+      [PEOPLE.caseOfficer, 'handing-officer'],
+      [PEOPLE.custodian, 'custodian'],
+    ] as const) {
+      const path = `/v1/intakes/${intakeId}/difference/countersignatures`;
+      expect((await actPost(app, person, 'custody.intake.countersign', path, { role })).status).toBe(201);
     }
     const final = await call(app, 'get', `/v1/intakes/${intakeId}`);
     expect(final.body).toMatchObject({ differenceStatus: 'COUNTERSIGNED', final: true, receivedAmount: '990.5' });

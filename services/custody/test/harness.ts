@@ -2,16 +2,32 @@
  * Test harness: a fresh database with the custody schema, a real ledger-chain simulator on a loopback
  * port (mined by hand, so confirmations are exact), and the custody app built on both.
  */
-import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import {
+  ACT_KINDS,
+  type ActKind,
+  type ActObject,
+  type Actor,
+  type CarriedDecision,
+  type contracts,
+  createPool,
+  migrate,
+  type Pool,
+  silentLogger,
+} from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
 import { type RunningChainSimulator, startChainSimulator } from '../../../simulators/src/chain';
+import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { createTestDatabase } from '../../../test/support/database';
 import { type CustodyAppDeps, createApp } from '../src/app';
 import { type ChainAdapter, ChainSimulatorClient } from '../src/chain-adapter';
 import { CustodyAddressBook } from '../src/custody-addresses';
 import { CUSTODY_MIGRATIONS_DIR } from '../src/service';
 import { actAsServiceRole, serviceRoleOf } from '../src/service-role';
+
+/** The control API's act key as the tests hold it: the app verifies with `ACTS.verifyKeys`. */
+export const ACTS = testActKeys();
+export { PEOPLE };
 
 export const TEST_SECRET = 'test-only-custody-master-secret-0123456789abcdef';
 export const MIN_CONFIRMATIONS = 2;
@@ -51,6 +67,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
       migrationsDir: CUSTODY_MIGRATIONS_DIR,
       serviceRole: serviceRoleOf('custody'),
       whitelistCoolingOffSeconds: 0,
+      actVerifyKeys: ACTS.verifyKeys,
       ...overrides,
     });
   return {
@@ -97,10 +114,91 @@ export function post(app: Express, path: string, body: unknown, key: string = ne
     .send(body as object);
 }
 
+/** The object a person's act on `path` is on (the act kind says its type). */
+function actObjectFor(kind: ActKind, path: string, body: unknown): ActObject {
+  const type = ACT_KINDS[kind].object;
+  const b = (body ?? {}) as { lotId?: string; caseId?: string };
+  if (type === 'lot') return { type, id: b.lotId ?? 'none', ...(b.caseId ? { caseId: b.caseId } : {}) };
+  // /v1/intakes/:intakeId/... and /v1/whitelist/:entryId/...; a new whitelist entry has no id yet.
+  return { type, id: path.split('/')[3] ?? 'new' };
+}
+
+/** POST `body` to `path` as `person`, with the act of `kind` the control API signs for them over exactly this request. */
+export function actPost(
+  app: Express,
+  person: Actor,
+  kind: ActKind,
+  path: string,
+  body: object,
+  opts: { key?: string; object?: ActObject; signedBody?: unknown } = {},
+) {
+  const headers = actHeader(ACTS.signingKey, {
+    kind,
+    actor: person,
+    object: opts.object ?? actObjectFor(kind, path, body),
+    method: 'POST',
+    path,
+    body: opts.signedBody ?? body,
+  });
+  return post(app, path, body, opts.key).set(headers);
+}
+
+type TransferAuthorisation = contracts.custody.TransferAuthorisation;
+
+/** What a DISPOSAL_PLAN approval of `caseId` authorises by default here: plenty of every asset, to "hashkey". */
+export function authorisationFor(caseId: string, over: Partial<TransferAuthorisation> = {}): TransferAuthorisation {
+  return {
+    caseId,
+    venue: 'hashkey',
+    assets: [
+      { asset: 'BTC', maxAmount: '1000' },
+      { asset: 'ETH', maxAmount: '100000' },
+      { asset: 'USDT', maxAmount: '100000000' },
+    ],
+    policy: { version: 'test-policy-1', valueCny: '1000', tier: 'T1', approvals: 1, units: 1, senior: false },
+    ...over,
+  };
+}
+
+/** The case's DISPOSAL_PLAN approvals as the workflow carries them: by `approvers`, each signing `authorisation`. */
+export function approvalsFor(
+  caseId: string,
+  authorisation: TransferAuthorisation = authorisationFor(caseId),
+  approvers: Actor[] = [PEOPLE.supervisor],
+  over: Partial<CarriedDecision> = {},
+): CarriedDecision[] {
+  return approvers.map((approver) =>
+    signedDecision(ACTS.signingKey, caseId, approver, {
+      stage: 'DISPOSAL_PLAN',
+      outcome: 'APPROVE',
+      reason: 'disposal plan approved',
+      authorisation,
+      ...over,
+    } as Parameters<typeof signedDecision>[3]),
+  );
+}
+
+const defaultApprovals = new Map<string, CarriedDecision[]>();
+
+/**
+ * A transfer request body with the case's default authorisation: the same signed approvals for every
+ * transfer of the case (as the workflow carries them), so a retry with the same Idempotency-Key is the
+ * same request.
+ */
+export function authorised<T extends { caseId: string }>(body: T): T & { approvals: CarriedDecision[] } {
+  let approvals = defaultApprovals.get(body.caseId);
+  if (!approvals) {
+    approvals = approvalsFor(body.caseId);
+    defaultApprovals.set(body.caseId, approvals);
+  }
+  return { ...body, approvals };
+}
+
+/** Handed over by the case officer, received by the custodian (the people who countersign a difference). */
 export const EVIDENCE = {
   handoverFormNo: 'HF-2025-0001',
-  handedOverBy: 'officer-li',
-  receivedBy: 'custodian-wang',
+  handedOverBy: PEOPLE.caseOfficer.id,
+  receivedBy: PEOPLE.custodian.id,
   videoSha256: 'a'.repeat(64),
   documents: [{ name: 'handover-form.pdf', sha256: 'b'.repeat(64) }],
 };
@@ -137,13 +235,41 @@ export async function ledgerRows(h: Harness, caseId: string): Promise<number> {
   return rows[0]!.n;
 }
 
-/** List a destination and have two people (not the requester) approve it: ACTIVE (no cooling-off here). */
-export async function whitelistActive(app: Express, chain: string, address: string, label = 'venue deposit address') {
-  const listed = await post(app, '/v1/whitelist', { chain, address, label, requestedBy: 'custodian-requester' });
+/** Request a destination as a custodian (PEOPLE.custodian unless said otherwise). */
+export function requestEntry(
+  app: Express,
+  body: { chain: string; address: string; label?: string; venue?: string; replaces?: string },
+  requester: Actor = PEOPLE.custodian,
+) {
+  return actPost(app, requester, 'custody.whitelist.request', '/v1/whitelist', {
+    label: 'venue deposit address',
+    venue: 'hashkey',
+    ...body,
+  });
+}
+
+/** The two approvals by two other custodians (PEOPLE.secondCustodian, PEOPLE.thirdCustodian). */
+export function approveEntry(app: Express, entryId: string, approver: Actor = PEOPLE.secondCustodian) {
+  return actPost(app, approver, 'custody.whitelist.approve', `/v1/whitelist/${entryId}/approvals`, {});
+}
+
+export function revokeEntry(app: Express, entryId: string, reason: string, revoker: Actor = PEOPLE.thirdCustodian) {
+  return actPost(app, revoker, 'custody.whitelist.revoke', `/v1/whitelist/${entryId}/revocation`, { reason });
+}
+
+/** List a destination and have two custodians (not the requester) approve it: ACTIVE (no cooling-off here). */
+export async function whitelistActive(
+  app: Express,
+  chain: string,
+  address: string,
+  label = 'venue deposit address',
+  venue = 'hashkey',
+) {
+  const listed = await requestEntry(app, { chain, address, label, venue });
   if (listed.status !== 201 && listed.status !== 200) throw new Error(`whitelist: ${listed.status} ${listed.text}`);
   if (listed.body.status === 'ACTIVE') return listed.body;
-  await post(app, `/v1/whitelist/${listed.body.entryId}/approvals`, { approvedBy: 'supervisor-one' }).expect(201);
-  const approved = await post(app, `/v1/whitelist/${listed.body.entryId}/approvals`, { approvedBy: 'supervisor-two' });
+  await approveEntry(app, listed.body.entryId, PEOPLE.secondCustodian).expect(201);
+  const approved = await approveEntry(app, listed.body.entryId, PEOPLE.thirdCustodian);
   if (approved.body.status !== 'ACTIVE') throw new Error(`whitelist entry not ACTIVE: ${approved.text}`);
   return approved.body;
 }
@@ -186,14 +312,11 @@ export async function proveDestination(h: Harness, toAddress: string, app: Expre
     txHash,
     evidence: EVIDENCE,
   }).expect(201);
-  const test = await post(app, '/v1/transfers', {
-    caseId,
-    asset: 'BTC',
-    chain: 'bitcoin',
-    toAddress,
-    amount: '0.001',
-    purpose: 'TEST_DEPOSIT',
-  });
+  const test = await post(
+    app,
+    '/v1/transfers',
+    authorised({ caseId, asset: 'BTC', chain: 'bitcoin', toAddress, amount: '0.001', purpose: 'TEST_DEPOSIT' }),
+  );
   if (test.status !== 201) throw new Error(`test deposit: ${test.status} ${test.text}`);
   h.chainSim.mine('bitcoin', MIN_CONFIRMATIONS);
   const confirmed = await request(app).get(`/v1/transfers/${test.body.transferId}`);

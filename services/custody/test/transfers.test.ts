@@ -3,13 +3,18 @@ import fc from 'fast-check';
 import request from 'supertest';
 import type { ChainAdapter } from '../src/chain-adapter';
 import {
+  actPost,
+  approveEntry,
+  authorised,
   chainCall,
   EVIDENCE,
   endCoolingOff,
   type Harness,
   newKey,
+  PEOPLE,
   post,
   proveDestination,
+  requestEntry,
   startHarness,
   sweepToCustody,
   whitelistActive,
@@ -41,8 +46,9 @@ async function caseHolding(caseId: string, amount: string): Promise<string> {
   return address;
 }
 
+/** A transfer with the case's signed DISPOSAL_PLAN authorisation (venue "hashkey", the harness's default). */
 function transferBody(caseId: string, amount: string, toAddress = VENUE_BTC) {
-  return { caseId, asset: 'BTC', chain: 'bitcoin', toAddress, amount, purpose: 'VENUE_DEPOSIT' };
+  return authorised({ caseId, asset: 'BTC', chain: 'bitcoin', toAddress, amount, purpose: 'VENUE_DEPOSIT' });
 }
 
 async function balanceOf(caseId: string): Promise<string> {
@@ -55,46 +61,46 @@ async function chainOutgoing(address: string): Promise<Array<{ txHash: string; a
 
 describe('whitelist', () => {
   test('a new entry waits for approval; adding the same address again returns the existing entry', async () => {
-    const body = { chain: 'ethereum', address: '0xvenue', label: 'venue ETH', requestedBy: 'supervisor-zhao' };
-    const first = await post(h.app, '/v1/whitelist', body).expect(201);
+    const body = { chain: 'ethereum', address: '0xvenue', label: 'venue ETH' };
+    const first = await requestEntry(h.app, body).expect(201);
     expect(contracts.custody.WhitelistEntry.parse(first.body)).toEqual(first.body);
     expect(first.body).toMatchObject({
       chain: 'ethereum',
       address: '0xvenue',
       label: 'venue ETH',
+      venue: 'hashkey',
+      requestedBy: PEOPLE.custodian.id,
       status: 'PENDING_APPROVAL',
     });
-    const again = await post(h.app, '/v1/whitelist', { ...body, label: 'renamed' }).expect(200);
+    const again = await requestEntry(h.app, { ...body, label: 'renamed' }).expect(200);
     expect(again.body).toEqual(first.body);
   });
 
   test('two distinct approvers, neither the requester; then cooling-off; only then may coins go there', async () => {
     await caseHolding('CASE-W1', '1');
     const address = 'bc1qnewdestination000000000000000000000';
-    const listed = await post(h.app, '/v1/whitelist', {
-      chain: 'bitcoin',
-      address,
-      label: 'new venue address',
-      requestedBy: 'custodian-chen',
-    }).expect(201);
-    const approvals = `/v1/whitelist/${listed.body.entryId}/approvals`;
+    const listed = await requestEntry(h.app, { chain: 'bitcoin', address, label: 'new venue address' }).expect(201);
+    const { entryId } = listed.body;
 
     const pending = await post(h.app, '/v1/transfers', transferBody('CASE-W1', '0.5', address)).expect(409);
     expect(pending.body).toMatchObject({ status: 409, entryStatus: 'PENDING_APPROVAL', entryId: listed.body.entryId });
 
     const waiting = await request(h.app).get('/v1/whitelist?status=PENDING_APPROVAL').expect(200);
     expect(waiting.body.entries.map((e: { entryId: string }) => e.entryId)).toContain(listed.body.entryId);
-    const self = await post(h.app, approvals, { approvedBy: 'custodian-chen' }).expect(422);
+    const self = await approveEntry(h.app, entryId, PEOPLE.custodian).expect(403);
     expect(self.body.type).toMatch(/approver-is-requester/);
-    const one = await post(h.app, approvals, { approvedBy: 'supervisor-li' }).expect(201);
-    expect(one.body).toMatchObject({ status: 'PENDING_APPROVAL', approvals: [{ approvedBy: 'supervisor-li' }] });
-    const twice = await post(h.app, approvals, { approvedBy: 'supervisor-li' }).expect(409);
+    const one = await approveEntry(h.app, entryId, PEOPLE.secondCustodian).expect(201);
+    expect(one.body).toMatchObject({
+      status: 'PENDING_APPROVAL',
+      approvals: [{ approvedBy: PEOPLE.secondCustodian.id }],
+    });
+    const twice = await approveEntry(h.app, entryId, PEOPLE.secondCustodian).expect(409);
     expect(twice.body.type).toMatch(/already-approved-by/);
     await post(h.app, '/v1/transfers', transferBody('CASE-W1', '0.5', address)).expect(409);
 
     // With a 24 h cooling-off (the default), the second approval starts the clock.
     const strict = h.appWith(h.chainClient, { whitelistCoolingOffSeconds: 24 * 60 * 60 });
-    const two = await post(strict, approvals, { approvedBy: 'supervisor-wu' }).expect(201);
+    const two = await approveEntry(strict, entryId, PEOPLE.thirdCustodian).expect(201);
     expect(two.body.status).toBe('COOLING_OFF');
     const hours = (Date.parse(two.body.activeFrom) - Date.now()) / 3_600_000;
     expect(hours).toBeGreaterThan(23.9);
@@ -119,7 +125,11 @@ describe('whitelist', () => {
   });
 
   test('a missing label is a 400 naming it', async () => {
-    const res = await post(h.app, '/v1/whitelist', { chain: 'bitcoin', address: 'x', requestedBy: 'a' }).expect(400);
+    const res = await actPost(h.app, PEOPLE.custodian, 'custody.whitelist.request', '/v1/whitelist', {
+      chain: 'bitcoin',
+      address: 'x',
+      venue: 'hashkey',
+    }).expect(400);
     expect(res.body.errors).toEqual([expect.objectContaining({ field: 'label' })]);
   });
 });

@@ -6,12 +6,17 @@
 import { contracts } from '@vcdc/shared';
 import request from 'supertest';
 import {
+  approveEntry,
+  authorised,
   chainCall,
   EVIDENCE,
   endCoolingOff,
   type Harness,
+  PEOPLE,
   post,
   proveDestination,
+  requestEntry,
+  revokeEntry,
   startHarness,
   sweepToCustody,
   whitelistActive,
@@ -40,15 +45,19 @@ async function caseHolding(caseId: string, amount: string): Promise<string> {
 }
 
 const transfer = (caseId: string, toAddress: string, amount = '0.1') =>
-  post(h.app, '/v1/transfers', { caseId, asset: 'BTC', chain: 'bitcoin', toAddress, amount, purpose: 'VENUE_DEPOSIT' });
+  post(
+    h.app,
+    '/v1/transfers',
+    authorised({ caseId, asset: 'BTC', chain: 'bitcoin', toAddress, amount, purpose: 'VENUE_DEPOSIT' }),
+  );
 const entry = async (entryId: string) => (await request(h.app).get(`/v1/whitelist/${entryId}`).expect(200)).body;
 const outgoing = async (address: string) =>
   (await chainCall(h, 'GET', `/v1/chains/bitcoin/addresses/${address}/transactions?direction=out`)).transactions;
 
 async function approveBoth(entryId: string, coolingOffSeconds = 0) {
   const app = h.appWith(h.chainClient, { whitelistCoolingOffSeconds: coolingOffSeconds });
-  await post(app, `/v1/whitelist/${entryId}/approvals`, { approvedBy: 'supervisor-one' }).expect(201);
-  return (await post(app, `/v1/whitelist/${entryId}/approvals`, { approvedBy: 'supervisor-two' }).expect(201)).body;
+  await approveEntry(app, entryId, PEOPLE.secondCustodian).expect(201);
+  return (await approveEntry(app, entryId, PEOPLE.thirdCustodian).expect(201)).body;
 }
 
 describe('revoking a whitelist entry', () => {
@@ -59,39 +68,44 @@ describe('revoking a whitelist entry', () => {
     await proveDestination(h, address);
     await transfer('CASE-WR1', address).expect(201);
 
-    const revoked = await post(h.app, `/v1/whitelist/${listed.entryId}/revocation`, {
-      revokedBy: 'security-officer-gao',
-      reason: 'the venue reported the deposit address compromised',
-    }).expect(201);
+    const revoked = await revokeEntry(
+      h.app,
+      listed.entryId,
+      'the venue reported the deposit address compromised',
+      PEOPLE.supervisor,
+    ).expect(201);
     expect(contracts.custody.WhitelistEntry.parse(revoked.body)).toEqual(revoked.body);
     expect(revoked.body).toMatchObject({
       status: 'REVOKED',
-      revocation: { revokedBy: 'security-officer-gao', reason: 'the venue reported the deposit address compromised' },
+      revocation: { revokedBy: PEOPLE.supervisor.id, reason: 'the venue reported the deposit address compromised' },
     });
     expect(await entry(listed.entryId)).toEqual(revoked.body);
 
     const before = await outgoing(custody);
     const refused = await transfer('CASE-WR1', address).expect(422);
     expect(refused.body).toMatchObject({ type: 'urn:vcdc:problem:destination-revoked', entryId: listed.entryId });
-    expect(refused.body.detail).toMatch(/security-officer-gao/);
+    expect(refused.body.detail).toMatch(/supervisor\.li/);
     expect(await outgoing(custody)).toEqual(before);
     const { rows } = await h.pool.query(`SELECT count(*)::int AS n FROM transfers WHERE case_id = 'CASE-WR1'`);
     expect(rows[0].n).toBe(1);
 
-    const again = await post(h.app, `/v1/whitelist/${listed.entryId}/revocation`, { revokedBy: 'x', reason: 'y' });
+    const again = await revokeEntry(h.app, listed.entryId, 'y');
     expect(again.status).toBe(409);
     expect(again.body.type).toBe('urn:vcdc:problem:whitelist-entry-revoked');
-    const approve = await post(h.app, `/v1/whitelist/${listed.entryId}/approvals`, { approvedBy: 'supervisor-three' });
+    const approve = await approveEntry(h.app, listed.entryId, {
+      id: 'custodian.sun',
+      role: 'custodian',
+      unit: 'custody',
+    });
     expect(approve.status).toBe(409);
     const list = await request(h.app).get('/v1/whitelist?status=REVOKED').expect(200);
     expect(list.body.entries.map((e: { entryId: string }) => e.entryId)).toContain(listed.entryId);
 
     // Listing the address again is a new request that goes through the approvals again.
-    const relisted = await post(h.app, '/v1/whitelist', {
+    const relisted = await requestEntry(h.app, {
       chain: 'bitcoin',
       address,
       label: 'venue deposit address (re-issued)',
-      requestedBy: 'custodian-chen',
     }).expect(201);
     expect(relisted.body).toMatchObject({ status: 'PENDING_APPROVAL' });
     expect(relisted.body.entryId).not.toBe(listed.entryId);
@@ -125,16 +139,15 @@ describe('changing a whitelist entry', () => {
       chain: 'bitcoin',
       address: newAddress,
       label: 'venue deposit address (rotated)',
-      requestedBy: 'custodian-chen',
       replaces: old.entryId,
     };
-    const created = await post(h.app, '/v1/whitelist', change).expect(201);
+    const created = await requestEntry(h.app, change).expect(201);
     expect(created.body).toMatchObject({ status: 'PENDING_APPROVAL', replaces: old.entryId });
     expect(await entry(old.entryId)).toMatchObject({ status: 'ACTIVE', replacedBy: created.body.entryId });
     // The same change again answers the same entry; another change of the same entry waits its turn.
-    const same = await post(h.app, '/v1/whitelist', { ...change, label: 'again' }).expect(200);
+    const same = await requestEntry(h.app, { ...change, label: 'again' }).expect(200);
     expect(same.body.entryId).toBe(created.body.entryId);
-    const other = await post(h.app, '/v1/whitelist', {
+    const other = await requestEntry(h.app, {
       ...change,
       address: 'bc1qthirdaddress',
     }).expect(409);
@@ -169,10 +182,10 @@ describe('changing a whitelist entry', () => {
     expect(untested.body.type).toBe('urn:vcdc:problem:test-deposit-required');
 
     // A superseded entry is neither revoked nor replaced again.
-    const revoke = await post(h.app, `/v1/whitelist/${old.entryId}/revocation`, { revokedBy: 'a', reason: 'b' });
+    const revoke = await revokeEntry(h.app, old.entryId, 'b');
     expect(revoke.status).toBe(409);
     expect(revoke.body.type).toBe('urn:vcdc:problem:whitelist-entry-superseded');
-    const replaceAgain = await post(h.app, '/v1/whitelist', { ...change, address: 'bc1qfourth' }).expect(409);
+    const replaceAgain = await requestEntry(h.app, { ...change, address: 'bc1qfourth' }).expect(409);
     expect(replaceAgain.body.type).toBe('urn:vcdc:problem:whitelist-entry-superseded');
   });
 
@@ -185,30 +198,26 @@ describe('changing a whitelist entry', () => {
       chain: 'bitcoin',
       address: 'bc1qwithdrawnchange000000000000000000',
       label: 'rotated',
-      requestedBy: 'custodian-chen',
       replaces: old.entryId,
     };
-    const created = await post(h.app, '/v1/whitelist', change).expect(201);
+    const created = await requestEntry(h.app, change).expect(201);
     await approveBoth(created.body.entryId, DAY);
-    await post(h.app, `/v1/whitelist/${created.body.entryId}/revocation`, {
-      revokedBy: 'supervisor-one',
-      reason: 'wrong address typed in',
-    }).expect(201);
+    await revokeEntry(h.app, created.body.entryId, 'wrong address typed in').expect(201);
     await endCoolingOff(h, created.body.entryId);
 
     const kept = await entry(old.entryId);
     expect(kept.status).toBe('ACTIVE');
     expect(kept.replacedBy).toBeUndefined();
     await transfer('CASE-WC2', oldAddress).expect(201);
-    await post(h.app, '/v1/whitelist', { ...change, address: 'bc1qrightchange' }).expect(201);
+    await requestEntry(h.app, { ...change, address: 'bc1qrightchange' }).expect(201);
   });
 
   test('a replacement names an entry that exists, on the same chain', async () => {
-    const base = { chain: 'bitcoin', address: 'bc1qsomewhere', label: 'x', requestedBy: 'custodian-chen' };
-    const unknown = await post(h.app, '/v1/whitelist', { ...base, replaces: 'wl-nope' }).expect(422);
+    const base = { chain: 'bitcoin', address: 'bc1qsomewhere', label: 'x' };
+    const unknown = await requestEntry(h.app, { ...base, replaces: 'wl-nope' }).expect(422);
     expect(unknown.body.errors).toEqual([expect.objectContaining({ field: 'replaces' })]);
     const eth = await whitelistActive(h.app, 'ethereum', '0xvenueeth');
-    const otherChain = await post(h.app, '/v1/whitelist', { ...base, replaces: eth.entryId }).expect(422);
+    const otherChain = await requestEntry(h.app, { ...base, replaces: eth.entryId }).expect(422);
     expect(otherChain.body.errors).toEqual([expect.objectContaining({ field: 'replaces' })]);
   });
 });

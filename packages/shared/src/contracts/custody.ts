@@ -1,5 +1,9 @@
 /**
  * Custody service contract (services/custody). Base path /v1. Every POST needs an Idempotency-Key.
+ * A person's act (attest, classify, countersign, correct evidence, whitelist request/approve/revoke) needs
+ * the control API's signed act in the VCDC-Act header (acts/http.ts): the person is the act's; a body
+ * naming one (attestedBy, classifiedBy, signedBy, recordedBy, requestedBy, approvedBy, revokedBy…) is 400
+ * naming the field; no act is 403 act-missing. Records keep those fields, filled from the acts.
  *
  *   POST /v1/accounts                 OpenCustodyAccount   -> 201 CustodyAccount (200 with the same account if it exists)
  *   GET  /v1/accounts/:caseId/:asset                       -> CustodyAccount
@@ -30,13 +34,16 @@
  *   POST /v1/whitelist/:entryId/revocation RevokeWhitelistEntry -> 201 WhitelistEntry REVOKED (at once, by one person, with
  *                                                             the reason; 409 whitelist-entry-revoked / -superseded)
  *   GET  /v1/whitelist/:entryId                            -> WhitelistEntry
- *   GET  /v1/whitelist?status=PENDING_APPROVAL             -> { entries: WhitelistEntry[] }
+ *   GET  /v1/whitelist?status=&chain=&address=            -> { entries: WhitelistEntry[] } (each filter optional)
  *   (a transfer to a listed entry that is not ACTIVE yet: 409 not-yet; to an unlisted address: 422
  *    destination-not-whitelisted; to a revoked or superseded one: 422 destination-revoked / destination-superseded)
  *   GET  /v1/test-deposits/requirement?chain=&address=&asset= -> TestDepositRequirement
  *   (the first transfer of an asset to an address that never received a CONFIRMED transfer must be a TEST_DEPOSIT of
  *    at most maxAmount; a VENUE_DEPOSIT before that is refused: 409 test-deposit-required; 422 test-deposit-too-large)
- *   POST /v1/transfers                RequestTransfer      -> 201 Transfer   (503 broadcast-outcome-unknown: retry with the
+ *   POST /v1/transfers                RequestTransfer      -> 201 Transfer   (403 transfer-unauthorised, transfer-quorum-not-met,
+ *                                                             transfer-asset-not-authorised, transfer-above-authorisation,
+ *                                                             destination-not-authorised: see RequestTransfer.approvals;
+ *                                                             503 broadcast-outcome-unknown: retry with the
  *                                                             same Idempotency-Key; the coins are sent at most once)
  *   GET  /v1/transfers/:transferId                         -> Transfer (status refreshed from the chain; 409 not-yet while
  *                                                             the broadcast outcome is unknown)
@@ -45,6 +52,8 @@
  *                                                             case wallet, verified on chain; 409 not-yet while confirming)
  */
 import { z } from 'zod';
+// Type only: decisions.ts imports this file (TransferAuthorisation), so a value import would be a cycle.
+import type { CarriedDecision } from '../acts/decision-schema';
 import { CryptoAsset, DecimalString, PositiveDecimalString } from '../money';
 import { ActorId, CaseId, Chain, DocumentRef, IsoTimestamp, LotId, Sha256Hex } from './common';
 
@@ -97,7 +106,6 @@ export const CorrectHandoverEvidence = z.object({
   /** The record being corrected: it must be the one in force (the latest). */
   corrects: z.string().min(1).max(200),
   reason: z.string().min(1).max(1000),
-  recordedBy: ActorId,
   evidence: HandoverEvidence,
 });
 export type CorrectHandoverEvidence = z.infer<typeof CorrectHandoverEvidence>;
@@ -149,7 +157,6 @@ export const ClassifyIntakeDifference = z
     feeTxHash: z.string().min(1).max(200).optional(),
     /** declared - received, sign-aware: positive for a short receipt, negative for an excess. */
     amount: SignedDecimalString,
-    classifiedBy: ActorId.optional(),
     /** The classification this one replaces (required when the intake is classified already, not yet countersigned). */
     corrects: z.string().min(1).max(200).optional(),
   })
@@ -161,8 +168,12 @@ export const ClassifyIntakeDifference = z
 export type ClassifyIntakeDifference = z.infer<typeof ClassifyIntakeDifference>;
 
 export const CountersignRole = z.enum(['handing-officer', 'custodian']);
+/**
+ * The person countersigning is the signed act's (custody.intake.countersign); they must be the one the
+ * handover evidence in force names for the role: `handing-officer` = evidence.handedOverBy, `custodian` =
+ * evidence.receivedBy (403 countersigner-not-named otherwise).
+ */
 export const CountersignIntakeDifference = z.object({
-  signedBy: ActorId,
   role: CountersignRole,
   /** The classification being signed; when given it must be the current one (else 409 classification-not-current). */
   classificationId: z.string().min(1).max(200).optional(),
@@ -234,7 +245,6 @@ export const AttestIntake = z.object({
   txHash: z.string().min(1).max(200),
   /** What this custodian saw arrive at the custody address. */
   amount: DecimalString,
-  attestedBy: ActorId,
   evidence: HandoverEvidence,
   seizureReference: SeizureReference.optional(),
   sourceAddresses: SourceAddresses.optional(),
@@ -272,7 +282,8 @@ export const AddWhitelistEntry = z.object({
   address: z.string().min(1).max(200),
   /** Whose address this is, e.g. "hashkey deposit address for BTC". */
   label: z.string().min(1).max(200),
-  requestedBy: ActorId,
+  /** The venue the address belongs to (e.g. "hashkey"): a transfer authorisation names the venue it may go to. */
+  venue: z.string().min(1).max(50),
   /**
    * The entry this one changes (same chain). The new entry needs the same two approvals and cooling-off;
    * the old one stays usable until the new one is ACTIVE, then it is SUPERSEDED.
@@ -293,6 +304,7 @@ export const WhitelistEntry = z.object({
   chain: Chain,
   address: z.string(),
   label: z.string(),
+  venue: z.string(),
   requestedBy: ActorId.optional(),
   status: WhitelistStatus,
   approvals: z.array(z.object({ approvedBy: ActorId, approvedAt: IsoTimestamp })).optional(),
@@ -308,12 +320,15 @@ export const WhitelistEntry = z.object({
 });
 export type WhitelistEntry = z.infer<typeof WhitelistEntry>;
 
-/** One of the two approvals a whitelist entry needs (by someone other than the requester). */
-export const ApproveWhitelistEntry = z.object({ approvedBy: ActorId });
+/**
+ * One of the two approvals a whitelist entry needs, by a custodian other than the requester (the person is
+ * the signed act's: custody.whitelist.approve). The body carries nothing else.
+ */
+export const ApproveWhitelistEntry = z.object({});
 export type ApproveWhitelistEntry = z.infer<typeof ApproveWhitelistEntry>;
 
 /** Revoking is safe: it takes effect at once, by one person, and says why. */
-export const RevokeWhitelistEntry = z.object({ revokedBy: ActorId, reason: z.string().min(1).max(1000) });
+export const RevokeWhitelistEntry = z.object({ reason: z.string().min(1).max(1000) });
 export type RevokeWhitelistEntry = z.infer<typeof RevokeWhitelistEntry>;
 
 /**
@@ -347,6 +362,18 @@ export const RequestTransfer = z.object({
   /** Amount debited from the custody account; the network fee is taken out of it, the rest arrives. */
   amount: PositiveDecimalString,
   purpose: TransferPurpose,
+  /**
+   * The case's signed DISPOSAL_PLAN APPROVE decisions (1..5, as the workflow holds them: CarriedDecision,
+   * acts/decisions.ts), each carrying the same TransferAuthorisation. Required for every transfer out of a
+   * case wallet: absent or empty is 403 transfer-unauthorised. Checked by custody itself
+   * (transfer-authorisation.ts): the control API's signatures, this case, the policy's quorum of distinct
+   * people and units (and a senior supervisor when it asks), the asset and its maximum (cumulative over
+   * the case's transfers), the destination's venue.
+   */
+  approvals: z
+    .array(z.custom<CarriedDecision>((value) => typeof value === 'object' && value !== null, 'must be a decision'))
+    .max(5)
+    .optional(),
 });
 export type RequestTransfer = z.infer<typeof RequestTransfer>;
 
@@ -368,6 +395,8 @@ export const Transfer = z.object({
   confirmations: z.number().int(),
   status: TransferStatus,
   purpose: TransferPurpose.optional(),
+  /** SHA-256 of the canonical JSON of the TransferAuthorisation the transfer was made under. */
+  authorisationSha256: Sha256Hex.optional(),
   createdAt: IsoTimestamp,
 });
 export type Transfer = z.infer<typeof Transfer>;
