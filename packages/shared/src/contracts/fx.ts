@@ -18,7 +18,7 @@
  *   GET  /v1/cases/:caseId/declarations                            -> Declaration[]
  */
 import { z } from 'zod';
-import type { CarriedDecision } from '../acts/decisions';
+import type { CarriedDecision } from '../acts/decision-schema';
 import { DecimalString, FiatCurrency, PositiveDecimalString } from '../money';
 import { ActorId, CaseId, DocumentRef, IsoTimestamp } from './common';
 
