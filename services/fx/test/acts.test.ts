@@ -5,7 +5,7 @@
  * or wrong-role decision (403, in the audit chain), a body naming a person (400 naming the field).
  */
 import path from 'node:path';
-import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import { type Actor, createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
 import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
@@ -63,7 +63,7 @@ async function declaration(caseId: string, status: 'DRAFT' | 'SUBMITTED' | 'APPR
   return id;
 }
 
-const regulator = (caseId: string, outcome: 'APPROVE' | 'REJECT', by = PEOPLE.fxOfficer) =>
+const regulator = (caseId: string, outcome: 'APPROVE' | 'REJECT', by: Actor = PEOPLE.fxOfficer) =>
   signedDecision(acts.signingKey, caseId, by, { stage: 'FX_DECLARATION', outcome, reference: 'SAFE-9', reason: 'ok' });
 const settlement = (caseId: string, amount = '40.00', bankReference = `BANK-${++keys}`) =>
   signedDecision(acts.signingKey, caseId, PEOPLE.fxOfficer, {

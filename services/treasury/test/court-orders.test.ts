@@ -3,10 +3,10 @@
  * transition allowed and refused, on real PostgreSQL through the HTTP API.
  */
 import path from 'node:path';
-import { createPool, Decimal, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import { type Actor, createPool, Decimal, migrate, type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
-import { type Actor, actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
+import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { createTestDatabase } from '../../../test/support/database';
 import { createApp } from '../src/app';
 import { LocalReceiptTreasuryGateway } from '../src/treasury-gateway';
