@@ -14,6 +14,7 @@ import {
   fitsScale,
   idempotent,
   type Logger,
+  PERSON_FIELDS,
   type Pool,
   parseInput,
   recordSignedAct,
@@ -65,6 +66,12 @@ export interface TreasuryAppDeps {
 /** A body naming a person is refused (400 naming the field): who acts is the signed act's, or the workflow's. */
 const noNamedPerson: RequestHandler = (req, _res, next) => {
   refuseNamedPerson(req.body);
+  next();
+};
+
+/** A correction's body names neither its author nor its approver: each is the person of their own act. */
+const noNamedCorrector: RequestHandler = (req, _res, next) => {
+  refuseNamedPerson(req.body, [...PERSON_FIELDS, 'author', 'approver']);
   next();
 };
 
@@ -260,7 +267,7 @@ export function createApp({
       // A correction: one treasury officer's forwarded act requests it, another person's approves it.
       app.post(
         '/v1/corrections',
-        noNamedPerson,
+        noNamedCorrector,
         requireAct({
           keys: actVerifyKeys,
           kind: 'treasury.correction.request',
@@ -290,7 +297,7 @@ export function createApp({
 
       app.post(
         '/v1/corrections/:correctionId/approval',
-        noNamedPerson,
+        noNamedCorrector,
         requireAct({
           keys: actVerifyKeys,
           kind: 'treasury.correction.approve',
