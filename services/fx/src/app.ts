@@ -2,8 +2,10 @@
  * The FX service's HTTP API (contract: packages/shared/src/contracts/fx.ts). Routes are thin: they
  * parse, call the domain modules on the idempotency layer's transaction, and answer.
  */
+import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import {
+  actProblem,
   appendAuditRecord,
   assertSchemaCurrent,
   audited,
@@ -13,14 +15,26 @@ import {
   idempotent,
   type Logger,
   type Pool,
+  Problem,
   parseInput,
+  recordSignedAct,
+  refuseNamedPerson,
   scaleOf,
 } from '@vcdc/shared';
 import { common, fx } from '@vcdc/shared/contracts';
-import type { Express } from 'express';
+import type { Express, RequestHandler } from 'express';
 import { z } from 'zod';
 import { declarationTransition, settlementTranche } from './audit-records';
-import { createDeclaration, listCaseDeclarations, loadDeclaration, transitionDeclaration } from './declarations';
+import { acceptDecision } from './decisions';
+import {
+  appendTransition,
+  createDeclaration,
+  listCaseDeclarations,
+  loadDeclaration,
+  lockDeclaration,
+  transitionDeclaration,
+  workflowActor,
+} from './declarations';
 import type { RateSource } from './rate-source';
 import { settleDeclaration } from './settlements';
 import { declarationWaterfall } from './waterfall';
@@ -35,7 +49,18 @@ export interface FxAppDeps {
   clock?: () => Date;
   /** The database role the pool must be working as (`fx_service`), checked by /readyz. */
   serviceRole?: string;
+  /**
+   * The control API's act verify keys: the regulator's decision and each settlement are people's
+   * signed decisions, which the workflow carries here and this service verifies against these.
+   */
+  actVerifyKeys: KeyObject[];
 }
+
+/** A body naming a person is refused (400 naming the field): who acts is the signed act's, or the workflow's. */
+const noNamedPerson: RequestHandler = (req, _res, next) => {
+  refuseNamedPerson(req.body);
+  next();
+};
 
 /** The declared amount must be whole cents of its currency: a declaration is never rounded. */
 const CreateDeclarationInput = fx.CreateDeclaration.superRefine((input, ctx) => {
@@ -61,7 +86,14 @@ const DeclarationParams = z.object({ id: z.string().min(1).max(100) });
 const RateParams = z.object({ currency: z.string().regex(/^[A-Z]{3}$/, { message: 'must be an ISO 4217 code such as USD' }) });
 const CaseParams = z.object({ caseId: common.CaseId });
 
-export function createApp({ pool, logger, rateSource, clock = () => new Date(), serviceRole }: FxAppDeps): Express {
+export function createApp({
+  pool,
+  logger,
+  rateSource,
+  clock = () => new Date(),
+  serviceRole,
+  actVerifyKeys,
+}: FxAppDeps): Express {
   return createServiceApp({
     service: 'fx',
     logger,
@@ -73,6 +105,7 @@ export function createApp({ pool, logger, rateSource, clock = () => new Date(), 
     routes: (app) => {
       app.post(
         '/v1/declarations',
+        noNamedPerson,
         idempotent(
           pool,
           CreateDeclarationInput,
@@ -88,6 +121,7 @@ export function createApp({ pool, logger, rateSource, clock = () => new Date(), 
 
       app.post(
         '/v1/declarations/:id/submit',
+        noNamedPerson,
         idempotent(
           pool,
           fx.SubmitDeclaration,
@@ -96,7 +130,7 @@ export function createApp({ pool, logger, rateSource, clock = () => new Date(), 
               const { id } = parseInput(DeclarationParams, req.params, 'path');
               await transitionDeclaration(tx, id, {
                 to: 'SUBMITTED',
-                actor: input.submittedBy,
+                actor: workflowActor(input.workflowId),
                 at: clock(),
                 note: input.note ?? null,
               });
@@ -109,19 +143,39 @@ export function createApp({ pool, logger, rateSource, clock = () => new Date(), 
 
       app.post(
         '/v1/declarations/:id/decision',
+        noNamedPerson,
         idempotent(
           pool,
-          fx.RecordFxDecision,
+          fx.RecordFxDecision.strict(),
           audited(
             async (input, tx, req) => {
               const { id } = parseInput(DeclarationParams, req.params, 'path');
-              const note = `regulator reference ${input.regulatorReference}${input.reason ? `: ${input.reason}` : ''}`;
-              await transitionDeclaration(tx, id, {
-                to: input.decision,
-                actor: input.decidedBy,
+              const locked = await lockDeclaration(tx, id);
+              // The regulator's decision as an FX officer recorded it, signed for this declaration's case.
+              const decision = acceptDecision(actVerifyKeys, req, input.decision, {
+                caseId: locked.caseId,
+                stage: 'FX_DECLARATION',
+              });
+              const regulatorReference = decision.reference;
+              if (!regulatorReference) {
+                throw new Problem(
+                  400,
+                  'validation',
+                  'Invalid request body',
+                  "decision.reference: the regulator's reference is required",
+                  {
+                    errors: [{ field: 'decision.reference', message: "the regulator's reference is required" }],
+                  },
+                );
+              }
+              await recordSignedAct(tx, decision.act);
+              const note = `regulator reference ${regulatorReference}${decision.reason ? `: ${decision.reason}` : ''}`;
+              await appendTransition(tx, locked, {
+                to: decision.outcome === 'APPROVE' ? 'APPROVED' : 'REJECTED',
+                actor: decision.act.act.actor.id,
                 at: clock(),
                 note,
-                regulatorReference: input.regulatorReference,
+                regulatorReference,
               });
               return { status: 200, body: await loadDeclaration(tx, id) };
             },
@@ -132,9 +186,33 @@ export function createApp({ pool, logger, rateSource, clock = () => new Date(), 
 
       app.post(
         '/v1/declarations/:id/settlements',
-        idempotent(pool, fx.SettleDeclaration, async (input, tx, req) => {
+        noNamedPerson,
+        idempotent(pool, fx.RecordSettlement.strict(), async (input, tx, req) => {
           const { id } = parseInput(DeclarationParams, req.params, 'path');
-          const settlement = await settleDeclaration(tx, id, input, { rateSource, now: clock() });
+          const { caseId } = await lockDeclaration(tx, id);
+          // The tranche is exactly what the FX officer's signed decision says the bank settled.
+          const decision = acceptDecision(actVerifyKeys, req, input.decision, {
+            caseId,
+            stage: 'FX_SETTLEMENT',
+            outcome: 'APPROVE',
+          });
+          const terms = fx.SettleDeclaration.safeParse(decision.settlement);
+          if (!terms.success) {
+            throw actProblem(
+              {
+                code: 'act-content',
+                message: 'decision.settlement: the FX_SETTLEMENT decision carries no settlement to record',
+              },
+              { decision: 'FX_SETTLEMENT' },
+            );
+          }
+          await recordSignedAct(tx, decision.act);
+          const settlement = await settleDeclaration(tx, id, terms.data, {
+            rateSource,
+            now: clock(),
+            recordedBy: decision.act.act.actor.id,
+            decisionActId: decision.act.act.actId,
+          });
           // The tranche, and the SETTLED transition when it was the last one, in the audit chain.
           await appendAuditRecord(tx, settlementTranche(settlement));
           const declaration = await loadDeclaration(tx, id);

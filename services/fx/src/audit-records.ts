@@ -31,7 +31,7 @@ export function declarationTransition(d: Declaration): AuditEntry {
 export function settlementTranche(s: Settlement): AuditEntry {
   return {
     kind: 'fx.settlement.tranche',
-    actor: 'bank',
+    actor: s.recordedBy ?? 'bank',
     caseId: s.caseId,
     data: {
       settlementId: s.settlementId,

@@ -1,4 +1,4 @@
-import { env } from '@vcdc/shared';
+import { ActVerifyKeys, env } from '@vcdc/shared';
 import { z } from 'zod';
 
 export const FxConfig = z.object({
@@ -10,5 +10,7 @@ export const FxConfig = z.object({
   /** Where the bank's daily buying rates come from (the FX-rate simulator in dev). */
   FX_RATE_SOURCE_URL: env.url('http://127.0.0.1:7203'),
   FX_RATE_SOURCE_TIMEOUT_MS: env.positiveInt(5_000),
+  /** The control API's act verify keys (base64 SPKI Ed25519, comma-separated): decisions are checked against them. */
+  ACT_VERIFY_KEYS: ActVerifyKeys,
 });
 export type FxConfig = z.infer<typeof FxConfig>;

@@ -51,6 +51,7 @@ interface SettlementRow {
   bank_charges: string;
   correspondent_fees: string;
   central_parity: string;
+  recorded_by: string | null;
 }
 
 /** The declaration as locked for a change: its row and its current status. */
@@ -75,6 +76,11 @@ async function nextDeclarationNo(tx: Queryable, now: Date): Promise<string> {
   return `BOP-${day.replaceAll('-', '')}-${String(rows[0]!.last).padStart(6, '0')}`;
 }
 
+/** A step the case workflow takes itself is booked as the workflow, never as a person. */
+export function workflowActor(workflowId: string): string {
+  return `workflow:${workflowId}`;
+}
+
 export async function createDeclaration(tx: Queryable, input: fx.CreateDeclaration, now: Date): Promise<string> {
   const declarationId = randomUUID();
   const declarationNo = await nextDeclarationNo(tx, now);
@@ -93,7 +99,7 @@ export async function createDeclaration(tx: Queryable, input: fx.CreateDeclarati
       JSON.stringify(input.remitter),
       JSON.stringify(input.beneficiary),
       JSON.stringify(input.documents),
-      input.preparedBy,
+      workflowActor(input.workflowId),
       now,
       input.venueWithdrawal ? JSON.stringify(input.venueWithdrawal) : null,
     ],
@@ -101,7 +107,7 @@ export async function createDeclaration(tx: Queryable, input: fx.CreateDeclarati
   await tx.query(
     `INSERT INTO declaration_transitions (declaration_id, seq, from_status, to_status, actor, at, note)
      VALUES ($1, 1, NULL, 'DRAFT', $2, $3, 'prepared')`,
-    [declarationId, input.preparedBy, now],
+    [declarationId, workflowActor(input.workflowId), now],
   );
   return declarationId;
 }
@@ -186,11 +192,12 @@ export function settlementFromRow(row: SettlementRow): fx.Settlement {
     centralParity: toWire(new Decimal(row.central_parity)),
     // Exact (not rounded): the spread line and the rounding line must add up to the parity value.
     fxSpread: toWire(net.times(new Decimal(row.central_parity).minus(row.rate))),
+    ...(row.recorded_by ? { recordedBy: row.recorded_by } : {}),
   };
 }
 
 const SETTLEMENT_COLUMNS = `settlement_id, declaration_id, case_id, currency, foreign_amount, rate, rate_source, rate_as_of,
-  cny_amount, rounding_remainder, bank_reference, settled_at, bank_charges, correspondent_fees, central_parity`;
+  cny_amount, rounding_remainder, bank_reference, settled_at, bank_charges, correspondent_fees, central_parity, recorded_by`;
 
 export async function loadSettlement(db: Queryable, settlementId: string): Promise<fx.Settlement> {
   const { rows } = await db.query<SettlementRow>(

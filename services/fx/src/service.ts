@@ -22,6 +22,7 @@ export function startFxService(
         logger,
         rateSource: new HttpRateSource(config.FX_RATE_SOURCE_URL, config.FX_RATE_SOURCE_TIMEOUT_MS),
         serviceRole,
+        actVerifyKeys: config.ACT_VERIFY_KEYS,
       }),
   });
 }

@@ -18,7 +18,13 @@ export async function settleDeclaration(
   tx: Queryable,
   declarationId: string,
   input: fx.SettleDeclaration,
-  deps: { rateSource: RateSource; now: Date },
+  deps: {
+    rateSource: RateSource;
+    now: Date;
+    /** The FX officer whose signed decision records the tranche, and that decision's act id. */
+    recordedBy: string;
+    decisionActId: string;
+  },
 ): Promise<fx.Settlement> {
   const declaration = await lockDeclaration(tx, declarationId);
   if (declaration.status !== 'APPROVED') {
@@ -30,8 +36,10 @@ export async function settleDeclaration(
   );
   if (badScale.length) {
     const message = `must have at most ${scaleOf(currency)} decimal places for ${currency}`;
-    throw new Problem(400, 'validation', 'Invalid request body', `${badScale.join(', ')}: ${message}`, {
-      errors: badScale.map((field) => ({ field, message })),
+    // The tranche is the signed decision's settlement: the fields are named where the request carries them.
+    const fields = badScale.map((field) => `decision.settlement.${field}`);
+    throw new Problem(400, 'validation', 'Invalid request body', `${fields.join(', ')}: ${message}`, {
+      errors: fields.map((field) => ({ field, message })),
     });
   }
   const bankCharges = new Decimal(input.bankCharges ?? 0);
@@ -42,7 +50,14 @@ export async function settleDeclaration(
       'charges-exceed-tranche',
       'Charges exceed the tranche',
       `bank charges ${bankCharges.toFixed()} and correspondent fees ${correspondentFees.toFixed()} leave nothing of ${input.amount} ${currency} to convert`,
-      { errors: [{ field: 'bankCharges', message: 'charges and fees must be less than the tranche amount' }] },
+      {
+        errors: [
+          {
+            field: 'decision.settlement.bankCharges',
+            message: 'charges and fees must be less than the tranche amount',
+          },
+        ],
+      },
     );
   }
 
@@ -85,8 +100,8 @@ export async function settleDeclaration(
   await tx.query(
     `INSERT INTO settlements (settlement_id, declaration_id, tranche, case_id, currency, foreign_amount, rate,
        central_parity, rate_date, rate_source, rate_as_of, cny_amount, rounding_remainder, bank_reference, settled_at,
-       bank_charges, correspondent_fees)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+       bank_charges, correspondent_fees, recorded_by, decision_act_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
     [
       settlementId,
       declarationId,
@@ -105,13 +120,15 @@ export async function settleDeclaration(
       deps.now,
       bankCharges.toFixed(),
       correspondentFees.toFixed(),
+      deps.recordedBy,
+      deps.decisionActId,
     ],
   );
   if (amount.eq(remaining)) {
     const count = tranches.rows[0]!.tranches + 1;
     await appendTransition(tx, declaration, {
       to: 'SETTLED',
-      actor: 'bank',
+      actor: deps.recordedBy,
       at: deps.now,
       note: `settled ${formatAmount(declaration.amount, currency)} ${currency} in ${count} tranche${count === 1 ? '' : 's'}; last bank reference ${input.bankReference}`,
     });

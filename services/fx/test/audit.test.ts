@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
+import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import {
   auditRequests,
   expectRewritesRefused,
@@ -28,6 +29,7 @@ const rates: RateSource = {
     publishedAt: new Date('2026-03-10T01:00:00Z'),
   }),
 };
+const acts = testActKeys();
 let owner: Pool;
 let rolePool: Pool;
 let app: Express;
@@ -38,7 +40,13 @@ beforeAll(async () => {
   owner = createPool(databaseUrl, 'fx', 2);
   const { pool, role } = await servicePoolFor(databaseUrl, 'fx');
   rolePool = pool;
-  app = createApp({ pool, logger: silentLogger(), rateSource: rates, serviceRole: role });
+  app = createApp({
+    pool,
+    logger: silentLogger(),
+    rateSource: rates,
+    serviceRole: role,
+    actVerifyKeys: acts.verifyKeys,
+  });
 });
 
 afterAll(async () => {
@@ -59,30 +67,32 @@ test('each transition and each tranche appends its record, and the chain verifie
       purpose: 'disposal proceeds',
       remitter: party,
       beneficiary: party,
-      preparedBy: 'officer.li',
+      workflowId: 'case-CASE-FXA',
     })
   ).body;
-  await post(`/v1/declarations/${declarationId}/submit`, { submittedBy: 'officer.li' });
+  await post(`/v1/declarations/${declarationId}/submit`, { workflowId: 'case-CASE-FXA' });
+  const decide = (stage: 'FX_DECLARATION' | 'FX_SETTLEMENT', extra: object) =>
+    signedDecision(acts.signingKey, 'CASE-FXA', PEOPLE.fxOfficer, { stage, outcome: 'APPROVE', ...extra });
   await post(`/v1/declarations/${declarationId}/decision`, {
-    decision: 'APPROVED',
-    decidedBy: 'fx.officer.wang',
-    regulatorReference: 'SAFE-1',
+    decision: decide('FX_DECLARATION', { reference: 'SAFE-1' }),
   });
-  await post(`/v1/declarations/${declarationId}/settlements`, { amount: '60.00', bankReference: 'BANK-1' });
   await post(`/v1/declarations/${declarationId}/settlements`, {
-    amount: '40.00',
-    bankReference: 'BANK-2',
-    bankCharges: '1.00',
+    decision: decide('FX_SETTLEMENT', { settlement: { amount: '60.00', bankReference: 'BANK-1' } }),
+  });
+  await post(`/v1/declarations/${declarationId}/settlements`, {
+    decision: decide('FX_SETTLEMENT', {
+      settlement: { amount: '40.00', bankReference: 'BANK-2', bankCharges: '1.00' },
+    }),
   });
 
   const { records } = (await request(app).get('/v1/audit/records?caseId=CASE-FXA').expect(200)).body;
   expect(records.map((r: { kind: string; actor: string }) => [r.kind, r.actor])).toEqual([
-    ['fx.declaration.draft', 'officer.li'],
-    ['fx.declaration.submitted', 'officer.li'],
-    ['fx.declaration.approved', 'fx.officer.wang'],
-    ['fx.settlement.tranche', 'bank'],
-    ['fx.settlement.tranche', 'bank'],
-    ['fx.declaration.settled', 'bank'],
+    ['fx.declaration.draft', 'workflow:case-CASE-FXA'],
+    ['fx.declaration.submitted', 'workflow:case-CASE-FXA'],
+    ['fx.declaration.approved', PEOPLE.fxOfficer.id],
+    ['fx.settlement.tranche', PEOPLE.fxOfficer.id],
+    ['fx.settlement.tranche', PEOPLE.fxOfficer.id],
+    ['fx.declaration.settled', PEOPLE.fxOfficer.id],
   ]);
   expect(records[4].data).toMatchObject({
     foreignAmount: '40.00',

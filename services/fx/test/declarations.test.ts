@@ -3,6 +3,7 @@ import { createPool, Decimal, migrate, type Pool, silentLogger } from '@vcdc/sha
 import type { Express } from 'express';
 import request from 'supertest';
 import { type RunningFxRateSimulator, startFxRateSimulator } from '../../../simulators/src/fx-rates';
+import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { createTestDatabase } from '../../../test/support/database';
 import { createApp } from '../src/app';
 import { HttpRateSource } from '../src/rate-source';
@@ -14,6 +15,7 @@ let pool: Pool;
 let databaseUrl: string;
 let sim: RunningFxRateSimulator;
 let app: Express;
+const acts = testActKeys();
 let keys = 0;
 const key = (label = 'k') => `test-${label}-${++keys}`;
 
@@ -22,7 +24,13 @@ beforeAll(async () => {
   await migrate({ databaseUrl, schema: 'fx', dir: MIGRATIONS });
   pool = createPool(databaseUrl, 'fx');
   sim = await startFxRateSimulator({ port: 0, seed: 'fx-service-test', clock: () => NOW });
-  app = createApp({ pool, logger: silentLogger(), rateSource: new HttpRateSource(sim.url), clock: () => NOW });
+  app = createApp({
+    pool,
+    logger: silentLogger(),
+    rateSource: new HttpRateSource(sim.url),
+    clock: () => NOW,
+    actVerifyKeys: acts.verifyKeys,
+  });
 });
 afterAll(async () => {
   await sim.close();
@@ -38,7 +46,7 @@ function declarationBody(overrides: Record<string, unknown> = {}) {
     purpose: 'Proceeds of the court-ordered disposal of seized virtual currency',
     remitter: { name: 'VCDC Trust HK', account: 'HK-001-2345', bank: 'Bank of China (Hong Kong)' },
     beneficiary: { name: 'City Public Security Bureau', account: '1100-2200-3300', bank: 'Bank of China Beijing' },
-    preparedBy: 'officer.li',
+    workflowId: 'case-CASE-FX-1',
     ...overrides,
   };
 }
@@ -49,20 +57,40 @@ async function create(overrides: Record<string, unknown> = {}) {
     .set('Idempotency-Key', key('create'))
     .send(declarationBody(overrides));
   expect(res.status).toBe(201);
+  caseOf.set(res.body.declarationId, res.body.caseId);
   return res.body as { declarationId: string; declarationNo: string; status: string };
 }
 
-const submit = (id: string, by = 'officer.li', k = key('submit')) =>
-  request(app).post(`/v1/declarations/${id}/submit`).set('Idempotency-Key', k).send({ submittedBy: by });
-const decide = (id: string, decision: 'APPROVED' | 'REJECTED', k = key('decide')) =>
-  request(app).post(`/v1/declarations/${id}/decision`).set('Idempotency-Key', k).send({
-    decision,
-    decidedBy: 'fx.officer.wang',
-    regulatorReference: 'SAFE-2026-0042',
+/** The case each declaration is on (decisions are signed for it). */
+const caseOf = new Map<string, string>();
+const caseOfDeclaration = (id: string) => caseOf.get(id) ?? 'CASE-FX-1';
+
+const submit = (id: string, workflowId = 'case-CASE-FX-1', k = key('submit')) =>
+  request(app).post(`/v1/declarations/${id}/submit`).set('Idempotency-Key', k).send({ workflowId });
+/** The regulator's decision as the FX officer recorded it: a signed FX_DECLARATION decision. */
+const regulatorDecision = (caseId: string, outcome: 'APPROVE' | 'REJECT') =>
+  signedDecision(acts.signingKey, caseId, PEOPLE.fxOfficer, {
+    stage: 'FX_DECLARATION',
+    outcome,
+    reference: 'SAFE-2026-0042',
     reason: 'documents complete',
   });
+const decide = (id: string, decision: 'APPROVED' | 'REJECTED', k = key('decide')) =>
+  request(app)
+    .post(`/v1/declarations/${id}/decision`)
+    .set('Idempotency-Key', k)
+    .send({ decision: regulatorDecision(caseOfDeclaration(id), decision === 'APPROVED' ? 'APPROVE' : 'REJECT') });
+/** The FX officer's signed FX_SETTLEMENT decision for one tranche. */
+const settlementDecision = (caseId: string, amount: string, bankReference: string) =>
+  signedDecision(acts.signingKey, caseId, PEOPLE.fxOfficer, {
+    stage: 'FX_SETTLEMENT',
+    outcome: 'APPROVE',
+    settlement: { amount, bankReference },
+  });
+const settleWith = (id: string, decision: unknown, k = key('settle')) =>
+  request(app).post(`/v1/declarations/${id}/settlements`).set('Idempotency-Key', k).send({ decision });
 const settle = (id: string, amount: string, bankReference = `BOCHK-${++keys}`, k = key('settle')) =>
-  request(app).post(`/v1/declarations/${id}/settlements`).set('Idempotency-Key', k).send({ amount, bankReference });
+  settleWith(id, settlementDecision(caseOfDeclaration(id), amount, bankReference), k);
 
 async function approved(overrides: Record<string, unknown> = {}) {
   const d = await create(overrides);
@@ -91,7 +119,7 @@ describe('a declaration from filing to settlement', () => {
     expect(d.status).toBe('DRAFT');
     expect(d.declarationNo).toMatch(/^BOP-20260310-\d{6}$/);
 
-    const submitted = await submit(d.declarationId, 'officer.li').expect(200);
+    const submitted = await submit(d.declarationId).expect(200);
     expect(submitted.body.status).toBe('SUBMITTED');
     const decided = await decide(d.declarationId, 'APPROVED').expect(200);
     expect(decided.body.status).toBe('APPROVED');
@@ -110,6 +138,7 @@ describe('a declaration from filing to settlement', () => {
       cnyAmount: expected.toDecimalPlaces(2, Decimal.ROUND_DOWN).toFixed(2),
       bankReference: 'BOCHK-FULL-1',
       settledAt: NOW.toISOString(),
+      recordedBy: PEOPLE.fxOfficer.id,
     });
     expect(new Decimal(res.body.rate).lt(rate.centralParity)).toBe(true);
 
@@ -117,8 +146,8 @@ describe('a declaration from filing to settlement', () => {
     expect(after).toMatchObject({ status: 'SETTLED', amount: '1000.00', settledAmount: '1000.00' });
     expect(after.settlements).toEqual([res.body]);
     expect(after.transitions).toEqual([
-      { from: null, to: 'DRAFT', by: 'officer.li', at: NOW.toISOString(), note: 'prepared' },
-      { from: 'DRAFT', to: 'SUBMITTED', by: 'officer.li', at: NOW.toISOString(), note: null },
+      { from: null, to: 'DRAFT', by: 'workflow:case-CASE-FX-1', at: NOW.toISOString(), note: 'prepared' },
+      { from: 'DRAFT', to: 'SUBMITTED', by: 'workflow:case-CASE-FX-1', at: NOW.toISOString(), note: null },
       {
         from: 'SUBMITTED',
         to: 'APPROVED',
@@ -126,7 +155,7 @@ describe('a declaration from filing to settlement', () => {
         at: NOW.toISOString(),
         note: 'regulator reference SAFE-2026-0042: documents complete',
       },
-      expect.objectContaining({ from: 'APPROVED', to: 'SETTLED', by: 'bank' }),
+      expect.objectContaining({ from: 'APPROVED', to: 'SETTLED', by: PEOPLE.fxOfficer.id }),
     ]);
     // What happened is kept as it happened: a settlement or a transition cannot be changed or removed.
     for (const sql of [
@@ -164,6 +193,7 @@ describe('a declaration from filing to settlement', () => {
       logger: silentLogger(),
       rateSource: new HttpRateSource(sim.url),
       clock: () => new Date('2026-03-11T00:00:01Z'),
+      actVerifyKeys: acts.verifyKeys,
     });
     const next = await request(tomorrow)
       .post('/v1/declarations')
@@ -214,9 +244,9 @@ describe('transitions out of order are refused with 409 invalid-transition and c
   test('two different submissions racing on one declaration: exactly one wins', async () => {
     const d = await create();
     const answers = await Promise.all([
-      submit(d.declarationId, 'a'),
-      submit(d.declarationId, 'b'),
-      submit(d.declarationId, 'c'),
+      submit(d.declarationId, 'case-a'),
+      submit(d.declarationId, 'case-b'),
+      submit(d.declarationId, 'case-c'),
     ]);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409]);
     expect((await current(d.declarationId)).transitions).toHaveLength(2);
@@ -314,8 +344,9 @@ describe('Idempotency-Key', () => {
 
   test('a replayed settlement returns the same settlement; the key reused for another amount is 409 and nothing changes', async () => {
     const d = await approved({ amount: '100.00' });
-    const first = await settle(d.declarationId, '30.00', 'BOCHK-IDEM', 'settle-once').expect(201);
-    const again = await settle(d.declarationId, '30.00', 'BOCHK-IDEM', 'settle-once').expect(201);
+    const decision = settlementDecision(caseOfDeclaration(d.declarationId), '30.00', 'BOCHK-IDEM');
+    const first = await settleWith(d.declarationId, decision, 'settle-once').expect(201);
+    const again = await settleWith(d.declarationId, decision, 'settle-once').expect(201);
     expect(again.body).toEqual(first.body);
     const reused = await settle(d.declarationId, '31.00', 'BOCHK-IDEM', 'settle-once').expect(409);
     expect(reused.body.type).toBe('urn:vcdc:problem:idempotency-key-reused');
@@ -326,8 +357,8 @@ describe('Idempotency-Key', () => {
 
   test('a replayed submission answers as the first time did, not with invalid-transition', async () => {
     const d = await create();
-    const first = await submit(d.declarationId, 'officer.li', 'submit-once').expect(200);
-    const again = await submit(d.declarationId, 'officer.li', 'submit-once').expect(200);
+    const first = await submit(d.declarationId, 'case-CASE-FX-1', 'submit-once').expect(200);
+    const again = await submit(d.declarationId, 'case-CASE-FX-1', 'submit-once').expect(200);
     expect(again.body).toEqual(first.body);
     expect((await current(d.declarationId)).transitions).toHaveLength(2);
   });
@@ -360,11 +391,11 @@ describe('bad input and unknown ids', () => {
   test('a settlement finer than a cent, or a decision that is not one, is a 400 naming the field', async () => {
     const d = await approved({ amount: '10.00' });
     const fine = await settle(d.declarationId, '1.005').expect(400);
-    expect(fine.body.errors).toEqual([expect.objectContaining({ field: 'amount' })]);
+    expect(fine.body.errors).toEqual([expect.objectContaining({ field: 'decision.settlement.amount' })]);
     const decision = await request(app)
       .post(`/v1/declarations/${d.declarationId}/decision`)
       .set('Idempotency-Key', key('bad-decision'))
-      .send({ decision: 'MAYBE', decidedBy: 'x', regulatorReference: 'r' })
+      .send({ decision: 'MAYBE' })
       .expect(400);
     expect(decision.body.errors).toEqual([expect.objectContaining({ field: 'decision' })]);
     expect((await current(d.declarationId)).settledAmount).toBe('0.00');

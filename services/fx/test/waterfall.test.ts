@@ -7,6 +7,7 @@ import { createPool, Decimal, migrate, type Pool, silentLogger } from '@vcdc/sha
 import type { Express } from 'express';
 import request from 'supertest';
 import { type RunningFxRateSimulator, startFxRateSimulator } from '../../../simulators/src/fx-rates';
+import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { createTestDatabase } from '../../../test/support/database';
 import { createApp } from '../src/app';
 import { HttpRateSource } from '../src/rate-source';
@@ -18,6 +19,7 @@ const HASH = 'cd'.repeat(32);
 let pool: Pool;
 let sim: RunningFxRateSimulator;
 let app: Express;
+const acts = testActKeys();
 let keys = 0;
 const key = (label = 'k') => `wf-${label}-${++keys}`;
 
@@ -26,7 +28,13 @@ beforeAll(async () => {
   await migrate({ databaseUrl, schema: 'fx', dir: MIGRATIONS });
   pool = createPool(databaseUrl, 'fx');
   sim = await startFxRateSimulator({ port: 0, seed: 'fx-waterfall-test', clock: () => NOW });
-  app = createApp({ pool, logger: silentLogger(), rateSource: new HttpRateSource(sim.url), clock: () => NOW });
+  app = createApp({
+    pool,
+    logger: silentLogger(),
+    rateSource: new HttpRateSource(sim.url),
+    clock: () => NOW,
+    actVerifyKeys: acts.verifyKeys,
+  });
 });
 afterAll(async () => {
   await sim.close();
@@ -43,14 +51,43 @@ const body = (overrides: Record<string, unknown> = {}) => ({
   beneficiary: { name: 'City Public Security Bureau', account: '1100-2200-3300', bank: 'Bank of China Beijing' },
   documents: [{ name: 'disposal-ruling.pdf', sha256: HASH }],
   venueWithdrawal: { withdrawalId: 'wd-1', grossAmount: '10025.00', fee: '25.00' },
-  preparedBy: 'officer.li',
+  workflowId: 'case-CASE-WF-1',
   ...overrides,
 });
 const post = (route: string, b: object, k = key()) => request(app).post(route).set('Idempotency-Key', k).send(b);
+/** A request that first reads the declaration's case (decisions are signed for it), then posts. */
+function onCaseOf(id: string, send: (caseId: string) => request.Test) {
+  const run = request(app)
+    .get(`/v1/declarations/${id}`)
+    // Boxed: a supertest request is itself awaitable, and would be sent here otherwise.
+    .then((r) => ({ test: () => send(r.status === 200 ? r.body.caseId : 'CASE-WF-1') }));
+  return {
+    expect: (status: number) => run.then(async (box) => box.test().expect(status)),
+    // biome-ignore lint/suspicious/noThenProperty: awaitable like a supertest request
+    then: <R>(ok: (r: request.Response) => R, fail?: (e: unknown) => R) =>
+      run.then(async (box) => box.test()).then(ok, fail),
+  };
+}
 const decide = (id: string, decision: 'APPROVED' | 'REJECTED', regulatorReference = `SAFE-${++keys}`) =>
-  post(`/v1/declarations/${id}/decision`, { decision, decidedBy: 'fx.officer.wang', regulatorReference });
+  onCaseOf(id, (caseId) =>
+    post(`/v1/declarations/${id}/decision`, {
+      decision: signedDecision(acts.signingKey, caseId, PEOPLE.fxOfficer, {
+        stage: 'FX_DECLARATION',
+        outcome: decision === 'APPROVED' ? 'APPROVE' : 'REJECT',
+        reference: regulatorReference,
+      }),
+    }),
+  );
 const settle = (id: string, b: Record<string, string>) =>
-  post(`/v1/declarations/${id}/settlements`, { bankReference: `BOCHK-${++keys}`, ...b });
+  onCaseOf(id, (caseId) =>
+    post(`/v1/declarations/${id}/settlements`, {
+      decision: signedDecision(acts.signingKey, caseId, PEOPLE.fxOfficer, {
+        stage: 'FX_SETTLEMENT',
+        outcome: 'APPROVE',
+        settlement: { bankReference: `BOCHK-${++keys}`, ...b } as { amount: string; bankReference: string },
+      }),
+    }),
+  );
 const rate = async () =>
   (await (await fetch(`${sim.url}/v1/rates/USD/CNY?date=2026-03-12`)).json()) as {
     bankBuyRate: string;
@@ -74,10 +111,10 @@ test('the declaration carries the fields a bank files: number, code, amount, par
 
 test('rejected, then resubmitted with a note, then approved: every transition recorded with who and when', async () => {
   const { body: d } = await post('/v1/declarations', body()).expect(201);
-  await post(`/v1/declarations/${d.declarationId}/submit`, { submittedBy: 'officer.li' }).expect(200);
+  await post(`/v1/declarations/${d.declarationId}/submit`, { workflowId: 'case-CASE-WF-1' }).expect(200);
   await decide(d.declarationId, 'REJECTED').expect(200);
   const again = await post(`/v1/declarations/${d.declarationId}/submit`, {
-    submittedBy: 'officer.li',
+    workflowId: 'case-CASE-WF-1',
     note: 'court judgment attached',
   }).expect(200);
   expect(again.body.status).toBe('SUBMITTED');
@@ -87,7 +124,7 @@ test('rejected, then resubmitted with a note, then approved: every transition re
     type: 'urn:vcdc:problem:invalid-transition',
     currentStatus: 'APPROVED',
   });
-  await post(`/v1/declarations/${d.declarationId}/submit`, { submittedBy: 'officer.li' }).expect(409);
+  await post(`/v1/declarations/${d.declarationId}/submit`, { workflowId: 'case-CASE-WF-1' }).expect(409);
   const { body: after } = await request(app).get(`/v1/declarations/${d.declarationId}`).expect(200);
   expect(
     after.transitions.map((t: { from: string | null; to: string; by: string; at: string }) => [
@@ -97,10 +134,10 @@ test('rejected, then resubmitted with a note, then approved: every transition re
       t.at,
     ]),
   ).toEqual([
-    [null, 'DRAFT', 'officer.li', NOW.toISOString()],
-    ['DRAFT', 'SUBMITTED', 'officer.li', NOW.toISOString()],
+    [null, 'DRAFT', 'workflow:case-CASE-WF-1', NOW.toISOString()],
+    ['DRAFT', 'SUBMITTED', 'workflow:case-CASE-WF-1', NOW.toISOString()],
     ['SUBMITTED', 'REJECTED', 'fx.officer.wang', NOW.toISOString()],
-    ['REJECTED', 'SUBMITTED', 'officer.li', NOW.toISOString()],
+    ['REJECTED', 'SUBMITTED', 'workflow:case-CASE-WF-1', NOW.toISOString()],
     ['SUBMITTED', 'APPROVED', 'fx.officer.wang', NOW.toISOString()],
   ]);
   expect(after.transitions[3].note).toBe('court judgment attached');
@@ -108,7 +145,7 @@ test('rejected, then resubmitted with a note, then approved: every transition re
 
 test('two tranches with charges and fees: each a waterfall line, and every level adds up to the fen', async () => {
   const { body: d } = await post('/v1/declarations', body()).expect(201);
-  await post(`/v1/declarations/${d.declarationId}/submit`, { submittedBy: 'officer.li' }).expect(200);
+  await post(`/v1/declarations/${d.declarationId}/submit`, { workflowId: 'case-CASE-WF-1' }).expect(200);
   await decide(d.declarationId, 'APPROVED').expect(200);
   const r = await rate();
 
@@ -170,7 +207,7 @@ test('two tranches with charges and fees: each a waterfall line, and every level
 
 test('refused: charges that eat the whole tranche (422), charges finer than a cent (400), a venue withdrawal that does not add up (400)', async () => {
   const { body: d } = await post('/v1/declarations', body()).expect(201);
-  await post(`/v1/declarations/${d.declarationId}/submit`, { submittedBy: 'officer.li' }).expect(200);
+  await post(`/v1/declarations/${d.declarationId}/submit`, { workflowId: 'case-CASE-WF-1' }).expect(200);
   await decide(d.declarationId, 'APPROVED').expect(200);
   const eaten = await settle(d.declarationId, {
     amount: '10.00',
@@ -179,10 +216,10 @@ test('refused: charges that eat the whole tranche (422), charges finer than a ce
   }).expect(422);
   expect(eaten.body).toMatchObject({
     type: 'urn:vcdc:problem:charges-exceed-tranche',
-    errors: [{ field: 'bankCharges' }],
+    errors: [{ field: 'decision.settlement.bankCharges' }],
   });
   const fine = await settle(d.declarationId, { amount: '10.00', correspondentFees: '0.001' }).expect(400);
-  expect(fine.body.errors).toEqual([expect.objectContaining({ field: 'correspondentFees' })]);
+  expect(fine.body.errors).toEqual([expect.objectContaining({ field: 'decision.settlement.correspondentFees' })]);
   const { rows } = await pool.query('SELECT count(*)::int AS n FROM settlements WHERE declaration_id = $1', [
     d.declarationId,
   ]);
@@ -197,16 +234,16 @@ test('refused: charges that eat the whole tranche (422), charges finer than a ce
 
 test('a replayed resubmission answers the same declaration and records one transition', async () => {
   const { body: d } = await post('/v1/declarations', body({ venueWithdrawal: undefined })).expect(201);
-  await post(`/v1/declarations/${d.declarationId}/submit`, { submittedBy: 'officer.li' }).expect(200);
+  await post(`/v1/declarations/${d.declarationId}/submit`, { workflowId: 'case-CASE-WF-1' }).expect(200);
   await decide(d.declarationId, 'REJECTED').expect(200);
   const first = await post(
     `/v1/declarations/${d.declarationId}/submit`,
-    { submittedBy: 'officer.li', note: 'fixed' },
+    { workflowId: 'case-CASE-WF-1', note: 'fixed' },
     'resubmit-once',
   ).expect(200);
   const again = await post(
     `/v1/declarations/${d.declarationId}/submit`,
-    { submittedBy: 'officer.li', note: 'fixed' },
+    { workflowId: 'case-CASE-WF-1', note: 'fixed' },
     'resubmit-once',
   ).expect(200);
   expect(again.body).toEqual(first.body);
@@ -221,7 +258,7 @@ describe('the declaration state machine, every action from every state', () => {
   const act = (id: string, action: Action) => {
     switch (action) {
       case 'submit':
-        return post(`/v1/declarations/${id}/submit`, { submittedBy: 'officer.li' });
+        return post(`/v1/declarations/${id}/submit`, { workflowId: 'case-CASE-WF-1' });
       case 'approve':
         return decide(id, 'APPROVED');
       case 'reject':

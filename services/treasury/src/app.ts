@@ -2,8 +2,11 @@
  * The treasury service's HTTP API (contract: packages/shared/src/contracts/treasury.ts). Routes are
  * thin: they parse, call the domain modules on the idempotency layer's transaction, and answer.
  */
+import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import {
+  actOf,
+  actProblem,
   amountOf,
   assertSchemaCurrent,
   audited,
@@ -11,16 +14,32 @@ import {
   fitsScale,
   idempotent,
   type Logger,
+  PERSON_FIELDS,
   type Pool,
   parseInput,
+  recordSignedAct,
+  refuseNamedPerson,
+  requireAct,
+  signedActOf,
 } from '@vcdc/shared';
 import { common, treasury } from '@vcdc/shared/contracts';
-import type { Express } from 'express';
+import type { Express, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import { correctionBooked, creditBooked, ownerReturned, remittanceMade, restitutionPaid } from './audit-records';
+import {
+  correctionBooked,
+  correctionRequested,
+  creditBooked,
+  escrowOpened,
+  judgmentRecorded,
+  ownerReturned,
+  remittanceMade,
+  restitutionOrderRegistered,
+  restitutionPaid,
+} from './audit-records';
 import { caseStatement } from './case-ledger';
-import { correctEntry } from './corrections';
+import { approveCorrection, loadCorrectionRequest, requestCorrection } from './corrections';
 import { recordCredit } from './credits';
+import { acceptDecision } from './decisions';
 import { openEscrow, recordJudgment } from './escrow';
 import { returnToOwner } from './owner-returns';
 import { requestRemittance } from './remittances';
@@ -37,7 +56,27 @@ export interface TreasuryAppDeps {
   clock?: () => Date;
   /** The database role the pool must be working as (`treasury_service`), checked by /readyz. */
   serviceRole?: string;
+  /**
+   * The control API's act verify keys: pay-outs and the judgment carry people's signed decisions (the
+   * workflow carries them here), corrections people's forwarded acts; this service verifies both.
+   */
+  actVerifyKeys: KeyObject[];
 }
+
+/** A body naming a person is refused (400 naming the field): who acts is the signed act's, or the workflow's. */
+const noNamedPerson: RequestHandler = (req, _res, next) => {
+  refuseNamedPerson(req.body);
+  next();
+};
+
+/** A correction's body names neither its author nor its approver: each is the person of their own act. */
+const noNamedCorrector: RequestHandler = (req, _res, next) => {
+  refuseNamedPerson(req.body, [...PERSON_FIELDS, 'author', 'approver']);
+  next();
+};
+
+/** A step the case workflow takes itself is booked as the workflow, never as a person. */
+const workflowActor = (workflowId: string) => `workflow:${workflowId}`;
 
 // The account holds CNY: amounts are whole fen, never rounded here.
 const RecordCreditInput = treasury.RecordCredit.extend({ amount: amountOf('CNY') });
@@ -54,9 +93,33 @@ const CorrectEntryInput = treasury.CorrectEntry.extend({
   ),
 });
 const CaseParams = z.object({ caseId: common.CaseId });
+const CorrectionParams = z.object({ correctionId: z.string().min(1).max(100) });
+const JudgmentInput = treasury.JudgmentRequest.strict();
 const VictimParams = z.object({ restitutionOrderId: z.string().min(1).max(100), victimId: z.string().min(1).max(64) });
 
-export function createApp({ pool, logger, gateway, clock = () => new Date(), serviceRole }: TreasuryAppDeps): Express {
+export function createApp({
+  pool,
+  logger,
+  gateway,
+  clock = () => new Date(),
+  serviceRole,
+  actVerifyKeys,
+}: TreasuryAppDeps): Express {
+  /**
+   * The supervisor's signed REMITTANCE APPROVE decision on the request's case, recorded with the
+   * pay-out on its transaction: the approver is the decision's person.
+   */
+  const payOutApprover = async (
+    tx: Parameters<typeof recordSignedAct>[0],
+    req: Request,
+    caseId: string,
+    decision: unknown,
+  ) => {
+    const verified = acceptDecision(actVerifyKeys, req, decision, { caseId, stage: 'REMITTANCE', outcome: 'APPROVE' });
+    await recordSignedAct(tx, verified.act);
+    return verified.act.act.actor.id;
+  };
+
   return createServiceApp({
     service: 'treasury',
     logger,
@@ -80,11 +143,18 @@ export function createApp({ pool, logger, gateway, clock = () => new Date(), ser
 
       app.post(
         '/v1/remittances',
+        noNamedPerson,
         idempotent(
           pool,
           RequestRemittanceInput,
           audited(
-            async (input, tx) => ({ status: 201, body: await requestRemittance(tx, input, { gateway, now: clock() }) }),
+            async ({ decision, ...terms }, tx, req) => {
+              const approvedBy = await payOutApprover(tx, req, terms.caseId, decision);
+              return {
+                status: 201,
+                body: await requestRemittance(tx, { ...terms, approvedBy }, { gateway, now: clock() }),
+              };
+            },
             (_input, remittance) => remittanceMade(remittance),
           ),
         ),
@@ -92,22 +162,34 @@ export function createApp({ pool, logger, gateway, clock = () => new Date(), ser
 
       app.post(
         '/v1/restitution-orders',
-        idempotent(pool, treasury.RegisterRestitutionOrder, async (input, tx) => ({
-          status: 201,
-          body: await registerRestitutionOrder(tx, input, clock()),
-        })),
+        noNamedPerson,
+        idempotent(
+          pool,
+          treasury.RegisterRestitutionOrder,
+          audited(
+            async ({ workflowId, ...order }, tx) => ({
+              status: 201,
+              body: await registerRestitutionOrder(tx, { ...order, registeredBy: workflowActor(workflowId) }, clock()),
+            }),
+            (_input, order) => restitutionOrderRegistered(order),
+          ),
+        ),
       );
 
       app.post(
         '/v1/restitution-distributions',
+        noNamedPerson,
         idempotent(
           pool,
           DistributeInput,
           audited(
-            async (input, tx) => ({
-              status: 201,
-              body: await distributeRestitution(tx, input, { now: clock(), logger }),
-            }),
+            async ({ decision, ...terms }, tx, req) => {
+              const approvedBy = await payOutApprover(tx, req, terms.caseId, decision);
+              return {
+                status: 201,
+                body: await distributeRestitution(tx, { ...terms, approvedBy }, { now: clock(), logger }),
+              };
+            },
             (_input, distribution) => restitutionPaid(distribution),
           ),
         ),
@@ -120,43 +202,141 @@ export function createApp({ pool, logger, gateway, clock = () => new Date(), ser
 
       app.post(
         '/v1/escrows',
-        idempotent(pool, treasury.OpenEscrow, async (input, tx) => ({
-          status: 201,
-          body: await openEscrow(tx, input, clock()),
-        })),
+        noNamedPerson,
+        idempotent(
+          pool,
+          treasury.OpenEscrow,
+          audited(
+            async ({ workflowId, ...escrow }, tx) => ({
+              status: 201,
+              body: await openEscrow(tx, { ...escrow, openedBy: workflowActor(workflowId) }, clock()),
+            }),
+            (_input, escrow) => escrowOpened(escrow),
+          ),
+        ),
       );
 
       app.post(
         '/v1/judgments',
-        idempotent(pool, treasury.RecordJudgment, async (input, tx) => ({
-          status: 201,
-          body: await recordJudgment(tx, input, clock()),
-        })),
+        noNamedPerson,
+        idempotent(
+          pool,
+          JudgmentInput,
+          audited(
+            async (input, tx, req) => {
+              // The judgment recorded is exactly what the supervisor's signed JUDGMENT decision says.
+              const decision = acceptDecision(actVerifyKeys, req, input.decision, {
+                caseId: input.caseId,
+                stage: 'JUDGMENT',
+                outcome: 'APPROVE',
+              });
+              if (!decision.judgment) {
+                throw actProblem(
+                  {
+                    code: 'act-content',
+                    message: 'decision.judgment: the JUDGMENT decision carries no judgment to record',
+                  },
+                  { decision: 'JUDGMENT' },
+                );
+              }
+              await recordSignedAct(tx, decision.act);
+              const judgment = { ...decision.judgment, caseId: input.caseId, recordedBy: decision.act.act.actor.id };
+              return { status: 201, body: await recordJudgment(tx, judgment, clock()) };
+            },
+            (_input, escrow) => judgmentRecorded(escrow),
+          ),
+        ),
       );
 
       app.post(
         '/v1/owner-returns',
+        noNamedPerson,
         idempotent(
           pool,
           ReturnToOwnerInput,
           audited(
-            async (input, tx) => ({ status: 201, body: await returnToOwner(tx, input, clock()) }),
+            async ({ decision, ...terms }, tx, req) => {
+              const approvedBy = await payOutApprover(tx, req, terms.caseId, decision);
+              return { status: 201, body: await returnToOwner(tx, { ...terms, approvedBy }, clock()) };
+            },
             (_input, returned) => ownerReturned(returned),
           ),
         ),
       );
 
+      // A correction: one treasury officer's forwarded act requests it, another person's approves it.
       app.post(
         '/v1/corrections',
+        noNamedCorrector,
+        requireAct({
+          keys: actVerifyKeys,
+          kind: 'treasury.correction.request',
+          object: (req) => {
+            const body = (req.body ?? {}) as { caseId?: unknown; line?: unknown };
+            const caseId = typeof body.caseId === 'string' ? body.caseId : undefined;
+            return { type: 'credit', id: `${String(body.caseId)}#${String(body.line)}`, caseId };
+          },
+        }),
         idempotent(
           pool,
           CorrectEntryInput,
           audited(
-            async (input, tx) => ({ status: 201, body: await correctEntry(tx, input, clock()) }),
+            async (input, tx, req) => {
+              const res = req.res as Response;
+              await recordSignedAct(tx, signedActOf(res));
+              const act = actOf(res);
+              return {
+                status: 201,
+                body: await requestCorrection(tx, input, { author: act.actor.id, actId: act.actId, now: clock() }),
+              };
+            },
+            (_input, request) => correctionRequested(request),
+          ),
+        ),
+      );
+
+      app.post(
+        '/v1/corrections/:correctionId/approval',
+        noNamedCorrector,
+        requireAct({
+          keys: actVerifyKeys,
+          kind: 'treasury.correction.approve',
+          object: (req) => ({ type: 'correction', id: String(req.params.correctionId) }),
+        }),
+        idempotent(
+          pool,
+          treasury.ApproveCorrection,
+          audited(
+            async (_input, tx, req) => {
+              const { correctionId } = parseInput(CorrectionParams, req.params, 'path');
+              const res = req.res as Response;
+              const act = actOf(res);
+              const pending = await loadCorrectionRequest(tx, correctionId);
+              if (act.object.caseId !== undefined && act.object.caseId !== pending.caseId) {
+                throw actProblem({
+                  code: 'act-object',
+                  message: `the act is for case ${act.object.caseId}, not ${pending.caseId}`,
+                });
+              }
+              await recordSignedAct(tx, signedActOf(res));
+              return {
+                status: 201,
+                body: await approveCorrection(tx, correctionId, {
+                  approver: act.actor.id,
+                  actId: act.actId,
+                  now: clock(),
+                }),
+              };
+            },
             (_input, correction) => correctionBooked(correction),
           ),
         ),
       );
+
+      app.get('/v1/corrections/:correctionId', async (req, res) => {
+        const { correctionId } = parseInput(CorrectionParams, req.params, 'path');
+        res.json(await loadCorrectionRequest(pool, correctionId));
+      });
 
       app.get('/v1/cases/:caseId/statement', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');

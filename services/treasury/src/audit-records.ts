@@ -11,6 +11,9 @@ type Remittance = contracts.treasury.Remittance;
 type Distribution = contracts.treasury.RestitutionDistribution;
 type OwnerReturn = contracts.treasury.OwnerReturn;
 type Correction = contracts.treasury.Correction;
+type CorrectionRequest = contracts.treasury.CorrectionRequest;
+type RestitutionOrder = contracts.treasury.RestitutionOrder;
+type Escrow = contracts.treasury.Escrow;
 
 export function creditBooked(c: Credit): AuditEntry {
   return {
@@ -80,10 +83,56 @@ export function ownerReturned(r: OwnerReturn): AuditEntry {
   };
 }
 
+/** A correction requested: nothing is booked until another person approves it. */
+export function correctionRequested(r: CorrectionRequest): AuditEntry {
+  return {
+    kind: 'treasury.correction.requested',
+    actor: r.author,
+    caseId: r.caseId,
+    data: { correctionId: r.correctionId, line: r.line, correctedAmount: r.correctedAmount, reason: r.reason },
+  };
+}
+
+/** The escrow opened by the case workflow. */
+export function escrowOpened(e: Escrow): AuditEntry {
+  return { kind: 'treasury.escrow.opened', actor: e.openedBy, caseId: e.caseId, data: { reason: e.reason } };
+}
+
+/** The judgment recorded (from the supervisor's signed JUDGMENT decision), releasing the escrow. */
+export function judgmentRecorded(e: Escrow): AuditEntry {
+  return {
+    kind: 'treasury.judgment.recorded',
+    actor: e.judgment?.recordedBy ?? 'unknown',
+    caseId: e.caseId,
+    data: {
+      judgmentRef: e.judgment?.judgmentRef ?? null,
+      documentHash: e.judgment?.documentHash ?? null,
+      outcome: e.judgment?.outcome ?? null,
+    },
+  };
+}
+
+/** A court's restitution order registered by the case workflow. */
+export function restitutionOrderRegistered(o: RestitutionOrder): AuditEntry {
+  return {
+    kind: 'treasury.restitution-order.registered',
+    actor: o.registeredBy,
+    caseId: o.caseId,
+    data: {
+      restitutionOrderId: o.restitutionOrderId,
+      courtOrderRef: o.courtOrderRef,
+      documentHash: o.documentHash,
+      method: o.method,
+      victims: o.victims.length,
+    },
+  };
+}
+
+/** A correction booked on its approval: the approver's act booked it; the author wrote it. */
 export function correctionBooked(c: Correction): AuditEntry {
   return {
     kind: 'treasury.correction.booked',
-    actor: c.author,
+    actor: c.approver,
     caseId: c.caseId,
     data: {
       correctionId: c.correctionId,
@@ -92,6 +141,7 @@ export function correctionBooked(c: Correction): AuditEntry {
       reversalLine: c.reversalLine,
       correctionLine: c.correctionLine ?? null,
       reason: c.reason,
+      author: c.author,
       approver: c.approver,
     },
   };

@@ -51,7 +51,11 @@ async function escrowOf(tx: Queryable, caseId: string, lock = false): Promise<Es
   return rows[0];
 }
 
-export async function openEscrow(tx: Queryable, input: treasury.OpenEscrow, now: Date): Promise<treasury.Escrow> {
+export async function openEscrow(
+  tx: Queryable,
+  input: Omit<treasury.OpenEscrow, 'workflowId'> & { openedBy: string },
+  now: Date,
+): Promise<treasury.Escrow> {
   await openOrLockAccount(tx, input.caseId, input.agency, now);
   const existing = await escrowOf(tx, input.caseId);
   if (existing) {

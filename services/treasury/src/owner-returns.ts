@@ -11,7 +11,7 @@ import { issuePayment } from './payouts';
 
 export async function returnToOwner(
   tx: Queryable,
-  input: treasury.ReturnToOwner,
+  input: Omit<treasury.ReturnToOwner, 'decision'> & { approvedBy: string },
   now: Date,
 ): Promise<treasury.OwnerReturn> {
   const account = await lockAccount(tx, input.caseId);

@@ -14,7 +14,7 @@ import type { TreasuryGateway } from './treasury-gateway';
 
 export async function requestRemittance(
   tx: Queryable,
-  input: treasury.RequestRemittance,
+  input: Omit<treasury.RequestRemittance, 'decision'> & { approvedBy: string },
   deps: { gateway: TreasuryGateway; now: Date },
 ): Promise<treasury.Remittance> {
   const amount = new Decimal(input.amount);

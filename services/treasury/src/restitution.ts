@@ -20,7 +20,7 @@ function repeatedAt<T>(values: T[]): number[] {
 
 export async function registerRestitutionOrder(
   tx: Queryable,
-  input: treasury.RegisterRestitutionOrder,
+  input: Omit<treasury.RegisterRestitutionOrder, 'workflowId'> & { registeredBy: string },
   now: Date,
 ): Promise<treasury.RestitutionOrder> {
   const errors = [
@@ -140,7 +140,7 @@ async function victimsOf(db: Queryable, restitutionOrderId: string): Promise<Vic
 
 export async function distributeRestitution(
   tx: Queryable,
-  input: treasury.DistributeRestitution,
+  input: Omit<treasury.DistributeRestitution, 'decision'> & { approvedBy: string },
   deps: { now: Date; logger: Logger },
 ): Promise<treasury.RestitutionDistribution> {
   const order = await orderOf(tx, input.restitutionOrderId);

@@ -17,6 +17,12 @@ export function startTreasuryService(
     logger,
     // No treasury system is connected yet: receipts are issued locally (see treasury-gateway.ts).
     buildApp: (pool, { serviceRole }) =>
-      createApp({ pool, logger, gateway: new LocalReceiptTreasuryGateway(), serviceRole }),
+      createApp({
+        pool,
+        logger,
+        gateway: new LocalReceiptTreasuryGateway(),
+        serviceRole,
+        actVerifyKeys: config.ACT_VERIFY_KEYS,
+      }),
   });
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
+import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import {
   auditRequests,
   expectRewritesRefused,
@@ -18,6 +19,7 @@ import { createTestDatabase } from '../../../test/support/database';
 import { createApp } from '../src/app';
 import { LocalReceiptTreasuryGateway } from '../src/treasury-gateway';
 
+const acts = testActKeys();
 let owner: Pool;
 let rolePool: Pool;
 let app: Express;
@@ -28,7 +30,13 @@ beforeAll(async () => {
   owner = createPool(databaseUrl, 'treasury', 2);
   const { pool, role } = await servicePoolFor(databaseUrl, 'treasury');
   rolePool = pool;
-  app = createApp({ pool, logger: silentLogger(), gateway: new LocalReceiptTreasuryGateway(), serviceRole: role });
+  app = createApp({
+    pool,
+    logger: silentLogger(),
+    gateway: new LocalReceiptTreasuryGateway(),
+    serviceRole: role,
+    actVerifyKeys: acts.verifyKeys,
+  });
 });
 
 afterAll(async () => {
@@ -38,7 +46,18 @@ afterAll(async () => {
 
 const { post, verify } = auditRequests(() => app);
 
-test('a credit, a correction and a remittance each append their record, and the chain verifies', async () => {
+/** A keyed POST with a person's forwarded act (the control API's VCDC-Act header). */
+const postActing = async (route: string, body: object, act: Parameters<typeof actHeader>[1]) =>
+  request(app)
+    .post(route)
+    .set('Idempotency-Key', `audit-act-${route}`)
+    .set(actHeader(acts.signingKey, act))
+    .send(body)
+    .expect((r) => {
+      if (r.status !== 201) throw new Error(`${route}: ${r.status} ${r.text}`);
+    });
+
+test('a credit, a correction (requested, approved) and a remittance each append their record, and the chain verifies', async () => {
   const caseId = 'CASE-TRA';
   await post('/v1/credits', {
     caseId,
@@ -47,26 +66,55 @@ test('a credit, a correction and a remittance each append their record, and the 
     fxSettlementId: 'fxs-1',
     bankReference: 'b1',
   });
-  await post('/v1/corrections', {
-    caseId,
-    line: 1,
-    correctedAmount: '90.00',
-    reason: 'the bank credited 90.00',
-    author: 'treasury.officer.zhao',
-    approver: 'supervisor.li',
+  const correction = { caseId, line: 1, correctedAmount: '90.00', reason: 'the bank credited 90.00' };
+  const requested = await postActing('/v1/corrections', correction, {
+    kind: 'treasury.correction.request',
+    actor: PEOPLE.treasuryOfficer,
+    object: { type: 'credit', id: `${caseId}#1`, caseId },
+    method: 'POST',
+    path: '/v1/corrections',
+    body: correction,
   });
-  await post('/v1/remittances', { caseId, amount: '90.00', budgetClassificationCode: '1030501', approvedBy: 'sup.wu' });
+  const approvalPath = `/v1/corrections/${requested.body.correctionId}/approval`;
+  await postActing(
+    approvalPath,
+    {},
+    {
+      kind: 'treasury.correction.approve',
+      actor: PEOPLE.supervisor,
+      object: { type: 'correction', id: requested.body.correctionId, caseId },
+      method: 'POST',
+      path: approvalPath,
+      body: {},
+    },
+  );
+  await post('/v1/remittances', {
+    caseId,
+    amount: '90.00',
+    budgetClassificationCode: '1030501',
+    decision: signedDecision(acts.signingKey, caseId, PEOPLE.secondSupervisor, {
+      stage: 'REMITTANCE',
+      outcome: 'APPROVE',
+    }),
+  });
 
   const { records } = (await request(app).get(`/v1/audit/records?caseId=${caseId}`).expect(200)).body;
   expect(records.map((r: { kind: string; actor: string }) => [r.kind, r.actor])).toEqual([
     ['treasury.credit.booked', 'service:treasury'],
-    ['treasury.correction.booked', 'treasury.officer.zhao'],
-    ['treasury.remittance.made', 'sup.wu'],
+    ['treasury.correction.requested', PEOPLE.treasuryOfficer.id],
+    ['treasury.correction.booked', PEOPLE.supervisor.id],
+    ['treasury.remittance.made', PEOPLE.secondSupervisor.id],
   ]);
   expect(records[0].data).toMatchObject({ amount: '100.00', fxSettlementId: 'fxs-1' });
-  expect(records[1].data).toMatchObject({ line: 1, correctedAmount: '90.00', approver: 'supervisor.li' });
-  expect(records[2].data).toMatchObject({ amount: '90.00', budgetClassificationCode: '1030501' });
-  expect(await verify()).toMatchObject({ ok: true, checked: 3 });
+  expect(records[1].data).toMatchObject({ line: 1, correctedAmount: '90.00' });
+  expect(records[2].data).toMatchObject({
+    line: 1,
+    correctedAmount: '90.00',
+    author: PEOPLE.treasuryOfficer.id,
+    approver: PEOPLE.supervisor.id,
+  });
+  expect(records[3].data).toMatchObject({ amount: '90.00', budgetClassificationCode: '1030501' });
+  expect(await verify()).toMatchObject({ ok: true, checked: 4 });
 });
 
 test('editing, deleting or reordering a record makes GET /v1/audit/verify name it', async () => {

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
+import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { createTestDatabase } from '../../../test/support/database';
 import { createApp } from '../src/app';
 import { LocalReceiptTreasuryGateway } from '../src/treasury-gateway';
@@ -9,6 +10,7 @@ import { LocalReceiptTreasuryGateway } from '../src/treasury-gateway';
 const MIGRATIONS = path.join(__dirname, '../migrations');
 const NOW = new Date('2026-03-10T09:00:00.000Z');
 
+const acts = testActKeys();
 let pool: Pool;
 let app: Express;
 let keys = 0;
@@ -18,7 +20,13 @@ beforeAll(async () => {
   const databaseUrl = await createTestDatabase('treasury');
   await migrate({ databaseUrl, schema: 'treasury', dir: MIGRATIONS });
   pool = createPool(databaseUrl, 'treasury');
-  app = createApp({ pool, logger: silentLogger(), gateway: new LocalReceiptTreasuryGateway(), clock: () => NOW });
+  app = createApp({
+    pool,
+    logger: silentLogger(),
+    gateway: new LocalReceiptTreasuryGateway(),
+    clock: () => NOW,
+    actVerifyKeys: acts.verifyKeys,
+  });
 });
 afterAll(async () => {
   await pool.end();
@@ -33,11 +41,23 @@ function credit(caseId: string, amount: string, fxSettlementId = `fxs-${++keys}`
     .send({ caseId, agency: AGENCY, amount, fxSettlementId, bankReference: `BOC-${fxSettlementId}` });
 }
 
+/** The supervisor's signed REMITTANCE approval of a case (one per case: it authorises each remittance). */
+const approvals = new Map<string, unknown>();
+function approval(caseId: string) {
+  if (!approvals.has(caseId)) {
+    approvals.set(
+      caseId,
+      signedDecision(acts.signingKey, caseId, PEOPLE.supervisor, { stage: 'REMITTANCE', outcome: 'APPROVE' }),
+    );
+  }
+  return approvals.get(caseId);
+}
+
 function remit(caseId: string, amount: string, k = key('remit')) {
   return request(app)
     .post('/v1/remittances')
     .set('Idempotency-Key', k)
-    .send({ caseId, amount, budgetClassificationCode: '1030501', approvedBy: 'supervisor.zhao' });
+    .send({ caseId, amount, budgetClassificationCode: '1030501', decision: approval(caseId) });
 }
 
 async function statement(caseId: string) {
@@ -67,7 +87,7 @@ describe('the case-property account', () => {
       caseId: 'CASE-T1',
       amount: '7078.75',
       budgetClassificationCode: '1030501',
-      approvedBy: 'supervisor.zhao',
+      approvedBy: PEOPLE.supervisor.id,
       remittedAt: NOW.toISOString(),
     });
     expect(r.body.voucherNo).toMatch(/^VCH-20260310-\d{6}$/);
@@ -274,10 +294,10 @@ describe('bad input', () => {
     const res = await request(app)
       .post('/v1/remittances')
       .set('Idempotency-Key', key('bad-remit'))
-      .send({ caseId: 'CASE-T1', amount: '0', budgetClassificationCode: 'ABC', approvedBy: '' })
+      .send({ caseId: 'CASE-T1', amount: '0', budgetClassificationCode: 'ABC', decision: approval('CASE-T1') })
       .expect(400);
     expect(res.body.errors.map((e: { field: string }) => e.field).sort()).toEqual(
-      ['amount', 'approvedBy', 'budgetClassificationCode'].sort(),
+      ['amount', 'budgetClassificationCode'].sort(),
     );
   });
 

@@ -3,9 +3,10 @@
  * transition allowed and refused, on real PostgreSQL through the HTTP API.
  */
 import path from 'node:path';
-import { createPool, Decimal, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import { type Actor, createPool, Decimal, migrate, type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
+import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { createTestDatabase } from '../../../test/support/database';
 import { createApp } from '../src/app';
 import { LocalReceiptTreasuryGateway } from '../src/treasury-gateway';
@@ -15,6 +16,7 @@ const NOW = new Date('2026-04-02T08:00:00.000Z');
 const AGENCY = 'City Public Security Bureau';
 const HASH = 'ab'.repeat(32);
 
+const acts = testActKeys();
 let pool: Pool;
 let app: Express;
 let keys = 0;
@@ -24,7 +26,13 @@ beforeAll(async () => {
   const databaseUrl = await createTestDatabase('treasury_court');
   await migrate({ databaseUrl, schema: 'treasury', dir: MIGRATIONS });
   pool = createPool(databaseUrl, 'treasury');
-  app = createApp({ pool, logger: silentLogger(), gateway: new LocalReceiptTreasuryGateway(), clock: () => NOW });
+  app = createApp({
+    pool,
+    logger: silentLogger(),
+    gateway: new LocalReceiptTreasuryGateway(),
+    clock: () => NOW,
+    actVerifyKeys: acts.verifyKeys,
+  });
 });
 afterAll(async () => {
   await pool.end();
@@ -40,8 +48,26 @@ const credit = (caseId: string, amount: string) =>
     fxSettlementId: `fxs-${++keys}`,
     bankReference: 'BOC-1',
   }).expect(201);
+/** The supervisor's signed REMITTANCE approval of a case (one per case: it authorises each pay-out). */
+const approvals = new Map<string, unknown>();
+const approval = (caseId: string) => {
+  if (!approvals.has(caseId)) {
+    approvals.set(
+      caseId,
+      signedDecision(acts.signingKey, caseId, PEOPLE.supervisor, { stage: 'REMITTANCE', outcome: 'APPROVE' }),
+    );
+  }
+  return approvals.get(caseId);
+};
+/** The supervisor's signed JUDGMENT decision carrying the court's judgment. */
+const judgmentDecision = (caseId: string, outcome: string, judgmentRef: string, documentHash = HASH) =>
+  signedDecision(acts.signingKey, caseId, PEOPLE.supervisor, {
+    stage: 'JUDGMENT',
+    outcome: 'APPROVE',
+    judgment: { judgmentRef, documentHash, outcome: outcome as 'CONFISCATION' },
+  });
 const remit = (caseId: string, amount: string) =>
-  post('/v1/remittances', { caseId, amount, budgetClassificationCode: '1030501', approvedBy: 'supervisor.zhao' });
+  post('/v1/remittances', { caseId, amount, budgetClassificationCode: '1030501', decision: approval(caseId) });
 const statement = async (caseId: string) => (await request(app).get(`/v1/cases/${caseId}/statement`).expect(200)).body;
 
 const VICTIMS = [
@@ -68,10 +94,10 @@ const order = (
     documentHash: HASH,
     method,
     victims,
-    registeredBy: 'clerk.sun',
+    workflowId: `case-${caseId}`,
   });
 const distribute = (caseId: string, restitutionOrderId: string, amount: string, k?: string) =>
-  post('/v1/restitution-distributions', { caseId, restitutionOrderId, amount, approvedBy: 'supervisor.zhao' }, k);
+  post('/v1/restitution-distributions', { caseId, restitutionOrderId, amount, decision: approval(caseId) }, k);
 
 describe('restitution by court order', () => {
   test('pro rata to three victims net of recoveries, the rest remitted: the statement ends at zero', async () => {
@@ -208,16 +234,16 @@ describe('restitution by court order', () => {
 
 describe('escrow until the judgment', () => {
   const escrow = (caseId: string) =>
-    post('/v1/escrows', { caseId, agency: AGENCY, reason: 'pre-trial sale', openedBy: 'prosecutor.qian' });
+    post('/v1/escrows', { caseId, agency: AGENCY, reason: 'pre-trial sale', workflowId: `case-${caseId}` });
   const judgment = (caseId: string, outcome: string, judgmentRef = `J-${++keys}`) =>
-    post('/v1/judgments', { caseId, judgmentRef, documentHash: HASH, outcome, recordedBy: 'clerk.sun' });
+    post('/v1/judgments', { caseId, decision: judgmentDecision(caseId, outcome, judgmentRef) });
   const returnToOwner = (caseId: string, amount: string) =>
     post('/v1/owner-returns', {
       caseId,
       ownerName: 'Zhao Lei',
       payeeAccount: '6222-99',
       amount,
-      approvedBy: 'supervisor.zhao',
+      decision: approval(caseId),
     });
 
   test('held: nothing leaves; a confiscation judgment releases it to the treasury only', async () => {
@@ -234,7 +260,7 @@ describe('escrow until the judgment', () => {
     const released = await judgment('CASE-E1', 'CONFISCATION', 'J-E1').expect(201);
     expect(released.body).toMatchObject({
       status: 'RELEASED',
-      judgment: { judgmentRef: 'J-E1', documentHash: HASH, outcome: 'CONFISCATION', recordedBy: 'clerk.sun' },
+      judgment: { judgmentRef: 'J-E1', documentHash: HASH, outcome: 'CONFISCATION', recordedBy: PEOPLE.supervisor.id },
     });
     expect((await distribute('CASE-E1', o.body.restitutionOrderId, '1.00').expect(409)).body.type).toBe(
       'urn:vcdc:problem:judgment-forbids',
@@ -289,39 +315,75 @@ describe('escrow until the judgment', () => {
     const k = 'judgment-once';
     const a = await post(
       '/v1/judgments',
-      { caseId: 'CASE-E6-B', judgmentRef: 'x', documentHash: 'nothex', outcome: 'ACQUITTAL', recordedBy: 'c' },
+      { caseId: 'CASE-E6-B', decision: judgmentDecision('CASE-E6-B', 'ACQUITTAL', 'x', 'nothex') },
       k,
     ).expect(400);
-    expect(a.body.errors).toEqual([expect.objectContaining({ field: 'documentHash' })]);
+    expect(a.body).toMatchObject({ type: 'urn:vcdc:problem:act-malformed' });
+    expect(a.body.detail).toMatch(/judgment\.documentHash/);
     expect(first.status).toBe(201);
-    const body = {
-      caseId: 'CASE-E6',
-      judgmentRef: 'J-E6',
-      documentHash: HASH,
-      outcome: 'CONFISCATION',
-      recordedBy: 'clerk.sun',
-    };
+    const body = { caseId: 'CASE-E7', decision: judgmentDecision('CASE-E7', 'CONFISCATION', 'J-E7') };
     await escrow('CASE-E7').expect(201);
-    const once = await post('/v1/judgments', { ...body, caseId: 'CASE-E7' }, 'judgment-replay').expect(201);
-    const replay = await post('/v1/judgments', { ...body, caseId: 'CASE-E7' }, 'judgment-replay').expect(201);
+    const once = await post('/v1/judgments', body, 'judgment-replay').expect(201);
+    const replay = await post('/v1/judgments', body, 'judgment-replay').expect(201);
     expect(replay.body).toEqual(once.body);
   });
 });
 
 describe('corrections', () => {
-  const correct = (caseId: string, line: number, correctedAmount: string, approver = 'supervisor.zhao', k?: string) =>
-    post(
-      '/v1/corrections',
-      {
-        caseId,
-        line,
-        correctedAmount,
-        reason: 'rate mistyped: 7.1234 entered as 7.2134',
-        author: 'officer.wu',
-        approver,
+  /** A treasury officer requests the correction (their forwarded act), then `approver` approves it (theirs). */
+  const requestCorrection = (caseId: string, line: number, correctedAmount: string, k = key('correction')) => {
+    const body = { caseId, line, correctedAmount, reason: 'rate mistyped: 7.1234 entered as 7.2134' };
+    return request(app)
+      .post('/v1/corrections')
+      .set('Idempotency-Key', k)
+      .set(
+        actHeader(acts.signingKey, {
+          kind: 'treasury.correction.request',
+          actor: PEOPLE.treasuryOfficer,
+          object: { type: 'credit', id: `${caseId}#${line}`, caseId },
+          method: 'POST',
+          path: '/v1/corrections',
+          body,
+        }),
+      )
+      .send(body);
+  };
+  const approveCorrection = (correctionId: string, caseId: string, approver: Actor, k = key('approval')) =>
+    request(app)
+      .post(`/v1/corrections/${correctionId}/approval`)
+      .set('Idempotency-Key', k)
+      .set(
+        actHeader(acts.signingKey, {
+          kind: 'treasury.correction.approve',
+          actor: approver,
+          object: { type: 'correction', id: correctionId, caseId },
+          method: 'POST',
+          path: `/v1/corrections/${correctionId}/approval`,
+          body: {},
+        }),
+      )
+      .send({});
+  /** Requested and approved; `.expect(status)` checks the answer of the step that answered last. */
+  const correct = (
+    caseId: string,
+    line: number,
+    correctedAmount: string,
+    approver: Actor = PEOPLE.supervisor,
+    k?: string,
+  ) => {
+    const run = (async () => {
+      const asked = await requestCorrection(caseId, line, correctedAmount, k && `${k}-request`);
+      if (asked.status !== 201) return asked;
+      return approveCorrection(asked.body.correctionId, caseId, approver, k && `${k}-approval`);
+    })();
+    return {
+      expect: async (status: number) => {
+        const res = await run;
+        if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${res.text}`);
+        return res;
       },
-      k,
-    );
+    };
+  };
 
   test('a credit booked too high: reversal + new entry, the original untouched, the totals follow', async () => {
     await credit('CASE-C1', '7213.40');
@@ -329,8 +391,8 @@ describe('corrections', () => {
     expect(c.body).toMatchObject({
       reversalLine: 2,
       correctionLine: 3,
-      author: 'officer.wu',
-      approver: 'supervisor.zhao',
+      author: PEOPLE.treasuryOfficer.id,
+      approver: PEOPLE.supervisor.id,
     });
     const s = await statement('CASE-C1');
     expect(
@@ -349,7 +411,11 @@ describe('corrections', () => {
     expect(s).toMatchObject({ totalCredited: '7123.40', balance: '7123.40' });
     const { rows } = await pool.query("SELECT reason, author, approver FROM corrections WHERE case_id = 'CASE-C1'");
     expect(rows).toEqual([
-      { reason: 'rate mistyped: 7.1234 entered as 7.2134', author: 'officer.wu', approver: 'supervisor.zhao' },
+      {
+        reason: 'rate mistyped: 7.1234 entered as 7.2134',
+        author: PEOPLE.treasuryOfficer.id,
+        approver: PEOPLE.supervisor.id,
+      },
     ]);
   });
 
@@ -369,7 +435,7 @@ describe('corrections', () => {
 
   test('refused: author approving, a line reversed twice, a payment line, an overdraw, an unknown line', async () => {
     await credit('CASE-C3', '50.00');
-    const self = await correct('CASE-C3', 1, '40.00', 'officer.wu').expect(422);
+    const self = await correct('CASE-C3', 1, '40.00', PEOPLE.treasuryOfficer).expect(422);
     expect(self.body).toMatchObject({ type: 'urn:vcdc:problem:four-eyes', errors: [{ field: 'approver' }] });
     await correct('CASE-C3', 1, '40.00').expect(201);
     expect((await correct('CASE-C3', 1, '45.00').expect(409)).body.type).toBe(
@@ -392,8 +458,8 @@ describe('corrections', () => {
 
   test('a replayed correction books once', async () => {
     await credit('CASE-C4', '10.00');
-    const a = await correct('CASE-C4', 1, '0.00', 'supervisor.zhao', 'correct-once').expect(201);
-    const b = await correct('CASE-C4', 1, '0.00', 'supervisor.zhao', 'correct-once').expect(201);
+    const a = await correct('CASE-C4', 1, '0.00', PEOPLE.supervisor, 'correct-once').expect(201);
+    const b = await correct('CASE-C4', 1, '0.00', PEOPLE.supervisor, 'correct-once').expect(201);
     expect(b.body).toEqual(a.body);
     expect(a.body.correctionLine).toBeUndefined();
     expect(await statement('CASE-C4')).toMatchObject({ totalCredited: '0.00', balance: '0.00' });
@@ -424,18 +490,12 @@ describe('what may leave the account, by escrow and judgment (every pay-out from
         caseId,
         agency: AGENCY,
         reason: 'pre-trial sale',
-        openedBy: 'prosecutor.qian',
+        workflowId: `case-${caseId}`,
       }).expect(201);
     }
     await credit(caseId, '100.00');
     if (state !== 'NO_ESCROW' && state !== 'HELD') {
-      await post('/v1/judgments', {
-        caseId,
-        judgmentRef: `J-${keys}`,
-        documentHash: HASH,
-        outcome: state,
-        recordedBy: 'clerk.sun',
-      }).expect(201);
+      await post('/v1/judgments', { caseId, decision: judgmentDecision(caseId, state, `J-${keys}`) }).expect(201);
     }
     const o = await order(caseId).expect(201);
     const res =
@@ -448,7 +508,7 @@ describe('what may leave the account, by escrow and judgment (every pay-out from
               ownerName: 'Zhao Lei',
               payeeAccount: '6222-99',
               amount: '100.00',
-              approvedBy: 'supervisor.zhao',
+              decision: approval(caseId),
             });
     const s = await statement(caseId);
     if (allowed) {

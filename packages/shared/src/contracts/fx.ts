@@ -2,18 +2,45 @@
  * FX service contract (services/fx): balance-of-payments declarations and settlement into CNY.
  * Base path /v1. Every POST needs an Idempotency-Key. Transitions out of order are 409 problems.
  *
+ * Who acts: filing and submitting are the case workflow's own steps (`workflowId`, booked as
+ * `workflow:<workflowId>`); the regulator's decision and each settlement are people's decisions, carried
+ * by the workflow as signed `case.decision` acts (`decision`, packages/shared/src/acts/decisions.ts) and
+ * verified here: the person booked is the act's. A body naming a person (`preparedBy`, `decidedBy`…) is
+ * a 400; a missing, forged, altered, other-case, other-stage or wrong-outcome decision a 403.
+ *
  *   POST /v1/declarations                       CreateDeclaration  -> 201 Declaration (DRAFT)
  *   POST /v1/declarations/:id/submit            SubmitDeclaration  -> 200 Declaration (SUBMITTED; from DRAFT, or
  *                                                                     from REJECTED as a resubmission)
  *   POST /v1/declarations/:id/decision          RecordFxDecision   -> 200 Declaration (APPROVED | REJECTED)
- *   POST /v1/declarations/:id/settlements       SettleDeclaration  -> 201 Settlement (declaration SETTLED when fully settled)
+ *   POST /v1/declarations/:id/settlements       RecordSettlement   -> 201 Settlement (declaration SETTLED when fully settled)
  *   GET  /v1/declarations/:id                                      -> Declaration (with transitions and settlements)
  *   GET  /v1/declarations/:id/waterfall                            -> Waterfall (venue → fees → spread → CNY)
  *   GET  /v1/cases/:caseId/declarations                            -> Declaration[]
  */
 import { z } from 'zod';
+import type { CarriedDecision } from '../acts/decision-schema';
 import { DecimalString, FiatCurrency, PositiveDecimalString } from '../money';
 import { ActorId, CaseId, DocumentRef, IsoTimestamp } from './common';
+
+/**
+ * The workflow that takes a step of its own (e.g. `case-CASE-1`); the step is booked as
+ * `workflow:<workflowId>`, never as a person.
+ */
+export const WorkflowId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, { message: 'must be 1-128 letters, digits, ".", "_", ":" or "-"' });
+
+/**
+ * A signed decision the workflow carries (acts/decisions.ts CarriedDecision). Checked in full by the
+ * service (`verifyCarriedDecision`); this contract module stays free of node-only code, so here it is
+ * only required to be an object. Optional so that a request without one is a 403 (act-missing), like
+ * a request with a bad one, and not a validation error.
+ */
+export const CarriedDecisionField = z
+  .custom<CarriedDecision>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), {
+    message: 'must be a signed decision (CarriedDecision)',
+  })
+  .optional();
 
 export const Party = z.object({
   name: z.string().min(1).max(200),
@@ -43,26 +70,33 @@ export const CreateDeclaration = z.object({
       fee: DecimalString,
     })
     .optional(),
-  preparedBy: ActorId,
+  /** The workflow filing the declaration (booked as `workflow:<workflowId>`). */
+  workflowId: WorkflowId,
 });
 export type CreateDeclaration = z.infer<typeof CreateDeclaration>;
 
 export const SubmitDeclaration = z.object({
-  submittedBy: ActorId,
+  /** The workflow submitting (booked as `workflow:<workflowId>`). */
+  workflowId: WorkflowId,
   /** On a resubmission: what was changed after the rejection. */
   note: z.string().min(1).max(1000).optional(),
 });
 export type SubmitDeclaration = z.infer<typeof SubmitDeclaration>;
 
+/**
+ * The regulator's decision as an FX officer recorded it: a signed FX_DECLARATION decision on the
+ * declaration's case. APPROVE → APPROVED, REJECT → REJECTED; the regulator's reference is the decision's
+ * `reference` (required), the reason its `reason`; the person booked is the decision's act's.
+ */
 export const RecordFxDecision = z.object({
-  decision: z.enum(['APPROVED', 'REJECTED']),
-  decidedBy: ActorId,
-  /** The regulator's reference for the decision. */
-  regulatorReference: z.string().min(1).max(100),
-  reason: z.string().max(1000).optional(),
+  decision: CarriedDecisionField,
 });
 export type RecordFxDecision = z.infer<typeof RecordFxDecision>;
 
+/**
+ * One settlement tranche as the bank reported it: what an FX_SETTLEMENT decision carries
+ * (`decision.settlement`). Not a request body: the settlement route takes it from the signed decision.
+ */
 export const SettleDeclaration = z.object({
   /** Foreign amount settled in this tranche. */
   amount: PositiveDecimalString,
@@ -73,6 +107,15 @@ export const SettleDeclaration = z.object({
   correspondentFees: DecimalString.optional(),
 });
 export type SettleDeclaration = z.infer<typeof SettleDeclaration>;
+
+/**
+ * POST /v1/declarations/:id/settlements: a signed FX_SETTLEMENT APPROVE decision on the declaration's
+ * case; the tranche recorded is exactly `decision.settlement`, recorded by the decision's person.
+ */
+export const RecordSettlement = z.object({
+  decision: CarriedDecisionField,
+});
+export type RecordSettlement = z.infer<typeof RecordSettlement>;
 
 export const Settlement = z.object({
   settlementId: z.string(),
@@ -99,6 +142,8 @@ export const Settlement = z.object({
   centralParity: DecimalString.optional(),
   /** netForeignAmount × (centralParity − rate), CNY: what the bank's spread cost. */
   fxSpread: DecimalString.optional(),
+  /** The FX officer whose signed FX_SETTLEMENT decision recorded the tranche (absent on older records). */
+  recordedBy: ActorId.optional(),
 });
 export type Settlement = z.infer<typeof Settlement>;
 

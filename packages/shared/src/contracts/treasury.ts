@@ -11,16 +11,29 @@
  *   POST /v1/escrows                 OpenEscrow   -> 201 Escrow (409 escrow already open)
  *   POST /v1/judgments               RecordJudgment -> 201 Escrow (released; 409 no escrow / already released)
  *   POST /v1/owner-returns           ReturnToOwner -> 201 OwnerReturn (only after an acquittal)
- *   POST /v1/corrections             CorrectEntry  -> 201 Correction (reversal + new entry; 409 line already reversed)
+ *   POST /v1/corrections             CorrectEntry  -> 201 CorrectionRequest (PENDING_APPROVAL; 409 line already reversed)
+ *   POST /v1/corrections/:correctionId/approval ApproveCorrection -> 201 Correction (reversal + new entry; 422 four-eyes)
+ *   GET  /v1/corrections/:correctionId               -> CorrectionRequest (PENDING_APPROVAL | APPLIED)
  *   GET  /v1/cases/:caseId/statement                   -> CaseStatement (running balance)
  *
  * Escrow: while a case's escrow is held, no money leaves its account (409 `funds-in-escrow`). The judgment
  * releases it: CONFISCATION → remittance only; RESTITUTION → restitution and remittance of the rest;
  * ACQUITTAL → return to the owner only (otherwise 409 `judgment-forbids`).
+ *
+ * Who acts (issue #11): a remittance, a restitution distribution and a return to the owner carry a
+ * supervisor's signed REMITTANCE APPROVE decision on the case, the judgment a signed JUDGMENT decision
+ * (`decision`, a CarriedDecision the workflow carries; the judgment recorded is the decision's); the
+ * person booked is the decision's. Opening the escrow and registering a restitution order are the case
+ * workflow's steps (`workflowId`, booked as `workflow:<workflowId>`). A correction is requested by one
+ * treasury officer and approved by another, each with a signed act forwarded by the control API in the
+ * `VCDC-Act` header ('treasury.correction.request' on {type 'credit', id '<caseId>#<line>', caseId};
+ * 'treasury.correction.approve' on {type 'correction', id <correctionId>, caseId}). A body naming a
+ * person is a 400; a missing or bad decision or act a 403.
  */
 import { z } from 'zod';
 import { DecimalString, PositiveDecimalString } from '../money';
 import { ActorId, CaseId, IsoTimestamp, Sha256Hex } from './common';
+import { CarriedDecisionField, WorkflowId } from './fx';
 
 export const RecordCredit = z.object({
   caseId: CaseId,
@@ -51,7 +64,8 @@ export const RequestRemittance = z.object({
   budgetClassificationCode: z
     .string()
     .regex(/^[0-9]{7,10}$/, { message: 'must be a 7-10 digit budget classification code' }),
-  approvedBy: ActorId,
+  /** A supervisor's signed REMITTANCE APPROVE decision on the case: the approver is its person. */
+  decision: CarriedDecisionField,
 });
 export type RequestRemittance = z.infer<typeof RequestRemittance>;
 
@@ -127,11 +141,14 @@ export const RegisterRestitutionOrder = z.object({
   documentHash: Sha256Hex,
   method: AllocationMethod,
   victims: z.array(VictimClaim).min(1).max(1000),
-  registeredBy: ActorId,
+  /** The case workflow registering the court's order (booked as `workflow:<workflowId>`). */
+  workflowId: WorkflowId,
 });
 export type RegisterRestitutionOrder = z.infer<typeof RegisterRestitutionOrder>;
 
-export const RestitutionOrder = RegisterRestitutionOrder.extend({
+export const RestitutionOrder = RegisterRestitutionOrder.omit({ workflowId: true }).extend({
+  /** `workflow:<workflowId>` (a person's name on orders registered before issue #11). */
+  registeredBy: ActorId,
   restitutionOrderId: z.string(),
   registeredAt: IsoTimestamp,
 });
@@ -142,7 +159,8 @@ export const DistributeRestitution = z.object({
   restitutionOrderId: z.string().min(1).max(100),
   /** The CNY to share among the victims (what is left over stays on the case for the treasury). */
   amount: Cny,
-  approvedBy: ActorId,
+  /** A supervisor's signed REMITTANCE APPROVE decision on the case: the approver is its person. */
+  decision: CarriedDecisionField,
 });
 export type DistributeRestitution = z.infer<typeof DistributeRestitution>;
 
@@ -205,10 +223,15 @@ export const OpenEscrow = z.object({
   caseId: CaseId,
   agency: z.string().min(1).max(200),
   reason: z.string().min(1).max(500),
-  openedBy: ActorId,
+  /** The case workflow putting the case in escrow (booked as `workflow:<workflowId>`). */
+  workflowId: WorkflowId,
 });
 export type OpenEscrow = z.infer<typeof OpenEscrow>;
 
+/**
+ * The judgment as recorded (what a JUDGMENT decision carries is this less `caseId` and `recordedBy`,
+ * acts/decisions.ts DecisionJudgment). Not a request body: POST /v1/judgments takes JudgmentRequest.
+ */
 export const RecordJudgment = z.object({
   caseId: CaseId,
   judgmentRef: z.string().min(1).max(100),
@@ -217,6 +240,16 @@ export const RecordJudgment = z.object({
   recordedBy: ActorId,
 });
 export type RecordJudgment = z.infer<typeof RecordJudgment>;
+
+/**
+ * POST /v1/judgments: a supervisor's signed JUDGMENT APPROVE decision on the case; the judgment
+ * recorded is exactly `decision.judgment`, recorded by the decision's person.
+ */
+export const JudgmentRequest = z.object({
+  caseId: CaseId,
+  decision: CarriedDecisionField,
+});
+export type JudgmentRequest = z.infer<typeof JudgmentRequest>;
 
 export const Escrow = z.object({
   caseId: CaseId,
@@ -241,11 +274,13 @@ export const ReturnToOwner = z.object({
   ownerName: Party,
   payeeAccount: z.string().min(1).max(100),
   amount: Cny,
-  approvedBy: ActorId,
+  /** A supervisor's signed REMITTANCE APPROVE decision on the case: the approver is its person. */
+  decision: CarriedDecisionField,
 });
 export type ReturnToOwner = z.infer<typeof ReturnToOwner>;
 
-export const OwnerReturn = ReturnToOwner.extend({
+export const OwnerReturn = ReturnToOwner.omit({ decision: true }).extend({
+  approvedBy: ActorId,
   ownerReturnId: z.string(),
   paymentNo: z.string(),
   receiptNo: z.string(),
@@ -260,12 +295,27 @@ export const CorrectEntry = z.object({
   /** What the line should have been, CNY (0 = it should not have been booked at all). */
   correctedAmount: CnyOrZero,
   reason: z.string().min(1).max(1000),
-  author: ActorId,
-  approver: ActorId,
 });
 export type CorrectEntry = z.infer<typeof CorrectEntry>;
 
+/** A correction as requested: its author is the requesting act's person; it waits for another's approval. */
+export const CorrectionRequest = CorrectEntry.extend({
+  correctionId: z.string(),
+  author: ActorId,
+  status: z.enum(['PENDING_APPROVAL', 'APPLIED']),
+  requestedAt: IsoTimestamp,
+});
+export type CorrectionRequest = z.infer<typeof CorrectionRequest>;
+
+/** The approval of a pending correction: the approver is the act's person (never its author). */
+export const ApproveCorrection = z.strictObject({
+  note: z.string().min(1).max(1000).optional(),
+});
+export type ApproveCorrection = z.infer<typeof ApproveCorrection>;
+
 export const Correction = CorrectEntry.extend({
+  author: ActorId,
+  approver: ActorId,
   correctionId: z.string(),
   reversalLine: z.number().int().positive(),
   /** Absent when the corrected amount is zero (nothing to book again). */
