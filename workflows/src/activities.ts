@@ -268,7 +268,7 @@ export function createActivities(clients: ServiceClients) {
         f.post(`/v1/declarations/${enc(declarationId)}/decision`, body, key),
       );
     },
-    async settleDeclaration(declarationId: string, body: contracts.fx.SettleDeclaration, key: string) {
+    async settleDeclaration(declarationId: string, body: contracts.fx.RecordSettlement, key: string) {
       return call(fx.Settlement, 'settle declaration', () =>
         f.post(`/v1/declarations/${enc(declarationId)}/settlements`, body, key),
       );
@@ -297,7 +297,7 @@ export function createActivities(clients: ServiceClients) {
     async openEscrow(body: contracts.treasury.OpenEscrow, key: string) {
       return call(treasury.Escrow, 'open escrow', () => t.post('/v1/escrows', body, key));
     },
-    async recordJudgment(body: contracts.treasury.RecordJudgment, key: string) {
+    async recordJudgment(body: contracts.treasury.JudgmentRequest, key: string) {
       return call(treasury.Escrow, 'record judgment', () => t.post('/v1/judgments', body, key));
     },
     async returnToOwner(body: contracts.treasury.ReturnToOwner, key: string) {

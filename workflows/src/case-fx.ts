@@ -48,14 +48,15 @@ export async function settleIntoCny(ctx: FxStageContext): Promise<void> {
       documents,
       // Where the waterfall starts: what left the venue and the venue's fee.
       venueWithdrawal: { withdrawalId: withdrawal.withdrawalId, grossAmount: withdrawal.amount, fee: withdrawal.fee },
-      preparedBy: reg.requestedBy,
+      // The workflow's own step: booked as the workflow, never as a person.
+      workflowId: p.workflowId,
     },
     key('fx-declaration'),
   );
   const declarationId = p.declaration.declarationId;
   p.declaration = await calls.submitDeclaration(
     declarationId,
-    { submittedBy: reg.requestedBy },
+    { workflowId: p.workflowId },
     key('fx-declaration', 'submit'),
   );
   // The declaration deadline runs from the funds' arrival at the bank, in working days: the FX
@@ -100,12 +101,8 @@ export async function settleIntoCny(ctx: FxStageContext): Promise<void> {
     }
     p.declaration = await calls.recordFxDecision(
       declarationId,
-      {
-        decision: fxDecision.outcome === 'APPROVE' ? 'APPROVED' : 'REJECTED',
-        decidedBy: fxDecision.decidedBy,
-        regulatorReference: fxDecision.reference ?? '',
-        reason: fxDecision.reason,
-      },
+      // The FX officer's signed decision itself: the FX service verifies it and books its person.
+      { decision: fxDecision },
       key('fx-declaration', 'decision', ...suffix),
     );
     if (fxDecision.outcome === 'APPROVE') {
@@ -123,7 +120,7 @@ export async function settleIntoCny(ctx: FxStageContext): Promise<void> {
     p.declaration = await calls.submitDeclaration(
       declarationId,
       {
-        submittedBy: reg.requestedBy,
+        workflowId: p.workflowId,
         note: `resubmitted after ${fxDecision.reference}, approved by ${again.decidedBy}`,
       },
       key('fx-declaration', 'submit', `round-${round + 1}`),
@@ -151,9 +148,10 @@ export async function settleIntoCny(ctx: FxStageContext): Promise<void> {
         `${recorded ? `the bank did not settle (${recorded.decidedBy}: ${recorded.reason ?? ''})` : `no settlement recorded within ${deadlineWords('FX_SETTLEMENT')}`}; ${left.toFixed()} ${fiat} wait in the offshore account`,
       );
     }
+    // The tranche is the one the FX officer's signed decision names; the FX service takes it from there.
     const settlement = await calls.settleDeclaration(
       declarationId,
-      recorded.settlement,
+      { decision: recorded },
       key('fx-settlement', String(tranche)),
     );
     p.settlements.push(settlement);

@@ -177,7 +177,7 @@ const RegistrationFields = {
   lots: z.array(Lot).min(1).max(5000),
   deadlines: Deadlines.optional(),
   /** The court's restitution order, when victims are to be paid from the proceeds (the rest goes to the treasury). */
-  restitution: treasury.RegisterRestitutionOrder.omit({ caseId: true, registeredBy: true }).optional(),
+  restitution: treasury.RegisterRestitutionOrder.omit({ caseId: true, workflowId: true }).optional(),
 };
 
 function uniqueLots(reg: { lots: Lot[] }, ctx: z.RefinementCtx): void {

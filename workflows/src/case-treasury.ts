@@ -43,7 +43,7 @@ export async function payOut(ctx: TreasuryStageContext): Promise<void> {
   const { escrow } = reg.treasury;
   if (escrow) {
     p.escrow = await calls.openEscrow(
-      { caseId, agency: reg.agency, reason: escrow.reason, openedBy: reg.requestedBy },
+      { caseId, agency: reg.agency, reason: escrow.reason, workflowId: p.workflowId },
       key('escrow'),
     );
     const judgment = await awaitDecision(
@@ -57,7 +57,8 @@ export async function payOut(ctx: TreasuryStageContext): Promise<void> {
       );
     }
     p.escrow = await calls.recordJudgment(
-      { caseId, ...judgment.judgment, recordedBy: judgment.decidedBy },
+      // The supervisor's signed JUDGMENT decision: the treasury records the judgment it names.
+      { caseId, decision: judgment },
       key('judgment'),
     );
     ruling = judgment.judgment.outcome;
@@ -72,7 +73,7 @@ export async function payOut(ctx: TreasuryStageContext): Promise<void> {
   const restitution = ruling === 'CONFISCATION' || ruling === 'ACQUITTAL' ? undefined : reg.restitution;
   if (restitution) {
     p.restitutionOrder = await calls.registerRestitutionOrder(
-      { ...restitution, caseId, registeredBy: reg.requestedBy },
+      { ...restitution, caseId, workflowId: p.workflowId },
       key('restitution-order'),
     );
   }
@@ -102,7 +103,7 @@ export async function payOut(ctx: TreasuryStageContext): Promise<void> {
         ownerName: escrow.owner.name,
         payeeAccount: escrow.owner.payeeAccount,
         amount: caseAccount.balance,
-        approvedBy: remit.decidedBy,
+        decision: remit,
       },
       key('owner-return'),
     );
@@ -113,7 +114,7 @@ export async function payOut(ctx: TreasuryStageContext): Promise<void> {
           caseId,
           restitutionOrderId: p.restitutionOrder.restitutionOrderId,
           amount: caseAccount.balance,
-          approvedBy: remit.decidedBy,
+          decision: remit,
         },
         key('restitution'),
       );
@@ -125,7 +126,7 @@ export async function payOut(ctx: TreasuryStageContext): Promise<void> {
           caseId,
           amount: remaining.toFixed(2),
           budgetClassificationCode: reg.treasury.budgetClassificationCode,
-          approvedBy: remit.decidedBy,
+          decision: remit,
         },
         key('remittance'),
       );

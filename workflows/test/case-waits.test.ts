@@ -135,12 +135,8 @@ describe('intake discrepancy', () => {
           { classification: 'SHORT_DELIVERY', explanation: 'the suspect wallet held less', amount: '0.05' },
           'test/classify',
         );
-        await fake.countersignIntakeDifference(
-          intakeId,
-          { signedBy: 'officer.li', role: 'handing-officer' },
-          'test/cs1',
-        );
-        await fake.countersignIntakeDifference(intakeId, { signedBy: 'custodian.wang', role: 'custodian' }, 'test/cs2');
+        await fake.countersignIntakeDifference(intakeId, { role: 'handing-officer' }, 'test/cs1');
+        await fake.countersignIntakeDifference(intakeId, { role: 'custodian' }, 'test/cs2');
         const plan = await until(handle, awaiting('DISPOSAL_PLAN'));
         expect(plan.intakes.find((i) => i.lotId === 'L1')?.final).toBe(true);
         expect(fake.requestTransfer).not.toHaveBeenCalled();

@@ -211,6 +211,23 @@ export function fakeServiceActivities(
       status,
       ...extra,
     });
+  /**
+   * The decision a service step carries, checked as the services do it without the signature (the
+   * workflow verified that already, and the service tests prove the signature check): the stage, an
+   * APPROVE where one is needed, the case.
+   */
+  const carried = (d: unknown, stage: string, caseId: string) => {
+    const decision = d as
+      | { stage?: string; outcome?: string; decidedBy?: string; settlement?: { amount: string; bankReference: string }; judgment?: { judgmentRef: string; documentHash: string; outcome: 'CONFISCATION' | 'RESTITUTION' | 'ACQUITTAL' } }
+      | undefined;
+    if (!decision) throw refusal(403, 'act-missing', `a signed ${stage} decision is required`);
+    if (decision.stage !== stage) throw refusal(403, 'act-kind', `a ${decision.stage} decision cannot authorise ${stage}`);
+    if (stage !== 'FX_DECLARATION' && decision.outcome !== 'APPROVE') {
+      throw refusal(403, 'act-kind', `a ${decision.outcome} decision cannot authorise ${stage}`);
+    }
+    if (!caseId) throw refusal(403, 'act-object', 'no case');
+    return { ...decision, decidedBy: decision.decidedBy ?? '' };
+  };
   const intakeOf = (intakeId: string) => {
     const intake = custodyIntakes.get(intakeId);
     if (!intake) throw refusal(404, 'not-found', `no intake ${intakeId}`);
@@ -352,6 +369,18 @@ export function fakeServiceActivities(
       // As custody does: a TEST_DEPOSIT is small; a VENUE_DEPOSIT only to a proven destination (409
       // test-deposit-required otherwise), and that refusal stays the answer to its Idempotency-Key.
       if (refusedTransfers.has(key)) throw refusedTransfers.get(key);
+      // As custody does: nothing leaves without the case's DISPOSAL_PLAN approvals naming the asset, within its maximum.
+      const authorisation = body.approvals?.[0]?.authorisation;
+      const allowed = authorisation?.assets.find((a) => a.asset === body.asset);
+      if (!body.approvals?.every((d) => d.stage === 'DISPOSAL_PLAN' && d.outcome === 'APPROVE') || !allowed) {
+        throw refusal(403, 'transfer-unauthorised', `no DISPOSAL_PLAN approval authorises this ${body.asset} transfer`);
+      }
+      const out = [...custodyTransfers.values()]
+        .filter((t) => t.caseId === body.caseId && t.asset === body.asset)
+        .reduce((sum, t) => sum.plus(t.amount), new Decimal(0));
+      if (!byKey.has(key) && out.plus(body.amount).gt(allowed.maxAmount)) {
+        throw refusal(403, 'transfer-above-authorisation', `above the authorised ${allowed.maxAmount} ${body.asset}`);
+      }
       const max = TEST_DEPOSIT_MAX[body.asset] ?? '0';
       const where = destination(body.chain, body.toAddress, body.asset);
       const refused =
@@ -472,7 +501,6 @@ export function fakeServiceActivities(
           explanation: body.explanation,
           ...(body.feeTxHash ? { feeTxHash: body.feeTxHash } : {}),
           amount: expected.toFixed(),
-          ...(body.classifiedBy ? { classifiedBy: body.classifiedBy } : {}),
           ...(body.corrects ? { corrects: body.corrects } : {}),
           classifiedAt: T,
         };
@@ -490,15 +518,12 @@ export function fakeServiceActivities(
           throw refusal(409, 'classification-not-current', `${body.classificationId} is not in force`);
         }
         const signatures = intake.countersignatures ?? [];
-        if (signatures.some((x) => x.signedBy === body.signedBy)) {
-          throw refusal(409, 'same-countersigner', `${body.signedBy} countersigned already`);
-        }
         if (signatures.some((x) => x.role === body.role)) {
           throw refusal(409, 'role-already-countersigned', `${body.role} countersigned already`);
         }
         signatures.push({
           classificationId: current.classificationId,
-          signedBy: body.signedBy,
+          signedBy: body.role === 'custodian' ? intake.evidence.receivedBy : intake.evidence.handedOverBy,
           role: body.role,
           signedAt: T,
         });
@@ -656,7 +681,7 @@ export function fakeServiceActivities(
           transactionCode: body.transactionCode,
           purpose: body.purpose,
           status: 'DRAFT' as const,
-          transitions: [{ from: null, to: 'DRAFT' as const, by: body.preparedBy, at: T, note: null }],
+          transitions: [{ from: null, to: 'DRAFT' as const, by: `workflow:${body.workflowId}`, at: T, note: null }],
           settlements: [],
           createdAt: T,
         };
@@ -676,7 +701,8 @@ export function fakeServiceActivities(
       return once(key, () => {
         const d = declarations.get(declarationId);
         if (!d) throw ApplicationFailure.nonRetryable('no declaration', 'urn:vcdc:problem:not-found');
-        d.status = body.decision;
+        const decision = carried(body.decision, 'FX_DECLARATION', d.caseId);
+        d.status = decision.outcome === 'APPROVE' ? 'APPROVED' : 'REJECTED';
         return structuredClone(d);
       });
     },
@@ -684,24 +710,27 @@ export function fakeServiceActivities(
       return once(key, () => {
         const d = declarations.get(declarationId);
         if (!d) throw ApplicationFailure.nonRetryable('no declaration', 'urn:vcdc:problem:not-found');
-        const exact = new Decimal(body.amount).times(FX_RATE);
+        const tranche = carried(body.decision, 'FX_SETTLEMENT', d.caseId).settlement;
+        if (!tranche) throw refusal(403, 'act-content', 'the decision carries no settlement');
+        const exact = new Decimal(tranche.amount).times(FX_RATE);
         const { rounded, remainder } = roundDownTo(exact, 'CNY');
         const s = {
           settlementId: id('st'),
           declarationId,
           caseId: d.caseId,
           currency: d.currency,
-          foreignAmount: body.amount,
+          foreignAmount: tranche.amount,
           rate: FX_RATE,
           rateSource: 'fake',
           rateAsOf: T,
           cnyAmount: rounded.toFixed(),
           roundingRemainder: remainder.toFixed(),
-          bankReference: body.bankReference,
+          bankReference: tranche.bankReference,
+          recordedBy: carried(body.decision, 'FX_SETTLEMENT', d.caseId).decidedBy,
           settledAt: T,
         };
         d.settlements.push(s);
-        d.settledAmount = new Decimal(d.settledAmount).plus(body.amount).toFixed();
+        d.settledAmount = new Decimal(d.settledAmount).plus(tranche.amount).toFixed();
         d.status = 'SETTLED';
         return s;
       });
@@ -735,7 +764,7 @@ export function fakeServiceActivities(
           budgetClassificationCode: body.budgetClassificationCode,
           voucherNo: `V-${seq}`,
           receiptNo: `R-${seq}`,
-          approvedBy: body.approvedBy,
+          approvedBy: carried(body.decision, 'REMITTANCE', body.caseId).decidedBy,
           remittedAt: T,
         };
         treasuryLines.push({
@@ -756,7 +785,7 @@ export function fakeServiceActivities(
           caseId: body.caseId,
           status: 'HELD' as const,
           reason: body.reason,
-          openedBy: body.openedBy,
+          openedBy: `workflow:${body.workflowId}`,
           openedAt: T,
         };
         escrows.set(body.caseId, e);
@@ -765,6 +794,9 @@ export function fakeServiceActivities(
     },
     async recordJudgment(body, key) {
       return once(key, () => {
+        const decision = carried(body.decision, 'JUDGMENT', body.caseId);
+        const judgment = decision.judgment;
+        if (!judgment) throw refusal(403, 'act-content', 'the decision carries no judgment');
         const e = escrows.get(body.caseId);
         if (!e || e.status !== 'HELD')
           throw ApplicationFailure.nonRetryable('no escrow held', 'urn:vcdc:problem:no-escrow');
@@ -772,10 +804,10 @@ export function fakeServiceActivities(
           ...e,
           status: 'RELEASED' as const,
           judgment: {
-            judgmentRef: body.judgmentRef,
-            documentHash: body.documentHash,
-            outcome: body.outcome,
-            recordedBy: body.recordedBy,
+            judgmentRef: judgment.judgmentRef,
+            documentHash: judgment.documentHash,
+            outcome: judgment.outcome,
+            recordedBy: decision.decidedBy,
             releasedAt: T,
           },
         };
@@ -788,7 +820,15 @@ export function fakeServiceActivities(
         if (escrows.get(body.caseId)?.judgment?.outcome !== 'ACQUITTAL') {
           throw ApplicationFailure.nonRetryable('only after an acquittal', 'urn:vcdc:problem:judgment-forbids');
         }
-        const r = { ...body, ownerReturnId: id('or'), paymentNo: `OP-${seq}`, receiptNo: `OR-${seq}`, returnedAt: T };
+        const { decision, ...rest } = body;
+        const r = {
+          ...rest,
+          approvedBy: carried(decision, 'REMITTANCE', body.caseId).decidedBy,
+          ownerReturnId: id('or'),
+          paymentNo: `OP-${seq}`,
+          receiptNo: `OR-${seq}`,
+          returnedAt: T,
+        };
         treasuryLines.push({
           caseId: body.caseId,
           kind: 'OWNER_RETURN',
@@ -802,7 +842,8 @@ export function fakeServiceActivities(
     },
     async registerRestitutionOrder(body, key) {
       return once(key, () => {
-        const order = { ...body, restitutionOrderId: id('ro'), registeredAt: T };
+        const { workflowId, ...rest } = body;
+        const order = { ...rest, registeredBy: `workflow:${workflowId}`, restitutionOrderId: id('ro'), registeredAt: T };
         restitutionOrders.set(order.restitutionOrderId, order);
         return order;
       });
@@ -844,7 +885,7 @@ export function fakeServiceActivities(
           payments,
           totalToVictims: a.totalToVictims,
           toTreasury: a.toTreasury,
-          approvedBy: body.approvedBy,
+          approvedBy: carried(body.decision, 'REMITTANCE', body.caseId).decidedBy,
           distributedAt: T,
         };
       });

@@ -7,6 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { testActKeys } from '../../test/support/acts';
 import { Client, Connection } from '@temporalio/client';
 import {
   AuditChain,
@@ -63,6 +64,7 @@ beforeAll(async () => {
     logger: silentLogger(),
     gateway: new LocalReceiptTreasuryGateway(),
     serviceRole: 'treasury_service',
+    actVerifyKeys: testActKeys().verifyKeys,
   });
   treasury = await listen(express().use(requireServiceCredential('treasury', TREASURY_TOKEN), treasuryApp), 0);
   await migrate({
