@@ -160,7 +160,8 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     settlementLimit,
     requestedBy: p.requestedBy,
     approvedBy: (p.awaiting ? (approvals[p.awaiting.stage] ?? []) : []).map((d) => d.decidedBy),
-    ...(p.awaiting?.stage === 'DISPOSAL_PLAN' && p.authorisationRequested
+    // Signed cases (all the control API starts): an approval must carry exactly what the case asks for.
+    ...(signaturesRequired && p.awaiting?.stage === 'DISPOSAL_PLAN' && p.authorisationRequested
       ? { authorisationRequested: p.authorisationRequested }
       : {}),
   });
@@ -238,9 +239,15 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     if (replay) return replay;
     const checked = checkDecision(raw, decisionContext());
     if (!checked.ok) return checked.refusal;
+    const d = checked.decision;
+    // A case started without signed decisions (tests, a bare client): nobody signs an authorisation, so the
+    // case's own request stands in. Custody still refuses to move coins on unsigned approvals.
+    if (!signaturesRequired && d.stage === 'DISPOSAL_PLAN' && d.outcome === 'APPROVE' && !d.authorisation) {
+      d.authorisation = p.authorisationRequested;
+    }
     // The case may move while the signature is checked: the rules are asked again after it.
-    const refusal = (await unverified(checked.decision)) ?? ruleRefusal(raw);
-    return refusal ?? accept(checked.decision);
+    const refusal = (await unverified(d)) ?? ruleRefusal(raw);
+    return refusal ?? accept(d);
   };
   const isRefusal = (r: DecisionAccepted | DecisionRefusal): r is DecisionRefusal => 'code' in r;
 
