@@ -74,6 +74,19 @@ const EXPECTED: Record<Endpoint, Role[]> = {
   'GET /v1/audit/verify': ['auditor'],
   'POST /codec/decode': ['operator', 'auditor'],
   'POST /codec/encode': ['operator'],
+  // People's acts, forwarded signed (acts.ts): exactly the roles of the act kind; the whitelist is read by
+  // those who act on it, supervise, audit or run the system.
+  'GET /v1/custody/whitelist': ['custodian', 'supervisor', 'auditor', 'operator'],
+  'GET /v1/custody/whitelist/:entryId': ['custodian', 'supervisor', 'auditor', 'operator'],
+  'POST /v1/custody/whitelist': ['custodian'],
+  'POST /v1/custody/whitelist/:entryId/approvals': ['custodian'],
+  'POST /v1/custody/whitelist/:entryId/revocation': ['custodian', 'supervisor'],
+  'POST /v1/custody/attestations': ['custodian'],
+  'POST /v1/custody/intakes/:intakeId/difference': ['custodian'],
+  'POST /v1/custody/intakes/:intakeId/difference/countersignatures': ['custodian', 'case-officer'],
+  'POST /v1/custody/intakes/:intakeId/evidence': ['custodian'],
+  'POST /v1/treasury/corrections': ['treasury-officer'],
+  'POST /v1/treasury/corrections/:correctionId/approval': ['treasury-officer', 'supervisor'],
 };
 
 describe('the access matrix', () => {
