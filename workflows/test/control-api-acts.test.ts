@@ -233,10 +233,7 @@ describe('a custodian approves a whitelist entry through the control API', () =>
     // The control API signed for WL-7; replaying its header for WL-8 is what a thief of the header would try.
     await (await as('custodian.liu')).post('/v1/custody/whitelist/WL-7/approvals').send({});
     const header = received[0]?.actHeader as string;
-    const res = await request(service.url)
-      .post('/v1/whitelist/WL-8/approvals')
-      .set(ACT_HEADER, header)
-      .send({});
+    const res = await request(service.url).post('/v1/whitelist/WL-8/approvals').set(ACT_HEADER, header).send({});
     expect(res.status).toBe(403);
     expect(res.body.type).toMatch(/act-content|act-object/);
   });
@@ -378,9 +375,7 @@ describe('every forwarded act reaches its service as its kind, on its object', (
     expect(res.status).toBe(201);
     expect(received.map((r) => [r.method, r.path, r.body])).toEqual([['POST', servicePath, body]]);
     expect(res.body.act).toMatchObject({ kind, actor: who, object });
-    expect(received[0]?.authorization).toBe(
-      `Bearer ${kind.startsWith('treasury.') ? TREASURY_TOKEN : SERVICE_TOKEN}`,
-    );
+    expect(received[0]?.authorization).toBe(`Bearer ${kind.startsWith('treasury.') ? TREASURY_TOKEN : SERVICE_TOKEN}`);
     // Without an Idempotency-Key of the person's own, the act id keys the call.
     expect(received[0]?.idempotencyKey).toBe(`act/${who.id}/${res.body.act.actId}`);
   });

@@ -9,14 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import {
-  type AuditChain,
-  type AuditRecord,
-  createServiceApp,
-  type Pool,
-  parseInput,
-  silentLogger,
-} from '@vcdc/shared';
+import { type AuditChain, type AuditRecord, createServiceApp, type Pool, parseInput, silentLogger } from '@vcdc/shared';
 import express, { type Express } from 'express';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
@@ -123,9 +116,9 @@ describe('bearer tokens live at most AUTH_MAX_TOKEN_LIFETIME (default 12 h)', ()
     });
     await expect(short.authenticate(`Bearer ${await at(3600)}`)).rejects.toMatchObject({ status: 401 });
     expect(ControlApiConfig.parse(TEST_CONTROL_API_ENV).AUTH_MAX_TOKEN_LIFETIME).toBe(12 * 3600);
-    expect(ControlApiConfig.parse({ ...TEST_CONTROL_API_ENV, AUTH_MAX_TOKEN_LIFETIME: '30m' }).AUTH_MAX_TOKEN_LIFETIME).toBe(
-      1800,
-    );
+    expect(
+      ControlApiConfig.parse({ ...TEST_CONTROL_API_ENV, AUTH_MAX_TOKEN_LIFETIME: '30m' }).AUTH_MAX_TOKEN_LIFETIME,
+    ).toBe(1800);
     expect(ControlApiConfig.safeParse({ ...TEST_CONTROL_API_ENV, AUTH_MAX_TOKEN_LIFETIME: 'forever' }).success).toBe(
       false,
     );
@@ -187,7 +180,9 @@ describe('the codec endpoint needs a credential in every mode', () => {
 
   test('a token-less decode is refused 401 and recorded; there is no token-free setting any more', async () => {
     const before = await headSeq();
-    const res = await request(app).post('/codec/decode').send(await wire());
+    const res = await request(app)
+      .post('/codec/decode')
+      .send(await wire());
     expect(res.status).toBe(401);
     expect(JSON.stringify(res.body)).not.toContain('CASE-SECRET');
     expect((await recordedSince(before)).map((r) => [r.kind, r.data.endpoint, r.data.status])).toEqual([
@@ -200,13 +195,18 @@ describe('the codec endpoint needs a credential in every mode', () => {
 
   test('an operator’s token decodes', async () => {
     const token = await issuer.mint('operator.he');
-    const res = await request(app).post('/codec/decode').set('authorization', `Bearer ${token}`).send(await wire());
+    const res = await request(app)
+      .post('/codec/decode')
+      .set('authorization', `Bearer ${token}`)
+      .send(await wire());
     expect(res.status).toBe(200);
     expect(Buffer.from(res.body.payloads[0].data, 'base64').toString()).toContain('CASE-SECRET');
   });
 
   test('the dev Web UI decodes through /codec/<secret>; a wrong secret, or encode there, is 401 and recorded', async () => {
-    const ok = await request(app).post(`/codec/${UI_SECRET}/decode`).send(await wire());
+    const ok = await request(app)
+      .post(`/codec/${UI_SECRET}/decode`)
+      .send(await wire());
     expect(ok.status).toBe(200);
     expect(Buffer.from(ok.body.payloads[0].data, 'base64').toString()).toContain('CASE-SECRET');
     // The browser's preflight is answered for the UI's origin.
@@ -215,10 +215,14 @@ describe('the codec endpoint needs a credential in every mode', () => {
     expect(preflight.headers['access-control-allow-origin']).toBe('http://127.0.0.1:8233');
 
     const before = await headSeq();
-    const wrong = await request(app).post(`/codec/${UI_SECRET.replace(/.$/, 'x')}/decode`).send(await wire());
+    const wrong = await request(app)
+      .post(`/codec/${UI_SECRET.replace(/.$/, 'x')}/decode`)
+      .send(await wire());
     expect(wrong.status).toBe(401);
     expect(JSON.stringify(wrong.body)).not.toContain('CASE-SECRET');
-    const encode = await request(app).post(`/codec/${UI_SECRET}/encode`).send(await wire());
+    const encode = await request(app)
+      .post(`/codec/${UI_SECRET}/encode`)
+      .send(await wire());
     expect(encode.status).toBe(401);
     expect((await recordedSince(before)).map((r) => [r.kind, r.data.reason])).toEqual([
       ['access.refused', 'codec-ui-secret'],
@@ -279,7 +283,10 @@ describe('bodies: control characters, nesting, content types', () => {
     ['line one\nline two', false],
     ['a\ttab', false],
   ])('a text field with %j is refused: %s', async (text, refused) => {
-    const res = await decisionAs('supervisor.li', JSON.stringify({ stage: 'DISPOSAL_PLAN', outcome: 'REJECT', reason: text }));
+    const res = await decisionAs(
+      'supervisor.li',
+      JSON.stringify({ stage: 'DISPOSAL_PLAN', outcome: 'REJECT', reason: text }),
+    );
     if (refused) {
       expect(res.status).toBe(400);
       expect(res.body.errors).toEqual([expect.objectContaining({ field: 'reason' })]);

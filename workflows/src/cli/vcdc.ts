@@ -8,6 +8,8 @@
  *   npx vcdc pending                                            cases waiting for a decision, and what each waits for
  *   npx vcdc decide <caseId> <STAGE> approve|reject [--reason R] [--reference REF]
  *   npx vcdc notifications [--case C] [--role R] [--kind K] [--since T]
+ *   npx vcdc whitelist list|show|request|approve|revoke …, attest, classify, countersign,
+ *            evidence correct, correction request|approve                 people's acts on the services (acts.ts)
  *
  * Settings: VCDC_API_URL (default http://127.0.0.1:7100) or --api; VCDC_TOKEN (a bearer token; in
  * the dev stack `node --import tsx workflows/src/cli/dev-token.ts supervisor.li` mints one) or
@@ -16,6 +18,7 @@
  */
 import { Argument, Command, CommanderError } from 'commander';
 import { type DecisionStage, ROLE_FOR_STAGE } from '../decision';
+import { ActOutcomeUnknown, addActCommands } from './acts';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:7100';
 
@@ -55,13 +58,18 @@ export class ControlApiClient {
     return this.request<T>('GET', qs ? `${path}?${qs}` : path);
   }
 
-  post<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', path, body);
+  post<T>(path: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
+    return this.request<T>('POST', path, body, extraHeaders);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<T> {
     const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...extra };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
@@ -564,6 +572,8 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
       },
     );
 
+  addActCommands(program, { clientFor, println, printJson, table });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
@@ -576,6 +586,10 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
           'set VCDC_TOKEN to your bearer token (dev stack: export VCDC_TOKEN=$(node --import tsx workflows/src/cli/dev-token.ts supervisor.li))\n',
         );
       }
+      return 1;
+    }
+    if (error instanceof ActOutcomeUnknown) {
+      io.err(`${error.message}\n`);
       return 1;
     }
     io.err(`vcdc: ${error instanceof Error ? error.message : String(error)}\n`);

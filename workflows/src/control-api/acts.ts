@@ -303,9 +303,15 @@ export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void 
       }
       const clientKey = req.get(IDEMPOTENCY_HEADER);
       if (clientKey !== undefined && !ClientKey.test(clientKey)) {
-        throw new Problem(400, 'validation', 'Invalid Idempotency-Key', `${IDEMPOTENCY_HEADER} must be 1-200 visible ASCII characters`, {
-          errors: [{ field: IDEMPOTENCY_HEADER, message: 'must be 1-200 visible ASCII characters' }],
-        });
+        throw new Problem(
+          400,
+          'validation',
+          'Invalid Idempotency-Key',
+          `${IDEMPOTENCY_HEADER} must be 1-200 visible ASCII characters`,
+          {
+            errors: [{ field: IDEMPOTENCY_HEADER, message: 'must be 1-200 visible ASCII characters' }],
+          },
+        );
       }
       const target = services[route.service];
       if (!target) throw unavailable(route.service);

@@ -99,7 +99,8 @@ export const ControlApiConfig = z
       .string()
       .optional()
       .refine((v) => v === undefined || v === 'token', {
-        message: 'CODEC_AUTH=none was removed: the codec endpoint always needs a credential (dev Web UI: CODEC_UI_SECRET)',
+        message:
+          'CODEC_AUTH=none was removed: the codec endpoint always needs a credential (dev Web UI: CODEC_UI_SECRET)',
       }),
     CODEC_UI_SECRET: z
       .string()

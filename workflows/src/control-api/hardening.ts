@@ -105,7 +105,11 @@ export function codecUiSecretPath(secret: string, audit: Pick<AuditChain, 'appen
         await audit.append({
           kind: 'access.refused',
           actor: 'anonymous',
-          data: { endpoint: `POST /codec/${match[2]}`, status: 401, reason: known ? 'codec-ui-encode' : 'codec-ui-secret' },
+          data: {
+            endpoint: `POST /codec/${match[2]}`,
+            status: 401,
+            reason: known ? 'codec-ui-encode' : 'codec-ui-secret',
+          },
         });
       }
       return next(

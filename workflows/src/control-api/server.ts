@@ -53,7 +53,9 @@ export async function authenticatorFor(
  */
 export function actServices(config: ControlApiConfig): Partial<Record<ActService, ActServiceTarget>> {
   return {
-    ...(config.CUSTODY_SERVICE_TOKEN ? { custody: { url: config.CUSTODY_URL, token: config.CUSTODY_SERVICE_TOKEN } } : {}),
+    ...(config.CUSTODY_SERVICE_TOKEN
+      ? { custody: { url: config.CUSTODY_URL, token: config.CUSTODY_SERVICE_TOKEN } }
+      : {}),
     ...(config.TREASURY_SERVICE_TOKEN
       ? { treasury: { url: config.TREASURY_URL, token: config.TREASURY_SERVICE_TOKEN } }
       : {}),
