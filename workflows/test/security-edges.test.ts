@@ -339,6 +339,32 @@ describe('bodies: control characters, nesting, content types', () => {
   });
 });
 
+test('refused bodies count against the rate limit (a flood of them is 429, not a flood of audit records)', async () => {
+  const limited = createControlApi({
+    audit,
+    client,
+    taskQueue: 'unused',
+    logger: silentLogger(),
+    defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
+    decisionSigningKey: ControlApiConfig.parse(TEST_CONTROL_API_ENV).DECISION_SIGNING_KEY,
+    authenticator: jwtAuthenticator({
+      issuer: issuer.issuer,
+      audience: CONTROL_API_AUDIENCE,
+      keys: createLocalJWKSet(issuer.jwks),
+    }),
+    rateLimitPerMinute: 2,
+  });
+  const before = await headSeq();
+  const statuses = [];
+  for (let i = 0; i < 4; i++) {
+    const res = await request(limited).post('/v1/cases/CASE-1/decisions').send({ reason: 'x\u0000' });
+    statuses.push(res.status);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  }
+  expect(statuses).toEqual([400, 400, 429, 429]);
+  expect(await recordedSince(before)).toHaveLength(2);
+});
+
 describe('every service gets the same body checks from the shared shell', () => {
   let service: Express;
   let servicePool: Pool;

@@ -267,9 +267,10 @@ export function createControlApi({
       if (auditRole) await assertServiceRole(auditRole.pool, auditRole.role);
     },
     routes: (app) => {
-      app.use(securityHeaders, rateLimit(rateLimitPerMinute));
+      const limit = rateLimit(rateLimitPerMinute);
+      app.use(securityHeaders, limit);
       // Bodies the shell refused (415, control characters, nesting) are in the audit chain too.
-      app.use(recordShellRefusals(audit, authenticator));
+      app.use(recordShellRefusals(audit, authenticator, limit.check));
       if (codecEndpoint) {
         if (codecEndpoint.uiSecret) app.use(codecUiSecretPath(codecEndpoint.uiSecret, audit));
         const decodeGuard = guard('POST /codec/decode');

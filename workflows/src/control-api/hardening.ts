@@ -8,7 +8,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { type AuditChain, Problem } from '@vcdc/shared';
-import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Authenticator } from './auth';
 
 export const securityHeaders: RequestHandler = (_req, res, next) => {
@@ -27,10 +27,15 @@ export const securityHeaders: RequestHandler = (_req, res, next) => {
 /**
  * A fixed window per client address: at most `perMinute` requests in each minute. In memory (one
  * control API process); behind several instances, the load balancer's limit is the outer one.
+ * `check` counts a request and gives the 429 when it is over the limit: the middleware uses it, and
+ * so does `recordShellRefusals` for requests the shell refused before the middleware ran.
  */
-export function rateLimit(perMinute: number, now: () => number = Date.now): RequestHandler {
+export function rateLimit(
+  perMinute: number,
+  now: () => number = Date.now,
+): RequestHandler & { check: (req: Request, res: Response) => Problem | undefined } {
   const windows = new Map<string, { start: number; count: number }>();
-  return (req, res, next) => {
+  const check = (req: Request, res: Response): Problem | undefined => {
     const t = now();
     const key = req.ip ?? req.socket.remoteAddress ?? 'unknown';
     let w = windows.get(key);
@@ -40,32 +45,37 @@ export function rateLimit(perMinute: number, now: () => number = Date.now): Requ
       windows.set(key, w);
     }
     w.count++;
-    if (w.count <= perMinute) return next();
+    if (w.count <= perMinute) return undefined;
     const retryAfter = Math.ceil((w.start + 60_000 - t) / 1000);
     res.set('retry-after', String(retryAfter));
-    next(
-      new Problem(
-        429,
-        'rate-limited',
-        'Too many requests',
-        `at most ${perMinute} requests a minute; retry in ${retryAfter}s`,
-      ),
+    return new Problem(
+      429,
+      'rate-limited',
+      'Too many requests',
+      `at most ${perMinute} requests a minute; retry in ${retryAfter}s`,
     );
   };
+  const middleware: RequestHandler = (req, res, next) => next(check(req, res));
+  return Object.assign(middleware, { check });
 }
 
 /**
  * Records in the audit chain the refusals the shared shell made before any route ran (415 wrong
  * content type, 400 body checks): who sent it, as far as a valid token tells, else `anonymous`.
- * Mounted right after the rate limit, so it sees only those (and never the 429s, which would flood
- * the chain); every later refusal is recorded by the route that makes it.
+ * Mounted right after the rate limit, so it sees only those (never the 429s, which would flood the
+ * chain; refused bodies count against the same limit); every later refusal is recorded by the route.
  */
 export function recordShellRefusals(
   audit: Pick<AuditChain, 'append'>,
   authenticator: Authenticator,
+  limit?: (req: Request, res: Response) => Problem | undefined,
 ): ErrorRequestHandler {
-  return async (error, req, _res, next) => {
+  return async (error, req, res, next) => {
     if (error instanceof Problem && (error.status === 400 || error.status === 415)) {
+      // The shell refused it before the rate limit ran: count it here, so a flood of bad bodies is 429 too.
+      securityHeaders(req, res, () => undefined);
+      const limited = limit?.(req, res);
+      if (limited) return next(limited);
       const actor = await authenticator.authenticate(req.get('authorization')).then(
         (identity) => identity.id,
         () => 'anonymous',
