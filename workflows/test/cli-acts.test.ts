@@ -442,3 +442,63 @@ test('refusals: a role that may not act, a bad argument, and a lost answer that 
   expect(code).toBe(1);
   expect(stderr).toMatch(/retry with --key k-lost/);
 });
+
+test('decide carries an FX settlement tranche and a judgment, so FX officers and supervisors can record them', async () => {
+  const posted: unknown[] = [];
+  const echo = express();
+  echo.use(express.json());
+  echo.post('/v1/cases/:caseId/decisions', (req, res) => {
+    posted.push(req.body);
+    res.json({
+      decision: { ...req.body, decidedBy: 'fx.officer.wang', role: 'fx-officer', decidedAt: '2026-12-01T00:00:00Z' },
+      movesTo: { stage: 'FX', status: 'RUNNING' },
+    });
+  });
+  const server = await listen(echo, 0);
+  try {
+    const run = (...argv: string[]) =>
+      runCli(argv, { env: { VCDC_API_URL: server.url, VCDC_TOKEN: 't' }, out: () => undefined, err: () => undefined });
+    expect(
+      await run(
+        'decide',
+        'CASE-7',
+        'FX_SETTLEMENT',
+        'approve',
+        '--amount',
+        '100000.00',
+        '--bank-reference',
+        'BOC-77',
+        '--bank-charges',
+        '25.00',
+      ),
+    ).toBe(0);
+    expect(
+      await run(
+        'decide',
+        'CASE-7',
+        'JUDGMENT',
+        'approve',
+        '--judgment-ref',
+        '(2026) Jing 01 Xing Chu 1',
+        '--document-hash',
+        'a'.repeat(64),
+        '--judgment-outcome',
+        'confiscation',
+      ),
+    ).toBe(0);
+  } finally {
+    await server.close();
+  }
+  expect(posted).toEqual([
+    {
+      stage: 'FX_SETTLEMENT',
+      outcome: 'APPROVE',
+      settlement: { amount: '100000.00', bankReference: 'BOC-77', bankCharges: '25.00' },
+    },
+    {
+      stage: 'JUDGMENT',
+      outcome: 'APPROVE',
+      judgment: { judgmentRef: '(2026) Jing 01 Xing Chu 1', documentHash: 'a'.repeat(64), outcome: 'CONFISCATION' },
+    },
+  ]);
+});

@@ -7,6 +7,7 @@
  *   npx vcdc show <caseId>                                      one case: stage, status, pending decision, amounts
  *   npx vcdc pending                                            cases waiting for a decision, and what each waits for
  *   npx vcdc decide <caseId> <STAGE> approve|reject [--reason R] [--reference REF]
+ *            [--amount A --bank-reference B …]  (FX_SETTLEMENT)  [--judgment-ref J --document-hash H --judgment-outcome O]
  *   npx vcdc notifications [--case C] [--role R] [--kind K] [--since T]
  *   npx vcdc whitelist list|show|request|approve|revoke …, attest, classify, countersign,
  *            evidence correct, correction request|approve                 people's acts on the services (acts.ts)
@@ -517,20 +518,50 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     .addArgument(new Argument('<outcome>', 'approve or reject').choices(['approve', 'reject', 'APPROVE', 'REJECT']))
     .option('--reason <text>', 'why (required to reject)')
     .option('--reference <ref>', "an outside reference (FX_DECLARATION: the regulator's reference, required)")
+    .option('--amount <amount>', "FX_SETTLEMENT: the tranche's foreign amount, as the bank settled it")
+    .option('--bank-reference <ref>', "FX_SETTLEMENT: the bank's reference")
+    .option('--bank-charges <amount>', "FX_SETTLEMENT: the settling bank's charges (foreign currency)")
+    .option('--correspondent-fees <amount>', 'FX_SETTLEMENT: intermediary fees deducted on the way')
+    .option('--judgment-ref <ref>', "JUDGMENT: the court's judgment reference")
+    .option('--document-hash <sha256>', "JUDGMENT: SHA-256 of the judgment's document")
+    .option('--judgment-outcome <outcome>', 'JUDGMENT: CONFISCATION, RESTITUTION or ACQUITTAL')
     .action(
       async (
         caseId: string,
         stage: string,
         outcome: string,
-        opts: { reason?: string; reference?: string },
+        opts: {
+          reason?: string;
+          reference?: string;
+          amount?: string;
+          bankReference?: string;
+          bankCharges?: string;
+          correspondentFees?: string;
+          judgmentRef?: string;
+          documentHash?: string;
+          judgmentOutcome?: string;
+        },
         cmd: Command,
       ) => {
         const { api, json } = clientFor(cmd);
+        const settlement = {
+          ...(opts.amount !== undefined ? { amount: opts.amount } : {}),
+          ...(opts.bankReference !== undefined ? { bankReference: opts.bankReference } : {}),
+          ...(opts.bankCharges !== undefined ? { bankCharges: opts.bankCharges } : {}),
+          ...(opts.correspondentFees !== undefined ? { correspondentFees: opts.correspondentFees } : {}),
+        };
+        const judgment = {
+          ...(opts.judgmentRef !== undefined ? { judgmentRef: opts.judgmentRef } : {}),
+          ...(opts.documentHash !== undefined ? { documentHash: opts.documentHash } : {}),
+          ...(opts.judgmentOutcome !== undefined ? { outcome: opts.judgmentOutcome.toUpperCase() } : {}),
+        };
         const body = {
           stage: stage.toUpperCase(),
           outcome: outcome.toUpperCase(),
           ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
           ...(opts.reference !== undefined ? { reference: opts.reference } : {}),
+          ...(Object.keys(settlement).length ? { settlement } : {}),
+          ...(Object.keys(judgment).length ? { judgment } : {}),
         };
         const accepted = await api.post<DecisionAccepted>(`/v1/cases/${encodeURIComponent(caseId)}/decisions`, body);
         if (json) return printJson(accepted);
