@@ -410,10 +410,15 @@ describe('the whitelist, read through the control API', () => {
 });
 
 describe('paths and services', () => {
-  test('an id that could change the path signed is refused before anything is signed', async () => {
+  test('an id that could change the path signed is refused (and recorded) before anything is signed', async () => {
+    const before = await headSeq();
     const res = await (await as('custodian.chen')).post('/v1/custody/whitelist/..%2Fattestations/approvals').send({});
     expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([expect.objectContaining({ field: 'entryId' })]);
     expect(received).toEqual([]);
+    expect((await recordedSince(before)).map((r) => [r.kind, r.actor, r.data.status])).toEqual([
+      ['act.refused', 'custodian.chen', 400],
+    ]);
   });
 
   test('a service the control API has no credential for answers 503 on its routes', async () => {

@@ -252,74 +252,75 @@ export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void 
 
     app.post(route.path, guard(endpoint), async (req, res) => {
       const identity = identityOf(res);
-      const params = parseInput(ParamsSchema, req.params, 'path') as Params;
-      const body: Body = req.body ?? {};
-      if (typeof body !== 'object' || Array.isArray(body)) {
-        throw new Problem(400, 'validation', 'Invalid request body', '(body): must be a JSON object', {
-          errors: [{ field: '(body)', message: 'must be a JSON object' }],
-        });
-      }
-      const object: ActObject = { type: objectType, ...route.object(params, body) };
+      let object: ActObject | undefined;
       const record = (kind: string, data: Record<string, unknown>) =>
         audit.append({
           kind,
           actor: identity.id,
-          ...(object.caseId ? { caseId: object.caseId } : {}),
-          data: { act: route.kind, object, ...data },
+          ...(object?.caseId ? { caseId: object.caseId } : {}),
+          data: { act: route.kind, ...(object ? { object } : {}), ...data },
         });
-      /** Records a refusal before anything was signed, and gives it back to be thrown. */
-      const refused = async (problem: Problem): Promise<Problem> => {
-        await record('act.refused', { status: problem.status, refusal: problem.type, detail: problem.detail });
-        return problem;
-      };
 
-      try {
+      // Everything that can refuse the act before it is signed; each refusal is recorded (act.refused).
+      const check = () => {
+        const params = parseInput(ParamsSchema, req.params, 'path') as Params;
+        const body: Body = req.body ?? {};
+        if (typeof body !== 'object' || Array.isArray(body)) {
+          throw new Problem(400, 'validation', 'Invalid request body', '(body): must be a JSON object', {
+            errors: [{ field: '(body)', message: 'must be a JSON object' }],
+          });
+        }
+        object = { type: objectType, ...route.object(params, body) };
         refuseNamedPerson(body);
-      } catch (error) {
-        throw error instanceof Problem ? await refused(error) : error;
-      }
-      const role = actingRole(route.kind, identity.roles);
-      if (!role) {
-        throw await refused(
-          new Problem(
+        const role = actingRole(route.kind, identity.roles);
+        if (!role) {
+          throw new Problem(
             403,
             'act-role',
             'Act refused',
             `${route.kind} needs the role ${ACT_KINDS[route.kind].roles.join(' or ')}; ${identity.id} holds ${identity.roles.join(', ') || 'none'}`,
             { act: route.kind },
-          ),
-        );
-      }
-      if (!identity.unit) {
-        throw await refused(
-          new Problem(
+          );
+        }
+        if (!identity.unit) {
+          throw new Problem(
             403,
             'act-unit',
             'Act refused',
             `${identity.id}'s token names no unit: a person acts in their unit (case-handling, custody, finance…)`,
             { act: route.kind },
-          ),
-        );
+          );
+        }
+        const clientKey = req.get(IDEMPOTENCY_HEADER);
+        if (clientKey !== undefined && !ClientKey.test(clientKey)) {
+          throw new Problem(
+            400,
+            'validation',
+            'Invalid Idempotency-Key',
+            `${IDEMPOTENCY_HEADER} must be 1-200 visible ASCII characters`,
+            { errors: [{ field: IDEMPOTENCY_HEADER, message: 'must be 1-200 visible ASCII characters' }] },
+          );
+        }
+        return { params, body, object, role, unit: identity.unit, clientKey };
+      };
+      let checked: ReturnType<typeof check>;
+      try {
+        checked = check();
+      } catch (error) {
+        if (error instanceof Problem) {
+          await record('act.refused', { status: error.status, refusal: error.type, detail: error.detail });
+        }
+        throw error;
       }
-      const clientKey = req.get(IDEMPOTENCY_HEADER);
-      if (clientKey !== undefined && !ClientKey.test(clientKey)) {
-        throw new Problem(
-          400,
-          'validation',
-          'Invalid Idempotency-Key',
-          `${IDEMPOTENCY_HEADER} must be 1-200 visible ASCII characters`,
-          {
-            errors: [{ field: IDEMPOTENCY_HEADER, message: 'must be 1-200 visible ASCII characters' }],
-          },
-        );
-      }
+      const { params, body, role, unit, clientKey } = checked;
+      object = checked.object;
       const target = services[route.service];
       if (!target) throw unavailable(route.service);
 
       const servicePath = route.servicePath(params);
       const signed = signAct(signingKey, {
         kind: route.kind,
-        actor: { id: identity.id, role, unit: identity.unit },
+        actor: { id: identity.id, role, unit },
         object,
         content: requestContent('POST', servicePath, body),
         issuedAt: now(),
@@ -330,7 +331,7 @@ export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void 
         actId: signed.act.actId,
         contentSha256: signed.act.contentSha256,
         role,
-        unit: identity.unit,
+        unit,
         service: route.service,
         method: 'POST',
         path: servicePath,
