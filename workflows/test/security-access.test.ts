@@ -74,6 +74,19 @@ const EXPECTED: Record<Endpoint, Role[]> = {
   'GET /v1/audit/verify': ['auditor'],
   'POST /codec/decode': ['operator', 'auditor'],
   'POST /codec/encode': ['operator'],
+  // People's acts, forwarded signed (acts.ts): exactly the roles of the act kind; the whitelist is read by
+  // those who act on it, supervise, audit or run the system.
+  'GET /v1/custody/whitelist': ['custodian', 'supervisor', 'auditor', 'operator'],
+  'GET /v1/custody/whitelist/:entryId': ['custodian', 'supervisor', 'auditor', 'operator'],
+  'POST /v1/custody/whitelist': ['custodian'],
+  'POST /v1/custody/whitelist/:entryId/approvals': ['custodian'],
+  'POST /v1/custody/whitelist/:entryId/revocation': ['custodian', 'supervisor'],
+  'POST /v1/custody/attestations': ['custodian'],
+  'POST /v1/custody/intakes/:intakeId/difference': ['custodian'],
+  'POST /v1/custody/intakes/:intakeId/difference/countersignatures': ['custodian', 'case-officer'],
+  'POST /v1/custody/intakes/:intakeId/evidence': ['custodian'],
+  'POST /v1/treasury/corrections': ['treasury-officer'],
+  'POST /v1/treasury/corrections/:correctionId/approval': ['treasury-officer', 'supervisor'],
 };
 
 describe('the access matrix', () => {
@@ -126,6 +139,23 @@ const ROUTES: Record<string, { method: 'get' | 'post'; path: string; body?: obje
   },
   'GET /v1/notifications': { method: 'get', path: '/v1/notifications' },
   'GET /v1/cases/:caseId/notifications': { method: 'get', path: '/v1/cases/CASE-1/notifications' },
+  // People's acts (acts.ts): refused at the same door, before anything is signed or forwarded.
+  'GET /v1/custody/whitelist': { method: 'get', path: '/v1/custody/whitelist' },
+  'POST /v1/custody/whitelist/:entryId/approvals': {
+    method: 'post',
+    path: '/v1/custody/whitelist/WL-1/approvals',
+    body: {},
+  },
+  'POST /v1/custody/intakes/:intakeId/difference/countersignatures': {
+    method: 'post',
+    path: '/v1/custody/intakes/INT-1/difference/countersignatures',
+    body: { role: 'custodian' },
+  },
+  'POST /v1/treasury/corrections/:correctionId/approval': {
+    method: 'post',
+    path: '/v1/treasury/corrections/COR-1/approval',
+    body: {},
+  },
 };
 
 function call(route: keyof typeof ROUTES, authorization?: string) {

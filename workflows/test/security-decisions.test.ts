@@ -60,7 +60,7 @@ beforeAll(async () => {
   app = createControlApi({
     audit,
     client: new Client({ connection: env.connection, dataConverter: { payloadCodecs: [codec] } }),
-    codecEndpoint: { codec, allowedOrigins: [UI_ORIGIN], auth: 'token' },
+    codecEndpoint: { codec, allowedOrigins: [UI_ORIGIN] },
     taskQueue,
     logger: silentLogger(),
     defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),

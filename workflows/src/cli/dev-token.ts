@@ -14,12 +14,18 @@ import { DEV_USERS, loadOrCreateDevIssuer } from '../control-api/dev-issuer';
 const program = new Command('dev-token')
   .description('mint a dev bearer token for a seeded person of the VCDC control API')
   .argument('[user]', 'the person, e.g. supervisor.li (see --list)')
-  .option('--ttl <span>', 'lifetime, e.g. 30m, 8h', '8h')
+  .option(
+    '--ttl <span>',
+    'lifetime, e.g. 30m, 8h (the control API refuses more than AUTH_MAX_TOKEN_LIFETIME, 12h)',
+    '8h',
+  )
   .option('--dir <path>', 'the dev issuer key folder (default: AUTH_DEV_KEY_DIR or .data/dev-issuer)')
-  .option('--list', 'list the seeded people and their roles')
+  .option('--list', 'list the seeded people, their roles and units')
   .action(async (user: string | undefined, opts: { ttl: string; dir?: string; list?: boolean }) => {
     if (opts.list || !user) {
-      for (const [id, u] of Object.entries(DEV_USERS)) process.stdout.write(`${id.padEnd(22)} ${u.roles.join(', ')}\n`);
+      for (const [id, u] of Object.entries(DEV_USERS)) {
+        process.stdout.write(`${id.padEnd(22)} ${u.unit.padEnd(14)} ${u.roles.join(', ')}\n`);
+      }
       return;
     }
     if (!DEV_USERS[user]) {

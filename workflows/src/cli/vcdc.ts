@@ -7,7 +7,10 @@
  *   npx vcdc show <caseId>                                      one case: stage, status, pending decision, amounts
  *   npx vcdc pending                                            cases waiting for a decision, and what each waits for
  *   npx vcdc decide <caseId> <STAGE> approve|reject [--reason R] [--reference REF]
+ *            [--amount A --bank-reference B …]  (FX_SETTLEMENT)  [--judgment-ref J --document-hash H --judgment-outcome O]
  *   npx vcdc notifications [--case C] [--role R] [--kind K] [--since T]
+ *   npx vcdc whitelist list|show|request|approve|revoke …, attest, classify, countersign,
+ *            evidence correct, correction request|approve                 people's acts on the services (acts.ts)
  *
  * Settings: VCDC_API_URL (default http://127.0.0.1:7100) or --api; VCDC_TOKEN (a bearer token; in
  * the dev stack `node --import tsx workflows/src/cli/dev-token.ts supervisor.li` mints one) or
@@ -16,6 +19,7 @@
  */
 import { Argument, Command, CommanderError } from 'commander';
 import { type DecisionStage, ROLE_FOR_STAGE } from '../decision';
+import { ActOutcomeUnknown, addActCommands } from './acts';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:7100';
 
@@ -55,13 +59,18 @@ export class ControlApiClient {
     return this.request<T>('GET', qs ? `${path}?${qs}` : path);
   }
 
-  post<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', path, body);
+  post<T>(path: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
+    return this.request<T>('POST', path, body, extraHeaders);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ): Promise<T> {
     const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...extra };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;
@@ -509,20 +518,50 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     .addArgument(new Argument('<outcome>', 'approve or reject').choices(['approve', 'reject', 'APPROVE', 'REJECT']))
     .option('--reason <text>', 'why (required to reject)')
     .option('--reference <ref>', "an outside reference (FX_DECLARATION: the regulator's reference, required)")
+    .option('--amount <amount>', "FX_SETTLEMENT: the tranche's foreign amount, as the bank settled it")
+    .option('--bank-reference <ref>', "FX_SETTLEMENT: the bank's reference")
+    .option('--bank-charges <amount>', "FX_SETTLEMENT: the settling bank's charges (foreign currency)")
+    .option('--correspondent-fees <amount>', 'FX_SETTLEMENT: intermediary fees deducted on the way')
+    .option('--judgment-ref <ref>', "JUDGMENT: the court's judgment reference")
+    .option('--document-hash <sha256>', "JUDGMENT: SHA-256 of the judgment's document")
+    .option('--judgment-outcome <outcome>', 'JUDGMENT: CONFISCATION, RESTITUTION or ACQUITTAL')
     .action(
       async (
         caseId: string,
         stage: string,
         outcome: string,
-        opts: { reason?: string; reference?: string },
+        opts: {
+          reason?: string;
+          reference?: string;
+          amount?: string;
+          bankReference?: string;
+          bankCharges?: string;
+          correspondentFees?: string;
+          judgmentRef?: string;
+          documentHash?: string;
+          judgmentOutcome?: string;
+        },
         cmd: Command,
       ) => {
         const { api, json } = clientFor(cmd);
+        const settlement = {
+          ...(opts.amount !== undefined ? { amount: opts.amount } : {}),
+          ...(opts.bankReference !== undefined ? { bankReference: opts.bankReference } : {}),
+          ...(opts.bankCharges !== undefined ? { bankCharges: opts.bankCharges } : {}),
+          ...(opts.correspondentFees !== undefined ? { correspondentFees: opts.correspondentFees } : {}),
+        };
+        const judgment = {
+          ...(opts.judgmentRef !== undefined ? { judgmentRef: opts.judgmentRef } : {}),
+          ...(opts.documentHash !== undefined ? { documentHash: opts.documentHash } : {}),
+          ...(opts.judgmentOutcome !== undefined ? { outcome: opts.judgmentOutcome.toUpperCase() } : {}),
+        };
         const body = {
           stage: stage.toUpperCase(),
           outcome: outcome.toUpperCase(),
           ...(opts.reason !== undefined ? { reason: opts.reason } : {}),
           ...(opts.reference !== undefined ? { reference: opts.reference } : {}),
+          ...(Object.keys(settlement).length ? { settlement } : {}),
+          ...(Object.keys(judgment).length ? { judgment } : {}),
         };
         const accepted = await api.post<DecisionAccepted>(`/v1/cases/${encodeURIComponent(caseId)}/decisions`, body);
         if (json) return printJson(accepted);
@@ -564,6 +603,8 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
       },
     );
 
+  addActCommands(program, { clientFor, println, printJson, table });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return 0;
@@ -576,6 +617,10 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
           'set VCDC_TOKEN to your bearer token (dev stack: export VCDC_TOKEN=$(node --import tsx workflows/src/cli/dev-token.ts supervisor.li))\n',
         );
       }
+      return 1;
+    }
+    if (error instanceof ActOutcomeUnknown) {
+      io.err(`${error.message}\n`);
       return 1;
     }
     io.err(`vcdc: ${error instanceof Error ? error.message : String(error)}\n`);

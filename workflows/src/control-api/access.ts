@@ -1,11 +1,18 @@
 /**
  * Who may do what: the one access matrix of the control API. Every route names its entry here, and
- * every decision stage's roles come from `ROLE_FOR_STAGE` (the workflow checks the same table when
+ * every decision stage's roles come from `DECISION_ROLES` (the workflow checks the same table when
  * the decision reaches it). `workflows/test/security-access.test.ts` checks this as a table.
  */
-import { DECISION_ROLES, type DecisionStage, ROLE_FOR_STAGE, Role } from '../decision';
+import { ACT_KINDS, type ActKind } from '@vcdc/shared';
+import { DECISION_ROLES, type DecisionStage, Role } from '../decision';
 
 export const ALL_ROLES: readonly Role[] = Role.options;
+
+/** Who may take a forwarded act: exactly the roles of its kind (ACT_KINDS), which the service checks again. */
+const actRoles = (kind: ActKind): readonly Role[] => ACT_KINDS[kind].roles;
+
+/** Who may read the whitelist: those who act on it, those who supervise it, audit it or run the system. */
+const WHITELIST_READERS: readonly Role[] = ['custodian', 'supervisor', 'auditor', 'operator'];
 
 /** The routes of the control API that need a person, each with the roles that may call it. */
 export const ENDPOINT_ROLES = {
@@ -25,10 +32,23 @@ export const ENDPOINT_ROLES = {
   /** The audit chain: read and verified by auditors. */
   'GET /v1/audit/records': ['auditor'],
   'GET /v1/audit/verify': ['auditor'],
+  /** People's acts forwarded, signed, to the service that carries them out (acts.ts). */
+  'GET /v1/custody/whitelist': WHITELIST_READERS,
+  'GET /v1/custody/whitelist/:entryId': WHITELIST_READERS,
+  'POST /v1/custody/whitelist': actRoles('custody.whitelist.request'),
+  'POST /v1/custody/whitelist/:entryId/approvals': actRoles('custody.whitelist.approve'),
+  'POST /v1/custody/whitelist/:entryId/revocation': actRoles('custody.whitelist.revoke'),
+  'POST /v1/custody/attestations': actRoles('custody.intake.attest'),
+  'POST /v1/custody/intakes/:intakeId/difference': actRoles('custody.intake.classify'),
+  'POST /v1/custody/intakes/:intakeId/difference/countersignatures': actRoles('custody.intake.countersign'),
+  'POST /v1/custody/intakes/:intakeId/evidence': actRoles('custody.evidence.correct'),
+  'POST /v1/treasury/corrections': actRoles('treasury.correction.request'),
+  'POST /v1/treasury/corrections/:correctionId/approval': actRoles('treasury.correction.approve'),
   /** The Temporal Web UI's codec endpoint: operators watch cases, auditors read their history. */
   'POST /codec/decode': ['operator', 'auditor'],
   'POST /codec/encode': ['operator'],
 } as const satisfies Record<string, readonly Role[]>;
+
 export type Endpoint = keyof typeof ENDPOINT_ROLES;
 
 /** The roles that read every notification, whoever it is addressed to. */

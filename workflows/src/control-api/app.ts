@@ -16,6 +16,8 @@
  *   GET  /v1/audit/verify                                           -> AuditVerification (auditors): this chain at the
  *                                          top level, and every service's chain in `chains` (audit-chains.ts)
  *   GET  /.well-known/jwks.json                                     -> the dev issuer's public keys (dev mode only)
+ *   POST /v1/custody/…, /v1/treasury/…, GET /v1/custody/whitelist   -> people's acts, signed and forwarded to the
+ *                                          service that carries them out (acts.ts FORWARDED_ACTS)
  *
  * Every /v1 route needs a bearer token (auth.ts) and a role the access matrix (access.ts) allows;
  * the case officer who registers (`requestedBy`) and the person who decides (`decidedBy`, `role`)
@@ -82,9 +84,10 @@ import {
   status,
 } from '../shared';
 import { decidingRole, type Endpoint, mayCall, readableNotificationRoles } from './access';
+import { type ActService, type ActServiceTarget, mountForwardedActs } from './acts';
 import { type ServiceChain, verifyAuditChains } from './audit-chains';
 import type { Authenticator, Identity } from './auth';
-import { rateLimit, securityHeaders } from './hardening';
+import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
 
@@ -108,10 +111,13 @@ export interface ControlApiDeps {
   /** The notifications outbox the worker writes (none: the notification routes answer 503). */
   notifications?: Pick<NotificationStore, 'list'>;
   /**
-   * The payload codec for the Temporal Web UI's codec endpoint (/codec/decode, /codec/encode), the
-   * UI origins allowed to call it, and whether it needs a token (`none`: the dev stack's UI has no login).
+   * The payload codec for the Temporal Web UI's codec endpoint (/codec/decode, /codec/encode) and the
+   * UI origins allowed to call it. It always needs a person's token; `uiSecret` (dev stack only, whose
+   * UI has no login) also opens /codec/<uiSecret>/decode to whoever holds the secret (hardening.ts).
    */
-  codecEndpoint?: { codec: PayloadCodec; allowedOrigins: readonly string[]; auth: 'token' | 'none' };
+  codecEndpoint?: { codec: PayloadCodec; allowedOrigins: readonly string[]; uiSecret?: string };
+  /** The services people's signed acts are forwarded to (acts.ts); one missing: its routes answer 503. */
+  actServices?: Partial<Record<ActService, ActServiceTarget>>;
   /** Served at /.well-known/jwks.json when the control API is its own (dev) issuer. */
   publicJwks?: JSONWebKeySet;
   /** Above these declared amounts the disposal plan needs two distinct approvals (none: always one). */
@@ -210,6 +216,7 @@ export function createControlApi({
   notifications,
   decisionSigningKey,
   codecEndpoint,
+  actServices = {},
   publicJwks,
   quorumThresholds = {},
   rateLimitPerMinute = 600,
@@ -261,19 +268,23 @@ export function createControlApi({
       if (auditRole) await assertServiceRole(auditRole.pool, auditRole.role);
     },
     routes: (app) => {
-      app.use(securityHeaders, rateLimit(rateLimitPerMinute));
+      const limit = rateLimit(rateLimitPerMinute);
+      app.use(securityHeaders, limit);
+      // Bodies the shell refused (415, control characters, nesting) are in the audit chain too.
+      app.use(recordShellRefusals(audit, authenticator, limit.check));
       if (codecEndpoint) {
-        const open: RequestHandler = (_req, _res, next) => next();
-        const tokenFree = codecEndpoint.auth === 'none';
+        if (codecEndpoint.uiSecret) app.use(codecUiSecretPath(codecEndpoint.uiSecret, audit));
+        const decodeGuard = guard('POST /codec/decode');
         mountCodecEndpoint(app, {
           codec: codecEndpoint.codec,
           allowedOrigins: codecEndpoint.allowedOrigins,
           guard: {
-            decode: tokenFree ? open : guard('POST /codec/decode'),
-            encode: tokenFree ? open : guard('POST /codec/encode'),
+            decode: (req, res, next) => (res.locals.codecUi === true ? next() : decodeGuard(req, res, next)),
+            encode: guard('POST /codec/encode'),
           },
         });
       }
+      mountForwardedActs(app, { guard, audit, signingKey: decisionSigningKey, services: actServices, now });
       if (publicJwks) {
         app.get('/.well-known/jwks.json', (_req, res) => {
           res.json(publicJwks);
@@ -403,7 +414,8 @@ export function createControlApi({
               });
             try {
               const decider = resolveDecider(identity, body);
-              const unit = (identity as Identity & { unit?: string }).unit ?? 'unassigned';
+              // A token without a unit decides as 'unassigned': one unit, never a second one for the policy.
+              const unit = identity.unit ?? 'unassigned';
               const authorisation =
                 body.stage === 'DISPOSAL_PLAN' && body.outcome === 'APPROVE'
                   ? await requestedAuthorisation(caseId)

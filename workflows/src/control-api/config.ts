@@ -12,6 +12,7 @@ import { DecisionSigningKey } from '../decision-signature';
 import { NotificationsSchema } from '../notifications/store';
 import { TASK_QUEUE } from '../shared';
 import { AuditServicesSettings } from './audit-chains';
+import { parseSpanSeconds } from './auth';
 import { QuorumThresholds } from './quorum';
 
 /** The dev issuer's key folder by default: `.data/dev-issuer` at the repository root (beside the dev stack's state). */
@@ -54,8 +55,25 @@ export const ControlApiConfig = z
     AUTH_AUDIENCE: z.string().min(1).default('vcdc-control-api'),
     /** The token claim that lists the person's roles (an array of role names). */
     AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
+    /** The token claim that names the person's unit (case-handling, custody, finance…); a token without one may not act. */
+    AUTH_UNIT_CLAIM: z.string().min(1).default('unit'),
+    /** The longest a bearer token may live (exp - iat): `12h`, `30m`, or seconds. Longer-lived tokens are refused. */
+    AUTH_MAX_TOKEN_LIFETIME: z
+      .string()
+      .default('12h')
+      .transform((text, ctx) => {
+        const seconds = parseSpanSeconds(text);
+        if (seconds === undefined) {
+          ctx.addIssue({ code: 'custom', message: 'must be a span such as 12h, 30m, 45s or a number of seconds' });
+          return z.NEVER;
+        }
+        return seconds;
+      }),
     AUTH_DEV_KEY_DIR: z.string().min(1).default(DEV_KEY_DIR),
-    /** The Ed25519 key the control API signs decisions with (the worker verifies with its public half). */
+    /**
+     * The Ed25519 key the control API signs decisions and forwarded acts with (the worker and the
+     * services verify with its public half: DECISION_VERIFY_KEYS, ACT_VERIFY_KEYS).
+     */
     DECISION_SIGNING_KEY: DecisionSigningKey,
     /** Workflow payload encryption keys (`id:base64`, 32 bytes each; the worker has the same), and the current id. */
     PAYLOAD_CODEC_KEYS: CodecKeyList,
@@ -71,10 +89,23 @@ export const ControlApiConfig = z
           .filter(Boolean),
       ),
     /**
-     * `token`: the codec endpoint needs a bearer token (the Web UI forwards its user's with
-     * `passAccessToken`). `none`: only for the dev stack, whose Web UI has no login.
+     * The codec endpoint always needs a credential. A person's bearer token (the Web UI forwards its
+     * user's with `passAccessToken`), or, for a Web UI without a login (the dev stack only), this
+     * per-stack secret in the path: the UI is given `<control API>/codec/<secret>` as its codec endpoint
+     * and may decode (never encode) there. At least 32 characters; refused with AUTH_MODE=oidc.
      */
-    CODEC_AUTH: z.enum(['token', 'none']).default('token'),
+    /** Removed: there is no token-free codec endpoint any more (CODEC_UI_SECRET is the dev UI's way). */
+    CODEC_AUTH: z
+      .string()
+      .optional()
+      .refine((v) => v === undefined || v === 'token', {
+        message:
+          'CODEC_AUTH=none was removed: the codec endpoint always needs a credential (dev Web UI: CODEC_UI_SECRET)',
+      }),
+    CODEC_UI_SECRET: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{32,256}$/, { message: 'must be 32-256 characters of A-Z a-z 0-9 _ -' })
+      .optional(),
     /** Requests a minute per client address before 429. */
     RATE_LIMIT_PER_MINUTE: env.positiveInt(600),
     /** Above these declared amounts (per asset) the disposal plan needs two distinct supervisors. */
@@ -100,6 +131,13 @@ export const ControlApiConfig = z
   })
   .superRefine((c, ctx) => {
     if (c.AUTH_MODE !== 'oidc') return;
+    if (c.CODEC_UI_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CODEC_UI_SECRET'],
+        message: 'only for the dev stack: with AUTH_MODE=oidc the Web UI forwards its user’s token',
+      });
+    }
     for (const name of ['AUTH_ISSUER', 'AUTH_JWKS_URL'] as const) {
       if (!c[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'required when AUTH_MODE=oidc' });
     }

@@ -17,6 +17,7 @@ import {
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
 import { AesGcmPayloadCodec, codecKeys } from '../codec/payload-codec';
 import { NotificationStore, openNotificationsPool } from '../notifications/store';
+import type { ActService, ActServiceTarget } from './acts';
 import { createControlApi } from './app';
 import { serviceChains } from './audit-chains';
 import { type Authenticator, jwtAuthenticator } from './auth';
@@ -27,7 +28,12 @@ import { loadOrCreateDevIssuer } from './dev-issuer';
 export async function authenticatorFor(
   config: ControlApiConfig,
 ): Promise<{ authenticator: Authenticator; publicJwks?: JSONWebKeySet }> {
-  const common = { audience: config.AUTH_AUDIENCE, rolesClaim: config.AUTH_ROLES_CLAIM };
+  const common = {
+    audience: config.AUTH_AUDIENCE,
+    rolesClaim: config.AUTH_ROLES_CLAIM,
+    unitClaim: config.AUTH_UNIT_CLAIM,
+    maxLifetimeSeconds: config.AUTH_MAX_TOKEN_LIFETIME,
+  };
   if (config.AUTH_MODE === 'oidc') {
     // Both are present: the config refuses oidc without them.
     const keys = createRemoteJWKSet(new URL(config.AUTH_JWKS_URL as string));
@@ -37,6 +43,22 @@ export async function authenticatorFor(
   return {
     authenticator: jwtAuthenticator({ ...common, issuer: issuer.issuer, keys: createLocalJWKSet(issuer.jwks) }),
     publicJwks: issuer.jwks,
+  };
+}
+
+/**
+ * The services people's acts are forwarded to: each with its URL and the control API's credential
+ * for it. Without the credential the service's act routes answer 503 (a forwarder that cannot say
+ * which machine calls is not one a service should trust).
+ */
+export function actServices(config: ControlApiConfig): Partial<Record<ActService, ActServiceTarget>> {
+  return {
+    ...(config.CUSTODY_SERVICE_TOKEN
+      ? { custody: { url: config.CUSTODY_URL, token: config.CUSTODY_SERVICE_TOKEN } }
+      : {}),
+    ...(config.TREASURY_SERVICE_TOKEN
+      ? { treasury: { url: config.TREASURY_URL, token: config.TREASURY_SERVICE_TOKEN } }
+      : {}),
   };
 }
 
@@ -96,7 +118,12 @@ export async function startControlApi(
       idempotency: idempotencyPool,
       notifications: new NotificationStore(notificationsPool),
       decisionSigningKey: config.DECISION_SIGNING_KEY,
-      codecEndpoint: { codec, allowedOrigins: config.CODEC_CORS_ORIGINS, auth: config.CODEC_AUTH },
+      codecEndpoint: {
+        codec,
+        allowedOrigins: config.CODEC_CORS_ORIGINS,
+        ...(config.CODEC_UI_SECRET ? { uiSecret: config.CODEC_UI_SECRET } : {}),
+      },
+      actServices: actServices(config),
       ...auth,
     });
     const server = await listen(app, config.PORT, config.HOST);

@@ -11,6 +11,7 @@ import type { Pool } from '../db/pool';
 import { assertServiceRole } from '../db/service-role';
 import type { Logger } from '../logger';
 import { PROBLEM_CONTENT_TYPE, Problem } from '../problem';
+import { bodyProblem } from './validate';
 
 export interface ServiceAppOptions {
   service: string;
@@ -31,7 +32,9 @@ export function createServiceApp({ service, logger, readiness, routes, audit }: 
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestLog(logger));
+  app.use(jsonBodiesOnly);
   app.use(express.json({ limit: '1mb', strict: true }));
+  app.use(checkedBodies);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service });
@@ -61,6 +64,36 @@ export function createServiceApp({ service, logger, readiness, routes, audit }: 
   app.use(problemHandler(logger));
   return app;
 }
+
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * A POST, PUT or PATCH that carries a body must say it is JSON: anything else is 415 (it would
+ * otherwise reach the route as an empty body and be judged on nothing). A request without a body
+ * (no Content-Length, or 0, and no Transfer-Encoding) passes: some routes take none.
+ */
+const jsonBodiesOnly: RequestHandler = (req, _res, next) => {
+  if (!BODY_METHODS.has(req.method)) return next();
+  const length = req.get('content-length');
+  const hasBody = req.get('transfer-encoding') !== undefined || (length !== undefined && length !== '0');
+  if (!hasBody || req.is('application/json')) return next();
+  const type = req.get('content-type');
+  next(
+    new Problem(
+      415,
+      'unsupported-media-type',
+      'Unsupported media type',
+      `Content-Type: ${type ? type.slice(0, 100) : '(none)'}; ${req.method} bodies must be application/json`,
+      { errors: [{ field: 'Content-Type', message: 'must be application/json' }] },
+    ),
+  );
+};
+
+/** Nesting deeper than MAX_JSON_DEPTH and control characters in text are refused before any route (validate.ts). */
+const checkedBodies: RequestHandler = (req, _res, next) => {
+  const problem = req.body === undefined ? undefined : bodyProblem(req.body);
+  next(problem);
+};
 
 function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {

@@ -1,0 +1,394 @@
+/**
+ * People's acts, forwarded: the control API is the one door a person uses, and the services carry
+ * out only what it has signed for an authenticated person (packages/shared/src/acts). Each route of
+ * FORWARDED_ACTS is one table entry: the control API route, the service, the act kind (ACT_KINDS),
+ * the service's path and the object the act is on. For every request:
+ *
+ *  1. the guard authenticates the person and checks the access matrix (access.ts);
+ *  2. a body that names a person (`approvedBy`, `attestedBy`…) is refused 400 naming the field;
+ *  3. the acting role is the first of the kind's roles the token holds (403 `act-role` otherwise),
+ *     and the person's unit is the token's unit claim (403 `act-unit` without one);
+ *  4. the intent is appended to the control API's audit chain (`act.requested`: kind, object, the
+ *     content's SHA-256, the act id) before anything leaves;
+ *  5. the act is signed with the control API's act key over exactly the method, service path and
+ *     body forwarded (`requestContent`), and sent in the `VCDC-Act` header with the control API's
+ *     credential for that service and the Idempotency-Key `act/<person>/<their key>`;
+ *  6. the outcome is appended (`act.carried-out` with the service's status, `act.refused` with its
+ *     problem type, `act.unanswered` when no answer came back: a retry with the same key settles it)
+ *     and the service's status and body are the answer (problem+json passed through).
+ *
+ * Every refusal before the call (named person, role, unit) is appended as `act.refused` too. A
+ * service without a configured URL and credential answers 503 on its routes.
+ */
+import type { KeyObject } from 'node:crypto';
+import {
+  ACT_HEADER,
+  ACT_KINDS,
+  type ActKind,
+  type ActObject,
+  type AuditChain,
+  actingRole,
+  contracts,
+  encodeActHeader,
+  IDEMPOTENCY_HEADER,
+  Problem,
+  parseInput,
+  refuseNamedPerson,
+  requestContent,
+  signAct,
+} from '@vcdc/shared';
+import type { Express, RequestHandler, Response } from 'express';
+import { z } from 'zod';
+import type { Endpoint } from './access';
+import type { Identity } from './auth';
+
+export type ActService = 'custody' | 'treasury';
+
+/** Where a service is and the control API's credential for it (its SERVICE_TOKEN). */
+export interface ActServiceTarget {
+  url: string;
+  token?: string;
+  timeoutMs?: number;
+}
+
+type Params = Record<string, string>;
+type Body = Record<string, unknown>;
+
+export interface ForwardedAct {
+  /** The control API's route; its access-matrix entry is `POST <path>`. */
+  path: string;
+  service: ActService;
+  kind: ActKind;
+  /** The service's path for this request (path parameters are checked to be plain ids first). */
+  servicePath: (p: Params) => string;
+  /** What the act is on (its type is the kind's object type). */
+  object: (p: Params, body: Body) => Omit<ActObject, 'type'>;
+}
+
+/** A path segment an id may be: letters, digits and `. _ : -`, so a path built from it is the path signed. */
+const PathId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, { message: 'must be 1-128 letters, digits, ".", "_", ":" or "-"' });
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v.slice(0, 200) : undefined);
+/** The case the body names, when it is a valid case id (the act's object may then name it). */
+const caseOf = (body: Body): { caseId?: string } => {
+  const parsed = contracts.common.CaseId.safeParse(body.caseId);
+  return parsed.success ? { caseId: parsed.data } : {};
+};
+const seg = (id: string | undefined) => encodeURIComponent(id ?? '');
+
+/** The forwarded acts: adding or adjusting a route is one entry here (and its row in access.ts). */
+export const FORWARDED_ACTS: readonly ForwardedAct[] = [
+  {
+    path: '/v1/custody/whitelist',
+    service: 'custody',
+    kind: 'custody.whitelist.request',
+    servicePath: () => '/v1/whitelist',
+    // The entry has no id yet: the act names the destination it asks for (its content binds the whole body).
+    object: (_p, b) => ({ id: [text(b.chain), text(b.address)].filter(Boolean).join(':').slice(0, 200) || 'new' }),
+  },
+  {
+    path: '/v1/custody/whitelist/:entryId/approvals',
+    service: 'custody',
+    kind: 'custody.whitelist.approve',
+    servicePath: (p) => `/v1/whitelist/${seg(p.entryId)}/approvals`,
+    object: (p) => ({ id: p.entryId as string }),
+  },
+  {
+    path: '/v1/custody/whitelist/:entryId/revocation',
+    service: 'custody',
+    kind: 'custody.whitelist.revoke',
+    servicePath: (p) => `/v1/whitelist/${seg(p.entryId)}/revocation`,
+    object: (p) => ({ id: p.entryId as string }),
+  },
+  {
+    path: '/v1/custody/attestations',
+    service: 'custody',
+    kind: 'custody.intake.attest',
+    servicePath: () => '/v1/attestations',
+    object: (_p, b) => ({ id: text(b.lotId) ?? 'unknown', ...caseOf(b) }),
+  },
+  {
+    path: '/v1/custody/intakes/:intakeId/difference',
+    service: 'custody',
+    kind: 'custody.intake.classify',
+    servicePath: (p) => `/v1/intakes/${seg(p.intakeId)}/difference`,
+    object: (p) => ({ id: p.intakeId as string }),
+  },
+  {
+    path: '/v1/custody/intakes/:intakeId/difference/countersignatures',
+    service: 'custody',
+    kind: 'custody.intake.countersign',
+    servicePath: (p) => `/v1/intakes/${seg(p.intakeId)}/difference/countersignatures`,
+    object: (p) => ({ id: p.intakeId as string }),
+  },
+  {
+    path: '/v1/custody/intakes/:intakeId/evidence',
+    service: 'custody',
+    kind: 'custody.evidence.correct',
+    servicePath: (p) => `/v1/intakes/${seg(p.intakeId)}/evidence`,
+    object: (p) => ({ id: p.intakeId as string }),
+  },
+  {
+    path: '/v1/treasury/corrections',
+    service: 'treasury',
+    kind: 'treasury.correction.request',
+    servicePath: () => '/v1/corrections',
+    // The ledger line being corrected, in its case.
+    object: (_p, b) => ({ id: `line-${typeof b.line === 'number' ? b.line : '?'}`, ...caseOf(b) }),
+  },
+  {
+    path: '/v1/treasury/corrections/:correctionId/approval',
+    service: 'treasury',
+    kind: 'treasury.correction.approve',
+    servicePath: (p) => `/v1/corrections/${seg(p.correctionId)}/approval`,
+    object: (p) => ({ id: p.correctionId as string }),
+  },
+];
+
+/** The whitelist as custody keeps it, for the people who act on it (read with the control API's credential). */
+const WhitelistQuery = z
+  .object({
+    chain: z.string().min(1).max(40).optional(),
+    address: z.string().min(1).max(200).optional(),
+    status: z.string().min(1).max(40).optional(),
+  })
+  .strict();
+
+/** The Idempotency-Key a person may send (the service sees `act/<person>/<key>`). */
+const ClientKey = /^[\x21-\x7e]{1,200}$/;
+
+export interface ForwardedActsDeps {
+  /** Authenticates and checks the access matrix for an endpoint (app.ts `guard`). */
+  guard: (endpoint: Endpoint) => RequestHandler;
+  audit: Pick<AuditChain, 'append'>;
+  /** The control API's act key (DECISION_SIGNING_KEY). */
+  signingKey: KeyObject;
+  /** The services acts go to; one missing: its routes answer 503. */
+  services: Partial<Record<ActService, ActServiceTarget>>;
+  now?: () => Date;
+  fetchImpl?: typeof fetch;
+}
+
+function identityOf(res: Response): Identity {
+  return res.locals.identity as Identity;
+}
+
+function unavailable(service: ActService): Problem {
+  return new Problem(
+    503,
+    'service-not-configured',
+    'Service not configured',
+    `the control API has no URL and credential for ${service} (${service.toUpperCase()}_URL, ${service.toUpperCase()}_SERVICE_TOKEN)`,
+    { service },
+  );
+}
+
+interface ServiceAnswer {
+  status: number;
+  contentType: string;
+  text: string;
+  replayed: boolean;
+}
+
+async function call(
+  target: ActServiceTarget,
+  fetchImpl: typeof fetch,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<ServiceAnswer | undefined> {
+  try {
+    const res = await fetchImpl(`${target.url.replace(/\/+$/, '')}${path}`, {
+      method,
+      headers: {
+        accept: 'application/json, application/problem+json',
+        ...(target.token ? { authorization: `Bearer ${target.token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(target.timeoutMs ?? 30_000),
+      redirect: 'manual',
+    });
+    return {
+      status: res.status,
+      contentType: res.headers.get('content-type') ?? 'application/json',
+      text: await res.text(),
+      replayed: res.headers.get('idempotent-replayed') === 'true',
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The service's answer, as it gave it (a problem stays problem+json). */
+function relay(res: Response, answer: ServiceAnswer): void {
+  const type = /problem\+json/i.test(answer.contentType) ? 'application/problem+json' : 'application/json';
+  if (answer.replayed) res.set('Idempotent-Replayed', 'true');
+  res.status(answer.status).type(type).send(answer.text);
+}
+
+function problemTypeOf(answer: ServiceAnswer): string | undefined {
+  try {
+    const body = JSON.parse(answer.text) as { type?: unknown };
+    return typeof body?.type === 'string' ? body.type : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Mounts the forwarded acts and the whitelist reads (see the file comment). */
+export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void {
+  const { guard, audit, signingKey, services, now = () => new Date(), fetchImpl = (...a) => fetch(...a) } = deps;
+
+  for (const route of FORWARDED_ACTS) {
+    const endpoint = `POST ${route.path}` as Endpoint;
+    const paramNames = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1] as string);
+    const ParamsSchema = z.object(Object.fromEntries(paramNames.map((n) => [n, PathId])));
+    const objectType = ACT_KINDS[route.kind].object;
+
+    app.post(route.path, guard(endpoint), async (req, res) => {
+      const identity = identityOf(res);
+      let object: ActObject | undefined;
+      const record = (kind: string, data: Record<string, unknown>) =>
+        audit.append({
+          kind,
+          actor: identity.id,
+          ...(object?.caseId ? { caseId: object.caseId } : {}),
+          data: { act: route.kind, ...(object ? { object } : {}), ...data },
+        });
+
+      // Everything that can refuse the act before it is signed; each refusal is recorded (act.refused).
+      const check = () => {
+        const params = parseInput(ParamsSchema, req.params, 'path') as Params;
+        const body: Body = req.body ?? {};
+        if (typeof body !== 'object' || Array.isArray(body)) {
+          throw new Problem(400, 'validation', 'Invalid request body', '(body): must be a JSON object', {
+            errors: [{ field: '(body)', message: 'must be a JSON object' }],
+          });
+        }
+        object = { type: objectType, ...route.object(params, body) };
+        refuseNamedPerson(body);
+        const role = actingRole(route.kind, identity.roles);
+        if (!role) {
+          throw new Problem(
+            403,
+            'act-role',
+            'Act refused',
+            `${route.kind} needs the role ${ACT_KINDS[route.kind].roles.join(' or ')}; ${identity.id} holds ${identity.roles.join(', ') || 'none'}`,
+            { act: route.kind },
+          );
+        }
+        if (!identity.unit) {
+          throw new Problem(
+            403,
+            'act-unit',
+            'Act refused',
+            `${identity.id}'s token names no unit: a person acts in their unit (case-handling, custody, finance…)`,
+            { act: route.kind },
+          );
+        }
+        const clientKey = req.get(IDEMPOTENCY_HEADER);
+        if (clientKey !== undefined && !ClientKey.test(clientKey)) {
+          throw new Problem(
+            400,
+            'validation',
+            'Invalid Idempotency-Key',
+            `${IDEMPOTENCY_HEADER} must be 1-200 visible ASCII characters`,
+            { errors: [{ field: IDEMPOTENCY_HEADER, message: 'must be 1-200 visible ASCII characters' }] },
+          );
+        }
+        return { params, body, object, role, unit: identity.unit, clientKey };
+      };
+      let checked: ReturnType<typeof check>;
+      try {
+        checked = check();
+      } catch (error) {
+        if (error instanceof Problem) {
+          await record('act.refused', { status: error.status, refusal: error.type, detail: error.detail });
+        }
+        throw error;
+      }
+      const { params, body, role, unit, clientKey } = checked;
+      object = checked.object;
+      const target = services[route.service];
+      if (!target) throw unavailable(route.service);
+
+      const servicePath = route.servicePath(params);
+      const signed = signAct(signingKey, {
+        kind: route.kind,
+        actor: { id: identity.id, role, unit },
+        object,
+        content: requestContent('POST', servicePath, body),
+        issuedAt: now(),
+      });
+      // Without a key of their own the act is still sent once; only a retry cannot be told from a new act.
+      const idempotencyKey = `act/${identity.id}/${clientKey ?? signed.act.actId}`.slice(0, 255);
+      const sent = {
+        actId: signed.act.actId,
+        contentSha256: signed.act.contentSha256,
+        role,
+        unit,
+        service: route.service,
+        method: 'POST',
+        path: servicePath,
+        idempotencyKey,
+      };
+      await record('act.requested', sent);
+      const answer = await call(
+        target,
+        fetchImpl,
+        'POST',
+        servicePath,
+        { [IDEMPOTENCY_HEADER]: idempotencyKey, [ACT_HEADER]: encodeActHeader(signed) },
+        body,
+      );
+      if (!answer) {
+        await record('act.unanswered', { actId: signed.act.actId, service: route.service, idempotencyKey });
+        throw new Problem(
+          502,
+          'service-unanswered',
+          'The service did not answer',
+          `${route.service} did not answer; whether the act was carried out is settled by retrying with the same Idempotency-Key`,
+          { service: route.service },
+        );
+      }
+      if (answer.status < 400) {
+        await record('act.carried-out', {
+          actId: signed.act.actId,
+          status: answer.status,
+          ...(answer.replayed ? { replayed: true } : {}),
+        });
+      } else {
+        await record('act.refused', {
+          actId: signed.act.actId,
+          status: answer.status,
+          refusal: problemTypeOf(answer) ?? 'unknown',
+          by: route.service,
+        });
+      }
+      relay(res, answer);
+    });
+  }
+
+  const readWhitelist = async (servicePath: string, query: Record<string, string | undefined>, res: Response) => {
+    const target = services.custody;
+    if (!target) throw unavailable('custody');
+    const qs = new URLSearchParams(
+      Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined),
+    ).toString();
+    const answer = await call(target, fetchImpl, 'GET', qs ? `${servicePath}?${qs}` : servicePath, {});
+    if (!answer) throw new Problem(502, 'service-unanswered', 'The service did not answer', 'custody did not answer');
+    relay(res, answer);
+  };
+  app.get('/v1/custody/whitelist', guard('GET /v1/custody/whitelist'), async (req, res) => {
+    await readWhitelist('/v1/whitelist', parseInput(WhitelistQuery, req.query, 'query'), res);
+  });
+  app.get('/v1/custody/whitelist/:entryId', guard('GET /v1/custody/whitelist/:entryId'), async (req, res) => {
+    const { entryId } = parseInput(z.object({ entryId: PathId }), req.params, 'path');
+    await readWhitelist(`/v1/whitelist/${seg(entryId)}`, {}, res);
+  });
+}
