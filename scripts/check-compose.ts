@@ -3,7 +3,7 @@
  *  - the file parses as YAML (anchors and `<<` merges resolved);
  *  - every environment key of our own containers is a setting that process's zod schema reads
  *    (services/<name>/src/config.ts, workflows' WorkerConfig / ControlApiConfig, the simulators'
- *    Config, plus SERVICE_TOKEN and DB_SERVICE_PASSWORD/DB_SERVICE_URL, which every service reads through
+ *    Config, plus SERVICE_TOKEN, CONTROL_API_TOKEN and DB_SERVICE_PASSWORD/DB_SERVICE_URL, which every service reads through
  *    the shared start-up);
  *  - every `${VAR}` the file interpolates is documented in README.md's "Production" section.
  * Third-party containers (postgres, temporal, temporal-ui, admin tools) take their own settings.
@@ -40,7 +40,7 @@ function simulatorKeys(): string[] {
   return [...body.matchAll(/^\s{2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1] as string);
 }
 
-const SERVICE = ['SERVICE_TOKEN', 'DB_SERVICE_PASSWORD', 'DB_SERVICE_URL'];
+const SERVICE = ['SERVICE_TOKEN', 'CONTROL_API_TOKEN', 'DB_SERVICE_PASSWORD', 'DB_SERVICE_URL'];
 const READS: Record<string, string[]> = {
   custody: [...keysOf(CustodyConfigSchema), ...SERVICE],
   exchange: [...keysOf(ExchangeConfig), ...SERVICE],

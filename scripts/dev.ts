@@ -14,7 +14,7 @@ import { DEV_CUSTODY_MASTER_SECRET } from '../services/custody/src/config';
 import { CustodyKeyring } from '../services/custody/src/custody-keyring';
 import { LOCAL_USDT_ADDRESS } from '../simulators/src/evm/accounts';
 import { loadOrCreateDevCodecKeys } from '../workflows/src/codec/dev-keys';
-import { loadOrCreateDevIssuer } from '../workflows/src/control-api/dev-issuer';
+import { loadOrCreateCodecUiSecret, loadOrCreateDevIssuer } from '../workflows/src/control-api/dev-issuer';
 import { loadOrCreateDevDecisionKeys } from '../workflows/src/decision-signature';
 import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
 import { runDemoCase } from './demo/demo-case';
@@ -101,13 +101,16 @@ async function main(): Promise<void> {
   }
 
   say(`starting the Temporal dev server on 127.0.0.1:${cfg.TEMPORAL_PORT}`);
+  // The dev Web UI has no login to forward a token: it reaches the codec endpoint through a secret path
+  // (kept under .data/, readable by this user only). In production the UI forwards its user's token.
+  const codecUiSecret = await loadOrCreateCodecUiSecret(path.join(cfg.VCDC_DATA_DIR, 'codec-ui-secret'));
   await startTemporalDevServer(group, {
     cliPath: temporalCli,
     dataDir: path.join(cfg.VCDC_DATA_DIR, 'temporal'),
     port: cfg.TEMPORAL_PORT,
     uiPort: cfg.TEMPORAL_UI_PORT,
     // The control API decodes the encrypted payloads for the Web UI.
-    uiCodecEndpoint: `http://127.0.0.1:${cfg.CONTROL_API_PORT}/codec`,
+    uiCodecEndpoint: `http://127.0.0.1:${cfg.CONTROL_API_PORT}/codec/${codecUiSecret}`,
     namespace: cfg.TEMPORAL_NAMESPACE,
     searchAttributes: Object.fromEntries(
       Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, cliType(type)]),
@@ -165,6 +168,8 @@ async function main(): Promise<void> {
   ] as const;
   // Each service accepts calls only with its own credential; the worker (and the demo, for custody) holds them.
   const serviceTokens = Object.fromEntries(services.map(([name]) => [name, randomBytes(32).toString('hex')]));
+  // The control API's own credential with every service: it reads and carries people's signed acts, no more.
+  const controlApiToken = randomBytes(32).toString('hex');
   // Each service's pool logs in as its own `<schema>_service` role (never the owner, which can rewrite the
   // audit chain): the service gives that role this password at start-up (a fresh one each run).
   const databasePassword = () => randomBytes(24).toString('hex');
@@ -179,6 +184,7 @@ async function main(): Promise<void> {
       DATABASE_URL: databaseUrl,
       DB_SERVICE_PASSWORD: databasePassword(),
       SERVICE_TOKEN: serviceTokens[name],
+      CONTROL_API_TOKEN: controlApiToken,
     });
   }
   for (const [name, port] of services) await waitFor(`${name} /readyz`, () => httpOk(`${url(port)}/readyz`), 90_000);
@@ -219,17 +225,14 @@ async function main(): Promise<void> {
     DATABASE_URL: databaseUrl,
     DB_SERVICE_PASSWORD: databasePassword(),
     NOTIFICATIONS_SCHEMA: 'notifications',
-    // GET /v1/audit/verify asks every service to verify its own chain too.
+    // GET /v1/audit/verify asks every service to verify its own chain too; people's acts go to custody and
+    // the treasury. With the control API's own credential, not the worker's.
     CUSTODY_URL: urls.custody,
     EXCHANGE_URL: urls.exchange,
     FX_URL: urls.fx,
     TREASURY_URL: urls.treasury,
-    CUSTODY_SERVICE_TOKEN: serviceTokens.custody,
-    EXCHANGE_SERVICE_TOKEN: serviceTokens.exchange,
-    FX_SERVICE_TOKEN: serviceTokens.fx,
-    TREASURY_SERVICE_TOKEN: serviceTokens.treasury,
-    // The dev Web UI has no login to forward; in production the codec endpoint needs a token.
-    CODEC_AUTH: 'none',
+    CONTROL_API_TOKEN: controlApiToken,
+    CODEC_UI_SECRET: codecUiSecret,
     // The demo sells each lot in three slices over half a minute: long enough to watch in the Web UI.
     DEFAULT_SALE_SLICES: '3',
     DEFAULT_SALE_HORIZON_SECONDS: '30',

@@ -129,6 +129,20 @@ const TestDepositQuery = z.object({
   asset: CryptoAsset,
 });
 
+/**
+ * The routes that carry a person's signed act: the only changing routes the control API's credential
+ * (CONTROL_API_TOKEN) may call (packages/shared/src/auth/service-credential.ts).
+ */
+export const CUSTODY_ACT_ROUTES: readonly RegExp[] = [
+  /^\/v1\/attestations$/,
+  /^\/v1\/intakes\/[^/]+\/difference$/,
+  /^\/v1\/intakes\/[^/]+\/difference\/countersignatures$/,
+  /^\/v1\/intakes\/[^/]+\/evidence$/,
+  /^\/v1\/whitelist$/,
+  /^\/v1\/whitelist\/[^/]+\/approvals$/,
+  /^\/v1\/whitelist\/[^/]+\/revocation$/,
+];
+
 export function createApp(deps: CustodyAppDeps): Express {
   const { pool, chain, addresses, minConfirmations } = deps;
   const keys = deps.actVerifyKeys;

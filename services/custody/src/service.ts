@@ -1,7 +1,7 @@
 /** The custody service as a running process: load the custody key, migrate, open the pool, build the app, listen. */
 import path from 'node:path';
 import { createLogger, type Logger, type RunningService, startService } from '@vcdc/shared';
-import { createApp } from './app';
+import { CUSTODY_ACT_ROUTES, createApp } from './app';
 import { type ChainAdapter, ChainRouter, ChainSimulatorClient } from './chain-adapter';
 import type { CustodyConfig } from './config';
 import { CustodyAddressBook } from './custody-addresses';
@@ -48,6 +48,7 @@ export async function startCustodyService(
     },
     // The pool works as custody_service, whose grants migration 00003 (and later ones) made.
     roleTables: 'none',
+    actRoutes: CUSTODY_ACT_ROUTES,
     buildApp: (pool, { serviceRole }) => {
       return createApp({
         pool,

@@ -97,6 +97,9 @@ const CorrectionParams = z.object({ correctionId: z.string().min(1).max(100) });
 const JudgmentInput = treasury.JudgmentRequest.strict();
 const VictimParams = z.object({ restitutionOrderId: z.string().min(1).max(100), victimId: z.string().min(1).max(64) });
 
+/** The routes that carry a person's signed act: the only changing routes the control API's credential may call. */
+export const TREASURY_ACT_ROUTES: readonly RegExp[] = [/^\/v1\/corrections$/, /^\/v1\/corrections\/[^/]+\/approval$/];
+
 export function createApp({
   pool,
   logger,

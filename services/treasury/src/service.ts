@@ -1,5 +1,5 @@
 import { createLogger, type Logger, type RunningService, startService } from '@vcdc/shared';
-import { createApp, TREASURY_MIGRATIONS_DIR } from './app';
+import { createApp, TREASURY_ACT_ROUTES, TREASURY_MIGRATIONS_DIR } from './app';
 import type { TreasuryConfig } from './config';
 import { LocalReceiptTreasuryGateway } from './treasury-gateway';
 
@@ -12,6 +12,7 @@ export function startTreasuryService(
 ): Promise<RunningTreasuryService> {
   return startService({
     name: 'treasury',
+    actRoutes: TREASURY_ACT_ROUTES,
     config,
     migrationsDir: TREASURY_MIGRATIONS_DIR,
     logger,

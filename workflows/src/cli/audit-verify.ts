@@ -8,7 +8,7 @@
  *
  * As the control API's GET /v1/audit/verify: the control API's chain (schema `audit`) is walked here,
  * and each service is asked to walk its own (GET /v1/audit/verify at CUSTODY_URL, EXCHANGE_URL, FX_URL,
- * TREASURY_URL, with CUSTODY_SERVICE_TOKEN etc., as the worker has them). Where the services' schemas
+ * TREASURY_URL, with CONTROL_API_TOKEN, the read-and-act credential). Where the services' schemas
  * are in a database the auditor can read, `--schema` walks them here too, trusting no service.
  *
  * Reads only: an auditor can run it with a read-only database role.

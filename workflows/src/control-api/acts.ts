@@ -135,8 +135,8 @@ export const FORWARDED_ACTS: readonly ForwardedAct[] = [
     service: 'treasury',
     kind: 'treasury.correction.request',
     servicePath: () => '/v1/corrections',
-    // The ledger line being corrected, in its case.
-    object: (_p, b) => ({ id: `line-${typeof b.line === 'number' ? b.line : '?'}`, ...caseOf(b) }),
+    // The ledger line being corrected, named as the treasury names it: <caseId>#<line>.
+    object: (_p, b) => ({ id: `${text(b.caseId) ?? '?'}#${typeof b.line === 'number' ? b.line : '?'}`, ...caseOf(b) }),
   },
   {
     path: '/v1/treasury/corrections/:correctionId/approval',
@@ -180,7 +180,7 @@ function unavailable(service: ActService): Problem {
     503,
     'service-not-configured',
     'Service not configured',
-    `the control API has no URL and credential for ${service} (${service.toUpperCase()}_URL, ${service.toUpperCase()}_SERVICE_TOKEN)`,
+    `the control API has no URL and credential for ${service} (${service.toUpperCase()}_URL, CONTROL_API_TOKEN)`,
     { service },
   );
 }

@@ -12,17 +12,19 @@
 import { type ChainVerification, env, ServiceToken } from '@vcdc/shared';
 import { z } from 'zod';
 
-/** Where the services are and their credentials (as the worker has them); the dev stack's by default. */
+/** Where the services are and the control API's credential with them; the dev stack's by default. */
 export const AuditServicesSettings = z.object({
   CUSTODY_URL: env.url('http://127.0.0.1:7101'),
   EXCHANGE_URL: env.url('http://127.0.0.1:7102'),
   FX_URL: env.url('http://127.0.0.1:7103'),
   TREASURY_URL: env.url('http://127.0.0.1:7104'),
-  /** Each service's credential (its SERVICE_TOKEN); unset for a service that requires none. */
-  CUSTODY_SERVICE_TOKEN: ServiceToken.optional(),
-  EXCHANGE_SERVICE_TOKEN: ServiceToken.optional(),
-  FX_SERVICE_TOKEN: ServiceToken.optional(),
-  TREASURY_SERVICE_TOKEN: ServiceToken.optional(),
+  /**
+   * The control API's own credential with every service (their CONTROL_API_TOKEN): it reads (an
+   * auditor's verification) and carries people's signed acts, and opens no other changing route. Not
+   * the worker's SERVICE_TOKEN: the machine that signs acts does not also hold the one that asks for
+   * transfers. Unset when the services require no credential.
+   */
+  CONTROL_API_TOKEN: ServiceToken.optional(),
 });
 export type AuditServicesSettings = z.infer<typeof AuditServicesSettings>;
 
@@ -39,10 +41,10 @@ export function serviceChains(s: AuditServicesSettings): ServiceChain[] {
     ...(token ? { token } : {}),
   });
   return [
-    one('custody', s.CUSTODY_URL, s.CUSTODY_SERVICE_TOKEN),
-    one('exchange', s.EXCHANGE_URL, s.EXCHANGE_SERVICE_TOKEN),
-    one('fx', s.FX_URL, s.FX_SERVICE_TOKEN),
-    one('treasury', s.TREASURY_URL, s.TREASURY_SERVICE_TOKEN),
+    one('custody', s.CUSTODY_URL, s.CONTROL_API_TOKEN),
+    one('exchange', s.EXCHANGE_URL, s.CONTROL_API_TOKEN),
+    one('fx', s.FX_URL, s.CONTROL_API_TOKEN),
+    one('treasury', s.TREASURY_URL, s.CONTROL_API_TOKEN),
   ];
 }
 

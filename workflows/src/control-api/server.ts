@@ -52,14 +52,10 @@ export async function authenticatorFor(
  * which machine calls is not one a service should trust).
  */
 export function actServices(config: ControlApiConfig): Partial<Record<ActService, ActServiceTarget>> {
-  return {
-    ...(config.CUSTODY_SERVICE_TOKEN
-      ? { custody: { url: config.CUSTODY_URL, token: config.CUSTODY_SERVICE_TOKEN } }
-      : {}),
-    ...(config.TREASURY_SERVICE_TOKEN
-      ? { treasury: { url: config.TREASURY_URL, token: config.TREASURY_SERVICE_TOKEN } }
-      : {}),
-  };
+  const token = config.CONTROL_API_TOKEN;
+  return token
+    ? { custody: { url: config.CUSTODY_URL, token }, treasury: { url: config.TREASURY_URL, token } }
+    : {};
 }
 
 export async function startControlApi(
