@@ -64,6 +64,8 @@ export interface TestStack {
 }
 
 /** A case's `status`, read through the control API as the seeded auditor (who may read every case). */
+const E2E_CONTROL_API_TOKEN = 'e2e-control-api-token-'.padEnd(40, 'x');
+
 export async function readCaseAsAuditor(stack: TestStack, caseId: string): Promise<CaseProgress> {
   const auditor = await stack.issuer.mint('auditor.qian');
   return new ServiceClient({
@@ -179,6 +181,12 @@ export async function startTestStack(): Promise<TestStack> {
         taskQueue: controlApiConfig.TEMPORAL_TASK_QUEUE,
         logger,
         defaults: registrationDefaults(controlApiConfig),
+        // People's acts (attestations, whitelist requests and approvals) go to custody through here, signed.
+        // The services run without credentials in this stack; the token is what the control API would send.
+        actServices: {
+          custody: { url: custody.url, token: E2E_CONTROL_API_TOKEN },
+          treasury: { url: treasury.url, token: E2E_CONTROL_API_TOKEN },
+        },
       }),
       0,
     );
