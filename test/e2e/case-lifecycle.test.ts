@@ -221,3 +221,85 @@ describe('conservation of value, checked against each service’s own records', 
     expect(treasuryStatement.lines.at(-1)?.balanceAfter).toMatch(/^0(\.0+)?$/);
   });
 });
+
+describe('every human act was a signed act of an authenticated person, booked as that person', () => {
+  const custodyApi = () => client('custody', stack.urls.custody);
+  const asAuditor = async () =>
+    new ServiceClient({
+      service: 'control-api',
+      baseUrl: stack.urls.controlApi,
+      headers: { authorization: `Bearer ${await stack.issuer.mint('auditor.qian')}` },
+    });
+
+  test('each venue address was whitelisted by one custodian and approved by two others, then ACTIVE for that venue', async () => {
+    for (const leg of progress.transfers) {
+      const { entries } = await custodyApi().get<{ entries: contracts.custody.WhitelistEntry[] }>('/v1/whitelist', {
+        chain: leg.whitelistEntry?.chain ?? '',
+        address: leg.depositAddress.address,
+      });
+      const active = entries.find((e) => e.status === 'ACTIVE');
+      expect(active).toMatchObject({ venue: 'hashkey', requestedBy: 'custodian.chen' });
+      expect(active?.approvals?.map((a) => a.approvedBy).sort()).toEqual(['custodian.liu', 'custodian.ma']);
+    }
+  });
+
+  test('every transfer out of custody was made under the case’s signed disposal-plan authorisation', () => {
+    const transfers = progress.transfers.flatMap((l) => [l.testTransfer, l.transfer]).filter(Boolean);
+    expect(transfers.length).toBeGreaterThan(0);
+    const approved = progress.decisions.accepted.find((d) => d.stage === 'DISPOSAL_PLAN');
+    expect(approved?.authorisation?.assets.map((a) => a.asset).sort()).toEqual(['BTC', 'ETH', 'USDT']);
+    for (const t of transfers) expect(t?.authorisationSha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('the FX officer’s and the supervisor’s decisions are booked as them; the workflow’s own steps as the workflow', async () => {
+    const declarations = await client('fx', stack.urls.fx).get<contracts.fx.Declaration[]>(
+      `/v1/cases/${caseId}/declarations`,
+    );
+    expect(declarations[0]?.transitions[0]).toMatchObject({ to: 'DRAFT', by: `workflow:case-${caseId}` });
+    expect(declarations[0]?.settlements[0]?.recordedBy).toBe('fx.officer.wang');
+    expect(progress.remittance?.approvedBy).toBe('supervisor.li');
+  });
+
+  test('the control API recorded each decision’s intent before the case heard it, and each forwarded act with its outcome', async () => {
+    const { records } = await (await asAuditor()).get<{ records: Array<{ kind: string; actor: string }> }>(
+      '/v1/audit/records',
+      { caseId, limit: '1000' },
+    );
+    const kinds = records.map((r) => r.kind);
+    for (const stage of ['DISPOSAL_PLAN', 'FX_DECLARATION', 'FX_SETTLEMENT', 'REMITTANCE']) {
+      const requested = records.findIndex((r) => r.kind === 'decision.requested' && JSON.stringify(r).includes(stage));
+      const accepted = records.findIndex((r) => r.kind === 'decision.accepted' && JSON.stringify(r).includes(stage));
+      expect(requested).toBeGreaterThanOrEqual(0);
+      expect(accepted).toBeGreaterThan(requested);
+    }
+    const attestations = records.filter(
+      (r) => r.kind === 'act.carried-out' && JSON.stringify(r).includes('custody.intake.attest'),
+    );
+    expect(attestations.map((r) => r.actor).sort()).toEqual(['custodian.chen', 'custodian.liu']);
+    expect(kinds).toContain('act.requested');
+  });
+
+  test('custody alone moves nothing: a transfer asked without the signed approvals is refused and in custody’s chain', async () => {
+    const leg = progress.transfers[0]!;
+    const refused = await fetch(`${stack.urls.custody}/v1/transfers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': `e2e/forged/${caseId}` },
+      body: JSON.stringify({
+        caseId,
+        asset: leg.asset,
+        chain: leg.whitelistEntry?.chain,
+        toAddress: leg.depositAddress.address,
+        amount: '0.0001',
+        purpose: 'VENUE_DEPOSIT',
+        approvals: [],
+      }),
+    });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ type: 'urn:vcdc:problem:transfer-unauthorised' });
+    const { records } = await custodyApi().get<{ records: Array<{ kind: string; data: { path?: string } }> }>(
+      '/v1/audit/records',
+      { caseId, limit: '1000' },
+    );
+    expect(records.some((r) => r.kind === 'request.refused' && r.data.path === '/v1/transfers')).toBe(true);
+  });
+});

@@ -209,10 +209,12 @@ describe('case workflow', () => {
     expect(outcome.credits.map((c) => c.amount)).toEqual([outcome.settlements[0]?.cnyAmount]);
     expect(new Decimal(outcome.remittance?.amount ?? '0').eq(outcome.credits[0]?.amount ?? 'NaN')).toBe(true);
     expect(outcome.remittance?.receiptNo).toMatch(/^R-/);
+    // The supervisor's own REMITTANCE decision goes to the treasury, which books its person.
     expect(fake.requestRemittance.mock.calls[0]?.[0]).toMatchObject({
       budgetClassificationCode: '1030501',
-      approvedBy: 'supervisor.zhang',
+      decision: { stage: 'REMITTANCE', outcome: 'APPROVE', decidedBy: 'supervisor.zhang' },
     });
+    expect(outcome.remittance?.approvedBy).toBe('supervisor.zhang');
     expect(fake.recordFxDecision.mock.calls[0]?.[1]).toMatchObject({
       decision: 'APPROVED',
       decidedBy: 'fx.officer.chen',
