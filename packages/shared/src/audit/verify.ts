@@ -131,7 +131,8 @@ export function auditRecordHashV2(r: HashV2Fields): string {
 export interface StoredRecord {
   seq: number;
   hashV: number;
-  at: Date;
+  /** Only for version-1 records (null otherwise). */
+  at: Date | null;
   atText: string;
   kind: string;
   actor: string;
@@ -142,12 +143,13 @@ export interface StoredRecord {
 }
 
 const AT_TEXT = `to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-const COLUMNS = `seq, hash_v, at, ${AT_TEXT} AS at_text, kind, actor, case_id, data::text AS data_text, prev_hash, hash`;
+// `at` as a Date only for version-1 records (their hash took it through JavaScript); version 2 hashes the text.
+const COLUMNS = `seq, hash_v, CASE WHEN hash_v = 1 THEN at END AS at, ${AT_TEXT} AS at_text, kind, actor, case_id, data::text AS data_text, prev_hash, hash`;
 
 interface StoredRow {
   seq: number;
   hash_v: number;
-  at: Date;
+  at: Date | null;
   at_text: string;
   kind: string;
   actor: string;
@@ -184,7 +186,7 @@ export function storedRecordHash(r: StoredRecord): string | undefined {
       caseId: r.caseId,
       dataText: r.dataText,
     });
-  if (r.hashV === 1)
+  if (r.hashV === 1 && r.at)
     return auditRecordHash({
       seq: r.seq,
       at: r.at.toISOString(),
