@@ -19,14 +19,18 @@ import {
   checkpointChain,
   checkpointFile,
   checkpointSourceFromEnv,
+  createServiceApp,
   ensureServiceRole,
   fileCheckpoints,
   migrateAuditChain,
   newActKeyPair,
   openServicePool,
   type Pool,
+  type RunningService,
   signCheckpoint,
+  silentLogger,
   startCheckpointer,
+  startService,
   verifyAuditChain,
 } from '../src';
 
@@ -243,4 +247,54 @@ test('settings from the environment: AUDIT_CHECKPOINT_DIR and AUDIT_CHECKPOINT_V
   expect(source).toBeDefined();
   // The chain's name defaults to the schema.
   expect(await verifyAuditChain(pool, { checkpoints: source! })).toMatchObject({ ok: true, checkpoint: { seq: 2 } });
+});
+
+test('a service started with AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_DIR checkpoints its chain; GET /v1/audit/verify checks against it', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'audit-checkpoints-service-'));
+  const settings = {
+    AUDIT_CHECKPOINT_KEY: pair.signingKey,
+    AUDIT_CHECKPOINT_DIR: dir,
+    AUDIT_CHECKPOINT_INTERVAL_MS: '1000',
+  };
+  const saved = Object.fromEntries(Object.keys(settings).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, settings);
+  let service: RunningService | undefined;
+  try {
+    service = await startService({
+      name: 'ledger',
+      config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DB_SCHEMA: 'cp_ledger' },
+      migrationsDir: path.join(__dirname, 'fixtures/migrations'),
+      logger: silentLogger(),
+      database: { password: PASSWORD },
+      buildApp: (pool, { serviceRole }) => {
+        void new AuditChain(pool).append({ kind: 'value.moved', actor: 'service:ledger', data: { amount: '1' } });
+        return createServiceApp({
+          service: 'ledger',
+          logger: silentLogger(),
+          readiness: async () => undefined,
+          routes: () => undefined,
+          audit: { pool, role: serviceRole },
+        });
+      },
+    });
+    const source = fileCheckpoints(dir, verifyKeys);
+    for (let i = 0; i < 50 && (await source.read('cp_ledger')).checkpoints.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect((await source.read('cp_ledger')).checkpoints).toEqual([expect.objectContaining({ seq: 1 })]);
+    const verify = async () => (await fetch(`${service!.url}/v1/audit/verify`)).json();
+    expect(await verify()).toMatchObject({ ok: true, checked: 1, checkpoint: { seq: 1, ok: true } });
+    await asOwner('cp_ledger', 'DELETE FROM $T');
+    expect(await verify()).toMatchObject({
+      ok: false,
+      checked: 0,
+      brokenAt: { seq: 1, problem: 'missing', checkpoint: { seq: 1 } },
+      why: expect.stringContaining('record 1 was deleted'),
+    });
+  } finally {
+    await service?.close();
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 });

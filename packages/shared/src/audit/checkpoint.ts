@@ -282,11 +282,12 @@ export function checkpointSettingsFromEnv(env: NodeJS.ProcessEnv = process.env):
 
 /**
  * The verifier's checkpoints from the environment: the files in AUDIT_CHECKPOINT_DIR signed by one of
- * AUDIT_CHECKPOINT_VERIFY_KEYS; undefined unless both are set.
+ * AUDIT_CHECKPOINT_VERIFY_KEYS (default: the public half of AUDIT_CHECKPOINT_KEY, when this process
+ * signs); undefined without a directory or a key.
  */
 export function checkpointSourceFromEnv(env: NodeJS.ProcessEnv = process.env): CheckpointSource | undefined {
   const s = checkpointSettingsFromEnv(env);
-  return s.AUDIT_CHECKPOINT_DIR && s.AUDIT_CHECKPOINT_VERIFY_KEYS
-    ? fileCheckpoints(s.AUDIT_CHECKPOINT_DIR, s.AUDIT_CHECKPOINT_VERIFY_KEYS)
-    : undefined;
+  const keys =
+    s.AUDIT_CHECKPOINT_VERIFY_KEYS ?? (s.AUDIT_CHECKPOINT_KEY ? [createPublicKey(s.AUDIT_CHECKPOINT_KEY)] : undefined);
+  return s.AUDIT_CHECKPOINT_DIR && keys ? fileCheckpoints(s.AUDIT_CHECKPOINT_DIR, keys) : undefined;
 }
