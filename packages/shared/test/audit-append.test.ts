@@ -76,6 +76,23 @@ test('the service role appends through audit_append only: its own INSERT, with a
   await expect(assertServiceRole(pool, 'append_a_service')).resolves.toBeUndefined();
 });
 
+test('the definer function cannot be pointed elsewhere: a temporary audit_records of the caller’s is not the chain', async () => {
+  await migrateAuditChain(databaseUrl, 'append_e');
+  const pool = await servicePool('append_e');
+  const client = await pool.connect();
+  try {
+    await client.query('CREATE TEMP TABLE audit_records (LIKE append_e.audit_records)');
+    await client.query(`SET search_path = pg_temp, append_e`);
+    await appendAuditRecord(client, { kind: 'k', actor: 'a', data: {} });
+    expect((await client.query('SELECT count(*)::int AS n FROM pg_temp.audit_records')).rows[0].n).toBe(0);
+    expect((await client.query('SELECT count(*)::int AS n FROM append_e.audit_records')).rows[0].n).toBe(1);
+    await client.query('DISCARD ALL');
+  } finally {
+    client.release();
+  }
+  expect(await verifyAuditChain(pool)).toMatchObject({ ok: true, checked: 1 });
+});
+
 test('the database assigns seq, time (to the millisecond), link and a version-2 hash the verifier recomputes', async () => {
   await migrateAuditChain(databaseUrl, 'append_b');
   const pool = await servicePool('append_b');
