@@ -2,10 +2,13 @@
  * How every service starts, in one place: apply its migrations (shared, its own, the audit chain), give
  * its restricted role `<schema>_service` what it needs, open a pool working as that role, build its app
  * on that pool, listen. `close` stops the server, then ends the pool. Calls refused for want of the
- * service credential are appended to the service's audit chain.
+ * service credential are appended to the service's audit chain. With AUDIT_CHECKPOINT_KEY and
+ * AUDIT_CHECKPOINT_DIR set, the service signs its chain's head (chain name: its schema) into the
+ * checkpoint directory every AUDIT_CHECKPOINT_INTERVAL_MS (audit/checkpoint.ts).
  */
 import express, { type Express } from 'express';
 import { AuditChain } from './audit/chain';
+import { type Checkpointer, checkpointSettingsFromEnv, startCheckpointer } from './audit/checkpoint';
 import { controlApiTokenFromEnv, requireServiceCredential, serviceTokenFromEnv } from './auth/service-credential';
 import { migrate } from './db/migrate';
 import type { Pool } from './db/pool';
@@ -62,6 +65,7 @@ export async function startService(options: {
   roleTables?: 'dml' | 'none';
 }): Promise<RunningService> {
   const { name, config, logger } = options;
+  const checkpointSettings = checkpointSettingsFromEnv();
   const serviceToken = options.serviceToken ?? serviceTokenFromEnv();
   const controlApiToken = options.controlApiToken ?? controlApiTokenFromEnv();
   const database = options.database ?? serviceDatabaseFromEnv();
@@ -81,7 +85,21 @@ export async function startService(options: {
     database,
     logger,
   });
+  let checkpointer: Checkpointer | undefined;
   try {
+    const { AUDIT_CHECKPOINT_KEY: checkpointKey, AUDIT_CHECKPOINT_DIR: checkpointDir } = checkpointSettings;
+    if (checkpointKey && checkpointDir)
+      checkpointer = startCheckpointer({
+        db: pool,
+        chain: config.DB_SCHEMA,
+        key: checkpointKey,
+        dir: checkpointDir,
+        intervalMs: checkpointSettings.AUDIT_CHECKPOINT_INTERVAL_MS,
+        ...(checkpointSettings.AUDIT_CHECKPOINT_VERIFY_KEYS
+          ? { verifyKeys: checkpointSettings.AUDIT_CHECKPOINT_VERIFY_KEYS }
+          : {}),
+        logger,
+      });
     const app = options.buildApp(pool, { serviceRole: role, roleMode: mode });
     const audit = new AuditChain(pool);
     // The credential check wraps the service's own app, so every route of every service gets it.
@@ -108,6 +126,7 @@ export async function startService(options: {
         credential: serviceToken ? 'required' : 'none',
         databaseRole: role,
         roleMode: mode,
+        auditCheckpoints: checkpointer ? checkpointSettings.AUDIT_CHECKPOINT_DIR : 'off',
         ...options.describe,
       },
       `${name} listening`,
@@ -117,10 +136,12 @@ export async function startService(options: {
       port: server.port,
       close: async () => {
         await server.close();
+        await checkpointer?.stop();
         await pool.end();
       },
     };
   } catch (error) {
+    await checkpointer?.stop();
     await pool.end();
     throw error;
   }

@@ -1,7 +1,8 @@
 /**
  * The audit chain against real PostgreSQL: appended records verify; editing, deleting or reordering
  * one record (as a superuser would, with the append-only triggers switched off) makes the verifier
- * name that record; the role that writes cannot update, delete or truncate.
+ * name that record, on a pool (server-side cursor) or a held connection (keyset pages); the role that
+ * writes cannot update, delete or truncate.
  */
 import pg from 'pg';
 import { createTestDatabase } from '../../../test/support/database';
@@ -100,6 +101,25 @@ test('a long chain is walked across pages and a break far in is found', async ()
   await tamper(schema, `UPDATE $T SET kind = 'nothing.happened' WHERE seq = 22`);
   expect((await verifyAuditChain(pools.at(-1)!, 7)).brokenAt).toMatchObject({ seq: 22, problem: 'edited' });
   expect((await chain.verify()).checked).toBe(22);
+});
+
+test('on a connection the caller holds (inside its transaction), the walk goes by keyset pages and finds the break too', async () => {
+  const { schema } = await chainOf(25);
+  const client = await pools.at(-1)!.connect();
+  try {
+    await client.query('BEGIN');
+    expect(await verifyAuditChain(client, 4)).toMatchObject({ ok: true, checked: 25 });
+    await client.query('COMMIT');
+    await tamper(schema, `UPDATE $T SET actor = 'mallory' WHERE seq = 18`);
+    expect(await verifyAuditChain(client, { pageSize: 4 })).toMatchObject({
+      ok: false,
+      checked: 18,
+      brokenAt: { seq: 18, problem: 'edited' },
+      why: 'record 18 does not match its hash: its content was changed',
+    });
+  } finally {
+    client.release();
+  }
 });
 
 test('the writing role has no UPDATE, DELETE or TRUNCATE, and the table refuses them anyway', async () => {

@@ -7,61 +7,20 @@
  * Each part keeps its chain in its own schema (the migrations in ./migrations): every service's
  * schema gets the table with its other migrations (db/migrate.ts), so a movement of value and its
  * record are written in one transaction (`appendAuditRecord` on that transaction); the control
- * API's is the `audit` schema. The role a service works as may add and read records, never change
- * them (db/service-role.ts).
+ * API's is the `audit` schema. The role a service works as may read records and append them only
+ * through the database's own `audit_append` function (migration 00003), which assigns each record's
+ * seq, time, link and hash: it never chooses them and never changes a record (db/service-role.ts).
+ * Whoever owns the table can still rewrite it consistently; signed checkpoints kept outside the
+ * database (./checkpoint.ts) catch that, when the verifier is given them.
  */
-import { canonicalJson, sha256Hex } from '../canonical';
 import { AUDIT_CHAIN_MIGRATIONS_DIR, migrate } from '../db/migrate';
 import { inTransaction, type Pool, type Queryable } from '../db/pool';
+import { type CheckpointSource, checkpointSourceFromEnv } from './checkpoint';
+import { type AuditEntry, type AuditRecord, type ChainVerification, verifyAuditChain } from './verify';
+
+export * from './verify';
 
 export const AUDIT_MIGRATIONS_DIR = AUDIT_CHAIN_MIGRATIONS_DIR;
-/** The link of the first record: there is nothing before it. */
-export const GENESIS_HASH = '0'.repeat(64);
-
-export interface AuditEntry {
-  /** What happened, e.g. `decision.accepted`, `decision.refused`, `access.refused`, `value.moved`. */
-  kind: string;
-  /** Who did it (a person's id, or a service/workflow for automatic steps; `anonymous` when unknown). */
-  actor: string;
-  caseId?: string;
-  /** The particulars; amounts as decimal strings. */
-  data: Record<string, unknown>;
-}
-
-export interface AuditRecord extends AuditEntry {
-  seq: number;
-  at: string;
-  prevHash: string;
-  hash: string;
-}
-
-export type ChainBreak = 'edited' | 'missing' | 'relinked';
-
-export interface ChainVerification {
-  ok: boolean;
-  /** Records checked (up to and including the first broken one). */
-  checked: number;
-  /** The hash of the last good record: the chain's head when ok. */
-  headHash: string;
-  /** The first record where the chain breaks. */
-  brokenAt?: { seq: number; problem: ChainBreak; detail: string };
-}
-
-/** The record's hash: over its link and its content, canonically serialised. */
-export function auditRecordHash(r: Omit<AuditRecord, 'hash'>): string {
-  return sha256Hex(
-    canonicalJson({
-      prevHash: r.prevHash,
-      seq: r.seq,
-      at: r.at,
-      kind: r.kind,
-      actor: r.actor,
-      caseId: r.caseId ?? null,
-      data: r.data,
-    }),
-  );
-}
-
 /** A schema that holds only a chain (the control API's); a service's schema gets its chain from `migrate`. */
 export function migrateAuditChain(databaseUrl: string, schema: string, log?: (m: string) => void): Promise<string[]> {
   return migrate({ databaseUrl, schema, dir: AUDIT_MIGRATIONS_DIR, log });
@@ -92,52 +51,45 @@ function fromRow(row: Row): AuditRecord {
 }
 
 /**
- * Append one record on `tx`, which must be a transaction (BEGIN … COMMIT) on the schema of the chain:
- * the record commits or rolls back with the work it describes. Writers are serialised by a
- * transaction-scoped lock held until `tx` ends, so append last, after the work's own row locks.
+ * Append one record on `tx` (a transaction on the chain's schema, or a pool: then the record commits
+ * on its own). The database assigns the record's seq (last + 1), time, link and hash
+ * (`audit_append`, migration 00003), under a transaction-scoped lock held until `tx` ends: the record
+ * commits or rolls back with the work it describes, so append last, after the work's own row locks.
  */
-export async function appendAuditRecord(
-  tx: Queryable,
-  entry: AuditEntry,
-  clock: () => Date = () => new Date(),
-): Promise<AuditRecord> {
-  // A transaction-scoped lock (not LOCK TABLE, which would need the UPDATE privilege we revoke).
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.audit_records'))`);
-  const head = await tx.query<{ seq: number; hash: string }>(
-    'SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1',
-  );
-  const last = head.rows[0];
-  // Millisecond precision, so the timestamp reads back exactly as it was hashed.
-  const at = new Date(Math.floor(clock().getTime())).toISOString();
-  const record: Omit<AuditRecord, 'hash'> = {
-    seq: last ? Number(last.seq) + 1 : 1,
-    at,
-    kind: entry.kind,
-    actor: entry.actor,
-    ...(entry.caseId !== undefined ? { caseId: entry.caseId } : {}),
-    // Through JSON once, as jsonb will store it (no undefined members, no class instances).
-    data: JSON.parse(JSON.stringify(entry.data)) as Record<string, unknown>,
-    prevHash: last?.hash ?? GENESIS_HASH,
-  };
-  const hash = auditRecordHash(record);
-  await tx.query(
-    `INSERT INTO audit_records (seq, at, kind, actor, case_id, data, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [record.seq, record.at, record.kind, record.actor, record.caseId ?? null, record.data, record.prevHash, hash],
-  );
-  return { ...record, hash };
+export async function appendAuditRecord(tx: Queryable, entry: AuditEntry): Promise<AuditRecord> {
+  // Through JSON once, as jsonb will store it (no undefined members, no class instances).
+  const data = JSON.stringify(entry.data ?? {});
+  const { rows } = await tx.query<Row>('SELECT * FROM audit_append($1::text, $2::text, $3::text, $4::jsonb)', [
+    entry.kind,
+    entry.actor,
+    entry.caseId ?? null,
+    data,
+  ]);
+  const row = rows[0];
+  if (!row) throw new Error('audit_append returned no record');
+  return fromRow(row);
+}
+
+export interface AuditChainOptions {
+  /**
+   * The signed checkpoints `verify` checks the chain against. Default: AUDIT_CHECKPOINT_DIR and
+   * AUDIT_CHECKPOINT_VERIFY_KEYS from the environment when both are set (./checkpoint.ts).
+   */
+  checkpoints?: CheckpointSource;
+  /** The chain's name in the checkpoints (default: the pool's schema). */
+  chain?: string;
 }
 
 /** The audit chain in one schema (the pool's search_path names it). */
 export class AuditChain {
   constructor(
     private readonly pool: Pool,
-    private readonly clock: () => Date = () => new Date(),
+    private readonly options: AuditChainOptions = {},
   ) {}
 
   /** Append one record: serialised with every other writer, linked to the current head. */
   append(entry: AuditEntry): Promise<AuditRecord> {
-    return inTransaction(this.pool, (tx) => appendAuditRecord(tx, entry, this.clock));
+    return inTransaction(this.pool, (tx) => appendAuditRecord(tx, entry));
   }
 
   /** Records in chain order, optionally of one case, after `afterSeq`. */
@@ -149,49 +101,12 @@ export class AuditChain {
     return rows.map(fromRow);
   }
 
+  /** Walk the whole chain (streaming), against the signed checkpoints when there are any. */
   verify(): Promise<ChainVerification> {
-    return verifyAuditChain(this.pool);
-  }
-}
-
-/** Walk the whole chain in `seq` order, in pages, and stop at the first record that breaks it. */
-export async function verifyAuditChain(db: Queryable, pageSize = 1000): Promise<ChainVerification> {
-  let prevHash = GENESIS_HASH;
-  let expectedSeq = 1;
-  let checked = 0;
-  for (;;) {
-    const { rows } = await db.query<Row>('SELECT * FROM audit_records WHERE seq >= $1 ORDER BY seq LIMIT $2', [
-      expectedSeq,
-      pageSize,
-    ]);
-    for (const row of rows) {
-      const record = fromRow(row);
-      checked++;
-      const broken = (problem: ChainBreak, detail: string): ChainVerification => ({
-        ok: false,
-        checked,
-        headHash: prevHash,
-        brokenAt: { seq: record.seq, problem, detail },
-      });
-      if (record.seq !== expectedSeq) {
-        return broken(
-          'missing',
-          `record ${record.seq} follows record ${expectedSeq - 1}: ${record.seq - expectedSeq} record(s) before it were deleted`,
-        );
-      }
-      if (record.prevHash !== prevHash) {
-        return broken(
-          'relinked',
-          `record ${record.seq} does not link to the record before it (its prevHash is not that record's hash): moved, or the one before was replaced`,
-        );
-      }
-      const { hash, ...content } = record;
-      if (auditRecordHash(content) !== hash) {
-        return broken('edited', `record ${record.seq} does not match its hash: its content was changed`);
-      }
-      prevHash = hash;
-      expectedSeq++;
-    }
-    if (rows.length < pageSize) return { ok: true, checked, headHash: prevHash };
+    const checkpoints = this.options.checkpoints ?? checkpointSourceFromEnv();
+    return verifyAuditChain(this.pool, {
+      ...(checkpoints ? { checkpoints } : {}),
+      ...(this.options.chain ? { chain: this.options.chain } : {}),
+    });
   }
 }

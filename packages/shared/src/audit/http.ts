@@ -2,7 +2,8 @@
  * The audit chain over HTTP, the same in every service:
  *
  *   GET /v1/audit/records?caseId=&afterSeq=&limit=   -> { records: AuditRecord[] }
- *   GET /v1/audit/verify                             -> ChainVerification (ok, or the first broken record)
+ *   GET /v1/audit/verify                             -> ChainVerification (ok, or the first broken record and
+ *                                                       why; the latest signed checkpoint it was checked against)
  *
  * and `audited`, which makes an Idempotency-Key handler append the record of what it did on its own
  * transaction, after its work: the movement and its record commit together or not at all (a refusal
@@ -14,7 +15,7 @@ import { CaseId } from '../contracts/common';
 import type { Pool, PoolClient } from '../db/pool';
 import type { HandlerResult, IdempotentHandler } from '../http/idempotency';
 import { parseInput } from '../http/validate';
-import { AuditChain, type AuditEntry, appendAuditRecord } from './chain';
+import { AuditChain, type AuditChainOptions, type AuditEntry, appendAuditRecord } from './chain';
 
 export const AuditRecordsQuery = z.object({
   caseId: CaseId.optional(),
@@ -22,8 +23,9 @@ export const AuditRecordsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-export function auditRoutes(app: Express, pool: Pool): void {
-  const chain = new AuditChain(pool);
+/** `options`: the signed checkpoints GET /v1/audit/verify checks against (default: from the environment, see AuditChain). */
+export function auditRoutes(app: Express, pool: Pool, options: AuditChainOptions = {}): void {
+  const chain = new AuditChain(pool, options);
   app.get('/v1/audit/records', async (req, res) => {
     res.json({ records: await chain.list(parseInput(AuditRecordsQuery, req.query, 'query')) });
   });

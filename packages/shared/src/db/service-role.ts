@@ -57,8 +57,9 @@ export interface ServiceRoleSpec {
    * `dml` (default): SELECT, INSERT and UPDATE on every table of the schema, except SELECT and INSERT
    * on the append-only ones (those whose rows a `refuse_change()` trigger guards, which the role cannot
    * disable either), SELECT on the migration records. `none`: the
-   * service's own migrations grant what it needs (custody). Either way the audit chain is SELECT and
-   * INSERT only, and nothing is ever DELETE or TRUNCATE.
+   * service's own migrations grant what it needs (custody). Either way the audit chain is SELECT only,
+   * appended to through EXECUTE on `audit_append` (which assigns seq, link and hash), and nothing is
+   * ever DELETE or TRUNCATE.
    */
   tables?: 'dml' | 'none';
 }
@@ -131,7 +132,11 @@ export async function ensureServiceRole(ownerUrl: string, spec: ServiceRoleSpec)
         for (const { table } of rows) {
           assertIdentifier(table);
           const qualified = `${schema}.${table}`;
-          if (table === 'audit_records' || table === 'signed_acts' || (spec.tables !== 'none' && appendOnly.has(table))) {
+          if (table === 'audit_records') {
+            // The chain: read it, append only through audit_append (which assigns seq, link and hash).
+            await client.query(`REVOKE ALL ON ${qualified} FROM ${role}`);
+            await client.query(`GRANT SELECT ON ${qualified} TO ${role}`);
+          } else if (table === 'signed_acts' || (spec.tables !== 'none' && appendOnly.has(table))) {
             // Records that never change: the role may add and read them, not even try to rewrite one.
             await client.query(`REVOKE ALL ON ${qualified} FROM ${role}`);
             await client.query(`GRANT SELECT, INSERT ON ${qualified} TO ${role}`);
@@ -142,6 +147,11 @@ export async function ensureServiceRole(ownerUrl: string, spec: ServiceRoleSpec)
         }
         if (spec.tables !== 'none')
           await client.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA ${schema} TO ${role}`);
+        const append = await client.query(`SELECT to_regprocedure($1) IS NOT NULL AS present`, [
+          `${schema}.audit_append(text, text, text, jsonb)`,
+        ]);
+        if (append.rows[0]?.present)
+          await client.query(`GRANT EXECUTE ON FUNCTION ${schema}.audit_append(text, text, text, jsonb) TO ${role}`);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -204,21 +214,33 @@ export async function openServicePool(options: {
 }
 
 /**
- * For /readyz: the pool works as `role`, which does not own the audit chain and can add to it but
- * not change it. Throws with the reason otherwise.
+ * For /readyz: the pool works as `role`, which does not own the audit chain, can append to it only
+ * through `audit_append` (no INSERT of its own), and cannot change it. Throws with the reason otherwise.
  */
 export async function assertServiceRole(db: Queryable, role: string): Promise<void> {
-  const { rows } = await db.query<{ role: string; owns: boolean; rewrites: boolean; appends: boolean }>(
+  const { rows } = await db.query<{
+    role: string;
+    owns: boolean;
+    rewrites: boolean;
+    inserts: boolean;
+    appends: boolean;
+  }>(
     `SELECT current_user AS role,
             EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = 'audit_records'
                     AND tableowner = current_user) AS owns,
             has_table_privilege('audit_records', 'UPDATE') OR has_table_privilege('audit_records', 'DELETE')
               OR has_table_privilege('audit_records', 'TRUNCATE') AS rewrites,
-            has_table_privilege('audit_records', 'INSERT') AS appends`,
+            has_table_privilege('audit_records', 'INSERT') AS inserts,
+            coalesce(has_function_privilege(to_regprocedure('audit_append(text, text, text, jsonb)'), 'EXECUTE'), false)
+              AS appends`,
   );
   const r = rows[0];
   if (r?.role !== role) throw new Error(`working as database role ${r?.role}, not ${role}`);
   if (r.owns) throw new Error(`database role ${role} owns audit_records: it must not`);
   if (r.rewrites) throw new Error(`database role ${role} may UPDATE, DELETE or TRUNCATE audit_records`);
-  if (!r.appends) throw new Error(`database role ${role} may not append to audit_records`);
+  if (r.inserts)
+    throw new Error(
+      `database role ${role} may INSERT into audit_records directly: it must append through audit_append`,
+    );
+  if (!r.appends) throw new Error(`database role ${role} may not append to audit_records (EXECUTE on audit_append)`);
 }
