@@ -176,7 +176,9 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     }
     const required = approvalsNeeded(d.stage);
     const verdict = d.stage === 'DISPOSAL_PLAN' ? disposalVerdict : undefined;
-    if (d.outcome === 'APPROVE' && (required > 1 || verdict)) {
+    // More than one approval to count: several people, or (one person but) more units or a senior supervisor.
+    const quorum = required > 1 || (verdict !== undefined && (verdict.units > 1 || verdict.senior));
+    if (d.outcome === 'APPROVE' && quorum) {
       const given = [...(approvals[d.stage] ?? []), d];
       approvals[d.stage] = given;
       const missing = missingApprovals({ units: 1, senior: false, ...verdict, approvals: required }, given);
@@ -233,9 +235,19 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     const verdict = await decisionChecks.verifyDecision(workflowId, d);
     return verdict.ok ? undefined : verdict.refusal;
   };
-  /** Replay, rules, signature, then the rules again. */
+  /** A signed case takes no decision without the control API's act: said first, before any other rule. */
+  const unsigned = (raw: unknown): DecisionRefusal | undefined => {
+    const d = raw as { act?: unknown; nonce?: unknown } | null;
+    return signaturesRequired && (!d?.act || !d.nonce)
+      ? {
+          code: 'decision-unsigned',
+          message: 'the decision carries no control-API act: decisions reach a case only through the control API',
+        }
+      : undefined;
+  };
+  /** Replay, unsigned, rules, signature, then the rules again. */
   const admit = async (raw: unknown): Promise<DecisionAccepted | DecisionRefusal> => {
-    const replay = replayed(raw);
+    const replay = replayed(raw) ?? unsigned(raw);
     if (replay) return replay;
     const checked = checkDecision(raw, decisionContext());
     if (!checked.ok) return checked.refusal;
@@ -264,7 +276,8 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     {
       // The validator runs before anything is written: a decision the rules refuse leaves no trace in history.
       validator: (raw) => {
-        const refusal = replayed(raw) ?? ruleRefusal(raw);
+        // An unsigned one passes to the handler, which records it as refused in the status (not a rule's verdict).
+        const refusal = replayed(raw) ?? (unsigned(raw) ? undefined : ruleRefusal(raw));
         if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.code);
       },
     },
@@ -584,7 +597,8 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
         // The stablecoin is valued at par with the dollar; other coins at the exchange's reference price in it.
         const priceUsd =
           h.asset === stablecoin ? new Decimal(1) : new Decimal((await calls.getValuationPrice(h.asset, stablecoin)).price);
-        const cny = h.amount.times(priceUsd).times(usdCny.rate);
+        // Each line to the fen, toward zero; the value is the sum of the lines, so they always add up.
+        const cny = h.amount.times(priceUsd).times(usdCny.rate).toDecimalPlaces(2, Decimal.ROUND_DOWN);
         valueCny = valueCny.plus(cny);
         lines.push({ asset: h.asset, amount: h.amount.toFixed(), priceUsd: priceUsd.toFixed(), valueCny: cny.toFixed(2) });
       }

@@ -41,6 +41,8 @@ const as = (person: Person) => ({
 });
 const fake = createFakeActivities();
 const taskQueue = `control-api-${randomUUID()}`;
+/** The control API's clock, fixed for the test (a decision's act is valid from it, so it is today). */
+const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
 const defaults = registrationDefaults(
   ControlApiConfig.parse({ ...TEST_CONTROL_API_ENV, DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: 'HK-DEFAULT-9' }),
 );
@@ -77,7 +79,7 @@ beforeAll(async () => {
     taskQueue,
     logger: silentLogger(),
     defaults,
-    now: () => new Date('2026-02-03T04:05:06.000Z'),
+    now: () => NOW,
   });
 }, 180_000);
 
@@ -251,9 +253,26 @@ describe('control API', () => {
     expect(ok.body).toEqual({
       decision: {
         ...supervisor,
-        decidedAt: '2026-02-03T04:05:06.000Z',
+        decidedAt: NOW.toISOString(),
         nonce: expect.any(String),
-        signature: expect.any(String),
+        unit: 'unassigned',
+        // What the supervisor approved: the case's assets at most as received, under the policy's first tier.
+        authorisation: expect.objectContaining({
+          caseId,
+          assets: [
+            { asset: 'BTC', maxAmount: '1.25' },
+            { asset: 'ETH', maxAmount: '10.5' },
+          ],
+          policy: expect.objectContaining({ approvals: 1, units: 1, senior: false }),
+        }),
+        act: {
+          act: expect.objectContaining({
+            kind: 'case.decision',
+            actor: { id: 'supervisor.zhang', role: 'supervisor', unit: 'unassigned' },
+          }),
+          keyId: expect.stringMatching(/^[0-9a-f]{16}$/),
+          signature: expect.any(String),
+        },
       },
       movesTo: { stage: 'TRANSFER', status: 'RUNNING' },
     });

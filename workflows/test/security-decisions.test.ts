@@ -130,6 +130,8 @@ test('the requester is the token’s person: even holding the supervisor role th
   expect(own.body.detail).toContain('officer.dual');
   expect((await audit.list({ caseId })).map((r) => [r.kind, r.actor, r.data.refusal])).toEqual([
     ['case.registered', 'officer.dual', undefined],
+    // The intent is recorded before the case hears of it; the refusal after.
+    ['decision.requested', 'officer.dual', undefined],
     ['decision.refused', 'officer.dual', 'urn:vcdc:problem:four-eyes'],
   ]);
 });
@@ -172,9 +174,13 @@ test('above the threshold one approval is not enough; the same supervisor twice 
     records.map((r: { kind: string; actor: string; data: { refusal?: string } }) => [r.kind, r.actor, r.data.refusal]),
   ).toEqual([
     ['case.registered', 'officer.zhang', undefined],
+    ['decision.requested', 'supervisor.li', undefined],
     ['decision.accepted', 'supervisor.li', undefined],
+    ['decision.requested', 'supervisor.li', undefined],
     ['decision.refused', 'supervisor.li', 'urn:vcdc:problem:quorum-same-person'],
+    ['decision.requested', 'supervisor.zhou', undefined],
     ['decision.accepted', 'supervisor.zhou', undefined],
+    ['decision.requested', 'supervisor.zhou', undefined],
     ['decision.refused', 'supervisor.zhou', 'urn:vcdc:problem:decision-not-awaited'],
   ]);
   expect(records[0].data.approvals).toEqual({ disposalPlan: 2 });
@@ -185,8 +191,8 @@ test('above the threshold one approval is not enough; the same supervisor twice 
 test('an auditor asking the API to verify the chain is told which record was edited', async () => {
   const caseId = await registered();
   await (await as('supervisor.li')).post(`/v1/cases/${caseId}/decisions`).send(approve);
-  const [, accepted] = await audit.list({ caseId });
-  expect(accepted?.kind).toBe('decision.accepted');
+  const accepted = (await audit.list({ caseId })).find((r) => r.kind === 'decision.accepted');
+  expect(accepted?.actor).toBe('supervisor.li');
   // A superuser rewrites who approved.
   await pool.query('ALTER TABLE audit_records DISABLE TRIGGER USER');
   await pool.query(`UPDATE audit_records SET actor = 'supervisor.mallory' WHERE seq = $1`, [accepted?.seq]);
@@ -304,7 +310,9 @@ describe('decisions sent straight to Temporal (Web UI, CLI, a bare client)', () 
     expect((unsigned as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'decision-unsigned' });
 
     const otherKey = DecisionSigningKey.parse(newDecisionKeyPair().signingKey);
-    const forged = { ...bare, unit: 'case-handling', nonce: randomUUID() };
+    // Forged as well as one can: the authorisation the case asks for, signed with another key.
+    const { authorisationRequested } = await progress(caseId, (x) => x.authorisationRequested !== undefined);
+    const forged = { ...bare, unit: 'case-handling', nonce: randomUUID(), authorisation: authorisationRequested };
     await raw.signal(decisionSignal, { ...forged, act: signDecision(otherKey, `case-${caseId}`, forged) });
 
     // A real approval through the control API (1 of 2), then tampering with it.
