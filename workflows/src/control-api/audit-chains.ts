@@ -61,22 +61,40 @@ export interface ChainReport {
   checked?: number;
   headHash?: string;
   brokenAt?: ChainVerification['brokenAt'];
+  why?: string;
+  /** The refusals the chain holds, by kind. */
+  refusals?: ChainVerification['refusals'];
+  /** The latest signed checkpoint the chain was held against. */
+  checkpoint?: ChainVerification['checkpoint'];
   /** Why the chain could not be verified (unreachable, refused, not an answer). */
   error?: string;
 }
 
 export interface AuditVerification extends ChainVerification {
   chains: ChainReport[];
+  /** Every chain's refusals added up, by kind: all the refused acts, decisions, calls and messages. */
+  allRefusals: { total: number; byKind: Record<string, number> };
   firstBroken?: { chain: string; seq?: number; problem?: string; detail: string };
 }
 
+const CheckpointAnswer = z
+  .object({ seq: z.number().int().nullable(), ok: z.boolean(), refused: z.number().int() })
+  .catchall(z.unknown());
 const ServiceAnswer = z.object({
   ok: z.boolean(),
   checked: z.number().int().min(0),
   headHash: z.string(),
   brokenAt: z
-    .object({ seq: z.number().int(), problem: z.enum(['edited', 'missing', 'relinked']), detail: z.string() })
+    .object({
+      seq: z.number().int(),
+      problem: z.enum(['edited', 'missing', 'relinked']),
+      detail: z.string(),
+      from: z.number().int().optional(),
+    })
     .optional(),
+  why: z.string().optional(),
+  refusals: z.object({ total: z.number().int(), byKind: z.record(z.string(), z.number().int()) }).optional(),
+  checkpoint: CheckpointAnswer.nullable().optional(),
 });
 
 async function askService(s: ServiceChain, timeoutMs: number): Promise<ChainReport> {
@@ -90,7 +108,7 @@ async function askService(s: ServiceChain, timeoutMs: number): Promise<ChainRepo
     const parsed = ServiceAnswer.safeParse(await res.json());
     if (!parsed.success)
       return { chain: s.chain, url: s.url, ok: false, error: 'answered something other than a verification' };
-    return { chain: s.chain, url: s.url, ...parsed.data };
+    return { chain: s.chain, url: s.url, ...(parsed.data as Omit<ChainReport, 'chain' | 'url'>) };
   } catch (error) {
     return { chain: s.chain, url: s.url, ok: false, error: `not reachable: ${(error as Error).message}` };
   }
@@ -118,10 +136,18 @@ export async function verifyAuditChains(
   const chains = [...walked.map((w) => w.report), ...asked];
   const top = walked[0]?.verification ?? { ok: false, checked: 0, headHash: '' };
   const broken = chains.find((c) => !c.ok);
+  const allRefusals = { total: 0, byKind: {} as Record<string, number> };
+  for (const c of chains) {
+    allRefusals.total += c.refusals?.total ?? 0;
+    for (const [kind, n] of Object.entries(c.refusals?.byKind ?? {})) {
+      allRefusals.byKind[kind] = (allRefusals.byKind[kind] ?? 0) + n;
+    }
+  }
   return {
     ...top,
     ok: chains.every((c) => c.ok),
     chains,
+    allRefusals,
     ...(broken
       ? {
           firstBroken: {

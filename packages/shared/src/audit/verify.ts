@@ -72,6 +72,11 @@ export interface ChainVerification {
   /** Why the chain is broken, in words naming the record (and the checkpoint it contradicts). */
   why?: string;
   /**
+   * The refusals the chain holds (records whose kind ends in `.refused`), by kind: every refused act,
+   * decision, call and message is a record, so an auditor sees how many were tried and of which sort.
+   */
+  refusals?: { total: number; byKind: Record<string, number> };
+  /**
    * With a checkpoint source: the latest valid signed checkpoint of this chain (`null`: none yet),
    * and whether the chain agrees with it. `refused` counts lines of the checkpoint file that are not
    * a valid signed checkpoint of this chain (forged, damaged, unknown key).
@@ -313,6 +318,7 @@ async function walk(db: Queryable, options: number | VerifyOptions, head: { seq:
   let prevHash = GENESIS_HASH;
   let checked = 0;
   let seenV2 = false;
+  const refusals = { total: 0, byKind: {} as Record<string, number> };
 
   const report = (): Pick<ChainVerification, 'checkpoint'> =>
     withCheckpoints
@@ -335,6 +341,7 @@ async function walk(db: Queryable, options: number | VerifyOptions, head: { seq:
     headHash: prevHash,
     brokenAt: { seq, problem, detail, ...extra },
     why: detail,
+    refusals,
     ...report(),
   });
 
@@ -392,6 +399,10 @@ async function walk(db: Queryable, options: number | VerifyOptions, head: { seq:
       if (c === latest) latestOk = true;
       next++;
     }
+    if (record.kind.endsWith('.refused')) {
+      refusals.total++;
+      refusals.byKind[record.kind] = (refusals.byKind[record.kind] ?? 0) + 1;
+    }
     prevHash = record.hash;
     head.seq = record.seq;
     expectedSeq++;
@@ -413,5 +424,5 @@ async function walk(db: Queryable, options: number | VerifyOptions, head: { seq:
       { checkpoint: ref(latest) },
     );
   }
-  return { ok: true, checked, headHash: prevHash, ...report() };
+  return { ok: true, checked, headHash: prevHash, refusals, ...report() };
 }
