@@ -103,11 +103,11 @@ async function withCase<T>(
   });
 }
 
-/** Poll the status query until `test` holds; every answer must come (a failing workflow task fails the query). */
+/** Poll the status query until `test` holds (a minute at most); every answer must come (a failing workflow task fails the query). */
 async function until(client: Client, workflowId: string, test: (p: Progress) => boolean): Promise<Progress> {
   const handle = client.workflow.getHandle<typeof caseWorkflow>(workflowId);
   let last: Progress | undefined;
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 1200; i++) {
     last = (await handle.query(status)) as Progress;
     if (test(last)) return last;
     await new Promise((r) => setTimeout(r, 50));
@@ -116,10 +116,17 @@ async function until(client: Client, workflowId: string, test: (p: Progress) => 
 }
 
 /** The rest of the happy path, from the DISPOSAL_PLAN decision to the result. */
-async function decideToTheEnd(client: Client, workflowId: string, plan: Decision = DECISIONS.plan) {
+async function decideToTheEnd(
+  client: Client,
+  workflowId: string,
+  plan: Decision = DECISIONS.plan,
+  { fromFx = false } = {},
+) {
   const handle = client.workflow.getHandle<typeof caseWorkflow>(workflowId);
-  await until(client, workflowId, awaiting('DISPOSAL_PLAN'));
-  await handle.executeUpdate(decide, { args: [plan] });
+  if (!fromFx) {
+    await until(client, workflowId, awaiting('DISPOSAL_PLAN'));
+    await handle.executeUpdate(decide, { args: [plan] });
+  }
   await until(client, workflowId, awaiting('FX_DECLARATION'));
   await handle.executeUpdate(decide, { args: [DECISIONS.fx] });
   await settleAt(handle);
@@ -328,5 +335,46 @@ test('a signal of a name the case does not know is refused by digest, not kept w
     });
     const records = await auditRecords(reg.caseId, (r) => r.length >= 1);
     expect(records.map((r) => r.data.reason)).toEqual(['unknown-message']);
+  });
+});
+
+test('a stopSale signal sent to the sale engine from outside cancels nothing: a supervisor decides whether to go on', async () => {
+  const base = registration();
+  // Slices three seconds apart (real seconds while the test polls): time to reach the running engine.
+  const reg = {
+    ...base,
+    disposal: { ...base.disposal, execution: { slices: 2, horizonSeconds: 6, maxRepricings: 1 } },
+  };
+  await withCase(reg, async (client, workflowId) => {
+    const handle = client.workflow.getHandle<typeof caseWorkflow>(workflowId);
+    await until(client, workflowId, awaiting('DISPOSAL_PLAN'));
+    await handle.executeUpdate(decide, { args: [DECISIONS.plan] });
+    let engine: string | undefined;
+    for (let i = 0; i < 400 && !engine; i++) {
+      const events = (await handle.fetchHistory()).events ?? [];
+      engine = events.find(
+        (e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'saleExecutionWorkflow',
+      )?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId as string | undefined;
+      if (!engine) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(engine).toBeDefined();
+    await env.client.workflow.getHandle(engine as string).signal('stopSale', 'stopped from the Web UI');
+
+    const asked = await until(client, workflowId, awaiting('SALE_PRICE'));
+    expect(asked.awaiting?.what).toContain('a signal the case did not send');
+    expect(asked.cancellation).toBeUndefined();
+    await handle.executeUpdate(decide, {
+      args: [
+        {
+          stage: 'SALE_PRICE',
+          outcome: 'APPROVE',
+          decidedBy: 'supervisor.zhang',
+          role: 'supervisor',
+          decidedAt: '2026-01-03T09:00:00Z',
+        },
+      ],
+    });
+    const outcome = await decideToTheEnd(client, workflowId, undefined, { fromFx: true });
+    expect(outcome.status).toBe('COMPLETED');
   });
 });
