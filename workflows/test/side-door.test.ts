@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { Payload, PayloadCodec } from '@temporalio/common';
+import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { AuditChain, AuditRecord, Pool } from '@vcdc/shared';
@@ -23,7 +23,7 @@ import { createDecisionActivities, DecisionSigningKey, signDecision } from '../s
 import { createRefusalSinks, REFUSAL_RECORD_KIND } from '../src/refusal-sink';
 import { sha256Hex } from '../src/sha256';
 import { decide, decision, status } from '../src/shared';
-import { DEFAULT_MESSAGE_LIMIT_BYTES, type MessageRefusals } from '../src/side-door';
+import { DEFAULT_MESSAGE_LIMIT_BYTES, type MessageRefusals, REFUSED_PAYLOAD } from '../src/side-door';
 import { TEST_DECISION_KEYS, testAuditChain, testDecisionVerifyKeys } from './audit-support';
 import { awaiting, bundleCaseWorkflows, DECISIONS, settleAt, startCaseTestServer } from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
@@ -155,6 +155,40 @@ test('the workflow sandbox’s SHA-256 is SHA-256', () => {
   }
 });
 
+test('the worker’s codec: an undecodable workflow payload becomes a marker by digest; an activity’s still fails; clients still throw', async () => {
+  const lie = (await liar.encode([{}]))[0] as Payload;
+  const brokenJson: Payload = {
+    metadata: { encoding: new TextEncoder().encode('json/plain') },
+    data: new TextEncoder().encode('{'),
+  };
+  const worker = new AesGcmPayloadCodec(keys, { undecodable: 'marker' });
+  const workflow = { type: 'workflow', namespace: 'default', workflowId: 'case-X' } as const;
+  for (const bad of [lie, brokenJson]) {
+    const [marker] = await worker.decode([bad], workflow);
+    expect(defaultPayloadConverter.fromPayload(marker as Payload)).toEqual({
+      [REFUSED_PAYLOAD]: expect.objectContaining({
+        reason: 'undecodable',
+        sha256: createHash('sha256')
+          .update(bad.data as Uint8Array)
+          .digest('hex'),
+      }),
+    });
+  }
+  // A good payload is decoded as before.
+  const good = await codec.encode([defaultPayloadConverter.toPayload({ a: 1 })]);
+  expect(defaultPayloadConverter.fromPayload((await worker.decode(good, workflow))[0] as Payload)).toEqual({ a: 1 });
+  // What the worker reads back for an activity, and what clients decode, still fail loudly.
+  const activity = {
+    type: 'activity',
+    namespace: 'default',
+    workflowId: 'case-X',
+    activityId: '1',
+    isLocal: false,
+  } as const;
+  await expect(worker.decode([lie], activity)).rejects.toThrow();
+  await expect(codec.decode([lie], workflow)).rejects.toThrow();
+});
+
 test('a: a signal that claims to be encrypted but is not is refused by digest; the case still answers and completes', async () => {
   const reg = registration();
   await withCase(reg, async (client, workflowId) => {
@@ -169,14 +203,26 @@ test('a: a signal that claims to be encrypted but is not is refused by digest; t
       reason: 'undecodable',
       sha256: createHash('sha256').update(FAKE_CIPHERTEXT).digest('hex'),
     });
+    // The same lie as an Update: refused by its validator, nothing reaches history.
+    const error = await clientWith(liar)
+      .workflow.getHandle(workflowId)
+      .executeUpdate(decide, { args: [DECISIONS.plan] })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect((error as WorkflowUpdateFailedError).cause).toMatchObject({ type: 'message-undecodable' });
     // The same worker goes on deciding: the case is not jammed.
     const outcome = await decideToTheEnd(client, workflowId);
     expect(outcome.status).toBe('COMPLETED');
     expect(outcome.decisions.refused).toEqual([]);
     expect(outcome.refusedMessages?.total).toBe(1);
 
-    const records = await auditRecords(reg.caseId, (r) => r.length >= 1);
-    expect(records).toHaveLength(1);
+    const records = await auditRecords(reg.caseId, (r) => r.length >= 2);
+    expect(records.map((r) => [r.data.via, r.data.reason])).toEqual([
+      ['signal', 'undecodable'],
+      ['update', 'undecodable'],
+    ]);
     expect(records[0]).toMatchObject({
       actor: 'anonymous',
       caseId: reg.caseId,
