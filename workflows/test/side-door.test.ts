@@ -384,6 +384,39 @@ test('a signal of a name the case does not know is refused by digest, not kept w
   });
 });
 
+/** The first sale engine the case started (its child workflow id), once it runs. */
+async function firstEngine(client: Client, workflowId: string): Promise<string> {
+  const handle = client.workflow.getHandle(workflowId);
+  for (let i = 0; i < 400; i++) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    const id = events.find(
+      (e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'saleExecutionWorkflow',
+    )?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
+    if (id) return id;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('no sale engine started');
+}
+
+/** Slices three seconds apart (real seconds while the test polls): time to reach the running engine. */
+function slowSale(): CaseRegistration {
+  const base = registration();
+  return { ...base, disposal: { ...base.disposal, execution: { slices: 2, horizonSeconds: 6, maxRepricings: 1 } } };
+}
+
+test('a cancellation request sent to the sale engine directly neither fails the case nor leaves the round half done', async () => {
+  await withCase(slowSale(), async (client, workflowId) => {
+    const handle = client.workflow.getHandle<typeof caseWorkflow>(workflowId);
+    await until(client, workflowId, awaiting('DISPOSAL_PLAN'));
+    await handle.executeUpdate(decide, { args: [DECISIONS.plan] });
+    const engine = await firstEngine(client, workflowId);
+    await env.client.workflow.getHandle(engine).cancel();
+    const outcome = await decideToTheEnd(client, workflowId, undefined, { fromFx: true });
+    expect(outcome.status).toBe('COMPLETED');
+    expect((await env.client.workflow.getHandle(engine).describe()).status.name).toBe('COMPLETED');
+  });
+});
+
 test('a stopSale signal sent to the sale engine from outside cancels nothing: a supervisor decides whether to go on', async () => {
   const base = registration();
   // Slices three seconds apart (real seconds while the test polls): time to reach the running engine.
