@@ -473,6 +473,28 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     }
   }
 
+  /**
+   * A child workflow the case did not cancel but that ended cancelled (a cancellation request sent to
+   * it directly, from the Web UI or the CLI): recorded, and the child is started again (its steps are
+   * keyed, so what it did already is found, not redone); a few times at most.
+   */
+  async function againIfCancelledFromOutside<T>(childId: string, run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        const fromOutside = !cancellation && error instanceof ChildWorkflowFailure && isCancellation(error.cause);
+        if (!fromOutside || attempt >= 5) throw error;
+        recordRefusal({
+          via: 'cancel',
+          name: childId.slice(0, 200),
+          reason: 'cancel-requested',
+          detail: `a cancellation request sent to ${childId} directly: not obeyed, the child is started again`,
+        });
+      }
+    }
+  }
+
   /** Run `work`; if the case is cancelled before it ends, `stop` it (once). */
   async function whileWorking<T>(work: () => Promise<T>, stop: () => Promise<unknown> | void): Promise<T> {
     let done = false;
@@ -751,12 +773,15 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           const lots = batches[b] as Lot[];
           checkpoint();
           const batch = b + 1;
+          const childId = `${workflowId}/intake/${batch}`;
           const done = await interruptible(() =>
-            executeChild(intakeBatchWorkflow, {
-              workflowId: `${workflowId}/intake/${batch}`,
-              args: [{ caseWorkflowId: workflowId, caseId, batch, lots }],
-              staticSummary: `${caseId}: intake of lots ${lots[0]?.lotId} to ${lots[lots.length - 1]?.lotId} (batch ${batch} of ${batches.length})`,
-            }),
+            againIfCancelledFromOutside(childId, () =>
+              executeChild(intakeBatchWorkflow, {
+                workflowId: childId,
+                args: [{ caseWorkflowId: workflowId, caseId, batch, lots }],
+                staticSummary: `${caseId}: intake of lots ${lots[0]?.lotId} to ${lots[lots.length - 1]?.lotId} (batch ${batch} of ${batches.length})`,
+              }),
+            ),
           );
           results[b] = done.intakes;
           progress.batchesDone += 1;

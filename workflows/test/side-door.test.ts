@@ -81,13 +81,15 @@ const liar: PayloadCodec = {
 async function withCase<T>(
   registration: CaseRegistration,
   body: (client: Client, workflowId: string) => Promise<T>,
+  overrides: (fake: ReturnType<typeof createFakeActivities>) => object = () => ({}),
 ): Promise<T> {
+  const fake = createFakeActivities();
   const taskQueue = `side-door-${randomUUID()}`;
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle: bundle,
-    activities: { ...createFakeActivities(), ...createDecisionActivities(testDecisionVerifyKeys()) },
+    activities: { ...fake, ...createDecisionActivities(testDecisionVerifyKeys()), ...overrides(fake) },
     dataConverter: { payloadCodecs: [new AesGcmPayloadCodec(keys, { undecodable: 'marker' })] },
     sinks: createRefusalSinks(audit),
   });
@@ -415,6 +417,39 @@ test('a cancellation request sent to the sale engine directly neither fails the 
     expect(outcome.status).toBe('COMPLETED');
     expect((await env.client.workflow.getHandle(engine).describe()).status.name).toBe('COMPLETED');
   });
+});
+
+test('a cancellation request sent to an intake batch directly is recorded and the batch runs again; the case completes', async () => {
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
+  let calls = 0;
+  // The first lot's intake waits until the test has cancelled its batch.
+  const gated = (fake: ReturnType<typeof createFakeActivities>) => ({
+    recordIntake: async (...args: Parameters<typeof fake.recordIntake>) => {
+      if (calls++ === 0) await gate;
+      return fake.recordIntake(...args);
+    },
+  });
+  const reg = registration();
+  await withCase(
+    reg,
+    async (client, workflowId) => {
+      const batch = `${workflowId}/intake/1`;
+      for (let i = 0; calls === 0 && i < 400; i++) await new Promise((r) => setTimeout(r, 25));
+      await env.client.workflow.getHandle(batch).cancel();
+      const p = await until(client, workflowId, (s) => (s.refusedMessages?.total ?? 0) >= 1);
+      expect(p.refusedMessages?.recent[0]).toMatchObject({ via: 'cancel', name: batch, reason: 'cancel-requested' });
+      release();
+      const outcome = await decideToTheEnd(client, workflowId);
+      expect(outcome.status).toBe('COMPLETED');
+      expect(outcome.intakes).toHaveLength(2);
+      const records = await auditRecords(reg.caseId, (r) => r.length >= 1);
+      expect(records.map((r) => [r.data.via, r.data.name])).toEqual([['cancel', batch]]);
+    },
+    gated,
+  );
 });
 
 test('a stopSale signal sent to the sale engine from outside cancels nothing: a supervisor decides whether to go on', async () => {
