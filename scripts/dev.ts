@@ -197,7 +197,11 @@ async function main(): Promise<void> {
     PAYLOAD_CODEC_KEYS: await loadOrCreateDevCodecKeys(path.join(cfg.VCDC_DATA_DIR, 'payload-codec-keys')),
   };
   // The worker verifies decisions too (a raw signal from the Web UI is refused).
+  // The worker appends the refusals of messages sent to Temporal directly to the control API's audit chain,
+  // as the same role (audit_service) and so with the same password as the control API.
+  const auditPassword = databasePassword();
   runTs('worker', 'workflows/src/worker-main.ts', {
+    AUDIT_DB_PASSWORD: auditPassword,
     DECISION_VERIFY_KEYS: decisionKeys.verifyKey,
     ...common,
     ...temporalEnv,
@@ -223,7 +227,7 @@ async function main(): Promise<void> {
     AUTH_MODE: 'dev',
     AUTH_DEV_KEY_DIR: devKeyDir,
     DATABASE_URL: databaseUrl,
-    DB_SERVICE_PASSWORD: databasePassword(),
+    DB_SERVICE_PASSWORD: auditPassword,
     NOTIFICATIONS_SCHEMA: 'notifications',
     // GET /v1/audit/verify asks every service to verify its own chain too; people's acts go to custody and
     // the treasury. With the control API's own credential, not the worker's.

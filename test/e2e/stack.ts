@@ -33,6 +33,7 @@ import { jwtAuthenticator } from '../../workflows/src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../../workflows/src/control-api/config';
 import { createDevIssuer, type DevIssuer } from '../../workflows/src/control-api/dev-issuer';
 import { DecisionVerifyKeys, newDecisionKeyPair } from '../../workflows/src/decision-signature';
+import { createRefusalSinks } from '../../workflows/src/refusal-sink';
 import {
   createNotificationActivities,
   NotificationStore,
@@ -138,7 +139,13 @@ export async function startTestStack(): Promise<TestStack> {
     // The notifications outbox, as worker-main and the control API set it up (one schema, both sides).
     const notificationsPool = await openNotificationsPool({ ownerUrl: databaseUrl, schema: 'notifications', max: 4 });
     closers.push(() => notificationsPool.end());
+    // The control API's audit chain: the control API writes it, and the worker's refusals of messages sent
+    // to Temporal directly go there too.
+    await migrateAuditChain(databaseUrl, 'audit');
+    const auditPool = createPool(databaseUrl, 'audit', 4);
+    closers.push(() => auditPool.end());
     const worker: Worker = await createCaseWorker({
+      refusalSinks: createRefusalSinks(new AuditChain(auditPool), logger),
       connection: temporal.nativeConnection,
       serviceUrls,
       payloadCodec,
@@ -166,9 +173,6 @@ export async function startTestStack(): Promise<TestStack> {
       DEFAULT_SALE_PRICE_OFFSET_BP: '30',
       DEFAULT_SALE_MAX_REPRICINGS: '5',
     });
-    await migrateAuditChain(databaseUrl, controlApiConfig.AUDIT_SCHEMA);
-    const auditPool = createPool(databaseUrl, controlApiConfig.AUDIT_SCHEMA, 4);
-    closers.push(() => auditPool.end());
     const issuer = await createDevIssuer();
     const keys = createLocalJWKSet(issuer.jwks);
     const controlApi = await listen(

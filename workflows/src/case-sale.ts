@@ -33,7 +33,7 @@ export interface SaleStageContext extends CaseStageContext {
 
 /** Sell every coin credited at the venue for fiat; returns the fiat proceeds (cost - fee). */
 export async function sellForFiat(ctx: SaleStageContext): Promise<Decimal> {
-  const { p, caseId, disposal, atVenue, key, show, leftover, checkpoint, cancelled, whileWorking, stopReason } = ctx;
+  const { p, caseId, disposal, atVenue, key, show, leftover, checkpoint, whileWorking, stopReason } = ctx;
   const { awaitDecision, deadlineWords } = ctx;
   const { stablecoin, fiat } = disposal;
   let stable = sum(p.transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0'));
@@ -119,7 +119,9 @@ export async function sellForFiat(ctx: SaleStageContext): Promise<Decimal> {
       firstSlice = result.nextSlice;
       const held = atVenue.get(base);
       if (held) held.unsold = held.unsold.minus(sold);
-      if (result.status === 'STOPPED') throw cancelled();
+      // Stopped by the case's cancellation; a stop the case did not send (a stopSale signal to the engine
+      // from a bare Temporal client) cancels nothing: a supervisor decides, as for a pause (SALE_PRICE).
+      if (result.status === 'STOPPED') checkpoint();
       if (!remaining.gt(0)) break;
       const reference = new Decimal(result.arrivalPrice);
       if (!placeable(remaining, reference, sliceRules)) {
@@ -130,7 +132,9 @@ export async function sellForFiat(ctx: SaleStageContext): Promise<Decimal> {
       const why =
         result.status === 'PAUSED'
           ? `${result.breach?.kind}: ${result.breach?.detail}`
-          : `the engine sold ${result.sold} of ${result.sold === '0' ? remaining.toFixed() : remaining.plus(sold).toFixed()} ${base} within its band and horizon`;
+          : result.status === 'STOPPED'
+            ? 'the engine was stopped by a signal the case did not send'
+            : `the engine sold ${result.sold} of ${result.sold === '0' ? remaining.toFixed() : remaining.plus(sold).toFixed()} ${base} within its band and horizon`;
       const go = await awaitDecision(
         'SALE_PRICE',
         `a supervisor to continue selling ${remaining.toFixed()} ${base} for ${quote} from a new arrival price, or stop and return it to custody (${why})`,

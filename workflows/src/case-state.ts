@@ -8,6 +8,7 @@ import type { CaseRegistration } from './case-input';
 import type { Decision, DecisionRefusalCode, DecisionStage, Role } from './decision';
 import type { NotificationKind } from './notifications/types';
 import type { Reconciliation } from './reconcile';
+import type { MessageRefusals } from './side-door';
 
 export const CASE_STAGES = [
   'INTAKE',
@@ -200,6 +201,12 @@ export interface CaseProgress {
   returns: CustodyReturn[];
   /** The authorised cancellation, once taken: who, why, and at which stage. */
   cancellation?: { decidedBy: string; reason: string; at: string; stage: CaseStage };
+  /**
+   * Messages sent to the case through Temporal directly that it refused or did not obey (too large,
+   * undecodable, of an unknown name, a cancellation request): by digest, the newest few; absent
+   * until the first. Each is in the control API's audit chain too (side-door.ts).
+   */
+  refusedMessages?: MessageRefusals;
   /** The case's value in USD as far as known (the fiat proceeds once sold), for the ValueUsd search attribute. */
   valueUsd?: string;
 }

@@ -18,11 +18,13 @@ import {
   CancellationScope,
   ChildWorkflowFailure,
   condition,
+  currentUpdateInfo,
   executeChild,
   isCancellation,
   log,
   proxyActivities,
   setCurrentDetails,
+  setDefaultSignalHandler,
   setHandler,
   TimeoutFailure,
   upsertSearchAttributes,
@@ -67,6 +69,15 @@ import {
   status,
   ValueUsdKey,
 } from './shared';
+import {
+  claimedBy,
+  digestOf,
+  messageLimit,
+  REFUSALS_KEPT,
+  REFUSED_DECISION_KEPT_BYTES,
+  refusalLog,
+  screen,
+} from './side-door';
 import { durationMs, resolveWait } from './wait-policy';
 
 // The child workflows run on the same worker: lot intake in batches, and the sale execution engine.
@@ -116,7 +127,19 @@ function movesTo(d: Decision, stage: CaseStage): DecisionAccepted['movesTo'] {
   }
 }
 
+/**
+ * Temporal's own cancellation (RequestCancelWorkflowExecution: the Web UI's "Request Cancellation",
+ * `temporal workflow cancel`, any bare client) is not how a case is cancelled: the case runs in a
+ * non-cancellable scope, so the request fails no workflow task and stops no step; it is recorded (the
+ * status's refusedMessages and the control API's audit chain) and the supervisors are asked to decide
+ * CANCELLATION through the control API. The case carries on until such a decision arrives.
+ */
 export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome> {
+  const cancelRequested = CancellationScope.current().cancelRequested;
+  return CancellationScope.nonCancellable(() => runCaseWorkflow(input, cancelRequested));
+}
+
+async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise<never>): Promise<CaseOutcome> {
   const { workflowId } = workflowInfo();
   const p: CaseProgress = {
     caseId: input?.caseId ?? '',
@@ -203,8 +226,14 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
   let signaturesRequired = false;
   const usedNonces = new Set<string>();
   const refuse = (raw: unknown, refusal: DecisionRefusal, via: 'signal' | 'update') => {
+    // In the control API's audit chain too, by digest (the status keeps it, as sent, below).
+    const refused = refusedDecision(raw, refusal);
+    const name = via === 'update' ? 'decide' : 'decision';
+    recordRefusal({ via, name, ...refused, ...(via === 'update' ? { updateId: currentUpdateId() } : {}) }, false);
+    // Kept as sent while decision-sized, else by digest; the newest few (the audit chain has them all).
+    if (p.decisions.refused.length >= REFUSALS_KEPT) p.decisions.refused.shift();
     p.decisions.refused.push({
-      decision: raw,
+      decision: refused.size <= REFUSED_DECISION_KEPT_BYTES ? raw : { sha256: refused.sha256, size: refused.size },
       code: refusal.code,
       reason: refusal.message,
       at: new Date().toISOString(),
@@ -264,9 +293,43 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
   const isRefusal = (r: DecisionAccepted | DecisionRefusal): r is DecisionRefusal => 'code' in r;
 
   setHandler(status, () => p);
+  /**
+   * What reaches the case from outside is screened before anything keeps it (side-door.ts): a signal
+   * or Update argument above the limit, or one the worker could not decode, is refused and recorded by
+   * digest; so is a signal of a name the case does not know. Every refusal goes to the audit chain.
+   */
+  const limit = messageLimit(input);
+  const currentUpdateId = () => currentUpdateInfo()?.id;
+  const recordRefusal = refusalLog(
+    () => p.caseId,
+    () => {
+      p.refusedMessages ??= { total: 0, recent: [] };
+      return p.refusedMessages;
+    },
+  );
+  const refusedDecision = (raw: unknown, refusal: DecisionRefusal) => ({
+    reason: 'refused' as const,
+    code: refusal.code,
+    detail: refusal.message,
+    claimedBy: claimedBy(raw),
+    ...digestOf(raw),
+  });
+  const screenedOut = (raw: unknown, via: 'signal' | 'update', keep: boolean): boolean => {
+    const refusal = screen(raw, limit);
+    if (!refusal) return false;
+    const name = via === 'update' ? 'decide' : 'decision';
+    recordRefusal({ via, name, ...refusal, ...(via === 'update' ? { updateId: currentUpdateId() } : {}) }, keep);
+    if (via === 'update')
+      throw ApplicationFailure.nonRetryable(refusal.detail ?? refusal.reason, `message-${refusal.reason}`);
+    return true;
+  };
+  setDefaultSignalHandler((name, ...args) => {
+    recordRefusal({ via: 'signal', name: name.slice(0, 100), reason: 'unknown-message', ...digestOf(args) });
+  });
   setHandler(
     decide,
     async (raw) => {
+      screenedOut(raw, 'update', true);
       const result = await admit(raw);
       if (!isRefusal(result)) return result;
       // Past the validator the Update is in history: its refusal is recorded for the audit.
@@ -275,14 +338,23 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     },
     {
       // The validator runs before anything is written: a decision the rules refuse leaves no trace in history.
+      // It is read-only: its refusals go to the audit chain (a sink), not into the case's state.
       validator: (raw) => {
+        screenedOut(raw, 'update', false);
         // An unsigned one passes to the handler, which records it as refused in the status (not a rule's verdict).
         const refusal = replayed(raw) ?? (unsigned(raw) ? undefined : ruleRefusal(raw));
-        if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.code);
+        if (refusal) {
+          recordRefusal(
+            { via: 'update', name: 'decide', updateId: currentUpdateId(), ...refusedDecision(raw, refusal) },
+            false,
+          );
+          throw ApplicationFailure.nonRetryable(refusal.message, refusal.code);
+        }
       },
     },
   );
   setHandler(decision, async (raw) => {
+    if (screenedOut(raw, 'signal', true)) return;
     const result = await admit(raw);
     // A signal is in history whatever it says, so its refusal is recorded for the audit.
     if (isRefusal(result)) refuse(raw, result, 'signal');
@@ -324,6 +396,23 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
       log.error('notification not stored', { kind, toRole, error: String(error) });
     }
   };
+
+  // A cancellation request sent to Temporal directly: recorded, the supervisors asked, the case carries on.
+  cancelRequested.catch(() => {
+    recordRefusal({
+      via: 'cancel',
+      name: 'cancel',
+      reason: 'cancel-requested',
+      detail:
+        'RequestCancelWorkflowExecution sent to Temporal directly: not obeyed; only a CANCELLATION decision through the control API cancels a case',
+    });
+    void notify(
+      'ESCALATION',
+      'supervisor',
+      `${p.caseId}: a cancellation was requested through Temporal directly, not through the control API; the case carries on. If it must stop, a supervisor decides CANCELLATION.`,
+      { stage: 'CANCELLATION' },
+    );
+  });
 
   const parsed = CaseRegistration.safeParse(input);
   if (!parsed.success) {
@@ -413,6 +502,28 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
     } catch (error) {
       if (cancellation && isCancellation(error)) throw cancelled();
       throw error;
+    }
+  }
+
+  /**
+   * A child workflow the case did not cancel but that ended cancelled (a cancellation request sent to
+   * it directly, from the Web UI or the CLI): recorded, and the child is started again (its steps are
+   * keyed, so what it did already is found, not redone); a few times at most.
+   */
+  async function againIfCancelledFromOutside<T>(childId: string, run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        const fromOutside = !cancellation && error instanceof ChildWorkflowFailure && isCancellation(error.cause);
+        if (!fromOutside || attempt >= 5) throw error;
+        recordRefusal({
+          via: 'cancel',
+          name: childId.slice(0, 200),
+          reason: 'cancel-requested',
+          detail: `a cancellation request sent to ${childId} directly: not obeyed, the child is started again`,
+        });
+      }
     }
   }
 
@@ -729,12 +840,15 @@ export async function caseWorkflow(input: CaseRegistration): Promise<CaseOutcome
           const lots = batches[b] as Lot[];
           checkpoint();
           const batch = b + 1;
+          const childId = `${workflowId}/intake/${batch}`;
           const done = await interruptible(() =>
-            executeChild(intakeBatchWorkflow, {
-              workflowId: `${workflowId}/intake/${batch}`,
-              args: [{ caseWorkflowId: workflowId, caseId, batch, lots }],
-              staticSummary: `${caseId}: intake of lots ${lots[0]?.lotId} to ${lots[lots.length - 1]?.lotId} (batch ${batch} of ${batches.length})`,
-            }),
+            againIfCancelledFromOutside(childId, () =>
+              executeChild(intakeBatchWorkflow, {
+                workflowId: childId,
+                args: [{ caseWorkflowId: workflowId, caseId, batch, lots }],
+                staticSummary: `${caseId}: intake of lots ${lots[0]?.lotId} to ${lots[lots.length - 1]?.lotId} (batch ${batch} of ${batches.length})`,
+              }),
+            ),
           );
           results[b] = done.intakes;
           progress.batchesDone += 1;

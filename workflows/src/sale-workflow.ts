@@ -13,6 +13,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   condition,
   defineSignal,
   proxyActivities,
@@ -92,7 +93,16 @@ const venue = proxyActivities<ReturnType<typeof createActivities> & ReturnType<t
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });
 
+/**
+ * The case stops its engine with `stopSale`, never with Temporal's cancellation: a cancellation request
+ * sent to the engine directly (the Web UI, the CLI, a bare client) would leave its order open at the
+ * venue and fail the case, so the engine runs in a non-cancellable scope and finishes its round.
+ */
 export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<SaleExecutionResult> {
+  return CancellationScope.nonCancellable(() => executeSale(input));
+}
+
+async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResult> {
   const params: ExecutionParams = { ...DEFAULT_EXECUTION, ...input.params };
   let stopReason: string | undefined;
   setHandler(stopSale, (reason) => {

@@ -5,9 +5,20 @@
  */
 import { createServer } from 'node:http';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { createLogger, loadConfigOrExit } from '@vcdc/shared';
+import {
+  AuditChain,
+  createLogger,
+  ensureServiceRole,
+  loadConfigOrExit,
+  migrateAuditChain,
+  openServicePool,
+  type Pool,
+  roleOfUrl,
+  serviceRoleName,
+} from '@vcdc/shared';
 import { AesGcmPayloadCodec, codecKeys } from './codec/payload-codec';
 import { createNotificationActivities, openNotificationsPool } from './notifications/store';
+import { createRefusalSinks } from './refusal-sink';
 import { createCaseWorker, WorkerConfig } from './worker';
 
 async function main(): Promise<void> {
@@ -22,8 +33,30 @@ async function main(): Promise<void> {
     max: 4,
     logger,
   });
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS }).catch(async (error) => {
+  // The control API's audit chain, for the refusals of messages sent to Temporal directly: migrated by
+  // whichever of the two starts first, written as `<AUDIT_SCHEMA>_service`, which cannot rewrite it.
+  let auditPool: Pool | undefined;
+  const connection = await (async () => {
+    await migrateAuditChain(config.DATABASE_URL, config.AUDIT_SCHEMA, (m) => logger.debug(m));
+    const role = config.AUDIT_DB_SERVICE_URL
+      ? roleOfUrl(config.AUDIT_DB_SERVICE_URL)
+      : serviceRoleName(config.AUDIT_SCHEMA);
+    await ensureServiceRole(config.DATABASE_URL, { schema: config.AUDIT_SCHEMA, role });
+    ({ pool: auditPool } = await openServicePool({
+      ownerUrl: config.DATABASE_URL,
+      schema: config.AUDIT_SCHEMA,
+      role,
+      database: {
+        ...(config.AUDIT_DB_SERVICE_URL ? { url: config.AUDIT_DB_SERVICE_URL } : {}),
+        ...(config.AUDIT_DB_PASSWORD ? { password: config.AUDIT_DB_PASSWORD } : {}),
+      },
+      max: 2,
+      logger,
+    }));
+    return NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  })().catch(async (error) => {
     await pool.end();
+    await auditPool?.end();
     throw error;
   });
   try {
@@ -45,8 +78,12 @@ async function main(): Promise<void> {
         fx: config.FX_SERVICE_TOKEN,
         treasury: config.TREASURY_SERVICE_TOKEN,
       },
-      payloadCodec: new AesGcmPayloadCodec(codecKeys(config.PAYLOAD_CODEC_KEYS, config.PAYLOAD_CODEC_KEY_ID)),
+      // A payload a client sent that cannot be decoded reaches the case as a marker it refuses (side-door.ts).
+      payloadCodec: new AesGcmPayloadCodec(codecKeys(config.PAYLOAD_CODEC_KEYS, config.PAYLOAD_CODEC_KEY_ID), {
+        undecodable: 'marker',
+      }),
       notifications: createNotificationActivities(pool),
+      refusalSinks: createRefusalSinks(new AuditChain(auditPool as Pool), logger),
     });
     const health = healthServer(worker).listen(config.PORT, config.HOST);
     logger.info(
@@ -62,6 +99,7 @@ async function main(): Promise<void> {
   } finally {
     await connection.close();
     await pool.end();
+    await auditPool?.end();
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import type { PayloadCodec } from '@temporalio/common';
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import { type InjectedSinks, type NativeConnection, Worker } from '@temporalio/worker';
 import { env, ServiceClient, ServiceToken } from '@vcdc/shared';
 import { z } from 'zod';
 import { createActivities } from './activities';
@@ -14,6 +14,7 @@ import { NotificationsSchema } from './notifications/store';
 import type { NotificationActivities } from './notifications/types';
 import { createSaleActivities } from './sale-activities';
 import { TASK_QUEUE } from './shared';
+import type { RefusalSinks } from './side-door';
 
 /** The worker process's environment (worker-main.ts); the defaults run the embedded dev stack. */
 export const WorkerConfig = z.object({
@@ -46,6 +47,18 @@ export const WorkerConfig = z.object({
   NOTIFICATIONS_SCHEMA: NotificationsSchema,
   /** The login password of `<NOTIFICATIONS_SCHEMA>_service`, the role the outbox is written as (production). */
   NOTIFICATIONS_DB_PASSWORD: z.string().min(16).optional(),
+  /**
+   * The control API's audit chain, where the worker appends every message a case refused that was
+   * sent to Temporal directly (refusal-sink.ts): the same database and AUDIT_SCHEMA as the control
+   * API's, written as `<AUDIT_SCHEMA>_service` (AUDIT_DB_SERVICE_URL, or AUDIT_DB_PASSWORD which the
+   * owner gives that role; neither, development only: the owner's connections SET ROLE to it).
+   */
+  AUDIT_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('audit'),
+  AUDIT_DB_SERVICE_URL: env.databaseUrl().optional(),
+  AUDIT_DB_PASSWORD: z.string().min(16).optional(),
   LOG_LEVEL: env.logLevel(),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfig>;
@@ -75,6 +88,11 @@ export interface CaseWorkerOptions {
    * passes it); tests may pass a fake. Without it, no `notify` activity is registered.
    */
   notifications?: NotificationActivities;
+  /**
+   * The `refusals` sink (`createRefusalSinks(audit)`: the control API's audit chain); worker-main
+   * always passes it. Without it a refusal is only in the case's status.
+   */
+  refusalSinks?: InjectedSinks<RefusalSinks>;
 }
 
 /** The module the worker bundles: the workflows it runs. */
@@ -104,6 +122,7 @@ export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowsPath,
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
+    ...(options.refusalSinks ? { sinks: options.refusalSinks } : {}),
     activities: {
       ...createActivities(serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials)),
       // The sale execution engine's calls (reference price, legal floor, order state, cancel).
