@@ -302,4 +302,18 @@ describe('every human act was a signed act of an authenticated person, booked as
     );
     expect(records.some((r) => r.kind === 'request.refused' && r.data.path === '/v1/transfers')).toBe(true);
   });
+
+  test('the auditor’s verification walks every chain intact and lists the refusals they hold', async () => {
+    const verified = await (await asAuditor()).get<{
+      ok: boolean;
+      chains: Array<{ chain: string; ok: boolean; refusals?: { total: number; byKind: Record<string, number> } }>;
+      allRefusals: { total: number; byKind: Record<string, number> };
+    }>('/v1/audit/verify');
+    expect(verified.ok).toBe(true);
+    expect(verified.chains.map((c) => c.chain).sort()).toEqual(['control-api', 'custody', 'exchange', 'fx', 'treasury']);
+    // The refused transfer above is in custody's count, and in the total over every chain.
+    const custodyChain = verified.chains.find((c) => c.chain === 'custody');
+    expect(custodyChain?.refusals?.byKind['request.refused']).toBeGreaterThanOrEqual(1);
+    expect(verified.allRefusals.total).toBeGreaterThanOrEqual(custodyChain?.refusals?.total ?? 1);
+  });
 });

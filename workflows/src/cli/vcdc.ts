@@ -169,6 +169,14 @@ interface CaseView {
   }[];
   /** Each coin's sale route and why (sale-route.ts). */
   routes?: { asset: string; route: 'DIRECT' | 'VIA_STABLECOIN'; directSymbol: string; reason: string }[];
+  /** What the disposal plan's approval would let leave the case's wallets, and the policy's verdict. */
+  authorisationRequested?: {
+    venue: string;
+    assets: { asset: string; maxAmount: string }[];
+    policy: { version: string; valueCny: string; tier: string; approvals: number; units: number; senior: boolean };
+  };
+  /** While custodians are to whitelist the venue's deposit address. */
+  awaitingWhitelist?: { asset: string; chain: string; address: string; venue: string; entryId?: string; status?: string };
   /** The execution engine's slices, each a limit order as it ended. */
   sales?: {
     symbol: string;
@@ -266,6 +274,22 @@ export function renderCase(c: CaseView, now: Date): string {
     field('  Deadline', when(p.deadline, now));
     const approvals = (c.decisions?.accepted ?? []).filter((d) => d.stage === p.stage && d.outcome === 'APPROVE');
     if (approvals.length) field('  Approved', `so far by ${approvals.map((d) => d.decidedBy).join(', ')}`);
+  }
+  // What an approver of the disposal plan signs: the most that may leave, where to, and who must approve.
+  const a = c.authorisationRequested;
+  if (a && (p?.stage === 'DISPOSAL_PLAN' || c.stage === 'AUTHORISATION')) {
+    field('  Approves', `${a.assets.map((x) => `at most ${x.maxAmount} ${x.asset}`).join(', ')} to ${a.venue}`);
+    const who = `${a.policy.approvals} approver(s) from ${a.policy.units} unit(s)${a.policy.senior ? ', one a senior supervisor' : ''}`;
+    field('  Policy', `${a.policy.tier} (CNY ${a.policy.valueCny}, policy ${a.policy.version}): ${who}`);
+  }
+  const w = c.awaitingWhitelist;
+  if (w) {
+    out.push('');
+    out.push(
+      `Waiting for the whitelist: ${w.venue}'s ${w.asset} address ${w.address} (${w.chain}) - ${
+        w.entryId ? `entry ${w.entryId} ${w.status ?? ''}`.trimEnd() : 'not requested yet: a custodian requests it (vcdc whitelist request), two others approve'
+      }`,
+    );
   }
 
   const intakes = c.intakes ?? [];
