@@ -25,7 +25,7 @@ import { common, fx } from '@vcdc/shared/contracts';
 import type { Express, RequestHandler } from 'express';
 import { z } from 'zod';
 import { declarationTransition, settlementTranche } from './audit-records';
-import { acceptDecision } from './decisions';
+import { acceptDecision } from '@vcdc/shared';
 import {
   appendTransition,
   createDeclaration,

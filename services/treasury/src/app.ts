@@ -39,7 +39,7 @@ import {
 import { caseStatement } from './case-ledger';
 import { approveCorrection, loadCorrectionRequest, requestCorrection } from './corrections';
 import { recordCredit } from './credits';
-import { acceptDecision } from './decisions';
+import { acceptDecision } from '@vcdc/shared';
 import { openEscrow, recordJudgment } from './escrow';
 import { returnToOwner } from './owner-returns';
 import { requestRemittance } from './remittances';

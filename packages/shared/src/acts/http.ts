@@ -11,6 +11,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import { Problem } from '../problem';
 import type { ActKind } from './act-kinds';
+import { type CarriedDecision, type DecisionExpectation, verifyCarriedDecision } from './decisions';
 import { type Act, type ActRefusal, requestContent, type SignedAct, verifySignedAct } from './signed-act';
 
 export const ACT_HEADER = 'VCDC-Act';
@@ -112,4 +113,40 @@ export function refuseNamedPerson(body: unknown, fields: readonly string[] = PER
     `${named.join(', ')}: the person acting is taken from the signed act, never from the body`,
     { errors: named.map((field) => ({ field, message: 'names a person; the signed act says who acts' })) },
   );
+}
+
+export type VerifiedDecision = CarriedDecision & { act: SignedAct; unit: string };
+
+/**
+ * A person's decision the workflow carries to a service (decisions.ts), verified there again against
+ * the control API's act keys for the case the step is on. A request without one, or with a forged,
+ * altered, other-case, other-stage or wrong-outcome one, is a 403 the audit chain records (with what
+ * the decision claimed); once verified, the decision's act is the request's act, so a later refusal
+ * names its person.
+ */
+export function acceptDecision(
+  keys: readonly KeyObject[],
+  req: Request,
+  presented: unknown,
+  expect: DecisionExpectation,
+): VerifiedDecision {
+  const res = req.res;
+  const claimed = (presented as { act?: unknown } | undefined)?.act;
+  if (res && claimed !== undefined) res.locals.claimedAct = claimed;
+  if (presented === undefined || presented === null) {
+    throw actProblem(
+      {
+        code: 'act-missing',
+        message: `decision: a signed ${expect.stage} decision on case ${expect.caseId} is required`,
+      },
+      { decision: expect.stage },
+    );
+  }
+  const checked = verifyCarriedDecision(keys, presented, expect);
+  if (!checked.ok) throw actProblem(checked.refusal, { decision: expect.stage });
+  if (res) {
+    res.locals.act = checked.decision.act.act;
+    res.locals.signedAct = checked.decision.act;
+  }
+  return checked.decision;
 }
