@@ -132,7 +132,9 @@ export async function attestIntake(
       `/v1/chains/${lot.chain}/transactions/${lot.sweepTxHash}`,
     );
     if (tx.status !== 'CONFIRMED' || tx.to !== account.address || tx.asset !== lot.asset) {
-      throw new Error(`${custodian} cannot attest ${lot.sweepTxHash}: it is not a confirmed sweep into the case wallet`);
+      throw new Error(
+        `${custodian} cannot attest ${lot.sweepTxHash}: it is not a confirmed sweep into the case wallet`,
+      );
     }
     log(`demo case ${caseId}: ${custodian} attests ${lot.lotId}: ${tx.amount} ${lot.asset} in ${lot.sweepTxHash}`);
     // Through the control API: it signs the act for the custodian's token; custody takes the person from the act.
@@ -216,7 +218,14 @@ export function demoRegistration(
 /** The subset of the case workflow's `status` the demo reads. */
 export interface DemoCaseProgress {
   /** While the case waits for custodians to whitelist the venue's deposit address. */
-  awaitingWhitelist?: { asset: string; chain: string; address: string; venue: string; entryId?: string; status?: string };
+  awaitingWhitelist?: {
+    asset: string;
+    chain: string;
+    address: string;
+    venue: string;
+    entryId?: string;
+    status?: string;
+  };
   caseId: string;
   stage: string;
   status: string;
@@ -243,7 +252,9 @@ async function whitelistVenueAddress(
   if (wanted.status === 'COOLING_OFF') return;
   let entryId = wanted.entryId;
   if (!entryId) {
-    log(`demo case ${caseId}: ${DEMO_PEOPLE.custodian} requests the whitelisting of ${wanted.venue}'s ${wanted.asset} address ${wanted.address}`);
+    log(
+      `demo case ${caseId}: ${DEMO_PEOPLE.custodian} requests the whitelisting of ${wanted.venue}'s ${wanted.asset} address ${wanted.address}`,
+    );
     const entry = await (await apiAs(DEMO_PEOPLE.custodian)).post<{ entryId: string }>(
       '/v1/custody/whitelist',
       {
@@ -258,7 +269,11 @@ async function whitelistVenueAddress(
   }
   for (const approver of [DEMO_PEOPLE.secondCustodian, DEMO_PEOPLE.thirdCustodian]) {
     log(`demo case ${caseId}: ${approver} approves whitelist entry ${entryId}`);
-    await (await apiAs(approver)).post(`/v1/custody/whitelist/${entryId}/approvals`, {}, `demo/whitelist/${entryId}/approve`);
+    await (await apiAs(approver)).post(
+      `/v1/custody/whitelist/${entryId}/approvals`,
+      {},
+      `demo/whitelist/${entryId}/approve`,
+    );
   }
 }
 

@@ -310,7 +310,13 @@ describe('every human act was a signed act of an authenticated person, booked as
       allRefusals: { total: number; byKind: Record<string, number> };
     }>('/v1/audit/verify');
     expect(verified.ok).toBe(true);
-    expect(verified.chains.map((c) => c.chain).sort()).toEqual(['control-api', 'custody', 'exchange', 'fx', 'treasury']);
+    expect(verified.chains.map((c) => c.chain).sort()).toEqual([
+      'control-api',
+      'custody',
+      'exchange',
+      'fx',
+      'treasury',
+    ]);
     // The refused transfer above is in custody's count, and in the total over every chain.
     const custodyChain = verified.chains.find((c) => c.chain === 'custody');
     expect(custodyChain?.refusals?.byKind['request.refused']).toBeGreaterThanOrEqual(1);

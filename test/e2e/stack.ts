@@ -33,12 +33,12 @@ import { jwtAuthenticator } from '../../workflows/src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../../workflows/src/control-api/config';
 import { createDevIssuer, type DevIssuer } from '../../workflows/src/control-api/dev-issuer';
 import { DecisionVerifyKeys, newDecisionKeyPair } from '../../workflows/src/decision-signature';
-import { createRefusalSinks } from '../../workflows/src/refusal-sink';
 import {
   createNotificationActivities,
   NotificationStore,
   openNotificationsPool,
 } from '../../workflows/src/notifications/store';
+import { createRefusalSinks } from '../../workflows/src/refusal-sink';
 import { createCaseWorker } from '../../workflows/src/worker';
 import { createTestDatabase } from '../support/database';
 import { startDevServer } from '../support/temporal';

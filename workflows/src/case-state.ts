@@ -165,7 +165,14 @@ export interface CaseProgress {
    */
   authorisationRequested?: custody.TransferAuthorisation;
   /** While TRANSFER waits for custodians to whitelist the venue's deposit address (request, two approvals, cooling-off). */
-  awaitingWhitelist?: { asset: string; chain: string; address: string; venue: string; entryId?: string; status?: string };
+  awaitingWhitelist?: {
+    asset: string;
+    chain: string;
+    address: string;
+    venue: string;
+    entryId?: string;
+    status?: string;
+  };
   transfers: AssetTransfer[];
   /**
    * Each coin's sale route (direct for fiat, or through the stablecoin) and why, chosen as the SALE

@@ -32,12 +32,12 @@ import {
 } from '@temporalio/workflow';
 import { common, type custody, type exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
+import { APPROVAL_POLICY, evaluateApprovalPolicy, missingApprovals, type PolicyVerdict } from './approval-policy';
 import { calls, confirmations, venueWaits, withdrawalWaits } from './case-calls';
 import { settleIntoCny } from './case-fx';
 import { CaseRegistration, type Lot } from './case-input';
 import { sellForFiat } from './case-sale';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
-import { APPROVAL_POLICY, evaluateApprovalPolicy, missingApprovals, type PolicyVerdict } from './approval-policy';
 import { CaseStop } from './case-stop';
 import { payOut } from './case-treasury';
 import {
@@ -707,11 +707,18 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       for (const h of holdings) {
         // The stablecoin is valued at par with the dollar; other coins at the exchange's reference price in it.
         const priceUsd =
-          h.asset === stablecoin ? new Decimal(1) : new Decimal((await calls.getValuationPrice(h.asset, stablecoin)).price);
+          h.asset === stablecoin
+            ? new Decimal(1)
+            : new Decimal((await calls.getValuationPrice(h.asset, stablecoin)).price);
         // Each line to the fen, toward zero; the value is the sum of the lines, so they always add up.
         const cny = h.amount.times(priceUsd).times(usdCny.rate).toDecimalPlaces(2, Decimal.ROUND_DOWN);
         valueCny = valueCny.plus(cny);
-        lines.push({ asset: h.asset, amount: h.amount.toFixed(), priceUsd: priceUsd.toFixed(), valueCny: cny.toFixed(2) });
+        lines.push({
+          asset: h.asset,
+          amount: h.amount.toFixed(),
+          priceUsd: priceUsd.toFixed(),
+          valueCny: cny.toFixed(2),
+        });
       }
       disposalVerdict = evaluateApprovalPolicy(APPROVAL_POLICY, valueCny);
       // The declared amounts may already ask for more people (QUORUM_THRESHOLDS); the larger quorum holds.

@@ -3,7 +3,12 @@
  * Update (as its validator, so a refused decision never reaches history) and the `decision` signal
  * go through. Pure: imported by the workflow and by the control API.
  */
-import { CarriedDecision, DECISION_ROLES, PersonRole, DecisionStage as SharedDecisionStage } from '@vcdc/shared/acts/pure';
+import {
+  CarriedDecision,
+  DECISION_ROLES,
+  PersonRole,
+  DecisionStage as SharedDecisionStage,
+} from '@vcdc/shared/acts/pure';
 import { common, custody, fx } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import { z } from 'zod';
@@ -143,9 +148,7 @@ export const DecisionRequest = DecisionFields.omit({
   signature: true,
   act: true,
   unit: true,
-}).superRefine(
-  decisionRules,
-);
+}).superRefine(decisionRules);
 export type DecisionRequest = z.infer<typeof DecisionRequest>;
 
 /**
@@ -286,7 +289,8 @@ export function checkDecision(
       ok: false,
       refusal: {
         code: 'decision-invalid',
-        message: 'authorisation: a DISPOSAL_PLAN approval must carry the authorisation the case asks for (authorisationRequested)',
+        message:
+          'authorisation: a DISPOSAL_PLAN approval must carry the authorisation the case asks for (authorisationRequested)',
       },
     };
   }

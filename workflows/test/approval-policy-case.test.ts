@@ -70,7 +70,9 @@ afterAll(async () => {
 });
 
 const as = async (person: string, roles?: string[], unit?: string) => {
-  const token = roles ? await issuer.sign({ sub: person, roles, ...(unit ? { unit } : {}) }) : await issuer.mint(person);
+  const token = roles
+    ? await issuer.sign({ sub: person, roles, ...(unit ? { unit } : {}) })
+    : await issuer.mint(person);
   return {
     get: (url: string) => request(app).get(url).set('authorization', `Bearer ${token}`),
     post: (url: string) => request(app).post(url).set('authorization', `Bearer ${token}`),

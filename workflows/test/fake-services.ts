@@ -218,10 +218,21 @@ export function fakeServiceActivities(
    */
   const carried = (d: unknown, stage: string, caseId: string) => {
     const decision = d as
-      | { stage?: string; outcome?: string; decidedBy?: string; settlement?: { amount: string; bankReference: string }; judgment?: { judgmentRef: string; documentHash: string; outcome: 'CONFISCATION' | 'RESTITUTION' | 'ACQUITTAL' } }
+      | {
+          stage?: string;
+          outcome?: string;
+          decidedBy?: string;
+          settlement?: { amount: string; bankReference: string };
+          judgment?: {
+            judgmentRef: string;
+            documentHash: string;
+            outcome: 'CONFISCATION' | 'RESTITUTION' | 'ACQUITTAL';
+          };
+        }
       | undefined;
     if (!decision) throw refusal(403, 'act-missing', `a signed ${stage} decision is required`);
-    if (decision.stage !== stage) throw refusal(403, 'act-kind', `a ${decision.stage} decision cannot authorise ${stage}`);
+    if (decision.stage !== stage)
+      throw refusal(403, 'act-kind', `a ${decision.stage} decision cannot authorise ${stage}`);
     if (stage !== 'FX_DECLARATION' && decision.outcome !== 'APPROVE') {
       throw refusal(403, 'act-kind', `a ${decision.outcome} decision cannot authorise ${stage}`);
     }
@@ -843,7 +854,12 @@ export function fakeServiceActivities(
     async registerRestitutionOrder(body, key) {
       return once(key, () => {
         const { workflowId, ...rest } = body;
-        const order = { ...rest, registeredBy: `workflow:${workflowId}`, restitutionOrderId: id('ro'), registeredAt: T };
+        const order = {
+          ...rest,
+          registeredBy: `workflow:${workflowId}`,
+          restitutionOrderId: id('ro'),
+          registeredAt: T,
+        };
         restitutionOrders.set(order.restitutionOrderId, order);
         return order;
       });
@@ -897,7 +913,13 @@ export function fakeServiceActivities(
     // The execution engine's calls (sale-activities.ts).
     async getValuationPrice(base, quote) {
       const symbol = `${base}/${quote}`;
-      return { symbol, price: referencePaths[symbol]?.[0] ?? PRICE[symbol] ?? '1', at: T, quotes: [], dispersionBp: '0' };
+      return {
+        symbol,
+        price: referencePaths[symbol]?.[0] ?? PRICE[symbol] ?? '1',
+        at: T,
+        quotes: [],
+        dispersionBp: '0',
+      };
     },
     async getIndicativeCnyRate(currency) {
       return { currency, quote: 'CNY' as const, date: '2026-01-01', rate: options.fxRate ?? '7.1', source: 'fake' };

@@ -7,7 +7,6 @@
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { testActKeys } from '../../test/support/acts';
 import { Client, Connection } from '@temporalio/client';
 import {
   AuditChain,
@@ -26,6 +25,7 @@ import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
 import { createApp as createTreasuryApp } from '../../services/treasury/src/app';
 import { LocalReceiptTreasuryGateway } from '../../services/treasury/src/treasury-gateway';
+import { testActKeys } from '../../test/support/acts';
 import { expectRewritesRefused, servicePoolFor } from '../../test/support/audit';
 import { createTestDatabase } from '../../test/support/database';
 import { createControlApi } from '../src/control-api/app';

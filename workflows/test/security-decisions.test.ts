@@ -336,11 +336,7 @@ describe('decisions sent straight to Temporal (Web UI, CLI, a bare client)', () 
     const elsewhere = { ...real, unit: 'finance', nonce: randomUUID(), decidedBy: 'supervisor.zhou' };
     const signedForOther = {
       ...elsewhere,
-      act: signDecision(
-        DecisionSigningKey.parse(TEST_CONTROL_API_ENV.DECISION_SIGNING_KEY),
-        'case-OTHER',
-        elsewhere,
-      ),
+      act: signDecision(DecisionSigningKey.parse(TEST_CONTROL_API_ENV.DECISION_SIGNING_KEY), 'case-OTHER', elsewhere),
     };
     await raw.signal(decisionSignal, signedForOther);
     const after = await progress(caseId, (x) => x.decisions.refused.length === 5);

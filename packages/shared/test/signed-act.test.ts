@@ -2,7 +2,8 @@
  * Signed acts and decisions: what verifies, and each reason one is refused. A service relies on
  * these checks alone for who acts, so each refusal is proven here on its own.
  */
-import { newActKeyPair } from '../src/acts/signed-act';
+
+import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import {
   ACT_HEADER,
   actContentSha256,
@@ -13,7 +14,7 @@ import {
   verifyCarriedDecision,
   verifySignedAct,
 } from '../src';
-import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
+import { newActKeyPair } from '../src/acts/signed-act';
 
 const keys = testActKeys();
 const other = testActKeys();

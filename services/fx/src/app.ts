@@ -5,6 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import {
+  acceptDecision,
   actProblem,
   appendAuditRecord,
   assertSchemaCurrent,
@@ -25,7 +26,6 @@ import { common, fx } from '@vcdc/shared/contracts';
 import type { Express, RequestHandler } from 'express';
 import { z } from 'zod';
 import { declarationTransition, settlementTranche } from './audit-records';
-import { acceptDecision } from '@vcdc/shared';
 import {
   appendTransition,
   createDeclaration,
@@ -83,7 +83,9 @@ const CreateDeclarationInput = fx.CreateDeclaration.superRefine((input, ctx) => 
 });
 
 const DeclarationParams = z.object({ id: z.string().min(1).max(100) });
-const RateParams = z.object({ currency: z.string().regex(/^[A-Z]{3}$/, { message: 'must be an ISO 4217 code such as USD' }) });
+const RateParams = z.object({
+  currency: z.string().regex(/^[A-Z]{3}$/, { message: 'must be an ISO 4217 code such as USD' }),
+});
 const CaseParams = z.object({ caseId: common.CaseId });
 
 export function createApp({

@@ -5,6 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import {
+  acceptDecision,
   actOf,
   actProblem,
   amountOf,
@@ -39,7 +40,6 @@ import {
 import { caseStatement } from './case-ledger';
 import { approveCorrection, loadCorrectionRequest, requestCorrection } from './corrections';
 import { recordCredit } from './credits';
-import { acceptDecision } from '@vcdc/shared';
 import { openEscrow, recordJudgment } from './escrow';
 import { returnToOwner } from './owner-returns';
 import { requestRemittance } from './remittances';

@@ -176,7 +176,14 @@ interface CaseView {
     policy: { version: string; valueCny: string; tier: string; approvals: number; units: number; senior: boolean };
   };
   /** While custodians are to whitelist the venue's deposit address. */
-  awaitingWhitelist?: { asset: string; chain: string; address: string; venue: string; entryId?: string; status?: string };
+  awaitingWhitelist?: {
+    asset: string;
+    chain: string;
+    address: string;
+    venue: string;
+    entryId?: string;
+    status?: string;
+  };
   /** The execution engine's slices, each a limit order as it ended. */
   sales?: {
     symbol: string;
@@ -287,7 +294,9 @@ export function renderCase(c: CaseView, now: Date): string {
     out.push('');
     out.push(
       `Waiting for the whitelist: ${w.venue}'s ${w.asset} address ${w.address} (${w.chain}) - ${
-        w.entryId ? `entry ${w.entryId} ${w.status ?? ''}`.trimEnd() : 'not requested yet: a custodian requests it (vcdc whitelist request), two others approve'
+        w.entryId
+          ? `entry ${w.entryId} ${w.status ?? ''}`.trimEnd()
+          : 'not requested yet: a custodian requests it (vcdc whitelist request), two others approve'
       }`,
     );
   }

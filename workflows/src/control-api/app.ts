@@ -59,6 +59,7 @@ import {
 import type { Express, RequestHandler, Response } from 'express';
 import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
+import { APPROVAL_POLICY, evaluateApprovalPolicy } from '../approval-policy';
 import {
   Agency,
   type CaseRegistration,
@@ -67,7 +68,6 @@ import {
   type RegistrationDefaults,
   withDefaults,
 } from '../case-input';
-import { APPROVAL_POLICY, evaluateApprovalPolicy } from '../approval-policy';
 import { CASE_STAGES, CASE_STATUSES, type CaseProgress } from '../case-state';
 import type { caseWorkflow } from '../case-workflow';
 import { mountCodecEndpoint } from '../codec/codec-server';
@@ -434,13 +434,19 @@ export function createControlApi({
                 act: signDecision(decisionSigningKey, caseWorkflowId(caseId), unsigned),
               };
               // The intent is in the chain before the case hears of it: no decision is applied unrecorded.
-              await record('decision.requested', { nonce: decision.nonce, actSha256: sha256Hex(canonicalJson(decision.act)) });
+              await record('decision.requested', {
+                nonce: decision.nonce,
+                actSha256: sha256Hex(canonicalJson(decision.act)),
+              });
               let accepted: DecisionAccepted;
               try {
                 accepted = await sendDecision(caseId, decision);
               } catch (error) {
                 if (!(error instanceof Problem)) {
-                  await record('decision.outcome-unknown', { nonce: decision.nonce, error: String(error).slice(0, 500) });
+                  await record('decision.outcome-unknown', {
+                    nonce: decision.nonce,
+                    error: String(error).slice(0, 500),
+                  });
                 }
                 throw error;
               }
@@ -580,7 +586,8 @@ export function policyMismatch(
 ): string | undefined {
   if (!valuation) return 'the case asks for an authorisation without a valuation';
   const total = valuation.lines.reduce((sum, l) => sum.plus(l.valueCny), new Decimal(0));
-  if (!total.eq(valuation.valueCny)) return `the valuation's lines add up to ${total.toFixed(2)}, not ${valuation.valueCny}`;
+  if (!total.eq(valuation.valueCny))
+    return `the valuation's lines add up to ${total.toFixed(2)}, not ${valuation.valueCny}`;
   for (const a of asked.assets) {
     const line = valuation.lines.find((l) => l.asset === a.asset);
     if (!line || !new Decimal(line.amount).eq(a.maxAmount)) return `${a.asset}: the maximum is not the amount valued`;
@@ -588,7 +595,8 @@ export function policyMismatch(
   const verdict = evaluateApprovalPolicy(APPROVAL_POLICY, valuation.valueCny);
   const p = asked.policy;
   if (p.version !== verdict.version) return `policy version ${p.version} is not the control API's ${verdict.version}`;
-  if (!new Decimal(p.valueCny).eq(verdict.valueCny)) return `the verdict was judged on ${p.valueCny}, not ${verdict.valueCny}`;
+  if (!new Decimal(p.valueCny).eq(verdict.valueCny))
+    return `the verdict was judged on ${p.valueCny}, not ${verdict.valueCny}`;
   if (p.approvals < verdict.approvals || p.units < verdict.units || (verdict.senior && !p.senior)) {
     return `the policy asks for ${verdict.approvals} approver(s) from ${verdict.units} unit(s)${verdict.senior ? ' with a senior supervisor' : ''} at CNY ${verdict.valueCny}`;
   }

@@ -24,7 +24,16 @@ interface ActKindRule {
   /** Who may take the act. */
   roles: readonly PersonRole[];
   /** What the act is taken on (the act's `object.type`). */
-  object: 'case' | 'lot' | 'intake' | 'whitelist-entry' | 'declaration' | 'settlement' | 'restitution-order' | 'correction' | 'credit';
+  object:
+    | 'case'
+    | 'lot'
+    | 'intake'
+    | 'whitelist-entry'
+    | 'declaration'
+    | 'settlement'
+    | 'restitution-order'
+    | 'correction'
+    | 'credit';
   /**
    * How long the signature is good for, in seconds. An act forwarded at once lives minutes; an
    * authorisation the workflow carries to a later step (a transfer after the whitelist's cooling-off,

@@ -41,4 +41,3 @@ export const SignedAct = z.object({
   signature: z.string().min(1).max(200),
 });
 export type SignedAct = z.infer<typeof SignedAct>;
-

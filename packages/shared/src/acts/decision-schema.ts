@@ -61,7 +61,10 @@ export const CarriedDecision = z.object({
 export type CarriedDecision = z.infer<typeof CarriedDecision>;
 
 /** What a decision's act is signed over: everything the person decided, on which case, when. */
-export function decisionContent(caseId: string, d: Omit<CarriedDecision, 'act' | 'decidedBy' | 'role' | 'unit' | 'nonce'>): unknown {
+export function decisionContent(
+  caseId: string,
+  d: Omit<CarriedDecision, 'act' | 'decidedBy' | 'role' | 'unit' | 'nonce'>,
+): unknown {
   return {
     caseId,
     stage: d.stage,
@@ -74,4 +77,3 @@ export function decisionContent(caseId: string, d: Omit<CarriedDecision, 'act' |
     authorisation: d.authorisation ?? null,
   };
 }
-

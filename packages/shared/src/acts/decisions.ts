@@ -33,11 +33,15 @@ export function verifyCarriedDecision(
     const issue = parsed.error.issues[0];
     return {
       ok: false,
-      refusal: { code: 'act-malformed', message: `the decision is malformed (${issue?.path.join('.')}: ${issue?.message})` },
+      refusal: {
+        code: 'act-malformed',
+        message: `the decision is malformed (${issue?.path.join('.')}: ${issue?.message})`,
+      },
     };
   }
   const d = parsed.data;
-  if (!d.act) return { ok: false, refusal: { code: 'act-missing', message: `a signed ${expect.stage} decision is required` } };
+  if (!d.act)
+    return { ok: false, refusal: { code: 'act-missing', message: `a signed ${expect.stage} decision is required` } };
   const checked = verifySignedAct(keys, d.act, {
     kind: DECISION_ACT,
     content: decisionContent(expect.caseId, d),
@@ -47,7 +51,10 @@ export function verifyCarriedDecision(
   if (!checked.ok) return checked;
   const { actor, actId } = checked.act;
   if (actor.id !== d.decidedBy || actor.role !== d.role || (d.nonce !== undefined && actId !== d.nonce)) {
-    return { ok: false, refusal: { code: 'act-content', message: 'the decision names another person, role or nonce than its act' } };
+    return {
+      ok: false,
+      refusal: { code: 'act-content', message: 'the decision names another person, role or nonce than its act' },
+    };
   }
   if (d.stage !== expect.stage || (expect.outcome && d.outcome !== expect.outcome)) {
     return {
@@ -59,7 +66,13 @@ export function verifyCarriedDecision(
     };
   }
   if (!DECISION_ROLES[d.stage].includes(actor.role)) {
-    return { ok: false, refusal: { code: 'act-role', message: `a ${d.stage} decision needs the role ${DECISION_ROLES[d.stage].join(' or ')}` } };
+    return {
+      ok: false,
+      refusal: {
+        code: 'act-role',
+        message: `a ${d.stage} decision needs the role ${DECISION_ROLES[d.stage].join(' or ')}`,
+      },
+    };
   }
   return { ok: true, decision: { ...d, act: d.act, unit: actor.unit } };
 }

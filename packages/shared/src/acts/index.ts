@@ -1,5 +1,5 @@
 export * from './act-kinds';
 export * from './acts-store';
+export * from './decisions';
 export * from './http';
 export * from './signed-act';
-export * from './decisions';

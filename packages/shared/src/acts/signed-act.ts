@@ -8,7 +8,15 @@
  *
  * Node-only (crypto). The workflow carries signed acts as opaque data (types only).
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomUUID,
+  sign,
+  verify,
+} from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson, sha256Hex } from '../canonical';
 import { ACT_KINDS, type ActKind } from './act-kinds';
@@ -153,7 +161,10 @@ export function verifySignedAct(
     const issue = parsed.error.issues[0];
     return {
       ok: false,
-      refusal: { code: 'act-malformed', message: `the signed act is malformed (${issue?.path.join('.')}: ${issue?.message})` },
+      refusal: {
+        code: 'act-malformed',
+        message: `the signed act is malformed (${issue?.path.join('.')}: ${issue?.message})`,
+      },
     };
   }
   const signed = parsed.data;
@@ -173,7 +184,10 @@ export function verifySignedAct(
   if (!allowed.includes(act.actor.role)) {
     return {
       ok: false,
-      refusal: { code: 'act-role', message: `${act.kind} needs the role ${allowed.join(' or ')}, not ${act.actor.role}` },
+      refusal: {
+        code: 'act-role',
+        message: `${act.kind} needs the role ${allowed.join(' or ')}, not ${act.actor.role}`,
+      },
     };
   }
   const now = (expect.now ?? new Date()).getTime();
@@ -194,7 +208,10 @@ export function verifySignedAct(
     if (value !== undefined && act.object[field as keyof ActObject] !== value) {
       return {
         ok: false,
-        refusal: { code: 'act-object', message: `the act is for ${act.object.type} ${act.object.id}, not this ${field}` },
+        refusal: {
+          code: 'act-object',
+          message: `the act is for ${act.object.type} ${act.object.id}, not this ${field}`,
+        },
       };
     }
   }

@@ -20,7 +20,9 @@ function refusedBy(res: Response): { actor: string; claimed?: unknown } {
   if (act?.actor?.id) return { actor: act.actor.id };
   const claimed = (res.locals.claimedAct as { act?: { actor?: unknown; kind?: unknown; actId?: unknown } } | undefined)
     ?.act;
-  return claimed ? { actor: 'unverified', claimed: { actor: claimed.actor, kind: claimed.kind, actId: claimed.actId } } : { actor: 'machine' };
+  return claimed
+    ? { actor: 'unverified', claimed: { actor: claimed.actor, kind: claimed.kind, actId: claimed.actId } }
+    : { actor: 'machine' };
 }
 
 function caseIdOf(req: Request): string | undefined {
@@ -61,7 +63,10 @@ export async function appendRefusal(tx: Queryable, req: Request, res: Response, 
  * Marks every request as one whose refusals are recorded, and records the 4xx refusals of changing
  * requests that no keyed handler recorded (thrown before its transaction) on a transaction of their own.
  */
-export function recordRefusals(pool: Pool, logger: Logger): { mark: (req: Request, res: Response, next: () => void) => void; record: ErrorRequestHandler } {
+export function recordRefusals(
+  pool: Pool,
+  logger: Logger,
+): { mark: (req: Request, res: Response, next: () => void) => void; record: ErrorRequestHandler } {
   return {
     mark: (_req, res, next) => {
       res.locals.recordRefusals = true;

@@ -78,7 +78,12 @@ export function requireServiceCredential(
     if (presented !== undefined && scoped && secretsEqual(presented, scoped.token)) {
       const readOnly = req.method === 'GET' || req.method === 'HEAD';
       if (readOnly || scoped.routes.some((r) => r.test(req.path))) return next();
-      const call: RefusedCall = { method: req.method, path: req.originalUrl.slice(0, 500), remote: req.ip, presented: true };
+      const call: RefusedCall = {
+        method: req.method,
+        path: req.originalUrl.slice(0, 500),
+        remote: req.ip,
+        presented: true,
+      };
       logger?.warn({ ...call, caller: scoped.name }, 'call refused: outside the caller credential’s routes');
       if (onRefused) {
         await onRefused({ ...call, caller: scoped.name } as RefusedCall).catch((error: unknown) => {

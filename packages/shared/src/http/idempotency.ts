@@ -19,10 +19,10 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
+import { appendRefusal } from '../audit/refusals';
 import { canonicalJson, sha256Hex } from '../canonical';
 import { inTransaction, type Pool, type PoolClient } from '../db/pool';
 import { Problem, RETRYABLE_PROBLEM_TYPES } from '../problem';
-import { appendRefusal } from '../audit/refusals';
 import { parseInput } from './validate';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
