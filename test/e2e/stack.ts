@@ -187,6 +187,13 @@ export async function startTestStack(): Promise<TestStack> {
         defaults: registrationDefaults(controlApiConfig),
         // People's acts (attestations, whitelist requests and approvals) go to custody through here, signed.
         // The services run without credentials in this stack; the token is what the control API would send.
+        // GET /v1/audit/verify walks every service's chain too.
+        auditServices: [
+          { chain: 'custody', url: custody.url },
+          { chain: 'exchange', url: exchange.url },
+          { chain: 'fx', url: fx.url },
+          { chain: 'treasury', url: treasury.url },
+        ],
         actServices: {
           custody: { url: custody.url, token: E2E_CONTROL_API_TOKEN },
           treasury: { url: treasury.url, token: E2E_CONTROL_API_TOKEN },

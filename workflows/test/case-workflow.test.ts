@@ -215,10 +215,9 @@ describe('case workflow', () => {
       decision: { stage: 'REMITTANCE', outcome: 'APPROVE', decidedBy: 'supervisor.zhang' },
     });
     expect(outcome.remittance?.approvedBy).toBe('supervisor.zhang');
+    // The FX officer's signed decision itself goes to fx: its outcome, reference and person are fx's to book.
     expect(fake.recordFxDecision.mock.calls[0]?.[1]).toMatchObject({
-      decision: 'APPROVED',
-      decidedBy: 'fx.officer.chen',
-      regulatorReference: 'SAFE-2026-0042',
+      decision: { stage: 'FX_DECLARATION', outcome: 'APPROVE', decidedBy: 'fx.officer.chen', reference: 'SAFE-2026-0042' },
     });
 
     // Orders carry deterministic client ids within the contract's pattern.

@@ -358,7 +358,7 @@ describe('every forwarded act reaches its service as its kind, on its object', (
       body: { caseId: 'CASE-9', line: 3, correctedAmount: '100.00', reason: 'booked twice' },
       servicePath: '/v1/corrections',
       kind: 'treasury.correction.request',
-      object: { type: 'credit', id: 'line-3', caseId: 'CASE-9' },
+      object: { type: 'credit', id: 'CASE-9#3', caseId: 'CASE-9' },
     },
     {
       person: 'secondTreasuryOfficer',

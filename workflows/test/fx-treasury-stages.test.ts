@@ -94,9 +94,9 @@ test('a rejected declaration waits for a supervisor, is resubmitted with its own
       'REMITTANCE',
     ]);
     expect(fake.submitDeclaration).toHaveBeenCalledTimes(2);
-    expect(fake.recordFxDecision.mock.calls.map((c) => [c[1].decision, c[2]])).toEqual([
-      ['REJECTED', `case-${outcome.caseId}/fx-declaration/decision`],
-      ['APPROVED', `case-${outcome.caseId}/fx-declaration/decision/round-2`],
+    expect(fake.recordFxDecision.mock.calls.map((c) => [c[1].decision?.outcome, c[2]])).toEqual([
+      ['REJECT', `case-${outcome.caseId}/fx-declaration/decision`],
+      ['APPROVE', `case-${outcome.caseId}/fx-declaration/decision/round-2`],
     ]);
     expect(fake.submitDeclaration.mock.calls[1]?.[1].note).toContain('SAFE-1');
     expect(outcome.fxDeadline?.state).toBe('MET');
@@ -187,7 +187,8 @@ test('restitution: three victims paid by the court order, the rest remitted, the
     expect(fake.registerRestitutionOrder.mock.calls[0]?.[0]).toMatchObject({
       caseId: reg.caseId,
       courtOrderRef: '(2026) Jing 01 Xing Chu 7',
-      registeredBy: reg.requestedBy,
+      // The workflow's own step, booked as the workflow.
+      workflowId: `case-${reg.caseId}`,
     });
     const credited = new Decimal(outcome.credits[0]!.amount);
     expect(outcome.restitution?.allocations.map((a) => a.amount)).toEqual(['40000.00', '30000.00', '10000.01']);

@@ -66,7 +66,8 @@ const EXPECTED: Record<Endpoint, Role[]> = {
   'POST /v1/cases': ['case-officer'],
   'GET /v1/cases': [...ALL_ROLES],
   'GET /v1/cases/:caseId': [...ALL_ROLES],
-  'POST /v1/cases/:caseId/decisions': ['supervisor', 'fx-officer'],
+  // A senior supervisor decides DISPOSAL_PLAN (the approval policy may ask for one).
+  'POST /v1/cases/:caseId/decisions': ['supervisor', 'senior-supervisor', 'fx-officer'],
   // Every role, each seeing what is addressed to a role it holds (auditor and operator: all); see notifications.test.ts.
   'GET /v1/notifications': [...ALL_ROLES],
   'GET /v1/cases/:caseId/notifications': [...ALL_ROLES],
@@ -99,7 +100,8 @@ describe('the access matrix', () => {
 
   test.each([
     ['DISPOSAL_PLAN', ['supervisor'], 'supervisor'],
-    ['DISPOSAL_PLAN', ['senior-supervisor', 'supervisor'], 'supervisor'],
+    // Taken as the senior supervisor: the approval policy counts one above its top tier.
+    ['DISPOSAL_PLAN', ['senior-supervisor', 'supervisor'], 'senior-supervisor'],
     ['DISPOSAL_PLAN', ['fx-officer', 'case-officer', 'auditor', 'operator'], undefined],
     ['FX_DECLARATION', ['fx-officer'], 'fx-officer'],
     ['FX_DECLARATION', ['supervisor', 'treasury-officer'], undefined],
@@ -107,20 +109,20 @@ describe('the access matrix', () => {
     expect(decidingRole(stage, roles)).toBe(expected);
   });
 
-  // Every decision type against every role: exactly the role the matrix names may take it.
-  const EXPECTED_ROLE: Record<DecisionStage, Role> = {
-    INTAKE_DISCREPANCY: 'supervisor',
-    DISPOSAL_PLAN: 'supervisor',
-    SALE_PRICE: 'supervisor',
-    FX_DECLARATION: 'fx-officer',
-    FX_RESUBMISSION: 'supervisor',
-    FX_SETTLEMENT: 'fx-officer',
-    JUDGMENT: 'supervisor',
-    REMITTANCE: 'supervisor',
-    CANCELLATION: 'supervisor',
+  // Every decision type against every role: exactly the roles the matrix names may take it.
+  const EXPECTED_ROLES: Record<DecisionStage, readonly Role[]> = {
+    INTAKE_DISCREPANCY: ['supervisor'],
+    DISPOSAL_PLAN: ['supervisor', 'senior-supervisor'],
+    SALE_PRICE: ['supervisor'],
+    FX_DECLARATION: ['fx-officer'],
+    FX_RESUBMISSION: ['supervisor'],
+    FX_SETTLEMENT: ['fx-officer'],
+    JUDGMENT: ['supervisor'],
+    REMITTANCE: ['supervisor'],
+    CANCELLATION: ['supervisor'],
   };
   const everyDecision = DecisionStage.options.flatMap((stage) =>
-    Role.options.map((role) => [stage, role, role === EXPECTED_ROLE[stage]] as const),
+    Role.options.map((role) => [stage, role, EXPECTED_ROLES[stage].includes(role)] as const),
   );
   test.each(everyDecision)('%s by a %s: allowed = %s', (stage, role, allowed) => {
     expect(decidingRole(stage, [role])).toBe(allowed ? role : undefined);

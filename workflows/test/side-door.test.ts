@@ -332,7 +332,13 @@ test('d: a replayed, misdirected or unsigned decision sent as an Update is refus
     const { authorisationRequested } = await until(client, workflowId, awaiting('DISPOSAL_PLAN'));
     // As the control API signs: the approver's unit, a nonce, and the authorisation the case asks for.
     const signed = (forWorkflow: string, d: Decision): Decision => {
-      const withNonce = { ...d, unit: 'case-handling', nonce: randomUUID(), authorisation: authorisationRequested };
+      const withNonce = {
+        ...d,
+        decidedAt: new Date().toISOString(),
+        unit: 'case-handling',
+        nonce: randomUUID(),
+        authorisation: authorisationRequested,
+      };
       return { ...withNonce, act: signDecision(signingKey, forWorkflow, withNonce) };
     };
     const refused = async (d: Decision) => {

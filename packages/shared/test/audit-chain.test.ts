@@ -58,7 +58,13 @@ test('appended records link to each other and the untouched chain verifies', asy
   expect(records.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6]);
   expect(records[0]?.prevHash).toBe('0'.repeat(64));
   for (let i = 1; i < records.length; i++) expect(records[i]?.prevHash).toBe(records[i - 1]?.hash);
-  expect(await chain.verify()).toEqual({ ok: true, checked: 6, headHash: records[5]?.hash });
+  expect(await chain.verify()).toEqual({
+    ok: true,
+    checked: 6,
+    headHash: records[5]?.hash,
+    // The refusals it holds are counted by kind, for the auditor.
+    refusals: { total: 3, byKind: { 'decision.refused': 3 } },
+  });
   expect((await chain.list({ caseId: 'CASE-1' })).map((r) => r.seq)).toEqual([1, 4]);
 });
 
