@@ -19,6 +19,7 @@ import {
   inTransaction,
   type Logger,
   type Pool,
+  Problem,
   parseInput,
   problems,
   recordSignedAct,
@@ -143,6 +144,16 @@ export const CUSTODY_ACT_ROUTES: readonly RegExp[] = [
   /^\/v1\/whitelist\/[^/]+\/revocation$/,
 ];
 
+/** A person's act on an intake, as its audit record: who, in which role and unit, which act. */
+function personAct(kind: string, act: Act, caseId: string, data: Record<string, unknown>) {
+  return {
+    kind,
+    actor: act.actor.id,
+    caseId,
+    data: { ...data, role: act.actor.role, unit: act.actor.unit, actId: act.actId },
+  };
+}
+
 export function createApp(deps: CustodyAppDeps): Express {
   const { pool, chain, addresses, minConfirmations } = deps;
   const keys = deps.actVerifyKeys;
@@ -202,8 +213,14 @@ export function createApp(deps: CustodyAppDeps): Express {
           const res = responseOf(req);
           const { intakeId } = parseInput(IntakeParams, req.params, 'path');
           await recordSignedAct(tx, signedActOf(res));
-          await classifyDifference(tx, intakeId, { ...input, classifiedBy: actOf(res).actor.id });
-          return { status: 201, body: await getIntake(tx, intakeId) };
+          const act = actOf(res);
+          await classifyDifference(tx, intakeId, { ...input, classifiedBy: act.actor.id });
+          const intake = await getIntake(tx, intakeId);
+          await appendAuditRecord(
+            tx,
+            personAct('custody.difference.classified', act, intake.caseId, { intakeId, ...input }),
+          );
+          return { status: 201, body: intake };
         }),
       );
 
@@ -214,8 +231,25 @@ export function createApp(deps: CustodyAppDeps): Express {
           const res = responseOf(req);
           const { intakeId } = parseInput(IntakeParams, req.params, 'path');
           await recordSignedAct(tx, signedActOf(res));
-          await countersignDifference(tx, intakeId, { ...input, signedBy: actOf(res).actor.id });
-          return { status: 201, body: await getIntake(tx, intakeId) };
+          const act = actOf(res);
+          // The handing-over officer countersigns as a case officer, the receiving custodian as a custodian.
+          const asRole = input.role === 'handing-officer' ? 'case-officer' : 'custodian';
+          if (act.actor.role !== asRole) {
+            throw new Problem(
+              403,
+              'countersign-role',
+              'Countersignature refused',
+              `a ${input.role} countersigns in the role ${asRole}; ${act.actor.id} acted as ${act.actor.role}`,
+              { errors: [{ field: 'role', message: `needs an act in the role ${asRole}` }] },
+            );
+          }
+          await countersignDifference(tx, intakeId, { ...input, signedBy: act.actor.id });
+          const intake = await getIntake(tx, intakeId);
+          await appendAuditRecord(
+            tx,
+            personAct('custody.difference.countersigned', act, intake.caseId, { intakeId, ...input }),
+          );
+          return { status: 201, body: intake };
         }),
       );
 
@@ -254,10 +288,18 @@ export function createApp(deps: CustodyAppDeps): Express {
           const res = responseOf(req);
           const { intakeId } = parseInput(IntakeParams, req.params, 'path');
           await recordSignedAct(tx, signedActOf(res));
-          return {
-            status: 201,
-            body: await correctEvidence(tx, intakeId, { ...input, recordedBy: actOf(res).actor.id }),
-          };
+          const act = actOf(res);
+          const corrected = await correctEvidence(tx, intakeId, { ...input, recordedBy: act.actor.id });
+          const { caseId } = await getIntake(tx, intakeId);
+          await appendAuditRecord(
+            tx,
+            personAct('custody.evidence.corrected', act, caseId, {
+              intakeId,
+              corrects: input.corrects,
+              reason: input.reason,
+            }),
+          );
+          return { status: 201, body: corrected };
         }),
       );
 

@@ -83,6 +83,10 @@ export function jwtAuthenticator({
       } catch (error) {
         throw authFailure(error);
       }
+      // Issued in the future (beyond the clock tolerance): minted to outlive the lifetime check.
+      if ((payload.iat as number) > Math.floor(Date.now() / 1000) + clockToleranceSeconds) {
+        throw unauthenticated('token-invalid', 'the token says it was issued in the future');
+      }
       const lifetime = (payload.exp as number) - (payload.iat as number);
       if (lifetime > maxLifetimeSeconds) {
         throw unauthenticated(

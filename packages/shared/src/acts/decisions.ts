@@ -50,7 +50,12 @@ export function verifyCarriedDecision(
   });
   if (!checked.ok) return checked;
   const { actor, actId } = checked.act;
-  if (actor.id !== d.decidedBy || actor.role !== d.role || (d.nonce !== undefined && actId !== d.nonce)) {
+  if (
+    actor.id !== d.decidedBy ||
+    actor.role !== d.role ||
+    (d.unit !== undefined && actor.unit !== d.unit) ||
+    (d.nonce !== undefined && actId !== d.nonce)
+  ) {
     return {
       ok: false,
       refusal: { code: 'act-content', message: 'the decision names another person, role or nonce than its act' },

@@ -192,6 +192,14 @@ export function verifySignedAct(
   }
   const now = (expect.now ?? new Date()).getTime();
   const skew = (expect.skewSeconds ?? 60) * 1000;
+  // Never longer than its kind allows, whatever the signer wrote: a key misused for a long-lived act is caught.
+  const lifetimeMs = Date.parse(act.expiresAt) - Date.parse(act.issuedAt);
+  if (lifetimeMs > ACT_KINDS[act.kind].ttlSeconds * 1000) {
+    return {
+      ok: false,
+      refusal: { code: 'act-expired', message: `a ${act.kind} act lives at most ${ACT_KINDS[act.kind].ttlSeconds}s` },
+    };
+  }
   if (now + skew < Date.parse(act.issuedAt) || now > Date.parse(act.expiresAt)) {
     return {
       ok: false,
