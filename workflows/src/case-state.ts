@@ -164,6 +164,8 @@ export interface CaseProgress {
    * checks every transfer against the signed approvals.
    */
   authorisationRequested?: custody.TransferAuthorisation;
+  /** What the REMITTANCE approval lets leave the special account (kind, most CNY, payees); the supervisor signs it. */
+  payoutRequested?: treasury.PayoutAuthorisation;
   /** While TRANSFER waits for custodians to whitelist the venue's deposit address (request, two approvals, cooling-off). */
   awaitingWhitelist?: {
     asset: string;

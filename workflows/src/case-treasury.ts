@@ -86,6 +86,15 @@ export async function payOut(ctx: TreasuryStageContext): Promise<void> {
         ? `${caseAccount.balance} CNY to the victims of court order ${restitution.courtOrderRef} and the rest to the treasury`
         : `${caseAccount.balance} CNY to the treasury`;
   const inSpecialAccount = `${caseAccount.balance} CNY stay in the special account`;
+  // What the supervisor approves, exactly: the treasury pays nothing under the approval that differs.
+  const acquitted = ruling === 'ACQUITTAL' && escrow;
+  p.payoutRequested = {
+    caseId,
+    kind: acquitted ? 'OWNER_RETURN' : restitution ? 'RESTITUTION' : 'TREASURY',
+    amount: caseAccount.balance,
+    ...(!acquitted && p.restitutionOrder ? { restitutionOrderId: p.restitutionOrder.restitutionOrderId } : {}),
+    ...(acquitted && escrow ? { ownerPayeeAccount: escrow.owner.payeeAccount } : {}),
+  };
   const remit = await awaitDecision('REMITTANCE', `a supervisor to approve paying ${payOut}`);
   if (!remit || remit.outcome === 'REJECT') {
     throw new CaseStop(

@@ -187,6 +187,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     ...(signaturesRequired && p.awaiting?.stage === 'DISPOSAL_PLAN' && p.authorisationRequested
       ? { authorisationRequested: p.authorisationRequested }
       : {}),
+    ...(signaturesRequired && p.awaiting?.stage === 'REMITTANCE' && p.payoutRequested
+      ? { payoutRequested: p.payoutRequested }
+      : {}),
   });
 
   const accept = (d: Decision): DecisionAccepted => {
@@ -285,6 +288,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     // case's own request stands in. Custody still refuses to move coins on unsigned approvals.
     if (!signaturesRequired && d.stage === 'DISPOSAL_PLAN' && d.outcome === 'APPROVE' && !d.authorisation) {
       d.authorisation = p.authorisationRequested;
+    }
+    if (!signaturesRequired && d.stage === 'REMITTANCE' && d.outcome === 'APPROVE' && !d.payout) {
+      d.payout = p.payoutRequested;
     }
     // The case may move while the signature is checked: the rules are asked again after it.
     const refusal = (await unverified(d)) ?? ruleRefusal(raw);

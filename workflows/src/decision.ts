@@ -9,7 +9,7 @@ import {
   PersonRole,
   DecisionStage as SharedDecisionStage,
 } from '@vcdc/shared/acts/pure';
-import { common, custody, fx } from '@vcdc/shared/contracts';
+import { common, custody, fx, treasury } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import { z } from 'zod';
 
@@ -97,6 +97,11 @@ const DecisionFields = z.object({
    * (`authorisationRequested` in its status); custody checks every transfer against it.
    */
   authorisation: custody.TransferAuthorisation.optional(),
+  /**
+   * For a REMITTANCE approval: the pay-out it allows, as the case asked for it (`payoutRequested`);
+   * the treasury pays nothing under it that differs.
+   */
+  payout: CarriedDecision.shape.payout,
   /** Before decisions became acts: the control API's Ed25519 signature over the case and the decision (kept for old histories). */
   signature: z.string().min(1).max(200).optional(),
   /** The control API's signed act for the decider (kind case.decision), which the services it authorises verify too. */
@@ -106,7 +111,7 @@ const DecisionFields = z.object({
 function decisionRules<
   T extends Pick<
     z.infer<typeof DecisionFields>,
-    'stage' | 'outcome' | 'reason' | 'reference' | 'settlement' | 'judgment' | 'authorisation'
+    'stage' | 'outcome' | 'reason' | 'reference' | 'settlement' | 'judgment' | 'authorisation' | 'payout'
   >,
 >(d: T, ctx: z.RefinementCtx): void {
   if (d.outcome === 'REJECT' && !d.reason) {
@@ -129,6 +134,9 @@ function decisionRules<
   }
   if (d.stage !== 'FX_SETTLEMENT' && d.settlement) {
     ctx.addIssue({ code: 'custom', path: ['settlement'], message: 'only an FX_SETTLEMENT carries a settlement' });
+  }
+  if (d.stage !== 'REMITTANCE' && d.payout) {
+    ctx.addIssue({ code: 'custom', path: ['payout'], message: 'only a REMITTANCE carries a payout' });
   }
   if (d.stage !== 'DISPOSAL_PLAN' && d.authorisation) {
     ctx.addIssue({ code: 'custom', path: ['authorisation'], message: 'only a DISPOSAL_PLAN carries an authorisation' });
@@ -163,8 +171,9 @@ export const DecisionInput = DecisionFields.omit({
   nonce: true,
   signature: true,
   act: true,
-  // The control API puts in the authorisation the case asks for; a person does not write it.
+  // The control API puts in the authorisation (or pay-out) the case asks for; a person does not write it.
   authorisation: true,
+  payout: true,
 }).superRefine(decisionRules);
 export type DecisionInput = z.infer<typeof DecisionInput>;
 
@@ -197,6 +206,8 @@ export interface DecisionContext {
   approvedBy?: readonly string[];
   /** While DISPOSAL_PLAN is awaited: the transfer authorisation an approval must carry (when the case asks for one). */
   authorisationRequested?: custody.TransferAuthorisation;
+  /** While REMITTANCE is awaited: the pay-out an approval must carry (when the case asks for one). */
+  payoutRequested?: treasury.PayoutAuthorisation;
 }
 
 /** Canonical JSON (sorted keys) for comparing two authorisations; pure, no hashing. */
@@ -277,6 +288,20 @@ export function checkDecision(
     return {
       ok: false,
       refusal: { code: 'decision-role', message: `a ${decision.stage} decision needs the role ${roles.join(' or ')}` },
+    };
+  }
+  if (
+    decision.stage === 'REMITTANCE' &&
+    decision.outcome === 'APPROVE' &&
+    ctx.payoutRequested &&
+    canonical(decision.payout) !== canonical(ctx.payoutRequested)
+  ) {
+    return {
+      ok: false,
+      refusal: {
+        code: 'decision-invalid',
+        message: 'payout: a REMITTANCE approval must carry the pay-out the case asks for (payoutRequested)',
+      },
     };
   }
   if (

@@ -90,9 +90,10 @@ describe('intake differences', () => {
     ]);
 
     // The same person cannot sign for the other role too, and a role signs once.
+    // A case officer cannot sign as the custodian: the act's role decides (and the person signed already).
     const twice = await sign(intake.intakeId, PEOPLE.caseOfficer, 'custodian');
-    expect(twice.status).toBe(409);
-    expect(twice.body.type).toBe('urn:vcdc:problem:same-countersigner');
+    expect(twice.status).toBe(403);
+    expect(twice.body.type).toBe('urn:vcdc:problem:countersign-role');
     const role = await sign(intake.intakeId, PEOPLE.seizingOfficer, 'handing-officer');
     expect(role.status).toBe(409);
     expect(role.body.type).toBe('urn:vcdc:problem:role-already-countersigned');
@@ -221,7 +222,7 @@ describe('intake differences', () => {
       amount: '0',
     }).expect(409);
     expect(res.body.type).toBe('urn:vcdc:problem:no-difference');
-    await sign(intake.intakeId, PEOPLE.caseOfficer, 'custodian').expect(409);
+    await sign(intake.intakeId, PEOPLE.custodian, 'custodian').expect(409);
     await classify('intake-nope', { classification: 'OTHER', explanation: 'x', amount: '1' }).expect(404);
   });
 

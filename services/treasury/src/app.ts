@@ -12,11 +12,13 @@ import {
   assertSchemaCurrent,
   audited,
   createServiceApp,
+  Decimal,
   fitsScale,
   idempotent,
   type Logger,
   PERSON_FIELDS,
   type Pool,
+  Problem,
   parseInput,
   recordSignedAct,
   refuseNamedPerson,
@@ -112,13 +114,58 @@ export function createApp({
    * The supervisor's signed REMITTANCE APPROVE decision on the request's case, recorded with the
    * pay-out on its transaction: the approver is the decision's person.
    */
+  /**
+   * The supervisor's signed REMITTANCE approval, and the pay-out it names (decision.payout): this
+   * pay-out must be of its kind, to its payees, and within its amount together with what the case
+   * already paid out. A decision without a pay-out, or another pay-out, moves nothing.
+   */
   const payOutApprover = async (
     tx: Parameters<typeof recordSignedAct>[0],
     req: Request,
     caseId: string,
     decision: unknown,
+    payOut: {
+      kind: 'TREASURY' | 'RESTITUTION' | 'OWNER_RETURN';
+      amount: string;
+      restitutionOrderId?: string;
+      payeeAccount?: string;
+    },
   ) => {
     const verified = acceptDecision(actVerifyKeys, req, decision, { caseId, stage: 'REMITTANCE', outcome: 'APPROVE' });
+    const allowed = verified.payout;
+    const refuse = (detail: string, field?: string): never => {
+      throw new Problem(403, 'payout-not-authorised', 'Pay-out not authorised', detail, {
+        ...(field ? { errors: [{ field, message: detail }] } : {}),
+      });
+    };
+    if (!allowed || allowed.caseId !== caseId)
+      refuse(`the REMITTANCE approval names no pay-out of case ${caseId}`, 'decision');
+    const a = allowed as NonNullable<typeof allowed>;
+    // The rest of a restitution goes to the treasury under the same approval.
+    const kinds = payOut.kind === 'TREASURY' ? ['TREASURY', 'RESTITUTION'] : [payOut.kind];
+    if (!kinds.includes(a.kind)) refuse(`the approval is for a ${a.kind} pay-out, not ${payOut.kind}`, 'decision');
+    if (payOut.restitutionOrderId !== undefined && payOut.restitutionOrderId !== a.restitutionOrderId) {
+      refuse(
+        `the approval names restitution order ${a.restitutionOrderId}, not ${payOut.restitutionOrderId}`,
+        'restitutionOrderId',
+      );
+    }
+    if (payOut.payeeAccount !== undefined && payOut.payeeAccount !== a.ownerPayeeAccount) {
+      refuse(
+        `the approval names the owner's account ${a.ownerPayeeAccount}, not ${payOut.payeeAccount}`,
+        'payeeAccount',
+      );
+    }
+    const { rows } = await tx.query<{ paid: string }>(
+      `SELECT COALESCE(SUM(-amount), 0)::text AS paid FROM ledger_entries
+        WHERE case_id = $1 AND kind IN ('REMITTANCE', 'RESTITUTION', 'OWNER_RETURN')`,
+      [caseId],
+    );
+    const paid = new Decimal(rows[0]?.paid ?? '0');
+    // A distribution shares the whole amount asked; its victims are paid at most that, the rest stays.
+    if (paid.plus(payOut.amount).gt(a.amount)) {
+      refuse(`${payOut.amount} CNY after ${paid.toFixed(2)} paid is more than the ${a.amount} CNY approved`, 'amount');
+    }
     await recordSignedAct(tx, verified.act);
     return verified.act.act.actor.id;
   };
@@ -152,7 +199,10 @@ export function createApp({
           RequestRemittanceInput,
           audited(
             async ({ decision, ...terms }, tx, req) => {
-              const approvedBy = await payOutApprover(tx, req, terms.caseId, decision);
+              const approvedBy = await payOutApprover(tx, req, terms.caseId, decision, {
+                kind: 'TREASURY',
+                amount: terms.amount,
+              });
               return {
                 status: 201,
                 body: await requestRemittance(tx, { ...terms, approvedBy }, { gateway, now: clock() }),
@@ -187,7 +237,11 @@ export function createApp({
           DistributeInput,
           audited(
             async ({ decision, ...terms }, tx, req) => {
-              const approvedBy = await payOutApprover(tx, req, terms.caseId, decision);
+              const approvedBy = await payOutApprover(tx, req, terms.caseId, decision, {
+                kind: 'RESTITUTION',
+                amount: terms.amount,
+                restitutionOrderId: terms.restitutionOrderId,
+              });
               return {
                 status: 201,
                 body: await distributeRestitution(tx, { ...terms, approvedBy }, { now: clock(), logger }),
@@ -259,7 +313,11 @@ export function createApp({
           ReturnToOwnerInput,
           audited(
             async ({ decision, ...terms }, tx, req) => {
-              const approvedBy = await payOutApprover(tx, req, terms.caseId, decision);
+              const approvedBy = await payOutApprover(tx, req, terms.caseId, decision, {
+                kind: 'OWNER_RETURN',
+                amount: terms.amount,
+                payeeAccount: terms.payeeAccount,
+              });
               return { status: 201, body: await returnToOwner(tx, { ...terms, approvedBy }, clock()) };
             },
             (_input, returned) => ownerReturned(returned),

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { type Actor, createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import type { treasury } from '@vcdc/shared/contracts';
 import type { Express } from 'express';
 import request from 'supertest';
 import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
@@ -46,8 +47,17 @@ const escrow = (caseId: string) =>
   post('/v1/escrows', { caseId, agency: 'Agency', reason: 'pre-trial sale', workflowId: `case-${caseId}` });
 const statement = async (caseId: string) => (await request(app).get(`/v1/cases/${caseId}/statement`).expect(200)).body;
 
-const remittanceApproval = (caseId: string, by: Actor = PEOPLE.supervisor) =>
-  signedDecision(acts.signingKey, caseId, by, { stage: 'REMITTANCE', outcome: 'APPROVE' });
+/** A supervisor's REMITTANCE approval naming its pay-out (by default: to the treasury, a generous cap). */
+const remittanceApproval = (
+  caseId: string,
+  by: Actor = PEOPLE.supervisor,
+  payout: Partial<treasury.PayoutAuthorisation> = {},
+) =>
+  signedDecision(acts.signingKey, caseId, by, {
+    stage: 'REMITTANCE',
+    outcome: 'APPROVE',
+    payout: { caseId, kind: 'TREASURY', amount: '1000000000.00', ...payout },
+  });
 const judgmentDecision = (
   caseId: string,
   outcome: 'CONFISCATION' | 'RESTITUTION' | 'ACQUITTAL',
@@ -257,7 +267,10 @@ describe("the person booked is the decision's, and the act is kept with the pay-
       caseId,
       restitutionOrderId: order.body.restitutionOrderId,
       amount: '60.00',
-      decision: remittanceApproval(caseId),
+      decision: remittanceApproval(caseId, PEOPLE.supervisor, {
+        kind: 'RESTITUTION',
+        restitutionOrderId: order.body.restitutionOrderId,
+      }),
     }).expect(201);
     expect(distributed.body.approvedBy).toBe(PEOPLE.supervisor.id);
     expect((await chainOf(caseId)).map((r) => [r.kind, r.actor])).toEqual([
@@ -390,5 +403,66 @@ describe('a correction: one treasury officer requests, another person approves',
     const swapped = await post(`/v1/corrections/${b.correctionId}/approval`, {}, header).expect(403);
     expect(['urn:vcdc:problem:act-content', 'urn:vcdc:problem:act-object']).toContain(swapped.body.type);
     expect((await statement('CASE-K-B')).lines).toHaveLength(1);
+  });
+});
+
+describe('a REMITTANCE approval pays only the pay-out it names', () => {
+  async function caseWithOrder(caseId: string) {
+    await credit(caseId);
+    const order = await post('/v1/restitution-orders', {
+      caseId,
+      courtOrderRef: `ORDER-${caseId}`,
+      documentHash: HASH,
+      method: 'PRO_RATA',
+      victims: [{ victimId: 'V1', name: 'Wang', claimOrder: 1, loss: '50.00', recovered: '0.00', payeeAccount: 'a' }],
+      workflowId: `case-${caseId}`,
+    }).expect(201);
+    return order.body.restitutionOrderId as string;
+  }
+
+  test.each([
+    ['without a pay-out', (_c: string, _o: string) => ({ payout: undefined }), 'decision'],
+    [
+      'for another restitution order',
+      (_c: string, _o: string) => ({ payout: { kind: 'RESTITUTION', restitutionOrderId: 'RO-ATTACKER' } }),
+      'restitutionOrderId',
+    ],
+    ['for a pay-out of another kind', (_c: string, _o: string) => ({ payout: { kind: 'OWNER_RETURN' } }), 'decision'],
+    [
+      'below the amount asked',
+      (_c: string, o: string) => ({ payout: { kind: 'RESTITUTION', restitutionOrderId: o, amount: '99.99' } }),
+      'amount',
+    ],
+  ] as const)('a distribution under an approval %s is refused 403 and nothing moves', async (_w, make, field) => {
+    const caseId = `CASE-PO-${++keys}`;
+    const orderId = await caseWithOrder(caseId);
+    const made = make(caseId, orderId) as { payout?: Partial<treasury.PayoutAuthorisation> };
+    const decision =
+      made.payout === undefined
+        ? signedDecision(acts.signingKey, caseId, PEOPLE.supervisor, { stage: 'REMITTANCE', outcome: 'APPROVE' })
+        : remittanceApproval(caseId, PEOPLE.supervisor, made.payout);
+    const res = await post('/v1/restitution-distributions', {
+      caseId,
+      restitutionOrderId: orderId,
+      amount: '100.00',
+      decision,
+    });
+    expect(res.status).toBe(403);
+    expect(res.body).toMatchObject({ type: 'urn:vcdc:problem:payout-not-authorised', errors: [{ field }] });
+    expect((await statement(caseId)).balance).toBe('100.00');
+    expect((await refusalsOf(caseId)).map((r) => r.data.type)).toEqual(['urn:vcdc:problem:payout-not-authorised']);
+  });
+
+  test('the approved amount bounds every pay-out under it together: a second remittance past it is refused', async () => {
+    const caseId = `CASE-PO-${++keys}`;
+    await credit(caseId);
+    const decision = remittanceApproval(caseId, PEOPLE.supervisor, { amount: '60.00' });
+    const remit = (amount: string) =>
+      post('/v1/remittances', { caseId, amount, budgetClassificationCode: '1030501', decision });
+    await remit('60.00').expect(201);
+    const again = await remit('40.00');
+    expect(again.status).toBe(403);
+    expect(again.body).toMatchObject({ type: 'urn:vcdc:problem:payout-not-authorised', errors: [{ field: 'amount' }] });
+    expect((await statement(caseId)).balance).toBe('40.00');
   });
 });

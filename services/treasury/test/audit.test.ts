@@ -95,6 +95,7 @@ test('a credit, a correction (requested, approved) and a remittance each append 
     decision: signedDecision(acts.signingKey, caseId, PEOPLE.secondSupervisor, {
       stage: 'REMITTANCE',
       outcome: 'APPROVE',
+      payout: { caseId, kind: 'TREASURY', amount: '90.00' },
     }),
   });
 

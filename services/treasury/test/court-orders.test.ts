@@ -50,11 +50,30 @@ const credit = (caseId: string, amount: string) =>
   }).expect(201);
 /** The supervisor's signed REMITTANCE approval of a case (one per case: it authorises each pay-out). */
 const approvals = new Map<string, unknown>();
-const approval = (caseId: string) => {
-  if (!approvals.has(caseId)) {
+const approval = (
+  caseId: string,
+  payout: {
+    kind: 'TREASURY' | 'RESTITUTION' | 'OWNER_RETURN';
+    restitutionOrderId?: string;
+    ownerPayeeAccount?: string;
+  } = {
+    kind: 'TREASURY',
+  },
+) => {
+  // The pay-out each approval names; a restitution's approval also lets the rest go to the treasury.
+  const cached = approvals.get(caseId) as { payout?: typeof payout } | undefined;
+  const same =
+    cached?.payout?.kind === payout.kind &&
+    cached.payout.restitutionOrderId === payout.restitutionOrderId &&
+    cached.payout.ownerPayeeAccount === payout.ownerPayeeAccount;
+  if (!cached || (payout.kind !== 'TREASURY' && !same)) {
     approvals.set(
       caseId,
-      signedDecision(acts.signingKey, caseId, PEOPLE.supervisor, { stage: 'REMITTANCE', outcome: 'APPROVE' }),
+      signedDecision(acts.signingKey, caseId, PEOPLE.supervisor, {
+        stage: 'REMITTANCE',
+        outcome: 'APPROVE',
+        payout: { caseId, amount: '1000000000.00', ...payout },
+      }),
     );
   }
   return approvals.get(caseId);
@@ -97,7 +116,11 @@ const order = (
     workflowId: `case-${caseId}`,
   });
 const distribute = (caseId: string, restitutionOrderId: string, amount: string, k?: string) =>
-  post('/v1/restitution-distributions', { caseId, restitutionOrderId, amount, decision: approval(caseId) }, k);
+  post(
+    '/v1/restitution-distributions',
+    { caseId, restitutionOrderId, amount, decision: approval(caseId, { kind: 'RESTITUTION', restitutionOrderId }) },
+    k,
+  );
 
 describe('restitution by court order', () => {
   test('pro rata to three victims net of recoveries, the rest remitted: the statement ends at zero', async () => {
@@ -243,7 +266,7 @@ describe('escrow until the judgment', () => {
       ownerName: 'Zhao Lei',
       payeeAccount: '6222-99',
       amount,
-      decision: approval(caseId),
+      decision: approval(caseId, { kind: 'OWNER_RETURN', ownerPayeeAccount: '6222-99' }),
     });
 
   test('held: nothing leaves; a confiscation judgment releases it to the treasury only', async () => {
@@ -508,7 +531,7 @@ describe('what may leave the account, by escrow and judgment (every pay-out from
               ownerName: 'Zhao Lei',
               payeeAccount: '6222-99',
               amount: '100.00',
-              decision: approval(caseId),
+              decision: approval(caseId, { kind: 'OWNER_RETURN', ownerPayeeAccount: '6222-99' }),
             });
     const s = await statement(caseId);
     if (allowed) {

@@ -51,6 +51,7 @@ test('the started service is ready and books a credit and a remittance over real
       decision: signedDecision(acts.signingKey, 'CASE-P', PEOPLE.supervisor, {
         stage: 'REMITTANCE',
         outcome: 'APPROVE',
+        payout: { caseId: 'CASE-P', kind: 'TREASURY', amount: '8.76' },
       }),
     },
     'p-remit',

@@ -420,6 +420,9 @@ export function createControlApi({
                 body.stage === 'DISPOSAL_PLAN' && body.outcome === 'APPROVE'
                   ? await requestedAuthorisation(caseId)
                   : undefined;
+              // A pay-out approval signs exactly the pay-out the case asks for (kind, most CNY, payees).
+              const payout =
+                body.stage === 'REMITTANCE' && body.outcome === 'APPROVE' ? await requestedPayout(caseId) : undefined;
               const unsigned = {
                 ...body,
                 decidedBy: decider.id,
@@ -428,6 +431,7 @@ export function createControlApi({
                 decidedAt: now().toISOString(),
                 nonce: randomUUID(),
                 ...(authorisation ? { authorisation } : {}),
+                ...(payout ? { payout } : {}),
               };
               const decision: Decision = {
                 ...unsigned,
@@ -546,6 +550,19 @@ export function createControlApi({
       throw new Problem(409, 'authorisation-inconsistent', 'Authorisation inconsistent', problem, { caseId });
     }
     return asked;
+  }
+
+  /** What a REMITTANCE approval allows, as the case asks for it (its status); the approver signs it. */
+  async function requestedPayout(caseId: string): Promise<contracts.treasury.PayoutAuthorisation | undefined> {
+    try {
+      const progress: Pick<CaseProgress, 'payoutRequested'> = await client.workflow
+        .getHandle(caseWorkflowId(caseId))
+        .query(status);
+      return progress.payoutRequested;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw problems.notFound('Case', caseId);
+      throw error;
+    }
   }
 
   /** The `decide` Update; its refusals as problems naming the rule. */

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { ActorId, IsoTimestamp } from '../contracts/common';
 import { TransferAuthorisation } from '../contracts/custody';
 import { SettleDeclaration } from '../contracts/fx';
-import { RecordJudgment } from '../contracts/treasury';
+import { PayoutAuthorisation, RecordJudgment } from '../contracts/treasury';
 import { PersonRole } from './act-kinds';
 import { SignedAct, Unit } from './act-schema';
 
@@ -55,6 +55,8 @@ export const CarriedDecision = z.object({
   judgment: DecisionJudgment.optional(),
   settlement: SettleDeclaration.optional(),
   authorisation: TransferAuthorisation.optional(),
+  /** For a REMITTANCE approval: the pay-out it allows (kind, most CNY, payees). */
+  payout: PayoutAuthorisation.optional(),
   nonce: z.string().min(1).max(64).optional(),
   act: SignedAct.optional(),
 });
@@ -75,5 +77,6 @@ export function decisionContent(
     judgment: d.judgment ?? null,
     settlement: d.settlement ?? null,
     authorisation: d.authorisation ?? null,
+    payout: d.payout ?? null,
   };
 }

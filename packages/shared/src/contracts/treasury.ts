@@ -323,3 +323,20 @@ export const Correction = CorrectEntry.extend({
   correctedAt: IsoTimestamp,
 });
 export type Correction = z.infer<typeof Correction>;
+
+/**
+ * What a REMITTANCE approval lets leave the special case-property account, as the case asks for it
+ * (`payoutRequested` in its status) and the supervisor signs it inside the decision: which pay-out,
+ * at most how much, to whom (the restitution order's victims, or the acquitted owner's account). The
+ * treasury pays nothing under the decision that differs from it.
+ */
+export const PayoutAuthorisation = z.object({
+  caseId: CaseId,
+  /** RESTITUTION: victims by the court order, the rest to the treasury; TREASURY: all to the treasury; OWNER_RETURN: back to the acquitted owner. */
+  kind: z.enum(['TREASURY', 'RESTITUTION', 'OWNER_RETURN']),
+  /** The most CNY that may leave the account under the approval: the case's balance when it was asked. */
+  amount: DecimalString,
+  restitutionOrderId: z.string().min(1).max(100).optional(),
+  ownerPayeeAccount: z.string().min(1).max(100).optional(),
+});
+export type PayoutAuthorisation = z.infer<typeof PayoutAuthorisation>;
