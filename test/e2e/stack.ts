@@ -64,9 +64,13 @@ export interface TestStack {
   close: () => Promise<void>;
 }
 
-/** A case's `status`, read through the control API as the seeded auditor (who may read every case). */
+/**
+ * The control API's credential with the services in this stack. The services here run without
+ * credentials, so nothing checks it; the credential scoping has its own test (service-credential.test.ts).
+ */
 const E2E_CONTROL_API_TOKEN = 'e2e-control-api-token-'.padEnd(40, 'x');
 
+/** A case's `status`, read through the control API as the seeded auditor (who may read every case). */
 export async function readCaseAsAuditor(stack: TestStack, caseId: string): Promise<CaseProgress> {
   const auditor = await stack.issuer.mint('auditor.qian');
   return new ServiceClient({

@@ -4,9 +4,11 @@
  * is given `verifyKeys`; a request is signed with `actHeader` (forwarded acts) or carries a decision
  * from `signedDecision` (acts the workflow carries).
  */
-import { createPrivateKey, createPublicKey, type KeyObject, randomUUID } from 'node:crypto';
+import { type KeyObject, randomUUID } from 'node:crypto';
 import {
   ACT_HEADER,
+  ActSigningKey,
+  ActVerifyKeys,
   type ActKind,
   type ActObject,
   type Actor,
@@ -29,8 +31,8 @@ export interface TestActKeys {
 export function testActKeys(): TestActKeys {
   const pair = newActKeyPair();
   return {
-    signingKey: createPrivateKey({ key: Buffer.from(pair.signingKey, 'base64'), format: 'der', type: 'pkcs8' }),
-    verifyKeys: [createPublicKey({ key: Buffer.from(pair.verifyKey, 'base64'), format: 'der', type: 'spki' })],
+    signingKey: ActSigningKey.parse(pair.signingKey),
+    verifyKeys: ActVerifyKeys.parse(pair.verifyKey),
     env: pair,
   };
 }

@@ -24,7 +24,6 @@ export interface SaleStageContext extends CaseStageContext {
   /** Per coin: the transfers that took it to the venue and what of it is unsold there (for a return). */
   atVenue: Map<string, { transfers: custody.Transfer[]; unsold: Decimal }>;
   leftover: (asset: string, amount: Decimal, reason: string) => void;
-  cancelled: () => CaseStop;
   /** Run `work`; if the case is cancelled before it ends, `stop` it. */
   whileWorking: <T>(work: () => Promise<T>, stop: () => Promise<unknown> | void) => Promise<T>;
   /** Why the case is being stopped, for the engine. */

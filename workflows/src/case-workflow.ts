@@ -71,8 +71,8 @@ import {
 } from './shared';
 import {
   claimedBy,
+  DEFAULT_MESSAGE_LIMIT_BYTES,
   digestOf,
-  messageLimit,
   REFUSALS_KEPT,
   REFUSED_DECISION_KEPT_BYTES,
   refusalLog,
@@ -257,12 +257,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
   /** The check that needs the world: the control API's signature (an activity). */
   const unverified = async (d: Decision): Promise<DecisionRefusal | undefined> => {
     if (!signaturesRequired) return undefined;
-    if (!d.act || !d.nonce) {
-      return {
-        code: 'decision-unsigned',
-        message: 'the decision carries no control-API act: decisions reach a case only through the control API',
-      };
-    }
+    // `unsigned` refused a decision without act or nonce already (admit asks it first).
+    const refusal = unsigned(d);
+    if (refusal || !d.nonce) return refusal;
     usedNonces.add(d.nonce);
     const verdict = await decisionChecks.verifyDecision(workflowId, d);
     return verdict.ok ? undefined : verdict.refusal;
@@ -304,7 +301,8 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
    * or Update argument above the limit, or one the worker could not decode, is refused and recorded by
    * digest; so is a signal of a name the case does not know. Every refusal goes to the audit chain.
    */
-  const limit = messageLimit(input);
+  // One limit for every case: no registration field sets it (a start input must not raise its own limit).
+  const limit = DEFAULT_MESSAGE_LIMIT_BYTES;
   const currentUpdateId = () => currentUpdateInfo()?.id;
   const recordRefusal = refusalLog(
     () => p.caseId,
@@ -905,7 +903,6 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       }
     }
 
-    /** One transfer from the case wallet to the venue; from here a stop brings the coins back. */
     /**
      * Coins go only to an ACTIVE whitelist entry of the plan's venue. Custodians put the venue's deposit
      * address on the whitelist (one requests, two others approve, then the cooling-off): the case does
@@ -915,7 +912,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       const venue = reg.disposal.venue;
       for (let poll = 0; ; poll++) {
         const { entries } = await calls.findWhitelistEntries({ chain, address });
-        const entry = entries.find((e) => e.status === 'ACTIVE' && (e as { venue?: string }).venue === venue);
+        const entry = entries.find((e) => e.status === 'ACTIVE' && e.venue === venue);
         if (entry) {
           p.awaitingWhitelist = undefined;
           return entry;
@@ -943,6 +940,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       }
     }
 
+    /** One transfer from the case wallet to the venue; from here a stop brings the coins back. */
     async function sendToVenue(
       leg: AssetTransfer,
       amount: Decimal,
@@ -1057,7 +1055,6 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       show,
       leftover,
       checkpoint,
-      cancelled,
       whileWorking,
       awaitDecision,
       deadlineWords,

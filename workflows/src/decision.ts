@@ -9,6 +9,7 @@ import {
   PersonRole,
   DecisionStage as SharedDecisionStage,
 } from '@vcdc/shared/acts/pure';
+import { canonicalJson } from '@vcdc/shared/canonical-json';
 import { common, custody, fx, treasury } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import { z } from 'zod';
@@ -210,21 +211,6 @@ export interface DecisionContext {
   payoutRequested?: treasury.PayoutAuthorisation;
 }
 
-/** Canonical JSON (sorted keys) for comparing two authorisations; pure, no hashing. */
-function canonical(value: unknown): string {
-  const sort = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(sort)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(
-            Object.keys(v as object)
-              .sort()
-              .map((k) => [k, sort((v as Record<string, unknown>)[k])]),
-          )
-        : v;
-  return JSON.stringify(sort(value ?? null));
-}
-
 /** Validate a decision against the case's current wait. Returns the parsed decision or why it is refused. */
 export function checkDecision(
   raw: unknown,
@@ -290,34 +276,28 @@ export function checkDecision(
       refusal: { code: 'decision-role', message: `a ${decision.stage} decision needs the role ${roles.join(' or ')}` },
     };
   }
-  if (
-    decision.stage === 'REMITTANCE' &&
-    decision.outcome === 'APPROVE' &&
-    ctx.payoutRequested &&
-    canonical(decision.payout) !== canonical(ctx.payoutRequested)
-  ) {
-    return {
-      ok: false,
-      refusal: {
-        code: 'decision-invalid',
-        message: 'payout: a REMITTANCE approval must carry the pay-out the case asks for (payoutRequested)',
-      },
-    };
-  }
-  if (
-    decision.stage === 'DISPOSAL_PLAN' &&
-    decision.outcome === 'APPROVE' &&
-    ctx.authorisationRequested &&
-    canonical(decision.authorisation) !== canonical(ctx.authorisationRequested)
-  ) {
-    return {
-      ok: false,
-      refusal: {
-        code: 'decision-invalid',
-        message:
-          'authorisation: a DISPOSAL_PLAN approval must carry the authorisation the case asks for (authorisationRequested)',
-      },
-    };
+  // An approval that moves value carries exactly what the case asked for: the approver signed that.
+  const asked: Array<[DecisionStage, 'payout' | 'authorisation', unknown, string]> = [
+    ['REMITTANCE', 'payout', ctx.payoutRequested, 'the pay-out the case asks for (payoutRequested)'],
+    [
+      'DISPOSAL_PLAN',
+      'authorisation',
+      ctx.authorisationRequested,
+      'the authorisation the case asks for (authorisationRequested)',
+    ],
+  ];
+  for (const [stage, field, requested, what] of asked) {
+    if (
+      decision.stage === stage &&
+      decision.outcome === 'APPROVE' &&
+      requested &&
+      canonicalJson(decision[field]) !== canonicalJson(requested)
+    ) {
+      return {
+        ok: false,
+        refusal: { code: 'decision-invalid', message: `${field}: a ${stage} approval must carry ${what}` },
+      };
+    }
   }
   return { ok: true, decision };
 }

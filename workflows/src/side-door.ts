@@ -30,8 +30,6 @@ export interface RefusedPayload {
 
 /** The largest signal or Update argument a case takes by default (its JSON, in UTF-8 bytes). */
 export const DEFAULT_MESSAGE_LIMIT_BYTES = 64 * 1024;
-/** The bounds a registration's `messageLimitBytes` is clamped to. */
-export const MESSAGE_LIMIT_RANGE = { min: 4 * 1024, max: 1024 * 1024 } as const;
 /** How many refusals the case's status keeps (the newest); the count and the audit chain keep them all. */
 export const REFUSALS_KEPT = 50;
 /** A refused decision larger than this is kept in the status by its digest only. */
@@ -95,13 +93,6 @@ const { refusals } = proxySinks<RefusalSinks>();
 
 export function isRefusedPayload(value: unknown): value is Record<typeof REFUSED_PAYLOAD, RefusedPayload> {
   return typeof value === 'object' && value !== null && REFUSED_PAYLOAD in value;
-}
-
-/** The limit a case takes from its registration (`messageLimitBytes`, clamped), else the default. */
-export function messageLimit(input: unknown): number {
-  const asked = (input as { messageLimitBytes?: unknown } | null)?.messageLimitBytes;
-  if (typeof asked !== 'number' || !Number.isInteger(asked)) return DEFAULT_MESSAGE_LIMIT_BYTES;
-  return Math.min(MESSAGE_LIMIT_RANGE.max, Math.max(MESSAGE_LIMIT_RANGE.min, asked));
 }
 
 function utf8(text: string): Uint8Array {

@@ -18,12 +18,12 @@ import {
   idempotent,
   inTransaction,
   type Logger,
+  noNamedPerson,
   type Pool,
   Problem,
   parseInput,
   problems,
   recordSignedAct,
-  refuseNamedPerson,
   requireAct,
   signedActOf,
 } from '@vcdc/shared';
@@ -92,10 +92,7 @@ function personActs(
   object: (req: Request) => { type?: string; id?: string; caseId?: string },
 ): RequestHandler[] {
   return [
-    (req, _res, next) => {
-      refuseNamedPerson(req.body);
-      next();
-    },
+    noNamedPerson(),
     requireAct({ keys, kind, object: (req) => ({ type: ACT_KINDS[kind].object, ...object(req) }) }),
   ];
 }

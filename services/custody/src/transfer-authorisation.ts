@@ -19,7 +19,7 @@ import type { KeyObject } from 'node:crypto';
 import {
   type CarriedDecision,
   canonicalJson,
-  contracts,
+  type contracts,
   Decimal,
   Problem,
   type SignedAct,
@@ -39,7 +39,6 @@ export interface CheckedAuthorisation {
   maxAmount: Decimal;
   /** The approvals' acts, to be recorded (bounded use) with the transfer. */
   acts: SignedAct[];
-  deciders: string[];
 }
 
 function refuse(type: string, title: string, detail: string, extensions: Record<string, unknown> = {}): Problem {
@@ -78,9 +77,7 @@ export function checkTransferAuthorisation(
     decisions.push(checked.decision);
   });
 
-  const first = decisions[0]!.authorisation;
-  if (!first) throw missingAuthorisation(0);
-  const canonical = canonicalJson(first);
+  const canonical = canonicalJson(decisions[0]!.authorisation);
   decisions.forEach((d, i) => {
     if (!d.authorisation) throw missingAuthorisation(i);
     if (canonicalJson(d.authorisation) !== canonical) {
@@ -92,7 +89,8 @@ export function checkTransferAuthorisation(
       );
     }
   });
-  const authorisation = contracts.custody.TransferAuthorisation.parse(first);
+  // verifyCarriedDecision parsed it with the contract's schema already.
+  const authorisation = decisions[0]!.authorisation as contracts.custody.TransferAuthorisation;
   if (authorisation.caseId !== input.caseId) {
     throw refuse(
       'transfer-unauthorised',
@@ -143,7 +141,6 @@ export function checkTransferAuthorisation(
     sha256: sha256Hex(canonical),
     maxAmount: new Decimal(allowed.maxAmount),
     acts: decisions.map((d) => d.act),
-    deciders,
   };
 }
 

@@ -18,6 +18,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type AuditEntry, appendAuditRecord, type contracts, Problem, problems, type Queryable } from '@vcdc/shared';
+import { CUSTODY_ACTOR } from './audit-records';
 
 type AddWhitelistEntry = contracts.custody.AddWhitelistEntry;
 type WhitelistEntry = contracts.custody.WhitelistEntry;
@@ -275,7 +276,7 @@ function whitelistEvent(
 ): AuditEntry {
   return {
     kind,
-    actor: actor?.id ?? WHITELIST_SYSTEM_ACTOR,
+    actor: actor?.id ?? CUSTODY_ACTOR,
     data: {
       entryId: entry.entryId,
       chain: entry.chain,
@@ -289,9 +290,6 @@ function whitelistEvent(
     },
   };
 }
-
-/** Custody itself, observing what time did (a cooling-off that ended). */
-export const WHITELIST_SYSTEM_ACTOR = 'service:custody';
 
 /** Revoke an entry: at once, by one person, with the reason. A superseded entry has nothing left to revoke. */
 export async function revokeWhitelistEntry(

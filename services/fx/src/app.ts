@@ -15,15 +15,16 @@ import {
   fitsScale,
   idempotent,
   type Logger,
+  noNamedPerson,
   type Pool,
   Problem,
   parseInput,
   recordSignedAct,
-  refuseNamedPerson,
   scaleOf,
+  workflowActor,
 } from '@vcdc/shared';
 import { common, fx } from '@vcdc/shared/contracts';
-import type { Express, RequestHandler } from 'express';
+import type { Express } from 'express';
 import { z } from 'zod';
 import { declarationTransition, settlementTranche } from './audit-records';
 import {
@@ -33,7 +34,6 @@ import {
   loadDeclaration,
   lockDeclaration,
   transitionDeclaration,
-  workflowActor,
 } from './declarations';
 import type { RateSource } from './rate-source';
 import { settleDeclaration } from './settlements';
@@ -57,10 +57,6 @@ export interface FxAppDeps {
 }
 
 /** A body naming a person is refused (400 naming the field): who acts is the signed act's, or the workflow's. */
-const noNamedPerson: RequestHandler = (req, _res, next) => {
-  refuseNamedPerson(req.body);
-  next();
-};
 
 /** The declared amount must be whole cents of its currency: a declaration is never rounded. */
 const CreateDeclarationInput = fx.CreateDeclaration.superRefine((input, ctx) => {
@@ -107,7 +103,7 @@ export function createApp({
     routes: (app) => {
       app.post(
         '/v1/declarations',
-        noNamedPerson,
+        noNamedPerson(),
         idempotent(
           pool,
           CreateDeclarationInput,
@@ -123,7 +119,7 @@ export function createApp({
 
       app.post(
         '/v1/declarations/:id/submit',
-        noNamedPerson,
+        noNamedPerson(),
         idempotent(
           pool,
           fx.SubmitDeclaration,
@@ -145,7 +141,7 @@ export function createApp({
 
       app.post(
         '/v1/declarations/:id/decision',
-        noNamedPerson,
+        noNamedPerson(),
         idempotent(
           pool,
           fx.RecordFxDecision.strict(),
@@ -188,7 +184,7 @@ export function createApp({
 
       app.post(
         '/v1/declarations/:id/settlements',
-        noNamedPerson,
+        noNamedPerson(),
         idempotent(pool, fx.RecordSettlement.strict(), async (input, tx, req) => {
           const { id } = parseInput(DeclarationParams, req.params, 'path');
           const { caseId } = await lockDeclaration(tx, id);

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Queryable } from '@vcdc/shared';
-import { Decimal, formatAmount, problems, toWire } from '@vcdc/shared';
+import { Decimal, formatAmount, problems, toWire, workflowActor } from '@vcdc/shared';
 import type { fx } from '@vcdc/shared/contracts';
 import { assertTransition, type DeclarationStatus } from './declaration-status';
 
@@ -76,10 +76,6 @@ async function nextDeclarationNo(tx: Queryable, now: Date): Promise<string> {
   return `BOP-${day.replaceAll('-', '')}-${String(rows[0]!.last).padStart(6, '0')}`;
 }
 
-/** A step the case workflow takes itself is booked as the workflow, never as a person. */
-export function workflowActor(workflowId: string): string {
-  return `workflow:${workflowId}`;
-}
 
 export async function createDeclaration(tx: Queryable, input: fx.CreateDeclaration, now: Date): Promise<string> {
   const declarationId = randomUUID();

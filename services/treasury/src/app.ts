@@ -16,17 +16,18 @@ import {
   fitsScale,
   idempotent,
   type Logger,
+  noNamedPerson,
   PERSON_FIELDS,
   type Pool,
   Problem,
   parseInput,
   recordSignedAct,
-  refuseNamedPerson,
   requireAct,
   signedActOf,
+  workflowActor,
 } from '@vcdc/shared';
 import { common, treasury } from '@vcdc/shared/contracts';
-import type { Express, Request, RequestHandler, Response } from 'express';
+import type { Express, Request, Response } from 'express';
 import { z } from 'zod';
 import {
   correctionBooked,
@@ -66,19 +67,9 @@ export interface TreasuryAppDeps {
 }
 
 /** A body naming a person is refused (400 naming the field): who acts is the signed act's, or the workflow's. */
-const noNamedPerson: RequestHandler = (req, _res, next) => {
-  refuseNamedPerson(req.body);
-  next();
-};
 
 /** A correction's body names neither its author nor its approver: each is the person of their own act. */
-const noNamedCorrector: RequestHandler = (req, _res, next) => {
-  refuseNamedPerson(req.body, [...PERSON_FIELDS, 'author', 'approver']);
-  next();
-};
-
-/** A step the case workflow takes itself is booked as the workflow, never as a person. */
-const workflowActor = (workflowId: string) => `workflow:${workflowId}`;
+const noNamedCorrector = noNamedPerson([...PERSON_FIELDS, 'author', 'approver']);
 
 // The account holds CNY: amounts are whole fen, never rounded here.
 const RecordCreditInput = treasury.RecordCredit.extend({ amount: amountOf('CNY') });
@@ -193,7 +184,7 @@ export function createApp({
 
       app.post(
         '/v1/remittances',
-        noNamedPerson,
+        noNamedPerson(),
         idempotent(
           pool,
           RequestRemittanceInput,
@@ -215,7 +206,7 @@ export function createApp({
 
       app.post(
         '/v1/restitution-orders',
-        noNamedPerson,
+        noNamedPerson(),
         idempotent(
           pool,
           treasury.RegisterRestitutionOrder,
@@ -231,7 +222,7 @@ export function createApp({
 
       app.post(
         '/v1/restitution-distributions',
-        noNamedPerson,
+        noNamedPerson(),
         idempotent(
           pool,
           DistributeInput,
@@ -259,7 +250,7 @@ export function createApp({
 
       app.post(
         '/v1/escrows',
-        noNamedPerson,
+        noNamedPerson(),
         idempotent(
           pool,
           treasury.OpenEscrow,
@@ -275,7 +266,7 @@ export function createApp({
 
       app.post(
         '/v1/judgments',
-        noNamedPerson,
+        noNamedPerson(),
         idempotent(
           pool,
           JudgmentInput,
@@ -307,7 +298,7 @@ export function createApp({
 
       app.post(
         '/v1/owner-returns',
-        noNamedPerson,
+        noNamedPerson(),
         idempotent(
           pool,
           ReturnToOwnerInput,

@@ -313,7 +313,7 @@ export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void 
         throw error;
       }
       const { params, body, role, unit, clientKey } = checked;
-      object = checked.object;
+      object = checked.object; // set by check() already; assigned again so the type narrows past undefined
       const target = services[route.service];
       if (!target) throw unavailable(route.service);
 

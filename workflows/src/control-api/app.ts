@@ -388,12 +388,7 @@ export function createControlApi({
 
       app.get('/v1/cases/:caseId', guard('GET /v1/cases/:caseId'), async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
-        try {
-          res.json(await client.workflow.getHandle(caseWorkflowId(caseId)).query(status));
-        } catch (error) {
-          if (error instanceof WorkflowNotFoundError) throw problems.notFound('Case', caseId);
-          throw error;
-        }
+        res.json(await caseProgress(caseId));
       });
 
       app.post(
@@ -535,13 +530,7 @@ export function createControlApi({
    * verified intake, the venue, the approval policy's verdict), read from the case; the approver signs it.
    */
   async function requestedAuthorisation(caseId: string): Promise<contracts.custody.TransferAuthorisation | undefined> {
-    let progress: Pick<CaseProgress, 'authorisationRequested' | 'valuation'>;
-    try {
-      progress = await client.workflow.getHandle(caseWorkflowId(caseId)).query(status);
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw problems.notFound('Case', caseId);
-      throw error;
-    }
+    const progress = await caseProgress(caseId);
     const asked = progress.authorisationRequested;
     if (!asked) return undefined;
     // The worker computed the verdict; the control API judges the same valuation again before a person signs it.
@@ -554,11 +543,13 @@ export function createControlApi({
 
   /** What a REMITTANCE approval allows, as the case asks for it (its status); the approver signs it. */
   async function requestedPayout(caseId: string): Promise<contracts.treasury.PayoutAuthorisation | undefined> {
+    return (await caseProgress(caseId)).payoutRequested;
+  }
+
+  /** The case workflow's `status` query; 404 for a case that does not exist. */
+  async function caseProgress(caseId: string): Promise<CaseProgress> {
     try {
-      const progress: Pick<CaseProgress, 'payoutRequested'> = await client.workflow
-        .getHandle(caseWorkflowId(caseId))
-        .query(status);
-      return progress.payoutRequested;
+      return await client.workflow.getHandle(caseWorkflowId(caseId)).query(status);
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw problems.notFound('Case', caseId);
       throw error;

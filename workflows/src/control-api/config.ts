@@ -88,12 +88,6 @@ export const ControlApiConfig = z
           .map((o) => o.trim())
           .filter(Boolean),
       ),
-    /**
-     * The codec endpoint always needs a credential. A person's bearer token (the Web UI forwards its
-     * user's with `passAccessToken`), or, for a Web UI without a login (the dev stack only), this
-     * per-stack secret in the path: the UI is given `<control API>/codec/<secret>` as its codec endpoint
-     * and may decode (never encode) there. At least 32 characters; refused with AUTH_MODE=oidc.
-     */
     /** Removed: there is no token-free codec endpoint any more (CODEC_UI_SECRET is the dev UI's way). */
     CODEC_AUTH: z
       .string()
@@ -102,6 +96,12 @@ export const ControlApiConfig = z
         message:
           'CODEC_AUTH=none was removed: the codec endpoint always needs a credential (dev Web UI: CODEC_UI_SECRET)',
       }),
+    /**
+     * The codec endpoint always needs a credential. A person's bearer token (the Web UI forwards its
+     * user's with `passAccessToken`), or, for a Web UI without a login (the dev stack only), this
+     * per-stack secret in the path: the UI is given `<control API>/codec/<secret>` as its codec endpoint
+     * and may decode (never encode) there. At least 32 characters; refused with AUTH_MODE=oidc.
+     */
     CODEC_UI_SECRET: z
       .string()
       .regex(/^[A-Za-z0-9_-]{32,256}$/, { message: 'must be 32-256 characters of A-Z a-z 0-9 _ -' })

@@ -101,6 +101,19 @@ export const PERSON_FIELDS = [
   'actor',
 ] as const;
 
+/** Middleware: `refuseNamedPerson` on the request body before anything else reads it. */
+export function noNamedPerson(fields: readonly string[] = PERSON_FIELDS): RequestHandler {
+  return (req, _res, next) => {
+    refuseNamedPerson(req.body, fields);
+    next();
+  };
+}
+
+/** Who a step the case workflow takes itself is booked as: the workflow, never a person. */
+export function workflowActor(workflowId: string): string {
+  return `workflow:${workflowId}`;
+}
+
 /** 400 naming the field when the body carries a person's name in any of `fields` (top level). */
 export function refuseNamedPerson(body: unknown, fields: readonly string[] = PERSON_FIELDS): void {
   if (!body || typeof body !== 'object') return;
