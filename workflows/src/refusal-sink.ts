@@ -10,7 +10,7 @@
  * call the sink again for the same refusal: the worker drops a repeat it has already appended.
  */
 import type { InjectedSinks } from '@temporalio/worker';
-import type { AuditEntry, Logger } from '@vcdc/shared';
+import { type AuditEntry, contracts, type Logger } from '@vcdc/shared';
 import type { RefusalRecord, RefusalSinks } from './side-door';
 
 /** The kind of the audit records: a message sent to Temporal directly that the case refused or did not obey. */
@@ -32,7 +32,7 @@ export function refusalAuditEntry(r: RefusalRecord): AuditEntry {
   return {
     kind: REFUSAL_RECORD_KIND,
     actor: r.claimedBy ? 'unverified' : 'anonymous',
-    ...(r.caseId && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(r.caseId) ? { caseId: r.caseId } : {}),
+    ...(r.caseId && contracts.common.CaseId.safeParse(r.caseId).success ? { caseId: r.caseId } : {}),
     data,
   };
 }

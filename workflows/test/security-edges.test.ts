@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { type AuditChain, type AuditRecord, createServiceApp, type Pool, parseInput, silentLogger } from '@vcdc/shared';
-import express, { type Express } from 'express';
+import type { Express } from 'express';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
 import { z } from 'zod';
@@ -410,14 +410,4 @@ describe('every service gets the same body checks from the shared shell', () => 
     expect((await request(service).post('/v1/things').send({ note: 'two\nlines' })).status).toBe(201);
     expect((await request(service).post('/v1/pings')).status).toBe(204);
   });
-});
-
-test('express alone would have let the NUL through (the check is the shell’s, not the JSON parser’s)', async () => {
-  const bare = express();
-  bare.use(express.json());
-  bare.post('/x', (req, res) => {
-    res.json({ reason: req.body.reason });
-  });
-  const res = await request(bare).post('/x').send({ reason: 'a\u0000b' });
-  expect(res.body.reason).toBe('a\u0000b');
 });

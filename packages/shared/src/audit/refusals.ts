@@ -7,6 +7,7 @@
  * transaction of its own by `recordRefusals`, before the answer goes out.
  */
 import type { ErrorRequestHandler, Request, Response } from 'express';
+import { CaseId } from '../contracts/common';
 import { inTransaction, type Pool, type Queryable } from '../db/pool';
 import type { Logger } from '../logger';
 import { Problem } from '../problem';
@@ -29,7 +30,7 @@ function caseIdOf(req: Request): string | undefined {
   const fromBody = (req.body as { caseId?: unknown } | undefined)?.caseId;
   const fromPath = req.params?.caseId;
   const id = typeof fromBody === 'string' ? fromBody : typeof fromPath === 'string' ? fromPath : undefined;
-  return id && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(id) ? id : undefined;
+  return id && CaseId.safeParse(id).success ? id : undefined;
 }
 
 export function refusalEntry(req: Request, res: Response, problem: Problem): AuditEntry {

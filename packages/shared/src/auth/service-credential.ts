@@ -15,10 +15,14 @@ export const ServiceToken = z.string().min(32, 'must be at least 32 characters (
 
 /** `SERVICE_TOKEN` from the environment, validated: absent means the service runs without a credential check. */
 export function serviceTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const value = env.SERVICE_TOKEN;
+  return tokenFromEnv('SERVICE_TOKEN', env);
+}
+
+function tokenFromEnv(name: 'SERVICE_TOKEN' | 'CONTROL_API_TOKEN', env: NodeJS.ProcessEnv): string | undefined {
+  const value = env[name];
   if (value === undefined || value === '') return undefined;
   const parsed = ServiceToken.safeParse(value);
-  if (!parsed.success) throw new Error(`SERVICE_TOKEN ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success) throw new Error(`${name} ${parsed.error.issues[0]?.message}`);
   return parsed.data;
 }
 
@@ -35,11 +39,7 @@ export function secretsEqual(a: string, b: string): boolean {
  * worker that asks for transfers cannot sign the approvals custody wants: moving value takes both.
  */
 export function controlApiTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const value = env.CONTROL_API_TOKEN;
-  if (value === undefined || value === '') return undefined;
-  const parsed = ServiceToken.safeParse(value);
-  if (!parsed.success) throw new Error(`CONTROL_API_TOKEN ${parsed.error.issues[0]?.message}`);
-  return parsed.data;
+  return tokenFromEnv('CONTROL_API_TOKEN', env);
 }
 
 /** A second caller with a narrower reach: its secret, and the POST routes it may call (it may always read). */
