@@ -15,6 +15,7 @@
  */
 import { canonicalJson, sha256Hex } from '../canonical';
 import type { Pool, PoolClient, Queryable } from '../db/pool';
+import { type BoundTable, type BoundTableCheck, boundTableOf, checkBoundTable, tableWhy } from './bound-tables';
 import type { CheckpointSource, VerifiedCheckpoint } from './checkpoint';
 
 /** The link of the first record: there is nothing before it. */
@@ -82,6 +83,11 @@ export interface ChainVerification {
    * a valid signed checkpoint of this chain (forged, damaged, unknown key).
    */
   checkpoint?: (CheckpointRef & { ok: boolean; refused: number }) | { seq: null; ok: boolean; refused: number } | null;
+  /**
+   * The bound money tables (./bound-tables.ts), each compared row by row and case by case with the
+   * images the verified chain holds; a table that differs makes the verification fail.
+   */
+  tables?: BoundTableCheck[];
 }
 
 /** Version 1 (records written by TypeScript before migration 00003): over canonical JSON. */
@@ -226,18 +232,12 @@ export async function* readAuditChain(
     const client: PoolClient = await db.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await client.query(
-        `DECLARE audit_walk NO SCROLL CURSOR FOR SELECT ${COLUMNS} FROM audit_records WHERE seq >= ${fromSeq} ORDER BY seq`,
-      );
-      for (;;) {
-        const { rows } = await client.query<StoredRow>(`FETCH FORWARD ${pageSize} FROM audit_walk`);
-        for (const row of rows) yield stored(row);
-        if (rows.length < pageSize) return;
-      }
+      yield* cursorRead(client, fromSeq, pageSize);
     } finally {
       await client.query('ROLLBACK').catch(() => undefined);
       client.release();
     }
+    return;
   }
   let next = fromSeq;
   for (;;) {
@@ -248,6 +248,25 @@ export async function* readAuditChain(
     for (const row of rows) yield stored(row);
     if (rows.length < pageSize) return;
     next = Number(rows[rows.length - 1]!.seq) + 1;
+  }
+}
+
+/** The records with seq >= `fromSeq` through a server-side cursor: `client` must be in a transaction. */
+async function* cursorRead(client: Queryable, fromSeq: number, pageSize: number): AsyncGenerator<StoredRecord> {
+  // Both go into the statement's text (a cursor takes no parameters): integers only.
+  if (!Number.isSafeInteger(fromSeq) || !Number.isSafeInteger(pageSize) || pageSize < 1)
+    throw new Error('readAuditChain: fromSeq and pageSize must be integers');
+  await client.query(
+    `DECLARE audit_walk NO SCROLL CURSOR FOR SELECT ${COLUMNS} FROM audit_records WHERE seq >= ${fromSeq} ORDER BY seq`,
+  );
+  try {
+    for (;;) {
+      const { rows } = await client.query<StoredRow>(`FETCH FORWARD ${pageSize} FROM audit_walk`);
+      for (const row of rows) yield stored(row);
+      if (rows.length < pageSize) return;
+    }
+  } finally {
+    await client.query('CLOSE audit_walk').catch(() => undefined);
   }
 }
 
@@ -263,6 +282,11 @@ export interface VerifyOptions {
    * record at its seq must still have its hash. (The checkpointer, before it signs a new head.)
    */
   from?: CheckpointRef;
+  /**
+   * Also compare every bound money table with its rows' images on the chain (./bound-tables.ts);
+   * default true. On a pool the walk and the comparison share one snapshot.
+   */
+  tables?: boolean;
 }
 
 function label(c: CheckpointRef): string {
@@ -290,13 +314,58 @@ export async function verifyAuditChainHead(
   db: Queryable,
   options: number | VerifyOptions = {},
 ): Promise<{ verification: ChainVerification; headSeq: number }> {
-  const head = { seq: 0 };
-  const verification = await walk(db, options, head);
-  return { verification, headSeq: head.seq };
+  const opts: VerifyOptions = typeof options === 'number' ? { pageSize: options } : options;
+  const pageSize = opts.pageSize ?? 1000;
+  const fromSeq = opts.from ? opts.from.seq : 1;
+  if (!isPool(db)) {
+    const head = { seq: 0, bound: new Map<string, BoundTable>() };
+    let verification = await walk(db, opts, head, readAuditChain(db, { fromSeq, pageSize }));
+    if (opts.tables !== false) verification = await withTables(db, verification, head);
+    return { verification, headSeq: head.seq };
+  }
+  // One snapshot for the walk and the tables: the rows compared are those of the chain just verified.
+  const client: PoolClient = await db.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    // Row images render timestamps in UTC (audit migration 00004); so must the rows read here.
+    await client.query(`SET LOCAL TimeZone = 'UTC'`);
+    const head = { seq: 0, bound: new Map<string, BoundTable>() };
+    let verification = await walk(client, opts, head, cursorRead(client, fromSeq, pageSize));
+    if (opts.tables !== false) verification = await withTables(client, verification, head);
+    return { verification, headSeq: head.seq };
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release();
+  }
 }
 
-async function walk(db: Queryable, options: number | VerifyOptions, head: { seq: number }): Promise<ChainVerification> {
-  const { pageSize = 1000, checkpoints, chain, from } = typeof options === 'number' ? { pageSize: options } : options;
+/** The verification with every bound table checked against the chain (when the chain itself holds). */
+async function withTables(
+  db: Queryable,
+  verification: ChainVerification,
+  head: { seq: number; bound: Map<string, BoundTable> },
+): Promise<ChainVerification> {
+  if (!verification.ok || head.bound.size === 0) return verification;
+  const schema = (await db.query<{ schema: string }>('SELECT current_schema() AS schema')).rows[0]?.schema ?? 'public';
+  const tables: BoundTableCheck[] = [];
+  for (const bound of [...head.bound.values()].sort((a, b) => a.table.localeCompare(b.table)))
+    tables.push(await checkBoundTable(db, schema, bound, head.seq));
+  const bad = tables.find((t) => !t.ok);
+  return {
+    ...verification,
+    ok: !bad,
+    tables,
+    ...(bad ? { why: tableWhy(schema, bad) } : {}),
+  };
+}
+
+async function walk(
+  db: Queryable,
+  options: VerifyOptions,
+  head: { seq: number; bound: Map<string, BoundTable> },
+  records: AsyncIterable<StoredRecord>,
+): Promise<ChainVerification> {
+  const { checkpoints, chain, from } = options;
   // Checkpoints first, then the chain: the chain read afterwards can only be longer than any of them.
   let signed: VerifiedCheckpoint[] = [];
   let refused = 0;
@@ -346,7 +415,7 @@ async function walk(db: Queryable, options: number | VerifyOptions, head: { seq:
   });
 
   while (next < signed.length && signed[next]!.seq < expectedSeq) next++;
-  for await (const record of readAuditChain(db, { fromSeq: expectedSeq, pageSize })) {
+  for await (const record of records) {
     checked++;
     if (from && record.seq === from.seq) {
       if (record.hash !== from.hash)
@@ -398,6 +467,10 @@ async function walk(db: Queryable, options: number | VerifyOptions, head: { seq:
       agreed = c;
       if (c === latest) latestOk = true;
       next++;
+    }
+    if (record.kind === 'table.bound') {
+      const bound = boundTableOf(record.seq, record.dataText);
+      if (bound) head.bound.set(bound.table, bound);
     }
     if (record.kind.endsWith('.refused')) {
       refusals.total++;

@@ -34,12 +34,12 @@ export interface MigrationTarget {
 
 /** The migration folders of a schema and the tables that track them, in the order they are applied. */
 function migrationSets(dir: string, auditChain = true): Array<readonly [string, string]> {
-  const sets: Array<readonly [string, string]> = [
-    [SHARED_MIGRATIONS_DIR, SHARED_TABLE],
-    [dir, SERVICE_TABLE],
-  ];
+  // The chain before the service's own: a service's migrations bind its money tables to the chain
+  // (`audit_bind_table`, audit migration 00004), so the chain's functions must exist by then.
+  const sets: Array<readonly [string, string]> = [[SHARED_MIGRATIONS_DIR, SHARED_TABLE]];
   if (auditChain && path.resolve(dir) !== AUDIT_CHAIN_MIGRATIONS_DIR)
     sets.push([AUDIT_CHAIN_MIGRATIONS_DIR, AUDIT_TABLE]);
+  sets.push([dir, SERVICE_TABLE]);
   return sets;
 }
 
