@@ -127,3 +127,38 @@ export async function expectTamperingNamed(
   }
   await owner.query(`DROP TABLE ${backup}`);
 }
+
+/**
+ * An owner edits one row of a bound money table behind the chain's back (its triggers off, as only
+ * the owner can): `verify` names that table's row as edited, and the chain's own walk still holds.
+ * `change` is the edit and its undoing (SET clauses); after the undoing everything verifies again.
+ */
+export async function expectRowEditNamed(
+  owner: Queryable,
+  qualifiedTable: string,
+  where: string,
+  change: [edit: string, undo: string],
+  verify: () => Promise<ChainVerification>,
+): Promise<void> {
+  const table = qualifiedTable.split('.').at(-1);
+  const set = async (clause: string) => {
+    await owner.query(`ALTER TABLE ${qualifiedTable} DISABLE TRIGGER USER`);
+    try {
+      const { rowCount } = await owner.query(`UPDATE ${qualifiedTable} SET ${clause} WHERE ${where}`);
+      expect(rowCount).toBe(1);
+    } finally {
+      await owner.query(`ALTER TABLE ${qualifiedTable} ENABLE TRIGGER USER`);
+    }
+  };
+  await set(change[0]);
+  const result = await verify();
+  expect({ ok: result.ok, brokenAt: result.brokenAt }).toEqual({ ok: false, brokenAt: undefined });
+  expect(result.tables?.find((t) => t.table === table)).toMatchObject({
+    ok: false,
+    problems: 1,
+    first: [{ problem: 'edited' }],
+  });
+  expect(result.why).toMatch(new RegExp(`^${qualifiedTable.replace('.', '\\.')} row \\[.+\\] differs from its image`));
+  await set(change[1]);
+  expect(await verify()).toMatchObject({ ok: true });
+}

@@ -7,7 +7,12 @@
 import type { Pool } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
-import { expectRewritesRefused, expectTamperingNamed, servicePoolFor } from '../../../test/support/audit';
+import {
+  expectRewritesRefused,
+  expectRowEditNamed,
+  expectTamperingNamed,
+  servicePoolFor,
+} from '../../../test/support/audit';
 import {
   chainCall,
   type Harness,
@@ -51,7 +56,7 @@ test('an intake, a transfer out and a return each append their record, and the c
   h.chainSim.mine('bitcoin', MIN_CONFIRMATIONS);
   await post(app, '/v1/returns', { caseId, transferId: transfer.transferId, txHash: back.txHash }).expect(201);
 
-  const { records } = (await request(app).get(`/v1/audit/records?caseId=${caseId}`).expect(200)).body;
+  const { records } = (await request(app).get(`/v1/audit/records?view=acts&caseId=${caseId}`).expect(200)).body;
   expect(records.map((r: { kind: string }) => r.kind)).toEqual([
     'custody.intake.credited',
     'custody.transfer.sent',
@@ -68,8 +73,19 @@ test('an intake, a transfer out and a return each append their record, and the c
   expect(await verify()).toMatchObject({ ok: true });
 });
 
+test("an owner's edit of a custody ledger line behind the chain is named", async () => {
+  // A whole coin more booked in than came in.
+  await expectRowEditNamed(
+    h.pool,
+    'custody.ledger_entries',
+    `entry_id = (SELECT min(entry_id) FROM custody.ledger_entries WHERE kind = 'INTAKE')`,
+    ['amount = amount + 1', 'amount = amount - 1'],
+    verify,
+  );
+});
+
 test('editing, deleting or reordering a record makes GET /v1/audit/verify name it', async () => {
-  const { records } = (await request(app).get('/v1/audit/records').expect(200)).body;
+  const { records } = (await request(app).get('/v1/audit/records?view=acts').expect(200)).body;
   expect(records.length).toBeGreaterThanOrEqual(3);
   await expectTamperingNamed(h.pool, 'custody', 2, verify);
 });

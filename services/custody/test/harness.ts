@@ -12,6 +12,7 @@ import {
   createPool,
   migrate,
   type Pool,
+  createLogger,
   silentLogger,
 } from '@vcdc/shared';
 import type { Express } from 'express';
@@ -63,7 +64,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
       chain,
       addresses,
       minConfirmations: MIN_CONFIRMATIONS,
-      logger: silentLogger(),
+      logger: process.env.TEST_LOG ? createLogger('custody-test', 'error') : silentLogger(),
       migrationsDir: CUSTODY_MIGRATIONS_DIR,
       serviceRole: serviceRoleOf('custody'),
       whitelistCoolingOffSeconds: 0,

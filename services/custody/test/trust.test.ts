@@ -35,7 +35,8 @@ afterAll(() => h.close());
 
 const HOUR = 60 * 60;
 
-const records = async (): Promise<Json[]> => (await request(h.app).get('/v1/audit/records').expect(200)).body.records;
+const records = async (): Promise<Json[]> =>
+  (await request(h.app).get('/v1/audit/records?view=acts&limit=1000').expect(200)).body.records;
 const refusalsOf = async (type: string): Promise<Json[]> =>
   (await records()).filter((r) => r.kind === 'request.refused' && r.data.type === `urn:vcdc:problem:${type}`);
 const entryCount = async () =>

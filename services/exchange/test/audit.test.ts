@@ -18,6 +18,7 @@ import {
 import {
   auditRequests,
   expectRewritesRefused,
+  expectRowEditNamed,
   expectTamperingNamed,
   servicePoolFor,
 } from '../../../test/support/audit';
@@ -71,9 +72,11 @@ afterAll(async () => {
 
 const { post, verify } = auditRequests(() => app);
 const kinds = async () =>
-  ((await request(app).get(`/v1/audit/records?caseId=${CASE}`).expect(200)).body.records as { kind: string }[]).map(
-    (r) => r.kind,
-  );
+  (
+    (await request(app).get(`/v1/audit/records?view=acts&caseId=${CASE}`).expect(200)).body.records as {
+      kind: string;
+    }[]
+  ).map((r) => r.kind);
 
 test('orders, fills, a cancel, a withdrawal and a return each append their record, and the chain verifies', async () => {
   const sold = (
@@ -124,7 +127,7 @@ test('orders, fills, a cancel, a withdrawal and a return each append their recor
     'exchange.withdrawal.completed',
     expect.stringMatching(/^exchange\.return\./),
   ]);
-  const { records } = (await request(app).get(`/v1/audit/records?caseId=${CASE}`).expect(200)).body;
+  const { records } = (await request(app).get(`/v1/audit/records?view=acts&caseId=${CASE}`).expect(200)).body;
   expect(records[0].data).toMatchObject({ clientOrderId: 'exa-sell-1', amount: '0.5', adopted: false });
   expect(records[fills + 3].data).toMatchObject({ clientOrderId: 'exa-sell-2', filled: '0', remaining: '1.5' });
   expect(records.at(-1).data).toMatchObject({ amount: '0.2', transferId: 'transfer-exa' });
@@ -133,6 +136,17 @@ test('orders, fills, a cancel, a withdrawal and a return each append their recor
   await request(app).get('/v1/orders/exa-sell-1').expect(200);
   await request(app).get(`/v1/withdrawals/${w.withdrawalId}`).expect(200);
   expect(await kinds()).toHaveLength(recorded.length);
+});
+
+test("an owner's edit of a fill behind the chain is named", async () => {
+  // The fee skimmed: a venue fee doubled, the difference gone from the books.
+  await expectRowEditNamed(
+    owner,
+    'exchange.fills',
+    '(venue, trade_id) = (SELECT venue, trade_id FROM exchange.fills ORDER BY trade_id LIMIT 1)',
+    ['fee = fee + 1', 'fee = fee - 1'],
+    verify,
+  );
 });
 
 test('editing, deleting or reordering a record makes GET /v1/audit/verify name it', async () => {

@@ -78,7 +78,7 @@ type AuditRecord = { seq: number; kind: string; actor: string; caseId?: string; 
 async function refusalsOf(subject: string) {
   const all: AuditRecord[] = [];
   for (let afterSeq = 0; ; ) {
-    const { records } = (await request(app).get(`/v1/audit/records?afterSeq=${afterSeq}&limit=1000`).expect(200)).body;
+    const { records } = (await request(app).get(`/v1/audit/records?view=acts&afterSeq=${afterSeq}&limit=1000`).expect(200)).body;
     all.push(...records);
     if (records.length < 1000) break;
     afterSeq = records.at(-1).seq;
@@ -190,7 +190,7 @@ describe("a settlement needs the FX officer's signed FX_SETTLEMENT APPROVE decis
       decision.act!.act.actId,
     ]);
     expect(acted.rows).toEqual([{ kind: 'case.decision', actor_id: PEOPLE.secondFxOfficer.id, case_id: caseId }]);
-    const { records } = (await request(app).get(`/v1/audit/records?caseId=${caseId}`).expect(200)).body;
+    const { records } = (await request(app).get(`/v1/audit/records?view=acts&caseId=${caseId}`).expect(200)).body;
     expect(records.at(-1)).toMatchObject({ kind: 'fx.settlement.tranche', actor: PEOPLE.secondFxOfficer.id });
   });
 
@@ -285,7 +285,7 @@ describe("filing and submitting are the workflow's steps, booked as the workflow
       ['DRAFT', 'workflow:case-CASE-WF-SYS'],
       ['SUBMITTED', 'workflow:case-CASE-WF-SYS'],
     ]);
-    const { records } = (await request(app).get('/v1/audit/records?caseId=CASE-WF-SYS').expect(200)).body;
+    const { records } = (await request(app).get('/v1/audit/records?view=acts&caseId=CASE-WF-SYS').expect(200)).body;
     expect(records.map((r: { kind: string; actor: string }) => [r.kind, r.actor])).toEqual([
       ['fx.declaration.draft', 'workflow:case-CASE-WF-SYS'],
       ['fx.declaration.submitted', 'workflow:case-CASE-WF-SYS'],

@@ -12,6 +12,7 @@ import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts'
 import {
   auditRequests,
   expectRewritesRefused,
+  expectRowEditNamed,
   expectTamperingNamed,
   servicePoolFor,
 } from '../../../test/support/audit';
@@ -85,7 +86,7 @@ test('each transition and each tranche appends its record, and the chain verifie
     }),
   });
 
-  const { records } = (await request(app).get('/v1/audit/records?caseId=CASE-FXA').expect(200)).body;
+  const { records } = (await request(app).get('/v1/audit/records?view=acts&caseId=CASE-FXA').expect(200)).body;
   expect(records.map((r: { kind: string; actor: string }) => [r.kind, r.actor])).toEqual([
     ['fx.declaration.draft', 'workflow:case-CASE-FXA'],
     ['fx.declaration.submitted', 'workflow:case-CASE-FXA'],
@@ -101,7 +102,24 @@ test('each transition and each tranche appends its record, and the chain verifie
     rate: '7.1000',
     cnyAmount: '276.90',
   });
-  expect(await verify()).toMatchObject({ ok: true, checked: 6 });
+  expect(await verify()).toMatchObject({
+    ok: true,
+    tables: [
+      { table: 'declarations', ok: true, rows: 1 },
+      { table: 'settlements', ok: true, rows: 2 },
+    ],
+  });
+});
+
+test("an owner's edit of a settlement behind the chain is named", async () => {
+  await expectRowEditNamed(
+    owner,
+    'fx.settlements',
+    'settlement_id = (SELECT min(settlement_id) FROM fx.settlements)',
+    // The bank's reference swapped for another (the table's CHECKs tie the amounts to each other).
+    ["bank_reference = bank_reference || '-FORGED'", "bank_reference = replace(bank_reference, '-FORGED', '')"],
+    verify,
+  );
 });
 
 test('editing, deleting or reordering a record makes GET /v1/audit/verify name it', async () => {

@@ -71,7 +71,7 @@ const judgmentDecision = (
 
 type AuditRecord = { kind: string; actor: string; data: Record<string, unknown> };
 async function chainOf(caseId: string): Promise<AuditRecord[]> {
-  return (await request(app).get(`/v1/audit/records?caseId=${caseId}&limit=1000`).expect(200)).body.records;
+  return (await request(app).get(`/v1/audit/records?view=acts&caseId=${caseId}&limit=1000`).expect(200)).body.records;
 }
 const refusalsOf = async (caseId: string) => (await chainOf(caseId)).filter((r) => r.kind === 'request.refused');
 
@@ -371,7 +371,7 @@ describe('a correction: one treasury officer requests, another person approves',
     expect((await request(app).get(`/v1/corrections/${r.correctionId}`).expect(200)).body.status).toBe(
       'PENDING_APPROVAL',
     );
-    const { records } = (await request(app).get('/v1/audit/records?limit=1000').expect(200)).body;
+    const { records } = (await request(app).get('/v1/audit/records?view=acts&limit=1000').expect(200)).body;
     const refusal = (records as AuditRecord[]).find(
       (x) => x.kind === 'request.refused' && x.data.path === `/v1/corrections/${r.correctionId}/approval`,
     );

@@ -99,7 +99,7 @@ test('a credit, a correction (requested, approved) and a remittance each append 
     }),
   });
 
-  const { records } = (await request(app).get(`/v1/audit/records?caseId=${caseId}`).expect(200)).body;
+  const { records } = (await request(app).get(`/v1/audit/records?view=acts&caseId=${caseId}`).expect(200)).body;
   expect(records.map((r: { kind: string; actor: string }) => [r.kind, r.actor])).toEqual([
     ['treasury.credit.booked', 'service:treasury'],
     ['treasury.correction.requested', PEOPLE.treasuryOfficer.id],
@@ -115,7 +115,62 @@ test('a credit, a correction (requested, approved) and a remittance each append 
     approver: PEOPLE.supervisor.id,
   });
   expect(records[3].data).toMatchObject({ amount: '90.00', budgetClassificationCode: '1030501' });
-  expect(await verify()).toMatchObject({ ok: true, checked: 4 });
+  const verified = await verify();
+  expect(verified).toMatchObject({ ok: true });
+  // Every money table is bound, and each agrees with the chain.
+  expect(Object.fromEntries(verified.tables.map((t: { table: string; ok: boolean }) => [t.table, t.ok]))).toEqual(
+    Object.fromEntries(
+      [
+        'case_accounts',
+        'correction_requests',
+        'corrections',
+        'credits',
+        'escrows',
+        'ledger_entries',
+        'owner_returns',
+        'remittances',
+        'restitution_distributions',
+        'restitution_orders',
+        'restitution_payments',
+        'restitution_victims',
+      ].map((t) => [t, true]),
+    ),
+  );
+  expect(verified.tables.find((t: { table: string }) => t.table === 'ledger_entries')).toMatchObject({
+    rows: 4,
+    images: 4,
+    balances: { cases: 1, differing: [] },
+  });
+});
+
+test("an owner's edit of treasury.ledger_entries, behind the chain, is named with its case's balance", async () => {
+  // The insider's edit: the statement would show the credit as 0.00 and the balance as nothing.
+  const edit = async (sql: string) => {
+    await owner.query('ALTER TABLE ledger_entries DISABLE TRIGGER USER');
+    try {
+      await owner.query(sql);
+    } finally {
+      await owner.query('ALTER TABLE ledger_entries ENABLE TRIGGER USER');
+    }
+  };
+  await edit(`UPDATE ledger_entries SET amount = 0.01, balance_after = 0.01 WHERE case_id = 'CASE-TRA' AND line = 1`);
+  const verified = await verify();
+  expect(verified.ok).toBe(false);
+  const ledger = verified.tables.find((t: { table: string }) => t.table === 'ledger_entries');
+  expect(ledger).toMatchObject({
+    ok: false,
+    problems: 1,
+    first: [{ key: ['CASE-TRA', '1'], problem: 'edited' }],
+    balances: { differing: [{ caseId: 'CASE-TRA', chain: '0.00', table: '-99.99' }] },
+  });
+  expect(ledger.first[0].detail).toMatch(/amount "100.00" → "0.01"/);
+  expect(verified.why).toMatch(
+    /^treasury\.ledger_entries row \["CASE-TRA", "1"\] differs from its image in audit record \d+/,
+  );
+  await edit(
+    `UPDATE ledger_entries SET amount = 100.00, balance_after = 100.00 WHERE case_id = 'CASE-TRA' AND line = 1`,
+  );
+  expect(await verify()).toMatchObject({ ok: true });
 });
 
 test('editing, deleting or reordering a record makes GET /v1/audit/verify name it', async () => {

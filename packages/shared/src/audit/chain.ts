@@ -70,6 +70,9 @@ export async function appendAuditRecord(tx: Queryable, entry: AuditEntry): Promi
   return fromRow(row);
 }
 
+/** Which records a listing shows: see `AuditChain.list`. */
+export type AuditView = 'all' | 'acts' | 'rows';
+
 export interface AuditChainOptions {
   /**
    * The signed checkpoints `verify` checks the chain against. Default: AUDIT_CHECKPOINT_DIR and
@@ -92,11 +95,20 @@ export class AuditChain {
     return inTransaction(this.pool, (tx) => appendAuditRecord(tx, entry));
   }
 
-  /** Records in chain order, optionally of one case, after `afterSeq`. */
-  async list(options: { caseId?: string; afterSeq?: number; limit?: number } = {}): Promise<AuditRecord[]> {
+  /**
+   * Records in chain order, optionally of one case, after `afterSeq`. `view`: `acts` (what people,
+   * services and workflows did), `rows` (the database's images of bound money rows, audit migration
+   * 00004), or `all` (default).
+   */
+  async list(
+    options: { caseId?: string; afterSeq?: number; limit?: number; view?: AuditView } = {},
+  ): Promise<AuditRecord[]> {
+    const view = options.view ?? 'all';
     const { rows } = await this.pool.query<Row>(
-      `SELECT * FROM audit_records WHERE seq > $1 AND ($2::text IS NULL OR case_id = $2) ORDER BY seq LIMIT $3`,
-      [options.afterSeq ?? 0, options.caseId ?? null, options.limit ?? 1000],
+      `SELECT * FROM audit_records WHERE seq > $1 AND ($2::text IS NULL OR case_id = $2)
+          AND ($4 = 'all' OR (kind LIKE 'row.%' OR kind LIKE 'table.%') = ($4 = 'rows'))
+        ORDER BY seq LIMIT $3`,
+      [options.afterSeq ?? 0, options.caseId ?? null, options.limit ?? 1000, view],
     );
     return rows.map(fromRow);
   }

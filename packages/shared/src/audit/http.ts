@@ -1,7 +1,7 @@
 /**
  * The audit chain over HTTP, the same in every service:
  *
- *   GET /v1/audit/records?caseId=&afterSeq=&limit=   -> { records: AuditRecord[] }
+ *   GET /v1/audit/records?caseId=&afterSeq=&limit=&view=all|acts|rows   -> { records: AuditRecord[] }
  *   GET /v1/audit/verify                             -> ChainVerification (ok, or the first broken record and
  *                                                       why; the latest signed checkpoint it was checked against)
  *
@@ -21,6 +21,8 @@ export const AuditRecordsQuery = z.object({
   caseId: CaseId.optional(),
   afterSeq: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** `acts`: what people, services and workflows did; `rows`: the database's images of money rows; `all`. */
+  view: z.enum(['all', 'acts', 'rows']).default('all'),
 });
 
 /** `options`: the signed checkpoints GET /v1/audit/verify checks against (default: from the environment, see AuditChain). */
