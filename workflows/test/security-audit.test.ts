@@ -6,15 +6,20 @@
  * cannot rewrite it; its refusals are appended through that role.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import {
+  ActSigningKey,
   AuditChain,
   assertServiceRole,
+  checkpointChain,
   createPool,
   createServiceApp,
   listen,
   migrate,
+  newActKeyPair,
   type Pool,
   type RunningServer,
   requireServiceCredential,
@@ -141,13 +146,16 @@ async function whileEdited(schema: string, check: () => Promise<void>) {
     await owner.query(sql);
     await owner.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
   };
+  const before = (await owner.query(`SELECT actor FROM ${table} WHERE seq = 1`)).rows[0].actor;
   await edit(`UPDATE ${table} SET actor = 'mallory' WHERE seq = 1`);
   try {
     await check();
   } finally {
     const { rows } = await owner.query(`SELECT actor FROM ${table} WHERE seq = 1`);
     expect(rows[0].actor).toBe('mallory');
-    await edit(`UPDATE ${table} SET actor = 'service:treasury' WHERE seq = 1`);
+    await owner.query(`ALTER TABLE ${table} DISABLE TRIGGER USER`);
+    await owner.query(`UPDATE ${table} SET actor = $1 WHERE seq = 1`, [before]);
+    await owner.query(`ALTER TABLE ${table} ENABLE TRIGGER USER`);
   }
 }
 
@@ -156,11 +164,23 @@ test('every chain verifies: the control API’s own at the top level, each servi
   await request(controlApi([])).get('/v1/audit/verify').expect(401);
   const body = await verifyAll();
   expect(body).toMatchObject({ ok: true, checked: 1 });
+  // The treasury's chain: its money tables' bindings (one record each), their rows, the credit.
+  const treasuryChain = (await owner.query('SELECT count(*)::int AS n FROM treasury.audit_records')).rows[0].n;
   expect(body.chains).toEqual([
     expect.objectContaining({ chain: 'control-api', ok: true }),
-    expect.objectContaining({ chain: 'treasury', ok: true, checked: 1, url: treasury.url }),
+    expect.objectContaining({ chain: 'treasury', ok: true, checked: treasuryChain, url: treasury.url }),
     expect.objectContaining({ chain: 'ledger', ok: true, checked: 1 }),
   ]);
+  expect(body.chains[1].tables.map((t: { table: string; ok: boolean }) => t.ok)).toEqual(
+    Array(body.chains[1].tables.length).fill(true),
+  );
+  expect(body.totals).toEqual({
+    chains: 3,
+    verified: 3,
+    records: 1 + treasuryChain + 1,
+    tables: body.chains[1].tables.length,
+    rows: expect.any(Number),
+  });
   expect(body.firstBroken).toBeUndefined();
 });
 
@@ -215,3 +235,53 @@ test('the CLI walks the chains in the database and names the broken one (exit 1)
     expect(JSON.parse(broken.out).firstBroken).toMatchObject({ chain: 'treasury', seq: 1, problem: 'edited' });
   });
 }, 60_000);
+
+test('the CLI holds each chain against its signed checkpoints: the last record deleted by the owner is named', async () => {
+  const cli = path.resolve(__dirname, '../src/cli/audit-verify.ts');
+  const keys = newActKeyPair();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-cli-checkpoints-'));
+  const signed = await checkpointChain(treasuryPool, 'treasury', ActSigningKey.parse(keys.signingKey), dir);
+  expect(signed.written).toBe(true);
+  const run = () =>
+    new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ['--import', 'tsx', cli, '--schema', 'treasury', '--no-services', '--checkpoint-dir', dir],
+        {
+          encoding: 'utf8',
+          timeout: 30_000,
+          env: {
+            PATH: process.env.PATH ?? '',
+            DATABASE_URL: databaseUrl,
+            AUDIT_CHECKPOINT_VERIFY_KEYS: keys.verifyKey,
+          },
+        },
+        (_error, stdout) => resolve({ code: child.exitCode, out: stdout }),
+      );
+    });
+  const intact = await run();
+  expect(intact.code).toBe(0);
+  expect(JSON.parse(intact.out).chains[0]).toMatchObject({ checkpoint: { seq: signed.checkpoint?.seq, ok: true } });
+
+  // The owner deletes the chain's last record (and nothing else): the chain alone still links.
+  const last = (await owner.query('SELECT seq FROM treasury.audit_records ORDER BY seq DESC LIMIT 1')).rows[0];
+  await owner.query(
+    'CREATE TABLE treasury.deleted_record AS SELECT * FROM treasury.audit_records WHERE seq = (SELECT max(seq) FROM treasury.audit_records)',
+  );
+  await owner.query('ALTER TABLE treasury.audit_records DISABLE TRIGGER USER');
+  await owner.query('DELETE FROM treasury.audit_records WHERE seq = $1', [last.seq]);
+  try {
+    const truncated = await run();
+    expect(truncated.code).toBe(1);
+    expect(JSON.parse(truncated.out).firstBroken).toMatchObject({
+      chain: 'treasury',
+      seq: last.seq,
+      problem: 'missing',
+    });
+  } finally {
+    await owner.query('INSERT INTO treasury.audit_records SELECT * FROM treasury.deleted_record');
+    await owner.query('ALTER TABLE treasury.audit_records ENABLE TRIGGER USER');
+    await owner.query('DROP TABLE treasury.deleted_record');
+  }
+  expect((await run()).code).toBe(0);
+}, 90_000);

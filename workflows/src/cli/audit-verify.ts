@@ -11,9 +11,16 @@
  * TREASURY_URL, with CONTROL_API_TOKEN, the read-and-act credential). Where the services' schemas
  * are in a database the auditor can read, `--schema` walks them here too, trusting no service.
  *
+ * Each chain walked here is held against its signed checkpoints when AUDIT_CHECKPOINT_DIR and
+ * AUDIT_CHECKPOINT_VERIFY_KEYS are set (or --checkpoint-dir): a rewrite, a truncation or an insertion
+ * behind the latest one is named with the checkpoint it contradicts. Each service's bound money
+ * tables are compared with the images its chain holds (audit/bound-tables.ts). The report gives, per
+ * chain, the records checked, the latest checkpoint, the tables, and the first broken record and
+ * why; `totals` count every chain.
+ *
  * Reads only: an auditor can run it with a read-only database role.
  */
-import { createPool, type Pool, parseConfig, verifyAuditChain } from '@vcdc/shared';
+import { checkpointSourceFromEnv, createPool, type Pool, parseConfig, verifyAuditChain } from '@vcdc/shared';
 import { Command } from 'commander';
 import { AuditServicesSettings, serviceChains, verifyAuditChains } from '../control-api/audit-chains';
 
@@ -24,18 +31,27 @@ const program = new Command('audit-verify')
   ])
   .option('--database-url <url>', 'PostgreSQL URL (default: DATABASE_URL)', process.env.DATABASE_URL)
   .option('--no-services', 'do not ask the services to verify their chains')
-  .action(async (opts: { schema: string[]; databaseUrl?: string; services: boolean }) => {
+  .option(
+    '--checkpoint-dir <dir>',
+    'signed checkpoints to hold each chain against (default: AUDIT_CHECKPOINT_DIR; keys: AUDIT_CHECKPOINT_VERIFY_KEYS)',
+    process.env.AUDIT_CHECKPOINT_DIR,
+  )
+  .action(async (opts: { schema: string[]; databaseUrl?: string; services: boolean; checkpointDir?: string }) => {
     if (!opts.databaseUrl) {
       process.stderr.write('audit-verify: DATABASE_URL (or --database-url) is required\n');
       process.exit(2);
     }
     const services = opts.services ? serviceChains(parseConfig(AuditServicesSettings)) : [];
+    const checkpoints = checkpointSourceFromEnv({ ...process.env, AUDIT_CHECKPOINT_DIR: opts.checkpointDir });
     const pools: Pool[] = [];
     try {
       const locals = opts.schema.map((schema) => {
         const pool = createPool(opts.databaseUrl as string, schema, 1);
         pools.push(pool);
-        return { chain: schema, verify: () => verifyAuditChain(pool) };
+        return {
+          chain: schema,
+          verify: () => verifyAuditChain(pool, { chain: schema, ...(checkpoints ? { checkpoints } : {}) }),
+        };
       });
       const result = await verifyAuditChains(locals, services);
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

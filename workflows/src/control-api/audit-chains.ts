@@ -66,6 +66,8 @@ export interface ChainReport {
   refusals?: ChainVerification['refusals'];
   /** The latest signed checkpoint the chain was held against. */
   checkpoint?: ChainVerification['checkpoint'];
+  /** The service's money tables, each compared with the images its chain holds. */
+  tables?: ChainVerification['tables'];
   /** Why the chain could not be verified (unreachable, refused, not an answer). */
   error?: string;
 }
@@ -74,6 +76,8 @@ export interface AuditVerification extends ChainVerification {
   chains: ChainReport[];
   /** Every chain's refusals added up, by kind: all the refused acts, decisions, calls and messages. */
   allRefusals: { total: number; byKind: Record<string, number> };
+  /** Across every chain: chains asked, records checked, money tables and their rows compared. */
+  totals: { chains: number; verified: number; records: number; tables: number; rows: number };
   firstBroken?: { chain: string; seq?: number; problem?: string; detail: string };
 }
 
@@ -95,6 +99,13 @@ const ServiceAnswer = z.object({
   why: z.string().optional(),
   refusals: z.object({ total: z.number().int(), byKind: z.record(z.string(), z.number().int()) }).optional(),
   checkpoint: CheckpointAnswer.nullable().optional(),
+  tables: z
+    .array(
+      z
+        .object({ table: z.string(), ok: z.boolean(), rows: z.number().int(), problems: z.number().int() })
+        .catchall(z.unknown()),
+    )
+    .optional(),
 });
 
 async function askService(s: ServiceChain, timeoutMs: number): Promise<ChainReport> {
@@ -143,17 +154,26 @@ export async function verifyAuditChains(
       allRefusals.byKind[kind] = (allRefusals.byKind[kind] ?? 0) + n;
     }
   }
+  const totals = {
+    chains: chains.length,
+    verified: chains.filter((c) => c.ok).length,
+    records: chains.reduce((n, c) => n + (c.checked ?? 0), 0),
+    tables: chains.reduce((n, c) => n + (c.tables?.length ?? 0), 0),
+    rows: chains.reduce((n, c) => n + (c.tables ?? []).reduce((r, t) => r + t.rows, 0), 0),
+  };
   return {
     ...top,
     ok: chains.every((c) => c.ok),
     chains,
     allRefusals,
+    totals,
     ...(broken
       ? {
           firstBroken: {
             chain: broken.chain,
             ...(broken.brokenAt ? { seq: broken.brokenAt.seq, problem: broken.brokenAt.problem } : {}),
-            detail: broken.brokenAt?.detail ?? broken.error ?? 'not verified',
+            // A chain that holds with a money table that does not: `why` names the row.
+            detail: broken.brokenAt?.detail ?? broken.why ?? broken.error ?? 'not verified',
           },
         }
       : {}),
