@@ -1,8 +1,15 @@
 /**
  * Reconciliation: does every unit add up, from custody to the treasury? A pure function over each
  * service's own records (and the leftovers the workflow recorded), so it runs inside the workflow
- * and is tested on its own. Every check is reported, passing or not; the case completes only when
- * all pass. All arithmetic in Decimal.
+ * and is tested on its own. Every check is reported, passing or not. All arithmetic in Decimal.
+ *
+ * It runs twice (issue 13). Before the pay-out (`phase: 'before-payout'`), once the last tranche is
+ * credited and before REMITTANCE (or the JUDGMENT release) is asked: every stage net of every fee and
+ * charge it recorded (venue fees per fill, network fees as their own custody lines, the bank's charges
+ * and correspondent fees per tranche, leftovers), and the credited CNY still whole in the case account.
+ * Any unexplained difference stops the pay-out: a supervisor decides RECONCILIATION with the
+ * differences itemised — approving books each difference as its own explained line (`explained`), or
+ * holds the case. After the pay-out (`closing`), the same checks and where the money went.
  */
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
@@ -16,6 +23,20 @@ export interface ReconcileInput {
   treasury: treasury.CaseStatement;
   /** What the workflow recorded as left at the venue, per asset. */
   leftovers: ReadonlyArray<{ asset: string; amount: string }>;
+  /** Differences a supervisor approved (RECONCILIATION), each booked against the check it explains. */
+  explained?: ReadonlyArray<ExplainedDifference>;
+}
+
+/** `before-payout`: nothing has left the case account yet; `closing` (default): after the pay-out. */
+export type ReconciliationPhase = 'before-payout' | 'closing';
+
+/** A difference a supervisor approved: the check it explains, by how much (left − right), who and why. */
+export interface ExplainedDifference {
+  check: string;
+  difference: string;
+  decidedBy: string;
+  reason: string;
+  decidedAt: string;
 }
 
 export interface ReconciliationCheck {
@@ -24,11 +45,18 @@ export interface ReconciliationCheck {
   left: { label: string; amount: string };
   right: { label: string; amount: string };
   pass: boolean;
+  /** left − right, when they differ (an unexplained difference, or the one a supervisor approved). */
+  difference?: string;
+  /** The approved difference that makes this check pass, booked as its own line. */
+  explainedBy?: ExplainedDifference;
 }
 
 export interface Reconciliation {
   ok: boolean;
+  phase: ReconciliationPhase;
   checks: ReconciliationCheck[];
+  /** The checks that fail, each with its difference: what a RECONCILIATION decision is asked about. */
+  differences: Array<{ check: string; difference: string }>;
 }
 
 const ZERO = new Decimal(0);
@@ -45,7 +73,15 @@ function check(
     left: { label: leftLabel, amount: left.toFixed() },
     right: { label: rightLabel, amount: right.toFixed() },
     pass: left.eq(right),
+    ...(left.eq(right) ? {} : { difference: left.minus(right).toFixed() }),
   };
+}
+
+/** A failing check passes only by a difference approved for it, to the last unit. */
+function explain(c: ReconciliationCheck, explained: ReadonlyArray<ExplainedDifference>): ReconciliationCheck {
+  if (c.pass || c.difference === undefined) return c;
+  const by = explained.find((e) => e.check === c.name && new Decimal(e.difference).eq(c.difference as string));
+  return by ? { ...c, pass: true, explainedBy: by } : c;
 }
 
 function splitSymbol(symbol: string): { base: string; quote: string } {
@@ -60,7 +96,7 @@ function proceeds(order: exchange.VenueOrder): Decimal {
   return new Decimal(order.cost).minus(fee);
 }
 
-export function reconcile(input: ReconcileInput): Reconciliation {
+export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'closing'): Reconciliation {
   const { ledger, statement, declarations, stablecoin, fiat } = input;
   const checks: ReconciliationCheck[] = [];
   const leftover = (asset: string) => sum(input.leftovers.filter((l) => l.asset === asset).map((l) => l.amount));
@@ -177,13 +213,29 @@ export function reconcile(input: ReconcileInput): Reconciliation {
     ),
   );
   for (const s of settlements) {
+    // The bank's charges and the correspondents' fees come off in the foreign currency before
+    // conversion: what was converted is the tranche net of them, each booked as its own line.
+    const bankCharges = new Decimal(s.bankCharges ?? 0);
+    const correspondentFees = new Decimal(s.correspondentFees ?? 0);
+    const converted = new Decimal(s.foreignAmount).minus(bankCharges).minus(correspondentFees);
+    if (s.netForeignAmount !== undefined) {
+      checks.push(
+        check(
+          `settlement ${s.settlementId}: settled = converted + bank charges + correspondent fees`,
+          'settled (foreign amount)',
+          new Decimal(s.foreignAmount),
+          `converted ${s.netForeignAmount} + bank charges ${bankCharges.toFixed()} + correspondent fees ${correspondentFees.toFixed()}`,
+          new Decimal(s.netForeignAmount).plus(bankCharges).plus(correspondentFees),
+        ),
+      );
+    }
     checks.push(
       check(
-        `settlement ${s.settlementId}: CNY + rounding remainder = foreign amount x rate`,
+        `settlement ${s.settlementId}: CNY + rounding remainder = converted x rate`,
         'cnyAmount + roundingRemainder',
         new Decimal(s.cnyAmount).plus(s.roundingRemainder),
-        `foreignAmount x rate (${s.rate})`,
-        new Decimal(s.foreignAmount).times(s.rate),
+        `(foreign amount - bank charges - correspondent fees) x rate (${s.rate})`,
+        converted.times(s.rate),
       ),
     );
   }
@@ -199,17 +251,39 @@ export function reconcile(input: ReconcileInput): Reconciliation {
       new Decimal(t.totalCredited),
     ),
   );
-  // Money leaves the special account to the treasury, to victims by court order, or back to an acquitted owner.
-  checks.push(
-    check(
-      'CNY: credited = remitted + paid to victims + returned to the owner',
-      'credited',
-      new Decimal(t.totalCredited),
-      'remitted to the treasury, paid to victims, returned to the owner',
-      new Decimal(t.totalRemitted).plus(t.totalToVictims ?? 0).plus(t.totalReturnedToOwner ?? 0),
-    ),
-  );
-  checks.push(check('CNY: case account balance is zero', 'balance', new Decimal(t.balance), 'zero', ZERO));
+  const paidOut = new Decimal(t.totalRemitted).plus(t.totalToVictims ?? 0).plus(t.totalReturnedToOwner ?? 0);
+  if (phase === 'before-payout') {
+    // Nothing may have left before the pay-out is approved: the credited CNY are all in the account.
+    checks.push(
+      check(
+        'CNY: credited = case account balance (nothing paid out yet)',
+        'credited',
+        new Decimal(t.totalCredited),
+        'case account balance',
+        new Decimal(t.balance),
+      ),
+    );
+  } else {
+    // Money leaves the special account to the treasury, to victims by court order, or back to an acquitted owner.
+    checks.push(
+      check(
+        'CNY: credited = remitted + paid to victims + returned to the owner',
+        'credited',
+        new Decimal(t.totalCredited),
+        'remitted to the treasury, paid to victims, returned to the owner',
+        paidOut,
+      ),
+    );
+    checks.push(check('CNY: case account balance is zero', 'balance', new Decimal(t.balance), 'zero', ZERO));
+  }
 
-  return { ok: checks.every((c) => c.pass), checks };
+  const explainedChecks = checks.map((c) => explain(c, input.explained ?? []));
+  return {
+    ok: explainedChecks.every((c) => c.pass),
+    phase,
+    checks: explainedChecks,
+    differences: explainedChecks
+      .filter((c) => !c.pass)
+      .map((c) => ({ check: c.name, difference: c.difference ?? '0' })),
+  };
 }

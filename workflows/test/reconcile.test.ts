@@ -19,6 +19,9 @@ interface Flow {
   fxRate: string;
   /** Part of the custody balance kept back (not transferred), smallest units. */
   keptBack: bigint;
+  /** What the settling bank and the correspondents took off the tranche before conversion (USD). */
+  bankCharges?: string;
+  correspondentFees?: string;
 }
 
 const SCALE = { BTC: 8, ETH: 18, USDT: 6 } as const;
@@ -116,13 +119,19 @@ function recordsOf(flow: Flow): ReconcileInput {
     status: 'COMPLETED' as const,
     createdAt: T,
   };
-  const cny = roundDown(net.times(flow.fxRate), 2);
+  const bankCharges = new Decimal(flow.bankCharges ?? 0);
+  const correspondentFees = new Decimal(flow.correspondentFees ?? 0);
+  const converted = net.minus(bankCharges).minus(correspondentFees);
+  const cny = roundDown(converted.times(flow.fxRate), 2);
   const settlement = {
     settlementId: 's1',
     declarationId: 'd1',
     caseId: 'C',
     currency: 'USD',
     foreignAmount: net.toFixed(),
+    bankCharges: bankCharges.toFixed(2),
+    correspondentFees: correspondentFees.toFixed(2),
+    netForeignAmount: converted.toFixed(),
     rate: flow.fxRate,
     rateSource: 'test',
     rateAsOf: T,
@@ -196,7 +205,8 @@ describe('reconcile', () => {
       'venue USD: sale proceeds = withdrawn + leftover',
       'USD: withdrawn net = declared',
       'USD: declared = settled',
-      'settlement s1: CNY + rounding remainder = foreign amount x rate',
+      'settlement s1: settled = converted + bank charges + correspondent fees',
+      'settlement s1: CNY + rounding remainder = converted x rate',
       'CNY: settled = credited',
       'CNY: credited = remitted + paid to victims + returned to the owner',
       'CNY: case account balance is zero',
@@ -240,7 +250,62 @@ describe('reconcile', () => {
     const s = input.declarations[0]?.settlements[0];
     if (!s) throw new Error('no settlement');
     s.roundingRemainder = '0';
-    expect(failing(input)).toContain('settlement s1: CNY + rounding remainder = foreign amount x rate');
+    expect(failing(input)).toContain('settlement s1: CNY + rounding remainder = converted x rate');
+  });
+
+  test('a settlement with bank charges and correspondent fees reconciles exactly, net of both', () => {
+    // The case that was seen HELD after remitting: 15.00 bank charges, 7.50 correspondent fees.
+    const charged = recordsOf({ ...sample, bankCharges: '15.00', correspondentFees: '7.50' });
+    expect(failing(charged)).toEqual([]);
+    const s = charged.declarations[0]!.settlements[0]!;
+    const check = reconcile(charged).checks.find((c) => c.name === 'settlement s1: CNY + rounding remainder = converted x rate');
+    expect(check?.right.amount).toBe(new Decimal(s.foreignAmount).minus('22.50').times(sample.fxRate).toFixed());
+    // A charge the bank took but did not report shows as the tranche's difference, to the cent.
+    s.correspondentFees = '0.00';
+    s.netForeignAmount = new Decimal(s.foreignAmount).minus('15.00').toFixed();
+    const r = reconcile(charged);
+    expect(r.differences).toEqual([
+      {
+        check: 'settlement s1: CNY + rounding remainder = converted x rate',
+        difference: new Decimal('-7.50').times(sample.fxRate).toFixed(),
+      },
+    ]);
+  });
+
+  test('before the pay-out the credited CNY must all be in the case account; after it, all paid out', () => {
+    const before = recordsOf(sample);
+    before.treasury.totalRemitted = '0';
+    before.treasury.balance = before.treasury.totalCredited;
+    expect(reconcile(before, 'before-payout')).toMatchObject({ ok: true, phase: 'before-payout', differences: [] });
+    expect(reconcile(before, 'before-payout').checks.at(-1)?.name).toBe(
+      'CNY: credited = case account balance (nothing paid out yet)',
+    );
+    // Something left before the approval: the pay-out is stopped.
+    before.treasury.balance = new Decimal(before.treasury.totalCredited).minus('100').toFixed();
+    expect(reconcile(before, 'before-payout').differences).toEqual([
+      { check: 'CNY: credited = case account balance (nothing paid out yet)', difference: '100' },
+    ]);
+    expect(failing(before)).toEqual([
+      'CNY: credited = remitted + paid to victims + returned to the owner',
+      'CNY: case account balance is zero',
+    ]);
+  });
+
+  test('an approved difference explains its check only to the last unit, and is booked as its own line', () => {
+    const input = recordsOf(sample);
+    const s = input.declarations[0]!.settlements[0]!;
+    s.cnyAmount = new Decimal(s.cnyAmount).minus('3.21').toFixed();
+    const name = 'settlement s1: CNY + rounding remainder = converted x rate';
+    const approved = { check: name, decidedBy: 'supervisor.li', reason: 'bank advice BA-7', decidedAt: T };
+    expect(reconcile({ ...input, explained: [{ ...approved, difference: '-3.20' }] }).ok).toBe(false);
+    const r = reconcile({ ...input, explained: [{ ...approved, difference: '-3.21' }] });
+    // The settled = credited check moves with it (the bank credited what it settled): both need a line.
+    expect(r.differences.map((d) => d.check)).toEqual(['CNY: settled = credited']);
+    expect(r.checks.find((c) => c.name === name)).toMatchObject({
+      pass: true,
+      difference: '-3.21',
+      explainedBy: { decidedBy: 'supervisor.li', reason: 'bank advice BA-7' },
+    });
   });
 
   test('a fee charged in the base currency is flagged rather than silently mis-booked', () => {
@@ -285,6 +350,8 @@ describe('reconcile', () => {
     withdrawalFee: fc.constantFrom('0', '25', '0.01'),
     fxRate: fc.constantFrom('7.1234', '7.2', '6.98765'),
     keptBack: fc.bigInt({ min: 0n, max: 1000n }),
+    bankCharges: fc.constantFrom('0.00', '15.00', '0.01'),
+    correspondentFees: fc.constantFrom('0.00', '7.50', '12.34'),
   });
 
   test('property: records of any case that follows the flow reconcile, to the last unit', () => {
@@ -309,6 +376,9 @@ describe('reconcile', () => {
       (i) => bump(i.statement.withdrawals[0], 'netAmount', '0.01'),
       (i) => bump(i.declarations[0], 'amount', '0.01'),
       (i) => bump(i.declarations[0]?.settlements[0], 'foreignAmount', '0.01'),
+      (i) => bump(i.declarations[0]?.settlements[0], 'bankCharges', '0.01'),
+      (i) => bump(i.declarations[0]?.settlements[0], 'correspondentFees', '0.01'),
+      (i) => bump(i.declarations[0]?.settlements[0], 'netForeignAmount', '0.01'),
       (i) => bump(i.declarations[0]?.settlements[0], 'cnyAmount', '0.01'),
       (i) => bump(i.treasury, 'totalCredited', '0.01'),
       (i) => bump(i.treasury, 'totalRemitted', '0.01'),
