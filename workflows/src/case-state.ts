@@ -7,7 +7,8 @@ import type { RouteChoice } from '@vcdc/shared/sale-route';
 import type { CaseRegistration } from './case-input';
 import type { Decision, DecisionRefusalCode, DecisionStage, Role } from './decision';
 import type { NotificationKind } from './notifications/types';
-import type { Reconciliation } from './reconcile';
+import type { ReconciliationDifference } from '@vcdc/shared/acts/pure';
+import type { ExplainedDifference, Reconciliation } from './reconcile';
 import type { MessageRefusals } from './side-door';
 
 export const CASE_STAGES = [
@@ -204,6 +205,16 @@ export interface CaseProgress {
   escrow?: treasury.Escrow;
   /** On an acquittal: the proceeds paid back to the owner. */
   ownerReturn?: treasury.OwnerReturn;
+  /**
+   * The reconciliation before the pay-out (issue 13): every stage net of its fees and charges, the
+   * credited CNY all in the case account. Unexplained differences stop the pay-out (RECONCILIATION).
+   */
+  reconciliationBeforePayout?: Reconciliation;
+  /** While RECONCILIATION is awaited: the differences a supervisor is asked to explain or hold on. */
+  reconciliationAsked?: ReconciliationDifference[];
+  /** Differences a supervisor approved, each its own line in both reconciliations. */
+  explainedDifferences: ExplainedDifference[];
+  /** The closing reconciliation, after the pay-out. */
   reconciliation?: Reconciliation;
   leftovers: Leftover[];
   compensations: Compensation[];

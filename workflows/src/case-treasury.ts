@@ -7,12 +7,15 @@
  */
 import { Decimal, sum } from '@vcdc/shared/money';
 import { calls } from './case-calls';
+import { gatePayout } from './case-reconcile';
 import type { CaseStageContext } from './case-context';
 import type { CaseRegistration } from './case-input';
 import { CaseStop } from './case-stop';
 
 export interface TreasuryStageContext extends CaseStageContext {
   reg: CaseRegistration;
+  stablecoin: string;
+  fiat: string;
   /** Enter the TREASURY stage with its details line. */
   enter: (details: string) => void;
   /** Money is about to leave the special account: from now on a cancellation is refused. */
@@ -38,6 +41,9 @@ export async function payOut(ctx: TreasuryStageContext): Promise<void> {
       ),
     );
   }
+  // Nothing leaves (and no escrow is released) until every unit reconciles, or a supervisor explains
+  // each difference or holds the case (case-reconcile.ts).
+  await gatePayout(ctx);
   // A pre-trial sale: the proceeds wait in escrow until the court rules; the judgment says where they go.
   let ruling: 'CONFISCATION' | 'RESTITUTION' | 'ACQUITTAL' | undefined;
   const { escrow } = reg.treasury;

@@ -53,7 +53,7 @@ import type { DecisionActivities } from './decision-signature';
 import { BATCHES_AT_ONCE, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
 import { stepKey } from './keys';
 import type { CaseNotification, NotificationActivities, NotificationKind } from './notifications/types';
-import { reconcile } from './reconcile';
+import { reconcileCase } from './case-reconcile';
 import {
   AssetSymbolsKey,
   CaseAgencyKey,
@@ -113,6 +113,7 @@ function movesTo(d: Decision, stage: CaseStage): DecisionAccepted['movesTo'] {
     case 'SALE_PRICE':
       return approve ? { stage: 'SALE', status: 'RUNNING' } : { stage: 'SALE', status: 'HELD' };
     case 'REMITTANCE':
+    case 'RECONCILIATION':
       return approve ? { stage: 'TREASURY', status: 'RUNNING' } : { stage: 'TREASURY', status: 'HELD' };
     case 'JUDGMENT':
       return { stage: 'TREASURY', status: 'RUNNING' };
@@ -159,6 +160,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     routes: [],
     sales: [],
     leftovers: [],
+    explainedDifferences: [],
     compensations: [],
     returns: [],
   };
@@ -189,6 +191,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       : {}),
     ...(signaturesRequired && p.awaiting?.stage === 'REMITTANCE' && p.payoutRequested
       ? { payoutRequested: p.payoutRequested }
+      : {}),
+    ...(signaturesRequired && p.awaiting?.stage === 'RECONCILIATION' && p.reconciliationAsked
+      ? { reconciliationAsked: p.reconciliationAsked }
       : {}),
   });
 
@@ -288,6 +293,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     }
     if (!signaturesRequired && d.stage === 'REMITTANCE' && d.outcome === 'APPROVE' && !d.payout) {
       d.payout = p.payoutRequested;
+    }
+    if (!signaturesRequired && d.stage === 'RECONCILIATION' && d.outcome === 'APPROVE' && !d.differences) {
+      d.differences = p.reconciliationAsked;
     }
     // The case may move while the signature is checked: the rules are asked again after it.
     const refusal = (await unverified(d)) ?? ruleRefusal(raw);
@@ -1122,6 +1130,8 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       p,
       caseId,
       reg,
+      stablecoin,
+      fiat,
       key,
       show,
       enter: (details) => enter('TREASURY', details),
@@ -1133,23 +1143,10 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       },
     });
 
-    // 8. RECONCILIATION: every unit from custody to the treasury, from each service's own records.
+    // 8. RECONCILIATION: every unit from custody to the treasury, from each service's own records; the
+    // differences a supervisor explained before the pay-out are their own lines here too.
     enter('RECONCILIATION', 'checking conservation across custody, venue, FX and treasury');
-    const [ledger, statement, declarations, treasuryStatement] = await Promise.all([
-      calls.getCustodyLedger(caseId),
-      calls.getExchangeStatement(caseId),
-      calls.listDeclarations(caseId),
-      calls.getTreasuryStatement(caseId),
-    ]);
-    p.reconciliation = reconcile({
-      stablecoin,
-      fiat,
-      ledger,
-      statement,
-      declarations,
-      treasury: treasuryStatement,
-      leftovers: p.leftovers,
-    });
+    p.reconciliation = await reconcileCase({ p, caseId, stablecoin, fiat }, 'closing');
     if (!p.reconciliation.ok) {
       const failed = p.reconciliation.checks.filter((c) => !c.pass);
       throw new CaseStop(

@@ -7,6 +7,7 @@ import {
   CarriedDecision,
   DECISION_ROLES,
   PersonRole,
+  type ReconciliationDifference,
   DecisionStage as SharedDecisionStage,
 } from '@vcdc/shared/acts/pure';
 import { canonicalJson } from '@vcdc/shared/canonical-json';
@@ -54,6 +55,7 @@ export const ROLE_FOR_STAGE: Record<DecisionStage, Role> = {
   FX_SETTLEMENT: 'fx-officer',
   JUDGMENT: 'supervisor',
   REMITTANCE: 'supervisor',
+  RECONCILIATION: 'supervisor',
   CANCELLATION: 'supervisor',
 };
 
@@ -103,6 +105,11 @@ const DecisionFields = z.object({
    * the treasury pays nothing under it that differs.
    */
   payout: CarriedDecision.shape.payout,
+  /**
+   * For a RECONCILIATION approval: the differences it explains, as the case asked about them
+   * (`reconciliationAsked`); each is booked as its own line in the reconciliation.
+   */
+  differences: CarriedDecision.shape.differences,
   /** Before decisions became acts: the control API's Ed25519 signature over the case and the decision (kept for old histories). */
   signature: z.string().min(1).max(200).optional(),
   /** The control API's signed act for the decider (kind case.decision), which the services it authorises verify too. */
@@ -112,7 +119,15 @@ const DecisionFields = z.object({
 function decisionRules<
   T extends Pick<
     z.infer<typeof DecisionFields>,
-    'stage' | 'outcome' | 'reason' | 'reference' | 'settlement' | 'judgment' | 'authorisation' | 'payout'
+    | 'stage'
+    | 'outcome'
+    | 'reason'
+    | 'reference'
+    | 'settlement'
+    | 'judgment'
+    | 'authorisation'
+    | 'payout'
+    | 'differences'
   >,
 >(d: T, ctx: z.RefinementCtx): void {
   if (d.outcome === 'REJECT' && !d.reason) {
@@ -138,6 +153,13 @@ function decisionRules<
   }
   if (d.stage !== 'REMITTANCE' && d.payout) {
     ctx.addIssue({ code: 'custom', path: ['payout'], message: 'only a REMITTANCE carries a payout' });
+  }
+  if (d.stage !== 'RECONCILIATION' && d.differences) {
+    ctx.addIssue({ code: 'custom', path: ['differences'], message: 'only a RECONCILIATION carries differences' });
+  }
+  if (d.stage === 'RECONCILIATION' && d.outcome === 'APPROVE' && !d.reason) {
+    // Each approved difference is booked with this reason: an unexplained approval explains nothing.
+    ctx.addIssue({ code: 'custom', path: ['reason'], message: 'approving a difference needs a reason' });
   }
   if (d.stage !== 'DISPOSAL_PLAN' && d.authorisation) {
     ctx.addIssue({ code: 'custom', path: ['authorisation'], message: 'only a DISPOSAL_PLAN carries an authorisation' });
@@ -209,6 +231,8 @@ export interface DecisionContext {
   authorisationRequested?: custody.TransferAuthorisation;
   /** While REMITTANCE is awaited: the pay-out an approval must carry (when the case asks for one). */
   payoutRequested?: treasury.PayoutAuthorisation;
+  /** While RECONCILIATION is awaited: the differences an approval must carry. */
+  reconciliationAsked?: ReconciliationDifference[];
 }
 
 /** Validate a decision against the case's current wait. Returns the parsed decision or why it is refused. */
@@ -277,8 +301,14 @@ export function checkDecision(
     };
   }
   // An approval that moves value carries exactly what the case asked for: the approver signed that.
-  const asked: Array<[DecisionStage, 'payout' | 'authorisation', unknown, string]> = [
+  const asked: Array<[DecisionStage, 'payout' | 'authorisation' | 'differences', unknown, string]> = [
     ['REMITTANCE', 'payout', ctx.payoutRequested, 'the pay-out the case asks for (payoutRequested)'],
+    [
+      'RECONCILIATION',
+      'differences',
+      ctx.reconciliationAsked,
+      'the differences the case asks about (reconciliationAsked)',
+    ],
     [
       'DISPOSAL_PLAN',
       'authorisation',

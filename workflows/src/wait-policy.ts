@@ -48,6 +48,8 @@ export const DEFAULT_WAIT_POLICY: Record<WaitedStage, WaitTimes> = {
   // A trial takes months: the escrow waits up to a year for the judgment.
   JUDGMENT: { remindAfter: '30d', escalateAfter: '90d', deadline: '365d' },
   REMITTANCE: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
+  // The money is credited and waits in the special account while a supervisor looks at the differences.
+  RECONCILIATION: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
 };
 
 export interface ResolvedWait {

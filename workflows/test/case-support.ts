@@ -93,7 +93,12 @@ const at = '2026-01-05T09:00:00Z';
  * Wait until the case asks for the bank's settlement, then record it as the FX officer: the whole
  * remainder in one tranche unless `amount` says less. Returns the Update's answer.
  */
-export async function settleAt(handle: WorkflowHandle, amount?: string, bankReference = 'BOCHK-FX-0001') {
+export async function settleAt(
+  handle: WorkflowHandle,
+  amount?: string,
+  bankReference = 'BOCHK-FX-0001',
+  charges: { bankCharges?: string; correspondentFees?: string } = {},
+) {
   const p = await until(handle, awaiting('FX_SETTLEMENT'));
   const d: Decision = {
     stage: 'FX_SETTLEMENT',
@@ -101,7 +106,7 @@ export async function settleAt(handle: WorkflowHandle, amount?: string, bankRefe
     decidedBy: 'fx.officer.chen',
     role: 'fx-officer',
     decidedAt: at,
-    settlement: { amount: amount ?? p.fxSettlement?.remaining ?? '0', bankReference },
+    settlement: { amount: amount ?? p.fxSettlement?.remaining ?? '0', bankReference, ...charges },
   };
   return handle.executeUpdate(decide, { args: [d] });
 }

@@ -80,6 +80,11 @@ export interface FakeOptions {
    * coin is sold through the stablecoin.
    */
   directDepth?: Record<string, string>;
+  /**
+   * A settlement the FX service records inconsistently: its CNY this much off what the converted
+   * amount brings at its rate (the reconciliation before the pay-out must catch it).
+   */
+  settlementCnyOff?: string;
 }
 
 type Mocked<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? jest.Mock<R, A> : never };
@@ -222,7 +227,7 @@ export function fakeServiceActivities(
           stage?: string;
           outcome?: string;
           decidedBy?: string;
-          settlement?: { amount: string; bankReference: string };
+          settlement?: { amount: string; bankReference: string; bankCharges?: string; correspondentFees?: string };
           judgment?: {
             judgmentRef: string;
             documentHash: string;
@@ -723,14 +728,22 @@ export function fakeServiceActivities(
         if (!d) throw ApplicationFailure.nonRetryable('no declaration', 'urn:vcdc:problem:not-found');
         const tranche = carried(body.decision, 'FX_SETTLEMENT', d.caseId).settlement;
         if (!tranche) throw refusal(403, 'act-content', 'the decision carries no settlement');
-        const exact = new Decimal(tranche.amount).times(FX_RATE);
-        const { rounded, remainder } = roundDownTo(exact, 'CNY');
+        // As the FX service: the bank's charges and the correspondents' fees come off before conversion.
+        const bankCharges = new Decimal(tranche.bankCharges ?? 0);
+        const correspondentFees = new Decimal(tranche.correspondentFees ?? 0);
+        const converted = new Decimal(tranche.amount).minus(bankCharges).minus(correspondentFees);
+        const exact = converted.times(FX_RATE);
+        const { remainder, rounded: fair } = roundDownTo(exact, 'CNY');
+        const rounded = fair.plus(options.settlementCnyOff ?? 0);
         const s = {
           settlementId: id('st'),
           declarationId,
           caseId: d.caseId,
           currency: d.currency,
           foreignAmount: tranche.amount,
+          bankCharges: bankCharges.toFixed(2),
+          correspondentFees: correspondentFees.toFixed(2),
+          netForeignAmount: converted.toFixed(),
           rate: FX_RATE,
           rateSource: 'fake',
           rateAsOf: T,

@@ -52,8 +52,12 @@ afterAll(async () => {
 type Fake = ReturnType<typeof createFakeActivities>;
 type Handle = WorkflowHandle<typeof caseWorkflow>;
 
-async function withCase<T>(reg: CaseRegistration, body: (fake: Fake, handle: Handle) => Promise<T>): Promise<T> {
-  const fake = createFakeActivities();
+async function withCase<T>(
+  reg: CaseRegistration,
+  body: (fake: Fake, handle: Handle) => Promise<T>,
+  options: Parameters<typeof createFakeActivities>[0] = {},
+): Promise<T> {
+  const fake = createFakeActivities(options);
   const taskQueue = `test-${randomUUID()}`;
   const worker = await Worker.create({
     connection: env.nativeConnection,
@@ -265,5 +269,113 @@ describe('a pre-trial sale: the proceeds wait in escrow until the judgment', () 
       expect(outcome.status).toBe('HELD');
       expect(outcome.reason).toContain('no judgment recorded within 365 days');
     });
+  });
+});
+
+describe('the reconciliation gates the pay-out (issue 13)', () => {
+  const SETTLEMENT_CHECK = /^settlement st-\d+: CNY \+ rounding remainder = converted x rate$/;
+
+  test('a settlement net of bank charges and correspondent fees reconciles exactly, before and after the pay-out', async () => {
+    await withCase(registration(), async (fake, handle) => {
+      await decideAt(handle, D.plan);
+      await decideAt(handle, D.fx);
+      await settleAt(handle, undefined, 'BOCHK-FX-0001', { bankCharges: '15.00', correspondentFees: '7.50' });
+      // Reconciled before the pay-out is even asked.
+      const asked = await until(handle, awaiting('REMITTANCE'));
+      expect(asked.reconciliationBeforePayout).toMatchObject({ ok: true, phase: 'before-payout', differences: [] });
+      await decideAt(handle, D.remit);
+      const outcome = await handle.result();
+      expect(outcome.status).toBe('COMPLETED');
+      const s = outcome.settlements[0]!;
+      expect(s).toMatchObject({ bankCharges: '15.00', correspondentFees: '7.50' });
+      expect(new Decimal(s.netForeignAmount!).eq(new Decimal(s.foreignAmount).minus('22.50'))).toBe(true);
+      expect(outcome.reconciliation).toMatchObject({ ok: true, phase: 'closing' });
+      const check = outcome.reconciliation!.checks.find((c) => SETTLEMENT_CHECK.test(c.name));
+      expect(check).toMatchObject({ pass: true });
+      expect(new Decimal(check!.left.amount).eq(new Decimal(s.netForeignAmount!).times(s.rate))).toBe(true);
+      expect(outcome.remittance?.amount).toBe(s.cnyAmount);
+      expect(fake.requestRemittance).toHaveBeenCalledTimes(1);
+    });
+  });
+
+  test('an inconsistent settlement stops the pay-out and asks RECONCILIATION; a hold keeps the money in the special account', async () => {
+    await withCase(
+      registration(),
+      async (fake, handle) => {
+        await decideAt(handle, D.plan);
+        await decideAt(handle, D.fx);
+        await settleAt(handle);
+        const asked = await until(handle, awaiting('RECONCILIATION'));
+        expect(asked.reconciliationBeforePayout?.ok).toBe(false);
+        expect(asked.reconciliationAsked).toEqual([
+          { check: expect.stringMatching(SETTLEMENT_CHECK), difference: '-3.21' },
+        ]);
+        expect(asked.awaiting?.what).toMatch(/converted x rate: -3\.21/);
+        expect(asked.payoutRequested).toBeUndefined();
+        await decideAt(handle, {
+          stage: 'RECONCILIATION',
+          outcome: 'REJECT',
+          decidedBy: 'supervisor.zhang',
+          role: 'supervisor',
+          reason: 'ask the bank for its settlement advice',
+          decidedAt: '2026-03-10T08:00:00.000Z',
+        });
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('HELD');
+        expect(outcome.reason).toContain(
+          'held by supervisor.zhang at reconciliation: ask the bank for its settlement advice',
+        );
+        expect(outcome.reason).toContain('the CNY stay in the special account');
+        expect(fake.requestRemittance).not.toHaveBeenCalled();
+        expect(fake.distributeRestitution).not.toHaveBeenCalled();
+      },
+      { settlementCnyOff: '-3.21' },
+    );
+  });
+
+  test('a supervisor explains the difference with a reason: it is its own line in both reconciliations, and the pay-out goes on', async () => {
+    await withCase(
+      registration(),
+      async (fake, handle) => {
+        await decideAt(handle, D.plan);
+        await decideAt(handle, D.fx);
+        await settleAt(handle);
+        await until(handle, awaiting('RECONCILIATION'));
+        const approve = {
+          stage: 'RECONCILIATION',
+          outcome: 'APPROVE',
+          decidedBy: 'supervisor.zhang',
+          role: 'supervisor',
+          decidedAt: '2026-03-10T08:00:00.000Z',
+        } as const;
+        // Approving a difference needs a reason.
+        await expect(decideAt(handle, approve)).rejects.toHaveProperty(
+          'cause.message',
+          expect.stringMatching(/approving a difference needs a reason/),
+        );
+        await decideAt(handle, { ...approve, reason: 'the bank rounded per advice BA-2026-0310' });
+        await until(handle, awaiting('REMITTANCE'));
+        await decideAt(handle, D.remit);
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('COMPLETED');
+        const line = {
+          check: expect.stringMatching(SETTLEMENT_CHECK),
+          difference: '-3.21',
+          decidedBy: 'supervisor.zhang',
+          reason: 'the bank rounded per advice BA-2026-0310',
+        };
+        expect(outcome.explainedDifferences).toEqual([expect.objectContaining(line)]);
+        for (const r of [outcome.reconciliationBeforePayout, outcome.reconciliation]) {
+          expect(r?.ok).toBe(true);
+          expect(r?.checks.find((c) => SETTLEMENT_CHECK.test(c.name))).toMatchObject({
+            pass: true,
+            difference: '-3.21',
+            explainedBy: line,
+          });
+        }
+        expect(fake.requestRemittance).toHaveBeenCalledTimes(1);
+      },
+      { settlementCnyOff: '-3.21' },
+    );
   });
 });

@@ -116,6 +116,7 @@ describe('the access matrix', () => {
     SALE_PRICE: ['supervisor'],
     FX_DECLARATION: ['fx-officer'],
     FX_RESUBMISSION: ['supervisor'],
+    RECONCILIATION: ['supervisor'],
     FX_SETTLEMENT: ['fx-officer'],
     JUDGMENT: ['supervisor'],
     REMITTANCE: ['supervisor'],

@@ -418,6 +418,11 @@ export function createControlApi({
               // A pay-out approval signs exactly the pay-out the case asks for (kind, most CNY, payees).
               const payout =
                 body.stage === 'REMITTANCE' && body.outcome === 'APPROVE' ? await requestedPayout(caseId) : undefined;
+              // Approving differences signs exactly those the case asks about, each to the last unit.
+              const differences =
+                body.stage === 'RECONCILIATION' && body.outcome === 'APPROVE'
+                  ? (await caseProgress(caseId)).reconciliationAsked
+                  : undefined;
               const unsigned = {
                 ...body,
                 decidedBy: decider.id,
@@ -427,6 +432,7 @@ export function createControlApi({
                 nonce: randomUUID(),
                 ...(authorisation ? { authorisation } : {}),
                 ...(payout ? { payout } : {}),
+                ...(differences ? { differences } : {}),
               };
               const decision: Decision = {
                 ...unsigned,

@@ -21,6 +21,7 @@ export const DecisionStage = z.enum([
   'FX_SETTLEMENT',
   'JUDGMENT',
   'REMITTANCE',
+  'RECONCILIATION',
   'CANCELLATION',
 ]);
 export type DecisionStage = z.infer<typeof DecisionStage>;
@@ -36,8 +37,17 @@ export const DECISION_ROLES: Record<DecisionStage, readonly PersonRole[]> = {
   FX_SETTLEMENT: ['fx-officer'],
   JUDGMENT: ['supervisor'],
   REMITTANCE: ['supervisor'],
+  // Differences found before the pay-out: explained (each booked as its own line) or the case held.
+  RECONCILIATION: ['supervisor'],
   CANCELLATION: ['supervisor'],
 };
+
+/** A check that did not add up before the pay-out, and by how much (left − right). */
+export const ReconciliationDifference = z.object({
+  check: z.string().min(1).max(300),
+  difference: z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal string'),
+});
+export type ReconciliationDifference = z.infer<typeof ReconciliationDifference>;
 
 /** The judgment as a decision carries it (the case and who recorded it are the decision's). */
 export const DecisionJudgment = RecordJudgment.omit({ caseId: true, recordedBy: true });
@@ -57,6 +67,8 @@ export const CarriedDecision = z.object({
   authorisation: TransferAuthorisation.optional(),
   /** For a REMITTANCE approval: the pay-out it allows (kind, most CNY, payees). */
   payout: PayoutAuthorisation.optional(),
+  /** For a RECONCILIATION approval: the differences it explains, each check and its difference, as asked. */
+  differences: z.array(ReconciliationDifference).max(100).optional(),
   nonce: z.string().min(1).max(64).optional(),
   act: SignedAct.optional(),
 });
@@ -78,5 +90,7 @@ export function decisionContent(
     settlement: d.settlement ?? null,
     authorisation: d.authorisation ?? null,
     payout: d.payout ?? null,
+    // Only when present: acts signed before RECONCILIATION existed verify as they were signed.
+    ...(d.differences ? { differences: d.differences } : {}),
   };
 }

@@ -1,0 +1,87 @@
+/**
+ * Reconciling a case from each service's own records (custody's ledger, the venue's statement, the FX
+ * declarations, the treasury's case statement) with what the workflow recorded (leftovers, the
+ * differences a supervisor explained). Before the pay-out it gates the money (`gatePayout`): any
+ * unexplained difference stops it until a supervisor decides RECONCILIATION — approve, and each
+ * difference is booked as its own explained line, or hold the case with the money in the special
+ * account. After the pay-out the closing reconciliation uses the same explained lines.
+ */
+import { calls } from './case-calls';
+import type { CaseStageContext } from './case-context';
+import { CaseStop } from './case-stop';
+import { type Reconciliation, type ReconciliationPhase, reconcile } from './reconcile';
+
+export interface ReconcileContext {
+  p: CaseStageContext['p'];
+  caseId: string;
+  stablecoin: string;
+  fiat: string;
+}
+
+/** The case's reconciliation now, in `phase`, from every service's records. */
+export async function reconcileCase(ctx: ReconcileContext, phase: ReconciliationPhase): Promise<Reconciliation> {
+  const { p, caseId } = ctx;
+  const [ledger, statement, declarations, treasury] = await Promise.all([
+    calls.getCustodyLedger(caseId),
+    calls.getExchangeStatement(caseId),
+    calls.listDeclarations(caseId),
+    calls.getTreasuryStatement(caseId),
+  ]);
+  return reconcile(
+    {
+      stablecoin: ctx.stablecoin,
+      fiat: ctx.fiat,
+      ledger,
+      statement,
+      declarations,
+      treasury,
+      leftovers: p.leftovers,
+      explained: p.explainedDifferences,
+    },
+    phase,
+  );
+}
+
+/** One line per difference, for the supervisor's question and the case's reasons. */
+function itemised(r: Reconciliation): string {
+  return r.differences.map((d) => `${d.check}: ${d.difference}`).join('; ');
+}
+
+/**
+ * Before any money leaves the special account: the case must reconcile, or a supervisor explains each
+ * difference (RECONCILIATION, approve with a reason: the differences approved are exactly those asked
+ * about) or holds it. Throws CaseStop HELD on a hold, a rejection or no decision in time.
+ */
+export async function gatePayout(ctx: ReconcileContext & Pick<CaseStageContext, 'awaitDecision' | 'deadlineWords'>) {
+  const { p } = ctx;
+  p.reconciliationBeforePayout = await reconcileCase(ctx, 'before-payout');
+  if (p.reconciliationBeforePayout.ok) return;
+  const asked = p.reconciliationBeforePayout.differences;
+  p.reconciliationAsked = asked;
+  const d = await ctx.awaitDecision(
+    'RECONCILIATION',
+    `a supervisor to explain or hold the differences found before the pay-out: ${itemised(p.reconciliationBeforePayout)}`,
+  );
+  p.reconciliationAsked = undefined;
+  if (!d || d.outcome === 'REJECT') {
+    throw new CaseStop(
+      'HELD',
+      `${d ? `held by ${d.decidedBy} at reconciliation: ${d.reason ?? ''}` : `no reconciliation decision within ${ctx.deadlineWords('RECONCILIATION')}`}; unexplained before the pay-out: ${itemised(p.reconciliationBeforePayout)}; the CNY stay in the special account`,
+    );
+  }
+  for (const a of d.differences ?? asked)
+    p.explainedDifferences.push({
+      check: a.check,
+      difference: a.difference,
+      decidedBy: d.decidedBy,
+      reason: d.reason ?? '',
+      decidedAt: d.decidedAt,
+    });
+  // Reconciled again with the explained lines: every difference must be one the supervisor saw.
+  p.reconciliationBeforePayout = await reconcileCase(ctx, 'before-payout');
+  if (!p.reconciliationBeforePayout.ok)
+    throw new CaseStop(
+      'HELD',
+      `the records moved while the differences were decided; still unexplained: ${itemised(p.reconciliationBeforePayout)}`,
+    );
+}
