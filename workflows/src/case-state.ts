@@ -2,12 +2,13 @@
  * What the case workflow knows and reports: the `status` query's answer and the workflow's result.
  * Types only (plus the enums), so the control API and the tests read the same shape.
  */
+
+import type { ReconciliationDifference } from '@vcdc/shared/acts/pure';
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
 import type { RouteChoice } from '@vcdc/shared/sale-route';
 import type { CaseRegistration } from './case-input';
 import type { Decision, DecisionRefusalCode, DecisionStage, Role } from './decision';
 import type { NotificationKind } from './notifications/types';
-import type { ReconciliationDifference } from '@vcdc/shared/acts/pure';
 import type { ExplainedDifference, Reconciliation } from './reconcile';
 import type { MessageRefusals } from './side-door';
 

@@ -7,9 +7,9 @@
  */
 import { Decimal, sum } from '@vcdc/shared/money';
 import { calls } from './case-calls';
-import { gatePayout } from './case-reconcile';
 import type { CaseStageContext } from './case-context';
 import type { CaseRegistration } from './case-input';
+import { gatePayout } from './case-reconcile';
 import { CaseStop } from './case-stop';
 
 export interface TreasuryStageContext extends CaseStageContext {

@@ -36,6 +36,7 @@ import { APPROVAL_POLICY, evaluateApprovalPolicy, missingApprovals, type PolicyV
 import { calls, confirmations, venueWaits, withdrawalWaits } from './case-calls';
 import { settleIntoCny } from './case-fx';
 import { CaseRegistration, type Lot } from './case-input';
+import { reconcileCase } from './case-reconcile';
 import { sellForFiat } from './case-sale';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
 import { CaseStop } from './case-stop';
@@ -53,7 +54,6 @@ import type { DecisionActivities } from './decision-signature';
 import { BATCHES_AT_ONCE, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
 import { stepKey } from './keys';
 import type { CaseNotification, NotificationActivities, NotificationKind } from './notifications/types';
-import { reconcileCase } from './case-reconcile';
 import {
   AssetSymbolsKey,
   CaseAgencyKey,

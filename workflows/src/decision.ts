@@ -11,7 +11,7 @@ import {
   DecisionStage as SharedDecisionStage,
 } from '@vcdc/shared/acts/pure';
 import { canonicalJson } from '@vcdc/shared/canonical-json';
-import { common, custody, fx, treasury } from '@vcdc/shared/contracts';
+import { common, custody, fx, type treasury } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import { z } from 'zod';
 
