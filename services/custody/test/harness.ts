@@ -9,10 +9,10 @@ import {
   type Actor,
   type CarriedDecision,
   type contracts,
+  createLogger,
   createPool,
   migrate,
   type Pool,
-  createLogger,
   silentLogger,
 } from '@vcdc/shared';
 import type { Express } from 'express';
