@@ -4,13 +4,16 @@
  * code under test then gets the role URLs only, as a running process does.
  */
 import { provision, type SchemaToProvision } from '@vcdc/shared';
-import { passwordCredentials, provisionSystem, type RoleUrls } from '../../scripts/lib/system-database';
+import type { RoleUrls, SystemRole } from '../../scripts/lib/system-database';
+import { createTestDatabase } from './database';
 
 /** The same for every test file (roles are cluster-wide: parallel files set the same one). */
 export const TEST_ROLE_PASSWORD = 'test-only-service-role-password';
 
 /** Every schema of the system in the database of `ownerUrl`; each role's URL. */
-export function provisionSystemForTest(ownerUrl: string): Promise<RoleUrls> {
+export async function provisionSystemForTest(ownerUrl: string): Promise<RoleUrls> {
+  // Loaded here, not above: it imports every service's and the workflows' migration folders (and modules).
+  const { passwordCredentials, provisionSystem } = await import('../../scripts/lib/system-database');
   return provisionSystem(
     ownerUrl,
     passwordCredentials(() => TEST_ROLE_PASSWORD),
@@ -24,4 +27,13 @@ export async function provisionForTest(
 ): Promise<string> {
   const [done] = await provision(ownerUrl, [{ ...target, credential: { password: TEST_ROLE_PASSWORD } }]);
   return (done as { url: string }).url;
+}
+
+/**
+ * A fresh test database with one of the system's schemas provisioned (`custody`, `treasury`, …): the
+ * URL of its service role, as a running service is given it.
+ */
+export async function serviceDatabaseForTest(prefix: string, name: SystemRole): Promise<string> {
+  const { SYSTEM_SCHEMAS } = await import('../../scripts/lib/system-database');
+  return provisionForTest(await createTestDatabase(prefix), SYSTEM_SCHEMAS[name]);
 }
