@@ -6,7 +6,8 @@
  * owner's URL, runs twice at once and again after, each time ending with every role ready.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from '../scripts/lib/ports';
@@ -151,6 +152,46 @@ describe('a real treasury process', () => {
     expect(output).toMatch(/DATABASE_URL: database role vcdc is a superuser, .*owns schema treasury/);
     expect(output).toMatch(/db:provision/);
   });
+});
+
+test.each([
+  [
+    'worker',
+    'workflows/src/worker-main.ts',
+    'AUDIT_DATABASE_URL',
+    /AUDIT_DATABASE_URL: database role vcdc is a superuser, .*owns schema audit/,
+  ],
+  [
+    'control-api',
+    'workflows/src/control-api/main.ts',
+    'NOTIFICATIONS_DATABASE_URL',
+    /NOTIFICATIONS_DATABASE_URL: database role vcdc is a superuser, .*owns schema notifications/,
+  ],
+] as const)('the %s (%s) given the owner’s URL refuses to start and says why', async (name, entry, setting, why) => {
+  const env = {
+    ...stackEnvironments({ ...settings(roleUrls), devKeyDir: mkdtempSync(path.join(os.tmpdir(), 'owner-cred-')) })[
+      name
+    ],
+    [setting]: ownerUrl,
+    PORT: String(await freePort()),
+  };
+  const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
+    let output = '';
+    const started = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry)], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.stdout?.on('data', (d) => {
+      output += String(d);
+    });
+    started.stderr?.on('data', (d) => {
+      output += String(d);
+    });
+    started.once('exit', (code) => resolve({ code, output }));
+  });
+  expect(result.code).toBe(1);
+  expect(result.output).toMatch(why);
 });
 
 describe('the provision CLI (npm run db:provision)', () => {
