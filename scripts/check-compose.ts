@@ -3,8 +3,10 @@
  *  - the file parses as YAML (anchors and `<<` merges resolved);
  *  - every environment key of our own containers is a setting that process's zod schema reads
  *    (services/<name>/src/config.ts, workflows' WorkerConfig / ControlApiConfig, the simulators'
- *    Config, plus SERVICE_TOKEN, CONTROL_API_TOKEN and DB_SERVICE_PASSWORD/DB_SERVICE_URL, which every service reads through
- *    the shared start-up);
+ *    Config, the provision step's ProvisionConfig, plus SERVICE_TOKEN and CONTROL_API_TOKEN, which every
+ *    service reads through the shared start-up);
+ *  - no container but the provision step (`db-provision`) is given the database owner's credentials:
+ *    every other postgres:// URL logs in as a `<schema>_service` role;
  *  - every `${VAR}` the file interpolates is documented in README.md's "Production" section.
  * Third-party containers (postgres, temporal, temporal-ui, admin tools) take their own settings.
  *
@@ -19,6 +21,7 @@ import { FxConfig } from '../services/fx/src/config';
 import { TreasuryConfig } from '../services/treasury/src/config';
 import { ControlApiConfig } from '../workflows/src/control-api/config';
 import { WorkerConfig } from '../workflows/src/worker';
+import { ProvisionConfig } from './lib/system-database';
 
 const ROOT = path.resolve(__dirname, '..');
 // js-yaml comes with the dev tool chain (jest, hardhat); this is a dev-only check.
@@ -40,7 +43,7 @@ function simulatorKeys(): string[] {
   return [...body.matchAll(/^\s{2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1] as string);
 }
 
-const SERVICE = ['SERVICE_TOKEN', 'CONTROL_API_TOKEN', 'DB_SERVICE_PASSWORD', 'DB_SERVICE_URL'];
+const SERVICE = ['SERVICE_TOKEN', 'CONTROL_API_TOKEN'];
 const READS: Record<string, string[]> = {
   custody: [...keysOf(CustodyConfigSchema), ...SERVICE],
   exchange: [...keysOf(ExchangeConfig), ...SERVICE],
@@ -49,7 +52,10 @@ const READS: Record<string, string[]> = {
   worker: keysOf(WorkerConfig),
   'control-api': keysOf(ControlApiConfig),
   simulators: simulatorKeys(),
+  'db-provision': keysOf(ProvisionConfig),
 };
+/** The only container that holds the owner's credentials (scripts/db-provision.ts). */
+const PROVISION = 'db-provision';
 const THIRD_PARTY = new Set(['postgres', 'temporal', 'temporal-search-attributes', 'temporal-ui']);
 
 const text = readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
@@ -67,6 +73,17 @@ for (const [name, service] of Object.entries(compose.services)) {
   const keys = Array.isArray(env) ? env.map((e) => e.split('=')[0] as string) : Object.keys(env);
   for (const key of keys) {
     if (!reads.includes(key)) findings.push(`service ${name}: ${key} is not read by its config schema`);
+  }
+  if (name === PROVISION) continue;
+  const values = Array.isArray(env) ? env.map((e) => e.slice(e.indexOf('=') + 1)) : Object.values(env).map(String);
+  for (const value of values) {
+    const user = /^postgres(?:ql)?:\/\/([^:@/]+)/.exec(value)?.[1];
+    if (user !== undefined && !user.endsWith('_service'))
+      findings.push(
+        `service ${name}: a database URL logs in as ${user}, not a service role (only ${PROVISION} holds the owner)`,
+      );
+    if (/VCDC_OWNER_PASSWORD|POSTGRES_PASSWORD/.test(value))
+      findings.push(`service ${name}: is given the owner's or the superuser's password`);
   }
 }
 

@@ -1,9 +1,12 @@
 /**
  * The whole VCDC system on one machine, on embedded defaults:
- * embedded PostgreSQL (or DATABASE_URL), the Temporal dev server with its Web UI and our search
- * attributes, the simulators (venue, chain, FX rates), the four services, the worker and the control
- * API — then a demo case, approved by a demo supervisor and a demo FX officer, that you can watch in
- * the Web UI. State lives under `.data/`: stop with Ctrl-C, start again, running cases resume.
+ * embedded PostgreSQL (or DATABASE_OWNER_URL), the provision step with the owner's credentials
+ * (migrations, and a login with a fresh password for each service role), the Temporal dev server with
+ * its Web UI and our search attributes, the simulators (venue, chain, FX rates), the four services, the
+ * worker and the control API — each given its service roles' URLs only, never the owner's
+ * (lib/stack-environment.ts) — then a demo case, approved by a demo supervisor and a demo FX officer,
+ * that you can watch in the Web UI. State lives under `.data/`: stop with Ctrl-C, start again, running
+ * cases resume.
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -20,6 +23,8 @@ import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
 import { runDemoCase } from './demo/demo-case';
 import { embeddedPostgresUrl } from './lib/embedded-postgres-url';
 import { ProcessGroup } from './lib/process-group';
+import { SERVICES, type ServiceName, stackEnvironments } from './lib/stack-environment';
+import { passwordCredentials, provisionSystem } from './lib/system-database';
 import { ensureTemporalBinary } from './lib/temporal-binaries';
 import { startTemporalDevServer } from './lib/temporal-dev-server';
 import { httpOk, waitFor } from './lib/wait';
@@ -28,7 +33,8 @@ const ROOT = path.resolve(__dirname, '..');
 
 const DevConfig = z.object({
   VCDC_DATA_DIR: z.string().default(path.join(ROOT, '.data')),
-  DATABASE_URL: z
+  /** A PostgreSQL database to use instead of the embedded one: its owner's URL (only the provision step gets it). */
+  DATABASE_OWNER_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
@@ -53,6 +59,10 @@ let stopStack: (code: number) => Promise<void> = async (code) => process.exit(co
 
 async function main(): Promise<void> {
   const cfg = loadConfigOrExit(DevConfig);
+  // Every child inherits this process's environment: the owner's URL must not be in it (each part gets
+  // its role URLs explicitly).
+  delete process.env.DATABASE_OWNER_URL;
+  delete process.env.DATABASE_URL;
   const say = (line: string) => process.stdout.write(`[vcdc] ${line}\n`);
   let shuttingDown = false;
   const group = new ProcessGroup(ROOT, path.join(cfg.VCDC_DATA_DIR, 'logs'), (name, code) => {
@@ -85,8 +95,8 @@ async function main(): Promise<void> {
     );
   }
 
-  let databaseUrl = cfg.DATABASE_URL;
-  if (!databaseUrl) {
+  let ownerUrl = cfg.DATABASE_OWNER_URL;
+  if (!ownerUrl) {
     say(
       `starting embedded PostgreSQL on 127.0.0.1:${cfg.VCDC_PG_PORT} (data in ${path.join(cfg.VCDC_DATA_DIR, 'postgres')})`,
     );
@@ -95,10 +105,18 @@ async function main(): Promise<void> {
       VCDC_PG_PORT: String(cfg.VCDC_PG_PORT),
       VCDC_PG_DATABASE: 'vcdc',
     });
-    databaseUrl = embeddedPostgresUrl(cfg.VCDC_PG_PORT, 'vcdc');
-    const url = databaseUrl;
+    ownerUrl = embeddedPostgresUrl(cfg.VCDC_PG_PORT, 'vcdc');
+    const url = ownerUrl;
     await waitFor('embedded PostgreSQL', () => canConnect(url), 120_000);
   }
+
+  // The provision step, here in this process, as the owner: migrate every schema and give each service
+  // role a login with a fresh password (this run's). The processes started below get those role URLs.
+  say('provisioning the database (migrations and service roles, as the owner)');
+  const roleUrls = await provisionSystem(
+    ownerUrl,
+    passwordCredentials(() => randomBytes(24).toString('hex')),
+  );
 
   say(`starting the Temporal dev server on 127.0.0.1:${cfg.TEMPORAL_PORT}`);
   // The dev Web UI has no login to forward a token: it reaches the codec endpoint through a secret path
@@ -131,121 +149,60 @@ async function main(): Promise<void> {
     evm: { rpcUrl: url(cfg.EVM_NODE_PORT), usdtAddress: LOCAL_USDT_ADDRESS },
     webUi: `http://127.0.0.1:${cfg.TEMPORAL_UI_PORT}`,
   };
-  const common = { LOG_LEVEL: cfg.LOG_LEVEL, HOST: '127.0.0.1' };
-
-  say('starting the simulators (venue, chain, FX rates)');
-  runTs('simulators', 'simulators/src/main.ts', {
-    ...common,
-    VENUE_SIM_PORT: String(cfg.VENUE_SIM_PORT),
-    CHAIN_SIM_PORT: String(cfg.CHAIN_SIM_PORT),
-    FX_RATES_SIM_PORT: String(cfg.FX_RATES_SIM_PORT),
-    EVM_NODE_PORT: String(cfg.EVM_NODE_PORT),
-    // The custody gas station (pays the ETH gas of USDT transfers out of case wallets) gets ETH at start.
-    EVM_FUND_ADDRESSES: CustodyKeyring.fromSecret(
-      process.env.CUSTODY_MASTER_SECRET ?? DEV_CUSTODY_MASTER_SECRET,
-    ).gasStation().address,
-    SIM_STATE_DIR: path.join(cfg.VCDC_DATA_DIR, 'simulators'),
-  });
-  for (const u of [urls.chain, urls.venue, urls.fxRates]) await waitFor(`${u}/healthz`, () => httpOk(`${u}/healthz`));
-
-  say('starting the services (custody, exchange, fx, treasury)');
-  const services = [
-    [
-      'custody',
-      cfg.CUSTODY_PORT,
-      {
-        CHAIN_RPC_URL: urls.chain,
-        EVM_RPC_URL: urls.evm.rpcUrl,
-        EVM_USDT_CONTRACT: urls.evm.usdtAddress,
-        // Two custodians approve each venue address; a short cooling-off (not production's 24 h), long
-        // enough to see an entry wait in COOLING_OFF before it becomes ACTIVE.
-        CUSTODY_WHITELIST_COOLING_OFF_SECONDS: '20',
-      },
-    ],
-    ['exchange', cfg.EXCHANGE_PORT, { VENUE_API_URL: urls.venue }],
-    ['fx', cfg.FX_PORT, { FX_RATE_SOURCE_URL: urls.fxRates }],
-    ['treasury', cfg.TREASURY_PORT, {}],
-  ] as const;
   // Each service accepts calls only with its own credential; the worker (and the demo, for custody) holds them.
-  const serviceTokens = Object.fromEntries(services.map(([name]) => [name, randomBytes(32).toString('hex')]));
-  // The control API's own credential with every service: it reads and carries people's signed acts, no more.
-  const controlApiToken = randomBytes(32).toString('hex');
-  // Each service's pool logs in as its own `<schema>_service` role (never the owner, which can rewrite the
-  // audit chain): the service gives that role this password at start-up (a fresh one each run).
-  const databasePassword = () => randomBytes(24).toString('hex');
-  // The control API signs every person's act and decision; each service verifies them with the public half.
-  const decisionKeys = await loadOrCreateDevDecisionKeys(path.join(cfg.VCDC_DATA_DIR, 'decision-signing.json'));
-  for (const [name, port, extra] of services) {
-    runTs(name, `services/${name}/src/main.ts`, {
-      ACT_VERIFY_KEYS: decisionKeys.verifyKey,
-      ...common,
-      ...extra,
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-      DB_SERVICE_PASSWORD: databasePassword(),
-      SERVICE_TOKEN: serviceTokens[name],
-      CONTROL_API_TOKEN: controlApiToken,
-    });
-  }
-  for (const [name, port] of services) await waitFor(`${name} /readyz`, () => httpOk(`${url(port)}/readyz`), 90_000);
-
-  say('starting the worker and the control API');
-  const temporalEnv = {
-    TEMPORAL_ADDRESS: `127.0.0.1:${cfg.TEMPORAL_PORT}`,
-    TEMPORAL_NAMESPACE: cfg.TEMPORAL_NAMESPACE,
-    // One payload key for the worker and the control API: case data in Temporal is ciphertext.
-    PAYLOAD_CODEC_KEYS: await loadOrCreateDevCodecKeys(path.join(cfg.VCDC_DATA_DIR, 'payload-codec-keys')),
-  };
-  // The worker verifies decisions too (a raw signal from the Web UI is refused).
-  // The worker appends the refusals of messages sent to Temporal directly to the control API's audit chain,
-  // as the same role (audit_service) and so with the same password as the control API.
-  const auditPassword = databasePassword();
-  runTs('worker', 'workflows/src/worker-main.ts', {
-    AUDIT_DB_PASSWORD: auditPassword,
-    DECISION_VERIFY_KEYS: decisionKeys.verifyKey,
-    ...common,
-    ...temporalEnv,
-    CUSTODY_URL: urls.custody,
-    EXCHANGE_URL: urls.exchange,
-    FX_URL: urls.fx,
-    TREASURY_URL: urls.treasury,
-    CUSTODY_SERVICE_TOKEN: serviceTokens.custody,
-    EXCHANGE_SERVICE_TOKEN: serviceTokens.exchange,
-    FX_SERVICE_TOKEN: serviceTokens.fx,
-    TREASURY_SERVICE_TOKEN: serviceTokens.treasury,
-    // The notifications outbox (the control API reads the same schema).
-    DATABASE_URL: databaseUrl,
-    NOTIFICATIONS_SCHEMA: 'notifications',
-  });
+  const serviceTokens = Object.fromEntries(SERVICES.map((name) => [name, randomBytes(32).toString('hex')])) as Record<
+    ServiceName,
+    string
+  >;
   // The dev identity provider's key: created here first, so the control API and the demo share it.
   const devKeyDir = path.join(cfg.VCDC_DATA_DIR, 'dev-issuer');
   const issuer = await loadOrCreateDevIssuer(devKeyDir);
-  runTs('control-api', 'workflows/src/control-api/main.ts', {
-    ...common,
-    ...temporalEnv,
-    PORT: String(cfg.CONTROL_API_PORT),
-    AUTH_MODE: 'dev',
-    AUTH_DEV_KEY_DIR: devKeyDir,
-    DATABASE_URL: databaseUrl,
-    DB_SERVICE_PASSWORD: auditPassword,
-    NOTIFICATIONS_SCHEMA: 'notifications',
-    // GET /v1/audit/verify asks every service to verify its own chain too; people's acts go to custody and
-    // the treasury. With the control API's own credential, not the worker's.
-    CUSTODY_URL: urls.custody,
-    EXCHANGE_URL: urls.exchange,
-    FX_URL: urls.fx,
-    TREASURY_URL: urls.treasury,
-    CONTROL_API_TOKEN: controlApiToken,
-    CODEC_UI_SECRET: codecUiSecret,
-    // The demo sells each lot in three slices over half a minute: long enough to watch in the Web UI.
-    DEFAULT_SALE_SLICES: '3',
-    DEFAULT_SALE_HORIZON_SECONDS: '30',
-    // The simulated book is thin next to a demo lot: slices reach 30 bp under the reference to fill.
-    DEFAULT_SALE_PRICE_OFFSET_BP: '30',
-    DEFAULT_SALE_MAX_REPRICINGS: '5',
-    DECISION_SIGNING_KEY: decisionKeys.signingKey,
-    CODEC_CORS_ORIGINS: `http://127.0.0.1:${cfg.TEMPORAL_UI_PORT},http://localhost:${cfg.TEMPORAL_UI_PORT}`,
+  const environments = stackEnvironments({
+    logLevel: cfg.LOG_LEVEL,
+    ports: {
+      controlApi: cfg.CONTROL_API_PORT,
+      custody: cfg.CUSTODY_PORT,
+      exchange: cfg.EXCHANGE_PORT,
+      fx: cfg.FX_PORT,
+      treasury: cfg.TREASURY_PORT,
+      venue: cfg.VENUE_SIM_PORT,
+      chain: cfg.CHAIN_SIM_PORT,
+      fxRates: cfg.FX_RATES_SIM_PORT,
+      evm: cfg.EVM_NODE_PORT,
+      temporalUi: cfg.TEMPORAL_UI_PORT,
+    },
+    urls,
+    roleUrls,
+    serviceTokens,
+    // The control API's own credential with every service: it reads and carries people's signed acts, no more.
+    controlApiToken: randomBytes(32).toString('hex'),
+    // The control API signs every person's act and decision; each service verifies them with the public half.
+    decisionKeys: await loadOrCreateDevDecisionKeys(path.join(cfg.VCDC_DATA_DIR, 'decision-signing.json')),
+    temporal: {
+      address: `127.0.0.1:${cfg.TEMPORAL_PORT}`,
+      namespace: cfg.TEMPORAL_NAMESPACE,
+      payloadCodecKeys: await loadOrCreateDevCodecKeys(path.join(cfg.VCDC_DATA_DIR, 'payload-codec-keys')),
+    },
+    devKeyDir,
+    codecUiSecret,
+    // The custody gas station (pays the ETH gas of USDT transfers out of case wallets) gets ETH at start.
+    evmFundAddresses: CustodyKeyring.fromSecret(
+      process.env.CUSTODY_MASTER_SECRET ?? DEV_CUSTODY_MASTER_SECRET,
+    ).gasStation().address,
+    simulatorStateDir: path.join(cfg.VCDC_DATA_DIR, 'simulators'),
   });
+
+  say('starting the simulators (venue, chain, FX rates)');
+  runTs('simulators', 'simulators/src/main.ts', environments.simulators);
+  for (const u of [urls.chain, urls.venue, urls.fxRates]) await waitFor(`${u}/healthz`, () => httpOk(`${u}/healthz`));
+
+  say('starting the services (custody, exchange, fx, treasury)');
+  for (const name of SERVICES) runTs(name, `services/${name}/src/main.ts`, environments[name]);
+  for (const name of SERVICES) await waitFor(`${name} /readyz`, () => httpOk(`${urls[name]}/readyz`), 90_000);
+
+  say('starting the worker and the control API');
+  runTs('worker', 'workflows/src/worker-main.ts', environments.worker);
+  runTs('control-api', 'workflows/src/control-api/main.ts', environments['control-api']);
   await waitFor('control API /readyz', () => httpOk(`${urls.controlApi}/readyz`), 90_000);
 
   say('');

@@ -2,16 +2,17 @@
  * The whole system in this test process, on loopback ports the OS picks: the simulators, the four
  * services on their own schemas of a fresh database (in the embedded PostgreSQL of the test run),
  * a real Temporal dev server with the case search attributes, the worker and the control API.
- * The same code paths as the dev stack (each part's `start…` function), only without child processes.
+ * The same code paths as the dev stack (the provision step as the owner, then each part's `start…`
+ * function with its service roles' URLs only), only without child processes.
  */
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import {
+  AUDIT_MIGRATIONS_DIR,
   AuditChain,
-  createPool,
   listen,
-  migrateAuditChain,
+  openRolePool,
   parseConfig,
   ServiceClient,
   silentLogger,
@@ -41,6 +42,7 @@ import {
 import { createRefusalSinks } from '../../workflows/src/refusal-sink';
 import { createCaseWorker } from '../../workflows/src/worker';
 import { createTestDatabase } from '../support/database';
+import { provisionSystemForTest } from '../support/provision';
 import { startDevServer } from '../support/temporal';
 
 export interface TestStack {
@@ -87,7 +89,8 @@ export async function startTestStack(): Promise<TestStack> {
   };
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
-    const databaseUrl = await createTestDatabase('e2e');
+    // The provision step, as the owner (the test database's URL); nothing below is given that URL.
+    const roleUrls = await provisionSystemForTest(await createTestDatabase('e2e'));
     const logger = silentLogger();
 
     const chain = await startChainSimulator({ port: 0, blockIntervalMs: 100 });
@@ -110,9 +113,10 @@ export async function startTestStack(): Promise<TestStack> {
 
     // The control API signs people's acts and decisions; every service verifies them with the public half.
     const decisionKeys = newDecisionKeyPair();
-    const db = { PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'silent', ACT_VERIFY_KEYS: decisionKeys.verifyKey };
+    const db = { PORT: '0', LOG_LEVEL: 'silent', ACT_VERIFY_KEYS: decisionKeys.verifyKey };
     const custodyConfig = parseConfig(CustodyConfigSchema, {
       ...db,
+      DATABASE_URL: roleUrls.custody,
       CHAIN_RPC_URL: chain.url,
       CUSTODY_MIN_CONFIRMATIONS: '2',
       EVM_RPC_URL: evm.rpcUrl,
@@ -125,13 +129,19 @@ export async function startTestStack(): Promise<TestStack> {
     const custody = await startCustodyService(custodyConfig, logger);
     closers.push(custody.close);
     const exchange = await startExchangeService(
-      parseConfig(ExchangeConfig, { ...db, VENUE_API_URL: venue.url }),
+      parseConfig(ExchangeConfig, { ...db, DATABASE_URL: roleUrls.exchange, VENUE_API_URL: venue.url }),
       logger,
     );
     closers.push(exchange.close);
-    const fx = await startFxService(parseConfig(FxConfig, { ...db, FX_RATE_SOURCE_URL: fxRates.url }), logger);
+    const fx = await startFxService(
+      parseConfig(FxConfig, { ...db, DATABASE_URL: roleUrls.fx, FX_RATE_SOURCE_URL: fxRates.url }),
+      logger,
+    );
     closers.push(fx.close);
-    const treasury = await startTreasuryService(parseConfig(TreasuryConfig, db), logger);
+    const treasury = await startTreasuryService(
+      parseConfig(TreasuryConfig, { ...db, DATABASE_URL: roleUrls.treasury }),
+      logger,
+    );
     closers.push(treasury.close);
 
     const temporal = await startDevServer();
@@ -141,12 +151,20 @@ export async function startTestStack(): Promise<TestStack> {
     // Case data is encrypted in Temporal here as in the dev stack and production: worker and control API share the key.
     const payloadCodec = new AesGcmPayloadCodec(codecKeys(CodecKeyList.parse(newCodecKey('e2e'))));
     // The notifications outbox, as worker-main and the control API set it up (one schema, both sides).
-    const notificationsPool = await openNotificationsPool({ ownerUrl: databaseUrl, schema: 'notifications', max: 4 });
+    const notificationsPool = await openNotificationsPool({
+      url: roleUrls.notifications,
+      schema: 'notifications',
+      max: 4,
+    });
     closers.push(() => notificationsPool.end());
     // The control API's audit chain: the control API writes it, and the worker's refusals of messages sent
     // to Temporal directly go there too.
-    await migrateAuditChain(databaseUrl, 'audit');
-    const auditPool = createPool(databaseUrl, 'audit', 4);
+    const { pool: auditPool } = await openRolePool({
+      url: roleUrls.audit,
+      schema: 'audit',
+      migrationsDir: AUDIT_MIGRATIONS_DIR,
+      max: 4,
+    });
     closers.push(() => auditPool.end());
     const worker: Worker = await createCaseWorker({
       refusalSinks: createRefusalSinks(new AuditChain(auditPool), logger),
@@ -166,7 +184,8 @@ export async function startTestStack(): Promise<TestStack> {
     const controlApiConfig = parseConfig(ControlApiConfig, {
       PORT: '0',
       LOG_LEVEL: 'silent',
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: roleUrls.audit,
+      NOTIFICATIONS_DATABASE_URL: roleUrls.notifications,
       PAYLOAD_CODEC_KEYS: newCodecKey('unused'),
       DECISION_SIGNING_KEY: decisionKeys.signingKey,
       DEFAULT_OFFSHORE_BANK_ACCOUNT_ID: DEV_OFFSHORE_ACCOUNT.id,

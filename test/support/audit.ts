@@ -5,12 +5,19 @@
  * checking that a verifier names the record: an edited record, a deleted one, two swapped. The chain
  * is put back after each, so one chain serves all three.
  */
-import { type ChainVerification, ensureServiceRole, openServicePool, type Pool, type Queryable } from '@vcdc/shared';
+import {
+  type ChainVerification,
+  createPool,
+  ensureServiceRole,
+  type Pool,
+  type Queryable,
+  roleUrl,
+  setRolePassword,
+} from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
 
-/** The same for every test file (roles are cluster-wide: parallel files set the same one). */
-export const TEST_ROLE_PASSWORD = 'test-only-service-role-password';
+import { TEST_ROLE_PASSWORD } from './provision';
 
 /** A pool on `schema` logged in as `<schema>_service` with its own password. */
 export async function servicePoolFor(
@@ -20,13 +27,8 @@ export async function servicePoolFor(
 ): Promise<{ pool: Pool; role: string }> {
   const role = `${schema}_service`;
   await ensureServiceRole(databaseUrl, { schema, role, tables });
-  const { pool } = await openServicePool({
-    ownerUrl: databaseUrl,
-    schema,
-    role,
-    database: { password: TEST_ROLE_PASSWORD },
-  });
-  return { pool, role };
+  await setRolePassword(databaseUrl, role, TEST_ROLE_PASSWORD);
+  return { pool: createPool(roleUrl(databaseUrl, role, TEST_ROLE_PASSWORD), schema), role };
 }
 
 /**

@@ -6,15 +6,12 @@
 import { createServer } from 'node:http';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import {
+  AUDIT_MIGRATIONS_DIR,
   AuditChain,
   createLogger,
-  ensureServiceRole,
   loadConfigOrExit,
-  migrateAuditChain,
-  openServicePool,
+  openRolePool,
   type Pool,
-  roleOfUrl,
-  serviceRoleName,
 } from '@vcdc/shared';
 import { AesGcmPayloadCodec, codecKeys } from './codec/payload-codec';
 import { createNotificationActivities, openNotificationsPool } from './notifications/store';
@@ -24,34 +21,25 @@ import { createCaseWorker, WorkerConfig } from './worker';
 async function main(): Promise<void> {
   const config = loadConfigOrExit(WorkerConfig);
   const logger = createLogger('worker', config.LOG_LEVEL);
-  // The notifications outbox: its own schema, migrated before the first `notify` can run, written as
-  // notifications_service (adds rows, never changes one).
+  // Both pools log in as service roles the provision step made (never the owner, whose URL the worker
+  // is not given); each refuses to open when its URL holds more than its role or its schema is not current.
+  // The notifications outbox: written as notifications_service (adds rows, never changes one).
   const pool = await openNotificationsPool({
-    ownerUrl: config.DATABASE_URL,
+    url: config.DATABASE_URL,
     schema: config.NOTIFICATIONS_SCHEMA,
-    password: config.NOTIFICATIONS_DB_PASSWORD,
     max: 4,
-    logger,
+    source: 'DATABASE_URL',
   });
-  // The control API's audit chain, for the refusals of messages sent to Temporal directly: migrated by
-  // whichever of the two starts first, written as `<AUDIT_SCHEMA>_service`, which cannot rewrite it.
+  // The control API's audit chain, for the refusals of messages sent to Temporal directly: written as
+  // `<AUDIT_SCHEMA>_service`, which cannot rewrite it.
   let auditPool: Pool | undefined;
   const connection = await (async () => {
-    await migrateAuditChain(config.DATABASE_URL, config.AUDIT_SCHEMA, (m) => logger.debug(m));
-    const role = config.AUDIT_DB_SERVICE_URL
-      ? roleOfUrl(config.AUDIT_DB_SERVICE_URL)
-      : serviceRoleName(config.AUDIT_SCHEMA);
-    await ensureServiceRole(config.DATABASE_URL, { schema: config.AUDIT_SCHEMA, role });
-    ({ pool: auditPool } = await openServicePool({
-      ownerUrl: config.DATABASE_URL,
+    ({ pool: auditPool } = await openRolePool({
+      url: config.AUDIT_DATABASE_URL,
       schema: config.AUDIT_SCHEMA,
-      role,
-      database: {
-        ...(config.AUDIT_DB_SERVICE_URL ? { url: config.AUDIT_DB_SERVICE_URL } : {}),
-        ...(config.AUDIT_DB_PASSWORD ? { password: config.AUDIT_DB_PASSWORD } : {}),
-      },
+      migrationsDir: AUDIT_MIGRATIONS_DIR,
       max: 2,
-      logger,
+      source: 'AUDIT_DATABASE_URL',
     }));
     return NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   })().catch(async (error) => {

@@ -40,25 +40,22 @@ export const WorkerConfig = z.object({
   /** The control API's decision-signing public key(s): a case takes only decisions they verify. */
   DECISION_VERIFY_KEYS: DecisionVerifyKeys,
   /**
-   * The notifications outbox (the `notify` activity writes it; the control API reads it): the same
-   * database and schema as the control API's. Required, as the control API's DATABASE_URL is.
+   * The notifications outbox (the `notify` activity writes it; the control API reads it): the login of
+   * `<NOTIFICATIONS_SCHEMA>_service`, which adds notifications and never changes one. Never the owner's
+   * URL: the worker refuses to start with it (the provision step, scripts/db-provision.ts, holds that).
    */
   DATABASE_URL: env.databaseUrl(),
   NOTIFICATIONS_SCHEMA: NotificationsSchema,
-  /** The login password of `<NOTIFICATIONS_SCHEMA>_service`, the role the outbox is written as (production). */
-  NOTIFICATIONS_DB_PASSWORD: z.string().min(16).optional(),
   /**
    * The control API's audit chain, where the worker appends every message a case refused that was
-   * sent to Temporal directly (refusal-sink.ts): the same database and AUDIT_SCHEMA as the control
-   * API's, written as `<AUDIT_SCHEMA>_service` (AUDIT_DB_SERVICE_URL, or AUDIT_DB_PASSWORD which the
-   * owner gives that role; neither, development only: the owner's connections SET ROLE to it).
+   * sent to Temporal directly (refusal-sink.ts): the login of `<AUDIT_SCHEMA>_service` (the same role
+   * as the control API's), which appends records and never changes one.
    */
+  AUDIT_DATABASE_URL: env.databaseUrl(),
   AUDIT_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,62}$/)
     .default('audit'),
-  AUDIT_DB_SERVICE_URL: env.databaseUrl().optional(),
-  AUDIT_DB_PASSWORD: z.string().min(16).optional(),
   LOG_LEVEL: env.logLevel(),
 });
 export type WorkerConfig = z.infer<typeof WorkerConfig>;

@@ -11,6 +11,7 @@ export const testDecisionVerifyKeys = () => DecisionVerifyKeys.parse(TEST_DECISI
 /** The settings ControlApiConfig requires, for tests that only want its defaults. */
 export const TEST_CONTROL_API_ENV = {
   DATABASE_URL: 'postgres://unused',
+  NOTIFICATIONS_DATABASE_URL: 'postgres://unused',
   PAYLOAD_CODEC_KEYS: newCodecKey('test'),
   DECISION_SIGNING_KEY: TEST_DECISION_KEYS.signingKey,
   // Sell in two one-second slices: the tests run on real servers and wait for the sale.

@@ -11,6 +11,7 @@ import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
 import { createTestDatabase } from '../../test/support/database';
+import { provisionForTest } from '../../test/support/provision';
 import { readableNotificationRoles } from '../src/control-api/access';
 import { createControlApi } from '../src/control-api/app';
 import { jwtAuthenticator } from '../src/control-api/auth';
@@ -19,6 +20,7 @@ import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/co
 import {
   createNotificationActivities,
   migrateNotifications,
+  NOTIFICATIONS_MIGRATIONS_DIR,
   NotificationConflict,
   NotificationStore,
   openNotificationsPool,
@@ -153,8 +155,12 @@ describe('the outbox store', () => {
 describe('the role the worker and the control API work as', () => {
   test('notifications_service adds and reads notifications and can never change or remove one', async () => {
     const databaseUrl = await createTestDatabase('notifications_role');
-    const password = 'test-only-notifications-password-0123';
-    const asRole = await openNotificationsPool({ ownerUrl: databaseUrl, schema: 'outbox', password, max: 2 });
+    const url = await provisionForTest(databaseUrl, {
+      schema: 'outbox',
+      dir: NOTIFICATIONS_MIGRATIONS_DIR,
+      auditChain: false,
+    });
+    const asRole = await openNotificationsPool({ url, schema: 'outbox', max: 2 });
     try {
       expect((await asRole.query('SELECT current_user')).rows[0]).toEqual({ current_user: 'outbox_service' });
       const roleStore = new NotificationStore(asRole);

@@ -13,6 +13,7 @@ import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import pino from 'pino';
 import request from 'supertest';
+import { provisionForTest } from '../../test/support/provision';
 import { startDevServer } from '../../test/support/temporal';
 import type { CaseProgress } from '../src/case-state';
 import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
@@ -472,10 +473,12 @@ describe('refused attempts, as a table: each refused with the right answer and r
         async () => {
           const lines: Array<Record<string, unknown>> = [];
           const logger = pino({ level: 'warn' }, { write: (l: string) => lines.push(JSON.parse(l)) });
+          const migrationsDir = path.join(__dirname, '../../packages/shared/test/fixtures/migrations');
+          const serviceUrl = await provisionForTest(databaseUrl, { schema: 'credential_check', dir: migrationsDir });
           const service = await startService({
             name: 'treasury',
-            config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DB_SCHEMA: 'credential_check' },
-            migrationsDir: path.join(__dirname, '../../packages/shared/test/fixtures/migrations'),
+            config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: serviceUrl, DB_SCHEMA: 'credential_check' },
+            migrationsDir,
             logger,
             serviceToken: 'k'.repeat(40),
             buildApp: () =>

@@ -11,6 +11,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { AuditChain, createPool, type Pool } from '@vcdc/shared';
 import { createTestDatabase } from '../../test/support/database';
+import { provisionSystemForTest } from '../../test/support/provision';
 import { caseWorkflow } from '../src/case-workflow';
 import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
 import { REFUSAL_RECORD_KIND } from '../src/refusal-sink';
@@ -35,6 +36,8 @@ beforeAll(async () => {
   const [server, databaseUrl] = await Promise.all([startCaseTestServer(), createTestDatabase('side_door_main')]);
   env = server;
   owner = createPool(databaseUrl, 'audit', 2);
+  // The provision step as the owner; the worker is given its two roles' URLs only.
+  const roleUrls = await provisionSystemForTest(databaseUrl);
   worker = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'workflows/src/worker-main.ts')], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -44,13 +47,13 @@ beforeAll(async () => {
       TEMPORAL_TASK_QUEUE: taskQueue,
       PAYLOAD_CODEC_KEYS: keyList,
       DECISION_VERIFY_KEYS: TEST_DECISION_KEYS.verifyKey,
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: roleUrls.notifications,
+      AUDIT_DATABASE_URL: roleUrls.audit,
       // No services: the case's first step just retries while the test talks to it.
       CUSTODY_URL: 'http://127.0.0.1:9',
       EXCHANGE_URL: 'http://127.0.0.1:9',
       FX_URL: 'http://127.0.0.1:9',
       TREASURY_URL: 'http://127.0.0.1:9',
-      AUDIT_DB_PASSWORD: randomBytes(16).toString('hex'),
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -7,6 +7,7 @@ export * from './config';
 export * as contracts from './contracts';
 export * from './db/migrate';
 export * from './db/pool';
+export * from './db/provision';
 export * from './db/service-role';
 export * from './http/app';
 export * from './http/client';

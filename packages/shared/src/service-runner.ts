@@ -1,7 +1,8 @@
 /**
- * How every service starts, in one place: apply its migrations (shared, its own, the audit chain), give
- * its restricted role `<schema>_service` what it needs, open a pool working as that role, build its app
- * on that pool, listen. `close` stops the server, then ends the pool. Calls refused for want of the
+ * How every service starts, in one place: open a pool with DATABASE_URL, which is its restricted role's
+ * (`<schema>_service`, provisioned beforehand by the owner: db/provision.ts), refusing to start when that
+ * URL holds more than the role or the schema is not current (db/service-role.ts `openRolePool`; the
+ * service never migrates and never sees the owner's URL), build its app on that pool, listen. `close` stops the server, then ends the pool. Calls refused for want of the
  * service credential are appended to the service's audit chain. With AUDIT_CHECKPOINT_KEY and
  * AUDIT_CHECKPOINT_DIR set, the service signs its chain's head (chain name: its schema) into the
  * checkpoint directory every AUDIT_CHECKPOINT_INTERVAL_MS (audit/checkpoint.ts).
@@ -10,17 +11,8 @@ import express, { type Express } from 'express';
 import { AuditChain } from './audit/chain';
 import { type Checkpointer, checkpointSettingsFromEnv, startCheckpointer } from './audit/checkpoint';
 import { controlApiTokenFromEnv, requireServiceCredential, serviceTokenFromEnv } from './auth/service-credential';
-import { migrate } from './db/migrate';
 import type { Pool } from './db/pool';
-import {
-  ensureServiceRole,
-  openServicePool,
-  roleOfUrl,
-  type ServiceDatabase,
-  type ServiceRoleMode,
-  serviceDatabaseFromEnv,
-  serviceRoleName,
-} from './db/service-role';
+import { openRolePool } from './db/service-role';
 import type { Logger } from './logger';
 import { listen } from './server';
 
@@ -28,6 +20,7 @@ import { listen } from './server';
 export interface ServiceBaseConfig {
   PORT: number;
   HOST: string;
+  /** The service role's URL (never the owner's: the service refuses to start with it). */
   DATABASE_URL: string;
   DB_SCHEMA: string;
 }
@@ -42,7 +35,6 @@ export interface RunningService {
 export interface ServiceContext {
   /** The database role the pool works as (`<schema>_service`), for /readyz. */
   serviceRole: string;
-  roleMode: ServiceRoleMode;
 }
 
 export async function startService(options: {
@@ -59,31 +51,15 @@ export async function startService(options: {
   controlApiToken?: string;
   /** The changing routes the control API's credential may call: those carrying a person's signed act. */
   actRoutes?: readonly RegExp[];
-  /** How the pool logs in as the service role; default DB_SERVICE_URL / DB_SERVICE_PASSWORD from the environment. */
-  database?: ServiceDatabase;
-  /** `none`: the service's own migrations grant its role its tables (custody); default: see ServiceRoleSpec. */
-  roleTables?: 'dml' | 'none';
 }): Promise<RunningService> {
   const { name, config, logger } = options;
   const checkpointSettings = checkpointSettingsFromEnv();
   const serviceToken = options.serviceToken ?? serviceTokenFromEnv();
   const controlApiToken = options.controlApiToken ?? controlApiTokenFromEnv();
-  const database = options.database ?? serviceDatabaseFromEnv();
-  const applied = await migrate({
-    databaseUrl: config.DATABASE_URL,
+  const { pool, role } = await openRolePool({
+    url: config.DATABASE_URL,
     schema: config.DB_SCHEMA,
-    dir: options.migrationsDir,
-    log: (line) => logger.debug(line),
-  });
-  if (applied.length) logger.info({ applied }, 'migrations applied');
-  const role = database.url ? roleOfUrl(database.url) : serviceRoleName(config.DB_SCHEMA);
-  await ensureServiceRole(config.DATABASE_URL, { schema: config.DB_SCHEMA, role, tables: options.roleTables });
-  const { pool, mode } = await openServicePool({
-    ownerUrl: config.DATABASE_URL,
-    schema: config.DB_SCHEMA,
-    role,
-    database,
-    logger,
+    migrationsDir: options.migrationsDir,
   });
   let checkpointer: Checkpointer | undefined;
   try {
@@ -100,7 +76,7 @@ export async function startService(options: {
           : {}),
         logger,
       });
-    const app = options.buildApp(pool, { serviceRole: role, roleMode: mode });
+    const app = options.buildApp(pool, { serviceRole: role });
     const audit = new AuditChain(pool);
     // The credential check wraps the service's own app, so every route of every service gets it.
     const guarded = serviceToken
@@ -125,7 +101,6 @@ export async function startService(options: {
         url: server.url,
         credential: serviceToken ? 'required' : 'none',
         databaseRole: role,
-        roleMode: mode,
         auditCheckpoints: checkpointer ? checkpointSettings.AUDIT_CHECKPOINT_DIR : 'off',
         ...options.describe,
       },

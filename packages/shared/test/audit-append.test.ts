@@ -16,12 +16,14 @@ import {
   assertServiceRole,
   auditRecordHash,
   auditRecordHashV2,
+  createPool,
   ensureServiceRole,
   GENESIS_HASH,
   migrate,
   migrateAuditChain,
-  openServicePool,
   type Pool,
+  roleUrl,
+  setRolePassword,
   verifyAuditChain,
 } from '../src';
 
@@ -45,7 +47,8 @@ afterAll(async () => {
 async function servicePool(schema: string): Promise<Pool> {
   const role = `${schema}_service`;
   await ensureServiceRole(databaseUrl, { schema, role });
-  const { pool } = await openServicePool({ ownerUrl: databaseUrl, schema, role, database: { password: PASSWORD } });
+  await setRolePassword(databaseUrl, role, PASSWORD);
+  const pool = createPool(roleUrl(databaseUrl, role, PASSWORD), schema);
   pools.push(pool);
   return pool;
 }

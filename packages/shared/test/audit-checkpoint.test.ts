@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createTestDatabase } from '../../../test/support/database';
+import { provisionForTest } from '../../../test/support/provision';
 import {
   ActSigningKey,
   ActVerifyKeys,
@@ -19,14 +20,16 @@ import {
   checkpointChain,
   checkpointFile,
   checkpointSourceFromEnv,
+  createPool,
   createServiceApp,
   ensureServiceRole,
   fileCheckpoints,
   migrateAuditChain,
   newActKeyPair,
-  openServicePool,
   type Pool,
   type RunningService,
+  roleUrl,
+  setRolePassword,
   signCheckpoint,
   silentLogger,
   startCheckpointer,
@@ -62,7 +65,8 @@ async function chainOf(count: number) {
   await migrateAuditChain(databaseUrl, schema);
   const role = `${schema}_service`;
   await ensureServiceRole(databaseUrl, { schema, role });
-  const { pool } = await openServicePool({ ownerUrl: databaseUrl, schema, role, database: { password: PASSWORD } });
+  await setRolePassword(databaseUrl, role, PASSWORD);
+  const pool = createPool(roleUrl(databaseUrl, role, PASSWORD), schema);
   pools.push(pool);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'audit-checkpoints-'));
   const source = fileCheckpoints(dir, verifyKeys);
@@ -260,12 +264,13 @@ test('a service started with AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_DIR check
   Object.assign(process.env, settings);
   let service: RunningService | undefined;
   try {
+    const migrationsDir = path.join(__dirname, 'fixtures/migrations');
+    const serviceUrl = await provisionForTest(databaseUrl, { schema: 'cp_ledger', dir: migrationsDir });
     service = await startService({
       name: 'ledger',
-      config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DB_SCHEMA: 'cp_ledger' },
-      migrationsDir: path.join(__dirname, 'fixtures/migrations'),
+      config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: serviceUrl, DB_SCHEMA: 'cp_ledger' },
+      migrationsDir,
       logger: silentLogger(),
-      database: { password: PASSWORD },
       buildApp: (pool, { serviceRole }) => {
         void new AuditChain(pool).append({ kind: 'value.moved', actor: 'service:ledger', data: { amount: '1' } });
         return createServiceApp({

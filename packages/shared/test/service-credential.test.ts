@@ -7,6 +7,7 @@ import path from 'node:path';
 import pg from 'pg';
 import pino from 'pino';
 import { createTestDatabase } from '../../../test/support/database';
+import { provisionForTest } from '../../../test/support/provision';
 import {
   createServiceApp,
   type RunningService,
@@ -27,10 +28,12 @@ const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(JS
 
 beforeAll(async () => {
   databaseUrl = await createTestDatabase('credential');
+  const migrationsDir = path.join(__dirname, 'fixtures/migrations');
+  const roleUrl = await provisionForTest(databaseUrl, { schema: 'things', dir: migrationsDir });
   service = await startService({
     name: 'custody',
-    config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DB_SCHEMA: 'things' },
-    migrationsDir: path.join(__dirname, 'fixtures/migrations'),
+    config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: roleUrl, DB_SCHEMA: 'things' },
+    migrationsDir,
     logger,
     serviceToken: CUSTODY_TOKEN,
     controlApiToken: CONTROL_API_TOKEN,

@@ -1,43 +1,35 @@
 /**
- * The restricted role a service works as, on real PostgreSQL: logged in as `<schema>_service` with its
- * own password (not the owner), it appends to the audit chain and reads it, and it is refused UPDATE,
- * DELETE and TRUNCATE of audit records and ALTER TABLE … DISABLE TRIGGER; /readyz checks all that.
- * A pool working as the owner fails the check.
+ * The restricted role a service works as, on real PostgreSQL: provisioned by the owner, logged in as
+ * `<schema>_service` with its own password (not the owner), it appends to the audit chain and reads it,
+ * and it is refused UPDATE, DELETE and TRUNCATE of audit records and ALTER TABLE … DISABLE TRIGGER;
+ * /readyz checks all that. A pool working as the owner fails the check.
  */
 import path from 'node:path';
 import pg from 'pg';
 import { createTestDatabase } from '../../../test/support/database';
+import { provisionForTest } from '../../../test/support/provision';
 import {
   AuditChain,
   assertServiceRole,
   createPool,
   createServiceApp,
   ensureServiceRole,
-  migrate,
-  openServicePool,
   type Pool,
   type RunningService,
-  serviceDatabaseFromEnv,
   silentLogger,
   startService,
 } from '../src';
 
 const FIXTURES = path.join(__dirname, 'fixtures/migrations');
-const PASSWORD = 'test-only-role-password-0123456789';
 let databaseUrl: string;
+let serviceUrl: string;
 let rolePool: Pool;
 let owner: pg.Client;
 
 beforeAll(async () => {
   databaseUrl = await createTestDatabase('service_role');
-  await migrate({ databaseUrl, schema: 'ledger', dir: FIXTURES });
-  await ensureServiceRole(databaseUrl, { schema: 'ledger', role: 'ledger_service' });
-  ({ pool: rolePool } = await openServicePool({
-    ownerUrl: databaseUrl,
-    schema: 'ledger',
-    role: 'ledger_service',
-    database: { password: PASSWORD },
-  }));
+  serviceUrl = await provisionForTest(databaseUrl, { schema: 'ledger', dir: FIXTURES });
+  rolePool = createPool(serviceUrl, 'ledger');
   owner = new pg.Client({ connectionString: databaseUrl });
   await owner.connect();
 });
@@ -100,22 +92,21 @@ test('the owner’s pool fails the readiness check; so does a role that could re
   } finally {
     await owner.query('REVOKE UPDATE ON ledger.audit_records FROM ledger_service');
   }
-  // Start-up puts it right again whatever was granted by hand.
+  // Provisioning puts it right again whatever was granted by hand.
   await ensureServiceRole(databaseUrl, { schema: 'ledger', role: 'ledger_service' });
   await expect(assertServiceRole(rolePool, 'ledger_service')).resolves.toBeUndefined();
 });
 
-test('a service started with DB_SERVICE_PASSWORD works as its login role and /readyz says so', async () => {
+test('a service started with its role’s URL works as that role and /readyz says so', async () => {
   let service: RunningService | undefined;
   try {
     service = await startService({
       name: 'ledger',
-      config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: databaseUrl, DB_SCHEMA: 'ledger' },
+      config: { PORT: 0, HOST: '127.0.0.1', DATABASE_URL: serviceUrl, DB_SCHEMA: 'ledger' },
       migrationsDir: FIXTURES,
       logger: silentLogger(),
-      database: serviceDatabaseFromEnv({ DB_SERVICE_PASSWORD: PASSWORD }),
-      buildApp: (pool, { serviceRole, roleMode }) => {
-        expect({ serviceRole, roleMode }).toEqual({ serviceRole: 'ledger_service', roleMode: 'login' });
+      buildApp: (pool, { serviceRole }) => {
+        expect(serviceRole).toBe('ledger_service');
         return createServiceApp({
           service: 'ledger',
           logger: silentLogger(),
@@ -135,10 +126,4 @@ test('a service started with DB_SERVICE_PASSWORD works as its login role and /re
   } finally {
     await service?.close();
   }
-});
-
-test('DB_SERVICE_URL and DB_SERVICE_PASSWORD are checked at start-up', () => {
-  expect(serviceDatabaseFromEnv({})).toEqual({});
-  expect(() => serviceDatabaseFromEnv({ DB_SERVICE_URL: 'mysql://x' })).toThrow(/DB_SERVICE_URL/);
-  expect(() => serviceDatabaseFromEnv({ DB_SERVICE_PASSWORD: 'short' })).toThrow(/DB_SERVICE_PASSWORD/);
 });

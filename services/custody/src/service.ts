@@ -46,8 +46,6 @@ export async function startCustodyService(
       evm: config.EVM_RPC_URL ?? null,
       keystore: Boolean(config.CUSTODY_KEYSTORE_FILE),
     },
-    // The pool works as custody_service, whose grants migration 00003 (and later ones) made.
-    roleTables: 'none',
     actRoutes: CUSTODY_ACT_ROUTES,
     buildApp: (pool, { serviceRole }) => {
       return createApp({

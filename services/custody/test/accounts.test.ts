@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ConfigError, contracts, parseConfig } from '@vcdc/shared';
 import { encryptKeystoreJson, getAddress, HDNodeWallet } from 'ethers';
 import request from 'supertest';
-import { createTestDatabase } from '../../../test/support/database';
+import { serviceDatabaseForTest } from '../../../test/support/provision';
 import { CustodyConfigSchema, DEV_CUSTODY_MASTER_SECRET } from '../src/config';
 import { CustodyAddressBook } from '../src/custody-addresses';
 import { CustodyKeyring } from '../src/custody-keyring';
@@ -196,7 +196,7 @@ describe('the service process', () => {
     };
     await writeFile(file, await encryptKeystoreJson(account, 'keystore-pw', { scrypt: { N: 1 << 10 } }));
     const config = parseConfig(CustodyConfigSchema, {
-      DATABASE_URL: await createTestDatabase('custody_keystore'),
+      DATABASE_URL: await serviceDatabaseForTest('custody_keystore', 'custody'),
       PORT: '0',
       LOG_LEVEL: 'silent',
       CHAIN_RPC_URL: h.chainSim.url,
@@ -219,10 +219,9 @@ describe('the service process', () => {
     }
   });
 
-  test('startCustodyService migrates, listens on a loopback port, reports ready, and closes', async () => {
-    const databaseUrl = await createTestDatabase('custody_service');
+  test('startCustodyService (on its provisioned role) listens on a loopback port, reports ready, and closes', async () => {
     const config = parseConfig(CustodyConfigSchema, {
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: await serviceDatabaseForTest('custody_service', 'custody'),
       PORT: '0',
       LOG_LEVEL: 'silent',
       CHAIN_RPC_URL: h.chainSim.url,

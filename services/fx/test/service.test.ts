@@ -1,7 +1,7 @@
 import { ConfigError, parseConfig, ServiceClient, silentLogger } from '@vcdc/shared';
 import { type RunningFxRateSimulator, startFxRateSimulator } from '../../../simulators/src/fx-rates';
 import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
-import { createTestDatabase } from '../../../test/support/database';
+import { serviceDatabaseForTest } from '../../../test/support/provision';
 import { FxConfig } from '../src/config';
 import { type RunningFxService, startFxService } from '../src/service';
 
@@ -12,7 +12,7 @@ let service: RunningFxService;
 beforeAll(async () => {
   sim = await startFxRateSimulator({ port: 0, seed: 1234 });
   const config = parseConfig(FxConfig, {
-    DATABASE_URL: await createTestDatabase('fx_service'),
+    DATABASE_URL: await serviceDatabaseForTest('fx_service', 'fx'),
     PORT: '0',
     FX_RATE_SOURCE_URL: sim.url,
     ACT_VERIFY_KEYS: acts.env.verifyKey,

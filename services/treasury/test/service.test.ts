@@ -1,6 +1,6 @@
 import { parseConfig, ServiceClient, silentLogger } from '@vcdc/shared';
 import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
-import { createTestDatabase } from '../../../test/support/database';
+import { serviceDatabaseForTest } from '../../../test/support/provision';
 import { TreasuryConfig } from '../src/config';
 import { type RunningTreasuryService, startTreasuryService } from '../src/service';
 
@@ -9,7 +9,7 @@ let service: RunningTreasuryService;
 
 beforeAll(async () => {
   const config = parseConfig(TreasuryConfig, {
-    DATABASE_URL: await createTestDatabase('treasury_service'),
+    DATABASE_URL: await serviceDatabaseForTest('treasury_service', 'treasury'),
     PORT: '0',
     ACT_VERIFY_KEYS: acts.env.verifyKey,
   });

@@ -26,25 +26,24 @@ export const ControlApiConfig = z
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
     LOG_LEVEL: env.logLevel(),
-    /** Where the audit chain of decisions and refusals is kept (its own schema). */
+    /**
+     * Where the audit chain of decisions and refusals is kept (its own schema): the login of
+     * `<AUDIT_SCHEMA>_service`, a role that may append records and never change them. Never the owner's
+     * URL: the control API refuses to start with it (the provision step, scripts/db-provision.ts, holds that).
+     */
     DATABASE_URL: env.databaseUrl(),
     AUDIT_SCHEMA: z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/)
       .default('audit'),
-    /**
-     * The audit pool logs in as a role that cannot rewrite the chain (`<AUDIT_SCHEMA>_service`, not the
-     * owner in DATABASE_URL): DB_SERVICE_URL, or DB_SERVICE_PASSWORD, which the owner gives that role at
-     * start-up. Neither (development only): the owner's connections SET ROLE to it.
-     */
-    DB_SERVICE_URL: env.databaseUrl().optional(),
-    DB_SERVICE_PASSWORD: z.string().min(16).optional(),
     /** The services whose audit chains GET /v1/audit/verify walks too (their URLs and credentials). */
     ...AuditServicesSettings.shape,
-    /** Where the worker keeps the notifications outbox that GET /v1/notifications reads (same database). */
+    /**
+     * The notifications outbox the worker writes and GET /v1/notifications reads: the login of
+     * `<NOTIFICATIONS_SCHEMA>_service` (the worker's DATABASE_URL).
+     */
+    NOTIFICATIONS_DATABASE_URL: env.databaseUrl(),
     NOTIFICATIONS_SCHEMA: NotificationsSchema,
-    /** The login password of `<NOTIFICATIONS_SCHEMA>_service`, the role the outbox is read as (production). */
-    NOTIFICATIONS_DB_PASSWORD: z.string().min(16).optional(),
     /**
      * `oidc`: tokens from AUTH_ISSUER, keys from AUTH_JWKS_URL (any OIDC provider). `dev`: the local dev
      * issuer (keys in AUTH_DEV_KEY_DIR, JWKS served at /.well-known/jwks.json; tokens from `dev-token`).

@@ -3,17 +3,7 @@
  * connects to Temporal, listens, and `close` stops the server and the connection.
  */
 import { Client, Connection } from '@temporalio/client';
-import {
-  AuditChain,
-  createLogger,
-  ensureServiceRole,
-  type Logger,
-  listen,
-  migrateAuditChain,
-  openServicePool,
-  roleOfUrl,
-  serviceRoleName,
-} from '@vcdc/shared';
+import { AUDIT_MIGRATIONS_DIR, AuditChain, createLogger, type Logger, listen, openRolePool } from '@vcdc/shared';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
 import { AesGcmPayloadCodec, codecKeys } from '../codec/payload-codec';
 import { NotificationStore, openNotificationsPool } from '../notifications/store';
@@ -61,34 +51,28 @@ export async function startControlApi(
   logger: Logger = createLogger('control-api', config.LOG_LEVEL),
 ): Promise<{ url: string; port: number; close: () => Promise<void> }> {
   const auth = await authenticatorFor(config);
-  await migrateAuditChain(config.DATABASE_URL, config.AUDIT_SCHEMA, (m) => logger.debug(m));
-  // The audit chain and the Idempotency-Key store are written as `<AUDIT_SCHEMA>_service`, a role that
-  // may add audit records but never change them (not the owner, which migrated them).
-  const role = config.DB_SERVICE_URL ? roleOfUrl(config.DB_SERVICE_URL) : serviceRoleName(config.AUDIT_SCHEMA);
-  await ensureServiceRole(config.DATABASE_URL, { schema: config.AUDIT_SCHEMA, role });
+  // The audit chain and the Idempotency-Key store are written as `<AUDIT_SCHEMA>_service` (DATABASE_URL),
+  // a role that may add audit records but never change them; the owner, who migrated them in the
+  // provision step, is not given to this process, and a URL that holds more than the role is refused.
   const asRole = (max: number) =>
-    openServicePool({
-      ownerUrl: config.DATABASE_URL,
-      schema: config.AUDIT_SCHEMA,
-      role,
-      database: {
-        ...(config.DB_SERVICE_URL ? { url: config.DB_SERVICE_URL } : {}),
-        ...(config.DB_SERVICE_PASSWORD ? { password: config.DB_SERVICE_PASSWORD } : {}),
-      },
-      max,
-      logger,
-    });
-  const { pool } = await asRole(5);
+    openRolePool({ url: config.DATABASE_URL, schema: config.AUDIT_SCHEMA, migrationsDir: AUDIT_MIGRATIONS_DIR, max });
+  const { pool, role } = await asRole(5);
   // The Idempotency-Key store (the shared migrations' idempotency_keys table, in the same schema): a
   // pool of its own, because a keyed request holds its connection while it waits for Temporal.
-  const { pool: idempotencyPool } = await asRole(10);
-  // The worker migrates the outbox too (whichever starts first; the migrations lock per schema).
+  const { pool: idempotencyPool } = await asRole(10).catch(async (error) => {
+    await pool.end();
+    throw error;
+  });
+  // The outbox the worker writes, read as `<NOTIFICATIONS_SCHEMA>_service`.
   const notificationsPool = await openNotificationsPool({
-    ownerUrl: config.DATABASE_URL,
+    url: config.NOTIFICATIONS_DATABASE_URL,
     schema: config.NOTIFICATIONS_SCHEMA,
-    password: config.NOTIFICATIONS_DB_PASSWORD,
     max: 3,
-    logger,
+    source: 'NOTIFICATIONS_DATABASE_URL',
+  }).catch(async (error) => {
+    await pool.end();
+    await idempotencyPool.end();
+    throw error;
   });
   let connection: Connection | undefined;
   try {

@@ -1,6 +1,6 @@
 /**
  * The notifications outbox in PostgreSQL (its own schema, `notifications` by default; the migrations
- * in ./migrations run at start-up of the worker and of the control API, like the audit chain's):
+ * in ./migrations are applied by the provision step, scripts/db-provision.ts, like every schema's):
  * the worker's `notify` activity writes it, the control API reads it (`GET /v1/notifications`).
  *
  * Once and only once: a row per Idempotency-Key. The same key with the same notification answers the
@@ -12,14 +12,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   canonicalJson,
   contracts,
-  ensureServiceRole,
-  type Logger,
   migrate,
-  openServicePool,
+  openRolePool,
   type Pool,
   Problem,
   parseInput,
-  serviceRoleName,
   sha256Hex,
 } from '@vcdc/shared';
 import { z } from 'zod';
@@ -78,29 +75,25 @@ export function migrateNotifications(
 }
 
 /**
- * The outbox as the worker and the control API open it: migrated as the owner, then worked on as
- * `<schema>_service`, which may add and read notifications and never change one (their trigger, and a
- * grant of SELECT and INSERT only). `password` is that role's login password (NOTIFICATIONS_DB_PASSWORD,
- * production); without it the owner's connections SET ROLE to it (development only, as for the services).
+ * The outbox as the worker and the control API open it: with `url`, the login of `<schema>_service`
+ * (NOTIFICATIONS_DATABASE_URL; the provision step migrated the schema and made the role), which may add
+ * and read notifications and never change one (their trigger, and a grant of SELECT and INSERT only).
+ * Refused when `url` holds more than that role or the schema is not current (openRolePool).
  */
 export async function openNotificationsPool(options: {
-  ownerUrl: string;
+  url: string;
   schema: string;
-  password?: string;
   max: number;
-  logger?: Logger;
+  /** The setting `url` came from, for the refusal's message. */
+  source?: string;
 }): Promise<Pool> {
-  const { ownerUrl, schema, password, max, logger } = options;
-  await migrateNotifications(ownerUrl, schema, logger ? (m) => logger.debug(m) : undefined);
-  const role = serviceRoleName(schema);
-  await ensureServiceRole(ownerUrl, { schema, role });
-  const { pool } = await openServicePool({
-    ownerUrl,
-    schema,
-    role,
-    database: password ? { password } : {},
-    max,
-    ...(logger ? { logger } : {}),
+  const { pool } = await openRolePool({
+    url: options.url,
+    schema: options.schema,
+    migrationsDir: NOTIFICATIONS_MIGRATIONS_DIR,
+    auditChain: false,
+    max: options.max,
+    ...(options.source ? { source: options.source } : {}),
   });
   return pool;
 }

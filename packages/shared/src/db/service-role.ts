@@ -1,41 +1,19 @@
 /**
- * The restricted database role a service works as: `<schema>_service`, never the owner of the tables.
- * Migrations run as the owner (DATABASE_URL); the service's pool works as the role, which may read and
- * add rows, update rows that carry progress, and never UPDATE, DELETE or TRUNCATE an audit record or
- * any other append-only record. Not
- * being the owner, it cannot ALTER the tables or DISABLE their append-only triggers either.
- *
- * How the pool becomes the role, strongest first:
- *  - DB_SERVICE_URL: a login role a DBA created (its user is the role);
- *  - DB_SERVICE_PASSWORD: at start-up the owner gives `<schema>_service` LOGIN with that password
- *    (the owner needs CREATEROLE) and the pool logs in as it;
- *  - neither (development only): the owner's connections SET ROLE to it. An owner session can RESET
- *    ROLE, so this does not hold against code that runs SQL of its own choosing: production sets one
- *    of the two above.
+ * The restricted database role a process works as: `<schema>_service`, never the owner of the tables.
+ * Two steps, two credentials:
+ *  - provisioning (./provision.ts, `npm run db:provision`), with the owner's credentials: migrates the
+ *    schema, creates the role with LOGIN and its password, and grants it what `ensureServiceRole` says;
+ *  - running (services, worker, control API), with the role's own URL only: the process never sees the
+ *    owner's URL, does not migrate, and refuses to start (`openRolePool`) when the URL it was given is
+ *    the owner of its schema or tables, a superuser, or may create roles or bypass row security: any
+ *    of those could switch off the append-only triggers and rewrite the chain.
+ * The role may read and add rows, update rows that carry progress, and never UPDATE, DELETE or
+ * TRUNCATE an audit record or any other append-only record; not being the owner, it cannot ALTER the
+ * tables or DISABLE their triggers either.
  */
 import pg from 'pg';
-import type { Logger } from '../logger';
+import { pendingMigrations } from './migrate';
 import { assertIdentifier, createPool, type Pool, type Queryable } from './pool';
-
-export type ServiceRoleMode = 'login' | 'set-role';
-
-export interface ServiceDatabase {
-  /** A URL that logs in as the restricted role (DB_SERVICE_URL). */
-  url?: string;
-  /** The restricted role's password, set by the owner at start-up (DB_SERVICE_PASSWORD). */
-  password?: string;
-}
-
-/** DB_SERVICE_URL / DB_SERVICE_PASSWORD from the environment (read like SERVICE_TOKEN, by every service). */
-export function serviceDatabaseFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceDatabase {
-  const url = env.DB_SERVICE_URL || undefined;
-  const password = env.DB_SERVICE_PASSWORD || undefined;
-  if (url !== undefined && !/^postgres(ql)?:\/\//.test(url))
-    throw new Error('DB_SERVICE_URL must be a postgres:// URL');
-  if (password !== undefined && password.length < 16)
-    throw new Error('DB_SERVICE_PASSWORD must be at least 16 characters');
-  return { ...(url ? { url } : {}), ...(password ? { password } : {}) };
-}
 
 export function serviceRoleName(schema: string): string {
   const role = `${schema}_service`;
@@ -43,7 +21,7 @@ export function serviceRoleName(schema: string): string {
   return role;
 }
 
-/** The role a DB_SERVICE_URL logs in as. */
+/** The role a URL logs in as. */
 export function roleOfUrl(url: string): string {
   const role = decodeURIComponent(new URL(url).username);
   assertIdentifier(role);
@@ -97,8 +75,9 @@ async function withRetries<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * As the owner: create the role if it is missing (NOLOGIN), let the owner SET ROLE to it, and grant
- * it what `spec` says. Idempotent, run at every start (tables added by later migrations are covered).
+ * As the owner (provisioning): create the role if it is missing (NOLOGIN until `setRolePassword`), and
+ * grant it what `spec` says. Idempotent: provisioning runs it after every migration, so tables added by
+ * later migrations are covered, and grants made by hand since are put right.
  */
 export async function ensureServiceRole(ownerUrl: string, spec: ServiceRoleSpec): Promise<void> {
   assertIdentifier(spec.schema);
@@ -110,13 +89,6 @@ export async function ensureServiceRole(ownerUrl: string, spec: ServiceRoleSpec)
     await withRetries(async () => {
       const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
       if (exists.rowCount === 0) await client.query(`CREATE ROLE ${role} NOLOGIN`);
-    });
-    await withRetries(async () => {
-      const member = await client.query<{ member: boolean }>(
-        `SELECT pg_has_role(current_user, $1, 'MEMBER') AS member`,
-        [role],
-      );
-      if (!member.rows[0]?.member) await client.query(`GRANT ${role} TO CURRENT_USER`);
     });
     await withRetries(async () => {
       await client.query('BEGIN');
@@ -164,53 +136,124 @@ export async function ensureServiceRole(ownerUrl: string, spec: ServiceRoleSpec)
 }
 
 /**
- * A pool on `schema` working as the restricted role: logged in as it (`url`, or `password` set by the
- * owner now), or else the owner's connections SET ROLE to it (development).
+ * As the owner (provisioning): let `role` log in with `password` (the owner needs CREATEROLE and, from
+ * PostgreSQL 16, ADMIN on the role, which it has for roles it created). Two provisioning runs at once
+ * may both set it: the later one wins.
  */
-export async function openServicePool(options: {
-  ownerUrl: string;
-  schema: string;
-  role: string;
-  database?: ServiceDatabase;
-  max?: number;
-  logger?: Logger;
-}): Promise<{ pool: Pool; mode: ServiceRoleMode }> {
-  const { ownerUrl, schema, role, database = {}, max, logger } = options;
+export async function setRolePassword(ownerUrl: string, role: string, password: string): Promise<void> {
   assertIdentifier(role);
-  if (database.url) return { pool: createPool(database.url, schema, max), mode: 'login' };
-  if (database.password) {
-    const password = database.password;
-    const client = new pg.Client({ connectionString: ownerUrl });
-    await client.connect();
-    try {
-      await withRetries(async () => {
-        // The statement is built by the server (format %L quotes the password), never by string pasting.
-        const { rows } = await client.query<{ sql: string }>(
-          `SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', $1::text, $2::text) AS sql`,
-          [role, password],
-        );
-        await client.query(rows[0]!.sql);
-      });
-    } finally {
-      await client.end();
-    }
-    const url = new URL(ownerUrl);
-    url.username = encodeURIComponent(role);
-    url.password = encodeURIComponent(password);
-    return { pool: createPool(url.toString(), schema, max), mode: 'login' };
-  }
-  const pool = createPool(ownerUrl, schema, max);
-  pool.on('connect', (client) => {
-    // Queued ahead of whatever query made the pool open this connection.
-    client.query(`SET ROLE ${role}`).catch((error: unknown) => {
-      logger?.error({ err: error, role }, 'could not switch to the service role');
+  if (password.length < 16) throw new Error(`the password of ${role} must be at least 16 characters`);
+  const client = new pg.Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    await withRetries(async () => {
+      // The statement is built by the server (format %L quotes the password), never by string pasting.
+      const { rows } = await client.query<{ sql: string }>(
+        `SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', $1::text, $2::text) AS sql`,
+        [role, password],
+      );
+      await client.query(rows[0]!.sql);
     });
-  });
-  logger?.warn(
-    { role },
-    'working as the service role by SET ROLE on the owner session (development): set DB_SERVICE_PASSWORD or DB_SERVICE_URL in production',
+  } finally {
+    await client.end();
+  }
+}
+
+/** `url` (the owner's, for its host, port and database) with `role` and `password` as its credentials. */
+export function roleUrl(url: string, role: string, password: string): string {
+  assertIdentifier(role);
+  const u = new URL(url);
+  u.username = encodeURIComponent(role);
+  u.password = encodeURIComponent(password);
+  return u.toString();
+}
+
+/** The URL a process was given holds more than its service role (see assertNotOwner). */
+export class OwnerCredentialsRefused extends Error {
+  override name = 'OwnerCredentialsRefused';
+}
+
+/**
+ * The one check that a running process does not hold more than its service role: throws, naming why,
+ * when the session's role is a superuser, may create roles (CREATEROLE: it could grant itself the owner)
+ * or bypass row security, or is (or may become) the owner of `schema` or of any table in it, all of
+ * which could switch off the append-only triggers or rewrite the chain.
+ */
+export async function assertNotOwner(db: Queryable, schema: string): Promise<void> {
+  assertIdentifier(schema);
+  const { rows } = await db.query<{
+    role: string;
+    superuser: boolean;
+    createrole: boolean;
+    bypassrls: boolean;
+    schema_owner: string | null;
+    owns_schema: boolean;
+    owned: string | null;
+  }>(
+    `SELECT current_user AS role, r.rolsuper AS superuser, r.rolcreaterole AS createrole, r.rolbypassrls AS bypassrls,
+            pg_get_userbyid(n.nspowner) AS schema_owner,
+            coalesce(pg_has_role(current_user, n.nspowner, 'MEMBER'), false) AS owns_schema,
+            (SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c
+              WHERE c.relnamespace = n.oid AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+                AND pg_has_role(current_user, c.relowner, 'MEMBER')) AS owned
+       FROM pg_roles r LEFT JOIN pg_namespace n ON n.nspname = $1
+      WHERE r.rolname = current_user`,
+    [schema],
   );
-  return { pool, mode: 'set-role' };
+  const r = rows[0];
+  if (!r) throw new Error('could not read the session role');
+  const why: string[] = [];
+  if (r.superuser) why.push('is a superuser');
+  if (r.createrole) why.push('has CREATEROLE');
+  if (r.bypassrls) why.push('has BYPASSRLS');
+  if (r.owns_schema)
+    why.push(
+      r.schema_owner === r.role
+        ? `owns schema ${schema}`
+        : `is a member of ${r.schema_owner}, which owns schema ${schema}`,
+    );
+  else if (r.owned) why.push(`owns (or is a member of the owner of) ${schema}.{${r.owned}}`);
+  if (why.length)
+    throw new OwnerCredentialsRefused(
+      `database role ${r.role} ${why.join(', ')}: a running process works as its service role only. ` +
+        "Run the provision step with the owner's credentials (npm run db:provision) and give this process its role's URL",
+    );
+}
+
+/**
+ * How every running process opens its database: a pool on `schema` with the URL it was given (its
+ * service role's), refused at once when that URL holds more than the role (assertNotOwner), or when
+ * the schema is not current (the provision step has not run since the code changed). `source` names
+ * the setting the URL came from, for the message. Returns the pool and the role it works as.
+ */
+export async function openRolePool(options: {
+  url: string;
+  schema: string;
+  /** The schema's own migrations folder (with `auditChain`, as `migrate` was given them). */
+  migrationsDir: string;
+  auditChain?: boolean;
+  max?: number;
+  source?: string;
+}): Promise<{ pool: Pool; role: string }> {
+  const { url, schema, migrationsDir, auditChain = true, max, source = 'DATABASE_URL' } = options;
+  const pool = createPool(url, schema, max);
+  try {
+    await assertNotOwner(pool, schema).catch((error: unknown) => {
+      throw error instanceof OwnerCredentialsRefused
+        ? new OwnerCredentialsRefused(`${source}: ${error.message}`)
+        : error;
+    });
+    const pending = await pendingMigrations(pool, migrationsDir, auditChain);
+    if (pending.length)
+      throw new Error(
+        `${source}: schema ${schema} is not current (pending migrations: ${pending.join(', ')}); run the provision step (npm run db:provision)`,
+      );
+    const { rows } = await pool.query<{ role: string }>('SELECT current_user AS role');
+    return { pool, role: rows[0]!.role };
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
