@@ -6,19 +6,10 @@
 import path from 'node:path';
 import pg from 'pg';
 import { createTestDatabase } from '../../../test/support/database';
-import {
-  AuditChain,
-  appendAuditRecord,
-  ensureServiceRole,
-  inTransaction,
-  migrate,
-  openServicePool,
-  type Pool,
-  verifyAuditChain,
-} from '../src';
+import { provisionForTest } from '../../../test/support/provision';
+import { AuditChain, appendAuditRecord, createPool, inTransaction, type Pool, verifyAuditChain } from '../src';
 
 const DIR = path.join(__dirname, 'fixtures/bound-migrations');
-const PASSWORD = 'test-only-bound-tables-password';
 let databaseUrl: string;
 let owner: pg.Client;
 const pools: Pool[] = [];
@@ -36,10 +27,7 @@ afterAll(async () => {
 
 /** A schema with the fixture's bound tables, and a pool logged in as its service role. */
 async function bound(schema: string): Promise<Pool> {
-  await migrate({ databaseUrl, schema, dir: DIR });
-  const role = `${schema}_service`;
-  await ensureServiceRole(databaseUrl, { schema, role });
-  const { pool } = await openServicePool({ ownerUrl: databaseUrl, schema, role, database: { password: PASSWORD } });
+  const pool = createPool(await provisionForTest(databaseUrl, { schema, dir: DIR }), schema);
   pools.push(pool);
   return pool;
 }
