@@ -8,7 +8,7 @@
  * there yet; the workflow gives them their own retry policy and time limit.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { contracts, ServiceCallError, type ServiceClient } from '@vcdc/shared';
+import { contracts, ServiceCallError, type ServiceClient, SignedCheckpoint } from '@vcdc/shared';
 import { z } from 'zod';
 
 const { custody, exchange, fx, treasury } = contracts;
@@ -306,7 +306,40 @@ export function createActivities(clients: ServiceClients) {
     async getTreasuryStatement(caseId: string) {
       return call(treasury.CaseStatement, 'treasury statement', () => t.get(`/v1/cases/${enc(caseId)}/statement`));
     },
+    /**
+     * At a stage change of a case: every service signs its audit chain's head now (issue 12). The
+     * signed checkpoints are this activity's result, so the case's Temporal history keeps a copy
+     * outside the databases. A service that signs none answers 404: reported as `off`.
+     */
+    async checkpointAuditChains(q: { caseId: string; stage: string }): Promise<StageCheckpoint[]> {
+      const services = [
+        ['custody', c],
+        ['exchange', x],
+        ['fx', f],
+        ['treasury', t],
+      ] as const;
+      return Promise.all(
+        services.map(async ([service, client]) =>
+          call(StageCheckpointAnswer, `${service} audit checkpoint`, () =>
+            client.post('/v1/audit/checkpoints', q, `checkpoint/${q.caseId}/${q.stage}`).catch((error: unknown) => {
+              if (error instanceof ServiceCallError && error.status === 404) return { chain: service, off: true };
+              throw error;
+            }),
+          ),
+        ),
+      );
+    },
   };
 }
+
+/** A service's answer to POST /v1/audit/checkpoints (audit/checkpoint-route.ts), or `off`. */
+const StageCheckpointAnswer = z.object({
+  chain: z.string(),
+  off: z.literal(true).optional(),
+  written: z.boolean().optional(),
+  checkpoint: z.object({ seq: z.number().int(), hash: z.string(), at: z.string(), keyId: z.string() }).optional(),
+  signed: SignedCheckpoint.optional(),
+});
+export type StageCheckpoint = z.infer<typeof StageCheckpointAnswer>;
 
 export type CaseActivities = ReturnType<typeof createActivities>;

@@ -28,6 +28,15 @@ export const venueWaits = proxyActivities<CaseActivities>({
   scheduleToCloseTimeout: '12h',
   retry: { initialInterval: '10s', backoffCoefficient: 1.5, maximumInterval: '2m' },
 });
+/**
+ * Each service signing its audit chain's head at a stage change: a few tries, never the case's
+ * business to wait on (a service that cannot sign now signs on its own timer).
+ */
+export const auditCheckpoints = proxyActivities<CaseActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '5m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+});
 /** Bank withdrawals take days. */
 export const withdrawalWaits = proxyActivities<CaseActivities>({
   startToCloseTimeout: '30s',

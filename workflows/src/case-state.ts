@@ -217,6 +217,12 @@ export interface CaseProgress {
   explainedDifferences: ExplainedDifference[];
   /** The closing reconciliation, after the pay-out. */
   reconciliation?: Reconciliation;
+  /**
+   * The services' audit chains as signed at each stage change of the case (issue 12): the signed
+   * checkpoints themselves are the activities' results in the case's history, a copy outside the
+   * databases; `off` chains sign none.
+   */
+  auditCheckpoints: Array<{ stage: string; chain: string; seq: number; hash: string; at: string }>;
   leftovers: Leftover[];
   compensations: Compensation[];
   returns: CustodyReturn[];

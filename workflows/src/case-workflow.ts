@@ -33,7 +33,7 @@ import {
 import { common, type custody, type exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import { APPROVAL_POLICY, evaluateApprovalPolicy, missingApprovals, type PolicyVerdict } from './approval-policy';
-import { calls, confirmations, venueWaits, withdrawalWaits } from './case-calls';
+import { auditCheckpoints, calls, confirmations, venueWaits, withdrawalWaits } from './case-calls';
 import { settleIntoCny } from './case-fx';
 import { CaseRegistration, type Lot } from './case-input';
 import { reconcileCase } from './case-reconcile';
@@ -161,6 +161,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     sales: [],
     leftovers: [],
     explainedDifferences: [],
+    auditCheckpoints: [],
     compensations: [],
     returns: [],
   };
@@ -381,10 +382,28 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     upsertSearchAttributes([{ key: CaseStatusKey, value: next }]);
     show(details);
   };
+  /** The stage checkpoints asked for and not answered yet: the case waits for them before it closes. */
+  const stageCheckpoints: Promise<void>[] = [];
+  /** Every service signs its audit chain's head now; a failure is logged, never the case's end. */
+  const checkpointAudit = (stage: string) => {
+    stageCheckpoints.push(
+      auditCheckpoints.checkpointAuditChains({ caseId: p.caseId, stage }).then(
+        (answers) => {
+          for (const a of answers)
+            if (a.checkpoint) p.auditCheckpoints.push({ stage, chain: a.chain, ...a.checkpoint });
+        },
+        (error: unknown) => log.warn('audit checkpoint not taken', { stage, error: String(error) }),
+      ),
+    );
+  };
+  let checkpointedStage: CaseStage | undefined;
   const enter = (stage: CaseStage, details: string) => {
     p.stage = stage;
     upsertSearchAttributes([{ key: CaseStageKey, value: stage }]);
     show(details);
+    // Once per stage the case enters (a stage's later details lines change nothing on the chains).
+    if (stage !== checkpointedStage) checkpointAudit(stage);
+    checkpointedStage = stage;
   };
   let notificationsRaised = 0;
   /** Store a notification for people (the outbox); a failure to store is logged, never fatal to the case. */
@@ -476,6 +495,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       await notify(stop.status === 'HELD' ? 'CASE_HELD' : 'CASE_CANCELLED', 'supervisor', `${p.caseId}: ${p.reason}`);
     }
   }
+  // The case's end is a stage change too: the chains as they stand when it closes.
+  checkpointAudit(p.status);
+  await Promise.all(stageCheckpoints);
   // Let an in-flight Update handler answer before the workflow closes.
   await condition(allHandlersFinished);
   return p;

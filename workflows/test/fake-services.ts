@@ -1007,6 +1007,10 @@ export function fakeServiceActivities(
         return structuredClone(o);
       });
     },
+    // The fake services sign no audit checkpoints: each answers as a service without a checkpointer.
+    async checkpointAuditChains() {
+      return ['custody', 'exchange', 'fx', 'treasury'].map((chain) => ({ chain, off: true as const }));
+    },
     async getTreasuryStatement(caseId) {
       const lines = linesOf(caseId).map(({ caseId: _, ...line }) => line);
       const credited = lines.filter((l) => l.kind === 'CREDIT').reduce((s, l) => s.plus(l.amount), new Decimal(0));

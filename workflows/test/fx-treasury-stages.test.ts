@@ -295,6 +295,20 @@ describe('the reconciliation gates the pay-out (issue 13)', () => {
       expect(new Decimal(check!.left.amount).eq(new Decimal(s.netForeignAmount!).times(s.rate))).toBe(true);
       expect(outcome.remittance?.amount).toBe(s.cnyAmount);
       expect(fake.requestRemittance).toHaveBeenCalledTimes(1);
+      // Every stage change, and the case's end, asked every service to sign its audit chain's head.
+      expect(fake.checkpointAuditChains.mock.calls.map((c) => c[0])).toEqual(
+        [
+          'INTAKE',
+          'AUTHORISATION',
+          'TRANSFER',
+          'SALE',
+          'WITHDRAWAL',
+          'FX',
+          'TREASURY',
+          'RECONCILIATION',
+          'COMPLETED',
+        ].map((stage) => ({ caseId: outcome.caseId, stage })),
+      );
     });
   });
 

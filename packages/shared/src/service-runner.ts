@@ -10,6 +10,7 @@
 import express, { type Express } from 'express';
 import { AuditChain } from './audit/chain';
 import { type Checkpointer, checkpointSettingsFromEnv, startCheckpointer } from './audit/checkpoint';
+import { checkpointRoute } from './audit/checkpoint-route';
 import { controlApiTokenFromEnv, requireServiceCredential, serviceTokenFromEnv } from './auth/service-credential';
 import type { Pool } from './db/pool';
 import { openRolePool } from './db/service-role';
@@ -79,22 +80,21 @@ export async function startService(options: {
     const app = options.buildApp(pool, { serviceRole: role });
     const audit = new AuditChain(pool);
     // The credential check wraps the service's own app, so every route of every service gets it.
-    const guarded = serviceToken
-      ? express()
-          .disable('x-powered-by')
-          .use(
-            requireServiceCredential(
-              name,
-              serviceToken,
-              logger,
-              (call) => audit.append({ kind: 'access.refused', actor: 'anonymous', data: { service: name, ...call } }),
-              controlApiToken
-                ? { name: 'control-api', token: controlApiToken, routes: options.actRoutes ?? [] }
-                : undefined,
-            ),
-            app,
-          )
-      : app;
+    const guarded = express().disable('x-powered-by');
+    if (serviceToken)
+      guarded.use(
+        requireServiceCredential(
+          name,
+          serviceToken,
+          logger,
+          (call) => audit.append({ kind: 'access.refused', actor: 'anonymous', data: { service: name, ...call } }),
+          controlApiToken
+            ? { name: 'control-api', token: controlApiToken, routes: options.actRoutes ?? [] }
+            : undefined,
+        ),
+      );
+    // The case workflow asks for a checkpoint at each stage change (audit/checkpoint-route.ts).
+    guarded.use(checkpointRoute(config.DB_SCHEMA, checkpointer, logger), app);
     const server = await listen(guarded, config.PORT, config.HOST);
     logger.info(
       {

@@ -263,6 +263,7 @@ test('a service started with AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_DIR check
   const saved = Object.fromEntries(Object.keys(settings).map((k) => [k, process.env[k]]));
   Object.assign(process.env, settings);
   let service: RunningService | undefined;
+  let servicePool: Pool | undefined;
   try {
     const migrationsDir = path.join(__dirname, 'fixtures/migrations');
     const serviceUrl = await provisionForTest(databaseUrl, { schema: 'cp_ledger', dir: migrationsDir });
@@ -272,6 +273,7 @@ test('a service started with AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_DIR check
       migrationsDir,
       logger: silentLogger(),
       buildApp: (pool, { serviceRole }) => {
+        servicePool = pool;
         void new AuditChain(pool).append({ kind: 'value.moved', actor: 'service:ledger', data: { amount: '1' } });
         return createServiceApp({
           service: 'ledger',
@@ -288,12 +290,35 @@ test('a service started with AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_DIR check
     expect((await source.read('cp_ledger')).checkpoints).toEqual([expect.objectContaining({ seq: 1 })]);
     const verify = async () => (await fetch(`${service!.url}/v1/audit/verify`)).json();
     expect(await verify()).toMatchObject({ ok: true, checked: 1, checkpoint: { seq: 1, ok: true } });
+
+    // A stage change of a case asks for a checkpoint now: the signed line comes back (for the case's history).
+    const askNow = () =>
+      fetch(`${service!.url}/v1/audit/checkpoints`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ caseId: 'CASE-1', stage: 'TREASURY' }),
+      });
+    const unmoved = await askNow();
+    expect(unmoved.status).toBe(200);
+    expect(await unmoved.json()).toMatchObject({ chain: 'cp_ledger', written: false, checkpoint: { seq: 1 } });
+    await new AuditChain(servicePool!).append({ kind: 'value.moved', actor: 'service:ledger', data: { amount: '2' } });
+    const moved = await askNow();
+    const answer = (await moved.json()) as { signed?: unknown };
+    expect(answer).toMatchObject({ chain: 'cp_ledger', written: true, checkpoint: { seq: 2 } });
+    expect(readFileSync(checkpointFile(dir, 'cp_ledger'), 'utf8').trim().split('\n').at(-1)).toBe(
+      JSON.stringify(answer.signed),
+    );
+    await asOwner('cp_ledger', `UPDATE $T SET actor = 'mallory' WHERE seq = 2`);
+    const refused = await askNow();
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ type: 'urn:vcdc:problem:checkpoint-refused' });
+    await asOwner('cp_ledger', `UPDATE $T SET actor = 'service:ledger' WHERE seq = 2`);
     await asOwner('cp_ledger', 'DELETE FROM $T');
     expect(await verify()).toMatchObject({
       ok: false,
       checked: 0,
-      brokenAt: { seq: 1, problem: 'missing', checkpoint: { seq: 1 } },
-      why: expect.stringContaining('record 1 was deleted'),
+      brokenAt: { seq: 1, problem: 'missing', checkpoint: { seq: 2 } },
+      why: expect.stringContaining('records 1..2 were deleted'),
     });
   } finally {
     await service?.close();

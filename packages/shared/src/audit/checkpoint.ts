@@ -151,6 +151,8 @@ export interface CheckpointResult {
   written: boolean;
   /** The chain's latest checkpoint after this call (none: the chain is empty and was never checkpointed). */
   checkpoint?: VerifiedCheckpoint;
+  /** The line written, when one was: a copy can be kept elsewhere too (the case's Temporal history). */
+  signed?: SignedCheckpoint;
 }
 
 /**
@@ -198,6 +200,7 @@ export async function checkpointChain(
   return {
     written: true,
     checkpoint: { ...signed.checkpoint, keyId: signed.keyId },
+    signed,
   };
 }
 

@@ -1,0 +1,57 @@
+/**
+ * `POST /v1/audit/checkpoints`: sign the service's chain head now. The case workflow calls it at each
+ * stage change of a case (with the worker's service credential), so every stage a case passes is
+ * vouched for by a checkpoint outside the database — in the checkpoint file, and in the case's
+ * Temporal history, where the answer lands (issue 12). Idempotent by nature: a head that has not
+ * moved since the last checkpoint writes nothing and answers that checkpoint.
+ *
+ *   body   { caseId?, stage? }   (only for the log: what the checkpoint was asked for)
+ *   200    { chain, written, checkpoint?, signed? }
+ *   404    checkpoints-off       this service signs no checkpoints (no AUDIT_CHECKPOINT_KEY / _DIR)
+ *   409    checkpoint-refused    the chain contradicts its last checkpoint: nothing is signed
+ */
+import express, { type Router } from 'express';
+import type { Logger } from '../logger';
+import { type Checkpointer, CheckpointRefused } from './checkpoint';
+
+const PROBLEM = 'application/problem+json';
+
+export function checkpointRoute(chain: string, checkpointer: Checkpointer | undefined, logger: Logger): Router {
+  const router = express.Router();
+  router.post('/v1/audit/checkpoints', express.json({ limit: '4kb' }), async (req, res) => {
+    if (!checkpointer) {
+      res
+        .status(404)
+        .type(PROBLEM)
+        .json({
+          type: 'urn:vcdc:problem:checkpoints-off',
+          title: 'No checkpoints',
+          status: 404,
+          detail: `${chain} signs no audit checkpoints (AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_DIR are not set)`,
+        });
+      return;
+    }
+    const body = (req.body ?? {}) as { caseId?: unknown; stage?: unknown };
+    try {
+      const result = await checkpointer.checkpoint();
+      logger.info(
+        { chain, caseId: body.caseId, stage: body.stage, seq: result.checkpoint?.seq, written: result.written },
+        'audit checkpoint asked for',
+      );
+      res.json({ chain, ...result });
+    } catch (error) {
+      if (!(error instanceof CheckpointRefused)) throw error;
+      logger.error({ chain, why: error.verification.why }, 'audit checkpoint refused: the chain contradicts it');
+      res
+        .status(409)
+        .type(PROBLEM)
+        .json({
+          type: 'urn:vcdc:problem:checkpoint-refused',
+          title: 'The chain does not verify',
+          status: 409,
+          detail: error.verification.why ?? 'the chain does not verify',
+        });
+    }
+  });
+  return router;
+}
