@@ -157,6 +157,20 @@ async function main(): Promise<void> {
   // The dev identity provider's key: created here first, so the control API and the demo share it.
   const devKeyDir = path.join(cfg.VCDC_DATA_DIR, 'dev-issuer');
   const issuer = await loadOrCreateDevIssuer(devKeyDir);
+  // Each part signs its own audit chain's head with a key of its own (kept under .data/, outside the
+  // database); every verifier accepts any of them. The checkpoints go to .data/audit-checkpoints/.
+  const checkpointSigners = [...SERVICES, 'control-api'] as const;
+  const checkpointKeys = Object.fromEntries(
+    await Promise.all(
+      checkpointSigners.map(
+        async (signer) =>
+          [
+            signer,
+            await loadOrCreateDevDecisionKeys(path.join(cfg.VCDC_DATA_DIR, 'audit-checkpoint-keys', `${signer}.json`)),
+          ] as const,
+      ),
+    ),
+  );
   const environments = stackEnvironments({
     logLevel: cfg.LOG_LEVEL,
     ports: {
@@ -190,6 +204,14 @@ async function main(): Promise<void> {
       process.env.CUSTODY_MASTER_SECRET ?? DEV_CUSTODY_MASTER_SECRET,
     ).gasStation().address,
     simulatorStateDir: path.join(cfg.VCDC_DATA_DIR, 'simulators'),
+    auditCheckpoints: {
+      dir: path.join(cfg.VCDC_DATA_DIR, 'audit-checkpoints'),
+      signingKeys: Object.fromEntries(checkpointSigners.map((s) => [s, checkpointKeys[s]!.signingKey])) as Record<
+        (typeof checkpointSigners)[number],
+        string
+      >,
+      verifyKeys: checkpointSigners.map((s) => checkpointKeys[s]!.verifyKey).join(','),
+    },
   });
 
   say('starting the simulators (venue, chain, FX rates)');

@@ -17,6 +17,10 @@ import { ServiceClient } from '../../packages/shared/src/http/client';
 import { dec } from '../../packages/shared/src/money';
 import { sweepOnEvm } from '../../simulators/src/evm/seizure';
 
+/** What the demo's settling bank and its correspondent take off the tranche (USD), as real settlements carry. */
+export const DEMO_BANK_CHARGES = '15.00';
+export const DEMO_CORRESPONDENT_FEES = '7.50';
+
 export interface DemoUrls {
   controlApi: string;
   custody: string;
@@ -298,13 +302,19 @@ function demoDecision(stage: string, caseId: string, progress: DemoCaseProgress)
         body: { stage, outcome: 'APPROVE', reason: 'Continue within the new band' },
       };
     case 'FX_SETTLEMENT':
-      // The bank settles the whole approved amount in one tranche; its FX officer records it.
+      // The bank settles the whole approved amount in one tranche, less its charges and a correspondent
+      // bank's fee, as real settlements come; its FX officer records it.
       return {
         people: [DEMO_PEOPLE.fxOfficer],
         body: {
           stage,
           outcome: 'APPROVE',
-          settlement: { amount: progress.fxSettlement?.remaining ?? '0', bankReference: `BANK-FX-${caseId}` },
+          settlement: {
+            amount: progress.fxSettlement?.remaining ?? '0',
+            bankReference: `BANK-FX-${caseId}`,
+            bankCharges: DEMO_BANK_CHARGES,
+            correspondentFees: DEMO_CORRESPONDENT_FEES,
+          },
         },
       };
     case 'REMITTANCE':

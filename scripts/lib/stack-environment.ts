@@ -35,6 +35,15 @@ export interface StackSettings {
   /** Addresses the local EVM node funds at start (the custody gas station). */
   evmFundAddresses: string;
   simulatorStateDir: string;
+  /**
+   * Signed audit checkpoints (issue 12): where they are kept, each signer's own key (a service for its
+   * chain, the control API for `audit`) and every signer's public key, which each verifier accepts.
+   */
+  auditCheckpoints?: {
+    dir: string;
+    signingKeys: Record<ServiceName | 'control-api', string>;
+    verifyKeys: string;
+  };
 }
 
 export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS.ProcessEnv> {
@@ -58,7 +67,16 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
     fx: { FX_RATE_SOURCE_URL: s.urls.fxRates },
     treasury: {},
   };
+  const checkpoints = (signer: ServiceName | 'control-api'): NodeJS.ProcessEnv =>
+    s.auditCheckpoints
+      ? {
+          AUDIT_CHECKPOINT_DIR: s.auditCheckpoints.dir,
+          AUDIT_CHECKPOINT_KEY: s.auditCheckpoints.signingKeys[signer],
+          AUDIT_CHECKPOINT_VERIFY_KEYS: s.auditCheckpoints.verifyKeys,
+        }
+      : {};
   const service = (name: ServiceName): NodeJS.ProcessEnv => ({
+    ...checkpoints(name),
     // The control API signs every person's act and decision; each service verifies them with the public half.
     ACT_VERIFY_KEYS: s.decisionKeys.verifyKey,
     ...common,
@@ -104,6 +122,7 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       AUDIT_DATABASE_URL: s.roleUrls.audit,
     },
     'control-api': {
+      ...checkpoints('control-api'),
       ...common,
       ...temporalEnv,
       PORT: String(s.ports.controlApi),

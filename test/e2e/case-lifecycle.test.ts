@@ -7,7 +7,13 @@
  * checked for conservation against each service's OWN records (and the chain), not the workflow's memory.
  */
 import { type contracts, Decimal, dec, ServiceClient, sum } from '@vcdc/shared';
-import { DEMO_LOTS, type DemoCaseProgress, runDemoCase } from '../../scripts/demo/demo-case';
+import {
+  DEMO_BANK_CHARGES,
+  DEMO_CORRESPONDENT_FEES,
+  DEMO_LOTS,
+  type DemoCaseProgress,
+  runDemoCase,
+} from '../../scripts/demo/demo-case';
 import { evmTransfer } from '../../simulators/src/evm';
 import type { CaseProgress } from '../../workflows/src/case-state';
 import { readCaseAsAuditor, startTestStack, type TestStack } from './stack';
@@ -197,7 +203,7 @@ describe('conservation of value, checked against each service’s own records', 
     expect(usdtSold.plus(leftover).eq(usdtDeposit.plus(cryptoProceeds))).toBe(true);
   });
 
-  test('CNY = foreign amount × recorded rate (rounded toward zero, remainder booked); declared = withdrawn net', () => {
+  test('CNY = (foreign amount − bank charges − correspondent fees) × recorded rate (rounded toward zero, remainder booked); declared = withdrawn net', () => {
     expect(declarations).toHaveLength(1);
     const declaration = declarations[0]!;
     expect(declaration.status).toBe('SETTLED');
@@ -205,12 +211,24 @@ describe('conservation of value, checked against each service’s own records', 
     expect(declaration.settlements).toHaveLength(1);
     const settlement = declaration.settlements[0]!;
     expect(dec(settlement.foreignAmount).eq(declaration.amount)).toBe(true);
-    expect(
-      dec(settlement.cnyAmount)
-        .plus(settlement.roundingRemainder)
-        .eq(dec(settlement.foreignAmount).times(settlement.rate)),
-    ).toBe(true);
+    // The bank's charges and its correspondent's fee came off before conversion, each its own line.
+    expect(settlement).toMatchObject({ bankCharges: DEMO_BANK_CHARGES, correspondentFees: DEMO_CORRESPONDENT_FEES });
+    const converted = dec(settlement.foreignAmount).minus(DEMO_BANK_CHARGES).minus(DEMO_CORRESPONDENT_FEES);
+    expect(dec(settlement.netForeignAmount!).eq(converted)).toBe(true);
+    expect(dec(settlement.cnyAmount).plus(settlement.roundingRemainder).eq(converted.times(settlement.rate))).toBe(
+      true,
+    );
     expect(dec(settlement.cnyAmount).decimalPlaces()).toBeLessThanOrEqual(2);
+  });
+
+  test('the case reconciled exactly before the pay-out and after it, net of the charges, with nothing explained away', () => {
+    for (const r of [progress.reconciliationBeforePayout, progress.reconciliation]) {
+      expect(r?.ok).toBe(true);
+      expect(r?.differences).toEqual([]);
+      expect(r?.checks.every((c) => c.pass && !c.explainedBy)).toBe(true);
+    }
+    expect(progress.explainedDifferences).toEqual([]);
+    expect(progress.decisions.accepted.map((d) => d.stage)).not.toContain('RECONCILIATION');
   });
 
   test('treasury credit = CNY settled, all of it remitted, the special account ends at zero', () => {
@@ -321,5 +339,46 @@ describe('every human act was a signed act of an authenticated person, booked as
     const custodyChain = verified.chains.find((c) => c.chain === 'custody');
     expect(custodyChain?.refusals?.byKind['request.refused']).toBeGreaterThanOrEqual(1);
     expect(verified.allRefusals.total).toBeGreaterThanOrEqual(custodyChain?.refusals?.total ?? 1);
+  });
+});
+
+describe('the audit chains, checkpointed at each stage of the case and verified with every money table', () => {
+  test('every service signed its chain at each stage the case entered; the case history keeps the checkpoints', () => {
+    const chains = ['custody', 'exchange', 'fx', 'treasury'];
+    const stages = [...new Set(progress.auditCheckpoints.map((c) => c.stage))];
+    expect(stages).toEqual(
+      expect.arrayContaining(['INTAKE', 'AUTHORISATION', 'TRANSFER', 'SALE', 'FX', 'TREASURY', 'RECONCILIATION']),
+    );
+    for (const stage of stages)
+      expect(
+        progress.auditCheckpoints
+          .filter((c) => c.stage === stage)
+          .map((c) => c.chain)
+          .sort(),
+      ).toEqual(chains);
+  });
+
+  test('GET /v1/audit/verify: every chain holds against its latest signed checkpoint, every money table against its chain', async () => {
+    const auditor = await stack.issuer.mint('auditor.qian');
+    const res = await fetch(`${stack.urls.controlApi}/v1/audit/verify`, {
+      headers: { authorization: `Bearer ${auditor}` },
+    });
+    const body = (await res.json()) as {
+      ok: boolean;
+      chains: Array<{
+        chain: string;
+        ok: boolean;
+        checkpoint?: { ok: boolean; seq: number | null };
+        tables?: Array<{ table: string; ok: boolean; rows: number }>;
+      }>;
+      totals: { chains: number; verified: number; tables: number; rows: number };
+    };
+    expect(body.ok).toBe(true);
+    for (const c of body.chains) expect(c).toMatchObject({ ok: true, checkpoint: { ok: true } });
+    const treasury = body.chains.find((c) => c.chain === 'treasury');
+    expect(treasury?.tables?.find((t) => t.table === 'ledger_entries')).toMatchObject({ ok: true });
+    expect(treasury?.tables?.find((t) => t.table === 'ledger_entries')?.rows).toBeGreaterThanOrEqual(2);
+    expect(body.totals).toMatchObject({ chains: 5, verified: 5 });
+    expect(body.totals.rows).toBeGreaterThan(0);
   });
 });

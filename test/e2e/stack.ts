@@ -5,6 +5,9 @@
  * The same code paths as the dev stack (the provision step as the owner, then each part's `start…`
  * function with its service roles' URLs only), only without child processes.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
@@ -63,6 +66,8 @@ export interface TestStack {
   client: Client;
   /** The stack's identity provider: `mint(person)` gives a seeded person's bearer token. */
   issuer: DevIssuer;
+  /** Where the services and the control API keep their signed audit checkpoints, and the key that verifies them. */
+  checkpoints: { dir: string; verifyKey: string };
   close: () => Promise<void>;
 }
 
@@ -110,6 +115,28 @@ export async function startTestStack(): Promise<TestStack> {
     closers.push(venue.close);
     const fxRates = await startFxRateSimulator({ port: 0 });
     closers.push(fxRates.close);
+
+    // Signed audit checkpoints (issue 12): every part here runs in this one process, so they share one
+    // key through the environment (the dev stack gives each part its own); restored when the stack closes.
+    const checkpointKeys = newDecisionKeyPair();
+    const checkpoints = {
+      dir: mkdtempSync(path.join(os.tmpdir(), 'vcdc-e2e-checkpoints-')),
+      verifyKey: checkpointKeys.verifyKey,
+    };
+    const checkpointEnv = {
+      AUDIT_CHECKPOINT_DIR: checkpoints.dir,
+      AUDIT_CHECKPOINT_KEY: checkpointKeys.signingKey,
+      AUDIT_CHECKPOINT_VERIFY_KEYS: checkpointKeys.verifyKey,
+    };
+    const savedEnv = Object.fromEntries(Object.keys(checkpointEnv).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, checkpointEnv);
+    closers.push(async () => {
+      for (const [k, v] of Object.entries(savedEnv)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      rmSync(checkpoints.dir, { recursive: true, force: true });
+    });
 
     // The control API signs people's acts and decisions; every service verifies them with the public half.
     const decisionKeys = newDecisionKeyPair();
@@ -238,6 +265,7 @@ export async function startTestStack(): Promise<TestStack> {
       temporal,
       client,
       issuer,
+      checkpoints,
       close: closeAll,
     };
   } catch (error) {

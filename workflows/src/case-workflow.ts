@@ -483,6 +483,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       p.remittance ? `remitted ${p.remittance.amount} CNY to the treasury (receipt ${p.remittance.receiptNo})` : '',
       p.ownerReturn ? `returned ${p.ownerReturn.amount} CNY to the owner (receipt ${p.ownerReturn.receiptNo})` : '',
     ].filter(Boolean);
+    await closingCheckpoints('COMPLETED');
     setStatus('COMPLETED', `${paid.join('; ')}; reconciled`);
   } catch (error) {
     const stop = asCaseStop(error, p.stage);
@@ -490,17 +491,24 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     const returned = await CancellationScope.nonCancellable(() => returnToCustody(stop.reason));
     p.reason = returned ? `${stop.reason}; ${returned}` : stop.reason;
     clearPending();
+    await closingCheckpoints(stop.status);
     setStatus(stop.status, p.reason);
     if (stop.status === 'HELD' || stop.status === 'CANCELLED') {
       await notify(stop.status === 'HELD' ? 'CASE_HELD' : 'CASE_CANCELLED', 'supervisor', `${p.caseId}: ${p.reason}`);
     }
   }
-  // The case's end is a stage change too: the chains as they stand when it closes.
-  checkpointAudit(p.status);
-  await Promise.all(stageCheckpoints);
   // Let an in-flight Update handler answer before the workflow closes.
   await condition(allHandlersFinished);
   return p;
+
+  /**
+   * The case's end is a stage change too: the chains as they stand when it closes (after any return
+   * to custody), and every stage checkpoint still in flight, before the final status is shown.
+   */
+  async function closingCheckpoints(end: CaseStatus): Promise<void> {
+    checkpointAudit(end);
+    await Promise.all(stageCheckpoints);
+  }
 
   function clearPending(): void {
     upsertSearchAttributes([

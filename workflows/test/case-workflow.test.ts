@@ -217,7 +217,12 @@ describe('case workflow', () => {
     expect(outcome.remittance?.approvedBy).toBe('supervisor.zhang');
     // The FX officer's signed decision itself goes to fx: its outcome, reference and person are fx's to book.
     expect(fake.recordFxDecision.mock.calls[0]?.[1]).toMatchObject({
-      decision: { stage: 'FX_DECLARATION', outcome: 'APPROVE', decidedBy: 'fx.officer.chen', reference: 'SAFE-2026-0042' },
+      decision: {
+        stage: 'FX_DECLARATION',
+        outcome: 'APPROVE',
+        decidedBy: 'fx.officer.chen',
+        reference: 'SAFE-2026-0042',
+      },
     });
 
     // Orders carry deterministic client ids within the contract's pattern.
@@ -639,17 +644,64 @@ describe('case workflow', () => {
     });
   });
 
-  test('when the records do not add up, the case is held as "reconciliation failed", never completed', async () => {
-    const reg = registration();
-    const fake = createFakeActivities();
+  /** The venue's statement with one satoshi more deposited than custody sent, once `when()` holds. */
+  const oneSatoshiMore = (fake: ReturnType<typeof createFakeActivities>, when: () => boolean) => {
     const real = fake.getExchangeStatement.getMockImplementation();
     fake.getExchangeStatement.mockImplementation(async (caseId: string) => {
       const statement = await real?.(caseId);
       if (!statement) throw new Error('no statement');
       const first = statement.deposits[0];
-      if (first) first.amount = new Decimal(first.amount).plus('0.00000001').toFixed();
+      if (first && when()) first.amount = new Decimal(first.amount).plus('0.00000001').toFixed();
       return statement;
     });
+  };
+
+  test('when the records do not add up before the pay-out, nothing leaves: a supervisor is asked, and a hold holds it', async () => {
+    const reg = registration();
+    const fake = createFakeActivities();
+    oneSatoshiMore(fake, () => true);
+    await withCase(
+      reg,
+      async ({ handle }) => {
+        await until(handle, awaiting('DISPOSAL_PLAN'));
+        await handle.executeUpdate(decide, { args: [approvePlan()] });
+        await until(handle, awaiting('FX_DECLARATION'));
+        await handle.executeUpdate(decide, { args: [approveFx()] });
+        await settleAt(handle);
+        const asked = await until(handle, awaiting('RECONCILIATION'));
+        expect(asked.reconciliationAsked).toEqual([
+          { check: 'BTC: transferred out of custody = credited at the venue', difference: '-0.00000001' },
+          { check: 'venue BTC: deposited = sold + leftover', difference: '0.00000001' },
+        ]);
+        await handle.executeUpdate(decide, {
+          args: [
+            {
+              stage: 'RECONCILIATION',
+              outcome: 'REJECT',
+              decidedBy: 'supervisor.zhang',
+              role: 'supervisor',
+              reason: 'ask the venue about its deposit record',
+              decidedAt: '2026-01-06T09:00:00Z',
+            },
+          ],
+        });
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('HELD');
+        expect(outcome.reason).toContain('held by supervisor.zhang at reconciliation');
+        expect(outcome.reason).toContain('BTC: transferred out of custody = credited at the venue: -0.00000001');
+        expect(outcome.reconciliationBeforePayout?.ok).toBe(false);
+        expect(outcome.remittance).toBeUndefined();
+        expect(fake.requestRemittance).not.toHaveBeenCalled();
+      },
+      {},
+      fake,
+    );
+  });
+
+  test('records that stop adding up after the pay-out: the closing reconciliation holds the case as "reconciliation failed"', async () => {
+    const reg = registration();
+    const fake = createFakeActivities();
+    oneSatoshiMore(fake, () => fake.requestRemittance.mock.calls.length > 0);
     await withCase(
       reg,
       async ({ handle }) => {
@@ -664,6 +716,7 @@ describe('case workflow', () => {
         expect(outcome.status).toBe('HELD');
         expect(outcome.reason).toMatch(/^reconciliation failed: /);
         expect(outcome.reason).toContain('BTC: transferred out of custody = credited at the venue');
+        expect(outcome.reconciliationBeforePayout?.ok).toBe(true);
         expect(outcome.reconciliation?.ok).toBe(false);
         expect(outcome.remittance).toBeDefined();
       },

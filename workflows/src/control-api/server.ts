@@ -3,7 +3,16 @@
  * connects to Temporal, listens, and `close` stops the server and the connection.
  */
 import { Client, Connection } from '@temporalio/client';
-import { AUDIT_MIGRATIONS_DIR, AuditChain, createLogger, type Logger, listen, openRolePool } from '@vcdc/shared';
+import {
+  AUDIT_MIGRATIONS_DIR,
+  AuditChain,
+  checkpointSettingsFromEnv,
+  createLogger,
+  type Logger,
+  listen,
+  openRolePool,
+  startCheckpointer,
+} from '@vcdc/shared';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
 import { AesGcmPayloadCodec, codecKeys } from '../codec/payload-codec';
 import { NotificationStore, openNotificationsPool } from '../notifications/store';
@@ -105,11 +114,26 @@ export async function startControlApi(
       ...auth,
     });
     const server = await listen(app, config.PORT, config.HOST);
+    // Its own chain's head signed regularly, as every service signs its own (audit/checkpoint.ts).
+    const settings = checkpointSettingsFromEnv();
+    const checkpointer =
+      settings.AUDIT_CHECKPOINT_KEY && settings.AUDIT_CHECKPOINT_DIR
+        ? startCheckpointer({
+            db: pool,
+            chain: config.AUDIT_SCHEMA,
+            key: settings.AUDIT_CHECKPOINT_KEY,
+            dir: settings.AUDIT_CHECKPOINT_DIR,
+            intervalMs: settings.AUDIT_CHECKPOINT_INTERVAL_MS,
+            ...(settings.AUDIT_CHECKPOINT_VERIFY_KEYS ? { verifyKeys: settings.AUDIT_CHECKPOINT_VERIFY_KEYS } : {}),
+            logger,
+          })
+        : undefined;
     return {
       url: server.url,
       port: server.port,
       close: async () => {
         await server.close();
+        await checkpointer?.stop();
         await connection?.close();
         await pool.end();
         await idempotencyPool.end();
