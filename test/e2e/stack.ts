@@ -19,6 +19,7 @@ import {
   parseConfig,
   ServiceClient,
   silentLogger,
+  startCheckpointerFromEnv,
 } from '@vcdc/shared';
 import { createLocalJWKSet } from 'jose';
 import { CustodyConfigSchema, loadCustodyKeyring, startCustodyService } from '../../services/custody/src';
@@ -193,6 +194,9 @@ export async function startTestStack(): Promise<TestStack> {
       max: 4,
     });
     closers.push(() => auditPool.end());
+    // The control API's chain is checkpointed as the control API's server does it (startControlApi).
+    const auditCheckpointer = startCheckpointerFromEnv({ db: auditPool, chain: 'audit', logger });
+    closers.push(async () => auditCheckpointer?.stop());
     const worker: Worker = await createCaseWorker({
       refusalSinks: createRefusalSinks(new AuditChain(auditPool), logger),
       connection: temporal.nativeConnection,

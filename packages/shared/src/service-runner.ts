@@ -9,7 +9,7 @@
  */
 import express, { type Express } from 'express';
 import { AuditChain } from './audit/chain';
-import { type Checkpointer, checkpointSettingsFromEnv, startCheckpointer } from './audit/checkpoint';
+import { type Checkpointer, checkpointSettingsFromEnv, startCheckpointerFromEnv } from './audit/checkpoint';
 import { checkpointRoute } from './audit/checkpoint-route';
 import { controlApiTokenFromEnv, requireServiceCredential, serviceTokenFromEnv } from './auth/service-credential';
 import type { Pool } from './db/pool';
@@ -64,19 +64,7 @@ export async function startService(options: {
   });
   let checkpointer: Checkpointer | undefined;
   try {
-    const { AUDIT_CHECKPOINT_KEY: checkpointKey, AUDIT_CHECKPOINT_DIR: checkpointDir } = checkpointSettings;
-    if (checkpointKey && checkpointDir)
-      checkpointer = startCheckpointer({
-        db: pool,
-        chain: config.DB_SCHEMA,
-        key: checkpointKey,
-        dir: checkpointDir,
-        intervalMs: checkpointSettings.AUDIT_CHECKPOINT_INTERVAL_MS,
-        ...(checkpointSettings.AUDIT_CHECKPOINT_VERIFY_KEYS
-          ? { verifyKeys: checkpointSettings.AUDIT_CHECKPOINT_VERIFY_KEYS }
-          : {}),
-        logger,
-      });
+    checkpointer = startCheckpointerFromEnv({ db: pool, chain: config.DB_SCHEMA, logger });
     const app = options.buildApp(pool, { serviceRole: role });
     const audit = new AuditChain(pool);
     // The credential check wraps the service's own app, so every route of every service gets it.

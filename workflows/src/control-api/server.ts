@@ -6,12 +6,11 @@ import { Client, Connection } from '@temporalio/client';
 import {
   AUDIT_MIGRATIONS_DIR,
   AuditChain,
-  checkpointSettingsFromEnv,
   createLogger,
   type Logger,
   listen,
   openRolePool,
-  startCheckpointer,
+  startCheckpointerFromEnv,
 } from '@vcdc/shared';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
 import { AesGcmPayloadCodec, codecKeys } from '../codec/payload-codec';
@@ -115,19 +114,7 @@ export async function startControlApi(
     });
     const server = await listen(app, config.PORT, config.HOST);
     // Its own chain's head signed regularly, as every service signs its own (audit/checkpoint.ts).
-    const settings = checkpointSettingsFromEnv();
-    const checkpointer =
-      settings.AUDIT_CHECKPOINT_KEY && settings.AUDIT_CHECKPOINT_DIR
-        ? startCheckpointer({
-            db: pool,
-            chain: config.AUDIT_SCHEMA,
-            key: settings.AUDIT_CHECKPOINT_KEY,
-            dir: settings.AUDIT_CHECKPOINT_DIR,
-            intervalMs: settings.AUDIT_CHECKPOINT_INTERVAL_MS,
-            ...(settings.AUDIT_CHECKPOINT_VERIFY_KEYS ? { verifyKeys: settings.AUDIT_CHECKPOINT_VERIFY_KEYS } : {}),
-            logger,
-          })
-        : undefined;
+    const checkpointer = startCheckpointerFromEnv({ db: pool, chain: config.AUDIT_SCHEMA, logger });
     return {
       url: server.url,
       port: server.port,

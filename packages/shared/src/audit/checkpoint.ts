@@ -261,6 +261,26 @@ export function startCheckpointer(options: {
   };
 }
 
+/**
+ * The checkpointer of `chain` the environment asks for (AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_DIR,
+ * optionally _VERIFY_KEYS and _INTERVAL_MS), or undefined when it asks for none: how every part that
+ * writes a chain (each service, the control API) starts its own.
+ */
+export function startCheckpointerFromEnv(
+  options: { db: Queryable; chain: string; logger?: Logger },
+  env: NodeJS.ProcessEnv = process.env,
+): Checkpointer | undefined {
+  const s = checkpointSettingsFromEnv(env);
+  if (!s.AUDIT_CHECKPOINT_KEY || !s.AUDIT_CHECKPOINT_DIR) return undefined;
+  return startCheckpointer({
+    ...options,
+    key: s.AUDIT_CHECKPOINT_KEY,
+    dir: s.AUDIT_CHECKPOINT_DIR,
+    intervalMs: s.AUDIT_CHECKPOINT_INTERVAL_MS,
+    ...(s.AUDIT_CHECKPOINT_VERIFY_KEYS ? { verifyKeys: s.AUDIT_CHECKPOINT_VERIFY_KEYS } : {}),
+  });
+}
+
 /** The checkpoint settings, from the environment (all optional: without them, no checkpoints). */
 export const CheckpointSettings = z.object({
   AUDIT_CHECKPOINT_DIR: z.string().min(1).optional(),
