@@ -5,6 +5,7 @@
  * paid as the order says, the rest remitted to the treasury, or everything returned to an acquitted
  * owner. From the approval on, money leaves the special account and the case can no longer be cancelled.
  */
+import { patched } from '@temporalio/workflow';
 import { Decimal, sum } from '@vcdc/shared/money';
 import { calls } from './case-calls';
 import type { CaseStageContext } from './case-context';
@@ -43,7 +44,8 @@ export async function payOut(ctx: TreasuryStageContext): Promise<void> {
   }
   // Nothing leaves (and no escrow is released) until every unit reconciles, or a supervisor explains
   // each difference or holds the case (case-reconcile.ts).
-  await gatePayout(ctx);
+  // Cases that were already past their credits when the gate came keep their old path (VERSIONING.md).
+  if (patched('reconcile-before-payout')) await gatePayout(ctx);
   // A pre-trial sale: the proceeds wait in escrow until the court rules; the judgment says where they go.
   let ruling: 'CONFISCATION' | 'RESTITUTION' | 'ACQUITTAL' | undefined;
   const { escrow } = reg.treasury;

@@ -22,6 +22,7 @@ import {
   executeChild,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setDefaultSignalHandler,
@@ -386,6 +387,8 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
   const stageCheckpoints: Promise<void>[] = [];
   /** Every service signs its audit chain's head now; a failure is logged, never the case's end. */
   const checkpointAudit = (stage: string) => {
+    // Cases started before the checkpoints issue none until they reach a stage change on this code.
+    if (!patched('audit-stage-checkpoints')) return;
     stageCheckpoints.push(
       auditCheckpoints.checkpointAuditChains({ caseId: p.caseId, stage }).then(
         (answers) => {
