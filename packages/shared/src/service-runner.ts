@@ -12,7 +12,7 @@ import { AuditChain } from './audit/chain';
 import { type Checkpointer, checkpointSettingsFromEnv, startCheckpointerFromEnv } from './audit/checkpoint';
 import { checkpointRoute } from './audit/checkpoint-route';
 import { controlApiTokenFromEnv, requireServiceCredential, serviceTokenFromEnv } from './auth/service-credential';
-import type { Pool } from './db/pool';
+import { createPool, type Pool } from './db/pool';
 import { openRolePool } from './db/service-role';
 import type { Logger } from './logger';
 import { listen } from './server';
@@ -36,6 +36,11 @@ export interface RunningService {
 export interface ServiceContext {
   /** The database role the pool works as (`<schema>_service`), for /readyz. */
   serviceRole: string;
+  /**
+   * A small pool of the same role for records written outside a request's transaction while it runs
+   * (the exchange's price observations): never starved by the connections requests hold.
+   */
+  recordsPool: Pool;
 }
 
 export async function startService(options: {
@@ -62,10 +67,13 @@ export async function startService(options: {
     schema: config.DB_SCHEMA,
     migrationsDir: options.migrationsDir,
   });
+  // Records written outside a request's transaction (while that transaction holds a connection of
+  // `pool`) go through a pool of their own: they never wait on the connections requests hold.
+  const recordsPool = createPool(config.DATABASE_URL, config.DB_SCHEMA, 2);
   let checkpointer: Checkpointer | undefined;
   try {
     checkpointer = startCheckpointerFromEnv({ db: pool, chain: config.DB_SCHEMA, logger });
-    const app = options.buildApp(pool, { serviceRole: role });
+    const app = options.buildApp(pool, { serviceRole: role, recordsPool });
     const audit = new AuditChain(pool);
     // The credential check wraps the service's own app, so every route of every service gets it.
     const guarded = express().disable('x-powered-by');
@@ -101,9 +109,11 @@ export async function startService(options: {
         await server.close();
         await checkpointer?.stop();
         await pool.end();
+        await recordsPool.end();
       },
     };
   } catch (error) {
+    await recordsPool.end();
     await checkpointer?.stop();
     await pool.end();
     throw error;

@@ -16,7 +16,7 @@ import {
   problems,
 } from '@vcdc/shared';
 import { common, exchange } from '@vcdc/shared/contracts';
-import { CryptoAsset, } from '@vcdc/shared/money';
+import { CryptoAsset } from '@vcdc/shared/money';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { caseBestExecution } from './best-execution-records';
@@ -36,6 +36,8 @@ export const EXCHANGE_MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
 
 export interface ExchangeAppDeps {
   pool: Pool;
+  /** Where price observations are written, outside the orders' transactions (default: `pool`; the service gives its records pool). */
+  recordsPool?: Pool;
   logger: Logger;
   venue: Venue;
   /** Pre-trade checks and fair prices; default: the trading venue as the only reference, the design's capability table. */
@@ -81,11 +83,21 @@ const WithdrawalParams = z.object({ withdrawalId: z.string().min(1).max(64) });
 const ReturnParams = z.object({ returnId: z.string().min(1).max(64) });
 const CaseParams = z.object({ caseId: common.CaseId });
 
-export function createApp({ pool, logger, venue, fairPrice, clock, serviceRole }: ExchangeAppDeps): Express {
-  // Every reference the guard computes (for the route or a pre-trade check) is recorded with its quotes.
+export function createApp({
+  pool,
+  recordsPool,
+  logger,
+  venue,
+  fairPrice,
+  clock,
+  serviceRole,
+}: ExchangeAppDeps): Express {
+  // Every reference the guard computes (for the route or a pre-trade check) is recorded with its quotes,
+  // on a pool of its own: an order's transaction holds a connection of `pool` while its prices are
+  // recorded, and twenty orders at once must not leave the recording waiting on them (issue 14).
   const guard = (
     fairPrice ?? new FairPriceGuard(venue, { capabilities: DEFAULT_CAPABILITIES, investorClass: 'professional' })
-  ).withRecorder(recordReferences(pool));
+  ).withRecorder(recordReferences(recordsPool ?? pool));
   const now = clock ?? (() => new Date());
   return createServiceApp({
     service: 'exchange',

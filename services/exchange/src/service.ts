@@ -48,7 +48,7 @@ export function startExchangeService(
     migrationsDir: EXCHANGE_MIGRATIONS_DIR,
     logger,
     describe: { venue: venue.id, venueUrl: config.VENUE_API_URL },
-    buildApp: (pool, { serviceRole }) =>
-      createApp({ pool, logger, venue, fairPrice: fairPriceFromConfig(config, venue), serviceRole }),
+    buildApp: (pool, { serviceRole, recordsPool }) =>
+      createApp({ pool, recordsPool, logger, venue, fairPrice: fairPriceFromConfig(config, venue), serviceRole }),
   });
 }

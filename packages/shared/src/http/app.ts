@@ -112,6 +112,11 @@ function requestLog(logger: Logger): RequestHandler {
   };
 }
 
+/** node-postgres's refusal when no pooled connection came free within `connectionTimeoutMillis`. */
+function isPoolAcquireTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'timeout exceeded when trying to connect';
+}
+
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     let problem: Problem;
@@ -123,6 +128,16 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
       problem = new Problem(413, 'body-too-large', 'Request body too large');
     } else if (error?.type === 'encoding.unsupported' || error?.type === 'charset.unsupported') {
       problem = new Problem(415, 'unsupported-encoding', 'Unsupported body encoding');
+    } else if (isPoolAcquireTimeout(error)) {
+      // Every connection is busy (db/pool.ts POOL_ACQUIRE_TIMEOUT_MS): nothing was done; come back.
+      logger.warn({ path: req.originalUrl }, 'no database connection free in time: answered 503');
+      res.setHeader('Retry-After', '2');
+      problem = new Problem(
+        503,
+        'busy',
+        'Service busy',
+        'no database connection was free in time; nothing was done: retry with the same Idempotency-Key',
+      );
     } else {
       logger.error({ err: error, path: req.originalUrl }, 'unhandled error');
       problem = new Problem(
