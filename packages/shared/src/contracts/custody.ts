@@ -177,6 +177,12 @@ export const CountersignIntakeDifference = z.object({
   role: CountersignRole,
   /** The classification being signed; when given it must be the current one (else 409 classification-not-current). */
   classificationId: z.string().min(1).max(200).optional(),
+  /**
+   * The fee transaction as this custodian read it on the chain: required of the receiving custodian of an
+   * ATTESTED intake's NETWORK_FEE (a second custodian's attestation of the classification's txid; 422
+   * fee-attestation-required / -mismatch), refused on any other countersignature.
+   */
+  feeTxHash: z.string().min(1).max(200).optional(),
 });
 export type CountersignIntakeDifference = z.infer<typeof CountersignIntakeDifference>;
 
@@ -196,6 +202,8 @@ export const DifferenceCountersignature = z.object({
   classificationId: z.string(),
   signedBy: ActorId,
   role: CountersignRole,
+  /** The fee transaction this countersignature attests (an attested intake's NETWORK_FEE). */
+  feeTxHash: z.string().optional(),
   signedAt: IsoTimestamp,
 });
 export type DifferenceCountersignature = z.infer<typeof DifferenceCountersignature>;
