@@ -135,6 +135,15 @@ test('the sweep that paid the difference as its gas is accepted; a fake, a stran
 
   const accepted = await classify(intake.intakeId, txHash, fee).expect(201);
   expect(accepted.body.differenceClassification).toMatchObject({ feeTxHash: txHash, amount: fee });
+
+  // The statement in wei is what the node holds at the custody address, to the last wei.
+  const ledger = (await request(app).get('/v1/cases/CASE-EVM-F1/ledger').expect(200)).body;
+  const { address } = (await request(app).get('/v1/accounts/CASE-EVM-F1/ETH').expect(200)).body;
+  expect(BigInt(ledger.balancesBaseUnits.ETH)).toBe(await node.provider.getBalance(address));
+  expect(ledger.intakeTotals[0]).toMatchObject({
+    unit: 'wei',
+    difference: { baseUnits: (-(await node.provider.getTransactionReceipt(txHash))!.fee).toString() },
+  });
 });
 
 test("the case's own sweep whose gas is not the difference is refused, with both fees", async () => {

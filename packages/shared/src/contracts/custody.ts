@@ -416,13 +416,35 @@ export const CustodyLedgerEntry = z.object({
   kind: z.enum(['INTAKE', 'TRANSFER_OUT', 'NETWORK_FEE', 'RETURN']),
   /** Signed: credits positive, debits negative. */
   amount: z.string(),
+  /** The amount in the asset's smallest unit (satoshi, wei, micro-USDT), signed digits. */
+  baseUnits: z.string().optional(),
   reference: z.string(),
   createdAt: IsoTimestamp,
 });
+/** A decimal amount and, beside it, the same in the asset's smallest unit (a digit string, signed where the amount is). */
+export const AmountWithBaseUnits = z.object({ amount: z.string(), baseUnits: z.string() });
+/** What the case's lots of one asset declared and delivered, summed across the lots. */
+export const IntakeTotal = z.object({
+  asset: CryptoAsset,
+  /** The name of the smallest unit, e.g. "satoshi". */
+  unit: z.string(),
+  lots: z.number().int(),
+  declared: AmountWithBaseUnits,
+  received: AmountWithBaseUnits,
+  /** received - declared (negative: short), as each intake's `difference`. */
+  difference: AmountWithBaseUnits,
+});
+export type IntakeTotal = z.infer<typeof IntakeTotal>;
+/**
+ * The service always sets the base-unit fields; they are optional so that answers of earlier versions
+ * still parse.
+ */
 export const CustodyLedger = z.object({
   caseId: CaseId,
   entries: z.array(CustodyLedgerEntry),
   balances: z.record(z.string(), DecimalString),
+  balancesBaseUnits: z.record(z.string(), z.string()).optional(),
+  intakeTotals: z.array(IntakeTotal).optional(),
 });
 export type CustodyLedger = z.infer<typeof CustodyLedger>;
 
