@@ -33,6 +33,7 @@ import {
 import { common, type custody, type exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import { APPROVAL_POLICY, evaluateApprovalPolicy, missingApprovals, type PolicyVerdict } from './approval-policy';
+import { caseAmounts } from './case-amounts';
 import { calls, confirmations, venueWaits, withdrawalWaits } from './case-calls';
 import { settleIntoCny } from './case-fx';
 import { CaseRegistration, type Lot } from './case-input';
@@ -295,7 +296,10 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
   };
   const isRefusal = (r: DecisionAccepted | DecisionRefusal): r is DecisionRefusal => 'code' in r;
 
-  setHandler(status, () => p);
+  /** The registered lots, once the registration parsed: the status's totals across lots are over all of them. */
+  let registeredLots: readonly Lot[] = [];
+  // The amounts in base units are computed when asked (case-amounts.ts): nothing in the history changes.
+  setHandler(status, () => ({ ...p, amounts: caseAmounts(p, registeredLots) }));
   /**
    * What reaches the case from outside is screened before anything keeps it (side-door.ts): a signal
    * or Update argument above the limit, or one the worker could not decode, is refused and recorded by
@@ -426,6 +430,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     return p;
   }
   const reg = parsed.data;
+  registeredLots = reg.lots;
   disposalQuorum = reg.approvals?.disposalPlan ?? 1;
   signaturesRequired = reg.decisionSigning === 'required';
   upsertSearchAttributes([

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createPool, listen, type Pool, type RunningServer, silentLogger } from '@vcdc/shared';
+import { Decimal } from '@vcdc/shared/money';
 import { createLocalJWKSet } from 'jose';
 import { createTestDatabase } from '../../test/support/database';
 import { startDevServer } from '../../test/support/temporal';
@@ -169,6 +170,9 @@ describe('vcdc', () => {
     expect(stdout).toMatch(/Deadline: +\d{4}-\d\d-\d\dT[\d:.]+Z \(in \d+[dhms]/);
     expect(stdout).toMatch(/L1 +BTC +1\.25 +1\.25 /);
     expect(stdout).toMatch(/L2 +ETH +10\.5 +10\.5 /);
+    // The base units come from the case's own status query, through the control API.
+    expect(stdout).toMatch(/L1 +BTC .* 125,000,000 \/ 125,000,000 \/ 0 satoshi/);
+    expect(stdout).toMatch(/ETH +1 +received +10\.5 +10,500,000,000,000,000,000 wei/);
     expect(stdout).toContain('Amounts so far');
     expect(stdout).toContain('Refused attempts: none');
   });
@@ -347,4 +351,74 @@ test("show lists each coin's sale route and why, before the sales on it", () => 
   expect(text).toMatch(/sale route +BTC via the stablecoin +BTC\/USD shows 2\.6 BTC .*sold through the stablecoin/);
   expect(text).toMatch(/sale route +ETH on ETH\/USD +deep enough/);
   expect(text.indexOf('ETH on ETH/USD')).toBeLessThan(text.indexOf('sold ETH/USD'));
+});
+
+test('show puts base units beside each lot and totals the lots per asset: "13,000 satoshi short across three lots"', () => {
+  const lotOf = (lotId: string, declared: string, received: string, d: string, r: string, diff: string) => ({
+    lotId,
+    asset: 'BTC',
+    unit: 'satoshi',
+    declared: { amount: declared, baseUnits: d },
+    received: { amount: received, baseUnits: r },
+    difference: { amount: new Decimal(received).minus(declared).toFixed(), baseUnits: diff },
+  });
+  const text = renderCase(
+    {
+      caseId: 'C-UNITS',
+      stage: 'INTAKE',
+      status: 'HELD',
+      intakes: [
+        {
+          lotId: 'L1',
+          asset: 'BTC',
+          declaredAmount: '1',
+          receivedAmount: '0.99995',
+          difference: '-0.00005',
+          status: 'DISCREPANCY',
+        },
+        {
+          lotId: 'L2',
+          asset: 'BTC',
+          declaredAmount: '2',
+          receivedAmount: '1.99994',
+          difference: '-0.00006',
+          status: 'DISCREPANCY',
+        },
+        {
+          lotId: 'L3',
+          asset: 'BTC',
+          declaredAmount: '0.5',
+          receivedAmount: '0.49998',
+          difference: '-0.00002',
+          status: 'DISCREPANCY',
+        },
+      ],
+      amounts: {
+        lots: [
+          lotOf('L1', '1', '0.99995', '100000000', '99995000', '-5000'),
+          lotOf('L2', '2', '1.99994', '200000000', '199994000', '-6000'),
+          lotOf('L3', '0.5', '0.49998', '50000000', '49998000', '-2000'),
+        ],
+        totals: [
+          {
+            asset: 'BTC',
+            unit: 'satoshi',
+            lots: 3,
+            declared: { amount: '3.5', baseUnits: '350000000' },
+            received: { amount: '3.49987', baseUnits: '349987000' },
+            difference: { amount: '-0.00013', baseUnits: '-13000' },
+            sold: { amount: '1.2', baseUnits: '120000000' },
+          },
+        ],
+      },
+    },
+    new Date('2026-12-01T00:00:00Z'),
+  );
+  expect(text).toMatch(/L1 +BTC +1 +0\.99995 +-0\.00005 +DISCREPANCY +100,000,000 \/ 99,995,000 \/ -5,000 satoshi/);
+  expect(text).toMatch(/L3 +BTC +0\.5 +0\.49998 +-0\.00002 +DISCREPANCY +50,000,000 \/ 49,998,000 \/ -2,000 satoshi/);
+  expect(text).toContain('Totals across lots:');
+  expect(text).toMatch(/BTC +3 +declared +3\.5 +350,000,000 satoshi/);
+  expect(text).toMatch(/BTC +3 +received +3\.49987 +349,987,000 satoshi/);
+  expect(text).toMatch(/BTC +3 +short +0\.00013 +13,000 satoshi/);
+  expect(text).toMatch(/BTC +3 +sold +1\.2 +120,000,000 satoshi/);
 });

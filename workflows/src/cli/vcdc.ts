@@ -17,6 +17,7 @@
  * --token. `--json` prints the control API's answers as they are. A refusal (problem+json) is
  * printed as `title: detail` on stderr with exit code 1.
  */
+import { groupDigits } from '@vcdc/shared/base-units';
 import { Argument, Command, CommanderError } from 'commander';
 import { type DecisionStage, ROLE_FOR_STAGE } from '../decision';
 import { ActOutcomeUnknown, addActCommands } from './acts';
@@ -201,7 +202,30 @@ interface CaseView {
   credits?: { amount: string }[];
   remittance?: { amount: string; receiptNo: string };
   leftovers?: { asset: string; amount: string; where: string; reason: string }[];
+  /** Base units beside the decimal, per lot and totalled across lots (the status's case-amounts.ts). */
+  amounts?: {
+    lots: { lotId: string; unit: string; declared: UnitAmount; received: UnitAmount; difference: UnitAmount }[];
+    totals: ({ asset: string; unit: string; lots: number; declared: UnitAmount } & Partial<
+      Record<(typeof TOTAL_LINES)[number], UnitAmount>
+    >)[];
+  };
 }
+
+interface UnitAmount {
+  amount: string;
+  baseUnits?: string;
+}
+
+/** The totals across lots shown, in this order (declared first, always there). */
+const TOTAL_LINES = ['received', 'difference', 'sentToVenue', 'networkFees', 'sold', 'leftOver'] as const;
+const TOTAL_LABELS: Record<(typeof TOTAL_LINES)[number], string> = {
+  received: 'received',
+  difference: 'difference',
+  sentToVenue: 'sent to venue',
+  networkFees: 'network fees',
+  sold: 'sold',
+  leftOver: 'left over',
+};
 
 interface StoredNotification {
   notificationId: string;
@@ -304,17 +328,60 @@ export function renderCase(c: CaseView, now: Date): string {
   const intakes = c.intakes ?? [];
   out.push('');
   if (intakes.length) {
+    // Each lot's declared / received / difference again in the asset's smallest unit (satoshi, wei, …).
+    const inUnits = new Map(
+      (c.amounts?.lots ?? []).map((l) => [
+        l.lotId,
+        `${[l.declared, l.received, l.difference].map(units).join(' / ')} ${l.unit}`,
+      ]),
+    );
     out.push('Lots:');
     out.push(
       indent(
         table(
-          ['LOT', 'ASSET', 'DECLARED', 'RECEIVED', 'DIFFERENCE', 'STATUS'],
-          intakes.map((i) => [i.lotId, i.asset, i.declaredAmount, i.receivedAmount, i.difference ?? '', i.status]),
+          [
+            'LOT',
+            'ASSET',
+            'DECLARED',
+            'RECEIVED',
+            'DIFFERENCE',
+            'STATUS',
+            'IN BASE UNITS (DECLARED / RECEIVED / DIFFERENCE)',
+          ],
+          intakes.map((i) => [
+            i.lotId,
+            i.asset,
+            i.declaredAmount,
+            i.receivedAmount,
+            i.difference ?? '',
+            i.status,
+            inUnits.get(i.lotId) ?? '',
+          ]),
         ),
       ),
     );
   } else {
     out.push('Lots:      no intake recorded yet');
+  }
+  const totals = c.amounts?.totals ?? [];
+  if (totals.length) {
+    const rows: string[][] = [];
+    for (const t of totals) {
+      const row = (what: string, a: UnitAmount) =>
+        rows.push([t.asset, String(t.lots), what, a.amount, `${units(a)} ${t.unit}`]);
+      row('declared', t.declared);
+      for (const line of TOTAL_LINES) {
+        const a = t[line];
+        if (!a) continue;
+        // A negative difference is what the auditor calls short: say so, with the amount as a positive.
+        if (line === 'difference' && a.amount.startsWith('-')) row('short', negate(a));
+        else if (line === 'difference' && a.amount !== '0') row('excess', a);
+        else row(TOTAL_LABELS[line], a);
+      }
+    }
+    out.push('');
+    out.push('Totals across lots:');
+    out.push(indent(table(['ASSET', 'LOTS', 'WHAT', 'AMOUNT', 'BASE UNITS'], rows)));
   }
 
   const amounts: string[][] = [];
@@ -415,6 +482,16 @@ export function renderCase(c: CaseView, now: Date): string {
     out.push('Refused attempts: none');
   }
   return out.join('\n');
+}
+
+/** Base units grouped for reading ("13,000"); "?" where the status could not give them. */
+function units(a: UnitAmount): string {
+  return a.baseUnits === undefined ? '?' : groupDigits(BigInt(a.baseUnits));
+}
+
+function negate(a: UnitAmount): UnitAmount {
+  const drop = (s: string) => s.replace(/^-/, '');
+  return { amount: drop(a.amount), ...(a.baseUnits === undefined ? {} : { baseUnits: drop(a.baseUnits) }) };
 }
 
 function indent(text: string, by = '  '): string {
