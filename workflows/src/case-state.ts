@@ -6,6 +6,7 @@ import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
 import type { RouteChoice } from '@vcdc/shared/sale-route';
 import type { CaseAmounts } from './case-amounts';
 import type { CaseRegistration } from './case-input';
+import type { CaseValues } from './case-values';
 import type { Decision, DecisionRefusalCode, DecisionStage, Role } from './decision';
 import type { NotificationKind } from './notifications/types';
 import type { Reconciliation } from './reconcile';
@@ -224,6 +225,8 @@ export interface CaseProgress {
    * the case's lots per asset: computed by the `status` query when asked (case-amounts.ts), not kept.
    */
   amounts?: CaseAmounts;
+  /** The case's value at seizure, at disposal and distributed (case-values.ts): computed when asked, like `amounts`. */
+  values?: CaseValues;
 }
 
 export type CaseOutcome = CaseProgress;

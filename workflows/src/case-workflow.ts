@@ -41,6 +41,7 @@ import { sellForFiat } from './case-sale';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
 import { CaseStop } from './case-stop';
 import { payOut } from './case-treasury';
+import { caseValues } from './case-values';
 import {
   checkDecision,
   type Decision,
@@ -298,8 +299,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
 
   /** The registered lots, once the registration parsed: the status's totals across lots are over all of them. */
   let registeredLots: readonly Lot[] = [];
-  // The amounts in base units are computed when asked (case-amounts.ts): nothing in the history changes.
-  setHandler(status, () => ({ ...p, amounts: caseAmounts(p, registeredLots) }));
+  // The amounts in base units and the case's three values are computed when asked (case-amounts.ts,
+  // case-values.ts): nothing in the history changes.
+  setHandler(status, () => ({ ...p, amounts: caseAmounts(p, registeredLots), values: caseValues(p) }));
   /**
    * What reaches the case from outside is screened before anything keeps it (side-door.ts): a signal
    * or Update argument above the limit, or one the worker could not decode, is refused and recorded by

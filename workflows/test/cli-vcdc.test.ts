@@ -15,7 +15,7 @@ import { Decimal } from '@vcdc/shared/money';
 import { createLocalJWKSet } from 'jose';
 import { createTestDatabase } from '../../test/support/database';
 import { startDevServer } from '../../test/support/temporal';
-import { renderCase, runCli } from '../src/cli/vcdc';
+import { renderCase, renderStatement, runCli } from '../src/cli/vcdc';
 import { createControlApi } from '../src/control-api/app';
 import { jwtAuthenticator } from '../src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
@@ -175,6 +175,30 @@ describe('vcdc', () => {
     expect(stdout).toMatch(/ETH +1 +received +10\.5 +10,500,000,000,000,000,000 wei/);
     expect(stdout).toContain('Amounts so far');
     expect(stdout).toContain('Refused attempts: none');
+  });
+
+  test('statement: the case statement through the control API, its value at seizure and the totals across lots', async () => {
+    const { code, stdout, stderr, sent } = await vcdc('auditor.qian', 'statement', caseId);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(sent[0]?.url).toBe(`${server.url}/v1/cases/${caseId}/statement`);
+    expect(stdout).toContain(`Statement of case ${caseId} (Beijing Public Security Bureau)`);
+    expect(stdout).toMatch(
+      /At seizure: +CNY [\d.]+ +\(the verified intake at the reference price, USD\/CNY [\d.]+ of \d{4}-\d\d-\d\d\)/,
+    );
+    expect(stdout).toMatch(/BTC +1\.25 +125,000,000 satoshi/);
+    expect(stdout).toMatch(/At disposal: +not yet/);
+    expect(stdout).toMatch(/Distributed: +not yet/);
+    expect(stdout).toMatch(/ETH +1 +declared +10\.5 +10,500,000,000,000,000,000 wei/);
+    const json = await vcdc('auditor.qian', '--json', 'statement', caseId);
+    const body = JSON.parse(json.stdout);
+    expect(Object.keys(body).sort()).toEqual(['agency', 'amounts', 'caseId', 'stage', 'status', 'values']);
+    expect(body.values.atSeizure.lines.map((l: { amount: { baseUnits: string } }) => l.amount.baseUnits)).toEqual([
+      '125000000',
+      '10500000000000000000',
+    ]);
+    const unknown = await vcdc('auditor.qian', 'statement', 'NOPE-3');
+    expect(unknown).toMatchObject({ code: 1, stderr: 'Case not found: Case NOPE-3 does not exist\n' });
   });
 
   test('cases and pending list the case and what it waits for', async () => {
@@ -421,4 +445,48 @@ test('show puts base units beside each lot and totals the lots per asset: "13,00
   expect(text).toMatch(/BTC +3 +received +3\.49987 +349,987,000 satoshi/);
   expect(text).toMatch(/BTC +3 +short +0\.00013 +13,000 satoshi/);
   expect(text).toMatch(/BTC +3 +sold +1\.2 +120,000,000 satoshi/);
+});
+
+test('the statement shows the three values: at seizure, at disposal and distributed, in CNY and fen', () => {
+  const text = renderStatement({
+    caseId: 'C-VALUES',
+    agency: 'Beijing Public Security Bureau',
+    stage: 'RECONCILIATION',
+    status: 'COMPLETED',
+    values: {
+      currency: 'CNY',
+      atSeizure: {
+        valueCny: '756150.00',
+        usdCny: '7.1',
+        rateDate: '2026-01-02',
+        lines: [
+          {
+            asset: 'BTC',
+            amount: { amount: '1.25', baseUnits: '125000000' },
+            priceUsd: '60000',
+            valueCny: '532500.00',
+          },
+        ],
+      },
+      atDisposal: {
+        proceeds: [{ currency: 'USD', amount: '104821.6' }],
+        valueCny: '744000.10',
+        baseUnits: { unit: 'fen', valueCny: '74400010' },
+      },
+      distributed: {
+        toTreasury: '244000.10',
+        toVictims: '500000.00',
+        toOwner: '0.00',
+        valueCny: '744000.10',
+        baseUnits: { unit: 'fen', valueCny: '74400010' },
+      },
+    },
+    amounts: { lots: [], totals: [] },
+  });
+  expect(text).toMatch(/At seizure: +CNY 756150\.00 /);
+  expect(text).toMatch(/BTC +1\.25 +125,000,000 satoshi +at USD 60000 +CNY 532500\.00/);
+  expect(text).toMatch(/At disposal: +CNY 744000\.10 \(74,400,010 fen\) credited; proceeds USD 104821\.6/);
+  expect(text).toMatch(
+    /Distributed: +CNY 744000\.10 \(74,400,010 fen\): treasury 244000\.10, victims 500000\.00, owner 0\.00/,
+  );
 });
