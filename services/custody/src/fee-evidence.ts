@@ -46,12 +46,12 @@ export async function checkFeeOnChain(
       { expectedFrom: sources, actualFrom: tx.from },
     );
   }
-  if (!paidFee(tx, intake.asset).eq(difference)) {
+  const fee = paidFee(tx, intake.asset);
+  if (!fee.eq(difference)) {
     throw feeRefusal(
       'fee-transaction-mismatch',
-      `transaction ${feeTxHash} paid a fee of ${toWire(paidFee(tx, intake.asset))} ${intake.asset}; ` +
-        `the difference is ${toWire(difference)} ${intake.asset}`,
-      { expectedFee: toWire(difference), actualFee: toWire(paidFee(tx, intake.asset)) },
+      `transaction ${feeTxHash} paid a fee of ${toWire(fee)} ${intake.asset}; the difference is ${toWire(difference)} ${intake.asset}`,
+      { expectedFee: toWire(difference), actualFee: toWire(fee) },
     );
   }
 }
