@@ -244,6 +244,15 @@ describe('case workflow', () => {
       ).toString(),
     );
 
+    // Its three values: at seizure as valued for the plan, at disposal what was credited, and distributed.
+    expect(shown.values?.atSeizure?.valueCny).toBe(shown.valuation?.valueCny);
+    expect(shown.values?.atDisposal?.proceeds).toEqual([{ currency: 'USD', amount: usd.toFixed() }]);
+    const cny = (value: string | undefined) => new Decimal(value ?? 'NaN');
+    expect(cny(shown.values?.atDisposal?.valueCny).eq(cny(outcome.credits[0]?.amount))).toBe(true);
+    expect(cny(shown.values?.distributed?.toTreasury).eq(cny(outcome.remittance?.amount))).toBe(true);
+    expect(shown.values?.distributed).toMatchObject({ toVictims: '0.00', toOwner: '0.00' });
+    expect(shown.values?.distributed?.valueCny).toBe(shown.values?.atDisposal?.valueCny);
+
     // Orders carry deterministic client ids within the contract's pattern.
     for (const leg of outcome.sales) expect(leg.clientOrderId).toMatch(/^[A-Za-z0-9_-]{1,36}$/);
 
