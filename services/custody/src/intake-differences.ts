@@ -14,8 +14,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type contracts, Decimal, Problem, problems, type Queryable, toWire } from '@vcdc/shared';
-import type { ChainAdapter } from './chain-adapter';
-import { checkFeeAttestation, checkFeeOnChain, type FeeIntakeFacts } from './fee-evidence';
+import {
+  checkFeeAttestation,
+  checkFeeOnChain,
+  type FeeEvidenceDeps,
+  type FeeIntakeFacts,
+  refuseIfFeeUsed,
+} from './fee-evidence';
 import { evidenceTrail } from './handover-evidence';
 import type { IntakeRow } from './intakes';
 
@@ -72,7 +77,7 @@ export async function differenceStateOf(db: Queryable, intake: IntakeFacts): Pro
 
 export async function classifyDifference(
   db: Queryable,
-  chain: ChainAdapter,
+  evidence: FeeEvidenceDeps,
   intakeId: string,
   input: ClassifyIntakeDifference,
 ): Promise<void> {
@@ -129,7 +134,8 @@ export async function classifyDifference(
     );
   }
   if (input.classification === 'NETWORK_FEE' && input.feeTxHash !== undefined) {
-    await checkFeeOnChain(chain, intake, input.feeTxHash, expected);
+    await checkFeeOnChain(evidence, intake, input.feeTxHash, expected);
+    await refuseIfFeeUsed(db, intake, input.feeTxHash);
   }
 
   await db.query(

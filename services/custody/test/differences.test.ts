@@ -13,6 +13,7 @@ import {
   EVIDENCE,
   type Harness,
   type Json,
+  MIN_CONFIRMATIONS,
   newKey,
   PEOPLE,
   post,
@@ -314,6 +315,46 @@ describe('the fee transaction of a NETWORK_FEE is checked on chain (intakes cust
     await feeRefused(intake.intakeId, pending.txHash, 'fee-transaction-unconfirmed');
   });
 
+  test('a transaction mined but not yet as deep as an intake needs is not evidence yet', async () => {
+    const { intake, suspect } = await intakeOf('CASE-F6', '1', '0.99998');
+    const shallow = await chainCall(h, 'POST', '/v1/chains/bitcoin/transactions', {
+      from: suspect,
+      to: 'elsewhere',
+      asset: 'BTC',
+      amount: '0.1',
+    });
+    h.chainSim.mine('bitcoin', MIN_CONFIRMATIONS - 1);
+    const body = await feeRefused(intake.intakeId, shallow.txHash, 'fee-transaction-unconfirmed');
+    expect(body).toMatchObject({ confirmations: MIN_CONFIRMATIONS - 1, required: MIN_CONFIRMATIONS });
+  });
+
+  test("one transaction's fee explains one difference: naming it for a second intake is refused", async () => {
+    const { intake, txHash } = await intakeOf('CASE-F7', '1', '0.99998');
+    const fee = { classification: 'NETWORK_FEE', explanation: 'the sweep paid its fee', amount: '0.00002' };
+    await classify(intake.intakeId, { ...fee, feeTxHash: txHash }).expect(201);
+    // Another lot of the same wallet, short by the same fee: the first sweep's fee is spent as evidence.
+    const { txHash: second } = await chainCall(h, 'POST', '/v1/chains/bitcoin/transactions', {
+      from: 'suspect-CASE-F7-BTC',
+      to: (await request(h.app).get('/v1/accounts/CASE-F7/BTC').expect(200)).body.address,
+      asset: 'BTC',
+      amount: '0.49998',
+    });
+    h.chainSim.mine('bitcoin', MIN_CONFIRMATIONS);
+    const other = await post(h.app, '/v1/intakes', {
+      caseId: 'CASE-F7',
+      lotId: 'LOT-2',
+      asset: 'BTC',
+      chain: 'bitcoin',
+      declaredAmount: '0.5',
+      txHash: second,
+      evidence: EVIDENCE,
+    }).expect(201);
+    const body = await feeRefused(other.body.intakeId, txHash, 'fee-transaction-already-used');
+    expect(body.intakeId).toBe(intake.intakeId);
+    // Its own sweep's fee is its evidence.
+    await classify(other.body.intakeId, { ...fee, feeTxHash: second }).expect(201);
+  });
+
   test("a fee paid from one of the lot's declared source addresses is accepted", async () => {
     const { intake } = await intakeOf('CASE-F5', '1', '0.99998', {
       sourceAddresses: ['suspect-CASE-F5-BTC', 'bc1q-case-f5-second-wallet'],
@@ -330,7 +371,7 @@ describe('the fee transaction of a NETWORK_FEE is checked on chain (intakes cust
       asset: 'BTC',
       amount: '0.5',
     });
-    h.chainSim.mine('bitcoin');
+    h.chainSim.mine('bitcoin', MIN_CONFIRMATIONS);
     const res = await classify(intake.intakeId, {
       classification: 'NETWORK_FEE',
       explanation: 'the consolidation from the second wallet paid the fee',
@@ -399,13 +440,17 @@ describe('the fee transaction of an attested intake is attested by two custodian
 
   test('the custodian who named the txid cannot attest it a second time', async () => {
     const intakeId = await attested('CASE-FA2');
-    await classifyAs(PEOPLE.custodian, intakeId, fee(FEE_TX)).expect(201);
-    const self = await sign(intakeId, PEOPLE.custodian, { role: 'custodian', feeTxHash: FEE_TX }).expect(409);
+    // Its own fee transaction: CASE-FA1's is spent as the evidence of that intake's difference.
+    const FEE_TX_2 = `${FEE_TX}-2`;
+    const spent = await classifyAs(PEOPLE.custodian, intakeId, fee(FEE_TX)).expect(422);
+    expect(spent.body.type).toBe('urn:vcdc:problem:fee-transaction-already-used');
+    await classifyAs(PEOPLE.custodian, intakeId, fee(FEE_TX_2)).expect(201);
+    const self = await sign(intakeId, PEOPLE.custodian, { role: 'custodian', feeTxHash: FEE_TX_2 }).expect(409);
     expect(self.body.type).toBe('urn:vcdc:problem:same-fee-attester');
     // The way on: another custodian classifies anew (a correction), the receiving custodian attests.
     const current = (await getIntake(intakeId)).differenceClassification.classificationId;
-    await classifyAs(PEOPLE.secondCustodian, intakeId, { ...fee(FEE_TX), corrects: current }).expect(201);
-    await sign(intakeId, PEOPLE.custodian, { role: 'custodian', feeTxHash: FEE_TX }).expect(201);
+    await classifyAs(PEOPLE.secondCustodian, intakeId, { ...fee(FEE_TX_2), corrects: current }).expect(201);
+    await sign(intakeId, PEOPLE.custodian, { role: 'custodian', feeTxHash: FEE_TX_2 }).expect(201);
   });
 
   test('other classifications of an attested intake need no fee attestation', async () => {
