@@ -6,7 +6,7 @@
  * custody through two custodians' attestations. Then value is
  * checked for conservation against each service's OWN records (and the chain), not the workflow's memory.
  */
-import { type contracts, Decimal, dec, ServiceClient, sum } from '@vcdc/shared';
+import { type contracts, Decimal, dec, type ServiceCallError, ServiceClient, sum, toBaseUnits } from '@vcdc/shared';
 import {
   DEMO_BANK_CHARGES,
   DEMO_CORRESPONDENT_FEES,
@@ -14,8 +14,9 @@ import {
   type DemoCaseProgress,
   runDemoCase,
 } from '../../scripts/demo/demo-case';
-import { evmTransfer } from '../../simulators/src/evm';
+import { evmTransfer, sweepOnEvm } from '../../simulators/src/evm';
 import type { CaseProgress } from '../../workflows/src/case-state';
+import type { CaseStatement } from '../../workflows/src/case-values';
 import { readCaseAsAuditor, startTestStack, type TestStack } from './stack';
 
 jest.setTimeout(240_000);
@@ -380,5 +381,104 @@ describe('the audit chains, checkpointed at each stage of the case and verified 
     expect(treasury?.tables?.find((t) => t.table === 'ledger_entries')?.rows).toBeGreaterThanOrEqual(2);
     expect(body.totals).toMatchObject({ chains: 5, verified: 5 });
     expect(body.totals.rows).toBeGreaterThan(0);
+  });
+});
+
+describe('the case statement and its evidence (issue 13: base units, three values, checked fee evidence)', () => {
+  const asPerson = async (person: string) =>
+    new ServiceClient({
+      service: 'control-api',
+      baseUrl: stack.urls.controlApi,
+      headers: { authorization: `Bearer ${await stack.issuer.mint(person)}` },
+    });
+
+  test('the case statement: value at seizure, at disposal and distributed, and every lot in base units', async () => {
+    const statement = await (await asPerson('auditor.qian')).get<CaseStatement>(`/v1/cases/${caseId}/statement`);
+    const treasury = await client('treasury', stack.urls.treasury).get<contracts.treasury.CaseStatement>(
+      `/v1/cases/${caseId}/statement`,
+    );
+    expect(statement.values.atSeizure?.valueCny).toBe(progress.valuation?.valueCny);
+    expect(statement.values.atDisposal?.valueCny).toBe(treasury.totalCredited);
+    expect(statement.values.distributed?.valueCny).toBe(treasury.totalRemitted);
+    expect(statement.values.distributed?.baseUnits.valueCny).toBe(treasury.baseUnits?.totalRemitted);
+    for (const lot of DEMO_LOTS) {
+      const total = statement.amounts.totals.find((t) => t.asset === lot.asset);
+      expect(total?.declared.baseUnits).toBe(toBaseUnits(lot.amount, lot.asset).toString());
+      expect(total?.difference?.baseUnits).toBe('0');
+    }
+    // Custody's own statement in base units: every asset back to zero, to the last satoshi and wei.
+    const ledger = await client('custody', stack.urls.custody).get<contracts.custody.CustodyLedger>(
+      `/v1/cases/${caseId}/ledger`,
+    );
+    expect(ledger.balancesBaseUnits).toEqual({ BTC: '0', ETH: '0', USDT: '0' });
+  });
+
+  test('a network-fee classification naming a fake txid is refused, naming feeTxHash, and audited', async () => {
+    // Another seizure on the EVM chain whose declared amount is more than arrived.
+    const custody = client('custody', stack.urls.custody);
+    const account = await custody.request<contracts.custody.CustodyAccount>(
+      'POST',
+      '/v1/accounts',
+      { caseId: 'E2E-FEE-1', asset: 'ETH', chain: 'ethereum' },
+      'e2e-fee-account',
+    );
+    const { txHash } = await sweepOnEvm({ ...stack.urls.evm, asset: 'ETH', to: account.address, amount: '0.2' });
+    let intake: contracts.custody.Intake | undefined;
+    for (let i = 0; i < 100 && !intake; i++) {
+      intake = await custody
+        .request<contracts.custody.Intake>(
+          'POST',
+          '/v1/intakes',
+          {
+            caseId: 'E2E-FEE-1',
+            lotId: 'LOT-1',
+            asset: 'ETH',
+            chain: 'ethereum',
+            declaredAmount: '0.2001',
+            txHash,
+            evidence: { handoverFormNo: 'HF-FEE-1', handedOverBy: 'officer.zhang', receivedBy: 'custodian.chen' },
+          },
+          `e2e-fee-intake-${i}`,
+        )
+        .catch(async () => {
+          await new Promise((r) => setTimeout(r, 200)); // not confirmed enough yet
+          return undefined;
+        });
+    }
+    expect(intake?.status).toBe('DISCREPANCY');
+
+    const custodian = await asPerson('custodian.chen');
+    const refused = await custodian
+      .request(
+        'POST',
+        `/v1/custody/intakes/${intake?.intakeId}/difference`,
+        {
+          classification: 'NETWORK_FEE',
+          explanation: 'the sweep paid its fee',
+          feeTxHash: 'not-a-real-tx',
+          amount: '0.0001',
+        },
+        'e2e-fee-classify',
+      )
+      .then(
+        () => undefined,
+        (error: ServiceCallError) => error,
+      );
+    expect(refused?.status).toBe(422);
+    expect(refused?.problem).toMatchObject({
+      type: 'urn:vcdc:problem:fee-transaction-not-found',
+      errors: [expect.objectContaining({ field: 'feeTxHash' })],
+    });
+    const { records } = await custody.get<{ records: Array<{ kind: string; actor: string; data: { type?: string } }> }>(
+      '/v1/audit/records',
+      { limit: '1000' },
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        kind: 'request.refused',
+        actor: 'custodian.chen',
+        data: expect.objectContaining({ type: 'urn:vcdc:problem:fee-transaction-not-found' }),
+      }),
+    );
   });
 });

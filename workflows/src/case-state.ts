@@ -6,7 +6,9 @@
 import type { ReconciliationDifference } from '@vcdc/shared/acts/pure';
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
 import type { RouteChoice } from '@vcdc/shared/sale-route';
+import type { CaseAmounts } from './case-amounts';
 import type { CaseRegistration } from './case-input';
+import type { CaseValues } from './case-values';
 import type { Decision, DecisionRefusalCode, DecisionStage, Role } from './decision';
 import type { NotificationKind } from './notifications/types';
 import type { ExplainedDifference, Reconciliation } from './reconcile';
@@ -236,6 +238,13 @@ export interface CaseProgress {
   refusedMessages?: MessageRefusals;
   /** The case's value in USD as far as known (the fiat proceeds once sold), for the ValueUsd search attribute. */
   valueUsd?: string;
+  /**
+   * The amounts in base units (satoshi, wei, micro-USDT) beside the decimal, per lot and totalled across
+   * the case's lots per asset: computed by the `status` query when asked (case-amounts.ts), not kept.
+   */
+  amounts?: CaseAmounts;
+  /** The case's value at seizure, at disposal and distributed (case-values.ts): computed when asked, like `amounts`. */
+  values?: CaseValues;
 }
 
 export type CaseOutcome = CaseProgress;

@@ -34,6 +34,7 @@ import {
 import { common, type custody, type exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import { APPROVAL_POLICY, evaluateApprovalPolicy, missingApprovals, type PolicyVerdict } from './approval-policy';
+import { caseAmounts } from './case-amounts';
 import { auditCheckpoints, calls, confirmations, venueWaits, withdrawalWaits } from './case-calls';
 import { settleIntoCny } from './case-fx';
 import { CaseRegistration, type Lot } from './case-input';
@@ -42,6 +43,7 @@ import { sellForFiat } from './case-sale';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
 import { CaseStop } from './case-stop';
 import { payOut } from './case-treasury';
+import { caseValues } from './case-values';
 import {
   checkDecision,
   type Decision,
@@ -305,7 +307,11 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
   };
   const isRefusal = (r: DecisionAccepted | DecisionRefusal): r is DecisionRefusal => 'code' in r;
 
-  setHandler(status, () => p);
+  /** The registered lots, once the registration parsed: the status's totals across lots are over all of them. */
+  let registeredLots: readonly Lot[] = [];
+  // The amounts in base units and the case's three values are computed when asked (case-amounts.ts,
+  // case-values.ts): nothing in the history changes.
+  setHandler(status, () => ({ ...p, amounts: caseAmounts(p, registeredLots), values: caseValues(p) }));
   /**
    * What reaches the case from outside is screened before anything keeps it (side-door.ts): a signal
    * or Update argument above the limit, or one the worker could not decode, is refused and recorded by
@@ -456,6 +462,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     return p;
   }
   const reg = parsed.data;
+  registeredLots = reg.lots;
   disposalQuorum = reg.approvals?.disposalPlan ?? 1;
   signaturesRequired = reg.decisionSigning === 'required';
   upsertSearchAttributes([

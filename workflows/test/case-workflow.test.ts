@@ -13,7 +13,8 @@ import {
   Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { Decimal } from '@vcdc/shared/money';
+import { toBaseUnits } from '@vcdc/shared/base-units';
+import { Decimal, sum } from '@vcdc/shared/money';
 import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseRegistration } from '../src/case-input';
 import { caseWorkflow } from '../src/case-workflow';
@@ -225,6 +226,33 @@ describe('case workflow', () => {
       },
     });
 
+    // The status, asked after the end, shows what went to the venue and what was sold in base units.
+    const shown = await handle.query(status);
+    const btc = shown.amounts?.totals.find((t) => t.asset === 'BTC');
+    expect(btc?.sold).toEqual({
+      amount: offered('BTC/USDT').toFixed(),
+      baseUnits: toBaseUnits(offered('BTC/USDT'), 'BTC').toString(),
+    });
+    expect(btc?.sentToVenue?.baseUnits).toBe(
+      toBaseUnits(
+        sum(
+          outcome.transfers[0]
+            ? [outcome.transfers[0].testTransfer?.netAmount ?? '0', outcome.transfers[0].transfer?.netAmount ?? '0']
+            : [],
+        ),
+        'BTC',
+      ).toString(),
+    );
+
+    // Its three values: at seizure as valued for the plan, at disposal what was credited, and distributed.
+    expect(shown.values?.atSeizure?.valueCny).toBe(shown.valuation?.valueCny);
+    expect(shown.values?.atDisposal?.proceeds).toEqual([{ currency: 'USD', amount: usd.toFixed() }]);
+    const cny = (value: string | undefined) => new Decimal(value ?? 'NaN');
+    expect(cny(shown.values?.atDisposal?.valueCny).eq(cny(outcome.credits[0]?.amount))).toBe(true);
+    expect(cny(shown.values?.distributed?.toTreasury).eq(cny(outcome.remittance?.amount))).toBe(true);
+    expect(shown.values?.distributed).toMatchObject({ toVictims: '0.00', toOwner: '0.00' });
+    expect(shown.values?.distributed?.valueCny).toBe(shown.values?.atDisposal?.valueCny);
+
     // Orders carry deterministic client ids within the contract's pattern.
     for (const leg of outcome.sales) expect(leg.clientOrderId).toMatch(/^[A-Za-z0-9_-]{1,36}$/);
 
@@ -287,6 +315,29 @@ describe('case workflow', () => {
         ['L2', 'RECEIVED', '10.5'],
       ]);
       expect(p.accounts.map((a) => a.asset)).toEqual(['BTC', 'ETH']);
+      // Every amount in base units beside the decimal, and the totals across the case's lots.
+      expect(p.amounts?.lots.map((l) => [l.lotId, l.unit, l.received.baseUnits])).toEqual([
+        ['L1', 'satoshi', '125000000'],
+        ['L2', 'wei', '10500000000000000000'],
+      ]);
+      expect(p.amounts?.totals).toEqual([
+        {
+          asset: 'BTC',
+          unit: 'satoshi',
+          lots: 1,
+          declared: { amount: '1.25', baseUnits: '125000000' },
+          received: { amount: '1.25', baseUnits: '125000000' },
+          difference: { amount: '0', baseUnits: '0' },
+        },
+        {
+          asset: 'ETH',
+          unit: 'wei',
+          lots: 1,
+          declared: { amount: '10.5', baseUnits: '10500000000000000000' },
+          received: { amount: '10.5', baseUnits: '10500000000000000000' },
+          difference: { amount: '0', baseUnits: '0' },
+        },
+      ]);
       const since = Date.parse(p.awaiting?.since ?? '');
       expect(Date.parse(p.awaiting?.deadline ?? '') - since).toBe(30 * 24 * 3600 * 1000);
       expect(p.details).toContain('DISPOSAL_PLAN');

@@ -323,6 +323,10 @@ test('attest, classify, countersign and evidence correct reach custody as their 
   const countersign = await vcdc('officer.zhao', 'countersign', 'INT-3', '--as', 'handing-officer');
   expect(countersign.code).toBe(0);
   expect(countersign.sent[0]?.body).toEqual({ role: 'handing-officer' });
+  // The receiving custodian of an attested intake attests the fee transaction by naming it.
+  const attestFee = await vcdc('custodian.chen', 'countersign', 'INT-3', '--as', 'custodian', '--fee-tx-hash', 'ff00');
+  expect(attestFee.code).toBe(0);
+  expect(attestFee.sent[0]?.body).toEqual({ role: 'custodian', feeTxHash: 'ff00' });
 
   const correct = await vcdc(
     'custodian.chen',
@@ -354,6 +358,11 @@ test('attest, classify, countersign and evidence correct reach custody as their 
     [
       'custody.intake.countersign',
       { id: 'officer.zhao', role: 'case-officer', unit: 'case-handling' },
+      { type: 'intake', id: 'INT-3' },
+    ],
+    [
+      'custody.intake.countersign',
+      { id: 'custodian.chen', role: 'custodian', unit: 'custody' },
       { type: 'intake', id: 'INT-3' },
     ],
     [

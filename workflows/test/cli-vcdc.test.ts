@@ -11,10 +11,11 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { createPool, listen, type Pool, type RunningServer, silentLogger } from '@vcdc/shared';
+import { Decimal } from '@vcdc/shared/money';
 import { createLocalJWKSet } from 'jose';
 import { createTestDatabase } from '../../test/support/database';
 import { startDevServer } from '../../test/support/temporal';
-import { renderCase, runCli } from '../src/cli/vcdc';
+import { renderCase, renderStatement, runCli } from '../src/cli/vcdc';
 import { createControlApi } from '../src/control-api/app';
 import { jwtAuthenticator } from '../src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
@@ -169,8 +170,35 @@ describe('vcdc', () => {
     expect(stdout).toMatch(/Deadline: +\d{4}-\d\d-\d\dT[\d:.]+Z \(in \d+[dhms]/);
     expect(stdout).toMatch(/L1 +BTC +1\.25 +1\.25 /);
     expect(stdout).toMatch(/L2 +ETH +10\.5 +10\.5 /);
+    // The base units come from the case's own status query, through the control API.
+    expect(stdout).toMatch(/L1 +BTC .* 125,000,000 \/ 125,000,000 \/ 0 satoshi/);
+    expect(stdout).toMatch(/ETH +1 +received +10\.5 +10,500,000,000,000,000,000 wei/);
     expect(stdout).toContain('Amounts so far');
     expect(stdout).toContain('Refused attempts: none');
+  });
+
+  test('statement: the case statement through the control API, its value at seizure and the totals across lots', async () => {
+    const { code, stdout, stderr, sent } = await vcdc('auditor.qian', 'statement', caseId);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(sent[0]?.url).toBe(`${server.url}/v1/cases/${caseId}/statement`);
+    expect(stdout).toContain(`Statement of case ${caseId} (Beijing Public Security Bureau)`);
+    expect(stdout).toMatch(
+      /At seizure: +CNY [\d.]+ +\(the verified intake at the reference price, USD\/CNY [\d.]+ of \d{4}-\d\d-\d\d\)/,
+    );
+    expect(stdout).toMatch(/BTC +1\.25 +125,000,000 satoshi/);
+    expect(stdout).toMatch(/At disposal: +not yet/);
+    expect(stdout).toMatch(/Distributed: +not yet/);
+    expect(stdout).toMatch(/ETH +1 +declared +10\.5 +10,500,000,000,000,000,000 wei/);
+    const json = await vcdc('auditor.qian', '--json', 'statement', caseId);
+    const body = JSON.parse(json.stdout);
+    expect(Object.keys(body).sort()).toEqual(['agency', 'amounts', 'caseId', 'stage', 'status', 'values']);
+    expect(body.values.atSeizure.lines.map((l: { amount: { baseUnits: string } }) => l.amount.baseUnits)).toEqual([
+      '125000000',
+      '10500000000000000000',
+    ]);
+    const unknown = await vcdc('auditor.qian', 'statement', 'NOPE-3');
+    expect(unknown).toMatchObject({ code: 1, stderr: 'Case not found: Case NOPE-3 does not exist\n' });
   });
 
   test('cases and pending list the case and what it waits for', async () => {
@@ -347,4 +375,118 @@ test("show lists each coin's sale route and why, before the sales on it", () => 
   expect(text).toMatch(/sale route +BTC via the stablecoin +BTC\/USD shows 2\.6 BTC .*sold through the stablecoin/);
   expect(text).toMatch(/sale route +ETH on ETH\/USD +deep enough/);
   expect(text.indexOf('ETH on ETH/USD')).toBeLessThan(text.indexOf('sold ETH/USD'));
+});
+
+test('show puts base units beside each lot and totals the lots per asset: "13,000 satoshi short across three lots"', () => {
+  const lotOf = (lotId: string, declared: string, received: string, d: string, r: string, diff: string) => ({
+    lotId,
+    asset: 'BTC',
+    unit: 'satoshi',
+    declared: { amount: declared, baseUnits: d },
+    received: { amount: received, baseUnits: r },
+    difference: { amount: new Decimal(received).minus(declared).toFixed(), baseUnits: diff },
+  });
+  const text = renderCase(
+    {
+      caseId: 'C-UNITS',
+      stage: 'INTAKE',
+      status: 'HELD',
+      intakes: [
+        {
+          lotId: 'L1',
+          asset: 'BTC',
+          declaredAmount: '1',
+          receivedAmount: '0.99995',
+          difference: '-0.00005',
+          status: 'DISCREPANCY',
+        },
+        {
+          lotId: 'L2',
+          asset: 'BTC',
+          declaredAmount: '2',
+          receivedAmount: '1.99994',
+          difference: '-0.00006',
+          status: 'DISCREPANCY',
+        },
+        {
+          lotId: 'L3',
+          asset: 'BTC',
+          declaredAmount: '0.5',
+          receivedAmount: '0.49998',
+          difference: '-0.00002',
+          status: 'DISCREPANCY',
+        },
+      ],
+      amounts: {
+        lots: [
+          lotOf('L1', '1', '0.99995', '100000000', '99995000', '-5000'),
+          lotOf('L2', '2', '1.99994', '200000000', '199994000', '-6000'),
+          lotOf('L3', '0.5', '0.49998', '50000000', '49998000', '-2000'),
+        ],
+        totals: [
+          {
+            asset: 'BTC',
+            unit: 'satoshi',
+            lots: 3,
+            declared: { amount: '3.5', baseUnits: '350000000' },
+            received: { amount: '3.49987', baseUnits: '349987000' },
+            difference: { amount: '-0.00013', baseUnits: '-13000' },
+            sold: { amount: '1.2', baseUnits: '120000000' },
+          },
+        ],
+      },
+    },
+    new Date('2026-12-01T00:00:00Z'),
+  );
+  expect(text).toMatch(/L1 +BTC +1 +0\.99995 +-0\.00005 +DISCREPANCY +100,000,000 \/ 99,995,000 \/ -5,000 satoshi/);
+  expect(text).toMatch(/L3 +BTC +0\.5 +0\.49998 +-0\.00002 +DISCREPANCY +50,000,000 \/ 49,998,000 \/ -2,000 satoshi/);
+  expect(text).toContain('Totals across lots:');
+  expect(text).toMatch(/BTC +3 +declared +3\.5 +350,000,000 satoshi/);
+  expect(text).toMatch(/BTC +3 +received +3\.49987 +349,987,000 satoshi/);
+  expect(text).toMatch(/BTC +3 +short +0\.00013 +13,000 satoshi/);
+  expect(text).toMatch(/BTC +3 +sold +1\.2 +120,000,000 satoshi/);
+});
+
+test('the statement shows the three values: at seizure, at disposal and distributed, in CNY and fen', () => {
+  const text = renderStatement({
+    caseId: 'C-VALUES',
+    agency: 'Beijing Public Security Bureau',
+    stage: 'RECONCILIATION',
+    status: 'COMPLETED',
+    values: {
+      currency: 'CNY',
+      atSeizure: {
+        valueCny: '756150.00',
+        usdCny: '7.1',
+        rateDate: '2026-01-02',
+        lines: [
+          {
+            asset: 'BTC',
+            amount: { amount: '1.25', baseUnits: '125000000' },
+            priceUsd: '60000',
+            valueCny: '532500.00',
+          },
+        ],
+      },
+      atDisposal: {
+        proceeds: [{ currency: 'USD', amount: '104821.6' }],
+        valueCny: '744000.10',
+        baseUnits: { unit: 'fen', valueCny: '74400010' },
+      },
+      distributed: {
+        toTreasury: '244000.10',
+        toVictims: '500000.00',
+        toOwner: '0.00',
+        valueCny: '744000.10',
+        baseUnits: { unit: 'fen', valueCny: '74400010' },
+      },
+    },
+    amounts: { lots: [], totals: [] },
+  });
+  expect(text).toMatch(/At seizure: +CNY 756150\.00 /);
+  expect(text).toMatch(/BTC +1\.25 +125,000,000 satoshi +at USD 60000 +CNY 532500\.00/);
+  expect(text).toMatch(/At disposal: +CNY 744000\.10 \(74,400,010 fen\) credited; proceeds USD 104821\.6/);
+  expect(text).toMatch(
+    /Distributed: +CNY 744000\.10 \(74,400,010 fen\): treasury 244000\.10, victims 500000\.00, owner 0\.00/,
+  );
 });

@@ -66,6 +66,8 @@ const EXPECTED: Record<Endpoint, Role[]> = {
   'POST /v1/cases': ['case-officer'],
   'GET /v1/cases': [...ALL_ROLES],
   'GET /v1/cases/:caseId': [...ALL_ROLES],
+  // The case statement (its three values, amounts in base units): for everyone who follows cases.
+  'GET /v1/cases/:caseId/statement': [...ALL_ROLES],
   // A senior supervisor decides DISPOSAL_PLAN (the approval policy may ask for one).
   'POST /v1/cases/:caseId/decisions': ['supervisor', 'senior-supervisor', 'fx-officer'],
   // Every role, each seeing what is addressed to a role it holds (auditor and operator: all); see notifications.test.ts.
@@ -135,6 +137,7 @@ const ROUTES: Record<string, { method: 'get' | 'post'; path: string; body?: obje
   'POST /v1/cases': { method: 'post', path: '/v1/cases', body: {} },
   'GET /v1/cases': { method: 'get', path: '/v1/cases' },
   'GET /v1/cases/:caseId': { method: 'get', path: '/v1/cases/CASE-1' },
+  'GET /v1/cases/:caseId/statement': { method: 'get', path: '/v1/cases/CASE-1/statement' },
   'POST /v1/cases/:caseId/decisions': {
     method: 'post',
     path: '/v1/cases/CASE-1/decisions',

@@ -2,6 +2,7 @@ export * from './acts';
 export * from './audit';
 export * from './audit/refusals';
 export * from './auth';
+export * from './base-units';
 export * from './canonical';
 export * from './config';
 export * as contracts from './contracts';

@@ -211,7 +211,7 @@ export function createApp(deps: CustodyAppDeps): Express {
           const { intakeId } = parseInput(IntakeParams, req.params, 'path');
           await recordSignedAct(tx, signedActOf(res));
           const act = actOf(res);
-          await classifyDifference(tx, intakeId, { ...input, classifiedBy: act.actor.id });
+          await classifyDifference(tx, { chain, minConfirmations }, intakeId, { ...input, classifiedBy: act.actor.id });
           const intake = await getIntake(tx, intakeId);
           await appendAuditRecord(
             tx,

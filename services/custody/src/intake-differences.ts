@@ -6,12 +6,21 @@
  *     declared - received to the last unit (positive short, negative excess); and
  *  2. countersigned by the handing-over officer and by the custodian: one signature per role, by two
  *     distinct people, both on the classification in force.
+ * A NETWORK_FEE's transaction is evidence, checked (fee-evidence.ts): on chain when custody verified the
+ * intake itself, else attested by a second custodian in the custodian's countersignature.
  * Then its difference status is COUNTERSIGNED and the intake `final`. A classification can be corrected
  * (a new record naming the one it corrects) until it is countersigned by both; the correction needs
  * fresh countersignatures. Classifications and countersignatures are append-only rows.
  */
 import { randomUUID } from 'node:crypto';
 import { type contracts, Decimal, Problem, problems, type Queryable, toWire } from '@vcdc/shared';
+import {
+  checkFeeAttestation,
+  checkFeeOnChain,
+  type FeeEvidenceDeps,
+  type FeeIntakeFacts,
+  refuseIfFeeUsed,
+} from './fee-evidence';
 import { evidenceTrail } from './handover-evidence';
 import type { IntakeRow } from './intakes';
 
@@ -46,10 +55,12 @@ interface CountersignatureRow {
   classification_id: string;
   role: DifferenceCountersignature['role'];
   signed_by: string;
+  fee_tx_hash: string | null;
   signed_at: Date;
 }
 
-type IntakeFacts = Pick<IntakeRow, 'intake_id' | 'asset' | 'status' | 'declared_amount' | 'received_amount'>;
+type IntakeFacts = Pick<IntakeRow, 'intake_id' | 'asset' | 'status' | 'declared_amount' | 'received_amount'> &
+  FeeIntakeFacts;
 
 /** Where the intake's difference stands. */
 export async function differenceStateOf(db: Queryable, intake: IntakeFacts): Promise<DifferenceState> {
@@ -66,6 +77,7 @@ export async function differenceStateOf(db: Queryable, intake: IntakeFacts): Pro
 
 export async function classifyDifference(
   db: Queryable,
+  evidence: FeeEvidenceDeps,
   intakeId: string,
   input: ClassifyIntakeDifference,
 ): Promise<void> {
@@ -120,6 +132,10 @@ export async function classifyDifference(
       'classification',
       `${input.classification} does not fit a${short ? ' short' : 'n excess'} receipt of ${toWire(expected.abs())} ${intake.asset}`,
     );
+  }
+  if (input.classification === 'NETWORK_FEE' && input.feeTxHash !== undefined) {
+    await checkFeeOnChain(evidence, intake, input.feeTxHash, expected);
+    await refuseIfFeeUsed(db, intake, input.feeTxHash);
   }
 
   await db.query(
@@ -197,16 +213,19 @@ export async function countersignDifference(
       { role: input.role, evidenceId: trail.currentEvidenceId },
     );
   }
+  checkFeeAttestation(intake, current, input);
   await db.query(
-    `INSERT INTO intake_difference_countersignatures (classification_id, intake_id, role, signed_by)
-     VALUES ($1, $2, $3, $4)`,
-    [current.classificationId, intakeId, input.role, input.signedBy],
+    `INSERT INTO intake_difference_countersignatures (classification_id, intake_id, role, signed_by, fee_tx_hash)
+     VALUES ($1, $2, $3, $4, $5)`,
+    [current.classificationId, intakeId, input.role, input.signedBy, input.feeTxHash ?? null],
   );
 }
 
 async function findIntake(db: Queryable, intakeId: string): Promise<IntakeFacts> {
   const { rows } = await db.query<IntakeFacts>(
-    'SELECT intake_id, asset, status, declared_amount, received_amount FROM intakes WHERE intake_id = $1',
+    `SELECT intake_id, asset, chain, status, declared_amount, received_amount, verification, from_address,
+            source_addresses
+     FROM intakes WHERE intake_id = $1`,
     [intakeId],
   );
   if (!rows[0]) throw problems.notFound('Intake', intakeId);
@@ -226,7 +245,7 @@ async function currentClassification(db: Queryable, intakeId: string): Promise<C
 
 async function countersignaturesOf(db: Queryable, classificationId: string): Promise<CountersignatureRow[]> {
   const { rows } = await db.query<CountersignatureRow>(
-    `SELECT classification_id, role, signed_by, signed_at FROM intake_difference_countersignatures
+    `SELECT classification_id, role, signed_by, fee_tx_hash, signed_at FROM intake_difference_countersignatures
      WHERE classification_id = $1 ORDER BY signed_at, role`,
     [classificationId],
   );
@@ -271,6 +290,7 @@ function countersignatureView(row: CountersignatureRow): DifferenceCountersignat
     classificationId: row.classification_id,
     signedBy: row.signed_by,
     role: row.role,
+    ...(row.fee_tx_hash ? { feeTxHash: row.fee_tx_hash } : {}),
     signedAt: row.signed_at.toISOString(),
   };
 }

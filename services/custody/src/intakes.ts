@@ -32,6 +32,8 @@ export interface IntakeRow {
   difference: string;
   status: Intake['status'];
   tx_hash: string;
+  /** The sweep's sender, as the chain showed it (null for an attested intake). */
+  from_address: string | null;
   confirmations: number;
   evidence: Intake['evidence'];
   control_address: string | null;

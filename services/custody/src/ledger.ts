@@ -3,7 +3,16 @@
  * negative). An account's balance is the sum of its entries, computed when asked, so it cannot drift
  * from them. The table refuses UPDATE and DELETE; a correction is a new entry.
  */
-import { type contracts, Decimal, problems, type Queryable, toWire } from '@vcdc/shared';
+import {
+  BASE_UNIT_NAMES,
+  type contracts,
+  Decimal,
+  problems,
+  type Queryable,
+  toBaseUnits,
+  toWire,
+  withBaseUnits,
+} from '@vcdc/shared';
 
 type CustodyLedger = contracts.custody.CustodyLedger;
 export type LedgerKind = 'INTAKE' | 'TRANSFER_OUT' | 'NETWORK_FEE' | 'RETURN';
@@ -46,15 +55,46 @@ export async function ledgerOfCase(db: Queryable, caseId: string): Promise<Custo
   for (const row of rows) balances[row.asset] = (balances[row.asset] ?? new Decimal(0)).plus(row.amount);
   return {
     caseId,
-    entries: rows.map((row) => ({
-      entryId: String(row.entry_id),
-      caseId: row.case_id,
-      asset: row.asset as CustodyLedger['entries'][number]['asset'],
-      kind: row.kind,
-      amount: toWire(new Decimal(row.amount)),
-      reference: row.reference,
-      createdAt: row.created_at.toISOString(),
-    })),
+    entries: rows.map((row) => {
+      const amount = toWire(new Decimal(row.amount));
+      return {
+        entryId: String(row.entry_id),
+        caseId: row.case_id,
+        asset: row.asset as Asset,
+        kind: row.kind,
+        amount,
+        baseUnits: toBaseUnits(amount, row.asset as Asset).toString(),
+        reference: row.reference,
+        createdAt: row.created_at.toISOString(),
+      };
+    }),
     balances: Object.fromEntries(Object.entries(balances).map(([asset, total]) => [asset, toWire(total)])),
+    balancesBaseUnits: Object.fromEntries(
+      Object.entries(balances).map(([asset, total]) => [asset, toBaseUnits(total, asset as Asset).toString()]),
+    ),
+    intakeTotals: await intakeTotalsOf(db, caseId),
   };
+}
+
+type Asset = contracts.custody.CustodyAccount['asset'];
+
+/** What the case's lots declared and delivered, per asset, summed across the lots (exact: NUMERIC sums). */
+async function intakeTotalsOf(db: Queryable, caseId: string): Promise<contracts.custody.IntakeTotal[]> {
+  const { rows } = await db.query<{ asset: Asset; lots: number; declared: string; received: string }>(
+    `SELECT asset, count(*)::int AS lots, sum(declared_amount)::text AS declared, sum(received_amount)::text AS received
+     FROM intakes WHERE case_id = $1 GROUP BY asset ORDER BY asset`,
+    [caseId],
+  );
+  return rows.map((row) => {
+    const declared = new Decimal(row.declared);
+    const received = new Decimal(row.received);
+    return {
+      asset: row.asset,
+      unit: BASE_UNIT_NAMES[row.asset],
+      lots: row.lots,
+      declared: withBaseUnits(toWire(declared), row.asset),
+      received: withBaseUnits(toWire(received), row.asset),
+      difference: withBaseUnits(toWire(received.minus(declared)), row.asset),
+    };
+  });
 }

@@ -5,9 +5,21 @@
  */
 
 import type { Actor } from '@vcdc/shared';
-import { contracts } from '@vcdc/shared';
+import { contracts, Decimal } from '@vcdc/shared';
 import request from 'supertest';
-import { actPost, EVIDENCE, type Harness, newKey, PEOPLE, post, startHarness, sweepToCustody } from './harness';
+import {
+  actPost,
+  chainCall,
+  EVIDENCE,
+  type Harness,
+  type Json,
+  MIN_CONFIRMATIONS,
+  newKey,
+  PEOPLE,
+  post,
+  startHarness,
+  sweepToCustody,
+} from './harness';
 
 let h: Harness;
 beforeAll(async () => {
@@ -46,10 +58,11 @@ const getIntake = async (intakeId: string) => (await request(h.app).get(`/v1/int
 
 describe('intake differences', () => {
   test('a short receipt is final only after its classification and two countersignatures', async () => {
-    const { intake, txHash } = await intakeOf('CASE-D1', '1', '0.9');
+    // The sweep paid its network fee (the simulator's flat 0.00002 BTC) out of the declared 1 BTC.
+    const { intake, txHash } = await intakeOf('CASE-D1', '1', '0.99998');
     expect(intake).toMatchObject({
       status: 'DISCREPANCY',
-      difference: '-0.1',
+      difference: '-0.00002',
       differenceStatus: 'UNCLASSIFIED',
       countersignatures: [],
       final: false,
@@ -64,7 +77,7 @@ describe('intake differences', () => {
       classification: 'NETWORK_FEE',
       explanation: 'the sweep paid its network fee out of the seized amount',
       feeTxHash: txHash,
-      amount: '0.1',
+      amount: '0.00002',
     };
     const classified = await classify(intake.intakeId, classification).expect(201);
     expect(contracts.custody.Intake.parse(classified.body)).toEqual(classified.body);
@@ -75,7 +88,7 @@ describe('intake differences', () => {
         classification: 'NETWORK_FEE',
         explanation: classification.explanation,
         feeTxHash: txHash,
-        amount: '0.1',
+        amount: '0.00002',
         classifiedBy: PEOPLE.custodian.id,
       },
       countersignatures: [],
@@ -237,6 +250,226 @@ describe('intake differences', () => {
     }
     // Nor is there a route that would edit or delete one.
     await request(h.app).delete('/v1/intakes/x/difference').expect(404);
+  });
+});
+
+/** The custody audit chain's refusals of requests on `path`. */
+async function refusalsOn(path: string): Promise<Json[]> {
+  const { records } = (await request(h.app).get('/v1/audit/records').expect(200)).body;
+  return records.filter((r: Json) => r.kind === 'request.refused' && r.data.path === path);
+}
+
+/** A 422 naming feeTxHash, of `type`, audited, and nothing classified. */
+async function feeRefused(intakeId: string, feeTxHash: string, type: string): Promise<Json> {
+  const before = (await refusalsOn(difference(intakeId))).length;
+  const intake = await getIntake(intakeId);
+  const amount = new Decimal(intake.declaredAmount).minus(intake.receivedAmount).toFixed();
+  const res = await classify(intakeId, {
+    classification: 'NETWORK_FEE',
+    explanation: 'the sweep paid its network fee',
+    feeTxHash,
+    amount,
+  });
+  expect(res.status).toBe(422);
+  expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+  expect(res.body.type).toBe(`urn:vcdc:problem:${type}`);
+  expect(res.body.errors).toEqual([expect.objectContaining({ field: 'feeTxHash' })]);
+  const after = await refusalsOn(difference(intakeId));
+  expect(after.length).toBe(before + 1);
+  expect(after[after.length - 1]).toMatchObject({
+    actor: PEOPLE.custodian.id,
+    data: { status: 422, type: `urn:vcdc:problem:${type}` },
+  });
+  expect((await getIntake(intakeId)).differenceStatus).toBe('UNCLASSIFIED');
+  return res.body;
+}
+
+describe('the fee transaction of a NETWORK_FEE is checked on chain (intakes custody verified itself)', () => {
+  test('a txid the chain does not know is refused, naming feeTxHash, and the refusal is audited', async () => {
+    const { intake } = await intakeOf('CASE-F1', '1', '0.99998');
+    await feeRefused(intake.intakeId, 'not-a-real-tx', 'fee-transaction-not-found');
+  });
+
+  test("a real transaction that is not from the case's source is refused", async () => {
+    const { intake } = await intakeOf('CASE-F2', '1', '0.99998');
+    // Another case's sweep: on the chain, the same flat fee, but from another wallet.
+    const { txHash: other } = await sweepToCustody(h, 'CASE-F2-OTHER', '0.5');
+    const body = await feeRefused(intake.intakeId, other, 'fee-transaction-mismatch');
+    expect(body.detail).toContain('suspect-CASE-F2-OTHER-BTC');
+  });
+
+  test('a transaction from the source whose fee is not the difference is refused, with both amounts', async () => {
+    const { intake, txHash } = await intakeOf('CASE-F3', '1', '0.9');
+    const body = await feeRefused(intake.intakeId, txHash, 'fee-transaction-mismatch');
+    expect(body).toMatchObject({ expectedFee: '0.1', actualFee: '0.00002' });
+  });
+
+  test('a transaction not yet mined is not evidence yet', async () => {
+    const { intake, suspect } = await intakeOf('CASE-F4', '1', '0.99998');
+    const pending = await chainCall(h, 'POST', '/v1/chains/bitcoin/transactions', {
+      from: suspect,
+      to: 'elsewhere',
+      asset: 'BTC',
+      amount: '0.1',
+    });
+    await feeRefused(intake.intakeId, pending.txHash, 'fee-transaction-unconfirmed');
+  });
+
+  test('a transaction mined but not yet as deep as an intake needs is not evidence yet', async () => {
+    const { intake, suspect } = await intakeOf('CASE-F6', '1', '0.99998');
+    const shallow = await chainCall(h, 'POST', '/v1/chains/bitcoin/transactions', {
+      from: suspect,
+      to: 'elsewhere',
+      asset: 'BTC',
+      amount: '0.1',
+    });
+    h.chainSim.mine('bitcoin', MIN_CONFIRMATIONS - 1);
+    const body = await feeRefused(intake.intakeId, shallow.txHash, 'fee-transaction-unconfirmed');
+    expect(body).toMatchObject({ confirmations: MIN_CONFIRMATIONS - 1, required: MIN_CONFIRMATIONS });
+  });
+
+  test("one transaction's fee explains one difference: naming it for a second intake is refused", async () => {
+    const { intake, txHash } = await intakeOf('CASE-F7', '1', '0.99998');
+    const fee = { classification: 'NETWORK_FEE', explanation: 'the sweep paid its fee', amount: '0.00002' };
+    await classify(intake.intakeId, { ...fee, feeTxHash: txHash }).expect(201);
+    // Another lot of the same wallet, short by the same fee: the first sweep's fee is spent as evidence.
+    const { txHash: second } = await chainCall(h, 'POST', '/v1/chains/bitcoin/transactions', {
+      from: 'suspect-CASE-F7-BTC',
+      to: (await request(h.app).get('/v1/accounts/CASE-F7/BTC').expect(200)).body.address,
+      asset: 'BTC',
+      amount: '0.49998',
+    });
+    h.chainSim.mine('bitcoin', MIN_CONFIRMATIONS);
+    const other = await post(h.app, '/v1/intakes', {
+      caseId: 'CASE-F7',
+      lotId: 'LOT-2',
+      asset: 'BTC',
+      chain: 'bitcoin',
+      declaredAmount: '0.5',
+      txHash: second,
+      evidence: EVIDENCE,
+    }).expect(201);
+    const body = await feeRefused(other.body.intakeId, txHash, 'fee-transaction-already-used');
+    expect(body.intakeId).toBe(intake.intakeId);
+    // Its own sweep's fee is its evidence.
+    await classify(other.body.intakeId, { ...fee, feeTxHash: second }).expect(201);
+  });
+
+  test("a fee paid from one of the lot's declared source addresses is accepted", async () => {
+    const { intake } = await intakeOf('CASE-F5', '1', '0.99998', {
+      sourceAddresses: ['suspect-CASE-F5-BTC', 'bc1q-case-f5-second-wallet'],
+    });
+    await chainCall(h, 'POST', '/v1/chains/bitcoin/faucet', {
+      address: 'bc1q-case-f5-second-wallet',
+      asset: 'BTC',
+      amount: '1',
+    });
+    h.chainSim.mine('bitcoin');
+    const paid = await chainCall(h, 'POST', '/v1/chains/bitcoin/transactions', {
+      from: 'bc1q-case-f5-second-wallet',
+      to: 'elsewhere',
+      asset: 'BTC',
+      amount: '0.5',
+    });
+    h.chainSim.mine('bitcoin', MIN_CONFIRMATIONS);
+    const res = await classify(intake.intakeId, {
+      classification: 'NETWORK_FEE',
+      explanation: 'the consolidation from the second wallet paid the fee',
+      feeTxHash: paid.txHash,
+      amount: '0.00002',
+    }).expect(201);
+    expect(res.body.differenceClassification).toMatchObject({ feeTxHash: paid.txHash });
+  });
+});
+
+describe('the fee transaction of an attested intake is attested by two custodians', () => {
+  const custodian = (id: string) => ({ id, role: 'custodian' as const, unit: 'custody' });
+  const FEE_TX = `btc-fee-${'e'.repeat(58)}`;
+
+  async function attested(caseId: string): Promise<string> {
+    await post(h.app, '/v1/accounts', { caseId, asset: 'BTC', chain: 'bitcoin' }).expect(201);
+    const attest = (by: string) =>
+      actPost(h.app, custodian(by), 'custody.intake.attest', '/v1/attestations', {
+        caseId,
+        lotId: 'LOT-1',
+        asset: 'BTC',
+        chain: 'bitcoin',
+        declaredAmount: '1',
+        txHash: `btc-sweep-${caseId}-${'f'.repeat(48)}`,
+        amount: '0.9999',
+        evidence: EVIDENCE,
+      });
+    await attest('custodian.wang').expect(201);
+    const second = await attest('custodian.zhao').expect(201);
+    expect(second.body.intake).toMatchObject({ verification: 'ATTESTED', status: 'DISCREPANCY' });
+    return second.body.intake.intakeId;
+  }
+  const fee = (feeTxHash: string) => ({
+    classification: 'NETWORK_FEE',
+    explanation: 'the sweep paid its fee out of the seized amount',
+    feeTxHash,
+    amount: '0.0001',
+  });
+  const classifyAs = (person: Actor, intakeId: string, body: object) =>
+    actPost(h.app, person, 'custody.intake.classify', difference(intakeId), body);
+
+  test("the receiving custodian's countersignature attests the txid the classifier named; a different one is refused", async () => {
+    const intakeId = await attested('CASE-FA1');
+    // No node to ask: the classification is one custodian's attestation of the txid, not yet evidence.
+    const classified = await classifyAs(PEOPLE.secondCustodian, intakeId, fee(FEE_TX)).expect(201);
+    expect(classified.body).toMatchObject({ differenceStatus: 'CLASSIFIED', final: false });
+
+    const before = (await refusalsOn(countersign(intakeId))).length;
+    const bare = await sign(intakeId, PEOPLE.custodian, 'custodian').expect(422);
+    expect(bare.body.type).toBe('urn:vcdc:problem:fee-attestation-required');
+    expect(bare.body.errors).toEqual([expect.objectContaining({ field: 'feeTxHash' })]);
+    const other = await sign(intakeId, PEOPLE.custodian, { role: 'custodian', feeTxHash: 'not-a-real-tx' }).expect(422);
+    expect(other.body.type).toBe('urn:vcdc:problem:fee-attestation-mismatch');
+    expect(other.body.errors).toEqual([expect.objectContaining({ field: 'feeTxHash' })]);
+    expect((await refusalsOn(countersign(intakeId))).length).toBe(before + 2);
+    expect((await getIntake(intakeId)).countersignatures).toEqual([]);
+
+    const attestedFee = await sign(intakeId, PEOPLE.custodian, { role: 'custodian', feeTxHash: FEE_TX }).expect(201);
+    expect(attestedFee.body.countersignatures).toEqual([
+      expect.objectContaining({ role: 'custodian', signedBy: PEOPLE.custodian.id, feeTxHash: FEE_TX }),
+    ]);
+    const done = await sign(intakeId, PEOPLE.caseOfficer, 'handing-officer').expect(201);
+    expect(done.body).toMatchObject({ differenceStatus: 'COUNTERSIGNED', final: true });
+    expect(contracts.custody.Intake.parse(done.body)).toEqual(done.body);
+  });
+
+  test('the custodian who named the txid cannot attest it a second time', async () => {
+    const intakeId = await attested('CASE-FA2');
+    // Its own fee transaction: CASE-FA1's is spent as the evidence of that intake's difference.
+    const FEE_TX_2 = `${FEE_TX}-2`;
+    const spent = await classifyAs(PEOPLE.custodian, intakeId, fee(FEE_TX)).expect(422);
+    expect(spent.body.type).toBe('urn:vcdc:problem:fee-transaction-already-used');
+    await classifyAs(PEOPLE.custodian, intakeId, fee(FEE_TX_2)).expect(201);
+    const self = await sign(intakeId, PEOPLE.custodian, { role: 'custodian', feeTxHash: FEE_TX_2 }).expect(409);
+    expect(self.body.type).toBe('urn:vcdc:problem:same-fee-attester');
+    // The way on: another custodian classifies anew (a correction), the receiving custodian attests.
+    const current = (await getIntake(intakeId)).differenceClassification.classificationId;
+    await classifyAs(PEOPLE.secondCustodian, intakeId, { ...fee(FEE_TX_2), corrects: current }).expect(201);
+    await sign(intakeId, PEOPLE.custodian, { role: 'custodian', feeTxHash: FEE_TX_2 }).expect(201);
+  });
+
+  test('other classifications of an attested intake need no fee attestation', async () => {
+    const intakeId = await attested('CASE-FA3');
+    await classifyAs(PEOPLE.custodian, intakeId, {
+      classification: 'SHORT_DELIVERY',
+      explanation: 'the wallet held less',
+      amount: '0.0001',
+    }).expect(201);
+    await sign(intakeId, PEOPLE.custodian, 'custodian').expect(201);
+    // A feeTxHash on a countersignature that attests no fee is a mistake, named.
+    const intake2 = await attested('CASE-FA4');
+    await classifyAs(PEOPLE.custodian, intake2, {
+      classification: 'SHORT_DELIVERY',
+      explanation: 'the wallet held less',
+      amount: '0.0001',
+    }).expect(201);
+    const stray = await sign(intake2, PEOPLE.custodian, { role: 'custodian', feeTxHash: FEE_TX }).expect(422);
+    expect(stray.body.errors).toEqual([expect.objectContaining({ field: 'feeTxHash' })]);
   });
 });
 

@@ -2,7 +2,7 @@
  * The case-property ledger: per case, numbered CNY lines, each with the balance after it. A change
  * locks the case's account row first, so the lines of one case are appended one at a time.
  */
-import { Decimal, formatAmount, problems, type Queryable } from '@vcdc/shared';
+import { Decimal, formatAmount, problems, type Queryable, toBaseUnits } from '@vcdc/shared';
 import type { treasury } from '@vcdc/shared/contracts';
 
 export interface LockedAccount {
@@ -131,6 +131,8 @@ export async function caseStatement(db: Queryable, caseId: string): Promise<trea
     // Credits count as they are signed; money out is negative on the ledger and positive in its total.
     totals[total] = total === 'credited' ? totals[total].plus(row.amount) : totals[total].minus(row.amount);
   }
+  const balance = rows.at(-1)?.balance_after ?? '0';
+  const fen = (amount: Decimal | string) => toBaseUnits(amount, 'CNY').toString();
   return {
     caseId,
     currency: 'CNY',
@@ -139,6 +141,7 @@ export async function caseStatement(db: Queryable, caseId: string): Promise<trea
       kind: row.kind,
       reference: row.reference,
       amount: formatAmount(row.amount, 'CNY'),
+      baseUnits: fen(row.amount),
       balanceAfter: formatAmount(row.balance_after, 'CNY'),
       at: row.at.toISOString(),
       ...(row.reverses_line ? { reversesLine: row.reverses_line } : {}),
@@ -147,6 +150,14 @@ export async function caseStatement(db: Queryable, caseId: string): Promise<trea
     totalRemitted: formatAmount(totals.remitted, 'CNY'),
     totalToVictims: formatAmount(totals.toVictims, 'CNY'),
     totalReturnedToOwner: formatAmount(totals.toOwner, 'CNY'),
-    balance: formatAmount(rows.at(-1)?.balance_after ?? '0', 'CNY'),
+    balance: formatAmount(balance, 'CNY'),
+    baseUnits: {
+      unit: 'fen',
+      totalCredited: fen(totals.credited),
+      totalRemitted: fen(totals.remitted),
+      totalToVictims: fen(totals.toVictims),
+      totalReturnedToOwner: fen(totals.toOwner),
+      balance: fen(balance),
+    },
   };
 }

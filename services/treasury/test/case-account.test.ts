@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import { contracts, createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
 import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
@@ -107,6 +107,7 @@ describe('the case-property account', () => {
           kind: 'CREDIT',
           reference: 'fxs-t1-a',
           amount: '7078.70',
+          baseUnits: '707870',
           balanceAfter: '7078.70',
           at: NOW.toISOString(),
         },
@@ -115,6 +116,7 @@ describe('the case-property account', () => {
           kind: 'CREDIT',
           reference: 'fxs-t1-b',
           amount: '0.05',
+          baseUnits: '5',
           balanceAfter: '7078.75',
           at: NOW.toISOString(),
         },
@@ -123,6 +125,7 @@ describe('the case-property account', () => {
           kind: 'REMITTANCE',
           reference: r.body.voucherNo,
           amount: '-7078.75',
+          baseUnits: '-707875',
           balanceAfter: '0.00',
           at: NOW.toISOString(),
         },
@@ -132,6 +135,35 @@ describe('the case-property account', () => {
       totalToVictims: '0.00',
       totalReturnedToOwner: '0.00',
       balance: '0.00',
+      baseUnits: {
+        unit: 'fen',
+        totalCredited: '707875',
+        totalRemitted: '707875',
+        totalToVictims: '0',
+        totalReturnedToOwner: '0',
+        balance: '0',
+      },
+    });
+  });
+
+  test('the statement shows every line and total in fen beside the yuan', async () => {
+    await credit('CASE-TF', '535817.01', 'fxs-tf-a').expect(201);
+    await credit('CASE-TF', '0.09', 'fxs-tf-b').expect(201);
+    await remit('CASE-TF', '535800.00').expect(201);
+    const s = await statement('CASE-TF');
+    expect(contracts.treasury.CaseStatement.parse(s)).toEqual(s);
+    expect(s.lines.map((l: { amount: string; baseUnits: string }) => [l.amount, l.baseUnits])).toEqual([
+      ['535817.01', '53581701'],
+      ['0.09', '9'],
+      ['-535800.00', '-53580000'],
+    ]);
+    expect(s.baseUnits).toEqual({
+      unit: 'fen',
+      totalCredited: '53581710',
+      totalRemitted: '53580000',
+      totalToVictims: '0',
+      totalReturnedToOwner: '0',
+      balance: '1710',
     });
   });
 
@@ -244,6 +276,14 @@ describe('the case-property account', () => {
       totalToVictims: '0.00',
       totalReturnedToOwner: '0.00',
       balance: '0.00',
+      baseUnits: {
+        unit: 'fen',
+        totalCredited: '0',
+        totalRemitted: '0',
+        totalToVictims: '0',
+        totalReturnedToOwner: '0',
+        balance: '0',
+      },
     });
   });
 });

@@ -10,7 +10,7 @@
  *   vcdc whitelist revoke <entryId> --reason R
  *   vcdc attest --case C --lot L --asset A --chain CH --declared D --tx-hash H --amount X <evidence>
  *   vcdc classify <intakeId> <NETWORK_FEE|SHORT_DELIVERY|EXCESS_DELIVERY|OTHER> --amount X --explanation E
- *   vcdc countersign <intakeId> --as handing-officer|custodian [--classification ID]
+ *   vcdc countersign <intakeId> --as handing-officer|custodian [--classification ID] [--fee-tx-hash H]
  *   vcdc evidence correct <intakeId> --corrects EVIDENCE --reason R <evidence>
  *   vcdc correction request --case C --line N --amount CNY --reason R
  *   vcdc correction approve <correctionId>
@@ -291,12 +291,20 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
         .makeOptionMandatory(),
     )
     .option('--classification <id>', 'the classification being signed (must be the current one)')
+    .option(
+      '--fee-tx-hash <hash>',
+      "the fee transaction as you read it on the chain (the receiving custodian of an attested intake's NETWORK_FEE)",
+    )
     .addOption(keyOption())
-    .action(async (intakeId: string, o: { as: string; classification?: string }, cmd: Command) =>
+    .action(async (intakeId: string, o: { as: string; classification?: string; feeTxHash?: string }, cmd: Command) =>
       act<{ differenceStatus?: string }>(
         cmd,
         `/v1/custody/intakes/${seg(intakeId)}/difference/countersignatures`,
-        { role: o.as, ...(o.classification ? { classificationId: o.classification } : {}) },
+        {
+          role: o.as,
+          ...(o.classification ? { classificationId: o.classification } : {}),
+          ...(o.feeTxHash ? { feeTxHash: o.feeTxHash } : {}),
+        },
         (i) => `intake ${intakeId}: countersigned as ${o.as}; ${i.differenceStatus ?? 'recorded'}`,
       ),
     );

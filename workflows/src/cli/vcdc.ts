@@ -5,6 +5,7 @@
  *
  *   npx vcdc cases [--status S] [--stage S] [--agency A]       cases from Temporal visibility
  *   npx vcdc show <caseId>                                      one case: stage, status, pending decision, amounts
+ *   npx vcdc statement <caseId>                                 its value at seizure, at disposal, distributed; base units
  *   npx vcdc pending                                            cases waiting for a decision, and what each waits for
  *   npx vcdc decide <caseId> <STAGE> approve|reject [--reason R] [--reference REF]
  *            [--amount A --bank-reference B …]  (FX_SETTLEMENT)  [--judgment-ref J --document-hash H --judgment-outcome O]
@@ -17,6 +18,7 @@
  * --token. `--json` prints the control API's answers as they are. A refusal (problem+json) is
  * printed as `title: detail` on stderr with exit code 1.
  */
+import { BASE_UNIT_NAMES, groupDigits } from '@vcdc/shared/base-units';
 import { Argument, Command, CommanderError } from 'commander';
 import { type DecisionStage, ROLE_FOR_STAGE } from '../decision';
 import { ActOutcomeUnknown, addActCommands } from './acts';
@@ -201,7 +203,30 @@ interface CaseView {
   credits?: { amount: string }[];
   remittance?: { amount: string; receiptNo: string };
   leftovers?: { asset: string; amount: string; where: string; reason: string }[];
+  /** Base units beside the decimal, per lot and totalled across lots (the status's case-amounts.ts). */
+  amounts?: {
+    lots: { lotId: string; unit: string; declared: UnitAmount; received: UnitAmount; difference: UnitAmount }[];
+    totals: ({ asset: string; unit: string; lots: number; declared: UnitAmount } & Partial<
+      Record<(typeof TOTAL_LINES)[number], UnitAmount>
+    >)[];
+  };
 }
+
+interface UnitAmount {
+  amount: string;
+  baseUnits?: string;
+}
+
+/** The totals across lots shown, in this order (declared first, always there). */
+const TOTAL_LINES = ['received', 'difference', 'sentToVenue', 'networkFees', 'sold', 'leftOver'] as const;
+const TOTAL_LABELS: Record<(typeof TOTAL_LINES)[number], string> = {
+  received: 'received',
+  difference: 'difference',
+  sentToVenue: 'sent to venue',
+  networkFees: 'network fees',
+  sold: 'sold',
+  leftOver: 'left over',
+};
 
 interface StoredNotification {
   notificationId: string;
@@ -304,18 +329,42 @@ export function renderCase(c: CaseView, now: Date): string {
   const intakes = c.intakes ?? [];
   out.push('');
   if (intakes.length) {
+    // Each lot's declared / received / difference again in the asset's smallest unit (satoshi, wei, …).
+    const inUnits = new Map(
+      (c.amounts?.lots ?? []).map((l) => [
+        l.lotId,
+        `${[l.declared, l.received, l.difference].map(units).join(' / ')} ${l.unit}`,
+      ]),
+    );
     out.push('Lots:');
     out.push(
       indent(
         table(
-          ['LOT', 'ASSET', 'DECLARED', 'RECEIVED', 'DIFFERENCE', 'STATUS'],
-          intakes.map((i) => [i.lotId, i.asset, i.declaredAmount, i.receivedAmount, i.difference ?? '', i.status]),
+          [
+            'LOT',
+            'ASSET',
+            'DECLARED',
+            'RECEIVED',
+            'DIFFERENCE',
+            'STATUS',
+            'IN BASE UNITS (DECLARED / RECEIVED / DIFFERENCE)',
+          ],
+          intakes.map((i) => [
+            i.lotId,
+            i.asset,
+            i.declaredAmount,
+            i.receivedAmount,
+            i.difference ?? '',
+            i.status,
+            inUnits.get(i.lotId) ?? '',
+          ]),
         ),
       ),
     );
   } else {
     out.push('Lots:      no intake recorded yet');
   }
+  out.push(...totalsAcrossLots(c.amounts));
 
   const amounts: string[][] = [];
   for (const t of c.transfers ?? []) {
@@ -417,6 +466,131 @@ export function renderCase(c: CaseView, now: Date): string {
   return out.join('\n');
 }
 
+/** The totals across lots per asset, each with its base units ("short  0.00013  13,000 satoshi"); none: no lines. */
+function totalsAcrossLots(amounts: CaseView['amounts']): string[] {
+  const totals = amounts?.totals ?? [];
+  if (!totals.length) return [];
+  const rows: string[][] = [];
+  for (const t of totals) {
+    const row = (what: string, a: UnitAmount) =>
+      rows.push([t.asset, String(t.lots), what, a.amount, `${units(a)} ${t.unit}`]);
+    row('declared', t.declared);
+    for (const line of TOTAL_LINES) {
+      const a = t[line];
+      if (!a) continue;
+      // A negative difference is what the auditor calls short: say so, with the amount as a positive.
+      if (line === 'difference' && a.amount.startsWith('-')) row('short', negate(a));
+      else if (line === 'difference' && a.amount !== '0') row('excess', a);
+      else row(TOTAL_LABELS[line], a);
+    }
+  }
+  return ['', 'Totals across lots:', indent(table(['ASSET', 'LOTS', 'WHAT', 'AMOUNT', 'BASE UNITS'], rows))];
+}
+
+/** The case statement (GET /v1/cases/:caseId/statement) as `vcdc statement` prints it. */
+export interface StatementView {
+  caseId: string;
+  agency?: string;
+  stage?: string;
+  status?: string;
+  values?: {
+    currency: string;
+    atSeizure?: {
+      valueCny: string;
+      usdCny: string;
+      rateDate: string;
+      lines: { asset: string; amount: UnitAmount; priceUsd: string; valueCny: string }[];
+    };
+    atDisposal?: {
+      proceeds: { currency: string; amount: string }[];
+      valueCny?: string;
+      baseUnits?: { unit: string; valueCny: string };
+    };
+    distributed?: {
+      toTreasury: string;
+      toVictims: string;
+      toOwner: string;
+      valueCny: string;
+      baseUnits: { unit: string; valueCny: string };
+    };
+  };
+  amounts?: CaseView['amounts'];
+}
+
+/** The `statement` text: the case's three values (at seizure, at disposal, distributed) and its totals across lots. */
+export function renderStatement(s: StatementView): string {
+  const out: string[] = [];
+  const field = (name: string, value: string) => out.push(`${`${name}:`.padEnd(14)} ${value}`);
+  out.push(`Statement of case ${s.caseId}${s.agency ? ` (${s.agency})` : ''}`);
+  field('Stage', s.stage ?? '-');
+  field('Status', s.status ?? '-');
+  out.push('');
+  const v = s.values;
+  const fen = (b: { unit: string; valueCny: string } | undefined) =>
+    b ? ` (${groupDigits(BigInt(b.valueCny))} ${b.unit})` : '';
+  if (v?.atSeizure) {
+    const a = v.atSeizure;
+    field(
+      'At seizure',
+      `CNY ${a.valueCny}  (the verified intake at the reference price, USD/CNY ${a.usdCny} of ${a.rateDate})`,
+    );
+    out.push(
+      indent(
+        table(
+          ['ASSET', 'AMOUNT', 'BASE UNITS', 'PRICE', 'VALUE'],
+          a.lines.map((l) => [
+            l.asset,
+            l.amount.amount,
+            `${units(l.amount)} ${unitName(l.asset)}`,
+            `at USD ${l.priceUsd}`,
+            `CNY ${l.valueCny}`,
+          ]),
+        ),
+        '    ',
+      ),
+    );
+  } else {
+    field('At seizure', 'not yet valued (the intake is valued when the disposal plan is asked for)');
+  }
+  const d = v?.atDisposal;
+  if (d) {
+    const proceeds = d.proceeds.map((p) => `${p.currency} ${p.amount}`).join(', ');
+    field(
+      'At disposal',
+      d.valueCny
+        ? `CNY ${d.valueCny}${fen(d.baseUnits)} credited; proceeds ${proceeds || 'none in fiat'}`
+        : `proceeds ${proceeds} (not yet settled into CNY)`,
+    );
+  } else {
+    field('At disposal', 'not yet');
+  }
+  const t = v?.distributed;
+  if (t) {
+    field(
+      'Distributed',
+      `CNY ${t.valueCny}${fen(t.baseUnits)}: treasury ${t.toTreasury}, victims ${t.toVictims}, owner ${t.toOwner}`,
+    );
+  } else {
+    field('Distributed', 'not yet');
+  }
+  out.push(...totalsAcrossLots(s.amounts));
+  return out.join('\n');
+}
+
+function unitName(asset: string): string {
+  return (BASE_UNIT_NAMES as Record<string, string>)[asset] ?? asset;
+}
+
+/** Base units grouped for reading ("13,000"); "?" where the status could not give them. */
+function units(a: UnitAmount): string {
+  return a.baseUnits === undefined ? '?' : groupDigits(BigInt(a.baseUnits));
+}
+
+function negate(a: UnitAmount): UnitAmount {
+  const drop = (s: string) => s.replace(/^-/, '');
+  return { amount: drop(a.amount), ...(a.baseUnits === undefined ? {} : { baseUnits: drop(a.baseUnits) }) };
+}
+
 function indent(text: string, by = '  '): string {
   return text
     .split('\n')
@@ -499,6 +673,17 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
       const body = await api.get<CaseView>(`/v1/cases/${encodeURIComponent(caseId)}`);
       if (json) return printJson(body);
       println(renderCase(body, io.now()));
+    });
+
+  program
+    .command('statement')
+    .description('the case statement: its value at seizure, at disposal and distributed; amounts in base units')
+    .argument('<caseId>')
+    .action(async (caseId: string, _opts: unknown, cmd: Command) => {
+      const { api, json } = clientFor(cmd);
+      const body = await api.get<StatementView>(`/v1/cases/${encodeURIComponent(caseId)}/statement`);
+      if (json) return printJson(body);
+      println(renderStatement(body));
     });
 
   program

@@ -21,6 +21,8 @@ export const ENDPOINT_ROLES = {
   /** Everyone who works on cases may follow them. */
   'GET /v1/cases': ALL_ROLES,
   'GET /v1/cases/:caseId': ALL_ROLES,
+  /** The case statement (three values, amounts in base units): as open as the case's status. */
+  'GET /v1/cases/:caseId/statement': ALL_ROLES,
   /** Anyone who takes some decision may post one; the stage's own roles are checked next (DECISION_ROLES). */
   'POST /v1/cases/:caseId/decisions': [...new Set(Object.values(DECISION_ROLES).flat())],
   /**

@@ -7,6 +7,7 @@
  *                                          case id was started with another registration)
  *   GET  /v1/cases?status=&stage=&agency=&limit=                    -> { cases: CaseSummary[] } (Temporal visibility)
  *   GET  /v1/cases/:caseId                                          -> CaseProgress (the workflow's `status` query)
+ *   GET  /v1/cases/:caseId/statement                                -> CaseStatement (three values, base units; case-values.ts)
  *   POST /v1/cases/:caseId/decisions       DecisionInput           -> 200 DecisionAccepted (the `decide` Update)
  *   GET  /v1/notifications?caseId=&role=&kind=&since=&limit=        -> { notifications: StoredNotification[] }
  *   GET  /v1/cases/:caseId/notifications?role=&kind=&since=&limit=  -> the same, for one case
@@ -69,6 +70,7 @@ import {
   withDefaults,
 } from '../case-input';
 import { CASE_STAGES, CASE_STATUSES, type CaseProgress } from '../case-state';
+import { caseStatement } from '../case-values';
 import type { caseWorkflow } from '../case-workflow';
 import { mountCodecEndpoint } from '../codec/codec-server';
 import { type Decision, DecisionInput, type DecisionRefusalCode, Role } from '../decision';
@@ -389,6 +391,11 @@ export function createControlApi({
       app.get('/v1/cases/:caseId', guard('GET /v1/cases/:caseId'), async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         res.json(await caseProgress(caseId));
+      });
+
+      app.get('/v1/cases/:caseId/statement', guard('GET /v1/cases/:caseId/statement'), async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        res.json(caseStatement(await caseProgress(caseId)));
       });
 
       app.post(

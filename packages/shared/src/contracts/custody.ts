@@ -177,6 +177,12 @@ export const CountersignIntakeDifference = z.object({
   role: CountersignRole,
   /** The classification being signed; when given it must be the current one (else 409 classification-not-current). */
   classificationId: z.string().min(1).max(200).optional(),
+  /**
+   * The fee transaction as this custodian read it on the chain: required of the receiving custodian of an
+   * ATTESTED intake's NETWORK_FEE (a second custodian's attestation of the classification's txid; 422
+   * fee-attestation-required / -mismatch), refused on any other countersignature.
+   */
+  feeTxHash: z.string().min(1).max(200).optional(),
 });
 export type CountersignIntakeDifference = z.infer<typeof CountersignIntakeDifference>;
 
@@ -196,6 +202,8 @@ export const DifferenceCountersignature = z.object({
   classificationId: z.string(),
   signedBy: ActorId,
   role: CountersignRole,
+  /** The fee transaction this countersignature attests (an attested intake's NETWORK_FEE). */
+  feeTxHash: z.string().optional(),
   signedAt: IsoTimestamp,
 });
 export type DifferenceCountersignature = z.infer<typeof DifferenceCountersignature>;
@@ -408,13 +416,35 @@ export const CustodyLedgerEntry = z.object({
   kind: z.enum(['INTAKE', 'TRANSFER_OUT', 'NETWORK_FEE', 'RETURN']),
   /** Signed: credits positive, debits negative. */
   amount: z.string(),
+  /** The amount in the asset's smallest unit (satoshi, wei, micro-USDT), signed digits. */
+  baseUnits: z.string().optional(),
   reference: z.string(),
   createdAt: IsoTimestamp,
 });
+/** A decimal amount and, beside it, the same in the asset's smallest unit (a digit string, signed where the amount is). */
+export const AmountWithBaseUnits = z.object({ amount: z.string(), baseUnits: z.string() });
+/** What the case's lots of one asset declared and delivered, summed across the lots. */
+export const IntakeTotal = z.object({
+  asset: CryptoAsset,
+  /** The name of the smallest unit, e.g. "satoshi". */
+  unit: z.string(),
+  lots: z.number().int(),
+  declared: AmountWithBaseUnits,
+  received: AmountWithBaseUnits,
+  /** received - declared (negative: short), as each intake's `difference`. */
+  difference: AmountWithBaseUnits,
+});
+export type IntakeTotal = z.infer<typeof IntakeTotal>;
+/**
+ * The service always sets the base-unit fields; they are optional so that answers of earlier versions
+ * still parse.
+ */
 export const CustodyLedger = z.object({
   caseId: CaseId,
   entries: z.array(CustodyLedgerEntry),
   balances: z.record(z.string(), DecimalString),
+  balancesBaseUnits: z.record(z.string(), z.string()).optional(),
+  intakeTotals: z.array(IntakeTotal).optional(),
 });
 export type CustodyLedger = z.infer<typeof CustodyLedger>;
 

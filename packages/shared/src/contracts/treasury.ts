@@ -94,6 +94,8 @@ export const StatementLine = z.object({
   reference: z.string(),
   /** Signed CNY: credits positive, remittances and payments negative. */
   amount: z.string(),
+  /** The amount in fen (signed digits). The service always sets it; optional for earlier answers. */
+  baseUnits: z.string().optional(),
   balanceAfter: DecimalString,
   at: IsoTimestamp,
   /** REVERSAL / CORRECTION: the line it replaces. */
@@ -109,6 +111,17 @@ export const CaseStatement = z.object({
   totalToVictims: DecimalString.optional(),
   totalReturnedToOwner: DecimalString.optional(),
   balance: DecimalString,
+  /** The totals and the balance in fen (digit strings), beside the yuan. */
+  baseUnits: z
+    .object({
+      unit: z.literal('fen'),
+      totalCredited: z.string(),
+      totalRemitted: z.string(),
+      totalToVictims: z.string(),
+      totalReturnedToOwner: z.string(),
+      balance: z.string(),
+    })
+    .optional(),
 });
 export type CaseStatement = z.infer<typeof CaseStatement>;
 
