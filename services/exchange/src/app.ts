@@ -16,7 +16,7 @@ import {
   problems,
 } from '@vcdc/shared';
 import { common, exchange } from '@vcdc/shared/contracts';
-import { CryptoAsset, } from '@vcdc/shared/money';
+import { CryptoAsset } from '@vcdc/shared/money';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { caseBestExecution } from './best-execution-records';
@@ -99,7 +99,8 @@ export function createApp({ pool, logger, venue, fairPrice, clock, serviceRole }
       app.get('/v1/markets/:base/:quote', async (req, res) => {
         const { base, quote } = parseInput(MarketParams, req.params, 'path');
         const symbol = `${base}/${quote}`;
-        const rules = await atVenue(() => venue.marketRules(symbol));
+        // What an order may be here: the venue's rules tightened by the capability table (the engine slices by them).
+        const rules = await guard.tradingRules(symbol);
         if (!rules) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
         const body: exchange.MarketRules = { venue: venue.id, ...rules };
         res.json(body);

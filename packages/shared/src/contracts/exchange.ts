@@ -33,7 +33,11 @@ export const DepositAddress = z.object({
 });
 export type DepositAddress = z.infer<typeof DepositAddress>;
 
-/** A market's trading rules at the venue; quantities the step cannot take stay unsold and are booked as leftovers. */
+/**
+ * A market's trading rules: the venue's own, tightened by the exchange service's capability table (what
+ * an order may be there; the sale engine never offers a child order outside them). Quantities the step
+ * cannot take stay unsold and are booked as leftovers.
+ */
 export const MarketRules = z.object({
   venue: z.string(),
   symbol: z.string(),
