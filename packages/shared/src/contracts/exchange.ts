@@ -13,6 +13,7 @@
  *   GET  /v1/markets/:base/:quote/volume?since=&until= | ?seconds= -> TradedVolume (the venue's volume in the interval, 1m candles)
  *   GET  /v1/markets/:base/:quote/depth?bandBp=              -> MarketDepth (visible bid quantity within bandBp under the best bid)
  *   POST /v1/cases/:caseId/route-choices ChooseSaleRoute     -> 201 SaleRouteChoice (direct or through the stablecoin, kept)
+ *   GET  /v1/currencies/:currency/withdrawal-terms           -> FiatWithdrawalTerms (the venue's minimum and fee for a bank wire)
  *   POST /v1/withdrawals             RequestWithdrawal       -> 201 VenueWithdrawal
  *   GET  /v1/withdrawals/:withdrawalId                       -> VenueWithdrawal (refreshed from the venue)
  *   POST /v1/returns                 RequestVenueReturn      -> 201 VenueReturnWithdrawal (coins sent back to custody, once per key)
@@ -217,6 +218,20 @@ export const RequestWithdrawal = z.object({
   bankAccountId: z.string().min(1).max(64),
 });
 export type RequestWithdrawal = z.infer<typeof RequestWithdrawal>;
+
+/**
+ * What the venue asks of a fiat withdrawal by bank wire (GET /v1/currencies/:currency/withdrawal-terms):
+ * less than `minAmount` is refused, and `fee` is taken out of the amount. Fiat under the minimum cannot
+ * leave the venue alone: the case handles it before it sells (case-sale.ts).
+ */
+export const FiatWithdrawalTerms = z.object({
+  venue: z.string(),
+  currency: FiatCurrency,
+  allowed: z.boolean(),
+  fee: DecimalString,
+  minAmount: DecimalString,
+});
+export type FiatWithdrawalTerms = z.infer<typeof FiatWithdrawalTerms>;
 
 export const WithdrawalStatus = z.enum(['PENDING', 'COMPLETED', 'FAILED']);
 export const VenueWithdrawal = z.object({
