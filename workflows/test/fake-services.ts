@@ -61,6 +61,8 @@ export interface FakeOptions {
   lotStep?: Record<string, string>;
   /** The venue's largest market order per base asset. */
   maxMarketQty?: Record<string, string>;
+  /** The venue's minimum fiat wire (default "100", as the venue simulator's USD). */
+  fiatWithdrawalMinimum?: string;
   /** The venue's largest limit order per base asset (default: no practical limit). */
   maxQty?: Record<string, string>;
   /**
@@ -648,8 +650,16 @@ export function fakeServiceActivities(
       if (!o) throw ApplicationFailure.nonRetryable('no such order', 'urn:vcdc:problem:not-found');
       return structuredClone(o);
     },
+    async getFiatWithdrawalTerms(currency) {
+      const minAmount = options.fiatWithdrawalMinimum ?? '100';
+      return { venue: 'hashkey', currency: currency as 'USD', allowed: true, fee: WITHDRAWAL_FEE, minAmount };
+    },
     async requestWithdrawal(body, key) {
       return once(key, () => {
+        // The venue refuses a wire under its minimum (422), as the simulator does.
+        if (new Decimal(body.amount).lt(options.fiatWithdrawalMinimum ?? '100')) {
+          throw ApplicationFailure.nonRetryable('under the minimum wire', 'urn:vcdc:problem:venue-refused');
+        }
         const w = {
           caseId: body.caseId,
           venue: 'hashkey',
