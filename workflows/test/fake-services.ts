@@ -603,6 +603,14 @@ export function fakeServiceActivities(
         if (max && new Decimal(body.amount).gt(max)) {
           throw ApplicationFailure.nonRetryable('market order too large', 'urn:vcdc:problem:order-refused');
         }
+        // The service's pre-trade check: no limit order above the largest the market allows (422).
+        const maxLimit = options.maxQty?.[base];
+        if (body.type === 'limit' && maxLimit && new Decimal(body.amount).gt(maxLimit)) {
+          throw ApplicationFailure.nonRetryable(
+            `Order larger than allowed: a limit order may sell at most ${maxLimit}`,
+            'urn:vcdc:problem:above-maximum-order-size',
+          );
+        }
         // A limit order fills at its limit price, as much as the market's fill ratio says (whole steps).
         const ratio = body.type === 'limit' ? (options.fillRatio?.[body.symbol] ?? '1') : '1';
         const lot = step ?? (base === 'ETH' ? '0.00000001' : '0.000001');
