@@ -30,7 +30,7 @@ import { startChainSimulator } from '../../simulators/src/chain';
 import { DEV_OFFSHORE_ACCOUNT } from '../../simulators/src/dev-accounts';
 import { startEvmNode } from '../../simulators/src/evm';
 import { startFxRateSimulator } from '../../simulators/src/fx-rates';
-import { startVenueSimulator } from '../../simulators/src/venue';
+import { startVenueSimulator, type VenueSimulatorOptions } from '../../simulators/src/venue';
 import type { CaseProgress } from '../../workflows/src/case-state';
 import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../../workflows/src/codec/payload-codec';
 import { createControlApi } from '../../workflows/src/control-api/app';
@@ -88,7 +88,8 @@ export async function readCaseAsAuditor(stack: TestStack, caseId: string): Promi
   }).get<CaseProgress>(`/v1/cases/${encodeURIComponent(caseId)}`);
 }
 
-export async function startTestStack(): Promise<TestStack> {
+/** `venue`: the simulator's own options over the stack's (e.g. a deeper book for a very large lot). */
+export async function startTestStack(options: { venue?: Partial<VenueSimulatorOptions> } = {}): Promise<TestStack> {
   const closers: Array<() => Promise<unknown>> = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
@@ -112,6 +113,7 @@ export async function startTestStack(): Promise<TestStack> {
       bankAccounts: [DEV_OFFSHORE_ACCOUNT],
       pollIntervalMs: 200,
       withdrawalDelayMs: 300,
+      ...options.venue,
     });
     closers.push(venue.close);
     const fxRates = await startFxRateSimulator({ port: 0 });

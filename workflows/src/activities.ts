@@ -218,6 +218,12 @@ export function createActivities(clients: ServiceClients) {
       if (order.status === 'open') throw notYet(`order ${clientOrderId} is still open (${order.filled} filled)`);
       return order;
     },
+    /** The venue's minimum and fee for a bank wire of the currency (fiat under the minimum cannot leave alone). */
+    async getFiatWithdrawalTerms(currency: string) {
+      return call(exchange.FiatWithdrawalTerms, 'withdrawal terms', () =>
+        x.get(`/v1/currencies/${enc(currency)}/withdrawal-terms`),
+      );
+    },
     async requestWithdrawal(body: contracts.exchange.RequestWithdrawal, key: string) {
       return call(exchange.VenueWithdrawal, 'request withdrawal', () => x.post('/v1/withdrawals', body, key));
     },

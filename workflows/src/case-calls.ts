@@ -14,7 +14,7 @@ import type { SaleActivities } from './sale-activities';
  * non-retryable and stops at once.
  */
 const CALL_RETRY: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' };
-export const calls = proxyActivities<CaseActivities & Pick<SaleActivities, 'chooseSaleRoute'>>({
+export const calls = proxyActivities<CaseActivities & Pick<SaleActivities, 'chooseSaleRoute' | 'getReferencePrice'>>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '2h',
   retry: CALL_RETRY,

@@ -6,8 +6,8 @@
  * not sell asks a supervisor (SALE_PRICE); a stop returns the unsold coins to custody (the case
  * workflow's compensation, which reads `atVenue`).
  */
-import { startChild } from '@temporalio/workflow';
-import type { custody } from '@vcdc/shared/contracts';
+import { patched, startChild } from '@temporalio/workflow';
+import type { custody, exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import { routeRuleOf } from '@vcdc/shared/sale-route';
 import { calls } from './case-calls';
@@ -30,11 +30,28 @@ export interface SaleStageContext extends CaseStageContext {
   stopReason: () => string;
 }
 
-/** Sell every coin credited at the venue for fiat; returns the fiat proceeds (cost - fee). */
-export async function sellForFiat(ctx: SaleStageContext): Promise<Decimal> {
+/**
+ * How far under its value at the reference a case's sale is assumed to bring, when judging before the
+ * sale whether its fiat could leave the venue (fees, the stablecoin under par, the last round through
+ * the bid): 2%. A sale that brings less still is caught after it (case-workflow.ts, WITHDRAWAL).
+ */
+const SALE_HAIRCUT = '0.02';
+
+/**
+ * Sell every coin credited at the venue for fiat; returns the fiat proceeds (cost - fee) and the
+ * venue's terms for wiring them out (undefined on the path of cases started before those were asked).
+ */
+export async function sellForFiat(
+  ctx: SaleStageContext,
+): Promise<{ proceeds: Decimal; wire?: exchange.FiatWithdrawalTerms }> {
   const { p, caseId, disposal, atVenue, key, show, leftover, checkpoint, whileWorking, stopReason } = ctx;
   const { awaitDecision, deadlineWords } = ctx;
   const { stablecoin, fiat } = disposal;
+  // Small amounts are never stranded: a case wires its fiat out once, after its whole sale, so fiat
+  // under the venue's minimum wire could never leave. Judged before anything is sold: such a case sells
+  // nothing, its coins go back to custody (the stop's compensation) and a supervisor decides.
+  const wire = patched('withdrawal-minimum') ? await calls.getFiatWithdrawalTerms(fiat) : undefined;
+  if (wire) await refuseWhatCouldNotLeave(wire);
   let stable = sum(p.transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0'));
   let fiatProceeds = new Decimal(0);
   for (const t of p.transfers) {
@@ -50,7 +67,26 @@ export async function sellForFiat(ctx: SaleStageContext): Promise<Decimal> {
   leftover(stablecoin, stableToSell.remainder, `below the smallest unit of ${stablecoin}`);
   if (stableToSell.rounded.gt(0)) fiatProceeds = fiatProceeds.plus(await sell(stablecoin, fiat, stableToSell.rounded));
   if (!fiatProceeds.gt(0)) throw new CaseStop('HELD', `the sale brought no ${fiat}`);
-  return fiatProceeds;
+  return { proceeds: fiatProceeds, ...(wire ? { wire } : {}) };
+
+  /**
+   * The case's coins at the venue valued at the reference (the stablecoin at par), less SALE_HAIRCUT:
+   * under the venue's minimum wire (or not above its fee), the case stops HELD before it sells.
+   */
+  async function refuseWhatCouldNotLeave(terms: exchange.FiatWithdrawalTerms): Promise<void> {
+    let value = new Decimal(0);
+    for (const t of p.transfers) {
+      if (!t.credited || !new Decimal(t.credited).gt(0)) continue;
+      const price = t.asset === stablecoin ? '1' : (await calls.getReferencePrice(`${t.asset}/${stablecoin}`)).price;
+      value = value.plus(new Decimal(t.credited).mul(price));
+    }
+    const expected = value.mul(new Decimal(1).minus(SALE_HAIRCUT)).toDecimalPlaces(2);
+    if (expected.gte(terms.minAmount) && expected.gt(terms.fee)) return;
+    throw new CaseStop(
+      'HELD',
+      `the sale would bring about ${expected.toFixed()} ${fiat}, under ${terms.venue}'s minimum wire of ${terms.minAmount} ${fiat} (fee ${terms.fee}), and no later withdrawal will come for this case: nothing was sold; its coins go back to custody and a supervisor decides (combine it with another disposal, or another venue)`,
+    );
+  }
 
   /**
    * The route of one coin, decided and kept by the exchange service on the direct market's book now

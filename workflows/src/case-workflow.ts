@@ -1094,7 +1094,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     // enough for it, else into the stablecoin; then the whole stablecoin into fiat (case-sale.ts).
     checkpoint();
     enter('SALE', `selling for ${fiat}: directly where the market is deep enough, else through ${stablecoin}`);
-    const fiatProceeds = await sellForFiat({
+    const { proceeds: fiatProceeds, wire } = await sellForFiat({
       p,
       caseId,
       disposal: reg.disposal,
@@ -1120,6 +1120,16 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     const fiatToWithdraw = roundDownTo(fiatProceeds, fiat);
     leftover(fiat, fiatToWithdraw.remainder, `below the smallest unit of ${fiat}`);
     if (!fiatToWithdraw.rounded.gt(0)) throw new CaseStop('HELD', `no ${fiat} to withdraw`);
+    // The sale brought less than the venue's minimum wire after all (judged before it at the reference):
+    // the fiat stays at the venue in the case's name, booked as its own line, and a supervisor decides.
+    if (wire && (fiatToWithdraw.rounded.lt(wire.minAmount) || fiatToWithdraw.rounded.lte(wire.fee))) {
+      const held = `under ${wire.venue}'s minimum wire of ${wire.minAmount} ${fiat} (fee ${wire.fee})`;
+      leftover(fiat, fiatToWithdraw.rounded, `${held}: held at the venue in the case's name`);
+      throw new CaseStop(
+        'HELD',
+        `the sale brought ${fiatToWithdraw.rounded.toFixed()} ${fiat}, ${held}, and no later withdrawal will come for this case: the ${fiat} is held at the venue for a supervisor's decision`,
+      );
+    }
     enter(
       'WITHDRAWAL',
       `withdrawing ${fiatToWithdraw.rounded.toFixed()} ${fiat} to ${reg.disposal.offshoreBankAccountId}`,

@@ -132,10 +132,17 @@ export function placeable(qty: Decimal, price: Decimal, rules: SliceRules): bool
 }
 
 /**
- * Client order id of a child order: slice `slice`, attempt `attempt` of a parent order. A hash of
- * the parent order id (which holds the case), so a retried or replayed step asks the venue for the
- * same id and finds the order it already placed. At most 36 characters of [A-Za-z0-9-].
+ * Client order id of a child order: slice `slice`, attempt `attempt` of a parent order, and which of
+ * the attempt's children (0: the first, or the only one; more when the offer passed the venue's
+ * largest order). A hash of the parent order id (which holds the case), so a retried or replayed step
+ * asks the venue for the same id and finds the order it already placed. At most 36 characters of
+ * [A-Za-z0-9-]; the first child's id is the one a single order always had.
  */
-export function childOrderId(parentOrderId: string, slice: number, attempt: number): string {
-  return `${fnv1a64(`${parentOrderId}/slice/${slice}/try/${attempt}`)}-s${slice}-t${attempt}`.slice(0, 36);
+export function childOrderId(parentOrderId: string, slice: number, attempt: number, child = 0): string {
+  if (child === 0)
+    return `${fnv1a64(`${parentOrderId}/slice/${slice}/try/${attempt}`)}-s${slice}-t${attempt}`.slice(0, 36);
+  return `${fnv1a64(`${parentOrderId}/slice/${slice}/try/${attempt}/child/${child}`)}-s${slice}-t${attempt}-c${child}`.slice(
+    0,
+    36,
+  );
 }

@@ -21,6 +21,7 @@ import {
 } from '@temporalio/workflow';
 import { Decimal } from '@vcdc/shared/money';
 import type { createActivities } from './activities';
+import { splitIntoChildOrders } from './child-orders';
 import type { createSaleActivities } from './sale-activities';
 import {
   childOrderId,
@@ -145,36 +146,39 @@ async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResu
   let scheduled = new Decimal(0);
   const due = () => Decimal.min(scheduled, total).minus(sold);
 
-  /** The child order working now: its remainder is cancelled when it is re-priced, at a pause or stop, and at the round's end. */
-  let working:
-    | {
-        id: string;
-        key: string;
-        amount: Decimal;
-        price: Decimal;
-        reference: Decimal;
-        cap?: { volume: string; cap: string };
-      }
-    | undefined;
+  /**
+   * The child orders working now, all at one price: what a round offers beyond the venue's largest
+   * order is several children (child-orders.ts). Their remainders are cancelled when they are
+   * re-priced, at a pause or stop, and at the round's end.
+   */
+  let working: {
+    id: string;
+    key: string;
+    amount: Decimal;
+    price: Decimal;
+    reference: Decimal;
+    cap?: { volume: string; cap: string };
+  }[] = [];
   const settle = async () => {
-    if (!working) return;
-    const w = working;
-    working = undefined;
-    const ended = await venue.cancelSellOrder(caseId, w.id, `${w.key}/cancel`);
-    sold = sold.plus(ended.filled);
-    cost = cost.plus(ended.cost);
-    fee = fee.plus(ended.fee);
-    orders.push({
-      clientOrderId: w.id,
-      amount: w.amount.toFixed(),
-      limitPrice: w.price.toFixed(),
-      reference: w.reference.toFixed(),
-      filled: ended.filled,
-      cost: ended.cost,
-      fee: ended.fee,
-      feeCurrency: ended.feeCurrency,
-      ...(w.cap ? { intervalVolume: w.cap.volume, participationCap: w.cap.cap } : {}),
-    });
+    const ending = working;
+    working = [];
+    for (const w of ending) {
+      const ended = await venue.cancelSellOrder(caseId, w.id, `${w.key}/cancel`);
+      sold = sold.plus(ended.filled);
+      cost = cost.plus(ended.cost);
+      fee = fee.plus(ended.fee);
+      orders.push({
+        clientOrderId: w.id,
+        amount: w.amount.toFixed(),
+        limitPrice: w.price.toFixed(),
+        reference: w.reference.toFixed(),
+        filled: ended.filled,
+        cost: ended.cost,
+        fee: ended.fee,
+        feeCurrency: ended.feeCurrency,
+        ...(w.cap ? { intervalVolume: w.cap.volume, participationCap: w.cap.cap } : {}),
+      });
+    }
   };
 
   for (const [index, round] of rounds.entries()) {
@@ -208,7 +212,7 @@ async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResu
         await settle();
         return result('STOPPED');
       }
-      if (working || offerNow().gt(0)) {
+      if (working.length > 0 || offerNow().gt(0)) {
         const reference = new Decimal((await venue.getReferencePrice(symbol)).price);
         const breach = priceBreach(reference, arrival, floor, params.bandBp);
         if (breach) {
@@ -217,10 +221,11 @@ async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResu
           return sold.gte(total) ? result('COMPLETED') : result('PAUSED', breach);
         }
         const price = slicePrice(reference, floor, roundOffsetBp(params, last), rules.tickSize);
-        if (!working || !price.eq(working.price)) {
+        if (working.length === 0 || !price.eq(working[0]?.price ?? price)) {
           await settle();
-          const offer = offerNow();
-          if (!placeable(offer, price, rules)) {
+          // Above the venue's largest order: several children; what none can carry waits for the next round.
+          const children = splitIntoChildOrders(offerNow(), price, rules).orders;
+          if (children.length === 0) {
             // Too small alone (or nothing left): carried into the next round now; held back by the cap: the round waits.
             if (check === 0 && !placeable(due(), price, rules)) break;
           } else {
@@ -229,8 +234,10 @@ async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResu
               slice += 1;
             }
             attempt += 1;
-            const id = childOrderId(input.parentOrderId, sliceNo, attempt);
-            const key = `${input.parentOrderId}/slice/${sliceNo}${attempt > 1 ? `/try/${attempt}` : ''}`;
+          }
+          for (const [child, offer] of children.entries()) {
+            const id = childOrderId(input.parentOrderId, sliceNo as number, attempt, child);
+            const key = `${input.parentOrderId}/slice/${sliceNo}${attempt > 1 ? `/try/${attempt}` : ''}${child > 0 ? `/child/${child + 1}` : ''}`;
             try {
               await venue.placeSellOrder(
                 {
@@ -248,12 +255,14 @@ async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResu
                 `${key}/place`,
               );
             } catch (error) {
-              // The service's pre-trade checks refused it (band, floor, cap...): a person decides.
+              // The service's pre-trade checks refused it (band, floor, cap...): a person decides, once
+              // the children already placed in this round are ended.
               if (
                 error instanceof ActivityFailure &&
                 error.cause instanceof ApplicationFailure &&
                 error.cause.nonRetryable
               ) {
+                await settle();
                 return result('PAUSED', {
                   kind: 'REFUSED',
                   detail: `${error.cause.type ?? 'refused'}: ${error.cause.message}`,
@@ -261,7 +270,7 @@ async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResu
               }
               throw error;
             }
-            working = { id, key, amount: offer, price, reference, ...(cap ? { cap } : {}) };
+            working.push({ id, key, amount: offer, price, reference, ...(cap ? { cap } : {}) });
           }
         }
       }

@@ -566,6 +566,30 @@ describe('case workflow', () => {
     expect(outcome.reconciliation?.ok).toBe(true);
   });
 
+  test('what earlier slices carried is offered in several child orders when it passes the largest order: no refusal, no pause for it', async () => {
+    const reg = registration({
+      disposal: { ...registration().disposal, execution: { slices: 3, horizonSeconds: 3, maxRepricings: 2 } },
+    });
+    // Half of each order fills: what is left is carried, and the next round offers more than 0.5 BTC.
+    await withCase(
+      reg,
+      async ({ fake, handle }) => {
+        await until(handle, awaiting('DISPOSAL_PLAN'));
+        await handle.executeUpdate(decide, { args: [approvePlan()] });
+        const waiting = await until(handle, awaiting('SALE_PRICE'));
+        // the engine ran its schedule to the end: it asks to go on with what the market did not take, not about a refusal
+        expect(waiting.awaiting?.what).toMatch(/within its band and horizon/);
+        expect(waiting.awaiting?.what).not.toMatch(/REFUSED|above-maximum-order-size/);
+        const offers = fake.placeSellOrder.mock.calls.filter(([b]) => b.symbol === 'BTC/USDT').map(([b]) => b);
+        expect(offers.every((b) => new Decimal(b.amount).lte('0.5'))).toBe(true);
+        // a round that offered more than 0.5 BTC went out as children (-c1: the second child)
+        expect(offers.some((b) => /-c1$/.test(b.clientOrderId))).toBe(true);
+        await handle.terminate('test over');
+      },
+      { lotStep: { BTC: '0.01' }, maxQty: { BTC: '0.5' }, fillRatio: { 'BTC/USDT': '0.5' } },
+    );
+  });
+
   describe('the sale route', () => {
     const proceedsOf = (outcome: { sales: { symbol: string; cost: string; fee: string }[] }, symbol: string) =>
       outcome.sales

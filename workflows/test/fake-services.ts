@@ -61,6 +61,8 @@ export interface FakeOptions {
   lotStep?: Record<string, string>;
   /** The venue's largest market order per base asset. */
   maxMarketQty?: Record<string, string>;
+  /** The venue's minimum fiat wire (default "100", as the venue simulator's USD). */
+  fiatWithdrawalMinimum?: string;
   /** The venue's largest limit order per base asset (default: no practical limit). */
   maxQty?: Record<string, string>;
   /**
@@ -606,6 +608,14 @@ export function fakeServiceActivities(
         if (max && new Decimal(body.amount).gt(max)) {
           throw ApplicationFailure.nonRetryable('market order too large', 'urn:vcdc:problem:order-refused');
         }
+        // The service's pre-trade check: no limit order above the largest the market allows (422).
+        const maxLimit = options.maxQty?.[base];
+        if (body.type === 'limit' && maxLimit && new Decimal(body.amount).gt(maxLimit)) {
+          throw ApplicationFailure.nonRetryable(
+            `Order larger than allowed: a limit order may sell at most ${maxLimit}`,
+            'urn:vcdc:problem:above-maximum-order-size',
+          );
+        }
         // A limit order fills at its limit price, as much as the market's fill ratio says (whole steps).
         const ratio = body.type === 'limit' ? (options.fillRatio?.[body.symbol] ?? '1') : '1';
         const lot = step ?? (base === 'ETH' ? '0.00000001' : '0.000001');
@@ -653,8 +663,16 @@ export function fakeServiceActivities(
       if (!o) throw ApplicationFailure.nonRetryable('no such order', 'urn:vcdc:problem:not-found');
       return structuredClone(o);
     },
+    async getFiatWithdrawalTerms(currency) {
+      const minAmount = options.fiatWithdrawalMinimum ?? '100';
+      return { venue: 'hashkey', currency: currency as 'USD', allowed: true, fee: WITHDRAWAL_FEE, minAmount };
+    },
     async requestWithdrawal(body, key) {
       return once(key, () => {
+        // The venue refuses a wire under its minimum (422), as the simulator does.
+        if (new Decimal(body.amount).lt(options.fiatWithdrawalMinimum ?? '100')) {
+          throw ApplicationFailure.nonRetryable('under the minimum wire', 'urn:vcdc:problem:venue-refused');
+        }
         const w = {
           caseId: body.caseId,
           venue: 'hashkey',

@@ -16,7 +16,7 @@ import {
   problems,
 } from '@vcdc/shared';
 import { common, exchange } from '@vcdc/shared/contracts';
-import { CryptoAsset } from '@vcdc/shared/money';
+import { CryptoAsset, FiatCurrency } from '@vcdc/shared/money';
 import type { Express } from 'express';
 import { z } from 'zod';
 import { caseBestExecution } from './best-execution-records';
@@ -80,6 +80,7 @@ const OrderParams = z.object({
   clientOrderId: z.string().regex(/^[A-Za-z0-9_-]{1,36}$/, { message: 'must be 1-36 letters, digits, "_" or "-"' }),
 });
 const WithdrawalParams = z.object({ withdrawalId: z.string().min(1).max(64) });
+const CurrencyParams = z.object({ currency: FiatCurrency });
 const ReturnParams = z.object({ returnId: z.string().min(1).max(64) });
 const CaseParams = z.object({ caseId: common.CaseId });
 
@@ -111,7 +112,8 @@ export function createApp({
       app.get('/v1/markets/:base/:quote', async (req, res) => {
         const { base, quote } = parseInput(MarketParams, req.params, 'path');
         const symbol = `${base}/${quote}`;
-        const rules = await atVenue(() => venue.marketRules(symbol));
+        // What an order may be here: the venue's rules tightened by the capability table (the engine slices by them).
+        const rules = await guard.tradingRules(symbol);
         if (!rules) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
         const body: exchange.MarketRules = { venue: venue.id, ...rules };
         res.json(body);
@@ -194,6 +196,14 @@ export function createApp({
           return { status: 200, body: await cancelSellOrder(tx, venue, clientOrderId, input, pool, now) };
         }),
       );
+
+      // What a bank wire of the currency must be at least, and its fee: fiat under the minimum cannot leave alone.
+      app.get('/v1/currencies/:currency/withdrawal-terms', async (req, res) => {
+        const { currency } = parseInput(CurrencyParams, req.params, 'path');
+        const terms = await atVenue(() => venue.fiatWithdrawalTerms(currency));
+        const body: exchange.FiatWithdrawalTerms = { venue: venue.id, currency, ...terms };
+        res.json(body);
+      });
 
       app.post(
         '/v1/withdrawals',

@@ -5,8 +5,9 @@
  * professional investors only, limit orders up to 8 BTC, market orders up to 4 BTC, a 20% price band);
  * a deployment replaces them with `VENUE_CAPABILITIES` (JSON, validated at start-up).
  */
-import { DecimalString, PositiveDecimalString } from '@vcdc/shared/money';
+import { Decimal, DecimalString, PositiveDecimalString } from '@vcdc/shared/money';
 import { z } from 'zod';
+import type { MarketRules } from './venue';
 
 export const InvestorClass = z.enum(['retail', 'professional', 'corporate']);
 export type InvestorClass = z.infer<typeof InvestorClass>;
@@ -75,3 +76,24 @@ export const DEFAULT_CAPABILITIES: CapabilityTable = {
     },
   },
 };
+
+/**
+ * The rules an order must keep: the venue's own (as it publishes them through ccxt) tightened by our
+ * capability table — the smaller largest orders, the larger minimum notional, the coarser step and
+ * tick. The one place both the pre-trade checks and the market's published rules (GET
+ * /v1/markets/:base/:quote, which the sale engine slices by) take them from, so the engine never
+ * offers a child order the checks would refuse.
+ */
+export function tradingRules(rules: MarketRules, market: MarketCapability | undefined): MarketRules {
+  if (!market) return rules;
+  const larger = (venue: string, ours: string | undefined) => Decimal.max(venue, ours ?? venue).toFixed();
+  const smaller = (venue: string, ours: string) => Decimal.min(venue, ours).toFixed();
+  return {
+    ...rules,
+    stepSize: larger(rules.stepSize, market.stepSize),
+    tickSize: larger(rules.tickSize, market.tickSize),
+    maxQty: smaller(rules.maxQty, market.maxOrderQty),
+    marketOrderMaxQty: smaller(rules.marketOrderMaxQty, market.maxMarketOrderQty),
+    minNotional: larger(rules.minNotional, market.minNotional),
+  };
+}

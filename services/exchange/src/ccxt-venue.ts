@@ -347,10 +347,19 @@ export class CcxtVenue implements Venue {
   }
 
   async withdrawalTerms(asset: string, chain: common.Chain): Promise<WithdrawalTerms> {
+    return this.channelTerms(asset, CHAIN_TYPE_OF_CHAIN[chain]);
+  }
+
+  async fiatWithdrawalTerms(currency: string): Promise<WithdrawalTerms> {
+    return this.channelTerms(currency, FIAT_NETWORK);
+  }
+
+  /** A withdrawal channel's terms from the venue's currency list (exchangeInfo `coins[].chainTypes[]`). */
+  private channelTerms(currency: string, chainType: string): Promise<WithdrawalTerms> {
     return this.call('load currencies', async () => {
-      const info = (this.exchange.currencies?.[asset]?.info ?? {}) as Raw;
+      const info = (this.exchange.currencies?.[currency]?.info ?? {}) as Raw;
       const channels = (info.chainTypes ?? []) as Raw[];
-      const channel = channels.find((c) => c.chainType === CHAIN_TYPE_OF_CHAIN[chain]);
+      const channel = channels.find((c) => c.chainType === chainType);
       if (!channel) return { allowed: false, fee: '0', minAmount: '0' };
       return {
         allowed: channel.allowWithdraw === true && info.allowWithdraw !== false,

@@ -5,7 +5,7 @@
  */
 import type { Queryable } from '@vcdc/shared';
 import { Decimal } from '@vcdc/shared/money';
-import type { CapabilityTable, InvestorClass } from './capabilities';
+import { type CapabilityTable, type InvestorClass, tradingRules } from './capabilities';
 import { type FloorRule, fetchLegalFloor, type LegalFloor } from './legal-floor';
 import type { MarketDataSource } from './market-data';
 import { checkSellOrder, type PreTradeOrder } from './pre-trade';
@@ -70,6 +70,15 @@ export class FairPriceGuard {
 
   floor(symbol: string, rules: MarketRules): Promise<LegalFloor> {
     return fetchLegalFloor(this.sources, symbol, this.floorRule, this.now(), rules.tickSize);
+  }
+
+  /**
+   * A market's rules as an order must keep them: the venue's tightened by the capability table
+   * (capabilities.ts `tradingRules`); undefined when the venue does not list the market.
+   */
+  async tradingRules(symbol: string): Promise<MarketRules | undefined> {
+    const rules = await atVenue(() => this.venue.marketRules(symbol));
+    return rules && tradingRules(rules, this.options.capabilities[this.venue.id]?.markets[symbol]);
   }
 
   private async facts(order: PreTradeOrder) {

@@ -8,7 +8,7 @@
 import { Problem, problems } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
-import type { InvestorClass, MarketCapability } from './capabilities';
+import { type InvestorClass, type MarketCapability, tradingRules } from './capabilities';
 import type { MarketRules } from './venue';
 
 export interface PreTradeFacts {
@@ -75,8 +75,9 @@ export function checkSellOrder(order: PreTradeOrder, facts: PreTradeFacts): { ba
   }
 
   const amount = new Decimal(order.amount);
-  const stepSize = Decimal.max(rules.stepSize, market.stepSize ?? rules.stepSize);
-  const tickSize = Decimal.max(rules.tickSize, market.tickSize ?? rules.tickSize);
+  const limits = tradingRules(rules, market);
+  const stepSize = new Decimal(limits.stepSize);
+  const tickSize = new Decimal(limits.tickSize);
   if (!amount.mod(stepSize).isZero()) {
     const sellable = amount.div(stepSize).floor().mul(stepSize);
     throw refuse(
@@ -108,10 +109,7 @@ export function checkSellOrder(order: PreTradeOrder, facts: PreTradeFacts): { ba
       },
     );
   }
-  const maxQty = Decimal.min(
-    order.type === 'market' ? rules.marketOrderMaxQty : rules.maxQty,
-    order.type === 'market' ? market.maxMarketOrderQty : market.maxOrderQty,
-  );
+  const maxQty = new Decimal(order.type === 'market' ? limits.marketOrderMaxQty : limits.maxQty);
   if (amount.gt(maxQty)) {
     throw refuse(
       'above-maximum-order-size',
@@ -121,7 +119,7 @@ export function checkSellOrder(order: PreTradeOrder, facts: PreTradeFacts): { ba
       { maxQty: maxQty.toFixed() },
     );
   }
-  const minNotional = Decimal.max(rules.minNotional, market.minNotional ?? '0');
+  const minNotional = new Decimal(limits.minNotional);
   const notional = amount.mul(limitPrice ?? facts.reference);
   if (notional.lt(minNotional)) {
     throw refuse(

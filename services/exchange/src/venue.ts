@@ -140,6 +140,8 @@ export interface Venue extends MarketDataSource {
   ): Promise<WithdrawalSnapshot | undefined>;
   /** The fee and minimum of a crypto withdrawal, as the venue publishes them. */
   withdrawalTerms(asset: string, chain: Chain): Promise<WithdrawalTerms>;
+  /** The fee and minimum of a fiat withdrawal by bank wire, as the venue publishes them. */
+  fiatWithdrawalTerms(currency: string): Promise<WithdrawalTerms>;
   /** The account's free (tradable, withdrawable) balance of an asset. */
   freeBalance(asset: string): Promise<string>;
   /** Send coins to an address on a chain (returns to custody). */

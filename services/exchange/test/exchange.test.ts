@@ -519,6 +519,23 @@ describe('withdrawals', () => {
   const withdraw = (body: Record<string, unknown>, key: string) =>
     request(app).post('/v1/withdrawals').set('Idempotency-Key', key).send(body);
 
+  test("the venue's terms for a USD wire: its minimum and its fee, as the venue publishes them", async () => {
+    const res = await request(app).get('/v1/currencies/USD/withdrawal-terms').expect(200);
+    expect(res.body).toEqual({ venue: 'hashkey', currency: 'USD', allowed: true, fee: '10', minAmount: '100' });
+    const bad = await request(app).get('/v1/currencies/usd/withdrawal-terms').expect(400);
+    expect(bad.body.errors[0].field).toBe('currency');
+  });
+
+  test('USD under the minimum is refused by the venue and nothing leaves the balance', async () => {
+    const usd = venueBalance('USD');
+    const res = await withdraw(
+      { caseId: 'case-w-min', currency: 'USD', amount: '57.40', bankAccountId: BANK.id },
+      'k-wd-min',
+    ).expect(422);
+    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(venueBalance('USD').toFixed()).toBe(usd.toFixed());
+  });
+
   test('USD goes to the registered account: amount = fee + net, PENDING then COMPLETED', async () => {
     const usd = venueBalance('USD');
     const res = await withdraw(

@@ -157,6 +157,52 @@ describe('legal floor', () => {
   });
 });
 
+describe("a market's rules are what the service lets an order be", () => {
+  test('the venue’s rules tightened by the capability table: largest orders, minimum notional and step', async () => {
+    const stricter: CapabilityTable = {
+      hashkey: {
+        ...DEFAULT_CAPABILITIES.hashkey!,
+        markets: {
+          ...DEFAULT_CAPABILITIES.hashkey!.markets,
+          'BTC/USDT': {
+            ...DEFAULT_CAPABILITIES.hashkey!.markets['BTC/USDT']!,
+            maxOrderQty: '5',
+            maxMarketOrderQty: '2.5',
+            minNotional: '20',
+            stepSize: '0.0001',
+          },
+        },
+      },
+    };
+    const res = await request(appWith({ capabilities: stricter }))
+      .get('/v1/markets/BTC/USDT')
+      .expect(200);
+    // the simulator's own: limit 8, market 4, minimum notional 1, step 0.00001, tick 0.01
+    expect(res.body).toMatchObject({
+      symbol: 'BTC/USDT',
+      maxQty: '5',
+      marketOrderMaxQty: '2.5',
+      minNotional: '20',
+      stepSize: '0.0001',
+      tickSize: '0.01',
+    });
+    // where the venue is the stricter one, its rule stands
+    const looser: CapabilityTable = {
+      hashkey: {
+        ...DEFAULT_CAPABILITIES.hashkey!,
+        markets: {
+          ...DEFAULT_CAPABILITIES.hashkey!.markets,
+          'BTC/USDT': { ...DEFAULT_CAPABILITIES.hashkey!.markets['BTC/USDT']!, maxOrderQty: '50' },
+        },
+      },
+    };
+    const venueRule = await request(appWith({ capabilities: looser }))
+      .get('/v1/markets/BTC/USDT')
+      .expect(200);
+    expect(venueRule.body).toMatchObject({ maxQty: '8', marketOrderMaxQty: '4', minNotional: '1' });
+  });
+});
+
 describe('pre-trade checks refuse a bad order with a problem naming the field, before the venue', () => {
   const refusedBeforeVenue = async (
     app: Express,

@@ -88,6 +88,25 @@ export const SCENARIOS: readonly Scenario[] = [
     ends: 'COMPLETED',
   },
   {
+    // 57 USDT: under the venue's minimum wire (USD 100), so nothing is sold and the USDT goes back to custody.
+    name: 'small-case-held-under-minimum-wire',
+    caseId: 'REPLAY-SMALL-HELD',
+    registration: {
+      lots: [
+        {
+          lotId: 'L1',
+          asset: 'USDT',
+          chain: 'ethereum',
+          declaredAmount: '57',
+          sweepTxHash: '0xusdt-sweep-small',
+          evidence: { handoverFormNo: 'HF-1', handedOverBy: 'officer.li', receivedBy: 'custodian.wang', documents: [] },
+        },
+      ],
+    },
+    decide: inOrder(D.plan),
+    ends: 'HELD',
+  },
+  {
     name: 'restitution-order',
     caseId: 'REPLAY-RESTITUTION',
     registration: {

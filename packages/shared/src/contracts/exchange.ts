@@ -13,6 +13,7 @@
  *   GET  /v1/markets/:base/:quote/volume?since=&until= | ?seconds= -> TradedVolume (the venue's volume in the interval, 1m candles)
  *   GET  /v1/markets/:base/:quote/depth?bandBp=              -> MarketDepth (visible bid quantity within bandBp under the best bid)
  *   POST /v1/cases/:caseId/route-choices ChooseSaleRoute     -> 201 SaleRouteChoice (direct or through the stablecoin, kept)
+ *   GET  /v1/currencies/:currency/withdrawal-terms           -> FiatWithdrawalTerms (the venue's minimum and fee for a bank wire)
  *   POST /v1/withdrawals             RequestWithdrawal       -> 201 VenueWithdrawal
  *   GET  /v1/withdrawals/:withdrawalId                       -> VenueWithdrawal (refreshed from the venue)
  *   POST /v1/returns                 RequestVenueReturn      -> 201 VenueReturnWithdrawal (coins sent back to custody, once per key)
@@ -33,7 +34,11 @@ export const DepositAddress = z.object({
 });
 export type DepositAddress = z.infer<typeof DepositAddress>;
 
-/** A market's trading rules at the venue; quantities the step cannot take stay unsold and are booked as leftovers. */
+/**
+ * A market's trading rules: the venue's own, tightened by the exchange service's capability table (what
+ * an order may be there; the sale engine never offers a child order outside them). Quantities the step
+ * cannot take stay unsold and are booked as leftovers.
+ */
 export const MarketRules = z.object({
   venue: z.string(),
   symbol: z.string(),
@@ -213,6 +218,20 @@ export const RequestWithdrawal = z.object({
   bankAccountId: z.string().min(1).max(64),
 });
 export type RequestWithdrawal = z.infer<typeof RequestWithdrawal>;
+
+/**
+ * What the venue asks of a fiat withdrawal by bank wire (GET /v1/currencies/:currency/withdrawal-terms):
+ * less than `minAmount` is refused, and `fee` is taken out of the amount. Fiat under the minimum cannot
+ * leave the venue alone: the case handles it before it sells (case-sale.ts).
+ */
+export const FiatWithdrawalTerms = z.object({
+  venue: z.string(),
+  currency: FiatCurrency,
+  allowed: z.boolean(),
+  fee: DecimalString,
+  minAmount: DecimalString,
+});
+export type FiatWithdrawalTerms = z.infer<typeof FiatWithdrawalTerms>;
 
 export const WithdrawalStatus = z.enum(['PENDING', 'COMPLETED', 'FAILED']);
 export const VenueWithdrawal = z.object({

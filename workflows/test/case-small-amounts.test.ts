@@ -1,0 +1,212 @@
+/**
+ * Small amounts are never stranded at the venue (issue #13, part 5), on the time-skipping test server
+ * with activities that behave like the services (fake-services.ts; the venue's minimum wire USD 100):
+ * a case whose sale could not be wired out sells nothing and its coins go back to custody; a sale that
+ * brought less than the minimum after all leaves the fiat booked as held at the venue; either way the
+ * case is HELD for a supervisor, never FAILED with the money silently at the venue.
+ */
+import { randomUUID } from 'node:crypto';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { Decimal } from '@vcdc/shared/money';
+import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
+import type { CaseRegistration } from '../src/case-input';
+import { caseWorkflow } from '../src/case-workflow';
+import type { Decision } from '../src/decision';
+import { decide } from '../src/shared';
+import { workflowsPath } from '../src/worker';
+import { awaiting, settleAt, until } from './case-support';
+import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
+
+// Each case runs to its end on the time-skipping server while the engine's slices take real seconds:
+// a minute is usually plenty, but not on a machine that is busy with something else.
+jest.setTimeout(180_000);
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  [env, bundle] = await Promise.all([
+    startTimeSkippingServer(),
+    bundleWorkflowCode({ workflowsPath, logger: quietLogger() }),
+  ]);
+  await addCaseSearchAttributes(env);
+}, 180_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+function quietLogger() {
+  const noop = () => undefined;
+  return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+}
+
+type Fake = ReturnType<typeof createFakeActivities>;
+
+interface Run {
+  fake: Fake;
+  handle: WorkflowHandle<typeof caseWorkflow>;
+}
+
+/** Start a case with a fresh fake and a worker, run `body`, stop the worker. */
+async function withCase<T>(
+  registration: CaseRegistration,
+  body: (run: Run) => Promise<T>,
+  fakeOptions: FakeOptions = {},
+  fake: Fake = createFakeActivities(fakeOptions),
+): Promise<T> {
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: fake,
+  });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(caseWorkflow, {
+      taskQueue,
+      workflowId: `case-${registration.caseId}`,
+      args: [registration],
+    });
+    return body({ fake, handle });
+  });
+}
+
+function registration(overrides: Record<string, unknown> = {}): CaseRegistration {
+  return sampleRegistration(`C-${randomUUID().slice(0, 8)}`, overrides) as CaseRegistration;
+}
+
+function approvePlan(by = 'supervisor.zhang'): Decision {
+  return {
+    stage: 'DISPOSAL_PLAN',
+    outcome: 'APPROVE',
+    decidedBy: by,
+    role: 'supervisor',
+    decidedAt: '2026-01-02T09:00:00Z',
+  };
+}
+function approveFx(): Decision {
+  return {
+    stage: 'FX_DECLARATION',
+    outcome: 'APPROVE',
+    decidedBy: 'fx.officer.chen',
+    role: 'fx-officer',
+    reference: 'SAFE-2026-0042',
+    decidedAt: '2026-01-05T09:00:00Z',
+  };
+}
+
+function approveRemittance(): Decision {
+  return {
+    stage: 'REMITTANCE',
+    outcome: 'APPROVE',
+    decidedBy: 'supervisor.zhang',
+    role: 'supervisor',
+    decidedAt: '2026-01-06T09:00:00Z',
+  };
+}
+
+async function runHappyPath(reg: CaseRegistration, fakeOptions: FakeOptions = {}) {
+  return withCase(
+    reg,
+    async ({ fake, handle }) => {
+      await until(handle, awaiting('DISPOSAL_PLAN'));
+      const answer = await handle.executeUpdate(decide, { args: [approvePlan()] });
+      expect(answer.movesTo).toEqual({ stage: 'TRANSFER', status: 'RUNNING' });
+      await until(handle, awaiting('FX_DECLARATION'));
+      await handle.executeUpdate(decide, { args: [approveFx()] });
+      await settleAt(handle);
+      await until(handle, awaiting('REMITTANCE'));
+      await handle.executeUpdate(decide, { args: [approveRemittance()] });
+      const outcome = await handle.result();
+      return { fake, handle, outcome };
+    },
+    fakeOptions,
+  );
+}
+
+const usdtLot = (amount: string) => ({
+  lotId: 'L1',
+  asset: 'USDT',
+  chain: 'ethereum',
+  declaredAmount: amount,
+  sweepTxHash: `0xusdt-sweep-${amount}`,
+  evidence: { handoverFormNo: 'HF-1', handedOverBy: 'officer.li', receivedBy: 'custodian.wang', documents: [] },
+});
+
+async function heldAfterPlan(reg: CaseRegistration, fakeOptions: FakeOptions = {}) {
+  return withCase(
+    reg,
+    async ({ fake, handle }) => {
+      await until(handle, awaiting('DISPOSAL_PLAN'));
+      await handle.executeUpdate(decide, { args: [approvePlan()] });
+      const outcome = await handle.result();
+      return { fake, outcome };
+    },
+    fakeOptions,
+  );
+}
+
+describe('small amounts', () => {
+  test('a USDT case worth under the minimum wire sells nothing: its USDT goes back to custody and the case is HELD for a supervisor', async () => {
+    const { fake, outcome } = await heldAfterPlan(registration({ lots: [usdtLot('57')] }));
+    expect(outcome.status).toBe('HELD');
+    expect(outcome.reason).toMatch(/under hashkey's minimum wire of 100 USD/);
+    expect(outcome.reason).toMatch(/returned to custody/);
+    // nothing was sold and nothing was wired
+    expect(fake.placeSellOrder).not.toHaveBeenCalled();
+    expect(fake.requestWithdrawal).not.toHaveBeenCalled();
+    // every USDT the venue credited went back, each transfer's share booked by custody (net of the venue's fee)
+    const received = outcome.returns.filter((r) => r.status === 'RECEIVED');
+    expect(received.length).toBeGreaterThan(0);
+    expect(outcome.returns.every((r) => r.status === 'RECEIVED' || r.status === 'NOTHING_TO_RETURN')).toBe(true);
+    const credited = outcome.transfers.reduce((s, t) => s.plus(t.credited ?? '0'), new Decimal(0));
+    expect(outcome.returns.reduce((s, r) => s.plus(r.amount), new Decimal(0)).toFixed()).toBe(credited.toFixed());
+    expect(outcome.leftovers.filter((l) => l.where === 'venue')).toEqual([]);
+    expect(fake.notify).toHaveBeenCalledWith(
+      expect.objectContaining({ kind: 'CASE_HELD', toRole: 'supervisor' }),
+      expect.anything(),
+    );
+  });
+
+  test('a case worth more than the minimum sells and wires as before', async () => {
+    const reg = registration({ lots: [usdtLot('150')] });
+    const { fake, outcome } = await runHappyPath(reg);
+    expect(outcome.status).toBe('COMPLETED');
+    expect(fake.getFiatWithdrawalTerms).toHaveBeenCalledWith('USD');
+    expect(new Decimal(outcome.withdrawal!.amount).gte(100)).toBe(true);
+  });
+
+  test('a sale that brings less than the minimum after all: the fiat is booked as held at the venue and the case is HELD, nothing wired', async () => {
+    // Judged at the arrival reference (0.002 BTC at 61234: about USD 120), sold after the market fell to 40000 (about USD 80).
+    const reg = registration({
+      lots: [
+        {
+          lotId: 'L1',
+          asset: 'BTC',
+          chain: 'bitcoin',
+          declaredAmount: '0.0021',
+          sweepTxHash: 'btc-sweep-small',
+          evidence: { handoverFormNo: 'HF-1', handedOverBy: 'officer.li', receivedBy: 'custodian.wang', documents: [] },
+        },
+      ],
+    });
+    const { fake, outcome } = await heldAfterPlan(reg, { referencePrices: { 'BTC/USDT': ['61234.56', '40000'] } });
+    expect(outcome.status).toBe('HELD');
+    expect(fake.requestWithdrawal).not.toHaveBeenCalled();
+    expect(outcome.reason).toMatch(/held at the venue for a supervisor's decision/);
+    const held = outcome.leftovers.filter((l) => l.asset === 'USD' && /minimum wire/.test(l.reason));
+    expect(held).toHaveLength(1);
+    expect(held[0]!.reason).toMatch(/minimum wire of 100 USD/);
+    expect(new Decimal(held[0]!.amount).gt(0) && new Decimal(held[0]!.amount).lt(100)).toBe(true);
+  });
+});
