@@ -27,6 +27,7 @@ import {
   type WithdrawalSnapshot,
   type WithdrawalTerms,
 } from './venue';
+import { loadMarketsForgettingFailures } from './venue-markets';
 
 export interface CcxtVenueOptions {
   /** ccxt exchange id; "hashkey". */
@@ -113,7 +114,7 @@ export class CcxtVenue implements Venue {
 
   private async call<T>(what: string, work: () => Promise<T>): Promise<T> {
     try {
-      if (!this.exchange.markets) await this.exchange.loadMarkets();
+      await loadMarketsForgettingFailures(this.exchange);
       return await work();
     } catch (error) {
       throw this.translate(what, error);

@@ -10,6 +10,7 @@
 import { Decimal } from '@vcdc/shared/money';
 import ccxt, { type Exchange } from 'ccxt';
 import { VenueCallError } from './venue';
+import { loadMarketsForgettingFailures } from './venue-markets';
 
 export interface TopOfBook {
   venue: string;
@@ -77,6 +78,7 @@ export class CcxtMarketData implements MarketDataSource {
 
   private async call<T>(what: string, work: () => Promise<T>): Promise<T> {
     try {
+      await loadMarketsForgettingFailures(this.exchange);
       return await work();
     } catch (error) {
       if (error instanceof VenueCallError) throw error;
