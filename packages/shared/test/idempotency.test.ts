@@ -6,6 +6,7 @@ import { createTestDatabase } from '../../../test/support/database';
 import {
   AUDIT_CHAIN_MIGRATIONS_DIR,
   assertSchemaCurrent,
+  claimedIdempotent,
   createPool,
   createServiceApp,
   idempotent,
@@ -242,5 +243,97 @@ describe('Idempotency-Key layer', () => {
     expect(bad.body.type).toBe('urn:vcdc:problem:malformed-json');
     const missing = await request(app).get('/v1/nothing').expect(404);
     expect(missing.body.type).toBe('urn:vcdc:problem:route-not-found');
+  });
+});
+
+describe('claimed keys: the handler runs holding no database connection (issue 14)', () => {
+  /** A pool of ONE connection: a handler that held it would starve every other request. */
+  let one: Pool;
+  let gate: { open: () => void; opened: Promise<void> };
+  let runs = 0;
+  const newGate = () => {
+    let open = () => undefined as void;
+    const opened = new Promise<void>((r) => {
+      open = r;
+    });
+    return { open, opened };
+  };
+  beforeAll(() => {
+    one = createPool(databaseUrl, 'things', 1);
+  });
+  afterAll(async () => {
+    await one.end();
+  });
+  const claimedApp = () =>
+    createServiceApp({
+      service: 'claims',
+      logger: silentLogger(),
+      readiness: async () => undefined,
+      routes: (app) => {
+        app.post(
+          '/v1/slow',
+          claimedIdempotent(one, ThingInput, async (input) => {
+            runs += 1;
+            // Waits like a call to Temporal whose worker is paused.
+            if (input.name === 'slow') await gate.opened;
+            if (input.name === 'flaky' && runs % 2 === 1) throw new Problem(503, 'busy', 'try again');
+            return { status: 201, body: { name: input.name, run: runs } };
+          }),
+        );
+      },
+    });
+
+  test('while one request waits, another is answered; the same key meanwhile is 409 in progress, then replays', async () => {
+    gate = newGate();
+    const app = claimedApp();
+    const slow = request(app).post('/v1/slow').set('Idempotency-Key', 'claim-slow').send({ name: 'slow', amount: '1' });
+    const first = slow.then((r) => r);
+    // Let the slow request claim its key.
+    for (
+      let i = 0;
+      i < 50 && (await one.query("SELECT 1 FROM idempotency_keys WHERE key = 'claim-slow'")).rowCount === 0;
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 20));
+    // The pool's one connection is free: another request goes through while the first still waits.
+    const other = await request(app)
+      .post('/v1/slow')
+      .set('Idempotency-Key', 'claim-other')
+      .send({ name: 'fast', amount: '1' });
+    expect(other.status).toBe(201);
+    const again = await request(app)
+      .post('/v1/slow')
+      .set('Idempotency-Key', 'claim-slow')
+      .send({ name: 'slow', amount: '1' });
+    expect(again.status).toBe(409);
+    expect(again.body.type).toBe('urn:vcdc:problem:idempotency-request-in-progress');
+    const reused = await request(app)
+      .post('/v1/slow')
+      .set('Idempotency-Key', 'claim-slow')
+      .send({ name: 'other', amount: '1' });
+    expect(reused.body.type).toBe('urn:vcdc:problem:idempotency-key-reused');
+    gate.open();
+    const done = await first;
+    expect(done.status).toBe(201);
+    const replay = await request(app)
+      .post('/v1/slow')
+      .set('Idempotency-Key', 'claim-slow')
+      .send({ name: 'slow', amount: '1' });
+    expect(replay.status).toBe(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.body).toEqual(done.body);
+  });
+
+  test('a failure that stores nothing releases the key: the retry runs afresh and is kept', async () => {
+    runs = 0;
+    const app = claimedApp();
+    const send = () =>
+      request(app).post('/v1/slow').set('Idempotency-Key', 'claim-flaky').send({ name: 'flaky', amount: '1' });
+    expect((await send()).status).toBe(503);
+    const retried = await send();
+    expect(retried.status).toBe(201);
+    expect(retried.body).toEqual({ name: 'flaky', run: 2 });
+    expect((await send()).headers['idempotent-replayed']).toBe('true');
+    expect(runs).toBe(2);
   });
 });

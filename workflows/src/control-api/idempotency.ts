@@ -9,9 +9,10 @@
  *    `idempotency-key-reused`.
  *  - keys are per person: the key space is the token's subject, so one person's key never replays
  *    another person's answer (nor blocks their request).
- * A Location header the handler sets is not stored: a replay answers status and body only.
+ * A Location header the handler sets is not stored: a replay answers status and body only. A second
+ * request with a key whose first is still running is 409 `idempotency-request-in-progress`: retry it.
  */
-import { type HandlerResult, idempotent, type Pool, parseInput } from '@vcdc/shared';
+import { claimedIdempotent, type HandlerResult, type Pool, parseInput } from '@vcdc/shared';
 import type { Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import type { Identity } from './auth';
@@ -34,7 +35,9 @@ export function keyedPost<S extends z.ZodType>(
       res.status(result.status).json(result.body);
       return;
     }
-    await idempotent(store, schema, (input, _tx, r) => handler(input, r, res), {
+    // The key is claimed, then the handler runs holding no database connection while it waits on
+    // Temporal (a paused worker must not starve the pool: issue 14), then its answer is stored.
+    await claimedIdempotent(store, schema, (input, r) => handler(input, r, res), {
       key: 'optional',
       scope: (_req, r) => (r.locals.identity as Identity).id,
     })(req, res, next);

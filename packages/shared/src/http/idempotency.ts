@@ -55,30 +55,7 @@ export function idempotent<S extends z.ZodType>(
       send(res, await inTransaction(pool, (tx) => handler(input, tx, req)), false);
       return;
     }
-    if (!key) {
-      throw new Problem(
-        400,
-        'idempotency-key-missing',
-        'Idempotency-Key header required',
-        `${req.method} ${req.path} changes state and must carry an ${IDEMPOTENCY_HEADER} header`,
-      );
-    }
-    if (!KEY_PATTERN.test(key)) {
-      throw new Problem(
-        400,
-        'validation',
-        'Invalid Idempotency-Key',
-        `${IDEMPOTENCY_HEADER} must be 1-255 visible ASCII characters`,
-        {
-          errors: [{ field: IDEMPOTENCY_HEADER, message: 'must be 1-255 visible ASCII characters' }],
-        },
-      );
-    }
-    const input = parseInput(schema, req.body ?? {});
-    // Scoped keys are stored as `<scope, URI-encoded> <key>`: a key has no space, an encoded scope neither.
-    const storedKey = options.scope ? `${encodeURIComponent(options.scope(req, res))} ${key}` : key;
-    const path = req.originalUrl.split('?')[0] ?? req.originalUrl;
-    const requestHash = sha256Hex(canonicalJson({ method: req.method, path, body: req.body ?? {} }));
+    const { input, storedKey, path, requestHash } = keyed(req, res, schema, key, options);
 
     const client = await pool.connect();
     let result: HandlerResult;
@@ -86,26 +63,14 @@ export function idempotent<S extends z.ZodType>(
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [storedKey]);
-      const existing = await client.query<{
-        request_hash: string;
-        response_status: number;
-        response_body: unknown;
-        method: string;
-        path: string;
-      }>('SELECT request_hash, response_status, response_body, method, path FROM idempotency_keys WHERE key = $1', [
-        storedKey,
-      ]);
+      const existing = await client.query<StoredRow>(
+        'SELECT request_hash, response_status, response_body, method, path FROM idempotency_keys WHERE key = $1',
+        [storedKey],
+      );
       const stored = existing.rows[0];
       if (stored) {
         await client.query('COMMIT');
-        if (stored.request_hash !== requestHash) {
-          throw new Problem(
-            409,
-            'idempotency-key-reused',
-            'Idempotency-Key already used for another request',
-            `key ${key} was first used for ${stored.method} ${stored.path} with a different body`,
-          );
-        }
+        if (stored.request_hash !== requestHash) throw reused(key as string, stored);
         result = { status: stored.response_status, body: stored.response_body };
         replayed = true;
       } else {
@@ -133,6 +98,143 @@ export function idempotent<S extends z.ZodType>(
     }
     send(res, result, replayed);
   };
+}
+
+/** How long a claim holds its key before a retry may take it over (its holder crashed). */
+export const CLAIM_TTL_MS = 120_000;
+/** A claimed key's response_status while its request runs (HTTP 102 Processing: never an answer). */
+const CLAIMED = 102;
+
+/**
+ * The Idempotency-Key layer for handlers that do their work elsewhere (the control API: Temporal, its
+ * audit chain on its own pool), holding NO database connection while they run (issue 14: each keyed
+ * POST held one of the control API's ten connections while it waited on Temporal, and a paused worker
+ * starved them all). The key is claimed in one short transaction (a row whose status is 102), the
+ * handler runs with no connection held, and its answer is stored in a second short transaction. A
+ * request with the same key while the first runs is 409 `idempotency-request-in-progress` (retryable);
+ * a failure that stores nothing (5xx, a "not yet") releases the claim for a retry; a claim whose holder
+ * crashed is taken over after CLAIM_TTL_MS. The key options are those of `idempotent`.
+ */
+export function claimedIdempotent<S extends z.ZodType>(
+  pool: Pool,
+  schema: S,
+  handler: (input: z.infer<S>, req: Request) => Promise<HandlerResult>,
+  options: IdempotencyOptions = {},
+): RequestHandler {
+  return async (req: Request, res: Response, _next: NextFunction) => {
+    const key = req.get(IDEMPOTENCY_HEADER);
+    if (!key && options.key === 'optional') {
+      send(res, await handler(parseInput(schema, req.body ?? {}), req), false);
+      return;
+    }
+    const { input, storedKey, path, requestHash } = keyed(req, res, schema, key, options);
+    const claim = await inTransaction(pool, async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [storedKey]);
+      const { rows } = await tx.query<StoredRow & { stale: boolean }>(
+        `SELECT request_hash, response_status, response_body, method, path,
+                created_at < now() - make_interval(secs => $2::double precision / 1000) AS stale
+           FROM idempotency_keys WHERE key = $1`,
+        [storedKey, CLAIM_TTL_MS],
+      );
+      const stored = rows[0];
+      if (stored && stored.request_hash !== requestHash) throw reused(key as string, stored);
+      if (stored && stored.response_status !== CLAIMED)
+        return { replay: { status: stored.response_status, body: stored.response_body } };
+      if (stored && !stored.stale)
+        throw new Problem(
+          409,
+          'idempotency-request-in-progress',
+          'A request with this Idempotency-Key is in progress',
+          `the first request with key ${key} has not finished: retry with the same key to get its answer`,
+        );
+      if (stored) await tx.query('UPDATE idempotency_keys SET created_at = now() WHERE key = $1', [storedKey]);
+      else
+        await tx.query(
+          `INSERT INTO idempotency_keys (key, request_hash, method, path, response_status, response_body)
+           VALUES ($1, $2, $3, $4, ${CLAIMED}, 'null'::jsonb)`,
+          [storedKey, requestHash, req.method, path],
+        );
+      return { replay: undefined };
+    });
+    if (claim.replay) {
+      send(res, claim.replay, true);
+      return;
+    }
+    let result: HandlerResult;
+    try {
+      result = await handler(input, req);
+    } catch (error) {
+      if (!(error instanceof Problem) || error.status >= 500 || RETRYABLE_PROBLEM_TYPES.has(error.type)) {
+        // Nothing to keep: the claim is released so a retry with the key runs afresh.
+        await pool
+          .query(
+            `UPDATE idempotency_keys SET created_at = '-infinity' WHERE key = $1 AND response_status = ${CLAIMED}`,
+            [storedKey],
+          )
+          .catch(() => undefined);
+        throw error;
+      }
+      await appendRefusal(pool, req, res, error);
+      result = { status: error.status, body: error.toBody(req.originalUrl) };
+    }
+    await pool.query(
+      `UPDATE idempotency_keys SET response_status = $2, response_body = $3 WHERE key = $1 AND response_status = ${CLAIMED}`,
+      [storedKey, result.status, JSON.stringify(result.body)],
+    );
+    send(res, result, false);
+  };
+}
+
+interface StoredRow {
+  request_hash: string;
+  response_status: number;
+  response_body: unknown;
+  method: string;
+  path: string;
+}
+
+function reused(key: string, stored: Pick<StoredRow, 'method' | 'path'>): Problem {
+  return new Problem(
+    409,
+    'idempotency-key-reused',
+    'Idempotency-Key already used for another request',
+    `key ${key} was first used for ${stored.method} ${stored.path} with a different body`,
+  );
+}
+
+/** The checked key, the parsed body, the key as stored (scoped) and what identifies the request. */
+function keyed<S extends z.ZodType>(
+  req: Request,
+  res: Response,
+  schema: S,
+  key: string | undefined,
+  options: IdempotencyOptions,
+): { input: z.infer<S>; storedKey: string; path: string; requestHash: string } {
+  if (!key) {
+    throw new Problem(
+      400,
+      'idempotency-key-missing',
+      'Idempotency-Key header required',
+      `${req.method} ${req.path} changes state and must carry an ${IDEMPOTENCY_HEADER} header`,
+    );
+  }
+  if (!KEY_PATTERN.test(key)) {
+    throw new Problem(
+      400,
+      'validation',
+      'Invalid Idempotency-Key',
+      `${IDEMPOTENCY_HEADER} must be 1-255 visible ASCII characters`,
+      {
+        errors: [{ field: IDEMPOTENCY_HEADER, message: 'must be 1-255 visible ASCII characters' }],
+      },
+    );
+  }
+  const input = parseInput(schema, req.body ?? {});
+  // Scoped keys are stored as `<scope, URI-encoded> <key>`: a key has no space, an encoded scope neither.
+  const storedKey = options.scope ? `${encodeURIComponent(options.scope(req, res))} ${key}` : key;
+  const path = req.originalUrl.split('?')[0] ?? req.originalUrl;
+  const requestHash = sha256Hex(canonicalJson({ method: req.method, path, body: req.body ?? {} }));
+  return { input, storedKey, path, requestHash };
 }
 
 function send(res: Response, result: HandlerResult, replayed: boolean): void {
