@@ -337,3 +337,33 @@ describe('claimed keys: the handler runs holding no database connection (issue 1
     expect(runs).toBe(2);
   });
 });
+
+describe('/readyz tells the truth about the pool', () => {
+  test('every connection taken and callers queueing: 503 at once, naming the starved pool; ready again once freed', async () => {
+    const one = createPool(databaseUrl, 'things', 1);
+    try {
+      const app = createServiceApp({
+        service: 'starved',
+        logger: silentLogger(),
+        readiness: async () => {
+          await one.query('SELECT 1');
+        },
+        routes: () => undefined,
+        audit: { pool: one },
+      });
+      await request(app).get('/readyz').expect(200);
+      const held = await one.connect();
+      const queued = one.query('SELECT 1');
+      const starved = await request(app).get('/readyz').timeout(3000);
+      expect(starved.status).toBe(503);
+      expect(starved.body.detail).toMatch(/database pool starved: all 1 connections busy, 1 request\(s\) waiting/);
+      // Liveness is another matter: the process is alive.
+      await request(app).get('/healthz').expect(200);
+      held.release();
+      await queued;
+      await request(app).get('/readyz').expect(200);
+    } finally {
+      await one.end();
+    }
+  });
+});

@@ -27,6 +27,19 @@ export interface ServiceAppOptions {
   audit?: { pool: Pool; role?: string };
 }
 
+/**
+ * Throws when every connection of `pool` is taken and callers queue for one: the service cannot do
+ * its work now, whatever its liveness says (issue 14: a deadlocked exchange answered /healthz 200 and
+ * hung on /readyz).
+ */
+export function assertPoolNotStarved(pool: Pool): void {
+  const max = (pool as Pool & { options: { max?: number } }).options.max ?? 10;
+  if (pool.totalCount >= max && pool.idleCount === 0 && pool.waitingCount > 0)
+    throw new Error(
+      `database pool starved: all ${max} connections busy, ${pool.waitingCount} request(s) waiting for one`,
+    );
+}
+
 export function createServiceApp({ service, logger, readiness, routes, audit }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -41,6 +54,8 @@ export function createServiceApp({ service, logger, readiness, routes, audit }: 
   });
   app.get('/readyz', async (_req, res) => {
     try {
+      // A starved pool is not ready, said at once (asking it for a connection would only queue behind it).
+      if (audit) assertPoolNotStarved(audit.pool);
       await readiness();
       if (audit?.role) await assertServiceRole(audit.pool, audit.role);
       res.json({ status: 'ready', service });
