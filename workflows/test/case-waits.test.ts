@@ -193,7 +193,9 @@ describe('sale: price band, legal floor, venue refusal', () => {
         expect(btc.slice(1).every((leg) => leg.reference === '55000')).toBe(true);
         expect(outcome.reconciliation?.ok).toBe(true);
       },
-      falling,
+      // One more reference first: the case values its coins before it sells, to see that its fiat could
+      // leave the venue (case-sale.ts, the minimum wire); then the arrival price, a slice sold, the fall.
+      { referencePrices: { 'BTC/USDT': ['61234.56', ...falling.referencePrices['BTC/USDT']] } },
     );
   });
 
