@@ -146,7 +146,9 @@ async function runHappyPath(reg: CaseRegistration, fakeOptions: FakeOptions = {}
       await until(handle, awaiting('REMITTANCE'));
       await handle.executeUpdate(decide, { args: [approveRemittance()] });
       const outcome = await handle.result();
-      return { fake, handle, outcome };
+      // Asked while the worker still runs: a closed case's query is answered by a worker replaying it.
+      const shown = await handle.query(status);
+      return { fake, handle, outcome, shown };
     },
     fakeOptions,
   );
@@ -155,7 +157,7 @@ async function runHappyPath(reg: CaseRegistration, fakeOptions: FakeOptions = {}
 describe('case workflow', () => {
   test('a case approved at both decisions runs from intake to the treasury, reconciles and completes', async () => {
     const reg = registration();
-    const { fake, handle, outcome } = await runHappyPath(reg);
+    const { fake, handle, outcome, shown } = await runHappyPath(reg);
 
     expect(outcome.status).toBe('COMPLETED');
     expect(outcome.stage).toBe('RECONCILIATION');
@@ -227,7 +229,6 @@ describe('case workflow', () => {
     });
 
     // The status, asked after the end, shows what went to the venue and what was sold in base units.
-    const shown = await handle.query(status);
     const btc = shown.amounts?.totals.find((t) => t.asset === 'BTC');
     expect(btc?.sold).toEqual({
       amount: offered('BTC/USDT').toFixed(),
