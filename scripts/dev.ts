@@ -8,7 +8,9 @@
  * that you can watch in the Web UI. State lives under `.data/`: stop with Ctrl-C, start again, running
  * cases resume.
  */
+
 import { randomBytes } from 'node:crypto';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
@@ -51,7 +53,8 @@ const DevConfig = z.object({
   CHAIN_SIM_PORT: z.coerce.number().int().positive().default(7202),
   FX_RATES_SIM_PORT: z.coerce.number().int().positive().default(7203),
   EVM_NODE_PORT: z.coerce.number().int().positive().default(7204),
-  VCDC_DEMO: z.enum(['0', '1']).default('1'),
+  /** `auto` (default): a demo case on the first start of a data folder only; `1`: one on every start; `0`: never. */
+  VCDC_DEMO: z.enum(['0', '1', 'auto']).default('auto'),
   LOG_LEVEL: z.string().default('info'),
 });
 
@@ -68,7 +71,7 @@ async function main(): Promise<void> {
   const group = new ProcessGroup(ROOT, path.join(cfg.VCDC_DATA_DIR, 'logs'), (name, code) => {
     if (shuttingDown) return;
     say(
-      `${name} exited unexpectedly (code ${code}); see ${path.join(cfg.VCDC_DATA_DIR, 'logs', `${name}.log`)}. Stopping.`,
+      `${name} keeps exiting (code ${code}) and was started again as often as it may; see ${path.join(cfg.VCDC_DATA_DIR, 'logs', `${name}.log`)}. Stopping.`,
     );
     void shutdown(1);
   });
@@ -154,6 +157,12 @@ async function main(): Promise<void> {
     ServiceName,
     string
   >;
+  // The control API's own credential with every service: it reads and carries people's signed acts, no more.
+  const controlApiToken = randomBytes(32).toString('hex');
+  // This start's credentials, for a person calling a service or the control API's routes by hand: owner-only.
+  const credentialsFile = path.join(cfg.VCDC_DATA_DIR, 'service-credentials.json');
+  await writeFile(credentialsFile, `${JSON.stringify({ serviceTokens, controlApiToken }, null, 2)}\n`, { mode: 0o600 });
+  await chmod(credentialsFile, 0o600);
   // The dev identity provider's key: created here first, so the control API and the demo share it.
   const devKeyDir = path.join(cfg.VCDC_DATA_DIR, 'dev-issuer');
   const issuer = await loadOrCreateDevIssuer(devKeyDir);
@@ -188,8 +197,7 @@ async function main(): Promise<void> {
     urls,
     roleUrls,
     serviceTokens,
-    // The control API's own credential with every service: it reads and carries people's signed acts, no more.
-    controlApiToken: randomBytes(32).toString('hex'),
+    controlApiToken,
     // The control API signs every person's act and decision; each service verifies them with the public half.
     decisionKeys: await loadOrCreateDevDecisionKeys(path.join(cfg.VCDC_DATA_DIR, 'decision-signing.json')),
     temporal: {
@@ -237,7 +245,15 @@ async function main(): Promise<void> {
   say(`Logs              ${path.join(cfg.VCDC_DATA_DIR, 'logs')}/<process>.log`);
   say('');
 
-  if (cfg.VCDC_DEMO === '1') {
+  // A restart does not start a second demo case unless asked (VCDC_DEMO=1): the first one is remembered.
+  const demoMarker = path.join(cfg.VCDC_DATA_DIR, 'demo-case.json');
+  const earlierDemo = await readFile(demoMarker, 'utf8').then(
+    (text) => (JSON.parse(text) as { caseId: string }).caseId,
+    () => undefined,
+  );
+  if (cfg.VCDC_DEMO === 'auto' && earlierDemo)
+    say(`the demo case ${earlierDemo} ran on this data already (VCDC_DEMO=1 starts another)`);
+  if (cfg.VCDC_DEMO === '1' || (cfg.VCDC_DEMO === 'auto' && !earlierDemo)) {
     const outcome = await runDemoCase({
       // The custody credential only opens the case's wallets for the seizure sweep; every person's act goes
       // through the control API as that person.
@@ -245,6 +261,7 @@ async function main(): Promise<void> {
       log: say,
       token: (person) => issuer.mint(person),
     });
+    await writeFile(demoMarker, JSON.stringify({ caseId: outcome.caseId, status: outcome.status }), { mode: 0o600 });
     say(`demo case ${outcome.caseId} ended ${outcome.status}. Find it in the Web UI: CaseId="${outcome.caseId}"`);
     say(
       `  ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows?query=${encodeURIComponent(`CaseId="${outcome.caseId}"`)}`,
