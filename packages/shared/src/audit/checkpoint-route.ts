@@ -10,25 +10,33 @@
  *   404    checkpoints-off       this service signs no checkpoints (no AUDIT_CHECKPOINT_KEY / _DIR)
  *   409    checkpoint-refused    the chain contradicts its last checkpoint: nothing is signed
  */
-import express, { type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../logger';
+import { PROBLEM_CONTENT_TYPE, Problem } from '../problem';
 import { type Checkpointer, CheckpointRefused } from './checkpoint';
 
-const PROBLEM = 'application/problem+json';
+/** The answer for a refusal, in the services' problem+json. */
+function refuse(res: Response, req: Request, problem: Problem): void {
+  res
+    .status(problem.status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(JSON.stringify(problem.toBody(req.originalUrl)));
+}
 
 export function checkpointRoute(chain: string, checkpointer: Checkpointer | undefined, logger: Logger): Router {
   const router = express.Router();
   router.post('/v1/audit/checkpoints', express.json({ limit: '4kb' }), async (req, res) => {
     if (!checkpointer) {
-      res
-        .status(404)
-        .type(PROBLEM)
-        .json({
-          type: 'urn:vcdc:problem:checkpoints-off',
-          title: 'No checkpoints',
-          status: 404,
-          detail: `${chain} signs no audit checkpoints (AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_DIR are not set)`,
-        });
+      refuse(
+        res,
+        req,
+        new Problem(
+          404,
+          'checkpoints-off',
+          'No checkpoints',
+          `${chain} signs no audit checkpoints (AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_DIR are not set)`,
+        ),
+      );
       return;
     }
     const body = (req.body ?? {}) as { caseId?: unknown; stage?: unknown };
@@ -42,15 +50,11 @@ export function checkpointRoute(chain: string, checkpointer: Checkpointer | unde
     } catch (error) {
       if (!(error instanceof CheckpointRefused)) throw error;
       logger.error({ chain, why: error.verification.why }, 'audit checkpoint refused: the chain contradicts it');
-      res
-        .status(409)
-        .type(PROBLEM)
-        .json({
-          type: 'urn:vcdc:problem:checkpoint-refused',
-          title: 'The chain does not verify',
-          status: 409,
-          detail: error.verification.why ?? 'the chain does not verify',
-        });
+      refuse(
+        res,
+        req,
+        new Problem(409, 'checkpoint-refused', 'The chain does not verify', error.verification.why ?? 'broken'),
+      );
     }
   });
   return router;
