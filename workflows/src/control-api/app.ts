@@ -92,6 +92,7 @@ import type { Authenticator, Identity } from './auth';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
+import { boundedTemporal, DEFAULT_TEMPORAL_CALL_TIMEOUT_MS, decisionUpdateId } from './temporal-calls';
 
 export interface ControlApiDeps {
   client: Client;
@@ -128,6 +129,8 @@ export interface ControlApiDeps {
   rateLimitPerMinute?: number;
   /** The clock that stamps decisions; injectable for tests. */
   now?: () => Date;
+  /** The longest any call to Temporal may take before the request answers 503 (temporal-calls.ts). */
+  temporalCallTimeoutMs?: number;
 }
 
 export interface CaseStarted {
@@ -223,7 +226,9 @@ export function createControlApi({
   quorumThresholds = {},
   rateLimitPerMinute = 600,
   now = () => new Date(),
+  temporalCallTimeoutMs = DEFAULT_TEMPORAL_CALL_TIMEOUT_MS,
 }: ControlApiDeps): Express {
+  const temporal = boundedTemporal(client, temporalCallTimeoutMs);
   /** Authenticates the caller and checks the matrix for `endpoint`; the identity goes to res.locals. */
   const guard =
     (endpoint: Endpoint): RequestHandler =>
@@ -266,7 +271,7 @@ export function createControlApi({
     service: 'control-api',
     logger,
     readiness: async () => {
-      await client.workflowService.getSystemInfo({});
+      await temporal('Temporal system info', () => client.workflowService.getSystemInfo({}));
       if (auditRole) await assertServiceRole(auditRole.pool, auditRole.role);
     },
     routes: (app) => {
@@ -308,21 +313,23 @@ export function createControlApi({
           const registrationSha256 = sha256Hex(canonicalJson(request));
           const workflowId = caseWorkflowId(request.caseId);
           try {
-            const handle = await client.workflow.start<typeof caseWorkflow>('caseWorkflow', {
-              taskQueue,
-              workflowId,
-              args: [registration],
-              workflowIdReusePolicy: 'REJECT_DUPLICATE',
-              memo: { registrationSha256 },
-              typedSearchAttributes: [
-                { key: CaseIdKey, value: registration.caseId },
-                { key: CaseAgencyKey, value: registration.agency },
-                { key: CaseStageKey, value: 'INTAKE' },
-                { key: CaseStatusKey, value: 'RUNNING' },
-              ],
-              staticSummary: `Case ${registration.caseId} (${registration.agency}): ${registration.lots.length} lot(s) of ${[...new Set(registration.lots.map((l) => l.asset))].join(', ')}`,
-              staticDetails: caseStaticDetails(registration),
-            });
+            const handle = await temporal(`the start of case ${request.caseId}`, () =>
+              client.workflow.start<typeof caseWorkflow>('caseWorkflow', {
+                taskQueue,
+                workflowId,
+                args: [registration],
+                workflowIdReusePolicy: 'REJECT_DUPLICATE',
+                memo: { registrationSha256 },
+                typedSearchAttributes: [
+                  { key: CaseIdKey, value: registration.caseId },
+                  { key: CaseAgencyKey, value: registration.agency },
+                  { key: CaseStageKey, value: 'INTAKE' },
+                  { key: CaseStatusKey, value: 'RUNNING' },
+                ],
+                staticSummary: `Case ${registration.caseId} (${registration.agency}): ${registration.lots.length} lot(s) of ${[...new Set(registration.lots.map((l) => l.asset))].join(', ')}`,
+                staticDetails: caseStaticDetails(registration),
+              }),
+            );
             const body: CaseStarted = {
               caseId: request.caseId,
               workflowId,
@@ -348,7 +355,9 @@ export function createControlApi({
             return { status: 201, body };
           } catch (error) {
             if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-            const existing = await client.workflow.getHandle(workflowId).describe();
+            const existing = await temporal(`the description of case ${request.caseId}`, () =>
+              client.workflow.getHandle(workflowId).describe(),
+            );
             if (existing.memo?.registrationSha256 !== registrationSha256) {
               throw problems.conflict(
                 'case-conflict',
@@ -371,20 +380,24 @@ export function createControlApi({
         if (filter.status) clauses.push(`CaseStatus = '${filter.status}'`);
         if (filter.stage) clauses.push(`CaseStage = '${filter.stage}'`);
         if (filter.agency) clauses.push(`${CaseAgencyKey.name} = '${filter.agency}'`);
-        const cases: CaseSummary[] = [];
-        for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: filter.limit })) {
-          const sa = wf.typedSearchAttributes;
-          cases.push({
-            caseId: sa.get(CaseIdKey) ?? wf.workflowId.replace(/^case-/, ''),
-            workflowId: wf.workflowId,
-            agency: sa.get(CaseAgencyKey) ?? null,
-            stage: sa.get(CaseStageKey) ?? null,
-            status: sa.get(CaseStatusKey) ?? null,
-            execution: wf.status.name,
-            startTime: wf.startTime.toISOString(),
-          });
-          if (cases.length >= filter.limit) break;
-        }
+        // Visibility needs no worker, but the call is bounded like every other (the list is one page).
+        const cases = await temporal('the case list', async () => {
+          const found: CaseSummary[] = [];
+          for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: filter.limit })) {
+            const sa = wf.typedSearchAttributes;
+            found.push({
+              caseId: sa.get(CaseIdKey) ?? wf.workflowId.replace(/^case-/, ''),
+              workflowId: wf.workflowId,
+              agency: sa.get(CaseAgencyKey) ?? null,
+              stage: sa.get(CaseStageKey) ?? null,
+              status: sa.get(CaseStatusKey) ?? null,
+              execution: wf.status.name,
+              startTime: wf.startTime.toISOString(),
+            });
+            if (found.length >= filter.limit) break;
+          }
+          return found;
+        });
         res.json({ cases });
       });
 
@@ -450,13 +463,17 @@ export function createControlApi({
                 nonce: decision.nonce,
                 actSha256: sha256Hex(canonicalJson(decision.act)),
               });
+              // The same person's retry with the same key sends the same Update: never a second decision.
+              const updateId = decisionUpdateId(identity.id, req.get('Idempotency-Key'));
               let accepted: DecisionAccepted;
               try {
-                accepted = await sendDecision(caseId, decision);
+                accepted = await sendDecision(caseId, decision, updateId);
               } catch (error) {
-                if (!(error instanceof Problem)) {
+                // Not answered (a fault, or Temporal past the bound): the Update may still reach the case.
+                if (!(error instanceof Problem) || error.status >= 500) {
                   await record('decision.outcome-unknown', {
                     nonce: decision.nonce,
+                    ...(updateId ? { updateId } : {}),
                     error: String(error).slice(0, 500),
                   });
                 }
@@ -465,7 +482,7 @@ export function createControlApi({
               await record('decision.accepted', { decision, movesTo: accepted.movesTo, approvals: accepted.approvals });
               return { status: 200, body: accepted };
             } catch (error) {
-              if (error instanceof Problem) {
+              if (error instanceof Problem && error.status < 500) {
                 await record('decision.refused', { status: error.status, refusal: error.type, detail: error.detail });
               }
               throw error;
@@ -562,7 +579,9 @@ export function createControlApi({
   /** The case workflow's `status` query; 404 for a case that does not exist. */
   async function caseProgress(caseId: string): Promise<CaseProgress> {
     try {
-      return await client.workflow.getHandle(caseWorkflowId(caseId)).query(status);
+      return await temporal(`the status of case ${caseId}`, () =>
+        client.workflow.getHandle(caseWorkflowId(caseId)).query(status),
+      );
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw problems.notFound('Case', caseId);
       throw error;
@@ -570,14 +589,16 @@ export function createControlApi({
   }
 
   /** The `decide` Update; its refusals as problems naming the rule. */
-  async function sendDecision(caseId: string, decision: Decision): Promise<DecisionAccepted> {
+  async function sendDecision(caseId: string, decision: Decision, updateId?: string): Promise<DecisionAccepted> {
     const handle = client.workflow.getHandle(caseWorkflowId(caseId));
     try {
-      return await handle.executeUpdate(decide, { args: [decision] });
+      return await temporal(`the ${decision.stage} decision on case ${caseId}`, () =>
+        handle.executeUpdate(decide, { args: [decision], ...(updateId ? { updateId } : {}) }),
+      );
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) {
         // The server answers "not found" for an Update to a case that has ended, too: tell them apart.
-        const ended = await handle.describe().then(
+        const ended = await temporal(`the description of case ${caseId}`, () => handle.describe()).then(
           (d) => d.status.name,
           () => undefined,
         );

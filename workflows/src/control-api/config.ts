@@ -25,6 +25,8 @@ export const ControlApiConfig = z
     TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
+    /** The longest one call to Temporal may take before the request answers 503 temporal-not-answering (ms). */
+    TEMPORAL_CALL_TIMEOUT_MS: env.positiveInt(10_000),
     LOG_LEVEL: env.logLevel(),
     /**
      * Where the audit chain of decisions and refusals is kept (its own schema): the login of

@@ -98,6 +98,7 @@ export async function startControlApi(
       defaults: registrationDefaults(config),
       quorumThresholds: config.QUORUM_THRESHOLDS,
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      temporalCallTimeoutMs: config.TEMPORAL_CALL_TIMEOUT_MS,
       audit: new AuditChain(pool),
       auditRole: { pool, role },
       auditServices: serviceChains(config),

@@ -137,6 +137,9 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     let problem: Problem;
     if (error instanceof Problem) {
       problem = error;
+      // A problem that asks to be retried says when (503 busy, Temporal not answering).
+      const retryAfter = problem.extensions.retryAfterSeconds;
+      if (typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
     } else if (error?.type === 'entity.parse.failed') {
       problem = new Problem(400, 'malformed-json', 'Malformed JSON body', 'the request body is not valid JSON');
     } else if (error?.type === 'entity.too.large') {

@@ -1,0 +1,176 @@
+/**
+ * Issue 14: the control API bounds every call to Temporal. With the case worker paused, a status read
+ * and a decision used to hang for as long as the gRPC channel allowed (30-44 s were seen); now they
+ * answer 503 temporal-not-answering with Retry-After, holding no database connection while they wait,
+ * and a keyed decision retried once the worker is back is applied once. Real Temporal dev server,
+ * real PostgreSQL, real HTTP through supertest.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
+import { createPool, type Pool, silentLogger } from '@vcdc/shared';
+import type { Express } from 'express';
+import { createLocalJWKSet } from 'jose';
+import request from 'supertest';
+import { startDevServer } from '../../test/support/temporal';
+import { createControlApi } from '../src/control-api/app';
+import { jwtAuthenticator } from '../src/control-api/auth';
+import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
+import { CONTROL_API_AUDIENCE, createDevIssuer } from '../src/control-api/dev-issuer';
+import { createDecisionActivities } from '../src/decision-signature';
+import { workflowsPath } from '../src/worker';
+import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
+import { createFakeActivities, sampleRegistration } from './fake-services';
+
+const PEOPLE = { 'officer.li': ['case-officer'], 'supervisor.zhang': ['supervisor'] } as const;
+type Person = keyof typeof PEOPLE;
+const tokens = {} as Record<Person, string>;
+const taskQueue = `bounded-${randomUUID()}`;
+const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
+const TIMEOUT_MS = 1500;
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+let worker: Worker | undefined;
+let running: Promise<void> | undefined;
+let app: Express;
+let auditPool: Pool;
+let idempotencyPool: Pool;
+let audit: Awaited<ReturnType<typeof testAuditChain>>['audit'];
+
+const as = (person: Person) => ({
+  get: (url: string) => request(app).get(url).set('authorization', `Bearer ${tokens[person]}`),
+  post: (url: string) => request(app).post(url).set('authorization', `Bearer ${tokens[person]}`),
+});
+
+async function startWorker(): Promise<void> {
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: { ...createFakeActivities(), ...createDecisionActivities(testDecisionVerifyKeys()) },
+  });
+  running = worker.run();
+}
+
+async function stopWorker(): Promise<void> {
+  worker?.shutdown();
+  await running;
+  worker = undefined;
+  running = undefined;
+}
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  env = await startDevServer();
+  bundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') });
+  await startWorker();
+  const issuer = await createDevIssuer();
+  for (const [sub, roles] of Object.entries(PEOPLE)) tokens[sub as Person] = await issuer.sign({ sub, roles });
+  const chain = await testAuditChain('control_api_bounded');
+  auditPool = chain.pool;
+  audit = chain.audit;
+  // One connection: a request that held it while waiting on Temporal would stop every other keyed request.
+  idempotencyPool = createPool(chain.databaseUrl, 'audit', 1);
+  app = createControlApi({
+    audit: chain.audit,
+    idempotency: idempotencyPool,
+    decisionSigningKey: ControlApiConfig.parse(TEST_CONTROL_API_ENV).DECISION_SIGNING_KEY,
+    authenticator: jwtAuthenticator({
+      issuer: issuer.issuer,
+      audience: CONTROL_API_AUDIENCE,
+      keys: createLocalJWKSet(issuer.jwks),
+    }),
+    client: env.client,
+    taskQueue,
+    logger: silentLogger(),
+    defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
+    now: () => NOW,
+    temporalCallTimeoutMs: TIMEOUT_MS,
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await stopWorker();
+  await env?.teardown();
+  await auditPool?.end();
+  await idempotencyPool?.end();
+});
+
+async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+// A cancellation goes straight to the case's Update (no status read first): the Update is what waits.
+const cancel = { stage: 'CANCELLATION', outcome: 'APPROVE', reason: 'the court withdrew the confiscation order' };
+
+test('with the worker paused, status and decisions answer 503 with Retry-After, hold no connection, and a keyed retry decides once (one Update)', async () => {
+  const caseId = `CA-${randomUUID().slice(0, 8)}`;
+  const registered = await as('officer.li').post('/v1/cases').send(sampleRegistration(caseId));
+  expect(registered.status).toBe(201);
+  await eventually(async () => {
+    const res = await as('officer.li').get(`/v1/cases/${caseId}`);
+    return res.status === 200 && res.body.awaiting?.stage === 'DISPOSAL_PLAN' ? true : undefined;
+  }, 'the case to ask for DISPOSAL_PLAN');
+
+  await stopWorker();
+
+  // A status read needs a worker to answer its query: bounded, 503, told when to come back.
+  const status = await as('officer.li').get(`/v1/cases/${caseId}`);
+  expect(status.status).toBe(503);
+  expect(status.headers['content-type']).toMatch(/application\/problem\+json/);
+  expect(status.body.type).toBe('urn:vcdc:problem:temporal-not-answering');
+  expect(Number(status.headers['retry-after'])).toBeGreaterThan(0);
+
+  // The decision waits on Temporal while a keyed registration runs beside it on the one connection.
+  const pendingDecision = as('supervisor.zhang')
+    .post(`/v1/cases/${caseId}/decisions`)
+    .set('Idempotency-Key', 'cancel-while-paused')
+    .send(cancel)
+    .then((r) => r);
+  const otherCase = `CA-${randomUUID().slice(0, 8)}`;
+  const beside = await as('officer.li')
+    .post('/v1/cases')
+    .set('Idempotency-Key', `register-${otherCase}`)
+    .send(sampleRegistration(otherCase));
+  expect(beside.status).toBe(201);
+  const decision = await pendingDecision;
+  expect(decision.status).toBe(503);
+  expect(decision.body.type).toBe('urn:vcdc:problem:temporal-not-answering');
+  expect(Number(decision.headers['retry-after'])).toBeGreaterThan(0);
+  // The chain says the outcome is unknown, not that the decision was refused.
+  const records = await audit.list({ caseId, limit: 1000 });
+  expect(records.filter((r) => r.kind === 'decision.outcome-unknown')).toHaveLength(1);
+  expect(records.filter((r) => r.kind === 'decision.refused')).toHaveLength(0);
+
+  // The worker is back; the supervisor retries with the same key: one decision, whatever reached the case first.
+  await startWorker();
+  const retry = await eventually(async () => {
+    const res = await as('supervisor.zhang')
+      .post(`/v1/cases/${caseId}/decisions`)
+      .set('Idempotency-Key', 'cancel-while-paused')
+      .send(cancel);
+    return res.status === 503 ? undefined : res;
+  }, 'the retried decision to be answered');
+  expect(retry.status).toBe(200);
+  expect(retry.body.movesTo.status).toBe('CANCELLED');
+  const progress = await eventually(async () => {
+    const res = await as('officer.li').get(`/v1/cases/${caseId}`);
+    return res.status === 200 && res.body.status === 'CANCELLED' ? res.body : undefined;
+  }, 'the case to be cancelled');
+  expect(progress.decisions.accepted.filter((d: { stage: string }) => d.stage === 'CANCELLATION')).toHaveLength(1);
+  const history = await env.client.workflow.getHandle(`case-${caseId}`).fetchHistory();
+  expect(history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(1);
+}, 180_000);
