@@ -56,6 +56,9 @@ const DevConfig = z.object({
   /** `auto` (default): a demo case on the first start of a data folder only; `1`: one on every start; `0`: never. */
   VCDC_DEMO: z.enum(['0', '1', 'auto']).default('auto'),
   LOG_LEVEL: z.string().default('info'),
+  /** The sale schedule of cases that name none: three slices over 30 s by default (to watch); the fault suite compresses it. */
+  VCDC_SALE_SLICES: z.coerce.number().int().min(1).max(500).default(3),
+  VCDC_SALE_HORIZON_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
 });
 
 let stopStack: (code: number) => Promise<void> = async (code) => process.exit(code);
@@ -212,6 +215,7 @@ async function main(): Promise<void> {
       process.env.CUSTODY_MASTER_SECRET ?? DEV_CUSTODY_MASTER_SECRET,
     ).gasStation().address,
     simulatorStateDir: path.join(cfg.VCDC_DATA_DIR, 'simulators'),
+    sale: { slices: cfg.VCDC_SALE_SLICES, horizonSeconds: cfg.VCDC_SALE_HORIZON_SECONDS },
     auditCheckpoints: {
       dir: path.join(cfg.VCDC_DATA_DIR, 'audit-checkpoints'),
       signingKeys: Object.fromEntries(checkpointSigners.map((s) => [s, checkpointKeys[s]!.signingKey])) as Record<

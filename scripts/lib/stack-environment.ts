@@ -35,6 +35,8 @@ export interface StackSettings {
   /** Addresses the local EVM node funds at start (the custody gas station). */
   evmFundAddresses: string;
   simulatorStateDir: string;
+  /** The execution engine's schedule for cases that name none (default: three slices over 30 s, to watch). */
+  sale?: { slices: number; horizonSeconds: number };
   /**
    * Signed audit checkpoints (issue 12): where they are kept, each signer's own key (a service for its
    * chain, the control API for `audit`) and every signer's public key, which each verifier accepts.
@@ -141,8 +143,8 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       CONTROL_API_TOKEN: s.controlApiToken,
       CODEC_UI_SECRET: s.codecUiSecret,
       // The demo sells each lot in three slices over half a minute: long enough to watch in the Web UI.
-      DEFAULT_SALE_SLICES: '3',
-      DEFAULT_SALE_HORIZON_SECONDS: '30',
+      DEFAULT_SALE_SLICES: String(s.sale?.slices ?? 3),
+      DEFAULT_SALE_HORIZON_SECONDS: String(s.sale?.horizonSeconds ?? 30),
       // The simulated book is thin next to a demo lot: slices reach 30 bp under the reference to fill.
       DEFAULT_SALE_PRICE_OFFSET_BP: '30',
       DEFAULT_SALE_MAX_REPRICINGS: '5',

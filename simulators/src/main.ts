@@ -26,6 +26,12 @@ const Config = z.object({
   SIM_STATE_DIR: z.string().optional(),
   CHAIN_BLOCK_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
   VENUE_SEED: z.coerce.number().int().default(20261125),
+  /**
+   * `moving` (default): the venue's market moves (seeded prices, depth that refills after our orders,
+   * other traders' flow, candles); `static`: one fixed book that our orders use up (issue 19: after about
+   * twenty cases its bids were gone and later cases waited on the reference price for ever).
+   */
+  VENUE_MARKET: z.enum(['moving', 'static']).default('moving'),
   FX_RATES_SEED: z.coerce.number().int().default(20261125),
   LOG_LEVEL: z.string().default('info'),
 });
@@ -55,6 +61,7 @@ async function main(): Promise<void> {
     evm: { rpcUrl: evmNode.url, usdtAddress: evmNode.usdtAddress },
     bankAccounts: [DEV_OFFSHORE_ACCOUNT],
     stateFile: stateFile('venue'),
+    ...(cfg.VENUE_MARKET === 'moving' ? { dynamics: {} } : {}),
   });
   const fxRates = await startFxRateSimulator({ host: cfg.HOST, port: cfg.FX_RATES_SIM_PORT, seed: cfg.FX_RATES_SEED });
   logger.info(

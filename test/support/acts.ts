@@ -7,11 +7,11 @@
 import { type KeyObject, randomUUID } from 'node:crypto';
 import {
   ACT_HEADER,
-  ActSigningKey,
-  ActVerifyKeys,
   type ActKind,
   type ActObject,
   type Actor,
+  ActSigningKey,
+  ActVerifyKeys,
   type CarriedDecision,
   DECISION_ACT,
   decisionContent,
