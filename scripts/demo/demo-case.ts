@@ -362,19 +362,38 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
   log(
     `demo case ${caseId}: sweeping the seized coins into custody (${lots.map((l) => `${l.amount} ${l.asset}`).join(', ')})`,
   );
-  const swept = [];
+  const swept: Array<DemoLot & { sweepTxHash: string }> = [];
   for (const lot of lots) swept.push({ ...lot, sweepTxHash: await seizeIntoCustody(urls, caseId, lot) });
 
+  const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
+  /**
+   * A part of the stack restarting (it heals: scripts/lib/process-group.ts) answers 5xx or nothing for a
+   * moment; the people wait and try again, as they would, with the same Idempotency-Keys (so nothing is
+   * done twice). Anything else is the demo's end.
+   */
+  const patiently = async <T>(call: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await call();
+      } catch (error) {
+        if (!(error instanceof ServiceCallError) || !error.retryable || Date.now() > deadline) throw error;
+        log(`demo case ${caseId}: ${error.message}; trying again shortly`);
+        await new Promise((r) => setTimeout(r, 1500));
+      }
+    }
+  };
+
   log(`demo case ${caseId}: registering with the control API as ${DEMO_PEOPLE.caseOfficer}`);
-  await api.post('/v1/cases', demoRegistration(caseId, swept, options.restitution), `demo/${caseId}/register`);
+  await patiently(() =>
+    api.post('/v1/cases', demoRegistration(caseId, swept, options.restitution), `demo/${caseId}/register`),
+  );
   // The case waits for the custodians' attestations of its ATTESTED lots.
   for (const [i, lot] of swept.entries()) {
     if (lot.verification === 'ATTESTED') {
-      await attestIntake(urls, caseId, lot, demoEvidence(caseId, lot, i), log, apiAs);
+      await patiently(() => attestIntake(urls, caseId, lot, demoEvidence(caseId, lot, i), log, apiAs));
     }
   }
 
-  const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
   let lastDetails = '';
   const decided = new Set<string>();
   /** One look at the case, and the decisions it waits for; the status when it has ended. */
@@ -412,16 +431,8 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
     return undefined;
   };
   while (Date.now() < deadline) {
-    try {
-      const ended = await step();
-      if (ended) return ended;
-    } catch (error) {
-      // A part of the stack restarting (it heals: scripts/lib/process-group.ts) answers 5xx or nothing for
-      // a moment; the people wait and look again, as they would. Anything else is the demo's end.
-      if (!(error instanceof ServiceCallError) || !error.retryable) throw error;
-      log(`demo case ${caseId}: ${error.message}; looking again shortly`);
-      await new Promise((r) => setTimeout(r, 1500));
-    }
+    const ended = await patiently(step);
+    if (ended) return ended;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`demo case ${caseId} did not finish within the time allowed; it keeps running (see the Web UI)`);
