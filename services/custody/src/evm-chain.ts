@@ -4,9 +4,12 @@
  * Sending once and only once: every transaction is signed with the case wallet's key, STORED (table
  * evm_signed_transactions, keyed by the transfer's clientRef) and only then broadcast. A retry with the
  * same clientRef broadcasts the stored bytes again: same nonce, same hash, so the chain can include
- * it at most once. The nonce is the sender's pending transaction count, taken under a per-sender lock;
- * if a stored transaction was never broadcast and its nonce has since been used by another one, it can
- * never be mined any more: that transfer is refused (ChainRefusal 'superseded'), nothing left custody.
+ * it at most once. The nonce is the sender's pending transaction count, taken under a per-sender lock
+ * that is held until the transaction is in the node's pool (issue 19: a lock released at the store's
+ * COMMIT, before the broadcast, let two cases topping up gas from the one gas station sign the same
+ * nonce). If a stored transaction was never broadcast (the process died between the two) and its nonce
+ * has since been used by another one, it can never be mined any more: that transfer is refused
+ * (ChainRefusal 'superseded'), nothing left custody.
  *
  * Fees: gas is priced with a legacy gas price fixed at signing time, so an ETH transfer's fee is
  * known before it is sent (21 000 gas to an account) and is paid out of the amount that leaves custody.
@@ -96,9 +99,9 @@ export class EvmChainAdapter implements ChainAdapter {
 
   async send(chain: Chain, request: SendRequest): Promise<ChainTransaction> {
     // A retry finds what an earlier attempt signed and sends those same bytes again.
-    if (!(await findSigned(this.options.pool, request.clientRef))) await this.signAndStore(chain, request);
-    const { tx_hash: hash, raw } = (await findSigned(this.options.pool, request.clientRef))!;
-    await this.broadcast(hash, raw, request.from);
+    const earlier = await findSigned(this.options.pool, request.clientRef);
+    if (earlier) await this.broadcast(earlier.tx_hash, earlier.raw, request.from);
+    const hash = earlier ? earlier.tx_hash : await this.signAndStore(chain, request);
     const tx = await this.getTransaction(chain, hash);
     if (!tx) throw new Error(`transaction ${hash} was broadcast but the node does not know it`);
     return tx;
@@ -109,7 +112,8 @@ export class EvmChainAdapter implements ChainAdapter {
     return this.options.keyring.gasStation().address;
   }
 
-  private async signAndStore(chain: Chain, request: SendRequest): Promise<void> {
+  /** Sign, store and broadcast a new transfer out of the case wallet; its hash. */
+  private async signAndStore(chain: Chain, request: SendRequest): Promise<string> {
     if (!request.caseId) throw new Error('an EVM transfer needs the caseId its wallet is derived for');
     const wallet = this.options.keyring.walletFor(request.caseId, request.asset).connect(this.provider);
     if (wallet.address !== getAddress(request.from)) {
@@ -142,10 +146,16 @@ export class EvmChainAdapter implements ChainAdapter {
     } else {
       throw new ChainRefusal('asset-not-on-chain', `${request.asset} is not an asset of ${chain}`);
     }
-    await this.signAndStoreFrom(chain, request.clientRef, wallet, { ...unsigned, gasPrice });
+    return this.signAndStoreFrom(chain, request.clientRef, wallet, { ...unsigned, gasPrice });
   }
 
-  /** Sign under a per-sender lock (nonce = pending count) and store before anything is broadcast. */
+  /**
+   * Sign under the sender's lock (nonce = its pending count), store, then broadcast, and only then let
+   * the next signer of this sender read the pending count. The lock is a session advisory lock on one
+   * connection, which also stores the row (one statement, committed before the broadcast): no other
+   * connection is asked for while it is held. A transaction signed and stored under `clientRef` before
+   * is broadcast again as it is; its hash either way.
+   */
   private async signAndStoreFrom(
     chain: Chain,
     clientRef: string,
@@ -153,38 +163,47 @@ export class EvmChainAdapter implements ChainAdapter {
     tx: { to: string; value: bigint; data: string; gasLimit: bigint; gasPrice: bigint },
   ): Promise<string> {
     const network = await this.provider.getNetwork();
-    return inTransaction(this.options.pool, async (db) => {
-      await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`evm-sender:${wallet.address}`]);
-      const again = await findSigned(db, clientRef);
-      if (again) return again.tx_hash;
-      const nonce = await this.provider.getTransactionCount(wallet.address, 'pending');
-      const raw = await wallet.signTransaction({ ...tx, type: 0, nonce, chainId: network.chainId });
-      const hash = Transaction.from(raw).hash!;
-      await db.query(
-        `INSERT INTO evm_signed_transactions (client_ref, chain, from_address, to_address, nonce, tx_hash, raw)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [clientRef, chain, wallet.address, tx.to, nonce, hash, raw],
-      );
-      return hash;
-    });
+    const lock = `evm-sender:${wallet.address}`;
+    const db = await this.options.pool.connect();
+    // A connection that may still hold the lock (its unlock failed) is closed, never pooled again.
+    let unlocked = false;
+    try {
+      await db.query('SELECT pg_advisory_lock(hashtext($1))', [lock]);
+      try {
+        let signed = await findSigned(db, clientRef);
+        if (!signed) {
+          const nonce = await this.provider.getTransactionCount(wallet.address, 'pending');
+          const raw = await wallet.signTransaction({ ...tx, type: 0, nonce, chainId: network.chainId });
+          const hash = Transaction.from(raw).hash!;
+          await db.query(
+            `INSERT INTO evm_signed_transactions (client_ref, chain, from_address, to_address, nonce, tx_hash, raw)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+            [clientRef, chain, wallet.address, tx.to, nonce, hash, raw],
+          );
+          signed = { tx_hash: hash, raw } as SignedRow;
+        }
+        await this.broadcast(signed.tx_hash, signed.raw, wallet.address);
+        return signed.tx_hash;
+      } finally {
+        await db.query('SELECT pg_advisory_unlock(hashtext($1))', [lock]);
+        unlocked = true;
+      }
+    } finally {
+      db.release(!unlocked);
+    }
   }
 
   private async topUpGas(chain: Chain, clientRef: string, address: string, needed: bigint, gasPrice: bigint) {
     const balance = await this.provider.getBalance(address);
     if (balance >= needed) return;
     const station = this.options.keyring.gasStation().connect(this.provider);
-    const ref = `${clientRef}:gas`;
-    if (!(await findSigned(this.options.pool, ref))) {
-      await this.signAndStoreFrom(chain, ref, station, {
-        to: address,
-        value: needed - balance,
-        data: '0x',
-        gasLimit: NATIVE_GAS,
-        gasPrice,
-      });
-    }
-    const { tx_hash: hash, raw } = (await findSigned(this.options.pool, ref))!;
-    await this.broadcast(hash, raw, station.address);
+    const hash = await this.signAndStoreFrom(chain, `${clientRef}:gas`, station, {
+      to: address,
+      value: needed - balance,
+      data: '0x',
+      gasLimit: NATIVE_GAS,
+      gasPrice,
+    });
     const receipt = await this.provider.waitForTransaction(hash, 1, this.options.topUpTimeoutMs ?? 60_000);
     if (receipt?.status !== 1) throw new Error(`gas top-up ${hash} for ${address} did not succeed`);
   }
