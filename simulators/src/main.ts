@@ -1,10 +1,11 @@
 /**
  * Dev stack only: the simulators in one process — the ledger chain (BTC), the local EVM node (Hardhat,
  * ETH and the USDT ERC-20), the HashKey-compatible venue (which credits deposits by watching both
- * chains) and the FX-rate source. The EVM node keeps no state across restarts (Hardhat 2 has none). State is kept in
- * SIM_STATE_DIR so that a restart of the dev stack resumes running cases.
+ * chains) and the FX-rate source. State is kept in SIM_STATE_DIR (the EVM node's as a journal of its blocks,
+ * played back at start: evm/chain-journal.ts) so that a restart of the dev stack resumes running cases.
  */
 import path from 'node:path';
+import { parseEther } from 'ethers';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../../packages/shared/src/config';
 import { createLogger } from '../../packages/shared/src/logger';
@@ -21,7 +22,7 @@ const Config = z.object({
   VENUE_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7201),
   FX_RATES_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7203),
   EVM_NODE_PORT: z.coerce.number().int().min(0).max(65535).default(7204),
-  /** Addresses given 10 ETH at start (the custody gas station), comma-separated. */
+  /** Addresses given 10 ETH at start when they hold less than 1 (the custody gas station), comma-separated. */
   EVM_FUND_ADDRESSES: z.string().default(''),
   SIM_STATE_DIR: z.string().optional(),
   CHAIN_BLOCK_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
@@ -45,8 +46,12 @@ async function main(): Promise<void> {
     host: cfg.HOST,
     port: cfg.EVM_NODE_PORT,
     blockIntervalMs: cfg.CHAIN_BLOCK_INTERVAL_MS,
+    stateFile: stateFile('evm'),
   });
-  for (const address of cfg.EVM_FUND_ADDRESSES.split(',').filter(Boolean)) await evmNode.fundEth(address, '10');
+  // A kept chain still has its funding: topping up only when low keeps balances as they were.
+  for (const address of cfg.EVM_FUND_ADDRESSES.split(',').filter(Boolean)) {
+    if ((await evmNode.provider.getBalance(address)) < parseEther('1')) await evmNode.fundEth(address, '10');
+  }
   const venue = await startVenueSimulator({
     host: cfg.HOST,
     port: cfg.VENUE_SIM_PORT,
