@@ -14,7 +14,8 @@ import { startChainSimulator } from './chain';
 import { DEV_OFFSHORE_ACCOUNT } from './dev-accounts';
 import { startEvmNode } from './evm';
 import { startFxRateSimulator } from './fx-rates';
-import { startVenueSimulator } from './venue';
+import { FaultProfileError, parseFaultProfile, startVenueSimulator } from './venue';
+import { venueAdminToken } from './venue/admin-token';
 
 const Config = z.object({
   HOST: z.string().default('127.0.0.1'),
@@ -27,6 +28,27 @@ const Config = z.object({
   SIM_STATE_DIR: z.string().optional(),
   CHAIN_BLOCK_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
   VENUE_SEED: z.coerce.number().int().default(20261125),
+  /** The venue's fault profile (JSON, venue/faults.ts FaultPlanSchema), e.g. {"seed":7,"serverErrorRate":0.3}. */
+  VENUE_FAULTS: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (!text) return undefined;
+      try {
+        return parseFaultProfile(text);
+      } catch (error) {
+        if (!(error instanceof FaultProfileError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+        return z.NEVER;
+      }
+    }),
+  /**
+   * Bearer token of the venue's admin routes (fault profile, market driver). Absent: one is made and
+   * kept in SIM_STATE_DIR/venue-admin-token (owner-only), where `npm run venue` finds it.
+   */
+  VENUE_ADMIN_TOKEN: z.string().min(16).optional(),
+  /** `moving`: a seeded price process, other participants' flow and candles the driver can move; `static`: a fixed book. */
+  VENUE_MARKET: z.enum(['moving', 'static']).default('moving'),
   FX_RATES_SEED: z.coerce.number().int().default(20261125),
   LOG_LEVEL: z.string().default('info'),
 });
@@ -60,10 +82,21 @@ async function main(): Promise<void> {
     evm: { rpcUrl: evmNode.url, usdtAddress: evmNode.usdtAddress },
     bankAccounts: [DEV_OFFSHORE_ACCOUNT],
     stateFile: stateFile('venue'),
+    dynamics: cfg.VENUE_MARKET === 'moving' ? {} : undefined,
+    faults: cfg.VENUE_FAULTS,
+    adminToken: cfg.VENUE_ADMIN_TOKEN ?? (cfg.SIM_STATE_DIR ? venueAdminToken(cfg.SIM_STATE_DIR) : undefined),
   });
   const fxRates = await startFxRateSimulator({ host: cfg.HOST, port: cfg.FX_RATES_SIM_PORT, seed: cfg.FX_RATES_SEED });
   logger.info(
-    { chain: chain.url, evm: evmNode.url, usdt: evmNode.usdtAddress, venue: venue.url, fxRates: fxRates.url },
+    {
+      chain: chain.url,
+      evm: evmNode.url,
+      usdt: evmNode.usdtAddress,
+      venue: venue.url,
+      fxRates: fxRates.url,
+      venueMarket: cfg.VENUE_MARKET,
+      venueFaults: cfg.VENUE_FAULTS ?? {},
+    },
     'simulators listening',
   );
 
