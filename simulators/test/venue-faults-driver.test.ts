@@ -9,6 +9,7 @@ import path from 'node:path';
 import ccxt, { type Exchange } from 'ccxt';
 import { Decimal } from '../../packages/shared/src/money';
 import { type RunningChainSimulator, startChainSimulator } from '../src/chain';
+import { parseCommand, UsageError } from '../src/venue/cli';
 import {
   DEV_VENUE_API_KEY,
   DEV_VENUE_SECRET,
@@ -313,4 +314,57 @@ describe('the market driver', () => {
     const refused = await admin(venue, 'POST', '/market/BTCUSDT/move', { percent: -8, overSeconds: 60 });
     expect(refused.status).toBe(409);
   });
+});
+
+describe('the market driver from a terminal (npm run venue)', () => {
+  test('command lines become admin calls; a wrong one is refused naming the argument', () => {
+    expect(parseCommand(['move', 'BTC/USDT', '-8%', '60s'])).toEqual({
+      method: 'POST',
+      route: '/market/BTC%2FUSDT/move',
+      body: { percent: '-8', overSeconds: 60 },
+    });
+    expect(parseCommand(['move', 'ETHUSDT', '+2.5%', '5m'])).toMatchObject({
+      body: { percent: '+2.5', overSeconds: 300 },
+    });
+    expect(parseCommand(['volatility', 'BTC/USDT', '5'])).toMatchObject({ method: 'PUT', body: { volatilityBp: '5' } });
+    expect(parseCommand(['faults', 'clear'])).toEqual({ method: 'PUT', route: '/faults', body: {} });
+    expect(parseCommand(['faults', '{"seed":7,"serverErrorRate":0.3}'])).toMatchObject({
+      body: { seed: 7, serverErrorRate: 0.3 },
+    });
+    expect(() => parseCommand(['move', 'BTC/USDT', 'minus8', '60s'])).toThrow(/^percent: /);
+    expect(() => parseCommand(['move', 'BTC/USDT', '-8%', 'a minute'])).toThrow(/^duration: /);
+    expect(() => parseCommand(['jump'])).toThrow(UsageError);
+  });
+
+  test('the CLI moves the running venue’s market', async () => {
+    const clock = handClock();
+    const venue = await venueWith({ seed: 44, clock: clock.now, dynamics: {} });
+    const root = path.join(__dirname, '..', '..');
+    const env = { ...process.env, VENUE_URL: venue.url, VENUE_ADMIN_TOKEN: TOKEN };
+    const { spawn } = await import('node:child_process');
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', 'simulators/src/venue/cli.ts', ...args], {
+          cwd: root,
+          env,
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c) => (stdout += c));
+        child.stderr.on('data', (c) => (stderr += c));
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+    const moved = await run(['move', 'BTC/USDT', '-8%', '60s']);
+    expect(moved.stderr).toBe('');
+    expect(moved.code).toBe(0);
+    expect(JSON.parse(moved.stdout)).toMatchObject({ symbol: 'BTCUSDT', untilStep: 60 });
+    expect(venue.venue.state.market?.controls?.BTCUSDT?.moves).toEqual([{ fromStep: 0, steps: 60, factor: '0.92' }]);
+    // The venue's refusal (problem+json naming the field) reaches the terminal; the exit code says so.
+    const refused = await run(['volatility', 'BTC/USDT', '-3']);
+    expect(refused.code).toBe(1);
+    expect(JSON.parse(refused.stderr)).toMatchObject({ status: 400, detail: expect.stringMatching(/^volatilityBp: /) });
+    const usage = await run(['move', 'BTC/USDT', '-8%']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/^duration: /);
+  }, 60_000);
 });
