@@ -4,12 +4,11 @@
  * route, the admin routes' door (loopback and a token), and the market driver moving the price,
  * the volatility and other participants' flow — on a hand-stepped clock, so every price is known.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
 import ccxt, { type Exchange } from 'ccxt';
 import { Decimal } from '../../packages/shared/src/money';
 import { type RunningChainSimulator, startChainSimulator } from '../src/chain';
-import { parseCommand, UsageError } from '../src/venue/cli';
 import {
   DEV_VENUE_API_KEY,
   DEV_VENUE_SECRET,
@@ -19,6 +18,7 @@ import {
   startVenueSimulator,
   type VenueSimulatorOptions,
 } from '../src/venue';
+import { parseCommand, UsageError } from '../src/venue/cli';
 
 const TOKEN = 'test-admin-token-0123456789';
 let chain: RunningChainSimulator;
@@ -341,7 +341,6 @@ describe('the market driver from a terminal (npm run venue)', () => {
     const venue = await venueWith({ seed: 44, clock: clock.now, dynamics: {} });
     const root = path.join(__dirname, '..', '..');
     const env = { ...process.env, VENUE_URL: venue.url, VENUE_ADMIN_TOKEN: TOKEN };
-    const { spawn } = await import('node:child_process');
     const run = (args: string[]) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
         const child = spawn(process.execPath, ['--import', 'tsx', 'simulators/src/venue/cli.ts', ...args], {
