@@ -4,6 +4,7 @@
  * After a restart the transfers, balances, the token's address, block numbers and block hashes are
  * those of before, and new blocks continue from there.
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -82,3 +83,35 @@ test('a journal whose transactions do not play back is refused, not silently rep
   writeFileSync(broken, JSON.stringify(journal));
   await expect(startEvmNode({ stateFile: broken })).rejects.toThrow(/block \d+/);
 }, 120_000);
+
+test('a node whose parent was killed with -9 exits too, so its port is free for the next start', async () => {
+  const script = `
+    const { startEvmNode } = require(${JSON.stringify(path.join(__dirname, '../src/evm'))});
+    startEvmNode().then((n) => console.log('URL ' + n.url));
+  `;
+  const parent = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    parent.stdout.on('data', (c) => {
+      out += c;
+      const m = /URL (\S+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    parent.once('exit', (code) => reject(new Error(`parent exited ${code}`)));
+  });
+  const blockNumber = () =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_blockNumber', params: [] }),
+    }).then((r) => r.ok);
+  expect(await blockNumber()).toBe(true);
+  parent.kill('SIGKILL');
+  const deadline = Date.now() + 10_000;
+  let alive = true;
+  while (alive && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    alive = await blockNumber().catch(() => false);
+  }
+  expect(alive).toBe(false);
+}, 90_000);

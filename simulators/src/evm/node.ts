@@ -72,6 +72,7 @@ export async function startEvmNode(options: EvmNodeOptions = {}): Promise<Runnin
         HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true',
         // Interval mining is turned on once the chain is set up (a replay must mine alone).
         EVM_BLOCK_INTERVAL_MS: '0',
+        EVM_PARENT_PID: String(process.pid),
         EVM_INITIAL_DATE: journal ? new Date(journal.genesisTimestamp * 1000).toISOString() : '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
