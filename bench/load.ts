@@ -15,7 +15,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import { Decimal } from '../packages/shared/src/money';
 import { type DemoLot, runDemoCase } from '../scripts/demo/demo-case';
 import { type StackPart, type StackProcess, startStackProcess } from '../test/support/stack-process';
@@ -104,34 +104,48 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
 }
 
-/** Each activity's last attempt (start to completion), per activity type, over every workflow of the run. */
+/**
+ * Each activity's last attempt (start to completion), per activity type, over every workflow of the run.
+ * Read with the raw service calls: the payloads are encrypted (the stack's codec) and none is needed here.
+ */
 async function callDurations(stack: StackProcess): Promise<Map<string, number[]>> {
   const connection = await Connection.connect({ address: stack.temporalAddress });
-  const client = new Client({ connection });
+  const service = connection.workflowService;
+  const namespace = 'default';
   const byType = new Map<string, number[]>();
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
   try {
-    for await (const wf of client.workflow.list({
-      query:
-        "WorkflowType = 'caseWorkflow' OR WorkflowType = 'saleExecutionWorkflow' OR WorkflowType = 'intakeBatchWorkflow'",
-    })) {
-      const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-      const scheduled = new Map<string, string>();
-      const startedAt = new Map<string, number>();
-      for (const e of history.events ?? []) {
-        const id = String(e.eventId);
-        const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
-        if (e.activityTaskScheduledEventAttributes) {
-          scheduled.set(id, e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
-        } else if (e.activityTaskStartedEventAttributes) {
-          startedAt.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), at);
-        } else if (e.activityTaskCompletedEventAttributes) {
-          const s = String(e.activityTaskCompletedEventAttributes.scheduledEventId);
-          const type = scheduled.get(s);
-          const start = startedAt.get(s);
-          if (type && start !== undefined) byType.set(type, [...(byType.get(type) ?? []), at - start]);
-        }
+    let page: Uint8Array | undefined;
+    do {
+      const listed = await service.listWorkflowExecutions({ namespace, pageSize: 500, nextPageToken: page });
+      for (const wf of listed.executions ?? []) {
+        let historyPage: Uint8Array | undefined;
+        const scheduled = new Map<string, string>();
+        const startedAt = new Map<string, number>();
+        do {
+          const h = await service.getWorkflowExecutionHistory({
+            namespace,
+            execution: wf.execution,
+            nextPageToken: historyPage,
+          });
+          for (const e of h.history?.events ?? []) {
+            if (e.activityTaskScheduledEventAttributes) {
+              scheduled.set(String(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+            } else if (e.activityTaskStartedEventAttributes) {
+              startedAt.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), ms(e.eventTime));
+            } else if (e.activityTaskCompletedEventAttributes) {
+              const s = String(e.activityTaskCompletedEventAttributes.scheduledEventId);
+              const type = scheduled.get(s);
+              const start = startedAt.get(s);
+              if (type && start !== undefined) byType.set(type, [...(byType.get(type) ?? []), ms(e.eventTime) - start]);
+            }
+          }
+          historyPage = h.nextPageToken?.length ? h.nextPageToken : undefined;
+        } while (historyPage);
       }
-    }
+      page = listed.nextPageToken?.length ? listed.nextPageToken : undefined;
+    } while (page);
   } finally {
     await connection.close();
   }

@@ -246,6 +246,7 @@ async function main(): Promise<void> {
   );
   say(`Services          custody ${urls.custody}  exchange ${urls.exchange}  fx ${urls.fx}  treasury ${urls.treasury}`);
   say(`Simulators        venue ${urls.venue}  chain ${urls.chain}  EVM ${urls.evm.rpcUrl}  FX rates ${urls.fxRates}`);
+  say('Venue market      npm run venue -- market BTC/USDT | move BTC/USDT -8% 30s | faults  (simulators/README.md)');
   say(`Logs              ${path.join(cfg.VCDC_DATA_DIR, 'logs')}/<process>.log`);
   say('');
 

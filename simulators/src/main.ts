@@ -1,10 +1,11 @@
 /**
  * Dev stack only: the simulators in one process — the ledger chain (BTC), the local EVM node (Hardhat,
  * ETH and the USDT ERC-20), the HashKey-compatible venue (which credits deposits by watching both
- * chains) and the FX-rate source. The EVM node keeps no state across restarts (Hardhat 2 has none). State is kept in
- * SIM_STATE_DIR so that a restart of the dev stack resumes running cases.
+ * chains) and the FX-rate source. State is kept in SIM_STATE_DIR (the EVM node's as a journal of its blocks,
+ * played back at start: evm/chain-journal.ts) so that a restart of the dev stack resumes running cases.
  */
 import path from 'node:path';
+import { parseEther } from 'ethers';
 import { z } from 'zod';
 import { loadConfigOrExit } from '../../packages/shared/src/config';
 import { createLogger } from '../../packages/shared/src/logger';
@@ -13,7 +14,8 @@ import { startChainSimulator } from './chain';
 import { DEV_OFFSHORE_ACCOUNT } from './dev-accounts';
 import { startEvmNode } from './evm';
 import { startFxRateSimulator } from './fx-rates';
-import { startVenueSimulator } from './venue';
+import { FaultProfileError, parseFaultProfile, startVenueSimulator } from './venue';
+import { venueAdminToken } from './venue/admin-token';
 
 const Config = z.object({
   HOST: z.string().default('127.0.0.1'),
@@ -21,14 +23,33 @@ const Config = z.object({
   VENUE_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7201),
   FX_RATES_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7203),
   EVM_NODE_PORT: z.coerce.number().int().min(0).max(65535).default(7204),
-  /** Addresses given 10 ETH at start (the custody gas station), comma-separated. */
+  /** Addresses given 10 ETH at start when they hold less than 1 (the custody gas station), comma-separated. */
   EVM_FUND_ADDRESSES: z.string().default(''),
   SIM_STATE_DIR: z.string().optional(),
   CHAIN_BLOCK_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
   VENUE_SEED: z.coerce.number().int().default(20261125),
+  /** The venue's fault profile (JSON, venue/faults.ts FaultPlanSchema), e.g. {"seed":7,"serverErrorRate":0.3}. */
+  VENUE_FAULTS: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (!text) return undefined;
+      try {
+        return parseFaultProfile(text);
+      } catch (error) {
+        if (!(error instanceof FaultProfileError)) throw error;
+        ctx.addIssue({ code: 'custom', message: error.message });
+        return z.NEVER;
+      }
+    }),
   /**
-   * `moving` (default): the venue's market moves (seeded prices, depth that refills after our orders,
-   * other traders' flow, candles); `static`: one fixed book that our orders use up (issue 19: after about
+   * Bearer token of the venue's admin routes (fault profile, market driver). Absent: one is made and
+   * kept in SIM_STATE_DIR/venue-admin-token (owner-only), where `npm run venue` finds it.
+   */
+  VENUE_ADMIN_TOKEN: z.string().min(16).optional(),
+  /**
+   * `moving` (default): a seeded price process, depth that refills after our orders, other participants' flow
+   * and candles, which the driver can move; `static`: one fixed book our orders use up (issue 19: after about
    * twenty cases its bids were gone and later cases waited on the reference price for ever).
    */
   VENUE_MARKET: z.enum(['moving', 'static']).default('moving'),
@@ -51,8 +72,12 @@ async function main(): Promise<void> {
     host: cfg.HOST,
     port: cfg.EVM_NODE_PORT,
     blockIntervalMs: cfg.CHAIN_BLOCK_INTERVAL_MS,
+    stateFile: stateFile('evm'),
   });
-  for (const address of cfg.EVM_FUND_ADDRESSES.split(',').filter(Boolean)) await evmNode.fundEth(address, '10');
+  // A kept chain still has its funding: topping up only when low keeps balances as they were.
+  for (const address of cfg.EVM_FUND_ADDRESSES.split(',').filter(Boolean)) {
+    if ((await evmNode.provider.getBalance(address)) < parseEther('1')) await evmNode.fundEth(address, '10');
+  }
   const venue = await startVenueSimulator({
     host: cfg.HOST,
     port: cfg.VENUE_SIM_PORT,
@@ -61,11 +86,21 @@ async function main(): Promise<void> {
     evm: { rpcUrl: evmNode.url, usdtAddress: evmNode.usdtAddress },
     bankAccounts: [DEV_OFFSHORE_ACCOUNT],
     stateFile: stateFile('venue'),
-    ...(cfg.VENUE_MARKET === 'moving' ? { dynamics: {} } : {}),
+    dynamics: cfg.VENUE_MARKET === 'moving' ? {} : undefined,
+    faults: cfg.VENUE_FAULTS,
+    adminToken: cfg.VENUE_ADMIN_TOKEN ?? (cfg.SIM_STATE_DIR ? venueAdminToken(cfg.SIM_STATE_DIR) : undefined),
   });
   const fxRates = await startFxRateSimulator({ host: cfg.HOST, port: cfg.FX_RATES_SIM_PORT, seed: cfg.FX_RATES_SEED });
   logger.info(
-    { chain: chain.url, evm: evmNode.url, usdt: evmNode.usdtAddress, venue: venue.url, fxRates: fxRates.url },
+    {
+      chain: chain.url,
+      evm: evmNode.url,
+      usdt: evmNode.usdtAddress,
+      venue: venue.url,
+      fxRates: fxRates.url,
+      venueMarket: cfg.VENUE_MARKET,
+      venueFaults: cfg.VENUE_FAULTS ?? {},
+    },
     'simulators listening',
   );
 

@@ -9,8 +9,16 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { ContractFactory, JsonRpcProvider, parseEther, Wallet } from 'ethers';
+import { Contract, ContractFactory, JsonRpcProvider, parseEther, Wallet } from 'ethers';
 import { HARDHAT_DEV_KEYS, USDT_ABI, USDT_ARTIFACT, USDT_DECIMALS } from './accounts';
+import {
+  captureNewBlocks,
+  type EvmJournal,
+  newJournal,
+  readJournal,
+  replayJournal,
+  writeJournal,
+} from './chain-journal';
 import { sweepOnEvm } from './seizure';
 
 const ARTIFACT = USDT_ARTIFACT;
@@ -23,6 +31,12 @@ export interface EvmNodeOptions {
   port?: number;
   /** Also mine an empty block every this many ms (0: only on transactions and by hand). */
   blockIntervalMs?: number;
+  /**
+   * Keep the chain here across restarts (chain-journal.ts): played back at start when it exists,
+   * written every `saveIntervalMs` (default 2000) and on close. Absent: a fresh chain every start.
+   */
+  stateFile?: string;
+  saveIntervalMs?: number;
 }
 
 export interface RunningEvmNode {
@@ -46,6 +60,7 @@ export interface RunningEvmNode {
 export async function startEvmNode(options: EvmNodeOptions = {}): Promise<RunningEvmNode> {
   const host = options.host ?? '127.0.0.1';
   const port = options.port || (await freePort(host));
+  const journal = options.stateFile ? readJournal(options.stateFile) : undefined;
   const cli = require.resolve('hardhat/internal/cli/cli.js');
   const child = spawn(
     process.execPath,
@@ -55,7 +70,10 @@ export async function startEvmNode(options: EvmNodeOptions = {}): Promise<Runnin
       env: {
         ...process.env,
         HARDHAT_DISABLE_TELEMETRY_PROMPT: 'true',
-        EVM_BLOCK_INTERVAL_MS: String(options.blockIntervalMs ?? 0),
+        // Interval mining is turned on once the chain is set up (a replay must mine alone).
+        EVM_BLOCK_INTERVAL_MS: '0',
+        EVM_PARENT_PID: String(process.pid),
+        EVM_INITIAL_DATE: journal ? new Date(journal.genesisTimestamp * 1000).toISOString() : '',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -73,11 +91,45 @@ export async function startEvmNode(options: EvmNodeOptions = {}): Promise<Runnin
 
   const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 100, cacheTimeout: -1 });
   const issuer = new Wallet(HARDHAT_DEV_KEYS[0], provider);
-  const factory = new ContractFactory(ARTIFACT.abi as never, ARTIFACT.bytecode, issuer);
-  const deployed = await factory.deploy();
-  await deployed.waitForDeployment();
-  const usdtAddress = await deployed.getAddress();
-  const usdt = deployed;
+  let usdtAddress: string;
+  let kept: EvmJournal | undefined;
+  try {
+    if (journal) {
+      await provider.send('evm_setAutomine', [false]);
+      await replayJournal(provider, journal);
+      await provider.send('evm_setAutomine', [true]);
+      usdtAddress = journal.usdtAddress;
+      kept = journal;
+    } else {
+      const deployed = await new ContractFactory(ARTIFACT.abi as never, ARTIFACT.bytecode, issuer).deploy();
+      await deployed.waitForDeployment();
+      usdtAddress = await deployed.getAddress();
+      if (options.stateFile) kept = await newJournal(provider, usdtAddress);
+    }
+    if (options.blockIntervalMs) await provider.send('evm_setIntervalMining', [options.blockIntervalMs]);
+  } catch (error) {
+    provider.destroy();
+    child.kill('SIGKILL');
+    throw error;
+  }
+  const usdt = new Contract(usdtAddress, ARTIFACT.abi as never, provider);
+
+  // Journal the new blocks now and then, and at close; one capture at a time.
+  let saving: Promise<void> = Promise.resolve();
+  const save = (): Promise<void> => {
+    if (!kept || !options.stateFile) return Promise.resolve();
+    const [file, state] = [options.stateFile, kept];
+    saving = saving.then(async () => {
+      if ((await captureNewBlocks(provider, state)) > 0) writeJournal(file, state);
+    });
+    return saving;
+  };
+  if (kept && options.stateFile) writeJournal(options.stateFile, kept);
+  await save();
+  const saveTimer = kept
+    ? setInterval(() => void save().catch(() => undefined), options.saveIntervalMs ?? 2000)
+    : undefined;
+  saveTimer?.unref();
 
   // One sender at a time from the faucet account, so its nonces never collide.
   let queue: Promise<unknown> = Promise.resolve();
@@ -102,6 +154,8 @@ export async function startEvmNode(options: EvmNodeOptions = {}): Promise<Runnin
     sweep: (asset, to, amount) => serial(() => sweepOnEvm({ rpcUrl: url, usdtAddress, asset, to, amount }, provider)),
     usdtBalance: async (address) => (await usdt.getFunction('balanceOf')(address)) as bigint,
     close: async () => {
+      clearInterval(saveTimer);
+      if (child.exitCode === null) await save().catch(() => undefined);
       provider.destroy();
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -5,6 +5,7 @@
  */
 import express, { type Express, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { adminRoutes } from './admin';
 import { type Credentials, verifySignedRequest } from './auth';
 import { HoldRefused } from './deposit-holds';
 import { VenueError } from './errors';
@@ -24,6 +25,8 @@ export interface VenueAppDeps {
   /** Sends and follows up crypto withdrawals (payouts.ts), before they are listed and after one is made. */
   processWithdrawals?: () => Promise<void>;
   faults: VenueFaults;
+  /** Bearer token of the admin routes (admin.ts); absent: they refuse every request. */
+  adminToken?: string;
   now?: () => number;
 }
 
@@ -35,6 +38,7 @@ export function createVenueApp({
   syncDeposits,
   processWithdrawals = async () => undefined,
   faults,
+  adminToken,
   now = Date.now,
 }: VenueAppDeps): Express {
   const app = express();
@@ -83,6 +87,9 @@ export function createVenueApp({
     res.json({ txId: req.params.txId, status: deposit?.status ?? null });
   });
 
+  // Not part of HashKey's API: the fault profile and the market driver (admin.ts), never faulted themselves.
+  app.use('/sim/v1', adminRoutes({ venue, faults, adminToken }));
+
   // Injected faults and the venue's own limits (faults.ts), before any work is done.
   app.use((req: Request, res: Response, next: () => void) => {
     const trading = req.path.startsWith('/api/v1/spot/') || req.path === '/api/v1/account/withdraw';
@@ -91,7 +98,11 @@ export function createVenueApp({
       if (fault.kind === 'rate-limited') res.status(429).json({ code: '0003', msg: 'Rate limit exceeded' });
       else if (fault.kind === 'maintenance') res.status(503).json({ code: -1101, msg: 'Feature has been offline' });
       else if (fault.kind === 'server-error') res.status(502).type('text/html').send('<html>502 Bad Gateway</html>');
-      else next();
+      else if (fault.kind === 'timeout') {
+        // No answer in time: the request is never handled; the connection is closed after the hold.
+        const timer = setTimeout(() => req.socket.destroy(), fault.holdMs);
+        res.on('close', () => clearTimeout(timer));
+      } else next();
     };
     if (faults.latencyMs > 0) setTimeout(go, faults.latencyMs);
     else go();
@@ -200,7 +211,7 @@ export function createVenueApp({
   const createOrder = privateRoute((p, req) => {
     const injected = faults.orderFault();
     if (injected.reject) throw new VenueError(400, '-1149', 'Order creation failed');
-    const order = venue.placeOrder(p, injected.fillFraction);
+    const order = venue.placeOrder(p, injected.fillFraction, injected.fillDelayMs);
     if (faults.takeDrop('createOrder')) {
       req.socket.destroy();
       return DROPPED;

@@ -20,7 +20,8 @@
  * ETH/USDT with `{ network: 'ERC20' }`. Its txId shows in fetchWithdrawals once broadcast.
  *
  * Dev-stack control routes (not HashKey's API, unsigned, loopback only): POST /sim/v1/deposits/:txId/hold
- * `{ reason, releaseAfterMs? }` and POST /sim/v1/deposits/:txId/release.
+ * `{ reason, releaseAfterMs? }` and POST /sim/v1/deposits/:txId/release. Admin routes (loopback and
+ * `adminToken`): the fault profile (GET/PUT /sim/v1/faults) and the market driver (/sim/v1/market/...), admin.ts.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,7 +40,7 @@ import { type BankAccount, initialState, Venue } from './venue';
 import { venueEvmKey } from './venue-keys';
 
 export type { HoldRule } from './deposit-holds';
-export { type FaultPlan, VenueFaults } from './faults';
+export { type FaultPlan, FaultPlanSchema, FaultProfileError, parseFaultProfile, VenueFaults } from './faults';
 export type { MarketDynamicsOptions } from './market';
 export type { BankAccount } from './venue';
 
@@ -84,8 +85,10 @@ export interface VenueSimulatorOptions {
   dynamics?: MarketDynamicsOptions;
   /** The market's clock (tests step it by hand); request signatures are always checked against real time. */
   clock?: () => number;
-  /** Faults from the start (tests can change them later through `faults.configure`). */
+  /** Faults from the start (tests can change them later through `faults.configure`, a person through PUT /sim/v1/faults). */
   faults?: FaultPlan;
+  /** Bearer token of the admin routes (fault profile, market driver: admin.ts); absent: they refuse every request. */
+  adminToken?: string;
 }
 
 export interface RunningVenueSimulator {
@@ -171,12 +174,14 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
 
   const faults = new VenueFaults();
   if (options.faults) faults.configure(options.faults);
+  venue.depositFault = () => faults.depositHold();
   const app = createVenueApp({
     venue,
     credentials: { apiKey: options.apiKey ?? DEV_VENUE_API_KEY, secret: options.secret ?? DEV_VENUE_SECRET },
     syncDeposits,
     processWithdrawals,
     faults,
+    adminToken: options.adminToken,
   });
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<Server>((resolve, reject) => {

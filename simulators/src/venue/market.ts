@@ -47,6 +47,25 @@ export interface MarketClockState {
   processedStep: number;
   /** Bid depth our orders consumed that has not returned yet, per market, at `processedStep`. */
   depletion: Record<string, string>;
+  /** What a person made the market do (the market driver), per market; kept so a restart keeps it. */
+  controls?: Record<string, MarketControls>;
+}
+
+/**
+ * The market driver's commands, each from the step it was given at (never before: what was shown
+ * stays as it was). Same seed, same commands at the same steps: the same prices.
+ */
+export interface MarketControls {
+  /** The mid is multiplied by a factor going linearly from 1 at `fromStep` to `factor` `steps` later, and stays there. */
+  moves: { fromStep: number; steps: number; factor: string }[];
+  /** Standard deviation of one step's return (basis points) from `fromStep` on. */
+  volatility: { fromStep: number; bp: string }[];
+  /** Other participants' flow per step (as `flowPerStep`) from `fromStep` on. */
+  flow: { fromStep: number; perStep: string }[];
+}
+
+export function emptyControls(): MarketControls {
+  return { moves: [], volatility: [], flow: [] };
 }
 
 const LEVELS_PER_SIDE = 25;
@@ -63,11 +82,16 @@ function fraction(rng: () => number): Decimal {
   return new Decimal(Math.floor(rng() * 1_000_000)).div(1_000_000);
 }
 
-/** An approximately standard normal draw (Irwin-Hall of 12 uniforms, minus 6). */
+/**
+ * An approximately standard normal draw (Irwin-Hall of 12 uniforms, minus 6). The uniforms are the
+ * same six-decimal fractions as `fraction`, summed as whole millionths (exact in a JS integer: at most
+ * 12 x 10^6) and turned into one Decimal: the same value as summing 12 Decimals, at a fraction of the
+ * cost (a market's path is a draw per second since its epoch, recomputed after each restart).
+ */
 function normal(rng: () => number): Decimal {
-  let sum = new Decimal(0);
-  for (let i = 0; i < 12; i++) sum = sum.plus(fraction(rng));
-  return sum.minus(6);
+  let millionths = 0;
+  for (let i = 0; i < 12; i++) millionths += Math.floor(rng() * 1_000_000);
+  return new Decimal(millionths - 6_000_000).div(1_000_000);
 }
 
 function floorTo(value: Decimal, step: string): Decimal {
@@ -98,8 +122,9 @@ export class MarketDynamics {
   private readonly flow: Decimal;
   private readonly drift: Decimal;
   private readonly historyVol: Decimal;
-  /** Mid of each step since the epoch, per market (recomputable from the seed; not persisted). */
+  /** Mid of each step since the epoch before the driver's moves, per market (recomputable from the seed and the controls). */
   private readonly paths = new Map<string, Decimal[]>();
+  private controls: Record<string, MarketControls> = {};
 
   constructor(
     private readonly seed: number,
@@ -117,6 +142,39 @@ export class MarketDynamics {
     this.historyVol = new Decimal(options.historyVolatility ?? '0.01');
   }
 
+  /** The driver's commands (the venue state's own object: changes made there are seen here). */
+  useControls(controls: Record<string, MarketControls>): void {
+    this.controls = controls;
+    this.paths.clear();
+  }
+
+  /** The steps from `fromStep` on are to be computed again (a volatility change from there). */
+  forget(marketId: string, fromStep: number): void {
+    const path = this.paths.get(marketId);
+    if (path && path.length > fromStep) path.length = Math.max(1, fromStep);
+  }
+
+  private volatilityAt(marketId: string, step: number): Decimal {
+    const entry = latestFrom(this.controls[marketId]?.volatility, step);
+    return entry ? new Decimal(entry.bp).div(10_000) : this.vol;
+  }
+
+  private flowAt(marketId: string, step: number): Decimal {
+    const entry = latestFrom(this.controls[marketId]?.flow, step);
+    return entry ? new Decimal(entry.perStep) : this.flow;
+  }
+
+  /** The driver's moves at a step: the product of each move's share done so far. */
+  private moveFactor(marketId: string, step: number): Decimal {
+    let factor = ONE;
+    for (const move of this.controls[marketId]?.moves ?? []) {
+      if (step <= move.fromStep) continue;
+      const done = Decimal.min(ONE, new Decimal(step - move.fromStep).div(move.steps));
+      factor = factor.mul(ONE.plus(new Decimal(move.factor).minus(1).mul(done)));
+    }
+    return factor;
+  }
+
   step(clock: MarketClockState, now: number): number {
     return Math.max(0, Math.floor((now - clock.epoch) / this.stepMs));
   }
@@ -127,8 +185,14 @@ export class MarketDynamics {
     return new Decimal(spec.mid).mul(ONE.plus(fraction(rng).minus('0.5').div(1000)));
   }
 
-  /** The mid price at a step since the epoch. */
+  /** The mid price at a step since the epoch: the seeded path, moved by the driver. */
   mid(spec: MarketSpec, step: number): Decimal {
+    const base = this.basePath(spec, step);
+    const factor = this.moveFactor(spec.id, step);
+    return factor.eq(ONE) ? base : base.mul(factor).toDecimalPlaces(12);
+  }
+
+  private basePath(spec: MarketSpec, step: number): Decimal {
     let path = this.paths.get(spec.id);
     if (!path) {
       path = [this.anchor(spec)];
@@ -139,7 +203,7 @@ export class MarketDynamics {
       const k = path.length;
       const common = normal(seededRandom(hash(this.marketSeed, spec.id, 'common', k)));
       const own = normal(seededRandom(hash(this.seed, spec.id, 'own', k)));
-      const shock = this.rho.mul(common).plus(this.idio.mul(own)).mul(this.vol);
+      const shock = this.rho.mul(common).plus(this.idio.mul(own)).mul(this.volatilityAt(spec.id, k));
       const previous = path[k - 1] as Decimal;
       const next = previous.mul(ONE.plus(shock)).plus(anchor.minus(previous).mul(this.kappa)).toDecimalPlaces(12);
       path.push(next);
@@ -150,13 +214,19 @@ export class MarketDynamics {
   /** Other participants' buy quantity in a step (it lifts asks, and our resting sells first). */
   buyFlow(spec: MarketSpec, step: number): Decimal {
     const rng = seededRandom(hash(this.seed, spec.id, 'flow', step));
-    return floorTo(new Decimal(spec.levelQty[0]).mul(this.flow).mul(2).mul(fraction(rng)), spec.stepSize);
+    return floorTo(
+      new Decimal(spec.levelQty[0]).mul(this.flowAt(spec.id, step)).mul(2).mul(fraction(rng)),
+      spec.stepSize,
+    );
   }
 
   /** Other participants' sell quantity in a step (volume only: it hits bids that then refill). */
   sellFlow(spec: MarketSpec, step: number): Decimal {
     const rng = seededRandom(hash(this.seed, spec.id, 'sellflow', step));
-    return floorTo(new Decimal(spec.levelQty[0]).mul(this.flow).mul(2).mul(fraction(rng)), spec.stepSize);
+    return floorTo(
+      new Decimal(spec.levelQty[0]).mul(this.flowAt(spec.id, step)).mul(2).mul(fraction(rng)),
+      spec.stepSize,
+    );
   }
 
   /** Depth left out after `steps` of replenishment. */
@@ -280,6 +350,13 @@ export class MarketDynamics {
     }
     return out;
   }
+}
+
+/** The entry in force at `step`: the last one given at or before it. */
+function latestFrom<T extends { fromStep: number }>(entries: T[] | undefined, step: number): T | undefined {
+  let found: T | undefined;
+  for (const entry of entries ?? []) if (entry.fromStep <= step) found = entry;
+  return found;
 }
 
 /** ccxt timeframe names the simulator serves, in milliseconds. */

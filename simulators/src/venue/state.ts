@@ -40,6 +40,8 @@ export interface OrderRecord {
   status: OrderStatus;
   time: number;
   updateTime: number;
+  /** Fault injection (a delayed fill): accepted with nothing matched; matched against the book at this time. */
+  matchAt?: number;
 }
 
 export interface TradeRecord {

@@ -14,7 +14,7 @@ import { ASSETS, type AssetCode, Decimal } from '../../../packages/shared/src/mo
 import { seedBook, takeBids } from './book';
 import { dueForRelease, type HoldRule, holdOnConfirmation, planHold } from './deposit-holds';
 import { refuse, VenueError } from './errors';
-import { type Candle, MarketDynamics, type MarketDynamicsOptions } from './market';
+import { type Candle, emptyControls, type MarketControls, MarketDynamics, type MarketDynamicsOptions } from './market';
 import { COINS, coinSpec, DEFAULT_MARKETS, type MarketSpec } from './markets';
 import type { DepositRecord, OrderRecord, TradeRecord, VenueState, WithdrawalRecord } from './state';
 import { venueEvmAddress } from './venue-keys';
@@ -90,6 +90,8 @@ export function initialState(rules: VenueRules, now: number = Date.now()): Venue
 
 export class Venue {
   private readonly dynamics: MarketDynamics | undefined;
+  /** Fault injection: asked for each deposit as it is confirmed; a hold it returns is put on it. */
+  depositFault?: () => { reason: string; releaseAfterMs: number | null } | undefined;
 
   constructor(
     readonly state: VenueState,
@@ -100,6 +102,8 @@ export class Venue {
     if (rules.dynamics) {
       this.dynamics = new MarketDynamics(rules.seed, rules.dynamics);
       state.market ??= { epoch: now(), processedStep: 0, depletion: {} };
+      state.market.controls ??= {};
+      this.dynamics.useControls(state.market.controls);
       this.advance();
     }
   }
@@ -111,13 +115,14 @@ export class Venue {
    * bids at or above it, at its own price, as maker); then the book shown is the current step's. Without dynamics the book only changes by our trades.
    */
   advance(): void {
+    this.matchDelayed();
     const dynamics = this.dynamics;
     const clock = this.state.market;
     if (!dynamics || !clock) return;
     const current = dynamics.step(clock, this.now());
     for (const spec of this.rules.markets) {
       let depletion = new Decimal(clock.depletion[spec.id] ?? '0');
-      const resting = () => this.openOrders(spec.id);
+      const resting = () => this.openOrders(spec.id).filter((o) => o.matchAt === undefined);
       let step = clock.processedStep;
       if (resting().length === 0) {
         depletion = dynamics.decay(depletion, current - step);
@@ -188,6 +193,68 @@ export class Venue {
     return this.dynamics ? this.dynamics.mid(spec, step) : new Decimal(spec.mid);
   }
 
+  // ---- the market driver (dev stack and tests: what a person makes the market do) -----------------
+  /** The market's step now, its mid and the driver's commands in force. */
+  marketView(symbol: string): { symbol: string; step: number; mid: string; controls: MarketControls } {
+    const { spec, clock, dynamics } = this.driven(symbol);
+    const step = dynamics.step(clock, this.now());
+    return {
+      symbol: spec.id,
+      step,
+      mid: dynamics.mid(spec, step).toDecimalPlaces(8).toFixed(),
+      controls: clock.controls?.[spec.id] ?? emptyControls(),
+    };
+  }
+
+  /** Move the mid by `percent` (e.g. "-8") over `overMs`, linearly from now; the moved level stays. */
+  moveMarket(symbol: string, percent: Decimal, overMs: number) {
+    const { spec, clock, dynamics, controls } = this.driven(symbol);
+    const steps = Math.max(1, Math.ceil(overMs / dynamics.stepMs));
+    const fromStep = dynamics.step(clock, this.now());
+    controls.moves.push({ fromStep, steps, factor: new Decimal(1).plus(percent.div(100)).toFixed() });
+    this.persist();
+    const view = this.marketView(spec.id);
+    return {
+      ...view,
+      target: dynamics
+        .mid(spec, fromStep + steps)
+        .toDecimalPlaces(8)
+        .toFixed(),
+      untilStep: fromStep + steps,
+    };
+  }
+
+  /** Other participants' volatility (bp per step) from the next step on. */
+  setVolatility(symbol: string, bp: Decimal) {
+    const { spec, clock, dynamics, controls } = this.driven(symbol);
+    const fromStep = dynamics.step(clock, this.now()) + 1;
+    controls.volatility.push({ fromStep, bp: bp.toFixed() });
+    dynamics.forget(spec.id, fromStep);
+    this.persist();
+    return this.marketView(spec.id);
+  }
+
+  /** Other participants' flow per step (fills resting sells, makes the candles' volume) from the next step on. */
+  setFlow(symbol: string, perStep: Decimal) {
+    const { spec, clock, dynamics, controls } = this.driven(symbol);
+    controls.flow.push({ fromStep: dynamics.step(clock, this.now()) + 1, perStep: perStep.toFixed() });
+    this.persist();
+    return this.marketView(spec.id);
+  }
+
+  /** The market a driver command is for, brought up to now (nothing already shown changes). */
+  private driven(symbol: string) {
+    const spec = this.market(symbol.replace('/', ''));
+    const clock = this.state.market;
+    const dynamics = this.dynamics;
+    if (!dynamics || !clock)
+      throw new VenueError(409, '-1020', 'This venue has a static book (started without market dynamics)');
+    this.advance();
+    clock.controls ??= {};
+    clock.controls[spec.id] ??= emptyControls();
+    return { spec, clock, dynamics, controls: clock.controls[spec.id] as MarketControls };
+  }
+
   /**
    * Candles for ccxt's fetchOHLCV. A static market has only the seeded daily history before today
    * (what the legal floor reads); a moving one adds the candles of its own path.
@@ -255,7 +322,8 @@ export class Venue {
 
   // ---- orders ------------------------------------------------------------------------------------
   /** `fillFraction`: fault injection — at most this share of the order matches on arrival (a partial fill). */
-  placeOrder(p: Record<string, string>, fillFraction?: number): OrderRecord {
+  /** `fillDelayMs`: fault injection — the order is accepted with nothing matched and meets the book this much later. */
+  placeOrder(p: Record<string, string>, fillFraction?: number, fillDelayMs?: number): OrderRecord {
     this.advance();
     const spec = this.market(p.symbol);
     const side = p.side;
@@ -317,6 +385,26 @@ export class Venue {
       time,
       updateTime: time,
     };
+    if (fillDelayMs !== undefined && type !== 'LIMIT_MAKER') {
+      // A delayed fill: the whole quantity waits, locked, and is matched when its time comes (matchDelayed).
+      const b = this.balance(spec.base);
+      this.setBalance(spec.base, b.free.minus(qty), b.locked.plus(qty));
+      order.matchAt = time + fillDelayMs;
+    } else {
+      this.matchOnArrival(order, spec, fillFraction, time);
+    }
+    this.state.orders.push(order);
+    this.persist();
+    return order;
+  }
+
+  /** An order meets the book: what matches trades (as taker), a market order's rest is cancelled, a limit's rests. */
+  private matchOnArrival(order: OrderRecord, spec: MarketSpec, fillFraction: number | undefined, time: number): void {
+    const qty = new Decimal(order.origQty);
+    const limitPrice = order.type === 'MARKET' ? undefined : new Decimal(order.price);
+    const type = order.type;
+    const book = this.state.books[spec.id];
+    if (!book) throw new Error(`no book for ${spec.id}`);
     const cap =
       fillFraction === undefined ? qty : qty.mul(fillFraction.toFixed(6)).div(spec.stepSize).floor().mul(spec.stepSize);
     const matched = takeBids(book, cap, limitPrice);
@@ -340,9 +428,21 @@ export class Venue {
     } else {
       order.status = 'FILLED';
     }
-    this.state.orders.push(order);
-    this.persist();
-    return order;
+  }
+
+  /** Orders whose delayed fill is due meet the book now, as they would have on arrival. */
+  private matchDelayed(): void {
+    const due = this.state.orders.filter((o) => o.matchAt !== undefined && o.matchAt <= this.now());
+    for (const order of due) {
+      delete order.matchAt;
+      if (order.status !== 'NEW') continue; // cancelled while it waited
+      const spec = this.market(order.symbol);
+      const qty = new Decimal(order.origQty);
+      const b = this.balance(spec.base);
+      this.setBalance(spec.base, b.free.plus(qty), b.locked.minus(qty));
+      this.matchOnArrival(order, spec, undefined, this.now());
+    }
+    if (due.length > 0) this.persist();
   }
 
   private recordSellTrade(
@@ -414,6 +514,7 @@ export class Venue {
     this.setBalance(spec.base, b.free.plus(left), b.locked.minus(left));
     order.status = new Decimal(order.executedQty).isZero() ? 'CANCELED' : 'PARTIALLY_CANCELED';
     order.updateTime = this.now();
+    delete order.matchAt;
     this.persist();
     return order;
   }
@@ -483,7 +584,7 @@ export class Venue {
       changed = true;
     }
     if (deposit.status === 2 && tx.confirmations >= this.rules.depositConfirmations) {
-      const hold = holdOnConfirmation(this.state, this.rules.holdDeposits, deposit, this.now());
+      const hold = holdOnConfirmation(this.state, this.rules.holdDeposits, deposit, this.now()) ?? this.injectedHold();
       if (hold) {
         deposit.status = 5;
         deposit.holdReason = hold.holdReason;
@@ -494,6 +595,16 @@ export class Venue {
       changed = true;
     }
     if (changed) this.persist();
+  }
+
+  /** A hold the fault profile puts on a deposit now confirmed (faults.ts `depositHoldRate`). */
+  private injectedHold(): { holdReason: string; releaseAt: number | null } | undefined {
+    const hold = this.depositFault?.();
+    if (!hold) return undefined;
+    return {
+      holdReason: hold.reason,
+      releaseAt: hold.releaseAfterMs === null ? null : this.now() + hold.releaseAfterMs,
+    };
   }
 
   /** The one place a deposit reaches the balance: only from confirming or held, so only once. */
