@@ -3,8 +3,7 @@
  * gracefully on SIGINT/SIGTERM (in-flight tasks finish); then the connection is closed and the
  * process exits.
  */
-import { createServer } from 'node:http';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import {
   AUDIT_MIGRATIONS_DIR,
   AuditChain,
@@ -17,10 +16,14 @@ import { AesGcmPayloadCodec, codecKeys } from './codec/payload-codec';
 import { createNotificationActivities, openNotificationsPool } from './notifications/store';
 import { createRefusalSinks } from './refusal-sink';
 import { createCaseWorker, WorkerConfig } from './worker';
+import { installWorkerRuntime, workerHttpServer } from './worker-telemetry';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(WorkerConfig);
   const logger = createLogger('worker', config.LOG_LEVEL);
+  // Before any connection to Temporal: the SDK's metrics exporter is part of the process's runtime.
+  const sdkMetrics = `${config.HOST}:${config.SDK_METRICS_PORT}`;
+  installWorkerRuntime({ metricsBindAddress: sdkMetrics, logger });
   // Both pools log in as service roles the provision step made (never the owner, whose URL the worker
   // is not given); each refuses to open when its URL holds more than its role or its schema is not current.
   // The notifications outbox: written as notifications_service (adds rows, never changes one).
@@ -73,9 +76,14 @@ async function main(): Promise<void> {
       notifications: createNotificationActivities(pool),
       refusalSinks: createRefusalSinks(new AuditChain(auditPool as Pool), logger),
     });
-    const health = healthServer(worker).listen(config.PORT, config.HOST);
+    const health = workerHttpServer(worker, `http://${sdkMetrics}/metrics`).listen(config.PORT, config.HOST);
     logger.info(
-      { address: config.TEMPORAL_ADDRESS, taskQueue: config.TEMPORAL_TASK_QUEUE, health: config.PORT },
+      {
+        address: config.TEMPORAL_ADDRESS,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        health: config.PORT,
+        metrics: `http://${config.HOST}:${config.PORT}/metrics`,
+      },
       'worker running',
     );
     try {
@@ -89,16 +97,6 @@ async function main(): Promise<void> {
     await pool.end();
     await auditPool?.end();
   }
-}
-
-/** GET /healthz: 200 while the worker is running (polling its task queue), 503 otherwise. */
-function healthServer(worker: Worker) {
-  return createServer((req, res) => {
-    const state = worker.getState();
-    const ok = req.url === '/healthz' && state === 'RUNNING';
-    res.writeHead(req.url === '/healthz' ? (ok ? 200 : 503) : 404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ service: 'worker', state }));
-  });
 }
 
 main().catch((error) => {
