@@ -89,6 +89,7 @@ import { decidingRole, type Endpoint, mayCall, readableNotificationRoles } from 
 import { type ActService, type ActServiceTarget, mountForwardedActs } from './acts';
 import { type ServiceChain, verifyAuditChains } from './audit-chains';
 import type { Authenticator, Identity } from './auth';
+import { caseGaugesRegistry } from './case-gauges';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
@@ -128,6 +129,8 @@ export interface ControlApiDeps {
   rateLimitPerMinute?: number;
   /** The clock that stamps decisions; injectable for tests. */
   now?: () => Date;
+  /** How long the case gauges on /metrics keep one reading of visibility (case-gauges.ts; default 15 s). */
+  caseGaugesCacheMs?: number;
 }
 
 export interface CaseStarted {
@@ -223,6 +226,7 @@ export function createControlApi({
   quorumThresholds = {},
   rateLimitPerMinute = 600,
   now = () => new Date(),
+  caseGaugesCacheMs,
 }: ControlApiDeps): Express {
   /** Authenticates the caller and checks the matrix for `endpoint`; the identity goes to res.locals. */
   const guard =
@@ -265,6 +269,8 @@ export function createControlApi({
   return createServiceApp({
     service: 'control-api',
     logger,
+    // Cases by stage and status and decisions pending by age, from visibility (case-gauges.ts).
+    metrics: caseGaugesRegistry(client, { logger, now, cacheMs: caseGaugesCacheMs }),
     readiness: async () => {
       await client.workflowService.getSystemInfo({});
       if (auditRole) await assertServiceRole(auditRole.pool, auditRole.role);

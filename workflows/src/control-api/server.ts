@@ -9,6 +9,7 @@ import {
   createLogger,
   type Logger,
   listen,
+  observePool,
   openRolePool,
   startCheckpointerFromEnv,
 } from '@vcdc/shared';
@@ -71,6 +72,7 @@ export async function startControlApi(
     await pool.end();
     throw error;
   });
+  observePool(idempotencyPool, `${config.AUDIT_SCHEMA}_idempotency`);
   // The outbox the worker writes, read as `<NOTIFICATIONS_SCHEMA>_service`.
   const notificationsPool = await openNotificationsPool({
     url: config.NOTIFICATIONS_DATABASE_URL,

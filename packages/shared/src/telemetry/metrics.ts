@@ -13,7 +13,7 @@ import type { RequestHandler } from 'express';
 import client, { type Registry } from 'prom-client';
 import type { Pool } from '../db/pool';
 
-export { Registry } from 'prom-client';
+export { Gauge, Registry } from 'prom-client';
 
 /** The registry every process-wide metric below is in. */
 export const processRegistry: Registry = client.register;
