@@ -11,6 +11,7 @@ import {
   loadConfigOrExit,
   openRolePool,
   type Pool,
+  startTracing,
 } from '@vcdc/shared';
 import { AesGcmPayloadCodec, codecKeys } from './codec/payload-codec';
 import { createNotificationActivities, openNotificationsPool } from './notifications/store';
@@ -24,6 +25,8 @@ async function main(): Promise<void> {
   // Before any connection to Temporal: the SDK's metrics exporter is part of the process's runtime.
   const sdkMetrics = `${config.HOST}:${config.SDK_METRICS_PORT}`;
   installWorkerRuntime({ metricsBindAddress: sdkMetrics, logger });
+  // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; trace ids in the log lines either way.
+  const tracing = startTracing('worker');
   // Both pools log in as service roles the provision step made (never the owner, whose URL the worker
   // is not given); each refuses to open when its URL holds more than its role or its schema is not current.
   // The notifications outbox: written as notifications_service (adds rows, never changes one).
@@ -75,6 +78,7 @@ async function main(): Promise<void> {
       }),
       notifications: createNotificationActivities(pool),
       refusalSinks: createRefusalSinks(new AuditChain(auditPool as Pool), logger),
+      tracing,
     });
     const health = workerHttpServer(worker, `http://${sdkMetrics}/metrics`).listen(config.PORT, config.HOST);
     logger.info(
@@ -96,6 +100,7 @@ async function main(): Promise<void> {
     await connection.close();
     await pool.end();
     await auditPool?.end();
+    await tracing.flush();
   }
 }
 

@@ -5,7 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { PayloadCodec } from '@temporalio/common';
 import { type InjectedSinks, type NativeConnection, Worker } from '@temporalio/worker';
-import { env, ServiceClient, ServiceToken } from '@vcdc/shared';
+import { env, ServiceClient, ServiceToken, type Tracing } from '@vcdc/shared';
 import { z } from 'zod';
 import { createActivities } from './activities';
 import { CodecKeyList } from './codec/payload-codec';
@@ -15,6 +15,7 @@ import type { NotificationActivities } from './notifications/types';
 import { createSaleActivities } from './sale-activities';
 import { TASK_QUEUE } from './shared';
 import type { RefusalSinks } from './side-door';
+import { workerTracing } from './worker-tracing';
 
 /** The worker process's environment (worker-main.ts); the defaults run the embedded dev stack. */
 export const WorkerConfig = z.object({
@@ -95,6 +96,11 @@ export interface CaseWorkerOptions {
    * always passes it. Without it a refusal is only in the case's status.
    */
   refusalSinks?: InjectedSinks<RefusalSinks>;
+  /**
+   * This process's tracing (startTracing): workflows and activities continue their starter's trace and
+   * pass it to the services (worker-tracing.ts). Without it the worker makes no spans.
+   */
+  tracing?: Pick<Tracing, 'spanProcessor' | 'resource'>;
 }
 
 /** The module the worker bundles: the workflows it runs. */
@@ -118,13 +124,16 @@ export function serviceClients(urls: ServiceUrls, timeoutMs?: number, credential
 }
 
 export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
+  const traced = options.tracing ? workerTracing(options.tracing) : undefined;
+  const sinks = { ...options.refusalSinks, ...traced?.sinks };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowsPath,
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
-    ...(options.refusalSinks ? { sinks: options.refusalSinks } : {}),
+    ...(Object.keys(sinks).length ? { sinks } : {}),
+    ...(traced ? { interceptors: traced.interceptors } : {}),
     activities: {
       ...createActivities(serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials)),
       // The sale execution engine's calls (reference price, legal floor, order state, cancel).

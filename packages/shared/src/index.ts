@@ -20,3 +20,4 @@ export * from './problem';
 export * from './server';
 export * from './service-runner';
 export * from './telemetry/metrics';
+export * from './telemetry/tracing';

@@ -17,6 +17,7 @@ import { openRolePool } from './db/service-role';
 import type { Logger } from './logger';
 import { listen } from './server';
 import { collectProcessMetrics, httpMetrics, observePool } from './telemetry/metrics';
+import { startTracing } from './telemetry/tracing';
 
 /** The settings every service's config schema has. */
 export interface ServiceBaseConfig {
@@ -61,6 +62,8 @@ export async function startService(options: {
 }): Promise<RunningService> {
   const { name, config, logger } = options;
   collectProcessMetrics();
+  // Spans exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (telemetry/tracing.ts); once per process.
+  startTracing(name);
   const checkpointSettings = checkpointSettingsFromEnv();
   const serviceToken = options.serviceToken ?? serviceTokenFromEnv();
   const controlApiToken = options.controlApiToken ?? controlApiTokenFromEnv();

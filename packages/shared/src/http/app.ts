@@ -12,6 +12,7 @@ import { assertServiceRole } from '../db/service-role';
 import type { Logger } from '../logger';
 import { PROBLEM_CONTENT_TYPE, Problem } from '../problem';
 import { countAcquireTimeout, httpMetrics, metricsRoute, type Registry } from '../telemetry/metrics';
+import { httpTracing, reenterRequestTrace } from '../telemetry/tracing';
 import { bodyProblem } from './validate';
 
 export interface ServiceAppOptions {
@@ -48,10 +49,13 @@ export function createServiceApp({ service, logger, readiness, routes, audit, me
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(httpMetrics(service));
+  // A span per request, a child of the caller's (traceparent): log lines below carry its trace id.
+  app.use(httpTracing(service));
   app.use(requestLog(logger));
   app.use(jsonBodiesOnly);
   app.use(express.json({ limit: '1mb', strict: true }));
   app.use(checkedBodies);
+  app.use(reenterRequestTrace);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service });
