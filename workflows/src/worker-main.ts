@@ -23,7 +23,9 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(WorkerConfig);
   const logger = createLogger('worker', config.LOG_LEVEL);
   // Before any connection to Temporal: the SDK's metrics exporter is part of the process's runtime.
-  const sdkMetrics = `${config.HOST}:${config.SDK_METRICS_PORT}`;
+  // PORT 0 (any free port) leaves no port to put the SDK's beside: then it exports none unless told where.
+  const sdkPort = config.SDK_METRICS_PORT ?? (config.PORT ? config.PORT + 1 : undefined);
+  const sdkMetrics = sdkPort ? `${config.HOST}:${sdkPort}` : undefined;
   installWorkerRuntime({ metricsBindAddress: sdkMetrics, logger });
   // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; trace ids in the log lines either way.
   const tracing = startTracing('worker');
@@ -80,13 +82,17 @@ async function main(): Promise<void> {
       refusalSinks: createRefusalSinks(new AuditChain(auditPool as Pool), logger),
       tracing,
     });
-    const health = workerHttpServer(worker, `http://${sdkMetrics}/metrics`).listen(config.PORT, config.HOST);
+    const health = workerHttpServer(worker, sdkMetrics ? `http://${sdkMetrics}/metrics` : undefined).listen(
+      config.PORT,
+      config.HOST,
+    );
     logger.info(
       {
         address: config.TEMPORAL_ADDRESS,
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         health: config.PORT,
         metrics: `http://${config.HOST}:${config.PORT}/metrics`,
+        sdkMetrics: sdkMetrics ?? 'off (PORT 0 and no SDK_METRICS_PORT)',
       },
       'worker running',
     );

@@ -13,28 +13,37 @@ import { collectProcessMetrics, type Logger, metricsText } from '@vcdc/shared';
  * Installs the SDK's runtime with its Prometheus exporter on `bindAddress` (host:port). Must run
  * before the first connection to Temporal: the runtime is made once per process.
  */
-export function installWorkerRuntime(options: { metricsBindAddress: string; logger?: Logger }): void {
+export function installWorkerRuntime(options: { metricsBindAddress?: string; logger?: Logger }): void {
   Runtime.install({
     ...(options.logger ? { logger: sdkLogger(options.logger) } : {}),
-    telemetryOptions: {
-      metrics: {
-        // temporal_* names; durations in seconds, like every other histogram on the stack's dashboard.
-        prometheus: { bindAddress: options.metricsBindAddress, useSecondsForDurations: true },
-      },
-    },
+    ...(options.metricsBindAddress
+      ? {
+          telemetryOptions: {
+            metrics: {
+              // temporal_* names; durations in seconds, like every other histogram on the stack's dashboard.
+              prometheus: { bindAddress: options.metricsBindAddress, useSecondsForDurations: true },
+            },
+          },
+        }
+      : {}),
   });
   collectProcessMetrics();
 }
 
-/** The SDK's scrape and this process's registry, as one text. An SDK that does not answer is said, not hidden. */
-export async function workerMetricsText(sdkMetricsUrl: string): Promise<string> {
+/**
+ * The SDK's scrape and this process's registry, as one text. An SDK that does not answer (or exports
+ * none: no `sdkMetricsUrl`) is said, not hidden.
+ */
+export async function workerMetricsText(sdkMetricsUrl: string | undefined): Promise<string> {
   const own = await metricsText();
-  let sdk: string;
-  try {
-    const res = await fetch(sdkMetricsUrl, { signal: AbortSignal.timeout(2_000) });
-    sdk = res.ok ? await res.text() : '';
-  } catch {
-    sdk = '';
+  let sdk = '';
+  if (sdkMetricsUrl) {
+    try {
+      const res = await fetch(sdkMetricsUrl, { signal: AbortSignal.timeout(2_000) });
+      sdk = res.ok ? await res.text() : '';
+    } catch {
+      sdk = '';
+    }
   }
   const up = sdk ? 1 : 0;
   return `${sdk.trimEnd()}\n# HELP vcdc_worker_sdk_metrics_up Whether the SDK's metrics answered this scrape\n# TYPE vcdc_worker_sdk_metrics_up gauge\nvcdc_worker_sdk_metrics_up ${up}\n${own.body}`;
@@ -44,7 +53,7 @@ export async function workerMetricsText(sdkMetricsUrl: string): Promise<string> 
  * The worker's HTTP port: GET /healthz (200 while it polls its task queue, 503 otherwise) and
  * GET /metrics (workerMetricsText).
  */
-export function workerHttpServer(worker: Pick<Worker, 'getState'>, sdkMetricsUrl: string): Server {
+export function workerHttpServer(worker: Pick<Worker, 'getState'>, sdkMetricsUrl: string | undefined): Server {
   return createServer((req, res) => {
     if (req.url === '/metrics') {
       workerMetricsText(sdkMetricsUrl).then(

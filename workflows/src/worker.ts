@@ -23,10 +23,11 @@ export const WorkerConfig = z.object({
   PORT: env.port(7110),
   HOST: z.string().min(1).default('127.0.0.1'),
   /**
-   * Where the Temporal SDK serves its own Prometheus metrics (on HOST); GET /metrics on PORT answers
-   * them together with this process's (worker-telemetry.ts), so scrape PORT.
+   * Where the Temporal SDK serves its own Prometheus metrics (on HOST; default PORT + 1, so two workers
+   * on one host given different PORTs never contend for it); GET /metrics on PORT answers them together
+   * with this process's (worker-telemetry.ts), so scrape PORT.
    */
-  SDK_METRICS_PORT: env.port(7111),
+  SDK_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
