@@ -7,7 +7,6 @@
  * carries its case id as baggage, so the activity's log lines and the services' spans and lines name it.
  */
 
-import { context as otelContext } from '@opentelemetry/api';
 import type { Context as ActivityContext } from '@temporalio/activity';
 import {
   makeWorkflowExporter,
@@ -20,7 +19,7 @@ import type {
   Next,
   WorkerInterceptors,
 } from '@temporalio/worker';
-import { contextWithCaseId, type Tracing } from '@vcdc/shared';
+import { type Tracing, withCaseId } from '@vcdc/shared';
 
 /** The sandbox's half: the SDK's workflow interceptors (inbound, outbound, internals), bundled with the workflows. */
 const WORKFLOW_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
@@ -54,6 +53,6 @@ class CaseBaggageInterceptor implements ActivityInboundCallsInterceptor {
   execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
     const info = this.ctx.info;
     const caseId = activityCaseId(info.workflowExecution?.workflowId, input.args);
-    return caseId ? otelContext.with(contextWithCaseId(caseId), () => next(input)) : next(input);
+    return caseId ? withCaseId(caseId, () => next(input)) : next(input);
   }
 }

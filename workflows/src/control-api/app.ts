@@ -56,6 +56,7 @@ import {
   parseInput,
   problems,
   sha256Hex,
+  withCaseId,
 } from '@vcdc/shared';
 import type { Express, RequestHandler, Response } from 'express';
 import type { JSONWebKeySet } from 'jose';
@@ -263,7 +264,9 @@ export function createControlApi({
         );
       }
       res.locals.identity = identity;
-      next();
+      // The case the route names travels with the rest of the request (log lines, the Update's trace).
+      if (caseId) withCaseId(caseId, next);
+      else next();
     };
 
   return createServiceApp({

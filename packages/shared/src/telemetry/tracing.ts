@@ -85,6 +85,11 @@ export function contextWithCaseId(caseId: string, ctx: Context = context.active(
   return propagation.setBaggage(ctx, bag.setEntry(CASE_BAGGAGE, { value: caseId }));
 }
 
+/** Runs `work` in the active context with `caseId` as its case (contextWithCaseId). */
+export function withCaseId<T>(caseId: string, work: () => T): T {
+  return context.with(contextWithCaseId(caseId), work);
+}
+
 /** The case the active context works for, if known. */
 export function activeCaseId(): string | undefined {
   return propagation.getBaggage(context.active())?.getEntry(CASE_BAGGAGE)?.value;
