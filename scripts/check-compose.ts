@@ -7,7 +7,8 @@
  *    service reads through the shared start-up);
  *  - no container but the provision step (`db-provision`) is given the database owner's credentials:
  *    every other postgres:// URL logs in as a `<schema>_service` role;
- *  - every `${VAR}` the file interpolates is documented in README.md's "Production" section.
+ *  - every `${VAR}` the file interpolates is documented in README.md's "Production" section;
+ *  - Prometheus (docker/prometheus/prometheus.yml) scrapes every VCDC process at the PORT it is given.
  * Third-party containers (postgres, temporal, temporal-ui, admin tools) take their own settings.
  *
  *   node --import tsx scripts/check-compose.ts      (exit 1 and one line per finding when not clean)
@@ -44,19 +45,28 @@ function simulatorKeys(): string[] {
 }
 
 const SERVICE = ['SERVICE_TOKEN', 'CONTROL_API_TOKEN'];
+/** Read by the shared tracing set-up (packages/shared/src/telemetry/tracing.ts) in every process that traces. */
+const TRACING = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME'];
 const READS: Record<string, string[]> = {
-  custody: [...keysOf(CustodyConfigSchema), ...SERVICE],
-  exchange: [...keysOf(ExchangeConfig), ...SERVICE],
-  fx: [...keysOf(FxConfig), ...SERVICE],
-  treasury: [...keysOf(TreasuryConfig), ...SERVICE],
-  worker: keysOf(WorkerConfig),
-  'control-api': keysOf(ControlApiConfig),
+  custody: [...keysOf(CustodyConfigSchema), ...SERVICE, ...TRACING],
+  exchange: [...keysOf(ExchangeConfig), ...SERVICE, ...TRACING],
+  fx: [...keysOf(FxConfig), ...SERVICE, ...TRACING],
+  treasury: [...keysOf(TreasuryConfig), ...SERVICE, ...TRACING],
+  worker: [...keysOf(WorkerConfig), ...TRACING],
+  'control-api': [...keysOf(ControlApiConfig), ...TRACING],
   simulators: simulatorKeys(),
   'db-provision': keysOf(ProvisionConfig),
 };
 /** The only container that holds the owner's credentials (scripts/db-provision.ts). */
 const PROVISION = 'db-provision';
-const THIRD_PARTY = new Set(['postgres', 'temporal', 'temporal-search-attributes', 'temporal-ui']);
+const THIRD_PARTY = new Set([
+  'postgres',
+  'temporal',
+  'temporal-search-attributes',
+  'temporal-ui',
+  'prometheus',
+  'grafana',
+]);
 
 const text = readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
 const compose = yaml.load(text) as { services: Record<string, { environment?: Record<string, unknown> | string[] }> };
@@ -85,6 +95,21 @@ for (const [name, service] of Object.entries(compose.services)) {
     if (/VCDC_OWNER_PASSWORD|POSTGRES_PASSWORD/.test(value))
       findings.push(`service ${name}: is given the owner's or the superuser's password`);
   }
+}
+
+// Every VCDC process that serves /metrics is scraped by the checked-in Prometheus at the port it listens on.
+const scrape = yaml.load(readFileSync(path.join(ROOT, 'docker/prometheus/prometheus.yml'), 'utf8')) as {
+  scrape_configs?: Array<{ static_configs?: Array<{ targets?: string[] }> }>;
+};
+const targets = new Set(
+  (scrape.scrape_configs ?? []).flatMap((job) => (job.static_configs ?? []).flatMap((c) => c.targets ?? [])),
+);
+for (const name of ['custody', 'exchange', 'fx', 'treasury', 'worker', 'control-api']) {
+  const env = compose.services[name]?.environment;
+  const port = env && !Array.isArray(env) ? env.PORT : undefined;
+  if (port === undefined) findings.push(`service ${name}: no PORT, so no /metrics to scrape`);
+  else if (!targets.has(`${name}:${port}`))
+    findings.push(`service ${name}: docker/prometheus/prometheus.yml does not scrape ${name}:${port}`);
 }
 
 const production = /\n## Production\n([\s\S]*?)(\n## |$)/.exec(readFileSync(path.join(ROOT, 'README.md'), 'utf8'))?.[1];

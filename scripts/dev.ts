@@ -49,6 +49,9 @@ const DevConfig = z.object({
   EXCHANGE_PORT: z.coerce.number().int().positive().default(7102),
   FX_PORT: z.coerce.number().int().positive().default(7103),
   TREASURY_PORT: z.coerce.number().int().positive().default(7104),
+  /** The worker's /healthz and /metrics; the Temporal SDK's own exporter listens on WORKER_SDK_METRICS_PORT. */
+  WORKER_PORT: z.coerce.number().int().positive().default(7110),
+  WORKER_SDK_METRICS_PORT: z.coerce.number().int().positive().default(7111),
   VENUE_SIM_PORT: z.coerce.number().int().positive().default(7201),
   CHAIN_SIM_PORT: z.coerce.number().int().positive().default(7202),
   FX_RATES_SIM_PORT: z.coerce.number().int().positive().default(7203),
@@ -196,6 +199,8 @@ async function main(): Promise<void> {
       fxRates: cfg.FX_RATES_SIM_PORT,
       evm: cfg.EVM_NODE_PORT,
       temporalUi: cfg.TEMPORAL_UI_PORT,
+      worker: cfg.WORKER_PORT,
+      workerSdkMetrics: cfg.WORKER_SDK_METRICS_PORT,
     },
     urls,
     roleUrls,
@@ -247,6 +252,12 @@ async function main(): Promise<void> {
   say(`Services          custody ${urls.custody}  exchange ${urls.exchange}  fx ${urls.fx}  treasury ${urls.treasury}`);
   say(`Simulators        venue ${urls.venue}  chain ${urls.chain}  EVM ${urls.evm.rpcUrl}  FX rates ${urls.fxRates}`);
   say('Venue market      npm run venue -- market BTC/USDT | move BTC/USDT -8% 30s | faults  (simulators/README.md)');
+  say(
+    `Metrics           ${[urls.controlApi, `http://127.0.0.1:${cfg.WORKER_PORT}`, ...SERVICES.map((n) => urls[n])].map((u) => `${u}/metrics`).join('  ')}`,
+  );
+  say(
+    `Traces            ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? `to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (OTLP/HTTP)` : 'made, not sent (set OTEL_EXPORTER_OTLP_ENDPOINT to send them); trace_id and case_id are in every log line'}`,
+  );
   say(`Logs              ${path.join(cfg.VCDC_DATA_DIR, 'logs')}/<process>.log`);
   say('');
 

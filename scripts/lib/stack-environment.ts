@@ -18,6 +18,9 @@ export interface StackSettings {
     fxRates: number;
     evm: number;
     temporalUi: number;
+    /** The worker's /healthz and /metrics, and the Temporal SDK's own metrics exporter (defaults: 7110, 7111). */
+    worker?: number;
+    workerSdkMetrics?: number;
   };
   /** The URLs the processes reach each other at. */
   urls: Record<ServiceName | 'controlApi' | 'venue' | 'chain' | 'fxRates', string> & {
@@ -117,6 +120,8 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       EXCHANGE_SERVICE_TOKEN: s.serviceTokens.exchange,
       FX_SERVICE_TOKEN: s.serviceTokens.fx,
       TREASURY_SERVICE_TOKEN: s.serviceTokens.treasury,
+      ...(s.ports.worker ? { PORT: String(s.ports.worker) } : {}),
+      ...(s.ports.workerSdkMetrics ? { SDK_METRICS_PORT: String(s.ports.workerSdkMetrics) } : {}),
       // The notifications outbox, written as notifications_service (the control API reads it).
       DATABASE_URL: s.roleUrls.notifications,
       NOTIFICATIONS_SCHEMA: 'notifications',

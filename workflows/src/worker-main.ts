@@ -3,8 +3,7 @@
  * gracefully on SIGINT/SIGTERM (in-flight tasks finish); then the connection is closed and the
  * process exits.
  */
-import { createServer } from 'node:http';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import {
   AUDIT_MIGRATIONS_DIR,
   AuditChain,
@@ -12,15 +11,24 @@ import {
   loadConfigOrExit,
   openRolePool,
   type Pool,
+  startTracing,
 } from '@vcdc/shared';
 import { AesGcmPayloadCodec, codecKeys } from './codec/payload-codec';
 import { createNotificationActivities, openNotificationsPool } from './notifications/store';
 import { createRefusalSinks } from './refusal-sink';
 import { createCaseWorker, WorkerConfig } from './worker';
+import { installWorkerRuntime, workerHttpServer } from './worker-telemetry';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(WorkerConfig);
   const logger = createLogger('worker', config.LOG_LEVEL);
+  // Before any connection to Temporal: the SDK's metrics exporter is part of the process's runtime.
+  // PORT 0 (any free port) leaves no port to put the SDK's beside: then it exports none unless told where.
+  const sdkPort = config.SDK_METRICS_PORT ?? (config.PORT ? config.PORT + 1 : undefined);
+  const sdkMetrics = sdkPort ? `${config.HOST}:${sdkPort}` : undefined;
+  installWorkerRuntime({ metricsBindAddress: sdkMetrics, logger });
+  // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; trace ids in the log lines either way.
+  const tracing = startTracing('worker');
   // Both pools log in as service roles the provision step made (never the owner, whose URL the worker
   // is not given); each refuses to open when its URL holds more than its role or its schema is not current.
   // The notifications outbox: written as notifications_service (adds rows, never changes one).
@@ -72,10 +80,20 @@ async function main(): Promise<void> {
       }),
       notifications: createNotificationActivities(pool),
       refusalSinks: createRefusalSinks(new AuditChain(auditPool as Pool), logger),
+      tracing,
     });
-    const health = healthServer(worker).listen(config.PORT, config.HOST);
+    const health = workerHttpServer(worker, sdkMetrics ? `http://${sdkMetrics}/metrics` : undefined).listen(
+      config.PORT,
+      config.HOST,
+    );
     logger.info(
-      { address: config.TEMPORAL_ADDRESS, taskQueue: config.TEMPORAL_TASK_QUEUE, health: config.PORT },
+      {
+        address: config.TEMPORAL_ADDRESS,
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        health: config.PORT,
+        metrics: `http://${config.HOST}:${config.PORT}/metrics`,
+        sdkMetrics: sdkMetrics ?? 'off (PORT 0 and no SDK_METRICS_PORT)',
+      },
       'worker running',
     );
     try {
@@ -88,17 +106,8 @@ async function main(): Promise<void> {
     await connection.close();
     await pool.end();
     await auditPool?.end();
+    await tracing.flush();
   }
-}
-
-/** GET /healthz: 200 while the worker is running (polling its task queue), 503 otherwise. */
-function healthServer(worker: Worker) {
-  return createServer((req, res) => {
-    const state = worker.getState();
-    const ok = req.url === '/healthz' && state === 'RUNNING';
-    res.writeHead(req.url === '/healthz' ? (ok ? 200 : 503) : 404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ service: 'worker', state }));
-  });
 }
 
 main().catch((error) => {

@@ -5,7 +5,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { PayloadCodec } from '@temporalio/common';
 import { type InjectedSinks, type NativeConnection, Worker } from '@temporalio/worker';
-import { env, ServiceClient, ServiceToken } from '@vcdc/shared';
+import { env, ServiceClient, ServiceToken, type Tracing } from '@vcdc/shared';
 import { z } from 'zod';
 import { createActivities } from './activities';
 import { CodecKeyList } from './codec/payload-codec';
@@ -15,12 +15,19 @@ import type { NotificationActivities } from './notifications/types';
 import { createSaleActivities } from './sale-activities';
 import { TASK_QUEUE } from './shared';
 import type { RefusalSinks } from './side-door';
+import { workerTracing } from './worker-tracing';
 
 /** The worker process's environment (worker-main.ts); the defaults run the embedded dev stack. */
 export const WorkerConfig = z.object({
   /** Where the worker answers GET /healthz (200 while it polls its task queue), for orchestrators. */
   PORT: env.port(7110),
   HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Where the Temporal SDK serves its own Prometheus metrics (on HOST; default PORT + 1, so two workers
+   * on one host given different PORTs never contend for it); GET /metrics on PORT answers them together
+   * with this process's (worker-telemetry.ts), so scrape PORT.
+   */
+  SDK_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default(TASK_QUEUE),
@@ -90,6 +97,11 @@ export interface CaseWorkerOptions {
    * always passes it. Without it a refusal is only in the case's status.
    */
   refusalSinks?: InjectedSinks<RefusalSinks>;
+  /**
+   * This process's tracing (startTracing): workflows and activities continue their starter's trace and
+   * pass it to the services (worker-tracing.ts). Without it the worker makes no spans.
+   */
+  tracing?: Pick<Tracing, 'spanProcessor' | 'resource'>;
 }
 
 /** The module the worker bundles: the workflows it runs. */
@@ -113,13 +125,16 @@ export function serviceClients(urls: ServiceUrls, timeoutMs?: number, credential
 }
 
 export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
+  const traced = options.tracing ? workerTracing(options.tracing) : undefined;
+  const sinks = { ...options.refusalSinks, ...traced?.sinks };
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
     taskQueue: options.taskQueue ?? TASK_QUEUE,
     workflowsPath,
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
-    ...(options.refusalSinks ? { sinks: options.refusalSinks } : {}),
+    ...(Object.keys(sinks).length ? { sinks } : {}),
+    ...(traced ? { interceptors: traced.interceptors } : {}),
     activities: {
       ...createActivities(serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials)),
       // The sale execution engine's calls (reference price, legal floor, order state, cancel).

@@ -19,3 +19,5 @@ export * from './money';
 export * from './problem';
 export * from './server';
 export * from './service-runner';
+export * from './telemetry/metrics';
+export * from './telemetry/tracing';

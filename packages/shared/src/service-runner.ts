@@ -16,6 +16,8 @@ import { createPool, type Pool } from './db/pool';
 import { openRolePool } from './db/service-role';
 import type { Logger } from './logger';
 import { listen } from './server';
+import { collectProcessMetrics, httpMetrics, observePool } from './telemetry/metrics';
+import { startTracing } from './telemetry/tracing';
 
 /** The settings every service's config schema has. */
 export interface ServiceBaseConfig {
@@ -59,6 +61,9 @@ export async function startService(options: {
   actRoutes?: readonly RegExp[];
 }): Promise<RunningService> {
   const { name, config, logger } = options;
+  collectProcessMetrics();
+  // Spans exported over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set (telemetry/tracing.ts); once per process.
+  startTracing(name);
   const checkpointSettings = checkpointSettingsFromEnv();
   const serviceToken = options.serviceToken ?? serviceTokenFromEnv();
   const controlApiToken = options.controlApiToken ?? controlApiTokenFromEnv();
@@ -70,6 +75,7 @@ export async function startService(options: {
   // Records written outside a request's transaction (while that transaction holds a connection of
   // `pool`) go through a pool of their own: they never wait on the connections requests hold.
   const recordsPool = createPool(config.DATABASE_URL, config.DB_SCHEMA, 2);
+  observePool(recordsPool, `${config.DB_SCHEMA}_records`);
   let checkpointer: Checkpointer | undefined;
   try {
     checkpointer = startCheckpointerFromEnv({ db: pool, chain: config.DB_SCHEMA, logger });
@@ -77,6 +83,8 @@ export async function startService(options: {
     const audit = new AuditChain(pool);
     // The credential check wraps the service's own app, so every route of every service gets it.
     const guarded = express().disable('x-powered-by');
+    // Counted in front of the credential check, so refused calls are in the request figures too.
+    guarded.use(httpMetrics(name));
     if (serviceToken)
       guarded.use(
         requireServiceCredential(

@@ -9,6 +9,7 @@
  *
  * The raw field names are HashKey's (the only venue mapped so far).
  */
+import { inSpan, SpanKind } from '@vcdc/shared';
 import type { common } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import ccxt, { type Exchange } from 'ccxt';
@@ -112,13 +113,21 @@ export class CcxtVenue implements Venue {
     });
   }
 
-  private async call<T>(what: string, work: () => Promise<T>): Promise<T> {
-    try {
-      await loadMarketsForgettingFailures(this.exchange);
-      return await work();
-    } catch (error) {
-      throw this.translate(what, error);
-    }
+  /** One venue call, in a client span of its own (the trace shows each call to the venue and its failure). */
+  private call<T>(what: string, work: () => Promise<T>): Promise<T> {
+    return inSpan(
+      `venue ${what}`,
+      { 'peer.service': 'venue', 'vcdc.venue': this.exchange.id },
+      async () => {
+        try {
+          await loadMarketsForgettingFailures(this.exchange);
+          return await work();
+        } catch (error) {
+          throw this.translate(what, error);
+        }
+      },
+      { kind: SpanKind.CLIENT },
+    );
   }
 
   /** ccxt's error classes, to the service's three kinds of failure. */

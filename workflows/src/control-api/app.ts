@@ -56,6 +56,7 @@ import {
   parseInput,
   problems,
   sha256Hex,
+  withCaseId,
 } from '@vcdc/shared';
 import type { Express, RequestHandler, Response } from 'express';
 import type { JSONWebKeySet } from 'jose';
@@ -89,6 +90,7 @@ import { decidingRole, type Endpoint, mayCall, readableNotificationRoles } from 
 import { type ActService, type ActServiceTarget, mountForwardedActs } from './acts';
 import { type ServiceChain, verifyAuditChains } from './audit-chains';
 import type { Authenticator, Identity } from './auth';
+import { caseGaugesRegistry } from './case-gauges';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
@@ -131,6 +133,8 @@ export interface ControlApiDeps {
   now?: () => Date;
   /** The longest any call to Temporal may take before the request answers 503 (temporal-calls.ts). */
   temporalCallTimeoutMs?: number;
+  /** How long the case gauges on /metrics keep one reading of visibility (case-gauges.ts; default 15 s). */
+  caseGaugesCacheMs?: number;
 }
 
 export interface CaseStarted {
@@ -227,6 +231,7 @@ export function createControlApi({
   rateLimitPerMinute = 600,
   now = () => new Date(),
   temporalCallTimeoutMs = DEFAULT_TEMPORAL_CALL_TIMEOUT_MS,
+  caseGaugesCacheMs,
 }: ControlApiDeps): Express {
   const temporal = boundedTemporal(client, temporalCallTimeoutMs);
   /** Authenticates the caller and checks the matrix for `endpoint`; the identity goes to res.locals. */
@@ -264,12 +269,16 @@ export function createControlApi({
         );
       }
       res.locals.identity = identity;
-      next();
+      // The case the route names travels with the rest of the request (log lines, the Update's trace).
+      if (caseId) withCaseId(caseId, next);
+      else next();
     };
 
   return createServiceApp({
     service: 'control-api',
     logger,
+    // Cases by stage and status and decisions pending by age, from visibility (case-gauges.ts).
+    metrics: caseGaugesRegistry(client, { logger, now, cacheMs: caseGaugesCacheMs }),
     readiness: async () => {
       await temporal('Temporal system info', () => client.workflowService.getSystemInfo({}));
       if (auditRole) await assertServiceRole(auditRole.pool, auditRole.role);

@@ -3,14 +3,18 @@
  * connects to Temporal, listens, and `close` stops the server and the connection.
  */
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
 import {
   AUDIT_MIGRATIONS_DIR,
   AuditChain,
   createLogger,
   type Logger,
   listen,
+  observePool,
   openRolePool,
   startCheckpointerFromEnv,
+  startTracing,
 } from '@vcdc/shared';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
 import { AesGcmPayloadCodec, codecKeys } from '../codec/payload-codec';
@@ -54,10 +58,25 @@ export function actServices(config: ControlApiConfig): Partial<Record<ActService
   return token ? { custody: { url: config.CUSTODY_URL, token }, treasury: { url: config.TREASURY_URL, token } } : {};
 }
 
+/**
+ * The control API's Temporal client: payloads encrypted with `codec`; starts, Updates and signals
+ * carry the request's trace into the case (worker-tracing.ts continues it).
+ */
+export function controlApiClient(connection: Connection, namespace: string, codec?: PayloadCodec): Client {
+  return new Client({
+    connection,
+    namespace,
+    ...(codec ? { dataConverter: { payloadCodecs: [codec] } } : {}),
+    interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] },
+  });
+}
+
 export async function startControlApi(
   config: ControlApiConfig,
   logger: Logger = createLogger('control-api', config.LOG_LEVEL),
 ): Promise<{ url: string; port: number; close: () => Promise<void> }> {
+  // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; trace ids in the log lines either way.
+  const tracing = startTracing('control-api');
   const auth = await authenticatorFor(config);
   // The audit chain and the Idempotency-Key store are written as `<AUDIT_SCHEMA>_service` (DATABASE_URL),
   // a role that may add audit records but never change them; the owner, who migrated them in the
@@ -71,6 +90,7 @@ export async function startControlApi(
     await pool.end();
     throw error;
   });
+  observePool(idempotencyPool, `${config.AUDIT_SCHEMA}_idempotency`);
   // The outbox the worker writes, read as `<NOTIFICATIONS_SCHEMA>_service`.
   const notificationsPool = await openNotificationsPool({
     url: config.NOTIFICATIONS_DATABASE_URL,
@@ -86,11 +106,7 @@ export async function startControlApi(
   try {
     connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
     const codec = new AesGcmPayloadCodec(codecKeys(config.PAYLOAD_CODEC_KEYS, config.PAYLOAD_CODEC_KEY_ID));
-    const client = new Client({
-      connection,
-      namespace: config.TEMPORAL_NAMESPACE,
-      dataConverter: { payloadCodecs: [codec] },
-    });
+    const client = controlApiClient(connection, config.TEMPORAL_NAMESPACE, codec);
     const app = createControlApi({
       client,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -126,6 +142,7 @@ export async function startControlApi(
         await pool.end();
         await idempotencyPool.end();
         await notificationsPool.end();
+        await tracing.flush();
       },
     };
   } catch (error) {

@@ -50,7 +50,8 @@ export interface ScopedCaller {
   routes: readonly RegExp[];
 }
 
-const OPEN_PATHS = new Set(['/healthz', '/readyz']);
+// /metrics: Prometheus scrapes it without the service's secret; it holds counts and timings only.
+const OPEN_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** What is kept of a refused call: never the presented secret, only whether one was presented. */
 export interface RefusedCall {

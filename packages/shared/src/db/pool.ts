@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { observePool } from '../telemetry/metrics';
 
 // NUMERIC (1700) comes back as a string by default; keep it that way (never a JS number).
 // INT8 (20) counts are safe to read as numbers for our row counts and sequence numbers.
@@ -34,6 +35,8 @@ export function createPool(
     connectionTimeoutMillis: POOL_ACQUIRE_TIMEOUT_MS,
   });
   pool.on('error', onIdleError);
+  // Its usage is on /metrics under its schema's name (observePool renames a second pool of one schema).
+  observePool(pool, schema);
   return pool;
 }
 

@@ -11,6 +11,8 @@ import type { Pool } from '../db/pool';
 import { assertServiceRole } from '../db/service-role';
 import type { Logger } from '../logger';
 import { PROBLEM_CONTENT_TYPE, Problem } from '../problem';
+import { countAcquireTimeout, httpMetrics, metricsRoute, type Registry } from '../telemetry/metrics';
+import { httpTracing, reenterRequestTrace } from '../telemetry/tracing';
 import { bodyProblem } from './validate';
 
 export interface ServiceAppOptions {
@@ -25,6 +27,8 @@ export interface ServiceAppOptions {
    * mounted, and with `role`, /readyz also checks the pool works as that role and cannot rewrite the chain.
    */
   audit?: { pool: Pool; role?: string };
+  /** Figures of this app besides the process's own (the control API's case gauges), merged into GET /metrics. */
+  metrics?: Registry;
 }
 
 /**
@@ -40,14 +44,18 @@ export function assertPoolNotStarved(pool: Pool): void {
     );
 }
 
-export function createServiceApp({ service, logger, readiness, routes, audit }: ServiceAppOptions): Express {
+export function createServiceApp({ service, logger, readiness, routes, audit, metrics }: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(httpMetrics(service));
+  // A span per request, a child of the caller's (traceparent): log lines below carry its trace id.
+  app.use(httpTracing(service));
   app.use(requestLog(logger));
   app.use(jsonBodiesOnly);
   app.use(express.json({ limit: '1mb', strict: true }));
   app.use(checkedBodies);
+  app.use(reenterRequestTrace);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service });
@@ -64,6 +72,9 @@ export function createServiceApp({ service, logger, readiness, routes, audit }: 
     }
   });
 
+  // For Prometheus, open like /healthz (telemetry/metrics.ts: counts and timings, never a case's content).
+  app.get('/metrics', metricsRoute(metrics ? [metrics] : []));
+
   if (audit) auditRoutes(app, audit.pool);
   // Every refused change is in the audit chain (audit/refusals.ts).
   const refusals = audit ? recordRefusals(audit.pool, logger) : undefined;
@@ -76,7 +87,7 @@ export function createServiceApp({ service, logger, readiness, routes, audit }: 
     ),
   );
   if (refusals) app.use(refusals.record);
-  app.use(problemHandler(logger));
+  app.use(problemHandler(logger, service));
   return app;
 }
 
@@ -132,7 +143,7 @@ function isPoolAcquireTimeout(error: unknown): boolean {
   return error instanceof Error && error.message === 'timeout exceeded when trying to connect';
 }
 
-export function problemHandler(logger: Logger): ErrorRequestHandler {
+export function problemHandler(logger: Logger, service = 'unnamed'): ErrorRequestHandler {
   return (error, req, res, _next) => {
     let problem: Problem;
     if (error instanceof Problem) {
@@ -149,6 +160,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
     } else if (isPoolAcquireTimeout(error)) {
       // Every connection is busy (db/pool.ts POOL_ACQUIRE_TIMEOUT_MS): nothing was done; come back.
       logger.warn({ path: req.originalUrl }, 'no database connection free in time: answered 503');
+      countAcquireTimeout(service);
       res.setHeader('Retry-After', '2');
       problem = new Problem(
         503,

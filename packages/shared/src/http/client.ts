@@ -5,7 +5,9 @@
  * with status 0 (always retryable).
  */
 
+import { SpanKind } from '@opentelemetry/api';
 import { type ProblemBody, RETRYABLE_PROBLEM_TYPES } from '../problem';
+import { injectTraceHeaders, inSpan } from '../telemetry/tracing';
 import { IDEMPOTENCY_HEADER } from './idempotency';
 
 export class ServiceCallError extends Error {
@@ -54,13 +56,38 @@ export class ServiceClient {
     return this.request<T>('POST', path, body, idempotencyKey);
   }
 
-  async request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+  /** One call in a client span of its own, whose traceparent the service continues. */
+  request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+    const attributes = {
+      'http.request.method': method,
+      // Without the query; ids in the path are kept (a span is one call, not a series).
+      'url.path': path.split('?')[0] ?? path,
+      'peer.service': this.options.service,
+    };
+    return inSpan(
+      `${this.options.service} ${method}`,
+      attributes,
+      async (span) => {
+        try {
+          return await this.send<T>(method, path, body, idempotencyKey);
+        } catch (error) {
+          if (error instanceof ServiceCallError) span.setAttribute('http.response.status_code', error.status);
+          throw error;
+        }
+      },
+      // A 4xx is the service's answer (a refusal), not a failure of the call.
+      { kind: SpanKind.CLIENT, failed: (e) => !(e instanceof ServiceCallError && e.status >= 400 && e.status < 500) },
+    );
+  }
+
+  private async send<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
     const headers: Record<string, string> = {
       accept: 'application/json, application/problem+json',
       ...this.options.headers,
     };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey) headers[IDEMPOTENCY_HEADER] = idempotencyKey;
+    injectTraceHeaders(headers);
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {

@@ -1,0 +1,58 @@
+/**
+ * Traces through the worker with the Temporal SDK's OpenTelemetry interceptors: the workflow
+ * continues the span its starter sent (the control API's client interceptor), each activity it
+ * schedules continues the workflow's, and an activity's calls to the services carry that trace on
+ * (ServiceClient injects traceparent). Workflow spans are made inside the sandbox and leave it
+ * through the `exporter` sink into this process's span processor. Each activity's context also
+ * carries its case id as baggage, so the activity's log lines and the services' spans and lines name it.
+ */
+
+import type { Context as ActivityContext } from '@temporalio/activity';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import type {
+  ActivityExecuteInput,
+  ActivityInboundCallsInterceptor,
+  Next,
+  WorkerInterceptors,
+} from '@temporalio/worker';
+import { type Tracing, withCaseId } from '@vcdc/shared';
+
+/** The sandbox's half: the SDK's workflow interceptors (inbound, outbound, internals), bundled with the workflows. */
+const WORKFLOW_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+
+/** The worker options that trace: interceptors for workflows and activities, and the workflow span sink. */
+export function workerTracing(tracing: Pick<Tracing, 'spanProcessor' | 'resource'>) {
+  const interceptors: WorkerInterceptors = {
+    workflowModules: [WORKFLOW_INTERCEPTORS],
+    activity: [
+      // The SDK's first: its span is the context the case interceptor adds the case id to.
+      (ctx) => ({
+        inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+        outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+      }),
+      (ctx) => ({ inbound: new CaseBaggageInterceptor(ctx) }),
+    ],
+  };
+  return { interceptors, sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) } };
+}
+
+/** The case an activity works for: its case workflow's id (`case-<id>`), else the `caseId` of its input. */
+export function activityCaseId(workflowId: string | undefined, args: readonly unknown[]): string | undefined {
+  if (workflowId?.startsWith('case-')) return workflowId.slice('case-'.length);
+  const first = args[0] as { caseId?: unknown } | undefined;
+  return typeof first?.caseId === 'string' ? first.caseId : undefined;
+}
+
+class CaseBaggageInterceptor implements ActivityInboundCallsInterceptor {
+  constructor(private readonly ctx: ActivityContext) {}
+
+  execute(input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>): Promise<unknown> {
+    const info = this.ctx.info;
+    const caseId = activityCaseId(info.workflowExecution?.workflowId, input.args);
+    return caseId ? withCaseId(caseId, () => next(input)) : next(input);
+  }
+}
