@@ -13,7 +13,7 @@
  *    `residual-exceeds-case-balance`. Two bookings of one case are serialised, so both cannot pass.
  */
 import { appendAuditRecord, type PoolClient, Problem, type Queryable, sha256Hex } from '@vcdc/shared';
-import { common, type exchange } from '@vcdc/shared/contracts';
+import { common, exchange } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
 import { caseDeposits } from './deposits';
 import { caseOrders } from './orders';
@@ -51,11 +51,6 @@ function refusedAmount(slug: string, title: string, message: string, ext: Record
 async function withdrawalTermsOf(venue: Venue, asset: string): Promise<WithdrawalTerms> {
   const chain = common.CHAIN_OF_ASSET[asset as keyof typeof common.CHAIN_OF_ASSET];
   return atVenue(() => (chain ? venue.withdrawalTerms(asset, chain) : venue.fiatWithdrawalTerms(asset)));
-}
-
-/** True when the venue would pay `amount` out under `terms`: then it must leave, not stay. */
-export function couldLeave(amount: Decimal, terms: WithdrawalTerms): boolean {
-  return terms.allowed && amount.gte(terms.minAmount) && amount.gt(terms.fee);
 }
 
 /**
@@ -97,7 +92,7 @@ export async function recordResidual(
   if (found) return view(found);
   const amount = new Decimal(input.amount);
   const terms = await withdrawalTermsOf(venue, input.asset);
-  if (couldLeave(amount, terms)) {
+  if (exchange.venueWouldPayOut(amount, terms)) {
     throw refusedAmount(
       'residual-could-be-withdrawn',
       'The venue would pay this out',

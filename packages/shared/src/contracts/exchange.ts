@@ -24,7 +24,7 @@
  *   GET  /v1/cases/:caseId/best-execution                    -> BestExecutionReport (recomputed from the raw fills)
  */
 import { z } from 'zod';
-import { CryptoAsset, DecimalString, FiatCurrency, fitsScale, PositiveDecimalString, scaleOf } from '../money';
+import { CryptoAsset, Decimal, DecimalString, FiatCurrency, fitsScale, PositiveDecimalString, scaleOf } from '../money';
 import { CaseId, CHAIN_OF_ASSET, Chain, IsoTimestamp } from './common';
 
 export const DepositAddress = z.object({
@@ -316,6 +316,19 @@ export const CoinWithdrawalTerms = z.object({
   minAmount: DecimalString,
 });
 export type CoinWithdrawalTerms = z.infer<typeof CoinWithdrawalTerms>;
+
+/**
+ * Whether the venue would pay `amount` out under its terms (a coin's send or a fiat wire): allowed, at
+ * least the minimum, and more than the fee. The one rule for what may stay at the venue as a residual
+ * (the exchange service refuses any other) and what the case sends back instead (case-residuals.ts).
+ */
+export function venueWouldPayOut(
+  amount: Decimal | string,
+  terms: { allowed: boolean; minAmount: string; fee: string },
+): boolean {
+  const a = new Decimal(amount);
+  return terms.allowed && a.gte(terms.minAmount) && a.gt(terms.fee);
+}
 
 /**
  * Why an amount stays at the venue in the case's name: under the market's lot step, under its minimum
