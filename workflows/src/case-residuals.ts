@@ -52,8 +52,26 @@ export async function settleLeftovers(ctx: ResidualContext): Promise<void> {
   }
 }
 
-/** One leftover as a residual line at the venue, in the case's name (keyed by its place in the list). */
+/**
+ * One leftover as a residual line at the venue, in the case's name (keyed by its place in the list). A
+ * refusal (the service's records disagree with the case's) leaves it UNSETTLED for a person, never ends
+ * the case: the reconciliation before the pay-out finds it unexplained and asks a supervisor.
+ */
 async function bookResidual(ctx: ResidualContext, l: Leftover): Promise<void> {
+  try {
+    await bookResidualLine(ctx, l);
+  } catch (error) {
+    log.error('residual not booked', { asset: l.asset, amount: l.amount, error: String(error) });
+    l.settled = { how: 'UNSETTLED', why: `the exchange service did not book it: ${errorMessage(error)}` };
+  }
+}
+
+function errorMessage(error: unknown): string {
+  const cause = (error as { cause?: { message?: string } }).cause;
+  return (cause?.message ?? (error as Error).message ?? String(error)).slice(0, 300);
+}
+
+async function bookResidualLine(ctx: ResidualContext, l: Leftover): Promise<void> {
   const n = ctx.p.leftovers.indexOf(l);
   const residual = await calls.recordResidual(
     {

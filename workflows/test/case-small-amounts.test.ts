@@ -21,7 +21,7 @@ import type { CaseRegistration } from '../src/case-input';
 import type { CaseProgress } from '../src/case-state';
 import { caseWorkflow } from '../src/case-workflow';
 import type { Decision } from '../src/decision';
-import { decide } from '../src/shared';
+import { decide, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
 import { awaiting, settleAt, until } from './case-support';
 import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
@@ -313,5 +313,28 @@ describe('small amounts', () => {
       }),
     );
     expectAllSettled(outcome);
+  });
+
+  test('a residual the exchange service refuses is left UNSETTLED, never FAILED: the reconciliation before the pay-out asks a supervisor about it', async () => {
+    const reg = registration({ lots: [ethLot('1.000856')] });
+    await withCase(
+      reg,
+      async ({ handle }) => {
+        await until(handle, awaiting('DISPOSAL_PLAN'));
+        await handle.executeUpdate(decide, { args: [approvePlan()] });
+        await until(handle, awaiting('FX_DECLARATION'));
+        await handle.executeUpdate(decide, { args: [approveFx()] });
+        await settleAt(handle);
+        await until(handle, awaiting('RECONCILIATION'));
+        const p = await handle.query(status);
+        const eth = p.leftovers.find((l) => l.asset === 'ETH');
+        expect(eth?.settled).toMatchObject({ how: 'UNSETTLED', why: expect.stringMatching(/did not book it/) });
+        expect(p.reconciliationAsked).toEqual(
+          expect.arrayContaining([{ check: 'venue ETH: deposited = sold + leftover', difference: eth?.amount }]),
+        );
+        await handle.terminate('test over');
+      },
+      { lotStep: { ETH: '0.001' }, residualsRefused: true },
+    );
   });
 });

@@ -65,6 +65,8 @@ export interface FakeOptions {
   maxMarketQty?: Record<string, string>;
   /** The venue's minimum fiat wire (default "100", as the venue simulator's USD). */
   fiatWithdrawalMinimum?: string;
+  /** The exchange service refuses every residual (its records disagree with the case's). */
+  residualsRefused?: boolean;
   /** The venue's minimum send per coin (default as the venue simulator's: BTC 0.002, ETH 0.01, USDT 10). */
   coinWithdrawalMinimum?: Record<string, string>;
   /** The venue's largest limit order per base asset (default: no practical limit). */
@@ -691,6 +693,9 @@ export function fakeServiceActivities(
     async recordResidual(body, key) {
       return once(key, () => {
         // As the exchange service: what the venue would pay out is refused, it must leave instead.
+        if (options.residualsRefused) {
+          throw refusal(422, 'residual-exceeds-case-balance', `the case holds less ${body.asset} at the venue`);
+        }
         const terms = withdrawalTermsOf(body.asset);
         if (exchangeContract.venueWouldPayOut(body.amount, terms)) {
           throw refusal(422, 'residual-could-be-withdrawn', `${body.amount} ${body.asset} could be withdrawn`);
