@@ -204,6 +204,18 @@ describe('conservation of value, checked against each service’s own records', 
     expect(usdtSold.plus(leftover).eq(usdtDeposit.plus(cryptoProceeds))).toBe(true);
   });
 
+  test("nothing is silently left at the venue: every leftover of the sale is a residual line in the case's name at the exchange, or a return custody booked", () => {
+    const residuals = statement.residuals ?? [];
+    for (const l of progress.leftovers) {
+      expect(l.settled?.how).toMatch(/^(RESIDUAL_AT_VENUE|RETURNED_TO_CUSTODY)$/);
+      if (l.settled?.how === 'RESIDUAL_AT_VENUE') {
+        const line = residuals.find((r) => r.residualId === (l.settled as { residualId: string }).residualId);
+        expect(line).toMatchObject({ caseId, asset: l.asset, amount: l.amount });
+      }
+    }
+    expect(residuals).toHaveLength(progress.leftovers.filter((l) => l.settled?.how === 'RESIDUAL_AT_VENUE').length);
+  });
+
   test('CNY = (foreign amount − bank charges − correspondent fees) × recorded rate (rounded toward zero, remainder booked); declared = withdrawn net', () => {
     expect(declarations).toHaveLength(1);
     const declaration = declarations[0]!;

@@ -224,6 +224,16 @@ export function createActivities(clients: ServiceClients) {
         x.get(`/v1/currencies/${enc(currency)}/withdrawal-terms`),
       );
     },
+    /** The venue's minimum and fee for sending a coin out: dust at or above them goes back to custody. */
+    async getCoinWithdrawalTerms(asset: string) {
+      return call(exchange.CoinWithdrawalTerms, 'coin withdrawal terms', () =>
+        x.get(`/v1/assets/${enc(asset)}/withdrawal-terms`),
+      );
+    },
+    /** Book an amount the case cannot sell or take out as a residual line at the venue (once per key). */
+    async recordResidual(body: contracts.exchange.RecordResidual, key: string) {
+      return call(exchange.Residual, 'record residual', () => x.post('/v1/residuals', body, key));
+    },
     async requestWithdrawal(body: contracts.exchange.RequestWithdrawal, key: string) {
       return call(exchange.VenueWithdrawal, 'request withdrawal', () => x.post('/v1/withdrawals', body, key));
     },

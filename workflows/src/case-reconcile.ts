@@ -35,7 +35,8 @@ export async function reconcileCase(ctx: ReconcileContext, phase: Reconciliation
       statement,
       declarations,
       treasury,
-      leftovers: p.leftovers,
+      // A case that booked its leftovers is reconciled from the services' lines alone (residuals, returns).
+      leftovers: p.residualsBooked ? [] : p.leftovers,
       explained: p.explainedDifferences,
     },
     phase,

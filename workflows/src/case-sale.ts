@@ -23,7 +23,7 @@ export interface SaleStageContext extends CaseStageContext {
   disposal: Disposal;
   /** Per coin: the transfers that took it to the venue and what of it is unsold there (for a return). */
   atVenue: Map<string, { transfers: custody.Transfer[]; unsold: Decimal }>;
-  leftover: (asset: string, amount: Decimal, reason: string) => void;
+  leftover: (asset: string, amount: Decimal, reason: string, kind?: exchange.ResidualReason) => void;
   /** Run `work`; if the case is cancelled before it ends, `stop` it. */
   whileWorking: <T>(work: () => Promise<T>, stop: () => Promise<unknown> | void) => Promise<T>;
   /** Why the case is being stopped, for the engine. */
@@ -64,7 +64,7 @@ export async function sellForFiat(
     else stable = stable.plus(await sell(t.asset, stablecoin, new Decimal(t.credited)));
   }
   const stableToSell = roundDownTo(stable, stablecoin);
-  leftover(stablecoin, stableToSell.remainder, `below the smallest unit of ${stablecoin}`);
+  leftover(stablecoin, stableToSell.remainder, `below the smallest unit of ${stablecoin}`, 'BELOW_SMALLEST_UNIT');
   if (stableToSell.rounded.gt(0)) fiatProceeds = fiatProceeds.plus(await sell(stablecoin, fiat, stableToSell.rounded));
   if (!fiatProceeds.gt(0)) throw new CaseStop('HELD', `the sale brought no ${fiat}`);
   return { proceeds: fiatProceeds, ...(wire ? { wire } : {}) };
@@ -123,7 +123,12 @@ export async function sellForFiat(
       maxQty: rules.maxQty,
     };
     const sellable = amount.div(rules.stepSize).floor().mul(rules.stepSize);
-    leftover(base, amount.minus(sellable), `below the venue's lot size (${rules.stepSize}) for ${symbol}`);
+    leftover(
+      base,
+      amount.minus(sellable),
+      `below the venue's lot size (${rules.stepSize}) for ${symbol}`,
+      'BELOW_LOT_STEP',
+    );
     const parentOrderId = key('sale', `${base}-${quote}`);
     let remaining = sellable;
     let proceeds = new Decimal(0);
@@ -160,7 +165,12 @@ export async function sellForFiat(
       if (!remaining.gt(0)) break;
       const reference = new Decimal(result.arrivalPrice);
       if (!placeable(remaining, reference, sliceRules)) {
-        leftover(base, remaining, `below the venue's minimum order for ${symbol} after the sale`);
+        leftover(
+          base,
+          remaining,
+          `below the venue's minimum order for ${symbol} after the sale`,
+          'BELOW_MINIMUM_ORDER',
+        );
         if (held) held.unsold = held.unsold.minus(remaining);
         break;
       }

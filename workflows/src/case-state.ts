@@ -107,7 +107,29 @@ export interface Leftover {
   amount: string;
   where: 'venue';
   reason: string;
+  /** Why, as the exchange service books it (cases since `dust-residuals`). */
+  kind?: exchange.ResidualReason;
+  /** What became of it (cases since `dust-residuals`; case-residuals.ts): back in custody, or booked at the venue. */
+  settled?: LeftoverSettlement;
 }
+
+/**
+ * A leftover handled: sent back to the case wallet with the other dust of its coin (custody's RETURN
+ * line; the venue's fee is the difference), booked as a residual line at the venue in the case's name,
+ * or (a return that did not finish) left for a person, with why.
+ */
+export type LeftoverSettlement =
+  | {
+      how: 'RETURNED_TO_CUSTODY';
+      /** The venue's return, which may carry this coin's other leftovers too. */
+      venueReturnId: string;
+      txHash: string;
+      custodyReturnId: string;
+      /** What custody booked for the whole return (net of the venue's fee). */
+      received: string;
+    }
+  | { how: 'RESIDUAL_AT_VENUE'; residualId: string }
+  | { how: 'UNSETTLED'; why: string };
 
 /**
  * An undo registered after a step moved value out of custody (saga): while the coins are at the
@@ -226,6 +248,11 @@ export interface CaseProgress {
    */
   auditCheckpoints: Array<{ stage: string; chain: string; seq: number; hash: string; at: string }>;
   leftovers: Leftover[];
+  /**
+   * The case books its leftovers in the services' records (returns to custody, residuals at the
+   * venue; patch `dust-residuals`): its reconciliation counts those lines, not `leftovers`.
+   */
+  residualsBooked?: boolean;
   compensations: Compensation[];
   returns: CustodyReturn[];
   /** The authorised cancellation, once taken: who, why, and at which stage. */

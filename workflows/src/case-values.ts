@@ -110,6 +110,25 @@ export interface CaseStatement {
   status: CaseProgress['status'];
   values: CaseValues;
   amounts: NonNullable<CaseProgress['amounts']>;
+  /**
+   * What the sale could not turn into the wire (dust, remainders under the smallest unit, fiat under the
+   * minimum wire), each with where it ended: back in custody, or held at the venue in the case's name.
+   */
+  leftovers: Array<{ asset: string; amount: string; reason: string; outcome: string }>;
+}
+
+/** Where a leftover ended, in words for the statement. */
+function leftoverOutcome(l: CaseProgress['leftovers'][number]): string {
+  switch (l.settled?.how) {
+    case 'RETURNED_TO_CUSTODY':
+      return `returned to custody (${l.settled.received} ${l.asset} booked, tx ${l.settled.txHash})`;
+    case 'RESIDUAL_AT_VENUE':
+      return `held at the venue in the case's name (residual ${l.settled.residualId})`;
+    case 'UNSETTLED':
+      return `not settled: ${l.settled.why}; a person must complete it`;
+    default:
+      return `at the ${l.where}, recorded by the case`;
+  }
 }
 
 export function caseStatement(p: CaseProgress): CaseStatement {
@@ -120,5 +139,11 @@ export function caseStatement(p: CaseProgress): CaseStatement {
     status: p.status,
     values: p.values ?? caseValues(p),
     amounts: p.amounts ?? { lots: [], totals: [] },
+    leftovers: (p.leftovers ?? []).map((l) => ({
+      asset: l.asset,
+      amount: l.amount,
+      reason: l.reason,
+      outcome: leftoverOutcome(l),
+    })),
   };
 }

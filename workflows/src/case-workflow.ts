@@ -39,6 +39,7 @@ import { auditCheckpoints, calls, confirmations, venueWaits, withdrawalWaits } f
 import { settleIntoCny } from './case-fx';
 import { CaseRegistration, type Lot } from './case-input';
 import { reconcileCase } from './case-reconcile';
+import { settleLeftovers } from './case-residuals';
 import { sellForFiat } from './case-sale';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
 import { CaseStop } from './case-stop';
@@ -659,8 +660,10 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     return said.length > 0 ? said.join('; ') : undefined;
   }
 
-  function leftover(asset: string, amount: Decimal, reason: string): void {
-    if (amount.gt(0)) p.leftovers.push({ asset, amount: amount.toFixed(), where: 'venue', reason });
+  /** Value left at the venue, with why (and how the exchange service books it: case-residuals.ts settles it). */
+  function leftover(asset: string, amount: Decimal, reason: string, kind?: exchange.ResidualReason): void {
+    if (amount.gt(0))
+      p.leftovers.push({ asset, amount: amount.toFixed(), where: 'venue', reason, ...(kind ? { kind } : {}) });
   }
 
   /**
@@ -1118,13 +1121,28 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     // from here on leaves the money where it is and stops).
     checkpoint();
     const fiatToWithdraw = roundDownTo(fiatProceeds, fiat);
-    leftover(fiat, fiatToWithdraw.remainder, `below the smallest unit of ${fiat}`);
-    if (!fiatToWithdraw.rounded.gt(0)) throw new CaseStop('HELD', `no ${fiat} to withdraw`);
+    leftover(fiat, fiatToWithdraw.remainder, `below the smallest unit of ${fiat}`, 'BELOW_SMALLEST_UNIT');
     // The sale brought less than the venue's minimum wire after all (judged before it at the reference):
     // the fiat stays at the venue in the case's name, booked as its own line, and a supervisor decides.
-    if (wire && (fiatToWithdraw.rounded.lt(wire.minAmount) || fiatToWithdraw.rounded.lte(wire.fee))) {
-      const held = `under ${wire.venue}'s minimum wire of ${wire.minAmount} ${fiat} (fee ${wire.fee})`;
-      leftover(fiat, fiatToWithdraw.rounded, `${held}: held at the venue in the case's name`);
+    const underWire =
+      wire !== undefined && (fiatToWithdraw.rounded.lt(wire.minAmount) || fiatToWithdraw.rounded.lte(wire.fee));
+    const held = wire ? `under ${wire.venue}'s minimum wire of ${wire.minAmount} ${fiat} (fee ${wire.fee})` : '';
+    if (underWire && fiatToWithdraw.rounded.gt(0)) {
+      leftover(
+        fiat,
+        fiatToWithdraw.rounded,
+        `${held}: held at the venue in the case's name`,
+        'BELOW_MINIMUM_WITHDRAWAL',
+      );
+    }
+    // Nothing is silently left at the venue: the sale's dust goes back to custody or is booked there as a
+    // residual line in the case's name, and so is fiat no wire can take (case-residuals.ts).
+    if (patched('dust-residuals')) {
+      p.residualsBooked = true;
+      await settleLeftovers({ p, caseId, key, show });
+    }
+    if (!fiatToWithdraw.rounded.gt(0)) throw new CaseStop('HELD', `no ${fiat} to withdraw`);
+    if (underWire) {
       throw new CaseStop(
         'HELD',
         `the sale brought ${fiatToWithdraw.rounded.toFixed()} ${fiat}, ${held}, and no later withdrawal will come for this case: the ${fiat} is held at the venue for a supervisor's decision`,

@@ -1,6 +1,7 @@
 /**
  * Reconciliation: does every unit add up, from custody to the treasury? A pure function over each
- * service's own records (and the leftovers the workflow recorded), so it runs inside the workflow
+ * service's own records (residual lines at the venue, returns to custody; for cases before
+ * `dust-residuals`, the leftovers the workflow recorded), so it runs inside the workflow
  * and is tested on its own. Every check is reported, passing or not. All arithmetic in Decimal.
  *
  * It runs twice (issue 13). Before the pay-out (`phase: 'before-payout'`), once the last tranche is
@@ -21,7 +22,11 @@ export interface ReconcileInput {
   statement: exchange.ExchangeStatement;
   declarations: fx.Declaration[];
   treasury: treasury.CaseStatement;
-  /** What the workflow recorded as left at the venue, per asset. */
+  /**
+   * What the workflow recorded as left at the venue, per asset: only for cases before `dust-residuals`.
+   * Later cases book every leftover in the services' own records instead (the exchange statement's
+   * residuals, and returns to custody that custody's ledger books), and pass none here.
+   */
   leftovers: ReadonlyArray<{ asset: string; amount: string }>;
   /** Differences a supervisor approved (RECONCILIATION), each booked against the check it explains. */
   explained?: ReadonlyArray<ExplainedDifference>;
@@ -99,7 +104,20 @@ function proceeds(order: exchange.VenueOrder): Decimal {
 export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'closing'): Reconciliation {
   const { ledger, statement, declarations, stablecoin, fiat } = input;
   const checks: ReconciliationCheck[] = [];
-  const leftover = (asset: string) => sum(input.leftovers.filter((l) => l.asset === asset).map((l) => l.amount));
+  // What stayed at the venue or went back from it, beside the sales: the workflow's recorded leftovers
+  // (earlier cases), the residual lines booked at the venue in the case's name, and returns to custody
+  // (gross: the venue's fee came out of them), all from the exchange service's records.
+  const residuals = statement.residuals ?? [];
+  const returns = (statement.returns ?? []).filter((r) => r.status !== 'FAILED');
+  const ofAsset = <T extends { asset: string; amount: string }>(rows: ReadonlyArray<T>, asset: string) =>
+    sum(rows.filter((r) => r.asset === asset).map((r) => r.amount));
+  const leftover = (asset: string) =>
+    ofAsset(input.leftovers, asset).plus(ofAsset(residuals, asset)).plus(ofAsset(returns, asset));
+  /** The label of what stayed: the same words as before for a case with no residual or return lines. */
+  const stayed = (asset: string) =>
+    residuals.some((r) => r.asset === asset) || returns.some((r) => r.asset === asset)
+      ? 'sold + residuals at the venue + returned to custody + recorded leftover'
+      : 'sold + recorded leftover';
   const credited = statement.deposits.filter((d) => d.status === 'CREDITED');
   const deposited = (asset: string) => sum(credited.filter((d) => d.asset === asset).map((d) => d.amount));
   // Unfilled orders contribute zero to every sum below, so all orders are counted as they stand.
@@ -114,15 +132,30 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
     const transferred = total('TRANSFER_OUT').neg();
     const fees = total('NETWORK_FEE').neg();
     const balance = new Decimal(ledger.balances[asset] ?? '0');
+    // Coins the venue sent back (a compensation, or a sale's dust) are custody's RETURN lines, net of the venue's fee.
+    const backInCustody = total('RETURN');
+    const anyReturn = entries.some((e) => e.kind === 'RETURN') || returns.some((r) => r.asset === asset);
     checks.push(
       check(
         `custody ${asset}: received = transferred + network fees + balance`,
-        'received (intakes)',
-        received,
+        anyReturn ? 'received (intakes) + returned from the venue (net)' : 'received (intakes)',
+        received.plus(backInCustody),
         'transferred net + network fees + custody balance',
         transferred.plus(fees).plus(balance),
       ),
     );
+    if (anyReturn) {
+      const sent = returns.filter((r) => r.asset === asset);
+      checks.push(
+        check(
+          `${asset}: returned from the venue = booked back in custody + the venue's return fees`,
+          'returns the venue made (gross)',
+          sum(sent.map((r) => r.amount)),
+          "custody's RETURN lines + the venue's fees on them",
+          backInCustody.plus(sum(sent.map((r) => r.fee))),
+        ),
+      );
+    }
     checks.push(
       check(
         `${asset}: transferred out of custody = credited at the venue`,
@@ -164,7 +197,7 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
         `venue ${asset}: deposited = sold + leftover`,
         'deposits credited',
         deposited(asset),
-        'sold + recorded leftover',
+        stayed(asset),
         soldOf(asset).plus(leftover(asset)),
       ),
     );
@@ -175,7 +208,7 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
       `venue ${stablecoin}: deposited + sale proceeds = sold + leftover`,
       `deposits credited + proceeds into ${stablecoin} (cost - fee)`,
       deposited(stablecoin).plus(proceedsIn(stablecoin)),
-      'sold + recorded leftover',
+      stayed(stablecoin),
       soldOf(stablecoin).plus(leftover(stablecoin)),
     ),
   );
@@ -186,7 +219,9 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
       `venue ${fiat}: sale proceeds = withdrawn + leftover`,
       `proceeds into ${fiat} (cost - fee)`,
       proceedsIn(fiat),
-      'withdrawn (gross) + recorded leftover',
+      residuals.some((r) => r.asset === fiat)
+        ? 'withdrawn (gross) + residuals at the venue + recorded leftover'
+        : 'withdrawn (gross) + recorded leftover',
       sum(withdrawals.map((w) => w.amount)).plus(leftover(fiat)),
     ),
   );

@@ -18,9 +18,10 @@ import {
 import { Decimal } from '@vcdc/shared/money';
 import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseRegistration } from '../src/case-input';
+import type { CaseProgress } from '../src/case-state';
 import { caseWorkflow } from '../src/case-workflow';
 import type { Decision } from '../src/decision';
-import { decide } from '../src/shared';
+import { decide, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
 import { awaiting, settleAt, until } from './case-support';
 import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
@@ -208,5 +209,132 @@ describe('small amounts', () => {
     expect(held).toHaveLength(1);
     expect(held[0]!.reason).toMatch(/minimum wire of 100 USD/);
     expect(new Decimal(held[0]!.amount).gt(0) && new Decimal(held[0]!.amount).lt(100)).toBe(true);
+  });
+
+  const ethLot = (amount: string) => ({
+    lotId: 'L1',
+    asset: 'ETH',
+    chain: 'ethereum',
+    declaredAmount: amount,
+    sweepTxHash: `0xeth-sweep-${amount}`,
+    evidence: { handoverFormNo: 'HF-1', handedOverBy: 'officer.li', receivedBy: 'custodian.wang', documents: [] },
+  });
+
+  /** Every leftover of the case was handled in a service's records, none only remembered by the workflow. */
+  function expectAllSettled(outcome: { leftovers: CaseProgress['leftovers'] }) {
+    expect(outcome.leftovers.length).toBeGreaterThan(0);
+    for (const l of outcome.leftovers) expect(l.settled?.how).toMatch(/^(RESIDUAL_AT_VENUE|RETURNED_TO_CUSTODY)$/);
+  }
+
+  test("ETH dust under the lot step that the venue cannot send is booked at the venue in the case's name; the case completes and reconciles from the services' lines", async () => {
+    const reg = registration({ lots: [ethLot('1.000856')] });
+    const { fake, outcome } = await runHappyPath(reg, { lotStep: { ETH: '0.001' } });
+    expect(outcome.status).toBe('COMPLETED');
+    const credited = new Decimal(outcome.transfers[0]!.credited!);
+    const dust = credited.mod('0.001');
+    expect(dust.toFixed()).toBe('0.000016');
+    const eth = outcome.leftovers.filter((l) => l.asset === 'ETH');
+    expect(eth).toEqual([
+      expect.objectContaining({
+        amount: '0.000016',
+        kind: 'BELOW_LOT_STEP',
+        settled: expect.objectContaining({ how: 'RESIDUAL_AT_VENUE' }),
+      }),
+    ]);
+    // Under the venue's minimum send (0.01 ETH): nothing was sent back.
+    expect(fake.requestVenueReturn).not.toHaveBeenCalled();
+    expect(fake.recordResidual).toHaveBeenCalledWith(
+      expect.objectContaining({ caseId: reg.caseId, asset: 'ETH', amount: '0.000016', reason: 'BELOW_LOT_STEP' }),
+      expect.stringContaining('residual'),
+    );
+    expectAllSettled(outcome);
+    // The exchange's statement lists each leftover as a residual line, and the reconciliation counted them.
+    const statement = await fake.getExchangeStatement(reg.caseId);
+    const booked = (statement.residuals ?? []).map((r) => `${r.amount} ${r.asset}`).sort();
+    expect(booked).toEqual(outcome.leftovers.map((l) => `${l.amount} ${l.asset}`).sort());
+    expect(outcome.residualsBooked).toBe(true);
+    expect(outcome.reconciliation?.ok).toBe(true);
+    expect(outcome.reconciliationBeforePayout?.ok).toBe(true);
+    const venueEth = outcome.reconciliation?.checks.find((c) => c.name === 'venue ETH: deposited = sold + leftover');
+    expect(venueEth?.right.label).toMatch(/residuals at the venue/);
+  });
+
+  test('ETH dust the venue can send goes back to custody in one return, booked by custody; the case completes and reconciles', async () => {
+    const reg = registration({ lots: [ethLot('1.03042')] });
+    const { fake, outcome } = await runHappyPath(reg, { lotStep: { ETH: '0.1' } });
+    expect(outcome.status).toBe('COMPLETED');
+    const eth = outcome.leftovers.filter((l) => l.asset === 'ETH');
+    expect(eth).toHaveLength(1);
+    expect(new Decimal(eth[0]!.amount).gte('0.01')).toBe(true);
+    expect(eth[0]!.settled).toMatchObject({ how: 'RETURNED_TO_CUSTODY' });
+    expect(fake.requestVenueReturn).toHaveBeenCalledTimes(1);
+    expect(fake.requestVenueReturn).toHaveBeenCalledWith(
+      expect.objectContaining({ caseId: reg.caseId, asset: 'ETH', amount: eth[0]!.amount }),
+      expect.stringContaining('dust-return'),
+    );
+    // Custody booked it (its RETURN line, net of the venue's fee) and holds it for the case.
+    const ledger = await fake.getCustodyLedger(reg.caseId);
+    const returned = ledger.entries.filter((e) => e.kind === 'RETURN' && e.asset === 'ETH');
+    expect(returned).toHaveLength(1);
+    expect(returned[0]!.amount).toBe(new Decimal(eth[0]!.amount).minus('0.00042').toFixed());
+    expect(ledger.balances.ETH).toBe(returned[0]!.amount);
+    expect(fake.recordResidual).not.toHaveBeenCalledWith(expect.objectContaining({ asset: 'ETH' }), expect.anything());
+    expectAllSettled(outcome);
+    expect(outcome.reconciliation?.ok).toBe(true);
+    expect(outcome.reconciliation?.checks.map((c) => c.name)).toContain(
+      "ETH: returned from the venue = booked back in custody + the venue's return fees",
+    );
+  });
+
+  test('a sale that brings less than the minimum wire books the USD as a residual at the venue before the case is HELD', async () => {
+    const reg = registration({
+      lots: [
+        {
+          lotId: 'L1',
+          asset: 'BTC',
+          chain: 'bitcoin',
+          declaredAmount: '0.0021',
+          sweepTxHash: 'btc-sweep-small-2',
+          evidence: { handoverFormNo: 'HF-1', handedOverBy: 'officer.li', receivedBy: 'custodian.wang', documents: [] },
+        },
+      ],
+    });
+    const { fake, outcome } = await heldAfterPlan(reg, { referencePrices: { 'BTC/USDT': ['61234.56', '40000'] } });
+    expect(outcome.status).toBe('HELD');
+    const usd = outcome.leftovers.find((l) => l.asset === 'USD' && l.kind === 'BELOW_MINIMUM_WITHDRAWAL');
+    expect(usd?.settled).toMatchObject({ how: 'RESIDUAL_AT_VENUE' });
+    const statement = await fake.getExchangeStatement(reg.caseId);
+    expect(statement.residuals).toContainEqual(
+      expect.objectContaining({
+        asset: 'USD',
+        amount: usd?.amount,
+        reason: 'BELOW_MINIMUM_WITHDRAWAL',
+        withdrawalMinimum: '100',
+      }),
+    );
+    expectAllSettled(outcome);
+  });
+
+  test('a residual the exchange service refuses is left UNSETTLED, never FAILED: the reconciliation before the pay-out asks a supervisor about it', async () => {
+    const reg = registration({ lots: [ethLot('1.000856')] });
+    await withCase(
+      reg,
+      async ({ handle }) => {
+        await until(handle, awaiting('DISPOSAL_PLAN'));
+        await handle.executeUpdate(decide, { args: [approvePlan()] });
+        await until(handle, awaiting('FX_DECLARATION'));
+        await handle.executeUpdate(decide, { args: [approveFx()] });
+        await settleAt(handle);
+        await until(handle, awaiting('RECONCILIATION'));
+        const p = await handle.query(status);
+        const eth = p.leftovers.find((l) => l.asset === 'ETH');
+        expect(eth?.settled).toMatchObject({ how: 'UNSETTLED', why: expect.stringMatching(/did not book it/) });
+        expect(p.reconciliationAsked).toEqual(
+          expect.arrayContaining([{ check: 'venue ETH: deposited = sold + leftover', difference: eth?.amount }]),
+        );
+        await handle.terminate('test over');
+      },
+      { lotStep: { ETH: '0.001' }, residualsRefused: true },
+    );
   });
 });

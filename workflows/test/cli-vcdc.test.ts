@@ -192,7 +192,7 @@ describe('vcdc', () => {
     expect(stdout).toMatch(/ETH +1 +declared +10\.5 +10,500,000,000,000,000,000 wei/);
     const json = await vcdc('auditor.qian', '--json', 'statement', caseId);
     const body = JSON.parse(json.stdout);
-    expect(Object.keys(body).sort()).toEqual(['agency', 'amounts', 'caseId', 'stage', 'status', 'values']);
+    expect(Object.keys(body).sort()).toEqual(['agency', 'amounts', 'caseId', 'leftovers', 'stage', 'status', 'values']);
     expect(body.values.atSeizure.lines.map((l: { amount: { baseUnits: string } }) => l.amount.baseUnits)).toEqual([
       '125000000',
       '10500000000000000000',
@@ -489,4 +489,34 @@ test('the statement shows the three values: at seizure, at disposal and distribu
   expect(text).toMatch(
     /Distributed: +CNY 744000\.10 \(74,400,010 fen\): treasury 244000\.10, victims 500000\.00, owner 0\.00/,
   );
+});
+
+test("the statement lists what the sale left over and where each ended: custody, or held at the venue in the case's name", () => {
+  const text = renderStatement({
+    caseId: 'C-DUST',
+    stage: 'RECONCILIATION',
+    status: 'COMPLETED',
+    amounts: { lots: [], totals: [] },
+    leftovers: [
+      {
+        asset: 'ETH',
+        amount: '0.000016',
+        reason: "below the venue's lot size (0.001) for ETH/USDT",
+        outcome: "held at the venue in the case's name (residual res-1)",
+      },
+      {
+        asset: 'USDT',
+        amount: '0.000924',
+        reason: "below the venue's minimum order for USDT/USD after the sale",
+        outcome: 'returned to custody (0.000924 USDT booked, tx 0xr)',
+      },
+    ],
+  });
+  expect(text).toContain('Left over from the sale:');
+  expect(text).toMatch(
+    /ETH +0\.000016 +below the venue's lot size .* +held at the venue in the case's name \(residual res-1\)/,
+  );
+  expect(text).toMatch(/USDT +0\.000924 +.* +returned to custody/);
+  // A case with nothing left over says nothing about it.
+  expect(renderStatement({ caseId: 'C-NONE', amounts: { lots: [], totals: [] } })).not.toContain('Left over');
 });

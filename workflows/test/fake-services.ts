@@ -6,6 +6,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type { contracts } from '@vcdc/shared';
+import { common, exchange as exchangeContract } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo } from '@vcdc/shared/money';
 import { chooseRoute, directSymbol, needsDepth } from '@vcdc/shared/sale-route';
 import { allocateRestitution } from '../../services/treasury/src/restitution-allocation';
@@ -35,6 +36,7 @@ const WITHDRAWAL_FEE = '25';
 const FX_RATE = '7.1234';
 const T = '2026-01-01T00:00:00.000Z';
 /** Custody's largest TEST_DEPOSIT per asset (its defaults, CUSTODY_TEST_DEPOSIT_MAX). */
+const COIN_WITHDRAWAL_MINIMUM: Record<string, string> = { BTC: '0.002', ETH: '0.01', USDT: '10' };
 const TEST_DEPOSIT_MAX: Record<string, string> = { BTC: '0.001', ETH: '0.01', USDT: '10' };
 
 /** One custodian's attestation of an ATTESTED lot's sweep. */
@@ -63,6 +65,10 @@ export interface FakeOptions {
   maxMarketQty?: Record<string, string>;
   /** The venue's minimum fiat wire (default "100", as the venue simulator's USD). */
   fiatWithdrawalMinimum?: string;
+  /** The exchange service refuses every residual (its records disagree with the case's). */
+  residualsRefused?: boolean;
+  /** The venue's minimum send per coin (default as the venue simulator's: BTC 0.002, ETH 0.01, USDT 10). */
+  coinWithdrawalMinimum?: Record<string, string>;
   /** The venue's largest limit order per base asset (default: no practical limit). */
   maxQty?: Record<string, string>;
   /**
@@ -143,6 +149,15 @@ export function fakeServiceActivities(
    * once); custody books what arrived, the net amount. Shapes as the exchange and custody contracts.
    */
   const venueReturns = new Map<string, Infer<Exchange['VenueReturnWithdrawal']>>();
+  const residuals: Infer<Exchange['Residual']>[] = [];
+  const withdrawalTermsOf = (asset: string) =>
+    asset in COIN_WITHDRAWAL_MINIMUM
+      ? {
+          allowed: true,
+          fee: NETWORK_FEE[asset] ?? '0',
+          minAmount: options.coinWithdrawalMinimum?.[asset] ?? COIN_WITHDRAWAL_MINIMUM[asset] ?? '0',
+        }
+      : { allowed: true, fee: WITHDRAWAL_FEE, minAmount: options.fiatWithdrawalMinimum ?? '100' };
   const returnFakes: Pick<CaseActivities, 'requestVenueReturn' | 'awaitVenueReturnSent' | 'recordCustodyReturn'> = {
     async requestVenueReturn(body, key) {
       return once(key, () => {
@@ -667,6 +682,41 @@ export function fakeServiceActivities(
       const minAmount = options.fiatWithdrawalMinimum ?? '100';
       return { venue: 'hashkey', currency: currency as 'USD', allowed: true, fee: WITHDRAWAL_FEE, minAmount };
     },
+    async getCoinWithdrawalTerms(asset) {
+      return {
+        venue: 'hashkey',
+        asset: asset as 'ETH',
+        chain: common.CHAIN_OF_ASSET[asset as 'ETH'],
+        ...withdrawalTermsOf(asset),
+      };
+    },
+    async recordResidual(body, key) {
+      return once(key, () => {
+        // As the exchange service: what the venue would pay out is refused, it must leave instead.
+        if (options.residualsRefused) {
+          throw refusal(422, 'residual-exceeds-case-balance', `the case holds less ${body.asset} at the venue`);
+        }
+        const terms = withdrawalTermsOf(body.asset);
+        if (exchangeContract.venueWouldPayOut(body.amount, terms)) {
+          throw refusal(422, 'residual-could-be-withdrawn', `${body.amount} ${body.asset} could be withdrawn`);
+        }
+        const r = {
+          residualId: id('res'),
+          caseId: body.caseId,
+          venue: 'hashkey',
+          asset: body.asset,
+          amount: body.amount,
+          reason: body.reason,
+          detail: body.detail,
+          withdrawalMinimum: terms.minAmount,
+          withdrawalFee: terms.fee,
+          withdrawalAllowed: terms.allowed,
+          recordedAt: T,
+        };
+        residuals.push(r);
+        return r;
+      });
+    },
     async requestWithdrawal(body, key) {
       return once(key, () => {
         // The venue refuses a wire under its minimum (422), as the simulator does.
@@ -701,6 +751,7 @@ export function fakeServiceActivities(
         orders: structuredClone([...orders.values()].filter((o) => o.caseId === caseId)),
         withdrawals: structuredClone([...withdrawals.values()].filter((w) => w.caseId === caseId)),
         returns: structuredClone([...venueReturns.values()].filter((r) => r.caseId === caseId)),
+        residuals: structuredClone(residuals.filter((r) => r.caseId === caseId)),
       };
     },
     async createDeclaration(body, key) {

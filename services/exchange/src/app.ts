@@ -26,6 +26,7 @@ import { FairPriceGuard } from './fair-price';
 import { bidDepth, tradedVolume } from './market-activity';
 import { cancelSellOrder, caseOrders, placeSellOrder, refreshOrder } from './orders';
 import { recordReferences } from './price-observations';
+import { caseResiduals, recordResidual, residualIdFor } from './residuals';
 import { caseReturns, refreshVenueReturn, requestVenueReturn, returnIdFor } from './returns';
 import { chooseSaleRoute } from './route-choices';
 import type { Venue } from './venue';
@@ -81,6 +82,7 @@ const OrderParams = z.object({
 });
 const WithdrawalParams = z.object({ withdrawalId: z.string().min(1).max(64) });
 const CurrencyParams = z.object({ currency: FiatCurrency });
+const AssetParams = z.object({ asset: CryptoAsset });
 const ReturnParams = z.object({ returnId: z.string().min(1).max(64) });
 const CaseParams = z.object({ caseId: common.CaseId });
 
@@ -205,6 +207,25 @@ export function createApp({
         res.json(body);
       });
 
+      // What sending a coin out must be at least, and its fee, on the chain the asset is carried on here:
+      // dust a sale leaves goes back to custody when it is not under these, else it is booked as a residual.
+      app.get('/v1/assets/:asset/withdrawal-terms', async (req, res) => {
+        const { asset } = parseInput(AssetParams, req.params, 'path');
+        const chain = common.CHAIN_OF_ASSET[asset];
+        const terms = await atVenue(() => venue.withdrawalTerms(asset, chain));
+        const body: exchange.CoinWithdrawalTerms = { venue: venue.id, asset, chain, ...terms };
+        res.json(body);
+      });
+
+      // An amount the case cannot sell or take out, booked in its name (residuals.ts says what is refused).
+      app.post(
+        '/v1/residuals',
+        idempotent(pool, exchange.RecordResidual, async (input, tx, req) => ({
+          status: 201,
+          body: await recordResidual(tx, venue, input, residualIdFor(req.get(IDEMPOTENCY_HEADER) ?? '')),
+        })),
+      );
+
       app.post(
         '/v1/withdrawals',
         idempotent(pool, exchange.RequestWithdrawal, async (input, tx, req) => ({
@@ -250,6 +271,7 @@ export function createApp({
           orders: await caseOrders(pool, caseId),
           withdrawals: await caseWithdrawals(pool, caseId),
           returns: await caseReturns(pool, caseId),
+          residuals: await caseResiduals(pool, caseId),
         };
         res.json(statement);
       });

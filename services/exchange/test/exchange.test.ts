@@ -605,7 +605,14 @@ describe('statement', () => {
     expect(statement.withdrawals.map((w) => w.amount)).toEqual(['500']);
     expect(statement.deposits).toEqual([]);
     const empty = await request(app).get('/v1/cases/nobody/statement').expect(200);
-    expect(empty.body).toEqual({ caseId: 'nobody', deposits: [], orders: [], withdrawals: [], returns: [] });
+    expect(empty.body).toEqual({
+      caseId: 'nobody',
+      deposits: [],
+      orders: [],
+      withdrawals: [],
+      returns: [],
+      residuals: [],
+    });
   });
 });
 

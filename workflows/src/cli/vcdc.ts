@@ -202,7 +202,13 @@ interface CaseView {
   settlements?: { currency: string; foreignAmount: string; rate: string; cnyAmount: string; bankReference: string }[];
   credits?: { amount: string }[];
   remittance?: { amount: string; receiptNo: string };
-  leftovers?: { asset: string; amount: string; where: string; reason: string }[];
+  leftovers?: {
+    asset: string;
+    amount: string;
+    where: string;
+    reason: string;
+    settled?: { how: string; residualId?: string; received?: string; txHash?: string; why?: string };
+  }[];
   /** Base units beside the decimal, per lot and totalled across lots (the status's case-amounts.ts). */
   amounts?: {
     lots: { lotId: string; unit: string; declared: UnitAmount; received: UnitAmount; difference: UnitAmount }[];
@@ -415,7 +421,7 @@ export function renderCase(c: CaseView, now: Date): string {
     amounts.push(['credited', `${credit.amount} CNY`, 'special case-property account']);
   if (c.remittance) amounts.push(['remitted', `${c.remittance.amount} CNY`, `receipt ${c.remittance.receiptNo}`]);
   for (const l of c.leftovers ?? [])
-    amounts.push(['left over', `${l.amount} ${l.asset}`, `at ${l.where}: ${l.reason}`]);
+    amounts.push(['left over', `${l.amount} ${l.asset}`, `at ${l.where}: ${l.reason}${leftoverSettled(l.settled)}`]);
   out.push('');
   if (amounts.length) {
     out.push('Amounts so far:');
@@ -487,6 +493,14 @@ function totalsAcrossLots(amounts: CaseView['amounts']): string[] {
   return ['', 'Totals across lots:', indent(table(['ASSET', 'LOTS', 'WHAT', 'AMOUNT', 'BASE UNITS'], rows))];
 }
 
+/** What became of a leftover (cases since dust-residuals), after its reason. */
+function leftoverSettled(s: NonNullable<CaseView['leftovers']>[number]['settled']): string {
+  if (!s) return '';
+  if (s.how === 'RETURNED_TO_CUSTODY') return `; returned to custody (${s.received} booked, tx ${s.txHash})`;
+  if (s.how === 'RESIDUAL_AT_VENUE') return `; booked at the venue in the case's name (${s.residualId})`;
+  return `; not settled: ${s.why ?? ''}`;
+}
+
 /** The case statement (GET /v1/cases/:caseId/statement) as `vcdc statement` prints it. */
 export interface StatementView {
   caseId: string;
@@ -515,6 +529,7 @@ export interface StatementView {
     };
   };
   amounts?: CaseView['amounts'];
+  leftovers?: { asset: string; amount: string; reason: string; outcome: string }[];
 }
 
 /** The `statement` text: the case's three values (at seizure, at disposal, distributed) and its totals across lots. */
@@ -572,6 +587,17 @@ export function renderStatement(s: StatementView): string {
     );
   } else {
     field('Distributed', 'not yet');
+  }
+  if (s.leftovers?.length) {
+    out.push('', 'Left over from the sale:');
+    out.push(
+      indent(
+        table(
+          ['ASSET', 'AMOUNT', 'WHY', 'WHERE IT IS'],
+          s.leftovers.map((l) => [l.asset, l.amount, l.reason, l.outcome]),
+        ),
+      ),
+    );
   }
   out.push(...totalsAcrossLots(s.amounts));
   return out.join('\n');

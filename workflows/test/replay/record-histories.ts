@@ -53,6 +53,16 @@ const inOrder =
     for (const d of decisions) await (d === SETTLE ? settleAt(handle) : decideAt(handle, d));
   };
 
+/** One ETH lot of `amount` (its sale's dust depends on the venue's lot step). */
+const ethLot = (amount: string) => ({
+  lotId: 'L1',
+  asset: 'ETH',
+  chain: 'ethereum',
+  declaredAmount: amount,
+  sweepTxHash: `0xeth-sweep-${amount}`,
+  evidence: { handoverFormNo: 'HF-1', handedOverBy: 'officer.li', receivedBy: 'custodian.wang', documents: [] },
+});
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'approved-at-every-decision',
@@ -105,6 +115,24 @@ export const SCENARIOS: readonly Scenario[] = [
     },
     decide: inOrder(D.plan),
     ends: 'HELD',
+  },
+  {
+    // The sale leaves 0.000016 ETH under the lot step, under the venue's minimum send: booked at the venue.
+    name: 'eth-dust-booked-at-venue',
+    caseId: 'REPLAY-DUST-BOOKED',
+    registration: { lots: [ethLot('1.000856')] },
+    venue: { lotStep: { ETH: '0.001' } },
+    decide: inOrder(D.plan, D.fx, SETTLE, D.remit),
+    ends: 'COMPLETED',
+  },
+  {
+    // The sale leaves ETH under the lot step that the venue can send: returned to custody and booked there.
+    name: 'eth-dust-returned-to-custody',
+    caseId: 'REPLAY-DUST-RETURNED',
+    registration: { lots: [ethLot('1.03042')] },
+    venue: { lotStep: { ETH: '0.1' } },
+    decide: inOrder(D.plan, D.fx, SETTLE, D.remit),
+    ends: 'COMPLETED',
   },
   {
     name: 'restitution-order',

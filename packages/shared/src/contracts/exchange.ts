@@ -18,11 +18,13 @@
  *   GET  /v1/withdrawals/:withdrawalId                       -> VenueWithdrawal (refreshed from the venue)
  *   POST /v1/returns                 RequestVenueReturn      -> 201 VenueReturnWithdrawal (coins sent back to custody, once per key)
  *   GET  /v1/returns/:returnId                               -> VenueReturnWithdrawal (refreshed from the venue)
+ *   GET  /v1/assets/:asset/withdrawal-terms                  -> CoinWithdrawalTerms (the venue's minimum and fee for sending a coin out)
+ *   POST /v1/residuals               RecordResidual          -> 201 Residual (an amount the venue cannot sell or pay out, booked in the case's name)
  *   GET  /v1/cases/:caseId/statement                         -> ExchangeStatement (from the service's own records)
  *   GET  /v1/cases/:caseId/best-execution                    -> BestExecutionReport (recomputed from the raw fills)
  */
 import { z } from 'zod';
-import { CryptoAsset, DecimalString, FiatCurrency, fitsScale, PositiveDecimalString, scaleOf } from '../money';
+import { CryptoAsset, Decimal, DecimalString, FiatCurrency, fitsScale, PositiveDecimalString, scaleOf } from '../money';
 import { CaseId, CHAIN_OF_ASSET, Chain, IsoTimestamp } from './common';
 
 export const DepositAddress = z.object({
@@ -300,6 +302,79 @@ export const VenueReturnWithdrawal = z.object({
 });
 export type VenueReturnWithdrawal = z.infer<typeof VenueReturnWithdrawal>;
 
+/**
+ * What the venue asks of sending a coin out (GET /v1/assets/:asset/withdrawal-terms), on the chain the
+ * asset is carried on in this deployment: less than `minAmount`, or not more than `fee`, is refused.
+ * Dust a sale leaves is returned to custody when it is not under these terms, else booked as a residual.
+ */
+export const CoinWithdrawalTerms = z.object({
+  venue: z.string(),
+  asset: CryptoAsset,
+  chain: Chain,
+  allowed: z.boolean(),
+  fee: DecimalString,
+  minAmount: DecimalString,
+});
+export type CoinWithdrawalTerms = z.infer<typeof CoinWithdrawalTerms>;
+
+/**
+ * Whether the venue would pay `amount` out under its terms (a coin's send or a fiat wire): allowed, at
+ * least the minimum, and more than the fee. The one rule for what may stay at the venue as a residual
+ * (the exchange service refuses any other) and what the case sends back instead (case-residuals.ts).
+ */
+export function venueWouldPayOut(
+  amount: Decimal | string,
+  terms: { allowed: boolean; minAmount: string; fee: string },
+): boolean {
+  const a = new Decimal(amount);
+  return terms.allowed && a.gte(terms.minAmount) && a.gt(terms.fee);
+}
+
+/**
+ * Why an amount stays at the venue in the case's name: under the market's lot step, under its minimum
+ * order after the sale, under the smallest unit of the currency (a wire is in whole cents), or under
+ * the venue's minimum withdrawal (fiat under the minimum wire; coins under the minimum send).
+ */
+export const ResidualReason = z.enum([
+  'BELOW_LOT_STEP',
+  'BELOW_MINIMUM_ORDER',
+  'BELOW_SMALLEST_UNIT',
+  'BELOW_MINIMUM_WITHDRAWAL',
+]);
+export type ResidualReason = z.infer<typeof ResidualReason>;
+
+/**
+ * POST /v1/residuals: book an amount the case cannot sell or take out of the venue as its own line in
+ * the case's name. The service refuses one the venue would pay out (it must go back, not stay) and one
+ * larger than what its own records say the case holds at the venue.
+ */
+export const RecordResidual = z.object({
+  caseId: CaseId,
+  asset: z.union([CryptoAsset, FiatCurrency]),
+  /** Any precision: a remainder under the smallest unit has more places than the currency. */
+  amount: PositiveDecimalString,
+  reason: ResidualReason,
+  /** What the case says about it, for the statement (e.g. the market and its lot step). */
+  detail: z.string().min(1).max(500),
+});
+export type RecordResidual = z.infer<typeof RecordResidual>;
+
+export const Residual = z.object({
+  residualId: z.string(),
+  caseId: CaseId,
+  venue: z.string(),
+  asset: z.string(),
+  amount: DecimalString,
+  reason: ResidualReason,
+  detail: z.string(),
+  /** The venue's withdrawal terms when it was booked: the evidence that it could not leave. */
+  withdrawalMinimum: DecimalString,
+  withdrawalFee: DecimalString,
+  withdrawalAllowed: z.boolean(),
+  recordedAt: IsoTimestamp,
+});
+export type Residual = z.infer<typeof Residual>;
+
 export const ExchangeStatement = z.object({
   caseId: CaseId,
   deposits: z.array(VenueDeposit),
@@ -307,6 +382,11 @@ export const ExchangeStatement = z.object({
   withdrawals: z.array(VenueWithdrawal),
   /** Coins sent back to custody; a FAILED one moved nothing. */
   returns: z.array(VenueReturnWithdrawal),
+  /**
+   * Amounts held at the venue in the case's name (dust, fiat under the minimum wire). The service always
+   * lists them; optional so that statements of earlier versions still parse.
+   */
+  residuals: z.array(Residual).optional(),
 });
 export type ExchangeStatement = z.infer<typeof ExchangeStatement>;
 
