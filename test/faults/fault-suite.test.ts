@@ -107,6 +107,46 @@ async function whenAt(stages: string[], atLeast = 1, timeoutMs = 6 * 60_000): Pr
 
 const ready = (url: string) => () => answers(`${url}/readyz`);
 
+/** How long the venue answers 30% of calls wrongly. */
+const VENUE_FAULT_WINDOW_MS = 60_000;
+/**
+ * Every kind of venue fault the simulator has (simulators/README.md), 30% of calls in all: 5xx before
+ * anything is done, no answer in time, an order's answer lost after it was accepted, orders refused,
+ * partly filled or filled late, and deposits held for review (released after 20 s).
+ */
+const VENUE_FAULTS = {
+  seed: 14,
+  serverErrorRate: 0.08,
+  requestTimeoutRate: 0.03,
+  requestTimeoutMs: 12_000,
+  timeoutAfterAcceptRate: 0.05,
+  rejectRate: 0.04,
+  partialFillRate: 0.04,
+  delayedFillRate: 0.06,
+  fillDelayMs: 4000,
+  depositHoldRate: 0.3,
+  depositHoldReason: 'fault suite: source of funds review',
+  depositHoldReleaseAfterMs: 20_000,
+};
+
+/** Turn the venue's faults on through its admin route for `ms`, then off; what it injected meanwhile. */
+async function venueFaultWindow(ms: number): Promise<Record<string, number>> {
+  const token = readFileSync(path.join(stack.dataDir, 'simulators', 'venue-admin-token'), 'utf8').trim();
+  const put = async (plan: object) => {
+    const res = await fetch(`${stack.urls.venue}/sim/v1/faults`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(plan),
+    });
+    if (res.status !== 200) throw new Error(`the venue refused its fault profile: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { injected: Record<string, number> };
+  };
+  const before = (await put(VENUE_FAULTS)).injected;
+  await new Promise((r) => setTimeout(r, ms));
+  const after = (await put({})).injected;
+  return Object.fromEntries(Object.entries(after).map(([kind, n]) => [kind, n - (before[kind] ?? 0)]));
+}
+
 beforeAll(async () => {
   stack = await startStackProcess({
     // One slice over a few seconds per sale: the faults, not the pacing, are what this suite waits on.
@@ -150,6 +190,19 @@ beforeAll(async () => {
   seen = await whenAt(['SALE'], 5);
   const exchange = await stack.killAndAwaitRestart('exchange', ready(stack.urls.exchange));
   faults.push({ fault: 'kill -9 exchange mid-call', casesAt: stagesOf(seen), recoveryMs: exchange.downMs });
+
+  // 30% of the venue's answers go wrong, of every kind, while cases move coins in and sell them.
+  seen = await whenAt(['TRANSFER', 'SALE'], 3);
+  const windowStart = Date.now();
+  const injected = await venueFaultWindow(VENUE_FAULT_WINDOW_MS);
+  faults.push({
+    fault: `venue faults, 30% of calls for ${VENUE_FAULT_WINDOW_MS / 1000} s (${Object.entries(injected)
+      .filter(([, n]) => n > 0)
+      .map(([kind, n]) => `${n} ${kind}`)
+      .join(', ')})`,
+    casesAt: stagesOf(seen),
+    recoveryMs: Date.now() - windowStart,
+  });
 
   seen = await whenAt(['WITHDRAWAL', 'FX', 'TREASURY'], 1);
   const postgres = await stack.killPostgresAndAwaitRestart(async () =>
@@ -219,7 +272,7 @@ test('every case completed, or ended HELD with its reason (the documented safe s
   }
   // The faults were survivable: most cases end COMPLETED, not parked.
   expect(ends.filter(([, end]) => end === 'COMPLETED').length).toBeGreaterThanOrEqual(CASES - 2);
-  expect(faults).toHaveLength(4);
+  expect(faults).toHaveLength(5);
 });
 
 test('nothing happened twice: orders, withdrawals (the venue’s records), transfers (the chain’s), remittances (the treasury’s)', async () => {
