@@ -24,7 +24,7 @@ import { loadOrCreateDevDecisionKeys } from '../workflows/src/decision-signature
 import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
 import { runDemoCase } from './demo/demo-case';
 import { embeddedPostgresUrl } from './lib/embedded-postgres-url';
-import { ProcessGroup } from './lib/process-group';
+import { ProcessGroup, stamped } from './lib/process-group';
 import { SERVICES, type ServiceName, stackEnvironments } from './lib/stack-environment';
 import { passwordCredentials, provisionSystem } from './lib/system-database';
 import { ensureTemporalBinary } from './lib/temporal-binaries';
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   // its role URLs explicitly).
   delete process.env.DATABASE_OWNER_URL;
   delete process.env.DATABASE_URL;
-  const say = (line: string) => process.stdout.write(`[vcdc] ${line}\n`);
+  const say = (line: string) => process.stdout.write(stamped('vcdc', line));
   let shuttingDown = false;
   const group = new ProcessGroup(ROOT, path.join(cfg.VCDC_DATA_DIR, 'logs'), (name, code) => {
     if (shuttingDown) return;
@@ -305,6 +305,6 @@ function cliType(type: string): string {
 }
 
 main().catch((error) => {
-  process.stderr.write(`[vcdc] ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(stamped('vcdc', error instanceof Error ? error.message : String(error)));
   void stopStack(1);
 });

@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ProcessGroup } from '../scripts/lib/process-group';
+import { ProcessGroup, stamped } from '../scripts/lib/process-group';
 
 const fast = { maxRestarts: 2, windowMs: 60_000, firstDelayMs: 50, maxDelayMs: 200 };
 
@@ -85,4 +85,8 @@ test('a part that keeps dying stops the stack once its restarts are spent', asyn
   } finally {
     await group.stopAll(2000);
   }
+});
+
+test('every line the stack prints carries its time and its part', () => {
+  expect(stamped('worker', 'started')).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z \[worker\] started\n$/);
 });

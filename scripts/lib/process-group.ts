@@ -29,6 +29,11 @@ export interface RestartPolicy {
   maxDelayMs: number;
 }
 
+/** One console line of the stack: when, which part, what (every line has its time: issue 14). */
+export function stamped(part: string, line: string): string {
+  return `${new Date().toISOString()} [${part}] ${line}\n`;
+}
+
 const DEFAULT_RESTARTS: RestartPolicy = { maxRestarts: 5, windowMs: 300_000, firstDelayMs: 1000, maxDelayMs: 30_000 };
 
 export class ProcessGroup {
@@ -42,7 +47,7 @@ export class ProcessGroup {
     private readonly logDir: string,
     private readonly onUnexpectedExit: (name: string, code: number | null) => void,
     private readonly restartPolicy: RestartPolicy | 'never' = DEFAULT_RESTARTS,
-    private readonly say: (line: string) => void = (line) => process.stdout.write(`[vcdc] ${line}\n`),
+    private readonly say: (line: string) => void = (line) => process.stdout.write(stamped('vcdc', line)),
   ) {
     mkdirSync(logDir, { recursive: true });
   }
@@ -91,7 +96,7 @@ export class ProcessGroup {
     const forward = (chunk: Buffer) => {
       log.write(chunk);
       if (options.echo) {
-        for (const line of chunk.toString().split('\n')) if (line.trim()) process.stdout.write(`[${name}] ${line}\n`);
+        for (const line of chunk.toString().split('\n')) if (line.trim()) process.stdout.write(stamped(name, line));
       }
     };
     const pidFile = path.join(this.logDir, `${name}.pid`);
