@@ -111,7 +111,7 @@ async function counts() {
             (SELECT count(*)::int FROM settlement_corrections) AS c,
             (SELECT count(*)::int FROM settlement_entries) AS e`,
   );
-  return rows[0];
+  return rows[0]!;
 }
 
 describe('a settlement correction: one FX officer requests, another person approves', () => {
@@ -218,7 +218,7 @@ describe('a settlement correction: one FX officer requests, another person appro
     const b = await requestCorrection(settlementId, { rate: '6.9', reason: 'two' }).expect(201);
     const self = await approve(a.body.correctionId, PEOPLE.fxOfficer).expect(422);
     expect(self.body).toMatchObject({ type: 'urn:vcdc:problem:four-eyes', errors: [{ field: 'approver' }] });
-    expect((await counts()).c).toBe(before!.c);
+    expect((await counts()).c).toBe(before.c);
     await approve(a.body.correctionId).expect(201);
     // b was asked against the original; the original is no longer in force.
     const stale = await approve(b.body.correctionId).expect(409);
@@ -232,7 +232,7 @@ describe('a settlement correction: one FX officer requests, another person appro
     // A treasury officer cannot request one (the act kind's roles), and no act at all is refused.
     await requestCorrection(settlementId, { rate: '7.3', reason: 'x' }, PEOPLE.treasuryOfficer).expect(403);
     await post(`/v1/settlements/${settlementId}/corrections`, { rate: '7.3', reason: 'x' }).expect(403);
-    expect(await counts()).toEqual({ r: before!.r + 2, c: before!.c + 1, e: before!.e + 2 });
+    expect(await counts()).toEqual({ r: before.r + 2, c: before.c + 1, e: before.e + 2 });
   });
 
   test('the new tables are bound to the audit chain: the verifier finds them and their rows', async () => {

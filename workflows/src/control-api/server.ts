@@ -51,7 +51,13 @@ export async function authenticatorFor(
  */
 export function actServices(config: ControlApiConfig): Partial<Record<ActService, ActServiceTarget>> {
   const token = config.CONTROL_API_TOKEN;
-  return token ? { custody: { url: config.CUSTODY_URL, token }, treasury: { url: config.TREASURY_URL, token } } : {};
+  return token
+    ? {
+        custody: { url: config.CUSTODY_URL, token },
+        fx: { url: config.FX_URL, token },
+        treasury: { url: config.TREASURY_URL, token },
+      }
+    : {};
 }
 
 export async function startControlApi(
