@@ -89,6 +89,7 @@ import { decidingRole, type Endpoint, mayCall, readableNotificationRoles } from 
 import { type ActService, type ActServiceTarget, mountForwardedActs } from './acts';
 import { type ServiceChain, verifyAuditChains } from './audit-chains';
 import type { Authenticator, Identity } from './auth';
+import { type BookService, type BookServiceTarget, caseBooks } from './case-books';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
@@ -120,6 +121,8 @@ export interface ControlApiDeps {
   codecEndpoint?: { codec: PayloadCodec; allowedOrigins: readonly string[]; uiSecret?: string };
   /** The services people's signed acts are forwarded to (acts.ts); one missing: its routes answer 503. */
   actServices?: Partial<Record<ActService, ActServiceTarget>>;
+  /** The services whose records GET /v1/cases/:caseId/reconciliation reads (case-books.ts). */
+  bookServices?: Partial<Record<BookService, BookServiceTarget>>;
   /** Served at /.well-known/jwks.json when the control API is its own (dev) issuer. */
   publicJwks?: JSONWebKeySet;
   /** Above these declared amounts the disposal plan needs two distinct approvals (none: always one). */
@@ -219,6 +222,7 @@ export function createControlApi({
   decisionSigningKey,
   codecEndpoint,
   actServices = {},
+  bookServices = {},
   publicJwks,
   quorumThresholds = {},
   rateLimitPerMinute = 600,
@@ -398,6 +402,12 @@ export function createControlApi({
         res.json(caseStatement(await caseProgress(caseId)));
       });
 
+      // The books recomputed from the services' records now: after a correction, with both versions.
+      app.get('/v1/cases/:caseId/reconciliation', guard('GET /v1/cases/:caseId/reconciliation'), async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        res.json(await caseBooks(caseId, bookServices, () => withinSeconds(caseProgress(caseId), 5)));
+      });
+
       app.post(
         '/v1/cases/:caseId/decisions',
         guard('POST /v1/cases/:caseId/decisions'),
@@ -560,6 +570,15 @@ export function createControlApi({
   }
 
   /** The case workflow's `status` query; 404 for a case that does not exist. */
+  /** The answer if it comes within `seconds`, else undefined (the books do not wait for a workflow). */
+  function withinSeconds<T>(p: Promise<T>, seconds: number): Promise<T | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), seconds * 1000);
+    });
+    return Promise.race([p.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+  }
+
   async function caseProgress(caseId: string): Promise<CaseProgress> {
     try {
       return await client.workflow.getHandle(caseWorkflowId(caseId)).query(status);

@@ -60,6 +60,18 @@ export function actServices(config: ControlApiConfig): Partial<Record<ActService
     : {};
 }
 
+/** The services whose records the books are recomputed from (read with the control API's credential, if any). */
+export function bookServices(config: ControlApiConfig) {
+  const token = config.CONTROL_API_TOKEN;
+  const at = (url: string) => ({ url, ...(token ? { token } : {}) });
+  return {
+    custody: at(config.CUSTODY_URL),
+    exchange: at(config.EXCHANGE_URL),
+    fx: at(config.FX_URL),
+    treasury: at(config.TREASURY_URL),
+  };
+}
+
 export async function startControlApi(
   config: ControlApiConfig,
   logger: Logger = createLogger('control-api', config.LOG_LEVEL),
@@ -116,6 +128,7 @@ export async function startControlApi(
         ...(config.CODEC_UI_SECRET ? { uiSecret: config.CODEC_UI_SECRET } : {}),
       },
       actServices: actServices(config),
+      bookServices: bookServices(config),
       ...auth,
     });
     const server = await listen(app, config.PORT, config.HOST);
