@@ -12,7 +12,7 @@ import { runDemoCase } from '../../scripts/demo/demo-case';
 import type { CaseBooks } from '../../workflows/src/control-api/case-books';
 import { startTestStack, type TestStack } from './stack';
 
-jest.setTimeout(300_000);
+jest.setTimeout(900_000);
 
 type Settlement = contracts.fx.Settlement;
 type SettlementCorrection = contracts.fx.SettlementCorrection;
@@ -87,7 +87,7 @@ beforeAll(async () => {
     urls: stack.urls,
     log: () => undefined,
     caseId,
-    timeoutMs: 200_000,
+    timeoutMs: 700_000,
     token: (person) => stack.issuer.mint(person),
   });
   expect(outcome.status).toBe('COMPLETED');

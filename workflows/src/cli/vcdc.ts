@@ -11,7 +11,9 @@
  *            [--amount A --bank-reference B …]  (FX_SETTLEMENT)  [--judgment-ref J --document-hash H --judgment-outcome O]
  *   npx vcdc notifications [--case C] [--role R] [--kind K] [--since T]
  *   npx vcdc whitelist list|show|request|approve|revoke …, attest, classify, countersign,
- *            evidence correct, correction request|approve                 people's acts on the services (acts.ts)
+ *            evidence correct, correction request|approve|follow-up, recovery record,
+ *            fx correction request|approve                                 people's acts on the services (acts.ts)
+ *   npx vcdc books <caseId>                                     the books recomputed from the services' records
  *
  * Settings: VCDC_API_URL (default http://127.0.0.1:7100) or --api; VCDC_TOKEN (a bearer token; in
  * the dev stack `node --import tsx workflows/src/cli/dev-token.ts supervisor.li` mints one) or
