@@ -9,6 +9,7 @@
  */
 import { type contracts, Decimal, ServiceClient } from '@vcdc/shared';
 import { runDemoCase } from '../../scripts/demo/demo-case';
+import { renderStatement, type StatementView } from '../../workflows/src/cli/vcdc';
 import type { CaseBooks } from '../../workflows/src/control-api/case-books';
 import { startTestStack, type TestStack } from './stack';
 
@@ -224,6 +225,17 @@ test('upward after the remittance: the difference is remitted as a follow-up, ap
   ).toBe(true);
   const settled = b.settlements.find((s) => s.settlementId === tranche.settlementId)!;
   expect([settled.cnyAmount, settled.inForce?.cnyAmount]).toEqual([tranche.cnyAmount, fx.after.cnyAmount]);
+
+  // The case statement shows the values the case recorded and, beside them, the books as corrected.
+  const statement = await ok<StatementView>(as('auditor.qian', 'GET', `/v1/cases/${caseId}/statement`), 200);
+  expect(statement.corrected).toMatchObject({
+    reconciles: true,
+    creditedCny: b.treasury.totalCredited,
+    remittedCny: b.treasury.totalRemitted,
+    followUpsDueCny: '0.00',
+  });
+  expect(statement.corrected?.corrections).toHaveLength(2);
+  expect(renderStatement(statement)).toMatch(/Corrected: +credited CNY .*the books reconcile/);
 });
 
 test('every chain, with the new money tables, still verifies', async () => {

@@ -517,6 +517,23 @@ export interface StatementView {
     };
   };
   amounts?: CaseView['amounts'];
+  /** When the case's money was corrected: the books as they stand now, each correction with both versions. */
+  corrected?: {
+    reconciles: boolean;
+    creditedCny: string;
+    remittedCny: string;
+    recoverableCny: string;
+    followUpsDueCny: string;
+    corrections: Array<{
+      settlementId: string;
+      correctionId: string;
+      before: { rate: string; cnyAmount: string };
+      after: { rate: string; cnyAmount: string };
+      author: string;
+      approver?: string;
+      reason: string;
+    }>;
+  };
 }
 
 /** The `statement` text: the case's three values (at seizure, at disposal, distributed) and its totals across lots. */
@@ -574,6 +591,19 @@ export function renderStatement(s: StatementView): string {
     );
   } else {
     field('Distributed', 'not yet');
+  }
+  const c = s.corrected;
+  if (c) {
+    // The values above are as the case recorded them; the books, corrected since, say this now.
+    field(
+      'Corrected',
+      `credited CNY ${c.creditedCny}, remitted ${c.remittedCny}, owed back ${c.recoverableCny}, follow-ups due ${c.followUpsDueCny}; ${c.reconciles ? 'the books reconcile' : 'the books DO NOT reconcile'}`,
+    );
+    for (const k of c.corrections) {
+      out.push(
+        `    settlement ${k.settlementId}: rate ${k.before.rate} -> ${k.after.rate}, CNY ${k.before.cnyAmount} -> ${k.after.cnyAmount} (${k.correctionId}, ${k.author}, approved by ${k.approver ?? '-'}: ${k.reason})`,
+      );
+    }
   }
   out.push(...totalsAcrossLots(s.amounts));
   return out.join('\n');

@@ -89,7 +89,7 @@ import { decidingRole, type Endpoint, mayCall, readableNotificationRoles } from 
 import { type ActService, type ActServiceTarget, mountForwardedActs } from './acts';
 import { type ServiceChain, verifyAuditChains } from './audit-chains';
 import type { Authenticator, Identity } from './auth';
-import { type BookService, type BookServiceTarget, caseBooks } from './case-books';
+import { type BookService, type BookServiceTarget, caseBooks, statementCorrections } from './case-books';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
@@ -399,7 +399,11 @@ export function createControlApi({
 
       app.get('/v1/cases/:caseId/statement', guard('GET /v1/cases/:caseId/statement'), async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
-        res.json(caseStatement(await caseProgress(caseId)));
+        const statement = caseStatement(await caseProgress(caseId));
+        // A correction after the case closed is in the services' books, not in its status: both are shown.
+        const books = await caseBooks(caseId, bookServices, async () => undefined).catch(() => undefined);
+        const corrected = books && statementCorrections(books);
+        res.json(corrected ? { ...statement, corrected } : statement);
       });
 
       // The books recomputed from the services' records now: after a correction, with both versions.

@@ -8,7 +8,7 @@
  * workflow recorded — leftovers at the venue and the differences a supervisor explained — is taken from
  * the case's status when it answers, and the answer says whether it did.
  */
-import { Problem } from '@vcdc/shared';
+import { Decimal, formatAmount, Problem } from '@vcdc/shared';
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
 import type { CaseProgress } from '../case-state';
 import { type Reconciliation, reconcile } from '../reconcile';
@@ -95,5 +95,35 @@ export async function caseBooks(
     treasury: statementCny,
     settlements: declarations.filter((d) => d.status !== 'REJECTED').flatMap((d) => d.settlements),
     workflowRecords: p ? 'case status' : 'unavailable',
+  };
+}
+
+/**
+ * What the case statement adds when the case's money was corrected: the values as the services' books
+ * stand now beside those the case recorded, and each correction with both versions. Undefined when
+ * nothing was corrected (the case's own values are then the books').
+ */
+export interface StatementCorrections {
+  reconciles: boolean;
+  /** CNY credited in force (net of every correction), paid out, owed back, due in follow-ups. */
+  creditedCny: string;
+  remittedCny: string;
+  recoverableCny: string;
+  followUpsDueCny: string;
+  corrections: NonNullable<Reconciliation['corrections']>;
+}
+
+export function statementCorrections(books: CaseBooks): StatementCorrections | undefined {
+  const corrections = books.reconciliation.corrections;
+  if (!corrections?.length) return undefined;
+  const t = books.treasury;
+  const due = (t.followUpsDue ?? []).reduce((total, f) => total.plus(f.amount), new Decimal(0));
+  return {
+    reconciles: books.reconciliation.ok,
+    creditedCny: t.totalCredited,
+    remittedCny: t.totalRemitted,
+    recoverableCny: t.totalRecoverable ?? '0.00',
+    followUpsDueCny: formatAmount(due, 'CNY'),
+    corrections,
   };
 }
