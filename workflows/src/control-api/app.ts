@@ -399,9 +399,11 @@ export function createControlApi({
 
       app.get('/v1/cases/:caseId/statement', guard('GET /v1/cases/:caseId/statement'), async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
-        const statement = caseStatement(await caseProgress(caseId));
-        // A correction after the case closed is in the services' books, not in its status: both are shown.
-        const books = await caseBooks(caseId, bookServices, async () => undefined).catch(() => undefined);
+        const progress = await caseProgress(caseId);
+        const statement = caseStatement(progress);
+        // A correction after the case closed is in the services' books, not in its status: both are shown
+        // (reconciled with what only the case recorded: its leftovers and explained differences).
+        const books = await caseBooks(caseId, bookServices, async () => progress).catch(() => undefined);
         const corrected = books && statementCorrections(books);
         res.json(corrected ? { ...statement, corrected } : statement);
       });
