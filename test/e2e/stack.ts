@@ -252,7 +252,14 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
         ],
         actServices: {
           custody: { url: custody.url, token: E2E_CONTROL_API_TOKEN },
+          fx: { url: fx.url, token: E2E_CONTROL_API_TOKEN },
           treasury: { url: treasury.url, token: E2E_CONTROL_API_TOKEN },
+        },
+        bookServices: {
+          custody: { url: custody.url },
+          exchange: { url: exchange.url },
+          fx: { url: fx.url },
+          treasury: { url: treasury.url },
         },
       }),
       0,

@@ -11,6 +11,11 @@
  * Any unexplained difference stops the pay-out: a supervisor decides RECONCILIATION with the
  * differences itemised — approving books each difference as its own explained line (`explained`), or
  * holds the case. After the pay-out (`closing`), the same checks and where the money went.
+ *
+ * Corrections (issue 13, part 2) are reconciled as they stand: a corrected tranche counts with the
+ * version in force (its last correction), and its check names both versions; money paid out too much
+ * and owed back (the treasury's recovery receivables) counts against what went out. `corrections`
+ * lists every booked correction of a tranche with both versions, so the reconciliation shows them too.
  */
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
@@ -56,9 +61,23 @@ export interface ReconciliationCheck {
   explainedBy?: ExplainedDifference;
 }
 
+/** A tranche corrected: the version it replaced and the one in force, who asked, who approved, why. */
+export interface ReconciledCorrection {
+  settlementId: string;
+  correctionId: string;
+  before: { rate: string; cnyAmount: string };
+  after: { rate: string; cnyAmount: string };
+  cnyDifference: string;
+  author: string;
+  approver?: string;
+  reason: string;
+}
+
 export interface Reconciliation {
   ok: boolean;
   phase: ReconciliationPhase;
+  /** The booked settlement corrections (absent when there are none). */
+  corrections?: ReconciledCorrection[];
   checks: ReconciliationCheck[];
   /** The checks that fail, each with its difference: what a RECONCILIATION decision is asked about. */
   differences: Array<{ check: string; difference: string }>;
@@ -99,6 +118,11 @@ function proceeds(order: exchange.VenueOrder): Decimal {
   const { quote } = splitSymbol(order.symbol);
   const fee = order.feeCurrency === quote ? new Decimal(order.fee) : ZERO;
   return new Decimal(order.cost).minus(fee);
+}
+
+/** A tranche's figures in force: its last correction's, or as the bank's settlement was first recorded. */
+function inForce(s: fx.Settlement): { rate: string; cnyAmount: string; roundingRemainder: string } {
+  return s.inForce ?? { rate: s.rate, cnyAmount: s.cnyAmount, roundingRemainder: s.roundingRemainder };
 }
 
 export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'closing'): Reconciliation {
@@ -250,6 +274,7 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
   for (const s of settlements) {
     // The bank's charges and the correspondents' fees come off in the foreign currency before
     // conversion: what was converted is the tranche net of them, each booked as its own line.
+    const f = inForce(s);
     const bankCharges = new Decimal(s.bankCharges ?? 0);
     const correspondentFees = new Decimal(s.correspondentFees ?? 0);
     const converted = new Decimal(s.foreignAmount).minus(bankCharges).minus(correspondentFees);
@@ -264,19 +289,22 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
         ),
       );
     }
+    const corrected = s.corrections?.length
+      ? ` as corrected by ${s.corrections.map((c) => c.correctionId).join(', ')} (first ${s.cnyAmount} CNY at ${s.rate})`
+      : '';
     checks.push(
       check(
-        `settlement ${s.settlementId}: CNY + rounding remainder = converted x rate`,
+        `settlement ${s.settlementId}: CNY + rounding remainder = converted x rate${corrected}`,
         'cnyAmount + roundingRemainder',
-        new Decimal(s.cnyAmount).plus(s.roundingRemainder),
-        `(foreign amount - bank charges - correspondent fees) x rate (${s.rate})`,
-        converted.times(s.rate),
+        new Decimal(f.cnyAmount).plus(f.roundingRemainder),
+        `(foreign amount - bank charges - correspondent fees) x rate (${f.rate})`,
+        converted.times(f.rate),
       ),
     );
   }
 
   const t = input.treasury;
-  const settledCny = sum(settlements.map((s) => s.cnyAmount));
+  const settledCny = sum(settlements.map((s) => inForce(s).cnyAmount));
   checks.push(
     check(
       'CNY: settled = credited',
@@ -286,7 +314,12 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
       new Decimal(t.totalCredited),
     ),
   );
-  const paidOut = new Decimal(t.totalRemitted).plus(t.totalToVictims ?? 0).plus(t.totalReturnedToOwner ?? 0);
+  // What went out too much and is owed back (the treasury's recovery receivables) did not stay out.
+  const recoverable = new Decimal(t.totalRecoverable ?? 0);
+  const paidOut = new Decimal(t.totalRemitted)
+    .plus(t.totalToVictims ?? 0)
+    .plus(t.totalReturnedToOwner ?? 0)
+    .minus(recoverable);
   if (phase === 'before-payout') {
     // Nothing may have left before the pay-out is approved: the credited CNY are all in the account.
     checks.push(
@@ -305,7 +338,7 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
         'CNY: credited = remitted + paid to victims + returned to the owner',
         'credited',
         new Decimal(t.totalCredited),
-        'remitted to the treasury, paid to victims, returned to the owner',
+        `remitted to the treasury, paid to victims, returned to the owner${recoverable.gt(0) ? `, less ${recoverable.toFixed(2)} owed back (recovery receivables)` : ''}`,
         paidOut,
       ),
     );
@@ -313,9 +346,22 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
   }
 
   const explainedChecks = checks.map((c) => explain(c, input.explained ?? []));
+  const corrections: ReconciledCorrection[] = settlements.flatMap((s) =>
+    (s.corrections ?? []).map((c) => ({
+      settlementId: s.settlementId,
+      correctionId: c.correctionId,
+      before: { rate: c.before.rate, cnyAmount: c.before.cnyAmount },
+      after: { rate: c.after.rate, cnyAmount: c.after.cnyAmount },
+      cnyDifference: c.cnyDifference,
+      author: c.author,
+      ...(c.approver ? { approver: c.approver } : {}),
+      reason: c.reason,
+    })),
+  );
   return {
     ok: explainedChecks.every((c) => c.pass),
     phase,
+    ...(corrections.length ? { corrections } : {}),
     checks: explainedChecks,
     differences: explainedChecks
       .filter((c) => !c.pass)

@@ -83,7 +83,26 @@ function stubService() {
   }));
   act('/v1/intakes/:intakeId/evidence', 'custody.evidence.correct', () => ({ evidenceId: 'EV-2' }));
   act('/v1/corrections', 'treasury.correction.request', () => ({ correctionId: 'COR-5', status: 'PENDING_APPROVAL' }));
-  act('/v1/corrections/:correctionId/approval', 'treasury.correction.approve', () => ({ status: 'APPLIED' }));
+  act('/v1/corrections/:correctionId/approval', 'treasury.correction.approve', () => ({
+    reversalLine: 6,
+    correctionLine: 5,
+    receivable: { receivableId: 'RCV-1', amount: '48.88', debtor: 'TREASURY' },
+  }));
+  act('/v1/corrections/:correctionId/follow-up-remittance', 'treasury.follow-up.approve', () => ({
+    amount: '97.75',
+    voucherNo: 'VCH-1',
+    receiptNo: 'RCP-1',
+  }));
+  const fxCorrection = (status: string) => ({
+    correctionId: 'FXC-1',
+    caseId: 'CASE-7',
+    status,
+    before: { rate: '7.1', cnyAmount: '6940.25' },
+    after: { rate: '7.05', cnyAmount: '6891.37' },
+    cnyDifference: '-48.88',
+  });
+  act('/v1/settlements/:settlementId/corrections', 'fx.settlement.correct', () => fxCorrection('PENDING_APPROVAL'));
+  act('/v1/settlement-corrections/:correctionId/approval', 'fx.correction.approve', () => fxCorrection('APPLIED'));
   stub.get('/v1/whitelist', (req, res) => {
     res.json({
       entries: [
@@ -126,7 +145,11 @@ beforeAll(async () => {
         audience: CONTROL_API_AUDIENCE,
         keys: createLocalJWKSet(issuer.jwks),
       }),
-      actServices: { custody: { url: service.url, token: 'c'.repeat(32) }, treasury: { url: service.url } },
+      actServices: {
+        custody: { url: service.url, token: 'c'.repeat(32) },
+        fx: { url: service.url },
+        treasury: { url: service.url },
+      },
     }),
     0,
   );
@@ -397,10 +420,42 @@ test('correction request and approve reach the treasury as the treasury officers
   expect(request.stdout).toBe('correction COR-5 of CASE-7 line 4: PENDING_APPROVAL\n');
   const approve = await vcdc('treasury.officer.gao', 'correction', 'approve', 'COR-5');
   expect(approve.code).toBe(0);
-  expect(approve.stdout).toBe('correction COR-5: APPLIED\n');
+  expect(approve.stdout).toBe(
+    'correction COR-5: booked, reversal line 6, new entry line 5; 48.88 CNY had left already: receivable RCV-1 owed by TREASURY, open until recovered (vcdc recovery record)\n',
+  );
   expect(carried.map((c) => [c.kind, (c.actor as { id: string }).id])).toEqual([
     ['treasury.correction.request', 'treasury.officer.sun'],
     ['treasury.correction.approve', 'treasury.officer.gao'],
+  ]);
+});
+
+test('an FX settlement correction, requested and approved, and a follow-up remittance reach their services as acts', async () => {
+  const request = await vcdc(
+    'fx.officer.wang',
+    'fx',
+    'correction',
+    'request',
+    '--settlement',
+    'S-1',
+    '--rate',
+    '7.05',
+    '--reason',
+    'wrong day',
+  );
+  expect(request.code).toBe(0);
+  expect(request.sent[0]?.body).toEqual({ rate: '7.05', reason: 'wrong day' });
+  expect(request.stdout).toBe(
+    'settlement correction FXC-1: rate 7.1 -> 7.05, CNY 6940.25 -> 6891.37 (-48.88); PENDING_APPROVAL\n',
+  );
+  const approve = await vcdc('fx.officer.zhao', 'fx', 'correction', 'approve', 'FXC-1');
+  expect(approve.code).toBe(0);
+  expect(approve.stdout).toMatch(/--amount 6891\.37 --fx-correction FXC-1/);
+  const followUp = await vcdc('supervisor.li', 'correction', 'follow-up', 'COR-5');
+  expect(followUp.stdout).toBe('follow-up of correction COR-5: 97.75 CNY remitted, voucher VCH-1, receipt RCP-1\n');
+  expect(carried.slice(-3).map((c) => [c.kind, (c.actor as { id: string }).id])).toEqual([
+    ['fx.settlement.correct', 'fx.officer.wang'],
+    ['fx.correction.approve', 'fx.officer.zhao'],
+    ['treasury.follow-up.approve', 'supervisor.li'],
   ]);
 });
 

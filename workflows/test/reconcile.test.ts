@@ -520,3 +520,93 @@ function bump<T extends object>(record: T | undefined, field: keyof T & string, 
   (record as Record<string, unknown>)[field] = new Decimal(value).plus(by).toFixed();
   return true;
 }
+
+describe('reconcile after a correction (issue 13, part 2): the version in force counts, both are shown', () => {
+  /** The sample case after its tranche was corrected to `rate` and the treasury carried it after the remittance. */
+  function corrected(rate: string, opts: { treasuryCarried?: boolean; followUpRemitted?: boolean } = {}) {
+    const input = recordsOf(sample);
+    const s = input.declarations[0]!.settlements[0]!;
+    const net = new Decimal(s.netForeignAmount!);
+    const exact = net.times(rate);
+    const cny = roundDown(exact, 2).rounded;
+    const after = {
+      netForeignAmount: s.netForeignAmount!,
+      rate,
+      cnyAmount: cny.toFixed(2),
+      roundingRemainder: exact.minus(cny).toFixed(),
+    };
+    const difference = cny.minus(s.cnyAmount);
+    s.inForce = after;
+    s.corrections = [
+      {
+        correctionId: 'fxc1',
+        settlementId: s.settlementId,
+        declarationId: 'd1',
+        caseId: 'C',
+        currency: 'USD',
+        reason: 'wrong rate',
+        author: 'fx.officer.wang',
+        approver: 'fx.officer.zhao',
+        status: 'APPLIED',
+        requestedAt: T,
+        corrects: null,
+        before: {
+          netForeignAmount: s.netForeignAmount!,
+          rate: s.rate,
+          cnyAmount: s.cnyAmount,
+          roundingRemainder: s.roundingRemainder,
+        },
+        after,
+        cnyDifference: difference.toFixed(2),
+      },
+    ];
+    if (opts.treasuryCarried ?? true) {
+      // Remitted the original; credited now the corrected: less → owed back, more → a follow-up.
+      input.treasury.totalCredited = cny.toFixed(2);
+      if (difference.lt(0)) {
+        input.treasury.totalRecoverable = difference.negated().toFixed(2);
+      } else if (opts.followUpRemitted ?? true) {
+        input.treasury.totalRemitted = new Decimal(input.treasury.totalRemitted).plus(difference).toFixed(2);
+      } else {
+        input.treasury.balance = difference.toFixed(2);
+      }
+    }
+    return input;
+  }
+
+  test('a downward rate correction carried into the treasury as a receivable reconciles, and shows both versions', () => {
+    const r = reconcile(corrected('7.0234'));
+    expect(r.ok).toBe(true);
+    expect(r.corrections).toEqual([
+      expect.objectContaining({
+        correctionId: 'fxc1',
+        before: { rate: '7.1234', cnyAmount: recordsOf(sample).declarations[0]!.settlements[0]!.cnyAmount },
+        after: expect.objectContaining({ rate: '7.0234' }),
+      }),
+    ]);
+    const check = r.checks.find((c) => c.name.startsWith('settlement s1: CNY + rounding remainder'));
+    expect(check?.name).toMatch(/as corrected by fxc1 \(first .* CNY at 7\.1234\)/);
+    const out = r.checks.find((c) => c.name.startsWith('CNY: credited = remitted'));
+    expect(out?.right.label).toMatch(/less .* owed back \(recovery receivables\)/);
+  });
+
+  test('an FX correction the treasury has not carried, or a follow-up not yet remitted, fails the CNY checks', () => {
+    expect(failing(corrected('7.0234', { treasuryCarried: false }))).toEqual(['CNY: settled = credited']);
+    expect(failing(corrected('7.2234', { followUpRemitted: false }))).toEqual([
+      'CNY: credited = remitted + paid to victims + returned to the owner',
+      'CNY: case account balance is zero',
+    ]);
+    expect(reconcile(corrected('7.2234')).ok).toBe(true);
+  });
+
+  test('property: any corrected rate, carried as a receivable or a follow-up, reconciles to the fen', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 60_000, max: 80_000 }), (tenThousandths) => {
+        const rate = new Decimal(tenThousandths).div(10_000).toFixed();
+        fc.pre(rate !== '7.1234');
+        expect(failing(corrected(rate))).toEqual([]);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

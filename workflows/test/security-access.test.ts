@@ -90,6 +90,14 @@ const EXPECTED: Record<Endpoint, Role[]> = {
   'POST /v1/custody/intakes/:intakeId/evidence': ['custodian'],
   'POST /v1/treasury/corrections': ['treasury-officer'],
   'POST /v1/treasury/corrections/:correctionId/approval': ['treasury-officer', 'supervisor'],
+  // After the money left (issue 13): a follow-up remittance is a supervisor's, as the first pay-out was;
+  // a recovery is booked by a treasury officer; a settlement is corrected by an FX officer and approved
+  // by another FX officer or a supervisor. The books recomputed are read by everyone who follows cases.
+  'POST /v1/treasury/corrections/:correctionId/follow-up-remittance': ['supervisor'],
+  'POST /v1/treasury/recovery-receivables/:receivableId/recovery': ['treasury-officer'],
+  'POST /v1/fx/settlements/:settlementId/corrections': ['fx-officer'],
+  'POST /v1/fx/settlement-corrections/:correctionId/approval': ['fx-officer', 'supervisor'],
+  'GET /v1/cases/:caseId/reconciliation': [...ALL_ROLES],
 };
 
 describe('the access matrix', () => {

@@ -6,6 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import {
   acceptDecision,
+  actOf,
   actProblem,
   appendAuditRecord,
   assertSchemaCurrent,
@@ -16,17 +17,20 @@ import {
   idempotent,
   type Logger,
   noNamedPerson,
+  PERSON_FIELDS,
   type Pool,
   Problem,
   parseInput,
   recordSignedAct,
+  requireAct,
   scaleOf,
+  signedActOf,
   workflowActor,
 } from '@vcdc/shared';
 import { common, fx } from '@vcdc/shared/contracts';
-import type { Express } from 'express';
+import type { Express, Response } from 'express';
 import { z } from 'zod';
-import { declarationTransition, settlementTranche } from './audit-records';
+import { declarationTransition, settlementCorrection, settlementTranche } from './audit-records';
 import {
   appendTransition,
   createDeclaration,
@@ -36,6 +40,11 @@ import {
   transitionDeclaration,
 } from './declarations';
 import type { RateSource } from './rate-source';
+import {
+  approveSettlementCorrection,
+  loadSettlementCorrection,
+  requestSettlementCorrection,
+} from './settlement-corrections';
 import { settleDeclaration } from './settlements';
 import { declarationWaterfall } from './waterfall';
 
@@ -83,6 +92,17 @@ const RateParams = z.object({
   currency: z.string().regex(/^[A-Z]{3}$/, { message: 'must be an ISO 4217 code such as USD' }),
 });
 const CaseParams = z.object({ caseId: common.CaseId });
+const SettlementParams = z.object({ settlementId: z.string().min(1).max(100) });
+const CorrectionParams = z.object({ correctionId: z.string().min(1).max(100) });
+
+/** A correction's body names neither its author nor its approver: each is the person of their own act. */
+const noNamedCorrector = noNamedPerson([...PERSON_FIELDS, 'author', 'approver']);
+
+/** The routes that carry a person's signed act: the only changing routes the control API's credential may call. */
+export const FX_ACT_ROUTES: readonly RegExp[] = [
+  /^\/v1\/settlements\/[^/]+\/corrections$/,
+  /^\/v1\/settlement-corrections\/[^/]+\/approval$/,
+];
 
 export function createApp({
   pool,
@@ -218,6 +238,81 @@ export function createApp({
           return { status: 201, body: settlement };
         }),
       );
+
+      // A settlement correction: one FX officer's forwarded act requests it, another person's approves it.
+      app.post(
+        '/v1/settlements/:settlementId/corrections',
+        noNamedCorrector,
+        requireAct({
+          keys: actVerifyKeys,
+          kind: 'fx.settlement.correct',
+          object: (req) => ({ type: 'settlement', id: String(req.params.settlementId) }),
+        }),
+        idempotent(
+          pool,
+          fx.RequestSettlementCorrection,
+          audited(
+            async (input, tx, req) => {
+              const { settlementId } = parseInput(SettlementParams, req.params, 'path');
+              const res = req.res as Response;
+              await recordSignedAct(tx, signedActOf(res));
+              const act = actOf(res);
+              return {
+                status: 201,
+                body: await requestSettlementCorrection(tx, settlementId, input, {
+                  author: act.actor.id,
+                  actId: act.actId,
+                  now: clock(),
+                }),
+              };
+            },
+            (_input, correction) => settlementCorrection(correction),
+          ),
+        ),
+      );
+
+      app.post(
+        '/v1/settlement-corrections/:correctionId/approval',
+        noNamedCorrector,
+        requireAct({
+          keys: actVerifyKeys,
+          kind: 'fx.correction.approve',
+          object: (req) => ({ type: 'correction', id: String(req.params.correctionId) }),
+        }),
+        idempotent(
+          pool,
+          z.strictObject({}),
+          audited(
+            async (_input, tx, req) => {
+              const { correctionId } = parseInput(CorrectionParams, req.params, 'path');
+              const res = req.res as Response;
+              const act = actOf(res);
+              const pending = await loadSettlementCorrection(tx, correctionId);
+              if (act.object.caseId !== undefined && act.object.caseId !== pending.caseId) {
+                throw actProblem({
+                  code: 'act-object',
+                  message: `the act is for case ${act.object.caseId}, not ${pending.caseId}`,
+                });
+              }
+              await recordSignedAct(tx, signedActOf(res));
+              return {
+                status: 201,
+                body: await approveSettlementCorrection(tx, correctionId, {
+                  approver: act.actor.id,
+                  actId: act.actId,
+                  now: clock(),
+                }),
+              };
+            },
+            (_input, correction) => settlementCorrection(correction),
+          ),
+        ),
+      );
+
+      app.get('/v1/settlement-corrections/:correctionId', async (req, res) => {
+        const { correctionId } = parseInput(CorrectionParams, req.params, 'path');
+        res.json(await loadSettlementCorrection(pool, correctionId));
+      });
 
       app.get('/v1/declarations/:id', async (req, res) => {
         const { id } = parseInput(DeclarationParams, req.params, 'path');

@@ -49,3 +49,26 @@ export function settlementTranche(s: Settlement): AuditEntry {
     },
   };
 }
+
+type SettlementCorrection = contracts.fx.SettlementCorrection;
+
+/** A settlement correction requested (its author) or booked (its approver), with both versions. */
+export function settlementCorrection(c: SettlementCorrection): AuditEntry {
+  return {
+    kind: c.status === 'APPLIED' ? 'fx.settlement.corrected' : 'fx.settlement.correction-requested',
+    actor: c.approver ?? c.author,
+    caseId: c.caseId,
+    data: {
+      correctionId: c.correctionId,
+      settlementId: c.settlementId,
+      declarationId: c.declarationId,
+      corrects: c.corrects,
+      before: c.before,
+      after: c.after,
+      cnyDifference: c.cnyDifference,
+      reason: c.reason,
+      author: c.author,
+      approver: c.approver ?? null,
+    },
+  };
+}

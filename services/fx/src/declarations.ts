@@ -8,6 +8,7 @@ import type { Queryable } from '@vcdc/shared';
 import { Decimal, formatAmount, problems, toWire, workflowActor } from '@vcdc/shared';
 import type { fx } from '@vcdc/shared/contracts';
 import { assertTransition, type DeclarationStatus } from './declaration-status';
+import { correctionsOfSettlements } from './settlement-corrections';
 
 type FxCurrency = 'USD' | 'HKD';
 
@@ -75,7 +76,6 @@ async function nextDeclarationNo(tx: Queryable, now: Date): Promise<string> {
   );
   return `BOP-${day.replaceAll('-', '')}-${String(rows[0]!.last).padStart(6, '0')}`;
 }
-
 
 export async function createDeclaration(tx: Queryable, input: fx.CreateDeclaration, now: Date): Promise<string> {
   const declarationId = randomUUID();
@@ -216,6 +216,15 @@ async function assemble(db: Queryable, declarations: DeclarationRow[]): Promise<
     `SELECT ${SETTLEMENT_COLUMNS}, tranche FROM settlements WHERE declaration_id = ANY($1) ORDER BY declaration_id, tranche`,
     [ids],
   );
+  // Both versions of a corrected tranche: its figures as first recorded, and its corrections with the one in force.
+  const corrected = await correctionsOfSettlements(
+    db,
+    settlements.rows.map((s) => s.settlement_id),
+  );
+  const withCorrections = (row: SettlementRow): fx.Settlement => {
+    const c = corrected.get(row.settlement_id);
+    return c ? { ...settlementFromRow(row), corrections: c.corrections, inForce: c.inForce } : settlementFromRow(row);
+  };
   return declarations.map((d) => {
     const own = transitions.rows.filter((t) => t.declaration_id === d.declaration_id);
     const settled = settlements.rows.filter((s) => s.declaration_id === d.declaration_id);
@@ -241,7 +250,7 @@ async function assemble(db: Queryable, declarations: DeclarationRow[]): Promise<
         at: t.at.toISOString(),
         note: t.note,
       })),
-      settlements: settled.map(settlementFromRow),
+      settlements: settled.map(withCorrections),
       createdAt: d.created_at.toISOString(),
     };
   });

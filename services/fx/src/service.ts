@@ -1,5 +1,5 @@
 import { createLogger, type Logger, type RunningService, startService } from '@vcdc/shared';
-import { createApp, FX_MIGRATIONS_DIR } from './app';
+import { createApp, FX_ACT_ROUTES, FX_MIGRATIONS_DIR } from './app';
 import type { FxConfig } from './config';
 import { HttpRateSource } from './rate-source';
 
@@ -12,6 +12,7 @@ export function startFxService(
 ): Promise<RunningFxService> {
   return startService({
     name: 'fx',
+    actRoutes: FX_ACT_ROUTES,
     config,
     migrationsDir: FX_MIGRATIONS_DIR,
     logger,

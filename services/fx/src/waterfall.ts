@@ -6,7 +6,10 @@
  * and CNY lines as
  *   CNY_AT_CENTRAL_PARITY + FX_SPREAD + ROUNDING = CNY_SETTLED
  * (deductions negative). The parity value and the spread are exact products, not rounded: only the
- * settled CNY is whole fen, and ROUNDING is exactly what was cut to get there.
+ * settled CNY is whole fen, and ROUNDING is exactly what was cut to get there. The lines above are the
+ * tranches as the bank's settlements were first recorded; when any was corrected, both versions show:
+ *   CNY_SETTLED + CORRECTION_REVERSAL + CORRECTION = CNY_IN_FORCE
+ * (each correction's reversal of the version it replaced, and its new entry, summed over the tranches).
  */
 import { Decimal, formatAmount, type Queryable, toWire } from '@vcdc/shared';
 import type { fx } from '@vcdc/shared/contracts';
@@ -74,6 +77,23 @@ export async function declarationWaterfall(db: Queryable, declarationId: string)
       settlementIds: ids,
     },
   );
+  const corrections = d.settlements.flatMap((s) => s.corrections ?? []);
+  if (corrections.length) {
+    const correctedIds = [...new Set(corrections.map((c) => c.settlementId))];
+    const reversed = corrections.reduce((t, c) => t.plus(c.before.cnyAmount), new Decimal(0));
+    const rebooked = corrections.reduce((t, c) => t.plus(c.after.cnyAmount), new Decimal(0));
+    const inForce = total((s) => dec(s.inForce?.cnyAmount ?? s.cnyAmount));
+    lines.push(
+      {
+        kind: 'CORRECTION_REVERSAL',
+        currency: 'CNY',
+        amount: formatAmount(reversed.negated(), 'CNY'),
+        settlementIds: correctedIds,
+      },
+      { kind: 'CORRECTION', currency: 'CNY', amount: formatAmount(rebooked, 'CNY'), settlementIds: correctedIds },
+      { kind: 'CNY_IN_FORCE', currency: 'CNY', amount: formatAmount(inForce, 'CNY'), settlementIds: ids },
+    );
+  }
   return {
     declarationId,
     caseId: d.caseId,

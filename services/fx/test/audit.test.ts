@@ -106,6 +106,9 @@ test('each transition and each tranche appends its record, and the chain verifie
     ok: true,
     tables: [
       { table: 'declarations', ok: true, rows: 1 },
+      { table: 'settlement_correction_requests', ok: true, rows: 0 },
+      { table: 'settlement_corrections', ok: true, rows: 0 },
+      { table: 'settlement_entries', ok: true, rows: 0 },
       { table: 'settlements', ok: true, rows: 2 },
     ],
   });

@@ -162,7 +162,8 @@ describe('a declaration from filing to settlement', () => {
       `UPDATE settlements SET cny_amount = 0 WHERE declaration_id = '${d.declarationId}'`,
       `UPDATE declaration_transitions SET to_status = 'DRAFT' WHERE declaration_id = '${d.declarationId}'`,
       `DELETE FROM declaration_transitions WHERE declaration_id = '${d.declarationId}'`,
-      'TRUNCATE settlements',
+      // CASCADE: the corrections' entries reference the tranches, and are append-only themselves.
+      'TRUNCATE settlements CASCADE',
     ]) {
       await expect(pool.query(sql)).rejects.toThrow(/is append-only/);
     }

@@ -36,6 +36,7 @@ import {
   escrowOpened,
   judgmentRecorded,
   ownerReturned,
+  recoveryRecorded,
   remittanceMade,
   restitutionOrderRegistered,
   restitutionPaid,
@@ -44,7 +45,9 @@ import { caseStatement } from './case-ledger';
 import { approveCorrection, loadCorrectionRequest, requestCorrection } from './corrections';
 import { recordCredit } from './credits';
 import { openEscrow, recordJudgment } from './escrow';
+import { remitFollowUp } from './follow-up-remittances';
 import { returnToOwner } from './owner-returns';
+import { recordRecovery } from './recoveries';
 import { requestRemittance } from './remittances';
 import { distributeRestitution, registerRestitutionOrder, victimStatement } from './restitution';
 import type { TreasuryGateway } from './treasury-gateway';
@@ -87,11 +90,17 @@ const CorrectEntryInput = treasury.CorrectEntry.extend({
 });
 const CaseParams = z.object({ caseId: common.CaseId });
 const CorrectionParams = z.object({ correctionId: z.string().min(1).max(100) });
+const ReceivableParams = z.object({ receivableId: z.string().min(1).max(100) });
 const JudgmentInput = treasury.JudgmentRequest.strict();
 const VictimParams = z.object({ restitutionOrderId: z.string().min(1).max(100), victimId: z.string().min(1).max(64) });
 
 /** The routes that carry a person's signed act: the only changing routes the control API's credential may call. */
-export const TREASURY_ACT_ROUTES: readonly RegExp[] = [/^\/v1\/corrections$/, /^\/v1\/corrections\/[^/]+\/approval$/];
+export const TREASURY_ACT_ROUTES: readonly RegExp[] = [
+  /^\/v1\/corrections$/,
+  /^\/v1\/corrections\/[^/]+\/approval$/,
+  /^\/v1\/corrections\/[^/]+\/follow-up-remittance$/,
+  /^\/v1\/recovery-receivables\/[^/]+\/recovery$/,
+];
 
 export function createApp({
   pool,
@@ -381,6 +390,71 @@ export function createApp({
               };
             },
             (_input, correction) => correctionBooked(correction),
+          ),
+        ),
+      );
+
+      // What an upward correction after the pay-out left in the account, remitted on a supervisor's approval.
+      app.post(
+        '/v1/corrections/:correctionId/follow-up-remittance',
+        noNamedCorrector,
+        requireAct({
+          keys: actVerifyKeys,
+          kind: 'treasury.follow-up.approve',
+          object: (req) => ({ type: 'correction', id: String(req.params.correctionId) }),
+        }),
+        idempotent(
+          pool,
+          z.strictObject({}),
+          audited(
+            async (_input, tx, req) => {
+              const { correctionId } = parseInput(CorrectionParams, req.params, 'path');
+              const res = req.res as Response;
+              const act = actOf(res);
+              await recordSignedAct(tx, signedActOf(res));
+              return {
+                status: 201,
+                body: await remitFollowUp(
+                  tx,
+                  correctionId,
+                  { approver: act.actor.id, actId: act.actId },
+                  { gateway, now: clock() },
+                ),
+              };
+            },
+            (_input, remittance) => remittanceMade(remittance),
+          ),
+        ),
+      );
+
+      // The money paid out too much came back: a treasury officer books the receivable's recovery.
+      app.post(
+        '/v1/recovery-receivables/:receivableId/recovery',
+        noNamedCorrector,
+        requireAct({
+          keys: actVerifyKeys,
+          kind: 'treasury.recovery.record',
+          object: (req) => ({ type: 'receivable', id: String(req.params.receivableId) }),
+        }),
+        idempotent(
+          pool,
+          treasury.RecordRecovery,
+          audited(
+            async (input, tx, req) => {
+              const { receivableId } = parseInput(ReceivableParams, req.params, 'path');
+              const res = req.res as Response;
+              const act = actOf(res);
+              await recordSignedAct(tx, signedActOf(res));
+              return {
+                status: 201,
+                body: await recordRecovery(tx, receivableId, input, {
+                  recordedBy: act.actor.id,
+                  actId: act.actId,
+                  now: clock(),
+                }),
+              };
+            },
+            (_input, recovery) => recoveryRecorded(recovery),
           ),
         ),
       );

@@ -41,6 +41,7 @@ export function remittanceMade(r: Remittance): AuditEntry {
       budgetClassificationCode: r.budgetClassificationCode,
       voucherNo: r.voucherNo,
       receiptNo: r.receiptNo,
+      ...(r.followUpOf ? { followUpOf: r.followUpOf } : {}),
     },
   };
 }
@@ -143,6 +144,19 @@ export function correctionBooked(c: Correction): AuditEntry {
       reason: c.reason,
       author: c.author,
       approver: c.approver,
+      fxCorrectionId: c.fxCorrectionId ?? null,
+      receivable: c.receivable ? { receivableId: c.receivable.receivableId, amount: c.receivable.amount } : null,
+      followUpDue: c.followUpDue ?? null,
     },
+  };
+}
+
+/** A receivable's recovery booked: the money paid out too much came back. */
+export function recoveryRecorded(r: contracts.treasury.Recovery): AuditEntry {
+  return {
+    kind: 'treasury.recovery.recorded',
+    actor: r.recordedBy,
+    caseId: r.caseId,
+    data: { receivableId: r.receivableId, amount: r.amount, receiptNo: r.receiptNo },
   };
 }

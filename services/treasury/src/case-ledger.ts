@@ -4,6 +4,8 @@
  */
 import { Decimal, formatAmount, problems, type Queryable, toBaseUnits } from '@vcdc/shared';
 import type { treasury } from '@vcdc/shared/contracts';
+import { followUpsDue } from './follow-up-remittances';
+import { caseReceivables } from './recoveries';
 
 export interface LockedAccount {
   caseId: string;
@@ -91,14 +93,18 @@ export async function appendLine(tx: Queryable, account: LockedAccount, line: Le
   return { ...account, lastLine: account.lastLine + 1, balance };
 }
 
-/** What each kind of line counts towards in the statement's totals (corrections only touch credits). */
-const TOTAL_OF: Record<treasury.LedgerKind, 'credited' | 'remitted' | 'toVictims' | 'toOwner'> = {
+/**
+ * What each kind of line counts towards in the statement's totals (corrections only touch credits; a
+ * receivable is what was paid out too much and is owed back).
+ */
+const TOTAL_OF: Record<treasury.LedgerKind, 'credited' | 'remitted' | 'toVictims' | 'toOwner' | 'recoverable'> = {
   CREDIT: 'credited',
   REVERSAL: 'credited',
   CORRECTION: 'credited',
   REMITTANCE: 'remitted',
   RESTITUTION: 'toVictims',
   OWNER_RETURN: 'toOwner',
+  RECOVERY_RECEIVABLE: 'recoverable',
 };
 
 /**
@@ -125,11 +131,13 @@ export async function caseStatement(db: Queryable, caseId: string): Promise<trea
     remitted: new Decimal(0),
     toVictims: new Decimal(0),
     toOwner: new Decimal(0),
+    recoverable: new Decimal(0),
   };
   for (const row of rows) {
     const total = TOTAL_OF[row.kind];
     // Credits count as they are signed; money out is negative on the ledger and positive in its total.
-    totals[total] = total === 'credited' ? totals[total].plus(row.amount) : totals[total].minus(row.amount);
+    const signed = total === 'credited' || total === 'recoverable';
+    totals[total] = signed ? totals[total].plus(row.amount) : totals[total].minus(row.amount);
   }
   const balance = rows.at(-1)?.balance_after ?? '0';
   const fen = (amount: Decimal | string) => toBaseUnits(amount, 'CNY').toString();
@@ -151,6 +159,9 @@ export async function caseStatement(db: Queryable, caseId: string): Promise<trea
     totalToVictims: formatAmount(totals.toVictims, 'CNY'),
     totalReturnedToOwner: formatAmount(totals.toOwner, 'CNY'),
     balance: formatAmount(balance, 'CNY'),
+    totalRecoverable: formatAmount(totals.recoverable, 'CNY'),
+    receivables: await caseReceivables(db, caseId),
+    followUpsDue: await followUpsDue(db, caseId),
     baseUnits: {
       unit: 'fen',
       totalCredited: fen(totals.credited),

@@ -5,6 +5,11 @@
  * here (a credit, or an earlier correction of one): money paid out went to someone who holds a receipt,
  * and is put right by a new payment, not by a ledger line. A line is reversed once.
  *
+ * After the money left (issue 13, part 2) a correction is never refused for the balance, which would
+ * leave the books wrong: taking back more than the account holds books the shortfall as a recovery
+ * receivable (recoveries.ts); adding money to a case that was paid out leaves the difference due to a
+ * follow-up remittance (follow-up-remittances.ts), recorded on the correction.
+ *
  * Two people, two signed acts (issue #11): a treasury officer requests the correction (its author is
  * the request's act's person) and it waits, PENDING_APPROVAL, for another person's approval (the
  * approval's act's person, never the author: 422 four-eyes); only the approval books the lines. Nobody
@@ -14,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { Decimal, formatAmount, problems, type Queryable } from '@vcdc/shared';
 import type { treasury } from '@vcdc/shared/contracts';
 import { appendLine, lockAccount } from './case-ledger';
+import { bookReceivable } from './recoveries';
 
 interface RequestRow {
   correction_id: string;
@@ -23,6 +29,7 @@ interface RequestRow {
   reason: string;
   author: string;
   requested_at: Date;
+  fx_correction_id: string | null;
   applied: boolean;
 }
 
@@ -36,6 +43,7 @@ function toRequest(row: RequestRow): treasury.CorrectionRequest {
     author: row.author,
     status: row.applied ? 'APPLIED' : 'PENDING_APPROVAL',
     requestedAt: row.requested_at.toISOString(),
+    ...(row.fx_correction_id ? { fxCorrectionId: row.fx_correction_id } : {}),
   };
 }
 
@@ -95,7 +103,7 @@ export async function requestCorrection(
   const correctionId = randomUUID();
   await tx.query(
     `INSERT INTO correction_requests (correction_id, case_id, line, corrected_amount, reason, author, author_act_id,
-       requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+       requested_at, fx_correction_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
     [
       correctionId,
       input.caseId,
@@ -105,6 +113,7 @@ export async function requestCorrection(
       by.author,
       by.actId,
       by.now,
+      input.fxCorrectionId ?? null,
     ],
   );
   return loadCorrectionRequest(tx, correctionId);
@@ -145,22 +154,33 @@ export async function approveCorrection(
   let { account } = checked;
   const corrected = new Decimal(request.corrected_amount);
   const wrongAmount = new Decimal(wrong.amount);
-  // Taking a credit back must not overdraw the case: the money may already have been paid out.
-  if (account.balance.minus(wrongAmount).plus(corrected).lt(0)) {
-    throw problems.refused(
-      'insufficient-case-balance',
-      'Correction would overdraw the case',
-      `case ${caseId} holds ${formatAmount(account.balance, 'CNY')} CNY; correcting line ${line} from ${formatAmount(wrongAmount, 'CNY')} to ${formatAmount(corrected, 'CNY')} would leave it negative`,
-      { caseId, balance: formatAmount(account.balance, 'CNY') },
-    );
-  }
+  // What the account would hold after the correction; below zero, the money had already left.
+  const shortfall = account.balance.minus(wrongAmount).plus(corrected).negated();
+  const { rows: paidOut } = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ledger_entries
+      WHERE case_id = $1 AND kind IN ('REMITTANCE', 'RESTITUTION', 'OWNER_RETURN')`,
+    [caseId],
+  );
+  const followUpDue = corrected.gt(wrongAmount) && paidOut[0]!.n > 0 ? corrected.minus(wrongAmount) : undefined;
   await tx.query(
     `INSERT INTO corrections (correction_id, case_id, reversed_line, corrected_amount, reason, author, approver,
-       corrected_at, approver_act_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [correctionId, caseId, line, corrected.toFixed(2), request.reason, request.author, by.approver, by.now, by.actId],
+       corrected_at, approver_act_id, follow_up_due) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      correctionId,
+      caseId,
+      line,
+      corrected.toFixed(2),
+      request.reason,
+      request.author,
+      by.approver,
+      by.now,
+      by.actId,
+      followUpDue?.toFixed(2) ?? null,
+    ],
   );
   // Both lines carry the wrong line's reference (the FX settlement), so the statement reads as a pair.
-  // The new entry goes in first when it is larger, so the running balance never dips below zero between them.
+  // The lines that add go in first when the account could not otherwise bear the reversal, so the running
+  // balance never dips below zero between them.
   const reversal = {
     kind: 'REVERSAL' as const,
     correctionId,
@@ -172,9 +192,20 @@ export async function approveCorrection(
   const replacement = { ...reversal, kind: 'CORRECTION' as const, amount: corrected };
   let reversalLine: number;
   let correctionLine: number | undefined;
-  if (corrected.gte(wrongAmount)) {
-    account = await appendLine(tx, account, replacement);
-    correctionLine = account.lastLine;
+  let receivable: treasury.RecoveryReceivable | undefined;
+  if (shortfall.gt(0)) {
+    ({ account, receivable } = await bookReceivable(tx, account, {
+      correctionId,
+      amount: shortfall,
+      reference: wrong.reference,
+      at: by.now,
+    }));
+  }
+  if (corrected.gte(wrongAmount) || shortfall.gt(0)) {
+    if (corrected.gt(0)) {
+      account = await appendLine(tx, account, replacement);
+      correctionLine = account.lastLine;
+    }
     account = await appendLine(tx, account, reversal);
     reversalLine = account.lastLine;
   } else {
@@ -196,5 +227,8 @@ export async function approveCorrection(
     reversalLine,
     ...(correctionLine ? { correctionLine } : {}),
     correctedAt: by.now.toISOString(),
+    ...(request.fx_correction_id ? { fxCorrectionId: request.fx_correction_id } : {}),
+    ...(receivable ? { receivable } : {}),
+    ...(followUpDue ? { followUpDue: formatAmount(followUpDue, 'CNY') } : {}),
   };
 }

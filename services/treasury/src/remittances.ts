@@ -14,7 +14,12 @@ import type { TreasuryGateway } from './treasury-gateway';
 
 export async function requestRemittance(
   tx: Queryable,
-  input: Omit<treasury.RequestRemittance, 'decision'> & { approvedBy: string },
+  input: Omit<treasury.RequestRemittance, 'decision'> & {
+    approvedBy: string;
+    /** A follow-up remittance: the correction whose difference it pays, and the approver's act. */
+    followUpOf?: string;
+    approverActId?: string;
+  },
   deps: { gateway: TreasuryGateway; now: Date },
 ): Promise<treasury.Remittance> {
   const amount = new Decimal(input.amount);
@@ -41,8 +46,8 @@ export async function requestRemittance(
   });
   await tx.query(
     `INSERT INTO remittances (remittance_id, case_id, amount, budget_classification_code, voucher_no, receipt_no,
-       approved_by, remitted_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+       approved_by, remitted_at, follow_up_of, approver_act_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [
       remittanceId,
       input.caseId,
@@ -52,6 +57,8 @@ export async function requestRemittance(
       receiptNo,
       input.approvedBy,
       deps.now,
+      input.followUpOf ?? null,
+      input.approverActId ?? null,
     ],
   );
   await appendLine(tx, account, {
@@ -70,5 +77,6 @@ export async function requestRemittance(
     receiptNo,
     approvedBy: input.approvedBy,
     remittedAt: deps.now.toISOString(),
+    ...(input.followUpOf ? { followUpOf: input.followUpOf } : {}),
   };
 }

@@ -128,6 +128,8 @@ test('a credit, a correction (requested, approved) and a remittance each append 
         'escrows',
         'ledger_entries',
         'owner_returns',
+        'recoveries',
+        'recovery_receivables',
         'remittances',
         'restitution_distributions',
         'restitution_orders',

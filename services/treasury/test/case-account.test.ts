@@ -135,6 +135,9 @@ describe('the case-property account', () => {
       totalToVictims: '0.00',
       totalReturnedToOwner: '0.00',
       balance: '0.00',
+      totalRecoverable: '0.00',
+      receivables: [],
+      followUpsDue: [],
       baseUnits: {
         unit: 'fen',
         totalCredited: '707875',
@@ -276,6 +279,9 @@ describe('the case-property account', () => {
       totalToVictims: '0.00',
       totalReturnedToOwner: '0.00',
       balance: '0.00',
+      totalRecoverable: '0.00',
+      receivables: [],
+      followUpsDue: [],
       baseUnits: {
         unit: 'fen',
         totalCredited: '0',

@@ -12,8 +12,13 @@
  *   vcdc classify <intakeId> <NETWORK_FEE|SHORT_DELIVERY|EXCESS_DELIVERY|OTHER> --amount X --explanation E
  *   vcdc countersign <intakeId> --as handing-officer|custodian [--classification ID] [--fee-tx-hash H]
  *   vcdc evidence correct <intakeId> --corrects EVIDENCE --reason R <evidence>
- *   vcdc correction request --case C --line N --amount CNY --reason R
+ *   vcdc correction request --case C --line N --amount CNY --reason R [--fx-correction ID]
  *   vcdc correction approve <correctionId>
+ *   vcdc correction follow-up <correctionId>          a supervisor remits what an upward correction left
+ *   vcdc recovery record <receivableId> --receipt R   the money paid out too much came back
+ *   vcdc fx correction request --settlement S [--rate R] [--cny CNY] --reason R
+ *   vcdc fx correction approve <correctionId>
+ *   vcdc books <caseId>                               the books recomputed from the services' records
  *
  * <evidence> is `--evidence-file handover.json` (the HandoverEvidence object) or `--form-no N
  * --handed-over-by P --received-by P [--video-sha256 H]`. Every act carries an Idempotency-Key:
@@ -337,28 +342,197 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     .requiredOption('--line <n>', 'the ledger line that was wrong')
     .requiredOption('--amount <cny>', 'what the line should have been, CNY (0: not at all)')
     .requiredOption('--reason <text>', 'why')
+    .option('--fx-correction <correctionId>', 'the FX settlement correction this one carries into the treasury')
     .addOption(keyOption())
-    .action(async (o: { case: string; line: string; amount: string; reason: string }, cmd: Command) => {
-      const line = Number(o.line);
-      if (!Number.isInteger(line) || line < 1) throw new Error(`--line must be a ledger line number, not ${o.line}`);
-      return act<{ correctionId?: string; status?: string }>(
-        cmd,
-        '/v1/treasury/corrections',
-        { caseId: o.case, line, correctedAmount: o.amount, reason: o.reason },
-        (c) => `correction ${c.correctionId ?? '?'} of ${o.case} line ${line}: ${c.status ?? 'requested'}`,
-      );
-    });
+    .action(
+      async (
+        o: { case: string; line: string; amount: string; reason: string; fxCorrection?: string },
+        cmd: Command,
+      ) => {
+        const line = Number(o.line);
+        if (!Number.isInteger(line) || line < 1) throw new Error(`--line must be a ledger line number, not ${o.line}`);
+        return act<{ correctionId?: string; status?: string }>(
+          cmd,
+          '/v1/treasury/corrections',
+          {
+            caseId: o.case,
+            line,
+            correctedAmount: o.amount,
+            reason: o.reason,
+            ...(o.fxCorrection ? { fxCorrectionId: o.fxCorrection } : {}),
+          },
+          (c) => `correction ${c.correctionId ?? '?'} of ${o.case} line ${line}: ${c.status ?? 'requested'}`,
+        );
+      },
+    );
   correction
     .command('approve')
     .description('approve a correction another person requested')
     .argument('<correctionId>')
     .addOption(keyOption())
     .action(async (correctionId: string, _o: unknown, cmd: Command) =>
-      act<{ status?: string }>(
+      act<{
+        reversalLine?: number;
+        correctionLine?: number;
+        receivable?: { receivableId: string; amount: string; debtor: string };
+        followUpDue?: string;
+      }>(cmd, `/v1/treasury/corrections/${seg(correctionId)}/approval`, {}, (c) => {
+        const after = c.receivable
+          ? `; ${c.receivable.amount} CNY had left already: receivable ${c.receivable.receivableId} owed by ${c.receivable.debtor}, open until recovered (vcdc recovery record)`
+          : c.followUpDue
+            ? `; ${c.followUpDue} CNY is due to the treasury as a follow-up remittance (a supervisor: vcdc correction follow-up ${correctionId})`
+            : '';
+        return `correction ${correctionId}: booked, reversal line ${c.reversalLine ?? '?'}${c.correctionLine ? `, new entry line ${c.correctionLine}` : ''}${after}`;
+      }),
+    );
+  correction
+    .command('follow-up')
+    .description('remit what an upward correction after the pay-out left in the account (supervisors)')
+    .argument('<correctionId>')
+    .addOption(keyOption())
+    .action(async (correctionId: string, _o: unknown, cmd: Command) =>
+      act<{ amount?: string; voucherNo?: string; receiptNo?: string }>(
         cmd,
-        `/v1/treasury/corrections/${seg(correctionId)}/approval`,
+        `/v1/treasury/corrections/${seg(correctionId)}/follow-up-remittance`,
         {},
-        (c) => `correction ${correctionId}: ${c.status ?? 'approved'}`,
+        (r) =>
+          `follow-up of correction ${correctionId}: ${r.amount} CNY remitted, voucher ${r.voucherNo}, receipt ${r.receiptNo}`,
       ),
     );
+
+  program
+    .command('recovery')
+    .description('receivables of money paid out too much')
+    .command('record')
+    .description('book that a receivable was paid back, with the refund receipt (treasury officers)')
+    .argument('<receivableId>')
+    .requiredOption('--receipt <receiptNo>', "the refund's receipt number")
+    .addOption(keyOption())
+    .action(async (receivableId: string, o: { receipt: string }, cmd: Command) =>
+      act<{ amount?: string }>(
+        cmd,
+        `/v1/treasury/recovery-receivables/${seg(receivableId)}/recovery`,
+        { receiptNo: o.receipt },
+        (r) => `receivable ${receivableId}: ${r.amount} CNY recovered (receipt ${o.receipt})`,
+      ),
+    );
+
+  const fxCorrection = program
+    .command('fx')
+    .description('the FX settlements of a case')
+    .command('correction')
+    .description("corrections of a settlement's rate or CNY amount (four eyes)");
+  fxCorrection
+    .command('request')
+    .description('ask to correct a settled tranche (another FX officer or a supervisor approves)')
+    .requiredOption('--settlement <settlementId>', 'the tranche')
+    .option('--rate <rate>', 'the corrected rate, CNY per unit')
+    .option('--cny <amount>', 'the corrected CNY amount (must follow from the rate)')
+    .requiredOption('--reason <text>', 'why')
+    .addOption(keyOption())
+    .action(async (o: { settlement: string; rate?: string; cny?: string; reason: string }, cmd: Command) => {
+      if (!o.rate && !o.cny) throw new Error('give --rate, --cny or both');
+      return act<FxCorrectionView>(
+        cmd,
+        `/v1/fx/settlements/${seg(o.settlement)}/corrections`,
+        { ...(o.rate ? { rate: o.rate } : {}), ...(o.cny ? { cnyAmount: o.cny } : {}), reason: o.reason },
+        (c) => `settlement correction ${c.correctionId}: ${fxVersions(c)}; ${c.status}`,
+      );
+    });
+  fxCorrection
+    .command('approve')
+    .description('approve a settlement correction another person requested')
+    .argument('<correctionId>')
+    .addOption(keyOption())
+    .action(async (correctionId: string, _o: unknown, cmd: Command) =>
+      act<FxCorrectionView>(
+        cmd,
+        `/v1/fx/settlement-corrections/${seg(correctionId)}/approval`,
+        {},
+        (c) =>
+          `settlement correction ${correctionId}: ${fxVersions(c)}; booked. The treasury credit follows: a treasury officer, vcdc correction request --case ${c.caseId} --line <the tranche's credit line> --amount ${c.after.cnyAmount} --fx-correction ${correctionId} --reason …`,
+      ),
+    );
+
+  program
+    .command('books')
+    .description(
+      "the case's books recomputed now from the services' records: reconciliation, both versions of every correction",
+    )
+    .argument('<caseId>')
+    .action(async (caseId: string, _o: unknown, cmd: Command) => {
+      const { api, json } = clientFor(cmd);
+      const b = await api.get<BooksView>(`/v1/cases/${seg(caseId)}/reconciliation`);
+      if (json) return printJson(b);
+      const r = b.reconciliation;
+      println(
+        `${caseId}: ${r.ok ? 'reconciles' : 'DOES NOT reconcile'} (${r.phase}, recomputed from the services' records)`,
+      );
+      for (const d of r.differences) println(`  difference: ${d.check}: ${d.difference}`);
+      for (const c of r.corrections ?? []) {
+        println(
+          `  settlement ${c.settlementId} corrected by ${c.correctionId}: rate ${c.before.rate} -> ${c.after.rate}, CNY ${c.before.cnyAmount} -> ${c.after.cnyAmount} (${c.author}, approved by ${c.approver ?? '-'}: ${c.reason})`,
+        );
+      }
+      println(
+        table(
+          ['LINE', 'KIND', 'REFERENCE', 'AMOUNT', 'BALANCE', 'REVERSES'],
+          b.treasury.lines.map((l) => [
+            String(l.line ?? ''),
+            l.kind,
+            l.reference,
+            l.amount,
+            l.balanceAfter,
+            l.reversesLine ? String(l.reversesLine) : '',
+          ]),
+        ),
+      );
+      for (const r of b.treasury.receivables ?? []) {
+        println(`  receivable ${r.receivableId}: ${r.amount} CNY owed by ${r.debtor}, ${r.status}`);
+      }
+      for (const f of b.treasury.followUpsDue ?? []) {
+        println(`  follow-up remittance due: ${f.amount} CNY (correction ${f.correctionId})`);
+      }
+    });
+}
+
+interface FxCorrectionView {
+  correctionId: string;
+  caseId: string;
+  status: string;
+  before: { rate: string; cnyAmount: string };
+  after: { rate: string; cnyAmount: string };
+  cnyDifference: string;
+}
+
+const fxVersions = (c: FxCorrectionView) =>
+  `rate ${c.before.rate} -> ${c.after.rate}, CNY ${c.before.cnyAmount} -> ${c.after.cnyAmount} (${c.cnyDifference})`;
+
+interface BooksView {
+  reconciliation: {
+    ok: boolean;
+    phase: string;
+    differences: Array<{ check: string; difference: string }>;
+    corrections?: Array<{
+      settlementId: string;
+      correctionId: string;
+      before: { rate: string; cnyAmount: string };
+      after: { rate: string; cnyAmount: string };
+      author: string;
+      approver?: string;
+      reason: string;
+    }>;
+  };
+  treasury: {
+    lines: Array<{
+      line?: number;
+      kind: string;
+      reference: string;
+      amount: string;
+      balanceAfter: string;
+      reversesLine?: number;
+    }>;
+    receivables?: Array<{ receivableId: string; amount: string; debtor: string; status: string }>;
+    followUpsDue?: Array<{ correctionId: string; amount: string }>;
+  };
 }

@@ -11,7 +11,9 @@
  *            [--amount A --bank-reference B …]  (FX_SETTLEMENT)  [--judgment-ref J --document-hash H --judgment-outcome O]
  *   npx vcdc notifications [--case C] [--role R] [--kind K] [--since T]
  *   npx vcdc whitelist list|show|request|approve|revoke …, attest, classify, countersign,
- *            evidence correct, correction request|approve                 people's acts on the services (acts.ts)
+ *            evidence correct, correction request|approve|follow-up, recovery record,
+ *            fx correction request|approve                                 people's acts on the services (acts.ts)
+ *   npx vcdc books <caseId>                                     the books recomputed from the services' records
  *
  * Settings: VCDC_API_URL (default http://127.0.0.1:7100) or --api; VCDC_TOKEN (a bearer token; in
  * the dev stack `node --import tsx workflows/src/cli/dev-token.ts supervisor.li` mints one) or
@@ -530,6 +532,23 @@ export interface StatementView {
   };
   amounts?: CaseView['amounts'];
   leftovers?: { asset: string; amount: string; reason: string; outcome: string }[];
+  /** When the case's money was corrected: the books as they stand now, each correction with both versions. */
+  corrected?: {
+    reconciles: boolean;
+    creditedCny: string;
+    remittedCny: string;
+    recoverableCny: string;
+    followUpsDueCny: string;
+    corrections: Array<{
+      settlementId: string;
+      correctionId: string;
+      before: { rate: string; cnyAmount: string };
+      after: { rate: string; cnyAmount: string };
+      author: string;
+      approver?: string;
+      reason: string;
+    }>;
+  };
 }
 
 /** The `statement` text: the case's three values (at seizure, at disposal, distributed) and its totals across lots. */
@@ -598,6 +617,19 @@ export function renderStatement(s: StatementView): string {
         ),
       ),
     );
+  }
+  const c = s.corrected;
+  if (c) {
+    // The values above are as the case recorded them; the books, corrected since, say this now.
+    field(
+      'Corrected',
+      `credited CNY ${c.creditedCny}, remitted ${c.remittedCny}, owed back ${c.recoverableCny}, follow-ups due ${c.followUpsDueCny}; ${c.reconciles ? 'the books reconcile' : 'the books DO NOT reconcile'}`,
+    );
+    for (const k of c.corrections) {
+      out.push(
+        `    settlement ${k.settlementId}: rate ${k.before.rate} -> ${k.after.rate}, CNY ${k.before.cnyAmount} -> ${k.after.cnyAmount} (${k.correctionId}, ${k.author}, approved by ${k.approver ?? '-'}: ${k.reason})`,
+      );
+    }
   }
   out.push(...totalsAcrossLots(s.amounts));
   return out.join('\n');

@@ -46,6 +46,15 @@ export const ENDPOINT_ROLES = {
   'POST /v1/custody/intakes/:intakeId/evidence': actRoles('custody.evidence.correct'),
   'POST /v1/treasury/corrections': actRoles('treasury.correction.request'),
   'POST /v1/treasury/corrections/:correctionId/approval': actRoles('treasury.correction.approve'),
+  'POST /v1/treasury/corrections/:correctionId/follow-up-remittance': actRoles('treasury.follow-up.approve'),
+  'POST /v1/treasury/recovery-receivables/:receivableId/recovery': actRoles('treasury.recovery.record'),
+  'POST /v1/fx/settlements/:settlementId/corrections': actRoles('fx.settlement.correct'),
+  'POST /v1/fx/settlement-corrections/:correctionId/approval': actRoles('fx.correction.approve'),
+  /**
+   * The case's books recomputed from the services' records (corrections included, both versions):
+   * those who correct them, those who supervise and audit them.
+   */
+  'GET /v1/cases/:caseId/reconciliation': ALL_ROLES,
   /** The Temporal Web UI's codec endpoint: operators watch cases, auditors read their history. */
   'POST /codec/decode': ['operator', 'auditor'],
   'POST /codec/encode': ['operator'],

@@ -42,7 +42,7 @@ import { z } from 'zod';
 import type { Endpoint } from './access';
 import type { Identity } from './auth';
 
-export type ActService = 'custody' | 'treasury';
+export type ActService = 'custody' | 'fx' | 'treasury';
 
 /** Where a service is and the control API's credential for it (its SERVICE_TOKEN). */
 export interface ActServiceTarget {
@@ -143,6 +143,34 @@ export const FORWARDED_ACTS: readonly ForwardedAct[] = [
     service: 'treasury',
     kind: 'treasury.correction.approve',
     servicePath: (p) => `/v1/corrections/${seg(p.correctionId)}/approval`,
+    object: (p) => ({ id: p.correctionId as string }),
+  },
+  {
+    path: '/v1/treasury/corrections/:correctionId/follow-up-remittance',
+    service: 'treasury',
+    kind: 'treasury.follow-up.approve',
+    servicePath: (p) => `/v1/corrections/${seg(p.correctionId)}/follow-up-remittance`,
+    object: (p) => ({ id: p.correctionId as string }),
+  },
+  {
+    path: '/v1/treasury/recovery-receivables/:receivableId/recovery',
+    service: 'treasury',
+    kind: 'treasury.recovery.record',
+    servicePath: (p) => `/v1/recovery-receivables/${seg(p.receivableId)}/recovery`,
+    object: (p) => ({ id: p.receivableId as string }),
+  },
+  {
+    path: '/v1/fx/settlements/:settlementId/corrections',
+    service: 'fx',
+    kind: 'fx.settlement.correct',
+    servicePath: (p) => `/v1/settlements/${seg(p.settlementId)}/corrections`,
+    object: (p) => ({ id: p.settlementId as string }),
+  },
+  {
+    path: '/v1/fx/settlement-corrections/:correctionId/approval',
+    service: 'fx',
+    kind: 'fx.correction.approve',
+    servicePath: (p) => `/v1/settlement-corrections/${seg(p.correctionId)}/approval`,
     object: (p) => ({ id: p.correctionId as string }),
   },
 ];

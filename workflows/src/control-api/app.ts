@@ -90,6 +90,7 @@ import { decidingRole, type Endpoint, mayCall, readableNotificationRoles } from 
 import { type ActService, type ActServiceTarget, mountForwardedActs } from './acts';
 import { type ServiceChain, verifyAuditChains } from './audit-chains';
 import type { Authenticator, Identity } from './auth';
+import { type BookService, type BookServiceTarget, caseBooks, statementCorrections } from './case-books';
 import { caseGaugesRegistry } from './case-gauges';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
@@ -123,6 +124,8 @@ export interface ControlApiDeps {
   codecEndpoint?: { codec: PayloadCodec; allowedOrigins: readonly string[]; uiSecret?: string };
   /** The services people's signed acts are forwarded to (acts.ts); one missing: its routes answer 503. */
   actServices?: Partial<Record<ActService, ActServiceTarget>>;
+  /** The services whose records GET /v1/cases/:caseId/reconciliation reads (case-books.ts). */
+  bookServices?: Partial<Record<BookService, BookServiceTarget>>;
   /** Served at /.well-known/jwks.json when the control API is its own (dev) issuer. */
   publicJwks?: JSONWebKeySet;
   /** Above these declared amounts the disposal plan needs two distinct approvals (none: always one). */
@@ -226,6 +229,7 @@ export function createControlApi({
   decisionSigningKey,
   codecEndpoint,
   actServices = {},
+  bookServices = {},
   publicJwks,
   quorumThresholds = {},
   rateLimitPerMinute = 600,
@@ -417,7 +421,19 @@ export function createControlApi({
 
       app.get('/v1/cases/:caseId/statement', guard('GET /v1/cases/:caseId/statement'), async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
-        res.json(caseStatement(await caseProgress(caseId)));
+        const progress = await caseProgress(caseId);
+        const statement = caseStatement(progress);
+        // A correction after the case closed is in the services' books, not in its status: both are shown
+        // (reconciled with what only the case recorded: its leftovers and explained differences).
+        const books = await caseBooks(caseId, bookServices, async () => progress).catch(() => undefined);
+        const corrected = books && statementCorrections(books);
+        res.json(corrected ? { ...statement, corrected } : statement);
+      });
+
+      // The books recomputed from the services' records now: after a correction, with both versions.
+      app.get('/v1/cases/:caseId/reconciliation', guard('GET /v1/cases/:caseId/reconciliation'), async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        res.json(await caseBooks(caseId, bookServices, () => withinSeconds(caseProgress(caseId), 5)));
       });
 
       app.post(
@@ -586,6 +602,15 @@ export function createControlApi({
   }
 
   /** The case workflow's `status` query; 404 for a case that does not exist. */
+  /** The answer if it comes within `seconds`, else undefined (the books do not wait for a workflow). */
+  function withinSeconds<T>(p: Promise<T>, seconds: number): Promise<T | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), seconds * 1000);
+    });
+    return Promise.race([p.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+  }
+
   async function caseProgress(caseId: string): Promise<CaseProgress> {
     try {
       return await temporal(`the status of case ${caseId}`, () =>

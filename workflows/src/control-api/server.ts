@@ -55,7 +55,25 @@ export async function authenticatorFor(
  */
 export function actServices(config: ControlApiConfig): Partial<Record<ActService, ActServiceTarget>> {
   const token = config.CONTROL_API_TOKEN;
-  return token ? { custody: { url: config.CUSTODY_URL, token }, treasury: { url: config.TREASURY_URL, token } } : {};
+  return token
+    ? {
+        custody: { url: config.CUSTODY_URL, token },
+        fx: { url: config.FX_URL, token },
+        treasury: { url: config.TREASURY_URL, token },
+      }
+    : {};
+}
+
+/** The services whose records the books are recomputed from (read with the control API's credential, if any). */
+export function bookServices(config: ControlApiConfig) {
+  const token = config.CONTROL_API_TOKEN;
+  const at = (url: string) => ({ url, ...(token ? { token } : {}) });
+  return {
+    custody: at(config.CUSTODY_URL),
+    exchange: at(config.EXCHANGE_URL),
+    fx: at(config.FX_URL),
+    treasury: at(config.TREASURY_URL),
+  };
 }
 
 /**
@@ -127,6 +145,7 @@ export async function startControlApi(
         ...(config.CODEC_UI_SECRET ? { uiSecret: config.CODEC_UI_SECRET } : {}),
       },
       actServices: actServices(config),
+      bookServices: bookServices(config),
       ...auth,
     });
     const server = await listen(app, config.PORT, config.HOST);

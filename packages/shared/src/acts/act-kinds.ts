@@ -33,7 +33,8 @@ interface ActKindRule {
     | 'settlement'
     | 'restitution-order'
     | 'correction'
-    | 'credit';
+    | 'credit'
+    | 'receivable';
   /**
    * How long the signature is good for, in seconds. An act forwarded at once lives minutes; an
    * authorisation the workflow carries to a later step (a transfer after the whitelist's cooling-off,
@@ -113,6 +114,18 @@ export const ACT_KINDS = {
   'treasury.correction.approve': {
     roles: ['treasury-officer', 'supervisor'],
     object: 'correction',
+    ttlSeconds: 10 * MINUTES,
+    use: 'once',
+  },
+  /**
+   * The follow-up remittance of what an upward correction after the pay-out left in the account: a
+   * supervisor's approval, as the first pay-out's REMITTANCE decision was (never the correction's author).
+   */
+  'treasury.follow-up.approve': { roles: ['supervisor'], object: 'correction', ttlSeconds: 10 * MINUTES, use: 'once' },
+  /** Money paid out too much came back: the recovery of a receivable, with the refund's receipt. */
+  'treasury.recovery.record': {
+    roles: ['treasury-officer'],
+    object: 'receivable',
     ttlSeconds: 10 * MINUTES,
     use: 'once',
   },

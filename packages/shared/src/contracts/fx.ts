@@ -16,6 +16,12 @@
  *   GET  /v1/declarations/:id                                      -> Declaration (with transitions and settlements)
  *   GET  /v1/declarations/:id/waterfall                            -> Waterfall (venue → fees → spread → CNY)
  *   GET  /v1/cases/:caseId/declarations                            -> Declaration[]
+ *   POST /v1/settlements/:settlementId/corrections  RequestSettlementCorrection -> 201 SettlementCorrection
+ *        (PENDING_APPROVAL; a forwarded `fx.settlement.correct` act of an FX officer, its author)
+ *   POST /v1/settlement-corrections/:correctionId/approval {}      -> 201 SettlementCorrection (APPLIED: a
+ *        REVERSAL of the version in force and a CORRECTION booked; `fx.correction.approve` of another person,
+ *        422 four-eyes when it is the author)
+ *   GET  /v1/settlement-corrections/:correctionId                  -> SettlementCorrection
  */
 import { z } from 'zod';
 import type { CarriedDecision } from '../acts/decision-schema';
@@ -144,8 +150,63 @@ export const Settlement = z.object({
   fxSpread: DecimalString.optional(),
   /** The FX officer whose signed FX_SETTLEMENT decision recorded the tranche (absent on older records). */
   recordedBy: ActorId.optional(),
+  /**
+   * The tranche's corrections, oldest first (absent when none): the figures above stay as the bank's
+   * tranche was first recorded; each correction reversed the version then in force and booked a new one.
+   */
+  corrections: z.lazy(() => z.array(SettlementCorrection)).optional(),
+  /** The version in force when the tranche was corrected (its last correction's figures). */
+  inForce: z.lazy(() => SettlementFigures).optional(),
 });
 export type Settlement = z.infer<typeof Settlement>;
+
+/** A version of a tranche: what was converted, at which rate, into how many CNY (rounding cut off). */
+export const SettlementFigures = z.object({
+  netForeignAmount: DecimalString,
+  rate: DecimalString,
+  cnyAmount: DecimalString,
+  roundingRemainder: DecimalString,
+});
+export type SettlementFigures = z.infer<typeof SettlementFigures>;
+
+/**
+ * POST /v1/settlements/:settlementId/corrections: what the tranche should have been. A corrected rate
+ * converts the net foreign amount again (toward zero to the fen); a corrected CNY amount must follow
+ * from the rate (the one corrected, or the one in force) within the fen rounding cuts off.
+ */
+export const RequestSettlementCorrection = z
+  .object({
+    rate: PositiveDecimalString.optional(),
+    cnyAmount: DecimalString.optional(),
+    reason: z.string().min(1).max(1000),
+  })
+  .strict()
+  .refine((c) => c.rate !== undefined || c.cnyAmount !== undefined, {
+    message: 'give the corrected rate, the corrected CNY amount, or both',
+    path: ['rate'],
+  });
+export type RequestSettlementCorrection = z.infer<typeof RequestSettlementCorrection>;
+
+export const SettlementCorrection = z.object({
+  correctionId: z.string(),
+  settlementId: z.string(),
+  declarationId: z.string(),
+  caseId: CaseId,
+  currency: z.string(),
+  reason: z.string(),
+  author: ActorId,
+  status: z.enum(['PENDING_APPROVAL', 'APPLIED']),
+  requestedAt: IsoTimestamp,
+  /** The version corrected (the original, or the correction in force when it was requested). */
+  corrects: z.string().nullable(),
+  before: SettlementFigures,
+  after: SettlementFigures,
+  /** after.cnyAmount − before.cnyAmount: what the treasury credit must be corrected by. */
+  cnyDifference: DecimalString,
+  approver: ActorId.optional(),
+  correctedAt: IsoTimestamp.optional(),
+});
+export type SettlementCorrection = z.infer<typeof SettlementCorrection>;
 
 export const DeclarationStatus = z.enum(['DRAFT', 'SUBMITTED', 'APPROVED', 'REJECTED', 'SETTLED']);
 export const Declaration = z.object({
@@ -181,7 +242,7 @@ export type Declaration = z.infer<typeof Declaration>;
  * Where the money went between the venue and the CNY settled, one line each, in order. Foreign lines
  * are in the declaration's currency, CNY lines in CNY; deductions are negative. Per currency the lines
  * add up: venue gross + venue fee + correspondent + bank charges = converted, and converted at the
- * central parity + spread + rounding = CNY settled.
+ * central parity + spread + rounding = CNY settled; CNY settled + correction reversals + corrections = CNY in force.
  */
 export const WaterfallLine = z.object({
   kind: z.enum([
@@ -195,6 +256,10 @@ export const WaterfallLine = z.object({
     'FX_SPREAD',
     'ROUNDING',
     'CNY_SETTLED',
+    // After the tranches as settled, their corrections: each reversal and new entry, and the CNY in force.
+    'CORRECTION_REVERSAL',
+    'CORRECTION',
+    'CNY_IN_FORCE',
   ]),
   currency: z.string(),
   amount: z.string(),

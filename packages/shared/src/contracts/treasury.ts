@@ -15,6 +15,14 @@
  *   POST /v1/corrections/:correctionId/approval ApproveCorrection -> 201 Correction (reversal + new entry; 422 four-eyes)
  *   GET  /v1/corrections/:correctionId               -> CorrectionRequest (PENDING_APPROVAL | APPLIED)
  *   GET  /v1/cases/:caseId/statement                   -> CaseStatement (running balance)
+ *   POST /v1/corrections/:correctionId/follow-up-remittance {} -> 201 Remittance (the difference an upward
+ *        correction after the pay-out left in the account; a supervisor's 'treasury.follow-up.approve' act)
+ *   POST /v1/recovery-receivables/:receivableId/recovery RecordRecovery -> 201 Recovery (a treasury officer's
+ *        'treasury.recovery.record' act; 409 already recovered)
+ *
+ * A correction after the money left is never refused for the balance: a downward one books the part the
+ * account no longer holds as a RECOVERY_RECEIVABLE line (open until its recovery is booked), an upward one
+ * leaves the difference in the account as a follow-up remittance due (`followUpsDue` in the statement).
  *
  * Escrow: while a case's escrow is held, no money leaves its account (409 `funds-in-escrow`). The judgment
  * releases it: CONFISCATION → remittance only; RESTITUTION → restitution and remittance of the rest;
@@ -80,10 +88,20 @@ export const Remittance = z.object({
   receiptNo: z.string(),
   approvedBy: ActorId,
   remittedAt: IsoTimestamp,
+  /** A follow-up remittance: the correction whose difference it pays. */
+  followUpOf: z.string().optional(),
 });
 export type Remittance = z.infer<typeof Remittance>;
 
-export const LedgerKind = z.enum(['CREDIT', 'REMITTANCE', 'RESTITUTION', 'OWNER_RETURN', 'REVERSAL', 'CORRECTION']);
+export const LedgerKind = z.enum([
+  'CREDIT',
+  'REMITTANCE',
+  'RESTITUTION',
+  'OWNER_RETURN',
+  'REVERSAL',
+  'CORRECTION',
+  'RECOVERY_RECEIVABLE',
+]);
 export type LedgerKind = z.infer<typeof LedgerKind>;
 
 export const StatementLine = z.object({
@@ -111,6 +129,15 @@ export const CaseStatement = z.object({
   totalToVictims: DecimalString.optional(),
   totalReturnedToOwner: DecimalString.optional(),
   balance: DecimalString,
+  /**
+   * Paid out too much and owed back (RECOVERY_RECEIVABLE lines): counted in the balance, which is what
+   * the account holds plus what it is owed. Always set by the service; optional for earlier answers.
+   */
+  totalRecoverable: DecimalString.optional(),
+  /** The receivables, each OPEN until its recovery is booked. */
+  receivables: z.lazy(() => z.array(RecoveryReceivable)).optional(),
+  /** Upward corrections after the pay-out whose difference still waits for its follow-up remittance. */
+  followUpsDue: z.array(z.object({ correctionId: z.string(), amount: DecimalString })).optional(),
   /** The totals and the balance in fen (digit strings), beside the yuan. */
   baseUnits: z
     .object({
@@ -308,6 +335,8 @@ export const CorrectEntry = z.object({
   /** What the line should have been, CNY (0 = it should not have been booked at all). */
   correctedAmount: CnyOrZero,
   reason: z.string().min(1).max(1000),
+  /** The FX settlement correction this one carries into the treasury (fx's correctionId), if any. */
+  fxCorrectionId: z.string().min(1).max(100).optional(),
 });
 export type CorrectEntry = z.infer<typeof CorrectEntry>;
 
@@ -334,8 +363,42 @@ export const Correction = CorrectEntry.extend({
   /** Absent when the corrected amount is zero (nothing to book again). */
   correctionLine: z.number().int().positive().optional(),
   correctedAt: IsoTimestamp,
+  /** Booked when the account no longer held what the correction took back (the money had left). */
+  receivable: z.lazy(() => RecoveryReceivable).optional(),
+  /** Set when the correction added money after the pay-out: what its follow-up remittance must pay. */
+  followUpDue: DecimalString.optional(),
 });
 export type Correction = z.infer<typeof Correction>;
+
+/** POST /v1/recovery-receivables/:receivableId/recovery: the money came back, with the refund's receipt. */
+export const RecordRecovery = z.strictObject({
+  receiptNo: z.string().min(1).max(100),
+});
+export type RecordRecovery = z.infer<typeof RecordRecovery>;
+
+export const Recovery = z.object({
+  receivableId: z.string(),
+  caseId: CaseId,
+  amount: DecimalString,
+  receiptNo: z.string(),
+  recordedBy: ActorId,
+  recoveredAt: IsoTimestamp,
+});
+export type Recovery = z.infer<typeof Recovery>;
+
+export const RecoveryReceivable = z.object({
+  receivableId: z.string(),
+  caseId: CaseId,
+  correctionId: z.string(),
+  amount: DecimalString,
+  /** Who holds the money and is to pay it back: the payee of the case's pay-out (TREASURY, VICTIMS, OWNER). */
+  debtor: z.string(),
+  line: z.number().int().positive(),
+  bookedAt: IsoTimestamp,
+  status: z.enum(['OPEN', 'RECOVERED']),
+  recovery: Recovery.optional(),
+});
+export type RecoveryReceivable = z.infer<typeof RecoveryReceivable>;
 
 /**
  * What a REMITTANCE approval lets leave the special case-property account, as the case asks for it
