@@ -349,3 +349,57 @@ test('each completed case reconciles to the last unit from the services’ own r
     }
   }
 });
+
+/** The venue's admin route, as `npm run venue` calls it. */
+async function venueAdmin(method: 'POST' | 'GET', route: string, body?: object): Promise<unknown> {
+  const token = readFileSync(path.join(stack.dataDir, 'simulators', 'venue-admin-token'), 'utf8').trim();
+  const res = await fetch(`${stack.urls.venue}/sim/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  if (res.status !== 200) throw new Error(`venue admin ${route}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+test(
+  'a person moves the market under the legal floor: the sale pauses and asks SALE_PRICE; back above it, the case completes',
+  async () => {
+    // What the README tells a person to do in the dev stack (npm run venue -- move BTC/USDT -8% 30s), for
+    // both routes a BTC sale may take.
+    for (const symbol of ['BTCUSDT', 'BTCUSD'])
+      await venueAdmin('POST', `/market/${symbol}/move`, { percent: '-8', overSeconds: 5 });
+    await new Promise((r) => setTimeout(r, 6000));
+    const caseId = 'FLOOR-01';
+    const driven = runDemoCase({
+      urls: { ...stack.urls, evm: undefined, custodyCredential: stack.serviceTokens.custody },
+      log: () => undefined,
+      caseId,
+      lots: [{ lotId: 'LOT-1', asset: 'BTC', chain: 'bitcoin', amount: '0.08', verification: 'ATTESTED' }],
+      timeoutMs: 8 * 60_000,
+      token: (person) => stack.issuer.mint(person),
+    });
+    const api = await auditorApi();
+    // The sale stops at the floor and a supervisor is asked (the demo's supervisor approves: it pauses again).
+    const asked = async (): Promise<CaseProgress> => {
+      const until = Date.now() + 6 * 60_000;
+      for (;;) {
+        const p = await api.get<CaseProgress>(`/v1/cases/${caseId}`).catch(() => undefined);
+        const floorPause = p?.decisions.accepted.find((d) => d.stage === 'SALE_PRICE');
+        if (p && (p.awaiting?.stage === 'SALE_PRICE' || floorPause)) return p;
+        if (Date.now() > until) throw new Error(`no SALE_PRICE was asked: ${p?.stage}/${p?.status} ${p?.details}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+    const paused = await asked();
+    expect(
+      JSON.stringify(paused.sales ?? []) + (paused.awaiting?.what ?? '') + JSON.stringify(paused.decisions),
+    ).toMatch(/floor/i);
+    // The market comes back above the floor: the sale goes on and the case ends.
+    for (const symbol of ['BTCUSDT', 'BTCUSD'])
+      await venueAdmin('POST', `/market/${symbol}/move`, { percent: '10', overSeconds: 5 });
+    const end = await driven;
+    expect(end.status).toBe('COMPLETED');
+  },
+  15 * 60_000,
+);
