@@ -114,14 +114,24 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
     const transferred = total('TRANSFER_OUT').neg();
     const fees = total('NETWORK_FEE').neg();
     const balance = new Decimal(ledger.balances[asset] ?? '0');
+    // Coins a stopped case brought back from the venue (compensation) are in the case wallet again.
+    const returned = total('RETURN');
     checks.push(
-      check(
-        `custody ${asset}: received = transferred + network fees + balance`,
-        'received (intakes)',
-        received,
-        'transferred net + network fees + custody balance',
-        transferred.plus(fees).plus(balance),
-      ),
+      returned.isZero()
+        ? check(
+            `custody ${asset}: received = transferred + network fees + balance`,
+            'received (intakes)',
+            received,
+            'transferred net + network fees + custody balance',
+            transferred.plus(fees).plus(balance),
+          )
+        : check(
+            `custody ${asset}: received + returned = transferred + network fees + balance`,
+            'received (intakes) + returned from the venue',
+            received.plus(returned),
+            'transferred net + network fees + custody balance',
+            transferred.plus(fees).plus(balance),
+          ),
     );
     checks.push(
       check(
@@ -151,6 +161,21 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
     }
   }
 
+  // What left the venue back to custody: debited at the venue (its fee included), and what reached custody.
+  const venueReturns = (statement.returns ?? []).filter((r) => r.status !== 'FAILED');
+  const returnedFrom = (asset: string) => sum(venueReturns.filter((r) => r.asset === asset).map((r) => r.amount));
+  for (const asset of [...new Set(venueReturns.map((r) => r.asset))].sort()) {
+    checks.push(
+      check(
+        `${asset}: returned by the venue (net of its fee) = returned into custody`,
+        'venue returns net of the withdrawal fee',
+        sum(venueReturns.filter((r) => r.asset === asset).map((r) => r.netAmount)),
+        'custody RETURN lines',
+        sum(ledger.entries.filter((e) => e.asset === asset && e.kind === 'RETURN').map((e) => e.amount)),
+      ),
+    );
+  }
+
   const soldOf = (asset: string) =>
     sum(liveOrders.filter((o) => splitSymbol(o.symbol).base === asset).map((o) => o.filled));
   const proceedsIn = (asset: string) =>
@@ -159,14 +184,23 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
   // Venue, per non-stablecoin crypto asset deposited.
   const venueAssets = [...new Set(credited.map((d) => d.asset))].filter((a) => a !== stablecoin).sort();
   for (const asset of venueAssets) {
+    const back = returnedFrom(asset);
     checks.push(
-      check(
-        `venue ${asset}: deposited = sold + leftover`,
-        'deposits credited',
-        deposited(asset),
-        'sold + recorded leftover',
-        soldOf(asset).plus(leftover(asset)),
-      ),
+      back.isZero()
+        ? check(
+            `venue ${asset}: deposited = sold + leftover`,
+            'deposits credited',
+            deposited(asset),
+            'sold + recorded leftover',
+            soldOf(asset).plus(leftover(asset)),
+          )
+        : check(
+            `venue ${asset}: deposited = sold + returned + leftover`,
+            'deposits credited',
+            deposited(asset),
+            'sold + returned to custody (gross) + recorded leftover',
+            soldOf(asset).plus(back).plus(leftover(asset)),
+          ),
     );
   }
 
@@ -175,8 +209,8 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
       `venue ${stablecoin}: deposited + sale proceeds = sold + leftover`,
       `deposits credited + proceeds into ${stablecoin} (cost - fee)`,
       deposited(stablecoin).plus(proceedsIn(stablecoin)),
-      'sold + recorded leftover',
-      soldOf(stablecoin).plus(leftover(stablecoin)),
+      returnedFrom(stablecoin).isZero() ? 'sold + recorded leftover' : 'sold + returned to custody (gross) + recorded leftover',
+      soldOf(stablecoin).plus(returnedFrom(stablecoin)).plus(leftover(stablecoin)),
     ),
   );
 
