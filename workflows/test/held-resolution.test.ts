@@ -135,6 +135,9 @@ async function finish(handle: CaseHandle): Promise<CaseProgress> {
   await handle.executeUpdate(decide, {
     args: [{ stage: 'REMITTANCE', outcome: 'APPROVE', decidedBy: 'supervisor.zhang', role: 'supervisor', decidedAt: at }],
   });
+  // A case that stops again waits in HELD (it does not end): its status says why.
+  const ended = await until(handle, (p) => p.status !== 'RUNNING' && p.status !== 'AWAITING_DECISION');
+  if (ended.status !== 'COMPLETED') throw new Error(`the case ended ${ended.status}: ${ended.reason}`);
   return handle.result();
 }
 
