@@ -1028,10 +1028,18 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       if (held) held.unsold = new Decimal(leg.credited);
     }
 
-    /** What an amended plan lets go of `asset` (less a test transfer already sent); the balance otherwise. */
+    /**
+     * What an amended plan lets go of `asset`: the plan's amount is the most that is ever out of the case
+     * wallet, as custody counts it (every transfer, less what came back), so what earlier attempts lost to
+     * fees, and a test transfer already sent, come off it. The balance otherwise.
+     */
     function allowance(asset: string, balance: string, sent = '0'): Decimal {
       const planned = amended?.get(asset);
-      return planned ? Decimal.max(planned.minus(sent), 0) : new Decimal(balance);
+      if (!planned) return new Decimal(balance);
+      const earlier = (p.holds ?? []).flatMap((h) => h.transfers ?? []).filter((l) => l.asset === asset);
+      const out = sum(earlier.flatMap((l) => [l.testTransfer?.amount ?? '0', l.transfer?.amount ?? '0']));
+      const back = sum(p.returns.filter((r) => r.asset === asset).map((r) => r.received ?? '0'));
+      return Decimal.max(planned.minus(out.minus(back)).minus(sent), 0);
     }
 
     /**
