@@ -42,7 +42,6 @@ import { reconcileCase } from './case-reconcile';
 import { sellForFiat } from './case-sale';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
 import { CaseStop } from './case-stop';
-import { describe, type HoldOptions, type HoldRecord, holdOptions } from './hold-resolution';
 import { payOut } from './case-treasury';
 import { caseValues } from './case-values';
 import {
@@ -55,6 +54,7 @@ import {
   type Role,
 } from './decision';
 import type { DecisionActivities } from './decision-signature';
+import { describe, type HoldOptions, type HoldRecord, holdOptions } from './hold-resolution';
 import { BATCHES_AT_ONCE, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
 import { stepKey } from './keys';
 import type { CaseNotification, NotificationActivities, NotificationKind } from './notifications/types';
@@ -538,11 +538,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       await closingCheckpoints(stop.status);
       setStatus(stop.status, p.reason);
       if (stop.status === 'HELD' || stop.status === 'CANCELLED') {
-        await notify(
-          stop.status === 'HELD' ? 'CASE_HELD' : 'CASE_CANCELLED',
-          'supervisor',
-          `${p.caseId}: ${p.reason}`,
-        );
+        await notify(stop.status === 'HELD' ? 'CASE_HELD' : 'CASE_CANCELLED', 'supervisor', `${p.caseId}: ${p.reason}`);
       }
       // Cases started before the resolution existed end HELD, as they did.
       if (stop.status !== 'HELD' || !patched('held-resolution')) break;
@@ -844,10 +840,15 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     }
     let decided = await until(times.deadlineMs);
     if (!decided && held) {
-      await notify('DEADLINE_PASSED', escalateTo, `${p.caseId} is still held: nobody resolved it by ${pending.deadline}`, {
-        stage,
-        deadline: pending.deadline,
-      });
+      await notify(
+        'DEADLINE_PASSED',
+        escalateTo,
+        `${p.caseId} is still held: nobody resolved it by ${pending.deadline}`,
+        {
+          stage,
+          deadline: pending.deadline,
+        },
+      );
       await condition(over);
       decided = true;
     }
@@ -966,7 +967,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       checkpoint();
       enter(
         'AUTHORISATION',
-        amended ? 'valuing the amended plan for the approval policy' : 'valuing the verified intake for the approval policy',
+        amended
+          ? 'valuing the amended plan for the approval policy'
+          : 'valuing the verified intake for the approval policy',
       );
       await askForAuthorisation();
       enter(

@@ -351,7 +351,8 @@ export function checkDecision(
       };
     }
   }
-  const holdRefusal = decision.stage === 'HOLD_RESOLUTION' && ctx.hold ? refuseResolution(decision, ctx.hold) : undefined;
+  const holdRefusal =
+    decision.stage === 'HOLD_RESOLUTION' && ctx.hold ? refuseResolution(decision, ctx.hold) : undefined;
   if (holdRefusal) return { ok: false, refusal: { code: 'decision-invalid', message: holdRefusal } };
   return { ok: true, decision };
 }

@@ -209,7 +209,9 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
       `venue ${stablecoin}: deposited + sale proceeds = sold + leftover`,
       `deposits credited + proceeds into ${stablecoin} (cost - fee)`,
       deposited(stablecoin).plus(proceedsIn(stablecoin)),
-      returnedFrom(stablecoin).isZero() ? 'sold + recorded leftover' : 'sold + returned to custody (gross) + recorded leftover',
+      returnedFrom(stablecoin).isZero()
+        ? 'sold + recorded leftover'
+        : 'sold + returned to custody (gross) + recorded leftover',
       soldOf(stablecoin).plus(returnedFrom(stablecoin)).plus(leftover(stablecoin)),
     ),
   );

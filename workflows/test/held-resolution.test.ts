@@ -134,7 +134,9 @@ async function finish(handle: CaseHandle): Promise<CaseProgress> {
   await settleAt(handle);
   await until(handle, awaiting('REMITTANCE'));
   await handle.executeUpdate(decide, {
-    args: [{ stage: 'REMITTANCE', outcome: 'APPROVE', decidedBy: 'supervisor.zhang', role: 'supervisor', decidedAt: at }],
+    args: [
+      { stage: 'REMITTANCE', outcome: 'APPROVE', decidedBy: 'supervisor.zhang', role: 'supervisor', decidedAt: at },
+    ],
   });
   // A case that stops again waits in HELD (it does not end): its status says why.
   const ended = await until(handle, (p) => p.status !== 'RUNNING' && p.status !== 'AWAITING_DECISION');
@@ -160,9 +162,7 @@ describe('a held case waits for its resolution', () => {
       ]);
 
       // A reason is required; the requester may not resolve his own case.
-      expect((await refusal(handle, resolve('supervisor.wu', { path: 'RESUME' }, null))).type).toBe(
-        'decision-invalid',
-      );
+      expect((await refusal(handle, resolve('supervisor.wu', { path: 'RESUME' }, null))).type).toBe('decision-invalid');
       expect((await refusal(handle, resolve(reg.requestedBy, { path: 'RESUME' }))).type).toBe('four-eyes');
       // An amended plan may not dispose of more than custody holds.
       const tooMuch = await refusal(

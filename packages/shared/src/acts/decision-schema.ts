@@ -4,10 +4,10 @@
  */
 import { z } from 'zod';
 import { ActorId, IsoTimestamp } from '../contracts/common';
-import { CryptoAsset, PositiveDecimalString } from '../money';
 import { TransferAuthorisation } from '../contracts/custody';
 import { SettleDeclaration } from '../contracts/fx';
 import { PayoutAuthorisation, RecordJudgment } from '../contracts/treasury';
+import { CryptoAsset, PositiveDecimalString } from '../money';
 import { PersonRole } from './act-kinds';
 import { SignedAct, Unit } from './act-schema';
 
