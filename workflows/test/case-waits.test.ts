@@ -104,8 +104,10 @@ describe('waits: reminder, escalation, final deadline', () => {
         ['CASE_HELD', 'supervisor', null],
       ]);
       expect(fake.requestTransfer).not.toHaveBeenCalled();
-      // No decision is pending any more (the attribute is cleared).
-      expect(((await handle.describe()).searchAttributes.PendingDecision ?? []).filter(Boolean)).toEqual([]);
+      // No decision of the case's disposal is pending any more: the held case waits for its resolution.
+      expect(((await handle.describe()).searchAttributes.PendingDecision ?? []).filter(Boolean)).toEqual([
+        'HOLD_RESOLUTION',
+      ]);
     });
   });
 
