@@ -453,7 +453,9 @@ describe('case workflow', () => {
         expect(outcome.status).toBe('HELD');
         expect(outcome.stage).toBe('INTAKE');
         expect(outcome.reason).toContain('lot L1 declared 1.25 BTC, received 1.2');
-        expect(outcome.awaiting).toBeUndefined();
+        // No decision of the disposal was asked: the held case waits only for its resolution.
+        expect(outcome.awaiting?.stage).toBe('HOLD_RESOLUTION');
+        expect(outcome.decisions.accepted).toEqual([]);
       },
       { received: { L1: '1.2' } },
     );
