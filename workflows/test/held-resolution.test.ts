@@ -220,9 +220,9 @@ describe('a held case waits for its resolution', () => {
       // The reconciliation books the return: received + returned = transferred + fees + balance.
       expect(outcome.reconciliation?.checks.map((c) => c.name)).toEqual(
         expect.arrayContaining([
-          'custody BTC: received = transferred + network fees + balance',
-          "BTC: returned from the venue = booked back in custody + the venue's return fees",
-          'venue BTC: deposited = sold + leftover',
+          'custody BTC: received + returned = transferred + network fees + balance',
+          'BTC: returned by the venue (net of its fee) = returned into custody',
+          'venue BTC: deposited = sold + returned + leftover',
         ]),
       );
     });

@@ -684,9 +684,9 @@ describe('a held case closed with its coins back in custody (HOLD_RESOLUTION CLO
     expect(r.ok).toBe(true);
     expect(r.checks.map((c) => c.name)).toEqual(
       expect.arrayContaining([
-        'custody BTC: received = transferred + network fees + balance',
-        "BTC: returned from the venue = booked back in custody + the venue's return fees",
-        'venue BTC: deposited = sold + leftover',
+        'custody BTC: received + returned = transferred + network fees + balance',
+        'BTC: returned by the venue (net of its fee) = returned into custody',
+        'venue BTC: deposited = sold + returned + leftover',
       ]),
     );
   });
@@ -695,12 +695,11 @@ describe('a held case closed with its coins back in custody (HOLD_RESOLUTION CLO
     const short = reconcile(closedInCustody({ returnedIntoCustody: '0.4997' }), 'closing');
     expect(short.ok).toBe(false);
     expect(short.differences).toEqual([
-      {
-        check: "BTC: returned from the venue = booked back in custody + the venue's return fees",
-        difference: '0.0001',
-      },
+      { check: 'BTC: returned by the venue (net of its fee) = returned into custody', difference: '0.0001' },
     ]);
     const kept = reconcile(closedInCustody({ venueReturned: '0.4998', returnedIntoCustody: '0.4997' }), 'closing');
-    expect(kept.differences).toEqual([{ check: 'venue BTC: deposited = sold + leftover', difference: '0.0001' }]);
+    expect(kept.differences).toEqual([
+      { check: 'venue BTC: deposited = sold + returned + leftover', difference: '0.0001' },
+    ]);
   });
 });
