@@ -240,8 +240,7 @@ export interface DemoCaseProgress {
   fxSettlement?: { remaining: string };
 }
 
-// HELD is where the demo stops following: the case waits there for two supervisors to resolve it (HOLD_RESOLUTION).
-const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'HELD', 'CANCELLED', 'FAILED', 'CLOSED']);
+const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'HELD', 'CANCELLED', 'FAILED']);
 
 /**
  * The venue's deposit address goes on the custody whitelist when the case first sends there: one

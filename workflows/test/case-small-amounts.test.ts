@@ -23,7 +23,7 @@ import { caseWorkflow } from '../src/case-workflow';
 import type { Decision } from '../src/decision';
 import { decide, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
-import { awaiting, outcomeOf, settleAt, until } from './case-support';
+import { awaiting, settleAt, until } from './case-support';
 import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
 
 // Each case runs to its end on the time-skipping server while the engine's slices take real seconds:
@@ -128,7 +128,7 @@ async function runHappyPath(reg: CaseRegistration, fakeOptions: FakeOptions = {}
       await settleAt(handle);
       await until(handle, awaiting('REMITTANCE'));
       await handle.executeUpdate(decide, { args: [approveRemittance()] });
-      const outcome = await outcomeOf(handle);
+      const outcome = await handle.result();
       return { fake, handle, outcome };
     },
     fakeOptions,
@@ -150,7 +150,7 @@ async function heldAfterPlan(reg: CaseRegistration, fakeOptions: FakeOptions = {
     async ({ fake, handle }) => {
       await until(handle, awaiting('DISPOSAL_PLAN'));
       await handle.executeUpdate(decide, { args: [approvePlan()] });
-      const outcome = await outcomeOf(handle);
+      const outcome = await handle.result();
       return { fake, outcome };
     },
     fakeOptions,

@@ -81,37 +81,6 @@ export async function until(handle: WorkflowHandle, test: (p: CaseProgress) => b
 export const awaiting = (stage: string) => (p: CaseProgress) =>
   p.status === 'AWAITING_DECISION' && p.awaiting?.stage === stage;
 
-/** A held case waits for two supervisors to resolve it (HOLD_RESOLUTION): it does not end. */
-export const heldForResolution = (p: CaseProgress) => p.status === 'HELD' && p.awaiting?.stage === 'HOLD_RESOLUTION';
-
-/**
- * How the case came out: its result when it ends, or its status once it is held and waits for its
- * resolution (then the case is terminated: the test is over, and a case left waiting with its reminder
- * timers and no worker would stop the time-skipping server for every later test). Waiting on the
- * result lets the time-skipping server jump the case's timers, as `handle.result()` does.
- */
-export async function outcomeOf(handle: WorkflowHandle<typeof caseWorkflow>): Promise<CaseProgress> {
-  let ended: { value: CaseProgress } | { error: unknown } | undefined;
-  void handle.result().then(
-    (value) => {
-      ended = { value };
-    },
-    (error: unknown) => {
-      ended = { error };
-    },
-  );
-  while (!ended) {
-    const p = await handle.query(status).catch(() => undefined);
-    if (p && heldForResolution(p)) {
-      await handle.terminate('held: the test is over').catch(() => undefined);
-      return p;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  if ('error' in ended) throw ended.error;
-  return ended.value;
-}
-
 /** Wait until the case waits for `d.stage`, then send `d` as the `decide` Update. */
 export async function decideAt(handle: WorkflowHandle, d: Decision) {
   await until(handle, awaiting(d.stage));

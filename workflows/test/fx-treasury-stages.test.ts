@@ -22,7 +22,7 @@ import type { Decision } from '../src/decision';
 import { decide, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
 import { addWorkingDays } from '../src/working-days';
-import { awaiting, DECISIONS as D, decideAt, outcomeOf, settleAt, until, VICTIMS } from './case-support';
+import { awaiting, DECISIONS as D, decideAt, settleAt, until, VICTIMS } from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 // Each case runs to its end on the time-skipping server while the engine's slices take real seconds:
@@ -87,7 +87,7 @@ test('a rejected declaration waits for a supervisor, is resubmitted with its own
     await decideAt(handle, D.fx);
     await settleAt(handle);
     await decideAt(handle, D.remit);
-    const outcome = await outcomeOf(handle);
+    const outcome = await handle.result();
     expect(outcome.status).toBe('COMPLETED');
     expect(outcome.decisions.accepted.map((d) => d.stage)).toEqual([
       'DISPOSAL_PLAN',
@@ -112,7 +112,7 @@ test('a supervisor may hold instead of resubmitting: the case is HELD with the m
     await decideAt(handle, D.plan);
     await decideAt(handle, D.fxReject);
     await decideAt(handle, D.hold);
-    const outcome = await outcomeOf(handle);
+    const outcome = await handle.result();
     expect(outcome.status).toBe('HELD');
     expect(outcome.stage).toBe('FX');
     expect(outcome.reason).toMatch(
@@ -142,7 +142,7 @@ test('the declaration deadline: reminded the working day before, overdue after 5
     await decideAt(handle, D.fx);
     await settleAt(handle);
     await decideAt(handle, D.remit);
-    expect((await outcomeOf(handle)).status).toBe('COMPLETED');
+    expect((await handle.result()).status).toBe('COMPLETED');
   });
 });
 
@@ -162,7 +162,7 @@ test('no money leaves the special account without the remittance decision; a rej
       handle.executeUpdate(decide, { args: [{ ...D.remit, decidedBy: 'fx.officer.chen', role: 'fx-officer' }] }),
     ).rejects.toThrow();
     await handle.executeUpdate(decide, { args: [D.noRemit] });
-    const outcome = await outcomeOf(handle);
+    const outcome = await handle.result();
     expect(outcome.status).toBe('HELD');
     expect(outcome.reason).toMatch(
       /pay-out rejected by supervisor.zhang: judgment under appeal; .* CNY stay in the special account/,
@@ -185,7 +185,7 @@ test('restitution: three victims paid by the court order, the rest remitted, the
     await decideAt(handle, D.fx);
     await settleAt(handle);
     await decideAt(handle, D.remit);
-    const outcome = await outcomeOf(handle);
+    const outcome = await handle.result();
     expect(outcome.reason).toBeUndefined();
     expect(outcome.status).toBe('COMPLETED');
     expect(fake.registerRestitutionOrder.mock.calls[0]?.[0]).toMatchObject({
@@ -231,7 +231,7 @@ describe('a pre-trial sale: the proceeds wait in escrow until the judgment', () 
       expect(fake.requestRemittance).not.toHaveBeenCalled();
       await decideAt(handle, judgment('CONFISCATION'));
       await decideAt(handle, D.remit);
-      const outcome = await outcomeOf(handle);
+      const outcome = await handle.result();
       expect(outcome.status).toBe('COMPLETED');
       expect(outcome.escrow?.judgment?.outcome).toBe('CONFISCATION');
       expect(new Decimal(outcome.remittance!.amount).eq(outcome.credits[0]!.amount)).toBe(true);
@@ -249,7 +249,7 @@ describe('a pre-trial sale: the proceeds wait in escrow until the judgment', () 
       const asked = await until(handle, awaiting('REMITTANCE'));
       expect(asked.awaiting?.what).toContain('back to the owner Zhao Lei (acquittal)');
       await decideAt(handle, D.remit);
-      const outcome = await outcomeOf(handle);
+      const outcome = await handle.result();
       expect(outcome.status).toBe('COMPLETED');
       expect(outcome.ownerReturn).toMatchObject({ ownerName: 'Zhao Lei', payeeAccount: 'CN-OWNER-1' });
       expect(fake.requestRemittance).not.toHaveBeenCalled();
@@ -265,7 +265,7 @@ describe('a pre-trial sale: the proceeds wait in escrow until the judgment', () 
       await decideAt(handle, D.fx);
       await settleAt(handle);
       await until(handle, awaiting('JUDGMENT'));
-      const outcome = await outcomeOf(handle);
+      const outcome = await handle.result();
       expect(outcome.status).toBe('HELD');
       expect(outcome.reason).toContain('no judgment recorded within 365 days');
     });
@@ -284,7 +284,7 @@ describe('the reconciliation gates the pay-out (issue 13)', () => {
       const asked = await until(handle, awaiting('REMITTANCE'));
       expect(asked.reconciliationBeforePayout).toMatchObject({ ok: true, phase: 'before-payout', differences: [] });
       await decideAt(handle, D.remit);
-      const outcome = await outcomeOf(handle);
+      const outcome = await handle.result();
       expect(outcome.status).toBe('COMPLETED');
       const s = outcome.settlements[0]!;
       expect(s).toMatchObject({ bankCharges: '15.00', correspondentFees: '7.50' });
@@ -334,7 +334,7 @@ describe('the reconciliation gates the pay-out (issue 13)', () => {
           reason: 'ask the bank for its settlement advice',
           decidedAt: '2026-03-10T08:00:00.000Z',
         });
-        const outcome = await outcomeOf(handle);
+        const outcome = await handle.result();
         expect(outcome.status).toBe('HELD');
         expect(outcome.reason).toContain(
           'held by supervisor.zhang at reconciliation: ask the bank for its settlement advice',
@@ -370,7 +370,7 @@ describe('the reconciliation gates the pay-out (issue 13)', () => {
         await decideAt(handle, { ...approve, reason: 'the bank rounded per advice BA-2026-0310' });
         await until(handle, awaiting('REMITTANCE'));
         await decideAt(handle, D.remit);
-        const outcome = await outcomeOf(handle);
+        const outcome = await handle.result();
         expect(outcome.status).toBe('COMPLETED');
         const line = {
           check: expect.stringMatching(SETTLEMENT_CHECK),
