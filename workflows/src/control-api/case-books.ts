@@ -84,7 +84,9 @@ export async function caseBooks(
       statement,
       declarations,
       treasury: statementCny,
-      leftovers: p?.leftovers ?? [],
+      // As the case itself reconciles (case-reconcile.ts): a case that booked its leftovers as residuals and
+      // returns is reconciled from the services' lines alone, never from both (that counted them twice).
+      leftovers: p?.residualsBooked ? [] : (p?.leftovers ?? []),
       explained: p?.explainedDifferences ?? [],
     },
     paidOut ? 'closing' : 'before-payout',
