@@ -240,7 +240,8 @@ export interface DemoCaseProgress {
   fxSettlement?: { remaining: string };
 }
 
-const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'HELD', 'CANCELLED', 'FAILED']);
+// HELD is where the demo stops following: the case waits there for two supervisors to resolve it (HOLD_RESOLUTION).
+const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'HELD', 'CANCELLED', 'FAILED', 'CLOSED']);
 
 /**
  * The venue's deposit address goes on the custody whitelist when the case first sends there: one

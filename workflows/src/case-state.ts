@@ -10,6 +10,7 @@ import type { CaseAmounts } from './case-amounts';
 import type { CaseRegistration } from './case-input';
 import type { CaseValues } from './case-values';
 import type { Decision, DecisionRefusalCode, DecisionStage, Role } from './decision';
+import type { HoldRecord } from './hold-resolution';
 import type { NotificationKind } from './notifications/types';
 import type { ExplainedDifference, Reconciliation } from './reconcile';
 import type { MessageRefusals } from './side-door';
@@ -34,6 +35,8 @@ export const CASE_STATUSES = [
   'HELD',
   'CANCELLED',
   'FAILED',
+  // A held case two supervisors closed with the assets handed back (HOLD_RESOLUTION CLOSE): final.
+  'CLOSED',
 ] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
 
@@ -255,6 +258,11 @@ export interface CaseProgress {
   residualsBooked?: boolean;
   compensations: Compensation[];
   returns: CustodyReturn[];
+  /**
+   * Every hold of the case (hold-resolution.ts): where and why it stopped, what custody held, which
+   * paths it allowed, and the resolution two supervisors approved (who, why, the path taken).
+   */
+  holds?: HoldRecord[];
   /** The authorised cancellation, once taken: who, why, and at which stage. */
   cancellation?: { decidedBy: string; reason: string; at: string; stage: CaseStage };
   /**

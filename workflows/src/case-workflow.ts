@@ -55,6 +55,7 @@ import {
   type Role,
 } from './decision';
 import type { DecisionActivities } from './decision-signature';
+import { describe, type HoldOptions, type HoldRecord, holdOptions } from './hold-resolution';
 import { BATCHES_AT_ONCE, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
 import { stepKey } from './keys';
 import type { CaseNotification, NotificationActivities, NotificationKind } from './notifications/types';
@@ -129,7 +130,23 @@ function movesTo(d: Decision, stage: CaseStage): DecisionAccepted['movesTo'] {
       return approve ? { stage: 'FX', status: 'RUNNING' } : { stage: 'FX', status: 'AWAITING_DECISION' };
     case 'CANCELLATION':
       return { stage, status: 'CANCELLED' };
+    case 'HOLD_RESOLUTION':
+      return d.resolution?.path === 'CLOSE'
+        ? { stage, status: 'CLOSED' }
+        : { stage: d.resolution?.path === 'AMEND' ? 'AUTHORISATION' : stage, status: 'RUNNING' };
   }
+}
+
+/** How a held case goes on after a RESUME or AMEND: the next disposal attempt, from where and under which plan. */
+interface Resume {
+  /** 2 for the first resumption: steps that must be done again get keys of their own. */
+  attempt: number;
+  /** The stage the case stopped at. */
+  from: CaseStage;
+  /** RESUME at TRANSFER or SALE: the coins go out again under the plan already approved. */
+  reusePlan: boolean;
+  /** AMEND: the amended plan, approved again at DISPOSAL_PLAN. */
+  amend?: Array<{ asset: string; amount: string }>;
 }
 
 /**
@@ -183,7 +200,11 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
   let settlementLimit: string | undefined;
   /** Once money leaves the special account the case can no longer be cancelled. */
   let pastNoReturn = false;
-  const approvalsNeeded = (stage: DecisionStage) => (stage === 'DISPOSAL_PLAN' ? disposalQuorum : 1);
+  /** While HOLD_RESOLUTION is awaited: the paths the hold allows (hold-resolution.ts). */
+  let holdNow: HoldOptions | undefined;
+  // A hold is resolved by two supervisors (four eyes); a disposal plan by its quorum.
+  const approvalsNeeded = (stage: DecisionStage) =>
+    stage === 'DISPOSAL_PLAN' ? disposalQuorum : stage === 'HOLD_RESOLUTION' ? 2 : 1;
   const decisionContext = () => ({
     awaiting: p.awaiting?.stage,
     cancellable: !cancellation && !pastNoReturn && (p.status === 'RUNNING' || p.status === 'AWAITING_DECISION'),
@@ -199,6 +220,15 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       : {}),
     ...(signaturesRequired && p.awaiting?.stage === 'RECONCILIATION' && p.reconciliationAsked
       ? { reconciliationAsked: p.reconciliationAsked }
+      : {}),
+    ...(p.awaiting?.stage === 'HOLD_RESOLUTION' && holdNow
+      ? {
+          hold: {
+            ...holdNow,
+            proposed: approvals.HOLD_RESOLUTION?.[0]?.resolution,
+            proposedBy: approvals.HOLD_RESOLUTION?.[0]?.decidedBy,
+          },
+        }
       : {}),
   });
 
@@ -487,25 +517,34 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     atVenue.set(t.asset, held);
   };
 
-  try {
-    await runCase(reg);
-    const paid = [
-      p.restitution ? `paid ${p.restitution.totalToVictims} CNY to ${p.restitution.payments.length} victims` : '',
-      p.remittance ? `remitted ${p.remittance.amount} CNY to the treasury (receipt ${p.remittance.receiptNo})` : '',
-      p.ownerReturn ? `returned ${p.ownerReturn.amount} CNY to the owner (receipt ${p.ownerReturn.receiptNo})` : '',
-    ].filter(Boolean);
-    await closingCheckpoints('COMPLETED');
-    setStatus('COMPLETED', `${paid.join('; ')}; reconciled`);
-  } catch (error) {
-    const stop = asCaseStop(error, p.stage);
-    // The case is stopping: its undo steps run to the end whatever else arrives.
-    const returned = await CancellationScope.nonCancellable(() => returnToCustody(stop.reason));
-    p.reason = returned ? `${stop.reason}; ${returned}` : stop.reason;
-    clearPending();
-    await closingCheckpoints(stop.status);
-    setStatus(stop.status, p.reason);
-    if (stop.status === 'HELD' || stop.status === 'CANCELLED') {
-      await notify(stop.status === 'HELD' ? 'CASE_HELD' : 'CASE_CANCELLED', 'supervisor', `${p.caseId}: ${p.reason}`);
+  // A held case waits for its resolution; a RESUME or AMEND runs the case again from where it stopped.
+  let resume: Resume | undefined;
+  for (;;) {
+    try {
+      await runCase(reg, resume);
+      const paid = [
+        p.restitution ? `paid ${p.restitution.totalToVictims} CNY to ${p.restitution.payments.length} victims` : '',
+        p.remittance ? `remitted ${p.remittance.amount} CNY to the treasury (receipt ${p.remittance.receiptNo})` : '',
+        p.ownerReturn ? `returned ${p.ownerReturn.amount} CNY to the owner (receipt ${p.ownerReturn.receiptNo})` : '',
+      ].filter(Boolean);
+      await closingCheckpoints('COMPLETED');
+      setStatus('COMPLETED', `${paid.join('; ')}; reconciled`);
+      break;
+    } catch (error) {
+      const stop = asCaseStop(error, p.stage);
+      // The case is stopping: its undo steps run to the end whatever else arrives.
+      const returned = await CancellationScope.nonCancellable(() => returnToCustody(stop.reason));
+      p.reason = returned ? `${stop.reason}; ${returned}` : stop.reason;
+      clearPending();
+      await closingCheckpoints(stop.status);
+      setStatus(stop.status, p.reason);
+      if (stop.status === 'HELD' || stop.status === 'CANCELLED') {
+        await notify(stop.status === 'HELD' ? 'CASE_HELD' : 'CASE_CANCELLED', 'supervisor', `${p.caseId}: ${p.reason}`);
+      }
+      // Cases started before the resolution existed end HELD, as they did.
+      if (stop.status !== 'HELD' || !patched('held-resolution')) break;
+      resume = await resolveHold(resume?.attempt ?? 1);
+      if (!resume) break;
     }
   }
   // Let an in-flight Update handler answer before the workflow closes.
@@ -660,6 +699,86 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     return said.length > 0 ? said.join('; ') : undefined;
   }
 
+  /**
+   * The case is HELD and its compensation has run: wait for two supervisors to resolve the hold
+   * (HOLD_RESOLUTION, hold-resolution.ts). Returns how the case goes on (RESUME, AMEND), or undefined
+   * when it was closed with the assets handed back.
+   */
+  async function resolveHold(attempt: number): Promise<Resume | undefined> {
+    const inCustody: Record<string, string> = {};
+    for (const account of p.accounts) {
+      inCustody[account.asset] = (await calls.getCustodyAccount(p.caseId, account.asset)).balance;
+    }
+    const options = holdOptions(p, inCustody);
+    const { proposed: _p, proposedBy: _b, ...shown } = options;
+    const hold: HoldRecord = {
+      attempt,
+      stage: p.stage,
+      reason: p.reason ?? '',
+      since: new Date().toISOString(),
+      inCustody,
+      options: shown,
+      transfers: p.transfers,
+    };
+    p.holds ??= [];
+    p.holds.push(hold);
+    const paths = [
+      options.notResumable ? '' : 'RESUME, AMEND',
+      options.notClosable ? '' : options.notToOwner ? 'CLOSE to CUSTODY' : 'CLOSE to CUSTODY or OWNER',
+    ].filter(Boolean);
+    for (;;) {
+      holdNow = options;
+      const d = await awaitDecision(
+        'HOLD_RESOLUTION',
+        `two supervisors to resolve the hold at ${hold.stage} (${paths.join('; ') || 'no path is open: see the hold'})`,
+        true,
+      );
+      holdNow = undefined;
+      const resolution = d?.resolution;
+      if (!d || !resolution) continue; // a held case has no deadline that ends it
+      const given = approvals.HOLD_RESOLUTION ?? [d];
+      hold.resolution = {
+        ...resolution,
+        approvedBy: given.map((g) => ({ decidedBy: g.decidedBy, reason: g.reason ?? '', decidedAt: g.decidedAt })),
+      };
+      const by = given.map((g) => g.decidedBy).join(' and ');
+      if (resolution.path === 'RESUME' || resolution.path === 'AMEND') {
+        const reusePlan = resolution.path === 'RESUME' && (hold.stage === 'TRANSFER' || hold.stage === 'SALE');
+        hold.resolution.outcome =
+          resolution.path === 'AMEND'
+            ? `the amended plan goes to DISPOSAL_PLAN for approval (attempt ${attempt + 1})`
+            : `resumed at ${hold.stage}${reusePlan ? ' under the disposal plan already approved' : ''} (attempt ${attempt + 1})`;
+        show(`${describe(resolution)} approved by ${by}: ${hold.resolution.outcome}`);
+        p.reason = undefined;
+        p.transfers = [];
+        p.routes = [];
+        return {
+          attempt: attempt + 1,
+          from: hold.stage,
+          reusePlan,
+          ...(resolution.path === 'AMEND' ? { amend: resolution.dispose } : {}),
+        };
+      }
+      // CLOSE: the assets stay in the case wallet; the closing reconciliation must accept that end.
+      enter('RECONCILIATION', `closing the held case: checking that every unit is back in custody`);
+      const { stablecoin, fiat } = reg.disposal;
+      p.reconciliation = await reconcileCase({ p, caseId: p.caseId, stablecoin, fiat }, 'closing');
+      if (!p.reconciliation.ok) {
+        const failed = p.reconciliation.checks.filter((c) => !c.pass);
+        hold.resolution.outcome = `not closed: the reconciliation does not accept it (${failed.map((c) => c.name).join('; ')})`;
+        setStatus('HELD', `${describe(resolution)} by ${by}: ${hold.resolution.outcome}`);
+        continue;
+      }
+      const kept = Object.entries(inCustody)
+        .filter(([, a]) => new Decimal(a).gt(0))
+        .map(([asset, a]) => `${a} ${asset}`);
+      hold.resolution.outcome = `closed with ${kept.join(', ') || 'nothing'} in the case wallet; reconciled`;
+      await closingCheckpoints('CLOSED');
+      setStatus('CLOSED', `${describe(resolution)} approved by ${by}: ${hold.resolution.outcome}`);
+      return undefined;
+    }
+  }
+
   /** Value left at the venue, with why (and how the exchange service books it: case-residuals.ts settles it). */
   function leftover(asset: string, amount: Decimal, reason: string, kind?: exchange.ResidualReason): void {
     if (amount.gt(0))
@@ -673,6 +792,8 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
   async function awaitDecision(
     stage: Exclude<DecisionStage, 'CANCELLATION'>,
     what: string,
+    /** A held case waits in HELD, and past its deadline (it is told, never resolved by default). */
+    held = false,
   ): Promise<Decision | undefined> {
     const times = resolveWait(stage, reg.deadlines?.waits, reg.deadlines?.decisionDays);
     const since = Date.now(); // workflow time: deterministic
@@ -698,7 +819,10 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       { key: PendingRoleKey, value: role },
       { key: PendingSinceKey, value: new Date(since) },
     ]);
-    setStatus('AWAITING_DECISION', `waiting for ${what} (${stage}, a ${role}) until ${pending.deadline}`);
+    setStatus(
+      held ? 'HELD' : 'AWAITING_DECISION',
+      `waiting for ${what} (${stage}, a ${role}) until ${pending.deadline}`,
+    );
     const over = () => accepted[stage] !== undefined || cancellation !== undefined;
     const until = async (ms: number) => over() || (await condition(over, Math.max(1, ms - (Date.now() - since))));
     if (!(await until(times.remindMs))) {
@@ -717,7 +841,20 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         { stage, deadline: pending.deadline },
       );
     }
-    const decided = await until(times.deadlineMs);
+    let decided = await until(times.deadlineMs);
+    if (!decided && held) {
+      await notify(
+        'DEADLINE_PASSED',
+        escalateTo,
+        `${p.caseId} is still held: nobody resolved it by ${pending.deadline}`,
+        {
+          stage,
+          deadline: pending.deadline,
+        },
+      );
+      await condition(over);
+      decided = true;
+    }
     p.awaiting = undefined;
     clearPending();
     checkpoint();
@@ -734,10 +871,15 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     return d;
   }
 
-  async function runCase(reg: CaseRegistration): Promise<void> {
+  async function runCase(reg: CaseRegistration, resume?: Resume): Promise<void> {
     const caseId = reg.caseId;
-    const key = (...step: string[]) => stepKey(workflowId, ...step);
+    // A resumed case does the disposal again: its steps get keys of their own (the first attempt's stand).
+    const key = (...step: string[]) =>
+      resume ? stepKey(workflowId, `attempt-${resume.attempt}`, ...step) : stepKey(workflowId, ...step);
     const assets = [...new Set(reg.lots.map((l) => l.asset))];
+    /** An amended plan: what of each asset is disposed of (the rest stays in custody). */
+    const amended = resume?.amend ? new Map(resume.amend.map((l) => [l.asset, new Decimal(l.amount)])) : undefined;
+    const disposing = amended ? assets.filter((a) => amended.has(a)) : assets;
     const { stablecoin, fiat } = reg.disposal;
     const deadlineWords = (stage: Exclude<DecisionStage, 'CANCELLATION'>) => {
       const { deadlineMs } = resolveWait(stage, reg.deadlines?.waits, reg.deadlines?.decisionDays);
@@ -751,9 +893,11 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
      */
     async function askForAuthorisation(): Promise<void> {
       const holdings: Array<{ asset: custody.CustodyAccount['asset']; amount: Decimal }> = [];
-      for (const asset of assets) {
+      for (const asset of disposing) {
         const account = await calls.getCustodyAccount(caseId, asset);
-        if (new Decimal(account.balance).gt(0)) holdings.push({ asset, amount: new Decimal(account.balance) });
+        const planned = amended?.get(asset);
+        const amount = planned ? Decimal.min(planned, account.balance) : new Decimal(account.balance);
+        if (amount.gt(0)) holdings.push({ asset, amount });
       }
       if (holdings.length === 0) throw new CaseStop('HELD', 'custody holds nothing for the case');
       const usdCny = await calls.getIndicativeCnyRate('USD');
@@ -787,16 +931,18 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       };
     }
 
-    // 1. INTAKE
-    enter('INTAKE', `opening custody accounts for ${assets.join(', ')}`);
-    for (const asset of assets) {
-      p.accounts.push(
-        await calls.openCustodyAccount({ caseId, asset, chain: common.CHAIN_OF_ASSET[asset] }, key('account', asset)),
-      );
+    // 1. INTAKE (a case resumed at INTAKE asks again about the intakes it recorded)
+    if (!resume) {
+      enter('INTAKE', `opening custody accounts for ${assets.join(', ')}`);
+      for (const asset of assets) {
+        p.accounts.push(
+          await calls.openCustodyAccount({ caseId, asset, chain: common.CHAIN_OF_ASSET[asset] }, key('account', asset)),
+        );
+      }
+      await recordIntakes();
     }
-    await recordIntakes();
     const discrepancies = p.intakes.filter((i) => i.status === 'DISCREPANCY');
-    if (discrepancies.length > 0) {
+    if (discrepancies.length > 0 && (!resume || resume.from === 'INTAKE')) {
       const listed = discrepancies
         .slice(0, 5)
         .map((i) => `lot ${i.lotId} declared ${i.declaredAmount} ${i.asset}, received ${i.receivedAmount}`);
@@ -818,33 +964,42 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     }
 
     // 2. AUTHORISATION, judged on what custody verified it received, at the reference prices of now.
-    checkpoint();
-    enter('AUTHORISATION', 'valuing the verified intake for the approval policy');
-    await askForAuthorisation();
-    enter(
-      'AUTHORISATION',
-      `waiting for the disposal plan's approval (${disposalVerdict?.tier}: ${disposalQuorum} approver(s), ${disposalVerdict?.units} unit(s)${disposalVerdict?.senior ? ', a senior supervisor' : ''})`,
-    );
-    const plan = await awaitDecision('DISPOSAL_PLAN', 'a supervisor to approve the disposal plan');
-    if (!plan) {
-      throw new CaseStop(
-        'HELD',
-        `no decision on the disposal plan within ${deadlineWords('DISPOSAL_PLAN')}; the assets stay in custody`,
+    // A case resumed at TRANSFER or SALE goes on under the plan already approved (custody checks it again).
+    if (!resume?.reusePlan) await authorise();
+    async function authorise(): Promise<void> {
+      checkpoint();
+      enter(
+        'AUTHORISATION',
+        amended
+          ? 'valuing the amended plan for the approval policy'
+          : 'valuing the verified intake for the approval policy',
       );
-    }
-    // Every approval that made the quorum: each signed the same authorisation, and custody counts them again.
-    planApprovals = plan.outcome === 'APPROVE' ? [...(approvals.DISPOSAL_PLAN ?? [plan])] : [];
-    if (plan.outcome === 'REJECT') {
-      throw new CaseStop(
-        'REJECTED',
-        `disposal plan rejected by ${plan.decidedBy}: ${plan.reason ?? 'no reason given'}; the assets stay in custody`,
+      await askForAuthorisation();
+      enter(
+        'AUTHORISATION',
+        `waiting for the ${amended ? 'amended ' : ''}disposal plan's approval (${disposalVerdict?.tier}: ${disposalQuorum} approver(s), ${disposalVerdict?.units} unit(s)${disposalVerdict?.senior ? ', a senior supervisor' : ''})`,
       );
+      const plan = await awaitDecision('DISPOSAL_PLAN', 'a supervisor to approve the disposal plan');
+      if (!plan) {
+        throw new CaseStop(
+          'HELD',
+          `no decision on the disposal plan within ${deadlineWords('DISPOSAL_PLAN')}; the assets stay in custody`,
+        );
+      }
+      // Every approval that made the quorum: each signed the same authorisation, and custody counts them again.
+      planApprovals = plan.outcome === 'APPROVE' ? [...(approvals.DISPOSAL_PLAN ?? [plan])] : [];
+      if (plan.outcome === 'REJECT') {
+        throw new CaseStop(
+          'REJECTED',
+          `disposal plan rejected by ${plan.decidedBy}: ${plan.reason ?? 'no reason given'}; the assets stay in custody`,
+        );
+      }
     }
 
     // 3. TRANSFER: the whole custody balance of each asset to the venue's whitelisted deposit address.
     checkpoint();
-    enter('TRANSFER', `moving ${assets.join(', ')} from custody to ${reg.disposal.venue}`);
-    for (const asset of assets) {
+    enter('TRANSFER', `moving ${disposing.join(', ')} from custody to ${reg.disposal.venue}`);
+    for (const asset of disposing) {
       checkpoint();
       const chain = common.CHAIN_OF_ASSET[asset];
       const depositAddress = await calls.getDepositAddress(asset, chain);
@@ -855,7 +1010,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       const requirement = await calls.getTestDepositRequirement({ chain, address: depositAddress.address, asset });
       if (requirement.required) {
         const account = await calls.getCustodyAccount(caseId, asset);
-        const amount = Decimal.min(requirement.maxAmount, account.balance);
+        const amount = Decimal.min(requirement.maxAmount, account.balance, allowance(asset, account.balance));
         if (!amount.gt(0)) throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
         leg.testTransfer = await sendToVenue(leg, amount, 'TEST_DEPOSIT');
         leg.testDeposit = await venueCredit(leg, leg.testTransfer);
@@ -867,8 +1022,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         }
       }
       const account = await calls.getCustodyAccount(caseId, asset);
-      if (new Decimal(account.balance).gt(0)) {
-        leg.transfer = await sendToVenue(leg, new Decimal(account.balance), 'VENUE_DEPOSIT');
+      const bulk = Decimal.min(account.balance, allowance(asset, account.balance, leg.testTransfer?.amount));
+      if (bulk.gt(0)) {
+        leg.transfer = await sendToVenue(leg, bulk, 'VENUE_DEPOSIT');
         leg.deposit = await venueCredit(leg, leg.transfer);
       } else if (!leg.testDeposit) {
         throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
@@ -876,6 +1032,20 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       leg.credited = sum([leg.testDeposit?.amount ?? '0', leg.deposit?.amount ?? '0']).toFixed();
       const held = atVenue.get(asset);
       if (held) held.unsold = new Decimal(leg.credited);
+    }
+
+    /**
+     * What an amended plan lets go of `asset`: the plan's amount is the most that is ever out of the case
+     * wallet, as custody counts it (every transfer, less what came back), so what earlier attempts lost to
+     * fees, and a test transfer already sent, come off it. The balance otherwise.
+     */
+    function allowance(asset: string, balance: string, sent = '0'): Decimal {
+      const planned = amended?.get(asset);
+      if (!planned) return new Decimal(balance);
+      const earlier = (p.holds ?? []).flatMap((h) => h.transfers ?? []).filter((l) => l.asset === asset);
+      const out = sum(earlier.flatMap((l) => [l.testTransfer?.amount ?? '0', l.transfer?.amount ?? '0']));
+      const back = sum(p.returns.filter((r) => r.asset === asset).map((r) => r.received ?? '0'));
+      return Decimal.max(planned.minus(out.minus(back)).minus(sent), 0);
     }
 
     /**

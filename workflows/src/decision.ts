@@ -14,6 +14,7 @@ import { canonicalJson } from '@vcdc/shared/canonical-json';
 import { common, custody, fx, type treasury } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import { z } from 'zod';
+import { type HoldOptions, refuseResolution } from './hold-resolution';
 
 const { ActorId, IsoTimestamp } = common;
 
@@ -33,6 +34,9 @@ const { ActorId, IsoTimestamp } = common;
  *   the judgment (`judgment`: reference, document hash, CONFISCATION / RESTITUTION / ACQUITTAL). Only APPROVE.
  * - REMITTANCE: before any money leaves the special case-property account (to victims by court
  *   order, the rest to the treasury).
+ * - HOLD_RESOLUTION: a held case waits (it never ends on its own) until two supervisors approve the
+ *   same `resolution` with a reason: RESUME, AMEND the disposal plan, or CLOSE handing the assets back.
+ *   Only APPROVE.
  * - CANCELLATION: not waited on; taken at any time while the case runs (e.g. the legal basis was
  *   revoked): the case unwinds to the safe state for its stage and ends CANCELLED. Only APPROVE.
  */
@@ -57,6 +61,7 @@ export const ROLE_FOR_STAGE: Record<DecisionStage, Role> = {
   REMITTANCE: 'supervisor',
   RECONCILIATION: 'supervisor',
   CANCELLATION: 'supervisor',
+  HOLD_RESOLUTION: 'supervisor',
 };
 
 /** Who is told when a wait is escalated: the next role up from the one that decides. */
@@ -110,6 +115,8 @@ const DecisionFields = z.object({
    * (`reconciliationAsked`); each is booked as its own line in the reconciliation.
    */
   differences: CarriedDecision.shape.differences,
+  /** For a HOLD_RESOLUTION: RESUME, AMEND (with the amended plan) or CLOSE (handing the assets back). */
+  resolution: CarriedDecision.shape.resolution,
   /** Before decisions became acts: the control API's Ed25519 signature over the case and the decision (kept for old histories). */
   signature: z.string().min(1).max(200).optional(),
   /** The control API's signed act for the decider (kind case.decision), which the services it authorises verify too. */
@@ -128,6 +135,7 @@ function decisionRules<
     | 'authorisation'
     | 'payout'
     | 'differences'
+    | 'resolution'
   >,
 >(d: T, ctx: z.RefinementCtx): void {
   if (d.outcome === 'REJECT' && !d.reason) {
@@ -160,6 +168,18 @@ function decisionRules<
   if (d.stage === 'RECONCILIATION' && d.outcome === 'APPROVE' && !d.reason) {
     // Each approved difference is booked with this reason: an unexplained approval explains nothing.
     ctx.addIssue({ code: 'custom', path: ['reason'], message: 'approving a difference needs a reason' });
+  }
+  if (d.stage === 'HOLD_RESOLUTION') {
+    if (d.outcome !== 'APPROVE' || !d.resolution) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['resolution'],
+        message: 'a HOLD_RESOLUTION is an approval (APPROVE) of a resolution: RESUME, AMEND or CLOSE',
+      });
+    }
+    if (!d.reason) ctx.addIssue({ code: 'custom', path: ['reason'], message: 'resolving a hold needs a reason' });
+  } else if (d.resolution) {
+    ctx.addIssue({ code: 'custom', path: ['resolution'], message: 'only a HOLD_RESOLUTION carries a resolution' });
   }
   if (d.stage !== 'DISPOSAL_PLAN' && d.authorisation) {
     ctx.addIssue({ code: 'custom', path: ['authorisation'], message: 'only a DISPOSAL_PLAN carries an authorisation' });
@@ -233,6 +253,8 @@ export interface DecisionContext {
   payoutRequested?: treasury.PayoutAuthorisation;
   /** While RECONCILIATION is awaited: the differences an approval must carry. */
   reconciliationAsked?: ReconciliationDifference[];
+  /** While HOLD_RESOLUTION is awaited: what the held case allows (hold-resolution.ts). */
+  hold?: HoldOptions;
 }
 
 /** Validate a decision against the case's current wait. Returns the parsed decision or why it is refused. */
@@ -329,5 +351,8 @@ export function checkDecision(
       };
     }
   }
+  const holdRefusal =
+    decision.stage === 'HOLD_RESOLUTION' && ctx.hold ? refuseResolution(decision, ctx.hold) : undefined;
+  if (holdRefusal) return { ok: false, refusal: { code: 'decision-invalid', message: holdRefusal } };
   return { ok: true, decision };
 }

@@ -50,6 +50,8 @@ export const DEFAULT_WAIT_POLICY: Record<WaitedStage, WaitTimes> = {
   REMITTANCE: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
   // The money is credited and waits in the special account while a supervisor looks at the differences.
   RECONCILIATION: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
+  // A held case waits past this deadline too (it is told, never closed on its own): nothing is resolved by default.
+  HOLD_RESOLUTION: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
 };
 
 export interface ResolvedWait {

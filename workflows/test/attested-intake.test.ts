@@ -16,6 +16,7 @@ import {
   type CaseHandle,
   DECISIONS,
   decideAt,
+  outcomeOf,
   runCase,
   settleAt,
   startCaseTestServer,
@@ -90,7 +91,7 @@ test('an ATTESTED lot waits (days) for two custodians, nothing recorded for it; 
     await decideAt(handle, DECISIONS.fx);
     await settleAt(handle);
     await decideAt(handle, DECISIONS.remit);
-    const outcome = await handle.result();
+    const outcome = await outcomeOf(handle);
     expect(outcome.status).toBe('COMPLETED');
     expect(outcome.reconciliation?.ok).toBe(true);
     // The attested BTC was credited in custody and all of it went to the venue.
@@ -126,7 +127,7 @@ test('mismatching attestations: a DISCREPANCY of the whole lot (nothing credited
       decidedAt: '2026-01-05T09:00:00Z',
     };
     await handle.executeUpdate(decide, { args: [refuse] });
-    const outcome = await handle.result();
+    const outcome = await outcomeOf(handle);
     expect(outcome.status).toBe('HELD');
     expect(outcome.reason).toContain('lot L1 declared 1.25 BTC, received 0');
     expect(outcome.reason).toContain('the coins stay in custody');

@@ -8,22 +8,16 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  Runtime,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Decimal } from '@vcdc/shared/money';
 import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseRegistration } from '../src/case-input';
 import type { CaseProgress } from '../src/case-state';
-import { caseWorkflow } from '../src/case-workflow';
+import type { caseWorkflow } from '../src/case-workflow';
 import type { Decision } from '../src/decision';
 import { decide, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
-import { awaiting, settleAt, until } from './case-support';
+import { awaiting, outcomeOf, runCase, settleAt, until } from './case-support';
 import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
 
 // Each case runs to its end on the time-skipping server while the engine's slices take real seconds:
@@ -65,21 +59,8 @@ async function withCase<T>(
   fakeOptions: FakeOptions = {},
   fake: Fake = createFakeActivities(fakeOptions),
 ): Promise<T> {
-  const taskQueue = `test-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: fake,
-  });
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(caseWorkflow, {
-      taskQueue,
-      workflowId: `case-${registration.caseId}`,
-      args: [registration],
-    });
-    return body({ fake, handle });
-  });
+  // runCase ends a case the body left running: a held case waits for its resolution and keeps timers.
+  return runCase(env, bundle, registration, fake, (handle) => body({ fake, handle }), `test-${randomUUID()}`);
 }
 
 function registration(overrides: Record<string, unknown> = {}): CaseRegistration {
@@ -128,7 +109,7 @@ async function runHappyPath(reg: CaseRegistration, fakeOptions: FakeOptions = {}
       await settleAt(handle);
       await until(handle, awaiting('REMITTANCE'));
       await handle.executeUpdate(decide, { args: [approveRemittance()] });
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       return { fake, handle, outcome };
     },
     fakeOptions,
@@ -150,7 +131,7 @@ async function heldAfterPlan(reg: CaseRegistration, fakeOptions: FakeOptions = {
     async ({ fake, handle }) => {
       await until(handle, awaiting('DISPOSAL_PLAN'));
       await handle.executeUpdate(decide, { args: [approvePlan()] });
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       return { fake, outcome };
     },
     fakeOptions,

@@ -81,6 +81,74 @@ export async function until(handle: WorkflowHandle, test: (p: CaseProgress) => b
 export const awaiting = (stage: string) => (p: CaseProgress) =>
   p.status === 'AWAITING_DECISION' && p.awaiting?.stage === stage;
 
+/** A held case waits for two supervisors to resolve it (HOLD_RESOLUTION): it does not end. */
+export const heldForResolution = (p: CaseProgress) => p.status === 'HELD' && p.awaiting?.stage === 'HOLD_RESOLUTION';
+
+/** The time-skipping server's clock switch, which the test client's `result()` flips on while it waits. */
+interface TimeSkipping {
+  lockTimeSkipping(request: object): Promise<unknown>;
+  unlockTimeSkipping(request: object): Promise<unknown>;
+}
+
+/**
+ * How the case came out: its result when it ends, or its status once it is held and waits for its
+ * resolution (then the case is terminated: the test is over, and a case left waiting with its reminder
+ * timers and no worker would stop the time-skipping server for every later test).
+ *
+ * It lets the server's clock run while it waits, as `handle.result()` does, but holds the switch
+ * itself: once the case is seen held, the clock is stopped first and the case terminated only when its
+ * history has stopped growing. Terminating while a timer's workflow task is still open leaves the
+ * server's clock locked for good (every later test in the file then waits in real time).
+ */
+export async function outcomeOf(handle: WorkflowHandle<typeof caseWorkflow>): Promise<CaseProgress> {
+  const clock = (handle.client as unknown as { testService?: TimeSkipping }).testService;
+  if (!clock) return handle.result();
+  await clock.unlockTimeSkipping({});
+  let running = true;
+  const stopClock = async () => {
+    if (running) {
+      running = false;
+      await clock.lockTimeSkipping({});
+    }
+  };
+  try {
+    for (;;) {
+      const { status: run } = await handle.describe();
+      if (run.name !== 'RUNNING') {
+        await stopClock();
+        return await handle.result().catch(async (error: unknown) => {
+          // A held case with no timer left may have "timed out" in virtual time: its status still tells.
+          const last = await handle.query(status).catch(() => undefined);
+          if (last && heldForResolution(last)) return last;
+          throw error;
+        });
+      }
+      const p = await handle.query(status).catch(() => undefined);
+      if (p && heldForResolution(p)) {
+        await stopClock();
+        const settled = await quiet(handle);
+        await handle.terminate('held: the test is over').catch(() => undefined);
+        return settled ?? p;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await stopClock();
+  }
+}
+
+/** Wait (5 s at most) until the run's history stops growing; its last status then. */
+async function quiet(handle: WorkflowHandle<typeof caseWorkflow>): Promise<CaseProgress | undefined> {
+  let length = -1;
+  for (let i = 0; i < 20; i++) {
+    const now = (await handle.describe()).historyLength;
+    if (now === length) break;
+    length = now;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return handle.query(status).catch(() => undefined);
+}
+
 /** Wait until the case waits for `d.stage`, then send `d` as the `decide` Update. */
 export async function decideAt(handle: WorkflowHandle, d: Decision) {
   await until(handle, awaiting(d.stage));

@@ -19,6 +19,8 @@ import {
   type CaseHandle,
   DECISIONS,
   decideAt,
+  heldForResolution,
+  outcomeOf,
   runCase,
   settleAt,
   startCaseTestServer,
@@ -69,7 +71,11 @@ const supervisor = (stage: Decision['stage'], outcome: Decision['outcome'], reas
 const cancel = (reason = 'the legal basis was revoked on appeal'): Decision =>
   supervisor('CANCELLATION', 'APPROVE', reason);
 
-const notified = (fake: Fake) => fake.notify.mock.calls.map(([n]) => [n.kind, n.toRole, n.stage ?? null]);
+// The held case's own wait for its resolution reminds too (as the time-skipping server jumps it): not these tests' subject.
+const notified = (fake: Fake) =>
+  fake.notify.mock.calls
+    .filter(([n]) => n.stage !== 'HOLD_RESOLUTION')
+    .map(([n]) => [n.kind, n.toRole, n.stage ?? null]);
 
 describe('waits: reminder, escalation, final deadline', () => {
   test('nobody decides the plan: reminded, escalated to the senior supervisor, held at the deadline with the assets in custody', async () => {
@@ -89,7 +95,7 @@ describe('waits: reminder, escalation, final deadline', () => {
         PendingRole: ['supervisor'],
       });
 
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       expect(outcome.status).toBe('HELD');
       expect(outcome.reason).toContain('no decision on the disposal plan within 3 days; the assets stay in custody');
       expect(notified(fake)).toEqual([
@@ -99,8 +105,10 @@ describe('waits: reminder, escalation, final deadline', () => {
         ['CASE_HELD', 'supervisor', null],
       ]);
       expect(fake.requestTransfer).not.toHaveBeenCalled();
-      // No decision is pending any more (the attribute is cleared).
-      expect(((await handle.describe()).searchAttributes.PendingDecision ?? []).filter(Boolean)).toEqual([]);
+      // No decision of the case's disposal is pending any more: the held case waits for its resolution.
+      expect(((await handle.describe()).searchAttributes.PendingDecision ?? []).filter(Boolean)).toEqual([
+        'HOLD_RESOLUTION',
+      ]);
     });
   });
 
@@ -154,7 +162,7 @@ describe('intake discrepancy', () => {
         await handle.executeUpdate(decide, {
           args: [supervisor('INTAKE_DISCREPANCY', 'REJECT', 'the sweep must be investigated')],
         });
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         expect(outcome.status).toBe('HELD');
         expect(outcome.reason).toContain(
           'held by supervisor.zhou: the sweep must be investigated; the coins stay in custody',
@@ -184,7 +192,7 @@ describe('sale: price band, legal floor, venue refusal', () => {
         await decideAt(handle, DECISIONS.fx);
         await settleAt(handle);
         await decideAt(handle, DECISIONS.remit);
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         expect(outcome.status).toBe('COMPLETED');
         const btc = outcome.sales.filter((s) => s.symbol === 'BTC/USDT');
         const sold = btc.reduce((s, leg) => s.plus(leg.filled), new Decimal(0));
@@ -207,7 +215,7 @@ describe('sale: price band, legal floor, venue refusal', () => {
         await decideAt(handle, DECISIONS.plan);
         await until(handle, awaiting('SALE_PRICE'));
         await handle.executeUpdate(decide, { args: [supervisor('SALE_PRICE', 'REJECT', 'wait for a calmer market')] });
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         expect(outcome.status).toBe('HELD');
         expect(outcome.stage).toBe('SALE');
         const soldBtc = outcome.sales.reduce((s, leg) => s.plus(leg.filled), new Decimal(0));
@@ -261,7 +269,7 @@ describe('sale: price band, legal floor, venue refusal', () => {
         await handle.executeUpdate(decide, {
           args: [supervisor('SALE_PRICE', 'REJECT', 'the venue refuses the market')],
         });
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         expect(outcome.status).toBe('HELD');
         expect(fake.placeSellOrder).toHaveBeenCalledTimes(1); // a refusal is not retried
         const back = outcome.returns.filter((r) => r.status === 'RECEIVED');
@@ -343,7 +351,7 @@ describe("cancellation at each stage: unwound to that stage's safe state", () =>
         await reach(handle);
         const answer = await handle.executeUpdate(decide, { args: [cancel()] });
         expect(answer.movesTo.status).toBe('CANCELLED');
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         expect(outcome.status).toBe('CANCELLED');
         expect(outcome.stage).toBe(stage);
         expect(outcome.cancellation?.stage).toBe(stage);
@@ -361,7 +369,12 @@ describe("cancellation at each stage: unwound to that stage's safe state", () =>
       async (handle) => {
         await decideAt(handle, DECISIONS.plan);
         await until(handle, awaiting('SALE_PRICE'));
-        const outcome = await handle.result(); // nobody decides: the 2-day deadline passes
+        // Nobody decides: the 2-day deadline passes. Time is moved by hand, not by waiting on the result: a
+        // held case then waits for its resolution with no timer left, and a result waiter would let the
+        // time-skipping server jump its clock past any end (the run "timed out" in virtual time).
+        await env.sleep('2 days');
+        await env.sleep('1 hour');
+        const outcome = await until(handle, heldForResolution);
         expect(outcome.status).toBe('HELD');
         expect(outcome.reason).toContain('no decision within 2 days');
         const eth = outcome.returns.filter((r) => r.asset === 'ETH' && r.status === 'RECEIVED');
@@ -379,7 +392,7 @@ describe('cancellation', () => {
       await until(handle, awaiting('DISPOSAL_PLAN'));
       const answer = await handle.executeUpdate(decide, { args: [cancel()] });
       expect(answer.movesTo).toEqual({ stage: 'AUTHORISATION', status: 'CANCELLED' });
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       expect(outcome.status).toBe('CANCELLED');
       expect(outcome.reason).toBe(
         'cancelled at AUTHORISATION by supervisor.zhou: the legal basis was revoked on appeal',
@@ -398,7 +411,7 @@ describe('cancellation', () => {
         await decideAt(handle, DECISIONS.plan);
         await until(handle, awaiting('SALE_PRICE'));
         await handle.executeUpdate(decide, { args: [cancel()] });
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         expect(outcome.status).toBe('CANCELLED');
         expect(outcome.stage).toBe('SALE');
         expect(outcome.returns.filter((r) => r.status === 'RECEIVED').length).toBeGreaterThan(0);
@@ -414,7 +427,7 @@ describe('cancellation', () => {
       await decideAt(handle, DECISIONS.plan);
       await until(handle, awaiting('FX_DECLARATION'));
       await handle.executeUpdate(decide, { args: [cancel()] });
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       expect(outcome.status).toBe('CANCELLED');
       expect(outcome.stage).toBe('FX');
       expect(outcome.returns).toEqual([]);
@@ -430,7 +443,7 @@ describe('cancellation', () => {
         handle.executeUpdate(decide, { args: [{ ...cancel(), decidedBy: reg.requestedBy }] }),
       ).rejects.toHaveProperty('cause.type', 'four-eyes');
       await handle.executeUpdate(decide, { args: [DECISIONS.planReject] });
-      await handle.result();
+      await outcomeOf(handle);
       expect((await handle.query(status)).status).toBe('REJECTED');
     });
   });
@@ -449,7 +462,7 @@ describe('a deposit the venue refuses', () => {
       registration(),
       async (handle) => {
         await decideAt(handle, DECISIONS.plan);
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         expect(outcome.status).toBe('HELD');
         expect(outcome.stage).toBe('TRANSFER');
         expect(outcome.reason).toContain('the venue refused the BTC deposit');

@@ -17,11 +17,11 @@ import { toBaseUnits } from '@vcdc/shared/base-units';
 import { Decimal, sum } from '@vcdc/shared/money';
 import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseRegistration } from '../src/case-input';
-import { caseWorkflow } from '../src/case-workflow';
+import type { caseWorkflow } from '../src/case-workflow';
 import type { Decision } from '../src/decision';
 import { decide, decision, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
-import { awaiting, settleAt, until } from './case-support';
+import { awaiting, outcomeOf, runCase, settleAt, until } from './case-support';
 import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
 
 // Each case runs to its end on the time-skipping server while the engine's slices take real seconds:
@@ -63,21 +63,8 @@ async function withCase<T>(
   fakeOptions: FakeOptions = {},
   fake: Fake = createFakeActivities(fakeOptions),
 ): Promise<T> {
-  const taskQueue = `test-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: fake,
-  });
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(caseWorkflow, {
-      taskQueue,
-      workflowId: `case-${registration.caseId}`,
-      args: [registration],
-    });
-    return body({ fake, handle });
-  });
+  // runCase ends a case the body left running: a held case waits for its resolution and keeps timers.
+  return runCase(env, bundle, registration, fake, (handle) => body({ fake, handle }), `test-${randomUUID()}`);
 }
 
 function registration(overrides: Record<string, unknown> = {}): CaseRegistration {
@@ -145,7 +132,7 @@ async function runHappyPath(reg: CaseRegistration, fakeOptions: FakeOptions = {}
       await settleAt(handle);
       await until(handle, awaiting('REMITTANCE'));
       await handle.executeUpdate(decide, { args: [approveRemittance()] });
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       // Asked while the worker still runs: a closed case's query is answered by a worker replaying it.
       const shown = await handle.query(status);
       return { fake, handle, outcome, shown };
@@ -355,7 +342,7 @@ describe('case workflow', () => {
         args: [{ ...approvePlan(), outcome: 'REJECT', reason: 'price band not set' }],
       });
       expect(answer.movesTo).toEqual({ stage: 'AUTHORISATION', status: 'REJECTED' });
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       expect(outcome.status).toBe('REJECTED');
       expect(outcome.reason).toContain('price band not set');
       expect(outcome.reason).toContain('stay in custody');
@@ -423,7 +410,7 @@ describe('case workflow', () => {
       await settleAt(handle);
       await until(handle, awaiting('REMITTANCE'));
       await handle.signal(decision, approveRemittance());
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       expect(outcome.status).toBe('COMPLETED');
       expect(outcome.decisions.accepted).toHaveLength(4);
       expect(outcome.decisions.refused).toHaveLength(1);
@@ -434,7 +421,7 @@ describe('case workflow', () => {
     const reg = registration({ deadlines: { decisionDays: 3 } });
     await withCase(reg, async ({ fake, handle }) => {
       const started = await env.currentTimeMs();
-      const outcome = await handle.result(); // the time-skipping server jumps the three days
+      const outcome = await outcomeOf(handle); // the time-skipping server jumps the three days
       expect(outcome.status).toBe('HELD');
       expect(outcome.stage).toBe('AUTHORISATION');
       expect(outcome.reason).toBe('no decision on the disposal plan within 3 days; the assets stay in custody');
@@ -449,11 +436,13 @@ describe('case workflow', () => {
     await withCase(
       reg,
       async ({ handle }) => {
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         expect(outcome.status).toBe('HELD');
         expect(outcome.stage).toBe('INTAKE');
         expect(outcome.reason).toContain('lot L1 declared 1.25 BTC, received 1.2');
-        expect(outcome.awaiting).toBeUndefined();
+        // No decision of the disposal was asked: the held case waits only for its resolution.
+        expect(outcome.awaiting?.stage).toBe('HOLD_RESOLUTION');
+        expect(outcome.decisions.accepted).toEqual([]);
       },
       { received: { L1: '1.2' } },
     );
@@ -506,7 +495,7 @@ describe('case workflow', () => {
       async ({ handle }) => {
         await until(handle, awaiting('DISPOSAL_PLAN'));
         await handle.executeUpdate(decide, { args: [approvePlan()] });
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         expect(outcome.status).toBe('HELD');
         expect(outcome.stage).toBe('TRANSFER');
         expect(outcome.reason).toContain(
@@ -676,7 +665,7 @@ describe('case workflow', () => {
           async ({ handle }) => {
             await until(handle, awaiting('DISPOSAL_PLAN'));
             await handle.executeUpdate(decide, { args: [approvePlan()] });
-            return handle.result();
+            return outcomeOf(handle);
           },
           {},
           fake,
@@ -761,7 +750,7 @@ describe('case workflow', () => {
             },
           ],
         });
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         expect(outcome.status).toBe('HELD');
         expect(outcome.reason).toContain('held by supervisor.zhang at reconciliation');
         expect(outcome.reason).toContain('BTC: transferred out of custody = credited at the venue: -0.00000001');
@@ -788,7 +777,7 @@ describe('case workflow', () => {
         await settleAt(handle);
         await until(handle, awaiting('REMITTANCE'));
         await handle.executeUpdate(decide, { args: [approveRemittance()] });
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         expect(outcome.status).toBe('HELD');
         expect(outcome.reason).toMatch(/^reconciliation failed: /);
         expect(outcome.reason).toContain('BTC: transferred out of custody = credited at the venue');

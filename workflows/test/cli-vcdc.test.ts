@@ -15,7 +15,7 @@ import { Decimal } from '@vcdc/shared/money';
 import { createLocalJWKSet } from 'jose';
 import { createTestDatabase } from '../../test/support/database';
 import { startDevServer } from '../../test/support/temporal';
-import { renderCase, renderStatement, runCli } from '../src/cli/vcdc';
+import { holdResolution, renderCase, renderStatement, runCli } from '../src/cli/vcdc';
 import { createControlApi } from '../src/control-api/app';
 import { jwtAuthenticator } from '../src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
@@ -519,4 +519,58 @@ test("the statement lists what the sale left over and where each ended: custody,
   expect(text).toMatch(/USDT +0\.000924 +.* +returned to custody/);
   // A case with nothing left over says nothing about it.
   expect(renderStatement({ caseId: 'C-NONE', amounts: { lots: [], totals: [] } })).not.toContain('Left over');
+});
+
+test('show lists each hold: where and why, what custody held, the paths it did not allow, and who resolved it how', () => {
+  const text = renderCase(
+    {
+      caseId: 'C-HELD',
+      stage: 'RECONCILIATION',
+      status: 'CLOSED',
+      holds: [
+        {
+          attempt: 1,
+          stage: 'TRANSFER',
+          reason: 'the venue credited 0.0008 BTC for a test deposit of 0.0009',
+          since: '2026-01-02T09:00:00.000Z',
+          inCustody: { BTC: '1.2498', ETH: '10.5' },
+          options: {
+            inCustody: { BTC: '1.2498', ETH: '10.5' },
+            notToOwner: 'custody has no transfer to an owner address yet',
+          },
+          resolution: {
+            path: 'CLOSE',
+            handBackTo: 'CUSTODY',
+            approvedBy: [
+              { decidedBy: 'supervisor.wu', reason: 'the venue is under review', decidedAt: '2026-01-03T09:00:00Z' },
+              { decidedBy: 'supervisor.zhang', reason: 'agreed', decidedAt: '2026-01-03T10:00:00Z' },
+            ],
+            outcome: 'closed with 1.2498 BTC, 10.5 ETH in the case wallet; reconciled',
+          },
+        },
+      ],
+    },
+    new Date('2026-01-04T00:00:00Z'),
+  );
+  expect(text).toContain(
+    'Held at TRANSFER (attempt 1) since 2026-01-02T09:00:00.000Z: the venue credited 0.0008 BTC for a test deposit of 0.0009',
+  );
+  expect(text).toContain('In custody:  1.2498 BTC, 10.5 ETH');
+  expect(text).toContain('Not open:    no CLOSE to OWNER (custody has no transfer to an owner address yet)');
+  expect(text).toContain('Resolution:  CLOSE: hand back to CUSTODY');
+  expect(text).toContain('approved by supervisor.wu at 2026-01-03T09:00:00Z: the venue is under review');
+  expect(text).toContain('approved by supervisor.zhang at 2026-01-03T10:00:00Z: agreed');
+  expect(text).toContain('Taken:       closed with 1.2498 BTC, 10.5 ETH in the case wallet; reconciled');
+});
+
+test('decide --resolve/--dispose/--hand-back-to make the HOLD_RESOLUTION resolution', () => {
+  expect(holdResolution('resume')).toEqual({ path: 'RESUME' });
+  expect(holdResolution('amend', 'btc=1, ETH=2.5')).toEqual({
+    path: 'AMEND',
+    dispose: [
+      { asset: 'BTC', amount: '1' },
+      { asset: 'ETH', amount: '2.5' },
+    ],
+  });
+  expect(holdResolution('CLOSE', undefined, 'owner')).toEqual({ path: 'CLOSE', handBackTo: 'OWNER' });
 });

@@ -410,7 +410,13 @@ export function fakeServiceActivities(
       }
       const out = [...custodyTransfers.values()]
         .filter((t) => t.caseId === body.caseId && t.asset === body.asset)
-        .reduce((sum, t) => sum.plus(t.amount), new Decimal(0));
+        .reduce((sum, t) => sum.plus(t.amount), new Decimal(0))
+        // What came back into the case wallet (a stopped case's compensation) is not out any more.
+        .minus(
+          ledger
+            .filter((e) => e.caseId === body.caseId && e.asset === body.asset && e.kind === 'RETURN')
+            .reduce((sum, e) => sum.plus(e.amount), new Decimal(0)),
+        );
       if (!byKey.has(key) && out.plus(body.amount).gt(allowed.maxAmount)) {
         throw refusal(403, 'transfer-above-authorisation', `above the authorised ${allowed.maxAmount} ${body.asset}`);
       }

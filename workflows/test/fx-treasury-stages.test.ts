@@ -7,22 +7,16 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  Runtime,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Decimal } from '@vcdc/shared/money';
 import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseRegistration } from '../src/case-input';
-import { caseWorkflow } from '../src/case-workflow';
+import type { caseWorkflow } from '../src/case-workflow';
 import type { Decision } from '../src/decision';
 import { decide, status } from '../src/shared';
 import { workflowsPath } from '../src/worker';
 import { addWorkingDays } from '../src/working-days';
-import { awaiting, DECISIONS as D, decideAt, settleAt, until, VICTIMS } from './case-support';
+import { awaiting, DECISIONS as D, decideAt, outcomeOf, runCase, settleAt, until, VICTIMS } from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 // Each case runs to its end on the time-skipping server while the engine's slices take real seconds:
@@ -58,21 +52,8 @@ async function withCase<T>(
   options: Parameters<typeof createFakeActivities>[0] = {},
 ): Promise<T> {
   const fake = createFakeActivities(options);
-  const taskQueue = `test-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: fake,
-  });
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(caseWorkflow, {
-      taskQueue,
-      workflowId: `case-${reg.caseId}`,
-      args: [reg],
-    });
-    return body(fake, handle);
-  });
+  // runCase ends a case the body left running: a held case waits for its resolution and keeps timers.
+  return runCase(env, bundle, reg, fake, (handle) => body(fake, handle), `test-${randomUUID()}`);
 }
 
 const registration = (overrides: Record<string, unknown> = {}) =>
@@ -87,7 +68,7 @@ test('a rejected declaration waits for a supervisor, is resubmitted with its own
     await decideAt(handle, D.fx);
     await settleAt(handle);
     await decideAt(handle, D.remit);
-    const outcome = await handle.result();
+    const outcome = await outcomeOf(handle);
     expect(outcome.status).toBe('COMPLETED');
     expect(outcome.decisions.accepted.map((d) => d.stage)).toEqual([
       'DISPOSAL_PLAN',
@@ -112,7 +93,7 @@ test('a supervisor may hold instead of resubmitting: the case is HELD with the m
     await decideAt(handle, D.plan);
     await decideAt(handle, D.fxReject);
     await decideAt(handle, D.hold);
-    const outcome = await handle.result();
+    const outcome = await outcomeOf(handle);
     expect(outcome.status).toBe('HELD');
     expect(outcome.stage).toBe('FX');
     expect(outcome.reason).toMatch(
@@ -142,7 +123,7 @@ test('the declaration deadline: reminded the working day before, overdue after 5
     await decideAt(handle, D.fx);
     await settleAt(handle);
     await decideAt(handle, D.remit);
-    expect((await handle.result()).status).toBe('COMPLETED');
+    expect((await outcomeOf(handle)).status).toBe('COMPLETED');
   });
 });
 
@@ -162,7 +143,7 @@ test('no money leaves the special account without the remittance decision; a rej
       handle.executeUpdate(decide, { args: [{ ...D.remit, decidedBy: 'fx.officer.chen', role: 'fx-officer' }] }),
     ).rejects.toThrow();
     await handle.executeUpdate(decide, { args: [D.noRemit] });
-    const outcome = await handle.result();
+    const outcome = await outcomeOf(handle);
     expect(outcome.status).toBe('HELD');
     expect(outcome.reason).toMatch(
       /pay-out rejected by supervisor.zhang: judgment under appeal; .* CNY stay in the special account/,
@@ -185,7 +166,7 @@ test('restitution: three victims paid by the court order, the rest remitted, the
     await decideAt(handle, D.fx);
     await settleAt(handle);
     await decideAt(handle, D.remit);
-    const outcome = await handle.result();
+    const outcome = await outcomeOf(handle);
     expect(outcome.reason).toBeUndefined();
     expect(outcome.status).toBe('COMPLETED');
     expect(fake.registerRestitutionOrder.mock.calls[0]?.[0]).toMatchObject({
@@ -231,7 +212,7 @@ describe('a pre-trial sale: the proceeds wait in escrow until the judgment', () 
       expect(fake.requestRemittance).not.toHaveBeenCalled();
       await decideAt(handle, judgment('CONFISCATION'));
       await decideAt(handle, D.remit);
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       expect(outcome.status).toBe('COMPLETED');
       expect(outcome.escrow?.judgment?.outcome).toBe('CONFISCATION');
       expect(new Decimal(outcome.remittance!.amount).eq(outcome.credits[0]!.amount)).toBe(true);
@@ -249,7 +230,7 @@ describe('a pre-trial sale: the proceeds wait in escrow until the judgment', () 
       const asked = await until(handle, awaiting('REMITTANCE'));
       expect(asked.awaiting?.what).toContain('back to the owner Zhao Lei (acquittal)');
       await decideAt(handle, D.remit);
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       expect(outcome.status).toBe('COMPLETED');
       expect(outcome.ownerReturn).toMatchObject({ ownerName: 'Zhao Lei', payeeAccount: 'CN-OWNER-1' });
       expect(fake.requestRemittance).not.toHaveBeenCalled();
@@ -265,7 +246,7 @@ describe('a pre-trial sale: the proceeds wait in escrow until the judgment', () 
       await decideAt(handle, D.fx);
       await settleAt(handle);
       await until(handle, awaiting('JUDGMENT'));
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       expect(outcome.status).toBe('HELD');
       expect(outcome.reason).toContain('no judgment recorded within 365 days');
     });
@@ -284,7 +265,7 @@ describe('the reconciliation gates the pay-out (issue 13)', () => {
       const asked = await until(handle, awaiting('REMITTANCE'));
       expect(asked.reconciliationBeforePayout).toMatchObject({ ok: true, phase: 'before-payout', differences: [] });
       await decideAt(handle, D.remit);
-      const outcome = await handle.result();
+      const outcome = await outcomeOf(handle);
       expect(outcome.status).toBe('COMPLETED');
       const s = outcome.settlements[0]!;
       expect(s).toMatchObject({ bankCharges: '15.00', correspondentFees: '7.50' });
@@ -334,7 +315,7 @@ describe('the reconciliation gates the pay-out (issue 13)', () => {
           reason: 'ask the bank for its settlement advice',
           decidedAt: '2026-03-10T08:00:00.000Z',
         });
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         expect(outcome.status).toBe('HELD');
         expect(outcome.reason).toContain(
           'held by supervisor.zhang at reconciliation: ask the bank for its settlement advice',
@@ -370,7 +351,7 @@ describe('the reconciliation gates the pay-out (issue 13)', () => {
         await decideAt(handle, { ...approve, reason: 'the bank rounded per advice BA-2026-0310' });
         await until(handle, awaiting('REMITTANCE'));
         await decideAt(handle, D.remit);
-        const outcome = await handle.result();
+        const outcome = await outcomeOf(handle);
         expect(outcome.status).toBe('COMPLETED');
         const line = {
           check: expect.stringMatching(SETTLEMENT_CHECK),

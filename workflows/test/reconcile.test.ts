@@ -610,3 +610,97 @@ describe('reconcile after a correction (issue 13, part 2): the version in force 
     );
   });
 });
+
+describe('a held case closed with its coins back in custody (HOLD_RESOLUTION CLOSE)', () => {
+  /** 1 BTC received, 0.5 sent to the venue (0.0001 network fee), all 0.4999 credited sent back (0.0001 venue fee). */
+  function closedInCustody(over: { returnedIntoCustody?: string; venueReturned?: string } = {}): ReconcileInput {
+    const line = (kind: 'INTAKE' | 'TRANSFER_OUT' | 'NETWORK_FEE' | 'RETURN', amount: string, n: number) => ({
+      entryId: `e${n}`,
+      caseId: 'C',
+      asset: 'BTC' as const,
+      kind,
+      amount,
+      reference: 'r',
+      createdAt: T,
+    });
+    const back = over.returnedIntoCustody ?? '0.4998';
+    const balance = new Decimal('1').minus('0.5').plus(back).toFixed();
+    return {
+      stablecoin: 'USDT',
+      fiat: 'USD',
+      ledger: {
+        caseId: 'C',
+        entries: [
+          line('INTAKE', '1', 1),
+          line('TRANSFER_OUT', '-0.4999', 2),
+          line('NETWORK_FEE', '-0.0001', 3),
+          line('RETURN', back, 4),
+        ],
+        balances: { BTC: balance },
+      },
+      statement: {
+        caseId: 'C',
+        deposits: [
+          {
+            caseId: 'C',
+            venue: 'v',
+            asset: 'BTC',
+            txHash: 'tx1',
+            amount: '0.4999',
+            status: 'CREDITED',
+            venueDepositId: 'd1',
+            observedAt: T,
+          },
+        ],
+        orders: [],
+        withdrawals: [],
+        returns: [
+          {
+            returnId: 'vr1',
+            caseId: 'C',
+            venue: 'v',
+            asset: 'BTC',
+            chain: 'bitcoin',
+            amount: over.venueReturned ?? '0.4999',
+            fee: '0.0001',
+            netAmount: new Decimal(over.venueReturned ?? '0.4999').minus('0.0001').toFixed(),
+            toAddress: 'bc1qcase',
+            transferId: 't1',
+            txHash: 'tx2',
+            status: 'SENT',
+            requestedAt: T,
+          },
+        ],
+      },
+      declarations: [],
+      treasury: { caseId: 'C', currency: 'CNY', lines: [], totalCredited: '0', totalRemitted: '0', balance: '0' },
+      leftovers: [],
+    };
+  }
+
+  test('every unit is accounted for: received + returned = transferred + fees + balance; the venue returned what it was given', () => {
+    const r = reconcile(closedInCustody(), 'closing');
+    expect(r.differences).toEqual([]);
+    expect(r.ok).toBe(true);
+    expect(r.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'custody BTC: received = transferred + network fees + balance',
+        "BTC: returned from the venue = booked back in custody + the venue's return fees",
+        'venue BTC: deposited = sold + leftover',
+      ]),
+    );
+  });
+
+  test('a return custody did not book in full, or one the venue did not make in full, is a difference', () => {
+    const short = reconcile(closedInCustody({ returnedIntoCustody: '0.4997' }), 'closing');
+    expect(short.ok).toBe(false);
+    expect(short.differences).toEqual([
+      {
+        check: "BTC: returned from the venue = booked back in custody + the venue's return fees",
+        difference: '0.0001',
+      },
+    ]);
+    const kept = reconcile(closedInCustody({ venueReturned: '0.4998', returnedIntoCustody: '0.4997' }), 'closing');
+    expect(kept.differences).toEqual([{ check: 'venue BTC: deposited = sold + leftover', difference: '0.0001' }]);
+  });
+});

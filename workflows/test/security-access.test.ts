@@ -131,6 +131,7 @@ describe('the access matrix', () => {
     JUDGMENT: ['supervisor'],
     REMITTANCE: ['supervisor'],
     CANCELLATION: ['supervisor'],
+    HOLD_RESOLUTION: ['supervisor'],
   };
   const everyDecision = DecisionStage.options.flatMap((stage) =>
     Role.options.map((role) => [stage, role, EXPECTED_ROLES[stage].includes(role)] as const),

@@ -171,10 +171,13 @@ export async function requestTransfer(
     const available = (await balanceOf(tx, input.caseId, input.asset)).minus(
       await reservedBy(tx, input.caseId, input.asset),
     );
-    // Everything that has left the case's wallet of this asset, or is leaving it, counts against the maximum.
+    // Everything that has left the case's wallet of this asset, or is leaving it, counts against the maximum,
+    // less what came back into it (a stopped case's compensation): a held case resumed under its approved
+    // plan may send those coins again, never more than the plan lets be out of the wallet at once.
     const { rows: out } = await tx.query<{ total: string }>(
-      `SELECT COALESCE(sum(amount), 0)::text AS total FROM transfers
-       WHERE case_id = $1 AND asset = $2 AND status <> 'FAILED'`,
+      `SELECT (COALESCE((SELECT sum(amount) FROM transfers
+                         WHERE case_id = $1 AND asset = $2 AND status <> 'FAILED'), 0)
+             - COALESCE((SELECT sum(amount) FROM venue_returns WHERE case_id = $1 AND asset = $2), 0))::text AS total`,
       [input.caseId, input.asset],
     );
     assertWithinAuthorisation(authorised, input, new Decimal(out[0]?.total ?? '0'));

@@ -256,7 +256,10 @@ describe('custody enforces the case authorisation itself', () => {
     expect(await outgoing()).toEqual(before);
     const after = await refusalsOf(type);
     expect(after.length).toBe(before403 + 1);
-    expect(after[after.length - 1]).toMatchObject({ caseId: 'CASE-AUTH', data: { path: '/v1/transfers', status } });
+    expect(after[after.length - 1]).toMatchObject({
+      caseId: (body as { caseId?: string }).caseId,
+      data: { path: '/v1/transfers', status },
+    });
     return res.body;
   }
 
@@ -376,6 +379,34 @@ describe('custody enforces the case authorisation itself', () => {
     const waiting = await refused(transferTo('CASE-AUTH', 'bc1qnotactiveyet0000000000000000000'), 'not-yet', 409);
     expect(waiting.entryId).toBe(pending.body.entryId);
     await refused(transferTo('CASE-AUTH', 'bc1qnotlistedatall000000000000000000'), 'destination-not-whitelisted', 422);
+  });
+
+  test('coins a stopped case got back count no more against its authorisation: they may leave again under it, never more', async () => {
+    // A held case resumed under the plan it had approved (HOLD_RESOLUTION RESUME) sends the returned coins again.
+    const address = await sweepIntake('CASE-BACK', '1');
+    const plan = approvalsFor(
+      'CASE-BACK',
+      authorisationFor('CASE-BACK', { assets: [{ asset: 'BTC', maxAmount: '0.5' }] }),
+    );
+    const sent = await post(h.app, '/v1/transfers', transferTo('CASE-BACK', VENUE, '0.5', plan)).expect(201);
+    await refused(transferTo('CASE-BACK', VENUE, '0.1', plan), 'transfer-above-authorisation');
+
+    const back = await chainCall(h, 'POST', '/v1/chains/bitcoin/transactions', {
+      from: VENUE,
+      to: address,
+      asset: 'BTC',
+      amount: '0.3',
+    });
+    h.chainSim.mine('bitcoin', 2);
+    await post(h.app, '/v1/returns', {
+      caseId: 'CASE-BACK',
+      transferId: sent.body.transferId,
+      txHash: back.txHash,
+    }).expect(201);
+    // 0.5 left, 0.3 came back: 0.2 is out, so 0.3 may leave again and nothing more.
+    await post(h.app, '/v1/transfers', transferTo('CASE-BACK', VENUE, '0.3', plan)).expect(201);
+    const above = await refused(transferTo('CASE-BACK', VENUE, '0.01', plan), 'transfer-above-authorisation');
+    expect(above).toMatchObject({ maxAmount: '0.5', alreadyOut: '0.5' });
   });
 
   test('a return into the case wallet needs no authorisation', async () => {

@@ -23,6 +23,7 @@
 import { BASE_UNIT_NAMES, groupDigits } from '@vcdc/shared/base-units';
 import { Argument, Command, CommanderError } from 'commander';
 import { type DecisionStage, ROLE_FOR_STAGE } from '../decision';
+import type { HoldRecord } from '../hold-resolution';
 import { ActOutcomeUnknown, addActCommands } from './acts';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:7100';
@@ -146,6 +147,8 @@ interface DecisionView {
 }
 
 interface CaseView {
+  /** Each hold of the case and its resolution (hold-resolution.ts). */
+  holds?: HoldRecord[];
   caseId: string;
   agency?: string;
   requestedBy?: string;
@@ -432,6 +435,8 @@ export function renderCase(c: CaseView, now: Date): string {
     out.push('Amounts so far: nothing moved yet');
   }
 
+  for (const h of c.holds ?? []) out.push('', ...holdLines(h));
+
   const accepted = c.decisions?.accepted ?? [];
   if (accepted.length) {
     out.push('');
@@ -472,6 +477,51 @@ export function renderCase(c: CaseView, now: Date): string {
     out.push('Refused attempts: none');
   }
   return out.join('\n');
+}
+
+/** One hold: where and why, what custody held, the paths it allowed, and the resolution (who, why, what was done). */
+function holdLines(h: HoldRecord): string[] {
+  const lines = [`Held at ${h.stage} (attempt ${h.attempt}) since ${h.since}: ${h.reason}`];
+  const held = Object.entries(h.inCustody).map(([asset, amount]) => `${amount} ${asset}`);
+  lines.push(`  In custody:  ${held.join(', ') || 'nothing'}`);
+  const not = [
+    h.options.notResumable ? `no RESUME or AMEND (${h.options.notResumable})` : '',
+    h.options.notClosable ? `no CLOSE (${h.options.notClosable})` : '',
+    !h.options.notClosable && h.options.notToOwner ? `no CLOSE to OWNER (${h.options.notToOwner})` : '',
+  ].filter(Boolean);
+  if (not.length) lines.push(`  Not open:    ${not.join('; ')}`);
+  const r = h.resolution;
+  if (!r) {
+    lines.push('  Resolution:  awaited (HOLD_RESOLUTION: two supervisors, each with a reason)');
+    return lines;
+  }
+  const path =
+    r.path === 'AMEND'
+      ? `AMEND: dispose of ${r.dispose.map((l) => `${l.amount} ${l.asset}`).join(', ')}`
+      : r.path === 'CLOSE'
+        ? `CLOSE: hand back to ${r.handBackTo}`
+        : 'RESUME';
+  lines.push(`  Resolution:  ${path}`);
+  for (const a of r.approvedBy) lines.push(`    approved by ${a.decidedBy} at ${a.decidedAt}: ${a.reason}`);
+  if (r.outcome) lines.push(`  Taken:       ${r.outcome}`);
+  return lines;
+}
+
+/** `--resolve`, `--dispose` and `--hand-back-to` as the HOLD_RESOLUTION's resolution (the workflow checks it). */
+export function holdResolution(resolve: string, dispose?: string, handBackTo?: string): Record<string, unknown> {
+  const path = resolve.toUpperCase();
+  if (path === 'AMEND') {
+    const lines = (dispose ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => {
+        const [asset = '', amount = ''] = pair.split('=');
+        return { asset: asset.trim().toUpperCase(), amount: amount.trim() };
+      });
+    return { path, dispose: lines };
+  }
+  if (path === 'CLOSE') return { path, handBackTo: (handBackTo ?? '').toUpperCase() };
+  return { path };
 }
 
 /** The totals across lots per asset, each with its base units ("short  0.00013  13,000 satoshi"); none: no lines. */
@@ -801,6 +851,12 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     .option('--judgment-ref <ref>', "JUDGMENT: the court's judgment reference")
     .option('--document-hash <sha256>', "JUDGMENT: SHA-256 of the judgment's document")
     .option('--judgment-outcome <outcome>', 'JUDGMENT: CONFISCATION, RESTITUTION or ACQUITTAL')
+    .option('--resolve <path>', 'HOLD_RESOLUTION: RESUME, AMEND or CLOSE (two supervisors approve the same)')
+    .option(
+      '--dispose <asset=amount,...>',
+      'HOLD_RESOLUTION AMEND: what of each asset to dispose of, e.g. BTC=1,ETH=2.5',
+    )
+    .option('--hand-back-to <whom>', 'HOLD_RESOLUTION CLOSE: CUSTODY or OWNER')
     .action(
       async (
         caseId: string,
@@ -816,6 +872,9 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
           judgmentRef?: string;
           documentHash?: string;
           judgmentOutcome?: string;
+          resolve?: string;
+          dispose?: string;
+          handBackTo?: string;
         },
         cmd: Command,
       ) => {
@@ -838,6 +897,9 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
           ...(opts.reference !== undefined ? { reference: opts.reference } : {}),
           ...(Object.keys(settlement).length ? { settlement } : {}),
           ...(Object.keys(judgment).length ? { judgment } : {}),
+          ...(opts.resolve !== undefined
+            ? { resolution: holdResolution(opts.resolve, opts.dispose, opts.handBackTo) }
+            : {}),
         };
         const accepted = await api.post<DecisionAccepted>(`/v1/cases/${encodeURIComponent(caseId)}/decisions`, body);
         if (json) return printJson(accepted);

@@ -17,14 +17,19 @@ import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@tempo
 import { ensureTemporalBinary } from '../../../scripts/lib/temporal-binaries';
 import type { CaseRegistration } from '../../src/case-input';
 import type { CaseOutcome, CaseStatus } from '../../src/case-state';
+import type { HoldResolution } from '../../src/hold-resolution';
+import { decide } from '../../src/shared';
 import {
   bundleCaseWorkflows,
   type CaseHandle,
   DECISIONS as D,
   decideAt,
+  heldForResolution,
+  outcomeOf,
   runCase,
   settleAt,
   startCaseTestServer,
+  until,
   VICTIMS,
 } from '../case-support';
 import { type FakeOptions, fakeServiceActivities, sampleRegistration } from '../fake-services';
@@ -62,6 +67,35 @@ const ethLot = (amount: string) => ({
   sweepTxHash: `0xeth-sweep-${amount}`,
   evidence: { handoverFormNo: 'HF-1', handedOverBy: 'officer.li', receivedBy: 'custodian.wang', documents: [] },
 });
+
+const SMALL_USDT_LOT = {
+  lotId: 'L1',
+  asset: 'USDT',
+  chain: 'ethereum',
+  declaredAmount: '57',
+  sweepTxHash: '0xusdt-sweep-small',
+  evidence: { handoverFormNo: 'HF-1', handedOverBy: 'officer.li', receivedBy: 'custodian.wang', documents: [] },
+};
+
+/** Two supervisors resolve the hold the same way (HOLD_RESOLUTION), each with a reason. */
+async function resolveHold(handle: CaseHandle, resolution: HoldResolution): Promise<void> {
+  await until(handle, heldForResolution);
+  for (const decidedBy of ['supervisor.zhang', 'supervisor.wu']) {
+    await handle.executeUpdate(decide, {
+      args: [
+        {
+          stage: 'HOLD_RESOLUTION',
+          outcome: 'APPROVE',
+          decidedBy,
+          role: 'supervisor',
+          reason: `${decidedBy} reviewed the hold`,
+          decidedAt: '2026-01-07T09:00:00Z',
+          resolution,
+        },
+      ],
+    });
+  }
+}
 
 export const SCENARIOS: readonly Scenario[] = [
   {
@@ -135,6 +169,29 @@ export const SCENARIOS: readonly Scenario[] = [
     ends: 'COMPLETED',
   },
   {
+    // The same small case held at the sale, then closed by two supervisors with the USDT in custody.
+    name: 'small-case-held-then-closed-to-custody',
+    caseId: 'REPLAY-SMALL-CLOSED',
+    registration: { lots: [SMALL_USDT_LOT] },
+    decide: async (handle) => {
+      await inOrder(D.plan)(handle);
+      await resolveHold(handle, { path: 'CLOSE', handBackTo: 'CUSTODY' });
+    },
+    ends: 'CLOSED',
+  },
+  {
+    // Held at the sale, resumed by two supervisors: the sale is tried again (and held again: still under the minimum).
+    name: 'small-case-held-then-resumed',
+    caseId: 'REPLAY-SMALL-RESUMED',
+    registration: { lots: [SMALL_USDT_LOT] },
+    decide: async (handle) => {
+      await inOrder(D.plan)(handle);
+      await resolveHold(handle, { path: 'RESUME' });
+      await until(handle, (p) => heldForResolution(p) && (p.holds?.length ?? 0) === 2);
+    },
+    ends: 'HELD',
+  },
+  {
     name: 'restitution-order',
     caseId: 'REPLAY-RESTITUTION',
     registration: {
@@ -160,7 +217,8 @@ async function record(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSo
     fakeServiceActivities(s.venue),
     async (handle) => {
       await s.decide(handle);
-      const outcome: CaseOutcome = await handle.result();
+      // A held case waits for its resolution: recorded as it waits (then terminated, the recording is over).
+      const outcome: CaseOutcome = await outcomeOf(handle);
       if (outcome.status !== s.ends) {
         throw new Error(`${s.name}: the case ended ${outcome.status} (${outcome.reason ?? ''}), expected ${s.ends}`);
       }

@@ -7,6 +7,7 @@ import { ActorId, IsoTimestamp } from '../contracts/common';
 import { TransferAuthorisation } from '../contracts/custody';
 import { SettleDeclaration } from '../contracts/fx';
 import { PayoutAuthorisation, RecordJudgment } from '../contracts/treasury';
+import { CryptoAsset, PositiveDecimalString } from '../money';
 import { PersonRole } from './act-kinds';
 import { SignedAct, Unit } from './act-schema';
 
@@ -23,6 +24,7 @@ export const DecisionStage = z.enum([
   'REMITTANCE',
   'RECONCILIATION',
   'CANCELLATION',
+  'HOLD_RESOLUTION',
 ]);
 export type DecisionStage = z.infer<typeof DecisionStage>;
 
@@ -40,7 +42,32 @@ export const DECISION_ROLES: Record<DecisionStage, readonly PersonRole[]> = {
   // Differences found before the pay-out: explained (each booked as its own line) or the case held.
   RECONCILIATION: ['supervisor'],
   CANCELLATION: ['supervisor'],
+  // A held case goes on, is amended or is closed only on two supervisors' word (four eyes, each with a reason).
+  HOLD_RESOLUTION: ['supervisor'],
 };
+
+/**
+ * How a held case is resolved (HOLD_RESOLUTION): RESUME at the stage where it stopped; AMEND the
+ * disposal plan for the coins back in custody (which assets, how much of each: a new plan, approved
+ * again at DISPOSAL_PLAN); or CLOSE with the assets handed back, to custody (they stay in the case
+ * wallet) or to the owner (acquittal: to the owner's whitelisted address per asset).
+ */
+export const HoldResolution = z.discriminatedUnion('path', [
+  z.object({ path: z.literal('RESUME') }).strict(),
+  z
+    .object({
+      path: z.literal('AMEND'),
+      /** The amended plan: what of each asset in custody is to be disposed of (the rest stays in custody). */
+      dispose: z
+        .array(z.object({ asset: CryptoAsset, amount: PositiveDecimalString }))
+        .min(1)
+        .max(10)
+        .refine((l) => new Set(l.map((a) => a.asset)).size === l.length, { message: 'each asset once' }),
+    })
+    .strict(),
+  z.object({ path: z.literal('CLOSE'), handBackTo: z.enum(['CUSTODY', 'OWNER']) }).strict(),
+]);
+export type HoldResolution = z.infer<typeof HoldResolution>;
 
 /** A check that did not add up before the pay-out, and by how much (left − right). */
 export const ReconciliationDifference = z.object({
@@ -69,6 +96,8 @@ export const CarriedDecision = z.object({
   payout: PayoutAuthorisation.optional(),
   /** For a RECONCILIATION approval: the differences it explains, each check and its difference, as asked. */
   differences: z.array(ReconciliationDifference).max(100).optional(),
+  /** For a HOLD_RESOLUTION: the path the supervisors chose (both approvals carry the same). */
+  resolution: HoldResolution.optional(),
   nonce: z.string().min(1).max(64).optional(),
   act: SignedAct.optional(),
 });
@@ -92,5 +121,6 @@ export function decisionContent(
     payout: d.payout ?? null,
     // Only when present: acts signed before RECONCILIATION existed verify as they were signed.
     ...(d.differences ? { differences: d.differences } : {}),
+    ...(d.resolution ? { resolution: d.resolution } : {}),
   };
 }

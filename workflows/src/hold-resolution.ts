@@ -1,0 +1,124 @@
+/**
+ * A held case is never a dead end (issue 13, part 3): after its compensation (coins at the venue back
+ * in the case wallet) it waits for HOLD_RESOLUTION, which two distinct supervisors approve with a
+ * reason, both carrying the same resolution:
+ *
+ *  - RESUME: the case goes on from the stage where it stopped. Coins back in custody after a stop at
+ *    TRANSFER or SALE go out again under the disposal plan already approved: custody counts against
+ *    the plan's maxima only what is out of the case wallet and has not come back.
+ *  - AMEND: a new plan for the coins in custody (which assets, how much of each), approved again at
+ *    DISPOSAL_PLAN (the approvers sign the amended authorisation), then the normal path.
+ *  - CLOSE: the case ends CLOSED with the assets handed back: to CUSTODY (they stay in the case
+ *    wallet) or to the OWNER (acquittal). The closing reconciliation must accept the end state.
+ *
+ * Which paths a hold allows depends on where the value is: only while everything the case holds is
+ * back in custody (nothing sold, every return received) can it be resumed from the start of its
+ * disposal, amended or handed back. Pure: the workflow and its validator use it.
+ */
+import type { HoldResolution } from '@vcdc/shared/acts/pure';
+import { canonicalJson } from '@vcdc/shared/canonical-json';
+import { Decimal } from '@vcdc/shared/money';
+import type { CaseProgress, CaseStage } from './case-state';
+
+export type { HoldResolution };
+
+/** The stages whose stop leaves every unit of value in custody (after the compensation), or at the venue unsold. */
+const BEFORE_THE_SALE: readonly CaseStage[] = ['INTAKE', 'AUTHORISATION', 'TRANSFER', 'SALE'];
+
+/** What a held case allows, shown in its status and checked on every HOLD_RESOLUTION approval. */
+export interface HoldOptions {
+  /** Why RESUME and AMEND are not possible, when they are not. */
+  notResumable?: string;
+  /** Why CLOSE (either way) is not possible, when it is not. */
+  notClosable?: string;
+  /** Why CLOSE to OWNER is not possible, when it is not. */
+  notToOwner?: string;
+  /** What custody holds for the case, per asset, after the compensation: the most an amended plan may dispose of. */
+  inCustody: Record<string, string>;
+  /** The resolution a first supervisor approved: the second must approve exactly it. */
+  proposed?: HoldResolution;
+  proposedBy?: string;
+}
+
+/** One hold of the case and how it was resolved: the status keeps every one, newest last. */
+export interface HoldRecord {
+  /** The disposal attempt that stopped (1 for the first; a RESUME or AMEND starts the next). */
+  attempt: number;
+  stage: CaseStage;
+  reason: string;
+  since: string;
+  inCustody: Record<string, string>;
+  /** The paths this hold allows, and why the others are not. */
+  options: Omit<HoldOptions, 'proposed' | 'proposedBy'>;
+  /** The transfers of the stopped attempt (returned to custody by the compensation). */
+  transfers?: CaseProgress['transfers'];
+  resolution?: HoldResolution & {
+    /** The supervisors who approved it, each with their reason. */
+    approvedBy: Array<{ decidedBy: string; reason: string; decidedAt: string }>;
+    /** What the case did with it, in words. */
+    outcome?: string;
+  };
+}
+
+/** Which paths a hold at `stage` allows, from what the case recorded (the compensation has run). */
+export function holdOptions(p: CaseProgress, inCustody: Record<string, string>): HoldOptions {
+  const sold = p.sales.some((s) => new Decimal(s.filled).gt(0));
+  const stranded = p.returns.filter((r) => r.status !== 'RECEIVED' && r.status !== 'NOTHING_TO_RETURN');
+  const why = !BEFORE_THE_SALE.includes(p.stage)
+    ? `the case stopped at ${p.stage}, past the sale: its value is no longer coins in custody`
+    : sold
+      ? 'part of the coins was sold before the case stopped: the proceeds are at the venue'
+      : stranded.length > 0
+        ? `the return of ${stranded.map((r) => `${r.amount} ${r.asset}`).join(', ')} to custody has not finished`
+        : p.leftovers.length > 0
+          ? `value was left at the venue (${p.leftovers.map((l) => `${l.amount} ${l.asset}`).join(', ')})`
+          : undefined;
+  const holdsCoins = Object.values(inCustody).some((a) => new Decimal(a).gt(0));
+  return {
+    inCustody,
+    ...(why ? { notResumable: why, notClosable: why } : {}),
+    ...(!why && !holdsCoins ? { notResumable: 'custody holds nothing for the case' } : {}),
+    notToOwner:
+      'custody has no transfer to an owner address yet: close to CUSTODY, and return the coins under a court order outside the case',
+  };
+}
+
+/** Why a HOLD_RESOLUTION approval is refused, or undefined when the hold allows it. */
+export function refuseResolution(d: { resolution?: HoldResolution }, hold: HoldOptions): string | undefined {
+  const r = d.resolution;
+  if (!r) return undefined; // the shape rules said so already
+  if (hold.proposed && canonicalJson(r) !== canonicalJson(hold.proposed)) {
+    return `resolution: ${hold.proposedBy ?? 'a supervisor'} approved ${describe(hold.proposed)}; the second approval must carry the same resolution`;
+  }
+  if ((r.path === 'RESUME' || r.path === 'AMEND') && hold.notResumable) {
+    return `resolution.path: ${r.path} is not possible: ${hold.notResumable}`;
+  }
+  if (r.path === 'CLOSE' && hold.notClosable) return `resolution.path: CLOSE is not possible: ${hold.notClosable}`;
+  if (r.path === 'CLOSE' && r.handBackTo === 'OWNER' && hold.notToOwner) {
+    return `resolution.handBackTo: OWNER is not possible: ${hold.notToOwner}`;
+  }
+  if (r.path === 'AMEND') {
+    for (const [i, line] of r.dispose.entries()) {
+      const held = hold.inCustody[line.asset];
+      if (held === undefined || !new Decimal(held).gt(0)) {
+        return `resolution.dispose[${i}].asset: custody holds no ${line.asset} for the case`;
+      }
+      if (new Decimal(line.amount).gt(held)) {
+        return `resolution.dispose[${i}].amount: custody holds ${held} ${line.asset} for the case; ${line.amount} cannot be disposed of`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A resolution in words, for the status and the answers. */
+export function describe(r: HoldResolution): string {
+  switch (r.path) {
+    case 'RESUME':
+      return 'RESUME';
+    case 'AMEND':
+      return `AMEND (dispose of ${r.dispose.map((l) => `${l.amount} ${l.asset}`).join(', ')})`;
+    case 'CLOSE':
+      return `CLOSE (hand back to ${r.handBackTo})`;
+  }
+}

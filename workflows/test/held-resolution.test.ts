@@ -1,0 +1,290 @@
+/**
+ * A held case is never a dead end (issue 13, part 3): after its compensation it waits in HELD for two
+ * supervisors to resolve it (HOLD_RESOLUTION, with a reason each, the same resolution): RESUME at the
+ * stage where it stopped, AMEND the disposal plan (approved again), or CLOSE with the assets handed back.
+ * On the time-skipping server with the fake services.
+ */
+import { randomUUID } from 'node:crypto';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Decimal } from '@vcdc/shared/money';
+import type { CaseRegistration } from '../src/case-input';
+import type { CaseProgress } from '../src/case-state';
+import { caseWorkflow } from '../src/case-workflow';
+import type { Decision } from '../src/decision';
+import type { HoldResolution } from '../src/hold-resolution';
+import { decide, status } from '../src/shared';
+import { awaiting, bundleCaseWorkflows, type CaseHandle, settleAt, startCaseTestServer, until } from './case-support';
+import { createFakeActivities, sampleRegistration } from './fake-services';
+
+jest.setTimeout(180_000);
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  [env, bundle] = await Promise.all([startCaseTestServer(), bundleCaseWorkflows()]);
+}, 180_000);
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+type Fake = ReturnType<typeof createFakeActivities>;
+const at = '2026-01-02T09:00:00Z';
+
+function registration(): CaseRegistration {
+  return sampleRegistration(`C-${randomUUID().slice(0, 8)}`) as CaseRegistration;
+}
+
+/**
+ * The venue credits the first BTC test deposit short: the case holds at TRANSFER and its compensation
+ * brings the test deposit back to custody. Later credits are whole (a resumed case's transfers go through).
+ */
+function holdAtTransfer(fake: Fake): void {
+  const real = fake.getVenueDeposit.getMockImplementation();
+  let short = true;
+  fake.getVenueDeposit.mockImplementation(async (q) => {
+    const d = await real?.(q);
+    if (!d) throw new Error('no deposit');
+    if (short && q.asset === 'BTC' && d.status === 'CREDITED') {
+      short = false;
+      return { ...d, amount: new Decimal(d.amount).minus('0.0001').toFixed() };
+    }
+    return d;
+  });
+}
+
+async function withHeldCase<T>(body: (handle: CaseHandle, fake: Fake, reg: CaseRegistration) => Promise<T>) {
+  const reg = registration();
+  const fake = createFakeActivities();
+  holdAtTransfer(fake);
+  const taskQueue = `test-${randomUUID()}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: bundle,
+    activities: fake,
+  });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(caseWorkflow, {
+      taskQueue,
+      workflowId: `case-${reg.caseId}`,
+      args: [reg],
+    });
+    try {
+      await until(handle, awaiting('DISPOSAL_PLAN'));
+      await handle.executeUpdate(decide, { args: [plan('supervisor.zhang')] });
+      await until(handle, heldForResolution);
+      return await body(handle, fake, reg);
+    } finally {
+      if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('test over');
+    }
+  });
+}
+
+const heldForResolution = (p: CaseProgress) => p.status === 'HELD' && p.awaiting?.stage === 'HOLD_RESOLUTION';
+
+function plan(by: string): Decision {
+  return { stage: 'DISPOSAL_PLAN', outcome: 'APPROVE', decidedBy: by, role: 'supervisor', decidedAt: at };
+}
+
+function resolve(by: string, resolution: HoldResolution, reason: string | null = `${by} reviewed the hold`) {
+  return {
+    stage: 'HOLD_RESOLUTION',
+    outcome: 'APPROVE',
+    decidedBy: by,
+    role: 'supervisor',
+    decidedAt: at,
+    resolution,
+    ...(reason ? { reason } : {}),
+  } as Decision;
+}
+
+async function refusal(handle: CaseHandle, d: Decision): Promise<ApplicationFailure> {
+  const error = await handle.executeUpdate(decide, { args: [d] }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WorkflowUpdateFailedError);
+  const cause = (error as WorkflowUpdateFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
+
+/** From FX to the end: the declaration, the settlement, the remittance. */
+async function finish(handle: CaseHandle): Promise<CaseProgress> {
+  const fx = await until(handle, (p) => awaiting('FX_DECLARATION')(p) || p.status === 'HELD' || p.status === 'FAILED');
+  if (fx.status !== 'AWAITING_DECISION') throw new Error(`the case stopped ${fx.status}: ${fx.reason}`);
+  await handle.executeUpdate(decide, {
+    args: [
+      {
+        stage: 'FX_DECLARATION',
+        outcome: 'APPROVE',
+        decidedBy: 'fx.officer.chen',
+        role: 'fx-officer',
+        reference: 'SAFE-2026-0042',
+        decidedAt: at,
+      },
+    ],
+  });
+  await settleAt(handle);
+  await until(handle, awaiting('REMITTANCE'));
+  await handle.executeUpdate(decide, {
+    args: [
+      { stage: 'REMITTANCE', outcome: 'APPROVE', decidedBy: 'supervisor.zhang', role: 'supervisor', decidedAt: at },
+    ],
+  });
+  // A case that stops again waits in HELD (it does not end): its status says why.
+  const ended = await until(handle, (p) => p.status !== 'RUNNING' && p.status !== 'AWAITING_DECISION');
+  if (ended.status !== 'COMPLETED') throw new Error(`the case ended ${ended.status}: ${ended.reason}`);
+  return handle.result();
+}
+
+describe('a held case waits for its resolution', () => {
+  test('held at TRANSFER, the coins are back in custody and the case waits in HELD for HOLD_RESOLUTION; one supervisor, the same one twice, no reason or another resolution do not resolve it', async () => {
+    await withHeldCase(async (handle, _fake, reg) => {
+      const held = await handle.query(status);
+      expect(held.stage).toBe('TRANSFER');
+      expect(held.reason).toContain('the bulk transfer waits for a person');
+      expect(held.returns).toEqual([expect.objectContaining({ asset: 'BTC', status: 'RECEIVED' })]);
+      expect(held.notifications.map((n) => n.kind)).toContain('CASE_HELD');
+      expect(held.holds).toEqual([
+        expect.objectContaining({
+          attempt: 1,
+          stage: 'TRANSFER',
+          inCustody: { BTC: '1.2498', ETH: '10.5' },
+          options: expect.not.objectContaining({ notResumable: expect.anything() }),
+        }),
+      ]);
+
+      // A reason is required; the requester may not resolve his own case.
+      expect((await refusal(handle, resolve('supervisor.wu', { path: 'RESUME' }, null))).type).toBe('decision-invalid');
+      expect((await refusal(handle, resolve(reg.requestedBy, { path: 'RESUME' }))).type).toBe('four-eyes');
+      // An amended plan may not dispose of more than custody holds.
+      const tooMuch = await refusal(
+        handle,
+        resolve('supervisor.wu', { path: 'AMEND', dispose: [{ asset: 'BTC', amount: '2' }] }),
+      );
+      expect(tooMuch.message).toContain('resolution.dispose[0].amount: custody holds 1.2498 BTC');
+
+      // One approval does not resolve it; the same person again is not a second approval.
+      const first = await handle.executeUpdate(decide, { args: [resolve('supervisor.wu', { path: 'RESUME' })] });
+      expect(first.approvals).toEqual({ given: 1, required: 2 });
+      expect(first.movesTo).toEqual({ stage: 'TRANSFER', status: 'HELD' });
+      expect((await refusal(handle, resolve('supervisor.wu', { path: 'RESUME' }))).type).toBe('quorum-same-person');
+      // A second supervisor must approve the same resolution.
+      const other = await refusal(handle, resolve('supervisor.zhang', { path: 'CLOSE', handBackTo: 'CUSTODY' }));
+      expect(other.message).toContain('supervisor.wu approved RESUME; the second approval must carry the same');
+      const still = await handle.query(status);
+      expect(still.status).toBe('HELD');
+      expect(still.awaiting?.stage).toBe('HOLD_RESOLUTION');
+    });
+  });
+
+  test('RESUME: the case goes on at TRANSFER under the plan already approved, and completes and reconciles', async () => {
+    await withHeldCase(async (handle, fake, reg) => {
+      await handle.executeUpdate(decide, { args: [resolve('supervisor.wu', { path: 'RESUME' })] });
+      const second = await handle.executeUpdate(decide, { args: [resolve('supervisor.zhang', { path: 'RESUME' })] });
+      expect(second.movesTo).toEqual({ stage: 'TRANSFER', status: 'RUNNING' });
+      const outcome = await finish(handle);
+
+      expect(outcome.status).toBe('COMPLETED');
+      expect(outcome.reconciliation?.ok).toBe(true);
+      // No second DISPOSAL_PLAN: the coins went out again under the approvals given before.
+      expect(outcome.decisions.accepted.filter((d) => d.stage === 'DISPOSAL_PLAN')).toHaveLength(1);
+      const [hold] = outcome.holds ?? [];
+      expect(hold?.resolution).toMatchObject({
+        path: 'RESUME',
+        approvedBy: [
+          { decidedBy: 'supervisor.wu', reason: 'supervisor.wu reviewed the hold' },
+          { decidedBy: 'supervisor.zhang', reason: 'supervisor.zhang reviewed the hold' },
+        ],
+        outcome: 'resumed at TRANSFER under the disposal plan already approved (attempt 2)',
+      });
+      // The returned BTC went out again, with keys of the second attempt (the first attempt's stand).
+      expect(outcome.transfers.map((t) => [t.asset, t.testTransfer?.amount, t.transfer?.amount])).toEqual([
+        ['BTC', undefined, '1.2498'],
+        ['ETH', '0.01', '10.49'],
+      ]);
+      const keys = fake.requestTransfer.mock.calls.map(([, key]) => key);
+      expect(keys).toEqual([
+        `case-${reg.caseId}/test-deposit/BTC`,
+        `case-${reg.caseId}/attempt-2/transfer/BTC`,
+        `case-${reg.caseId}/attempt-2/test-deposit/ETH`,
+        `case-${reg.caseId}/attempt-2/transfer/ETH`,
+      ]);
+      // The reconciliation books the return: received + returned = transferred + fees + balance.
+      expect(outcome.reconciliation?.checks.map((c) => c.name)).toEqual(
+        expect.arrayContaining([
+          'custody BTC: received = transferred + network fees + balance',
+          "BTC: returned from the venue = booked back in custody + the venue's return fees",
+          'venue BTC: deposited = sold + leftover',
+        ]),
+      );
+    });
+  });
+
+  test('AMEND: a new plan for part of the coins is approved again at DISPOSAL_PLAN; the rest stays in custody', async () => {
+    await withHeldCase(async (handle, fake) => {
+      const amend: HoldResolution = { path: 'AMEND', dispose: [{ asset: 'BTC', amount: '1' }] };
+      await handle.executeUpdate(decide, { args: [resolve('supervisor.wu', amend)] });
+      const second = await handle.executeUpdate(decide, { args: [resolve('supervisor.zhang', amend)] });
+      expect(second.movesTo).toEqual({ stage: 'AUTHORISATION', status: 'RUNNING' });
+
+      const asked = await until(handle, awaiting('DISPOSAL_PLAN'));
+      // What the approvers sign is the amended plan.
+      expect(asked.authorisationRequested?.assets).toEqual([{ asset: 'BTC', maxAmount: '1' }]);
+      await handle.executeUpdate(decide, { args: [plan('supervisor.zhang')] });
+      const outcome = await finish(handle);
+
+      expect(outcome.status).toBe('COMPLETED');
+      expect(outcome.reconciliation?.ok).toBe(true);
+      expect(outcome.decisions.accepted.filter((d) => d.stage === 'DISPOSAL_PLAN')).toHaveLength(2);
+      // At most 1 BTC is ever out of the case wallet: what the first attempt lost to fees comes off it.
+      expect(outcome.transfers.map((t) => [t.asset, t.transfer?.amount])).toEqual([['BTC', '0.9998']]);
+      expect(outcome.holds?.[0]?.resolution).toMatchObject({
+        path: 'AMEND',
+        dispose: [{ asset: 'BTC', amount: '1' }],
+        outcome: 'the amended plan goes to DISPOSAL_PLAN for approval (attempt 2)',
+      });
+      // The ETH and the rest of the BTC stay in the case wallet.
+      const ledger = await fake.getCustodyLedger(outcome.caseId);
+      expect(ledger.balances).toEqual({ BTC: '0.25', ETH: '10.5' });
+    });
+  });
+
+  test('CLOSE to CUSTODY: the case ends CLOSED with the coins in the case wallet, and the reconciliation accepts it', async () => {
+    await withHeldCase(async (handle, fake) => {
+      const close: HoldResolution = { path: 'CLOSE', handBackTo: 'CUSTODY' };
+      await handle.executeUpdate(decide, { args: [resolve('supervisor.wu', close)] });
+      const second = await handle.executeUpdate(decide, { args: [resolve('supervisor.zhang', close)] });
+      expect(second.movesTo).toEqual({ stage: 'TRANSFER', status: 'CLOSED' });
+      const outcome = await handle.result();
+
+      expect(outcome.status).toBe('CLOSED');
+      expect(outcome.reconciliation).toMatchObject({ ok: true, phase: 'closing' });
+      expect(outcome.holds?.[0]?.resolution).toMatchObject({
+        path: 'CLOSE',
+        handBackTo: 'CUSTODY',
+        outcome: 'closed with 1.2498 BTC, 10.5 ETH in the case wallet; reconciled',
+      });
+      expect(outcome.details).toContain('CLOSE (hand back to CUSTODY) approved by supervisor.wu and supervisor.zhang');
+      expect(fake.placeSellOrder).not.toHaveBeenCalled();
+      const ledger = await fake.getCustodyLedger(outcome.caseId);
+      expect(ledger.balances).toEqual({ BTC: '1.2498', ETH: '10.5' });
+    });
+  });
+
+  test('CLOSE to OWNER is refused while custody has no transfer to an owner address; the case stays HELD', async () => {
+    await withHeldCase(async (handle) => {
+      const toOwner = await refusal(handle, resolve('supervisor.wu', { path: 'CLOSE', handBackTo: 'OWNER' }));
+      expect(toOwner.type).toBe('decision-invalid');
+      expect(toOwner.message).toContain('resolution.handBackTo: OWNER is not possible');
+      expect((await handle.query(status)).status).toBe('HELD');
+    });
+  });
+});
