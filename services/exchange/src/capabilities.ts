@@ -48,6 +48,7 @@ export const VenueCapability = z.object({
   requestLimit: RequestLimit.optional(),
   markets: z.record(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/), MarketCapability),
 });
+export type VenueCapability = z.infer<typeof VenueCapability>;
 export const CapabilityTable = z.record(z.string().min(1), VenueCapability);
 export type CapabilityTable = z.infer<typeof CapabilityTable>;
 

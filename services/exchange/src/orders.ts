@@ -183,24 +183,41 @@ export async function placeSellOrder(
       occurredAt: placed.createdAt,
       detail: existing ? 'found at the venue under its client order id (an earlier attempt placed it)' : undefined,
     });
-    await appendAuditRecord(
-      tx,
-      orderPlaced({
-        caseId: input.caseId,
-        clientOrderId: input.clientOrderId,
-        venue: venue.id,
-        venueOrderId: placed.venueOrderId,
-        symbol: input.symbol,
-        type: input.type,
-        amount: input.amount,
-        ...(input.limitPrice !== undefined ? { limitPrice: input.limitPrice } : {}),
-        adopted: existing !== undefined,
-      }),
+    const audit: AuditAppends = [];
+    audit.push((db) =>
+      appendAuditRecord(
+        db,
+        orderPlaced({
+          caseId: input.caseId,
+          clientOrderId: input.clientOrderId,
+          venue: venue.id,
+          venueOrderId: placed.venueOrderId,
+          symbol: input.symbol,
+          type: input.type,
+          amount: input.amount,
+          ...(input.limitPrice !== undefined ? { limitPrice: input.limitPrice } : {}),
+          adopted: existing !== undefined,
+        }),
+      ),
     );
-    await recordFills(tx, venue, input.clientOrderId, fills);
-    await recordEnd(tx, venue, input.clientOrderId, placed);
-    return orderView(tx, input.clientOrderId);
+    await recordFills(tx, venue, input.clientOrderId, fills, audit);
+    await recordEnd(tx, venue, input.clientOrderId, placed, audit);
+    const view = await orderView(tx, input.clientOrderId);
+    await appendLast(tx, audit);
+    return view;
   });
+}
+
+/**
+ * The order's audit records, appended in order at the end of its transaction, after all its other
+ * work: the chain's lock (one for all writers) is then held only from them to the commit, so twenty
+ * orders recording at once wait on each other's appends, not on each other's whole transactions (and
+ * the chain's lock is taken after every row lock, as the bound rows' records are: audit 00004).
+ */
+type AuditAppends = ((tx: Queryable) => Promise<unknown>)[];
+
+async function appendLast(tx: Queryable, audit: AuditAppends): Promise<void> {
+  for (const append of audit) await append(tx);
 }
 
 type OrderEvent = 'placed' | 'fill' | 'cancel-requested' | 'closed' | 'canceled' | 'rejected';
@@ -222,7 +239,13 @@ async function recordEvent(
 }
 
 /** An order that ended (filled, cancelled, rejected): its end, at the venue's time of the last change. */
-async function recordEnd(db: Queryable, venue: Venue, clientOrderId: string, snapshot: OrderSnapshot): Promise<void> {
+async function recordEnd(
+  db: Queryable,
+  venue: Venue,
+  clientOrderId: string,
+  snapshot: OrderSnapshot,
+  audit: AuditAppends,
+): Promise<void> {
   if (snapshot.status === 'open') return;
   const ended = await recordEvent(db, {
     clientOrderId,
@@ -231,7 +254,7 @@ async function recordEnd(db: Queryable, venue: Venue, clientOrderId: string, sna
     occurredAt: snapshot.updatedAt ?? new Date(),
     ...(snapshot.updatedAt ? {} : { detail: "the venue gave no time: the service's time it saw the end" }),
   });
-  if (ended) await appendOrderEnded(db, clientOrderId, snapshot.status);
+  if (ended) audit.push((tx) => appendOrderEnded(tx, clientOrderId, snapshot.status));
 }
 
 /** The order's status and fills as the venue has them now; new fills are recorded. */
@@ -300,8 +323,9 @@ async function recordSnapshot(
   snapshot: OrderSnapshot,
   fills: FillSnapshot[] | undefined,
 ): Promise<exchange.VenueOrder> {
-  await recordFills(tx, venue, recorded.client_order_id, fills);
-  await recordEnd(tx, venue, recorded.client_order_id, snapshot);
+  const audit: AuditAppends = [];
+  await recordFills(tx, venue, recorded.client_order_id, fills, audit);
+  await recordEnd(tx, venue, recorded.client_order_id, snapshot, audit);
   // An order that ended stays ended: an older answer recorded after a newer one (two refreshes racing,
   // no lock is held across the venue calls) never reopens it.
   await tx.query(
@@ -309,7 +333,9 @@ async function recordSnapshot(
       WHERE client_order_id = $1`,
     [recorded.client_order_id, snapshot.status],
   );
-  return orderView(tx, recorded.client_order_id);
+  const view = await orderView(tx, recorded.client_order_id);
+  await appendLast(tx, audit);
+  return view;
 }
 
 async function recordedFilled(db: Queryable, clientOrderId: string): Promise<string> {
@@ -343,6 +369,7 @@ async function recordFills(
   venue: Venue,
   clientOrderId: string,
   fills: FillSnapshot[] | undefined,
+  audit: AuditAppends,
 ): Promise<void> {
   if (!fills) return;
   // Oldest first, so the events of the fills follow the venue's order.
@@ -373,7 +400,7 @@ async function recordFills(
         tradeId: f.tradeId,
         occurredAt: f.tradedAt,
       });
-      await appendFillBooked(tx, clientOrderId, f);
+      audit.push((db) => appendFillBooked(db, clientOrderId, f));
     }
   }
 }
