@@ -97,8 +97,8 @@ export function createApp({
   serviceRole,
 }: ExchangeAppDeps): Express {
   // Every reference the guard computes (for the route or a pre-trade check) is recorded with its quotes,
-  // on a pool of its own: an order's transaction holds a connection of `pool` while its prices are
-  // recorded, and twenty orders at once must not leave the recording waiting on them (issue 14).
+  // on a pool of its own, so twenty orders at once never leave the recording waiting on the orders' own
+  // connections (issue 14; since issue 19 an order holds none across its venue calls).
   const guard = (
     fairPrice ?? new FairPriceGuard(venue, { capabilities: DEFAULT_CAPABILITIES, investorClass: 'professional' })
   ).withRecorder(recordReferences(recordsPool ?? pool));

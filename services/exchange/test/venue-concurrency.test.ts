@@ -5,7 +5,7 @@
  * asks the venue only what it needs (the trades only when the order's answer says it filled); and no
  * database connection is held while the venue is asked. Real PostgreSQL, real ccxt over HTTP.
  */
-import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import { CLAIM_TTL_MS, canonicalJson, createPool, migrate, type Pool, sha256Hex, silentLogger } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import type { Express } from 'express';
 import request from 'supertest';
@@ -33,6 +33,7 @@ let pool: Pool;
 let chain: RunningChainSimulator;
 let sim: RunningVenueSimulator;
 let app: Express;
+let venue: CcxtVenue;
 /** Connections of `pool` checked out when a venue call began, the most seen. */
 let heldDuringVenueCall = 0;
 
@@ -64,7 +65,7 @@ beforeAll(async () => {
     initialBalances: { BTC: '50', ETH: '50' },
     requestsPerSecond: LIMIT,
   });
-  const venue = new CcxtVenue({
+  venue = new CcxtVenue({
     venueId: 'hashkey',
     apiUrl: sim.url,
     apiKey: DEV_VENUE_API_KEY,
@@ -135,4 +136,41 @@ test('a resting limit order is placed, looked up and cancelled without a fetch o
   expect(sim.requestLimit.count(TRADES)).toBe(before);
   expect(sim.requestLimit.refused).toBe(0);
   expect(heldDuringVenueCall).toBe(0);
+});
+
+test('a request that died after the venue took its order leaves its claim: a retry waits, then takes it over and adopts that order', async () => {
+  const body = {
+    caseId: 'CASE-CONC-CRASH',
+    clientOrderId: 'conc-crash',
+    symbol: 'BTC/USDT',
+    type: 'market',
+    amount: '0.01',
+  };
+  // What the dead request got as far as: its key claimed, its order at the venue, nothing recorded.
+  const atVenue = await venue.placeSellOrder({
+    symbol: 'BTC/USDT',
+    type: 'market',
+    amount: '0.01',
+    clientOrderId: 'conc-crash',
+  });
+  const claim = (age: string) =>
+    pool.query(
+      `INSERT INTO idempotency_keys (key, request_hash, method, path, response_status, response_body, created_at)
+       VALUES ('conc-crash', $1, 'POST', '/v1/orders', 102, 'null', now() - $2::interval)
+       ON CONFLICT (key) DO UPDATE SET created_at = EXCLUDED.created_at`,
+      [sha256Hex(canonicalJson({ method: 'POST', path: '/v1/orders', body })), age],
+    );
+  const retry = () => request(app).post('/v1/orders').set('Idempotency-Key', 'conc-crash').send(body);
+
+  await claim('1 second');
+  const early = await retry().expect(409);
+  expect(early.body.type).toBe('urn:vcdc:problem:idempotency-request-in-progress');
+
+  await claim(`${CLAIM_TTL_MS + 1000} milliseconds`);
+  const adopted = await retry().expect(201);
+  expect(adopted.body).toMatchObject({ venueOrderId: atVenue.venueOrderId, status: 'closed', filled: '0.01' });
+  expect(sim.venue.state.orders.filter((o) => o.clientOrderId === 'conc-crash')).toHaveLength(1);
+  // The answer is stored: the same request again is a replay.
+  const replay = await retry().expect(201);
+  expect(replay.headers['idempotent-replayed']).toBe('true');
 });
