@@ -21,8 +21,9 @@ import { LOCAL_USDT_ADDRESS } from '../simulators/src/evm/accounts';
 import { loadOrCreateDevCodecKeys } from '../workflows/src/codec/dev-keys';
 import { loadOrCreateCodecUiSecret, loadOrCreateDevIssuer } from '../workflows/src/control-api/dev-issuer';
 import { loadOrCreateDevDecisionKeys } from '../workflows/src/decision-signature';
-import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
+import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/src/shared';
 import { runDemoCase } from './demo/demo-case';
+import { untilWorkerPolls } from './demo/worker-ready';
 import { embeddedPostgresUrl } from './lib/embedded-postgres-url';
 import { ProcessGroup, stamped } from './lib/process-group';
 import { SERVICES, type ServiceName, stackEnvironments } from './lib/stack-environment';
@@ -240,9 +241,18 @@ async function main(): Promise<void> {
   for (const name of SERVICES) await waitFor(`${name} /readyz`, () => httpOk(`${urls[name]}/readyz`), 90_000);
 
   say('starting the worker and the control API');
+  const workerStarted = new Date();
   runTs('worker', 'workflows/src/worker-main.ts', environments.worker);
   runTs('control-api', 'workflows/src/control-api/main.ts', environments['control-api']);
   await waitFor('control API /readyz', () => httpOk(`${urls.controlApi}/readyz`), 90_000);
+  // The stack is ready, and a case may be registered, once the worker polls its task queue (worker-ready.ts).
+  await untilWorkerPolls({
+    address: `127.0.0.1:${cfg.TEMPORAL_PORT}`,
+    namespace: cfg.TEMPORAL_NAMESPACE,
+    taskQueue: environments.worker.TEMPORAL_TASK_QUEUE ?? TASK_QUEUE,
+    since: workerStarted,
+  });
+  say('the worker polls its task queue');
 
   say('');
   say(`Temporal Web UI   ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows`);

@@ -14,7 +14,7 @@ import { startChainSimulator } from './chain';
 import { DEV_OFFSHORE_ACCOUNT } from './dev-accounts';
 import { startEvmNode } from './evm';
 import { startFxRateSimulator } from './fx-rates';
-import { FaultProfileError, parseFaultProfile, startVenueSimulator } from './venue';
+import { FaultProfileError, parseFaultProfile, startVenueSimulator, VENUE_REQUESTS_PER_SECOND } from './venue';
 import { venueAdminToken } from './venue/admin-token';
 
 const Config = z.object({
@@ -53,6 +53,11 @@ const Config = z.object({
    * twenty cases its bids were gone and later cases waited on the reference price for ever).
    */
   VENUE_MARKET: z.enum(['moving', 'static']).default('moving'),
+  /**
+   * The venue's API rate limit (requests per rolling second, 429 above it). The exchange service's
+   * capability table paces its client by the same figure for HashKey; change both together.
+   */
+  VENUE_REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(VENUE_REQUESTS_PER_SECOND),
   FX_RATES_SEED: z.coerce.number().int().default(20261125),
   LOG_LEVEL: z.string().default('info'),
 });
@@ -88,6 +93,7 @@ async function main(): Promise<void> {
     stateFile: stateFile('venue'),
     dynamics: cfg.VENUE_MARKET === 'moving' ? {} : undefined,
     faults: cfg.VENUE_FAULTS,
+    requestsPerSecond: cfg.VENUE_REQUESTS_PER_SECOND,
     adminToken: cfg.VENUE_ADMIN_TOKEN ?? (cfg.SIM_STATE_DIR ? venueAdminToken(cfg.SIM_STATE_DIR) : undefined),
   });
   const fxRates = await startFxRateSimulator({ host: cfg.HOST, port: cfg.FX_RATES_SIM_PORT, seed: cfg.FX_RATES_SEED });

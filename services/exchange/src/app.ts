@@ -5,6 +5,7 @@
 import path from 'node:path';
 import {
   assertSchemaCurrent,
+  claimedIdempotent,
   createServiceApp,
   IDEMPOTENCY_HEADER,
   idempotent,
@@ -96,8 +97,8 @@ export function createApp({
   serviceRole,
 }: ExchangeAppDeps): Express {
   // Every reference the guard computes (for the route or a pre-trade check) is recorded with its quotes,
-  // on a pool of its own: an order's transaction holds a connection of `pool` while its prices are
-  // recorded, and twenty orders at once must not leave the recording waiting on them (issue 14).
+  // on a pool of its own, so twenty orders at once never leave the recording waiting on the orders' own
+  // connections (issue 14; since issue 19 an order holds none across its venue calls).
   const guard = (
     fairPrice ?? new FairPriceGuard(venue, { capabilities: DEFAULT_CAPABILITIES, investorClass: 'professional' })
   ).withRecorder(recordReferences(recordsPool ?? pool));
@@ -178,24 +179,27 @@ export function createApp({
         res.json(await observeDeposit(pool, venue, query));
       });
 
+      // Orders hold no connection while the venue is asked (orders.ts): the key is claimed in one short
+      // transaction and the answer stored in another (issue 19). A request that dies between the two leaves
+      // the claim; its retry takes it over and finds the order at the venue by its client order id.
       app.post(
         '/v1/orders',
-        idempotent(pool, exchange.PlaceSellOrder, async (input, tx) => ({
+        claimedIdempotent(pool, exchange.PlaceSellOrder, async (input) => ({
           status: 201,
-          body: await placeSellOrder(tx, venue, input, guard),
+          body: await placeSellOrder(pool, venue, input, guard),
         })),
       );
 
       app.get('/v1/orders/:clientOrderId', async (req, res) => {
         const { clientOrderId } = parseInput(OrderParams, req.params, 'path');
-        res.json(await inTransaction(pool, (tx) => refreshOrder(tx, venue, clientOrderId)));
+        res.json(await refreshOrder(pool, venue, clientOrderId));
       });
 
       app.post(
         '/v1/orders/:clientOrderId/cancel',
-        idempotent(pool, exchange.CancelSellOrder, async (input, tx, req) => {
+        claimedIdempotent(pool, exchange.CancelSellOrder, async (input, req) => {
           const { clientOrderId } = parseInput(OrderParams, req.params, 'path');
-          return { status: 200, body: await cancelSellOrder(tx, venue, clientOrderId, input, pool, now) };
+          return { status: 200, body: await cancelSellOrder(pool, venue, clientOrderId, input, now) };
         }),
       );
 

@@ -30,17 +30,34 @@ export const MarketCapability = z.object({
 });
 export type MarketCapability = z.infer<typeof MarketCapability>;
 
+/**
+ * How many requests the venue lets the account make in any rolling second (its API rate limit). The
+ * service paces its venue client by it (venue-pacing.ts) instead of ccxt's conservative default (one
+ * request per endpoint cost unit every 100 ms for HashKey, which queued twenty cases' calls behind one
+ * another: issue 19).
+ */
+export const RequestLimit = z.object({
+  perSecond: z.number().int().positive(),
+});
+export type RequestLimit = z.infer<typeof RequestLimit>;
+
 export const VenueCapability = z.object({
   /** Last day the venue's licence is valid (YYYY-MM-DD); no trading after it. */
   licenceExpires: z.iso.date(),
+  /** The venue's request limit; absent: ccxt's own pacing for the exchange class. */
+  requestLimit: RequestLimit.optional(),
   markets: z.record(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/), MarketCapability),
 });
+export type VenueCapability = z.infer<typeof VenueCapability>;
 export const CapabilityTable = z.record(z.string().min(1), VenueCapability);
 export type CapabilityTable = z.infer<typeof CapabilityTable>;
 
 export const DEFAULT_CAPABILITIES: CapabilityTable = {
   hashkey: {
     licenceExpires: '2027-12-31',
+    // Not a figure HashKey publishes in the snapshot: the venue simulator's limit (VENUE_REQUESTS_PER_SECOND
+    // in simulators/src/venue), so the dev stack runs at its real limit. A deployment sets its venue's own.
+    requestLimit: { perSecond: 100 },
     markets: {
       'BTC/USDT': {
         maxOrderQty: '8',

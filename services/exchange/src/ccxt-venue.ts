@@ -13,6 +13,7 @@ import { inSpan, SpanKind } from '@vcdc/shared';
 import type { common } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import ccxt, { type Exchange } from 'ccxt';
+import type { RequestLimit } from './capabilities';
 import { CcxtMarketData, type DailyClose, exactDecimal, type TopOfBook } from './market-data';
 import {
   type CryptoWithdrawalRequest,
@@ -29,6 +30,7 @@ import {
   type WithdrawalTerms,
 } from './venue';
 import { loadMarketsForgettingFailures } from './venue-markets';
+import { paceByLimit } from './venue-pacing';
 
 export interface CcxtVenueOptions {
   /** ccxt exchange id; "hashkey". */
@@ -39,6 +41,8 @@ export interface CcxtVenueOptions {
   timeoutMs: number;
   /** ccxt's client-side request pacing; keep it on against a real venue. */
   enableRateLimit?: boolean;
+  /** The venue's request limit (capability table): paces the client by it instead of ccxt's default. */
+  requestLimit?: RequestLimit;
 }
 
 /** ccxt network code per chain for deposit addresses (HashKey chainType BTC / ETH). */
@@ -96,20 +100,23 @@ export class CcxtVenue implements Venue {
 
   constructor(options: CcxtVenueOptions) {
     this.id = options.venueId;
+    const ExchangeClass = ccxt[options.venueId];
+    // One client for trading and the venue's own market data: one request budget for the venue's one limit.
+    this.exchange = new ExchangeClass({
+      apiKey: options.apiKey,
+      secret: options.secret,
+      timeout: options.timeoutMs,
+      // With the venue's limit known the client paces itself by it (venue-pacing.ts), not by ccxt's default.
+      enableRateLimit: (options.enableRateLimit ?? true) && !options.requestLimit,
+      urls: { api: { public: options.apiUrl, private: options.apiUrl } },
+    });
+    if (options.requestLimit && options.enableRateLimit !== false) paceByLimit(this.exchange, options.requestLimit);
     this.data = new CcxtMarketData({
       id: options.venueId,
       exchange: options.venueId,
       url: options.apiUrl,
       timeoutMs: options.timeoutMs,
-      enableRateLimit: options.enableRateLimit ?? true,
-    });
-    const ExchangeClass = ccxt[options.venueId];
-    this.exchange = new ExchangeClass({
-      apiKey: options.apiKey,
-      secret: options.secret,
-      timeout: options.timeoutMs,
-      enableRateLimit: options.enableRateLimit ?? true,
-      urls: { api: { public: options.apiUrl, private: options.apiUrl } },
+      client: this.exchange,
     });
   }
 
@@ -236,6 +243,8 @@ export class CcxtVenue implements Venue {
       side: str(raw, 'side') === 'SELL' ? 'sell' : 'buy',
       type: type === 'MARKET' || type === 'MARKET_OF_BASE' ? 'market' : 'limit',
       amount: amount(raw, 'origQty'),
+      // HashKey's order answers (placement, look-up, cancel) all carry executedQty, but not the trades.
+      ...(raw.executedQty !== undefined ? { filled: amount(raw, 'executedQty') } : {}),
       status: orderStatus(str(raw, 'status')),
       createdAt: new Date(Number.isFinite(time) ? time : Date.now()),
       ...(raw.updateTime !== undefined && Number.isFinite(updated) && updated > 0

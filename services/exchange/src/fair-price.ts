@@ -6,7 +6,7 @@
 import type { Queryable } from '@vcdc/shared';
 import { Decimal } from '@vcdc/shared/money';
 import { type CapabilityTable, type InvestorClass, tradingRules } from './capabilities';
-import { type FloorRule, fetchLegalFloor, type LegalFloor } from './legal-floor';
+import { type FloorRule, type LegalFloor, legalFloorOf } from './legal-floor';
 import type { MarketDataSource } from './market-data';
 import { checkSellOrder, type PreTradeOrder } from './pre-trade';
 import type { ReferenceRecorder } from './price-observations';
@@ -39,6 +39,8 @@ export class FairPriceGuard {
   private readonly policy: ReferencePolicy;
   private readonly floorRule: FloorRule;
   private readonly now: () => Date;
+  /** Floors by market, trade date and tick (see `floor`). */
+  private readonly floors = new Map<string, LegalFloor>();
 
   constructor(
     private readonly venue: Venue,
@@ -68,8 +70,23 @@ export class FairPriceGuard {
     return referenceOf(evaluation, id);
   }
 
-  floor(symbol: string, rules: MarketRules): Promise<LegalFloor> {
-    return fetchLegalFloor(this.sources, symbol, this.floorRule, this.now(), rules.tickSize);
+  /**
+   * The legal floor of a trade date is made of whole days before it, so it stays the same all day: it
+   * is asked of the sources once per market and day, not once per order (issue 19: a candle request in
+   * every order's check). A floor some source did not answer for is not kept; the next order asks again.
+   */
+  async floor(symbol: string, rules: MarketRules): Promise<LegalFloor> {
+    const now = this.now();
+    const key = `${symbol} ${now.toISOString().slice(0, 10)} ${rules.tickSize}`;
+    const kept = this.floors.get(key);
+    if (kept) return kept;
+    const { floor, everySource } = await legalFloorOf(this.sources, symbol, this.floorRule, now, rules.tickSize);
+    if (everySource) {
+      // Yesterday's floors are of no more use.
+      for (const old of this.floors.keys()) if (!old.includes(` ${floor.tradeDate} `)) this.floors.delete(old);
+      this.floors.set(key, floor);
+    }
+    return floor;
   }
 
   /**

@@ -66,17 +66,26 @@ export function floorFromCloses(
   return { symbol, rule: `average-close:${rule.days}`, price: price.toFixed(), tradeDate: dateText, days };
 }
 
-export async function fetchLegalFloor(
+/** The floor, and whether every source gave its closes (a floor made without one is not to be kept). */
+export async function legalFloorOf(
   sources: MarketDataSource[],
   symbol: string,
   rule: FloorRule,
   tradeDate: Date,
   tickSize: string,
-): Promise<LegalFloor> {
-  if (rule.kind === 'none') return floorFromCloses(symbol, rule, tradeDate, [], tickSize);
+): Promise<{ floor: LegalFloor; everySource: boolean }> {
+  if (rule.kind === 'none') return { floor: floorFromCloses(symbol, rule, tradeDate, [], tickSize), everySource: true };
   const tradeDay = Math.floor(tradeDate.getTime() / DAY_MS) * DAY_MS;
   const from = new Date(tradeDay - rule.days * DAY_MS);
   const to = new Date(tradeDay);
-  const closes = await Promise.all(sources.map((s) => s.dailyCloses(symbol, from, to).catch(() => [])));
-  return floorFromCloses(symbol, rule, tradeDate, closes, tickSize);
+  let everySource = true;
+  const closes = await Promise.all(
+    sources.map((s) =>
+      s.dailyCloses(symbol, from, to).catch(() => {
+        everySource = false;
+        return [];
+      }),
+    ),
+  );
+  return { floor: floorFromCloses(symbol, rule, tradeDate, closes, tickSize), everySource };
 }

@@ -45,6 +45,11 @@ export interface CcxtMarketDataOptions {
   url?: string;
   timeoutMs: number;
   enableRateLimit?: boolean;
+  /**
+   * The ccxt client to read through instead of building one: the trading venue hands over its own, so
+   * its public reads and its trading calls share one request budget (and one load of the markets).
+   */
+  client?: Exchange;
 }
 
 /** A ccxt number as the venue's exact decimal (see the module comment). */
@@ -67,6 +72,10 @@ export class CcxtMarketData implements MarketDataSource {
 
   constructor(options: CcxtMarketDataOptions) {
     this.id = options.id;
+    if (options.client) {
+      this.exchange = options.client;
+      return;
+    }
     const ExchangeClass = (ccxt as unknown as Record<string, new (config: object) => Exchange>)[options.exchange];
     if (!ExchangeClass) throw new Error(`ccxt has no exchange "${options.exchange}"`);
     this.exchange = new ExchangeClass({

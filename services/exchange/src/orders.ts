@@ -5,13 +5,21 @@
  * Fills are recorded append-only as the venue reports them, and every event of an order (placed, each
  * fill, each cancel request, how it ended) is appended to `order_events` (best-execution records).
  */
-import { appendAuditRecord, type PoolClient, Problem, problems, type Queryable } from '@vcdc/shared';
+import {
+  appendAuditRecord,
+  inTransaction,
+  type Pool,
+  type PoolClient,
+  Problem,
+  problems,
+  type Queryable,
+} from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
 import { appendFillBooked, appendOrderEnded, orderPlaced } from './audit-records';
 import type { FairPriceGuard } from './fair-price';
 import { computationWithPrice } from './price-observations';
-import type { OrderSnapshot, Venue } from './venue';
+import type { FillSnapshot, OrderSnapshot, Venue } from './venue';
 import { VenueCallError } from './venue';
 import { atVenue, venueProblem } from './venue-problems';
 
@@ -58,33 +66,45 @@ function conflict(input: exchange.PlaceSellOrder, detail: string): Problem {
   );
 }
 
+/** Whether a recorded order is the one asked for again (same case and terms). */
+function sameTerms(recorded: OrderRow, input: exchange.PlaceSellOrder): boolean {
+  return (
+    recorded.case_id === input.caseId &&
+    recorded.symbol === input.symbol &&
+    recorded.type === input.type &&
+    new Decimal(recorded.amount).eq(input.amount) &&
+    (recorded.limit_price === null
+      ? input.limitPrice === undefined
+      : input.limitPrice !== undefined && new Decimal(recorded.limit_price).eq(input.limitPrice)) &&
+    (recorded.parent_order_id === null ||
+      input.parentOrderId === undefined ||
+      recorded.parent_order_id === input.parentOrderId)
+  );
+}
+
+async function recordedOrder(db: Queryable, clientOrderId: string, lock = ''): Promise<OrderRow | undefined> {
+  const { rows } = await db.query<OrderRow>(`SELECT * FROM orders WHERE client_order_id = $1 ${lock}`, [clientOrderId]);
+  return rows[0];
+}
+
+/**
+ * Places the order, or adopts the one the venue already has under its client order id. No transaction
+ * is open and no connection held while the venue is asked (issue 19: each order held one of the pool's
+ * connections through its whole venue round trip); what the venue answered is recorded afterwards in
+ * one short transaction. Two requests for one client order id may both reach the venue: the venue
+ * refuses the second as a duplicate and it adopts the first's order; the first to record it wins and
+ * the other records nothing twice (the order's row and events are keyed, fills by trade id).
+ */
 export async function placeSellOrder(
-  tx: PoolClient,
+  pool: Pool,
   venue: Venue,
   input: exchange.PlaceSellOrder,
   guard: FairPriceGuard,
 ): Promise<exchange.VenueOrder> {
-  // Two requests for one client order id (with different idempotency keys) take turns.
-  await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 1))', [`order:${input.clientOrderId}`]);
-  // FOR NO KEY UPDATE: the order's row before the audit chain's lock, as every path takes them.
-  const { rows } = await tx.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1 FOR NO KEY UPDATE', [
-    input.clientOrderId,
-  ]);
-  const recorded = rows[0];
+  const recorded = await recordedOrder(pool, input.clientOrderId);
   if (recorded) {
-    const same =
-      recorded.case_id === input.caseId &&
-      recorded.symbol === input.symbol &&
-      recorded.type === input.type &&
-      new Decimal(recorded.amount).eq(input.amount) &&
-      (recorded.limit_price === null
-        ? input.limitPrice === undefined
-        : input.limitPrice !== undefined && new Decimal(recorded.limit_price).eq(input.limitPrice)) &&
-      (recorded.parent_order_id === null ||
-        input.parentOrderId === undefined ||
-        recorded.parent_order_id === input.parentOrderId);
-    if (!same) throw conflict(input, 'it was placed with other terms');
-    return refreshRecordedOrder(tx, venue, recorded);
+    if (!sameTerms(recorded, input)) throw conflict(input, 'it was placed with other terms');
+    return refreshRecordedOrder(pool, venue, recorded);
   }
 
   await guard.checkStatic(input);
@@ -92,11 +112,11 @@ export async function placeSellOrder(
   // before the check below adds its own.
   const declaredReferenceId =
     input.referencePrice !== undefined
-      ? await computationWithPrice(tx, input.symbol, input.referencePrice, guard.currentTime())
+      ? await computationWithPrice(pool, input.symbol, input.referencePrice, guard.currentTime())
       : undefined;
   // Only a new order is held against prices and caps: one already placed is adopted whatever the prices are now.
   const existing = await atVenue(() => venue.findOrder(input.symbol, input.clientOrderId));
-  const checked = existing ? undefined : await guard.check(tx, input);
+  const checked = existing ? undefined : await guard.check(pool, input);
   let snapshot = existing;
   if (!snapshot) {
     try {
@@ -117,59 +137,87 @@ export async function placeSellOrder(
     }
   }
   if (!sameOrder(snapshot, input)) throw conflict(input, 'the venue holds an order with other terms under this id');
+  const placed = snapshot;
+  const fills = await fillsToRecord(venue, input.symbol, placed, input.clientOrderId, '0');
 
   // The prices in force: the reference the caller priced from (else the service's own at the check), the
   // lot's arrival price (else that reference), the service's legal floor (else the caller's).
   const referencePrice = input.referencePrice ?? checked?.reference.price;
   const checkReferenceId = checked?.reference.id;
   const pricedReferenceId = input.referencePrice !== undefined ? declaredReferenceId : checkReferenceId;
-  await tx.query(
-    `INSERT INTO orders (client_order_id, case_id, venue, venue_order_id, symbol, side, type, amount, limit_price, status,
-       created_at, parent_order_id, arrival_price, reference_price, floor_price, check_reference_id, priced_reference_id)
-     VALUES ($1, $2, $3, $4, $5, 'sell', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-    [
-      input.clientOrderId,
-      input.caseId,
-      venue.id,
-      snapshot.venueOrderId,
-      input.symbol,
-      input.type,
-      input.amount,
-      input.limitPrice ?? null,
-      snapshot.status,
-      snapshot.createdAt,
-      input.parentOrderId ?? null,
-      input.arrivalPrice ?? referencePrice ?? null,
-      referencePrice ?? null,
-      checked?.floor?.price ?? input.floor ?? null,
-      checkReferenceId ?? null,
-      pricedReferenceId ?? null,
-    ],
-  );
-  await recordEvent(tx, {
-    clientOrderId: input.clientOrderId,
-    event: 'placed',
-    venue: venue.id,
-    occurredAt: snapshot.createdAt,
-    detail: existing ? 'found at the venue under its client order id (an earlier attempt placed it)' : undefined,
-  });
-  await appendAuditRecord(
-    tx,
-    orderPlaced({
-      caseId: input.caseId,
+  return inTransaction(pool, async (tx) => {
+    const inserted = await tx.query(
+      `INSERT INTO orders (client_order_id, case_id, venue, venue_order_id, symbol, side, type, amount, limit_price, status,
+         created_at, parent_order_id, arrival_price, reference_price, floor_price, check_reference_id, priced_reference_id)
+       VALUES ($1, $2, $3, $4, $5, 'sell', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       ON CONFLICT (client_order_id) DO NOTHING`,
+      [
+        input.clientOrderId,
+        input.caseId,
+        venue.id,
+        placed.venueOrderId,
+        input.symbol,
+        input.type,
+        input.amount,
+        input.limitPrice ?? null,
+        placed.status,
+        placed.createdAt,
+        input.parentOrderId ?? null,
+        input.arrivalPrice ?? referencePrice ?? null,
+        referencePrice ?? null,
+        checked?.floor?.price ?? input.floor ?? null,
+        checkReferenceId ?? null,
+        pricedReferenceId ?? null,
+      ],
+    );
+    if (!inserted.rowCount) {
+      // Recorded meanwhile by another request for this client order id (with another Idempotency-Key).
+      const other = await recordedOrder(tx, input.clientOrderId, 'FOR NO KEY UPDATE');
+      if (!other || !sameTerms(other, input)) throw conflict(input, 'it was placed with other terms');
+      return recordSnapshot(tx, venue, other, placed, fills);
+    }
+    await recordEvent(tx, {
       clientOrderId: input.clientOrderId,
+      event: 'placed',
       venue: venue.id,
-      venueOrderId: snapshot.venueOrderId,
-      symbol: input.symbol,
-      type: input.type,
-      amount: input.amount,
-      ...(input.limitPrice !== undefined ? { limitPrice: input.limitPrice } : {}),
-      adopted: existing !== undefined,
-    }),
-  );
-  await recordFills(tx, venue, input.symbol, snapshot.venueOrderId, input.clientOrderId);
-  await recordEnd(tx, venue, input.clientOrderId, snapshot);
-  return orderView(tx, input.clientOrderId);
+      occurredAt: placed.createdAt,
+      detail: existing ? 'found at the venue under its client order id (an earlier attempt placed it)' : undefined,
+    });
+    const audit: AuditAppends = [];
+    audit.push((db) =>
+      appendAuditRecord(
+        db,
+        orderPlaced({
+          caseId: input.caseId,
+          clientOrderId: input.clientOrderId,
+          venue: venue.id,
+          venueOrderId: placed.venueOrderId,
+          symbol: input.symbol,
+          type: input.type,
+          amount: input.amount,
+          ...(input.limitPrice !== undefined ? { limitPrice: input.limitPrice } : {}),
+          adopted: existing !== undefined,
+        }),
+      ),
+    );
+    await recordFills(tx, venue, input.clientOrderId, fills, audit);
+    await recordEnd(tx, venue, input.clientOrderId, placed, audit);
+    const view = await orderView(tx, input.clientOrderId);
+    await appendLast(tx, audit);
+    return view;
+  });
+}
+
+/**
+ * The order's audit records, appended in order at the end of its transaction, after all its other
+ * work: the chain's lock (one for all writers) is then held only from them to the commit, so twenty
+ * orders recording at once wait on each other's appends, not on each other's whole transactions (and
+ * the chain's lock is taken after every row lock, as the bound rows' records are: audit 00004).
+ */
+type AuditAppends = ((tx: Queryable) => Promise<unknown>)[];
+
+async function appendLast(tx: Queryable, audit: AuditAppends): Promise<void> {
+  for (const append of audit) await append(tx);
 }
 
 type OrderEvent = 'placed' | 'fill' | 'cancel-requested' | 'closed' | 'canceled' | 'rejected';
@@ -191,7 +239,13 @@ async function recordEvent(
 }
 
 /** An order that ended (filled, cancelled, rejected): its end, at the venue's time of the last change. */
-async function recordEnd(db: Queryable, venue: Venue, clientOrderId: string, snapshot: OrderSnapshot): Promise<void> {
+async function recordEnd(
+  db: Queryable,
+  venue: Venue,
+  clientOrderId: string,
+  snapshot: OrderSnapshot,
+  audit: AuditAppends,
+): Promise<void> {
   if (snapshot.status === 'open') return;
   const ended = await recordEvent(db, {
     clientOrderId,
@@ -200,71 +254,129 @@ async function recordEnd(db: Queryable, venue: Venue, clientOrderId: string, sna
     occurredAt: snapshot.updatedAt ?? new Date(),
     ...(snapshot.updatedAt ? {} : { detail: "the venue gave no time: the service's time it saw the end" }),
   });
-  if (ended) await appendOrderEnded(db, clientOrderId, snapshot.status);
+  if (ended) audit.push((tx) => appendOrderEnded(tx, clientOrderId, snapshot.status));
 }
 
 /** The order's status and fills as the venue has them now; new fills are recorded. */
-export async function refreshOrder(tx: PoolClient, venue: Venue, clientOrderId: string): Promise<exchange.VenueOrder> {
-  // NO KEY UPDATE: serialises refreshes of the order, yet lets events be appended (their key share) meanwhile.
-  const { rows } = await tx.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1 FOR NO KEY UPDATE', [
-    clientOrderId,
-  ]);
-  const recorded = rows[0];
+export async function refreshOrder(pool: Pool, venue: Venue, clientOrderId: string): Promise<exchange.VenueOrder> {
+  const recorded = await recordedOrder(pool, clientOrderId);
   if (!recorded) throw problems.notFound('Order', clientOrderId);
-  return refreshRecordedOrder(tx, venue, recorded);
+  return refreshRecordedOrder(pool, venue, recorded);
 }
 
 /**
  * Cancels what is left of an order of this case; its fills stay recorded. Repeating it changes nothing.
- * Each request sent to the venue is appended as `cancel-requested` (at `now`) on `log` (its own
- * connection), so it stays recorded even when the venue's answer is lost and this transaction rolls back.
+ * Each request sent to the venue is appended as `cancel-requested` (at `now`) before it is sent, so it
+ * stays recorded even when the venue's answer is lost. No connection is held while the venue is asked.
  */
 export async function cancelSellOrder(
-  tx: PoolClient,
+  pool: Pool,
   venue: Venue,
   clientOrderId: string,
   input: exchange.CancelSellOrder,
-  log: Queryable = tx,
   now: () => Date = () => new Date(),
 ): Promise<exchange.VenueOrder> {
-  const { rows } = await tx.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1 FOR NO KEY UPDATE', [
-    clientOrderId,
-  ]);
-  const recorded = rows[0];
+  const recorded = await recordedOrder(pool, clientOrderId);
   if (!recorded || recorded.case_id !== input.caseId)
     throw problems.notFound('Order', `${clientOrderId} of ${input.caseId}`);
-  if (recorded.status === 'open') {
-    await recordEvent(log, { clientOrderId, event: 'cancel-requested', venue: recorded.venue, occurredAt: now() });
-    await atVenue(() => venue.cancelOrder(recorded.symbol, clientOrderId), ORDER_REFUSALS);
-  }
-  return refreshRecordedOrder(tx, venue, recorded);
+  if (recorded.status !== 'open') return refreshRecordedOrder(pool, venue, recorded);
+  await recordEvent(pool, { clientOrderId, event: 'cancel-requested', venue: recorded.venue, occurredAt: now() });
+  // The cancel's answer is the venue's record of the order after it (ccxt-venue.ts asks for it).
+  const after = await atVenue(() => venue.cancelOrder(recorded.symbol, clientOrderId), ORDER_REFUSALS);
+  return refreshRecordedOrder(pool, venue, recorded, after);
 }
 
-async function refreshRecordedOrder(tx: PoolClient, venue: Venue, recorded: OrderRow): Promise<exchange.VenueOrder> {
-  const snapshot = await atVenue(() => venue.findOrder(recorded.symbol, recorded.client_order_id));
+/**
+ * The venue's record of the order (`known`, when the caller has just had it from the venue, else asked
+ * for), its new fills, then all of it recorded in one short transaction.
+ */
+async function refreshRecordedOrder(
+  pool: Pool,
+  venue: Venue,
+  recorded: OrderRow,
+  known?: OrderSnapshot,
+): Promise<exchange.VenueOrder> {
+  const snapshot = known ?? (await atVenue(() => venue.findOrder(recorded.symbol, recorded.client_order_id)));
   if (!snapshot) {
     throw new Problem(502, 'venue-error', 'Venue error', `the venue no longer knows order ${recorded.venue_order_id}`);
   }
-  await recordFills(tx, venue, recorded.symbol, recorded.venue_order_id, recorded.client_order_id);
-  await recordEnd(tx, venue, recorded.client_order_id, snapshot);
-  await tx.query('UPDATE orders SET status = $2, status_checked_at = now() WHERE client_order_id = $1', [
+  const fills = await fillsToRecord(
+    venue,
+    recorded.symbol,
+    snapshot,
     recorded.client_order_id,
-    snapshot.status,
-  ]);
-  return orderView(tx, recorded.client_order_id);
+    await recordedFilled(pool, recorded.client_order_id),
+  );
+  return inTransaction(pool, async (tx) => {
+    // NO KEY UPDATE: refreshes of one order record one after another, yet events may be appended meanwhile.
+    const row = await recordedOrder(tx, recorded.client_order_id, 'FOR NO KEY UPDATE');
+    if (!row) throw problems.notFound('Order', recorded.client_order_id);
+    return recordSnapshot(tx, venue, row, snapshot, fills);
+  });
+}
+
+/** Records what the venue answered about a recorded order: new fills, its end, its status. */
+async function recordSnapshot(
+  tx: PoolClient,
+  venue: Venue,
+  recorded: OrderRow,
+  snapshot: OrderSnapshot,
+  fills: FillSnapshot[] | undefined,
+): Promise<exchange.VenueOrder> {
+  const audit: AuditAppends = [];
+  await recordFills(tx, venue, recorded.client_order_id, fills, audit);
+  await recordEnd(tx, venue, recorded.client_order_id, snapshot, audit);
+  // An order that ended stays ended: an older answer recorded after a newer one (two refreshes racing,
+  // no lock is held across the venue calls) never reopens it.
+  await tx.query(
+    `UPDATE orders SET status = CASE WHEN status = 'open' THEN $2 ELSE status END, status_checked_at = now()
+      WHERE client_order_id = $1`,
+    [recorded.client_order_id, snapshot.status],
+  );
+  const view = await orderView(tx, recorded.client_order_id);
+  await appendLast(tx, audit);
+  return view;
+}
+
+async function recordedFilled(db: Queryable, clientOrderId: string): Promise<string> {
+  const { rows } = await db.query<{ filled: string | null }>(
+    'SELECT sum(amount) AS filled FROM fills WHERE client_order_id = $1',
+    [clientOrderId],
+  );
+  return rows[0]?.filled ?? '0';
+}
+
+/**
+ * The order's fills from the venue, when there are any to record: only when the venue's answer says it
+ * executed more than the fills recorded (or does not say how much). An order answer carries how much
+ * was executed but not the trades, so a fill still needs one fetch of trades; an order with nothing new
+ * (resting unfilled, or all its fills recorded) needs none (issue 19: every look-up fetched the trades,
+ * ccxt's costliest call). Undefined: nothing to record.
+ */
+async function fillsToRecord(
+  venue: Venue,
+  symbol: string,
+  snapshot: OrderSnapshot,
+  clientOrderId: string,
+  filledRecorded: string,
+): Promise<FillSnapshot[] | undefined> {
+  if (snapshot.filled !== undefined && new Decimal(snapshot.filled).lte(filledRecorded)) return undefined;
+  return atVenue(() => venue.orderFills(symbol, { venueOrderId: snapshot.venueOrderId, clientOrderId }));
 }
 
 async function recordFills(
   tx: PoolClient,
   venue: Venue,
-  symbol: string,
-  venueOrderId: string,
   clientOrderId: string,
+  fills: FillSnapshot[] | undefined,
+  audit: AuditAppends,
 ): Promise<void> {
-  const fills = await atVenue(() => venue.orderFills(symbol, { venueOrderId, clientOrderId }));
+  if (!fills) return;
   // Oldest first, so the events of the fills follow the venue's order.
-  fills.sort((a, b) => a.tradedAt.getTime() - b.tradedAt.getTime() || a.tradeId.localeCompare(b.tradeId));
-  for (const f of fills) {
+  const ordered = [...fills].sort(
+    (a, b) => a.tradedAt.getTime() - b.tradedAt.getTime() || a.tradeId.localeCompare(b.tradeId),
+  );
+  for (const f of ordered) {
     const inserted = await tx.query(
       `INSERT INTO fills (venue, trade_id, client_order_id, price, amount, cost, fee, fee_currency, traded_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (venue, trade_id) DO NOTHING RETURNING trade_id`,
@@ -288,7 +400,7 @@ async function recordFills(
         tradeId: f.tradeId,
         occurredAt: f.tradedAt,
       });
-      await appendFillBooked(tx, clientOrderId, f);
+      audit.push((db) => appendFillBooked(db, clientOrderId, f));
     }
   }
 }

@@ -16,6 +16,7 @@ export function venueFromConfig(config: ExchangeConfig): Venue {
     apiKey: config.VENUE_API_KEY,
     secret: config.VENUE_API_SECRET,
     timeoutMs: config.VENUE_TIMEOUT_MS,
+    requestLimit: config.VENUE_CAPABILITIES[config.VENUE_ID]?.requestLimit,
   });
 }
 

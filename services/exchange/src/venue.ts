@@ -29,6 +29,11 @@ export interface OrderSnapshot {
   side: 'buy' | 'sell';
   type: 'market' | 'limit';
   amount: string;
+  /**
+   * How much of it the venue has executed, as its order answer says; absent when the answer does not
+   * say. Its fills are fetched only when this is more than the fills already recorded.
+   */
+  filled?: string;
   status: 'open' | 'closed' | 'canceled' | 'rejected';
   createdAt: Date;
   /** The venue's time of the order's last change (how it ended, once it has). */

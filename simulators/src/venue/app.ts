@@ -12,6 +12,7 @@ import { VenueError } from './errors';
 import type { VenueFaults } from './faults';
 import { INTERVALS } from './market';
 import { COINS, exchangeInfoCoin, exchangeInfoSymbol } from './markets';
+import { VenueRequestLimit } from './request-limit';
 import { ACCOUNT_ID, type Venue } from './venue';
 import { accountTrade, depositOrder, orderAck, orderDetail, withdrawOrder } from './views';
 
@@ -25,6 +26,8 @@ export interface VenueAppDeps {
   /** Sends and follows up crypto withdrawals (payouts.ts), before they are listed and after one is made. */
   processWithdrawals?: () => Promise<void>;
   faults: VenueFaults;
+  /** The venue's own request limit (request-limit.ts); default: none, requests only counted. */
+  requestLimit?: VenueRequestLimit;
   /** Bearer token of the admin routes (admin.ts); absent: they refuse every request. */
   adminToken?: string;
   now?: () => number;
@@ -38,6 +41,7 @@ export function createVenueApp({
   syncDeposits,
   processWithdrawals = async () => undefined,
   faults,
+  requestLimit = new VenueRequestLimit(undefined),
   adminToken,
   now = Date.now,
 }: VenueAppDeps): Express {
@@ -89,6 +93,13 @@ export function createVenueApp({
 
   // Not part of HashKey's API: the fault profile and the market driver (admin.ts), never faulted themselves.
   app.use('/sim/v1', adminRoutes({ venue, faults, adminToken }));
+
+  // The venue's request limit (request-limit.ts), on its API only, before any work is done.
+  app.use((req: Request, res: Response, next: () => void) => {
+    const api = req.path.startsWith('/api/') || req.path.startsWith('/quote/');
+    if (!api || requestLimit.admit(`${req.method} ${req.path}`, Date.now())) next();
+    else res.status(429).json({ code: '0003', msg: 'Rate limit exceeded' });
+  });
 
   // Injected faults and the venue's own limits (faults.ts), before any work is done.
   app.use((req: Request, res: Response, next: () => void) => {

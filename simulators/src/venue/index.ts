@@ -35,6 +35,7 @@ import { type FaultPlan, VenueFaults } from './faults';
 import type { MarketDynamicsOptions } from './market';
 import { COINS, type MarketSpec } from './markets';
 import { ChainPayouts } from './payouts';
+import { VenueRequestLimit } from './request-limit';
 import { loadState, saveState } from './state';
 import { type BankAccount, initialState, Venue } from './venue';
 import { venueEvmKey } from './venue-keys';
@@ -42,6 +43,7 @@ import { venueEvmKey } from './venue-keys';
 export type { HoldRule } from './deposit-holds';
 export { type FaultPlan, FaultPlanSchema, FaultProfileError, parseFaultProfile, VenueFaults } from './faults';
 export type { MarketDynamicsOptions } from './market';
+export { VENUE_REQUESTS_PER_SECOND, VenueRequestLimit } from './request-limit';
 export type { BankAccount } from './venue';
 
 /** Dev-only credentials: the dev stack and tests use them; nothing real is ever signed with them. */
@@ -89,6 +91,11 @@ export interface VenueSimulatorOptions {
   faults?: FaultPlan;
   /** Bearer token of the admin routes (fault profile, market driver: admin.ts); absent: they refuse every request. */
   adminToken?: string;
+  /**
+   * The venue's API rate limit: requests per rolling second above which it answers 429 (request-limit.ts).
+   * Absent: no limit (tests that drive the venue directly); the dev stack sets VENUE_REQUESTS_PER_SECOND.
+   */
+  requestsPerSecond?: number;
 }
 
 export interface RunningVenueSimulator {
@@ -97,6 +104,8 @@ export interface RunningVenueSimulator {
   app: Express;
   venue: Venue;
   faults: VenueFaults;
+  /** The venue's request limit, with its count of refusals and of requests per route. */
+  requestLimit: VenueRequestLimit;
   /** Poll the chain now (what the interval does). */
   syncDeposits: () => Promise<void>;
   /** Send (or follow up) the crypto withdrawals still processing now (what the interval does). */
@@ -175,7 +184,9 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
   const faults = new VenueFaults();
   if (options.faults) faults.configure(options.faults);
   venue.depositFault = () => faults.depositHold();
+  const requestLimit = new VenueRequestLimit(options.requestsPerSecond);
   const app = createVenueApp({
+    requestLimit,
     venue,
     credentials: { apiKey: options.apiKey ?? DEV_VENUE_API_KEY, secret: options.secret ?? DEV_VENUE_SECRET },
     syncDeposits,
@@ -204,6 +215,7 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
     app,
     venue,
     faults,
+    requestLimit,
     syncDeposits,
     processWithdrawals,
     close: async () => {
