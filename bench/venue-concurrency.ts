@@ -14,6 +14,7 @@
  *
  *   node --import tsx bench/venue-concurrency.ts [cases at once, default 20] [rounds, default 5]
  *   VENUE_REQUESTS_PER_SECOND=300 node --import tsx bench/venue-concurrency.ts   (another venue limit)
+ *   VENUE_LATENCY_MS=40 npm run bench:venue-concurrency                          (a venue across a network)
  *   npm run bench:venue-concurrency
  */
 import { spawn } from 'node:child_process';
@@ -34,6 +35,12 @@ const AT_ONCE = Number(process.argv[2] ?? 20);
 /** The venue's limit (the simulator's and the capability table's); VENUE_REQUESTS_PER_SECOND tries another. */
 const LIMIT = Number(process.env.VENUE_REQUESTS_PER_SECOND ?? VENUE_REQUESTS_PER_SECOND);
 const ROUNDS = Number(process.argv[3] ?? 5);
+/**
+ * Time the venue adds to every answer (ms, default 0). On loopback a request costs the venue nothing, so
+ * the ratio measures only the service's own CPU queueing on this machine; a real venue answers across a
+ * network (Hong Kong from the mainland: tens of ms), which the service's parallel calls overlap.
+ */
+const LATENCY_MS = Number(process.env.VENUE_LATENCY_MS ?? 0);
 /** Longer than the venue's window: each measurement starts with its request budget free. */
 const PAUSE_MS = 1_200;
 
@@ -97,6 +104,7 @@ async function venueProcess(): Promise<void> {
     pollIntervalMs: 60_000,
     initialBalances: { BTC: '100', USDT: '0' },
     requestsPerSecond: LIMIT,
+    ...(LATENCY_MS > 0 ? { faults: { latencyMs: LATENCY_MS } } : {}),
   });
   console.log(JSON.stringify({ url: sim.url }));
   process.stdin.setEncoding('utf8');
@@ -222,7 +230,9 @@ async function main(): Promise<void> {
     const one = median(single);
     const many = median(atOnce);
     const f = (ms: number) => `${ms.toFixed(0)} ms`;
-    console.log(`venue request limit: ${LIMIT}/s (simulator and capability table)`);
+    console.log(
+      `venue request limit: ${LIMIT}/s (simulator and capability table); venue latency ${LATENCY_MS} ms per answer`,
+    );
     console.log(`1 case:            median ${f(one)}, p95 ${f(quantile(single, 0.95))} (${single.length} orders)`);
     console.log(
       `${AT_ONCE} cases at once:   median ${f(many)}, p95 ${f(quantile(atOnce, 0.95))} (${atOnce.length} orders, ${ROUNDS} rounds)`,
