@@ -55,7 +55,7 @@ import {
   type Role,
 } from './decision';
 import type { DecisionActivities } from './decision-signature';
-import { describe, type HoldOptions, type HoldRecord, holdOptions } from './hold-resolution';
+import { describe, type HoldOptions, type HoldRecord, holdOptions, openPaths } from './hold-resolution';
 import { BATCHES_AT_ONCE, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
 import { stepKey } from './keys';
 import type { CaseNotification, NotificationActivities, NotificationKind } from './notifications/types';
@@ -521,7 +521,8 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
   let resume: Resume | undefined;
   for (;;) {
     try {
-      await runCase(reg, resume);
+      if (resume?.from === 'RECONCILIATION') await closeTheBooks();
+      else await runCase(reg, resume);
       const paid = [
         p.restitution ? `paid ${p.restitution.totalToVictims} CNY to ${p.restitution.payments.length} victims` : '',
         p.remittance ? `remitted ${p.remittance.amount} CNY to the treasury (receipt ${p.remittance.receiptNo})` : '',
@@ -722,10 +723,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     };
     p.holds ??= [];
     p.holds.push(hold);
-    const paths = [
-      options.notResumable ? '' : 'RESUME, AMEND',
-      options.notClosable ? '' : options.notToOwner ? 'CLOSE to CUSTODY' : 'CLOSE to CUSTODY or OWNER',
-    ].filter(Boolean);
+    const paths = openPaths(options);
     for (;;) {
       holdNow = options;
       const d = await awaitDecision(
@@ -744,14 +742,20 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       const by = given.map((g) => g.decidedBy).join(' and ');
       if (resolution.path === 'RESUME' || resolution.path === 'AMEND') {
         const reusePlan = resolution.path === 'RESUME' && (hold.stage === 'TRANSFER' || hold.stage === 'SALE');
+        // After the pay-out only the closing reconciliation runs again: the case's records stay as they are.
+        const booksOnly = hold.stage === 'RECONCILIATION';
         hold.resolution.outcome =
           resolution.path === 'AMEND'
             ? `the amended plan goes to DISPOSAL_PLAN for approval (attempt ${attempt + 1})`
-            : `resumed at ${hold.stage}${reusePlan ? ' under the disposal plan already approved' : ''} (attempt ${attempt + 1})`;
+            : booksOnly
+              ? `the closing reconciliation runs again on the corrected books (attempt ${attempt + 1})`
+              : `resumed at ${hold.stage}${reusePlan ? ' under the disposal plan already approved' : ''} (attempt ${attempt + 1})`;
         show(`${describe(resolution)} approved by ${by}: ${hold.resolution.outcome}`);
         p.reason = undefined;
-        p.transfers = [];
-        p.routes = [];
+        if (!booksOnly) {
+          p.transfers = [];
+          p.routes = [];
+        }
         return {
           attempt: attempt + 1,
           from: hold.stage,
@@ -1383,8 +1387,14 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
 
     // 8. RECONCILIATION: every unit from custody to the treasury, from each service's own records; the
     // differences a supervisor explained before the pay-out are their own lines here too.
+    await closeTheBooks();
+  }
+
+  /** The closing reconciliation after the pay-out (again, on a RESUME of a hold it made): a difference holds the case. */
+  async function closeTheBooks(): Promise<void> {
+    const { stablecoin, fiat } = reg.disposal;
     enter('RECONCILIATION', 'checking conservation across custody, venue, FX and treasury');
-    p.reconciliation = await reconcileCase({ p, caseId, stablecoin, fiat }, 'closing');
+    p.reconciliation = await reconcileCase({ p, caseId: p.caseId, stablecoin, fiat }, 'closing');
     if (!p.reconciliation.ok) {
       const failed = p.reconciliation.checks.filter((c) => !c.pass);
       throw new CaseStop(

@@ -13,7 +13,10 @@
  *
  * Which paths a hold allows depends on where the value is: only while everything the case holds is
  * back in custody (nothing sold, every return received) can it be resumed from the start of its
- * disposal, amended or handed back. Pure: the workflow and its validator use it.
+ * disposal, amended or handed back. After the pay-out, when the closing reconciliation found the books
+ * wrong, the money has left and only RESUME is open: once the books are corrected (corrections are
+ * their own acts, filed with the services), the closing reconciliation runs again. Pure: the workflow
+ * and its validator use it.
  */
 import type { HoldResolution } from '@vcdc/shared/acts/pure';
 import { canonicalJson } from '@vcdc/shared/canonical-json';
@@ -29,6 +32,8 @@ const BEFORE_THE_SALE: readonly CaseStage[] = ['INTAKE', 'AUTHORISATION', 'TRANS
 export interface HoldOptions {
   /** Why RESUME and AMEND are not possible, when they are not. */
   notResumable?: string;
+  /** Why AMEND is not possible when RESUME is. */
+  notAmendable?: string;
   /** Why CLOSE (either way) is not possible, when it is not. */
   notClosable?: string;
   /** Why CLOSE to OWNER is not possible, when it is not. */
@@ -62,6 +67,16 @@ export interface HoldRecord {
 
 /** Which paths a hold at `stage` allows, from what the case recorded (the compensation has run). */
 export function holdOptions(p: CaseProgress, inCustody: Record<string, string>): HoldOptions {
+  if (paidOut(p) && p.stage === 'RECONCILIATION') {
+    const gone =
+      'the money has left the special account: the books are put right by corrections, then the case is resumed';
+    return {
+      inCustody,
+      notAmendable: gone,
+      notClosable: gone,
+      notToOwner: gone,
+    };
+  }
   const sold = p.sales.some((s) => new Decimal(s.filled).gt(0));
   const stranded = p.returns.filter((r) => r.status !== 'RECEIVED' && r.status !== 'NOTHING_TO_RETURN');
   const why = !BEFORE_THE_SALE.includes(p.stage)
@@ -93,6 +108,7 @@ export function refuseResolution(d: { resolution?: HoldResolution }, hold: HoldO
   if ((r.path === 'RESUME' || r.path === 'AMEND') && hold.notResumable) {
     return `resolution.path: ${r.path} is not possible: ${hold.notResumable}`;
   }
+  if (r.path === 'AMEND' && hold.notAmendable) return `resolution.path: AMEND is not possible: ${hold.notAmendable}`;
   if (r.path === 'CLOSE' && hold.notClosable) return `resolution.path: CLOSE is not possible: ${hold.notClosable}`;
   if (r.path === 'CLOSE' && r.handBackTo === 'OWNER' && hold.notToOwner) {
     return `resolution.handBackTo: OWNER is not possible: ${hold.notToOwner}`;
@@ -109,6 +125,19 @@ export function refuseResolution(d: { resolution?: HoldResolution }, hold: HoldO
     }
   }
   return undefined;
+}
+
+/** Whether the case paid out (to the treasury, the victims or the owner): its closing reconciliation runs after it. */
+export function paidOut(p: CaseProgress): boolean {
+  return p.remittance !== undefined || p.restitution !== undefined || p.ownerReturn !== undefined;
+}
+
+/** The paths a hold leaves open, in words for the status ("RESUME, AMEND", "CLOSE to CUSTODY"). */
+export function openPaths(o: HoldOptions): string[] {
+  return [
+    o.notResumable ? '' : o.notAmendable ? 'RESUME' : 'RESUME, AMEND',
+    o.notClosable ? '' : o.notToOwner ? 'CLOSE to CUSTODY' : 'CLOSE to CUSTODY or OWNER',
+  ].filter(Boolean);
 }
 
 /** A resolution in words, for the status and the answers. */

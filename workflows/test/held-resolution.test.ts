@@ -16,7 +16,15 @@ import { caseWorkflow } from '../src/case-workflow';
 import type { Decision } from '../src/decision';
 import type { HoldResolution } from '../src/hold-resolution';
 import { decide, status } from '../src/shared';
-import { awaiting, bundleCaseWorkflows, type CaseHandle, settleAt, startCaseTestServer, until } from './case-support';
+import {
+  awaiting,
+  bundleCaseWorkflows,
+  type CaseHandle,
+  runCase,
+  settleAt,
+  startCaseTestServer,
+  until,
+} from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 jest.setTimeout(180_000);
@@ -277,6 +285,69 @@ describe('a held case waits for its resolution', () => {
       const ledger = await fake.getCustodyLedger(outcome.caseId);
       expect(ledger.balances).toEqual({ BTC: '1.2498', ETH: '10.5' });
     });
+  });
+
+  test('after the pay-out, books found wrong by the closing reconciliation: AMEND and CLOSE are refused (the money has left); once corrected, RESUME runs the reconciliation again and the case completes', async () => {
+    const reg = registration();
+    const fake = createFakeActivities();
+    // After the remittance the exchange's statement shows one satoshi more deposited than custody sent,
+    // until the record is corrected.
+    let corrected = false;
+    const real = fake.getExchangeStatement.getMockImplementation();
+    fake.getExchangeStatement.mockImplementation(async (caseId: string) => {
+      const statement = await real?.(caseId);
+      if (!statement) throw new Error('no statement');
+      const first = statement.deposits[0];
+      if (first && !corrected && fake.requestRemittance.mock.calls.length > 0) {
+        first.amount = new Decimal(first.amount).plus('0.00000001').toFixed();
+      }
+      return statement;
+    });
+    await runCase(
+      env,
+      bundle,
+      reg,
+      fake,
+      async (handle) => {
+        await until(handle, awaiting('DISPOSAL_PLAN'));
+        await handle.executeUpdate(decide, { args: [plan('supervisor.zhang')] });
+        await expect(finish(handle)).rejects.toThrow(/the case ended HELD: reconciliation failed: /);
+        const held = await until(handle, heldForResolution);
+        expect(held.stage).toBe('RECONCILIATION');
+        expect(held.remittance).toBeDefined();
+        expect(held.holds?.[0]?.options).toMatchObject({
+          notAmendable: expect.stringContaining('the money has left the special account'),
+          notClosable: expect.stringContaining('the money has left the special account'),
+        });
+        expect(held.holds?.[0]?.options.notResumable).toBeUndefined();
+        expect(held.details).toContain('(RESUME)');
+
+        const close = await refusal(handle, resolve('supervisor.wu', { path: 'CLOSE', handBackTo: 'CUSTODY' }));
+        expect(close.message).toContain('resolution.path: CLOSE is not possible: the money has left');
+        const amend = await refusal(
+          handle,
+          resolve('supervisor.wu', { path: 'AMEND', dispose: [{ asset: 'BTC', amount: '1' }] }),
+        );
+        expect(amend.message).toContain('resolution.path: AMEND is not possible: the money has left');
+
+        corrected = true;
+        await handle.executeUpdate(decide, { args: [resolve('supervisor.wu', { path: 'RESUME' })] });
+        const second = await handle.executeUpdate(decide, { args: [resolve('supervisor.zhang', { path: 'RESUME' })] });
+        expect(second.movesTo).toEqual({ stage: 'RECONCILIATION', status: 'RUNNING' });
+        const outcome = await handle.result();
+
+        expect(outcome.status).toBe('COMPLETED');
+        expect(outcome.reconciliation).toMatchObject({ ok: true, phase: 'closing' });
+        expect(outcome.holds?.[0]?.resolution?.outcome).toBe(
+          'the closing reconciliation runs again on the corrected books (attempt 2)',
+        );
+        // Nothing was paid or moved twice: the resume only read the books again.
+        expect(fake.requestRemittance).toHaveBeenCalledTimes(1);
+        expect(fake.requestTransfer.mock.calls.every(([, key]) => !key.includes('attempt-2'))).toBe(true);
+        expect(fake.placeSellOrder.mock.calls.every(([, key]) => !key.includes('attempt-2'))).toBe(true);
+      },
+      `test-${randomUUID()}`,
+    );
   });
 
   test('CLOSE to OWNER is refused while custody has no transfer to an owner address; the case stays HELD', async () => {

@@ -486,6 +486,7 @@ function holdLines(h: HoldRecord): string[] {
   lines.push(`  In custody:  ${held.join(', ') || 'nothing'}`);
   const not = [
     h.options.notResumable ? `no RESUME or AMEND (${h.options.notResumable})` : '',
+    !h.options.notResumable && h.options.notAmendable ? `no AMEND (${h.options.notAmendable})` : '',
     h.options.notClosable ? `no CLOSE (${h.options.notClosable})` : '',
     !h.options.notClosable && h.options.notToOwner ? `no CLOSE to OWNER (${h.options.notToOwner})` : '',
   ].filter(Boolean);
