@@ -28,88 +28,77 @@ export interface FxStageContext extends CaseStageContext {
   settlementLimit: (limit: string | undefined) => void;
 }
 
-/** Declare, wait for the regulator, settle into CNY; the settlements are in `p.settlements`. */
+/**
+ * Declare, wait for the regulator, settle into CNY; the settlements are in `p.settlements`.
+ *
+ * A case resumed at FX after a hold (hold-resolution.ts) goes on from what it recorded: the declaration
+ * it made, its deadline (from the funds' arrival, which does not move), the round it was in, and the
+ * tranches already settled. The first run has nothing recorded and takes every step.
+ */
 export async function settleIntoCny(ctx: FxStageContext): Promise<void> {
   const { p, caseId, reg, withdrawal, key, awaitDecision, deadlineWords, notify } = ctx;
   const fiat = reg.disposal.fiat;
   const offshore = `${withdrawal.netAmount} ${fiat} wait in the offshore account`;
-  const documents = reg.legalBasis.documentSha256
-    ? [{ name: reg.legalBasis.reference, sha256: reg.legalBasis.documentSha256 }]
-    : [];
-  p.declaration = await calls.createDeclaration(
-    {
-      caseId,
-      currency: fiat,
-      amount: withdrawal.netAmount,
-      transactionCode: reg.fx.transactionCode,
-      purpose: reg.fx.purpose,
-      remitter: reg.fx.remitter,
-      beneficiary: reg.fx.beneficiary,
-      documents,
-      // Where the waterfall starts: what left the venue and the venue's fee.
-      venueWithdrawal: { withdrawalId: withdrawal.withdrawalId, grossAmount: withdrawal.amount, fee: withdrawal.fee },
-      // The workflow's own step: booked as the workflow, never as a person.
-      workflowId: p.workflowId,
-    },
-    key('fx-declaration'),
-  );
+  if (!p.declaration) await declare(ctx);
+  if (!p.declaration) throw new Error('the declaration was not made'); // declare() sets it
   const declarationId = p.declaration.declarationId;
-  p.declaration = await calls.submitDeclaration(
-    declarationId,
-    { workflowId: p.workflowId },
-    key('fx-declaration', 'submit'),
-  );
-  // The declaration deadline runs from the funds' arrival at the bank, in working days: the FX
-  // officers are reminded the working day before, the supervisors told when it is overdue.
-  const fxDays = reg.deadlines?.fxDeclarationWorkingDays ?? DEFAULT_FX_DECLARATION_WORKING_DAYS;
-  const fundsArrivedAt = new Date(Date.now());
-  const fxDeadline = {
-    fundsArrivedAt: fundsArrivedAt.toISOString(),
-    remindAt: addWorkingDays(fundsArrivedAt, fxDays - 1).toISOString(),
-    dueBy: addWorkingDays(fundsArrivedAt, fxDays).toISOString(),
-    state: 'OPEN' as 'OPEN' | 'REMINDED' | 'OVERDUE' | 'MET',
-  };
+  const settledOrApproved = () => p.declaration?.status === 'APPROVED' || p.declaration?.status === 'SETTLED';
+  // A resumed case keeps its deadline; its watch runs again only if it had not yet reminded anyone.
+  const resumedDeadline = p.fxDeadline;
+  const fxDeadline = resumedDeadline ?? startDeadline(ctx);
   p.fxDeadline = fxDeadline;
+  if (settledOrApproved()) fxDeadline.state = 'MET';
   const fxOver = () => fxDeadline.state === 'MET' || ctx.stopped() || p.stage !== 'FX';
-  void (async () => {
-    if (!(await condition(fxOver, Math.max(1000, Date.parse(fxDeadline.remindAt) - Date.now())))) {
-      fxDeadline.state = 'REMINDED';
-      await notify('REMINDER', 'fx-officer', `${caseId}: FX declaration due by ${fxDeadline.dueBy}`, {
-        stage: 'FX_DECLARATION',
-        deadline: fxDeadline.dueBy,
-      });
-    }
-    if (!(await condition(fxOver, Math.max(1000, Date.parse(fxDeadline.dueBy) - Date.now())))) {
-      fxDeadline.state = 'OVERDUE';
-      await notify('ESCALATION', 'supervisor', `${caseId}: FX declaration overdue since ${fxDeadline.dueBy}`, {
-        stage: 'FX_DECLARATION',
-        deadline: fxDeadline.dueBy,
-      });
-    }
-  })();
+  if (!resumedDeadline || fxDeadline.state === 'OPEN') {
+    void (async () => {
+      if (!(await condition(fxOver, Math.max(1000, Date.parse(fxDeadline.remindAt) - Date.now())))) {
+        fxDeadline.state = 'REMINDED';
+        await notify('REMINDER', 'fx-officer', `${caseId}: FX declaration due by ${fxDeadline.dueBy}`, {
+          stage: 'FX_DECLARATION',
+          deadline: fxDeadline.dueBy,
+        });
+      }
+      if (!(await condition(fxOver, Math.max(1000, Date.parse(fxDeadline.dueBy) - Date.now())))) {
+        fxDeadline.state = 'OVERDUE';
+        await notify('ESCALATION', 'supervisor', `${caseId}: FX declaration overdue since ${fxDeadline.dueBy}`, {
+          stage: 'FX_DECLARATION',
+          deadline: fxDeadline.dueBy,
+        });
+      }
+    })();
+  }
 
   // The regulator decides; a rejection waits for a supervisor to resubmit (after dealing with its
-  // grounds) or to hold the case. Each round has its own keys.
-  for (let round = 1; ; round++) {
+  // grounds) or to hold the case. Each round has its own keys; a resumed case goes on in its round,
+  // asking again what it waited for when it was held.
+  let waitingToResubmit = p.declaration.status === 'REJECTED';
+  for (let round = p.fxRound ?? 1; !settledOrApproved(); round++) {
+    p.fxRound = round;
     const suffix = round === 1 ? [] : [`round-${round}`];
-    const fxDecision = await awaitDecision('FX_DECLARATION', "an FX officer to record the regulator's decision");
-    if (!fxDecision) {
-      throw new CaseStop(
-        'HELD',
-        `no decision on FX declaration ${p.declaration.declarationNo} within ${deadlineWords('FX_DECLARATION')}; ${offshore}`,
+    let rejected = `the regulator rejected FX declaration ${p.declaration.declarationNo}`;
+    let reference = 'the rejection';
+    if (!waitingToResubmit) {
+      const fxDecision = await awaitDecision('FX_DECLARATION', "an FX officer to record the regulator's decision");
+      if (!fxDecision) {
+        throw new CaseStop(
+          'HELD',
+          `no decision on FX declaration ${p.declaration.declarationNo} within ${deadlineWords('FX_DECLARATION')}; ${offshore}`,
+        );
+      }
+      p.declaration = await calls.recordFxDecision(
+        declarationId,
+        // The FX officer's signed decision itself: the FX service verifies it and books its person.
+        { decision: fxDecision },
+        key('fx-declaration', 'decision', ...suffix),
       );
+      if (fxDecision.outcome === 'APPROVE') {
+        fxDeadline.state = 'MET';
+        break;
+      }
+      rejected = `${rejected} (${fxDecision.reference}): ${fxDecision.reason ?? ''}`;
+      reference = fxDecision.reference ?? reference;
     }
-    p.declaration = await calls.recordFxDecision(
-      declarationId,
-      // The FX officer's signed decision itself: the FX service verifies it and books its person.
-      { decision: fxDecision },
-      key('fx-declaration', 'decision', ...suffix),
-    );
-    if (fxDecision.outcome === 'APPROVE') {
-      fxDeadline.state = 'MET';
-      break;
-    }
-    const rejected = `the regulator rejected FX declaration ${p.declaration.declarationNo} (${fxDecision.reference}): ${fxDecision.reason ?? ''}`;
+    waitingToResubmit = false;
     const again = await awaitDecision('FX_RESUBMISSION', `a supervisor to resubmit or hold (${rejected})`);
     if (!again || again.outcome === 'REJECT') {
       throw new CaseStop(
@@ -121,17 +110,18 @@ export async function settleIntoCny(ctx: FxStageContext): Promise<void> {
       declarationId,
       {
         workflowId: p.workflowId,
-        note: `resubmitted after ${fxDecision.reference}, approved by ${again.decidedBy}`,
+        note: `resubmitted after ${reference}, approved by ${again.decidedBy}`,
       },
       key('fx-declaration', 'submit', `round-${round + 1}`),
     );
   }
+  fxDeadline.state = 'MET';
   // The bank settles the approved amount into CNY, in one tranche or several; an FX officer records
   // each (the bank's reference, its charges, correspondent fees) and the FX service converts it at the
   // recorded rate. Each tranche has its own keys.
   const toSettle = new Decimal(withdrawal.netAmount);
-  let settled = new Decimal(0);
-  for (let tranche = 1; settled.lt(toSettle); tranche++) {
+  let settled = p.settlements.reduce((total, s) => total.plus(s.foreignAmount), new Decimal(0));
+  for (let tranche = p.settlements.length + 1; settled.lt(toSettle); tranche++) {
     const left = toSettle.minus(settled);
     // Amounts in the currency's own form ("107916.30"), as the bank and the FX service write them.
     const inFiat = (d: Decimal) => d.toFixed(scaleOf(fiat));
@@ -158,4 +148,50 @@ export async function settleIntoCny(ctx: FxStageContext): Promise<void> {
     settled = settled.plus(recorded.settlement.amount);
   }
   p.fxSettlement = { amount: withdrawal.netAmount, settled: settled.toFixed(scaleOf(fiat)), remaining: '0' };
+}
+
+/** The declaration to the FX regulator, made and submitted (`p.declaration`). */
+async function declare(ctx: FxStageContext): Promise<void> {
+  const { p, caseId, reg, withdrawal, key } = ctx;
+  const documents = reg.legalBasis.documentSha256
+    ? [{ name: reg.legalBasis.reference, sha256: reg.legalBasis.documentSha256 }]
+    : [];
+  const declaration = await calls.createDeclaration(
+    {
+      caseId,
+      currency: reg.disposal.fiat,
+      amount: withdrawal.netAmount,
+      transactionCode: reg.fx.transactionCode,
+      purpose: reg.fx.purpose,
+      remitter: reg.fx.remitter,
+      beneficiary: reg.fx.beneficiary,
+      documents,
+      // Where the waterfall starts: what left the venue and the venue's fee.
+      venueWithdrawal: { withdrawalId: withdrawal.withdrawalId, grossAmount: withdrawal.amount, fee: withdrawal.fee },
+      // The workflow's own step: booked as the workflow, never as a person.
+      workflowId: p.workflowId,
+    },
+    key('fx-declaration'),
+  );
+  p.declaration = declaration;
+  p.declaration = await calls.submitDeclaration(
+    declaration.declarationId,
+    { workflowId: p.workflowId },
+    key('fx-declaration', 'submit'),
+  );
+}
+
+/**
+ * The declaration deadline runs from the funds' arrival at the bank, in working days: the FX officers
+ * are reminded the working day before, the supervisors told when it is overdue.
+ */
+function startDeadline(ctx: FxStageContext): NonNullable<FxStageContext['p']['fxDeadline']> {
+  const fxDays = ctx.reg.deadlines?.fxDeclarationWorkingDays ?? DEFAULT_FX_DECLARATION_WORKING_DAYS;
+  const fundsArrivedAt = new Date(Date.now());
+  return {
+    fundsArrivedAt: fundsArrivedAt.toISOString(),
+    remindAt: addWorkingDays(fundsArrivedAt, fxDays - 1).toISOString(),
+    dueBy: addWorkingDays(fundsArrivedAt, fxDays).toISOString(),
+    state: 'OPEN',
+  };
 }

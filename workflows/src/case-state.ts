@@ -218,6 +218,8 @@ export interface CaseProgress {
   /** Each tranche the bank settled (recorded by an FX officer), and its credit to the special account. */
   settlements: fx.Settlement[];
   credits: treasury.Credit[];
+  /** The regulator's round the FX declaration is in (1, then one more per resubmission): a resumed case goes on in it. */
+  fxRound?: number;
   /** The FX declaration deadline (working days after the funds reached the bank) and how far it has run. */
   fxDeadline?: {
     fundsArrivedAt: string;

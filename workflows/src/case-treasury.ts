@@ -23,12 +23,17 @@ export interface TreasuryStageContext extends CaseStageContext {
   pastNoReturn: () => void;
 }
 
-/** Credit, hold for the judgment where the sale was pre-trial, and pay out as approved. */
+/**
+ * Credit, hold for the judgment where the sale was pre-trial, and pay out as approved. A case resumed at
+ * TREASURY after a hold (hold-resolution.ts) credits only what it has not, keeps a judgment already
+ * recorded, and asks again for what it waited for: the reconciliation's decision, the pay-out's approval.
+ */
 export async function payOut(ctx: TreasuryStageContext): Promise<void> {
   const { p, caseId, reg, key, checkpoint, awaitDecision, deadlineWords } = ctx;
   const cny = sum(p.settlements.map((s) => s.cnyAmount));
   ctx.enter(`crediting ${cny.toFixed()} CNY to the special case-property account`);
   for (const settlement of p.settlements) {
+    if (p.credits.some((c) => c.fxSettlementId === settlement.settlementId)) continue;
     p.credits.push(
       await calls.recordCredit(
         {
@@ -49,7 +54,10 @@ export async function payOut(ctx: TreasuryStageContext): Promise<void> {
   // A pre-trial sale: the proceeds wait in escrow until the court rules; the judgment says where they go.
   let ruling: 'CONFISCATION' | 'RESTITUTION' | 'ACQUITTAL' | undefined;
   const { escrow } = reg.treasury;
-  if (escrow) {
+  const judged = p.escrow?.judgment;
+  if (escrow && judged) {
+    ruling = judged.outcome;
+  } else if (escrow) {
     p.escrow = await calls.openEscrow(
       { caseId, agency: reg.agency, reason: escrow.reason, workflowId: p.workflowId },
       key('escrow'),
@@ -70,12 +78,12 @@ export async function payOut(ctx: TreasuryStageContext): Promise<void> {
       key('judgment'),
     );
     ruling = judgment.judgment.outcome;
-    if (ruling === 'RESTITUTION' && !reg.restitution) {
-      throw new CaseStop(
-        'HELD',
-        `the judgment ${judgment.judgment.judgmentRef} orders restitution, but the case has no court restitution order; the CNY stay in the special account`,
-      );
-    }
+  }
+  if (ruling === 'RESTITUTION' && !reg.restitution) {
+    throw new CaseStop(
+      'HELD',
+      `the judgment ${p.escrow?.judgment?.judgmentRef ?? ''} orders restitution, but the case has no court restitution order; the CNY stay in the special account`,
+    );
   }
   // Victims are paid by the court's order unless the judgment says otherwise (confiscation, acquittal).
   const restitution = ruling === 'CONFISCATION' || ruling === 'ACQUITTAL' ? undefined : reg.restitution;

@@ -55,7 +55,14 @@ import {
   type Role,
 } from './decision';
 import type { DecisionActivities } from './decision-signature';
-import { describe, type HoldOptions, type HoldRecord, holdOptions, openPaths } from './hold-resolution';
+import {
+  BEFORE_THE_SALE,
+  describe,
+  type HoldOptions,
+  type HoldRecord,
+  holdOptions,
+  openPaths,
+} from './hold-resolution';
 import { BATCHES_AT_ONCE, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
 import { stepKey } from './keys';
 import type { CaseNotification, NotificationActivities, NotificationKind } from './notifications/types';
@@ -139,8 +146,14 @@ function movesTo(d: Decision, stage: CaseStage): DecisionAccepted['movesTo'] {
 
 /** How a held case goes on after a RESUME or AMEND: the next disposal attempt, from where and under which plan. */
 interface Resume {
-  /** 2 for the first resumption: steps that must be done again get keys of their own. */
+  /** 2 for the first resumption. */
   attempt: number;
+  /**
+   * The attempt whose keys the steps use: a resumption that does the disposal again gets keys of its own
+   * (its own attempt); one past the sale goes on with the same money, under the keys of the attempt that
+   * sold (a step already done answers as it did; none is done twice). Undefined: the first attempt's.
+   */
+  keys?: number;
   /** The stage the case stopped at. */
   from: CaseStage;
   /** RESUME at TRANSFER or SALE: the coins go out again under the plan already approved. */
@@ -544,7 +557,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       }
       // Cases started before the resolution existed end HELD, as they did.
       if (stop.status !== 'HELD' || !patched('held-resolution')) break;
-      resume = await resolveHold(resume?.attempt ?? 1);
+      resume = await resolveHold(resume);
       if (!resume) break;
     }
   }
@@ -705,7 +718,8 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
    * (HOLD_RESOLUTION, hold-resolution.ts). Returns how the case goes on (RESUME, AMEND), or undefined
    * when it was closed with the assets handed back.
    */
-  async function resolveHold(attempt: number): Promise<Resume | undefined> {
+  async function resolveHold(previous: Resume | undefined): Promise<Resume | undefined> {
+    const attempt = previous?.attempt ?? 1;
     const inCustody: Record<string, string> = {};
     for (const account of p.accounts) {
       inCustody[account.asset] = (await calls.getCustodyAccount(p.caseId, account.asset)).balance;
@@ -742,22 +756,24 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       const by = given.map((g) => g.decidedBy).join(' and ');
       if (resolution.path === 'RESUME' || resolution.path === 'AMEND') {
         const reusePlan = resolution.path === 'RESUME' && (hold.stage === 'TRANSFER' || hold.stage === 'SALE');
-        // After the pay-out only the closing reconciliation runs again: the case's records stay as they are.
-        const booksOnly = hold.stage === 'RECONCILIATION';
+        // Past the sale the case goes on with the money it has: its records stay, and so do its steps' keys.
+        const pastTheSale = resolution.path === 'RESUME' && !BEFORE_THE_SALE.includes(hold.stage);
         hold.resolution.outcome =
           resolution.path === 'AMEND'
             ? `the amended plan goes to DISPOSAL_PLAN for approval (attempt ${attempt + 1})`
-            : booksOnly
+            : hold.stage === 'RECONCILIATION'
               ? `the closing reconciliation runs again on the corrected books (attempt ${attempt + 1})`
               : `resumed at ${hold.stage}${reusePlan ? ' under the disposal plan already approved' : ''} (attempt ${attempt + 1})`;
         show(`${describe(resolution)} approved by ${by}: ${hold.resolution.outcome}`);
         p.reason = undefined;
-        if (!booksOnly) {
+        if (!pastTheSale) {
           p.transfers = [];
           p.routes = [];
         }
+        const keys = pastTheSale ? previous?.keys : attempt + 1;
         return {
           attempt: attempt + 1,
+          ...(keys !== undefined ? { keys } : {}),
           from: hold.stage,
           reusePlan,
           ...(resolution.path === 'AMEND' ? { amend: resolution.dispose } : {}),
@@ -877,9 +893,12 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
 
   async function runCase(reg: CaseRegistration, resume?: Resume): Promise<void> {
     const caseId = reg.caseId;
-    // A resumed case does the disposal again: its steps get keys of their own (the first attempt's stand).
+    // A case resumed before the sale does the disposal again: its steps get keys of their own (the first
+    // attempt's stand); one resumed past the sale keeps the keys of the attempt that sold.
     const key = (...step: string[]) =>
-      resume ? stepKey(workflowId, `attempt-${resume.attempt}`, ...step) : stepKey(workflowId, ...step);
+      resume?.keys ? stepKey(workflowId, `attempt-${resume.keys}`, ...step) : stepKey(workflowId, ...step);
+    /** Resumed past the sale: the coins are sold; the case goes on with the money where it stopped. */
+    const pastTheSale = resume !== undefined && (['WITHDRAWAL', 'FX', 'TREASURY'] as CaseStage[]).includes(resume.from);
     const assets = [...new Set(reg.lots.map((l) => l.asset))];
     /** An amended plan: what of each asset is disposed of (the rest stays in custody). */
     const amended = resume?.amend ? new Map(resume.amend.map((l) => [l.asset, new Decimal(l.amount)])) : undefined;
@@ -969,7 +988,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
 
     // 2. AUTHORISATION, judged on what custody verified it received, at the reference prices of now.
     // A case resumed at TRANSFER or SALE goes on under the plan already approved (custody checks it again).
-    if (!resume?.reusePlan) await authorise();
+    if (!resume?.reusePlan && !pastTheSale) await authorise();
     async function authorise(): Promise<void> {
       checkpoint();
       enter(
@@ -998,58 +1017,6 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           `disposal plan rejected by ${plan.decidedBy}: ${plan.reason ?? 'no reason given'}; the assets stay in custody`,
         );
       }
-    }
-
-    // 3. TRANSFER: the whole custody balance of each asset to the venue's whitelisted deposit address.
-    checkpoint();
-    enter('TRANSFER', `moving ${disposing.join(', ')} from custody to ${reg.disposal.venue}`);
-    for (const asset of disposing) {
-      checkpoint();
-      const chain = common.CHAIN_OF_ASSET[asset];
-      const depositAddress = await calls.getDepositAddress(asset, chain);
-      const leg: AssetTransfer = { asset, depositAddress };
-      p.transfers.push(leg);
-      leg.whitelistEntry = await awaitWhitelisted(asset, chain, depositAddress.address);
-      // The first transfer to a new address is a small test deposit, confirmed and credited before the bulk.
-      const requirement = await calls.getTestDepositRequirement({ chain, address: depositAddress.address, asset });
-      if (requirement.required) {
-        const account = await calls.getCustodyAccount(caseId, asset);
-        const amount = Decimal.min(requirement.maxAmount, account.balance, allowance(asset, account.balance));
-        if (!amount.gt(0)) throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
-        leg.testTransfer = await sendToVenue(leg, amount, 'TEST_DEPOSIT');
-        leg.testDeposit = await venueCredit(leg, leg.testTransfer);
-        if (!new Decimal(leg.testDeposit.amount).eq(leg.testTransfer.netAmount)) {
-          throw new CaseStop(
-            'HELD',
-            `the venue credited ${leg.testDeposit.amount} ${asset} for a test deposit of ${leg.testTransfer.netAmount}: the bulk transfer waits for a person`,
-          );
-        }
-      }
-      const account = await calls.getCustodyAccount(caseId, asset);
-      const bulk = Decimal.min(account.balance, allowance(asset, account.balance, leg.testTransfer?.amount));
-      if (bulk.gt(0)) {
-        leg.transfer = await sendToVenue(leg, bulk, 'VENUE_DEPOSIT');
-        leg.deposit = await venueCredit(leg, leg.transfer);
-      } else if (!leg.testDeposit) {
-        throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
-      }
-      leg.credited = sum([leg.testDeposit?.amount ?? '0', leg.deposit?.amount ?? '0']).toFixed();
-      const held = atVenue.get(asset);
-      if (held) held.unsold = new Decimal(leg.credited);
-    }
-
-    /**
-     * What an amended plan lets go of `asset`: the plan's amount is the most that is ever out of the case
-     * wallet, as custody counts it (every transfer, less what came back), so what earlier attempts lost to
-     * fees, and a test transfer already sent, come off it. The balance otherwise.
-     */
-    function allowance(asset: string, balance: string, sent = '0'): Decimal {
-      const planned = amended?.get(asset);
-      if (!planned) return new Decimal(balance);
-      const earlier = (p.holds ?? []).flatMap((h) => h.transfers ?? []).filter((l) => l.asset === asset);
-      const out = sum(earlier.flatMap((l) => [l.testTransfer?.amount ?? '0', l.transfer?.amount ?? '0']));
-      const back = sum(p.returns.filter((r) => r.asset === asset).map((r) => r.received ?? '0'));
-      return Decimal.max(planned.minus(out.minus(back)).minus(sent), 0);
     }
 
     /**
@@ -1128,241 +1095,320 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       }
     }
 
-    /**
-     * Coins go only to an ACTIVE whitelist entry of the plan's venue. Custodians put the venue's deposit
-     * address on the whitelist (one requests, two others approve, then the cooling-off): the case does
-     * not request it itself, it tells the custodians and waits, polling with back-off.
-     */
-    async function awaitWhitelisted(asset: string, chain: string, address: string): Promise<custody.WhitelistEntry> {
-      const venue = reg.disposal.venue;
-      for (let poll = 0; ; poll++) {
-        const { entries } = await calls.findWhitelistEntries({ chain, address });
-        const entry = entries.find((e) => e.status === 'ACTIVE' && e.venue === venue);
-        if (entry) {
-          p.awaitingWhitelist = undefined;
-          return entry;
-        }
-        const pending = entries.find((e) => e.status === 'PENDING_APPROVAL' || e.status === 'COOLING_OFF');
-        p.awaitingWhitelist = {
-          asset,
-          chain,
-          address,
-          venue,
-          ...(pending ? { entryId: pending.entryId, status: pending.status } : {}),
-        };
-        if (poll === 0) {
-          show(`waiting for custodians to whitelist ${venue}'s ${asset} deposit address ${address}`);
-          await notify(
-            'REMINDER',
-            'custodian',
-            `${p.caseId}: ${venue}'s ${asset} deposit address ${address} (${chain}) must be whitelisted before the coins can move: one custodian requests it, two others approve`,
-            { stage: 'WHITELIST' },
-          );
-        } else if (pending) {
-          show(`waiting for whitelist entry ${pending.entryId} (${pending.status}) of ${address} to become ACTIVE`);
-        }
-        await pauseBeforePoll(poll);
+    const withdrawal = pastTheSale ? await withdrawalOnResume() : await sellAndWithdraw();
+
+    /** A case resumed past the sale: the withdrawal it asked for, waited for again if it had not arrived. */
+    async function withdrawalOnResume(): Promise<exchange.VenueWithdrawal> {
+      let w = p.withdrawal;
+      if (!w) throw new CaseStop('HELD', 'the case was resumed past the sale, but it holds no withdrawal');
+      if (w.status !== 'COMPLETED') {
+        const withdrawalId = w.withdrawalId;
+        enter(
+          'WITHDRAWAL',
+          `waiting again for withdrawal ${withdrawalId} to reach ${reg.disposal.offshoreBankAccountId}`,
+        );
+        w = await interruptible(() => withdrawalWaits.awaitWithdrawalCompleted(withdrawalId));
+        p.withdrawal = w;
       }
+      if (!new Decimal(w.netAmount).gt(0))
+        throw new CaseStop('HELD', `the withdrawal ${w.withdrawalId} brought nothing after fees`);
+      return w;
     }
 
-    /** One transfer from the case wallet to the venue; from here a stop brings the coins back. */
-    async function sendToVenue(
-      leg: AssetTransfer,
-      amount: Decimal,
-      purpose: 'TEST_DEPOSIT' | 'VENUE_DEPOSIT',
-    ): Promise<custody.Transfer> {
+    /** TRANSFER, SALE, WITHDRAWAL: the coins to the venue, sold, and the fiat to the offshore account. */
+    async function sellAndWithdraw(): Promise<exchange.VenueWithdrawal> {
+      // 3. TRANSFER: the whole custody balance of each asset to the venue's whitelisted deposit address.
       checkpoint();
-      const { asset, depositAddress } = leg;
-      const chain = common.CHAIN_OF_ASSET[asset];
-      const transfer = await calls.requestTransfer(
-        {
-          caseId,
-          asset,
-          chain,
-          toAddress: depositAddress.address,
-          amount: amount.toFixed(),
-          purpose,
-          // Custody moves nothing without the case's signed approvals of the plan (it checks them itself).
-          approvals: planApprovals,
-        },
-        purpose === 'TEST_DEPOSIT' ? key('test-deposit', asset) : key('transfer', asset),
-      );
-      if (transfer.status === 'FAILED') {
-        throw new CaseStop(
-          'HELD',
-          `the chain refused transfer ${transfer.transferId} of ${asset}; the coins stay in custody`,
-        );
-      }
-      sentToVenue(transfer);
-      p.compensations.push({
-        step: `${purpose} ${asset} ${transfer.transferId}`,
-        undo: `return ${transfer.netAmount} ${asset} from ${depositAddress.venue} to custody`,
-      });
-      if (purpose === 'TEST_DEPOSIT') {
-        show(
-          `test deposit of ${transfer.netAmount} ${asset} to ${depositAddress.address}: waiting for its confirmations`,
-        );
-        await interruptible(() => confirmations.awaitTransferConfirmed(transfer.transferId));
-      }
-      return transfer;
-    }
-
-    /**
-     * Wait until the venue credits a transfer. A deposit the venue holds for review (AML) is waited out
-     * durably, never resent: the hold and its reason are in the status, the supervisors are told after
-     * `deadlines.depositHoldEscalateAfter`, and after `deadlines.depositHoldDeadline` the case is held
-     * (the coins are returned). Polls back off to 30 minutes, so even a long hold stays a short history.
-     */
-    async function venueCredit(leg: AssetTransfer, transfer: custody.Transfer): Promise<exchange.VenueDeposit> {
-      const q = { caseId, asset: leg.asset, txHash: transfer.txHash };
-      const escalateMs = durationMs(reg.deadlines?.depositHoldEscalateAfter ?? '1d');
-      const deadlineMs = durationMs(reg.deadlines?.depositHoldDeadline ?? '14d');
-      show(
-        `waiting for ${leg.depositAddress.venue} to credit ${transfer.netAmount} ${leg.asset} (tx ${transfer.txHash})`,
-      );
-      let heldSince: number | undefined;
-      const waitStarted = Date.now();
-      for (let poll = 0; ; poll++) {
-        const deposit = await interruptible(() => venueWaits.getVenueDeposit(q));
-        if (deposit.status === 'CREDITED') {
-          if (leg.hold) leg.hold.releasedAt = new Date().toISOString();
-          return deposit;
-        }
-        if (deposit.status === 'FAILED') {
-          throw new CaseStop('HELD', `the venue refused the ${leg.asset} deposit ${transfer.txHash}`);
-        }
-        // Not seen or still confirming on the venue's side: a day is far beyond any chain's confirmations.
-        if (deposit.status !== 'HELD' && Date.now() - waitStarted >= DEPOSIT_CONFIRMATION_LIMIT_MS) {
-          throw new CaseStop(
-            'HELD',
-            `the venue has not credited the ${leg.asset} deposit ${transfer.txHash} within a day (${deposit.status})`,
-          );
-        }
-        if (deposit.status === 'HELD') {
-          heldSince ??= Date.now();
-          const reason = deposit.holdReason ?? 'no reason given';
-          if (!leg.hold) {
-            leg.hold = { txHash: transfer.txHash, reason, since: new Date(heldSince).toISOString() };
-            show(
-              `the venue holds the ${leg.asset} deposit ${transfer.txHash} for review: ${reason}; waiting, not resending`,
-            );
-          }
-          const heldFor = Date.now() - heldSince;
-          if (!leg.hold.escalated && heldFor >= escalateMs) {
-            leg.hold.escalated = new Date().toISOString();
-            await notify(
-              'DEPOSIT_HELD',
-              'supervisor',
-              `${caseId}: ${leg.depositAddress.venue} has held the ${leg.asset} deposit ${transfer.txHash} since ${leg.hold.since} (${reason})`,
-            );
-          }
-          if (heldFor >= deadlineMs) {
+      enter('TRANSFER', `moving ${disposing.join(', ')} from custody to ${reg.disposal.venue}`);
+      for (const asset of disposing) {
+        checkpoint();
+        const chain = common.CHAIN_OF_ASSET[asset];
+        const depositAddress = await calls.getDepositAddress(asset, chain);
+        const leg: AssetTransfer = { asset, depositAddress };
+        p.transfers.push(leg);
+        leg.whitelistEntry = await awaitWhitelisted(asset, chain, depositAddress.address);
+        // The first transfer to a new address is a small test deposit, confirmed and credited before the bulk.
+        const requirement = await calls.getTestDepositRequirement({ chain, address: depositAddress.address, asset });
+        if (requirement.required) {
+          const account = await calls.getCustodyAccount(caseId, asset);
+          const amount = Decimal.min(requirement.maxAmount, account.balance, allowance(asset, account.balance));
+          if (!amount.gt(0)) throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
+          leg.testTransfer = await sendToVenue(leg, amount, 'TEST_DEPOSIT');
+          leg.testDeposit = await venueCredit(leg, leg.testTransfer);
+          if (!new Decimal(leg.testDeposit.amount).eq(leg.testTransfer.netAmount)) {
             throw new CaseStop(
               'HELD',
-              `the venue held the ${leg.asset} deposit ${transfer.txHash} past the deadline (${reason})`,
+              `the venue credited ${leg.testDeposit.amount} ${asset} for a test deposit of ${leg.testTransfer.netAmount}: the bulk transfer waits for a person`,
             );
           }
         }
-        await pauseBeforePoll(poll);
+        const account = await calls.getCustodyAccount(caseId, asset);
+        const bulk = Decimal.min(account.balance, allowance(asset, account.balance, leg.testTransfer?.amount));
+        if (bulk.gt(0)) {
+          leg.transfer = await sendToVenue(leg, bulk, 'VENUE_DEPOSIT');
+          leg.deposit = await venueCredit(leg, leg.transfer);
+        } else if (!leg.testDeposit) {
+          throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
+        }
+        leg.credited = sum([leg.testDeposit?.amount ?? '0', leg.deposit?.amount ?? '0']).toFixed();
+        const held = atVenue.get(asset);
+        if (held) held.unsold = new Decimal(leg.credited);
       }
-    }
 
-    // 4. SALE: each coin for fiat, by the execution engine: directly where the direct market is deep
-    // enough for it, else into the stablecoin; then the whole stablecoin into fiat (case-sale.ts).
-    checkpoint();
-    enter('SALE', `selling for ${fiat}: directly where the market is deep enough, else through ${stablecoin}`);
-    const { proceeds: fiatProceeds, wire } = await sellForFiat({
-      p,
-      caseId,
-      disposal: reg.disposal,
-      atVenue,
-      key,
-      show,
-      leftover,
-      checkpoint,
-      whileWorking,
-      awaitDecision,
-      deadlineWords,
-      stopReason: () => cancellation?.reason ?? 'case cancelled',
-    });
-    // Sold: nothing of the coins is left at the venue to return (what the venue could not take is in `leftovers`).
-    atVenue.clear();
-    p.compensations = [];
-    p.valueUsd = fiatProceeds.toFixed(2);
-    upsertSearchAttributes([{ key: ValueUsdKey, value: fiatProceeds.toNumber() }]);
+      /**
+       * What an amended plan lets go of `asset`: the plan's amount is the most that is ever out of the case
+       * wallet, as custody counts it (every transfer, less what came back), so what earlier attempts lost to
+       * fees, and a test transfer already sent, come off it. The balance otherwise.
+       */
+      function allowance(asset: string, balance: string, sent = '0'): Decimal {
+        const planned = amended?.get(asset);
+        if (!planned) return new Decimal(balance);
+        const earlier = (p.holds ?? []).flatMap((h) => h.transfers ?? []).filter((l) => l.asset === asset);
+        const out = sum(earlier.flatMap((l) => [l.testTransfer?.amount ?? '0', l.transfer?.amount ?? '0']));
+        const back = sum(p.returns.filter((r) => r.asset === asset).map((r) => r.received ?? '0'));
+        return Decimal.max(planned.minus(out.minus(back)).minus(sent), 0);
+      }
 
-    // 5. WITHDRAWAL: the fiat to the offshore bank account (the safe place for fiat: a cancellation
-    // from here on leaves the money where it is and stops).
-    checkpoint();
-    const fiatToWithdraw = roundDownTo(fiatProceeds, fiat);
-    leftover(fiat, fiatToWithdraw.remainder, `below the smallest unit of ${fiat}`, 'BELOW_SMALLEST_UNIT');
-    // The sale brought less than the venue's minimum wire after all (judged before it at the reference):
-    // the fiat stays at the venue in the case's name, booked as its own line, and a supervisor decides.
-    const underWire =
-      wire !== undefined && (fiatToWithdraw.rounded.lt(wire.minAmount) || fiatToWithdraw.rounded.lte(wire.fee));
-    const held = wire ? `under ${wire.venue}'s minimum wire of ${wire.minAmount} ${fiat} (fee ${wire.fee})` : '';
-    if (underWire && fiatToWithdraw.rounded.gt(0)) {
-      leftover(
-        fiat,
-        fiatToWithdraw.rounded,
-        `${held}: held at the venue in the case's name`,
-        'BELOW_MINIMUM_WITHDRAWAL',
-      );
-    }
-    // Nothing is silently left at the venue: the sale's dust goes back to custody or is booked there as a
-    // residual line in the case's name, and so is fiat no wire can take (case-residuals.ts).
-    if (patched('dust-residuals')) {
-      p.residualsBooked = true;
-      await settleLeftovers({ p, caseId, key, show });
-    }
-    if (!fiatToWithdraw.rounded.gt(0)) throw new CaseStop('HELD', `no ${fiat} to withdraw`);
-    if (underWire) {
-      throw new CaseStop(
-        'HELD',
-        `the sale brought ${fiatToWithdraw.rounded.toFixed()} ${fiat}, ${held}, and no later withdrawal will come for this case: the ${fiat} is held at the venue for a supervisor's decision`,
-      );
-    }
-    enter(
-      'WITHDRAWAL',
-      `withdrawing ${fiatToWithdraw.rounded.toFixed()} ${fiat} to ${reg.disposal.offshoreBankAccountId}`,
-    );
-    let withdrawal = await calls.requestWithdrawal(
-      {
+      /**
+       * Coins go only to an ACTIVE whitelist entry of the plan's venue. Custodians put the venue's deposit
+       * address on the whitelist (one requests, two others approve, then the cooling-off): the case does
+       * not request it itself, it tells the custodians and waits, polling with back-off.
+       */
+      async function awaitWhitelisted(asset: string, chain: string, address: string): Promise<custody.WhitelistEntry> {
+        const venue = reg.disposal.venue;
+        for (let poll = 0; ; poll++) {
+          const { entries } = await calls.findWhitelistEntries({ chain, address });
+          const entry = entries.find((e) => e.status === 'ACTIVE' && e.venue === venue);
+          if (entry) {
+            p.awaitingWhitelist = undefined;
+            return entry;
+          }
+          const pending = entries.find((e) => e.status === 'PENDING_APPROVAL' || e.status === 'COOLING_OFF');
+          p.awaitingWhitelist = {
+            asset,
+            chain,
+            address,
+            venue,
+            ...(pending ? { entryId: pending.entryId, status: pending.status } : {}),
+          };
+          if (poll === 0) {
+            show(`waiting for custodians to whitelist ${venue}'s ${asset} deposit address ${address}`);
+            await notify(
+              'REMINDER',
+              'custodian',
+              `${p.caseId}: ${venue}'s ${asset} deposit address ${address} (${chain}) must be whitelisted before the coins can move: one custodian requests it, two others approve`,
+              { stage: 'WHITELIST' },
+            );
+          } else if (pending) {
+            show(`waiting for whitelist entry ${pending.entryId} (${pending.status}) of ${address} to become ACTIVE`);
+          }
+          await pauseBeforePoll(poll);
+        }
+      }
+
+      /** One transfer from the case wallet to the venue; from here a stop brings the coins back. */
+      async function sendToVenue(
+        leg: AssetTransfer,
+        amount: Decimal,
+        purpose: 'TEST_DEPOSIT' | 'VENUE_DEPOSIT',
+      ): Promise<custody.Transfer> {
+        checkpoint();
+        const { asset, depositAddress } = leg;
+        const chain = common.CHAIN_OF_ASSET[asset];
+        const transfer = await calls.requestTransfer(
+          {
+            caseId,
+            asset,
+            chain,
+            toAddress: depositAddress.address,
+            amount: amount.toFixed(),
+            purpose,
+            // Custody moves nothing without the case's signed approvals of the plan (it checks them itself).
+            approvals: planApprovals,
+          },
+          purpose === 'TEST_DEPOSIT' ? key('test-deposit', asset) : key('transfer', asset),
+        );
+        if (transfer.status === 'FAILED') {
+          throw new CaseStop(
+            'HELD',
+            `the chain refused transfer ${transfer.transferId} of ${asset}; the coins stay in custody`,
+          );
+        }
+        sentToVenue(transfer);
+        p.compensations.push({
+          step: `${purpose} ${asset} ${transfer.transferId}`,
+          undo: `return ${transfer.netAmount} ${asset} from ${depositAddress.venue} to custody`,
+        });
+        if (purpose === 'TEST_DEPOSIT') {
+          show(
+            `test deposit of ${transfer.netAmount} ${asset} to ${depositAddress.address}: waiting for its confirmations`,
+          );
+          await interruptible(() => confirmations.awaitTransferConfirmed(transfer.transferId));
+        }
+        return transfer;
+      }
+
+      /**
+       * Wait until the venue credits a transfer. A deposit the venue holds for review (AML) is waited out
+       * durably, never resent: the hold and its reason are in the status, the supervisors are told after
+       * `deadlines.depositHoldEscalateAfter`, and after `deadlines.depositHoldDeadline` the case is held
+       * (the coins are returned). Polls back off to 30 minutes, so even a long hold stays a short history.
+       */
+      async function venueCredit(leg: AssetTransfer, transfer: custody.Transfer): Promise<exchange.VenueDeposit> {
+        const q = { caseId, asset: leg.asset, txHash: transfer.txHash };
+        const escalateMs = durationMs(reg.deadlines?.depositHoldEscalateAfter ?? '1d');
+        const deadlineMs = durationMs(reg.deadlines?.depositHoldDeadline ?? '14d');
+        show(
+          `waiting for ${leg.depositAddress.venue} to credit ${transfer.netAmount} ${leg.asset} (tx ${transfer.txHash})`,
+        );
+        let heldSince: number | undefined;
+        const waitStarted = Date.now();
+        for (let poll = 0; ; poll++) {
+          const deposit = await interruptible(() => venueWaits.getVenueDeposit(q));
+          if (deposit.status === 'CREDITED') {
+            if (leg.hold) leg.hold.releasedAt = new Date().toISOString();
+            return deposit;
+          }
+          if (deposit.status === 'FAILED') {
+            throw new CaseStop('HELD', `the venue refused the ${leg.asset} deposit ${transfer.txHash}`);
+          }
+          // Not seen or still confirming on the venue's side: a day is far beyond any chain's confirmations.
+          if (deposit.status !== 'HELD' && Date.now() - waitStarted >= DEPOSIT_CONFIRMATION_LIMIT_MS) {
+            throw new CaseStop(
+              'HELD',
+              `the venue has not credited the ${leg.asset} deposit ${transfer.txHash} within a day (${deposit.status})`,
+            );
+          }
+          if (deposit.status === 'HELD') {
+            heldSince ??= Date.now();
+            const reason = deposit.holdReason ?? 'no reason given';
+            if (!leg.hold) {
+              leg.hold = { txHash: transfer.txHash, reason, since: new Date(heldSince).toISOString() };
+              show(
+                `the venue holds the ${leg.asset} deposit ${transfer.txHash} for review: ${reason}; waiting, not resending`,
+              );
+            }
+            const heldFor = Date.now() - heldSince;
+            if (!leg.hold.escalated && heldFor >= escalateMs) {
+              leg.hold.escalated = new Date().toISOString();
+              await notify(
+                'DEPOSIT_HELD',
+                'supervisor',
+                `${caseId}: ${leg.depositAddress.venue} has held the ${leg.asset} deposit ${transfer.txHash} since ${leg.hold.since} (${reason})`,
+              );
+            }
+            if (heldFor >= deadlineMs) {
+              throw new CaseStop(
+                'HELD',
+                `the venue held the ${leg.asset} deposit ${transfer.txHash} past the deadline (${reason})`,
+              );
+            }
+          }
+          await pauseBeforePoll(poll);
+        }
+      }
+
+      // 4. SALE: each coin for fiat, by the execution engine: directly where the direct market is deep
+      // enough for it, else into the stablecoin; then the whole stablecoin into fiat (case-sale.ts).
+      checkpoint();
+      enter('SALE', `selling for ${fiat}: directly where the market is deep enough, else through ${stablecoin}`);
+      const { proceeds: fiatProceeds, wire } = await sellForFiat({
+        p,
         caseId,
-        currency: fiat,
-        amount: fiatToWithdraw.rounded.toFixed(),
-        bankAccountId: reg.disposal.offshoreBankAccountId,
-      },
-      key('withdrawal', fiat),
-    );
-    p.withdrawal = withdrawal;
-    if (withdrawal.status !== 'COMPLETED') {
-      const withdrawalId = withdrawal.withdrawalId;
-      withdrawal = await interruptible(() => withdrawalWaits.awaitWithdrawalCompleted(withdrawalId));
+        disposal: reg.disposal,
+        atVenue,
+        key,
+        show,
+        leftover,
+        checkpoint,
+        whileWorking,
+        awaitDecision,
+        deadlineWords,
+        stopReason: () => cancellation?.reason ?? 'case cancelled',
+      });
+      // Sold: nothing of the coins is left at the venue to return (what the venue could not take is in `leftovers`).
+      atVenue.clear();
+      p.compensations = [];
+      p.valueUsd = fiatProceeds.toFixed(2);
+      upsertSearchAttributes([{ key: ValueUsdKey, value: fiatProceeds.toNumber() }]);
+
+      // 5. WITHDRAWAL: the fiat to the offshore bank account (the safe place for fiat: a cancellation
+      // from here on leaves the money where it is and stops).
+      checkpoint();
+      const fiatToWithdraw = roundDownTo(fiatProceeds, fiat);
+      leftover(fiat, fiatToWithdraw.remainder, `below the smallest unit of ${fiat}`, 'BELOW_SMALLEST_UNIT');
+      // The sale brought less than the venue's minimum wire after all (judged before it at the reference):
+      // the fiat stays at the venue in the case's name, booked as its own line, and a supervisor decides.
+      const underWire =
+        wire !== undefined && (fiatToWithdraw.rounded.lt(wire.minAmount) || fiatToWithdraw.rounded.lte(wire.fee));
+      const held = wire ? `under ${wire.venue}'s minimum wire of ${wire.minAmount} ${fiat} (fee ${wire.fee})` : '';
+      if (underWire && fiatToWithdraw.rounded.gt(0)) {
+        leftover(
+          fiat,
+          fiatToWithdraw.rounded,
+          `${held}: held at the venue in the case's name`,
+          'BELOW_MINIMUM_WITHDRAWAL',
+        );
+      }
+      // Nothing is silently left at the venue: the sale's dust goes back to custody or is booked there as a
+      // residual line in the case's name, and so is fiat no wire can take (case-residuals.ts).
+      if (patched('dust-residuals')) {
+        p.residualsBooked = true;
+        await settleLeftovers({ p, caseId, key, show });
+      }
+      if (!fiatToWithdraw.rounded.gt(0)) throw new CaseStop('HELD', `no ${fiat} to withdraw`);
+      if (underWire) {
+        throw new CaseStop(
+          'HELD',
+          `the sale brought ${fiatToWithdraw.rounded.toFixed()} ${fiat}, ${held}, and no later withdrawal will come for this case: the ${fiat} is held at the venue for a supervisor's decision`,
+        );
+      }
+      enter(
+        'WITHDRAWAL',
+        `withdrawing ${fiatToWithdraw.rounded.toFixed()} ${fiat} to ${reg.disposal.offshoreBankAccountId}`,
+      );
+      let withdrawal = await calls.requestWithdrawal(
+        {
+          caseId,
+          currency: fiat,
+          amount: fiatToWithdraw.rounded.toFixed(),
+          bankAccountId: reg.disposal.offshoreBankAccountId,
+        },
+        key('withdrawal', fiat),
+      );
       p.withdrawal = withdrawal;
+      if (withdrawal.status !== 'COMPLETED') {
+        const withdrawalId = withdrawal.withdrawalId;
+        withdrawal = await interruptible(() => withdrawalWaits.awaitWithdrawalCompleted(withdrawalId));
+        p.withdrawal = withdrawal;
+      }
+      if (!new Decimal(withdrawal.netAmount).gt(0))
+        throw new CaseStop('HELD', `the withdrawal ${withdrawal.withdrawalId} brought nothing after fees`);
+      return withdrawal;
     }
-    if (!new Decimal(withdrawal.netAmount).gt(0))
-      throw new CaseStop('HELD', `the withdrawal ${withdrawal.withdrawalId} brought nothing after fees`);
 
     // 6. FX: declare, wait for the regulator's decision (recorded by an FX officer), settle into CNY (case-fx.ts).
-    checkpoint();
-    enter('FX', `declaring ${withdrawal.netAmount} ${fiat} for settlement into CNY`);
-    await settleIntoCny({
-      p,
-      caseId,
-      reg,
-      withdrawal,
-      key,
-      show,
-      checkpoint,
-      awaitDecision,
-      deadlineWords,
-      notify,
-      stopped: () => cancellation !== undefined,
-      settlementLimit: (limit) => {
-        settlementLimit = limit;
-      },
-    });
+    // A case resumed at TREASURY has settled already.
+    if (resume?.from !== 'TREASURY') {
+      checkpoint();
+      enter('FX', `declaring ${withdrawal.netAmount} ${fiat} for settlement into CNY`);
+      await settleIntoCny({
+        p,
+        caseId,
+        reg,
+        withdrawal,
+        key,
+        show,
+        checkpoint,
+        awaitDecision,
+        deadlineWords,
+        notify,
+        stopped: () => cancellation !== undefined,
+        settlementLimit: (limit) => {
+          settlementLimit = limit;
+        },
+      });
+    }
 
     // 7. TREASURY: credit the special account with each tranche; with a court restitution order, register
     // it; a supervisor approves the pay-out; the victims are paid as the order says and the rest is

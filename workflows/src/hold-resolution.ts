@@ -26,7 +26,7 @@ import type { CaseProgress, CaseStage } from './case-state';
 export type { HoldResolution };
 
 /** The stages whose stop leaves every unit of value in custody (after the compensation), or at the venue unsold. */
-const BEFORE_THE_SALE: readonly CaseStage[] = ['INTAKE', 'AUTHORISATION', 'TRANSFER', 'SALE'];
+export const BEFORE_THE_SALE: readonly CaseStage[] = ['INTAKE', 'AUTHORISATION', 'TRANSFER', 'SALE'];
 
 /** What a held case allows, shown in its status and checked on every HOLD_RESOLUTION approval. */
 export interface HoldOptions {
@@ -70,11 +70,19 @@ export function holdOptions(p: CaseProgress, inCustody: Record<string, string>):
   if (paidOut(p) && p.stage === 'RECONCILIATION') {
     const gone =
       'the money has left the special account: the books are put right by corrections, then the case is resumed';
+    return { inCustody, notAmendable: gone, notClosable: gone, notToOwner: gone };
+  }
+  const where = PAST_THE_SALE[p.stage];
+  if (where) {
+    // The coins are sold: the case can only go on with the money, from the step it stopped at.
+    const sold = `the coins were sold: the money is ${where}, and the case goes on with it`;
+    const blocked = resumeBlocked(p);
     return {
       inCustody,
-      notAmendable: gone,
-      notClosable: gone,
-      notToOwner: gone,
+      notAmendable: sold,
+      notClosable: sold,
+      notToOwner: sold,
+      ...(blocked ? { notResumable: blocked } : {}),
     };
   }
   const sold = p.sales.some((s) => new Decimal(s.filled).gt(0));
@@ -96,6 +104,30 @@ export function holdOptions(p: CaseProgress, inCustody: Record<string, string>):
     notToOwner:
       'custody has no transfer to an owner address yet: close to CUSTODY, and return the coins under a court order outside the case',
   };
+}
+
+/** Where the money of a case held past the sale is, by the stage it stopped at. */
+const PAST_THE_SALE: Partial<Record<CaseStage, string>> = {
+  WITHDRAWAL: 'at the venue or on its way to the offshore account',
+  FX: 'in the offshore account',
+  TREASURY: 'in the special case-property account',
+};
+
+/**
+ * Why a case held past the sale cannot go on where it stopped, or undefined when it can: at WITHDRAWAL
+ * only while the withdrawal it asked for is still under way (it is waited for again); at FX once the fiat
+ * reached the offshore account; at TREASURY before anything was paid out.
+ */
+function resumeBlocked(p: CaseProgress): string | undefined {
+  if (p.stage === 'WITHDRAWAL') {
+    if (!p.withdrawal) return 'no withdrawal was asked for: the fiat stays at the venue, booked as a residual line';
+    if (p.withdrawal.status !== 'PENDING')
+      return `the withdrawal ${p.withdrawal.withdrawalId} is ${p.withdrawal.status}`;
+    return undefined;
+  }
+  if (p.withdrawal?.status !== 'COMPLETED') return 'the fiat has not reached the offshore account';
+  if (p.stage === 'TREASURY' && paidOut(p)) return 'part of the money was paid out';
+  return undefined;
 }
 
 /** Why a HOLD_RESOLUTION approval is refused, or undefined when the hold allows it. */

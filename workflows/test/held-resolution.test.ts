@@ -123,29 +123,30 @@ async function refusal(handle: CaseHandle, d: Decision): Promise<ApplicationFail
   return cause as ApplicationFailure;
 }
 
+const fxApproval = (): Decision => ({
+  stage: 'FX_DECLARATION',
+  outcome: 'APPROVE',
+  decidedBy: 'fx.officer.chen',
+  role: 'fx-officer',
+  reference: 'SAFE-2026-0042',
+  decidedAt: at,
+});
+const remittanceApproval = (): Decision => ({
+  stage: 'REMITTANCE',
+  outcome: 'APPROVE',
+  decidedBy: 'supervisor.zhang',
+  role: 'supervisor',
+  decidedAt: at,
+});
+
 /** From FX to the end: the declaration, the settlement, the remittance. */
 async function finish(handle: CaseHandle): Promise<CaseProgress> {
   const fx = await until(handle, (p) => awaiting('FX_DECLARATION')(p) || p.status === 'HELD' || p.status === 'FAILED');
   if (fx.status !== 'AWAITING_DECISION') throw new Error(`the case stopped ${fx.status}: ${fx.reason}`);
-  await handle.executeUpdate(decide, {
-    args: [
-      {
-        stage: 'FX_DECLARATION',
-        outcome: 'APPROVE',
-        decidedBy: 'fx.officer.chen',
-        role: 'fx-officer',
-        reference: 'SAFE-2026-0042',
-        decidedAt: at,
-      },
-    ],
-  });
+  await handle.executeUpdate(decide, { args: [fxApproval()] });
   await settleAt(handle);
   await until(handle, awaiting('REMITTANCE'));
-  await handle.executeUpdate(decide, {
-    args: [
-      { stage: 'REMITTANCE', outcome: 'APPROVE', decidedBy: 'supervisor.zhang', role: 'supervisor', decidedAt: at },
-    ],
-  });
+  await handle.executeUpdate(decide, { args: [remittanceApproval()] });
   // A case that stops again waits in HELD (it does not end): its status says why.
   const ended = await until(handle, (p) => p.status !== 'RUNNING' && p.status !== 'AWAITING_DECISION');
   if (ended.status !== 'COMPLETED') throw new Error(`the case ended ${ended.status}: ${ended.reason}`);
@@ -348,6 +349,128 @@ describe('a held case waits for its resolution', () => {
       },
       `test-${randomUUID()}`,
     );
+  });
+
+  describe('past the sale, RESUME goes on with the money from the step the case stopped at; nothing is done twice', () => {
+    /** A case run to a hold past the sale by `holdIt`, then resumed by two supervisors. */
+    async function resumedPastTheSale(
+      fake: Fake,
+      reg: CaseRegistration,
+      holdIt: (handle: CaseHandle) => Promise<void>,
+      stage: string,
+      then: (handle: CaseHandle) => Promise<CaseProgress>,
+    ): Promise<CaseProgress> {
+      return runCase(
+        env,
+        bundle,
+        reg,
+        fake,
+        async (handle) => {
+          await until(handle, awaiting('DISPOSAL_PLAN'));
+          await handle.executeUpdate(decide, { args: [plan('supervisor.zhang')] });
+          await holdIt(handle);
+          const held = await until(handle, heldForResolution);
+          expect(held.stage).toBe(stage);
+          expect(held.holds?.[0]?.options.notResumable).toBeUndefined();
+          expect(held.holds?.[0]?.options.notAmendable).toContain('the coins were sold: the money is');
+          const close = await refusal(handle, resolve('supervisor.wu', { path: 'CLOSE', handBackTo: 'CUSTODY' }));
+          expect(close.message).toContain('resolution.path: CLOSE is not possible: the coins were sold');
+          await handle.executeUpdate(decide, { args: [resolve('supervisor.wu', { path: 'RESUME' })] });
+          const second = await handle.executeUpdate(decide, {
+            args: [resolve('supervisor.zhang', { path: 'RESUME' })],
+          });
+          expect(second.movesTo).toEqual({ stage, status: 'RUNNING' });
+          const outcome = await then(handle);
+          expect(outcome.status).toBe('COMPLETED');
+          expect(outcome.reconciliation?.ok).toBe(true);
+          expect(outcome.holds?.[0]?.resolution?.outcome).toBe(`resumed at ${stage} (attempt 2)`);
+          // The coins were sold once and the fiat withdrawn once, under the first attempt's keys.
+          const keys = [
+            ...fake.requestTransfer.mock.calls.map(([, key]) => key),
+            ...fake.placeSellOrder.mock.calls.map(([, key]) => key),
+            ...fake.requestWithdrawal.mock.calls.map(([, key]) => key),
+          ];
+          expect(keys.some((k) => k.includes('attempt-'))).toBe(false);
+          expect(fake.requestWithdrawal).toHaveBeenCalledTimes(1);
+          expect(fake.createDeclaration).toHaveBeenCalledTimes(1);
+          expect(fake.requestRemittance).toHaveBeenCalledTimes(1);
+          expect(outcome.credits).toHaveLength(outcome.settlements.length);
+          return outcome;
+        },
+        `test-${randomUUID()}`,
+      );
+    }
+
+    test('WITHDRAWAL: a wire that did not arrive in time is waited for again (not asked for again)', async () => {
+      const fake = createFakeActivities();
+      let arrived = false;
+      const real = fake.awaitWithdrawalCompleted.getMockImplementation();
+      fake.awaitWithdrawalCompleted.mockImplementation(async (id: string) => {
+        if (!arrived) throw ApplicationFailure.retryable('still processing', 'urn:vcdc:problem:not-yet');
+        const w = await real?.(id);
+        if (!w) throw new Error('no withdrawal');
+        return w;
+      });
+      await resumedPastTheSale(
+        fake,
+        registration(),
+        async () => {
+          await env.sleep('6 days'); // past the wait's five days
+        },
+        'WITHDRAWAL',
+        async (handle) => {
+          arrived = true;
+          return finish(handle);
+        },
+      );
+    });
+
+    test('FX: no decision on the declaration by its deadline; resumed, the same declaration is decided and settled', async () => {
+      const fake = createFakeActivities();
+      await resumedPastTheSale(
+        fake,
+        registration(),
+        async (handle) => {
+          await until(handle, awaiting('FX_DECLARATION'));
+          await env.sleep('31 days');
+        },
+        'FX',
+        finish,
+      );
+    });
+
+    test('TREASURY: the pay-out rejected; resumed, the credits stand and the pay-out is asked again', async () => {
+      const fake = createFakeActivities();
+      await resumedPastTheSale(
+        fake,
+        registration(),
+        async (handle) => {
+          await until(handle, awaiting('FX_DECLARATION'));
+          await handle.executeUpdate(decide, { args: [fxApproval()] });
+          await settleAt(handle);
+          await until(handle, awaiting('REMITTANCE'));
+          await handle.executeUpdate(decide, {
+            args: [
+              {
+                stage: 'REMITTANCE',
+                outcome: 'REJECT',
+                decidedBy: 'supervisor.zhang',
+                role: 'supervisor',
+                reason: 'the budget code is being confirmed',
+                decidedAt: at,
+              },
+            ],
+          });
+        },
+        'TREASURY',
+        async (handle) => {
+          await until(handle, awaiting('REMITTANCE'));
+          await handle.executeUpdate(decide, { args: [remittanceApproval()] });
+          return handle.result();
+        },
+      );
+      expect(fake.recordCredit.mock.calls.length).toBe(1);
+    });
   });
 
   test('CLOSE to OWNER is refused while custody has no transfer to an owner address; the case stays HELD', async () => {
