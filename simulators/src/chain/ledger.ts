@@ -195,8 +195,10 @@ export class ChainLedger {
     return tx && tx.chain === chain ? this.view(tx) : undefined;
   }
 
-  transactionsOf(chain: ChainId, address: string, direction: 'in' | 'out' | 'all'): ChainTxView[] {
+  /** `sinceHeight`: only those unmined or mined at or after it (what a watcher has not settled yet). */
+  transactionsOf(chain: ChainId, address: string, direction: 'in' | 'out' | 'all', sinceHeight = 0): ChainTxView[] {
     return this.state.chains[chain].txs
+      .filter((tx) => tx.blockHeight === null || tx.blockHeight >= sinceHeight)
       .filter((tx) => (direction !== 'out' && tx.to === address) || (direction !== 'in' && tx.from === address))
       .map((tx) => this.view(tx));
   }
