@@ -97,6 +97,36 @@ describe('chain simulator mined by hand', () => {
     sim.mine('ethereum');
   }
 
+  test("an address's transactions since a height: the unmined and those mined at or after it, with the head", async () => {
+    const watched = 'bc1qwatchedwallet000000000000000000000000';
+    const old = await call(sim, 'POST', '/v1/chains/bitcoin/faucet', { address: watched, asset: 'BTC', amount: '1' });
+    const oldHeight = sim.mine('bitcoin');
+    const recent = await call(sim, 'POST', '/v1/chains/bitcoin/faucet', {
+      address: watched,
+      asset: 'BTC',
+      amount: '2',
+    });
+    const recentHeight = sim.mine('bitcoin');
+    const unmined = await call(sim, 'POST', '/v1/chains/bitcoin/faucet', {
+      address: watched,
+      asset: 'BTC',
+      amount: '3',
+    });
+    const route = `/v1/chains/bitcoin/addresses/${watched}/transactions?direction=in`;
+    const all = await call(sim, 'GET', route);
+    expect(all.body.transactions.map((t: { txHash: string }) => t.txHash)).toEqual([
+      old.body.txHash,
+      recent.body.txHash,
+      unmined.body.txHash,
+    ]);
+    expect(all.body.head).toBe(recentHeight);
+    const since = await call(sim, 'GET', `${route}&sinceHeight=${oldHeight + 1}`);
+    expect(since.body.transactions.map((t: { txHash: string }) => t.txHash)).toEqual([
+      recent.body.txHash,
+      unmined.body.txHash,
+    ]);
+  });
+
   test('confirmations are head - blockHeight + 1, and nothing moves before the block is mined', async () => {
     await fund('0xaaa1', 'ETH', '1');
     const tx = await call(sim, 'POST', '/v1/chains/ethereum/transactions', {

@@ -100,7 +100,13 @@ export function takeBids(book: MarketBook, qty: Decimal, limitPrice?: Decimal): 
  * so a level is never overfilled and is exactly the target's once less than a lot is missing. Levels of the
  * book outside the target are left as they are. Mutates the book; returns whether anything changed.
  */
-export function refillBook(book: MarketBook, target: MarketBook, rate: Decimal, steps: number, stepSize: string): boolean {
+export function refillBook(
+  book: MarketBook,
+  target: MarketBook,
+  rate: Decimal,
+  steps: number,
+  stepSize: string,
+): boolean {
   const left = new Decimal(1).minus(rate).pow(Math.min(steps, 10_000));
   let changed = false;
   const refillSide = (levels: BookLevel[], wanted: BookLevel[], better: (a: Decimal, b: Decimal) => boolean) => {

@@ -716,7 +716,13 @@ export class Venue {
    * credited). `releaseAfterMs`: released by itself that long after it is held.
    */
   holdDeposit(txId: string, reason: string, releaseAfterMs?: number): void {
-    planHold(this.state, this.depositByTxId(txId), txId, { reason, releaseAfterMs: releaseAfterMs ?? null }, this.now());
+    planHold(
+      this.state,
+      this.depositByTxId(txId),
+      txId,
+      { reason, releaseAfterMs: releaseAfterMs ?? null },
+      this.now(),
+    );
     this.persist();
   }
 
