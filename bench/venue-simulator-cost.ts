@@ -1,0 +1,204 @@
+/**
+ * Benchmark (a script, not a test): does the venue simulator's cost grow with the deposits it has seen?
+ * (issue 19: it rewrote its whole state file for every deposit every second: 3.7% of a core fresh,
+ * about 25% at 135 deposits, saturated at about 218.)
+ *
+ * The venue runs in a child process of its own, as in the dev stack (moving market, a state file in a
+ * fresh folder, the 1 s tick); the ledger-chain simulator runs here, mining a block a second. This
+ * script measures the child's CPU from /proc/<pid>/stat over a fixed idle window and the latency of a
+ * deposit read as the exchange service makes it (ccxt `fetchDeposits(asset, undefined, 200)`, signed,
+ * over HTTP), first fresh, then after N deposits (default 1,000) sent to the venue's bitcoin deposit
+ * address through the chain's own routes and credited by the venue's own polling: the path a case's
+ * BTC takes from custody. It prints both, their ratios, and whether the state file was written while
+ * the venue sat idle.
+ *
+ *   npm run bench:venue-cost [-- deposits=1000 windowS=30 reads=40]
+ *   node --import tsx bench/venue-simulator-cost.ts deposits=1000 windowS=30 reads=40
+ *
+ * Acceptance (issue 19): CPU after 1,000 deposits within 2x of a fresh venue. Linux only (/proc).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import ccxt from 'ccxt';
+import { startChainSimulator } from '../simulators/src/chain';
+import { DEV_VENUE_API_KEY, DEV_VENUE_SECRET, startVenueSimulator } from '../simulators/src/venue';
+
+const CHILD_FLAG = '--venue-child';
+
+/** The child: one venue simulator as the dev stack starts it, until SIGTERM. */
+async function runVenueChild(chainUrl: string, stateFile: string): Promise<void> {
+  const venue = await startVenueSimulator({
+    port: 0,
+    chainUrl,
+    stateFile,
+    dynamics: {}, // the dev stack's default market (VENUE_MARKET=moving)
+    bankAccounts: [{ id: 'BENCH-001', name: 'Benchmark account', bank: 'Bench bank' }],
+  });
+  process.stdout.write(
+    `${JSON.stringify({ url: venue.url, btcAddress: venue.venue.state.depositAddresses.bitcoin })}\n`,
+  );
+  process.on('SIGTERM', () => {
+    void venue.close().then(() => process.exit(0));
+  });
+}
+
+function arg(name: string, fallback: number): number {
+  const found = process.argv.find((a) => a.startsWith(`${name}=`));
+  return found ? Number(found.slice(name.length + 1)) : fallback;
+}
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After "(comm) ": state is field 3, utime field 14, stime field 15 (1-based): indexes 11 and 12 here.
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Share of one core the process used over `windowS` seconds of wall time. */
+async function idleCpu(pid: number, windowS: number): Promise<number> {
+  const cpu0 = cpuSeconds(pid);
+  const t0 = process.hrtime.bigint();
+  await sleep(windowS * 1000);
+  const cpu1 = cpuSeconds(pid);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  return (cpu1 - cpu0) / wall;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+async function readLatencies(
+  venueUrl: string,
+  reads: number,
+): Promise<{ medianMs: number; maxMs: number; listed: number }> {
+  const ex = new ccxt.hashkey({
+    apiKey: DEV_VENUE_API_KEY,
+    secret: DEV_VENUE_SECRET,
+    enableRateLimit: false,
+    urls: { api: { public: venueUrl, private: venueUrl } },
+  });
+  await ex.loadMarkets();
+  for (let i = 0; i < 3; i++) await ex.fetchDeposits('BTC', undefined, 200); // warm-up (JIT, connections): not counted
+  const times: number[] = [];
+  let listed = 0;
+  for (let i = 0; i < reads; i++) {
+    const t0 = process.hrtime.bigint();
+    const deposits = await ex.fetchDeposits('BTC', undefined, 200); // what the exchange service asks
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    listed = deposits.length;
+  }
+  return { medianMs: median(times), maxMs: Math.max(...times), listed };
+}
+
+async function creditedCount(venueUrl: string): Promise<number> {
+  const ex = new ccxt.hashkey({
+    apiKey: DEV_VENUE_API_KEY,
+    secret: DEV_VENUE_SECRET,
+    enableRateLimit: false,
+    urls: { api: { public: venueUrl, private: venueUrl } },
+  });
+  const deposits = await ex.fetchDeposits('BTC', undefined, 1000);
+  return deposits.filter((d) => d.status === 'ok').length;
+}
+
+async function main(): Promise<void> {
+  const depositCount = arg('deposits', 1000);
+  const windowS = arg('windowS', 30);
+  const reads = arg('reads', 40);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'venue-cost-'));
+  const stateFile = path.join(dir, 'venue.json');
+  const chain = await startChainSimulator({ port: 0, blockIntervalMs: 1000 });
+  let child: ChildProcess | undefined;
+  try {
+    child = spawn(process.execPath, ['--import', 'tsx', __filename, CHILD_FLAG, chain.url, stateFile], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const pid = child.pid as number;
+    const first = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child?.stdout as NodeJS.ReadableStream }).once('line', resolve);
+      child?.once('exit', (code) => reject(new Error(`venue child exited with ${code}`)));
+    });
+    const { url, btcAddress } = JSON.parse(first) as { url: string; btcAddress: string };
+    console.log(`venue simulator: pid ${pid}, ${url}; state file ${stateFile}; idle window ${windowS} s`);
+
+    await sleep(3000); // past start-up (module loading, the first poll)
+    const freshCpu = await idleCpu(pid, windowS);
+    const freshRead = await readLatencies(url, reads);
+    console.log(
+      `fresh:        idle CPU ${(freshCpu * 100).toFixed(2)}% of a core; deposit read median ${freshRead.medianMs.toFixed(1)} ms (max ${freshRead.maxMs.toFixed(1)}, ${freshRead.listed} listed)`,
+    );
+
+    const t0 = Date.now();
+    for (let sent = 0; sent < depositCount; ) {
+      const batch = Math.min(50, depositCount - sent);
+      await Promise.all(
+        Array.from({ length: batch }, async (_, i) => {
+          const response = await fetch(`${chain.url}/v1/chains/bitcoin/faucet`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              address: btcAddress,
+              asset: 'BTC',
+              amount: `0.0${String(sent + i + 1).padStart(4, '0')}`,
+            }),
+          });
+          if (response.status !== 201) throw new Error(`chain faucet answered ${response.status}`);
+        }),
+      );
+      sent += batch;
+    }
+    for (;;) {
+      const credited = await creditedCount(url);
+      if (credited >= depositCount) break;
+      if (Date.now() - t0 > 600_000)
+        throw new Error(`only ${credited} of ${depositCount} deposits credited after 10 min`);
+      await sleep(1000);
+    }
+    console.log(`${depositCount} deposits sent and credited in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    await sleep(3000); // the write-behind interval passes; blocks keep coming
+    const before = statSync(stateFile);
+    const afterCpu = await idleCpu(pid, windowS);
+    const after = statSync(stateFile);
+    const afterRead = await readLatencies(url, reads);
+    console.log(
+      `after ${depositCount}: idle CPU ${(afterCpu * 100).toFixed(2)}% of a core; deposit read median ${afterRead.medianMs.toFixed(1)} ms (max ${afterRead.maxMs.toFixed(1)}, ${afterRead.listed} listed)`,
+    );
+    const written = after.mtimeMs !== before.mtimeMs || after.ino !== before.ino;
+    console.log(
+      `state file ${(after.size / 1024).toFixed(0)} KiB; written during the idle window: ${written ? 'yes' : 'no'}`,
+    );
+    const ratio = afterCpu / Math.max(freshCpu, 1e-9);
+    console.log(
+      `ratio after/fresh: idle CPU ${ratio.toFixed(2)}x (acceptance: within 2x: ${ratio <= 2 ? 'met' : 'NOT met'}); deposit read ${(afterRead.medianMs / freshRead.medianMs).toFixed(2)}x`,
+    );
+  } finally {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child?.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await chain.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === CHILD_FLAG) {
+  void runVenueChild(process.argv[3] as string, process.argv[4] as string);
+} else {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
