@@ -4,7 +4,8 @@
  * deposits, withdrawals and the consumed order book.
  *
  * What the venue acknowledged to a client (an order, a cancel, a withdrawal, a hold, a driver command,
- * a payout's signed bytes) is written before the answer leaves (`StateFile.saveNow`). What the venue
+ * a payout's signed bytes; a delayed fill, which a replay could not redo the same) is written before the
+ * answer leaves (`StateFile.saveNow`). What the venue
  * does by itself on its tick (a deposit seen or credited, a hold released, a wire settled, a market
  * step) is written at most once per interval and only when something changed (`StateFile.changed`):
  * a crash loses at most that interval of such changes, and every one of them is redone at restart

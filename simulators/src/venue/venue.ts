@@ -503,7 +503,8 @@ export class Venue {
       this.setBalance(spec.base, b.free.plus(qty), b.locked.minus(qty));
       this.matchOnArrival(order, spec, undefined, this.now());
     }
-    if (due.length > 0) this.changed();
+    // Written now: a replay after a crash would meet a book that has moved on, and the client may have seen these fills.
+    if (due.length > 0) this.persist();
   }
 
   private recordSellTrade(
