@@ -70,6 +70,8 @@ export interface VenueSimulatorOptions {
   stateFile?: string;
   /** The write-behind interval of the state file (default 1000 ms). */
   persistIntervalMs?: number;
+  /** The state file's journal is folded into a new snapshot beyond this size and the snapshot's (default 4 MB). */
+  journalCompactAtBytes?: number;
   /** How often the venue polls the chain for deposits and settles withdrawals (default 1000 ms). */
   pollIntervalMs?: number;
   takerFee?: string;
@@ -139,10 +141,14 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
     }
   }
   const loaded = state;
-  const stateFile = new StateFile(options.stateFile, () => loaded, options.persistIntervalMs ?? 1000);
+  const stateFile = new StateFile(
+    options.stateFile,
+    () => loaded,
+    options.persistIntervalMs ?? 1000,
+    options.journalCompactAtBytes,
+  );
   const venue = new Venue(state, rules, stateFile, clock);
-  stateFile.changed();
-  stateFile.saveNow();
+  stateFile.compact(); // the journal played back at load is folded into a fresh snapshot
 
   const chainUrl = options.chainUrl.replace(/\/+$/, '');
   const chains = [...new Set(COINS.flatMap((c) => (c.chain ? [c.chain] : [])))];
