@@ -3,9 +3,9 @@
  * (issue 19: it rewrote its whole state file for every deposit every second: 3.7% of a core fresh,
  * about 25% at 135 deposits, saturated at about 218.)
  *
- * The venue runs in a child process of its own, as in the dev stack (moving market, a state file in a
- * fresh folder, the 1 s tick); the ledger-chain simulator runs here, mining a block a second. This
- * script measures the child's CPU from /proc/<pid>/stat over a fixed idle window and the latency of a
+ * The venue and the ledger chain run in one child process, as in the dev stack's simulators process
+ * (moving market, state files in a fresh folder, the venue's 1 s tick, a block a second; the dev stack's
+ * EVM node is a process of its own and is left out here). This script measures the child's CPU from /proc/<pid>/stat over a fixed idle window and the latency of a
  * deposit read as the exchange service makes it (ccxt `fetchDeposits(asset, undefined, 200)`, signed,
  * over HTTP), first fresh, then after N deposits (default 1,000) sent to the venue's bitcoin deposit
  * address through the chain's own routes and credited by the venue's own polling: the path a case's
@@ -28,20 +28,23 @@ import { DEV_VENUE_API_KEY, DEV_VENUE_SECRET, startVenueSimulator } from '../sim
 
 const CHILD_FLAG = '--venue-child';
 
-/** The child: one venue simulator as the dev stack starts it, until SIGTERM. */
-async function runVenueChild(chainUrl: string, stateFile: string): Promise<void> {
+/** The child: the ledger chain and the venue simulator as the dev stack starts them, until SIGTERM. */
+async function runVenueChild(dir: string): Promise<void> {
+  const chain = await startChainSimulator({ port: 0, blockIntervalMs: 1000, stateFile: path.join(dir, 'chain.json') });
   const venue = await startVenueSimulator({
     port: 0,
-    chainUrl,
-    stateFile,
+    chainUrl: chain.url,
+    stateFile: path.join(dir, 'venue.json'),
     dynamics: {}, // the dev stack's default market (VENUE_MARKET=moving)
     bankAccounts: [{ id: 'BENCH-001', name: 'Benchmark account', bank: 'Bench bank' }],
   });
-  process.stdout.write(
-    `${JSON.stringify({ url: venue.url, btcAddress: venue.venue.state.depositAddresses.bitcoin })}\n`,
-  );
+  const ready = { url: venue.url, chainUrl: chain.url, btcAddress: venue.venue.state.depositAddresses.bitcoin };
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
   process.on('SIGTERM', () => {
-    void venue.close().then(() => process.exit(0));
+    void venue
+      .close()
+      .then(() => chain.close())
+      .then(() => process.exit(0));
   });
 }
 
@@ -112,9 +115,9 @@ async function creditedCount(venueUrl: string): Promise<number> {
   return deposits.filter((d) => d.status === 'ok').length;
 }
 
-/** The state file's snapshot and journal: their sizes and last changes, to tell whether anything was written. */
-function stateFiles(dir: string): { bytes: number; signature: string } {
-  const files = readdirSync(dir).filter((name) => name.startsWith('venue.json'));
+/** A simulator's state files (the venue's snapshot and journal, the chain's file): sizes and last changes. */
+function stateFiles(dir: string, prefix: string): { bytes: number; signature: string } {
+  const files = readdirSync(dir).filter((name) => name.startsWith(prefix));
   const stats = files.map((name) => ({ name, stat: statSync(path.join(dir, name)) }));
   return {
     bytes: stats.reduce((sum, f) => sum + f.stat.size, 0),
@@ -136,11 +139,9 @@ async function main(): Promise<void> {
   const windowS = arg('windowS', 30);
   const reads = arg('reads', 40);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'venue-cost-'));
-  const stateFile = path.join(dir, 'venue.json');
-  const chain = await startChainSimulator({ port: 0, blockIntervalMs: 1000 });
   let child: ChildProcess | undefined;
   try {
-    child = spawn(process.execPath, ['--import', 'tsx', __filename, CHILD_FLAG, chain.url, stateFile], {
+    child = spawn(process.execPath, ['--import', 'tsx', __filename, CHILD_FLAG, dir], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const pid = child.pid as number;
@@ -148,8 +149,10 @@ async function main(): Promise<void> {
       createInterface({ input: child?.stdout as NodeJS.ReadableStream }).once('line', resolve);
       child?.once('exit', (code) => reject(new Error(`venue child exited with ${code}`)));
     });
-    const { url, btcAddress } = JSON.parse(first) as { url: string; btcAddress: string };
-    console.log(`venue simulator: pid ${pid}, ${url}; state file ${stateFile}; idle window ${windowS} s`);
+    const { url, chainUrl, btcAddress } = JSON.parse(first) as { url: string; chainUrl: string; btcAddress: string };
+    console.log(
+      `simulators (chain + venue): pid ${pid}, venue ${url}, chain ${chainUrl}; state in ${dir}; idle window ${windowS} s`,
+    );
 
     await sleep(10_000); // past start-up (module loading, JIT, the first polls)
     const freshCpu = await idleCpu(pid, windowS);
@@ -173,7 +176,7 @@ async function main(): Promise<void> {
       const batch = Math.min(50, (sent < checkpoint ? checkpoint : depositCount) - sent);
       await Promise.all(
         Array.from({ length: batch }, async (_, i) => {
-          const response = await fetch(`${chain.url}/v1/chains/bitcoin/faucet`, {
+          const response = await fetch(`${chainUrl}/v1/chains/bitcoin/faucet`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({
@@ -191,16 +194,20 @@ async function main(): Promise<void> {
     console.log(`${depositCount} deposits sent and credited in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     await sleep(3000); // the write-behind interval passes; blocks keep coming
-    const before = stateFiles(dir);
+    const before = stateFiles(dir, 'venue.json');
+    const chainBefore = stateFiles(dir, 'chain.json');
     const afterCpu = await idleCpu(pid, windowS);
-    const after = stateFiles(dir);
+    const after = stateFiles(dir, 'venue.json');
+    const chainAfter = stateFiles(dir, 'chain.json');
     const afterRead = await readLatencies(url, reads);
     console.log(
       `after ${depositCount}: idle CPU ${(afterCpu * 100).toFixed(2)}% of a core; deposit read median ${afterRead.medianMs.toFixed(1)} ms (max ${afterRead.maxMs.toFixed(1)}, ${afterRead.listed} listed)`,
     );
     const written = after.signature !== before.signature;
+    const chainWritten = chainAfter.signature !== chainBefore.signature;
     console.log(
-      `state file (snapshot + journal) ${(after.bytes / 1024).toFixed(0)} KiB; written during the idle window: ${written ? 'yes' : 'no'}`,
+      `venue state (snapshot + journal) ${(after.bytes / 1024).toFixed(0)} KiB, written during the idle window: ${written ? 'yes' : 'no'}; ` +
+        `chain state ${(chainAfter.bytes / 1024).toFixed(0)} KiB, written: ${chainWritten ? 'yes (its empty blocks, every 30 s)' : 'no'}`,
     );
     const ratio = afterCpu / Math.max(freshCpu, 1e-9);
     console.log(
@@ -215,13 +222,12 @@ async function main(): Promise<void> {
       child.kill('SIGTERM');
       await exited;
     }
-    await chain.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 if (process.argv[2] === CHILD_FLAG) {
-  void runVenueChild(process.argv[3] as string, process.argv[4] as string);
+  void runVenueChild(process.argv[3] as string);
 } else {
   main().catch((error) => {
     console.error(error);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type RunningChainSimulator, startChainSimulator } from '../src/chain';
@@ -270,6 +270,38 @@ describe('chain simulator mined by hand', () => {
 });
 
 describe('chain simulator with a state file', () => {
+  test('the timer writes a block with transactions at once, empty blocks only later or at close', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-chain-'));
+    const stateFile = path.join(dir, 'chain.json');
+    const sim = await startChainSimulator({ port: 0, blockIntervalMs: 20, stateFile, emptyBlocksPersistMs: 600_000 });
+    const onDisk = () => JSON.parse(readFileSync(stateFile, 'utf8')).chains.bitcoin;
+    try {
+      const funded = await call(sim, 'POST', '/v1/chains/bitcoin/faucet', {
+        address: SUSPECT,
+        asset: 'BTC',
+        amount: '1',
+      });
+      const mined = await until('the faucet payment mined', async () => {
+        const tx = onDisk().txs.find((t: { txHash: string }) => t.txHash === funded.body.txHash);
+        return tx?.blockHeight ?? undefined;
+      });
+      const written = statSync(stateFile).mtimeMs;
+      await until('five more blocks', async () => {
+        const head = (await call(sim, 'GET', '/v1/chains/bitcoin/head')).body.height;
+        return head >= mined + 5 ? head : undefined;
+      });
+      expect(statSync(stateFile).mtimeMs).toBe(written); // empty blocks: not written each block
+      expect(onDisk().height).toBe(mined);
+    } finally {
+      await sim.close();
+    }
+    try {
+      expect(onDisk().height).toBeGreaterThanOrEqual(onDisk().txs[0].blockHeight + 5); // close wrote the head
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('state survives a restart: balances, transactions, heights and clientRefs', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-chain-'));
     const stateFile = path.join(dir, 'nested', 'chain.json');

@@ -7,7 +7,11 @@
  *   const manual = await startChainSimulator({ port: 0, blockIntervalMs: 0 });    // no timer: manual.mine('bitcoin', 2)
  *
  * With `stateFile` the state is loaded at start and written after every change (temp file + rename,
- * so a crash never leaves half a file), and a dev-stack restart keeps the chain.
+ * so a crash never leaves half a file), and a dev-stack restart keeps the chain. The block timer's
+ * empty blocks change only the height: they are written at most every `emptyBlocksPersistMs` (and at
+ * close), not every block (issue 19: a whole-file write a second grows with the chain's history). A
+ * crash can so take the head back by up to that many seconds of empty blocks; no transaction and no
+ * block with one is lost.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,6 +36,8 @@ export interface StartChainSimulatorOptions {
   logger?: Logger;
   /** Flat fee per transaction and asset; default DEFAULT_FEES. */
   fees?: Record<ChainId, Record<string, string>>;
+  /** How often the timer's empty blocks are written (default 30000 ms). */
+  emptyBlocksPersistMs?: number;
 }
 
 export interface RunningChainSimulator {
@@ -47,7 +53,11 @@ export async function startChainSimulator(options: StartChainSimulatorOptions = 
   const logger = options.logger ?? silentLogger();
   const stateFile = options.stateFile;
   const ledger = new ChainLedger(stateFile ? loadSnapshot(stateFile) : undefined, options.fees ?? DEFAULT_FEES);
+  let unwritten = false;
+  let lastWrite = Date.now();
   const persist = () => {
+    unwritten = false;
+    lastWrite = Date.now();
     if (stateFile) saveSnapshot(stateFile, ledger.snapshot());
   };
 
@@ -67,7 +77,16 @@ export async function startChainSimulator(options: StartChainSimulatorOptions = 
   const running = await listen(app, options.port ?? DEFAULT_CHAIN_SIMULATOR_PORT, options.host ?? '127.0.0.1');
 
   const interval = options.blockIntervalMs ?? 1000;
-  const timer = interval > 0 ? setInterval(() => mine(), interval) : undefined;
+  const emptyEvery = options.emptyBlocksPersistMs ?? 30_000;
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          const withTransactions = CHAIN_IDS.some((c) => ledger.hasPending(c));
+          for (const c of CHAIN_IDS) ledger.mineBlock(c);
+          if (withTransactions || Date.now() - lastWrite >= emptyEvery) persist();
+          else unwritten = true;
+        }, interval)
+      : undefined;
   timer?.unref();
 
   return {
@@ -77,6 +96,7 @@ export async function startChainSimulator(options: StartChainSimulatorOptions = 
     mine,
     close: async () => {
       if (timer) clearInterval(timer);
+      if (unwritten) persist();
       await running.close();
     },
   };

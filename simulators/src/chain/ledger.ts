@@ -186,8 +186,17 @@ export class ChainLedger {
   mineBlock(chain: ChainId): number {
     const state = this.state.chains[chain];
     state.height += 1;
-    for (const tx of state.txs) if (tx.blockHeight === null) tx.blockHeight = state.height;
+    // Every block takes the whole mempool, so the unmined transactions are the newest ones: walk back to the first mined.
+    for (let i = state.txs.length - 1; i >= 0 && state.txs[i]?.blockHeight === null; i--) {
+      (state.txs[i] as StoredTx).blockHeight = state.height;
+    }
     return state.height;
+  }
+
+  /** Whether a chain has transactions waiting for a block. */
+  hasPending(chain: ChainId): boolean {
+    const txs = this.state.chains[chain].txs;
+    return txs.length > 0 && txs[txs.length - 1]?.blockHeight === null;
   }
 
   get(chain: ChainId, txHash: string): ChainTxView | undefined {
