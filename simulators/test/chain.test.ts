@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type RunningChainSimulator, startChainSimulator } from '../src/chain';
@@ -298,6 +298,34 @@ describe('chain simulator with a state file', () => {
     try {
       expect(onDisk().height).toBeGreaterThanOrEqual(onDisk().txs[0].blockHeight + 5); // close wrote the head
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('after a crash the empty blocks not yet written are mined again: no client sees the head go back', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-chain-'));
+    const stateFile = path.join(dir, 'chain.json');
+    const crashed = path.join(dir, 'crashed.json');
+    const options = { port: 0, blockIntervalMs: 20, emptyBlocksPersistMs: 600_000 };
+    const first = await startChainSimulator({ ...options, stateFile });
+    let second: RunningChainSimulator | undefined;
+    try {
+      await call(first, 'POST', '/v1/chains/bitcoin/faucet', { address: SUSPECT, asset: 'BTC', amount: '1' });
+      const written = await until('the faucet block written', async () => {
+        const tx = JSON.parse(readFileSync(stateFile, 'utf8')).chains.bitcoin.txs[0];
+        return tx?.blockHeight ?? undefined;
+      });
+      const seen = await until('25 empty blocks after it', async () => {
+        const head = (await call(first, 'GET', '/v1/chains/bitcoin/head')).body.height;
+        return head >= written + 25 ? head : undefined;
+      });
+      copyFileSync(stateFile, crashed); // what a kill -9 now leaves: the head of 25 blocks ago
+      expect(JSON.parse(readFileSync(crashed, 'utf8')).chains.bitcoin.height).toBeLessThan(seen);
+      second = await startChainSimulator({ ...options, stateFile: crashed });
+      expect(second.mine('bitcoin', 1) - 1).toBeGreaterThanOrEqual(seen);
+    } finally {
+      await first.close();
+      await second?.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

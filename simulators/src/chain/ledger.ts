@@ -75,6 +75,9 @@ export interface ChainSnapshot {
   genesis: string;
   nextSeq: number;
   chains: Record<ChainId, ChainState>;
+  /** When the file was last written (ms), and whether by a clean close (index.ts: empty blocks are written late). */
+  writtenAt?: number;
+  closed?: boolean;
 }
 
 export interface SendInput {
