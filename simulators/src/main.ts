@@ -49,8 +49,9 @@ const Config = z.object({
   VENUE_ADMIN_TOKEN: z.string().min(16).optional(),
   /**
    * `moving` (default): a seeded price process, depth that refills after our orders, other participants' flow
-   * and candles, which the driver can move; `static`: one fixed book our orders use up (issue 19: after about
-   * twenty cases its bids were gone and later cases waited on the reference price for ever).
+   * and candles, which the driver can move; `static`: one fixed book that other traders refill toward its
+   * seeded depth (5% of what is missing each second): without the refill, after about twenty cases its bids
+   * were gone and later cases waited on the reference price for ever (issue 19).
    */
   VENUE_MARKET: z.enum(['moving', 'static']).default('moving'),
   /**
@@ -92,6 +93,7 @@ async function main(): Promise<void> {
     bankAccounts: [DEV_OFFSHORE_ACCOUNT],
     stateFile: stateFile('venue'),
     dynamics: cfg.VENUE_MARKET === 'moving' ? {} : undefined,
+    bookRefill: cfg.VENUE_MARKET === 'static' ? {} : undefined,
     faults: cfg.VENUE_FAULTS,
     requestsPerSecond: cfg.VENUE_REQUESTS_PER_SECOND,
     adminToken: cfg.VENUE_ADMIN_TOKEN ?? (cfg.SIM_STATE_DIR ? venueAdminToken(cfg.SIM_STATE_DIR) : undefined),

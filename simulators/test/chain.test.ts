@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type RunningChainSimulator, startChainSimulator } from '../src/chain';
@@ -96,6 +96,36 @@ describe('chain simulator mined by hand', () => {
     await call(sim, 'POST', '/v1/chains/ethereum/faucet', { address, asset, amount });
     sim.mine('ethereum');
   }
+
+  test("an address's transactions since a height: the unmined and those mined at or after it, with the head", async () => {
+    const watched = 'bc1qwatchedwallet000000000000000000000000';
+    const old = await call(sim, 'POST', '/v1/chains/bitcoin/faucet', { address: watched, asset: 'BTC', amount: '1' });
+    const oldHeight = sim.mine('bitcoin');
+    const recent = await call(sim, 'POST', '/v1/chains/bitcoin/faucet', {
+      address: watched,
+      asset: 'BTC',
+      amount: '2',
+    });
+    const recentHeight = sim.mine('bitcoin');
+    const unmined = await call(sim, 'POST', '/v1/chains/bitcoin/faucet', {
+      address: watched,
+      asset: 'BTC',
+      amount: '3',
+    });
+    const route = `/v1/chains/bitcoin/addresses/${watched}/transactions?direction=in`;
+    const all = await call(sim, 'GET', route);
+    expect(all.body.transactions.map((t: { txHash: string }) => t.txHash)).toEqual([
+      old.body.txHash,
+      recent.body.txHash,
+      unmined.body.txHash,
+    ]);
+    expect(all.body.head).toBe(recentHeight);
+    const since = await call(sim, 'GET', `${route}&sinceHeight=${oldHeight + 1}`);
+    expect(since.body.transactions.map((t: { txHash: string }) => t.txHash)).toEqual([
+      recent.body.txHash,
+      unmined.body.txHash,
+    ]);
+  });
 
   test('confirmations are head - blockHeight + 1, and nothing moves before the block is mined', async () => {
     await fund('0xaaa1', 'ETH', '1');
@@ -240,6 +270,66 @@ describe('chain simulator mined by hand', () => {
 });
 
 describe('chain simulator with a state file', () => {
+  test('the timer writes a block with transactions at once, empty blocks only later or at close', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-chain-'));
+    const stateFile = path.join(dir, 'chain.json');
+    const sim = await startChainSimulator({ port: 0, blockIntervalMs: 20, stateFile, emptyBlocksPersistMs: 600_000 });
+    const onDisk = () => JSON.parse(readFileSync(stateFile, 'utf8')).chains.bitcoin;
+    try {
+      const funded = await call(sim, 'POST', '/v1/chains/bitcoin/faucet', {
+        address: SUSPECT,
+        asset: 'BTC',
+        amount: '1',
+      });
+      const mined = await until('the faucet payment mined', async () => {
+        const tx = onDisk().txs.find((t: { txHash: string }) => t.txHash === funded.body.txHash);
+        return tx?.blockHeight ?? undefined;
+      });
+      const written = statSync(stateFile).mtimeMs;
+      await until('five more blocks', async () => {
+        const head = (await call(sim, 'GET', '/v1/chains/bitcoin/head')).body.height;
+        return head >= mined + 5 ? head : undefined;
+      });
+      expect(statSync(stateFile).mtimeMs).toBe(written); // empty blocks: not written each block
+      expect(onDisk().height).toBe(mined);
+    } finally {
+      await sim.close();
+    }
+    try {
+      expect(onDisk().height).toBeGreaterThanOrEqual(onDisk().txs[0].blockHeight + 5); // close wrote the head
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('after a crash the empty blocks not yet written are mined again: no client sees the head go back', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-chain-'));
+    const stateFile = path.join(dir, 'chain.json');
+    const crashed = path.join(dir, 'crashed.json');
+    const options = { port: 0, blockIntervalMs: 20, emptyBlocksPersistMs: 600_000 };
+    const first = await startChainSimulator({ ...options, stateFile });
+    let second: RunningChainSimulator | undefined;
+    try {
+      await call(first, 'POST', '/v1/chains/bitcoin/faucet', { address: SUSPECT, asset: 'BTC', amount: '1' });
+      const written = await until('the faucet block written', async () => {
+        const tx = JSON.parse(readFileSync(stateFile, 'utf8')).chains.bitcoin.txs[0];
+        return tx?.blockHeight ?? undefined;
+      });
+      const seen = await until('25 empty blocks after it', async () => {
+        const head = (await call(first, 'GET', '/v1/chains/bitcoin/head')).body.height;
+        return head >= written + 25 ? head : undefined;
+      });
+      copyFileSync(stateFile, crashed); // what a kill -9 now leaves: the head of 25 blocks ago
+      expect(JSON.parse(readFileSync(crashed, 'utf8')).chains.bitcoin.height).toBeLessThan(seen);
+      second = await startChainSimulator({ ...options, stateFile: crashed });
+      expect(second.mine('bitcoin', 1) - 1).toBeGreaterThanOrEqual(seen);
+    } finally {
+      await first.close();
+      await second?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('state survives a restart: balances, transactions, heights and clientRefs', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-chain-'));
     const stateFile = path.join(dir, 'nested', 'chain.json');

@@ -295,3 +295,71 @@ test('a static venue (no dynamics) still serves the seeded daily history the leg
   expect(again).toEqual(first);
   expect(await ex.fetchOHLCV('BTC/USDT', '1m')).toEqual([]); // no intraday data without a moving market
 });
+
+describe('the book refills (issue 19: demo-size lots emptied the bids and later cases waited for ever)', () => {
+  /** Market sells of the largest market size until the bid side shows nothing. */
+  async function emptyTheBids(ex: Exchange, prefix: string): Promise<void> {
+    for (let i = 0; i < 20 && (await ex.fetchOrderBook('BTC/USDT', 50)).bids.length > 0; i++) {
+      await ex.createOrder('BTC/USDT', 'market', 'sell', 4, undefined, { newClientOrderId: `${prefix}-${i}` });
+    }
+    expect((await ex.fetchOrderBook('BTC/USDT', 50)).bids).toEqual([]);
+  }
+
+  test('a moving market emptied by large sells shows its full depth again after the refill time', async () => {
+    const clock = handClock();
+    const options = { seed: 61, clock: clock.now, dynamics: { flowPerStep: '0', replenishRate: '0.05' } };
+    const venue = await marketVenue(options);
+    const untouched = client(await marketVenue(options)); // same seed, same clock: the book without our sells
+    const ex = client(venue);
+    await emptyTheBids(ex, 'moving-empty');
+
+    clock.advance(10_000); // ten steps: (0.95)^10, about 60% of what we took, is still missing
+    const early = bidDepth((await ex.fetchOrderBook('BTC/USDT', 50)).bids as [number, number][]);
+    const fresh = bidDepth((await untouched.fetchOrderBook('BTC/USDT', 50)).bids as [number, number][]);
+    expect(early.gt(0)).toBe(true);
+    expect(early.lt(fresh.mul('0.8'))).toBe(true);
+
+    clock.advance(180_000); // (0.95)^190: about 0.01% still missing
+    const refilled = await ex.fetchOrderBook('BTC/USDT', 50);
+    const reference = await untouched.fetchOrderBook('BTC/USDT', 50);
+    expect(refilled.bids[0]![0]).toBe(reference.bids[0]![0]);
+    expect(
+      bidDepth(refilled.bids as [number, number][]).gte(bidDepth(reference.bids as [number, number][]).mul('0.999')),
+    ).toBe(true);
+  });
+
+  test('a static book with a refill gets back part of what is missing each interval, then exactly its seeded depth', async () => {
+    const clock = handClock();
+    const options = { seed: 62, clock: clock.now, dynamics: undefined, bookRefill: { intervalMs: 1000, rate: '0.05' } };
+    const venue = await marketVenue(options);
+    const seeded = await client(await marketVenue(options)).fetchOrderBook('BTC/USDT', 50);
+    const ex = client(venue);
+    await emptyTheBids(ex, 'static-empty');
+
+    clock.advance(999); // not a whole interval yet
+    expect((await ex.fetchOrderBook('BTC/USDT', 50)).bids).toEqual([]);
+    clock.advance(1); // one interval: every level has 5% of its depth back (what stays missing rounded down to the lot)
+    const first = await ex.fetchOrderBook('BTC/USDT', 50);
+    expect(first.bids.map(([price]) => price)).toEqual(seeded.bids.map(([price]) => price));
+    const depth = bidDepth(first.bids as [number, number][]);
+    const full = bidDepth(seeded.bids as [number, number][]);
+    expect(depth.gt(full.mul('0.04'))).toBe(true);
+    expect(depth.lte(full.mul('0.05').plus(new Decimal('0.00001').mul(first.bids.length)))).toBe(true);
+
+    clock.advance(600_000);
+    expect((await ex.fetchOrderBook('BTC/USDT', 50)).bids).toEqual(seeded.bids);
+    // and a sell meets the book again at its best price
+    await ex.createOrder('BTC/USDT', 'market', 'sell', 0.1, undefined, { newClientOrderId: 'static-after-refill' });
+    const trades = await ex.fetchMyTrades('BTC/USDT', undefined, undefined, { clientOrderId: 'static-after-refill' });
+    expect(trades.map((t) => t.price)).toEqual([seeded.bids[0]![0]]);
+  });
+
+  test('a static book without a refill (the tests’ default) stays consumed', async () => {
+    const clock = handClock();
+    const venue = await marketVenue({ seed: 63, clock: clock.now, dynamics: undefined });
+    const ex = client(venue);
+    await emptyTheBids(ex, 'static-kept');
+    clock.advance(600_000);
+    expect((await ex.fetchOrderBook('BTC/USDT', 50)).bids).toEqual([]);
+  });
+});

@@ -21,6 +21,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type contracts, Decimal, ServiceCallError, ServiceClient } from '@vcdc/shared';
 import { type DemoCaseProgress, type DemoLot, runDemoCase } from '../../scripts/demo/demo-case';
+import { loadState } from '../../simulators/src/venue/state';
 import type { CaseProgress } from '../../workflows/src/case-state';
 import { answers, type StackProcess, startStackProcess } from '../support/stack-process';
 
@@ -259,9 +260,11 @@ function printTable(): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** The venue simulator's own records (its state file; it writes it every second and on every change). */
+/** The venue simulator's own records (its state file: the snapshot with its journal played over it). */
 function venueState(): { orders: { clientOrderId: string }[]; withdrawals: { clientOrderId: string | null }[] } {
-  return JSON.parse(readFileSync(path.join(stack.dataDir, 'simulators', 'venue.json'), 'utf8'));
+  const state = loadState(path.join(stack.dataDir, 'simulators', 'venue.json'));
+  if (!state) throw new Error('the venue simulator has no state file');
+  return state;
 }
 
 test('every case completed, or ended HELD with its reason (the documented safe state); none failed or was lost', () => {

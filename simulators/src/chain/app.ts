@@ -6,7 +6,7 @@
  *   GET  /v1/chains/:chain/fees
  *   POST /v1/chains/:chain/transactions                       { from, to, asset, amount, clientRef? }
  *   GET  /v1/chains/:chain/transactions/:txHash
- *   GET  /v1/chains/:chain/addresses/:address/transactions?direction=in|out|all
+ *   GET  /v1/chains/:chain/addresses/:address/transactions?direction=in|out|all&sinceHeight=N   (with the head)
  *   GET  /v1/chains/:chain/addresses/:address/balances
  *   POST /v1/chains/:chain/faucet                             { address, asset, amount }
  *   POST /v1/chains/:chain/mine                               { blocks? }   (test/dev control: mine now)
@@ -57,7 +57,11 @@ const FaucetBody = z
   .superRefine(withAmountOfAsset);
 
 const MineBody = z.object({ blocks: z.number().int().min(1).max(1000).default(1) });
-const Direction = z.object({ direction: z.enum(['in', 'out', 'all']).default('all') });
+const Direction = z.object({
+  direction: z.enum(['in', 'out', 'all']).default('all'),
+  /** Only transactions unmined or mined at or after this height (a watcher's watermark). */
+  sinceHeight: z.coerce.number().int().min(0).optional(),
+});
 
 export interface ChainAppOptions {
   ledger: ChainLedger;
@@ -102,8 +106,11 @@ export function createChainApp({ ledger, logger, onChange, mine }: ChainAppOptio
 
       app.get('/v1/chains/:chain/addresses/:address/transactions', (req, res) => {
         const chain = chainOf(req);
-        const { direction } = parseInput(Direction, req.query, 'query');
-        res.json({ transactions: ledger.transactionsOf(chain, String(req.params.address), direction) });
+        const { direction, sinceHeight } = parseInput(Direction, req.query, 'query');
+        res.json({
+          transactions: ledger.transactionsOf(chain, String(req.params.address), direction, sinceHeight),
+          head: ledger.head(chain),
+        });
       });
 
       app.get('/v1/chains/:chain/addresses/:address/balances', (req, res) => {

@@ -7,7 +7,12 @@
  *   const manual = await startChainSimulator({ port: 0, blockIntervalMs: 0 });    // no timer: manual.mine('bitcoin', 2)
  *
  * With `stateFile` the state is loaded at start and written after every change (temp file + rename,
- * so a crash never leaves half a file), and a dev-stack restart keeps the chain.
+ * so a crash never leaves half a file), and a dev-stack restart keeps the chain. The block timer's
+ * empty blocks change only the height: they are written at most every `emptyBlocksPersistMs` (and at
+ * close), not every block (issue 19: a whole-file write a second grows with the chain's history). A
+ * crash loses at most that many seconds of empty blocks, and the next start mines them again (as many
+ * as fit in the time since the last write, up to that window), so no height a client saw is seen
+ * again lower; no transaction and no block with one is ever lost.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,6 +37,8 @@ export interface StartChainSimulatorOptions {
   logger?: Logger;
   /** Flat fee per transaction and asset; default DEFAULT_FEES. */
   fees?: Record<ChainId, Record<string, string>>;
+  /** How often the timer's empty blocks are written (default 30000 ms). */
+  emptyBlocksPersistMs?: number;
 }
 
 export interface RunningChainSimulator {
@@ -46,10 +53,25 @@ export interface RunningChainSimulator {
 export async function startChainSimulator(options: StartChainSimulatorOptions = {}): Promise<RunningChainSimulator> {
   const logger = options.logger ?? silentLogger();
   const stateFile = options.stateFile;
-  const ledger = new ChainLedger(stateFile ? loadSnapshot(stateFile) : undefined, options.fees ?? DEFAULT_FEES);
-  const persist = () => {
-    if (stateFile) saveSnapshot(stateFile, ledger.snapshot());
+  const loaded = stateFile ? loadSnapshot(stateFile) : undefined;
+  const ledger = new ChainLedger(loaded, options.fees ?? DEFAULT_FEES);
+  const interval = options.blockIntervalMs ?? 1000;
+  const emptyEvery = options.emptyBlocksPersistMs ?? 30_000;
+  let lastWrite = Date.now();
+  const persist = (closed = false) => {
+    lastWrite = Date.now();
+    if (!stateFile) return;
+    const snapshot = ledger.snapshot();
+    snapshot.writtenAt = lastWrite;
+    snapshot.closed = closed;
+    saveSnapshot(stateFile, snapshot);
   };
+  if (loaded?.writtenAt !== undefined && !loaded.closed && interval > 0) {
+    // Not closed cleanly: the empty blocks mined after the last write are gone; mine them again.
+    const lost = Math.min(Math.floor((Date.now() - loaded.writtenAt) / interval), Math.ceil(emptyEvery / interval));
+    for (let i = 0; i < lost; i++) for (const c of CHAIN_IDS) ledger.mineBlock(c);
+    if (lost > 0) persist();
+  }
 
   const mineOn = (chain: ChainId, blocks: number) => {
     let height = ledger.head(chain);
@@ -63,11 +85,17 @@ export async function startChainSimulator(options: StartChainSimulatorOptions = 
     return height;
   };
 
-  const app = createChainApp({ ledger, logger, onChange: persist, mine });
+  const app = createChainApp({ ledger, logger, onChange: () => persist(), mine });
   const running = await listen(app, options.port ?? DEFAULT_CHAIN_SIMULATOR_PORT, options.host ?? '127.0.0.1');
 
-  const interval = options.blockIntervalMs ?? 1000;
-  const timer = interval > 0 ? setInterval(() => mine(), interval) : undefined;
+  const timer =
+    interval > 0
+      ? setInterval(() => {
+          const withTransactions = CHAIN_IDS.some((c) => ledger.hasPending(c));
+          for (const c of CHAIN_IDS) ledger.mineBlock(c);
+          if (withTransactions || Date.now() - lastWrite >= emptyEvery) persist();
+        }, interval)
+      : undefined;
   timer?.unref();
 
   return {
@@ -77,6 +105,7 @@ export async function startChainSimulator(options: StartChainSimulatorOptions = 
     mine,
     close: async () => {
       if (timer) clearInterval(timer);
+      if (stateFile) persist(true);
       await running.close();
     },
   };

@@ -75,6 +75,9 @@ export interface ChainSnapshot {
   genesis: string;
   nextSeq: number;
   chains: Record<ChainId, ChainState>;
+  /** When the file was last written (ms), and whether by a clean close (index.ts: empty blocks are written late). */
+  writtenAt?: number;
+  closed?: boolean;
 }
 
 export interface SendInput {
@@ -186,8 +189,17 @@ export class ChainLedger {
   mineBlock(chain: ChainId): number {
     const state = this.state.chains[chain];
     state.height += 1;
-    for (const tx of state.txs) if (tx.blockHeight === null) tx.blockHeight = state.height;
+    // Every block takes the whole mempool, so the unmined transactions are the newest ones: walk back to the first mined.
+    for (let i = state.txs.length - 1; i >= 0 && state.txs[i]?.blockHeight === null; i--) {
+      (state.txs[i] as StoredTx).blockHeight = state.height;
+    }
     return state.height;
+  }
+
+  /** Whether a chain has transactions waiting for a block. */
+  hasPending(chain: ChainId): boolean {
+    const txs = this.state.chains[chain].txs;
+    return txs.length > 0 && txs[txs.length - 1]?.blockHeight === null;
   }
 
   get(chain: ChainId, txHash: string): ChainTxView | undefined {
@@ -195,8 +207,10 @@ export class ChainLedger {
     return tx && tx.chain === chain ? this.view(tx) : undefined;
   }
 
-  transactionsOf(chain: ChainId, address: string, direction: 'in' | 'out' | 'all'): ChainTxView[] {
+  /** `sinceHeight`: only those unmined or mined at or after it (what a watcher has not settled yet). */
+  transactionsOf(chain: ChainId, address: string, direction: 'in' | 'out' | 'all', sinceHeight = 0): ChainTxView[] {
     return this.state.chains[chain].txs
+      .filter((tx) => tx.blockHeight === null || tx.blockHeight >= sinceHeight)
       .filter((tx) => (direction !== 'out' && tx.to === address) || (direction !== 'in' && tx.from === address))
       .map((tx) => this.view(tx));
   }

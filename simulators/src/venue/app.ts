@@ -272,7 +272,7 @@ export function createVenueApp({
     '/api/v1/account/depositOrders',
     privateRoute(async (p) => {
       await syncDeposits().catch(() => undefined); // chain unreachable: answer with what is known
-      return venue.deposits(p).map(depositOrder);
+      return venue.deposits(p).map((d) => depositOrder(d, venue.confirmationsOf(d)));
     }),
   );
   app.post(

@@ -3,8 +3,9 @@
  * each market's mid price, and the matching of the account's orders against it (price priority; each
  * level is one aggregated quantity, so time priority inside a level does not arise).
  *
- * Consumed depth stays consumed: nothing replenishes the book yet. Market dynamics (replenishment,
- * drifting mid, other traders hitting resting orders) are a later issue; `refreshBook` is the seam.
+ * Consumed depth stays consumed unless the venue refills it: a static book with `bookRefill` gets
+ * back part of what is missing each interval (`refillBook`); a moving market (market.ts) draws a
+ * new book each step and returns consumed depth by its own replenishment.
  */
 import { Decimal } from '../../../packages/shared/src/money';
 import type { MarketSpec } from './markets';
@@ -93,5 +94,43 @@ export function takeBids(book: MarketBook, qty: Decimal, limitPrice?: Decimal): 
   return { matches, left };
 }
 
-/** Seam for market dynamics (issue #4): today the book only changes when the account trades. */
-export function refreshBook(_book: MarketBook, _spec: MarketSpec, _now: number): void {}
+/**
+ * Other traders put liquidity back: each level of `target` (the seeded depth) regains the share
+ * `1 - (1 - rate)^steps` of what it is missing; what stays missing is rounded down to the lot size,
+ * so a level is never overfilled and is exactly the target's once less than a lot is missing. Levels of the
+ * book outside the target are left as they are. Mutates the book; returns whether anything changed.
+ */
+export function refillBook(
+  book: MarketBook,
+  target: MarketBook,
+  rate: Decimal,
+  steps: number,
+  stepSize: string,
+): boolean {
+  const left = new Decimal(1).minus(rate).pow(Math.min(steps, 10_000));
+  let changed = false;
+  const refillSide = (levels: BookLevel[], wanted: BookLevel[], better: (a: Decimal, b: Decimal) => boolean) => {
+    const byPrice = new Map(levels.map((l) => [new Decimal(l.price).toFixed(), l]));
+    for (const want of wanted) {
+      const key = new Decimal(want.price).toFixed();
+      const full = new Decimal(want.qty);
+      const have = byPrice.get(key);
+      const current = have ? new Decimal(have.qty) : new Decimal(0);
+      if (current.gte(full)) continue;
+      const missing = full.minus(current).mul(left);
+      const next = full.minus(floorTo(missing, stepSize));
+      if (next.lte(current)) continue;
+      changed = true;
+      if (have) have.qty = next.toFixed();
+      else {
+        const level = { price: want.price, qty: next.toFixed() };
+        levels.push(level);
+        byPrice.set(key, level);
+      }
+    }
+    levels.sort((a, b) => (better(new Decimal(a.price), new Decimal(b.price)) ? -1 : 1));
+  };
+  refillSide(book.bids, target.bids, (a, b) => a.gt(b));
+  refillSide(book.asks, target.asks, (a, b) => a.lt(b));
+  return changed;
+}

@@ -43,8 +43,13 @@ export function holdOnConfirmation(
  * Hold one transaction's deposit: a held one gets the new reason, a confirming or unseen one is held
  * when it is confirmed. A credited deposit cannot be held any more (its coins are already tradable).
  */
-export function planHold(state: VenueState, txId: string, hold: PlannedHold, now: number): void {
-  const deposit = state.deposits.find((d) => d.txId === txId);
+export function planHold(
+  state: VenueState,
+  deposit: DepositRecord | undefined,
+  txId: string,
+  hold: PlannedHold,
+  now: number,
+): void {
   if (deposit?.status === 4) throw new HoldRefused(`deposit ${txId} is already credited`);
   if (deposit?.status === 5) {
     deposit.holdReason = hold.reason;
@@ -55,9 +60,9 @@ export function planHold(state: VenueState, txId: string, hold: PlannedHold, now
   state.plannedHolds[txId] = hold;
 }
 
-/** Held deposits whose release time has come. */
-export function dueForRelease(state: VenueState, now: number): DepositRecord[] {
-  return state.deposits.filter((d) => d.status === 5 && d.releaseAt != null && d.releaseAt <= now);
+/** Held deposits whose release time has come (given the held ones: the tick never walks the whole history). */
+export function dueForRelease(held: Iterable<DepositRecord>, now: number): DepositRecord[] {
+  return [...held].filter((d) => d.status === 5 && d.releaseAt != null && d.releaseAt <= now);
 }
 
 function releaseAt(afterMs: number | null, now: number): number | null {

@@ -5,8 +5,9 @@
  * the path custody → venue is real transactions end to end.
  *
  * Each sync scans the blocks it has not seen yet (ETH) and asks the node for the token's Transfer logs
- * to the address over the same range (USDT); what it has found is reported again on every sync so the
- * confirmations grow until the venue credits the deposit.
+ * to the address over the same range (USDT); what it has found is reported again on every sync, with
+ * its block, until the venue has settled it (credited or held): then it is dropped, so a sync costs the
+ * deposits still confirming, not every deposit ever seen.
  */
 import { computeAddress, formatEther, formatUnits, getAddress, id, JsonRpcProvider, zeroPadValue } from 'ethers';
 import type { Chain } from '../../../packages/shared/src/contracts/common';
@@ -31,10 +32,11 @@ interface FoundDeposit {
   blockNumber: number;
 }
 
+/** Returns true once the venue has settled the deposit (it need not be reported again). */
 type Observe = (
   chain: Chain,
-  tx: { txHash: string; asset: string; amount: string; confirmations: number; to?: string },
-) => void;
+  tx: { txHash: string; asset: string; amount: string; confirmations: number; blockHeight: number; to?: string },
+) => boolean;
 
 const TRANSFER_TOPIC = id('Transfer(address,address,uint256)');
 
@@ -50,7 +52,7 @@ export class EvmDepositWatcher {
   }
 
   /** Find new deposits to `address` and report every one found so far with its confirmations. */
-  async sync(address: string, observe: Observe): Promise<void> {
+  async sync(address: string, observe: Observe, onHead: (head: number) => void = () => undefined): Promise<void> {
     const to = getAddress(address);
     const head = await this.provider.getBlockNumber();
     if (head > this.scannedThrough) {
@@ -79,8 +81,9 @@ export class EvmDepositWatcher {
       }
       this.scannedThrough = head;
     }
-    for (const deposit of this.found.values()) {
-      observe('ethereum', {
+    onHead(head);
+    for (const [key, deposit] of this.found) {
+      const settled = observe('ethereum', {
         txHash: deposit.txHash,
         asset: deposit.asset,
         amount: (deposit.asset === 'ETH'
@@ -88,8 +91,10 @@ export class EvmDepositWatcher {
           : formatUnits(deposit.units, this.options.usdtDecimals ?? 6)
         ).replace(/\.0$/, ''),
         confirmations: head - deposit.blockNumber + 1,
+        blockHeight: deposit.blockNumber,
         to: address,
       });
+      if (settled) this.found.delete(key);
     }
   }
 

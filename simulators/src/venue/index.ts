@@ -36,8 +36,8 @@ import type { MarketDynamicsOptions } from './market';
 import { COINS, type MarketSpec } from './markets';
 import { ChainPayouts } from './payouts';
 import { VenueRequestLimit } from './request-limit';
-import { loadState, saveState } from './state';
-import { type BankAccount, initialState, Venue } from './venue';
+import { loadState, StateFile } from './state';
+import { type BankAccount, initialState, Venue, type VenueRules } from './venue';
 import { venueEvmKey } from './venue-keys';
 
 export type { HoldRule } from './deposit-holds';
@@ -64,8 +64,16 @@ export interface VenueSimulatorOptions {
   depositConfirmations?: number;
   /** Bank accounts registered for fiat withdrawals (the only allowed destinations). */
   bankAccounts?: BankAccount[];
-  /** Load state from here at start and write it after every change. */
+  /**
+   * Load state from here at start. What a client is answered about is written before the answer;
+   * what the venue does on its own (deposits seen and credited, holds released, wires settled, market
+   * steps) at most once per `persistIntervalMs`, and nothing while nothing changed (state.ts).
+   */
   stateFile?: string;
+  /** The write-behind interval of the state file (default 1000 ms). */
+  persistIntervalMs?: number;
+  /** The state file's journal is folded into a new snapshot beyond this size and the snapshot's (default 4 MB). */
+  journalCompactAtBytes?: number;
   /** How often the venue polls the chain for deposits and settles withdrawals (default 1000 ms). */
   pollIntervalMs?: number;
   takerFee?: string;
@@ -85,6 +93,8 @@ export interface VenueSimulatorOptions {
   initialBalances?: Record<string, string>;
   /** A moving market (seeded price process, replenishing depth, flow, candles); absent: a static book. */
   dynamics?: MarketDynamicsOptions;
+  /** A static book that other traders refill toward its seeded depth (venue.ts VenueRules.bookRefill); absent: taken stays taken. */
+  bookRefill?: VenueRules['bookRefill'];
   /** The market's clock (tests step it by hand); request signatures are always checked against real time. */
   clock?: () => number;
   /** Faults from the start (tests can change them later through `faults.configure`, a person through PUT /sim/v1/faults). */
@@ -106,6 +116,8 @@ export interface RunningVenueSimulator {
   faults: VenueFaults;
   /** The venue's request limit, with its count of refusals and of requests per route. */
   requestLimit: VenueRequestLimit;
+  /** The state file's writer (`writes` counts whole-file writes). */
+  stateFile: StateFile;
   /** Poll the chain now (what the interval does). */
   syncDeposits: () => Promise<void>;
   /** Send (or follow up) the crypto withdrawals still processing now (what the interval does). */
@@ -127,6 +139,7 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
     holdDeposits: options.holdDeposits,
     markets: options.markets,
     dynamics: options.dynamics,
+    bookRefill: options.bookRefill,
   });
   const clock = options.clock ?? Date.now;
   let state = options.stateFile ? loadState(options.stateFile) : undefined;
@@ -136,16 +149,15 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
       state.balances[asset] = { free: amount, locked: '0' };
     }
   }
-  const stateFile = options.stateFile;
-  const venue = new Venue(
-    state,
-    rules,
-    () => {
-      if (stateFile) saveState(stateFile, state);
-    },
-    clock,
+  const loaded = state;
+  const stateFile = new StateFile(
+    options.stateFile,
+    () => loaded,
+    options.persistIntervalMs ?? 1000,
+    options.journalCompactAtBytes,
   );
-  if (stateFile) saveState(stateFile, state);
+  const venue = new Venue(state, rules, stateFile, clock);
+  stateFile.compact(); // the journal played back at load is folded into a fresh snapshot
 
   const chainUrl = options.chainUrl.replace(/\/+$/, '');
   const chains = [...new Set(COINS.flatMap((c) => (c.chain ? [c.chain] : [])))];
@@ -163,17 +175,21 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
     },
   );
   const processWithdrawals = () => payouts.run();
+  // Per chain, the lowest block a transaction still to be settled can be in (chain-watch below).
+  const watermarks: Partial<Record<Chain, number>> = {};
   // One sync at a time: a poll and a listing racing could otherwise both see a tx as new.
   let running: Promise<void> = Promise.resolve();
   const syncDeposits = (): Promise<void> => {
     const next = running.then(async () => {
       for (const chain of chains) {
         if (chain === 'ethereum' && evmDeposits) {
-          await evmDeposits.sync(venue.state.depositAddresses.ethereum, (c, tx) =>
-            venue.observeChainTransaction(c, tx),
+          await evmDeposits.sync(
+            venue.state.depositAddresses.ethereum,
+            (c, tx) => venue.observeChainTransaction(c, tx),
+            (head) => venue.chainHead('ethereum', head),
           );
         } else {
-          await pollChain(venue, chainUrl, chain);
+          await pollChain(venue, chainUrl, chain, watermarks);
         }
       }
     });
@@ -216,6 +232,7 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
     venue,
     faults,
     requestLimit,
+    stateFile,
     syncDeposits,
     processWithdrawals,
     close: async () => {
@@ -223,6 +240,7 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
       await running;
       await payouts.close();
       evmDeposits?.close();
+      stateFile.close();
       await new Promise<void>((resolve, reject) => {
         server.close((e) => (e ? reject(e) : resolve()));
         server.closeAllConnections();
@@ -237,19 +255,37 @@ interface ChainTransaction {
   amount: string;
   status: string;
   confirmations: number;
+  blockHeight?: number | null;
   to?: string;
 }
 
-async function pollChain(venue: Venue, chainUrl: string, chain: Chain): Promise<void> {
+/**
+ * Asks the ledger chain only for the venue's transactions that can still matter: unmined, or mined
+ * at or after the watermark. After a poll at head H every transaction mined at or below
+ * H - confirmations + 1 was reported with enough confirmations and settled, so the next poll starts
+ * at H - confirmations + 2: a poll costs the transactions of the last few blocks, not the address's
+ * whole history. The watermark lives in memory: after a restart the first poll reads everything.
+ */
+async function pollChain(
+  venue: Venue,
+  chainUrl: string,
+  chain: Chain,
+  watermarks: Partial<Record<Chain, number>>,
+): Promise<void> {
   const address = venue.state.depositAddresses[chain];
+  const since = watermarks[chain] ?? 0;
   const response = await fetch(
-    `${chainUrl}/v1/chains/${chain}/addresses/${encodeURIComponent(address)}/transactions?direction=in`,
+    `${chainUrl}/v1/chains/${chain}/addresses/${encodeURIComponent(address)}/transactions?direction=in&sinceHeight=${since}`,
     { signal: AbortSignal.timeout(5000) },
   );
   if (!response.ok) throw new Error(`chain ${chain} answered ${response.status}`);
-  const body = (await response.json()) as { transactions?: ChainTransaction[] };
+  const body = (await response.json()) as { transactions?: ChainTransaction[]; head?: number };
   for (const tx of body.transactions ?? []) {
     if (tx.to !== undefined && tx.to !== address) continue;
     venue.observeChainTransaction(chain, tx);
+  }
+  if (typeof body.head === 'number') {
+    venue.chainHead(chain, body.head);
+    watermarks[chain] = Math.max(0, body.head - venue.rules.depositConfirmations + 2);
   }
 }

@@ -11,12 +11,12 @@
 import { createHash } from 'node:crypto';
 import type { Chain } from '../../../packages/shared/src/contracts/common';
 import { ASSETS, type AssetCode, Decimal } from '../../../packages/shared/src/money';
-import { seedBook, takeBids } from './book';
+import { refillBook, seedBook, takeBids } from './book';
 import { dueForRelease, type HoldRule, holdOnConfirmation, planHold } from './deposit-holds';
 import { refuse, VenueError } from './errors';
 import { type Candle, emptyControls, type MarketControls, MarketDynamics, type MarketDynamicsOptions } from './market';
 import { COINS, coinSpec, DEFAULT_MARKETS, type MarketSpec } from './markets';
-import type { DepositRecord, OrderRecord, TradeRecord, VenueState, WithdrawalRecord } from './state';
+import type { DepositRecord, OrderRecord, StateKeeper, TradeRecord, VenueState, WithdrawalRecord } from './state';
 import { venueEvmAddress } from './venue-keys';
 import { validWithdrawalAddress } from './withdrawal-addresses';
 
@@ -48,6 +48,12 @@ export interface VenueRules {
   markets: MarketSpec[];
   /** A moving market (price process, replenishing depth, other participants' flow); absent: a static book. */
   dynamics?: MarketDynamicsOptions;
+  /**
+   * A static book that other traders refill: every `intervalMs` of venue time each level's missing
+   * quantity shrinks by `rate` (a fraction, default "0.05") toward the seeded depth. Absent: what our
+   * orders take stays taken (tests that count on a consumed book). A moving market refills by itself.
+   */
+  bookRefill?: { intervalMs?: number; rate?: string };
 }
 
 export const ACCOUNT_ID = '1732885739589466112';
@@ -88,17 +94,36 @@ export function initialState(rules: VenueRules, now: number = Date.now()): Venue
   };
 }
 
+/** No state kept (a venue in memory only). */
+const IN_MEMORY: StateKeeper = { saveNow: () => undefined, changed: () => undefined };
+
 export class Venue {
   private readonly dynamics: MarketDynamics | undefined;
   /** Fault injection: asked for each deposit as it is confirmed; a hold it returns is put on it. */
   depositFault?: () => { reason: string; releaseAfterMs: number | null } | undefined;
+  /** Deposits by chain and transaction hash: the tick looks each observed transaction up in O(1). */
+  private readonly depositsByTx = new Map<string, DepositRecord>();
+  /** Deposits held for review (status 5): the only ones a tick looks at for a due release. */
+  private readonly held = new Set<DepositRecord>();
+  /** The newest block height seen per chain (in memory: the next poll tells it again after a restart). */
+  private readonly heads: Partial<Record<Chain, number>> = {};
+  /**
+   * Orders that were open when last looked at, in arrival order: requests and market steps look at these,
+   * not at every order ever placed. Pruned as they are read (an order never reopens).
+   */
+  private readonly open = new Set<OrderRecord>();
 
   constructor(
     readonly state: VenueState,
     readonly rules: VenueRules,
-    private readonly persist: () => void,
+    private readonly store: StateKeeper = IN_MEMORY,
     private readonly now: () => number = Date.now,
   ) {
+    for (const d of state.deposits) {
+      this.depositsByTx.set(txKey(d.chain, d.txId), d);
+      if (d.status === 5) this.held.add(d);
+    }
+    for (const o of state.orders) if (isOpen(o)) this.open.add(o);
     if (rules.dynamics) {
       this.dynamics = new MarketDynamics(rules.seed, rules.dynamics);
       state.market ??= { epoch: now(), processedStep: 0, depletion: {} };
@@ -118,7 +143,10 @@ export class Venue {
     this.matchDelayed();
     const dynamics = this.dynamics;
     const clock = this.state.market;
-    if (!dynamics || !clock) return;
+    if (!dynamics || !clock) {
+      this.refillStaticBooks();
+      return;
+    }
     const current = dynamics.step(clock, this.now());
     for (const spec of this.rules.markets) {
       let depletion = new Decimal(clock.depletion[spec.id] ?? '0');
@@ -163,8 +191,47 @@ export class Venue {
     }
     if (clock.processedStep !== current) {
       clock.processedStep = current;
-      this.persist();
+      this.changed();
     }
+  }
+
+  /**
+   * A static book's other traders put back part of what our orders took, once per refill interval
+   * of venue time (rules.bookRefill), toward the seeded depth around the market's mid.
+   */
+  private refillStaticBooks(): void {
+    const refill = this.rules.bookRefill;
+    if (!refill) return;
+    const interval = refill.intervalMs ?? 1000;
+    const now = this.now();
+    const since = this.state.booksRefilledAt ?? now;
+    const steps = Math.floor((now - since) / interval);
+    if (this.state.booksRefilledAt === undefined) {
+      this.state.booksRefilledAt = now;
+      return;
+    }
+    if (steps <= 0) return;
+    let changed = false;
+    for (const spec of this.rules.markets) {
+      const book = this.state.books[spec.id];
+      if (!book) continue;
+      const target = seedBook(spec, this.rules.seed);
+      if (refillBook(book, target, new Decimal(refill.rate ?? '0.05'), steps, spec.stepSize)) changed = true;
+    }
+    // Only the interval count moves while nothing is missing: not worth a write by itself.
+    this.state.booksRefilledAt = since + steps * interval;
+    if (changed) this.changed();
+  }
+
+  /** A change the venue made by itself (its tick, or time passing): kept within the write-behind interval. */
+  private changed(): void {
+    this.store.changed();
+  }
+
+  /** A change a client is about to be told about: on disk before the answer leaves. */
+  private persist(): void {
+    this.store.changed();
+    this.store.saveNow();
   }
 
   /** A resting sell filled: the locked base leaves, the quote (net of fee) arrives. */
@@ -267,10 +334,27 @@ export class Venue {
       return history.candles(spec, today, intervalMs, from, before, this.now(), () => new Decimal(0));
     }
     this.advance();
+    // The account's trades in the window, by time, read once: a candle's volume is then a binary search
+    // away (not a pass over every trade per candle: up to 1,000 candles a request).
+    const mine = this.state.trades
+      .filter(
+        (t) => t.symbol === spec.id && t.time >= Math.floor(from / intervalMs) * intervalMs && t.time < to + intervalMs,
+      )
+      .sort((a, b) => a.time - b.time);
+    const cumulative = [new Decimal(0)];
+    for (const t of mine) cumulative.push((cumulative[cumulative.length - 1] as Decimal).plus(t.qty));
+    const firstAtOrAfter = (time: number) => {
+      let lo = 0;
+      let hi = mine.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((mine[mid] as TradeRecord).time < time) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
     return this.dynamics.candles(spec, this.state.market, intervalMs, from, to, this.now(), (start, end) =>
-      this.state.trades
-        .filter((t) => t.symbol === spec.id && t.time >= start && t.time < end)
-        .reduce((sum, t) => sum.plus(t.qty), new Decimal(0)),
+      (cumulative[firstAtOrAfter(end)] as Decimal).minus(cumulative[firstAtOrAfter(start)] as Decimal),
     );
   }
 
@@ -394,6 +478,7 @@ export class Venue {
       this.matchOnArrival(order, spec, fillFraction, time);
     }
     this.state.orders.push(order);
+    if (isOpen(order)) this.open.add(order);
     this.persist();
     return order;
   }
@@ -432,7 +517,7 @@ export class Venue {
 
   /** Orders whose delayed fill is due meet the book now, as they would have on arrival. */
   private matchDelayed(): void {
-    const due = this.state.orders.filter((o) => o.matchAt !== undefined && o.matchAt <= this.now());
+    const due = this.openOrders().filter((o) => o.matchAt !== undefined && o.matchAt <= this.now());
     for (const order of due) {
       delete order.matchAt;
       if (order.status !== 'NEW') continue; // cancelled while it waited
@@ -442,6 +527,7 @@ export class Venue {
       this.setBalance(spec.base, b.free.plus(qty), b.locked.minus(qty));
       this.matchOnArrival(order, spec, undefined, this.now());
     }
+    // Written now: a replay after a crash would meet a book that has moved on, and the client may have seen these fills.
     if (due.length > 0) this.persist();
   }
 
@@ -520,9 +606,12 @@ export class Venue {
   }
 
   openOrders(symbol?: string): OrderRecord[] {
-    return this.state.orders.filter(
-      (o) => (o.status === 'NEW' || o.status === 'PARTIALLY_FILLED') && (!symbol || o.symbol === symbol),
-    );
+    const found: OrderRecord[] = [];
+    for (const o of this.open) {
+      if (!isOpen(o)) this.open.delete(o);
+      else if (!symbol || o.symbol === symbol) found.push(o);
+    }
+    return found;
   }
 
   trades(p: Record<string, string>): TradeRecord[] {
@@ -553,15 +642,21 @@ export class Venue {
   /**
    * What the chain shows for the venue's deposit address: a transaction not seen before becomes a
    * pending deposit; a deposit with enough confirmations is credited, exactly once (keyed by chain
-   * and transaction hash).
+   * and transaction hash). Confirmations themselves are not stored: the block the transaction is in
+   * is, and the head the observation implies (`blockHeight + confirmations - 1`) is remembered, so a
+   * new block changes nothing on disk. Returns whether the deposit is settled (credited or held):
+   * the watcher need not report it again.
    */
   observeChainTransaction(
     chain: Chain,
-    tx: { txHash: string; asset: string; amount: string; confirmations: number; to?: string },
-  ): void {
+    tx: { txHash: string; asset: string; amount: string; confirmations: number; blockHeight?: number | null },
+  ): boolean {
     const coin = COINS.find((c) => c.coin === tx.asset && c.chain === chain);
-    if (!coin) return; // an asset the venue does not list on that chain is not credited
-    let deposit = this.state.deposits.find((d) => d.chain === chain && d.txId === tx.txHash);
+    if (!coin) return true; // an asset the venue does not list on that chain is not credited
+    const blockHeight = tx.blockHeight ?? (tx.confirmations > 0 ? undefined : null);
+    if (blockHeight != null) this.chainHead(chain, blockHeight + tx.confirmations - 1);
+    const key = txKey(chain, tx.txHash);
+    let deposit = this.depositsByTx.get(key);
     let changed = false;
     if (!deposit) {
       deposit = {
@@ -572,15 +667,19 @@ export class Venue {
         txId: tx.txHash,
         quantity: new Decimal(tx.amount).toFixed(),
         status: 2,
-        confirmations: tx.confirmations,
         time: this.now(),
         creditedTime: null,
+        ...(blockHeight === undefined ? { confirmations: tx.confirmations } : { blockHeight }),
       } satisfies DepositRecord;
       this.state.deposits.push(deposit);
+      this.depositsByTx.set(key, deposit);
       changed = true;
-    }
-    if (deposit.confirmations !== tx.confirmations) {
-      deposit.confirmations = tx.confirmations;
+    } else if (blockHeight !== undefined && deposit.blockHeight !== blockHeight) {
+      deposit.blockHeight = blockHeight; // mined now (once), or a record from an older state file
+      delete deposit.confirmations;
+      changed = true;
+    } else if (blockHeight === undefined && deposit.confirmations !== tx.confirmations) {
+      deposit.confirmations = tx.confirmations; // an observer that does not tell the block
       changed = true;
     }
     if (deposit.status === 2 && tx.confirmations >= this.rules.depositConfirmations) {
@@ -589,12 +688,26 @@ export class Venue {
         deposit.status = 5;
         deposit.holdReason = hold.holdReason;
         deposit.releaseAt = hold.releaseAt;
+        this.held.add(deposit);
       } else {
         this.credit(deposit);
       }
       changed = true;
     }
-    if (changed) this.persist();
+    if (changed) this.changed();
+    return deposit.status !== 2;
+  }
+
+  /** The chain's head as a watcher saw it (confirmations are counted from it when deposits are read). */
+  chainHead(chain: Chain, height: number): void {
+    if (height > (this.heads[chain] ?? -1)) this.heads[chain] = height;
+  }
+
+  /** A deposit's confirmations now: from its block and the newest head seen. */
+  confirmationsOf(deposit: DepositRecord): number {
+    const head = this.heads[deposit.chain];
+    if (deposit.blockHeight == null || head === undefined) return deposit.confirmations ?? 0;
+    return Math.max(0, head - deposit.blockHeight + 1);
   }
 
   /** A hold the fault profile puts on a deposit now confirmed (faults.ts `depositHoldRate`). */
@@ -613,7 +726,17 @@ export class Venue {
     deposit.status = 4;
     deposit.creditedTime = this.now();
     deposit.releaseAt = null;
+    this.held.delete(deposit);
     this.moveFree(deposit.coin, new Decimal(deposit.quantity));
+  }
+
+  /** A deposit by transaction hash, on any chain. */
+  private depositByTxId(txId: string): DepositRecord | undefined {
+    for (const chain of Object.keys(this.state.depositAddresses) as Chain[]) {
+      const deposit = this.depositsByTx.get(txKey(chain, txId));
+      if (deposit) return deposit;
+    }
+    return undefined;
   }
 
   /**
@@ -621,34 +744,52 @@ export class Venue {
    * credited). `releaseAfterMs`: released by itself that long after it is held.
    */
   holdDeposit(txId: string, reason: string, releaseAfterMs?: number): void {
-    planHold(this.state, txId, { reason, releaseAfterMs: releaseAfterMs ?? null }, this.now());
+    planHold(
+      this.state,
+      this.depositByTxId(txId),
+      txId,
+      { reason, releaseAfterMs: releaseAfterMs ?? null },
+      this.now(),
+    );
     this.persist();
   }
 
   /** Release a held deposit (it is credited now) or drop a hold planned for one not confirmed yet. */
   releaseDeposit(txId: string): DepositRecord | undefined {
     delete this.state.plannedHolds?.[txId];
-    const deposit = this.state.deposits.find((d) => d.txId === txId);
+    const deposit = this.depositByTxId(txId);
     if (deposit?.status === 5) this.credit(deposit);
     this.persist();
     return deposit;
   }
 
-  /** Credits the held deposits whose release time has come. */
+  /** Credits the held deposits whose release time has come (looks at held deposits only). */
   releaseDueHolds(): void {
-    const due = dueForRelease(this.state, this.now());
+    const due = dueForRelease(this.held, this.now());
     for (const deposit of due) this.credit(deposit);
-    if (due.length > 0) this.persist();
+    if (due.length > 0) this.changed();
   }
 
+  /**
+   * The deposits a client lists, oldest first; with `limit`, only the newest that many (as ccxt keeps
+   * the newest of what it asks for), found from the end so a listing costs what it returns, not the
+   * venue's whole history.
+   */
   deposits(p: Record<string, string>): DepositRecord[] {
     this.releaseDueHolds();
-    return this.state.deposits.filter(
-      (d) =>
-        (!p.coin || d.coin === p.coin) &&
-        (!p.startTime || d.time >= Number(p.startTime)) &&
-        (!p.endTime || d.time <= Number(p.endTime)),
-    );
+    const matches = (d: DepositRecord) =>
+      (!p.coin || d.coin === p.coin) &&
+      (!p.startTime || d.time >= Number(p.startTime)) &&
+      (!p.endTime || d.time <= Number(p.endTime));
+    const limit = p.limit ? Math.min(Math.max(Number(p.limit) || 0, 1), 1000) : undefined;
+    if (limit === undefined) return this.state.deposits.filter(matches);
+    const newest: DepositRecord[] = [];
+    const all = this.state.deposits;
+    for (let i = all.length - 1; i >= 0 && newest.length < limit; i--) {
+      const d = all[i] as DepositRecord;
+      if (matches(d)) newest.push(d);
+    }
+    return newest.reverse();
   }
 
   // ---- withdrawals -------------------------------------------------------------------------------
@@ -762,7 +903,7 @@ export class Venue {
         changed = true;
       }
     }
-    if (changed) this.persist();
+    if (changed) this.changed();
   }
 
   withdrawals(p: Record<string, string>): WithdrawalRecord[] {
@@ -830,4 +971,13 @@ export class Venue {
       ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)),
     };
   }
+}
+
+function txKey(chain: Chain, txId: string): string {
+  return `${chain}\u0000${txId}`;
+}
+
+/** Resting on the book, or waiting for its delayed fill. */
+function isOpen(o: OrderRecord): boolean {
+  return o.status === 'NEW' || o.status === 'PARTIALLY_FILLED';
 }

@@ -84,7 +84,7 @@ export function accountTrade(t: TradeRecord) {
  * An entry of GET api/v1/account/depositOrders (status 2 = confirming, 4 = credited, 5 = held for
  * review, with the reason in `remark`, as HashKey's withdrawal records carry theirs).
  */
-export function depositOrder(d: DepositRecord) {
+export function depositOrder(d: DepositRecord, confirmations: number) {
   return {
     id: d.id,
     time: String(d.time),
@@ -95,7 +95,7 @@ export function depositOrder(d: DepositRecord) {
     status: d.status,
     statusCode: String(d.status),
     txId: d.txId,
-    confirmations: d.confirmations,
+    confirmations,
     remark: d.status === 5 ? (d.holdReason ?? '') : '',
   };
 }
