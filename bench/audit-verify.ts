@@ -24,7 +24,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import {
   ActSigningKey,
   ActVerifyKeys,
@@ -36,7 +35,7 @@ import {
   signCheckpoint,
   verifyAuditChain,
 } from '../packages/shared/src';
-import { freePort } from '../scripts/lib/ports';
+import { benchDatabase } from './lib/postgres';
 
 const SCHEMA = 'bench';
 const records = Number(process.argv[2] ?? 1_000_000);
@@ -46,41 +45,10 @@ if (!Number.isSafeInteger(rows) || rows < 0) throw new Error('rows: a non-negati
 if (!Number.isSafeInteger(records) || records < 1) throw new Error('records: a positive integer');
 if (!Number.isSafeInteger(pageSize) || pageSize < 1) throw new Error('pageSize: a positive integer');
 
-async function postgres(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const name = `audit_bench_${process.pid}`;
-  const admin = process.env.DATABASE_URL;
-  if (admin) {
-    const sql = async (text: string) => {
-      const client = new pg.Client({ connectionString: admin });
-      await client.connect();
-      try {
-        await client.query(text);
-      } finally {
-        await client.end();
-      }
-    };
-    await sql(`CREATE DATABASE ${name}`);
-    const url = new URL(admin);
-    url.pathname = `/${name}`;
-    return { url: url.toString(), stop: () => sql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-  }
-  const { startEmbeddedPostgres } = await import('../scripts/lib/embedded-postgres');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-bench-pg-'));
-  const server = await startEmbeddedPostgres({ dir: path.join(dir, 'db'), port: await freePort() });
-  await server.createDatabase(name);
-  return {
-    url: server.url(name),
-    stop: async () => {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 
 async function main(): Promise<void> {
-  const db = await postgres();
+  const db = await benchDatabase(`audit_bench_${process.pid}`);
   const checkpointDir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-bench-checkpoints-'));
   const pool = createPool(db.url, SCHEMA, 2);
   try {

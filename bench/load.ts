@@ -19,6 +19,7 @@ import { Connection } from '@temporalio/client';
 import { Decimal } from '../packages/shared/src/money';
 import { type DemoLot, runDemoCase } from '../scripts/demo/demo-case';
 import { type StackPart, type StackProcess, startStackProcess } from '../test/support/stack-process';
+import { cpuSeconds, statFields } from './lib/proc';
 
 const PARTS: StackPart[] = [
   'postgres',
@@ -55,8 +56,7 @@ function treeOf(root: number): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const ppid = Number(statFields(entry)[1]);
       children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
     } catch {
       // gone meanwhile
@@ -74,20 +74,17 @@ function treeOf(root: number): number[] {
  */
 function useOf(root: number): ProcessUse | undefined {
   let peakKb = 0;
-  let ticks = 0;
+  let seconds = 0;
   for (const pid of treeOf(root)) {
     try {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       peakKb += Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // After the command (which may hold spaces): utime, stime, cutime, cstime are fields 14-17.
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]) + (pid === root ? Number(f[13]) + Number(f[14]) : 0);
+      seconds += cpuSeconds(pid, pid === root);
     } catch {
       if (pid === root) return undefined;
     }
   }
-  return { peakRssMb: peakKb / 1024, cpuSeconds: ticks / 100 };
+  return { peakRssMb: peakKb / 1024, cpuSeconds: seconds };
 }
 
 /** The PostgreSQL server's postmaster (the wrapper process the stack starts is not where its work is). */

@@ -24,13 +24,9 @@
  * the engine's child orders.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Context } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import pg from 'pg';
 import {
   createLogger,
   createPool,
@@ -41,7 +37,6 @@ import {
   silentLogger,
 } from '../packages/shared/src';
 import { Decimal } from '../packages/shared/src/money';
-import { freePort } from '../scripts/lib/ports';
 import { findTemporalBinary } from '../scripts/lib/temporal-binaries';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../services/exchange/src/app';
 import { DEFAULT_CAPABILITIES } from '../services/exchange/src/capabilities';
@@ -59,6 +54,7 @@ import { createSaleActivities } from '../workflows/src/sale-activities';
 import { DEFAULT_EXECUTION, type ExecutionParams, type SliceRules } from '../workflows/src/sale-execution';
 import type { SaleExecutionInput, SaleExecutionResult } from '../workflows/src/sale-workflow';
 import { serviceClients } from '../workflows/src/worker';
+import { benchPostgres } from './lib/postgres';
 
 const seed = Number(process.argv[2] ?? 20261125);
 const SYMBOL = 'BTC/USDT';
@@ -142,51 +138,6 @@ async function side(chainUrl: string, databaseUrl: string): Promise<Side & { clo
   };
 }
 
-/**
- * A PostgreSQL server to make the two services' databases in (each run its own: the two venues,
- * having the same seed, number their orders alike): DATABASE_URL's, or an embedded one.
- */
-async function postgres(): Promise<{ database: (name: string) => Promise<string>; stop: () => Promise<void> }> {
-  const made: string[] = [];
-  const admin = process.env.DATABASE_URL;
-  if (admin) {
-    const sql = async (text: string) => {
-      const client = new pg.Client({ connectionString: admin });
-      await client.connect();
-      try {
-        await client.query(text);
-      } finally {
-        await client.end();
-      }
-    };
-    return {
-      database: async (name) => {
-        await sql(`CREATE DATABASE ${name}`);
-        made.push(name);
-        const url = new URL(admin);
-        url.pathname = `/${name}`;
-        return url.toString();
-      },
-      stop: async () => {
-        for (const name of made) await sql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      },
-    };
-  }
-  const { startEmbeddedPostgres } = await import('../scripts/lib/embedded-postgres');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-bench-pg-'));
-  const server = await startEmbeddedPostgres({ dir: path.join(dir, 'db'), port: await freePort() });
-  return {
-    database: async (name) => {
-      await server.createDatabase(name);
-      return server.url(name);
-    },
-    stop: async () => {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 function venueRun(sim: RunningVenueSimulator): Run {
   const trades = sim.venue.state.trades;
   const first = trades[0]?.time ?? 0;
@@ -251,7 +202,7 @@ async function main() {
       workflowsPath: require.resolve('../workflows/src/sale-workflow'),
       logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
     }),
-    postgres(),
+    benchPostgres(),
     startChainSimulator({ port: 0, blockIntervalMs: 0 }),
   ]);
   const closers: (() => Promise<void>)[] = [];

@@ -18,17 +18,16 @@
  *   npm run bench:venue-concurrency
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import pg from 'pg';
 import { freePort } from '../scripts/lib/ports';
 import { SYSTEM_SCHEMAS } from '../scripts/lib/system-database';
 import { DEFAULT_CAPABILITIES, type VenueCapability } from '../services/exchange/src/capabilities';
 import { startChainSimulator } from '../simulators/src/chain';
 import { startVenueSimulator, VENUE_REQUESTS_PER_SECOND } from '../simulators/src/venue';
 import { provisionForTest } from '../test/support/provision';
+import { benchDatabase } from './lib/postgres';
 
 const ROOT = path.resolve(__dirname, '..');
 const AT_ONCE = Number(process.argv[2] ?? 20);
@@ -43,38 +42,6 @@ const ROUNDS = Number(process.argv[3] ?? 5);
 const LATENCY_MS = Number(process.env.VENUE_LATENCY_MS ?? 0);
 /** Longer than the venue's window: each measurement starts with its request budget free. */
 const PAUSE_MS = 1_200;
-
-/** A PostgreSQL server and one fresh database in it: DATABASE_URL's server, or an embedded one. */
-async function database(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const name = `bench_venue_${process.pid}`;
-  const admin = process.env.DATABASE_URL;
-  if (admin) {
-    const sql = async (text: string) => {
-      const client = new pg.Client({ connectionString: admin });
-      await client.connect();
-      try {
-        await client.query(text);
-      } finally {
-        await client.end();
-      }
-    };
-    await sql(`CREATE DATABASE ${name}`);
-    const url = new URL(admin);
-    url.pathname = `/${name}`;
-    return { url: url.toString(), stop: () => sql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
-  }
-  const { startEmbeddedPostgres } = await import('../scripts/lib/embedded-postgres');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-bench-pg-'));
-  const server = await startEmbeddedPostgres({ dir: path.join(dir, 'db'), port: await freePort() });
-  await server.createDatabase(name);
-  return {
-    url: server.url(name),
-    stop: async () => {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 const quantile = (values: number[], q: number): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -180,7 +147,7 @@ async function startServiceProcess(
 }
 
 async function main(): Promise<void> {
-  const db = await database();
+  const db = await benchDatabase(`bench_venue_${process.pid}`);
   const sim = await startVenueProcess();
   const hashkey = DEFAULT_CAPABILITIES.hashkey as VenueCapability;
   const service = await startServiceProcess({

@@ -17,14 +17,15 @@
  *
  * Acceptance (issue 19): CPU after 1,000 deposits within 2x of a fresh venue. Linux only (/proc).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import ccxt from 'ccxt';
 import { startChainSimulator } from '../simulators/src/chain';
 import { DEV_VENUE_API_KEY, DEV_VENUE_SECRET, startVenueSimulator } from '../simulators/src/venue';
+import { cpuSeconds } from './lib/proc';
 
 const CHILD_FLAG = '--venue-child';
 
@@ -51,16 +52,6 @@ async function runVenueChild(dir: string): Promise<void> {
 function arg(name: string, fallback: number): number {
   const found = process.argv.find((a) => a.startsWith(`${name}=`));
   return found ? Number(found.slice(name.length + 1)) : fallback;
-}
-
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // After "(comm) ": state is field 3, utime field 14, stime field 15 (1-based): indexes 11 and 12 here.
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -132,20 +132,24 @@ const VENUE_FAULTS = {
 
 /** Turn the venue's faults on through its admin route for `ms`, then off; what it injected meanwhile. */
 async function venueFaultWindow(ms: number): Promise<Record<string, number>> {
-  const token = readFileSync(path.join(stack.dataDir, 'simulators', 'venue-admin-token'), 'utf8').trim();
-  const put = async (plan: object) => {
-    const res = await fetch(`${stack.urls.venue}/sim/v1/faults`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: JSON.stringify(plan),
-    });
-    if (res.status !== 200) throw new Error(`the venue refused its fault profile: ${res.status} ${await res.text()}`);
-    return (await res.json()) as { injected: Record<string, number> };
-  };
+  const put = async (plan: object) =>
+    (await venueAdmin('PUT', '/faults', plan)) as { injected: Record<string, number> };
   const before = (await put(VENUE_FAULTS)).injected;
   await new Promise((r) => setTimeout(r, ms));
   const after = (await put({})).injected;
   return Object.fromEntries(Object.entries(after).map(([kind, n]) => [kind, n - (before[kind] ?? 0)]));
+}
+
+/** The venue's admin route, as `npm run venue` calls it. */
+async function venueAdmin(method: 'POST' | 'PUT' | 'GET', route: string, body?: object): Promise<unknown> {
+  const token = readFileSync(path.join(stack.dataDir, 'simulators', 'venue-admin-token'), 'utf8').trim();
+  const res = await fetch(`${stack.urls.venue}/sim/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  if (res.status !== 200) throw new Error(`venue admin ${method} ${route}: ${res.status} ${await res.text()}`);
+  return res.json();
 }
 
 beforeAll(async () => {
@@ -352,18 +356,6 @@ test('each completed case reconciles to the last unit from the services’ own r
     }
   }
 });
-
-/** The venue's admin route, as `npm run venue` calls it. */
-async function venueAdmin(method: 'POST' | 'GET', route: string, body?: object): Promise<unknown> {
-  const token = readFileSync(path.join(stack.dataDir, 'simulators', 'venue-admin-token'), 'utf8').trim();
-  const res = await fetch(`${stack.urls.venue}/sim/v1${route}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  if (res.status !== 200) throw new Error(`venue admin ${route}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
 
 test(
   'a person moves the market under the legal floor: the sale pauses and asks SALE_PRICE; back above it, the case completes',

@@ -8,11 +8,10 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Decimal } from '@vcdc/shared/money';
 import type { CaseRegistration } from '../src/case-input';
 import type { CaseProgress } from '../src/case-state';
-import { caseWorkflow } from '../src/case-workflow';
 import type { Decision } from '../src/decision';
 import type { HoldResolution } from '../src/hold-resolution';
 import { decide, status } from '../src/shared';
@@ -20,6 +19,7 @@ import {
   awaiting,
   bundleCaseWorkflows,
   type CaseHandle,
+  heldForResolution,
   runCase,
   settleAt,
   startCaseTestServer,
@@ -70,31 +70,20 @@ async function withHeldCase<T>(body: (handle: CaseHandle, fake: Fake, reg: CaseR
   const reg = registration();
   const fake = createFakeActivities();
   holdAtTransfer(fake);
-  const taskQueue = `test-${randomUUID()}`;
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: fake,
-  });
-  return worker.runUntil(async () => {
-    const handle = await env.client.workflow.start(caseWorkflow, {
-      taskQueue,
-      workflowId: `case-${reg.caseId}`,
-      args: [reg],
-    });
-    try {
+  return runCase(
+    env,
+    bundle,
+    reg,
+    fake,
+    async (handle) => {
       await until(handle, awaiting('DISPOSAL_PLAN'));
       await handle.executeUpdate(decide, { args: [plan('supervisor.zhang')] });
       await until(handle, heldForResolution);
-      return await body(handle, fake, reg);
-    } finally {
-      if ((await handle.describe()).status.name === 'RUNNING') await handle.terminate('test over');
-    }
-  });
+      return body(handle, fake, reg);
+    },
+    `test-${randomUUID()}`,
+  );
 }
-
-const heldForResolution = (p: CaseProgress) => p.status === 'HELD' && p.awaiting?.stage === 'HOLD_RESOLUTION';
 
 function plan(by: string): Decision {
   return { stage: 'DISPOSAL_PLAN', outcome: 'APPROVE', decidedBy: by, role: 'supervisor', decidedAt: at };
