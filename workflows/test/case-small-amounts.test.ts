@@ -1,120 +1,17 @@
-/**
- * Small amounts are never stranded at the venue (issue #13, part 5), on the time-skipping test server
- * with activities that behave like the services (fake-services.ts; the venue's minimum wire USD 100):
- * a case whose sale could not be wired out sells nothing and its coins go back to custody; a sale that
- * brought less than the minimum after all leaves the fiat booked as held at the venue; either way the
- * case is HELD for a supervisor, never FAILED with the money silently at the venue.
- */
-import { randomUUID } from 'node:crypto';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Decimal } from '@vcdc/shared/money';
-import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseRegistration } from '../src/case-input';
 import type { CaseProgress } from '../src/case-state';
-import type { caseWorkflow } from '../src/case-workflow';
-import type { Decision } from '../src/decision';
 import { decide, status } from '../src/shared';
-import { workflowsPath } from '../src/worker';
-import { awaiting, outcomeOf, runCase, settleAt, until } from './case-support';
-import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
+import { approveFx, approvePlan, caseHarness, registration } from './case-harness';
+import { awaiting, outcomeOf, settleAt, until } from './case-support';
+import type { FakeOptions } from './fake-services';
 
 // Each case runs to its end on the time-skipping server while the engine's slices take real seconds:
 // a minute is usually plenty, but not on a machine that is busy with something else.
 jest.setTimeout(180_000);
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([
-    startTimeSkippingServer(),
-    bundleWorkflowCode({ workflowsPath, logger: quietLogger() }),
-  ]);
-  await addCaseSearchAttributes(env);
-}, 180_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
-
-function quietLogger() {
-  const noop = () => undefined;
-  return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
-}
-
-type Fake = ReturnType<typeof createFakeActivities>;
-
-interface Run {
-  fake: Fake;
-  handle: WorkflowHandle<typeof caseWorkflow>;
-}
-
-/** Start a case with a fresh fake and a worker, run `body`, stop the worker. */
-async function withCase<T>(
-  registration: CaseRegistration,
-  body: (run: Run) => Promise<T>,
-  fakeOptions: FakeOptions = {},
-  fake: Fake = createFakeActivities(fakeOptions),
-): Promise<T> {
-  // runCase ends a case the body left running: a held case waits for its resolution and keeps timers.
-  return runCase(env, bundle, registration, fake, (handle) => body({ fake, handle }), `test-${randomUUID()}`);
-}
-
-function registration(overrides: Record<string, unknown> = {}): CaseRegistration {
-  return sampleRegistration(`C-${randomUUID().slice(0, 8)}`, overrides) as CaseRegistration;
-}
-
-function approvePlan(by = 'supervisor.zhang'): Decision {
-  return {
-    stage: 'DISPOSAL_PLAN',
-    outcome: 'APPROVE',
-    decidedBy: by,
-    role: 'supervisor',
-    decidedAt: '2026-01-02T09:00:00Z',
-  };
-}
-function approveFx(): Decision {
-  return {
-    stage: 'FX_DECLARATION',
-    outcome: 'APPROVE',
-    decidedBy: 'fx.officer.chen',
-    role: 'fx-officer',
-    reference: 'SAFE-2026-0042',
-    decidedAt: '2026-01-05T09:00:00Z',
-  };
-}
-
-function approveRemittance(): Decision {
-  return {
-    stage: 'REMITTANCE',
-    outcome: 'APPROVE',
-    decidedBy: 'supervisor.zhang',
-    role: 'supervisor',
-    decidedAt: '2026-01-06T09:00:00Z',
-  };
-}
-
-async function runHappyPath(reg: CaseRegistration, fakeOptions: FakeOptions = {}) {
-  return withCase(
-    reg,
-    async ({ fake, handle }) => {
-      await until(handle, awaiting('DISPOSAL_PLAN'));
-      const answer = await handle.executeUpdate(decide, { args: [approvePlan()] });
-      expect(answer.movesTo).toEqual({ stage: 'TRANSFER', status: 'RUNNING' });
-      await until(handle, awaiting('FX_DECLARATION'));
-      await handle.executeUpdate(decide, { args: [approveFx()] });
-      await settleAt(handle);
-      await until(handle, awaiting('REMITTANCE'));
-      await handle.executeUpdate(decide, { args: [approveRemittance()] });
-      const outcome = await outcomeOf(handle);
-      return { fake, handle, outcome };
-    },
-    fakeOptions,
-  );
-}
+const harness = caseHarness();
+const { withCase, runHappyPath } = harness;
 
 const usdtLot = (amount: string) => ({
   lotId: 'L1',

@@ -1,105 +1,20 @@
-/**
- * The case workflow on Temporal's time-skipping test server, with activities that behave like the
- * services (test/fake-services.ts). One server for the file; a worker per test on its own task queue.
- */
-import { randomUUID } from 'node:crypto';
-import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  Runtime,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { toBaseUnits } from '@vcdc/shared/base-units';
 import { Decimal, sum } from '@vcdc/shared/money';
-import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
-import type { CaseRegistration } from '../src/case-input';
-import type { caseWorkflow } from '../src/case-workflow';
 import type { Decision } from '../src/decision';
 import { decide, decision, status } from '../src/shared';
-import { workflowsPath } from '../src/worker';
-import { awaiting, outcomeOf, runCase, settleAt, until } from './case-support';
-import { createFakeActivities, type FakeOptions, sampleRegistration } from './fake-services';
+import { approveFx, approvePlan, approveRemittance, caseHarness, type Fake, registration } from './case-harness';
+import { awaiting, outcomeOf, settleAt, until } from './case-support';
+import { createFakeActivities, sampleRegistration } from './fake-services';
 
 // Each case runs to its end on the time-skipping server while the engine's slices take real seconds:
 // a minute is usually plenty, but not on a machine that is busy with something else.
 jest.setTimeout(180_000);
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  [env, bundle] = await Promise.all([
-    startTimeSkippingServer(),
-    bundleWorkflowCode({ workflowsPath, logger: quietLogger() }),
-  ]);
-  await addCaseSearchAttributes(env);
-}, 180_000);
-
-afterAll(async () => {
-  await env?.teardown();
-});
-
-function quietLogger() {
-  const noop = () => undefined;
-  return { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
-}
-
-type Fake = ReturnType<typeof createFakeActivities>;
-
-interface Run {
-  fake: Fake;
-  handle: WorkflowHandle<typeof caseWorkflow>;
-}
-
-/** Start a case with a fresh fake and a worker, run `body`, stop the worker. */
-async function withCase<T>(
-  registration: CaseRegistration,
-  body: (run: Run) => Promise<T>,
-  fakeOptions: FakeOptions = {},
-  fake: Fake = createFakeActivities(fakeOptions),
-): Promise<T> {
-  // runCase ends a case the body left running: a held case waits for its resolution and keeps timers.
-  return runCase(env, bundle, registration, fake, (handle) => body({ fake, handle }), `test-${randomUUID()}`);
-}
-
-function registration(overrides: Record<string, unknown> = {}): CaseRegistration {
-  return sampleRegistration(`C-${randomUUID().slice(0, 8)}`, overrides) as CaseRegistration;
-}
-
-function approvePlan(by = 'supervisor.zhang'): Decision {
-  return {
-    stage: 'DISPOSAL_PLAN',
-    outcome: 'APPROVE',
-    decidedBy: by,
-    role: 'supervisor',
-    decidedAt: '2026-01-02T09:00:00Z',
-  };
-}
-function approveFx(): Decision {
-  return {
-    stage: 'FX_DECLARATION',
-    outcome: 'APPROVE',
-    decidedBy: 'fx.officer.chen',
-    role: 'fx-officer',
-    reference: 'SAFE-2026-0042',
-    decidedAt: '2026-01-05T09:00:00Z',
-  };
-}
-
-function approveRemittance(): Decision {
-  return {
-    stage: 'REMITTANCE',
-    outcome: 'APPROVE',
-    decidedBy: 'supervisor.zhang',
-    role: 'supervisor',
-    decidedAt: '2026-01-06T09:00:00Z',
-  };
-}
+const harness = caseHarness();
+const { withCase, runHappyPath } = harness;
 
 /** Every Idempotency-Key the workflow passed, in call order (the key is the last argument of each POST). */
 function keysUsed(fake: Fake): string[] {
@@ -118,27 +33,6 @@ function keysUsed(fake: Fake): string[] {
     'requestRemittance',
   ];
   return mutating.flatMap((name) => fake[name].mock.calls.map((args) => String(args[args.length - 1])));
-}
-
-async function runHappyPath(reg: CaseRegistration, fakeOptions: FakeOptions = {}) {
-  return withCase(
-    reg,
-    async ({ fake, handle }) => {
-      await until(handle, awaiting('DISPOSAL_PLAN'));
-      const answer = await handle.executeUpdate(decide, { args: [approvePlan()] });
-      expect(answer.movesTo).toEqual({ stage: 'TRANSFER', status: 'RUNNING' });
-      await until(handle, awaiting('FX_DECLARATION'));
-      await handle.executeUpdate(decide, { args: [approveFx()] });
-      await settleAt(handle);
-      await until(handle, awaiting('REMITTANCE'));
-      await handle.executeUpdate(decide, { args: [approveRemittance()] });
-      const outcome = await outcomeOf(handle);
-      // Asked while the worker still runs: a closed case's query is answered by a worker replaying it.
-      const shown = await handle.query(status);
-      return { fake, handle, outcome, shown };
-    },
-    fakeOptions,
-  );
 }
 
 describe('case workflow', () => {
@@ -257,7 +151,7 @@ describe('case workflow', () => {
     const { handle } = await runHappyPath(registration());
     const history = await handle.fetchHistory();
     await expect(
-      Worker.runReplayHistory({ workflowBundle: bundle, replayName: 'happy path' }, history, handle.workflowId),
+      Worker.runReplayHistory({ workflowBundle: harness.bundle, replayName: 'happy path' }, history, handle.workflowId),
     ).resolves.toBeUndefined();
   });
 
@@ -420,12 +314,12 @@ describe('case workflow', () => {
   test('when nobody decides before the deadline, the case is held with the assets in custody', async () => {
     const reg = registration({ deadlines: { decisionDays: 3 } });
     await withCase(reg, async ({ fake, handle }) => {
-      const started = await env.currentTimeMs();
+      const started = await harness.env.currentTimeMs();
       const outcome = await outcomeOf(handle); // the time-skipping server jumps the three days
       expect(outcome.status).toBe('HELD');
       expect(outcome.stage).toBe('AUTHORISATION');
       expect(outcome.reason).toBe('no decision on the disposal plan within 3 days; the assets stay in custody');
-      expect((await env.currentTimeMs()) - started).toBeGreaterThanOrEqual(3 * 24 * 3600 * 1000);
+      expect((await harness.env.currentTimeMs()) - started).toBeGreaterThanOrEqual(3 * 24 * 3600 * 1000);
       expect(fake.requestTransfer).not.toHaveBeenCalled();
       expect((await handle.describe()).searchAttributes).toMatchObject({ CaseStatus: ['HELD'] });
     });
@@ -464,7 +358,7 @@ describe('case workflow', () => {
     await withCase(
       reg,
       async ({ handle }) => {
-        await env.sleep('1 minute'); // lets the time-skipping server jump the retry backoff
+        await harness.env.sleep('1 minute'); // lets the time-skipping server jump the retry backoff
         const p = await until(handle, awaiting('DISPOSAL_PLAN'));
         expect(p.intakes.map((i) => i.lotId)).toEqual(['L1', 'L2']);
         // Every attempt carried the same key, so custody records the intake once.
