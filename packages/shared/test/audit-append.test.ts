@@ -209,7 +209,10 @@ test('records written before the migration (hash version 1) still verify, and th
     prevHash = hash;
   }
   // Now the migration: the old rows are version 1.
-  expect(await migrateAuditChain(databaseUrl, 'append_old')).toEqual(['00003_append_by_the_database', '00004_bound_rows']);
+  expect(await migrateAuditChain(databaseUrl, 'append_old')).toEqual([
+    '00003_append_by_the_database',
+    '00004_bound_rows',
+  ]);
   const pool = await servicePool('append_old');
   const chain = new AuditChain(pool);
   const next = await chain.append({ kind: 'value.moved', actor: 'service:new', data: { amount: '4' } });

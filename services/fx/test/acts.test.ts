@@ -78,7 +78,9 @@ type AuditRecord = { seq: number; kind: string; actor: string; caseId?: string; 
 async function refusalsOf(subject: string) {
   const all: AuditRecord[] = [];
   for (let afterSeq = 0; ; ) {
-    const { records } = (await request(app).get(`/v1/audit/records?view=acts&afterSeq=${afterSeq}&limit=1000`).expect(200)).body;
+    const { records } = (
+      await request(app).get(`/v1/audit/records?view=acts&afterSeq=${afterSeq}&limit=1000`).expect(200)
+    ).body;
     all.push(...records);
     if (records.length < 1000) break;
     afterSeq = records.at(-1).seq;
