@@ -58,6 +58,7 @@ import type { DecisionActivities } from './decision-signature';
 import {
   BEFORE_THE_SALE,
   describe,
+  goesOnWithTheMoney,
   type HoldOptions,
   type HoldRecord,
   holdOptions,
@@ -898,7 +899,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     const key = (...step: string[]) =>
       resume?.keys ? stepKey(workflowId, `attempt-${resume.keys}`, ...step) : stepKey(workflowId, ...step);
     /** Resumed past the sale: the coins are sold; the case goes on with the money where it stopped. */
-    const pastTheSale = resume !== undefined && (['WITHDRAWAL', 'FX', 'TREASURY'] as CaseStage[]).includes(resume.from);
+    const pastTheSale = resume !== undefined && goesOnWithTheMoney(resume.from);
     const assets = [...new Set(reg.lots.map((l) => l.asset))];
     /** An amended plan: what of each asset is disposed of (the rest stays in custody). */
     const amended = resume?.amend ? new Map(resume.amend.map((l) => [l.asset, new Decimal(l.amount)])) : undefined;

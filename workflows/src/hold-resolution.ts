@@ -113,6 +113,11 @@ const PAST_THE_SALE: Partial<Record<CaseStage, string>> = {
   TREASURY: 'in the special case-property account',
 };
 
+/** Whether a case resumed at `stage` goes on with the money (the coins are sold) rather than with coins in custody. */
+export function goesOnWithTheMoney(stage: CaseStage): boolean {
+  return PAST_THE_SALE[stage] !== undefined;
+}
+
 /**
  * Why a case held past the sale cannot go on where it stopped, or undefined when it can: at WITHDRAWAL
  * only while the withdrawal it asked for is still under way (it is waited for again); at FX once the fiat

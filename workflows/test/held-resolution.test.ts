@@ -66,10 +66,13 @@ function holdAtTransfer(fake: Fake): void {
   });
 }
 
-async function withHeldCase<T>(body: (handle: CaseHandle, fake: Fake, reg: CaseRegistration) => Promise<T>) {
-  const reg = registration();
-  const fake = createFakeActivities();
-  holdAtTransfer(fake);
+/** A case with the plan approved, run until `holdIt` has held it and it waits for its resolution; then `body`. */
+function heldCase<T>(
+  fake: Fake,
+  reg: CaseRegistration,
+  holdIt: (handle: CaseHandle) => Promise<void>,
+  body: (handle: CaseHandle, held: CaseProgress) => Promise<T>,
+): Promise<T> {
   return runCase(
     env,
     bundle,
@@ -78,10 +81,23 @@ async function withHeldCase<T>(body: (handle: CaseHandle, fake: Fake, reg: CaseR
     async (handle) => {
       await until(handle, awaiting('DISPOSAL_PLAN'));
       await handle.executeUpdate(decide, { args: [plan('supervisor.zhang')] });
-      await until(handle, heldForResolution);
-      return body(handle, fake, reg);
+      await holdIt(handle);
+      return body(handle, await until(handle, heldForResolution));
     },
     `test-${randomUUID()}`,
+  );
+}
+
+/** Held at TRANSFER (the venue credits the first BTC test deposit short). */
+async function withHeldCase<T>(body: (handle: CaseHandle, fake: Fake, reg: CaseRegistration) => Promise<T>) {
+  const reg = registration();
+  const fake = createFakeActivities();
+  holdAtTransfer(fake);
+  return heldCase(
+    fake,
+    reg,
+    async () => undefined,
+    (handle) => body(handle, fake, reg),
   );
 }
 
@@ -293,16 +309,13 @@ describe('a held case waits for its resolution', () => {
       }
       return statement;
     });
-    await runCase(
-      env,
-      bundle,
-      reg,
+    await heldCase(
       fake,
+      reg,
       async (handle) => {
-        await until(handle, awaiting('DISPOSAL_PLAN'));
-        await handle.executeUpdate(decide, { args: [plan('supervisor.zhang')] });
         await expect(finish(handle)).rejects.toThrow(/the case ended HELD: reconciliation failed: /);
-        const held = await until(handle, heldForResolution);
+      },
+      async (handle, held) => {
         expect(held.stage).toBe('RECONCILIATION');
         expect(held.remittance).toBeDefined();
         expect(held.holds?.[0]?.options).toMatchObject({
@@ -336,7 +349,6 @@ describe('a held case waits for its resolution', () => {
         expect(fake.requestTransfer.mock.calls.every(([, key]) => !key.includes('attempt-2'))).toBe(true);
         expect(fake.placeSellOrder.mock.calls.every(([, key]) => !key.includes('attempt-2'))).toBe(true);
       },
-      `test-${randomUUID()}`,
     );
   });
 
@@ -349,45 +361,34 @@ describe('a held case waits for its resolution', () => {
       stage: string,
       then: (handle: CaseHandle) => Promise<CaseProgress>,
     ): Promise<CaseProgress> {
-      return runCase(
-        env,
-        bundle,
-        reg,
-        fake,
-        async (handle) => {
-          await until(handle, awaiting('DISPOSAL_PLAN'));
-          await handle.executeUpdate(decide, { args: [plan('supervisor.zhang')] });
-          await holdIt(handle);
-          const held = await until(handle, heldForResolution);
-          expect(held.stage).toBe(stage);
-          expect(held.holds?.[0]?.options.notResumable).toBeUndefined();
-          expect(held.holds?.[0]?.options.notAmendable).toContain('the coins were sold: the money is');
-          const close = await refusal(handle, resolve('supervisor.wu', { path: 'CLOSE', handBackTo: 'CUSTODY' }));
-          expect(close.message).toContain('resolution.path: CLOSE is not possible: the coins were sold');
-          await handle.executeUpdate(decide, { args: [resolve('supervisor.wu', { path: 'RESUME' })] });
-          const second = await handle.executeUpdate(decide, {
-            args: [resolve('supervisor.zhang', { path: 'RESUME' })],
-          });
-          expect(second.movesTo).toEqual({ stage, status: 'RUNNING' });
-          const outcome = await then(handle);
-          expect(outcome.status).toBe('COMPLETED');
-          expect(outcome.reconciliation?.ok).toBe(true);
-          expect(outcome.holds?.[0]?.resolution?.outcome).toBe(`resumed at ${stage} (attempt 2)`);
-          // The coins were sold once and the fiat withdrawn once, under the first attempt's keys.
-          const keys = [
-            ...fake.requestTransfer.mock.calls.map(([, key]) => key),
-            ...fake.placeSellOrder.mock.calls.map(([, key]) => key),
-            ...fake.requestWithdrawal.mock.calls.map(([, key]) => key),
-          ];
-          expect(keys.some((k) => k.includes('attempt-'))).toBe(false);
-          expect(fake.requestWithdrawal).toHaveBeenCalledTimes(1);
-          expect(fake.createDeclaration).toHaveBeenCalledTimes(1);
-          expect(fake.requestRemittance).toHaveBeenCalledTimes(1);
-          expect(outcome.credits).toHaveLength(outcome.settlements.length);
-          return outcome;
-        },
-        `test-${randomUUID()}`,
-      );
+      return heldCase(fake, reg, holdIt, async (handle, held) => {
+        expect(held.stage).toBe(stage);
+        expect(held.holds?.[0]?.options.notResumable).toBeUndefined();
+        expect(held.holds?.[0]?.options.notAmendable).toContain('the coins were sold: the money is');
+        const close = await refusal(handle, resolve('supervisor.wu', { path: 'CLOSE', handBackTo: 'CUSTODY' }));
+        expect(close.message).toContain('resolution.path: CLOSE is not possible: the coins were sold');
+        await handle.executeUpdate(decide, { args: [resolve('supervisor.wu', { path: 'RESUME' })] });
+        const second = await handle.executeUpdate(decide, {
+          args: [resolve('supervisor.zhang', { path: 'RESUME' })],
+        });
+        expect(second.movesTo).toEqual({ stage, status: 'RUNNING' });
+        const outcome = await then(handle);
+        expect(outcome.status).toBe('COMPLETED');
+        expect(outcome.reconciliation?.ok).toBe(true);
+        expect(outcome.holds?.[0]?.resolution?.outcome).toBe(`resumed at ${stage} (attempt 2)`);
+        // The coins were sold once and the fiat withdrawn once, under the first attempt's keys.
+        const keys = [
+          ...fake.requestTransfer.mock.calls.map(([, key]) => key),
+          ...fake.placeSellOrder.mock.calls.map(([, key]) => key),
+          ...fake.requestWithdrawal.mock.calls.map(([, key]) => key),
+        ];
+        expect(keys.some((k) => k.includes('attempt-'))).toBe(false);
+        expect(fake.requestWithdrawal).toHaveBeenCalledTimes(1);
+        expect(fake.createDeclaration).toHaveBeenCalledTimes(1);
+        expect(fake.requestRemittance).toHaveBeenCalledTimes(1);
+        expect(outcome.credits).toHaveLength(outcome.settlements.length);
+        return outcome;
+      });
     }
 
     test('WITHDRAWAL: a wire that did not arrive in time is waited for again (not asked for again)', async () => {
