@@ -47,10 +47,30 @@ export const DECISION_ROLES: Record<DecisionStage, readonly PersonRole[]> = {
 };
 
 /**
+ * To whom, on whose order and where a case's coins go back on acquittal (HOLD_RESOLUTION CLOSE to the
+ * OWNER): both supervisors sign it, and custody sends each asset only to the address named here for it.
+ */
+export const OwnerHandBack = z
+  .object({
+    /** The court's order to hand the property back (acquittal, 发还), as it is referenced. */
+    courtOrder: z.string().trim().min(1).max(200),
+    /** Who receives it, as the order names them. */
+    name: z.string().trim().min(1).max(200),
+    /** The owner's address per asset: every asset the case holds in custody, once. */
+    addresses: z
+      .array(z.object({ asset: CryptoAsset, address: z.string().trim().min(1).max(200) }).strict())
+      .min(1)
+      .max(10)
+      .refine((l) => new Set(l.map((a) => a.asset)).size === l.length, { message: 'each asset once' }),
+  })
+  .strict();
+export type OwnerHandBack = z.infer<typeof OwnerHandBack>;
+
+/**
  * How a held case is resolved (HOLD_RESOLUTION): RESUME at the stage where it stopped; AMEND the
  * disposal plan for the coins back in custody (which assets, how much of each: a new plan, approved
  * again at DISPOSAL_PLAN); or CLOSE with the assets handed back, to custody (they stay in the case
- * wallet) or to the owner (acquittal: to the owner's whitelisted address per asset).
+ * wallet) or to the owner (acquittal: to the owner's address per asset, on the court's order).
  */
 export const HoldResolution = z.discriminatedUnion('path', [
   z.object({ path: z.literal('RESUME') }).strict(),
@@ -65,7 +85,10 @@ export const HoldResolution = z.discriminatedUnion('path', [
         .refine((l) => new Set(l.map((a) => a.asset)).size === l.length, { message: 'each asset once' }),
     })
     .strict(),
-  z.object({ path: z.literal('CLOSE'), handBackTo: z.enum(['CUSTODY', 'OWNER']) }).strict(),
+  z.discriminatedUnion('handBackTo', [
+    z.object({ path: z.literal('CLOSE'), handBackTo: z.literal('CUSTODY') }).strict(),
+    z.object({ path: z.literal('CLOSE'), handBackTo: z.literal('OWNER'), owner: OwnerHandBack }).strict(),
+  ]),
 ]);
 export type HoldResolution = z.infer<typeof HoldResolution>;
 

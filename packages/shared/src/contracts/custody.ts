@@ -342,9 +342,11 @@ export type RevokeWhitelistEntry = z.infer<typeof RevokeWhitelistEntry>;
 /**
  * TEST_DEPOSIT: a small first transfer (at most the configured maximum for the asset) that proves a new
  * destination; VENUE_DEPOSIT: the bulk transfer, allowed only once a transfer of that asset to that
- * address is CONFIRMED.
+ * address is CONFIRMED. OWNER_RETURN: a held case closed on acquittal hands everything the case wallet
+ * holds of the asset back to the owner's address, on two supervisors' signed HOLD_RESOLUTION (CLOSE to
+ * the OWNER, naming the court's order and that address): not a venue, so not on the whitelist.
  */
-export const TransferPurpose = z.enum(['VENUE_DEPOSIT', 'TEST_DEPOSIT']);
+export const TransferPurpose = z.enum(['VENUE_DEPOSIT', 'TEST_DEPOSIT', 'OWNER_RETURN']);
 export type TransferPurpose = z.infer<typeof TransferPurpose>;
 
 export const TestDepositRequirement = z.object({
@@ -376,7 +378,10 @@ export const RequestTransfer = z.object({
    * case wallet: absent or empty is 403 transfer-unauthorised. Checked by custody itself
    * (transfer-authorisation.ts): the control API's signatures, this case, the policy's quorum of distinct
    * people and units (and a senior supervisor when it asks), the asset and its maximum (cumulative over
-   * the case's transfers), the destination's venue.
+   * the case's transfers), the destination's venue. An OWNER_RETURN carries instead the case's signed
+   * HOLD_RESOLUTION APPROVE decisions (two distinct supervisors, the same CLOSE to the OWNER resolution):
+   * the destination must be the owner's address the resolution names for the asset, and the amount all
+   * the case wallet holds of it.
    */
   approvals: z
     .array(z.custom<CarriedDecision>((value) => typeof value === 'object' && value !== null, 'must be a decision'))
@@ -413,7 +418,8 @@ export const CustodyLedgerEntry = z.object({
   entryId: z.string(),
   caseId: CaseId,
   asset: CryptoAsset,
-  kind: z.enum(['INTAKE', 'TRANSFER_OUT', 'NETWORK_FEE', 'RETURN']),
+  /** OWNER_RETURN: coins handed back to the owner on acquittal (net of the network fee, its own line). */
+  kind: z.enum(['INTAKE', 'TRANSFER_OUT', 'NETWORK_FEE', 'RETURN', 'OWNER_RETURN']),
   /** Signed: credits positive, debits negative. */
   amount: z.string(),
   /** The amount in the asset's smallest unit (satoshi, wei, micro-USDT), signed digits. */
