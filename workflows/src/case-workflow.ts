@@ -37,6 +37,7 @@ import { APPROVAL_POLICY, evaluateApprovalPolicy, missingApprovals, type PolicyV
 import { caseAmounts } from './case-amounts';
 import { auditCheckpoints, calls, confirmations, venueWaits, withdrawalWaits } from './case-calls';
 import { settleIntoCny } from './case-fx';
+import { handBackToOwner } from './case-hand-back';
 import { CaseRegistration, type Lot } from './case-input';
 import { reconcileCase } from './case-reconcile';
 import { settleLeftovers } from './case-residuals';
@@ -63,6 +64,7 @@ import {
   type HoldRecord,
   holdOptions,
   openPaths,
+  partlyHandedBack,
 } from './hold-resolution';
 import { BATCHES_AT_ONCE, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
 import { stepKey } from './keys';
@@ -738,8 +740,8 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     };
     p.holds ??= [];
     p.holds.push(hold);
-    const paths = openPaths(options);
     for (;;) {
+      const paths = openPaths(options);
       holdNow = options;
       const d = await awaitDecision(
         'HOLD_RESOLUTION',
@@ -780,8 +782,31 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           ...(resolution.path === 'AMEND' ? { amend: resolution.dispose } : {}),
         };
       }
-      // CLOSE: the assets stay in the case wallet; the closing reconciliation must accept that end.
-      enter('RECONCILIATION', `closing the held case: checking that every unit is back in custody`);
+      // CLOSE to the OWNER: every unit goes to the owner's addresses first (custody checks the two approvals).
+      if (resolution.handBackTo === 'OWNER') {
+        const { owner } = resolution;
+        hold.handBack ??= { courtOrder: owner.courtOrder, name: owner.name, transfers: [] };
+        show(`${describe(resolution)} approved by ${by}: handing the assets back`);
+        const refused = await handBackToOwner(
+          { caseId: p.caseId, workflowId, hold: p.holds.length, owner, approvals: given },
+          hold.handBack,
+        );
+        if (refused) {
+          const sent = hold.handBack.transfers.filter((t) => t.status !== 'FAILED');
+          const gone = sent.map((t) => `${t.netAmount} ${t.asset}`);
+          if (gone.length > 0) for (const o of [options, hold.options]) partlyHandedBack(o, gone);
+          hold.resolution.outcome = `not closed: ${refused}`;
+          setStatus('HELD', `${describe(resolution)} by ${by}: ${hold.resolution.outcome}`);
+          continue;
+        }
+      }
+      // CLOSE: the assets stay in the case wallet, or went to the owner; the closing reconciliation must accept that end.
+      enter(
+        'RECONCILIATION',
+        resolution.handBackTo === 'OWNER'
+          ? 'closing the held case: checking that every unit went back to the owner'
+          : 'closing the held case: checking that every unit is back in custody',
+      );
       const { stablecoin, fiat } = reg.disposal;
       p.reconciliation = await reconcileCase({ p, caseId: p.caseId, stablecoin, fiat }, 'closing');
       if (!p.reconciliation.ok) {
@@ -793,7 +818,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       const kept = Object.entries(inCustody)
         .filter(([, a]) => new Decimal(a).gt(0))
         .map(([asset, a]) => `${a} ${asset}`);
-      hold.resolution.outcome = `closed with ${kept.join(', ') || 'nothing'} in the case wallet; reconciled`;
+      hold.resolution.outcome = hold.handBack
+        ? `closed: ${hold.handBack.transfers.map((t) => `${t.netAmount} ${t.asset} to ${t.toAddress} (tx ${t.txHash}, fee ${t.fee})`).join(', ')} handed back to ${hold.handBack.name} on ${hold.handBack.courtOrder}; reconciled`
+        : `closed with ${kept.join(', ') || 'nothing'} in the case wallet; reconciled`;
       await closingCheckpoints('CLOSED');
       setStatus('CLOSED', `${describe(resolution)} approved by ${by}: ${hold.resolution.outcome}`);
       return undefined;

@@ -9,7 +9,9 @@
  *  - AMEND: a new plan for the coins in custody (which assets, how much of each), approved again at
  *    DISPOSAL_PLAN (the approvers sign the amended authorisation), then the normal path.
  *  - CLOSE: the case ends CLOSED with the assets handed back: to CUSTODY (they stay in the case
- *    wallet) or to the OWNER (acquittal). The closing reconciliation must accept the end state.
+ *    wallet) or to the OWNER on acquittal (custody sends every unit to the owner's address per asset
+ *    the resolution names, on the court's order: case-hand-back.ts). The closing reconciliation must
+ *    accept the end state.
  *
  * Which paths a hold allows depends on where the value is: only while everything the case holds is
  * back in custody (nothing sold, every return received) can it be resumed from the start of its
@@ -21,6 +23,7 @@
 import type { HoldResolution } from '@vcdc/shared/acts/pure';
 import { canonicalJson } from '@vcdc/shared/canonical-json';
 import { Decimal } from '@vcdc/shared/money';
+import type { OwnerHandBackRecord } from './case-hand-back';
 import type { CaseProgress, CaseStage } from './case-state';
 
 export type { HoldResolution };
@@ -38,6 +41,8 @@ export interface HoldOptions {
   notClosable?: string;
   /** Why CLOSE to OWNER is not possible, when it is not. */
   notToOwner?: string;
+  /** Why CLOSE to CUSTODY is not possible when CLOSE is (part of the assets already went to the owner). */
+  notToCustody?: string;
   /** What custody holds for the case, per asset, after the compensation: the most an amended plan may dispose of. */
   inCustody: Record<string, string>;
   /** The resolution a first supervisor approved: the second must approve exactly it. */
@@ -63,6 +68,8 @@ export interface HoldRecord {
     /** What the case did with it, in words. */
     outcome?: string;
   };
+  /** CLOSE to the OWNER: what went back, asset by asset (case-hand-back.ts). */
+  handBack?: OwnerHandBackRecord;
 }
 
 /** Which paths a hold at `stage` allows, from what the case recorded (the compensation has run). */
@@ -97,12 +104,11 @@ export function holdOptions(p: CaseProgress, inCustody: Record<string, string>):
           ? `value was left at the venue (${p.leftovers.map((l) => `${l.amount} ${l.asset}`).join(', ')})`
           : undefined;
   const holdsCoins = Object.values(inCustody).some((a) => new Decimal(a).gt(0));
+  const nothing = 'custody holds nothing for the case';
   return {
     inCustody,
-    ...(why ? { notResumable: why, notClosable: why } : {}),
-    ...(!why && !holdsCoins ? { notResumable: 'custody holds nothing for the case' } : {}),
-    notToOwner:
-      'custody has no transfer to an owner address yet: close to CUSTODY, and return the coins under a court order outside the case',
+    ...(why ? { notResumable: why, notClosable: why, notToOwner: why } : {}),
+    ...(!why && !holdsCoins ? { notResumable: nothing, notToOwner: `${nothing} to hand back` } : {}),
   };
 }
 
@@ -147,8 +153,27 @@ export function refuseResolution(d: { resolution?: HoldResolution }, hold: HoldO
   }
   if (r.path === 'AMEND' && hold.notAmendable) return `resolution.path: AMEND is not possible: ${hold.notAmendable}`;
   if (r.path === 'CLOSE' && hold.notClosable) return `resolution.path: CLOSE is not possible: ${hold.notClosable}`;
+  if (r.path === 'CLOSE' && r.handBackTo === 'CUSTODY' && hold.notToCustody) {
+    return `resolution.handBackTo: CUSTODY is not possible: ${hold.notToCustody}`;
+  }
   if (r.path === 'CLOSE' && r.handBackTo === 'OWNER' && hold.notToOwner) {
     return `resolution.handBackTo: OWNER is not possible: ${hold.notToOwner}`;
+  }
+  if (r.path === 'CLOSE' && r.handBackTo === 'OWNER') {
+    // Every unit goes back: an address for each asset custody holds, and none for an asset it does not.
+    const named = new Set<string>(r.owner.addresses.map((a) => a.asset));
+    const unnamed = Object.entries(hold.inCustody).find(
+      ([asset, held]) => new Decimal(held).gt(0) && !named.has(asset),
+    );
+    if (unnamed) {
+      return `resolution.owner.addresses: custody holds ${unnamed[1]} ${unnamed[0]} for the case; name the owner's ${unnamed[0]} address`;
+    }
+    for (const [i, a] of r.owner.addresses.entries()) {
+      const held = hold.inCustody[a.asset];
+      if (held === undefined || !new Decimal(held).gt(0)) {
+        return `resolution.owner.addresses[${i}].asset: custody holds no ${a.asset} for the case`;
+      }
+    }
   }
   if (r.path === 'AMEND') {
     for (const [i, line] of r.dispose.entries()) {
@@ -169,11 +194,28 @@ export function paidOut(p: CaseProgress): boolean {
   return p.remittance !== undefined || p.restitution !== undefined || p.ownerReturn !== undefined;
 }
 
+/**
+ * A hand-back to the owner that stopped part-way (custody or the chain refused one asset): what went
+ * back cannot come back, so only CLOSE to the OWNER, asked again, can finish the case.
+ */
+export function partlyHandedBack(o: HoldOptions, sent: string[]): void {
+  const why = `${sent.join(', ')} already went back to the owner: only CLOSE to the OWNER can finish the case`;
+  o.notResumable = why;
+  o.notAmendable = why;
+  o.notToCustody = why;
+}
+
 /** The paths a hold leaves open, in words for the status ("RESUME, AMEND", "CLOSE to CUSTODY"). */
 export function openPaths(o: HoldOptions): string[] {
   return [
     o.notResumable ? '' : o.notAmendable ? 'RESUME' : 'RESUME, AMEND',
-    o.notClosable ? '' : o.notToOwner ? 'CLOSE to CUSTODY' : 'CLOSE to CUSTODY or OWNER',
+    o.notClosable
+      ? ''
+      : o.notToOwner
+        ? 'CLOSE to CUSTODY'
+        : o.notToCustody
+          ? 'CLOSE to OWNER'
+          : 'CLOSE to CUSTODY or OWNER',
   ].filter(Boolean);
 }
 
@@ -185,6 +227,8 @@ export function describe(r: HoldResolution): string {
     case 'AMEND':
       return `AMEND (dispose of ${r.dispose.map((l) => `${l.amount} ${l.asset}`).join(', ')})`;
     case 'CLOSE':
-      return `CLOSE (hand back to ${r.handBackTo})`;
+      return r.handBackTo === 'OWNER'
+        ? `CLOSE (hand back to the OWNER ${r.owner.name} on ${r.owner.courtOrder})`
+        : `CLOSE (hand back to ${r.handBackTo})`;
   }
 }

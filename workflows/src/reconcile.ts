@@ -159,15 +159,34 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
     // Coins the venue sent back (a compensation, or a sale's dust) are custody's RETURN lines, net of the venue's fee.
     const backInCustody = total('RETURN');
     const anyReturn = entries.some((e) => e.kind === 'RETURN') || returns.some((r) => r.asset === asset);
+    // Coins handed back to the owner on acquittal (a held case closed to the OWNER): their own lines.
+    const toOwner = total('OWNER_RETURN').neg();
+    const handedBack = entries.some((e) => e.kind === 'OWNER_RETURN');
     checks.push(
       check(
-        `custody ${asset}: received = transferred + network fees + balance`,
+        handedBack
+          ? `custody ${asset}: received = transferred + handed back to the owner + network fees + balance`
+          : `custody ${asset}: received = transferred + network fees + balance`,
         anyReturn ? 'received (intakes) + returned from the venue (net)' : 'received (intakes)',
         received.plus(backInCustody),
-        'transferred net + network fees + custody balance',
-        transferred.plus(fees).plus(balance),
+        handedBack
+          ? 'transferred net + handed back to the owner (net) + network fees + custody balance'
+          : 'transferred net + network fees + custody balance',
+        transferred.plus(toOwner).plus(fees).plus(balance),
       ),
     );
+    if (handedBack) {
+      // Acquittal hands back every unit: nothing of the asset may stay in the case wallet.
+      checks.push(
+        check(
+          `custody ${asset}: handed back to the owner, the case wallet is empty`,
+          'custody balance',
+          balance,
+          'nothing left',
+          ZERO,
+        ),
+      );
+    }
     if (anyReturn) {
       const sent = returns.filter((r) => r.asset === asset);
       checks.push(

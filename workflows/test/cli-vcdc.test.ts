@@ -536,7 +536,7 @@ test('show lists each hold: where and why, what custody held, the paths it did n
           inCustody: { BTC: '1.2498', ETH: '10.5' },
           options: {
             inCustody: { BTC: '1.2498', ETH: '10.5' },
-            notToOwner: 'custody has no transfer to an owner address yet',
+            notToCustody: '1.2497 BTC already went back to the owner',
           },
           resolution: {
             path: 'CLOSE',
@@ -556,21 +556,96 @@ test('show lists each hold: where and why, what custody held, the paths it did n
     'Held at TRANSFER (attempt 1) since 2026-01-02T09:00:00.000Z: the venue credited 0.0008 BTC for a test deposit of 0.0009',
   );
   expect(text).toContain('In custody:  1.2498 BTC, 10.5 ETH');
-  expect(text).toContain('Not open:    no CLOSE to OWNER (custody has no transfer to an owner address yet)');
+  expect(text).toContain('Not open:    no CLOSE to CUSTODY (1.2497 BTC already went back to the owner)');
   expect(text).toContain('Resolution:  CLOSE: hand back to CUSTODY');
   expect(text).toContain('approved by supervisor.wu at 2026-01-03T09:00:00Z: the venue is under review');
   expect(text).toContain('approved by supervisor.zhang at 2026-01-03T10:00:00Z: agreed');
   expect(text).toContain('Taken:       closed with 1.2498 BTC, 10.5 ETH in the case wallet; reconciled');
 });
 
+test('show lists a hand-back to the owner: the order, the owner, each address, and each transfer with its fee and tx', () => {
+  const owner = {
+    courtOrder: '(2026) Jing 0105 Xing Chu 1234',
+    name: 'Li Ming',
+    addresses: [{ asset: 'BTC' as const, address: 'bc1qowner' }],
+  };
+  const text = renderCase(
+    {
+      caseId: 'C-ACQ',
+      stage: 'RECONCILIATION',
+      status: 'CLOSED',
+      holds: [
+        {
+          attempt: 1,
+          stage: 'TRANSFER',
+          reason: 'the venue credited short',
+          since: '2026-01-02T09:00:00.000Z',
+          inCustody: { BTC: '1.2498' },
+          options: { inCustody: { BTC: '1.2498' } },
+          resolution: {
+            path: 'CLOSE',
+            handBackTo: 'OWNER',
+            owner,
+            approvedBy: [
+              { decidedBy: 'supervisor.wu', reason: 'acquitted', decidedAt: '2026-01-03T09:00:00Z' },
+              { decidedBy: 'supervisor.zhang', reason: 'order checked', decidedAt: '2026-01-03T10:00:00Z' },
+            ],
+            outcome: 'closed: 1.2497 BTC to bc1qowner (tx 0xb, fee 0.0001) handed back to Li Ming; reconciled',
+          },
+          handBack: {
+            courtOrder: owner.courtOrder,
+            name: owner.name,
+            transfers: [
+              {
+                transferId: 'tr-1',
+                asset: 'BTC',
+                toAddress: 'bc1qowner',
+                amount: '1.2498',
+                fee: '0.0001',
+                netAmount: '1.2497',
+                txHash: '0xb',
+                status: 'CONFIRMED',
+              },
+            ],
+          },
+        },
+      ],
+    },
+    new Date('2026-01-04T00:00:00Z'),
+  );
+  expect(text).toContain(
+    'Resolution:  CLOSE: hand back to the OWNER Li Ming on (2026) Jing 0105 Xing Chu 1234 (BTC to bc1qowner)',
+  );
+  expect(text).toContain('handed back 1.2497 BTC to bc1qowner (fee 0.0001, tx 0xb, CONFIRMED)');
+});
+
 test('decide --resolve/--dispose/--hand-back-to make the HOLD_RESOLUTION resolution', () => {
   expect(holdResolution('resume')).toEqual({ path: 'RESUME' });
-  expect(holdResolution('amend', 'btc=1, ETH=2.5')).toEqual({
+  expect(holdResolution('amend', { dispose: 'btc=1, ETH=2.5' })).toEqual({
     path: 'AMEND',
     dispose: [
       { asset: 'BTC', amount: '1' },
       { asset: 'ETH', amount: '2.5' },
     ],
   });
-  expect(holdResolution('CLOSE', undefined, 'owner')).toEqual({ path: 'CLOSE', handBackTo: 'OWNER' });
+  expect(holdResolution('CLOSE', { handBackTo: 'custody' })).toEqual({ path: 'CLOSE', handBackTo: 'CUSTODY' });
+  expect(
+    holdResolution('CLOSE', {
+      handBackTo: 'owner',
+      courtOrder: '(2026) Jing 0105 Xing Chu 1234',
+      ownerName: 'Li Ming',
+      ownerAddress: 'btc=bc1qowner, ETH=0x00000000000000000000000000000000000000aa',
+    }),
+  ).toEqual({
+    path: 'CLOSE',
+    handBackTo: 'OWNER',
+    owner: {
+      courtOrder: '(2026) Jing 0105 Xing Chu 1234',
+      name: 'Li Ming',
+      addresses: [
+        { asset: 'BTC', address: 'bc1qowner' },
+        { asset: 'ETH', address: '0x00000000000000000000000000000000000000aa' },
+      ],
+    },
+  });
 });

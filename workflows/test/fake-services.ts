@@ -234,6 +234,67 @@ export function fakeServiceActivities(
       ...extra,
     });
   /**
+   * As custody does for an OWNER_RETURN (services/custody/src/owner-returns.ts): two distinct
+   * supervisors' HOLD_RESOLUTION approvals carrying the same CLOSE to the OWNER, to the address it names
+   * for the asset, of all the case wallet holds; booked OWNER_RETURN (net) and NETWORK_FEE.
+   */
+  const handBack = (body: Parameters<CaseActivities['requestTransfer']>[0], key: string) => {
+    const approvals = body.approvals ?? [];
+    const resolution = approvals[0]?.resolution;
+    const deciders = new Set(approvals.map((d) => d.decidedBy));
+    if (
+      !approvals.every((d) => d.stage === 'HOLD_RESOLUTION' && d.outcome === 'APPROVE') ||
+      deciders.size < 2 ||
+      !approvals.every((d) => JSON.stringify(d.resolution) === JSON.stringify(resolution))
+    ) {
+      throw refusal(403, 'transfer-unauthorised', "an OWNER_RETURN needs two supervisors' HOLD_RESOLUTION approvals");
+    }
+    const named =
+      resolution?.path === 'CLOSE' && resolution.handBackTo === 'OWNER'
+        ? resolution.owner.addresses.find((a) => a.asset === body.asset)?.address
+        : undefined;
+    if (named !== body.toAddress) {
+      throw refusal(
+        403,
+        'owner-return-not-authorised',
+        `the resolution names no ${body.asset} address ${body.toAddress}`,
+      );
+    }
+    return once(key, () => {
+      const held = balanceOf(body.caseId, body.asset);
+      if (!held.eq(body.amount)) {
+        throw refusal(422, 'owner-return-not-whole', `the case wallet holds ${held.toFixed()} ${body.asset}`);
+      }
+      const fee = new Decimal(NETWORK_FEE[body.asset] ?? '0');
+      const transfer = {
+        transferId: id('tr'),
+        ...body,
+        fee: fee.toFixed(),
+        netAmount: held.minus(fee).toFixed(),
+        txHash: `0x${body.asset.toLowerCase()}${seq}`,
+        confirmations: 0,
+        status: 'BROADCAST' as const,
+        createdAt: T,
+      };
+      for (const [kind, amount] of [
+        ['OWNER_RETURN', held.minus(fee)],
+        ['NETWORK_FEE', fee],
+      ] as const) {
+        ledger.push({
+          entryId: id('e'),
+          caseId: body.caseId,
+          asset: body.asset,
+          kind,
+          amount: amount.neg().toFixed(),
+          reference: transfer.transferId,
+          createdAt: T,
+        });
+      }
+      custodyTransfers.set(transfer.transferId, transfer);
+      return transfer;
+    });
+  };
+  /**
    * The decision a service step carries, checked as the services do it without the signature (the
    * workflow verified that already, and the service tests prove the signature check): the stage, an
    * APPROVE where one is needed, the case.
@@ -399,6 +460,7 @@ export function fakeServiceActivities(
       };
     },
     async requestTransfer(body, key) {
+      if (body.purpose === 'OWNER_RETURN') return handBack(body, key);
       // As custody does: a TEST_DEPOSIT is small; a VENUE_DEPOSIT only to a proven destination (409
       // test-deposit-required otherwise), and that refusal stays the answer to its Idempotency-Key.
       if (refusedTransfers.has(key)) throw refusedTransfers.get(key);

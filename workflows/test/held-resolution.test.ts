@@ -463,12 +463,124 @@ describe('a held case waits for its resolution', () => {
     });
   });
 
-  test('CLOSE to OWNER is refused while custody has no transfer to an owner address; the case stays HELD', async () => {
-    await withHeldCase(async (handle) => {
-      const toOwner = await refusal(handle, resolve('supervisor.wu', { path: 'CLOSE', handBackTo: 'OWNER' }));
-      expect(toOwner.type).toBe('decision-invalid');
-      expect(toOwner.message).toContain('resolution.handBackTo: OWNER is not possible');
-      expect((await handle.query(status)).status).toBe('HELD');
+  describe('CLOSE to the OWNER (acquittal): custody hands every unit back to the addresses the two supervisors signed', () => {
+    const owner = (addresses: Array<{ asset: 'BTC' | 'ETH' | 'USDT'; address: string }>): HoldResolution => ({
+      path: 'CLOSE',
+      handBackTo: 'OWNER',
+      owner: { courtOrder: '(2026) Jing 0105 Xing Chu 1234', name: 'Li Ming', addresses },
+    });
+    const btc = { asset: 'BTC', address: 'bc1qowner0000000000000000000000000000000' } as const;
+    const eth = { asset: 'ETH', address: '0x00000000000000000000000000000000000000aa' } as const;
+    const both = owner([btc, eth]);
+
+    test('each asset goes to its named address, the ledger books OWNER_RETURN, the wallet is empty and the closing reconciliation accepts it', async () => {
+      await withHeldCase(async (handle, fake) => {
+        // Every asset custody holds must be named; an asset it does not hold may not be.
+        const onlyBtc = await refusal(handle, resolve('supervisor.wu', owner([btc])));
+        expect(onlyBtc.message).toContain(
+          "resolution.owner.addresses: custody holds 10.5 ETH for the case; name the owner's ETH address",
+        );
+        const usdt = await refusal(
+          handle,
+          resolve(
+            'supervisor.wu',
+            owner([btc, eth, { asset: 'USDT', address: '0x00000000000000000000000000000000000000bb' }]),
+          ),
+        );
+        expect(usdt.message).toContain('resolution.owner.addresses[2].asset: custody holds no USDT for the case');
+
+        await handle.executeUpdate(decide, { args: [resolve('supervisor.wu', both)] });
+        const second = await handle.executeUpdate(decide, { args: [resolve('supervisor.zhang', both)] });
+        expect(second.movesTo).toEqual({ stage: 'TRANSFER', status: 'CLOSED' });
+        const outcome = await handle.result();
+
+        expect(outcome.status).toBe('CLOSED');
+        const sent = fake.requestTransfer.mock.calls.map(([body]) => body).filter((b) => b.purpose === 'OWNER_RETURN');
+        expect(sent.map((b) => [b.asset, b.toAddress, b.amount])).toEqual([
+          ['BTC', 'bc1qowner0000000000000000000000000000000', '1.2498'],
+          ['ETH', '0x00000000000000000000000000000000000000aa', '10.5'],
+        ]);
+        // Custody is shown both supervisors' approvals, each with the resolution it signed.
+        for (const b of sent) {
+          expect(b.approvals?.map((d) => [d.stage, d.decidedBy, d.resolution])).toEqual([
+            ['HOLD_RESOLUTION', 'supervisor.wu', both],
+            ['HOLD_RESOLUTION', 'supervisor.zhang', both],
+          ]);
+        }
+        const ledger = await fake.getCustodyLedger(outcome.caseId);
+        expect(ledger.balances).toEqual({ BTC: '0', ETH: '0' });
+        expect(ledger.entries.filter((e) => e.kind === 'OWNER_RETURN').map((e) => [e.asset, e.amount])).toEqual([
+          ['BTC', '-1.2497'],
+          ['ETH', '-10.49958'],
+        ]);
+        expect(outcome.reconciliation).toMatchObject({ ok: true, phase: 'closing' });
+        expect(outcome.reconciliation?.checks.map((c) => c.name)).toEqual(
+          expect.arrayContaining([
+            'custody BTC: received = transferred + handed back to the owner + network fees + balance',
+            'custody BTC: handed back to the owner, the case wallet is empty',
+            'custody ETH: handed back to the owner, the case wallet is empty',
+          ]),
+        );
+        const hold = outcome.holds?.[0];
+        expect(hold?.handBack).toMatchObject({
+          courtOrder: '(2026) Jing 0105 Xing Chu 1234',
+          name: 'Li Ming',
+          transfers: [
+            { asset: 'BTC', netAmount: '1.2497', status: 'CONFIRMED' },
+            { asset: 'ETH', netAmount: '10.49958', status: 'CONFIRMED' },
+          ],
+        });
+        expect(hold?.resolution?.outcome).toMatch(
+          /^closed: 1\.2497 BTC to bc1qowner.* handed back to Li Ming on \(2026\) Jing 0105 Xing Chu 1234; reconciled$/,
+        );
+        expect(fake.placeSellOrder).not.toHaveBeenCalled();
+      });
+    });
+
+    test('custody refuses the hand-back: the case stays HELD saying why, nothing is sent twice, and a second CLOSE finishes it', async () => {
+      await withHeldCase(async (handle, fake) => {
+        const real = fake.requestTransfer.getMockImplementation();
+        let refuseEth = true;
+        fake.requestTransfer.mockImplementation(async (body, key) => {
+          if (body.purpose === 'OWNER_RETURN' && body.asset === 'ETH' && refuseEth) {
+            refuseEth = false;
+            throw ApplicationFailure.nonRetryable('the chain is paused', 'urn:vcdc:problem:chain-unavailable-test', {
+              status: 403,
+            });
+          }
+          return real!(body, key);
+        });
+        await handle.executeUpdate(decide, { args: [resolve('supervisor.wu', both)] });
+        await handle.executeUpdate(decide, { args: [resolve('supervisor.zhang', both)] });
+        const held = await until(handle, (p) => p.status === 'HELD' && p.holds?.[0]?.resolution?.outcome !== undefined);
+        expect(held.holds?.[0]?.resolution?.outcome).toContain(
+          'not closed: custody did not hand back the ETH: the chain is paused',
+        );
+        expect(held.holds?.[0]?.handBack?.transfers.map((t) => [t.asset, t.status])).toEqual([['BTC', 'CONFIRMED']]);
+        const partly = await fake.getCustodyLedger(held.caseId);
+        expect(partly.balances).toEqual({ BTC: '0', ETH: '10.5' });
+
+        // What went back cannot come back: only CLOSE to the OWNER is open now.
+        const again = await until(handle, heldForResolution);
+        expect(again.awaiting?.what).toContain('(CLOSE to OWNER)');
+        const toCustody = await refusal(handle, resolve('supervisor.wu', { path: 'CLOSE', handBackTo: 'CUSTODY' }));
+        expect(toCustody.message).toContain(
+          'resolution.handBackTo: CUSTODY is not possible: 1.2497 BTC already went back to the owner',
+        );
+        expect((await refusal(handle, resolve('supervisor.wu', { path: 'RESUME' }))).message).toContain(
+          'resolution.path: RESUME is not possible',
+        );
+        // Asked again: the BTC already sent is not sent again; the ETH goes now.
+        await handle.executeUpdate(decide, { args: [resolve('supervisor.wu', both)] });
+        await handle.executeUpdate(decide, { args: [resolve('supervisor.zhang', both)] });
+        const outcome = await handle.result();
+        expect(outcome.status).toBe('CLOSED');
+        const sent = fake.requestTransfer.mock.calls.map(([b]) => b).filter((b) => b.purpose === 'OWNER_RETURN');
+        expect(sent.map((b) => b.asset)).toEqual(['BTC', 'ETH', 'ETH']);
+        expect(outcome.reconciliation).toMatchObject({ ok: true });
+        const ledger = await fake.getCustodyLedger(outcome.caseId);
+        expect(ledger.entries.filter((e) => e.kind === 'OWNER_RETURN')).toHaveLength(2);
+      });
     });
   });
 });

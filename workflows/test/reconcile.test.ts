@@ -703,4 +703,45 @@ describe('a held case closed with its coins back in custody (HOLD_RESOLUTION CLO
     const kept = reconcile(closedInCustody({ venueReturned: '0.4998', returnedIntoCustody: '0.4997' }), 'closing');
     expect(kept.differences).toEqual([{ check: 'venue BTC: deposited = sold + leftover', difference: '0.0001' }]);
   });
+
+  /** Then closed to the OWNER: custody sends `sent` of the 0.9998 it holds to the owner (0.0001 network fee). */
+  function handedBack(sent: string): ReconcileInput {
+    const input = closedInCustody();
+    const entry = (kind: 'OWNER_RETURN' | 'NETWORK_FEE', amount: string, n: number) => ({
+      entryId: `o${n}`,
+      caseId: 'C',
+      asset: 'BTC' as const,
+      kind,
+      amount,
+      reference: 'owner-transfer',
+      createdAt: T,
+    });
+    const out = new Decimal(sent);
+    input.ledger.entries.push(entry('OWNER_RETURN', out.minus('0.0001').neg().toFixed(), 1));
+    input.ledger.entries.push(entry('NETWORK_FEE', '-0.0001', 2));
+    input.ledger.balances = { BTC: new Decimal('0.9998').minus(out).toFixed() };
+    return input;
+  }
+
+  test('closed to the OWNER: every unit handed back is its own line, and the case wallet must be empty', () => {
+    const whole = reconcile(handedBack('0.9998'), 'closing');
+    expect(whole.differences).toEqual([]);
+    expect(whole.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'custody BTC: received = transferred + handed back to the owner + network fees + balance',
+        'custody BTC: handed back to the owner, the case wallet is empty',
+      ]),
+    );
+    // A partial hand-back adds up (the rest is the balance) but is not the end an acquittal asks for.
+    const part = reconcile(handedBack('0.5'), 'closing');
+    expect(part.differences).toEqual([
+      { check: 'custody BTC: handed back to the owner, the case wallet is empty', difference: '0.4998' },
+    ]);
+    // A hand-back custody's ledger lost a unit of breaks the custody equation.
+    const lost = handedBack('0.9998');
+    lost.ledger.balances = { BTC: '0.00000001' };
+    expect(reconcile(lost, 'closing').differences.map((d) => d.check)).toContain(
+      'custody BTC: received = transferred + handed back to the owner + network fees + balance',
+    );
+  });
 });

@@ -489,6 +489,7 @@ function holdLines(h: HoldRecord): string[] {
     !h.options.notResumable && h.options.notAmendable ? `no AMEND (${h.options.notAmendable})` : '',
     h.options.notClosable ? `no CLOSE (${h.options.notClosable})` : '',
     !h.options.notClosable && h.options.notToOwner ? `no CLOSE to OWNER (${h.options.notToOwner})` : '',
+    !h.options.notClosable && h.options.notToCustody ? `no CLOSE to CUSTODY (${h.options.notToCustody})` : '',
   ].filter(Boolean);
   if (not.length) lines.push(`  Not open:    ${not.join('; ')}`);
   const r = h.resolution;
@@ -500,28 +501,58 @@ function holdLines(h: HoldRecord): string[] {
     r.path === 'AMEND'
       ? `AMEND: dispose of ${r.dispose.map((l) => `${l.amount} ${l.asset}`).join(', ')}`
       : r.path === 'CLOSE'
-        ? `CLOSE: hand back to ${r.handBackTo}`
+        ? r.handBackTo === 'OWNER'
+          ? `CLOSE: hand back to the OWNER ${r.owner.name} on ${r.owner.courtOrder} (${r.owner.addresses.map((a) => `${a.asset} to ${a.address}`).join(', ')})`
+          : `CLOSE: hand back to ${r.handBackTo}`
         : 'RESUME';
   lines.push(`  Resolution:  ${path}`);
   for (const a of r.approvedBy) lines.push(`    approved by ${a.decidedBy} at ${a.decidedAt}: ${a.reason}`);
+  for (const t of h.handBack?.transfers ?? []) {
+    lines.push(
+      `    handed back ${t.netAmount} ${t.asset} to ${t.toAddress} (fee ${t.fee}, tx ${t.txHash || '-'}, ${t.status})`,
+    );
+  }
   if (r.outcome) lines.push(`  Taken:       ${r.outcome}`);
   return lines;
 }
 
-/** `--resolve`, `--dispose` and `--hand-back-to` as the HOLD_RESOLUTION's resolution (the workflow checks it). */
-export function holdResolution(resolve: string, dispose?: string, handBackTo?: string): Record<string, unknown> {
+/** The HOLD_RESOLUTION options of `vcdc decide`. */
+export interface HoldResolutionOptions {
+  dispose?: string;
+  handBackTo?: string;
+  courtOrder?: string;
+  ownerName?: string;
+  ownerAddress?: string;
+}
+
+/** "BTC=1,eth=2.5" as [{asset: 'BTC', value: '1'}, ...] (the value as given, trimmed). */
+function assetPairs(text: string | undefined): Array<{ asset: string; value: string }> {
+  return (text ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => {
+      const at = pair.indexOf('=');
+      const [asset, value] = at < 0 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)];
+      return { asset: asset.trim().toUpperCase(), value: value.trim() };
+    });
+}
+
+/** `--resolve` and its options as the HOLD_RESOLUTION's resolution (the control API and the workflow check it). */
+export function holdResolution(resolve: string, o: HoldResolutionOptions = {}): Record<string, unknown> {
   const path = resolve.toUpperCase();
   if (path === 'AMEND') {
-    const lines = (dispose ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((pair) => {
-        const [asset = '', amount = ''] = pair.split('=');
-        return { asset: asset.trim().toUpperCase(), amount: amount.trim() };
-      });
-    return { path, dispose: lines };
+    return { path, dispose: assetPairs(o.dispose).map(({ asset, value }) => ({ asset, amount: value })) };
   }
-  if (path === 'CLOSE') return { path, handBackTo: (handBackTo ?? '').toUpperCase() };
+  if (path === 'CLOSE') {
+    const handBackTo = (o.handBackTo ?? '').toUpperCase();
+    if (handBackTo !== 'OWNER') return { path, handBackTo };
+    const owner = {
+      courtOrder: o.courtOrder ?? '',
+      name: o.ownerName ?? '',
+      addresses: assetPairs(o.ownerAddress).map(({ asset, value }) => ({ asset, address: value })),
+    };
+    return { path, handBackTo, owner };
+  }
   return { path };
 }
 
@@ -858,6 +889,12 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
       'HOLD_RESOLUTION AMEND: what of each asset to dispose of, e.g. BTC=1,ETH=2.5',
     )
     .option('--hand-back-to <whom>', 'HOLD_RESOLUTION CLOSE: CUSTODY or OWNER')
+    .option('--court-order <ref>', "HOLD_RESOLUTION CLOSE to OWNER: the court's order to hand the property back")
+    .option('--owner-name <name>', 'HOLD_RESOLUTION CLOSE to OWNER: who receives it, as the order names them')
+    .option(
+      '--owner-address <asset=address,...>',
+      "HOLD_RESOLUTION CLOSE to OWNER: the owner's address for each asset custody holds, e.g. BTC=bc1q...,ETH=0x...",
+    )
     .action(
       async (
         caseId: string,
@@ -876,6 +913,9 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
           resolve?: string;
           dispose?: string;
           handBackTo?: string;
+          courtOrder?: string;
+          ownerName?: string;
+          ownerAddress?: string;
         },
         cmd: Command,
       ) => {
@@ -898,9 +938,7 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
           ...(opts.reference !== undefined ? { reference: opts.reference } : {}),
           ...(Object.keys(settlement).length ? { settlement } : {}),
           ...(Object.keys(judgment).length ? { judgment } : {}),
-          ...(opts.resolve !== undefined
-            ? { resolution: holdResolution(opts.resolve, opts.dispose, opts.handBackTo) }
-            : {}),
+          ...(opts.resolve !== undefined ? { resolution: holdResolution(opts.resolve, opts) } : {}),
         };
         const accepted = await api.post<DecisionAccepted>(`/v1/cases/${encodeURIComponent(caseId)}/decisions`, body);
         if (json) return printJson(accepted);
