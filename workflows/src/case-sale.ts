@@ -16,6 +16,7 @@ import type { Disposal } from './case-input';
 import type { CaseProgress } from './case-state';
 import { CaseStop } from './case-stop';
 import { placeable } from './sale-execution';
+import type { proceedsAtVenue } from './sale-proceeds';
 import { type SaleExecutionResult, saleExecutionWorkflow, stopSale } from './sale-workflow';
 
 /** What the SALE stage uses of the case workflow besides the common context. */
@@ -40,9 +41,12 @@ const SALE_HAIRCUT = '0.02';
 /**
  * Sell every coin credited at the venue for fiat; returns the fiat proceeds (cost - fee) and the
  * venue's terms for wiring them out (undefined on the path of cases started before those were asked).
+ * `carried`: what earlier sales of the case left at the venue (proceedsAtVenue), sold and wired with
+ * the rest.
  */
 export async function sellForFiat(
   ctx: SaleStageContext,
+  carried: ReturnType<typeof proceedsAtVenue> = { stable: new Decimal(0), fiat: new Decimal(0) },
 ): Promise<{ proceeds: Decimal; wire?: exchange.FiatWithdrawalTerms }> {
   const { p, caseId, disposal, atVenue, key, show, leftover, checkpoint, whileWorking, stopReason } = ctx;
   const { awaitDecision, deadlineWords } = ctx;
@@ -52,8 +56,10 @@ export async function sellForFiat(
   // nothing, its coins go back to custody (the stop's compensation) and a supervisor decides.
   const wire = patched('withdrawal-minimum') ? await calls.getFiatWithdrawalTerms(fiat) : undefined;
   if (wire) await refuseWhatCouldNotLeave(wire);
-  let stable = sum(p.transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0'));
-  let fiatProceeds = new Decimal(0);
+  let stable = sum(p.transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0')).plus(
+    carried.stable,
+  );
+  let fiatProceeds = carried.fiat;
   for (const t of p.transfers) {
     if (t.asset === stablecoin || !t.credited || !new Decimal(t.credited).gt(0)) continue;
     checkpoint();
@@ -74,7 +80,8 @@ export async function sellForFiat(
    * under the venue's minimum wire (or not above its fee), the case stops HELD before it sells.
    */
   async function refuseWhatCouldNotLeave(terms: exchange.FiatWithdrawalTerms): Promise<void> {
-    let value = new Decimal(0);
+    // What earlier sales left at the venue counts at par (the stablecoin with the dollar, as below).
+    let value = carried.stable.plus(carried.fiat);
     for (const t of p.transfers) {
       if (!t.credited || !new Decimal(t.credited).gt(0)) continue;
       const price = t.asset === stablecoin ? '1' : (await calls.getReferencePrice(`${t.asset}/${stablecoin}`)).price;

@@ -69,6 +69,7 @@ import {
 import { BATCHES_AT_ONCE, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
 import { stepKey } from './keys';
 import type { CaseNotification, NotificationActivities, NotificationKind } from './notifications/types';
+import { proceedsAtVenue } from './sale-proceeds';
 import {
   AssetSymbolsKey,
   CaseAgencyKey,
@@ -667,11 +668,13 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     for (const [asset, held] of atVenue) {
       // Custody takes back at most what each transfer delivered; sale proceeds stay recorded at the venue.
       let unsold = held.unsold;
+      const mine: CustodyReturn[] = [];
       for (const t of [...held.transfers].reverse()) {
         const amount = Decimal.min(unsold, new Decimal(t.netAmount));
         unsold = unsold.minus(amount);
         const ret: CustodyReturn = { asset, transferId: t.transferId, amount: amount.toFixed(), status: 'REQUESTED' };
         p.returns.push(ret);
+        mine.push(ret);
         if (!amount.gt(0)) {
           ret.status = 'NOTHING_TO_RETURN';
           continue;
@@ -710,6 +713,10 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         }
       }
       leftover(asset, unsold, 'sale proceeds at the venue: not a transfer custody can take back');
+      // The coin's dust under the venue's lot size was part of what went back: it is not left at the venue.
+      if (mine.every((r) => r.status === 'RECEIVED' || r.status === 'NOTHING_TO_RETURN')) {
+        p.leftovers = p.leftovers.filter((l) => !(l.asset === asset && l.kind === 'BELOW_LOT_STEP'));
+      }
     }
     atVenue.clear();
     p.compensations = [];
@@ -727,7 +734,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     for (const account of p.accounts) {
       inCustody[account.asset] = (await calls.getCustodyAccount(p.caseId, account.asset)).balance;
     }
-    const options = holdOptions(p, inCustody);
+    const options = holdOptions(p, inCustody, reg.disposal);
     const { proposed: _p, proposedBy: _b, ...shown } = options;
     const hold: HoldRecord = {
       attempt,
@@ -1145,12 +1152,17 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
 
     /** TRANSFER, SALE, WITHDRAWAL: the coins to the venue, sold, and the fiat to the offshore account. */
     async function sellAndWithdraw(): Promise<exchange.VenueWithdrawal> {
+      // Resumed at SALE after part of the coins was sold: those proceeds wait at the venue and go on with the rest.
+      const carried = proceedsAtVenue(resume?.from === 'SALE' ? p.sales : [], stablecoin, fiat);
+      const carriesProceeds = carried.stable.gt(0) || carried.fiat.gt(0);
       // 3. TRANSFER: the whole custody balance of each asset to the venue's whitelisted deposit address.
       checkpoint();
       enter('TRANSFER', `moving ${disposing.join(', ')} from custody to ${reg.disposal.venue}`);
       for (const asset of disposing) {
         checkpoint();
         const chain = common.CHAIN_OF_ASSET[asset];
+        // Everything of it was sold before the hold: nothing to send, its proceeds are carried.
+        if (carriesProceeds && !new Decimal((await calls.getCustodyAccount(caseId, asset)).balance).gt(0)) continue;
         const depositAddress = await calls.getDepositAddress(asset, chain);
         const leg: AssetTransfer = { asset, depositAddress };
         p.transfers.push(leg);
@@ -1340,20 +1352,23 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       // enough for it, else into the stablecoin; then the whole stablecoin into fiat (case-sale.ts).
       checkpoint();
       enter('SALE', `selling for ${fiat}: directly where the market is deep enough, else through ${stablecoin}`);
-      const { proceeds: fiatProceeds, wire } = await sellForFiat({
-        p,
-        caseId,
-        disposal: reg.disposal,
-        atVenue,
-        key,
-        show,
-        leftover,
-        checkpoint,
-        whileWorking,
-        awaitDecision,
-        deadlineWords,
-        stopReason: () => cancellation?.reason ?? 'case cancelled',
-      });
+      const { proceeds: fiatProceeds, wire } = await sellForFiat(
+        {
+          p,
+          caseId,
+          disposal: reg.disposal,
+          atVenue,
+          key,
+          show,
+          leftover,
+          checkpoint,
+          whileWorking,
+          awaitDecision,
+          deadlineWords,
+          stopReason: () => cancellation?.reason ?? 'case cancelled',
+        },
+        carried,
+      );
       // Sold: nothing of the coins is left at the venue to return (what the venue could not take is in `leftovers`).
       atVenue.clear();
       p.compensations = [];

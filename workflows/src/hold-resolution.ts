@@ -15,7 +15,9 @@
  *
  * Which paths a hold allows depends on where the value is: only while everything the case holds is
  * back in custody (nothing sold, every return received) can it be resumed from the start of its
- * disposal, amended or handed back. After the pay-out, when the closing reconciliation found the books
+ * disposal, amended or handed back. Held at SALE after part of the coins was sold (every return
+ * received), it can only be resumed: the unsold coins go out again and are sold, and the proceeds
+ * already at the venue go on with theirs. After the pay-out, when the closing reconciliation found the books
  * wrong, the money has left and only RESUME is open: once the books are corrected (corrections are
  * their own acts, filed with the services), the closing reconciliation runs again. Pure: the workflow
  * and its validator use it.
@@ -25,6 +27,7 @@ import { canonicalJson } from '@vcdc/shared/canonical-json';
 import { Decimal } from '@vcdc/shared/money';
 import type { OwnerHandBackRecord } from './case-hand-back';
 import type { CaseProgress, CaseStage } from './case-state';
+import { proceedsAtVenue } from './sale-proceeds';
 
 export type { HoldResolution };
 
@@ -73,7 +76,11 @@ export interface HoldRecord {
 }
 
 /** Which paths a hold at `stage` allows, from what the case recorded (the compensation has run). */
-export function holdOptions(p: CaseProgress, inCustody: Record<string, string>): HoldOptions {
+export function holdOptions(
+  p: CaseProgress,
+  inCustody: Record<string, string>,
+  { stablecoin, fiat }: { stablecoin: string; fiat: string },
+): HoldOptions {
   if (paidOut(p) && p.stage === 'RECONCILIATION') {
     const gone =
       'the money has left the special account: the books are put right by corrections, then the case is resumed';
@@ -92,24 +99,29 @@ export function holdOptions(p: CaseProgress, inCustody: Record<string, string>):
       ...(blocked ? { notResumable: blocked } : {}),
     };
   }
-  const sold = p.sales.some((s) => new Decimal(s.filled).gt(0));
   const stranded = p.returns.filter((r) => r.status !== 'RECEIVED' && r.status !== 'NOTHING_TO_RETURN');
   const why = !BEFORE_THE_SALE.includes(p.stage)
     ? `the case stopped at ${p.stage}, past the sale: its value is no longer coins in custody`
-    : sold
-      ? 'part of the coins was sold before the case stopped: the proceeds are at the venue'
-      : stranded.length > 0
-        ? `the return of ${stranded.map((r) => `${r.amount} ${r.asset}`).join(', ')} to custody has not finished`
-        : p.leftovers.length > 0
-          ? `value was left at the venue (${p.leftovers.map((l) => `${l.amount} ${l.asset}`).join(', ')})`
-          : undefined;
+    : stranded.length > 0
+      ? `the return of ${stranded.map((r) => `${r.amount} ${r.asset}`).join(', ')} to custody has not finished`
+      : p.leftovers.length > 0
+        ? `value was left at the venue (${p.leftovers.map((l) => `${l.amount} ${l.asset}`).join(', ')})`
+        : undefined;
+  if (why) return { inCustody, notResumable: why, notClosable: why, notToOwner: why };
+  // Part of the coins sold at SALE: their proceeds wait at the venue; RESUME sells the rest and goes on with both.
+  const carried = proceedsAtVenue(p.stage === 'SALE' ? p.sales : [], stablecoin, fiat);
+  if (carried.stable.gt(0) || carried.fiat.gt(0)) {
+    const sold = `part of the coins was sold before the case stopped: the proceeds (${[
+      carried.stable.gt(0) ? `${carried.stable.toFixed()} ${stablecoin}` : '',
+      carried.fiat.gt(0) ? `${carried.fiat.toFixed()} ${fiat}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ')}) are at the venue, and RESUME goes on with them`;
+    return { inCustody, notAmendable: sold, notClosable: sold, notToOwner: sold };
+  }
   const holdsCoins = Object.values(inCustody).some((a) => new Decimal(a).gt(0));
   const nothing = 'custody holds nothing for the case';
-  return {
-    inCustody,
-    ...(why ? { notResumable: why, notClosable: why, notToOwner: why } : {}),
-    ...(!why && !holdsCoins ? { notResumable: nothing, notToOwner: `${nothing} to hand back` } : {}),
-  };
+  return holdsCoins ? { inCustody } : { inCustody, notResumable: nothing, notToOwner: `${nothing} to hand back` };
 }
 
 /** Where the money of a case held past the sale is, by the stage it stopped at. */

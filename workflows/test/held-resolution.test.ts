@@ -242,6 +242,97 @@ describe('a held case waits for its resolution', () => {
     });
   });
 
+  test('held at SALE after part of the BTC was sold: only RESUME is open; it sells the returned coins and goes on with the proceeds already at the venue, and the books reconcile', async () => {
+    const reg = registration();
+    // Fair references until the first slice has sold, then a fall 10% under the arrival price, out of the
+    // engine's band: the sale pauses with part of the BTC sold, and the supervisor stops it.
+    const fake = createFakeActivities({
+      referencePrices: { 'BTC/USDT': ['61234.56', '61234.56', '61234.56', '55000'] },
+      // A lot size that leaves dust under it: it goes back to custody with the unsold coins, not left at the venue.
+      lotStep: { BTC: '0.001' },
+    });
+    await heldCase(
+      fake,
+      reg,
+      async (handle) => {
+        await until(handle, awaiting('SALE_PRICE'));
+        await handle.executeUpdate(decide, {
+          args: [
+            {
+              stage: 'SALE_PRICE',
+              outcome: 'REJECT',
+              decidedBy: 'supervisor.zhou',
+              role: 'supervisor',
+              reason: 'wait for a calmer market',
+              decidedAt: at,
+            },
+          ],
+        });
+      },
+      async (handle, held) => {
+        expect(held.stage).toBe('SALE');
+        const soldFirst = held.sales.filter((s) => new Decimal(s.filled).gt(0));
+        expect(soldFirst.length).toBeGreaterThan(0);
+        const [hold] = held.holds ?? [];
+        expect(hold?.options.notResumable).toBeUndefined();
+        expect(hold?.options.notAmendable).toMatch(
+          /^part of the coins was sold before the case stopped: the proceeds \(\d+(\.\d+)? USDT\) are at the venue/,
+        );
+        const amend = await refusal(
+          handle,
+          resolve('supervisor.wu', { path: 'AMEND', dispose: [{ asset: 'ETH', amount: '1' }] }),
+        );
+        expect(amend.message).toContain('resolution.path: AMEND is not possible: part of the coins was sold');
+        const close = await refusal(handle, resolve('supervisor.wu', { path: 'CLOSE', handBackTo: 'CUSTODY' }));
+        expect(close.message).toContain('resolution.path: CLOSE is not possible: part of the coins was sold');
+
+        await handle.executeUpdate(decide, { args: [resolve('supervisor.wu', { path: 'RESUME' })] });
+        await handle.executeUpdate(decide, { args: [resolve('supervisor.zhang', { path: 'RESUME' })] });
+        const outcome = await finish(handle);
+
+        expect(outcome.status).toBe('COMPLETED');
+        expect(outcome.reconciliationBeforePayout?.ok).toBe(true);
+        expect(outcome.reconciliation?.ok).toBe(true);
+        // The coins that came back went out again and were sold; nothing was sold twice.
+        const ids = outcome.sales.map((s) => s.clientOrderId);
+        expect(new Set(ids).size).toBe(ids.length);
+        const btcSold = outcome.sales
+          .filter((s) => s.symbol === 'BTC/USDT')
+          .reduce((t, s) => t.plus(s.filled), new Decimal(0));
+        const btcBack = outcome.returns
+          .filter((r) => r.asset === 'BTC')
+          .reduce((t, r) => t.plus(r.amount), new Decimal(0));
+        const firstCredit = new Decimal(held.transfers.find((t) => t.asset === 'BTC')?.credited ?? '0');
+        const againCredit = new Decimal(outcome.transfers.find((t) => t.asset === 'BTC')?.credited ?? '0');
+        // The second attempt's dust under the lot size is its own leftover (booked by the case); the first's went back.
+        const btcLeft = outcome.leftovers
+          .filter((l) => l.asset === 'BTC')
+          .reduce((t, l) => t.plus(l.amount), new Decimal(0));
+        expect(btcLeft.gt(0)).toBe(true);
+        expect(btcSold.plus(btcLeft).toFixed()).toBe(firstCredit.minus(btcBack).plus(againCredit).toFixed());
+        // Every USDT the coins brought, in both attempts, was sold for USD, and all the USD was wired out.
+        const net = (symbol: string) =>
+          outcome.sales
+            .filter((s) => s.symbol === symbol)
+            .reduce((t, s) => t.plus(s.cost).minus(s.fee), new Decimal(0));
+        const usdtSold = outcome.sales
+          .filter((s) => s.symbol === 'USDT/USD')
+          .reduce((t, s) => t.plus(s.filled), new Decimal(0));
+        const usdtLeft = outcome.leftovers
+          .filter((l) => l.asset === 'USDT')
+          .reduce((t, l) => t.plus(l.amount), new Decimal(0));
+        expect(usdtSold.plus(usdtLeft).toFixed()).toBe(net('BTC/USDT').plus(net('ETH/USDT')).toFixed());
+        const usdLeft = outcome.leftovers
+          .filter((l) => l.asset === 'USD')
+          .reduce((t, l) => t.plus(l.amount), new Decimal(0));
+        expect(new Decimal(outcome.withdrawal?.amount ?? '0').plus(usdLeft).toFixed()).toBe(net('USDT/USD').toFixed());
+        expect(outcome.holds?.[0]?.resolution?.outcome).toBe(
+          'resumed at SALE under the disposal plan already approved (attempt 2)',
+        );
+      },
+    );
+  });
+
   test('AMEND: a new plan for part of the coins is approved again at DISPOSAL_PLAN; the rest stays in custody', async () => {
     await withHeldCase(async (handle, fake) => {
       const amend: HoldResolution = { path: 'AMEND', dispose: [{ asset: 'BTC', amount: '1' }] };
