@@ -8,3 +8,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 node --import tsx scripts/temporal-binaries.ts
+# The console's browser tests drive Debian's chromium through playwright-core, which never downloads a
+# browser: install the distribution's package when it is missing and we may (root with apt).
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "[vcdc] installing Debian's chromium (the console's browser tests)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null ||
+      { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium >/dev/null; }
+  else
+    echo "[vcdc] chromium is missing and cannot be installed here (not root, or no apt): the browser tests will fail" >&2
+  fi
+fi
