@@ -265,34 +265,45 @@ export function fakeServiceActivities(
       if (!held.eq(body.amount)) {
         throw refusal(422, 'owner-return-not-whole', `the case wallet holds ${held.toFixed()} ${body.asset}`);
       }
-      const fee = new Decimal(NETWORK_FEE[body.asset] ?? '0');
-      const transfer = {
-        transferId: id('tr'),
-        ...body,
-        fee: fee.toFixed(),
-        netAmount: held.minus(fee).toFixed(),
-        txHash: `0x${body.asset.toLowerCase()}${seq}`,
-        confirmations: 0,
-        status: 'BROADCAST' as const,
-        createdAt: T,
-      };
-      for (const [kind, amount] of [
-        ['OWNER_RETURN', held.minus(fee)],
-        ['NETWORK_FEE', fee],
-      ] as const) {
-        ledger.push({
-          entryId: id('e'),
-          caseId: body.caseId,
-          asset: body.asset,
-          kind,
-          amount: amount.neg().toFixed(),
-          reference: transfer.transferId,
-          createdAt: T,
-        });
-      }
-      custodyTransfers.set(transfer.transferId, transfer);
-      return transfer;
+      return sendFromCustody(body, 'OWNER_RETURN');
     });
+  };
+  /**
+   * What custody books when it sends: the transfer (the network fee out of the amount) and its ledger
+   * lines, `kind` for the net amount and NETWORK_FEE for the fee.
+   */
+  const sendFromCustody = (
+    body: Parameters<CaseActivities['requestTransfer']>[0],
+    kind: 'TRANSFER_OUT' | 'OWNER_RETURN',
+  ) => {
+    const fee = new Decimal(NETWORK_FEE[body.asset] ?? '0');
+    const net = new Decimal(body.amount).minus(fee);
+    const transfer = {
+      transferId: id('tr'),
+      ...body,
+      fee: fee.toFixed(),
+      netAmount: net.toFixed(),
+      txHash: `0x${body.asset.toLowerCase()}${seq}`,
+      confirmations: 0,
+      status: 'BROADCAST' as const,
+      createdAt: T,
+    };
+    for (const [k, amount] of [
+      [kind, net],
+      ['NETWORK_FEE', fee],
+    ] as const) {
+      ledger.push({
+        entryId: id('e'),
+        caseId: body.caseId,
+        asset: body.asset,
+        kind: k,
+        amount: amount.neg().toFixed(),
+        reference: transfer.transferId,
+        createdAt: T,
+      });
+    }
+    custodyTransfers.set(transfer.transferId, transfer);
+    return transfer;
   };
   /**
    * The decision a service step carries, checked as the services do it without the signature (the
@@ -503,41 +514,17 @@ export function fakeServiceActivities(
         throw refused;
       }
       return once(key, () => {
-        const fee = new Decimal(NETWORK_FEE[body.asset] ?? '0');
-        const net = new Decimal(body.amount).minus(fee);
-        const transfer = {
-          transferId: id('tr'),
-          ...body,
-          fee: fee.toFixed(),
-          netAmount: net.toFixed(),
-          txHash: `0x${body.asset.toLowerCase()}${seq}`,
-          confirmations: 0,
-          status: 'BROADCAST' as const,
-          createdAt: T,
-        };
-        const entry = (kind: 'TRANSFER_OUT' | 'NETWORK_FEE', amount: Decimal) =>
-          ledger.push({
-            entryId: id('e'),
-            caseId: body.caseId,
-            asset: body.asset,
-            kind,
-            amount: amount.neg().toFixed(),
-            reference: transfer.transferId,
-            createdAt: T,
-          });
-        entry('TRANSFER_OUT', net);
-        entry('NETWORK_FEE', fee);
+        const transfer = sendFromCustody(body, 'TRANSFER_OUT');
         deposits.push({
           caseId: body.caseId,
           venue: 'hashkey',
           asset: body.asset,
           txHash: transfer.txHash,
-          amount: net.toFixed(),
+          amount: transfer.netAmount,
           status: 'CREDITED',
           venueDepositId: id('dep'),
           observedAt: T,
         });
-        custodyTransfers.set(transfer.transferId, transfer);
         return transfer;
       });
     },
