@@ -15,7 +15,8 @@ import {
 } from '@vcdc/shared';
 
 type CustodyLedger = contracts.custody.CustodyLedger;
-export type LedgerKind = 'INTAKE' | 'TRANSFER_OUT' | 'NETWORK_FEE' | 'RETURN';
+/** The kinds the ledger books, as its contract names them. */
+export type LedgerKind = contracts.custody.CustodyLedger['entries'][number]['kind'];
 
 export async function bookEntry(
   db: Queryable,

@@ -40,8 +40,14 @@ import { type ConfirmationDepth, depthFor } from './confirmation-depth';
 import { assertChainCarries, requireAccount } from './custody-accounts';
 import { assertFitsAsset, chainUnavailable } from './intakes';
 import { balanceOf, bookEntry } from './ledger';
+import { assertWholeBalance, checkOwnerReturn, sameAddress } from './owner-returns';
 import { DEFAULT_TEST_DEPOSIT_MAX, type TestDepositMax } from './test-deposit-policy';
-import { assertAuthorisedVenue, assertWithinAuthorisation, checkTransferAuthorisation } from './transfer-authorisation';
+import {
+  assertAuthorisedVenue,
+  assertWithinAuthorisation,
+  type CheckedAuthorisation,
+  checkTransferAuthorisation,
+} from './transfer-authorisation';
 import { activeEntryFor, observeActivations } from './whitelist';
 
 type Transfer = contracts.custody.Transfer;
@@ -100,22 +106,17 @@ export async function requestTransfer(
     return { transfer: await resume(deps, earlier) };
   }
 
-  // The case's authorisation first: without it nothing else about the request matters.
-  const authorised = checkTransferAuthorisation(deps.actVerifyKeys, input);
+  // The case's authorisation first: without it nothing else about the request matters. A hand-back to
+  // the owner is authorised by the hold's resolution (owner-returns.ts), a venue deposit by the plan.
+  const toOwner = input.purpose === 'OWNER_RETURN' ? checkOwnerReturn(deps.actVerifyKeys, input) : undefined;
+  const authorised = toOwner ? undefined : checkTransferAuthorisation(deps.actVerifyKeys, input);
   await requireAccount(deps.pool, input.caseId, input.asset);
-  await inTransaction(deps.pool, observeActivations);
-  const whitelistEntry = await activeEntryFor(deps.pool, input.chain, input.toAddress);
-  if (!whitelistEntry) {
-    throw problems.refused(
-      'destination-not-whitelisted',
-      'Destination not whitelisted',
-      `${input.toAddress} is not an active whitelisted destination on ${input.chain}`,
-    );
-  }
-  assertAuthorisedVenue(authorised, input, whitelistEntry);
+  const whitelistEntry = authorised ? await whitelistedDestination(deps, authorised, input) : undefined;
   const amount = new Decimal(input.amount);
   const testMax = testDepositMaxFor(deps, input.asset);
-  if (input.purpose === 'TEST_DEPOSIT') {
+  if (input.purpose === 'OWNER_RETURN') {
+    // The owner's address is named by the two supervisors' signatures: not a venue, no test deposit.
+  } else if (input.purpose === 'TEST_DEPOSIT') {
     if (amount.gt(testMax)) {
       const message = `must be at most ${toWire(testMax)} ${input.asset} for a TEST_DEPOSIT`;
       throw problems.refused('test-deposit-too-large', 'Test deposit too large', `amount: ${message}`, {
@@ -180,7 +181,8 @@ export async function requestTransfer(
              - COALESCE((SELECT sum(amount) FROM venue_returns WHERE case_id = $1 AND asset = $2), 0))::text AS total`,
       [input.caseId, input.asset],
     );
-    assertWithinAuthorisation(authorised, input, new Decimal(out[0]?.total ?? '0'));
+    if (authorised) assertWithinAuthorisation(authorised, input, new Decimal(out[0]?.total ?? '0'));
+    else assertWholeBalance(input, available);
     if (amount.gt(available)) {
       throw problems.refused(
         'insufficient-custody-balance',
@@ -202,16 +204,16 @@ export async function requestTransfer(
         input.chain,
         account.address,
         input.toAddress,
-        whitelistEntry.entryId,
+        whitelistEntry?.entryId ?? null,
         input.purpose,
         amount.toFixed(),
         fee.toFixed(),
         `vcdc-custody:${transferId}`,
-        authorised.sha256,
+        (authorised ?? toOwner)?.sha256,
       ],
     );
     // The approvals are bounded acts: recorded at their first use, counted against by the amounts above.
-    for (const act of authorised.acts) await recordSignedAct(tx, act);
+    for (const act of (authorised ?? toOwner)?.acts ?? []) await recordSignedAct(tx, act);
     return inserted.rows[0]!;
   });
   return { transfer: await broadcast(deps, row) };
@@ -359,7 +361,9 @@ async function broadcast(deps: TransferDeps, row: TransferRow): Promise<Transfer
     }
     const entry = { caseId: row.case_id, asset: row.asset, reference: row.transfer_id };
     // What the chain actually moved: the net amount, and the fee it charged (paid by the custody address).
-    await bookEntry(db, { ...entry, kind: 'TRANSFER_OUT', amount: new Decimal(tx.amount).neg() });
+    // Coins handed back to the owner are their own line: they did not go to a venue to be sold.
+    const kind = row.purpose === 'OWNER_RETURN' ? 'OWNER_RETURN' : 'TRANSFER_OUT';
+    await bookEntry(db, { ...entry, kind, amount: new Decimal(tx.amount).neg() });
     if (new Decimal(tx.fee).gt(0)) {
       await bookEntry(db, { ...entry, kind: 'NETWORK_FEE', amount: new Decimal(tx.fee).neg() });
     }
@@ -388,6 +392,21 @@ async function findByRequestKey(db: Queryable, requestKey: string): Promise<Tran
   return rows[0];
 }
 
+/** The ACTIVE whitelist entry a venue deposit goes to, of the venue its authorisation names. */
+async function whitelistedDestination(deps: TransferDeps, authorised: CheckedAuthorisation, input: RequestTransfer) {
+  await inTransaction(deps.pool, observeActivations);
+  const whitelistEntry = await activeEntryFor(deps.pool, input.chain, input.toAddress);
+  if (!whitelistEntry) {
+    throw problems.refused(
+      'destination-not-whitelisted',
+      'Destination not whitelisted',
+      `${input.toAddress} is not an active whitelisted destination on ${input.chain}`,
+    );
+  }
+  assertAuthorisedVenue(authorised, input, whitelistEntry);
+  return whitelistEntry;
+}
+
 /** What transfers written but not yet broadcast hold back from the account. */
 async function reservedBy(db: Queryable, caseId: string, asset: string): Promise<Decimal> {
   const { rows } = await db.query<{ reserved: string }>(
@@ -407,11 +426,6 @@ function sameRequest(row: TransferRow, input: RequestTransfer): boolean {
     row.purpose === input.purpose &&
     new Decimal(row.amount).eq(input.amount)
   );
-}
-
-/** EVM addresses are case-insensitive (mixed case is only a checksum); others compare exactly. */
-function sameAddress(chain: string, a: string, b: string): boolean {
-  return chain === 'ethereum' ? a.toLowerCase() === b.toLowerCase() : a === b;
 }
 
 function refusedByChain(row: TransferRow, failure: string): Problem {
