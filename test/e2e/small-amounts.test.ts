@@ -4,9 +4,11 @@
  * wire of USD 100: before this, six of twenty such cases failed after their sale with the dollars left
  * at the venue. Now each sells nothing, its USDT goes back to the case wallet (custody books the
  * return; the venue's fee is the difference), and the case is HELD for a supervisor with the reason
- * saying why. Three cases here stand for the twenty.
+ * saying why. Three cases here stand for the twenty. Then two supervisors close two of them: one hands
+ * the USDT back to its owner on chain (acquittal), one keeps it in custody.
  */
 import { type contracts, Decimal, ServiceClient } from '@vcdc/shared';
+import { Contract, JsonRpcProvider, Wallet } from 'ethers';
 import { type DemoCaseProgress, runDemoCase } from '../../scripts/demo/demo-case';
 import type { CaseProgress } from '../../workflows/src/case-state';
 import { readCaseAsAuditor, startTestStack, type TestStack } from './stack';
@@ -79,4 +81,90 @@ test("custody booked each return on the case's ledger: the USDT is back in the c
     expect(new Decimal(ledger.balances.USDT ?? '0').toFixed()).toBe(balance.toFixed());
     expect(balance.gt(0)).toBe(true);
   }
+});
+
+/**
+ * Each held case is closed by two supervisors (HOLD_RESOLUTION, four eyes, a reason each), on the real
+ * stack: to the OWNER (acquittal: custody sends every unit to the address the two approvals name, on the
+ * local EVM node, and checks those signed approvals itself), or kept in CUSTODY. Both end CLOSED with a
+ * closing reconciliation that accepts them.
+ */
+describe('a held case closed by two supervisors', () => {
+  const SUPERVISORS = ['supervisor.li', 'supervisor.zhou'];
+
+  async function resolveAs(caseId: string, resolution: Record<string, unknown>): Promise<CaseProgress> {
+    for (const person of SUPERVISORS) {
+      const api = new ServiceClient({
+        service: 'control-api',
+        baseUrl: stack.urls.controlApi,
+        headers: { authorization: `Bearer ${await stack.issuer.mint(person)}` },
+      });
+      await api.post(
+        `/v1/cases/${encodeURIComponent(caseId)}/decisions`,
+        { stage: 'HOLD_RESOLUTION', outcome: 'APPROVE', reason: `${person}: as the court ordered`, resolution },
+        `e2e/${caseId}/resolve/${person}`,
+      );
+    }
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const progress = await readCaseAsAuditor(stack, caseId);
+      if (progress.status === 'CLOSED') return progress;
+      if (Date.now() > deadline) throw new Error(`case ${caseId} did not close: ${progress.status} ${progress.reason}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  test('CLOSE to the OWNER: every USDT unit in the case wallet goes to the owner on chain, booked OWNER_RETURN; the wallet is empty and the books reconcile', async () => {
+    const c = cases[0];
+    if (!c) throw new Error('no held case');
+    const custody = new ServiceClient({ service: 'custody', baseUrl: stack.urls.custody });
+    const before = await custody.get<contracts.custody.CustodyLedger>(`/v1/cases/${c.caseId}/ledger`);
+    const held = new Decimal(before.balances.USDT ?? '0');
+    expect(held.gt(0)).toBe(true);
+    const owner = Wallet.createRandom().address;
+    const closed = await resolveAs(c.caseId, {
+      path: 'CLOSE',
+      handBackTo: 'OWNER',
+      owner: { courtOrder: '(2026) E2E Xing Chu 1', name: 'E2E Owner', addresses: [{ asset: 'USDT', address: owner }] },
+    });
+
+    const after = await custody.get<contracts.custody.CustodyLedger>(`/v1/cases/${c.caseId}/ledger`);
+    expect(after.balances.USDT).toBe('0');
+    const lines = after.entries.filter((e) => e.kind === 'OWNER_RETURN');
+    expect(lines).toHaveLength(1);
+    const sent = new Decimal(lines[0]?.amount ?? '0').neg();
+    // On chain: the owner's address holds exactly what custody booked as handed back.
+    const usdt = new Contract(
+      stack.urls.evm.usdtAddress,
+      ['function balanceOf(address) view returns (uint256)'],
+      new JsonRpcProvider(stack.urls.evm.rpcUrl),
+    );
+    const onChain = (await usdt.getFunction('balanceOf')(owner)) as bigint;
+    expect(onChain.toString()).toBe(sent.mul(1_000_000).toFixed());
+    // Everything the wallet held left it: what the owner got and the network fee custody booked for it.
+    const fee = after.entries
+      .filter((e) => e.kind === 'NETWORK_FEE' && !before.entries.some((b) => b.entryId === e.entryId))
+      .reduce((sum, e) => sum.plus(e.amount), new Decimal(0))
+      .neg();
+    expect(sent.plus(fee).toFixed()).toBe(held.toFixed());
+
+    expect(closed.reconciliation).toMatchObject({ ok: true, phase: 'closing' });
+    expect(closed.reconciliation?.checks.map((x) => x.name)).toContain(
+      'custody USDT: handed back to the owner, the case wallet is empty',
+    );
+    expect(closed.holds?.[0]?.handBack?.transfers).toEqual([
+      expect.objectContaining({ asset: 'USDT', toAddress: owner, status: 'CONFIRMED' }),
+    ]);
+  });
+
+  test('CLOSE to CUSTODY: the USDT stays in the case wallet and the books reconcile', async () => {
+    const c = cases[1];
+    if (!c) throw new Error('no held case');
+    const closed = await resolveAs(c.caseId, { path: 'CLOSE', handBackTo: 'CUSTODY' });
+    expect(closed.reconciliation).toMatchObject({ ok: true, phase: 'closing' });
+    const custody = new ServiceClient({ service: 'custody', baseUrl: stack.urls.custody });
+    const ledger = await custody.get<contracts.custody.CustodyLedger>(`/v1/cases/${c.caseId}/ledger`);
+    expect(new Decimal(ledger.balances.USDT ?? '0').gt(0)).toBe(true);
+    expect(ledger.entries.some((e) => e.kind === 'OWNER_RETURN')).toBe(false);
+  });
 });
