@@ -263,7 +263,7 @@ export function fakeServiceActivities(
     return once(key, () => {
       const held = balanceOf(body.caseId, body.asset);
       if (!held.eq(body.amount)) {
-        throw refusal(422, 'owner-return-not-whole', `the case wallet holds ${held.toFixed()} ${body.asset}`);
+        throw refusal(422, 'owner-return-partial', `the case wallet holds ${held.toFixed()} ${body.asset}`);
       }
       return sendFromCustody(body, 'OWNER_RETURN');
     });

@@ -1,8 +1,8 @@
 /**
  * What custody appends to its audit chain (packages/shared/src/audit), one record per movement of
- * value, on the transaction that books it: an intake credited, a transfer out with its network fee,
- * a return from the venue credited, each custodian attestation (and whether the second matched the
- * first). Amounts are decimal strings, as in the ledger.
+ * value, on the transaction that books it: an intake credited, a transfer out with its network fee (a
+ * hand-back to the owner with the court's order), a return from the venue credited, each custodian
+ * attestation (and whether the second matched the first). Amounts are decimal strings, as in the ledger.
  */
 import type { AuditEntry, contracts } from '@vcdc/shared';
 
@@ -69,6 +69,24 @@ export function transferSent(t: {
 }): AuditEntry {
   const { caseId, ...data } = t;
   return { kind: 'custody.transfer.sent', actor: CUSTODY_ACTOR, caseId, data };
+}
+
+/** A held case's coins handed back to the owner on acquittal: on whose order, to whom, under which signed resolution. */
+export function ownerReturnSent(t: {
+  transferId: string;
+  caseId: string;
+  asset: string;
+  chain: string;
+  toAddress: string;
+  sent: string;
+  fee: string;
+  txHash: string;
+  courtOrder: string;
+  owner: string;
+  resolutionSha256: string;
+}): AuditEntry {
+  const { caseId, ...data } = t;
+  return { kind: 'custody.owner-return.sent', actor: CUSTODY_ACTOR, caseId, data };
 }
 
 export function returnCredited(r: VenueReturn): AuditEntry {

@@ -128,3 +128,8 @@ export class ChainRouter implements ChainAdapter {
     return this.adapter(chain).send(chain, request);
   }
 }
+
+/** EVM addresses are case-insensitive (mixed case is only a checksum); others compare exactly. */
+export function sameAddress(chain: string, a: string, b: string): boolean {
+  return chain === 'ethereum' ? a.toLowerCase() === b.toLowerCase() : a === b;
+}

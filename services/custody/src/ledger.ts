@@ -15,8 +15,7 @@ import {
 } from '@vcdc/shared';
 
 type CustodyLedger = contracts.custody.CustodyLedger;
-/** The kinds the ledger books, as its contract names them. */
-export type LedgerKind = contracts.custody.CustodyLedger['entries'][number]['kind'];
+export type LedgerKind = CustodyLedger['entries'][number]['kind'];
 
 export async function bookEntry(
   db: Queryable,

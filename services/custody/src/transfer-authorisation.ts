@@ -13,7 +13,8 @@
  *    stays within its maxAmount (checked under the account's lock, in transfers.ts);
  *  - the destination is an ACTIVE whitelist entry of the authorised venue (transfers.ts).
  * Anything else is 403 problem+json with a stable type; the Idempotency-Key layer appends the refusal
- * to the custody audit chain. Returns into a case wallet need none of this.
+ * to the custody audit chain. Returns into a case wallet need none of this. A hand-back to the owner
+ * (OWNER_RETURN) is cleared by two supervisors' HOLD_RESOLUTION instead (owner-returns.ts).
  */
 import type { KeyObject } from 'node:crypto';
 import {

@@ -1,5 +1,8 @@
 /**
- * Transfers out of custody (to a venue's deposit address), sent once and only once.
+ * Transfers out of custody (to a venue's deposit address, or back to the owner on acquittal), sent once
+ * and only once. An OWNER_RETURN is cleared by owner-returns.ts instead of the whitelist, test deposit and
+ * DISPOSAL_PLAN rules below: two supervisors' HOLD_RESOLUTION names the address, and the amount is the
+ * whole available balance.
  *
  *  1. Checks: the destination is an ACTIVE whitelist entry on that chain (not revoked, not superseded);
  *     a TEST_DEPOSIT is at most the configured maximum for the asset, and a VENUE_DEPOSIT (bulk) goes
@@ -11,8 +14,8 @@
  *  2. The transfer row is COMMITTED (status PENDING_BROADCAST, which reserves the amount) before
  *     anything is sent, with a clientRef derived from its id and the request's Idempotency-Key.
  *  3. The broadcast carries that clientRef. When it is accepted, the txHash is stored and the ledger
- *     books TRANSFER_OUT (amount - fee) and NETWORK_FEE (fee) in one transaction, with the transfer's
- *     record in the audit chain.
+ *     books TRANSFER_OUT (amount - fee; OWNER_RETURN for a hand-back to the owner) and NETWORK_FEE (fee)
+ *     in one transaction, with the transfer's record in the audit chain.
  *  4. When the outcome is unknown (timeout, crash, 5xx), the row stays PENDING_BROADCAST and the
  *     request answers 503; its retry (same Idempotency-Key) finds the row and broadcasts again with
  *     the same clientRef, and the chain answers with the transaction it already has: never a second
@@ -32,15 +35,16 @@ import {
   problems,
   type Queryable,
   recordSignedAct,
+  type SignedAct,
   toWire,
 } from '@vcdc/shared';
-import { transferSent } from './audit-records';
-import { type ChainAdapter, ChainRefusal, type ChainTransaction } from './chain-adapter';
+import { ownerReturnSent, transferSent } from './audit-records';
+import { type ChainAdapter, ChainRefusal, type ChainTransaction, sameAddress } from './chain-adapter';
 import { type ConfirmationDepth, depthFor } from './confirmation-depth';
 import { assertChainCarries, requireAccount } from './custody-accounts';
 import { assertFitsAsset, chainUnavailable } from './intakes';
 import { balanceOf, bookEntry } from './ledger';
-import { assertWholeBalance, checkOwnerReturn, sameAddress } from './owner-returns';
+import { assertWholeBalance, type CheckedOwnerReturn, checkOwnerReturn } from './owner-returns';
 import { DEFAULT_TEST_DEPOSIT_MAX, type TestDepositMax } from './test-deposit-policy';
 import {
   assertAuthorisedVenue,
@@ -72,6 +76,9 @@ interface TransferRow {
   confirmations: number;
   failure: string | null;
   authorisation_sha256: string | null;
+  /** An OWNER_RETURN's court order and owner, as the resolution names them. */
+  court_order: string | null;
+  owner_name: string | null;
   created_at: Date;
 }
 
@@ -106,17 +113,111 @@ export async function requestTransfer(
     return { transfer: await resume(deps, earlier) };
   }
 
-  // The case's authorisation first: without it nothing else about the request matters. A hand-back to
-  // the owner is authorised by the hold's resolution (owner-returns.ts), a venue deposit by the plan.
-  const toOwner = input.purpose === 'OWNER_RETURN' ? checkOwnerReturn(deps.actVerifyKeys, input) : undefined;
-  const authorised = toOwner ? undefined : checkTransferAuthorisation(deps.actVerifyKeys, input);
+  // The case's authorisation first: without it nothing else about the request matters.
+  const clearance =
+    input.purpose === 'OWNER_RETURN' ? await ownerReturnCleared(deps, input) : await venueCleared(deps, input);
+  const amount = new Decimal(input.amount);
+  const fees = await deps.chain.getFees(input.chain).catch((error: unknown) => {
+    throw chainUnavailable(error);
+  });
+  const quotedFee = fees[input.asset];
+  if (quotedFee === undefined) {
+    throw new Problem(
+      502,
+      'chain-fee-unknown',
+      'Network fee unknown',
+      `${input.chain} quotes no fee for ${input.asset}`,
+    );
+  }
+  const fee = new Decimal(quotedFee);
+  if (amount.lte(fee)) {
+    throw problems.refused(
+      'amount-below-network-fee',
+      'Amount does not exceed the network fee',
+      `${input.amount} ${input.asset} would not cover the ${quotedFee} ${input.asset} network fee on ${input.chain}`,
+      { fee: quotedFee },
+    );
+  }
+
+  const row = await inTransaction(deps.pool, async (tx) => {
+    const account = await requireAccount(tx, input.caseId, input.asset, { lock: true });
+    const available = (await balanceOf(tx, input.caseId, input.asset)).minus(
+      await reservedBy(tx, input.caseId, input.asset),
+    );
+    if (clearance.disposal) {
+      assertWithinAuthorisation(clearance.disposal, input, await alreadyOut(tx, input.caseId, input.asset));
+    }
+    if (amount.gt(available)) {
+      throw problems.refused(
+        'insufficient-custody-balance',
+        'Insufficient custody balance',
+        `case ${input.caseId} has ${toWire(available)} ${input.asset} available; ${input.amount} requested`,
+        { available: toWire(available) },
+      );
+    }
+    if (clearance.owner) assertWholeBalance(input, available);
+    const transferId = `transfer-${randomUUID()}`;
+    const inserted = await tx.query<TransferRow>(
+      `INSERT INTO transfers (transfer_id, request_key, case_id, asset, chain, from_address, to_address,
+                              whitelist_entry, purpose, amount, fee, client_ref, status, authorisation_sha256,
+                              court_order, owner_name)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'PENDING_BROADCAST', $13, $14, $15) RETURNING *`,
+      [
+        transferId,
+        requestKey,
+        input.caseId,
+        input.asset,
+        input.chain,
+        account.address,
+        input.toAddress,
+        clearance.whitelistEntry ?? null,
+        input.purpose,
+        amount.toFixed(),
+        fee.toFixed(),
+        `vcdc-custody:${transferId}`,
+        clearance.sha256,
+        clearance.owner?.owner.courtOrder ?? null,
+        clearance.owner?.owner.name ?? null,
+      ],
+    );
+    // The approvals are bounded acts: recorded at their first use, counted against by the amounts above.
+    for (const act of clearance.acts) await recordSignedAct(tx, act);
+    return inserted.rows[0]!;
+  });
+  return { transfer: await broadcast(deps, row) };
+}
+
+/**
+ * What clears a transfer to leave the case wallet: the approvals (their hash, kept with the transfer,
+ * and their acts, recorded with it), and what the amount is checked against under the account's lock.
+ */
+interface Clearance {
+  sha256: string;
+  acts: SignedAct[];
+  /** A venue transfer: its ACTIVE whitelist entry, and the DISPOSAL_PLAN authorisation (its maxAmount). */
+  whitelistEntry?: string;
+  disposal?: CheckedAuthorisation;
+  /** An OWNER_RETURN: the owner the resolution names (the amount must be the whole balance). */
+  owner?: CheckedOwnerReturn;
+}
+
+/** A VENUE_DEPOSIT or TEST_DEPOSIT: the DISPOSAL_PLAN approvals, an ACTIVE whitelist entry of their venue, a test deposit first. */
+async function venueCleared(deps: TransferDeps, input: RequestTransfer): Promise<Clearance> {
+  const authorised = checkTransferAuthorisation(deps.actVerifyKeys, input);
   await requireAccount(deps.pool, input.caseId, input.asset);
-  const whitelistEntry = authorised ? await whitelistedDestination(deps, authorised, input) : undefined;
+  await inTransaction(deps.pool, observeActivations);
+  const whitelistEntry = await activeEntryFor(deps.pool, input.chain, input.toAddress);
+  if (!whitelistEntry) {
+    throw problems.refused(
+      'destination-not-whitelisted',
+      'Destination not whitelisted',
+      `${input.toAddress} is not an active whitelisted destination on ${input.chain}`,
+    );
+  }
+  assertAuthorisedVenue(authorised, input, whitelistEntry);
   const amount = new Decimal(input.amount);
   const testMax = testDepositMaxFor(deps, input.asset);
-  if (input.purpose === 'OWNER_RETURN') {
-    // The owner's address is named by the two supervisors' signatures: not a venue, no test deposit.
-  } else if (input.purpose === 'TEST_DEPOSIT') {
+  if (input.purpose === 'TEST_DEPOSIT') {
     if (amount.gt(testMax)) {
       const message = `must be at most ${toWire(testMax)} ${input.asset} for a TEST_DEPOSIT`;
       throw problems.refused('test-deposit-too-large', 'Test deposit too large', `amount: ${message}`, {
@@ -145,78 +246,19 @@ export async function requestTransfer(
       );
     }
   }
-  const fees = await deps.chain.getFees(input.chain).catch((error: unknown) => {
-    throw chainUnavailable(error);
-  });
-  const quotedFee = fees[input.asset];
-  if (quotedFee === undefined) {
-    throw new Problem(
-      502,
-      'chain-fee-unknown',
-      'Network fee unknown',
-      `${input.chain} quotes no fee for ${input.asset}`,
-    );
-  }
-  const fee = new Decimal(quotedFee);
-  if (amount.lte(fee)) {
-    throw problems.refused(
-      'amount-below-network-fee',
-      'Amount does not exceed the network fee',
-      `${input.amount} ${input.asset} would not cover the ${quotedFee} ${input.asset} network fee on ${input.chain}`,
-      { fee: quotedFee },
-    );
-  }
+  return {
+    sha256: authorised.sha256,
+    acts: authorised.acts,
+    whitelistEntry: whitelistEntry.entryId,
+    disposal: authorised,
+  };
+}
 
-  const row = await inTransaction(deps.pool, async (tx) => {
-    const account = await requireAccount(tx, input.caseId, input.asset, { lock: true });
-    const available = (await balanceOf(tx, input.caseId, input.asset)).minus(
-      await reservedBy(tx, input.caseId, input.asset),
-    );
-    // Everything that has left the case's wallet of this asset, or is leaving it, counts against the maximum,
-    // less what came back into it (a stopped case's compensation): a held case resumed under its approved
-    // plan may send those coins again, never more than the plan lets be out of the wallet at once.
-    const { rows: out } = await tx.query<{ total: string }>(
-      `SELECT (COALESCE((SELECT sum(amount) FROM transfers
-                         WHERE case_id = $1 AND asset = $2 AND status <> 'FAILED'), 0)
-             - COALESCE((SELECT sum(amount) FROM venue_returns WHERE case_id = $1 AND asset = $2), 0))::text AS total`,
-      [input.caseId, input.asset],
-    );
-    if (authorised) assertWithinAuthorisation(authorised, input, new Decimal(out[0]?.total ?? '0'));
-    else assertWholeBalance(input, available);
-    if (amount.gt(available)) {
-      throw problems.refused(
-        'insufficient-custody-balance',
-        'Insufficient custody balance',
-        `case ${input.caseId} has ${toWire(available)} ${input.asset} available; ${input.amount} requested`,
-        { available: toWire(available) },
-      );
-    }
-    const transferId = `transfer-${randomUUID()}`;
-    const inserted = await tx.query<TransferRow>(
-      `INSERT INTO transfers (transfer_id, request_key, case_id, asset, chain, from_address, to_address,
-                              whitelist_entry, purpose, amount, fee, client_ref, status, authorisation_sha256)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'PENDING_BROADCAST', $13) RETURNING *`,
-      [
-        transferId,
-        requestKey,
-        input.caseId,
-        input.asset,
-        input.chain,
-        account.address,
-        input.toAddress,
-        whitelistEntry?.entryId ?? null,
-        input.purpose,
-        amount.toFixed(),
-        fee.toFixed(),
-        `vcdc-custody:${transferId}`,
-        (authorised ?? toOwner)?.sha256,
-      ],
-    );
-    // The approvals are bounded acts: recorded at their first use, counted against by the amounts above.
-    for (const act of (authorised ?? toOwner)?.acts ?? []) await recordSignedAct(tx, act);
-    return inserted.rows[0]!;
-  });
-  return { transfer: await broadcast(deps, row) };
+/** An OWNER_RETURN: two supervisors' HOLD_RESOLUTION naming this address; no whitelist, no test deposit (owner-returns.ts). */
+async function ownerReturnCleared(deps: TransferDeps, input: RequestTransfer): Promise<Clearance> {
+  const owner = checkOwnerReturn(deps.actVerifyKeys, input);
+  await requireAccount(deps.pool, input.caseId, input.asset);
+  return { sha256: owner.sha256, acts: owner.acts, owner };
 }
 
 /** The transfer, with its confirmations refreshed from the chain. */
@@ -360,28 +402,42 @@ async function broadcast(deps: TransferDeps, row: TransferRow): Promise<Transfer
       return transferView(current[0]!);
     }
     const entry = { caseId: row.case_id, asset: row.asset, reference: row.transfer_id };
+    const ownerReturn = row.purpose === 'OWNER_RETURN';
     // What the chain actually moved: the net amount, and the fee it charged (paid by the custody address).
-    // Coins handed back to the owner are their own line: they did not go to a venue to be sold.
-    const kind = row.purpose === 'OWNER_RETURN' ? 'OWNER_RETURN' : 'TRANSFER_OUT';
-    await bookEntry(db, { ...entry, kind, amount: new Decimal(tx.amount).neg() });
+    await bookEntry(db, {
+      ...entry,
+      kind: ownerReturn ? 'OWNER_RETURN' : 'TRANSFER_OUT',
+      amount: new Decimal(tx.amount).neg(),
+    });
     if (new Decimal(tx.fee).gt(0)) {
       await bookEntry(db, { ...entry, kind: 'NETWORK_FEE', amount: new Decimal(tx.fee).neg() });
     }
+    const sent = {
+      transferId: row.transfer_id,
+      caseId: row.case_id,
+      asset: row.asset,
+      chain: row.chain,
+      toAddress: row.to_address,
+      sent: toWire(new Decimal(tx.amount)),
+      fee: toWire(new Decimal(tx.fee)),
+      txHash: tx.txHash,
+    };
     // Last on this transaction: the audit chain's lock is held until it commits.
     await appendAuditRecord(
       db,
-      transferSent({
-        transferId: row.transfer_id,
-        caseId: row.case_id,
-        asset: row.asset,
-        chain: row.chain,
-        toAddress: row.to_address,
-        purpose: row.purpose,
-        sent: toWire(new Decimal(tx.amount)),
-        fee: toWire(new Decimal(tx.fee)),
-        txHash: tx.txHash,
-        ...(row.authorisation_sha256 ? { authorisationSha256: row.authorisation_sha256 } : {}),
-      }),
+      ownerReturn
+        ? // The migration makes the order, the owner and the resolution's hash present on every OWNER_RETURN.
+          ownerReturnSent({
+            ...sent,
+            courtOrder: row.court_order!,
+            owner: row.owner_name!,
+            resolutionSha256: row.authorisation_sha256!,
+          })
+        : transferSent({
+            ...sent,
+            purpose: row.purpose,
+            ...(row.authorisation_sha256 ? { authorisationSha256: row.authorisation_sha256 } : {}),
+          }),
     );
     return transferView(stored);
   });
@@ -392,19 +448,19 @@ async function findByRequestKey(db: Queryable, requestKey: string): Promise<Tran
   return rows[0];
 }
 
-/** The ACTIVE whitelist entry a venue deposit goes to, of the venue its authorisation names. */
-async function whitelistedDestination(deps: TransferDeps, authorised: CheckedAuthorisation, input: RequestTransfer) {
-  await inTransaction(deps.pool, observeActivations);
-  const whitelistEntry = await activeEntryFor(deps.pool, input.chain, input.toAddress);
-  if (!whitelistEntry) {
-    throw problems.refused(
-      'destination-not-whitelisted',
-      'Destination not whitelisted',
-      `${input.toAddress} is not an active whitelisted destination on ${input.chain}`,
-    );
-  }
-  assertAuthorisedVenue(authorised, input, whitelistEntry);
-  return whitelistEntry;
+/**
+ * Everything that has left the case's wallet of this asset, or is leaving it, counted against a DISPOSAL_PLAN's
+ * maximum, less what came back into it (a stopped case's compensation): a held case resumed under its approved
+ * plan may send those coins again, never more than the plan lets be out of the wallet at once.
+ */
+async function alreadyOut(db: Queryable, caseId: string, asset: string): Promise<Decimal> {
+  const { rows } = await db.query<{ total: string }>(
+    `SELECT (COALESCE((SELECT sum(amount) FROM transfers
+                       WHERE case_id = $1 AND asset = $2 AND status <> 'FAILED'), 0)
+           - COALESCE((SELECT sum(amount) FROM venue_returns WHERE case_id = $1 AND asset = $2), 0))::text AS total`,
+    [caseId, asset],
+  );
+  return new Decimal(rows[0]?.total ?? '0');
 }
 
 /** What transfers written but not yet broadcast hold back from the account. */

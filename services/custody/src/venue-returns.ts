@@ -40,7 +40,10 @@ export async function recordVenueReturn(
     chain: string;
     net_amount: string;
     status: string;
-  }>('SELECT case_id, asset, chain, net_amount, status FROM transfers WHERE transfer_id = $1', [input.transferId]);
+    purpose: string;
+  }>('SELECT case_id, asset, chain, net_amount, status, purpose FROM transfers WHERE transfer_id = $1', [
+    input.transferId,
+  ]);
   const transfer = transfers[0];
   if (!transfer || transfer.case_id !== input.caseId) {
     throw problems.refused(
@@ -54,6 +57,14 @@ export async function recordVenueReturn(
       'transfer-not-sent',
       'Transfer never left custody',
       `transfer ${input.transferId} is ${transfer.status}`,
+    );
+  }
+  // Coins handed back to the owner closed the case: they are the owner's, not the venue's to return.
+  if (transfer.purpose === 'OWNER_RETURN') {
+    throw problems.refused(
+      'transfer-not-to-venue',
+      'Transfer did not go to a venue',
+      `transfer ${input.transferId} handed the coins back to the owner; only a transfer to a venue is returned`,
     );
   }
   const account = await requireAccount(db, input.caseId, transfer.asset, { lock: true });
