@@ -14,7 +14,7 @@ const files = {
   'exchange/fills.json': strToU8('{"fills":[{"amount":"0.5","price":"61000"}]}\n'),
   'case/registration.json': strToU8('{"caseId":"CA-1"}\n'),
 };
-const archive = packCaseFile(files, meta, system.privateKey);
+const archive = packCaseFile(files, meta, system.privateKey).bytes;
 const keys = [system.publicKey];
 
 /** The archive unpacked, changed by `edit`, packed again (as anyone with a zip tool could). */
@@ -28,12 +28,15 @@ test('a case file checks with the system public key: every file listed, its dige
   const check = checkCaseFile(archive, keys);
   expect(check).toMatchObject({ ok: true, caseId: 'CA-1', checked: 2, problems: [] });
   const manifest = JSON.parse(Buffer.from(unzipSync(archive)['manifest.json'] as Uint8Array).toString());
-  expect(manifest.files.map((f: { path: string }) => f.path)).toEqual(['case/registration.json', 'exchange/fills.json']);
+  expect(manifest.files.map((f: { path: string }) => f.path)).toEqual([
+    'case/registration.json',
+    'exchange/fills.json',
+  ]);
   expect(manifest.signature.keyId).toBe(check.keyId);
 });
 
 test('packing the same files at the same time gives the same bytes', () => {
-  expect(Buffer.from(packCaseFile(files, meta, system.privateKey)).equals(Buffer.from(archive))).toBe(true);
+  expect(Buffer.from(packCaseFile(files, meta, system.privateKey).bytes).equals(Buffer.from(archive))).toBe(true);
 });
 
 test('one byte changed in the fills is refused naming the fills', () => {
@@ -81,7 +84,7 @@ test('a manifest edited to match a changed file fails its signature, and the cha
 });
 
 test("a case file signed by another key is refused: the verifier's keys decide, not the archive", () => {
-  const forged = packCaseFile(files, meta, other.privateKey);
+  const forged = packCaseFile(files, meta, other.privateKey).bytes;
   const check = checkCaseFile(forged, keys);
   expect(check.ok).toBe(false);
   expect(check.problems).toEqual([

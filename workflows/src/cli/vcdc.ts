@@ -14,6 +14,8 @@
  *            evidence correct, correction request|approve|follow-up, recovery record,
  *            fx correction request|approve                                 people's acts on the services (acts.ts)
  *   npx vcdc books <caseId>                                     the books recomputed from the services' records
+ *   npx vcdc dossier export <caseId> [-o file]                  the signed case file (auditors, supervisors)
+ *   npx vcdc dossier verify <file> --key <keyfile>              checks a case file offline, naming each file that does not match
  *
  * Settings: VCDC_API_URL (default http://127.0.0.1:7100) or --api; VCDC_TOKEN (a bearer token; in
  * the dev stack `node --import tsx workflows/src/cli/dev-token.ts supervisor.li` mints one) or
@@ -25,6 +27,7 @@ import { Argument, Command, CommanderError } from 'commander';
 import { type DecisionStage, ROLE_FOR_STAGE } from '../decision';
 import type { HoldRecord } from '../hold-resolution';
 import { ActOutcomeUnknown, addActCommands } from './acts';
+import { addDossierCommands, CaseFileRejected } from './dossier';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:7100';
 
@@ -68,12 +71,28 @@ export class ControlApiClient {
     return this.request<T>('POST', path, body, extraHeaders);
   }
 
+  /** A file the control API answers (the case file): its bytes, with refusals as for every call. */
+  async download(path: string): Promise<Uint8Array> {
+    const res = await this.send('GET', path, undefined, { accept: 'application/zip, application/problem+json' });
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
   private async request<T>(
     method: string,
     path: string,
     body?: unknown,
     extra: Record<string, string> = {},
   ): Promise<T> {
+    const text = await (await this.send(method, path, body, extra)).text();
+    try {
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch {
+      return undefined as T;
+    }
+  }
+
+  /** The call; an answer that is not 2xx is thrown as an ApiError (its problem+json when it is one). */
+  private async send(method: string, path: string, body?: unknown, extra: Record<string, string> = {}) {
     const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...extra };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
@@ -92,6 +111,7 @@ export class ControlApiClient {
         `cannot reach the control API at ${this.baseUrl}: ${cause ?? (error instanceof Error ? error.message : String(error))}`,
       );
     }
+    if (res.ok) return res;
     const text = await res.text();
     let json: unknown;
     try {
@@ -99,16 +119,13 @@ export class ControlApiClient {
     } catch {
       json = undefined;
     }
-    if (!res.ok) {
-      const isProblem =
-        (res.headers.get('content-type') ?? '').includes('problem+json') && json && typeof json === 'object';
-      const problem = isProblem ? (json as { type?: string; title?: string; detail?: string }) : undefined;
-      const message = problem
-        ? `${problem.title ?? `HTTP ${res.status}`}${problem.detail ? `: ${problem.detail}` : ''}`
-        : `HTTP ${res.status} ${res.statusText}`.trim();
-      throw new ApiError(res.status, problem, message);
-    }
-    return json as T;
+    const isProblem =
+      (res.headers.get('content-type') ?? '').includes('problem+json') && json && typeof json === 'object';
+    const problem = isProblem ? (json as { type?: string; title?: string; detail?: string }) : undefined;
+    const message = problem
+      ? `${problem.title ?? `HTTP ${res.status}`}${problem.detail ? `: ${problem.detail}` : ''}`
+      : `HTTP ${res.status} ${res.statusText}`.trim();
+    throw new ApiError(res.status, problem, message);
   }
 }
 
@@ -981,6 +998,7 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     );
 
   addActCommands(program, { clientFor, println, printJson, table });
+  addDossierCommands(program, { clientFor, println, printJson, table });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -994,6 +1012,10 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
           'set VCDC_TOKEN to your bearer token (dev stack: export VCDC_TOKEN=$(node --import tsx workflows/src/cli/dev-token.ts supervisor.li))\n',
         );
       }
+      return 1;
+    }
+    if (error instanceof CaseFileRejected) {
+      io.err(`vcdc: case file rejected: ${error.message}\n`);
       return 1;
     }
     if (error instanceof ActOutcomeUnknown) {

@@ -33,7 +33,12 @@ export interface CaseBooks {
   workflowRecords: 'case status' | 'unavailable';
 }
 
-async function read<T>(target: BookServiceTarget | undefined, service: BookService, path: string): Promise<T> {
+/** One read of a service's records with the control API's credential for it: 503 unconfigured, 502 unanswered. */
+export async function readService<T>(
+  target: BookServiceTarget | undefined,
+  service: BookService,
+  path: string,
+): Promise<T> {
   if (!target) {
     throw new Problem(
       503,
@@ -70,10 +75,10 @@ export async function caseBooks(
 ): Promise<CaseBooks> {
   const id = encodeURIComponent(caseId);
   const [ledger, statement, declarations, statementCny, p] = await Promise.all([
-    read<custody.CustodyLedger>(services.custody, 'custody', `/v1/cases/${id}/ledger`),
-    read<exchange.ExchangeStatement>(services.exchange, 'exchange', `/v1/cases/${id}/statement`),
-    read<fx.Declaration[]>(services.fx, 'fx', `/v1/cases/${id}/declarations`),
-    read<treasury.CaseStatement>(services.treasury, 'treasury', `/v1/cases/${id}/statement`),
+    readService<custody.CustodyLedger>(services.custody, 'custody', `/v1/cases/${id}/ledger`),
+    readService<exchange.ExchangeStatement>(services.exchange, 'exchange', `/v1/cases/${id}/statement`),
+    readService<fx.Declaration[]>(services.fx, 'fx', `/v1/cases/${id}/declarations`),
+    readService<treasury.CaseStatement>(services.treasury, 'treasury', `/v1/cases/${id}/statement`),
     progress().catch(() => undefined),
   ]);
   const paidOut = statementCny.lines.some((l) => ['REMITTANCE', 'RESTITUTION', 'OWNER_RETURN'].includes(l.kind));

@@ -32,8 +32,14 @@ export interface CaseFileMeta {
 export const SIGNING_KEY_REFERENCE =
   "the control API's act key (DECISION_SIGNING_KEY); its public half is ACT_VERIFY_KEYS / DECISION_VERIFY_KEYS (base64 SPKI)";
 
-/** The archive's bytes: `files` (path -> bytes), the manifest listing them, and its signature with `key`. */
-export function packCaseFile(files: Record<string, Uint8Array>, meta: CaseFileMeta, key: KeyObject): Uint8Array {
+export interface PackedCaseFile {
+  bytes: Uint8Array;
+  /** The SHA-256 of manifest.json: what the audit chain records of the case file issued. */
+  manifestSha256: string;
+}
+
+/** The archive: `files` (path -> bytes), the manifest listing them, and its signature with `key`. */
+export function packCaseFile(files: Record<string, Uint8Array>, meta: CaseFileMeta, key: KeyObject): PackedCaseFile {
   for (const path of Object.keys(files)) {
     if (path === MANIFEST_FILE || path === SIGNATURE_FILE) throw new Error(`${path} is the archive's own`);
   }
@@ -56,7 +62,7 @@ export function packCaseFile(files: Record<string, Uint8Array>, meta: CaseFileMe
   const manifestBytes = strToU8(`${JSON.stringify(manifest, null, 2)}\n`);
   const sig = strToU8(`${JSON.stringify(signManifest(key, manifestBytes), null, 2)}\n`);
   const mtime = new Date(meta.createdAt);
-  return zipSync(
+  const bytes = zipSync(
     {
       [MANIFEST_FILE]: manifestBytes,
       [SIGNATURE_FILE]: sig,
@@ -64,6 +70,7 @@ export function packCaseFile(files: Record<string, Uint8Array>, meta: CaseFileMe
     },
     { level: 6, mtime },
   );
+  return { bytes, manifestSha256: sha256Of(manifestBytes) };
 }
 
 export type CaseFileProblem =

@@ -1,0 +1,81 @@
+/**
+ * GET /v1/cases/:caseId/dossier gathers the case file's sources (dossier/sources.ts): the case's
+ * registration (from its workflow's start), its status, the services' records read with the control
+ * API's credentials, the control API's audit records of the case and every chain verified. A case
+ * file is complete or not issued: a service that does not answer makes the request fail (502), never
+ * an archive with a part silently left out.
+ */
+import type { AuditChain, AuditRecord } from '@vcdc/shared';
+import type { CaseProgress } from '../case-state';
+import type { CaseFileSources } from '../dossier/sources';
+import type { AuditVerification } from './audit-chains';
+import { type BookService, type BookServiceTarget, caseBooks, readService } from './case-books';
+import {
+  caseBestExecution,
+  caseDeclarations,
+  caseTreasuryStatement,
+  caseVictimStatements,
+  caseWaterfalls,
+} from './case-reports';
+
+export interface CaseFileReaders {
+  services: Partial<Record<BookService, BookServiceTarget>>;
+  progress: (caseId: string) => Promise<CaseProgress>;
+  registration: (caseId: string) => Promise<unknown>;
+  audit: Pick<AuditChain, 'list'>;
+  verifyChains: () => Promise<AuditVerification>;
+}
+
+/** Every audit record of the case, page by page. */
+async function caseAuditRecords(audit: Pick<AuditChain, 'list'>, caseId: string): Promise<AuditRecord[]> {
+  const records: AuditRecord[] = [];
+  for (;;) {
+    const page = await audit.list({ caseId, afterSeq: records.at(-1)?.seq ?? 0, limit: 1000 });
+    records.push(...page);
+    if (page.length < 1000) return records;
+  }
+}
+
+export async function gatherCaseFile(caseId: string, r: CaseFileReaders): Promise<CaseFileSources> {
+  const progress = await r.progress(caseId);
+  const id = encodeURIComponent(caseId);
+  const declarations = await caseDeclarations(caseId, r.services);
+  const [
+    registration,
+    custodyLedger,
+    exchangeStatement,
+    bestExecution,
+    waterfalls,
+    treasuryStatement,
+    victimStatements,
+    books,
+    auditRecords,
+    auditVerification,
+  ] = await Promise.all([
+    r.registration(caseId),
+    readService<CaseFileSources['custodyLedger']>(r.services.custody, 'custody', `/v1/cases/${id}/ledger`),
+    readService<CaseFileSources['exchangeStatement']>(r.services.exchange, 'exchange', `/v1/cases/${id}/statement`),
+    caseBestExecution(caseId, r.services),
+    caseWaterfalls(caseId, r.services, declarations),
+    caseTreasuryStatement(caseId, r.services),
+    caseVictimStatements(progress, r.services),
+    caseBooks(caseId, r.services, async () => progress),
+    caseAuditRecords(r.audit, caseId),
+    r.verifyChains(),
+  ]);
+  return {
+    caseId,
+    registration,
+    progress,
+    custodyLedger,
+    exchangeStatement,
+    bestExecution,
+    declarations,
+    waterfalls: waterfalls.waterfalls,
+    treasuryStatement,
+    victimStatements,
+    books,
+    auditRecords,
+    auditVerification,
+  };
+}
