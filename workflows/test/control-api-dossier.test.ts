@@ -7,7 +7,7 @@
  * reports with their own token, exports the case file with `vcdc dossier export`, and
  * `vcdc dossier verify` accepts it offline and rejects tampered copies naming the file.
  */
-import { createPublicKey, randomUUID } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,7 @@ import {
   type Pool,
   type RunningServer,
   requireServiceCredential,
+  signCheckpoint,
   silentLogger,
 } from '@vcdc/shared';
 import type { exchange, fx } from '@vcdc/shared/contracts';
@@ -212,8 +213,19 @@ beforeAll(async () => {
     logger: silentLogger(),
     defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
   };
+  // The control API's checkpoint directory with one signed checkpoint of its chain (audit/checkpoint.ts).
+  dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-dossier-'));
+  const checkpointKey = generateKeyPairSync('ed25519').privateKey;
+  const signed = signCheckpoint(checkpointKey, {
+    chain: 'audit',
+    seq: 1,
+    hash: 'a'.repeat(64),
+    at: new Date().toISOString(),
+  });
+  writeFileSync(path.join(dir, 'audit.checkpoints.jsonl'), `${JSON.stringify(signed)}\n`);
   app = createControlApi({
     ...deps,
+    checkpointFiles: { dir, chains: ['audit', 'custody'] },
     bookServices: {
       custody: target('custody'),
       exchange: target('exchange'),
@@ -222,7 +234,6 @@ beforeAll(async () => {
     },
   });
   controlApi = await listen(app, 0);
-  dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-dossier-'));
   keyFile = path.join(dir, 'act-verify-key.txt');
   writeFileSync(keyFile, createPublicKey(signingKey).export({ format: 'der', type: 'spki' }).toString('base64'));
 
@@ -315,7 +326,7 @@ describe('the case file', () => {
     const verified = await vcdc('dossier', 'verify', archive, '--key', keyFile);
     expect(verified.err).toBe('');
     expect(verified.code).toBe(0);
-    expect(verified.out).toMatch(new RegExp(`^OK: case file of ${caseId}, 21 files match`));
+    expect(verified.out).toMatch(new RegExp(`^OK: case file of ${caseId}, 22 files match`));
 
     const entries = unzipSync(new Uint8Array(readFileSync(archive)));
     const manifest = JSON.parse(Buffer.from(entries['manifest.json'] as Uint8Array).toString());
@@ -356,6 +367,10 @@ describe('the case file', () => {
     expect(fills.length).toBeGreaterThan(0);
     expect(JSON.parse(text('audit/records.json')).map((r: { kind: string }) => r.kind)).toContain('decision.accepted');
     expect(JSON.parse(text('audit/verification.json')).ok).toBe(true);
+    expect(JSON.parse(text('audit/checkpoints.json')).checkpoints).toEqual([
+      { chain: 'audit', latest: expect.objectContaining({ checkpoint: expect.objectContaining({ seq: 1 }) }) },
+      { chain: 'custody', latest: null, problem: 'no checkpoint file' },
+    ]);
 
     // The report: self-contained, the public summary's amounts to the cent, the txids in the annex.
     const html = text('report.html');

@@ -133,6 +133,8 @@ export interface ControlApiDeps {
   actServices?: Partial<Record<ActService, ActServiceTarget>>;
   /** The services whose records GET /v1/cases/:caseId/reconciliation reads (case-books.ts). */
   bookServices?: Partial<Record<BookService, BookServiceTarget>>;
+  /** Where the case file reads each chain's latest signed checkpoint (none: the case file says so). */
+  checkpointFiles?: { dir: string; chains: readonly string[] };
   /** Served at /.well-known/jwks.json when the control API is its own (dev) issuer. */
   publicJwks?: JSONWebKeySet;
   /** Above these declared amounts the disposal plan needs two distinct approvals (none: always one). */
@@ -237,6 +239,7 @@ export function createControlApi({
   codecEndpoint,
   actServices = {},
   bookServices = {},
+  checkpointFiles,
   publicJwks,
   quorumThresholds = {},
   rateLimitPerMinute = 600,
@@ -472,6 +475,7 @@ export function createControlApi({
           audit,
           verifyChains: () =>
             verifyAuditChains([{ chain: 'control-api', verify: () => audit.verify() }], auditServices),
+          ...(checkpointFiles ? { checkpointFiles } : {}),
         });
         const createdAt = now().toISOString();
         const file = await buildCaseFile(sources, { caseId, createdAt, createdBy: identity.id }, decisionSigningKey);

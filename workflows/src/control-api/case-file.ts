@@ -17,6 +17,7 @@ import {
   caseVictimStatements,
   caseWaterfalls,
 } from './case-reports';
+import { latestSignedCheckpoints } from './latest-checkpoints';
 
 export interface CaseFileReaders {
   services: Partial<Record<BookService, BookServiceTarget>>;
@@ -24,6 +25,8 @@ export interface CaseFileReaders {
   registration: (caseId: string) => Promise<unknown>;
   audit: Pick<AuditChain, 'list'>;
   verifyChains: () => Promise<AuditVerification>;
+  /** Where each chain's latest signed checkpoint is (latest-checkpoints.ts). */
+  checkpointFiles?: { dir: string; chains: readonly string[] };
 }
 
 /** Every audit record of the case, page by page. */
@@ -63,6 +66,9 @@ export async function gatherCaseFile(caseId: string, r: CaseFileReaders): Promis
     caseAuditRecords(r.audit, caseId),
     r.verifyChains(),
   ]);
+  const latestCheckpoints = r.checkpointFiles
+    ? await latestSignedCheckpoints(r.checkpointFiles.dir, r.checkpointFiles.chains)
+    : [];
   return {
     caseId,
     registration,
@@ -77,5 +83,6 @@ export async function gatherCaseFile(caseId: string, r: CaseFileReaders): Promis
     books,
     auditRecords,
     auditVerification,
+    latestCheckpoints,
   };
 }

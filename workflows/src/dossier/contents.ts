@@ -22,7 +22,8 @@
  *   treasury/victim-statements.json each victim's statement
  *   reconciliation.json             the books recomputed now, and the case's reconciliations before pay-out and closing
  *   audit/records.json              the control API's audit records of the case
- *   audit/verification.json         every chain verified, with the latest signed checkpoint of each
+ *   audit/verification.json         every chain verified, with the latest signed checkpoint each was held against
+ *   audit/checkpoints.json          each chain's latest signed checkpoint as written (verify: AUDIT_CHECKPOINT_VERIFY_KEYS)
  */
 import { strToU8 } from 'fflate';
 import type { CaseFileSources } from './sources';
@@ -69,5 +70,10 @@ export function caseFileData(s: CaseFileSources): Record<string, Uint8Array> {
     }),
     'audit/records.json': json(s.auditRecords),
     'audit/verification.json': json(s.auditVerification),
+    'audit/checkpoints.json': json({
+      verifyWith:
+        'AUDIT_CHECKPOINT_VERIFY_KEYS (Ed25519, base64 SPKI); the signed bytes are "vcdc-audit-checkpoint/1\\n" and the checkpoint\'s canonical JSON',
+      checkpoints: s.latestCheckpoints,
+    }),
   };
 }

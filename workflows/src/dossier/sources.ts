@@ -8,6 +8,7 @@ import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
 import type { CaseProgress } from '../case-state';
 import type { AuditVerification } from '../control-api/audit-chains';
 import type { CaseBooks } from '../control-api/case-books';
+import type { LatestCheckpoint } from '../control-api/latest-checkpoints';
 
 export interface CaseFileSources {
   caseId: string;
@@ -27,4 +28,6 @@ export interface CaseFileSources {
   auditRecords: AuditRecord[];
   /** Every chain verified, each with the latest signed checkpoint it was held against. */
   auditVerification: AuditVerification;
+  /** Each chain's latest signed checkpoint as written, signature and all (none when not configured). */
+  latestCheckpoints: LatestCheckpoint[];
 }
