@@ -320,9 +320,23 @@ describe('the case file', () => {
   let archive: string;
 
   test('vcdc dossier export writes the signed case file, and vcdc dossier verify accepts it offline', async () => {
+    asked.length = 0;
     archive = path.join(dir, `case-${caseId}.zip`);
     const exported = await vcdc('dossier', 'export', caseId, '-o', archive);
     expect(exported).toMatchObject({ code: 0, err: '' });
+    // Each service's record read once, with the control API's credential: the reconciliation in the file
+    // is computed from the very records beside it.
+    const reads = asked.filter((a) => a.path.includes(caseId));
+    expect(reads.every((a) => a.authorization === `Bearer ${SERVICE_TOKEN}`)).toBe(true);
+    expect(reads.map((a) => a.path).sort()).toEqual(
+      [
+        `/custody/v1/cases/${caseId}/ledger`,
+        `/exchange/v1/cases/${caseId}/best-execution`,
+        `/exchange/v1/cases/${caseId}/statement`,
+        `/fx/v1/cases/${caseId}/declarations`,
+        `/treasury/v1/cases/${caseId}/statement`,
+      ].sort(),
+    );
     const verified = await vcdc('dossier', 'verify', archive, '--key', keyFile);
     expect(verified.err).toBe('');
     expect(verified.code).toBe(0);

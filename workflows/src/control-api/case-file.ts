@@ -9,14 +9,8 @@ import type { AuditChain, AuditRecord } from '@vcdc/shared';
 import type { CaseProgress } from '../case-state';
 import type { CaseFileSources } from '../dossier/sources';
 import type { AuditVerification } from './audit-chains';
-import { type BookService, type BookServiceTarget, caseBooks, readService } from './case-books';
-import {
-  caseBestExecution,
-  caseDeclarations,
-  caseTreasuryStatement,
-  caseVictimStatements,
-  caseWaterfalls,
-} from './case-reports';
+import { type BookService, type BookServiceTarget, booksOf, readBookRecords } from './case-books';
+import { caseBestExecution, caseVictimStatements, caseWaterfalls } from './case-reports';
 import { latestSignedCheckpoints } from './latest-checkpoints';
 
 export interface CaseFileReaders {
@@ -41,46 +35,38 @@ async function caseAuditRecords(audit: Pick<AuditChain, 'list'>, caseId: string)
 
 export async function gatherCaseFile(caseId: string, r: CaseFileReaders): Promise<CaseFileSources> {
   const progress = await r.progress(caseId);
-  const id = encodeURIComponent(caseId);
-  const declarations = await caseDeclarations(caseId, r.services);
+  // The services' records are read once: the reconciliation in the file is computed from the very
+  // records beside it, so an auditor can recompute it from the archive alone.
+  const records = await readBookRecords(caseId, r.services);
   const [
     registration,
-    custodyLedger,
-    exchangeStatement,
     bestExecution,
     waterfalls,
-    treasuryStatement,
     victimStatements,
-    books,
     auditRecords,
     auditVerification,
+    latestCheckpoints,
   ] = await Promise.all([
     r.registration(caseId),
-    readService<CaseFileSources['custodyLedger']>(r.services.custody, 'custody', `/v1/cases/${id}/ledger`),
-    readService<CaseFileSources['exchangeStatement']>(r.services.exchange, 'exchange', `/v1/cases/${id}/statement`),
     caseBestExecution(caseId, r.services),
-    caseWaterfalls(caseId, r.services, declarations),
-    caseTreasuryStatement(caseId, r.services),
+    caseWaterfalls(caseId, r.services, records.declarations),
     caseVictimStatements(progress, r.services),
-    caseBooks(caseId, r.services, async () => progress),
     caseAuditRecords(r.audit, caseId),
     r.verifyChains(),
+    r.checkpointFiles ? latestSignedCheckpoints(r.checkpointFiles.dir, r.checkpointFiles.chains) : [],
   ]);
-  const latestCheckpoints = r.checkpointFiles
-    ? await latestSignedCheckpoints(r.checkpointFiles.dir, r.checkpointFiles.chains)
-    : [];
   return {
     caseId,
     registration,
     progress,
-    custodyLedger,
-    exchangeStatement,
+    custodyLedger: records.ledger,
+    exchangeStatement: records.statement,
     bestExecution,
-    declarations,
+    declarations: records.declarations,
     waterfalls: waterfalls.waterfalls,
-    treasuryStatement,
+    treasuryStatement: records.treasury,
     victimStatements,
-    books,
+    books: booksOf(caseId, records, progress),
     auditRecords,
     auditVerification,
     latestCheckpoints,

@@ -45,7 +45,7 @@ export function caseReport(s: CaseFileSources, generatedAt: string): CaseReport 
   const values = caseValues(p);
   const registeredAt = s.auditRecords.find((r) => r.kind === 'case.registered')?.at ?? s.auditRecords[0]?.at;
   const times = [...p.decisions.accepted.map((d) => d.decidedAt), ...s.treasuryStatement.lines.map((l) => l.at)].sort();
-  const ended = ['COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED'].includes(p.status);
+  const ended = ['COMPLETED', 'REJECTED', 'FAILED', 'CANCELLED', 'CLOSED'].includes(p.status);
   const period = `${registeredAt ?? '?'} to ${ended ? (times.at(-1) ?? '?') : 'ongoing'}`;
   const declared = totals((reg.lots ?? []).map((l) => ({ currency: l.asset, amount: l.declaredAmount })));
   const execution = reg.disposal?.execution;
