@@ -393,6 +393,8 @@ describe('the case file', () => {
     expect(html).toContain(`${credited} CNY`);
     const txHash = status.transfers[0]?.transfer?.txHash as string;
     expect(html.indexOf(txHash)).toBeGreaterThan(html.indexOf('Confidential annex'));
+    // Each transfer where it stands now: broadcast by custody, then credited by the venue.
+    expect(html).toContain(`<td>${txHash}</td><td>credited by the venue</td>`);
     expect(html).toContain('BANK-SLIP-1');
     expect(text('report.pdf').startsWith('%PDF-')).toBe(true);
 

@@ -26,6 +26,7 @@ import { BASE_UNIT_NAMES, groupDigits } from '@vcdc/shared/base-units';
 import { Argument, Command, CommanderError } from 'commander';
 import { type DecisionStage, ROLE_FOR_STAGE } from '../decision';
 import type { HoldRecord } from '../hold-resolution';
+import { transferState } from '../transfer-state';
 import { ActOutcomeUnknown, addActCommands } from './acts';
 import { addDossierCommands, CaseFileRejected } from './dossier';
 
@@ -410,7 +411,7 @@ export function renderCase(c: CaseView, now: Date): string {
       amounts.push([
         what,
         `${sent.netAmount} ${t.asset}`,
-        `sent ${sent.amount}, network fee ${sent.fee}; tx ${sent.txHash || '-'}; ${transferState(sent, deposit, hold, now)}`,
+        `sent ${sent.amount}, network fee ${sent.fee}; tx ${sent.txHash || '-'}; ${transferState(sent, deposit, hold, (iso) => when(iso, now))}`,
       ]);
     }
   }
@@ -585,24 +586,6 @@ function reconciliationLines(phase: string, r: ReconciliationView): string[] {
   const explained = r.checks.filter((x) => x.pass && x.explainedBy).map((x) => x.name);
   if (explained.length) lines.push(`  explained by a supervisor: ${explained.join(', ')}`);
   return lines;
-}
-
-/**
- * Where a transfer stands now, as far as the case knows: the chain's refusal, the venue's credit or
- * hold of the deposit it made, or the chain's own state and confirmations.
- */
-function transferState(
-  sent: SentTransfer,
-  deposit: { status: string } | undefined,
-  hold: { reason: string; since: string; releasedAt?: string } | undefined,
-  now: Date,
-): string {
-  if (sent.status === 'FAILED') return 'FAILED: the chain refused it, nothing was sent';
-  if (deposit?.status === 'CREDITED') return 'credited by the venue';
-  if (hold && !hold.releasedAt) return `held by the venue since ${when(hold.since, now)}: ${hold.reason}`;
-  if (deposit?.status === 'FAILED') return 'the venue refused the deposit';
-  const confirmations = sent.confirmations !== undefined ? ` (${sent.confirmations} confirmations)` : '';
-  return `${sent.status}${confirmations}`;
 }
 
 /** One hold: where and why, what custody held, the paths it allowed, and the resolution (who, why, what was done). */

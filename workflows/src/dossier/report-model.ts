@@ -7,6 +7,7 @@
  */
 import { Decimal } from '@vcdc/shared';
 import { caseValues } from '../case-values';
+import { transferState } from '../transfer-state';
 import type { CaseFileSources } from './sources';
 
 export type ReportBlock =
@@ -150,14 +151,14 @@ export function caseReport(s: CaseFileSources, generatedAt: string): CaseReport 
   const transfers: string[][] = p.transfers.flatMap((t) =>
     (
       [
-        ['test deposit', t.testTransfer],
-        ['to venue', t.transfer],
+        ['test deposit', t.testTransfer, t.testDeposit],
+        ['to venue', t.transfer, t.deposit],
       ] as const
-    ).flatMap(([what, x]) =>
-      x
-        ? [[what, `${x.amount} ${x.asset}`, x.toAddress, x.txHash || '-', `${x.status}, ${x.confirmations} conf.`]]
-        : [],
-    ),
+    ).flatMap(([what, x, deposit]) => {
+      if (!x) return [];
+      const hold = t.hold?.txHash === x.txHash ? t.hold : undefined;
+      return [[what, `${x.amount} ${x.asset}`, x.toAddress, x.txHash || '-', transferState(x, deposit, hold)]];
+    }),
   );
   for (const r of p.returns ?? [])
     transfers.push([
