@@ -12,8 +12,6 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { checkCaseFile } from '../dossier/archive';
-import { readVerifyKeys } from '../dossier/verify-keys';
 import type { ActCommandContext } from './acts';
 
 /** A case file that did not verify: the problems are printed already; the exit code is 1. */
@@ -43,6 +41,9 @@ export function addDossierCommands(program: Command, ctx: ActCommandContext): vo
     .argument('<file>')
     .requiredOption('--key <keyfile>', "the system's public key(s): base64 SPKI (ACT_VERIFY_KEYS), PEM or JWKS")
     .action(async (file: string, opts: { key: string }, cmd: Command) => {
+      // Loaded when used: the checker needs the shared library, which every other command does without.
+      const { checkCaseFile } = await import('../dossier/archive');
+      const { readVerifyKeys } = await import('../dossier/verify-keys');
       const keys = readVerifyKeys(await readFile(opts.key, 'utf8'));
       const check = checkCaseFile(new Uint8Array(await readFile(file)), keys);
       if (cmd.optsWithGlobals<{ json?: boolean }>().json) ctx.printJson(check);
