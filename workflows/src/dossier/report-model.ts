@@ -33,11 +33,18 @@ interface RegistrationLike {
   };
 }
 
+const FIAT = new Set(['CNY', 'USD', 'HKD']);
+
+/** A fiat amount to the cent ("25.00"); anything finer (an exact FX product) and any coin stays exact. */
+function inCents(amount: Decimal, currency: string): string {
+  return FIAT.has(currency) && amount.decimalPlaces() <= 2 ? amount.toFixed(2) : amount.toFixed();
+}
+
 /** Amounts added up per currency, each sum as a decimal string. */
 function totals(items: Array<{ currency: string; amount: string }>): Map<string, string> {
   const sums = new Map<string, Decimal>();
   for (const i of items) sums.set(i.currency, (sums.get(i.currency) ?? new Decimal(0)).plus(i.amount));
-  return new Map([...sums].map(([c, d]) => [c, d.toFixed()]));
+  return new Map([...sums].map(([c, d]) => [c, inCents(d, c)]));
 }
 
 export function caseReport(s: CaseFileSources, generatedAt: string): CaseReport {
@@ -79,7 +86,7 @@ export function caseReport(s: CaseFileSources, generatedAt: string): CaseReport 
   };
   for (const [kind, label] of Object.entries(feeKinds)) {
     const lines = s.waterfalls.flatMap((w) => w.lines.filter((l) => l.kind === kind));
-    for (const [c, a] of totals(lines)) fees.push([label, c, new Decimal(a).abs().toFixed()]);
+    for (const [c, a] of totals(lines)) fees.push([label, c, inCents(new Decimal(a).abs(), c)]);
   }
 
   const v = values;
