@@ -166,8 +166,8 @@ describe('vcdc', () => {
     expect(stdout).toMatch(/Requested: +by officer\.zhang/);
     expect(stdout).toMatch(/Stage: +AUTHORISATION/);
     expect(stdout).toMatch(/Status: +AWAITING_DECISION/);
-    expect(stdout).toMatch(/Pending decision: DISPOSAL_PLAN by a supervisor/);
-    expect(stdout).toMatch(/Deadline: +\d{4}-\d\d-\d\dT[\d:.]+Z \(in \d+[dhms]/);
+    expect(stdout).toMatch(/Waiting for: +DISPOSAL_PLAN decision by a supervisor/);
+    expect(stdout).toMatch(/, until \d{4}-\d\d-\d\dT[\d:.]+Z \(in \d+[dhms]/);
     expect(stdout).toMatch(/L1 +BTC +1\.25 +1\.25 /);
     expect(stdout).toMatch(/L2 +ETH +10\.5 +10\.5 /);
     // The base units come from the case's own status query, through the control API.
@@ -647,5 +647,127 @@ test('decide --resolve/--dispose/--hand-back-to make the HOLD_RESOLUTION resolut
         { asset: 'ETH', address: '0x00000000000000000000000000000000000000aa' },
       ],
     },
+  });
+});
+
+describe('show tells the story (issue 15, part 3)', () => {
+  const now = new Date('2026-12-01T00:00:00Z');
+  const leg = (filled: string, cost = '0') => ({
+    symbol: 'BTC/USDT',
+    amount: '0.5',
+    limitPrice: '61000',
+    reference: '61100',
+    filled,
+    cost,
+    fee: '0',
+    feeCurrency: 'USDT',
+  });
+
+  test('orders that filled nothing are folded into one count; only the orders that sold are listed', () => {
+    const text = renderCase(
+      {
+        caseId: 'C-FOLD',
+        stage: 'SALE',
+        status: 'RUNNING',
+        sales: [leg('0'), leg('0.00'), leg('0.5', '30500'), leg('0')],
+      },
+      now,
+    );
+    expect(text.match(/sold BTC\/USDT/g)).toHaveLength(1);
+    expect(text).toMatch(/sold BTC\/USDT +0\.5 BTC -> 30500 USDT/);
+    expect(text).toMatch(
+      /unfilled +3 order\(s\) +filled nothing \(cancelled or expired\); vcdc --json show lists them/,
+    );
+  });
+
+  test("transfers show their current state: the txid, and the venue's credit or hold after the broadcast", () => {
+    const sent = (txHash: string) => ({
+      amount: '1.25',
+      fee: '0.0001',
+      netAmount: '1.2499',
+      status: 'BROADCAST',
+      txHash,
+      confirmations: 0,
+    });
+    const text = renderCase(
+      {
+        caseId: 'C-TX',
+        stage: 'SALE',
+        status: 'RUNNING',
+        transfers: [
+          { asset: 'BTC', transfer: sent('0xbtc9'), deposit: { status: 'CREDITED' } },
+          {
+            asset: 'ETH',
+            transfer: sent('0xeth17'),
+            hold: { txHash: '0xeth17', reason: 'AML review', since: '2026-11-30T00:00:00Z' },
+          },
+          { asset: 'USDT', transfer: { ...sent('0xusdt1'), status: 'CONFIRMED', confirmations: 12 } },
+        ],
+      },
+      now,
+    );
+    expect(text).toMatch(/to venue +1\.2499 BTC +sent 1\.25, network fee 0\.0001; tx 0xbtc9; credited by the venue/);
+    expect(text).toMatch(
+      /to venue +1\.2499 ETH +.*tx 0xeth17; held by the venue since 2026-11-30T00:00:00Z \(1d ago\): AML review/,
+    );
+    expect(text).toMatch(/tx 0xusdt1; CONFIRMED \(12 confirmations\)/);
+  });
+
+  test('the pending act (what, by whom, until when) and the reconciliation come first, before the lots', () => {
+    const check = (name: string, pass: boolean) => ({
+      name,
+      left: { label: 'credited', amount: '768686.30' },
+      right: { label: 'settled', amount: pass ? '768686.30' : '768686.00' },
+      pass,
+      ...(pass ? {} : { difference: '0.30' }),
+    });
+    const text = renderCase(
+      {
+        caseId: 'C-TOP',
+        stage: 'TREASURY',
+        status: 'AWAITING_DECISION',
+        awaiting: {
+          stage: 'RECONCILIATION',
+          role: 'supervisor',
+          what: 'explain or refuse the differences',
+          since: '2026-11-30T00:00:00Z',
+          deadline: '2026-12-03T00:00:00Z',
+        },
+        reconciliationBeforePayout: {
+          ok: false,
+          phase: 'before-payout',
+          checks: [check('fx-settled-credited', false), check('sold-withdrawn', true)],
+          differences: [{ check: 'fx-settled-credited', difference: '0.30' }],
+        },
+        intakes: [{ lotId: 'L1', asset: 'BTC', declaredAmount: '1', receivedAmount: '1', status: 'VERIFIED' }],
+      },
+      now,
+    );
+    const top = text.indexOf('Lots:');
+    expect(text).toMatch(
+      /Waiting for: +RECONCILIATION decision by a supervisor - explain or refuse the differences, until 2026-12-03T00:00:00Z \(in 2d\)/,
+    );
+    expect(text).toMatch(/Reconciliation before the pay-out: DOES NOT RECONCILE \(1 of 2 checks pass\)/);
+    expect(text).toMatch(/fx-settled-credited +credited 768686\.30 +settled 768686\.00 +0\.30/);
+    expect(text.indexOf('Waiting for:')).toBeLessThan(top);
+    expect(text.indexOf('Reconciliation before the pay-out')).toBeLessThan(top);
+    expect(text).not.toContain('sold-withdrawn');
+  });
+
+  test('a closed case shows both reconciliations in one line each when they reconcile, and no pending act', () => {
+    const ok = { ok: true, checks: [], differences: [] };
+    const text = renderCase(
+      {
+        caseId: 'C-DONE',
+        stage: 'RECONCILIATION',
+        status: 'COMPLETED',
+        reconciliationBeforePayout: { ...ok, phase: 'before-payout' },
+        reconciliation: { ...ok, phase: 'closing' },
+      },
+      now,
+    );
+    expect(text).toMatch(/Reconciliation before the pay-out: reconciles \(0 of 0 checks pass\)/);
+    expect(text).toMatch(/Reconciliation at closing: +reconciles/);
+    expect(text).toMatch(/Waiting for: +nothing/);
   });
 });

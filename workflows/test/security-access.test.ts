@@ -98,6 +98,12 @@ const EXPECTED: Record<Endpoint, Role[]> = {
   'POST /v1/fx/settlements/:settlementId/corrections': ['fx-officer'],
   'POST /v1/fx/settlement-corrections/:correctionId/approval': ['fx-officer', 'supervisor'],
   'GET /v1/cases/:caseId/reconciliation': [...ALL_ROLES],
+  // The services' reports (issue 15), read through the control API: as open as the statement and books.
+  'GET /v1/cases/:caseId/best-execution': [...ALL_ROLES],
+  'GET /v1/cases/:caseId/fx-waterfalls': [...ALL_ROLES],
+  'GET /v1/cases/:caseId/treasury-statement': [...ALL_ROLES],
+  // The case file with its confidential annex: auditors, and the supervisors who decided the case.
+  'GET /v1/cases/:caseId/dossier': ['auditor', 'supervisor'],
 };
 
 describe('the access matrix', () => {
@@ -154,6 +160,7 @@ const ROUTES: Record<string, { method: 'get' | 'post'; path: string; body?: obje
   },
   'GET /v1/notifications': { method: 'get', path: '/v1/notifications' },
   'GET /v1/cases/:caseId/notifications': { method: 'get', path: '/v1/cases/CASE-1/notifications' },
+  'GET /v1/cases/:caseId/dossier': { method: 'get', path: '/v1/cases/CASE-1/dossier' },
   // People's acts (acts.ts): refused at the same door, before anything is signed or forwarded.
   'GET /v1/custody/whitelist': { method: 'get', path: '/v1/custody/whitelist' },
   'POST /v1/custody/whitelist/:entryId/approvals': {

@@ -14,6 +14,8 @@
  *            evidence correct, correction request|approve|follow-up, recovery record,
  *            fx correction request|approve                                 people's acts on the services (acts.ts)
  *   npx vcdc books <caseId>                                     the books recomputed from the services' records
+ *   npx vcdc dossier export <caseId> [-o file]                  the signed case file (auditors, supervisors)
+ *   npx vcdc dossier verify <file> --key <keyfile>              checks a case file offline, naming each file that does not match
  *
  * Settings: VCDC_API_URL (default http://127.0.0.1:7100) or --api; VCDC_TOKEN (a bearer token; in
  * the dev stack `node --import tsx workflows/src/cli/dev-token.ts supervisor.li` mints one) or
@@ -24,7 +26,9 @@ import { BASE_UNIT_NAMES, groupDigits } from '@vcdc/shared/base-units';
 import { Argument, Command, CommanderError } from 'commander';
 import { type DecisionStage, ROLE_FOR_STAGE } from '../decision';
 import type { HoldRecord } from '../hold-resolution';
+import { transferState } from '../transfer-state';
 import { ActOutcomeUnknown, addActCommands } from './acts';
+import { addDossierCommands, CaseFileRejected } from './dossier';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:7100';
 
@@ -68,12 +72,28 @@ export class ControlApiClient {
     return this.request<T>('POST', path, body, extraHeaders);
   }
 
+  /** A file the control API answers (the case file): its bytes, with refusals as for every call. */
+  async download(path: string): Promise<Uint8Array> {
+    const res = await this.send('GET', path, undefined, { accept: 'application/zip, application/problem+json' });
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
   private async request<T>(
     method: string,
     path: string,
     body?: unknown,
     extra: Record<string, string> = {},
   ): Promise<T> {
+    const text = await (await this.send(method, path, body, extra)).text();
+    try {
+      return (text ? JSON.parse(text) : undefined) as T;
+    } catch {
+      return undefined as T;
+    }
+  }
+
+  /** The call; an answer that is not 2xx is thrown as an ApiError (its problem+json when it is one). */
+  private async send(method: string, path: string, body?: unknown, extra: Record<string, string> = {}) {
     const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...extra };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
@@ -92,6 +112,7 @@ export class ControlApiClient {
         `cannot reach the control API at ${this.baseUrl}: ${cause ?? (error instanceof Error ? error.message : String(error))}`,
       );
     }
+    if (res.ok) return res;
     const text = await res.text();
     let json: unknown;
     try {
@@ -99,16 +120,13 @@ export class ControlApiClient {
     } catch {
       json = undefined;
     }
-    if (!res.ok) {
-      const isProblem =
-        (res.headers.get('content-type') ?? '').includes('problem+json') && json && typeof json === 'object';
-      const problem = isProblem ? (json as { type?: string; title?: string; detail?: string }) : undefined;
-      const message = problem
-        ? `${problem.title ?? `HTTP ${res.status}`}${problem.detail ? `: ${problem.detail}` : ''}`
-        : `HTTP ${res.status} ${res.statusText}`.trim();
-      throw new ApiError(res.status, problem, message);
-    }
-    return json as T;
+    const isProblem =
+      (res.headers.get('content-type') ?? '').includes('problem+json') && json && typeof json === 'object';
+    const problem = isProblem ? (json as { type?: string; title?: string; detail?: string }) : undefined;
+    const message = problem
+      ? `${problem.title ?? `HTTP ${res.status}`}${problem.detail ? `: ${problem.detail}` : ''}`
+      : `HTTP ${res.status} ${res.statusText}`.trim();
+    throw new ApiError(res.status, problem, message);
   }
 }
 
@@ -171,9 +189,15 @@ interface CaseView {
   }[];
   transfers?: {
     asset: string;
-    testTransfer?: { amount: string; fee: string; netAmount: string; status: string };
-    transfer?: { amount: string; fee: string; netAmount: string; status: string };
+    testTransfer?: SentTransfer;
+    transfer?: SentTransfer;
+    testDeposit?: { status: string };
+    deposit?: { status: string };
+    hold?: { txHash: string; reason: string; since: string; releasedAt?: string };
   }[];
+  /** The reconciliation before the pay-out and the closing one (reconcile.ts). */
+  reconciliationBeforePayout?: ReconciliationView;
+  reconciliation?: ReconciliationView;
   /** Each coin's sale route and why (sale-route.ts). */
   routes?: { asset: string; route: 'DIRECT' | 'VIA_STABLECOIN'; directSymbol: string; reason: string }[];
   /** What the disposal plan's approval would let leave the case's wallets, and the policy's verdict. */
@@ -221,6 +245,29 @@ interface CaseView {
       Record<(typeof TOTAL_LINES)[number], UnitAmount>
     >)[];
   };
+}
+
+interface SentTransfer {
+  amount: string;
+  fee: string;
+  netAmount: string;
+  status: string;
+  txHash?: string;
+  confirmations?: number;
+}
+
+interface ReconciliationView {
+  ok: boolean;
+  phase: string;
+  checks: {
+    name: string;
+    left: { label: string; amount: string };
+    right: { label: string; amount: string };
+    pass: boolean;
+    difference?: string;
+    explainedBy?: unknown;
+  }[];
+  differences?: { check: string; difference: string }[];
 }
 
 interface UnitAmount {
@@ -304,38 +351,14 @@ export function renderCase(c: CaseView, now: Date): string {
   if (c.details) field('Details', c.details);
   if (c.reason) field('Reason', c.reason);
 
-  const p = c.awaiting;
-  if (p) {
-    out.push('');
-    out.push(`Pending decision: ${p.stage} by a ${decidingRoleOf(p)}${p.what ? ` - ${p.what}` : ''}`);
-    field('  Since', when(p.since, now));
-    if (p.remindAt) field('  Reminder', `${when(p.remindAt, now)}${p.reminded ? ' - sent' : ''}`);
-    if (p.escalateAt) {
-      const to = p.escalateTo ? ` to ${p.escalateTo}` : '';
-      field('  Escalates', `${when(p.escalateAt, now)}${to}${p.escalated ? ' - escalated' : ''}`);
-    }
-    field('  Deadline', when(p.deadline, now));
-    const approvals = (c.decisions?.accepted ?? []).filter((d) => d.stage === p.stage && d.outcome === 'APPROVE');
-    if (approvals.length) field('  Approved', `so far by ${approvals.map((d) => d.decidedBy).join(', ')}`);
-  }
-  // What an approver of the disposal plan signs: the most that may leave, where to, and who must approve.
-  const a = c.authorisationRequested;
-  if (a && (p?.stage === 'DISPOSAL_PLAN' || c.stage === 'AUTHORISATION')) {
-    field('  Approves', `${a.assets.map((x) => `at most ${x.maxAmount} ${x.asset}`).join(', ')} to ${a.venue}`);
-    const who = `${a.policy.approvals} approver(s) from ${a.policy.units} unit(s)${a.policy.senior ? ', one a senior supervisor' : ''}`;
-    field('  Policy', `${a.policy.tier} (CNY ${a.policy.valueCny}, policy ${a.policy.version}): ${who}`);
-  }
-  const w = c.awaitingWhitelist;
-  if (w) {
-    out.push('');
-    out.push(
-      `Waiting for the whitelist: ${w.venue}'s ${w.asset} address ${w.address} (${w.chain}) - ${
-        w.entryId
-          ? `entry ${w.entryId} ${w.status ?? ''}`.trimEnd()
-          : 'not requested yet: a custodian requests it (vcdc whitelist request), two others approve'
-      }`,
-    );
-  }
+  // On top: what the case waits for (who acts, until when), then whether its books reconcile.
+  out.push('');
+  out.push(...pendingAct(c, now));
+  const reconciliations = [
+    ['before the pay-out', c.reconciliationBeforePayout],
+    ['at closing', c.reconciliation],
+  ] as const;
+  for (const [when, r] of reconciliations) if (r) out.push(...reconciliationLines(when, r));
 
   const intakes = c.intakes ?? [];
   out.push('');
@@ -379,15 +402,16 @@ export function renderCase(c: CaseView, now: Date): string {
 
   const amounts: string[][] = [];
   for (const t of c.transfers ?? []) {
-    for (const [what, sent] of [
-      ['test deposit', t.testTransfer],
-      ['to venue', t.transfer],
+    for (const [what, sent, deposit] of [
+      ['test deposit', t.testTransfer, t.testDeposit],
+      ['to venue', t.transfer, t.deposit],
     ] as const) {
       if (!sent) continue;
+      const hold = t.hold && t.hold.txHash === sent.txHash ? t.hold : undefined;
       amounts.push([
         what,
         `${sent.netAmount} ${t.asset}`,
-        `sent ${sent.amount}, network fee ${sent.fee}; ${sent.status}`,
+        `sent ${sent.amount}, network fee ${sent.fee}; tx ${sent.txHash || '-'}; ${transferState(sent, deposit, hold, (iso) => when(iso, now))}`,
       ]);
     }
   }
@@ -398,13 +422,22 @@ export function renderCase(c: CaseView, now: Date): string {
       r.reason,
     ]);
   }
-  for (const s of c.sales ?? []) {
+  // An order that filled nothing (cancelled at its horizon, expired) tells nothing by itself: counted, not listed.
+  const unfilled = (c.sales ?? []).filter((s) => !/[1-9]/.test(s.filled));
+  for (const s of (c.sales ?? []).filter((x) => !unfilled.includes(x))) {
     const [base = '', quote = ''] = s.symbol.split('/');
     const fee = s.fee !== '0' ? `, fee ${s.fee} ${s.feeCurrency ?? ''}`.trimEnd() : '';
     amounts.push([
       `sold ${s.symbol}`,
       `${s.filled} ${base} -> ${s.cost} ${quote}`,
       `of ${s.amount} offered at ${s.limitPrice} (reference ${s.reference})${fee}`,
+    ]);
+  }
+  if (unfilled.length) {
+    amounts.push([
+      'unfilled',
+      `${unfilled.length} order(s)`,
+      'filled nothing (cancelled or expired); vcdc --json show lists them',
     ]);
   }
   if (c.withdrawal) {
@@ -477,6 +510,82 @@ export function renderCase(c: CaseView, now: Date): string {
     out.push('Refused attempts: none');
   }
   return out.join('\n');
+}
+
+/**
+ * What the case waits for and from whom: the decision (its role, what it decides, its deadline and
+ * reminders, the approvals so far and, for the disposal plan, what an approver signs), or the
+ * custodians' whitelisting of the venue's address.
+ */
+function pendingAct(c: CaseView, now: Date): string[] {
+  const out: string[] = [];
+  const field = (name: string, value: string) => out.push(`${`${name}:`.padEnd(12)} ${value}`);
+  const p = c.awaiting;
+  if (p) {
+    field(
+      'Waiting for',
+      `${p.stage} decision by a ${decidingRoleOf(p)}${p.what ? ` - ${p.what}` : ''}, until ${when(p.deadline, now)}`,
+    );
+    field('  Since', when(p.since, now));
+    if (p.remindAt) field('  Reminder', `${when(p.remindAt, now)}${p.reminded ? ' - sent' : ''}`);
+    if (p.escalateAt) {
+      const to = p.escalateTo ? ` to ${p.escalateTo}` : '';
+      field('  Escalates', `${when(p.escalateAt, now)}${to}${p.escalated ? ' - escalated' : ''}`);
+    }
+    const approvals = (c.decisions?.accepted ?? []).filter((d) => d.stage === p.stage && d.outcome === 'APPROVE');
+    if (approvals.length) field('  Approved', `so far by ${approvals.map((d) => d.decidedBy).join(', ')}`);
+  }
+  // What an approver of the disposal plan signs: the most that may leave, where to, and who must approve.
+  const a = c.authorisationRequested;
+  if (a && (p?.stage === 'DISPOSAL_PLAN' || c.stage === 'AUTHORISATION')) {
+    field('  Approves', `${a.assets.map((x) => `at most ${x.maxAmount} ${x.asset}`).join(', ')} to ${a.venue}`);
+    const who = `${a.policy.approvals} approver(s) from ${a.policy.units} unit(s)${a.policy.senior ? ', one a senior supervisor' : ''}`;
+    field('  Policy', `${a.policy.tier} (CNY ${a.policy.valueCny}, policy ${a.policy.version}): ${who}`);
+  }
+  const w = c.awaitingWhitelist;
+  if (w) {
+    field(
+      p ? 'And for' : 'Waiting for',
+      `custodians to whitelist ${w.venue}'s ${w.asset} address ${w.address} (${w.chain}) - ${
+        w.entryId
+          ? `entry ${w.entryId} ${w.status ?? ''}`.trimEnd()
+          : 'not requested yet: a custodian requests it (vcdc whitelist request), two others approve'
+      }`,
+    );
+  }
+  if (!out.length) {
+    field(
+      'Waiting for',
+      ['RUNNING'].includes(c.status ?? '') ? 'nothing from a person (the case is working)' : 'nothing',
+    );
+  }
+  return out;
+}
+
+/** A reconciliation in one line when it reconciles; otherwise with each check that fails and by how much. */
+function reconciliationLines(phase: string, r: ReconciliationView): string[] {
+  const passing = r.checks.filter((x) => x.pass).length;
+  const verdict = r.ok ? 'reconciles' : 'DOES NOT RECONCILE';
+  const lines = [`Reconciliation ${phase}: ${verdict} (${passing} of ${r.checks.length} checks pass)`];
+  const failing = r.checks.filter((x) => !x.pass);
+  if (failing.length) {
+    lines.push(
+      indent(
+        table(
+          ['CHECK', 'LEFT', 'RIGHT', 'DIFFERENCE'],
+          failing.map((x) => [
+            x.name,
+            `${x.left.label} ${x.left.amount}`,
+            `${x.right.label} ${x.right.amount}`,
+            x.difference ?? '',
+          ]),
+        ),
+      ),
+    );
+  }
+  const explained = r.checks.filter((x) => x.pass && x.explainedBy).map((x) => x.name);
+  if (explained.length) lines.push(`  explained by a supervisor: ${explained.join(', ')}`);
+  return lines;
 }
 
 /** One hold: where and why, what custody held, the paths it allowed, and the resolution (who, why, what was done). */
@@ -981,6 +1090,7 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     );
 
   addActCommands(program, { clientFor, println, printJson, table });
+  addDossierCommands(program, { clientFor, println, printJson, table });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -994,6 +1104,10 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
           'set VCDC_TOKEN to your bearer token (dev stack: export VCDC_TOKEN=$(node --import tsx workflows/src/cli/dev-token.ts supervisor.li))\n',
         );
       }
+      return 1;
+    }
+    if (error instanceof CaseFileRejected) {
+      io.err(`vcdc: case file rejected: ${error.message}\n`);
       return 1;
     }
     if (error instanceof ActOutcomeUnknown) {

@@ -55,6 +55,21 @@ export const ENDPOINT_ROLES = {
    * those who correct them, those who supervise and audit them.
    */
   'GET /v1/cases/:caseId/reconciliation': ALL_ROLES,
+  /**
+   * The services' reports of a case, read through the control API with its own credentials
+   * (case-reports.ts): the best-execution report, the FX waterfalls, the treasury statement. As open
+   * as the statement and the books they explain (ALL_ROLES): they hold the case's amounts, fills and
+   * bank lines, no person's particulars and no key, and everyone who works the case answers for them.
+   */
+  'GET /v1/cases/:caseId/best-execution': ALL_ROLES,
+  'GET /v1/cases/:caseId/fx-waterfalls': ALL_ROLES,
+  'GET /v1/cases/:caseId/treasury-statement': ALL_ROLES,
+  /**
+   * The case file (issue 15): everything, with the confidential annex (victims' names, addresses,
+   * txids, bank references), signed by the system. For those who answer for the case to an audit or
+   * a court: auditors, and the supervisors who decided it.
+   */
+  'GET /v1/cases/:caseId/dossier': ['auditor', 'supervisor'],
   /** The Temporal Web UI's codec endpoint: operators watch cases, auditors read their history. */
   'POST /codec/decode': ['operator', 'auditor'],
   'POST /codec/encode': ['operator'],

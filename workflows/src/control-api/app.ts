@@ -16,6 +16,9 @@
  *   GET  /v1/audit/records?caseId=&afterSeq=&limit=                 -> { records: AuditRecord[] } (auditors)
  *   GET  /v1/audit/verify                                           -> AuditVerification (auditors): this chain at the
  *                                          top level, and every service's chain in `chains` (audit-chains.ts)
+ *   GET  /v1/cases/:caseId/best-execution | fx-waterfalls | treasury-statement
+ *                                          -> the services' reports, read with the control API's credentials (case-reports.ts)
+ *   GET  /v1/cases/:caseId/dossier                                  -> the case file: a signed zip (dossier/, case-file.ts)
  *   GET  /.well-known/jwks.json                                     -> the dev issuer's public keys (dev mode only)
  *   POST /v1/custody/…, /v1/treasury/…, GET /v1/custody/whitelist   -> people's acts, signed and forwarded to the
  *                                          service that carries them out (acts.ts FORWARDED_ACTS)
@@ -43,6 +46,7 @@ import {
 } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { ApplicationFailure } from '@temporalio/common';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
 import {
   type AuditChain,
   assertServiceRole,
@@ -76,6 +80,7 @@ import type { caseWorkflow } from '../case-workflow';
 import { mountCodecEndpoint } from '../codec/codec-server';
 import { type Decision, DecisionInput, type DecisionRefusalCode, Role } from '../decision';
 import { signDecision } from '../decision-signature';
+import { buildCaseFile } from '../dossier/case-file';
 import { NotificationKind, type NotificationStore } from '../notifications/store';
 import {
   CaseAgencyKey,
@@ -91,7 +96,9 @@ import { type ActService, type ActServiceTarget, mountForwardedActs } from './ac
 import { type ServiceChain, verifyAuditChains } from './audit-chains';
 import type { Authenticator, Identity } from './auth';
 import { type BookService, type BookServiceTarget, caseBooks, statementCorrections } from './case-books';
+import { gatherCaseFile } from './case-file';
 import { caseGaugesRegistry } from './case-gauges';
+import { caseBestExecution, caseTreasuryStatement, caseWaterfalls } from './case-reports';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
@@ -126,6 +133,8 @@ export interface ControlApiDeps {
   actServices?: Partial<Record<ActService, ActServiceTarget>>;
   /** The services whose records GET /v1/cases/:caseId/reconciliation reads (case-books.ts). */
   bookServices?: Partial<Record<BookService, BookServiceTarget>>;
+  /** Where the case file reads each chain's latest signed checkpoint (none: the case file says so). */
+  checkpointFiles?: { dir: string; chains: readonly string[] };
   /** Served at /.well-known/jwks.json when the control API is its own (dev) issuer. */
   publicJwks?: JSONWebKeySet;
   /** Above these declared amounts the disposal plan needs two distinct approvals (none: always one). */
@@ -230,6 +239,7 @@ export function createControlApi({
   codecEndpoint,
   actServices = {},
   bookServices = {},
+  checkpointFiles,
   publicJwks,
   quorumThresholds = {},
   rateLimitPerMinute = 600,
@@ -436,6 +446,49 @@ export function createControlApi({
         res.json(await caseBooks(caseId, bookServices, () => withinSeconds(caseProgress(caseId), 5)));
       });
 
+      // The services' reports, for people (case-reports.ts): the control API's credential, never theirs.
+      app.get('/v1/cases/:caseId/best-execution', guard('GET /v1/cases/:caseId/best-execution'), async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        res.json(await caseBestExecution(caseId, bookServices));
+      });
+      app.get('/v1/cases/:caseId/fx-waterfalls', guard('GET /v1/cases/:caseId/fx-waterfalls'), async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        res.json(await caseWaterfalls(caseId, bookServices));
+      });
+      app.get(
+        '/v1/cases/:caseId/treasury-statement',
+        guard('GET /v1/cases/:caseId/treasury-statement'),
+        async (req, res) => {
+          const { caseId } = parseInput(CaseParams, req.params, 'path');
+          res.json(await caseTreasuryStatement(caseId, bookServices));
+        },
+      );
+
+      // The case file, signed with the control API's act key (dossier/manifest.ts says why that key).
+      app.get('/v1/cases/:caseId/dossier', guard('GET /v1/cases/:caseId/dossier'), async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        const identity = identityOf(res);
+        const sources = await gatherCaseFile(caseId, {
+          services: bookServices,
+          progress: caseProgress,
+          registration: caseRegistration,
+          audit,
+          verifyChains: () =>
+            verifyAuditChains([{ chain: 'control-api', verify: () => audit.verify() }], auditServices),
+          ...(checkpointFiles ? { checkpointFiles } : {}),
+        });
+        const createdAt = now().toISOString();
+        const file = await buildCaseFile(sources, { caseId, createdAt, createdBy: identity.id }, decisionSigningKey);
+        // Like every act and decision it signs, what the control API signed for a person is in the chain.
+        await audit.append({
+          kind: 'case-file.issued',
+          actor: identity.id,
+          caseId,
+          data: { manifestSha256: file.manifestSha256, archiveSha256: sha256Hex(Buffer.from(file.bytes)), createdAt },
+        });
+        res.status(200).type('application/zip').attachment(`case-${caseId}.zip`).send(Buffer.from(file.bytes));
+      });
+
       app.post(
         '/v1/cases/:caseId/decisions',
         guard('POST /v1/cases/:caseId/decisions'),
@@ -609,6 +662,16 @@ export function createControlApi({
       timer = setTimeout(() => resolve(undefined), seconds * 1000);
     });
     return Promise.race([p.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+  }
+
+  /** The registration the case was started with: its workflow's input, decoded as the client decodes payloads. */
+  async function caseRegistration(caseId: string): Promise<unknown> {
+    const history = await temporal(`the history of case ${caseId}`, () =>
+      client.workflow.getHandle(caseWorkflowId(caseId)).fetchHistory(),
+    );
+    const payloads = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+    const [registration] = await decodeArrayFromPayloads(client.workflow.options.loadedDataConverter, payloads);
+    return registration;
   }
 
   async function caseProgress(caseId: string): Promise<CaseProgress> {

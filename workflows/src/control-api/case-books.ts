@@ -33,7 +33,12 @@ export interface CaseBooks {
   workflowRecords: 'case status' | 'unavailable';
 }
 
-async function read<T>(target: BookServiceTarget | undefined, service: BookService, path: string): Promise<T> {
+/** One read of a service's records with the control API's credential for it: 503 unconfigured, 502 unanswered. */
+export async function readService<T>(
+  target: BookServiceTarget | undefined,
+  service: BookService,
+  path: string,
+): Promise<T> {
   if (!target) {
     throw new Problem(
       503,
@@ -63,19 +68,40 @@ function currenciesOf(declarations: fx.Declaration[]) {
   return { stablecoin: 'USDT', fiat: declarations[0]?.currency ?? 'USD' };
 }
 
+/** The services' records the books are made of, as each service answers for the case now. */
+export interface BookRecords {
+  ledger: custody.CustodyLedger;
+  statement: exchange.ExchangeStatement;
+  declarations: fx.Declaration[];
+  treasury: treasury.CaseStatement;
+}
+
+export async function readBookRecords(
+  caseId: string,
+  services: Partial<Record<BookService, BookServiceTarget>>,
+): Promise<BookRecords> {
+  const id = encodeURIComponent(caseId);
+  const [ledger, statement, declarations, statementCny] = await Promise.all([
+    readService<custody.CustodyLedger>(services.custody, 'custody', `/v1/cases/${id}/ledger`),
+    readService<exchange.ExchangeStatement>(services.exchange, 'exchange', `/v1/cases/${id}/statement`),
+    readService<fx.Declaration[]>(services.fx, 'fx', `/v1/cases/${id}/declarations`),
+    readService<treasury.CaseStatement>(services.treasury, 'treasury', `/v1/cases/${id}/statement`),
+  ]);
+  return { ledger, statement, declarations, treasury: statementCny };
+}
+
 export async function caseBooks(
   caseId: string,
   services: Partial<Record<BookService, BookServiceTarget>>,
   progress: () => Promise<CaseProgress | undefined>,
 ): Promise<CaseBooks> {
-  const id = encodeURIComponent(caseId);
-  const [ledger, statement, declarations, statementCny, p] = await Promise.all([
-    read<custody.CustodyLedger>(services.custody, 'custody', `/v1/cases/${id}/ledger`),
-    read<exchange.ExchangeStatement>(services.exchange, 'exchange', `/v1/cases/${id}/statement`),
-    read<fx.Declaration[]>(services.fx, 'fx', `/v1/cases/${id}/declarations`),
-    read<treasury.CaseStatement>(services.treasury, 'treasury', `/v1/cases/${id}/statement`),
-    progress().catch(() => undefined),
-  ]);
+  const [records, p] = await Promise.all([readBookRecords(caseId, services), progress().catch(() => undefined)]);
+  return booksOf(caseId, records, p);
+}
+
+/** The books of these records (and of what only the case recorded, when its status `p` answered). */
+export function booksOf(caseId: string, records: BookRecords, p: CaseProgress | undefined): CaseBooks {
+  const { ledger, statement, declarations, treasury: statementCny } = records;
   const paidOut = statementCny.lines.some((l) => ['REMITTANCE', 'RESTITUTION', 'OWNER_RETURN'].includes(l.kind));
   const reconciliation = reconcile(
     {

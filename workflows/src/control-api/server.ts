@@ -8,6 +8,7 @@ import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors
 import {
   AUDIT_MIGRATIONS_DIR,
   AuditChain,
+  checkpointSettingsFromEnv,
   createLogger,
   type Logger,
   listen,
@@ -62,6 +63,17 @@ export function actServices(config: ControlApiConfig): Partial<Record<ActService
         treasury: { url: config.TREASURY_URL, token },
       }
     : {};
+}
+
+/**
+ * Where the case file finds each chain's latest signed checkpoint: the checkpoint directory this
+ * process writes its own chain's to (AUDIT_CHECKPOINT_DIR), for its chain and the services' (a
+ * deployment that ships every chain's file to one place gives them all; a chain without its file there
+ * is named in the case file as having none).
+ */
+function checkpointFilesFor(config: ControlApiConfig): { dir: string; chains: string[] } | undefined {
+  const dir = checkpointSettingsFromEnv().AUDIT_CHECKPOINT_DIR;
+  return dir ? { dir, chains: [config.AUDIT_SCHEMA, ...serviceChains(config).map((c) => c.chain)] } : undefined;
 }
 
 /** The services whose records the books are recomputed from (read with the control API's credential, if any). */
@@ -146,6 +158,7 @@ export async function startControlApi(
       },
       actServices: actServices(config),
       bookServices: bookServices(config),
+      checkpointFiles: checkpointFilesFor(config),
       ...auth,
     });
     const server = await listen(app, config.PORT, config.HOST);
