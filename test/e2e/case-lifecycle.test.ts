@@ -7,6 +7,7 @@
  * checked for conservation against each service's OWN records (and the chain), not the workflow's memory.
  */
 import { type contracts, Decimal, dec, type ServiceCallError, ServiceClient, sum, toBaseUnits } from '@vcdc/shared';
+import { unzipSync, zipSync } from 'fflate';
 import {
   DEMO_BANK_CHARGES,
   DEMO_CORRESPONDENT_FEES,
@@ -17,6 +18,8 @@ import {
 import { evmTransfer, sweepOnEvm } from '../../simulators/src/evm';
 import type { CaseProgress } from '../../workflows/src/case-state';
 import type { CaseStatement } from '../../workflows/src/case-values';
+import { checkCaseFile } from '../../workflows/src/dossier/archive';
+import { readVerifyKeys } from '../../workflows/src/dossier/verify-keys';
 import { readCaseAsAuditor, startTestStack, type TestStack } from './stack';
 
 jest.setTimeout(240_000);
@@ -492,5 +495,41 @@ describe('the case statement and its evidence (issue 13: base units, three value
         data: expect.objectContaining({ type: 'urn:vcdc:problem:fee-transaction-not-found' }),
       }),
     );
+  });
+});
+
+describe('the case file (issue 15): exported by the auditor from the real services, checked offline', () => {
+  test('every record of the finished case is in it, signed; a copy with one fill changed is rejected naming the file', async () => {
+    const auditor = await stack.issuer.mint('auditor.qian');
+    const res = await fetch(`${stack.urls.controlApi}/v1/cases/${caseId}/dossier`, {
+      headers: { authorization: `Bearer ${auditor}` },
+    });
+    expect(res.status).toBe(200);
+    const archive = new Uint8Array(await res.arrayBuffer());
+    const keys = readVerifyKeys(stack.actVerifyKey);
+    const check = checkCaseFile(archive, keys);
+    expect(check).toMatchObject({ ok: true, caseId, problems: [] });
+
+    const files = unzipSync(archive);
+    const text = (name: string) => new TextDecoder().decode(files[name]);
+    // The fills the venue made for the case, as the exchange service keeps them, to the last one.
+    const statement = await client('exchange', stack.urls.exchange).get<contracts.exchange.ExchangeStatement>(
+      `/v1/cases/${caseId}/statement`,
+    );
+    const filled = statement.orders.filter((o) => new Decimal(o.filled).gt(0)).length;
+    expect(filled).toBeGreaterThan(0);
+    expect(text('exchange/fills.json')).toContain(
+      statement.orders.find((o) => new Decimal(o.filled).gt(0))?.clientOrderId,
+    );
+    expect(JSON.parse(text('custody/ledger.json')).entries.length).toBeGreaterThan(0);
+    expect(new TextDecoder().decode(files['report.pdf']?.slice(0, 5))).toBe('%PDF-');
+    expect(text('report.html')).toContain(caseId);
+
+    // One byte changed in the fills: the case file no longer verifies, and the file is named.
+    const fills = files['exchange/fills.json'] as Uint8Array;
+    const tampered = { ...files, 'exchange/fills.json': fills.map((b, i) => (i === 10 ? b ^ 1 : b)) };
+    const rejected = checkCaseFile(zipSync(tampered), keys);
+    expect(rejected.ok).toBe(false);
+    expect(rejected.problems.map((p) => p.file)).toEqual(['exchange/fills.json']);
   });
 });

@@ -69,6 +69,8 @@ export interface TestStack {
   issuer: DevIssuer;
   /** Where the services and the control API keep their signed audit checkpoints, and the key that verifies them. */
   checkpoints: { dir: string; verifyKey: string };
+  /** The control API's act key's public half (base64 SPKI, as ACT_VERIFY_KEYS): it verifies acts and case files. */
+  actVerifyKey: string;
   close: () => Promise<void>;
 }
 
@@ -279,6 +281,7 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
       client,
       issuer,
       checkpoints,
+      actVerifyKey: decisionKeys.verifyKey,
       close: closeAll,
     };
   } catch (error) {
