@@ -128,34 +128,17 @@ export function claimedIdempotent<S extends z.ZodType>(
       return;
     }
     const { input, storedKey, path, requestHash } = keyed(req, res, schema, key, options);
-    const claim = await inTransaction(pool, async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [storedKey]);
-      const { rows } = await tx.query<StoredRow & { stale: boolean }>(
-        `SELECT request_hash, response_status, response_body, method, path,
-                created_at < now() - make_interval(secs => $2::double precision / 1000) AS stale
-           FROM idempotency_keys WHERE key = $1`,
-        [storedKey, CLAIM_TTL_MS],
-      );
-      const stored = rows[0];
-      if (stored && stored.request_hash !== requestHash) throw reused(key as string, stored);
-      if (stored && stored.response_status !== CLAIMED)
-        return { replay: { status: stored.response_status, body: stored.response_body } };
-      if (stored && !stored.stale)
-        throw new Problem(
-          409,
-          'idempotency-request-in-progress',
-          'A request with this Idempotency-Key is in progress',
-          `the first request with key ${key} has not finished: retry with the same key to get its answer`,
-        );
-      if (stored) await tx.query('UPDATE idempotency_keys SET created_at = now() WHERE key = $1', [storedKey]);
-      else
-        await tx.query(
-          `INSERT INTO idempotency_keys (key, request_hash, method, path, response_status, response_body)
-           VALUES ($1, $2, $3, $4, ${CLAIMED}, 'null'::jsonb)`,
-          [storedKey, requestHash, req.method, path],
-        );
-      return { replay: undefined };
-    });
+    // A key never seen is claimed in one statement (issue 19: look-up, lock and insert took five round
+    // trips for every order); the key's primary key settles two first requests racing. Only a key already
+    // stored (a repeat, a request in progress, a crashed holder's claim) takes the locked path.
+    const fresh = await pool.query(
+      `INSERT INTO idempotency_keys (key, request_hash, method, path, response_status, response_body)
+       VALUES ($1, $2, $3, $4, ${CLAIMED}, 'null'::jsonb) ON CONFLICT (key) DO NOTHING`,
+      [storedKey, requestHash, req.method, path],
+    );
+    const claim = fresh.rowCount
+      ? { replay: undefined }
+      : await claimStoredKey(pool, key as string, storedKey, requestHash, req.method, path);
     if (claim.replay) {
       send(res, claim.replay, true);
       return;
@@ -183,6 +166,48 @@ export function claimedIdempotent<S extends z.ZodType>(
     );
     send(res, result, false);
   };
+}
+
+/**
+ * The claim of a key already stored, under the key's lock: its stored answer to replay, a 409 while its
+ * first request runs, or the claim of a holder that crashed (older than CLAIM_TTL_MS) taken over.
+ */
+function claimStoredKey(
+  pool: Pool,
+  key: string,
+  storedKey: string,
+  requestHash: string,
+  method: string,
+  path: string,
+): Promise<{ replay: HandlerResult | undefined }> {
+  return inTransaction(pool, async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [storedKey]);
+    const { rows } = await tx.query<StoredRow & { stale: boolean }>(
+      `SELECT request_hash, response_status, response_body, method, path,
+              created_at < now() - make_interval(secs => $2::double precision / 1000) AS stale
+         FROM idempotency_keys WHERE key = $1`,
+      [storedKey, CLAIM_TTL_MS],
+    );
+    const stored = rows[0];
+    if (stored && stored.request_hash !== requestHash) throw reused(key as string, stored);
+    if (stored && stored.response_status !== CLAIMED)
+      return { replay: { status: stored.response_status, body: stored.response_body } };
+    if (stored && !stored.stale)
+      throw new Problem(
+        409,
+        'idempotency-request-in-progress',
+        'A request with this Idempotency-Key is in progress',
+        `the first request with key ${key} has not finished: retry with the same key to get its answer`,
+      );
+    if (stored) await tx.query('UPDATE idempotency_keys SET created_at = now() WHERE key = $1', [storedKey]);
+    else
+      await tx.query(
+        `INSERT INTO idempotency_keys (key, request_hash, method, path, response_status, response_body)
+         VALUES ($1, $2, $3, $4, ${CLAIMED}, 'null'::jsonb)`,
+        [storedKey, requestHash, method, path],
+      );
+    return { replay: undefined };
+  });
 }
 
 interface StoredRow {
