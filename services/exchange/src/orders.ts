@@ -100,6 +100,7 @@ export async function placeSellOrder(
   venue: Venue,
   input: exchange.PlaceSellOrder,
   guard: FairPriceGuard,
+  { firstAttempt = false }: { firstAttempt?: boolean } = {},
 ): Promise<exchange.VenueOrder> {
   const recorded = await recordedOrder(pool, input.clientOrderId);
   if (recorded) {
@@ -114,9 +115,21 @@ export async function placeSellOrder(
     input.referencePrice !== undefined
       ? await computationWithPrice(pool, input.symbol, input.referencePrice, guard.currentTime())
       : undefined;
-  // Only a new order is held against prices and caps: one already placed is adopted whatever the prices are now.
-  const existing = await atVenue(() => venue.findOrder(input.symbol, input.clientOrderId));
-  const checked = existing ? undefined : await guard.check(pool, input);
+  // Only a new order is held against prices and caps: one already placed is adopted whatever the prices
+  // are now. A retry asks the venue first; a first attempt (its Idempotency-Key never seen) does not
+  // (issue 19: a venue call per order): an order placed under this client order id by an attempt with
+  // another key is then found when the check refuses, or when the venue refuses the id as a duplicate.
+  let existing = firstAttempt ? undefined : await atVenue(() => venue.findOrder(input.symbol, input.clientOrderId));
+  let checked: Awaited<ReturnType<FairPriceGuard['check']>> | undefined;
+  if (!existing) {
+    try {
+      checked = await guard.check(pool, input);
+    } catch (refusal) {
+      if (!firstAttempt) throw refusal;
+      existing = await atVenue(() => venue.findOrder(input.symbol, input.clientOrderId));
+      if (!existing) throw refusal;
+    }
+  }
   let snapshot = existing;
   if (!snapshot) {
     try {
@@ -128,12 +141,15 @@ export async function placeSellOrder(
         ...(input.limitPrice !== undefined ? { limitPrice: input.limitPrice } : {}),
       });
     } catch (error) {
-      // Placed by a concurrent attempt between our look-up and our placement: adopt it.
+      // Placed by another attempt (a concurrent one, or one under another key when the venue was not
+      // asked first): adopt it, as found at the venue, whatever the prices are now.
       if (!(error instanceof VenueCallError && error.reason === 'duplicate-client-order-id')) {
         throw venueProblem(error, ORDER_REFUSALS);
       }
-      snapshot = await atVenue(() => venue.findOrder(input.symbol, input.clientOrderId));
-      if (!snapshot) throw new Problem(502, 'venue-error', 'Venue error', 'venue reported a duplicate it cannot find');
+      existing = await atVenue(() => venue.findOrder(input.symbol, input.clientOrderId));
+      if (!existing) throw new Problem(502, 'venue-error', 'Venue error', 'venue reported a duplicate it cannot find');
+      snapshot = existing;
+      checked = undefined;
     }
   }
   if (!sameOrder(snapshot, input)) throw conflict(input, 'the venue holds an order with other terms under this id');

@@ -115,16 +115,25 @@ const CLAIMED = 102;
  * a failure that stores nothing (5xx, a "not yet") releases the claim for a retry; a claim whose holder
  * crashed is taken over after CLAIM_TTL_MS. The key options are those of `idempotent`.
  */
+/**
+ * What a claimed handler is told of its key: `fresh` when the key was never seen before this request,
+ * so no earlier request with it can have done any of the work (a retry, or a crashed holder's claim
+ * taken over, is not fresh; neither is a request without a key).
+ */
+export interface KeyClaim {
+  fresh: boolean;
+}
+
 export function claimedIdempotent<S extends z.ZodType>(
   pool: Pool,
   schema: S,
-  handler: (input: z.infer<S>, req: Request) => Promise<HandlerResult>,
+  handler: (input: z.infer<S>, req: Request, claim: KeyClaim) => Promise<HandlerResult>,
   options: IdempotencyOptions = {},
 ): RequestHandler {
   return async (req: Request, res: Response, _next: NextFunction) => {
     const key = req.get(IDEMPOTENCY_HEADER);
     if (!key && options.key === 'optional') {
-      send(res, await handler(parseInput(schema, req.body ?? {}), req), false);
+      send(res, await handler(parseInput(schema, req.body ?? {}), req, { fresh: false }), false);
       return;
     }
     const { input, storedKey, path, requestHash } = keyed(req, res, schema, key, options);
@@ -145,7 +154,7 @@ export function claimedIdempotent<S extends z.ZodType>(
     }
     let result: HandlerResult;
     try {
-      result = await handler(input, req);
+      result = await handler(input, req, { fresh: (fresh.rowCount ?? 0) > 0 });
     } catch (error) {
       if (!(error instanceof Problem) || error.status >= 500 || RETRYABLE_PROBLEM_TYPES.has(error.type)) {
         // Nothing to keep: the claim is released so a retry with the key runs afresh.
