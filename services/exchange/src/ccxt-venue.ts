@@ -31,6 +31,7 @@ import {
 } from './venue';
 import { loadMarketsForgettingFailures } from './venue-markets';
 import { paceByLimit } from './venue-pacing';
+import { signWithNodeCrypto } from './venue-signing';
 
 export interface CcxtVenueOptions {
   /** ccxt exchange id; "hashkey". */
@@ -111,6 +112,7 @@ export class CcxtVenue implements Venue {
       urls: { api: { public: options.apiUrl, private: options.apiUrl } },
     });
     if (options.requestLimit && options.enableRateLimit !== false) paceByLimit(this.exchange, options.requestLimit);
+    signWithNodeCrypto(this.exchange);
     this.data = new CcxtMarketData({
       id: options.venueId,
       exchange: options.venueId,
