@@ -14,7 +14,7 @@ import type { common } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import ccxt, { type Exchange } from 'ccxt';
 import type { RequestLimit } from './capabilities';
-import { CcxtMarketData, type DailyClose, exactDecimal, type TopOfBook } from './market-data';
+import { type BidsAndTop, CcxtMarketData, type DailyClose, exactDecimal, type TopOfBook } from './market-data';
 import {
   type CryptoWithdrawalRequest,
   type CryptoWithdrawalSnapshot,
@@ -182,6 +182,10 @@ export class CcxtVenue implements Venue {
         qty: exactDecimal(qty, 'bid quantity'),
       }));
     });
+  }
+
+  bidsAndTop(symbol: string): Promise<BidsAndTop> {
+    return this.data.bidsAndTop(symbol, 200);
   }
 
   async marketRules(symbol: string): Promise<MarketRules | undefined> {

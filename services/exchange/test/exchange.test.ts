@@ -179,14 +179,18 @@ describe('orders', () => {
     expect(btcBefore.minus(venueBalance('BTC')).toFixed()).toBe('0.5');
   });
 
-  test('a first attempt places without asking the venue first; an order another key placed and lost the answer to is adopted, not sold twice', async () => {
+  test('a first attempt reads the book once and places without asking the venue first; an order another key placed and lost the answer to is adopted, not sold twice', async () => {
     const lookUps = () => sim.requestLimit.counts.get('GET /api/v1/spot/order') ?? 0;
+    const bookReads = () => sim.requestLimit.counts.get('GET /quote/v1/depth') ?? 0;
     const before = lookUps();
+    const booksBefore = bookReads();
     await sell(
       { caseId: 'case-3b', clientOrderId: 'case-3b-sell-1', symbol: 'BTC/USDT', type: 'market', amount: '0.1' },
       'k-order-3b',
     ).expect(201);
     expect(lookUps()).toBe(before);
+    // One read of the book gives the check both the reference's quote and how deep the sell reaches.
+    expect(bookReads() - booksBefore).toBe(1);
 
     const body = {
       caseId: 'case-3c',
