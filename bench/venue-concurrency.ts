@@ -15,10 +15,12 @@
  *   node --import tsx bench/venue-concurrency.ts [cases at once, default 20] [rounds, default 5]
  *   VENUE_REQUESTS_PER_SECOND=300 node --import tsx bench/venue-concurrency.ts   (another venue limit)
  *   VENUE_LATENCY_MS=40 npm run bench:venue-concurrency                          (a venue across a network)
+ *   BENCH_CPU_PROF=/tmp/prof npm run bench:venue-concurrency                   (the service's CPU profile)
  *   npm run bench:venue-concurrency
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { freePort } from '../scripts/lib/ports';
@@ -112,12 +114,27 @@ async function startVenueProcess(): Promise<{ url: string; counts: () => Promise
 /** The exchange service as on the dev stack: `services/exchange/src/main.ts`, a process of its own. */
 async function startServiceProcess(
   env: Record<string, string>,
-): Promise<{ url: string; cpuMs: () => number; stop: () => Promise<void> }> {
+): Promise<{ url: string; cpuMs: () => number; queries: () => Promise<number>; stop: () => Promise<void> }> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'services/exchange/src/main.ts')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-  });
+  // The SQL statements it sends, counted by a preload (bench/lib/count-queries.cjs) that writes them here on SIGUSR2.
+  const countDir = mkdtempSync(path.join(os.tmpdir(), 'bench-queries-'));
+  const countFile = path.join(countDir, 'count');
+  const child = spawn(
+    process.execPath,
+    [
+      '--require',
+      path.join(__dirname, 'lib/count-queries.cjs'),
+      // BENCH_CPU_PROF=<folder>: the service's CPU profile, written there when it stops.
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
+      '--import',
+      'tsx',
+      path.join(ROOT, 'services/exchange/src/main.ts'),
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', QUERY_COUNT_FILE: countFile },
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -135,13 +152,22 @@ async function startServiceProcess(
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) * 10;
   };
+  const queries = async () => {
+    rmSync(countFile, { force: true });
+    child.kill('SIGUSR2');
+    while (!existsSync(countFile)) await pause(10);
+    await pause(10); // written in one call; a little more time for it to land whole
+    return Number(readFileSync(countFile, 'utf8'));
+  };
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     url,
     cpuMs,
+    queries,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;
+      rmSync(countDir, { recursive: true, force: true });
     },
   };
 }
@@ -186,12 +212,14 @@ async function main(): Promise<void> {
     }
     const atOnce: number[] = [];
     const cpu = service.cpuMs();
+    const queriesBefore = await service.queries();
     const cpuFrom = next;
     for (let r = 0; r < ROUNDS; r++) {
       atOnce.push(...(await Promise.all(Array.from({ length: AT_ONCE }, () => order()))));
       await pause(PAUSE_MS);
     }
     const cpuPerOrder = (service.cpuMs() - cpu) / (next - cpuFrom);
+    const queriesPerOrder = ((await service.queries()) - queriesBefore) / (next - cpuFrom);
     const venue = await sim.counts();
     const requests = venue.counts.reduce((s, [, n]) => s + n, 0);
     const one = median(single);
@@ -205,6 +233,7 @@ async function main(): Promise<void> {
       `${AT_ONCE} cases at once:   median ${f(many)}, p95 ${f(quantile(atOnce, 0.95))} (${atOnce.length} orders, ${ROUNDS} rounds)`,
     );
     console.log(`exchange service CPU per order at once: ${cpuPerOrder.toFixed(1)} ms (one Node process)`);
+    console.log(`exchange service SQL statements per order at once: ${queriesPerOrder.toFixed(1)}`);
     console.log(`ratio (median ${AT_ONCE} at once / median 1): ${(many / one).toFixed(2)} (acceptance: <= 2)`);
     console.log(
       `venue: ${requests} requests for ${next} orders (${(requests / next).toFixed(1)} each), ${venue.refused} refused with 429`,

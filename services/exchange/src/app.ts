@@ -184,9 +184,9 @@ export function createApp({
       // the claim; its retry takes it over and finds the order at the venue by its client order id.
       app.post(
         '/v1/orders',
-        claimedIdempotent(pool, exchange.PlaceSellOrder, async (input) => ({
+        claimedIdempotent(pool, exchange.PlaceSellOrder, async (input, _req, claim) => ({
           status: 201,
-          body: await placeSellOrder(pool, venue, input, guard),
+          body: await placeSellOrder(pool, venue, input, guard, { firstAttempt: claim.fresh }),
         })),
       );
 

@@ -27,19 +27,19 @@ export function orderPlaced(o: {
   return { kind: 'exchange.order.placed', actor: ACTOR, caseId, data: { ...data, limitPrice: o.limitPrice ?? null } };
 }
 
-/** A fill just booked for the order (its case read from the order). */
-export async function appendFillBooked(tx: Queryable, clientOrderId: string, f: FillSnapshot): Promise<void> {
-  const { rows } = await tx.query<{ case_id: string; symbol: string }>(
-    'SELECT case_id, symbol FROM orders WHERE client_order_id = $1',
-    [clientOrderId],
-  );
+/** A fill just booked for the order. */
+export async function appendFillBooked(
+  tx: Queryable,
+  order: { client_order_id: string; case_id: string; symbol: string },
+  f: FillSnapshot,
+): Promise<void> {
   await appendAuditRecord(tx, {
     kind: 'exchange.fill.booked',
     actor: ACTOR,
-    caseId: rows[0]?.case_id,
+    caseId: order.case_id,
     data: {
-      clientOrderId,
-      symbol: rows[0]?.symbol,
+      clientOrderId: order.client_order_id,
+      symbol: order.symbol,
       tradeId: f.tradeId,
       price: f.price,
       amount: f.amount,
@@ -51,25 +51,18 @@ export async function appendFillBooked(tx: Queryable, clientOrderId: string, f: 
   });
 }
 
-/** The order ended (closed, canceled, rejected): what was filled and what remained. */
-export async function appendOrderEnded(tx: Queryable, clientOrderId: string, status: string): Promise<void> {
-  const { rows } = await tx.query<{ case_id: string; symbol: string; amount: string; filled: string }>(
-    `SELECT o.case_id, o.symbol, o.amount::text, COALESCE(sum(f.amount), 0)::text AS filled
-     FROM orders o LEFT JOIN fills f USING (client_order_id) WHERE o.client_order_id = $1
-     GROUP BY o.case_id, o.symbol, o.amount`,
-    [clientOrderId],
-  );
-  const o = rows[0];
+/** The order ended (closed, canceled, rejected): what was filled and what remained, as recorded in its transaction. */
+export async function appendOrderEnded(tx: Queryable, order: exchange.VenueOrder, status: string): Promise<void> {
   await appendAuditRecord(tx, {
     kind: `exchange.order.${status}`,
     actor: ACTOR,
-    caseId: o?.case_id,
+    caseId: order.caseId,
     data: {
-      clientOrderId,
-      symbol: o?.symbol,
-      amount: o ? new Decimal(o.amount).toFixed() : null,
-      filled: o ? new Decimal(o.filled).toFixed() : null,
-      remaining: o ? new Decimal(o.amount).minus(o.filled).toFixed() : null,
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      amount: order.amount,
+      filled: order.filled,
+      remaining: order.remaining,
     },
   });
 }

@@ -14,7 +14,7 @@ import type { common } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import ccxt, { type Exchange } from 'ccxt';
 import type { RequestLimit } from './capabilities';
-import { CcxtMarketData, type DailyClose, exactDecimal, type TopOfBook } from './market-data';
+import { type BidsAndTop, CcxtMarketData, type DailyClose, exactDecimal, type TopOfBook } from './market-data';
 import {
   type CryptoWithdrawalRequest,
   type CryptoWithdrawalSnapshot,
@@ -31,6 +31,7 @@ import {
 } from './venue';
 import { loadMarketsForgettingFailures } from './venue-markets';
 import { paceByLimit } from './venue-pacing';
+import { signWithNodeCrypto } from './venue-signing';
 
 export interface CcxtVenueOptions {
   /** ccxt exchange id; "hashkey". */
@@ -111,6 +112,7 @@ export class CcxtVenue implements Venue {
       urls: { api: { public: options.apiUrl, private: options.apiUrl } },
     });
     if (options.requestLimit && options.enableRateLimit !== false) paceByLimit(this.exchange, options.requestLimit);
+    signWithNodeCrypto(this.exchange);
     this.data = new CcxtMarketData({
       id: options.venueId,
       exchange: options.venueId,
@@ -180,6 +182,10 @@ export class CcxtVenue implements Venue {
         qty: exactDecimal(qty, 'bid quantity'),
       }));
     });
+  }
+
+  bidsAndTop(symbol: string): Promise<BidsAndTop> {
+    return this.data.bidsAndTop(symbol, 200);
   }
 
   async marketRules(symbol: string): Promise<MarketRules | undefined> {

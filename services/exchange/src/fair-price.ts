@@ -7,7 +7,7 @@ import type { Queryable } from '@vcdc/shared';
 import { Decimal } from '@vcdc/shared/money';
 import { type CapabilityTable, type InvestorClass, tradingRules } from './capabilities';
 import { type FloorRule, type LegalFloor, legalFloorOf } from './legal-floor';
-import type { MarketDataSource } from './market-data';
+import type { BidsAndTop, MarketDataSource } from './market-data';
 import { checkSellOrder, type PreTradeOrder } from './pre-trade';
 import type { ReferenceRecorder } from './price-observations';
 import {
@@ -63,8 +63,8 @@ export class FairPriceGuard {
   }
 
   /** The reference now (recorded, with its quotes, whatever the outcome); a 503 problem when there is none. */
-  async reference(symbol: string): Promise<ReferencePrice> {
-    const quotes = await gatherQuotes(this.sources, symbol);
+  async reference(symbol: string, known?: Parameters<typeof gatherQuotes>[2]): Promise<ReferencePrice> {
+    const quotes = await gatherQuotes(this.sources, symbol, known);
     const evaluation = evaluateReference(symbol, quotes, this.policy, this.now());
     const id = this.options.recorder ? await this.options.recorder(evaluation, this.policy) : undefined;
     return referenceOf(evaluation, id);
@@ -138,9 +138,15 @@ export class FairPriceGuard {
       await this.checkStatic(order);
       throw new Error('unreachable: checkStatic refuses a market the venue does not list');
     }
-    const reference = await atVenue(() => this.reference(order.symbol));
+    // A market order's check reads the venue's bids and, the venue being a reference source, its top of
+    // book: one read of the book answers both (issue 19: two reads per order).
+    const book =
+      order.type === 'market' && this.sources.includes(this.venue) ? this.venue.bidsAndTop(order.symbol) : undefined;
+    const reference = await atVenue(() =>
+      this.reference(order.symbol, book && { source: this.venue, top: book.then((b) => b.top) }),
+    );
     const floor = await atVenue(() => this.floor(order.symbol, rules));
-    const worstMarketFill = order.type === 'market' ? await this.worstFill(order) : undefined;
+    const worstMarketFill = order.type === 'market' ? await this.worstFill(order, book) : undefined;
     const soldToday = await this.soldToday(db, order);
     checkSellOrder(order, {
       ...facts,
@@ -153,8 +159,8 @@ export class FairPriceGuard {
   }
 
   /** The deepest bid a market sell of this size reaches in the venue's current book. */
-  private async worstFill(order: PreTradeOrder): Promise<Decimal | undefined> {
-    const bids = await atVenue(() => this.venue.bids(order.symbol));
+  private async worstFill(order: PreTradeOrder, book?: Promise<BidsAndTop>): Promise<Decimal | undefined> {
+    const bids = await atVenue(async () => (book ? (await book).bids : await this.venue.bids(order.symbol)));
     let left = new Decimal(order.amount);
     for (const level of bids) {
       left = left.minus(level.qty);

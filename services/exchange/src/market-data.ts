@@ -8,7 +8,7 @@
  * a price that does not fit that (more digits) is refused instead of being read approximately.
  */
 import { Decimal } from '@vcdc/shared/money';
-import ccxt, { type Exchange } from 'ccxt';
+import ccxt, { type Exchange, type OrderBook } from 'ccxt';
 import { VenueCallError } from './venue';
 import { loadMarketsForgettingFailures } from './venue-markets';
 
@@ -18,6 +18,12 @@ export interface TopOfBook {
   ask: string;
   /** The venue's time of the book; the reference refuses books older than its staleness limit. */
   at: Date;
+}
+
+/** A book's bids, best first, and its top of book (or why there is none: one side empty), from one read. */
+export interface BidsAndTop {
+  bids: { price: string; qty: string }[];
+  top: TopOfBook | Error;
 }
 
 export interface DailyClose {
@@ -99,20 +105,43 @@ export class CcxtMarketData implements MarketDataSource {
   }
 
   topOfBook(symbol: string): Promise<TopOfBook> {
+    return this.call('fetch order book', async () => this.topOf(symbol, await this.exchange.fetchOrderBook(symbol, 5)));
+  }
+
+  /**
+   * One read of the book for what a market order's check asks of it: its bids to `depth` levels, best
+   * first, and its top of book as `topOfBook` answers it (or why there is none), instead of two reads
+   * (issue 19).
+   */
+  bidsAndTop(symbol: string, depth: number): Promise<BidsAndTop> {
     return this.call('fetch order book', async () => {
-      const book = await this.exchange.fetchOrderBook(symbol, 5);
-      const bid = book.bids[0]?.[0];
-      const ask = book.asks[0]?.[0];
-      if (bid === undefined || ask === undefined) {
-        throw new VenueCallError('fault', 'empty-book', `${this.id} ${symbol}: one side of the book is empty`);
+      const book = await this.exchange.fetchOrderBook(symbol, depth);
+      let top: TopOfBook | VenueCallError;
+      try {
+        top = this.topOf(symbol, book);
+      } catch (error) {
+        top = error as VenueCallError;
       }
-      return {
-        venue: this.id,
-        bid: exactDecimal(bid, 'bid'),
-        ask: exactDecimal(ask, 'ask'),
-        at: new Date(book.timestamp ?? Date.now()),
-      };
+      const bids = book.bids.map(([price, qty]) => ({
+        price: exactDecimal(price, 'bid'),
+        qty: exactDecimal(qty, 'bid quantity'),
+      }));
+      return { bids, top };
     });
+  }
+
+  private topOf(symbol: string, book: OrderBook): TopOfBook {
+    const bid = book.bids[0]?.[0];
+    const ask = book.asks[0]?.[0];
+    if (bid === undefined || ask === undefined) {
+      throw new VenueCallError('fault', 'empty-book', `${this.id} ${symbol}: one side of the book is empty`);
+    }
+    return {
+      venue: this.id,
+      bid: exactDecimal(bid, 'bid'),
+      ask: exactDecimal(ask, 'ask'),
+      at: new Date(book.timestamp ?? Date.now()),
+    };
   }
 
   private candles(symbol: string, timeframe: string, stepMs: number, from: Date, to: Date): Promise<DailyClose[]> {

@@ -100,6 +100,7 @@ export async function placeSellOrder(
   venue: Venue,
   input: exchange.PlaceSellOrder,
   guard: FairPriceGuard,
+  { firstAttempt = false }: { firstAttempt?: boolean } = {},
 ): Promise<exchange.VenueOrder> {
   const recorded = await recordedOrder(pool, input.clientOrderId);
   if (recorded) {
@@ -114,9 +115,21 @@ export async function placeSellOrder(
     input.referencePrice !== undefined
       ? await computationWithPrice(pool, input.symbol, input.referencePrice, guard.currentTime())
       : undefined;
-  // Only a new order is held against prices and caps: one already placed is adopted whatever the prices are now.
-  const existing = await atVenue(() => venue.findOrder(input.symbol, input.clientOrderId));
-  const checked = existing ? undefined : await guard.check(pool, input);
+  // Only a new order is held against prices and caps: one already placed is adopted whatever the prices
+  // are now. A retry asks the venue first; a first attempt (its Idempotency-Key never seen) does not
+  // (issue 19: a venue call per order): an order placed under this client order id by an attempt with
+  // another key is then found when the check refuses, or when the venue refuses the id as a duplicate.
+  let existing = firstAttempt ? undefined : await atVenue(() => venue.findOrder(input.symbol, input.clientOrderId));
+  let checked: Awaited<ReturnType<FairPriceGuard['check']>> | undefined;
+  if (!existing) {
+    try {
+      checked = await guard.check(pool, input);
+    } catch (refusal) {
+      if (!firstAttempt) throw refusal;
+      existing = await atVenue(() => venue.findOrder(input.symbol, input.clientOrderId));
+      if (!existing) throw refusal;
+    }
+  }
   let snapshot = existing;
   if (!snapshot) {
     try {
@@ -128,12 +141,15 @@ export async function placeSellOrder(
         ...(input.limitPrice !== undefined ? { limitPrice: input.limitPrice } : {}),
       });
     } catch (error) {
-      // Placed by a concurrent attempt between our look-up and our placement: adopt it.
+      // Placed by another attempt (a concurrent one, or one under another key when the venue was not
+      // asked first): adopt it, as found at the venue, whatever the prices are now.
       if (!(error instanceof VenueCallError && error.reason === 'duplicate-client-order-id')) {
         throw venueProblem(error, ORDER_REFUSALS);
       }
-      snapshot = await atVenue(() => venue.findOrder(input.symbol, input.clientOrderId));
-      if (!snapshot) throw new Problem(502, 'venue-error', 'Venue error', 'venue reported a duplicate it cannot find');
+      existing = await atVenue(() => venue.findOrder(input.symbol, input.clientOrderId));
+      if (!existing) throw new Problem(502, 'venue-error', 'Venue error', 'venue reported a duplicate it cannot find');
+      snapshot = existing;
+      checked = undefined;
     }
   }
   if (!sameOrder(snapshot, input)) throw conflict(input, 'the venue holds an order with other terms under this id');
@@ -146,11 +162,19 @@ export async function placeSellOrder(
   const checkReferenceId = checked?.reference.id;
   const pricedReferenceId = input.referencePrice !== undefined ? declaredReferenceId : checkReferenceId;
   return inTransaction(pool, async (tx) => {
-    const inserted = await tx.query(
-      `INSERT INTO orders (client_order_id, case_id, venue, venue_order_id, symbol, side, type, amount, limit_price, status,
-         created_at, parent_order_id, arrival_price, reference_price, floor_price, check_reference_id, priced_reference_id)
-       VALUES ($1, $2, $3, $4, $5, 'sell', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-       ON CONFLICT (client_order_id) DO NOTHING`,
+    // The order's row and its `placed` event in one statement (issue 19: round trips per order).
+    const inserted = await tx.query<OrderRow>(
+      `WITH placed AS (
+         INSERT INTO orders (client_order_id, case_id, venue, venue_order_id, symbol, side, type, amount, limit_price,
+           status, created_at, parent_order_id, arrival_price, reference_price, floor_price, check_reference_id,
+           priced_reference_id)
+         VALUES ($1, $2, $3, $4, $5, 'sell', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         ON CONFLICT (client_order_id) DO NOTHING RETURNING *
+       ), event AS (
+         INSERT INTO order_events (client_order_id, event, venue, detail, occurred_at)
+         SELECT client_order_id, 'placed', venue, $17::text, created_at FROM placed
+       )
+       SELECT * FROM placed`,
       [
         input.clientOrderId,
         input.caseId,
@@ -168,21 +192,16 @@ export async function placeSellOrder(
         checked?.floor?.price ?? input.floor ?? null,
         checkReferenceId ?? null,
         pricedReferenceId ?? null,
+        existing ? 'found at the venue under its client order id (an earlier attempt placed it)' : null,
       ],
     );
-    if (!inserted.rowCount) {
+    const row = inserted.rows[0];
+    if (!row) {
       // Recorded meanwhile by another request for this client order id (with another Idempotency-Key).
       const other = await recordedOrder(tx, input.clientOrderId, 'FOR NO KEY UPDATE');
       if (!other || !sameTerms(other, input)) throw conflict(input, 'it was placed with other terms');
       return recordSnapshot(tx, venue, other, placed, fills);
     }
-    await recordEvent(tx, {
-      clientOrderId: input.clientOrderId,
-      event: 'placed',
-      venue: venue.id,
-      occurredAt: placed.createdAt,
-      detail: existing ? 'found at the venue under its client order id (an earlier attempt placed it)' : undefined,
-    });
     const audit: AuditAppends = [];
     audit.push((db) =>
       appendAuditRecord(
@@ -200,10 +219,10 @@ export async function placeSellOrder(
         }),
       ),
     );
-    await recordFills(tx, venue, input.clientOrderId, fills, audit);
+    await recordFills(tx, venue, row, fills, audit);
     await recordEnd(tx, venue, input.clientOrderId, placed, audit);
-    const view = await orderView(tx, input.clientOrderId);
-    await appendLast(tx, audit);
+    const view = await orderView(tx, input.clientOrderId, row);
+    await appendLast(tx, audit, view);
     return view;
   });
 }
@@ -212,12 +231,14 @@ export async function placeSellOrder(
  * The order's audit records, appended in order at the end of its transaction, after all its other
  * work: the chain's lock (one for all writers) is then held only from them to the commit, so twenty
  * orders recording at once wait on each other's appends, not on each other's whole transactions (and
- * the chain's lock is taken after every row lock, as the bound rows' records are: audit 00004).
+ * the chain's lock is taken after every row lock, as the bound rows' records are: audit 00004). What
+ * they record is known before the first (the order's row, its view as recorded): no other statement
+ * runs while the lock is held (issue 19).
  */
-type AuditAppends = ((tx: Queryable) => Promise<unknown>)[];
+type AuditAppends = ((tx: Queryable, view: exchange.VenueOrder) => Promise<unknown>)[];
 
-async function appendLast(tx: Queryable, audit: AuditAppends): Promise<void> {
-  for (const append of audit) await append(tx);
+async function appendLast(tx: Queryable, audit: AuditAppends, view: exchange.VenueOrder): Promise<void> {
+  for (const append of audit) await append(tx, view);
 }
 
 type OrderEvent = 'placed' | 'fill' | 'cancel-requested' | 'closed' | 'canceled' | 'rejected';
@@ -254,7 +275,7 @@ async function recordEnd(
     occurredAt: snapshot.updatedAt ?? new Date(),
     ...(snapshot.updatedAt ? {} : { detail: "the venue gave no time: the service's time it saw the end" }),
   });
-  if (ended) audit.push((tx) => appendOrderEnded(tx, clientOrderId, snapshot.status));
+  if (ended) audit.push((tx, view) => appendOrderEnded(tx, view, snapshot.status));
 }
 
 /** The order's status and fills as the venue has them now; new fills are recorded. */
@@ -324,17 +345,17 @@ async function recordSnapshot(
   fills: FillSnapshot[] | undefined,
 ): Promise<exchange.VenueOrder> {
   const audit: AuditAppends = [];
-  await recordFills(tx, venue, recorded.client_order_id, fills, audit);
+  await recordFills(tx, venue, recorded, fills, audit);
   await recordEnd(tx, venue, recorded.client_order_id, snapshot, audit);
   // An order that ended stays ended: an older answer recorded after a newer one (two refreshes racing,
   // no lock is held across the venue calls) never reopens it.
-  await tx.query(
+  const updated = await tx.query<OrderRow>(
     `UPDATE orders SET status = CASE WHEN status = 'open' THEN $2 ELSE status END, status_checked_at = now()
-      WHERE client_order_id = $1`,
+      WHERE client_order_id = $1 RETURNING *`,
     [recorded.client_order_id, snapshot.status],
   );
-  const view = await orderView(tx, recorded.client_order_id);
-  await appendLast(tx, audit);
+  const view = await orderView(tx, recorded.client_order_id, updated.rows[0]);
+  await appendLast(tx, audit, view);
   return view;
 }
 
@@ -364,52 +385,64 @@ async function fillsToRecord(
   return atVenue(() => venue.orderFills(symbol, { venueOrderId: snapshot.venueOrderId, clientOrderId }));
 }
 
+/**
+ * Records the fills not yet recorded, and an event for each, in one statement (issue 19: two round trips
+ * per fill); their audit records are queued for the end of the transaction.
+ */
 async function recordFills(
   tx: PoolClient,
   venue: Venue,
-  clientOrderId: string,
+  order: Pick<OrderRow, 'client_order_id' | 'case_id' | 'symbol'>,
   fills: FillSnapshot[] | undefined,
   audit: AuditAppends,
 ): Promise<void> {
-  if (!fills) return;
+  if (!fills?.length) return;
   // Oldest first, so the events of the fills follow the venue's order.
   const ordered = [...fills].sort(
     (a, b) => a.tradedAt.getTime() - b.tradedAt.getTime() || a.tradeId.localeCompare(b.tradeId),
   );
-  for (const f of ordered) {
-    const inserted = await tx.query(
-      `INSERT INTO fills (venue, trade_id, client_order_id, price, amount, cost, fee, fee_currency, traded_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (venue, trade_id) DO NOTHING RETURNING trade_id`,
-      [
-        venue.id,
-        f.tradeId,
-        clientOrderId,
-        f.price,
-        f.amount,
-        new Decimal(f.price).mul(f.amount).toFixed(),
-        f.fee,
-        f.feeCurrency,
-        f.tradedAt,
-      ],
+  const columns = 8;
+  const values: unknown[] = [venue.id, order.client_order_id];
+  const tuples = ordered.map((f, i) => {
+    values.push(
+      f.tradeId,
+      f.price,
+      f.amount,
+      new Decimal(f.price).mul(f.amount).toFixed(),
+      f.fee,
+      f.feeCurrency,
+      f.tradedAt,
+      i,
     );
-    if (inserted.rowCount) {
-      await recordEvent(tx, {
-        clientOrderId,
-        event: 'fill',
-        venue: venue.id,
-        tradeId: f.tradeId,
-        occurredAt: f.tradedAt,
-      });
-      audit.push((db) => appendFillBooked(db, clientOrderId, f));
-    }
-  }
+    const p = (k: number) => `$${3 + i * columns + k}`;
+    return `($1, ${p(0)}, $2, ${p(1)}::numeric, ${p(2)}::numeric, ${p(3)}::numeric, ${p(4)}::numeric, ${p(5)}, ${p(6)}::timestamptz, ${p(7)}::int)`;
+  });
+  const { rows } = await tx.query<{ trade_id: string }>(
+    `WITH seen (venue, trade_id, client_order_id, price, amount, cost, fee, fee_currency, traded_at, n) AS (
+       VALUES ${tuples.join(', ')}
+     ), booked AS (
+       INSERT INTO fills (venue, trade_id, client_order_id, price, amount, cost, fee, fee_currency, traded_at)
+       SELECT venue, trade_id, client_order_id, price, amount, cost, fee, fee_currency, traded_at FROM seen ORDER BY n
+       ON CONFLICT (venue, trade_id) DO NOTHING RETURNING trade_id
+     ), event AS (
+       INSERT INTO order_events (client_order_id, event, venue, trade_id, occurred_at)
+       SELECT seen.client_order_id, 'fill', seen.venue, seen.trade_id, seen.traded_at
+         FROM seen JOIN booked USING (trade_id) ORDER BY seen.n
+       ON CONFLICT DO NOTHING
+     )
+     SELECT trade_id FROM booked`,
+    values,
+  );
+  const booked = new Set(rows.map((r) => r.trade_id));
+  for (const f of ordered) if (booked.has(f.tradeId)) audit.push((db) => appendFillBooked(db, order, f));
 }
 
 const plain = (value: string) => new Decimal(value).toFixed();
 
-export async function orderView(db: Queryable, clientOrderId: string): Promise<exchange.VenueOrder> {
-  const { rows } = await db.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [clientOrderId]);
-  const order = rows[0];
+/** The order as recorded (`known`: its row, when the caller has just written or read it). */
+export async function orderView(db: Queryable, clientOrderId: string, known?: OrderRow): Promise<exchange.VenueOrder> {
+  const order =
+    known ?? (await db.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [clientOrderId])).rows[0];
   if (!order) throw problems.notFound('Order', clientOrderId);
   const fills = (
     await db.query<FillRow>(

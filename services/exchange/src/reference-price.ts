@@ -130,12 +130,20 @@ export function referenceFromQuotes(
   return referenceOf(evaluateReference(symbol, quotes, policy, now));
 }
 
-/** Ask every source at once; a source that cannot answer is recorded as unavailable, with its error. */
-export async function gatherQuotes(sources: MarketDataSource[], symbol: string): Promise<ReferenceQuote[]> {
+/**
+ * Ask every source at once; a source that cannot answer is recorded as unavailable, with its error.
+ * `known`: a source's top of book already being read (with the bids of a market order's check).
+ */
+export async function gatherQuotes(
+  sources: MarketDataSource[],
+  symbol: string,
+  known?: { source: MarketDataSource; top: Promise<TopOfBook | Error> },
+): Promise<ReferenceQuote[]> {
   return Promise.all(
     sources.map(async (source): Promise<ReferenceQuote> => {
       try {
-        const top = await source.topOfBook(symbol);
+        const top = source === known?.source ? await known.top : await source.topOfBook(symbol);
+        if (top instanceof Error) throw top;
         return { ...top, mid: new Decimal(top.bid).plus(top.ask).div(2).toFixed() };
       } catch (error) {
         return {

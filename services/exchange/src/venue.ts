@@ -4,7 +4,7 @@
  * issue adds other venues behind the same interface.
  */
 import type { common } from '@vcdc/shared/contracts';
-import type { MarketDataSource } from './market-data';
+import type { BidsAndTop, MarketDataSource } from './market-data';
 
 type Chain = common.Chain;
 
@@ -129,6 +129,8 @@ export interface Venue extends MarketDataSource {
   readonly id: string;
   /** The bids of the current book, best first (how deep a market order would reach). */
   bids(symbol: string): Promise<{ price: string; qty: string }[]>;
+  /** The bids as `bids` and the top of book as `topOfBook`, from one read of the book. */
+  bidsAndTop(symbol: string): Promise<BidsAndTop>;
   marketRules(symbol: string): Promise<MarketRules | undefined>;
   depositAddress(asset: string, chain: Chain): Promise<{ address: string; tag?: string }>;
   /** The venue's record of a deposit by chain transaction hash; undefined while it has not seen it. */

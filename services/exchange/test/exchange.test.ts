@@ -179,6 +179,42 @@ describe('orders', () => {
     expect(btcBefore.minus(venueBalance('BTC')).toFixed()).toBe('0.5');
   });
 
+  test('a first attempt reads the book once and places without asking the venue first; an order another key placed and lost the answer to is adopted, not sold twice', async () => {
+    const lookUps = () => sim.requestLimit.counts.get('GET /api/v1/spot/order') ?? 0;
+    const bookReads = () => sim.requestLimit.counts.get('GET /quote/v1/depth') ?? 0;
+    const before = lookUps();
+    const booksBefore = bookReads();
+    await sell(
+      { caseId: 'case-3b', clientOrderId: 'case-3b-sell-1', symbol: 'BTC/USDT', type: 'market', amount: '0.1' },
+      'k-order-3b',
+    ).expect(201);
+    expect(lookUps()).toBe(before);
+    // One read of the book gives the check both the reference's quote and how deep the sell reaches.
+    expect(bookReads() - booksBefore).toBe(1);
+
+    const body = {
+      caseId: 'case-3c',
+      clientOrderId: 'case-3c-sell-1',
+      symbol: 'BTC/USDT',
+      type: 'market',
+      amount: '0.2',
+    };
+    const btcBefore = venueBalance('BTC');
+    sim.faults.dropResponseAfterAccept('createOrder');
+    await sell(body, 'k-order-3c').expect(503);
+    // A new key: its first attempt places, the venue refuses the id as a duplicate, and its order is adopted.
+    const adopted = await sell(body, 'k-order-3c-new').expect(201);
+    expect(adopted.body.venueOrderId).toBe(venueOrders('case-3c-sell-1')[0]!.orderId);
+    expect(adopted.body.filled).toBe('0.2');
+    expect(venueOrders('case-3c-sell-1')).toHaveLength(1);
+    expect(btcBefore.minus(venueBalance('BTC')).toFixed()).toBe('0.2');
+    const { rows } = await pool.query(
+      "SELECT detail FROM order_events WHERE client_order_id = $1 AND event = 'placed'",
+      ['case-3c-sell-1'],
+    );
+    expect(rows[0].detail).toMatch(/found at the venue/);
+  });
+
   test('a client order id already used with other terms is refused with 409', async () => {
     const body = {
       caseId: 'case-4',

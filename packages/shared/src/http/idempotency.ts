@@ -115,54 +115,46 @@ const CLAIMED = 102;
  * a failure that stores nothing (5xx, a "not yet") releases the claim for a retry; a claim whose holder
  * crashed is taken over after CLAIM_TTL_MS. The key options are those of `idempotent`.
  */
+/**
+ * What a claimed handler is told of its key: `fresh` when the key was never seen before this request,
+ * so no earlier request with it can have done any of the work (a retry, or a crashed holder's claim
+ * taken over, is not fresh; neither is a request without a key).
+ */
+export interface KeyClaim {
+  fresh: boolean;
+}
+
 export function claimedIdempotent<S extends z.ZodType>(
   pool: Pool,
   schema: S,
-  handler: (input: z.infer<S>, req: Request) => Promise<HandlerResult>,
+  handler: (input: z.infer<S>, req: Request, claim: KeyClaim) => Promise<HandlerResult>,
   options: IdempotencyOptions = {},
 ): RequestHandler {
   return async (req: Request, res: Response, _next: NextFunction) => {
     const key = req.get(IDEMPOTENCY_HEADER);
     if (!key && options.key === 'optional') {
-      send(res, await handler(parseInput(schema, req.body ?? {}), req), false);
+      send(res, await handler(parseInput(schema, req.body ?? {}), req, { fresh: false }), false);
       return;
     }
     const { input, storedKey, path, requestHash } = keyed(req, res, schema, key, options);
-    const claim = await inTransaction(pool, async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [storedKey]);
-      const { rows } = await tx.query<StoredRow & { stale: boolean }>(
-        `SELECT request_hash, response_status, response_body, method, path,
-                created_at < now() - make_interval(secs => $2::double precision / 1000) AS stale
-           FROM idempotency_keys WHERE key = $1`,
-        [storedKey, CLAIM_TTL_MS],
-      );
-      const stored = rows[0];
-      if (stored && stored.request_hash !== requestHash) throw reused(key as string, stored);
-      if (stored && stored.response_status !== CLAIMED)
-        return { replay: { status: stored.response_status, body: stored.response_body } };
-      if (stored && !stored.stale)
-        throw new Problem(
-          409,
-          'idempotency-request-in-progress',
-          'A request with this Idempotency-Key is in progress',
-          `the first request with key ${key} has not finished: retry with the same key to get its answer`,
-        );
-      if (stored) await tx.query('UPDATE idempotency_keys SET created_at = now() WHERE key = $1', [storedKey]);
-      else
-        await tx.query(
-          `INSERT INTO idempotency_keys (key, request_hash, method, path, response_status, response_body)
-           VALUES ($1, $2, $3, $4, ${CLAIMED}, 'null'::jsonb)`,
-          [storedKey, requestHash, req.method, path],
-        );
-      return { replay: undefined };
-    });
+    // A key never seen is claimed in one statement (issue 19: look-up, lock and insert took five round
+    // trips for every order); the key's primary key settles two first requests racing. Only a key already
+    // stored (a repeat, a request in progress, a crashed holder's claim) takes the locked path.
+    const fresh = await pool.query(
+      `INSERT INTO idempotency_keys (key, request_hash, method, path, response_status, response_body)
+       VALUES ($1, $2, $3, $4, ${CLAIMED}, 'null'::jsonb) ON CONFLICT (key) DO NOTHING`,
+      [storedKey, requestHash, req.method, path],
+    );
+    const claim = fresh.rowCount
+      ? { replay: undefined }
+      : await claimStoredKey(pool, key as string, storedKey, requestHash, req.method, path);
     if (claim.replay) {
       send(res, claim.replay, true);
       return;
     }
     let result: HandlerResult;
     try {
-      result = await handler(input, req);
+      result = await handler(input, req, { fresh: (fresh.rowCount ?? 0) > 0 });
     } catch (error) {
       if (!(error instanceof Problem) || error.status >= 500 || RETRYABLE_PROBLEM_TYPES.has(error.type)) {
         // Nothing to keep: the claim is released so a retry with the key runs afresh.
@@ -183,6 +175,48 @@ export function claimedIdempotent<S extends z.ZodType>(
     );
     send(res, result, false);
   };
+}
+
+/**
+ * The claim of a key already stored, under the key's lock: its stored answer to replay, a 409 while its
+ * first request runs, or the claim of a holder that crashed (older than CLAIM_TTL_MS) taken over.
+ */
+function claimStoredKey(
+  pool: Pool,
+  key: string,
+  storedKey: string,
+  requestHash: string,
+  method: string,
+  path: string,
+): Promise<{ replay: HandlerResult | undefined }> {
+  return inTransaction(pool, async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [storedKey]);
+    const { rows } = await tx.query<StoredRow & { stale: boolean }>(
+      `SELECT request_hash, response_status, response_body, method, path,
+              created_at < now() - make_interval(secs => $2::double precision / 1000) AS stale
+         FROM idempotency_keys WHERE key = $1`,
+      [storedKey, CLAIM_TTL_MS],
+    );
+    const stored = rows[0];
+    if (stored && stored.request_hash !== requestHash) throw reused(key as string, stored);
+    if (stored && stored.response_status !== CLAIMED)
+      return { replay: { status: stored.response_status, body: stored.response_body } };
+    if (stored && !stored.stale)
+      throw new Problem(
+        409,
+        'idempotency-request-in-progress',
+        'A request with this Idempotency-Key is in progress',
+        `the first request with key ${key} has not finished: retry with the same key to get its answer`,
+      );
+    if (stored) await tx.query('UPDATE idempotency_keys SET created_at = now() WHERE key = $1', [storedKey]);
+    else
+      await tx.query(
+        `INSERT INTO idempotency_keys (key, request_hash, method, path, response_status, response_body)
+         VALUES ($1, $2, $3, $4, ${CLAIMED}, 'null'::jsonb)`,
+        [storedKey, requestHash, method, path],
+      );
+    return { replay: undefined };
+  });
 }
 
 interface StoredRow {
