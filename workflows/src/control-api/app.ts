@@ -17,6 +17,8 @@
  *   GET  /v1/audit/verify                                           -> AuditVerification (auditors): this chain at the
  *                                          top level, and every service's chain in `chains` (audit-chains.ts)
  *   GET  /.well-known/jwks.json                                     -> the dev issuer's public keys (dev mode only)
+ *   GET  /console/…                                                 -> the people's console (console.ts), which
+ *                                          reads and acts through the routes above with the person's token
  *   POST /v1/custody/…, /v1/treasury/…, GET /v1/custody/whitelist   -> people's acts, signed and forwarded to the
  *                                          service that carries them out (acts.ts FORWARDED_ACTS)
  *
@@ -92,6 +94,7 @@ import { type ServiceChain, verifyAuditChains } from './audit-chains';
 import type { Authenticator, Identity } from './auth';
 import { type BookService, type BookServiceTarget, caseBooks, statementCorrections } from './case-books';
 import { caseGaugesRegistry } from './case-gauges';
+import { type ConsoleOptions, mountConsole } from './console';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
@@ -126,6 +129,8 @@ export interface ControlApiDeps {
   actServices?: Partial<Record<ActService, ActServiceTarget>>;
   /** The services whose records GET /v1/cases/:caseId/reconciliation reads (case-books.ts). */
   bookServices?: Partial<Record<BookService, BookServiceTarget>>;
+  /** The people's console at /console/ (console.ts); none: not served. */
+  console?: ConsoleOptions;
   /** Served at /.well-known/jwks.json when the control API is its own (dev) issuer. */
   publicJwks?: JSONWebKeySet;
   /** Above these declared amounts the disposal plan needs two distinct approvals (none: always one). */
@@ -231,6 +236,7 @@ export function createControlApi({
   actServices = {},
   bookServices = {},
   publicJwks,
+  console: consoleOptions,
   quorumThresholds = {},
   rateLimitPerMinute = 600,
   now = () => new Date(),
@@ -305,6 +311,7 @@ export function createControlApi({
         });
       }
       mountForwardedActs(app, { guard, audit, signingKey: decisionSigningKey, services: actServices, now });
+      if (consoleOptions) mountConsole(app, consoleOptions, audit);
       if (publicJwks) {
         app.get('/.well-known/jwks.json', (_req, res) => {
           res.json(publicJwks);

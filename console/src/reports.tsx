@@ -1,0 +1,57 @@
+/**
+ * The case's reports as the control API serves them to people by role (read-only): the statement and
+ * books exist now; best execution, the FX waterfall, the treasury statement and the case file plug in
+ * as their routes appear (a 404 says the route is not there yet). Each is fetched with the person's
+ * token: a plain link could not carry it.
+ */
+import { useState } from 'preact/hooks';
+import { type Api, ApiProblem } from './api';
+import { ProblemView } from './loading';
+
+export const CASE_REPORTS = [
+  { path: 'statement', title: 'Statement: the three values' },
+  { path: 'reconciliation', title: 'Books recomputed from the services' },
+  { path: 'best-execution', title: 'Best execution' },
+  { path: 'fx-waterfall', title: 'FX waterfall' },
+  { path: 'treasury-statement', title: 'Treasury statement' },
+  { path: 'dossier', title: 'Case file' },
+] as const;
+
+export function Reports({ api, caseId }: { api: Api; caseId: string }) {
+  const [open, setOpen] = useState<{ path: string; body?: unknown; error?: unknown }>();
+  const show = async (path: string) => {
+    setOpen({ path });
+    try {
+      setOpen({ path, body: await api.get(`/v1/cases/${encodeURIComponent(caseId)}/${path}`) });
+    } catch (error) {
+      setOpen({ path, error });
+    }
+  };
+  return (
+    <section aria-labelledby="reports-heading">
+      <h2 id="reports-heading">Reports</h2>
+      <ul class="reports">
+        {CASE_REPORTS.map((r) => (
+          <li key={r.path}>
+            <button type="button" onClick={() => show(r.path)} aria-pressed={open?.path === r.path}>
+              {r.title}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {open?.error instanceof ApiProblem &&
+      open.error.status === 404 &&
+      open.error.problem.type === 'route-not-found' ? (
+        <p role="status">This report is not served by this control API yet.</p>
+      ) : open?.error ? (
+        <ProblemView error={open.error} />
+      ) : open?.body !== undefined ? (
+        <pre class="report" data-testid="report">
+          {JSON.stringify(open.body, null, 2)}
+        </pre>
+      ) : open ? (
+        <p aria-live="polite">Loading…</p>
+      ) : null}
+    </section>
+  );
+}
