@@ -121,6 +121,8 @@ export function mountConsole(
     // The hashed bundle may be cached; the page itself is always asked again (it names the bundle).
     if (req.path === '/console') return res.redirect(301, '/console/');
     const rest = req.path.slice('/console'.length);
+    // The dev routes are never the app: without them (oidc mode) they are a 404, not the page.
+    if (rest.startsWith('/dev/')) return next();
     if (/\.[a-z0-9]+$/i.test(rest)) {
       req.url = rest;
       return files(req, res, next);
