@@ -26,6 +26,14 @@ export interface Api {
 
 async function answer<T>(res: Response): Promise<T> {
   const text = await res.text();
+  // Anything but JSON (a proxy's error page, a service without the route) is reported as such, not parsed.
+  if (!/json/.test(res.headers.get('content-type') ?? '')) {
+    if (res.ok && !text) return undefined as T;
+    throw new ApiProblem(res.status, {
+      title: res.statusText || `HTTP ${res.status}`,
+      detail: `the answer is not JSON (${res.headers.get('content-type') ?? 'no content type'}): ${text.slice(0, 200)}`,
+    });
+  }
   const body = text ? (JSON.parse(text) as unknown) : undefined;
   if (!res.ok) {
     const problem = (body && typeof body === 'object' ? body : { title: res.statusText }) as ProblemDetails;

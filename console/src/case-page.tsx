@@ -86,12 +86,38 @@ function CaseHeader({ progress: p, config }: { progress: CaseProgress; config: C
   );
 }
 
-/** Each stage with the first time the case was seen in it (its signed audit checkpoints) and where it is now. */
+/** What happened to the case and when, oldest first: from its status (intakes, transfers, decisions, holds, notices). */
+export function caseEvents(p: CaseProgress): Array<{ at: string; what: string }> {
+  const events: Array<{ at: string; what: string }> = [];
+  for (const i of p.intakes)
+    events.push({ at: i.recordedAt, what: `intake of lot ${i.lotId} recorded (${i.receivedAmount} ${i.asset})` });
+  for (const t of p.transfers) {
+    if (t.testTransfer)
+      events.push({ at: t.testTransfer.createdAt, what: `${t.asset} test deposit sent (${t.testTransfer.amount})` });
+    if (t.transfer)
+      events.push({ at: t.transfer.createdAt, what: `${t.asset} transfer to the venue sent (${t.transfer.amount})` });
+  }
+  for (const d of p.decisions.accepted)
+    events.push({ at: d.decidedAt, what: `${d.stage} ${d.outcome} by ${d.decidedBy}` });
+  for (const r of p.decisions.refused) events.push({ at: r.at, what: `decision refused (${r.code})` });
+  for (const h of p.holds ?? []) events.push({ at: h.since, what: `held at ${h.stage}: ${h.reason}` });
+  for (const n of p.notifications)
+    events.push({ at: n.at, what: `${n.kind} to ${n.toRole}${n.stage ? ` (${n.stage})` : ''}` });
+  if (p.awaiting) events.push({ at: p.awaiting.since, what: `waiting for ${p.awaiting.stage}` });
+  return events.sort((a, b) => a.at.localeCompare(b.at));
+}
+
+/**
+ * Each stage with the first time the case was seen in it (its signed audit checkpoints; the current
+ * wait's start) and where it is now, then the case's events with their times.
+ */
 function Timeline({ progress: p }: { progress: CaseProgress }) {
   const reached = new Map<string, string>();
   for (const c of p.auditCheckpoints)
     if (!reached.has(c.stage) || c.at < reached.get(c.stage)!) reached.set(c.stage, c.at);
+  if (p.awaiting && !reached.has(p.stage)) reached.set(p.stage, p.awaiting.since);
   const current = CASE_STAGES.indexOf(p.stage);
+  const events = caseEvents(p);
   return (
     <section aria-labelledby="timeline-heading">
       <h2 id="timeline-heading">Stages</h2>
@@ -108,6 +134,18 @@ function Timeline({ progress: p }: { progress: CaseProgress }) {
           </li>
         ))}
       </ol>
+      {events.length ? (
+        <details open={events.length <= 12}>
+          <summary>Events ({events.length})</summary>
+          <ol class="events">
+            {events.map((e) => (
+              <li key={`${e.at}-${e.what}`}>
+                <time dateTime={e.at}>{at(e.at)}</time> {e.what}
+              </li>
+            ))}
+          </ol>
+        </details>
+      ) : null}
     </section>
   );
 }
@@ -155,7 +193,7 @@ function Lots({ progress: p }: { progress: CaseProgress }) {
         <tfoot>
           {amounts.totals.map((t) => (
             <tr key={t.asset}>
-              <th scope="row">All {t.lots} lot(s)</th>
+              <th scope="row">Total of {t.lots} lot(s)</th>
               <td>{t.asset}</td>
               <td class="num">{units(t.declared, t.unit)}</td>
               <td class="num">{units(t.received, t.unit)}</td>

@@ -79,6 +79,22 @@ function standInCustody() {
       res.status(201).json(intake);
     },
   );
+  app.get('/v1/whitelist', (req, res) => {
+    res.json({
+      entries: [
+        {
+          entryId: 'WL-CONSOLE-1',
+          chain: 'bitcoin',
+          address: 'bc1qconsole0venue0deposit',
+          label: 'hashkey BTC deposit',
+          venue: 'hashkey',
+          status: req.query.status ?? 'PENDING_APPROVAL',
+          requestedBy: 'custodian.liu',
+          approvals: [],
+        },
+      ],
+    });
+  });
   app.use(problemHandler(silentLogger()));
   return app;
 }
@@ -363,6 +379,10 @@ describe('custodians act in the console', () => {
 
     const page = await newPage();
     await signInAs(page, 'custodian.chen');
+    // The inbox: the whitelist entry another custodian requested, waiting for this one's approval.
+    await page.getByRole('heading', { name: /Whitelist entries awaiting approval\s*1/ }).waitFor();
+    await page.getByRole('button', { name: 'Approve entry' }).waitFor();
+    await shot(page, 'inbox-custodian');
     await page.goto(`/console/cases/${caseId}`);
     const row = page.locator(`tr[data-intake="${intakeId}"]`);
     await row.getByRole('button', { name: 'Countersign as custodian' }).click();
