@@ -39,7 +39,8 @@ export function DecisionPanel({
   const [sending, setSending] = useState(false);
   const [refusal, setRefusal] = useState<unknown>();
   const [accepted, setAccepted] = useState<DecisionAccepted>();
-  if (!a || !state) return null;
+  // The case moved on after this person's decision: what was accepted stays on the page.
+  if (!a || !state) return accepted ? <AcceptedView accepted={accepted} /> : null;
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -198,19 +199,23 @@ export function DecisionPanel({
           </button>
         </form>
       ) : null}
-      {accepted ? (
-        <p class="accepted" role="status" data-testid="decision-accepted">
-          Accepted: {accepted.decision.stage} {accepted.decision.outcome} by {accepted.decision.decidedBy} (
-          {accepted.decision.role})
-          {accepted.approvals ? `, approvals ${accepted.approvals.given} of ${accepted.approvals.required}` : ''}. The
-          case is now {accepted.movesTo.stage} / {accepted.movesTo.status}.
-        </p>
-      ) : null}
+      {accepted ? <AcceptedView accepted={accepted} /> : null}
       {refusal ? (
         <div data-testid="decision-refused">
           <ProblemView error={refusal} />
         </div>
       ) : null}
     </section>
+  );
+}
+
+function AcceptedView({ accepted }: { accepted: DecisionAccepted }) {
+  const d = accepted.decision;
+  return (
+    <p class="accepted" role="status" data-testid="decision-accepted">
+      Accepted: {d.stage} {d.outcome} by {d.decidedBy} ({d.role})
+      {accepted.approvals ? `, approvals ${accepted.approvals.given} of ${accepted.approvals.required}` : ''}. The case
+      is now {accepted.movesTo.stage} / {accepted.movesTo.status}.
+    </p>
   );
 }

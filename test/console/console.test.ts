@@ -4,7 +4,7 @@
  * the case worker on the fake services, the audit chain on real PostgreSQL, and a stand-in custody
  * service that verifies each forwarded act as custody does. Screenshots go to test-artifacts/console/.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -399,5 +399,121 @@ describe('custodians act in the console', () => {
     expect(intake.countersignatures).toEqual([
       expect.objectContaining({ signedBy: 'custodian.chen', role: 'custodian' }),
     ]);
+  });
+});
+
+/**
+ * A stand-in OIDC provider on loopback: discovery, an authorization endpoint that signs supervisor.li in
+ * at once, and a token endpoint that gives the access token only for the code's PKCE verifier.
+ */
+async function standInProvider() {
+  const codes = new Map<string, { challenge: string; redirectUri: string; clientId: string }>();
+  const exchanges: Array<{ verified: boolean }> = [];
+  let tokens: DevIssuer | undefined;
+  const app = express();
+  app.use((_req, res, next) => {
+    res.set({ 'access-control-allow-origin': '*', 'access-control-allow-headers': '*' });
+    next();
+  });
+  app.options('/{*any}', (_req, res) => {
+    res.status(204).end();
+  });
+  app.use(express.urlencoded({ extended: false }));
+  const provider = await listen(app, 0);
+  tokens = await createDevIssuer(provider.url);
+  app.get('/.well-known/openid-configuration', (_req, res) => {
+    res.json({
+      issuer: provider.url,
+      authorization_endpoint: `${provider.url}/authorize`,
+      token_endpoint: `${provider.url}/token`,
+      jwks_uri: `${provider.url}/jwks`,
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+      id_token_signing_alg_values_supported: ['ES256'],
+    });
+  });
+  app.get('/authorize', (req, res) => {
+    const q = req.query as Record<string, string>;
+    if (q.response_type !== 'code' || q.code_challenge_method !== 'S256' || !q.code_challenge) {
+      res.status(400).send('code flow with S256 PKCE only');
+      return;
+    }
+    const code = randomUUID();
+    codes.set(code, {
+      challenge: q.code_challenge,
+      redirectUri: q.redirect_uri as string,
+      clientId: q.client_id as string,
+    });
+    res.redirect(302, `${q.redirect_uri}?code=${code}&state=${encodeURIComponent(q.state ?? '')}`);
+  });
+  app.post('/token', async (req, res) => {
+    const grant = codes.get(req.body.code);
+    codes.delete(req.body.code);
+    const verified =
+      grant !== undefined &&
+      req.body.redirect_uri === grant.redirectUri &&
+      createHash('sha256').update(String(req.body.code_verifier)).digest('base64url') === grant.challenge;
+    exchanges.push({ verified });
+    if (!verified || !tokens || !grant) {
+      res.status(400).json({ error: 'invalid_grant' });
+      return;
+    }
+    const person = { sub: 'supervisor.li', roles: ['supervisor'], unit: 'case-handling' };
+    res.json({
+      access_token: await tokens.sign(person),
+      id_token: await tokens.sign({ ...person, audience: grant.clientId }),
+      token_type: 'Bearer',
+      expires_in: 3600,
+    });
+  });
+  return { provider, exchanges, tokens };
+}
+
+describe('signing in with the organisation’s identity provider (AUTH_MODE=oidc)', () => {
+  test('the console runs the code flow with PKCE and calls the control API with the access token it got', async () => {
+    const { provider, exchanges, tokens } = await standInProvider();
+    const app = createControlApi({
+      audit,
+      decisionSigningKey: config.DECISION_SIGNING_KEY,
+      authenticator: jwtAuthenticator({
+        issuer: provider.url,
+        audience: CONTROL_API_AUDIENCE,
+        keys: createLocalJWKSet(tokens.jwks),
+      }),
+      client: env.client,
+      taskQueue,
+      logger: silentLogger(),
+      defaults: registrationDefaults(config),
+      console: {
+        dir: consoleDir,
+        signIn: { mode: 'oidc', issuer: provider.url, clientId: 'vcdc-console', scope: 'openid profile' },
+      },
+    });
+    const oidcApi = await listen(app, 0);
+    try {
+      const context = await browser.newContext({ baseURL: oidcApi.url });
+      const page = await context.newPage();
+      await page.goto('/console/');
+      await page.getByRole('button', { name: 'Sign in with your organisation' }).click();
+      await page.getByTestId('signed-in-as').filter({ hasText: 'supervisor.li' }).waitFor();
+      // The inbox was read with that token: its answer, not a 401.
+      await page.getByRole('heading', { name: /Decisions waiting for you/ }).waitFor();
+      await shot(page, 'oidc-signed-in');
+      expect(exchanges).toEqual([{ verified: true }]);
+      const stored = await page.evaluate(() => {
+        const g = globalThis as unknown as {
+          sessionStorage: { getItem(k: string): string | null };
+          localStorage: { length: number };
+        };
+        return { session: g.sessionStorage.getItem('vcdc.console.token'), local: g.localStorage.length };
+      });
+      expect(stored.session).toMatch(/^ey/);
+      expect(stored.local).toBe(0);
+      expect(page.url()).toBe(`${oidcApi.url}/console/`);
+      await context.close();
+    } finally {
+      await oidcApi.close();
+      await provider.close();
+    }
   });
 });
