@@ -14,6 +14,7 @@ import {
   type Act,
   type AuditChain,
   actOf,
+  Decimal,
   listen,
   type Pool,
   problemHandler,
@@ -147,6 +148,8 @@ beforeAll(async () => {
     logger: silentLogger(),
     defaults: registrationDefaults(config),
     actServices: { custody: { url: custody.url, token: CUSTODY_TOKEN } },
+    // A case with more than 20 ETH needs two supervisors (the quorum test); the others hold 10.5.
+    quorumThresholds: { ETH: new Decimal(20) },
     console: {
       dir: consoleDir,
       signIn: { mode: 'dev', issuer },
@@ -199,10 +202,14 @@ async function progress(token: string, caseId: string, ok: (p: CaseProgress) => 
 }
 
 /** A case registered by `token`'s person, with every lot received in full, waiting for its disposal plan. */
-async function caseAwaitingDisposalPlan(token: string): Promise<string> {
+async function caseAwaitingDisposalPlan(token: string, eth = '10.5'): Promise<string> {
   const caseId = `CON-${randomUUID().slice(0, 8)}`;
   const registration = sampleRegistration(caseId, {
-    lots: sampleRegistration(caseId).lots.map((l) => ({ ...l, lotId: `${l.lotId}-FULL` })),
+    lots: sampleRegistration(caseId).lots.map((l) => ({
+      ...l,
+      lotId: `${l.lotId}-FULL`,
+      ...(l.asset === 'ETH' ? { declaredAmount: eth } : {}),
+    })),
   });
   const res = await api(token, 'POST', '/v1/cases', registration);
   expect(res.status).toBe(201);
@@ -300,6 +307,27 @@ describe('deciding in the console', () => {
     await page.reload();
     await page.getByTestId('case-stage').filter({ hasNotText: 'AUTHORISATION' }).waitFor();
     await shot(page, 'case-page');
+  });
+
+  test('above the quorum threshold the first supervisor sees 1 of 2 approvals, and that the next must be someone else', async () => {
+    const officer = await issuer.mint('officer.zhang');
+    const caseId = await caseAwaitingDisposalPlan(officer, '25');
+    const page = await newPage();
+    await signInAs(page, 'supervisor.li');
+    await page.goto(`/console/cases/${caseId}`);
+    await expect(page.getByTestId('approval-state').textContent()).resolves.toContain('0 of 2 approvals');
+    await page.getByRole('button', { name: 'Approve DISPOSAL_PLAN' }).click();
+    await expect(page.getByTestId('decision-accepted').textContent()).resolves.toContain('approvals 1 of 2');
+    await page
+      .getByTestId('approval-state')
+      .filter({ hasText: '1 of 2 approvals — so far by supervisor.li' })
+      .waitFor();
+    await expect(page.getByTestId('cannot-approve').textContent()).resolves.toContain(
+      'You already approved; the quorum needs another person.',
+    );
+    await shot(page, 'case-quorum-1-of-2');
+    const p = await progress(officer, caseId, () => true);
+    expect(p.awaiting?.stage).toBe('DISPOSAL_PLAN');
   });
 
   test('the case officer who registered sees, before any click, that they cannot approve', async () => {
