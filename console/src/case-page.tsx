@@ -8,6 +8,7 @@
 import { CASE_STAGES } from '../../workflows/src/case-state';
 import type { Api } from './api';
 import { DecisionPanel } from './decision-panel';
+import { FillsChart } from './fills-chart';
 import { at } from './format';
 import { IntakeActs } from './intake-acts';
 import { Loading, useLoad } from './loading';
@@ -283,6 +284,9 @@ function Sales({ progress: p }: { progress: CaseProgress }) {
       <p data-testid="empty-orders">
         {fills.length} order(s) filled; {empty} order(s) filled nothing.
       </p>
+      {[...new Set(fills.map((f) => f.symbol))].map((symbol) => (
+        <FillsChart key={symbol} symbol={symbol} fills={fills.filter((f) => f.symbol === symbol)} />
+      ))}
       {fills.length ? (
         <table>
           <thead>

@@ -304,8 +304,22 @@ describe('deciding in the console', () => {
         unit: 'case-handling',
       }),
     ]);
+    // Once it has sold: the fills are listed and charted, one chart per market, one point per fill.
+    const sold = await progress(
+      officer,
+      caseId,
+      (p) => p.stage !== 'SALE' && p.sales.some((s) => Number(s.filled) > 0),
+    );
+    const fills = sold.sales.filter((s) => Number(s.filled) > 0);
     await page.reload();
     await page.getByTestId('case-stage').filter({ hasNotText: 'AUTHORISATION' }).waitFor();
+    await expect(page.getByTestId('empty-orders').textContent()).resolves.toContain(
+      `${fills.length} order(s) filled; ${sold.sales.length - fills.length} order(s) filled nothing`,
+    );
+    for (const symbol of new Set(fills.map((f) => f.symbol))) {
+      const chart = page.locator(`svg[data-testid="fills-chart"][data-symbol="${symbol}"]`);
+      expect(await chart.locator('circle').count()).toBe(fills.filter((f) => f.symbol === symbol).length);
+    }
     await shot(page, 'case-page');
   });
 
