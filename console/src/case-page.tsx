@@ -20,7 +20,7 @@ import type { CaseProgress, ConsoleConfig, SaleLeg } from './types';
 export function CasePage({ api, me, config, caseId }: { api: Api; me: Person; config: ConsoleConfig; caseId: string }) {
   const loaded = useLoad(() => api.get<CaseProgress>(`/v1/cases/${encodeURIComponent(caseId)}`), [caseId]);
   return (
-    <main id="main">
+    <main id="main" tabIndex={-1}>
       <p>
         <a href="/console/" onClick={follow}>
           ← Inbox

@@ -51,7 +51,7 @@ export function Inbox({ api, me, config }: { api: Api; me: Person; config: Conso
   const all = useLoad(() => api.get<{ cases: CaseSummary[] }>('/v1/cases', { limit: '50' }), [me.id]);
 
   return (
-    <main id="main">
+    <main id="main" tabIndex={-1}>
       <h1>Inbox</h1>
       <section aria-labelledby="decisions-heading">
         <Loading loaded={waiting}>

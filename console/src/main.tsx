@@ -4,7 +4,7 @@
  */
 import './styles.css';
 import { render } from 'preact';
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { apiFor, publicGet } from './api';
 import { CasePage } from './case-page';
 import { Inbox } from './inbox';
@@ -22,6 +22,15 @@ function App() {
 
 function Signed({ config }: { config: ConsoleConfig }) {
   const route = useRoute();
+  // A page change moves the keyboard and screen reader to the new page's content (not on the first load).
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    document.getElementById('main')?.focus();
+  }, [route]);
   const [session, setSession] = useState<Session | undefined>(storedSession);
   const signOut = () => {
     endSession();
@@ -61,7 +70,7 @@ function Signed({ config }: { config: ConsoleConfig }) {
       {route.page === 'case' ? (
         <CasePage api={api} me={me} config={config} caseId={route.caseId} />
       ) : route.page === 'not-found' ? (
-        <main id="main">
+        <main id="main" tabIndex={-1}>
           <h1>No such page</h1>
           <p>{route.path} is not a page of the console.</p>
         </main>
@@ -81,7 +90,9 @@ function Callback({
 }) {
   const done = useLoad(() => finishOidcSignIn(config).then(onToken), []);
   return (
-    <main id="main">{done.error ? <ProblemView error={done.error} /> : <p aria-live="polite">Signing in…</p>}</main>
+    <main id="main" tabIndex={-1}>
+      {done.error ? <ProblemView error={done.error} /> : <p aria-live="polite">Signing in…</p>}
+    </main>
   );
 }
 

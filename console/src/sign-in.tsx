@@ -10,7 +10,7 @@ import type { ConsoleConfig, DevPerson } from './types';
 
 export function SignIn({ config, onToken }: { config: ConsoleConfig; onToken: (token: string) => void }) {
   return (
-    <main id="main" class="sign-in">
+    <main id="main" tabIndex={-1} class="sign-in">
       <h1>Sign in to the VCDC console</h1>
       {config.signIn.mode === 'dev' ? <DevSignIn onToken={onToken} /> : <OidcSignIn config={config.signIn} />}
     </main>
