@@ -340,6 +340,9 @@ describe('deciding in the console', () => {
       'You already approved; the quorum needs another person.',
     );
     await shot(page, 'case-quorum-1-of-2');
+    // A report, read through the control API with the same token: the case's statement.
+    await page.getByRole('button', { name: 'Statement: the three values' }).click();
+    await expect(page.getByTestId('report').textContent()).resolves.toContain(`"caseId": "${caseId}"`);
     const p = await progress(officer, caseId, () => true);
     expect(p.awaiting?.stage).toBe('DISPOSAL_PLAN');
   });
