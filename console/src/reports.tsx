@@ -41,7 +41,7 @@ export function Reports({ api, caseId }: { api: Api; caseId: string }) {
       </ul>
       {open?.error instanceof ApiProblem &&
       open.error.status === 404 &&
-      String(open.error.problem.type).endsWith('/route-not-found') ? (
+      /[:/]route-not-found$/.test(String(open.error.problem.type)) ? (
         <p role="status">This report is not served by this control API yet.</p>
       ) : open?.error ? (
         <ProblemView error={open.error} />
