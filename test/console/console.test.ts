@@ -343,6 +343,16 @@ describe('deciding in the console', () => {
     // A report, read through the control API with the same token: the case's statement.
     await page.getByRole('button', { name: 'Statement: the three values' }).click();
     await expect(page.getByTestId('report').textContent()).resolves.toContain(`"caseId": "${caseId}"`);
+    // A report whose route this control API may not serve yet says so, instead of a bare 404.
+    await page.getByRole('button', { name: 'Best execution' }).click();
+    await page
+      .getByTestId('report')
+      .or(page.getByText('This report is not served by this control API yet.'))
+      .filter({ hasNotText: caseId })
+      .or(page.getByTestId('report').filter({ hasText: 'best' }))
+      .first()
+      .waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
     const p = await progress(officer, caseId, () => true);
     expect(p.awaiting?.stage).toBe('DISPOSAL_PLAN');
   });
