@@ -153,6 +153,7 @@ beforeAll(async () => {
     console: {
       dir: consoleDir,
       signIn: { mode: 'dev', issuer },
+      publicUrl: 'https://vcdc.example.gov/console/',
       temporalUi: { url: 'http://127.0.0.1:8233', namespace: 'default' },
     },
   });
@@ -295,6 +296,9 @@ describe('deciding in the console', () => {
       'DISPOSAL_PLAN APPROVE by supervisor.li (supervisor)',
     );
 
+    // The workflow's details in the Web UI link back to this page.
+    const details = await (await env.client.workflow.getHandle(`case-${caseId}`).describe()).staticDetails();
+    expect(details).toContain(`**Console:** [case ${caseId}](https://vcdc.example.gov/console/cases/${caseId})`);
     const after = await progress(officer, caseId, (p) => p.stage !== 'AUTHORISATION');
     expect(after.decisions.accepted).toEqual([
       expect.objectContaining({

@@ -94,7 +94,7 @@ import { type ServiceChain, verifyAuditChains } from './audit-chains';
 import type { Authenticator, Identity } from './auth';
 import { type BookService, type BookServiceTarget, caseBooks, statementCorrections } from './case-books';
 import { caseGaugesRegistry } from './case-gauges';
-import { type ConsoleOptions, mountConsole } from './console';
+import { type ConsoleOptions, casePageUrl, mountConsole } from './console';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
@@ -347,7 +347,7 @@ export function createControlApi({
                   { key: CaseStatusKey, value: 'RUNNING' },
                 ],
                 staticSummary: `Case ${registration.caseId} (${registration.agency}): ${registration.lots.length} lot(s) of ${[...new Set(registration.lots.map((l) => l.asset))].join(', ')}`,
-                staticDetails: caseStaticDetails(registration),
+                staticDetails: caseStaticDetails(registration, consoleOptions?.publicUrl),
               }),
             );
             const body: CaseStarted = {
@@ -696,7 +696,7 @@ function decisionProblem(error: unknown, caseId: string): Problem | undefined {
 }
 
 /** What an operator reads first on the case's page in the Web UI (Markdown): who asked, on what basis, what is seized. */
-function caseStaticDetails(registration: CaseRegistration): string {
+function caseStaticDetails(registration: CaseRegistration, consoleUrl?: string): string {
   const totals = new Map<string, Decimal>();
   for (const lot of registration.lots) {
     totals.set(lot.asset, (totals.get(lot.asset) ?? new Decimal(0)).plus(lot.declaredAmount));
@@ -707,6 +707,8 @@ function caseStaticDetails(registration: CaseRegistration): string {
     `**Declared:** ${[...totals].map(([asset, amount]) => `${amount.toFixed()} ${asset}`).join(', ')} in ${registration.lots.length} lot(s)`,
     `**Route:** ${registration.disposal.venue}, to ${registration.disposal.stablecoin} then ${registration.disposal.fiat}; offshore account ${registration.disposal.offshoreBankAccountId}`,
     registration.restitution ? `**Restitution order:** ${registration.restitution.courtOrderRef}` : '',
+    // People decide and check in the console: the operator's way from the workflow to the case's page there.
+    consoleUrl ? `**Console:** [case ${registration.caseId}](${casePageUrl(consoleUrl, registration.caseId)})` : '',
   ]
     .filter(Boolean)
     .join('\n\n');

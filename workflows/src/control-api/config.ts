@@ -79,6 +79,8 @@ export const ControlApiConfig = z
     CONSOLE_OIDC_CLIENT_ID: z.string().min(1).optional(),
     CONSOLE_OIDC_SCOPE: z.string().min(1).default('openid profile'),
     CONSOLE_OIDC_AUDIENCE: z.string().min(1).optional(),
+    /** The console's address as people reach it (e.g. https://vcdc.example/console): each case's workflow links to its page. */
+    CONSOLE_PUBLIC_URL: env.url().optional(),
     /** The Temporal Web UI, for the console's link from a case to its workflow (the dev stack's by default). */
     TEMPORAL_UI_URL: env.url().default('http://127.0.0.1:8233'),
     /**

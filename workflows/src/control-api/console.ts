@@ -41,6 +41,11 @@ export interface ConsoleOptions {
   /** The built console (console/dist); missing: /console/ answers 503 saying how to build it. */
   dir?: string;
   signIn: ConsoleSignIn;
+  /**
+   * The console's address as people reach it (e.g. https://vcdc.example/console): each case's workflow
+   * names its console page in its details in the Web UI. None: no link.
+   */
+  publicUrl?: string;
   /** The Temporal Web UI and namespace, for the link from a case page to its workflow. */
   temporalUi?: { url: string; namespace: string };
 }
@@ -129,4 +134,9 @@ export function mountConsole(
     }
     res.sendFile(index);
   });
+}
+
+/** A case's page in the console, for the workflow's details in the Web UI. */
+export function casePageUrl(publicUrl: string, caseId: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/cases/${encodeURIComponent(caseId)}`;
 }

@@ -30,8 +30,9 @@ import { type DevIssuer, loadOrCreateDevIssuer } from './dev-issuer';
 /** The console's sign-in and links: the dev issuer's people in dev mode, the OIDC client in oidc mode. */
 export function consoleOptions(config: ControlApiConfig, devIssuer?: DevIssuer): ConsoleOptions | undefined {
   const temporalUi = { url: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE };
+  const link = config.CONSOLE_PUBLIC_URL ? { publicUrl: config.CONSOLE_PUBLIC_URL } : {};
   if (config.AUTH_MODE === 'dev')
-    return devIssuer ? { signIn: { mode: 'dev', issuer: devIssuer }, temporalUi } : undefined;
+    return devIssuer ? { signIn: { mode: 'dev', issuer: devIssuer }, temporalUi, ...link } : undefined;
   if (!config.CONSOLE_OIDC_CLIENT_ID) return undefined;
   return {
     signIn: {
@@ -42,6 +43,7 @@ export function consoleOptions(config: ControlApiConfig, devIssuer?: DevIssuer):
       ...(config.CONSOLE_OIDC_AUDIENCE ? { audience: config.CONSOLE_OIDC_AUDIENCE } : {}),
     },
     temporalUi,
+    ...link,
   };
 }
 
