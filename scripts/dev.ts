@@ -256,6 +256,7 @@ async function main(): Promise<void> {
 
   say('');
   say(`Temporal Web UI   ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows`);
+  say(`Console           ${urls.controlApi}/console/  (sign in as any seeded person)`);
   say(
     `Control API       ${urls.controlApi}/v1/cases  (token: node --import tsx workflows/src/cli/dev-token.ts --list)`,
   );

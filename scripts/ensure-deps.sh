@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what is missing on a fresh machine: npm packages (exactly the lockfile) and the Temporal
-# binaries (dev server CLI and time-skipping test server) into .tools/, offline-first.
+# binaries (dev server CLI and time-skipping test server) into .tools/, offline-first. Then builds the
+# people's console (console/dist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -8,6 +9,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 node --import tsx scripts/temporal-binaries.ts
+# The people's console (console/dist, served by the control API at /console/): built here, never fetched.
+node --import tsx console/build.ts
 # The console's browser tests drive Debian's chromium through playwright-core, which never downloads a
 # browser: install the distribution's package when it is missing and we may (root with apt).
 if ! command -v chromium >/dev/null 2>&1; then

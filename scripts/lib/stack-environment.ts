@@ -155,6 +155,10 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       DEFAULT_SALE_MAX_REPRICINGS: '5',
       DECISION_SIGNING_KEY: s.decisionKeys.signingKey,
       CODEC_CORS_ORIGINS: `http://127.0.0.1:${s.ports.temporalUi},http://localhost:${s.ports.temporalUi}`,
+      // The console's link from a case to its workflow in the Web UI.
+      TEMPORAL_UI_URL: `http://127.0.0.1:${s.ports.temporalUi}`,
+      // … and the workflow's link back to the case's page in the console.
+      CONSOLE_PUBLIC_URL: `${s.urls.controlApi}/console`,
     },
   };
 }

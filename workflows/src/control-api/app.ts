@@ -20,6 +20,8 @@
  *                                          -> the services' reports, read with the control API's credentials (case-reports.ts)
  *   GET  /v1/cases/:caseId/dossier                                  -> the case file: a signed zip (dossier/, case-file.ts)
  *   GET  /.well-known/jwks.json                                     -> the dev issuer's public keys (dev mode only)
+ *   GET  /console/…                                                 -> the people's console (console.ts), which
+ *                                          reads and acts through the routes above with the person's token
  *   POST /v1/custody/…, /v1/treasury/…, GET /v1/custody/whitelist   -> people's acts, signed and forwarded to the
  *                                          service that carries them out (acts.ts FORWARDED_ACTS)
  *
@@ -99,6 +101,7 @@ import { type BookService, type BookServiceTarget, caseBooks, statementCorrectio
 import { gatherCaseFile } from './case-file';
 import { caseGaugesRegistry } from './case-gauges';
 import { caseBestExecution, caseTreasuryStatement, caseWaterfalls } from './case-reports';
+import { type ConsoleOptions, casePageUrl, mountConsole } from './console';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
@@ -135,6 +138,8 @@ export interface ControlApiDeps {
   bookServices?: Partial<Record<BookService, BookServiceTarget>>;
   /** Where the case file reads each chain's latest signed checkpoint (none: the case file says so). */
   checkpointFiles?: { dir: string; chains: readonly string[] };
+  /** The people's console at /console/ (console.ts); none: not served. */
+  console?: ConsoleOptions;
   /** Served at /.well-known/jwks.json when the control API is its own (dev) issuer. */
   publicJwks?: JSONWebKeySet;
   /** Above these declared amounts the disposal plan needs two distinct approvals (none: always one). */
@@ -241,6 +246,7 @@ export function createControlApi({
   bookServices = {},
   checkpointFiles,
   publicJwks,
+  console: consoleOptions,
   quorumThresholds = {},
   rateLimitPerMinute = 600,
   now = () => new Date(),
@@ -315,6 +321,7 @@ export function createControlApi({
         });
       }
       mountForwardedActs(app, { guard, audit, signingKey: decisionSigningKey, services: actServices, now });
+      if (consoleOptions) mountConsole(app, consoleOptions, audit);
       if (publicJwks) {
         app.get('/.well-known/jwks.json', (_req, res) => {
           res.json(publicJwks);
@@ -350,7 +357,7 @@ export function createControlApi({
                   { key: CaseStatusKey, value: 'RUNNING' },
                 ],
                 staticSummary: `Case ${registration.caseId} (${registration.agency}): ${registration.lots.length} lot(s) of ${[...new Set(registration.lots.map((l) => l.asset))].join(', ')}`,
-                staticDetails: caseStaticDetails(registration),
+                staticDetails: caseStaticDetails(registration, consoleOptions?.publicUrl),
               }),
             );
             const body: CaseStarted = {
@@ -752,7 +759,7 @@ function decisionProblem(error: unknown, caseId: string): Problem | undefined {
 }
 
 /** What an operator reads first on the case's page in the Web UI (Markdown): who asked, on what basis, what is seized. */
-function caseStaticDetails(registration: CaseRegistration): string {
+function caseStaticDetails(registration: CaseRegistration, consoleUrl?: string): string {
   const totals = new Map<string, Decimal>();
   for (const lot of registration.lots) {
     totals.set(lot.asset, (totals.get(lot.asset) ?? new Decimal(0)).plus(lot.declaredAmount));
@@ -763,6 +770,8 @@ function caseStaticDetails(registration: CaseRegistration): string {
     `**Declared:** ${[...totals].map(([asset, amount]) => `${amount.toFixed()} ${asset}`).join(', ')} in ${registration.lots.length} lot(s)`,
     `**Route:** ${registration.disposal.venue}, to ${registration.disposal.stablecoin} then ${registration.disposal.fiat}; offshore account ${registration.disposal.offshoreBankAccountId}`,
     registration.restitution ? `**Restitution order:** ${registration.restitution.courtOrderRef}` : '',
+    // People decide and check in the console: the operator's way from the workflow to the case's page there.
+    consoleUrl ? `**Console:** [case ${registration.caseId}](${casePageUrl(consoleUrl, registration.caseId)})` : '',
   ]
     .filter(Boolean)
     .join('\n\n');

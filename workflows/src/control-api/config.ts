@@ -72,6 +72,18 @@ export const ControlApiConfig = z
       }),
     AUTH_DEV_KEY_DIR: z.string().min(1).default(DEV_KEY_DIR),
     /**
+     * The people's console (/console/) in oidc mode: its client id at AUTH_ISSUER (a public client: the
+     * authorization code flow with PKCE, no secret), the scopes it asks for, and the audience/resource to
+     * name when the issuer needs it to put AUTH_AUDIENCE in the token. Unset: the console cannot sign in.
+     */
+    CONSOLE_OIDC_CLIENT_ID: z.string().min(1).optional(),
+    CONSOLE_OIDC_SCOPE: z.string().min(1).default('openid profile'),
+    CONSOLE_OIDC_AUDIENCE: z.string().min(1).optional(),
+    /** The console's address as people reach it (e.g. https://vcdc.example/console): each case's workflow links to its page. */
+    CONSOLE_PUBLIC_URL: env.url().optional(),
+    /** The Temporal Web UI, for the console's link from a case to its workflow (the dev stack's by default). */
+    TEMPORAL_UI_URL: env.url().default('http://127.0.0.1:8233'),
+    /**
      * The Ed25519 key the control API signs decisions and forwarded acts with (the worker and the
      * services verify with its public half: DECISION_VERIFY_KEYS, ACT_VERIFY_KEYS).
      */

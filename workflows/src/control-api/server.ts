@@ -25,12 +25,33 @@ import { createControlApi } from './app';
 import { serviceChains } from './audit-chains';
 import { type Authenticator, jwtAuthenticator } from './auth';
 import { type ControlApiConfig, registrationDefaults } from './config';
-import { loadOrCreateDevIssuer } from './dev-issuer';
+import type { ConsoleOptions } from './console';
+import { type DevIssuer, loadOrCreateDevIssuer } from './dev-issuer';
+
+/** The console's sign-in and links: the dev issuer's people in dev mode, the OIDC client in oidc mode. */
+export function consoleOptions(config: ControlApiConfig, devIssuer?: DevIssuer): ConsoleOptions | undefined {
+  const temporalUi = { url: config.TEMPORAL_UI_URL, namespace: config.TEMPORAL_NAMESPACE };
+  const link = config.CONSOLE_PUBLIC_URL ? { publicUrl: config.CONSOLE_PUBLIC_URL } : {};
+  if (config.AUTH_MODE === 'dev')
+    return devIssuer ? { signIn: { mode: 'dev', issuer: devIssuer }, temporalUi, ...link } : undefined;
+  if (!config.CONSOLE_OIDC_CLIENT_ID) return undefined;
+  return {
+    signIn: {
+      mode: 'oidc',
+      issuer: config.AUTH_ISSUER as string,
+      clientId: config.CONSOLE_OIDC_CLIENT_ID,
+      scope: config.CONSOLE_OIDC_SCOPE,
+      ...(config.CONSOLE_OIDC_AUDIENCE ? { audience: config.CONSOLE_OIDC_AUDIENCE } : {}),
+    },
+    temporalUi,
+    ...link,
+  };
+}
 
 /** The token verifier the configuration asks for, and the JWKS to publish when we are the (dev) issuer. */
 export async function authenticatorFor(
   config: ControlApiConfig,
-): Promise<{ authenticator: Authenticator; publicJwks?: JSONWebKeySet }> {
+): Promise<{ authenticator: Authenticator; publicJwks?: JSONWebKeySet; devIssuer?: DevIssuer }> {
   const common = {
     audience: config.AUTH_AUDIENCE,
     rolesClaim: config.AUTH_ROLES_CLAIM,
@@ -46,6 +67,7 @@ export async function authenticatorFor(
   return {
     authenticator: jwtAuthenticator({ ...common, issuer: issuer.issuer, keys: createLocalJWKSet(issuer.jwks) }),
     publicJwks: issuer.jwks,
+    devIssuer: issuer,
   };
 }
 
@@ -107,7 +129,7 @@ export async function startControlApi(
 ): Promise<{ url: string; port: number; close: () => Promise<void> }> {
   // Spans over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; trace ids in the log lines either way.
   const tracing = startTracing('control-api');
-  const auth = await authenticatorFor(config);
+  const { devIssuer, ...auth } = await authenticatorFor(config);
   // The audit chain and the Idempotency-Key store are written as `<AUDIT_SCHEMA>_service` (DATABASE_URL),
   // a role that may add audit records but never change them; the owner, who migrated them in the
   // provision step, is not given to this process, and a URL that holds more than the role is refused.
@@ -159,6 +181,7 @@ export async function startControlApi(
       actServices: actServices(config),
       bookServices: bookServices(config),
       checkpointFiles: checkpointFilesFor(config),
+      console: consoleOptions(config, devIssuer),
       ...auth,
     });
     const server = await listen(app, config.PORT, config.HOST);

@@ -1,0 +1,23 @@
+/**
+ * What the console reads, as the control API answers it: the case workflow's status and the API's
+ * own shapes, imported as types only (nothing of the server is bundled).
+ */
+export type { CaseProgress, PendingDecision, SaleLeg } from '../../workflows/src/case-state';
+export type { CaseSummary } from '../../workflows/src/control-api/app';
+export type { Decision } from '../../workflows/src/decision';
+export type { DecisionAccepted } from '../../workflows/src/shared';
+
+/** GET /console/config.json (workflows/src/control-api/console.ts). */
+export interface ConsoleConfig {
+  signIn: { mode: 'dev' } | { mode: 'oidc'; issuer: string; clientId: string; scope: string; audience?: string };
+  temporalUi?: { url: string; namespace: string };
+  /** Who may take each decision (the shared DECISION_ROLES table). */
+  decisionRoles: Record<string, string[]>;
+}
+
+export interface DevPerson {
+  id: string;
+  name: string;
+  roles: string[];
+  unit: string;
+}

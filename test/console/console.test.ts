@@ -1,0 +1,572 @@
+/**
+ * The people's console in a real headless Chromium (playwright-core driving Debian's chromium; never a
+ * downloaded browser), served by the control API on loopback against a real Temporal dev server with
+ * the case worker on the fake services, the audit chain on real PostgreSQL, and a stand-in custody
+ * service that verifies each forwarded act as custody does. Screenshots go to test-artifacts/console/.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import {
+  type Act,
+  type AuditChain,
+  actOf,
+  Decimal,
+  listen,
+  type Pool,
+  problemHandler,
+  type RunningServer,
+  requireAct,
+  silentLogger,
+} from '@vcdc/shared';
+import express from 'express';
+import { createLocalJWKSet } from 'jose';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import request from 'supertest';
+import { buildConsole } from '../../console/build';
+import type { CaseProgress } from '../../workflows/src/case-state';
+import { createControlApi } from '../../workflows/src/control-api/app';
+import { jwtAuthenticator } from '../../workflows/src/control-api/auth';
+import { ControlApiConfig, registrationDefaults } from '../../workflows/src/control-api/config';
+import type { ConsoleOptions } from '../../workflows/src/control-api/console';
+import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../workflows/src/control-api/dev-issuer';
+import { createDecisionActivities } from '../../workflows/src/decision-signature';
+import { workflowsPath } from '../../workflows/src/worker';
+import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from '../../workflows/test/audit-support';
+import { createFakeActivities, sampleRegistration } from '../../workflows/test/fake-services';
+import { startDevServer } from '../support/temporal';
+
+const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/console');
+const CUSTODY_TOKEN = 'custody-service-credential-console-0123456789';
+const SHORT_LOT = 'L1';
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let auditPool: Pool;
+let audit: AuditChain;
+let issuer: DevIssuer;
+let consoleDir: string;
+let server: RunningServer;
+let custody: RunningServer;
+let browser: Browser;
+/** The acts the stand-in custody verified, as it verified them (who, in which role, on what). */
+const verifiedActs: Act[] = [];
+const fake = createFakeActivities({ received: { [SHORT_LOT]: '1.2' } });
+const taskQueue = `console-${randomUUID()}`;
+const config = ControlApiConfig.parse(TEST_CONTROL_API_ENV);
+
+/** Custody's countersignature route as custody guards it (the signed act), carried out on the fake services' intakes. */
+function standInCustody() {
+  const app = express();
+  app.use(express.json());
+  app.post(
+    '/v1/intakes/:intakeId/difference/countersignatures',
+    requireAct({
+      keys: testDecisionVerifyKeys(),
+      kind: 'custody.intake.countersign',
+      object: (req) => ({ id: String(req.params.intakeId) }),
+    }),
+    async (req, res) => {
+      verifiedActs.push(actOf(res));
+      const intake = await fake.countersignIntakeDifference(
+        String(req.params.intakeId),
+        req.body,
+        String(req.get('idempotency-key')),
+      );
+      res.status(201).json(intake);
+    },
+  );
+  app.get('/v1/whitelist', (req, res) => {
+    res.json({
+      entries: [
+        {
+          entryId: 'WL-CONSOLE-1',
+          chain: 'bitcoin',
+          address: 'bc1qconsole0venue0deposit',
+          label: 'hashkey BTC deposit',
+          venue: 'hashkey',
+          status: req.query.status ?? 'PENDING_APPROVAL',
+          requestedBy: 'custodian.liu',
+          approvals: [],
+        },
+      ],
+    });
+  });
+  app.use(problemHandler(silentLogger()));
+  return app;
+}
+
+function consoleApp(signIn: ConsoleOptions['signIn']) {
+  return createControlApi({
+    audit,
+    decisionSigningKey: config.DECISION_SIGNING_KEY,
+    authenticator: jwtAuthenticator({
+      issuer: issuer.issuer,
+      audience: CONTROL_API_AUDIENCE,
+      keys: createLocalJWKSet(issuer.jwks),
+    }),
+    client: env.client,
+    taskQueue,
+    logger: silentLogger(),
+    defaults: registrationDefaults(config),
+    console: { dir: consoleDir, signIn, temporalUi: { url: 'http://127.0.0.1:8233', namespace: 'default' } },
+  });
+}
+
+beforeAll(async () => {
+  consoleDir = await mkdtemp(path.join(tmpdir(), 'vcdc-console-'));
+  await buildConsole(consoleDir);
+  await mkdir(ARTIFACTS, { recursive: true });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  env = await startDevServer();
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }),
+    activities: { ...fake, ...createDecisionActivities(testDecisionVerifyKeys()) },
+  });
+  running = worker.run();
+  issuer = await createDevIssuer();
+  custody = await listen(standInCustody(), 0);
+  const chain = await testAuditChain('console');
+  auditPool = chain.pool;
+  audit = chain.audit;
+  const app = createControlApi({
+    audit,
+    decisionSigningKey: config.DECISION_SIGNING_KEY,
+    authenticator: jwtAuthenticator({
+      issuer: issuer.issuer,
+      audience: CONTROL_API_AUDIENCE,
+      keys: createLocalJWKSet(issuer.jwks),
+    }),
+    client: env.client,
+    taskQueue,
+    logger: silentLogger(),
+    defaults: registrationDefaults(config),
+    actServices: { custody: { url: custody.url, token: CUSTODY_TOKEN } },
+    // A case with more than 20 ETH needs two supervisors (the quorum test); the others hold 10.5.
+    quorumThresholds: { ETH: new Decimal(20) },
+    console: {
+      dir: consoleDir,
+      signIn: { mode: 'dev', issuer },
+      publicUrl: 'https://vcdc.example.gov/console/',
+      temporalUi: { url: 'http://127.0.0.1:8233', namespace: 'default' },
+    },
+  });
+  server = await listen(app, 0);
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await custody?.close();
+  if (worker) {
+    worker.shutdown();
+    await running;
+  }
+  await env?.teardown();
+  await auditPool?.end();
+  if (consoleDir) await rm(consoleDir, { recursive: true, force: true });
+});
+
+/** The control API as a person with this token (what the test sets up; the console does the rest). */
+async function api(token: string, method: 'GET' | 'POST', url: string, body?: unknown) {
+  const res = await fetch(`${server.url}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function progress(token: string, caseId: string, ok: (p: CaseProgress) => boolean): Promise<CaseProgress> {
+  return eventually(async () => {
+    const res = await api(token, 'GET', `/v1/cases/${caseId}`);
+    const p = res.body as unknown as CaseProgress;
+    return res.status === 200 && ok(p) ? p : undefined;
+  }, `case ${caseId}`);
+}
+
+/** A case registered by `token`'s person, with every lot received in full, waiting for its disposal plan. */
+async function caseAwaitingDisposalPlan(token: string, eth = '10.5'): Promise<string> {
+  const caseId = `CON-${randomUUID().slice(0, 8)}`;
+  const registration = sampleRegistration(caseId, {
+    lots: sampleRegistration(caseId).lots.map((l) => ({
+      ...l,
+      lotId: `${l.lotId}-FULL`,
+      ...(l.asset === 'ETH' ? { declaredAmount: eth } : {}),
+    })),
+  });
+  const res = await api(token, 'POST', '/v1/cases', registration);
+  expect(res.status).toBe(201);
+  await progress(token, caseId, (p) => p.awaiting?.stage === 'DISPOSAL_PLAN');
+  return caseId;
+}
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
+  return context.newPage();
+}
+
+async function signInAs(page: Page, person: string): Promise<void> {
+  await page.goto('/console/sign-in');
+  await page.getByLabel('Person').selectOption(person);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('signed-in-as').filter({ hasText: person }).waitFor();
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+describe('the console is served by the control API', () => {
+  test('its page loads only its own script and style under a strict CSP, and any console path is the app', async () => {
+    const page = await request(server.url).get('/console/cases/ANY-1');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['content-security-policy']).not.toContain('unsafe-inline');
+    expect(page.text).toMatch(/<script type="module" src="\/console\/main-[A-Z0-9]+\.js"><\/script>/);
+    expect(page.text).not.toMatch(/<script>|https?:\/\//);
+    const script = /src="(\/console\/main-[A-Z0-9]+\.js)"/.exec(page.text)?.[1];
+    const asset = await request(server.url).get(script as string);
+    expect(asset.status).toBe(200);
+    expect(asset.headers['content-type']).toMatch(/javascript/);
+    expect((await request(server.url).get('/console/missing-0000.js')).status).toBe(404);
+  });
+
+  test('in oidc mode the dev sign-in does not exist and the config names the issuer and the console client', async () => {
+    const oidc = consoleApp({
+      mode: 'oidc',
+      issuer: 'https://id.example.gov',
+      clientId: 'vcdc-console',
+      scope: 'openid',
+    });
+    expect((await request(oidc).get('/console/dev/people')).status).toBe(404);
+    expect((await request(oidc).post('/console/dev/sign-in').send({ person: 'supervisor.li' })).status).toBe(404);
+    const cfg = await request(oidc).get('/console/config.json');
+    expect(cfg.body.signIn).toEqual({
+      mode: 'oidc',
+      issuer: 'https://id.example.gov',
+      clientId: 'vcdc-console',
+      scope: 'openid',
+    });
+    expect(cfg.body.decisionRoles.DISPOSAL_PLAN).toContain('supervisor');
+    // The dev stack's console does have it, and mints only seeded people.
+    expect(
+      (await request(server.url).get('/console/dev/people')).body.people.map((p: { id: string }) => p.id),
+    ).toContain('supervisor.li');
+    expect((await request(server.url).post('/console/dev/sign-in').send({ person: 'mallory' })).status).toBe(404);
+  });
+});
+
+describe('deciding in the console', () => {
+  test('a supervisor sees the disposal plan in the inbox, approves it, and the case moves on', async () => {
+    const officer = await issuer.mint('officer.zhang');
+    const caseId = await caseAwaitingDisposalPlan(officer);
+    const page = await newPage();
+    await signInAs(page, 'supervisor.li');
+
+    const row = page.locator(`tr[data-case="${caseId}"]`);
+    await row.waitFor();
+    await expect(row.textContent()).resolves.toContain('DISPOSAL_PLAN');
+    await shot(page, 'inbox-supervisor');
+
+    await row.getByRole('link', { name: caseId }).click();
+    await expect(page.getByTestId('requested-by').textContent()).resolves.toBe('officer.zhang');
+    await expect(page.getByTestId('approval-state').textContent()).resolves.toContain('0 of 1 approval');
+    await page.getByLabel(/^Reason/).fill('plan checked against the court ruling');
+    await shot(page, 'case-before-approval');
+    await page.getByRole('button', { name: 'Approve DISPOSAL_PLAN' }).click();
+    await expect(page.getByTestId('decision-accepted').textContent()).resolves.toContain(
+      'DISPOSAL_PLAN APPROVE by supervisor.li (supervisor)',
+    );
+
+    // The workflow's details in the Web UI link back to this page.
+    const details = await (await env.client.workflow.getHandle(`case-${caseId}`).describe()).staticDetails();
+    expect(details).toContain(`**Console:** [case ${caseId}](https://vcdc.example.gov/console/cases/${caseId})`);
+    const after = await progress(officer, caseId, (p) => p.stage !== 'AUTHORISATION');
+    expect(after.decisions.accepted).toEqual([
+      expect.objectContaining({
+        stage: 'DISPOSAL_PLAN',
+        outcome: 'APPROVE',
+        decidedBy: 'supervisor.li',
+        unit: 'case-handling',
+      }),
+    ]);
+    // Once it has sold: the fills are listed and charted, one chart per market, one point per fill.
+    const sold = await progress(
+      officer,
+      caseId,
+      (p) => p.stage !== 'SALE' && p.sales.some((s) => Number(s.filled) > 0),
+    );
+    const fills = sold.sales.filter((s) => Number(s.filled) > 0);
+    await page.reload();
+    await page.getByTestId('case-stage').filter({ hasNotText: 'AUTHORISATION' }).waitFor();
+    await expect(page.getByTestId('empty-orders').textContent()).resolves.toContain(
+      `${fills.length} order(s) filled; ${sold.sales.length - fills.length} order(s) filled nothing`,
+    );
+    for (const symbol of new Set(fills.map((f) => f.symbol))) {
+      const chart = page.locator(`svg[data-testid="fills-chart"][data-symbol="${symbol}"]`);
+      expect(await chart.locator('circle').count()).toBe(fills.filter((f) => f.symbol === symbol).length);
+    }
+    await shot(page, 'case-page');
+  });
+
+  test('above the quorum threshold the first supervisor sees 1 of 2 approvals, and that the next must be someone else', async () => {
+    const officer = await issuer.mint('officer.zhang');
+    const caseId = await caseAwaitingDisposalPlan(officer, '25');
+    const page = await newPage();
+    await signInAs(page, 'supervisor.li');
+    await page.goto(`/console/cases/${caseId}`);
+    await expect(page.getByTestId('approval-state').textContent()).resolves.toContain('0 of 2 approvals');
+    await page.getByRole('button', { name: 'Approve DISPOSAL_PLAN' }).click();
+    await expect(page.getByTestId('decision-accepted').textContent()).resolves.toContain('approvals 1 of 2');
+    await page
+      .getByTestId('approval-state')
+      .filter({ hasText: '1 of 2 approvals — so far by supervisor.li' })
+      .waitFor();
+    await expect(page.getByTestId('cannot-approve').textContent()).resolves.toContain(
+      'You already approved; the quorum needs another person.',
+    );
+    await shot(page, 'case-quorum-1-of-2');
+    // A report, read through the control API with the same token: the case's statement.
+    await page.getByRole('button', { name: 'Statement: the three values' }).click();
+    await expect(page.getByTestId('report').textContent()).resolves.toContain(`"caseId": "${caseId}"`);
+    // A report the control API cannot read here (no exchange service is configured in this test): its
+    // problem+json is shown as the server gave it, naming the service, not a blank or a bare status.
+    await page.getByRole('button', { name: 'Best execution' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toMatch(/exchange/);
+    const p = await progress(officer, caseId, () => true);
+    expect(p.awaiting?.stage).toBe('DISPOSAL_PLAN');
+  });
+
+  test('the case officer who registered sees, before any click, that they cannot approve', async () => {
+    const officer = await issuer.mint('officer.zhang');
+    const caseId = await caseAwaitingDisposalPlan(officer);
+    const page = await newPage();
+    await signInAs(page, 'officer.zhang');
+    await page.goto(`/console/cases/${caseId}`);
+    const why = page.getByTestId('cannot-approve');
+    await why.waitFor();
+    const text = await why.textContent();
+    expect(text).toContain('You registered this case, so you cannot approve it');
+    expect(text).toContain('DISPOSAL_PLAN is decided by a senior-supervisor or supervisor; you are case-officer');
+    expect(await page.getByRole('button', { name: /Approve/ }).count()).toBe(0);
+    await shot(page, 'case-requester');
+  });
+
+  test('a supervisor who registered the case is told why first, and the refusal is the server’s, verbatim', async () => {
+    const both = await issuer.sign({ sub: 'officer.li', roles: ['case-officer', 'supervisor'], unit: 'case-handling' });
+    const caseId = await caseAwaitingDisposalPlan(both);
+    const page = await newPage();
+    // This person is not a seeded one: their token is put where the console keeps it (this tab's session).
+    await page.addInitScript((token) => {
+      (globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
+        'vcdc.console.token',
+        token,
+      );
+    }, both);
+    await page.goto(`/console/cases/${caseId}`);
+    await expect(page.getByTestId('cannot-approve').textContent()).resolves.toContain(
+      'You registered this case, so you cannot approve it',
+    );
+    await page.getByRole('button', { name: 'Approve DISPOSAL_PLAN' }).click();
+    const refused = page.getByTestId('decision-refused');
+    await refused.waitFor();
+    const text = await refused.textContent();
+    expect(text).toContain('422 Decision refused');
+    expect(text).toContain('four-eyes');
+    expect(text).toContain('officer.li requested this disposal and may not decide on it (four-eyes rule)');
+    await shot(page, 'case-requester-refused');
+    const p = await progress(both, caseId, () => true);
+    expect(p.awaiting?.stage).toBe('DISPOSAL_PLAN');
+    expect(p.decisions.accepted).toEqual([]);
+  });
+});
+
+describe('custodians act in the console', () => {
+  test('the receiving custodian countersigns a classified intake difference, signed for them and verified by custody', async () => {
+    const officer = await issuer.mint('officer.zhang');
+    const caseId = `CON-${randomUUID().slice(0, 8)}`;
+    const base = sampleRegistration(caseId);
+    const lots = base.lots.map((l) => ({
+      ...l,
+      evidence: { ...l.evidence, handedOverBy: 'officer.zhang', receivedBy: 'custodian.chen' },
+    }));
+    expect((await api(officer, 'POST', '/v1/cases', { ...base, lots })).status).toBe(201);
+    const waiting = await progress(officer, caseId, (p) => p.awaiting?.stage === 'INTAKE_DISCREPANCY');
+    const short = waiting.intakes.find((i) => i.lotId === SHORT_LOT);
+    expect(short?.differenceStatus).toBe('UNCLASSIFIED');
+    const intakeId = short?.intakeId as string;
+    // A custodian classified the difference at custody (not what this test is about).
+    await fake.classifyIntakeDifference(
+      intakeId,
+      { classification: 'SHORT_DELIVERY', explanation: 'the sweep delivered less', amount: '0.05' },
+      `classify-${intakeId}`,
+    );
+    const supervisor = await issuer.mint('supervisor.li');
+    const approved = await api(supervisor, 'POST', `/v1/cases/${caseId}/decisions`, {
+      stage: 'INTAKE_DISCREPANCY',
+      outcome: 'APPROVE',
+      reason: 'go on with what custody received',
+    });
+    expect(approved.status).toBe(200);
+    await progress(officer, caseId, (p) =>
+      p.intakes.some((i) => i.intakeId === intakeId && i.differenceStatus === 'CLASSIFIED'),
+    );
+
+    const page = await newPage();
+    await signInAs(page, 'custodian.chen');
+    // The inbox: the whitelist entry another custodian requested, waiting for this one's approval.
+    await page.getByRole('heading', { name: /Whitelist entries awaiting approval\s*1/ }).waitFor();
+    await page.getByRole('button', { name: 'Approve entry' }).waitFor();
+    await shot(page, 'inbox-custodian');
+    await page.goto(`/console/cases/${caseId}`);
+    const row = page.locator(`tr[data-intake="${intakeId}"]`);
+    await row.getByRole('button', { name: 'Countersign as custodian' }).click();
+    await row.getByText('countersigned by custodian.chen (custodian)').waitFor();
+    await shot(page, 'custodian-countersigned');
+
+    expect(verifiedActs).toEqual([
+      expect.objectContaining({
+        kind: 'custody.intake.countersign',
+        actor: expect.objectContaining({ id: 'custodian.chen', role: 'custodian', unit: 'custody' }),
+      }),
+    ]);
+    const intake = await fake.getIntake(intakeId);
+    expect(intake.countersignatures).toEqual([
+      expect.objectContaining({ signedBy: 'custodian.chen', role: 'custodian' }),
+    ]);
+  });
+});
+
+/**
+ * A stand-in OIDC provider on loopback: discovery, an authorization endpoint that signs supervisor.li in
+ * at once, and a token endpoint that gives the access token only for the code's PKCE verifier.
+ */
+async function standInProvider() {
+  const codes = new Map<string, { challenge: string; redirectUri: string; clientId: string }>();
+  const exchanges: Array<{ verified: boolean }> = [];
+  let tokens: DevIssuer | undefined;
+  const app = express();
+  app.use((_req, res, next) => {
+    res.set({ 'access-control-allow-origin': '*', 'access-control-allow-headers': '*' });
+    next();
+  });
+  app.options('/{*any}', (_req, res) => {
+    res.status(204).end();
+  });
+  app.use(express.urlencoded({ extended: false }));
+  const provider = await listen(app, 0);
+  tokens = await createDevIssuer(provider.url);
+  app.get('/.well-known/openid-configuration', (_req, res) => {
+    res.json({
+      issuer: provider.url,
+      authorization_endpoint: `${provider.url}/authorize`,
+      token_endpoint: `${provider.url}/token`,
+      jwks_uri: `${provider.url}/jwks`,
+      response_types_supported: ['code'],
+      code_challenge_methods_supported: ['S256'],
+      id_token_signing_alg_values_supported: ['ES256'],
+    });
+  });
+  app.get('/authorize', (req, res) => {
+    const q = req.query as Record<string, string>;
+    if (q.response_type !== 'code' || q.code_challenge_method !== 'S256' || !q.code_challenge) {
+      res.status(400).send('code flow with S256 PKCE only');
+      return;
+    }
+    const code = randomUUID();
+    codes.set(code, {
+      challenge: q.code_challenge,
+      redirectUri: q.redirect_uri as string,
+      clientId: q.client_id as string,
+    });
+    res.redirect(302, `${q.redirect_uri}?code=${code}&state=${encodeURIComponent(q.state ?? '')}`);
+  });
+  app.post('/token', async (req, res) => {
+    const grant = codes.get(req.body.code);
+    codes.delete(req.body.code);
+    const verified =
+      grant !== undefined &&
+      req.body.redirect_uri === grant.redirectUri &&
+      createHash('sha256').update(String(req.body.code_verifier)).digest('base64url') === grant.challenge;
+    exchanges.push({ verified });
+    if (!verified || !tokens || !grant) {
+      res.status(400).json({ error: 'invalid_grant' });
+      return;
+    }
+    const person = { sub: 'supervisor.li', roles: ['supervisor'], unit: 'case-handling' };
+    res.json({
+      access_token: await tokens.sign(person),
+      id_token: await tokens.sign({ ...person, audience: grant.clientId }),
+      token_type: 'Bearer',
+      expires_in: 3600,
+    });
+  });
+  return { provider, exchanges, tokens };
+}
+
+describe('signing in with the organisation’s identity provider (AUTH_MODE=oidc)', () => {
+  test('the console runs the code flow with PKCE and calls the control API with the access token it got', async () => {
+    const { provider, exchanges, tokens } = await standInProvider();
+    const app = createControlApi({
+      audit,
+      decisionSigningKey: config.DECISION_SIGNING_KEY,
+      authenticator: jwtAuthenticator({
+        issuer: provider.url,
+        audience: CONTROL_API_AUDIENCE,
+        keys: createLocalJWKSet(tokens.jwks),
+      }),
+      client: env.client,
+      taskQueue,
+      logger: silentLogger(),
+      defaults: registrationDefaults(config),
+      console: {
+        dir: consoleDir,
+        signIn: { mode: 'oidc', issuer: provider.url, clientId: 'vcdc-console', scope: 'openid profile' },
+      },
+    });
+    const oidcApi = await listen(app, 0);
+    try {
+      const context = await browser.newContext({ baseURL: oidcApi.url });
+      const page = await context.newPage();
+      await page.goto('/console/');
+      await page.getByRole('button', { name: 'Sign in with your organisation' }).click();
+      await page.getByTestId('signed-in-as').filter({ hasText: 'supervisor.li' }).waitFor();
+      // The inbox was read with that token: its answer, not a 401.
+      await page.getByRole('heading', { name: /Decisions waiting for you/ }).waitFor();
+      await shot(page, 'oidc-signed-in');
+      expect(exchanges).toEqual([{ verified: true }]);
+      const stored = await page.evaluate(() => {
+        const g = globalThis as unknown as {
+          sessionStorage: { getItem(k: string): string | null };
+          localStorage: { length: number };
+        };
+        return { session: g.sessionStorage.getItem('vcdc.console.token'), local: g.localStorage.length };
+      });
+      expect(stored.session).toMatch(/^ey/);
+      expect(stored.local).toBe(0);
+      expect(page.url()).toBe(`${oidcApi.url}/console/`);
+      await context.close();
+    } finally {
+      await oidcApi.close();
+      await provider.close();
+    }
+  });
+});
