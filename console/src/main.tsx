@@ -6,6 +6,7 @@ import './styles.css';
 import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { apiFor, publicGet } from './api';
+import { AuditPage } from './audit-page';
 import { CasePage } from './case-page';
 import { Inbox } from './inbox';
 import { Loading, ProblemView, useLoad } from './loading';
@@ -58,6 +59,11 @@ function Signed({ config }: { config: ConsoleConfig }) {
           <a href="/console/" onClick={follow}>
             Inbox
           </a>
+          {me.roles.includes('auditor') ? (
+            <a href="/console/audit" onClick={follow}>
+              Audit chains
+            </a>
+          ) : null}
         </nav>
         <p class="who" data-testid="signed-in-as">
           Signed in as <strong>{me.id}</strong> ({me.roles.join(', ') || 'no role'}
@@ -67,7 +73,9 @@ function Signed({ config }: { config: ConsoleConfig }) {
           Sign out
         </button>
       </header>
-      {route.page === 'case' ? (
+      {route.page === 'audit' ? (
+        <AuditPage api={api} />
+      ) : route.page === 'case' ? (
         <CasePage api={api} me={me} config={config} caseId={route.caseId} />
       ) : route.page === 'not-found' ? (
         <main id="main" tabIndex={-1}>

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 
 export type Route =
   | { page: 'inbox' }
+  | { page: 'audit' }
   | { page: 'case'; caseId: string }
   | { page: 'sign-in' }
   | { page: 'callback' }
@@ -11,6 +12,7 @@ export type Route =
 export function routeOf(pathname: string): Route {
   const rest = pathname.replace(/^\/console\/?/, '');
   if (rest === '' || rest === 'inbox') return { page: 'inbox' };
+  if (rest === 'audit') return { page: 'audit' };
   if (rest === 'sign-in') return { page: 'sign-in' };
   if (rest === 'callback') return { page: 'callback' };
   const m = /^cases\/([^/]+)$/.exec(rest);

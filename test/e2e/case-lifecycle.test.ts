@@ -6,8 +6,12 @@
  * custody through two custodians' attestations. Then value is
  * checked for conservation against each service's OWN records (and the chain), not the workflow's memory.
  */
+
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { type contracts, Decimal, dec, type ServiceCallError, ServiceClient, sum, toBaseUnits } from '@vcdc/shared';
 import { unzipSync, zipSync } from 'fflate';
+import { chromium } from 'playwright-core';
 import {
   DEMO_BANK_CHARGES,
   DEMO_CORRESPONDENT_FEES,
@@ -18,6 +22,7 @@ import {
 import { evmTransfer, sweepOnEvm } from '../../simulators/src/evm';
 import type { CaseProgress } from '../../workflows/src/case-state';
 import type { CaseStatement } from '../../workflows/src/case-values';
+import { runCli } from '../../workflows/src/cli/vcdc';
 import { checkCaseFile } from '../../workflows/src/dossier/archive';
 import { readVerifyKeys } from '../../workflows/src/dossier/verify-keys';
 import { readCaseAsAuditor, startTestStack, type TestStack } from './stack';
@@ -531,5 +536,83 @@ describe('the case file (issue 15): exported by the auditor from the real servic
     const rejected = checkCaseFile(zipSync(tampered), keys);
     expect(rejected.ok).toBe(false);
     expect(rejected.problems.map((p) => p.file)).toEqual(['exchange/fills.json']);
+  });
+});
+
+describe('the auditor in the console (issue 15): in a real browser, against the real services', () => {
+  const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/console');
+
+  test('verifies every chain with one verdict, opens the best-execution report, and exports a case file vcdc dossier verify accepts; a tampered copy it rejects', async () => {
+    await mkdir(ARTIFACTS, { recursive: true });
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox'],
+    });
+    try {
+      const context = await browser.newContext({ baseURL: stack.urls.controlApi, acceptDownloads: true });
+      const page = await context.newPage();
+      await page.goto('/console/sign-in');
+      await page.getByLabel('Person').selectOption('auditor.qian');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByTestId('signed-in-as').filter({ hasText: 'auditor.qian' }).waitFor();
+
+      // Every chain (the control API's and the four services'), verified through the control API.
+      await page.getByRole('link', { name: 'Audit chains' }).click();
+      const verdict = page.getByTestId('audit-verdict');
+      await verdict.waitFor();
+      expect(await verdict.textContent()).toMatch(/^Intact: 5 of 5 chains, \d+ records/);
+      for (const chain of ['custody', 'exchange', 'fx', 'treasury']) {
+        expect(await page.getByTestId(`chain-${chain}`).textContent()).toContain('intact');
+      }
+      await page.screenshot({ path: path.join(ARTIFACTS, 'auditor-chains.png'), fullPage: true });
+
+      // The best-execution report of the case, read with the auditor's own token (no service credential).
+      await page.goto(`/console/cases/${caseId}`);
+      await page.getByRole('button', { name: 'Best execution' }).click();
+      const report = page.getByTestId('report');
+      await report.waitFor();
+      expect(await report.textContent()).toContain(caseId);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'auditor-best-execution.png'), fullPage: true });
+
+      // The case file, exported in the browser and checked offline as an auditor would.
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Export the case file' }).click(),
+      ]);
+      const file = path.join(ARTIFACTS, `case-${caseId}.zip`);
+      await download.saveAs(file);
+      const keyFile = path.join(ARTIFACTS, 'act-verify-key.txt');
+      await writeFile(keyFile, stack.actVerifyKey);
+      const verify = async (archive: string) => {
+        let out = '';
+        const code = await runCli(['dossier', 'verify', archive, '--key', keyFile], {
+          env: {},
+          out: (t) => {
+            out += t;
+          },
+          err: (t) => {
+            out += t;
+          },
+        });
+        return { code, out };
+      };
+      const accepted = await verify(file);
+      expect(accepted).toMatchObject({ code: 0 });
+      expect(accepted.out).toContain(`OK: case file of ${caseId}`);
+
+      const files = unzipSync(new Uint8Array(await readFile(file)));
+      const ledger = files['custody/ledger.json'] as Uint8Array;
+      const tamperedFile = path.join(ARTIFACTS, `case-${caseId}-tampered.zip`);
+      await writeFile(
+        tamperedFile,
+        zipSync({ ...files, 'custody/ledger.json': ledger.map((b, i) => (i === 20 ? b ^ 1 : b)) }),
+      );
+      const rejected = await verify(tamperedFile);
+      expect(rejected.code).not.toBe(0);
+      expect(rejected.out).toContain('REJECTED');
+      expect(rejected.out).toContain('custody/ledger.json');
+    } finally {
+      await browser.close();
+    }
   });
 });

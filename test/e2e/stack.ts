@@ -22,6 +22,7 @@ import {
   startCheckpointerFromEnv,
 } from '@vcdc/shared';
 import { createLocalJWKSet } from 'jose';
+import { buildConsole } from '../../console/build';
 import { CustodyConfigSchema, loadCustodyKeyring, startCustodyService } from '../../services/custody/src';
 import { ExchangeConfig, startExchangeService } from '../../services/exchange/src';
 import { FxConfig, startFxService } from '../../services/fx/src';
@@ -143,6 +144,11 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
       rmSync(checkpoints.dir, { recursive: true, force: true });
     });
 
+    // The console, built as the README's commands build it, into a folder of this stack's own.
+    const consoleDir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-e2e-console-'));
+    closers.push(async () => rmSync(consoleDir, { recursive: true, force: true }));
+    await buildConsole(consoleDir);
+
     // The control API signs people's acts and decisions; every service verifies them with the public half.
     const decisionKeys = newDecisionKeyPair();
     const db = { PORT: '0', LOG_LEVEL: 'silent', ACT_VERIFY_KEYS: decisionKeys.verifyKey };
@@ -263,6 +269,8 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
           fx: { url: fx.url },
           treasury: { url: treasury.url },
         },
+        // The people's console at /console/, signed in as a seeded person (the dev issuer's sign-in).
+        console: { dir: consoleDir, signIn: { mode: 'dev', issuer } },
       }),
       0,
     );
