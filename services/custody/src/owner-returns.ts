@@ -27,9 +27,9 @@ import {
   type SignedAct,
   sha256Hex,
   toWire,
-  verifyCarriedDecision,
 } from '@vcdc/shared';
 import { sameAddress } from './chain-adapter';
+import { sameContent, verifiedApprovals } from './transfer-authorisation';
 
 type RequestTransfer = contracts.custody.RequestTransfer;
 
@@ -56,29 +56,15 @@ function notAuthorised(field: string, message: string, detail: string): Problem 
 
 /** Checks the approvals an OWNER_RETURN carries, and that they send this asset to this address. */
 export function checkOwnerReturn(keys: readonly KeyObject[], input: RequestTransfer, now?: Date): CheckedOwnerReturn {
-  const approvals: unknown[] = input.approvals ?? [];
-  if (approvals.length === 0) {
-    throw refuse(
-      'transfer-unauthorised',
-      'Transfer not authorised',
-      `approvals: handing case ${input.caseId}'s coins back to the owner needs the case's signed HOLD_RESOLUTION approvals`,
-      { errors: [{ field: 'approvals', message: 'required' }] },
-    );
-  }
-  const decisions: Array<CarriedDecision & { act: SignedAct }> = approvals.map((presented, i) => {
-    const checked = verifyCarriedDecision(keys, presented, {
-      caseId: input.caseId,
-      stage: 'HOLD_RESOLUTION',
-      outcome: 'APPROVE',
-      ...(now ? { now } : {}),
-    });
-    if (!checked.ok) {
-      throw refuse('transfer-unauthorised', 'Transfer not authorised', `approvals[${i}]: ${checked.refusal.message}`, {
-        reason: checked.refusal.code,
-        errors: [{ field: `approvals[${i}]`, message: checked.refusal.message }],
-      });
-    }
-    if (!checked.decision.resolution) {
+  const decisions = verifiedApprovals(
+    keys,
+    input,
+    'HOLD_RESOLUTION',
+    now,
+    "two supervisors' signed HOLD_RESOLUTION approvals (CLOSE to the OWNER)",
+  );
+  decisions.forEach((d, i) => {
+    if (!d.resolution) {
       throw refuse(
         'transfer-unauthorised',
         'Transfer not authorised',
@@ -86,20 +72,13 @@ export function checkOwnerReturn(keys: readonly KeyObject[], input: RequestTrans
         { errors: [{ field: `approvals[${i}].resolution`, message: 'required' }] },
       );
     }
-    return checked.decision;
   });
-
-  const canonical = canonicalJson(decisions[0]!.resolution);
-  decisions.forEach((d, i) => {
-    if (canonicalJson(d.resolution) !== canonical) {
-      throw refuse(
-        'transfer-unauthorised',
-        'Transfer not authorised',
-        `approvals[${i}].resolution: the approvals resolve the hold differently; each must sign the same resolution`,
-        { errors: [{ field: `approvals[${i}].resolution`, message: 'differs from approvals[0].resolution' }] },
-      );
-    }
-  });
+  const resolution = sameContent(
+    decisions,
+    'resolution',
+    (d) => d.resolution as NonNullable<CarriedDecision['resolution']>,
+    'the approvals resolve the hold differently; each must sign the same resolution',
+  );
 
   const deciders = [...new Set(decisions.map((d) => d.act.act.actor.id))];
   if (deciders.length < OWNER_RETURN_DECIDERS) {
@@ -111,7 +90,6 @@ export function checkOwnerReturn(keys: readonly KeyObject[], input: RequestTrans
     );
   }
 
-  const resolution = decisions[0]!.resolution!;
   if (resolution.path !== 'CLOSE' || resolution.handBackTo !== 'OWNER') {
     const what = resolution.path === 'CLOSE' ? `CLOSE to ${resolution.handBackTo}` : resolution.path;
     throw notAuthorised(
@@ -136,7 +114,7 @@ export function checkOwnerReturn(keys: readonly KeyObject[], input: RequestTrans
       `${input.toAddress} is not the owner's ${input.asset} address the resolution names (${named.address})`,
     );
   }
-  return { owner, sha256: sha256Hex(canonical), acts: decisions.map((d) => d.act) };
+  return { owner, sha256: sha256Hex(canonicalJson(resolution)), acts: decisions.map((d) => d.act) };
 }
 
 /** 422 unless the amount is everything the case wallet holds of the asset available: no partial hand-back. */

@@ -52,46 +52,14 @@ export function checkTransferAuthorisation(
   input: RequestTransfer,
   now?: Date,
 ): CheckedAuthorisation {
-  const approvals: unknown[] = input.approvals ?? [];
-  if (approvals.length === 0) {
-    throw refuse(
-      'transfer-unauthorised',
-      'Transfer not authorised',
-      `approvals: a transfer out of case ${input.caseId} needs the case's signed DISPOSAL_PLAN approvals`,
-      { errors: [{ field: 'approvals', message: 'required' }] },
-    );
-  }
-  const decisions: Array<CarriedDecision & { act: SignedAct; unit: string }> = [];
-  approvals.forEach((presented, i) => {
-    const checked = verifyCarriedDecision(keys, presented, {
-      caseId: input.caseId,
-      stage: 'DISPOSAL_PLAN',
-      outcome: 'APPROVE',
-      ...(now ? { now } : {}),
-    });
-    if (!checked.ok) {
-      throw refuse('transfer-unauthorised', 'Transfer not authorised', `approvals[${i}]: ${checked.refusal.message}`, {
-        reason: checked.refusal.code,
-        errors: [{ field: `approvals[${i}]`, message: checked.refusal.message }],
-      });
-    }
-    decisions.push(checked.decision);
-  });
-
-  const canonical = canonicalJson(decisions[0]!.authorisation);
-  decisions.forEach((d, i) => {
-    if (!d.authorisation) throw missingAuthorisation(i);
-    if (canonicalJson(d.authorisation) !== canonical) {
-      throw refuse(
-        'transfer-unauthorised',
-        'Transfer not authorised',
-        `approvals[${i}].authorisation: the approvals authorise different transfers; each must sign the same authorisation`,
-        { errors: [{ field: `approvals[${i}].authorisation`, message: 'differs from approvals[0].authorisation' }] },
-      );
-    }
-  });
+  const decisions = verifiedApprovals(keys, input, 'DISPOSAL_PLAN', now, "the case's signed DISPOSAL_PLAN approvals");
   // verifyCarriedDecision parsed it with the contract's schema already.
-  const authorisation = decisions[0]!.authorisation as contracts.custody.TransferAuthorisation;
+  const authorisation: contracts.custody.TransferAuthorisation = sameContent(
+    decisions,
+    'authorisation',
+    (d, i) => d.authorisation ?? missingAuthorisationOf(i),
+    'the approvals authorise different transfers; each must sign the same authorisation',
+  );
   if (authorisation.caseId !== input.caseId) {
     throw refuse(
       'transfer-unauthorised',
@@ -139,14 +107,14 @@ export function checkTransferAuthorisation(
   }
   return {
     authorisation,
-    sha256: sha256Hex(canonical),
+    sha256: sha256Hex(canonicalJson(authorisation)),
     maxAmount: new Decimal(allowed.maxAmount),
     acts: decisions.map((d) => d.act),
   };
 }
 
-function missingAuthorisation(i: number): Problem {
-  return refuse(
+function missingAuthorisationOf(i: number): never {
+  throw refuse(
     'transfer-unauthorised',
     'Transfer not authorised',
     `approvals[${i}].authorisation: a DISPOSAL_PLAN approval must carry the transfer authorisation`,
@@ -194,4 +162,62 @@ export function assertAuthorisedVenue(
       },
     );
   }
+}
+
+/**
+ * The approvals a transfer carries, each a `case.decision` act the control API signed for THIS case at
+ * `stage` (APPROVE, by a person holding the stage's role): the one check behind a venue deposit's
+ * DISPOSAL_PLAN approvals and a hand-back's HOLD_RESOLUTION approvals. 403 transfer-unauthorised naming
+ * the approval otherwise.
+ */
+export function verifiedApprovals(
+  keys: readonly KeyObject[],
+  input: RequestTransfer,
+  stage: 'DISPOSAL_PLAN' | 'HOLD_RESOLUTION',
+  now: Date | undefined,
+  needed: string,
+): Array<CarriedDecision & { act: SignedAct; unit: string }> {
+  const approvals: unknown[] = input.approvals ?? [];
+  if (approvals.length === 0) {
+    throw refuse(
+      'transfer-unauthorised',
+      'Transfer not authorised',
+      `approvals: a transfer out of case ${input.caseId} needs ${needed}`,
+      { errors: [{ field: 'approvals', message: 'required' }] },
+    );
+  }
+  return approvals.map((presented, i) => {
+    const checked = verifyCarriedDecision(keys, presented, {
+      caseId: input.caseId,
+      stage,
+      outcome: 'APPROVE',
+      ...(now ? { now } : {}),
+    });
+    if (!checked.ok) {
+      throw refuse('transfer-unauthorised', 'Transfer not authorised', `approvals[${i}]: ${checked.refusal.message}`, {
+        reason: checked.refusal.code,
+        errors: [{ field: `approvals[${i}]`, message: checked.refusal.message }],
+      });
+    }
+    return checked.decision;
+  });
+}
+
+/** 403 unless every approval signed canonically the same `field` (the authorisation, the resolution). */
+export function sameContent<T>(
+  decisions: readonly CarriedDecision[],
+  field: string,
+  content: (d: CarriedDecision, i: number) => T,
+  differ: string,
+): T {
+  const first = content(decisions[0]!, 0);
+  const canonical = canonicalJson(first);
+  decisions.forEach((d, i) => {
+    if (canonicalJson(content(d, i)) !== canonical) {
+      throw refuse('transfer-unauthorised', 'Transfer not authorised', `approvals[${i}].${field}: ${differ}`, {
+        errors: [{ field: `approvals[${i}].${field}`, message: `differs from approvals[0].${field}` }],
+      });
+    }
+  });
+  return first;
 }
