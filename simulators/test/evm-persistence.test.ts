@@ -84,6 +84,38 @@ test('a journal whose transactions do not play back is refused, not silently rep
   await expect(startEvmNode({ stateFile: broken })).rejects.toThrow(/block \d+/);
 }, 120_000);
 
+test('a node restarted twice has the same blocks: what it mined after a playback plays back too', async () => {
+  // Closed, the restarted node journals the blocks it mined after the first node's.
+  await node?.close();
+  node = undefined;
+  const stateFile = path.join(dir, 'evm.json');
+  const journal = JSON.parse(readFileSync(stateFile, 'utf8'));
+  node = await startEvmNode({ stateFile });
+  const head = await node.provider.getBlock(journal.head.number);
+  expect(head?.hash).toBe(journal.head.hash);
+  await node.close();
+  node = undefined;
+}, 120_000);
+
+test('a journal whose blocks play back to other hashes is refused, naming the block', async () => {
+  const stateFile = path.join(dir, 'evm.json');
+  const journal = JSON.parse(readFileSync(stateFile, 'utf8'));
+  const withTx = journal.blocks.find((b: { txs?: string[] }) => b.txs?.length);
+  withTx.hash = `0x${'ab'.repeat(32)}`;
+  const otherBlock = path.join(dir, 'other-block.json');
+  writeFileSync(otherBlock, JSON.stringify(journal));
+  await expect(startEvmNode({ stateFile: otherBlock })).rejects.toThrow(
+    new RegExp(`block ${withTx.number} came back as 0x[0-9a-f]{64}, not 0x(ab){32}`),
+  );
+  const otherHead = path.join(dir, 'other-head.json');
+  const intact = JSON.parse(readFileSync(stateFile, 'utf8'));
+  intact.head.hash = `0x${'cd'.repeat(32)}`;
+  writeFileSync(otherHead, JSON.stringify(intact));
+  await expect(startEvmNode({ stateFile: otherHead })).rejects.toThrow(
+    /replay ended at block hash 0x[0-9a-f]{64}, not 0x(cd){32}/,
+  );
+}, 120_000);
+
 test('a node whose parent was killed with -9 exits too, so its port is free for the next start', async () => {
   const script = `
     const { startEvmNode } = require(${JSON.stringify(path.join(__dirname, '../src/evm'))});

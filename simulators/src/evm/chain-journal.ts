@@ -1,15 +1,15 @@
 /**
  * The local EVM chain's memory across restarts. Hardhat 2 (2.29, EDR) has no state dump or load
  * (no `hardhat_dumpState`/`hardhat_loadState`, and `hardhat node` keeps nothing on disk), so the chain
- * is kept as a journal of its blocks: each block with transactions (their signed raw form and the
- * block's timestamp) and each run of empty blocks (count and timestamps). A fresh node started with the
+ * is kept as a journal of its blocks: each block with transactions (their signed raw form, the
+ * block's timestamp and its hash) and each run of empty blocks (count and timestamps). A fresh node started with the
  * journal's genesis date plays the journal back: every transaction is re-sent in its own block at its
  * own timestamp, so balances, nonces, contract addresses, block numbers and even block hashes come back
  * as they were, and confirmations a service counted before the restart still hold.
  *
  * Every transaction on this chain is signed by its sender (custody, the venue, the dev faucet and the
  * seizure helpers all sign locally), so its raw form replays as is. A journal that does not replay
- * (a transaction refused, a block number out of step) is an error: a silent fresh chain would be the
+ * (a transaction refused, a block number out of step, a block whose hash comes back different) is an error: a silent fresh chain would be the
  * very failure this exists to prevent.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,12 @@ import { type JsonRpcProvider, keccak256, Transaction } from 'ethers';
 
 /** One block with transactions, or a run of empty blocks whose timestamps step by `interval` seconds. */
 export type JournalEntry =
-  | { number: number; timestamp: number; txs: string[] }
+  | {
+      number: number;
+      timestamp: number;
+      txs: string[] /** absent in journals written before it was kept */;
+      hash?: string;
+    }
   | { from: number; count: number; timestamp: number; interval: number };
 
 export interface EvmJournal {
@@ -81,7 +86,7 @@ export async function captureNewBlocks(provider: JsonRpcProvider, journal: EvmJo
     if (!block) break;
     const timestamp = Number(block.timestamp);
     if (block.transactions.length > 0) {
-      journal.blocks.push({ number: n, timestamp, txs: block.transactions.map(rawOf) });
+      journal.blocks.push({ number: n, timestamp, txs: block.transactions.map(rawOf), hash: block.hash });
     } else {
       appendEmpty(journal, n, timestamp);
     }
@@ -131,6 +136,15 @@ function rawOf(tx: RpcTransaction): string {
 }
 
 /**
+ * Mine a run of empty blocks one `evm_mine` at a time, each at its timestamp. Not `hardhat_mine`: it
+ * reserves the blocks instead of mining them one by one, and the blocks after a reservation came back
+ * with other base fees, so a node restarted twice had other block hashes than before.
+ */
+async function mineEmpty(provider: JsonRpcProvider, run: Extract<JournalEntry, { count: number }>): Promise<void> {
+  for (let i = 0; i < run.count; i++) await provider.send('evm_mine', [hex(run.timestamp + i * run.interval)]);
+}
+
+/**
  * Play the journal back on a fresh node started at the journal's genesis date, with automine and
  * interval mining off (the caller turns them on after): each block is mined at its recorded timestamp.
  */
@@ -142,12 +156,12 @@ export async function replayJournal(provider: JsonRpcProvider, journal: EvmJourn
   for (const entry of journal.blocks) {
     const first = 'count' in entry ? entry.from : entry.number;
     if (first !== next) throw new Error(`EVM journal: block ${first} follows block ${next - 1}`);
-    await provider.send('evm_setNextBlockTimestamp', [hex(entry.timestamp)]);
     if ('count' in entry) {
-      await provider.send('hardhat_mine', [hex(entry.count), hex(entry.interval)]);
+      await mineEmpty(provider, entry);
       next += entry.count;
       continue;
     }
+    await provider.send('evm_setNextBlockTimestamp', [hex(entry.timestamp)]);
     for (const raw of entry.txs) {
       try {
         await provider.send('eth_sendRawTransaction', [raw]);
@@ -157,6 +171,7 @@ export async function replayJournal(provider: JsonRpcProvider, journal: EvmJourn
     }
     await provider.send('evm_mine', []);
     const mined = (await provider.send('eth_getBlockByNumber', [hex(entry.number), false])) as {
+      hash: string;
       transactions: string[];
     } | null;
     if (mined?.transactions.length !== entry.txs.length) {
@@ -164,10 +179,21 @@ export async function replayJournal(provider: JsonRpcProvider, journal: EvmJourn
         `EVM journal: block ${entry.number} took ${mined?.transactions.length ?? 0} of its ${entry.txs.length} transactions`,
       );
     }
+    // The node orders a block's pending transactions by fee, not by arrival: the order must be the journal's.
+    if (mined.transactions.some((hash, i) => hash !== keccak256(entry.txs[i] as string))) {
+      throw new Error(`EVM journal: block ${entry.number} took its transactions in another order`);
+    }
+    if (entry.hash && mined.hash !== entry.hash) {
+      throw new Error(`EVM journal: block ${entry.number} came back as ${mined.hash}, not ${entry.hash}`);
+    }
     next++;
   }
   const head = (await provider.send('eth_getBlockByNumber', ['latest', false])) as RpcBlock;
   if (Number(head.number) !== journal.head.number) {
     throw new Error(`EVM journal: replay ended at block ${Number(head.number)}, not ${journal.head.number}`);
+  }
+  // Same blocks, same hashes: confirmations a service counted against a block hash before still hold.
+  if (head.hash !== journal.head.hash) {
+    throw new Error(`EVM journal: replay ended at block hash ${head.hash}, not ${journal.head.hash}`);
   }
 }

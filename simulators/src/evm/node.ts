@@ -143,8 +143,9 @@ export async function startEvmNode(options: EvmNodeOptions = {}): Promise<Runnin
     url,
     usdtAddress,
     provider,
+    // One evm_mine at a time, as the interval miner mines and the journal plays back (mineEmpty).
     mine: async (blocks = 1) => {
-      await provider.send('hardhat_mine', [`0x${blocks.toString(16)}`]);
+      for (let i = 0; i < blocks; i++) await provider.send('evm_mine', []);
     },
     fundEth: (address, amountEth) =>
       serial(async () => {
