@@ -6,7 +6,8 @@
  * fill, each cancel request, how it ended) is appended to `order_events` (best-execution records).
  */
 import {
-  appendAuditRecord,
+  type AuditEntry,
+  appendAuditRecords,
   inTransaction,
   type Pool,
   type PoolClient,
@@ -16,7 +17,7 @@ import {
 } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
-import { appendFillBooked, appendOrderEnded, orderPlaced } from './audit-records';
+import { fillBooked, orderEnded, orderPlaced } from './audit-records';
 import type { FairPriceGuard } from './fair-price';
 import { computationWithPrice } from './price-observations';
 import type { FillSnapshot, OrderSnapshot, Venue } from './venue';
@@ -203,21 +204,18 @@ export async function placeSellOrder(
       return recordSnapshot(tx, venue, other, placed, fills);
     }
     const audit: AuditAppends = [];
-    audit.push((db) =>
-      appendAuditRecord(
-        db,
-        orderPlaced({
-          caseId: input.caseId,
-          clientOrderId: input.clientOrderId,
-          venue: venue.id,
-          venueOrderId: placed.venueOrderId,
-          symbol: input.symbol,
-          type: input.type,
-          amount: input.amount,
-          ...(input.limitPrice !== undefined ? { limitPrice: input.limitPrice } : {}),
-          adopted: existing !== undefined,
-        }),
-      ),
+    audit.push(() =>
+      orderPlaced({
+        caseId: input.caseId,
+        clientOrderId: input.clientOrderId,
+        venue: venue.id,
+        venueOrderId: placed.venueOrderId,
+        symbol: input.symbol,
+        type: input.type,
+        amount: input.amount,
+        ...(input.limitPrice !== undefined ? { limitPrice: input.limitPrice } : {}),
+        adopted: existing !== undefined,
+      }),
     );
     await recordFills(tx, venue, row, fills, audit);
     await recordEnd(tx, venue, input.clientOrderId, placed, audit);
@@ -229,16 +227,19 @@ export async function placeSellOrder(
 
 /**
  * The order's audit records, appended in order at the end of its transaction, after all its other
- * work: the chain's lock (one for all writers) is then held only from them to the commit, so twenty
- * orders recording at once wait on each other's appends, not on each other's whole transactions (and
- * the chain's lock is taken after every row lock, as the bound rows' records are: audit 00004). What
- * they record is known before the first (the order's row, its view as recorded): no other statement
- * runs while the lock is held (issue 19).
+ * work, in one statement: the chain's lock (one for all writers) is then held only for that statement
+ * and the commit, so twenty orders recording at once wait on each other's appends, not on each other's
+ * whole transactions (and the chain's lock is taken after every row lock, as the bound rows' records
+ * are: audit 00004). What they record is known before (the order's row, its view as recorded): no
+ * other statement runs while the lock is held (issue 19).
  */
-type AuditAppends = ((tx: Queryable, view: exchange.VenueOrder) => Promise<unknown>)[];
+type AuditAppends = ((view: exchange.VenueOrder) => AuditEntry)[];
 
 async function appendLast(tx: Queryable, audit: AuditAppends, view: exchange.VenueOrder): Promise<void> {
-  for (const append of audit) await append(tx, view);
+  await appendAuditRecords(
+    tx,
+    audit.map((entry) => entry(view)),
+  );
 }
 
 type OrderEvent = 'placed' | 'fill' | 'cancel-requested' | 'closed' | 'canceled' | 'rejected';
@@ -275,7 +276,7 @@ async function recordEnd(
     occurredAt: snapshot.updatedAt ?? new Date(),
     ...(snapshot.updatedAt ? {} : { detail: "the venue gave no time: the service's time it saw the end" }),
   });
-  if (ended) audit.push((tx, view) => appendOrderEnded(tx, view, snapshot.status));
+  if (ended) audit.push((view) => orderEnded(view, snapshot.status));
 }
 
 /** The order's status and fills as the venue has them now; new fills are recorded. */
@@ -434,7 +435,7 @@ async function recordFills(
     values,
   );
   const booked = new Set(rows.map((r) => r.trade_id));
-  for (const f of ordered) if (booked.has(f.tradeId)) audit.push((db) => appendFillBooked(db, order, f));
+  for (const f of ordered) if (booked.has(f.tradeId)) audit.push(() => fillBooked(order, f));
 }
 
 const plain = (value: string) => new Decimal(value).toFixed();
