@@ -83,6 +83,12 @@ function sameTerms(recorded: OrderRow, input: exchange.PlaceSellOrder): boolean 
   );
 }
 
+/**
+ * Stores the request's answer (the order as recorded) on the transaction that records it, before its
+ * audit records (the idempotency layer's `KeyClaim.answer`).
+ */
+export type AnswerOrder = (tx: Queryable, order: exchange.VenueOrder) => Promise<void>;
+
 async function recordedOrder(db: Queryable, clientOrderId: string, lock = ''): Promise<OrderRow | undefined> {
   const { rows } = await db.query<OrderRow>(`SELECT * FROM orders WHERE client_order_id = $1 ${lock}`, [clientOrderId]);
   return rows[0];
@@ -101,12 +107,12 @@ export async function placeSellOrder(
   venue: Venue,
   input: exchange.PlaceSellOrder,
   guard: FairPriceGuard,
-  { firstAttempt = false }: { firstAttempt?: boolean } = {},
+  { firstAttempt = false, answer }: { firstAttempt?: boolean; answer?: AnswerOrder } = {},
 ): Promise<exchange.VenueOrder> {
   const recorded = await recordedOrder(pool, input.clientOrderId);
   if (recorded) {
     if (!sameTerms(recorded, input)) throw conflict(input, 'it was placed with other terms');
-    return refreshRecordedOrder(pool, venue, recorded);
+    return refreshRecordedOrder(pool, venue, recorded, undefined, answer);
   }
 
   await guard.checkStatic(input);
@@ -201,7 +207,7 @@ export async function placeSellOrder(
       // Recorded meanwhile by another request for this client order id (with another Idempotency-Key).
       const other = await recordedOrder(tx, input.clientOrderId, 'FOR NO KEY UPDATE');
       if (!other || !sameTerms(other, input)) throw conflict(input, 'it was placed with other terms');
-      return recordSnapshot(tx, venue, other, placed, fills);
+      return recordSnapshot(tx, venue, other, placed, fills, answer);
     }
     const audit: AuditAppends = [];
     audit.push(() =>
@@ -220,6 +226,7 @@ export async function placeSellOrder(
     await recordFills(tx, venue, row, fills, audit);
     await recordEnd(tx, venue, input.clientOrderId, placed, audit);
     const view = await orderView(tx, input.clientOrderId, row);
+    await answer?.(tx, view);
     await appendLast(tx, audit, view);
     return view;
   });
@@ -297,15 +304,16 @@ export async function cancelSellOrder(
   clientOrderId: string,
   input: exchange.CancelSellOrder,
   now: () => Date = () => new Date(),
+  answer?: AnswerOrder,
 ): Promise<exchange.VenueOrder> {
   const recorded = await recordedOrder(pool, clientOrderId);
   if (!recorded || recorded.case_id !== input.caseId)
     throw problems.notFound('Order', `${clientOrderId} of ${input.caseId}`);
-  if (recorded.status !== 'open') return refreshRecordedOrder(pool, venue, recorded);
+  if (recorded.status !== 'open') return refreshRecordedOrder(pool, venue, recorded, undefined, answer);
   await recordEvent(pool, { clientOrderId, event: 'cancel-requested', venue: recorded.venue, occurredAt: now() });
   // The cancel's answer is the venue's record of the order after it (ccxt-venue.ts asks for it).
   const after = await atVenue(() => venue.cancelOrder(recorded.symbol, clientOrderId), ORDER_REFUSALS);
-  return refreshRecordedOrder(pool, venue, recorded, after);
+  return refreshRecordedOrder(pool, venue, recorded, after, answer);
 }
 
 /**
@@ -317,6 +325,7 @@ async function refreshRecordedOrder(
   venue: Venue,
   recorded: OrderRow,
   known?: OrderSnapshot,
+  answer?: AnswerOrder,
 ): Promise<exchange.VenueOrder> {
   const snapshot = known ?? (await atVenue(() => venue.findOrder(recorded.symbol, recorded.client_order_id)));
   if (!snapshot) {
@@ -333,7 +342,7 @@ async function refreshRecordedOrder(
     // NO KEY UPDATE: refreshes of one order record one after another, yet events may be appended meanwhile.
     const row = await recordedOrder(tx, recorded.client_order_id, 'FOR NO KEY UPDATE');
     if (!row) throw problems.notFound('Order', recorded.client_order_id);
-    return recordSnapshot(tx, venue, row, snapshot, fills);
+    return recordSnapshot(tx, venue, row, snapshot, fills, answer);
   });
 }
 
@@ -344,6 +353,7 @@ async function recordSnapshot(
   recorded: OrderRow,
   snapshot: OrderSnapshot,
   fills: FillSnapshot[] | undefined,
+  answer?: AnswerOrder,
 ): Promise<exchange.VenueOrder> {
   const audit: AuditAppends = [];
   await recordFills(tx, venue, recorded, fills, audit);
@@ -356,6 +366,7 @@ async function recordSnapshot(
     [recorded.client_order_id, snapshot.status],
   );
   const view = await orderView(tx, recorded.client_order_id, updated.rows[0]);
+  await answer?.(tx, view);
   await appendLast(tx, audit, view);
   return view;
 }

@@ -8,6 +8,7 @@
 import { CLAIM_TTL_MS, canonicalJson, createPool, migrate, type Pool, sha256Hex, silentLogger } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import type { Express } from 'express';
+import pg from 'pg';
 import request from 'supertest';
 import { type RunningChainSimulator, startChainSimulator } from '../../../simulators/src/chain';
 import {
@@ -110,6 +111,50 @@ test('twenty market orders at once are all placed and filled, the venue never re
   // A market order's answer says it executed; its trades are fetched once to record them, not again.
   expect(sim.requestLimit.count(TRADES)).toBe(ORDERS);
 }, 120_000);
+
+test("an order's records take one transaction: its answer to the key is stored in it, and its audit records are appended in one statement, last", async () => {
+  const sent: string[] = [];
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function logged(this: pg.Client, ...args: unknown[]) {
+    const text = args[0];
+    sent.push((typeof text === 'string' ? text : (text as { text: string }).text).replace(/\s+/g, ' ').trim());
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  try {
+    await sell(200).expect(201);
+  } finally {
+    pg.Client.prototype.query = query;
+  }
+  const begin = sent.indexOf('BEGIN');
+  const commit = sent.indexOf('COMMIT');
+  expect(sent.filter((s) => s === 'BEGIN')).toHaveLength(1);
+  const inTransaction = sent.slice(begin + 1, commit);
+  const audit = inTransaction.filter((s) => s.includes('audit_append'));
+  expect(audit).toHaveLength(1);
+  // Nothing runs while the chain's lock is held but the appends and the commit.
+  expect(inTransaction.at(-1)).toContain('audit_append');
+  // The answer to the key is stored with the order, not in a transaction of its own after it.
+  expect(inTransaction.some((s) => s.startsWith('UPDATE idempotency_keys'))).toBe(true);
+  expect(sent.slice(commit + 1)).toEqual([]);
+  const stored = await pool.query('SELECT response_status, response_body FROM idempotency_keys WHERE key = $1', [
+    'conc-200',
+  ]);
+  expect(stored.rows[0]).toMatchObject({
+    response_status: 201,
+    response_body: { clientOrderId: 'conc-200', filled: '0.01' },
+  });
+  const records = await pool.query(
+    "SELECT kind FROM audit_records WHERE data->>'clientOrderId' = 'conc-200' ORDER BY seq",
+  );
+  expect(records.rows.map((r) => r.kind)).toEqual([
+    'exchange.order.placed',
+    'exchange.fill.booked',
+    'exchange.order.closed',
+  ]);
+  const replay = await sell(200).expect(201);
+  expect(replay.headers['idempotent-replayed']).toBe('true');
+  expect(replay.body).toEqual(stored.rows[0].response_body);
+});
 
 test('looking an order up again fetches no trades once its fills are recorded', async () => {
   const before = sim.requestLimit.count(TRADES);
