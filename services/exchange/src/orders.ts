@@ -48,6 +48,9 @@ interface FillRow {
   traded_at: Date;
 }
 
+/** A fill as the order's view reads it. */
+const FILL_COLUMNS = 'trade_id, price, amount, cost, fee, fee_currency, traded_at';
+
 const ORDER_REFUSALS = { 'venue-refused': 'order-refused' };
 
 function sameOrder(snapshot: OrderSnapshot, input: exchange.PlaceSellOrder): boolean {
@@ -223,9 +226,9 @@ export async function placeSellOrder(
         adopted: existing !== undefined,
       }),
     );
-    await recordFills(tx, venue, row, fills, audit);
+    const allFills = await recordFills(tx, venue, row, fills, audit);
     await recordEnd(tx, venue, input.clientOrderId, placed, audit);
-    const view = await orderView(tx, input.clientOrderId, row);
+    const view = await orderView(tx, input.clientOrderId, row, allFills);
     await answer?.(tx, view);
     await appendLast(tx, audit, view);
     return view;
@@ -356,7 +359,7 @@ async function recordSnapshot(
   answer?: AnswerOrder,
 ): Promise<exchange.VenueOrder> {
   const audit: AuditAppends = [];
-  await recordFills(tx, venue, recorded, fills, audit);
+  const allFills = await recordFills(tx, venue, recorded, fills, audit);
   await recordEnd(tx, venue, recorded.client_order_id, snapshot, audit);
   // An order that ended stays ended: an older answer recorded after a newer one (two refreshes racing,
   // no lock is held across the venue calls) never reopens it.
@@ -365,7 +368,7 @@ async function recordSnapshot(
       WHERE client_order_id = $1 RETURNING *`,
     [recorded.client_order_id, snapshot.status],
   );
-  const view = await orderView(tx, recorded.client_order_id, updated.rows[0]);
+  const view = await orderView(tx, recorded.client_order_id, updated.rows[0], allFills);
   await answer?.(tx, view);
   await appendLast(tx, audit, view);
   return view;
@@ -399,7 +402,10 @@ async function fillsToRecord(
 
 /**
  * Records the fills not yet recorded, and an event for each, in one statement (issue 19: two round trips
- * per fill); their audit records are queued for the end of the transaction.
+ * per fill); their audit records are queued for the end of the transaction. The same statement answers
+ * all the order's fills as recorded now (the view's, issue 19: a round trip fewer): those before it
+ * (its snapshot holds every one, as the order's recordings run one after another under the order
+ * row's lock, or its insert's) and those it booked. Undefined when there was nothing to record.
  */
 async function recordFills(
   tx: PoolClient,
@@ -407,8 +413,8 @@ async function recordFills(
   order: Pick<OrderRow, 'client_order_id' | 'case_id' | 'symbol'>,
   fills: FillSnapshot[] | undefined,
   audit: AuditAppends,
-): Promise<void> {
-  if (!fills?.length) return;
+): Promise<FillRow[] | undefined> {
+  if (!fills?.length) return undefined;
   // Oldest first, so the events of the fills follow the venue's order.
   const ordered = [...fills].sort(
     (a, b) => a.tradedAt.getTime() - b.tradedAt.getTime() || a.tradeId.localeCompare(b.tradeId),
@@ -429,39 +435,52 @@ async function recordFills(
     const p = (k: number) => `$${3 + i * columns + k}`;
     return `($1, ${p(0)}, $2, ${p(1)}::numeric, ${p(2)}::numeric, ${p(3)}::numeric, ${p(4)}::numeric, ${p(5)}, ${p(6)}::timestamptz, ${p(7)}::int)`;
   });
-  const { rows } = await tx.query<{ trade_id: string }>(
+  const { rows } = await tx.query<FillRow & { booked: boolean }>(
     `WITH seen (venue, trade_id, client_order_id, price, amount, cost, fee, fee_currency, traded_at, n) AS (
        VALUES ${tuples.join(', ')}
      ), booked AS (
        INSERT INTO fills (venue, trade_id, client_order_id, price, amount, cost, fee, fee_currency, traded_at)
        SELECT venue, trade_id, client_order_id, price, amount, cost, fee, fee_currency, traded_at FROM seen ORDER BY n
-       ON CONFLICT (venue, trade_id) DO NOTHING RETURNING trade_id
+       ON CONFLICT (venue, trade_id) DO NOTHING RETURNING ${FILL_COLUMNS}
      ), event AS (
        INSERT INTO order_events (client_order_id, event, venue, trade_id, occurred_at)
        SELECT seen.client_order_id, 'fill', seen.venue, seen.trade_id, seen.traded_at
          FROM seen JOIN booked USING (trade_id) ORDER BY seen.n
        ON CONFLICT DO NOTHING
      )
-     SELECT trade_id FROM booked`,
+     SELECT ${FILL_COLUMNS}, false AS booked FROM fills WHERE client_order_id = $2
+     UNION ALL SELECT ${FILL_COLUMNS}, true FROM booked
+     ORDER BY traded_at, trade_id`,
     values,
   );
-  const booked = new Set(rows.map((r) => r.trade_id));
+  const booked = new Set(rows.filter((r) => r.booked).map((r) => r.trade_id));
   for (const f of ordered) if (booked.has(f.tradeId)) audit.push(() => fillBooked(order, f));
+  return rows;
 }
 
 const plain = (value: string) => new Decimal(value).toFixed();
 
-/** The order as recorded (`known`: its row, when the caller has just written or read it). */
-export async function orderView(db: Queryable, clientOrderId: string, known?: OrderRow): Promise<exchange.VenueOrder> {
+/**
+ * The order as recorded (`known`: its row, when the caller has just written or read it; `knownFills`:
+ * all its fills, in the view's order, when the caller has just had them from the database).
+ */
+export async function orderView(
+  db: Queryable,
+  clientOrderId: string,
+  known?: OrderRow,
+  knownFills?: FillRow[],
+): Promise<exchange.VenueOrder> {
   const order =
     known ?? (await db.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [clientOrderId])).rows[0];
   if (!order) throw problems.notFound('Order', clientOrderId);
-  const fills = (
-    await db.query<FillRow>(
-      'SELECT trade_id, price, amount, cost, fee, fee_currency, traded_at FROM fills WHERE client_order_id = $1 ORDER BY traded_at, trade_id',
-      [clientOrderId],
-    )
-  ).rows;
+  const fills =
+    knownFills ??
+    (
+      await db.query<FillRow>(
+        `SELECT ${FILL_COLUMNS} FROM fills WHERE client_order_id = $1 ORDER BY traded_at, trade_id`,
+        [clientOrderId],
+      )
+    ).rows;
   const filled = sum(fills.map((f) => f.amount));
   const cost = sum(fills.map((f) => f.cost));
   return {

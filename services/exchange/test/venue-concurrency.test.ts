@@ -156,6 +156,44 @@ test("an order's records take one transaction: its answer to the key is stored i
   expect(replay.body).toEqual(stored.rows[0].response_body);
 });
 
+test("fills the venue's trades list only later are booked at the next look-up, each once, and the view lists every fill once", async () => {
+  // A venue whose list of trades lags its record of the order: the first fetch lists only the first trade.
+  let lagging = true;
+  const lags = new Proxy(venue, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (name !== 'orderFills') return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: Parameters<Venue['orderFills']>) => {
+        const fills = await target.orderFills(...args);
+        return lagging ? fills.slice(0, 1) : fills;
+      };
+    },
+  });
+  const laggingApp = createApp({ pool, logger: silentLogger(), venue: lags });
+  // Large enough to take several levels of the book: several trades.
+  const placed = await request(laggingApp)
+    .post('/v1/orders')
+    .set('Idempotency-Key', 'conc-lag')
+    .send({ caseId: 'CASE-CONC-LAG', clientOrderId: 'conc-lag', symbol: 'BTC/USDT', type: 'market', amount: '3' })
+    .expect(201);
+  expect(placed.body.fills).toHaveLength(1);
+  lagging = false;
+  const all = await venue.orderFills('BTC/USDT', { venueOrderId: placed.body.venueOrderId, clientOrderId: 'conc-lag' });
+  expect(all.length).toBeGreaterThan(1);
+  const again = await request(laggingApp).get('/v1/orders/conc-lag').expect(200);
+  const byTrade = (fills: { tradeId: string }[]) => fills.map((f) => f.tradeId).sort();
+  expect(byTrade(again.body.fills)).toEqual(byTrade(all));
+  expect(again.body.filled).toBe('3');
+  // The first fill is the one booked at placement, with the same figures.
+  expect(again.body.fills).toContainEqual(placed.body.fills[0]);
+  const booked = await pool.query(
+    "SELECT data->>'tradeId' AS trade FROM audit_records WHERE kind = 'exchange.fill.booked' AND data->>'clientOrderId' = 'conc-lag'",
+  );
+  expect(booked.rows.map((r) => r.trade).sort()).toEqual(byTrade(all));
+  // A third look, with nothing new, changes nothing and lists the same.
+  expect((await request(laggingApp).get('/v1/orders/conc-lag').expect(200)).body).toEqual(again.body);
+});
+
 test('looking an order up again fetches no trades once its fills are recorded', async () => {
   const before = sim.requestLimit.count(TRADES);
   const again = await request(app).get('/v1/orders/conc-0').expect(200);
