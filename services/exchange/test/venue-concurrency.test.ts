@@ -194,6 +194,20 @@ test("fills the venue's trades list only later are booked at the next look-up, e
   expect((await request(laggingApp).get('/v1/orders/conc-lag').expect(200)).body).toEqual(again.body);
 });
 
+test('checks reading a book while a read of it is under way share that read; a read that has answered is not reused', async () => {
+  const DEPTH = 'GET /quote/v1/depth';
+  const before = sim.requestLimit.count(DEPTH);
+  const shared = await Promise.all(Array.from({ length: 5 }, () => venue.bidsAndTop('BTC/USDT')));
+  expect(sim.requestLimit.count(DEPTH)).toBe(before + 1);
+  expect(new Set(shared).size).toBe(1);
+  const next = await venue.bidsAndTop('BTC/USDT');
+  expect(sim.requestLimit.count(DEPTH)).toBe(before + 2);
+  expect(next).not.toBe(shared[0]);
+  // Another market's book is a read of its own.
+  await Promise.all([venue.bidsAndTop('BTC/USDT'), venue.bidsAndTop('ETH/USDT')]);
+  expect(sim.requestLimit.count(DEPTH)).toBe(before + 4);
+});
+
 test('looking an order up again fetches no trades once its fills are recorded', async () => {
   const before = sim.requestLimit.count(TRADES);
   const again = await request(app).get('/v1/orders/conc-0').expect(200);
