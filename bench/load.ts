@@ -13,13 +13,13 @@
  *
  *   node --import tsx bench/load.ts [N,N,...]      (default 20,50,100)
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { Decimal } from '../packages/shared/src/money';
 import { type DemoLot, runDemoCase } from '../scripts/demo/demo-case';
 import { type StackPart, type StackProcess, startStackProcess } from '../test/support/stack-process';
-import { cpuSeconds, statFields } from './lib/proc';
+import { cpuSeconds, treeOf } from './lib/proc';
 
 const PARTS: StackPart[] = [
   'postgres',
@@ -48,23 +48,6 @@ const lotsOf = (i: number): DemoLot[] => [
 interface ProcessUse {
   peakRssMb: number;
   cpuSeconds: number;
-}
-
-/** The process and every process under it (PostgreSQL's backends, the Temporal server's children). */
-function treeOf(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = Number(statFields(entry)[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  const all = [root];
-  for (let i = 0; i < all.length; i++) all.push(...(children.get(all[i] as number) ?? []));
-  return all;
 }
 
 /**

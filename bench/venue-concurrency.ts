@@ -9,8 +9,9 @@
  * of its own, sent as the worker sends it (an Idempotency-Key, a JSON body). One order first warms the
  * service up (markets, the day's legal floor); then ROUNDS single orders one after another and ROUNDS
  * rounds of twenty at once, a little over a second apart, so each starts with the venue's request
- * budget free, as a burst of cases does. It prints the median and p95 of each, their ratio, the
- * service's CPU per order, and what the venue saw (requests by route, 429s).
+ * budget free, as a burst of cases does. It prints the median and p95 of each, their ratio, the CPU
+ * per order of the service, the venue and PostgreSQL in each (what one order costs the machine's cores:
+ * on loopback a lone order's time is almost all of it), and what the venue saw (requests by route, 429s).
  *
  *   node --import tsx bench/venue-concurrency.ts [cases at once, default 20] [rounds, default 5]
  *   VENUE_REQUESTS_PER_SECOND=300 node --import tsx bench/venue-concurrency.ts   (another venue limit)
@@ -30,6 +31,7 @@ import { startChainSimulator } from '../simulators/src/chain';
 import { startVenueSimulator, VENUE_REQUESTS_PER_SECOND } from '../simulators/src/venue';
 import { provisionForTest } from '../test/support/provision';
 import { benchDatabase } from './lib/postgres';
+import { treeCpuSeconds } from './lib/proc';
 
 const ROOT = path.resolve(__dirname, '..');
 const AT_ONCE = Number(process.argv[2] ?? 20);
@@ -90,7 +92,12 @@ interface VenueCounts {
   refused: number;
 }
 
-async function startVenueProcess(): Promise<{ url: string; counts: () => Promise<VenueCounts>; stop: () => void }> {
+async function startVenueProcess(): Promise<{
+  url: string;
+  pid: number;
+  counts: () => Promise<VenueCounts>;
+  stop: () => void;
+}> {
   const child = spawn(process.execPath, ['--import', 'tsx', __filename, 'venue'], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, VENUE_REQUESTS_PER_SECOND: String(LIMIT) },
@@ -102,6 +109,7 @@ async function startVenueProcess(): Promise<{ url: string; counts: () => Promise
   const { url } = JSON.parse(await nextLine()) as { url: string };
   return {
     url,
+    pid: child.pid as number,
     counts: async () => {
       const answer = nextLine();
       child.stdin?.write('counts\n');
@@ -182,6 +190,28 @@ async function main(): Promise<void> {
     VENUE_API_URL: sim.url,
     VENUE_CAPABILITIES: JSON.stringify({ hashkey: { ...hashkey, requestLimit: { perSecond: LIMIT } } }),
   });
+  /** CPU ms so far of the service, the venue process and PostgreSQL (when embedded: its postmaster and backends). */
+  const postmaster = db.postmaster();
+  const cpuNow = () => ({
+    service: service.cpuMs(),
+    venue: treeCpuSeconds(sim.pid) * 1000,
+    postgres: postmaster ? treeCpuSeconds(postmaster) * 1000 : Number.NaN,
+  });
+  type Cpu = ReturnType<typeof cpuNow>;
+  /** CPU taken while `work` ran (not in the pauses between, where the processes' timers tick on), added to `into`. */
+  const during = async <T>(into: Cpu, work: () => Promise<T>): Promise<T> => {
+    const from = cpuNow();
+    const result = await work();
+    const to = cpuNow();
+    for (const k of ['service', 'venue', 'postgres'] as const) into[k] += to[k] - from[k];
+    return result;
+  };
+  const cpuPer = (used: Cpu, orders: number) => {
+    const ms = (k: keyof Cpu) => used[k] / orders;
+    const all = ms('service') + ms('venue') + ms('postgres');
+    const f = (v: number) => (Number.isNaN(v) ? 'n/a' : `${v.toFixed(1)} ms`);
+    return `service ${f(ms('service'))}, venue ${f(ms('venue'))}, PostgreSQL ${f(ms('postgres'))} (all ${f(all)})`;
+  };
   let next = 0;
   /** One case's order, as the worker places it; its answer time in ms. */
   const order = async (): Promise<number> => {
@@ -206,19 +236,23 @@ async function main(): Promise<void> {
     await order(); // warm-up: markets, candles, connections
     await pause(PAUSE_MS);
     const single: number[] = [];
+    const singleCpu: Cpu = { service: 0, venue: 0, postgres: 0 };
     for (let r = 0; r < ROUNDS; r++) {
-      single.push(await order());
+      single.push(await during(singleCpu, order));
       await pause(PAUSE_MS);
     }
+    const singleCpuPer = cpuPer(singleCpu, ROUNDS);
     const atOnce: number[] = [];
+    const atOnceCpu: Cpu = { service: 0, venue: 0, postgres: 0 };
     const cpu = service.cpuMs();
     const queriesBefore = await service.queries();
     const cpuFrom = next;
     for (let r = 0; r < ROUNDS; r++) {
-      atOnce.push(...(await Promise.all(Array.from({ length: AT_ONCE }, () => order()))));
+      atOnce.push(...(await during(atOnceCpu, () => Promise.all(Array.from({ length: AT_ONCE }, () => order())))));
       await pause(PAUSE_MS);
     }
     const cpuPerOrder = (service.cpuMs() - cpu) / (next - cpuFrom);
+    const atOnceCpuPer = cpuPer(atOnceCpu, next - cpuFrom);
     const queriesPerOrder = ((await service.queries()) - queriesBefore) / (next - cpuFrom);
     const venue = await sim.counts();
     const requests = venue.counts.reduce((s, [, n]) => s + n, 0);
@@ -233,6 +267,8 @@ async function main(): Promise<void> {
       `${AT_ONCE} cases at once:   median ${f(many)}, p95 ${f(quantile(atOnce, 0.95))} (${atOnce.length} orders, ${ROUNDS} rounds)`,
     );
     console.log(`exchange service CPU per order at once: ${cpuPerOrder.toFixed(1)} ms (one Node process)`);
+    console.log(`CPU per order, 1 case:  ${singleCpuPer}`);
+    console.log(`CPU per order, at once: ${atOnceCpuPer} (${os.availableParallelism()} cores)`);
     console.log(`exchange service SQL statements per order at once: ${queriesPerOrder.toFixed(1)}`);
     console.log(`ratio (median ${AT_ONCE} at once / median 1): ${(many / one).toFixed(2)} (acceptance: <= 2)`);
     console.log(

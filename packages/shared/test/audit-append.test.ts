@@ -13,6 +13,7 @@ import {
   AUDIT_MIGRATIONS_DIR,
   AuditChain,
   appendAuditRecord,
+  appendAuditRecords,
   assertServiceRole,
   auditRecordHash,
   auditRecordHashV2,
@@ -146,6 +147,51 @@ test('the database assigns seq, time (to the millisecond), link and a version-2 
   }
   expect((await new AuditChain(pool).append({ kind: 'k', actor: 'a', data: {} })).seq).toBe(2);
   expect(await verifyAuditChain(pool)).toMatchObject({ ok: true, checked: 2 });
+});
+
+test('several records appended in one statement: in the order given, linked as one at a time would be, by the service role', async () => {
+  await migrateAuditChain(databaseUrl, 'append_batch');
+  const pool = await servicePool('append_batch');
+  const chain = new AuditChain(pool);
+  const first = await chain.append({ kind: 'before', actor: 'a', data: {} });
+  const client = await pool.connect();
+  const sent: string[] = [];
+  const query = client.query.bind(client);
+  (client as unknown as { query: typeof query }).query = ((text: string, ...rest: unknown[]) => {
+    sent.push(text);
+    return (query as (...a: unknown[]) => unknown)(text, ...rest);
+  }) as typeof query;
+  let records: Awaited<ReturnType<typeof appendAuditRecords>>;
+  try {
+    await client.query('BEGIN');
+    sent.length = 0;
+    records = await appendAuditRecords(client, [
+      { kind: 'exchange.order.placed', actor: 'service:x', caseId: 'CASE-1', data: { n: 1 } },
+      { kind: 'exchange.fill.booked', actor: 'service:x', caseId: 'CASE-1', data: { n: 2, text: 'quote " \\ 汉字' } },
+      { kind: 'exchange.order.closed', actor: 'service:x', data: { n: 3 } },
+    ]);
+    expect(sent).toHaveLength(1);
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+  expect(records.map((r) => [r.seq, r.kind, r.caseId])).toEqual([
+    [2, 'exchange.order.placed', 'CASE-1'],
+    [3, 'exchange.fill.booked', 'CASE-1'],
+    [4, 'exchange.order.closed', undefined],
+  ]);
+  expect(records.map((r) => r.prevHash)).toEqual([first.hash, records[0]?.hash, records[1]?.hash]);
+  expect(records[1]?.data).toEqual({ n: 2, text: 'quote " \\ 汉字' });
+  expect(await chain.verify()).toMatchObject({ ok: true, checked: 4, headHash: records[2]?.hash });
+  expect(await appendAuditRecords(pool, [])).toEqual([]);
+  // One record the function refuses refuses them all: the statement appends nothing.
+  await expect(
+    appendAuditRecords(pool, [
+      { kind: 'fine', actor: 'a', data: {} },
+      { kind: 'row.forged', actor: 'a', data: {} },
+    ]),
+  ).rejects.toThrow(/appended by the database itself/);
+  expect(await chain.verify()).toMatchObject({ ok: true, checked: 4 });
 });
 
 test('version-2 hashes bind every field: an edit of any field, or a hash version changed back to 1, is named', async () => {

@@ -10,6 +10,7 @@ import {
   createPool,
   createServiceApp,
   idempotent,
+  inTransaction,
   migrate,
   type Pool,
   PositiveDecimalString,
@@ -251,6 +252,8 @@ describe('claimed keys: the handler runs holding no database connection (issue 1
   let one: Pool;
   let gate: { open: () => void; opened: Promise<void> };
   let runs = 0;
+  /** The first request named "undone" fails after storing its answer (how many have run). */
+  let undoneOnce = 0;
   const newGate = () => {
     let open = () => undefined as void;
     const opened = new Promise<void>((r) => {
@@ -278,6 +281,24 @@ describe('claimed keys: the handler runs holding no database connection (issue 1
             if (input.name === 'slow') await gate.opened;
             if (input.name === 'flaky' && runs % 2 === 1) throw new Problem(503, 'busy', 'try again');
             return { status: 201, body: { name: input.name, run: runs } };
+          }),
+        );
+        // Its work and its answer in one transaction of its own (the exchange service's orders).
+        app.post(
+          '/v1/recorded',
+          claimedIdempotent(one, ThingInput, async (input, _req, claim) => {
+            runs += 1;
+            const body = await inTransaction(one, async (tx) => {
+              const { rows } = await tx.query('INSERT INTO things (name, amount) VALUES ($1, $2) RETURNING id, name', [
+                input.name,
+                input.amount,
+              ]);
+              const thing = { ...rows[0], run: runs };
+              await claim.answer(tx, { status: 201, body: thing });
+              if (input.name === 'undone' && !undoneOnce++) throw new Problem(503, 'busy', 'rolled back');
+              return thing;
+            });
+            return { status: 201, body };
           }),
         );
       },
@@ -322,6 +343,42 @@ describe('claimed keys: the handler runs holding no database connection (issue 1
     expect(replay.status).toBe(201);
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body).toEqual(done.body);
+  });
+
+  test("an answer stored on the handler's transaction commits with its work, in no transaction after it, and is what is sent", async () => {
+    runs = 0;
+    const app = claimedApp();
+    const send = (name: string) =>
+      request(app).post('/v1/recorded').set('Idempotency-Key', `claim-${name}`).send({ name, amount: '1' });
+    const sent: string[] = [];
+    const query = one.query.bind(one);
+    (one as unknown as { query: typeof query }).query = ((text: string, ...rest: unknown[]) => {
+      sent.push(text);
+      return (query as (...a: unknown[]) => unknown)(text, ...rest);
+    }) as typeof query;
+    let done: request.Response;
+    try {
+      done = await send('kept');
+    } finally {
+      (one as unknown as { query: typeof query }).query = query;
+    }
+    expect(done.status).toBe(201);
+    // The claim is the only statement on the pool itself: the answer went with the insert.
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatch(/^\s*INSERT INTO idempotency_keys/);
+    const stored = await one.query('SELECT response_status, response_body FROM idempotency_keys WHERE key = $1', [
+      'claim-kept',
+    ]);
+    expect(stored.rows[0]).toEqual({ response_status: 201, response_body: done.body });
+    expect((await send('kept')).headers['idempotent-replayed']).toBe('true');
+    // Rolled back with the work: nothing stored, the key released, the retry runs afresh and is kept.
+    expect((await send('undone')).status).toBe(503);
+    expect((await one.query("SELECT count(*)::int AS n FROM things WHERE name = 'undone'")).rows[0].n).toBe(0);
+    const retried = await send('undone');
+    expect(retried.status).toBe(201);
+    expect(retried.body).toMatchObject({ name: 'undone', run: 3 });
+    expect((await send('undone')).body).toEqual(retried.body);
+    expect(runs).toBe(3);
   });
 
   test('a failure that stores nothing releases the key: the retry runs afresh and is kept', async () => {

@@ -25,7 +25,7 @@ import { DEFAULT_CAPABILITIES } from './capabilities';
 import { caseDeposits, observeDeposit } from './deposits';
 import { FairPriceGuard } from './fair-price';
 import { bidDepth, tradedVolume } from './market-activity';
-import { cancelSellOrder, caseOrders, placeSellOrder, refreshOrder } from './orders';
+import { type AnswerOrder, cancelSellOrder, caseOrders, placeSellOrder, refreshOrder } from './orders';
 import { recordReferences } from './price-observations';
 import { caseResiduals, recordResidual, residualIdFor } from './residuals';
 import { caseReturns, refreshVenueReturn, requestVenueReturn, returnIdFor } from './returns';
@@ -184,9 +184,13 @@ export function createApp({
       // the claim; its retry takes it over and finds the order at the venue by its client order id.
       app.post(
         '/v1/orders',
+        // The answer is stored in the transaction that records the order (issue 19: one transaction fewer).
         claimedIdempotent(pool, exchange.PlaceSellOrder, async (input, _req, claim) => ({
           status: 201,
-          body: await placeSellOrder(pool, venue, input, guard, { firstAttempt: claim.fresh }),
+          body: await placeSellOrder(pool, venue, input, guard, {
+            firstAttempt: claim.fresh,
+            answer: (tx, order) => claim.answer(tx, { status: 201, body: order }),
+          }),
         })),
       );
 
@@ -197,9 +201,10 @@ export function createApp({
 
       app.post(
         '/v1/orders/:clientOrderId/cancel',
-        claimedIdempotent(pool, exchange.CancelSellOrder, async (input, req) => {
+        claimedIdempotent(pool, exchange.CancelSellOrder, async (input, req, claim) => {
           const { clientOrderId } = parseInput(OrderParams, req.params, 'path');
-          return { status: 200, body: await cancelSellOrder(pool, venue, clientOrderId, input, now) };
+          const answer: AnswerOrder = (tx, order) => claim.answer(tx, { status: 200, body: order });
+          return { status: 200, body: await cancelSellOrder(pool, venue, clientOrderId, input, now, answer) };
         }),
       );
 

@@ -5,7 +5,7 @@
  * its status, a return to custody accepted by the venue and each change of its status. Amounts are
  * decimal strings as the venue reported them.
  */
-import { type AuditEntry, appendAuditRecord, type Queryable } from '@vcdc/shared';
+import type { AuditEntry } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import type { FillSnapshot } from './venue';
@@ -28,12 +28,11 @@ export function orderPlaced(o: {
 }
 
 /** A fill just booked for the order. */
-export async function appendFillBooked(
-  tx: Queryable,
+export function fillBooked(
   order: { client_order_id: string; case_id: string; symbol: string },
   f: FillSnapshot,
-): Promise<void> {
-  await appendAuditRecord(tx, {
+): AuditEntry {
+  return {
     kind: 'exchange.fill.booked',
     actor: ACTOR,
     caseId: order.case_id,
@@ -48,12 +47,12 @@ export async function appendFillBooked(
       feeCurrency: f.feeCurrency,
       tradedAt: f.tradedAt.toISOString(),
     },
-  });
+  };
 }
 
 /** The order ended (closed, canceled, rejected): what was filled and what remained, as recorded in its transaction. */
-export async function appendOrderEnded(tx: Queryable, order: exchange.VenueOrder, status: string): Promise<void> {
-  await appendAuditRecord(tx, {
+export function orderEnded(order: exchange.VenueOrder, status: string): AuditEntry {
+  return {
     kind: `exchange.order.${status}`,
     actor: ACTOR,
     caseId: order.caseId,
@@ -64,7 +63,7 @@ export async function appendOrderEnded(tx: Queryable, order: exchange.VenueOrder
       filled: order.filled,
       remaining: order.remaining,
     },
-  });
+  };
 }
 
 export function withdrawalRecorded(w: exchange.VenueWithdrawal, previousStatus: string | null): AuditEntry {

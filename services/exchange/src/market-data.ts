@@ -75,6 +75,8 @@ const DAY_MS = 86_400_000;
 export class CcxtMarketData implements MarketDataSource {
   readonly id: string;
   private readonly exchange: Exchange;
+  /** The reads of a book under way, by symbol and depth: a read asked for meanwhile waits for that one. */
+  private readonly booksInFlight = new Map<string, Promise<BidsAndTop>>();
 
   constructor(options: CcxtMarketDataOptions) {
     this.id = options.id;
@@ -111,9 +113,21 @@ export class CcxtMarketData implements MarketDataSource {
   /**
    * One read of the book for what a market order's check asks of it: its bids to `depth` levels, best
    * first, and its top of book as `topOfBook` answers it (or why there is none), instead of two reads
-   * (issue 19).
+   * (issue 19). Checks asking while a read of the same book is under way share it (issue 19: twenty
+   * cases at once read the same book twenty times over, each a request of the venue's budget): its
+   * answer is as recent as a read of their own sent then would be, and the book's time it carries is
+   * what the reference's staleness is judged by. A read that has answered is never reused.
    */
   bidsAndTop(symbol: string, depth: number): Promise<BidsAndTop> {
+    const key = `${symbol} ${depth}`;
+    const underWay = this.booksInFlight.get(key);
+    if (underWay) return underWay;
+    const read = this.readBidsAndTop(symbol, depth).finally(() => this.booksInFlight.delete(key));
+    this.booksInFlight.set(key, read);
+    return read;
+  }
+
+  private readBidsAndTop(symbol: string, depth: number): Promise<BidsAndTop> {
     return this.call('fetch order book', async () => {
       const book = await this.exchange.fetchOrderBook(symbol, depth);
       let top: TopOfBook | VenueCallError;

@@ -6,7 +6,8 @@
  * fill, each cancel request, how it ended) is appended to `order_events` (best-execution records).
  */
 import {
-  appendAuditRecord,
+  type AuditEntry,
+  appendAuditRecords,
   inTransaction,
   type Pool,
   type PoolClient,
@@ -16,7 +17,7 @@ import {
 } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
-import { appendFillBooked, appendOrderEnded, orderPlaced } from './audit-records';
+import { fillBooked, orderEnded, orderPlaced } from './audit-records';
 import type { FairPriceGuard } from './fair-price';
 import { computationWithPrice } from './price-observations';
 import type { FillSnapshot, OrderSnapshot, Venue } from './venue';
@@ -46,6 +47,9 @@ interface FillRow {
   fee_currency: string;
   traded_at: Date;
 }
+
+/** A fill as the order's view reads it. */
+const FILL_COLUMNS = 'trade_id, price, amount, cost, fee, fee_currency, traded_at';
 
 const ORDER_REFUSALS = { 'venue-refused': 'order-refused' };
 
@@ -82,6 +86,12 @@ function sameTerms(recorded: OrderRow, input: exchange.PlaceSellOrder): boolean 
   );
 }
 
+/**
+ * Stores the request's answer (the order as recorded) on the transaction that records it, before its
+ * audit records (the idempotency layer's `KeyClaim.answer`).
+ */
+export type AnswerOrder = (tx: Queryable, order: exchange.VenueOrder) => Promise<void>;
+
 async function recordedOrder(db: Queryable, clientOrderId: string, lock = ''): Promise<OrderRow | undefined> {
   const { rows } = await db.query<OrderRow>(`SELECT * FROM orders WHERE client_order_id = $1 ${lock}`, [clientOrderId]);
   return rows[0];
@@ -100,12 +110,12 @@ export async function placeSellOrder(
   venue: Venue,
   input: exchange.PlaceSellOrder,
   guard: FairPriceGuard,
-  { firstAttempt = false }: { firstAttempt?: boolean } = {},
+  { firstAttempt = false, answer }: { firstAttempt?: boolean; answer?: AnswerOrder } = {},
 ): Promise<exchange.VenueOrder> {
   const recorded = await recordedOrder(pool, input.clientOrderId);
   if (recorded) {
     if (!sameTerms(recorded, input)) throw conflict(input, 'it was placed with other terms');
-    return refreshRecordedOrder(pool, venue, recorded);
+    return refreshRecordedOrder(pool, venue, recorded, undefined, answer);
   }
 
   await guard.checkStatic(input);
@@ -200,28 +210,26 @@ export async function placeSellOrder(
       // Recorded meanwhile by another request for this client order id (with another Idempotency-Key).
       const other = await recordedOrder(tx, input.clientOrderId, 'FOR NO KEY UPDATE');
       if (!other || !sameTerms(other, input)) throw conflict(input, 'it was placed with other terms');
-      return recordSnapshot(tx, venue, other, placed, fills);
+      return recordSnapshot(tx, venue, other, placed, fills, answer);
     }
     const audit: AuditAppends = [];
-    audit.push((db) =>
-      appendAuditRecord(
-        db,
-        orderPlaced({
-          caseId: input.caseId,
-          clientOrderId: input.clientOrderId,
-          venue: venue.id,
-          venueOrderId: placed.venueOrderId,
-          symbol: input.symbol,
-          type: input.type,
-          amount: input.amount,
-          ...(input.limitPrice !== undefined ? { limitPrice: input.limitPrice } : {}),
-          adopted: existing !== undefined,
-        }),
-      ),
+    audit.push(() =>
+      orderPlaced({
+        caseId: input.caseId,
+        clientOrderId: input.clientOrderId,
+        venue: venue.id,
+        venueOrderId: placed.venueOrderId,
+        symbol: input.symbol,
+        type: input.type,
+        amount: input.amount,
+        ...(input.limitPrice !== undefined ? { limitPrice: input.limitPrice } : {}),
+        adopted: existing !== undefined,
+      }),
     );
-    await recordFills(tx, venue, row, fills, audit);
+    const allFills = await recordFills(tx, venue, row, fills, audit);
     await recordEnd(tx, venue, input.clientOrderId, placed, audit);
-    const view = await orderView(tx, input.clientOrderId, row);
+    const view = await orderView(tx, input.clientOrderId, row, allFills);
+    await answer?.(tx, view);
     await appendLast(tx, audit, view);
     return view;
   });
@@ -229,16 +237,19 @@ export async function placeSellOrder(
 
 /**
  * The order's audit records, appended in order at the end of its transaction, after all its other
- * work: the chain's lock (one for all writers) is then held only from them to the commit, so twenty
- * orders recording at once wait on each other's appends, not on each other's whole transactions (and
- * the chain's lock is taken after every row lock, as the bound rows' records are: audit 00004). What
- * they record is known before the first (the order's row, its view as recorded): no other statement
- * runs while the lock is held (issue 19).
+ * work, in one statement: the chain's lock (one for all writers) is then held only for that statement
+ * and the commit, so twenty orders recording at once wait on each other's appends, not on each other's
+ * whole transactions (and the chain's lock is taken after every row lock, as the bound rows' records
+ * are: audit 00004). What they record is known before (the order's row, its view as recorded): no
+ * other statement runs while the lock is held (issue 19).
  */
-type AuditAppends = ((tx: Queryable, view: exchange.VenueOrder) => Promise<unknown>)[];
+type AuditAppends = ((view: exchange.VenueOrder) => AuditEntry)[];
 
 async function appendLast(tx: Queryable, audit: AuditAppends, view: exchange.VenueOrder): Promise<void> {
-  for (const append of audit) await append(tx, view);
+  await appendAuditRecords(
+    tx,
+    audit.map((entry) => entry(view)),
+  );
 }
 
 type OrderEvent = 'placed' | 'fill' | 'cancel-requested' | 'closed' | 'canceled' | 'rejected';
@@ -275,7 +286,7 @@ async function recordEnd(
     occurredAt: snapshot.updatedAt ?? new Date(),
     ...(snapshot.updatedAt ? {} : { detail: "the venue gave no time: the service's time it saw the end" }),
   });
-  if (ended) audit.push((tx, view) => appendOrderEnded(tx, view, snapshot.status));
+  if (ended) audit.push((view) => orderEnded(view, snapshot.status));
 }
 
 /** The order's status and fills as the venue has them now; new fills are recorded. */
@@ -296,15 +307,16 @@ export async function cancelSellOrder(
   clientOrderId: string,
   input: exchange.CancelSellOrder,
   now: () => Date = () => new Date(),
+  answer?: AnswerOrder,
 ): Promise<exchange.VenueOrder> {
   const recorded = await recordedOrder(pool, clientOrderId);
   if (!recorded || recorded.case_id !== input.caseId)
     throw problems.notFound('Order', `${clientOrderId} of ${input.caseId}`);
-  if (recorded.status !== 'open') return refreshRecordedOrder(pool, venue, recorded);
+  if (recorded.status !== 'open') return refreshRecordedOrder(pool, venue, recorded, undefined, answer);
   await recordEvent(pool, { clientOrderId, event: 'cancel-requested', venue: recorded.venue, occurredAt: now() });
   // The cancel's answer is the venue's record of the order after it (ccxt-venue.ts asks for it).
   const after = await atVenue(() => venue.cancelOrder(recorded.symbol, clientOrderId), ORDER_REFUSALS);
-  return refreshRecordedOrder(pool, venue, recorded, after);
+  return refreshRecordedOrder(pool, venue, recorded, after, answer);
 }
 
 /**
@@ -316,6 +328,7 @@ async function refreshRecordedOrder(
   venue: Venue,
   recorded: OrderRow,
   known?: OrderSnapshot,
+  answer?: AnswerOrder,
 ): Promise<exchange.VenueOrder> {
   const snapshot = known ?? (await atVenue(() => venue.findOrder(recorded.symbol, recorded.client_order_id)));
   if (!snapshot) {
@@ -332,7 +345,7 @@ async function refreshRecordedOrder(
     // NO KEY UPDATE: refreshes of one order record one after another, yet events may be appended meanwhile.
     const row = await recordedOrder(tx, recorded.client_order_id, 'FOR NO KEY UPDATE');
     if (!row) throw problems.notFound('Order', recorded.client_order_id);
-    return recordSnapshot(tx, venue, row, snapshot, fills);
+    return recordSnapshot(tx, venue, row, snapshot, fills, answer);
   });
 }
 
@@ -343,9 +356,10 @@ async function recordSnapshot(
   recorded: OrderRow,
   snapshot: OrderSnapshot,
   fills: FillSnapshot[] | undefined,
+  answer?: AnswerOrder,
 ): Promise<exchange.VenueOrder> {
   const audit: AuditAppends = [];
-  await recordFills(tx, venue, recorded, fills, audit);
+  const allFills = await recordFills(tx, venue, recorded, fills, audit);
   await recordEnd(tx, venue, recorded.client_order_id, snapshot, audit);
   // An order that ended stays ended: an older answer recorded after a newer one (two refreshes racing,
   // no lock is held across the venue calls) never reopens it.
@@ -354,7 +368,8 @@ async function recordSnapshot(
       WHERE client_order_id = $1 RETURNING *`,
     [recorded.client_order_id, snapshot.status],
   );
-  const view = await orderView(tx, recorded.client_order_id, updated.rows[0]);
+  const view = await orderView(tx, recorded.client_order_id, updated.rows[0], allFills);
+  await answer?.(tx, view);
   await appendLast(tx, audit, view);
   return view;
 }
@@ -387,7 +402,10 @@ async function fillsToRecord(
 
 /**
  * Records the fills not yet recorded, and an event for each, in one statement (issue 19: two round trips
- * per fill); their audit records are queued for the end of the transaction.
+ * per fill); their audit records are queued for the end of the transaction. The same statement answers
+ * all the order's fills as recorded now (the view's, issue 19: a round trip fewer): those before it
+ * (its snapshot holds every one, as the order's recordings run one after another under the order
+ * row's lock, or its insert's) and those it booked. Undefined when there was nothing to record.
  */
 async function recordFills(
   tx: PoolClient,
@@ -395,8 +413,8 @@ async function recordFills(
   order: Pick<OrderRow, 'client_order_id' | 'case_id' | 'symbol'>,
   fills: FillSnapshot[] | undefined,
   audit: AuditAppends,
-): Promise<void> {
-  if (!fills?.length) return;
+): Promise<FillRow[] | undefined> {
+  if (!fills?.length) return undefined;
   // Oldest first, so the events of the fills follow the venue's order.
   const ordered = [...fills].sort(
     (a, b) => a.tradedAt.getTime() - b.tradedAt.getTime() || a.tradeId.localeCompare(b.tradeId),
@@ -417,39 +435,52 @@ async function recordFills(
     const p = (k: number) => `$${3 + i * columns + k}`;
     return `($1, ${p(0)}, $2, ${p(1)}::numeric, ${p(2)}::numeric, ${p(3)}::numeric, ${p(4)}::numeric, ${p(5)}, ${p(6)}::timestamptz, ${p(7)}::int)`;
   });
-  const { rows } = await tx.query<{ trade_id: string }>(
+  const { rows } = await tx.query<FillRow & { booked: boolean }>(
     `WITH seen (venue, trade_id, client_order_id, price, amount, cost, fee, fee_currency, traded_at, n) AS (
        VALUES ${tuples.join(', ')}
      ), booked AS (
        INSERT INTO fills (venue, trade_id, client_order_id, price, amount, cost, fee, fee_currency, traded_at)
        SELECT venue, trade_id, client_order_id, price, amount, cost, fee, fee_currency, traded_at FROM seen ORDER BY n
-       ON CONFLICT (venue, trade_id) DO NOTHING RETURNING trade_id
+       ON CONFLICT (venue, trade_id) DO NOTHING RETURNING ${FILL_COLUMNS}
      ), event AS (
        INSERT INTO order_events (client_order_id, event, venue, trade_id, occurred_at)
        SELECT seen.client_order_id, 'fill', seen.venue, seen.trade_id, seen.traded_at
          FROM seen JOIN booked USING (trade_id) ORDER BY seen.n
        ON CONFLICT DO NOTHING
      )
-     SELECT trade_id FROM booked`,
+     SELECT ${FILL_COLUMNS}, false AS booked FROM fills WHERE client_order_id = $2
+     UNION ALL SELECT ${FILL_COLUMNS}, true FROM booked
+     ORDER BY traded_at, trade_id`,
     values,
   );
-  const booked = new Set(rows.map((r) => r.trade_id));
-  for (const f of ordered) if (booked.has(f.tradeId)) audit.push((db) => appendFillBooked(db, order, f));
+  const booked = new Set(rows.filter((r) => r.booked).map((r) => r.trade_id));
+  for (const f of ordered) if (booked.has(f.tradeId)) audit.push(() => fillBooked(order, f));
+  return rows;
 }
 
 const plain = (value: string) => new Decimal(value).toFixed();
 
-/** The order as recorded (`known`: its row, when the caller has just written or read it). */
-export async function orderView(db: Queryable, clientOrderId: string, known?: OrderRow): Promise<exchange.VenueOrder> {
+/**
+ * The order as recorded (`known`: its row, when the caller has just written or read it; `knownFills`:
+ * all its fills, in the view's order, when the caller has just had them from the database).
+ */
+export async function orderView(
+  db: Queryable,
+  clientOrderId: string,
+  known?: OrderRow,
+  knownFills?: FillRow[],
+): Promise<exchange.VenueOrder> {
   const order =
     known ?? (await db.query<OrderRow>('SELECT * FROM orders WHERE client_order_id = $1', [clientOrderId])).rows[0];
   if (!order) throw problems.notFound('Order', clientOrderId);
-  const fills = (
-    await db.query<FillRow>(
-      'SELECT trade_id, price, amount, cost, fee, fee_currency, traded_at FROM fills WHERE client_order_id = $1 ORDER BY traded_at, trade_id',
-      [clientOrderId],
-    )
-  ).rows;
+  const fills =
+    knownFills ??
+    (
+      await db.query<FillRow>(
+        `SELECT ${FILL_COLUMNS} FROM fills WHERE client_order_id = $1 ORDER BY traded_at, trade_id`,
+        [clientOrderId],
+      )
+    ).rows;
   const filled = sum(fills.map((f) => f.amount));
   const cost = sum(fills.map((f) => f.cost));
   return {

@@ -12,15 +12,11 @@ export type ReferenceRecorder = (evaluation: ReferenceEvaluation, policy: Refere
 
 export function recordReferences(db: Queryable): ReferenceRecorder {
   return async (evaluation, policy) => {
-    const { rows } = await db.query<{ id: string }>("SELECT nextval('reference_computation_seq')::text AS id");
-    const id = rows[0]?.id;
-    if (!id) throw new Error('no reference computation id');
-    const columns = 16;
+    const columns = 15;
     const values: unknown[] = [];
     const tuples = evaluation.quotes.map((q, i) => {
       const unavailable = q.excluded === 'unavailable';
       values.push(
-        id,
         evaluation.symbol,
         q.venue,
         unavailable ? null : q.bid,
@@ -38,16 +34,23 @@ export function recordReferences(db: Queryable): ReferenceRecorder {
         policy.minSources,
         evaluation.at,
       );
-      return `(${Array.from({ length: columns }, (_, k) => `$${i * columns + k + 1}`).join(', ')})`;
+      return `((SELECT id FROM computation), ${Array.from({ length: columns }, (_, k) => `$${i * columns + k + 1}`).join(', ')})`;
     });
-    if (tuples.length > 0) {
-      await db.query(
-        `INSERT INTO price_observations (computation_id, symbol, venue, bid, ask, mid, quote_at, excluded, detail,
-           outcome, median, dispersion_bp, max_age_ms, max_dispersion_bp, min_sources, observed_at)
-         VALUES ${tuples.join(', ')}`,
-        values,
-      );
-    }
+    // The computation's id and its rows in one statement (issue 19: a round trip per order fewer); the
+    // id is drawn once (a CTE with a volatile call is evaluated once) and is the id even with no rows.
+    const { rows } = await db.query<{ id: string }>(
+      tuples.length === 0
+        ? "SELECT nextval('reference_computation_seq')::text AS id"
+        : `WITH computation AS (SELECT nextval('reference_computation_seq') AS id), recorded AS (
+             INSERT INTO price_observations (computation_id, symbol, venue, bid, ask, mid, quote_at, excluded, detail,
+               outcome, median, dispersion_bp, max_age_ms, max_dispersion_bp, min_sources, observed_at)
+             VALUES ${tuples.join(', ')}
+           )
+           SELECT id::text AS id FROM computation`,
+      values,
+    );
+    const id = rows[0]?.id;
+    if (!id) throw new Error('no reference computation id');
     return id;
   };
 }

@@ -8,6 +8,7 @@
 import { CLAIM_TTL_MS, canonicalJson, createPool, migrate, type Pool, sha256Hex, silentLogger } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import type { Express } from 'express';
+import pg from 'pg';
 import request from 'supertest';
 import { type RunningChainSimulator, startChainSimulator } from '../../../simulators/src/chain';
 import {
@@ -110,6 +111,102 @@ test('twenty market orders at once are all placed and filled, the venue never re
   // A market order's answer says it executed; its trades are fetched once to record them, not again.
   expect(sim.requestLimit.count(TRADES)).toBe(ORDERS);
 }, 120_000);
+
+test("an order's records take one transaction: its answer to the key is stored in it, and its audit records are appended in one statement, last", async () => {
+  const sent: string[] = [];
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function logged(this: pg.Client, ...args: unknown[]) {
+    const text = args[0];
+    sent.push((typeof text === 'string' ? text : (text as { text: string }).text).replace(/\s+/g, ' ').trim());
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  try {
+    await sell(200).expect(201);
+  } finally {
+    pg.Client.prototype.query = query;
+  }
+  const begin = sent.indexOf('BEGIN');
+  const commit = sent.indexOf('COMMIT');
+  expect(sent.filter((s) => s === 'BEGIN')).toHaveLength(1);
+  const inTransaction = sent.slice(begin + 1, commit);
+  const audit = inTransaction.filter((s) => s.includes('audit_append'));
+  expect(audit).toHaveLength(1);
+  // Nothing runs while the chain's lock is held but the appends and the commit.
+  expect(inTransaction.at(-1)).toContain('audit_append');
+  // The answer to the key is stored with the order, not in a transaction of its own after it.
+  expect(inTransaction.some((s) => s.startsWith('UPDATE idempotency_keys'))).toBe(true);
+  expect(sent.slice(commit + 1)).toEqual([]);
+  const stored = await pool.query('SELECT response_status, response_body FROM idempotency_keys WHERE key = $1', [
+    'conc-200',
+  ]);
+  expect(stored.rows[0]).toMatchObject({
+    response_status: 201,
+    response_body: { clientOrderId: 'conc-200', filled: '0.01' },
+  });
+  const records = await pool.query(
+    "SELECT kind FROM audit_records WHERE data->>'clientOrderId' = 'conc-200' ORDER BY seq",
+  );
+  expect(records.rows.map((r) => r.kind)).toEqual([
+    'exchange.order.placed',
+    'exchange.fill.booked',
+    'exchange.order.closed',
+  ]);
+  const replay = await sell(200).expect(201);
+  expect(replay.headers['idempotent-replayed']).toBe('true');
+  expect(replay.body).toEqual(stored.rows[0].response_body);
+});
+
+test("fills the venue's trades list only later are booked at the next look-up, each once, and the view lists every fill once", async () => {
+  // A venue whose list of trades lags its record of the order: the first fetch lists only the first trade.
+  let lagging = true;
+  const lags = new Proxy(venue, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (name !== 'orderFills') return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: Parameters<Venue['orderFills']>) => {
+        const fills = await target.orderFills(...args);
+        return lagging ? fills.slice(0, 1) : fills;
+      };
+    },
+  });
+  const laggingApp = createApp({ pool, logger: silentLogger(), venue: lags });
+  // Large enough to take several levels of the book: several trades.
+  const placed = await request(laggingApp)
+    .post('/v1/orders')
+    .set('Idempotency-Key', 'conc-lag')
+    .send({ caseId: 'CASE-CONC-LAG', clientOrderId: 'conc-lag', symbol: 'BTC/USDT', type: 'market', amount: '3' })
+    .expect(201);
+  expect(placed.body.fills).toHaveLength(1);
+  lagging = false;
+  const all = await venue.orderFills('BTC/USDT', { venueOrderId: placed.body.venueOrderId, clientOrderId: 'conc-lag' });
+  expect(all.length).toBeGreaterThan(1);
+  const again = await request(laggingApp).get('/v1/orders/conc-lag').expect(200);
+  const byTrade = (fills: { tradeId: string }[]) => fills.map((f) => f.tradeId).sort();
+  expect(byTrade(again.body.fills)).toEqual(byTrade(all));
+  expect(again.body.filled).toBe('3');
+  // The first fill is the one booked at placement, with the same figures.
+  expect(again.body.fills).toContainEqual(placed.body.fills[0]);
+  const booked = await pool.query(
+    "SELECT data->>'tradeId' AS trade FROM audit_records WHERE kind = 'exchange.fill.booked' AND data->>'clientOrderId' = 'conc-lag'",
+  );
+  expect(booked.rows.map((r) => r.trade).sort()).toEqual(byTrade(all));
+  // A third look, with nothing new, changes nothing and lists the same.
+  expect((await request(laggingApp).get('/v1/orders/conc-lag').expect(200)).body).toEqual(again.body);
+});
+
+test('checks reading a book while a read of it is under way share that read; a read that has answered is not reused', async () => {
+  const DEPTH = 'GET /quote/v1/depth';
+  const before = sim.requestLimit.count(DEPTH);
+  const shared = await Promise.all(Array.from({ length: 5 }, () => venue.bidsAndTop('BTC/USDT')));
+  expect(sim.requestLimit.count(DEPTH)).toBe(before + 1);
+  expect(new Set(shared).size).toBe(1);
+  const next = await venue.bidsAndTop('BTC/USDT');
+  expect(sim.requestLimit.count(DEPTH)).toBe(before + 2);
+  expect(next).not.toBe(shared[0]);
+  // Another market's book is a read of its own.
+  await Promise.all([venue.bidsAndTop('BTC/USDT'), venue.bidsAndTop('ETH/USDT')]);
+  expect(sim.requestLimit.count(DEPTH)).toBe(before + 4);
+});
 
 test('looking an order up again fetches no trades once its fills are recorded', async () => {
   const before = sim.requestLimit.count(TRADES);

@@ -70,6 +70,34 @@ export async function appendAuditRecord(tx: Queryable, entry: AuditEntry): Promi
   return fromRow(row);
 }
 
+/**
+ * Append several records on `tx` in one statement, in the order given (issue 19: an order appended its
+ * records one round trip each, holding the chain's lock from the first to the commit). Each is appended
+ * by `audit_append` exactly as `appendAuditRecord` would, so each links to the one before it; the
+ * statement appends all of them or none. Nothing to append sends nothing.
+ */
+export async function appendAuditRecords(tx: Queryable, entries: readonly AuditEntry[]): Promise<AuditRecord[]> {
+  if (entries.length === 0) return [];
+  // The calls run in the order of the unnest (a nested loop over it, one call per entry); the seqs
+  // returned are checked to follow that order all the same, so a plan that did not would roll back.
+  const { rows } = await tx.query<Row & { n: string }>(
+    `SELECT a.*, e.n FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS e(kind, actor, case_id, data, n)
+       CROSS JOIN LATERAL audit_append(e.kind, e.actor, e.case_id, e.data::jsonb) AS a
+      ORDER BY e.n`,
+    [
+      entries.map((e) => e.kind),
+      entries.map((e) => e.actor),
+      entries.map((e) => e.caseId ?? null),
+      // Through JSON once, as jsonb will store it (no undefined members, no class instances).
+      entries.map((e) => JSON.stringify(e.data ?? {})),
+    ],
+  );
+  if (rows.length !== entries.length || rows.some((r, i) => i > 0 && Number(r.seq) !== Number(rows[i - 1]?.seq) + 1)) {
+    throw new Error('audit_append did not append the records in the order given');
+  }
+  return rows.map(fromRow);
+}
+
 /** Which records a listing shows: see `AuditChain.list`. */
 export type AuditView = 'all' | 'acts' | 'rows';
 

@@ -21,7 +21,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { appendRefusal } from '../audit/refusals';
 import { canonicalJson, sha256Hex } from '../canonical';
-import { inTransaction, type Pool, type PoolClient } from '../db/pool';
+import { inTransaction, type Pool, type PoolClient, type Queryable } from '../db/pool';
 import { Problem, RETRYABLE_PROBLEM_TYPES } from '../problem';
 import { parseInput } from './validate';
 
@@ -122,6 +122,14 @@ const CLAIMED = 102;
  */
 export interface KeyClaim {
   fresh: boolean;
+  /**
+   * Stores the request's answer on `tx`, the handler's own last transaction, so the answer commits with
+   * the work it reports (issue 19: a transaction of its own after the work's, for every order); then
+   * that stored answer is what is sent, whatever the handler returns. Before anything else that
+   * transaction does under a lock another request may wait on (the audit chain's). Unused: the layer
+   * stores the handler's answer afterwards, as before. Without a key it stores nothing.
+   */
+  answer(tx: Queryable, result: HandlerResult): Promise<void>;
 }
 
 export function claimedIdempotent<S extends z.ZodType>(
@@ -133,7 +141,11 @@ export function claimedIdempotent<S extends z.ZodType>(
   return async (req: Request, res: Response, _next: NextFunction) => {
     const key = req.get(IDEMPOTENCY_HEADER);
     if (!key && options.key === 'optional') {
-      send(res, await handler(parseInput(schema, req.body ?? {}), req, { fresh: false }), false);
+      send(
+        res,
+        await handler(parseInput(schema, req.body ?? {}), req, { fresh: false, answer: async () => {} }),
+        false,
+      );
       return;
     }
     const { input, storedKey, path, requestHash } = keyed(req, res, schema, key, options);
@@ -153,8 +165,14 @@ export function claimedIdempotent<S extends z.ZodType>(
       return;
     }
     let result: HandlerResult;
+    /** The answer the handler stored on its own transaction (claim.answer), once that committed. */
+    let answered: HandlerResult | undefined;
+    const answer = async (tx: Queryable, stored: HandlerResult) => {
+      await storeAnswer(tx, storedKey, stored);
+      answered = stored;
+    };
     try {
-      result = await handler(input, req, { fresh: (fresh.rowCount ?? 0) > 0 });
+      result = await handler(input, req, { fresh: (fresh.rowCount ?? 0) > 0, answer });
     } catch (error) {
       if (!(error instanceof Problem) || error.status >= 500 || RETRYABLE_PROBLEM_TYPES.has(error.type)) {
         // Nothing to keep: the claim is released so a retry with the key runs afresh.
@@ -168,13 +186,20 @@ export function claimedIdempotent<S extends z.ZodType>(
       }
       await appendRefusal(pool, req, res, error);
       result = { status: error.status, body: error.toBody(req.originalUrl) };
+      answered = undefined; // stored by a transaction that did not commit, if at all
     }
-    await pool.query(
-      `UPDATE idempotency_keys SET response_status = $2, response_body = $3 WHERE key = $1 AND response_status = ${CLAIMED}`,
-      [storedKey, result.status, JSON.stringify(result.body)],
-    );
+    if (answered) result = answered;
+    else await storeAnswer(pool, storedKey, result);
     send(res, result, false);
   };
+}
+
+/** The claimed key's answer, in place of its claim. */
+async function storeAnswer(db: Queryable, storedKey: string, result: HandlerResult): Promise<void> {
+  await db.query(
+    `UPDATE idempotency_keys SET response_status = $2, response_body = $3 WHERE key = $1 AND response_status = ${CLAIMED}`,
+    [storedKey, result.status, JSON.stringify(result.body)],
+  );
 }
 
 /**
