@@ -7,6 +7,7 @@ import { caseReportHtml } from '../src/dossier/report-html';
 import { caseReport, type ReportBlock } from '../src/dossier/report-model';
 import { caseReportPdf } from '../src/dossier/report-pdf';
 import type { CaseFileSources } from '../src/dossier/sources';
+import { pdfText } from './pdf-text';
 
 const waterfallLine = (kind: string, currency: string, amount: string) => ({
   kind,
@@ -116,4 +117,35 @@ test('the PDF is a PDF with the title in its document information', async () => 
   const pdf = Buffer.from(await caseReportPdf(caseReport(sources, '2026-12-04T00:00:00.000Z')));
   expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
   expect(pdf.toString('latin1')).toContain('(Case file C-REPORT)');
+});
+
+test('names in Chinese are set in an embedded CJK font (the Helvetica built into readers has no such glyphs), and the PDF stays byte for byte the same', async () => {
+  const cjk = {
+    ...sources,
+    progress: { ...sources.progress, agency: '北京市公安局' },
+    victimStatements: [{ ...sources.victimStatements[0], name: '王芳' }],
+  } as CaseFileSources;
+  const report = caseReport(cjk, '2026-12-04T00:00:00.000Z');
+  const pdf = Buffer.from(await caseReportPdf(report));
+  const { fonts, text } = pdfText(pdf);
+  expect(fonts).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ baseFont: expect.stringMatching(/^[A-Z]{6}\+NotoSansSC/), embedded: true }),
+    ]),
+  );
+  expect(text).toContain('王芳');
+  expect(text).toContain('北京市公安局');
+  // The Latin text around it is read back too: the reader above decodes both kinds of font.
+  expect(text).toContain('Confidential annex');
+  expect(text).toContain('V-1');
+  // Only the glyphs used are embedded (pdfkit subsets): the file is far smaller than the 1.5 MB font.
+  expect(pdf.length).toBeLessThan(200_000);
+  expect(Buffer.from(await caseReportPdf(report)).equals(pdf)).toBe(true);
+});
+
+test('a report without Chinese embeds no font at all: the standard Helvetica only', async () => {
+  const pdf = Buffer.from(await caseReportPdf(caseReport(sources, '2026-12-04T00:00:00.000Z')));
+  const { fonts, text } = pdfText(pdf);
+  expect(fonts.every((f) => !f.embedded && f.baseFont.startsWith('Helvetica'))).toBe(true);
+  expect(text).toContain('Wang Fang');
 });
