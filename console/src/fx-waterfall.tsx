@@ -62,7 +62,7 @@ function WaterfallChart({ wf, steps }: { wf: fx.Waterfall; steps: WaterfallStep[
             <rect
               x={x1}
               y={yTop + 3}
-              width={Math.max(1, x2 - x1)}
+              width={Math.max(3, x2 - x1)}
               height={ROW - 8}
               class={s.total ? 'total' : Number(s.amount) < 0 ? 'down' : 'up'}
             />
