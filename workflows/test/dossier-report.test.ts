@@ -3,6 +3,7 @@
  * (report-model.ts), and that the HTML keeps the annex's particulars out of the public summary.
  */
 
+import { cjkFont } from '../src/dossier/cjk-font';
 import { caseReportHtml } from '../src/dossier/report-html';
 import { caseReport, type ReportBlock } from '../src/dossier/report-model';
 import { caseReportPdf } from '../src/dossier/report-pdf';
@@ -148,4 +149,27 @@ test('a report without Chinese embeds no font at all: the standard Helvetica onl
   const { fonts, text } = pdfText(pdf);
   expect(fonts.every((f) => !f.embedded && f.baseFont.startsWith('Helvetica'))).toBe(true);
   expect(text).toContain('Wang Fang');
+});
+
+test('the CJK font is the WOFF’s TrueType font unpacked exactly: every table matches the checksum the WOFF records', () => {
+  const sfnt = cjkFont();
+  const numTables = sfnt.readUInt16BE(4);
+  expect(numTables).toBeGreaterThan(10);
+  const tags: string[] = [];
+  for (let i = 0; i < numTables; i++) {
+    const at = 12 + i * 16;
+    const tag = sfnt.toString('latin1', at, at + 4);
+    const offset = sfnt.readUInt32BE(at + 8);
+    const length = sfnt.readUInt32BE(at + 12);
+    const data = Buffer.alloc(Math.ceil(length / 4) * 4);
+    sfnt.copy(data, 0, offset, offset + length);
+    // 'head' is summed with its checkSumAdjustment (bytes 8-11) as zero.
+    if (tag === 'head') data.writeUInt32BE(0, 8);
+    let sum = 0;
+    for (let j = 0; j < data.length; j += 4) sum = (sum + data.readUInt32BE(j)) >>> 0;
+    expect([tag, sum]).toEqual([tag, sfnt.readUInt32BE(at + 4)]);
+    tags.push(tag);
+  }
+  expect(tags).toEqual(expect.arrayContaining(['cmap', 'glyf', 'head', 'hmtx', 'loca']));
+  expect(cjkFont()).toBe(sfnt);
 });

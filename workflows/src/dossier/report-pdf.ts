@@ -6,10 +6,9 @@
  * fetched. The document's dates are the case file's own, so the same report renders to the same bytes.
  */
 import PDFDocument from 'pdfkit';
+import { cjkFont } from './cjk-font';
 import type { CaseReport, ReportBlock } from './report-model';
 
-/** Noto Sans SC's simplified-Chinese set (some 8 000 characters, Latin included), as WOFF: fontkit reads it. */
-const CJK_FONT = require.resolve('@fontsource/noto-sans-sc/files/noto-sans-sc-chinese-simplified-400-normal.woff');
 /** Han characters, CJK punctuation, kana and full-width forms: what Helvetica cannot show. */
 const NEEDS_CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303F\uFF00-\uFFEF]/u;
 
@@ -37,7 +36,7 @@ export function caseReportPdf(r: CaseReport): Promise<Uint8Array> {
     margin: 40,
     info: { Title: r.title, Creator: 'VCDC control API', CreationDate: at, ModDate: at },
   });
-  doc.registerFont('NotoSansSC', CJK_FONT);
+  doc.registerFont('NotoSansSC', cjkFont());
   const chunks: Buffer[] = [];
   const done = new Promise<Uint8Array>((resolve, reject) => {
     doc.on('data', (c: Buffer) => chunks.push(c));
