@@ -30,7 +30,7 @@ import { workflowsPath } from '../../workflows/src/worker';
 import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from '../../workflows/test/audit-support';
 import { createFakeActivities, sampleRegistration } from '../../workflows/test/fake-services';
 import { startDevServer } from '../support/temporal';
-import { focused, lowContrast, tabTo, unnamedControls } from './page-checks';
+import { lowContrast, tabTo, unnamedControls } from './page-checks';
 
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/console');
 
