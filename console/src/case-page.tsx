@@ -10,6 +10,7 @@ import type { Api } from './api';
 import { DecisionPanel } from './decision-panel';
 import { FillsChart } from './fills-chart';
 import { at } from './format';
+import { FxWaterfalls } from './fx-waterfall';
 import { IntakeActs } from './intake-acts';
 import { Loading, useLoad } from './loading';
 import { Reports } from './reports';
@@ -36,7 +37,7 @@ export function CasePage({ api, me, config, caseId }: { api: Api; me: Person; co
             <IntakeActs api={api} me={me} progress={p} onActed={loaded.reload} />
             <Transfers progress={p} />
             <Sales progress={p} />
-            <FxAndTreasury progress={p} />
+            <FxAndTreasury api={api} progress={p} />
             <ReconciliationView progress={p} />
             <Decisions progress={p} />
             <Holds progress={p} />
@@ -284,8 +285,8 @@ function Sales({ progress: p }: { progress: CaseProgress }) {
       <p data-testid="empty-orders">
         {fills.length} order(s) filled; {empty} order(s) filled nothing.
       </p>
-      {[...new Set(fills.map((f) => f.symbol))].map((symbol) => (
-        <FillsChart key={symbol} symbol={symbol} fills={fills.filter((f) => f.symbol === symbol)} />
+      {[...new Set([...fills, ...(p.saleRounds ?? [])].map((f) => f.symbol))].map((symbol) => (
+        <FillsChart key={symbol} symbol={symbol} progress={p} />
       ))}
       {fills.length ? (
         <table>
@@ -331,12 +332,13 @@ function Sales({ progress: p }: { progress: CaseProgress }) {
   );
 }
 
-function FxAndTreasury({ progress: p }: { progress: CaseProgress }) {
+function FxAndTreasury({ api, progress: p }: { api: Api; progress: CaseProgress }) {
   if (!p.declaration && !p.settlements.length && !p.credits.length && !p.remittance) return null;
   return (
     <section aria-labelledby="fx-heading">
       <h2 id="fx-heading">Foreign exchange and treasury</h2>
       {p.declaration ? <Json label="FX declaration" value={p.declaration} /> : null}
+      {p.declaration ? <FxWaterfalls api={api} progress={p} /> : null}
       {p.fxSettlement ? (
         <p>
           Settled {p.fxSettlement.settled} of {p.fxSettlement.amount}; {p.fxSettlement.remaining} remaining.

@@ -2,7 +2,7 @@
  * What the console reads, as the control API answers it: the case workflow's status and the API's
  * own shapes, imported as types only (nothing of the server is bundled).
  */
-export type { CaseProgress, PendingDecision, SaleLeg } from '../../workflows/src/case-state';
+export type { CaseProgress, PendingDecision, SaleLeg, SaleRound } from '../../workflows/src/case-state';
 export type { CaseSummary } from '../../workflows/src/control-api/app';
 export type { Decision } from '../../workflows/src/decision';
 export type { DecisionAccepted } from '../../workflows/src/shared';

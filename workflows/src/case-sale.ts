@@ -13,9 +13,9 @@ import { routeRuleOf } from '@vcdc/shared/sale-route';
 import { calls } from './case-calls';
 import type { CaseStageContext } from './case-context';
 import type { Disposal } from './case-input';
-import type { CaseProgress } from './case-state';
+import type { CaseProgress, SaleRound } from './case-state';
 import { CaseStop } from './case-stop';
-import { placeable } from './sale-execution';
+import { bandLowest, executionParams, placeable } from './sale-execution';
 import type { proceedsAtVenue } from './sale-proceeds';
 import { type SaleExecutionResult, saleExecutionWorkflow, stopSale } from './sale-workflow';
 
@@ -140,6 +140,7 @@ export async function sellForFiat(
     let remaining = sellable;
     let proceeds = new Decimal(0);
     let firstSlice = 1;
+    const { bandBp } = executionParams(disposal.execution);
     for (let round = 1; remaining.gt(0); round++) {
       checkpoint();
       const result = await runEngine(round, {
@@ -151,6 +152,19 @@ export async function sellForFiat(
         params: disposal.execution,
         firstSlice,
       });
+      // What the chart of the sale shows beside the fills: the round's band and floor, and any pause after it.
+      const record: SaleRound = {
+        symbol,
+        round,
+        arrivalPrice: result.arrivalPrice,
+        band: { bp: bandBp, lowest: bandLowest(new Decimal(result.arrivalPrice), bandBp).toFixed() },
+        floor: result.floor,
+        status: result.status,
+        ...(result.breach ? { breach: result.breach } : {}),
+        orders: result.orders.length,
+        endedAt: new Date().toISOString(),
+      };
+      p.saleRounds = [...(p.saleRounds ?? []), record];
       for (const o of result.orders) {
         p.sales.push({ symbol, ...o });
         if (new Decimal(o.fee).gt(0) && o.feeCurrency !== quote) {
@@ -187,10 +201,17 @@ export async function sellForFiat(
           : result.status === 'STOPPED'
             ? 'the engine was stopped by a signal the case did not send'
             : `the engine sold ${result.sold} of ${result.sold === '0' ? remaining.toFixed() : remaining.plus(sold).toFixed()} ${base} within its band and horizon`;
+      record.pause = { why };
       const go = await awaitDecision(
         'SALE_PRICE',
         `a supervisor to continue selling ${remaining.toFixed()} ${base} for ${quote} from a new arrival price, or stop and return it to custody (${why})`,
       );
+      record.pause = {
+        why,
+        until: new Date().toISOString(),
+        outcome: go ? go.outcome : 'NO_DECISION',
+        ...(go ? { decidedBy: go.decidedBy } : {}),
+      };
       if (!go || go.outcome === 'REJECT') {
         throw new CaseStop(
           'HELD',

@@ -104,6 +104,34 @@ export interface SaleLeg {
   feeCurrency: string | null;
 }
 
+/**
+ * One round of the execution engine on a market (case-sale.ts), as the case saw it end: the arrival
+ * price it sold from, the band the reference had to stay in (`bp` under the arrival price, down to
+ * `lowest`), the legal floor in force, and how it ended. A round that left coins unsold (a pause of the
+ * engine, or a remainder) made the case wait for a supervisor's SALE_PRICE decision: `pause`, from
+ * `endedAt` until the case went on or stopped. Workflow times.
+ */
+export interface SaleRound {
+  symbol: string;
+  /** The engine's round on this market in this sale (1, then one more per decision to go on). */
+  round: number;
+  arrivalPrice: string;
+  band: { bp: string; lowest: string };
+  floor: string | null;
+  status: 'COMPLETED' | 'PAUSED' | 'STOPPED';
+  breach?: { kind: 'FLOOR' | 'PRICE_BAND' | 'REFUSED'; detail: string };
+  /** How many of the case's `sales` this round placed: the orders of a market come round after round. */
+  orders: number;
+  endedAt: string;
+  pause?: {
+    why: string;
+    /** Absent while the case waits. */
+    until?: string;
+    outcome?: 'APPROVE' | 'REJECT' | 'NO_DECISION';
+    decidedBy?: string;
+  };
+}
+
 /** Value the workflow could not move on and left where it is, with why: never silently dropped. */
 export interface Leftover {
   asset: string;
@@ -211,6 +239,8 @@ export interface CaseProgress {
    */
   routes: (RouteChoice & { choiceId: string })[];
   sales: SaleLeg[];
+  /** Each round of the execution engine: its band, floor and pause (cases whose sale ran with this field). */
+  saleRounds?: SaleRound[];
   withdrawal?: exchange.VenueWithdrawal;
   declaration?: fx.Declaration;
   /** How much of the approved amount the bank has settled into CNY so far. */

@@ -56,6 +56,11 @@ export const DEFAULT_EXECUTION: ExecutionParams = {
   maxRepricings: 3,
 };
 
+/** The engine's parameters: the disposal plan's, the defaults for what it leaves unset. */
+export function executionParams(plan: Partial<ExecutionParams> | undefined): ExecutionParams {
+  return { ...DEFAULT_EXECUTION, ...plan };
+}
+
 export interface SliceRules {
   stepSize: string;
   tickSize: string;
@@ -105,13 +110,17 @@ export function roundOffsetBp(params: ExecutionParams, last: boolean): string {
 
 export type Breach = { kind: 'FLOOR' | 'PRICE_BAND'; detail: string } | undefined;
 
+/** The band's lower edge: the lowest reference the engine sells at, `bandBp` under the arrival price. */
+export function bandLowest(arrival: Decimal, bandBp: string): Decimal {
+  return arrival.mul(new Decimal(1).minus(new Decimal(bandBp).div(10_000)));
+}
+
 /** Has the market left what the engine may sell into without a person deciding? */
 export function priceBreach(reference: Decimal, arrival: Decimal, floor: Decimal | undefined, bandBp: string): Breach {
   if (floor && reference.lt(floor)) {
     return { kind: 'FLOOR', detail: `reference ${reference.toFixed()} is under the legal floor ${floor.toFixed()}` };
   }
-  const lowest = arrival.mul(new Decimal(1).minus(new Decimal(bandBp).div(10_000)));
-  if (reference.lt(lowest)) {
+  if (reference.lt(bandLowest(arrival, bandBp))) {
     return {
       kind: 'PRICE_BAND',
       detail: `reference ${reference.toFixed()} is more than ${bandBp} bp under the arrival price ${arrival.toFixed()}`,

@@ -25,8 +25,8 @@ import { splitIntoChildOrders } from './child-orders';
 import type { createSaleActivities } from './sale-activities';
 import {
   childOrderId,
-  DEFAULT_EXECUTION,
   type ExecutionParams,
+  executionParams,
   participationCap,
   placeable,
   priceBreach,
@@ -104,7 +104,7 @@ export async function saleExecutionWorkflow(input: SaleExecutionInput): Promise<
 }
 
 async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResult> {
-  const params: ExecutionParams = { ...DEFAULT_EXECUTION, ...input.params };
+  const params: ExecutionParams = executionParams(input.params);
   let stopReason: string | undefined;
   setHandler(stopSale, (reason) => {
     stopReason = reason;

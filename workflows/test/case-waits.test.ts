@@ -188,6 +188,22 @@ describe('sale: price band, legal floor, venue refusal', () => {
         expect(paused.awaiting?.what).toContain('PRICE_BAND');
         const soldBefore = paused.sales.filter((s) => s.symbol === 'BTC/USDT').length;
         expect(soldBefore).toBe(1);
+        // The round as the console charts it: its band (300 bp under the arrival price), and the pause, open.
+        const [first] = paused.saleRounds ?? [];
+        expect(first).toEqual(
+          expect.objectContaining({
+            symbol: 'BTC/USDT',
+            round: 1,
+            arrivalPrice: '61234.56',
+            band: { bp: '300', lowest: '59397.5232' },
+            floor: null,
+            status: 'PAUSED',
+            breach: expect.objectContaining({ kind: 'PRICE_BAND' }),
+            orders: 1,
+            pause: { why: expect.stringContaining('PRICE_BAND') },
+          }),
+        );
+        expect(first?.endedAt).toBe(paused.awaiting?.since);
         await handle.executeUpdate(decide, { args: [supervisor('SALE_PRICE', 'APPROVE')] });
         await decideAt(handle, DECISIONS.fx);
         await settleAt(handle);
@@ -200,6 +216,15 @@ describe('sale: price band, legal floor, venue refusal', () => {
         // After the decision every slice was priced from the new reference, none from the old one.
         expect(btc.slice(1).every((leg) => leg.reference === '55000')).toBe(true);
         expect(outcome.reconciliation?.ok).toBe(true);
+        // The pause closed when the supervisor let the sale go on; the next round sold from the new arrival price.
+        const rounds = (outcome.saleRounds ?? []).filter((r) => r.symbol === 'BTC/USDT');
+        const decided = outcome.decisions.accepted.find((d) => d.stage === 'SALE_PRICE');
+        expect(rounds[0]?.pause).toEqual(
+          expect.objectContaining({ outcome: 'APPROVE', decidedBy: decided?.decidedBy, until: expect.any(String) }),
+        );
+        expect((rounds[0]?.pause?.until as string) >= (rounds[0]?.endedAt as string)).toBe(true);
+        expect(rounds[1]).toEqual(expect.objectContaining({ round: 2, arrivalPrice: '55000', status: 'COMPLETED' }));
+        expect(rounds.reduce((n, r) => n + r.orders, 0)).toBe(btc.length);
       },
       // One more reference first: the case values its coins before it sells, to see that its fiat could
       // leave the venue (case-sale.ts, the minimum wire); then the arrival price, a slice sold, the fall.
@@ -246,6 +271,13 @@ describe('sale: price band, legal floor, venue refusal', () => {
         const paused = await until(handle, awaiting('SALE_PRICE'));
         expect(paused.awaiting?.what).toContain('FLOOR');
         for (const leg of paused.sales) expect(new Decimal(leg.limitPrice).gte('60000')).toBe(true);
+        expect(paused.saleRounds?.[0]).toEqual(
+          expect.objectContaining({
+            floor: '60000',
+            status: 'PAUSED',
+            breach: expect.objectContaining({ kind: 'FLOOR' }),
+          }),
+        );
       },
       { floor: { 'BTC/USDT': '60000' }, referencePrices: { 'BTC/USDT': ['61234.56', '61234.56', '59000'] } },
     );

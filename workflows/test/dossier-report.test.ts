@@ -3,10 +3,12 @@
  * (report-model.ts), and that the HTML keeps the annex's particulars out of the public summary.
  */
 
+import { cjkFont } from '../src/dossier/cjk-font';
 import { caseReportHtml } from '../src/dossier/report-html';
 import { caseReport, type ReportBlock } from '../src/dossier/report-model';
 import { caseReportPdf } from '../src/dossier/report-pdf';
 import type { CaseFileSources } from '../src/dossier/sources';
+import { pdfText } from './pdf-text';
 
 const waterfallLine = (kind: string, currency: string, amount: string) => ({
   kind,
@@ -116,4 +118,58 @@ test('the PDF is a PDF with the title in its document information', async () => 
   const pdf = Buffer.from(await caseReportPdf(caseReport(sources, '2026-12-04T00:00:00.000Z')));
   expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
   expect(pdf.toString('latin1')).toContain('(Case file C-REPORT)');
+});
+
+test('names in Chinese are set in an embedded CJK font (the Helvetica built into readers has no such glyphs), and the PDF stays byte for byte the same', async () => {
+  const cjk = {
+    ...sources,
+    progress: { ...sources.progress, agency: '北京市公安局' },
+    victimStatements: [{ ...sources.victimStatements[0], name: '王芳' }],
+  } as CaseFileSources;
+  const report = caseReport(cjk, '2026-12-04T00:00:00.000Z');
+  const pdf = Buffer.from(await caseReportPdf(report));
+  const { fonts, text } = pdfText(pdf);
+  expect(fonts).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({ baseFont: expect.stringMatching(/^[A-Z]{6}\+NotoSansSC/), embedded: true }),
+    ]),
+  );
+  expect(text).toContain('王芳');
+  expect(text).toContain('北京市公安局');
+  // The Latin text around it is read back too: the reader above decodes both kinds of font.
+  expect(text).toContain('Confidential annex');
+  expect(text).toContain('V-1');
+  // Only the glyphs used are embedded (pdfkit subsets): the file is far smaller than the 1.5 MB font.
+  expect(pdf.length).toBeLessThan(200_000);
+  expect(Buffer.from(await caseReportPdf(report)).equals(pdf)).toBe(true);
+});
+
+test('a report without Chinese embeds no font at all: the standard Helvetica only', async () => {
+  const pdf = Buffer.from(await caseReportPdf(caseReport(sources, '2026-12-04T00:00:00.000Z')));
+  const { fonts, text } = pdfText(pdf);
+  expect(fonts.every((f) => !f.embedded && f.baseFont.startsWith('Helvetica'))).toBe(true);
+  expect(text).toContain('Wang Fang');
+});
+
+test('the CJK font is the WOFF’s TrueType font unpacked exactly: every table matches the checksum the WOFF records', () => {
+  const sfnt = cjkFont();
+  const numTables = sfnt.readUInt16BE(4);
+  expect(numTables).toBeGreaterThan(10);
+  const tags: string[] = [];
+  for (let i = 0; i < numTables; i++) {
+    const at = 12 + i * 16;
+    const tag = sfnt.toString('latin1', at, at + 4);
+    const offset = sfnt.readUInt32BE(at + 8);
+    const length = sfnt.readUInt32BE(at + 12);
+    const data = Buffer.alloc(Math.ceil(length / 4) * 4);
+    sfnt.copy(data, 0, offset, offset + length);
+    // 'head' is summed with its checkSumAdjustment (bytes 8-11) as zero.
+    if (tag === 'head') data.writeUInt32BE(0, 8);
+    let sum = 0;
+    for (let j = 0; j < data.length; j += 4) sum = (sum + data.readUInt32BE(j)) >>> 0;
+    expect([tag, sum]).toEqual([tag, sfnt.readUInt32BE(at + 4)]);
+    tags.push(tag);
+  }
+  expect(tags).toEqual(expect.arrayContaining(['cmap', 'glyf', 'head', 'hmtx', 'loca']));
+  expect(cjkFont()).toBe(sfnt);
 });

@@ -1,15 +1,27 @@
 /**
  * The case file's report as a PDF (pdfkit: no browser at run time). The standard Helvetica fonts are
- * built into every PDF reader, so nothing is embedded or fetched; the document's dates are the case
- * file's own, so the same report renders to the same bytes.
+ * built into every PDF reader, so a report in Latin script embeds nothing; they have no Chinese glyphs,
+ * so a cell with Chinese in it (names of victims, owners, officers, agencies) is set in Noto Sans SC,
+ * embedded with only the glyphs it uses (pdfkit subsets it), read from the installed package, never
+ * fetched. The document's dates are the case file's own, so the same report renders to the same bytes.
  */
 import PDFDocument from 'pdfkit';
+import { cjkFont } from './cjk-font';
 import type { CaseReport, ReportBlock } from './report-model';
+
+/** Han characters, CJK punctuation, kana and full-width forms: what Helvetica cannot show. */
+const NEEDS_CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\u3000-\u303F\uFF00-\uFFEF]/u;
+
+/** A table cell in the font that can show it. */
+function cell(text: string): string | { text: string; font: { src: string } } {
+  return NEEDS_CJK.test(text) ? { text, font: { src: 'NotoSansSC' } } : text;
+}
 
 function block(doc: PDFKit.PDFDocument, b: ReportBlock): void {
   doc.moveDown(0.5).font('Helvetica-Bold').fontSize(11).text(b.title).moveDown(0.25);
   doc.font('Helvetica').fontSize(8);
-  const data = b.kind === 'facts' ? b.rows.map(([k, v]) => [k, v]) : b.rows.length ? [b.header, ...b.rows] : [];
+  const rows = b.kind === 'facts' ? b.rows.map(([k, v]) => [k, v]) : b.rows.length ? [b.header, ...b.rows] : [];
+  const data = rows.map((r) => r.map((c) => cell(String(c))));
   if (!data.length) {
     doc.text(b.kind === 'table' ? (b.empty ?? 'none') : 'none');
     return;
@@ -24,6 +36,7 @@ export function caseReportPdf(r: CaseReport): Promise<Uint8Array> {
     margin: 40,
     info: { Title: r.title, Creator: 'VCDC control API', CreationDate: at, ModDate: at },
   });
+  doc.registerFont('NotoSansSC', cjkFont());
   const chunks: Buffer[] = [];
   const done = new Promise<Uint8Array>((resolve, reject) => {
     doc.on('data', (c: Buffer) => chunks.push(c));
