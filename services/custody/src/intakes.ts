@@ -14,7 +14,7 @@ import { type ConfirmationDepth, depthFor } from './confirmation-depth';
 import { assertChainCarries, requireAccount } from './custody-accounts';
 import type { CustodyKeyring } from './custody-keyring';
 import { recordOriginalEvidence } from './handover-evidence';
-import { type DifferenceState, differenceStateOf } from './intake-differences';
+import { type DifferenceState, differenceStateOf, ROLES_NEEDED } from './intake-differences';
 import { bookEntry } from './ledger';
 
 type Intake = contracts.custody.Intake;
@@ -218,6 +218,29 @@ export async function findIntakeRow(db: Queryable, intakeId: string): Promise<In
   const { rows } = await db.query<IntakeRow>('SELECT * FROM intakes WHERE intake_id = $1', [intakeId]);
   if (!rows[0]) throw problems.notFound('Intake', intakeId);
   return rows[0];
+}
+
+/**
+ * The intakes whose difference is classified and waits for a countersignature (the classification in
+ * force has fewer than both), oldest classification first, at most `limit`, optionally of one case:
+ * what the countersigners' inbox lists.
+ */
+export async function intakesAwaitingCountersignature(
+  db: Queryable,
+  filter: { caseId?: string; limit?: number } = {},
+): Promise<Intake[]> {
+  const { rows } = await db.query<IntakeRow>(
+    `SELECT i.* FROM intakes i JOIN intake_difference_classifications c ON c.intake_id = i.intake_id
+      WHERE NOT EXISTS (SELECT 1 FROM intake_difference_classifications n WHERE n.corrects = c.classification_id)
+        AND (SELECT count(*) FROM intake_difference_countersignatures s
+              WHERE s.classification_id = c.classification_id) < $3
+        AND ($1::text IS NULL OR i.case_id = $1)
+      ORDER BY c.classified_at, i.intake_id LIMIT $2`,
+    [filter.caseId ?? null, filter.limit ?? 200, ROLES_NEEDED],
+  );
+  const out: Intake[] = [];
+  for (const row of rows) out.push(await loadIntakeView(db, row));
+  return out;
 }
 
 /** The intake with where its difference stands (classification, countersignatures, final). */
