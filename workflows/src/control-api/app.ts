@@ -24,6 +24,8 @@
  *                                          reads and acts through the routes above with the person's token
  *   POST /v1/custody/…, /v1/treasury/…, GET /v1/custody/whitelist   -> people's acts, signed and forwarded to the
  *                                          service that carries them out (acts.ts FORWARDED_ACTS)
+ *   GET  /v1/acts/pending?caseId=                                   -> the acts waiting for the person: countersignatures,
+ *                                          FX and treasury corrections to approve, with counts (pending-acts.ts)
  *
  * Every /v1 route needs a bearer token (auth.ts) and a role the access matrix (access.ts) allows;
  * the case officer who registers (`requestedBy`) and the person who decides (`decidedBy`, `role`)
@@ -104,6 +106,7 @@ import { caseBestExecution, caseTreasuryStatement, caseWaterfalls } from './case
 import { type ConsoleOptions, casePageUrl, mountConsole } from './console';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
+import { mountPendingActs } from './pending-acts';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
 import { boundedTemporal, DEFAULT_TEMPORAL_CALL_TIMEOUT_MS, decisionUpdateId } from './temporal-calls';
 
@@ -321,6 +324,7 @@ export function createControlApi({
         });
       }
       mountForwardedActs(app, { guard, audit, signingKey: decisionSigningKey, services: actServices, now });
+      mountPendingActs(app, { guard, services: actServices });
       if (consoleOptions) mountConsole(app, consoleOptions, audit);
       if (publicJwks) {
         app.get('/.well-known/jwks.json', (_req, res) => {
