@@ -103,6 +103,7 @@ const EXPECTED: Record<Endpoint, Role[]> = {
   // The services' reports (issue 15), read through the control API: as open as the statement and books.
   'GET /v1/cases/:caseId/best-execution': [...ALL_ROLES],
   'GET /v1/cases/:caseId/fx-waterfalls': [...ALL_ROLES],
+  'GET /v1/cases/:caseId/fx-declarations': [...ALL_ROLES],
   'GET /v1/cases/:caseId/treasury-statement': [...ALL_ROLES],
   // The case file with its confidential annex: auditors, and the supervisors who decided the case.
   'GET /v1/cases/:caseId/dossier': ['auditor', 'supervisor'],

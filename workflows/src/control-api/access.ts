@@ -66,6 +66,8 @@ export const ENDPOINT_ROLES = {
    */
   'GET /v1/cases/:caseId/best-execution': ALL_ROLES,
   'GET /v1/cases/:caseId/fx-waterfalls': ALL_ROLES,
+  /** The FX declarations with each tranche's corrections (what an FX correction is proposed on). */
+  'GET /v1/cases/:caseId/fx-declarations': ALL_ROLES,
   'GET /v1/cases/:caseId/treasury-statement': ALL_ROLES,
   /**
    * The case file (issue 15): everything, with the confidential annex (victims' names, addresses,
