@@ -10,8 +10,9 @@
  * fx-declarations and treasury-statement routes), so a correction after the case closed is proposed
  * on the version in force, not on the case's snapshot.
  */
-import { useState } from 'preact/hooks';
+
 import type { fx, treasury } from '@vcdc/shared/contracts';
+import { useState } from 'preact/hooks';
 import { ActRefusal, Field, fieldErrors, filled, useAct } from './act-form';
 import type { Api } from './api';
 import { at } from './format';
@@ -368,12 +369,7 @@ function ProposeTreasuryCorrection({
 }
 
 /** The case's corrections waiting for approval (GET /v1/acts/pending?caseId=), for approvers. */
-function usePending(
-  api: Api,
-  caseId: string,
-  list: 'fxCorrections' | 'treasuryCorrections',
-  concerned: boolean,
-) {
+function usePending(api: Api, caseId: string, list: 'fxCorrections' | 'treasuryCorrections', concerned: boolean) {
   return useLoad(async () => {
     if (!concerned) return [];
     const answer = await api.get<Record<string, { items: AnyCorrection[] } | undefined>>('/v1/acts/pending', {
@@ -406,14 +402,7 @@ export function PendingCorrections({
       {items.map((c) => (
         <li key={c.correctionId} data-pending-correction={c.correctionId}>
           <strong>Waiting for approval:</strong> {describe(c)}
-          <ApproveCorrection
-            api={api}
-            me={me}
-            config={config}
-            kind={kind}
-            correction={c}
-            onApproved={onApproved}
-          />
+          <ApproveCorrection api={api} me={me} config={config} kind={kind} correction={c} onApproved={onApproved} />
         </li>
       ))}
     </ul>
