@@ -14,7 +14,7 @@
 import type { fx, treasury } from '@vcdc/shared/contracts';
 import { useState } from 'preact/hooks';
 import { ActRefusal, Field, fieldErrors, filled, useAct } from './act-form';
-import type { Api } from './api';
+import { type Api, ApiProblem } from './api';
 import { at } from './format';
 import { Loading, useLoad } from './loading';
 import type { Person } from './session';
@@ -33,6 +33,13 @@ const approvalPath = (kind: 'fx' | 'treasury', id: string) =>
   kind === 'fx'
     ? `/v1/fx/settlement-corrections/${encodeURIComponent(id)}/approval`
     : `/v1/treasury/corrections/${encodeURIComponent(id)}/approval`;
+
+/**
+ * A deployment without the service (the control API has no URL for it: 503 service-not-configured)
+ * has nothing of it to correct: the section is left out rather than shown as a failure on every case.
+ */
+const notConfigured = (error: unknown) =>
+  error instanceof ApiProblem && error.status === 503 && /service-not-configured$/.test(error.problem.type ?? '');
 
 /**
  * Whether this person may approve a correction, and if not why, from its data: the service's rule
@@ -131,7 +138,7 @@ export function FxCorrections({
     [caseId, concerned],
   );
   const pending = usePending(api, caseId, 'fxCorrections', concerned);
-  if (!concerned) return null;
+  if (!concerned || notConfigured(declarations.error)) return null;
   const tranches = (declarations.data ?? []).flatMap((d) => d.settlements);
   if (declarations.data && tranches.length === 0 && !declarations.error) return null;
   const reload = () => {
@@ -264,7 +271,7 @@ export function TreasuryCorrections({
     [caseId, concerned],
   );
   const pending = usePending(api, caseId, 'treasuryCorrections', concerned);
-  if (!concerned) return null;
+  if (!concerned || notConfigured(statement.error)) return null;
   // Only money that came in is corrected here (the treasury refuses other lines, naming the kind).
   const correctable = (statement.data?.lines ?? []).filter(
     (l) => l.line !== undefined && (l.kind === 'CREDIT' || l.kind === 'CORRECTION'),

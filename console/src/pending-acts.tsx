@@ -90,7 +90,7 @@ export function PendingActsInbox({ api, me, config }: { api: Api; me: Person; co
                 />
               ) : null}
               {p.unavailable.map((u) => (
-                <p key={u.list} class="problem" role="alert">
+                <p key={u.list} class="muted" data-testid="acts-unavailable">
                   {u.list} could not be read from {u.service}: {u.problem.detail ?? u.problem.type}
                 </p>
               ))}

@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import {
@@ -22,7 +23,7 @@ import {
   requireAct,
   silentLogger,
 } from '@vcdc/shared';
-import express from 'express';
+import express, { type Response } from 'express';
 import { createLocalJWKSet } from 'jose';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import request from 'supertest';
@@ -38,6 +39,7 @@ import { workflowsPath } from '../../workflows/src/worker';
 import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from '../../workflows/test/audit-support';
 import { createFakeActivities, sampleRegistration } from '../../workflows/test/fake-services';
 import { startDevServer } from '../support/temporal';
+import { type ConsoleFxService, startFxService } from './fx-service';
 
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/console');
 const CUSTODY_TOKEN = 'custody-service-credential-console-0123456789';
@@ -52,12 +54,26 @@ let issuer: DevIssuer;
 let consoleDir: string;
 let server: RunningServer;
 let custody: RunningServer;
+let fxService: ConsoleFxService;
 let browser: Browser;
 /** The acts the stand-in custody verified, as it verified them (who, in which role, on what). */
 const verifiedActs: Act[] = [];
 const fake = createFakeActivities({ received: { [SHORT_LOT]: '1.2' } });
 const taskQueue = `console-${randomUUID()}`;
 const config = ControlApiConfig.parse(TEST_CONTROL_API_ENV);
+
+/** The intakes classified through the stand-in custody (what its list of differences awaiting a countersignature reads). */
+const classified = new Set<string>();
+
+/** A fake service's refusal (an ApplicationFailure carrying its problem) as the service's problem+json. */
+function refuseAsCustody(res: Response, error: unknown): void {
+  if (!(error instanceof ApplicationFailure)) throw error;
+  const problem = (error.details?.[0] ?? {}) as { status?: number; type?: string };
+  res
+    .status(problem.status ?? 500)
+    .type('application/problem+json')
+    .json({ title: 'Refused', detail: error.message, ...problem });
+}
 
 /** Custody's countersignature route as custody guards it (the signed act), carried out on the fake services' intakes. */
 function standInCustody() {
@@ -80,6 +96,36 @@ function standInCustody() {
       res.status(201).json(intake);
     },
   );
+  // A classification, verified as custody verifies it and carried out on the fake's intake; the fake's
+  // refusal answered as custody answers it (problem+json naming the field).
+  app.post(
+    '/v1/intakes/:intakeId/difference',
+    requireAct({
+      keys: testDecisionVerifyKeys(),
+      kind: 'custody.intake.classify',
+      object: (req) => ({ id: String(req.params.intakeId) }),
+    }),
+    async (req, res) => {
+      verifiedActs.push(actOf(res));
+      const intakeId = String(req.params.intakeId);
+      try {
+        const intake = await fake.classifyIntakeDifference(intakeId, req.body, String(req.get('idempotency-key')));
+        classified.add(intakeId);
+        res.status(201).json(intake);
+      } catch (error) {
+        refuseAsCustody(res, error);
+      }
+    },
+  );
+  // Custody's list of classified differences awaiting a countersignature, over those classified here.
+  app.get('/v1/intakes', async (req, res) => {
+    const intakes = await Promise.all([...classified].map((id) => fake.getIntake(id)));
+    res.json({
+      intakes: intakes.filter(
+        (i) => i.differenceStatus === 'CLASSIFIED' && (!req.query.caseId || i.caseId === req.query.caseId),
+      ),
+    });
+  });
   app.get('/v1/whitelist', (req, res) => {
     res.json({
       entries: [
@@ -132,6 +178,7 @@ beforeAll(async () => {
   running = worker.run();
   issuer = await createDevIssuer();
   custody = await listen(standInCustody(), 0);
+  fxService = await startFxService(config.DECISION_SIGNING_KEY, testDecisionVerifyKeys());
   const chain = await testAuditChain('console');
   auditPool = chain.pool;
   audit = chain.audit;
@@ -147,7 +194,8 @@ beforeAll(async () => {
     taskQueue,
     logger: silentLogger(),
     defaults: registrationDefaults(config),
-    actServices: { custody: { url: custody.url, token: CUSTODY_TOKEN } },
+    actServices: { custody: { url: custody.url, token: CUSTODY_TOKEN }, fx: { url: fxService.server.url } },
+    bookServices: { fx: { url: fxService.server.url } },
     // A case with more than 20 ETH needs two supervisors (the quorum test); the others hold 10.5.
     quorumThresholds: { ETH: new Decimal(20) },
     console: {
@@ -165,6 +213,7 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   await custody?.close();
+  await fxService?.close();
   if (worker) {
     worker.shutdown();
     await running;
@@ -451,6 +500,146 @@ describe('custodians act in the console', () => {
     const intake = await fake.getIntake(intakeId);
     expect(intake.countersignatures).toEqual([
       expect.objectContaining({ signedBy: 'custodian.chen', role: 'custodian' }),
+    ]);
+  });
+});
+
+describe('the acts waiting for people, and the forms for them', () => {
+  test('a custodian records an intake difference (a wrong amount refused naming the field, nothing recorded); the receiving custodian countersigns it from the inbox', async () => {
+    const officer = await issuer.mint('officer.zhang');
+    const caseId = `CON-${randomUUID().slice(0, 8)}`;
+    const base = sampleRegistration(caseId);
+    const lots = base.lots.map((l) => ({
+      ...l,
+      evidence: { ...l.evidence, handedOverBy: 'officer.zhang', receivedBy: 'custodian.chen' },
+    }));
+    expect((await api(officer, 'POST', '/v1/cases', { ...base, lots })).status).toBe(201);
+    const waiting = await progress(officer, caseId, (p) => p.awaiting?.stage === 'INTAKE_DISCREPANCY');
+    const short = waiting.intakes.find((i) => i.lotId === SHORT_LOT)!;
+    expect(short.differenceStatus).toBe('UNCLASSIFIED');
+    const expected = new Decimal(short.declaredAmount).minus(short.receivedAmount).toFixed();
+    const actsBefore = verifiedActs.length;
+
+    // Another custodian records why the received amount differs, on the case page.
+    const liu = await newPage();
+    await signInAs(liu, 'custodian.liu');
+    await liu.goto(`/console/cases/${caseId}`);
+    const form = liu.getByRole('form', { name: `Record the difference of intake ${short.intakeId}` });
+    await form.getByLabel('Why it differs').selectOption('SHORT_DELIVERY');
+    await form.getByLabel(/^Difference, declared − received/).fill('0.5');
+    await form.getByLabel('Explanation').fill('the sweep delivered less than the seizure record');
+    await form.getByRole('button', { name: 'Record the difference' }).click();
+    // Custody's refusal, verbatim, next to the field it names; the intake is as it was.
+    const fieldError = form.getByTestId('field-error-amount');
+    await fieldError.waitFor();
+    expect(await fieldError.textContent()).toBe(`amount: must be ${expected}`);
+    await expect(form.getByTestId('classify-refused').textContent()).resolves.toContain('difference-amount-mismatch');
+    expect(await form.getByLabel(/^Difference, declared − received/).getAttribute('aria-invalid')).toBe('true');
+    await shot(liu, 'custodian-classify-field-error');
+    expect((await fake.getIntake(short.intakeId)).differenceStatus).toBe('UNCLASSIFIED');
+
+    await form.getByLabel(/^Difference, declared − received/).fill(expected);
+    await form.getByRole('button', { name: 'Record the difference' }).click();
+    await liu
+      .locator(`tr[data-intake="${short.intakeId}"]`)
+      .getByText(/SHORT_DELIVERY: the sweep delivered less/)
+      .waitFor();
+    expect((await fake.getIntake(short.intakeId)).differenceClassification).toMatchObject({
+      classification: 'SHORT_DELIVERY',
+      amount: expected,
+    });
+    // Two acts reached custody (the refused one and the recorded one), both signed for custodian.liu.
+    expect(verifiedActs.slice(actsBefore)).toEqual([
+      expect.objectContaining({
+        kind: 'custody.intake.classify',
+        actor: expect.objectContaining({ id: 'custodian.liu' }),
+      }),
+      expect.objectContaining({
+        kind: 'custody.intake.classify',
+        actor: expect.objectContaining({ id: 'custodian.liu' }),
+      }),
+    ]);
+    // The classifying custodian is not the one the handover evidence names: nothing waits for them.
+    await liu.goto('/console/');
+    await liu.getByRole('heading', { name: /Intake differences awaiting your countersignature\s*0/ }).waitFor();
+
+    // The receiving custodian finds it in the inbox, with the count, and countersigns there.
+    const chen = await newPage();
+    await signInAs(chen, 'custodian.chen');
+    await chen.getByRole('heading', { name: /Intake differences awaiting your countersignature\s*1/ }).waitFor();
+    const row = chen.locator(`tr[data-countersign="${short.intakeId}"]`);
+    await expect(row.getByRole('link', { name: caseId }).getAttribute('href')).resolves.toBe(
+      `/console/cases/${caseId}`,
+    );
+    await shot(chen, 'inbox-custodian-countersign');
+    await row.getByRole('button', { name: 'Countersign as custodian' }).click();
+    await chen.getByRole('heading', { name: /Intake differences awaiting your countersignature\s*0/ }).waitFor();
+    expect(verifiedActs.at(-1)).toMatchObject({
+      kind: 'custody.intake.countersign',
+      actor: { id: 'custodian.chen', role: 'custodian', unit: 'custody' },
+    });
+    expect((await fake.getIntake(short.intakeId)).countersignatures).toEqual([
+      expect.objectContaining({ signedBy: 'custodian.chen', role: 'custodian' }),
+    ]);
+  });
+
+  test('an FX officer proposes a settlement correction (a bad amount refused naming the field, nothing booked), is shown why they cannot approve it, and another FX officer approves it from the inbox', async () => {
+    const officer = await issuer.mint('officer.zhang');
+    const caseId = await caseAwaitingDisposalPlan(officer);
+    const { settlementId } = await fxService.settledTranche(caseId);
+
+    const wang = await newPage();
+    await signInAs(wang, 'fx.officer.wang');
+    await wang.goto(`/console/cases/${caseId}`);
+    const form = wang.getByRole('form', { name: `Propose a correction of tranche ${settlementId}` });
+    await form.getByLabel('Corrected CNY amount').fill('6940.255');
+    await form.getByLabel('Reason for the correction').fill('the bank rounded differently');
+    await form.getByRole('button', { name: 'Propose correction' }).click();
+    const fieldError = form.getByTestId('field-error-cnyAmount');
+    await fieldError.waitFor();
+    expect(await fieldError.textContent()).toBe('cnyAmount: must have at most 2 decimal places for CNY');
+    await expect(form.getByTestId('correction-proposal-refused').textContent()).resolves.toContain(
+      '400 Invalid request body',
+    );
+    await shot(wang, 'fx-correction-field-error');
+    expect(await fxService.counts()).toEqual({ requests: 0, booked: 0 });
+
+    await form.getByLabel('Corrected CNY amount').fill('');
+    await form.getByLabel('Corrected rate (CNY per unit)').fill('7.0500');
+    await form.getByLabel('Reason for the correction').fill('the bank applied the previous day’s rate');
+    await form.getByRole('button', { name: 'Propose correction' }).click();
+    await expect(form.getByTestId('correction-proposed').textContent()).resolves.toContain(
+      '6940.25 CNY at 7.1 (977.5 net) → 6891.37 CNY at 7.05',
+    );
+    expect(await fxService.counts()).toEqual({ requests: 1, booked: 0 });
+    // Before any click: the author is told why they cannot approve it, and has no button to.
+    const pending = wang.locator('[data-pending-correction]');
+    await expect(pending.getByTestId('cannot-approve-correction').textContent()).resolves.toBe(
+      'You proposed this correction, so you cannot approve it; another fx-officer or supervisor must.',
+    );
+    expect(await pending.getByRole('button', { name: /Approve correction/ }).count()).toBe(0);
+    await shot(wang, 'fx-correction-proposed');
+    // The same in the inbox.
+    await wang.goto('/console/');
+    await wang.getByRole('heading', { name: /FX settlement corrections awaiting approval\s*1/ }).waitFor();
+    await wang.getByTestId('cannot-approve-correction').waitFor();
+
+    const zhao = await newPage();
+    await signInAs(zhao, 'fx.officer.zhao');
+    await zhao.getByRole('heading', { name: /FX settlement corrections awaiting approval\s*1/ }).waitFor();
+    const row = zhao.locator('tr[data-correction-row]');
+    await expect(row.getByRole('link', { name: caseId }).count()).resolves.toBe(1);
+    expect(await row.getByTestId('cannot-approve-correction').count()).toBe(0);
+    await shot(zhao, 'inbox-fx-approver');
+    await row.getByRole('button', { name: /Approve correction/ }).click();
+    await zhao.getByRole('heading', { name: /FX settlement corrections awaiting approval\s*0/ }).waitFor();
+    expect(await fxService.counts()).toEqual({ requests: 1, booked: 1 });
+    const declarations = await api(officer, 'GET', `/v1/cases/${caseId}/fx-declarations`);
+    const tranche = (declarations.body.declarations as Array<{ settlements: Array<Record<string, unknown>> }>)[0]!
+      .settlements[0]!;
+    expect(tranche.inForce).toMatchObject({ rate: '7.05', cnyAmount: '6891.37' });
+    expect(tranche.corrections).toEqual([
+      expect.objectContaining({ author: 'fx.officer.wang', approver: 'fx.officer.zhao', status: 'APPLIED' }),
     ]);
   });
 });
