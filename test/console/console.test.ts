@@ -609,7 +609,7 @@ describe('the acts waiting for people, and the forms for them', () => {
     await form.getByLabel('Reason for the correction').fill('the bank applied the previous day’s rate');
     await form.getByRole('button', { name: 'Propose correction' }).click();
     await expect(form.getByTestId('correction-proposed').textContent()).resolves.toContain(
-      '6940.25 CNY at 7.1 (977.5 net) → 6891.37 CNY at 7.05',
+      '6940.25 CNY at 7.1 (977.50 net) → 6891.37 CNY at 7.05',
     );
     expect(await fxService.counts()).toEqual({ requests: 1, booked: 0 });
     // Before any click: the author is told why they cannot approve it, and has no button to.
