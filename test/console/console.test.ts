@@ -15,9 +15,11 @@ import {
   type Act,
   type AuditChain,
   actOf,
+  contracts,
   Decimal,
   listen,
   type Pool,
+  parseInput,
   problemHandler,
   type RunningServer,
   requireAct,
@@ -39,7 +41,12 @@ import { workflowsPath } from '../../workflows/src/worker';
 import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from '../../workflows/test/audit-support';
 import { createFakeActivities, sampleRegistration } from '../../workflows/test/fake-services';
 import { startDevServer } from '../support/temporal';
-import { type ConsoleFxService, startFxService } from './fx-service';
+import {
+  type ConsoleFxService,
+  type ConsoleTreasuryService,
+  startFxService,
+  startTreasuryService,
+} from './act-services';
 
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/console');
 const CUSTODY_TOKEN = 'custody-service-credential-console-0123456789';
@@ -55,6 +62,7 @@ let consoleDir: string;
 let server: RunningServer;
 let custody: RunningServer;
 let fxService: ConsoleFxService;
+let treasuryService: ConsoleTreasuryService;
 let browser: Browser;
 /** The acts the stand-in custody verified, as it verified them (who, in which role, on what). */
 const verifiedActs: Act[] = [];
@@ -64,6 +72,8 @@ const config = ControlApiConfig.parse(TEST_CONTROL_API_ENV);
 
 /** The intakes classified through the stand-in custody (what its list of differences awaiting a countersignature reads). */
 const classified = new Set<string>();
+/** The attestations the stand-in custody took, as its contract read them. */
+const attested: contracts.custody.AttestIntake[] = [];
 
 /** A fake service's refusal (an ApplicationFailure carrying its problem) as the service's problem+json. */
 function refuseAsCustody(res: Response, error: unknown): void {
@@ -115,6 +125,40 @@ function standInCustody() {
       } catch (error) {
         refuseAsCustody(res, error);
       }
+    },
+  );
+  // An attestation, verified as custody verifies it; its body read with custody's own contract (what the
+  // form sends must be what custody takes), answered as custody answers a first attestation.
+  app.post(
+    '/v1/attestations',
+    requireAct({
+      keys: testDecisionVerifyKeys(),
+      kind: 'custody.intake.attest',
+      object: (req) => ({ id: String(req.body?.lotId), caseId: String(req.body?.caseId) }),
+    }),
+    (req, res) => {
+      const act = actOf(res);
+      verifiedActs.push(act);
+      const input = parseInput(contracts.custody.AttestIntake.strict(), req.body, 'body');
+      attested.push(input);
+      res.status(201).json({
+        caseId: input.caseId,
+        lotId: input.lotId,
+        asset: input.asset,
+        chain: input.chain,
+        declaredAmount: input.declaredAmount,
+        status: 'AWAITING_SECOND_ATTESTATION',
+        attestations: [
+          {
+            attestationId: `att-${attested.length}`,
+            round: 1,
+            attestedBy: act.actor.id,
+            txHash: input.txHash,
+            amount: input.amount,
+            attestedAt: new Date().toISOString(),
+          },
+        ],
+      });
     },
   );
   // Custody's list of classified differences awaiting a countersignature, over those classified here.
@@ -179,6 +223,7 @@ beforeAll(async () => {
   issuer = await createDevIssuer();
   custody = await listen(standInCustody(), 0);
   fxService = await startFxService(config.DECISION_SIGNING_KEY, testDecisionVerifyKeys());
+  treasuryService = await startTreasuryService(testDecisionVerifyKeys());
   const chain = await testAuditChain('console');
   auditPool = chain.pool;
   audit = chain.audit;
@@ -194,8 +239,12 @@ beforeAll(async () => {
     taskQueue,
     logger: silentLogger(),
     defaults: registrationDefaults(config),
-    actServices: { custody: { url: custody.url, token: CUSTODY_TOKEN }, fx: { url: fxService.server.url } },
-    bookServices: { fx: { url: fxService.server.url } },
+    actServices: {
+      custody: { url: custody.url, token: CUSTODY_TOKEN },
+      fx: { url: fxService.server.url },
+      treasury: { url: treasuryService.server.url },
+    },
+    bookServices: { fx: { url: fxService.server.url }, treasury: { url: treasuryService.server.url } },
     // A case with more than 20 ETH needs two supervisors (the quorum test); the others hold 10.5.
     quorumThresholds: { ETH: new Decimal(20) },
     console: {
@@ -214,6 +263,7 @@ afterAll(async () => {
   await server?.close();
   await custody?.close();
   await fxService?.close();
+  await treasuryService?.close();
   if (worker) {
     worker.shutdown();
     await running;
@@ -641,6 +691,94 @@ describe('the acts waiting for people, and the forms for them', () => {
     expect(tranche.corrections).toEqual([
       expect.objectContaining({ author: 'fx.officer.wang', approver: 'fx.officer.zhao', status: 'APPLIED' }),
     ]);
+  });
+
+  test('a custodian attests an intake custody cannot see on chain: the form sends what custody’s contract takes, signed for them', async () => {
+    const officer = await issuer.mint('officer.zhang');
+    const caseId = await caseAwaitingDisposalPlan(officer);
+    const page = await newPage();
+    await signInAs(page, 'custodian.chen');
+    await page.goto(`/console/cases/${caseId}`);
+    await page.getByText('Attest an intake on a chain custody does not watch').click();
+    const form = page.getByRole('form', { name: 'Attest an intake' });
+    await form.getByLabel('Lot').fill('L9');
+    await form.getByLabel('Asset').selectOption('BTC');
+    await form.getByLabel('Chain').selectOption('bitcoin');
+    await form.getByLabel('Declared amount').fill('0.5');
+    await form.getByLabel('Sweep transaction').fill('btc-attested-9');
+    await form.getByLabel('Amount you saw arrive').fill('half a coin');
+    await form.getByLabel('Handover form number').fill('HF-9');
+    await form.getByLabel('Handed over by (officer id)').fill('officer.zhang');
+    expect(await form.getByLabel('Received by (custodian id)').inputValue()).toBe('custodian.chen');
+    await form.getByLabel('Handed over at').fill('2026-03-10T09:30:00Z');
+    await form.getByRole('button', { name: 'Attest intake' }).click();
+    // Custody's contract refuses the amount, naming it; nothing was attested.
+    await expect(form.getByTestId('field-error-amount').textContent()).resolves.toMatch(/^amount: /);
+    expect(attested).toEqual([]);
+
+    await form.getByLabel('Amount you saw arrive').fill('0.5');
+    await form.getByRole('button', { name: 'Attest intake' }).click();
+    await expect(form.getByTestId('attested').textContent()).resolves.toBe(
+      'Attested: lot L9 is AWAITING_SECOND_ATTESTATION (1 attestation(s)).',
+    );
+    await shot(page, 'custodian-attested');
+    expect(attested).toEqual([
+      {
+        caseId,
+        lotId: 'L9',
+        asset: 'BTC',
+        chain: 'bitcoin',
+        declaredAmount: '0.5',
+        txHash: 'btc-attested-9',
+        amount: '0.5',
+        evidence: {
+          handoverFormNo: 'HF-9',
+          handedOverBy: 'officer.zhang',
+          receivedBy: 'custodian.chen',
+          handedOverAt: '2026-03-10T09:30:00.000Z',
+          documents: [],
+        },
+      },
+    ]);
+    expect(verifiedActs.at(-1)).toMatchObject({
+      kind: 'custody.intake.attest',
+      actor: { id: 'custodian.chen', role: 'custodian', unit: 'custody' },
+      object: { type: 'lot', id: 'L9', caseId },
+    });
+  });
+
+  test('a treasury officer proposes a ledger correction, is shown why they cannot approve it, and a supervisor approves it on the case page', async () => {
+    const officer = await issuer.mint('officer.zhang');
+    const caseId = await caseAwaitingDisposalPlan(officer);
+    await treasuryService.credit(caseId, '100.00');
+    const before = await treasuryService.counts();
+
+    const sun = await newPage();
+    await signInAs(sun, 'treasury.officer.sun');
+    await sun.goto(`/console/cases/${caseId}`);
+    const form = sun.getByRole('form', { name: 'Propose a correction of a ledger line' });
+    await form.getByLabel('Ledger line').selectOption('1');
+    await form.getByLabel('What the line should have been (CNY)').fill('90.00');
+    await form.getByLabel('Reason for the correction').fill('the bank credited 90.00');
+    await form.getByRole('button', { name: 'Propose treasury correction' }).click();
+    await form.getByTestId('treasury-correction-proposed').waitFor();
+    const mine = sun.locator('section[aria-labelledby="treasury-corrections-heading"] [data-pending-correction]');
+    await expect(mine.getByTestId('cannot-approve-correction').textContent()).resolves.toBe(
+      'You proposed this correction, so you cannot approve it; another treasury-officer or supervisor must.',
+    );
+    expect(await mine.getByRole('button', { name: /Approve correction/ }).count()).toBe(0);
+    await shot(sun, 'treasury-correction-proposed');
+    expect(await treasuryService.counts()).toEqual({ requests: before.requests + 1, booked: before.booked });
+
+    const li = await newPage();
+    await signInAs(li, 'supervisor.li');
+    await li.goto(`/console/cases/${caseId}`);
+    const pending = li.locator('section[aria-labelledby="treasury-corrections-heading"] [data-pending-correction]');
+    await pending.getByRole('button', { name: /Approve correction/ }).click();
+    await pending.waitFor({ state: 'detached' });
+    expect(await treasuryService.counts()).toEqual({ requests: before.requests + 1, booked: before.booked + 1 });
+    const statement = await api(officer, 'GET', `/v1/cases/${caseId}/treasury-statement`);
+    expect(statement.body.balance).toBe('90.00');
   });
 });
 

@@ -1,8 +1,9 @@
 /**
- * The real FX service for the console's browser tests: its app on a fresh schema of the test
- * PostgreSQL, on loopback, verifying acts with the key the control API signs with. `settledTranche`
- * records a declaration settled in one tranche for a case as the workflow would (the FX officer's
- * signed FX_DECLARATION and FX_SETTLEMENT decisions), so a person can then correct it in the console.
+ * The real FX and treasury services for the console's browser tests: each app on a fresh schema of
+ * the test PostgreSQL, on loopback, verifying acts with the key the control API signs with. What the
+ * workflow would have recorded first is set up here as the workflow records it (a declaration settled
+ * in one tranche with the FX officer's signed decisions; a credit to the case account), so a person
+ * can then correct it, and another approve it, in the console.
  */
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
@@ -10,6 +11,8 @@ import { createPool, listen, migrate, type RunningServer, silentLogger } from '@
 import request from 'supertest';
 import { createApp } from '../../services/fx/src/app';
 import type { RateSource } from '../../services/fx/src/rate-source';
+import { createApp as createTreasuryApp } from '../../services/treasury/src/app';
+import { LocalReceiptTreasuryGateway } from '../../services/treasury/src/treasury-gateway';
 import { PEOPLE, signedDecision } from '../support/acts';
 import { createTestDatabase } from '../support/database';
 
@@ -81,6 +84,54 @@ export async function startFxService(signingKey: KeyObject, verifyKeys: KeyObjec
       const { rows } = await pool.query<{ requests: number; booked: number }>(
         `SELECT (SELECT count(*)::int FROM settlement_correction_requests) AS requests,
                 (SELECT count(*)::int FROM settlement_corrections) AS booked`,
+      );
+      return rows[0]!;
+    },
+    async close() {
+      await server.close();
+      await pool.end();
+    },
+  };
+}
+
+export interface ConsoleTreasuryService {
+  server: RunningServer;
+  /** A credit of `amount` CNY to the case's account: its line 1. */
+  credit: (caseId: string, amount: string) => Promise<void>;
+  /** How many correction requests and booked corrections the service holds. */
+  counts: () => Promise<{ requests: number; booked: number }>;
+  close: () => Promise<void>;
+}
+
+export async function startTreasuryService(verifyKeys: KeyObject[]): Promise<ConsoleTreasuryService> {
+  const databaseUrl = await createTestDatabase('console_treasury');
+  await migrate({
+    databaseUrl,
+    schema: 'treasury',
+    dir: path.resolve(__dirname, '../../services/treasury/migrations'),
+  });
+  const pool = createPool(databaseUrl, 'treasury', 3);
+  const app = createTreasuryApp({
+    pool,
+    logger: silentLogger(),
+    gateway: new LocalReceiptTreasuryGateway(),
+    actVerifyKeys: verifyKeys,
+  });
+  const server = await listen(app, 0);
+  let keys = 0;
+  return {
+    server,
+    async credit(caseId, amount) {
+      await request(app)
+        .post('/v1/credits')
+        .set('Idempotency-Key', `console-treasury-${++keys}`)
+        .send({ caseId, agency: 'Agency', amount, fxSettlementId: `fxs-${caseId}-${keys}`, bankReference: 'b' })
+        .expect(201);
+    },
+    async counts() {
+      const { rows } = await pool.query<{ requests: number; booked: number }>(
+        `SELECT (SELECT count(*)::int FROM correction_requests) AS requests,
+                (SELECT count(*)::int FROM corrections) AS booked`,
       );
       return rows[0]!;
     },
