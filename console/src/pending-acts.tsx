@@ -145,7 +145,8 @@ function Countersignatures({ api, list, reload }: { api: Api; list: PendingList<
                 <td>
                   {i.differenceClassification?.classification}: {i.differenceClassification?.explanation}
                   <div class="muted">
-                    by {i.differenceClassification?.classifiedBy ?? '–'}, {at(i.differenceClassification?.classifiedAt)}
+                    {i.differenceClassification?.classifiedBy ? `by ${i.differenceClassification.classifiedBy}, ` : ''}
+                    {at(i.differenceClassification?.classifiedAt)}
                   </div>
                 </td>
                 <td>
