@@ -10,7 +10,13 @@ import type { custody } from '@vcdc/shared/contracts';
 import { useState } from 'preact/hooks';
 import { ActRefusal, useAct } from './act-form';
 import type { Api } from './api';
-import { ApproveCorrection, type FxCorrection, type TreasuryCorrection } from './correction-forms';
+import {
+  ApproveCorrection,
+  CORRECTION_ACTS,
+  correctionApproval,
+  type FxCorrection,
+  type TreasuryCorrection,
+} from './correction-forms';
 import { at } from './format';
 import { Loading, useLoad } from './loading';
 import { casePath, follow } from './router';
@@ -51,9 +57,7 @@ export function PendingActsInbox({ api, me, config }: { api: Api; me: Person; co
               <h2 id="acts-heading">
                 Acts waiting for you{' '}
                 <span class="count" data-testid="acts-count">
-                  {(p.countersignatures?.count ?? 0) +
-                    (p.fxCorrections?.count ?? 0) +
-                    (p.treasuryCorrections?.count ?? 0)}
+                  {actionable(p, me, config)}
                 </span>
               </h2>
               {p.countersignatures ? (
@@ -99,6 +103,17 @@ export function PendingActsInbox({ api, me, config }: { api: Api; me: Person; co
         }
       </Loading>
     </section>
+  );
+}
+
+/** How many of the acts listed this person may take now (not the corrections they proposed themselves). */
+function actionable(p: PendingActs, me: Person, config: ConsoleConfig): number {
+  const approvable = (kind: 'fx' | 'treasury', items: Array<FxCorrection | TreasuryCorrection> = []) =>
+    items.filter((c) => correctionApproval(c, me, config.actRoles[CORRECTION_ACTS[kind].approve] ?? []).may).length;
+  return (
+    (p.countersignatures?.count ?? 0) +
+    approvable('fx', p.fxCorrections?.items) +
+    approvable('treasury', p.treasuryCorrections?.items)
   );
 }
 

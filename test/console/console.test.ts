@@ -673,10 +673,13 @@ describe('the acts waiting for people, and the forms for them', () => {
     await wang.goto('/console/');
     await wang.getByRole('heading', { name: /FX settlement corrections awaiting approval\s*1/ }).waitFor();
     await wang.getByTestId('cannot-approve-correction').waitFor();
+    // Listed, but not counted among the acts waiting for the author: it waits for someone else.
+    expect(await wang.getByTestId('acts-count').textContent()).toBe('0');
 
     const zhao = await newPage();
     await signInAs(zhao, 'fx.officer.zhao');
     await zhao.getByRole('heading', { name: /FX settlement corrections awaiting approval\s*1/ }).waitFor();
+    expect(await zhao.getByTestId('acts-count').textContent()).toBe('1');
     const row = zhao.locator('tr[data-correction-row]');
     await expect(row.getByRole('link', { name: caseId }).count()).resolves.toBe(1);
     expect(await row.getByTestId('cannot-approve-correction').count()).toBe(0);

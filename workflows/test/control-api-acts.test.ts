@@ -110,7 +110,17 @@ function stubService(): Express {
     countersignatures: [{ role: 'handing-officer', signedBy: 'officer.zhang' }],
   });
   stub.get('/v1/intakes', (_req, res) => {
-    res.json({ intakes: [intake('IN-CHEN', 'custodian.chen'), intake('IN-LIU', 'custodian.liu')] });
+    res.json({
+      intakes: [
+        intake('IN-CHEN', 'custodian.chen'),
+        intake('IN-LIU', 'custodian.liu'),
+        // The evidence in force names chen, where the original named liu: chen countersigns.
+        {
+          ...intake('IN-CORRECTED', 'custodian.liu'),
+          countersigners: { 'handing-officer': 'officer.zhang', custodian: 'custodian.chen' },
+        },
+      ],
+    });
   });
   stub.get('/v1/corrections', (_req, res) => {
     res.json({ corrections: [{ correctionId: 'TC-1', caseId: 'CASE-P-1', author: 'treasury.officer.sun' }] });
@@ -427,11 +437,14 @@ describe('the acts waiting for a person, read through the control API', () => {
   test('each list is read with the control API’s credential, only for the roles that take its act', async () => {
     const chen = await (await as('custodian.chen')).get('/v1/acts/pending?caseId=CASE-P-1');
     expect(chen.status).toBe(200);
-    // Only the intake the handover evidence names chen to countersign, in the role not yet signed.
+    // Only the intakes the handover evidence in force names chen to countersign, in the role not yet signed.
     expect(chen.body.countersignatures).toEqual({
       act: 'custody.intake.countersign',
-      count: 1,
-      items: [expect.objectContaining({ intakeId: 'IN-CHEN', countersignAs: 'custodian' })],
+      count: 2,
+      items: [
+        expect.objectContaining({ intakeId: 'IN-CHEN', countersignAs: 'custodian' }),
+        expect.objectContaining({ intakeId: 'IN-CORRECTED', countersignAs: 'custodian' }),
+      ],
     });
     expect(chen.body).not.toHaveProperty('treasuryCorrections');
     expect(chen.body).not.toHaveProperty('fxCorrections');

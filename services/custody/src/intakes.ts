@@ -13,7 +13,7 @@ import type { ChainAdapter } from './chain-adapter';
 import { type ConfirmationDepth, depthFor } from './confirmation-depth';
 import { assertChainCarries, requireAccount } from './custody-accounts';
 import type { CustodyKeyring } from './custody-keyring';
-import { recordOriginalEvidence } from './handover-evidence';
+import { evidenceTrail, recordOriginalEvidence } from './handover-evidence';
 import { type DifferenceState, differenceStateOf, ROLES_NEEDED } from './intake-differences';
 import { bookEntry } from './ledger';
 
@@ -220,15 +220,21 @@ export async function findIntakeRow(db: Queryable, intakeId: string): Promise<In
   return rows[0];
 }
 
+/** An intake awaiting a countersignature, with who may give each: those the handover evidence in force names. */
+export type IntakeAwaitingCountersignature = Intake & {
+  countersigners: { 'handing-officer': string; custodian: string };
+};
+
 /**
  * The intakes whose difference is classified and waits for a countersignature (the classification in
  * force has fewer than both), oldest classification first, at most `limit`, optionally of one case:
- * what the countersigners' inbox lists.
+ * what the countersigners' inbox lists. `evidence` is the intake's original record; `countersigners`
+ * are named by the evidence in force (a correction may have named someone else), as countersigning checks.
  */
 export async function intakesAwaitingCountersignature(
   db: Queryable,
   filter: { caseId?: string; limit?: number } = {},
-): Promise<Intake[]> {
+): Promise<IntakeAwaitingCountersignature[]> {
   const { rows } = await db.query<IntakeRow>(
     `SELECT i.* FROM intakes i JOIN intake_difference_classifications c ON c.intake_id = i.intake_id
       WHERE NOT EXISTS (SELECT 1 FROM intake_difference_classifications n WHERE n.corrects = c.classification_id)
@@ -238,8 +244,15 @@ export async function intakesAwaitingCountersignature(
       ORDER BY c.classified_at, i.intake_id LIMIT $2`,
     [filter.caseId ?? null, filter.limit ?? 200, ROLES_NEEDED],
   );
-  const out: Intake[] = [];
-  for (const row of rows) out.push(await loadIntakeView(db, row));
+  const out: IntakeAwaitingCountersignature[] = [];
+  for (const row of rows) {
+    const trail = await evidenceTrail(db, row.intake_id);
+    const inForce = trail.records[trail.records.length - 1] ?? row.evidence;
+    out.push({
+      ...(await loadIntakeView(db, row)),
+      countersigners: { 'handing-officer': inForce.handedOverBy, custodian: inForce.receivedBy },
+    });
+  }
   return out;
 }
 

@@ -245,8 +245,22 @@ describe('intake differences', () => {
         caseId: 'CASE-DL-A',
         differenceStatus: 'CLASSIFIED',
         differenceClassification: expect.objectContaining({ classification: 'SHORT_DELIVERY' }),
+        countersigners: { 'handing-officer': EVIDENCE.handedOverBy, custodian: EVIDENCE.receivedBy },
       }),
     ]);
+    // The evidence of b corrected to name another receiving custodian: the list names who countersigns now.
+    const trail = (await request(h.app).get(`/v1/intakes/${b.intakeId}/evidence`).expect(200)).body;
+    await actPost(h.app, PEOPLE.secondCustodian, 'custody.evidence.correct', `/v1/intakes/${b.intakeId}/evidence`, {
+      corrects: trail.currentEvidenceId,
+      reason: 'the form named the wrong custodian',
+      evidence: { ...EVIDENCE, receivedBy: PEOPLE.thirdCustodian.id },
+    }).expect(201);
+    const listedB = (await request(h.app).get('/v1/intakes?differenceStatus=CLASSIFIED&caseId=CASE-DL-B').expect(200))
+      .body.intakes;
+    expect(listedB[0].countersigners).toEqual({
+      'handing-officer': EVIDENCE.handedOverBy,
+      custodian: PEOPLE.thirdCustodian.id,
+    });
     await sign(a.intakeId, PEOPLE.caseOfficer, 'handing-officer').expect(201);
     expect(await awaiting()).toEqual(expect.arrayContaining([a.intakeId, b.intakeId]));
     await sign(a.intakeId, PEOPLE.custodian, 'custodian').expect(201);

@@ -54,13 +54,18 @@ export interface PendingActs {
 
 const Query = z.strictObject({ caseId: common.CaseId.optional() });
 
+/** Custody's listed intake: with who the handover evidence in force names (else the original's people). */
+type ListedIntake = custody.Intake & { countersigners?: { 'handing-officer': string; custodian: string } };
+
 /** The role in which the handover evidence names this person to countersign, if they have not yet. */
-export function countersignAs(intake: custody.Intake, me: Identity): 'custodian' | 'handing-officer' | undefined {
+export function countersignAs(intake: ListedIntake, me: Identity): 'custodian' | 'handing-officer' | undefined {
   const signed = new Set((intake.countersignatures ?? []).map((s) => s.role));
-  if (me.roles.includes('custodian') && intake.evidence.receivedBy === me.id && !signed.has('custodian')) {
-    return 'custodian';
-  }
-  if (me.roles.includes('case-officer') && intake.evidence.handedOverBy === me.id && !signed.has('handing-officer')) {
+  const named = intake.countersigners ?? {
+    'handing-officer': intake.evidence.handedOverBy,
+    custodian: intake.evidence.receivedBy,
+  };
+  if (me.roles.includes('custodian') && named.custodian === me.id && !signed.has('custodian')) return 'custodian';
+  if (me.roles.includes('case-officer') && named['handing-officer'] === me.id && !signed.has('handing-officer')) {
     return 'handing-officer';
   }
   return undefined;
@@ -91,7 +96,7 @@ export function mountPendingActs(app: Express, { guard, services }: PendingActsD
     };
     await Promise.all([
       may('countersignatures') &&
-        read<{ intakes: custody.Intake[] }>(
+        read<{ intakes: ListedIntake[] }>(
           'countersignatures',
           'custody',
           `/v1/intakes?${q({ differenceStatus: 'CLASSIFIED' })}`,
