@@ -7,6 +7,7 @@
  */
 import { CASE_STAGES } from '../../workflows/src/case-state';
 import type { Api } from './api';
+import { CaseActs } from './case-acts';
 import { DecisionPanel } from './decision-panel';
 import { FillsChart } from './fills-chart';
 import { at } from './format';
@@ -38,6 +39,7 @@ export function CasePage({ api, me, config, caseId }: { api: Api; me: Person; co
             <Transfers progress={p} />
             <Sales progress={p} />
             <FxAndTreasury api={api} progress={p} />
+            <CaseActs api={api} me={me} config={config} caseId={p.caseId} />
             <ReconciliationView progress={p} />
             <Decisions progress={p} />
             <Holds progress={p} />

@@ -1,13 +1,14 @@
 /**
  * What waits for me: the decisions my roles take, across the cases waiting for one (each case's own
- * status says what it waits for now: visibility lags a little), with the four-eyes state; the
- * whitelist entries custodians approve; and every case I may follow.
+ * status says what it waits for now: visibility lags a little), with the four-eyes state; the acts
+ * waiting for me (pending-acts.tsx); the whitelist entries custodians approve; and every case I may follow.
  */
 import { useState } from 'preact/hooks';
 import type { Api } from './api';
 import { approvalState } from './approval-state';
 import { at, relative } from './format';
 import { Loading, ProblemView, useLoad } from './loading';
+import { PendingActsInbox } from './pending-acts';
 import { casePath, follow } from './router';
 import type { Person } from './session';
 import type { CaseProgress, CaseSummary, ConsoleConfig } from './types';
@@ -130,6 +131,8 @@ export function Inbox({ api, me, config }: { api: Api; me: Person; config: Conso
           )}
         </Loading>
       </section>
+
+      <PendingActsInbox api={api} me={me} config={config} />
 
       {custodian || me.roles.includes('supervisor') ? (
         <section aria-labelledby="whitelist-heading">

@@ -7,6 +7,7 @@
 import { useState } from 'preact/hooks';
 import type { Api } from './api';
 import { at } from './format';
+import { ClassifyDifferenceForm } from './intake-forms';
 import { ProblemView } from './loading';
 import type { Person } from './session';
 import type { CaseProgress } from './types';
@@ -46,6 +47,11 @@ export function IntakeActs({
     } catch (error) {
       setAnswers({ ...answers, [intake.intakeId]: { error } });
     }
+  };
+  // Custody's answer to a classification is the intake as it now stands.
+  const recorded = (intake: Intake) => {
+    setAnswers({ ...answers, [intake.intakeId]: { intake } });
+    onActed();
   };
   return (
     <section aria-labelledby="intakes-heading">
@@ -100,6 +106,15 @@ export function IntakeActs({
                     </button>
                   ) : null}
                   {answer?.error ? <ProblemView error={answer.error} /> : null}
+                  {me.roles.includes('custodian') && current.differenceStatus === 'UNCLASSIFIED' ? (
+                    <ClassifyDifferenceForm api={api} intake={current} onRecorded={recorded} />
+                  ) : null}
+                  {me.roles.includes('custodian') && current.differenceStatus === 'CLASSIFIED' ? (
+                    <details>
+                      <summary>Correct the classification</summary>
+                      <ClassifyDifferenceForm api={api} intake={current} onRecorded={recorded} />
+                    </details>
+                  ) : null}
                 </td>
               </tr>
             );

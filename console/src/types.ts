@@ -13,6 +13,8 @@ export interface ConsoleConfig {
   temporalUi?: { url: string; namespace: string };
   /** Who may take each decision (the shared DECISION_ROLES table). */
   decisionRoles: Record<string, string[]>;
+  /** Who may take each act (the shared ACT_KINDS table). */
+  actRoles: Record<string, string[]>;
 }
 
 export interface DevPerson {

@@ -8,21 +8,24 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import {
   type Act,
   type AuditChain,
   actOf,
+  contracts,
   Decimal,
   listen,
   type Pool,
+  parseInput,
   problemHandler,
   type RunningServer,
   requireAct,
   silentLogger,
 } from '@vcdc/shared';
-import express from 'express';
+import express, { type Response } from 'express';
 import { createLocalJWKSet } from 'jose';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import request from 'supertest';
@@ -38,6 +41,12 @@ import { workflowsPath } from '../../workflows/src/worker';
 import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from '../../workflows/test/audit-support';
 import { createFakeActivities, sampleRegistration } from '../../workflows/test/fake-services';
 import { startDevServer } from '../support/temporal';
+import {
+  type ConsoleFxService,
+  type ConsoleTreasuryService,
+  startFxService,
+  startTreasuryService,
+} from './act-services';
 
 const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/console');
 const CUSTODY_TOKEN = 'custody-service-credential-console-0123456789';
@@ -52,12 +61,29 @@ let issuer: DevIssuer;
 let consoleDir: string;
 let server: RunningServer;
 let custody: RunningServer;
+let fxService: ConsoleFxService;
+let treasuryService: ConsoleTreasuryService;
 let browser: Browser;
 /** The acts the stand-in custody verified, as it verified them (who, in which role, on what). */
 const verifiedActs: Act[] = [];
 const fake = createFakeActivities({ received: { [SHORT_LOT]: '1.2' } });
 const taskQueue = `console-${randomUUID()}`;
 const config = ControlApiConfig.parse(TEST_CONTROL_API_ENV);
+
+/** The intakes classified through the stand-in custody (what its list of differences awaiting a countersignature reads). */
+const classified = new Set<string>();
+/** The attestations the stand-in custody took, as its contract read them. */
+const attested: contracts.custody.AttestIntake[] = [];
+
+/** A fake service's refusal (an ApplicationFailure carrying its problem) as the service's problem+json. */
+function refuseAsCustody(res: Response, error: unknown): void {
+  if (!(error instanceof ApplicationFailure)) throw error;
+  const problem = (error.details?.[0] ?? {}) as { status?: number; type?: string };
+  res
+    .status(problem.status ?? 500)
+    .type('application/problem+json')
+    .json({ title: 'Refused', detail: error.message, ...problem });
+}
 
 /** Custody's countersignature route as custody guards it (the signed act), carried out on the fake services' intakes. */
 function standInCustody() {
@@ -80,6 +106,70 @@ function standInCustody() {
       res.status(201).json(intake);
     },
   );
+  // A classification, verified as custody verifies it and carried out on the fake's intake; the fake's
+  // refusal answered as custody answers it (problem+json naming the field).
+  app.post(
+    '/v1/intakes/:intakeId/difference',
+    requireAct({
+      keys: testDecisionVerifyKeys(),
+      kind: 'custody.intake.classify',
+      object: (req) => ({ id: String(req.params.intakeId) }),
+    }),
+    async (req, res) => {
+      verifiedActs.push(actOf(res));
+      const intakeId = String(req.params.intakeId);
+      try {
+        const intake = await fake.classifyIntakeDifference(intakeId, req.body, String(req.get('idempotency-key')));
+        classified.add(intakeId);
+        res.status(201).json(intake);
+      } catch (error) {
+        refuseAsCustody(res, error);
+      }
+    },
+  );
+  // An attestation, verified as custody verifies it; its body read with custody's own contract (what the
+  // form sends must be what custody takes), answered as custody answers a first attestation.
+  app.post(
+    '/v1/attestations',
+    requireAct({
+      keys: testDecisionVerifyKeys(),
+      kind: 'custody.intake.attest',
+      object: (req) => ({ id: String(req.body?.lotId), caseId: String(req.body?.caseId) }),
+    }),
+    (req, res) => {
+      const act = actOf(res);
+      verifiedActs.push(act);
+      const input = parseInput(contracts.custody.AttestIntake.strict(), req.body, 'body');
+      attested.push(input);
+      res.status(201).json({
+        caseId: input.caseId,
+        lotId: input.lotId,
+        asset: input.asset,
+        chain: input.chain,
+        declaredAmount: input.declaredAmount,
+        status: 'AWAITING_SECOND_ATTESTATION',
+        attestations: [
+          {
+            attestationId: `att-${attested.length}`,
+            round: 1,
+            attestedBy: act.actor.id,
+            txHash: input.txHash,
+            amount: input.amount,
+            attestedAt: new Date().toISOString(),
+          },
+        ],
+      });
+    },
+  );
+  // Custody's list of classified differences awaiting a countersignature, over those classified here.
+  app.get('/v1/intakes', async (req, res) => {
+    const intakes = await Promise.all([...classified].map((id) => fake.getIntake(id)));
+    res.json({
+      intakes: intakes.filter(
+        (i) => i.differenceStatus === 'CLASSIFIED' && (!req.query.caseId || i.caseId === req.query.caseId),
+      ),
+    });
+  });
   app.get('/v1/whitelist', (req, res) => {
     res.json({
       entries: [
@@ -132,6 +222,8 @@ beforeAll(async () => {
   running = worker.run();
   issuer = await createDevIssuer();
   custody = await listen(standInCustody(), 0);
+  fxService = await startFxService(config.DECISION_SIGNING_KEY, testDecisionVerifyKeys());
+  treasuryService = await startTreasuryService(testDecisionVerifyKeys());
   const chain = await testAuditChain('console');
   auditPool = chain.pool;
   audit = chain.audit;
@@ -147,7 +239,12 @@ beforeAll(async () => {
     taskQueue,
     logger: silentLogger(),
     defaults: registrationDefaults(config),
-    actServices: { custody: { url: custody.url, token: CUSTODY_TOKEN } },
+    actServices: {
+      custody: { url: custody.url, token: CUSTODY_TOKEN },
+      fx: { url: fxService.server.url },
+      treasury: { url: treasuryService.server.url },
+    },
+    bookServices: { fx: { url: fxService.server.url }, treasury: { url: treasuryService.server.url } },
     // A case with more than 20 ETH needs two supervisors (the quorum test); the others hold 10.5.
     quorumThresholds: { ETH: new Decimal(20) },
     console: {
@@ -165,6 +262,8 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
   await custody?.close();
+  await fxService?.close();
+  await treasuryService?.close();
   if (worker) {
     worker.shutdown();
     await running;
@@ -452,6 +551,237 @@ describe('custodians act in the console', () => {
     expect(intake.countersignatures).toEqual([
       expect.objectContaining({ signedBy: 'custodian.chen', role: 'custodian' }),
     ]);
+  });
+});
+
+describe('the acts waiting for people, and the forms for them', () => {
+  test('a custodian records an intake difference (a wrong amount refused naming the field, nothing recorded); the receiving custodian countersigns it from the inbox', async () => {
+    const officer = await issuer.mint('officer.zhang');
+    const caseId = `CON-${randomUUID().slice(0, 8)}`;
+    const base = sampleRegistration(caseId);
+    const lots = base.lots.map((l) => ({
+      ...l,
+      evidence: { ...l.evidence, handedOverBy: 'officer.zhang', receivedBy: 'custodian.chen' },
+    }));
+    expect((await api(officer, 'POST', '/v1/cases', { ...base, lots })).status).toBe(201);
+    const waiting = await progress(officer, caseId, (p) => p.awaiting?.stage === 'INTAKE_DISCREPANCY');
+    const short = waiting.intakes.find((i) => i.lotId === SHORT_LOT)!;
+    expect(short.differenceStatus).toBe('UNCLASSIFIED');
+    const expected = new Decimal(short.declaredAmount).minus(short.receivedAmount).toFixed();
+    const actsBefore = verifiedActs.length;
+
+    // Another custodian records why the received amount differs, on the case page.
+    const liu = await newPage();
+    await signInAs(liu, 'custodian.liu');
+    await liu.goto(`/console/cases/${caseId}`);
+    const form = liu.getByRole('form', { name: `Record the difference of intake ${short.intakeId}` });
+    await form.getByLabel('Why it differs').selectOption('SHORT_DELIVERY');
+    await form.getByLabel(/^Difference, declared − received/).fill('0.5');
+    await form.getByLabel('Explanation').fill('the sweep delivered less than the seizure record');
+    await form.getByRole('button', { name: 'Record the difference' }).click();
+    // Custody's refusal, verbatim, next to the field it names; the intake is as it was.
+    const fieldError = form.getByTestId('field-error-amount');
+    await fieldError.waitFor();
+    expect(await fieldError.textContent()).toBe(`amount: must be ${expected}`);
+    await expect(form.getByTestId('classify-refused').textContent()).resolves.toContain('difference-amount-mismatch');
+    expect(await form.getByLabel(/^Difference, declared − received/).getAttribute('aria-invalid')).toBe('true');
+    await shot(liu, 'custodian-classify-field-error');
+    expect((await fake.getIntake(short.intakeId)).differenceStatus).toBe('UNCLASSIFIED');
+
+    await form.getByLabel(/^Difference, declared − received/).fill(expected);
+    await form.getByRole('button', { name: 'Record the difference' }).click();
+    await liu
+      .locator(`tr[data-intake="${short.intakeId}"]`)
+      .getByText(/SHORT_DELIVERY: the sweep delivered less/)
+      .waitFor();
+    expect((await fake.getIntake(short.intakeId)).differenceClassification).toMatchObject({
+      classification: 'SHORT_DELIVERY',
+      amount: expected,
+    });
+    // Two acts reached custody (the refused one and the recorded one), both signed for custodian.liu.
+    expect(verifiedActs.slice(actsBefore)).toEqual([
+      expect.objectContaining({
+        kind: 'custody.intake.classify',
+        actor: expect.objectContaining({ id: 'custodian.liu' }),
+      }),
+      expect.objectContaining({
+        kind: 'custody.intake.classify',
+        actor: expect.objectContaining({ id: 'custodian.liu' }),
+      }),
+    ]);
+    // The classifying custodian is not the one the handover evidence names: nothing waits for them.
+    await liu.goto('/console/');
+    await liu.getByRole('heading', { name: /Intake differences awaiting your countersignature\s*0/ }).waitFor();
+
+    // The receiving custodian finds it in the inbox, with the count, and countersigns there.
+    const chen = await newPage();
+    await signInAs(chen, 'custodian.chen');
+    await chen.getByRole('heading', { name: /Intake differences awaiting your countersignature\s*1/ }).waitFor();
+    const row = chen.locator(`tr[data-countersign="${short.intakeId}"]`);
+    await expect(row.getByRole('link', { name: caseId }).getAttribute('href')).resolves.toBe(
+      `/console/cases/${caseId}`,
+    );
+    await shot(chen, 'inbox-custodian-countersign');
+    await row.getByRole('button', { name: 'Countersign as custodian' }).click();
+    await chen.getByRole('heading', { name: /Intake differences awaiting your countersignature\s*0/ }).waitFor();
+    expect(verifiedActs.at(-1)).toMatchObject({
+      kind: 'custody.intake.countersign',
+      actor: { id: 'custodian.chen', role: 'custodian', unit: 'custody' },
+    });
+    expect((await fake.getIntake(short.intakeId)).countersignatures).toEqual([
+      expect.objectContaining({ signedBy: 'custodian.chen', role: 'custodian' }),
+    ]);
+  });
+
+  test('an FX officer proposes a settlement correction (a bad amount refused naming the field, nothing booked), is shown why they cannot approve it, and another FX officer approves it from the inbox', async () => {
+    const officer = await issuer.mint('officer.zhang');
+    const caseId = await caseAwaitingDisposalPlan(officer);
+    const { settlementId } = await fxService.settledTranche(caseId);
+
+    const wang = await newPage();
+    await signInAs(wang, 'fx.officer.wang');
+    await wang.goto(`/console/cases/${caseId}`);
+    const form = wang.getByRole('form', { name: `Propose a correction of tranche ${settlementId}` });
+    await form.getByLabel('Corrected CNY amount').fill('6940.255');
+    await form.getByLabel('Reason for the correction').fill('the bank rounded differently');
+    await form.getByRole('button', { name: 'Propose correction' }).click();
+    const fieldError = form.getByTestId('field-error-cnyAmount');
+    await fieldError.waitFor();
+    expect(await fieldError.textContent()).toBe('cnyAmount: must have at most 2 decimal places for CNY');
+    await expect(form.getByTestId('correction-proposal-refused').textContent()).resolves.toContain(
+      '400 Invalid request body',
+    );
+    await shot(wang, 'fx-correction-field-error');
+    expect(await fxService.counts()).toEqual({ requests: 0, booked: 0 });
+
+    await form.getByLabel('Corrected CNY amount').fill('');
+    await form.getByLabel('Corrected rate (CNY per unit)').fill('7.0500');
+    await form.getByLabel('Reason for the correction').fill('the bank applied the previous day’s rate');
+    await form.getByRole('button', { name: 'Propose correction' }).click();
+    await expect(form.getByTestId('correction-proposed').textContent()).resolves.toContain(
+      '6940.25 CNY at 7.1 (977.50 net) → 6891.37 CNY at 7.05',
+    );
+    expect(await fxService.counts()).toEqual({ requests: 1, booked: 0 });
+    // Before any click: the author is told why they cannot approve it, and has no button to.
+    const pending = wang.locator('[data-pending-correction]');
+    await expect(pending.getByTestId('cannot-approve-correction').textContent()).resolves.toBe(
+      'You proposed this correction, so you cannot approve it; another fx-officer or supervisor must.',
+    );
+    expect(await pending.getByRole('button', { name: /Approve correction/ }).count()).toBe(0);
+    await shot(wang, 'fx-correction-proposed');
+    // The same in the inbox.
+    await wang.goto('/console/');
+    await wang.getByRole('heading', { name: /FX settlement corrections awaiting approval\s*1/ }).waitFor();
+    await wang.getByTestId('cannot-approve-correction').waitFor();
+    // Listed, but not counted among the acts waiting for the author: it waits for someone else.
+    expect(await wang.getByTestId('acts-count').textContent()).toBe('0');
+
+    const zhao = await newPage();
+    await signInAs(zhao, 'fx.officer.zhao');
+    await zhao.getByRole('heading', { name: /FX settlement corrections awaiting approval\s*1/ }).waitFor();
+    expect(await zhao.getByTestId('acts-count').textContent()).toBe('1');
+    const row = zhao.locator('tr[data-correction-row]');
+    await expect(row.getByRole('link', { name: caseId }).count()).resolves.toBe(1);
+    expect(await row.getByTestId('cannot-approve-correction').count()).toBe(0);
+    await shot(zhao, 'inbox-fx-approver');
+    await row.getByRole('button', { name: /Approve correction/ }).click();
+    await zhao.getByRole('heading', { name: /FX settlement corrections awaiting approval\s*0/ }).waitFor();
+    expect(await fxService.counts()).toEqual({ requests: 1, booked: 1 });
+    const declarations = await api(officer, 'GET', `/v1/cases/${caseId}/fx-declarations`);
+    const tranche = (declarations.body.declarations as Array<{ settlements: Array<Record<string, unknown>> }>)[0]!
+      .settlements[0]!;
+    expect(tranche.inForce).toMatchObject({ rate: '7.05', cnyAmount: '6891.37' });
+    expect(tranche.corrections).toEqual([
+      expect.objectContaining({ author: 'fx.officer.wang', approver: 'fx.officer.zhao', status: 'APPLIED' }),
+    ]);
+  });
+
+  test('a custodian attests an intake custody cannot see on chain: the form sends what custody’s contract takes, signed for them', async () => {
+    const officer = await issuer.mint('officer.zhang');
+    const caseId = await caseAwaitingDisposalPlan(officer);
+    const page = await newPage();
+    await signInAs(page, 'custodian.chen');
+    await page.goto(`/console/cases/${caseId}`);
+    await page.getByText('Attest an intake on a chain custody does not watch').click();
+    const form = page.getByRole('form', { name: 'Attest an intake' });
+    await form.getByLabel('Lot').fill('L9');
+    await form.getByLabel('Asset').selectOption('BTC');
+    await form.getByLabel('Chain').selectOption('bitcoin');
+    await form.getByLabel('Declared amount').fill('0.5');
+    await form.getByLabel('Sweep transaction').fill('btc-attested-9');
+    await form.getByLabel('Amount you saw arrive').fill('half a coin');
+    await form.getByLabel('Handover form number').fill('HF-9');
+    await form.getByLabel('Handed over by (officer id)').fill('officer.zhang');
+    expect(await form.getByLabel('Received by (custodian id)').inputValue()).toBe('custodian.chen');
+    await form.getByLabel('Handed over at').fill('2026-03-10T09:30:00Z');
+    await form.getByRole('button', { name: 'Attest intake' }).click();
+    // Custody's contract refuses the amount, naming it; nothing was attested.
+    await expect(form.getByTestId('field-error-amount').textContent()).resolves.toMatch(/^amount: /);
+    expect(attested).toEqual([]);
+
+    await form.getByLabel('Amount you saw arrive').fill('0.5');
+    await form.getByRole('button', { name: 'Attest intake' }).click();
+    await expect(form.getByTestId('attested').textContent()).resolves.toBe(
+      'Attested: lot L9 is AWAITING_SECOND_ATTESTATION (1 attestation(s)).',
+    );
+    await shot(page, 'custodian-attested');
+    expect(attested).toEqual([
+      {
+        caseId,
+        lotId: 'L9',
+        asset: 'BTC',
+        chain: 'bitcoin',
+        declaredAmount: '0.5',
+        txHash: 'btc-attested-9',
+        amount: '0.5',
+        evidence: {
+          handoverFormNo: 'HF-9',
+          handedOverBy: 'officer.zhang',
+          receivedBy: 'custodian.chen',
+          handedOverAt: '2026-03-10T09:30:00.000Z',
+          documents: [],
+        },
+      },
+    ]);
+    expect(verifiedActs.at(-1)).toMatchObject({
+      kind: 'custody.intake.attest',
+      actor: { id: 'custodian.chen', role: 'custodian', unit: 'custody' },
+      object: { type: 'lot', id: 'L9', caseId },
+    });
+  });
+
+  test('a treasury officer proposes a ledger correction, is shown why they cannot approve it, and a supervisor approves it on the case page', async () => {
+    const officer = await issuer.mint('officer.zhang');
+    const caseId = await caseAwaitingDisposalPlan(officer);
+    await treasuryService.credit(caseId, '100.00');
+    const before = await treasuryService.counts();
+
+    const sun = await newPage();
+    await signInAs(sun, 'treasury.officer.sun');
+    await sun.goto(`/console/cases/${caseId}`);
+    const form = sun.getByRole('form', { name: 'Propose a correction of a ledger line' });
+    await form.getByLabel('Ledger line').selectOption('1');
+    await form.getByLabel('What the line should have been (CNY)').fill('90.00');
+    await form.getByLabel('Reason for the correction').fill('the bank credited 90.00');
+    await form.getByRole('button', { name: 'Propose treasury correction' }).click();
+    await form.getByTestId('treasury-correction-proposed').waitFor();
+    const mine = sun.locator('section[aria-labelledby="treasury-corrections-heading"] [data-pending-correction]');
+    await expect(mine.getByTestId('cannot-approve-correction').textContent()).resolves.toBe(
+      'You proposed this correction, so you cannot approve it; another treasury-officer or supervisor must.',
+    );
+    expect(await mine.getByRole('button', { name: /Approve correction/ }).count()).toBe(0);
+    await shot(sun, 'treasury-correction-proposed');
+    expect(await treasuryService.counts()).toEqual({ requests: before.requests + 1, booked: before.booked });
+
+    const li = await newPage();
+    await signInAs(li, 'supervisor.li');
+    await li.goto(`/console/cases/${caseId}`);
+    const pending = li.locator('section[aria-labelledby="treasury-corrections-heading"] [data-pending-correction]');
+    await pending.getByRole('button', { name: /Approve correction/ }).click();
+    await pending.waitFor({ state: 'detached' });
+    expect(await treasuryService.counts()).toEqual({ requests: before.requests + 1, booked: before.booked + 1 });
+    const statement = await api(officer, 'GET', `/v1/cases/${caseId}/treasury-statement`);
+    expect(statement.body.balance).toBe('90.00');
   });
 });
 

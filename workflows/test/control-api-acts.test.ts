@@ -101,6 +101,30 @@ function stubService(): Express {
   stub.get('/v1/whitelist', (req, res) => {
     res.json({ entries: [{ entryId: 'WL-1', chain: req.query.chain ?? 'bitcoin', status: 'ACTIVE' }] });
   });
+  // The lists of what waits (pending-acts.ts): two classified intakes, one treasury correction.
+  const intake = (intakeId: string, receivedBy: string) => ({
+    intakeId,
+    caseId: 'CASE-P-1',
+    differenceStatus: 'CLASSIFIED',
+    evidence: { handedOverBy: 'officer.zhang', receivedBy },
+    countersignatures: [{ role: 'handing-officer', signedBy: 'officer.zhang' }],
+  });
+  stub.get('/v1/intakes', (_req, res) => {
+    res.json({
+      intakes: [
+        intake('IN-CHEN', 'custodian.chen'),
+        intake('IN-LIU', 'custodian.liu'),
+        // The evidence in force names chen, where the original named liu: chen countersigns.
+        {
+          ...intake('IN-CORRECTED', 'custodian.liu'),
+          countersigners: { 'handing-officer': 'officer.zhang', custodian: 'custodian.chen' },
+        },
+      ],
+    });
+  });
+  stub.get('/v1/corrections', (_req, res) => {
+    res.json({ corrections: [{ correctionId: 'TC-1', caseId: 'CASE-P-1', author: 'treasury.officer.sun' }] });
+  });
   stub.get('/v1/whitelist/:entryId', (req, res) => {
     res.json({ entryId: req.params.entryId, status: 'PENDING_APPROVAL' });
   });
@@ -405,6 +429,75 @@ describe('the whitelist, read through the control API', () => {
     expect((await (await as('officer.zhang')).get('/v1/custody/whitelist')).status).toBe(403);
     const bad = await (await as('custodian.chen')).get('/v1/custody/whitelist?owner=x');
     expect(bad.status).toBe(400);
+    expect(received).toEqual([]);
+  });
+});
+
+describe('the acts waiting for a person, read through the control API', () => {
+  test('each list is read with the control API’s credential, only for the roles that take its act', async () => {
+    const chen = await (await as('custodian.chen')).get('/v1/acts/pending?caseId=CASE-P-1');
+    expect(chen.status).toBe(200);
+    // Only the intakes the handover evidence in force names chen to countersign, in the role not yet signed.
+    expect(chen.body.countersignatures).toEqual({
+      act: 'custody.intake.countersign',
+      count: 2,
+      items: [
+        expect.objectContaining({ intakeId: 'IN-CHEN', countersignAs: 'custodian' }),
+        expect.objectContaining({ intakeId: 'IN-CORRECTED', countersignAs: 'custodian' }),
+      ],
+    });
+    expect(chen.body).not.toHaveProperty('treasuryCorrections');
+    expect(chen.body).not.toHaveProperty('fxCorrections');
+    expect(received).toEqual([
+      expect.objectContaining({
+        method: 'GET',
+        path: '/v1/intakes',
+        query: { differenceStatus: 'CLASSIFIED', caseId: 'CASE-P-1' },
+        authorization: `Bearer ${SERVICE_TOKEN}`,
+      }),
+    ]);
+    // The handing officer signed already: nothing waits for them.
+    const officer = await (await as('officer.zhang')).get('/v1/acts/pending');
+    expect(officer.body.countersignatures).toEqual({ act: 'custody.intake.countersign', count: 0, items: [] });
+
+    received = [];
+    const treasurer = await (await as('treasury.officer.gao')).get('/v1/acts/pending');
+    expect(treasurer.body).toEqual({
+      treasuryCorrections: {
+        act: 'treasury.correction.approve',
+        count: 1,
+        items: [expect.objectContaining({ correctionId: 'TC-1', author: 'treasury.officer.sun' })],
+      },
+      unavailable: [],
+    });
+    expect(received).toEqual([
+      expect.objectContaining({
+        path: '/v1/corrections',
+        query: { status: 'PENDING_APPROVAL' },
+        authorization: `Bearer ${TREASURY_TOKEN}`,
+      }),
+    ]);
+  });
+
+  test('a list whose service is not configured is named unavailable; the others are still read', async () => {
+    const supervisor = await (await as('supervisor.li')).get('/v1/acts/pending');
+    expect(supervisor.status).toBe(200);
+    expect(supervisor.body.treasuryCorrections.count).toBe(1);
+    expect(supervisor.body).not.toHaveProperty('fxCorrections');
+    expect(supervisor.body.unavailable).toEqual([
+      {
+        list: 'fxCorrections',
+        service: 'fx',
+        problem: expect.objectContaining({ type: expect.stringMatching(/service-not-configured$/) }),
+      },
+    ]);
+  });
+
+  test('an auditor takes none of these acts (403); an unknown filter is 400 naming it; nothing is read', async () => {
+    expect((await (await as('auditor.qian')).get('/v1/acts/pending')).status).toBe(403);
+    const bad = await (await as('custodian.chen')).get('/v1/acts/pending?owner=x');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('owner');
     expect(received).toEqual([]);
   });
 });

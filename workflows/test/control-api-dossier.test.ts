@@ -298,6 +298,16 @@ describe("an auditor reads the services' reports through the control API", () =>
     expect(res.body.waterfalls[0].lines.at(-1)).toMatchObject({ kind: 'CNY_SETTLED', currency: 'CNY' });
   });
 
+  test('GET fx-declarations answers the FX service’s declarations, each tranche with its id (what a correction names)', async () => {
+    asked.length = 0;
+    const res = await as('fx.chen').get(`/v1/cases/${caseId}/fx-declarations`);
+    expect(res.status).toBe(200);
+    const declarations = await fake.listDeclarations(caseId);
+    expect(res.body).toEqual({ caseId, declarations: JSON.parse(JSON.stringify(declarations)) });
+    expect(res.body.declarations[0].settlements[0].settlementId).toEqual(expect.any(String));
+    expect(asked).toEqual([{ path: `/fx/v1/cases/${caseId}/declarations`, authorization: `Bearer ${SERVICE_TOKEN}` }]);
+  });
+
   test('a service that refuses the control API credential is 502 naming the service, never an empty report', async () => {
     const misconfigured = createControlApi({
       ...deps,

@@ -81,6 +81,8 @@ const EXPECTED: Record<Endpoint, Role[]> = {
   // those who act on it, supervise, audit or run the system.
   'GET /v1/custody/whitelist': ['custodian', 'supervisor', 'auditor', 'operator'],
   'GET /v1/custody/whitelist/:entryId': ['custodian', 'supervisor', 'auditor', 'operator'],
+  // The acts waiting for a person (issue 15's inbox): those who countersign or approve a correction.
+  'GET /v1/acts/pending': ['custodian', 'case-officer', 'fx-officer', 'supervisor', 'treasury-officer'],
   'POST /v1/custody/whitelist': ['custodian'],
   'POST /v1/custody/whitelist/:entryId/approvals': ['custodian'],
   'POST /v1/custody/whitelist/:entryId/revocation': ['custodian', 'supervisor'],
@@ -101,6 +103,7 @@ const EXPECTED: Record<Endpoint, Role[]> = {
   // The services' reports (issue 15), read through the control API: as open as the statement and books.
   'GET /v1/cases/:caseId/best-execution': [...ALL_ROLES],
   'GET /v1/cases/:caseId/fx-waterfalls': [...ALL_ROLES],
+  'GET /v1/cases/:caseId/fx-declarations': [...ALL_ROLES],
   'GET /v1/cases/:caseId/treasury-statement': [...ALL_ROLES],
   // The case file with its confidential annex: auditors, and the supervisors who decided the case.
   'GET /v1/cases/:caseId/dossier': ['auditor', 'supervisor'],

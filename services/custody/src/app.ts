@@ -37,7 +37,7 @@ import { accountView, findAccount, openAccount } from './custody-accounts';
 import type { CustodyAddressBook } from './custody-addresses';
 import { correctEvidence, evidenceTrail } from './handover-evidence';
 import { classifyDifference, countersignDifference } from './intake-differences';
-import { getIntake, recordIntake } from './intakes';
+import { getIntake, intakesAwaitingCountersignature, recordIntake } from './intakes';
 import { ledgerOfCase } from './ledger';
 import type { TestDepositMax } from './test-deposit-policy';
 import { refreshTransfer, requestTransfer, testDepositRequirement } from './transfers';
@@ -114,6 +114,8 @@ const CaseParams = z.object({ caseId: common.CaseId });
 const LotParams = z.object({ caseId: common.CaseId, lotId: common.LotId });
 const Id = z.string().min(1).max(200);
 const IntakeParams = z.object({ intakeId: Id });
+/** The one list of intakes: those whose classified difference waits for a countersignature. */
+const IntakesQuery = z.strictObject({ differenceStatus: z.literal('CLASSIFIED'), caseId: common.CaseId.optional() });
 const TransferParams = z.object({ transferId: Id });
 const EntryParams = z.object({ entryId: Id });
 const WhitelistQuery = z.object({
@@ -195,6 +197,11 @@ export function createApp(deps: CustodyAppDeps): Express {
           ),
         ),
       );
+
+      app.get('/v1/intakes', async (req, res) => {
+        const { caseId } = parseInput(IntakesQuery, req.query, 'query');
+        res.json({ intakes: await intakesAwaitingCountersignature(pool, caseId ? { caseId } : {}) });
+      });
 
       app.get('/v1/intakes/:intakeId', async (req, res) => {
         const { intakeId } = parseInput(IntakeParams, req.params, 'path');

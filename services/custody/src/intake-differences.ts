@@ -31,7 +31,7 @@ type IntakeDifferenceRecord = contracts.custody.IntakeDifferenceRecord;
 type DifferenceCountersignature = contracts.custody.DifferenceCountersignature;
 type DifferenceStatus = NonNullable<contracts.custody.Intake['differenceStatus']>;
 
-const ROLES_NEEDED = 2;
+export const ROLES_NEEDED = 2;
 
 export interface DifferenceState {
   status: DifferenceStatus;

@@ -13,8 +13,8 @@ import type { ChainAdapter } from './chain-adapter';
 import { type ConfirmationDepth, depthFor } from './confirmation-depth';
 import { assertChainCarries, requireAccount } from './custody-accounts';
 import type { CustodyKeyring } from './custody-keyring';
-import { recordOriginalEvidence } from './handover-evidence';
-import { type DifferenceState, differenceStateOf } from './intake-differences';
+import { evidenceTrail, recordOriginalEvidence } from './handover-evidence';
+import { type DifferenceState, differenceStateOf, ROLES_NEEDED } from './intake-differences';
 import { bookEntry } from './ledger';
 
 type Intake = contracts.custody.Intake;
@@ -218,6 +218,42 @@ export async function findIntakeRow(db: Queryable, intakeId: string): Promise<In
   const { rows } = await db.query<IntakeRow>('SELECT * FROM intakes WHERE intake_id = $1', [intakeId]);
   if (!rows[0]) throw problems.notFound('Intake', intakeId);
   return rows[0];
+}
+
+/** An intake awaiting a countersignature, with who may give each: those the handover evidence in force names. */
+export type IntakeAwaitingCountersignature = Intake & {
+  countersigners: { 'handing-officer': string; custodian: string };
+};
+
+/**
+ * The intakes whose difference is classified and waits for a countersignature (the classification in
+ * force has fewer than both), oldest classification first, at most `limit`, optionally of one case:
+ * what the countersigners' inbox lists. `evidence` is the intake's original record; `countersigners`
+ * are named by the evidence in force (a correction may have named someone else), as countersigning checks.
+ */
+export async function intakesAwaitingCountersignature(
+  db: Queryable,
+  filter: { caseId?: string; limit?: number } = {},
+): Promise<IntakeAwaitingCountersignature[]> {
+  const { rows } = await db.query<IntakeRow>(
+    `SELECT i.* FROM intakes i JOIN intake_difference_classifications c ON c.intake_id = i.intake_id
+      WHERE NOT EXISTS (SELECT 1 FROM intake_difference_classifications n WHERE n.corrects = c.classification_id)
+        AND (SELECT count(*) FROM intake_difference_countersignatures s
+              WHERE s.classification_id = c.classification_id) < $3
+        AND ($1::text IS NULL OR i.case_id = $1)
+      ORDER BY c.classified_at, i.intake_id LIMIT $2`,
+    [filter.caseId ?? null, filter.limit ?? 200, ROLES_NEEDED],
+  );
+  const out: IntakeAwaitingCountersignature[] = [];
+  for (const row of rows) {
+    const trail = await evidenceTrail(db, row.intake_id);
+    const inForce = trail.records[trail.records.length - 1] ?? row.evidence;
+    out.push({
+      ...(await loadIntakeView(db, row)),
+      countersigners: { 'handing-officer': inForce.handedOverBy, custodian: inForce.receivedBy },
+    });
+  }
+  return out;
 }
 
 /** The intake with where its difference stands (classification, countersignatures, final). */

@@ -226,6 +226,51 @@ describe('intake differences', () => {
     expect(done.body).toMatchObject({ differenceStatus: 'COUNTERSIGNED', final: true });
   });
 
+  test('the classified intakes awaiting a countersignature are listed until both have signed; unclassified ones are not', async () => {
+    const awaiting = async (query = 'differenceStatus=CLASSIFIED') =>
+      ((await request(h.app).get(`/v1/intakes?${query}`).expect(200)).body.intakes as Array<{ intakeId: string }>).map(
+        (i) => i.intakeId,
+      );
+    const short = { classification: 'SHORT_DELIVERY', explanation: 'the sweep delivered less', amount: '0.1' };
+    const { intake: a } = await intakeOf('CASE-DL-A', '1', '0.9');
+    const { intake: b } = await intakeOf('CASE-DL-B', '1', '0.9');
+    expect(await awaiting()).not.toContain(a.intakeId);
+    await classify(a.intakeId, short).expect(201);
+    await classify(b.intakeId, short).expect(201);
+    const listed = (await request(h.app).get('/v1/intakes?differenceStatus=CLASSIFIED&caseId=CASE-DL-A').expect(200))
+      .body.intakes;
+    expect(listed).toEqual([
+      expect.objectContaining({
+        intakeId: a.intakeId,
+        caseId: 'CASE-DL-A',
+        differenceStatus: 'CLASSIFIED',
+        differenceClassification: expect.objectContaining({ classification: 'SHORT_DELIVERY' }),
+        countersigners: { 'handing-officer': EVIDENCE.handedOverBy, custodian: EVIDENCE.receivedBy },
+      }),
+    ]);
+    // The evidence of b corrected to name another receiving custodian: the list names who countersigns now.
+    const trail = (await request(h.app).get(`/v1/intakes/${b.intakeId}/evidence`).expect(200)).body;
+    await actPost(h.app, PEOPLE.secondCustodian, 'custody.evidence.correct', `/v1/intakes/${b.intakeId}/evidence`, {
+      corrects: trail.currentEvidenceId,
+      reason: 'the form named the wrong custodian',
+      evidence: { ...EVIDENCE, receivedBy: PEOPLE.thirdCustodian.id },
+    }).expect(201);
+    const listedB = (await request(h.app).get('/v1/intakes?differenceStatus=CLASSIFIED&caseId=CASE-DL-B').expect(200))
+      .body.intakes;
+    expect(listedB[0].countersigners).toEqual({
+      'handing-officer': EVIDENCE.handedOverBy,
+      custodian: PEOPLE.thirdCustodian.id,
+    });
+    await sign(a.intakeId, PEOPLE.caseOfficer, 'handing-officer').expect(201);
+    expect(await awaiting()).toEqual(expect.arrayContaining([a.intakeId, b.intakeId]));
+    await sign(a.intakeId, PEOPLE.custodian, 'custodian').expect(201);
+    const after = await awaiting();
+    expect(after).not.toContain(a.intakeId);
+    expect(after).toContain(b.intakeId);
+    const bad = await request(h.app).get('/v1/intakes?differenceStatus=COUNTERSIGNED').expect(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'differenceStatus' })]);
+  });
+
   test('an intake that received what was declared is final at once and has nothing to classify', async () => {
     const { intake } = await intakeOf('CASE-D5', '1', '1');
     expect(intake).toMatchObject({ status: 'RECEIVED', differenceStatus: 'NONE', final: true, countersignatures: [] });

@@ -43,6 +43,7 @@ import type { RateSource } from './rate-source';
 import {
   approveSettlementCorrection,
   loadSettlementCorrection,
+  pendingSettlementCorrections,
   requestSettlementCorrection,
 } from './settlement-corrections';
 import { settleDeclaration } from './settlements';
@@ -94,6 +95,8 @@ const RateParams = z.object({
 const CaseParams = z.object({ caseId: common.CaseId });
 const SettlementParams = z.object({ settlementId: z.string().min(1).max(100) });
 const CorrectionParams = z.object({ correctionId: z.string().min(1).max(100) });
+/** Only the corrections that wait are listed: the applied ones are in their declaration's tranches. */
+const CorrectionsQuery = z.strictObject({ status: z.literal('PENDING_APPROVAL'), caseId: common.CaseId.optional() });
 
 /** A correction's body names neither its author nor its approver: each is the person of their own act. */
 const noNamedCorrector = noNamedPerson([...PERSON_FIELDS, 'author', 'approver']);
@@ -308,6 +311,11 @@ export function createApp({
           ),
         ),
       );
+
+      app.get('/v1/settlement-corrections', async (req, res) => {
+        const { caseId } = parseInput(CorrectionsQuery, req.query, 'query');
+        res.json({ corrections: await pendingSettlementCorrections(pool, caseId ? { caseId } : {}) });
+      });
 
       app.get('/v1/settlement-corrections/:correctionId', async (req, res) => {
         const { correctionId } = parseInput(CorrectionParams, req.params, 'path');

@@ -216,6 +216,26 @@ export async function loadSettlementCorrection(db: Queryable, correctionId: stri
   };
 }
 
+/**
+ * The corrections waiting for another person's approval (oldest first, at most `limit`), optionally of
+ * one case: what an approver's inbox lists.
+ */
+export async function pendingSettlementCorrections(
+  db: Queryable,
+  filter: { caseId?: string; limit?: number } = {},
+): Promise<fx.SettlementCorrection[]> {
+  const { rows } = await db.query<{ correction_id: string }>(
+    `SELECT r.correction_id FROM settlement_correction_requests r
+      WHERE NOT EXISTS (SELECT 1 FROM settlement_corrections c WHERE c.correction_id = r.correction_id)
+        AND ($1::text IS NULL OR r.case_id = $1)
+      ORDER BY r.requested_at, r.correction_id LIMIT $2`,
+    [filter.caseId ?? null, filter.limit ?? 200],
+  );
+  const out: fx.SettlementCorrection[] = [];
+  for (const row of rows) out.push(await loadSettlementCorrection(db, row.correction_id));
+  return out;
+}
+
 /** The figures of one version of a tranche: the original (null) or the one a correction booked. */
 async function figuresOfVersion(db: Queryable, settlementId: string, correctionId: string | null): Promise<Figures> {
   if (correctionId) {

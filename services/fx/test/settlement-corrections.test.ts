@@ -235,6 +235,39 @@ describe('a settlement correction: one FX officer requests, another person appro
     expect(await counts()).toEqual({ r: before.r + 2, c: before.c + 1, e: before.e + 2 });
   });
 
+  test('the corrections waiting for approval are listed (of one case, or all), and an approved one leaves the list', async () => {
+    const a = await settledTranche('CASE-FXC-LIST-A');
+    const b = await settledTranche('CASE-FXC-LIST-B');
+    const ca = (await requestCorrection(a.settlementId, { rate: '7.0500', reason: 'wrong day' }).expect(201)).body;
+    const cb = (await requestCorrection(b.settlementId, { rate: '7.0500', reason: 'wrong day' }).expect(201)).body;
+    const ids = async (query: string) =>
+      (
+        (await request(app).get(`/v1/settlement-corrections?${query}`).expect(200)).body.corrections as Array<{
+          correctionId: string;
+        }>
+      ).map((c) => c.correctionId);
+    const listed = (
+      await request(app).get('/v1/settlement-corrections?status=PENDING_APPROVAL&caseId=CASE-FXC-LIST-A').expect(200)
+    ).body.corrections;
+    expect(listed).toEqual([
+      expect.objectContaining({
+        correctionId: ca.correctionId,
+        settlementId: a.settlementId,
+        caseId: 'CASE-FXC-LIST-A',
+        author: PEOPLE.fxOfficer.id,
+        status: 'PENDING_APPROVAL',
+        after: expect.objectContaining({ rate: '7.05', cnyAmount: '6891.37' }),
+      }),
+    ]);
+    expect(await ids('status=PENDING_APPROVAL')).toEqual(expect.arrayContaining([ca.correctionId, cb.correctionId]));
+    await approve(ca.correctionId).expect(201);
+    const after = await ids('status=PENDING_APPROVAL');
+    expect(after).not.toContain(ca.correctionId);
+    expect(after).toContain(cb.correctionId);
+    const bad = await request(app).get('/v1/settlement-corrections?status=APPLIED').expect(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'status' })]);
+  });
+
   test('the new tables are bound to the audit chain: the verifier finds them and their rows', async () => {
     const verify = (await request(app).get('/v1/audit/verify').expect(200)).body;
     const chain = verify.chains?.[0] ?? verify;

@@ -42,7 +42,7 @@ import {
   restitutionPaid,
 } from './audit-records';
 import { caseStatement } from './case-ledger';
-import { approveCorrection, loadCorrectionRequest, requestCorrection } from './corrections';
+import { approveCorrection, loadCorrectionRequest, pendingCorrections, requestCorrection } from './corrections';
 import { recordCredit } from './credits';
 import { openEscrow, recordJudgment } from './escrow';
 import { remitFollowUp } from './follow-up-remittances';
@@ -90,6 +90,8 @@ const CorrectEntryInput = treasury.CorrectEntry.extend({
 });
 const CaseParams = z.object({ caseId: common.CaseId });
 const CorrectionParams = z.object({ correctionId: z.string().min(1).max(100) });
+/** Only the corrections that wait are listed: the applied ones are in the case's statement. */
+const CorrectionsQuery = z.strictObject({ status: z.literal('PENDING_APPROVAL'), caseId: common.CaseId.optional() });
 const ReceivableParams = z.object({ receivableId: z.string().min(1).max(100) });
 const JudgmentInput = treasury.JudgmentRequest.strict();
 const VictimParams = z.object({ restitutionOrderId: z.string().min(1).max(100), victimId: z.string().min(1).max(64) });
@@ -458,6 +460,11 @@ export function createApp({
           ),
         ),
       );
+
+      app.get('/v1/corrections', async (req, res) => {
+        const { caseId } = parseInput(CorrectionsQuery, req.query, 'query');
+        res.json({ corrections: await pendingCorrections(pool, caseId ? { caseId } : {}) });
+      });
 
       app.get('/v1/corrections/:correctionId', async (req, res) => {
         const { correctionId } = parseInput(CorrectionParams, req.params, 'path');

@@ -61,6 +61,24 @@ export async function loadCorrectionRequest(db: Queryable, correctionId: string)
   return toRequest(await requestRow(db, correctionId));
 }
 
+/**
+ * The corrections waiting for another person's approval (oldest first, at most `limit`), optionally of
+ * one case: what an approver's inbox lists.
+ */
+export async function pendingCorrections(
+  db: Queryable,
+  filter: { caseId?: string; limit?: number } = {},
+): Promise<treasury.CorrectionRequest[]> {
+  const { rows } = await db.query<RequestRow>(
+    `SELECT r.*, false AS applied FROM correction_requests r
+      WHERE NOT EXISTS (SELECT 1 FROM corrections c WHERE c.correction_id = r.correction_id)
+        AND ($1::text IS NULL OR r.case_id = $1)
+      ORDER BY r.requested_at, r.correction_id LIMIT $2`,
+    [filter.caseId ?? null, filter.limit ?? 200],
+  );
+  return rows.map(toRequest);
+}
+
 /** The wrong line, checked to be correctable and not yet reversed; the account locked. */
 async function correctableLine(tx: Queryable, caseId: string, line: number) {
   const account = await lockAccount(tx, caseId);

@@ -358,6 +358,41 @@ describe('a correction: one treasury officer requests, another person approves',
     expect(again.body.type).toBe('urn:vcdc:problem:correction-already-applied');
   });
 
+  test('the corrections waiting for approval are listed (of one case, or all), and an approved one leaves the list', async () => {
+    const a = await requested('CASE-K-LIST-A');
+    const b = await requested('CASE-K-LIST-B');
+    const pending = async (query: string) =>
+      (
+        (await request(app).get(`/v1/corrections?${query}`).expect(200)).body.corrections as Array<{
+          correctionId: string;
+        }>
+      ).map((c) => c.correctionId);
+    const listed = (await request(app).get('/v1/corrections?status=PENDING_APPROVAL&caseId=CASE-K-LIST-A').expect(200))
+      .body.corrections;
+    expect(listed).toEqual([
+      expect.objectContaining({
+        correctionId: a.correctionId,
+        caseId: 'CASE-K-LIST-A',
+        line: 1,
+        correctedAmount: '90.00',
+        author: PEOPLE.treasuryOfficer.id,
+        status: 'PENDING_APPROVAL',
+      }),
+    ]);
+    expect(await pending('status=PENDING_APPROVAL')).toEqual(expect.arrayContaining([a.correctionId, b.correctionId]));
+    await post(
+      `/v1/corrections/${a.correctionId}/approval`,
+      {},
+      approveAct(a.correctionId, 'CASE-K-LIST-A', PEOPLE.secondTreasuryOfficer),
+    ).expect(201);
+    const after = await pending('status=PENDING_APPROVAL');
+    expect(after).not.toContain(a.correctionId);
+    expect(after).toContain(b.correctionId);
+    // Only waiting corrections are listed: any other status is refused naming the field.
+    const bad = await request(app).get('/v1/corrections?status=APPLIED').expect(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'status' })]);
+  });
+
   test('its author cannot approve it (422 four-eyes), nothing is booked, and the refusal names them in the chain', async () => {
     const caseId = 'CASE-K-SELF';
     const r = await requested(caseId);

@@ -5,6 +5,7 @@
  */
 import { ACT_KINDS, type ActKind } from '@vcdc/shared';
 import { DECISION_ROLES, type DecisionStage, Role } from '../decision';
+import { PENDING_ACT_ROLES } from './pending-acts';
 
 export const ALL_ROLES: readonly Role[] = Role.options;
 
@@ -37,6 +38,8 @@ export const ENDPOINT_ROLES = {
   /** People's acts forwarded, signed, to the service that carries them out (acts.ts). */
   'GET /v1/custody/whitelist': WHITELIST_READERS,
   'GET /v1/custody/whitelist/:entryId': WHITELIST_READERS,
+  /** The acts waiting for a person (pending-acts.ts): those who take one, each list only for its act's roles. */
+  'GET /v1/acts/pending': PENDING_ACT_ROLES,
   'POST /v1/custody/whitelist': actRoles('custody.whitelist.request'),
   'POST /v1/custody/whitelist/:entryId/approvals': actRoles('custody.whitelist.approve'),
   'POST /v1/custody/whitelist/:entryId/revocation': actRoles('custody.whitelist.revoke'),
@@ -63,6 +66,8 @@ export const ENDPOINT_ROLES = {
    */
   'GET /v1/cases/:caseId/best-execution': ALL_ROLES,
   'GET /v1/cases/:caseId/fx-waterfalls': ALL_ROLES,
+  /** The FX declarations with each tranche's corrections (what an FX correction is proposed on). */
+  'GET /v1/cases/:caseId/fx-declarations': ALL_ROLES,
   'GET /v1/cases/:caseId/treasury-statement': ALL_ROLES,
   /**
    * The case file (issue 15): everything, with the confidential annex (victims' names, addresses,

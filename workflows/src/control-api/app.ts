@@ -16,7 +16,7 @@
  *   GET  /v1/audit/records?caseId=&afterSeq=&limit=                 -> { records: AuditRecord[] } (auditors)
  *   GET  /v1/audit/verify                                           -> AuditVerification (auditors): this chain at the
  *                                          top level, and every service's chain in `chains` (audit-chains.ts)
- *   GET  /v1/cases/:caseId/best-execution | fx-waterfalls | treasury-statement
+ *   GET  /v1/cases/:caseId/best-execution | fx-waterfalls | fx-declarations | treasury-statement
  *                                          -> the services' reports, read with the control API's credentials (case-reports.ts)
  *   GET  /v1/cases/:caseId/dossier                                  -> the case file: a signed zip (dossier/, case-file.ts)
  *   GET  /.well-known/jwks.json                                     -> the dev issuer's public keys (dev mode only)
@@ -24,6 +24,8 @@
  *                                          reads and acts through the routes above with the person's token
  *   POST /v1/custody/…, /v1/treasury/…, GET /v1/custody/whitelist   -> people's acts, signed and forwarded to the
  *                                          service that carries them out (acts.ts FORWARDED_ACTS)
+ *   GET  /v1/acts/pending?caseId=                                   -> the acts waiting for the person: countersignatures,
+ *                                          FX and treasury corrections to approve, with counts (pending-acts.ts)
  *
  * Every /v1 route needs a bearer token (auth.ts) and a role the access matrix (access.ts) allows;
  * the case officer who registers (`requestedBy`) and the person who decides (`decidedBy`, `role`)
@@ -100,10 +102,11 @@ import type { Authenticator, Identity } from './auth';
 import { type BookService, type BookServiceTarget, caseBooks, statementCorrections } from './case-books';
 import { gatherCaseFile } from './case-file';
 import { caseGaugesRegistry } from './case-gauges';
-import { caseBestExecution, caseTreasuryStatement, caseWaterfalls } from './case-reports';
+import { caseBestExecution, caseDeclarations, caseTreasuryStatement, caseWaterfalls } from './case-reports';
 import { type ConsoleOptions, casePageUrl, mountConsole } from './console';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
+import { mountPendingActs } from './pending-acts';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
 import { boundedTemporal, DEFAULT_TEMPORAL_CALL_TIMEOUT_MS, decisionUpdateId } from './temporal-calls';
 
@@ -321,6 +324,7 @@ export function createControlApi({
         });
       }
       mountForwardedActs(app, { guard, audit, signingKey: decisionSigningKey, services: actServices, now });
+      mountPendingActs(app, { guard, services: actServices });
       if (consoleOptions) mountConsole(app, consoleOptions, audit);
       if (publicJwks) {
         app.get('/.well-known/jwks.json', (_req, res) => {
@@ -461,6 +465,11 @@ export function createControlApi({
       app.get('/v1/cases/:caseId/fx-waterfalls', guard('GET /v1/cases/:caseId/fx-waterfalls'), async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         res.json(await caseWaterfalls(caseId, bookServices));
+      });
+      // The FX declarations as the FX service keeps them: each tranche with its corrections and version in force.
+      app.get('/v1/cases/:caseId/fx-declarations', guard('GET /v1/cases/:caseId/fx-declarations'), async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        res.json({ caseId, declarations: await caseDeclarations(caseId, bookServices) });
       });
       app.get(
         '/v1/cases/:caseId/treasury-statement',

@@ -14,7 +14,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { type AuditChain, Problem, parseInput } from '@vcdc/shared';
+import { ACT_KINDS, type AuditChain, Problem, parseInput } from '@vcdc/shared';
 import express, { type Express, type Response } from 'express';
 import { z } from 'zod';
 import { DECISION_ROLES } from '../decision';
@@ -92,6 +92,8 @@ export function mountConsole(
             },
       ...(temporalUi ? { temporalUi } : {}),
       decisionRoles: DECISION_ROLES,
+      // Who may take each act (the shared ACT_KINDS table): the forms' "you cannot" before the click.
+      actRoles: Object.fromEntries(Object.entries(ACT_KINDS).map(([kind, rule]) => [kind, rule.roles])),
     });
   });
 

@@ -8,6 +8,8 @@
  *   POST /v1/accounts                 OpenCustodyAccount   -> 201 CustodyAccount (200 with the same account if it exists)
  *   GET  /v1/accounts/:caseId/:asset                       -> CustodyAccount
  *   POST /v1/intakes                  RecordIntake         -> 201 Intake   (409 not-yet while confirmations are pending)
+ *   GET  /v1/intakes?differenceStatus=CLASSIFIED[&caseId=]  -> { intakes: Intake[] } (classified, awaiting a countersignature;
+ *                                                             each with `countersigners`: who the evidence in force names)
  *   GET  /v1/intakes/:intakeId                             -> Intake (with its difference classification,
  *                                                             countersignatures and `final`)
  *   POST /v1/intakes/:intakeId/difference ClassifyIntakeDifference -> 201 Intake (a DISCREPANCY only: 409 no-difference

@@ -22,6 +22,7 @@
  *        REVERSAL of the version in force and a CORRECTION booked; `fx.correction.approve` of another person,
  *        422 four-eyes when it is the author)
  *   GET  /v1/settlement-corrections/:correctionId                  -> SettlementCorrection
+ *   GET  /v1/settlement-corrections?status=PENDING_APPROVAL[&caseId=] -> { corrections: SettlementCorrection[] } (waiting)
  */
 import { z } from 'zod';
 import type { CarriedDecision } from '../acts/decision-schema';

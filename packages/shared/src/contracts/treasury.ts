@@ -14,6 +14,7 @@
  *   POST /v1/corrections             CorrectEntry  -> 201 CorrectionRequest (PENDING_APPROVAL; 409 line already reversed)
  *   POST /v1/corrections/:correctionId/approval ApproveCorrection -> 201 Correction (reversal + new entry; 422 four-eyes)
  *   GET  /v1/corrections/:correctionId               -> CorrectionRequest (PENDING_APPROVAL | APPLIED)
+ *   GET  /v1/corrections?status=PENDING_APPROVAL[&caseId=] -> { corrections: CorrectionRequest[] } (waiting for approval, oldest first)
  *   GET  /v1/cases/:caseId/statement                   -> CaseStatement (running balance)
  *   POST /v1/corrections/:correctionId/follow-up-remittance {} -> 201 Remittance (the difference an upward
  *        correction after the pay-out left in the account; a supervisor's 'treasury.follow-up.approve' act)

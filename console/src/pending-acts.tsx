@@ -1,0 +1,261 @@
+/**
+ * The acts waiting for me, with counts (GET /v1/acts/pending: the control API reads each service with
+ * its own credential, only the lists my roles act on): intake differences the handover evidence names
+ * me to countersign, and FX and treasury corrections to approve, each linking to its case. A
+ * countersignature or an approval is taken here, with the four-eyes state shown before the click.
+ */
+
+import type { ActKind } from '@vcdc/shared/acts/pure';
+import type { custody } from '@vcdc/shared/contracts';
+import { useState } from 'preact/hooks';
+import { ActRefusal, useAct } from './act-form';
+import type { Api } from './api';
+import {
+  ApproveCorrection,
+  CORRECTION_ACTS,
+  correctionApproval,
+  type FxCorrection,
+  type TreasuryCorrection,
+} from './correction-forms';
+import { at } from './format';
+import { Loading, useLoad } from './loading';
+import { casePath, follow } from './router';
+import type { Person } from './session';
+import type { ConsoleConfig } from './types';
+
+type Countersign = custody.Intake & { countersignAs: 'custodian' | 'handing-officer' };
+
+interface PendingList<T> {
+  act: ActKind;
+  count: number;
+  items: T[];
+}
+
+interface PendingActs {
+  countersignatures?: PendingList<Countersign>;
+  fxCorrections?: PendingList<FxCorrection>;
+  treasuryCorrections?: PendingList<TreasuryCorrection>;
+  unavailable: Array<{ list: string; service: string; problem: { type: string; detail?: string } }>;
+}
+
+/** Who may take one of the acts listed (the control API answers 403 to anyone else). */
+const TAKES_AN_ACT = ['custody.intake.countersign', 'fx.correction.approve', 'treasury.correction.approve'];
+
+export function PendingActsInbox({ api, me, config }: { api: Api; me: Person; config: ConsoleConfig }) {
+  const concerned = TAKES_AN_ACT.some((k) => (config.actRoles[k] ?? []).some((r) => me.roles.includes(r)));
+  const loaded = useLoad(
+    async () => (concerned ? api.get<PendingActs>('/v1/acts/pending') : undefined),
+    [me.id, concerned],
+  );
+  if (!concerned) return null;
+  return (
+    <section aria-labelledby="acts-heading">
+      <Loading loaded={loaded}>
+        {(p) =>
+          p ? (
+            <>
+              <h2 id="acts-heading">
+                Acts waiting for you{' '}
+                <span class="count" data-testid="acts-count">
+                  {actionable(p, me, config)}
+                </span>
+              </h2>
+              {p.countersignatures ? (
+                <Countersignatures api={api} list={p.countersignatures} reload={loaded.reload} />
+              ) : null}
+              {p.fxCorrections ? (
+                <Corrections
+                  api={api}
+                  me={me}
+                  config={config}
+                  kind="fx"
+                  title="FX settlement corrections awaiting approval"
+                  list={p.fxCorrections}
+                  describe={(c) => {
+                    const x = c as FxCorrection;
+                    return `${x.before.cnyAmount} → ${x.after.cnyAmount} CNY at ${x.after.rate} (${x.cnyDifference}): ${x.reason}`;
+                  }}
+                  reload={loaded.reload}
+                />
+              ) : null}
+              {p.treasuryCorrections ? (
+                <Corrections
+                  api={api}
+                  me={me}
+                  config={config}
+                  kind="treasury"
+                  title="Treasury corrections awaiting approval"
+                  list={p.treasuryCorrections}
+                  describe={(c) => {
+                    const x = c as TreasuryCorrection;
+                    return `line ${x.line} → ${x.correctedAmount} CNY: ${x.reason}`;
+                  }}
+                  reload={loaded.reload}
+                />
+              ) : null}
+              {p.unavailable.map((u) => (
+                <p key={u.list} class="muted" data-testid="acts-unavailable">
+                  {u.list} could not be read from {u.service}: {u.problem.detail ?? u.problem.type}
+                </p>
+              ))}
+            </>
+          ) : null
+        }
+      </Loading>
+    </section>
+  );
+}
+
+/** How many of the acts listed this person may take now (not the corrections they proposed themselves). */
+function actionable(p: PendingActs, me: Person, config: ConsoleConfig): number {
+  const approvable = (kind: 'fx' | 'treasury', items: Array<FxCorrection | TreasuryCorrection> = []) =>
+    items.filter((c) => correctionApproval(c, me, config.actRoles[CORRECTION_ACTS[kind].approve] ?? []).may).length;
+  return (
+    (p.countersignatures?.count ?? 0) +
+    approvable('fx', p.fxCorrections?.items) +
+    approvable('treasury', p.treasuryCorrections?.items)
+  );
+}
+
+function CaseLink({ caseId }: { caseId: string }) {
+  return (
+    <a href={casePath(caseId)} onClick={follow}>
+      {caseId}
+    </a>
+  );
+}
+
+function Countersignatures({ api, list, reload }: { api: Api; list: PendingList<Countersign>; reload: () => void }) {
+  return (
+    <>
+      <h3 id="countersign-heading">
+        Intake differences awaiting your countersignature <span class="count">{list.count}</span>
+      </h3>
+      {list.items.length === 0 ? (
+        <p>No classified difference waits for your countersignature.</p>
+      ) : (
+        <table aria-labelledby="countersign-heading">
+          <thead>
+            <tr>
+              <th scope="col">Case</th>
+              <th scope="col">Intake</th>
+              <th scope="col">Declared / received</th>
+              <th scope="col">Classified</th>
+              <th scope="col">Act</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.items.map((i) => (
+              <tr key={i.intakeId} data-countersign={i.intakeId}>
+                <td>
+                  <CaseLink caseId={i.caseId} />
+                </td>
+                <td>
+                  {i.intakeId}
+                  <div class="muted">lot {i.lotId}</div>
+                </td>
+                <td class="num">
+                  {i.declaredAmount} / {i.receivedAmount} {i.asset}
+                </td>
+                <td>
+                  {i.differenceClassification?.classification}: {i.differenceClassification?.explanation}
+                  <div class="muted">
+                    {i.differenceClassification?.classifiedBy ? `by ${i.differenceClassification.classifiedBy}, ` : ''}
+                    {at(i.differenceClassification?.classifiedAt)}
+                  </div>
+                </td>
+                <td>
+                  <CountersignButton api={api} intake={i} onDone={reload} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
+
+function CountersignButton({ api, intake, onDone }: { api: Api; intake: Countersign; onDone: () => void }) {
+  const [signed, setSigned] = useState(false);
+  const act = useAct<custody.Intake>(api, () => {
+    setSigned(true);
+    onDone();
+  });
+  if (signed) return <p role="status">Countersigned.</p>;
+  const classificationId = intake.differenceClassification?.classificationId;
+  return (
+    <>
+      <button
+        type="button"
+        disabled={act.sending}
+        onClick={() =>
+          act.send(`/v1/custody/intakes/${encodeURIComponent(intake.intakeId)}/difference/countersignatures`, {
+            role: intake.countersignAs,
+            ...(classificationId ? { classificationId } : {}),
+          })
+        }
+      >
+        Countersign as {intake.countersignAs}
+      </button>
+      <ActRefusal error={act.error} testId="countersign-refused" />
+    </>
+  );
+}
+
+function Corrections({
+  api,
+  me,
+  config,
+  kind,
+  title,
+  list,
+  describe,
+  reload,
+}: {
+  api: Api;
+  me: Person;
+  config: ConsoleConfig;
+  kind: 'fx' | 'treasury';
+  title: string;
+  list: PendingList<FxCorrection | TreasuryCorrection>;
+  describe: (c: FxCorrection | TreasuryCorrection) => string;
+  reload: () => void;
+}) {
+  const headingId = `${kind}-corrections-inbox-heading`;
+  return (
+    <>
+      <h3 id={headingId}>
+        {title} <span class="count">{list.count}</span>
+      </h3>
+      {list.items.length === 0 ? (
+        <p>No correction waits for approval.</p>
+      ) : (
+        <table aria-labelledby={headingId}>
+          <thead>
+            <tr>
+              <th scope="col">Case</th>
+              <th scope="col">Correction</th>
+              <th scope="col">Requested</th>
+              <th scope="col">Approval</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.items.map((c) => (
+              <tr key={c.correctionId} data-correction-row={c.correctionId}>
+                <td>
+                  <CaseLink caseId={c.caseId} />
+                </td>
+                <td>{describe(c)}</td>
+                <td>{at(c.requestedAt)}</td>
+                <td>
+                  <ApproveCorrection api={api} me={me} config={config} kind={kind} correction={c} onApproved={reload} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
