@@ -24,6 +24,7 @@ import { loadOrCreateDevDecisionKeys } from '../workflows/src/decision-signature
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/src/shared';
 import { runDemoCase } from './demo/demo-case';
 import { untilWorkerPolls } from './demo/worker-ready';
+import { seedDevProviders } from './lib/dev-providers';
 import { embeddedPostgresUrl } from './lib/embedded-postgres-url';
 import { ProcessGroup, stamped } from './lib/process-group';
 import { SERVICES, type ServiceName, stackEnvironments } from './lib/stack-environment';
@@ -127,6 +128,9 @@ async function main(): Promise<void> {
     ownerUrl,
     passwordCredentials(() => randomBytes(24).toString('hex')),
   );
+  // The providers the demo deals with (the simulated HashKey venue, the custodian, the bank) in the register
+  // of licensed providers, each proposed and approved by two dev people; one already there is left alone.
+  await seedDevProviders(roleUrls.exchange);
 
   say(`starting the Temporal dev server on 127.0.0.1:${cfg.TEMPORAL_PORT}`);
   // The dev Web UI has no login to forward a token: it reaches the codec endpoint through a secret path

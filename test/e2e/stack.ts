@@ -23,6 +23,7 @@ import {
 } from '@vcdc/shared';
 import { createLocalJWKSet } from 'jose';
 import { buildConsole } from '../../console/build';
+import { seedDevProviders } from '../../scripts/lib/dev-providers';
 import { CustodyConfigSchema, loadCustodyKeyring, startCustodyService } from '../../services/custody/src';
 import { ExchangeConfig, startExchangeService } from '../../services/exchange/src';
 import { FxConfig, startFxService } from '../../services/fx/src';
@@ -101,6 +102,8 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
     Runtime.install({ logger: new DefaultLogger('WARN') });
     // The provision step, as the owner (the test database's URL); nothing below is given that URL.
     const roleUrls = await provisionSystemForTest(await createTestDatabase('e2e'));
+    // The providers the case deals with in the register, as the dev stack enters them (two people's acts).
+    await seedDevProviders(roleUrls.exchange);
     const logger = silentLogger();
 
     const chain = await startChainSimulator({ port: 0, blockIntervalMs: 100 });
