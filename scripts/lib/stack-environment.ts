@@ -67,6 +67,9 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       // Two custodians approve each venue address; a short cooling-off (not production's 24 h), long
       // enough to see an entry wait in COOLING_OFF before it becomes ACTIVE.
       CUSTODY_WHITELIST_COOLING_OFF_SECONDS: '20',
+      // The register of licensed providers is the exchange's: custody reads a provider's standing there.
+      PROVIDER_REGISTER_URL: s.urls.exchange,
+      PROVIDER_REGISTER_TOKEN: s.serviceTokens.exchange,
     },
     exchange: { VENUE_API_URL: s.urls.venue },
     fx: { FX_RATE_SOURCE_URL: s.urls.fxRates },

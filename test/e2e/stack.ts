@@ -155,8 +155,15 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
     // The control API signs people's acts and decisions; every service verifies them with the public half.
     const decisionKeys = newDecisionKeyPair();
     const db = { PORT: '0', LOG_LEVEL: 'silent', ACT_VERIFY_KEYS: decisionKeys.verifyKey };
+    // The exchange first: it keeps the register of licensed providers custody asks before a transfer.
+    const exchange = await startExchangeService(
+      parseConfig(ExchangeConfig, { ...db, DATABASE_URL: roleUrls.exchange, VENUE_API_URL: venue.url }),
+      logger,
+    );
+    closers.push(exchange.close);
     const custodyConfig = parseConfig(CustodyConfigSchema, {
       ...db,
+      PROVIDER_REGISTER_URL: exchange.url,
       DATABASE_URL: roleUrls.custody,
       CHAIN_RPC_URL: chain.url,
       CUSTODY_MIN_CONFIRMATIONS: '2',
@@ -169,11 +176,6 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
     await evmNode.fundEth((await loadCustodyKeyring(custodyConfig)).gasStation().address, '10');
     const custody = await startCustodyService(custodyConfig, logger);
     closers.push(custody.close);
-    const exchange = await startExchangeService(
-      parseConfig(ExchangeConfig, { ...db, DATABASE_URL: roleUrls.exchange, VENUE_API_URL: venue.url }),
-      logger,
-    );
-    closers.push(exchange.close);
     const fx = await startFxService(
       parseConfig(FxConfig, { ...db, DATABASE_URL: roleUrls.fx, FX_RATE_SOURCE_URL: fxRates.url }),
       logger,

@@ -7,6 +7,7 @@ import type { CustodyConfig } from './config';
 import { CustodyAddressBook } from './custody-addresses';
 import { CustodyKeyring } from './custody-keyring';
 import { EvmChainAdapter } from './evm-chain';
+import { HttpProviderRegister } from './provider-standing';
 
 export const CUSTODY_MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
 
@@ -62,6 +63,10 @@ export async function startCustodyService(
         whitelistCoolingOffSeconds: config.CUSTODY_WHITELIST_COOLING_OFF_SECONDS,
         testDepositMax: config.CUSTODY_TEST_DEPOSIT_MAX,
         actVerifyKeys: config.ACT_VERIFY_KEYS,
+        providerRegister: new HttpProviderRegister({
+          url: config.PROVIDER_REGISTER_URL,
+          ...(config.PROVIDER_REGISTER_TOKEN ? { token: config.PROVIDER_REGISTER_TOKEN } : {}),
+        }),
       });
     },
   });

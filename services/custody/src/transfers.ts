@@ -45,6 +45,7 @@ import { assertChainCarries, requireAccount } from './custody-accounts';
 import { assertFitsAsset, chainUnavailable } from './intakes';
 import { balanceOf, bookEntry } from './ledger';
 import { assertWholeBalance, type CheckedOwnerReturn, checkOwnerReturn } from './owner-returns';
+import { assertProviderInGoodStanding, type ProviderRegister } from './provider-standing';
 import { DEFAULT_TEST_DEPOSIT_MAX, type TestDepositMax } from './test-deposit-policy';
 import {
   assertAuthorisedVenue,
@@ -90,6 +91,8 @@ export interface TransferDeps {
   testDepositMax?: TestDepositMax;
   /** The control API's act verify keys: the case's DISPOSAL_PLAN approvals must verify with one. */
   actVerifyKeys: readonly KeyObject[];
+  /** The register of licensed providers: a whitelisted destination's provider must be in good standing. */
+  providers: ProviderRegister;
 }
 
 /** Request a transfer; `requestKey` is the request's Idempotency-Key. */
@@ -215,6 +218,9 @@ async function venueCleared(deps: TransferDeps, input: RequestTransfer): Promise
     );
   }
   assertAuthorisedVenue(authorised, input, whitelistEntry);
+  // The provider the address belongs to must be licensed, bonded and verified today: refused before
+  // anything is written or sent (provider-standing.ts).
+  await assertProviderInGoodStanding(deps.providers, whitelistEntry.venue, new Date());
   const amount = new Decimal(input.amount);
   const testMax = testDepositMaxFor(deps, input.asset);
   if (input.purpose === 'TEST_DEPOSIT') {
