@@ -5,6 +5,9 @@
  * acts are in the control API's chain (requested, carried out or refused) and in the exchange's (the
  * change and the signed acts it kept), and both chains verify. Temporal is never reached.
  */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import {
   type AuditChain,
@@ -23,6 +26,7 @@ import { CcxtVenue } from '../../services/exchange/src/ccxt-venue';
 import { testActKeys } from '../../test/support/acts';
 import { createTestDatabase } from '../../test/support/database';
 import { DEV_PROVIDERS } from '../../test/support/provider-register';
+import { runCli } from '../src/cli/vcdc';
 import { createControlApi } from '../src/control-api/app';
 import { jwtAuthenticator } from '../src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
@@ -37,6 +41,7 @@ let audit: AuditChain;
 let auditPool: Pool;
 let issuer: DevIssuer;
 let app: Express;
+let api: RunningServer;
 
 beforeAll(async () => {
   const databaseUrl = await createTestDatabase('control_api_register');
@@ -72,9 +77,11 @@ beforeAll(async () => {
     }),
     actServices: { exchange: { url: exchange.url } },
   });
+  api = await listen(app, 0);
 });
 
 afterAll(async () => {
+  await api?.close();
   await exchange?.close();
   await exchangePool?.end();
   await connection?.close();
@@ -150,4 +157,70 @@ test('one supervisor proposes, the same one cannot approve, another does; both c
     { kind: 'register.provider.approve', actor_id: 'senior.supervisor.wu' },
   ]);
   expect((await request(exchange.url).get('/v1/audit/verify').expect(200)).body.ok).toBe(true);
+});
+
+async function vcdc(person: string, ...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, {
+    env: { VCDC_API_URL: api.url, VCDC_TOKEN: await issuer.mint(person) },
+    out: (t) => {
+      stdout += t;
+    },
+    err: (t) => {
+      stderr += t;
+    },
+  });
+  return { code, stdout, stderr };
+}
+
+test('vcdc providers: one supervisor proposes a renewal from a terms file, another approves it, all see the versions', async () => {
+  const venue = DEV_PROVIDERS.find((p) => p.providerId === 'hashkey');
+  const dir = await mkdtemp(path.join(tmpdir(), 'vcdc-providers-'));
+  const first = path.join(dir, 'hashkey.json');
+  await writeFile(first, JSON.stringify({ ...venue, licence: { ...venue?.licence, expires: '2026-06-30' } }));
+  const renewed = path.join(dir, 'hashkey-renewed.json');
+  await writeFile(renewed, JSON.stringify(venue));
+
+  const proposed = await vcdc(
+    'supervisor.zhou',
+    'providers',
+    'propose',
+    '--terms-file',
+    first,
+    '--reason',
+    'new venue',
+  );
+  expect(proposed).toMatchObject({ code: 0, stderr: '' });
+  const changeId = /change (prc-[0-9a-f-]+)/.exec(proposed.stdout)?.[1] as string;
+  expect(proposed.stdout).toMatch(/proposed by supervisor\.zhou: PROPOSED/);
+  const self = await vcdc('supervisor.zhou', 'providers', 'approve', changeId);
+  expect(self.code).not.toBe(0);
+  expect(self.stderr).toMatch(/approver-is-proposer|proposer cannot approve/);
+  expect((await vcdc('supervisor.li', 'providers', 'approve', changeId)).stdout).toMatch(
+    /approved by supervisor\.li as version 1/,
+  );
+
+  const renewal = await vcdc(
+    'supervisor.li',
+    ...[
+      'providers',
+      'propose',
+      '--terms-file',
+      renewed,
+      '--base-version',
+      '1',
+      '--reason',
+      'licence renewed by the SFC',
+    ],
+  );
+  const renewalId = /change (prc-[0-9a-f-]+)/.exec(renewal.stdout)?.[1] as string;
+  expect((await vcdc('supervisor.zhou', 'providers', 'changes', '--status', 'proposed')).stdout).toContain(renewalId);
+  expect((await vcdc('senior.supervisor.wu', 'providers', 'approve', renewalId)).code).toBe(0);
+
+  const list = await vcdc('auditor.qian', 'providers', 'list');
+  expect(list.stdout).toMatch(/hashkey\s+venue\s+2\s+SFC BPX227\s+2027-12-31/);
+  const show = await vcdc('custodian.chen', 'providers', 'show', 'hashkey');
+  expect(show.stdout).toMatch(/2\s+2027-12-31.*supervisor\.li\s+senior\.supervisor\.wu/);
+  expect(show.stdout).toMatch(/1\s+2026-06-30.*supervisor\.zhou\s+supervisor\.li/);
 });
