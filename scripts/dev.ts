@@ -170,6 +170,8 @@ async function main(): Promise<void> {
   >;
   // The control API's own credential with every service: it reads and carries people's signed acts, no more.
   const controlApiToken = randomBytes(32).toString('hex');
+  // Custody's credential with the exchange: it reads the register of licensed providers, nothing else.
+  const registerReadToken = randomBytes(32).toString('hex');
   // This start's credentials, for a person calling a service or the control API's routes by hand: owner-only.
   const credentialsFile = path.join(cfg.VCDC_DATA_DIR, 'service-credentials.json');
   await writeFile(credentialsFile, `${JSON.stringify({ serviceTokens, controlApiToken }, null, 2)}\n`, { mode: 0o600 });
@@ -211,6 +213,7 @@ async function main(): Promise<void> {
     roleUrls,
     serviceTokens,
     controlApiToken,
+    registerReadToken,
     // The control API signs every person's act and decision; each service verifies them with the public half.
     decisionKeys: await loadOrCreateDevDecisionKeys(path.join(cfg.VCDC_DATA_DIR, 'decision-signing.json')),
     temporal: {

@@ -68,5 +68,10 @@ export const ExchangeConfig = z.object({
    * of licensed providers is a person's act signed with one of them. Absent: the register is read-only.
    */
   ACT_VERIFY_KEYS: ActVerifyKeys.optional(),
+  /**
+   * The credential another service presents to read the register of licensed providers (GET /v1/providers…)
+   * and nothing else: custody's PROVIDER_REGISTER_TOKEN. At least 32 characters; absent: no such reader.
+   */
+  PROVIDER_REGISTER_READ_TOKEN: z.string().min(32).optional(),
 });
 export type ExchangeConfig = z.infer<typeof ExchangeConfig>;

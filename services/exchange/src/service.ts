@@ -50,6 +50,19 @@ export function startExchangeService(
     logger,
     describe: { venue: venue.id, venueUrl: config.VENUE_API_URL },
     actRoutes: EXCHANGE_ACT_ROUTES,
+    // Custody reads a provider's standing before a transfer with a credential that opens nothing else.
+    ...(config.PROVIDER_REGISTER_READ_TOKEN
+      ? {
+          readers: [
+            {
+              name: 'register-reader',
+              token: config.PROVIDER_REGISTER_READ_TOKEN,
+              routes: [],
+              reads: [/^\/v1\/providers(\/|$)/],
+            },
+          ],
+        }
+      : {}),
     buildApp: (pool, { serviceRole, recordsPool }) =>
       createApp({
         pool,
