@@ -3,6 +3,8 @@
  * venue, the custodian, the bank), entered as the dev stack enters them — one person proposes, another
  * approves (services/exchange/src/provider-register.ts), both in the audit chain.
  */
+
+import type { ProviderRegister } from '../../packages/shared/src';
 import { inTransaction, type Pool, type ProviderTerms } from '../../packages/shared/src';
 import {
   DEV_PROVIDERS,
@@ -10,7 +12,6 @@ import {
   seedDevProviders,
   seedProviders,
 } from '../../scripts/lib/dev-providers';
-import type { ProviderRegister } from '../../services/custody/src/provider-standing';
 
 export { DEV_PROVIDERS };
 

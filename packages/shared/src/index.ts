@@ -18,6 +18,7 @@ export * from './logger';
 export * from './money';
 export * from './problem';
 export * from './provider-register';
+export * from './provider-register-client';
 export * from './server';
 export * from './service-runner';
 export * from './telemetry/metrics';

@@ -21,6 +21,7 @@ import {
   noNamedPerson,
   type Pool,
   Problem,
+  type ProviderRegister,
   parseInput,
   problems,
   recordSignedAct,
@@ -39,7 +40,6 @@ import { correctEvidence, evidenceTrail } from './handover-evidence';
 import { classifyDifference, countersignDifference } from './intake-differences';
 import { getIntake, recordIntake } from './intakes';
 import { ledgerOfCase } from './ledger';
-import type { ProviderRegister } from './provider-standing';
 import type { TestDepositMax } from './test-deposit-policy';
 import { refreshTransfer, requestTransfer, testDepositRequirement } from './transfers';
 import { recordVenueReturn } from './venue-returns';

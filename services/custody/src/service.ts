@@ -1,13 +1,12 @@
 /** The custody service as a running process: load the custody key, migrate, open the pool, build the app, listen. */
 import path from 'node:path';
-import { createLogger, type Logger, type RunningService, startService } from '@vcdc/shared';
+import { createLogger, HttpProviderRegister, type Logger, type RunningService, startService } from '@vcdc/shared';
 import { CUSTODY_ACT_ROUTES, createApp } from './app';
 import { type ChainAdapter, ChainRouter, ChainSimulatorClient } from './chain-adapter';
 import type { CustodyConfig } from './config';
 import { CustodyAddressBook } from './custody-addresses';
 import { CustodyKeyring } from './custody-keyring';
 import { EvmChainAdapter } from './evm-chain';
-import { HttpProviderRegister } from './provider-standing';
 
 export const CUSTODY_MIGRATIONS_DIR = path.resolve(__dirname, '../migrations');
 

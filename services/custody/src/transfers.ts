@@ -27,11 +27,13 @@
 import { type KeyObject, randomUUID } from 'node:crypto';
 import {
   appendAuditRecord,
+  assertProviderStandingIn,
   type contracts,
   Decimal,
   inTransaction,
   type Pool,
   Problem,
+  type ProviderRegister,
   problems,
   type Queryable,
   recordSignedAct,
@@ -45,7 +47,6 @@ import { assertChainCarries, requireAccount } from './custody-accounts';
 import { assertFitsAsset, chainUnavailable } from './intakes';
 import { balanceOf, bookEntry } from './ledger';
 import { assertWholeBalance, type CheckedOwnerReturn, checkOwnerReturn } from './owner-returns';
-import { assertProviderInGoodStanding, type ProviderRegister } from './provider-standing';
 import { DEFAULT_TEST_DEPOSIT_MAX, type TestDepositMax } from './test-deposit-policy';
 import {
   assertAuthorisedVenue,
@@ -219,8 +220,8 @@ async function venueCleared(deps: TransferDeps, input: RequestTransfer): Promise
   }
   assertAuthorisedVenue(authorised, input, whitelistEntry);
   // The provider the address belongs to must be licensed, bonded and verified today: refused before
-  // anything is written or sent (provider-standing.ts).
-  await assertProviderInGoodStanding(deps.providers, whitelistEntry.venue, new Date());
+  // anything is written or sent (@vcdc/shared provider-register-client.ts).
+  await assertProviderStandingIn(deps.providers, whitelistEntry.venue, new Date());
   const amount = new Decimal(input.amount);
   const testMax = testDepositMaxFor(deps, input.asset);
   if (input.purpose === 'TEST_DEPOSIT') {

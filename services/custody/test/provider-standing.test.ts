@@ -5,14 +5,21 @@
  * anything is written or sent, and the refusal is in custody's audit chain; once the provider is in good
  * standing the same transfer goes; a register that cannot be asked refuses for now (503), never lets it through.
  */
-import { createPool, listen, type Pool, type ProviderTerms, type RunningServer, silentLogger } from '@vcdc/shared';
+import {
+  createPool,
+  HttpProviderRegister,
+  listen,
+  type Pool,
+  type ProviderTerms,
+  type RunningServer,
+  silentLogger,
+} from '@vcdc/shared';
 import request from 'supertest';
 import { migrate } from '../../../packages/shared/src';
 import { createTestDatabase } from '../../../test/support/database';
 import { DEV_PROVIDERS, enterProvider } from '../../../test/support/provider-register';
 import { createApp as createExchangeApp, EXCHANGE_MIGRATIONS_DIR } from '../../exchange/src/app';
 import { CcxtVenue } from '../../exchange/src/ccxt-venue';
-import { HttpProviderRegister } from '../src/provider-standing';
 import {
   authorised,
   chainCall,

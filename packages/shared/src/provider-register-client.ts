@@ -1,21 +1,14 @@
 /**
- * Custody's check of the register of licensed providers (issue 16, part 4): coins go to a whitelisted
- * destination only while the provider the entry names (its `venue`, e.g. "hashkey") is in good standing
- * today — registered, licence and bond valid, verified. The register is the exchange service's
- * (GET /v1/providers/:providerId); custody applies the one rule of @vcdc/shared/provider-register to the
- * entry in force it answers. It fails closed: a provider the register does not hold is refused, and a
- * register that cannot be asked refuses the transfer for now (503) — never lets it through.
+ * The register of licensed providers read from another service (issue 16, part 4): the register is the
+ * exchange service's (GET /v1/providers/:providerId); custody before a transfer to a whitelisted
+ * address, and fx before recording a settlement with its bank, apply the one rule of good standing
+ * (provider-register.ts) to the entry in force it answers. It fails closed: a provider the register does
+ * not hold is refused, and a register that cannot be asked refuses for now (503) — never lets it through.
  */
-import {
-  Problem,
-  ProviderTerms,
-  providerStanding,
-  ServiceCallError,
-  ServiceClient,
-  standingDay,
-  standingRefusal,
-} from '@vcdc/shared';
 import { z } from 'zod';
+import { ServiceCallError, ServiceClient } from './http/client';
+import { Problem } from './problem';
+import { ProviderTerms, providerStanding, standingDay, standingRefusal } from './provider-register';
 
 /** A provider's entry in force, as the register answers it (undefined: not in the register). */
 export interface ProviderRegister {
@@ -27,7 +20,7 @@ const RegisterAnswer = z.object({
   current: z.object({ version: z.number().int().positive(), terms: ProviderTerms }),
 });
 
-/** The exchange service's register over HTTP, with the credential custody presents there. */
+/** The exchange service's register over HTTP, with the credential presented there (PROVIDER_REGISTER_TOKEN). */
 export class HttpProviderRegister implements ProviderRegister {
   private readonly client: ServiceClient;
 
@@ -64,7 +57,7 @@ export class HttpProviderRegister implements ProviderRegister {
  * -not-registered, naming the provider) unless `providerId` is in good standing on the day of `at`;
  * 503 provider-register-unavailable when the register cannot say.
  */
-export async function assertProviderInGoodStanding(
+export async function assertProviderStandingIn(
   register: ProviderRegister,
   providerId: string,
   at: Date,
@@ -79,7 +72,7 @@ function registerUnavailable(providerId: string, cause: unknown): Problem {
     503,
     'provider-register-unavailable',
     'Register of licensed providers unavailable',
-    `the standing of ${providerId} could not be read from the register (${(cause as Error).message}); nothing was sent`,
+    `the standing of ${providerId} could not be read from the register (${(cause as Error).message}); nothing was done`,
     { providerId },
   );
 }
