@@ -74,7 +74,12 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       PROVIDER_REGISTER_TOKEN: s.registerReadToken,
     },
     exchange: { VENUE_API_URL: s.urls.venue, PROVIDER_REGISTER_READ_TOKEN: s.registerReadToken },
-    fx: { FX_RATE_SOURCE_URL: s.urls.fxRates },
+    fx: {
+      FX_RATE_SOURCE_URL: s.urls.fxRates,
+      // The bank it settles with must be in good standing in the exchange's register.
+      PROVIDER_REGISTER_URL: s.urls.exchange,
+      PROVIDER_REGISTER_TOKEN: s.registerReadToken,
+    },
     treasury: {},
   };
   const checkpoints = (signer: ServiceName | 'control-api'): NodeJS.ProcessEnv =>

@@ -177,7 +177,12 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
     const custody = await startCustodyService(custodyConfig, logger);
     closers.push(custody.close);
     const fx = await startFxService(
-      parseConfig(FxConfig, { ...db, DATABASE_URL: roleUrls.fx, FX_RATE_SOURCE_URL: fxRates.url }),
+      parseConfig(FxConfig, {
+        ...db,
+        DATABASE_URL: roleUrls.fx,
+        FX_RATE_SOURCE_URL: fxRates.url,
+        PROVIDER_REGISTER_URL: exchange.url,
+      }),
       logger,
     );
     closers.push(fx.close);
