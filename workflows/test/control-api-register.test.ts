@@ -219,7 +219,7 @@ test('vcdc providers: one supervisor proposes a renewal from a terms file, anoth
   expect((await vcdc('senior.supervisor.wu', 'providers', 'approve', renewalId)).code).toBe(0);
 
   const list = await vcdc('auditor.qian', 'providers', 'list');
-  expect(list.stdout).toMatch(/hashkey\s+venue\s+2\s+SFC BPX227\s+2027-12-31/);
+  expect(list.stdout).toMatch(/hashkey\s+venue\s+2\s+SFC BPX227\s+2027-12-31.*in good standing/);
   const show = await vcdc('custodian.chen', 'providers', 'show', 'hashkey');
   expect(show.stdout).toMatch(/2\s+2027-12-31.*supervisor\.li\s+senior\.supervisor\.wu/);
   expect(show.stdout).toMatch(/1\s+2026-06-30.*supervisor\.zhou\s+supervisor\.li/);

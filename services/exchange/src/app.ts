@@ -23,9 +23,11 @@ import {
   ProviderId,
   parseInput,
   problems,
+  providerStanding,
   recordSignedAct,
   requireAct,
   signedActOf,
+  standingDay,
 } from '@vcdc/shared';
 import { common, exchange } from '@vcdc/shared/contracts';
 import { CryptoAsset, FiatCurrency } from '@vcdc/shared/money';
@@ -390,8 +392,11 @@ export function createApp({
         res.json(await getProviderChange(pool, changeId));
       });
 
+      // Each entry in force with its standing today, so an expired licence or bond shows before it refuses anything.
       app.get('/v1/providers', async (_req, res) => {
-        res.json({ providers: await listProviders(pool) });
+        const on = standingDay(now());
+        const providers = await listProviders(pool);
+        res.json({ providers: providers.map((v) => ({ ...v, standing: providerStanding(v.terms, on) })) });
       });
 
       // A provider's entry in force and every version before it (custody reads it before a transfer).

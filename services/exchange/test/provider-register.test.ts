@@ -153,6 +153,11 @@ describe('an order at a venue is placed only while the venue is in good standing
   test('a renewed licence with an expired bond: the bond blocks the order', async () => {
     await enter({ ...HASHKEY, bond: { ...HASHKEY.bond, expires: '2025-01-31' } }, 1);
     await expectOrderRefused('reg-bond', 'provider-bond-expired', /performance bond expired on 2025-01-31/);
+    const { providers } = (await request(app).get('/v1/providers').expect(200)).body;
+    expect(providers[0]).toMatchObject({
+      providerId: 'hashkey',
+      standing: { inGoodStanding: false, failures: ['bond-expired'] },
+    });
   });
 
   test('a provider the competent department has not verified is refused', async () => {
@@ -165,6 +170,13 @@ describe('an order at a venue is placed only while the venue is in good standing
     const res = await sell('reg-good').expect(201);
     expect(res.body).toMatchObject({ clientOrderId: 'reg-good', venue: 'hashkey' });
     expect(sim.venue.state.orders.filter((o) => o.clientOrderId === 'reg-good')).toHaveLength(1);
+
+    // The list shows each entry in force with its standing today.
+    const { providers } = (await request(app).get('/v1/providers').expect(200)).body;
+    expect(providers.find((p: { providerId: string }) => p.providerId === 'hashkey')).toMatchObject({
+      version: 4,
+      standing: { inGoodStanding: true },
+    });
 
     // Every version kept, newest first, each with its two people.
     const entry = (await request(app).get('/v1/providers/hashkey').expect(200)).body;

@@ -30,6 +30,7 @@ interface VersionView {
   providerId: string;
   version: number;
   terms: Terms;
+  standing?: { inGoodStanding: boolean; failures?: string[] };
   proposedBy: string;
   approvedBy: string;
   effectiveAt: string;
@@ -73,7 +74,7 @@ export function addProviderCommands(program: Command, ctx: ActCommandContext, ac
       if (!body.providers.length) return println('the register is empty: every order and transfer is refused');
       println(
         table(
-          ['PROVIDER', 'KIND', 'VERSION', 'LICENCE', 'LICENCE EXPIRES', 'BOND EXPIRES', 'VERIFICATION'],
+          ['PROVIDER', 'KIND', 'VERSION', 'LICENCE', 'LICENCE EXPIRES', 'BOND EXPIRES', 'VERIFICATION', 'TODAY'],
           body.providers.map((v) => [
             v.providerId,
             v.terms.kind,
@@ -82,6 +83,7 @@ export function addProviderCommands(program: Command, ctx: ActCommandContext, ac
             v.terms.licence.expires,
             v.terms.bond.expires,
             verified(v.terms),
+            v.standing?.inGoodStanding ? 'in good standing' : `REFUSED: ${(v.standing?.failures ?? []).join(', ')}`,
           ]),
         ),
       );
