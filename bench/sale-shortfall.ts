@@ -37,6 +37,7 @@ import {
   silentLogger,
 } from '../packages/shared/src';
 import { Decimal } from '../packages/shared/src/money';
+import { seedDevProviders } from '../scripts/lib/dev-providers';
 import { findTemporalBinary } from '../scripts/lib/temporal-binaries';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../services/exchange/src/app';
 import { DEFAULT_CAPABILITIES } from '../services/exchange/src/capabilities';
@@ -211,6 +212,8 @@ async function main() {
     const [urlA, urlB] = [await db.database(`bench_${run}_market`), await db.database(`bench_${run}_engine`)];
     for (const databaseUrl of [urlA, urlB]) {
       await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
+      // The venue in good standing in the register of licensed providers, as the dev stack enters it.
+      await seedDevProviders(databaseUrl);
     }
     const a = await side(chain.url, urlA);
     closers.push(a.close);

@@ -24,6 +24,7 @@ import { loadOrCreateDevDecisionKeys } from '../workflows/src/decision-signature
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/src/shared';
 import { runDemoCase } from './demo/demo-case';
 import { untilWorkerPolls } from './demo/worker-ready';
+import { seedDevProviders } from './lib/dev-providers';
 import { embeddedPostgresUrl } from './lib/embedded-postgres-url';
 import { ProcessGroup, stamped } from './lib/process-group';
 import { SERVICES, type ServiceName, stackEnvironments } from './lib/stack-environment';
@@ -127,6 +128,9 @@ async function main(): Promise<void> {
     ownerUrl,
     passwordCredentials(() => randomBytes(24).toString('hex')),
   );
+  // The providers the demo deals with (the simulated HashKey venue, the custodian, the bank) in the register
+  // of licensed providers, each proposed and approved by two dev people; one already there is left alone.
+  await seedDevProviders(roleUrls.exchange);
 
   say(`starting the Temporal dev server on 127.0.0.1:${cfg.TEMPORAL_PORT}`);
   // The dev Web UI has no login to forward a token: it reaches the codec endpoint through a secret path
@@ -166,6 +170,8 @@ async function main(): Promise<void> {
   >;
   // The control API's own credential with every service: it reads and carries people's signed acts, no more.
   const controlApiToken = randomBytes(32).toString('hex');
+  // Custody's credential with the exchange: it reads the register of licensed providers, nothing else.
+  const registerReadToken = randomBytes(32).toString('hex');
   // This start's credentials, for a person calling a service or the control API's routes by hand: owner-only.
   const credentialsFile = path.join(cfg.VCDC_DATA_DIR, 'service-credentials.json');
   await writeFile(credentialsFile, `${JSON.stringify({ serviceTokens, controlApiToken }, null, 2)}\n`, { mode: 0o600 });
@@ -207,6 +213,7 @@ async function main(): Promise<void> {
     roleUrls,
     serviceTokens,
     controlApiToken,
+    registerReadToken,
     // The control API signs every person's act and decision; each service verifies them with the public half.
     decisionKeys: await loadOrCreateDevDecisionKeys(path.join(cfg.VCDC_DATA_DIR, 'decision-signing.json')),
     temporal: {

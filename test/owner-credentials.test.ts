@@ -53,6 +53,7 @@ function settings(roleUrls: StackSettings['roleUrls'], treasuryPort = 7104): Sta
     roleUrls,
     serviceTokens: { custody: 'c'.repeat(64), exchange: 'e'.repeat(64), fx: 'f'.repeat(64), treasury: 't'.repeat(64) },
     controlApiToken: 'a'.repeat(64),
+    registerReadToken: 'r'.repeat(64),
     decisionKeys: DECISION_KEYS,
     temporal: { address: '127.0.0.1:7233', namespace: 'default', payloadCodecKeys: newCodecKey('k1') },
     devKeyDir: '/tmp/dev-issuer',

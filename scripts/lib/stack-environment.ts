@@ -31,6 +31,8 @@ export interface StackSettings {
   /** Each service's credential (the worker holds them all) and the control API's own. */
   serviceTokens: Record<ServiceName, string>;
   controlApiToken: string;
+  /** The credential custody reads the exchange's register of providers with (it opens nothing else). */
+  registerReadToken: string;
   decisionKeys: { signingKey: string; verifyKey: string };
   temporal: { address: string; namespace: string; payloadCodecKeys: string };
   devKeyDir: string;
@@ -67,9 +69,17 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       // Two custodians approve each venue address; a short cooling-off (not production's 24 h), long
       // enough to see an entry wait in COOLING_OFF before it becomes ACTIVE.
       CUSTODY_WHITELIST_COOLING_OFF_SECONDS: '20',
+      // The register of licensed providers is the exchange's: custody reads a provider's standing there.
+      PROVIDER_REGISTER_URL: s.urls.exchange,
+      PROVIDER_REGISTER_TOKEN: s.registerReadToken,
     },
-    exchange: { VENUE_API_URL: s.urls.venue },
-    fx: { FX_RATE_SOURCE_URL: s.urls.fxRates },
+    exchange: { VENUE_API_URL: s.urls.venue, PROVIDER_REGISTER_READ_TOKEN: s.registerReadToken },
+    fx: {
+      FX_RATE_SOURCE_URL: s.urls.fxRates,
+      // The bank it settles with must be in good standing in the exchange's register.
+      PROVIDER_REGISTER_URL: s.urls.exchange,
+      PROVIDER_REGISTER_TOKEN: s.registerReadToken,
+    },
     treasury: {},
   };
   const checkpoints = (signer: ServiceName | 'control-api'): NodeJS.ProcessEnv =>

@@ -23,6 +23,7 @@ import {
 } from '@vcdc/shared';
 import { createLocalJWKSet } from 'jose';
 import { buildConsole } from '../../console/build';
+import { seedDevProviders } from '../../scripts/lib/dev-providers';
 import { CustodyConfigSchema, loadCustodyKeyring, startCustodyService } from '../../services/custody/src';
 import { ExchangeConfig, startExchangeService } from '../../services/exchange/src';
 import { FxConfig, startFxService } from '../../services/fx/src';
@@ -101,6 +102,8 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
     Runtime.install({ logger: new DefaultLogger('WARN') });
     // The provision step, as the owner (the test database's URL); nothing below is given that URL.
     const roleUrls = await provisionSystemForTest(await createTestDatabase('e2e'));
+    // The providers the case deals with in the register, as the dev stack enters them (two people's acts).
+    await seedDevProviders(roleUrls.exchange);
     const logger = silentLogger();
 
     const chain = await startChainSimulator({ port: 0, blockIntervalMs: 100 });
@@ -152,8 +155,15 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
     // The control API signs people's acts and decisions; every service verifies them with the public half.
     const decisionKeys = newDecisionKeyPair();
     const db = { PORT: '0', LOG_LEVEL: 'silent', ACT_VERIFY_KEYS: decisionKeys.verifyKey };
+    // The exchange first: it keeps the register of licensed providers custody asks before a transfer.
+    const exchange = await startExchangeService(
+      parseConfig(ExchangeConfig, { ...db, DATABASE_URL: roleUrls.exchange, VENUE_API_URL: venue.url }),
+      logger,
+    );
+    closers.push(exchange.close);
     const custodyConfig = parseConfig(CustodyConfigSchema, {
       ...db,
+      PROVIDER_REGISTER_URL: exchange.url,
       DATABASE_URL: roleUrls.custody,
       CHAIN_RPC_URL: chain.url,
       CUSTODY_MIN_CONFIRMATIONS: '2',
@@ -166,13 +176,13 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
     await evmNode.fundEth((await loadCustodyKeyring(custodyConfig)).gasStation().address, '10');
     const custody = await startCustodyService(custodyConfig, logger);
     closers.push(custody.close);
-    const exchange = await startExchangeService(
-      parseConfig(ExchangeConfig, { ...db, DATABASE_URL: roleUrls.exchange, VENUE_API_URL: venue.url }),
-      logger,
-    );
-    closers.push(exchange.close);
     const fx = await startFxService(
-      parseConfig(FxConfig, { ...db, DATABASE_URL: roleUrls.fx, FX_RATE_SOURCE_URL: fxRates.url }),
+      parseConfig(FxConfig, {
+        ...db,
+        DATABASE_URL: roleUrls.fx,
+        FX_RATE_SOURCE_URL: fxRates.url,
+        PROVIDER_REGISTER_URL: exchange.url,
+      }),
       logger,
     );
     closers.push(fx.close);

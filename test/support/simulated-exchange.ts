@@ -15,6 +15,7 @@ import {
   type VenueSimulatorOptions,
 } from '../../simulators/src/venue';
 import { createTestDatabase } from './database';
+import { seedProviderRegister } from './provider-register';
 
 /** ccxt to the simulator with the dev credentials; short timeouts and no client-side throttling in tests. */
 export function simulatorVenue(url: string): CcxtVenue {
@@ -49,6 +50,8 @@ export async function startSimulatedExchange(options: {
   const databaseUrl = await createTestDatabase(options.database);
   await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
   const pool = createPool(databaseUrl, 'exchange');
+  // The venue (and the other dev providers) in good standing in the register of licensed providers.
+  await seedProviderRegister(pool);
   const sim = await startVenueSimulator({
     port: 0,
     chainUrl: options.chainUrl,

@@ -86,6 +86,20 @@ const EXPECTED: Record<Endpoint, Role[]> = {
   'POST /v1/custody/whitelist': ['custodian'],
   'POST /v1/custody/whitelist/:entryId/approvals': ['custodian'],
   'POST /v1/custody/whitelist/:entryId/revocation': ['custodian', 'supervisor'],
+  // The register of licensed providers (issue 16): proposed and approved by two different supervisors
+  // (the exchange refuses the proposer); read by them, custodians, FX officers, auditors and operators.
+  'GET /v1/providers': ['supervisor', 'senior-supervisor', 'custodian', 'fx-officer', 'auditor', 'operator'],
+  'GET /v1/providers/changes': ['supervisor', 'senior-supervisor', 'custodian', 'fx-officer', 'auditor', 'operator'],
+  'GET /v1/providers/:providerId': [
+    'supervisor',
+    'senior-supervisor',
+    'custodian',
+    'fx-officer',
+    'auditor',
+    'operator',
+  ],
+  'POST /v1/providers/changes': ['supervisor', 'senior-supervisor'],
+  'POST /v1/providers/changes/:changeId/approval': ['senior-supervisor', 'supervisor'],
   'POST /v1/custody/attestations': ['custodian'],
   'POST /v1/custody/intakes/:intakeId/difference': ['custodian'],
   'POST /v1/custody/intakes/:intakeId/difference/countersignatures': ['custodian', 'case-officer'],

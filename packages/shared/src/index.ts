@@ -17,6 +17,8 @@ export * from './http/validate';
 export * from './logger';
 export * from './money';
 export * from './problem';
+export * from './provider-register';
+export * from './provider-register-client';
 export * from './server';
 export * from './service-runner';
 export * from './telemetry/metrics';

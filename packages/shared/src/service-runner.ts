@@ -11,7 +11,12 @@ import express, { type Express } from 'express';
 import { AuditChain } from './audit/chain';
 import { type Checkpointer, checkpointSettingsFromEnv, startCheckpointerFromEnv } from './audit/checkpoint';
 import { checkpointRoute } from './audit/checkpoint-route';
-import { controlApiTokenFromEnv, requireServiceCredential, serviceTokenFromEnv } from './auth/service-credential';
+import {
+  controlApiTokenFromEnv,
+  requireServiceCredential,
+  type ScopedCaller,
+  serviceTokenFromEnv,
+} from './auth/service-credential';
 import { createPool, type Pool } from './db/pool';
 import { openRolePool } from './db/service-role';
 import type { Logger } from './logger';
@@ -59,6 +64,8 @@ export async function startService(options: {
   controlApiToken?: string;
   /** The changing routes the control API's credential may call: those carrying a person's signed act. */
   actRoutes?: readonly RegExp[];
+  /** Other callers that may only read some paths (e.g. custody reading the exchange's register of providers). */
+  readers?: readonly ScopedCaller[];
 }): Promise<RunningService> {
   const { name, config, logger } = options;
   collectProcessMetrics();
@@ -92,9 +99,12 @@ export async function startService(options: {
           serviceToken,
           logger,
           (call) => audit.append({ kind: 'access.refused', actor: 'anonymous', data: { service: name, ...call } }),
-          controlApiToken
-            ? { name: 'control-api', token: controlApiToken, routes: options.actRoutes ?? [] }
-            : undefined,
+          [
+            ...(controlApiToken
+              ? [{ name: 'control-api', token: controlApiToken, routes: options.actRoutes ?? [] }]
+              : []),
+            ...(options.readers ?? []),
+          ],
         ),
       );
     // The case workflow asks for a checkpoint at each stage change (audit/checkpoint-route.ts).

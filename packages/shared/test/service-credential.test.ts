@@ -20,6 +20,7 @@ import {
 const CUSTODY_TOKEN = 'c'.repeat(40);
 const TREASURY_TOKEN = 't'.repeat(40);
 const CONTROL_API_TOKEN = 'a'.repeat(40);
+const READER_TOKEN = 'r'.repeat(40);
 let service: RunningService;
 let databaseUrl: string;
 /** What the service logged, as parsed JSON lines. */
@@ -38,6 +39,7 @@ beforeAll(async () => {
     serviceToken: CUSTODY_TOKEN,
     controlApiToken: CONTROL_API_TOKEN,
     actRoutes: [/^\/v1\/whitelist$/],
+    readers: [{ name: 'register-reader', token: READER_TOKEN, routes: [], reads: [/^\/v1\/providers(\/|$)/] }],
     buildApp: () =>
       createServiceApp({
         service: 'custody',
@@ -52,6 +54,9 @@ beforeAll(async () => {
           });
           app.post('/v1/whitelist', (_req, res) => {
             res.status(201).json({});
+          });
+          app.get('/v1/providers/:providerId', (req, res) => {
+            res.json({ providerId: req.params.providerId });
           });
         },
       }),
@@ -150,6 +155,33 @@ test('the control API’s credential reads and carries signed acts, but calls no
       },
     ]);
     expect(JSON.stringify(rows)).not.toContain(CONTROL_API_TOKEN);
+  } finally {
+    await owner.end();
+  }
+});
+
+test('a reader’s credential reads only its paths: anything else, read or change, is refused 403 and recorded', async () => {
+  const owner = new pg.Client({ connectionString: databaseUrl });
+  await owner.connect();
+  try {
+    const before = Number((await owner.query('SELECT count(*) FROM things.audit_records')).rows[0].count);
+    expect((await call('GET', '/v1/providers/hashkey', `Bearer ${READER_TOKEN}`)).status).toBe(200);
+    for (const [method, route] of [
+      ['GET', '/v1/accounts'],
+      ['POST', '/v1/accounts'],
+      ['POST', '/v1/whitelist'],
+    ] as const) {
+      const refused = await call(method, route, `Bearer ${READER_TOKEN}`);
+      expect(refused.status).toBe(403);
+      expect(await refused.json()).toMatchObject({ type: 'urn:vcdc:problem:caller-not-allowed' });
+    }
+    const { rows } = await owner.query('SELECT kind, data FROM things.audit_records ORDER BY seq OFFSET $1', [before]);
+    expect(rows.map((r) => [r.kind, r.data.method, r.data.path, r.data.caller])).toEqual([
+      ['access.refused', 'GET', '/v1/accounts', 'register-reader'],
+      ['access.refused', 'POST', '/v1/accounts', 'register-reader'],
+      ['access.refused', 'POST', '/v1/whitelist', 'register-reader'],
+    ]);
+    expect(JSON.stringify(rows)).not.toContain(READER_TOKEN);
   } finally {
     await owner.end();
   }

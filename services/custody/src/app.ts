@@ -21,6 +21,7 @@ import {
   noNamedPerson,
   type Pool,
   Problem,
+  type ProviderRegister,
   parseInput,
   problems,
   recordSignedAct,
@@ -74,6 +75,8 @@ export interface CustodyAppDeps {
    * header) and every DISPOSAL_PLAN approval a transfer carries must be signed with one of them.
    */
   actVerifyKeys: KeyObject[];
+  /** The register of licensed providers (the exchange's): coins go only to a provider in good standing. */
+  providerRegister: ProviderRegister;
 }
 
 /** Who acts: the verified act's person (and the act's id for the audit record). */
@@ -156,7 +159,14 @@ function personAct(kind: string, act: Act, caseId: string, data: Record<string, 
 export function createApp(deps: CustodyAppDeps): Express {
   const { pool, chain, addresses, minConfirmations } = deps;
   const keys = deps.actVerifyKeys;
-  const transferDeps = { pool, chain, minConfirmations, testDepositMax: deps.testDepositMax, actVerifyKeys: keys };
+  const transferDeps = {
+    pool,
+    chain,
+    minConfirmations,
+    testDepositMax: deps.testDepositMax,
+    actVerifyKeys: keys,
+    providers: deps.providerRegister,
+  };
   const intakeObject = (req: Request) => ({ id: pathParam(req, 'intakeId') });
   const entryObject = (req: Request) => ({ id: pathParam(req, 'entryId') });
   return createServiceApp({

@@ -72,6 +72,14 @@ export const CustodyConfigSchema = z
       .regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x-prefixed 20-byte hex address')
       .optional(),
     EVM_USDT_DECIMALS: env.positiveInt(6),
+    /**
+     * The register of licensed providers: the exchange service that keeps it (GET /v1/providers/:id). A
+     * transfer to a whitelisted address is refused unless its provider is in good standing there; a
+     * register that cannot be asked refuses the transfer for now (503).
+     */
+    PROVIDER_REGISTER_URL: env.url('http://127.0.0.1:7102'),
+    /** The credential custody presents to the register (Authorization: Bearer), when it wants one. */
+    PROVIDER_REGISTER_TOKEN: z.string().min(1).optional(),
   })
   .superRefine((config, ctx) => {
     if (config.CUSTODY_KEYSTORE_FILE && config.CUSTODY_KEYSTORE_PASSWORD === undefined) {

@@ -1,6 +1,6 @@
 /** The custody service as a running process: load the custody key, migrate, open the pool, build the app, listen. */
 import path from 'node:path';
-import { createLogger, type Logger, type RunningService, startService } from '@vcdc/shared';
+import { createLogger, HttpProviderRegister, type Logger, type RunningService, startService } from '@vcdc/shared';
 import { CUSTODY_ACT_ROUTES, createApp } from './app';
 import { type ChainAdapter, ChainRouter, ChainSimulatorClient } from './chain-adapter';
 import type { CustodyConfig } from './config';
@@ -62,6 +62,10 @@ export async function startCustodyService(
         whitelistCoolingOffSeconds: config.CUSTODY_WHITELIST_COOLING_OFF_SECONDS,
         testDepositMax: config.CUSTODY_TEST_DEPOSIT_MAX,
         actVerifyKeys: config.ACT_VERIFY_KEYS,
+        providerRegister: new HttpProviderRegister({
+          url: config.PROVIDER_REGISTER_URL,
+          ...(config.PROVIDER_REGISTER_TOKEN ? { token: config.PROVIDER_REGISTER_TOKEN } : {}),
+        }),
       });
     },
   });

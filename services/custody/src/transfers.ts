@@ -27,11 +27,13 @@
 import { type KeyObject, randomUUID } from 'node:crypto';
 import {
   appendAuditRecord,
+  assertProviderStandingIn,
   type contracts,
   Decimal,
   inTransaction,
   type Pool,
   Problem,
+  type ProviderRegister,
   problems,
   type Queryable,
   recordSignedAct,
@@ -90,6 +92,8 @@ export interface TransferDeps {
   testDepositMax?: TestDepositMax;
   /** The control API's act verify keys: the case's DISPOSAL_PLAN approvals must verify with one. */
   actVerifyKeys: readonly KeyObject[];
+  /** The register of licensed providers: a whitelisted destination's provider must be in good standing. */
+  providers: ProviderRegister;
 }
 
 /** Request a transfer; `requestKey` is the request's Idempotency-Key. */
@@ -215,6 +219,9 @@ async function venueCleared(deps: TransferDeps, input: RequestTransfer): Promise
     );
   }
   assertAuthorisedVenue(authorised, input, whitelistEntry);
+  // The provider the address belongs to must be licensed, bonded and verified today: refused before
+  // anything is written or sent (@vcdc/shared provider-register-client.ts).
+  await assertProviderStandingIn(deps.providers, whitelistEntry.venue, new Date());
   const amount = new Decimal(input.amount);
   const testMax = testDepositMaxFor(deps, input.asset);
   if (input.purpose === 'TEST_DEPOSIT') {

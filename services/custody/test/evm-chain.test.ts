@@ -11,6 +11,7 @@ import pino from 'pino';
 import request from 'supertest';
 import { type RunningEvmNode, startEvmNode } from '../../../simulators/src/evm';
 import { createTestDatabase } from '../../../test/support/database';
+import { registerHolding } from '../../../test/support/provider-register';
 import { createApp } from '../src/app';
 import type { ChainAdapter, ChainTransaction, SendRequest } from '../src/chain-adapter';
 import type { ConfirmationDepth } from '../src/confirmation-depth';
@@ -48,6 +49,7 @@ function appWith(chain: ChainAdapter, minConfirmations: ConfirmationDepth = MIN_
     whitelistCoolingOffSeconds: 0,
     logger: pino({ level: 'trace' }, sink),
     migrationsDir: CUSTODY_MIGRATIONS_DIR,
+    providerRegister: registerHolding(),
     actVerifyKeys: ACTS.verifyKeys,
   });
 }

@@ -9,6 +9,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { type RunningEvmNode, startEvmNode } from '../../../simulators/src/evm';
 import { createTestDatabase } from '../../../test/support/database';
+import { registerHolding } from '../../../test/support/provider-register';
 import { createApp } from '../src/app';
 import { CustodyAddressBook } from '../src/custody-addresses';
 import { CustodyKeyring } from '../src/custody-keyring';
@@ -46,6 +47,7 @@ beforeAll(async () => {
     whitelistCoolingOffSeconds: 0,
     logger: silentLogger(),
     migrationsDir: CUSTODY_MIGRATIONS_DIR,
+    providerRegister: registerHolding(),
     actVerifyKeys: ACTS.verifyKeys,
   });
 }, 60_000);

@@ -20,6 +20,7 @@ import request from 'supertest';
 import { type RunningChainSimulator, startChainSimulator } from '../../../simulators/src/chain';
 import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { createTestDatabase } from '../../../test/support/database';
+import { registerHolding } from '../../../test/support/provider-register';
 import { type CustodyAppDeps, createApp } from '../src/app';
 import { type ChainAdapter, ChainSimulatorClient } from '../src/chain-adapter';
 import { CustodyAddressBook } from '../src/custody-addresses';
@@ -69,6 +70,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
       serviceRole: serviceRoleOf('custody'),
       whitelistCoolingOffSeconds: 0,
       actVerifyKeys: ACTS.verifyKeys,
+      providerRegister: registerHolding(),
       ...overrides,
     });
   return {

@@ -2,8 +2,13 @@
  * The exchange service's REST API (packages/shared/src/contracts/exchange.ts). Routes are thin: they
  * parse, then call the domain modules, which talk to the venue only through the `Venue` interface.
  */
+import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import {
+  ACT_KINDS,
+  type ActKind,
+  ApproveProviderChange,
+  actOf,
   assertSchemaCurrent,
   claimedIdempotent,
   createServiceApp,
@@ -11,14 +16,22 @@ import {
   idempotent,
   inTransaction,
   type Logger,
+  noNamedPerson,
   type Pool,
   Problem,
+  ProposeProviderChange,
+  ProviderId,
   parseInput,
   problems,
+  providerStanding,
+  recordSignedAct,
+  requireAct,
+  signedActOf,
+  standingDay,
 } from '@vcdc/shared';
 import { common, exchange } from '@vcdc/shared/contracts';
 import { CryptoAsset, FiatCurrency } from '@vcdc/shared/money';
-import type { Express } from 'express';
+import type { Express, Request, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import { caseBestExecution } from './best-execution-records';
 import { DEFAULT_CAPABILITIES } from './capabilities';
@@ -27,6 +40,15 @@ import { FairPriceGuard } from './fair-price';
 import { bidDepth, tradedVolume } from './market-activity';
 import { type AnswerOrder, cancelSellOrder, caseOrders, placeSellOrder, refreshOrder } from './orders';
 import { recordReferences } from './price-observations';
+import {
+  approveProviderChange,
+  getProvider,
+  getProviderChange,
+  listProviderChanges,
+  listProviders,
+  proposeProviderChange,
+  type RegisterActor,
+} from './provider-register';
 import { caseResiduals, recordResidual, residualIdFor } from './residuals';
 import { caseReturns, refreshVenueReturn, requestVenueReturn, returnIdFor } from './returns';
 import { chooseSaleRoute } from './route-choices';
@@ -48,6 +70,48 @@ export interface ExchangeAppDeps {
   clock?: () => Date;
   /** The database role the pool must be working as (`exchange_service`), checked by /readyz. */
   serviceRole?: string;
+  /**
+   * The control API's act verify keys (ACT_VERIFY_KEYS): a change to the register of licensed providers
+   * is a person's act signed with one of them. None: the register can be read but not changed (503).
+   */
+  actVerifyKeys?: KeyObject[];
+}
+
+/**
+ * The routes that carry a person's signed act: the only changing routes the control API's credential
+ * (CONTROL_API_TOKEN) may call here.
+ */
+export const EXCHANGE_ACT_ROUTES: readonly RegExp[] = [
+  /^\/v1\/providers\/changes$/,
+  /^\/v1\/providers\/changes\/[^/]+\/approval$/,
+];
+
+/** A register change is a person's act: no person named in the body, the act verified over this request. */
+function personActs(keys: KeyObject[] | undefined, kind: ActKind, id: (req: Request) => string): RequestHandler[] {
+  if (!keys || keys.length === 0) {
+    return [
+      () => {
+        throw problems.unavailable(
+          'Register changes not configured',
+          'this exchange service has no ACT_VERIFY_KEYS: the register of providers can be read, not changed',
+        );
+      },
+    ];
+  }
+  return [
+    noNamedPerson(),
+    requireAct({ keys, kind, object: (req) => ({ type: ACT_KINDS[kind].object, id: id(req) }) }),
+  ];
+}
+
+function personOf(res: Response): RegisterActor {
+  const act = actOf(res);
+  return { id: act.actor.id, role: act.actor.role, unit: act.actor.unit, actId: act.actId };
+}
+
+function responseOf(req: Request): Response {
+  if (!req.res) throw new Error('request without its response');
+  return req.res;
 }
 
 const MarketParams = z.object({
@@ -86,6 +150,14 @@ const CurrencyParams = z.object({ currency: FiatCurrency });
 const AssetParams = z.object({ asset: CryptoAsset });
 const ReturnParams = z.object({ returnId: z.string().min(1).max(64) });
 const CaseParams = z.object({ caseId: common.CaseId });
+const ProviderParams = z.object({ providerId: ProviderId });
+const ChangeParams = z.object({ changeId: z.string().min(1).max(64) });
+const ChangesQuery = z.object({ status: z.enum(['PROPOSED', 'APPROVED']).optional() });
+
+const providerNamed = (req: Request): string => {
+  const terms = (req.body as { terms?: { providerId?: unknown } } | undefined)?.terms;
+  return typeof terms?.providerId === 'string' ? terms.providerId.slice(0, 200) : 'unknown';
+};
 
 export function createApp({
   pool,
@@ -95,6 +167,7 @@ export function createApp({
   fairPrice,
   clock,
   serviceRole,
+  actVerifyKeys,
 }: ExchangeAppDeps): Express {
   // Every reference the guard computes (for the route or a pre-trade check) is recorded with its quotes,
   // on a pool of its own, so twenty orders at once never leave the recording waiting on the orders' own
@@ -288,6 +361,53 @@ export function createApp({
       app.get('/v1/cases/:caseId/best-execution', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         res.json(await caseBestExecution(pool, venue, caseId, now(), logger));
+      });
+
+      // The register of licensed providers (provider-register.ts): one person proposes a provider's next
+      // entry, another approves it; both acts, and every refusal, go into the audit chain.
+      app.post(
+        '/v1/providers/changes',
+        // The act is on the provider the body names (its content binds the whole body).
+        ...personActs(actVerifyKeys, 'register.provider.propose', (req) => providerNamed(req)),
+        idempotent(pool, ProposeProviderChange, async (input, tx, req) => {
+          const res = responseOf(req);
+          await recordSignedAct(tx, signedActOf(res));
+          return { status: 201, body: await proposeProviderChange(tx, input, personOf(res)) };
+        }),
+      );
+
+      app.post(
+        '/v1/providers/changes/:changeId/approval',
+        ...personActs(actVerifyKeys, 'register.provider.approve', (req) => String(req.params.changeId ?? '')),
+        idempotent(pool, ApproveProviderChange, async (_input, tx, req) => {
+          const res = responseOf(req);
+          const { changeId } = parseInput(ChangeParams, req.params, 'path');
+          await recordSignedAct(tx, signedActOf(res));
+          return { status: 201, body: await approveProviderChange(tx, changeId, personOf(res)) };
+        }),
+      );
+
+      app.get('/v1/providers/changes', async (req, res) => {
+        const { status } = parseInput(ChangesQuery, req.query, 'query');
+        res.json({ changes: await listProviderChanges(pool, status) });
+      });
+
+      app.get('/v1/providers/changes/:changeId', async (req, res) => {
+        const { changeId } = parseInput(ChangeParams, req.params, 'path');
+        res.json(await getProviderChange(pool, changeId));
+      });
+
+      // Each entry in force with its standing today, so an expired licence or bond shows before it refuses anything.
+      app.get('/v1/providers', async (_req, res) => {
+        const on = standingDay(now());
+        const providers = await listProviders(pool);
+        res.json({ providers: providers.map((v) => ({ ...v, standing: providerStanding(v.terms, on) })) });
+      });
+
+      // A provider's entry in force and every version before it (custody reads it before a transfer).
+      app.get('/v1/providers/:providerId', async (req, res) => {
+        const { providerId } = parseInput(ProviderParams, req.params, 'path');
+        res.json(await getProvider(pool, providerId));
       });
     },
   });

@@ -1,4 +1,4 @@
-import { env } from '@vcdc/shared';
+import { ActVerifyKeys, env } from '@vcdc/shared';
 import { z } from 'zod';
 import { CapabilityTable, DEFAULT_CAPABILITIES, InvestorClass } from './capabilities';
 import { parseFloorRule } from './legal-floor';
@@ -63,5 +63,15 @@ export const ExchangeConfig = z.object({
   VENUE_CAPABILITIES: jsonEnv(CapabilityTable).default(DEFAULT_CAPABILITIES),
   /** The investor class of the disposal account at the venue. */
   INVESTOR_CLASS: InvestorClass.default('professional'),
+  /**
+   * The control API's act verify keys (base64 DER SPKI Ed25519, comma-separated): a change to the register
+   * of licensed providers is a person's act signed with one of them. Absent: the register is read-only.
+   */
+  ACT_VERIFY_KEYS: ActVerifyKeys.optional(),
+  /**
+   * The credential another service presents to read the register of licensed providers (GET /v1/providers…)
+   * and nothing else: custody's PROVIDER_REGISTER_TOKEN. At least 32 characters; absent: no such reader.
+   */
+  PROVIDER_REGISTER_READ_TOKEN: z.string().min(32).optional(),
 });
 export type ExchangeConfig = z.infer<typeof ExchangeConfig>;

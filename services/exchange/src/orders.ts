@@ -20,6 +20,7 @@ import { Decimal, sum } from '@vcdc/shared/money';
 import { fillBooked, orderEnded, orderPlaced } from './audit-records';
 import type { FairPriceGuard } from './fair-price';
 import { computationWithPrice } from './price-observations';
+import { assertProviderInGoodStanding } from './provider-register';
 import type { FillSnapshot, OrderSnapshot, Venue } from './venue';
 import { VenueCallError } from './venue';
 import { atVenue, venueProblem } from './venue-problems';
@@ -118,6 +119,9 @@ export async function placeSellOrder(
     return refreshRecordedOrder(pool, venue, recorded, undefined, answer);
   }
 
+  // The venue must be in good standing in the register of licensed providers today: refused before the
+  // venue is asked anything (provider-register.ts).
+  await assertProviderInGoodStanding(pool, venue.id, guard.currentTime());
   await guard.checkStatic(input);
   // The computation the caller priced from (the engine read it from GET .../reference-price), found
   // before the check below adds its own.

@@ -1,5 +1,5 @@
 import { createLogger, type Logger, type RunningService, startService } from '@vcdc/shared';
-import { createApp, EXCHANGE_MIGRATIONS_DIR } from './app';
+import { createApp, EXCHANGE_ACT_ROUTES, EXCHANGE_MIGRATIONS_DIR } from './app';
 import { CcxtVenue } from './ccxt-venue';
 import type { ExchangeConfig } from './config';
 import { FairPriceGuard } from './fair-price';
@@ -49,7 +49,29 @@ export function startExchangeService(
     migrationsDir: EXCHANGE_MIGRATIONS_DIR,
     logger,
     describe: { venue: venue.id, venueUrl: config.VENUE_API_URL },
+    actRoutes: EXCHANGE_ACT_ROUTES,
+    // Custody reads a provider's standing before a transfer with a credential that opens nothing else.
+    ...(config.PROVIDER_REGISTER_READ_TOKEN
+      ? {
+          readers: [
+            {
+              name: 'register-reader',
+              token: config.PROVIDER_REGISTER_READ_TOKEN,
+              routes: [],
+              reads: [/^\/v1\/providers(\/|$)/],
+            },
+          ],
+        }
+      : {}),
     buildApp: (pool, { serviceRole, recordsPool }) =>
-      createApp({ pool, recordsPool, logger, venue, fairPrice: fairPriceFromConfig(config, venue), serviceRole }),
+      createApp({
+        pool,
+        recordsPool,
+        logger,
+        venue,
+        fairPrice: fairPriceFromConfig(config, venue),
+        serviceRole,
+        ...(config.ACT_VERIFY_KEYS ? { actVerifyKeys: config.ACT_VERIFY_KEYS } : {}),
+      }),
   });
 }

@@ -23,6 +23,7 @@ import {
   servicePoolFor,
 } from '../../../test/support/audit';
 import { createTestDatabase } from '../../../test/support/database';
+import { seedProviderRegister } from '../../../test/support/provider-register';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
 import { CcxtVenue } from '../src/ccxt-venue';
 
@@ -40,6 +41,7 @@ beforeAll(async () => {
   owner = createPool(databaseUrl, 'exchange', 2);
   const { pool, role } = await servicePoolFor(databaseUrl, 'exchange');
   rolePool = pool;
+  await seedProviderRegister(rolePool);
   chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
   sim = await startVenueSimulator({
     port: 0,

@@ -18,6 +18,7 @@ import {
   startVenueSimulator,
 } from '../../../simulators/src/venue';
 import { createTestDatabase } from '../../../test/support/database';
+import { seedProviderRegister } from '../../../test/support/provider-register';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
 import { DEFAULT_CAPABILITIES } from '../src/capabilities';
 import { CcxtVenue } from '../src/ccxt-venue';
@@ -42,6 +43,7 @@ beforeAll(async () => {
   const databaseUrl = await createTestDatabase('exchange_best_execution');
   await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
   pool = createPool(databaseUrl, 'exchange');
+  await seedProviderRegister(pool);
   chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
   const sim = (seed: number) =>
     startVenueSimulator({

@@ -15,6 +15,7 @@ import {
   startVenueSimulator,
 } from '../../../simulators/src/venue';
 import { createTestDatabase } from '../../../test/support/database';
+import { seedProviderRegister } from '../../../test/support/provider-register';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
 import { CcxtVenue } from '../src/ccxt-venue';
 import { returnIdFor } from '../src/returns';
@@ -31,6 +32,7 @@ beforeAll(async () => {
   const databaseUrl = await createTestDatabase('exchange');
   await migrate({ databaseUrl, schema: SCHEMA, dir: EXCHANGE_MIGRATIONS_DIR });
   pool = createPool(databaseUrl, SCHEMA);
+  await seedProviderRegister(pool);
   chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
   sim = await startVenueSimulator({
     port: 0,

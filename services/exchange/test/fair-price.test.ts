@@ -19,6 +19,7 @@ import {
 } from '../../../simulators/src/venue';
 import { DEFAULT_MARKETS } from '../../../simulators/src/venue/markets';
 import { createTestDatabase } from '../../../test/support/database';
+import { seedProviderRegister } from '../../../test/support/provider-register';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
 import { type CapabilityTable, DEFAULT_CAPABILITIES } from '../src/capabilities';
 import { CcxtVenue } from '../src/ccxt-venue';
@@ -41,6 +42,7 @@ beforeAll(async () => {
   const databaseUrl = await createTestDatabase('exchange_fair_price');
   await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
   pool = createPool(databaseUrl, 'exchange');
+  await seedProviderRegister(pool);
   chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
   trading = await sim({ seed: 501, initialBalances: { BTC: '30', ETH: '50' } });
   others = [await sim({ seed: 502 }), await sim({ seed: 503 })];

@@ -7,6 +7,7 @@
 import { createLogger, parseConfig, silentLogger } from '@vcdc/shared';
 import { type RunningChainSimulator, startChainSimulator } from '../../../simulators/src/chain';
 import { type RunningVenueSimulator, startVenueSimulator } from '../../../simulators/src/venue';
+import { seedProviderRegisterAt } from '../../../test/support/provider-register';
 import { serviceDatabaseForTest } from '../../../test/support/provision';
 import { ExchangeConfig } from '../src/config';
 import { type RunningExchangeService, startExchangeService } from '../src/service';
@@ -31,6 +32,7 @@ beforeAll(async () => {
     DATABASE_URL: await serviceDatabaseForTest('exchange_starve', 'exchange'),
     VENUE_API_URL: sim.url,
   });
+  await seedProviderRegisterAt(config.DATABASE_URL);
   service = await startExchangeService(
     config,
     process.env.TEST_LOG ? createLogger('exchange', 'error') : silentLogger(),

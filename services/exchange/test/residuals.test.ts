@@ -20,6 +20,7 @@ import {
 } from '../../../simulators/src/venue';
 import { auditRequests, servicePoolFor } from '../../../test/support/audit';
 import { createTestDatabase } from '../../../test/support/database';
+import { seedProviderRegister } from '../../../test/support/provider-register';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
 import { CcxtVenue } from '../src/ccxt-venue';
 import { residualIdFor } from '../src/residuals';
@@ -37,6 +38,7 @@ beforeAll(async () => {
   owner = createPool(databaseUrl, 'exchange', 2);
   const { pool, role } = await servicePoolFor(databaseUrl, 'exchange');
   rolePool = pool;
+  await seedProviderRegister(rolePool);
   chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
   sim = await startVenueSimulator({
     port: 0,

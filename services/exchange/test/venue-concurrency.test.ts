@@ -19,6 +19,7 @@ import {
   VENUE_REQUESTS_PER_SECOND,
 } from '../../../simulators/src/venue';
 import { createTestDatabase } from '../../../test/support/database';
+import { seedProviderRegister } from '../../../test/support/provider-register';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
 import { DEFAULT_CAPABILITIES } from '../src/capabilities';
 import { CcxtVenue } from '../src/ccxt-venue';
@@ -56,6 +57,7 @@ beforeAll(async () => {
   const databaseUrl = await createTestDatabase('exchange_concurrency');
   await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
   pool = createPool(databaseUrl, 'exchange');
+  await seedProviderRegister(pool);
   chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
   sim = await startVenueSimulator({
     port: 0,

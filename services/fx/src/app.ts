@@ -9,6 +9,7 @@ import {
   actOf,
   actProblem,
   appendAuditRecord,
+  assertProviderStandingIn,
   assertSchemaCurrent,
   audited,
   createServiceApp,
@@ -20,6 +21,7 @@ import {
   PERSON_FIELDS,
   type Pool,
   Problem,
+  type ProviderRegister,
   parseInput,
   recordSignedAct,
   requireAct,
@@ -64,6 +66,11 @@ export interface FxAppDeps {
    * signed decisions, which the workflow carries here and this service verifies against these.
    */
   actVerifyKeys: KeyObject[];
+  /**
+   * The bank settlements are made with, and the register of licensed providers it must be in good
+   * standing in (the exchange's) on the day a tranche is recorded.
+   */
+  settlementBank: { providerId: string; register: ProviderRegister };
 }
 
 /** A body naming a person is refused (400 naming the field): who acts is the signed act's, or the workflow's. */
@@ -114,6 +121,7 @@ export function createApp({
   clock = () => new Date(),
   serviceRole,
   actVerifyKeys,
+  settlementBank,
 }: FxAppDeps): Express {
   return createServiceApp({
     service: 'fx',
@@ -210,6 +218,8 @@ export function createApp({
         noNamedPerson(),
         idempotent(pool, fx.RecordSettlement.strict(), async (input, tx, req) => {
           const { id } = parseInput(DeclarationParams, req.params, 'path');
+          // The bank must be licensed, bonded and verified today: refused before anything is locked or booked.
+          await assertProviderStandingIn(settlementBank.register, settlementBank.providerId, clock());
           const { caseId } = await lockDeclaration(tx, id);
           // The tranche is exactly what the FX officer's signed decision says the bank settled.
           const decision = acceptDecision(actVerifyKeys, req, input.decision, {

@@ -1,4 +1,4 @@
-import { createLogger, type Logger, type RunningService, startService } from '@vcdc/shared';
+import { createLogger, HttpProviderRegister, type Logger, type RunningService, startService } from '@vcdc/shared';
 import { createApp, FX_ACT_ROUTES, FX_MIGRATIONS_DIR } from './app';
 import type { FxConfig } from './config';
 import { HttpRateSource } from './rate-source';
@@ -24,6 +24,13 @@ export function startFxService(
         rateSource: new HttpRateSource(config.FX_RATE_SOURCE_URL, config.FX_RATE_SOURCE_TIMEOUT_MS),
         serviceRole,
         actVerifyKeys: config.ACT_VERIFY_KEYS,
+        settlementBank: {
+          providerId: config.FX_SETTLEMENT_BANK,
+          register: new HttpProviderRegister({
+            url: config.PROVIDER_REGISTER_URL,
+            ...(config.PROVIDER_REGISTER_TOKEN ? { token: config.PROVIDER_REGISTER_TOKEN } : {}),
+          }),
+        },
       }),
   });
 }

@@ -10,6 +10,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { createTestDatabase } from '../../../test/support/database';
+import { settlementBankInGoodStanding } from '../../../test/support/provider-register';
 import { createApp } from '../src/app';
 import type { RateSource } from '../src/rate-source';
 
@@ -34,7 +35,13 @@ beforeAll(async () => {
   const databaseUrl = await createTestDatabase('fx_acts');
   await migrate({ databaseUrl, schema: 'fx', dir: path.join(__dirname, '../migrations') });
   pool = createPool(databaseUrl, 'fx', 3);
-  app = createApp({ pool, logger: silentLogger(), rateSource: rates, actVerifyKeys: acts.verifyKeys });
+  app = createApp({
+    pool,
+    logger: silentLogger(),
+    rateSource: rates,
+    actVerifyKeys: acts.verifyKeys,
+    settlementBank: settlementBankInGoodStanding(),
+  });
 });
 afterAll(async () => {
   await pool?.end();

@@ -17,6 +17,7 @@ import {
   servicePoolFor,
 } from '../../../test/support/audit';
 import { createTestDatabase } from '../../../test/support/database';
+import { settlementBankInGoodStanding } from '../../../test/support/provider-register';
 import { createApp } from '../src/app';
 import type { RateSource } from '../src/rate-source';
 
@@ -47,6 +48,7 @@ beforeAll(async () => {
     rateSource: rates,
     serviceRole: role,
     actVerifyKeys: acts.verifyKeys,
+    settlementBank: settlementBankInGoodStanding(),
   });
 });
 

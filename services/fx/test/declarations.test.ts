@@ -5,6 +5,7 @@ import request from 'supertest';
 import { type RunningFxRateSimulator, startFxRateSimulator } from '../../../simulators/src/fx-rates';
 import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { createTestDatabase } from '../../../test/support/database';
+import { settlementBankInGoodStanding } from '../../../test/support/provider-register';
 import { createApp } from '../src/app';
 import { HttpRateSource } from '../src/rate-source';
 
@@ -30,6 +31,7 @@ beforeAll(async () => {
     rateSource: new HttpRateSource(sim.url),
     clock: () => NOW,
     actVerifyKeys: acts.verifyKeys,
+    settlementBank: settlementBankInGoodStanding(),
   });
 });
 afterAll(async () => {
@@ -195,6 +197,7 @@ describe('a declaration from filing to settlement', () => {
       rateSource: new HttpRateSource(sim.url),
       clock: () => new Date('2026-03-11T00:00:01Z'),
       actVerifyKeys: acts.verifyKeys,
+      settlementBank: settlementBankInGoodStanding(),
     });
     const next = await request(tomorrow)
       .post('/v1/declarations')

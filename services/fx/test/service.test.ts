@@ -1,6 +1,14 @@
-import { ConfigError, parseConfig, ServiceClient, silentLogger } from '@vcdc/shared';
+import {
+  ConfigError,
+  type ProviderTerms,
+  parseConfig,
+  ServiceCallError,
+  ServiceClient,
+  silentLogger,
+} from '@vcdc/shared';
 import { type RunningFxRateSimulator, startFxRateSimulator } from '../../../simulators/src/fx-rates';
 import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
+import { DEV_PROVIDERS, enterProvider, startProviderRegister } from '../../../test/support/provider-register';
 import { serviceDatabaseForTest } from '../../../test/support/provision';
 import { FxConfig } from '../src/config';
 import { type RunningFxService, startFxService } from '../src/service';
@@ -8,19 +16,24 @@ import { type RunningFxService, startFxService } from '../src/service';
 const acts = testActKeys();
 let sim: RunningFxRateSimulator;
 let service: RunningFxService;
+let register: Awaited<ReturnType<typeof startProviderRegister>>;
 
 beforeAll(async () => {
   sim = await startFxRateSimulator({ port: 0, seed: 1234 });
+  // The exchange's register of licensed providers, holding the dev bank fx settles with.
+  register = await startProviderRegister('fx_service_register');
   const config = parseConfig(FxConfig, {
     DATABASE_URL: await serviceDatabaseForTest('fx_service', 'fx'),
     PORT: '0',
     FX_RATE_SOURCE_URL: sim.url,
     ACT_VERIFY_KEYS: acts.env.verifyKey,
+    PROVIDER_REGISTER_URL: register.url,
   });
   service = await startFxService(config, silentLogger());
 });
 afterAll(async () => {
   await service?.close();
+  await register?.close();
   await sim?.close();
 });
 
@@ -85,4 +98,61 @@ test('the started service is ready, and settles over real HTTP at the rate of th
     bankBuyRate: string;
   };
   expect(settlement.rate).toBe(published.bankBuyRate);
+});
+
+test('a settlement with a bank whose bond has expired is refused before anything is booked, and recorded; renewed, it settles', async () => {
+  const fx = new ServiceClient({ service: 'fx', baseUrl: service.url });
+  const bank = DEV_PROVIDERS.find((p) => p.providerId === 'hk-trust-bank') as ProviderTerms;
+  await enterProvider(register.pool, { ...bank, bond: { ...bank.bond, expires: '2025-12-31' } }, 1);
+  const d = await fx.post<{ declarationId: string }>(
+    '/v1/declarations',
+    {
+      caseId: 'CASE-BANK',
+      currency: 'USD',
+      amount: '50.00',
+      transactionCode: '622011',
+      purpose: 'disposal proceeds',
+      remitter: { name: 'r', account: 'a', bank: 'b' },
+      beneficiary: { name: 'r', account: 'a', bank: 'b' },
+      workflowId: 'case-CASE-BANK',
+    },
+    'bank-create',
+  );
+  await fx.post(`/v1/declarations/${d.declarationId}/submit`, { workflowId: 'case-CASE-BANK' }, 'bank-submit');
+  const decision = (stage: 'FX_DECLARATION' | 'FX_SETTLEMENT', extra: object) =>
+    signedDecision(acts.signingKey, 'CASE-BANK', PEOPLE.fxOfficer, { stage, outcome: 'APPROVE', ...extra });
+  await fx.post(
+    `/v1/declarations/${d.declarationId}/decision`,
+    { decision: decision('FX_DECLARATION', { reference: 'SAFE-2' }) },
+    'bank-decide',
+  );
+  const settle = { decision: decision('FX_SETTLEMENT', { settlement: { amount: '50.00', bankReference: 'BANK-2' } }) };
+  const refused = await fx
+    .post(`/v1/declarations/${d.declarationId}/settlements`, settle, 'bank-settle-1')
+    .catch((error: ServiceCallError) => error);
+  expect(refused).toBeInstanceOf(ServiceCallError);
+  expect((refused as ServiceCallError).status).toBe(422);
+  expect((refused as ServiceCallError).problem).toMatchObject({
+    type: 'urn:vcdc:problem:provider-bond-expired',
+    providerId: 'hk-trust-bank',
+    registerVersion: 2,
+  });
+  const declaration = await fx.get<{ status: string }>(`/v1/declarations/${d.declarationId}`);
+  expect(declaration.status).toBe('APPROVED');
+  // The refusal is in fx's chain (the route names the declaration, not the case).
+  const { records } = await fx.get<{ records: Array<{ kind: string; data: { type?: string; path?: string } }> }>(
+    '/v1/audit/records?limit=1000',
+  );
+  const path = `/v1/declarations/${d.declarationId}/settlements`;
+  expect(records.filter((r) => r.kind === 'request.refused' && r.data.path === path).map((r) => r.data.type)).toEqual([
+    'urn:vcdc:problem:provider-bond-expired',
+  ]);
+
+  await enterProvider(register.pool, bank, 2);
+  const settled = await fx.post<{ foreignAmount: string }>(
+    `/v1/declarations/${d.declarationId}/settlements`,
+    settle,
+    'bank-settle-2',
+  );
+  expect(settled.foreignAmount).toBe('50.00');
 });

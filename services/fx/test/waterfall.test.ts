@@ -9,6 +9,7 @@ import request from 'supertest';
 import { type RunningFxRateSimulator, startFxRateSimulator } from '../../../simulators/src/fx-rates';
 import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { createTestDatabase } from '../../../test/support/database';
+import { settlementBankInGoodStanding } from '../../../test/support/provider-register';
 import { createApp } from '../src/app';
 import { HttpRateSource } from '../src/rate-source';
 
@@ -34,6 +35,7 @@ beforeAll(async () => {
     rateSource: new HttpRateSource(sim.url),
     clock: () => NOW,
     actVerifyKeys: acts.verifyKeys,
+    settlementBank: settlementBankInGoodStanding(),
   });
 });
 afterAll(async () => {

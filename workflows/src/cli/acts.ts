@@ -19,6 +19,7 @@
  *   vcdc fx correction request --settlement S [--rate R] [--cny CNY] --reason R
  *   vcdc fx correction approve <correctionId>
  *   vcdc books <caseId>                               the books recomputed from the services' records
+ *   vcdc providers list|show|changes|propose|approve  the register of licensed providers (providers.ts)
  *
  * <evidence> is `--evidence-file handover.json` (the HandoverEvidence object) or `--form-no N
  * --handed-over-by P --received-by P [--video-sha256 H]`. Every act carries an Idempotency-Key:
@@ -27,6 +28,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Argument, type Command, Option } from 'commander';
+import { addProviderCommands } from './providers';
 import type { ControlApiClient } from './vcdc';
 
 export interface ActCommandContext {
@@ -494,6 +496,9 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
         println(`  follow-up remittance due: ${f.amount} CNY (correction ${f.correctionId})`);
       }
     });
+
+  // The register of licensed providers (providers.ts): the same act posting, over the control API.
+  addProviderCommands(program, ctx, act);
 }
 
 interface FxCorrectionView {

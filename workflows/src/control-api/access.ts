@@ -15,6 +15,16 @@ const actRoles = (kind: ActKind): readonly Role[] => ACT_KINDS[kind].roles;
 /** Who may read the whitelist: those who act on it, those who supervise it, audit it or run the system. */
 const WHITELIST_READERS: readonly Role[] = ['custodian', 'supervisor', 'auditor', 'operator'];
 
+/** Who may read the register of licensed providers: those who change it, who deal with providers, audit or run the system. */
+const REGISTER_READERS: readonly Role[] = [
+  'supervisor',
+  'senior-supervisor',
+  'custodian',
+  'fx-officer',
+  'auditor',
+  'operator',
+];
+
 /** The routes of the control API that need a person, each with the roles that may call it. */
 export const ENDPOINT_ROLES = {
   /** Registering a case is the case officer's request for disposal. */
@@ -41,6 +51,12 @@ export const ENDPOINT_ROLES = {
   /** The acts waiting for a person (pending-acts.ts): those who take one, each list only for its act's roles. */
   'GET /v1/acts/pending': PENDING_ACT_ROLES,
   'POST /v1/custody/whitelist': actRoles('custody.whitelist.request'),
+  /** The register of licensed providers: changed by two supervisors, read by them, custodians, auditors and operators. */
+  'GET /v1/providers': REGISTER_READERS,
+  'GET /v1/providers/changes': REGISTER_READERS,
+  'GET /v1/providers/:providerId': REGISTER_READERS,
+  'POST /v1/providers/changes': actRoles('register.provider.propose'),
+  'POST /v1/providers/changes/:changeId/approval': actRoles('register.provider.approve'),
   'POST /v1/custody/whitelist/:entryId/approvals': actRoles('custody.whitelist.approve'),
   'POST /v1/custody/whitelist/:entryId/revocation': actRoles('custody.whitelist.revoke'),
   'POST /v1/custody/attestations': actRoles('custody.intake.attest'),

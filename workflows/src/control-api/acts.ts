@@ -42,7 +42,7 @@ import { z } from 'zod';
 import type { Endpoint } from './access';
 import type { Identity } from './auth';
 
-export type ActService = 'custody' | 'fx' | 'treasury';
+export type ActService = 'custody' | 'exchange' | 'fx' | 'treasury';
 
 /** Where a service is and the control API's credential for it (its SERVICE_TOKEN). */
 export interface ActServiceTarget {
@@ -167,6 +167,22 @@ export const FORWARDED_ACTS: readonly ForwardedAct[] = [
     object: (p) => ({ id: p.settlementId as string }),
   },
   {
+    // The register of licensed providers (kept by the exchange): one person proposes a provider's entry…
+    path: '/v1/providers/changes',
+    service: 'exchange',
+    kind: 'register.provider.propose',
+    servicePath: () => '/v1/providers/changes',
+    object: (_p, b) => ({ id: text((b.terms as Body | undefined)?.providerId) ?? 'unknown' }),
+  },
+  {
+    // …and another approves it (the exchange refuses the proposer).
+    path: '/v1/providers/changes/:changeId/approval',
+    service: 'exchange',
+    kind: 'register.provider.approve',
+    servicePath: (p) => `/v1/providers/changes/${seg(p.changeId)}/approval`,
+    object: (p) => ({ id: p.changeId as string }),
+  },
+  {
     path: '/v1/fx/settlement-corrections/:correctionId/approval',
     service: 'fx',
     kind: 'fx.correction.approve',
@@ -183,6 +199,8 @@ const WhitelistQuery = z
     status: z.string().min(1).max(40).optional(),
   })
   .strict();
+
+const ProviderChangesQuery = z.object({ status: z.enum(['PROPOSED', 'APPROVED']).optional() }).strict();
 
 /** The Idempotency-Key a person may send (the service sees `act/<person>/<key>`). */
 const ClientKey = /^[\x21-\x7e]{1,200}$/;
@@ -412,6 +430,27 @@ export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void 
     if (!answer) throw new Problem(502, 'service-unanswered', 'The service did not answer', 'custody did not answer');
     relay(res, answer);
   };
+  // The register of licensed providers, as the exchange keeps it: what is in force, each provider's
+  // versions, and the changes waiting for a second person.
+  const readRegister = async (servicePath: string, res: Response) => {
+    const target = services.exchange;
+    if (!target) throw unavailable('exchange');
+    const answer = await call(target, fetchImpl, 'GET', servicePath, {});
+    if (!answer) throw new Problem(502, 'service-unanswered', 'The service did not answer', 'exchange did not answer');
+    relay(res, answer);
+  };
+  app.get('/v1/providers', guard('GET /v1/providers'), async (_req, res) => {
+    await readRegister('/v1/providers', res);
+  });
+  app.get('/v1/providers/changes', guard('GET /v1/providers/changes'), async (req, res) => {
+    const { status } = parseInput(ProviderChangesQuery, req.query, 'query');
+    await readRegister(status ? `/v1/providers/changes?status=${status}` : '/v1/providers/changes', res);
+  });
+  app.get('/v1/providers/:providerId', guard('GET /v1/providers/:providerId'), async (req, res) => {
+    const { providerId } = parseInput(z.object({ providerId: PathId }), req.params, 'path');
+    await readRegister(`/v1/providers/${seg(providerId)}`, res);
+  });
+
   app.get('/v1/custody/whitelist', guard('GET /v1/custody/whitelist'), async (req, res) => {
     await readWhitelist('/v1/whitelist', parseInput(WhitelistQuery, req.query, 'query'), res);
   });

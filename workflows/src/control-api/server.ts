@@ -81,6 +81,7 @@ export function actServices(config: ControlApiConfig): Partial<Record<ActService
   return token
     ? {
         custody: { url: config.CUSTODY_URL, token },
+        exchange: { url: config.EXCHANGE_URL, token },
         fx: { url: config.FX_URL, token },
         treasury: { url: config.TREASURY_URL, token },
       }

@@ -34,7 +34,8 @@ interface ActKindRule {
     | 'restitution-order'
     | 'correction'
     | 'credit'
-    | 'receivable';
+    | 'receivable'
+    | 'provider';
   /**
    * How long the signature is good for, in seconds. An act forwarded at once lives minutes; an
    * authorisation the workflow carries to a later step (a transfer after the whitelist's cooling-off,
@@ -126,6 +127,22 @@ export const ACT_KINDS = {
   'treasury.recovery.record': {
     roles: ['treasury-officer'],
     object: 'receivable',
+    ttlSeconds: 10 * MINUTES,
+    use: 'once',
+  },
+  /**
+   * A change to the register of licensed providers (a new provider, a renewed licence or bond, a
+   * verification given or withdrawn): proposed by one supervisor, in force only once another approves.
+   */
+  'register.provider.propose': {
+    roles: ['supervisor', 'senior-supervisor'],
+    object: 'provider',
+    ttlSeconds: 10 * MINUTES,
+    use: 'once',
+  },
+  'register.provider.approve': {
+    roles: ['senior-supervisor', 'supervisor'],
+    object: 'provider',
     ttlSeconds: 10 * MINUTES,
     use: 'once',
   },

@@ -48,6 +48,8 @@ export interface ScopedCaller {
   token: string;
   /** Paths (no query) of the changing routes this caller may call. */
   routes: readonly RegExp[];
+  /** Paths it may read; absent: every read (the control API's). */
+  reads?: readonly RegExp[];
 }
 
 // /metrics: Prometheus scrapes it without the service's secret; it holds counts and timings only.
@@ -70,24 +72,28 @@ export function requireServiceCredential(
   token: string,
   logger?: Logger,
   onRefused?: (call: RefusedCall) => Promise<unknown>,
-  scoped?: ScopedCaller,
+  scoped?: ScopedCaller | readonly ScopedCaller[],
 ): RequestHandler {
+  const callers: readonly ScopedCaller[] =
+    scoped === undefined ? [] : Array.isArray(scoped) ? scoped : [scoped as ScopedCaller];
   return async (req, res, next) => {
     if (OPEN_PATHS.has(req.path)) return next();
     const presented = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '')?.[1];
     if (presented !== undefined && secretsEqual(presented, token)) return next();
-    if (presented !== undefined && scoped && secretsEqual(presented, scoped.token)) {
+    const caller = presented === undefined ? undefined : callers.find((c) => secretsEqual(presented, c.token));
+    if (caller) {
       const readOnly = req.method === 'GET' || req.method === 'HEAD';
-      if (readOnly || scoped.routes.some((r) => r.test(req.path))) return next();
+      if (readOnly && (caller.reads === undefined || caller.reads.some((r) => r.test(req.path)))) return next();
+      if (!readOnly && caller.routes.some((r) => r.test(req.path))) return next();
       const call: RefusedCall = {
         method: req.method,
         path: req.originalUrl.slice(0, 500),
         remote: req.ip,
         presented: true,
       };
-      logger?.warn({ ...call, caller: scoped.name }, 'call refused: outside the caller credential’s routes');
+      logger?.warn({ ...call, caller: caller.name }, 'call refused: outside the caller credential’s routes');
       if (onRefused) {
-        await onRefused({ ...call, caller: scoped.name } as RefusedCall).catch((error: unknown) => {
+        await onRefused({ ...call, caller: caller.name } as RefusedCall).catch((error: unknown) => {
           logger?.error({ err: error }, 'could not record the refused call in the audit chain');
         });
       }
@@ -95,7 +101,9 @@ export function requireServiceCredential(
         403,
         'caller-not-allowed',
         'Not allowed for this caller',
-        `${scoped.name}'s credential may read and carry people's signed acts on ${service}, not call ${req.method} ${req.path}`,
+        caller.reads === undefined
+          ? `${caller.name}'s credential may read and carry people's signed acts on ${service}, not call ${req.method} ${req.path}`
+          : `${caller.name}'s credential may read only part of ${service}, not call ${req.method} ${req.path}`,
       );
       res.status(403).type(PROBLEM_CONTENT_TYPE).json(problem.toBody(req.originalUrl));
       return;
