@@ -15,6 +15,7 @@ import { createApp as createTreasuryApp } from '../../services/treasury/src/app'
 import { LocalReceiptTreasuryGateway } from '../../services/treasury/src/treasury-gateway';
 import { PEOPLE, signedDecision } from '../support/acts';
 import { createTestDatabase } from '../support/database';
+import { settlementBankInGoodStanding } from '../support/provider-register';
 
 const rates: RateSource = {
   bankBuyRate: async (currency, date) => ({
@@ -40,7 +41,13 @@ export async function startFxService(signingKey: KeyObject, verifyKeys: KeyObjec
   const databaseUrl = await createTestDatabase('console_fx');
   await migrate({ databaseUrl, schema: 'fx', dir: path.resolve(__dirname, '../../services/fx/migrations') });
   const pool = createPool(databaseUrl, 'fx', 3);
-  const app = createApp({ pool, logger: silentLogger(), rateSource: rates, actVerifyKeys: verifyKeys });
+  const app = createApp({
+    pool,
+    logger: silentLogger(),
+    rateSource: rates,
+    actVerifyKeys: verifyKeys,
+    settlementBank: settlementBankInGoodStanding(),
+  });
   const server = await listen(app, 0);
   let keys = 0;
   const post = (route: string, body: object) =>
