@@ -24,6 +24,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { seedDevProviders } from '../scripts/lib/dev-providers';
 import { freePort } from '../scripts/lib/ports';
 import { SYSTEM_SCHEMAS } from '../scripts/lib/system-database';
 import { DEFAULT_CAPABILITIES, type VenueCapability } from '../services/exchange/src/capabilities';
@@ -184,9 +185,12 @@ async function main(): Promise<void> {
   const db = await benchDatabase(`bench_venue_${process.pid}`);
   const sim = await startVenueProcess();
   const hashkey = DEFAULT_CAPABILITIES.hashkey as VenueCapability;
+  const databaseUrl = await provisionForTest(db.url, SYSTEM_SCHEMAS.exchange);
+  // The venue in the register of licensed providers, as the dev stack enters it (two people's acts).
+  await seedDevProviders(databaseUrl);
   const service = await startServiceProcess({
     LOG_LEVEL: 'silent',
-    DATABASE_URL: await provisionForTest(db.url, SYSTEM_SCHEMAS.exchange),
+    DATABASE_URL: databaseUrl,
     VENUE_API_URL: sim.url,
     VENUE_CAPABILITIES: JSON.stringify({ hashkey: { ...hashkey, requestLimit: { perSecond: LIMIT } } }),
   });
