@@ -296,7 +296,7 @@ async function askDesks(deps: RfqDeps, row: RfqRow, kept: QuoteRow[]): Promise<v
     bandLow: row.band_low,
     bandHigh: row.band_high,
   };
-  await inTransaction(pool(deps), async (tx) => {
+  await inTransaction(deps.pool, async (tx) => {
     for (const { desk, answer, at } of answers) {
       if (answer.kind === 'quote') {
         const sameAmount = new Decimal(answer.amount).eq(amount);
@@ -333,8 +333,6 @@ async function askDesks(deps: RfqDeps, row: RfqRow, kept: QuoteRow[]): Promise<v
     }
   });
 }
-
-const pool = (deps: RfqDeps) => deps.pool;
 
 /** Try the valid quotes best first; record the decision with every quote. */
 async function decide(deps: RfqDeps, row: RfqRow, quotes: QuoteRow[]): Promise<Rfq> {
