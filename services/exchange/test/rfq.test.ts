@@ -26,7 +26,7 @@ let app: Express;
 const desks = new Map<string, RunningDesk>();
 
 // The service's and the desks' clock: fixed, so a quote's validity is exact.
-const now = new Date('2026-12-04T10:00:00Z');
+let now = new Date('2026-12-04T10:00:00Z');
 const clock = () => now;
 // The prices RFQs are judged by: reference 60000, floor 59000, band 2 % (58800 – 61200).
 const prices = { reference: '60000', floor: '59000' as string | undefined };
@@ -109,7 +109,9 @@ const desk = (n: Name) => desks.get(n) as RunningDesk;
 
 /** Each desk's behaviour for the next RFQ: by default a good quote 10 bp under the reference. */
 function behave(changes: Partial<Record<Name, Partial<DeskTerms>>>) {
-  for (const n of NAMES) desk(n).state.set({ spreadBp: 10, lastLook: 0, noAnswer: 0, validityMs: 5000, ...changes[n] });
+  for (const n of NAMES) {
+    desk(n).state.set({ spreadBp: 10, lastLook: 0, noAnswer: 0, answerLost: 0, validityMs: 5000, ...changes[n] });
+  }
 }
 
 let key = 0;
@@ -136,10 +138,10 @@ describe('one RFQ, every answer kept', () => {
       d7: { noAnswer: 1 }, // silent
     });
     desk('d8').state.terms.minAmount = '100'; // the block is under its appetite
-    const res = await rfq({ rfqId: 'rfq-all', caseId: 'CASE-RFQ-1', symbol: 'BTC/USD', amount: '2', deadlineMs: 400 });
+    const res = await rfq({ rfqId: 'rfq-all', caseId: 'CASE-RFQ-1', symbol: 'BTC/USD', amount: '2', deadlineMs: 1500 });
     desk('d8').state.terms.minAmount = '0.1';
-    expect(res.status).toBe(201);
     body = res.body;
+    expect({ status: res.status, outcome: body.outcome }).toEqual({ status: 201, outcome: 'TRADED' });
   });
 
   test('each desk has its status; the best valid quote after a refusal and a lapse is taken', () => {
@@ -329,6 +331,27 @@ test('out of the band is never taken even when it is the best; the next valid qu
   expect(statusOf(res.body).d1).toBe('OUT_OF_BAND');
   expect(res.body.trade).toMatchObject({ price: '59940' });
   expect(desk('d1').state.trades.size).toBe(0);
+});
+
+test('an acceptance whose answer is lost: the RFQ stays open, its retry asks the desk again and trades once', async () => {
+  behave({ d1: { spreadBp: 5, answerLost: 1 } });
+  const body = { rfqId: 'rfq-lost', caseId: 'CASE-RFQ-6', symbol: 'BTC/USD', amount: '1' };
+  const first = await rfq(body, 'rfq-lost-key');
+  expect(first.status).toBe(502);
+  // The desk traded; we do not know it yet, and the RFQ is not decided.
+  expect(desk('d1').state.trades.size).toBe(1);
+  expect((await request(app).get('/v1/rfqs/rfq-lost').expect(200)).body.outcome).toBe('DECIDING');
+  const asked = desk('d1').state.log.quoteRequests;
+  desk('d1').state.set({ answerLost: 0 });
+  // Later than the quote held: an acceptance already sent is asked again all the same.
+  now = new Date(now.getTime() + 60_000);
+  const retry = await rfq(body, 'rfq-lost-key');
+  expect(retry.status).toBe(201);
+  expect(retry.body).toMatchObject({ outcome: 'TRADED', trade: { desk: 'desk-d1', price: '59970' } });
+  expect(retry.body.trade.tradeId).toBe([...desk('d1').state.trades.keys()][0]);
+  expect(desk('d1').state.trades.size).toBe(1);
+  expect(desk('d1').state.log.quoteRequests).toBe(asked);
+  expect(statusOf(retry.body).d2).toBe('LOSING');
 });
 
 test('bad input: a problem naming the field, nothing recorded, no desk asked', async () => {

@@ -42,6 +42,8 @@ export interface DeskTerms {
   lastLook: number;
   /** Probability that a quote request gets no answer at all. */
   noAnswer: number;
+  /** Probability that an acceptance is decided (a trade made) but its answer lost: the connection drops. */
+  answerLost?: number;
   /** Where the coins of a trade go, per asset (its deposit address); default: a made-up address per desk. */
   addresses?: Record<string, string>;
   clock?: () => Date;
@@ -78,6 +80,8 @@ export interface DeskLog {
   quoteRequests: number;
   accepts: number;
   silent: number;
+  /** Acceptances decided whose answer was dropped. */
+  lost: number;
 }
 
 export interface DeskState {
@@ -85,7 +89,9 @@ export interface DeskState {
   readonly log: DeskLog;
   readonly trades: Map<string, DeskTrade>;
   /** Change how it behaves from now on (a test's lever). */
-  set(changes: Partial<Pick<DeskTerms, 'spreadBp' | 'lastLook' | 'noAnswer' | 'validityMs' | 'reference'>>): void;
+  set(
+    changes: Partial<Pick<DeskTerms, 'spreadBp' | 'lastLook' | 'noAnswer' | 'answerLost' | 'validityMs' | 'reference'>>,
+  ): void;
 }
 
 const ASSET = /^[A-Z0-9]{2,10}$/;
@@ -104,7 +110,7 @@ export function createDeskApp(initial: DeskTerms): { app: Express; state: DeskSt
   const dice = seededRandom(terms.seed);
   const quotes = new Map<string, Quote>();
   const trades = new Map<string, DeskTrade>();
-  const log: DeskLog = { quoteRequests: 0, accepts: 0, silent: 0 };
+  const log: DeskLog = { quoteRequests: 0, accepts: 0, silent: 0, lost: 0 };
   // Requests left unanswered: ended when the desk closes.
   const hold = new Set<Response>();
   const address = (asset: string) => terms.addresses?.[asset] ?? `${terms.id}-${asset.toLowerCase()}-deposit`;
@@ -205,6 +211,10 @@ export function createDeskApp(initial: DeskTerms): { app: Express; state: DeskSt
       }
     }
     const d = q.decision;
+    if (terms.answerLost && dice() < terms.answerLost) {
+      log.lost++;
+      return req.socket.destroy();
+    }
     if (d.status === 201) return res.status(201).json(trades.get(d.tradeId));
     problem(res, d.status, d.type, d.detail, { quoteId: q.quoteId });
   });
