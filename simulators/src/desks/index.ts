@@ -79,3 +79,40 @@ export function devDeskTerms(reference: (symbol: string) => string, seed = 16): 
     },
   ].map((t, i) => ({ ...t, credentials: devDeskCredentials(t.id), seed: seed + i, reference }));
 }
+
+/**
+ * The dev stack's desks, pricing from the venue simulator's last prices (read every `pollMs`), on
+ * `ports` (default 7211-7213). `rfqDesks` is the exchange service's RFQ_DESKS for them.
+ */
+export async function startDevDesks(
+  options: { venueUrl?: string; ports?: number[]; pollMs?: number; seed?: number } = {},
+): Promise<{ desks: RunningDesk[]; rfqDesks: string; close: () => Promise<void> }> {
+  const venueUrl = options.venueUrl ?? 'http://127.0.0.1:7201';
+  const last = new Map<string, string>();
+  const read = async () => {
+    try {
+      const res = await fetch(`${venueUrl}/quote/v1/ticker/price`, { signal: AbortSignal.timeout(2000) });
+      for (const t of (await res.json()) as { s: string; p: string }[]) last.set(t.s, t.p);
+    } catch {
+      // The venue is down: the desks keep their last prices (and quote nothing before the first).
+    }
+  };
+  await read();
+  const timer = setInterval(read, options.pollMs ?? 1000);
+  timer.unref();
+  const reference = (symbol: string) => {
+    const price = last.get(symbol.replace('/', ''));
+    if (!price) throw new Error(`no price for ${symbol} from the venue yet`);
+    return price;
+  };
+  const ports = options.ports ?? [7211, 7212, 7213];
+  const desks = await Promise.all(devDeskTerms(reference, options.seed).map((t, i) => startDesk(t, ports[i] ?? 0)));
+  return {
+    desks,
+    rfqDesks: JSON.stringify(desks.map((d) => ({ id: d.id, url: d.url, ...devDeskCredentials(d.id) }))),
+    close: async () => {
+      clearInterval(timer);
+      for (const d of desks) await d.close();
+    },
+  };
+}
