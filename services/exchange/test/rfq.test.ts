@@ -202,6 +202,10 @@ describe('one RFQ, every answer kept', () => {
     });
     const got = (await request(app).get('/v1/rfqs/rfq-all').expect(200)).body;
     expect(got).toEqual(body);
+    // The best-execution file: the desk's order and fill among the orders, and every quote of the RFQ.
+    const report = (await request(app).get('/v1/cases/CASE-RFQ-1/best-execution').expect(200)).body;
+    expect(report.orders.map((o: { venue: string }) => o.venue)).toEqual(['desk-d3']);
+    expect(report.rfqs).toEqual([body]);
   });
 
   test('a retry trades once: the same key replays, another key finds the decision without asking again', async () => {

@@ -4,19 +4,10 @@
  * recorded as BELOW_FLOOR even when it is also out of the band. Among the valid ones the highest price
  * goes first (we sell), then the one that holds longer, then the desk's id, so the order is total.
  */
+import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 
-export type QuoteStatus =
-  | 'QUOTED'
-  | 'ACCEPTED'
-  | 'LOSING'
-  | 'EXPIRED'
-  | 'REFUSED'
-  | 'MISSING'
-  | 'DECLINED'
-  | 'BELOW_FLOOR'
-  | 'OUT_OF_BAND'
-  | 'NOT_ASKED';
+export type QuoteStatus = exchange.RfqQuote['status'];
 
 export interface PriceLimits {
   /** Undefined under the floor rule "none". */

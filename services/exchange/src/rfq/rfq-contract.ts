@@ -1,12 +1,11 @@
 /**
- * The RFQ routes' bodies and answers (POST/GET /v1/rfqs, POST /v1/rfqs/:rfqId/settlement). Kept beside
- * the module until the workflow calls them (route choice per lot is a later step), then they move to
- * @vcdc/shared/contracts with the rest of the exchange's contract.
+ * The RFQ routes' bodies (POST /v1/rfqs, POST /v1/rfqs/:rfqId/settlement) and the settlement's answer.
+ * Kept beside the module until the workflow calls them (route choice per lot is a later step); the RFQ
+ * itself is in @vcdc/shared/contracts, as the best-execution report carries it.
  */
 import { common, exchange } from '@vcdc/shared/contracts';
 import { PositiveDecimalString } from '@vcdc/shared/money';
 import { z } from 'zod';
-import type { QuoteStatus } from './quote-rules';
 
 export const RfqId = z.string().regex(/^[A-Za-z0-9_-]{1,36}$/, { message: 'must be 1-36 letters, digits, "_" or "-"' });
 
@@ -35,50 +34,8 @@ export const SettleDeskTrade = z
   .strict();
 export type SettleDeskTrade = z.infer<typeof SettleDeskTrade>;
 
-export interface RfqQuote {
-  desk: string;
-  status: QuoteStatus;
-  quoteId?: string;
-  price?: string;
-  amount?: string;
-  expiresAt?: string;
-  answeredAt?: string;
-  detail?: string;
-  tradeId?: string;
-}
-
-export interface Rfq {
-  rfqId: string;
-  caseId: string;
-  symbol: string;
-  side: 'sell';
-  amount: string;
-  referencePrice: string;
-  referenceId?: string;
-  floorRule: string;
-  floorPrice?: string;
-  band: string;
-  bandLow: string;
-  bandHigh: string;
-  deadlineMs: number;
-  askedAt: string;
-  outcome: 'TRADED' | 'NO_DESK' | 'DECIDING';
-  reason?: string;
-  decidedAt?: string;
-  /** True when no desk traded: sell the block on the venue through the engine. */
-  useEngine: boolean;
-  trade?: {
-    desk: string;
-    tradeId: string;
-    price: string;
-    amount: string;
-    cost: string;
-    currency: string;
-    deliverTo: { asset: string; address: string };
-  };
-  /** Every desk's answer, whatever it was. */
-  quotes: RfqQuote[];
-}
+export type RfqQuote = exchange.RfqQuote;
+export type Rfq = exchange.Rfq;
 
 export interface DeskSettlement {
   rfqId: string;
