@@ -30,6 +30,8 @@ CREATE TABLE rfqs (
   outcome         TEXT CHECK (outcome IN ('TRADED', 'NO_DESK')),
   reason          TEXT,
   decided_at      TIMESTAMPTZ,
+  -- Until when the request working on it holds it (src/rfq/rfq.ts takeOver): one at a time decides.
+  lease_until     TIMESTAMPTZ NOT NULL,
   CHECK ((outcome IS NULL) = (decided_at IS NULL))
 );
 CREATE INDEX rfqs_case ON rfqs (case_id, asked_at);

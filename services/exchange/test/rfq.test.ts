@@ -358,6 +358,22 @@ test('an acceptance whose answer is lost: the RFQ stays open, its retry asks the
   expect(statusOf(retry.body).d2).toBe('LOSING');
 });
 
+test('two requests for one RFQ at once (two keys): one decides, the other is told to ask again; one trade', async () => {
+  behave({ d1: { spreadBp: 5 } });
+  const before = trades();
+  const body = { rfqId: 'rfq-race', caseId: 'CASE-RFQ-7', symbol: 'BTC/USD', amount: '1' };
+  const [a, b] = await Promise.all([rfq(body, 'race-a'), rfq(body, 'race-b')]);
+  expect([a.status, b.status].sort()).toEqual([201, 409]);
+  const decided = a.status === 201 ? a.body : b.body;
+  expect(decided).toMatchObject({ outcome: 'TRADED', trade: { desk: 'desk-d1' } });
+  expect(trades()).toBe(before + 1);
+  // The one told to wait, asking again, gets the decision.
+  const later = await rfq(body, a.status === 201 ? 'race-b' : 'race-a');
+  expect(later.status).toBe(201);
+  expect(later.body).toEqual(decided);
+  expect(trades()).toBe(before + 1);
+});
+
 test('bad input: a problem naming the field, nothing recorded, no desk asked', async () => {
   const asked = desk('d1').state.log.quoteRequests;
   const res = await rfq({ rfqId: 'rfq-bad', caseId: 'CASE-RFQ-5', symbol: 'BTC/USD', amount: '-1' });

@@ -83,6 +83,8 @@ interface QuoteRow {
 }
 
 export const DEFAULT_RFQ_DEADLINE_MS = 2000;
+/** An RFQ's lease lasts its deadline and this (the acceptances, one after another, and the booking). */
+const LEASE_MARGIN_MS = 60_000;
 
 const plain = (n: string | null) => (n === null ? null : new Decimal(n).toFixed());
 
@@ -190,13 +192,37 @@ export async function requestForQuotes(deps: RfqDeps, input: RequestForQuotes): 
       field: 'rfqId',
     });
   }
-  const row = known ?? (await openRfq(deps, input));
-  let quotes = await quoteRows(pool, row.rfq_id);
-  if (!quotes.some((q) => q.status !== 'NOT_ASKED')) {
-    await askDesks(deps, row, quotes);
-    quotes = await quoteRows(pool, row.rfq_id);
+  const row = known ? await takeOver(pool, known) : await openRfq(deps, input);
+  try {
+    let quotes = await quoteRows(pool, row.rfq_id);
+    if (!quotes.some((q) => q.status !== 'NOT_ASKED')) {
+      await askDesks(deps, row, quotes);
+      quotes = await quoteRows(pool, row.rfq_id);
+    }
+    return await decide(deps, row, quotes);
+  } catch (error) {
+    // Undecided: its retry may take it over at once.
+    await pool.query('UPDATE rfqs SET lease_until = now() WHERE rfq_id = $1 AND outcome IS NULL', [row.rfq_id]);
+    throw error;
   }
-  return decide(deps, row, quotes);
+}
+
+/**
+ * One request at a time works on an undecided RFQ: it holds the RFQ's lease (database time) while it
+ * asks and decides, so a concurrent retry cannot decide NO_DESK on quotes still being gathered, nor
+ * mark lapsed a quote whose acceptance the other is sending. A holder that died leaves the lease to
+ * run out; one that failed gives it back.
+ */
+async function takeOver(pool: Pool, known: RfqRow): Promise<RfqRow> {
+  const taken = await pool.query<RfqRow>(
+    `UPDATE rfqs SET lease_until = now() + make_interval(secs => $2::double precision / 1000)
+      WHERE rfq_id = $1 AND outcome IS NULL AND lease_until <= now() RETURNING *`,
+    [known.rfq_id, known.deadline_ms + LEASE_MARGIN_MS],
+  );
+  if (taken.rows[0]) return taken.rows[0];
+  throw problems.notYet('RFQ in progress', `rfq ${known.rfq_id} is being decided by another request; ask again`, {
+    rfqId: known.rfq_id,
+  });
 }
 
 /** Fix the prices; record the RFQ and the desks the register refuses (never asked). */
@@ -219,8 +245,9 @@ async function openRfq(deps: RfqDeps, input: RequestForQuotes): Promise<RfqRow> 
   return inTransaction(pool, async (tx) => {
     const inserted = await tx.query<RfqRow>(
       `INSERT INTO rfqs (rfq_id, case_id, symbol, side, amount, reference_price, reference_id, floor_rule, floor_price,
-                         band, band_low, band_high, deadline_ms, asked_at)
-       VALUES ($1, $2, $3, 'sell', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                         band, band_low, band_high, deadline_ms, asked_at, lease_until)
+       VALUES ($1, $2, $3, 'sell', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
+               now() + make_interval(secs => ($12::int + $14::int)::double precision / 1000))
        ON CONFLICT (rfq_id) DO NOTHING RETURNING *`,
       [
         input.rfqId,
@@ -236,6 +263,7 @@ async function openRfq(deps: RfqDeps, input: RequestForQuotes): Promise<RfqRow> 
         bandHigh,
         input.deadlineMs ?? DEFAULT_RFQ_DEADLINE_MS,
         at,
+        LEASE_MARGIN_MS,
       ],
     );
     const row = inserted.rows[0];
