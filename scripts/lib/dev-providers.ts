@@ -1,7 +1,8 @@
 /**
  * The providers the dev stack, the demo and the tests deal with, as the register of licensed providers
  * (services/exchange/src/provider-register.ts) holds them: the HashKey-compatible venue (the venue
- * simulator), the custodian running custody, and the bank of the case property trust account. Dev data:
+ * simulator), the custodian running custody, the bank of the case property trust account, and the
+ * simulated OTC desks (kind 'desk'). Dev data:
  * a deployment's register starts empty and is filled by two people's acts, provider by provider.
  */
 import { randomUUID } from 'node:crypto';
@@ -41,6 +42,17 @@ export const DEV_PROVIDERS: readonly ProviderTerms[] = [
     bond: { amount: '5000000', currency: 'HKD', expires: '2027-12-31' },
     verification: { ...VERIFIED, reference: 'DEV-VERIFY-BANK' },
   },
+  // The simulated OTC desks asked for quotes on a block (simulators/src/desks devDeskTerms).
+  ...(['alpha', 'beta', 'gamma'] as const).map(
+    (name, i): ProviderTerms => ({
+      providerId: `desk-${name}`,
+      kind: 'desk',
+      name: `OTC desk ${name} (simulated)`,
+      licence: { regulator: 'SFC', number: `DEV-DESK-${i + 1}`, expires: '2027-12-31' },
+      bond: { amount: '2000000', currency: 'HKD', expires: '2027-12-31' },
+      verification: { ...VERIFIED, reference: `DEV-VERIFY-DESK-${name.toUpperCase()}` },
+    }),
+  ),
 ];
 
 /** The dev people who enter the dev providers: one proposes, another approves (the dev issuer's ids). */

@@ -51,6 +51,10 @@ import {
 } from './provider-register';
 import { caseResiduals, recordResidual, residualIdFor } from './residuals';
 import { caseReturns, refreshVenueReturn, requestVenueReturn, returnIdFor } from './returns';
+import type { DeskClient } from './rfq/desk-client';
+import { caseRfqs, type RfqPrices, requestForQuotes, rfqView } from './rfq/rfq';
+import { RequestForQuotes, RfqId, SettleDeskTrade } from './rfq/rfq-contract';
+import { getDeskSettlement, settleDeskTrade } from './rfq/settlement';
 import { chooseSaleRoute } from './route-choices';
 import type { Venue } from './venue';
 import { atVenue } from './venue-problems';
@@ -75,6 +79,10 @@ export interface ExchangeAppDeps {
    * is a person's act signed with one of them. None: the register can be read but not changed (503).
    */
   actVerifyKeys?: KeyObject[];
+  /** The OTC desks an RFQ asks (rfq/); none: every RFQ answers NO_DESK. */
+  desks?: readonly DeskClient[];
+  /** The prices an RFQ is judged by; default: the fair-price guard's reference, floor and band. */
+  rfqPrices?: RfqPrices;
 }
 
 /**
@@ -152,12 +160,45 @@ const ReturnParams = z.object({ returnId: z.string().min(1).max(64) });
 const CaseParams = z.object({ caseId: common.CaseId });
 const ProviderParams = z.object({ providerId: ProviderId });
 const ChangeParams = z.object({ changeId: z.string().min(1).max(64) });
+const RfqParams = z.object({ rfqId: RfqId });
 const ChangesQuery = z.object({ status: z.enum(['PROPOSED', 'APPROVED']).optional() });
 
 const providerNamed = (req: Request): string => {
   const terms = (req.body as { terms?: { providerId?: unknown } } | undefined)?.terms;
   return typeof terms?.providerId === 'string' ? terms.providerId.slice(0, 200) : 'unknown';
 };
+
+/**
+ * An RFQ is judged by the same prices as an order: the guard's reference (recorded), the day's legal
+ * floor (the venue's tick), the market's band from the capability table.
+ */
+function guardPrices(guard: FairPriceGuard, venue: Venue, now: () => Date): RfqPrices {
+  return {
+    reference: async (symbol) => {
+      const r = await atVenue(() => guard.reference(symbol));
+      return { price: r.price, ...(r.id !== undefined ? { id: r.id } : {}) };
+    },
+    floor: async (symbol) => {
+      const rules = await atVenue(() => venue.marketRules(symbol));
+      if (!rules)
+        throw problems.refused('unknown-market', 'Unknown market', `${venue.id} has no spot market ${symbol}`, {
+          field: 'symbol',
+        });
+      const floor = await atVenue(() => guard.floor(symbol, rules));
+      return { rule: floor.rule, ...(floor.price !== undefined ? { price: floor.price } : {}) };
+    },
+    band: (symbol) => {
+      const band = guard.priceBand(symbol);
+      if (band === undefined) {
+        throw problems.refused('market-not-permitted', 'Market not in the capability table', `${symbol} has no band`, {
+          field: 'symbol',
+        });
+      }
+      return band;
+    },
+    now,
+  };
+}
 
 export function createApp({
   pool,
@@ -168,6 +209,8 @@ export function createApp({
   clock,
   serviceRole,
   actVerifyKeys,
+  desks = [],
+  rfqPrices,
 }: ExchangeAppDeps): Express {
   // Every reference the guard computes (for the route or a pre-trade check) is recorded with its quotes,
   // on a pool of its own, so twenty orders at once never leave the recording waiting on the orders' own
@@ -176,6 +219,7 @@ export function createApp({
     fairPrice ?? new FairPriceGuard(venue, { capabilities: DEFAULT_CAPABILITIES, investorClass: 'professional' })
   ).withRecorder(recordReferences(recordsPool ?? pool));
   const now = clock ?? (() => new Date());
+  const rfq = { pool, desks, prices: rfqPrices ?? guardPrices(guard, venue, now) };
   return createServiceApp({
     service: 'exchange',
     logger,
@@ -361,6 +405,40 @@ export function createApp({
       app.get('/v1/cases/:caseId/best-execution', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         res.json(await caseBestExecution(pool, venue, caseId, now(), logger));
+      });
+
+      // A block offered to the OTC desks (rfq/rfq.ts): every quote kept, the best valid one taken, or
+      // NO_DESK and the caller sells on the venue. The RFQ's id makes a retry find its decision.
+      app.post(
+        '/v1/rfqs',
+        claimedIdempotent(pool, RequestForQuotes, async (input) => ({
+          status: 201,
+          body: await requestForQuotes(rfq, input),
+        })),
+      );
+
+      app.get('/v1/rfqs/:rfqId', async (req, res) => {
+        const { rfqId } = parseInput(RfqParams, req.params, 'path');
+        res.json(await rfqView(pool, rfqId));
+      });
+
+      app.get('/v1/cases/:caseId/rfqs', async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        res.json({ rfqs: await caseRfqs(pool, caseId) });
+      });
+
+      // The coins reached the desk (custody's transaction): the desk pays, both booked once (rfq/settlement.ts).
+      app.post(
+        '/v1/rfqs/:rfqId/settlement',
+        claimedIdempotent(pool, SettleDeskTrade, async (input, req) => {
+          const { rfqId } = parseInput(RfqParams, req.params, 'path');
+          return { status: 200, body: await settleDeskTrade(pool, desks, rfqId, input) };
+        }),
+      );
+
+      app.get('/v1/rfqs/:rfqId/settlement', async (req, res) => {
+        const { rfqId } = parseInput(RfqParams, req.params, 'path');
+        res.json(await getDeskSettlement(pool, rfqId));
       });
 
       // The register of licensed providers (provider-register.ts): one person proposes a provider's next

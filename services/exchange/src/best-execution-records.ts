@@ -19,6 +19,7 @@ import {
   referencedComputations,
 } from './best-execution';
 import { loadComputations } from './price-observations';
+import { caseRfqs } from './rfq/rfq';
 import { caseRouteChoices } from './route-choices';
 import type { Venue } from './venue';
 
@@ -283,8 +284,9 @@ export async function caseBestExecution(
     const volumes = await observeVolumes(db, venue, fills, now, logger);
     const computations = computationView(await loadComputations(db, referencedComputations(orders, fills, references)));
     const routes = await caseRouteChoices(db, caseId);
+    const rfqs = await caseRfqs(db, caseId);
     await db.query('COMMIT');
-    return bestExecution({
+    const report = bestExecution({
       caseId,
       generatedAt: now,
       orders,
@@ -295,6 +297,8 @@ export async function caseBestExecution(
       computations,
       routes,
     });
+    // Every quote of every RFQ, beside the desk trade booked among the orders.
+    return rfqs.length > 0 ? { ...report, rfqs } : report;
   } catch (error) {
     await db.query('ROLLBACK').catch(() => undefined);
     throw error;

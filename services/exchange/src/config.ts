@@ -27,6 +27,14 @@ export const ReferenceVenue = z.object({
   url: z.url().optional(),
 });
 
+/** An OTC desk an RFQ asks (rfq/desk-client.ts): its register id, its API, our key and secret there. */
+export const DeskConfig = z.object({
+  id: z.string().min(1),
+  url: z.url(),
+  apiKey: z.string().min(1),
+  secret: z.string().min(16),
+});
+
 export const ExchangeConfig = z.object({
   PORT: env.port(7102),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -73,5 +81,12 @@ export const ExchangeConfig = z.object({
    * and nothing else: custody's PROVIDER_REGISTER_TOKEN. At least 32 characters; absent: no such reader.
    */
   PROVIDER_REGISTER_READ_TOKEN: z.string().min(32).optional(),
+  /**
+   * The OTC desks asked for quotes on a block, as JSON `[{"id","url","apiKey","secret"}]` (the simulated
+   * desks in dev). Each is asked only while the register holds it in good standing. Empty: no RFQ trades.
+   */
+  RFQ_DESKS: jsonEnv(z.array(DeskConfig)).default([]),
+  /** How long an acceptance or a settlement call to a desk may take. */
+  RFQ_DESK_TIMEOUT_MS: env.positiveInt(5000),
 });
 export type ExchangeConfig = z.infer<typeof ExchangeConfig>;

@@ -98,6 +98,11 @@ export class FairPriceGuard {
     return rules && tradingRules(rules, this.options.capabilities[this.venue.id]?.markets[symbol]);
   }
 
+  /** The band around the reference a price must keep to on this market (capability table), e.g. "0.05". */
+  priceBand(symbol: string): string | undefined {
+    return this.options.capabilities[this.venue.id]?.markets[symbol]?.priceBand;
+  }
+
   private async facts(order: PreTradeOrder) {
     const rules = await atVenue(() => this.venue.marketRules(order.symbol));
     const venueCaps = this.options.capabilities[this.venue.id];

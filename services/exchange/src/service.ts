@@ -5,6 +5,7 @@ import type { ExchangeConfig } from './config';
 import { FairPriceGuard } from './fair-price';
 import { parseFloorRule } from './legal-floor';
 import { CcxtMarketData } from './market-data';
+import { DeskClient } from './rfq/desk-client';
 import type { Venue } from './venue';
 
 export type RunningExchangeService = RunningService;
@@ -35,6 +36,17 @@ export function fairPriceFromConfig(config: ExchangeConfig, venue: Venue): FairP
     capabilities: config.VENUE_CAPABILITIES,
     investorClass: config.INVESTOR_CLASS,
   });
+}
+
+/** The OTC desks of the configuration (RFQ_DESKS). */
+export function desksFromConfig(config: ExchangeConfig): DeskClient[] {
+  return config.RFQ_DESKS.map(
+    (d) =>
+      new DeskClient(
+        { id: d.id, url: d.url, credentials: { apiKey: d.apiKey, secret: d.secret } },
+        config.RFQ_DESK_TIMEOUT_MS,
+      ),
+  );
 }
 
 /** Migrate, open the pool, listen. `close` stops the server, then ends the pool. */
@@ -71,6 +83,7 @@ export function startExchangeService(
         venue,
         fairPrice: fairPriceFromConfig(config, venue),
         serviceRole,
+        desks: desksFromConfig(config),
         ...(config.ACT_VERIFY_KEYS ? { actVerifyKeys: config.ACT_VERIFY_KEYS } : {}),
       }),
   });

@@ -22,6 +22,9 @@
  *   POST /v1/residuals               RecordResidual          -> 201 Residual (an amount the venue cannot sell or pay out, booked in the case's name)
  *   GET  /v1/cases/:caseId/statement                         -> ExchangeStatement (from the service's own records)
  *   GET  /v1/cases/:caseId/best-execution                    -> BestExecutionReport (recomputed from the raw fills)
+ *   POST /v1/rfqs                    (exchange rfq/rfq-contract.ts RequestForQuotes) -> 201 Rfq (the desks asked, every quote kept; TRADED or NO_DESK)
+ *   GET  /v1/rfqs/:rfqId, GET /v1/cases/:caseId/rfqs         -> Rfq, { rfqs: Rfq[] }
+ *   POST /v1/rfqs/:rfqId/settlement  (SettleDeskTrade)       -> DeskSettlement (coins delivered to the desk, its payment booked once)
  */
 import { z } from 'zod';
 import { CryptoAsset, Decimal, DecimalString, FiatCurrency, fitsScale, PositiveDecimalString, scaleOf } from '../money';
@@ -593,6 +596,69 @@ export const SaleRouteChoice = z.object({
 export type SaleRouteChoice = z.infer<typeof SaleRouteChoice>;
 
 /** GET /v1/cases/:caseId/best-execution: recomputed from the stored fills, events and observations on each request. */
+/**
+ * A request for quotes to the OTC desks (POST /v1/rfqs, services/exchange/src/rfq): what it was judged
+ * by, how it ended, and every desk's answer, whatever it was (the best-execution file keeps them all).
+ */
+export const RfqQuoteStatus = z.enum([
+  'QUOTED',
+  'ACCEPTED',
+  'LOSING',
+  'EXPIRED',
+  'REFUSED',
+  'MISSING',
+  'DECLINED',
+  'BELOW_FLOOR',
+  'OUT_OF_BAND',
+  'NOT_ASKED',
+]);
+export const RfqQuote = z.object({
+  desk: z.string(),
+  status: RfqQuoteStatus,
+  quoteId: z.string().optional(),
+  price: DecimalString.optional(),
+  amount: DecimalString.optional(),
+  expiresAt: IsoTimestamp.optional(),
+  answeredAt: IsoTimestamp.optional(),
+  detail: z.string().optional(),
+  tradeId: z.string().optional(),
+});
+export type RfqQuote = z.infer<typeof RfqQuote>;
+export const Rfq = z.object({
+  rfqId: z.string(),
+  caseId: CaseId,
+  symbol: z.string(),
+  side: z.literal('sell'),
+  amount: DecimalString,
+  referencePrice: DecimalString,
+  referenceId: z.string().optional(),
+  floorRule: z.string(),
+  floorPrice: DecimalString.optional(),
+  band: DecimalString,
+  bandLow: DecimalString,
+  bandHigh: DecimalString,
+  deadlineMs: z.number().int(),
+  askedAt: IsoTimestamp,
+  outcome: z.enum(['TRADED', 'NO_DESK', 'DECIDING']),
+  reason: z.string().optional(),
+  decidedAt: IsoTimestamp.optional(),
+  /** True when no desk traded: the block is sold on the venue through the engine. */
+  useEngine: z.boolean(),
+  trade: z
+    .object({
+      desk: z.string(),
+      tradeId: z.string(),
+      price: DecimalString,
+      amount: DecimalString,
+      cost: DecimalString,
+      currency: z.string(),
+      deliverTo: z.object({ asset: z.string(), address: z.string() }),
+    })
+    .optional(),
+  quotes: z.array(RfqQuote),
+});
+export type Rfq = z.infer<typeof Rfq>;
+
 export const BestExecutionReport = z.object({
   caseId: CaseId,
   generatedAt: IsoTimestamp,
@@ -602,5 +668,7 @@ export const BestExecutionReport = z.object({
   referencePrices: z.array(ReferenceComputation),
   /** Each coin's route choice as kept, and the route the rule gives again on what was seen (the same, or a finding). */
   routes: z.array(SaleRouteChoice.extend({ recomputedRoute: z.enum(['DIRECT', 'VIA_STABLECOIN']) })),
+  /** The case's requests for quotes to OTC desks, each with every desk's answer (absent: none). */
+  rfqs: z.array(Rfq).optional(),
 });
 export type BestExecutionReport = z.infer<typeof BestExecutionReport>;

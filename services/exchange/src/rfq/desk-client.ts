@@ -1,0 +1,146 @@
+/**
+ * An OTC desk as the exchange service reaches it: JSON over HTTP, every request signed with the secret
+ * shared with that desk (@vcdc/shared/desk-signing). Answers are sorted into what the RFQ needs to
+ * record; a desk that does not answer in time, or answers nonsense, is `silent` / an `error`, never a throw,
+ * except where not knowing matters (an acceptance whose answer is lost: `unknown`, the RFQ is retried).
+ */
+import { type DeskCredentials, deskHeaders } from '@vcdc/shared/desk-signing';
+import { DecimalString } from '@vcdc/shared/money';
+import { z } from 'zod';
+
+export interface DeskEndpoint {
+  /** The desk's id in the register of licensed providers. */
+  id: string;
+  url: string;
+  credentials: DeskCredentials;
+}
+
+const DeskQuote = z.object({
+  quoteId: z.string().min(1).max(200),
+  price: DecimalString,
+  amount: DecimalString,
+  expiresAt: z.iso.datetime({ offset: true }),
+});
+
+const DeskTrade = z.object({
+  tradeId: z.string().min(1).max(200),
+  quoteId: z.string(),
+  amount: DecimalString,
+  price: DecimalString,
+  cost: DecimalString,
+  tradedAt: z.iso.datetime({ offset: true }),
+  settlement: z.object({ asset: z.string(), address: z.string().min(1), fiatCurrency: z.string() }),
+  delivery: z.object({ txHash: z.string(), amount: DecimalString, receivedAt: z.string() }).optional(),
+  payment: z
+    .object({ reference: z.string().min(1), amount: DecimalString, currency: z.string(), paidAt: z.string() })
+    .optional(),
+});
+export type DeskTradeAnswer = z.infer<typeof DeskTrade>;
+
+export type QuoteAnswer =
+  | { kind: 'quote'; quoteId: string; price: string; amount: string; expiresAt: Date }
+  | { kind: 'declined'; detail: string }
+  | { kind: 'silent'; detail: string };
+
+export type AcceptAnswer =
+  | { kind: 'trade'; trade: DeskTradeAnswer }
+  | { kind: 'refused'; detail: string }
+  | { kind: 'expired'; detail: string }
+  | { kind: 'unknown'; detail: string };
+
+export class DeskClient {
+  constructor(
+    readonly endpoint: DeskEndpoint,
+    private readonly timeoutMs = 5000,
+  ) {}
+
+  get id(): string {
+    return this.endpoint.id;
+  }
+
+  private async call(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    signal: AbortSignal,
+    extra: Record<string, string> = {},
+  ): Promise<{ status: number; json: Record<string, unknown> }> {
+    const text = body === undefined ? '' : JSON.stringify(body);
+    const res = await fetch(`${this.endpoint.url}${path}`, {
+      method,
+      headers: {
+        'content-type': 'application/json',
+        ...deskHeaders(this.endpoint.credentials, method, path, text),
+        ...extra,
+      },
+      ...(method === 'POST' ? { body: text } : {}),
+      signal,
+    });
+    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+    return { status: res.status, json };
+  }
+
+  /** A quote for selling `amount` of base for quote, or why there is none, by `signal`'s deadline. */
+  async requestQuote(
+    input: { base: string; quote: string; amount: string },
+    signal: AbortSignal,
+  ): Promise<QuoteAnswer> {
+    try {
+      const { status, json } = await this.call('POST', '/v1/quotes', { side: 'sell', ...input }, signal);
+      if (status === 201) {
+        const q = DeskQuote.safeParse(json);
+        if (!q.success) return { kind: 'silent', detail: `${this.id} answered a quote we cannot read` };
+        return { kind: 'quote', ...q.data, expiresAt: new Date(q.data.expiresAt) };
+      }
+      if (status === 422) return { kind: 'declined', detail: String(json.detail ?? json.type ?? 'declined') };
+      return { kind: 'silent', detail: `${this.id} answered ${status}: ${String(json.detail ?? '')}` };
+    } catch (error) {
+      const timedOut = signal.aborted;
+      return {
+        kind: 'silent',
+        detail: timedOut ? `${this.id} gave no answer by the deadline` : `${this.id} unreachable: ${String(error)}`,
+      };
+    }
+  }
+
+  /** Accept a quote; the same key (and the desk's rule that a quote is decided once) makes a retry safe. */
+  async accept(quoteId: string, idempotencyKey: string): Promise<AcceptAnswer> {
+    try {
+      const { status, json } = await this.call(
+        'POST',
+        `/v1/quotes/${encodeURIComponent(quoteId)}/accept`,
+        {},
+        AbortSignal.timeout(this.timeoutMs),
+        { 'Idempotency-Key': idempotencyKey },
+      );
+      if (status === 201 || status === 200) {
+        const t = DeskTrade.safeParse(json);
+        if (t.success) return { kind: 'trade', trade: t.data };
+        return { kind: 'unknown', detail: `${this.id} answered a trade we cannot read` };
+      }
+      const detail = String(json.detail ?? json.type ?? status);
+      if (status === 409 && json.type === 'last-look-refused') return { kind: 'refused', detail };
+      if (status === 410) return { kind: 'expired', detail };
+      return { kind: 'unknown', detail: `${this.id} answered ${status}: ${detail}` };
+    } catch (error) {
+      return { kind: 'unknown', detail: `${this.id}: ${String(error)}` };
+    }
+  }
+
+  /** Tell the desk the coins were sent; it answers the trade with its payment once it has seen them. */
+  async deliver(tradeId: string, txHash: string, amount: string): Promise<DeskTradeAnswer> {
+    const { status, json } = await this.call(
+      'POST',
+      `/v1/trades/${encodeURIComponent(tradeId)}/delivery`,
+      { txHash, amount },
+      AbortSignal.timeout(this.timeoutMs),
+    );
+    if (status !== 200) {
+      throw Object.assign(new Error(`${this.id} refused the delivery (${status}): ${String(json.detail ?? '')}`), {
+        status,
+        body: json,
+      });
+    }
+    return DeskTrade.parse(json);
+  }
+}

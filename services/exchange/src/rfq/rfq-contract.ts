@@ -1,0 +1,56 @@
+/**
+ * The RFQ routes' bodies (POST /v1/rfqs, POST /v1/rfqs/:rfqId/settlement) and the settlement's answer.
+ * Kept beside the module until the workflow calls them (route choice per lot is a later step); the RFQ
+ * itself is in @vcdc/shared/contracts, as the best-execution report carries it.
+ */
+import { common, exchange } from '@vcdc/shared/contracts';
+import { PositiveDecimalString } from '@vcdc/shared/money';
+import { z } from 'zod';
+
+export const RfqId = z.string().regex(/^[A-Za-z0-9_-]{1,36}$/, { message: 'must be 1-36 letters, digits, "_" or "-"' });
+
+export const RequestForQuotes = z
+  .object({
+    /** The caller's id for this block (derived, like a client order id): a retry finds the RFQ it made. */
+    rfqId: RfqId,
+    caseId: common.CaseId,
+    symbol: exchange.MarketSymbol,
+    /** Base-currency quantity to sell. */
+    amount: PositiveDecimalString,
+    /** How long the desks have to quote (ms). */
+    deadlineMs: z.number().int().min(50).max(30_000).optional(),
+  })
+  .strict();
+export type RequestForQuotes = z.infer<typeof RequestForQuotes>;
+
+export const SettleDeskTrade = z
+  .object({
+    caseId: common.CaseId,
+    /** The chain transaction that took the coins to the desk's address (custody's transfer). */
+    txHash: z.string().min(1).max(200),
+    /** Where the desk pays the fiat (a registered bank account, as for a venue withdrawal). */
+    bankAccountId: z.string().min(1).max(64),
+  })
+  .strict();
+export type SettleDeskTrade = z.infer<typeof SettleDeskTrade>;
+
+export type RfqQuote = exchange.RfqQuote;
+export type Rfq = exchange.Rfq;
+
+export interface DeskSettlement {
+  rfqId: string;
+  caseId: string;
+  desk: string;
+  tradeId: string;
+  asset: string;
+  amount: string;
+  address: string;
+  txHash: string;
+  deliveredAt: string;
+  fiatCurrency: string;
+  cost: string;
+  paymentReference: string;
+  paidAmount: string;
+  paidAt: string;
+  bankAccountId: string;
+}

@@ -1,0 +1,16 @@
+/**
+ * `node --import tsx simulators/src/desks/cli.ts`: the dev desks on loopback (7211-7213), pricing from
+ * the venue simulator at VENUE_URL (default http://127.0.0.1:7201). Prints the exchange service's
+ * RFQ_DESKS for them. Dev only.
+ */
+import { startDevDesks } from './index';
+
+async function main(): Promise<void> {
+  const running = await startDevDesks({ venueUrl: process.env.VENUE_URL ?? 'http://127.0.0.1:7201' });
+  process.stdout.write(`RFQ_DESKS='${running.rfqDesks}'\n`);
+  const stop = () => void running.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+void main();

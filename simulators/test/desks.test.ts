@@ -1,0 +1,99 @@
+/**
+ * The simulated OTC desks over real HTTP: signed requests only; a quote at the reference less the
+ * spread within the size appetite; an acceptance decided once (the same trade again, any key); last
+ * look refuses; a quote accepted too late is expired; silence leaves the request unanswered; the desk
+ * pays the trade's cost once it has seen the coins, and only for one delivery.
+ */
+import { deskHeaders } from '@vcdc/shared/desk-signing';
+import { devDeskCredentials, type RunningDesk, startDesk } from '../src/desks';
+
+let desk: RunningDesk;
+let now = new Date('2026-12-04T10:00:00Z');
+const creds = devDeskCredentials('desk-t');
+
+beforeAll(async () => {
+  desk = await startDesk({
+    id: 'desk-t',
+    credentials: creds,
+    seed: 1,
+    reference: () => '60000',
+    spreadBp: 50,
+    minAmount: '1',
+    maxAmount: '10',
+    validityMs: 3000,
+    lastLook: 0,
+    noAnswer: 0,
+    clock: () => now,
+  });
+});
+afterAll(() => desk.close());
+
+async function call(method: string, path: string, body?: unknown, signWith = creds, key = 'k1') {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  const res = await fetch(`${desk.url}${path}`, {
+    method,
+    headers: { ...deskHeaders(signWith, method, path, text), 'Idempotency-Key': key },
+    ...(method === 'GET' ? {} : { body: text }),
+    signal: AbortSignal.timeout(1000),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, string> };
+}
+
+const ask = (amount = '2') => call('POST', '/v1/quotes', { side: 'sell', base: 'BTC', quote: 'USD', amount });
+
+test('a request not signed with our secret is refused', async () => {
+  const r = await call(
+    'POST',
+    '/v1/quotes',
+    { side: 'sell', base: 'BTC', quote: 'USD', amount: '2' },
+    {
+      ...creds,
+      secret: 'wrong',
+    },
+  );
+  expect(r.status).toBe(401);
+});
+
+test('quotes the reference less its spread, within its size appetite', async () => {
+  const q = await ask();
+  expect(q.status).toBe(201);
+  expect(q.body.price).toBe('59700');
+  expect(q.body.expiresAt).toBe('2026-12-04T10:00:03.000Z');
+  expect((await ask('11')).status).toBe(422);
+  expect((await ask('0.5')).status).toBe(422);
+});
+
+test('an acceptance is decided once; the desk pays the cost once it sees the coins', async () => {
+  const q = await ask('2');
+  const t1 = await call('POST', `/v1/quotes/${q.body.quoteId}/accept`, {}, creds, 'a');
+  const t2 = await call('POST', `/v1/quotes/${q.body.quoteId}/accept`, {}, creds, 'b');
+  expect(t1.status).toBe(201);
+  expect(t2.body.tradeId).toBe(t1.body.tradeId);
+  expect(desk.state.trades.size).toBe(1);
+  const path = `/v1/trades/${t1.body.tradeId}/delivery`;
+  expect((await call('POST', path, { txHash: '0xabc', amount: '1.9' })).status).toBe(422);
+  const paid = await call('POST', path, { txHash: '0xabc', amount: '2' });
+  expect(paid.body.payment).toMatchObject({ amount: '119400', currency: 'USD' });
+  const again = await call('POST', path, { txHash: '0xabc', amount: '2' });
+  expect(again.body.payment).toEqual(paid.body.payment);
+  expect((await call('POST', path, { txHash: '0xdef', amount: '2' })).status).toBe(409);
+});
+
+test('last look refuses; a late acceptance is expired', async () => {
+  desk.state.set({ lastLook: 1 });
+  const q = await ask();
+  expect((await call('POST', `/v1/quotes/${q.body.quoteId}/accept`, {})).status).toBe(409);
+  desk.state.set({ lastLook: 0 });
+  const late = await ask();
+  now = new Date(now.getTime() + 3001);
+  const r = await call('POST', `/v1/quotes/${late.body.quoteId}/accept`, {});
+  expect(r.status).toBe(410);
+  expect(r.body.type).toBe('quote-expired');
+});
+
+test('silence: a quote request gets no answer', async () => {
+  desk.state.set({ noAnswer: 1 });
+  await expect(ask()).rejects.toThrow();
+  expect(desk.state.log.silent).toBe(1);
+  desk.state.set({ noAnswer: 0 });
+});
