@@ -59,7 +59,7 @@ describe('the compose check', () => {
   it('refuses a namespace script that misses a search attribute the case workflow sets', () => {
     const namespaceScript = files.namespaceScript.replace('PendingSince=Datetime', '');
     expect(checkCompose({ ...files, namespaceScript }).findings).toEqual([
-      'docker/temporal/setup-namespace.sh: does not register PendingSince as Datetime',
+      'deploy/helm/vcdc/files/setup-namespace.sh: does not register PendingSince as Datetime',
     ]);
   });
 });

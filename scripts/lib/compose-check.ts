@@ -38,7 +38,7 @@ export const COMPOSE_FILES = {
   prometheus: 'docker/prometheus/prometheus.yml',
   readme: 'README.md',
   schemaScript: 'docker/temporal/setup-schema.sh',
-  namespaceScript: 'docker/temporal/setup-namespace.sh',
+  namespaceScript: 'deploy/helm/vcdc/files/setup-namespace.sh',
 } as const;
 export type ComposeFiles = Record<keyof typeof COMPOSE_FILES, string>;
 

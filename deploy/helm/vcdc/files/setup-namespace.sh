@@ -1,6 +1,7 @@
 #!/bin/sh
 # The namespace VCDC runs in and the custom search attributes the case workflow sets
-# (SEARCH_ATTRIBUTES in workflows/src/shared.ts; scripts/check-compose.ts checks this list against it).
+# (SEARCH_ATTRIBUTES in workflows/src/shared.ts; scripts/lib/compose-check.ts checks this list against it).
+# docker-compose.yml (`temporal-namespace`) and the Helm chart (templates/temporal-search-attributes-job.yaml) both run it.
 # Waits for the frontend to answer SERVING, then makes what is missing; running it again changes nothing.
 set -eu
 : "${TEMPORAL_ADDRESS:?set TEMPORAL_ADDRESS}"
