@@ -67,7 +67,8 @@ function simulatorKeys(): string[] {
 const SERVICE = ['SERVICE_TOKEN', 'CONTROL_API_TOKEN'];
 /** Read by the shared tracing set-up (packages/shared/src/telemetry/tracing.ts) in every process that traces. */
 const TRACING = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME'];
-const READS: Record<string, string[]> = {
+/** The environment keys each VCDC process reads (its zod config schema), by its compose service name. */
+export const READS: Record<string, string[]> = {
   custody: [...keysOf(CustodyConfigSchema), ...SERVICE, ...TRACING],
   exchange: [...keysOf(ExchangeConfig), ...SERVICE, ...TRACING],
   fx: [...keysOf(FxConfig), ...SERVICE, ...TRACING],
