@@ -180,6 +180,16 @@ describeIfHelm('the Helm chart', () => {
     }
   });
 
+  it('gives the Temporal server the dynamic config docker-compose.yml mounts', () => {
+    const rendered = named('ConfigMap', 'vcdc-temporal-dynamic-config').data?.['dynamic_config.yaml'] ?? '';
+    const compose = readFileSync(
+      path.resolve(CHART_DIR, '../../../docker/temporal/dynamicconfig/production.yaml'),
+      'utf8',
+    );
+    expect(yaml.load(rendered)).toEqual(yaml.load(compose));
+    expect(yaml.load(rendered)).toHaveProperty(['frontend.enableUpdateWorkflowExecution']);
+  });
+
   it('registers the case workflow’s search attributes with the script docker-compose.yml runs', () => {
     const config = named('ConfigMap', 'vcdc-temporal-search-attributes');
     const script = readFileSync(path.join(CHART_DIR, 'files/setup-namespace.sh'), 'utf8');
