@@ -122,6 +122,23 @@ describeIfHelm('the Helm chart', () => {
     expect(adapter).toContain('temporal_activity_schedule_to_start_latency_bucket');
   });
 
+  it('lets people reach the control API (console, API, codec endpoint) through its Ingress, over TLS', () => {
+    const ingress = named('Ingress', 'vcdc-control-api');
+    const spec = ingress.spec as unknown as {
+      tls: Array<{ hosts: string[]; secretName: string }>;
+      rules: Array<{
+        host: string;
+        http: { paths: Array<{ path: string; backend: { service: { name: string; port: { name: string } } } }> };
+      }>;
+    };
+    expect(spec.tls).toEqual([{ hosts: ['vcdc.example.gov'], secretName: 'vcdc-tls' }]);
+    expect(spec.rules[0]?.http.paths[0]).toMatchObject({
+      path: '/',
+      backend: { service: { name: 'vcdc-control-api', port: { name: 'http' } } },
+    });
+    named('Service', 'vcdc-control-api');
+  });
+
   it('probes the services and the control API on /readyz, the worker on /healthz, each at its PORT', () => {
     for (const name of VCDC) {
       const container = containersOf(named('Deployment', `vcdc-${name}`))[0] as Container;
