@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { READS, readComposeFiles } from '../scripts/lib/compose-check';
-import { CHART_DIR, ensureHelm, findHelm, goVersion, helmTemplate } from '../scripts/lib/helm';
+import { CHART_DIR, ensureHelm, findHelm, goVersion, helmLint, helmTemplate } from '../scripts/lib/helm';
 import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
 
 const yaml = require('js-yaml') as { loadAll(text: string): unknown[]; load(text: string): unknown };
@@ -70,6 +70,10 @@ describeIfHelm('the Helm chart', () => {
     text = helmTemplate(helm);
     manifests = (yaml.loadAll(text) as Array<Manifest | null>).filter((m): m is Manifest => m !== null);
   }, 30 * 60_000);
+
+  it('passes helm lint --strict', () => {
+    expect(helmLint(helm)).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  });
 
   it('renders every VCDC process and every Temporal service as a Deployment with a Service', () => {
     for (const name of VCDC) {

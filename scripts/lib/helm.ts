@@ -101,3 +101,10 @@ export function helmTemplate(
   for (const value of options.set ?? []) args.push('--set', value);
   return execFileSync(helm, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
 }
+
+/** `helm lint --strict` of the chart (warnings fail too); its report as text, throwing when it fails. */
+export function helmLint(helm: string, valuesFiles: string[] = [CI_VALUES]): string {
+  const args = ['lint', '--strict', CHART_DIR];
+  for (const file of valuesFiles) args.push('--values', file);
+  return execFileSync(helm, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
