@@ -43,7 +43,7 @@ function client(secret = DEV_OSL_SECRET) {
 
 test("OSL's markets carry its own precision, limits and who may trade them", async () => {
   const markets = await client().fetchMarkets();
-  const btc = markets.find((m) => m.symbol === 'BTC/USD');
+  const btc = markets.find((m) => m?.symbol === 'BTC/USD');
   expect(btc).toMatchObject({ id: 'BTC-USD', precision: { amount: 0.0001, price: 0.01 }, spot: true });
   expect(btc?.info).toMatchObject({ quantityScale: 4, priceScale: 2, investorClasses: ['professional'] });
   expect(btc?.limits.market?.max).toBe(2);
