@@ -13,9 +13,9 @@ import { OSL_FEES, OSL_MARKETS, OSL_NETWORK_FEES, OSL_WIRE_FEE, type OslInvestor
 export { oslSignature } from './auth';
 export { OSL_FEES, OSL_MARKETS, type OslInvestorClass, type OslMarket } from './markets';
 
-/** Dev-only credentials (the secret is base64, as OSL issues them): nothing real is signed with them. */
-export const DEV_OSL_API_KEY = 'vcdc-dev-osl-key';
-export const DEV_OSL_SECRET = Buffer.from('vcdc-dev-osl-secret-not-for-production').toString('base64');
+import { DEV_OSL_API_KEY, DEV_OSL_SECRET } from './credentials';
+
+export { DEV_OSL_API_KEY, DEV_OSL_SECRET } from './credentials';
 
 export interface OslSimulatorOptions extends Omit<VenueSimulatorOptions, 'api' | 'markets'> {
   /** The account's investor class at OSL (default professional). */
