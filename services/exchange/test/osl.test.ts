@@ -28,6 +28,7 @@ import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
 import { DEFAULT_CAPABILITIES } from '../src/capabilities';
 import { CcxtVenue } from '../src/ccxt-venue';
 import { FairPriceGuard } from '../src/fair-price';
+import { CcxtMarketData } from '../src/market-data';
 import { OslVenue } from '../src/osl/osl-venue';
 
 const BANK = { id: 'HK-TRUST-001', name: 'Case property trust account', bank: 'Hong Kong branch' };
@@ -264,4 +265,17 @@ describe('a retail account at OSL', () => {
     });
     expect(filled).toMatchObject({ status: 'closed', filled: '0.1' });
   });
+});
+
+test('OSL\'s public book is a reference source like any ccxt venue\'s (REFERENCE_VENUES exchange "osl")', async () => {
+  const source = new CcxtMarketData({
+    id: 'osl',
+    exchange: 'osl',
+    url: osl.url,
+    timeoutMs: 5000,
+    enableRateLimit: false,
+  });
+  const top = await source.topOfBook('BTC/USDT');
+  const book = osl.venue.depth('BTC-USDT', 1);
+  expect(top).toMatchObject({ venue: 'osl', bid: book.b[0]?.[0], ask: book.a[0]?.[0] });
 });
