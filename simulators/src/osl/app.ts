@@ -33,8 +33,13 @@ export function createOslApp(deps: VenueAppDeps, options: OslAppOptions = {}): E
     if (!m) throw new OslError(400, 'UNKNOWN_SYMBOL', `Unknown symbol ${symbol ?? ''}`);
     return m;
   };
-  const qty = (m: OslMarket, value: string) => new Decimal(value).toFixed(m.quantityScale);
-  const px = (m: OslMarket, value: string) => new Decimal(value).toFixed(m.priceScale);
+  // OSL pads to its scale; a finer value (none should be: the engine keeps to step and tick) is shown whole, never rounded.
+  const atScale = (value: string, scale: number) => {
+    const d = new Decimal(value);
+    return d.decimalPlaces() <= scale ? d.toFixed(scale) : d.toFixed();
+  };
+  const qty = (m: OslMarket, value: string) => atScale(value, m.quantityScale);
+  const px = (m: OslMarket, value: string) => atScale(value, m.priceScale);
   const iso = (ms: number) => new Date(ms).toISOString();
 
   const app = express();
