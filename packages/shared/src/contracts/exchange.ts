@@ -22,6 +22,10 @@
  *   POST /v1/residuals               RecordResidual          -> 201 Residual (an amount the venue cannot sell or pay out, booked in the case's name)
  *   GET  /v1/cases/:caseId/statement                         -> ExchangeStatement (from the service's own records)
  *   GET  /v1/cases/:caseId/best-execution                    -> BestExecutionReport (recomputed from the raw fills)
+ *
+ * The routes above act at the default venue. Each further trading venue the service is configured with
+ * (TRADING_VENUES, e.g. "osl") has the same routes under /v1/venues/:venueId/ (e.g. POST
+ * /v1/venues/osl/orders); an order, withdrawal or return is refreshed only at the venue it was made at.
  */
 import { z } from 'zod';
 import { CryptoAsset, Decimal, DecimalString, FiatCurrency, fitsScale, PositiveDecimalString, scaleOf } from '../money';
