@@ -197,7 +197,9 @@ export function createApp({
       venueRoutes(app, { pool, logger, now, venue, guard });
       const others = new Map<string, Router>();
       for (const other of otherVenues ?? []) {
-        if (other.venue.id === venue.id) continue;
+        if (other.venue.id === venue.id || others.has(other.venue.id)) {
+          throw new Error(`trading venue ${other.venue.id} is configured twice`);
+        }
         const router = Router();
         venueRoutes(router, { pool, logger, now, venue: other.venue, guard: guardOf(other.venue, other.fairPrice) });
         others.set(other.venue.id, router);
@@ -205,6 +207,7 @@ export function createApp({
       app.use('/v1/venues/:venueId', (req, res, next) => {
         const router = others.get(String(req.params.venueId));
         if (!router) throw problems.notFound('Venue', String(req.params.venueId));
+        // Its router holds the default venue's paths (/v1/orders...): what follows the venue's prefix, under /v1.
         req.url = `/v1${req.url}`;
         router(req, res, next);
       });
