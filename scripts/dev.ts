@@ -58,6 +58,8 @@ const DevConfig = z.object({
   CHAIN_SIM_PORT: z.coerce.number().int().positive().default(7202),
   FX_RATES_SIM_PORT: z.coerce.number().int().positive().default(7203),
   EVM_NODE_PORT: z.coerce.number().int().positive().default(7204),
+  /** The simulated OSL, the exchange service's second trading venue (/v1/venues/osl/...). */
+  OSL_SIM_PORT: z.coerce.number().int().positive().default(7205),
   /** `auto` (default): a demo case on the first start of a data folder only; `1`: one on every start; `0`: never. */
   VCDC_DEMO: z.enum(['0', '1', 'auto']).default('auto'),
   LOG_LEVEL: z.string().default('info'),
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
     ownerUrl,
     passwordCredentials(() => randomBytes(24).toString('hex')),
   );
-  // The providers the demo deals with (the simulated HashKey venue, the custodian, the bank) in the register
+  // The providers the demo deals with (the simulated HashKey and OSL venues, the custodian, the bank) in the register
   // of licensed providers, each proposed and approved by two dev people; one already there is left alone.
   await seedDevProviders(roleUrls.exchange);
 
@@ -157,6 +159,7 @@ async function main(): Promise<void> {
     fx: url(cfg.FX_PORT),
     treasury: url(cfg.TREASURY_PORT),
     venue: url(cfg.VENUE_SIM_PORT),
+    osl: url(cfg.OSL_SIM_PORT),
     chain: url(cfg.CHAIN_SIM_PORT),
     fxRates: url(cfg.FX_RATES_SIM_PORT),
     // ETH and USDT custody, the demo's seizure sweep and the venue's deposits: the local EVM node.
@@ -202,6 +205,7 @@ async function main(): Promise<void> {
       fx: cfg.FX_PORT,
       treasury: cfg.TREASURY_PORT,
       venue: cfg.VENUE_SIM_PORT,
+      osl: cfg.OSL_SIM_PORT,
       chain: cfg.CHAIN_SIM_PORT,
       fxRates: cfg.FX_RATES_SIM_PORT,
       evm: cfg.EVM_NODE_PORT,
@@ -241,7 +245,8 @@ async function main(): Promise<void> {
 
   say('starting the simulators (venue, chain, FX rates)');
   runTs('simulators', 'simulators/src/main.ts', environments.simulators);
-  for (const u of [urls.chain, urls.venue, urls.fxRates]) await waitFor(`${u}/healthz`, () => httpOk(`${u}/healthz`));
+  for (const u of [urls.chain, urls.venue, urls.osl, urls.fxRates])
+    await waitFor(`${u}/healthz`, () => httpOk(`${u}/healthz`));
 
   say('starting the services (custody, exchange, fx, treasury)');
   for (const name of SERVICES) runTs(name, `services/${name}/src/main.ts`, environments[name]);
@@ -268,7 +273,9 @@ async function main(): Promise<void> {
     `Control API       ${urls.controlApi}/v1/cases  (token: node --import tsx workflows/src/cli/dev-token.ts --list)`,
   );
   say(`Services          custody ${urls.custody}  exchange ${urls.exchange}  fx ${urls.fx}  treasury ${urls.treasury}`);
-  say(`Simulators        venue ${urls.venue}  chain ${urls.chain}  EVM ${urls.evm.rpcUrl}  FX rates ${urls.fxRates}`);
+  say(
+    `Simulators        venue ${urls.venue}  OSL ${urls.osl}  chain ${urls.chain}  EVM ${urls.evm.rpcUrl}  FX rates ${urls.fxRates}`,
+  );
   say('Venue market      npm run venue -- market BTC/USDT | move BTC/USDT -8% 30s | faults  (simulators/README.md)');
   say(
     `Metrics           ${[urls.controlApi, `http://127.0.0.1:${cfg.WORKER_PORT}`, ...SERVICES.map((n) => urls[n])].map((u) => `${u}/metrics`).join('  ')}`,

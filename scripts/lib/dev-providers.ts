@@ -1,9 +1,9 @@
 /**
  * The providers the dev stack, the demo and the tests deal with, as the register of licensed providers
  * (services/exchange/src/provider-register.ts) holds them: the HashKey-compatible venue (the venue
- * simulator), the custodian running custody, the bank of the case property trust account, and the
- * simulated OTC desks (kind 'desk'). Dev data:
- * a deployment's register starts empty and is filled by two people's acts, provider by provider.
+ * simulator), the simulated OSL (simulators/src/osl), the custodian running custody, the bank of the case
+ * property trust account, and the simulated OTC desks (kind 'desk'). Dev data: a deployment's register
+ * starts empty and is filled by two people's acts, provider by provider.
  */
 import { randomUUID } from 'node:crypto';
 import { createPool, inTransaction, type Pool, type Queryable } from '../../packages/shared/src';
@@ -25,6 +25,15 @@ export const DEV_PROVIDERS: readonly ProviderTerms[] = [
     licence: { regulator: 'SFC', number: 'BPX227', expires: '2027-12-31' },
     bond: { amount: '10000000', currency: 'HKD', expires: '2027-12-31' },
     verification: { ...VERIFIED, reference: 'DEV-VERIFY-HASHKEY' },
+  },
+  {
+    providerId: 'osl',
+    kind: 'venue',
+    name: 'OSL Exchange (simulated)',
+    // The same last day as the venue capability table's osl entry (services/exchange/src/capabilities.ts).
+    licence: { regulator: 'SFC', number: 'DEV-VENUE-OSL', expires: '2027-12-31' },
+    bond: { amount: '10000000', currency: 'HKD', expires: '2027-12-31' },
+    verification: { ...VERIFIED, reference: 'DEV-VERIFY-OSL' },
   },
   {
     providerId: 'vcdc-custody',

@@ -4,6 +4,7 @@
  * (from the provision step) and nothing else. The owner's URL is not an input here: no process can be
  * given it by mistake.
  */
+import { DEV_OSL_API_KEY, DEV_OSL_SECRET } from '../../simulators/src/osl/credentials';
 import type { RoleUrls } from './system-database';
 
 export const SERVICES = ['custody', 'exchange', 'fx', 'treasury'] as const;
@@ -21,10 +22,13 @@ export interface StackSettings {
     /** The worker's /healthz and /metrics, and the Temporal SDK's own metrics exporter (defaults: 7110, 7111). */
     worker?: number;
     workerSdkMetrics?: number;
+    /** The simulated OSL (a second trading venue); absent: not started, the exchange trades at the venue alone. */
+    osl?: number;
   };
   /** The URLs the processes reach each other at. */
   urls: Record<ServiceName | 'controlApi' | 'venue' | 'chain' | 'fxRates', string> & {
     evm: { rpcUrl: string; usdtAddress: string };
+    osl?: string;
   };
   /** The provision step's role URLs (scripts/lib/system-database.ts). */
   roleUrls: RoleUrls;
@@ -73,7 +77,18 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       PROVIDER_REGISTER_URL: s.urls.exchange,
       PROVIDER_REGISTER_TOKEN: s.registerReadToken,
     },
-    exchange: { VENUE_API_URL: s.urls.venue, PROVIDER_REGISTER_READ_TOKEN: s.registerReadToken },
+    exchange: {
+      VENUE_API_URL: s.urls.venue,
+      PROVIDER_REGISTER_READ_TOKEN: s.registerReadToken,
+      // OSL beside HashKey, with the simulated OSL's dev-only credentials (simulators/src/osl).
+      ...(s.urls.osl
+        ? {
+            TRADING_VENUES: JSON.stringify([
+              { id: 'osl', adapter: 'osl', url: s.urls.osl, apiKey: DEV_OSL_API_KEY, secret: DEV_OSL_SECRET },
+            ]),
+          }
+        : {}),
+    },
     fx: {
       FX_RATE_SOURCE_URL: s.urls.fxRates,
       // The bank it settles with must be in good standing in the exchange's register.
@@ -110,6 +125,7 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       CHAIN_SIM_PORT: String(s.ports.chain),
       FX_RATES_SIM_PORT: String(s.ports.fxRates),
       EVM_NODE_PORT: String(s.ports.evm),
+      ...(s.ports.osl !== undefined ? { OSL_SIM_PORT: String(s.ports.osl) } : {}),
       EVM_FUND_ADDRESSES: s.evmFundAddresses,
       SIM_STATE_DIR: s.simulatorStateDir,
     },

@@ -13,7 +13,9 @@ import { onShutdown } from '../../packages/shared/src/server';
 import { startChainSimulator } from './chain';
 import { DEV_OFFSHORE_ACCOUNT } from './dev-accounts';
 import { startEvmNode } from './evm';
+import { HARDHAT_DEV_KEYS } from './evm/accounts';
 import { startFxRateSimulator } from './fx-rates';
+import { startOslSimulator } from './osl';
 import { FaultProfileError, parseFaultProfile, startVenueSimulator, VENUE_REQUESTS_PER_SECOND } from './venue';
 import { venueAdminToken } from './venue/admin-token';
 
@@ -21,6 +23,8 @@ const Config = z.object({
   HOST: z.string().default('127.0.0.1'),
   CHAIN_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7202),
   VENUE_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7201),
+  /** The simulated OSL, a second trading venue (simulators/src/osl); absent: not started. */
+  OSL_SIM_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   FX_RATES_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7203),
   EVM_NODE_PORT: z.coerce.number().int().min(0).max(65535).default(7204),
   /** Addresses given 10 ETH at start when they hold less than 1 (the custody gas station), comma-separated. */
@@ -98,6 +102,21 @@ async function main(): Promise<void> {
     requestsPerSecond: cfg.VENUE_REQUESTS_PER_SECOND,
     adminToken: cfg.VENUE_ADMIN_TOKEN ?? (cfg.SIM_STATE_DIR ? venueAdminToken(cfg.SIM_STATE_DIR) : undefined),
   });
+  // Its own gas key: its payouts on the EVM node never race the HashKey venue's for a nonce.
+  const osl =
+    cfg.OSL_SIM_PORT === undefined
+      ? undefined
+      : await startOslSimulator({
+          host: cfg.HOST,
+          port: cfg.OSL_SIM_PORT,
+          chainUrl: chain.url,
+          evm: { rpcUrl: evmNode.url, usdtAddress: evmNode.usdtAddress, gasKey: HARDHAT_DEV_KEYS[2] },
+          bankAccounts: [DEV_OFFSHORE_ACCOUNT],
+          stateFile: stateFile('osl'),
+          dynamics: cfg.VENUE_MARKET === 'moving' ? {} : undefined,
+          bookRefill: cfg.VENUE_MARKET === 'static' ? {} : undefined,
+          requestsPerSecond: cfg.VENUE_REQUESTS_PER_SECOND,
+        });
   const fxRates = await startFxRateSimulator({ host: cfg.HOST, port: cfg.FX_RATES_SIM_PORT, seed: cfg.FX_RATES_SEED });
   logger.info(
     {
@@ -105,6 +124,7 @@ async function main(): Promise<void> {
       evm: evmNode.url,
       usdt: evmNode.usdtAddress,
       venue: venue.url,
+      osl: osl?.url,
       fxRates: fxRates.url,
       venueMarket: cfg.VENUE_MARKET,
       venueFaults: cfg.VENUE_FAULTS ?? {},
@@ -114,6 +134,7 @@ async function main(): Promise<void> {
 
   onShutdown(logger, async () => {
     await fxRates.close();
+    await osl?.close();
     await venue.close();
     await evmNode.close();
     await chain.close();

@@ -31,7 +31,7 @@ import {
 } from '@vcdc/shared';
 import { common, exchange } from '@vcdc/shared/contracts';
 import { CryptoAsset, FiatCurrency } from '@vcdc/shared/money';
-import type { Express, Request, RequestHandler, Response } from 'express';
+import { type Express, type IRouter, type Request, type RequestHandler, type Response, Router } from 'express';
 import { z } from 'zod';
 import { caseBestExecution } from './best-execution-records';
 import { DEFAULT_CAPABILITIES } from './capabilities';
@@ -70,6 +70,11 @@ export interface ExchangeAppDeps {
   venue: Venue;
   /** Pre-trade checks and fair prices; default: the trading venue as the only reference, the design's capability table. */
   fairPrice?: FairPriceGuard;
+  /**
+   * Trading venues besides `venue`, each with its own guard (default: as for `venue`): their routes are
+   * the default venue's under /v1/venues/:venueId/ (orders, deposits, withdrawals... at that venue).
+   */
+  otherVenues?: { venue: Venue; fairPrice?: FairPriceGuard }[];
   /** The service's clock for best-execution reports (when a minute's volume is final); default: the system's. */
   clock?: () => Date;
   /** The database role the pool must be working as (`exchange_service`), checked by /readyz. */
@@ -206,6 +211,7 @@ export function createApp({
   logger,
   venue,
   fairPrice,
+  otherVenues,
   clock,
   serviceRole,
   actVerifyKeys,
@@ -215,9 +221,11 @@ export function createApp({
   // Every reference the guard computes (for the route or a pre-trade check) is recorded with its quotes,
   // on a pool of its own, so twenty orders at once never leave the recording waiting on the orders' own
   // connections (issue 14; since issue 19 an order holds none across its venue calls).
-  const guard = (
-    fairPrice ?? new FairPriceGuard(venue, { capabilities: DEFAULT_CAPABILITIES, investorClass: 'professional' })
-  ).withRecorder(recordReferences(recordsPool ?? pool));
+  const guardOf = (at: Venue, given: FairPriceGuard | undefined) =>
+    (
+      given ?? new FairPriceGuard(at, { capabilities: DEFAULT_CAPABILITIES, investorClass: 'professional' })
+    ).withRecorder(recordReferences(recordsPool ?? pool));
+  const guard = guardOf(venue, fairPrice);
   const now = clock ?? (() => new Date());
   const rfq = { pool, desks, prices: rfqPrices ?? guardPrices(guard, venue, now) };
   return createServiceApp({
@@ -229,165 +237,24 @@ export function createApp({
     // GET /v1/audit/records and /v1/audit/verify: orders, fills, ends, withdrawals and returns are in the chain.
     audit: { pool, role: serviceRole },
     routes: (app) => {
-      app.get('/v1/markets/:base/:quote', async (req, res) => {
-        const { base, quote } = parseInput(MarketParams, req.params, 'path');
-        const symbol = `${base}/${quote}`;
-        // What an order may be here: the venue's rules tightened by the capability table (the engine slices by them).
-        const rules = await guard.tradingRules(symbol);
-        if (!rules) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
-        const body: exchange.MarketRules = { venue: venue.id, ...rules };
-        res.json(body);
-      });
-
-      app.get('/v1/markets/:base/:quote/reference-price', async (req, res) => {
-        const { base, quote } = parseInput(MarketParams, req.params, 'path');
-        res.json(await guard.reference(`${base}/${quote}`));
-      });
-
-      app.get('/v1/markets/:base/:quote/legal-floor', async (req, res) => {
-        const { base, quote } = parseInput(MarketParams, req.params, 'path');
-        const symbol = `${base}/${quote}`;
-        const rules = await atVenue(() => venue.marketRules(symbol));
-        if (!rules) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
-        res.json(await guard.floor(symbol, rules));
-      });
-
-      // The venue's traded volume in [since, until) (until: now by the service's clock), or in the last
-      // `seconds` before now, from 1m candles.
-      app.get('/v1/markets/:base/:quote/volume', async (req, res) => {
-        const { base, quote } = parseInput(MarketParams, req.params, 'path');
-        const query = parseInput(VolumeQuery, req.query, 'query');
-        const until = query.until ? new Date(query.until) : now();
-        const since = query.since ? new Date(query.since) : new Date(until.getTime() - (query.seconds ?? 0) * 1000);
-        const body: exchange.TradedVolume = await tradedVolume(venue, `${base}/${quote}`, since, until);
-        res.json(body);
-      });
-
-      // The bids visible now within bandBp under the best bid (ccxt fetchOrderBook).
-      app.get('/v1/markets/:base/:quote/depth', async (req, res) => {
-        const { base, quote } = parseInput(MarketParams, req.params, 'path');
-        const { bandBp } = parseInput(DepthQuery, req.query, 'query');
-        const symbol = `${base}/${quote}`;
-        const depth = await atVenue(() => bidDepth(venue, symbol, bandBp, now));
-        if (!depth) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
-        res.json(depth);
-      });
-
-      app.get('/v1/deposit-addresses/:asset', async (req, res) => {
-        const { asset } = parseInput(DepositAddressParams, req.params, 'path');
-        const { chain: askedChain } = parseInput(DepositAddressQuery, req.query, 'query');
-        const chain = common.CHAIN_OF_ASSET[asset];
-        if (askedChain && askedChain !== chain) {
-          throw new Problem(
-            422,
-            'unsupported-chain',
-            'Asset not deposited on that chain',
-            `${asset} is deposited on ${chain} in this deployment, not ${askedChain}`,
-          );
+      // The default venue's routes at /v1/..., every other venue's the same at /v1/venues/:venueId/...
+      venueRoutes(app, { pool, logger, now, venue, guard });
+      const others = new Map<string, Router>();
+      for (const other of otherVenues ?? []) {
+        if (other.venue.id === venue.id || others.has(other.venue.id)) {
+          throw new Error(`trading venue ${other.venue.id} is configured twice`);
         }
-        const found = await atVenue(() => venue.depositAddress(asset, chain));
-        const body: exchange.DepositAddress = { asset, chain, address: found.address, venue: venue.id };
-        if (found.tag) body.tag = found.tag;
-        res.json(body);
+        const router = Router();
+        venueRoutes(router, { pool, logger, now, venue: other.venue, guard: guardOf(other.venue, other.fairPrice) });
+        others.set(other.venue.id, router);
+      }
+      app.use('/v1/venues/:venueId', (req, res, next) => {
+        const router = others.get(String(req.params.venueId));
+        if (!router) throw problems.notFound('Venue', String(req.params.venueId));
+        // Its router holds the default venue's paths (/v1/orders...): what follows the venue's prefix, under /v1.
+        req.url = `/v1${req.url}`;
+        router(req, res, next);
       });
-
-      app.get('/v1/deposits', async (req, res) => {
-        const query = parseInput(DepositQuery, req.query, 'query');
-        res.json(await observeDeposit(pool, venue, query));
-      });
-
-      // Orders hold no connection while the venue is asked (orders.ts): the key is claimed in one short
-      // transaction and the answer stored in another (issue 19). A request that dies between the two leaves
-      // the claim; its retry takes it over and finds the order at the venue by its client order id.
-      app.post(
-        '/v1/orders',
-        // The answer is stored in the transaction that records the order (issue 19: one transaction fewer).
-        claimedIdempotent(pool, exchange.PlaceSellOrder, async (input, _req, claim) => ({
-          status: 201,
-          body: await placeSellOrder(pool, venue, input, guard, {
-            firstAttempt: claim.fresh,
-            answer: (tx, order) => claim.answer(tx, { status: 201, body: order }),
-          }),
-        })),
-      );
-
-      app.get('/v1/orders/:clientOrderId', async (req, res) => {
-        const { clientOrderId } = parseInput(OrderParams, req.params, 'path');
-        res.json(await refreshOrder(pool, venue, clientOrderId));
-      });
-
-      app.post(
-        '/v1/orders/:clientOrderId/cancel',
-        claimedIdempotent(pool, exchange.CancelSellOrder, async (input, req, claim) => {
-          const { clientOrderId } = parseInput(OrderParams, req.params, 'path');
-          const answer: AnswerOrder = (tx, order) => claim.answer(tx, { status: 200, body: order });
-          return { status: 200, body: await cancelSellOrder(pool, venue, clientOrderId, input, now, answer) };
-        }),
-      );
-
-      // What a bank wire of the currency must be at least, and its fee: fiat under the minimum cannot leave alone.
-      app.get('/v1/currencies/:currency/withdrawal-terms', async (req, res) => {
-        const { currency } = parseInput(CurrencyParams, req.params, 'path');
-        const terms = await atVenue(() => venue.fiatWithdrawalTerms(currency));
-        const body: exchange.FiatWithdrawalTerms = { venue: venue.id, currency, ...terms };
-        res.json(body);
-      });
-
-      // What sending a coin out must be at least, and its fee, on the chain the asset is carried on here:
-      // dust a sale leaves goes back to custody when it is not under these, else it is booked as a residual.
-      app.get('/v1/assets/:asset/withdrawal-terms', async (req, res) => {
-        const { asset } = parseInput(AssetParams, req.params, 'path');
-        const chain = common.CHAIN_OF_ASSET[asset];
-        const terms = await atVenue(() => venue.withdrawalTerms(asset, chain));
-        const body: exchange.CoinWithdrawalTerms = { venue: venue.id, asset, chain, ...terms };
-        res.json(body);
-      });
-
-      // An amount the case cannot sell or take out, booked in its name (residuals.ts says what is refused).
-      app.post(
-        '/v1/residuals',
-        idempotent(pool, exchange.RecordResidual, async (input, tx, req) => ({
-          status: 201,
-          body: await recordResidual(tx, venue, input, residualIdFor(req.get(IDEMPOTENCY_HEADER) ?? '')),
-        })),
-      );
-
-      app.post(
-        '/v1/withdrawals',
-        idempotent(pool, exchange.RequestWithdrawal, async (input, tx, req) => ({
-          status: 201,
-          body: await requestWithdrawal(tx, venue, input, withdrawalClientRef(req.get(IDEMPOTENCY_HEADER) ?? '')),
-        })),
-      );
-
-      app.get('/v1/withdrawals/:withdrawalId', async (req, res) => {
-        const { withdrawalId } = parseInput(WithdrawalParams, req.params, 'path');
-        res.json(await inTransaction(pool, (tx) => refreshWithdrawal(tx, venue, withdrawalId)));
-      });
-
-      // The return's row is written on its own connection before the venue is asked (returns.ts), so it
-      // survives a lost venue answer; the idempotency transaction only stores the answer.
-      app.post(
-        '/v1/returns',
-        idempotent(pool, exchange.RequestVenueReturn, async (input, _tx, req) => ({
-          status: 201,
-          body: await requestVenueReturn(pool, venue, input, returnIdFor(req.get(IDEMPOTENCY_HEADER) ?? '')),
-        })),
-      );
-
-      app.get('/v1/returns/:returnId', async (req, res) => {
-        const { returnId } = parseInput(ReturnParams, req.params, 'path');
-        res.json(await refreshVenueReturn(pool, venue, returnId));
-      });
-
-      // Direct for fiat or through the stablecoin: decided on the direct book now and kept (route-choices.ts).
-      app.post(
-        '/v1/cases/:caseId/route-choices',
-        idempotent(pool, exchange.ChooseSaleRoute, async (input, tx, req) => {
-          const { caseId } = parseInput(CaseParams, req.params, 'path');
-          return { status: 201, body: await chooseSaleRoute(tx, venue, caseId, input, now) };
-        }),
-      );
 
       app.get('/v1/cases/:caseId/statement', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
@@ -400,11 +267,6 @@ export function createApp({
           residuals: await caseResiduals(pool, caseId),
         };
         res.json(statement);
-      });
-
-      app.get('/v1/cases/:caseId/best-execution', async (req, res) => {
-        const { caseId } = parseInput(CaseParams, req.params, 'path');
-        res.json(await caseBestExecution(pool, venue, caseId, now(), logger));
       });
 
       // A block offered to the OTC desks (rfq/rfq.ts): every quote kept, the best valid one taken, or
@@ -488,5 +350,181 @@ export function createApp({
         res.json(await getProvider(pool, providerId));
       });
     },
+  });
+}
+
+interface VenueRouteDeps {
+  pool: Pool;
+  logger: Logger;
+  now: () => Date;
+  venue: Venue;
+  guard: FairPriceGuard;
+}
+
+/** The routes that act at one venue: its markets, deposits, orders, withdrawals, returns and reports. */
+function venueRoutes(app: IRouter, { pool, logger, now, venue, guard }: VenueRouteDeps): void {
+  app.get('/v1/markets/:base/:quote', async (req, res) => {
+    const { base, quote } = parseInput(MarketParams, req.params, 'path');
+    const symbol = `${base}/${quote}`;
+    // What an order may be here: the venue's rules tightened by the capability table (the engine slices by them).
+    const rules = await guard.tradingRules(symbol);
+    if (!rules) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
+    const body: exchange.MarketRules = { venue: venue.id, ...rules };
+    res.json(body);
+  });
+
+  app.get('/v1/markets/:base/:quote/reference-price', async (req, res) => {
+    const { base, quote } = parseInput(MarketParams, req.params, 'path');
+    res.json(await guard.reference(`${base}/${quote}`));
+  });
+
+  app.get('/v1/markets/:base/:quote/legal-floor', async (req, res) => {
+    const { base, quote } = parseInput(MarketParams, req.params, 'path');
+    const symbol = `${base}/${quote}`;
+    const rules = await atVenue(() => venue.marketRules(symbol));
+    if (!rules) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
+    res.json(await guard.floor(symbol, rules));
+  });
+
+  // The venue's traded volume in [since, until) (until: now by the service's clock), or in the last
+  // `seconds` before now, from 1m candles.
+  app.get('/v1/markets/:base/:quote/volume', async (req, res) => {
+    const { base, quote } = parseInput(MarketParams, req.params, 'path');
+    const query = parseInput(VolumeQuery, req.query, 'query');
+    const until = query.until ? new Date(query.until) : now();
+    const since = query.since ? new Date(query.since) : new Date(until.getTime() - (query.seconds ?? 0) * 1000);
+    const body: exchange.TradedVolume = await tradedVolume(venue, `${base}/${quote}`, since, until);
+    res.json(body);
+  });
+
+  // The bids visible now within bandBp under the best bid (ccxt fetchOrderBook).
+  app.get('/v1/markets/:base/:quote/depth', async (req, res) => {
+    const { base, quote } = parseInput(MarketParams, req.params, 'path');
+    const { bandBp } = parseInput(DepthQuery, req.query, 'query');
+    const symbol = `${base}/${quote}`;
+    const depth = await atVenue(() => bidDepth(venue, symbol, bandBp, now));
+    if (!depth) throw problems.notFound('Market', `${symbol} at ${venue.id}`);
+    res.json(depth);
+  });
+
+  app.get('/v1/deposit-addresses/:asset', async (req, res) => {
+    const { asset } = parseInput(DepositAddressParams, req.params, 'path');
+    const { chain: askedChain } = parseInput(DepositAddressQuery, req.query, 'query');
+    const chain = common.CHAIN_OF_ASSET[asset];
+    if (askedChain && askedChain !== chain) {
+      throw new Problem(
+        422,
+        'unsupported-chain',
+        'Asset not deposited on that chain',
+        `${asset} is deposited on ${chain} in this deployment, not ${askedChain}`,
+      );
+    }
+    const found = await atVenue(() => venue.depositAddress(asset, chain));
+    const body: exchange.DepositAddress = { asset, chain, address: found.address, venue: venue.id };
+    if (found.tag) body.tag = found.tag;
+    res.json(body);
+  });
+
+  app.get('/v1/deposits', async (req, res) => {
+    const query = parseInput(DepositQuery, req.query, 'query');
+    res.json(await observeDeposit(pool, venue, query));
+  });
+
+  // Orders hold no connection while the venue is asked (orders.ts): the key is claimed in one short
+  // transaction and the answer stored in another (issue 19). A request that dies between the two leaves
+  // the claim; its retry takes it over and finds the order at the venue by its client order id.
+  app.post(
+    '/v1/orders',
+    // The answer is stored in the transaction that records the order (issue 19: one transaction fewer).
+    claimedIdempotent(pool, exchange.PlaceSellOrder, async (input, _req, claim) => ({
+      status: 201,
+      body: await placeSellOrder(pool, venue, input, guard, {
+        firstAttempt: claim.fresh,
+        answer: (tx, order) => claim.answer(tx, { status: 201, body: order }),
+      }),
+    })),
+  );
+
+  app.get('/v1/orders/:clientOrderId', async (req, res) => {
+    const { clientOrderId } = parseInput(OrderParams, req.params, 'path');
+    res.json(await refreshOrder(pool, venue, clientOrderId));
+  });
+
+  app.post(
+    '/v1/orders/:clientOrderId/cancel',
+    claimedIdempotent(pool, exchange.CancelSellOrder, async (input, req, claim) => {
+      const { clientOrderId } = parseInput(OrderParams, req.params, 'path');
+      const answer: AnswerOrder = (tx, order) => claim.answer(tx, { status: 200, body: order });
+      return { status: 200, body: await cancelSellOrder(pool, venue, clientOrderId, input, now, answer) };
+    }),
+  );
+
+  // What a bank wire of the currency must be at least, and its fee: fiat under the minimum cannot leave alone.
+  app.get('/v1/currencies/:currency/withdrawal-terms', async (req, res) => {
+    const { currency } = parseInput(CurrencyParams, req.params, 'path');
+    const terms = await atVenue(() => venue.fiatWithdrawalTerms(currency));
+    const body: exchange.FiatWithdrawalTerms = { venue: venue.id, currency, ...terms };
+    res.json(body);
+  });
+
+  // What sending a coin out must be at least, and its fee, on the chain the asset is carried on here:
+  // dust a sale leaves goes back to custody when it is not under these, else it is booked as a residual.
+  app.get('/v1/assets/:asset/withdrawal-terms', async (req, res) => {
+    const { asset } = parseInput(AssetParams, req.params, 'path');
+    const chain = common.CHAIN_OF_ASSET[asset];
+    const terms = await atVenue(() => venue.withdrawalTerms(asset, chain));
+    const body: exchange.CoinWithdrawalTerms = { venue: venue.id, asset, chain, ...terms };
+    res.json(body);
+  });
+
+  // An amount the case cannot sell or take out, booked in its name (residuals.ts says what is refused).
+  app.post(
+    '/v1/residuals',
+    idempotent(pool, exchange.RecordResidual, async (input, tx, req) => ({
+      status: 201,
+      body: await recordResidual(tx, venue, input, residualIdFor(req.get(IDEMPOTENCY_HEADER) ?? '')),
+    })),
+  );
+
+  app.post(
+    '/v1/withdrawals',
+    idempotent(pool, exchange.RequestWithdrawal, async (input, tx, req) => ({
+      status: 201,
+      body: await requestWithdrawal(tx, venue, input, withdrawalClientRef(req.get(IDEMPOTENCY_HEADER) ?? '')),
+    })),
+  );
+
+  app.get('/v1/withdrawals/:withdrawalId', async (req, res) => {
+    const { withdrawalId } = parseInput(WithdrawalParams, req.params, 'path');
+    res.json(await inTransaction(pool, (tx) => refreshWithdrawal(tx, venue, withdrawalId)));
+  });
+
+  // The return's row is written on its own connection before the venue is asked (returns.ts), so it
+  // survives a lost venue answer; the idempotency transaction only stores the answer.
+  app.post(
+    '/v1/returns',
+    idempotent(pool, exchange.RequestVenueReturn, async (input, _tx, req) => ({
+      status: 201,
+      body: await requestVenueReturn(pool, venue, input, returnIdFor(req.get(IDEMPOTENCY_HEADER) ?? '')),
+    })),
+  );
+
+  app.get('/v1/returns/:returnId', async (req, res) => {
+    const { returnId } = parseInput(ReturnParams, req.params, 'path');
+    res.json(await refreshVenueReturn(pool, venue, returnId));
+  });
+
+  // Direct for fiat or through the stablecoin: decided on the direct book now and kept (route-choices.ts).
+  app.post(
+    '/v1/cases/:caseId/route-choices',
+    idempotent(pool, exchange.ChooseSaleRoute, async (input, tx, req) => {
+      const { caseId } = parseInput(CaseParams, req.params, 'path');
+      return { status: 201, body: await chooseSaleRoute(tx, venue, caseId, input, now) };
+    }),
+  );
+
+  app.get('/v1/cases/:caseId/best-execution', async (req, res) => {
+    const { caseId } = parseInput(CaseParams, req.params, 'path');
+    res.json(await caseBestExecution(pool, venue, caseId, now(), logger));
   });
 }

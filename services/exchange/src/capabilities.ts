@@ -92,6 +92,38 @@ export const DEFAULT_CAPABILITIES: CapabilityTable = {
       },
     },
   },
+  // The simulated OSL's own figures (simulators/src/osl/markets.ts): smaller largest orders, a 10% band,
+  // the stablecoin pairs open to retail, the fiat pairs to professional investors only.
+  osl: {
+    licenceExpires: '2027-12-31',
+    requestLimit: { perSecond: 100 },
+    markets: {
+      'BTC/USDT': {
+        maxOrderQty: '5',
+        maxMarketOrderQty: '2',
+        priceBand: '0.1',
+        investorClasses: ['retail', 'professional', 'corporate'],
+      },
+      'ETH/USDT': {
+        maxOrderQty: '150',
+        maxMarketOrderQty: '60',
+        priceBand: '0.1',
+        investorClasses: ['retail', 'professional', 'corporate'],
+      },
+      'BTC/USD': {
+        maxOrderQty: '5',
+        maxMarketOrderQty: '2',
+        priceBand: '0.1',
+        investorClasses: ['professional', 'corporate'],
+      },
+      'ETH/USD': {
+        maxOrderQty: '150',
+        maxMarketOrderQty: '60',
+        priceBand: '0.1',
+        investorClasses: ['professional', 'corporate'],
+      },
+    },
+  },
 };
 
 /**

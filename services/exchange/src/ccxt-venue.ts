@@ -47,7 +47,7 @@ export interface CcxtVenueOptions {
 }
 
 /** ccxt network code per chain for deposit addresses (HashKey chainType BTC / ETH). */
-const NETWORK_OF_CHAIN: Record<common.Chain, string> = { bitcoin: 'BTC', ethereum: 'ERC20' };
+export const NETWORK_OF_CHAIN: Record<common.Chain, string> = { bitcoin: 'BTC', ethereum: 'ERC20' };
 /** Fiat leaves the venue by bank wire; the venue simulator's channel name for that is "BANK". */
 const FIAT_NETWORK = 'BANK';
 /** HashKey chainType per chain, as its exchangeInfo lists a coin's withdrawal channels (ccxt maps ERC20 to ETH). */
@@ -60,7 +60,7 @@ const HELD_DEPOSIT_STATUS = '5';
 
 type Raw = Record<string, unknown>;
 
-function str(raw: Raw, key: string): string {
+export function str(raw: Raw, key: string): string {
   const value = raw[key];
   if (typeof value === 'string') return value;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
@@ -68,7 +68,7 @@ function str(raw: Raw, key: string): string {
 }
 
 /** A venue decimal string in canonical form ("86.000" -> "86"). */
-function amount(raw: Raw, key: string): string {
+export function amount(raw: Raw, key: string): string {
   return new Decimal(str(raw, key)).toFixed();
 }
 
@@ -90,6 +90,28 @@ function orderStatus(venueStatus: string): OrderSnapshot['status'] {
     default:
       throw new VenueCallError('fault', 'venue-answer', `unknown order status ${venueStatus}`);
   }
+}
+
+/** ccxt's error classes, to the service's three kinds of failure (for every venue reached through ccxt). */
+export function ccxtFailure(what: string, error: unknown): Error {
+  if (error instanceof VenueCallError) return error;
+  const c = ccxt;
+  const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+  const name = error instanceof Error ? error.constructor.name : undefined;
+  // NetworkError covers timeouts, dropped connections, venue maintenance and clock skew (InvalidNonce).
+  if (error instanceof c.NetworkError) return new VenueCallError('unavailable', 'venue-unavailable', message, name);
+  if (error instanceof c.DuplicateOrderId) {
+    return new VenueCallError('refused', 'duplicate-client-order-id', message, name);
+  }
+  if (error instanceof c.InsufficientFunds) return new VenueCallError('refused', 'insufficient-funds', message, name);
+  if (error instanceof c.PermissionDenied) return new VenueCallError('refused', 'not-permitted', message, name);
+  if (error instanceof c.AuthenticationError) return new VenueCallError('fault', 'venue-authentication', message, name);
+  if (error instanceof c.InvalidAddress) return new VenueCallError('refused', 'invalid-address', message, name);
+  if (error instanceof c.InvalidOrder || error instanceof c.BadRequest || error instanceof c.NotSupported) {
+    return new VenueCallError('refused', 'venue-refused', message, name);
+  }
+  if (error instanceof c.BaseError) return new VenueCallError('fault', 'venue-error', message, name);
+  return error instanceof Error ? error : new Error(message);
 }
 
 export class CcxtVenue implements Venue {
@@ -139,27 +161,8 @@ export class CcxtVenue implements Venue {
     );
   }
 
-  /** ccxt's error classes, to the service's three kinds of failure. */
   private translate(what: string, error: unknown): Error {
-    if (error instanceof VenueCallError) return error;
-    const c = ccxt;
-    const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
-    const name = error instanceof Error ? error.constructor.name : undefined;
-    // NetworkError covers timeouts, dropped connections, venue maintenance and clock skew (InvalidNonce).
-    if (error instanceof c.NetworkError) return new VenueCallError('unavailable', 'venue-unavailable', message, name);
-    if (error instanceof c.DuplicateOrderId) {
-      return new VenueCallError('refused', 'duplicate-client-order-id', message, name);
-    }
-    if (error instanceof c.InsufficientFunds) return new VenueCallError('refused', 'insufficient-funds', message, name);
-    if (error instanceof c.PermissionDenied) return new VenueCallError('refused', 'not-permitted', message, name);
-    if (error instanceof c.AuthenticationError)
-      return new VenueCallError('fault', 'venue-authentication', message, name);
-    if (error instanceof c.InvalidAddress) return new VenueCallError('refused', 'invalid-address', message, name);
-    if (error instanceof c.InvalidOrder || error instanceof c.BadRequest || error instanceof c.NotSupported) {
-      return new VenueCallError('refused', 'venue-refused', message, name);
-    }
-    if (error instanceof c.BaseError) return new VenueCallError('fault', 'venue-error', message, name);
-    return error instanceof Error ? error : new Error(message);
+    return ccxtFailure(what, error);
   }
 
   topOfBook(symbol: string): Promise<TopOfBook> {

@@ -35,6 +35,22 @@ export const DeskConfig = z.object({
   secret: z.string().min(16),
 });
 
+/**
+ * A trading venue besides the default one (VENUE_ID): orders, deposits and withdrawals reach it at
+ * /v1/venues/:id/... (app.ts). `adapter`: the ccxt class that speaks its API (ccxt's own for HashKey,
+ * ours for OSL: src/osl). Its capability entry is VENUE_CAPABILITIES[id].
+ */
+export const TradingVenue = z.object({
+  id: z.string().regex(/^[a-z0-9-]{2,32}$/),
+  adapter: z.enum(['hashkey', 'osl']),
+  url: z.url(),
+  apiKey: z.string().min(1),
+  secret: z.string().min(1),
+  /** The account's investor class at this venue; absent: INVESTOR_CLASS. */
+  investorClass: InvestorClass.optional(),
+});
+export type TradingVenue = z.infer<typeof TradingVenue>;
+
 export const ExchangeConfig = z.object({
   PORT: env.port(7102),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -49,6 +65,8 @@ export const ExchangeConfig = z.object({
   /** The ccxt exchange class that speaks the venue's protocol. Only HashKey is mapped so far. */
   VENUE_ID: z.enum(['hashkey']).default('hashkey'),
   VENUE_TIMEOUT_MS: env.positiveInt(10_000),
+  /** Further trading venues as JSON `[{"id","adapter","url","apiKey","secret","investorClass"?}]`; empty: the default alone. */
+  TRADING_VENUES: jsonEnv(z.array(TradingVenue)).default([]),
   /**
    * Venues whose mid prices make the reference price and whose daily candles make the legal floor,
    * as JSON `[{"id","exchange","url"}]` (public data, no credentials). Empty: the trading venue alone.

@@ -1,7 +1,9 @@
 export { createApp, EXCHANGE_MIGRATIONS_DIR, type ExchangeAppDeps } from './app';
 export { CcxtVenue, type CcxtVenueOptions } from './ccxt-venue';
-export { ExchangeConfig } from './config';
-export { type RunningExchangeService, startExchangeService, venueFromConfig } from './service';
+export { ExchangeConfig, TradingVenue } from './config';
+export { Osl } from './osl/osl-exchange';
+export { OslVenue, type OslVenueOptions } from './osl/osl-venue';
+export { type RunningExchangeService, startExchangeService, tradingVenueFromConfig, venueFromConfig } from './service';
 export type {
   CryptoWithdrawalRequest,
   CryptoWithdrawalSnapshot,

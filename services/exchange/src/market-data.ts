@@ -9,6 +9,7 @@
  */
 import { Decimal } from '@vcdc/shared/money';
 import ccxt, { type Exchange, type OrderBook } from 'ccxt';
+import { Osl } from './osl/osl-exchange';
 import { VenueCallError } from './venue';
 import { loadMarketsForgettingFailures } from './venue-markets';
 
@@ -45,7 +46,7 @@ export interface MarketDataSource {
 export interface CcxtMarketDataOptions {
   /** Name in records. */
   id: string;
-  /** ccxt exchange id, e.g. "hashkey". */
+  /** ccxt exchange id, e.g. "hashkey", or "osl" (our own class: src/osl). */
   exchange: string;
   /** Overrides the exchange's API base URL (a licensed venue's own host, or the simulator). */
   url?: string;
@@ -84,7 +85,11 @@ export class CcxtMarketData implements MarketDataSource {
       this.exchange = options.client;
       return;
     }
-    const ExchangeClass = (ccxt as unknown as Record<string, new (config: object) => Exchange>)[options.exchange];
+    // ccxt's classes, and ours for a venue ccxt does not have (OSL: src/osl).
+    const ExchangeClass =
+      options.exchange === 'osl'
+        ? Osl
+        : (ccxt as unknown as Record<string, new (config: object) => Exchange>)[options.exchange];
     if (!ExchangeClass) throw new Error(`ccxt has no exchange "${options.exchange}"`);
     this.exchange = new ExchangeClass({
       timeout: options.timeoutMs,

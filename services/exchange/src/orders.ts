@@ -116,6 +116,7 @@ export async function placeSellOrder(
   const recorded = await recordedOrder(pool, input.clientOrderId);
   if (recorded) {
     if (!sameTerms(recorded, input)) throw conflict(input, 'it was placed with other terms');
+    if (recorded.venue !== venue.id) throw conflict(input, `it was placed at ${recorded.venue}`);
     return refreshRecordedOrder(pool, venue, recorded, undefined, answer);
   }
 
@@ -296,7 +297,8 @@ async function recordEnd(
 /** The order's status and fills as the venue has them now; new fills are recorded. */
 export async function refreshOrder(pool: Pool, venue: Venue, clientOrderId: string): Promise<exchange.VenueOrder> {
   const recorded = await recordedOrder(pool, clientOrderId);
-  if (!recorded) throw problems.notFound('Order', clientOrderId);
+  // An order is looked up at the venue it was placed at (app.ts: /v1/venues/:venueId/orders/...).
+  if (!recorded || recorded.venue !== venue.id) throw problems.notFound('Order', `${clientOrderId} at ${venue.id}`);
   return refreshRecordedOrder(pool, venue, recorded);
 }
 
@@ -314,8 +316,8 @@ export async function cancelSellOrder(
   answer?: AnswerOrder,
 ): Promise<exchange.VenueOrder> {
   const recorded = await recordedOrder(pool, clientOrderId);
-  if (!recorded || recorded.case_id !== input.caseId)
-    throw problems.notFound('Order', `${clientOrderId} of ${input.caseId}`);
+  if (!recorded || recorded.case_id !== input.caseId || recorded.venue !== venue.id)
+    throw problems.notFound('Order', `${clientOrderId} of ${input.caseId} at ${venue.id}`);
   if (recorded.status !== 'open') return refreshRecordedOrder(pool, venue, recorded, undefined, answer);
   await recordEvent(pool, { clientOrderId, event: 'cancel-requested', venue: recorded.venue, occurredAt: now() });
   // The cancel's answer is the venue's record of the order after it (ccxt-venue.ts asks for it).

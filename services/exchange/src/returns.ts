@@ -195,7 +195,7 @@ async function placeAtVenue(pool: Pool, venue: Venue, row: ReturnRow): Promise<R
 /** The return as the venue has it now (a PENDING one without a venue withdrawal is looked for by its reference). */
 export async function refreshVenueReturn(pool: Pool, venue: Venue, returnId: string): Promise<Return> {
   const row = await findRow(pool, returnId);
-  if (!row) throw problems.notFound('Return', returnId);
+  if (!row || row.venue !== venue.id) throw problems.notFound('Return', `${returnId} at ${venue.id}`);
   if (row.status === 'FAILED') return view(row);
   const by = row.venue_withdrawal_id ? { withdrawalId: row.venue_withdrawal_id } : { clientRef: row.return_id };
   const snapshot = await atVenue(() => venue.findCryptoWithdrawal(row.asset, by));

@@ -1,10 +1,11 @@
 import { createLogger, type Logger, type RunningService, startService } from '@vcdc/shared';
 import { createApp, EXCHANGE_ACT_ROUTES, EXCHANGE_MIGRATIONS_DIR } from './app';
 import { CcxtVenue } from './ccxt-venue';
-import type { ExchangeConfig } from './config';
+import type { ExchangeConfig, TradingVenue } from './config';
 import { FairPriceGuard } from './fair-price';
 import { parseFloorRule } from './legal-floor';
 import { CcxtMarketData } from './market-data';
+import { OslVenue } from './osl/osl-venue';
 import { DeskClient } from './rfq/desk-client';
 import type { Venue } from './venue';
 
@@ -21,8 +22,26 @@ export function venueFromConfig(config: ExchangeConfig): Venue {
   });
 }
 
+/** A further trading venue (TRADING_VENUES) through its adapter: ccxt's class for HashKey, ours for OSL. */
+export function tradingVenueFromConfig(config: ExchangeConfig, entry: TradingVenue): Venue {
+  const options = {
+    apiUrl: entry.url,
+    apiKey: entry.apiKey,
+    secret: entry.secret,
+    timeoutMs: config.VENUE_TIMEOUT_MS,
+    requestLimit: config.VENUE_CAPABILITIES[entry.id]?.requestLimit,
+  };
+  return entry.adapter === 'osl'
+    ? new OslVenue({ id: entry.id, ...options })
+    : new CcxtVenue({ venueId: entry.adapter, ...options });
+}
+
 /** The fair-price guard from the configuration: reference venues, staleness, dispersion, floor rule, capabilities. */
-export function fairPriceFromConfig(config: ExchangeConfig, venue: Venue): FairPriceGuard {
+export function fairPriceFromConfig(
+  config: ExchangeConfig,
+  venue: Venue,
+  investorClass = config.INVESTOR_CLASS,
+): FairPriceGuard {
   return new FairPriceGuard(venue, {
     referenceSources: config.REFERENCE_VENUES.map(
       (v) => new CcxtMarketData({ id: v.id, exchange: v.exchange, url: v.url, timeoutMs: config.VENUE_TIMEOUT_MS }),
@@ -34,7 +53,7 @@ export function fairPriceFromConfig(config: ExchangeConfig, venue: Venue): FairP
     },
     floorRule: parseFloorRule(config.LEGAL_FLOOR_RULE),
     capabilities: config.VENUE_CAPABILITIES,
-    investorClass: config.INVESTOR_CLASS,
+    investorClass,
   });
 }
 
@@ -54,13 +73,14 @@ export function startExchangeService(
   config: ExchangeConfig,
   logger: Logger = createLogger('exchange', config.LOG_LEVEL),
   venue: Venue = venueFromConfig(config),
+  otherVenues: Venue[] = config.TRADING_VENUES.map((entry) => tradingVenueFromConfig(config, entry)),
 ): Promise<RunningExchangeService> {
   return startService({
     name: 'exchange',
     config,
     migrationsDir: EXCHANGE_MIGRATIONS_DIR,
     logger,
-    describe: { venue: venue.id, venueUrl: config.VENUE_API_URL },
+    describe: { venue: venue.id, venueUrl: config.VENUE_API_URL, otherVenues: otherVenues.map((v) => v.id) },
     actRoutes: EXCHANGE_ACT_ROUTES,
     // Custody reads a provider's standing before a transfer with a credential that opens nothing else.
     ...(config.PROVIDER_REGISTER_READ_TOKEN
@@ -82,6 +102,14 @@ export function startExchangeService(
         logger,
         venue,
         fairPrice: fairPriceFromConfig(config, venue),
+        otherVenues: otherVenues.map((other) => ({
+          venue: other,
+          fairPrice: fairPriceFromConfig(
+            config,
+            other,
+            config.TRADING_VENUES.find((e) => e.id === other.id)?.investorClass,
+          ),
+        })),
         serviceRole,
         desks: desksFromConfig(config),
         ...(config.ACT_VERIFY_KEYS ? { actVerifyKeys: config.ACT_VERIFY_KEYS } : {}),

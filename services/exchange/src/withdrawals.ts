@@ -120,7 +120,7 @@ export async function refreshWithdrawal(
   const row = (
     await tx.query<WithdrawalRow>('SELECT * FROM withdrawals WHERE withdrawal_id = $1 FOR UPDATE', [withdrawalId])
   ).rows[0];
-  if (!row) throw problems.notFound('Withdrawal', withdrawalId);
+  if (!row || row.venue !== venue.id) throw problems.notFound('Withdrawal', `${withdrawalId} at ${venue.id}`);
   const snapshot = await atVenue(() => venue.findWithdrawal(row.currency, { withdrawalId }));
   if (!snapshot)
     throw new Problem(502, 'venue-error', 'Venue error', `venue no longer lists withdrawal ${withdrawalId}`);

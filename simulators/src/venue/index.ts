@@ -28,7 +28,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
 import type { Chain } from '../../../packages/shared/src/contracts/common';
 import { HARDHAT_DEV_KEYS } from '../evm/accounts';
-import { createVenueApp } from './app';
+import { createVenueApp, type VenueAppDeps } from './app';
 import type { HoldRule } from './deposit-holds';
 import { type EvmDepositOptions, EvmDepositWatcher } from './evm-deposits';
 import { type FaultPlan, VenueFaults } from './faults';
@@ -40,6 +40,7 @@ import { loadState, StateFile } from './state';
 import { type BankAccount, initialState, Venue, type VenueRules } from './venue';
 import { venueEvmKey } from './venue-keys';
 
+export type { VenueAppDeps } from './app';
 export type { HoldRule } from './deposit-holds';
 export { type FaultPlan, FaultPlanSchema, FaultProfileError, parseFaultProfile, VenueFaults } from './faults';
 export type { MarketDynamicsOptions } from './market';
@@ -106,6 +107,11 @@ export interface VenueSimulatorOptions {
    * Absent: no limit (tests that drive the venue directly); the dev stack sets VENUE_REQUESTS_PER_SECOND.
    */
   requestsPerSecond?: number;
+  /**
+   * The venue's HTTP API over the same engine (book, ledger, deposits, withdrawals): default HashKey's
+   * (app.ts); the simulated OSL (simulators/src/osl) gives its own.
+   */
+  api?: (deps: VenueAppDeps) => Express;
 }
 
 export interface RunningVenueSimulator {
@@ -201,7 +207,7 @@ export async function startVenueSimulator(options: VenueSimulatorOptions): Promi
   if (options.faults) faults.configure(options.faults);
   venue.depositFault = () => faults.depositHold();
   const requestLimit = new VenueRequestLimit(options.requestsPerSecond);
-  const app = createVenueApp({
+  const app = (options.api ?? createVenueApp)({
     requestLimit,
     venue,
     credentials: { apiKey: options.apiKey ?? DEV_VENUE_API_KEY, secret: options.secret ?? DEV_VENUE_SECRET },

@@ -25,6 +25,10 @@
  *   POST /v1/rfqs                    (exchange rfq/rfq-contract.ts RequestForQuotes) -> 201 Rfq (the desks asked, every quote kept; TRADED or NO_DESK)
  *   GET  /v1/rfqs/:rfqId, GET /v1/cases/:caseId/rfqs         -> Rfq, { rfqs: Rfq[] }
  *   POST /v1/rfqs/:rfqId/settlement  (SettleDeskTrade)       -> DeskSettlement (coins delivered to the desk, its payment booked once)
+ *
+ * The routes above act at the default venue. Each further trading venue the service is configured with
+ * (TRADING_VENUES, e.g. "osl") has the same routes under /v1/venues/:venueId/ (e.g. POST
+ * /v1/venues/osl/orders); an order, withdrawal or return is refreshed only at the venue it was made at.
  */
 import { z } from 'zod';
 import { CryptoAsset, Decimal, DecimalString, FiatCurrency, fitsScale, PositiveDecimalString, scaleOf } from '../money';
