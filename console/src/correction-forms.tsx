@@ -113,6 +113,10 @@ export function ApproveCorrection({
   );
 }
 
+/** A treasury correction in a line: which ledger line, what it should have been, and why. */
+export const describeTreasuryCorrection = (x: TreasuryCorrection) =>
+  `line ${x.line} → ${x.correctedAmount} CNY: ${x.reason}`;
+
 const figures = (f: fx.SettlementFigures) => `${f.cnyAmount} CNY at ${f.rate} (${f.netForeignAmount} net)`;
 
 /** A settlement tranche's pending and booked corrections, and the form to propose one. */
@@ -215,10 +219,7 @@ export function TreasuryCorrections({ api, me, config, caseId }: CorrectionsProp
       {...{ api, me, config, corrections }}
       kind="treasury"
       heading="Treasury corrections"
-      describe={(c) => {
-        const x = c as TreasuryCorrection;
-        return `line ${x.line} → ${x.correctedAmount} CNY: ${x.reason}`;
-      }}
+      describe={(c) => describeTreasuryCorrection(c as TreasuryCorrection)}
     >
       {corrections.mayPropose && correctable.length ? (
         <ProposeTreasuryCorrection api={api} caseId={caseId} lines={correctable} onProposed={reload} />

@@ -6,10 +6,11 @@
 import { useState } from 'preact/hooks';
 import type { Api } from './api';
 import { approvalState } from './approval-state';
+import { CaseLink } from './case-link';
+import { ColumnHeads } from './column-heads';
 import { at, relative } from './format';
 import { Loading, ProblemView, useLoad } from './loading';
 import { PendingActsInbox } from './pending-acts';
-import { casePath, follow } from './router';
 import type { Person } from './session';
 import type { CaseProgress, CaseSummary, ConsoleConfig } from './types';
 
@@ -65,18 +66,9 @@ export function Inbox({ api, me, config }: { api: Api; me: Person; config: Conso
                 <p>No case waits for a decision your roles take.</p>
               ) : (
                 <table class="inbox">
-                  <thead>
-                    <tr>
-                      <th scope="col">Case</th>
-                      <th scope="col">Decision</th>
-                      <th scope="col">Amount</th>
-                      <th scope="col">Since</th>
-                      <th scope="col">Reminder</th>
-                      <th scope="col">Escalation</th>
-                      <th scope="col">Deadline</th>
-                      <th scope="col">Approvals</th>
-                    </tr>
-                  </thead>
+                  <ColumnHeads
+                    names={['Case', 'Decision', 'Amount', 'Since', 'Reminder', 'Escalation', 'Deadline', 'Approvals']}
+                  />
                   <tbody>
                     {cases.map((p) => {
                       const a = p.awaiting!;
@@ -84,9 +76,7 @@ export function Inbox({ api, me, config }: { api: Api; me: Person; config: Conso
                       return (
                         <tr key={p.caseId} data-case={p.caseId}>
                           <td>
-                            <a href={casePath(p.caseId)} onClick={follow}>
-                              {p.caseId}
-                            </a>
+                            <CaseLink caseId={p.caseId} />
                             <div class="muted">{p.agency}</div>
                           </td>
                           <td>
@@ -158,22 +148,12 @@ export function Inbox({ api, me, config }: { api: Api; me: Person; config: Conso
         <Loading loaded={all}>
           {({ cases }) => (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Case</th>
-                  <th scope="col">Agency</th>
-                  <th scope="col">Stage</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Started</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={['Case', 'Agency', 'Stage', 'Status', 'Started']} />
               <tbody>
                 {cases.map((c) => (
                   <tr key={c.caseId}>
                     <td>
-                      <a href={casePath(c.caseId)} onClick={follow}>
-                        {c.caseId}
-                      </a>
+                      <CaseLink caseId={c.caseId} />
                     </td>
                     <td>{c.agency ?? '–'}</td>
                     <td>{c.stage ?? '–'}</td>
@@ -218,15 +198,7 @@ function WhitelistTable({
   return (
     <>
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Entry</th>
-            <th scope="col">Address</th>
-            <th scope="col">Requested by</th>
-            <th scope="col">Approvals</th>
-            <th scope="col">Act</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Entry', 'Address', 'Requested by', 'Approvals', 'Act']} />
         <tbody>
           {entries.map((e) => (
             <tr key={e.entryId}>
