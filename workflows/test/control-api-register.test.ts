@@ -8,23 +8,12 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import {
-  type AuditChain,
-  createPool,
-  listen,
-  migrate,
-  type Pool,
-  type RunningServer,
-  silentLogger,
-} from '@vcdc/shared';
+import { type AuditChain, listen, type Pool, type RunningServer } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
-import { createApp as createExchangeApp, EXCHANGE_MIGRATIONS_DIR } from '../../services/exchange/src/app';
-import { CcxtVenue } from '../../services/exchange/src/ccxt-venue';
 import { testActKeys } from '../../test/support/acts';
 import { testControlApiDeps, unreachableTemporal } from '../../test/support/control-api-harness';
-import { createTestDatabase } from '../../test/support/database';
-import { DEV_PROVIDERS } from '../../test/support/provider-register';
+import { DEV_PROVIDERS, startProviderRegister } from '../../test/support/provider-register';
 import { runCli } from '../src/cli/vcdc';
 import { createControlApi } from '../src/control-api/app';
 import { createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
@@ -32,7 +21,7 @@ import { testAuditChain } from './audit-support';
 
 const keys = testActKeys();
 let exchangePool: Pool;
-let exchange: RunningServer;
+let exchange: Awaited<ReturnType<typeof startProviderRegister>>;
 let temporal: ReturnType<typeof unreachableTemporal>;
 let audit: AuditChain;
 let auditPool: Pool;
@@ -41,22 +30,9 @@ let app: Express;
 let api: RunningServer;
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('control_api_register');
-  await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
-  exchangePool = createPool(databaseUrl, 'exchange', 4);
-  // The exchange as the register's keeper; its venue is never asked anything here.
-  const venue = new CcxtVenue({
-    venueId: 'hashkey',
-    apiUrl: 'http://127.0.0.1:9',
-    apiKey: 'unused',
-    secret: 'unused',
-    timeoutMs: 500,
-    enableRateLimit: false,
-  });
-  exchange = await listen(
-    createExchangeApp({ pool: exchangePool, logger: silentLogger(), venue, actVerifyKeys: keys.verifyKeys }),
-    0,
-  );
+  // The exchange as the register's keeper, empty: the test proposes the first provider.
+  exchange = await startProviderRegister('control_api_register', { seed: false, actVerifyKeys: keys.verifyKeys });
+  exchangePool = exchange.pool;
   issuer = await createDevIssuer();
   temporal = unreachableTemporal();
   ({ audit, pool: auditPool } = await testAuditChain('control_api_register_audit'));
@@ -70,7 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close();
   await exchange?.close();
-  await exchangePool?.end();
   await temporal?.connection.close();
   await auditPool?.end();
 });
