@@ -13,6 +13,7 @@ import { Loading, ProblemView, useLoad } from './loading';
 import { PendingActsInbox } from './pending-acts';
 import type { Person } from './session';
 import type { CaseProgress, CaseSummary, ConsoleConfig } from './types';
+import { Waiting } from './waiting';
 
 interface WhitelistEntry {
   entryId: string;
@@ -58,66 +59,65 @@ export function Inbox({ api, me, config }: { api: Api; me: Person; config: Conso
       <section aria-labelledby="decisions-heading">
         <Loading loaded={waiting}>
           {(cases) => (
-            <>
-              <h2 id="decisions-heading">
-                Decisions waiting for you <span class="count">{cases.length}</span>
-              </h2>
-              {cases.length === 0 ? (
-                <p>No case waits for a decision your roles take.</p>
-              ) : (
-                <table class="inbox">
-                  <ColumnHeads
-                    names={['Case', 'Decision', 'Amount', 'Since', 'Reminder', 'Escalation', 'Deadline', 'Approvals']}
-                  />
-                  <tbody>
-                    {cases.map((p) => {
-                      const a = p.awaiting!;
-                      const state = approvalState(p, me, config.decisionRoles);
-                      return (
-                        <tr key={p.caseId} data-case={p.caseId}>
-                          <td>
-                            <CaseLink caseId={p.caseId} />
-                            <div class="muted">{p.agency}</div>
-                          </td>
-                          <td>
-                            <strong>{a.stage}</strong>
-                            <div class="muted">{a.what}</div>
-                          </td>
-                          <td>
-                            {(p.amounts?.totals ?? []).map((t) => (
-                              <div key={t.asset}>
-                                {t.declared.amount} {t.asset}
-                              </div>
-                            ))}
-                            {p.valuation ? <div class="muted">CNY {p.valuation.valueCny}</div> : null}
-                          </td>
-                          <td>
-                            {at(a.since)}
-                            <div class="muted">{relative(a.since)}</div>
-                          </td>
-                          <td>
-                            {at(a.remindAt)}
-                            {a.reminded ? <div class="flag">sent</div> : null}
-                          </td>
-                          <td>
-                            {at(a.escalateAt)} to {a.escalateTo}
-                            {a.escalated ? <div class="flag">escalated</div> : null}
-                          </td>
-                          <td>
-                            {at(a.deadline)}
-                            <div class="muted">{relative(a.deadline)}</div>
-                          </td>
-                          <td>
-                            {state ? `${state.given} of ${state.required}` : '–'}
-                            {state?.cannotApprove.length ? <div class="flag">not by you</div> : null}
-                          </td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              )}
-            </>
+            <Waiting
+              id="decisions-heading"
+              title="Decisions waiting for you"
+              count={cases.length}
+              empty={cases.length === 0}
+              none="No case waits for a decision your roles take."
+            >
+              <table class="inbox">
+                <ColumnHeads
+                  names={['Case', 'Decision', 'Amount', 'Since', 'Reminder', 'Escalation', 'Deadline', 'Approvals']}
+                />
+                <tbody>
+                  {cases.map((p) => {
+                    const a = p.awaiting!;
+                    const state = approvalState(p, me, config.decisionRoles);
+                    return (
+                      <tr key={p.caseId} data-case={p.caseId}>
+                        <td>
+                          <CaseLink caseId={p.caseId} />
+                          <div class="muted">{p.agency}</div>
+                        </td>
+                        <td>
+                          <strong>{a.stage}</strong>
+                          <div class="muted">{a.what}</div>
+                        </td>
+                        <td>
+                          {(p.amounts?.totals ?? []).map((t) => (
+                            <div key={t.asset}>
+                              {t.declared.amount} {t.asset}
+                            </div>
+                          ))}
+                          {p.valuation ? <div class="muted">CNY {p.valuation.valueCny}</div> : null}
+                        </td>
+                        <td>
+                          {at(a.since)}
+                          <div class="muted">{relative(a.since)}</div>
+                        </td>
+                        <td>
+                          {at(a.remindAt)}
+                          {a.reminded ? <div class="flag">sent</div> : null}
+                        </td>
+                        <td>
+                          {at(a.escalateAt)} to {a.escalateTo}
+                          {a.escalated ? <div class="flag">escalated</div> : null}
+                        </td>
+                        <td>
+                          {at(a.deadline)}
+                          <div class="muted">{relative(a.deadline)}</div>
+                        </td>
+                        <td>
+                          {state ? `${state.given} of ${state.required}` : '–'}
+                          {state?.cannotApprove.length ? <div class="flag">not by you</div> : null}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </Waiting>
           )}
         </Loading>
       </section>
@@ -128,16 +128,15 @@ export function Inbox({ api, me, config }: { api: Api; me: Person; config: Conso
         <section aria-labelledby="whitelist-heading">
           <Loading loaded={whitelist}>
             {(entries) => (
-              <>
-                <h2 id="whitelist-heading">
-                  Whitelist entries awaiting approval <span class="count">{entries.length}</span>
-                </h2>
-                {entries.length === 0 ? (
-                  <p>No whitelist entry waits for approval.</p>
-                ) : (
-                  <WhitelistTable api={api} me={me} entries={entries} reload={whitelist.reload} />
-                )}
-              </>
+              <Waiting
+                id="whitelist-heading"
+                title="Whitelist entries awaiting approval"
+                count={entries.length}
+                empty={entries.length === 0}
+                none="No whitelist entry waits for approval."
+              >
+                <WhitelistTable api={api} me={me} entries={entries} reload={whitelist.reload} />
+              </Waiting>
             )}
           </Loading>
         </section>

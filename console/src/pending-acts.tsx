@@ -25,6 +25,7 @@ import { countersignature, DeclaredReceived } from './intake-acts';
 import { Loading, useLoad } from './loading';
 import type { Person } from './session';
 import type { ConsoleConfig } from './types';
+import { Waiting } from './waiting';
 
 type Countersign = custody.Intake & { countersignAs: 'custodian' | 'handing-officer' };
 
@@ -122,42 +123,42 @@ function actionable(p: PendingActs, me: Person, config: ConsoleConfig): number {
 
 function Countersignatures({ api, list, reload }: { api: Api; list: PendingList<Countersign>; reload: () => void }) {
   return (
-    <>
-      <h3 id="countersign-heading">
-        Intake differences awaiting your countersignature <span class="count">{list.count}</span>
-      </h3>
-      {list.items.length === 0 ? (
-        <p>No classified difference waits for your countersignature.</p>
-      ) : (
-        <table aria-labelledby="countersign-heading">
-          <ColumnHeads names={['Case', 'Intake', 'Declared / received', 'Classified', 'Act']} />
-          <tbody>
-            {list.items.map((i) => (
-              <tr key={i.intakeId} data-countersign={i.intakeId}>
-                <td>
-                  <CaseLink caseId={i.caseId} />
-                </td>
-                <td>
-                  {i.intakeId}
-                  <div class="muted">lot {i.lotId}</div>
-                </td>
-                <DeclaredReceived intake={i} />
-                <td>
-                  {i.differenceClassification?.classification}: {i.differenceClassification?.explanation}
-                  <div class="muted">
-                    {i.differenceClassification?.classifiedBy ? `by ${i.differenceClassification.classifiedBy}, ` : ''}
-                    {at(i.differenceClassification?.classifiedAt)}
-                  </div>
-                </td>
-                <td>
-                  <CountersignButton api={api} intake={i} onDone={reload} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </>
+    <Waiting
+      level="h3"
+      id="countersign-heading"
+      title="Intake differences awaiting your countersignature"
+      count={list.count}
+      empty={list.items.length === 0}
+      none="No classified difference waits for your countersignature."
+    >
+      <table aria-labelledby="countersign-heading">
+        <ColumnHeads names={['Case', 'Intake', 'Declared / received', 'Classified', 'Act']} />
+        <tbody>
+          {list.items.map((i) => (
+            <tr key={i.intakeId} data-countersign={i.intakeId}>
+              <td>
+                <CaseLink caseId={i.caseId} />
+              </td>
+              <td>
+                {i.intakeId}
+                <div class="muted">lot {i.lotId}</div>
+              </td>
+              <DeclaredReceived intake={i} />
+              <td>
+                {i.differenceClassification?.classification}: {i.differenceClassification?.explanation}
+                <div class="muted">
+                  {i.differenceClassification?.classifiedBy ? `by ${i.differenceClassification.classifiedBy}, ` : ''}
+                  {at(i.differenceClassification?.classifiedAt)}
+                </div>
+              </td>
+              <td>
+                <CountersignButton api={api} intake={i} onDone={reload} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Waiting>
   );
 }
 
@@ -203,31 +204,31 @@ function Corrections({
 }) {
   const headingId = `${kind}-corrections-inbox-heading`;
   return (
-    <>
-      <h3 id={headingId}>
-        {title} <span class="count">{list.count}</span>
-      </h3>
-      {list.items.length === 0 ? (
-        <p>No correction waits for approval.</p>
-      ) : (
-        <table aria-labelledby={headingId}>
-          <ColumnHeads names={['Case', 'Correction', 'Requested', 'Approval']} />
-          <tbody>
-            {list.items.map((c) => (
-              <tr key={c.correctionId} data-correction-row={c.correctionId}>
-                <td>
-                  <CaseLink caseId={c.caseId} />
-                </td>
-                <td>{describe(c)}</td>
-                <td>{at(c.requestedAt)}</td>
-                <td>
-                  <ApproveCorrection api={api} me={me} config={config} kind={kind} correction={c} onApproved={reload} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </>
+    <Waiting
+      level="h3"
+      id={headingId}
+      title={title}
+      count={list.count}
+      empty={list.items.length === 0}
+      none="No correction waits for approval."
+    >
+      <table aria-labelledby={headingId}>
+        <ColumnHeads names={['Case', 'Correction', 'Requested', 'Approval']} />
+        <tbody>
+          {list.items.map((c) => (
+            <tr key={c.correctionId} data-correction-row={c.correctionId}>
+              <td>
+                <CaseLink caseId={c.caseId} />
+              </td>
+              <td>{describe(c)}</td>
+              <td>{at(c.requestedAt)}</td>
+              <td>
+                <ApproveCorrection api={api} me={me} config={config} kind={kind} correction={c} onApproved={reload} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Waiting>
   );
 }
