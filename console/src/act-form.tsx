@@ -128,3 +128,22 @@ export function filled(fields: Record<string, string>): Record<string, string> {
       .filter(([, v]) => v !== ''),
   );
 }
+
+/**
+ * A form's text fields bound to its state: `bind('rate')` gives a Field its id, body field name,
+ * value, setter and the server's message for it, so each Field names only what it shows.
+ */
+export function fieldBinder<F extends Record<string, string>>(
+  form: F,
+  setForm: (form: F) => void,
+  errors: Record<string, string>,
+  id: (field: string) => string,
+) {
+  return (field: keyof F & string) => ({
+    id: id(field),
+    field,
+    value: form[field],
+    onInput: (value: string) => setForm({ ...form, [field]: value }),
+    errors,
+  });
+}

@@ -4,6 +4,7 @@
  * its money tables against the row images it holds, the refusals it keeps) and where the first one breaks.
  */
 import type { Api } from './api';
+import { ColumnHeads } from './column-heads';
 import { Loading, useLoad } from './loading';
 
 interface ChainReport {
@@ -46,16 +47,7 @@ export function AuditPage({ api }: { api: Api }) {
             </p>
             <table>
               <caption>Each chain</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Chain</th>
-                  <th scope="col">Verdict</th>
-                  <th scope="col">Records</th>
-                  <th scope="col">Signed checkpoint</th>
-                  <th scope="col">Money tables</th>
-                  <th scope="col">Refusals</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={['Chain', 'Verdict', 'Records', 'Signed checkpoint', 'Money tables', 'Refusals']} />
               <tbody>
                 {v.chains.map((c) => (
                   <tr key={c.chain} data-testid={`chain-${c.chain}`}>

@@ -8,6 +8,7 @@
 import { CASE_STAGES } from '../../workflows/src/case-state';
 import type { Api } from './api';
 import { CaseActs } from './case-acts';
+import { ColumnHeads } from './column-heads';
 import { DecisionPanel } from './decision-panel';
 import { FillsChart } from './fills-chart';
 import { at } from './format';
@@ -174,15 +175,7 @@ function Lots({ progress: p }: { progress: CaseProgress }) {
     <section aria-labelledby="lots-heading">
       <h2 id="lots-heading">Lots</h2>
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Lot</th>
-            <th scope="col">Asset</th>
-            <th scope="col">Declared</th>
-            <th scope="col">Received</th>
-            <th scope="col">Difference</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Lot', 'Asset', 'Declared', 'Received', 'Difference']} />
         <tbody>
           {amounts.lots.map((l) => (
             <tr key={l.lotId}>
@@ -223,16 +216,7 @@ function Transfers({ progress: p }: { progress: CaseProgress }) {
         </p>
       ) : null}
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Asset</th>
-            <th scope="col">What</th>
-            <th scope="col">Amount (net)</th>
-            <th scope="col">txid</th>
-            <th scope="col">Confirmations</th>
-            <th scope="col">State</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Asset', 'What', 'Amount (net)', 'txid', 'Confirmations', 'State']} />
         <tbody>
           {p.transfers.flatMap((t) =>
             (
@@ -292,17 +276,7 @@ function Sales({ progress: p }: { progress: CaseProgress }) {
       ))}
       {fills.length ? (
         <table>
-          <thead>
-            <tr>
-              <th scope="col">Market</th>
-              <th scope="col">Order</th>
-              <th scope="col">Filled</th>
-              <th scope="col">Limit</th>
-              <th scope="col">Reference</th>
-              <th scope="col">Proceeds</th>
-              <th scope="col">Fee</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['Market', 'Order', 'Filled', 'Limit', 'Reference', 'Proceeds', 'Fee']} />
           <tbody>
             {fills.map((s) => (
               <tr key={s.clientOrderId}>
@@ -374,14 +348,7 @@ function ReconciliationView({ progress: p }: { progress: CaseProgress }) {
         Reconciliation ({r.phase}): {r.ok ? 'every check passes' : `${r.differences.length} difference(s)`}
       </h2>
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Check</th>
-            <th scope="col">Left</th>
-            <th scope="col">Right</th>
-            <th scope="col">Result</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Check', 'Left', 'Right', 'Result']} />
         <tbody>
           {r.checks.map((c) => (
             <tr key={c.name}>
@@ -410,16 +377,7 @@ function Decisions({ progress: p }: { progress: CaseProgress }) {
       {accepted.length ? (
         <table data-testid="decisions-accepted">
           <caption>Accepted</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Stage</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">By</th>
-              <th scope="col">Reason</th>
-              <th scope="col">Policy</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['When', 'Stage', 'Outcome', 'By', 'Reason', 'Policy']} />
           <tbody>
             {accepted.map((d) => (
               <tr key={d.nonce ?? d.decidedAt}>
@@ -441,14 +399,7 @@ function Decisions({ progress: p }: { progress: CaseProgress }) {
       {refused.length ? (
         <table>
           <caption>Refused</caption>
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Rule</th>
-              <th scope="col">Why</th>
-              <th scope="col">Sent as</th>
-            </tr>
-          </thead>
+          <ColumnHeads names={['When', 'Rule', 'Why', 'Sent as']} />
           <tbody>
             {refused.map((r) => (
               <tr key={`${r.at}-${r.code}`}>

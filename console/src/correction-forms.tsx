@@ -12,11 +12,12 @@
  */
 
 import type { fx, treasury } from '@vcdc/shared/contracts';
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
-import { ActRefusal, Field, fieldErrors, filled, useAct } from './act-form';
+import { ActRefusal, Field, fieldBinder, fieldErrors, filled, useAct } from './act-form';
 import { type Api, ApiProblem } from './api';
 import { at } from './format';
-import { Loading, useLoad } from './loading';
+import { type Loaded, Loading, useLoad } from './loading';
 import type { Person } from './session';
 import type { ConsoleConfig } from './types';
 
@@ -112,78 +113,56 @@ export function ApproveCorrection({
   );
 }
 
+/** A treasury correction in a line: which ledger line, what it should have been, and why. */
+export const describeTreasuryCorrection = (x: TreasuryCorrection) =>
+  `line ${x.line} → ${x.correctedAmount} CNY: ${x.reason}`;
+
 const figures = (f: fx.SettlementFigures) => `${f.cnyAmount} CNY at ${f.rate} (${f.netForeignAmount} net)`;
 
 /** A settlement tranche's pending and booked corrections, and the form to propose one. */
-export function FxCorrections({
-  api,
-  me,
-  config,
-  caseId,
-}: {
-  api: Api;
-  me: Person;
-  config: ConsoleConfig;
-  caseId: string;
-}) {
-  const roles = config.actRoles[CORRECTION_ACTS.fx.propose] ?? [];
-  const approvers = config.actRoles[CORRECTION_ACTS.fx.approve] ?? [];
-  const concerned = [...roles, ...approvers].some((r) => me.roles.includes(r));
-  const declarations = useLoad(
+export function FxCorrections({ api, me, config, caseId }: CorrectionsProps) {
+  const corrections = useCorrections(
+    api,
+    me,
+    config,
+    caseId,
+    'fx',
     async () =>
-      concerned
-        ? (await api.get<{ declarations: fx.Declaration[] }>(`/v1/cases/${encodeURIComponent(caseId)}/fx-declarations`))
-            .declarations
-        : [],
-    [caseId, concerned],
+      (await api.get<{ declarations: fx.Declaration[] }>(`/v1/cases/${encodeURIComponent(caseId)}/fx-declarations`))
+        .declarations,
   );
-  const pending = usePending(api, caseId, 'fxCorrections', concerned);
-  if (!concerned || notConfigured(declarations.error)) return null;
-  const tranches = (declarations.data ?? []).flatMap((d) => d.settlements);
-  if (declarations.data && tranches.length === 0 && !declarations.error) return null;
-  const reload = () => {
-    declarations.reload();
-    pending.reload();
-  };
+  const { loaded, reload } = corrections;
+  if (!corrections.concerned || notConfigured(loaded.error)) return null;
+  const tranches = (loaded.data ?? []).flatMap((d) => d.settlements);
+  if (loaded.data && tranches.length === 0 && !loaded.error) return null;
   return (
-    <section aria-labelledby="fx-corrections-heading">
-      <h2 id="fx-corrections-heading">FX settlement corrections</h2>
-      <Loading loaded={declarations}>
-        {() => (
-          <>
-            <PendingCorrections
-              api={api}
-              me={me}
-              config={config}
-              kind="fx"
-              items={pending.data ?? []}
-              describe={(c) => {
-                const x = c as FxCorrection;
-                return `tranche ${x.settlementId}: ${figures(x.before)} → ${figures(x.after)} (${x.cnyDifference} CNY): ${x.reason}`;
-              }}
-              onApproved={reload}
-            />
-            {tranches.map((t) => (
-              <div key={t.settlementId} class="tranche" data-settlement={t.settlementId}>
-                <h3>
-                  Tranche {t.bankReference} <span class="muted">{t.settlementId}</span>
-                </h3>
-                <p>
-                  {t.netForeignAmount ?? t.foreignAmount} {t.currency} at {t.rate} = {t.cnyAmount} CNY, settled{' '}
-                  {at(t.settledAt)}
-                  {t.corrections?.length
-                    ? `; in force after ${t.corrections.length} correction(s): ${t.inForce ? figures(t.inForce) : ''}`
-                    : ''}
-                </p>
-                {roles.some((r) => me.roles.includes(r)) ? (
-                  <ProposeFxCorrection api={api} settlementId={t.settlementId} onProposed={reload} />
-                ) : null}
-              </div>
-            ))}
-          </>
-        )}
-      </Loading>
-    </section>
+    <CorrectionsSection
+      {...{ api, me, config, corrections }}
+      kind="fx"
+      heading="FX settlement corrections"
+      describe={(c) => {
+        const x = c as FxCorrection;
+        return `tranche ${x.settlementId}: ${figures(x.before)} → ${figures(x.after)} (${x.cnyDifference} CNY): ${x.reason}`;
+      }}
+    >
+      {tranches.map((t) => (
+        <div key={t.settlementId} class="tranche" data-settlement={t.settlementId}>
+          <h3>
+            Tranche {t.bankReference} <span class="muted">{t.settlementId}</span>
+          </h3>
+          <p>
+            {t.netForeignAmount ?? t.foreignAmount} {t.currency} at {t.rate} = {t.cnyAmount} CNY, settled{' '}
+            {at(t.settledAt)}
+            {t.corrections?.length
+              ? `; in force after ${t.corrections.length} correction(s): ${t.inForce ? figures(t.inForce) : ''}`
+              : ''}
+          </p>
+          {corrections.mayPropose ? (
+            <ProposeFxCorrection api={api} settlementId={t.settlementId} onProposed={reload} />
+          ) : null}
+        </div>
+      ))}
+    </CorrectionsSection>
   );
 }
 
@@ -198,41 +177,16 @@ function ProposeFxCorrection({
 }) {
   const [form, setForm] = useState({ rate: '', cnyAmount: '', reason: '' });
   const act = useAct<FxCorrection>(api, onProposed);
-  const errors = fieldErrors(act.error);
-  const id = (f: string) => `fx-${settlementId}-${f}`;
+  const bind = fieldBinder(form, setForm, fieldErrors(act.error), (f) => `fx-${settlementId}-${f}`);
   const submit = (e: Event) => {
     e.preventDefault();
     void act.send(`/v1/fx/settlements/${encodeURIComponent(settlementId)}/corrections`, filled(form));
   };
   return (
     <form class="act-form" onSubmit={submit} aria-label={`Propose a correction of tranche ${settlementId}`}>
-      <Field
-        id={id('rate')}
-        field="rate"
-        label="Corrected rate (CNY per unit)"
-        hint="Leave empty to keep the rate in force."
-        value={form.rate}
-        onInput={(rate) => setForm({ ...form, rate })}
-        errors={errors}
-      />
-      <Field
-        id={id('cnyAmount')}
-        field="cnyAmount"
-        label="Corrected CNY amount"
-        hint="Leave empty to compute it from the rate."
-        value={form.cnyAmount}
-        onInput={(cnyAmount) => setForm({ ...form, cnyAmount })}
-        errors={errors}
-      />
-      <Field
-        id={id('reason')}
-        field="reason"
-        label="Reason for the correction"
-        multiline
-        value={form.reason}
-        onInput={(reason) => setForm({ ...form, reason })}
-        errors={errors}
-      />
+      <Field {...bind('rate')} label="Corrected rate (CNY per unit)" hint="Leave empty to keep the rate in force." />
+      <Field {...bind('cnyAmount')} label="Corrected CNY amount" hint="Leave empty to compute it from the rate." />
+      <Field {...bind('reason')} label="Reason for the correction" multiline />
       <p class="muted">Another FX officer or a supervisor approves it; you will not be able to.</p>
       <button type="submit" disabled={act.sending}>
         Propose correction
@@ -249,59 +203,100 @@ function ProposeFxCorrection({
 }
 
 /** The case's treasury ledger lines that may be corrected, the pending corrections, and the form. */
-export function TreasuryCorrections({
+export function TreasuryCorrections({ api, me, config, caseId }: CorrectionsProps) {
+  const corrections = useCorrections(api, me, config, caseId, 'treasury', () =>
+    api.get<treasury.CaseStatement>(`/v1/cases/${encodeURIComponent(caseId)}/treasury-statement`),
+  );
+  const { loaded, pending, reload } = corrections;
+  if (!corrections.concerned || notConfigured(loaded.error)) return null;
+  // Only money that came in is corrected here (the treasury refuses other lines, naming the kind).
+  const correctable = (loaded.data?.lines ?? []).filter(
+    (l) => l.line !== undefined && (l.kind === 'CREDIT' || l.kind === 'CORRECTION'),
+  );
+  if (loaded.data && correctable.length === 0 && !pending.length) return null;
+  return (
+    <CorrectionsSection
+      {...{ api, me, config, corrections }}
+      kind="treasury"
+      heading="Treasury corrections"
+      describe={(c) => describeTreasuryCorrection(c as TreasuryCorrection)}
+    >
+      {corrections.mayPropose && correctable.length ? (
+        <ProposeTreasuryCorrection api={api} caseId={caseId} lines={correctable} onProposed={reload} />
+      ) : null}
+    </CorrectionsSection>
+  );
+}
+
+type CorrectionsProps = { api: Api; me: Person; config: ConsoleConfig; caseId: string };
+
+/**
+ * A kind of correction as this person takes part in it: proposers see the form, proposers and
+ * approvers the section (an approver with nothing to propose still approves). What is corrected
+ * (`load`) and the corrections waiting for approval are loaded only for them, and reloaded together
+ * after an act.
+ */
+function useCorrections<T>(
+  api: Api,
+  me: Person,
+  config: ConsoleConfig,
+  caseId: string,
+  kind: 'fx' | 'treasury',
+  load: () => Promise<T>,
+) {
+  const roles = config.actRoles[CORRECTION_ACTS[kind].propose] ?? [];
+  const approvers = config.actRoles[CORRECTION_ACTS[kind].approve] ?? [];
+  const concerned = [...roles, ...approvers].some((r) => me.roles.includes(r));
+  const loaded = useLoad(async () => (concerned ? load() : undefined), [caseId, concerned]);
+  const pending = usePending(api, caseId, kind === 'fx' ? 'fxCorrections' : 'treasuryCorrections', concerned);
+  return {
+    mayPropose: roles.some((r) => me.roles.includes(r)),
+    concerned,
+    loaded,
+    pending: pending.data ?? [],
+    reload: () => {
+      loaded.reload();
+      pending.reload();
+    },
+  };
+}
+
+/** A kind's corrections section: what it corrects once loaded, with the corrections waiting for approval first. */
+function CorrectionsSection({
   api,
   me,
   config,
-  caseId,
+  kind,
+  heading,
+  corrections,
+  describe,
+  children,
 }: {
   api: Api;
   me: Person;
   config: ConsoleConfig;
-  caseId: string;
+  kind: 'fx' | 'treasury';
+  heading: string;
+  corrections: { loaded: Loaded<unknown>; pending: AnyCorrection[]; reload: () => void };
+  describe: (c: AnyCorrection) => string;
+  children: ComponentChildren;
 }) {
-  const roles = config.actRoles[CORRECTION_ACTS.treasury.propose] ?? [];
-  const approvers = config.actRoles[CORRECTION_ACTS.treasury.approve] ?? [];
-  const concerned = [...roles, ...approvers].some((r) => me.roles.includes(r));
-  const statement = useLoad(
-    async () =>
-      concerned
-        ? api.get<treasury.CaseStatement>(`/v1/cases/${encodeURIComponent(caseId)}/treasury-statement`)
-        : undefined,
-    [caseId, concerned],
-  );
-  const pending = usePending(api, caseId, 'treasuryCorrections', concerned);
-  if (!concerned || notConfigured(statement.error)) return null;
-  // Only money that came in is corrected here (the treasury refuses other lines, naming the kind).
-  const correctable = (statement.data?.lines ?? []).filter(
-    (l) => l.line !== undefined && (l.kind === 'CREDIT' || l.kind === 'CORRECTION'),
-  );
-  if (statement.data && correctable.length === 0 && !(pending.data ?? []).length) return null;
-  const reload = () => {
-    statement.reload();
-    pending.reload();
-  };
   return (
-    <section aria-labelledby="treasury-corrections-heading">
-      <h2 id="treasury-corrections-heading">Treasury corrections</h2>
-      <Loading loaded={statement}>
+    <section aria-labelledby={`${kind}-corrections-heading`}>
+      <h2 id={`${kind}-corrections-heading`}>{heading}</h2>
+      <Loading loaded={corrections.loaded}>
         {() => (
           <>
             <PendingCorrections
               api={api}
               me={me}
               config={config}
-              kind="treasury"
-              items={pending.data ?? []}
-              describe={(c) => {
-                const x = c as TreasuryCorrection;
-                return `line ${x.line} → ${x.correctedAmount} CNY: ${x.reason}`;
-              }}
-              onApproved={reload}
+              kind={kind}
+              items={corrections.pending}
+              describe={describe}
+              onApproved={corrections.reload}
             />
-            {roles.some((r) => me.roles.includes(r)) && correctable.length ? (
-              <ProposeTreasuryCorrection api={api} caseId={caseId} lines={correctable} onProposed={reload} />
-            ) : null}
+            {children}
           </>
         )}
       </Loading>
@@ -322,7 +317,7 @@ function ProposeTreasuryCorrection({
 }) {
   const [form, setForm] = useState({ line: String(lines[0]?.line ?? ''), correctedAmount: '', reason: '' });
   const act = useAct<TreasuryCorrection>(api, onProposed);
-  const errors = fieldErrors(act.error);
+  const bind = fieldBinder(form, setForm, fieldErrors(act.error), (f) => `treasury-${f}`);
   const submit = (e: Event) => {
     e.preventDefault();
     const { line, ...rest } = form;
@@ -330,37 +325,15 @@ function ProposeTreasuryCorrection({
   };
   return (
     <form class="act-form" onSubmit={submit} aria-label="Propose a correction of a ledger line">
-      <Field
-        id="treasury-line"
-        field="line"
-        label="Ledger line"
-        value={form.line}
-        onInput={(line) => setForm({ ...form, line })}
-        errors={errors}
-      >
+      <Field {...bind('line')} label="Ledger line">
         {lines.map((l) => (
           <option key={l.line} value={String(l.line)}>
             {l.line}: {l.kind} {l.amount} CNY ({l.reference})
           </option>
         ))}
       </Field>
-      <Field
-        id="treasury-correctedAmount"
-        field="correctedAmount"
-        label="What the line should have been (CNY)"
-        value={form.correctedAmount}
-        onInput={(correctedAmount) => setForm({ ...form, correctedAmount })}
-        errors={errors}
-      />
-      <Field
-        id="treasury-reason"
-        field="reason"
-        label="Reason for the correction"
-        multiline
-        value={form.reason}
-        onInput={(reason) => setForm({ ...form, reason })}
-        errors={errors}
-      />
+      <Field {...bind('correctedAmount')} label="What the line should have been (CNY)" />
+      <Field {...bind('reason')} label="Reason for the correction" multiline />
       <p class="muted">Another treasury officer or a supervisor approves it; you will not be able to.</p>
       <button type="submit" disabled={act.sending}>
         Propose treasury correction

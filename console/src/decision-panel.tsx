@@ -136,26 +136,23 @@ export function DecisionPanel({
         <form onSubmit={submit} class="decide">
           <fieldset>
             <legend>Your decision</legend>
-            <label>
-              <input
-                type="radio"
-                name="outcome"
-                value="APPROVE"
-                checked={outcome === 'APPROVE'}
-                onChange={() => setOutcome('APPROVE')}
-              />{' '}
-              Approve
-            </label>
-            <label>
-              <input
-                type="radio"
-                name="outcome"
-                value="REJECT"
-                checked={outcome === 'REJECT'}
-                onChange={() => setOutcome('REJECT')}
-              />{' '}
-              Reject
-            </label>
+            {(
+              [
+                ['APPROVE', 'Approve'],
+                ['REJECT', 'Reject'],
+              ] as const
+            ).map(([value, label]) => (
+              <label key={value}>
+                <input
+                  type="radio"
+                  name="outcome"
+                  value={value}
+                  checked={outcome === value}
+                  onChange={() => setOutcome(value)}
+                />{' '}
+                {label}
+              </label>
+            ))}
           </fieldset>
           <label for="reason">Reason{outcome === 'REJECT' ? ' (required to reject)' : ''}</label>
           <textarea

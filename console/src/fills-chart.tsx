@@ -6,6 +6,8 @@
  * SVG, no chart library; prices are plotted as numbers for the eye only: the table beside it gives
  * every figure as the decimal string the case recorded, and is what a screen reader reads.
  */
+
+import { ColumnHeads } from './column-heads';
 import { at } from './format';
 import { averagePrice, chartOf } from './sale-chart';
 import type { CaseProgress } from './types';
@@ -135,18 +137,18 @@ export function FillsChart({
         <summary>The chart's figures as a table</summary>
         <table data-testid="fills-chart-table">
           <caption>{symbol}: each fill and the prices in force for it</caption>
-          <thead>
-            <tr>
-              <th scope="col">Fill</th>
-              <th scope="col">Order</th>
-              <th scope="col">Filled</th>
-              <th scope="col">Proceeds</th>
-              <th scope="col">Reference</th>
-              <th scope="col">Limit</th>
-              <th scope="col">Band (arrival → lowest)</th>
-              <th scope="col">Legal floor</th>
-            </tr>
-          </thead>
+          <ColumnHeads
+            names={[
+              'Fill',
+              'Order',
+              'Filled',
+              'Proceeds',
+              'Reference',
+              'Limit',
+              'Band (arrival → lowest)',
+              'Legal floor',
+            ]}
+          />
           <tbody>
             {fills.map(({ leg, round }, i) => (
               <tr key={leg.clientOrderId}>
@@ -169,15 +171,7 @@ export function FillsChart({
         {pauses.length ? (
           <table data-testid="pauses-table">
             <caption>{symbol}: pauses</caption>
-            <thead>
-              <tr>
-                <th scope="col">After fill</th>
-                <th scope="col">From</th>
-                <th scope="col">Until</th>
-                <th scope="col">Why</th>
-                <th scope="col">Ended</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['After fill', 'From', 'Until', 'Why', 'Ended']} />
             <tbody>
               {pauses.map((p) => (
                 <tr key={`${p.since}-${p.why}`}>

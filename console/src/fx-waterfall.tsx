@@ -8,6 +8,7 @@
  */
 import type { fx } from '@vcdc/shared/contracts';
 import type { Api } from './api';
+import { ColumnHeads } from './column-heads';
 import { Loading, useLoad } from './loading';
 import type { CaseProgress } from './types';
 import { type WaterfallStep, waterfallSteps } from './waterfall-steps';
@@ -102,13 +103,7 @@ export function FxWaterfalls({ api, progress: p }: { api: Api; progress: CasePro
                     <summary>The waterfall as a table</summary>
                     <table data-testid="fx-waterfall-table">
                       <caption>Declaration {wf.declarationId}: each step</caption>
-                      <thead>
-                        <tr>
-                          <th scope="col">Step</th>
-                          <th scope="col">Currency</th>
-                          <th scope="col">Amount</th>
-                        </tr>
-                      </thead>
+                      <ColumnHeads names={['Step', 'Currency', 'Amount']} />
                       <tbody>
                         {steps.map((s, j) => (
                           <tr key={`${s.label}-${j}`}>

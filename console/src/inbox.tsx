@@ -6,12 +6,14 @@
 import { useState } from 'preact/hooks';
 import type { Api } from './api';
 import { approvalState } from './approval-state';
+import { CaseLink } from './case-link';
+import { ColumnHeads } from './column-heads';
 import { at, relative } from './format';
 import { Loading, ProblemView, useLoad } from './loading';
 import { PendingActsInbox } from './pending-acts';
-import { casePath, follow } from './router';
 import type { Person } from './session';
 import type { CaseProgress, CaseSummary, ConsoleConfig } from './types';
+import { Waiting } from './waiting';
 
 interface WhitelistEntry {
   entryId: string;
@@ -57,77 +59,65 @@ export function Inbox({ api, me, config }: { api: Api; me: Person; config: Conso
       <section aria-labelledby="decisions-heading">
         <Loading loaded={waiting}>
           {(cases) => (
-            <>
-              <h2 id="decisions-heading">
-                Decisions waiting for you <span class="count">{cases.length}</span>
-              </h2>
-              {cases.length === 0 ? (
-                <p>No case waits for a decision your roles take.</p>
-              ) : (
-                <table class="inbox">
-                  <thead>
-                    <tr>
-                      <th scope="col">Case</th>
-                      <th scope="col">Decision</th>
-                      <th scope="col">Amount</th>
-                      <th scope="col">Since</th>
-                      <th scope="col">Reminder</th>
-                      <th scope="col">Escalation</th>
-                      <th scope="col">Deadline</th>
-                      <th scope="col">Approvals</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {cases.map((p) => {
-                      const a = p.awaiting!;
-                      const state = approvalState(p, me, config.decisionRoles);
-                      return (
-                        <tr key={p.caseId} data-case={p.caseId}>
-                          <td>
-                            <a href={casePath(p.caseId)} onClick={follow}>
-                              {p.caseId}
-                            </a>
-                            <div class="muted">{p.agency}</div>
-                          </td>
-                          <td>
-                            <strong>{a.stage}</strong>
-                            <div class="muted">{a.what}</div>
-                          </td>
-                          <td>
-                            {(p.amounts?.totals ?? []).map((t) => (
-                              <div key={t.asset}>
-                                {t.declared.amount} {t.asset}
-                              </div>
-                            ))}
-                            {p.valuation ? <div class="muted">CNY {p.valuation.valueCny}</div> : null}
-                          </td>
-                          <td>
-                            {at(a.since)}
-                            <div class="muted">{relative(a.since)}</div>
-                          </td>
-                          <td>
-                            {at(a.remindAt)}
-                            {a.reminded ? <div class="flag">sent</div> : null}
-                          </td>
-                          <td>
-                            {at(a.escalateAt)} to {a.escalateTo}
-                            {a.escalated ? <div class="flag">escalated</div> : null}
-                          </td>
-                          <td>
-                            {at(a.deadline)}
-                            <div class="muted">{relative(a.deadline)}</div>
-                          </td>
-                          <td>
-                            {state ? `${state.given} of ${state.required}` : '–'}
-                            {state?.cannotApprove.length ? <div class="flag">not by you</div> : null}
-                          </td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              )}
-            </>
+            <Waiting
+              id="decisions-heading"
+              title="Decisions waiting for you"
+              count={cases.length}
+              empty={cases.length === 0}
+              none="No case waits for a decision your roles take."
+            >
+              <table class="inbox">
+                <ColumnHeads
+                  names={['Case', 'Decision', 'Amount', 'Since', 'Reminder', 'Escalation', 'Deadline', 'Approvals']}
+                />
+                <tbody>
+                  {cases.map((p) => {
+                    const a = p.awaiting!;
+                    const state = approvalState(p, me, config.decisionRoles);
+                    return (
+                      <tr key={p.caseId} data-case={p.caseId}>
+                        <td>
+                          <CaseLink caseId={p.caseId} />
+                          <div class="muted">{p.agency}</div>
+                        </td>
+                        <td>
+                          <strong>{a.stage}</strong>
+                          <div class="muted">{a.what}</div>
+                        </td>
+                        <td>
+                          {(p.amounts?.totals ?? []).map((t) => (
+                            <div key={t.asset}>
+                              {t.declared.amount} {t.asset}
+                            </div>
+                          ))}
+                          {p.valuation ? <div class="muted">CNY {p.valuation.valueCny}</div> : null}
+                        </td>
+                        <td>
+                          {at(a.since)}
+                          <div class="muted">{relative(a.since)}</div>
+                        </td>
+                        <td>
+                          {at(a.remindAt)}
+                          {a.reminded ? <div class="flag">sent</div> : null}
+                        </td>
+                        <td>
+                          {at(a.escalateAt)} to {a.escalateTo}
+                          {a.escalated ? <div class="flag">escalated</div> : null}
+                        </td>
+                        <td>
+                          {at(a.deadline)}
+                          <div class="muted">{relative(a.deadline)}</div>
+                        </td>
+                        <td>
+                          {state ? `${state.given} of ${state.required}` : '–'}
+                          {state?.cannotApprove.length ? <div class="flag">not by you</div> : null}
+                        </td>
+                      </tr>
+                    );
+                  })}
+                </tbody>
+              </table>
+            </Waiting>
           )}
         </Loading>
       </section>
@@ -138,16 +128,15 @@ export function Inbox({ api, me, config }: { api: Api; me: Person; config: Conso
         <section aria-labelledby="whitelist-heading">
           <Loading loaded={whitelist}>
             {(entries) => (
-              <>
-                <h2 id="whitelist-heading">
-                  Whitelist entries awaiting approval <span class="count">{entries.length}</span>
-                </h2>
-                {entries.length === 0 ? (
-                  <p>No whitelist entry waits for approval.</p>
-                ) : (
-                  <WhitelistTable api={api} me={me} entries={entries} reload={whitelist.reload} />
-                )}
-              </>
+              <Waiting
+                id="whitelist-heading"
+                title="Whitelist entries awaiting approval"
+                count={entries.length}
+                empty={entries.length === 0}
+                none="No whitelist entry waits for approval."
+              >
+                <WhitelistTable api={api} me={me} entries={entries} reload={whitelist.reload} />
+              </Waiting>
             )}
           </Loading>
         </section>
@@ -158,22 +147,12 @@ export function Inbox({ api, me, config }: { api: Api; me: Person; config: Conso
         <Loading loaded={all}>
           {({ cases }) => (
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">Case</th>
-                  <th scope="col">Agency</th>
-                  <th scope="col">Stage</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Started</th>
-                </tr>
-              </thead>
+              <ColumnHeads names={['Case', 'Agency', 'Stage', 'Status', 'Started']} />
               <tbody>
                 {cases.map((c) => (
                   <tr key={c.caseId}>
                     <td>
-                      <a href={casePath(c.caseId)} onClick={follow}>
-                        {c.caseId}
-                      </a>
+                      <CaseLink caseId={c.caseId} />
                     </td>
                     <td>{c.agency ?? '–'}</td>
                     <td>{c.stage ?? '–'}</td>
@@ -218,15 +197,7 @@ function WhitelistTable({
   return (
     <>
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Entry</th>
-            <th scope="col">Address</th>
-            <th scope="col">Requested by</th>
-            <th scope="col">Approvals</th>
-            <th scope="col">Act</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Entry', 'Address', 'Requested by', 'Approvals', 'Act']} />
         <tbody>
           {entries.map((e) => (
             <tr key={e.entryId}>

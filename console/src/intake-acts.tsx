@@ -6,6 +6,7 @@
  */
 import { useState } from 'preact/hooks';
 import type { Api } from './api';
+import { ColumnHeads } from './column-heads';
 import { at } from './format';
 import { ClassifyDifferenceForm } from './intake-forms';
 import { ProblemView } from './loading';
@@ -19,6 +20,34 @@ export function countersignRole(intake: Intake, me: Person): 'custodian' | 'hand
   if (me.roles.includes('custodian') && intake.evidence.receivedBy === me.id) return 'custodian';
   if (me.roles.includes('case-officer') && intake.evidence.handedOverBy === me.id) return 'handing-officer';
   return undefined;
+}
+
+/**
+ * The countersignature act on an intake's difference (path and body), naming the classification
+ * countersigned when the intake has one: the same act from the case page and from the inbox.
+ */
+export function countersignature(
+  intake: Pick<Intake, 'intakeId' | 'differenceClassification'>,
+  role: 'custodian' | 'handing-officer',
+): [path: string, body: { role: string; classificationId?: string }] {
+  const classificationId = intake.differenceClassification?.classificationId;
+  return [
+    `/v1/custody/intakes/${encodeURIComponent(intake.intakeId)}/difference/countersignatures`,
+    { role, ...(classificationId ? { classificationId } : {}) },
+  ];
+}
+
+/** An intake's amounts as a table cell: declared against received, in the asset's units. */
+export function DeclaredReceived({
+  intake: i,
+}: {
+  intake: Pick<Intake, 'declaredAmount' | 'receivedAmount' | 'asset'>;
+}) {
+  return (
+    <td class="num">
+      {i.declaredAmount} / {i.receivedAmount} {i.asset}
+    </td>
+  );
 }
 
 export function IntakeActs({
@@ -35,13 +64,8 @@ export function IntakeActs({
   const [answers, setAnswers] = useState<Record<string, { intake?: Intake; error?: unknown }>>({});
   if (!p.intakes.length) return null;
   const countersign = async (intake: Intake, role: 'custodian' | 'handing-officer') => {
-    const classificationId = intake.differenceClassification?.classificationId;
     try {
-      const answer = await api.post<Intake>(
-        `/v1/custody/intakes/${encodeURIComponent(intake.intakeId)}/difference/countersignatures`,
-        { role, ...(classificationId ? { classificationId } : {}) },
-        `console-${crypto.randomUUID()}`,
-      );
+      const answer = await api.post<Intake>(...countersignature(intake, role), `console-${crypto.randomUUID()}`);
       setAnswers({ ...answers, [intake.intakeId]: { intake: answer } });
       onActed();
     } catch (error) {
@@ -57,16 +81,7 @@ export function IntakeActs({
     <section aria-labelledby="intakes-heading">
       <h2 id="intakes-heading">Custody intakes</h2>
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Intake</th>
-            <th scope="col">Lot</th>
-            <th scope="col">Declared / received</th>
-            <th scope="col">txid</th>
-            <th scope="col">Handover</th>
-            <th scope="col">Difference</th>
-          </tr>
-        </thead>
+        <ColumnHeads names={['Intake', 'Lot', 'Declared / received', 'txid', 'Handover', 'Difference']} />
         <tbody>
           {p.intakes.map((i) => {
             const answer = answers[i.intakeId];
@@ -81,9 +96,7 @@ export function IntakeActs({
               <tr key={i.intakeId} data-intake={i.intakeId}>
                 <td>{i.intakeId}</td>
                 <td>{i.lotId}</td>
-                <td class="num">
-                  {i.declaredAmount} / {i.receivedAmount} {i.asset}
-                </td>
+                <DeclaredReceived intake={i} />
                 <td>
                   <code class="txid">{i.txHash}</code>
                   <div class="muted">{i.confirmations} confirmation(s)</div>

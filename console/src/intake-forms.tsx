@@ -9,7 +9,7 @@
 
 import type { custody } from '@vcdc/shared/contracts';
 import { useState } from 'preact/hooks';
-import { ActRefusal, Field, fieldErrors, filled, useAct } from './act-form';
+import { ActRefusal, Field, fieldBinder, fieldErrors, filled, useAct } from './act-form';
 import type { Api } from './api';
 import type { Person } from './session';
 import type { CaseProgress } from './types';
@@ -36,8 +36,7 @@ export function ClassifyDifferenceForm({
   const current = intake.differenceClassification;
   const [form, setForm] = useState({ classification: 'SHORT_DELIVERY', amount: '', explanation: '', feeTxHash: '' });
   const act = useAct<Intake>(api, onRecorded);
-  const errors = fieldErrors(act.error);
-  const id = (f: string) => `classify-${intake.intakeId}-${f}`;
+  const bind = fieldBinder(form, setForm, fieldErrors(act.error), (f) => `classify-${intake.intakeId}-${f}`);
   const submit = (e: Event) => {
     e.preventDefault();
     const { classification, ...rest } = form;
@@ -49,14 +48,7 @@ export function ClassifyDifferenceForm({
   };
   return (
     <form class="act-form" onSubmit={submit} aria-label={`Record the difference of intake ${intake.intakeId}`}>
-      <Field
-        id={id('classification')}
-        field="classification"
-        label="Why it differs"
-        value={form.classification}
-        onInput={(classification) => setForm({ ...form, classification })}
-        errors={errors}
-      >
+      <Field {...bind('classification')} label="Why it differs">
         {CLASSIFICATIONS.map(([value, label]) => (
           <option key={value} value={value}>
             {label}
@@ -64,33 +56,12 @@ export function ClassifyDifferenceForm({
         ))}
       </Field>
       <Field
-        id={id('amount')}
-        field="amount"
+        {...bind('amount')}
         label={`Difference, declared − received (${intake.asset})`}
         hint={`declared ${intake.declaredAmount} − received ${intake.receivedAmount}`}
-        value={form.amount}
-        onInput={(amount) => setForm({ ...form, amount })}
-        errors={errors}
       />
-      {form.classification === 'NETWORK_FEE' ? (
-        <Field
-          id={id('feeTxHash')}
-          field="feeTxHash"
-          label="The fee's transaction"
-          value={form.feeTxHash}
-          onInput={(feeTxHash) => setForm({ ...form, feeTxHash })}
-          errors={errors}
-        />
-      ) : null}
-      <Field
-        id={id('explanation')}
-        field="explanation"
-        label="Explanation"
-        multiline
-        value={form.explanation}
-        onInput={(explanation) => setForm({ ...form, explanation })}
-        errors={errors}
-      />
+      {form.classification === 'NETWORK_FEE' ? <Field {...bind('feeTxHash')} label="The fee's transaction" /> : null}
+      <Field {...bind('explanation')} label="Explanation" multiline />
       <button type="submit" disabled={act.sending}>
         {current ? 'Record a corrected classification' : 'Record the difference'}
       </button>
@@ -117,6 +88,7 @@ export function AttestIntakeForm({ api, me, caseId }: { api: Api; me: Person; ca
   });
   const act = useAct<custody.AttestedIntake>(api);
   const errors = fieldErrors(act.error);
+  const bind = fieldBinder(form, setForm, errors, (f) => `attest-${f}`);
   if (!me.roles.includes('custodian')) return null;
   const submit = (e: Event) => {
     e.preventDefault();
@@ -131,17 +103,7 @@ export function AttestIntakeForm({ api, me, caseId }: { api: Api; me: Person; ca
       },
     });
   };
-  const text = (f: keyof typeof form, label: string, hint?: string) => (
-    <Field
-      id={`attest-${f}`}
-      field={f}
-      label={label}
-      hint={hint}
-      value={form[f]}
-      onInput={(v) => setForm({ ...form, [f]: v })}
-      errors={errors}
-    />
-  );
+  const text = (f: keyof typeof form, label: string, hint?: string) => <Field {...bind(f)} label={label} hint={hint} />;
   const ev = (f: keyof typeof evidence, label: string, hint?: string) => (
     <Field
       id={`attest-evidence-${f}`}
@@ -158,28 +120,14 @@ export function AttestIntakeForm({ api, me, caseId }: { api: Api; me: Person; ca
       <summary>Attest an intake on a chain custody does not watch</summary>
       <form class="act-form" onSubmit={submit} aria-label="Attest an intake">
         {text('lotId', 'Lot')}
-        <Field
-          id="attest-asset"
-          field="asset"
-          label="Asset"
-          value={form.asset}
-          onInput={(asset) => setForm({ ...form, asset })}
-          errors={errors}
-        >
+        <Field {...bind('asset')} label="Asset">
           {['BTC', 'ETH', 'USDT'].map((a) => (
             <option key={a} value={a}>
               {a}
             </option>
           ))}
         </Field>
-        <Field
-          id="attest-chain"
-          field="chain"
-          label="Chain"
-          value={form.chain}
-          onInput={(chain) => setForm({ ...form, chain })}
-          errors={errors}
-        >
+        <Field {...bind('chain')} label="Chain">
           {['bitcoin', 'ethereum'].map((c) => (
             <option key={c} value={c}>
               {c}

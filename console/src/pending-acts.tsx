@@ -10,18 +10,22 @@ import type { custody } from '@vcdc/shared/contracts';
 import { useState } from 'preact/hooks';
 import { ActRefusal, useAct } from './act-form';
 import type { Api } from './api';
+import { CaseLink } from './case-link';
+import { ColumnHeads } from './column-heads';
 import {
   ApproveCorrection,
   CORRECTION_ACTS,
   correctionApproval,
+  describeTreasuryCorrection,
   type FxCorrection,
   type TreasuryCorrection,
 } from './correction-forms';
 import { at } from './format';
+import { countersignature, DeclaredReceived } from './intake-acts';
 import { Loading, useLoad } from './loading';
-import { casePath, follow } from './router';
 import type { Person } from './session';
 import type { ConsoleConfig } from './types';
+import { Waiting } from './waiting';
 
 type Countersign = custody.Intake & { countersignAs: 'custodian' | 'handing-officer' };
 
@@ -37,6 +41,25 @@ interface PendingActs {
   treasuryCorrections?: PendingList<TreasuryCorrection>;
   unavailable: Array<{ list: string; service: string; problem: { type: string; detail?: string } }>;
 }
+
+/** The corrections listed for approval, each kind with what a row says of it. */
+const CORRECTION_LISTS = [
+  {
+    kind: 'fx',
+    list: 'fxCorrections',
+    title: 'FX settlement corrections awaiting approval',
+    describe: (c: FxCorrection | TreasuryCorrection) => {
+      const x = c as FxCorrection;
+      return `${x.before.cnyAmount} → ${x.after.cnyAmount} CNY at ${x.after.rate} (${x.cnyDifference}): ${x.reason}`;
+    },
+  },
+  {
+    kind: 'treasury',
+    list: 'treasuryCorrections',
+    title: 'Treasury corrections awaiting approval',
+    describe: (c: FxCorrection | TreasuryCorrection) => describeTreasuryCorrection(c as TreasuryCorrection),
+  },
+] as const;
 
 /** Who may take one of the acts listed (the control API answers 403 to anyone else). */
 const TAKES_AN_ACT = ['custody.intake.countersign', 'fx.correction.approve', 'treasury.correction.approve'];
@@ -63,36 +86,17 @@ export function PendingActsInbox({ api, me, config }: { api: Api; me: Person; co
               {p.countersignatures ? (
                 <Countersignatures api={api} list={p.countersignatures} reload={loaded.reload} />
               ) : null}
-              {p.fxCorrections ? (
-                <Corrections
-                  api={api}
-                  me={me}
-                  config={config}
-                  kind="fx"
-                  title="FX settlement corrections awaiting approval"
-                  list={p.fxCorrections}
-                  describe={(c) => {
-                    const x = c as FxCorrection;
-                    return `${x.before.cnyAmount} → ${x.after.cnyAmount} CNY at ${x.after.rate} (${x.cnyDifference}): ${x.reason}`;
-                  }}
-                  reload={loaded.reload}
-                />
-              ) : null}
-              {p.treasuryCorrections ? (
-                <Corrections
-                  api={api}
-                  me={me}
-                  config={config}
-                  kind="treasury"
-                  title="Treasury corrections awaiting approval"
-                  list={p.treasuryCorrections}
-                  describe={(c) => {
-                    const x = c as TreasuryCorrection;
-                    return `line ${x.line} → ${x.correctedAmount} CNY: ${x.reason}`;
-                  }}
-                  reload={loaded.reload}
-                />
-              ) : null}
+              {CORRECTION_LISTS.map(({ kind, list, title, describe }) => {
+                const pending = p[list];
+                return pending ? (
+                  <Corrections
+                    key={kind}
+                    {...{ api, me, config, kind, title, describe }}
+                    list={pending}
+                    reload={loaded.reload}
+                  />
+                ) : null;
+              })}
               {p.unavailable.map((u) => (
                 <p key={u.list} class="muted" data-testid="acts-unavailable">
                   {u.list} could not be read from {u.service}: {u.problem.detail ?? u.problem.type}
@@ -117,62 +121,44 @@ function actionable(p: PendingActs, me: Person, config: ConsoleConfig): number {
   );
 }
 
-function CaseLink({ caseId }: { caseId: string }) {
-  return (
-    <a href={casePath(caseId)} onClick={follow}>
-      {caseId}
-    </a>
-  );
-}
-
 function Countersignatures({ api, list, reload }: { api: Api; list: PendingList<Countersign>; reload: () => void }) {
   return (
-    <>
-      <h3 id="countersign-heading">
-        Intake differences awaiting your countersignature <span class="count">{list.count}</span>
-      </h3>
-      {list.items.length === 0 ? (
-        <p>No classified difference waits for your countersignature.</p>
-      ) : (
-        <table aria-labelledby="countersign-heading">
-          <thead>
-            <tr>
-              <th scope="col">Case</th>
-              <th scope="col">Intake</th>
-              <th scope="col">Declared / received</th>
-              <th scope="col">Classified</th>
-              <th scope="col">Act</th>
+    <Waiting
+      level="h3"
+      id="countersign-heading"
+      title="Intake differences awaiting your countersignature"
+      count={list.count}
+      empty={list.items.length === 0}
+      none="No classified difference waits for your countersignature."
+    >
+      <table aria-labelledby="countersign-heading">
+        <ColumnHeads names={['Case', 'Intake', 'Declared / received', 'Classified', 'Act']} />
+        <tbody>
+          {list.items.map((i) => (
+            <tr key={i.intakeId} data-countersign={i.intakeId}>
+              <td>
+                <CaseLink caseId={i.caseId} />
+              </td>
+              <td>
+                {i.intakeId}
+                <div class="muted">lot {i.lotId}</div>
+              </td>
+              <DeclaredReceived intake={i} />
+              <td>
+                {i.differenceClassification?.classification}: {i.differenceClassification?.explanation}
+                <div class="muted">
+                  {i.differenceClassification?.classifiedBy ? `by ${i.differenceClassification.classifiedBy}, ` : ''}
+                  {at(i.differenceClassification?.classifiedAt)}
+                </div>
+              </td>
+              <td>
+                <CountersignButton api={api} intake={i} onDone={reload} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {list.items.map((i) => (
-              <tr key={i.intakeId} data-countersign={i.intakeId}>
-                <td>
-                  <CaseLink caseId={i.caseId} />
-                </td>
-                <td>
-                  {i.intakeId}
-                  <div class="muted">lot {i.lotId}</div>
-                </td>
-                <td class="num">
-                  {i.declaredAmount} / {i.receivedAmount} {i.asset}
-                </td>
-                <td>
-                  {i.differenceClassification?.classification}: {i.differenceClassification?.explanation}
-                  <div class="muted">
-                    {i.differenceClassification?.classifiedBy ? `by ${i.differenceClassification.classifiedBy}, ` : ''}
-                    {at(i.differenceClassification?.classifiedAt)}
-                  </div>
-                </td>
-                <td>
-                  <CountersignButton api={api} intake={i} onDone={reload} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </>
+          ))}
+        </tbody>
+      </table>
+    </Waiting>
   );
 }
 
@@ -183,18 +169,12 @@ function CountersignButton({ api, intake, onDone }: { api: Api; intake: Counters
     onDone();
   });
   if (signed) return <p role="status">Countersigned.</p>;
-  const classificationId = intake.differenceClassification?.classificationId;
   return (
     <>
       <button
         type="button"
         disabled={act.sending}
-        onClick={() =>
-          act.send(`/v1/custody/intakes/${encodeURIComponent(intake.intakeId)}/difference/countersignatures`, {
-            role: intake.countersignAs,
-            ...(classificationId ? { classificationId } : {}),
-          })
-        }
+        onClick={() => act.send(...countersignature(intake, intake.countersignAs))}
       >
         Countersign as {intake.countersignAs}
       </button>
@@ -224,38 +204,31 @@ function Corrections({
 }) {
   const headingId = `${kind}-corrections-inbox-heading`;
   return (
-    <>
-      <h3 id={headingId}>
-        {title} <span class="count">{list.count}</span>
-      </h3>
-      {list.items.length === 0 ? (
-        <p>No correction waits for approval.</p>
-      ) : (
-        <table aria-labelledby={headingId}>
-          <thead>
-            <tr>
-              <th scope="col">Case</th>
-              <th scope="col">Correction</th>
-              <th scope="col">Requested</th>
-              <th scope="col">Approval</th>
+    <Waiting
+      level="h3"
+      id={headingId}
+      title={title}
+      count={list.count}
+      empty={list.items.length === 0}
+      none="No correction waits for approval."
+    >
+      <table aria-labelledby={headingId}>
+        <ColumnHeads names={['Case', 'Correction', 'Requested', 'Approval']} />
+        <tbody>
+          {list.items.map((c) => (
+            <tr key={c.correctionId} data-correction-row={c.correctionId}>
+              <td>
+                <CaseLink caseId={c.caseId} />
+              </td>
+              <td>{describe(c)}</td>
+              <td>{at(c.requestedAt)}</td>
+              <td>
+                <ApproveCorrection api={api} me={me} config={config} kind={kind} correction={c} onApproved={reload} />
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {list.items.map((c) => (
-              <tr key={c.correctionId} data-correction-row={c.correctionId}>
-                <td>
-                  <CaseLink caseId={c.caseId} />
-                </td>
-                <td>{describe(c)}</td>
-                <td>{at(c.requestedAt)}</td>
-                <td>
-                  <ApproveCorrection api={api} me={me} config={config} kind={kind} correction={c} onApproved={reload} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-    </>
+          ))}
+        </tbody>
+      </table>
+    </Waiting>
   );
 }

@@ -9,37 +9,20 @@
  * on the pages is at least 4.5:1 against its background. Screenshots go to test-artifacts/console/.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { Decimal, listen, type Pool, type RunningServer, silentLogger } from '@vcdc/shared';
+import { Decimal, listen, type RunningServer } from '@vcdc/shared';
 import type { fx } from '@vcdc/shared/contracts';
 import express from 'express';
-import { createLocalJWKSet } from 'jose';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { buildConsole } from '../../console/build';
+import type { Browser, Page } from 'playwright-core';
 import type { CaseProgress } from '../../workflows/src/case-state';
 import { createControlApi } from '../../workflows/src/control-api/app';
-import { jwtAuthenticator } from '../../workflows/src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../../workflows/src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../workflows/src/control-api/dev-issuer';
-import { createDecisionActivities } from '../../workflows/src/decision-signature';
-import { workflowsPath } from '../../workflows/src/worker';
-import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from '../../workflows/test/audit-support';
+import type { DevIssuer } from '../../workflows/src/control-api/dev-issuer';
 import { createFakeActivities, sampleRegistration } from '../../workflows/test/fake-services';
-import { startDevServer } from '../support/temporal';
+import { ARTIFACTS, type ConsoleStack, controlApiByFetch, newConsolePage, startConsoleStack } from './console-harness';
 import { lowContrast, tabTo, unnamedControls } from './page-checks';
 
-const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/console');
-
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let auditPool: Pool;
+let stack: ConsoleStack;
 let issuer: DevIssuer;
-let consoleDir: string;
 let server: RunningServer;
 let fxService: RunningServer;
 let browser: Browser;
@@ -47,7 +30,6 @@ let browser: Browser;
 // 3% band (the engine pauses for SALE_PRICE); the sale goes on from 55 000 after the decision.
 const fake = createFakeActivities({ referencePrices: { 'BTC/USDT': ['61234.56', '61234.56', '61234.56', '55000'] } });
 const taskQueue = `console-keyboard-${randomUUID()}`;
-const config = ControlApiConfig.parse(TEST_CONTROL_API_ENV);
 /** The waterfalls the stand-in FX service itemises, by case. */
 const waterfalls = new Map<string, fx.Waterfall[]>();
 
@@ -65,73 +47,24 @@ function standInFx() {
 }
 
 beforeAll(async () => {
-  consoleDir = await mkdtemp(path.join(tmpdir(), 'vcdc-console-kb-'));
-  await buildConsole(consoleDir);
-  await mkdir(ARTIFACTS, { recursive: true });
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  env = await startDevServer();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }),
-    activities: { ...fake, ...createDecisionActivities(testDecisionVerifyKeys()) },
-  });
-  running = worker.run();
-  issuer = await createDevIssuer();
+  stack = await startConsoleStack('console-keyboard', taskQueue, fake);
+  ({ issuer, browser } = stack);
   fxService = await listen(standInFx(), 0);
-  const chain = await testAuditChain('console-keyboard');
-  auditPool = chain.pool;
   const app = createControlApi({
-    audit: chain.audit,
-    decisionSigningKey: config.DECISION_SIGNING_KEY,
-    authenticator: jwtAuthenticator({
-      issuer: issuer.issuer,
-      audience: CONTROL_API_AUDIENCE,
-      keys: createLocalJWKSet(issuer.jwks),
-    }),
-    client: env.client,
-    taskQueue,
-    logger: silentLogger(),
-    defaults: registrationDefaults(config),
+    ...stack.deps,
     bookServices: { fx: { url: fxService.url } },
-    console: { dir: consoleDir, signIn: { mode: 'dev', issuer } },
+    console: { dir: stack.consoleDir, signIn: { mode: 'dev', issuer } },
   });
   server = await listen(app, 0);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] });
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
   await server?.close();
   await fxService?.close();
-  if (worker) {
-    worker.shutdown();
-    await running;
-  }
-  await env?.teardown();
-  await auditPool?.end();
-  if (consoleDir) await rm(consoleDir, { recursive: true, force: true });
+  await stack?.close();
 });
 
-async function api(token: string, method: 'GET' | 'POST', url: string, body?: unknown) {
-  const res = await fetch(`${server.url}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-async function progress(token: string, caseId: string, ok: (p: CaseProgress) => boolean, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const res = await api(token, 'GET', `/v1/cases/${caseId}`);
-    const p = res.body as unknown as CaseProgress;
-    if (res.status === 200 && ok(p)) return p;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for case ${caseId} (${p.stage}/${p.status})`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const { api, progress } = controlApiByFetch(() => server.url, 60_000);
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -151,8 +84,7 @@ describe('a supervisor by keyboard alone, and the case page’s charts', () => {
     expect((await api(officer, 'POST', '/v1/cases', registration)).status).toBe(201);
     await progress(officer, caseId, (p) => p.awaiting?.stage === 'DISPOSAL_PLAN');
 
-    const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
+    page = await newConsolePage(browser, server.url);
     await page.goto('/console/sign-in');
     // The sign-in form's controls are found by their labels and roles: each has an accessible name.
     const person = page.getByLabel('Person');

@@ -5,20 +5,15 @@
  * service that verifies each forwarded act as custody does. Screenshots go to test-artifacts/console/.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import {
   type Act,
-  type AuditChain,
   actOf,
   contracts,
   Decimal,
   listen,
-  type Pool,
   parseInput,
   problemHandler,
   type RunningServer,
@@ -27,38 +22,30 @@ import {
 } from '@vcdc/shared';
 import express, { type Response } from 'express';
 import { createLocalJWKSet } from 'jose';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
-import { buildConsole } from '../../console/build';
 import type { CaseProgress } from '../../workflows/src/case-state';
 import { createControlApi } from '../../workflows/src/control-api/app';
 import { jwtAuthenticator } from '../../workflows/src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../../workflows/src/control-api/config';
 import type { ConsoleOptions } from '../../workflows/src/control-api/console';
 import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../workflows/src/control-api/dev-issuer';
-import { createDecisionActivities } from '../../workflows/src/decision-signature';
-import { workflowsPath } from '../../workflows/src/worker';
-import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from '../../workflows/test/audit-support';
+import { testDecisionVerifyKeys } from '../../workflows/test/audit-support';
 import { createFakeActivities, sampleRegistration } from '../../workflows/test/fake-services';
-import { startDevServer } from '../support/temporal';
+import { TEST_CONTROL_API_CONFIG } from '../support/control-api-harness';
 import {
   type ConsoleFxService,
   type ConsoleTreasuryService,
   startFxService,
   startTreasuryService,
 } from './act-services';
+import { ARTIFACTS, type ConsoleStack, controlApiByFetch, newConsolePage, startConsoleStack } from './console-harness';
 
-const ARTIFACTS = path.resolve(__dirname, '../../test-artifacts/console');
 const CUSTODY_TOKEN = 'custody-service-credential-console-0123456789';
 const SHORT_LOT = 'L1';
 
+let stack: ConsoleStack;
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
-let auditPool: Pool;
-let audit: AuditChain;
 let issuer: DevIssuer;
-let consoleDir: string;
 let server: RunningServer;
 let custody: RunningServer;
 let fxService: ConsoleFxService;
@@ -68,7 +55,7 @@ let browser: Browser;
 const verifiedActs: Act[] = [];
 const fake = createFakeActivities({ received: { [SHORT_LOT]: '1.2' } });
 const taskQueue = `console-${randomUUID()}`;
-const config = ControlApiConfig.parse(TEST_CONTROL_API_ENV);
+const config = TEST_CONTROL_API_CONFIG;
 
 /** The intakes classified through the stand-in custody (what its list of differences awaiting a countersignature reads). */
 const classified = new Set<string>();
@@ -192,53 +179,20 @@ function standInCustody() {
 
 function consoleApp(signIn: ConsoleOptions['signIn']) {
   return createControlApi({
-    audit,
-    decisionSigningKey: config.DECISION_SIGNING_KEY,
-    authenticator: jwtAuthenticator({
-      issuer: issuer.issuer,
-      audience: CONTROL_API_AUDIENCE,
-      keys: createLocalJWKSet(issuer.jwks),
-    }),
-    client: env.client,
-    taskQueue,
-    logger: silentLogger(),
-    defaults: registrationDefaults(config),
-    console: { dir: consoleDir, signIn, temporalUi: { url: 'http://127.0.0.1:8233', namespace: 'default' } },
+    ...stack.deps,
+    console: { dir: stack.consoleDir, signIn, temporalUi: { url: 'http://127.0.0.1:8233', namespace: 'default' } },
   });
 }
 
 beforeAll(async () => {
-  consoleDir = await mkdtemp(path.join(tmpdir(), 'vcdc-console-'));
-  await buildConsole(consoleDir);
-  await mkdir(ARTIFACTS, { recursive: true });
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  env = await startDevServer();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }),
-    activities: { ...fake, ...createDecisionActivities(testDecisionVerifyKeys()) },
-  });
-  running = worker.run();
-  issuer = await createDevIssuer();
+  stack = await startConsoleStack('console', taskQueue, fake);
+  ({ issuer, browser } = stack);
+  env = stack.temporal.env;
   custody = await listen(standInCustody(), 0);
   fxService = await startFxService(config.DECISION_SIGNING_KEY, testDecisionVerifyKeys());
   treasuryService = await startTreasuryService(testDecisionVerifyKeys());
-  const chain = await testAuditChain('console');
-  auditPool = chain.pool;
-  audit = chain.audit;
   const app = createControlApi({
-    audit,
-    decisionSigningKey: config.DECISION_SIGNING_KEY,
-    authenticator: jwtAuthenticator({
-      issuer: issuer.issuer,
-      audience: CONTROL_API_AUDIENCE,
-      keys: createLocalJWKSet(issuer.jwks),
-    }),
-    client: env.client,
-    taskQueue,
-    logger: silentLogger(),
-    defaults: registrationDefaults(config),
+    ...stack.deps,
     actServices: {
       custody: { url: custody.url, token: CUSTODY_TOKEN },
       fx: { url: fxService.server.url },
@@ -248,57 +202,41 @@ beforeAll(async () => {
     // A case with more than 20 ETH needs two supervisors (the quorum test); the others hold 10.5.
     quorumThresholds: { ETH: new Decimal(20) },
     console: {
-      dir: consoleDir,
+      dir: stack.consoleDir,
       signIn: { mode: 'dev', issuer },
       publicUrl: 'https://vcdc.example.gov/console/',
       temporalUi: { url: 'http://127.0.0.1:8233', namespace: 'default' },
     },
   });
   server = await listen(app, 0);
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox'] });
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
   await server?.close();
   await custody?.close();
   await fxService?.close();
   await treasuryService?.close();
-  if (worker) {
-    worker.shutdown();
-    await running;
-  }
-  await env?.teardown();
-  await auditPool?.end();
-  if (consoleDir) await rm(consoleDir, { recursive: true, force: true });
+  await stack?.close();
 });
 
-/** The control API as a person with this token (what the test sets up; the console does the rest). */
-async function api(token: string, method: 'GET' | 'POST', url: string, body?: unknown) {
-  const res = await fetch(`${server.url}${url}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const { api, progress } = controlApiByFetch(() => server.url);
 
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function progress(token: string, caseId: string, ok: (p: CaseProgress) => boolean): Promise<CaseProgress> {
-  return eventually(async () => {
-    const res = await api(token, 'GET', `/v1/cases/${caseId}`);
-    const p = res.body as unknown as CaseProgress;
-    return res.status === 200 && ok(p) ? p : undefined;
-  }, `case ${caseId}`);
+/**
+ * A case registered by `token`'s person whose lot SHORT_LOT custody received short, handed over by
+ * officer.zhang to custodian.chen: waiting at INTAKE_DISCREPANCY, its difference not yet classified.
+ */
+async function caseWithShortIntake(token: string): Promise<{ caseId: string; short: CaseProgress['intakes'][number] }> {
+  const caseId = `CON-${randomUUID().slice(0, 8)}`;
+  const base = sampleRegistration(caseId);
+  const lots = base.lots.map((l) => ({
+    ...l,
+    evidence: { ...l.evidence, handedOverBy: 'officer.zhang', receivedBy: 'custodian.chen' },
+  }));
+  expect((await api(token, 'POST', '/v1/cases', { ...base, lots })).status).toBe(201);
+  const waiting = await progress(token, caseId, (p) => p.awaiting?.stage === 'INTAKE_DISCREPANCY');
+  const short = waiting.intakes.find((i) => i.lotId === SHORT_LOT);
+  expect(short?.differenceStatus).toBe('UNCLASSIFIED');
+  return { caseId, short: short! };
 }
 
 /** A case registered by `token`'s person, with every lot received in full, waiting for its disposal plan. */
@@ -317,10 +255,7 @@ async function caseAwaitingDisposalPlan(token: string, eth = '10.5'): Promise<st
   return caseId;
 }
 
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ baseURL: server.url, viewport: { width: 1280, height: 900 } });
-  return context.newPage();
-}
+const newPage = (): Promise<Page> => newConsolePage(browser, server.url);
 
 async function signInAs(page: Page, person: string): Promise<void> {
   await page.goto('/console/sign-in');
@@ -501,17 +436,8 @@ describe('deciding in the console', () => {
 describe('custodians act in the console', () => {
   test('the receiving custodian countersigns a classified intake difference, signed for them and verified by custody', async () => {
     const officer = await issuer.mint('officer.zhang');
-    const caseId = `CON-${randomUUID().slice(0, 8)}`;
-    const base = sampleRegistration(caseId);
-    const lots = base.lots.map((l) => ({
-      ...l,
-      evidence: { ...l.evidence, handedOverBy: 'officer.zhang', receivedBy: 'custodian.chen' },
-    }));
-    expect((await api(officer, 'POST', '/v1/cases', { ...base, lots })).status).toBe(201);
-    const waiting = await progress(officer, caseId, (p) => p.awaiting?.stage === 'INTAKE_DISCREPANCY');
-    const short = waiting.intakes.find((i) => i.lotId === SHORT_LOT);
-    expect(short?.differenceStatus).toBe('UNCLASSIFIED');
-    const intakeId = short?.intakeId as string;
+    const { caseId, short } = await caseWithShortIntake(officer);
+    const intakeId = short.intakeId;
     // A custodian classified the difference at custody (not what this test is about).
     await fake.classifyIntakeDifference(
       intakeId,
@@ -557,16 +483,7 @@ describe('custodians act in the console', () => {
 describe('the acts waiting for people, and the forms for them', () => {
   test('a custodian records an intake difference (a wrong amount refused naming the field, nothing recorded); the receiving custodian countersigns it from the inbox', async () => {
     const officer = await issuer.mint('officer.zhang');
-    const caseId = `CON-${randomUUID().slice(0, 8)}`;
-    const base = sampleRegistration(caseId);
-    const lots = base.lots.map((l) => ({
-      ...l,
-      evidence: { ...l.evidence, handedOverBy: 'officer.zhang', receivedBy: 'custodian.chen' },
-    }));
-    expect((await api(officer, 'POST', '/v1/cases', { ...base, lots })).status).toBe(201);
-    const waiting = await progress(officer, caseId, (p) => p.awaiting?.stage === 'INTAKE_DISCREPANCY');
-    const short = waiting.intakes.find((i) => i.lotId === SHORT_LOT)!;
-    expect(short.differenceStatus).toBe('UNCLASSIFIED');
+    const { caseId, short } = await caseWithShortIntake(officer);
     const expected = new Decimal(short.declaredAmount).minus(short.receivedAmount).toFixed();
     const actsBefore = verifiedActs.length;
 
@@ -855,20 +772,16 @@ async function standInProvider() {
 describe('signing in with the organisation’s identity provider (AUTH_MODE=oidc)', () => {
   test('the console runs the code flow with PKCE and calls the control API with the access token it got', async () => {
     const { provider, exchanges, tokens } = await standInProvider();
+    // The stack's control API, its people signed in by the organisation's provider instead.
     const app = createControlApi({
-      audit,
-      decisionSigningKey: config.DECISION_SIGNING_KEY,
+      ...stack.deps,
       authenticator: jwtAuthenticator({
         issuer: provider.url,
         audience: CONTROL_API_AUDIENCE,
         keys: createLocalJWKSet(tokens.jwks),
       }),
-      client: env.client,
-      taskQueue,
-      logger: silentLogger(),
-      defaults: registrationDefaults(config),
       console: {
-        dir: consoleDir,
+        dir: stack.consoleDir,
         signIn: { mode: 'oidc', issuer: provider.url, clientId: 'vcdc-console', scope: 'openid profile' },
       },
     });

@@ -4,27 +4,21 @@
  * reference price) needs two approvers from two units; one supervisor alone no longer moves it.
  */
 import { randomUUID } from 'node:crypto';
-import { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { type AuditChain, type Pool, silentLogger } from '@vcdc/shared';
+import type { AuditChain, Pool } from '@vcdc/shared';
 import type { Express } from 'express';
-import { createLocalJWKSet } from 'jose';
-import request from 'supertest';
-import { startDevServer } from '../../test/support/temporal';
+import {
+  type CaseTemporal,
+  requestsAs,
+  startCaseTemporal,
+  testControlApiDeps,
+} from '../../test/support/control-api-harness';
 import type { CaseProgress } from '../src/case-state';
 import { createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
-import { createDecisionActivities } from '../src/decision-signature';
-import { workflowsPath } from '../src/worker';
-import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
+import { createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
+import { testAuditChain } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let temporal: CaseTemporal;
 let app: Express;
 let issuer: DevIssuer;
 let audit: AuditChain;
@@ -33,39 +27,14 @@ const fake = createFakeActivities({ received: { L2: '200' } });
 const taskQueue = `policy-${randomUUID()}`;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  env = await startDevServer();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }),
-    activities: { ...fake, ...createDecisionActivities(testDecisionVerifyKeys()) },
-  });
-  running = worker.run();
+  temporal = await startCaseTemporal(taskQueue, fake);
   issuer = await createDevIssuer();
   ({ audit, pool } = await testAuditChain('approval_policy_case'));
-  const config = ControlApiConfig.parse(TEST_CONTROL_API_ENV);
-  app = createControlApi({
-    audit,
-    client: new Client({ connection: env.connection }),
-    taskQueue,
-    logger: silentLogger(),
-    defaults: registrationDefaults(config),
-    decisionSigningKey: config.DECISION_SIGNING_KEY,
-    authenticator: jwtAuthenticator({
-      issuer: issuer.issuer,
-      audience: CONTROL_API_AUDIENCE,
-      keys: createLocalJWKSet(issuer.jwks),
-    }),
-  });
+  app = createControlApi(testControlApiDeps({ audit, issuer, client: temporal.env.client, taskQueue }));
 }, 180_000);
 
 afterAll(async () => {
-  if (worker) {
-    worker.shutdown();
-    await running;
-  }
-  await env?.teardown();
+  await temporal?.teardown();
   await pool?.end();
 });
 
@@ -73,10 +42,7 @@ const as = async (person: string, roles?: string[], unit?: string) => {
   const token = roles
     ? await issuer.sign({ sub: person, roles, ...(unit ? { unit } : {}) })
     : await issuer.mint(person);
-  return {
-    get: (url: string) => request(app).get(url).set('authorization', `Bearer ${token}`),
-    post: (url: string) => request(app).post(url).set('authorization', `Bearer ${token}`),
-  };
+  return requestsAs(app, token);
 };
 
 async function progress(caseId: string, test: (p: CaseProgress) => boolean): Promise<CaseProgress> {

@@ -5,7 +5,6 @@
  * and body), then echoes what it got. The control API's audit chain is on real PostgreSQL; Temporal
  * is never reached (the client points nowhere).
  */
-import { Client, Connection } from '@temporalio/client';
 import {
   ACT_HEADER,
   type ActKind,
@@ -25,16 +24,14 @@ import {
   verifySignedAct,
 } from '@vcdc/shared';
 import express, { type Express } from 'express';
-import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
 import { PEOPLE, testActKeys } from '../../test/support/acts';
+import { requestsAs, testControlApiDeps, unreachableTemporal } from '../../test/support/control-api-harness';
 import { ENDPOINT_ROLES } from '../src/control-api/access';
 import { FORWARDED_ACTS } from '../src/control-api/acts';
 import { createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer, DEV_USERS, type DevIssuer } from '../src/control-api/dev-issuer';
-import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
+import { createDevIssuer, DEV_USERS, type DevIssuer } from '../src/control-api/dev-issuer';
+import { testAuditChain } from './audit-support';
 
 const keys = testActKeys();
 const SERVICE_TOKEN = 'custody-service-credential-0123456789';
@@ -52,7 +49,7 @@ interface Received {
 
 let service: RunningServer;
 let received: Received[] = [];
-let connection: Connection;
+let temporal: ReturnType<typeof unreachableTemporal>;
 let audit: AuditChain;
 let pool: Pool;
 let issuer: DevIssuer;
@@ -134,17 +131,7 @@ function stubService(): Express {
 
 function controlApi(services: Parameters<typeof createControlApi>[0]['actServices']): Express {
   return createControlApi({
-    audit,
-    client: new Client({ connection }),
-    taskQueue: 'unused',
-    logger: silentLogger(),
-    defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
-    decisionSigningKey: keys.signingKey,
-    authenticator: jwtAuthenticator({
-      issuer: issuer.issuer,
-      audience: CONTROL_API_AUDIENCE,
-      keys: createLocalJWKSet(issuer.jwks),
-    }),
+    ...testControlApiDeps({ audit, issuer, client: temporal.client, decisionSigningKey: keys.signingKey }),
     actServices: services,
   });
 }
@@ -152,7 +139,7 @@ function controlApi(services: Parameters<typeof createControlApi>[0]['actService
 beforeAll(async () => {
   service = await listen(stubService(), 0);
   issuer = await createDevIssuer();
-  connection = Connection.lazy({ address: '127.0.0.1:1' });
+  temporal = unreachableTemporal();
   ({ audit, pool } = await testAuditChain('control_api_acts'));
   app = controlApi({
     custody: { url: service.url, token: SERVICE_TOKEN },
@@ -162,7 +149,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await service?.close();
-  await connection?.close();
+  await temporal?.connection.close();
   await pool?.end();
 });
 
@@ -179,13 +166,7 @@ async function headSeq(): Promise<number> {
 }
 const recordedSince = (seq: number): Promise<AuditRecord[]> => audit.list({ afterSeq: seq });
 
-async function as(person: string) {
-  const auth = `Bearer ${await issuer.mint(person)}`;
-  return {
-    post: (url: string) => request(app).post(url).set('authorization', auth),
-    get: (url: string) => request(app).get(url).set('authorization', auth),
-  };
-}
+const as = async (person: string) => requestsAs(app, await issuer.mint(person));
 
 test('the dev issuer seeds every person the tests and the demo act as, with their roles and units', () => {
   for (const person of Object.values(PEOPLE)) {

@@ -6,112 +6,69 @@
  * real PostgreSQL, real HTTP through supertest.
  */
 import { randomUUID } from 'node:crypto';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  Runtime,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
-import { createPool, type Pool, silentLogger } from '@vcdc/shared';
+import { createPool, type Pool } from '@vcdc/shared';
 import type { Express } from 'express';
-import { createLocalJWKSet } from 'jose';
-import request from 'supertest';
-import { startDevServer } from '../../test/support/temporal';
+import {
+  type CaseTemporal,
+  eventually,
+  requestsAs,
+  startCaseTemporal,
+  testControlApiDeps,
+  tokensFor,
+} from '../../test/support/control-api-harness';
 import { createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer } from '../src/control-api/dev-issuer';
-import { createDecisionActivities } from '../src/decision-signature';
-import { workflowsPath } from '../src/worker';
-import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
+import { createDevIssuer } from '../src/control-api/dev-issuer';
+import { testAuditChain } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 const PEOPLE = { 'officer.li': ['case-officer'], 'supervisor.zhang': ['supervisor'] } as const;
 type Person = keyof typeof PEOPLE;
-const tokens = {} as Record<Person, string>;
+let tokens: Record<Person, string>;
 const taskQueue = `bounded-${randomUUID()}`;
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
 const TIMEOUT_MS = 1500;
 
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-let worker: Worker | undefined;
-let running: Promise<void> | undefined;
+let temporal: CaseTemporal;
+let worker: { stop: () => Promise<void> } | undefined;
 let app: Express;
 let auditPool: Pool;
 let idempotencyPool: Pool;
 let audit: Awaited<ReturnType<typeof testAuditChain>>['audit'];
 
-const as = (person: Person) => ({
-  get: (url: string) => request(app).get(url).set('authorization', `Bearer ${tokens[person]}`),
-  post: (url: string) => request(app).post(url).set('authorization', `Bearer ${tokens[person]}`),
-});
+const as = (person: Person) => requestsAs(app, tokens[person]);
 
 async function startWorker(): Promise<void> {
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: bundle,
-    activities: { ...createFakeActivities(), ...createDecisionActivities(testDecisionVerifyKeys()) },
-  });
-  running = worker.run();
+  worker = await temporal.startWorker(createFakeActivities());
 }
 
 async function stopWorker(): Promise<void> {
-  worker?.shutdown();
-  await running;
+  await worker?.stop();
   worker = undefined;
-  running = undefined;
 }
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  env = await startDevServer();
-  bundle = await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') });
+  temporal = await startCaseTemporal(taskQueue);
   await startWorker();
   const issuer = await createDevIssuer();
-  for (const [sub, roles] of Object.entries(PEOPLE)) tokens[sub as Person] = await issuer.sign({ sub, roles });
+  tokens = await tokensFor(issuer, PEOPLE);
   const chain = await testAuditChain('control_api_bounded');
   auditPool = chain.pool;
   audit = chain.audit;
   // One connection: a request that held it while waiting on Temporal would stop every other keyed request.
   idempotencyPool = createPool(chain.databaseUrl, 'audit', 1);
   app = createControlApi({
-    audit: chain.audit,
+    ...testControlApiDeps({ audit: chain.audit, issuer, client: temporal.env.client, taskQueue }),
     idempotency: idempotencyPool,
-    decisionSigningKey: ControlApiConfig.parse(TEST_CONTROL_API_ENV).DECISION_SIGNING_KEY,
-    authenticator: jwtAuthenticator({
-      issuer: issuer.issuer,
-      audience: CONTROL_API_AUDIENCE,
-      keys: createLocalJWKSet(issuer.jwks),
-    }),
-    client: env.client,
-    taskQueue,
-    logger: silentLogger(),
-    defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
     now: () => NOW,
     temporalCallTimeoutMs: TIMEOUT_MS,
   });
 }, 180_000);
 
 afterAll(async () => {
-  await stopWorker();
-  await env?.teardown();
+  await temporal?.teardown();
   await auditPool?.end();
   await idempotencyPool?.end();
 });
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 // A cancellation goes straight to the case's Update (no status read first): the Update is what waits.
 const cancel = { stage: 'CANCELLATION', outcome: 'APPROVE', reason: 'the court withdrew the confiscation order' };
@@ -171,6 +128,6 @@ test('with the worker paused, status and decisions answer 503 with Retry-After, 
     return res.status === 200 && res.body.status === 'CANCELLED' ? res.body : undefined;
   }, 'the case to be cancelled');
   expect(progress.decisions.accepted.filter((d: { stage: string }) => d.stage === 'CANCELLATION')).toHaveLength(1);
-  const history = await env.client.workflow.getHandle(`case-${caseId}`).fetchHistory();
+  const history = await temporal.env.client.workflow.getHandle(`case-${caseId}`).fetchHistory();
   expect(history.events?.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(1);
 }, 180_000);

@@ -11,8 +11,6 @@ import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import {
   type AuditChain,
   Decimal,
@@ -21,23 +19,25 @@ import {
   type RunningServer,
   requireServiceCredential,
   signCheckpoint,
-  silentLogger,
 } from '@vcdc/shared';
 import type { exchange, fx } from '@vcdc/shared/contracts';
 import express, { type Express } from 'express';
 import { strToU8, unzipSync, zipSync } from 'fflate';
-import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
-import { startDevServer } from '../../test/support/temporal';
+import {
+  type CaseTemporal,
+  eventually,
+  requestsAs,
+  startCaseTemporal,
+  TEST_CONTROL_API_CONFIG,
+  testControlApiDeps,
+  tokensFor,
+} from '../../test/support/control-api-harness';
 import type { CaseProgress } from '../src/case-state';
 import { runCli } from '../src/cli/vcdc';
 import { type ControlApiDeps, createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer } from '../src/control-api/dev-issuer';
-import { createDecisionActivities } from '../src/decision-signature';
-import { workflowsPath } from '../src/worker';
-import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
+import { createDevIssuer } from '../src/control-api/dev-issuer';
+import { testAuditChain } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 const SERVICE_TOKEN = 'services-read-credential-0123456789abcdef';
@@ -48,14 +48,12 @@ const PEOPLE = {
   'auditor.qian': ['auditor'],
 } as const;
 type Person = keyof typeof PEOPLE;
-const tokens = {} as Record<Person, string>;
+let tokens: Record<Person, string>;
 const fake = createFakeActivities();
 const taskQueue = `control-api-dossier-${randomUUID()}`;
-const signingKey = ControlApiConfig.parse(TEST_CONTROL_API_ENV).DECISION_SIGNING_KEY;
+const signingKey = TEST_CONTROL_API_CONFIG.DECISION_SIGNING_KEY;
 
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let temporal: CaseTemporal;
 let services: RunningServer;
 let controlApi: RunningServer;
 let app: Express;
@@ -69,10 +67,7 @@ let keyFile: string;
 /** What the services were asked, and with which credential. */
 const asked: Array<{ path: string; authorization: string | undefined }> = [];
 
-const as = (person: Person) => ({
-  get: (url: string) => request(app).get(url).set('authorization', `Bearer ${tokens[person]}`),
-  post: (url: string) => request(app).post(url).set('authorization', `Bearer ${tokens[person]}`),
-});
+const as = (person: Person) => requestsAs(app, tokens[person]);
 
 /** A best-execution report of the fake venue's orders: each order its own lot (the exchange service's shape). */
 function bestExecutionOf(statement: exchange.ExchangeStatement): exchange.BestExecutionReport {
@@ -152,16 +147,6 @@ function servicesApp(): Express {
   return s;
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 const progress = (test: (p: CaseProgress) => boolean) =>
   eventually(async () => {
     const res = await as('officer.li').get(`/v1/cases/${caseId}`);
@@ -185,34 +170,13 @@ async function vcdc(...argv: string[]): Promise<{ code: number; out: string; err
 }
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  env = await startDevServer();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }),
-    activities: { ...fake, ...createDecisionActivities(testDecisionVerifyKeys()) },
-  });
-  running = worker.run();
+  temporal = await startCaseTemporal(taskQueue, fake);
   const issuer = await createDevIssuer();
-  for (const [sub, roles] of Object.entries(PEOPLE))
-    tokens[sub as Person] = await issuer.sign({ sub, roles: [...roles] });
+  tokens = await tokensFor(issuer, PEOPLE);
   ({ audit, pool: auditPool } = await testAuditChain('control_api_dossier'));
   services = await listen(servicesApp(), 0);
   const target = (name: string) => ({ url: `${services.url}/${name}`, token: SERVICE_TOKEN });
-  deps = {
-    audit,
-    decisionSigningKey: signingKey,
-    authenticator: jwtAuthenticator({
-      issuer: issuer.issuer,
-      audience: CONTROL_API_AUDIENCE,
-      keys: createLocalJWKSet(issuer.jwks),
-    }),
-    client: env.client,
-    taskQueue,
-    logger: silentLogger(),
-    defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
-  };
+  deps = testControlApiDeps({ audit, issuer, client: temporal.env.client, taskQueue });
   // The control API's checkpoint directory with one signed checkpoint of its chain (audit/checkpoint.ts).
   dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-dossier-'));
   const checkpointKey = generateKeyPairSync('ed25519').privateKey;
@@ -266,13 +230,9 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  if (worker) {
-    worker.shutdown();
-    await running;
-  }
   await controlApi?.close();
   await services?.close();
-  await env?.teardown();
+  await temporal?.teardown();
   await auditPool?.end();
 });
 

@@ -8,19 +8,15 @@
 import { randomUUID } from 'node:crypto';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
-import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
-import { startDevServer } from '../../test/support/temporal';
+import { type CaseTemporal, startCaseTemporal, testControlApiDeps } from '../../test/support/control-api-harness';
 import { createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer } from '../src/control-api/dev-issuer';
+import { createDevIssuer } from '../src/control-api/dev-issuer';
 import { CaseIdKey, CaseStageKey, CaseStatusKey, PendingDecisionKey, PendingSinceKey } from '../src/shared';
-import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
+import { testAuditChain } from './audit-support';
 
+let temporal: CaseTemporal;
 let env: TestWorkflowEnvironment;
 let app: Express;
 let closePool: () => Promise<void>;
@@ -31,8 +27,9 @@ const taskQueue = `gauges-${randomUUID()}`;
 let visibilityReads = 0;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  env = await startDevServer();
+  // No worker: the gauges read visibility only.
+  temporal = await startCaseTemporal(taskQueue);
+  env = temporal.env;
   const chain = await testAuditChain('gauges');
   closePool = () => chain.pool.end();
   const issuer = await createDevIssuer();
@@ -44,17 +41,7 @@ beforeAll(async () => {
     return list(options);
   }) as typeof client.workflow.list;
   app = createControlApi({
-    client,
-    taskQueue,
-    logger: silentLogger(),
-    defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
-    authenticator: jwtAuthenticator({
-      issuer: issuer.issuer,
-      audience: CONTROL_API_AUDIENCE,
-      keys: createLocalJWKSet(issuer.jwks),
-    }),
-    decisionSigningKey: ControlApiConfig.parse(TEST_CONTROL_API_ENV).DECISION_SIGNING_KEY,
-    audit: chain.audit,
+    ...testControlApiDeps({ audit: chain.audit, issuer, client, taskQueue }),
     now: () => NOW,
     caseGaugesCacheMs: 60_000,
   });
@@ -101,7 +88,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await env?.teardown();
+  await temporal?.teardown();
   await closePool?.();
 });
 

@@ -8,35 +8,21 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import {
-  type AuditChain,
-  createPool,
-  listen,
-  migrate,
-  type Pool,
-  type RunningServer,
-  silentLogger,
-} from '@vcdc/shared';
+import { type AuditChain, listen, type Pool, type RunningServer } from '@vcdc/shared';
 import type { Express } from 'express';
-import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
-import { createApp as createExchangeApp, EXCHANGE_MIGRATIONS_DIR } from '../../services/exchange/src/app';
-import { CcxtVenue } from '../../services/exchange/src/ccxt-venue';
 import { testActKeys } from '../../test/support/acts';
-import { createTestDatabase } from '../../test/support/database';
-import { DEV_PROVIDERS } from '../../test/support/provider-register';
+import { testControlApiDeps, unreachableTemporal } from '../../test/support/control-api-harness';
+import { DEV_PROVIDERS, startProviderRegister } from '../../test/support/provider-register';
 import { runCli } from '../src/cli/vcdc';
 import { createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
-import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
+import { createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
+import { testAuditChain } from './audit-support';
 
 const keys = testActKeys();
 let exchangePool: Pool;
-let exchange: RunningServer;
-let connection: Connection;
+let exchange: Awaited<ReturnType<typeof startProviderRegister>>;
+let temporal: ReturnType<typeof unreachableTemporal>;
 let audit: AuditChain;
 let auditPool: Pool;
 let issuer: DevIssuer;
@@ -44,37 +30,14 @@ let app: Express;
 let api: RunningServer;
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('control_api_register');
-  await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
-  exchangePool = createPool(databaseUrl, 'exchange', 4);
-  // The exchange as the register's keeper; its venue is never asked anything here.
-  const venue = new CcxtVenue({
-    venueId: 'hashkey',
-    apiUrl: 'http://127.0.0.1:9',
-    apiKey: 'unused',
-    secret: 'unused',
-    timeoutMs: 500,
-    enableRateLimit: false,
-  });
-  exchange = await listen(
-    createExchangeApp({ pool: exchangePool, logger: silentLogger(), venue, actVerifyKeys: keys.verifyKeys }),
-    0,
-  );
+  // The exchange as the register's keeper, empty: the test proposes the first provider.
+  exchange = await startProviderRegister('control_api_register', { seed: false, actVerifyKeys: keys.verifyKeys });
+  exchangePool = exchange.pool;
   issuer = await createDevIssuer();
-  connection = Connection.lazy({ address: '127.0.0.1:1' });
+  temporal = unreachableTemporal();
   ({ audit, pool: auditPool } = await testAuditChain('control_api_register_audit'));
   app = createControlApi({
-    audit,
-    client: new Client({ connection }),
-    taskQueue: 'unused',
-    logger: silentLogger(),
-    defaults: registrationDefaults(ControlApiConfig.parse(TEST_CONTROL_API_ENV)),
-    decisionSigningKey: keys.signingKey,
-    authenticator: jwtAuthenticator({
-      issuer: issuer.issuer,
-      audience: CONTROL_API_AUDIENCE,
-      keys: createLocalJWKSet(issuer.jwks),
-    }),
+    ...testControlApiDeps({ audit, issuer, client: temporal.client, decisionSigningKey: keys.signingKey }),
     actServices: { exchange: { url: exchange.url } },
   });
   api = await listen(app, 0);
@@ -83,8 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.close();
   await exchange?.close();
-  await exchangePool?.end();
-  await connection?.close();
+  await temporal?.connection.close();
   await auditPool?.end();
 });
 

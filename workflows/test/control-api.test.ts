@@ -4,26 +4,27 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { type AuditChain, createPool, type Pool, silentLogger } from '@vcdc/shared';
+import { type AuditChain, createPool, type Pool } from '@vcdc/shared';
 import type { Express } from 'express';
-import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
-import { startDevServer } from '../../test/support/temporal';
+import {
+  type CaseTemporal,
+  eventually,
+  requestsAs,
+  startCaseTemporal,
+  testControlApiDeps,
+  tokensFor,
+} from '../../test/support/control-api-harness';
 import type { CaseProgress } from '../src/case-state';
 import { createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer } from '../src/control-api/dev-issuer';
-import { createDecisionActivities } from '../src/decision-signature';
+import { createDevIssuer } from '../src/control-api/dev-issuer';
 import { SEARCH_ATTRIBUTE_KEYS } from '../src/shared';
-import { workflowsPath } from '../src/worker';
-import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
+import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
+let temporal: CaseTemporal;
 let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
 let app: Express;
 /** The people of these tests and their roles; officer.li is also a supervisor (to meet the four-eyes rule). */
 const PEOPLE = {
@@ -33,12 +34,9 @@ const PEOPLE = {
   'fx.chen': ['fx-officer'],
 } as const;
 type Person = keyof typeof PEOPLE;
-const tokens = {} as Record<Person, string>;
+let tokens: Record<Person, string>;
 /** Requests to the control API as one person (their bearer token). */
-const as = (person: Person) => ({
-  get: (url: string) => request(app).get(url).set('authorization', `Bearer ${tokens[person]}`),
-  post: (url: string) => request(app).post(url).set('authorization', `Bearer ${tokens[person]}`),
-});
+const as = (person: Person) => requestsAs(app, tokens[person]);
 const fake = createFakeActivities();
 const taskQueue = `control-api-${randomUUID()}`;
 /** The control API's clock, fixed for the test (a decision's act is valid from it, so it is today). */
@@ -51,44 +49,24 @@ let audit: AuditChain;
 let idempotencyPool: Pool;
 
 beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  env = await startDevServer();
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('ERROR') }),
-    activities: { ...fake, ...createDecisionActivities(testDecisionVerifyKeys()) },
-  });
-  running = worker.run();
+  temporal = await startCaseTemporal(taskQueue, fake);
+  env = temporal.env;
   const issuer = await createDevIssuer();
-  for (const [sub, roles] of Object.entries(PEOPLE)) tokens[sub as Person] = await issuer.sign({ sub, roles });
+  tokens = await tokensFor(issuer, PEOPLE);
   const chain = await testAuditChain('control_api');
   auditPool = chain.pool;
   audit = chain.audit;
   idempotencyPool = createPool(chain.databaseUrl, 'audit', 4);
   app = createControlApi({
-    audit: chain.audit,
+    ...testControlApiDeps({ audit, issuer, client: env.client, taskQueue }),
     idempotency: idempotencyPool,
-    decisionSigningKey: ControlApiConfig.parse(TEST_CONTROL_API_ENV).DECISION_SIGNING_KEY,
-    authenticator: jwtAuthenticator({
-      issuer: issuer.issuer,
-      audience: CONTROL_API_AUDIENCE,
-      keys: createLocalJWKSet(issuer.jwks),
-    }),
-    client: env.client,
-    taskQueue,
-    logger: silentLogger(),
     defaults,
     now: () => NOW,
   });
 }, 180_000);
 
 afterAll(async () => {
-  if (worker) {
-    worker.shutdown();
-    await running;
-  }
-  await env?.teardown();
+  await temporal?.teardown();
   await auditPool?.end();
   await idempotencyPool?.end();
 });
@@ -99,21 +77,15 @@ function minimal(caseId: string): Record<string, unknown> {
 }
 const newCaseId = () => `CA-${randomUUID().slice(0, 8)}`;
 
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 async function progress(caseId: string, test: (p: CaseProgress) => boolean): Promise<CaseProgress> {
-  return eventually(async () => {
-    const res = await as('officer.li').get(`/v1/cases/${caseId}`);
-    return res.status === 200 && test(res.body) ? (res.body as CaseProgress) : undefined;
-  }, `case ${caseId} progress`);
+  return eventually(
+    async () => {
+      const res = await as('officer.li').get(`/v1/cases/${caseId}`);
+      return res.status === 200 && test(res.body) ? (res.body as CaseProgress) : undefined;
+    },
+    `case ${caseId} progress`,
+    20_000,
+  );
 }
 
 const supervisor = { stage: 'DISPOSAL_PLAN', outcome: 'APPROVE', decidedBy: 'supervisor.zhang', role: 'supervisor' };
@@ -158,10 +130,14 @@ describe('control API', () => {
     expect(first.status).toBe(201);
     expect(second.status).toBe(200);
     expect(second.body).toEqual(first.body);
-    const runs = await eventually(async () => {
-      const n = await env.client.workflow.count(`WorkflowId = 'case-${caseId}'`);
-      return n.count > 0 ? n.count : undefined;
-    }, 'visibility');
+    const runs = await eventually(
+      async () => {
+        const n = await env.client.workflow.count(`WorkflowId = 'case-${caseId}'`);
+        return n.count > 0 ? n.count : undefined;
+      },
+      'visibility',
+      20_000,
+    );
     expect(runs).toBe(1);
   });
 
@@ -397,12 +373,16 @@ describe('control API', () => {
       .send({ ...supervisor, outcome: 'REJECT', reason: 'wrong venue' });
 
     const listed = (query: string) =>
-      eventually(async () => {
-        const res = await as('officer.li').get(`/v1/cases?${query}`);
-        expect(res.status).toBe(200);
-        const ids = res.body.cases.map((c: { caseId: string }) => c.caseId);
-        return ids.includes(rejected) || ids.includes(waiting) ? res.body.cases : undefined;
-      }, query);
+      eventually(
+        async () => {
+          const res = await as('officer.li').get(`/v1/cases?${query}`);
+          expect(res.status).toBe(200);
+          const ids = res.body.cases.map((c: { caseId: string }) => c.caseId);
+          return ids.includes(rejected) || ids.includes(waiting) ? res.body.cases : undefined;
+        },
+        query,
+        20_000,
+      );
 
     const rejectedOnes = await listed('status=REJECTED');
     expect(rejectedOnes.every((c: { status: string }) => c.status === 'REJECTED')).toBe(true);
