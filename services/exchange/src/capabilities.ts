@@ -1,7 +1,9 @@
 /**
  * The venue capability table: per venue and market, what we may trade there — limits stricter than
- * (or not published in) the venue's own rules, which investor classes may trade the market, and the
- * venue's licence expiry. The defaults follow the design's public snapshot of HashKey (BTC/USDT for
+ * (or not published in) the venue's own rules, and which investor classes may trade the market. The
+ * venue's licence and bond are the register of licensed providers' (provider-register.ts), checked before
+ * any order; the table no longer carries them (a `licenceExpires` in an older VENUE_CAPABILITIES is
+ * ignored). The defaults follow the design's public snapshot of HashKey (BTC/USDT for
  * professional investors only, limit orders up to 8 BTC, market orders up to 4 BTC, a 20% price band);
  * a deployment replaces them with `VENUE_CAPABILITIES` (JSON, validated at start-up).
  */
@@ -42,8 +44,6 @@ export const RequestLimit = z.object({
 export type RequestLimit = z.infer<typeof RequestLimit>;
 
 export const VenueCapability = z.object({
-  /** Last day the venue's licence is valid (YYYY-MM-DD); no trading after it. */
-  licenceExpires: z.iso.date(),
   /** The venue's request limit; absent: ccxt's own pacing for the exchange class. */
   requestLimit: RequestLimit.optional(),
   markets: z.record(z.string().regex(/^[A-Z0-9]+\/[A-Z0-9]+$/), MarketCapability),
@@ -54,7 +54,6 @@ export type CapabilityTable = z.infer<typeof CapabilityTable>;
 
 export const DEFAULT_CAPABILITIES: CapabilityTable = {
   hashkey: {
-    licenceExpires: '2027-12-31',
     // Not a figure HashKey publishes in the snapshot: the venue simulator's limit (VENUE_REQUESTS_PER_SECOND
     // in simulators/src/venue), so the dev stack runs at its real limit. A deployment sets its venue's own.
     requestLimit: { perSecond: 100 },
@@ -95,7 +94,6 @@ export const DEFAULT_CAPABILITIES: CapabilityTable = {
   // The simulated OSL's own figures (simulators/src/osl/markets.ts): smaller largest orders, a 10% band,
   // the stablecoin pairs open to retail, the fiat pairs to professional investors only.
   osl: {
-    licenceExpires: '2027-12-31',
     requestLimit: { perSecond: 100 },
     markets: {
       'BTC/USDT': {

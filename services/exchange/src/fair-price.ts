@@ -109,9 +109,8 @@ export class FairPriceGuard {
     return {
       venue: this.venue.id,
       rules,
-      capability: venueCaps && { licenceExpires: venueCaps.licenceExpires, market: venueCaps.markets[order.symbol] },
+      capability: venueCaps && { market: venueCaps.markets[order.symbol] },
       investorClass: this.options.investorClass,
-      today: this.now(),
     };
   }
 

@@ -16,10 +16,8 @@ export interface PreTradeFacts {
   /** The venue's own rules for the market; undefined: the venue does not list it. */
   rules: MarketRules | undefined;
   /** Our capability table's entry; undefined: we may not trade this market at this venue. */
-  capability: { licenceExpires: string; market: MarketCapability | undefined } | undefined;
+  capability: { market: MarketCapability | undefined } | undefined;
   investorClass: InvestorClass;
-  /** The trade date (UTC) the licence is checked against. */
-  today: Date;
   reference: Decimal;
   /** Undefined under the floor rule "none". */
   floor: Decimal | undefined;
@@ -54,15 +52,6 @@ export function checkSellOrder(order: PreTradeOrder, facts: PreTradeFacts): { ba
       'Market not in the venue capability table',
       'symbol',
       `${order.symbol} at ${facts.venue} is not approved for trading (VENUE_CAPABILITIES)`,
-    );
-  }
-  const today = facts.today.toISOString().slice(0, 10);
-  if (today > capability.licenceExpires) {
-    throw refuse(
-      'venue-licence-expired',
-      'Venue licence expired',
-      'symbol',
-      `${facts.venue}'s licence expired on ${capability.licenceExpires}; no trading there from ${today}`,
     );
   }
   if (!market.investorClasses.includes(facts.investorClass)) {
