@@ -4,7 +4,7 @@
  * hand-stepped clock, a third reference venue that does not answer, and real PostgreSQL. Each answer
  * is held against the simulators' own candles and against the row the service recorded.
  */
-import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import { createPool, migrate, type Pool, parseConfig, silentLogger } from '@vcdc/shared';
 import { Decimal } from '@vcdc/shared/money';
 import type { Express } from 'express';
 import request from 'supertest';
@@ -20,10 +20,12 @@ import { createTestDatabase } from '../../../test/support/database';
 import { seedProviderRegister } from '../../../test/support/provider-register';
 import { simulatorVenue } from '../../../test/support/simulated-exchange';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
+import { ExchangeConfig } from '../src/config';
 import { CcxtMarketData } from '../src/market-data';
 import { OslVenue } from '../src/osl/osl-venue';
 import { computeReferenceIndex } from '../src/reference-index';
 import { loadIndexComputation } from '../src/reference-index-records';
+import { indexPolicyFromConfig } from '../src/service';
 
 const MINUTE = 60_000;
 /** Both markets' clock: a whole minute, stepped by hand; both markets start moving at t0. */
@@ -228,4 +230,16 @@ describe('GET /v1/reference-index/:base/:quote', () => {
     expect(rows[0]?.n).toBe('4');
     expect((await request(app).get('/v1/audit/verify').expect(200)).body).toMatchObject({ ok: true });
   });
+});
+
+test('a reference index policy that cannot be computed stops the service at start-up, naming the variables', () => {
+  const config = (env: Record<string, string>) =>
+    parseConfig(ExchangeConfig, { DATABASE_URL: 'postgres://x@127.0.0.1/x', ...env });
+  expect(indexPolicyFromConfig(config({}))).toEqual({ windowMinutes: 60, partitions: 12, minPartitionsWithVolume: 6 });
+  expect(() => indexPolicyFromConfig(config({ REFERENCE_INDEX_PARTITIONS: '7' }))).toThrow(
+    /REFERENCE_INDEX_WINDOW_MINUTES.*partitions must divide windowMinutes/,
+  );
+  expect(() => indexPolicyFromConfig(config({ REFERENCE_INDEX_MIN_PARTITIONS: '13' }))).toThrow(
+    /minPartitionsWithVolume must be between 1 and partitions/,
+  );
 });
