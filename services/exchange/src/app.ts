@@ -36,8 +36,9 @@ import { z } from 'zod';
 import { caseBestExecution } from './best-execution-records';
 import { DEFAULT_CAPABILITIES } from './capabilities';
 import { caseDeposits, observeDeposit } from './deposits';
-import { FairPriceGuard } from './fair-price';
+import { DEFAULT_REFERENCE_POLICY, FairPriceGuard } from './fair-price';
 import { bidDepth, tradedVolume } from './market-activity';
+import type { MarketDataSource } from './market-data';
 import { type AnswerOrder, cancelSellOrder, caseOrders, placeSellOrder, refreshOrder } from './orders';
 import { recordReferences } from './price-observations';
 import {
@@ -49,6 +50,9 @@ import {
   proposeProviderChange,
   type RegisterActor,
 } from './provider-register';
+import { DEFAULT_INDEX_POLICY, type IndexPolicy } from './reference-index';
+import { referenceIndexNow } from './reference-index-records';
+import type { ReferencePolicy } from './reference-price';
 import { caseResiduals, recordResidual, residualIdFor } from './residuals';
 import { caseReturns, refreshVenueReturn, requestVenueReturn, returnIdFor } from './returns';
 import type { DeskClient } from './rfq/desk-client';
@@ -88,6 +92,11 @@ export interface ExchangeAppDeps {
   desks?: readonly DeskClient[];
   /** The prices an RFQ is judged by; default: the fair-price guard's reference, floor and band. */
   rfqPrices?: RfqPrices;
+  /**
+   * The reference index across venues (GET /v1/reference-index/:base/:quote). `sources`: venues besides
+   * the trading ones (REFERENCE_VENUES); a source with the id of one already asked is not asked twice.
+   */
+  referenceIndex?: { sources?: MarketDataSource[]; policy?: IndexPolicy; referencePolicy?: ReferencePolicy };
 }
 
 /**
@@ -217,6 +226,7 @@ export function createApp({
   actVerifyKeys,
   desks = [],
   rfqPrices,
+  referenceIndex,
 }: ExchangeAppDeps): Express {
   // Every reference the guard computes (for the route or a pre-trade check) is recorded with its quotes,
   // on a pool of its own, so twenty orders at once never leave the recording waiting on the orders' own
@@ -228,6 +238,18 @@ export function createApp({
   const guard = guardOf(venue, fairPrice);
   const now = clock ?? (() => new Date());
   const rfq = { pool, desks, prices: rfqPrices ?? guardPrices(guard, venue, now) };
+  // Every venue once, the trading ones first: a venue asked twice would count its volume twice.
+  const indexSources: MarketDataSource[] = [];
+  for (const source of [venue, ...(otherVenues ?? []).map((o) => o.venue), ...(referenceIndex?.sources ?? [])]) {
+    if (!indexSources.some((s) => s.id === source.id)) indexSources.push(source);
+  }
+  const index = {
+    pool: recordsPool ?? pool,
+    sources: indexSources,
+    policy: referenceIndex?.policy ?? DEFAULT_INDEX_POLICY,
+    referencePolicy: referenceIndex?.referencePolicy ?? DEFAULT_REFERENCE_POLICY,
+    now,
+  };
   return createServiceApp({
     service: 'exchange',
     logger,
@@ -254,6 +276,12 @@ export function createApp({
         // Its router holds the default venue's paths (/v1/orders...): what follows the venue's prefix, under /v1.
         req.url = `/v1${req.url}`;
         router(req, res, next);
+      });
+
+      // The volume-weighted index across every venue (reference-index.ts), recorded with its inputs.
+      app.get('/v1/reference-index/:base/:quote', async (req, res) => {
+        const { base, quote } = parseInput(MarketParams, req.params, 'path');
+        res.json(await referenceIndexNow(index, `${base}/${quote}`));
       });
 
       app.get('/v1/cases/:caseId/statement', async (req, res) => {

@@ -80,6 +80,13 @@ export const ExchangeConfig = z.object({
     .regex(/^\d+(\.\d+)?$/)
     .default('100'),
   REFERENCE_MIN_SOURCES: env.positiveInt(1),
+  /**
+   * The reference index across venues (reference-index.ts, BRR-like): its window in minutes, the number
+   * of equal partitions (must divide the window), and how many must have volume for there to be an index.
+   */
+  REFERENCE_INDEX_WINDOW_MINUTES: env.positiveInt(60),
+  REFERENCE_INDEX_PARTITIONS: env.positiveInt(12),
+  REFERENCE_INDEX_MIN_PARTITIONS: env.positiveInt(6),
   /** "average-close:<days>" (court practice: 20 days before the trade date) or "none". */
   LEGAL_FLOOR_RULE: z
     .string()

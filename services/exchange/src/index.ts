@@ -3,6 +3,12 @@ export { CcxtVenue, type CcxtVenueOptions } from './ccxt-venue';
 export { ExchangeConfig, TradingVenue } from './config';
 export { Osl } from './osl/osl-exchange';
 export { OslVenue, type OslVenueOptions } from './osl/osl-venue';
+export {
+  computeReferenceIndex,
+  DEFAULT_INDEX_POLICY,
+  type IndexComputation,
+  type IndexPolicy,
+} from './reference-index';
 export { type RunningExchangeService, startExchangeService, tradingVenueFromConfig, venueFromConfig } from './service';
 export type {
   CryptoWithdrawalRequest,

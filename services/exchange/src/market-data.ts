@@ -32,6 +32,9 @@ export interface DailyClose {
   day: Date;
   close: string;
   volume: string;
+  /** The candle's range (the reference index's typical price); absent where a source does not give it. */
+  high?: string;
+  low?: string;
 }
 
 export interface MarketDataSource {
@@ -175,6 +178,8 @@ export class CcxtMarketData implements MarketDataSource {
           day: new Date(r[0] as number),
           close: exactDecimal(r[4], 'close'),
           volume: exactDecimal(r[5], 'volume'),
+          high: exactDecimal(r[2], 'high'),
+          low: exactDecimal(r[3], 'low'),
         }));
     });
   }

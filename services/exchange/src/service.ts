@@ -6,6 +6,7 @@ import { FairPriceGuard } from './fair-price';
 import { parseFloorRule } from './legal-floor';
 import { CcxtMarketData } from './market-data';
 import { OslVenue } from './osl/osl-venue';
+import { type IndexPolicy, policyProblem } from './reference-index';
 import { DeskClient } from './rfq/desk-client';
 import type { Venue } from './venue';
 
@@ -55,6 +56,18 @@ export function fairPriceFromConfig(
     capabilities: config.VENUE_CAPABILITIES,
     investorClass,
   });
+}
+
+/** The reference index's policy (REFERENCE_INDEX_*); one it cannot be computed by stops the service. */
+export function indexPolicyFromConfig(config: ExchangeConfig): IndexPolicy {
+  const policy = {
+    windowMinutes: config.REFERENCE_INDEX_WINDOW_MINUTES,
+    partitions: config.REFERENCE_INDEX_PARTITIONS,
+    minPartitionsWithVolume: config.REFERENCE_INDEX_MIN_PARTITIONS,
+  };
+  const problem = policyProblem(policy);
+  if (problem) throw new Error(`REFERENCE_INDEX_WINDOW_MINUTES / _PARTITIONS / _MIN_PARTITIONS: ${problem}`);
+  return policy;
 }
 
 /** The OTC desks of the configuration (RFQ_DESKS). */
@@ -112,6 +125,19 @@ export function startExchangeService(
         })),
         serviceRole,
         desks: desksFromConfig(config),
+        // The index reads every trading venue and every reference venue (app.ts asks each once).
+        referenceIndex: {
+          sources: config.REFERENCE_VENUES.map(
+            (v) =>
+              new CcxtMarketData({ id: v.id, exchange: v.exchange, url: v.url, timeoutMs: config.VENUE_TIMEOUT_MS }),
+          ),
+          policy: indexPolicyFromConfig(config),
+          referencePolicy: {
+            maxAgeMs: config.REFERENCE_MAX_AGE_MS,
+            maxDispersionBp: config.REFERENCE_MAX_DISPERSION_BP,
+            minSources: config.REFERENCE_MIN_SOURCES,
+          },
+        },
         ...(config.ACT_VERIFY_KEYS ? { actVerifyKeys: config.ACT_VERIFY_KEYS } : {}),
       }),
   });

@@ -12,6 +12,7 @@
  *   GET  /v1/markets/:base/:quote/legal-floor                -> LegalFloor (20-day average of daily closes by default)
  *   GET  /v1/markets/:base/:quote/volume?since=&until= | ?seconds= -> TradedVolume (the venue's volume in the interval, 1m candles)
  *   GET  /v1/markets/:base/:quote/depth?bandBp=              -> MarketDepth (visible bid quantity within bandBp under the best bid)
+ *   GET  /v1/reference-index/:base/:quote                    -> ReferenceIndex (volume-weighted index across every venue, BRR-like, each venue's mid and the median of mids beside it; recorded; 503 too few partitions with volume)
  *   POST /v1/cases/:caseId/route-choices ChooseSaleRoute     -> 201 SaleRouteChoice (direct or through the stablecoin, kept)
  *   GET  /v1/currencies/:currency/withdrawal-terms           -> FiatWithdrawalTerms (the venue's minimum and fee for a bank wire)
  *   POST /v1/withdrawals             RequestWithdrawal       -> 201 VenueWithdrawal
@@ -197,6 +198,48 @@ export const TradedVolume = z.object({
   source: z.string(),
 });
 export type TradedVolume = z.infer<typeof TradedVolume>;
+
+/**
+ * The reference index across venues (exchange service reference-index.ts, in the manner of CF
+ * Benchmarks' BRR): over a window of the venues' minute candles split into partitions, the mean of the
+ * partitions' volume-weighted medians; each venue's mid and the median of those mids beside it.
+ */
+export const ReferenceIndex = z.object({
+  /** The recorded computation (reference_index_computations.id). */
+  id: z.string(),
+  symbol: z.string(),
+  index: DecimalString,
+  at: IsoTimestamp,
+  windowStart: IsoTimestamp,
+  windowEnd: IsoTimestamp,
+  partitions: z.array(
+    z.object({ start: IsoTimestamp, end: IsoTimestamp, volume: DecimalString, median: DecimalString.optional() }),
+  ),
+  partitionsWithVolume: z.number().int().min(0),
+  /** Partitions without volume, left out of the mean. */
+  emptyPartitions: z.number().int().min(0),
+  /** Every venue asked: its candles' count and volume in the window and its mid now, or why it could not be read. */
+  venues: z.array(
+    z.object({
+      venue: z.string(),
+      status: z.enum(['read', 'unavailable']),
+      candles: z.number().int().min(0),
+      volume: DecimalString.optional(),
+      mid: DecimalString.optional(),
+      error: z.string().optional(),
+      midError: z.string().optional(),
+    }),
+  ),
+  /** The median of the same venues' mids, judged as the reference price is (price_observations computation `id`). */
+  medianOfMids: z.object({
+    id: z.string(),
+    outcome: z.enum(['ok', 'stale', 'diverging']),
+    price: DecimalString.optional(),
+    dispersionBp: DecimalString.optional(),
+    detail: z.string().optional(),
+  }),
+});
+export type ReferenceIndex = z.infer<typeof ReferenceIndex>;
 
 /** The bid side visible at the venue now, within a band under the best bid (is a market liquid enough?). */
 export const MarketDepth = z.object({
