@@ -138,7 +138,9 @@ describe('one RFQ, every answer kept', () => {
       d7: { noAnswer: 1 }, // silent
     });
     desk('d8').state.terms.minAmount = '100'; // the block is under its appetite
-    const res = await rfq({ rfqId: 'rfq-all', caseId: 'CASE-RFQ-1', symbol: 'BTC/USD', amount: '2', deadlineMs: 1500 });
+    // Long enough that no answering desk misses it on a busy machine (the first requests of a cold process);
+    // the silent d7 makes the RFQ wait it out whole.
+    const res = await rfq({ rfqId: 'rfq-all', caseId: 'CASE-RFQ-1', symbol: 'BTC/USD', amount: '2', deadlineMs: 4000 });
     desk('d8').state.terms.minAmount = '0.1';
     body = res.body;
     expect({ status: res.status, outcome: body.outcome }).toEqual({ status: 201, outcome: 'TRADED' });
@@ -363,7 +365,14 @@ test('two requests for one RFQ at once (two keys): one decides, the other is tol
   const before = trades();
   const body = { rfqId: 'rfq-race', caseId: 'CASE-RFQ-7', symbol: 'BTC/USD', amount: '1' };
   const [a, b] = await Promise.all([rfq(body, 'race-a'), rfq(body, 'race-b')]);
-  expect([a.status, b.status].sort()).toEqual([201, 409]);
+  // Overlapping, the second is told to ask again (409); on a busy machine the first may have decided
+  // before the second reads, and the second then gets that same decision. Never two decisions.
+  const statuses = [a.status, b.status].sort();
+  expect([
+    [201, 409],
+    [201, 201],
+  ]).toContainEqual(statuses);
+  if (statuses[1] === 201) expect(b.body).toEqual(a.body);
   const decided = a.status === 201 ? a.body : b.body;
   expect(decided).toMatchObject({ outcome: 'TRADED', trade: { desk: 'desk-d1' } });
   expect(trades()).toBe(before + 1);
