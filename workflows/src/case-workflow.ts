@@ -649,11 +649,13 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
   }
 
   /**
-   * Between two polls of something outside (custody, the venue): back off from 10 seconds to 30 minutes,
-   * so a wait of days stays a short history; a cancellation ends the pause and stops the case.
+   * Between two polls of something outside (custody, the venue): back off from 1 second (10 seconds in
+   * cases started before the change) to 30 minutes, so what answers at once is seen at once and a wait of
+   * days stays a short history; a cancellation ends the pause and stops the case.
    */
   async function pauseBeforePoll(poll: number): Promise<void> {
-    await condition(() => cancellation !== undefined, Math.min(10_000 * 2 ** Math.min(poll, 8), 30 * 60_000));
+    const first = patched('polls-from-1s') ? 1_000 : 10_000;
+    await condition(() => cancellation !== undefined, Math.min(first * 2 ** Math.min(poll, 11), 30 * 60_000));
     checkpoint();
   }
 
@@ -1142,7 +1144,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           'WITHDRAWAL',
           `waiting again for withdrawal ${withdrawalId} to reach ${reg.disposal.offshoreBankAccountId}`,
         );
-        w = await interruptible(() => withdrawalWaits.awaitWithdrawalCompleted(withdrawalId));
+        w = await interruptible(() => withdrawalWaits().awaitWithdrawalCompleted(withdrawalId));
         p.withdrawal = w;
       }
       if (!new Decimal(w.netAmount).gt(0))
@@ -1422,7 +1424,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       p.withdrawal = withdrawal;
       if (withdrawal.status !== 'COMPLETED') {
         const withdrawalId = withdrawal.withdrawalId;
-        withdrawal = await interruptible(() => withdrawalWaits.awaitWithdrawalCompleted(withdrawalId));
+        withdrawal = await interruptible(() => withdrawalWaits().awaitWithdrawalCompleted(withdrawalId));
         p.withdrawal = withdrawal;
       }
       if (!new Decimal(withdrawal.netAmount).gt(0))

@@ -540,3 +540,81 @@ describe('deposits the venue holds for review', () => {
     );
   });
 });
+
+describe('polls follow the answer, not a fixed timer (issue 18)', () => {
+  type Event = Awaited<ReturnType<CaseHandle['fetchHistory']>>['events'] extends (infer E)[] | null | undefined
+    ? E
+    : never;
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+  const typeOf = (events: Event[], scheduledEventId: unknown) =>
+    events.find((e) => String(e.eventId) === String(scheduledEventId))?.activityTaskScheduledEventAttributes
+      ?.activityType?.name;
+
+  test('a venue deposit credited after the first poll, and a bank withdrawal completed after the first, are each seen about a second later', async () => {
+    const fake = createFakeActivities();
+    // The venue has not credited a deposit at its first poll; it has by the next.
+    const realDeposit = fake.getVenueDeposit.getMockImplementation();
+    const polled = new Set<string>();
+    fake.getVenueDeposit.mockImplementation(async (q) => {
+      const d = await realDeposit?.(q);
+      if (!d) throw new Error('no deposit');
+      if (polled.has(q.txHash)) return d;
+      polled.add(q.txHash);
+      return { ...d, status: 'PENDING' as const };
+    });
+    // The bank has not completed the withdrawal at the first poll; it has by the next.
+    const realWithdrawal = fake.awaitWithdrawalCompleted.getMockImplementation();
+    let withdrawalPolls = 0;
+    fake.awaitWithdrawalCompleted.mockImplementation(async (withdrawalId) => {
+      withdrawalPolls += 1;
+      if (withdrawalPolls === 1) throw ApplicationFailure.retryable('pending at the bank', 'urn:vcdc:activity:not-yet');
+      const w = await realWithdrawal?.(withdrawalId);
+      if (!w) throw new Error('no withdrawal');
+      return w;
+    });
+    await withCase(
+      registration(),
+      async (handle) => {
+        await decideAt(handle, DECISIONS.plan);
+        await until(handle, awaiting('FX_DECLARATION'));
+        const events = ((await handle.fetchHistory()).events ?? []) as Event[];
+
+        // Each pause between a deposit poll that saw PENDING and the next is one second, not ten.
+        const pauses: Array<{ setMs: number; tookMs: number }> = [];
+        let afterDepositPoll = false;
+        for (const e of events) {
+          const done = e.activityTaskCompletedEventAttributes;
+          if (done) afterDepositPoll = typeOf(events, done.scheduledEventId) === 'getVenueDeposit';
+          const timer = e.timerStartedEventAttributes;
+          if (timer && afterDepositPoll) {
+            const fired = events.find((f) => String(f.timerFiredEventAttributes?.startedEventId) === String(e.eventId));
+            pauses.push({ setMs: ms(timer.startToFireTimeout), tookMs: ms(fired?.eventTime) - ms(e.eventTime) });
+          }
+        }
+        expect(polled.size).toBeGreaterThan(0);
+        expect(pauses.length).toBeGreaterThanOrEqual(polled.size);
+        for (const pause of pauses) {
+          expect(pause.setMs).toBe(1000);
+          expect(pause.tookMs).toBeLessThan(5000);
+        }
+
+        // The withdrawal's second poll comes a second after its first, not thirty.
+        const scheduled = events.find(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'awaitWithdrawalCompleted',
+        );
+        const completed = events.find(
+          (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled?.eventId),
+        );
+        const started = events.find(
+          (e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId),
+        );
+        expect(ms(scheduled?.activityTaskScheduledEventAttributes?.retryPolicy?.initialInterval)).toBe(1000);
+        expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(2);
+        expect(ms(completed?.eventTime) - ms(scheduled?.eventTime)).toBeLessThan(5000);
+      },
+      {},
+      fake,
+    );
+  });
+});
