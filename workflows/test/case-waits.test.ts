@@ -517,7 +517,8 @@ describe('deposits the venue holds for review', () => {
       const d = await real?.(q);
       if (!d) throw new Error('no deposit');
       polls += 1;
-      return polls < 12 ? { ...d, status: 'HELD' as const, holdReason: 'AML review of seized coins' } : d;
+      // Fourteen polls backing off from 1 s to 30 min: about two hours held, past the 1 h escalation.
+      return polls < 15 ? { ...d, status: 'HELD' as const, holdReason: 'AML review of seized coins' } : d;
     });
     await withCase(
       reg,
