@@ -659,6 +659,12 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     checkpoint();
   }
 
+  /** Until a time something outside named (at most 30 minutes from now); a cancellation ends the pause. */
+  async function pauseUntil(at: number): Promise<void> {
+    await condition(() => cancellation !== undefined, Math.min(Math.max(at - Date.now(), 1), 30 * 60_000));
+    checkpoint();
+  }
+
   /**
    * Compensation: what is unsold at the venue goes back to the case wallet it came from, each asset
    * with its own keys (a retried or replayed return finds the one already made). Returns a sentence
@@ -1244,7 +1250,15 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           } else if (pending) {
             show(`waiting for whitelist entry ${pending.entryId} (${pending.status}) of ${address} to become ACTIVE`);
           }
-          await pauseBeforePoll(poll);
+          // An approved entry says when its cooling-off ends: look again just after, not at the next back-off
+          // (a time already past, custody's clock behind ours, goes back to the back-off).
+          const activeFrom =
+            pending?.status === 'COOLING_OFF' && pending.activeFrom ? Date.parse(pending.activeFrom) : Number.NaN;
+          if (activeFrom > Date.now() && patched('whitelist-waits-for-active-from')) {
+            await pauseUntil(activeFrom + 500);
+          } else {
+            await pauseBeforePoll(poll);
+          }
         }
       }
 

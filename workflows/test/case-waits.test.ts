@@ -5,6 +5,7 @@
  * a venue refusal, a held deposit, and a cancellation at each stage, each ending in its safe state.
  */
 import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -613,6 +614,57 @@ describe('polls follow the answer, not a fixed timer (issue 18)', () => {
         expect(ms(scheduled?.activityTaskScheduledEventAttributes?.retryPolicy?.initialInterval)).toBe(1000);
         expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(2);
         expect(ms(completed?.eventTime) - ms(scheduled?.eventTime)).toBeLessThan(5000);
+      },
+      {},
+      fake,
+    );
+  });
+  test("an approved venue address in its cooling-off is looked at again just after the entry's activeFrom, not at the next back-off", async () => {
+    const fake = createFakeActivities();
+    const real = fake.findWhitelistEntries.getMockImplementation();
+    // Each address is approved at its first look, ACTIVE 3 s later (on the workflow's clock, which the
+    // time-skipping server may have moved ahead of the machine's).
+    const activeFrom = new Map<string, number>();
+    const looks = new Map<string, number>();
+    fake.findWhitelistEntries.mockImplementation(async (q) => {
+      const answer = await real?.(q);
+      if (!answer) throw new Error('no entries');
+      const now = Context.current().info.currentAttemptScheduledTimestampMs;
+      looks.set(q.address, (looks.get(q.address) ?? 0) + 1);
+      const from = activeFrom.get(q.address) ?? now + 3000;
+      activeFrom.set(q.address, from);
+      if (now >= from) return answer;
+      return {
+        entries: answer.entries.map((e) => ({
+          ...e,
+          status: 'COOLING_OFF' as const,
+          activeFrom: new Date(from).toISOString(),
+        })),
+      };
+    });
+    await withCase(
+      registration(),
+      async (handle) => {
+        await decideAt(handle, DECISIONS.plan);
+        await until(handle, (p) => p.stage === 'SALE' || p.stage === 'FX');
+        const events = ((await handle.fetchHistory()).events ?? []) as Event[];
+        // The case's pauses between its first look at the whitelist and its last (the sale's are its child's).
+        const lookIds = events
+          .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'findWhitelistEntries')
+          .map((e) => Number(e.eventId));
+        const pauses = events
+          .filter(
+            (e) =>
+              e.timerStartedEventAttributes &&
+              Number(e.eventId) > Math.min(...lookIds) &&
+              Number(e.eventId) < Math.max(...lookIds),
+          )
+          .map((e) => ms(e.timerStartedEventAttributes?.startToFireTimeout));
+        expect(activeFrom.size).toBeGreaterThan(0);
+        // One look in the cooling-off, one pause to just after activeFrom, one look that finds it ACTIVE.
+        for (const n of looks.values()) expect(n).toBe(2);
+        expect(pauses.length).toBe(activeFrom.size);
+        for (const pause of pauses) expect(pause).toBeLessThanOrEqual(3500);
       },
       {},
       fake,
