@@ -13,76 +13,13 @@
  *
  *   node --import tsx bench/load.ts [N,N,...]      (default 20,50,100)
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { Decimal } from '../packages/shared/src/money';
-import { type DemoLot, runDemoCase } from '../scripts/demo/demo-case';
-import { type StackPart, type StackProcess, startStackProcess } from '../test/support/stack-process';
-import { cpuSeconds, treeOf } from './lib/proc';
+import { type StackProcess, startStackProcess } from '../test/support/stack-process';
+import { COMPRESSED_SALE, runCasesAtOnce } from './lib/demo-cases';
+import { quantile, sampleStackUse } from './lib/stack-use';
 
-const PARTS: StackPart[] = [
-  'postgres',
-  'temporal',
-  'simulators',
-  'custody',
-  'exchange',
-  'fx',
-  'treasury',
-  'worker',
-  'control-api',
-];
 /** A case that has not ended in this long counts as not finished (the run goes on to the figures). */
 const CASE_DEADLINE_MS = 45 * 60_000;
-
-const lotsOf = (i: number): DemoLot[] => [
-  {
-    lotId: 'LOT-1',
-    asset: 'BTC',
-    chain: 'bitcoin',
-    amount: new Decimal('0.02').plus(new Decimal(i % 17).mul('0.0071')).toFixed(),
-    verification: 'ATTESTED',
-  },
-];
-
-interface ProcessUse {
-  peakRssMb: number;
-  cpuSeconds: number;
-}
-
-/**
- * A part's use from /proc (Linux): the sum of its processes' peak resident sets (VmHWM; peaks that may
- * not coincide, so an upper bound), and CPU seconds: every live process's own, plus what the root
- * collected from children that ended (PostgreSQL's closed backends).
- */
-function useOf(root: number): ProcessUse | undefined {
-  let peakKb = 0;
-  let seconds = 0;
-  for (const pid of treeOf(root)) {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      peakKb += Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-      seconds += cpuSeconds(pid, pid === root);
-    } catch {
-      if (pid === root) return undefined;
-    }
-  }
-  return { peakRssMb: peakKb / 1024, cpuSeconds: seconds };
-}
-
-/** The PostgreSQL server's postmaster (the wrapper process the stack starts is not where its work is). */
-function postmasterOf(stack: StackProcess): number | undefined {
-  try {
-    return Number(readFileSync(path.join(stack.dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
-  } catch {
-    return undefined;
-  }
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
 
 /**
  * Each activity's last attempt (start to completion), per activity type, over every workflow of the run.
@@ -135,50 +72,12 @@ async function callDurations(stack: StackProcess): Promise<Map<string, number[]>
 async function runOnce(n: number): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
   say(`\n== ${n} cases at once ==`);
-  const stack = await startStackProcess({
-    VCDC_SALE_SLICES: '2',
-    VCDC_SALE_HORIZON_SECONDS: '4',
-    RATE_LIMIT_PER_MINUTE: '1000000',
-  });
-  const use = new Map<StackPart, ProcessUse>();
-  const sample = () => {
-    for (const part of PARTS) {
-      const pid = part === 'postgres' ? postmasterOf(stack) : stack.pidOf(part);
-      const u = pid === undefined ? undefined : useOf(pid);
-      if (!u) continue;
-      const before = use.get(part);
-      use.set(part, {
-        peakRssMb: Math.max(before?.peakRssMb ?? 0, u.peakRssMb),
-        cpuSeconds: Math.max(before?.cpuSeconds ?? 0, u.cpuSeconds),
-      });
-    }
-  };
-  const sampler = setInterval(sample, 2000);
+  const stack = await startStackProcess({ ...COMPRESSED_SALE, RATE_LIMIT_PER_MINUTE: '1000000' });
+  const use = sampleStackUse(stack);
   try {
-    const startCpu = new Map(PARTS.map((p) => [p, use.get(p)?.cpuSeconds ?? 0]));
-    sample();
-    for (const p of PARTS) startCpu.set(p, use.get(p)?.cpuSeconds ?? 0);
-    const t0 = Date.now();
-    const ends = await Promise.all(
-      Array.from({ length: n }, async (_, i) => {
-        const caseId = `LOAD-${n}-${String(i + 1).padStart(3, '0')}`;
-        try {
-          const progress = await runDemoCase({
-            urls: { ...stack.urls, evm: undefined, custodyCredential: stack.serviceTokens.custody },
-            log: () => undefined,
-            caseId,
-            lots: lotsOf(i),
-            timeoutMs: CASE_DEADLINE_MS,
-            token: (person) => stack.issuer.mint(person),
-          });
-          return { status: progress.status, ms: Date.now() - t0 };
-        } catch (error) {
-          return { status: `not finished (${String(error).slice(0, 80)})`, ms: Date.now() - t0 };
-        }
-      }),
-    );
-    const wallMs = Math.max(...ends.map((e) => e.ms));
-    sample();
+    use.mark();
+    const { ends, wallMs } = await runCasesAtOnce(stack, n, `LOAD-${n}`, CASE_DEADLINE_MS);
+    const used = use.read();
     const statuses = new Map<string, number>();
     for (const e of ends) statuses.set(e.status, (statuses.get(e.status) ?? 0) + 1);
     const perCase = ends.map((e) => e.ms).sort((a, b) => a - b);
@@ -194,12 +93,9 @@ async function runOnce(n: number): Promise<void> {
       say(`| ${type} | ${ms.length} | ${quantile(ms, 0.5)} | ${quantile(ms, 0.95)} |`);
     }
     say('\n| process | peak RSS MB | CPU s during the run |\n|---|---|---|');
-    for (const part of PARTS) {
-      const u = use.get(part);
-      if (u) say(`| ${part} | ${u.peakRssMb.toFixed(0)} | ${(u.cpuSeconds - (startCpu.get(part) ?? 0)).toFixed(0)} |`);
-    }
+    for (const [part, u] of used) say(`| ${part} | ${u.peakRssMb.toFixed(0)} | ${u.cpuSeconds.toFixed(0)} |`);
   } finally {
-    clearInterval(sampler);
+    use.stop();
     await stack.stop();
   }
 }

@@ -3,7 +3,7 @@
  * waits for chain confirmations, for the venue, for the bank. One module so every stage of the case
  * uses the same policies.
  */
-import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
+import { patched, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { CaseActivities } from './activities';
 import { CONFIRMATION_WAIT } from './intake-workflow';
 import type { SaleActivities } from './sale-activities';
@@ -38,8 +38,21 @@ export const auditCheckpoints = proxyActivities<CaseActivities>({
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 });
 /** Bank withdrawals take days. */
-export const withdrawalWaits = proxyActivities<CaseActivities>({
+const withdrawalWaitsFrom30s = proxyActivities<CaseActivities>({
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '5 days',
   retry: { initialInterval: '30s', backoffCoefficient: 2, maximumInterval: '15m' },
 });
+/**
+ * The same wait, its polls backing off from one second: a bank that answers at once is seen at once, and
+ * one that takes days is still asked at most every 15 minutes (retries add no events to the history).
+ */
+const withdrawalWaitsFrom1s = proxyActivities<CaseActivities>({
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '5 days',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15m' },
+});
+/** The withdrawal wait for this case: cases started before the change keep their first poll at 30 s. */
+export function withdrawalWaits(): typeof withdrawalWaitsFrom1s {
+  return patched('withdrawal-polls-from-1s') ? withdrawalWaitsFrom1s : withdrawalWaitsFrom30s;
+}

@@ -143,3 +143,37 @@ test('a lot on a chain custody watches cannot be ATTESTED', () => {
   expect(attested.success).toBe(false);
   expect(attested.error?.issues[0]).toMatchObject({ path: ['verification'] });
 });
+
+test('attestations made right after the first look are seen about a second later, not at a fixed 10 s retry (issue 18)', async () => {
+  const reg = registration();
+  const l1 = btcLot();
+  await withCase(reg, { attested: { L1: l1 } }, async (handle, fake) => {
+    await eventually(() => fake.awaitAttestedIntake.mock.calls.length > 0, 'the batch asks custody for L1');
+    l1.attestations.push(
+      { attestedBy: 'custodian.chen', txHash: 'btc-sweep-1', amount: '1.25' },
+      { attestedBy: 'custodian.liu', txHash: 'btc-sweep-1', amount: '1.25' },
+    );
+    await until(handle, awaiting('DISPOSAL_PLAN'));
+    // The intake batch (a child of the case) waited for the attestations by retrying one activity.
+    const caseEvents = (await handle.fetchHistory()).events ?? [];
+    const batchIds = caseEvents
+      .map((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId)
+      .filter((id): id is string => Boolean(id));
+    const events = (
+      await Promise.all(
+        batchIds.map(async (id) => (await env.client.workflow.getHandle(id).fetchHistory()).events ?? []),
+      )
+    ).flat();
+    const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+      Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+    const scheduled = events.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'awaitAttestedIntake',
+    );
+    const sameId = (id: unknown) => String(id) === String(scheduled?.eventId);
+    const started = events.find((e) => sameId(e.activityTaskStartedEventAttributes?.scheduledEventId));
+    const completed = events.find((e) => sameId(e.activityTaskCompletedEventAttributes?.scheduledEventId));
+    expect(ms(scheduled?.activityTaskScheduledEventAttributes?.retryPolicy?.initialInterval)).toBe(1000);
+    expect(started?.activityTaskStartedEventAttributes?.attempt).toBeGreaterThanOrEqual(2);
+    expect(ms(completed?.eventTime) - ms(scheduled?.eventTime)).toBeLessThan(5000);
+  });
+}, 120_000);

@@ -5,6 +5,7 @@
  * a venue refusal, a held deposit, and a cancellation at each stage, each ending in its safe state.
  */
 import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -517,7 +518,8 @@ describe('deposits the venue holds for review', () => {
       const d = await real?.(q);
       if (!d) throw new Error('no deposit');
       polls += 1;
-      return polls < 12 ? { ...d, status: 'HELD' as const, holdReason: 'AML review of seized coins' } : d;
+      // Fourteen polls backing off from 1 s to 30 min: about two hours held, past the 1 h escalation.
+      return polls < 15 ? { ...d, status: 'HELD' as const, holdReason: 'AML review of seized coins' } : d;
     });
     await withCase(
       reg,
@@ -534,6 +536,135 @@ describe('deposits the venue holds for review', () => {
         expect(
           fake.requestTransfer.mock.calls.filter(([b]) => b.purpose === 'TEST_DEPOSIT' && b.asset === 'BTC').length,
         ).toBe(1);
+      },
+      {},
+      fake,
+    );
+  });
+});
+
+describe('polls follow the answer, not a fixed timer (issue 18)', () => {
+  type Event = Awaited<ReturnType<CaseHandle['fetchHistory']>>['events'] extends (infer E)[] | null | undefined
+    ? E
+    : never;
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+  const typeOf = (events: Event[], scheduledEventId: unknown) =>
+    events.find((e) => String(e.eventId) === String(scheduledEventId))?.activityTaskScheduledEventAttributes
+      ?.activityType?.name;
+
+  test('a venue deposit credited after the first poll, and a bank withdrawal completed after the first, are each seen about a second later', async () => {
+    const fake = createFakeActivities();
+    // The venue has not credited a deposit at its first poll; it has by the next.
+    const realDeposit = fake.getVenueDeposit.getMockImplementation();
+    const polled = new Set<string>();
+    fake.getVenueDeposit.mockImplementation(async (q) => {
+      const d = await realDeposit?.(q);
+      if (!d) throw new Error('no deposit');
+      if (polled.has(q.txHash)) return d;
+      polled.add(q.txHash);
+      return { ...d, status: 'PENDING' as const };
+    });
+    // The bank has not completed the withdrawal at the first poll; it has by the next.
+    const realWithdrawal = fake.awaitWithdrawalCompleted.getMockImplementation();
+    let withdrawalPolls = 0;
+    fake.awaitWithdrawalCompleted.mockImplementation(async (withdrawalId) => {
+      withdrawalPolls += 1;
+      if (withdrawalPolls === 1) throw ApplicationFailure.retryable('pending at the bank', 'urn:vcdc:activity:not-yet');
+      const w = await realWithdrawal?.(withdrawalId);
+      if (!w) throw new Error('no withdrawal');
+      return w;
+    });
+    await withCase(
+      registration(),
+      async (handle) => {
+        await decideAt(handle, DECISIONS.plan);
+        await until(handle, awaiting('FX_DECLARATION'));
+        const events = ((await handle.fetchHistory()).events ?? []) as Event[];
+
+        // Each pause between a deposit poll that saw PENDING and the next is one second, not ten.
+        const pauses: Array<{ setMs: number; tookMs: number }> = [];
+        let afterDepositPoll = false;
+        for (const e of events) {
+          const done = e.activityTaskCompletedEventAttributes;
+          if (done) afterDepositPoll = typeOf(events, done.scheduledEventId) === 'getVenueDeposit';
+          const timer = e.timerStartedEventAttributes;
+          if (timer && afterDepositPoll) {
+            const fired = events.find((f) => String(f.timerFiredEventAttributes?.startedEventId) === String(e.eventId));
+            pauses.push({ setMs: ms(timer.startToFireTimeout), tookMs: ms(fired?.eventTime) - ms(e.eventTime) });
+          }
+        }
+        expect(polled.size).toBeGreaterThan(0);
+        expect(pauses.length).toBeGreaterThanOrEqual(polled.size);
+        for (const pause of pauses) {
+          expect(pause.setMs).toBe(1000);
+          expect(pause.tookMs).toBeLessThan(5000);
+        }
+
+        // The withdrawal's second poll comes a second after its first, not thirty.
+        const scheduled = events.find(
+          (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'awaitWithdrawalCompleted',
+        );
+        const completed = events.find(
+          (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled?.eventId),
+        );
+        const started = events.find(
+          (e) => String(e.activityTaskStartedEventAttributes?.scheduledEventId) === String(scheduled?.eventId),
+        );
+        expect(ms(scheduled?.activityTaskScheduledEventAttributes?.retryPolicy?.initialInterval)).toBe(1000);
+        expect(started?.activityTaskStartedEventAttributes?.attempt).toBe(2);
+        expect(ms(completed?.eventTime) - ms(scheduled?.eventTime)).toBeLessThan(5000);
+      },
+      {},
+      fake,
+    );
+  });
+  test("an approved venue address in its cooling-off is looked at again just after the entry's activeFrom, not at the next back-off", async () => {
+    const fake = createFakeActivities();
+    const real = fake.findWhitelistEntries.getMockImplementation();
+    // Each address is approved at its first look, ACTIVE 3 s later (on the workflow's clock, which the
+    // time-skipping server may have moved ahead of the machine's).
+    const activeFrom = new Map<string, number>();
+    const looks = new Map<string, number>();
+    fake.findWhitelistEntries.mockImplementation(async (q) => {
+      const answer = await real?.(q);
+      if (!answer) throw new Error('no entries');
+      const now = Context.current().info.currentAttemptScheduledTimestampMs;
+      looks.set(q.address, (looks.get(q.address) ?? 0) + 1);
+      const from = activeFrom.get(q.address) ?? now + 3000;
+      activeFrom.set(q.address, from);
+      if (now >= from) return answer;
+      return {
+        entries: answer.entries.map((e) => ({
+          ...e,
+          status: 'COOLING_OFF' as const,
+          activeFrom: new Date(from).toISOString(),
+        })),
+      };
+    });
+    await withCase(
+      registration(),
+      async (handle) => {
+        await decideAt(handle, DECISIONS.plan);
+        await until(handle, (p) => p.stage === 'SALE' || p.stage === 'FX');
+        const events = ((await handle.fetchHistory()).events ?? []) as Event[];
+        // The case's pauses between its first look at the whitelist and its last (the sale's are its child's).
+        const lookIds = events
+          .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'findWhitelistEntries')
+          .map((e) => Number(e.eventId));
+        const pauses = events
+          .filter(
+            (e) =>
+              e.timerStartedEventAttributes &&
+              Number(e.eventId) > Math.min(...lookIds) &&
+              Number(e.eventId) < Math.max(...lookIds),
+          )
+          .map((e) => ms(e.timerStartedEventAttributes?.startToFireTimeout));
+        expect(activeFrom.size).toBeGreaterThan(0);
+        // One look in the cooling-off, one pause to just after activeFrom, one look that finds it ACTIVE.
+        for (const n of looks.values()) expect(n).toBe(2);
+        expect(pauses.length).toBe(activeFrom.size);
+        for (const pause of pauses) expect(pause).toBeLessThanOrEqual(3500);
       },
       {},
       fake,
