@@ -69,6 +69,11 @@ export interface ManifestPageIntake {
 
 export interface ManifestActivities {
   recordManifestPage(input: ManifestPageInput): Promise<ManifestPageIntake>;
+  /**
+   * Custody's ledger of the case with its INTAKE lines folded into one per asset: a manifest case has a
+   * line per lot (100,000 lines are megabytes, past the payload limit), and the reconciliation only sums them.
+   */
+  getFoldedCustodyLedger(caseId: string): Promise<custody.CustodyLedger>;
 }
 
 /** Add an intake (recorded or attested) to per-asset totals: exact decimals, as strings. */

@@ -16,13 +16,19 @@ import { decide, status } from '../src/shared';
 import { DECISIONS, settleAt } from './case-support';
 import { fakeServiceActivities, sampleRegistration } from './fake-services';
 
-/** Lot `i` (from 0) of a large case: 0.001 BTC each, so `n` lots declare exactly n/1000 BTC. */
+/**
+ * What each lot declares: small, so even 100,000 lots (2 BTC) stay under the approval policy's tier
+ * that asks a second unit (the run takes one approval of the plan).
+ */
+export const LOT_AMOUNT = '0.00002';
+
+/** Lot `i` (from 0) of a large case: LOT_AMOUNT BTC each. */
 export function manifestLot(i: number): Lot {
   return {
     lotId: `L${String(i + 1).padStart(6, '0')}`,
     asset: 'BTC',
     chain: 'bitcoin',
-    declaredAmount: '0.001',
+    declaredAmount: LOT_AMOUNT,
     sweepTxHash: `btc-sweep-${i + 1}`,
     evidence: {
       handoverFormNo: `HF-${i + 1}`,
@@ -75,7 +81,7 @@ export async function runManifestCase(
     connection: env.nativeConnection,
     taskQueue,
     workflowBundle,
-    activities: { ...fakes, ...createManifestActivities(store, fakes.recordIntake) },
+    activities: { ...fakes, ...createManifestActivities(store, fakes) },
   });
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.start(caseWorkflow, {
@@ -84,13 +90,16 @@ export async function runManifestCase(
       args: [reg],
     });
     const waitFor = async (stage: string): Promise<CaseProgress> => {
+      let p: CaseProgress | undefined;
       for (let i = 0; i < 4800; i++) {
-        const p = await handle.query(status);
+        p = await handle.query(status);
         if (p.status === 'AWAITING_DECISION' && p.awaiting?.stage === stage) return p;
         if (p.status !== 'RUNNING' && p.status !== 'AWAITING_DECISION') throw new Error(`ended: ${p.reason}`);
+        if (process.env.MANIFEST_TRACE && i % 20 === 0)
+          process.stdout.write(`${stage}? ${p.status} ${p.stage}: ${p.details}\n`);
         await new Promise((r) => setTimeout(r, 250));
       }
-      throw new Error(`not waiting for ${stage}`);
+      throw new Error(`not waiting for ${stage}: ${p?.status} ${p?.stage}: ${p?.details}`);
     };
     const atPlan = await waitFor('DISPOSAL_PLAN');
     const statusBytes = Buffer.byteLength(JSON.stringify(atPlan));

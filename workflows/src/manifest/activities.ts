@@ -8,6 +8,7 @@
  */
 import { heartbeat } from '@temporalio/activity';
 import type { custody } from '@vcdc/shared/contracts';
+import { Decimal } from '@vcdc/shared/money';
 import type { CaseActivities } from '../activities';
 import type { Lot } from '../case-input';
 import { stepKey } from '../keys';
@@ -15,12 +16,34 @@ import { type AssetIntakeTotal, addIntake, type ManifestActivities } from '../lo
 import type { LotManifestStore } from './store';
 
 const INTAKES_AT_ONCE = 10;
+type LedgerEntry = custody.CustodyLedger['entries'][number];
 
 export function createManifestActivities(
   store: Pick<LotManifestStore, 'page'>,
-  recordIntake: CaseActivities['recordIntake'],
+  { recordIntake, getCustodyLedger }: Pick<CaseActivities, 'recordIntake' | 'getCustodyLedger'>,
 ): ManifestActivities {
   return {
+    async getFoldedCustodyLedger(caseId) {
+      const ledger = await getCustodyLedger(caseId);
+      const folded = new Map<string, LedgerEntry & { count: number }>();
+      const entries: LedgerEntry[] = [];
+      for (const e of ledger.entries) {
+        if (e.kind !== 'INTAKE') {
+          entries.push(e);
+          continue;
+        }
+        const f = folded.get(e.asset);
+        if (!f) {
+          const { baseUnits: _units, ...rest } = e;
+          folded.set(e.asset, { ...rest, count: 1 });
+        } else {
+          f.amount = new Decimal(f.amount).plus(e.amount).toFixed();
+          f.count += 1;
+        }
+      }
+      const intakes = [...folded.values()].map(({ count, ...e }) => ({ ...e, reference: `${count} intakes` }));
+      return { ...ledger, entries: [...intakes, ...entries] };
+    },
     async recordManifestPage(input) {
       const lots = await store.page(input.manifestId, input.page, input.pageSize);
       const chain = lots.filter((l) => l.verification !== 'ATTESTED');
