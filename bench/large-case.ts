@@ -1,6 +1,6 @@
 /**
  * Large cases stay bounded (issue 18, Deliver 5): a case of 2,000, 20,000 and 100,000 lots registered
- * by a lot manifest (chunks of 5,000 into real PostgreSQL, sealed), run to COMPLETED on a Temporal dev
+ * by a lot manifest (chunks of 2,000 into real PostgreSQL, sealed), run to COMPLETED on a Temporal dev
  * server with the worker in this process and the fake services as activities (cheap, no HTTP), the
  * intake reading its lots in pages from the manifest store. Prints per size: the case's history
  * events, the largest intake part history (every run of it), registration and run wall time, the
@@ -40,7 +40,10 @@ async function peakRss<T>(work: () => Promise<T>): Promise<{ result: T; peakMb: 
 }
 
 async function main() {
-  const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  const sizes = process.argv
+    .slice(2)
+    .map(Number)
+    .filter((n) => n > 0);
   const runs = sizes.length > 0 ? sizes : [2_000, 20_000, 100_000];
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const cli = findTemporalBinary('cli');

@@ -9,7 +9,7 @@ import { common, custody, exchange, fx, treasury } from '@vcdc/shared/contracts'
 import { CryptoAsset, fitsScale, PositiveDecimalString, scaleOf } from '@vcdc/shared/money';
 import { z } from 'zod';
 import { Approvals } from './decision';
-import { LotManifestRef, MAX_LOTS_PER_CHUNK } from './lot-manifest';
+import { LotManifestRef } from './lot-manifest';
 import { WaitDuration, WaitOverrides } from './wait-policy';
 
 /**
@@ -178,7 +178,7 @@ const RegistrationFields = {
    * Up to 5,000 lots inline: their intake runs in batches of child workflows (intake-workflow.ts). A
    * larger case registers its lots as a manifest (lot-manifest.ts) and carries none here.
    */
-  lots: z.array(Lot).max(MAX_LOTS_PER_CHUNK).default([]),
+  lots: z.array(Lot).max(5000).default([]),
   deadlines: Deadlines.optional(),
   /** The court's restitution order, when victims are to be paid from the proceeds (the rest goes to the treasury). */
   restitution: treasury.RegisterRestitutionOrder.omit({ caseId: true, workflowId: true }).optional(),

@@ -11,8 +11,11 @@ import { CryptoAsset, Decimal, PositiveDecimalString } from '@vcdc/shared/money'
 import { z } from 'zod';
 import type { Lot } from './case-input';
 
-/** Lots per chunk the control API accepts, and the most lots a case carries inline. */
-export const MAX_LOTS_PER_CHUNK = 5000;
+/**
+ * Lots per chunk the control API accepts: 2,000 lots with their evidence stay under the service shell's
+ * 1 MB body limit (a lot is about 220 bytes bare, more with documents), so a full chunk is never a 413.
+ */
+export const MAX_LOTS_PER_CHUNK = 2000;
 /** The most lots a manifest holds. */
 export const MAX_MANIFEST_LOTS = 200_000;
 /** Lots per page the intake reads at once (one activity), and the largest page the paging route serves. */

@@ -48,7 +48,7 @@ test('a case of 20,000 lots by manifest completes with its histories bounded and
   const manifest = await registerManifest(store, caseId, LOTS);
   expect(manifest).toMatchObject({
     lots: LOTS,
-    chunks: Math.ceil(LOTS / 5_000),
+    chunks: Math.ceil(LOTS / 2_000),
     totals: [{ asset: 'BTC', lots: LOTS, declared: DECLARED }],
   });
 

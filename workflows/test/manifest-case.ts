@@ -39,7 +39,7 @@ export function manifestLot(i: number): Lot {
   };
 }
 
-/** Register `lots` lots in chunks of 5,000 and seal them. */
+/** Register `lots` lots in chunks of MAX_LOTS_PER_CHUNK (2,000) and seal them. */
 export async function registerManifest(
   store: LotManifestStore,
   caseId: string,

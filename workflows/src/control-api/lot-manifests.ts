@@ -3,7 +3,7 @@
  * registers them in chunks, seals them, then registers the case naming the manifest (`manifestId` in
  * POST /v1/cases instead of `lots`). The lots are read back in pages, never as one list.
  *
- *   POST /v1/cases/:caseId/lots       { chunk, lots: Lot[] (1-5,000) } -> 201 ChunkStored (200 when the
+ *   POST /v1/cases/:caseId/lots       { chunk, lots: Lot[] (1-2,000) } -> 201 ChunkStored (200 when the
  *                                      same chunk was stored before; 409 manifest-chunk-conflict when
  *                                      another was, 409 manifest-sealed after the seal)
  *   POST /v1/cases/:caseId/lots/seal  { chunks }  -> 201 SealedManifest (200 the same seal again;

@@ -1,7 +1,7 @@
 /**
  * The lot manifests of large cases in PostgreSQL (their own schema, `lot_manifests` by default, like
  * the notifications outbox: the control API writes it, the worker's intake reads it in pages). Lots
- * arrive in chunks of at most 5,000 (POST /v1/cases/:caseId/lots), each stored once: the same chunk
+ * arrive in chunks of at most 2,000 (POST /v1/cases/:caseId/lots), each stored once: the same chunk
  * again answers the stored one, another body under the same index is a conflict. The seal fixes the
  * count, a SHA-256 over the chunks' hashes in chunk order, and each asset's exact total; after it no
  * chunk may be added (a trigger refuses it), and no row is ever changed.

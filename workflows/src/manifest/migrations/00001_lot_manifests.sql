@@ -7,7 +7,7 @@ CREATE TABLE lot_manifest_chunks (
   case_id        TEXT NOT NULL,
   chunk_index    INTEGER NOT NULL CHECK (chunk_index >= 0),
   chunk_sha256   TEXT NOT NULL CHECK (chunk_sha256 ~ '^[0-9a-f]{64}$'),
-  lot_count      INTEGER NOT NULL CHECK (lot_count BETWEEN 1 AND 5000),
+  lot_count      INTEGER NOT NULL CHECK (lot_count BETWEEN 1 AND 2000),
   submitted_by   TEXT NOT NULL,
   stored_at      TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
   PRIMARY KEY (case_id, chunk_index)
