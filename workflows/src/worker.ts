@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { createActivities } from './activities';
 import { CodecKeyList } from './codec/payload-codec';
 import { createDecisionActivities, DecisionVerifyKeys } from './decision-signature';
+import { createManifestActivities } from './manifest/activities';
+import type { LotManifestStore } from './manifest/store';
 import { NotificationsSchema } from './notifications/store';
 import type { NotificationActivities } from './notifications/types';
 import { createSaleActivities } from './sale-activities';
@@ -93,6 +95,11 @@ export interface CaseWorkerOptions {
    */
   notifications?: NotificationActivities;
   /**
+   * The lot manifests of large cases (manifest/store.ts), read in pages by their intake. Without it no
+   * manifest activity is registered (and the control API without a store registers no manifest case).
+   */
+  manifests?: Pick<LotManifestStore, 'page'>;
+  /**
    * The `refusals` sink (`createRefusalSinks(audit)`: the control API's audit chain); worker-main
    * always passes it. Without it a refusal is only in the case's status.
    */
@@ -127,6 +134,9 @@ export function serviceClients(urls: ServiceUrls, timeoutMs?: number, credential
 export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
   const traced = options.tracing ? workerTracing(options.tracing) : undefined;
   const sinks = { ...options.refusalSinks, ...traced?.sinks };
+  const caseActivities = createActivities(
+    serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials),
+  );
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
@@ -136,7 +146,8 @@ export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
     ...(Object.keys(sinks).length ? { sinks } : {}),
     ...(traced ? { interceptors: traced.interceptors } : {}),
     activities: {
-      ...createActivities(serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials)),
+      ...caseActivities,
+      ...(options.manifests ? createManifestActivities(options.manifests, caseActivities) : {}),
       // The sale execution engine's calls (reference price, legal floor, order state, cancel).
       ...createSaleActivities(
         serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials).exchange,
