@@ -20,9 +20,10 @@
  *   100,000          368              305         4/1         3.1   25.8         2,269         815
  *
  * Every case COMPLETED with the intake reconciled exactly (100,000 x 0.00002 = 2 BTC received). The
- * case's history does not grow with its lots (four child starts); a part's history grows about 6
- * events a page of 500 lots, so a part continues as new only past about 800,000 lots (the jest test
- * large-manifest.test.ts forces it with a low limit). RSS is this process: worker, bundle, and the
+ * case's history does not grow with its lots (four child starts); a part's grows about 6 events a
+ * page of 500 CHAIN lots (305 at 25,000 lots), so it continues as new only where ATTESTED lots (an
+ * activity each, up to ~3,000 events a page) fill it; large-manifest.test.ts forces it with a low
+ * limit. RSS is this process: worker, bundle, and the
  * fake services, which keep every intake and ledger line in memory.
  */
 import { randomUUID } from 'node:crypto';

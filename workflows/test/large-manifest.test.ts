@@ -116,3 +116,25 @@ test('an intake part continues as new before its history would pass its limit, a
   expect(summary.discrepancyIntakes.map((i) => i.lotId)).toEqual(['L000007']);
   expect(summary.totals).toEqual([{ asset: 'BTC', lots: 2_000, declared: '0.04', received: '0.03999' }]);
 });
+
+test('the manifest store is append-only: no lot, chunk or seal changes, and no chunk joins a sealed manifest', async () => {
+  const caseId = `MANS-${randomUUID().slice(0, 8)}`;
+  const sealed = await registerManifest(store, caseId, 10);
+  await expect(
+    pool.query(`UPDATE lot_manifest_lots SET declared_amount = 1 WHERE case_id = $1`, [caseId]),
+  ).rejects.toThrow(/never changed/);
+  await expect(pool.query(`DELETE FROM lot_manifest_seals WHERE case_id = $1`, [caseId])).rejects.toThrow(
+    /never changed/,
+  );
+  await expect(
+    pool.query(
+      `INSERT INTO lot_manifest_chunks (case_id, chunk_index, chunk_sha256, lot_count, submitted_by) VALUES ($1, 1, $2, 1, 'x')`,
+      [caseId, 'a'.repeat(64)],
+    ),
+  ).rejects.toThrow(/is sealed/);
+  expect((await store.page(sealed.manifestId, 0, 500)).map((l) => l.lotId)).toEqual(
+    Array.from({ length: 10 }, (_, i) => `L${String(i + 1).padStart(6, '0')}`),
+  );
+  expect(await store.page(sealed.manifestId, 1, 5)).toHaveLength(5);
+  expect(await store.page(sealed.manifestId, 2, 5)).toHaveLength(0);
+});
