@@ -11,7 +11,7 @@ import { createActivities } from './activities';
 import { CodecKeyList } from './codec/payload-codec';
 import { createDecisionActivities, DecisionVerifyKeys } from './decision-signature';
 import { createManifestActivities } from './manifest/activities';
-import type { LotManifestStore } from './manifest/store';
+import { type LotManifestStore, ManifestSchema } from './manifest/store';
 import { NotificationsSchema } from './notifications/store';
 import type { NotificationActivities } from './notifications/types';
 import { createSaleActivities } from './sale-activities';
@@ -55,6 +55,13 @@ export const WorkerConfig = z.object({
    */
   DATABASE_URL: env.databaseUrl(),
   NOTIFICATIONS_SCHEMA: NotificationsSchema,
+  /**
+   * The lot manifests of large cases (manifest/store.ts): the login of `<LOT_MANIFESTS_SCHEMA>_service`.
+   * Unset: no manifest (the control API answers its manifest routes 503; the worker registers no
+   * manifest activity), and cases carry their lots inline (up to 5,000).
+   */
+  LOT_MANIFESTS_DATABASE_URL: env.databaseUrl().optional(),
+  LOT_MANIFESTS_SCHEMA: ManifestSchema,
   /**
    * The control API's audit chain, where the worker appends every message a case refused that was
    * sent to Temporal directly (refusal-sink.ts): the login of `<AUDIT_SCHEMA>_service` (the same role

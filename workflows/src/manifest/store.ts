@@ -27,6 +27,10 @@ import { LotManifestRef, MANIFEST_PAGE_SIZE, MAX_LOTS_PER_CHUNK, MAX_MANIFEST_LO
 
 export const MANIFEST_MIGRATIONS_DIR = path.join(__dirname, 'migrations');
 export const DEFAULT_MANIFEST_SCHEMA = 'lot_manifests';
+export const ManifestSchema = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier')
+  .default(DEFAULT_MANIFEST_SCHEMA);
 
 /** One chunk as POST /v1/cases/:caseId/lots takes it: a problem names the field as `lots[i].field`. */
 export const LotChunk = z
