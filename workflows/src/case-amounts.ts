@@ -49,13 +49,23 @@ export interface CaseAmounts {
 
 export function caseAmounts(p: CaseProgress, lots: readonly Pick<Lot, 'asset' | 'declaredAmount'>[]): CaseAmounts {
   const totals = new Map<string, { lots: number; declared: Decimal; difference: Decimal }>();
+  // A manifest case holds no lots: its declared totals are the sealed manifest's, its received ones the intake's.
+  for (const m of p.manifest?.totals ?? []) {
+    const received = p.manifest?.intake?.find((t) => t.asset === m.asset)?.received;
+    const declared = new Decimal(m.declared);
+    totals.set(m.asset, {
+      lots: m.lots,
+      declared,
+      difference: received ? new Decimal(received).minus(declared) : new Decimal(0),
+    });
+  }
   for (const lot of lots) {
     const t = totals.get(lot.asset) ?? { lots: 0, declared: new Decimal(0), difference: new Decimal(0) };
     t.lots += 1;
     t.declared = t.declared.plus(lot.declaredAmount);
     totals.set(lot.asset, t);
   }
-  for (const intake of p.intakes) {
+  for (const intake of p.manifest ? [] : p.intakes) {
     const t = totals.get(intake.asset);
     if (t) t.difference = t.difference.plus(intake.receivedAmount).minus(intake.declaredAmount);
   }

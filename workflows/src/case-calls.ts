@@ -6,6 +6,7 @@
 import { patched, proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { CaseActivities } from './activities';
 import { CONFIRMATION_WAIT } from './intake-workflow';
+import type { ManifestActivities } from './lot-manifest';
 import type { SaleActivities } from './sale-activities';
 
 /**
@@ -22,6 +23,12 @@ export const calls = proxyActivities<CaseActivities & Pick<SaleActivities, 'choo
 
 /** Custody answers 409 not-yet until the sweep (or a return) has its confirmations. */
 export const confirmations = proxyActivities<CaseActivities>(CONFIRMATION_WAIT);
+/** A lot manifest case's reads (lot-manifest.ts), with the service calls' options. */
+export const manifestCalls = proxyActivities<ManifestActivities>({
+  startToCloseTimeout: '2m',
+  scheduleToCloseTimeout: '2h',
+  retry: CALL_RETRY,
+});
 /** Waiting for the venue to credit a deposit (chain confirmations on the venue's side) or send a return. */
 export const venueWaits = proxyActivities<CaseActivities>({
   startToCloseTimeout: '30s',

@@ -9,6 +9,7 @@ import { common, custody, exchange, fx, treasury } from '@vcdc/shared/contracts'
 import { CryptoAsset, fitsScale, PositiveDecimalString, scaleOf } from '@vcdc/shared/money';
 import { z } from 'zod';
 import { Approvals } from './decision';
+import { LotManifestRef } from './lot-manifest';
 import { WaitDuration, WaitOverrides } from './wait-policy';
 
 /**
@@ -173,8 +174,11 @@ const RegistrationFields = {
     documentSha256: common.Sha256Hex.optional(),
   }),
   requestedBy: common.ActorId,
-  /** Up to 5,000 lots: their intake runs in batches of child workflows (intake-workflow.ts). */
-  lots: z.array(Lot).min(1).max(5000),
+  /**
+   * Up to 5,000 lots inline: their intake runs in batches of child workflows (intake-workflow.ts). A
+   * larger case registers its lots as a manifest (lot-manifest.ts) and carries none here.
+   */
+  lots: z.array(Lot).max(5000).default([]),
   deadlines: Deadlines.optional(),
   /** The court's restitution order, when victims are to be paid from the proceeds (the rest goes to the treasury). */
   restitution: treasury.RegisterRestitutionOrder.omit({ caseId: true, workflowId: true }).optional(),
@@ -190,9 +194,29 @@ function uniqueLots(reg: { lots: Lot[] }, ctx: z.RefinementCtx): void {
   });
 }
 
+/** Lots inline or a manifest of them: exactly one. */
+function lotsOrManifest(reg: { lots: Lot[] }, manifest: unknown, ctx: z.RefinementCtx): void {
+  if (manifest !== undefined && reg.lots.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['lots'],
+      message: 'a case registered by a lot manifest carries no lots inline',
+    });
+  }
+  if (manifest === undefined && reg.lots.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['lots'],
+      message: 'must have at least 1 lot (or name a sealed lot manifest)',
+    });
+  }
+}
+
 export const CaseRegistration = z
   .object({
     ...RegistrationFields,
+    /** The sealed manifest of a large case's lots (set by the control API from `manifestId`). */
+    manifest: LotManifestRef.optional(),
     disposal: Disposal,
     fx: FxParticulars,
     treasury: TreasuryParticulars,
@@ -201,7 +225,10 @@ export const CaseRegistration = z
     // Set by the control API: decisions must carry its signature, checked by an activity before they count.
     decisionSigning: z.literal('required').optional(),
   })
-  .superRefine(uniqueLots);
+  .superRefine((reg, ctx) => {
+    uniqueLots(reg, ctx);
+    lotsOrManifest(reg, reg.manifest, ctx);
+  });
 export type CaseRegistration = z.infer<typeof CaseRegistration>;
 
 export const CaseRegistrationRequest = z
@@ -210,8 +237,13 @@ export const CaseRegistrationRequest = z
     disposal: Disposal.optional(),
     fx: FxParticulars.optional(),
     treasury: TreasuryParticulars.optional(),
+    /** A lot manifest registered and sealed through POST /v1/cases/:caseId/lots (instead of `lots`). */
+    manifestId: LotManifestRef.shape.manifestId.optional(),
   })
-  .superRefine(uniqueLots);
+  .superRefine((reg, ctx) => {
+    uniqueLots(reg, ctx);
+    lotsOrManifest(reg, reg.manifestId, ctx);
+  });
 export type CaseRegistrationRequest = z.infer<typeof CaseRegistrationRequest>;
 
 /** The deployment's defaults for what a minimal registration leaves out. */
@@ -222,8 +254,10 @@ export interface RegistrationDefaults {
 }
 
 export function withDefaults(request: CaseRegistrationRequest, defaults: RegistrationDefaults): CaseRegistration {
+  // The manifest's id becomes its sealed reference (the control API looks it up): not part of the input.
+  const { manifestId: _byReference, ...rest } = request;
   return {
-    ...request,
+    ...rest,
     disposal: request.disposal ?? defaults.disposal,
     fx: request.fx ?? defaults.fx,
     treasury: request.treasury ?? defaults.treasury,

@@ -6,7 +6,7 @@
  * difference is booked as its own explained line, or hold the case with the money in the special
  * account. After the pay-out the closing reconciliation uses the same explained lines.
  */
-import { calls } from './case-calls';
+import { calls, manifestCalls } from './case-calls';
 import type { CaseStageContext } from './case-context';
 import { CaseStop } from './case-stop';
 import { type Reconciliation, type ReconciliationPhase, reconcile } from './reconcile';
@@ -22,7 +22,8 @@ export interface ReconcileContext {
 export async function reconcileCase(ctx: ReconcileContext, phase: ReconciliationPhase): Promise<Reconciliation> {
   const { p, caseId } = ctx;
   const [ledger, statement, declarations, treasury] = await Promise.all([
-    calls.getCustodyLedger(caseId),
+    // A manifest case has a ledger line per lot: read folded (only cases with a manifest, so no old history reaches it).
+    p.manifest ? manifestCalls.getFoldedCustodyLedger(caseId) : calls.getCustodyLedger(caseId),
     calls.getExchangeStatement(caseId),
     calls.listDeclarations(caseId),
     calls.getTreasuryStatement(caseId),

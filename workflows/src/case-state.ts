@@ -11,6 +11,7 @@ import type { CaseRegistration } from './case-input';
 import type { CaseValues } from './case-values';
 import type { Decision, DecisionRefusalCode, DecisionStage, Role } from './decision';
 import type { HoldRecord } from './hold-resolution';
+import type { AssetIntakeTotal, LotManifestRef } from './lot-manifest';
 import type { NotificationKind } from './notifications/types';
 import type { ExplainedDifference, Reconciliation } from './reconcile';
 import type { MessageRefusals } from './side-door';
@@ -208,6 +209,12 @@ export interface CaseProgress {
   intakes: custody.Intake[];
   /** Intake across all lots: how many are recorded, how many differ, how many batches are done. */
   intakeProgress?: { lots: number; recorded: number; discrepancies: number; batches: number; batchesDone: number };
+  /**
+   * A case registered by a lot manifest (lot-manifest.ts): the manifest's reference, and once its
+   * intake is done what each asset declared and received, reconciled exactly to the manifest's totals.
+   * Its lots are read in pages (GET /v1/cases/:caseId/lots), never through the status.
+   */
+  manifest?: LotManifestRef & { intake?: AssetIntakeTotal[] };
   /** What the verified intake is worth for the approval policy: per asset at the reference price, in CNY. */
   valuation?: {
     usdCny: string;

@@ -66,8 +66,10 @@ import {
   openPaths,
   partlyHandedBack,
 } from './hold-resolution';
+import { intakeManifestWorkflow, reconcileManifestIntake } from './intake-manifest-workflow';
 import { BATCHES_AT_ONCE, intakeBatchWorkflow, LOTS_PER_BATCH } from './intake-workflow';
 import { stepKey } from './keys';
+import { assetsOf, type LotManifestRef, MANIFEST_PAGE_SIZE, pageCount } from './lot-manifest';
 import type { CaseNotification, NotificationActivities, NotificationKind } from './notifications/types';
 import { proceedsAtVenue } from './sale-proceeds';
 import {
@@ -97,6 +99,7 @@ import {
 import { durationMs, resolveWait } from './wait-policy';
 
 // The child workflows run on the same worker: lot intake in batches, and the sale execution engine.
+export { intakeManifestWorkflow } from './intake-manifest-workflow';
 export { intakeBatchWorkflow } from './intake-workflow';
 export { saleExecutionWorkflow } from './sale-workflow';
 
@@ -511,6 +514,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
   }
   const reg = parsed.data;
   registeredLots = reg.lots;
+  if (reg.manifest) p.manifest = { ...reg.manifest };
   disposalQuorum = reg.approvals?.disposalPlan ?? 1;
   signaturesRequired = reg.decisionSigning === 'required';
   upsertSearchAttributes([
@@ -518,7 +522,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     { key: CaseAgencyKey, value: reg.agency },
     { key: CaseStageKey, value: p.stage },
     { key: CaseStatusKey, value: p.status },
-    { key: AssetSymbolsKey, value: [...new Set(reg.lots.map((l) => l.asset))] },
+    { key: AssetSymbolsKey, value: assetsOf(reg) },
   ]);
 
   /**
@@ -942,7 +946,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       resume?.keys ? stepKey(workflowId, `attempt-${resume.keys}`, ...step) : stepKey(workflowId, ...step);
     /** Resumed past the sale: the coins are sold; the case goes on with the money where it stopped. */
     const pastTheSale = resume !== undefined && goesOnWithTheMoney(resume.from);
-    const assets = [...new Set(reg.lots.map((l) => l.asset))];
+    const assets = assetsOf(reg);
     /** An amended plan: what of each asset is disposed of (the rest stays in custody). */
     const amended = resume?.amend ? new Map(resume.amend.map((l) => [l.asset, new Decimal(l.amount)])) : undefined;
     const disposing = amended ? assets.filter((a) => amended.has(a)) : assets;
@@ -1005,7 +1009,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           await calls.openCustodyAccount({ caseId, asset, chain: common.CHAIN_OF_ASSET[asset] }, key('account', asset)),
         );
       }
-      await recordIntakes();
+      await (reg.manifest ? recordManifestIntakes(reg.manifest) : recordIntakes());
     }
     const discrepancies = p.intakes.filter((i) => i.status === 'DISCREPANCY');
     if (discrepancies.length > 0 && (!resume || resume.from === 'INTAKE')) {
@@ -1108,6 +1112,71 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       await Promise.all(Array.from({ length: Math.min(BATCHES_AT_ONCE, batches.length) }, runBatches));
       const intakes = results.flat();
       p.intakes = reg.lots.length <= LOTS_PER_BATCH ? intakes : intakes.filter((i) => i.status === 'DISCREPANCY');
+    }
+
+    /**
+     * A case registered by a lot manifest (lot-manifest.ts): its pages split into a few parts, each a
+     * child workflow reading its pages by an activity and continuing as new before its history grows
+     * long (intake-manifest-workflow.ts). The case keeps the parts' summaries only — a few events per
+     * part in its history whatever the number of lots — and holds unless they reconcile exactly with
+     * the sealed manifest: every lot, and each asset's declared total to the last decimal.
+     */
+    async function recordManifestIntakes(manifest: LotManifestRef): Promise<void> {
+      const pages = pageCount(manifest.lots);
+      const parts = Math.min(BATCHES_AT_ONCE, pages);
+      const progress = { lots: manifest.lots, recorded: 0, discrepancies: 0, batches: parts, batchesDone: 0 };
+      p.intakeProgress = progress;
+      const summaries = await Promise.all(
+        Array.from({ length: parts }, async (_, i) => {
+          const part = i + 1;
+          const firstPage = Math.floor((pages * i) / parts);
+          const endPage = Math.floor((pages * (i + 1)) / parts);
+          const childId = `${workflowId}/intake-manifest/${part}`;
+          checkpoint();
+          const done = await interruptible(() =>
+            againIfCancelledFromOutside(childId, () =>
+              executeChild(intakeManifestWorkflow, {
+                workflowId: childId,
+                args: [
+                  {
+                    caseWorkflowId: workflowId,
+                    caseId,
+                    manifestId: manifest.manifestId,
+                    part,
+                    firstPage,
+                    endPage,
+                    pageSize: MANIFEST_PAGE_SIZE,
+                  },
+                ],
+                staticSummary: `${caseId}: intake of manifest pages ${firstPage + 1} to ${endPage} (part ${part} of ${parts})`,
+              }),
+            ),
+          );
+          progress.batchesDone += 1;
+          progress.recorded += done.lots;
+          progress.discrepancies += done.discrepancies;
+          show(
+            `intake: ${progress.recorded} of ${progress.lots} lots recorded (${progress.discrepancies} with a discrepancy)`,
+          );
+          return done;
+        }),
+      );
+      const { totals, differences } = reconcileManifestIntake(manifest, summaries);
+      p.manifest = { ...manifest, intake: totals };
+      if (differences.length > 0) {
+        throw new CaseStop(
+          'HELD',
+          `the intake does not reconcile with lot manifest ${manifest.manifestId}: ${differences.join('; ')}; the coins stay in custody`,
+        );
+      }
+      p.intakes = summaries.flatMap((s) => s.discrepancyIntakes);
+      if (progress.discrepancies > p.intakes.length) {
+        // One ruling must see every lot it accepts, and the status must stay small: so many are for custody first.
+        throw new CaseStop(
+          'HELD',
+          `intake: ${progress.discrepancies} lots of the manifest differ from their declaration, more than one ruling lists (${p.intakes.length}); the coins stay in custody`,
+        );
+      }
     }
 
     /**

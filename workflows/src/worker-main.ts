@@ -14,6 +14,7 @@ import {
   startTracing,
 } from '@vcdc/shared';
 import { AesGcmPayloadCodec, codecKeys } from './codec/payload-codec';
+import { LotManifestStore, openManifestPool } from './manifest/store';
 import { createNotificationActivities, openNotificationsPool } from './notifications/store';
 import { createRefusalSinks } from './refusal-sink';
 import { createCaseWorker, WorkerConfig } from './worker';
@@ -41,7 +42,17 @@ async function main(): Promise<void> {
   // The control API's audit chain, for the refusals of messages sent to Temporal directly: written as
   // `<AUDIT_SCHEMA>_service`, which cannot rewrite it.
   let auditPool: Pool | undefined;
+  // The lot manifests of large cases, read as `<LOT_MANIFESTS_SCHEMA>_service` (when configured).
+  let manifestPool: Pool | undefined;
   const connection = await (async () => {
+    if (config.LOT_MANIFESTS_DATABASE_URL) {
+      manifestPool = await openManifestPool({
+        url: config.LOT_MANIFESTS_DATABASE_URL,
+        schema: config.LOT_MANIFESTS_SCHEMA,
+        max: 4,
+        source: 'LOT_MANIFESTS_DATABASE_URL',
+      });
+    }
     ({ pool: auditPool } = await openRolePool({
       url: config.AUDIT_DATABASE_URL,
       schema: config.AUDIT_SCHEMA,
@@ -53,6 +64,7 @@ async function main(): Promise<void> {
   })().catch(async (error) => {
     await pool.end();
     await auditPool?.end();
+    await manifestPool?.end();
     throw error;
   });
   try {
@@ -79,6 +91,7 @@ async function main(): Promise<void> {
         undecodable: 'marker',
       }),
       notifications: createNotificationActivities(pool),
+      ...(manifestPool ? { manifests: new LotManifestStore(manifestPool) } : {}),
       refusalSinks: createRefusalSinks(new AuditChain(auditPool as Pool), logger),
       tracing,
     });
@@ -106,6 +119,7 @@ async function main(): Promise<void> {
     await connection.close();
     await pool.end();
     await auditPool?.end();
+    await manifestPool?.end();
     await tracing.flush();
   }
 }

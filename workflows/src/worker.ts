@@ -10,6 +10,8 @@ import { z } from 'zod';
 import { createActivities } from './activities';
 import { CodecKeyList } from './codec/payload-codec';
 import { createDecisionActivities, DecisionVerifyKeys } from './decision-signature';
+import { createManifestActivities } from './manifest/activities';
+import { type LotManifestStore, ManifestSchema } from './manifest/store';
 import { NotificationsSchema } from './notifications/store';
 import type { NotificationActivities } from './notifications/types';
 import { createSaleActivities } from './sale-activities';
@@ -54,6 +56,13 @@ export const WorkerConfig = z.object({
   DATABASE_URL: env.databaseUrl(),
   NOTIFICATIONS_SCHEMA: NotificationsSchema,
   /**
+   * The lot manifests of large cases (manifest/store.ts): the login of `<LOT_MANIFESTS_SCHEMA>_service`.
+   * Unset: no manifest (the control API answers its manifest routes 503; the worker registers no
+   * manifest activity), and cases carry their lots inline (up to 5,000).
+   */
+  LOT_MANIFESTS_DATABASE_URL: env.databaseUrl().optional(),
+  LOT_MANIFESTS_SCHEMA: ManifestSchema,
+  /**
    * The control API's audit chain, where the worker appends every message a case refused that was
    * sent to Temporal directly (refusal-sink.ts): the login of `<AUDIT_SCHEMA>_service` (the same role
    * as the control API's), which appends records and never changes one.
@@ -93,6 +102,11 @@ export interface CaseWorkerOptions {
    */
   notifications?: NotificationActivities;
   /**
+   * The lot manifests of large cases (manifest/store.ts), read in pages by their intake. Without it no
+   * manifest activity is registered (and the control API without a store registers no manifest case).
+   */
+  manifests?: Pick<LotManifestStore, 'page'>;
+  /**
    * The `refusals` sink (`createRefusalSinks(audit)`: the control API's audit chain); worker-main
    * always passes it. Without it a refusal is only in the case's status.
    */
@@ -127,6 +141,9 @@ export function serviceClients(urls: ServiceUrls, timeoutMs?: number, credential
 export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
   const traced = options.tracing ? workerTracing(options.tracing) : undefined;
   const sinks = { ...options.refusalSinks, ...traced?.sinks };
+  const caseActivities = createActivities(
+    serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials),
+  );
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace ?? 'default',
@@ -136,7 +153,8 @@ export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
     ...(Object.keys(sinks).length ? { sinks } : {}),
     ...(traced ? { interceptors: traced.interceptors } : {}),
     activities: {
-      ...createActivities(serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials)),
+      ...caseActivities,
+      ...(options.manifests ? createManifestActivities(options.manifests, caseActivities) : {}),
       // The sale execution engine's calls (reference price, legal floor, order state, cancel).
       ...createSaleActivities(
         serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials).exchange,

@@ -64,6 +64,10 @@ afterAll(async () => {
 /** The matrix as the issue states it: who may call what. A change to access.ts must change this table. */
 const EXPECTED: Record<Endpoint, Role[]> = {
   'POST /v1/cases': ['case-officer'],
+  // A large case's lot manifest: chunks and seal by the case officer, its pages read by everyone who follows cases.
+  'POST /v1/cases/:caseId/lots': ['case-officer'],
+  'POST /v1/cases/:caseId/lots/seal': ['case-officer'],
+  'GET /v1/cases/:caseId/lots': [...ALL_ROLES],
   'GET /v1/cases': [...ALL_ROLES],
   'GET /v1/cases/:caseId': [...ALL_ROLES],
   // The case statement (its three values, amounts in base units): for everyone who follows cases.

@@ -29,6 +29,10 @@ const REGISTER_READERS: readonly Role[] = [
 export const ENDPOINT_ROLES = {
   /** Registering a case is the case officer's request for disposal. */
   'POST /v1/cases': ['case-officer'],
+  /** A large case's lots are registered in chunks and sealed by the case officer who registers it (lot-manifests.ts). */
+  'POST /v1/cases/:caseId/lots': ['case-officer'],
+  'POST /v1/cases/:caseId/lots/seal': ['case-officer'],
+  'GET /v1/cases/:caseId/lots': ALL_ROLES,
   /** Everyone who works on cases may follow them. */
   'GET /v1/cases': ALL_ROLES,
   'GET /v1/cases/:caseId': ALL_ROLES,

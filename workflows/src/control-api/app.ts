@@ -7,6 +7,9 @@
  *                                          case id was started with another registration)
  *   GET  /v1/cases?status=&stage=&agency=&limit=                    -> { cases: CaseSummary[] } (Temporal visibility)
  *   GET  /v1/cases/:caseId                                          -> CaseProgress (the workflow's `status` query)
+ *   POST /v1/cases/:caseId/lots, /lots/seal, GET /v1/cases/:caseId/lots?page=&pageSize=
+ *                                          -> a large case's lot manifest: chunks, seal, pages (lot-manifests.ts);
+ *                                          POST /v1/cases then names `manifestId` instead of `lots`
  *   GET  /v1/cases/:caseId/statement                                -> CaseStatement (three values, base units; case-values.ts)
  *   POST /v1/cases/:caseId/decisions       DecisionInput           -> 200 DecisionAccepted (the `decide` Update)
  *   GET  /v1/notifications?caseId=&role=&kind=&since=&limit=        -> { notifications: StoredNotification[] }
@@ -85,6 +88,8 @@ import { mountCodecEndpoint } from '../codec/codec-server';
 import { type Decision, DecisionInput, type DecisionRefusalCode, Role } from '../decision';
 import { signDecision } from '../decision-signature';
 import { buildCaseFile } from '../dossier/case-file';
+import { assetsOf, type LotManifestRef } from '../lot-manifest';
+import type { LotManifestStore } from '../manifest/store';
 import { NotificationKind, type NotificationStore } from '../notifications/store';
 import {
   CaseAgencyKey,
@@ -106,6 +111,7 @@ import { caseBestExecution, caseDeclarations, caseTreasuryStatement, caseWaterfa
 import { type ConsoleOptions, casePageUrl, mountConsole } from './console';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
+import { mountLotManifests } from './lot-manifests';
 import { mountPendingActs } from './pending-acts';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
 import { boundedTemporal, DEFAULT_TEMPORAL_CALL_TIMEOUT_MS, decisionUpdateId } from './temporal-calls';
@@ -125,6 +131,8 @@ export interface ControlApiDeps {
   auditRole?: { pool: Pool; role: string };
   /** The services whose audit chains GET /v1/audit/verify walks too (none: this chain alone). */
   auditServices?: ServiceChain[];
+  /** The lot manifests of large cases (manifest/store.ts; none: their routes answer 503). */
+  manifests?: LotManifestStore;
   /** The Idempotency-Key store: a pool on the control API's schema (none: the header is ignored). */
   idempotency?: Pool;
   /** The notifications outbox the worker writes (none: the notification routes answer 503). */
@@ -242,6 +250,7 @@ export function createControlApi({
   auditRole,
   auditServices = [],
   idempotency,
+  manifests,
   notifications,
   decisionSigningKey,
   codecEndpoint,
@@ -332,6 +341,17 @@ export function createControlApi({
         });
       }
 
+      mountLotManifests(app, {
+        guard,
+        audit,
+        ...(manifests ? { store: manifests } : {}),
+        progress: (caseId) =>
+          caseProgress(caseId).catch((error: unknown) => {
+            if (error instanceof Problem && error.status === 404) return undefined;
+            throw error;
+          }),
+      });
+
       // The case officer who requests the disposal is the caller (four-eyes compares deciders with them).
       const registrationBy = (res: Response) =>
         z.preprocess((body) => ({ ...(body ?? {}), requestedBy: identityOf(res).id }), CaseRegistrationRequest);
@@ -339,9 +359,17 @@ export function createControlApi({
         '/v1/cases',
         guard('POST /v1/cases'),
         keyedPost(idempotency, registrationBy, async (request, _req, res) => {
+          const manifest = request.manifestId ? await sealedManifest(request.caseId, request.manifestId) : undefined;
           const registration = {
             ...withDefaults(request, defaults),
-            approvals: requiredApprovals(request, quorumThresholds),
+            ...(manifest ? { manifest } : {}),
+            // A manifest's per-asset totals weigh as its lots do.
+            approvals: requiredApprovals(
+              manifest
+                ? { lots: manifest.totals.map((t) => ({ asset: t.asset, declaredAmount: t.declared })) }
+                : request,
+              quorumThresholds,
+            ),
             decisionSigning: 'required' as const,
           };
           const registrationSha256 = sha256Hex(canonicalJson(request));
@@ -360,7 +388,7 @@ export function createControlApi({
                   { key: CaseStageKey, value: 'INTAKE' },
                   { key: CaseStatusKey, value: 'RUNNING' },
                 ],
-                staticSummary: `Case ${registration.caseId} (${registration.agency}): ${registration.lots.length} lot(s) of ${[...new Set(registration.lots.map((l) => l.asset))].join(', ')}`,
+                staticSummary: `Case ${registration.caseId} (${registration.agency}): ${manifest?.lots ?? registration.lots.length} lot(s) of ${assetsOf(registration).join(', ')}`,
                 staticDetails: caseStaticDetails(registration, consoleOptions?.publicUrl),
               }),
             );
@@ -377,11 +405,16 @@ export function createControlApi({
               data: {
                 registrationSha256,
                 agency: registration.agency,
-                lots: registration.lots.map((l) => ({
-                  lotId: l.lotId,
-                  asset: l.asset,
-                  declaredAmount: l.declaredAmount,
-                })),
+                // A manifest's lots are in the chain already, chunk by chunk (manifest.chunk, manifest.sealed).
+                ...(manifest
+                  ? { manifest }
+                  : {
+                      lots: registration.lots.map((l) => ({
+                        lotId: l.lotId,
+                        asset: l.asset,
+                        declaredAmount: l.declaredAmount,
+                      })),
+                    }),
                 approvals: registration.approvals,
               },
             });
@@ -690,6 +723,26 @@ export function createControlApi({
     return registration;
   }
 
+  /** The sealed manifest `manifestId` of `caseId`, as the case's input carries it; 422 when there is none. */
+  async function sealedManifest(caseId: string, manifestId: string): Promise<LotManifestRef> {
+    if (!manifests)
+      throw problems.unavailable('Lot manifests unavailable', 'this control API has no lot manifest store');
+    const found = await manifests.byId(manifestId);
+    if (!found || found.caseId !== caseId) {
+      throw new Problem(
+        400,
+        'validation',
+        'Invalid request body',
+        `manifestId: no sealed lot manifest ${manifestId} of case ${caseId}`,
+        {
+          errors: [{ field: 'manifestId', message: `no sealed lot manifest ${manifestId} of case ${caseId}` }],
+        },
+      );
+    }
+    const { caseId: _c, sealedBy: _b, sealedAt: _a, ...ref } = found;
+    return ref;
+  }
+
   async function caseProgress(caseId: string): Promise<CaseProgress> {
     try {
       return await temporal(`the status of case ${caseId}`, () =>
@@ -773,10 +826,11 @@ function caseStaticDetails(registration: CaseRegistration, consoleUrl?: string):
   for (const lot of registration.lots) {
     totals.set(lot.asset, (totals.get(lot.asset) ?? new Decimal(0)).plus(lot.declaredAmount));
   }
+  for (const t of registration.manifest?.totals ?? []) totals.set(t.asset, new Decimal(t.declared));
   return [
     `**Legal basis:** ${registration.legalBasis.reference}`,
     `**Requested by:** ${registration.requestedBy}`,
-    `**Declared:** ${[...totals].map(([asset, amount]) => `${amount.toFixed()} ${asset}`).join(', ')} in ${registration.lots.length} lot(s)`,
+    `**Declared:** ${[...totals].map(([asset, amount]) => `${amount.toFixed()} ${asset}`).join(', ')} in ${registration.manifest?.lots ?? registration.lots.length} lot(s)`,
     `**Route:** ${registration.disposal.venue}, to ${registration.disposal.stablecoin} then ${registration.disposal.fiat}; offshore account ${registration.disposal.offshoreBankAccountId}`,
     registration.restitution ? `**Restitution order:** ${registration.restitution.courtOrderRef}` : '',
     // People decide and check in the console: the operator's way from the workflow to the case's page there.

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { Disposal, Execution, FxParticulars, type RegistrationDefaults, TreasuryParticulars } from '../case-input';
 import { CodecKeyList } from '../codec/payload-codec';
 import { DecisionSigningKey } from '../decision-signature';
+import { ManifestSchema } from '../manifest/store';
 import { NotificationsSchema } from '../notifications/store';
 import { TASK_QUEUE } from '../shared';
 import { AuditServicesSettings } from './audit-chains';
@@ -46,6 +47,13 @@ export const ControlApiConfig = z
      */
     NOTIFICATIONS_DATABASE_URL: env.databaseUrl(),
     NOTIFICATIONS_SCHEMA: NotificationsSchema,
+    /**
+     * The lot manifests of large cases (manifest/store.ts): the login of `<LOT_MANIFESTS_SCHEMA>_service`.
+     * Unset: no manifest (the control API answers its manifest routes 503; the worker registers no
+     * manifest activity), and cases carry their lots inline (up to 5,000).
+     */
+    LOT_MANIFESTS_DATABASE_URL: env.databaseUrl().optional(),
+    LOT_MANIFESTS_SCHEMA: ManifestSchema,
     /**
      * `oidc`: tokens from AUTH_ISSUER, keys from AUTH_JWKS_URL (any OIDC provider). `dev`: the local dev
      * issuer (keys in AUTH_DEV_KEY_DIR, JWKS served at /.well-known/jwks.json; tokens from `dev-token`).

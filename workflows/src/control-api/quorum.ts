@@ -6,7 +6,7 @@
  */
 import { Decimal } from '@vcdc/shared/money';
 import { z } from 'zod';
-import type { CaseRegistrationRequest } from '../case-input';
+import type { Lot } from '../case-input';
 import type { Approvals } from '../decision';
 
 /** `BTC=10,ETH=150,USDT=1000000`: the amount of each asset above which two supervisors must approve. */
@@ -28,7 +28,7 @@ export const QuorumThresholds = z.string().transform((text, ctx) => {
 export type QuorumThresholds = z.infer<typeof QuorumThresholds>;
 
 export function requiredApprovals(
-  request: Pick<CaseRegistrationRequest, 'lots'>,
+  request: { lots: readonly Pick<Lot, 'asset' | 'declaredAmount'>[] },
   thresholds: QuorumThresholds,
 ): Approvals {
   const totals = new Map<string, Decimal>();

@@ -14,11 +14,13 @@ import {
   listen,
   observePool,
   openRolePool,
+  type Pool,
   startCheckpointerFromEnv,
   startTracing,
 } from '@vcdc/shared';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
 import { AesGcmPayloadCodec, codecKeys } from '../codec/payload-codec';
+import { LotManifestStore, openManifestPool } from '../manifest/store';
 import { NotificationStore, openNotificationsPool } from '../notifications/store';
 import type { ActService, ActServiceTarget } from './acts';
 import { createControlApi } from './app';
@@ -156,7 +158,16 @@ export async function startControlApi(
     throw error;
   });
   let connection: Connection | undefined;
+  let manifestPool: Pool | undefined;
   try {
+    if (config.LOT_MANIFESTS_DATABASE_URL) {
+      manifestPool = await openManifestPool({
+        url: config.LOT_MANIFESTS_DATABASE_URL,
+        schema: config.LOT_MANIFESTS_SCHEMA,
+        max: 4,
+        source: 'LOT_MANIFESTS_DATABASE_URL',
+      });
+    }
     connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
     const codec = new AesGcmPayloadCodec(codecKeys(config.PAYLOAD_CODEC_KEYS, config.PAYLOAD_CODEC_KEY_ID));
     const client = controlApiClient(connection, config.TEMPORAL_NAMESPACE, codec);
@@ -173,6 +184,7 @@ export async function startControlApi(
       auditServices: serviceChains(config),
       idempotency: idempotencyPool,
       notifications: new NotificationStore(notificationsPool),
+      ...(manifestPool ? { manifests: new LotManifestStore(manifestPool) } : {}),
       decisionSigningKey: config.DECISION_SIGNING_KEY,
       codecEndpoint: {
         codec,
@@ -198,6 +210,7 @@ export async function startControlApi(
         await pool.end();
         await idempotencyPool.end();
         await notificationsPool.end();
+        await manifestPool?.end();
         await tracing.flush();
       },
     };
@@ -206,6 +219,7 @@ export async function startControlApi(
     await pool.end();
     await idempotencyPool.end();
     await notificationsPool.end();
+    await manifestPool?.end();
     throw error;
   }
 }
