@@ -175,6 +175,8 @@ test.each([
     ],
     [setting]: ownerUrl,
     PORT: String(await freePort()),
+    // The worker binds its SDK metrics port before it opens the database: never the dev stack's fixed one.
+    SDK_METRICS_PORT: String(await freePort()),
   };
   const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
     let output = '';

@@ -136,6 +136,9 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
       AUDIT_CHECKPOINT_DIR: checkpoints.dir,
       AUDIT_CHECKPOINT_KEY: checkpointKeys.signingKey,
       AUDIT_CHECKPOINT_VERIFY_KEYS: checkpointKeys.verifyKey,
+      // The control API's chain is signed on this interval (the services' at each stage): a case now ends
+      // within the default minute, and its first tick, at start, finds the chain still empty.
+      AUDIT_CHECKPOINT_INTERVAL_MS: '2000',
     };
     const savedEnv = Object.fromEntries(Object.keys(checkpointEnv).map((k) => [k, process.env[k]]));
     Object.assign(process.env, checkpointEnv);
