@@ -77,6 +77,9 @@ export async function startStackProcess(env: Record<string, string> = {}): Promi
     'CHAIN_SIM_PORT',
     'FX_RATES_SIM_PORT',
     'EVM_NODE_PORT',
+    'OSL_SIM_PORT',
+    'WORKER_PORT',
+    'WORKER_SDK_METRICS_PORT',
   ] as const;
   const ports = {} as Record<(typeof names)[number], number>;
   for (const name of names) ports[name] = await freePort();
