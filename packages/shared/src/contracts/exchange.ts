@@ -23,6 +23,7 @@
  *   POST /v1/residuals               RecordResidual          -> 201 Residual (an amount the venue cannot sell or pay out, booked in the case's name)
  *   GET  /v1/cases/:caseId/statement                         -> ExchangeStatement (from the service's own records)
  *   GET  /v1/cases/:caseId/best-execution                    -> BestExecutionReport (recomputed from the raw fills)
+ *   POST /v1/cases/:caseId/sale-plans PlanSale               -> 201 SalePlanRecord (desk block, venues, alternatives' costs; kept)
  *   POST /v1/rfqs                    (exchange rfq/rfq-contract.ts RequestForQuotes) -> 201 Rfq (the desks asked, every quote kept; TRADED or NO_DESK)
  *   GET  /v1/rfqs/:rfqId, GET /v1/cases/:caseId/rfqs         -> Rfq, { rfqs: Rfq[] }
  *   POST /v1/rfqs/:rfqId/settlement  (SettleDeskTrade)       -> DeskSettlement (coins delivered to the desk, its payment booked once)
@@ -641,6 +642,115 @@ export const SaleRouteChoice = z.object({
   decidedAt: IsoTimestamp,
 });
 export type SaleRouteChoice = z.infer<typeof SaleRouteChoice>;
+
+/**
+ * POST /v1/cases/:caseId/sale-plans (issue 16, part 3): where one coin lot is sold. The exchange service
+ * reads the books of every trading venue (direct and through the stablecoin), costs the alternatives with
+ * @vcdc/shared/sale-plan, asks the desks for a block (when `desks`) taking a quote only at or above the
+ * engine's expected price (the hurdle), and keeps the plan with every alternative's expected cost
+ * (append-only) for the best-execution file. Idempotent by the Idempotency-Key: a replay answers the plan kept.
+ */
+export const PlanSale = z
+  .object({
+    asset: z.enum(['BTC', 'ETH']),
+    lot: PositiveDecimalString,
+    fiat: FiatCurrency,
+    rule: SaleRouteRule,
+    /** The engine's number of slices (the disposal plan's execution). */
+    slices: z.number().int().min(1).max(100),
+    /** Ask the OTC desks for a block (RFQ) before the venues. */
+    desks: z.boolean(),
+  })
+  .superRefine((body, ctx) => {
+    if (!fitsScale(body.lot, body.asset)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lot'],
+        message: `has more decimal places than the smallest unit of ${body.asset} (${scaleOf(body.asset)})`,
+      });
+    }
+  });
+export type PlanSale = z.infer<typeof PlanSale>;
+
+const SaleRouteName = z.enum(['DIRECT', 'VIA_STABLECOIN']);
+export const SalePlanLeg = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('VENUE'),
+    venue: z.string(),
+    route: SaleRouteName,
+    symbol: z.string(),
+    amount: DecimalString,
+    expectedCostBp: z.string(),
+  }),
+  z.object({
+    kind: z.literal('DESK'),
+    desk: z.string(),
+    rfqId: z.string(),
+    symbol: z.string(),
+    amount: DecimalString,
+    price: DecimalString,
+    expectedCostBp: z.string(),
+  }),
+]);
+export type SalePlanLeg = z.infer<typeof SalePlanLeg>;
+
+export const SaleAlternative = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.enum(['MARKET_ORDER', 'ENGINE']),
+    venue: z.string(),
+    route: SaleRouteName,
+    symbol: z.string(),
+    expectedCostBp: z.string(),
+    fillable: z.boolean(),
+  }),
+  z.object({
+    kind: z.literal('ENGINE_SPLIT'),
+    legs: z.array(SalePlanLeg),
+    expectedCostBp: z.string(),
+    fillable: z.boolean(),
+  }),
+  z.object({
+    kind: z.literal('RFQ_BLOCK'),
+    rfqId: z.string(),
+    desk: z.string(),
+    amount: DecimalString,
+    price: DecimalString,
+    expectedCostBp: z.string(),
+    withRestBp: z.string(),
+  }),
+]);
+export type SaleAlternative = z.infer<typeof SaleAlternative>;
+
+/** A sale plan as the exchange service decided and keeps it, with what it saw. */
+export const SalePlanRecord = z.object({
+  planId: z.string(),
+  caseId: CaseId,
+  asset: z.string(),
+  lot: DecimalString,
+  fiat: z.string(),
+  slices: z.number().int(),
+  legs: z.array(SalePlanLeg),
+  expectedCostBp: z.string(),
+  alternatives: z.array(SaleAlternative),
+  /** The desks' RFQ for the block, when asked (every quote is kept with it: GET /v1/rfqs/:rfqId). */
+  rfqId: z.string().optional(),
+  /** The price a desk's quote had to reach (the engine's expected price for the lot), when the desks were asked. */
+  hurdle: DecimalString.optional(),
+  /** Each book read: venue, market, when, its best bid and levels; or why it could not be read. */
+  books: z.array(
+    z.object({
+      venue: z.string(),
+      symbol: z.string(),
+      at: IsoTimestamp.optional(),
+      bestBid: DecimalString.optional(),
+      levels: z.number().int(),
+      unread: z.string().optional(),
+    }),
+  ),
+  reason: z.string(),
+  decidedAt: IsoTimestamp,
+});
+export type SalePlanRecord = z.infer<typeof SalePlanRecord>;
 
 /** GET /v1/cases/:caseId/best-execution: recomputed from the stored fills, events and observations on each request. */
 /**
