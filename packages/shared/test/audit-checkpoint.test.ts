@@ -6,7 +6,7 @@
  * chain alone would have said ok. The checkpointer refuses to sign a chain that contradicts its last
  * checkpoint, and forged checkpoint lines are not believed.
  */
-import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -28,6 +28,7 @@ import {
   newActKeyPair,
   type Pool,
   type RunningService,
+  readCheckpointsAfter,
   roleUrl,
   setRolePassword,
   signCheckpoint,
@@ -238,6 +239,66 @@ test('the periodic checkpointer signs when the head moves, on demand too, and st
   } finally {
     await checkpointer.stop();
   }
+});
+
+test('asks made while a checkpoint waits to start share it; each still gets one that began after its ask', async () => {
+  const { schema, pool, dir, append } = await chainOf(2);
+  let queries = 0;
+  const counted = {
+    query: ((...args: Parameters<Pool['query']>) => {
+      queries++;
+      return (pool.query as (...a: unknown[]) => unknown)(...args);
+    }) as Pool['query'],
+  } as Pool;
+  const checkpointer = startCheckpointer({ db: counted, chain: schema, key, dir, intervalMs: 3_600_000 });
+  try {
+    await checkpointer.checkpoint(); // the first tick's, and this one
+    const one = queries;
+    await checkpointer.checkpoint();
+    const perCheckpoint = queries - one;
+    expect(perCheckpoint).toBeGreaterThan(0);
+    await append(3);
+    queries = 0;
+    // Twenty asks at once (cases at their stage changes): the one running and one shared after it, not twenty.
+    const answers = await Promise.all(Array.from({ length: 20 }, () => checkpointer.checkpoint()));
+    expect(queries).toBeLessThanOrEqual(2 * perCheckpoint);
+    for (const a of answers) expect(a.checkpoint?.seq).toBe(5);
+    // A record appended after the asks is not vouched for by a checkpoint that had started: the next ask signs it.
+    await append(1);
+    expect(await checkpointer.checkpoint()).toMatchObject({ written: true, checkpoint: { seq: 6 } });
+  } finally {
+    await checkpointer.stop();
+  }
+});
+
+test('a checkpointer reads only what was appended to its file since its last look, and a replaced file from its start', async () => {
+  const { schema, pool, dir, append } = await chainOf(1);
+  const cursor = { offset: 0 };
+  await checkpointChain(pool, schema, key, dir, { cursor });
+  const file = checkpointFile(dir, schema);
+  const firstLength = readFileSync(file).length;
+  await append(1);
+  // Another instance of the service signs the head: the cursor sees its line, not only its own.
+  await checkpointChain(pool, schema, key, dir);
+  await append(1);
+  expect(await checkpointChain(pool, schema, key, dir, { cursor })).toMatchObject({
+    written: true,
+    checkpoint: { seq: 3 },
+  });
+  expect(cursor).toMatchObject({ latest: { seq: 3 } });
+  // The head has not moved: the next look reads the line it wrote and signs nothing.
+  expect(await checkpointChain(pool, schema, key, dir, { cursor })).toMatchObject({ written: false });
+  expect(cursor).toMatchObject({ offset: readFileSync(file).length, latest: { seq: 3 } });
+  // Lines before the cursor are not read again: a damaged line there is not even seen…
+  const lines = readFileSync(file, 'utf8');
+  writeFileSync(file, `${'x'.repeat(firstLength - 1)}\n${lines.slice(firstLength)}`);
+  expect(await readCheckpointsAfter(dir, schema, verifyKeys, { ...cursor })).toMatchObject({ latest: { seq: 3 } });
+  // …while a file cut shorter than the cursor is read again from its start (here it holds only seq 1).
+  writeFileSync(file, lines.slice(0, firstLength));
+  expect(await readCheckpointsAfter(dir, schema, verifyKeys, { ...cursor })).toMatchObject({
+    offset: firstLength,
+    latest: { seq: 1 },
+  });
 });
 
 test('settings from the environment: AUDIT_CHECKPOINT_DIR and AUDIT_CHECKPOINT_VERIFY_KEYS make the verifier’s source', async () => {
