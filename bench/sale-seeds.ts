@@ -1,21 +1,24 @@
 /**
  * Benchmark (a script, not a test) over many seeds (issue 16, part 6): per seed, the same lot — 20% of
- * the visible BTC/USDT bid depth at HashKey at arrival — sold three ways, each through the real stack
+ * the visible BTC/USDT bid depth at HashKey at arrival — sold four ways, each through the real stack
  * (lib/sale-stack.ts: venue simulators, the exchange service, ccxt over HTTP, the engine on the
  * Temporal time-skipping test server), and each one's shortfall with fees against the same arrival mid
  * (HashKey's: the venue of the first two):
  *
  *  (a) one market order on HashKey (back-to-back at the same instant above its 4 BTC market-order limit);
  *  (b) the engine (`saleExecutionWorkflow`, 10 slices over 600 s) on HashKey;
- *  (c) the chosen route: the exchange service with HashKey and OSL as trading venues and three OTC
- *      desks; the plan (@vcdc/shared/sale-plan) costed on the books both venues show at arrival, the
- *      desks asked for the lot (POST /v1/rfqs) with the plan's hurdle as the lowest price worth taking
- *      (`deskHurdle`: the engine's expected price for the lot across the venues), then the engine on
- *      each venue for its leg of the plan (legs at once, each venue's market on its own clock from T0).
+ *  (c) the engine across both venues: the exchange service with HashKey and OSL as trading venues, the
+ *      plan (@vcdc/shared/sale-plan) costed on the books both show at arrival, no desk, the engine on
+ *      each venue for its leg;
+ *  (d) the chosen route: as (c) with three OTC desks, asked first for the lot (POST /v1/rfqs) with the
+ *      plan's hurdle as the lowest price worth taking (`deskHurdle`: the engine's expected price for the
+ *      lot across the venues); a desk's trade takes the lot, none leaves it to the engine across the venues.
+ *
+ * Every engine runs from T0 on its venue's own market clock, so all sell over the same market minutes.
  *
  * Shortfall with fees of a way = Σ over its legs (arrival mid × amount − net proceeds) / (arrival mid ×
  * amount sold), in bp; a desk's trade has no fee (the desk pays price × amount to the last unit). All
- * three sell for USDT, so the stablecoin's second leg (USDT to USD) is the same for each and left out.
+ * four sell for USDT, so the stablecoin's second leg (USDT to USD) is the same for each and left out.
  * The desk's trade is not settled here (coins delivered, fiat paid): that is the case workflow's.
  *
  * Each seed has its own markets: HashKey's from the seed, OSL's from another seed of its own (the
@@ -32,7 +35,14 @@ import { randomUUID } from 'node:crypto';
 import { ServiceClient } from '../packages/shared/src';
 import type { exchange } from '../packages/shared/src/contracts';
 import { Decimal } from '../packages/shared/src/money';
-import { type DeskOffer, deskHurdle, type PlanInput, planSale, type VenueWay } from '../packages/shared/src/sale-plan';
+import {
+  type DeskOffer,
+  deskHurdle,
+  type PlanInput,
+  planSale,
+  type SalePlan,
+  type VenueWay,
+} from '../packages/shared/src/sale-plan';
 import { OslVenue } from '../services/exchange/src/osl/osl-venue';
 import { DeskClient } from '../services/exchange/src/rfq/desk-client';
 import type { RfqPrices } from '../services/exchange/src/rfq/rfq';
@@ -44,7 +54,7 @@ import { DEV_OSL_API_KEY, DEV_OSL_SECRET, startOslSimulator } from '../simulator
 import { type RunningVenueSimulator, startVenueSimulator } from '../simulators/src/venue';
 import type { ExecutionParams, SliceRules } from '../workflows/src/sale-execution';
 import type { SaleExecutionInput } from '../workflows/src/sale-workflow';
-import { benchPostgres } from './lib/postgres';
+import { type BenchPostgres, benchPostgres } from './lib/postgres';
 import {
   arrivalOf,
   type EngineEnvironment,
@@ -128,20 +138,6 @@ interface Leg {
   net: Decimal;
 }
 
-interface SeedResult {
-  seed: number;
-  mid: Decimal;
-  oslMid: Decimal;
-  lot: Decimal;
-  market: Leg[];
-  engine: Leg[];
-  route: Leg[];
-  hurdle: string;
-  rfq: exchange.Rfq;
-  planReason: string;
-  left: Decimal;
-}
-
 /** Shortfall with fees of legs against the arrival mid, in bp. */
 function shortfallWithFees(legs: readonly Leg[], mid: Decimal): Decimal {
   const sold = legs.reduce((s, l) => s.plus(l.amount), new Decimal(0));
@@ -205,14 +201,162 @@ function pricesWithHurdle(venue: Venue, clock: MarketClock, hurdle: { price?: st
 /** Whether POST /v1/rfqs takes the hurdle itself (the exchange service's RFQ with `minPrice`). */
 const RFQ_TAKES_MIN_PRICE = 'minPrice' in RequestForQuotes.shape;
 
-async function runSeed(
+type Closers = (() => Promise<void>)[];
+
+/**
+ * A route's stack for the seed: HashKey and OSL behind one exchange service, with the desks or without;
+ * the plan on what both venues show at arrival (with desks: the desks asked for the lot first, with the
+ * plan's hurdle), and the engine legs it leaves to the venues.
+ */
+async function routeSide(
   seed: number,
-  engineEnv: EngineEnvironment,
-  db: Awaited<ReturnType<typeof benchPostgres>>,
+  name: string,
+  withDesks: boolean,
+  db: BenchPostgres,
   chainUrl: string,
-): Promise<SeedResult> {
+  closers: Closers,
+) {
+  const hkClock = { t: T0 };
+  const oslClock = { t: T0 };
+  const hk = await hashkeySim(seed, chainUrl, hkClock);
+  closers.push(hk.close);
+  const osl = await startOslSimulator({
+    port: 0,
+    seed: oslSeed(seed),
+    chainUrl,
+    pollIntervalMs: 600_000,
+    dynamics: {},
+    clock: () => oslClock.t,
+    initialBalances: { BTC: '100' },
+  });
+  closers.push(osl.close);
+  // The desks price from HashKey's mid now (as the dev stack's desks price from its venue).
+  const desks: RunningDesk[] = withDesks
+    ? await startDesks(benchDesks(seed, () => arrivalOf(hk, 'BTCUSDT').mid.toFixed(2), hkClock))
+    : [];
+  closers.push(async () => {
+    for (const d of desks) await d.close();
+  });
+  const hkVenue = hashkeyVenue(hk.url);
+  const oslVenue = new OslVenue({
+    apiUrl: osl.url,
+    apiKey: DEV_OSL_API_KEY,
+    secret: DEV_OSL_SECRET,
+    timeoutMs: 5000,
+    enableRateLimit: false,
+  });
+  const hurdle: { price?: string } = {};
+  const service = await startExchange(await exchangeDatabase(db, name), hkClock, {
+    venue: hkVenue,
+    fairPrice: guardOn(hkVenue, hkClock),
+    otherVenues: [{ venue: oslVenue, fairPrice: guardOn(oslVenue, oslClock) }],
+    desks: desks.map((d) => new DeskClient({ id: d.id, url: d.url, credentials: devDeskCredentials(d.id) })),
+    ...(RFQ_TAKES_MIN_PRICE ? {} : { rfqPrices: pricesWithHurdle(hkVenue, hkClock, hurdle) }),
+  });
+  closers.push(service.close);
+  const rules: Record<string, Rules> = {
+    hashkey: await get<Rules>(`${service.url}/v1/markets/BTC/USDT`),
+    osl: await get<Rules>(`${service.url}/v1/venues/osl/markets/BTC/USDT`),
+  };
+  const clocks: Record<string, MarketClock> = { hashkey: hkClock, osl: oslClock };
+
+  /** The plan for `lot`, the desks asked first when there are any; the venues' legs for the engine. */
+  const plan = async (caseId: string, lot: Decimal) => {
+    const way = async (venue: Venue, sim: RunningVenueSimulator, prefix: string): Promise<VenueWay> => ({
+      venue: venue.id,
+      route: 'VIA_STABLECOIN',
+      symbol: SYMBOL,
+      reference: (await get<exchange.ReferencePrice>(`${service.url}${prefix}/markets/BTC/USDT/reference-price`)).price,
+      bids: (await venue.bids(SYMBOL)).map((l) => [l.price, l.qty] as const),
+      takerFee: sim.venue.rules.takerFee,
+      // The engine rests its slices (maker); only its last round crosses.
+      engineFee: sim.venue.rules.makerFee,
+      extraCostBp: '0',
+    });
+    const input: PlanInput = {
+      asset: 'BTC',
+      lot: lot.toFixed(),
+      stepSize: coarserStep(rules),
+      slices: ENGINE.slices as number,
+      ways: [await way(hkVenue, hk, '/v1'), await way(oslVenue, osl, '/v1/venues/osl')],
+    };
+    let rfq: exchange.Rfq | undefined;
+    if (withDesks) {
+      hurdle.price = deskHurdle(input, input.ways[0]?.reference as string).price;
+      rfq = await new ServiceClient({
+        service: 'exchange',
+        baseUrl: service.url,
+        timeoutMs: 30_000,
+      }).post<exchange.Rfq>(
+        '/v1/rfqs',
+        {
+          rfqId: `rfq-${caseId}`.slice(0, 36),
+          caseId,
+          symbol: SYMBOL,
+          amount: lot.toFixed(),
+          ...(RFQ_TAKES_MIN_PRICE ? { minPrice: hurdle.price } : {}),
+        },
+        `bench/${caseId}/rfq`,
+      );
+    }
+    const offer: DeskOffer | undefined = rfq?.trade && {
+      rfqId: rfq.rfqId,
+      desk: rfq.trade.desk,
+      symbol: SYMBOL,
+      reference: rfq.referencePrice,
+      price: rfq.trade.price,
+      amount: rfq.trade.amount,
+    };
+    const chosen = planSale(input, offer);
+    const engineLegs: EngineLeg[] = chosen.legs.flatMap((leg) =>
+      leg.kind === 'VENUE'
+        ? [
+            {
+              id: `bench-${caseId}-${leg.venue}`,
+              exchange:
+                leg.venue === 'hashkey'
+                  ? new ServiceClient({ service: 'exchange', baseUrl: service.url, timeoutMs: 10_000 })
+                  : new VenueRoutesClient(service.url, leg.venue),
+              clock: clocks[leg.venue] as MarketClock,
+              input: engineInput(caseId, leg.venue, leg.amount, rules),
+            },
+          ]
+        : [],
+    );
+    return { plan: chosen, rfq, hurdle: hurdle.price, engineLegs };
+  };
+
+  /** What the route sold, leg by leg, after its engines ran. */
+  const sold = (chosen: SalePlan): Leg[] => [
+    ...chosen.legs.flatMap((l) =>
+      l.kind === 'DESK'
+        ? [{ where: l.desk, amount: new Decimal(l.amount), net: new Decimal(l.price).mul(l.amount) }]
+        : [],
+    ),
+    ...venueLeg('hashkey', hk),
+    ...venueLeg('osl', osl),
+  ];
+  return { hk, osl, rules, plan, sold };
+}
+
+/** The coarser step of the venues: every leg is a whole number of steps at each. */
+const coarserStep = (rules: Record<string, Rules>) =>
+  Decimal.max(...Object.values(rules).map((r) => r.stepSize)).toFixed();
+
+function engineInput(caseId: string, venue: string, amount: string, rules: Record<string, Rules>): SaleExecutionInput {
+  return {
+    caseId,
+    parentOrderId: `case-${caseId}/sale/BTC-USDT/${venue}`,
+    symbol: SYMBOL,
+    amount,
+    rules: sliceRules(rules[venue] as Rules),
+    params: ENGINE,
+  };
+}
+
+async function runSeed(seed: number, engineEnv: EngineEnvironment, db: BenchPostgres, chainUrl: string) {
   const run = randomUUID().slice(0, 8); // names and ids only: a reused server never sees the same twice
-  const closers: (() => Promise<void>)[] = [];
+  const closers: Closers = [];
   try {
     // (a) and (b): a HashKey each, the exchange service in front of it.
     const sides = [];
@@ -229,147 +373,41 @@ async function runSeed(
       sides.push({ clock, sim, service });
     }
     const [a, b] = sides as [(typeof sides)[0], (typeof sides)[0]];
+    // (c) the engine across both venues (no desks), (d) the chosen route: desks, then both venues.
+    const split = await routeSide(seed, `bench_${run}_split`, false, db, chainUrl, closers);
+    const route = await routeSide(seed, `bench_${run}_route`, true, db, chainUrl, closers);
 
-    // (c): HashKey and OSL behind one exchange service, with the desks.
-    const hkClock = { t: T0 };
-    const oslClock = { t: T0 };
-    const hk = await hashkeySim(seed, chainUrl, hkClock);
-    closers.push(hk.close);
-    const osl = await startOslSimulator({
-      port: 0,
-      seed: oslSeed(seed),
-      chainUrl,
-      pollIntervalMs: 600_000,
-      dynamics: {},
-      clock: () => oslClock.t,
-      initialBalances: { BTC: '100' },
-    });
-    closers.push(osl.close);
-    // The desks price from HashKey's mid now (as the dev stack's desks price from its venue).
-    const desks: RunningDesk[] = await startDesks(
-      benchDesks(seed, () => arrivalOf(hk, 'BTCUSDT').mid.toFixed(2), hkClock),
-    );
-    closers.push(async () => {
-      for (const d of desks) await d.close();
-    });
-    const hkVenue = hashkeyVenue(hk.url);
-    const oslVenue = new OslVenue({
-      apiUrl: osl.url,
-      apiKey: DEV_OSL_API_KEY,
-      secret: DEV_OSL_SECRET,
-      timeoutMs: 5000,
-      enableRateLimit: false,
-    });
-    const hurdle: { price?: string } = {};
-    const c = await startExchange(await exchangeDatabase(db, `bench_${run}_route`), hkClock, {
-      venue: hkVenue,
-      fairPrice: guardOn(hkVenue, hkClock),
-      otherVenues: [{ venue: oslVenue, fairPrice: guardOn(oslVenue, oslClock) }],
-      desks: desks.map((d) => new DeskClient({ id: d.id, url: d.url, credentials: devDeskCredentials(d.id) })),
-      ...(RFQ_TAKES_MIN_PRICE ? {} : { rfqPrices: pricesWithHurdle(hkVenue, hkClock, hurdle) }),
-    });
-    closers.push(c.close);
-
-    // The arrival: HashKey's book at T0 (the same on a, b and c), the lot cut to the coarser step of the two venues.
-    const hkRules = await get<Rules>(`${c.url}/v1/markets/BTC/USDT`);
-    const oslRules = await get<Rules>(`${c.url}/v1/venues/osl/markets/BTC/USDT`);
-    const step = Decimal.max(hkRules.stepSize, oslRules.stepSize).toFixed();
+    // The arrival: HashKey's book at T0 (the same at every HashKey here), the lot cut to the coarser step of the two venues.
     const { mid, visible } = arrivalOf(a.sim, 'BTCUSDT');
-    const oslMid = arrivalOf(osl, 'BTC-USDT').mid;
-    const lot = visible.mul('0.2').div(step).floor().mul(step);
+    const oslMid = arrivalOf(route.osl, 'BTC-USDT').mid;
+    const lot = visible.mul('0.2').div(coarserStep(route.rules)).floor().mul(coarserStep(route.rules));
 
     // (a) one market order.
     await sellAtMarket(
       new ServiceClient({ service: 'exchange', baseUrl: a.service.url, timeoutMs: 10_000 }),
       run,
       lot,
-      hkRules.marketOrderMaxQty,
+      route.rules.hashkey?.marketOrderMaxQty as string,
     );
+    const splitPlan = await split.plan(`BENCH-SPLIT-${run}`, lot);
+    const routePlan = await route.plan(`BENCH-ROUTE-${run}`, lot);
 
-    // (c) the plan on what both venues show at arrival, the desks asked with its hurdle.
-    const way = async (venue: Venue, sim: RunningVenueSimulator, prefix: string): Promise<VenueWay> => ({
-      venue: venue.id,
-      route: 'VIA_STABLECOIN',
-      symbol: SYMBOL,
-      reference: (await get<exchange.ReferencePrice>(`${c.url}${prefix}/markets/BTC/USDT/reference-price`)).price,
-      bids: (await venue.bids(SYMBOL)).map((l) => [l.price, l.qty] as const),
-      takerFee: sim.venue.rules.takerFee,
-      // The engine rests its slices (maker); only its last round crosses.
-      engineFee: sim.venue.rules.makerFee,
-      extraCostBp: '0',
-    });
-    const input: PlanInput = {
-      asset: 'BTC',
-      lot: lot.toFixed(),
-      stepSize: step,
-      slices: ENGINE.slices as number,
-      ways: [await way(hkVenue, hk, '/v1'), await way(oslVenue, osl, '/v1/venues/osl')],
-    };
-    const reference = input.ways[0]?.reference as string;
-    hurdle.price = deskHurdle(input, reference).price;
-    const rfq = await new ServiceClient({ service: 'exchange', baseUrl: c.url, timeoutMs: 30_000 }).post<exchange.Rfq>(
-      '/v1/rfqs',
-      {
-        rfqId: `bench-rfq-${run}`,
-        caseId: `BENCH-ROUTE-${run}`,
-        symbol: SYMBOL,
-        amount: lot.toFixed(),
-        ...(RFQ_TAKES_MIN_PRICE ? { minPrice: hurdle.price } : {}),
-      },
-      `bench/${run}/rfq`,
-    );
-    const offer: DeskOffer | undefined = rfq.trade && {
-      rfqId: rfq.rfqId,
-      desk: rfq.trade.desk,
-      symbol: SYMBOL,
-      reference: rfq.referencePrice,
-      price: rfq.trade.price,
-      amount: rfq.trade.amount,
-    };
-    const plan = planSale(input, offer);
-
-    // (b) and (c)'s venue legs: the engines at once, each venue's market on its own clock from T0.
-    const rulesOf: Record<string, Rules> = { hashkey: hkRules, osl: oslRules };
-    const engineInput = (caseId: string, venue: string, amount: string): SaleExecutionInput => ({
-      caseId,
-      parentOrderId: `case-${caseId}/sale/BTC-USDT/${venue}`,
-      symbol: SYMBOL,
-      amount,
-      rules: sliceRules(rulesOf[venue] as Rules),
-      params: ENGINE,
-    });
+    // Every engine: (b), and (c)'s and (d)'s venue legs, each venue's market on its own clock from T0, so
+    // the legs sell over the same market minutes. One after the other: at once on the time-skipping
+    // server, a leg's activities wait behind another's and the seconds they wait leak into its market's clock.
     const legs: EngineLeg[] = [
       {
         id: `bench-${run}-engine`,
         exchange: new ServiceClient({ service: 'exchange', baseUrl: b.service.url, timeoutMs: 10_000 }),
         clock: b.clock,
-        input: engineInput(`BENCH-ENG-${run}`, 'hashkey', lot.toFixed()),
+        input: engineInput(`BENCH-ENG-${run}`, 'hashkey', lot.toFixed(), route.rules),
       },
+      ...splitPlan.engineLegs,
+      ...routePlan.engineLegs,
     ];
-    for (const leg of plan.legs) {
-      if (leg.kind !== 'VENUE') continue;
-      legs.push({
-        id: `bench-${run}-route-${leg.venue}`,
-        exchange:
-          leg.venue === 'hashkey'
-            ? new ServiceClient({ service: 'exchange', baseUrl: c.url, timeoutMs: 10_000 })
-            : new VenueRoutesClient(c.url, leg.venue),
-        clock: leg.venue === 'hashkey' ? hkClock : oslClock,
-        input: engineInput(`BENCH-ROUTE-${run}`, leg.venue, leg.amount),
-      });
-    }
-    const results = await runEngines(engineEnv, legs);
-    const left = results.slice(1).reduce((s, r) => s.plus(r.remaining), new Decimal(0));
-
-    const route: Leg[] = [
-      ...plan.legs.flatMap((l) =>
-        l.kind === 'DESK'
-          ? [{ where: l.desk, amount: new Decimal(l.amount), net: new Decimal(l.price).mul(l.amount) }]
-          : [],
-      ),
-      ...venueLeg('hashkey', hk),
-      ...venueLeg('osl', osl),
-    ];
+    const results = [];
+    for (const leg of legs) results.push(...(await runEngines(engineEnv, [leg])));
+    const left = results.reduce((s, r) => s.plus(r.remaining), new Decimal(0));
     return {
       seed,
       mid,
@@ -377,16 +415,19 @@ async function runSeed(
       lot,
       market: venueLeg('hashkey', a.sim),
       engine: venueLeg('hashkey', b.sim),
-      route,
-      hurdle: hurdle.price,
-      rfq,
-      planReason: plan.reason,
+      split: split.sold(splitPlan.plan),
+      splitReason: splitPlan.plan.reason,
+      route: route.sold(routePlan.plan),
+      routeReason: routePlan.plan.reason,
+      hurdle: routePlan.hurdle as string,
+      rfq: routePlan.rfq as exchange.Rfq,
       left,
     };
   } finally {
     for (const close of closers.reverse()) await close();
   }
 }
+type SeedResult = Awaited<ReturnType<typeof runSeed>>;
 
 const bp = (d: Decimal) => d.toFixed(2);
 
@@ -402,6 +443,8 @@ async function main() {
       `seeds ${FIRST_SEED}..${FIRST_SEED + SEEDS - 1}; the lot: 20% of HashKey's visible BTC/USDT bid depth; the desk hurdle ${RFQ_TAKES_MIN_PRICE ? 'sent as the RFQ minPrice' : "applied as the RFQ's floor (POST /v1/rfqs has no minPrice yet)"}`,
     );
     const rows: SeedResult[] = [];
+    const cost = (legs: Leg[], r: SeedResult) => shortfallWithFees(legs, r.mid);
+    const madeOf = (legs: Leg[]) => legs.map((l) => `${l.where} ${l.amount.toFixed()}`).join(' + ');
     for (let seed = FIRST_SEED; seed < FIRST_SEED + SEEDS; seed++) {
       const r = await runSeed(seed, engineEnv, db, chain.url);
       rows.push(r);
@@ -409,28 +452,36 @@ async function main() {
       console.log(
         `seed ${seed}: lot ${r.lot.toFixed()} BTC, arrival mid ${r.mid.toFixed(2)} (OSL ${r.oslMid.toFixed(2)}), hurdle ${r.hurdle}; RFQ ${r.rfq.outcome}: ${quotes}`,
       );
-      console.log(`  plan: ${r.planReason}${r.left.gt(0) ? `; ${r.left.toFixed()} BTC left unsold by the legs` : ''}`);
+      console.log(`  across venues: ${r.splitReason}`);
+      console.log(`  chosen route: ${r.routeReason}`);
       console.log(
-        `  shortfall with fees: market ${bp(shortfallWithFees(r.market, r.mid))} bp, engine ${bp(shortfallWithFees(r.engine, r.mid))} bp, route ${bp(shortfallWithFees(r.route, r.mid))} bp (${r.route.map((l) => `${l.where} ${l.amount.toFixed()}`).join(' + ')})`,
+        `  shortfall with fees: market ${bp(cost(r.market, r))} bp, engine ${bp(cost(r.engine, r))} bp, across venues ${bp(cost(r.split, r))} bp (${madeOf(r.split)}), chosen route ${bp(cost(r.route, r))} bp (${madeOf(r.route)})${r.left.gt(0) ? `; ${r.left.toFixed()} BTC left unsold by the engines` : ''}`,
       );
     }
     const mean = (pick: (r: SeedResult) => Leg[]) =>
-      rows.reduce((s, r) => s.plus(shortfallWithFees(pick(r), r.mid)), new Decimal(0)).div(rows.length);
-    const [market, engine, route] = [mean((r) => r.market), mean((r) => r.engine), mean((r) => r.route)];
-    console.log('');
-    console.log('| seed | lot (BTC) | market order | engine on HashKey | chosen route | route made of |');
-    console.log('|---|---|---|---|---|---|');
-    for (const r of rows) {
-      const made = r.route.map((l) => `${l.where} ${l.amount.toFixed()}`).join(' + ');
-      console.log(
-        `| ${r.seed} | ${r.lot.toFixed()} | ${bp(shortfallWithFees(r.market, r.mid))} bp | ${bp(shortfallWithFees(r.engine, r.mid))} bp | ${bp(shortfallWithFees(r.route, r.mid))} bp | ${made} |`,
-      );
-    }
-    console.log(`| mean | | ${bp(market)} bp | ${bp(engine)} bp | ${bp(route)} bp | |`);
-    console.log(`| / market order | | 1 | ${engine.div(market).toFixed(3)} | ${route.div(market).toFixed(3)} | |`);
+      rows.reduce((s, r) => s.plus(cost(pick(r), r)), new Decimal(0)).div(rows.length);
+    const [market, engine, split, route] = [
+      mean((r) => r.market),
+      mean((r) => r.engine),
+      mean((r) => r.split),
+      mean((r) => r.route),
+    ];
     console.log('');
     console.log(
-      `chosen route / market order (mean shortfall with fees): ${route.div(market).toFixed(3)} (target: at most 0.333); ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      '| seed | lot (BTC) | market order | engine on HashKey | engine across HashKey and OSL | chosen route | chosen route made of |',
+    );
+    console.log('|---|---|---|---|---|---|---|');
+    for (const r of rows) {
+      console.log(
+        `| ${r.seed} | ${r.lot.toFixed()} | ${bp(cost(r.market, r))} bp | ${bp(cost(r.engine, r))} bp | ${bp(cost(r.split, r))} bp | ${bp(cost(r.route, r))} bp | ${madeOf(r.route)} |`,
+      );
+    }
+    console.log(`| mean | | ${bp(market)} bp | ${bp(engine)} bp | ${bp(split)} bp | ${bp(route)} bp | |`);
+    const ratio = (x: Decimal) => x.div(market).toFixed(3);
+    console.log(`| / market order | | 1 | ${ratio(engine)} | ${ratio(split)} | ${ratio(route)} | |`);
+    console.log('');
+    console.log(
+      `chosen route / market order (mean shortfall with fees): ${ratio(route)} (target: at most 0.333); ${((Date.now() - started) / 1000).toFixed(0)} s`,
     );
   } finally {
     await chain.close();
