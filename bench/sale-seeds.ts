@@ -81,13 +81,14 @@ const ENGINE: Partial<ExecutionParams> = { slices: 10, horizonSeconds: 600 };
 const oslSeed = (seed: number) => 7702 + seed;
 
 /**
- * The desks asked for the lot. OTC desks buy BTC blocks a few bp under mid: The Block (2019-12-24, on
- * Skew's data) found OTC desks' spreads had narrowed from nearly 200 bp at the 2017 peak to roughly
- * 10 bp (bid to offer: some 5 bp each side of mid), and BTC's liquidity has deepened since. So a
- * typical desk here bids 5 bp under the mid, one keener desk for smaller blocks 3 bp, one wider desk
- * for very large blocks 8 bp, each with seeded noise; quotes hold 3-8 s (Coinbase Prime holds an RFQ
- * quote at most 2.5 s: ours answer well inside that), and each sometimes stays silent or refuses at
- * last look. Chosen before measuring, not fitted to the result. The ids are the register's dev desks.
+ * The desks asked for the lot. OTC desks buy BTC blocks a few bp under mid: The Block ("Declining
+ * spreads in crypto causing OTC desks to remain on edge", 2019-12-24, on Skew's data) found OTC desks'
+ * spreads had narrowed from nearly 200 bp at the 2017 peak to roughly 10 bp (bid to offer: some 5 bp
+ * each side of mid), and BTC's liquidity has deepened since. So a typical desk here bids 5 bp under the
+ * mid, one keener desk for smaller blocks 3 bp, one wider desk for very large blocks 8 bp, each with
+ * seeded noise; quotes hold a few seconds (3-8 s; Coinbase Prime's hold at most 2.5 s), and each desk
+ * sometimes stays silent or refuses at last look. Chosen before measuring, not fitted to the result.
+ * The ids are the register's dev desks (scripts/lib/dev-providers.ts).
  */
 function benchDesks(seed: number, reference: (symbol: string) => string, clock: MarketClock): DeskTerms[] {
   return [
@@ -198,6 +199,7 @@ function pricesWithHurdle(venue: Venue, clock: MarketClock, hurdle: { price?: st
     now: () => new Date(clock.t),
   };
 }
+
 /** Whether POST /v1/rfqs takes the hurdle itself (the exchange service's RFQ with `minPrice`). */
 const RFQ_TAKES_MIN_PRICE = 'minPrice' in RequestForQuotes.shape;
 
