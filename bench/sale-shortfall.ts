@@ -4,16 +4,14 @@
  * implementation shortfall against the arrival mid in basis points (before and with fees), their
  * ratio, the fees and the (market) duration.
  *
- * Both runs go through the real stack: a fresh venue simulator each (same seed, same moving market),
- * the real exchange service in front of it (pre-trade checks, reference price, legal floor; a database
- * of its own), real ccxt over HTTP. (a) is one market order placed through the service (back-to-back
- * market orders at the same instant when the block passes the venue's 4 BTC market-order limit);
- * (b) is `saleExecutionWorkflow` itself, run by a worker on the Temporal time-skipping test server,
- * with the engine's default parameters except its schedule (10 slices over 600 s).
- *
- * The market's clock follows the workflow's: each activity moves it by the whole seconds of workflow
- * time since the previous activity was scheduled (the slices' timers, retry back-offs), leaving out
- * the milliseconds the machine spends between them, so the same seed gives the same result.
+ * Both runs go through the real stack (lib/sale-stack.ts): a fresh venue simulator each (same seed,
+ * same moving market), the real exchange service in front of it (pre-trade checks, reference price,
+ * legal floor; a database of its own), real ccxt over HTTP. (a) is one market order placed through the
+ * service (back-to-back market orders at the same instant when the block passes the venue's 4 BTC
+ * market-order limit); (b) is `saleExecutionWorkflow` itself, run by a worker on the Temporal
+ * time-skipping test server, with the engine's default parameters except its schedule (10 slices over
+ * 600 s). The market's clock follows the workflow's (lib/sale-stack.ts), so the same seed gives the
+ * same result. bench/sale-seeds.ts runs nine seeds and adds the chosen route (desks and both venues).
  *
  *   node --import tsx bench/sale-shortfall.ts [seed] [engine parameter=value ...]
  *   e.g. node --import tsx bench/sale-shortfall.ts 7 slicePricing=TAKE
@@ -24,43 +22,33 @@
  * the engine's child orders.
  */
 import { randomUUID } from 'node:crypto';
-import { Context } from '@temporalio/activity';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import {
-  createLogger,
-  createPool,
-  listen,
-  migrate,
-  type RunningServer,
-  ServiceClient,
-  silentLogger,
-} from '../packages/shared/src';
+import { ServiceClient } from '../packages/shared/src';
 import { Decimal } from '../packages/shared/src/money';
-import { seedDevProviders } from '../scripts/lib/dev-providers';
-import { findTemporalBinary } from '../scripts/lib/temporal-binaries';
-import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../services/exchange/src/app';
-import { DEFAULT_CAPABILITIES } from '../services/exchange/src/capabilities';
-import { CcxtVenue } from '../services/exchange/src/ccxt-venue';
-import { FairPriceGuard } from '../services/exchange/src/fair-price';
 import { startChainSimulator } from '../simulators/src/chain';
-import {
-  DEV_VENUE_API_KEY,
-  DEV_VENUE_SECRET,
-  type RunningVenueSimulator,
-  startVenueSimulator,
-} from '../simulators/src/venue';
-import { createActivities } from '../workflows/src/activities';
-import { createSaleActivities } from '../workflows/src/sale-activities';
+import { type RunningVenueSimulator, startVenueSimulator } from '../simulators/src/venue';
 import { DEFAULT_EXECUTION, type ExecutionParams, type SliceRules } from '../workflows/src/sale-execution';
-import type { SaleExecutionInput, SaleExecutionResult } from '../workflows/src/sale-workflow';
-import { serviceClients } from '../workflows/src/worker';
+import type { SaleExecutionInput } from '../workflows/src/sale-workflow';
 import { benchPostgres } from './lib/postgres';
+import {
+  arrivalOf,
+  debug,
+  engineEnvironment,
+  exchangeDatabase,
+  guardOn,
+  hashkeyVenue,
+  type MarketClock,
+  type Run,
+  runEngines,
+  SYMBOL,
+  sellAtMarket,
+  shortfallBp,
+  shortfallWithFeesBp,
+  startExchange,
+  T0,
+  venueRun,
+} from './lib/sale-stack';
 
 const seed = Number(process.argv[2] ?? 20261125);
-const SYMBOL = 'BTC/USDT';
-/** The market's start: a fixed date, so the legal floor's 20 days of history are the same every run. */
-const T0 = Date.UTC(2026, 10, 25, 9, 0, 0);
 /** The engine's schedule in the benchmark: its defaults, over 10 minutes in 10 slices; `name=value` arguments override. */
 const ENGINE: Partial<ExecutionParams> = {
   slices: 10,
@@ -75,22 +63,15 @@ const ENGINE: Partial<ExecutionParams> = {
   ),
 };
 
-interface Run {
-  sold: Decimal;
-  cost: Decimal;
-  fee: Decimal;
-  durationMs: number;
-  orders: number;
-  makerQty: Decimal;
-}
-
 interface Side {
   sim: RunningVenueSimulator;
-  clock: { t: number };
-  service: RunningServer;
+  clock: MarketClock;
+  service: { url: string };
+  close: () => Promise<void>;
 }
 
-async function side(chainUrl: string, databaseUrl: string): Promise<Side & { close: () => Promise<void> }> {
+/** A HashKey simulator on its own market clock from T0 and the exchange service in front of it. */
+async function side(chainUrl: string, databaseUrl: string): Promise<Side> {
   const clock = { t: T0 };
   const sim = await startVenueSimulator({
     port: 0,
@@ -101,120 +82,32 @@ async function side(chainUrl: string, databaseUrl: string): Promise<Side & { clo
     clock: () => clock.t,
     initialBalances: { BTC: '100' },
   });
-  const venue = new CcxtVenue({
-    venueId: 'hashkey',
-    apiUrl: sim.url,
-    apiKey: DEV_VENUE_API_KEY,
-    secret: DEV_VENUE_SECRET,
-    timeoutMs: 5000,
-    enableRateLimit: false,
-  });
-  const pool = createPool(databaseUrl, 'exchange');
-  // The service judges prices (staleness of the venue's book, the floor's trade date) on the market's clock.
-  const now = () => new Date(clock.t);
-  const fairPrice = new FairPriceGuard(venue, {
-    capabilities: DEFAULT_CAPABILITIES,
-    investorClass: 'professional',
-    now,
-  });
-  const service = await listen(
-    createApp({
-      pool,
-      logger: process.env.BENCH_DEBUG ? createLogger('exchange', 'error') : silentLogger(),
-      venue,
-      fairPrice,
-      clock: now,
-    }),
-    0,
-  );
+  const venue = hashkeyVenue(sim.url);
+  const service = await startExchange(databaseUrl, clock, { venue, fairPrice: guardOn(venue, clock) });
   return {
     sim,
     clock,
     service,
     close: async () => {
       await service.close();
-      await pool.end();
       await sim.close();
     },
   };
 }
 
-function venueRun(sim: RunningVenueSimulator): Run {
-  const trades = sim.venue.state.trades;
-  const first = trades[0]?.time ?? 0;
-  const last = trades[trades.length - 1]?.time ?? 0;
-  return {
-    sold: trades.reduce((s, t) => s.plus(t.qty), new Decimal(0)),
-    cost: trades.reduce((s, t) => s.plus(t.quoteQty), new Decimal(0)),
-    fee: trades.reduce((s, t) => s.plus(t.commission), new Decimal(0)),
-    durationMs: last - first,
-    orders: sim.venue.state.orders.length,
-    makerQty: trades.filter((t) => t.isMaker).reduce((s, t) => s.plus(t.qty), new Decimal(0)),
-  };
-}
-
-/** Implementation shortfall against the arrival mid, before fees: (arrival × sold − cost) / (arrival × sold). */
-const shortfallBp = (run: Run, mid: Decimal) => mid.mul(run.sold).minus(run.cost).div(mid.mul(run.sold)).mul(10_000);
-/** The same with fees: what the state actually receives against the arrival value. */
-const shortfallWithFeesBp = (run: Run, mid: Decimal) =>
-  mid.mul(run.sold).minus(run.cost.minus(run.fee)).div(mid.mul(run.sold)).mul(10_000);
-
-/**
- * The activities the engine calls, each first moving the market's clock to the workflow time it was
- * scheduled at: whole seconds since the previous one (timers and back-offs), not the machine's milliseconds.
- */
-function onMarketClock<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
-  activities: T,
-  clock: { t: number },
-): T {
-  let last: number | undefined;
-  const tick = () => {
-    const scheduled = Context.current().info.currentAttemptScheduledTimestampMs;
-    if (last !== undefined) clock.t += Math.max(0, Math.floor((scheduled - last) / 1000)) * 1000;
-    last = scheduled;
-  };
-  return Object.fromEntries(
-    Object.entries(activities).map(([name, fn]) => [
-      name,
-      async (...args: never[]) => {
-        tick();
-        if (process.env.BENCH_DEBUG)
-          console.error(name, new Date(clock.t).toISOString(), JSON.stringify(args).slice(0, 200));
-        try {
-          return await fn(...args);
-        } catch (e) {
-          if (process.env.BENCH_DEBUG) console.error('  failed', String(e).slice(0, 300));
-          throw e;
-        }
-      },
-    ]),
-  ) as T;
-}
-
 async function main() {
-  const testServer = findTemporalBinary('testServer');
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const noop = () => undefined;
-  const [env, bundle, db, chain] = await Promise.all([
-    TestWorkflowEnvironment.createTimeSkipping(
-      testServer ? { server: { executable: { type: 'existing-path', path: testServer } } } : {},
-    ),
-    bundleWorkflowCode({
-      workflowsPath: require.resolve('../workflows/src/sale-workflow'),
-      logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
-    }),
+  const [engineEnv, db, chain] = await Promise.all([
+    engineEnvironment(),
     benchPostgres(),
     startChainSimulator({ port: 0, blockIntervalMs: 0 }),
   ]);
   const closers: (() => Promise<void>)[] = [];
   try {
     const run = randomUUID().slice(0, 8); // names and ids only: a reused server never sees the same twice
-    const [urlA, urlB] = [await db.database(`bench_${run}_market`), await db.database(`bench_${run}_engine`)];
-    for (const databaseUrl of [urlA, urlB]) {
-      await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
-      // The venue in good standing in the register of licensed providers, as the dev stack enters it.
-      await seedDevProviders(databaseUrl);
-    }
+    const [urlA, urlB] = [
+      await exchangeDatabase(db, `bench_${run}_market`),
+      await exchangeDatabase(db, `bench_${run}_engine`),
+    ];
     const a = await side(chain.url, urlA);
     closers.push(a.close);
     const b = await side(chain.url, urlB);
@@ -224,50 +117,15 @@ async function main() {
     };
 
     // The arrival: the same book on both venues at T0.
-    const depth = a.sim.venue.depth('BTCUSDT', 200);
-    const bestBid = new Decimal(depth.b[0]?.[0] ?? '0');
-    const bestAsk = new Decimal(depth.a[0]?.[0] ?? '0');
-    const mid = bestBid.plus(bestAsk).div(2);
-    const visible = depth.b.reduce((s, [, q]) => s.plus(q ?? '0'), new Decimal(0));
+    const { bestBid, bestAsk, mid, visible } = arrivalOf(a.sim, 'BTCUSDT');
     const block = visible.mul('0.2').div(rules.stepSize).floor().mul(rules.stepSize);
 
-    // (a) one market order through the exchange service (its pre-trade checks); a block above the
-    // venue's market-order limit (4 BTC) goes as back-to-back market orders at the same instant.
+    // (a) one market order through the exchange service (its pre-trade checks).
     const exchangeA = new ServiceClient({ service: 'exchange', baseUrl: a.service.url, timeoutMs: 10_000 });
-    for (let left = block, n = 1; left.gt(0); n++) {
-      const amount = Decimal.min(left, rules.marketOrderMaxQty);
-      await exchangeA.post(
-        '/v1/orders',
-        {
-          caseId: `BENCH-MKT-${run}`,
-          clientOrderId: `bench-mkt-${run}-${n}`,
-          symbol: SYMBOL,
-          type: 'market',
-          amount: amount.toFixed(),
-        },
-        `bench/${run}/market/${n}`,
-      );
-      left = left.minus(amount);
-    }
+    await sellAtMarket(exchangeA, run, block, rules.marketOrderMaxQty);
     const market = venueRun(a.sim);
 
     // (b) the engine: saleExecutionWorkflow on the time-skipping server, against the service and venue b
-    const taskQueue = `bench-${seed}`;
-    const urls = { custody: b.service.url, exchange: b.service.url, fx: b.service.url, treasury: b.service.url };
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: bundle,
-      activities: onMarketClock(
-        {
-          ...createActivities(serviceClients(urls, 10_000)),
-          ...createSaleActivities(
-            new ServiceClient({ service: 'exchange', baseUrl: b.service.url, timeoutMs: 10_000 }),
-          ),
-        },
-        b.clock,
-      ),
-    });
     const caseId = `BENCH-ENG-${run}`;
     const input: SaleExecutionInput = {
       caseId,
@@ -283,17 +141,17 @@ async function main() {
       },
       params: ENGINE,
     };
-    const result = (await worker.runUntil(
-      env.client.workflow.execute('saleExecutionWorkflow', {
-        taskQueue,
-        workflowId: `bench-sale-${seed}`,
-        // Workflow time (skipped): a benchmark that cannot sell stops instead of retrying forever.
-        workflowRunTimeout: '1 day',
-        args: [input],
-      }),
-    )) as SaleExecutionResult;
+    const [result] = await runEngines(engineEnv, [
+      {
+        id: `bench-sale-${seed}-${run}`,
+        exchange: new ServiceClient({ service: 'exchange', baseUrl: b.service.url, timeoutMs: 10_000 }),
+        clock: b.clock,
+        input,
+      },
+    ]);
+    if (!result) throw new Error('the engine gave no result');
     const engine = venueRun(b.sim);
-    if (process.env.BENCH_DEBUG) {
+    if (debug) {
       for (const o of b.sim.venue.state.orders) {
         const ts = b.sim.venue.state.trades.filter((t) => t.clientOrderId === o.clientOrderId);
         console.error(
@@ -330,7 +188,7 @@ async function main() {
   } finally {
     for (const close of closers.reverse()) await close();
     await chain.close();
-    await env.teardown();
+    await engineEnv.env.teardown();
     await db.stop();
   }
 }
