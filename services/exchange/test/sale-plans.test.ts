@@ -230,6 +230,21 @@ test('every desk quote under the hurdle: kept as UNDER_HURDLE, none taken, the v
   expect(DESK_IDS.map((id) => desk(id).state.trades.size)).toEqual(trades);
 }, 30_000);
 
+test('the plan sells through the stablecoin: no direct way is read or planned, the USDT leg is costed', async () => {
+  const rule = { ...AUTO, mode: 'VIA_STABLECOIN' };
+  const res = await plan('CASE-PLAN-6', { asset: 'BTC', lot: '2', fiat: 'USD', rule, slices: 6, desks: false }, 'p7');
+  expect(res.status).toBe(201);
+  const body: exchange.SalePlanRecord = res.body;
+  // OSL lists no USDT/USD: only HashKey's stablecoin way can be costed.
+  expect(body.legs).toEqual([expect.objectContaining({ venue: 'hashkey', route: 'VIA_STABLECOIN', amount: '2' })]);
+  expect(body.alternatives.every((a) => !('route' in a) || a.route === 'VIA_STABLECOIN')).toBe(true);
+  const direct = body.books.filter((b) => b.symbol === 'BTC/USD');
+  expect(direct.map((b) => b.unread)).toEqual([expect.stringMatching(/not read/), expect.stringMatching(/not read/)]);
+  // The engine's cost carries the USDT leg's: HashKey's maker fee (8 bp) and the USDT/USD taker fee (10 bp) at least.
+  const engine = body.alternatives.find((a) => a.kind === 'ENGINE');
+  expect(new Decimal(engine?.expectedCostBp ?? '0').gte(18)).toBe(true);
+}, 30_000);
+
 test('bad input: 400 naming each field, nothing kept and no desk asked', async () => {
   const plans = await count('sale_plans');
   const rfqs = await count('rfqs');
