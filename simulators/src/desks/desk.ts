@@ -137,6 +137,10 @@ export function createDeskApp(initial: DeskTerms): { app: Express; state: DeskSt
 
   const app = express();
   app.disable('x-powered-by');
+  // Up or not (the dev stack waits for it): the one route that needs no signature, and says nothing else.
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
   // The raw body is what is signed.
   app.use(express.text({ type: () => true, limit: '16kb' }));
   app.use((req, res, next) => {
