@@ -24,6 +24,7 @@
  *   GET  /v1/cases/:caseId/statement                         -> ExchangeStatement (from the service's own records)
  *   GET  /v1/cases/:caseId/best-execution                    -> BestExecutionReport (recomputed from the raw fills)
  *   POST /v1/cases/:caseId/sale-plans PlanSale               -> 201 SalePlanRecord (desk block, venues, alternatives' costs; kept)
+ *   GET  /v1/cases/:caseId/sale-plans                        -> { salePlans: SalePlanRecord[] } (oldest first)
  *   POST /v1/rfqs                    (exchange rfq/rfq-contract.ts RequestForQuotes) -> 201 Rfq (the desks asked, every quote kept; TRADED or NO_DESK)
  *   GET  /v1/rfqs/:rfqId, GET /v1/cases/:caseId/rfqs         -> Rfq, { rfqs: Rfq[] }
  *   POST /v1/rfqs/:rfqId/settlement  (SettleDeskTrade)       -> DeskSettlement (coins delivered to the desk, its payment booked once)
