@@ -162,6 +162,14 @@ test('both venues liquid: the lot is split across HashKey and OSL, the legs add 
   const audit = await owner.query(`SELECT data FROM audit_records WHERE kind = 'exchange.sale-plan.decided'`);
   expect(audit.rows.map((r) => r.data.planId)).toEqual([body.planId]);
   await expect(owner.query('UPDATE sale_plans SET reason = $1', ['changed'])).rejects.toThrow();
+  // The plan's row is on the chain (bound table) and the chain verifies with it.
+  const verify = (await request(app).get('/v1/audit/verify').expect(200)).body;
+  expect(verify.ok).toBe(true);
+  const bound = await owner.query(
+    `SELECT 1 FROM audit_records WHERE kind = 'row.inserted' AND data->>'table' = 'sale_plans' AND data->'key'->>0 = $1`,
+    [body.planId],
+  );
+  expect(bound.rowCount).toBe(1);
 }, 30_000);
 
 let deskPlan: exchange.SalePlanRecord;
