@@ -260,14 +260,29 @@ export async function planCaseSale(
   const block = new Decimal(input.lot).mul(DESK_BLOCK_SHARE).div(stepSize).floor().mul(stepSize);
   if (input.desks && block.gt(0)) {
     const symbol = directSymbol(input.asset, input.fiat);
-    // One reference for the hurdle and the RFQ that is judged by it, so the two cannot disagree.
-    const reference = await deps.rfq.prices.reference(symbol);
-    const hurdle = deskHurdle(planInput, reference.price).price;
     const rfqId = planRfqId(caseId, idempotencyKey);
-    const asked = await requestForQuotes(
-      { ...deps.rfq, prices: { ...deps.rfq.prices, reference: async () => reference } },
-      { rfqId, caseId, symbol, amount: block.toFixed(), minPrice: hurdle },
+    // A retry of a plan whose RFQ was made: that RFQ, its block and its hurdle (fixed on the books of the
+    // first attempt) stand; asking it again answers its decision, or resumes it, never a second trade.
+    const made = await deps.pool.query<{ amount: string; min_price: string }>(
+      'SELECT amount, min_price FROM rfqs WHERE rfq_id = $1 AND min_price IS NOT NULL',
+      [rfqId],
     );
+    const earlier = made.rows[0];
+    let asked: Awaited<ReturnType<typeof requestForQuotes>>;
+    let hurdle: string;
+    if (earlier) {
+      hurdle = new Decimal(earlier.min_price).toFixed();
+      const amount = new Decimal(earlier.amount).toFixed();
+      asked = await requestForQuotes(deps.rfq, { rfqId, caseId, symbol, amount, minPrice: hurdle });
+    } else {
+      // One reference for the hurdle and the RFQ that is judged by it, so the two cannot disagree.
+      const reference = await deps.rfq.prices.reference(symbol);
+      hurdle = deskHurdle(planInput, reference.price).price;
+      asked = await requestForQuotes(
+        { ...deps.rfq, prices: { ...deps.rfq.prices, reference: async () => reference } },
+        { rfqId, caseId, symbol, amount: block.toFixed(), minPrice: hurdle },
+      );
+    }
     const trade = asked.outcome === 'TRADED' ? asked.trade : undefined;
     rfq = {
       rfqId,
@@ -281,6 +296,7 @@ export async function planCaseSale(
               reference: asked.referencePrice,
               price: trade.price,
               amount: trade.amount,
+              hurdle,
             },
           }
         : {}),

@@ -32,6 +32,7 @@ import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
 import { CcxtVenue } from '../src/ccxt-venue';
 import { OslVenue } from '../src/osl/osl-venue';
 import { DeskClient } from '../src/rfq/desk-client';
+import { planRfqId } from '../src/sale-plans';
 
 let owner: Pool;
 let rolePool: Pool;
@@ -215,6 +216,32 @@ test('a replay of the key answers the same plan, with one RFQ and one trade', as
   expect((await request(app).get('/v1/cases/CASE-PLAN-2/rfqs').expect(200)).body.rfqs).toHaveLength(1);
   expect((await request(app).get('/v1/cases/CASE-PLAN-2/sale-plans').expect(200)).body.salePlans).toHaveLength(1);
   expect(desk('desk-alpha').state.trades.size).toBe(1);
+}, 30_000);
+
+test('a plan retried after its RFQ traded (the first attempt died): that RFQ and its hurdle stand, no second RFQ', async () => {
+  await deskPricesFromReference();
+  // The first attempt asked the desks with its hurdle (fixed on the books then), alpha traded, then it died.
+  behave({ 'desk-alpha': 30, 'desk-beta': 80, 'desk-gamma': 90 });
+  const rfqId = planRfqId('CASE-PLAN-7', 'p8');
+  const first = await request(app)
+    .post('/v1/rfqs')
+    .set('Idempotency-Key', 'p8-first-attempt')
+    .send({ rfqId, caseId: 'CASE-PLAN-7', symbol: 'BTC/USD', amount: '2', minPrice: '90000' });
+  expect(first.body).toMatchObject({ outcome: 'TRADED', trade: { desk: 'desk-alpha' } });
+  const asked = DESK_IDS.map((id) => desk(id).state.log.quoteRequests);
+  // The retry: today's hurdle is above alpha's price (30 bp under), the trade stands by the RFQ's own.
+  const res = await plan(
+    'CASE-PLAN-7',
+    { asset: 'BTC', lot: '4', fiat: 'USD', rule: AUTO, slices: 6, desks: true },
+    'p8',
+  );
+  expect(res.status).toBe(201);
+  const body: exchange.SalePlanRecord = res.body;
+  expect(body).toMatchObject({ rfqId, hurdle: '90000' });
+  expect(body.legs[0]).toMatchObject({ kind: 'DESK', desk: 'desk-alpha', amount: '2', price: first.body.trade.price });
+  expect(sum(body.legs).eq('4')).toBe(true);
+  expect(DESK_IDS.map((id) => desk(id).state.log.quoteRequests)).toEqual(asked);
+  expect((await request(app).get('/v1/cases/CASE-PLAN-7/rfqs').expect(200)).body.rfqs).toHaveLength(1);
 }, 30_000);
 
 test('every desk quote under the hurdle: kept as UNDER_HURDLE, none taken, the venues sell the whole lot', async () => {
