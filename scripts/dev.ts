@@ -60,6 +60,12 @@ const DevConfig = z.object({
   EVM_NODE_PORT: z.coerce.number().int().positive().default(7204),
   /** The simulated OSL, the exchange service's second trading venue (/v1/venues/osl/...). */
   OSL_SIM_PORT: z.coerce.number().int().positive().default(7205),
+  /** The simulated OTC desks an RFQ asks (desk-alpha, -beta, -gamma: the register's dev desks), comma-separated. */
+  DESK_SIM_PORTS: z
+    .string()
+    .regex(/^\d{1,5},\d{1,5},\d{1,5}$/, 'three ports, comma-separated')
+    .default('7211,7212,7213')
+    .transform((text) => text.split(',').map(Number)),
   /** `auto` (default): a demo case on the first start of a data folder only; `1`: one on every start; `0`: never. */
   VCDC_DEMO: z.enum(['0', '1', 'auto']).default('auto'),
   LOG_LEVEL: z.string().default('info'),
@@ -160,6 +166,7 @@ async function main(): Promise<void> {
     treasury: url(cfg.TREASURY_PORT),
     venue: url(cfg.VENUE_SIM_PORT),
     osl: url(cfg.OSL_SIM_PORT),
+    desks: cfg.DESK_SIM_PORTS.map(url),
     chain: url(cfg.CHAIN_SIM_PORT),
     fxRates: url(cfg.FX_RATES_SIM_PORT),
     // ETH and USDT custody, the demo's seizure sweep and the venue's deposits: the local EVM node.
@@ -206,6 +213,7 @@ async function main(): Promise<void> {
       treasury: cfg.TREASURY_PORT,
       venue: cfg.VENUE_SIM_PORT,
       osl: cfg.OSL_SIM_PORT,
+      desks: cfg.DESK_SIM_PORTS,
       chain: cfg.CHAIN_SIM_PORT,
       fxRates: cfg.FX_RATES_SIM_PORT,
       evm: cfg.EVM_NODE_PORT,
@@ -243,9 +251,9 @@ async function main(): Promise<void> {
     },
   });
 
-  say('starting the simulators (venue, chain, FX rates)');
+  say('starting the simulators (venues, chains, OTC desks, FX rates)');
   runTs('simulators', 'simulators/src/main.ts', environments.simulators);
-  for (const u of [urls.chain, urls.venue, urls.osl, urls.fxRates])
+  for (const u of [urls.chain, urls.venue, urls.osl, ...urls.desks, urls.fxRates])
     await waitFor(`${u}/healthz`, () => httpOk(`${u}/healthz`));
 
   say('starting the services (custody, exchange, fx, treasury)');
@@ -274,7 +282,7 @@ async function main(): Promise<void> {
   );
   say(`Services          custody ${urls.custody}  exchange ${urls.exchange}  fx ${urls.fx}  treasury ${urls.treasury}`);
   say(
-    `Simulators        venue ${urls.venue}  OSL ${urls.osl}  chain ${urls.chain}  EVM ${urls.evm.rpcUrl}  FX rates ${urls.fxRates}`,
+    `Simulators        venue ${urls.venue}  OSL ${urls.osl}  desks ${urls.desks.join(' ')}  chain ${urls.chain}  EVM ${urls.evm.rpcUrl}  FX rates ${urls.fxRates}`,
   );
   say('Venue market      npm run venue -- market BTC/USDT | move BTC/USDT -8% 30s | faults  (simulators/README.md)');
   say(

@@ -4,6 +4,7 @@
  * (from the provision step) and nothing else. The owner's URL is not an input here: no process can be
  * given it by mistake.
  */
+import { devRfqDesks } from '../../simulators/src/desks/credentials';
 import { DEV_OSL_API_KEY, DEV_OSL_SECRET } from '../../simulators/src/osl/credentials';
 import type { RoleUrls } from './system-database';
 
@@ -24,11 +25,15 @@ export interface StackSettings {
     workerSdkMetrics?: number;
     /** The simulated OSL (a second trading venue); absent: not started, the exchange trades at the venue alone. */
     osl?: number;
+    /** The simulated OTC desks (desk-alpha, -beta, -gamma in that order); absent: none, every RFQ is NO_DESK. */
+    desks?: readonly number[];
   };
   /** The URLs the processes reach each other at. */
   urls: Record<ServiceName | 'controlApi' | 'venue' | 'chain' | 'fxRates', string> & {
     evm: { rpcUrl: string; usdtAddress: string };
     osl?: string;
+    /** The desks' URLs, in the order of `ports.desks`. */
+    desks?: readonly string[];
   };
   /** The provision step's role URLs (scripts/lib/system-database.ts). */
   roleUrls: RoleUrls;
@@ -88,6 +93,8 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
             ]),
           }
         : {}),
+      // The OTC desks an RFQ asks, with their dev-only shared secrets (simulators/src/desks/credentials.ts).
+      ...(s.urls.desks?.length ? { RFQ_DESKS: JSON.stringify(devRfqDesks(s.urls.desks)) } : {}),
     },
     fx: {
       FX_RATE_SOURCE_URL: s.urls.fxRates,
@@ -126,6 +133,7 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       FX_RATES_SIM_PORT: String(s.ports.fxRates),
       EVM_NODE_PORT: String(s.ports.evm),
       ...(s.ports.osl !== undefined ? { OSL_SIM_PORT: String(s.ports.osl) } : {}),
+      ...(s.ports.desks?.length ? { DESK_SIM_PORTS: s.ports.desks.join(',') } : {}),
       EVM_FUND_ADDRESSES: s.evmFundAddresses,
       SIM_STATE_DIR: s.simulatorStateDir,
     },

@@ -1,7 +1,7 @@
 /**
  * Dev stack only: the simulators in one process — the ledger chain (BTC), the local EVM node (Hardhat,
  * ETH and the USDT ERC-20), the HashKey-compatible venue (which credits deposits by watching both
- * chains) and the FX-rate source. State is kept in SIM_STATE_DIR (the EVM node's as a journal of its blocks,
+ * chains), the simulated OSL and OTC desks when given ports, and the FX-rate source. State is kept in SIM_STATE_DIR (the EVM node's as a journal of its blocks,
  * played back at start: evm/chain-journal.ts) so that a restart of the dev stack resumes running cases.
  */
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { loadConfigOrExit } from '../../packages/shared/src/config';
 import { createLogger } from '../../packages/shared/src/logger';
 import { onShutdown } from '../../packages/shared/src/server';
 import { startChainSimulator } from './chain';
+import { startDevDesks } from './desks';
 import { DEV_OFFSHORE_ACCOUNT } from './dev-accounts';
 import { startEvmNode } from './evm';
 import { HARDHAT_DEV_KEYS } from './evm/accounts';
@@ -26,6 +27,15 @@ const Config = z.object({
   /** The simulated OSL, a second trading venue (simulators/src/osl); absent: not started. */
   OSL_SIM_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   FX_RATES_SIM_PORT: z.coerce.number().int().min(0).max(65535).default(7203),
+  /**
+   * The simulated OTC desks (simulators/src/desks, the register's desk-alpha, -beta, -gamma in that order),
+   * one port each, comma-separated, e.g. "7211,7212,7213"; absent: not started.
+   */
+  DESK_SIM_PORTS: z
+    .string()
+    .regex(/^\d{1,5}(,\d{1,5}){0,2}$/, 'one to three ports, comma-separated')
+    .transform((text) => text.split(',').map(Number))
+    .optional(),
   EVM_NODE_PORT: z.coerce.number().int().min(0).max(65535).default(7204),
   /** Addresses given 10 ETH at start when they hold less than 1 (the custody gas station), comma-separated. */
   EVM_FUND_ADDRESSES: z.string().default(''),
@@ -117,6 +127,16 @@ async function main(): Promise<void> {
           bookRefill: cfg.VENUE_MARKET === 'static' ? {} : undefined,
           requestsPerSecond: cfg.VENUE_REQUESTS_PER_SECOND,
         });
+  // The desks price from the venue's last prices and pay only for coins they see arrive on the chains.
+  const desks =
+    cfg.DESK_SIM_PORTS === undefined
+      ? undefined
+      : await startDevDesks({
+          venueUrl: venue.url,
+          ports: cfg.DESK_SIM_PORTS,
+          host: cfg.HOST,
+          chain: { ledgerUrl: chain.url, evmRpcUrl: evmNode.url },
+        });
   const fxRates = await startFxRateSimulator({ host: cfg.HOST, port: cfg.FX_RATES_SIM_PORT, seed: cfg.FX_RATES_SEED });
   logger.info(
     {
@@ -125,6 +145,7 @@ async function main(): Promise<void> {
       usdt: evmNode.usdtAddress,
       venue: venue.url,
       osl: osl?.url,
+      desks: desks?.desks.map((d) => d.url),
       fxRates: fxRates.url,
       venueMarket: cfg.VENUE_MARKET,
       venueFaults: cfg.VENUE_FAULTS ?? {},
@@ -134,6 +155,7 @@ async function main(): Promise<void> {
 
   onShutdown(logger, async () => {
     await fxRates.close();
+    await desks?.close();
     await osl?.close();
     await venue.close();
     await evmNode.close();

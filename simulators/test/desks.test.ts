@@ -2,16 +2,20 @@
  * The simulated OTC desks over real HTTP: signed requests only; a quote at the reference less the
  * spread within the size appetite; an acceptance decided once (the same trade again, any key); last
  * look refuses; a quote accepted too late is expired; silence leaves the request unanswered; the desk
- * pays the trade's cost once it has seen the coins, and only for one delivery.
+ * pays the trade's cost once it has seen the coins on the ledger chain (its address, that amount,
+ * mined), and only for one delivery; a transaction that paid for one trade pays for no other.
  */
 import { deskHeaders } from '@vcdc/shared/desk-signing';
+import { type RunningChainSimulator, startChainSimulator } from '../src/chain';
 import { devDeskCredentials, type RunningDesk, startDesk } from '../src/desks';
 
 let desk: RunningDesk;
+let chain: RunningChainSimulator;
 let now = new Date('2026-12-04T10:00:00Z');
 const creds = devDeskCredentials('desk-t');
 
 beforeAll(async () => {
+  chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
   desk = await startDesk({
     id: 'desk-t',
     credentials: creds,
@@ -24,9 +28,24 @@ beforeAll(async () => {
     lastLook: 0,
     noAnswer: 0,
     clock: () => now,
+    chain: { ledgerUrl: chain.url },
   });
 });
-afterAll(() => desk.close());
+afterAll(async () => {
+  await desk.close();
+  await chain.close();
+});
+
+/** BTC sent to `to` on the ledger chain (from its faucet), mined unless told otherwise. */
+async function send(to: string, amount: string, mine = true): Promise<string> {
+  const res = await fetch(`${chain.url}/v1/chains/bitcoin/faucet`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ address: to, asset: 'BTC', amount }),
+  });
+  if (mine) chain.mine('bitcoin', 1);
+  return ((await res.json()) as { txHash: string }).txHash;
+}
 
 async function call(method: string, path: string, body?: unknown, signWith = creds, key = 'k1') {
   const text = body === undefined ? '' : JSON.stringify(body);
@@ -63,20 +82,34 @@ test('quotes the reference less its spread, within its size appetite', async () 
   expect((await ask('0.5')).status).toBe(422);
 });
 
-test('an acceptance is decided once; the desk pays the cost once it sees the coins', async () => {
+test('an acceptance is decided once; the desk pays the cost once it sees the coins on the chain', async () => {
   const q = await ask('2');
   const t1 = await call('POST', `/v1/quotes/${q.body.quoteId}/accept`, {}, creds, 'a');
   const t2 = await call('POST', `/v1/quotes/${q.body.quoteId}/accept`, {}, creds, 'b');
   expect(t1.status).toBe(201);
   expect(t2.body.tradeId).toBe(t1.body.tradeId);
   expect(desk.state.trades.size).toBe(1);
+  const address = (t1.body as unknown as { settlement: { address: string } }).settlement.address;
   const path = `/v1/trades/${t1.body.tradeId}/delivery`;
-  expect((await call('POST', path, { txHash: '0xabc', amount: '1.9' })).status).toBe(422);
-  const paid = await call('POST', path, { txHash: '0xabc', amount: '2' });
+  const refused = async (txHash: string) => (await call('POST', path, { txHash, amount: '2' })).body.type;
+  expect(await refused('0xabc')).toBe('delivery-not-found');
+  expect(await refused(await send('not-the-desk', '2'))).toBe('delivery-elsewhere');
+  expect(await refused(await send(address, '1.5'))).toBe('wrong-amount');
+  expect(await refused(await send(address, '2', false))).toBe('delivery-unconfirmed');
+  expect(desk.state.trades.get(t1.body.tradeId as string)?.payment).toBeUndefined();
+  const delivery = await send(address, '2');
+  expect((await call('POST', path, { txHash: delivery, amount: '1.9' })).status).toBe(422);
+  const paid = await call('POST', path, { txHash: delivery, amount: '2' });
   expect(paid.body.payment).toMatchObject({ amount: '119400', currency: 'USD' });
-  const again = await call('POST', path, { txHash: '0xabc', amount: '2' });
+  const again = await call('POST', path, { txHash: delivery, amount: '2' });
   expect(again.body.payment).toEqual(paid.body.payment);
-  expect((await call('POST', path, { txHash: '0xdef', amount: '2' })).status).toBe(409);
+  expect((await call('POST', path, { txHash: await send(address, '2'), amount: '2' })).status).toBe(409);
+
+  // The same transaction does not pay for a second trade.
+  const q2 = await ask('2');
+  const t3 = await call('POST', `/v1/quotes/${q2.body.quoteId}/accept`, {}, creds, 'c');
+  const other = await call('POST', `/v1/trades/${t3.body.tradeId}/delivery`, { txHash: delivery, amount: '2' });
+  expect({ status: other.status, type: other.body.type }).toEqual({ status: 409, type: 'delivery-used' });
 });
 
 test('last look refuses; a late acceptance is expired', async () => {

@@ -29,9 +29,12 @@ import { ExchangeConfig, startExchangeService } from '../../services/exchange/sr
 import { FxConfig, startFxService } from '../../services/fx/src';
 import { startTreasuryService, TreasuryConfig } from '../../services/treasury/src';
 import { startChainSimulator } from '../../simulators/src/chain';
+import { type RunningDesk, startDevDesks } from '../../simulators/src/desks';
 import { DEV_OFFSHORE_ACCOUNT } from '../../simulators/src/dev-accounts';
 import { startEvmNode } from '../../simulators/src/evm';
+import { HARDHAT_DEV_KEYS } from '../../simulators/src/evm/accounts';
 import { startFxRateSimulator } from '../../simulators/src/fx-rates';
+import { DEV_OSL_API_KEY, DEV_OSL_SECRET, type RunningOslSimulator, startOslSimulator } from '../../simulators/src/osl';
 import { startVenueSimulator, type VenueSimulatorOptions } from '../../simulators/src/venue';
 import type { CaseProgress } from '../../workflows/src/case-state';
 import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../../workflows/src/codec/payload-codec';
@@ -63,7 +66,15 @@ export interface TestStack {
     fxRates: string;
     /** The local EVM node (ETH and USDT custody and deposits run on it) and its USDT contract. */
     evm: { rpcUrl: string; usdtAddress: string };
+    /** The simulated OSL, the exchange's second trading venue (/v1/venues/osl/...), when asked for (`osl`). */
+    osl?: string;
+    /** The OTC desks the exchange's RFQs ask (desk-alpha, -beta, -gamma), unless `desks: false`. */
+    desks: string[];
   };
+  /** The desks themselves (a test steers them: `desks[0].state.set({ spreadBp: 5 })`, reads their trades). */
+  desks: RunningDesk[];
+  /** The simulated OSL, when asked for. */
+  osl?: RunningOslSimulator;
   temporal: TestWorkflowEnvironment;
   /** A Temporal client with the stack's payload codec (case data in Temporal is encrypted). */
   client: Client;
@@ -92,8 +103,14 @@ export async function readCaseAsAuditor(stack: TestStack, caseId: string): Promi
   }).get<CaseProgress>(`/v1/cases/${encodeURIComponent(caseId)}`);
 }
 
-/** `venue`: the simulator's own options over the stack's (e.g. a deeper book for a very large lot). */
-export async function startTestStack(options: { venue?: Partial<VenueSimulatorOptions> } = {}): Promise<TestStack> {
+/**
+ * `venue`: the simulator's own options over the stack's (e.g. a deeper book for a very large lot);
+ * `osl`: OSL beside HashKey (TRADING_VENUES); `desks: false`: no OTC desk (RFQ_DESKS empty). The desks
+ * price from the venue's last prices and pay only for coins they see arrive on the chains.
+ */
+export async function startTestStack(
+  options: { venue?: Partial<VenueSimulatorOptions>; osl?: boolean; desks?: boolean } = {},
+): Promise<TestStack> {
   const closers: Array<() => Promise<unknown>> = [];
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
@@ -122,6 +139,28 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
       ...options.venue,
     });
     closers.push(venue.close);
+    // Its own gas key (as in the dev stack): its payouts on the EVM node never race the venue's for a nonce.
+    const osl = options.osl
+      ? await startOslSimulator({
+          port: 0,
+          chainUrl: chain.url,
+          evm: { ...evm, gasKey: HARDHAT_DEV_KEYS[2] },
+          bankAccounts: [DEV_OFFSHORE_ACCOUNT],
+          pollIntervalMs: 200,
+          withdrawalDelayMs: 300,
+        })
+      : undefined;
+    if (osl) closers.push(osl.close);
+    const desks =
+      options.desks === false
+        ? undefined
+        : await startDevDesks({
+            venueUrl: venue.url,
+            ports: [0, 0, 0],
+            pollMs: 500,
+            chain: { ledgerUrl: chain.url, evmRpcUrl: evm.rpcUrl },
+          });
+    if (desks) closers.push(desks.close);
     const fxRates = await startFxRateSimulator({ port: 0 });
     closers.push(fxRates.close);
 
@@ -160,7 +199,19 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
     const db = { PORT: '0', LOG_LEVEL: 'silent', ACT_VERIFY_KEYS: decisionKeys.verifyKey };
     // The exchange first: it keeps the register of licensed providers custody asks before a transfer.
     const exchange = await startExchangeService(
-      parseConfig(ExchangeConfig, { ...db, DATABASE_URL: roleUrls.exchange, VENUE_API_URL: venue.url }),
+      parseConfig(ExchangeConfig, {
+        ...db,
+        DATABASE_URL: roleUrls.exchange,
+        VENUE_API_URL: venue.url,
+        ...(osl
+          ? {
+              TRADING_VENUES: JSON.stringify([
+                { id: 'osl', adapter: 'osl', url: osl.url, apiKey: DEV_OSL_API_KEY, secret: DEV_OSL_SECRET },
+              ]),
+            }
+          : {}),
+        ...(desks ? { RFQ_DESKS: desks.rfqDesks } : {}),
+      }),
       logger,
     );
     closers.push(exchange.close);
@@ -297,7 +348,11 @@ export async function startTestStack(options: { venue?: Partial<VenueSimulatorOp
         venue: venue.url,
         fxRates: fxRates.url,
         evm,
+        ...(osl ? { osl: osl.url } : {}),
+        desks: desks?.desks.map((d) => d.url) ?? [],
       },
+      desks: desks?.desks ?? [],
+      ...(osl ? { osl } : {}),
       temporal,
       client,
       issuer,

@@ -83,6 +83,8 @@ export async function startStackProcess(env: Record<string, string> = {}): Promi
   ] as const;
   const ports = {} as Record<(typeof names)[number], number>;
   for (const name of names) ports[name] = await freePort();
+  // The three OTC desks (scripts/dev.ts DESK_SIM_PORTS).
+  const deskPorts = [await freePort(), await freePort(), await freePort()];
   const url = (port: number) => `http://127.0.0.1:${port}`;
   let printed = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/dev.ts')], {
@@ -90,6 +92,7 @@ export async function startStackProcess(env: Record<string, string> = {}): Promi
     env: {
       ...process.env,
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+      DESK_SIM_PORTS: deskPorts.join(','),
       VCDC_DATA_DIR: dataDir,
       VCDC_DEMO: '0',
       LOG_LEVEL: 'warn',

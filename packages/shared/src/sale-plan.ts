@@ -50,6 +50,11 @@ export interface DeskOffer {
   reference: string;
   price: string;
   amount: string;
+  /**
+   * The hurdle the RFQ judged the quote by, when it was fixed on earlier books than `planSale` is given
+   * (a plan retried after its RFQ traded): the trade stands by it. Default: `deskHurdle` on the input.
+   */
+  hurdle?: string;
 }
 
 export interface PlanInput {
@@ -291,7 +296,7 @@ export function planSale(input: PlanInput, desk?: DeskOffer): SalePlan {
   const block = new Decimal(desk.amount);
   if (!block.gt(0) || block.gt(lot))
     throw new Error(`planSale: a desk block of ${desk.amount} for a lot of ${input.lot}`);
-  const hurdle = deskHurdle(input, desk.reference);
+  const hurdle = desk.hurdle !== undefined ? { price: desk.hurdle } : deskHurdle(input, desk.reference);
   if (new Decimal(desk.price).lt(hurdle.price)) {
     throw new Error(
       `planSale: ${desk.desk}'s trade at ${desk.price} is under the hurdle ${hurdle.price}: the RFQ takes none under it`,

@@ -24,6 +24,7 @@ import {
   parseInput,
   problems,
   providerStanding,
+  type Queryable,
   recordSignedAct,
   requireAct,
   signedActOf,
@@ -60,6 +61,7 @@ import { caseRfqs, type RfqPrices, requestForQuotes, rfqView } from './rfq/rfq';
 import { RequestForQuotes, RfqId, SettleDeskTrade } from './rfq/rfq-contract';
 import { getDeskSettlement, settleDeskTrade } from './rfq/settlement';
 import { chooseSaleRoute } from './route-choices';
+import { caseSalePlans, type PlanningVenue, planCaseSale } from './sale-plans';
 import type { Venue } from './venue';
 import { atVenue } from './venue-problems';
 import { caseWithdrawals, refreshWithdrawal, requestWithdrawal, withdrawalClientRef } from './withdrawals';
@@ -238,6 +240,12 @@ export function createApp({
   const guard = guardOf(venue, fairPrice);
   const now = clock ?? (() => new Date());
   const rfq = { pool, desks, prices: rfqPrices ?? guardPrices(guard, venue, now) };
+  // Every trading venue with its guard, the default first: the sale plan reads them all.
+  const tradingVenues: PlanningVenue[] = [
+    { venue, guard },
+    ...(otherVenues ?? []).map((o) => ({ venue: o.venue, guard: guardOf(o.venue, o.fairPrice) })),
+  ];
+  const plans = { pool, venues: tradingVenues, rfq, now };
   // Every venue once, the trading ones first: a venue asked twice would count its volume twice.
   const indexSources: MarketDataSource[] = [];
   for (const source of [venue, ...(otherVenues ?? []).map((o) => o.venue), ...(referenceIndex?.sources ?? [])]) {
@@ -267,7 +275,8 @@ export function createApp({
           throw new Error(`trading venue ${other.venue.id} is configured twice`);
         }
         const router = Router();
-        venueRoutes(router, { pool, logger, now, venue: other.venue, guard: guardOf(other.venue, other.fairPrice) });
+        const at = tradingVenues.find((t) => t.venue === other.venue) as PlanningVenue;
+        venueRoutes(router, { pool, logger, now, venue: other.venue, guard: at.guard });
         others.set(other.venue.id, router);
       }
       app.use('/v1/venues/:venueId', (req, res, next) => {
@@ -329,6 +338,24 @@ export function createApp({
       app.get('/v1/rfqs/:rfqId/settlement', async (req, res) => {
         const { rfqId } = parseInput(RfqParams, req.params, 'path');
         res.json(await getDeskSettlement(pool, rfqId));
+      });
+
+      // Where a coin lot is sold: a desk block and the venues, every alternative costed, kept (sale-plans.ts).
+      // The RFQ it may make is named after the key, so a retry never asks the desks twice.
+      app.post(
+        '/v1/cases/:caseId/sale-plans',
+        claimedIdempotent(pool, exchange.PlanSale, async (input, req, claim) => {
+          const { caseId } = parseInput(CaseParams, req.params, 'path');
+          const key = req.get(IDEMPOTENCY_HEADER) ?? '';
+          const answer = (tx: Queryable, plan: exchange.SalePlanRecord) =>
+            claim.answer(tx, { status: 201, body: plan });
+          return { status: 201, body: await planCaseSale(plans, caseId, input, key, answer) };
+        }),
+      );
+
+      app.get('/v1/cases/:caseId/sale-plans', async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        res.json({ salePlans: await caseSalePlans(pool, caseId) });
       });
 
       // The register of licensed providers (provider-register.ts): one person proposes a provider's next

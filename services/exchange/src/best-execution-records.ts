@@ -21,6 +21,7 @@ import {
 import { loadComputations } from './price-observations';
 import { caseRfqs } from './rfq/rfq';
 import { caseRouteChoices } from './route-choices';
+import { caseSalePlans } from './sale-plans';
 import type { Venue } from './venue';
 
 interface OrderRow {
@@ -285,6 +286,7 @@ export async function caseBestExecution(
     const computations = computationView(await loadComputations(db, referencedComputations(orders, fills, references)));
     const routes = await caseRouteChoices(db, caseId);
     const rfqs = await caseRfqs(db, caseId);
+    const salePlans = await caseSalePlans(db, caseId);
     await db.query('COMMIT');
     const report = bestExecution({
       caseId,
@@ -297,8 +299,12 @@ export async function caseBestExecution(
       computations,
       routes,
     });
-    // Every quote of every RFQ, beside the desk trade booked among the orders.
-    return rfqs.length > 0 ? { ...report, rfqs } : report;
+    // Every quote of every RFQ, beside the desk trade booked among the orders; each lot's plan with its alternatives.
+    return {
+      ...report,
+      ...(rfqs.length > 0 ? { rfqs } : {}),
+      ...(salePlans.length > 0 ? { salePlans } : {}),
+    };
   } catch (error) {
     await db.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -23,6 +23,7 @@ import {
   type MarketRules,
   type OrderSnapshot,
   type SellOrderRequest,
+  type TradingFees,
   type Venue,
   VenueCallError,
   type WithdrawalRequest,
@@ -209,6 +210,15 @@ export class CcxtVenue implements Venue {
         marketOrderMaxQty: amount(lot, 'marketOrderMaxQty'),
         minNotional: amount(filter('MIN_NOTIONAL'), 'minNotional'),
       };
+    });
+  }
+
+  /** The account's rates as the venue states them (its VIP information), not ccxt's table of public tiers. */
+  async tradingFees(symbol: string): Promise<TradingFees> {
+    return this.call('fetch trading fee', async () => {
+      const fee = await this.exchange.fetchTradingFee(symbol);
+      const raw = (fee?.info ?? {}) as Raw;
+      return { maker: amount(raw, 'actualMakerRate'), taker: amount(raw, 'actualTakerRate') };
     });
   }
 

@@ -22,6 +22,11 @@ export interface MarketRules {
   minNotional: string;
 }
 
+export interface TradingFees {
+  maker: string;
+  taker: string;
+}
+
 export interface OrderSnapshot {
   venueOrderId: string;
   clientOrderId: string;
@@ -132,6 +137,8 @@ export interface Venue extends MarketDataSource {
   /** The bids as `bids` and the top of book as `topOfBook`, from one read of the book. */
   bidsAndTop(symbol: string): Promise<BidsAndTop>;
   marketRules(symbol: string): Promise<MarketRules | undefined>;
+  /** The account's fee rates on a market (fractions, e.g. "0.001"): maker for resting orders, taker for the rest. */
+  tradingFees(symbol: string): Promise<TradingFees>;
   depositAddress(asset: string, chain: Chain): Promise<{ address: string; tag?: string }>;
   /** The venue's record of a deposit by chain transaction hash; undefined while it has not seen it. */
   findDeposit(asset: string, txHash: string): Promise<DepositSnapshot | undefined>;

@@ -11,6 +11,7 @@ import { createPool, migrate, type Pool, type ProviderTerms, silentLogger } from
 import type { custody, exchange } from '@vcdc/shared/contracts';
 import type { Express } from 'express';
 import request from 'supertest';
+import { type RunningChainSimulator, startChainSimulator } from '../../../simulators/src/chain';
 import { type DeskTerms, devDeskCredentials, type RunningDesk, startDesk } from '../../../simulators/src/desks';
 import { servicePoolFor } from '../../../test/support/audit';
 import { createTestDatabase } from '../../../test/support/database';
@@ -23,6 +24,7 @@ import { DeskClient } from '../src/rfq/desk-client';
 let owner: Pool;
 let rolePool: Pool;
 let app: Express;
+let chain: RunningChainSimulator;
 const desks = new Map<string, RunningDesk>();
 
 // The service's and the desks' clock: fixed, so a quote's validity is exact.
@@ -67,7 +69,9 @@ beforeAll(async () => {
   await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
   owner = createPool(databaseUrl, 'exchange', 2);
   rolePool = (await servicePoolFor(databaseUrl, 'exchange')).pool;
-  for (const n of NAMES) desks.set(n, await startDesk(deskTerms(n)));
+  chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
+  // Each desk looks deliveries up on the ledger chain.
+  for (const n of NAMES) desks.set(n, await startDesk({ ...deskTerms(n), chain: { ledgerUrl: chain.url } }));
   for (const n of NAMES) {
     if (n === 'unknown') continue;
     await enterProvider(owner, registered(n, n === 'lapsed' ? '2026-11-30' : '2027-12-31'));
@@ -101,6 +105,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const d of desks.values()) await d.close();
+  await chain.close();
   await rolePool.end();
   await owner.end();
 });
@@ -228,19 +233,68 @@ describe('one RFQ, every answer kept', () => {
     expect(other.body.field).toBe('rfqId');
   });
 
+  /** Coins sent on the ledger chain (from its faucet), mined unless told otherwise: the transaction's hash. */
+  async function send(to: string, amount: string, mine = true): Promise<string> {
+    const res = await fetch(`${chain.url}/v1/chains/bitcoin/faucet`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ address: to, asset: 'BTC', amount }),
+    });
+    const tx = (await res.json()) as { txHash: string };
+    if (mine) chain.mine('bitcoin', 1);
+    return tx.txHash;
+  }
+  const settle = (txHash: string, k: string) =>
+    request(app)
+      .post('/v1/rfqs/rfq-all/settlement')
+      .set('Idempotency-Key', k)
+      .send({ caseId: 'CASE-RFQ-1', txHash, bankAccountId: 'trust-usd' });
+
+  test('the desk pays only for coins it sees on the chain: a transaction elsewhere, for less, unknown or unmined is refused, nothing booked', async () => {
+    const deskAddress = (body.trade as { deliverTo: { address: string } }).deliverTo.address;
+    const refusals: [string, string][] = [
+      [await send('somebody-else', '2'), 'delivery-elsewhere'],
+      [await send(deskAddress, '1.99999999'), 'wrong-amount'],
+      ['0xnot-on-the-chain', 'delivery-not-found'],
+    ];
+    for (const [i, [txHash, why]] of refusals.entries()) {
+      const res = await settle(txHash, `refused-${i}`);
+      expect({
+        status: res.status,
+        type: res.body.type,
+        deskRefusal: res.body.deskRefusal,
+        field: res.body.field,
+      }).toEqual({
+        status: 409,
+        type: expect.stringContaining('desk-delivery-refused'),
+        deskRefusal: why,
+        field: 'txHash',
+      });
+    }
+    const unmined = await settle(await send(deskAddress, '2', false), 'refused-unmined');
+    expect({ status: unmined.status, type: unmined.body.type }).toEqual({
+      status: 409,
+      type: expect.stringContaining('not-yet'),
+    });
+    // Nothing booked: no coins at the desk, no fiat from it, the desk has paid nothing.
+    const statement = (await request(app).get('/v1/cases/CASE-RFQ-1/statement').expect(200)).body;
+    expect(statement.deposits).toEqual([]);
+    expect(statement.withdrawals).toEqual([]);
+    expect((await request(app).get('/v1/rfqs/rfq-all/settlement').expect(200)).body.paidAt).toBe('');
+    expect([...desk('d3').state.trades.values()][0]?.payment).toBeUndefined();
+    chain.mine('bitcoin', 1); // the unmined one is mined now; it stays unused (a fresh key would be needed to use it)
+  });
+
   test('settled once: coins to the desk, fiat from it, through the venue records; the case reconciles to the unit', async () => {
-    const settle = (txHash: string, k: string) =>
-      request(app)
-        .post('/v1/rfqs/rfq-all/settlement')
-        .set('Idempotency-Key', k)
-        .send({ caseId: 'CASE-RFQ-1', txHash, bankAccountId: 'trust-usd' });
-    const first = await settle('0xfeed', 's1');
+    const deskAddress = (body.trade as { deliverTo: { address: string } }).deliverTo.address;
+    const delivery = await send(deskAddress, '2');
+    const first = await settle(delivery, 's1');
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ desk: 'desk-d3', amount: '2', paidAmount: '119760', fiatCurrency: 'USD' });
-    expect((await settle('0xfeed', 's2')).body).toEqual(first.body);
-    expect((await settle('0xbeef', 's3')).status).toBe(409);
+    expect((await settle(delivery, 's2')).body).toEqual(first.body);
+    expect((await settle(await send(deskAddress, '2'), 's3')).status).toBe(409);
     const paid = [...desk('d3').state.trades.values()][0];
-    expect(paid?.delivery?.txHash).toBe('0xfeed');
+    expect(paid?.delivery?.txHash).toBe(delivery);
 
     const statement: exchange.ExchangeStatement = (await request(app).get('/v1/cases/CASE-RFQ-1/statement').expect(200))
       .body;
@@ -269,7 +323,7 @@ describe('one RFQ, every answer kept', () => {
           asset: 'BTC',
           kind: 'TRANSFER_OUT',
           amount: '-2',
-          reference: '0xfeed',
+          reference: delivery,
           createdAt: now.toISOString(),
         },
       ],

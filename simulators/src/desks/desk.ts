@@ -8,19 +8,27 @@
  *                                   409 last-look-refused; 410 quote-expired. A quote is decided once:
  *                                   asking again (any key) answers the same decision.
  *   GET  /v1/trades/:tradeId        the trade, the coins it saw, the fiat it paid
- *   POST /v1/trades/:tradeId/delivery {txHash, amount} → the desk sees the coins and pays the fiat
- *                                   (price × amount, to the last unit); the same delivery again answers
- *                                   the same payment, another transaction for the trade is refused.
+ *   POST /v1/trades/:tradeId/delivery {txHash, amount} → the desk looks the transaction up on the chain it
+ *                                   watches (`chain`, delivery-check.ts) and pays the fiat (price × amount,
+ *                                   to the last unit) only when it took the trade's coin, the trade's amount
+ *                                   exactly, to the desk's own address, mined: else 422 (not found, sent
+ *                                   elsewhere, another amount or coin), 409 (not mined yet: ask again; or
+ *                                   the transaction already paid for another trade), 503 (no chain to look
+ *                                   at). The same delivery again answers the same payment, another
+ *                                   transaction for the trade is refused.
  *
  * Every request carries our HMAC (@vcdc/shared/desk-signing). Prices are the reference less the desk's
  * spread, moved by a seeded jitter, cut to the cent; the dice for last look and silence are seeded too,
  * so one seed and one sequence of calls give the same answers.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { type DeskCredentials, deskSignatureFault } from '@vcdc/shared/desk-signing';
 import { Decimal } from '@vcdc/shared/money';
+import { getAddress } from 'ethers';
 import express, { type Express, type Request, type Response } from 'express';
+import { CHAIN_OF_ASSET } from '../../../packages/shared/src/contracts/common';
 import { seededRandom } from '../venue/book';
+import { type ChainWatch, seenOnChain } from './delivery-check';
 
 export interface DeskTerms {
   /** The desk's id in our register of licensed providers. */
@@ -44,8 +52,13 @@ export interface DeskTerms {
   noAnswer: number;
   /** Probability that an acceptance is decided (a trade made) but its answer lost: the connection drops. */
   answerLost?: number;
-  /** Where the coins of a trade go, per asset (its deposit address); default: a made-up address per desk. */
+  /**
+   * Where the coins of a trade go, per asset (its deposit address); default: a made-up address per desk
+   * (on the EVM node, an address made from the desk's id: nobody holds its key, coins only arrive).
+   */
   addresses?: Record<string, string>;
+  /** The chain the desk looks deliveries up on; none: it pays for no delivery (503). */
+  chain?: ChainWatch;
   clock?: () => Date;
 }
 
@@ -113,10 +126,21 @@ export function createDeskApp(initial: DeskTerms): { app: Express; state: DeskSt
   const log: DeskLog = { quoteRequests: 0, accepts: 0, silent: 0, lost: 0 };
   // Requests left unanswered: ended when the desk closes.
   const hold = new Set<Response>();
-  const address = (asset: string) => terms.addresses?.[asset] ?? `${terms.id}-${asset.toLowerCase()}-deposit`;
+  const onEvm = (asset: string) => CHAIN_OF_ASSET[asset as keyof typeof CHAIN_OF_ASSET] === 'ethereum';
+  const address = (asset: string) =>
+    terms.addresses?.[asset] ??
+    (terms.chain?.evmRpcUrl && onEvm(asset)
+      ? getAddress(`0x${createHash('sha256').update(`${terms.id}-${asset}`).digest('hex').slice(0, 40)}`)
+      : `${terms.id}-${asset.toLowerCase()}-deposit`);
+  // Each chain transaction pays for one trade only.
+  const deliveredBy = new Map<string, string>();
 
   const app = express();
   app.disable('x-powered-by');
+  // Up or not (the dev stack waits for it): the one route that needs no signature, and says nothing else.
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
   // The raw body is what is signed.
   app.use(express.text({ type: () => true, limit: '16kb' }));
   app.use((req, res, next) => {
@@ -225,23 +249,24 @@ export function createDeskApp(initial: DeskTerms): { app: Express; state: DeskSt
     res.json(trade);
   });
 
-  app.post('/v1/trades/:tradeId/delivery', (req, res) => {
+  app.post('/v1/trades/:tradeId/delivery', async (req, res) => {
     const trade = trades.get(String(req.params.tradeId));
     if (!trade) return problem(res, 404, 'not-found', `trade ${req.params.tradeId} does not exist`);
     const { txHash, amount } = json(req);
     if (typeof txHash !== 'string' || txHash.length === 0) return problem(res, 400, 'bad-request', 'txHash: required');
     if (typeof amount !== 'string' || !AMOUNT.test(amount)) return problem(res, 400, 'bad-request', 'amount: decimal');
-    if (trade.delivery) {
-      if (trade.delivery.txHash !== txHash) {
+    const answered = () => {
+      if (trade.delivery?.txHash !== txHash) {
         return problem(
           res,
           409,
           'already-delivered',
-          `trade ${trade.tradeId} was delivered by ${trade.delivery.txHash}`,
+          `trade ${trade.tradeId} was delivered by ${trade.delivery?.txHash}`,
         );
       }
       return res.json(trade);
-    }
+    };
+    if (trade.delivery) return answered();
     if (!new Decimal(amount).eq(trade.amount)) {
       return problem(
         res,
@@ -250,8 +275,46 @@ export function createDeskApp(initial: DeskTerms): { app: Express; state: DeskSt
         `trade ${trade.tradeId} is for ${trade.amount} ${trade.settlement.asset}`,
       );
     }
+    if (!terms.chain) return problem(res, 503, 'no-chain-watch', `${terms.id} watches no chain: it cannot see coins`);
+    const asset = trade.settlement.asset;
+    const chain = CHAIN_OF_ASSET[asset as keyof typeof CHAIN_OF_ASSET];
+    if (!chain) return problem(res, 422, 'wrong-asset', `${terms.id} takes no ${asset} deliveries`);
+    const other = deliveredBy.get(`${chain}:${txHash}`);
+    if (other && other !== trade.tradeId) {
+      return problem(res, 409, 'delivery-used', `transaction ${txHash} already paid for trade ${other}`);
+    }
+    let seen: Awaited<ReturnType<typeof seenOnChain>>;
+    try {
+      seen = await seenOnChain(terms.chain, chain, txHash);
+    } catch (error) {
+      return problem(res, 503, 'chain-unreachable', `${terms.id} cannot read ${chain}: ${String(error)}`);
+    }
+    // The coins must be ours, this trade's coin, exactly its amount: anything else is not a delivery.
+    const ours = address(asset);
+    if (!seen) return problem(res, 422, 'delivery-not-found', `${txHash} is not on ${chain}`);
+    const sameAddress =
+      onEvm(asset) && /^0x/.test(seen.to) ? seen.to.toLowerCase() === ours.toLowerCase() : seen.to === ours;
+    if (!sameAddress) return problem(res, 422, 'delivery-elsewhere', `${txHash} paid ${seen.to}, not ${ours}`);
+    if (seen.asset !== asset) return problem(res, 422, 'wrong-asset', `${txHash} carried ${seen.asset}, not ${asset}`);
+    if (!new Decimal(seen.amount).eq(trade.amount)) {
+      return problem(
+        res,
+        422,
+        'wrong-amount',
+        `${txHash} carried ${seen.amount} ${asset}; trade ${trade.tradeId} is for ${trade.amount}`,
+      );
+    }
+    if (seen.confirmations < (terms.chain.confirmations ?? 1)) {
+      return problem(res, 409, 'delivery-unconfirmed', `${txHash} has ${seen.confirmations} confirmations; ask again`);
+    }
+    // Asked twice at once: the first to get here decides.
+    if (trade.delivery) return answered();
+    if (deliveredBy.has(`${chain}:${txHash}`)) {
+      return problem(res, 409, 'delivery-used', `transaction ${txHash} already paid for another trade`);
+    }
+    deliveredBy.set(`${chain}:${txHash}`, trade.tradeId);
     const at = clock().toISOString();
-    trade.delivery = { txHash, amount: trade.amount, receivedAt: at };
+    trade.delivery = { txHash, amount: new Decimal(seen.amount).toFixed(), receivedAt: at };
     // The desk pays once it has seen the coins: the trade's cost, to the last unit.
     trade.payment = {
       reference: `${terms.id}-pay-${randomUUID()}`,

@@ -7,8 +7,12 @@
  *   desks[0].url, desks[0].state.trades, await desks[0].close()
  */
 import { listen } from '@vcdc/shared';
+import { DEV_DESK_IDS, devDeskCredentials, devRfqDesks } from './credentials';
+import type { ChainWatch } from './delivery-check';
 import { createDeskApp, type DeskState, type DeskTerms } from './desk';
 
+export { DEV_DESK_IDS, devDeskCredentials, devRfqDesks } from './credentials';
+export type { ChainWatch } from './delivery-check';
 export type { DeskState, DeskTerms, DeskTrade } from './desk';
 export { createDeskApp } from './desk';
 
@@ -39,18 +43,16 @@ export function startDesks(terms: DeskTerms[]): Promise<RunningDesk[]> {
   return Promise.all(terms.map((t) => startDesk(t)));
 }
 
-/** The dev desks' shared secrets (dev only): each desk's key is `<id>-key`, its secret `<id>-secret-not-for-production`. */
-export function devDeskCredentials(id: string): { apiKey: string; secret: string } {
-  return { apiKey: `${id}-key`, secret: `${id}-secret-not-for-production` };
-}
-
-/** The dev stack's three desks: different spreads, appetites, validity and reliability. */
-export function devDeskTerms(reference: (symbol: string) => string, seed = 16): DeskTerms[] {
+/** The dev stack's three desks: different spreads, appetites, validity and reliability (alpha the tightest). */
+export function devDeskTerms(reference: (symbol: string) => string, seed = 16, chain?: ChainWatch): DeskTerms[] {
+  const [alpha, beta, gamma] = DEV_DESK_IDS;
   return [
     {
-      id: 'desk-alpha',
-      spreadBp: 20,
-      jitterBp: 10,
+      id: alpha,
+      // Tight enough to beat the engine's expected cost on the simulated books (some 13 bp for a 2 BTC
+      // lot across both venues), so the stack shows a block sold OTC; beta and gamma bid under that hurdle.
+      spreadBp: 5,
+      jitterBp: 4,
       minAmount: '0.5',
       maxAmount: '50',
       validityMs: 5000,
@@ -58,7 +60,7 @@ export function devDeskTerms(reference: (symbol: string) => string, seed = 16): 
       noAnswer: 0.05,
     },
     {
-      id: 'desk-beta',
+      id: beta,
       spreadBp: 35,
       jitterBp: 15,
       minAmount: '1',
@@ -68,7 +70,7 @@ export function devDeskTerms(reference: (symbol: string) => string, seed = 16): 
       noAnswer: 0.1,
     },
     {
-      id: 'desk-gamma',
+      id: gamma,
       spreadBp: 50,
       jitterBp: 5,
       minAmount: '0.1',
@@ -77,15 +79,29 @@ export function devDeskTerms(reference: (symbol: string) => string, seed = 16): 
       lastLook: 0.05,
       noAnswer: 0.2,
     },
-  ].map((t, i) => ({ ...t, credentials: devDeskCredentials(t.id), seed: seed + i, reference }));
+  ].map((t, i) => ({
+    ...t,
+    credentials: devDeskCredentials(t.id),
+    seed: seed + i,
+    reference,
+    ...(chain ? { chain } : {}),
+  }));
 }
 
 /**
  * The dev stack's desks, pricing from the venue simulator's last prices (read every `pollMs`), on
- * `ports` (default 7211-7213). `rfqDesks` is the exchange service's RFQ_DESKS for them.
+ * `ports` (default 7211-7213; 0: a free port), looking deliveries up on `chain` (none: they pay for no
+ * delivery). `rfqDesks` is the exchange service's RFQ_DESKS for them.
  */
 export async function startDevDesks(
-  options: { venueUrl?: string; ports?: number[]; pollMs?: number; seed?: number } = {},
+  options: {
+    venueUrl?: string;
+    ports?: number[];
+    pollMs?: number;
+    seed?: number;
+    chain?: ChainWatch;
+    host?: string;
+  } = {},
 ): Promise<{ desks: RunningDesk[]; rfqDesks: string; close: () => Promise<void> }> {
   const venueUrl = options.venueUrl ?? 'http://127.0.0.1:7201';
   const last = new Map<string, string>();
@@ -106,10 +122,12 @@ export async function startDevDesks(
     return price;
   };
   const ports = options.ports ?? [7211, 7212, 7213];
-  const desks = await Promise.all(devDeskTerms(reference, options.seed).map((t, i) => startDesk(t, ports[i] ?? 0)));
+  const desks = await Promise.all(
+    devDeskTerms(reference, options.seed, options.chain).map((t, i) => startDesk(t, ports[i] ?? 0, options.host)),
+  );
   return {
     desks,
-    rfqDesks: JSON.stringify(desks.map((d) => ({ id: d.id, url: d.url, ...devDeskCredentials(d.id) }))),
+    rfqDesks: JSON.stringify(devRfqDesks(desks.map((d) => d.url))),
     close: async () => {
       clearInterval(timer);
       for (const d of desks) await d.close();

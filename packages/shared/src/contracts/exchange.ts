@@ -24,6 +24,7 @@
  *   GET  /v1/cases/:caseId/statement                         -> ExchangeStatement (from the service's own records)
  *   GET  /v1/cases/:caseId/best-execution                    -> BestExecutionReport (recomputed from the raw fills)
  *   POST /v1/cases/:caseId/sale-plans PlanSale               -> 201 SalePlanRecord (desk block, venues, alternatives' costs; kept)
+ *   GET  /v1/cases/:caseId/sale-plans                        -> { salePlans: SalePlanRecord[] } (oldest first)
  *   POST /v1/rfqs                    (exchange rfq/rfq-contract.ts RequestForQuotes) -> 201 Rfq (the desks asked, every quote kept; TRADED or NO_DESK)
  *   GET  /v1/rfqs/:rfqId, GET /v1/cases/:caseId/rfqs         -> Rfq, { rfqs: Rfq[] }
  *   POST /v1/rfqs/:rfqId/settlement  (SettleDeskTrade)       -> DeskSettlement (coins delivered to the desk, its payment booked once)
@@ -767,6 +768,8 @@ export const RfqQuoteStatus = z.enum([
   'DECLINED',
   'BELOW_FLOOR',
   'OUT_OF_BAND',
+  /** Valid, but under the RFQ's hurdle (`minPrice`: the engine is expected to sell for more): kept, never taken. */
+  'UNDER_HURDLE',
   'NOT_ASKED',
 ]);
 export const RfqQuote = z.object({
@@ -794,6 +797,8 @@ export const Rfq = z.object({
   band: DecimalString,
   bandLow: DecimalString,
   bandHigh: DecimalString,
+  /** The hurdle a quote had to reach besides the floor and the band (a sale plan's), when one was given. */
+  minPrice: DecimalString.optional(),
   deadlineMs: z.number().int(),
   askedAt: IsoTimestamp,
   outcome: z.enum(['TRADED', 'NO_DESK', 'DECIDING']),
@@ -827,5 +832,7 @@ export const BestExecutionReport = z.object({
   routes: z.array(SaleRouteChoice.extend({ recomputedRoute: z.enum(['DIRECT', 'VIA_STABLECOIN']) })),
   /** The case's requests for quotes to OTC desks, each with every desk's answer (absent: none). */
   rfqs: z.array(Rfq).optional(),
+  /** The case's sale plans as kept (POST /v1/cases/:caseId/sale-plans), oldest first (absent: none). */
+  salePlans: z.array(SalePlanRecord).optional(),
 });
 export type BestExecutionReport = z.infer<typeof BestExecutionReport>;

@@ -19,6 +19,7 @@ import {
   type MarketRules,
   type OrderSnapshot,
   type SellOrderRequest,
+  type TradingFees,
   type Venue,
   VenueCallError,
   type WithdrawalRequest,
@@ -145,6 +146,16 @@ export class OslVenue implements Venue {
       marketOrderMaxQty: amount(raw, 'maxMarketQuantity'),
       minNotional: amount(raw, 'minNotional'),
     };
+  }
+
+  /** OSL states its fee rates with each market (decimal strings). */
+  async tradingFees(symbol: string): Promise<TradingFees> {
+    return this.call('load markets', async () => {
+      const market = this.exchange.markets?.[symbol];
+      if (!market?.spot) throw new VenueCallError('refused', 'unknown-market', `osl has no spot market ${symbol}`);
+      const raw = market.info as Raw;
+      return { maker: amount(raw, 'makerFee'), taker: amount(raw, 'takerFee') };
+    });
   }
 
   async depositAddress(asset: string, chain: common.Chain): Promise<{ address: string; tag?: string }> {

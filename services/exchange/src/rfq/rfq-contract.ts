@@ -19,6 +19,11 @@ export const RequestForQuotes = z
     amount: PositiveDecimalString,
     /** How long the desks have to quote (ms). */
     deadlineMs: z.number().int().min(50).max(30_000).optional(),
+    /**
+     * The lowest price worth taking besides the floor and the band (a sale plan's hurdle: what the engine
+     * is expected to get): a valid quote under it is kept as UNDER_HURDLE and never taken.
+     */
+    minPrice: PositiveDecimalString.optional(),
   })
   .strict();
 export type RequestForQuotes = z.infer<typeof RequestForQuotes>;

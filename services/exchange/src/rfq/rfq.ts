@@ -61,6 +61,7 @@ interface RfqRow {
   band: string;
   band_low: string;
   band_high: string;
+  min_price: string | null;
   deadline_ms: number;
   asked_at: Date;
   outcome: Rfq['outcome'] | null;
@@ -138,6 +139,7 @@ export async function rfqView(db: Queryable, rfqId: string): Promise<Rfq> {
     band: plain(row.band) as string,
     bandLow: plain(row.band_low) as string,
     bandHigh: plain(row.band_high) as string,
+    ...(row.min_price !== null ? { minPrice: plain(row.min_price) as string } : {}),
     deadlineMs: row.deadline_ms,
     askedAt: row.asked_at.toISOString(),
     outcome: row.outcome ?? 'DECIDING',
@@ -164,7 +166,16 @@ export async function rfqView(db: Queryable, rfqId: string): Promise<Rfq> {
 }
 
 function sameTerms(row: RfqRow, input: RequestForQuotes): boolean {
-  return row.case_id === input.caseId && row.symbol === input.symbol && new Decimal(row.amount).eq(input.amount);
+  const sameHurdle =
+    row.min_price === null || input.minPrice === undefined
+      ? row.min_price === null && input.minPrice === undefined
+      : new Decimal(row.min_price).eq(input.minPrice);
+  return (
+    row.case_id === input.caseId &&
+    row.symbol === input.symbol &&
+    new Decimal(row.amount).eq(input.amount) &&
+    sameHurdle
+  );
 }
 
 /** POST /v1/rfqs: ask, keep, decide (see the module's comment). */
@@ -245,9 +256,9 @@ async function openRfq(deps: RfqDeps, input: RequestForQuotes): Promise<RfqRow> 
   return inTransaction(pool, async (tx) => {
     const inserted = await tx.query<RfqRow>(
       `INSERT INTO rfqs (rfq_id, case_id, symbol, side, amount, reference_price, reference_id, floor_rule, floor_price,
-                         band, band_low, band_high, deadline_ms, asked_at, lease_until)
+                         band, band_low, band_high, deadline_ms, asked_at, lease_until, min_price)
        VALUES ($1, $2, $3, 'sell', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-               now() + make_interval(secs => ($12::int + $14::int)::double precision / 1000))
+               now() + make_interval(secs => ($12::int + $14::int)::double precision / 1000), $15)
        ON CONFLICT (rfq_id) DO NOTHING RETURNING *`,
       [
         input.rfqId,
@@ -264,6 +275,7 @@ async function openRfq(deps: RfqDeps, input: RequestForQuotes): Promise<RfqRow> 
         input.deadlineMs ?? DEFAULT_RFQ_DEADLINE_MS,
         at,
         LEASE_MARGIN_MS,
+        input.minPrice ?? null,
       ],
     );
     const row = inserted.rows[0];
@@ -289,6 +301,7 @@ async function openRfq(deps: RfqDeps, input: RequestForQuotes): Promise<RfqRow> 
           floorRule: floor.rule,
           floorPrice: floor.price ?? null,
           band,
+          minPrice: input.minPrice ?? null,
           desks: deps.desks.map((d) => d.id),
         },
       },
@@ -323,6 +336,7 @@ async function askDesks(deps: RfqDeps, row: RfqRow, kept: QuoteRow[]): Promise<v
     ...(row.floor_price !== null ? { floor: new Decimal(row.floor_price).toFixed() } : {}),
     bandLow: row.band_low,
     bandHigh: row.band_high,
+    ...(row.min_price !== null ? { minPrice: new Decimal(row.min_price).toFixed() } : {}),
   };
   await inTransaction(deps.pool, async (tx) => {
     for (const { desk, answer, at } of answers) {
@@ -410,7 +424,7 @@ async function decide(deps: RfqDeps, row: RfqRow, quotes: QuoteRow[]): Promise<R
     const reason = traded
       ? `${traded.desk} bought ${new Decimal(row.amount).toFixed()} at ${new Decimal(traded.trade.price).toFixed()}`
       : valid.length === 0
-        ? 'no desk quoted a valid price (at or above the legal floor, within the band)'
+        ? `no desk quoted a valid price (at or above the legal floor, within the band${row.min_price !== null ? ', at or above the hurdle' : ''})`
         : 'every valid quote was refused at last look or lapsed';
     await tx.query(`UPDATE rfq_quotes SET status = 'LOSING' WHERE rfq_id = $1 AND status = 'QUOTED'`, [row.rfq_id]);
     await tx.query('UPDATE rfqs SET outcome = $2, reason = $3, decided_at = $4 WHERE rfq_id = $1', [

@@ -3,7 +3,10 @@
  * acceptance (a whitelisted address, with its signed approvals, as for a venue's deposit address); the
  * desk is told the transaction, sees the coins and pays the trade's cost. Booked once, in one
  * transaction, in the records a venue sale uses, so the statement and the reconciliation read it as
- * they read a venue's: the coins as a deposit CREDITED at the desk, the fiat as a withdrawal from the
+ * they read a venue's. The caller's transaction hash is only a claim: the desk looks it up on the chain
+ * and refuses a transaction that paid elsewhere, another amount or is unknown; what is booked is the
+ * desk's answer, and only when it says it received the trade's amount exactly by that transaction and
+ * paid the trade's cost (our price × amount) to the last unit: the coins as a deposit CREDITED at the desk, the fiat as a withdrawal from the
  * desk COMPLETED to our bank account (no fee: the desk pays the cost to the last unit, or nothing is
  * booked). Asking again with the same transaction answers the same settlement; another is refused.
  */
@@ -83,22 +86,33 @@ export async function settleDeskTrade(
   try {
     trade = await desk.deliver(known.trade_id, input.txHash, new Decimal(known.amount).toFixed());
   } catch (error) {
-    const status = (error as { status?: number }).status;
+    const { status, body } = error as { status?: number; body?: { type?: unknown } };
+    const deskRefusal = typeof body?.type === 'string' ? body.type : undefined;
+    // Not mined yet: the same transaction may do later (a retry, not a refusal).
+    if (deskRefusal === 'delivery-unconfirmed') {
+      throw problems.notYet('Delivery not confirmed yet', String((error as Error).message), { field: 'txHash' });
+    }
     throw new Problem(
       status === 409 || status === 422 ? 409 : 502,
       'desk-delivery-refused',
       'The desk did not take the delivery',
       String((error as Error).message),
-      { field: 'txHash' },
+      { field: 'txHash', ...(deskRefusal ? { deskRefusal } : {}) },
     );
   }
   const paid = trade.payment;
-  if (!paid || !trade.delivery || trade.delivery.txHash !== input.txHash) {
+  if (
+    !paid ||
+    !trade.delivery ||
+    trade.tradeId !== known.trade_id ||
+    trade.delivery.txHash !== input.txHash ||
+    !new Decimal(trade.delivery.amount).eq(known.amount)
+  ) {
     throw new Problem(
       502,
       'desk-error',
       'The desk did not confirm the coins and pay',
-      `${known.desk}: no payment for ${known.trade_id}`,
+      `${known.desk}: no payment for ${known.trade_id} against ${known.amount} ${known.asset} received by ${input.txHash}`,
     );
   }
   if (!new Decimal(paid.amount).eq(known.cost) || paid.currency !== known.fiat_currency) {
