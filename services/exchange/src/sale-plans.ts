@@ -37,11 +37,13 @@ const STABLECOIN = 'USDT';
 const BP = new Decimal(10_000);
 
 /**
- * The share of the lot offered to the desks as a block (cut to the step): the rest is left to the
- * engine across the venues, so a desk's price is always compared with the venues selling beside it, and
- * a block no desk takes costs the case nothing but the asking (the engine sells it too).
+ * The blocks the desks are asked for, as shares of the lot, in turn: the whole lot first (a desk's firm
+ * price at or above the hurdle is, by the planner's own costs, better than the engine for every part of
+ * it: its price is flat where the engine's cost grows with size), then smaller blocks while desks decline
+ * for size (each desk has its appetite; Saxony sold in tranches), each an RFQ of its own with every quote
+ * kept. A block no desk takes costs the case nothing but the asking: the engine sells it.
  */
-export const DESK_BLOCK_SHARE = '0.5';
+export const DESK_BLOCK_SHARES = ['1', '0.5', '0.25'] as const;
 
 /** A trading venue with the guard its orders are checked by (its reference, its rules). */
 export interface PlanningVenue {
@@ -212,9 +214,10 @@ async function venueWays(
   return { ways, steps, books };
 }
 
-/** The RFQ's id for a plan: the same case and key always name the same RFQ (36 characters at most). */
-export function planRfqId(caseId: string, idempotencyKey: string): string {
-  return `plan-${createHash('sha256').update(`${caseId}\n${idempotencyKey}`).digest('hex').slice(0, 31)}`;
+/** The RFQ id of a plan's tranche: the same case, key and tranche always name the same RFQ (36 characters at most). */
+export function planRfqId(caseId: string, idempotencyKey: string, tranche = 0): string {
+  const seed = tranche === 0 ? `${caseId}\n${idempotencyKey}` : `${caseId}\n${idempotencyKey}\n${tranche}`;
+  return `plan-${createHash('sha256').update(seed).digest('hex').slice(0, 31)}`;
 }
 
 /** POST /v1/cases/:caseId/sale-plans: read, ask, plan, keep (see the module's comment). */
@@ -257,50 +260,57 @@ export async function planCaseSale(
   const planInput: PlanInput = { asset: input.asset, lot: input.lot, stepSize, slices: input.slices, ways };
 
   let rfq: { rfqId: string; hurdle: string; offer?: DeskOffer } | undefined;
-  const block = new Decimal(input.lot).mul(DESK_BLOCK_SHARE).div(stepSize).floor().mul(stepSize);
-  if (input.desks && block.gt(0)) {
+  if (input.desks) {
     const symbol = directSymbol(input.asset, input.fiat);
-    const rfqId = planRfqId(caseId, idempotencyKey);
-    // A retry of a plan whose RFQ was made: that RFQ, its block and its hurdle (fixed on the books of the
-    // first attempt) stand; asking it again answers its decision, or resumes it, never a second trade.
-    const made = await deps.pool.query<{ amount: string; min_price: string }>(
-      'SELECT amount, min_price FROM rfqs WHERE rfq_id = $1 AND min_price IS NOT NULL',
-      [rfqId],
-    );
-    const earlier = made.rows[0];
-    let asked: Awaited<ReturnType<typeof requestForQuotes>>;
-    let hurdle: string;
-    if (earlier) {
-      hurdle = new Decimal(earlier.min_price).toFixed();
-      const amount = new Decimal(earlier.amount).toFixed();
-      asked = await requestForQuotes(deps.rfq, { rfqId, caseId, symbol, amount, minPrice: hurdle });
-    } else {
-      // One reference for the hurdle and the RFQ that is judged by it, so the two cannot disagree.
-      const reference = await deps.rfq.prices.reference(symbol);
-      hurdle = deskHurdle(planInput, reference.price).price;
-      asked = await requestForQuotes(
-        { ...deps.rfq, prices: { ...deps.rfq.prices, reference: async () => reference } },
-        { rfqId, caseId, symbol, amount: block.toFixed(), minPrice: hurdle },
+    let hurdle: string | undefined;
+    for (const [tranche, share] of DESK_BLOCK_SHARES.entries()) {
+      const block = new Decimal(input.lot).mul(share).div(stepSize).floor().mul(stepSize);
+      if (!block.gt(0)) break;
+      const rfqId = planRfqId(caseId, idempotencyKey, tranche);
+      // A retry of a plan whose RFQ was made: that RFQ, its block and its hurdle (fixed on the books of the
+      // first attempt) stand; asking it again answers its decision, or resumes it, never a second trade.
+      const made = await deps.pool.query<{ amount: string; min_price: string }>(
+        'SELECT amount, min_price FROM rfqs WHERE rfq_id = $1 AND min_price IS NOT NULL',
+        [rfqId],
       );
+      const earlier = made.rows[0];
+      let asked: Awaited<ReturnType<typeof requestForQuotes>>;
+      if (earlier) {
+        hurdle = new Decimal(earlier.min_price).toFixed();
+        const amount = new Decimal(earlier.amount).toFixed();
+        asked = await requestForQuotes(deps.rfq, { rfqId, caseId, symbol, amount, minPrice: hurdle });
+      } else {
+        // One reference for the hurdle and the RFQ that is judged by it, so the two cannot disagree; the
+        // smaller blocks keep the first one's hurdle (the engine's expected price for the whole lot).
+        const reference = await deps.rfq.prices.reference(symbol);
+        hurdle ??= deskHurdle(planInput, reference.price).price;
+        asked = await requestForQuotes(
+          { ...deps.rfq, prices: { ...deps.rfq.prices, reference: async () => reference } },
+          { rfqId, caseId, symbol, amount: block.toFixed(), minPrice: hurdle },
+        );
+      }
+      const trade = asked.outcome === 'TRADED' ? asked.trade : undefined;
+      rfq = {
+        rfqId,
+        hurdle,
+        ...(trade
+          ? {
+              offer: {
+                rfqId,
+                desk: trade.desk,
+                symbol,
+                reference: asked.referencePrice,
+                price: trade.price,
+                amount: trade.amount,
+                hurdle,
+              },
+            }
+          : {}),
+      };
+      // A smaller block only where a desk declined this one (its appetite): prices under the hurdle, lapsed or
+      // refused quotes and silence are no reason to expect a better answer for less.
+      if (trade || !asked.quotes.some((q) => q.status === 'DECLINED')) break;
     }
-    const trade = asked.outcome === 'TRADED' ? asked.trade : undefined;
-    rfq = {
-      rfqId,
-      hurdle,
-      ...(trade
-        ? {
-            offer: {
-              rfqId,
-              desk: trade.desk,
-              symbol,
-              reference: asked.referencePrice,
-              price: trade.price,
-              amount: trade.amount,
-              hurdle,
-            },
-          }
-        : {}),
-    };
   }
   const plan = planSale(planInput, rfq?.offer);
 

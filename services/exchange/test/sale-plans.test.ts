@@ -121,8 +121,10 @@ async function deskPricesFromReference(): Promise<void> {
   deskReference = ref.body.price;
 }
 
-function behave(spreads: Record<DeskId, number>): void {
-  for (const id of DESK_IDS) desk(id).state.set({ spreadBp: spreads[id], lastLook: 0, noAnswer: 0 });
+/** Each desk's spread under the reference, and the largest block it takes (default 50 BTC). */
+function behave(spreads: Record<DeskId, number>, maxAmount: Partial<Record<DeskId, string>> = {}): void {
+  for (const id of DESK_IDS)
+    desk(id).state.set({ spreadBp: spreads[id], lastLook: 0, noAnswer: 0, maxAmount: maxAmount[id] ?? '50' });
 }
 
 const sum = (legs: { amount: string }[]) => legs.reduce((t, l) => t.plus(l.amount), new Decimal(0));
@@ -175,10 +177,25 @@ test('both venues liquid: the lot is split across HashKey and OSL, the legs add 
 
 let deskPlan: exchange.SalePlanRecord;
 
-test('a desk quote at or above the hurdle takes a block; the venues sell the rest; the legs add up to the lot', async () => {
+test('a desk quote at or above the hurdle for the whole lot takes it all: one DESK leg, no venue', async () => {
   await deskPricesFromReference();
-  // alpha bids 2 bp under the reference: better than the engine's expected price; beta and gamma far under it.
   behave({ 'desk-alpha': 2, 'desk-beta': 80, 'desk-gamma': 90 });
+  const res = await plan(
+    'CASE-PLAN-9',
+    { asset: 'BTC', lot: '4', fiat: 'USD', rule: AUTO, slices: 6, desks: true },
+    'p9',
+  );
+  expect(res.status).toBe(201);
+  expect(res.body.legs).toEqual([expect.objectContaining({ kind: 'DESK', desk: 'desk-alpha', amount: '4' })]);
+  expect((await request(app).get('/v1/cases/CASE-PLAN-9/rfqs').expect(200)).body.rfqs).toHaveLength(1);
+}, 30_000);
+
+test('desks declining the lot for size are asked for smaller blocks: a block to the desk, the rest to the venues', async () => {
+  await deskPricesFromReference();
+  // alpha bids 2 bp under the reference (better than the engine's expected price) but takes at most 1.5 BTC:
+  // it declines 4 and 2, takes 1; beta and gamma bid far under the hurdle.
+  behave({ 'desk-alpha': 2, 'desk-beta': 80, 'desk-gamma': 90 }, { 'desk-alpha': '1.5' });
+  const tradesBefore = desk('desk-alpha').state.trades.size;
   const res = await plan(
     'CASE-PLAN-2',
     { asset: 'BTC', lot: '4', fiat: 'USD', rule: AUTO, slices: 6, desks: true },
@@ -186,25 +203,32 @@ test('a desk quote at or above the hurdle takes a block; the venues sell the res
   );
   expect(res.status).toBe(201);
   deskPlan = res.body;
-  expect(deskPlan.rfqId).toEqual(expect.any(String));
+  expect(deskPlan.rfqId).toBe(planRfqId('CASE-PLAN-2', 'p2', 2));
   expect(deskPlan.hurdle).toEqual(expect.any(String));
   const [first, ...rest] = deskPlan.legs;
-  expect(first).toMatchObject({ kind: 'DESK', desk: 'desk-alpha', amount: '2', rfqId: deskPlan.rfqId });
+  expect(first).toMatchObject({ kind: 'DESK', desk: 'desk-alpha', amount: '1', rfqId: deskPlan.rfqId });
   expect(new Decimal(first?.kind === 'DESK' ? first.price : '0').gte(deskPlan.hurdle as string)).toBe(true);
   expect(rest.length).toBeGreaterThan(0);
   expect(rest.every((l) => l.kind === 'VENUE')).toBe(true);
   expect(sum(deskPlan.legs).eq('4')).toBe(true);
   expect(deskPlan.alternatives.some((a) => a.kind === 'RFQ_BLOCK')).toBe(true);
-  // Every quote kept: alpha's taken, the others under the hurdle (lawful, in the band) never taken.
-  const rfq: exchange.Rfq = (await request(app).get(`/v1/rfqs/${deskPlan.rfqId}`).expect(200)).body;
-  expect(rfq).toMatchObject({ outcome: 'TRADED', amount: '2', minPrice: deskPlan.hurdle });
-  const status = Object.fromEntries(rfq.quotes.map((q) => [q.desk, q.status]));
-  expect(status).toEqual({ 'desk-alpha': 'ACCEPTED', 'desk-beta': 'UNDER_HURDLE', 'desk-gamma': 'UNDER_HURDLE' });
-  expect(desk('desk-alpha').state.trades.size).toBe(1);
+  // Every quote of every tranche kept, each judged by the same hurdle.
+  const rfqs: exchange.Rfq[] = (await request(app).get('/v1/cases/CASE-PLAN-2/rfqs').expect(200)).body.rfqs;
+  const byAmount = Object.fromEntries(
+    rfqs.map((r) => [r.amount, Object.fromEntries(r.quotes.map((q) => [q.desk, q.status]))]),
+  );
+  expect(byAmount).toEqual({
+    '4': { 'desk-alpha': 'DECLINED', 'desk-beta': 'UNDER_HURDLE', 'desk-gamma': 'UNDER_HURDLE' },
+    '2': { 'desk-alpha': 'DECLINED', 'desk-beta': 'UNDER_HURDLE', 'desk-gamma': 'UNDER_HURDLE' },
+    '1': { 'desk-alpha': 'ACCEPTED', 'desk-beta': 'UNDER_HURDLE', 'desk-gamma': 'UNDER_HURDLE' },
+  });
+  expect(new Set(rfqs.map((r) => r.minPrice))).toEqual(new Set([deskPlan.hurdle]));
+  expect(desk('desk-alpha').state.trades.size).toBe(tradesBefore + 1);
 }, 30_000);
 
-test('a replay of the key answers the same plan, with one RFQ and one trade', async () => {
+test('a replay of the key answers the same plan, with no RFQ asked again and one trade', async () => {
   const asked = DESK_IDS.map((id) => desk(id).state.log.quoteRequests);
+  const trades = desk('desk-alpha').state.trades.size;
   const again = await plan(
     'CASE-PLAN-2',
     { asset: 'BTC', lot: '4', fiat: 'USD', rule: AUTO, slices: 6, desks: true },
@@ -213,9 +237,9 @@ test('a replay of the key answers the same plan, with one RFQ and one trade', as
   expect(again.status).toBe(201);
   expect(again.body).toEqual(deskPlan);
   expect(DESK_IDS.map((id) => desk(id).state.log.quoteRequests)).toEqual(asked);
-  expect((await request(app).get('/v1/cases/CASE-PLAN-2/rfqs').expect(200)).body.rfqs).toHaveLength(1);
+  expect((await request(app).get('/v1/cases/CASE-PLAN-2/rfqs').expect(200)).body.rfqs).toHaveLength(3);
   expect((await request(app).get('/v1/cases/CASE-PLAN-2/sale-plans').expect(200)).body.salePlans).toHaveLength(1);
-  expect(desk('desk-alpha').state.trades.size).toBe(1);
+  expect(desk('desk-alpha').state.trades.size).toBe(trades);
 }, 30_000);
 
 test('a plan retried after its RFQ traded (the first attempt died): that RFQ and its hurdle stand, no second RFQ', async () => {

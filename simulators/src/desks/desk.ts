@@ -103,7 +103,12 @@ export interface DeskState {
   readonly trades: Map<string, DeskTrade>;
   /** Change how it behaves from now on (a test's lever). */
   set(
-    changes: Partial<Pick<DeskTerms, 'spreadBp' | 'lastLook' | 'noAnswer' | 'answerLost' | 'validityMs' | 'reference'>>,
+    changes: Partial<
+      Pick<
+        DeskTerms,
+        'spreadBp' | 'lastLook' | 'noAnswer' | 'answerLost' | 'validityMs' | 'reference' | 'minAmount' | 'maxAmount'
+      >
+    >,
   ): void;
 }
 
