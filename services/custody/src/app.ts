@@ -63,7 +63,7 @@ import {
   type WhitelistActor,
 } from './whitelist';
 
-const { custody, common } = contracts;
+const { custody } = contracts;
 
 export interface CustodyAppDeps {
   pool: Pool;
