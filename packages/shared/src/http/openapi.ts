@@ -23,6 +23,8 @@ export interface ApiRoute {
   query?: z.ZodType;
   /** The JSON body's schema: the one the route parses with. */
   body?: z.ZodType;
+  /** Body fields the route fills itself (who asks: the caller's identity), left out of the documented body. */
+  filledByServer?: readonly string[];
   /** The success answer's schema, where the contract has one. */
   response?: z.ZodType;
   /** The success status; absent: any 2xx. */
@@ -125,6 +127,14 @@ function parameters(route: ApiRoute): JsonSchema[] {
   return out;
 }
 
+function withoutFields(schema: JsonSchema, fields: readonly string[] = []): JsonSchema {
+  if (fields.length === 0) return schema;
+  const properties = { ...(schema.properties as Record<string, unknown>) };
+  for (const field of fields) delete properties[field];
+  const required = ((schema.required as string[] | undefined) ?? []).filter((f) => !fields.includes(f));
+  return { ...schema, properties, required };
+}
+
 function operation(route: ApiRoute): JsonSchema {
   const params = parameters(route);
   const success = route.response
@@ -135,7 +145,12 @@ function operation(route: ApiRoute): JsonSchema {
     operationId: `${route.method} ${route.path}`,
     ...(params.length ? { parameters: params } : {}),
     ...(route.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchemaOf(route.body) } } } }
+      ? {
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: withoutFields(jsonSchemaOf(route.body), route.filledByServer) } },
+          },
+        }
       : {}),
     responses: {
       [route.status === undefined ? '2XX' : String(route.status)]: success,
