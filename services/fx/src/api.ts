@@ -3,19 +3,13 @@
  * path and query schemas here). app.ts mounts the routes with these very schemas; GET /openapi.json
  * is generated from this table (shared http/openapi.ts), and test/openapi.test.ts holds the two together.
  */
-import { type ApiRoute, Decimal, fitsScale, scaleOf } from '@vcdc/shared';
+import { type ApiRoute, checkScale, Decimal } from '@vcdc/shared';
 import { common, fx } from '@vcdc/shared/contracts';
 import { z } from 'zod';
 
 /** The declared amount must be whole cents of its currency: a declaration is never rounded. */
 export const CreateDeclarationInput = fx.CreateDeclaration.superRefine((input, ctx) => {
-  if (!fitsScale(input.amount, input.currency)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['amount'],
-      message: `must have at most ${scaleOf(input.currency)} decimal places for ${input.currency}`,
-    });
-  }
+  checkScale(ctx, ['amount'], input.amount, input.currency);
   // What arrived at the bank is what left the venue less the venue's fee: otherwise money is missing.
   const w = input.venueWithdrawal;
   if (w && /^\d+(\.\d+)?$/.test(w.fee) && !new Decimal(w.grossAmount).minus(w.fee).eq(input.amount)) {

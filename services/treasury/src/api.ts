@@ -3,7 +3,7 @@
  * and the path and query schemas here). app.ts mounts the routes with these very schemas; GET /openapi.json
  * is generated from this table (shared http/openapi.ts), and test/openapi.test.ts holds the two together.
  */
-import { type ApiRoute, amountOf, fitsScale } from '@vcdc/shared';
+import { type ApiRoute, amountOf, withScaleOf } from '@vcdc/shared';
 import { common, treasury } from '@vcdc/shared/contracts';
 import { z } from 'zod';
 
@@ -14,12 +14,7 @@ export const DistributeInput = treasury.DistributeRestitution.extend({ amount: a
 export const ReturnToOwnerInput = treasury.ReturnToOwner.extend({ amount: amountOf('CNY') });
 // A corrected amount may be zero (the entry should not have been booked), so not amountOf (positive).
 export const CorrectEntryInput = treasury.CorrectEntry.extend({
-  correctedAmount: treasury.CorrectEntry.shape.correctedAmount.refine(
-    (s) => !/^\d+(\.\d+)?$/.test(s) || fitsScale(s, 'CNY'),
-    {
-      message: 'must have at most 2 decimal places for CNY',
-    },
-  ),
+  correctedAmount: withScaleOf(treasury.CorrectEntry.shape.correctedAmount, 'CNY'),
 });
 export const JudgmentInput = treasury.JudgmentRequest.strict();
 /** A follow-up remittance's approval carries nothing but the approver's act (in its headers). */
