@@ -193,30 +193,8 @@ export function createActivities(clients: ServiceClients) {
     async getVenueDeposit(q: { caseId: string; asset: string; txHash: string }) {
       return venueDeposit(q);
     },
-    /** Until the venue has credited the deposit: 404 (not seen yet), PENDING and HELD are "not yet". */
-    async awaitVenueDeposit(q: { caseId: string; asset: string; txHash: string }) {
-      const deposit = await venueDeposit(q);
-      if (deposit.status === 'PENDING') throw notYet(`${q.asset} deposit ${q.txHash} is pending at the venue`);
-      if (deposit.status === 'HELD') {
-        throw notYet(`${q.asset} deposit ${q.txHash} is held by the venue: ${deposit.holdReason ?? 'no reason given'}`);
-      }
-      if (deposit.status === 'FAILED') {
-        throw ApplicationFailure.nonRetryable(
-          `the venue reports ${q.asset} deposit ${q.txHash} FAILED`,
-          ENDED_BADLY,
-          deposit,
-        );
-      }
-      return deposit;
-    },
     async placeSellOrder(body: contracts.exchange.PlaceSellOrder, key: string) {
       return call(exchange.VenueOrder, 'place sell order', () => x.post('/v1/orders', body, key));
-    },
-    /** Until the order is no longer open; a closed, canceled or rejected order is returned as it ended. */
-    async awaitOrderDone(clientOrderId: string) {
-      const order = await call(exchange.VenueOrder, 'venue order', () => x.get(`/v1/orders/${enc(clientOrderId)}`));
-      if (order.status === 'open') throw notYet(`order ${clientOrderId} is still open (${order.filled} filled)`);
-      return order;
     },
     /** The venue's minimum and fee for a bank wire of the currency (fiat under the minimum cannot leave alone). */
     async getFiatWithdrawalTerms(currency: string) {

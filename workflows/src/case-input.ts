@@ -6,7 +6,7 @@
  * deployment's defaults); `CaseRegistration` is what the workflow runs on (everything filled).
  */
 import { common, custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
-import { CryptoAsset, fitsScale, PositiveDecimalString, scaleOf } from '@vcdc/shared/money';
+import { CryptoAsset, checkScale, PositiveDecimalString } from '@vcdc/shared/money';
 import { z } from 'zod';
 import { Approvals } from './decision';
 import { LotManifestRef } from './lot-manifest';
@@ -52,14 +52,7 @@ export const Lot = z
         message: `${lot.chain} is watched by custody: its lots are verified on chain (CHAIN)`,
       });
     }
-    // The pattern check already reported malformed amounts; only well-formed ones reach fitsScale.
-    if (PositiveDecimalString.safeParse(lot.declaredAmount).success && !fitsScale(lot.declaredAmount, lot.asset)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['declaredAmount'],
-        message: `must have at most ${scaleOf(lot.asset)} decimal places for ${lot.asset}`,
-      });
-    }
+    checkScale(ctx, ['declaredAmount'], lot.declaredAmount, lot.asset);
   });
 export type Lot = z.infer<typeof Lot>;
 

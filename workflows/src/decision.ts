@@ -192,16 +192,6 @@ function decisionRules<
 export const Decision = DecisionFields.superRefine(decisionRules);
 export type Decision = z.infer<typeof Decision>;
 
-/** What a caller of the control API sends: the API stamps `decidedAt`. */
-export const DecisionRequest = DecisionFields.omit({
-  decidedAt: true,
-  nonce: true,
-  signature: true,
-  act: true,
-  unit: true,
-}).superRefine(decisionRules);
-export type DecisionRequest = z.infer<typeof DecisionRequest>;
-
 /**
  * What a person sends to the control API: who decides and in which role come from their verified
  * token, never from the body (a `decidedBy` or `role` in the body is dropped); the API stamps `decidedAt`.

@@ -35,16 +35,3 @@ function utf8(text: string): number[] {
 export function stepKey(workflowId: string, ...step: string[]): string {
   return [workflowId, ...step].join('/');
 }
-
-/**
- * Client order id for a sale order (slice `n` of a market's sale): a hash of the workflow id, the
- * market and the slice (the case id may be longer than the venue allows), plus the market and slice
- * for people reading the venue's records. At most 31 characters of [A-Za-z0-9-], inside the
- * contract's /^[A-Za-z0-9_-]{1,36}$/.
- */
-export function clientOrderId(workflowId: string, symbol: string, slice = 1): string {
-  const [base = '', quote = ''] = symbol.split('/');
-  const tag = `${base.slice(0, 4)}-${quote.slice(0, 4)}`;
-  if (slice === 1) return `${fnv1a64(`${workflowId}/order/${symbol}`)}-${tag}`;
-  return `${fnv1a64(`${workflowId}/order/${symbol}/${slice}`)}-${tag}-${slice % 10000}`;
-}

@@ -30,10 +30,6 @@ export function createSaleActivities(x: ServiceClient) {
       const query = 'seconds' in window ? { seconds: String(window.seconds) } : window;
       return call(exchange.TradedVolume, 'traded volume', () => x.get(`/v1/markets/${market(symbol)}/volume`, query));
     },
-    /** The bids visible now within `bandBp` under the best bid. */
-    async getMarketDepth(symbol: string, bandBp: string) {
-      return call(exchange.MarketDepth, 'market depth', () => x.get(`/v1/markets/${market(symbol)}/depth`, { bandBp }));
-    },
     /**
      * How a coin lot reaches fiat (direct, or through the stablecoin), decided by the exchange service
      * on the direct market's book now (@vcdc/shared/sale-route) and kept for the best-execution dossier.
@@ -42,9 +38,6 @@ export function createSaleActivities(x: ServiceClient) {
       return call(exchange.SaleRouteChoice, 'sale route', () =>
         x.post(`/v1/cases/${enc(caseId)}/route-choices`, body, key),
       );
-    },
-    async getSellOrder(clientOrderId: string) {
-      return call(exchange.VenueOrder, 'venue order', () => x.get(`/v1/orders/${enc(clientOrderId)}`));
     },
     async cancelSellOrder(caseId: string, clientOrderId: string, key: string) {
       return call(exchange.VenueOrder, 'cancel order', () =>

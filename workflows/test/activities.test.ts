@@ -126,22 +126,20 @@ describe('activities', () => {
 
   test('an answer that breaks the contract is a non-retryable contract violation naming the field', async () => {
     answer = { status: 200, body: { ...deposit('CREDITED'), amount: 1.2499 } };
-    const error = await failure(activities().awaitVenueDeposit({ caseId: 'C1', asset: 'BTC', txHash: '0xabc' }));
+    const error = await failure(activities().getVenueDeposit({ caseId: 'C1', asset: 'BTC', txHash: '0xabc' }));
     expect(error).toMatchObject({ nonRetryable: true, type: CONTRACT_VIOLATION });
     expect((error as Error).message).toContain('amount');
   });
 
-  test('waiting for a deposit: 404 and PENDING are "not yet" (retryable), FAILED stops, CREDITED returns it', async () => {
+  test('a deposit as the venue has it: only 404 is "not yet" (retryable); PENDING, HELD and FAILED are answers', async () => {
     const q = { caseId: 'C1', asset: 'BTC', txHash: '0xabc' };
     answer = problem(404, 'not-found');
-    expect(await failure(activities().awaitVenueDeposit(q))).toMatchObject({ type: NOT_YET, nonRetryable: false });
+    expect(await failure(activities().getVenueDeposit(q))).toMatchObject({ type: NOT_YET, nonRetryable: false });
     expect(seen[0]?.path).toBe('/v1/deposits?caseId=C1&asset=BTC&txHash=0xabc');
-    answer = { status: 200, body: deposit('PENDING') };
-    expect(await failure(activities().awaitVenueDeposit(q))).toMatchObject({ type: NOT_YET, nonRetryable: false });
-    answer = { status: 200, body: deposit('FAILED') };
-    expect(await failure(activities().awaitVenueDeposit(q))).toMatchObject({ nonRetryable: true });
-    answer = { status: 200, body: deposit('CREDITED') };
-    expect(await activities().awaitVenueDeposit(q)).toMatchObject({ status: 'CREDITED', amount: '1.2499' });
+    for (const status of ['PENDING', 'HELD', 'FAILED', 'CREDITED'] as const) {
+      answer = { status: 200, body: deposit(status) };
+      expect(await activities().getVenueDeposit(q)).toMatchObject({ status, amount: '1.2499' });
+    }
   });
 
   test('path parameters are encoded', async () => {

@@ -48,7 +48,7 @@ export interface CaseHarness {
     fake?: Fake,
   ): Promise<T>;
   /** A case approved at every decision, to its end. */
-  runHappyPath(registration: CaseRegistration, fakeOptions?: FakeOptions): Promise<HappyPath>;
+  runHappyPath(registration: CaseRegistration, fakeOptions?: FakeOptions, fake?: Fake): Promise<HappyPath>;
 }
 
 /** Registers the file's `beforeAll`/`afterAll`: call it once at the top of a test file. */
@@ -88,7 +88,7 @@ export function caseHarness(): CaseHarness {
       return started().bundle;
     },
     withCase,
-    runHappyPath: (reg, fakeOptions = {}) =>
+    runHappyPath: (reg, fakeOptions = {}, given) =>
       withCase(
         reg,
         async ({ fake, handle }) => {
@@ -105,6 +105,7 @@ export function caseHarness(): CaseHarness {
           return { fake, handle, outcome, shown };
         },
         fakeOptions,
+        given,
       ),
   };
 }

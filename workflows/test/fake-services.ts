@@ -29,8 +29,6 @@ const PRICE: Record<string, string> = {
   'BTC/USD': '61222.31',
   'ETH/USD': '3010.57',
 };
-/** A direct coin/fiat market (the sale route's alternative to the stablecoin). */
-const isDirectFiat = (symbol: string) => symbol.endsWith('/USD') && !symbol.startsWith('USDT/');
 const FEE_RATE = new Decimal('0.001');
 const WITHDRAWAL_FEE = '25';
 const FX_RATE = '7.1234';
@@ -636,11 +634,6 @@ export function fakeServiceActivities(
       if (!d) throw ApplicationFailure.retryable('not seen yet', 'urn:vcdc:activity:not-yet');
       return structuredClone(d);
     },
-    async awaitVenueDeposit(q) {
-      const d = deposits.find((x) => x.txHash === q.txHash && x.asset === q.asset);
-      if (!d || d.status !== 'CREDITED') throw ApplicationFailure.retryable('not yet', 'urn:vcdc:activity:not-yet');
-      return structuredClone(d);
-    },
     async getMarketRules(base, quote) {
       return {
         venue: 'hashkey',
@@ -727,11 +720,6 @@ export function fakeServiceActivities(
         orders.set(body.clientOrderId, order);
         return order;
       });
-    },
-    async awaitOrderDone(clientOrderId) {
-      const o = orders.get(clientOrderId);
-      if (!o) throw ApplicationFailure.nonRetryable('no such order', 'urn:vcdc:problem:not-found');
-      return structuredClone(o);
     },
     async getFiatWithdrawalTerms(currency) {
       const minAmount = options.fiatWithdrawalMinimum ?? '100';
@@ -1086,14 +1074,6 @@ export function fakeServiceActivities(
         source: 'fake',
       };
     },
-    async getMarketDepth(symbol, bandBp) {
-      const direct = options.directDepth?.[symbol];
-      if (isDirectFiat(symbol) && direct === undefined) {
-        throw ApplicationFailure.nonRetryable(`Market not found: ${symbol} at hashkey`, 'urn:vcdc:problem:not-found');
-      }
-      const bidDepth = direct ?? '1000';
-      return { venue: 'hashkey', symbol, at: T, bandBp, bestBid: PRICE[symbol] ?? '1', bidDepth, levels: 10 };
-    },
     // As the exchange service decides and keeps it: the rule on what the direct market shows (directDepth).
     async chooseSaleRoute(caseId, body, key) {
       return once(key, () => {
@@ -1117,11 +1097,6 @@ export function fakeServiceActivities(
           decidedAt: T,
         };
       });
-    },
-    async getSellOrder(clientOrderId) {
-      const o = orders.get(clientOrderId);
-      if (!o) throw ApplicationFailure.nonRetryable('no such order', 'urn:vcdc:problem:not-found');
-      return structuredClone(o);
     },
     async cancelSellOrder(_caseId, clientOrderId, key) {
       return once(key, () => {

@@ -1,16 +1,15 @@
 /**
  * The route choice (sale-route.ts): a coin lot sold directly for fiat where the direct market is
  * liquid enough, else through the stablecoin. The rule alone (unit and property tests), then on what
- * the venue simulator shows through the real exchange service, ccxt and the sale activity getMarketDepth.
+ * the venue simulator shows through the real exchange service and ccxt (GET /v1/markets/:base/:quote/depth).
  */
-import { listen, type RunningServer, ServiceClient } from '@vcdc/shared';
+import { contracts, listen, type RunningServer, ServiceClient } from '@vcdc/shared';
 import { Decimal } from '@vcdc/shared/money';
 import { chooseRoute, DEFAULT_ROUTE_RULE, needsDepth, routeRuleOf } from '@vcdc/shared/sale-route';
 import fc from 'fast-check';
 import { type RunningChainSimulator, startChainSimulator } from '../../simulators/src/chain';
 import type { RunningVenueSimulator } from '../../simulators/src/venue';
 import { type SimulatedExchange, startSimulatedExchange } from '../../test/support/simulated-exchange';
-import { createSaleActivities } from '../src/sale-activities';
 
 const depth = (bidDepth: string, bandBp = '50', symbol = 'BTC/USD') => ({ symbol, bandBp, bidDepth });
 
@@ -80,7 +79,7 @@ describe('the rule', () => {
   });
 });
 
-describe('on the venue simulator, through the exchange service and getMarketDepth', () => {
+describe('on the venue simulator, through the exchange service', () => {
   let chain: RunningChainSimulator;
   let stack: SimulatedExchange;
   let sim: RunningVenueSimulator;
@@ -93,6 +92,15 @@ describe('on the venue simulator, through the exchange service and getMarketDept
     exchange = await listen(stack.app, 0);
   });
 
+  /** The bids the exchange service shows within `bandBp` under the best bid, as its contract has them. */
+  const getMarketDepth = async (symbol: string, bandBp: string) =>
+    contracts.exchange.MarketDepth.parse(
+      await new ServiceClient({ service: 'exchange', baseUrl: exchange.url, timeoutMs: 5000 }).get(
+        `/v1/markets/${symbol}/depth`,
+        { bandBp },
+      ),
+    );
+
   afterAll(async () => {
     await exchange?.close();
     await stack?.close();
@@ -100,9 +108,6 @@ describe('on the venue simulator, through the exchange service and getMarketDept
   });
 
   test('a small lot goes direct, a lot the thin BTC/USD book cannot hold goes through USDT', async () => {
-    const { getMarketDepth } = createSaleActivities(
-      new ServiceClient({ service: 'exchange', baseUrl: exchange.url, timeoutMs: 5000 }),
-    );
     const shown = await getMarketDepth('BTC/USD', DEFAULT_ROUTE_RULE.bandBp);
     // what the simulator's own book holds within 50 bp of its best bid
     const bids = sim.venue.state.books.BTCUSD!.bids;
@@ -124,10 +129,7 @@ describe('on the venue simulator, through the exchange service and getMarketDept
   });
 
   test('a market the venue does not list is a 404 refusal, which the caller answers with VIA_STABLECOIN', async () => {
-    const { getMarketDepth } = createSaleActivities(
-      new ServiceClient({ service: 'exchange', baseUrl: exchange.url, timeoutMs: 5000 }),
-    );
-    await expect(getMarketDepth('BTC/HKD', '50')).rejects.toMatchObject({ nonRetryable: true });
+    await expect(getMarketDepth('BTC/HKD', '50')).rejects.toMatchObject({ status: 404, retryable: false });
     expect(chooseRoute({ asset: 'BTC', fiat: 'HKD', lot: '1', direct: undefined }).route).toBe('VIA_STABLECOIN');
   });
 });

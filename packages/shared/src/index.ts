@@ -13,6 +13,7 @@ export * from './db/service-role';
 export * from './http/app';
 export * from './http/client';
 export * from './http/idempotency';
+export * from './http/openapi';
 export * from './http/validate';
 export * from './logger';
 export * from './money';

@@ -91,9 +91,32 @@ export function toWire(value: Decimal): string {
   return value.toFixed();
 }
 
-/** Zod schema for an amount of a given asset: a positive decimal that fits the asset's precision. */
-export function amountOf(asset: AssetCode) {
-  return PositiveDecimalString.refine((s) => !DECIMAL_PATTERN.test(s) || fitsScale(s, asset), {
+/**
+ * The one scale rule of the system: an amount of an asset has at most the asset's decimal places
+ * (ASSETS), because amounts are booked in the smallest unit and never rounded on the way in. Every
+ * contract, service and the workflow's input check it through this function, so the rule and its
+ * wording ("must have at most 8 decimal places for BTC") are the same everywhere. Answers the refusal's
+ * message, or undefined when `value` fits, or is no decimal at all (its pattern check says so, once).
+ */
+export function scaleRefusal(value: string, asset: AssetCode): string | undefined {
+  if (!DECIMAL_PATTERN.test(value.replace(/^-/, ''))) return undefined;
+  return fitsScale(value, asset) ? undefined : `must have at most ${scaleOf(asset)} decimal places for ${asset}`;
+}
+
+/** The scale rule inside a zod `superRefine`: an issue at `path` when `value` is finer than `asset` allows. */
+export function checkScale(ctx: z.RefinementCtx, path: PropertyKey[], value: string, asset: AssetCode): void {
+  const message = scaleRefusal(value, asset);
+  if (message) ctx.addIssue({ code: 'custom', path, message });
+}
+
+/** `schema` (a decimal string) with the scale rule of a fixed asset. */
+export function withScaleOf<S extends z.ZodType<string>>(schema: S, asset: AssetCode) {
+  return schema.refine((s) => scaleRefusal(s, asset) === undefined, {
     message: `must have at most ${scaleOf(asset)} decimal places for ${asset}`,
   });
+}
+
+/** Zod schema for an amount of a given asset: a positive decimal that fits the asset's precision. */
+export function amountOf(asset: AssetCode) {
+  return withScaleOf(PositiveDecimalString, asset);
 }

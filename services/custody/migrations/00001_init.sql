@@ -3,11 +3,7 @@
 -- whitelist, outgoing transfers, and the append-only ledger whose sum is each account's balance.
 
 -- Rows that record money or evidence are never edited or deleted: a correction is a new row.
-CREATE FUNCTION refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'restrict_violation';
-END;
-$$;
+-- refuse_change() is the shared migrations' (packages/shared/migrations/00002_refuse_change.sql).
 
 CREATE TABLE custody_accounts (
   case_id    TEXT NOT NULL,

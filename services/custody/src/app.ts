@@ -11,7 +11,6 @@ import {
   appendAuditRecord,
   assertSchemaCurrent,
   audited,
-  CryptoAsset,
   contracts,
   createServiceApp,
   IDEMPOTENCY_HEADER,
@@ -29,7 +28,18 @@ import {
   signedActOf,
 } from '@vcdc/shared';
 import type { Express, Request, RequestHandler, Response } from 'express';
-import { z } from 'zod';
+import {
+  AccountParams,
+  CaseParams,
+  CUSTODY_API,
+  EntryParams,
+  IntakeParams,
+  IntakesQuery,
+  LotParams,
+  TestDepositQuery,
+  TransferParams,
+  WhitelistQuery,
+} from './api';
 import { attestedView, attestIntake } from './attestations';
 import { attestationRecorded, intakeCredited, returnCredited } from './audit-records';
 import type { ChainAdapter } from './chain-adapter';
@@ -53,7 +63,7 @@ import {
   type WhitelistActor,
 } from './whitelist';
 
-const { custody, common } = contracts;
+const { custody } = contracts;
 
 export interface CustodyAppDeps {
   pool: Pool;
@@ -112,26 +122,6 @@ function responseOf(req: Request): Response {
   return req.res;
 }
 
-const AccountParams = z.object({ caseId: common.CaseId, asset: CryptoAsset });
-const CaseParams = z.object({ caseId: common.CaseId });
-const LotParams = z.object({ caseId: common.CaseId, lotId: common.LotId });
-const Id = z.string().min(1).max(200);
-const IntakeParams = z.object({ intakeId: Id });
-/** The one list of intakes: those whose classified difference waits for a countersignature. */
-const IntakesQuery = z.strictObject({ differenceStatus: z.literal('CLASSIFIED'), caseId: common.CaseId.optional() });
-const TransferParams = z.object({ transferId: Id });
-const EntryParams = z.object({ entryId: Id });
-const WhitelistQuery = z.object({
-  status: custody.WhitelistStatus.optional(),
-  chain: common.Chain.optional(),
-  address: z.string().min(1).max(200).optional(),
-});
-const TestDepositQuery = z.object({
-  chain: common.Chain,
-  address: z.string().min(1).max(200),
-  asset: CryptoAsset,
-});
-
 /**
  * The routes that carry a person's signed act: the only changing routes the control API's credential
  * (CONTROL_API_TOKEN) may call (packages/shared/src/auth/service-credential.ts).
@@ -172,6 +162,7 @@ export function createApp(deps: CustodyAppDeps): Express {
   return createServiceApp({
     service: 'custody',
     logger: deps.logger,
+    api: { title: 'VCDC custody service', routes: CUSTODY_API },
     readiness: async () => {
       await assertSchemaCurrent(pool, deps.migrationsDir);
     },

@@ -8,7 +8,7 @@
  * once the difference is classified and countersigned (intake-differences.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { type contracts, Decimal, fitsScale, Problem, problems, type Queryable, scaleOf, toWire } from '@vcdc/shared';
+import { assertScales, type contracts, Decimal, Problem, problems, type Queryable, toWire } from '@vcdc/shared';
 import type { ChainAdapter } from './chain-adapter';
 import { type ConfirmationDepth, depthFor } from './confirmation-depth';
 import { assertChainCarries, requireAccount } from './custody-accounts';
@@ -282,12 +282,7 @@ function alreadyReceived(txHash: string, taken?: { intake_id: string; case_id: s
 }
 
 export function assertFitsAsset(field: string, amount: string, asset: AssetCode): void {
-  if (!fitsScale(amount, asset)) {
-    const message = `must have at most ${scaleOf(asset)} decimal places for ${asset}`;
-    throw new Problem(400, 'validation', 'Invalid request body', `${field}: ${message}`, {
-      errors: [{ field, message }],
-    });
-  }
+  assertScales([{ field, value: amount, asset }]);
 }
 
 export function chainUnavailable(error: unknown): Problem {

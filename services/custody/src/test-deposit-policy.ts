@@ -3,7 +3,7 @@
  * goes there and must be CONFIRMED (so a wrong or mistyped address costs a little, not the lot). The
  * largest test deposit per asset is configured (CUSTODY_TEST_DEPOSIT_MAX, e.g. "ETH=0.01,USDT=10,BTC=0.001").
  */
-import { CryptoAsset, Decimal, fitsScale, toWire } from '@vcdc/shared';
+import { CryptoAsset, Decimal, scaleRefusal, toWire } from '@vcdc/shared';
 import type { z } from 'zod';
 
 export type TestDepositMax = Record<z.infer<typeof CryptoAsset>, string>;
@@ -23,8 +23,8 @@ export function parseTestDepositMax(text: string | undefined): TestDepositMax {
     if (!/^(0|[1-9]\d{0,29})(\.\d{1,30})?$/.test(value) || !new Decimal(value).gt(0)) {
       throw new Error(`${asset.data}: "${value}" is not an amount greater than zero`);
     }
-    if (!fitsScale(value, asset.data))
-      throw new Error(`${asset.data}: "${value}" has more decimals than ${asset.data} has`);
+    const finer = scaleRefusal(value, asset.data);
+    if (finer) throw new Error(`${asset.data}: "${value}" ${finer}`);
     max[asset.data] = toWire(new Decimal(value));
   }
   return max;

@@ -3,11 +3,7 @@
 -- deposit observations) are append-only; orders and withdrawals carry immutable amounts plus a
 -- lifecycle status that is refreshed from the venue.
 
-CREATE FUNCTION refuse_change() RETURNS trigger AS $$
-BEGIN
-  RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
-END
-$$ LANGUAGE plpgsql;
+-- refuse_change() is the shared migrations' (packages/shared/migrations/00002_refuse_change.sql).
 
 -- One row per chain transaction the venue was asked about: a deposit belongs to exactly one case.
 CREATE TABLE deposits (

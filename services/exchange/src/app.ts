@@ -20,7 +20,6 @@ import {
   type Pool,
   Problem,
   ProposeProviderChange,
-  ProviderId,
   parseInput,
   problems,
   providerStanding,
@@ -31,9 +30,27 @@ import {
   standingDay,
 } from '@vcdc/shared';
 import { common, exchange } from '@vcdc/shared/contracts';
-import { CryptoAsset, FiatCurrency } from '@vcdc/shared/money';
 import { type Express, type IRouter, type Request, type RequestHandler, type Response, Router } from 'express';
-import { z } from 'zod';
+import {
+  AssetParams,
+  CaseParams,
+  ChangeParams,
+  ChangesQuery,
+  CurrencyParams,
+  DepositAddressParams,
+  DepositAddressQuery,
+  DepositQuery,
+  DepthQuery,
+  EXCHANGE_API,
+  MarketParams,
+  OrderParams,
+  OTHER_VENUE_PREFIX,
+  ProviderParams,
+  ReturnParams,
+  RfqParams,
+  VolumeQuery,
+  WithdrawalParams,
+} from './api';
 import { caseBestExecution } from './best-execution-records';
 import { DEFAULT_CAPABILITIES } from './capabilities';
 import { caseDeposits, observeDeposit } from './deposits';
@@ -58,7 +75,7 @@ import { caseResiduals, recordResidual, residualIdFor } from './residuals';
 import { caseReturns, refreshVenueReturn, requestVenueReturn, returnIdFor } from './returns';
 import type { DeskClient } from './rfq/desk-client';
 import { caseRfqs, type RfqPrices, requestForQuotes, rfqView } from './rfq/rfq';
-import { RequestForQuotes, RfqId, SettleDeskTrade } from './rfq/rfq-contract';
+import { RequestForQuotes, SettleDeskTrade } from './rfq/rfq-contract';
 import { getDeskSettlement, settleDeskTrade } from './rfq/settlement';
 import { chooseSaleRoute } from './route-choices';
 import { caseSalePlans, type PlanningVenue, planCaseSale } from './sale-plans';
@@ -137,47 +154,6 @@ function responseOf(req: Request): Response {
   if (!req.res) throw new Error('request without its response');
   return req.res;
 }
-
-const MarketParams = z.object({
-  base: z.string().regex(/^[A-Z0-9]{2,10}$/, { message: 'must be an upper-case asset code' }),
-  quote: z.string().regex(/^[A-Z0-9]{2,10}$/, { message: 'must be an upper-case asset code' }),
-});
-const VolumeQuery = z
-  .object({
-    since: common.IsoTimestamp.optional(),
-    until: common.IsoTimestamp.optional(),
-    seconds: z.coerce.number().int().min(1).max(60_000).optional(),
-  })
-  .refine((q) => (q.since === undefined) !== (q.seconds === undefined), {
-    message: 'give since (and optionally until) or seconds',
-    path: ['since'],
-  })
-  .refine((q) => q.seconds === undefined || q.until === undefined, {
-    message: 'until goes with since, not with seconds',
-    path: ['until'],
-  });
-const DepthQuery = z.object({
-  bandBp: z.string().regex(/^[0-9]{1,4}(\.[0-9]{1,2})?$/, { message: 'must be basis points, e.g. "50"' }),
-});
-const DepositAddressParams = z.object({ asset: CryptoAsset });
-const DepositAddressQuery = z.object({ chain: common.Chain.optional() });
-const DepositQuery = z.object({
-  caseId: common.CaseId,
-  asset: CryptoAsset,
-  txHash: z.string().min(1).max(200),
-});
-const OrderParams = z.object({
-  clientOrderId: z.string().regex(/^[A-Za-z0-9_-]{1,36}$/, { message: 'must be 1-36 letters, digits, "_" or "-"' }),
-});
-const WithdrawalParams = z.object({ withdrawalId: z.string().min(1).max(64) });
-const CurrencyParams = z.object({ currency: FiatCurrency });
-const AssetParams = z.object({ asset: CryptoAsset });
-const ReturnParams = z.object({ returnId: z.string().min(1).max(64) });
-const CaseParams = z.object({ caseId: common.CaseId });
-const ProviderParams = z.object({ providerId: ProviderId });
-const ChangeParams = z.object({ changeId: z.string().min(1).max(64) });
-const RfqParams = z.object({ rfqId: RfqId });
-const ChangesQuery = z.object({ status: z.enum(['PROPOSED', 'APPROVED']).optional() });
 
 const providerNamed = (req: Request): string => {
   const terms = (req.body as { terms?: { providerId?: unknown } } | undefined)?.terms;
@@ -261,6 +237,7 @@ export function createApp({
   return createServiceApp({
     service: 'exchange',
     logger,
+    api: { title: 'VCDC exchange service', routes: EXCHANGE_API },
     readiness: async () => {
       await assertSchemaCurrent(pool, EXCHANGE_MIGRATIONS_DIR);
     },
@@ -279,7 +256,7 @@ export function createApp({
         venueRoutes(router, { pool, logger, now, venue: other.venue, guard: at.guard });
         others.set(other.venue.id, router);
       }
-      app.use('/v1/venues/:venueId', (req, res, next) => {
+      app.use(OTHER_VENUE_PREFIX, (req, res, next) => {
         const router = others.get(String(req.params.venueId));
         if (!router) throw problems.notFound('Venue', String(req.params.venueId));
         // Its router holds the default venue's paths (/v1/orders...): what follows the venue's prefix, under /v1.

@@ -21,7 +21,7 @@ import {
   sha256Hex,
 } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
-import { Decimal, fitsScale, scaleOf } from '@vcdc/shared/money';
+import { Decimal, scaleRefusal } from '@vcdc/shared/money';
 import { returnRecorded } from './audit-records';
 import type { CryptoWithdrawalSnapshot, Venue } from './venue';
 import { VenueCallError } from './venue';
@@ -87,14 +87,8 @@ function checkRequest(input: Request): void {
   if (input.chain === 'ethereum' && !/^0x[0-9a-fA-F]{40}$/.test(input.toAddress)) {
     throw refusedField('invalid-address', 'Not an address of the chain', 'toAddress', 'must be 0x and 40 hex digits');
   }
-  if (!fitsScale(input.amount, input.asset)) {
-    throw refusedField(
-      'amount-precision',
-      'Amount finer than the asset allows',
-      'amount',
-      `must have at most ${scaleOf(input.asset)} decimal places for ${input.asset}`,
-    );
-  }
+  const finer = scaleRefusal(input.amount, input.asset);
+  if (finer) throw refusedField('amount-precision', 'Amount finer than the asset allows', 'amount', finer);
 }
 
 /** Before the row is written: the venue's terms and balance allow this amount. */

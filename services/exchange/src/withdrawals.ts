@@ -3,9 +3,17 @@
  * from the request's Idempotency-Key, so a retry after a lost answer finds the withdrawal it already
  * made instead of making a second one.
  */
-import { appendAuditRecord, type PoolClient, Problem, problems, type Queryable, sha256Hex } from '@vcdc/shared';
+import {
+  appendAuditRecord,
+  assertScales,
+  type PoolClient,
+  Problem,
+  problems,
+  type Queryable,
+  sha256Hex,
+} from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
-import { Decimal, fitsScale, scaleOf } from '@vcdc/shared/money';
+import { Decimal } from '@vcdc/shared/money';
 import { withdrawalRecorded } from './audit-records';
 import type { Venue, WithdrawalSnapshot } from './venue';
 import { atVenue, venueProblem } from './venue-problems';
@@ -36,22 +44,7 @@ export async function requestWithdrawal(
   input: exchange.RequestWithdrawal,
   clientRef: string,
 ): Promise<exchange.VenueWithdrawal> {
-  if (!fitsScale(input.amount, input.currency)) {
-    throw new Problem(
-      400,
-      'validation',
-      'Invalid request body',
-      `amount: more decimal places than ${input.currency} has`,
-      {
-        errors: [
-          {
-            field: 'amount',
-            message: `must have at most ${scaleOf(input.currency)} decimal places for ${input.currency}`,
-          },
-        ],
-      },
-    );
-  }
+  assertScales([{ field: 'amount', value: input.amount, asset: input.currency }]);
   const recorded = (await tx.query<WithdrawalRow>('SELECT * FROM withdrawals WHERE client_ref = $1', [clientRef]))
     .rows[0];
   if (recorded) return view(recorded);

@@ -195,7 +195,7 @@ test('a bad request is refused with 400 naming each field, and nothing is kept',
   expect(bounds.body.errors).toEqual([
     expect.objectContaining({ field: 'rule.bandBp', message: expect.stringContaining('under 10000') }),
     expect.objectContaining({ field: 'rule.minDepthMultiple', message: 'must be at least 1' }),
-    expect.objectContaining({ field: 'lot', message: 'has more decimal places than the smallest unit of BTC (8)' }),
+    expect.objectContaining({ field: 'lot', message: 'must have at most 8 decimal places for BTC' }),
   ]);
   const { rows } = await pool.query('SELECT count(*)::int AS n FROM route_choices WHERE case_id = $1', ['RC-6']);
   expect(rows[0].n).toBe(0);

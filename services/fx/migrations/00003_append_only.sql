@@ -2,11 +2,7 @@
 -- What happened to a declaration and each settlement of it are facts: never changed, never removed (a
 -- declaration's state is its latest transition). The service's role is granted SELECT and INSERT on
 -- them for that reason (packages/shared/src/db/service-role.ts finds these triggers).
-CREATE FUNCTION refuse_change() RETURNS trigger AS $$
-BEGIN
-  RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
-END
-$$ LANGUAGE plpgsql;
+-- refuse_change() is the shared migrations' (packages/shared/migrations/00002_refuse_change.sql).
 
 CREATE TRIGGER declaration_transitions_append_only BEFORE UPDATE OR DELETE ON declaration_transitions
   FOR EACH ROW EXECUTE FUNCTION refuse_change();

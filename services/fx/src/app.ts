@@ -13,8 +13,6 @@ import {
   assertSchemaCurrent,
   audited,
   createServiceApp,
-  Decimal,
-  fitsScale,
   idempotent,
   type Logger,
   noNamedPerson,
@@ -25,13 +23,24 @@ import {
   parseInput,
   recordSignedAct,
   requireAct,
-  scaleOf,
   signedActOf,
   workflowActor,
 } from '@vcdc/shared';
-import { common, fx } from '@vcdc/shared/contracts';
+import { fx } from '@vcdc/shared/contracts';
 import type { Express, Response } from 'express';
-import { z } from 'zod';
+import {
+  ApproveCorrectionInput,
+  CaseParams,
+  CorrectionParams,
+  CorrectionsQuery,
+  CreateDeclarationInput,
+  DeclarationParams,
+  FX_API,
+  RateParams,
+  RecordFxDecisionInput,
+  RecordSettlementInput,
+  SettlementParams,
+} from './api';
 import { declarationTransition, settlementCorrection, settlementTranche } from './audit-records';
 import {
   appendTransition,
@@ -73,38 +82,6 @@ export interface FxAppDeps {
   settlementBank: { providerId: string; register: ProviderRegister };
 }
 
-/** A body naming a person is refused (400 naming the field): who acts is the signed act's, or the workflow's. */
-
-/** The declared amount must be whole cents of its currency: a declaration is never rounded. */
-const CreateDeclarationInput = fx.CreateDeclaration.superRefine((input, ctx) => {
-  if (!fitsScale(input.amount, input.currency)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['amount'],
-      message: `must have at most ${scaleOf(input.currency)} decimal places for ${input.currency}`,
-    });
-  }
-  // What arrived at the bank is what left the venue less the venue's fee: otherwise money is missing.
-  const w = input.venueWithdrawal;
-  if (w && /^\d+(\.\d+)?$/.test(w.fee) && !new Decimal(w.grossAmount).minus(w.fee).eq(input.amount)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['venueWithdrawal', 'grossAmount'],
-      message: `gross ${w.grossAmount} less fee ${w.fee} must equal the declared amount ${input.amount}`,
-    });
-  }
-});
-
-const DeclarationParams = z.object({ id: z.string().min(1).max(100) });
-const RateParams = z.object({
-  currency: z.string().regex(/^[A-Z]{3}$/, { message: 'must be an ISO 4217 code such as USD' }),
-});
-const CaseParams = z.object({ caseId: common.CaseId });
-const SettlementParams = z.object({ settlementId: z.string().min(1).max(100) });
-const CorrectionParams = z.object({ correctionId: z.string().min(1).max(100) });
-/** Only the corrections that wait are listed: the applied ones are in their declaration's tranches. */
-const CorrectionsQuery = z.strictObject({ status: z.literal('PENDING_APPROVAL'), caseId: common.CaseId.optional() });
-
 /** A correction's body names neither its author nor its approver: each is the person of their own act. */
 const noNamedCorrector = noNamedPerson([...PERSON_FIELDS, 'author', 'approver']);
 
@@ -126,6 +103,7 @@ export function createApp({
   return createServiceApp({
     service: 'fx',
     logger,
+    api: { title: 'VCDC FX service', routes: FX_API },
     readiness: async () => {
       await assertSchemaCurrent(pool, FX_MIGRATIONS_DIR);
     },
@@ -175,7 +153,7 @@ export function createApp({
         noNamedPerson(),
         idempotent(
           pool,
-          fx.RecordFxDecision.strict(),
+          RecordFxDecisionInput,
           audited(
             async (input, tx, req) => {
               const { id } = parseInput(DeclarationParams, req.params, 'path');
@@ -216,7 +194,7 @@ export function createApp({
       app.post(
         '/v1/declarations/:id/settlements',
         noNamedPerson(),
-        idempotent(pool, fx.RecordSettlement.strict(), async (input, tx, req) => {
+        idempotent(pool, RecordSettlementInput, async (input, tx, req) => {
           const { id } = parseInput(DeclarationParams, req.params, 'path');
           // The bank must be licensed, bonded and verified today: refused before anything is locked or booked.
           await assertProviderStandingIn(settlementBank.register, settlementBank.providerId, clock());
@@ -294,7 +272,7 @@ export function createApp({
         }),
         idempotent(
           pool,
-          z.strictObject({}),
+          ApproveCorrectionInput,
           audited(
             async (_input, tx, req) => {
               const { correctionId } = parseInput(CorrectionParams, req.params, 'path');

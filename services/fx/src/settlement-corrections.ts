@@ -13,7 +13,7 @@
  * net foreign amount × rate, the CNY toward zero to the fen.
  */
 import { randomUUID } from 'node:crypto';
-import { Decimal, fitsScale, formatAmount, Problem, problems, type Queryable, toWire } from '@vcdc/shared';
+import { Decimal, formatAmount, Problem, problems, type Queryable, scaleRefusal, toWire } from '@vcdc/shared';
 import type { fx } from '@vcdc/shared/contracts';
 import { convertToCny } from './conversion';
 import { lockDeclaration } from './declarations';
@@ -115,9 +115,8 @@ function correctedFigures(current: Figures, input: fx.RequestSettlementCorrectio
   if (input.cnyAmount !== undefined && !/^\d+(\.\d+)?$/.test(input.cnyAmount)) {
     throw invalid('cnyAmount', 'must be a non-negative decimal amount');
   }
-  if (input.cnyAmount !== undefined && !fitsScale(input.cnyAmount, 'CNY')) {
-    throw invalid('cnyAmount', 'must have at most 2 decimal places for CNY');
-  }
+  const finer = input.cnyAmount === undefined ? undefined : scaleRefusal(input.cnyAmount, 'CNY');
+  if (finer) throw invalid('cnyAmount', finer);
   // A rate is published with at most 6 decimal places; more is a typing slip, not a rate.
   if (input.rate !== undefined && (new Decimal(input.rate).decimalPlaces() > 6 || new Decimal(input.rate).lte(0))) {
     throw invalid('rate', 'must be a positive rate with at most 6 decimal places');

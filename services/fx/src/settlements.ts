@@ -7,7 +7,7 @@
  * each kept as its own figure (the waterfall, waterfall.ts, shows them line by line).
  */
 import { randomUUID } from 'node:crypto';
-import { Decimal, fitsScale, formatAmount, Problem, problems, type Queryable, scaleOf } from '@vcdc/shared';
+import { assertScales, Decimal, formatAmount, problems, type Queryable } from '@vcdc/shared';
 import type { fx } from '@vcdc/shared/contracts';
 import { convertToCny } from './conversion';
 import { invalidTransition } from './declaration-status';
@@ -31,17 +31,13 @@ export async function settleDeclaration(
     throw invalidTransition(declarationId, declaration.status, 'SETTLED', 'be settled');
   }
   const { currency } = declaration;
-  const badScale = (['amount', 'bankCharges', 'correspondentFees'] as const).filter(
-    (field) => input[field] !== undefined && !fitsScale(input[field]!, currency),
+  // The tranche is the signed decision's settlement: the fields are named where the request carries them.
+  assertScales(
+    (['amount', 'bankCharges', 'correspondentFees'] as const).flatMap((field) => {
+      const value = input[field];
+      return value === undefined ? [] : [{ field: `decision.settlement.${field}`, value, asset: currency }];
+    }),
   );
-  if (badScale.length) {
-    const message = `must have at most ${scaleOf(currency)} decimal places for ${currency}`;
-    // The tranche is the signed decision's settlement: the fields are named where the request carries them.
-    const fields = badScale.map((field) => `decision.settlement.${field}`);
-    throw new Problem(400, 'validation', 'Invalid request body', `${fields.join(', ')}: ${message}`, {
-      errors: fields.map((field) => ({ field, message })),
-    });
-  }
   const bankCharges = new Decimal(input.bankCharges ?? 0);
   const correspondentFees = new Decimal(input.correspondentFees ?? 0);
   const net = new Decimal(input.amount).minus(bankCharges).minus(correspondentFees);

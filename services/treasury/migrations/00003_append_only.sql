@@ -4,11 +4,7 @@
 -- removed. Escrows (released once, by the judgment), the case accounts and the document counters carry
 -- progress and stay updatable. The service's role is granted SELECT and INSERT on the tables below for
 -- that reason (packages/shared/src/db/service-role.ts finds these triggers).
-CREATE FUNCTION refuse_change() RETURNS trigger AS $$
-BEGIN
-  RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP;
-END
-$$ LANGUAGE plpgsql;
+-- refuse_change() is the shared migrations' (packages/shared/migrations/00002_refuse_change.sql).
 
 CREATE TRIGGER credits_append_only BEFORE UPDATE OR DELETE ON credits
   FOR EACH ROW EXECUTE FUNCTION refuse_change();

@@ -8,12 +8,10 @@ import {
   acceptDecision,
   actOf,
   actProblem,
-  amountOf,
   assertSchemaCurrent,
   audited,
   createServiceApp,
   Decimal,
-  fitsScale,
   idempotent,
   type Logger,
   noNamedPerson,
@@ -26,9 +24,23 @@ import {
   signedActOf,
   workflowActor,
 } from '@vcdc/shared';
-import { common, treasury } from '@vcdc/shared/contracts';
+import { treasury } from '@vcdc/shared/contracts';
 import type { Express, Request, Response } from 'express';
-import { z } from 'zod';
+import {
+  CaseParams,
+  CorrectEntryInput,
+  CorrectionParams,
+  CorrectionsQuery,
+  DistributeInput,
+  FollowUpInput,
+  JudgmentInput,
+  ReceivableParams,
+  RecordCreditInput,
+  RequestRemittanceInput,
+  ReturnToOwnerInput,
+  TREASURY_API,
+  VictimParams,
+} from './api';
 import {
   correctionBooked,
   correctionRequested,
@@ -73,28 +85,6 @@ export interface TreasuryAppDeps {
 
 /** A correction's body names neither its author nor its approver: each is the person of their own act. */
 const noNamedCorrector = noNamedPerson([...PERSON_FIELDS, 'author', 'approver']);
-
-// The account holds CNY: amounts are whole fen, never rounded here.
-const RecordCreditInput = treasury.RecordCredit.extend({ amount: amountOf('CNY') });
-const RequestRemittanceInput = treasury.RequestRemittance.extend({ amount: amountOf('CNY') });
-const DistributeInput = treasury.DistributeRestitution.extend({ amount: amountOf('CNY') });
-const ReturnToOwnerInput = treasury.ReturnToOwner.extend({ amount: amountOf('CNY') });
-// A corrected amount may be zero (the entry should not have been booked), so not amountOf (positive).
-const CorrectEntryInput = treasury.CorrectEntry.extend({
-  correctedAmount: treasury.CorrectEntry.shape.correctedAmount.refine(
-    (s) => !/^\d+(\.\d+)?$/.test(s) || fitsScale(s, 'CNY'),
-    {
-      message: 'must have at most 2 decimal places for CNY',
-    },
-  ),
-});
-const CaseParams = z.object({ caseId: common.CaseId });
-const CorrectionParams = z.object({ correctionId: z.string().min(1).max(100) });
-/** Only the corrections that wait are listed: the applied ones are in the case's statement. */
-const CorrectionsQuery = z.strictObject({ status: z.literal('PENDING_APPROVAL'), caseId: common.CaseId.optional() });
-const ReceivableParams = z.object({ receivableId: z.string().min(1).max(100) });
-const JudgmentInput = treasury.JudgmentRequest.strict();
-const VictimParams = z.object({ restitutionOrderId: z.string().min(1).max(100), victimId: z.string().min(1).max(64) });
 
 /** The routes that carry a person's signed act: the only changing routes the control API's credential may call. */
 export const TREASURY_ACT_ROUTES: readonly RegExp[] = [
@@ -175,6 +165,7 @@ export function createApp({
   return createServiceApp({
     service: 'treasury',
     logger,
+    api: { title: 'VCDC treasury service', routes: TREASURY_API },
     readiness: async () => {
       await assertSchemaCurrent(pool, TREASURY_MIGRATIONS_DIR);
     },
@@ -407,7 +398,7 @@ export function createApp({
         }),
         idempotent(
           pool,
-          z.strictObject({}),
+          FollowUpInput,
           audited(
             async (_input, tx, req) => {
               const { correctionId } = parseInput(CorrectionParams, req.params, 'path');

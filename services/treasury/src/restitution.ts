@@ -6,7 +6,7 @@
  * An order is distributed once (409 `restitution-already-distributed`).
  */
 import { randomUUID } from 'node:crypto';
-import { Decimal, formatAmount, type Logger, Problem, problems, type Queryable } from '@vcdc/shared';
+import { Decimal, formatAmount, type Logger, Problem, problems, type Queryable, scaleRefusal } from '@vcdc/shared';
 import type { treasury } from '@vcdc/shared/contracts';
 import { appendLine, lockAccount } from './case-ledger';
 import { assertMayPayOut } from './escrow';
@@ -36,9 +36,10 @@ export async function registerRestitutionOrder(
       [
         ['loss', v.loss],
         ['recovered', v.recovered],
-      ]
-        .filter(([, amount]) => !new Decimal(amount!).mul(100).isInteger())
-        .map(([field]) => ({ field: `victims[${i}].${field}`, message: 'must have at most 2 decimal places for CNY' })),
+      ].flatMap(([field, amount]) => {
+        const message = scaleRefusal(amount as string, 'CNY');
+        return message ? [{ field: `victims[${i}].${field}`, message }] : [];
+      }),
     ),
   ];
   if (errors.length) {

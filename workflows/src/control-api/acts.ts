@@ -192,7 +192,7 @@ export const FORWARDED_ACTS: readonly ForwardedAct[] = [
 ];
 
 /** The whitelist as custody keeps it, for the people who act on it (read with the control API's credential). */
-const WhitelistQuery = z
+export const WhitelistQuery = z
   .object({
     chain: z.string().min(1).max(40).optional(),
     address: z.string().min(1).max(200).optional(),
@@ -200,7 +200,7 @@ const WhitelistQuery = z
   })
   .strict();
 
-const ProviderChangesQuery = z.object({ status: z.enum(['PROPOSED', 'APPROVED']).optional() }).strict();
+export const ProviderChangesQuery = z.object({ status: z.enum(['PROPOSED', 'APPROVED']).optional() }).strict();
 
 /** The Idempotency-Key a person may send (the service sees `act/<person>/<key>`). */
 const ClientKey = /^[\x21-\x7e]{1,200}$/;

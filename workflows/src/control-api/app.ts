@@ -58,7 +58,7 @@ import {
   type AuditChain,
   assertServiceRole,
   canonicalJson,
-  contracts,
+  type contracts,
   createServiceApp,
   Decimal,
   type Logger,
@@ -74,23 +74,22 @@ import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
 import { APPROVAL_POLICY, evaluateApprovalPolicy } from '../approval-policy';
 import {
-  Agency,
   type CaseRegistration,
   CaseRegistrationRequest,
   caseWorkflowId,
   type RegistrationDefaults,
   withDefaults,
 } from '../case-input';
-import { CASE_STAGES, CASE_STATUSES, type CaseProgress } from '../case-state';
+import type { CaseProgress } from '../case-state';
 import { caseStatement } from '../case-values';
 import type { caseWorkflow } from '../case-workflow';
 import { mountCodecEndpoint } from '../codec/codec-server';
-import { type Decision, DecisionInput, type DecisionRefusalCode, Role } from '../decision';
+import { type Decision, DecisionInput, type DecisionRefusalCode, type Role } from '../decision';
 import { signDecision } from '../decision-signature';
 import { buildCaseFile } from '../dossier/case-file';
 import { assetsOf, type LotManifestRef } from '../lot-manifest';
 import type { LotManifestStore } from '../manifest/store';
-import { NotificationKind, type NotificationStore } from '../notifications/store';
+import type { NotificationStore } from '../notifications/store';
 import {
   CaseAgencyKey,
   CaseIdKey,
@@ -102,6 +101,7 @@ import {
 } from '../shared';
 import { decidingRole, type Endpoint, mayCall, readableNotificationRoles } from './access';
 import { type ActService, type ActServiceTarget, mountForwardedActs } from './acts';
+import { AuditQuery, CaseParams, controlApiRoutes, ListQuery, NotificationFilter, NotificationQuery } from './api';
 import { type ServiceChain, verifyAuditChains } from './audit-chains';
 import type { Authenticator, Identity } from './auth';
 import { type BookService, type BookServiceTarget, caseBooks, statementCorrections } from './case-books';
@@ -183,28 +183,6 @@ export interface CaseSummary {
   execution: string;
   startTime: string;
 }
-
-const CaseParams = z.object({ caseId: contracts.common.CaseId });
-const ListQuery = z.object({
-  status: z.enum(CASE_STATUSES).optional(),
-  stage: z.enum(CASE_STAGES).optional(),
-  agency: Agency.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
-
-const AuditQuery = z.object({
-  caseId: contracts.common.CaseId.optional(),
-  afterSeq: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
-
-const NotificationFilter = z.object({
-  role: Role.optional(),
-  kind: NotificationKind.optional(),
-  since: contracts.common.IsoTimestamp.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
-const NotificationQuery = NotificationFilter.extend({ caseId: contracts.common.CaseId.optional() });
 
 const REFUSAL_STATUS: Record<DecisionRefusalCode, number> = {
   'decision-not-awaited': 409,
@@ -309,6 +287,14 @@ export function createControlApi({
   return createServiceApp({
     service: 'control-api',
     logger,
+    api: {
+      title: 'VCDC control API',
+      routes: controlApiRoutes({
+        codec: codecEndpoint !== undefined,
+        jwks: publicJwks !== undefined,
+        ...(consoleOptions ? { console: { devSignIn: consoleOptions.signIn.mode === 'dev' } } : {}),
+      }),
+    },
     // Cases by stage and status and decisions pending by age, from visibility (case-gauges.ts).
     metrics: caseGaugesRegistry(client, { logger, now, cacheMs: caseGaugesCacheMs }),
     readiness: async () => {

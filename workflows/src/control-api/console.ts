@@ -50,7 +50,7 @@ export interface ConsoleOptions {
   temporalUi?: { url: string; namespace: string };
 }
 
-const SignInBody = z.object({ person: z.string().min(1).max(64) });
+export const SignInBody = z.object({ person: z.string().min(1).max(64) });
 
 /**
  * The console's pages may load only its own files and talk only to this origin (and, in oidc mode,

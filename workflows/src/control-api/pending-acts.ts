@@ -52,7 +52,7 @@ export interface PendingActs {
   unavailable: Array<{ list: string; service: ActService; problem: { type: string; detail?: string } }>;
 }
 
-const Query = z.strictObject({ caseId: common.CaseId.optional() });
+export const PendingActsQuery = z.strictObject({ caseId: common.CaseId.optional() });
 
 /** Custody's listed intake: with who the handover evidence in force names (else the original's people). */
 type ListedIntake = custody.Intake & { countersigners?: { 'handing-officer': string; custodian: string } };
@@ -78,7 +78,7 @@ export interface PendingActsDeps {
 
 export function mountPendingActs(app: Express, { guard, services }: PendingActsDeps): void {
   app.get('/v1/acts/pending', guard('GET /v1/acts/pending'), async (req, res: Response) => {
-    const { caseId } = parseInput(Query, req.query, 'query');
+    const { caseId } = parseInput(PendingActsQuery, req.query, 'query');
     const me = res.locals.identity as Identity;
     const may = (list: keyof typeof PENDING_ACT_KINDS) =>
       (ACT_KINDS[PENDING_ACT_KINDS[list]].roles as readonly Role[]).some((r) => me.roles.includes(r));

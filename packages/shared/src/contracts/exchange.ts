@@ -34,7 +34,7 @@
  * /v1/venues/osl/orders); an order, withdrawal or return is refreshed only at the venue it was made at.
  */
 import { z } from 'zod';
-import { CryptoAsset, Decimal, DecimalString, FiatCurrency, fitsScale, PositiveDecimalString, scaleOf } from '../money';
+import { CryptoAsset, checkScale, Decimal, DecimalString, FiatCurrency, PositiveDecimalString } from '../money';
 import { CaseId, CHAIN_OF_ASSET, Chain, IsoTimestamp } from './common';
 
 export const DepositAddress = z.object({
@@ -603,15 +603,7 @@ export const ChooseSaleRoute = z
     fiat: FiatCurrency,
     rule: SaleRouteRule,
   })
-  .superRefine((body, ctx) => {
-    if (!fitsScale(body.lot, body.asset)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['lot'],
-        message: `has more decimal places than the smallest unit of ${body.asset} (${scaleOf(body.asset)})`,
-      });
-    }
-  });
+  .superRefine((body, ctx) => checkScale(ctx, ['lot'], body.lot, body.asset));
 export type ChooseSaleRoute = z.infer<typeof ChooseSaleRoute>;
 
 /** A route choice as the exchange service decided and keeps it (append-only), with what the direct book showed. */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { auditRoutes } from '../audit/http';
+import { AuditRecordsQuery, auditRoutes } from '../audit/http';
 import { recordRefusals } from '../audit/refusals';
 import type { Pool } from '../db/pool';
 import { assertServiceRole } from '../db/service-role';
@@ -13,6 +13,7 @@ import type { Logger } from '../logger';
 import { PROBLEM_CONTENT_TYPE, Problem } from '../problem';
 import { countAcquireTimeout, httpMetrics, metricsRoute, type Registry } from '../telemetry/metrics';
 import { httpTracing, reenterRequestTrace } from '../telemetry/tracing';
+import { type ApiRoute, openApiDocument, shellRoutes } from './openapi';
 import { bodyProblem } from './validate';
 
 export interface ServiceAppOptions {
@@ -29,6 +30,11 @@ export interface ServiceAppOptions {
   audit?: { pool: Pool; role?: string };
   /** Figures of this app besides the process's own (the control API's case gauges), merged into GET /metrics. */
   metrics?: Registry;
+  /**
+   * The service's route table (its `api.ts`): GET /openapi.json answers the OpenAPI document built
+   * from it and the shell's own routes (openapi.ts).
+   */
+  api?: { title: string; description?: string; routes: readonly ApiRoute[] };
 }
 
 /**
@@ -44,7 +50,15 @@ export function assertPoolNotStarved(pool: Pool): void {
     );
 }
 
-export function createServiceApp({ service, logger, readiness, routes, audit, metrics }: ServiceAppOptions): Express {
+export function createServiceApp({
+  service,
+  logger,
+  readiness,
+  routes,
+  audit,
+  metrics,
+  api,
+}: ServiceAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -75,6 +89,17 @@ export function createServiceApp({ service, logger, readiness, routes, audit, me
   // For Prometheus, open like /healthz (telemetry/metrics.ts: counts and timings, never a case's content).
   app.get('/metrics', metricsRoute(metrics ? [metrics] : []));
 
+  if (api) {
+    // Built on the first request, once: building the app stays free of work nobody asked for.
+    let document: unknown;
+    app.get('/openapi.json', (_req, res) => {
+      document ??= openApiDocument({
+        ...api,
+        routes: [...shellRoutes({ audit: audit !== undefined, auditQuery: AuditRecordsQuery }), ...api.routes],
+      });
+      res.json(document);
+    });
+  }
   if (audit) auditRoutes(app, audit.pool);
   // Every refused change is in the audit chain (audit/refusals.ts).
   const refusals = audit ? recordRefusals(audit.pool, logger) : undefined;

@@ -23,6 +23,7 @@ import { appendRefusal } from '../audit/refusals';
 import { canonicalJson, sha256Hex } from '../canonical';
 import { inTransaction, type Pool, type PoolClient, type Queryable } from '../db/pool';
 import { Problem, RETRYABLE_PROBLEM_TYPES } from '../problem';
+import { withBodySchema } from './openapi';
 import { parseInput } from './validate';
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
@@ -48,7 +49,8 @@ export function idempotent<S extends z.ZodType>(
   handler: IdempotentHandler<z.infer<S>>,
   options: IdempotencyOptions = {},
 ): RequestHandler {
-  return async (req: Request, res: Response, _next: NextFunction) => {
+  // Marked with its schema: the service's OpenAPI test compares it with the route table's (openapi.ts).
+  return withBodySchema(async (req: Request, res: Response, _next: NextFunction) => {
     const key = req.get(IDEMPOTENCY_HEADER);
     if (!key && options.key === 'optional') {
       const input = parseInput(schema, req.body ?? {});
@@ -97,7 +99,7 @@ export function idempotent<S extends z.ZodType>(
       client.release();
     }
     send(res, result, replayed);
-  };
+  }, schema);
 }
 
 /** How long a claim holds its key before a retry may take it over (its holder crashed). */
@@ -138,7 +140,8 @@ export function claimedIdempotent<S extends z.ZodType>(
   handler: (input: z.infer<S>, req: Request, claim: KeyClaim) => Promise<HandlerResult>,
   options: IdempotencyOptions = {},
 ): RequestHandler {
-  return async (req: Request, res: Response, _next: NextFunction) => {
+  // Marked with its schema: the service's OpenAPI test compares it with the route table's (openapi.ts).
+  return withBodySchema(async (req: Request, res: Response, _next: NextFunction) => {
     const key = req.get(IDEMPOTENCY_HEADER);
     if (!key && options.key === 'optional') {
       send(
@@ -191,7 +194,7 @@ export function claimedIdempotent<S extends z.ZodType>(
     if (answered) result = answered;
     else await storeAnswer(pool, storedKey, result);
     send(res, result, false);
-  };
+  }, schema);
 }
 
 /** The claimed key's answer, in place of its claim. */

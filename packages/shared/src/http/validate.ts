@@ -1,11 +1,27 @@
 import type { z } from 'zod';
-import { fieldPath, Problem, validationProblem } from '../problem';
+import { type AssetCode, scaleRefusal } from '../money';
+import { type FieldError, fieldPath, Problem, validationProblem } from '../problem';
 
 /** Parse with a zod schema; on failure throw a 400 problem that names every bad field. */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where = 'request body'): z.infer<S> {
   const result = schema.safeParse(value);
   if (!result.success) throw validationProblem(result.error, where);
   return result.data;
+}
+
+/**
+ * The scale rule (money.ts `scaleRefusal`) where a handler learns the asset only from its records (a
+ * declaration's currency): 400 naming every field finer than its asset allows; nothing when all fit.
+ */
+export function assertScales(fields: ReadonlyArray<{ field: string; value: string; asset: AssetCode }>): void {
+  const errors: FieldError[] = [];
+  for (const { field, value, asset } of fields) {
+    const message = scaleRefusal(value, asset);
+    if (message) errors.push({ field, message });
+  }
+  if (errors.length === 0) return;
+  const detail = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+  throw new Problem(400, 'validation', 'Invalid request body', detail, { errors });
 }
 
 /** How deeply a JSON body may nest (objects and arrays) before it is refused. */

@@ -1,0 +1,275 @@
+/**
+ * The exchange service's HTTP contract: each route with the schemas it parses with (contracts/exchange.ts,
+ * the RFQ and register contracts, and the path and query schemas here). app.ts mounts the routes with
+ * these very schemas; GET /openapi.json is generated from this table (shared http/openapi.ts), and
+ * test/openapi.test.ts holds the two together. The venue routes are served for the default venue at
+ * /v1/... and for every other trading venue at /v1/venues/{venueId}/v1-less path (/v1/venues/{venueId}/orders).
+ */
+import { type ApiRoute, ApproveProviderChange, ProposeProviderChange, ProviderId } from '@vcdc/shared';
+import { common, exchange } from '@vcdc/shared/contracts';
+import { CryptoAsset, FiatCurrency } from '@vcdc/shared/money';
+import { z } from 'zod';
+import { RequestForQuotes, RfqId, SettleDeskTrade } from './rfq/rfq-contract';
+
+export const MarketParams = z.object({
+  base: z.string().regex(/^[A-Z0-9]{2,10}$/, { message: 'must be an upper-case asset code' }),
+  quote: z.string().regex(/^[A-Z0-9]{2,10}$/, { message: 'must be an upper-case asset code' }),
+});
+export const VolumeQuery = z
+  .object({
+    since: common.IsoTimestamp.optional(),
+    until: common.IsoTimestamp.optional(),
+    seconds: z.coerce.number().int().min(1).max(60_000).optional(),
+  })
+  .refine((q) => (q.since === undefined) !== (q.seconds === undefined), {
+    message: 'give since (and optionally until) or seconds',
+    path: ['since'],
+  })
+  .refine((q) => q.seconds === undefined || q.until === undefined, {
+    message: 'until goes with since, not with seconds',
+    path: ['until'],
+  });
+export const DepthQuery = z.object({
+  bandBp: z.string().regex(/^[0-9]{1,4}(\.[0-9]{1,2})?$/, { message: 'must be basis points, e.g. "50"' }),
+});
+export const DepositAddressParams = z.object({ asset: CryptoAsset });
+export const DepositAddressQuery = z.object({ chain: common.Chain.optional() });
+export const DepositQuery = z.object({
+  caseId: common.CaseId,
+  asset: CryptoAsset,
+  txHash: z.string().min(1).max(200),
+});
+export const OrderParams = z.object({
+  clientOrderId: z.string().regex(/^[A-Za-z0-9_-]{1,36}$/, { message: 'must be 1-36 letters, digits, "_" or "-"' }),
+});
+export const WithdrawalParams = z.object({ withdrawalId: z.string().min(1).max(64) });
+export const CurrencyParams = z.object({ currency: FiatCurrency });
+export const AssetParams = z.object({ asset: CryptoAsset });
+export const ReturnParams = z.object({ returnId: z.string().min(1).max(64) });
+export const CaseParams = z.object({ caseId: common.CaseId });
+export const ProviderParams = z.object({ providerId: ProviderId });
+export const ChangeParams = z.object({ changeId: z.string().min(1).max(64) });
+export const RfqParams = z.object({ rfqId: RfqId });
+export const ChangesQuery = z.object({ status: z.enum(['PROPOSED', 'APPROVED']).optional() });
+
+/** The routes that act at one venue: its markets, deposits, orders, withdrawals, returns and reports. */
+export const VENUE_API: readonly ApiRoute[] = [
+  {
+    method: 'get',
+    path: '/v1/markets/:base/:quote',
+    summary: "A market's trading rules, tightened by the capability table",
+    params: MarketParams,
+    response: exchange.MarketRules,
+  },
+  {
+    method: 'get',
+    path: '/v1/markets/:base/:quote/reference-price',
+    summary: "The fair-price guard's reference price (recorded with its quotes)",
+    params: MarketParams,
+    response: exchange.ReferencePrice,
+  },
+  {
+    method: 'get',
+    path: '/v1/markets/:base/:quote/legal-floor',
+    summary: "The day's legal floor price",
+    params: MarketParams,
+    response: exchange.LegalFloor,
+  },
+  {
+    method: 'get',
+    path: '/v1/markets/:base/:quote/volume',
+    summary: 'The traded volume in [since, until) or the last `seconds`',
+    params: MarketParams,
+    query: VolumeQuery,
+    response: exchange.TradedVolume,
+  },
+  {
+    method: 'get',
+    path: '/v1/markets/:base/:quote/depth',
+    summary: 'The bids visible now within bandBp under the best bid',
+    params: MarketParams,
+    query: DepthQuery,
+    response: exchange.MarketDepth,
+  },
+  {
+    method: 'get',
+    path: '/v1/deposit-addresses/:asset',
+    summary: "The venue's deposit address for an asset",
+    params: DepositAddressParams,
+    query: DepositAddressQuery,
+    response: exchange.DepositAddress,
+  },
+  {
+    method: 'get',
+    path: '/v1/deposits',
+    summary: "A case's deposit at the venue, by its transaction",
+    query: DepositQuery,
+    response: exchange.VenueDeposit,
+  },
+  {
+    method: 'post',
+    path: '/v1/orders',
+    summary: 'Place a sell order (checked against the fair price and the legal floor)',
+    body: exchange.PlaceSellOrder,
+    response: exchange.VenueOrder,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: '/v1/orders/:clientOrderId',
+    summary: 'An order, refreshed from the venue',
+    params: OrderParams,
+    response: exchange.VenueOrder,
+  },
+  {
+    method: 'post',
+    path: '/v1/orders/:clientOrderId/cancel',
+    summary: 'Cancel an order',
+    params: OrderParams,
+    body: exchange.CancelSellOrder,
+    response: exchange.VenueOrder,
+    status: 200,
+  },
+  {
+    method: 'get',
+    path: '/v1/currencies/:currency/withdrawal-terms',
+    summary: "A bank wire's minimum and fee",
+    params: CurrencyParams,
+    response: exchange.FiatWithdrawalTerms,
+  },
+  {
+    method: 'get',
+    path: '/v1/assets/:asset/withdrawal-terms',
+    summary: "A coin withdrawal's minimum and fee",
+    params: AssetParams,
+    response: exchange.CoinWithdrawalTerms,
+  },
+  {
+    method: 'post',
+    path: '/v1/residuals',
+    summary: 'Book an amount the case cannot sell or take out, in its name',
+    body: exchange.RecordResidual,
+    response: exchange.Residual,
+    status: 201,
+  },
+  {
+    method: 'post',
+    path: '/v1/withdrawals',
+    summary: 'Withdraw fiat proceeds to the bank',
+    body: exchange.RequestWithdrawal,
+    response: exchange.VenueWithdrawal,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: '/v1/withdrawals/:withdrawalId',
+    summary: 'A withdrawal, refreshed from the venue',
+    params: WithdrawalParams,
+    response: exchange.VenueWithdrawal,
+  },
+  {
+    method: 'post',
+    path: '/v1/returns',
+    summary: 'Return unsold coins to custody',
+    body: exchange.RequestVenueReturn,
+    response: exchange.VenueReturnWithdrawal,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: '/v1/returns/:returnId',
+    summary: 'A return, refreshed from the venue',
+    params: ReturnParams,
+    response: exchange.VenueReturnWithdrawal,
+  },
+  {
+    method: 'post',
+    path: '/v1/cases/:caseId/route-choices',
+    summary: "Choose a sale's route (direct or through the stablecoin), kept",
+    params: CaseParams,
+    body: exchange.ChooseSaleRoute,
+    response: exchange.SaleRouteChoice,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: '/v1/cases/:caseId/best-execution',
+    summary: "A case's best-execution report",
+    params: CaseParams,
+    response: exchange.BestExecutionReport,
+  },
+];
+
+/** The prefix under which another trading venue's routes are served (its paths without their /v1). */
+export const OTHER_VENUE_PREFIX = '/v1/venues/:venueId';
+
+const atOtherVenue = (route: ApiRoute): ApiRoute => ({
+  ...route,
+  path: `${OTHER_VENUE_PREFIX}${route.path.replace(/^\/v1/, '')}`,
+  params: route.params
+    ? z.object({ venueId: z.string() }).extend((route.params as z.ZodObject).shape)
+    : z.object({ venueId: z.string() }),
+  summary: `${route.summary} (at another trading venue)`,
+});
+
+export const EXCHANGE_API: readonly ApiRoute[] = [
+  ...VENUE_API,
+  ...VENUE_API.map(atOtherVenue),
+  {
+    method: 'get',
+    path: '/v1/reference-index/:base/:quote',
+    summary: "The volume-weighted reference index across every venue, with each venue's mid",
+    params: MarketParams,
+    response: exchange.ReferenceIndex,
+  },
+  {
+    method: 'get',
+    path: '/v1/cases/:caseId/statement',
+    summary: "A case's deposits, orders, withdrawals, returns and residuals",
+    params: CaseParams,
+    response: exchange.ExchangeStatement,
+  },
+  {
+    method: 'post',
+    path: '/v1/rfqs',
+    summary: 'Offer a block to the OTC desks: the best valid quote taken, or NO_DESK',
+    body: RequestForQuotes,
+    response: exchange.Rfq,
+    status: 201,
+  },
+  { method: 'get', path: '/v1/rfqs/:rfqId', summary: 'An RFQ', params: RfqParams, response: exchange.Rfq },
+  { method: 'get', path: '/v1/cases/:caseId/rfqs', summary: "A case's RFQs", params: CaseParams },
+  {
+    method: 'post',
+    path: '/v1/rfqs/:rfqId/settlement',
+    summary: 'The coins reached the desk: the desk pays, both booked once',
+    params: RfqParams,
+    body: SettleDeskTrade,
+    status: 200,
+  },
+  { method: 'get', path: '/v1/rfqs/:rfqId/settlement', summary: "An RFQ's desk settlement", params: RfqParams },
+  {
+    method: 'post',
+    path: '/v1/providers/changes',
+    summary: "Propose a provider's next register entry (a person's act)",
+    body: ProposeProviderChange,
+    status: 201,
+  },
+  {
+    method: 'post',
+    path: '/v1/providers/changes/:changeId/approval',
+    summary: "Approve a proposed register change (another person's act)",
+    params: ChangeParams,
+    body: ApproveProviderChange,
+    status: 201,
+  },
+  { method: 'get', path: '/v1/providers/changes', summary: 'The register changes', query: ChangesQuery },
+  { method: 'get', path: '/v1/providers/changes/:changeId', summary: 'A register change', params: ChangeParams },
+  { method: 'get', path: '/v1/providers', summary: 'Each provider in force, with its standing today' },
+  {
+    method: 'get',
+    path: '/v1/providers/:providerId',
+    summary: "A provider's entry in force and every version before it",
+    params: ProviderParams,
+  },
+];
