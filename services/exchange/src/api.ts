@@ -192,6 +192,22 @@ export const VENUE_API: readonly ApiRoute[] = [
     status: 201,
   },
   {
+    method: 'post',
+    path: '/v1/cases/:caseId/sale-plans',
+    summary: 'Plan where a coin lot is sold (a desk block, the venues), every alternative costed, kept',
+    params: CaseParams,
+    body: exchange.PlanSale,
+    response: exchange.SalePlanRecord,
+    status: 201,
+  },
+  {
+    method: 'get',
+    path: '/v1/cases/:caseId/sale-plans',
+    summary: "A case's sale plans, oldest first",
+    params: CaseParams,
+    response: z.object({ salePlans: z.array(exchange.SalePlanRecord) }),
+  },
+  {
     method: 'get',
     path: '/v1/cases/:caseId/best-execution',
     summary: "A case's best-execution report",

@@ -654,15 +654,7 @@ export const PlanSale = z
     /** Ask the OTC desks for a block (RFQ) before the venues. */
     desks: z.boolean(),
   })
-  .superRefine((body, ctx) => {
-    if (!fitsScale(body.lot, body.asset)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['lot'],
-        message: `has more decimal places than the smallest unit of ${body.asset} (${scaleOf(body.asset)})`,
-      });
-    }
-  });
+  .superRefine((body, ctx) => checkScale(ctx, ['lot'], body.lot, body.asset));
 export type PlanSale = z.infer<typeof PlanSale>;
 
 const SaleRouteName = z.enum(['DIRECT', 'VIA_STABLECOIN']);
