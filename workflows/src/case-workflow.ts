@@ -41,7 +41,7 @@ import { handBackToOwner } from './case-hand-back';
 import { CaseRegistration, type Lot } from './case-input';
 import { reconcileCase } from './case-reconcile';
 import { settleLeftovers } from './case-residuals';
-import { sellForFiat } from './case-sale';
+import { heldAt, type PlannedVenue, sellForFiat, type VenueHolding } from './case-sale';
 import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
 import { CaseStop } from './case-stop';
 import { payOut } from './case-treasury';
@@ -530,12 +530,18 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
    * took them there (a test deposit and the bulk transfer): what a stop must bring back, and which
    * transfer each return undoes.
    */
-  const atVenue = new Map<string, { transfers: custody.Transfer[]; unsold: Decimal }>();
-  const sentToVenue = (t: custody.Transfer) => {
-    const held = atVenue.get(t.asset) ?? { transfers: [], unsold: new Decimal(0) };
+  const atVenue = new Map<string, VenueHolding>();
+  /** `at`: a sale plan's venue other than the default (each venue's coins are returned from it). */
+  const sentToVenue = (t: custody.Transfer, at?: string) => {
+    const held = atVenue.get(heldAt(t.asset, at)) ?? {
+      asset: t.asset,
+      ...(at === undefined ? {} : { at }),
+      transfers: [],
+      unsold: new Decimal(0),
+    };
     held.transfers.push(t);
     held.unsold = held.unsold.plus(t.netAmount);
-    atVenue.set(t.asset, held);
+    atVenue.set(heldAt(t.asset, at), held);
   };
 
   // A held case waits for its resolution; a RESUME or AMEND runs the case again from where it stopped.
@@ -677,7 +683,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
   async function returnToCustody(why: string): Promise<string | undefined> {
     if (atVenue.size === 0) return undefined;
     const said: string[] = [];
-    for (const [asset, held] of atVenue) {
+    for (const held of atVenue.values()) {
+      const { asset, at } = held;
+      const from = at === undefined ? 'the venue' : at;
       // Custody takes back at most what each transfer delivered; sale proceeds stay recorded at the venue.
       let unsold = held.unsold;
       const mine: CustodyReturn[] = [];
@@ -691,7 +699,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           ret.status = 'NOTHING_TO_RETURN';
           continue;
         }
-        show(`returning ${ret.amount} ${asset} from the venue to custody (${why})`);
+        show(`returning ${ret.amount} ${asset} from ${from} to custody (${why})`);
         try {
           const account = await calls.getCustodyAccount(p.caseId, t.asset);
           const requested = await calls.requestVenueReturn(
@@ -704,9 +712,10 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
               transferId: t.transferId,
             },
             stepKey(workflowId, 'return', asset, t.transferId),
+            at,
           );
           ret.venueReturnId = requested.returnId;
-          const sent = requested.txHash ? requested : await venueWaits.awaitVenueReturnSent(requested.returnId);
+          const sent = requested.txHash ? requested : await venueWaits.awaitVenueReturnSent(requested.returnId, at);
           ret.txHash = sent.txHash ?? undefined;
           ret.status = 'SENT';
           const booked = await confirmations.recordCustodyReturn(
@@ -724,10 +733,10 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           );
         }
       }
-      leftover(asset, unsold, 'sale proceeds at the venue: not a transfer custody can take back');
+      leftover(asset, unsold, 'sale proceeds at the venue: not a transfer custody can take back', undefined, at);
       // The coin's dust under the venue's lot size was part of what went back: it is not left at the venue.
       if (mine.every((r) => r.status === 'RECEIVED' || r.status === 'NOTHING_TO_RETURN')) {
-        p.leftovers = p.leftovers.filter((l) => !(l.asset === asset && l.kind === 'BELOW_LOT_STEP'));
+        p.leftovers = p.leftovers.filter((l) => !(l.asset === asset && l.kind === 'BELOW_LOT_STEP' && l.at === at));
       }
     }
     atVenue.clear();
@@ -847,9 +856,17 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
   }
 
   /** Value left at the venue, with why (and how the exchange service books it: case-residuals.ts settles it). */
-  function leftover(asset: string, amount: Decimal, reason: string, kind?: exchange.ResidualReason): void {
+  /** `at`: a sale plan's venue other than the default. */
+  function leftover(asset: string, amount: Decimal, reason: string, kind?: exchange.ResidualReason, at?: string): void {
     if (amount.gt(0))
-      p.leftovers.push({ asset, amount: amount.toFixed(), where: 'venue', reason, ...(kind ? { kind } : {}) });
+      p.leftovers.push({
+        asset,
+        amount: amount.toFixed(),
+        where: 'venue',
+        reason,
+        ...(kind ? { kind } : {}),
+        ...(at === undefined ? {} : { at }),
+      });
   }
 
   /**
