@@ -88,9 +88,7 @@ export async function sellForFiat(
   // nothing, its coins go back to custody (the stop's compensation) and a supervisor decides.
   const wire = patched('withdrawal-minimum') ? await calls.getFiatWithdrawalTerms(fiat, at) : undefined;
   if (wire) await refuseWhatCouldNotLeave(wire);
-  let stable = sum(transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0')).plus(
-    carried.stable,
-  );
+  let stable = sum(transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0')).plus(carried.stable);
   let fiatProceeds = carried.fiat;
   for (const t of transfers) {
     if (t.asset === stablecoin || !t.credited || !new Decimal(t.credited).gt(0)) continue;
@@ -101,7 +99,9 @@ export async function sellForFiat(
       // The plan chose the venue's way for this coin, with every alternative's cost (the service keeps it).
       if (!leg) throw new CaseStop('HELD', `${t.asset} reached ${planned.venue}, but no sale plan has a leg there`);
       route = leg.route;
-      show(`${t.asset}${where}: ${leg.route === 'DIRECT' ? `direct on ${leg.symbol}` : `through ${stablecoin}`} by the sale plan (expected ${leg.expectedCostBp} bp)`);
+      show(
+        `${t.asset}${where}: ${leg.route === 'DIRECT' ? `direct on ${leg.symbol}` : `through ${stablecoin}`} by the sale plan (expected ${leg.expectedCostBp} bp)`,
+      );
     } else {
       const choice = await chooseSaleRoute(t.asset, t.credited);
       p.routes.push(choice);

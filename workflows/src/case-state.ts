@@ -116,8 +116,8 @@ export type SaleLegProgress = exchange.SalePlanLeg & {
   status: 'PLANNED' | 'DELIVERED' | 'SETTLED' | 'AT_VENUE' | 'SOLD';
   /** What reached the desk or the venue (net of network fees). */
   delivered?: string;
-  /** A DESK leg: the custody transfers that delivered it and what the desk paid (to the offshore account). */
-  transferIds?: string[];
+  /** A DESK leg: the custody transfers that delivered it (not returnable: the desk bought them) and what the desk paid. */
+  transfers?: custody.Transfer[];
   paid?: string;
 };
 

@@ -42,7 +42,16 @@ import { CaseRegistration, type Lot } from './case-input';
 import { reconcileCase } from './case-reconcile';
 import { settleLeftovers } from './case-residuals';
 import { heldAt, type PlannedVenue, sellForFiat, type VenueHolding } from './case-sale';
-import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
+import { paidIn, planLot, plannedVenues, sellsByPlan } from './case-sale-plan';
+import type {
+  AssetTransfer,
+  CaseOutcome,
+  CaseProgress,
+  CaseStage,
+  CaseStatus,
+  CustodyReturn,
+  SaleLegProgress,
+} from './case-state';
 import { CaseStop } from './case-stop';
 import { payOut } from './case-treasury';
 import { caseValues } from './case-values';
@@ -1249,23 +1258,49 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       // Resumed at SALE after part of the coins was sold: those proceeds wait at the venue and go on with the rest.
       const carried = proceedsAtVenue(resume?.from === 'SALE' ? p.sales : [], stablecoin, fiat);
       const carriesProceeds = carried.stable.gt(0) || carried.fiat.gt(0);
+      // A disposal plan that names venues or asks for the desks sells each lot by a kept sale plan, its
+      // legs to a desk and to each venue (issue 16); without either, the case sells on its one venue as before.
+      const byPlan = sellsByPlan(reg.disposal) && patched('sale-plan-legs');
       // 3. TRANSFER: the whole custody balance of each asset to the venue's whitelisted deposit address.
       checkpoint();
-      enter('TRANSFER', `moving ${disposing.join(', ')} from custody to ${reg.disposal.venue}`);
+      enter(
+        'TRANSFER',
+        byPlan
+          ? `planning the sale of ${disposing.join(', ')} and moving each part to its desk or venue`
+          : `moving ${disposing.join(', ')} from custody to ${reg.disposal.venue}`,
+      );
       for (const asset of disposing) {
         checkpoint();
-        const chain = common.CHAIN_OF_ASSET[asset];
         // Everything of it was sold before the hold: nothing to send, its proceeds are carried.
         if (carriesProceeds && !new Decimal((await calls.getCustodyAccount(caseId, asset)).balance).gt(0)) continue;
-        const depositAddress = await calls.getDepositAddress(asset, chain);
-        const leg: AssetTransfer = { asset, depositAddress };
+        if (byPlan) await transferByPlan(asset);
+        else await moveToVenue(asset);
+      }
+
+      /**
+       * The coin to a venue's whitelisted deposit address: all of the custody balance (a case without sale
+       * plans; a plan's last venue leg), or at most a plan's part for the venue (`planned.amount`).
+       */
+      async function moveToVenue(
+        asset: (typeof disposing)[number],
+        planned?: { venue: string; amount?: Decimal },
+      ): Promise<AssetTransfer> {
+        const chain = common.CHAIN_OF_ASSET[asset];
+        const at = planned ? atOf(planned.venue) : undefined;
+        const depositAddress = await calls.getDepositAddress(asset, chain, at);
+        const leg: AssetTransfer = { asset, depositAddress, ...(at === undefined ? {} : { at }) };
         p.transfers.push(leg);
-        leg.whitelistEntry = await awaitWhitelisted(asset, chain, depositAddress.address);
+        leg.whitelistEntry = await awaitWhitelisted(asset, chain, depositAddress.address, planned?.venue);
+        /** What may leave for this venue now: the allowance, and within a plan's part what is left of it. */
+        const most = (balance: string, sent?: string) => {
+          const allowed = allowance(asset, balance, sent);
+          return planned?.amount ? Decimal.min(allowed, planned.amount.minus(sent ?? 0)) : allowed;
+        };
         // The first transfer to a new address is a small test deposit, confirmed and credited before the bulk.
         const requirement = await calls.getTestDepositRequirement({ chain, address: depositAddress.address, asset });
         if (requirement.required) {
           const account = await calls.getCustodyAccount(caseId, asset);
-          const amount = Decimal.min(requirement.maxAmount, account.balance, allowance(asset, account.balance));
+          const amount = Decimal.min(requirement.maxAmount, account.balance, most(account.balance));
           if (!amount.gt(0)) throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
           leg.testTransfer = await sendToVenue(leg, amount, 'TEST_DEPOSIT');
           leg.testDeposit = await venueCredit(leg, leg.testTransfer);
@@ -1277,7 +1312,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           }
         }
         const account = await calls.getCustodyAccount(caseId, asset);
-        const bulk = Decimal.min(account.balance, allowance(asset, account.balance, leg.testTransfer?.amount));
+        const bulk = Decimal.min(account.balance, most(account.balance, leg.testTransfer?.amount));
         if (bulk.gt(0)) {
           leg.transfer = await sendToVenue(leg, bulk, 'VENUE_DEPOSIT');
           leg.deposit = await venueCredit(leg, leg.transfer);
@@ -1285,8 +1320,143 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
         }
         leg.credited = sum([leg.testDeposit?.amount ?? '0', leg.deposit?.amount ?? '0']).toFixed();
-        const held = atVenue.get(asset);
+        const held = atVenue.get(heldAt(asset, at));
         if (held) held.unsold = new Decimal(leg.credited);
+        return leg;
+      }
+
+      /**
+       * A coin by its sale plan: the plan asked for on what custody holds of it, the desk's block
+       * delivered and settled first (its amount is fixed by the trade), then each venue's part, the last
+       * venue taking whatever is left (so what network fees took comes off the engine's part, never the desk's).
+       * The stablecoin has no plan: it goes to the first venue, sold there for fiat.
+       */
+      async function transferByPlan(asset: (typeof disposing)[number]): Promise<void> {
+        const venues = plannedVenues(reg.disposal);
+        if (asset !== 'BTC' && asset !== 'ETH') {
+          await moveToVenue(asset, { venue: venues[0] as string });
+          return;
+        }
+        const account = await calls.getCustodyAccount(caseId, asset);
+        const lot = Decimal.min(account.balance, allowance(asset, account.balance));
+        if (!lot.gt(0)) throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
+        const plan = await planLot({ p, caseId, key, show, disposal: reg.disposal }, asset, lot);
+        for (const leg of plan.legs) {
+          if (leg.kind !== 'DESK') continue;
+          checkpoint();
+          await deliverToDesk(asset, leg);
+        }
+        const venueLegs = plan.legs.filter((l) => l.kind === 'VENUE');
+        for (const [i, leg] of venueLegs.entries()) {
+          if (leg.kind !== 'VENUE') continue;
+          checkpoint();
+          const last = i === venueLegs.length - 1;
+          const moved = await moveToVenue(asset, {
+            venue: leg.venue,
+            ...(last ? {} : { amount: new Decimal(leg.amount) }),
+          });
+          leg.status = 'AT_VENUE';
+          leg.delivered = moved.credited;
+        }
+      }
+
+      /**
+       * A desk's block (the RFQ's trade the plan took): the coins to the desk's whitelisted address (with
+       * the plan's signed approvals, a test deposit first to a new address), exactly the trade's amount
+       * after network fees, then the trade settled: the desk is told the transaction and pays the offshore
+       * account. Not interrupted once a coin has left (a trade half delivered is nobody's safe state), and
+       * nothing of it comes back on a stop: the desk bought it.
+       */
+      async function deliverToDesk(asset: 'BTC' | 'ETH', leg: SaleLegProgress & { kind: 'DESK' }): Promise<void> {
+        const rfq = await calls.getRfq(leg.rfqId);
+        const trade = rfq.trade;
+        if (
+          rfq.caseId !== caseId ||
+          rfq.outcome !== 'TRADED' ||
+          !trade ||
+          trade.desk !== leg.desk ||
+          trade.deliverTo.asset !== asset ||
+          !new Decimal(trade.amount).eq(leg.amount) ||
+          trade.currency !== fiat
+        ) {
+          throw new CaseStop(
+            'HELD',
+            `the RFQ ${leg.rfqId} is not the plan's trade of ${leg.amount} ${asset} with ${leg.desk} for ${fiat} (${rfq.outcome}); nothing was sent to a desk, a person must look`,
+          );
+        }
+        const chain = common.CHAIN_OF_ASSET[asset];
+        const address = trade.deliverTo.address;
+        show(`delivering ${trade.amount} ${asset} to ${trade.desk} (RFQ ${leg.rfqId}) at ${address}`);
+        await awaitWhitelisted(asset, chain, address, trade.desk);
+        const owed = new Decimal(trade.amount);
+        const sent: custody.Transfer[] = [];
+        leg.transfers = sent;
+        const delivered = () => sum(sent.map((t) => t.netAmount));
+        // Custody takes the chain's fee out of each transfer: the last one it charged for the coin is what the next costs.
+        let fee = new Decimal(lastNetworkFee(asset));
+        const send = async (amount: Decimal, purpose: 'TEST_DEPOSIT' | 'VENUE_DEPOSIT', n: number) => {
+          const transfer = await calls.requestTransfer(
+            { caseId, asset, chain, toAddress: address, amount: amount.toFixed(), purpose, approvals: planApprovals },
+            key('desk-delivery', leg.rfqId, String(n)),
+          );
+          if (transfer.status === 'FAILED') {
+            throw new CaseStop(
+              'HELD',
+              `the chain refused transfer ${transfer.transferId} of ${asset} to ${trade.desk}`,
+            );
+          }
+          sent.push(transfer);
+          fee = new Decimal(transfer.fee);
+          await CancellationScope.nonCancellable(() => confirmations.awaitTransferConfirmed(transfer.transferId));
+          return transfer;
+        };
+        const requirement = await calls.getTestDepositRequirement({ chain, address, asset });
+        if (requirement.required) await send(Decimal.min(requirement.maxAmount, owed), 'TEST_DEPOSIT', 1);
+        // The rest of the trade and the fee on it; a fee that changed between two sends leaves a little to send again.
+        for (let n = 2; delivered().lt(owed); n++) {
+          if (n > 4) {
+            throw new CaseStop(
+              'HELD',
+              `${delivered().toFixed()} of ${owed.toFixed()} ${asset} reached ${trade.desk} in ${sent.length} transfers: a person must complete the delivery`,
+            );
+          }
+          await send(owed.minus(delivered()).plus(fee), 'VENUE_DEPOSIT', n);
+        }
+        if (!delivered().eq(owed)) {
+          throw new CaseStop(
+            'HELD',
+            `${delivered().toFixed()} ${asset} reached ${trade.desk} for a trade of ${owed.toFixed()}: a person must settle the difference`,
+          );
+        }
+        leg.status = 'DELIVERED';
+        leg.delivered = delivered().toFixed();
+        const txHash = (sent[sent.length - 1] as custody.Transfer).txHash;
+        const settlement = await calls.settleDeskTrade(
+          leg.rfqId,
+          { caseId, txHash, bankAccountId: reg.disposal.offshoreBankAccountId },
+          key('desk-settlement', leg.rfqId),
+        );
+        if (!new Decimal(settlement.paidAmount).eq(trade.cost) || settlement.fiatCurrency !== fiat) {
+          throw new CaseStop(
+            'HELD',
+            `${trade.desk} paid ${settlement.paidAmount} ${settlement.fiatCurrency} for trade ${trade.tradeId} of ${trade.cost} ${fiat}: a person must look`,
+          );
+        }
+        p.deskSettlements = [...(p.deskSettlements ?? []), settlement];
+        leg.status = 'SETTLED';
+        leg.paid = settlement.paidAmount;
+        show(
+          `${trade.desk} paid ${settlement.paidAmount} ${fiat} for ${trade.amount} ${asset} (reference ${settlement.paymentReference})`,
+        );
+      }
+
+      /** The network fee custody last charged for the coin in this case ("0" before its first transfer). */
+      function lastNetworkFee(asset: string): string {
+        const fees = p.transfers
+          .filter((t) => t.asset === asset)
+          .flatMap((t) => [t.testTransfer?.fee, t.transfer?.fee])
+          .filter((f): f is string => f !== undefined);
+        return fees[fees.length - 1] ?? '0';
       }
 
       /**
@@ -1308,8 +1478,12 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
        * address on the whitelist (one requests, two others approve, then the cooling-off): the case does
        * not request it itself, it tells the custodians and waits, polling with back-off.
        */
-      async function awaitWhitelisted(asset: string, chain: string, address: string): Promise<custody.WhitelistEntry> {
-        const venue = reg.disposal.venue;
+      async function awaitWhitelisted(
+        asset: string,
+        chain: string,
+        address: string,
+        venue: string = reg.disposal.venue,
+      ): Promise<custody.WhitelistEntry> {
         for (let poll = 0; ; poll++) {
           const { entries } = await calls.findWhitelistEntries({ chain, address });
           const entry = entries.find((e) => e.status === 'ACTIVE' && e.venue === venue);
@@ -1368,7 +1542,10 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
             // Custody moves nothing without the case's signed approvals of the plan (it checks them itself).
             approvals: planApprovals,
           },
-          purpose === 'TEST_DEPOSIT' ? key('test-deposit', asset) : key('transfer', asset),
+          // A plan's leg to another venue has keys of its own (the default venue's are as before).
+          purpose === 'TEST_DEPOSIT'
+            ? key('test-deposit', asset, ...venueTag(leg))
+            : key('transfer', asset, ...venueTag(leg)),
         );
         if (transfer.status === 'FAILED') {
           throw new CaseStop(
@@ -1376,7 +1553,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
             `the chain refused transfer ${transfer.transferId} of ${asset}; the coins stay in custody`,
           );
         }
-        sentToVenue(transfer);
+        sentToVenue(transfer, leg.at);
         p.compensations.push({
           step: `${purpose} ${asset} ${transfer.transferId}`,
           undo: `return ${transfer.netAmount} ${asset} from ${depositAddress.venue} to custody`,
@@ -1406,7 +1583,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         let heldSince: number | undefined;
         const waitStarted = Date.now();
         for (let poll = 0; ; poll++) {
-          const deposit = await interruptible(() => venueWaits.getVenueDeposit(q));
+          const deposit = await interruptible(() => venueWaits.getVenueDeposit(q, leg.at));
           if (deposit.status === 'CREDITED') {
             if (leg.hold) leg.hold.releasedAt = new Date().toISOString();
             return deposit;
@@ -1449,6 +1626,8 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           await pauseBeforePoll(poll);
         }
       }
+
+      if (byPlan) return await sellAndWireByPlan();
 
       // 4. SALE: each coin for fiat, by the execution engine: directly where the direct market is deep
       // enough for it, else into the stablecoin; then the whole stablecoin into fiat (case-sale.ts).
@@ -1530,6 +1709,137 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       if (!new Decimal(withdrawal.netAmount).gt(0))
         throw new CaseStop('HELD', `the withdrawal ${withdrawal.withdrawalId} brought nothing after fees`);
       return withdrawal;
+
+      /**
+       * SALE and WITHDRAWAL by the sale plans: at each venue, the coins its legs took there sold by the
+       * engine on the plans' routes, then that venue's fiat wired to the offshore account; the desks paid
+       * there already. FX and the treasury go on with the total (`p.withdrawal`), each wire and payment kept.
+       */
+      async function sellAndWireByPlan(): Promise<exchange.VenueWithdrawal> {
+        const venues = venuesOfPlans();
+        checkpoint();
+        enter('SALE', `selling for ${fiat} at ${venues.map((v) => v.venue).join(', ')} by the sale plans`);
+        const sold: Array<{ venue: PlannedVenue; proceeds: Decimal; wire?: exchange.FiatWithdrawalTerms }> = [];
+        for (const venue of venues) {
+          checkpoint();
+          const ctx = {
+            p,
+            caseId,
+            disposal: reg.disposal,
+            atVenue,
+            key,
+            show,
+            leftover,
+            checkpoint,
+            whileWorking,
+            awaitDecision,
+            deadlineWords,
+            stopReason: () => cancellation?.reason ?? 'case cancelled',
+          };
+          sold.push({ venue, ...(await sellForFiat(ctx, undefined, venue)) });
+          for (const plan of p.salePlans ?? []) {
+            for (const leg of plan.legs) if (leg.kind === 'VENUE' && leg.venue === venue.venue) leg.status = 'SOLD';
+          }
+        }
+        // Sold everywhere: nothing of the coins is left at a venue to return (leftovers are booked below).
+        atVenue.clear();
+        p.compensations = [];
+        const paidByDesks = sum((p.deskSettlements ?? []).map((d) => d.paidAmount));
+        const proceeds = sum(sold.map((s) => s.proceeds)).plus(paidByDesks);
+        p.valueUsd = proceeds.toFixed(2);
+        upsertSearchAttributes([{ key: ValueUsdKey, value: proceeds.toNumber() }]);
+
+        // 5. WITHDRAWAL: each venue's fiat to the offshore bank account, as one venue's is.
+        checkpoint();
+        const wires: Array<{ venue: PlannedVenue; amount: Decimal }> = [];
+        const under: string[] = [];
+        for (const s of sold) {
+          const at = s.venue.at;
+          const toWire = roundDownTo(s.proceeds, fiat);
+          leftover(fiat, toWire.remainder, `below the smallest unit of ${fiat}`, 'BELOW_SMALLEST_UNIT', at);
+          const w = s.wire;
+          if (w && (toWire.rounded.lt(w.minAmount) || toWire.rounded.lte(w.fee))) {
+            const held = `under ${s.venue.venue}'s minimum wire of ${w.minAmount} ${fiat} (fee ${w.fee})`;
+            leftover(
+              fiat,
+              toWire.rounded,
+              `${held}: held at the venue in the case's name`,
+              'BELOW_MINIMUM_WITHDRAWAL',
+              at,
+            );
+            if (toWire.rounded.gt(0)) under.push(`${toWire.rounded.toFixed()} ${fiat} ${held}`);
+          } else if (toWire.rounded.gt(0)) {
+            wires.push({ venue: s.venue, amount: toWire.rounded });
+          }
+        }
+        p.residualsBooked = true;
+        await settleLeftovers({ p, caseId, key, show });
+        if (under.length > 0) {
+          throw new CaseStop(
+            'HELD',
+            `the sale brought ${under.join('; ')}, and no later withdrawal will come for this case: held at the venue for a supervisor's decision`,
+          );
+        }
+        enter(
+          'WITHDRAWAL',
+          `withdrawing ${wires.map((w) => `${w.amount.toFixed()} ${fiat} from ${w.venue.venue}`).join(', ')} to ${reg.disposal.offshoreBankAccountId}`,
+        );
+        p.withdrawals = [];
+        for (const w of wires) {
+          const at = w.venue.at;
+          let withdrawal = await calls.requestWithdrawal(
+            {
+              caseId,
+              currency: fiat,
+              amount: w.amount.toFixed(),
+              bankAccountId: reg.disposal.offshoreBankAccountId,
+            },
+            at === undefined ? key('withdrawal', fiat) : key('withdrawal', fiat, at),
+            at,
+          );
+          p.withdrawals.push(withdrawal);
+          if (withdrawal.status !== 'COMPLETED') {
+            const withdrawalId = withdrawal.withdrawalId;
+            withdrawal = await interruptible(() => withdrawalWaits().awaitWithdrawalCompleted(withdrawalId, at));
+            p.withdrawals[p.withdrawals.length - 1] = withdrawal;
+          }
+        }
+        const total = paidIn(p.withdrawals, p.deskSettlements ?? []);
+        p.withdrawal = total;
+        if (!new Decimal(total.netAmount).gt(0))
+          throw new CaseStop('HELD', `the withdrawals ${total.withdrawalId} brought nothing after fees`);
+        return total;
+      }
+
+      /** The venues the plans' VENUE legs name, in the order they first appear (the default venue's routes for it). */
+      function venuesOfPlans(): PlannedVenue[] {
+        const venues: PlannedVenue[] = [];
+        const stable = p.transfers.find((t) => t.asset === stablecoin)?.depositAddress.venue;
+        const named = [
+          ...(p.salePlans ?? []).flatMap((plan) => plan.legs.flatMap((l) => (l.kind === 'VENUE' ? [l.venue] : []))),
+          ...(stable ? [stable] : []),
+        ];
+        for (const venue of named) {
+          if (venues.some((v) => v.venue === venue)) continue;
+          const legs = new Map<string, Extract<exchange.SalePlanLeg, { kind: 'VENUE' }>>();
+          for (const plan of p.salePlans ?? []) {
+            const leg = plan.legs.find((l) => l.kind === 'VENUE' && l.venue === venue);
+            if (leg && leg.kind === 'VENUE') legs.set(plan.asset, leg);
+          }
+          const at = atOf(venue);
+          venues.push({ venue, ...(at === undefined ? {} : { at }), legs });
+        }
+        return venues;
+      }
+    }
+
+    /** A venue's routes at the exchange service: the default venue's at /v1/..., another's under /v1/venues/:id. */
+    function atOf(venue: string): string | undefined {
+      return venue === reg.disposal.venue ? undefined : venue;
+    }
+    /** The key of a transfer to another venue than the default names it (the default's keys are as before). */
+    function venueTag(leg: AssetTransfer): string[] {
+      return leg.at === undefined ? [] : [leg.at];
     }
 
     // 6. FX: declare, wait for the regulator's decision (recorded by an FX officer), settle into CNY (case-fx.ts).
