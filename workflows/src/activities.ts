@@ -293,6 +293,13 @@ export function createActivities(clients: ServiceClients) {
     async planSale(caseId: string, body: contracts.exchange.PlanSale, key: string) {
       return call(exchange.SalePlanRecord, 'sale plan', () => x.post(`/v1/cases/${enc(caseId)}/sale-plans`, body, key));
     },
+    /** The OTC desks in good standing in the register of licensed providers today (their provider ids). */
+    async listDesks() {
+      const { providers } = await call(Providers, 'providers', () => x.get('/v1/providers'));
+      return providers
+        .filter((p) => p.terms.kind === 'desk' && p.standing.inGoodStanding)
+        .map((p) => p.terms.providerId);
+    },
     /** A desks' RFQ as kept: the trade a plan's DESK leg took (where the coins go, what the desk pays). */
     async getRfq(rfqId: string) {
       return call(exchange.Rfq, 'rfq', () => x.get(`/v1/rfqs/${enc(rfqId)}`));
@@ -387,6 +394,16 @@ export function createActivities(clients: ServiceClients) {
     },
   };
 }
+
+/** GET /v1/providers (exchange): each provider's entry in force and its standing today (only what the case reads). */
+const Providers = z.object({
+  providers: z.array(
+    z.object({
+      terms: z.object({ providerId: z.string(), kind: z.string() }),
+      standing: z.object({ inGoodStanding: z.boolean() }),
+    }),
+  ),
+});
 
 /** POST /v1/rfqs/:rfqId/settlement's body (the exchange service's rfq-contract.ts SettleDeskTrade). */
 export interface DeskSettlementRequest {

@@ -26,7 +26,7 @@
 import { log } from '@temporalio/workflow';
 import { common, exchange } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
-import { calls, confirmations, venueWaits } from './case-calls';
+import { calls, confirmations, venueArg, venueWaits } from './case-calls';
 import type { CaseStageContext } from './case-context';
 import type { Leftover } from './case-state';
 
@@ -43,7 +43,7 @@ export async function settleLeftovers(ctx: ResidualContext): Promise<void> {
     const lines = open.filter((l) => l.asset === asset && l.at === at);
     if (isCoin(asset)) {
       const total = sum(lines.map((l) => l.amount));
-      const terms = await calls.getCoinWithdrawalTerms(asset, at);
+      const terms = await calls.getCoinWithdrawalTerms(asset, ...venueArg(at));
       if (exchange.venueWouldPayOut(total, terms)) {
         await returnDust(ctx, asset, total, lines, at);
         continue;
@@ -83,7 +83,7 @@ async function bookResidualLine(ctx: ResidualContext, l: Leftover): Promise<void
       detail: l.reason.slice(0, 500),
     },
     ctx.key('residual', l.asset, String(n)),
-    l.at,
+    ...venueArg(l.at),
   );
   l.settled = { how: 'RESIDUAL_AT_VENUE', residualId: residual.residualId };
   ctx.show(`${l.amount} ${l.asset} booked at the venue in the case's name (${l.reason})`);
@@ -121,9 +121,11 @@ async function returnDust(
         transferId: transfer.transferId,
       },
       key('dust-return', asset, ...tag),
-      at,
+      ...venueArg(at),
     );
-    const sent = requested.txHash ? requested : await venueWaits.awaitVenueReturnSent(requested.returnId, at);
+    const sent = requested.txHash
+      ? requested
+      : await venueWaits.awaitVenueReturnSent(requested.returnId, ...venueArg(at));
     const txHash = sent.txHash as string;
     const booked = await confirmations.recordCustodyReturn(
       { caseId, transferId: transfer.transferId, txHash },

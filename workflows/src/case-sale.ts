@@ -10,7 +10,7 @@ import { patched, startChild } from '@temporalio/workflow';
 import type { custody, exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import { routeRuleOf } from '@vcdc/shared/sale-route';
-import { calls } from './case-calls';
+import { calls, venueArg } from './case-calls';
 import type { CaseStageContext } from './case-context';
 import type { Disposal } from './case-input';
 import type { CaseProgress, SaleRound } from './case-state';
@@ -86,7 +86,7 @@ export async function sellForFiat(
   // Small amounts are never stranded: a case wires its fiat out once, after its whole sale, so fiat
   // under the venue's minimum wire could never leave. Judged before anything is sold: such a case sells
   // nothing, its coins go back to custody (the stop's compensation) and a supervisor decides.
-  const wire = patched('withdrawal-minimum') ? await calls.getFiatWithdrawalTerms(fiat, at) : undefined;
+  const wire = patched('withdrawal-minimum') ? await calls.getFiatWithdrawalTerms(fiat, ...venueArg(at)) : undefined;
   if (wire) await refuseWhatCouldNotLeave(wire);
   let stable = sum(transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0')).plus(carried.stable);
   let fiatProceeds = carried.fiat;
@@ -163,7 +163,7 @@ export async function sellForFiat(
    */
   async function sell(base: string, quote: string, amount: Decimal): Promise<Decimal> {
     const symbol = `${base}/${quote}`;
-    const rules = await calls.getMarketRules(base, quote, at);
+    const rules = await calls.getMarketRules(base, quote, ...venueArg(at));
     const sliceRules = {
       stepSize: rules.stepSize,
       tickSize: rules.tickSize,

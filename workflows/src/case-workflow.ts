@@ -35,7 +35,7 @@ import { common, type custody, type exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import { APPROVAL_POLICY, evaluateApprovalPolicy, missingApprovals, type PolicyVerdict } from './approval-policy';
 import { caseAmounts } from './case-amounts';
-import { auditCheckpoints, calls, confirmations, venueWaits, withdrawalWaits } from './case-calls';
+import { auditCheckpoints, calls, confirmations, venueArg, venueWaits, withdrawalWaits } from './case-calls';
 import { settleIntoCny } from './case-fx';
 import { handBackToOwner } from './case-hand-back';
 import { CaseRegistration, type Lot } from './case-input';
@@ -721,10 +721,12 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
               transferId: t.transferId,
             },
             stepKey(workflowId, 'return', asset, t.transferId),
-            at,
+            ...venueArg(at),
           );
           ret.venueReturnId = requested.returnId;
-          const sent = requested.txHash ? requested : await venueWaits.awaitVenueReturnSent(requested.returnId, at);
+          const sent = requested.txHash
+            ? requested
+            : await venueWaits.awaitVenueReturnSent(requested.returnId, ...venueArg(at));
           ret.txHash = sent.txHash ?? undefined;
           ret.status = 'SENT';
           const booked = await confirmations.recordCustodyReturn(
@@ -1025,6 +1027,13 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         assets: holdings.map((h) => ({ asset: h.asset, maxAmount: h.amount.toFixed() })),
         policy: { ...disposalVerdict, approvals: disposalQuorum },
       };
+      // Sold by sale plans: the approval names every place a leg may deliver to, the other venues and
+      // the desks in good standing in the register now (custody sends to no other).
+      if (sellsByPlan(reg.disposal) && patched('sale-plan-legs')) {
+        const others = plannedVenues(reg.disposal).filter((v) => v !== reg.disposal.venue);
+        if (reg.disposal.desks) others.push(...(await calls.listDesks()).filter((d) => !others.includes(d)));
+        if (others.length > 0) p.authorisationRequested.venues = others.slice(0, 10);
+      }
     }
 
     // 1. INTAKE (a case resumed at INTAKE asks again about the intakes it recorded)
@@ -1287,7 +1296,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       ): Promise<AssetTransfer> {
         const chain = common.CHAIN_OF_ASSET[asset];
         const at = planned ? atOf(planned.venue) : undefined;
-        const depositAddress = await calls.getDepositAddress(asset, chain, at);
+        const depositAddress = await calls.getDepositAddress(asset, chain, ...venueArg(at));
         const leg: AssetTransfer = { asset, depositAddress, ...(at === undefined ? {} : { at }) };
         p.transfers.push(leg);
         leg.whitelistEntry = await awaitWhitelisted(asset, chain, depositAddress.address, planned?.venue);
@@ -1583,7 +1592,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         let heldSince: number | undefined;
         const waitStarted = Date.now();
         for (let poll = 0; ; poll++) {
-          const deposit = await interruptible(() => venueWaits.getVenueDeposit(q, leg.at));
+          const deposit = await interruptible(() => venueWaits.getVenueDeposit(q, ...venueArg(leg.at)));
           if (deposit.status === 'CREDITED') {
             if (leg.hold) leg.hold.releasedAt = new Date().toISOString();
             return deposit;
@@ -1795,12 +1804,14 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
               bankAccountId: reg.disposal.offshoreBankAccountId,
             },
             at === undefined ? key('withdrawal', fiat) : key('withdrawal', fiat, at),
-            at,
+            ...venueArg(at),
           );
           p.withdrawals.push(withdrawal);
           if (withdrawal.status !== 'COMPLETED') {
             const withdrawalId = withdrawal.withdrawalId;
-            withdrawal = await interruptible(() => withdrawalWaits().awaitWithdrawalCompleted(withdrawalId, at));
+            withdrawal = await interruptible(() =>
+              withdrawalWaits().awaitWithdrawalCompleted(withdrawalId, ...venueArg(at)),
+            );
             p.withdrawals[p.withdrawals.length - 1] = withdrawal;
           }
         }

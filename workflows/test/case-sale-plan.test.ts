@@ -55,6 +55,8 @@ describe('case sold by sale plans', () => {
     expect(outcome.reconciliation?.ok).toBe(true);
     expect(outcome.reconciliation?.checks.filter((c) => !c.pass)).toEqual([]);
 
+    // The approval named every place a leg delivers to (custody sends nowhere else): the other venue, the desk.
+    expect(outcome.authorisationRequested).toMatchObject({ venue: 'hashkey', venues: ['osl', 'desk-a'] });
     // One plan per coin, asked with the disposal plan's venues and the desks, on what custody held.
     expect(fake.planSale.mock.calls.map(([, body]) => [body.asset, body.lot, body.desks, body.venues])).toEqual([
       ['BTC', '1.25', true, ['hashkey', 'osl']],

@@ -511,6 +511,11 @@ export function fakeServiceActivities(
       if (!body.approvals?.every((d) => d.stage === 'DISPOSAL_PLAN' && d.outcome === 'APPROVE') || !allowed) {
         throw refusal(403, 'transfer-unauthorised', `no DISPOSAL_PLAN approval authorises this ${body.asset} transfer`);
       }
+      // As custody does: only to a whitelist entry of a venue (or desk) the authorisation names.
+      const owner = addressOwner.get(body.toAddress) ?? 'hashkey';
+      if (authorisation && ![authorisation.venue, ...(authorisation.venues ?? [])].includes(owner)) {
+        throw refusal(403, 'destination-not-authorised', `${body.toAddress} is ${owner}'s, not authorised`);
+      }
       const out = [...custodyTransfers.values()]
         .filter((t) => t.caseId === body.caseId && t.asset === body.asset)
         .reduce((sum, t) => sum.plus(t.amount), new Decimal(0))
@@ -917,6 +922,9 @@ export function fakeServiceActivities(
           decidedAt: T,
         };
       });
+    },
+    async listDesks() {
+      return [FAKE_DESK];
     },
     async getRfq(rfqId) {
       const rfq = rfqs.get(rfqId);
