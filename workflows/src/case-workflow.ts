@@ -32,7 +32,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { common, type custody, type exchange } from '@vcdc/shared/contracts';
-import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
+import { Decimal, fitsScale, roundDownTo, sum } from '@vcdc/shared/money';
 import { APPROVAL_POLICY, evaluateApprovalPolicy, missingApprovals, type PolicyVerdict } from './approval-policy';
 import { caseAmounts } from './case-amounts';
 import { auditCheckpoints, calls, confirmations, venueArg, venueWaits, withdrawalWaits } from './case-calls';
@@ -1391,6 +1391,13 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           throw new CaseStop(
             'HELD',
             `the RFQ ${leg.rfqId} is not the plan's trade of ${leg.amount} ${asset} with ${leg.desk} for ${fiat} (${rfq.outcome}); nothing was sent to a desk, a person must look`,
+          );
+        }
+        // The desk pays the offshore account and FX declares it: a payment in fractions of a cent could be neither.
+        if (!fitsScale(trade.cost, fiat)) {
+          throw new CaseStop(
+            'HELD',
+            `${trade.desk}'s trade ${trade.tradeId} costs ${trade.cost} ${fiat}, not a whole number of the currency's smallest unit: nothing was sent to the desk, a person must look`,
           );
         }
         const chain = common.CHAIN_OF_ASSET[asset];

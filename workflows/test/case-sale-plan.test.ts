@@ -49,7 +49,7 @@ function deliveredTo(o: CaseProgress, asset: string): Record<string, string> {
 describe('case sold by sale plans', () => {
   test('part to a desk and part on both venues: proceeds are the sum of the legs and the case reconciles', async () => {
     const reg = plural(registration());
-    const { fake, outcome } = await runHappyPath(reg);
+    const { fake, outcome, shown } = await runHappyPath(reg);
 
     expect(outcome.status).toBe('COMPLETED');
     expect(outcome.reconciliation?.ok).toBe(true);
@@ -113,6 +113,13 @@ describe('case sold by sale plans', () => {
     expect(outcome.withdrawal?.netAmount).toBe(wired.plus(paid).toFixed());
     expect(outcome.declaration?.amount).toBe(outcome.withdrawal?.netAmount);
     expect(outcome.settlements.map((s) => s.foreignAmount)).toEqual([outcome.withdrawal?.netAmount]);
+    // The status's values and amounts count the desks: proceeds are the venues' fiat sales and the desks' payments.
+    const venueUsd = sum(
+      outcome.sales.filter((s) => s.symbol === 'USDT/USD').map((s) => new Decimal(s.cost).minus(s.fee)),
+    );
+    expect(shown.values?.atDisposal?.proceeds).toEqual([{ currency: 'USD', amount: venueUsd.plus(paid).toFixed() }]);
+    const btcSold = sum(outcome.sales.filter((s) => s.symbol === 'BTC/USDT').map((s) => s.filled)).plus('0.5');
+    expect(shown.amounts?.totals.find((t) => t.asset === 'BTC')?.sold?.amount).toBe(btcSold.toFixed());
     // The reconciliation counted the desks' trades as sales and their payments as proceeds.
     const names = outcome.reconciliation?.checks.map((c) => c.name) ?? [];
     expect(names.filter((n) => n.startsWith('desk desk-a trade'))).toHaveLength(2);
