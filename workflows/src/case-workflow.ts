@@ -1752,7 +1752,13 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
             deadlineWords,
             stopReason: () => cancellation?.reason ?? 'case cancelled',
           };
-          sold.push({ venue, ...(await sellForFiat(ctx, undefined, venue)) });
+          // Resumed at SALE: what this venue's earlier sales left there is sold and wired with the rest.
+          const carriedHere = proceedsAtVenue(
+            resume?.from === 'SALE' ? p.sales.filter((s) => s.at === venue.at) : [],
+            stablecoin,
+            fiat,
+          );
+          sold.push({ venue, ...(await sellForFiat(ctx, carriedHere, venue)) });
           for (const plan of p.salePlans ?? []) {
             for (const leg of plan.legs) if (leg.kind === 'VENUE' && leg.venue === venue.venue) leg.status = 'SOLD';
           }
@@ -1836,6 +1842,8 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         const named = [
           ...(p.salePlans ?? []).flatMap((plan) => plan.legs.flatMap((l) => (l.kind === 'VENUE' ? [l.venue] : []))),
           ...(stable ? [stable] : []),
+          // Resumed at SALE: a venue where an earlier attempt sold holds its proceeds still.
+          ...(resume?.from === 'SALE' ? p.sales.map((s) => s.at ?? reg.disposal.venue) : []),
         ];
         for (const venue of named) {
           if (venues.some((v) => v.venue === venue)) continue;

@@ -128,6 +128,36 @@ describe('case sold by sale plans', () => {
     ).toEqual({ label: 'deposits credited (venues and desks)', amount: expect.any(String) });
   });
 
+  test('no desk trades (NO_DESK): the lot is split across the venues alone and reconciles', async () => {
+    const { fake, outcome } = await runHappyPath(plural(registration()), { deskShare: '0' });
+    expect(outcome.status).toBe('COMPLETED');
+    expect(outcome.reconciliation?.ok).toBe(true);
+    expect(outcome.salePlans?.map((p) => p.legs.map((l) => l.kind))).toEqual([
+      ['VENUE', 'VENUE'],
+      ['VENUE', 'VENUE'],
+    ]);
+    expect(outcome.deskSettlements).toBeUndefined();
+    expect(fake.settleDeskTrade).not.toHaveBeenCalled();
+    expect(outcome.withdrawal?.netAmount).toBe(sum((outcome.withdrawals ?? []).map((w) => w.netAmount)).toFixed());
+  });
+
+  test('only the other venue: every coin, order and wire goes through its routes', async () => {
+    const reg = registration();
+    const { fake, outcome } = await runHappyPath(registration({ disposal: { ...reg.disposal, venues: ['osl'] } }));
+    expect(outcome.status).toBe('COMPLETED');
+    expect(outcome.reconciliation?.ok).toBe(true);
+    expect(outcome.authorisationRequested).toMatchObject({ venue: 'hashkey', venues: ['osl'] });
+    expect(outcome.transfers.map((t) => [t.asset, t.at, t.depositAddress.address])).toEqual([
+      ['BTC', 'osl', 'osl-btc'],
+      ['ETH', 'osl', 'osl-eth'],
+    ]);
+    expect(fake.placeSellOrder.mock.calls.every(([, , venue]) => venue === 'osl')).toBe(true);
+    expect(fake.requestWithdrawal.mock.calls.map(([, key, venue]) => [key, venue])).toEqual([
+      [`${outcome.workflowId}/withdrawal/USD/osl`, 'osl'],
+    ]);
+    expect(fake.listDesks).not.toHaveBeenCalled();
+  });
+
   test('the defaults sell on the one venue as before: no plan, no other venue, the same keys', async () => {
     const reg = registration();
     const { fake, outcome } = await runHappyPath(reg);
