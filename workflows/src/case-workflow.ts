@@ -1335,10 +1335,11 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       }
 
       /**
-       * A coin by its sale plan: the plan asked for on what custody holds of it, the desk's block
-       * delivered and settled first (its amount is fixed by the trade), then each venue's part, the last
-       * venue taking whatever is left (so what network fees took comes off the engine's part, never the desk's).
-       * The stablecoin has no plan: it goes to the first venue, sold there for fiat.
+       * A coin by its sale plan: the plan asked for on what custody holds of it; each venue's part but the
+       * last; the desk's block, delivered and settled (its amount is fixed by the trade, and the transfers
+       * before it told the chain's fee); then the last venue takes whatever is left (so what network fees
+       * took comes off the engine's part, never the desk's). The stablecoin has no plan: it goes to the
+       * first venue, sold there for fiat.
        */
       async function transferByPlan(asset: (typeof disposing)[number]): Promise<void> {
         const venues = plannedVenues(reg.disposal);
@@ -1350,30 +1351,30 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         const lot = Decimal.min(account.balance, allowance(asset, account.balance));
         if (!lot.gt(0)) throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
         const plan = await planLot({ p, caseId, key, show, disposal: reg.disposal }, asset, lot);
-        for (const leg of plan.legs) {
-          if (leg.kind !== 'DESK') continue;
+        const venueLegs = plan.legs.flatMap((l) => (l.kind === 'VENUE' ? [l] : []));
+        const toVenue = async (leg: (typeof venueLegs)[number], last: boolean) => {
           checkpoint();
-          await deliverToDesk(asset, leg);
-        }
-        const venueLegs = plan.legs.filter((l) => l.kind === 'VENUE');
-        for (const [i, leg] of venueLegs.entries()) {
-          if (leg.kind !== 'VENUE') continue;
-          checkpoint();
-          const last = i === venueLegs.length - 1;
           const moved = await moveToVenue(asset, {
             venue: leg.venue,
             ...(last ? {} : { amount: new Decimal(leg.amount) }),
           });
           leg.status = 'AT_VENUE';
           leg.delivered = moved.credited;
+        };
+        for (const leg of venueLegs.slice(0, -1)) await toVenue(leg, false);
+        for (const leg of plan.legs) {
+          if (leg.kind !== 'DESK') continue;
+          checkpoint();
+          await deliverToDesk(asset, leg);
         }
+        const last = venueLegs[venueLegs.length - 1];
+        if (last) await toVenue(last, true);
       }
 
       /**
        * A desk's block (the RFQ's trade the plan took): the coins to the desk's whitelisted address (with
-       * the plan's signed approvals, a test deposit first to a new address), exactly the trade's amount
-       * after network fees, then the trade settled: the desk is told the transaction and pays the offshore
-       * account. Not interrupted once a coin has left (a trade half delivered is nobody's safe state), and
+       * the plan's signed approvals), exactly the trade's amount after the network fee in one transaction,
+       * then the trade settled: the desk is told the transaction and pays the offshore account. Not interrupted once a coin has left (a trade half delivered is nobody's safe state), and
        * nothing of it comes back on a stop: the desk bought it.
        */
       async function deliverToDesk(asset: 'BTC' | 'ETH', leg: SaleLegProgress & { kind: 'DESK' }): Promise<void> {
@@ -1407,13 +1408,10 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         const owed = new Decimal(trade.amount);
         const sent: custody.Transfer[] = [];
         leg.transfers = sent;
-        const delivered = () => sum(sent.map((t) => t.netAmount));
-        // Custody takes the chain's fee out of each transfer: the last one it charged for the coin is what the next costs.
-        let fee = new Decimal(lastNetworkFee(asset));
-        const send = async (amount: Decimal, purpose: 'TEST_DEPOSIT' | 'VENUE_DEPOSIT', n: number) => {
+        const send = async (amount: Decimal, purpose: 'TEST_DEPOSIT' | 'VENUE_DEPOSIT', step: string) => {
           const transfer = await calls.requestTransfer(
             { caseId, asset, chain, toAddress: address, amount: amount.toFixed(), purpose, approvals: planApprovals },
-            key('desk-delivery', leg.rfqId, String(n)),
+            key('desk-delivery', leg.rfqId, step),
           );
           if (transfer.status === 'FAILED') {
             throw new CaseStop(
@@ -1422,31 +1420,37 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
             );
           }
           sent.push(transfer);
-          fee = new Decimal(transfer.fee);
           await CancellationScope.nonCancellable(() => confirmations.awaitTransferConfirmed(transfer.transferId));
           return transfer;
         };
+        // Custody sends nothing to a new address before a confirmed test deposit. The desk pays only for one
+        // transaction of the whole block, so the test deposit is not part of the trade: it stays with the desk,
+        // in the case's record (leg.transfers), and the reconciliation asks a supervisor about it.
         const requirement = await calls.getTestDepositRequirement({ chain, address, asset });
-        if (requirement.required) await send(Decimal.min(requirement.maxAmount, owed), 'TEST_DEPOSIT', 1);
-        // The rest of the trade and the fee on it; a fee that changed between two sends leaves a little to send again.
-        for (let n = 2; delivered().lt(owed); n++) {
-          if (n > 4) {
-            throw new CaseStop(
-              'HELD',
-              `${delivered().toFixed()} of ${owed.toFixed()} ${asset} reached ${trade.desk} in ${sent.length} transfers: a person must complete the delivery`,
-            );
-          }
-          await send(owed.minus(delivered()).plus(fee), 'VENUE_DEPOSIT', n);
+        if (requirement.required) {
+          const test = await send(Decimal.min(requirement.maxAmount, owed), 'TEST_DEPOSIT', 'test');
+          show(
+            `a test deposit of ${test.netAmount} ${asset} proved ${trade.desk}'s address ${address}: it is not part of the trade`,
+          );
         }
-        if (!delivered().eq(owed)) {
+        // One transfer carries the block: custody takes the chain's fee out of it, the fee it last charged for the coin.
+        const fee = lastNetworkFee(asset, sent);
+        if (fee === undefined) {
           throw new CaseStop(
             'HELD',
-            `${delivered().toFixed()} ${asset} reached ${trade.desk} for a trade of ${owed.toFixed()}: a person must settle the difference`,
+            `the network fee of a ${asset} transfer is not known before the case's first one, and ${trade.desk} takes the block only in one transaction of exactly ${trade.amount}: nothing was sent to the desk, a person must look`,
+          );
+        }
+        const block = await send(owed.plus(fee), 'VENUE_DEPOSIT', 'block');
+        if (!new Decimal(block.netAmount).eq(owed)) {
+          throw new CaseStop(
+            'HELD',
+            `${block.netAmount} ${asset} reached ${trade.desk} in transfer ${block.transferId} for a trade of ${owed.toFixed()} (the fee was ${block.fee}, not ${fee}): a person must settle the difference`,
           );
         }
         leg.status = 'DELIVERED';
-        leg.delivered = delivered().toFixed();
-        const txHash = (sent[sent.length - 1] as custody.Transfer).txHash;
+        leg.delivered = block.netAmount;
+        const txHash = block.txHash;
         const settlement = await calls.settleDeskTrade(
           leg.rfqId,
           { caseId, txHash, bankAccountId: reg.disposal.offshoreBankAccountId },
@@ -1466,13 +1470,13 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         );
       }
 
-      /** The network fee custody last charged for the coin in this case ("0" before its first transfer). */
-      function lastNetworkFee(asset: string): string {
-        const fees = p.transfers
-          .filter((t) => t.asset === asset)
-          .flatMap((t) => [t.testTransfer?.fee, t.transfer?.fee])
-          .filter((f): f is string => f !== undefined);
-        return fees[fees.length - 1] ?? '0';
+      /** The network fee custody last charged for the coin in this case (a flat fee per transaction), if any. */
+      function lastNetworkFee(asset: string, toDesk: readonly custody.Transfer[]): string | undefined {
+        const fees = [
+          ...p.transfers.filter((t) => t.asset === asset).flatMap((t) => [t.testTransfer?.fee, t.transfer?.fee]),
+          ...toDesk.map((t) => t.fee),
+        ].filter((f): f is string => f !== undefined);
+        return fees[fees.length - 1];
       }
 
       /**

@@ -10,8 +10,8 @@ import { Decimal, sum } from '@vcdc/shared/money';
 import type { CaseProgress } from '../src/case-state';
 import type { Decision } from '../src/decision';
 import { decide } from '../src/shared';
-import { approvePlan, caseHarness, registration } from './case-harness';
-import { awaiting, outcomeOf, until } from './case-support';
+import { approveFx, approvePlan, caseHarness, registration } from './case-harness';
+import { awaiting, outcomeOf, settleAt, until } from './case-support';
 
 jest.setTimeout(240_000);
 
@@ -112,7 +112,9 @@ describe('case sold by sale plans', () => {
     ]);
     expect(outcome.withdrawal?.netAmount).toBe(wired.plus(paid).toFixed());
     expect(outcome.declaration?.amount).toBe(outcome.withdrawal?.netAmount);
-    expect(outcome.settlements.map((s) => s.foreignAmount)).toEqual([outcome.withdrawal?.netAmount]);
+    expect(outcome.settlements.map((s) => new Decimal(s.foreignAmount).toFixed())).toEqual([
+      outcome.withdrawal?.netAmount,
+    ]);
     // The status's values and amounts count the desks: proceeds are the venues' fiat sales and the desks' payments.
     const venueUsd = sum(
       outcome.sales.filter((s) => s.symbol === 'USDT/USD').map((s) => new Decimal(s.cost).minus(s.fee)),
@@ -126,6 +128,35 @@ describe('case sold by sale plans', () => {
     expect(
       outcome.reconciliation?.checks.find((c) => c.name === 'venue BTC: deposited = sold + leftover')?.left,
     ).toEqual({ label: 'deposits credited (venues and desks)', amount: expect.any(String) });
+  });
+
+  test("a desk's new address: custody's test deposit stays with the desk, and the reconciliation asks a supervisor about it", async () => {
+    await withCase(
+      plural(registration()),
+      async ({ handle }) => {
+        await until(handle, awaiting('DISPOSAL_PLAN'));
+        await handle.executeUpdate(decide, { args: [approvePlan()] });
+        await until(handle, awaiting('FX_DECLARATION'));
+        await handle.executeUpdate(decide, { args: [approveFx()] });
+        await settleAt(handle);
+        const p = await until(handle, awaiting('RECONCILIATION'));
+        const tests = (p.salePlans ?? []).map((plan) => {
+          const desk = plan.legs.find((l) => l.kind === 'DESK');
+          return desk?.kind === 'DESK' ? desk.transfers?.find((t) => t.purpose === 'TEST_DEPOSIT') : undefined;
+        });
+        expect(tests.map((t) => [t?.asset, t?.netAmount])).toEqual([
+          ['BTC', '0.0009'],
+          ['ETH', '0.00958'],
+        ]);
+        // The block itself arrived whole and was paid.
+        expect(p.deskSettlements?.map((d) => d.amount)).toEqual(['0.5', '4.2']);
+        expect(p.reconciliationAsked).toEqual([
+          { check: 'BTC: transferred out of custody = credited at the venue', difference: '0.0009' },
+          { check: 'ETH: transferred out of custody = credited at the venue', difference: '0.00958' },
+        ]);
+      },
+      { deskAddressNew: true },
+    );
   });
 
   test('no desk trades (NO_DESK): the lot is split across the venues alone and reconciles', async () => {

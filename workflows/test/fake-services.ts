@@ -99,6 +99,8 @@ export interface FakeOptions {
    * the share of the lot a desk takes at the hurdle (rounded up to a whole dollar), default 0.4; "0": no desk trades.
    */
   deskShare?: string;
+  /** The desk's delivery address has had no transfer yet (custody asks a test deposit first); default: proven. */
+  deskAddressNew?: boolean;
 }
 
 /** The trading venues the fake exchange service has (TRADING_VENUES): the default first. */
@@ -893,7 +895,11 @@ export function fakeServiceActivities(
                 }
               : {}),
           } as Infer<Exchange['Rfq']>);
-          addressOwner.set(`${FAKE_DESK}-${body.asset.toLowerCase()}`, FAKE_DESK);
+          const deskAddress = `${FAKE_DESK}-${body.asset.toLowerCase()}`;
+          addressOwner.set(deskAddress, FAKE_DESK);
+          // A desk the case's custody has delivered to before (an earlier case's confirmed transfer proved it).
+          const where = destination(common.CHAIN_OF_ASSET[body.asset], deskAddress, body.asset);
+          if (!options.deskAddressNew && !proven.has(where)) proven.set(where, 'tr-earlier-case');
           if (traded) {
             desk = {
               rfqId,
@@ -940,12 +946,10 @@ export function fakeServiceActivities(
         if (!rfq || !trade || rfq.caseId !== body.caseId) throw refusal(404, 'not-found', `no desk trade of ${rfqId}`);
         const known = deskSettlements.get(rfqId);
         if (known) return known;
-        const sent = [...custodyTransfers.values()].filter(
-          (t) => t.caseId === body.caseId && t.toAddress === trade.deliverTo.address,
-        );
-        const delivered = sent.reduce((s, t) => s.plus(t.netAmount), new Decimal(0));
-        if (!sent.some((t) => t.txHash === body.txHash) || !delivered.eq(trade.amount)) {
-          throw refusal(409, 'desk-delivery-refused', `${delivered.toFixed()} of ${trade.amount} delivered`);
+        // As the desk does: one transaction to its address carrying exactly the trade's amount.
+        const tx = [...custodyTransfers.values()].find((t) => t.txHash === body.txHash);
+        if (!tx || tx.toAddress !== trade.deliverTo.address || !new Decimal(tx.netAmount).eq(trade.amount)) {
+          throw refusal(409, 'desk-delivery-refused', `${body.txHash} did not carry ${trade.amount} to the desk`);
         }
         deposits.push({
           caseId: body.caseId,
