@@ -866,8 +866,10 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     }
   }
 
-  /** Value left at the venue, with why (and how the exchange service books it: case-residuals.ts settles it). */
-  /** `at`: a sale plan's venue other than the default. */
+  /**
+   * Value left at the venue, with why (and how the exchange service books it: case-residuals.ts settles it);
+   * `at`: a sale plan's venue other than the default.
+   */
   function leftover(asset: string, amount: Decimal, reason: string, kind?: exchange.ResidualReason, at?: string): void {
     if (amount.gt(0))
       p.leftovers.push({
@@ -1374,8 +1376,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       /**
        * A desk's block (the RFQ's trade the plan took): the coins to the desk's whitelisted address (with
        * the plan's signed approvals), exactly the trade's amount after the network fee in one transaction,
-       * then the trade settled: the desk is told the transaction and pays the offshore account. Not interrupted once a coin has left (a trade half delivered is nobody's safe state), and
-       * nothing of it comes back on a stop: the desk bought it.
+       * then the trade settled: the desk is told the transaction and pays the offshore account. Not
+       * interrupted once a coin has left (a trade half delivered is nobody's safe state), and nothing of it
+       * comes back on a stop: the desk bought it.
        */
       async function deliverToDesk(asset: 'BTC' | 'ETH', leg: SaleLegProgress & { kind: 'DESK' }): Promise<void> {
         const rfq = await calls.getRfq(leg.rfqId);
