@@ -60,14 +60,23 @@ function notYet(message: string): ApplicationFailure {
 }
 
 const enc = encodeURIComponent;
+
+/**
+ * Where a venue's routes are at the exchange service: the default venue's at /v1/..., every other
+ * trading venue's the same under /v1/venues/:venueId/... (a case selling on several venues names the
+ * others; undefined is the default, as for every case before them).
+ */
+export function venuePath(venue: string | undefined, path: string): string {
+  return venue === undefined ? `/v1${path}` : `/v1/venues/${enc(venue)}${path}`;
+}
 const WhitelistEntries = z.object({ entries: z.array(custody.WhitelistEntry) });
 
 export function createActivities(clients: ServiceClients) {
   const { custody: c, exchange: x, fx: f, treasury: t } = clients;
   /** The venue's deposit as it is now; 404 (the venue has not seen it) is a retryable not-yet. */
-  const venueDeposit = (q: { caseId: string; asset: string; txHash: string }) =>
+  const venueDeposit = (q: { caseId: string; asset: string; txHash: string }, venue?: string) =>
     call(exchange.VenueDeposit, 'venue deposit', () =>
-      x.get('/v1/deposits', q).catch((error: unknown) => {
+      x.get(venuePath(venue, '/deposits'), q).catch((error: unknown) => {
         if (error instanceof ServiceCallError && error.status === 404) {
           throw notYet(`the venue has not seen ${q.asset} deposit ${q.txHash} yet`);
         }
@@ -178,45 +187,51 @@ export function createActivities(clients: ServiceClients) {
         x.get(`/v1/markets/${enc(base)}/${enc(quote)}/reference-price`),
       );
     },
-    async getMarketRules(base: string, quote: string) {
-      return call(exchange.MarketRules, 'market rules', () => x.get(`/v1/markets/${enc(base)}/${enc(quote)}`));
+    async getMarketRules(base: string, quote: string, venue?: string) {
+      return call(exchange.MarketRules, 'market rules', () =>
+        x.get(venuePath(venue, `/markets/${enc(base)}/${enc(quote)}`)),
+      );
     },
-    async getDepositAddress(asset: string, chain: string) {
+    async getDepositAddress(asset: string, chain: string, venue?: string) {
       return call(exchange.DepositAddress, 'deposit address', () =>
-        x.get(`/v1/deposit-addresses/${enc(asset)}`, { chain }),
+        x.get(venuePath(venue, `/deposit-addresses/${enc(asset)}`), { chain }),
       );
     },
     /**
      * The deposit as the venue has it now: PENDING, HELD (with the venue's holdReason) or CREDITED,
      * so the workflow can tell a review hold from a slow chain. Only 404 (not seen yet) is a retryable not-yet.
      */
-    async getVenueDeposit(q: { caseId: string; asset: string; txHash: string }) {
-      return venueDeposit(q);
+    async getVenueDeposit(q: { caseId: string; asset: string; txHash: string }, venue?: string) {
+      return venueDeposit(q, venue);
     },
-    async placeSellOrder(body: contracts.exchange.PlaceSellOrder, key: string) {
-      return call(exchange.VenueOrder, 'place sell order', () => x.post('/v1/orders', body, key));
+    async placeSellOrder(body: contracts.exchange.PlaceSellOrder, key: string, venue?: string) {
+      return call(exchange.VenueOrder, 'place sell order', () => x.post(venuePath(venue, '/orders'), body, key));
     },
     /** The venue's minimum and fee for a bank wire of the currency (fiat under the minimum cannot leave alone). */
-    async getFiatWithdrawalTerms(currency: string) {
+    async getFiatWithdrawalTerms(currency: string, venue?: string) {
       return call(exchange.FiatWithdrawalTerms, 'withdrawal terms', () =>
-        x.get(`/v1/currencies/${enc(currency)}/withdrawal-terms`),
+        x.get(venuePath(venue, `/currencies/${enc(currency)}/withdrawal-terms`)),
       );
     },
     /** The venue's minimum and fee for sending a coin out: dust at or above them goes back to custody. */
-    async getCoinWithdrawalTerms(asset: string) {
+    async getCoinWithdrawalTerms(asset: string, venue?: string) {
       return call(exchange.CoinWithdrawalTerms, 'coin withdrawal terms', () =>
-        x.get(`/v1/assets/${enc(asset)}/withdrawal-terms`),
+        x.get(venuePath(venue, `/assets/${enc(asset)}/withdrawal-terms`)),
       );
     },
     /** Book an amount the case cannot sell or take out as a residual line at the venue (once per key). */
-    async recordResidual(body: contracts.exchange.RecordResidual, key: string) {
-      return call(exchange.Residual, 'record residual', () => x.post('/v1/residuals', body, key));
+    async recordResidual(body: contracts.exchange.RecordResidual, key: string, venue?: string) {
+      return call(exchange.Residual, 'record residual', () => x.post(venuePath(venue, '/residuals'), body, key));
     },
-    async requestWithdrawal(body: contracts.exchange.RequestWithdrawal, key: string) {
-      return call(exchange.VenueWithdrawal, 'request withdrawal', () => x.post('/v1/withdrawals', body, key));
+    async requestWithdrawal(body: contracts.exchange.RequestWithdrawal, key: string, venue?: string) {
+      return call(exchange.VenueWithdrawal, 'request withdrawal', () =>
+        x.post(venuePath(venue, '/withdrawals'), body, key),
+      );
     },
-    async awaitWithdrawalCompleted(withdrawalId: string) {
-      const w = await call(exchange.VenueWithdrawal, 'withdrawal', () => x.get(`/v1/withdrawals/${enc(withdrawalId)}`));
+    async awaitWithdrawalCompleted(withdrawalId: string, venue?: string) {
+      const w = await call(exchange.VenueWithdrawal, 'withdrawal', () =>
+        x.get(venuePath(venue, `/withdrawals/${enc(withdrawalId)}`)),
+      );
       if (w.status === 'PENDING') throw notYet(`withdrawal ${withdrawalId} is pending`);
       if (w.status === 'FAILED') {
         throw ApplicationFailure.nonRetryable(`the venue reports withdrawal ${withdrawalId} FAILED`, ENDED_BADLY, w);
@@ -224,12 +239,16 @@ export function createActivities(clients: ServiceClients) {
       return w;
     },
     /** Send coins back from the venue to the case's custody wallet (once per key, however often retried). */
-    async requestVenueReturn(body: contracts.exchange.RequestVenueReturn, key: string) {
-      return call(exchange.VenueReturnWithdrawal, 'request venue return', () => x.post('/v1/returns', body, key));
+    async requestVenueReturn(body: contracts.exchange.RequestVenueReturn, key: string, venue?: string) {
+      return call(exchange.VenueReturnWithdrawal, 'request venue return', () =>
+        x.post(venuePath(venue, '/returns'), body, key),
+      );
     },
     /** Until the venue has broadcast the return (it has a txHash); FAILED ends badly (nothing left the venue). */
-    async awaitVenueReturnSent(returnId: string) {
-      const r = await call(exchange.VenueReturnWithdrawal, 'venue return', () => x.get(`/v1/returns/${enc(returnId)}`));
+    async awaitVenueReturnSent(returnId: string, venue?: string) {
+      const r = await call(exchange.VenueReturnWithdrawal, 'venue return', () =>
+        x.get(venuePath(venue, `/returns/${enc(returnId)}`)),
+      );
       if (r.status === 'FAILED') {
         throw ApplicationFailure.nonRetryable(
           `the venue reports return ${returnId} FAILED: ${r.failure ?? 'no reason given'}`,
@@ -242,6 +261,32 @@ export function createActivities(clients: ServiceClients) {
     },
     async getExchangeStatement(caseId: string) {
       return call(exchange.ExchangeStatement, 'exchange statement', () => x.get(`/v1/cases/${enc(caseId)}/statement`));
+    },
+    /**
+     * Where one coin lot is sold (issue 16): the exchange service costs every venue way and the desks'
+     * block, keeps the plan with every alternative (once per key), and answers its legs.
+     */
+    async planSale(caseId: string, body: contracts.exchange.PlanSale, key: string) {
+      return call(exchange.SalePlanRecord, 'sale plan', () => x.post(`/v1/cases/${enc(caseId)}/sale-plans`, body, key));
+    },
+    /** The OTC desks in good standing in the register of licensed providers today (their provider ids). */
+    async listDesks() {
+      const { providers } = await call(Providers, 'providers', () => x.get('/v1/providers'));
+      return providers
+        .filter((p) => p.terms.kind === 'desk' && p.standing.inGoodStanding)
+        .map((p) => p.terms.providerId);
+    },
+    /** A desks' RFQ as kept: the trade a plan's DESK leg took (where the coins go, what the desk pays). */
+    async getRfq(rfqId: string) {
+      return call(exchange.Rfq, 'rfq', () => x.get(`/v1/rfqs/${enc(rfqId)}`));
+    },
+    /** The coins reached the desk (custody's transaction): the desk pays, both booked once by the exchange service. */
+    async settleDeskTrade(rfqId: string, body: DeskSettlementRequest, key: string) {
+      return call(DeskSettlement, 'desk settlement', () => x.post(`/v1/rfqs/${enc(rfqId)}/settlement`, body, key));
+    },
+    /** A desk trade's settlement as the exchange service booked it (the reconciliation reads it). */
+    async getDeskSettlement(rfqId: string) {
+      return call(DeskSettlement, 'desk settlement', () => x.get(`/v1/rfqs/${enc(rfqId)}/settlement`));
     },
 
     // fx
@@ -325,6 +370,44 @@ export function createActivities(clients: ServiceClients) {
     },
   };
 }
+
+/** GET /v1/providers (exchange): each provider's entry in force and its standing today (only what the case reads). */
+const Providers = z.object({
+  providers: z.array(
+    z.object({
+      terms: z.object({ providerId: z.string(), kind: z.string() }),
+      standing: z.object({ inGoodStanding: z.boolean() }),
+    }),
+  ),
+});
+
+/** POST /v1/rfqs/:rfqId/settlement's body (the exchange service's rfq-contract.ts SettleDeskTrade). */
+export interface DeskSettlementRequest {
+  caseId: string;
+  /** The chain transaction that took the coins to the desk's address. */
+  txHash: string;
+  /** Where the desk pays (the offshore account, as a venue's wire). */
+  bankAccountId: string;
+}
+/** A desk trade's settlement (the exchange service's rfq-contract.ts DeskSettlement). */
+export const DeskSettlement = z.object({
+  rfqId: z.string(),
+  caseId: z.string(),
+  desk: z.string(),
+  tradeId: z.string(),
+  asset: z.string(),
+  amount: z.string(),
+  address: z.string(),
+  txHash: z.string(),
+  deliveredAt: z.string(),
+  fiatCurrency: z.string(),
+  cost: z.string(),
+  paymentReference: z.string(),
+  paidAmount: z.string(),
+  paidAt: z.string(),
+  bankAccountId: z.string(),
+});
+export type DeskSettlement = z.infer<typeof DeskSettlement>;
 
 /** A service's answer to POST /v1/audit/checkpoints (audit/checkpoint-route.ts), or `off`. */
 const StageCheckpointAnswer = z.object({

@@ -83,10 +83,20 @@ export function caseAmounts(p: CaseProgress, lots: readonly Pick<Lot, 'asset' | 
       difference: amountIn(new Decimal(i.receivedAmount).minus(i.declaredAmount), i.asset),
     })),
     totals: [...totals].map(([asset, t]) => {
-      const legs = p.transfers.filter((l) => l.asset === asset).flatMap((l) => [l.testTransfer, l.transfer]);
+      // A case sold by sale plans also delivered blocks to desks: sent out and sold there.
+      const deskLegs = (p.salePlans ?? [])
+        .filter((plan) => plan.asset === asset)
+        .flatMap((plan) => plan.legs.flatMap((l) => (l.kind === 'DESK' ? [l] : [])));
+      const legs = [
+        ...p.transfers.filter((l) => l.asset === asset).flatMap((l) => [l.testTransfer, l.transfer]),
+        ...deskLegs.flatMap((l) => l.transfers ?? []),
+      ];
       const sent = sum(legs.map((x) => x?.netAmount));
       const fees = sum(legs.map((x) => x?.fee));
-      const sold = sum(p.sales.filter((s) => s.symbol.split('/')[0] === asset).map((s) => s.filled));
+      const sold = sum([
+        ...p.sales.filter((s) => s.symbol.split('/')[0] === asset).map((s) => s.filled),
+        ...deskLegs.filter((l) => l.status === 'SETTLED').map((l) => l.amount),
+      ]);
       const leftOver = sum(p.leftovers.filter((l) => l.asset === asset).map((l) => l.amount));
       return {
         asset,

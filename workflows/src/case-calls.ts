@@ -21,6 +21,14 @@ export const calls = proxyActivities<CaseActivities & Pick<SaleActivities, 'choo
   retry: CALL_RETRY,
 });
 
+/**
+ * The venue argument of an exchange call: none for the service's default venue, so a case that sells
+ * there calls its activities exactly as before sale plans; another venue's id (a plan's leg) otherwise.
+ */
+export function venueArg(at: string | undefined): [] | [string] {
+  return at === undefined ? [] : [at];
+}
+
 /** Custody answers 409 not-yet until the sweep (or a return) has its confirmations. */
 export const confirmations = proxyActivities<CaseActivities>(CONFIRMATION_WAIT);
 /** A lot manifest case's reads (lot-manifest.ts), with the service calls' options. */

@@ -102,8 +102,24 @@ export const SaleRoutePlan = z.object({
 });
 export type SaleRoutePlan = z.infer<typeof SaleRoutePlan>;
 
+/** A trading venue of the exchange service (TRADING_VENUES; its routes are /v1/venues/:venueId/...). */
+export const VenueId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,29}$/, { message: 'must be a venue id, e.g. "osl"' });
+
 export const Disposal = z.object({
+  /** The exchange service's default venue: its deposit addresses, orders and wires are at /v1/... */
   venue: z.literal('hashkey'),
+  /**
+   * The venues the lots may be sold on, each by a leg of the lot's sale plan (issue 16; default: `venue`
+   * alone, the case sells there as it always did). The plan's legs name no other venue.
+   */
+  venues: z
+    .array(VenueId)
+    .min(1)
+    .max(5)
+    .refine((v) => new Set(v).size === v.length, { message: 'names a venue twice' })
+    .optional(),
+  /** Ask the OTC desks for a block of each lot before the venues (default false: no desk). */
+  desks: z.boolean().optional(),
   stablecoin: z.literal('USDT'),
   fiat: z.literal('USD'),
   /** The offshore bank / trust account registered with the venue for withdrawals. */

@@ -21,12 +21,14 @@ export interface ReconcileContext {
 /** The case's reconciliation now, in `phase`, from every service's records. */
 export async function reconcileCase(ctx: ReconcileContext, phase: ReconciliationPhase): Promise<Reconciliation> {
   const { p, caseId } = ctx;
-  const [ledger, statement, declarations, treasury] = await Promise.all([
+  const [ledger, statement, declarations, treasury, deskTrades] = await Promise.all([
     // A manifest case has a ledger line per lot: read folded (only cases with a manifest, so no old history reaches it).
     p.manifest ? manifestCalls.getFoldedCustodyLedger(caseId) : calls.getCustodyLedger(caseId),
     calls.getExchangeStatement(caseId),
     calls.listDeclarations(caseId),
     calls.getTreasuryStatement(caseId),
+    // A case that sold to desks: each trade as the exchange service booked its settlement (only such cases ask).
+    Promise.all((p.deskSettlements ?? []).map((d) => calls.getDeskSettlement(d.rfqId))),
   ]);
   return reconcile(
     {
@@ -39,6 +41,7 @@ export async function reconcileCase(ctx: ReconcileContext, phase: Reconciliation
       // A case that booked its leftovers is reconciled from the services' lines alone (residuals, returns).
       leftovers: p.residualsBooked ? [] : p.leftovers,
       explained: p.explainedDifferences,
+      ...(deskTrades.length > 0 ? { deskTrades } : {}),
     },
     phase,
   );

@@ -26,7 +26,7 @@
 import { log } from '@temporalio/workflow';
 import { common, exchange } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
-import { calls, confirmations, venueWaits } from './case-calls';
+import { calls, confirmations, venueArg, venueWaits } from './case-calls';
 import type { CaseStageContext } from './case-context';
 import type { Leftover } from './case-state';
 
@@ -37,14 +37,15 @@ const isCoin = (asset: string): asset is exchange.CoinWithdrawalTerms['asset'] =
 /** Every leftover not handled yet: coins back to custody where the venue can send them, the rest booked. */
 export async function settleLeftovers(ctx: ResidualContext): Promise<void> {
   const open = ctx.p.leftovers.filter((l) => !l.settled && new Decimal(l.amount).gt(0));
-  const assets = [...new Set(open.map((l) => l.asset))];
-  for (const asset of assets) {
-    const lines = open.filter((l) => l.asset === asset);
+  // Per coin at each venue (a sale plan's legs leave their own dust at each venue: combined only there).
+  const places = open.filter((l, i) => open.findIndex((o) => o.asset === l.asset && o.at === l.at) === i);
+  for (const { asset, at } of places) {
+    const lines = open.filter((l) => l.asset === asset && l.at === at);
     if (isCoin(asset)) {
       const total = sum(lines.map((l) => l.amount));
-      const terms = await calls.getCoinWithdrawalTerms(asset);
+      const terms = await calls.getCoinWithdrawalTerms(asset, ...venueArg(at));
       if (exchange.venueWouldPayOut(total, terms)) {
-        await returnDust(ctx, asset, total, lines);
+        await returnDust(ctx, asset, total, lines, at);
         continue;
       }
     }
@@ -82,6 +83,7 @@ async function bookResidualLine(ctx: ResidualContext, l: Leftover): Promise<void
       detail: l.reason.slice(0, 500),
     },
     ctx.key('residual', l.asset, String(n)),
+    ...venueArg(l.at),
   );
   l.settled = { how: 'RESIDUAL_AT_VENUE', residualId: residual.residualId };
   ctx.show(`${l.amount} ${l.asset} booked at the venue in the case's name (${l.reason})`);
@@ -91,9 +93,16 @@ async function bookResidualLine(ctx: ResidualContext, l: Leftover): Promise<void
  * A coin's combined dust back to the case wallet, named after the transfer that took the coin to the
  * venue (custody takes back at most what a transfer delivered), and booked by custody.
  */
-async function returnDust(ctx: ResidualContext, asset: string, total: Decimal, lines: Leftover[]): Promise<void> {
+async function returnDust(
+  ctx: ResidualContext,
+  asset: string,
+  total: Decimal,
+  lines: Leftover[],
+  at?: string,
+): Promise<void> {
   const { p, caseId, key, show } = ctx;
-  const leg = p.transfers.find((t) => t.asset === asset);
+  const leg = p.transfers.find((t) => t.asset === asset && t.at === at);
+  const tag = at === undefined ? [] : [at];
   const transfer = leg?.transfer ?? leg?.testTransfer;
   if (!transfer) {
     for (const l of lines) l.settled = { how: 'UNSETTLED', why: `no transfer of ${asset} to the venue to return to` };
@@ -111,13 +120,16 @@ async function returnDust(ctx: ResidualContext, asset: string, total: Decimal, l
         toAddress: account.address,
         transferId: transfer.transferId,
       },
-      key('dust-return', asset),
+      key('dust-return', asset, ...tag),
+      ...venueArg(at),
     );
-    const sent = requested.txHash ? requested : await venueWaits.awaitVenueReturnSent(requested.returnId);
+    const sent = requested.txHash
+      ? requested
+      : await venueWaits.awaitVenueReturnSent(requested.returnId, ...venueArg(at));
     const txHash = sent.txHash as string;
     const booked = await confirmations.recordCustodyReturn(
       { caseId, transferId: transfer.transferId, txHash },
-      key('dust-custody-return', asset),
+      key('dust-custody-return', asset, ...tag),
     );
     for (const l of lines)
       l.settled = {

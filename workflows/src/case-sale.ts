@@ -10,7 +10,7 @@ import { patched, startChild } from '@temporalio/workflow';
 import type { custody, exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import { routeRuleOf } from '@vcdc/shared/sale-route';
-import { calls } from './case-calls';
+import { calls, venueArg } from './case-calls';
 import type { CaseStageContext } from './case-context';
 import type { Disposal } from './case-input';
 import type { CaseProgress, SaleRound } from './case-state';
@@ -19,12 +19,35 @@ import { bandLowest, executionParams, placeable } from './sale-execution';
 import type { proceedsAtVenue } from './sale-proceeds';
 import { type SaleExecutionResult, saleExecutionWorkflow, stopSale } from './sale-workflow';
 
+/** A coin at one venue: the transfers that took it there and what of it is unsold (for a return). */
+export interface VenueHolding {
+  asset: string;
+  /** A venue other than the exchange service's default (a sale plan's leg); absent: the default. */
+  at?: string;
+  transfers: custody.Transfer[];
+  unsold: Decimal;
+}
+
+/** The key of a coin's holding at a venue: the coin alone at the default venue, as before sale plans. */
+export function heldAt(asset: string, at?: string): string {
+  return at === undefined ? asset : `${asset}@${at}`;
+}
+
+/** A sale plan's venue (case-workflow.ts): the coins credited there are sold by the routes the plans chose. */
+export interface PlannedVenue {
+  venue: string;
+  /** Undefined for the exchange service's default venue. */
+  at?: string;
+  /** Per coin, the plan's leg on this venue (its route and market). */
+  legs: ReadonlyMap<string, Extract<exchange.SalePlanLeg, { kind: 'VENUE' }>>;
+}
+
 /** What the SALE stage uses of the case workflow besides the common context. */
 export interface SaleStageContext extends CaseStageContext {
   disposal: Disposal;
-  /** Per coin: the transfers that took it to the venue and what of it is unsold there (for a return). */
-  atVenue: Map<string, { transfers: custody.Transfer[]; unsold: Decimal }>;
-  leftover: (asset: string, amount: Decimal, reason: string, kind?: exchange.ResidualReason) => void;
+  /** Per coin and venue (heldAt): the transfers that took it to the venue and what of it is unsold there (for a return). */
+  atVenue: Map<string, VenueHolding>;
+  leftover: (asset: string, amount: Decimal, reason: string, kind?: exchange.ResidualReason, at?: string) => void;
   /** Run `work`; if the case is cancelled before it ends, `stop` it. */
   whileWorking: <T>(work: () => Promise<T>, stop: () => Promise<unknown> | void) => Promise<T>;
   /** Why the case is being stopped, for the engine. */
@@ -42,37 +65,56 @@ const SALE_HAIRCUT = '0.02';
  * Sell every coin credited at the venue for fiat; returns the fiat proceeds (cost - fee) and the
  * venue's terms for wiring them out (undefined on the path of cases started before those were asked).
  * `carried`: what earlier sales of the case left at the venue (proceedsAtVenue), sold and wired with
- * the rest.
+ * the rest. `planned`: a case sold by sale plans sells at one venue at a time, by the plans' routes.
  */
 export async function sellForFiat(
   ctx: SaleStageContext,
   carried: ReturnType<typeof proceedsAtVenue> = { stable: new Decimal(0), fiat: new Decimal(0) },
+  planned?: PlannedVenue,
 ): Promise<{ proceeds: Decimal; wire?: exchange.FiatWithdrawalTerms }> {
-  const { p, caseId, disposal, atVenue, key, show, leftover, checkpoint, whileWorking, stopReason } = ctx;
+  const { p, caseId, disposal, atVenue, key, show, checkpoint, whileWorking, stopReason } = ctx;
   const { awaitDecision, deadlineWords } = ctx;
   const { stablecoin, fiat } = disposal;
+  const at = planned?.at;
+  const where = planned ? ` at ${planned.venue}` : '';
+  const leftover = (asset: string, amount: Decimal, reason: string, kind?: exchange.ResidualReason) =>
+    ctx.leftover(asset, amount, reason, kind, at);
+  // The coins at this venue: every transfer of the case, or a plan's to this venue.
+  const transfers = planned ? p.transfers.filter((t) => t.depositAddress.venue === planned.venue) : p.transfers;
+  // Each venue's stock of the stablecoin is its own (its sales' proceeds are sold there).
+  const heldKey = (asset: string) => heldAt(asset, at);
   // Small amounts are never stranded: a case wires its fiat out once, after its whole sale, so fiat
   // under the venue's minimum wire could never leave. Judged before anything is sold: such a case sells
   // nothing, its coins go back to custody (the stop's compensation) and a supervisor decides.
-  const wire = patched('withdrawal-minimum') ? await calls.getFiatWithdrawalTerms(fiat) : undefined;
+  const wire = patched('withdrawal-minimum') ? await calls.getFiatWithdrawalTerms(fiat, ...venueArg(at)) : undefined;
   if (wire) await refuseWhatCouldNotLeave(wire);
-  let stable = sum(p.transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0')).plus(
-    carried.stable,
-  );
+  let stable = sum(transfers.filter((t) => t.asset === stablecoin).map((t) => t.credited ?? '0')).plus(carried.stable);
   let fiatProceeds = carried.fiat;
-  for (const t of p.transfers) {
+  for (const t of transfers) {
     if (t.asset === stablecoin || !t.credited || !new Decimal(t.credited).gt(0)) continue;
     checkpoint();
-    const choice = await chooseSaleRoute(t.asset, t.credited);
-    p.routes.push(choice);
-    show(`${t.asset}: ${choice.reason}`);
-    if (choice.route === 'DIRECT') fiatProceeds = fiatProceeds.plus(await sell(t.asset, fiat, new Decimal(t.credited)));
+    const leg = planned?.legs.get(t.asset);
+    let route: 'DIRECT' | 'VIA_STABLECOIN';
+    if (planned) {
+      // The plan chose the venue's way for this coin, with every alternative's cost (the service keeps it).
+      if (!leg) throw new CaseStop('HELD', `${t.asset} reached ${planned.venue}, but no sale plan has a leg there`);
+      route = leg.route;
+      show(
+        `${t.asset}${where}: ${leg.route === 'DIRECT' ? `direct on ${leg.symbol}` : `through ${stablecoin}`} by the sale plan (expected ${leg.expectedCostBp} bp)`,
+      );
+    } else {
+      const choice = await chooseSaleRoute(t.asset, t.credited);
+      p.routes.push(choice);
+      show(`${t.asset}: ${choice.reason}`);
+      route = choice.route;
+    }
+    if (route === 'DIRECT') fiatProceeds = fiatProceeds.plus(await sell(t.asset, fiat, new Decimal(t.credited)));
     else stable = stable.plus(await sell(t.asset, stablecoin, new Decimal(t.credited)));
   }
   const stableToSell = roundDownTo(stable, stablecoin);
   leftover(stablecoin, stableToSell.remainder, `below the smallest unit of ${stablecoin}`, 'BELOW_SMALLEST_UNIT');
   if (stableToSell.rounded.gt(0)) fiatProceeds = fiatProceeds.plus(await sell(stablecoin, fiat, stableToSell.rounded));
-  if (!fiatProceeds.gt(0)) throw new CaseStop('HELD', `the sale brought no ${fiat}`);
+  if (!fiatProceeds.gt(0)) throw new CaseStop('HELD', `the sale${where} brought no ${fiat}`);
   return { proceeds: fiatProceeds, ...(wire ? { wire } : {}) };
 
   /**
@@ -82,7 +124,7 @@ export async function sellForFiat(
   async function refuseWhatCouldNotLeave(terms: exchange.FiatWithdrawalTerms): Promise<void> {
     // What earlier sales left at the venue counts at par (the stablecoin with the dollar, as below).
     let value = carried.stable.plus(carried.fiat);
-    for (const t of p.transfers) {
+    for (const t of transfers) {
       if (!t.credited || !new Decimal(t.credited).gt(0)) continue;
       const price = t.asset === stablecoin ? '1' : (await calls.getReferencePrice(`${t.asset}/${stablecoin}`)).price;
       value = value.plus(new Decimal(t.credited).mul(price));
@@ -91,7 +133,7 @@ export async function sellForFiat(
     if (expected.gte(terms.minAmount) && expected.gt(terms.fee)) return;
     throw new CaseStop(
       'HELD',
-      `the sale would bring about ${expected.toFixed()} ${fiat}, under ${terms.venue}'s minimum wire of ${terms.minAmount} ${fiat} (fee ${terms.fee}), and no later withdrawal will come for this case: nothing was sold; its coins go back to custody and a supervisor decides (combine it with another disposal, or another venue)`,
+      `the sale${where} would bring about ${expected.toFixed()} ${fiat}, under ${terms.venue}'s minimum wire of ${terms.minAmount} ${fiat} (fee ${terms.fee}), and no later withdrawal will come for this case: nothing was sold; its coins go back to custody and a supervisor decides (combine it with another disposal, or another venue)`,
     );
   }
 
@@ -121,7 +163,7 @@ export async function sellForFiat(
    */
   async function sell(base: string, quote: string, amount: Decimal): Promise<Decimal> {
     const symbol = `${base}/${quote}`;
-    const rules = await calls.getMarketRules(base, quote);
+    const rules = await calls.getMarketRules(base, quote, ...venueArg(at));
     const sliceRules = {
       stepSize: rules.stepSize,
       tickSize: rules.tickSize,
@@ -136,7 +178,8 @@ export async function sellForFiat(
       `below the venue's lot size (${rules.stepSize}) for ${symbol}`,
       'BELOW_LOT_STEP',
     );
-    const parentOrderId = key('sale', `${base}-${quote}`);
+    // A plan's sale at another venue is its own parent order (its child orders' ids derive from it).
+    const parentOrderId = at === undefined ? key('sale', `${base}-${quote}`) : key('sale', `${base}-${quote}`, at);
     let remaining = sellable;
     let proceeds = new Decimal(0);
     let firstSlice = 1;
@@ -151,6 +194,7 @@ export async function sellForFiat(
         rules: sliceRules,
         params: disposal.execution,
         firstSlice,
+        ...(at === undefined ? {} : { venue: at }),
       });
       // What the chart of the sale shows beside the fills: the round's band and floor, and any pause after it.
       const record: SaleRound = {
@@ -166,7 +210,7 @@ export async function sellForFiat(
       };
       p.saleRounds = [...(p.saleRounds ?? []), record];
       for (const o of result.orders) {
-        p.sales.push({ symbol, ...o });
+        p.sales.push({ symbol, ...o, ...(at === undefined ? {} : { at }) });
         if (new Decimal(o.fee).gt(0) && o.feeCurrency !== quote) {
           throw new CaseStop(
             'HELD',
@@ -178,7 +222,7 @@ export async function sellForFiat(
       proceeds = proceeds.plus(result.cost).minus(result.fee);
       remaining = new Decimal(result.remaining);
       firstSlice = result.nextSlice;
-      const held = atVenue.get(base);
+      const held = atVenue.get(heldKey(base));
       if (held) held.unsold = held.unsold.minus(sold);
       // Stopped by the case's cancellation; a stop the case did not send (a stopSale signal to the engine
       // from a bare Temporal client) cancels nothing: a supervisor decides, as for a pause (SALE_PRICE).
@@ -227,7 +271,7 @@ export async function sellForFiat(
     round: number,
     input: Parameters<typeof saleExecutionWorkflow>[0],
   ): Promise<SaleExecutionResult> {
-    show(`selling ${input.amount} of ${input.symbol} (round ${round}, execution engine)`);
+    show(`selling ${input.amount} of ${input.symbol}${where} (round ${round}, execution engine)`);
     const child = await startChild(saleExecutionWorkflow, {
       workflowId: `${input.parentOrderId}/${round}`,
       args: [input],

@@ -6,6 +6,7 @@
 import type { ReconciliationDifference } from '@vcdc/shared/acts/pure';
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
 import type { RouteChoice } from '@vcdc/shared/sale-route';
+import type { DeskSettlement } from './activities';
 import type { CaseAmounts } from './case-amounts';
 import type { CaseRegistration } from './case-input';
 import type { CaseValues } from './case-values';
@@ -87,7 +88,38 @@ export interface AssetTransfer {
   credited?: string;
   /** A deposit the venue held for review: since when, why, when escalated and released. */
   hold?: { txHash: string; reason: string; since: string; escalated?: string; releasedAt?: string };
+  /**
+   * A sale plan's leg to a venue other than the exchange service's default (its routes under
+   * /v1/venues/:venueId/); absent: the default venue, as every case before sale plans.
+   */
+  at?: string;
 }
+
+/**
+ * A lot's sale plan as the exchange service kept it (POST /v1/cases/:caseId/sale-plans, issue 16) and
+ * how far each of its legs has gone: the desk's block delivered and paid, each venue's part at the
+ * venue and sold. The alternatives' costs are in the service's record (the best-execution file).
+ */
+export interface SalePlanProgress {
+  planId: string;
+  asset: string;
+  lot: string;
+  expectedCostBp: string;
+  reason: string;
+  rfqId?: string;
+  hurdle?: string;
+  legs: SaleLegProgress[];
+}
+
+export type SaleLegProgress = exchange.SalePlanLeg & {
+  /** PLANNED; a DESK leg DELIVERED then SETTLED (paid); a VENUE leg AT_VENUE (credited) then SOLD. */
+  status: 'PLANNED' | 'DELIVERED' | 'SETTLED' | 'AT_VENUE' | 'SOLD';
+  /** What reached the desk or the venue (net of network fees). */
+  delivered?: string;
+  /** A DESK leg: the custody transfers that delivered it (not returnable: the desk bought them) and what the desk paid. */
+  transfers?: custody.Transfer[];
+  paid?: string;
+};
 
 /** One child order of the execution engine, as it ended (the exchange service keeps the full record). */
 export interface SaleLeg {
@@ -103,6 +135,8 @@ export interface SaleLeg {
   cost: string;
   fee: string;
   feeCurrency: string | null;
+  /** Sold at a venue other than the exchange service's default (a sale plan's leg). */
+  at?: string;
 }
 
 /**
@@ -143,6 +177,8 @@ export interface Leftover {
   kind?: exchange.ResidualReason;
   /** What became of it (cases since `dust-residuals`; case-residuals.ts): back in custody, or booked at the venue. */
   settled?: LeftoverSettlement;
+  /** At a venue other than the exchange service's default (a sale plan's leg); absent: the default. */
+  at?: string;
 }
 
 /**
@@ -249,6 +285,13 @@ export interface CaseProgress {
   /** Each round of the execution engine: its band, floor and pause (cases whose sale ran with this field). */
   saleRounds?: SaleRound[];
   withdrawal?: exchange.VenueWithdrawal;
+  /**
+   * A case sold by sale plans: each lot's plan and its legs; each venue's wire and each desk's payment
+   * to the offshore account (`withdrawal` is then their total, what FX declares).
+   */
+  salePlans?: SalePlanProgress[];
+  withdrawals?: exchange.VenueWithdrawal[];
+  deskSettlements?: DeskSettlement[];
   declaration?: fx.Declaration;
   /** How much of the approved amount the bank has settled into CNY so far. */
   fxSettlement?: { amount: string; settled: string; remaining: string };

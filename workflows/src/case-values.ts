@@ -57,7 +57,7 @@ export function caseValues(p: CaseProgress): CaseValues {
     };
   }
 
-  const proceeds = fiatProceeds(p.sales);
+  const proceeds = fiatProceeds(p.sales, p.deskSettlements ?? []);
   const credited = p.credits.length ? cny(sum(p.credits.map((c) => c.amount))) : undefined;
   if (proceeds.length || credited) {
     values.atDisposal = {
@@ -76,9 +76,13 @@ export function caseValues(p: CaseProgress): CaseValues {
   return values;
 }
 
-/** What the sales into fiat brought in, net of a fee charged in that fiat, per currency. */
-function fiatProceeds(sales: CaseProgress['sales']): Array<{ currency: string; amount: string }> {
+/** What the sales into fiat brought in, net of a fee charged in that fiat, and what desks paid, per currency. */
+function fiatProceeds(
+  sales: CaseProgress['sales'],
+  desks: NonNullable<CaseProgress['deskSettlements']>,
+): Array<{ currency: string; amount: string }> {
   const byCurrency = new Map<string, string[]>();
+  for (const d of desks) byCurrency.set(d.fiatCurrency, [...(byCurrency.get(d.fiatCurrency) ?? []), d.paidAmount]);
   for (const leg of sales) {
     const quote = leg.symbol.split('/')[1] ?? '';
     if (!FiatCurrency.safeParse(quote).success) continue;

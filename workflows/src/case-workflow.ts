@@ -32,17 +32,26 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { common, type custody, type exchange } from '@vcdc/shared/contracts';
-import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
+import { Decimal, fitsScale, roundDownTo, sum } from '@vcdc/shared/money';
 import { APPROVAL_POLICY, evaluateApprovalPolicy, missingApprovals, type PolicyVerdict } from './approval-policy';
 import { caseAmounts } from './case-amounts';
-import { auditCheckpoints, calls, confirmations, venueWaits, withdrawalWaits } from './case-calls';
+import { auditCheckpoints, calls, confirmations, venueArg, venueWaits, withdrawalWaits } from './case-calls';
 import { settleIntoCny } from './case-fx';
 import { handBackToOwner } from './case-hand-back';
 import { CaseRegistration, type Lot } from './case-input';
 import { reconcileCase } from './case-reconcile';
 import { settleLeftovers } from './case-residuals';
-import { sellForFiat } from './case-sale';
-import type { AssetTransfer, CaseOutcome, CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
+import { heldAt, type PlannedVenue, sellForFiat, type VenueHolding } from './case-sale';
+import { paidIn, planLot, plannedVenues, sellsByPlan } from './case-sale-plan';
+import type {
+  AssetTransfer,
+  CaseOutcome,
+  CaseProgress,
+  CaseStage,
+  CaseStatus,
+  CustodyReturn,
+  SaleLegProgress,
+} from './case-state';
 import { CaseStop } from './case-stop';
 import { payOut } from './case-treasury';
 import { caseValues } from './case-values';
@@ -530,12 +539,18 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
    * took them there (a test deposit and the bulk transfer): what a stop must bring back, and which
    * transfer each return undoes.
    */
-  const atVenue = new Map<string, { transfers: custody.Transfer[]; unsold: Decimal }>();
-  const sentToVenue = (t: custody.Transfer) => {
-    const held = atVenue.get(t.asset) ?? { transfers: [], unsold: new Decimal(0) };
+  const atVenue = new Map<string, VenueHolding>();
+  /** `at`: a sale plan's venue other than the default (each venue's coins are returned from it). */
+  const sentToVenue = (t: custody.Transfer, at?: string) => {
+    const held = atVenue.get(heldAt(t.asset, at)) ?? {
+      asset: t.asset,
+      ...(at === undefined ? {} : { at }),
+      transfers: [],
+      unsold: new Decimal(0),
+    };
     held.transfers.push(t);
     held.unsold = held.unsold.plus(t.netAmount);
-    atVenue.set(t.asset, held);
+    atVenue.set(heldAt(t.asset, at), held);
   };
 
   // A held case waits for its resolution; a RESUME or AMEND runs the case again from where it stopped.
@@ -677,7 +692,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
   async function returnToCustody(why: string): Promise<string | undefined> {
     if (atVenue.size === 0) return undefined;
     const said: string[] = [];
-    for (const [asset, held] of atVenue) {
+    for (const held of atVenue.values()) {
+      const { asset, at } = held;
+      const from = at === undefined ? 'the venue' : at;
       // Custody takes back at most what each transfer delivered; sale proceeds stay recorded at the venue.
       let unsold = held.unsold;
       const mine: CustodyReturn[] = [];
@@ -691,7 +708,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           ret.status = 'NOTHING_TO_RETURN';
           continue;
         }
-        show(`returning ${ret.amount} ${asset} from the venue to custody (${why})`);
+        show(`returning ${ret.amount} ${asset} from ${from} to custody (${why})`);
         try {
           const account = await calls.getCustodyAccount(p.caseId, t.asset);
           const requested = await calls.requestVenueReturn(
@@ -704,9 +721,12 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
               transferId: t.transferId,
             },
             stepKey(workflowId, 'return', asset, t.transferId),
+            ...venueArg(at),
           );
           ret.venueReturnId = requested.returnId;
-          const sent = requested.txHash ? requested : await venueWaits.awaitVenueReturnSent(requested.returnId);
+          const sent = requested.txHash
+            ? requested
+            : await venueWaits.awaitVenueReturnSent(requested.returnId, ...venueArg(at));
           ret.txHash = sent.txHash ?? undefined;
           ret.status = 'SENT';
           const booked = await confirmations.recordCustodyReturn(
@@ -724,10 +744,10 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           );
         }
       }
-      leftover(asset, unsold, 'sale proceeds at the venue: not a transfer custody can take back');
+      leftover(asset, unsold, 'sale proceeds at the venue: not a transfer custody can take back', undefined, at);
       // The coin's dust under the venue's lot size was part of what went back: it is not left at the venue.
       if (mine.every((r) => r.status === 'RECEIVED' || r.status === 'NOTHING_TO_RETURN')) {
-        p.leftovers = p.leftovers.filter((l) => !(l.asset === asset && l.kind === 'BELOW_LOT_STEP'));
+        p.leftovers = p.leftovers.filter((l) => !(l.asset === asset && l.kind === 'BELOW_LOT_STEP' && l.at === at));
       }
     }
     atVenue.clear();
@@ -846,10 +866,20 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     }
   }
 
-  /** Value left at the venue, with why (and how the exchange service books it: case-residuals.ts settles it). */
-  function leftover(asset: string, amount: Decimal, reason: string, kind?: exchange.ResidualReason): void {
+  /**
+   * Value left at the venue, with why (and how the exchange service books it: case-residuals.ts settles it);
+   * `at`: a sale plan's venue other than the default.
+   */
+  function leftover(asset: string, amount: Decimal, reason: string, kind?: exchange.ResidualReason, at?: string): void {
     if (amount.gt(0))
-      p.leftovers.push({ asset, amount: amount.toFixed(), where: 'venue', reason, ...(kind ? { kind } : {}) });
+      p.leftovers.push({
+        asset,
+        amount: amount.toFixed(),
+        where: 'venue',
+        reason,
+        ...(kind ? { kind } : {}),
+        ...(at === undefined ? {} : { at }),
+      });
   }
 
   /**
@@ -999,6 +1029,13 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         assets: holdings.map((h) => ({ asset: h.asset, maxAmount: h.amount.toFixed() })),
         policy: { ...disposalVerdict, approvals: disposalQuorum },
       };
+      // Sold by sale plans: the approval names every place a leg may deliver to, the other venues and
+      // the desks in good standing in the register now (custody sends to no other).
+      if (sellsByPlan(reg.disposal) && patched('sale-plan-legs')) {
+        const others = plannedVenues(reg.disposal).filter((v) => v !== reg.disposal.venue);
+        if (reg.disposal.desks) others.push(...(await calls.listDesks()).filter((d) => !others.includes(d)));
+        if (others.length > 0) p.authorisationRequested.venues = others.slice(0, 10);
+      }
     }
 
     // 1. INTAKE (a case resumed at INTAKE asks again about the intakes it recorded)
@@ -1232,23 +1269,49 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       // Resumed at SALE after part of the coins was sold: those proceeds wait at the venue and go on with the rest.
       const carried = proceedsAtVenue(resume?.from === 'SALE' ? p.sales : [], stablecoin, fiat);
       const carriesProceeds = carried.stable.gt(0) || carried.fiat.gt(0);
+      // A disposal plan that names venues or asks for the desks sells each lot by a kept sale plan, its
+      // legs to a desk and to each venue (issue 16); without either, the case sells on its one venue as before.
+      const byPlan = sellsByPlan(reg.disposal) && patched('sale-plan-legs');
       // 3. TRANSFER: the whole custody balance of each asset to the venue's whitelisted deposit address.
       checkpoint();
-      enter('TRANSFER', `moving ${disposing.join(', ')} from custody to ${reg.disposal.venue}`);
+      enter(
+        'TRANSFER',
+        byPlan
+          ? `planning the sale of ${disposing.join(', ')} and moving each part to its desk or venue`
+          : `moving ${disposing.join(', ')} from custody to ${reg.disposal.venue}`,
+      );
       for (const asset of disposing) {
         checkpoint();
-        const chain = common.CHAIN_OF_ASSET[asset];
         // Everything of it was sold before the hold: nothing to send, its proceeds are carried.
         if (carriesProceeds && !new Decimal((await calls.getCustodyAccount(caseId, asset)).balance).gt(0)) continue;
-        const depositAddress = await calls.getDepositAddress(asset, chain);
-        const leg: AssetTransfer = { asset, depositAddress };
+        if (byPlan) await transferByPlan(asset);
+        else await moveToVenue(asset);
+      }
+
+      /**
+       * The coin to a venue's whitelisted deposit address: all of the custody balance (a case without sale
+       * plans; a plan's last venue leg), or at most a plan's part for the venue (`planned.amount`).
+       */
+      async function moveToVenue(
+        asset: (typeof disposing)[number],
+        planned?: { venue: string; amount?: Decimal },
+      ): Promise<AssetTransfer> {
+        const chain = common.CHAIN_OF_ASSET[asset];
+        const at = planned ? atOf(planned.venue) : undefined;
+        const depositAddress = await calls.getDepositAddress(asset, chain, ...venueArg(at));
+        const leg: AssetTransfer = { asset, depositAddress, ...(at === undefined ? {} : { at }) };
         p.transfers.push(leg);
-        leg.whitelistEntry = await awaitWhitelisted(asset, chain, depositAddress.address);
+        leg.whitelistEntry = await awaitWhitelisted(asset, chain, depositAddress.address, planned?.venue);
+        /** What may leave for this venue now: the allowance, and within a plan's part what is left of it. */
+        const most = (balance: string, sent?: string) => {
+          const allowed = allowance(asset, balance, sent);
+          return planned?.amount ? Decimal.min(allowed, planned.amount.minus(sent ?? 0)) : allowed;
+        };
         // The first transfer to a new address is a small test deposit, confirmed and credited before the bulk.
         const requirement = await calls.getTestDepositRequirement({ chain, address: depositAddress.address, asset });
         if (requirement.required) {
           const account = await calls.getCustodyAccount(caseId, asset);
-          const amount = Decimal.min(requirement.maxAmount, account.balance, allowance(asset, account.balance));
+          const amount = Decimal.min(requirement.maxAmount, account.balance, most(account.balance));
           if (!amount.gt(0)) throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
           leg.testTransfer = await sendToVenue(leg, amount, 'TEST_DEPOSIT');
           leg.testDeposit = await venueCredit(leg, leg.testTransfer);
@@ -1260,7 +1323,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           }
         }
         const account = await calls.getCustodyAccount(caseId, asset);
-        const bulk = Decimal.min(account.balance, allowance(asset, account.balance, leg.testTransfer?.amount));
+        const bulk = Decimal.min(account.balance, most(account.balance, leg.testTransfer?.amount));
         if (bulk.gt(0)) {
           leg.transfer = await sendToVenue(leg, bulk, 'VENUE_DEPOSIT');
           leg.deposit = await venueCredit(leg, leg.transfer);
@@ -1268,8 +1331,155 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
         }
         leg.credited = sum([leg.testDeposit?.amount ?? '0', leg.deposit?.amount ?? '0']).toFixed();
-        const held = atVenue.get(asset);
+        const held = atVenue.get(heldAt(asset, at));
         if (held) held.unsold = new Decimal(leg.credited);
+        return leg;
+      }
+
+      /**
+       * A coin by its sale plan: the plan asked for on what custody holds of it; each venue's part but the
+       * last; the desk's block, delivered and settled (its amount is fixed by the trade, and the transfers
+       * before it told the chain's fee); then the last venue takes whatever is left (so what network fees
+       * took comes off the engine's part, never the desk's). The stablecoin has no plan: it goes to the
+       * first venue, sold there for fiat.
+       */
+      async function transferByPlan(asset: (typeof disposing)[number]): Promise<void> {
+        const venues = plannedVenues(reg.disposal);
+        if (asset !== 'BTC' && asset !== 'ETH') {
+          await moveToVenue(asset, { venue: venues[0] as string });
+          return;
+        }
+        const account = await calls.getCustodyAccount(caseId, asset);
+        const lot = Decimal.min(account.balance, allowance(asset, account.balance));
+        if (!lot.gt(0)) throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
+        const plan = await planLot({ p, caseId, key, show, disposal: reg.disposal }, asset, lot);
+        const venueLegs = plan.legs.flatMap((l) => (l.kind === 'VENUE' ? [l] : []));
+        const toVenue = async (leg: (typeof venueLegs)[number], last: boolean) => {
+          checkpoint();
+          const moved = await moveToVenue(asset, {
+            venue: leg.venue,
+            ...(last ? {} : { amount: new Decimal(leg.amount) }),
+          });
+          leg.status = 'AT_VENUE';
+          leg.delivered = moved.credited;
+        };
+        for (const leg of venueLegs.slice(0, -1)) await toVenue(leg, false);
+        for (const leg of plan.legs) {
+          if (leg.kind !== 'DESK') continue;
+          checkpoint();
+          await deliverToDesk(asset, leg);
+        }
+        const last = venueLegs[venueLegs.length - 1];
+        if (last) await toVenue(last, true);
+      }
+
+      /**
+       * A desk's block (the RFQ's trade the plan took): the coins to the desk's whitelisted address (with
+       * the plan's signed approvals), exactly the trade's amount after the network fee in one transaction,
+       * then the trade settled: the desk is told the transaction and pays the offshore account. Not
+       * interrupted once a coin has left (a trade half delivered is nobody's safe state), and nothing of it
+       * comes back on a stop: the desk bought it.
+       */
+      async function deliverToDesk(asset: 'BTC' | 'ETH', leg: SaleLegProgress & { kind: 'DESK' }): Promise<void> {
+        const rfq = await calls.getRfq(leg.rfqId);
+        const trade = rfq.trade;
+        if (
+          rfq.caseId !== caseId ||
+          rfq.outcome !== 'TRADED' ||
+          !trade ||
+          trade.desk !== leg.desk ||
+          trade.deliverTo.asset !== asset ||
+          !new Decimal(trade.amount).eq(leg.amount) ||
+          trade.currency !== fiat
+        ) {
+          throw new CaseStop(
+            'HELD',
+            `the RFQ ${leg.rfqId} is not the plan's trade of ${leg.amount} ${asset} with ${leg.desk} for ${fiat} (${rfq.outcome}); nothing was sent to a desk, a person must look`,
+          );
+        }
+        // The desk pays the offshore account and FX declares it: a payment in fractions of a cent could be neither.
+        if (!fitsScale(trade.cost, fiat)) {
+          throw new CaseStop(
+            'HELD',
+            `${trade.desk}'s trade ${trade.tradeId} costs ${trade.cost} ${fiat}, not a whole number of the currency's smallest unit: nothing was sent to the desk, a person must look`,
+          );
+        }
+        const chain = common.CHAIN_OF_ASSET[asset];
+        const address = trade.deliverTo.address;
+        show(`delivering ${trade.amount} ${asset} to ${trade.desk} (RFQ ${leg.rfqId}) at ${address}`);
+        await awaitWhitelisted(asset, chain, address, trade.desk);
+        const owed = new Decimal(trade.amount);
+        const sent: custody.Transfer[] = [];
+        leg.transfers = sent;
+        const send = async (amount: Decimal, purpose: 'TEST_DEPOSIT' | 'VENUE_DEPOSIT', step: string) => {
+          const transfer = await calls.requestTransfer(
+            { caseId, asset, chain, toAddress: address, amount: amount.toFixed(), purpose, approvals: planApprovals },
+            key('desk-delivery', leg.rfqId, step),
+          );
+          if (transfer.status === 'FAILED') {
+            throw new CaseStop(
+              'HELD',
+              `the chain refused transfer ${transfer.transferId} of ${asset} to ${trade.desk}`,
+            );
+          }
+          sent.push(transfer);
+          await CancellationScope.nonCancellable(() => confirmations.awaitTransferConfirmed(transfer.transferId));
+          return transfer;
+        };
+        // Custody sends nothing to a new address before a confirmed test deposit. The desk pays only for one
+        // transaction of the whole block, so the test deposit is not part of the trade: it stays with the desk,
+        // in the case's record (leg.transfers), and the reconciliation asks a supervisor about it.
+        const requirement = await calls.getTestDepositRequirement({ chain, address, asset });
+        if (requirement.required) {
+          const test = await send(Decimal.min(requirement.maxAmount, owed), 'TEST_DEPOSIT', 'test');
+          show(
+            `a test deposit of ${test.netAmount} ${asset} proved ${trade.desk}'s address ${address}: it is not part of the trade`,
+          );
+        }
+        // One transfer carries the block: custody takes the chain's fee out of it, the fee it last charged for the coin.
+        const fee = lastNetworkFee(asset, sent);
+        if (fee === undefined) {
+          throw new CaseStop(
+            'HELD',
+            `the network fee of a ${asset} transfer is not known before the case's first one, and ${trade.desk} takes the block only in one transaction of exactly ${trade.amount}: nothing was sent to the desk, a person must look`,
+          );
+        }
+        const block = await send(owed.plus(fee), 'VENUE_DEPOSIT', 'block');
+        if (!new Decimal(block.netAmount).eq(owed)) {
+          throw new CaseStop(
+            'HELD',
+            `${block.netAmount} ${asset} reached ${trade.desk} in transfer ${block.transferId} for a trade of ${owed.toFixed()} (the fee was ${block.fee}, not ${fee}): a person must settle the difference`,
+          );
+        }
+        leg.status = 'DELIVERED';
+        leg.delivered = block.netAmount;
+        const txHash = block.txHash;
+        const settlement = await calls.settleDeskTrade(
+          leg.rfqId,
+          { caseId, txHash, bankAccountId: reg.disposal.offshoreBankAccountId },
+          key('desk-settlement', leg.rfqId),
+        );
+        if (!new Decimal(settlement.paidAmount).eq(trade.cost) || settlement.fiatCurrency !== fiat) {
+          throw new CaseStop(
+            'HELD',
+            `${trade.desk} paid ${settlement.paidAmount} ${settlement.fiatCurrency} for trade ${trade.tradeId} of ${trade.cost} ${fiat}: a person must look`,
+          );
+        }
+        p.deskSettlements = [...(p.deskSettlements ?? []), settlement];
+        leg.status = 'SETTLED';
+        leg.paid = settlement.paidAmount;
+        show(
+          `${trade.desk} paid ${settlement.paidAmount} ${fiat} for ${trade.amount} ${asset} (reference ${settlement.paymentReference})`,
+        );
+      }
+
+      /** The network fee custody last charged for the coin in this case (a flat fee per transaction), if any. */
+      function lastNetworkFee(asset: string, toDesk: readonly custody.Transfer[]): string | undefined {
+        const fees = [
+          ...p.transfers.filter((t) => t.asset === asset).flatMap((t) => [t.testTransfer?.fee, t.transfer?.fee]),
+          ...toDesk.map((t) => t.fee),
+        ].filter((f): f is string => f !== undefined);
+        return fees[fees.length - 1];
       }
 
       /**
@@ -1291,8 +1501,12 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
        * address on the whitelist (one requests, two others approve, then the cooling-off): the case does
        * not request it itself, it tells the custodians and waits, polling with back-off.
        */
-      async function awaitWhitelisted(asset: string, chain: string, address: string): Promise<custody.WhitelistEntry> {
-        const venue = reg.disposal.venue;
+      async function awaitWhitelisted(
+        asset: string,
+        chain: string,
+        address: string,
+        venue: string = reg.disposal.venue,
+      ): Promise<custody.WhitelistEntry> {
         for (let poll = 0; ; poll++) {
           const { entries } = await calls.findWhitelistEntries({ chain, address });
           const entry = entries.find((e) => e.status === 'ACTIVE' && e.venue === venue);
@@ -1351,7 +1565,10 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
             // Custody moves nothing without the case's signed approvals of the plan (it checks them itself).
             approvals: planApprovals,
           },
-          purpose === 'TEST_DEPOSIT' ? key('test-deposit', asset) : key('transfer', asset),
+          // A plan's leg to another venue has keys of its own (the default venue's are as before).
+          purpose === 'TEST_DEPOSIT'
+            ? key('test-deposit', asset, ...venueTag(leg))
+            : key('transfer', asset, ...venueTag(leg)),
         );
         if (transfer.status === 'FAILED') {
           throw new CaseStop(
@@ -1359,7 +1576,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
             `the chain refused transfer ${transfer.transferId} of ${asset}; the coins stay in custody`,
           );
         }
-        sentToVenue(transfer);
+        sentToVenue(transfer, leg.at);
         p.compensations.push({
           step: `${purpose} ${asset} ${transfer.transferId}`,
           undo: `return ${transfer.netAmount} ${asset} from ${depositAddress.venue} to custody`,
@@ -1389,7 +1606,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         let heldSince: number | undefined;
         const waitStarted = Date.now();
         for (let poll = 0; ; poll++) {
-          const deposit = await interruptible(() => venueWaits.getVenueDeposit(q));
+          const deposit = await interruptible(() => venueWaits.getVenueDeposit(q, ...venueArg(leg.at)));
           if (deposit.status === 'CREDITED') {
             if (leg.hold) leg.hold.releasedAt = new Date().toISOString();
             return deposit;
@@ -1432,6 +1649,8 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           await pauseBeforePoll(poll);
         }
       }
+
+      if (byPlan) return await sellAndWireByPlan();
 
       // 4. SALE: each coin for fiat, by the execution engine: directly where the direct market is deep
       // enough for it, else into the stablecoin; then the whole stablecoin into fiat (case-sale.ts).
@@ -1513,6 +1732,147 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       if (!new Decimal(withdrawal.netAmount).gt(0))
         throw new CaseStop('HELD', `the withdrawal ${withdrawal.withdrawalId} brought nothing after fees`);
       return withdrawal;
+
+      /**
+       * SALE and WITHDRAWAL by the sale plans: at each venue, the coins its legs took there sold by the
+       * engine on the plans' routes, then that venue's fiat wired to the offshore account; the desks paid
+       * there already. FX and the treasury go on with the total (`p.withdrawal`), each wire and payment kept.
+       */
+      async function sellAndWireByPlan(): Promise<exchange.VenueWithdrawal> {
+        const venues = venuesOfPlans();
+        checkpoint();
+        enter('SALE', `selling for ${fiat} at ${venues.map((v) => v.venue).join(', ')} by the sale plans`);
+        const sold: Array<{ venue: PlannedVenue; proceeds: Decimal; wire?: exchange.FiatWithdrawalTerms }> = [];
+        for (const venue of venues) {
+          checkpoint();
+          const ctx = {
+            p,
+            caseId,
+            disposal: reg.disposal,
+            atVenue,
+            key,
+            show,
+            leftover,
+            checkpoint,
+            whileWorking,
+            awaitDecision,
+            deadlineWords,
+            stopReason: () => cancellation?.reason ?? 'case cancelled',
+          };
+          // Resumed at SALE: what this venue's earlier sales left there is sold and wired with the rest.
+          const carriedHere = proceedsAtVenue(
+            resume?.from === 'SALE' ? p.sales.filter((s) => s.at === venue.at) : [],
+            stablecoin,
+            fiat,
+          );
+          sold.push({ venue, ...(await sellForFiat(ctx, carriedHere, venue)) });
+          for (const plan of p.salePlans ?? []) {
+            for (const leg of plan.legs) if (leg.kind === 'VENUE' && leg.venue === venue.venue) leg.status = 'SOLD';
+          }
+        }
+        // Sold everywhere: nothing of the coins is left at a venue to return (leftovers are booked below).
+        atVenue.clear();
+        p.compensations = [];
+        const paidByDesks = sum((p.deskSettlements ?? []).map((d) => d.paidAmount));
+        const proceeds = sum(sold.map((s) => s.proceeds)).plus(paidByDesks);
+        p.valueUsd = proceeds.toFixed(2);
+        upsertSearchAttributes([{ key: ValueUsdKey, value: proceeds.toNumber() }]);
+
+        // 5. WITHDRAWAL: each venue's fiat to the offshore bank account, as one venue's is.
+        checkpoint();
+        const wires: Array<{ venue: PlannedVenue; amount: Decimal }> = [];
+        const under: string[] = [];
+        for (const s of sold) {
+          const at = s.venue.at;
+          const toWire = roundDownTo(s.proceeds, fiat);
+          leftover(fiat, toWire.remainder, `below the smallest unit of ${fiat}`, 'BELOW_SMALLEST_UNIT', at);
+          const w = s.wire;
+          if (w && (toWire.rounded.lt(w.minAmount) || toWire.rounded.lte(w.fee))) {
+            const held = `under ${s.venue.venue}'s minimum wire of ${w.minAmount} ${fiat} (fee ${w.fee})`;
+            leftover(
+              fiat,
+              toWire.rounded,
+              `${held}: held at the venue in the case's name`,
+              'BELOW_MINIMUM_WITHDRAWAL',
+              at,
+            );
+            if (toWire.rounded.gt(0)) under.push(`${toWire.rounded.toFixed()} ${fiat} ${held}`);
+          } else if (toWire.rounded.gt(0)) {
+            wires.push({ venue: s.venue, amount: toWire.rounded });
+          }
+        }
+        p.residualsBooked = true;
+        await settleLeftovers({ p, caseId, key, show });
+        if (under.length > 0) {
+          throw new CaseStop(
+            'HELD',
+            `the sale brought ${under.join('; ')}, and no later withdrawal will come for this case: held at the venue for a supervisor's decision`,
+          );
+        }
+        enter(
+          'WITHDRAWAL',
+          `withdrawing ${wires.map((w) => `${w.amount.toFixed()} ${fiat} from ${w.venue.venue}`).join(', ')} to ${reg.disposal.offshoreBankAccountId}`,
+        );
+        p.withdrawals = [];
+        for (const w of wires) {
+          const at = w.venue.at;
+          let withdrawal = await calls.requestWithdrawal(
+            {
+              caseId,
+              currency: fiat,
+              amount: w.amount.toFixed(),
+              bankAccountId: reg.disposal.offshoreBankAccountId,
+            },
+            at === undefined ? key('withdrawal', fiat) : key('withdrawal', fiat, at),
+            ...venueArg(at),
+          );
+          p.withdrawals.push(withdrawal);
+          if (withdrawal.status !== 'COMPLETED') {
+            const withdrawalId = withdrawal.withdrawalId;
+            withdrawal = await interruptible(() =>
+              withdrawalWaits().awaitWithdrawalCompleted(withdrawalId, ...venueArg(at)),
+            );
+            p.withdrawals[p.withdrawals.length - 1] = withdrawal;
+          }
+        }
+        const total = paidIn(p.withdrawals, p.deskSettlements ?? []);
+        p.withdrawal = total;
+        if (!new Decimal(total.netAmount).gt(0))
+          throw new CaseStop('HELD', `the withdrawals ${total.withdrawalId} brought nothing after fees`);
+        return total;
+      }
+
+      /** The venues the plans' VENUE legs name, in the order they first appear (the default venue's routes for it). */
+      function venuesOfPlans(): PlannedVenue[] {
+        const venues: PlannedVenue[] = [];
+        const stable = p.transfers.find((t) => t.asset === stablecoin)?.depositAddress.venue;
+        const named = [
+          ...(p.salePlans ?? []).flatMap((plan) => plan.legs.flatMap((l) => (l.kind === 'VENUE' ? [l.venue] : []))),
+          ...(stable ? [stable] : []),
+          // Resumed at SALE: a venue where an earlier attempt sold holds its proceeds still.
+          ...(resume?.from === 'SALE' ? p.sales.map((s) => s.at ?? reg.disposal.venue) : []),
+        ];
+        for (const venue of named) {
+          if (venues.some((v) => v.venue === venue)) continue;
+          const legs = new Map<string, Extract<exchange.SalePlanLeg, { kind: 'VENUE' }>>();
+          for (const plan of p.salePlans ?? []) {
+            const leg = plan.legs.find((l) => l.kind === 'VENUE' && l.venue === venue);
+            if (leg && leg.kind === 'VENUE') legs.set(plan.asset, leg);
+          }
+          const at = atOf(venue);
+          venues.push({ venue, ...(at === undefined ? {} : { at }), legs });
+        }
+        return venues;
+      }
+    }
+
+    /** A venue's routes at the exchange service: the default venue's at /v1/..., another's under /v1/venues/:id. */
+    function atOf(venue: string): string | undefined {
+      return venue === reg.disposal.venue ? undefined : venue;
+    }
+    /** The key of a transfer to another venue than the default names it (the default's keys are as before). */
+    function venueTag(leg: AssetTransfer): string[] {
+      return leg.at === undefined ? [] : [leg.at];
     }
 
     // 6. FX: declare, wait for the regulator's decision (recorded by an FX officer), settle into CNY (case-fx.ts).

@@ -35,6 +35,23 @@ export interface ReconcileInput {
   leftovers: ReadonlyArray<{ asset: string; amount: string }>;
   /** Differences a supervisor approved (RECONCILIATION), each booked against the check it explains. */
   explained?: ReadonlyArray<ExplainedDifference>;
+  /**
+   * The desks' trades of a case sold by sale plans, as the exchange service booked their settlement: the
+   * coins are in the statement as a deposit credited at the desk and the payment as a withdrawal from it
+   * (no fee), so each trade is a sale here, its amount sold and its payment the proceeds.
+   */
+  deskTrades?: ReadonlyArray<DeskTrade>;
+}
+
+/** A desk trade as settled (the exchange service's GET /v1/rfqs/:rfqId/settlement). */
+export interface DeskTrade {
+  desk: string;
+  tradeId: string;
+  asset: string;
+  amount: string;
+  fiatCurrency: string;
+  cost: string;
+  paidAmount: string;
 }
 
 /** `before-payout`: nothing has left the case account yet; `closing` (default): after the pay-out. */
@@ -227,10 +244,28 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
     }
   }
 
+  const desks = input.deskTrades ?? [];
+  for (const d of desks) {
+    checks.push(
+      check(
+        `desk ${d.desk} trade ${d.tradeId}: paid = the trade's cost`,
+        `paid ${d.fiatCurrency}`,
+        new Decimal(d.paidAmount),
+        `cost of ${d.amount} ${d.asset}`,
+        new Decimal(d.cost),
+      ),
+    );
+  }
   const soldOf = (asset: string) =>
-    sum(liveOrders.filter((o) => splitSymbol(o.symbol).base === asset).map((o) => o.filled));
+    sum(liveOrders.filter((o) => splitSymbol(o.symbol).base === asset).map((o) => o.filled)).plus(
+      sum(desks.filter((d) => d.asset === asset).map((d) => d.amount)),
+    );
   const proceedsIn = (asset: string) =>
-    sum(liveOrders.filter((o) => splitSymbol(o.symbol).quote === asset).map(proceeds));
+    sum(liveOrders.filter((o) => splitSymbol(o.symbol).quote === asset).map(proceeds)).plus(
+      sum(desks.filter((d) => d.fiatCurrency === asset).map((d) => d.paidAmount)),
+    );
+  /** A case with desk trades says so in the checks' words (sold and proceeds count them). */
+  const andDesks = desks.length > 0 ? ' (venues and desks)' : '';
 
   // Venue, per non-stablecoin crypto asset deposited.
   const venueAssets = [...new Set(credited.map((d) => d.asset))].filter((a) => a !== stablecoin).sort();
@@ -238,9 +273,9 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
     checks.push(
       check(
         `venue ${asset}: deposited = sold + leftover`,
-        'deposits credited',
+        `deposits credited${andDesks}`,
         deposited(asset),
-        stayed(asset),
+        `${stayed(asset)}${andDesks}`,
         soldOf(asset).plus(leftover(asset)),
       ),
     );
@@ -260,7 +295,7 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
   checks.push(
     check(
       `venue ${fiat}: sale proceeds = withdrawn + leftover`,
-      `proceeds into ${fiat} (cost - fee)`,
+      `proceeds into ${fiat} (cost - fee)${andDesks}`,
       proceedsIn(fiat),
       residuals.some((r) => r.asset === fiat)
         ? 'withdrawn (gross) + residuals at the venue + recorded leftover'

@@ -6,7 +6,7 @@
  * is a 503, so the engine waits for a fair price instead of trading blind), a 4xx refusal is final.
  */
 import { contracts, type ServiceClient } from '@vcdc/shared';
-import { call } from './activities';
+import { call, venuePath } from './activities';
 
 const { exchange } = contracts;
 const enc = encodeURIComponent;
@@ -14,21 +14,30 @@ const enc = encodeURIComponent;
 export function createSaleActivities(x: ServiceClient) {
   const market = (symbol: string) => symbol.split('/').map(enc).join('/');
   return {
-    async getReferencePrice(symbol: string) {
+    /** `venue`: another trading venue than the service's default (activities.ts venuePath). */
+    async getReferencePrice(symbol: string, venue?: string) {
       return call(exchange.ReferencePrice, 'reference price', () =>
-        x.get(`/v1/markets/${market(symbol)}/reference-price`),
+        x.get(venuePath(venue, `/markets/${market(symbol)}/reference-price`)),
       );
     },
-    async getLegalFloor(symbol: string) {
-      return call(exchange.LegalFloor, 'legal floor', () => x.get(`/v1/markets/${market(symbol)}/legal-floor`));
+    async getLegalFloor(symbol: string, venue?: string) {
+      return call(exchange.LegalFloor, 'legal floor', () =>
+        x.get(venuePath(venue, `/markets/${market(symbol)}/legal-floor`)),
+      );
     },
     /**
      * The venue's traded volume in an interval: [since, until) (ISO times; until: now by the service's
      * clock), or the last `seconds` before now by the service's clock.
      */
-    async getTradedVolume(symbol: string, window: { since: string; until?: string } | { seconds: number }) {
+    async getTradedVolume(
+      symbol: string,
+      window: { since: string; until?: string } | { seconds: number },
+      venue?: string,
+    ) {
       const query = 'seconds' in window ? { seconds: String(window.seconds) } : window;
-      return call(exchange.TradedVolume, 'traded volume', () => x.get(`/v1/markets/${market(symbol)}/volume`, query));
+      return call(exchange.TradedVolume, 'traded volume', () =>
+        x.get(venuePath(venue, `/markets/${market(symbol)}/volume`), query),
+      );
     },
     /**
      * How a coin lot reaches fiat (direct, or through the stablecoin), decided by the exchange service
@@ -39,9 +48,9 @@ export function createSaleActivities(x: ServiceClient) {
         x.post(`/v1/cases/${enc(caseId)}/route-choices`, body, key),
       );
     },
-    async cancelSellOrder(caseId: string, clientOrderId: string, key: string) {
+    async cancelSellOrder(caseId: string, clientOrderId: string, key: string, venue?: string) {
       return call(exchange.VenueOrder, 'cancel order', () =>
-        x.post(`/v1/orders/${enc(clientOrderId)}/cancel`, { caseId }, key),
+        x.post(venuePath(venue, `/orders/${enc(clientOrderId)}/cancel`), { caseId }, key),
       );
     },
   };

@@ -21,6 +21,7 @@ import {
 } from '@temporalio/workflow';
 import { Decimal } from '@vcdc/shared/money';
 import type { createActivities } from './activities';
+import { venueArg } from './case-calls';
 import { splitIntoChildOrders } from './child-orders';
 import type { createSaleActivities } from './sale-activities';
 import {
@@ -48,6 +49,8 @@ export interface SaleExecutionInput {
   arrivalPrice?: string;
   /** Continue after a decision: the first slice number to use (ids stay unique). */
   firstSlice?: number;
+  /** A trading venue other than the exchange service's default (a sale plan's leg); absent: the default. */
+  venue?: string;
 }
 
 export interface ChildOrderResult {
@@ -109,11 +112,11 @@ async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResu
   setHandler(stopSale, (reason) => {
     stopReason = reason;
   });
-  const { rules, symbol, caseId } = input;
+  const { rules, symbol, caseId, venue: at } = input;
   const total = new Decimal(input.amount);
-  const floorAnswer = await venue.getLegalFloor(symbol);
+  const floorAnswer = await venue.getLegalFloor(symbol, ...venueArg(at));
   const floor = floorAnswer.price === undefined ? undefined : new Decimal(floorAnswer.price);
-  const arrival = new Decimal(input.arrivalPrice ?? (await venue.getReferencePrice(symbol)).price);
+  const arrival = new Decimal(input.arrivalPrice ?? (await venue.getReferencePrice(symbol, ...venueArg(at))).price);
 
   const schedule = twapSlices(total, params.slices, rules);
   const interval = Math.max(1, Math.floor(params.horizonSeconds / Math.max(schedule.length, 1)));
@@ -163,7 +166,7 @@ async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResu
     const ending = working;
     working = [];
     for (const w of ending) {
-      const ended = await venue.cancelSellOrder(caseId, w.id, `${w.key}/cancel`);
+      const ended = await venue.cancelSellOrder(caseId, w.id, `${w.key}/cancel`, ...venueArg(at));
       sold = sold.plus(ended.filled);
       cost = cost.plus(ended.cost);
       fee = fee.plus(ended.fee);
@@ -197,7 +200,7 @@ async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResu
     let cap: { volume: string; cap: string } | undefined;
     if (params.maxParticipationPct !== undefined && stopReason === undefined) {
       // The interval as the service sees it (its clock is the venue's), as long as the round.
-      const volume = await venue.getTradedVolume(symbol, { seconds: round.wait });
+      const volume = await venue.getTradedVolume(symbol, { seconds: round.wait }, ...venueArg(at));
       const limit = participationCap(new Decimal(volume.volume), params.maxParticipationPct, rules.stepSize);
       cap = { volume: volume.volume, cap: limit.toFixed() };
     }
@@ -213,7 +216,7 @@ async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResu
         return result('STOPPED');
       }
       if (working.length > 0 || offerNow().gt(0)) {
-        const reference = new Decimal((await venue.getReferencePrice(symbol)).price);
+        const reference = new Decimal((await venue.getReferencePrice(symbol, ...venueArg(at))).price);
         const breach = priceBreach(reference, arrival, floor, params.bandBp);
         if (breach) {
           await settle();
@@ -253,6 +256,7 @@ async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResu
                   referencePrice: reference.toFixed(),
                 },
                 `${key}/place`,
+                ...venueArg(at),
               );
             } catch (error) {
               // The service's pre-trade checks refused it (band, floor, cap...): a person decides, once

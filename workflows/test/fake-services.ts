@@ -8,9 +8,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { contracts } from '@vcdc/shared';
 import { common, exchange as exchangeContract } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo } from '@vcdc/shared/money';
+import { deskHurdle, planSale, type VenueWay } from '@vcdc/shared/sale-plan';
 import { chooseRoute, directSymbol, needsDepth } from '@vcdc/shared/sale-route';
 import { allocateRestitution } from '../../services/treasury/src/restitution-allocation';
-import type { CaseActivities } from '../src/activities';
+import type { CaseActivities, DeskSettlement } from '../src/activities';
 import type { NotificationActivities } from '../src/notifications/types';
 import type { SaleActivities } from '../src/sale-activities';
 
@@ -91,6 +92,33 @@ export interface FakeOptions {
    * amount brings at its rate (the reconciliation before the pay-out must catch it).
    */
   settlementCnyOff?: string;
+  /**
+   * The desks' answer to a sale plan that asks for them (POST /v1/cases/:caseId/sale-plans with desks):
+   * the share of the lot a desk takes at the hurdle (rounded up to a whole dollar), default 0.4; "0": no desk trades.
+   */
+  deskShare?: string;
+  /** The desk's delivery address has had no transfer yet (custody asks a test deposit first); default: proven. */
+  deskAddressNew?: boolean;
+}
+
+/** The trading venues the fake exchange service has (TRADING_VENUES): the default first. */
+const FAKE_VENUES = ['hashkey', 'osl'];
+/** The desk the fake RFQ trades with. */
+const FAKE_DESK = 'desk-a';
+
+/** A venue's bids for a plan: ten levels under the reference, `stepBp` apart. */
+function fakeBook(reference: string, size: string, stepBp: number): VenueWay['bids'] {
+  return Array.from(
+    { length: 10 },
+    (_, i) =>
+      [
+        new Decimal(reference)
+          .mul(1 - ((i + 1) * stepBp) / 10_000)
+          .toDecimalPlaces(2)
+          .toFixed(),
+        size,
+      ] as const,
+  );
 }
 
 type Mocked<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? jest.Mock<R, A> : never };
@@ -157,7 +185,7 @@ export function fakeServiceActivities(
         }
       : { allowed: true, fee: WITHDRAWAL_FEE, minAmount: options.fiatWithdrawalMinimum ?? '100' };
   const returnFakes: Pick<CaseActivities, 'requestVenueReturn' | 'awaitVenueReturnSent' | 'recordCustodyReturn'> = {
-    async requestVenueReturn(body, key) {
+    async requestVenueReturn(body, key, venue) {
       return once(key, () => {
         const fee = new Decimal(NETWORK_FEE[body.asset] ?? '0');
         if (new Decimal(body.amount).lte(fee)) {
@@ -166,7 +194,7 @@ export function fakeServiceActivities(
         const r = {
           returnId: id('vr'),
           caseId: body.caseId,
-          venue: 'hashkey',
+          venue: venue ?? 'hashkey',
           asset: body.asset,
           chain: body.chain,
           amount: body.amount,
@@ -224,6 +252,10 @@ export function fakeServiceActivities(
   const proven = new Map<string, string>();
   const refusedTransfers = new Map<string, unknown>();
   const custodyIntakes = new Map<string, Infer<Custody['Intake']>>();
+  // Whose each address is (a venue's deposit address, a desk's delivery address); the default venue's otherwise.
+  const addressOwner = new Map<string, string>();
+  const rfqs = new Map<string, Infer<Exchange['Rfq']>>();
+  const deskSettlements = new Map<string, DeskSettlement>();
   const destination = (chain: string, address: string, asset: string) => `${chain}/${address}/${asset}`;
   const refusal = (status: number, slug: string, message: string, extra: Record<string, unknown> = {}) =>
     ApplicationFailure.nonRetryable(message, `urn:vcdc:problem:${slug}`, {
@@ -461,7 +493,7 @@ export function fakeServiceActivities(
             chain: q.chain as 'bitcoin' | 'ethereum',
             address: q.address,
             label: `venue deposit address ${q.address}`,
-            venue: 'hashkey',
+            venue: addressOwner.get(q.address) ?? 'hashkey',
             status: 'ACTIVE' as const,
             createdAt: T,
           },
@@ -478,6 +510,11 @@ export function fakeServiceActivities(
       const allowed = authorisation?.assets.find((a) => a.asset === body.asset);
       if (!body.approvals?.every((d) => d.stage === 'DISPOSAL_PLAN' && d.outcome === 'APPROVE') || !allowed) {
         throw refusal(403, 'transfer-unauthorised', `no DISPOSAL_PLAN approval authorises this ${body.asset} transfer`);
+      }
+      // As custody does: only to a whitelist entry of a venue (or desk) the authorisation names.
+      const owner = addressOwner.get(body.toAddress) ?? 'hashkey';
+      if (authorisation && ![authorisation.venue, ...(authorisation.venues ?? [])].includes(owner)) {
+        throw refusal(403, 'destination-not-authorised', `${body.toAddress} is ${owner}'s, not authorised`);
       }
       const out = [...custodyTransfers.values()]
         .filter((t) => t.caseId === body.caseId && t.asset === body.asset)
@@ -513,9 +550,12 @@ export function fakeServiceActivities(
       }
       return once(key, () => {
         const transfer = sendFromCustody(body, 'TRANSFER_OUT');
+        const owner = addressOwner.get(body.toAddress) ?? 'hashkey';
+        // A desk books the coins when its trade is settled (POST /v1/rfqs/:rfqId/settlement), not as a deposit.
+        if (owner === FAKE_DESK) return transfer;
         deposits.push({
           caseId: body.caseId,
-          venue: 'hashkey',
+          venue: owner,
           asset: body.asset,
           txHash: transfer.txHash,
           amount: transfer.netAmount,
@@ -621,22 +661,20 @@ export function fakeServiceActivities(
         return structuredClone(intake);
       });
     },
-    async getDepositAddress(asset, chain) {
-      return {
-        asset: asset as 'BTC',
-        chain: chain as 'bitcoin',
-        address: `venue-${asset.toLowerCase()}`,
-        venue: 'hashkey',
-      };
+    async getDepositAddress(asset, chain, venue) {
+      // The default venue's addresses as before; another venue's its own.
+      const address = venue === undefined ? `venue-${asset.toLowerCase()}` : `${venue}-${asset.toLowerCase()}`;
+      addressOwner.set(address, venue ?? 'hashkey');
+      return { asset: asset as 'BTC', chain: chain as 'bitcoin', address, venue: venue ?? 'hashkey' };
     },
     async getVenueDeposit(q) {
       const d = deposits.find((x) => x.txHash === q.txHash && x.asset === q.asset);
       if (!d) throw ApplicationFailure.retryable('not seen yet', 'urn:vcdc:activity:not-yet');
       return structuredClone(d);
     },
-    async getMarketRules(base, quote) {
+    async getMarketRules(base, quote, venue) {
       return {
-        venue: 'hashkey',
+        venue: venue ?? 'hashkey',
         symbol: `${base}/${quote}`,
         base,
         quote,
@@ -648,7 +686,7 @@ export function fakeServiceActivities(
         minNotional: '0',
       };
     },
-    async placeSellOrder(body, key) {
+    async placeSellOrder(body, key, venue) {
       return once(key, () => {
         const [base = ''] = body.symbol.split('/');
         const quote = body.symbol.split('/')[1] ?? '';
@@ -690,7 +728,7 @@ export function fakeServiceActivities(
         const fee = roundDownTo(cost.times(FEE_RATE), quote as 'USD').rounded;
         const order = {
           caseId: body.caseId,
-          venue: 'hashkey',
+          venue: venue ?? 'hashkey',
           clientOrderId: body.clientOrderId,
           venueOrderId: id('vo'),
           symbol: body.symbol,
@@ -721,19 +759,19 @@ export function fakeServiceActivities(
         return order;
       });
     },
-    async getFiatWithdrawalTerms(currency) {
+    async getFiatWithdrawalTerms(currency, venue) {
       const minAmount = options.fiatWithdrawalMinimum ?? '100';
-      return { venue: 'hashkey', currency: currency as 'USD', allowed: true, fee: WITHDRAWAL_FEE, minAmount };
+      return { venue: venue ?? 'hashkey', currency: currency as 'USD', allowed: true, fee: WITHDRAWAL_FEE, minAmount };
     },
-    async getCoinWithdrawalTerms(asset) {
+    async getCoinWithdrawalTerms(asset, venue) {
       return {
-        venue: 'hashkey',
+        venue: venue ?? 'hashkey',
         asset: asset as 'ETH',
         chain: common.CHAIN_OF_ASSET[asset as 'ETH'],
         ...withdrawalTermsOf(asset),
       };
     },
-    async recordResidual(body, key) {
+    async recordResidual(body, key, venue) {
       return once(key, () => {
         // As the exchange service: what the venue would pay out is refused, it must leave instead.
         if (options.residualsRefused) {
@@ -746,7 +784,7 @@ export function fakeServiceActivities(
         const r = {
           residualId: id('res'),
           caseId: body.caseId,
-          venue: 'hashkey',
+          venue: venue ?? 'hashkey',
           asset: body.asset,
           amount: body.amount,
           reason: body.reason,
@@ -760,7 +798,7 @@ export function fakeServiceActivities(
         return r;
       });
     },
-    async requestWithdrawal(body, key) {
+    async requestWithdrawal(body, key, venue) {
       return once(key, () => {
         // The venue refuses a wire under its minimum (422), as the simulator does.
         if (new Decimal(body.amount).lt(options.fiatWithdrawalMinimum ?? '100')) {
@@ -768,7 +806,7 @@ export function fakeServiceActivities(
         }
         const w = {
           caseId: body.caseId,
-          venue: 'hashkey',
+          venue: venue ?? 'hashkey',
           withdrawalId: id('wd'),
           currency: body.currency,
           amount: body.amount,
@@ -786,6 +824,168 @@ export function fakeServiceActivities(
       const w = withdrawals.get(withdrawalId);
       if (!w) throw ApplicationFailure.nonRetryable('no such withdrawal', 'urn:vcdc:problem:not-found');
       return structuredClone(w);
+    },
+    // As the exchange service plans a lot (sale-plans): each venue's book costed by the pure planner, the
+    // desk asked when the plan says so (its trade at the hurdle, rounded up to a whole dollar), the plan kept.
+    async planSale(caseId, body, key) {
+      return once(key, () => {
+        const reference = PRICE[`${body.asset}/USDT`] ?? '1';
+        const size = body.asset === 'BTC' ? '0.1' : '1';
+        const ways: VenueWay[] = (body.venues ?? FAKE_VENUES).map((venue, i) => ({
+          venue,
+          route: 'VIA_STABLECOIN',
+          symbol: `${body.asset}/USDT`,
+          reference,
+          bids: fakeBook(reference, size, 2 + i),
+          takerFee: '0.001',
+          engineFee: i === 0 ? '0.0008' : '0.0006',
+          extraCostBp: '1',
+        }));
+        const input = { asset: body.asset, lot: body.lot, stepSize: '0.00001', slices: body.slices, ways };
+        const deskSymbol = `${body.asset}/USD`;
+        const deskReference = PRICE[deskSymbol] ?? '1';
+        const hurdle = deskHurdle(input, deskReference).price;
+        const share = options.deskShare ?? '0.4';
+        const block = new Decimal(body.lot).mul(share).toDecimalPlaces(2, Decimal.ROUND_DOWN);
+        let desk: Parameters<typeof planSale>[1];
+        let rfqId: string | undefined;
+        if (body.desks) {
+          rfqId = id('rfq');
+          const price = new Decimal(hurdle).ceil();
+          const traded = block.gt(0);
+          rfqs.set(rfqId, {
+            rfqId,
+            caseId,
+            symbol: deskSymbol,
+            side: 'sell',
+            amount: block.toFixed(),
+            referencePrice: deskReference,
+            floorRule: 'none',
+            band: '0.05',
+            bandLow: '0',
+            bandHigh: '1000000',
+            deadlineMs: 2000,
+            askedAt: T,
+            outcome: traded ? 'TRADED' : 'NO_DESK',
+            useEngine: !traded,
+            quotes: [{ desk: FAKE_DESK, status: traded ? 'ACCEPTED' : 'DECLINED', price: price.toFixed() }],
+            ...(traded
+              ? {
+                  trade: {
+                    desk: FAKE_DESK,
+                    tradeId: id('trade'),
+                    price: price.toFixed(),
+                    amount: block.toFixed(),
+                    cost: price.mul(block).toFixed(),
+                    currency: body.fiat,
+                    deliverTo: { asset: body.asset, address: `${FAKE_DESK}-${body.asset.toLowerCase()}` },
+                  },
+                }
+              : {}),
+          } as Infer<Exchange['Rfq']>);
+          const deskAddress = `${FAKE_DESK}-${body.asset.toLowerCase()}`;
+          addressOwner.set(deskAddress, FAKE_DESK);
+          // A desk the case's custody has delivered to before (an earlier case's confirmed transfer proved it).
+          const where = destination(common.CHAIN_OF_ASSET[body.asset], deskAddress, body.asset);
+          if (!options.deskAddressNew && !proven.has(where)) proven.set(where, 'tr-earlier-case');
+          if (traded) {
+            desk = {
+              rfqId,
+              desk: FAKE_DESK,
+              symbol: deskSymbol,
+              reference: deskReference,
+              price: price.toFixed(),
+              amount: block.toFixed(),
+            };
+          }
+        }
+        const plan = planSale(input, desk);
+        return {
+          planId: id('plan'),
+          caseId,
+          asset: body.asset,
+          lot: plan.lot,
+          fiat: body.fiat,
+          slices: body.slices,
+          legs: plan.legs,
+          expectedCostBp: plan.expectedCostBp,
+          alternatives: plan.alternatives,
+          ...(rfqId ? { rfqId, hurdle } : {}),
+          books: ways.map((w) => ({ venue: w.venue, symbol: w.symbol, at: T, bestBid: w.bids[0]?.[0], levels: 10 })),
+          reason: plan.reason,
+          decidedAt: T,
+        };
+      });
+    },
+    async listDesks() {
+      return [FAKE_DESK];
+    },
+    async getRfq(rfqId) {
+      const rfq = rfqs.get(rfqId);
+      if (!rfq) throw refusal(404, 'not-found', `no RFQ ${rfqId}`);
+      return structuredClone(rfq);
+    },
+    // As the exchange service settles a desk trade: the desk sees the coins (every transfer of the case to
+    // its address, net) and pays the cost to the last unit; the coins and the payment booked as a venue's.
+    async settleDeskTrade(rfqId, body, key) {
+      return once(key, () => {
+        const rfq = rfqs.get(rfqId);
+        const trade = rfq?.trade;
+        if (!rfq || !trade || rfq.caseId !== body.caseId) throw refusal(404, 'not-found', `no desk trade of ${rfqId}`);
+        const known = deskSettlements.get(rfqId);
+        if (known) return known;
+        // As the desk does: one transaction to its address carrying exactly the trade's amount.
+        const tx = [...custodyTransfers.values()].find((t) => t.txHash === body.txHash);
+        if (!tx || tx.toAddress !== trade.deliverTo.address || !new Decimal(tx.netAmount).eq(trade.amount)) {
+          throw refusal(409, 'desk-delivery-refused', `${body.txHash} did not carry ${trade.amount} to the desk`);
+        }
+        deposits.push({
+          caseId: body.caseId,
+          venue: trade.desk,
+          asset: trade.deliverTo.asset as 'BTC',
+          txHash: body.txHash,
+          amount: trade.amount,
+          status: 'CREDITED',
+          venueDepositId: trade.tradeId,
+          observedAt: T,
+        });
+        withdrawals.set(`desk-${trade.tradeId}`, {
+          caseId: body.caseId,
+          venue: trade.desk,
+          withdrawalId: `desk-${trade.tradeId}`,
+          currency: trade.currency as 'USD',
+          amount: trade.cost,
+          fee: '0',
+          netAmount: trade.cost,
+          bankAccountId: body.bankAccountId,
+          status: 'COMPLETED',
+          createdAt: T,
+        });
+        const settled: DeskSettlement = {
+          rfqId,
+          caseId: body.caseId,
+          desk: trade.desk,
+          tradeId: trade.tradeId,
+          asset: trade.deliverTo.asset,
+          amount: trade.amount,
+          address: trade.deliverTo.address,
+          txHash: body.txHash,
+          deliveredAt: T,
+          fiatCurrency: trade.currency,
+          cost: trade.cost,
+          paymentReference: `pay-${trade.tradeId}`,
+          paidAmount: trade.cost,
+          paidAt: T,
+          bankAccountId: body.bankAccountId,
+        };
+        deskSettlements.set(rfqId, settled);
+        return settled;
+      });
+    },
+    async getDeskSettlement(rfqId) {
+      const settled = deskSettlements.get(rfqId);
+      if (!settled) throw refusal(404, 'not-found', `no settlement of ${rfqId}`);
+      return structuredClone(settled);
     },
     async getExchangeStatement(caseId) {
       return {

@@ -145,20 +145,21 @@ export function assertWithinAuthorisation(
   }
 }
 
-/** 403 when the ACTIVE destination belongs to another venue than the authorisation names. */
+/** 403 when the ACTIVE destination belongs to another venue (or desk) than the authorisation names. */
 export function assertAuthorisedVenue(
   checked: CheckedAuthorisation,
   input: RequestTransfer,
   entry: { entryId: string; venue: string },
 ): void {
-  if (entry.venue !== checked.authorisation.venue) {
+  const named = [checked.authorisation.venue, ...(checked.authorisation.venues ?? [])];
+  if (!named.includes(entry.venue)) {
     throw refuse(
       'destination-not-authorised',
       'Destination not authorised',
-      `toAddress: ${input.toAddress} is whitelisted for venue ${entry.venue}; the authorisation of case ${input.caseId} names ${checked.authorisation.venue}`,
+      `toAddress: ${input.toAddress} is whitelisted for venue ${entry.venue}; the authorisation of case ${input.caseId} names ${named.join(', ')}`,
       {
         entryId: entry.entryId,
-        errors: [{ field: 'toAddress', message: `not an address of ${checked.authorisation.venue}` }],
+        errors: [{ field: 'toAddress', message: `not an address of ${named.join(' or ')}` }],
       },
     );
   }

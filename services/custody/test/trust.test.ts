@@ -371,6 +371,11 @@ describe('custody enforces the case authorisation itself', () => {
   test('a destination of another venue, or one not ACTIVE, is refused', async () => {
     const res = await refused(transferTo('CASE-AUTH', OTHER_VENUE), 'destination-not-authorised');
     expect(res.errors).toEqual([expect.objectContaining({ field: 'toAddress' })]);
+    // A plan that names the other venue too (a case sold by sale plans) passes this check; the register's
+    // still applies (this venue is not in it).
+    const both = approvalsFor('CASE-AUTH', authorisationFor('CASE-AUTH', { venues: ['othervenue'] }));
+    const next = await post(h.app, '/v1/transfers', transferTo('CASE-AUTH', OTHER_VENUE, '0.1', both)).expect(422);
+    expect(next.body).toMatchObject({ type: 'urn:vcdc:problem:provider-not-registered', providerId: 'othervenue' });
 
     const pending = await requestEntry(h.app, {
       chain: 'bitcoin',

@@ -124,6 +124,16 @@ export const SCENARIOS: readonly Scenario[] = [
     ends: 'COMPLETED',
   },
   {
+    // Each lot by its sale plan (issue 16): a block to the desk, the rest by the engine on hashkey and osl.
+    name: 'sale-plan-desk-and-two-venues',
+    caseId: 'REPLAY-SALE-PLAN',
+    registration: {
+      disposal: { ...sampleRegistration('REPLAY-SALE-PLAN').disposal, venues: ['hashkey', 'osl'], desks: true },
+    },
+    decide: inOrder(D.plan, D.fx, SETTLE, D.remit),
+    ends: 'COMPLETED',
+  },
+  {
     // ETH sold straight for USD (its direct book is deep enough), BTC through USDT (too thin).
     name: 'direct-and-stablecoin-routes',
     caseId: 'REPLAY-ROUTES',

@@ -490,6 +490,11 @@ export const TransferAuthorisation = z.object({
   caseId: CaseId,
   /** The venue whose ACTIVE whitelist entries may receive the coins (the whitelist entry's `venue`). */
   venue: z.string().min(1).max(50),
+  /**
+   * The other venues and OTC desks a case sold by sale plans may deliver to (issue 16; each the `venue`
+   * of its whitelist entries, a provider id of the register). Absent: `venue` alone.
+   */
+  venues: z.array(z.string().min(1).max(50)).max(10).optional(),
   assets: z
     .array(z.object({ asset: CryptoAsset, maxAmount: PositiveDecimalString }))
     .min(1)

@@ -653,6 +653,11 @@ export const PlanSale = z
     slices: z.number().int().min(1).max(100),
     /** Ask the OTC desks for a block (RFQ) before the venues. */
     desks: z.boolean(),
+    /**
+     * The trading venues the disposal plan allows (its `venues`): the legs name no other. Absent: every
+     * trading venue of the service.
+     */
+    venues: z.array(z.string().min(1).max(30)).min(1).max(5).optional(),
   })
   .superRefine((body, ctx) => checkScale(ctx, ['lot'], body.lot, body.asset));
 export type PlanSale = z.infer<typeof PlanSale>;
