@@ -232,7 +232,25 @@ export async function planCaseSale(
   const books: BookRead[] = [];
   const refused: { venue: string; refusal: string; detail: string }[] = [];
   const readable: PlanningVenue[] = [];
+  // The disposal plan's venues, when it names them: the legs name no other (each left out is recorded as such).
+  const allowed = input.venues ? new Set(input.venues) : undefined;
+  const unknown = input.venues?.filter((id) => !deps.venues.some((v) => v.venue.id === id)) ?? [];
+  if (unknown.length > 0) {
+    const detail = `venues: ${unknown.join(', ')} is not a trading venue of this service (${deps.venues.map((v) => v.venue.id).join(', ')})`;
+    throw new Problem(400, 'validation', 'Invalid request body', detail, {
+      errors: [{ field: 'venues', message: detail.slice('venues: '.length) }],
+    });
+  }
   for (const v of deps.venues) {
+    if (allowed && !allowed.has(v.venue.id)) {
+      books.push({
+        venue: v.venue.id,
+        symbol: '*',
+        levels: 0,
+        unread: 'not planned on: the disposal plan does not name it',
+      });
+      continue;
+    }
     try {
       await assertProviderInGoodStanding(deps.pool, v.venue.id, at);
       readable.push(v);

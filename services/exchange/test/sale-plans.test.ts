@@ -304,6 +304,21 @@ test('the plan sells through the stablecoin: no direct way is read or planned, t
   expect(new Decimal(engine?.expectedCostBp ?? '0').gte(18)).toBe(true);
 }, 30_000);
 
+test('the disposal plan names the venues: the legs name no other, the one left out is recorded as not named', async () => {
+  const res = await plan(
+    'CASE-PLAN-10',
+    { asset: 'BTC', lot: '3', fiat: 'USD', rule: AUTO, slices: 6, desks: false, venues: ['osl'] },
+    'p10',
+  );
+  expect(res.status).toBe(201);
+  const body: exchange.SalePlanRecord = res.body;
+  expect(body.legs.map((l) => (l.kind === 'VENUE' ? l.venue : l.desk))).toEqual(['osl']);
+  expect(sum(body.legs).eq('3')).toBe(true);
+  expect(body.books).toContainEqual(
+    expect.objectContaining({ venue: 'hashkey', unread: 'not planned on: the disposal plan does not name it' }),
+  );
+}, 30_000);
+
 test('bad input: 400 naming each field, nothing kept and no desk asked', async () => {
   const plans = await count('sale_plans');
   const rfqs = await count('rfqs');
@@ -323,6 +338,15 @@ test('bad input: 400 naming each field, nothing kept and no desk asked', async (
   );
   expect(lot.status).toBe(400);
   expect(lot.body.errors).toEqual([expect.objectContaining({ field: 'lot' })]);
+  const venue = await plan(
+    'CASE-PLAN-4',
+    { asset: 'BTC', lot: '1', fiat: 'USD', rule: AUTO, slices: 6, desks: true, venues: ['osl', 'nowhere'] },
+    'p5b',
+  );
+  expect(venue.status).toBe(400);
+  expect(venue.body.errors).toEqual([
+    expect.objectContaining({ field: 'venues', message: expect.stringMatching(/nowhere/) }),
+  ]);
   expect(await count('sale_plans')).toBe(plans);
   expect(await count('rfqs')).toBe(rfqs);
   expect(DESK_IDS.map((id) => desk(id).state.log.quoteRequests)).toEqual(asked);
