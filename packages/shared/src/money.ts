@@ -80,6 +80,16 @@ export function roundDownTo(value: Decimal | string, asset: AssetCode): { rounde
   return roundDown(value, scaleOf(asset));
 }
 
+/**
+ * What a block trade of `amount` at `price` costs in `currency`: the product cut toward zero to the
+ * currency's smallest unit. A counterparty settles in whole units (a desk wires cents), so the trade's
+ * cost is that figure on both sides; the fraction under a cent was never money. One rule for the desks
+ * and the exchange service that books their trades.
+ */
+export function tradeCost(price: Decimal | string, amount: Decimal | string, currency: AssetCode): Decimal {
+  return roundDownTo(new Decimal(price).mul(amount), currency).rounded;
+}
+
 export function sum(values: Iterable<Decimal | string>): Decimal {
   let total = new Decimal(0);
   for (const v of values) total = total.plus(v);

@@ -23,7 +23,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { type DeskCredentials, deskSignatureFault } from '@vcdc/shared/desk-signing';
-import { Decimal } from '@vcdc/shared/money';
+import { AssetCode, Decimal, tradeCost } from '@vcdc/shared/money';
 import { getAddress } from 'ethers';
 import express, { type Express, type Request, type Response } from 'express';
 import { CHAIN_OF_ASSET } from '../../../packages/shared/src/contracts/common';
@@ -232,7 +232,8 @@ export function createDeskApp(initial: DeskTerms): { app: Express; state: DeskSt
           side: 'buy',
           amount: q.amount,
           price: q.price,
-          cost: new Decimal(q.price).mul(q.amount).toFixed(),
+          // Cents: the desk wires whole units of its currency (the same rule the exchange books by).
+          cost: tradeCost(q.price, q.amount, AssetCode.parse(q.quote)).toFixed(),
           tradedAt: clock().toISOString(),
           settlement: { asset: q.base, address: address(q.base), fiatCurrency: q.quote },
         });

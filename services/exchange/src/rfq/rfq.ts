@@ -25,7 +25,7 @@ import {
   problems,
   type Queryable,
 } from '@vcdc/shared';
-import { Decimal } from '@vcdc/shared/money';
+import { AssetCode, Decimal, tradeCost } from '@vcdc/shared/money';
 import { assertProviderInGoodStanding } from '../provider-register';
 import type { DeskClient, DeskTradeAnswer } from './desk-client';
 import { bandAround, bestFirst, judgeQuote, type QuoteStatus } from './quote-rules';
@@ -474,7 +474,8 @@ async function bookTrade(tx: Queryable, row: RfqRow, desk: string, trade: DeskTr
   const quote = (
     await tx.query<QuoteRow>('SELECT * FROM rfq_quotes WHERE rfq_id = $1 AND desk = $2', [row.rfq_id, desk])
   ).rows[0] as QuoteRow;
-  const cost = new Decimal(trade.price).mul(trade.amount);
+  const [, quoteCurrency] = row.symbol.split('/') as [string, string];
+  const cost = tradeCost(trade.price, trade.amount, AssetCode.parse(quoteCurrency));
   if (
     !new Decimal(trade.price).eq(quote.price as string) ||
     !new Decimal(trade.amount).eq(row.amount) ||
@@ -487,7 +488,6 @@ async function bookTrade(tx: Queryable, row: RfqRow, desk: string, trade: DeskTr
       `${desk} answered ${trade.amount} at ${trade.price} for ${trade.cost}`,
     );
   }
-  const [, quoteCurrency] = row.symbol.split('/') as [string, string];
   const tradedAt = new Date(trade.tradedAt);
   await tx.query(
     `UPDATE rfq_quotes SET status = 'ACCEPTED', trade_id = $3, detail = NULL WHERE rfq_id = $1 AND desk = $2`,
