@@ -159,6 +159,10 @@ export function createActivities(clients: ServiceClients) {
       );
     },
     /** Whether a VENUE_DEPOSIT of this asset to this address still needs a confirmed TEST_DEPOSIT, and its largest amount. */
+    /** What one transfer of the asset costs in network fee now (custody's quote from the chain). */
+    async getNetworkFee(q: { chain: string; asset: string }) {
+      return call(custody.NetworkFee, 'network fee', () => c.get('/v1/network-fees', q));
+    },
     async getTestDepositRequirement(q: { chain: string; address: string; asset: string }) {
       return call(custody.TestDepositRequirement, 'test deposit requirement', () =>
         c.get('/v1/test-deposits/requirement', q),

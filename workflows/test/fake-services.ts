@@ -575,6 +575,11 @@ export function fakeServiceActivities(
         balances: Object.fromEntries(assets.map((a) => [a, balanceOf(caseId, a).toFixed()])),
       };
     },
+    async getNetworkFee(q) {
+      const fee = NETWORK_FEE[q.asset];
+      if (fee === undefined) throw refusal(502, 'chain-fee-unknown', `the chain quotes no fee for ${q.asset}`);
+      return { chain: q.chain as 'bitcoin', asset: q.asset as 'BTC', fee, at: new Date().toISOString() };
+    },
     async getTestDepositRequirement(q) {
       const where = destination(q.chain, q.address, q.asset);
       const provenBy = proven.get(where);

@@ -30,6 +30,8 @@ export const TestDepositQuery = z.object({
   asset: CryptoAsset,
 });
 
+export const NetworkFeeQuery = z.object({ chain: common.Chain, asset: CryptoAsset });
+
 export const CUSTODY_API: readonly ApiRoute[] = [
   {
     method: 'post',
@@ -169,6 +171,13 @@ export const CUSTODY_API: readonly ApiRoute[] = [
     summary: 'Whether a transfer to an address needs a test deposit first',
     query: TestDepositQuery,
     response: custody.TestDepositRequirement,
+  },
+  {
+    method: 'get',
+    path: '/v1/network-fees',
+    summary: 'What one transfer of an asset costs in network fee now (the chain quote)',
+    query: NetworkFeeQuery,
+    response: custody.NetworkFee,
   },
   {
     method: 'post',

@@ -27,6 +27,7 @@ import {
   requireAct,
   signedActOf,
 } from '@vcdc/shared';
+import { Decimal } from '@vcdc/shared/money';
 import type { Express, Request, RequestHandler, Response } from 'express';
 import {
   AccountParams,
@@ -36,6 +37,7 @@ import {
   IntakeParams,
   IntakesQuery,
   LotParams,
+  NetworkFeeQuery,
   TestDepositQuery,
   TransferParams,
   WhitelistQuery,
@@ -48,7 +50,7 @@ import { accountView, findAccount, openAccount } from './custody-accounts';
 import type { CustodyAddressBook } from './custody-addresses';
 import { correctEvidence, evidenceTrail } from './handover-evidence';
 import { classifyDifference, countersignDifference } from './intake-differences';
-import { getIntake, intakesAwaitingCountersignature, recordIntake } from './intakes';
+import { chainUnavailable, getIntake, intakesAwaitingCountersignature, recordIntake } from './intakes';
 import { ledgerOfCase } from './ledger';
 import type { TestDepositMax } from './test-deposit-policy';
 import { refreshTransfer, requestTransfer, testDepositRequirement } from './transfers';
@@ -376,6 +378,18 @@ export function createApp(deps: CustodyAppDeps): Express {
       app.get('/v1/test-deposits/requirement', async (req, res) => {
         const { chain: onChain, address, asset } = parseInput(TestDepositQuery, req.query, 'query');
         res.json(await testDepositRequirement(transferDeps, onChain, address, asset));
+      });
+
+      app.get('/v1/network-fees', async (req, res) => {
+        const { chain: onChain, asset } = parseInput(NetworkFeeQuery, req.query, 'query');
+        const fees = await transferDeps.chain.getFees(onChain).catch((error: unknown) => {
+          throw chainUnavailable(error);
+        });
+        const fee = fees[asset];
+        if (fee === undefined) {
+          throw new Problem(502, 'chain-fee-unknown', 'Network fee unknown', `${onChain} quotes no fee for ${asset}`);
+        }
+        res.json({ chain: onChain, asset, fee: new Decimal(fee).toFixed(), at: new Date().toISOString() });
       });
 
       app.post(

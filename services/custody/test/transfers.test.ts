@@ -170,6 +170,18 @@ describe('transfers out of custody', () => {
     expect(custodyOnChain.balances.BTC).toBe('0');
   });
 
+  test('the network fee quoted before a transfer is the fee the transfer is charged; a bad query names its field', async () => {
+    const quote = await request(h.app).get('/v1/network-fees?chain=bitcoin&asset=BTC').expect(200);
+    expect(contracts.custody.NetworkFee.parse(quote.body)).toEqual(quote.body);
+    expect(quote.body).toMatchObject({ chain: 'bitcoin', asset: 'BTC', fee: '0.00002' });
+    await caseHolding('CASE-T0', '0.7');
+    const sent = await post(h.app, '/v1/transfers', transferBody('CASE-T0', '0.7')).expect(201);
+    expect(sent.body.fee).toBe(quote.body.fee);
+    expect(sent.body.netAmount).toBe('0.69998');
+    const bad = await request(h.app).get('/v1/network-fees?chain=bitcoin&asset=DOGE').expect(400);
+    expect(bad.body.errors).toEqual([expect.objectContaining({ field: 'asset' })]);
+  });
+
   test('a destination that is not whitelisted is refused and the balance is unchanged', async () => {
     const custody = await caseHolding('CASE-T2', '1');
     const res = await post(h.app, '/v1/transfers', transferBody('CASE-T2', '1', 'bc1qattacker')).expect(422);

@@ -40,6 +40,7 @@
  *   (a transfer to a listed entry that is not ACTIVE yet: 409 not-yet; to an unlisted address: 422
  *    destination-not-whitelisted; to a revoked or superseded one: 422 destination-revoked / destination-superseded)
  *   GET  /v1/test-deposits/requirement?chain=&address=&asset= -> TestDepositRequirement
+ *   GET  /v1/network-fees?chain=&asset=                  -> NetworkFee (what one transfer of the asset costs now)
  *   (the first transfer of an asset to an address that never received a CONFIRMED transfer must be a TEST_DEPOSIT of
  *    at most maxAmount; a VENUE_DEPOSIT before that is refused: 409 test-deposit-required; 422 test-deposit-too-large)
  *   POST /v1/transfers                RequestTransfer      -> 201 Transfer   (403 transfer-unauthorised, transfer-quorum-not-met,
@@ -365,6 +366,19 @@ export const TestDepositRequirement = z.object({
   pendingTransferIds: z.array(z.string()),
 });
 export type TestDepositRequirement = z.infer<typeof TestDepositRequirement>;
+
+/**
+ * The network fee one transfer of an asset costs now, as custody budgets it (the chain's quote): the
+ * destination receives the amount sent less this. A case planning a sale before its coins move keeps
+ * room for its transfers' fees with it.
+ */
+export const NetworkFee = z.object({
+  chain: Chain,
+  asset: CryptoAsset,
+  fee: DecimalString,
+  at: IsoTimestamp,
+});
+export type NetworkFee = z.infer<typeof NetworkFee>;
 
 export const RequestTransfer = z.object({
   caseId: CaseId,
