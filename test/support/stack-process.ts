@@ -26,12 +26,17 @@ export type StackPart =
   | 'fx'
   | 'treasury'
   | 'worker'
-  | 'control-api';
+  | 'control-api'
+  /** With VCDC_TEMPORAL=cluster: each Temporal server node; with VCDC_WORKERS > 1: each worker after the first. */
+  | `temporal-${number}`
+  | `worker-${number}`;
 
 export interface StackProcess {
   dataDir: string;
-  /** The Temporal dev server's frontend (host:port). */
+  /** The Temporal dev server's frontend (host:port); a cluster's first node's. */
   temporalAddress: string;
+  /** The stack's PostgreSQL port (embedded; its owner's credentials are scripts/lib/embedded-postgres-url.ts's). */
+  postgresPort: number;
   urls: {
     controlApi: string;
     custody: string;
@@ -149,6 +154,7 @@ export async function startStackProcess(env: Record<string, string> = {}): Promi
   return {
     dataDir,
     temporalAddress: `127.0.0.1:${ports.TEMPORAL_PORT}`,
+    postgresPort: ports.VCDC_PG_PORT,
     urls,
     issuer,
     serviceTokens: credentials.serviceTokens,
