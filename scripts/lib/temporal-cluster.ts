@@ -285,7 +285,7 @@ export interface StartClusterOptions {
 }
 
 /** Each node's process-group name. */
-export const nodeName = (i: number) => `temporal-${i + 1}`;
+export const nodeName = (i: number): `temporal-${number}` => `temporal-${i + 1}`;
 
 /**
  * Start the nodes, wait until every frontend answers, register the namespace and the search attributes
