@@ -31,7 +31,7 @@ export async function untilWorkerPolls(options: {
   const connection = await Connection.connect({ address: options.address });
   try {
     await waitFor(
-      `${options.pollers ?? 1} worker(s) polling the task queue ${options.taskQueue}`,
+      `${(options.pollers ?? 1) === 1 ? 'a worker' : `${options.pollers} workers`} polling the task queue ${options.taskQueue}`,
       async () => {
         const { pollers } = await connection.workflowService.describeTaskQueue({
           namespace: options.namespace,
