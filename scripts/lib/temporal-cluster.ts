@@ -172,7 +172,7 @@ export interface ClusterSettings {
  * One node's server config (config/development-postgres12.yaml of the module, cut to what a cluster on
  * loopback needs). Written as JSON, which is YAML too: the server reads it with its YAML loader.
  */
-export function clusterNodeConfig(s: ClusterSettings, node: number): object {
+export function clusterNodeConfig(s: ClusterSettings, node: number) {
   const ports = s.nodes[node];
   if (!ports) throw new Error(`no node ${node} in a cluster of ${s.nodes.length}`);
   const store = (databaseName: string, maxConns: number) => ({
