@@ -16,7 +16,7 @@ import { msNumberToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import pg from 'pg';
 import { buildFromGoModule, type GoModuleTool, goVersion, isBuilt } from './go-module-build';
-import { freePort } from './ports';
+import { freePortIn } from './ports';
 import type { ProcessGroup } from './process-group';
 import { TOOLS_DIR } from './temporal-binaries';
 import { portOpen, waitFor } from './wait';
@@ -256,8 +256,10 @@ const PORT_NAMES: Array<keyof NodePorts> = [
 ];
 
 /**
- * The nodes' ports: node 1's frontend is `frontendPort`, every other port one the OS gave free, kept in
- * `<dir>/ports.json` so a restarted stack finds its nodes where the database's membership table says.
+ * The nodes' ports: node 1's frontend is `frontendPort`, every other port one free below 32768 (the
+ * membership table keeps a node's port as a SMALLINT: an ephemeral port from the OS fails its
+ * heartbeat, and the node exits), kept in `<dir>/ports.json` so a restarted stack finds its nodes where
+ * the database's membership table says.
  */
 export async function clusterPorts(dir: string, nodes: number, frontendPort: number): Promise<NodePorts[]> {
   const file = path.join(dir, 'ports.json');
@@ -265,7 +267,7 @@ export async function clusterPorts(dir: string, nodes: number, frontendPort: num
   const all: NodePorts[] = [];
   for (let i = 0; i < nodes; i++) {
     const ports = {} as NodePorts;
-    for (const name of PORT_NAMES) ports[name] = kept[i]?.[name] ?? (await freePort());
+    for (const name of PORT_NAMES) ports[name] = kept[i]?.[name] ?? (await freePortIn(20_000, 32_767));
     all.push(ports);
   }
   (all[0] as NodePorts).frontend = frontendPort;
@@ -328,6 +330,21 @@ const INDEXED: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueTyp
 /** How long a closed case's history stays in the cluster (the dev server keeps one day too). */
 const RETENTION_MS = 24 * 3600 * 1000;
 
+/** A client connection to a frontend that has just opened its port (its first answers may take a while). */
+async function connectWhenUp(address: string): Promise<Connection> {
+  let connection: Connection | undefined;
+  await waitFor(
+    `a connection to the Temporal frontend ${address}`,
+    async () => {
+      connection = await Connection.connect({ address, connectTimeout: 5000 });
+      return true;
+    },
+    120_000,
+    1000,
+  );
+  return connection as Connection;
+}
+
 /**
  * The namespace (left alone when it exists) and each search attribute it lacks, through the first
  * frontend; then wait until every frontend knows the namespace with all of them.
@@ -337,7 +354,7 @@ async function registerNamespace(
   namespace: string,
   searchAttributes: Record<string, SearchAttributeType>,
 ): Promise<void> {
-  const first = await Connection.connect({ address: frontends[0] as string });
+  const first = await connectWhenUp(frontends[0] as string);
   try {
     await waitFor(
       `the namespace ${namespace} registered`,
@@ -375,7 +392,7 @@ async function registerNamespace(
     await first.close();
   }
   for (const address of frontends) {
-    const connection = await Connection.connect({ address });
+    const connection = await connectWhenUp(address);
     try {
       await waitFor(
         `${address} to know the namespace ${namespace}`,
