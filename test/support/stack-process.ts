@@ -121,7 +121,8 @@ export async function startStackProcess(env: Record<string, string> = {}): Promi
   try {
     const started = Date.now();
     while (!printed.includes('running; Ctrl-C stops everything')) {
-      if (child.exitCode !== null) throw new Error(`the dev stack exited while starting:\n${printed.slice(-4000)}`);
+      if (child.exitCode !== null)
+        throw new Error(`the dev stack exited while starting:\n${printed.slice(-4000)}${dyingPartLog(printed)}`);
       if (Date.now() - started > 300_000)
         throw new Error(`the dev stack did not start in 5 min:\n${printed.slice(-4000)}`);
       await new Promise((r) => setTimeout(r, 250));
@@ -197,6 +198,13 @@ export async function startStackProcess(env: Record<string, string> = {}): Promi
     output: () => printed,
     stop,
   };
+}
+
+/** The end of the log of the part the stack stopped for (it names the file), before the data folder goes. */
+function dyingPartLog(printed: string): string {
+  const file = /see (\S+\.log)\. Stopping\./.exec(printed)?.[1];
+  if (!file || !existsSync(file)) return '';
+  return `\n--- the end of ${path.basename(file)} ---\n${readFileSync(file, 'utf8').slice(-3000)}`;
 }
 
 /** True when `url` answers 200. */
