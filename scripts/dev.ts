@@ -29,7 +29,7 @@ import { runDemoCase } from './demo/demo-case';
 import { untilWorkerPolls } from './demo/worker-ready';
 import { seedDevProviders } from './lib/dev-providers';
 import { embeddedPostgresUrl } from './lib/embedded-postgres-url';
-import { freePort } from './lib/ports';
+import { freePortIn } from './lib/ports';
 import { ProcessGroup, stamped } from './lib/process-group';
 import { SERVICES, type ServiceName, stackEnvironments } from './lib/stack-environment';
 import { passwordCredentials, provisionSystem } from './lib/system-database';
@@ -300,8 +300,12 @@ async function main(): Promise<void> {
   const workerStarted = new Date();
   const workerPorts: number[] = [];
   for (let i = 0; i < cfg.VCDC_WORKERS; i++) {
-    // The first is `worker` on the configured ports, as ever; the others `worker-2`… on ports the OS gives.
-    const ports = i === 0 ? [cfg.WORKER_PORT, cfg.WORKER_SDK_METRICS_PORT] : [await freePort(), await freePort()];
+    // The first is `worker` on the configured ports, as ever; the others `worker-2`… on free ones below the
+    // OS's ephemeral ports (one of those may become an outgoing connection's before the worker binds it).
+    const ports =
+      i === 0
+        ? [cfg.WORKER_PORT, cfg.WORKER_SDK_METRICS_PORT]
+        : [await freePortIn(20_000, 32_767), await freePortIn(20_000, 32_767)];
     workerPorts.push(ports[0] as number);
     runTs(i === 0 ? 'worker' : `worker-${i + 1}`, 'workflows/src/worker-main.ts', {
       ...environments.worker,

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ServiceClient } from '../../packages/shared/src/http/client';
-import { freePort } from '../../scripts/lib/ports';
+import { freePortIn } from '../../scripts/lib/ports';
 import { type DevIssuer, loadOrCreateDevIssuer } from '../../workflows/src/control-api/dev-issuer';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -87,7 +87,10 @@ export async function startStackProcess(env: Record<string, string> = {}): Promi
     'WORKER_SDK_METRICS_PORT',
   ] as const;
   const ports = {} as Record<(typeof names)[number], number>;
-  for (const name of names) ports[name] = await freePort();
+  // Below the OS's ephemeral ports (32768 and up): a port picked there may be taken as the source port of
+  // an outgoing connection (a Temporal cluster holds many to PostgreSQL) before its part binds it. The
+  // Temporal cluster's own ports are 20000-32767 (scripts/lib/temporal-cluster.ts): not these.
+  for (const name of names) ports[name] = await freePortIn(10_000, 19_999);
   const url = (port: number) => `http://127.0.0.1:${port}`;
   let printed = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/dev.ts')], {
