@@ -35,6 +35,7 @@ import { SERVICES, type ServiceName, stackEnvironments } from './lib/stack-envir
 import { passwordCredentials, provisionSystem } from './lib/system-database';
 import { ensureTemporalBinary } from './lib/temporal-binaries';
 import {
+  CLUSTER_DIR,
   ensureTemporalServer,
   setUpTemporalDatabases,
   startTemporalCluster,
@@ -168,7 +169,7 @@ async function main(): Promise<void> {
     );
     frontends = await startTemporalCluster(group, {
       server: temporalServer.server,
-      dir: path.join(cfg.VCDC_DATA_DIR, 'temporal-cluster'),
+      dir: path.join(cfg.VCDC_DATA_DIR, CLUSTER_DIR),
       database,
       nodes: cfg.VCDC_TEMPORAL_NODES,
       frontendPort: cfg.TEMPORAL_PORT,

@@ -263,7 +263,7 @@ const PORT_NAMES: Array<keyof NodePorts> = [
  */
 export async function clusterPorts(dir: string, nodes: number, frontendPort: number): Promise<NodePorts[]> {
   const file = path.join(dir, 'ports.json');
-  const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as NodePorts[]) : [];
+  const kept = keptClusterPorts(dir);
   const all: NodePorts[] = [];
   for (let i = 0; i < nodes; i++) {
     const ports = {} as NodePorts;
@@ -274,6 +274,15 @@ export async function clusterPorts(dir: string, nodes: number, frontendPort: num
   writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
   return all;
 }
+
+/** The ports a cluster's nodes were given (`[]` before its first start): for a reader of its state. */
+export function keptClusterPorts(dir: string): NodePorts[] {
+  const file = path.join(dir, 'ports.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as NodePorts[]) : [];
+}
+
+/** Where the stack keeps its cluster (configs, ports) under its data folder. */
+export const CLUSTER_DIR = 'temporal-cluster';
 
 export interface StartClusterOptions {
   server: string;
@@ -300,7 +309,8 @@ export async function startTemporalCluster(group: ProcessGroup, o: StartClusterO
   const settings: ClusterSettings = {
     database: o.database,
     nodes: await clusterPorts(o.dir, o.nodes, o.frontendPort),
-    numHistoryShards: 4,
+    // Enough that each of two nodes owns some (ringpop hashes them; with 4, one node had them all at times).
+    numHistoryShards: 8,
     dynamicConfigFile,
     logLevel: o.logLevel ?? 'warn',
   };
