@@ -160,7 +160,11 @@ beforeAll(async () => {
     () => frontendAnswers(`127.0.0.1:${victimPorts.frontend}`),
     180_000,
   );
-  kills.push({ part: `${nodeName(victim)} (Temporal server)`, casesAt: at.join(', '), downMs: node.downMs });
+  kills.push({
+    part: `${nodeName(victim)} (Temporal server, owning ${killedNodeShards.length} of ${(await shards()).length} history shards)`,
+    casesAt: at.join(', '),
+    downMs: node.downMs,
+  });
 
   // The second worker (on node 2's frontend), while cases still run.
   at = await whenAt(['SALE', 'WITHDRAWAL', 'FX', 'TREASURY']);
