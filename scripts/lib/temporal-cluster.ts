@@ -314,12 +314,20 @@ export async function startTemporalCluster(group: ProcessGroup, o: StartClusterO
     dynamicConfigFile,
     logLevel: o.logLevel ?? 'warn',
   };
-  settings.nodes.forEach((_, i) => {
+  // Node 1 first, alone until its frontend is up: on a fresh database each node writes the cluster's
+  // metadata record at start, and the second to write it at once got a duplicate key and exited.
+  for (const [i, n] of settings.nodes.entries()) {
     const configFile = path.join(o.dir, `${nodeName(i)}.yaml`);
     // Owner-only: it carries the database password.
     writeFileSync(configFile, `${JSON.stringify(clusterNodeConfig(settings, i), null, 2)}\n`, { mode: 0o600 });
     group.start(nodeName(i), o.server, ['--config-file', configFile, '--allow-no-auth', 'start'], {});
-  });
+    if (i === 0)
+      await waitFor(
+        `Temporal ${nodeName(i)}'s frontend on 127.0.0.1:${n.frontend}`,
+        () => portOpen(n.frontend),
+        120_000,
+      );
+  }
   const frontends = settings.nodes.map((n) => `127.0.0.1:${n.frontend}`);
   for (const [i, n] of settings.nodes.entries())
     await waitFor(`Temporal ${nodeName(i)}'s frontend on 127.0.0.1:${n.frontend}`, () => portOpen(n.frontend), 120_000);

@@ -46,6 +46,8 @@ const started = Date.now();
 const kills: Array<{ part: string; casesAt: string; downMs: number }> = [];
 /** Live members per service role (from Temporal's own membership table): at the start, and at the end. */
 let membersAtStart: Map<number, number>;
+/** What the stack printed until it was up (a part that died while starting says so there). */
+let startOutput = '';
 /** The history shards the killed node owned when it was killed, with their range ids then. */
 let killedNodeShards: Array<{ shard: number; range: number }> = [];
 
@@ -144,6 +146,7 @@ beforeAll(async () => {
     // The drivers poll the control API from one address: its per-address limit is for people.
     RATE_LIMIT_PER_MINUTE: '100000',
   });
+  startOutput = stack.output();
   membersAtStart = await liveMembers();
   const nodes = keptClusterPorts(path.join(stack.dataDir, CLUSTER_DIR));
 
@@ -190,6 +193,8 @@ afterAll(async () => {
 });
 
 test('one cluster: two server processes, each a live member for every service; a killed one was taken over and rejoined', async () => {
+  // It came up whole: no node (nor any other part) died while the stack started.
+  expect(startOutput.split('\n').filter((line) => / exited \(code/.test(line))).toEqual([]);
   // Four roles (frontend, history, matching, worker), two hosts each, at the start and again at the end.
   expect([...membersAtStart.values()]).toEqual([2, 2, 2, 2]);
   expect([...(await liveMembers()).values()]).toEqual([2, 2, 2, 2]);
