@@ -5,10 +5,12 @@
  * case workers, the first on node 1's frontend, the second on node 2's. A few small cases run through it
  * (sale compressed, every decision taken by the demo's people through the control API), and while they
  * are in flight, kill -9 of the Temporal server that serves the control API and the first worker (or of
- * the other, if the ring gave that one no history shard), then of the second worker; the stack's process group starts each again. Then: every case COMPLETED; no order,
- * withdrawal, transfer or remittance happened twice (test/support/case-effects.ts, as the fault suite
- * judges it); each case reconciles to the last unit with no difference explained away; and the cluster
- * was one: both nodes members for every service, the history shards taken over when a node died.
+ * the other, if the ring gave that one no history shard), held down until the other node has taken over
+ * its shards, then of the second worker; the stack's process group starts each again. Then: every case
+ * COMPLETED; no order, withdrawal, transfer or remittance happened twice (test/support/case-effects.ts, as
+ * the fault suite judges it); each case reconciles to the last unit with no difference explained away;
+ * and the cluster was one: both nodes members for every service, the history shards taken over when a
+ * node died.
  *
  * Needs the server built (scripts/ensure-deps.sh does it): without it the test fails, saying so.
  */
