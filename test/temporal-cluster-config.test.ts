@@ -1,11 +1,13 @@
 /**
  * The cluster's node configs (scripts/lib/temporal-cluster.ts): what must be the same on every node for
  * them to be one cluster (the database, the shard count, the cluster's metadata) is, and no two
- * listeners share a port; a restarted stack finds its nodes on the ports it had.
+ * listeners share a port; a restarted stack finds its nodes on the ports it had; a port picked for a
+ * stack is not picked again by another stack starting at the same time.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { freePortIn } from '../scripts/lib/ports';
 import { type ClusterSettings, clusterNodeConfig, clusterPorts } from '../scripts/lib/temporal-cluster';
 
 let dir: string;
@@ -50,4 +52,16 @@ test('a restarted stack gets the same ports (the membership table names them)', 
   const three = await clusterPorts(dir, 3, 17233);
   expect(three.slice(0, 2)).toEqual(first);
   expect(three).toHaveLength(3);
+});
+
+test('a port picked is claimed: neither this process nor another stack gets it again while the claim is fresh', async () => {
+  process.env.VCDC_PORT_CLAIMS_DIR = path.join(dir, 'claims');
+  try {
+    const a = await freePortIn(9990, 9991);
+    const b = await freePortIn(9990, 9991);
+    expect(new Set([a, b])).toEqual(new Set([9990, 9991]));
+    await expect(freePortIn(9990, 9991, 20)).rejects.toThrow(/no free port in 9990-9991/);
+  } finally {
+    delete process.env.VCDC_PORT_CLAIMS_DIR;
+  }
 });
