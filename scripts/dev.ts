@@ -7,6 +7,9 @@
  * (lib/stack-environment.ts) — then a demo case, approved by a demo supervisor and a demo FX officer,
  * that you can watch in the Web UI. State lives under `.data/`: stop with Ctrl-C, start again, running
  * cases resume.
+ *
+ * VCDC_TEMPORAL=cluster puts a real multi-node Temporal cluster in place of the dev server, and
+ * VCDC_WORKERS=n starts n case workers (scripts/temporal-cluster.ts, `npm run cluster`, does both).
  */
 
 import { randomBytes } from 'node:crypto';
@@ -26,10 +29,18 @@ import { runDemoCase } from './demo/demo-case';
 import { untilWorkerPolls } from './demo/worker-ready';
 import { seedDevProviders } from './lib/dev-providers';
 import { embeddedPostgresUrl } from './lib/embedded-postgres-url';
+import { freePortIn } from './lib/ports';
 import { ProcessGroup, stamped } from './lib/process-group';
 import { SERVICES, type ServiceName, stackEnvironments } from './lib/stack-environment';
 import { passwordCredentials, provisionSystem } from './lib/system-database';
 import { ensureTemporalBinary } from './lib/temporal-binaries';
+import {
+  CLUSTER_DIR,
+  ensureTemporalServer,
+  setUpTemporalDatabases,
+  startTemporalCluster,
+  TEMPORAL_DATABASES,
+} from './lib/temporal-cluster';
 import { startTemporalDevServer } from './lib/temporal-dev-server';
 import { httpOk, waitFor } from './lib/wait';
 
@@ -72,6 +83,14 @@ const DevConfig = z.object({
   /** The sale schedule of cases that name none: three slices over 30 s by default (to watch); the fault suite compresses it. */
   VCDC_SALE_SLICES: z.coerce.number().int().min(1).max(500).default(3),
   VCDC_SALE_HORIZON_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
+  /**
+   * `dev` (default): the Temporal CLI's dev server with its Web UI. `cluster`: a real Temporal cluster of
+   * VCDC_TEMPORAL_NODES server processes on this PostgreSQL (scripts/lib/temporal-cluster.ts; no Web UI).
+   */
+  VCDC_TEMPORAL: z.enum(['dev', 'cluster']).default('dev'),
+  VCDC_TEMPORAL_NODES: z.coerce.number().int().min(1).max(5).default(2),
+  /** Case workers on the task queue; the n-th talks to the n-th node's frontend (round robin). */
+  VCDC_WORKERS: z.coerce.number().int().min(1).max(8).default(1),
 });
 
 let stopStack: (code: number) => Promise<void> = async (code) => process.exit(code);
@@ -107,8 +126,11 @@ async function main(): Promise<void> {
   // part's own shutdown handler (the tsx CLI wrapper relays signals and may SIGKILL a slow child).
   const runTs = (name: string, file: string, env: NodeJS.ProcessEnv) =>
     group.start(name, process.execPath, ['--import', 'tsx', path.join(ROOT, file)], env);
-  const temporalCli = ensureTemporalBinary('cli', say);
-  if (!temporalCli) {
+  const cluster = cfg.VCDC_TEMPORAL === 'cluster';
+  // The cluster's server is built by scripts/ensure-deps.sh; built here if missing (minutes, once).
+  const temporalServer = cluster ? ensureTemporalServer(say).found : undefined;
+  const temporalCli = cluster ? undefined : ensureTemporalBinary('cli', say);
+  if (!cluster && !temporalCli) {
     throw new Error(
       'the Temporal CLI is not available and could not be installed (see ARCHITECTURE.md §5); set TEMPORAL_CLI_PATH',
     );
@@ -140,22 +162,41 @@ async function main(): Promise<void> {
   // of licensed providers, each proposed and approved by two dev people; one already there is left alone.
   await seedDevProviders(roleUrls.exchange);
 
-  say(`starting the Temporal dev server on 127.0.0.1:${cfg.TEMPORAL_PORT}`);
   // The dev Web UI has no login to forward a token: it reaches the codec endpoint through a secret path
   // (kept under .data/, readable by this user only). In production the UI forwards its user's token.
   const codecUiSecret = await loadOrCreateCodecUiSecret(path.join(cfg.VCDC_DATA_DIR, 'codec-ui-secret'));
-  await startTemporalDevServer(group, {
-    cliPath: temporalCli,
-    dataDir: path.join(cfg.VCDC_DATA_DIR, 'temporal'),
-    port: cfg.TEMPORAL_PORT,
-    uiPort: cfg.TEMPORAL_UI_PORT,
-    // The control API decodes the encrypted payloads for the Web UI.
-    uiCodecEndpoint: `http://127.0.0.1:${cfg.CONTROL_API_PORT}/codec/${codecUiSecret}`,
-    namespace: cfg.TEMPORAL_NAMESPACE,
-    searchAttributes: Object.fromEntries(
-      Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, cliType(type)]),
-    ),
-  });
+  // Every Temporal frontend the stack has; the control API talks to the first, worker n to the n-th.
+  let frontends = [`127.0.0.1:${cfg.TEMPORAL_PORT}`];
+  if (temporalServer) {
+    say(`setting up Temporal's databases (its SQL tool, as the ${TEMPORAL_DATABASES.main} login)`);
+    const database = await setUpTemporalDatabases(ownerUrl, temporalServer.sqlTool, randomBytes(24).toString('hex'));
+    say(
+      `starting a Temporal cluster of ${cfg.VCDC_TEMPORAL_NODES} server processes (frontend 127.0.0.1:${cfg.TEMPORAL_PORT} first)`,
+    );
+    frontends = await startTemporalCluster(group, {
+      server: temporalServer.server,
+      dir: path.join(cfg.VCDC_DATA_DIR, CLUSTER_DIR),
+      database,
+      nodes: cfg.VCDC_TEMPORAL_NODES,
+      frontendPort: cfg.TEMPORAL_PORT,
+      namespace: cfg.TEMPORAL_NAMESPACE,
+      searchAttributes: SEARCH_ATTRIBUTES,
+    });
+  } else if (temporalCli) {
+    say(`starting the Temporal dev server on 127.0.0.1:${cfg.TEMPORAL_PORT}`);
+    await startTemporalDevServer(group, {
+      cliPath: temporalCli,
+      dataDir: path.join(cfg.VCDC_DATA_DIR, 'temporal'),
+      port: cfg.TEMPORAL_PORT,
+      uiPort: cfg.TEMPORAL_UI_PORT,
+      // The control API decodes the encrypted payloads for the Web UI.
+      uiCodecEndpoint: `http://127.0.0.1:${cfg.CONTROL_API_PORT}/codec/${codecUiSecret}`,
+      namespace: cfg.TEMPORAL_NAMESPACE,
+      searchAttributes: Object.fromEntries(
+        Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, cliType(type)]),
+      ),
+    });
+  }
 
   const url = (port: number) => `http://127.0.0.1:${port}`;
   const urls = {
@@ -260,22 +301,47 @@ async function main(): Promise<void> {
   for (const name of SERVICES) runTs(name, `services/${name}/src/main.ts`, environments[name]);
   for (const name of SERVICES) await waitFor(`${name} /readyz`, () => httpOk(`${urls[name]}/readyz`), 90_000);
 
-  say('starting the worker and the control API');
+  say(
+    cfg.VCDC_WORKERS === 1
+      ? 'starting the worker and the control API'
+      : `starting ${cfg.VCDC_WORKERS} workers and the control API`,
+  );
   const workerStarted = new Date();
-  runTs('worker', 'workflows/src/worker-main.ts', environments.worker);
+  const workerPorts: number[] = [];
+  for (let i = 0; i < cfg.VCDC_WORKERS; i++) {
+    // The first is `worker` on the configured ports, as ever; the others `worker-2`… on free ones below the
+    // OS's ephemeral ports (one of those may become an outgoing connection's before the worker binds it).
+    const ports =
+      i === 0
+        ? [cfg.WORKER_PORT, cfg.WORKER_SDK_METRICS_PORT]
+        : [await freePortIn(20_000, 32_767), await freePortIn(20_000, 32_767)];
+    workerPorts.push(ports[0] as number);
+    runTs(i === 0 ? 'worker' : `worker-${i + 1}`, 'workflows/src/worker-main.ts', {
+      ...environments.worker,
+      TEMPORAL_ADDRESS: frontends[i % frontends.length],
+      PORT: String(ports[0]),
+      SDK_METRICS_PORT: String(ports[1]),
+    });
+  }
   runTs('control-api', 'workflows/src/control-api/main.ts', environments['control-api']);
   await waitFor('control API /readyz', () => httpOk(`${urls.controlApi}/readyz`), 90_000);
-  // The stack is ready, and a case may be registered, once the worker polls its task queue (worker-ready.ts).
+  // The stack is ready, and a case may be registered, once every worker polls its task queue (worker-ready.ts).
   await untilWorkerPolls({
     address: `127.0.0.1:${cfg.TEMPORAL_PORT}`,
     namespace: cfg.TEMPORAL_NAMESPACE,
     taskQueue: environments.worker.TEMPORAL_TASK_QUEUE ?? TASK_QUEUE,
     since: workerStarted,
+    pollers: cfg.VCDC_WORKERS,
   });
-  say('the worker polls its task queue');
+  say(
+    cfg.VCDC_WORKERS === 1
+      ? 'the worker polls its task queue'
+      : `the ${cfg.VCDC_WORKERS} workers poll their task queue`,
+  );
 
   say('');
-  say(`Temporal Web UI   ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows`);
+  if (cluster) say(`Temporal cluster  frontends ${frontends.join('  ')}  (no Web UI; logs temporal-<n>.log)`);
+  else say(`Temporal Web UI   ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows`);
   say(`Console           ${urls.controlApi}/console/  (sign in as any seeded person)`);
   say(
     `Control API       ${urls.controlApi}/v1/cases  (token: node --import tsx workflows/src/cli/dev-token.ts --list)`,
@@ -286,7 +352,7 @@ async function main(): Promise<void> {
   );
   say('Venue market      npm run venue -- market BTC/USDT | move BTC/USDT -8% 30s | faults  (simulators/README.md)');
   say(
-    `Metrics           ${[urls.controlApi, `http://127.0.0.1:${cfg.WORKER_PORT}`, ...SERVICES.map((n) => urls[n])].map((u) => `${u}/metrics`).join('  ')}`,
+    `Metrics           ${[urls.controlApi, ...workerPorts.map((p) => `http://127.0.0.1:${p}`), ...SERVICES.map((n) => urls[n])].map((u) => `${u}/metrics`).join('  ')}`,
   );
   say(
     `Traces            ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? `to ${process.env.OTEL_EXPORTER_OTLP_ENDPOINT} (OTLP/HTTP)` : 'made, not sent (set OTEL_EXPORTER_OTLP_ENDPOINT to send them); trace_id and case_id are in every log line'}`,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what is missing on a fresh machine: npm packages (exactly the lockfile) and the Temporal
-# binaries (dev server CLI and time-skipping test server) into .tools/, offline-first, and helm (built from
-# its Go module). Then builds the people's console (console/dist).
+# binaries (dev server CLI and time-skipping test server) into .tools/, offline-first, and helm and the
+# Temporal server (each built from its Go module). Then builds the people's console (console/dist).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -13,6 +13,11 @@ node --import tsx scripts/temporal-binaries.ts
 # cold Go cache, then nothing); without Go that test is skipped, saying so.
 node --import tsx scripts/helm-template.ts --build-only ||
   echo "[vcdc] helm could not be built (is Go installed?): test/helm-chart.test.ts will be skipped or fail" >&2
+# The Temporal server and its SQL tool for the multi-node cluster (test/cluster/, npm run cluster), built from
+# go.temporal.io/server (pinned) into .tools/temporal-server-<version>/ once (minutes on a cold Go cache, then
+# nothing). Without them the cluster test fails, saying how to build them.
+node --import tsx scripts/temporal-cluster.ts --build-only ||
+  echo "[vcdc] the Temporal server could not be built (is Go installed?): test/cluster/ will fail" >&2
 # The people's console (console/dist, served by the control API at /console/): built here, never fetched.
 node --import tsx console/build.ts
 # The console's browser tests drive Debian's chromium through playwright-core, which never downloads a

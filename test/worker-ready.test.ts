@@ -16,6 +16,9 @@ test('a poller counts only if it polled since the worker was started', () => {
   // A worker of an earlier start (a restarted stack) is still listed for a while: not ready.
   expect(polledSince([at(start.getTime() - 1)], start)).toBe(false);
   expect(polledSince([at(start.getTime() - 60_000), at(start.getTime() + 250)], start)).toBe(true);
+  // A stack of two workers is ready once both poll: one of this start and one of an earlier one is not enough.
+  expect(polledSince([at(start.getTime() - 60_000), at(start.getTime() + 250)], start, 2)).toBe(false);
+  expect(polledSince([at(start.getTime() + 100), at(start.getTime() + 250)], start, 2)).toBe(true);
 });
 
 describe('against a Temporal dev server', () => {

@@ -13,9 +13,9 @@ import { waitFor } from '../lib/wait';
 
 type Poller = Pick<temporal.api.taskqueue.v1.IPollerInfo, 'lastAccessTime'>;
 
-/** Whether one of the pollers polled at `since` or later. */
-export function polledSince(pollers: Poller[], since: Date): boolean {
-  return pollers.some((p) => p.lastAccessTime && tsToMs(p.lastAccessTime) >= since.getTime());
+/** Whether `atLeast` of the pollers (one by default; each worker is one) polled at `since` or later. */
+export function polledSince(pollers: Poller[], since: Date, atLeast = 1): boolean {
+  return pollers.filter((p) => p.lastAccessTime && tsToMs(p.lastAccessTime) >= since.getTime()).length >= atLeast;
 }
 
 export async function untilWorkerPolls(options: {
@@ -24,19 +24,21 @@ export async function untilWorkerPolls(options: {
   taskQueue: string;
   /** When the worker was started. */
   since: Date;
+  /** How many workers must poll (a stack of several starts them all before a case may come). */
+  pollers?: number;
   timeoutMs?: number;
 }): Promise<void> {
   const connection = await Connection.connect({ address: options.address });
   try {
     await waitFor(
-      `a worker polling the task queue ${options.taskQueue}`,
+      `${(options.pollers ?? 1) === 1 ? 'a worker' : `${options.pollers} workers`} polling the task queue ${options.taskQueue}`,
       async () => {
         const { pollers } = await connection.workflowService.describeTaskQueue({
           namespace: options.namespace,
           taskQueue: { name: options.taskQueue },
           taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
         });
-        return polledSince(pollers ?? [], options.since);
+        return polledSince(pollers ?? [], options.since, options.pollers);
       },
       options.timeoutMs ?? 180_000,
     );

@@ -5,9 +5,11 @@
  * HELM_PATH names another binary. No Go and no binary: `ensureHelm` says so and the caller skips.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { buildFromGoModule, executable, type GoModuleTool, goVersion, isBuilt } from './go-module-build';
 import { TOOLS_DIR } from './temporal-binaries';
+
+export { goVersion };
 
 export const HELM = {
   module: 'helm.sh/helm/v3/cmd/helm',
@@ -18,16 +20,14 @@ export const CHART_DIR = path.resolve(__dirname, '../../deploy/helm/vcdc');
 /** The example settings every `required` value needs to render (no secrets: the chart has none). */
 export const CI_VALUES = path.join(CHART_DIR, 'ci/values.yaml');
 
-export type HelmFound = { helm: string; built: boolean; seconds: number } | { helm: undefined; reason: string };
+const HELM_TOOL: GoModuleTool = {
+  dir: HELM_DIR,
+  packages: [{ pkg: HELM.module, binary: 'helm' }],
+  version: HELM.version,
+  ldflags: `-s -w -X helm.sh/helm/v3/internal/version.version=${HELM.version}`,
+};
 
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export type HelmFound = { helm: string; built: boolean; seconds: number } | { helm: undefined; reason: string };
 
 /** The pinned helm if it is there already (HELM_PATH, or built before into .tools/). */
 export function findHelm(): string | undefined {
@@ -36,59 +36,18 @@ export function findHelm(): string | undefined {
     if (!executable(fromEnv)) throw new Error(`HELM_PATH=${fromEnv} is not an executable file`);
     return fromEnv;
   }
-  const built = path.join(HELM_DIR, 'helm');
-  return existsSync(built) && executable(built) ? built : undefined;
+  return isBuilt(HELM_TOOL) ? path.join(HELM_DIR, 'helm') : undefined;
 }
 
-/** `go version`, or undefined when there is no Go to build helm with. */
-export function goVersion(): string | undefined {
-  try {
-    return execFileSync('go', ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Find the pinned helm, or build it: `go install <module>@<version>` into a fresh folder beside the
- * final one, then renamed into place, so two test runs building at once never see half a binary.
- */
+/** Find the pinned helm, or build it from its module (scripts/lib/go-module-build.ts). */
 export function ensureHelm(log: (line: string) => void = () => undefined): HelmFound {
   const found = findHelm();
   if (found) return { helm: found, built: false, seconds: 0 };
   const go = goVersion();
   if (!go) return { helm: undefined, reason: `Go is not installed: cannot build helm ${HELM.version} from its module` };
-  mkdirSync(TOOLS_DIR, { recursive: true });
-  const staging = mkdtempSync(path.join(TOOLS_DIR, `.helm-${HELM.version}-`));
-  const started = Date.now();
   log(`building helm ${HELM.version} from ${HELM.module} with ${go} into ${HELM_DIR}`);
-  try {
-    execFileSync(
-      'go',
-      [
-        'install',
-        '-trimpath',
-        '-ldflags',
-        `-s -w -X helm.sh/helm/v3/internal/version.version=${HELM.version}`,
-        `${HELM.module}@${HELM.version}`,
-      ],
-      {
-        env: { ...process.env, GOBIN: staging, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
-    try {
-      renameSync(staging, HELM_DIR);
-    } catch (error) {
-      // Another run finished first: its binary is the same build.
-      if (!existsSync(path.join(HELM_DIR, 'helm'))) throw error;
-      rmSync(staging, { recursive: true, force: true });
-    }
-  } catch (error) {
-    rmSync(staging, { recursive: true, force: true });
-    throw error;
-  }
-  return { helm: path.join(HELM_DIR, 'helm'), built: true, seconds: (Date.now() - started) / 1000 };
+  const seconds = buildFromGoModule(HELM_TOOL);
+  return { helm: path.join(HELM_DIR, 'helm'), built: true, seconds };
 }
 
 /** `helm template` of the chart with its vendored Temporal dependency; the manifests as text. */

@@ -19,10 +19,10 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type contracts, Decimal, ServiceCallError, ServiceClient } from '@vcdc/shared';
+import { Decimal, ServiceCallError, ServiceClient } from '@vcdc/shared';
 import { type DemoCaseProgress, type DemoLot, runDemoCase } from '../../scripts/demo/demo-case';
-import { loadState } from '../../simulators/src/venue/state';
 import type { CaseProgress } from '../../workflows/src/case-state';
+import { caseEffects } from '../support/case-effects';
 import { answers, type StackProcess, startStackProcess } from '../support/stack-process';
 
 jest.setTimeout(20 * 60_000);
@@ -264,13 +264,6 @@ function printTable(): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** The venue simulator's own records (its state file: the snapshot with its journal played over it). */
-function venueState(): { orders: { clientOrderId: string }[]; withdrawals: { clientOrderId: string | null }[] } {
-  const state = loadState(path.join(stack.dataDir, 'simulators', 'venue.json'));
-  if (!state) throw new Error('the venue simulator has no state file');
-  return state;
-}
-
 test('every case completed, or ended HELD with its reason (the documented safe state); none failed or was lost', () => {
   expect(outcomes.size).toBe(CASES);
   const ends = [...outcomes].map(([caseId, o]) => [caseId, o.progress?.status ?? `driver: ${o.error}`]);
@@ -283,61 +276,28 @@ test('every case completed, or ended HELD with its reason (the documented safe s
 });
 
 test('nothing happened twice: orders, withdrawals (the venue’s records), transfers (the chain’s), remittances (the treasury’s)', async () => {
-  const venue = venueState();
-  const exchange = stack.service('exchange');
-  const custody = stack.service('custody');
-  const treasury = stack.service('treasury');
-  const count = <T>(items: T[], key: (t: T) => string) => {
-    const m = new Map<string, number>();
-    for (const t of items) m.set(key(t), (m.get(key(t)) ?? 0) + 1);
-    return m;
-  };
-  const venueOrders = count(venue.orders, (o) => o.clientOrderId);
-  const venueWithdrawals = count(
-    venue.withdrawals.filter((w) => w.clientOrderId),
-    (w) => w.clientOrderId as string,
-  );
+  const effects = await caseEffects(stack, caseIds);
   // Every client order id and withdrawal id reached the venue at most once.
-  expect([...venueOrders.values()].filter((n) => n > 1)).toEqual([]);
-  expect([...venueWithdrawals.values()].filter((n) => n > 1)).toEqual([]);
-
-  const recordedOrders = new Set<string>();
-  for (const caseId of caseIds) {
-    const o = outcomes.get(caseId);
-    const statement = await exchange.get<contracts.exchange.ExchangeStatement>(`/v1/cases/${caseId}/statement`);
-    for (const order of statement.orders) recordedOrders.add(order.clientOrderId);
-    // The chain's own record of what left the case wallet, against custody's transfers.
-    const account = await custody.get<{ address: string }>(`/v1/accounts/${caseId}/BTC`);
-    const onChain = await fetch(
-      `${stack.urls.chain}/v1/chains/bitcoin/addresses/${account.address}/transactions?direction=out`,
-    ).then((r) => r.json() as Promise<{ transactions: unknown[] }>);
-    const ledger = await custody.get<{ entries: { kind: string }[] }>(`/v1/cases/${caseId}/ledger`);
-    const transfersOut = ledger.entries.filter((e) => e.kind === 'TRANSFER_OUT').length;
-    const treasuryStatement = await treasury
-      .get<contracts.treasury.CaseStatement>(`/v1/cases/${caseId}/statement`)
-      .catch(() => undefined);
-    const remittances = treasuryStatement?.lines.filter((l) => l.kind === 'REMITTANCE').length ?? 0;
-    const duplicates =
-      onChain.transactions.length -
-      transfersOut +
-      Math.max(0, remittances - 1) +
-      statement.orders.filter((x) => (venueOrders.get(x.clientOrderId) ?? 0) > 1).length;
+  expect(effects.venueOrdersTwice).toEqual([]);
+  expect(effects.venueWithdrawalsTwice).toEqual([]);
+  for (const e of effects.cases) {
+    const o = outcomes.get(e.caseId);
     rows.push({
-      caseId,
+      caseId: e.caseId,
       status: o?.progress?.status ?? 'driver error',
       minutes: ((o?.ms ?? 0) / 60_000).toFixed(1),
-      orders: statement.orders.length,
-      transfers: transfersOut,
-      withdrawals: statement.withdrawals.length,
-      remittances,
-      duplicates,
+      orders: e.orders,
+      transfers: e.transfers,
+      withdrawals: e.withdrawals,
+      remittances: e.remittances,
+      duplicates: e.duplicates,
       reconciled: '',
     });
-    expect({ caseId, onChainOut: onChain.transactions.length }).toEqual({ caseId, onChainOut: transfersOut });
-    expect({ caseId, remittances: remittances <= 1 }).toEqual({ caseId, remittances: true });
+    expect({ caseId: e.caseId, onChainOut: e.onChainOut }).toEqual({ caseId: e.caseId, onChainOut: e.transfers });
+    expect({ caseId: e.caseId, remittances: e.remittances <= 1 }).toEqual({ caseId: e.caseId, remittances: true });
   }
   // The venue holds no order the exchange service does not know of (an order placed twice under two ids).
-  expect([...venueOrders.keys()].filter((id) => !recordedOrders.has(id))).toEqual([]);
+  expect(effects.venueOrdersUnknown).toEqual([]);
 });
 
 test('each completed case reconciles to the last unit from the services’ own records; each HELD one has its coins in custody', async () => {

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ServiceClient } from '../../packages/shared/src/http/client';
-import { freePort } from '../../scripts/lib/ports';
+import { freePortIn } from '../../scripts/lib/ports';
 import { type DevIssuer, loadOrCreateDevIssuer } from '../../workflows/src/control-api/dev-issuer';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -26,12 +26,17 @@ export type StackPart =
   | 'fx'
   | 'treasury'
   | 'worker'
-  | 'control-api';
+  | 'control-api'
+  /** With VCDC_TEMPORAL=cluster: each Temporal server node; with VCDC_WORKERS > 1: each worker after the first. */
+  | `temporal-${number}`
+  | `worker-${number}`;
 
 export interface StackProcess {
   dataDir: string;
-  /** The Temporal dev server's frontend (host:port). */
+  /** The Temporal dev server's frontend (host:port); a cluster's first node's. */
   temporalAddress: string;
+  /** The stack's PostgreSQL port (embedded; its owner's credentials are scripts/lib/embedded-postgres-url.ts's). */
+  postgresPort: number;
   urls: {
     controlApi: string;
     custody: string;
@@ -82,9 +87,16 @@ export async function startStackProcess(env: Record<string, string> = {}): Promi
     'WORKER_SDK_METRICS_PORT',
   ] as const;
   const ports = {} as Record<(typeof names)[number], number>;
-  for (const name of names) ports[name] = await freePort();
+  // Below the OS's ephemeral ports (32768 and up): a port picked there may be taken as the source port of
+  // an outgoing connection (a Temporal cluster holds many to PostgreSQL) before its part binds it. The
+  // Temporal cluster's own ports are 20000-32767 (scripts/lib/temporal-cluster.ts): not these.
+  for (const name of names) ports[name] = await freePortIn(10_000, 19_999);
   // The three OTC desks (scripts/dev.ts DESK_SIM_PORTS).
-  const deskPorts = [await freePort(), await freePort(), await freePort()];
+  const deskPorts = [
+    await freePortIn(10_000, 19_999),
+    await freePortIn(10_000, 19_999),
+    await freePortIn(10_000, 19_999),
+  ];
   const url = (port: number) => `http://127.0.0.1:${port}`;
   let printed = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts/dev.ts')], {
@@ -119,7 +131,8 @@ export async function startStackProcess(env: Record<string, string> = {}): Promi
   try {
     const started = Date.now();
     while (!printed.includes('running; Ctrl-C stops everything')) {
-      if (child.exitCode !== null) throw new Error(`the dev stack exited while starting:\n${printed.slice(-4000)}`);
+      if (child.exitCode !== null)
+        throw new Error(`the dev stack exited while starting:\n${printed.slice(-4000)}${dyingPartLog(printed)}`);
       if (Date.now() - started > 300_000)
         throw new Error(`the dev stack did not start in 5 min:\n${printed.slice(-4000)}`);
       await new Promise((r) => setTimeout(r, 250));
@@ -152,6 +165,7 @@ export async function startStackProcess(env: Record<string, string> = {}): Promi
   return {
     dataDir,
     temporalAddress: `127.0.0.1:${ports.TEMPORAL_PORT}`,
+    postgresPort: ports.VCDC_PG_PORT,
     urls,
     issuer,
     serviceTokens: credentials.serviceTokens,
@@ -194,6 +208,13 @@ export async function startStackProcess(env: Record<string, string> = {}): Promi
     output: () => printed,
     stop,
   };
+}
+
+/** The end of the log of the part the stack stopped for (it names the file), before the data folder goes. */
+function dyingPartLog(printed: string): string {
+  const file = /see (\S+\.log)\. Stopping\./.exec(printed)?.[1];
+  if (!file || !existsSync(file)) return '';
+  return `\n--- the end of ${path.basename(file)} ---\n${readFileSync(file, 'utf8').slice(-3000)}`;
 }
 
 /** True when `url` answers 200. */
