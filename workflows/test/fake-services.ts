@@ -883,6 +883,39 @@ export function fakeServiceActivities(
                 }
               : {}),
           } as Infer<Exchange['Rfq']>);
+          const made = rfqs.get(rfqId)?.trade;
+          // As the exchange books a desk's trade (rfq.ts): an order filled at the desk, in the case's statement.
+          if (made) {
+            orders.set(rfqId, {
+              caseId,
+              venue: made.desk,
+              clientOrderId: rfqId,
+              venueOrderId: made.tradeId,
+              symbol: deskSymbol,
+              side: 'sell',
+              type: 'limit',
+              amount: made.amount,
+              filled: made.amount,
+              remaining: '0',
+              cost: made.cost,
+              averagePrice: made.price,
+              fee: '0',
+              feeCurrency: body.fiat,
+              status: 'closed',
+              fills: [
+                {
+                  tradeId: made.tradeId,
+                  price: made.price,
+                  amount: made.amount,
+                  cost: made.cost,
+                  fee: '0',
+                  feeCurrency: body.fiat,
+                  timestamp: T,
+                },
+              ],
+              createdAt: T,
+            });
+          }
           const deskAddress = `${FAKE_DESK}-${body.asset.toLowerCase()}`;
           addressOwner.set(deskAddress, FAKE_DESK);
           // A desk the case's custody has delivered to before (an earlier case's confirmed transfer proved it).
