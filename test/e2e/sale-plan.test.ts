@@ -15,6 +15,7 @@
  * The desk's address is new to custody: custody's test deposit is the delivery's first transaction and
  * the rest its second; the desk pays for the two together, and every unit is accounted for.
  */
+import { appendFileSync } from 'node:fs';
 import { type contracts, Decimal, dec, ServiceClient, sum } from '@vcdc/shared';
 import { tradeCost } from '@vcdc/shared/money';
 import { type DemoCaseProgress, runDemoCase } from '../../scripts/demo/demo-case';
@@ -98,6 +99,8 @@ describe('what the services recorded', () => {
     expect(salePlans).toHaveLength(1);
     plan = salePlans[0] as contracts.exchange.SalePlanRecord;
     deskLeg = plan.legs.find((l) => l.kind === 'DESK') as typeof deskLeg;
+    // The plan's choice, for whoever watches a run (SALE_PLAN_LOG=<file>).
+    if (process.env.SALE_PLAN_LOG) appendFileSync(process.env.SALE_PLAN_LOG, `${plan.reason}\n`);
     statement = await exchangeApi().get(`/v1/cases/${caseId}/statement`);
     ledger = await custodyApi().get(`/v1/cases/${caseId}/ledger`);
     const trades = [...(stack.desks.find((d) => d.id === 'desk-alpha')?.state.trades.values() ?? [])];
