@@ -200,9 +200,11 @@ export function demoRegistration(
   caseId: string,
   lots: Array<DemoLot & { sweepTxHash: string }>,
   restitution?: DemoRestitution,
+  disposal?: object,
 ) {
   return {
     ...(restitution ? { restitution } : {}),
+    ...(disposal ? { disposal } : {}),
     caseId,
     agency: 'Municipal Public Security Bureau (demo)',
     legalBasis: { reference: `Seizure decision ${caseId}`, documentSha256: sha256Hex(`seizure decision of ${caseId}`) },
@@ -337,6 +339,8 @@ export interface DemoOptions {
   timeoutMs?: number;
   /** A court restitution order for the case: victims are paid from the proceeds, the rest goes to the treasury. */
   restitution?: DemoRestitution;
+  /** The case's disposal plan (e.g. sold by sale plans on several venues and to the desks); default: the control API's. */
+  disposal?: object;
   /** A bearer token for a demo person (the control API takes who acts from it): the dev issuer's `mint`. */
   token: (person: string) => Promise<string>;
 }
@@ -386,7 +390,11 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
 
   log(`demo case ${caseId}: registering with the control API as ${DEMO_PEOPLE.caseOfficer}`);
   await patiently(() =>
-    api.post('/v1/cases', demoRegistration(caseId, swept, options.restitution), `demo/${caseId}/register`),
+    api.post(
+      '/v1/cases',
+      demoRegistration(caseId, swept, options.restitution, options.disposal),
+      `demo/${caseId}/register`,
+    ),
   );
   // The case waits for the custodians' attestations of its ATTESTED lots.
   for (const [i, lot] of swept.entries()) {

@@ -3,7 +3,8 @@
  * spread within the size appetite; an acceptance decided once (the same trade again, any key); last
  * look refuses; a quote accepted too late is expired; silence leaves the request unanswered; the desk
  * pays the trade's cost once it has seen the coins on the ledger chain (its address, that amount,
- * mined), and only for one delivery; a transaction that paid for one trade pays for no other.
+ * mined), and only for one delivery (one transaction, or a test deposit and the rest that together carry
+ * the trade's amount); a transaction that paid for one trade pays for no other.
  */
 import { deskHeaders } from '@vcdc/shared/desk-signing';
 import { type RunningChainSimulator, startChainSimulator } from '../src/chain';
@@ -110,6 +111,49 @@ test('an acceptance is decided once; the desk pays the cost once it sees the coi
   const t3 = await call('POST', `/v1/quotes/${q2.body.quoteId}/accept`, {}, creds, 'c');
   const other = await call('POST', `/v1/trades/${t3.body.tradeId}/delivery`, { txHash: delivery, amount: '2' });
   expect({ status: other.status, type: other.body.type }).toEqual({ status: 409, type: 'delivery-used' });
+});
+
+test("a delivery in two transactions (custody's test deposit, then the rest): paid when together they carry the trade exactly", async () => {
+  const q = await ask('2');
+  const t = await call('POST', `/v1/quotes/${q.body.quoteId}/accept`, {}, creds, 'two');
+  const address = (t.body as unknown as { settlement: { address: string } }).settlement.address;
+  const path = `/v1/trades/${t.body.tradeId}/delivery`;
+  const test = await send(address, '0.001');
+  const short = await send(address, '1.998');
+  const twice = await call('POST', path, { txHashes: [test, test], amount: '2' });
+  expect({ status: twice.status, type: twice.body.type }).toEqual({ status: 400, type: 'bad-request' });
+  // 0.001 + 1.998: 0.001 short of the trade.
+  const under = await call('POST', path, { txHashes: [test, short], amount: '2' });
+  expect({ status: under.status, type: under.body.type }).toEqual({ status: 422, type: 'wrong-amount' });
+  const elsewhere = await call('POST', path, { txHashes: [test, await send('not-the-desk', '1.999')], amount: '2' });
+  expect(elsewhere.body.type).toBe('delivery-elsewhere');
+  const pending = await call('POST', path, { txHashes: [test, await send(address, '1.999', false)], amount: '2' });
+  expect(pending.body.type).toBe('delivery-unconfirmed');
+  expect(desk.state.trades.get(t.body.tradeId as string)?.payment).toBeUndefined();
+
+  const rest = await send(address, '1.999');
+  const paid = await call('POST', path, { txHashes: [test, rest], amount: '2' });
+  expect(paid.status).toBe(200);
+  expect(paid.body.payment).toMatchObject({ amount: '119400', currency: 'USD' });
+  expect(paid.body.delivery).toMatchObject({
+    txHash: rest,
+    amount: '2',
+    transactions: [
+      { txHash: test, amount: '0.001' },
+      { txHash: rest, amount: '1.999' },
+    ],
+  });
+  // The same delivery again (in any order) answers the same payment; the bulk alone is another delivery.
+  expect((await call('POST', path, { txHashes: [rest, test], amount: '2' })).body.payment).toEqual(paid.body.payment);
+  expect((await call('POST', path, { txHash: rest, amount: '2' })).status).toBe(409);
+  // Neither transaction pays for another trade.
+  const q2 = await ask('2');
+  const t2 = await call('POST', `/v1/quotes/${q2.body.quoteId}/accept`, {}, creds, 'two-b');
+  const reuse = await call('POST', `/v1/trades/${t2.body.tradeId}/delivery`, {
+    txHashes: [test, await send(address, '1.999')],
+    amount: '2',
+  });
+  expect({ status: reuse.status, type: reuse.body.type }).toEqual({ status: 409, type: 'delivery-used' });
 });
 
 test('last look refuses; a late acceptance is expired', async () => {

@@ -388,8 +388,10 @@ const Providers = z.object({
 /** POST /v1/rfqs/:rfqId/settlement's body (the exchange service's rfq-contract.ts SettleDeskTrade). */
 export interface DeskSettlementRequest {
   caseId: string;
-  /** The chain transaction that took the coins to the desk's address. */
+  /** The chain transaction that took the coins to the desk's address (the rest, after a test deposit). */
   txHash: string;
+  /** Custody's test deposit to the desk's new address, when there was one: part of the delivery. */
+  testTxHash?: string;
   /** Where the desk pays (the offshore account, as a venue's wire). */
   bankAccountId: string;
 }
@@ -403,6 +405,7 @@ export const DeskSettlement = z.object({
   amount: z.string(),
   address: z.string(),
   txHash: z.string(),
+  testTxHash: z.string().optional(),
   deliveredAt: z.string(),
   fiatCurrency: z.string(),
   cost: z.string(),

@@ -1375,7 +1375,8 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
 
       /**
        * A desk's block (the RFQ's trade the plan took): the coins to the desk's whitelisted address (with
-       * the plan's signed approvals), exactly the trade's amount after the network fee in one transaction,
+       * the plan's signed approvals), exactly the trade's amount after the network fees (one transaction,
+       * or custody's test deposit to a new address and the rest),
        * then the trade settled: the desk is told the transaction and pays the offshore account. Not
        * interrupted once a coin has left (a trade half delivered is nobody's safe state), and nothing of it
        * comes back on a stop: the desk bought it.
@@ -1426,37 +1427,43 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           await CancellationScope.nonCancellable(() => confirmations.awaitTransferConfirmed(transfer.transferId));
           return transfer;
         };
-        // Custody sends nothing to a new address before a confirmed test deposit. The desk pays only for one
-        // transaction of the whole block, so the test deposit is not part of the trade: it stays with the desk,
-        // in the case's record (leg.transfers), and the reconciliation asks a supervisor about it.
+        // Custody sends nothing to a new address before a confirmed test deposit: it is the delivery's first
+        // part, and the rest makes up the trade's amount (the desk pays for both transactions together).
         const requirement = await calls.getTestDepositRequirement({ chain, address, asset });
-        if (requirement.required) {
-          const test = await send(Decimal.min(requirement.maxAmount, owed), 'TEST_DEPOSIT', 'test');
-          show(
-            `a test deposit of ${test.netAmount} ${asset} proved ${trade.desk}'s address ${address}: it is not part of the trade`,
-          );
-        }
-        // One transfer carries the block: custody takes the chain's fee out of it, the fee it last charged for the coin.
+        const test = requirement.required
+          ? await send(Decimal.min(requirement.maxAmount, owed), 'TEST_DEPOSIT', 'test')
+          : undefined;
+        const rest = owed.minus(test?.netAmount ?? 0);
+        // One transfer carries the rest: custody takes the chain's fee out of it, the fee it last charged for the coin.
         const fee = lastNetworkFee(asset, sent);
         if (fee === undefined) {
           throw new CaseStop(
             'HELD',
-            `the network fee of a ${asset} transfer is not known before the case's first one, and ${trade.desk} takes the block only in one transaction of exactly ${trade.amount}: nothing was sent to the desk, a person must look`,
+            `the network fee of a ${asset} transfer is not known before the case's first one, and ${trade.desk} takes the block only as exactly ${trade.amount}: nothing was sent to the desk, a person must look`,
           );
         }
-        const block = await send(owed.plus(fee), 'VENUE_DEPOSIT', 'block');
-        if (!new Decimal(block.netAmount).eq(owed)) {
+        // A test deposit that carried the whole block (a fee-free chain) leaves nothing to send.
+        const block = rest.gt(0) || !test ? await send(rest.plus(fee), 'VENUE_DEPOSIT', 'block') : undefined;
+        const delivered = new Decimal(block?.netAmount ?? 0).plus(test?.netAmount ?? 0);
+        if (!delivered.eq(owed)) {
           throw new CaseStop(
             'HELD',
-            `${block.netAmount} ${asset} reached ${trade.desk} in transfer ${block.transferId} for a trade of ${owed.toFixed()} (the fee was ${block.fee}, not ${fee}): a person must settle the difference`,
+            `${delivered.toFixed()} ${asset} reached ${trade.desk} in transfers ${sent.map((t) => t.transferId).join(', ')} for a trade of ${owed.toFixed()} (the fee was ${block?.fee}, not ${fee}): a person must settle the difference`,
           );
         }
         leg.status = 'DELIVERED';
-        leg.delivered = block.netAmount;
-        const txHash = block.txHash;
+        leg.delivered = delivered.toFixed();
+        // The desk is told the last transaction, and the test deposit before it when there were two.
+        const last = block ?? (test as custody.Transfer);
+        const before = block && test ? test : undefined;
         const settlement = await calls.settleDeskTrade(
           leg.rfqId,
-          { caseId, txHash, bankAccountId: reg.disposal.offshoreBankAccountId },
+          {
+            caseId,
+            txHash: last.txHash,
+            ...(before?.txHash ? { testTxHash: before.txHash } : {}),
+            bankAccountId: reg.disposal.offshoreBankAccountId,
+          },
           key('desk-settlement', leg.rfqId),
         );
         if (!new Decimal(settlement.paidAmount).eq(trade.cost) || settlement.fiatCurrency !== fiat) {

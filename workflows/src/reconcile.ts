@@ -36,9 +36,11 @@ export interface ReconcileInput {
   /** Differences a supervisor approved (RECONCILIATION), each booked against the check it explains. */
   explained?: ReadonlyArray<ExplainedDifference>;
   /**
-   * The desks' trades of a case sold by sale plans, as the exchange service booked their settlement: the
-   * coins are in the statement as a deposit credited at the desk and the payment as a withdrawal from it
-   * (no fee), so each trade is a sale here, its amount sold and its payment the proceeds.
+   * The desks' trades of a case sold by sale plans, as the exchange service booked their settlement. The
+   * statement already holds each as a venue sale's records (services/exchange/src/rfq): an order filled at
+   * the desk (its amount sold, its cost the proceeds, no fee), the coins as deposits credited at the desk
+   * and the payment as a withdrawal from it; so they are counted there once, and here only checked: paid =
+   * the trade's cost.
    */
   deskTrades?: ReadonlyArray<DeskTrade>;
 }
@@ -256,14 +258,11 @@ export function reconcile(input: ReconcileInput, phase: ReconciliationPhase = 'c
       ),
     );
   }
+  // A desk's trade is among the orders (filled at the desk), as the exchange service books it: not added again.
   const soldOf = (asset: string) =>
-    sum(liveOrders.filter((o) => splitSymbol(o.symbol).base === asset).map((o) => o.filled)).plus(
-      sum(desks.filter((d) => d.asset === asset).map((d) => d.amount)),
-    );
+    sum(liveOrders.filter((o) => splitSymbol(o.symbol).base === asset).map((o) => o.filled));
   const proceedsIn = (asset: string) =>
-    sum(liveOrders.filter((o) => splitSymbol(o.symbol).quote === asset).map(proceeds)).plus(
-      sum(desks.filter((d) => d.fiatCurrency === asset).map((d) => d.paidAmount)),
-    );
+    sum(liveOrders.filter((o) => splitSymbol(o.symbol).quote === asset).map(proceeds));
   /** A case with desk trades says so in the checks' words (sold and proceeds count them). */
   const andDesks = desks.length > 0 ? ' (venues and desks)' : '';
 

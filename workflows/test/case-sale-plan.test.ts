@@ -10,8 +10,8 @@ import { Decimal, sum } from '@vcdc/shared/money';
 import type { CaseProgress } from '../src/case-state';
 import type { Decision } from '../src/decision';
 import { decide } from '../src/shared';
-import { approveFx, approvePlan, caseHarness, registration } from './case-harness';
-import { awaiting, outcomeOf, settleAt, until } from './case-support';
+import { approvePlan, caseHarness, registration } from './case-harness';
+import { awaiting, outcomeOf, until } from './case-support';
 
 jest.setTimeout(240_000);
 
@@ -130,33 +130,42 @@ describe('case sold by sale plans', () => {
     ).toEqual({ label: 'deposits credited (venues and desks)', amount: expect.any(String) });
   });
 
-  test("a desk's new address: custody's test deposit stays with the desk, and the reconciliation asks a supervisor about it", async () => {
-    await withCase(
-      plural(registration()),
-      async ({ handle }) => {
-        await until(handle, awaiting('DISPOSAL_PLAN'));
-        await handle.executeUpdate(decide, { args: [approvePlan()] });
-        await until(handle, awaiting('FX_DECLARATION'));
-        await handle.executeUpdate(decide, { args: [approveFx()] });
-        await settleAt(handle);
-        const p = await until(handle, awaiting('RECONCILIATION'));
-        const tests = (p.salePlans ?? []).map((plan) => {
-          const desk = plan.legs.find((l) => l.kind === 'DESK');
-          return desk?.kind === 'DESK' ? desk.transfers?.find((t) => t.purpose === 'TEST_DEPOSIT') : undefined;
-        });
-        expect(tests.map((t) => [t?.asset, t?.netAmount])).toEqual([
-          ['BTC', '0.0009'],
-          ['ETH', '0.00958'],
-        ]);
-        // The block itself arrived whole and was paid.
-        expect(p.deskSettlements?.map((d) => d.amount)).toEqual(['0.5', '4.2']);
-        expect(p.reconciliationAsked).toEqual([
-          { check: 'BTC: transferred out of custody = credited at the venue', difference: '0.0009' },
-          { check: 'ETH: transferred out of custody = credited at the venue', difference: '0.00958' },
-        ]);
-      },
-      { deskAddressNew: true },
-    );
+  test("a desk's new address: custody's test deposit is the delivery's first part, the rest makes up the trade, and it reconciles", async () => {
+    const { fake, outcome } = await runHappyPath(plural(registration()), { deskAddressNew: true });
+    const delivered = (outcome.salePlans ?? []).map((plan) => {
+      const desk = plan.legs.find((l) => l.kind === 'DESK');
+      const sent = desk?.kind === 'DESK' ? (desk.transfers ?? []) : [];
+      return [sent.map((t) => [t.purpose, t.netAmount]), sum(sent.map((t) => t.netAmount)).toFixed()];
+    });
+    // Each desk got the test deposit and then exactly what the trade still lacked.
+    expect(delivered).toEqual([
+      [
+        [
+          ['TEST_DEPOSIT', '0.0009'],
+          ['VENUE_DEPOSIT', '0.4991'],
+        ],
+        '0.5',
+      ],
+      [
+        [
+          ['TEST_DEPOSIT', '0.00958'],
+          ['VENUE_DEPOSIT', '4.19042'],
+        ],
+        '4.2',
+      ],
+    ]);
+    // The desk was told both transactions, the test deposit as such.
+    const told = fake.settleDeskTrade.mock.calls.map(([, body]) => body);
+    expect(told).toHaveLength(2);
+    expect(told.every((b) => b.testTxHash !== undefined && b.testTxHash !== b.txHash)).toBe(true);
+    expect(outcome.deskSettlements?.map((d) => [d.amount, d.testTxHash !== undefined])).toEqual([
+      ['0.5', true],
+      ['4.2', true],
+    ]);
+    // No difference to ask a supervisor about: every unit that left custody is in the desks' deposits.
+    expect(outcome.status).toBe('COMPLETED');
+    expect(outcome.reconciliationAsked).toBeUndefined();
+    expect(outcome.reconciliation?.ok).toBe(true);
   });
 
   test('no desk trades (NO_DESK): the lot is split across the venues alone and reconciles', async () => {

@@ -7,7 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { contracts } from '@vcdc/shared';
 import { common, exchange as exchangeContract } from '@vcdc/shared/contracts';
-import { Decimal, roundDownTo } from '@vcdc/shared/money';
+import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import { deskHurdle, planSale, type VenueWay } from '@vcdc/shared/sale-plan';
 import { chooseRoute, directSymbol, needsDepth } from '@vcdc/shared/sale-route';
 import { allocateRestitution } from '../../services/treasury/src/restitution-allocation';
@@ -888,6 +888,39 @@ export function fakeServiceActivities(
                 }
               : {}),
           } as Infer<Exchange['Rfq']>);
+          const made = rfqs.get(rfqId)?.trade;
+          // As the exchange books a desk's trade (rfq.ts): an order filled at the desk, in the case's statement.
+          if (made) {
+            orders.set(rfqId, {
+              caseId,
+              venue: made.desk,
+              clientOrderId: rfqId,
+              venueOrderId: made.tradeId,
+              symbol: deskSymbol,
+              side: 'sell',
+              type: 'limit',
+              amount: made.amount,
+              filled: made.amount,
+              remaining: '0',
+              cost: made.cost,
+              averagePrice: made.price,
+              fee: '0',
+              feeCurrency: body.fiat,
+              status: 'closed',
+              fills: [
+                {
+                  tradeId: made.tradeId,
+                  price: made.price,
+                  amount: made.amount,
+                  cost: made.cost,
+                  fee: '0',
+                  feeCurrency: body.fiat,
+                  timestamp: T,
+                },
+              ],
+              createdAt: T,
+            });
+          }
           const deskAddress = `${FAKE_DESK}-${body.asset.toLowerCase()}`;
           addressOwner.set(deskAddress, FAKE_DESK);
           // A desk the case's custody has delivered to before (an earlier case's confirmed transfer proved it).
@@ -939,21 +972,26 @@ export function fakeServiceActivities(
         if (!rfq || !trade || rfq.caseId !== body.caseId) throw refusal(404, 'not-found', `no desk trade of ${rfqId}`);
         const known = deskSettlements.get(rfqId);
         if (known) return known;
-        // As the desk does: one transaction to its address carrying exactly the trade's amount.
-        const tx = [...custodyTransfers.values()].find((t) => t.txHash === body.txHash);
-        if (!tx || tx.toAddress !== trade.deliverTo.address || !new Decimal(tx.netAmount).eq(trade.amount)) {
-          throw refusal(409, 'desk-delivery-refused', `${body.txHash} did not carry ${trade.amount} to the desk`);
+        // As the desk does: its transactions (a test deposit and the rest, or one), each to its address,
+        // together exactly the trade's amount; each booked as a deposit at the desk.
+        const hashes = body.testTxHash ? [body.testTxHash, body.txHash] : [body.txHash];
+        const txs = hashes.map((h) => [...custodyTransfers.values()].find((t) => t.txHash === h));
+        const carried = sum(txs.map((t) => t?.netAmount ?? '0'));
+        if (txs.some((t) => t?.toAddress !== trade.deliverTo.address) || !carried.eq(trade.amount)) {
+          throw refusal(409, 'desk-delivery-refused', `${hashes.join(', ')} did not carry ${trade.amount} to the desk`);
         }
-        deposits.push({
-          caseId: body.caseId,
-          venue: trade.desk,
-          asset: trade.deliverTo.asset as 'BTC',
-          txHash: body.txHash,
-          amount: trade.amount,
-          status: 'CREDITED',
-          venueDepositId: trade.tradeId,
-          observedAt: T,
-        });
+        for (const t of txs as contracts.custody.Transfer[]) {
+          deposits.push({
+            caseId: body.caseId,
+            venue: trade.desk,
+            asset: trade.deliverTo.asset as 'BTC',
+            txHash: t.txHash,
+            amount: t.netAmount,
+            status: 'CREDITED',
+            venueDepositId: trade.tradeId,
+            observedAt: T,
+          });
+        }
         withdrawals.set(`desk-${trade.tradeId}`, {
           caseId: body.caseId,
           venue: trade.desk,
@@ -975,6 +1013,7 @@ export function fakeServiceActivities(
           amount: trade.amount,
           address: trade.deliverTo.address,
           txHash: body.txHash,
+          ...(body.testTxHash ? { testTxHash: body.testTxHash } : {}),
           deliveredAt: T,
           fiatCurrency: trade.currency,
           cost: trade.cost,

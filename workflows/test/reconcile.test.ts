@@ -272,6 +272,109 @@ describe('reconcile', () => {
     expect(venueBtc?.right).toEqual({ label: 'sold + recorded leftover', amount: '1.2499' });
   });
 
+  test("a desk's trade, as the exchange books it (an order filled at the desk, its deposits, its payment), is counted once", () => {
+    const base = recordsOf(sample);
+    const cost = '30617.28';
+    const desk = { desk: 'desk-a', tradeId: 't1', asset: 'BTC', amount: '0.5', fiatCurrency: 'USD', cost };
+    const withDesk = (paidAmount: string): ReconcileInput => ({
+      ...base,
+      ledger: {
+        ...base.ledger,
+        entries: [
+          ...base.ledger.entries,
+          { entryId: 'd0', caseId: 'C', asset: 'BTC', kind: 'INTAKE', amount: '0.5', reference: 'r', createdAt: T },
+          // Custody's test deposit to the desk's new address, then the rest: one delivery.
+          {
+            entryId: 'd1',
+            caseId: 'C',
+            asset: 'BTC',
+            kind: 'TRANSFER_OUT',
+            amount: '-0.001',
+            reference: 'r',
+            createdAt: T,
+          },
+          {
+            entryId: 'd2',
+            caseId: 'C',
+            asset: 'BTC',
+            kind: 'TRANSFER_OUT',
+            amount: '-0.499',
+            reference: 'r',
+            createdAt: T,
+          },
+        ],
+      },
+      statement: {
+        ...base.statement,
+        deposits: [
+          ...base.statement.deposits,
+          ...['0.001', '0.499'].map((amount, i) => ({
+            caseId: 'C',
+            venue: 'desk-a',
+            asset: 'BTC' as const,
+            txHash: `dtx${i}`,
+            amount,
+            status: 'CREDITED' as const,
+            venueDepositId: 't1',
+            observedAt: T,
+          })),
+        ],
+        orders: [
+          ...base.statement.orders,
+          {
+            caseId: 'C',
+            venue: 'desk-a',
+            clientOrderId: 'rfq-1',
+            venueOrderId: 't1',
+            symbol: 'BTC/USD',
+            side: 'sell',
+            type: 'limit',
+            amount: '0.5',
+            filled: '0.5',
+            remaining: '0',
+            cost,
+            averagePrice: '61234.56',
+            fee: '0',
+            feeCurrency: 'USD',
+            status: 'closed',
+            fills: [],
+            createdAt: T,
+          },
+        ],
+        withdrawals: [
+          ...base.statement.withdrawals,
+          {
+            caseId: 'C',
+            venue: 'desk-a',
+            withdrawalId: 'desk-t1',
+            currency: 'USD',
+            amount: paidAmount,
+            fee: '0',
+            netAmount: paidAmount,
+            bankAccountId: 'b',
+            status: 'COMPLETED',
+            createdAt: T,
+          },
+        ],
+      },
+      deskTrades: [{ ...desk, paidAmount }],
+    });
+    // The coins' and the venue's checks (FX and the treasury are not given the desk's payment here).
+    const coinsAndVenue = (input: ReconcileInput) =>
+      failing(input).filter((name) => /^(custody|BTC|venue|desk)/.test(name));
+    expect(coinsAndVenue(withDesk(cost))).toEqual([]);
+    const checks = reconcile(withDesk(cost)).checks;
+    expect(checks.find((c) => c.name === 'venue BTC: deposited = sold + leftover')?.right).toEqual({
+      label: 'sold + recorded leftover (venues and desks)',
+      amount: '1.7499',
+    });
+    // A desk that paid a cent short: its own check and the fiat's fail.
+    expect(coinsAndVenue(withDesk('30617.27'))).toEqual([
+      "desk desk-a trade t1: paid = the trade's cost",
+      'venue USD: sale proceeds = withdrawn + leftover',
+    ]);
+  });
+
   test('a leftover the workflow did not record breaks the venue equation for that asset', () => {
     const input = recordsOf(sample);
     input.leftovers = input.leftovers.filter((l) => l.asset !== 'BTC');

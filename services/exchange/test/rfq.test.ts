@@ -357,6 +357,50 @@ describe('one RFQ, every answer kept', () => {
     );
     expect(exchangeSide.filter((c) => !c.pass)).toEqual([]);
   });
+
+  test("a delivery in two transactions (custody's test deposit to the desk's new address, then the rest): paid once, each booked as a deposit at the desk", async () => {
+    behave({ d4: { spreadBp: 5 } });
+    const traded = await rfq({ rfqId: 'rfq-two-tx', caseId: 'CASE-RFQ-8', symbol: 'BTC/USD', amount: '1' });
+    expect(traded.body).toMatchObject({ outcome: 'TRADED', trade: { desk: 'desk-d4' } });
+    const address = traded.body.trade.deliverTo.address as string;
+    const settleTwo = (body: Record<string, unknown>, k: string) =>
+      request(app)
+        .post('/v1/rfqs/rfq-two-tx/settlement')
+        .set('Idempotency-Key', k)
+        .send({ caseId: 'CASE-RFQ-8', bankAccountId: 'trust-usd', ...body });
+    const test = await send(address, '0.001');
+    const rest = await send(address, '0.999');
+    const same = await settleTwo({ txHash: rest, testTxHash: rest }, 'two-same');
+    expect({ status: same.status, field: same.body.errors?.[0]?.field }).toEqual({ status: 400, field: 'testTxHash' });
+    // The rest alone is short of the trade by the test deposit: refused, nothing booked.
+    const alone = await settleTwo({ txHash: rest }, 'two-alone');
+    expect({ status: alone.status, deskRefusal: alone.body.deskRefusal }).toEqual({
+      status: 409,
+      deskRefusal: 'wrong-amount',
+    });
+    expect((await request(app).get('/v1/cases/CASE-RFQ-8/statement').expect(200)).body.deposits).toEqual([]);
+
+    const first = await settleTwo({ txHash: rest, testTxHash: test }, 'two-1');
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      desk: 'desk-d4',
+      amount: '1',
+      txHash: rest,
+      testTxHash: test,
+      paidAmount: '59970',
+    });
+    expect((await settleTwo({ txHash: rest, testTxHash: test }, 'two-2')).body).toEqual(first.body);
+    const other = await settleTwo({ txHash: rest }, 'two-3');
+    expect({ status: other.status, field: other.body.field }).toEqual({ status: 409, field: 'testTxHash' });
+    const statement: exchange.ExchangeStatement = (await request(app).get('/v1/cases/CASE-RFQ-8/statement').expect(200))
+      .body;
+    const byAmount = [...statement.deposits].sort((x, y) => Number(x.amount) - Number(y.amount));
+    expect(byAmount.map((d) => [d.venue, d.txHash, d.amount, d.status])).toEqual([
+      ['desk-d4', test, '0.001', 'CREDITED'],
+      ['desk-d4', rest, '0.999', 'CREDITED'],
+    ]);
+    expect(statement.withdrawals.map((w) => [w.venue, w.amount])).toEqual([['desk-d4', '59970']]);
+  });
 });
 
 test('a quote under the legal floor is never taken, even the best: no trade, the caller uses the engine', async () => {

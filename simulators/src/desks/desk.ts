@@ -8,14 +8,15 @@
  *                                   409 last-look-refused; 410 quote-expired. A quote is decided once:
  *                                   asking again (any key) answers the same decision.
  *   GET  /v1/trades/:tradeId        the trade, the coins it saw, the fiat it paid
- *   POST /v1/trades/:tradeId/delivery {txHash, amount} → the desk looks the transaction up on the chain it
- *                                   watches (`chain`, delivery-check.ts) and pays the fiat (price × amount,
- *                                   to the last unit) only when it took the trade's coin, the trade's amount
- *                                   exactly, to the desk's own address, mined: else 422 (not found, sent
- *                                   elsewhere, another amount or coin), 409 (not mined yet: ask again; or
- *                                   the transaction already paid for another trade), 503 (no chain to look
- *                                   at). The same delivery again answers the same payment, another
- *                                   transaction for the trade is refused.
+ *   POST /v1/trades/:tradeId/delivery {txHash | txHashes, amount} → the desk looks each transaction up on
+ *                                   the chain it watches (`chain`, delivery-check.ts) and pays the fiat
+ *                                   (price × amount, to the last unit) only when each took the trade's coin
+ *                                   to the desk's own address, mined, and together they carried the trade's
+ *                                   amount exactly (a custodian's test deposit to a new address and then the
+ *                                   rest are one delivery): else 422 (not found, sent elsewhere, another
+ *                                   amount or coin), 409 (not mined yet: ask again; or a transaction already
+ *                                   paid for another trade), 503 (no chain to look at). The same delivery
+ *                                   again answers the same payment, other transactions for the trade are refused.
  *
  * Every request carries our HMAC (@vcdc/shared/desk-signing). Prices are the reference less the desk's
  * spread, moved by a seeded jitter, cut to the cent; the dice for last look and silence are seeded too,
@@ -84,7 +85,13 @@ export interface DeskTrade {
   cost: string;
   tradedAt: string;
   settlement: { asset: string; address: string; fiatCurrency: string };
-  delivery?: { txHash: string; amount: string; receivedAt: string };
+  /** `txHash`: the last of the delivery's transactions (a delivery of one: that one); each with what it carried. */
+  delivery?: {
+    txHash: string;
+    amount: string;
+    receivedAt: string;
+    transactions: Array<{ txHash: string; amount: string }>;
+  };
   payment?: { reference: string; amount: string; currency: string; paidAt: string };
 }
 
@@ -114,6 +121,8 @@ export interface DeskState {
 
 const ASSET = /^[A-Z0-9]{2,10}$/;
 const AMOUNT = /^(0|[1-9]\d{0,20})(\.\d{1,18})?$/;
+/** A delivery is a few transactions at most (a test deposit and the rest): not a list to look up one by one. */
+const MOST_DELIVERY_TXS = 4;
 
 function problem(res: Response, status: number, type: string, detail: string, extra: Record<string, unknown> = {}) {
   res
@@ -258,16 +267,24 @@ export function createDeskApp(initial: DeskTerms): { app: Express; state: DeskSt
   app.post('/v1/trades/:tradeId/delivery', async (req, res) => {
     const trade = trades.get(String(req.params.tradeId));
     if (!trade) return problem(res, 404, 'not-found', `trade ${req.params.tradeId} does not exist`);
-    const { txHash, amount } = json(req);
-    if (typeof txHash !== 'string' || txHash.length === 0) return problem(res, 400, 'bad-request', 'txHash: required');
+    const { txHash, txHashes, amount } = json(req);
+    // One transaction, or several that together carry the trade (custody's test deposit to a new address, then the rest).
+    const hashes = Array.isArray(txHashes) ? txHashes : [txHash];
+    if (hashes.length === 0 || hashes.length > MOST_DELIVERY_TXS || hashes.some((h) => typeof h !== 'string' || !h)) {
+      return problem(res, 400, 'bad-request', `txHash or txHashes (1 to ${MOST_DELIVERY_TXS}): required`);
+    }
+    const txs = hashes as string[];
+    if (new Set(txs).size !== txs.length) return problem(res, 400, 'bad-request', 'txHashes: each transaction once');
     if (typeof amount !== 'string' || !AMOUNT.test(amount)) return problem(res, 400, 'bad-request', 'amount: decimal');
+    const sameDelivery = (d: NonNullable<DeskTrade['delivery']>) =>
+      d.transactions.length === txs.length && d.transactions.every((t) => txs.includes(t.txHash));
     const answered = () => {
-      if (trade.delivery?.txHash !== txHash) {
+      if (trade.delivery && !sameDelivery(trade.delivery)) {
         return problem(
           res,
           409,
           'already-delivered',
-          `trade ${trade.tradeId} was delivered by ${trade.delivery?.txHash}`,
+          `trade ${trade.tradeId} was delivered by ${trade.delivery.transactions.map((t) => t.txHash).join(', ')}`,
         );
       }
       return res.json(trade);
@@ -285,42 +302,56 @@ export function createDeskApp(initial: DeskTerms): { app: Express; state: DeskSt
     const asset = trade.settlement.asset;
     const chain = CHAIN_OF_ASSET[asset as keyof typeof CHAIN_OF_ASSET];
     if (!chain) return problem(res, 422, 'wrong-asset', `${terms.id} takes no ${asset} deliveries`);
-    const other = deliveredBy.get(`${chain}:${txHash}`);
-    if (other && other !== trade.tradeId) {
-      return problem(res, 409, 'delivery-used', `transaction ${txHash} already paid for trade ${other}`);
+    const usedBy = (tx: string) => {
+      const other = deliveredBy.get(`${chain}:${tx}`);
+      return other && other !== trade.tradeId ? other : undefined;
+    };
+    for (const tx of txs) {
+      const other = usedBy(tx);
+      if (other) return problem(res, 409, 'delivery-used', `transaction ${tx} already paid for trade ${other}`);
     }
-    let seen: Awaited<ReturnType<typeof seenOnChain>>;
-    try {
-      seen = await seenOnChain(terms.chain, chain, txHash);
-    } catch (error) {
-      return problem(res, 503, 'chain-unreachable', `${terms.id} cannot read ${chain}: ${String(error)}`);
-    }
-    // The coins must be ours, this trade's coin, exactly its amount: anything else is not a delivery.
+    // Each transaction must bring this trade's coin to the desk's own address, mined; together exactly its amount.
     const ours = address(asset);
-    if (!seen) return problem(res, 422, 'delivery-not-found', `${txHash} is not on ${chain}`);
-    const sameAddress =
-      onEvm(asset) && /^0x/.test(seen.to) ? seen.to.toLowerCase() === ours.toLowerCase() : seen.to === ours;
-    if (!sameAddress) return problem(res, 422, 'delivery-elsewhere', `${txHash} paid ${seen.to}, not ${ours}`);
-    if (seen.asset !== asset) return problem(res, 422, 'wrong-asset', `${txHash} carried ${seen.asset}, not ${asset}`);
-    if (!new Decimal(seen.amount).eq(trade.amount)) {
+    const seen: Array<{ txHash: string; amount: string }> = [];
+    for (const tx of txs) {
+      let found: Awaited<ReturnType<typeof seenOnChain>>;
+      try {
+        found = await seenOnChain(terms.chain, chain, tx);
+      } catch (error) {
+        return problem(res, 503, 'chain-unreachable', `${terms.id} cannot read ${chain}: ${String(error)}`);
+      }
+      if (!found) return problem(res, 422, 'delivery-not-found', `${tx} is not on ${chain}`);
+      const sameAddress =
+        onEvm(asset) && /^0x/.test(found.to) ? found.to.toLowerCase() === ours.toLowerCase() : found.to === ours;
+      if (!sameAddress) return problem(res, 422, 'delivery-elsewhere', `${tx} paid ${found.to}, not ${ours}`);
+      if (found.asset !== asset) return problem(res, 422, 'wrong-asset', `${tx} carried ${found.asset}, not ${asset}`);
+      if (found.confirmations < (terms.chain.confirmations ?? 1)) {
+        return problem(res, 409, 'delivery-unconfirmed', `${tx} has ${found.confirmations} confirmations; ask again`);
+      }
+      seen.push({ txHash: tx, amount: new Decimal(found.amount).toFixed() });
+    }
+    const carried = seen.reduce((total, t) => total.plus(t.amount), new Decimal(0));
+    if (!carried.eq(trade.amount)) {
       return problem(
         res,
         422,
         'wrong-amount',
-        `${txHash} carried ${seen.amount} ${asset}; trade ${trade.tradeId} is for ${trade.amount}`,
+        `${txs.join(', ')} carried ${carried.toFixed()} ${asset}; trade ${trade.tradeId} is for ${trade.amount}`,
       );
-    }
-    if (seen.confirmations < (terms.chain.confirmations ?? 1)) {
-      return problem(res, 409, 'delivery-unconfirmed', `${txHash} has ${seen.confirmations} confirmations; ask again`);
     }
     // Asked twice at once: the first to get here decides.
     if (trade.delivery) return answered();
-    if (deliveredBy.has(`${chain}:${txHash}`)) {
-      return problem(res, 409, 'delivery-used', `transaction ${txHash} already paid for another trade`);
+    for (const tx of txs) {
+      if (usedBy(tx)) return problem(res, 409, 'delivery-used', `transaction ${tx} already paid for another trade`);
     }
-    deliveredBy.set(`${chain}:${txHash}`, trade.tradeId);
+    for (const tx of txs) deliveredBy.set(`${chain}:${tx}`, trade.tradeId);
     const at = clock().toISOString();
-    trade.delivery = { txHash, amount: new Decimal(seen.amount).toFixed(), receivedAt: at };
+    trade.delivery = {
+      txHash: txs[txs.length - 1] as string,
+      amount: carried.toFixed(),
+      receivedAt: at,
+      transactions: seen,
+    };
     // The desk pays once it has seen the coins: the trade's cost, to the last unit.
     trade.payment = {
       reference: `${terms.id}-pay-${randomUUID()}`,

@@ -125,8 +125,10 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     // Each lot by its sale plan (issue 16): a block to the desk, the rest by the engine on hashkey and osl.
+    // The desk's address is new: custody's test deposit and then the rest are the desk's delivery.
     name: 'sale-plan-desk-and-two-venues',
     caseId: 'REPLAY-SALE-PLAN',
+    venue: { deskAddressNew: true },
     registration: {
       disposal: { ...sampleRegistration('REPLAY-SALE-PLAN').disposal, venues: ['hashkey', 'osl'], desks: true },
     },

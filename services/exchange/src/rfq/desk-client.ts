@@ -30,7 +30,15 @@ const DeskTrade = z.object({
   cost: DecimalString,
   tradedAt: z.iso.datetime({ offset: true }),
   settlement: z.object({ asset: z.string(), address: z.string().min(1), fiatCurrency: z.string() }),
-  delivery: z.object({ txHash: z.string(), amount: DecimalString, receivedAt: z.string() }).optional(),
+  delivery: z
+    .object({
+      txHash: z.string(),
+      amount: DecimalString,
+      receivedAt: z.string(),
+      /** Each transaction of the delivery and what it carried (a desk that took one may not list it). */
+      transactions: z.array(z.object({ txHash: z.string(), amount: DecimalString })).optional(),
+    })
+    .optional(),
   payment: z
     .object({ reference: z.string().min(1), amount: DecimalString, currency: z.string(), paidAt: z.string() })
     .optional(),
@@ -127,12 +135,15 @@ export class DeskClient {
     }
   }
 
-  /** Tell the desk the coins were sent; it answers the trade with its payment once it has seen them. */
-  async deliver(tradeId: string, txHash: string, amount: string): Promise<DeskTradeAnswer> {
+  /**
+   * Tell the desk the coins were sent (one transaction, or a test deposit and the rest); it answers the
+   * trade with its payment once it has seen them.
+   */
+  async deliver(tradeId: string, txHashes: readonly string[], amount: string): Promise<DeskTradeAnswer> {
     const { status, json } = await this.call(
       'POST',
       `/v1/trades/${encodeURIComponent(tradeId)}/delivery`,
-      { txHash, amount },
+      txHashes.length === 1 ? { txHash: txHashes[0], amount } : { txHashes, amount },
       AbortSignal.timeout(this.timeoutMs),
     );
     if (status !== 200) {

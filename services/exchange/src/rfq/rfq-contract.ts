@@ -33,10 +33,19 @@ export const SettleDeskTrade = z
     caseId: common.CaseId,
     /** The chain transaction that took the coins to the desk's address (custody's transfer). */
     txHash: z.string().min(1).max(200),
+    /**
+     * Custody's test deposit to the desk's new address, when there was one: part of the delivery (the
+     * desk pays for both transactions together, exactly the trade's amount).
+     */
+    testTxHash: z.string().min(1).max(200).optional(),
     /** Where the desk pays the fiat (a registered bank account, as for a venue withdrawal). */
     bankAccountId: z.string().min(1).max(64),
   })
-  .strict();
+  .strict()
+  .refine((b) => b.testTxHash !== b.txHash, {
+    path: ['testTxHash'],
+    message: 'the test deposit is a transaction of its own, not txHash',
+  });
 export type SettleDeskTrade = z.infer<typeof SettleDeskTrade>;
 
 export type RfqQuote = exchange.RfqQuote;
@@ -51,6 +60,8 @@ export interface DeskSettlement {
   amount: string;
   address: string;
   txHash: string;
+  /** The test deposit that was part of the delivery, if any. */
+  testTxHash?: string;
   deliveredAt: string;
   fiatCurrency: string;
   cost: string;

@@ -8,7 +8,9 @@
  * desk's answer, and only when it says it received the trade's amount exactly by that transaction and
  * paid the trade's cost (our price × amount) to the last unit: the coins as a deposit CREDITED at the desk, the fiat as a withdrawal from the
  * desk COMPLETED to our bank account (no fee: the desk pays the cost to the last unit, or nothing is
- * booked). Asking again with the same transaction answers the same settlement; another is refused.
+ * booked). A delivery to a new address is two transactions: custody's test deposit (`testTxHash`) and the
+ * rest (`txHash`); the desk pays for both together, and each is booked as its own deposit at the desk.
+ * Asking again with the same transactions answers the same settlement; others are refused.
  */
 import { appendAuditRecords, inTransaction, type Pool, Problem, problems, type Queryable } from '@vcdc/shared';
 import { Decimal } from '@vcdc/shared/money';
@@ -26,6 +28,7 @@ interface SettlementRow {
   fiat_currency: string;
   cost: string;
   tx_hash: string | null;
+  test_tx_hash: string | null;
   delivered_at: Date | null;
   payment_reference: string | null;
   paid_amount: string | null;
@@ -48,6 +51,7 @@ function view(r: SettlementRow): DeskSettlement {
     amount: plain(r.amount),
     address: r.address,
     txHash: r.tx_hash ?? '',
+    ...(r.test_tx_hash ? { testTxHash: r.test_tx_hash } : {}),
     deliveredAt: r.delivered_at?.toISOString() ?? '',
     fiatCurrency: r.fiat_currency,
     cost: plain(r.cost),
@@ -59,12 +63,13 @@ function view(r: SettlementRow): DeskSettlement {
 }
 
 function settledBy(r: SettlementRow, input: SettleDeskTrade): DeskSettlement {
-  if (r.tx_hash !== input.txHash) {
+  if (r.tx_hash !== input.txHash || (r.test_tx_hash ?? undefined) !== input.testTxHash) {
+    const by = [r.test_tx_hash, r.tx_hash].filter(Boolean).join(' and ');
     throw problems.conflict(
       'desk-trade-settled',
       'Desk trade already settled',
-      `trade ${r.trade_id} of ${r.desk} was settled by transaction ${r.tx_hash}`,
-      { field: 'txHash' },
+      `trade ${r.trade_id} of ${r.desk} was settled by ${by}`,
+      { field: r.tx_hash !== input.txHash ? 'txHash' : 'testTxHash' },
     );
   }
   return view(r);
@@ -82,9 +87,11 @@ export async function settleDeskTrade(
   if (known.paid_at) return settledBy(known, input);
   const desk = desks.find((d) => d.id === known.desk);
   if (!desk) throw problems.unavailable('Desk not configured', `${known.desk} is not among this service's desks`);
+  // The test deposit first: the desk's delivery names the last transaction (the rest) as its own.
+  const txHashes = input.testTxHash ? [input.testTxHash, input.txHash] : [input.txHash];
   let trade: DeskTradeAnswer;
   try {
-    trade = await desk.deliver(known.trade_id, input.txHash, new Decimal(known.amount).toFixed());
+    trade = await desk.deliver(known.trade_id, txHashes, new Decimal(known.amount).toFixed());
   } catch (error) {
     const { status, body } = error as { status?: number; body?: { type?: unknown } };
     const deskRefusal = typeof body?.type === 'string' ? body.type : undefined;
@@ -101,18 +108,19 @@ export async function settleDeskTrade(
     );
   }
   const paid = trade.payment;
+  const received = receivedBy(trade, txHashes);
   if (
     !paid ||
     !trade.delivery ||
+    !received ||
     trade.tradeId !== known.trade_id ||
-    trade.delivery.txHash !== input.txHash ||
     !new Decimal(trade.delivery.amount).eq(known.amount)
   ) {
     throw new Problem(
       502,
       'desk-error',
       'The desk did not confirm the coins and pay',
-      `${known.desk}: no payment for ${known.trade_id} against ${known.amount} ${known.asset} received by ${input.txHash}`,
+      `${known.desk}: no payment for ${known.trade_id} against ${known.amount} ${known.asset} received by ${txHashes.join(' and ')}`,
     );
   }
   if (!new Decimal(paid.amount).eq(known.cost) || paid.currency !== known.fiat_currency) {
@@ -130,20 +138,31 @@ export async function settleDeskTrade(
     const deliveredAt = new Date(trade.delivery?.receivedAt ?? paid.paidAt);
     const paidAt = new Date(paid.paidAt);
     const updated = await tx.query<SettlementRow>(
-      `UPDATE desk_settlements SET tx_hash = $2, delivered_at = $3, payment_reference = $4, paid_amount = $5,
-              paid_at = $6, bank_account_id = $7 WHERE trade_id = $1 RETURNING *`,
-      [row.trade_id, input.txHash, deliveredAt, paid.reference, paid.amount, paidAt, input.bankAccountId],
+      `UPDATE desk_settlements SET tx_hash = $2, test_tx_hash = $3, delivered_at = $4, payment_reference = $5,
+              paid_amount = $6, paid_at = $7, bank_account_id = $8 WHERE trade_id = $1 RETURNING *`,
+      [
+        row.trade_id,
+        input.txHash,
+        input.testTxHash ?? null,
+        deliveredAt,
+        paid.reference,
+        paid.amount,
+        paidAt,
+        input.bankAccountId,
+      ],
     );
-    // The coins, as a venue's deposit is recorded: one row per chain transaction, credited.
-    await tx.query(
-      `INSERT INTO deposits (venue, tx_hash, case_id, asset, amount, venue_deposit_id, first_seen_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [row.desk, input.txHash, row.case_id, row.asset, row.amount, row.trade_id, deliveredAt],
-    );
-    await tx.query(
-      `INSERT INTO deposit_observations (venue, tx_hash, status, observed_at) VALUES ($1, $2, 'CREDITED', $3)`,
-      [row.desk, input.txHash, deliveredAt],
-    );
+    // The coins, as a venue's deposits are recorded: one row per chain transaction, credited.
+    for (const t of received) {
+      await tx.query(
+        `INSERT INTO deposits (venue, tx_hash, case_id, asset, amount, venue_deposit_id, first_seen_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [row.desk, t.txHash, row.case_id, row.asset, t.amount, row.trade_id, deliveredAt],
+      );
+      await tx.query(
+        `INSERT INTO deposit_observations (venue, tx_hash, status, observed_at) VALUES ($1, $2, 'CREDITED', $3)`,
+        [row.desk, t.txHash, deliveredAt],
+      );
+    }
     // The fiat, as a venue's bank wire is recorded: out of the desk, into our account.
     await tx.query(
       `INSERT INTO withdrawals (withdrawal_id, venue, case_id, client_ref, currency, amount, fee, net_amount,
@@ -165,6 +184,28 @@ export async function settleDeskTrade(
       { kind: 'exchange.desk-trade.settled', actor: 'service:exchange', caseId: row.case_id, data: { ...settled } },
     ]);
     return settled;
+  });
+}
+
+/**
+ * What each of our transactions carried by the desk's answer, when the desk received exactly these
+ * (in any order) and they add up to what it says it received; undefined otherwise. A desk that names no
+ * transactions received one: its `txHash`, the whole amount.
+ */
+function receivedBy(
+  trade: DeskTradeAnswer,
+  txHashes: readonly string[],
+): Array<{ txHash: string; amount: string }> | undefined {
+  const delivery = trade.delivery;
+  if (!delivery) return undefined;
+  const txs = delivery.transactions ?? [{ txHash: delivery.txHash, amount: delivery.amount }];
+  const same = txs.length === txHashes.length && txHashes.every((h) => txs.some((t) => t.txHash === h));
+  const total = txs.reduce((n, t) => n.plus(t.amount), new Decimal(0));
+  if (!same || !total.eq(delivery.amount)) return undefined;
+  // In the order we sent them (the test deposit first).
+  return txHashes.map((h) => {
+    const t = txs.find((x) => x.txHash === h) as { txHash: string; amount: string };
+    return { txHash: h, amount: new Decimal(t.amount).toFixed() };
   });
 }
 
