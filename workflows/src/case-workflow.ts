@@ -1350,8 +1350,26 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           return;
         }
         const account = await calls.getCustodyAccount(caseId, asset);
-        const lot = Decimal.min(account.balance, allowance(asset, account.balance));
-        if (!lot.gt(0)) throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
+        const available = Decimal.min(account.balance, allowance(asset, account.balance));
+        if (!available.gt(0)) throw new CaseStop('HELD', `custody holds no ${asset} for the case`);
+        // A desk is paid for exactly its block, and the network fees of its delivery (a test deposit to a new
+        // address, then the rest) come on top: the lot offered leaves room for them, or a desk taking the
+        // whole lot could never be delivered. What a delivery did not spend goes with the last venue's part.
+        let deskFee: string | undefined;
+        let lot = available;
+        if (reg.disposal.desks) {
+          deskFee = (await calls.getNetworkFee({ chain: common.CHAIN_OF_ASSET[asset], asset })).fee;
+          lot = available.minus(new Decimal(deskFee).mul(2));
+          if (!lot.gt(0)) {
+            throw new CaseStop(
+              'HELD',
+              `the case's ${available.toFixed()} ${asset} do not cover the network fees of a desk's delivery (2 x ${deskFee}): nothing was sold, a person decides`,
+            );
+          }
+          show(
+            `${asset}: ${lot.toFixed()} offered for sale, ${available.minus(lot).toFixed()} kept for the network fees of a desk's delivery`,
+          );
+        }
         const plan = await planLot({ p, caseId, key, show, disposal: reg.disposal }, asset, lot);
         const venueLegs = plan.legs.flatMap((l) => (l.kind === 'VENUE' ? [l] : []));
         const toVenue = async (leg: (typeof venueLegs)[number], last: boolean) => {
@@ -1367,10 +1385,17 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         for (const leg of plan.legs) {
           if (leg.kind !== 'DESK') continue;
           checkpoint();
-          await deliverToDesk(asset, leg);
+          await deliverToDesk(asset, leg, deskFee);
         }
         const last = venueLegs[venueLegs.length - 1];
         if (last) await toVenue(last, true);
+        else if (deskFee) {
+          // The desk took the whole lot and its address was proven: one fee of the two kept was not spent.
+          // Worth no more than a transfer of it costs, it stays in the case wallet (custody's balance, reconciled).
+          const left = (await calls.getCustodyAccount(caseId, asset)).balance;
+          if (new Decimal(left).gt(0))
+            show(`${left} ${asset} stays in the case wallet: not above a transfer's network fee`);
+        }
       }
 
       /**
@@ -1381,7 +1406,11 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
        * interrupted once a coin has left (a trade half delivered is nobody's safe state), and nothing of it
        * comes back on a stop: the desk bought it.
        */
-      async function deliverToDesk(asset: 'BTC' | 'ETH', leg: SaleLegProgress & { kind: 'DESK' }): Promise<void> {
+      async function deliverToDesk(
+        asset: 'BTC' | 'ETH',
+        leg: SaleLegProgress & { kind: 'DESK' },
+        quotedFee?: string,
+      ): Promise<void> {
         const rfq = await calls.getRfq(leg.rfqId);
         const trade = rfq.trade;
         if (
@@ -1435,7 +1464,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
           : undefined;
         const rest = owed.minus(test?.netAmount ?? 0);
         // One transfer carries the rest: custody takes the chain's fee out of it, the fee it last charged for the coin.
-        const fee = lastNetworkFee(asset, sent);
+        const fee = lastNetworkFee(asset, sent) ?? quotedFee;
         if (fee === undefined) {
           throw new CaseStop(
             'HELD',

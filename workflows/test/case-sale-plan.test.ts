@@ -57,10 +57,11 @@ describe('case sold by sale plans', () => {
 
     // The approval named every place a leg delivers to (custody sends nowhere else): the other venue, the desk.
     expect(outcome.authorisationRequested).toMatchObject({ venue: 'hashkey', venues: ['osl', 'desk-a'] });
-    // One plan per coin, asked with the disposal plan's venues and the desks, on what custody held.
+    // One plan per coin, asked with the disposal plan's venues and the desks, on what custody held less two
+    // network fees (a desk's delivery may be a test deposit and the rest: BTC 0.0001, ETH 0.00042 each).
     expect(fake.planSale.mock.calls.map(([, body]) => [body.asset, body.lot, body.desks, body.venues])).toEqual([
-      ['BTC', '1.25', true, ['hashkey', 'osl']],
-      ['ETH', '10.5', true, ['hashkey', 'osl']],
+      ['BTC', '1.2498', true, ['hashkey', 'osl']],
+      ['ETH', '10.49916', true, ['hashkey', 'osl']],
     ]);
     const plans = outcome.salePlans ?? [];
     expect(plans.map((p) => p.legs.map((l) => [l.kind, l.kind === 'DESK' ? l.desk : l.venue, l.status]))).toEqual([
@@ -80,7 +81,8 @@ describe('case sold by sale plans', () => {
       const desk = plan.legs.find((l) => l.kind === 'DESK');
       // The desk received exactly its trade's amount after network fees (a test deposit, then the rest and its fee).
       expect(deliveredTo(outcome, plan.asset)[desk?.kind === 'DESK' ? desk.desk : '']).toBe(desk?.amount);
-      // Every unit of the lot left custody for one of the legs: the desk's, each venue's, and the chain's fees.
+      // Every unit custody held left for one of the legs (the fees kept for the desk's delivery with the last
+      // venue's part): the desk's, each venue's, and the chain's fees.
       const fees = sum(
         outcome.transfers
           .filter((t) => t.asset === plan.asset)
@@ -88,11 +90,11 @@ describe('case sold by sale plans', () => {
           .concat((desk?.kind === 'DESK' ? (desk.transfers ?? []) : []).map((t) => t.fee)),
       );
       const places = Object.values(deliveredTo(outcome, plan.asset));
-      expect(sum(places).plus(fees).toFixed()).toBe(plan.lot);
+      expect(sum(places).plus(fees).toFixed()).toBe({ BTC: '1.25', ETH: '10.5' }[plan.asset]);
     }
     // Each venue's part went to its own deposit address and was sold there (OSL through /v1/venues/osl).
     expect(deliveredTo(outcome, 'BTC')).toEqual(
-      expect.objectContaining({ hashkey: expect.any(String), osl: expect.any(String), 'desk-a': '0.5' }),
+      expect.objectContaining({ hashkey: expect.any(String), osl: expect.any(String), 'desk-a': '0.49992' }),
     );
     expect(outcome.transfers.filter((t) => t.at === 'osl').map((t) => t.depositAddress.address)).toEqual([
       'osl-btc',
@@ -107,8 +109,8 @@ describe('case sold by sale plans', () => {
     const wired = sum((outcome.withdrawals ?? []).map((w) => w.netAmount));
     const paid = sum((outcome.deskSettlements ?? []).map((d) => d.paidAmount));
     expect((outcome.deskSettlements ?? []).map((d) => [d.asset, d.amount, d.paidAmount])).toEqual([
-      ['BTC', '0.5', new Decimal(outcome.deskSettlements?.[0]?.cost ?? 'NaN').toFixed()],
-      ['ETH', '4.2', new Decimal(outcome.deskSettlements?.[1]?.cost ?? 'NaN').toFixed()],
+      ['BTC', '0.49992', new Decimal(outcome.deskSettlements?.[0]?.cost ?? 'NaN').toFixed()],
+      ['ETH', '4.19966', new Decimal(outcome.deskSettlements?.[1]?.cost ?? 'NaN').toFixed()],
     ]);
     expect(outcome.withdrawal?.netAmount).toBe(wired.plus(paid).toFixed());
     expect(outcome.declaration?.amount).toBe(outcome.withdrawal?.netAmount);
@@ -120,7 +122,7 @@ describe('case sold by sale plans', () => {
       outcome.sales.filter((s) => s.symbol === 'USDT/USD').map((s) => new Decimal(s.cost).minus(s.fee)),
     );
     expect(shown.values?.atDisposal?.proceeds).toEqual([{ currency: 'USD', amount: venueUsd.plus(paid).toFixed() }]);
-    const btcSold = sum(outcome.sales.filter((s) => s.symbol === 'BTC/USDT').map((s) => s.filled)).plus('0.5');
+    const btcSold = sum(outcome.sales.filter((s) => s.symbol === 'BTC/USDT').map((s) => s.filled)).plus('0.49992');
     expect(shown.amounts?.totals.find((t) => t.asset === 'BTC')?.sold?.amount).toBe(btcSold.toFixed());
     // The reconciliation counted the desks' trades as sales and their payments as proceeds.
     const names = outcome.reconciliation?.checks.map((c) => c.name) ?? [];
@@ -142,16 +144,16 @@ describe('case sold by sale plans', () => {
       [
         [
           ['TEST_DEPOSIT', '0.0009'],
-          ['VENUE_DEPOSIT', '0.4991'],
+          ['VENUE_DEPOSIT', '0.49902'],
         ],
-        '0.5',
+        '0.49992',
       ],
       [
         [
           ['TEST_DEPOSIT', '0.00958'],
-          ['VENUE_DEPOSIT', '4.19042'],
+          ['VENUE_DEPOSIT', '4.19008'],
         ],
-        '4.2',
+        '4.19966',
       ],
     ]);
     // The desk was told both transactions, the test deposit as such.
@@ -159,13 +161,35 @@ describe('case sold by sale plans', () => {
     expect(told).toHaveLength(2);
     expect(told.every((b) => b.testTxHash !== undefined && b.testTxHash !== b.txHash)).toBe(true);
     expect(outcome.deskSettlements?.map((d) => [d.amount, d.testTxHash !== undefined])).toEqual([
-      ['0.5', true],
-      ['4.2', true],
+      ['0.49992', true],
+      ['4.19966', true],
     ]);
     // No difference to ask a supervisor about: every unit that left custody is in the desks' deposits.
     expect(outcome.status).toBe('COMPLETED');
     expect(outcome.reconciliationAsked).toBeUndefined();
     expect(outcome.reconciliation?.ok).toBe(true);
+  });
+
+  test("a desk takes the whole lot at a new address: the lot offered leaves room for the delivery's two network fees, and it reconciles", async () => {
+    const { fake, outcome } = await runHappyPath(plural(registration()), { deskShare: '1', deskAddressNew: true });
+    expect(outcome.status).toBe('COMPLETED');
+    expect(outcome.reconciliation?.ok).toBe(true);
+    // Every coin by the desk alone; what it was offered is the case wallet less two transfers' fees.
+    expect(outcome.salePlans?.map((p) => p.legs.map((l) => l.kind))).toEqual([['DESK'], ['DESK']]);
+    const held = Object.fromEntries(
+      (outcome.salePlans ?? []).map((p) => [p.asset, sum(p.legs.map((l) => l.amount)).toFixed()]),
+    );
+    const fee = { BTC: '0.0001', ETH: '0.00042' };
+    for (const [asset, offered] of Object.entries(held)) {
+      const intake = sum(
+        (await fake.getCustodyLedger(outcome.caseId)).entries
+          .filter((e) => e.asset === asset && e.kind === 'INTAKE')
+          .map((e) => e.amount),
+      );
+      expect(offered).toBe(intake.minus(new Decimal(fee[asset as 'BTC' | 'ETH']).mul(2)).toFixed());
+    }
+    // The desk was delivered exactly its block: the test deposit and the rest, each paying its fee.
+    expect(outcome.deskSettlements?.map((d) => d.amount)).toEqual(Object.values(held));
   });
 
   test('no desk trades (NO_DESK): the lot is split across the venues alone and reconciles', async () => {

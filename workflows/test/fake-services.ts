@@ -7,7 +7,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { contracts } from '@vcdc/shared';
 import { common, exchange as exchangeContract } from '@vcdc/shared/contracts';
-import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
+import { Decimal, roundDownTo, sum, tradeCost } from '@vcdc/shared/money';
 import { deskHurdle, planSale, type VenueWay } from '@vcdc/shared/sale-plan';
 import { chooseRoute, directSymbol, needsDepth } from '@vcdc/shared/sale-route';
 import { allocateRestitution } from '../../services/treasury/src/restitution-allocation';
@@ -851,7 +851,8 @@ export function fakeServiceActivities(
         const deskReference = PRICE[deskSymbol] ?? '1';
         const hurdle = deskHurdle(input, deskReference).price;
         const share = options.deskShare ?? '0.4';
-        const block = new Decimal(body.lot).mul(share).toDecimalPlaces(2, Decimal.ROUND_DOWN);
+        // Cut to the plan's step, as the exchange cuts a tranche (sale-plans.ts).
+        const block = new Decimal(body.lot).mul(share).div(input.stepSize).floor().mul(input.stepSize);
         let desk: Parameters<typeof planSale>[1];
         let rfqId: string | undefined;
         if (body.desks) {
@@ -881,7 +882,7 @@ export function fakeServiceActivities(
                     tradeId: id('trade'),
                     price: price.toFixed(),
                     amount: block.toFixed(),
-                    cost: price.mul(block).toFixed(),
+                    cost: tradeCost(price, block, body.fiat).toFixed(),
                     currency: body.fiat,
                     deliverTo: { asset: body.asset, address: `${FAKE_DESK}-${body.asset.toLowerCase()}` },
                   },
