@@ -4,12 +4,14 @@
  *  - retryable ServiceCallError (5xx, no answer, 429, 409 not-yet) -> rethrown, Temporal retries;
  *  - any other (a 4xx refusal) -> non-retryable ApplicationFailure whose type is the problem type;
  *  - an answer that breaks the contract -> non-retryable `contract-violation`.
- * The waits (`await*`) poll once per attempt and throw a retryable failure while the thing is not
- * there yet; the workflow gives them their own retry policy and time limit.
+ * The waits (`await*`, and the venue deposit) look for the thing for a few seconds of each attempt
+ * (follow.ts: the worker gives the window) and throw a retryable failure while it is not there yet;
+ * the workflow gives them their own retry policy and time limit.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { contracts, ServiceCallError, type ServiceClient, SignedCheckpoint } from '@vcdc/shared';
 import { z } from 'zod';
+import { type Follow, followTheAnswer, NOT_YET, ONE_LOOK } from './follow';
 
 const { custody, exchange, fx, treasury } = contracts;
 
@@ -21,7 +23,7 @@ export interface ServiceClients {
 }
 
 /** Failure types the workflow and the tests switch on. */
-export const NOT_YET = 'urn:vcdc:activity:not-yet';
+export { NOT_YET };
 export const CONTRACT_VIOLATION = 'urn:vcdc:activity:contract-violation';
 export const ENDED_BADLY = 'urn:vcdc:activity:ended-badly';
 
@@ -62,7 +64,8 @@ function notYet(message: string): ApplicationFailure {
 const enc = encodeURIComponent;
 const WhitelistEntries = z.object({ entries: z.array(custody.WhitelistEntry) });
 
-export function createActivities(clients: ServiceClients) {
+/** `follow`: how long each wait's attempt keeps looking before it says not yet (one look unless given). */
+export function createActivities(clients: ServiceClients, follow: Follow = ONE_LOOK) {
   const { custody: c, exchange: x, fx: f, treasury: t } = clients;
   /** The venue's deposit as it is now; 404 (the venue has not seen it) is a retryable not-yet. */
   const venueDeposit = (q: { caseId: string; asset: string; txHash: string }) =>
@@ -93,24 +96,26 @@ export function createActivities(clients: ServiceClients) {
      * declared amount); a mismatch is a DISCREPANCY with what disagrees and no intake (nothing credited).
      */
     async awaitAttestedIntake(q: { caseId: string; lotId: string }) {
-      const attested = await call(custody.AttestedIntake, 'attested intake', () =>
-        c.get(`/v1/attestations/${enc(q.caseId)}/${enc(q.lotId)}`).catch((error: unknown) => {
-          if (error instanceof ServiceCallError && error.status === 404) {
-            throw notYet(`no custodian has attested lot ${q.lotId} of case ${q.caseId} yet`);
-          }
-          throw error;
-        }),
-      );
-      if (attested.status === 'AWAITING_SECOND_ATTESTATION') {
-        throw notYet(`lot ${q.lotId} of case ${q.caseId} waits for a second custodian's attestation`);
-      }
-      if (!attested.intake && !attested.mismatch) {
-        throw ApplicationFailure.nonRetryable(
-          `attested intake ${q.caseId}/${q.lotId}: ${attested.status} names neither an intake nor a mismatch`,
-          CONTRACT_VIOLATION,
+      return followTheAnswer(follow, async () => {
+        const attested = await call(custody.AttestedIntake, 'attested intake', () =>
+          c.get(`/v1/attestations/${enc(q.caseId)}/${enc(q.lotId)}`).catch((error: unknown) => {
+            if (error instanceof ServiceCallError && error.status === 404) {
+              throw notYet(`no custodian has attested lot ${q.lotId} of case ${q.caseId} yet`);
+            }
+            throw error;
+          }),
         );
-      }
-      return attested;
+        if (attested.status === 'AWAITING_SECOND_ATTESTATION') {
+          throw notYet(`lot ${q.lotId} of case ${q.caseId} waits for a second custodian's attestation`);
+        }
+        if (!attested.intake && !attested.mismatch) {
+          throw ApplicationFailure.nonRetryable(
+            `attested intake ${q.caseId}/${q.lotId}: ${attested.status} names neither an intake nor a mismatch`,
+            CONTRACT_VIOLATION,
+          );
+        }
+        return attested;
+      });
     },
     /** The whitelist entries of an address (any status): the case waits for an ACTIVE one of its venue. */
     async findWhitelistEntries(q: { chain: string; address: string }) {
@@ -157,18 +162,20 @@ export function createActivities(clients: ServiceClients) {
     },
     /** Until the transfer is CONFIRMED (custody refreshes it from the chain on each GET); FAILED ends badly. */
     async awaitTransferConfirmed(transferId: string) {
-      const transfer = await call(custody.Transfer, 'transfer', () => c.get(`/v1/transfers/${enc(transferId)}`));
-      if (transfer.status === 'FAILED') {
-        throw ApplicationFailure.nonRetryable(
-          `custody reports transfer ${transferId} FAILED: nothing left custody`,
-          ENDED_BADLY,
-          transfer,
-        );
-      }
-      if (transfer.status !== 'CONFIRMED') {
-        throw notYet(`transfer ${transferId} has ${transfer.confirmations} confirmations, not CONFIRMED yet`);
-      }
-      return transfer;
+      return followTheAnswer(follow, async () => {
+        const transfer = await call(custody.Transfer, 'transfer', () => c.get(`/v1/transfers/${enc(transferId)}`));
+        if (transfer.status === 'FAILED') {
+          throw ApplicationFailure.nonRetryable(
+            `custody reports transfer ${transferId} FAILED: nothing left custody`,
+            ENDED_BADLY,
+            transfer,
+          );
+        }
+        if (transfer.status !== 'CONFIRMED') {
+          throw notYet(`transfer ${transferId} has ${transfer.confirmations} confirmations, not CONFIRMED yet`);
+        }
+        return transfer;
+      });
     },
 
     // exchange
@@ -189,9 +196,15 @@ export function createActivities(clients: ServiceClients) {
     /**
      * The deposit as the venue has it now: PENDING, HELD (with the venue's holdReason) or CREDITED,
      * so the workflow can tell a review hold from a slow chain. Only 404 (not seen yet) is a retryable not-yet.
+     * Not seen and PENDING are followed for the attempt's window (the workflow waits on them); the
+     * last PENDING is answered as it is, so the workflow's own deadline for a slow chain still counts.
      */
     async getVenueDeposit(q: { caseId: string; asset: string; txHash: string }) {
-      return venueDeposit(q);
+      return followTheAnswer(
+        follow,
+        () => venueDeposit(q),
+        (deposit) => deposit.status === 'PENDING',
+      );
     },
     async placeSellOrder(body: contracts.exchange.PlaceSellOrder, key: string) {
       return call(exchange.VenueOrder, 'place sell order', () => x.post('/v1/orders', body, key));
@@ -216,12 +229,16 @@ export function createActivities(clients: ServiceClients) {
       return call(exchange.VenueWithdrawal, 'request withdrawal', () => x.post('/v1/withdrawals', body, key));
     },
     async awaitWithdrawalCompleted(withdrawalId: string) {
-      const w = await call(exchange.VenueWithdrawal, 'withdrawal', () => x.get(`/v1/withdrawals/${enc(withdrawalId)}`));
-      if (w.status === 'PENDING') throw notYet(`withdrawal ${withdrawalId} is pending`);
-      if (w.status === 'FAILED') {
-        throw ApplicationFailure.nonRetryable(`the venue reports withdrawal ${withdrawalId} FAILED`, ENDED_BADLY, w);
-      }
-      return w;
+      return followTheAnswer(follow, async () => {
+        const w = await call(exchange.VenueWithdrawal, 'withdrawal', () =>
+          x.get(`/v1/withdrawals/${enc(withdrawalId)}`),
+        );
+        if (w.status === 'PENDING') throw notYet(`withdrawal ${withdrawalId} is pending`);
+        if (w.status === 'FAILED') {
+          throw ApplicationFailure.nonRetryable(`the venue reports withdrawal ${withdrawalId} FAILED`, ENDED_BADLY, w);
+        }
+        return w;
+      });
     },
     /** Send coins back from the venue to the case's custody wallet (once per key, however often retried). */
     async requestVenueReturn(body: contracts.exchange.RequestVenueReturn, key: string) {
@@ -229,16 +246,20 @@ export function createActivities(clients: ServiceClients) {
     },
     /** Until the venue has broadcast the return (it has a txHash); FAILED ends badly (nothing left the venue). */
     async awaitVenueReturnSent(returnId: string) {
-      const r = await call(exchange.VenueReturnWithdrawal, 'venue return', () => x.get(`/v1/returns/${enc(returnId)}`));
-      if (r.status === 'FAILED') {
-        throw ApplicationFailure.nonRetryable(
-          `the venue reports return ${returnId} FAILED: ${r.failure ?? 'no reason given'}`,
-          ENDED_BADLY,
-          r,
+      return followTheAnswer(follow, async () => {
+        const r = await call(exchange.VenueReturnWithdrawal, 'venue return', () =>
+          x.get(`/v1/returns/${enc(returnId)}`),
         );
-      }
-      if (r.txHash === undefined) throw notYet(`return ${returnId} is not on chain yet`);
-      return r;
+        if (r.status === 'FAILED') {
+          throw ApplicationFailure.nonRetryable(
+            `the venue reports return ${returnId} FAILED: ${r.failure ?? 'no reason given'}`,
+            ENDED_BADLY,
+            r,
+          );
+        }
+        if (r.txHash === undefined) throw notYet(`return ${returnId} is not on chain yet`);
+        return r;
+      });
     },
     async getExchangeStatement(caseId: string) {
       return call(exchange.ExchangeStatement, 'exchange statement', () => x.get(`/v1/cases/${enc(caseId)}/statement`));
