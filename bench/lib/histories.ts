@@ -5,10 +5,13 @@
  *    start, when it was retried) to its end, a child from initiated to started; over the case and every
  *    child it started. The union of these is the machine-side time;
  *  - the rest is waiting, each gap named by what ended it: a timer firing (with what it waited between),
- *    a person's decision (an update or a signal), an activity's retry after its backoff (a poll by retry).
+ *    a person's decision (an update or a signal), an activity's retry after its backoff (a poll by retry),
+ *    a wait that follows the answer inside its activity (workflows/src/follow.ts: only its dispatch, from
+ *    scheduled to started, is busy; its looks, tens of milliseconds each, count with the wait).
  */
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { FOLLOWING_WAITS } from '../../workflows/src/follow';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Service = Connection['workflowService'];
@@ -27,6 +30,7 @@ export interface Shape {
 
 const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
   Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+const following = new Set<string>(FOLLOWING_WAITS);
 const durationMs = (d: { seconds?: unknown; nanos?: number | null } | null | undefined) => ms(d);
 
 /** One workflow's history (the latest run), page by page; at most 200 pages. */
@@ -187,11 +191,17 @@ function spansOf(w: WorkflowHistory): { busy: Busy[]; timers: TimerSpan[]; activ
         lastAttemptMs: at - started.at,
       });
       // A retried activity waited out its backoffs between attempts: only its last attempt is known busy.
-      busy.push(
+      const attempt: Busy =
         started.attempt > 1
           ? { from: started.at, to: at, cause: `retry backoff: ${type}` }
-          : { from: scheduledAt, to: at, cause: 'activity' },
-      );
+          : { from: scheduledAt, to: at, cause: 'activity' };
+      if (following.has(type)) {
+        // Its dispatch is work; from its start it waited for the answer, and the answer ended the wait.
+        busy.push({ ...attempt, to: Math.min(attempt.to, activityStart.get(sid)?.at ?? attempt.from) });
+        busy.push({ from: at, to: at, cause: `followed: ${type}` });
+      } else {
+        busy.push(attempt);
+      }
       lastCompleted = type;
       for (const t of timerOpen.splice(0)) t.label = `${t.label} → ${type}`;
     } else if (e.activityTaskScheduledEventAttributes) {

@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { listen, type RunningServer, ServiceCallError } from '@vcdc/shared';
 import express from 'express';
 import { CONTRACT_VIOLATION, createActivities, ENDED_BADLY, NOT_YET } from '../src/activities';
-import type { Follow } from '../src/follow';
+import { FOLLOWING_WAITS, type Follow } from '../src/follow';
 import { serviceClients } from '../src/worker';
 
 interface Seen {
@@ -201,6 +201,11 @@ describe('activities', () => {
       expect(seen.map((s) => s.path)).toEqual(Array(3).fill('/v1/transfers/T1'));
       // Looks at 0, 50 and 150 ms: well before the window's end.
       expect(Date.now() - started).toBeLessThan(1_000);
+    });
+
+    test('the list the benchmark counts as waiting names activities', () => {
+      const names = Object.keys(activities());
+      for (const name of FOLLOWING_WAITS) expect(names).toContain(name);
     });
 
     test('one look per attempt unless the worker gives a window: not yet at once', async () => {
