@@ -106,6 +106,10 @@ function printBreakdown(analyses: Analysis[]): void {
       });
     }
   }
+  const machine = new Map<string, number>();
+  for (const a of analyses) for (const [kind, ms] of a.machineBy) machine.set(kind, (machine.get(kind) ?? 0) + ms);
+  say('\nmachine-side per case (mean), by what was busy:\n| busy | s per case |\n|---|---|');
+  for (const [kind, ms] of [...machine].sort((a, b) => b[1] - a[1]).slice(0, 12)) say(`| ${kind} | ${s(ms / n)} |`);
   say('\nwaiting per case (mean), by what ended the wait:\n| ended by | s per case |\n|---|---|');
   for (const [cause, ms] of [...waits].sort((a, b) => b[1] - a[1]).slice(0, 12)) say(`| ${cause} | ${s(ms / n)} |`);
   say('\ntimers per case (mean):\n| timer: waited between | per case | set s | elapsed s (each) |\n|---|---|---|---|');
