@@ -11,10 +11,15 @@
  * the server's matching and persistence. With 100 cases waiting at once, looks backing off to one a
  * second are at most 100 small GETs a second; the attempt holds one of the worker's activity slots for
  * at most `forMs`, which a case, waiting, would not use anyway (its waits come one after the other).
+ * Only the first attempts follow: what comes in seconds (confirmations, a simulated bank) is seen at
+ * once, and a wait of days (a real bank, attestations) is back to one look per retry, at the policy's
+ * backoff, so it costs the venue and the services no more than before (the exchange's deposit and
+ * withdrawal GETs each ask the venue, within its request limit).
  *
  * No heartbeat: the window is far inside the waits' 30 s start-to-close, and a heartbeat is a write to
  * the server's persistence, the cost this saves. A case stopped meanwhile gets its answer dropped.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 
 export interface Follow {
@@ -23,13 +28,15 @@ export interface Follow {
   /** The first look again after this long, then each gap doubles to `maxGapMs`. */
   firstGapMs: number;
   maxGapMs: number;
+  /** Attempts after this many look once. */
+  forAttempts: number;
 }
 
 /** One look per attempt: what the activities do unless the worker gives them a window. */
-export const ONE_LOOK: Follow = { forMs: 0, firstGapMs: 250, maxGapMs: 1_000 };
+export const ONE_LOOK: Follow = { forMs: 0, firstGapMs: 250, maxGapMs: 1_000, forAttempts: 0 };
 
-/** The worker's: ten seconds of looks from 250 ms, at most a second apart. */
-export const FOLLOW_IN_WORKER: Follow = { forMs: 10_000, firstGapMs: 250, maxGapMs: 1_000 };
+/** The worker's: ten seconds of looks from 250 ms, at most a second apart, in each of the first three attempts. */
+export const FOLLOW_IN_WORKER: Follow = { forMs: 10_000, firstGapMs: 250, maxGapMs: 1_000, forAttempts: 3 };
 
 export const NOT_YET = 'urn:vcdc:activity:not-yet';
 
@@ -45,6 +52,15 @@ export const FOLLOWING_WAITS = [
   'awaitVenueReturnSent',
 ] as const;
 
+/** This activity's attempt (1 outside an activity: a test calling it directly). */
+function attempt(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1;
+  }
+}
+
 const isNotYet = (error: unknown) => error instanceof ApplicationFailure && error.type === NOT_YET;
 
 /**
@@ -56,7 +72,7 @@ export async function followTheAnswer<T>(
   look: () => Promise<T>,
   pending: (answer: T) => boolean = () => false,
 ): Promise<T> {
-  const until = Date.now() + follow.forMs;
+  const until = Date.now() + (attempt() <= follow.forAttempts ? follow.forMs : 0);
   for (let gap = follow.firstGapMs; ; gap = Math.min(gap * 2, follow.maxGapMs)) {
     const last = Date.now() + gap > until;
     try {

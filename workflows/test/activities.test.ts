@@ -3,6 +3,7 @@
  * (path, body, Idempotency-Key) and how each kind of answer becomes something Temporal understands.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { listen, type RunningServer, ServiceCallError } from '@vcdc/shared';
 import express from 'express';
 import { CONTRACT_VIOLATION, createActivities, ENDED_BADLY, NOT_YET } from '../src/activities';
@@ -159,7 +160,7 @@ describe('activities', () => {
   });
 
   describe('the waits follow the answer within one attempt (issue 18)', () => {
-    const follow: Follow = { forMs: 1_500, firstGapMs: 50, maxGapMs: 200 };
+    const follow: Follow = { forMs: 1_500, firstGapMs: 50, maxGapMs: 200, forAttempts: 3 };
     const transfer = (status: string, confirmations: number) => ({
       status: 200,
       body: {
@@ -225,6 +226,21 @@ describe('activities', () => {
       // Gaps 50, 100, 200, 200, ...: about 9 looks in 1.5 s, not one every 50 ms (30).
       expect(seen.length).toBeGreaterThanOrEqual(6);
       expect(seen.length).toBeLessThanOrEqual(11);
+    });
+
+    test('only the first attempts follow: a wait of days is back to one look per retry', async () => {
+      answer = withdrawal('PENDING');
+      const inAttempt = (attempt: number) =>
+        failure(new MockActivityEnvironment({ attempt }).run(() => activities(follow).awaitWithdrawalCompleted('W1')));
+      expect(await inAttempt(4)).toMatchObject({ type: NOT_YET });
+      expect(seen).toHaveLength(1);
+      seen = [];
+      script = [withdrawal('PENDING')];
+      answer = withdrawal('COMPLETED');
+      expect(
+        await new MockActivityEnvironment({ attempt: 3 }).run(() => activities(follow).awaitWithdrawalCompleted('W1')),
+      ).toMatchObject({ status: 'COMPLETED' });
+      expect(seen).toHaveLength(2);
     });
 
     test('an answer that ends the wait badly ends the following at once', async () => {
