@@ -4,7 +4,7 @@
  *  - retryable ServiceCallError (5xx, no answer, 429, 409 not-yet) -> rethrown, Temporal retries;
  *  - any other (a 4xx refusal) -> non-retryable ApplicationFailure whose type is the problem type;
  *  - an answer that breaks the contract -> non-retryable `contract-violation`.
- * The waits (`await*`, and the venue deposit) look for the thing for a few seconds of each attempt
+ * The waits on the chain, the venue and the bank look for the thing for a few seconds of each attempt
  * (follow.ts: the worker gives the window) and throw a retryable failure while it is not there yet;
  * the workflow gives them their own retry policy and time limit.
  */
@@ -94,28 +94,28 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
      * have attested it, 404 (no attestation yet) and AWAITING_SECOND_ATTESTATION are "not yet". Then
      * custody's answer: a match carries the intake it recorded (RECEIVED, or DISCREPANCY against the
      * declared amount); a mismatch is a DISCREPANCY with what disagrees and no intake (nothing credited).
+     * One look per attempt, never followed: a batch or manifest part waits on ten lots at once, for people
+     * (minutes to days), and ten following attempts per batch would hold the worker's activity slots.
      */
     async awaitAttestedIntake(q: { caseId: string; lotId: string }) {
-      return followTheAnswer(follow, async () => {
-        const attested = await call(custody.AttestedIntake, 'attested intake', () =>
-          c.get(`/v1/attestations/${enc(q.caseId)}/${enc(q.lotId)}`).catch((error: unknown) => {
-            if (error instanceof ServiceCallError && error.status === 404) {
-              throw notYet(`no custodian has attested lot ${q.lotId} of case ${q.caseId} yet`);
-            }
-            throw error;
-          }),
+      const attested = await call(custody.AttestedIntake, 'attested intake', () =>
+        c.get(`/v1/attestations/${enc(q.caseId)}/${enc(q.lotId)}`).catch((error: unknown) => {
+          if (error instanceof ServiceCallError && error.status === 404) {
+            throw notYet(`no custodian has attested lot ${q.lotId} of case ${q.caseId} yet`);
+          }
+          throw error;
+        }),
+      );
+      if (attested.status === 'AWAITING_SECOND_ATTESTATION') {
+        throw notYet(`lot ${q.lotId} of case ${q.caseId} waits for a second custodian's attestation`);
+      }
+      if (!attested.intake && !attested.mismatch) {
+        throw ApplicationFailure.nonRetryable(
+          `attested intake ${q.caseId}/${q.lotId}: ${attested.status} names neither an intake nor a mismatch`,
+          CONTRACT_VIOLATION,
         );
-        if (attested.status === 'AWAITING_SECOND_ATTESTATION') {
-          throw notYet(`lot ${q.lotId} of case ${q.caseId} waits for a second custodian's attestation`);
-        }
-        if (!attested.intake && !attested.mismatch) {
-          throw ApplicationFailure.nonRetryable(
-            `attested intake ${q.caseId}/${q.lotId}: ${attested.status} names neither an intake nor a mismatch`,
-            CONTRACT_VIOLATION,
-          );
-        }
-        return attested;
-      });
+      }
+      return attested;
     },
     /** The whitelist entries of an address (any status): the case waits for an ACTIVE one of its venue. */
     async findWhitelistEntries(q: { chain: string; address: string }) {

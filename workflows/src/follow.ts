@@ -1,5 +1,5 @@
 /**
- * The waits' activities (a transfer's confirmations, a bank withdrawal, a venue deposit, attestations)
+ * The waits' activities (a transfer's confirmations, a bank withdrawal, a venue deposit, a venue return)
  * follow the answer for a few seconds inside one attempt before they say "not yet" (issue 18): a thing
  * that arrives within the window is seen within a second of arriving, not at the workflow's next retry
  * (its first retry is 1-5 s away and the gaps double).
@@ -8,11 +8,12 @@
  * the service answers from its own database (custody's transfer GET also refreshes from the chain, the
  * exchange's withdrawal GET from the venue: a service-side long-poll would have to re-run the same
  * refresh, in four routes and their contracts), while each Temporal retry is an activity task through
- * the server's matching and persistence. With 100 cases waiting at once, looks backing off to one a
+ * the server's matching and persistence. Attestations are not followed: a batch waits on ten lots at
+ * once, for people, and would hold ten activity slots. With 100 cases waiting at once, looks backing off to one a
  * second are at most 100 small GETs a second; the attempt holds one of the worker's activity slots for
  * at most `forMs`, which a case, waiting, would not use anyway (its waits come one after the other).
  * Only the first attempts follow: what comes in seconds (confirmations, a simulated bank) is seen at
- * once, and a wait of days (a real bank, attestations) is back to one look per retry, at the policy's
+ * once, and a wait of days (a real bank) is back to one look per retry, at the policy's
  * backoff, so it costs the venue and the services no more than before (the exchange's deposit and
  * withdrawal GETs each ask the venue, within its request limit).
  *
@@ -45,7 +46,6 @@ export const NOT_YET = 'urn:vcdc:activity:not-yet';
  * end is waiting for the chain, the venue, the bank or people, not work (bench/lib/histories.ts).
  */
 export const FOLLOWING_WAITS = [
-  'awaitAttestedIntake',
   'awaitTransferConfirmed',
   'getVenueDeposit',
   'awaitWithdrawalCompleted',

@@ -209,6 +209,14 @@ describe('activities', () => {
       for (const name of FOLLOWING_WAITS) expect(names).toContain(name);
     });
 
+    test('attestations, waited on ten lots at once for people, are never followed: one look', async () => {
+      answer = problem(404, 'not-found');
+      expect(await failure(activities(follow).awaitAttestedIntake({ caseId: 'C1', lotId: 'L1' }))).toMatchObject({
+        type: NOT_YET,
+      });
+      expect(seen).toHaveLength(1);
+    });
+
     test('one look per attempt unless the worker gives a window: not yet at once', async () => {
       answer = transfer('BROADCAST', 0);
       expect(await failure(activities().awaitTransferConfirmed('T1'))).toMatchObject({ type: NOT_YET });
