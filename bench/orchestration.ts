@@ -3,7 +3,8 @@
  * (issue 18, part 1).
  *
  * For each N it starts a fresh dev stack (every part its own process, sale compressed to two slices over
- * four seconds) and, on its Temporal server:
+ * four seconds), whitelists the venue's deposit addresses as an operator would before any case (untimed:
+ * bench/lib/whitelist.ts) and, on its Temporal server:
  *  1. VCDC: N small BTC cases at once, every decision taken the moment it is asked by a bounded
  *     auto-approver through the control API (bench/lib/demo-cases.ts);
  *  2. the baseline: N no-op workflows at once (bench/lib/noop-workflow.ts) on a worker of this process on
@@ -21,10 +22,11 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startStackProcess } from '../test/support/stack-process';
-import { caseWorkflowId } from '../workflows/src/case-input';
-import { COMPRESSED_SALE, runCasesAtOnce } from './lib/demo-cases';
+import { caseWorkflowId, Disposal } from '../workflows/src/case-input';
+import { COMPRESSED_SALE, lotsOf, runCasesAtOnce } from './lib/demo-cases';
 import { type Analysis, analyse, type Shape, shapeOf, treeOf } from './lib/histories';
 import { quantile, sampleStackUse } from './lib/stack-use';
+import { whitelistVenueAddresses } from './lib/whitelist';
 
 const NAMESPACE = 'default';
 const BASELINE_QUEUE = 'bench-noop';
@@ -104,6 +106,10 @@ function printBreakdown(analyses: Analysis[]): void {
       });
     }
   }
+  const machine = new Map<string, number>();
+  for (const a of analyses) for (const [kind, ms] of a.machineBy) machine.set(kind, (machine.get(kind) ?? 0) + ms);
+  say('\nmachine-side per case (mean), by what was busy:\n| busy | s per case |\n|---|---|');
+  for (const [kind, ms] of [...machine].sort((a, b) => b[1] - a[1]).slice(0, 12)) say(`| ${kind} | ${s(ms / n)} |`);
   say('\nwaiting per case (mean), by what ended the wait:\n| ended by | s per case |\n|---|---|');
   for (const [cause, ms] of [...waits].sort((a, b) => b[1] - a[1]).slice(0, 12)) say(`| ${cause} | ${s(ms / n)} |`);
   say('\ntimers per case (mean):\n| timer: waited between | per case | set s | elapsed s (each) |\n|---|---|---|---|');
@@ -126,6 +132,13 @@ async function runOnce(n: number): Promise<void> {
   const use = sampleStackUse(stack, { bench: process.pid });
   const connection = await Connection.connect({ address: stack.temporalAddress });
   try {
+    // 0. The deployment's set-up, untimed: the venue's deposit addresses whitelisted (once per venue, not per case).
+    const legs = [
+      ...new Map(lotsOf(0).map((l) => [`${l.asset}/${l.chain}`, { asset: l.asset, chain: l.chain }])).values(),
+    ];
+    const setUpMs = await whitelistVenueAddresses(stack, Disposal.shape.venue.value, legs);
+    say(`set-up (untimed): ${legs.map((l) => l.asset).join(', ')} deposit addresses whitelisted in ${s(setUpMs)} s`);
+
     // 1. VCDC.
     use.mark();
     const { ends, wallMs } = await runCasesAtOnce(stack, n, `ORCH-${n}`, CASE_DEADLINE_MS);

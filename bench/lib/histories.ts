@@ -5,10 +5,13 @@
  *    start, when it was retried) to its end, a child from initiated to started; over the case and every
  *    child it started. The union of these is the machine-side time;
  *  - the rest is waiting, each gap named by what ended it: a timer firing (with what it waited between),
- *    a person's decision (an update or a signal), an activity's retry after its backoff (a poll by retry).
+ *    a person's decision (an update or a signal), an activity's retry after its backoff (a poll by retry),
+ *    a wait that follows the answer inside its activity (workflows/src/follow.ts: only its dispatch, from
+ *    scheduled to started, is busy; its looks, tens of milliseconds each, count with the wait).
  */
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { FOLLOWING_WAITS } from '../../workflows/src/follow';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Service = Connection['workflowService'];
@@ -27,6 +30,7 @@ export interface Shape {
 
 const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
   Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+const following = new Set<string>(FOLLOWING_WAITS);
 const durationMs = (d: { seconds?: unknown; nanos?: number | null } | null | undefined) => ms(d);
 
 /** One workflow's history (the latest run), page by page; at most 200 pages. */
@@ -77,6 +81,8 @@ export interface Busy {
   to: number;
   /** What started it, when it starts after a gap: the gap's name (a timer's is read once its label is whole). */
   cause: string | TimerSpan;
+  /** What kept the machine busy: `workflow task`, `child start`, or an activity's type. */
+  kind: string;
 }
 
 export interface TimerSpan {
@@ -101,6 +107,8 @@ export interface ActivitySpan {
 export interface Analysis {
   totalMs: number;
   machineMs: number;
+  /** Machine-side time by what was busy (each moment counted once, for the interval that covered it first). */
+  machineBy: Map<string, number>;
   /** Waiting time by what ended the wait. */
   waits: Map<string, number>;
   timers: TimerSpan[];
@@ -157,7 +165,7 @@ function spansOf(w: WorkflowHistory): { busy: Busy[]; timers: TimerSpan[]; activ
                 '',
             ) === idOf(e),
         );
-      busy.push({ from: at, to: end ? ms(end.eventTime) : at, cause });
+      busy.push({ from: at, to: end ? ms(end.eventTime) : at, cause, kind: 'workflow task' });
     } else if (e.activityTaskStartedEventAttributes) {
       activityStart.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), {
         at,
@@ -187,11 +195,21 @@ function spansOf(w: WorkflowHistory): { busy: Busy[]; timers: TimerSpan[]; activ
         lastAttemptMs: at - started.at,
       });
       // A retried activity waited out its backoffs between attempts: only its last attempt is known busy.
-      busy.push(
+      const attempt: Busy =
         started.attempt > 1
-          ? { from: started.at, to: at, cause: `retry backoff: ${type}` }
-          : { from: scheduledAt, to: at, cause: 'activity' },
-      );
+          ? { from: started.at, to: at, cause: `retry backoff: ${type}`, kind: type }
+          : { from: scheduledAt, to: at, cause: 'activity', kind: type };
+      if (following.has(type)) {
+        // Its dispatch is work; from its start it waited for the answer, and the answer ended the wait.
+        busy.push({
+          ...attempt,
+          to: Math.min(attempt.to, activityStart.get(sid)?.at ?? attempt.from),
+          kind: `${type} (dispatch)`,
+        });
+        busy.push({ from: at, to: at, cause: `followed: ${type}`, kind: type });
+      } else {
+        busy.push(attempt);
+      }
       lastCompleted = type;
       for (const t of timerOpen.splice(0)) t.label = `${t.label} → ${type}`;
     } else if (e.activityTaskScheduledEventAttributes) {
@@ -219,7 +237,7 @@ function spansOf(w: WorkflowHistory): { busy: Busy[]; timers: TimerSpan[]; activ
       childInitiated.set(idOf(e), at);
     } else if (e.childWorkflowExecutionStartedEventAttributes) {
       const from = childInitiated.get(String(e.childWorkflowExecutionStartedEventAttributes.initiatedEventId));
-      if (from !== undefined) busy.push({ from, to: at, cause: 'child start' });
+      if (from !== undefined) busy.push({ from, to: at, cause: 'child start', kind: 'child start' });
     }
   }
   for (const t of timerOpen) t.label = `${t.label} → end`;
@@ -246,6 +264,7 @@ export function analyse(tree: WorkflowHistory[]): Analysis {
   busy.sort((a, b) => a.from - b.from);
   const waits = new Map<string, number>();
   let machineMs = 0;
+  const machineBy = new Map<string, number>();
   let cursor = start;
   for (const b of busy) {
     const from = Math.max(b.from, start);
@@ -257,12 +276,14 @@ export function analyse(tree: WorkflowHistory[]): Analysis {
       cursor = from;
     }
     machineMs += to - cursor;
+    machineBy.set(b.kind, (machineBy.get(b.kind) ?? 0) + (to - cursor));
     cursor = to;
   }
   if (end > cursor) waits.set('end', (waits.get('end') ?? 0) + (end - cursor));
   return {
     totalMs: end - start,
     machineMs,
+    machineBy,
     waits,
     timers,
     activities,

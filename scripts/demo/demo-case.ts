@@ -250,7 +250,7 @@ const TERMINAL = new Set(['COMPLETED', 'REJECTED', 'HELD', 'CANCELLED', 'FAILED'
  * custodian requests it and two others approve, each through the control API as themselves; the entry
  * becomes ACTIVE after custody's cooling-off (short in the dev stack, so the pending state is visible).
  */
-async function whitelistVenueAddress(
+export async function whitelistVenueAddress(
   caseId: string,
   wanted: NonNullable<DemoCaseProgress['awaitingWhitelist']>,
   apiAs: (person: string) => Promise<ServiceClient>,

@@ -4,12 +4,14 @@
  *  - retryable ServiceCallError (5xx, no answer, 429, 409 not-yet) -> rethrown, Temporal retries;
  *  - any other (a 4xx refusal) -> non-retryable ApplicationFailure whose type is the problem type;
  *  - an answer that breaks the contract -> non-retryable `contract-violation`.
- * The waits (`await*`) poll once per attempt and throw a retryable failure while the thing is not
- * there yet; the workflow gives them their own retry policy and time limit.
+ * The waits on the chain, the venue and the bank look for the thing for a few seconds of each attempt
+ * (follow.ts: the worker gives the window) and throw a retryable failure while it is not there yet;
+ * the workflow gives them their own retry policy and time limit.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { contracts, ServiceCallError, type ServiceClient, SignedCheckpoint } from '@vcdc/shared';
 import { z } from 'zod';
+import { type Follow, followTheAnswer, NOT_YET, ONE_LOOK } from './follow';
 
 const { custody, exchange, fx, treasury } = contracts;
 
@@ -21,7 +23,7 @@ export interface ServiceClients {
 }
 
 /** Failure types the workflow and the tests switch on. */
-export const NOT_YET = 'urn:vcdc:activity:not-yet';
+export { NOT_YET };
 export const CONTRACT_VIOLATION = 'urn:vcdc:activity:contract-violation';
 export const ENDED_BADLY = 'urn:vcdc:activity:ended-badly';
 
@@ -71,7 +73,8 @@ export function venuePath(venue: string | undefined, path: string): string {
 }
 const WhitelistEntries = z.object({ entries: z.array(custody.WhitelistEntry) });
 
-export function createActivities(clients: ServiceClients) {
+/** `follow`: how long each wait's attempt keeps looking before it says not yet (one look unless given). */
+export function createActivities(clients: ServiceClients, follow: Follow = ONE_LOOK) {
   const { custody: c, exchange: x, fx: f, treasury: t } = clients;
   /** The venue's deposit as it is now; 404 (the venue has not seen it) is a retryable not-yet. */
   const venueDeposit = (q: { caseId: string; asset: string; txHash: string }, venue?: string) =>
@@ -100,6 +103,8 @@ export function createActivities(clients: ServiceClients) {
      * have attested it, 404 (no attestation yet) and AWAITING_SECOND_ATTESTATION are "not yet". Then
      * custody's answer: a match carries the intake it recorded (RECEIVED, or DISCREPANCY against the
      * declared amount); a mismatch is a DISCREPANCY with what disagrees and no intake (nothing credited).
+     * One look per attempt, never followed: a batch or manifest part waits on ten lots at once, for people
+     * (minutes to days), and ten following attempts per batch would hold the worker's activity slots.
      */
     async awaitAttestedIntake(q: { caseId: string; lotId: string }) {
       const attested = await call(custody.AttestedIntake, 'attested intake', () =>
@@ -170,18 +175,20 @@ export function createActivities(clients: ServiceClients) {
     },
     /** Until the transfer is CONFIRMED (custody refreshes it from the chain on each GET); FAILED ends badly. */
     async awaitTransferConfirmed(transferId: string) {
-      const transfer = await call(custody.Transfer, 'transfer', () => c.get(`/v1/transfers/${enc(transferId)}`));
-      if (transfer.status === 'FAILED') {
-        throw ApplicationFailure.nonRetryable(
-          `custody reports transfer ${transferId} FAILED: nothing left custody`,
-          ENDED_BADLY,
-          transfer,
-        );
-      }
-      if (transfer.status !== 'CONFIRMED') {
-        throw notYet(`transfer ${transferId} has ${transfer.confirmations} confirmations, not CONFIRMED yet`);
-      }
-      return transfer;
+      return followTheAnswer(follow, async () => {
+        const transfer = await call(custody.Transfer, 'transfer', () => c.get(`/v1/transfers/${enc(transferId)}`));
+        if (transfer.status === 'FAILED') {
+          throw ApplicationFailure.nonRetryable(
+            `custody reports transfer ${transferId} FAILED: nothing left custody`,
+            ENDED_BADLY,
+            transfer,
+          );
+        }
+        if (transfer.status !== 'CONFIRMED') {
+          throw notYet(`transfer ${transferId} has ${transfer.confirmations} confirmations, not CONFIRMED yet`);
+        }
+        return transfer;
+      });
     },
 
     // exchange
@@ -204,9 +211,15 @@ export function createActivities(clients: ServiceClients) {
     /**
      * The deposit as the venue has it now: PENDING, HELD (with the venue's holdReason) or CREDITED,
      * so the workflow can tell a review hold from a slow chain. Only 404 (not seen yet) is a retryable not-yet.
+     * Not seen and PENDING are followed for the attempt's window (the workflow waits on them); the
+     * last PENDING is answered as it is, so the workflow's own deadline for a slow chain still counts.
      */
     async getVenueDeposit(q: { caseId: string; asset: string; txHash: string }, venue?: string) {
-      return venueDeposit(q, venue);
+      return followTheAnswer(
+        follow,
+        () => venueDeposit(q, venue),
+        (deposit) => deposit.status === 'PENDING',
+      );
     },
     async placeSellOrder(body: contracts.exchange.PlaceSellOrder, key: string, venue?: string) {
       return call(exchange.VenueOrder, 'place sell order', () => x.post(venuePath(venue, '/orders'), body, key));
@@ -233,14 +246,16 @@ export function createActivities(clients: ServiceClients) {
       );
     },
     async awaitWithdrawalCompleted(withdrawalId: string, venue?: string) {
-      const w = await call(exchange.VenueWithdrawal, 'withdrawal', () =>
-        x.get(venuePath(venue, `/withdrawals/${enc(withdrawalId)}`)),
-      );
-      if (w.status === 'PENDING') throw notYet(`withdrawal ${withdrawalId} is pending`);
-      if (w.status === 'FAILED') {
-        throw ApplicationFailure.nonRetryable(`the venue reports withdrawal ${withdrawalId} FAILED`, ENDED_BADLY, w);
-      }
-      return w;
+      return followTheAnswer(follow, async () => {
+        const w = await call(exchange.VenueWithdrawal, 'withdrawal', () =>
+          x.get(venuePath(venue, `/withdrawals/${enc(withdrawalId)}`)),
+        );
+        if (w.status === 'PENDING') throw notYet(`withdrawal ${withdrawalId} is pending`);
+        if (w.status === 'FAILED') {
+          throw ApplicationFailure.nonRetryable(`the venue reports withdrawal ${withdrawalId} FAILED`, ENDED_BADLY, w);
+        }
+        return w;
+      });
     },
     /** Send coins back from the venue to the case's custody wallet (once per key, however often retried). */
     async requestVenueReturn(body: contracts.exchange.RequestVenueReturn, key: string, venue?: string) {
@@ -250,18 +265,20 @@ export function createActivities(clients: ServiceClients) {
     },
     /** Until the venue has broadcast the return (it has a txHash); FAILED ends badly (nothing left the venue). */
     async awaitVenueReturnSent(returnId: string, venue?: string) {
-      const r = await call(exchange.VenueReturnWithdrawal, 'venue return', () =>
-        x.get(venuePath(venue, `/returns/${enc(returnId)}`)),
-      );
-      if (r.status === 'FAILED') {
-        throw ApplicationFailure.nonRetryable(
-          `the venue reports return ${returnId} FAILED: ${r.failure ?? 'no reason given'}`,
-          ENDED_BADLY,
-          r,
+      return followTheAnswer(follow, async () => {
+        const r = await call(exchange.VenueReturnWithdrawal, 'venue return', () =>
+          x.get(venuePath(venue, `/returns/${enc(returnId)}`)),
         );
-      }
-      if (r.txHash === undefined) throw notYet(`return ${returnId} is not on chain yet`);
-      return r;
+        if (r.status === 'FAILED') {
+          throw ApplicationFailure.nonRetryable(
+            `the venue reports return ${returnId} FAILED: ${r.failure ?? 'no reason given'}`,
+            ENDED_BADLY,
+            r,
+          );
+        }
+        if (r.txHash === undefined) throw notYet(`return ${returnId} is not on chain yet`);
+        return r;
+      });
     },
     async getExchangeStatement(caseId: string) {
       return call(exchange.ExchangeStatement, 'exchange statement', () => x.get(`/v1/cases/${enc(caseId)}/statement`));

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { createActivities } from './activities';
 import { CodecKeyList } from './codec/payload-codec';
 import { createDecisionActivities, DecisionVerifyKeys } from './decision-signature';
+import { FOLLOW_IN_WORKER } from './follow';
 import { createManifestActivities } from './manifest/activities';
 import { type LotManifestStore, ManifestSchema } from './manifest/store';
 import { NotificationsSchema } from './notifications/store';
@@ -143,6 +144,7 @@ export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
   const sinks = { ...options.refusalSinks, ...traced?.sinks };
   const caseActivities = createActivities(
     serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials),
+    FOLLOW_IN_WORKER,
   );
   return Worker.create({
     connection: options.connection,

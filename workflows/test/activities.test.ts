@@ -3,9 +3,11 @@
  * (path, body, Idempotency-Key) and how each kind of answer becomes something Temporal understands.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { listen, type RunningServer, ServiceCallError } from '@vcdc/shared';
 import express from 'express';
-import { CONTRACT_VIOLATION, createActivities, NOT_YET } from '../src/activities';
+import { CONTRACT_VIOLATION, createActivities, ENDED_BADLY, NOT_YET } from '../src/activities';
+import { FOLLOWING_WAITS, type Follow } from '../src/follow';
 import { serviceClients } from '../src/worker';
 
 interface Seen {
@@ -18,12 +20,15 @@ interface Seen {
 let server: RunningServer;
 let seen: Seen[] = [];
 let answer: { status: number; body: unknown } = { status: 200, body: {} };
+/** Answers given one per request before `answer` (a thing that changes while an activity follows it). */
+let script: Array<{ status: number; body: unknown }> = [];
 
 beforeAll(async () => {
   const app = express();
   app.use(express.json());
   app.use((req, res) => {
     seen.push({ method: req.method, path: req.originalUrl, key: req.get('Idempotency-Key'), body: req.body });
+    const answer = script.shift() ?? current();
     res
       .status(answer.status)
       .type(answer.status >= 400 ? 'application/problem+json' : 'application/json')
@@ -34,11 +39,14 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 beforeEach(() => {
   seen = [];
+  script = [];
 });
+const current = () => answer;
 
-const activities = () =>
+const activities = (follow?: Follow) =>
   createActivities(
     serviceClients({ custody: server.url, exchange: server.url, fx: server.url, treasury: server.url }, 2_000),
+    follow,
   );
 const problem = (status: number, slug: string) => ({
   status,
@@ -149,5 +157,127 @@ describe('activities', () => {
     };
     await activities().getTreasuryStatement('C1/../x');
     expect(seen[0]?.path).toBe('/v1/cases/C1%2F..%2Fx/statement');
+  });
+
+  describe('the waits follow the answer within one attempt (issue 18)', () => {
+    const follow: Follow = { forMs: 1_500, firstGapMs: 50, maxGapMs: 200, forAttempts: 3 };
+    const transfer = (status: string, confirmations: number) => ({
+      status: 200,
+      body: {
+        transferId: 'T1',
+        caseId: 'C1',
+        asset: 'BTC',
+        chain: 'bitcoin',
+        toAddress: 'bc1q',
+        amount: '1',
+        fee: '0.0001',
+        netAmount: '0.9999',
+        txHash: '0xt',
+        confirmations,
+        status,
+        createdAt: T,
+      },
+    });
+    const withdrawal = (status: string) => ({
+      status: 200,
+      body: {
+        caseId: 'C1',
+        venue: 'hashkey',
+        withdrawalId: 'W1',
+        currency: 'USD',
+        amount: '100',
+        fee: '1',
+        netAmount: '99',
+        bankAccountId: 'B1',
+        status,
+        createdAt: T,
+      },
+    });
+
+    test('a transfer confirmed while the attempt looks is answered by that attempt, soon after', async () => {
+      script = [transfer('BROADCAST', 0), transfer('BROADCAST', 1)];
+      answer = transfer('CONFIRMED', 2);
+      const started = Date.now();
+      expect(await activities(follow).awaitTransferConfirmed('T1')).toMatchObject({ status: 'CONFIRMED' });
+      expect(seen.map((s) => s.path)).toEqual(Array(3).fill('/v1/transfers/T1'));
+      // Looks at 0, 50 and 150 ms: well before the window's end.
+      expect(Date.now() - started).toBeLessThan(1_000);
+    });
+
+    test('the list the benchmark counts as waiting names activities', () => {
+      const names = Object.keys(activities());
+      for (const name of FOLLOWING_WAITS) expect(names).toContain(name);
+    });
+
+    test('attestations, waited on ten lots at once for people, are never followed: one look', async () => {
+      answer = problem(404, 'not-found');
+      expect(await failure(activities(follow).awaitAttestedIntake({ caseId: 'C1', lotId: 'L1' }))).toMatchObject({
+        type: NOT_YET,
+      });
+      expect(seen).toHaveLength(1);
+    });
+
+    test('one look per attempt unless the worker gives a window: not yet at once', async () => {
+      answer = transfer('BROADCAST', 0);
+      expect(await failure(activities().awaitTransferConfirmed('T1'))).toMatchObject({ type: NOT_YET });
+      expect(seen).toHaveLength(1);
+    });
+
+    test('a thing that never comes: not yet after the window, its looks backing off to the largest gap', async () => {
+      answer = withdrawal('PENDING');
+      const started = Date.now();
+      const error = await failure(activities(follow).awaitWithdrawalCompleted('W1'));
+      const took = Date.now() - started;
+      expect(error).toMatchObject({ type: NOT_YET, nonRetryable: false });
+      expect(took).toBeGreaterThanOrEqual(1_300);
+      expect(took).toBeLessThan(2_500);
+      // Gaps 50, 100, 200, 200, ...: about 9 looks in 1.5 s, not one every 50 ms (30).
+      expect(seen.length).toBeGreaterThanOrEqual(6);
+      expect(seen.length).toBeLessThanOrEqual(11);
+    });
+
+    test('only the first attempts follow: a wait of days is back to one look per retry', async () => {
+      answer = withdrawal('PENDING');
+      const inAttempt = (attempt: number) =>
+        failure(new MockActivityEnvironment({ attempt }).run(() => activities(follow).awaitWithdrawalCompleted('W1')));
+      expect(await inAttempt(4)).toMatchObject({ type: NOT_YET });
+      expect(seen).toHaveLength(1);
+      seen = [];
+      script = [withdrawal('PENDING')];
+      answer = withdrawal('COMPLETED');
+      expect(
+        await new MockActivityEnvironment({ attempt: 3 }).run(() => activities(follow).awaitWithdrawalCompleted('W1')),
+      ).toMatchObject({ status: 'COMPLETED' });
+      expect(seen).toHaveLength(2);
+    });
+
+    test('an answer that ends the wait badly ends the following at once', async () => {
+      script = [withdrawal('PENDING')];
+      answer = withdrawal('FAILED');
+      expect(await failure(activities(follow).awaitWithdrawalCompleted('W1'))).toMatchObject({
+        type: ENDED_BADLY,
+        nonRetryable: true,
+      });
+      expect(seen).toHaveLength(2);
+    });
+
+    test('a venue deposit: not seen and PENDING are followed, HELD is answered at once, the last PENDING answered as it is', async () => {
+      const q = { caseId: 'C1', asset: 'BTC', txHash: '0xabc' };
+      script = [problem(404, 'not-found'), { status: 200, body: deposit('PENDING') }];
+      answer = { status: 200, body: deposit('CREDITED') };
+      expect(await activities(follow).getVenueDeposit(q)).toMatchObject({ status: 'CREDITED' });
+      expect(seen).toHaveLength(3);
+
+      seen = [];
+      script = [{ status: 200, body: deposit('PENDING') }];
+      answer = { status: 200, body: deposit('HELD') };
+      expect(await activities(follow).getVenueDeposit(q)).toMatchObject({ status: 'HELD' });
+      expect(seen).toHaveLength(2);
+
+      seen = [];
+      answer = { status: 200, body: deposit('PENDING') };
+      expect(await activities(follow).getVenueDeposit(q)).toMatchObject({ status: 'PENDING' });
+      expect(seen.length).toBeGreaterThan(3);
+    });
   });
 });
