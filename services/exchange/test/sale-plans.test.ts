@@ -319,6 +319,27 @@ test('the disposal plan names the venues: the legs name no other, the one left o
   );
 }, 30_000);
 
+test('a tranche whose cost has fractions of a cent: the desk is paid, and its fill booked, in whole cents', async () => {
+  await deskPricesFromReference();
+  behave(
+    { 'desk-alpha': 2, 'desk-beta': 80, 'desk-gamma': 90 },
+    { 'desk-alpha': '2', 'desk-beta': '1.5', 'desk-gamma': '1' },
+  );
+  const res = await plan(
+    'CASE-PLAN-11',
+    { asset: 'BTC', lot: '7.99996', fiat: 'USD', rule: AUTO, slices: 2, desks: true, venues: ['hashkey', 'osl'] },
+    'p11',
+  );
+  expect(res.status).toBe(201);
+  const body: exchange.SalePlanRecord = res.body;
+  const deskLeg = body.legs.find((l) => l.kind === 'DESK');
+  expect(deskLeg).toMatchObject({ desk: 'desk-alpha', amount: '1.9999' });
+  expect(sum(body.legs).eq('7.99996')).toBe(true);
+  const rfq: exchange.Rfq = (await request(app).get(`/v1/rfqs/${body.rfqId}`).expect(200)).body;
+  const exact = new Decimal(rfq.trade?.price as string).mul('1.9999');
+  expect(rfq.trade?.cost).toBe(exact.toDecimalPlaces(2, Decimal.ROUND_DOWN).toFixed());
+}, 30_000);
+
 test('bad input: 400 naming each field, nothing kept and no desk asked', async () => {
   const plans = await count('sale_plans');
   const rfqs = await count('rfqs');
