@@ -31,6 +31,10 @@ let outcome: DemoCaseProgress;
 let progress: CaseProgress;
 const caseId = 'E2E-SALE-PLAN';
 const LOT = '8';
+// What the plan offers: the lot less two network fees kept for a desk's delivery (custody's BTC fee 0.00002 x 2).
+const OFFERED = '7.99996';
+// The desk's tranche: a quarter of that, cut to the venues' step (0.0001).
+const BLOCK = '1.9999';
 const VENUES = ['hashkey', 'osl'];
 
 const exchangeApi = () => new ServiceClient({ service: 'exchange', baseUrl: stack.urls.exchange });
@@ -109,15 +113,15 @@ describe('what the services recorded', () => {
   });
 
   test('the plan kept: a tranche to desk-alpha, the rest by the engine on HashKey and on OSL, to the last unit', () => {
-    expect(plan).toMatchObject({ caseId, asset: 'BTC', lot: LOT });
-    expect(deskLeg).toMatchObject({ kind: 'DESK', desk: 'desk-alpha', amount: '2' });
+    expect(plan).toMatchObject({ caseId, asset: 'BTC', lot: OFFERED });
+    expect(deskLeg).toMatchObject({ kind: 'DESK', desk: 'desk-alpha', amount: BLOCK });
     const venueLegs = plan.legs.filter((l) => l.kind === 'VENUE');
     // (the plan's reason and costs in the message, should the planner choose otherwise)
     expect({ venues: venueLegs.map((l) => l.venue).sort(), reason: plan.reason }).toEqual({
       venues: VENUES,
       reason: plan.reason,
     });
-    expect(sum(plan.legs.map((l) => dec(l.amount))).toFixed()).toBe(dec(LOT).toFixed());
+    expect(sum(plan.legs.map((l) => dec(l.amount))).toFixed()).toBe(OFFERED);
     // The planner chose the split on its own costs: every alternative was costed and kept.
     expect(plan.alternatives.map((a) => a.kind)).toEqual(
       expect.arrayContaining(['MARKET_ORDER', 'ENGINE', 'ENGINE_SPLIT', 'RFQ_BLOCK']),
@@ -136,11 +140,11 @@ describe('what the services recorded', () => {
       testTxHash?: string;
     }>(`/v1/rfqs/${deskLeg.rfqId}/settlement`);
     const cost = tradeCost(trade.price, trade.amount, 'USD').toFixed();
-    expect(settlement).toMatchObject({ tradeId: trade.tradeId, amount: '2', cost, paidAmount: cost });
+    expect(settlement).toMatchObject({ tradeId: trade.tradeId, amount: BLOCK, cost, paidAmount: cost });
     // The desk's own record: paid once, that cost, for the two transactions custody sent.
     expect(trade.payment).toMatchObject({ amount: cost, currency: 'USD' });
     expect(trade.delivery?.transactions.map((t) => t.txHash)).toEqual([settlement.testTxHash, settlement.txHash]);
-    expect(sum((trade.delivery?.transactions ?? []).map((t) => dec(t.amount))).toFixed()).toBe('2');
+    expect(sum((trade.delivery?.transactions ?? []).map((t) => dec(t.amount))).toFixed()).toBe(BLOCK);
     // Booked once: one payment from the desk, its two transactions as its deposits.
     expect(statement.withdrawals.filter((w) => w.venue === 'desk-alpha').map((w) => [w.amount, w.status])).toEqual([
       [cost, 'COMPLETED'],
@@ -181,7 +185,7 @@ describe('what the services recorded', () => {
     expect(entries('INTAKE').toFixed()).toBe(dec(LOT).toFixed());
     expect(out.plus(fees).toFixed()).toBe(dec(LOT).toFixed());
     expect(dec(ledger.balances.BTC ?? '0').isZero()).toBe(true);
-    expect(deposited('desk-alpha').toFixed()).toBe('2');
+    expect(deposited('desk-alpha').toFixed()).toBe(BLOCK);
     expect(out.toFixed()).toBe(deposited('desk-alpha').plus(deposited('hashkey')).plus(deposited('osl')).toFixed());
   });
 
@@ -200,7 +204,7 @@ describe('what the services recorded', () => {
     );
     expect(
       statement.orders.filter((o) => o.venue === 'desk-alpha').map((o) => [o.symbol, o.filled, o.cost, o.fee]),
-    ).toEqual([['BTC/USD', '2', trade.payment?.amount, '0']]);
+    ).toEqual([['BTC/USD', BLOCK, trade.payment?.amount, '0']]);
     const gross = sum(usd.map((w) => dec(w.amount)));
     const leftUsd = sum((statement.residuals ?? []).filter((r) => r.asset === 'USD').map((r) => dec(r.amount)));
     expect(venueProceeds.plus(trade.payment?.amount ?? 'NaN').toFixed()).toBe(gross.plus(leftUsd).toFixed());
