@@ -41,7 +41,7 @@ import { handBackToOwner } from './case-hand-back';
 import { CaseRegistration, type Lot } from './case-input';
 import { reconcileCase } from './case-reconcile';
 import { settleLeftovers } from './case-residuals';
-import { heldAt, type PlannedVenue, sellForFiat, type VenueHolding } from './case-sale';
+import { heldAt, type PlannedVenue, type SaleStageContext, sellForFiat, type VenueHolding } from './case-sale';
 import { paidIn, planLot, plannedVenues, sellsByPlan } from './case-sale-plan';
 import type {
   AssetTransfer,
@@ -1266,6 +1266,21 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
 
     /** TRANSFER, SALE, WITHDRAWAL: the coins to the venue, sold, and the fiat to the offshore account. */
     async function sellAndWithdraw(): Promise<exchange.VenueWithdrawal> {
+      /** What the sale stage (case-sale.ts) works with: the case's state, its keys, its waits, its stop. */
+      const saleContext = (): SaleStageContext => ({
+        p,
+        caseId,
+        disposal: reg.disposal,
+        atVenue,
+        key,
+        show,
+        leftover,
+        checkpoint,
+        whileWorking,
+        awaitDecision,
+        deadlineWords,
+        stopReason: () => cancellation?.reason ?? 'case cancelled',
+      });
       // Resumed at SALE after part of the coins was sold: those proceeds wait at the venue and go on with the rest.
       const carried = proceedsAtVenue(resume?.from === 'SALE' ? p.sales : [], stablecoin, fiat);
       const carriesProceeds = carried.stable.gt(0) || carried.fiat.gt(0);
@@ -1692,23 +1707,7 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       // enough for it, else into the stablecoin; then the whole stablecoin into fiat (case-sale.ts).
       checkpoint();
       enter('SALE', `selling for ${fiat}: directly where the market is deep enough, else through ${stablecoin}`);
-      const { proceeds: fiatProceeds, wire } = await sellForFiat(
-        {
-          p,
-          caseId,
-          disposal: reg.disposal,
-          atVenue,
-          key,
-          show,
-          leftover,
-          checkpoint,
-          whileWorking,
-          awaitDecision,
-          deadlineWords,
-          stopReason: () => cancellation?.reason ?? 'case cancelled',
-        },
-        carried,
-      );
+      const { proceeds: fiatProceeds, wire } = await sellForFiat(saleContext(), carried);
       // Sold: nothing of the coins is left at the venue to return (what the venue could not take is in `leftovers`).
       atVenue.clear();
       p.compensations = [];
@@ -1781,27 +1780,13 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
         const sold: Array<{ venue: PlannedVenue; proceeds: Decimal; wire?: exchange.FiatWithdrawalTerms }> = [];
         for (const venue of venues) {
           checkpoint();
-          const ctx = {
-            p,
-            caseId,
-            disposal: reg.disposal,
-            atVenue,
-            key,
-            show,
-            leftover,
-            checkpoint,
-            whileWorking,
-            awaitDecision,
-            deadlineWords,
-            stopReason: () => cancellation?.reason ?? 'case cancelled',
-          };
           // Resumed at SALE: what this venue's earlier sales left there is sold and wired with the rest.
           const carriedHere = proceedsAtVenue(
             resume?.from === 'SALE' ? p.sales.filter((s) => s.at === venue.at) : [],
             stablecoin,
             fiat,
           );
-          sold.push({ venue, ...(await sellForFiat(ctx, carriedHere, venue)) });
+          sold.push({ venue, ...(await sellForFiat(saleContext(), carriedHere, venue)) });
           for (const plan of p.salePlans ?? []) {
             for (const leg of plan.legs) if (leg.kind === 'VENUE' && leg.venue === venue.venue) leg.status = 'SOLD';
           }

@@ -84,6 +84,22 @@ export function verifyCheckpoint(
   return { ok: true, checkpoint: { chain: c.chain, seq: c.seq, hash: c.hash, at: c.at, keyId } };
 }
 
+/** One line of a checkpoint file: undefined when blank, else verified (a damaged line is not a checkpoint). */
+function checkpointLine(
+  keys: readonly KeyObject[],
+  line: string,
+  chain: string,
+): ReturnType<typeof verifyCheckpoint> | undefined {
+  if (!line.trim()) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { ok: false, why: 'not JSON' };
+  }
+  return verifyCheckpoint(keys, value, chain);
+}
+
 export function checkpointFile(dir: string, chain: string): string {
   return path.join(dir, `${ChainName.parse(chain)}.checkpoints.jsonl`);
 }
@@ -129,15 +145,8 @@ export async function readCheckpointsAfter(
     const whole = bytes.lastIndexOf(0x0a) + 1;
     let latest = from.latest;
     for (const line of bytes.subarray(0, whole).toString('utf8').split('\n')) {
-      if (!line.trim()) continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(line);
-      } catch {
-        continue;
-      }
-      const result = verifyCheckpoint(publicKeys, value, chain);
-      if (result.ok) latest = later(latest, result.checkpoint);
+      const result = checkpointLine(publicKeys, line, chain);
+      if (result?.ok) latest = later(latest, result.checkpoint);
     }
     return { offset: from.offset + whole, ...(latest ? { latest } : {}) };
   } finally {
@@ -156,15 +165,8 @@ export function fileCheckpoints(dir: string, keys: readonly KeyObject[]): Checkp
       const input = createReadStream(checkpointFile(dir, chain), { encoding: 'utf8' });
       try {
         for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
-          if (!line.trim()) continue;
-          let value: unknown;
-          try {
-            value = JSON.parse(line);
-          } catch {
-            refused++;
-            continue;
-          }
-          const result = verifyCheckpoint(publicKeys, value, chain);
+          const result = checkpointLine(publicKeys, line, chain);
+          if (!result) continue;
           if (!result.ok) {
             refused++;
             continue;
