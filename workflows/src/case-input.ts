@@ -2,13 +2,29 @@
  * The case registration: what a case officer submits to start a case. Pure (zod + money only), so
  * the control API validates with it and the workflow re-checks its input with it.
  *
+ * Built from the workflow's frozen copies of the services' contract shapes (frozen/contracts.ts), not
+ * from the contracts: the input is parsed again on every replay, and a service tightening its contract
+ * must not change what a running case was registered with.
+ *
  * `CaseRegistrationRequest` is what the API accepts (disposal/fx/treasury may be left to the
  * deployment's defaults); `CaseRegistration` is what the workflow runs on (everything filled).
  */
-import { common, custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
+import type { common } from '@vcdc/shared/contracts';
 import { CryptoAsset, checkScale, PositiveDecimalString } from '@vcdc/shared/money';
 import { z } from 'zod';
 import { Approvals } from './decision';
+import {
+  ActorId,
+  CaseId,
+  CHAIN_OF_ASSET,
+  Chain,
+  FxParty,
+  HandoverEvidence,
+  LotId,
+  RestitutionOrder,
+  SaleRouteRule,
+  Sha256Hex,
+} from './frozen/contracts';
 import { LotManifestRef } from './lot-manifest';
 import { WaitDuration, WaitOverrides } from './wait-policy';
 
@@ -26,13 +42,13 @@ const WATCHED_CHAINS: readonly common.Chain[] = ['ethereum'];
 
 export const Lot = z
   .object({
-    lotId: common.LotId,
+    lotId: LotId,
     asset: CryptoAsset,
-    chain: common.Chain,
+    chain: Chain,
     declaredAmount: PositiveDecimalString,
     /** The sweep transaction that moved the seized coins into the case's custody address. */
     sweepTxHash: z.string().min(1).max(200),
-    evidence: custody.HandoverEvidence,
+    evidence: HandoverEvidence,
     /**
      * How custody verifies the sweep (default CHAIN): CHAIN, custody reads it on a chain it watches (the
      * case records the intake); ATTESTED, for chains custody does not watch (e.g. BTC, TRON), two
@@ -41,7 +57,7 @@ export const Lot = z
     verification: z.enum(['CHAIN', 'ATTESTED']).optional(),
   })
   .superRefine((lot, ctx) => {
-    const chain = common.CHAIN_OF_ASSET[lot.asset];
+    const chain = CHAIN_OF_ASSET[lot.asset];
     if (lot.chain !== chain) {
       ctx.addIssue({ code: 'custom', path: ['chain'], message: `${lot.asset} is carried on ${chain} here` });
     }
@@ -96,9 +112,9 @@ export type Execution = z.infer<typeof Execution>;
  * else through the stablecoin; VIA_STABLECOIN always goes through the stablecoin.
  */
 export const SaleRoutePlan = z.object({
-  mode: exchange.SaleRouteRule.shape.mode.optional(),
-  depthBandBp: exchange.SaleRouteRule.shape.bandBp.optional(),
-  minDepthMultiple: exchange.SaleRouteRule.shape.minDepthMultiple.optional(),
+  mode: SaleRouteRule.shape.mode.optional(),
+  depthBandBp: SaleRouteRule.shape.bandBp.optional(),
+  minDepthMultiple: SaleRouteRule.shape.minDepthMultiple.optional(),
 });
 export type SaleRoutePlan = z.infer<typeof SaleRoutePlan>;
 
@@ -136,8 +152,8 @@ export const FxParticulars = z.object({
     .string()
     .regex(/^[0-9]{6}$/, { message: 'must be a 6-digit balance-of-payments transaction code' }),
   purpose: z.string().min(1).max(500),
-  remitter: fx.Party,
-  beneficiary: fx.Party,
+  remitter: FxParty,
+  beneficiary: FxParty,
 });
 export type FxParticulars = z.infer<typeof FxParticulars>;
 
@@ -175,14 +191,14 @@ export const Deadlines = z.object({
 export type Deadlines = z.infer<typeof Deadlines>;
 
 const RegistrationFields = {
-  caseId: common.CaseId,
+  caseId: CaseId,
   agency: Agency,
   legalBasis: z.object({
     /** The court ruling / confiscation decision the disposal rests on. */
     reference: z.string().min(1).max(200),
-    documentSha256: common.Sha256Hex.optional(),
+    documentSha256: Sha256Hex.optional(),
   }),
-  requestedBy: common.ActorId,
+  requestedBy: ActorId,
   /**
    * Up to 5,000 lots inline: their intake runs in batches of child workflows (intake-workflow.ts). A
    * larger case registers its lots as a manifest (lot-manifest.ts) and carries none here.
@@ -190,7 +206,7 @@ const RegistrationFields = {
   lots: z.array(Lot).max(5000).default([]),
   deadlines: Deadlines.optional(),
   /** The court's restitution order, when victims are to be paid from the proceeds (the rest goes to the treasury). */
-  restitution: treasury.RegisterRestitutionOrder.omit({ caseId: true, workflowId: true }).optional(),
+  restitution: RestitutionOrder.optional(),
 };
 
 function uniqueLots(reg: { lots: Lot[] }, ctx: z.RefinementCtx): void {

@@ -56,7 +56,6 @@ import { CaseStop } from './case-stop';
 import { payOut } from './case-treasury';
 import { caseValues } from './case-values';
 import {
-  checkDecision,
   type Decision,
   type DecisionRefusal,
   type DecisionStage,
@@ -64,6 +63,7 @@ import {
   ROLE_FOR_STAGE,
   type Role,
 } from './decision';
+import { admitDecision, type CaseDecisionState } from './decision-admission';
 import type { DecisionActivities } from './decision-signature';
 import {
   BEFORE_THE_SALE,
@@ -234,7 +234,10 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
   // A hold is resolved by two supervisors (four eyes); a disposal plan by its quorum.
   const approvalsNeeded = (stage: DecisionStage) =>
     stage === 'DISPOSAL_PLAN' ? disposalQuorum : stage === 'HOLD_RESOLUTION' ? 2 : 1;
-  const decisionContext = () => ({
+  /** What a decision is admitted against now (decision-admission.ts); `claimed`: the nonce of the one being admitted again. */
+  const decisionState = (claimed?: string): CaseDecisionState => ({
+    signaturesRequired,
+    nonceUsed: (nonce) => nonce !== claimed && usedNonces.has(nonce),
     awaiting: p.awaiting?.stage,
     cancellable: !cancellation && !pastNoReturn && (p.status === 'RUNNING' || p.status === 'AWAITING_DECISION'),
     settlementLimit,
@@ -313,43 +316,11 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     });
     log.warn(`decision ${via} refused`, { reason: refusal.message });
   };
-  const replayed = (raw: unknown): DecisionRefusal | undefined => {
-    const nonce = (raw as { nonce?: unknown } | null)?.nonce;
-    return typeof nonce === 'string' && usedNonces.has(nonce)
-      ? { code: 'decision-replayed', message: `decision ${nonce} was already submitted once` }
-      : undefined;
-  };
-  const ruleRefusal = (raw: unknown): DecisionRefusal | undefined => {
-    const checked = checkDecision(raw, decisionContext());
-    return checked.ok ? undefined : checked.refusal;
-  };
-  /** The check that needs the world: the control API's signature (an activity). */
-  const unverified = async (d: Decision): Promise<DecisionRefusal | undefined> => {
-    if (!signaturesRequired) return undefined;
-    // `unsigned` refused a decision without act or nonce already (admit asks it first).
-    const refusal = unsigned(d);
-    if (refusal || !d.nonce) return refusal;
-    usedNonces.add(d.nonce);
-    const verdict = await decisionChecks.verifyDecision(workflowId, d);
-    return verdict.ok ? undefined : verdict.refusal;
-  };
-  /** A signed case takes no decision without the control API's act: said first, before any other rule. */
-  const unsigned = (raw: unknown): DecisionRefusal | undefined => {
-    const d = raw as { act?: unknown; nonce?: unknown } | null;
-    return signaturesRequired && (!d?.act || !d.nonce)
-      ? {
-          code: 'decision-unsigned',
-          message: 'the decision carries no control-API act: decisions reach a case only through the control API',
-        }
-      : undefined;
-  };
-  /** Replay, unsigned, rules, signature, then the rules again. */
+  /** Admitted, its signature verified (an activity), then admitted again: the case may move meanwhile. */
   const admit = async (raw: unknown): Promise<DecisionAccepted | DecisionRefusal> => {
-    const replay = replayed(raw) ?? unsigned(raw);
-    if (replay) return replay;
-    const checked = checkDecision(raw, decisionContext());
-    if (!checked.ok) return checked.refusal;
-    const d = checked.decision;
+    const admitted = admitDecision(raw, decisionState());
+    if (!admitted.ok) return admitted.refusal;
+    const d = admitted.decision;
     // A case started without signed decisions (tests, a bare client): nobody signs an authorisation, so the
     // case's own request stands in. Custody still refuses to move coins on unsigned approvals.
     if (!signaturesRequired && d.stage === 'DISPOSAL_PLAN' && d.outcome === 'APPROVE' && !d.authorisation) {
@@ -361,9 +332,18 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
     if (!signaturesRequired && d.stage === 'RECONCILIATION' && d.outcome === 'APPROVE' && !d.differences) {
       d.differences = p.reconciliationAsked;
     }
-    // The case may move while the signature is checked: the rules are asked again after it.
-    const refusal = (await unverified(d)) ?? ruleRefusal(raw);
-    return refusal ?? accept(d);
+    const unverified = await signatureRefusal(d);
+    if (unverified) return unverified;
+    const again = admitDecision(raw, decisionState(d.nonce));
+    return again.ok ? accept(d) : again.refusal;
+  };
+  /** The check that needs the world: the control API's signature, and only that (an activity). */
+  const signatureRefusal = async (d: Decision): Promise<DecisionRefusal | undefined> => {
+    // Admitted already: a signed case's decision carries an act and a nonce.
+    if (!signaturesRequired || !d.nonce) return undefined;
+    usedNonces.add(d.nonce); // claimed now: the same nonce sent meanwhile is a replay
+    const verdict = await decisionChecks.verifyDecision(workflowId, d);
+    return verdict.ok ? undefined : verdict.refusal;
   };
   const isRefusal = (r: DecisionAccepted | DecisionRefusal): r is DecisionRefusal => 'code' in r;
 
@@ -421,8 +401,9 @@ async function runCaseWorkflow(input: CaseRegistration, cancelRequested: Promise
       // It is read-only: its refusals go to the audit chain (a sink), not into the case's state.
       validator: (raw) => {
         screenedOut(raw, 'update', false);
+        const admitted = admitDecision(raw, decisionState());
         // An unsigned one passes to the handler, which records it as refused in the status (not a rule's verdict).
-        const refusal = replayed(raw) ?? (unsigned(raw) ? undefined : ruleRefusal(raw));
+        const refusal = admitted.ok || admitted.refusal.code === 'decision-unsigned' ? undefined : admitted.refusal;
         if (refusal) {
           recordRefusal(
             { via: 'update', name: 'decide', updateId: currentUpdateId(), ...refusedDecision(raw, refusal) },

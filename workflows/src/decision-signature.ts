@@ -19,7 +19,7 @@ import {
   newActKeyPair,
   type SignedAct,
   signAct,
-  verifyCarriedDecision,
+  verifyDecisionAct,
 } from '@vcdc/shared';
 import type { Decision, DecisionRefusal } from './decision';
 
@@ -54,15 +54,17 @@ export function signDecision(
 /** The activities the case workflow uses to check a decision against the world before acting on it. */
 export function createDecisionActivities(verifyKeys: readonly KeyObject[]) {
   return {
-    /** The control API's act for this case and decision, and the roles of its stage. */
+    /**
+     * The control API's act for this case over exactly this decision: the signature, and only that. The
+     * case admitted the decision before asking (decision-admission.ts: its shape, the stage's roles…).
+     */
     async verifyDecision(
       workflowId: string,
       d: Decision,
     ): Promise<{ ok: true } | { ok: false; refusal: DecisionRefusal }> {
-      const checked = verifyCarriedDecision(verifyKeys, d, { caseId: caseIdOf(workflowId), stage: d.stage });
+      const checked = verifyDecisionAct(verifyKeys, d, caseIdOf(workflowId));
       if (checked.ok) return { ok: true };
       const { code, message } = checked.refusal;
-      if (code === 'act-role') return { ok: false, refusal: { code: 'decision-role', message } };
       if (code === 'act-missing') return { ok: false, refusal: { code: 'decision-unsigned', message } };
       return {
         ok: false,

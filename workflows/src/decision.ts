@@ -1,22 +1,29 @@
 /**
- * Human decisions that move a case: the payload, and the one validator that both the `decide`
- * Update (as its validator, so a refused decision never reaches history) and the `decision` signal
- * go through. Pure: imported by the workflow and by the control API.
+ * Human decisions that move a case: the payload, who may take each, and why one is refused. Whether a
+ * decision is admitted is decision-admission.ts's one function. Pure: imported by the workflow and by
+ * the control API.
+ *
+ * The workflow validates decisions (on every replay, too) with its own frozen shapes (frozen/), not with
+ * the services' contracts: a service tightening its contract must not change what a running case admits.
  */
-import {
-  CarriedDecision,
-  DECISION_ROLES,
-  PersonRole,
-  type ReconciliationDifference,
-  DecisionStage as SharedDecisionStage,
-} from '@vcdc/shared/acts/pure';
-import { canonicalJson } from '@vcdc/shared/canonical-json';
-import { common, custody, fx, type treasury } from '@vcdc/shared/contracts';
-import { Decimal } from '@vcdc/shared/money';
+import { DECISION_ROLES } from '@vcdc/shared/acts/pure';
 import { z } from 'zod';
-import { type HoldOptions, refuseResolution } from './hold-resolution';
-
-const { ActorId, IsoTimestamp } = common;
+import {
+  DecisionStage as FrozenDecisionStage,
+  HoldResolution,
+  PersonRole,
+  ReconciliationDifference,
+  SignedAct,
+  Unit,
+} from './frozen/acts';
+import {
+  ActorId,
+  DecisionJudgment,
+  IsoTimestamp,
+  PayoutAuthorisation,
+  SettleDeclaration,
+  TransferAuthorisation,
+} from './frozen/contracts';
 
 /**
  * The points where a case waits for a person.
@@ -40,7 +47,7 @@ const { ActorId, IsoTimestamp } = common;
  * - CANCELLATION: not waited on; taken at any time while the case runs (e.g. the legal basis was
  *   revoked): the case unwinds to the safe state for its stage and ends CANCELLED. Only APPROVE.
  */
-export const DecisionStage = SharedDecisionStage;
+export const DecisionStage = FrozenDecisionStage;
 export type DecisionStage = z.infer<typeof DecisionStage>;
 
 export const Role = PersonRole;
@@ -89,38 +96,38 @@ const DecisionFields = z.object({
   decidedBy: ActorId,
   role: Role,
   /** The decider's unit (case handling, custody, finance…), from their token: the approval policy counts distinct units. */
-  unit: CarriedDecision.shape.unit,
+  unit: Unit.optional(),
   reason: z.string().min(1).max(1000).optional(),
   /** An outside reference for the decision; for FX_DECLARATION the regulator's reference (required). */
   reference: z.string().min(1).max(100).optional(),
   decidedAt: IsoTimestamp,
   /** For JUDGMENT: the court's judgment that releases the escrow and says where the money goes. */
-  judgment: CarriedDecision.shape.judgment,
+  judgment: DecisionJudgment.optional(),
   /** For FX_SETTLEMENT: the tranche the bank settled, as its FX officer records it. */
-  settlement: fx.SettleDeclaration.optional(),
+  settlement: SettleDeclaration.optional(),
   /** Set by the control API: unique per decision (a replay is refused) and covered by `signature`. */
   nonce: z.string().min(1).max(64).optional(),
   /**
    * For a DISPOSAL_PLAN approval: what may leave the case's wallets, as the case asked for it
    * (`authorisationRequested` in its status); custody checks every transfer against it.
    */
-  authorisation: custody.TransferAuthorisation.optional(),
+  authorisation: TransferAuthorisation.optional(),
   /**
    * For a REMITTANCE approval: the pay-out it allows, as the case asked for it (`payoutRequested`);
    * the treasury pays nothing under it that differs.
    */
-  payout: CarriedDecision.shape.payout,
+  payout: PayoutAuthorisation.optional(),
   /**
    * For a RECONCILIATION approval: the differences it explains, as the case asked about them
    * (`reconciliationAsked`); each is booked as its own line in the reconciliation.
    */
-  differences: CarriedDecision.shape.differences,
+  differences: z.array(ReconciliationDifference).max(100).optional(),
   /** For a HOLD_RESOLUTION: RESUME, AMEND (with the amended plan) or CLOSE (handing the assets back). */
-  resolution: CarriedDecision.shape.resolution,
+  resolution: HoldResolution.optional(),
   /** Before decisions became acts: the control API's Ed25519 signature over the case and the decision (kept for old histories). */
   signature: z.string().min(1).max(200).optional(),
   /** The control API's signed act for the decider (kind case.decision), which the services it authorises verify too. */
-  act: CarriedDecision.shape.act,
+  act: SignedAct.optional(),
 });
 
 function decisionRules<
@@ -224,125 +231,4 @@ export type DecisionRefusalCode =
 export interface DecisionRefusal {
   code: DecisionRefusalCode;
   message: string;
-}
-
-export interface DecisionContext {
-  /** The stage the case is waiting on now, if any. */
-  awaiting: DecisionStage | undefined;
-  /** Whether the case can still be cancelled (it runs and has not been cancelled yet). */
-  cancellable?: boolean;
-  /** While FX_SETTLEMENT is awaited: what is left to settle (a tranche may not exceed it). */
-  settlementLimit?: string;
-  /** Who asked for the disposal: may not decide on it (four-eyes). */
-  requestedBy: string;
-  /** Who already approved the awaited stage (a quorum needs distinct people). */
-  approvedBy?: readonly string[];
-  /** While DISPOSAL_PLAN is awaited: the transfer authorisation an approval must carry (when the case asks for one). */
-  authorisationRequested?: custody.TransferAuthorisation;
-  /** While REMITTANCE is awaited: the pay-out an approval must carry (when the case asks for one). */
-  payoutRequested?: treasury.PayoutAuthorisation;
-  /** While RECONCILIATION is awaited: the differences an approval must carry. */
-  reconciliationAsked?: ReconciliationDifference[];
-  /** While HOLD_RESOLUTION is awaited: what the held case allows (hold-resolution.ts). */
-  hold?: HoldOptions;
-}
-
-/** Validate a decision against the case's current wait. Returns the parsed decision or why it is refused. */
-export function checkDecision(
-  raw: unknown,
-  ctx: DecisionContext,
-): { ok: true; decision: Decision } | { ok: false; refusal: DecisionRefusal } {
-  const parsed = Decision.safeParse(raw);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(decision)'}: ${i.message}`).join('; ');
-    return { ok: false, refusal: { code: 'decision-invalid', message: `malformed decision: ${detail}` } };
-  }
-  const decision = parsed.data;
-  if (decision.stage === 'CANCELLATION') {
-    if (!ctx.cancellable) {
-      return {
-        ok: false,
-        refusal: { code: 'decision-not-awaited', message: 'the case has ended or is already being cancelled' },
-      };
-    }
-  } else if (ctx.awaiting !== decision.stage) {
-    const now = ctx.awaiting ? `it is waiting for ${ctx.awaiting}` : 'it is not waiting for any decision';
-    return {
-      ok: false,
-      refusal: { code: 'decision-not-awaited', message: `the case is not waiting for ${decision.stage}: ${now}` },
-    };
-  }
-  if (decision.decidedBy === ctx.requestedBy) {
-    return {
-      ok: false,
-      refusal: {
-        code: 'four-eyes',
-        message: `${decision.decidedBy} requested this disposal and may not decide on it (four-eyes rule)`,
-      },
-    };
-  }
-  if (ctx.approvedBy?.includes(decision.decidedBy)) {
-    return {
-      ok: false,
-      refusal: {
-        code: 'quorum-same-person',
-        message: `${decision.decidedBy} already approved ${decision.stage}; the quorum needs another person`,
-      },
-    };
-  }
-  const tranche = decision.settlement?.amount;
-  if (
-    decision.stage === 'FX_SETTLEMENT' &&
-    tranche &&
-    ctx.settlementLimit &&
-    new Decimal(tranche).gt(ctx.settlementLimit)
-  ) {
-    return {
-      ok: false,
-      refusal: {
-        code: 'decision-invalid',
-        message: `settlement.amount: the tranche ${tranche} is more than the ${ctx.settlementLimit} left to settle`,
-      },
-    };
-  }
-  const roles: readonly Role[] = DECISION_ROLES[decision.stage];
-  if (!roles.includes(decision.role)) {
-    return {
-      ok: false,
-      refusal: { code: 'decision-role', message: `a ${decision.stage} decision needs the role ${roles.join(' or ')}` },
-    };
-  }
-  // An approval that moves value carries exactly what the case asked for: the approver signed that.
-  const asked: Array<[DecisionStage, 'payout' | 'authorisation' | 'differences', unknown, string]> = [
-    ['REMITTANCE', 'payout', ctx.payoutRequested, 'the pay-out the case asks for (payoutRequested)'],
-    [
-      'RECONCILIATION',
-      'differences',
-      ctx.reconciliationAsked,
-      'the differences the case asks about (reconciliationAsked)',
-    ],
-    [
-      'DISPOSAL_PLAN',
-      'authorisation',
-      ctx.authorisationRequested,
-      'the authorisation the case asks for (authorisationRequested)',
-    ],
-  ];
-  for (const [stage, field, requested, what] of asked) {
-    if (
-      decision.stage === stage &&
-      decision.outcome === 'APPROVE' &&
-      requested &&
-      canonicalJson(decision[field]) !== canonicalJson(requested)
-    ) {
-      return {
-        ok: false,
-        refusal: { code: 'decision-invalid', message: `${field}: a ${stage} approval must carry ${what}` },
-      };
-    }
-  }
-  const holdRefusal =
-    decision.stage === 'HOLD_RESOLUTION' && ctx.hold ? refuseResolution(decision, ctx.hold) : undefined;
-  if (holdRefusal) return { ok: false, refusal: { code: 'decision-invalid', message: holdRefusal } };
-  return { ok: true, decision };
 }

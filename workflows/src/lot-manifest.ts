@@ -6,10 +6,10 @@
  * (intake-manifest-workflow.ts). Pure (zod only): the workflow bundle imports it.
  */
 import type { custody } from '@vcdc/shared/contracts';
-import { common } from '@vcdc/shared/contracts';
 import { CryptoAsset, Decimal, PositiveDecimalString } from '@vcdc/shared/money';
 import { z } from 'zod';
 import type { Lot } from './case-input';
+import { Sha256Hex } from './frozen/contracts';
 
 /**
  * Lots per chunk the control API accepts: 2,000 lots with their evidence stay under the service shell's
@@ -34,7 +34,7 @@ export const LotManifestRef = z.object({
   lots: z.number().int().min(1).max(MAX_MANIFEST_LOTS),
   chunks: z.number().int().min(1),
   /** SHA-256 over the chunks' own hashes in chunk order (manifest/store.ts `manifestSha256`). */
-  sha256: common.Sha256Hex,
+  sha256: Sha256Hex,
   totals: z.array(ManifestAssetTotal).min(1),
 });
 export type LotManifestRef = z.infer<typeof LotManifestRef>;

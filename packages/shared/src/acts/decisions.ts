@@ -20,6 +20,42 @@ export interface DecisionExpectation {
 }
 
 /**
+ * The signature alone: the control API signed, for this case, a `case.decision` act over exactly this
+ * decision's content, naming its person, role, unit and nonce. Not its shape nor its role: the case
+ * workflow admitted the decision already (decision-admission.ts) before its activity asks this, and a
+ * service asks `verifyCarriedDecision`, which checks those too.
+ */
+export function verifyDecisionAct(
+  keys: readonly KeyObject[],
+  d: CarriedDecision,
+  caseId: string,
+  now?: Date,
+): { ok: true; act: SignedAct; unit: string } | { ok: false; refusal: ActRefusal } {
+  if (!d.act)
+    return { ok: false, refusal: { code: 'act-missing', message: `a signed ${d.stage} decision is required` } };
+  const checked = verifySignedAct(keys, d.act, {
+    kind: DECISION_ACT,
+    content: decisionContent(caseId, d),
+    object: { type: 'case', id: caseId, caseId },
+    ...(now ? { now } : {}),
+  });
+  if (!checked.ok) return checked;
+  const { actor, actId } = checked.act;
+  if (
+    actor.id !== d.decidedBy ||
+    actor.role !== d.role ||
+    (d.unit !== undefined && actor.unit !== d.unit) ||
+    (d.nonce !== undefined && actId !== d.nonce)
+  ) {
+    return {
+      ok: false,
+      refusal: { code: 'act-content', message: 'the decision names another person, role or nonce than its act' },
+    };
+  }
+  return { ok: true, act: d.act, unit: actor.unit };
+}
+
+/**
  * Checks a decision carried to this step: signed by the control API for this case as a `case.decision`
  * act over exactly its content, by a person holding the stage's role, of the expected stage and outcome.
  */
@@ -42,25 +78,8 @@ export function verifyCarriedDecision(
   const d = parsed.data;
   if (!d.act)
     return { ok: false, refusal: { code: 'act-missing', message: `a signed ${expect.stage} decision is required` } };
-  const checked = verifySignedAct(keys, d.act, {
-    kind: DECISION_ACT,
-    content: decisionContent(expect.caseId, d),
-    object: { type: 'case', id: expect.caseId, caseId: expect.caseId },
-    ...(expect.now ? { now: expect.now } : {}),
-  });
-  if (!checked.ok) return checked;
-  const { actor, actId } = checked.act;
-  if (
-    actor.id !== d.decidedBy ||
-    actor.role !== d.role ||
-    (d.unit !== undefined && actor.unit !== d.unit) ||
-    (d.nonce !== undefined && actId !== d.nonce)
-  ) {
-    return {
-      ok: false,
-      refusal: { code: 'act-content', message: 'the decision names another person, role or nonce than its act' },
-    };
-  }
+  const signed = verifyDecisionAct(keys, d, expect.caseId, expect.now);
+  if (!signed.ok) return signed;
   if (d.stage !== expect.stage || (expect.outcome && d.outcome !== expect.outcome)) {
     return {
       ok: false,
@@ -70,7 +89,8 @@ export function verifyCarriedDecision(
       },
     };
   }
-  if (!DECISION_ROLES[d.stage].includes(actor.role)) {
+  const role = signed.act.act.actor.role;
+  if (!DECISION_ROLES[d.stage].includes(role)) {
     return {
       ok: false,
       refusal: {
@@ -79,5 +99,5 @@ export function verifyCarriedDecision(
       },
     };
   }
-  return { ok: true, decision: { ...d, act: d.act, unit: actor.unit } };
+  return { ok: true, decision: { ...d, act: signed.act, unit: signed.unit } };
 }
