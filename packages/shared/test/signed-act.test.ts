@@ -12,6 +12,7 @@ import {
   requestContent,
   signAct,
   verifyCarriedDecision,
+  verifyDecisionAct,
   verifySignedAct,
 } from '../src';
 import { newActKeyPair } from '../src/acts/signed-act';
@@ -134,5 +135,45 @@ describe('a decision carried to a service', () => {
       ok: false,
       refusal: { code: 'act-role' },
     });
+  });
+});
+
+describe("a decision's signature alone (the case workflow's verifyDecision activity)", () => {
+  const plan = { stage: 'DISPOSAL_PLAN' as const, outcome: 'APPROVE' as const };
+
+  test('verifies the act whatever the role: the role is the case’s admission to check, not the signature’s', () => {
+    // A service refuses it (act-role); the signature of it is sound.
+    const byFx = signedDecision(keys.signingKey, 'CASE-1', PEOPLE.fxOfficer, plan);
+    expect(verifyCarriedDecision(keys.verifyKeys, byFx, { caseId: 'CASE-1', ...plan })).toMatchObject({
+      ok: false,
+      refusal: { code: 'act-role' },
+    });
+    expect(verifyDecisionAct(keys.verifyKeys, byFx, 'CASE-1')).toMatchObject({ ok: true, unit: PEOPLE.fxOfficer.unit });
+  });
+
+  test.each([
+    ['for another case', (d: ReturnType<typeof signedDecision>) => d, 'CASE-2', 'act-content'],
+    [
+      'with its outcome altered',
+      (d: ReturnType<typeof signedDecision>) => ({ ...d, outcome: 'REJECT' as const }),
+      'CASE-1',
+      'act-content',
+    ],
+    [
+      'naming another role than its act',
+      (d: ReturnType<typeof signedDecision>) => ({ ...d, role: 'senior-supervisor' as const }),
+      'CASE-1',
+      'act-content',
+    ],
+    [
+      'signed by another key',
+      () => signedDecision(other.signingKey, 'CASE-1', PEOPLE.supervisor, plan),
+      'CASE-1',
+      'act-signature',
+    ],
+    ['without its act', (d: ReturnType<typeof signedDecision>) => ({ ...d, act: undefined }), 'CASE-1', 'act-missing'],
+  ])('refused %s', (_what, alter, caseId, code) => {
+    const d = alter(signedDecision(keys.signingKey, 'CASE-1', PEOPLE.supervisor, plan));
+    expect(verifyDecisionAct(keys.verifyKeys, d, caseId)).toMatchObject({ ok: false, refusal: { code } });
   });
 });
