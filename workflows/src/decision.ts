@@ -6,12 +6,12 @@
  * The workflow validates decisions (on every replay, too) with its own frozen shapes (frozen/), not with
  * the services' contracts: a service tightening its contract must not change what a running case admits.
  */
-import { DECISION_ROLES } from '@vcdc/shared/acts/pure';
+import { DECISION_ROLES, PersonRole } from '@vcdc/shared/acts/pure';
 import { z } from 'zod';
 import {
+  PersonRole as DeciderRole,
   DecisionStage as FrozenDecisionStage,
   HoldResolution,
-  PersonRole,
   ReconciliationDifference,
   SignedAct,
   Unit,
@@ -50,6 +50,7 @@ import {
 export const DecisionStage = FrozenDecisionStage;
 export type DecisionStage = z.infer<typeof DecisionStage>;
 
+/** The roles people hold, as the control API reads them from tokens (a decision's `role` is parsed with the frozen copy). */
 export const Role = PersonRole;
 export type Role = z.infer<typeof Role>;
 
@@ -94,7 +95,7 @@ const DecisionFields = z.object({
   stage: DecisionStage,
   outcome: z.enum(['APPROVE', 'REJECT']),
   decidedBy: ActorId,
-  role: Role,
+  role: DeciderRole,
   /** The decider's unit (case handling, custody, finance…), from their token: the approval policy counts distinct units. */
   unit: Unit.optional(),
   reason: z.string().min(1).max(1000).optional(),
