@@ -202,7 +202,10 @@ function identityOf(res: Response): Identity {
 
 /**
  * Who decides, and in which role: the token's person, in the role the access matrix names for
- * the stage among those the token holds; 403 when they hold none.
+ * the stage among those the token holds; 403 when they hold none. This authorises the caller and
+ * picks the role the act is signed for (only here are the token's roles known); whether the case
+ * admits the decision (its shape again, the stage awaited, four eyes, the role…) is the workflow's
+ * one admission to say, where it takes effect (decision-admission.ts): the API does not guess it.
  */
 export function resolveDecider(identity: Identity, input: DecisionInput): { id: string; role: Role } {
   const role = decidingRole(input.stage, identity.roles);
