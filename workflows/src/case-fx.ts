@@ -10,12 +10,11 @@ import { Decimal, scaleOf } from '@vcdc/shared/money';
 import { calls } from './case-calls';
 import type { CaseStageContext } from './case-context';
 import type { CaseRegistration } from './case-input';
+import { DEFAULT_FX_DECLARATION_WORKING_DAYS } from './case-policy';
 import { CaseStop } from './case-stop';
 import type { Role } from './decision';
 import type { CaseNotification, NotificationKind } from './notifications/types';
 import { addWorkingDays } from './working-days';
-
-export const DEFAULT_FX_DECLARATION_WORKING_DAYS = 5;
 
 export interface FxStageContext extends CaseStageContext {
   reg: CaseRegistration;

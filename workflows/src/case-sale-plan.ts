@@ -13,12 +13,10 @@ import type { DeskSettlement } from './activities';
 import { calls } from './case-calls';
 import type { CaseStageContext } from './case-context';
 import type { Disposal } from './case-input';
+import { MOST_SLICES_COSTED } from './case-policy';
 import type { SalePlanProgress } from './case-state';
 import { CaseStop } from './case-stop';
 import { executionParams } from './sale-execution';
-
-/** The engine's slices as the plan costs them (the contract takes at most 100). */
-const MOST_SLICES_COSTED = 100;
 
 /** Whether the disposal plan opts in to sale plans (several venues or the desks); neither: one venue, as before. */
 export function sellsByPlan(disposal: Disposal): boolean {

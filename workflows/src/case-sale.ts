@@ -13,6 +13,7 @@ import { routeRuleOf } from '@vcdc/shared/sale-route';
 import { calls, venueArg } from './case-calls';
 import type { CaseStageContext } from './case-context';
 import type { Disposal } from './case-input';
+import { SALE_HAIRCUT } from './case-policy';
 import type { CaseProgress, SaleRound } from './case-state';
 import { CaseStop } from './case-stop';
 import { bandLowest, executionParams, placeable } from './sale-execution';
@@ -53,13 +54,6 @@ export interface SaleStageContext extends CaseStageContext {
   /** Why the case is being stopped, for the engine. */
   stopReason: () => string;
 }
-
-/**
- * How far under its value at the reference a case's sale is assumed to bring, when judging before the
- * sale whether its fiat could leave the venue (fees, the stablecoin under par, the last round through
- * the bid): 2%. A sale that brings less still is caught after it (case-workflow.ts, WITHDRAWAL).
- */
-const SALE_HAIRCUT = '0.02';
 
 /**
  * Sell every coin credited at the venue for fiat; returns the fiat proceeds (cost - fee) and the
