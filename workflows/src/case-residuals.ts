@@ -27,10 +27,10 @@ import { log } from '@temporalio/workflow';
 import { common, exchange } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
 import { calls, confirmations, venueArg, venueWaits } from './case-calls';
-import type { CaseStageContext } from './case-context';
+import type { CaseRun } from './case-run';
 import type { Leftover } from './case-state';
 
-export type ResidualContext = Pick<CaseStageContext, 'p' | 'caseId' | 'key' | 'show'>;
+export type ResidualContext = Pick<CaseRun, 'p' | 'caseId' | 'key' | 'show'>;
 
 const isCoin = (asset: string): asset is exchange.CoinWithdrawalTerms['asset'] => asset in common.CHAIN_OF_ASSET;
 
