@@ -16,7 +16,7 @@
  *    whole sale (every slice's proceeds in one withdrawal). What is left is a remainder under the
  *    currency's smallest unit (a wire is in whole cents, so no later withdrawal can take it) and, when
  *    the whole is under the minimum wire, the fiat itself: both are booked as residuals, and the second
- *    also holds the case for a supervisor's decision (case-workflow.ts) — that is the material money.
+ *    also holds the case for a supervisor's decision (case-withdrawal.ts) — that is the material money.
  *    A residual of the same currency from another case at the same venue is that case's money, never
  *    combined with this one.
  *

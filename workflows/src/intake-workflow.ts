@@ -2,7 +2,7 @@
  * Intake of a batch of a case's seized lots, as a child workflow of the case: a case may hold
  * thousands of lots, and one activity per lot in the case's own history would pass Temporal's
  * limits. Each batch records its lots' intakes with custody a few at a time and returns them; the
- * case keeps only the batch results (see case-workflow.ts, `recordIntakes`).
+ * case keeps only the batch results (see case-intake.ts, `recordIntakes`).
  *
  * Every intake's Idempotency-Key is the case's own (`case-<id>/intake/<lotId>`), the same as when a
  * case records its lots itself: a batch retried or re-run finds the intakes already recorded.
