@@ -10,6 +10,7 @@
  */
 import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import type { DecisionStage } from './decision';
+import type { ExecutionParams } from './sale-execution';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -84,6 +85,17 @@ export const CHILD_STARTS = 5;
 export const SALE_HAIRCUT = '0.02';
 /** The engine's slices as a sale plan costs them (the contract takes at most 100). */
 export const MOST_SLICES_COSTED = 100;
+/** The execution engine's parameters where the disposal plan leaves them unset (sale-execution.ts). */
+export const DEFAULT_EXECUTION: ExecutionParams = {
+  slices: 6,
+  horizonSeconds: 600,
+  slicePricing: 'PASSIVE',
+  passiveOffsetBp: '0.5',
+  checksPerSlice: 4,
+  priceOffsetBp: '3',
+  bandBp: '300',
+  maxRepricings: 3,
+};
 
 // ---- Intake ----
 
@@ -92,6 +104,10 @@ export const LOTS_PER_BATCH = 100;
 /** Batches a case runs at once, and intakes a batch records at once: custody is not flooded. */
 export const BATCHES_AT_ONCE = 4;
 export const INTAKES_AT_ONCE = 10;
+/** A lot manifest's part records this many ATTESTED lots at once. */
+export const ATTESTED_AT_ONCE = 10;
+/** Discrepancies a manifest part keeps in its summary (the count is always exact): the case's status stays small. */
+export const DISCREPANCIES_KEPT_PER_PART = 125;
 
 // ---- The calls to the services (activity options) ----
 
@@ -113,6 +129,13 @@ export const CONFIRMATION_WAIT: ActivityOptions = {
   startToCloseTimeout: '30s',
   scheduleToCloseTimeout: '1 day',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m' },
+};
+/** A manifest part reading its pages: as the confirmation wait, with a heartbeat (a page is long work). */
+export const MANIFEST_PAGES: ActivityOptions = { ...CONFIRMATION_WAIT, heartbeatTimeout: '2m' };
+/** The sale engine's calls to the venue: no attempt limit (a 5xx or a stale reference is waited out; a 4xx is final). */
+export const SALE_ENGINE_CALLS: ActivityOptions = {
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 };
 /** Waiting for the venue to credit a deposit (chain confirmations on the venue's side) or send a return. */
 export const VENUE_WAIT: ActivityOptions = {
