@@ -393,7 +393,7 @@ export class CaseRun {
   };
 
   /** Run `work`; if the case is cancelled before it ends, `stop` it (once). */
-  readonly whileWorking = async <T>(work: () => Promise<T>, stop: () => Promise<unknown> | void): Promise<T> => {
+  readonly whileWorking = async <T>(work: () => Promise<T>, stop: () => unknown): Promise<T> => {
     let done = false;
     void condition(() => done || this.cancellation !== undefined).then(() => (done ? undefined : stop()));
     try {
