@@ -8,24 +8,20 @@ import { condition } from '@temporalio/workflow';
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal, scaleOf } from '@vcdc/shared/money';
 import { calls } from './case-calls';
-import type { CaseStageContext } from './case-context';
-import type { CaseRegistration } from './case-input';
+import { DEFAULT_FX_DECLARATION_WORKING_DAYS } from './case-policy';
+import type { CaseRun } from './case-run';
 import { CaseStop } from './case-stop';
-import type { Role } from './decision';
-import type { CaseNotification, NotificationKind } from './notifications/types';
 import { addWorkingDays } from './working-days';
 
-export const DEFAULT_FX_DECLARATION_WORKING_DAYS = 5;
-
-export interface FxStageContext extends CaseStageContext {
-  reg: CaseRegistration;
-  /** The withdrawal that brought the fiat to the offshore account: what is declared and settled. */
-  withdrawal: exchange.VenueWithdrawal;
-  notify: (kind: NotificationKind, toRole: Role, message: string, extra?: Partial<CaseNotification>) => Promise<void>;
-  /** True once the case is cancelled (ends the deadline watch). */
-  stopped: () => boolean;
-  /** What an FX_SETTLEMENT may settle at most while one is awaited (the decision validator reads it). */
-  settlementLimit: (limit: string | undefined) => void;
+/**
+ * FX, once the withdrawal (`withdrawal`: what is declared and settled) reached the offshore account. A case
+ * resumed at TREASURY has settled already.
+ */
+export async function runFx(run: CaseRun, withdrawal: exchange.VenueWithdrawal): Promise<void> {
+  if (run.resume?.from === 'TREASURY') return;
+  run.checkpoint();
+  run.enter('FX', `declaring ${withdrawal.netAmount} ${run.reg.disposal.fiat} for settlement into CNY`);
+  await settleIntoCny(run, withdrawal);
 }
 
 /**
@@ -35,20 +31,20 @@ export interface FxStageContext extends CaseStageContext {
  * it made, its deadline (from the funds' arrival, which does not move), the round it was in, and the
  * tranches already settled. The first run has nothing recorded and takes every step.
  */
-export async function settleIntoCny(ctx: FxStageContext): Promise<void> {
-  const { p, caseId, reg, withdrawal, key, awaitDecision, deadlineWords, notify } = ctx;
+async function settleIntoCny(run: CaseRun, withdrawal: exchange.VenueWithdrawal): Promise<void> {
+  const { p, caseId, reg, key, awaitDecision, deadlineWords, notify } = run;
   const fiat = reg.disposal.fiat;
   const offshore = `${withdrawal.netAmount} ${fiat} wait in the offshore account`;
-  if (!p.declaration) await declare(ctx);
+  if (!p.declaration) await declare(run, withdrawal);
   if (!p.declaration) throw new Error('the declaration was not made'); // declare() sets it
   const declarationId = p.declaration.declarationId;
   const settledOrApproved = () => p.declaration?.status === 'APPROVED' || p.declaration?.status === 'SETTLED';
   // A resumed case keeps its deadline; its watch runs again only if it had not yet reminded anyone.
   const resumedDeadline = p.fxDeadline;
-  const fxDeadline = resumedDeadline ?? startDeadline(ctx);
+  const fxDeadline = resumedDeadline ?? startDeadline(run);
   p.fxDeadline = fxDeadline;
   if (settledOrApproved()) fxDeadline.state = 'MET';
-  const fxOver = () => fxDeadline.state === 'MET' || ctx.stopped() || p.stage !== 'FX';
+  const fxOver = () => fxDeadline.state === 'MET' || run.cancellation !== undefined || p.stage !== 'FX';
   if (!resumedDeadline || fxDeadline.state === 'OPEN') {
     void (async () => {
       if (!(await condition(fxOver, Math.max(1000, Date.parse(fxDeadline.remindAt) - Date.now())))) {
@@ -126,12 +122,13 @@ export async function settleIntoCny(ctx: FxStageContext): Promise<void> {
     // Amounts in the currency's own form ("107916.30"), as the bank and the FX service write them.
     const inFiat = (d: Decimal) => d.toFixed(scaleOf(fiat));
     p.fxSettlement = { amount: inFiat(toSettle), settled: inFiat(settled), remaining: inFiat(left) };
-    ctx.settlementLimit(inFiat(left));
+    // What an FX_SETTLEMENT may settle at most while one is awaited (the decision validator reads it).
+    run.settlementLimit = inFiat(left);
     const recorded = await awaitDecision(
       'FX_SETTLEMENT',
       `an FX officer to record the bank's settlement of ${inFiat(left)} ${fiat} into CNY (tranche ${tranche})`,
     );
-    ctx.settlementLimit(undefined);
+    run.settlementLimit = undefined;
     if (!recorded?.settlement || recorded.outcome === 'REJECT') {
       throw new CaseStop(
         'HELD',
@@ -151,8 +148,8 @@ export async function settleIntoCny(ctx: FxStageContext): Promise<void> {
 }
 
 /** The declaration to the FX regulator, made and submitted (`p.declaration`). */
-async function declare(ctx: FxStageContext): Promise<void> {
-  const { p, caseId, reg, withdrawal, key } = ctx;
+async function declare(run: CaseRun, withdrawal: exchange.VenueWithdrawal): Promise<void> {
+  const { p, caseId, reg, key } = run;
   const documents = reg.legalBasis.documentSha256
     ? [{ name: reg.legalBasis.reference, sha256: reg.legalBasis.documentSha256 }]
     : [];
@@ -185,8 +182,8 @@ async function declare(ctx: FxStageContext): Promise<void> {
  * The declaration deadline runs from the funds' arrival at the bank, in working days: the FX officers
  * are reminded the working day before, the supervisors told when it is overdue.
  */
-function startDeadline(ctx: FxStageContext): NonNullable<FxStageContext['p']['fxDeadline']> {
-  const fxDays = ctx.reg.deadlines?.fxDeclarationWorkingDays ?? DEFAULT_FX_DECLARATION_WORKING_DAYS;
+function startDeadline(run: CaseRun): NonNullable<CaseRun['p']['fxDeadline']> {
+  const fxDays = run.reg.deadlines?.fxDeclarationWorkingDays ?? DEFAULT_FX_DECLARATION_WORKING_DAYS;
   const fundsArrivedAt = new Date(Date.now());
   return {
     fundsArrivedAt: fundsArrivedAt.toISOString(),

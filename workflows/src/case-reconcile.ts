@@ -7,16 +7,12 @@
  * account. After the pay-out the closing reconciliation uses the same explained lines.
  */
 import { calls, manifestCalls } from './case-calls';
-import type { CaseStageContext } from './case-context';
+import type { CaseRun } from './case-run';
 import { CaseStop } from './case-stop';
 import { type Reconciliation, type ReconciliationPhase, reconcile } from './reconcile';
 
-export interface ReconcileContext {
-  p: CaseStageContext['p'];
-  caseId: string;
-  stablecoin: string;
-  fiat: string;
-}
+/** What a reconciliation reads of the run: the case's record and the disposal's currencies. */
+export type ReconcileContext = Pick<CaseRun, 'p' | 'caseId' | 'reg'>;
 
 /** The case's reconciliation now, in `phase`, from every service's records. */
 export async function reconcileCase(ctx: ReconcileContext, phase: ReconciliationPhase): Promise<Reconciliation> {
@@ -32,8 +28,8 @@ export async function reconcileCase(ctx: ReconcileContext, phase: Reconciliation
   ]);
   return reconcile(
     {
-      stablecoin: ctx.stablecoin,
-      fiat: ctx.fiat,
+      stablecoin: ctx.reg.disposal.stablecoin,
+      fiat: ctx.reg.disposal.fiat,
       ledger,
       statement,
       declarations,
@@ -57,7 +53,7 @@ function itemised(r: Reconciliation): string {
  * difference (RECONCILIATION, approve with a reason: the differences approved are exactly those asked
  * about) or holds it. Throws CaseStop HELD on a hold, a rejection or no decision in time.
  */
-export async function gatePayout(ctx: ReconcileContext & Pick<CaseStageContext, 'awaitDecision' | 'deadlineWords'>) {
+export async function gatePayout(ctx: CaseRun): Promise<void> {
   const { p } = ctx;
   p.reconciliationBeforePayout = await reconcileCase(ctx, 'before-payout');
   if (p.reconciliationBeforePayout.ok) return;
@@ -89,4 +85,22 @@ export async function gatePayout(ctx: ReconcileContext & Pick<CaseStageContext, 
       'HELD',
       `the records moved while the differences were decided; still unexplained: ${itemised(p.reconciliationBeforePayout)}`,
     );
+}
+
+/**
+ * RECONCILIATION, the closing one after the pay-out (again, on a RESUME of a hold it made): every unit from
+ * custody to the treasury, from each service's own records; the differences a supervisor explained before
+ * the pay-out are their own lines here too. A difference holds the case.
+ */
+export async function runReconciliation(run: CaseRun): Promise<void> {
+  const { p } = run;
+  run.enter('RECONCILIATION', 'checking conservation across custody, venue, FX and treasury');
+  p.reconciliation = await reconcileCase(run, 'closing');
+  if (!p.reconciliation.ok) {
+    const failed = p.reconciliation.checks.filter((c) => !c.pass);
+    throw new CaseStop(
+      'HELD',
+      `reconciliation failed: ${failed.map((c) => `${c.name} (${c.left.amount} vs ${c.right.amount})`).join('; ')}`,
+    );
+  }
 }

@@ -16,7 +16,7 @@
  *    whole sale (every slice's proceeds in one withdrawal). What is left is a remainder under the
  *    currency's smallest unit (a wire is in whole cents, so no later withdrawal can take it) and, when
  *    the whole is under the minimum wire, the fiat itself: both are booked as residuals, and the second
- *    also holds the case for a supervisor's decision (case-workflow.ts) — that is the material money.
+ *    also holds the case for a supervisor's decision (case-withdrawal.ts) — that is the material money.
  *    A residual of the same currency from another case at the same venue is that case's money, never
  *    combined with this one.
  *
@@ -27,10 +27,10 @@ import { log } from '@temporalio/workflow';
 import { common, exchange } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
 import { calls, confirmations, venueArg, venueWaits } from './case-calls';
-import type { CaseStageContext } from './case-context';
+import type { CaseRun } from './case-run';
 import type { Leftover } from './case-state';
 
-export type ResidualContext = Pick<CaseStageContext, 'p' | 'caseId' | 'key' | 'show'>;
+export type ResidualContext = Pick<CaseRun, 'p' | 'caseId' | 'key' | 'show'>;
 
 const isCoin = (asset: string): asset is exchange.CoinWithdrawalTerms['asset'] => asset in common.CHAIN_OF_ASSET;
 

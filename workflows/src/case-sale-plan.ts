@@ -11,14 +11,12 @@ import { Decimal, sum } from '@vcdc/shared/money';
 import { routeRuleOf } from '@vcdc/shared/sale-route';
 import type { DeskSettlement } from './activities';
 import { calls } from './case-calls';
-import type { CaseStageContext } from './case-context';
 import type { Disposal } from './case-input';
+import { MOST_SLICES_COSTED } from './case-policy';
+import type { CaseRun } from './case-run';
 import type { SalePlanProgress } from './case-state';
 import { CaseStop } from './case-stop';
 import { executionParams } from './sale-execution';
-
-/** The engine's slices as the plan costs them (the contract takes at most 100). */
-const MOST_SLICES_COSTED = 100;
 
 /** Whether the disposal plan opts in to sale plans (several venues or the desks); neither: one venue, as before. */
 export function sellsByPlan(disposal: Disposal): boolean {
@@ -32,11 +30,12 @@ export function plannedVenues(disposal: Disposal): string[] {
 
 /** Ask for (or find again) the plan of `lot` of `asset`, check it, and keep it in the case's record. */
 export async function planLot(
-  ctx: Pick<CaseStageContext, 'p' | 'caseId' | 'key' | 'show'> & { disposal: Disposal },
+  run: Pick<CaseRun, 'p' | 'reg' | 'caseId' | 'key' | 'show'>,
   asset: 'BTC' | 'ETH',
   lot: Decimal,
 ): Promise<SalePlanProgress> {
-  const { p, caseId, key, show, disposal } = ctx;
+  const { p, caseId, key, show } = run;
+  const { disposal } = run.reg;
   const venues = plannedVenues(disposal);
   const desks = disposal.desks === true;
   const plan = await calls.planSale(

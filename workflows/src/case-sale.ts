@@ -6,18 +6,19 @@
  * not sell asks a supervisor (SALE_PRICE); a stop returns the unsold coins to custody (the case
  * workflow's compensation, which reads `atVenue`).
  */
-import { patched, startChild } from '@temporalio/workflow';
+import { patched, startChild, upsertSearchAttributes } from '@temporalio/workflow';
 import type { custody, exchange } from '@vcdc/shared/contracts';
 import { Decimal, roundDownTo, sum } from '@vcdc/shared/money';
 import { routeRuleOf } from '@vcdc/shared/sale-route';
 import { calls, venueArg } from './case-calls';
-import type { CaseStageContext } from './case-context';
-import type { Disposal } from './case-input';
+import { SALE_HAIRCUT } from './case-policy';
+import type { CaseRun } from './case-run';
 import type { CaseProgress, SaleRound } from './case-state';
 import { CaseStop } from './case-stop';
 import { bandLowest, executionParams, placeable } from './sale-execution';
-import type { proceedsAtVenue } from './sale-proceeds';
+import { proceedsAtVenue } from './sale-proceeds';
 import { type SaleExecutionResult, saleExecutionWorkflow, stopSale } from './sale-workflow';
+import { ValueUsdKey } from './shared';
 
 /** A coin at one venue: the transfers that took it there and what of it is unsold (for a return). */
 export interface VenueHolding {
@@ -33,7 +34,7 @@ export function heldAt(asset: string, at?: string): string {
   return at === undefined ? asset : `${asset}@${at}`;
 }
 
-/** A sale plan's venue (case-workflow.ts): the coins credited there are sold by the routes the plans chose. */
+/** A sale plan's venue (`runSale`): the coins credited there are sold by the routes the plans chose. */
 export interface PlannedVenue {
   venue: string;
   /** Undefined for the exchange service's default venue. */
@@ -42,24 +43,94 @@ export interface PlannedVenue {
   legs: ReadonlyMap<string, Extract<exchange.SalePlanLeg, { kind: 'VENUE' }>>;
 }
 
-/** What the SALE stage uses of the case workflow besides the common context. */
-export interface SaleStageContext extends CaseStageContext {
-  disposal: Disposal;
-  /** Per coin and venue (heldAt): the transfers that took it to the venue and what of it is unsold there (for a return). */
-  atVenue: Map<string, VenueHolding>;
-  leftover: (asset: string, amount: Decimal, reason: string, kind?: exchange.ResidualReason, at?: string) => void;
-  /** Run `work`; if the case is cancelled before it ends, `stop` it. */
-  whileWorking: <T>(work: () => Promise<T>, stop: () => Promise<unknown> | void) => Promise<T>;
-  /** Why the case is being stopped, for the engine. */
-  stopReason: () => string;
+/** What the sale brought, for the WITHDRAWAL stage: at the one venue, or at each venue of the sale plans. */
+export type SaleOutcome =
+  | { byPlan: false; proceeds: Decimal; wire?: exchange.FiatWithdrawalTerms }
+  | { byPlan: true; sold: Array<{ venue: PlannedVenue; proceeds: Decimal; wire?: exchange.FiatWithdrawalTerms }> };
+
+/** Resumed at SALE after part of the coins was sold: those proceeds wait at the venue and go on with the rest. */
+export function carriedProceeds(run: CaseRun): ReturnType<typeof proceedsAtVenue> {
+  const { stablecoin, fiat } = run.reg.disposal;
+  return proceedsAtVenue(run.resume?.from === 'SALE' ? run.p.sales : [], stablecoin, fiat);
 }
 
 /**
- * How far under its value at the reference a case's sale is assumed to bring, when judging before the
- * sale whether its fiat could leave the venue (fees, the stablecoin under par, the last round through
- * the bid): 2%. A sale that brings less still is caught after it (case-workflow.ts, WITHDRAWAL).
+ * SALE: each coin for fiat, by the execution engine: directly where the direct market is deep enough
+ * for it, else into the stablecoin; then the whole stablecoin into fiat. By the sale plans (`byPlan`):
+ * at each venue, the coins its legs took there, on the plans' routes (the desks paid already).
  */
-const SALE_HAIRCUT = '0.02';
+export async function runSale(
+  run: CaseRun,
+  byPlan: boolean,
+  carried: ReturnType<typeof proceedsAtVenue>,
+): Promise<SaleOutcome> {
+  const { p } = run;
+  const { stablecoin, fiat } = run.reg.disposal;
+  if (byPlan) return { byPlan, sold: await sellByPlan(run) };
+  run.checkpoint();
+  run.enter('SALE', `selling for ${fiat}: directly where the market is deep enough, else through ${stablecoin}`);
+  const { proceeds, wire } = await sellForFiat(run, carried);
+  // Sold: nothing of the coins is left at the venue to return (what the venue could not take is in `leftovers`).
+  run.soldAll();
+  p.valueUsd = proceeds.toFixed(2);
+  upsertSearchAttributes([{ key: ValueUsdKey, value: proceeds.toNumber() }]);
+  return { byPlan, proceeds, ...(wire ? { wire } : {}) };
+}
+
+/** At each venue of the plans, the coins its legs took there sold by the engine on the plans' routes. */
+async function sellByPlan(run: CaseRun): Promise<Extract<SaleOutcome, { byPlan: true }>['sold']> {
+  const { p, resume } = run;
+  const { stablecoin, fiat } = run.reg.disposal;
+  const venues = venuesOfPlans(run);
+  run.checkpoint();
+  run.enter('SALE', `selling for ${fiat} at ${venues.map((v) => v.venue).join(', ')} by the sale plans`);
+  const sold: Extract<SaleOutcome, { byPlan: true }>['sold'] = [];
+  for (const venue of venues) {
+    run.checkpoint();
+    // Resumed at SALE: what this venue's earlier sales left there is sold and wired with the rest.
+    const carriedHere = proceedsAtVenue(
+      resume?.from === 'SALE' ? p.sales.filter((s) => s.at === venue.at) : [],
+      stablecoin,
+      fiat,
+    );
+    sold.push({ venue, ...(await sellForFiat(run, carriedHere, venue)) });
+    for (const plan of p.salePlans ?? []) {
+      for (const leg of plan.legs) if (leg.kind === 'VENUE' && leg.venue === venue.venue) leg.status = 'SOLD';
+    }
+  }
+  // Sold everywhere: nothing of the coins is left at a venue to return (leftovers are booked below).
+  run.soldAll();
+  const paidByDesks = sum((p.deskSettlements ?? []).map((d) => d.paidAmount));
+  const proceeds = sum(sold.map((s) => s.proceeds)).plus(paidByDesks);
+  p.valueUsd = proceeds.toFixed(2);
+  upsertSearchAttributes([{ key: ValueUsdKey, value: proceeds.toNumber() }]);
+  return sold;
+}
+
+/** The venues the plans' VENUE legs name, in the order they first appear (the default venue's routes for it). */
+function venuesOfPlans(run: CaseRun): PlannedVenue[] {
+  const { p, reg, resume } = run;
+  const { stablecoin } = reg.disposal;
+  const venues: PlannedVenue[] = [];
+  const stable = p.transfers.find((t) => t.asset === stablecoin)?.depositAddress.venue;
+  const named = [
+    ...(p.salePlans ?? []).flatMap((plan) => plan.legs.flatMap((l) => (l.kind === 'VENUE' ? [l.venue] : []))),
+    ...(stable ? [stable] : []),
+    // Resumed at SALE: a venue where an earlier attempt sold holds its proceeds still.
+    ...(resume?.from === 'SALE' ? p.sales.map((s) => s.at ?? reg.disposal.venue) : []),
+  ];
+  for (const venue of named) {
+    if (venues.some((v) => v.venue === venue)) continue;
+    const legs = new Map<string, Extract<exchange.SalePlanLeg, { kind: 'VENUE' }>>();
+    for (const plan of p.salePlans ?? []) {
+      const leg = plan.legs.find((l) => l.kind === 'VENUE' && l.venue === venue);
+      if (leg && leg.kind === 'VENUE') legs.set(plan.asset, leg);
+    }
+    const at = run.atOf(venue);
+    venues.push({ venue, ...(at === undefined ? {} : { at }), legs });
+  }
+  return venues;
+}
 
 /**
  * Sell every coin credited at the venue for fiat; returns the fiat proceeds (cost - fee) and the
@@ -68,17 +139,18 @@ const SALE_HAIRCUT = '0.02';
  * the rest. `planned`: a case sold by sale plans sells at one venue at a time, by the plans' routes.
  */
 export async function sellForFiat(
-  ctx: SaleStageContext,
+  run: CaseRun,
   carried: ReturnType<typeof proceedsAtVenue> = { stable: new Decimal(0), fiat: new Decimal(0) },
   planned?: PlannedVenue,
 ): Promise<{ proceeds: Decimal; wire?: exchange.FiatWithdrawalTerms }> {
-  const { p, caseId, disposal, atVenue, key, show, checkpoint, whileWorking, stopReason } = ctx;
-  const { awaitDecision, deadlineWords } = ctx;
+  const { p, caseId, atVenue, key, show, checkpoint, whileWorking, stopReason } = run;
+  const { awaitDecision, deadlineWords } = run;
+  const disposal = run.reg.disposal;
   const { stablecoin, fiat } = disposal;
   const at = planned?.at;
   const where = planned ? ` at ${planned.venue}` : '';
   const leftover = (asset: string, amount: Decimal, reason: string, kind?: exchange.ResidualReason) =>
-    ctx.leftover(asset, amount, reason, kind, at);
+    run.leftover(asset, amount, reason, kind, at);
   // The coins at this venue: every transfer of the case, or a plan's to this venue.
   const transfers = planned ? p.transfers.filter((t) => t.depositAddress.venue === planned.venue) : p.transfers;
   // Each venue's stock of the stablecoin is its own (its sales' proceeds are sold there).

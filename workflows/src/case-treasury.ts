@@ -8,19 +8,14 @@
 import { patched } from '@temporalio/workflow';
 import { Decimal, sum } from '@vcdc/shared/money';
 import { calls } from './case-calls';
-import type { CaseStageContext } from './case-context';
-import type { CaseRegistration } from './case-input';
 import { gatePayout } from './case-reconcile';
+import type { CaseRun } from './case-run';
 import { CaseStop } from './case-stop';
 
-export interface TreasuryStageContext extends CaseStageContext {
-  reg: CaseRegistration;
-  stablecoin: string;
-  fiat: string;
-  /** Enter the TREASURY stage with its details line. */
-  enter: (details: string) => void;
-  /** Money is about to leave the special account: from now on a cancellation is refused. */
-  pastNoReturn: () => void;
+/** TREASURY, after FX (or on a case resumed there). */
+export async function runTreasury(run: CaseRun): Promise<void> {
+  run.checkpoint();
+  await payOut(run);
 }
 
 /**
@@ -28,10 +23,10 @@ export interface TreasuryStageContext extends CaseStageContext {
  * TREASURY after a hold (hold-resolution.ts) credits only what it has not, keeps a judgment already
  * recorded, and asks again for what it waited for: the reconciliation's decision, the pay-out's approval.
  */
-export async function payOut(ctx: TreasuryStageContext): Promise<void> {
-  const { p, caseId, reg, key, checkpoint, awaitDecision, deadlineWords } = ctx;
+async function payOut(run: CaseRun): Promise<void> {
+  const { p, caseId, reg, key, checkpoint, awaitDecision, deadlineWords } = run;
   const cny = sum(p.settlements.map((s) => s.cnyAmount));
-  ctx.enter(`crediting ${cny.toFixed()} CNY to the special case-property account`);
+  run.enter('TREASURY', `crediting ${cny.toFixed()} CNY to the special case-property account`);
   for (const settlement of p.settlements) {
     if (p.credits.some((c) => c.fxSettlementId === settlement.settlementId)) continue;
     p.credits.push(
@@ -50,7 +45,7 @@ export async function payOut(ctx: TreasuryStageContext): Promise<void> {
   // Nothing leaves (and no escrow is released) until every unit reconciles, or a supervisor explains
   // each difference or holds the case (case-reconcile.ts).
   // Cases that were already past their credits when the gate came keep their old path (VERSIONING.md).
-  if (patched('reconcile-before-payout')) await gatePayout(ctx);
+  if (patched('reconcile-before-payout')) await gatePayout(run);
   // A pre-trial sale: the proceeds wait in escrow until the court rules; the judgment says where they go.
   let ruling: 'CONFISCATION' | 'RESTITUTION' | 'ACQUITTAL' | undefined;
   const { escrow } = reg.treasury;
@@ -120,7 +115,8 @@ export async function payOut(ctx: TreasuryStageContext): Promise<void> {
   }
   // Money leaves the special account now: from here the case finishes; a cancellation is refused.
   checkpoint();
-  ctx.pastNoReturn();
+  // Money is about to leave the special account: from now on a cancellation is refused.
+  run.pastNoReturn = true;
   if (ruling === 'ACQUITTAL' && escrow) {
     p.ownerReturn = await calls.returnToOwner(
       {

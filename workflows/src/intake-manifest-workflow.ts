@@ -13,7 +13,8 @@ import type { custody } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import type { CaseActivities } from './activities';
 import type { Lot } from './case-input';
-import { CONFIRMATION_WAIT, intakeOfAttested } from './intake-workflow';
+import { ATTESTED_AT_ONCE, attestationWait, DISCREPANCIES_KEPT_PER_PART, MANIFEST_PAGES } from './case-policy';
+import { intakeOfAttested } from './intake-workflow';
 import { type AssetIntakeTotal, addIntake, type LotManifestRef, type ManifestActivities } from './lot-manifest';
 
 /** Temporal's own advice for a history: continue as new before it passes this many events. */
@@ -23,16 +24,12 @@ export const HISTORY_LIMIT = 10_000;
  * (3) of its own; a page of CHAIN lots adds about 6 in all.
  */
 const WORST_EVENTS_PER_LOT = 6;
-/** Discrepancies a part keeps in its summary (the count is always exact): the case's status stays small. */
-export const DISCREPANCIES_KEPT_PER_PART = 125;
-const ATTESTED_AT_ONCE = 10;
 
-const pages = proxyActivities<ManifestActivities>({ ...CONFIRMATION_WAIT, heartbeatTimeout: '2m' });
-const attestations = proxyActivities<CaseActivities>({
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '14 days',
-  retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '30m' },
-});
+// Its sizes and waits are the case process's (case-policy.ts).
+export { DISCREPANCIES_KEPT_PER_PART };
+
+const pages = proxyActivities<ManifestActivities>(MANIFEST_PAGES);
+const attestations = proxyActivities<CaseActivities>(attestationWait('10s'));
 
 export interface ManifestPartSummary {
   part: number;

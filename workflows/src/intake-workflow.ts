@@ -2,7 +2,7 @@
  * Intake of a batch of a case's seized lots, as a child workflow of the case: a case may hold
  * thousands of lots, and one activity per lot in the case's own history would pass Temporal's
  * limits. Each batch records its lots' intakes with custody a few at a time and returns them; the
- * case keeps only the batch results (see case-workflow.ts, `recordIntakes`).
+ * case keeps only the batch results (see case-intake.ts, `recordIntakes`).
  *
  * Every intake's Idempotency-Key is the case's own (`case-<id>/intake/<lotId>`), the same as when a
  * case records its lots itself: a batch retried or re-run finds the intakes already recorded.
@@ -11,40 +11,24 @@
  * custodians attest its sweep at custody, and the batch waits (read only, for days if need be) until
  * custody has both attestations, then takes the intake custody recorded, or a DISCREPANCY.
  */
-import { type ActivityOptions, patched, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
+import { patched, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { custody } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import type { CaseActivities } from './activities';
 import type { Lot } from './case-input';
+import { attestationWait, BATCHES_AT_ONCE, CONFIRMATION_WAIT, INTAKES_AT_ONCE, LOTS_PER_BATCH } from './case-policy';
 import { stepKey } from './keys';
 
-/** Lots per batch: a batch's history stays near 400 events. */
-export const LOTS_PER_BATCH = 100;
-/** Batches a case runs at once, and intakes a batch records at once: custody is not flooded. */
-export const BATCHES_AT_ONCE = 4;
-const INTAKES_AT_ONCE = 10;
+// Its sizes and waits are the case process's (case-policy.ts); the case reads them from here too.
+export { BATCHES_AT_ONCE, CONFIRMATION_WAIT, LOTS_PER_BATCH };
 
-/** Custody answers 409 not-yet until the sweep has its confirmations. */
-export const CONFIRMATION_WAIT: ActivityOptions = {
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '1 day',
-  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '2m' },
-};
 const confirmations = proxyActivities<CaseActivities>(CONFIRMATION_WAIT);
 
-/**
- * Custody answers "not yet" until two custodians have attested the lot, which may take days: polled
- * with backoff to 30 minutes (server-side retries, nothing in the history), for 14 days at most; from
- * 1 s, so attestations made at once are seen at once (10 s in batches started before the change).
- */
-const attestationWait = (initialInterval: string) =>
-  proxyActivities<CaseActivities>({
-    startToCloseTimeout: '30s',
-    scheduleToCloseTimeout: '14 days',
-    retry: { initialInterval, backoffCoefficient: 2, maximumInterval: '30m' },
-  });
-const attestationsFrom10s = attestationWait('10s');
-const attestationsFrom1s = attestationWait('1s');
+/** Custody answers "not yet" until two custodians have attested a lot, which may take days (case-policy.ts). */
+const attestationWaitFrom = (initialInterval: '1s' | '10s') =>
+  proxyActivities<CaseActivities>(attestationWait(initialInterval));
+const attestationsFrom10s = attestationWaitFrom('10s');
+const attestationsFrom1s = attestationWaitFrom('1s');
 
 export interface IntakeBatchInput {
   /** The case workflow's id: the intakes' keys are the case's. */

@@ -10,6 +10,7 @@
  * below by the legal floor.
  */
 import { Decimal } from '@vcdc/shared/money';
+import { DEFAULT_EXECUTION } from './case-policy';
 import { fnv1a64 } from './keys';
 
 export interface ExecutionParams {
@@ -45,16 +46,8 @@ export interface ExecutionParams {
   maxParticipationPct?: string;
 }
 
-export const DEFAULT_EXECUTION: ExecutionParams = {
-  slices: 6,
-  horizonSeconds: 600,
-  slicePricing: 'PASSIVE',
-  passiveOffsetBp: '0.5',
-  checksPerSlice: 4,
-  priceOffsetBp: '3',
-  bandBp: '300',
-  maxRepricings: 3,
-};
+// The defaults are the case process's policy (case-policy.ts).
+export { DEFAULT_EXECUTION };
 
 /** The engine's parameters: the disposal plan's, the defaults for what it leaves unset. */
 export function executionParams(plan: Partial<ExecutionParams> | undefined): ExecutionParams {

@@ -22,6 +22,7 @@ import {
 import { Decimal } from '@vcdc/shared/money';
 import type { createActivities } from './activities';
 import { venueArg } from './case-calls';
+import { SALE_ENGINE_CALLS } from './case-policy';
 import { splitIntoChildOrders } from './child-orders';
 import type { createSaleActivities } from './sale-activities';
 import {
@@ -91,11 +92,10 @@ export interface SaleExecutionResult {
   nextSlice: number;
 }
 
-const venue = proxyActivities<ReturnType<typeof createActivities> & ReturnType<typeof createSaleActivities>>({
-  startToCloseTimeout: '30s',
+const venue = proxyActivities<ReturnType<typeof createActivities> & ReturnType<typeof createSaleActivities>>(
   // No attempt limit: a 5xx or a stale reference is waited out; a 4xx refusal is final (non-retryable).
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+  SALE_ENGINE_CALLS,
+);
 
 /**
  * The case stops its engine with `stopSale`, never with Temporal's cancellation: a cancellation request

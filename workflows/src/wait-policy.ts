@@ -6,6 +6,7 @@
  * (`deadlines.waits`). Pure (zod only): the workflow and the control API read the same rules.
  */
 import { z } from 'zod';
+import { DEFAULT_WAIT_POLICY as CASE_WAITS } from './case-policy';
 import { DecisionStage } from './decision';
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -35,24 +36,10 @@ export type WaitOverrides = z.infer<typeof WaitOverrides>;
 type WaitedStage = Exclude<DecisionStage, 'CANCELLATION'>;
 
 /**
- * The default policy. A price-band breach waits hours, not days: the market moves and the coins sit
- * at the venue. The FX declaration also runs its own working-day deadline (case-workflow.ts).
+ * The default policy (its numbers, with every other of the process, are in case-policy.ts). The FX
+ * declaration also runs its own working-day deadline (case-fx.ts).
  */
-export const DEFAULT_WAIT_POLICY: Record<WaitedStage, WaitTimes> = {
-  INTAKE_DISCREPANCY: { remindAfter: '1d', escalateAfter: '3d', deadline: '14d' },
-  DISPOSAL_PLAN: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
-  SALE_PRICE: { remindAfter: '1h', escalateAfter: '4h', deadline: '2d' },
-  FX_DECLARATION: { remindAfter: '3d', escalateAfter: '7d', deadline: '30d' },
-  FX_RESUBMISSION: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
-  FX_SETTLEMENT: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
-  // A trial takes months: the escrow waits up to a year for the judgment.
-  JUDGMENT: { remindAfter: '30d', escalateAfter: '90d', deadline: '365d' },
-  REMITTANCE: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
-  // The money is credited and waits in the special account while a supervisor looks at the differences.
-  RECONCILIATION: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
-  // A held case waits past this deadline too (it is told, never closed on its own): nothing is resolved by default.
-  HOLD_RESOLUTION: { remindAfter: '2d', escalateAfter: '5d', deadline: '30d' },
-};
+export const DEFAULT_WAIT_POLICY: Record<WaitedStage, WaitTimes> = CASE_WAITS;
 
 export interface ResolvedWait {
   remindMs: number;
