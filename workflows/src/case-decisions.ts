@@ -1,9 +1,10 @@
 /**
  * How a decision reaches a running case (the `decide` Update, its validator, the `decision` signal):
  * screened at the side door (side-door.ts), admitted by the one admission (decision-admission.ts:
- * replay, signature present, the rules of decision.ts) against what the case waits for, its signature verified by the control API (an
- * activity), the rules asked again, then accepted into the run (`CaseRun.accepted`/`approvals`), where
- * `awaitDecision` sees it. Refusals are recorded in the status and the audit chain.
+ * replay, signature present, the rules of decision.ts) against what the case waits for, its signature
+ * verified by the control API (an activity), admitted again, then accepted into the run
+ * (`CaseRun.accepted`/`approvals`), where `awaitDecision` sees it. Refusals are recorded in the status
+ * and the audit chain.
  */
 import { ApplicationFailure, currentUpdateInfo, log, proxyActivities } from '@temporalio/workflow';
 import { missingApprovals } from './approval-policy';
