@@ -161,6 +161,9 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       NOTIFICATIONS_SCHEMA: 'notifications',
       // The refusals of messages sent to Temporal directly go to the control API's audit chain, as audit_service.
       AUDIT_DATABASE_URL: s.roleUrls.audit,
+      // The lot manifests of large cases, read in pages by their intake, as lot_manifests_service.
+      LOT_MANIFESTS_DATABASE_URL: s.roleUrls.lot_manifests,
+      LOT_MANIFESTS_SCHEMA: 'lot_manifests',
     },
     'control-api': {
       ...checkpoints('control-api'),
@@ -173,6 +176,9 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       DATABASE_URL: s.roleUrls.audit,
       NOTIFICATIONS_DATABASE_URL: s.roleUrls.notifications,
       NOTIFICATIONS_SCHEMA: 'notifications',
+      // The lot manifests of large cases (POST /v1/cases/:caseId/lots), as lot_manifests_service.
+      LOT_MANIFESTS_DATABASE_URL: s.roleUrls.lot_manifests,
+      LOT_MANIFESTS_SCHEMA: 'lot_manifests',
       // GET /v1/audit/verify asks every service to verify its own chain too; people's acts go to custody and
       // the treasury. With the control API's own credential, not the worker's.
       CUSTODY_URL: s.urls.custody,
