@@ -83,6 +83,8 @@ const DevConfig = z.object({
   /** The sale schedule of cases that name none: three slices over 30 s by default (to watch); the fault suite compresses it. */
   VCDC_SALE_SLICES: z.coerce.number().int().min(1).max(500).default(3),
   VCDC_SALE_HORIZON_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
+  /** How many times a slice's unsold remainder is re-priced after the horizon (the control API's default: 5). */
+  VCDC_SALE_MAX_REPRICINGS: z.coerce.number().int().min(0).max(50).optional(),
   /**
    * `dev` (default): the Temporal CLI's dev server with its Web UI. `cluster`: a real Temporal cluster of
    * VCDC_TEMPORAL_NODES server processes on this PostgreSQL (scripts/lib/temporal-cluster.ts; no Web UI).
@@ -281,7 +283,11 @@ async function main(): Promise<void> {
       process.env.CUSTODY_MASTER_SECRET ?? DEV_CUSTODY_MASTER_SECRET,
     ).gasStation().address,
     simulatorStateDir: path.join(cfg.VCDC_DATA_DIR, 'simulators'),
-    sale: { slices: cfg.VCDC_SALE_SLICES, horizonSeconds: cfg.VCDC_SALE_HORIZON_SECONDS },
+    sale: {
+      slices: cfg.VCDC_SALE_SLICES,
+      horizonSeconds: cfg.VCDC_SALE_HORIZON_SECONDS,
+      ...(cfg.VCDC_SALE_MAX_REPRICINGS !== undefined ? { maxRepricings: cfg.VCDC_SALE_MAX_REPRICINGS } : {}),
+    },
     auditCheckpoints: {
       dir: path.join(cfg.VCDC_DATA_DIR, 'audit-checkpoints'),
       signingKeys: Object.fromEntries(checkpointSigners.map((s) => [s, checkpointKeys[s]!.signingKey])) as Record<
