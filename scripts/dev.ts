@@ -90,6 +90,14 @@ const DevConfig = z.object({
    * VCDC_TEMPORAL_NODES server processes on this PostgreSQL (scripts/lib/temporal-cluster.ts; no Web UI).
    */
   VCDC_TEMPORAL: z.enum(['dev', 'cluster']).default('dev'),
+  /**
+   * The dev server's SQLite pragmas, comma-separated `name=value` (scripts/lib/temporal-dev-server.ts
+   * DEV_SQLITE_PRAGMAS by default: WAL, no fsync per commit); `none`: SQLite's own (an fsync per commit).
+   */
+  VCDC_TEMPORAL_SQLITE_PRAGMAS: z
+    .string()
+    .regex(/^(none|[a-z_]+=[a-z0-9_]+(,[a-z_]+=[a-z0-9_]+)*)$/, 'none, or name=value pairs, comma-separated')
+    .optional(),
   VCDC_TEMPORAL_NODES: z.coerce.number().int().min(1).max(5).default(2),
   /** Case workers on the task queue; the n-th talks to the n-th node's frontend (round robin). */
   VCDC_WORKERS: z.coerce.number().int().min(1).max(8).default(1),
@@ -193,6 +201,12 @@ async function main(): Promise<void> {
       uiPort: cfg.TEMPORAL_UI_PORT,
       // The control API decodes the encrypted payloads for the Web UI.
       uiCodecEndpoint: `http://127.0.0.1:${cfg.CONTROL_API_PORT}/codec/${codecUiSecret}`,
+      ...(cfg.VCDC_TEMPORAL_SQLITE_PRAGMAS
+        ? {
+            sqlitePragmas:
+              cfg.VCDC_TEMPORAL_SQLITE_PRAGMAS === 'none' ? [] : cfg.VCDC_TEMPORAL_SQLITE_PRAGMAS.split(','),
+          }
+        : {}),
       namespace: cfg.TEMPORAL_NAMESPACE,
       searchAttributes: Object.fromEntries(
         Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, cliType(type)]),
