@@ -57,6 +57,10 @@ const stackSettings = (): Record<string, string> => ({
   RATE_LIMIT_PER_MINUTE: '1000000',
 });
 
+/** BENCH_STATUS_POLL_MS: how often each case's auto-approver reads its status (a Temporal query each; default 500). */
+const statusPollMs = (): number | undefined =>
+  process.env.BENCH_STATUS_POLL_MS ? Number(process.env.BENCH_STATUS_POLL_MS) : undefined;
+
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const s = (ms: number) => (ms / 1000).toFixed(1);
 const median = (xs: number[]) =>
@@ -169,7 +173,7 @@ async function runOnce(n: number): Promise<void> {
 
     // 1. VCDC.
     use.mark();
-    const { ends, wallMs } = await runCasesAtOnce(stack, n, `ORCH-${n}`, CASE_DEADLINE_MS);
+    const { ends, wallMs } = await runCasesAtOnce(stack, n, `ORCH-${n}`, CASE_DEADLINE_MS, statusPollMs());
     const vcdcUse = use.read();
     const statuses = new Map<string, number>();
     for (const e of ends) statuses.set(e.status, (statuses.get(e.status) ?? 0) + 1);
