@@ -2,8 +2,8 @@
  * Benchmark (a script, not a test): VCDC's orchestration against Temporal's own limit on this machine
  * (issue 18, part 1).
  *
- * For each N it starts a fresh dev stack (every part its own process, sale compressed to two slices over
- * four seconds), whitelists the venue's deposit addresses as an operator would before any case (untimed:
+ * For each N it starts a fresh dev stack (every part its own process, its deliberate waits compressed:
+ * ZERO_LATENCY below), whitelists the venue's deposit addresses as an operator would before any case (untimed:
  * bench/lib/whitelist.ts) and, on its Temporal server:
  *  1. VCDC: N small BTC cases at once, every decision taken the moment it is asked by a bounded
  *     auto-approver through the control API (bench/lib/demo-cases.ts);
@@ -23,7 +23,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startStackProcess } from '../test/support/stack-process';
 import { caseWorkflowId, Disposal } from '../workflows/src/case-input';
-import { COMPRESSED_SALE, lotsOf, runCasesAtOnce } from './lib/demo-cases';
+import { lotsOf, runCasesAtOnce } from './lib/demo-cases';
 import { type Analysis, analyse, type Shape, shapeOf, treeOf } from './lib/histories';
 import { quantile, sampleStackUse } from './lib/stack-use';
 import { whitelistVenueAddresses } from './lib/whitelist';
@@ -34,6 +34,32 @@ const BASELINE_QUEUE = 'bench-noop';
 const CASE_DEADLINE_MS = 45 * 60_000;
 /** The baseline gives up after this long. */
 const BASELINE_DEADLINE_MS = 20 * 60_000;
+
+/**
+ * The stack's deliberate waits compressed as issue 18 allows (zero-latency simulators, the sale's pacing
+ * compressed), every stage still run for real: the sale is one slice over one second, re-priced once
+ * (that last round takes, through the bid) when the venue's flow left some of it (getReferencePrice,
+ * placeSellOrder, a one-second wait, cancelSellOrder, each time); the chains mine a block every 200 ms
+ * (custody's transfer and the venue's deposit still wait for their confirmations); the venue pays a fiat
+ * withdrawal out after 200 ms instead of 2 s (the case still follows it from processing to completed).
+ * Each may be set otherwise in the environment, e.g. the earlier figures' `VCDC_SALE_SLICES=2
+ * VCDC_SALE_HORIZON_SECONDS=4 VCDC_SALE_MAX_REPRICINGS=5 CHAIN_BLOCK_INTERVAL_MS=1000 VENUE_WITHDRAWAL_DELAY_MS=2000`.
+ */
+const ZERO_LATENCY: Record<string, string> = {
+  VCDC_SALE_SLICES: '1',
+  VCDC_SALE_HORIZON_SECONDS: '1',
+  VCDC_SALE_MAX_REPRICINGS: '1',
+  CHAIN_BLOCK_INTERVAL_MS: '200',
+  VENUE_WITHDRAWAL_DELAY_MS: '200',
+};
+const stackSettings = (): Record<string, string> => ({
+  ...Object.fromEntries(Object.entries(ZERO_LATENCY).map(([k, v]) => [k, process.env[k] ?? v])),
+  RATE_LIMIT_PER_MINUTE: '1000000',
+});
+
+/** BENCH_STATUS_POLL_MS: how often each case's auto-approver reads its status (a Temporal query each; default 500). */
+const statusPollMs = (): number | undefined =>
+  process.env.BENCH_STATUS_POLL_MS ? Number(process.env.BENCH_STATUS_POLL_MS) : undefined;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const s = (ms: number) => (ms / 1000).toFixed(1);
@@ -128,7 +154,13 @@ function printBreakdown(analyses: Analysis[]): void {
 
 async function runOnce(n: number): Promise<void> {
   say(`\n== ${n} cases at once ==`);
-  const stack = await startStackProcess({ ...COMPRESSED_SALE, RATE_LIMIT_PER_MINUTE: '1000000' });
+  const settings = stackSettings();
+  say(
+    `stack: ${Object.keys(ZERO_LATENCY)
+      .map((k) => `${k}=${settings[k]}`)
+      .join(' ')}`,
+  );
+  const stack = await startStackProcess(settings);
   const use = sampleStackUse(stack, { bench: process.pid });
   const connection = await Connection.connect({ address: stack.temporalAddress });
   try {
@@ -141,7 +173,7 @@ async function runOnce(n: number): Promise<void> {
 
     // 1. VCDC.
     use.mark();
-    const { ends, wallMs } = await runCasesAtOnce(stack, n, `ORCH-${n}`, CASE_DEADLINE_MS);
+    const { ends, wallMs } = await runCasesAtOnce(stack, n, `ORCH-${n}`, CASE_DEADLINE_MS, statusPollMs());
     const vcdcUse = use.read();
     const statuses = new Map<string, number>();
     for (const e of ends) statuses.set(e.status, (statuses.get(e.status) ?? 0) + 1);

@@ -4,7 +4,7 @@
  *
  *   DATABASE_OWNER_URL=postgresql://vcdc_owner:…@db/vcdc \
  *   CUSTODY_DB_PASSWORD=… EXCHANGE_DB_PASSWORD=… FX_DB_PASSWORD=… TREASURY_DB_PASSWORD=… \
- *   AUDIT_DB_PASSWORD=… NOTIFICATIONS_DB_PASSWORD=… npm run db:provision
+ *   AUDIT_DB_PASSWORD=… NOTIFICATIONS_DB_PASSWORD=… LOT_MANIFESTS_DB_PASSWORD=… npm run db:provision
  *
  * migrates every schema and gives each `<schema>_service` role LOGIN with its password (or, with
  * `<NAME>_DB_URL` instead, grants a login role a DBA made). Idempotent; two runs at once are safe.

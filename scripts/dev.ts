@@ -83,11 +83,21 @@ const DevConfig = z.object({
   /** The sale schedule of cases that name none: three slices over 30 s by default (to watch); the fault suite compresses it. */
   VCDC_SALE_SLICES: z.coerce.number().int().min(1).max(500).default(3),
   VCDC_SALE_HORIZON_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
+  /** How many times a slice's unsold remainder is re-priced after the horizon (the control API's default: 5). */
+  VCDC_SALE_MAX_REPRICINGS: z.coerce.number().int().min(0).max(50).optional(),
   /**
    * `dev` (default): the Temporal CLI's dev server with its Web UI. `cluster`: a real Temporal cluster of
    * VCDC_TEMPORAL_NODES server processes on this PostgreSQL (scripts/lib/temporal-cluster.ts; no Web UI).
    */
   VCDC_TEMPORAL: z.enum(['dev', 'cluster']).default('dev'),
+  /**
+   * The dev server's SQLite pragmas, comma-separated `name=value` (scripts/lib/temporal-dev-server.ts
+   * DEV_SQLITE_PRAGMAS by default: WAL, no fsync per commit); `none`: SQLite's own (an fsync per commit).
+   */
+  VCDC_TEMPORAL_SQLITE_PRAGMAS: z
+    .string()
+    .regex(/^(none|[a-z_]+=[a-z0-9_]+(,[a-z_]+=[a-z0-9_]+)*)$/, 'none, or name=value pairs, comma-separated')
+    .optional(),
   VCDC_TEMPORAL_NODES: z.coerce.number().int().min(1).max(5).default(2),
   /** Case workers on the task queue; the n-th talks to the n-th node's frontend (round robin). */
   VCDC_WORKERS: z.coerce.number().int().min(1).max(8).default(1),
@@ -191,6 +201,12 @@ async function main(): Promise<void> {
       uiPort: cfg.TEMPORAL_UI_PORT,
       // The control API decodes the encrypted payloads for the Web UI.
       uiCodecEndpoint: `http://127.0.0.1:${cfg.CONTROL_API_PORT}/codec/${codecUiSecret}`,
+      ...(cfg.VCDC_TEMPORAL_SQLITE_PRAGMAS
+        ? {
+            sqlitePragmas:
+              cfg.VCDC_TEMPORAL_SQLITE_PRAGMAS === 'none' ? [] : cfg.VCDC_TEMPORAL_SQLITE_PRAGMAS.split(','),
+          }
+        : {}),
       namespace: cfg.TEMPORAL_NAMESPACE,
       searchAttributes: Object.fromEntries(
         Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => [name, cliType(type)]),
@@ -281,7 +297,11 @@ async function main(): Promise<void> {
       process.env.CUSTODY_MASTER_SECRET ?? DEV_CUSTODY_MASTER_SECRET,
     ).gasStation().address,
     simulatorStateDir: path.join(cfg.VCDC_DATA_DIR, 'simulators'),
-    sale: { slices: cfg.VCDC_SALE_SLICES, horizonSeconds: cfg.VCDC_SALE_HORIZON_SECONDS },
+    sale: {
+      slices: cfg.VCDC_SALE_SLICES,
+      horizonSeconds: cfg.VCDC_SALE_HORIZON_SECONDS,
+      ...(cfg.VCDC_SALE_MAX_REPRICINGS !== undefined ? { maxRepricings: cfg.VCDC_SALE_MAX_REPRICINGS } : {}),
+    },
     auditCheckpoints: {
       dir: path.join(cfg.VCDC_DATA_DIR, 'audit-checkpoints'),
       signingKeys: Object.fromEntries(checkpointSigners.map((s) => [s, checkpointKeys[s]!.signingKey])) as Record<

@@ -62,4 +62,12 @@ describe('the compose check', () => {
       'deploy/helm/vcdc/files/setup-namespace.sh: does not register PendingSince as Datetime',
     ]);
   });
+
+  it('refuses a provision step that does not provision every schema, the lot manifests’ among them', () => {
+    const broken = files.compose.replace(/\n {6}LOT_MANIFESTS_DB_PASSWORD: .*/, '');
+    expect(broken).not.toEqual(files.compose);
+    expect(checkCompose(withCompose(broken)).findings).toEqual([
+      'service db-provision: neither LOT_MANIFESTS_DB_PASSWORD nor LOT_MANIFESTS_DB_URL (the lot_manifests_service role)',
+    ]);
+  });
 });

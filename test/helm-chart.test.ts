@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { READS, readComposeFiles } from '../scripts/lib/compose-check';
 import { CHART_DIR, ensureHelm, findHelm, goVersion, helmLint, helmTemplate } from '../scripts/lib/helm';
+import { SYSTEM_ROLES } from '../scripts/lib/system-database';
 import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
 
 const yaml = require('js-yaml') as { loadAll(text: string): unknown[]; load(text: string): unknown };
@@ -175,6 +176,23 @@ describeIfHelm('the Helm chart', () => {
     expect(new Set(containersOf(named('Job', 'vcdc-temporal-schema')).map((c) => c.image))).toEqual(
       new Set([compose.services['temporal-schema']?.image]),
     );
+  });
+
+  it('provisions every schema’s role in the provision Job, and gives the lot manifests’ login to the worker and the control API', () => {
+    const provision = envOf(containersOf(named('Job', 'vcdc-db-provision'))[0] as Container);
+    for (const role of SYSTEM_ROLES)
+      expect(provision.get(`${role.toUpperCase()}_DB_PASSWORD`)?.valueFrom?.secretKeyRef).toEqual({
+        name: 'vcdc',
+        key: `${role.toUpperCase()}_DB_PASSWORD`,
+      });
+    for (const process of ['worker', 'control-api']) {
+      const container = containersOf(named('Deployment', `vcdc-${process}`)).find((c) => c.name === process);
+      const env = envOf(container as Container);
+      expect(env.get('LOT_MANIFESTS_SCHEMA')?.value).toBe('lot_manifests');
+      expect(env.get('LOT_MANIFESTS_DATABASE_URL')?.value).toMatch(
+        /^postgresql:\/\/lot_manifests_service:\$\(LOT_MANIFESTS_DB_PASSWORD\)@/,
+      );
+    }
   });
 
   it('sets up both Temporal databases in the schema Job, before the install and every upgrade', () => {

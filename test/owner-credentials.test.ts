@@ -93,6 +93,9 @@ test('the environment builder gives every process its role URLs and no process t
   expect(userOf(environments.worker.AUDIT_DATABASE_URL)).toBe('audit_service');
   expect(userOf(environments['control-api'].DATABASE_URL)).toBe('audit_service');
   expect(userOf(environments['control-api'].NOTIFICATIONS_DATABASE_URL)).toBe('notifications_service');
+  // The lot manifests of large cases: the control API stores them, the worker's intake reads them.
+  expect(userOf(environments.worker.LOT_MANIFESTS_DATABASE_URL)).toBe('lot_manifests_service');
+  expect(userOf(environments['control-api'].LOT_MANIFESTS_DATABASE_URL)).toBe('lot_manifests_service');
   expect(environments.simulators.DATABASE_URL).toBeUndefined();
 });
 

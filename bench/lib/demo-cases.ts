@@ -34,6 +34,8 @@ export async function runCasesAtOnce(
   n: number,
   prefix: string,
   deadlineMs: number,
+  /** How often each case's approver reads its status (a Temporal query each): the demo's 500 ms by default. */
+  pollMs?: number,
 ): Promise<{ ends: CaseEnd[]; wallMs: number }> {
   const t0 = Date.now();
   const ends = await Promise.all(
@@ -46,6 +48,7 @@ export async function runCasesAtOnce(
           caseId,
           lots: lotsOf(i),
           timeoutMs: deadlineMs,
+          ...(pollMs ? { pollMs } : {}),
           token: (person) => stack.issuer.mint(person),
         });
         return { caseId, status: progress.status, ms: Date.now() - t0 };

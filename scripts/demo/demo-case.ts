@@ -337,6 +337,8 @@ export interface DemoOptions {
   lots?: DemoLot[];
   /** Give up waiting after this long (the case keeps running in Temporal). */
   timeoutMs?: number;
+  /** How often the case's status is read while it runs (default 500 ms): each read is a Temporal query. */
+  pollMs?: number;
   /** A court restitution order for the case: victims are paid from the proceeds, the rest goes to the treasury. */
   restitution?: DemoRestitution;
   /** The case's disposal plan (e.g. sold by sale plans on several venues and to the desks); default: the control API's. */
@@ -442,7 +444,7 @@ export async function runDemoCase(options: DemoOptions): Promise<DemoCaseProgres
   while (Date.now() < deadline) {
     const ended = await patiently(step);
     if (ended) return ended;
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
   }
   throw new Error(`demo case ${caseId} did not finish within the time allowed; it keeps running (see the Web UI)`);
 }

@@ -6,6 +6,8 @@
  *    (services/<name>/src/config.ts, workflows' WorkerConfig / ControlApiConfig, the simulators'
  *    Config, the provision step's ProvisionConfig, plus SERVICE_TOKEN and CONTROL_API_TOKEN, which every
  *    service reads through the shared start-up);
+ *  - the provision step (`db-provision`) is given a password or a login URL for every schema's role
+ *    (SYSTEM_ROLES, scripts/lib/system-database.ts), so every store a process opens is migrated;
  *  - no container but the provision step (`db-provision`) is given the database owner's credentials:
  *    every other postgres:// URL logs in as a `<schema>_service` role;
  *  - every `${VAR}` the file interpolates is documented in README.md's "Production" section;
@@ -26,7 +28,7 @@ import { TreasuryConfig } from '../../services/treasury/src/config';
 import { ControlApiConfig } from '../../workflows/src/control-api/config';
 import { SEARCH_ATTRIBUTES } from '../../workflows/src/shared';
 import { WorkerConfig } from '../../workflows/src/worker';
-import { ProvisionConfig } from './system-database';
+import { ProvisionConfig, SYSTEM_ROLES } from './system-database';
 
 export const ROOT = path.resolve(__dirname, '../..');
 // js-yaml comes with the dev tool chain (jest, hardhat); this is a dev-only check.
@@ -168,7 +170,14 @@ export function checkCompose(files: ComposeFiles): ComposeCheck {
     for (const key of keys) {
       if (!reads.includes(key)) findings.push(`service ${name}: ${key} is not read by its config schema`);
     }
-    if (name === PROVISION) continue;
+    if (name === PROVISION) {
+      for (const role of SYSTEM_ROLES) {
+        const [password, url] = [`${role.toUpperCase()}_DB_PASSWORD`, `${role.toUpperCase()}_DB_URL`];
+        if (!keys.includes(password) && !keys.includes(url))
+          findings.push(`service ${name}: neither ${password} nor ${url} (the ${role}_service role)`);
+      }
+      continue;
+    }
     const values = Array.isArray(env) ? env.map((e) => e.slice(e.indexOf('=') + 1)) : Object.values(env).map(String);
     for (const value of values) {
       const user = /^postgres(?:ql)?:\/\/([^:@/]+)/.exec(value)?.[1];

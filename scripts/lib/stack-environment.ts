@@ -50,7 +50,7 @@ export interface StackSettings {
   evmFundAddresses: string;
   simulatorStateDir: string;
   /** The execution engine's schedule for cases that name none (default: three slices over 30 s, to watch). */
-  sale?: { slices: number; horizonSeconds: number };
+  sale?: { slices: number; horizonSeconds: number; maxRepricings?: number };
   /**
    * Signed audit checkpoints (issue 12): where they are kept, each signer's own key (a service for its
    * chain, the control API for `audit`) and every signer's public key, which each verifier accepts.
@@ -161,6 +161,9 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       NOTIFICATIONS_SCHEMA: 'notifications',
       // The refusals of messages sent to Temporal directly go to the control API's audit chain, as audit_service.
       AUDIT_DATABASE_URL: s.roleUrls.audit,
+      // The lot manifests of large cases, read in pages by their intake, as lot_manifests_service.
+      LOT_MANIFESTS_DATABASE_URL: s.roleUrls.lot_manifests,
+      LOT_MANIFESTS_SCHEMA: 'lot_manifests',
     },
     'control-api': {
       ...checkpoints('control-api'),
@@ -173,6 +176,9 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       DATABASE_URL: s.roleUrls.audit,
       NOTIFICATIONS_DATABASE_URL: s.roleUrls.notifications,
       NOTIFICATIONS_SCHEMA: 'notifications',
+      // The lot manifests of large cases (POST /v1/cases/:caseId/lots), as lot_manifests_service.
+      LOT_MANIFESTS_DATABASE_URL: s.roleUrls.lot_manifests,
+      LOT_MANIFESTS_SCHEMA: 'lot_manifests',
       // GET /v1/audit/verify asks every service to verify its own chain too; people's acts go to custody and
       // the treasury. With the control API's own credential, not the worker's.
       CUSTODY_URL: s.urls.custody,
@@ -186,7 +192,7 @@ export function stackEnvironments(s: StackSettings): Record<StackProcess, NodeJS
       DEFAULT_SALE_HORIZON_SECONDS: String(s.sale?.horizonSeconds ?? 30),
       // The simulated book is thin next to a demo lot: slices reach 30 bp under the reference to fill.
       DEFAULT_SALE_PRICE_OFFSET_BP: '30',
-      DEFAULT_SALE_MAX_REPRICINGS: '5',
+      DEFAULT_SALE_MAX_REPRICINGS: String(s.sale?.maxRepricings ?? 5),
       DECISION_SIGNING_KEY: s.decisionKeys.signingKey,
       CODEC_CORS_ORIGINS: `http://127.0.0.1:${s.ports.temporalUi},http://localhost:${s.ports.temporalUi}`,
       // The console's link from a case to its workflow in the Web UI.

@@ -1,7 +1,8 @@
 /**
  * Every schema the system keeps in PostgreSQL and the role that works on it, in one place: the four
  * services' schemas, the control API's audit chain (`audit`, which the worker appends refusals to as
- * well) and the notifications outbox (`notifications`, written by the worker, read by the control API).
+ * well), the notifications outbox (`notifications`, written by the worker, read by the control API) and
+ * the lot manifests of large cases (`lot_manifests`, written by the control API, read by the worker's intake).
  * The provision step (scripts/db-provision.ts, the dev stack, the end-to-end stack, the tests) migrates
  * and provisions exactly these; each running process is then given the URL of the roles it needs.
  */
@@ -18,9 +19,18 @@ import { CUSTODY_MIGRATIONS_DIR } from '../../services/custody/src/service';
 import { EXCHANGE_MIGRATIONS_DIR } from '../../services/exchange/src/app';
 import { FX_MIGRATIONS_DIR } from '../../services/fx/src/app';
 import { TREASURY_MIGRATIONS_DIR } from '../../services/treasury/src/app';
+import { MANIFEST_MIGRATIONS_DIR } from '../../workflows/src/manifest/store';
 import { NOTIFICATIONS_MIGRATIONS_DIR } from '../../workflows/src/notifications/store';
 
-export const SYSTEM_ROLES = ['custody', 'exchange', 'fx', 'treasury', 'audit', 'notifications'] as const;
+export const SYSTEM_ROLES = [
+  'custody',
+  'exchange',
+  'fx',
+  'treasury',
+  'audit',
+  'notifications',
+  'lot_manifests',
+] as const;
 export type SystemRole = (typeof SYSTEM_ROLES)[number];
 
 /** Each schema (named as its role: `<name>_service` works on schema `<name>`) and its migrations. */
@@ -32,6 +42,7 @@ export const SYSTEM_SCHEMAS: Record<SystemRole, Omit<SchemaToProvision, 'credent
   treasury: { schema: 'treasury', dir: TREASURY_MIGRATIONS_DIR },
   audit: { schema: 'audit', dir: AUDIT_MIGRATIONS_DIR },
   notifications: { schema: 'notifications', dir: NOTIFICATIONS_MIGRATIONS_DIR, auditChain: false },
+  lot_manifests: { schema: 'lot_manifests', dir: MANIFEST_MIGRATIONS_DIR, auditChain: false },
 };
 
 /** The URL each role logs in with, for the running processes. */

@@ -17,7 +17,19 @@ export interface TemporalDevServerOptions {
   searchAttributes: Record<string, string>;
   /** The codec endpoint the Web UI calls to show encrypted payloads decoded. */
   uiCodecEndpoint?: string;
+  /** SQLite pragmas of its database, `name=value` (default DEV_SQLITE_PRAGMAS; [] for SQLite's own). */
+  sqlitePragmas?: readonly string[];
 }
+
+/**
+ * The dev server's SQLite in WAL mode, committing without an fsync (`synchronous=normal`): a commit in
+ * SQLite's default mode (a rollback journal, `synchronous=full`) is several fsyncs, and the server
+ * commits a few times per workflow task, so on a busy disk each task waited on the disk. What is
+ * given up: the last commits before an OS crash or power loss (not a crash of the server or the
+ * stack, after which the dev stack still resumes its cases). A production cluster persists to
+ * PostgreSQL (scripts/lib/temporal-cluster.ts, deploy/helm), which this does not touch.
+ */
+export const DEV_SQLITE_PRAGMAS = ['journal_mode=wal', 'synchronous=normal'] as const;
 
 export async function startTemporalDevServer(group: ProcessGroup, o: TemporalDevServerOptions): Promise<void> {
   mkdirSync(o.dataDir, { recursive: true });
@@ -37,6 +49,7 @@ export async function startTemporalDevServer(group: ProcessGroup, o: TemporalDev
     '--log-level',
     'warn',
     '--ui-disable-news-fetch',
+    ...(o.sqlitePragmas ?? DEV_SQLITE_PRAGMAS).flatMap((pragma) => ['--sqlite-pragma', pragma]),
     ...(o.uiCodecEndpoint ? ['--ui-codec-endpoint', o.uiCodecEndpoint] : []),
     ...Object.entries(o.searchAttributes).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];

@@ -41,6 +41,11 @@ const Config = z.object({
   EVM_FUND_ADDRESSES: z.string().default(''),
   SIM_STATE_DIR: z.string().optional(),
   CHAIN_BLOCK_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
+  /**
+   * How long the venue keeps a fiat withdrawal processing before it pays out (default 2 s); benchmarks
+   * compress it, as they compress the chains' block interval.
+   */
+  VENUE_WITHDRAWAL_DELAY_MS: z.coerce.number().int().min(0).default(2000),
   VENUE_SEED: z.coerce.number().int().default(20261125),
   /** The venue's fault profile (JSON, venue/faults.ts FaultPlanSchema), e.g. {"seed":7,"serverErrorRate":0.3}. */
   VENUE_FAULTS: z
@@ -110,6 +115,7 @@ async function main(): Promise<void> {
     bookRefill: cfg.VENUE_MARKET === 'static' ? {} : undefined,
     faults: cfg.VENUE_FAULTS,
     requestsPerSecond: cfg.VENUE_REQUESTS_PER_SECOND,
+    withdrawalDelayMs: cfg.VENUE_WITHDRAWAL_DELAY_MS,
     adminToken: cfg.VENUE_ADMIN_TOKEN ?? (cfg.SIM_STATE_DIR ? venueAdminToken(cfg.SIM_STATE_DIR) : undefined),
   });
   // Its own gas key: its payouts on the EVM node never race the HashKey venue's for a nonce.

@@ -24,6 +24,24 @@ import { type Tracing, withCaseId } from '@vcdc/shared';
 /** The sandbox's half: the SDK's workflow interceptors (inbound, outbound, internals), bundled with the workflows. */
 const WORKFLOW_INTERCEPTORS = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
 
+/**
+ * The worker's interceptors and sinks for its telemetry: traced (workerTracing) when its spans are
+ * exported, else only the case id carried into each activity. Untraced, the SDK's interceptors would
+ * make and drop a span around every workflow activation, activity and query: at 10 cases at once a
+ * fifth of the workflow thread's CPU (issue 18). Spans of a worker without an exporter went nowhere
+ * before either; what it gives up is the trace context it sent the services (their spans, when they
+ * export, start their own traces).
+ */
+export function workerTelemetry(tracing: Pick<Tracing, 'spanProcessor' | 'resource' | 'exporting'> | undefined): {
+  interceptors: WorkerInterceptors;
+  sinks: Partial<ReturnType<typeof workerTracing>['sinks']>;
+} {
+  if (tracing?.exporting) return workerTracing(tracing);
+  return { interceptors: { activity: [caseBaggage] }, sinks: {} };
+}
+
+const caseBaggage = (ctx: ActivityContext) => ({ inbound: new CaseBaggageInterceptor(ctx) });
+
 /** The worker options that trace: interceptors for workflows and activities, and the workflow span sink. */
 export function workerTracing(tracing: Pick<Tracing, 'spanProcessor' | 'resource'>) {
   const interceptors: WorkerInterceptors = {
@@ -34,7 +52,7 @@ export function workerTracing(tracing: Pick<Tracing, 'spanProcessor' | 'resource
         inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
         outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
       }),
-      (ctx) => ({ inbound: new CaseBaggageInterceptor(ctx) }),
+      caseBaggage,
     ],
   };
   return { interceptors, sinks: { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) } };

@@ -18,7 +18,7 @@ import type { NotificationActivities } from './notifications/types';
 import { createSaleActivities } from './sale-activities';
 import { TASK_QUEUE } from './shared';
 import type { RefusalSinks } from './side-door';
-import { workerTracing } from './worker-tracing';
+import { workerTelemetry } from './worker-tracing';
 
 /** The worker process's environment (worker-main.ts); the defaults run the embedded dev stack. */
 export const WorkerConfig = z.object({
@@ -113,10 +113,11 @@ export interface CaseWorkerOptions {
    */
   refusalSinks?: InjectedSinks<RefusalSinks>;
   /**
-   * This process's tracing (startTracing): workflows and activities continue their starter's trace and
-   * pass it to the services (worker-tracing.ts). Without it the worker makes no spans.
+   * This process's tracing (startTracing): when it exports spans, workflows and activities continue their
+   * starter's trace and pass it to the services (worker-tracing.ts). Without it, or when it exports none,
+   * the worker makes no spans (each activity still carries its case id).
    */
-  tracing?: Pick<Tracing, 'spanProcessor' | 'resource'>;
+  tracing?: Pick<Tracing, 'spanProcessor' | 'resource' | 'exporting'>;
 }
 
 /** The module the worker bundles: the workflows it runs. */
@@ -140,8 +141,8 @@ export function serviceClients(urls: ServiceUrls, timeoutMs?: number, credential
 }
 
 export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
-  const traced = options.tracing ? workerTracing(options.tracing) : undefined;
-  const sinks = { ...options.refusalSinks, ...traced?.sinks };
+  const telemetry = workerTelemetry(options.tracing);
+  const sinks = { ...options.refusalSinks, ...telemetry.sinks };
   const caseActivities = createActivities(
     serviceClients(options.serviceUrls, options.httpTimeoutMs, options.serviceCredentials),
     FOLLOW_IN_WORKER,
@@ -153,7 +154,7 @@ export function createCaseWorker(options: CaseWorkerOptions): Promise<Worker> {
     workflowsPath,
     ...(options.payloadCodec ? { dataConverter: { payloadCodecs: [options.payloadCodec] } } : {}),
     ...(Object.keys(sinks).length ? { sinks } : {}),
-    ...(traced ? { interceptors: traced.interceptors } : {}),
+    interceptors: telemetry.interceptors,
     activities: {
       ...caseActivities,
       ...(options.manifests ? createManifestActivities(options.manifests, caseActivities) : {}),

@@ -125,6 +125,11 @@ export class MarketDynamics {
   /** Mid of each step since the epoch before the driver's moves, per market (recomputable from the seed and the controls). */
   private readonly paths = new Map<string, Decimal[]>();
   private controls: Record<string, MarketControls> = {};
+  /**
+   * The last book computed per market, by step and depletion: the venue asks for the book on every
+   * request (a ticker twice), most of them within one step, and each is 50 levels of decimal arithmetic.
+   */
+  private readonly books = new Map<string, { step: number; depletion: string; book: MarketBook }>();
 
   constructor(
     private readonly seed: number,
@@ -146,6 +151,7 @@ export class MarketDynamics {
   useControls(controls: Record<string, MarketControls>): void {
     this.controls = controls;
     this.paths.clear();
+    this.books.clear();
   }
 
   /** The steps from `fromStep` on are to be computed again (a volatility change from there). */
@@ -241,6 +247,20 @@ export class MarketDynamics {
    * has not returned yet is taken off the top.
    */
   book(spec: MarketSpec, step: number, depletion: Decimal): MarketBook {
+    const key = depletion.toFixed();
+    let last = this.books.get(spec.id);
+    if (!last || last.step !== step || last.depletion !== key) {
+      last = { step, depletion: key, book: this.computeBook(spec, step, depletion) };
+      this.books.set(spec.id, last);
+    }
+    // A copy: the venue takes from the book it is given (takeBids), which must not change the next one.
+    return {
+      bids: last.book.bids.map((l) => ({ ...l })),
+      asks: last.book.asks.map((l) => ({ ...l })),
+    };
+  }
+
+  private computeBook(spec: MarketSpec, step: number, depletion: Decimal): MarketBook {
     const rng = seededRandom(hash(this.seed, spec.id, 'book', step));
     const mid = this.mid(spec, step);
     const [qMin, qMax] = spec.levelQty.map((q) => new Decimal(q)) as [Decimal, Decimal];

@@ -47,7 +47,7 @@ compose check and test/helm-chart.test.ts hold both to the processes' zod config
 {{ include "vcdc.secretEnv" (dict "root" . "name" "ACT_VERIFY_KEYS" "key" "DECISION_VERIFY_KEYS") }}
 {{- end -}}
 
-{{/* What the worker and the control API share: Temporal, the services' URLs, the two schemas. */}}
+{{/* What the worker and the control API share: Temporal, the services' URLs, the schemas. */}}
 {{- define "vcdc.env.temporalClient" -}}
 - name: TEMPORAL_ADDRESS
   value: {{ include "vcdc.temporalAddress" . | quote }}
@@ -61,6 +61,8 @@ compose check and test/helm-chart.test.ts hold both to the processes' zod config
 {{- end }}
 - name: NOTIFICATIONS_SCHEMA
   value: notifications
+- name: LOT_MANIFESTS_SCHEMA
+  value: lot_manifests
 - name: AUDIT_SCHEMA
   value: audit
 {{ include "vcdc.secretEnv" (dict "root" . "name" "PAYLOAD_CODEC_KEYS") }}
@@ -74,6 +76,7 @@ compose check and test/helm-chart.test.ts hold both to the processes' zod config
 {{ include "vcdc.secretEnv" (dict "root" . "name" "DECISION_VERIFY_KEYS") }}
 {{ include "vcdc.databaseUrlEnv" (dict "root" . "name" "DATABASE_URL" "role" "notifications_service" "passwordKey" "NOTIFICATIONS_DB_PASSWORD") }}
 {{ include "vcdc.databaseUrlEnv" (dict "root" . "name" "AUDIT_DATABASE_URL" "role" "audit_service" "passwordKey" "AUDIT_DB_PASSWORD") }}
+{{ include "vcdc.databaseUrlEnv" (dict "root" . "name" "LOT_MANIFESTS_DATABASE_URL" "role" "lot_manifests_service" "passwordKey" "LOT_MANIFESTS_DB_PASSWORD") }}
 {{- end -}}
 
 {{- define "vcdc.env.controlApi" -}}
@@ -82,6 +85,7 @@ compose check and test/helm-chart.test.ts hold both to the processes' zod config
 {{ include "vcdc.secretEnv" (dict "root" . "name" "DECISION_SIGNING_KEY") }}
 {{ include "vcdc.databaseUrlEnv" (dict "root" . "name" "DATABASE_URL" "role" "audit_service" "passwordKey" "AUDIT_DB_PASSWORD") }}
 {{ include "vcdc.databaseUrlEnv" (dict "root" . "name" "NOTIFICATIONS_DATABASE_URL" "role" "notifications_service" "passwordKey" "NOTIFICATIONS_DB_PASSWORD") }}
+{{ include "vcdc.databaseUrlEnv" (dict "root" . "name" "LOT_MANIFESTS_DATABASE_URL" "role" "lot_manifests_service" "passwordKey" "LOT_MANIFESTS_DB_PASSWORD") }}
 - name: AUTH_MODE
   value: oidc
 - name: AUTH_ISSUER

@@ -43,6 +43,11 @@ export interface Tracing {
    * server started again in the same process (tests, the e2e stack) keeps tracing.
    */
   flush: () => Promise<void>;
+  /**
+   * Whether spans go anywhere (an exporter given, or OTEL_EXPORTER_OTLP_*ENDPOINT set). When not, a
+   * process may skip making them (the worker: workerTelemetry); the context and the case id still travel.
+   */
+  exporting: boolean;
 }
 
 let started: Tracing | undefined;
@@ -69,7 +74,8 @@ export function startTracing(
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()],
     }),
   });
-  started = { spanProcessor, resource, flush: () => provider.forceFlush() };
+  const exporting = !(spanProcessor instanceof NoopSpanProcessor);
+  started = { spanProcessor, resource, flush: () => provider.forceFlush(), exporting };
   return started;
 }
 
