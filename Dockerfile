@@ -23,4 +23,4 @@ RUN node --import tsx console/build.ts
 RUN groupadd --system vcdc && useradd --system --gid vcdc vcdc && chown -R vcdc:vcdc /app
 USER vcdc
 # The default command is overridden per service in docker-compose.yml.
-CMD ["node", "--import", "tsx", "workflows/src/control-api/main.ts"]
+CMD ["node", "--import", "tsx", "control-api/src/main.ts"]

@@ -32,7 +32,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createPool } from '../packages/shared/src';
 import { findTemporalBinary } from '../scripts/lib/temporal-binaries';
 import { LotManifestStore, migrateManifests } from '../workflows/src/manifest/store';
-import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/src/shared';
+import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/src/workflow/shared';
 import { bundleCaseWorkflows } from '../workflows/test/case-support';
 import { registerManifest, runManifestCase } from '../workflows/test/manifest-case';
 import { benchPostgres } from './lib/postgres';

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startStackProcess } from '../test/support/stack-process';
-import { caseWorkflowId, Disposal } from '../workflows/src/case-input';
+import { caseWorkflowId, Disposal } from '../workflows/src/workflow/case-input';
 import { lotsOf, runCasesAtOnce } from './lib/demo-cases';
 import { type Analysis, analyse, type Shape, shapeOf, treeOf } from './lib/histories';
 import { quantile, sampleStackUse } from './lib/stack-use';

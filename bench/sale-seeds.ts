@@ -52,8 +52,8 @@ import { startChainSimulator } from '../simulators/src/chain';
 import { type DeskTerms, devDeskCredentials, type RunningDesk, startDesks } from '../simulators/src/desks';
 import { DEV_OSL_API_KEY, DEV_OSL_SECRET, startOslSimulator } from '../simulators/src/osl';
 import { type RunningVenueSimulator, startVenueSimulator } from '../simulators/src/venue';
-import type { ExecutionParams, SliceRules } from '../workflows/src/sale-execution';
-import type { SaleExecutionInput } from '../workflows/src/sale-workflow';
+import type { ExecutionParams, SliceRules } from '../workflows/src/workflow/sale-execution';
+import type { SaleExecutionInput } from '../workflows/src/workflow/sale-workflow';
 import { type BenchPostgres, benchPostgres } from './lib/postgres';
 import {
   arrivalOf,

@@ -22,9 +22,9 @@ import { DEV_CUSTODY_MASTER_SECRET } from '../services/custody/src/config';
 import { CustodyKeyring } from '../services/custody/src/custody-keyring';
 import { LOCAL_USDT_ADDRESS } from '../simulators/src/evm/accounts';
 import { loadOrCreateDevCodecKeys } from '../workflows/src/codec/dev-keys';
-import { loadOrCreateCodecUiSecret, loadOrCreateDevIssuer } from '../workflows/src/control-api/dev-issuer';
-import { loadOrCreateDevDecisionKeys } from '../workflows/src/decision-signature';
-import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/src/shared';
+import { loadOrCreateCodecUiSecret, loadOrCreateDevIssuer } from '../control-api/src/dev-issuer';
+import { loadOrCreateDevDecisionKeys } from '../workflows/src/activities/decision-signature';
+import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/src/workflow/shared';
 import { runDemoCase } from './demo/demo-case';
 import { untilWorkerPolls } from './demo/worker-ready';
 import { seedDevProviders } from './lib/dev-providers';
@@ -336,14 +336,14 @@ async function main(): Promise<void> {
         ? [cfg.WORKER_PORT, cfg.WORKER_SDK_METRICS_PORT]
         : [await freePortIn(20_000, 32_767), await freePortIn(20_000, 32_767)];
     workerPorts.push(ports[0] as number);
-    runTs(i === 0 ? 'worker' : `worker-${i + 1}`, 'workflows/src/worker-main.ts', {
+    runTs(i === 0 ? 'worker' : `worker-${i + 1}`, 'workflows/src/worker/worker-main.ts', {
       ...environments.worker,
       TEMPORAL_ADDRESS: frontends[i % frontends.length],
       PORT: String(ports[0]),
       SDK_METRICS_PORT: String(ports[1]),
     });
   }
-  runTs('control-api', 'workflows/src/control-api/main.ts', environments['control-api']);
+  runTs('control-api', 'control-api/src/main.ts', environments['control-api']);
   await waitFor('control API /readyz', () => httpOk(`${urls.controlApi}/readyz`), 90_000);
   // The stack is ready, and a case may be registered, once every worker polls its task queue (worker-ready.ts).
   await untilWorkerPolls({
@@ -364,7 +364,7 @@ async function main(): Promise<void> {
   else say(`Temporal Web UI   ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows`);
   say(`Console           ${urls.controlApi}/console/  (sign in as any seeded person)`);
   say(
-    `Control API       ${urls.controlApi}/v1/cases  (token: node --import tsx workflows/src/cli/dev-token.ts --list)`,
+    `Control API       ${urls.controlApi}/v1/cases  (token: node --import tsx cli/src/dev-token.ts --list)`,
   );
   say(`Services          custody ${urls.custody}  exchange ${urls.exchange}  fx ${urls.fx}  treasury ${urls.treasury}`);
   say(

@@ -14,7 +14,7 @@ import { type RunningChainSimulator, startChainSimulator } from '../simulators/s
 import { startDevDesks } from '../simulators/src/desks';
 import { type RunningVenueSimulator, startVenueSimulator } from '../simulators/src/venue';
 import { newCodecKey } from '../workflows/src/codec/payload-codec';
-import { newDecisionKeyPair } from '../workflows/src/decision-signature';
+import { newDecisionKeyPair } from '../workflows/src/activities/decision-signature';
 import { serviceDatabaseForTest } from './support/provision';
 
 let chain: RunningChainSimulator;

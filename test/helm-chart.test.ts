@@ -13,7 +13,7 @@ import path from 'node:path';
 import { READS, readComposeFiles } from '../scripts/lib/compose-check';
 import { CHART_DIR, ensureHelm, findHelm, goVersion, helmLint, helmTemplate } from '../scripts/lib/helm';
 import { SYSTEM_ROLES } from '../scripts/lib/system-database';
-import { SEARCH_ATTRIBUTES } from '../workflows/src/shared';
+import { SEARCH_ATTRIBUTES } from '../workflows/src/workflow/shared';
 
 const yaml = require('js-yaml') as { loadAll(text: string): unknown[]; load(text: string): unknown };
 

@@ -14,7 +14,7 @@ import { freePort } from '../scripts/lib/ports';
 import { SERVICES, type StackSettings, stackEnvironments } from '../scripts/lib/stack-environment';
 import { SYSTEM_ROLES } from '../scripts/lib/system-database';
 import { newCodecKey } from '../workflows/src/codec/payload-codec';
-import { newDecisionKeyPair } from '../workflows/src/decision-signature';
+import { newDecisionKeyPair } from '../workflows/src/activities/decision-signature';
 import { createTestDatabase } from './support/database';
 import { provisionSystemForTest, TEST_ROLE_PASSWORD } from './support/provision';
 
@@ -161,13 +161,13 @@ describe('a real treasury process', () => {
 test.each([
   [
     'worker',
-    'workflows/src/worker-main.ts',
+    'workflows/src/worker/worker-main.ts',
     'AUDIT_DATABASE_URL',
     /AUDIT_DATABASE_URL: database role vcdc is a superuser, .*owns schema audit/,
   ],
   [
     'control-api',
-    'workflows/src/control-api/main.ts',
+    'control-api/src/main.ts',
     'NOTIFICATIONS_DATABASE_URL',
     /NOTIFICATIONS_DATABASE_URL: database role vcdc is a superuser, .*owns schema notifications/,
   ],

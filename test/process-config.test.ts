@@ -13,8 +13,8 @@ const ENTRY_POINTS = [
   'services/exchange/src/main.ts',
   'services/fx/src/main.ts',
   'services/treasury/src/main.ts',
-  'workflows/src/worker-main.ts',
-  'workflows/src/control-api/main.ts',
+  'workflows/src/worker/worker-main.ts',
+  'control-api/src/main.ts',
 ];
 
 function run(entry: string, env: Record<string, string>) {

@@ -6,12 +6,12 @@
  *    child it started. The union of these is the machine-side time;
  *  - the rest is waiting, each gap named by what ended it: a timer firing (with what it waited between),
  *    a person's decision (an update or a signal), an activity's retry after its backoff (a poll by retry),
- *    a wait that follows the answer inside its activity (workflows/src/follow.ts: only its dispatch, from
+ *    a wait that follows the answer inside its activity (workflows/src/activities/follow.ts: only its dispatch, from
  *    scheduled to started, is busy; its looks, tens of milliseconds each, count with the wait).
  */
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { FOLLOWING_WAITS } from '../../workflows/src/follow';
+import { FOLLOWING_WAITS } from '../../workflows/src/activities/follow';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 type Service = Connection['workflowService'];

@@ -37,9 +37,9 @@ import { CcxtVenue } from '../../services/exchange/src/ccxt-venue';
 import { FairPriceGuard } from '../../services/exchange/src/fair-price';
 import type { Venue } from '../../services/exchange/src/venue';
 import { DEV_VENUE_API_KEY, DEV_VENUE_SECRET, type RunningVenueSimulator } from '../../simulators/src/venue';
-import { createActivities } from '../../workflows/src/activities';
-import { createSaleActivities } from '../../workflows/src/sale-activities';
-import type { SaleExecutionInput, SaleExecutionResult } from '../../workflows/src/sale-workflow';
+import { createActivities } from '../../workflows/src/activities/case-activities';
+import { createSaleActivities } from '../../workflows/src/activities/sale-activities';
+import type { SaleExecutionInput, SaleExecutionResult } from '../../workflows/src/workflow/sale-workflow';
 import type { BenchPostgres } from './postgres';
 
 export const SYMBOL = 'BTC/USDT';
@@ -246,7 +246,7 @@ export async function engineEnvironment(): Promise<EngineEnvironment> {
       testServer ? { server: { executable: { type: 'existing-path', path: testServer } } } : {},
     ),
     bundleWorkflowCode({
-      workflowsPath: require.resolve('../../workflows/src/sale-workflow'),
+      workflowsPath: require.resolve('../../workflows/src/workflow/sale-workflow'),
       logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
     }),
   ]);

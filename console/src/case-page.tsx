@@ -5,7 +5,7 @@
  * accepted and refused, holds and notifications; a link to the workflow in the Temporal Web UI; the
  * auditor's reports. Everything is the control API's answer for this person's token.
  */
-import { CASE_STAGES } from '../../workflows/src/case-state';
+import { CASE_STAGES } from '../../workflows/src/workflow/case-state';
 import type { Api } from './api';
 import { CaseActs } from './case-acts';
 import { ColumnHeads } from './column-heads';

@@ -2,12 +2,12 @@
  * What the console reads, as the control API answers it: the case workflow's status and the API's
  * own shapes, imported as types only (nothing of the server is bundled).
  */
-export type { CaseProgress, PendingDecision, SaleLeg, SaleRound } from '../../workflows/src/case-state';
-export type { CaseSummary } from '../../workflows/src/control-api/app';
-export type { Decision } from '../../workflows/src/decision';
-export type { DecisionAccepted } from '../../workflows/src/shared';
+export type { CaseProgress, PendingDecision, SaleLeg, SaleRound } from '../../workflows/src/workflow/case-state';
+export type { CaseSummary } from '../../control-api/src/app';
+export type { Decision } from '../../workflows/src/workflow/decision';
+export type { DecisionAccepted } from '../../workflows/src/workflow/shared';
 
-/** GET /console/config.json (workflows/src/control-api/console.ts). */
+/** GET /console/config.json (control-api/src/console.ts). */
 export interface ConsoleConfig {
   signIn: { mode: 'dev' } | { mode: 'oidc'; issuer: string; clientId: string; scope: string; audience?: string };
   temporalUi?: { url: string; namespace: string };

@@ -168,7 +168,7 @@ async function untilMined(chain: ServiceClient, chainId: string, txHash: string)
   throw new Error(`transaction ${txHash} on ${chainId} was not mined within a minute`);
 }
 
-/** A court's restitution order as the registration carries it (see workflows/src/case-input.ts). */
+/** A court's restitution order as the registration carries it (see workflows/src/workflow/case-input.ts). */
 export interface DemoRestitution {
   courtOrderRef: string;
   documentHash: string;

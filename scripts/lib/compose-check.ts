@@ -25,9 +25,9 @@ import { CustodyConfigSchema } from '../../services/custody/src/config';
 import { ExchangeConfig } from '../../services/exchange/src/config';
 import { FxConfig } from '../../services/fx/src/config';
 import { TreasuryConfig } from '../../services/treasury/src/config';
-import { ControlApiConfig } from '../../workflows/src/control-api/config';
-import { SEARCH_ATTRIBUTES } from '../../workflows/src/shared';
-import { WorkerConfig } from '../../workflows/src/worker';
+import { ControlApiConfig } from '../../control-api/src/config';
+import { SEARCH_ATTRIBUTES } from '../../workflows/src/workflow/shared';
+import { WorkerConfig } from '../../workflows/src/worker/worker';
 import { ProvisionConfig, SYSTEM_ROLES } from './system-database';
 
 export const ROOT = path.resolve(__dirname, '../..');

@@ -30,7 +30,7 @@ import {
   TEMPORAL_DATABASES,
 } from '../../scripts/lib/temporal-cluster';
 import { portOpen } from '../../scripts/lib/wait';
-import type { CaseProgress } from '../../workflows/src/case-state';
+import type { CaseProgress } from '../../workflows/src/workflow/case-state';
 import { caseEffects } from '../support/case-effects';
 import { type StackProcess, startStackProcess } from '../support/stack-process';
 

@@ -7,7 +7,7 @@ import type { fx } from '@vcdc/shared/contracts';
 import { negateDecimal, sumDecimals } from '../../console/src/decimal';
 import { chartOf } from '../../console/src/sale-chart';
 import { waterfallSteps } from '../../console/src/waterfall-steps';
-import type { CaseProgress, SaleLeg, SaleRound } from '../../workflows/src/case-state';
+import type { CaseProgress, SaleLeg, SaleRound } from '../../workflows/src/workflow/case-state';
 
 describe('exact sums of decimal strings', () => {
   test('add without floating point error, keeping the largest scale, signs included', () => {

@@ -20,11 +20,11 @@ import {
   runDemoCase,
 } from '../../scripts/demo/demo-case';
 import { evmTransfer, sweepOnEvm } from '../../simulators/src/evm';
-import type { CaseProgress } from '../../workflows/src/case-state';
-import type { CaseStatement } from '../../workflows/src/case-values';
-import { runCli } from '../../workflows/src/cli/vcdc';
-import { checkCaseFile } from '../../workflows/src/dossier/archive';
-import { readVerifyKeys } from '../../workflows/src/dossier/verify-keys';
+import type { CaseProgress } from '../../workflows/src/workflow/case-state';
+import type { CaseStatement } from '../../workflows/src/workflow/case-values';
+import { runCli } from '../../cli/src/vcdc';
+import { checkCaseFile } from '../../control-api/src/dossier/archive';
+import { readVerifyKeys } from '../../control-api/src/dossier/verify-keys';
 import { readCaseAsAuditor, startTestStack, type TestStack } from './stack';
 
 jest.setTimeout(240_000);

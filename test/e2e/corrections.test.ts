@@ -9,8 +9,8 @@
  */
 import { type contracts, Decimal, ServiceClient } from '@vcdc/shared';
 import { runDemoCase } from '../../scripts/demo/demo-case';
-import { renderStatement, type StatementView } from '../../workflows/src/cli/vcdc';
-import type { CaseBooks } from '../../workflows/src/control-api/case-books';
+import { renderStatement, type StatementView } from '../../cli/src/vcdc';
+import type { CaseBooks } from '../../control-api/src/case-books';
 import { startTestStack, type TestStack } from './stack';
 
 jest.setTimeout(900_000);

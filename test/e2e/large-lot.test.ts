@@ -11,7 +11,7 @@ import { appendFileSync } from 'node:fs';
 import { type contracts, Decimal, ServiceClient } from '@vcdc/shared';
 import { type DemoCaseProgress, runDemoCase } from '../../scripts/demo/demo-case';
 import { DEFAULT_MARKETS } from '../../simulators/src/venue/markets';
-import type { CaseProgress } from '../../workflows/src/case-state';
+import type { CaseProgress } from '../../workflows/src/workflow/case-state';
 import { readCaseAsAuditor, startTestStack, type TestStack } from './stack';
 
 jest.setTimeout(900_000);

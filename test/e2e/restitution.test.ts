@@ -6,7 +6,7 @@
  */
 import { type contracts, Decimal, dec, ServiceClient } from '@vcdc/shared';
 import { type DemoCaseProgress, type DemoRestitution, runDemoCase } from '../../scripts/demo/demo-case';
-import type { CaseProgress } from '../../workflows/src/case-state';
+import type { CaseProgress } from '../../workflows/src/workflow/case-state';
 import { readCaseAsAuditor, startTestStack, type TestStack } from './stack';
 
 jest.setTimeout(240_000);

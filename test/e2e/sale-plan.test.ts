@@ -21,7 +21,7 @@ import { tradeCost } from '@vcdc/shared/money';
 import { type DemoCaseProgress, runDemoCase } from '../../scripts/demo/demo-case';
 import type { DeskTrade } from '../../simulators/src/desks';
 import { DEV_OFFSHORE_ACCOUNT } from '../../simulators/src/dev-accounts';
-import type { CaseProgress } from '../../workflows/src/case-state';
+import type { CaseProgress } from '../../workflows/src/workflow/case-state';
 import { readCaseAsAuditor, startTestStack, type TestStack } from './stack';
 
 jest.setTimeout(300_000);

@@ -10,7 +10,7 @@
 import { type contracts, Decimal, ServiceClient } from '@vcdc/shared';
 import { Contract, JsonRpcProvider, Wallet } from 'ethers';
 import { type DemoCaseProgress, runDemoCase } from '../../scripts/demo/demo-case';
-import type { CaseProgress } from '../../workflows/src/case-state';
+import type { CaseProgress } from '../../workflows/src/workflow/case-state';
 import { readCaseAsAuditor, startTestStack, type TestStack } from './stack';
 
 jest.setTimeout(600_000);

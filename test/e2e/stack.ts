@@ -36,20 +36,20 @@ import { HARDHAT_DEV_KEYS } from '../../simulators/src/evm/accounts';
 import { startFxRateSimulator } from '../../simulators/src/fx-rates';
 import { DEV_OSL_API_KEY, DEV_OSL_SECRET, type RunningOslSimulator, startOslSimulator } from '../../simulators/src/osl';
 import { startVenueSimulator, type VenueSimulatorOptions } from '../../simulators/src/venue';
-import type { CaseProgress } from '../../workflows/src/case-state';
+import type { CaseProgress } from '../../workflows/src/workflow/case-state';
 import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../../workflows/src/codec/payload-codec';
-import { createControlApi } from '../../workflows/src/control-api/app';
-import { jwtAuthenticator } from '../../workflows/src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../../workflows/src/control-api/config';
-import { createDevIssuer, type DevIssuer } from '../../workflows/src/control-api/dev-issuer';
-import { DecisionVerifyKeys, newDecisionKeyPair } from '../../workflows/src/decision-signature';
+import { createControlApi } from '../../control-api/src/app';
+import { jwtAuthenticator } from '../../control-api/src/auth';
+import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
+import { createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
+import { DecisionVerifyKeys, newDecisionKeyPair } from '../../workflows/src/activities/decision-signature';
 import {
   createNotificationActivities,
   NotificationStore,
   openNotificationsPool,
 } from '../../workflows/src/notifications/store';
-import { createRefusalSinks } from '../../workflows/src/refusal-sink';
-import { createCaseWorker } from '../../workflows/src/worker';
+import { createRefusalSinks } from '../../workflows/src/worker/refusal-sink';
+import { createCaseWorker } from '../../workflows/src/worker/worker';
 import { createTestDatabase } from '../support/database';
 import { provisionSystemForTest } from '../support/provision';
 import { startDevServer } from '../support/temporal';

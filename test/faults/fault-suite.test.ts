@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Decimal, ServiceCallError, ServiceClient } from '@vcdc/shared';
 import { type DemoCaseProgress, type DemoLot, runDemoCase } from '../../scripts/demo/demo-case';
-import type { CaseProgress } from '../../workflows/src/case-state';
+import type { CaseProgress } from '../../workflows/src/workflow/case-state';
 import { caseEffects } from '../support/case-effects';
 import { answers, type StackProcess, startStackProcess } from '../support/stack-process';
 

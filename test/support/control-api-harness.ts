@@ -19,12 +19,12 @@ import { silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
-import type { ControlApiDeps } from '../../workflows/src/control-api/app';
-import { jwtAuthenticator } from '../../workflows/src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../../workflows/src/control-api/config';
-import { CONTROL_API_AUDIENCE, type DevIssuer } from '../../workflows/src/control-api/dev-issuer';
-import { createDecisionActivities } from '../../workflows/src/decision-signature';
-import { workflowsPath } from '../../workflows/src/worker';
+import type { ControlApiDeps } from '../../control-api/src/app';
+import { jwtAuthenticator } from '../../control-api/src/auth';
+import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
+import { CONTROL_API_AUDIENCE, type DevIssuer } from '../../control-api/src/dev-issuer';
+import { createDecisionActivities } from '../../workflows/src/activities/decision-signature';
+import { workflowsPath } from '../../workflows/src/worker/worker';
 import { TEST_CONTROL_API_ENV, testDecisionVerifyKeys } from '../../workflows/test/audit-support';
 import { startDevServer } from './temporal';
 

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ServiceClient } from '../../packages/shared/src/http/client';
 import { freePortIn } from '../../scripts/lib/ports';
-import { type DevIssuer, loadOrCreateDevIssuer } from '../../workflows/src/control-api/dev-issuer';
+import { type DevIssuer, loadOrCreateDevIssuer } from '../../control-api/src/dev-issuer';
 
 const ROOT = path.resolve(__dirname, '../..');
 

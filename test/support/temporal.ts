@@ -3,7 +3,7 @@
  * (TEMPORAL_TEST_SERVER_PATH / TEMPORAL_CLI_PATH); without them, the SDK's own download.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/src/shared';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/src/workflow/shared';
 
 /** The time-skipping test server (timers of days pass at once). */
 export function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {

@@ -2,20 +2,20 @@
  * @vcdc/workflows, Node side: what the dev stack and the end-to-end test use. (The workflow itself
  * is bundled by the worker from ./case-workflow; never import it into workflow code through here.)
  */
-export * from './activities';
-export * from './case-input';
-export * from './case-state';
+export * from './activities/case-activities';
+export * from './workflow/case-input';
+export * from './workflow/case-state';
 export {
   type CaseStarted,
   type CaseSummary,
   type ControlApiDeps,
   createControlApi,
   resolveDecider,
-} from './control-api/app';
-export { ControlApiConfig, registrationDefaults } from './control-api/config';
-export { startControlApi } from './control-api/server';
-export * from './decision';
-export * from './keys';
-export * from './reconcile';
-export * from './shared';
-export * from './worker';
+} from '../../control-api/src/app';
+export { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
+export { startControlApi } from '../../control-api/src/server';
+export * from './workflow/decision';
+export * from './workflow/keys';
+export * from './workflow/reconcile';
+export * from './workflow/shared';
+export * from './worker/worker';

@@ -6,9 +6,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { listen, type RunningServer, ServiceCallError } from '@vcdc/shared';
 import express from 'express';
-import { CONTRACT_VIOLATION, createActivities, ENDED_BADLY, NOT_YET } from '../src/activities';
-import { FOLLOWING_WAITS, type Follow } from '../src/follow';
-import { serviceClients } from '../src/worker';
+import { CONTRACT_VIOLATION, createActivities, ENDED_BADLY, NOT_YET } from '../src/activities/case-activities';
+import { FOLLOWING_WAITS, type Follow } from '../src/activities/follow';
+import { serviceClients } from '../src/worker/worker';
 
 interface Seen {
   method: string;

@@ -12,9 +12,9 @@ import {
   startCaseTemporal,
   testControlApiDeps,
 } from '../../test/support/control-api-harness';
-import type { CaseProgress } from '../src/case-state';
-import { createControlApi } from '../src/control-api/app';
-import { createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
+import type { CaseProgress } from '../src/workflow/case-state';
+import { createControlApi } from '../../control-api/src/app';
+import { createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
 import { testAuditChain } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { type CaseRegistration, Lot } from '../src/case-input';
-import type { Decision } from '../src/decision';
-import { decide, status } from '../src/shared';
+import { type CaseRegistration, Lot } from '../src/workflow/case-input';
+import type { Decision } from '../src/workflow/decision';
+import { decide, status } from '../src/workflow/shared';
 import {
   awaiting,
   bundleCaseWorkflows,

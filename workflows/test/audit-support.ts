@@ -2,7 +2,7 @@
 import { AuditChain, createPool, migrateAuditChain, type Pool } from '@vcdc/shared';
 import { createTestDatabase } from '../../test/support/database';
 import { newCodecKey } from '../src/codec/payload-codec';
-import { DecisionVerifyKeys, newDecisionKeyPair } from '../src/decision-signature';
+import { DecisionVerifyKeys, newDecisionKeyPair } from '../src/activities/decision-signature';
 
 /** One decision key pair for a test file: the control API signs with it, the test worker verifies with it. */
 export const TEST_DECISION_KEYS = newDecisionKeyPair();

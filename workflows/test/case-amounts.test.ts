@@ -4,8 +4,8 @@
  */
 import { fromBaseUnits } from '@vcdc/shared/base-units';
 import fc from 'fast-check';
-import { amountIn, caseAmounts } from '../src/case-amounts';
-import type { CaseProgress } from '../src/case-state';
+import { amountIn, caseAmounts } from '../src/workflow/case-amounts';
+import type { CaseProgress } from '../src/workflow/case-state';
 
 type Intake = CaseProgress['intakes'][number];
 

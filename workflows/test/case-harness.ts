@@ -6,10 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { CaseRegistration } from '../src/case-input';
-import type { CaseProgress } from '../src/case-state';
-import type { Decision } from '../src/decision';
-import { decide, status } from '../src/shared';
+import type { CaseRegistration } from '../src/workflow/case-input';
+import type { CaseProgress } from '../src/workflow/case-state';
+import type { Decision } from '../src/workflow/decision';
+import { decide, status } from '../src/workflow/shared';
 import {
   awaiting,
   bundleCaseWorkflows,

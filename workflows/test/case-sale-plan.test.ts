@@ -7,9 +7,9 @@
  */
 
 import { Decimal, sum } from '@vcdc/shared/money';
-import type { CaseProgress } from '../src/case-state';
-import type { Decision } from '../src/decision';
-import { decide } from '../src/shared';
+import type { CaseProgress } from '../src/workflow/case-state';
+import type { Decision } from '../src/workflow/decision';
+import { decide } from '../src/workflow/shared';
 import { approvePlan, caseHarness, registration } from './case-harness';
 import { awaiting, outcomeOf, until } from './case-support';
 

@@ -1,7 +1,7 @@
 import { Decimal } from '@vcdc/shared/money';
-import type { CaseRegistration } from '../src/case-input';
-import type { CaseProgress } from '../src/case-state';
-import { decide, status } from '../src/shared';
+import type { CaseRegistration } from '../src/workflow/case-input';
+import type { CaseProgress } from '../src/workflow/case-state';
+import { decide, status } from '../src/workflow/shared';
 import { approveFx, approvePlan, caseHarness, registration } from './case-harness';
 import { awaiting, outcomeOf, settleAt, until } from './case-support';
 import type { FakeOptions } from './fake-services';

@@ -4,8 +4,8 @@
  * credited) and distributed (to the treasury, the victims, the owner).
  */
 import fc from 'fast-check';
-import type { CaseProgress } from '../src/case-state';
-import { caseValues } from '../src/case-values';
+import type { CaseProgress } from '../src/workflow/case-state';
+import { caseValues } from '../src/workflow/case-values';
 
 function progress(over: Partial<CaseProgress>): CaseProgress {
   return { sales: [], credits: [], settlements: [], leftovers: [], ...over } as CaseProgress;

@@ -10,10 +10,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Decimal } from '@vcdc/shared/money';
-import type { CaseRegistration } from '../src/case-input';
-import type { CaseProgress } from '../src/case-state';
-import type { Decision } from '../src/decision';
-import { decide, status } from '../src/shared';
+import type { CaseRegistration } from '../src/workflow/case-input';
+import type { CaseProgress } from '../src/workflow/case-state';
+import type { Decision } from '../src/workflow/decision';
+import { decide, status } from '../src/workflow/shared';
 import {
   awaiting,
   bundleCaseWorkflows,

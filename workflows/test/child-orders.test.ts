@@ -5,8 +5,8 @@
  */
 import { Decimal } from '@vcdc/shared/money';
 import fc from 'fast-check';
-import { splitIntoChildOrders } from '../src/child-orders';
-import { placeable } from '../src/sale-execution';
+import { splitIntoChildOrders } from '../src/workflow/child-orders';
+import { placeable } from '../src/workflow/sale-execution';
 
 const BTC = { stepSize: '0.00001', tickSize: '0.01', minQty: '0.00001', minNotional: '1', maxQty: '8' };
 

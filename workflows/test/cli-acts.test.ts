@@ -23,11 +23,11 @@ import {
 import express from 'express';
 import { createLocalJWKSet } from 'jose';
 import { testActKeys } from '../../test/support/acts';
-import { runCli } from '../src/cli/vcdc';
-import { createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
+import { runCli } from '../../cli/src/vcdc';
+import { createControlApi } from '../../control-api/src/app';
+import { jwtAuthenticator } from '../../control-api/src/auth';
+import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
+import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
 import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
 
 const keys = testActKeys();

@@ -27,10 +27,10 @@ import express, { type Express } from 'express';
 import request from 'supertest';
 import { PEOPLE, testActKeys } from '../../test/support/acts';
 import { requestsAs, testControlApiDeps, unreachableTemporal } from '../../test/support/control-api-harness';
-import { ENDPOINT_ROLES } from '../src/control-api/access';
-import { FORWARDED_ACTS } from '../src/control-api/acts';
-import { createControlApi } from '../src/control-api/app';
-import { createDevIssuer, DEV_USERS, type DevIssuer } from '../src/control-api/dev-issuer';
+import { ENDPOINT_ROLES } from '../../control-api/src/access';
+import { FORWARDED_ACTS } from '../../control-api/src/acts';
+import { createControlApi } from '../../control-api/src/app';
+import { createDevIssuer, DEV_USERS, type DevIssuer } from '../../control-api/src/dev-issuer';
 import { testAuditChain } from './audit-support';
 
 const keys = testActKeys();

@@ -16,8 +16,8 @@ import {
   testControlApiDeps,
   tokensFor,
 } from '../../test/support/control-api-harness';
-import { createControlApi } from '../src/control-api/app';
-import { createDevIssuer } from '../src/control-api/dev-issuer';
+import { createControlApi } from '../../control-api/src/app';
+import { createDevIssuer } from '../../control-api/src/dev-issuer';
 import { testAuditChain } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 

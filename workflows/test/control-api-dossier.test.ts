@@ -33,10 +33,10 @@ import {
   testControlApiDeps,
   tokensFor,
 } from '../../test/support/control-api-harness';
-import type { CaseProgress } from '../src/case-state';
-import { runCli } from '../src/cli/vcdc';
-import { type ControlApiDeps, createControlApi } from '../src/control-api/app';
-import { createDevIssuer } from '../src/control-api/dev-issuer';
+import type { CaseProgress } from '../src/workflow/case-state';
+import { runCli } from '../../cli/src/vcdc';
+import { type ControlApiDeps, createControlApi } from '../../control-api/src/app';
+import { createDevIssuer } from '../../control-api/src/dev-issuer';
 import { testAuditChain } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 

@@ -11,9 +11,9 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { type CaseTemporal, startCaseTemporal, testControlApiDeps } from '../../test/support/control-api-harness';
-import { createControlApi } from '../src/control-api/app';
-import { createDevIssuer } from '../src/control-api/dev-issuer';
-import { CaseIdKey, CaseStageKey, CaseStatusKey, PendingDecisionKey, PendingSinceKey } from '../src/shared';
+import { createControlApi } from '../../control-api/src/app';
+import { createDevIssuer } from '../../control-api/src/dev-issuer';
+import { CaseIdKey, CaseStageKey, CaseStatusKey, PendingDecisionKey, PendingSinceKey } from '../src/workflow/shared';
 import { testAuditChain } from './audit-support';
 
 let temporal: CaseTemporal;

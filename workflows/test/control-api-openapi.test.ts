@@ -9,11 +9,11 @@ import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
 import { bodySchemaOf, expectDocumentOfMountedRoutes, fetchDocument } from '../../test/support/openapi';
 import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
-import { ENDPOINT_ROLES } from '../src/control-api/access';
-import { createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
+import { ENDPOINT_ROLES } from '../../control-api/src/access';
+import { createControlApi } from '../../control-api/src/app';
+import { jwtAuthenticator } from '../../control-api/src/auth';
+import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
+import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
 import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
 
 let app: Express;

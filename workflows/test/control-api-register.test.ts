@@ -14,9 +14,9 @@ import request from 'supertest';
 import { testActKeys } from '../../test/support/acts';
 import { testControlApiDeps, unreachableTemporal } from '../../test/support/control-api-harness';
 import { DEV_PROVIDERS, startProviderRegister } from '../../test/support/provider-register';
-import { runCli } from '../src/cli/vcdc';
-import { createControlApi } from '../src/control-api/app';
-import { createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
+import { runCli } from '../../cli/src/vcdc';
+import { createControlApi } from '../../control-api/src/app';
+import { createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
 import { testAuditChain } from './audit-support';
 
 const keys = testActKeys();

@@ -15,11 +15,11 @@ import {
   testControlApiDeps,
   tokensFor,
 } from '../../test/support/control-api-harness';
-import type { CaseProgress } from '../src/case-state';
-import { createControlApi } from '../src/control-api/app';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { createDevIssuer } from '../src/control-api/dev-issuer';
-import { SEARCH_ATTRIBUTE_KEYS } from '../src/shared';
+import type { CaseProgress } from '../src/workflow/case-state';
+import { createControlApi } from '../../control-api/src/app';
+import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
+import { createDevIssuer } from '../../control-api/src/dev-issuer';
+import { SEARCH_ATTRIBUTE_KEYS } from '../src/workflow/shared';
 import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 

@@ -3,7 +3,7 @@
  * handler and the decision signal all ask. The workflow tests prove it is asked there; here, its order
  * and the rules the verifyDecision activity no longer checks (the role).
  */
-import { admitDecision, type CaseDecisionState } from '../src/decision-admission';
+import { admitDecision, type CaseDecisionState } from '../src/workflow/decision-admission';
 
 const approval = {
   stage: 'DISPOSAL_PLAN',

@@ -4,14 +4,14 @@
  * Node-only package (pg, express, the Temporal client, worker and activity packages…). Activities may
  * be imported as types only (`import type`, or every specifier `type`): those imports are erased. A
  * failure names the import chain from the entry to the offending import, e.g.
- *   workflows/src/case-workflow.ts → workflows/src/decision-signature.ts → node:crypto
+ *   workflows/src/workflow/case-workflow.ts → workflows/src/activities/decision-signature.ts → node:crypto
  * Workflow code that needs something Node-only asks an activity for it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import ts from 'typescript';
-import { workflowsPath } from '../src/worker';
+import { workflowsPath } from '../src/worker/worker';
 
 const ROOT = path.resolve(__dirname, '../..');
 const SHARED = path.join(ROOT, 'packages/shared');
@@ -136,15 +136,15 @@ test('the workflow bundle imports nothing Node-only, directly or through any fil
 });
 
 test('the check names the chain to a Node-only import (decision-signature.ts reads key files, and signs through the shared root)', () => {
-  const chains = nodeOnlyChains(path.join(ROOT, 'workflows/src/decision-signature.ts'));
+  const chains = nodeOnlyChains(path.join(ROOT, 'workflows/src/activities/decision-signature.ts'));
   expect(chains).toEqual(
     expect.arrayContaining([
-      'workflows/src/decision-signature.ts → node:fs/promises',
-      'workflows/src/decision-signature.ts → packages/shared/src/index.ts → packages/shared/src/db/pool.ts → pg',
+      'workflows/src/activities/decision-signature.ts → node:fs/promises',
+      'workflows/src/activities/decision-signature.ts → packages/shared/src/index.ts → packages/shared/src/db/pool.ts → pg',
     ]),
   );
   // Through a file that imports it: the chain names every step.
-  const worker = nodeOnlyChains(path.join(ROOT, 'workflows/src/worker.ts'));
+  const worker = nodeOnlyChains(path.join(ROOT, 'workflows/src/worker/worker.ts'));
   expect(worker).toEqual(
     expect.arrayContaining([
       expect.stringMatching(/^workflows\/src\/worker\.ts → .+ → (node:[a-z_]+|[a-z@][\w./-]*)$/),

@@ -8,9 +8,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { listen, type RunningServer } from '@vcdc/shared';
 import express from 'express';
-import { CONTRACT_VIOLATION, createActivities } from '../src/activities';
-import { createSaleActivities } from '../src/sale-activities';
-import { serviceClients } from '../src/worker';
+import { CONTRACT_VIOLATION, createActivities } from '../src/activities/case-activities';
+import { createSaleActivities } from '../src/activities/sale-activities';
+import { serviceClients } from '../src/worker/worker';
 import { caseHarness, registration } from './case-harness';
 import { VICTIMS } from './case-support';
 import { createFakeActivities } from './fake-services';

@@ -11,9 +11,9 @@ import { Decimal, roundDownTo, sum, tradeCost } from '@vcdc/shared/money';
 import { deskHurdle, planSale, type VenueWay } from '@vcdc/shared/sale-plan';
 import { chooseRoute, directSymbol, needsDepth } from '@vcdc/shared/sale-route';
 import { allocateRestitution } from '../../services/treasury/src/restitution-allocation';
-import type { CaseActivities, DeskSettlement } from '../src/activities';
+import type { CaseActivities, DeskSettlement } from '../src/activities/case-activities';
 import type { NotificationActivities } from '../src/notifications/types';
-import type { SaleActivities } from '../src/sale-activities';
+import type { SaleActivities } from '../src/activities/sale-activities';
 
 type Custody = typeof contracts.custody;
 type Exchange = typeof contracts.exchange;

@@ -1,5 +1,5 @@
 /**
- * The workflow's frozen schemas (workflows/src/frozen/): a case's input and every decision are parsed
+ * The workflow's frozen schemas (workflows/src/workflow/frozen/): a case's input and every decision are parsed
  * again on replay, so they are parsed with the workflow's own copies of the contract shapes, never with
  * the services' contracts (a service tightening its contract would change a running case's replay).
  * Here: the frozen schemas take what the recorded histories hold, and the workflow files that validate
@@ -9,9 +9,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import { CaseRegistration } from '../src/case-input';
-import { Decision } from '../src/decision';
-import { admitDecision } from '../src/decision-admission';
+import { CaseRegistration } from '../src/workflow/case-input';
+import { Decision } from '../src/workflow/decision';
+import { admitDecision } from '../src/workflow/decision-admission';
 import { HISTORIES_DIR } from './replay/record-histories';
 
 const ROOT = path.resolve(__dirname, '../..');

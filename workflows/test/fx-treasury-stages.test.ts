@@ -10,12 +10,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { Decimal } from '@vcdc/shared/money';
 import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
-import type { CaseRegistration } from '../src/case-input';
-import type { caseWorkflow } from '../src/case-workflow';
-import type { Decision } from '../src/decision';
-import { decide, status } from '../src/shared';
-import { workflowsPath } from '../src/worker';
-import { addWorkingDays } from '../src/working-days';
+import type { CaseRegistration } from '../src/workflow/case-input';
+import type { caseWorkflow } from '../src/workflow/case-workflow';
+import type { Decision } from '../src/workflow/decision';
+import { decide, status } from '../src/workflow/shared';
+import { workflowsPath } from '../src/worker/worker';
+import { addWorkingDays } from '../src/workflow/working-days';
 import { awaiting, DECISIONS as D, decideAt, outcomeOf, runCase, settleAt, until, VICTIMS } from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 

@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { startDevServer } from '../../test/support/temporal';
-import type { CaseRegistration } from '../src/case-input';
-import type { CaseProgress } from '../src/case-state';
-import { caseWorkflow } from '../src/case-workflow';
-import { decide, status } from '../src/shared';
+import type { CaseRegistration } from '../src/workflow/case-input';
+import type { CaseProgress } from '../src/workflow/case-state';
+import { caseWorkflow } from '../src/workflow/case-workflow';
+import { decide, status } from '../src/workflow/shared';
 import { bundleCaseWorkflows, DECISIONS, settleAt } from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 

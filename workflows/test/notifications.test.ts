@@ -12,11 +12,11 @@ import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
 import { createTestDatabase } from '../../test/support/database';
 import { provisionForTest } from '../../test/support/provision';
-import { readableNotificationRoles } from '../src/control-api/access';
-import { createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
+import { readableNotificationRoles } from '../../control-api/src/access';
+import { createControlApi } from '../../control-api/src/app';
+import { jwtAuthenticator } from '../../control-api/src/auth';
+import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
+import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
 import {
   createNotificationActivities,
   migrateNotifications,

@@ -5,7 +5,7 @@
 import type { contracts } from '@vcdc/shared';
 import { Decimal, roundDown } from '@vcdc/shared/money';
 import fc from 'fast-check';
-import { type ReconcileInput, reconcile } from '../src/reconcile';
+import { type ReconcileInput, reconcile } from '../src/workflow/reconcile';
 
 type Order = contracts.exchange.VenueOrder;
 const T = '2026-01-01T00:00:00.000Z';

@@ -4,8 +4,8 @@
  */
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
-import type { DeskSettlement } from '../src/activities';
-import { paidIn, whatIsWrong } from '../src/case-sale-plan';
+import type { DeskSettlement } from '../src/activities/case-activities';
+import { paidIn, whatIsWrong } from '../src/workflow/case-sale-plan';
 
 const plan = (legs: exchange.SalePlanLeg[], over: Partial<exchange.SalePlanRecord> = {}): exchange.SalePlanRecord => ({
   planId: 'plan-1',

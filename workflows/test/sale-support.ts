@@ -18,10 +18,10 @@ import { type RunningChainSimulator, startChainSimulator } from '../../simulator
 import type { RunningVenueSimulator, VenueSimulatorOptions } from '../../simulators/src/venue';
 import { startSimulatedExchange } from '../../test/support/simulated-exchange';
 import { startTimeSkippingServer } from '../../test/support/temporal';
-import { createActivities } from '../src/activities';
-import { createSaleActivities } from '../src/sale-activities';
-import type { SaleExecutionInput } from '../src/sale-workflow';
-import { serviceClients } from '../src/worker';
+import { createActivities } from '../src/activities/case-activities';
+import { createSaleActivities } from '../src/activities/sale-activities';
+import type { SaleExecutionInput } from '../src/workflow/sale-workflow';
+import { serviceClients } from '../src/worker/worker';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -35,7 +35,7 @@ export function useSaleEnvironment(): void {
     [env, bundle] = await Promise.all([
       startTimeSkippingServer(),
       bundleWorkflowCode({
-        workflowsPath: require.resolve('../src/sale-workflow'),
+        workflowsPath: require.resolve('../src/workflow/sale-workflow'),
         logger: { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop },
       }),
     ]);
@@ -125,7 +125,7 @@ export async function execute(
       args: [{ ...input, caseId, parentOrderId }],
     }),
   );
-  return { result: result as Awaited<ReturnType<typeof import('../src/sale-workflow').saleExecutionWorkflow>>, caseId };
+  return { result: result as Awaited<ReturnType<typeof import('../src/workflow/sale-workflow').saleExecutionWorkflow>>, caseId };
 }
 
 export function venueOrdersOf(m: Market, ids: string[]) {

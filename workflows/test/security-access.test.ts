@@ -8,12 +8,12 @@ import { type AuditChain, type AuditRecord, type Pool, silentLogger } from '@vcd
 import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
-import { ALL_ROLES, decidingRole, ENDPOINT_ROLES, type Endpoint, mayCall } from '../src/control-api/access';
-import { createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
-import { DecisionStage, Role } from '../src/decision';
+import { ALL_ROLES, decidingRole, ENDPOINT_ROLES, type Endpoint, mayCall } from '../../control-api/src/access';
+import { createControlApi } from '../../control-api/src/app';
+import { jwtAuthenticator } from '../../control-api/src/auth';
+import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
+import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
+import { DecisionStage, Role } from '../src/workflow/decision';
 import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
 
 let app: Express;

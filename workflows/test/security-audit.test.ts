@@ -33,11 +33,11 @@ import { LocalReceiptTreasuryGateway } from '../../services/treasury/src/treasur
 import { testActKeys } from '../../test/support/acts';
 import { expectRewritesRefused, servicePoolFor } from '../../test/support/audit';
 import { createTestDatabase } from '../../test/support/database';
-import { createControlApi } from '../src/control-api/app';
-import type { ServiceChain } from '../src/control-api/audit-chains';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
+import { createControlApi } from '../../control-api/src/app';
+import type { ServiceChain } from '../../control-api/src/audit-chains';
+import { jwtAuthenticator } from '../../control-api/src/auth';
+import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
+import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
 import { TEST_CONTROL_API_ENV } from './audit-support';
 
 const TREASURY_TOKEN = 'treasury-test-credential-0123456789abcdef';

@@ -15,21 +15,21 @@ import pino from 'pino';
 import request from 'supertest';
 import { provisionForTest } from '../../test/support/provision';
 import { startDevServer } from '../../test/support/temporal';
-import type { CaseProgress } from '../src/case-state';
+import type { CaseProgress } from '../src/workflow/case-state';
 import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
-import { createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/control-api/dev-issuer';
-import type { Decision } from '../src/decision';
+import { createControlApi } from '../../control-api/src/app';
+import { jwtAuthenticator } from '../../control-api/src/auth';
+import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
+import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
+import type { Decision } from '../src/workflow/decision';
 import {
   createDecisionActivities,
   DecisionSigningKey,
   newDecisionKeyPair,
   signDecision,
-} from '../src/decision-signature';
-import { decide, decision as decisionSignal } from '../src/shared';
-import { workflowsPath } from '../src/worker';
+} from '../src/activities/decision-signature';
+import { decide, decision as decisionSignal } from '../src/workflow/shared';
+import { workflowsPath } from '../src/worker/worker';
 import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 

@@ -15,15 +15,15 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
 import { z } from 'zod';
 import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
-import { createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
+import { createControlApi } from '../../control-api/src/app';
+import { jwtAuthenticator } from '../../control-api/src/auth';
+import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
 import {
   CONTROL_API_AUDIENCE,
   createDevIssuer,
   type DevIssuer,
   loadOrCreateCodecUiSecret,
-} from '../src/control-api/dev-issuer';
+} from '../../control-api/src/dev-issuer';
 import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
 
 const UI_SECRET = 'dev-ui-secret-0123456789-abcdefghijklmnop';

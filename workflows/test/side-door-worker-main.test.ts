@@ -12,10 +12,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { AuditChain, createPool, type Pool } from '@vcdc/shared';
 import { createTestDatabase } from '../../test/support/database';
 import { provisionSystemForTest } from '../../test/support/provision';
-import { caseWorkflow } from '../src/case-workflow';
+import { caseWorkflow } from '../src/workflow/case-workflow';
 import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
-import { REFUSAL_RECORD_KIND } from '../src/refusal-sink';
-import { decision, status } from '../src/shared';
+import { REFUSAL_RECORD_KIND } from '../src/worker/refusal-sink';
+import { decision, status } from '../src/workflow/shared';
 import { TEST_DECISION_KEYS } from './audit-support';
 import { DECISIONS, startCaseTestServer } from './case-support';
 import { sampleRegistration } from './fake-services';
@@ -38,7 +38,7 @@ beforeAll(async () => {
   owner = createPool(databaseUrl, 'audit', 2);
   // The provision step as the owner; the worker is given its two roles' URLs only.
   const roleUrls = await provisionSystemForTest(databaseUrl);
-  worker = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'workflows/src/worker-main.ts')], {
+  worker = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'workflows/src/worker/worker-main.ts')], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',

@@ -25,12 +25,12 @@ import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
 import { startDevServer } from '../../test/support/temporal';
-import { createControlApi } from '../src/control-api/app';
-import { jwtAuthenticator } from '../src/control-api/auth';
-import { ControlApiConfig, registrationDefaults } from '../src/control-api/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer } from '../src/control-api/dev-issuer';
-import { controlApiClient } from '../src/control-api/server';
-import { createCaseWorker } from '../src/worker';
+import { createControlApi } from '../../control-api/src/app';
+import { jwtAuthenticator } from '../../control-api/src/auth';
+import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
+import { CONTROL_API_AUDIENCE, createDevIssuer } from '../../control-api/src/dev-issuer';
+import { controlApiClient } from '../../control-api/src/server';
+import { createCaseWorker } from '../src/worker/worker';
 import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
 import { sampleRegistration } from './fake-services';
 

@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { startTimeSkippingServer } from '../../test/support/temporal';
-import { installWorkerRuntime, workerHttpServer } from '../src/worker-telemetry';
+import { installWorkerRuntime, workerHttpServer } from '../src/worker/worker-telemetry';
 
 let env: TestWorkflowEnvironment;
 let sdkMetricsUrl: string;

@@ -7,7 +7,7 @@
 import { InMemorySpanExporter, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ActivityInboundCallsInterceptor } from '@temporalio/worker';
 import { activeCaseId, startTracing, type Tracing } from '@vcdc/shared';
-import { workerTelemetry } from '../src/worker-tracing';
+import { workerTelemetry } from '../src/worker/worker-tracing';
 
 const tracing = (exporting: boolean): Tracing => ({
   spanProcessor: new NoopSpanProcessor(),

@@ -1,4 +1,4 @@
-import { addWorkingDays } from '../src/working-days';
+import { addWorkingDays } from '../src/workflow/working-days';
 
 test('5 working days from a Tuesday is the next Tuesday; from a Friday, the next Friday', () => {
   // 2026-03-10 is a Tuesday (10:00 in Beijing = 02:00 UTC).

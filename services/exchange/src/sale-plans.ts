@@ -11,7 +11,7 @@
  *     second leg's cost: its taker fee and half its spread) — each read once: the book's bids (ccxt
  *     fetchOrderBook), the reference (the venue's fair-price guard, recorded), the rules tightened by the
  *     capability table (the step) and the account's fees (taker for a market order, maker for the
- *     engine, whose slices rest passively by default: workflows/src/sale-execution.ts). A way a venue
+ *     engine, whose slices rest passively by default: workflows/src/workflow/sale-execution.ts). A way a venue
  *     does not list or cannot give is recorded unread, never guessed;
  *  3. with `desks`, the hurdle (`deskHurdle`: the engine's expected price for the whole lot) and the RFQ
  *     (rfq/rfq.ts) for a block with it as `minPrice`: a quote under it is kept as UNDER_HURDLE, never taken;

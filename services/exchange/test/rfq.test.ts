@@ -16,7 +16,7 @@ import { type DeskTerms, devDeskCredentials, type RunningDesk, startDesk } from 
 import { servicePoolFor } from '../../../test/support/audit';
 import { createTestDatabase } from '../../../test/support/database';
 import { enterProvider } from '../../../test/support/provider-register';
-import { reconcile } from '../../../workflows/src/reconcile';
+import { reconcile } from '../../../workflows/src/workflow/reconcile';
 import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
 import { CcxtVenue } from '../src/ccxt-venue';
 import { DeskClient } from '../src/rfq/desk-client';

@@ -19,7 +19,7 @@ import {
 } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { z } from 'zod';
-import { REFUSED_PAYLOAD, type RefusedPayload } from '../side-door';
+import { REFUSED_PAYLOAD, type RefusedPayload } from '../workflow/side-door';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';

@@ -22,8 +22,8 @@ import {
   sha256Hex,
 } from '@vcdc/shared';
 import { z } from 'zod';
-import { Lot } from '../case-input';
-import { LotManifestRef, MANIFEST_PAGE_SIZE, MAX_LOTS_PER_CHUNK, MAX_MANIFEST_LOTS } from '../lot-manifest';
+import { Lot } from '../workflow/case-input';
+import { LotManifestRef, MANIFEST_PAGE_SIZE, MAX_LOTS_PER_CHUNK, MAX_MANIFEST_LOTS } from '../workflow/lot-manifest';
 
 export const MANIFEST_MIGRATIONS_DIR = path.join(__dirname, 'migrations');
 export const DEFAULT_MANIFEST_SCHEMA = 'lot_manifests';

@@ -20,7 +20,7 @@ import {
   sha256Hex,
 } from '@vcdc/shared';
 import { z } from 'zod';
-import { Role } from '../decision';
+import { Role } from '../workflow/decision';
 import {
   type CaseNotification,
   type NotificationKind as Kind,

@@ -6,7 +6,7 @@
  * (`GET /v1/notifications`) so a console or a mail/SMS relay can show or send them.
  * Types only: imported by the workflow (bundled) and by the worker and the control API.
  */
-import type { Role } from '../decision';
+import type { Role } from '../workflow/decision';
 
 export const NOTIFICATION_KINDS = [
   'REMINDER',

@@ -15,10 +15,10 @@ import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { ensureTemporalBinary } from '../../../scripts/lib/temporal-binaries';
-import type { CaseRegistration } from '../../src/case-input';
-import type { CaseOutcome, CaseStatus } from '../../src/case-state';
-import type { HoldResolution } from '../../src/hold-resolution';
-import { decide } from '../../src/shared';
+import type { CaseRegistration } from '../../src/workflow/case-input';
+import type { CaseOutcome, CaseStatus } from '../../src/workflow/case-state';
+import type { HoldResolution } from '../../src/workflow/hold-resolution';
+import { decide } from '../../src/workflow/shared';
 import {
   bundleCaseWorkflows,
   type CaseHandle,

@@ -16,7 +16,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { caseWorkflowId } from '../../src/case-input';
+import { caseWorkflowId } from '../../src/workflow/case-input';
 import { bundleCaseWorkflows, quietLogger } from '../case-support';
 import { historyFromJSON } from './history-json';
 import { HISTORIES_DIR, SCENARIOS } from './record-histories';

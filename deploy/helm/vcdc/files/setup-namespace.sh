@@ -1,6 +1,6 @@
 #!/bin/sh
 # The namespace VCDC runs in and the custom search attributes the case workflow sets
-# (SEARCH_ATTRIBUTES in workflows/src/shared.ts; scripts/lib/compose-check.ts checks this list against it).
+# (SEARCH_ATTRIBUTES in workflows/src/workflow/shared.ts; scripts/lib/compose-check.ts checks this list against it).
 # docker-compose.yml (`temporal-namespace`) and the Helm chart (templates/temporal-search-attributes-job.yaml) both run it.
 # Waits for the frontend to answer SERVING, then makes what is missing; running it again changes nothing.
 set -eu
