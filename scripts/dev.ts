@@ -17,13 +17,13 @@ import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { z } from 'zod';
+import { loadOrCreateCodecUiSecret, loadOrCreateDevIssuer } from '../control-api/src/dev-issuer';
 import { loadConfigOrExit } from '../packages/shared/src/config';
 import { DEV_CUSTODY_MASTER_SECRET } from '../services/custody/src/config';
 import { CustodyKeyring } from '../services/custody/src/custody-keyring';
 import { LOCAL_USDT_ADDRESS } from '../simulators/src/evm/accounts';
-import { loadOrCreateDevCodecKeys } from '../workflows/src/codec/dev-keys';
-import { loadOrCreateCodecUiSecret, loadOrCreateDevIssuer } from '../control-api/src/dev-issuer';
 import { loadOrCreateDevDecisionKeys } from '../workflows/src/activities/decision-signature';
+import { loadOrCreateDevCodecKeys } from '../workflows/src/codec/dev-keys';
 import { SEARCH_ATTRIBUTES, TASK_QUEUE } from '../workflows/src/workflow/shared';
 import { runDemoCase } from './demo/demo-case';
 import { untilWorkerPolls } from './demo/worker-ready';
@@ -363,9 +363,7 @@ async function main(): Promise<void> {
   if (cluster) say(`Temporal cluster  frontends ${frontends.join('  ')}  (no Web UI; logs temporal-<n>.log)`);
   else say(`Temporal Web UI   ${urls.webUi}/namespaces/${cfg.TEMPORAL_NAMESPACE}/workflows`);
   say(`Console           ${urls.controlApi}/console/  (sign in as any seeded person)`);
-  say(
-    `Control API       ${urls.controlApi}/v1/cases  (token: node --import tsx cli/src/dev-token.ts --list)`,
-  );
+  say(`Control API       ${urls.controlApi}/v1/cases  (token: node --import tsx cli/src/dev-token.ts --list)`);
   say(`Services          custody ${urls.custody}  exchange ${urls.exchange}  fx ${urls.fx}  treasury ${urls.treasury}`);
   say(
     `Simulators        venue ${urls.venue}  OSL ${urls.osl}  desks ${urls.desks.join(' ')}  chain ${urls.chain}  EVM ${urls.evm.rpcUrl}  FX rates ${urls.fxRates}`,

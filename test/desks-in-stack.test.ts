@@ -13,8 +13,8 @@ import { type RunningExchangeService, startExchangeService } from '../services/e
 import { type RunningChainSimulator, startChainSimulator } from '../simulators/src/chain';
 import { startDevDesks } from '../simulators/src/desks';
 import { type RunningVenueSimulator, startVenueSimulator } from '../simulators/src/venue';
-import { newCodecKey } from '../workflows/src/codec/payload-codec';
 import { newDecisionKeyPair } from '../workflows/src/activities/decision-signature';
+import { newCodecKey } from '../workflows/src/codec/payload-codec';
 import { serviceDatabaseForTest } from './support/provision';
 
 let chain: RunningChainSimulator;

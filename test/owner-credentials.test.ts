@@ -13,8 +13,8 @@ import pg from 'pg';
 import { freePort } from '../scripts/lib/ports';
 import { SERVICES, type StackSettings, stackEnvironments } from '../scripts/lib/stack-environment';
 import { SYSTEM_ROLES } from '../scripts/lib/system-database';
-import { newCodecKey } from '../workflows/src/codec/payload-codec';
 import { newDecisionKeyPair } from '../workflows/src/activities/decision-signature';
+import { newCodecKey } from '../workflows/src/codec/payload-codec';
 import { createTestDatabase } from './support/database';
 import { provisionSystemForTest, TEST_ROLE_PASSWORD } from './support/provision';
 

@@ -20,9 +20,10 @@
  *
  * Reads only: an auditor can run it with a read-only database role.
  */
+
+import { AuditServicesSettings, serviceChains, verifyAuditChains } from '@vcdc/control-api/audit-chains';
 import { checkpointSourceFromEnv, createPool, type Pool, parseConfig, verifyAuditChain } from '@vcdc/shared';
 import { Command } from 'commander';
-import { AuditServicesSettings, serviceChains, verifyAuditChains } from '../../control-api/src/audit-chains';
 
 const program = new Command('audit-verify')
   .description('verify the hash chains of the VCDC audit records and name the first edited, missing or moved record')

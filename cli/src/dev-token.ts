@@ -7,9 +7,10 @@
  *
  * Uses the same key folder as the control API (AUTH_DEV_KEY_DIR, default `.data/dev-issuer`).
  */
+
+import { DEV_KEY_DIR } from '@vcdc/control-api/config';
+import { DEV_USERS, loadOrCreateDevIssuer } from '@vcdc/control-api/dev-issuer';
 import { Command } from 'commander';
-import { DEV_KEY_DIR } from '../../control-api/src/config';
-import { DEV_USERS, loadOrCreateDevIssuer } from '../../control-api/src/dev-issuer';
 
 const program = new Command('dev-token')
   .description('mint a dev bearer token for a seeded person of the VCDC control API')

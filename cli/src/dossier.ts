@@ -42,8 +42,8 @@ export function addDossierCommands(program: Command, ctx: ActCommandContext): vo
     .requiredOption('--key <keyfile>', "the system's public key(s): base64 SPKI (ACT_VERIFY_KEYS), PEM or JWKS")
     .action(async (file: string, opts: { key: string }, cmd: Command) => {
       // Loaded when used: the checker needs the shared library, which every other command does without.
-      const { checkCaseFile } = await import('../../control-api/src/dossier/archive');
-      const { readVerifyKeys } = await import('../../control-api/src/dossier/verify-keys');
+      const { checkCaseFile } = await import('@vcdc/control-api/dossier/archive');
+      const { readVerifyKeys } = await import('@vcdc/control-api/dossier/verify-keys');
       const keys = readVerifyKeys(await readFile(opts.key, 'utf8'));
       const check = checkCaseFile(new Uint8Array(await readFile(file)), keys);
       if (cmd.optsWithGlobals<{ json?: boolean }>().json) ctx.printJson(check);

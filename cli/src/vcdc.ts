@@ -23,10 +23,10 @@
  * printed as `title: detail` on stderr with exit code 1.
  */
 import { BASE_UNIT_NAMES, groupDigits } from '@vcdc/shared/base-units';
+import { type DecisionStage, ROLE_FOR_STAGE } from '@vcdc/workflows/workflow/decision';
+import type { HoldRecord } from '@vcdc/workflows/workflow/hold-resolution';
+import { transferState } from '@vcdc/workflows/workflow/transfer-state';
 import { Argument, Command, CommanderError } from 'commander';
-import { type DecisionStage, ROLE_FOR_STAGE } from '../../workflows/src/workflow/decision';
-import type { HoldRecord } from '../../workflows/src/workflow/hold-resolution';
-import { transferState } from '../../workflows/src/workflow/transfer-state';
 import { ActOutcomeUnknown, addActCommands } from './acts';
 import { addDossierCommands, CaseFileRejected } from './dossier';
 

@@ -2,8 +2,9 @@
  * What the console reads, as the control API answers it: the case workflow's status and the API's
  * own shapes, imported as types only (nothing of the server is bundled).
  */
-export type { CaseProgress, PendingDecision, SaleLeg, SaleRound } from '../../workflows/src/workflow/case-state';
+
 export type { CaseSummary } from '../../control-api/src/app';
+export type { CaseProgress, PendingDecision, SaleLeg, SaleRound } from '../../workflows/src/workflow/case-state';
 export type { Decision } from '../../workflows/src/workflow/decision';
 export type { DecisionAccepted } from '../../workflows/src/workflow/shared';
 

@@ -1,10 +1,10 @@
 /**
  * Who may do what: the one access matrix of the control API. Every route names its entry here, and
  * every decision stage's roles come from `DECISION_ROLES` (the workflow checks the same table when
- * the decision reaches it). `workflows/test/security-access.test.ts` checks this as a table.
+ * the decision reaches it). `control-api/test/security-access.test.ts` checks this as a table.
  */
 import { ACT_KINDS, type ActKind } from '@vcdc/shared';
-import { DECISION_ROLES, type DecisionStage, Role } from '../../workflows/src/workflow/decision';
+import { DECISION_ROLES, type DecisionStage, Role } from '@vcdc/workflows/workflow/decision';
 import { PENDING_ACT_ROLES } from './pending-acts';
 
 export const ALL_ROLES: readonly Role[] = Role.options;

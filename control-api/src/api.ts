@@ -2,16 +2,16 @@
  * The control API's HTTP contract: each route with the schemas it parses with. app.ts and its mounts
  * (acts.ts, lot-manifests.ts, pending-acts.ts, console.ts, the codec endpoint) parse with these; GET
  * /openapi.json is generated from this table (shared http/openapi.ts), and
- * workflows/test/control-api-openapi.test.ts holds the table and the mounted routes together. Which
+ * control-api/test/control-api-openapi.test.ts holds the table and the mounted routes together. Which
  * optional parts are mounted (codec, console, JWKS) decides which of their routes are listed.
  */
 import { type ApiRoute, contracts } from '@vcdc/shared';
+import { LotChunk, LotsPageQuery, SealRequest } from '@vcdc/workflows/manifest/store';
+import { NotificationKind } from '@vcdc/workflows/notifications/store';
+import { Agency, CaseRegistrationRequest } from '@vcdc/workflows/workflow/case-input';
+import { CASE_STAGES, CASE_STATUSES } from '@vcdc/workflows/workflow/case-state';
+import { DecisionInput, Role } from '@vcdc/workflows/workflow/decision';
 import { z } from 'zod';
-import { Agency, CaseRegistrationRequest } from '../../workflows/src/workflow/case-input';
-import { CASE_STAGES, CASE_STATUSES } from '../../workflows/src/workflow/case-state';
-import { DecisionInput, Role } from '../../workflows/src/workflow/decision';
-import { LotChunk, LotsPageQuery, SealRequest } from '../../workflows/src/manifest/store';
-import { NotificationKind } from '../../workflows/src/notifications/store';
 import { FORWARDED_ACTS, ProviderChangesQuery, WhitelistQuery } from './acts';
 import { SignInBody } from './console';
 import { PendingActsQuery } from './pending-acts';

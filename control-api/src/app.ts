@@ -69,27 +69,23 @@ import {
   sha256Hex,
   withCaseId,
 } from '@vcdc/shared';
-import type { Express, RequestHandler, Response } from 'express';
-import type { JSONWebKeySet } from 'jose';
-import { z } from 'zod';
-import { APPROVAL_POLICY, evaluateApprovalPolicy } from '../../workflows/src/workflow/approval-policy';
+import { signDecision } from '@vcdc/workflows/activities/decision-signature';
+import { mountCodecEndpoint } from '@vcdc/workflows/codec/codec-server';
+import type { LotManifestStore } from '@vcdc/workflows/manifest/store';
+import type { NotificationStore } from '@vcdc/workflows/notifications/store';
+import { APPROVAL_POLICY, evaluateApprovalPolicy } from '@vcdc/workflows/workflow/approval-policy';
 import {
   type CaseRegistration,
   CaseRegistrationRequest,
   caseWorkflowId,
   type RegistrationDefaults,
   withDefaults,
-} from '../../workflows/src/workflow/case-input';
-import type { CaseProgress } from '../../workflows/src/workflow/case-state';
-import { caseStatement } from '../../workflows/src/workflow/case-values';
-import type { caseWorkflow } from '../../workflows/src/workflow/case-workflow';
-import { mountCodecEndpoint } from '../../workflows/src/codec/codec-server';
-import { type Decision, DecisionInput, type DecisionRefusalCode, type Role } from '../../workflows/src/workflow/decision';
-import { signDecision } from '../../workflows/src/activities/decision-signature';
-import { buildCaseFile } from './dossier/case-file';
-import { assetsOf, type LotManifestRef } from '../../workflows/src/workflow/lot-manifest';
-import type { LotManifestStore } from '../../workflows/src/manifest/store';
-import type { NotificationStore } from '../../workflows/src/notifications/store';
+} from '@vcdc/workflows/workflow/case-input';
+import type { CaseProgress } from '@vcdc/workflows/workflow/case-state';
+import { caseStatement } from '@vcdc/workflows/workflow/case-values';
+import type { caseWorkflow } from '@vcdc/workflows/workflow/case-workflow';
+import { type Decision, DecisionInput, type DecisionRefusalCode, type Role } from '@vcdc/workflows/workflow/decision';
+import { assetsOf, type LotManifestRef } from '@vcdc/workflows/workflow/lot-manifest';
 import {
   CaseAgencyKey,
   CaseIdKey,
@@ -98,7 +94,10 @@ import {
   type DecisionAccepted,
   decide,
   status,
-} from '../../workflows/src/workflow/shared';
+} from '@vcdc/workflows/workflow/shared';
+import type { Express, RequestHandler, Response } from 'express';
+import type { JSONWebKeySet } from 'jose';
+import { z } from 'zod';
 import { decidingRole, type Endpoint, mayCall, readableNotificationRoles } from './access';
 import { type ActService, type ActServiceTarget, mountForwardedActs } from './acts';
 import { AuditQuery, CaseParams, controlApiRoutes, ListQuery, NotificationFilter, NotificationQuery } from './api';
@@ -109,6 +108,7 @@ import { gatherCaseFile } from './case-file';
 import { caseGaugesRegistry } from './case-gauges';
 import { caseBestExecution, caseDeclarations, caseTreasuryStatement, caseWaterfalls } from './case-reports';
 import { type ConsoleOptions, casePageUrl, mountConsole } from './console';
+import { buildCaseFile } from './dossier/case-file';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
 import { mountLotManifests } from './lot-manifests';

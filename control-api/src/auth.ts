@@ -8,8 +8,8 @@
  * (401 `token-too-long-lived`, or `token-invalid` without `iat`) however valid its signature.
  */
 import { Problem } from '@vcdc/shared';
+import { Role } from '@vcdc/workflows/workflow/decision';
 import { errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import { Role } from '../../workflows/src/workflow/decision';
 
 export interface Identity {
   /** The person: the token's `sub`. */

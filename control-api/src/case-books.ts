@@ -10,8 +10,8 @@
  */
 import { Decimal, formatAmount, Problem } from '@vcdc/shared';
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
-import type { CaseProgress } from '../../workflows/src/workflow/case-state';
-import { type Reconciliation, reconcile } from '../../workflows/src/workflow/reconcile';
+import type { CaseProgress } from '@vcdc/workflows/workflow/case-state';
+import { type Reconciliation, reconcile } from '@vcdc/workflows/workflow/reconcile';
 
 export type BookService = 'custody' | 'exchange' | 'fx' | 'treasury';
 

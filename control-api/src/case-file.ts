@@ -6,11 +6,11 @@
  * an archive with a part silently left out.
  */
 import type { AuditChain, AuditRecord } from '@vcdc/shared';
-import type { CaseProgress } from '../../workflows/src/workflow/case-state';
-import type { CaseFileSources } from './dossier/sources';
+import type { CaseProgress } from '@vcdc/workflows/workflow/case-state';
 import type { AuditVerification } from './audit-chains';
 import { type BookService, type BookServiceTarget, booksOf, readBookRecords } from './case-books';
 import { caseBestExecution, caseVictimStatements, caseWaterfalls } from './case-reports';
+import type { CaseFileSources } from './dossier/sources';
 import { latestSignedCheckpoints } from './latest-checkpoints';
 
 export interface CaseFileReaders {

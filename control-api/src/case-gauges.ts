@@ -7,8 +7,8 @@
  */
 import type { Client } from '@temporalio/client';
 import { Gauge, type Logger, Registry } from '@vcdc/shared';
-import { CASE_STATUSES } from '../../workflows/src/workflow/case-state';
-import { CaseStageKey, CaseStatusKey, PendingDecisionKey, PendingSinceKey } from '../../workflows/src/workflow/shared';
+import { CASE_STATUSES } from '@vcdc/workflows/workflow/case-state';
+import { CaseStageKey, CaseStatusKey, PendingDecisionKey, PendingSinceKey } from '@vcdc/workflows/workflow/shared';
 
 /** How long a decision has waited, as the pending-decisions gauge buckets it (an upper bound in seconds). */
 export const PENDING_AGE_BUCKETS = [

@@ -14,7 +14,7 @@
  * records): the chain records what people do, and a refusal (401/403) is recorded by the guard.
  */
 import type { exchange, fx, treasury } from '@vcdc/shared/contracts';
-import type { CaseProgress } from '../../workflows/src/workflow/case-state';
+import type { CaseProgress } from '@vcdc/workflows/workflow/case-state';
 import { type BookService, type BookServiceTarget, readService } from './case-books';
 
 type Services = Partial<Record<BookService, BookServiceTarget>>;

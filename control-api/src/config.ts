@@ -5,19 +5,25 @@
  */
 import path from 'node:path';
 import { env } from '@vcdc/shared';
+import { DecisionSigningKey } from '@vcdc/workflows/activities/decision-signature';
+import { CodecKeyList } from '@vcdc/workflows/codec/payload-codec';
+import { ManifestSchema } from '@vcdc/workflows/manifest/store';
+import { NotificationsSchema } from '@vcdc/workflows/notifications/store';
+import {
+  Disposal,
+  Execution,
+  FxParticulars,
+  type RegistrationDefaults,
+  TreasuryParticulars,
+} from '@vcdc/workflows/workflow/case-input';
+import { TASK_QUEUE } from '@vcdc/workflows/workflow/shared';
 import { z } from 'zod';
-import { Disposal, Execution, FxParticulars, type RegistrationDefaults, TreasuryParticulars } from '../../workflows/src/workflow/case-input';
-import { CodecKeyList } from '../../workflows/src/codec/payload-codec';
-import { DecisionSigningKey } from '../../workflows/src/activities/decision-signature';
-import { ManifestSchema } from '../../workflows/src/manifest/store';
-import { NotificationsSchema } from '../../workflows/src/notifications/store';
-import { TASK_QUEUE } from '../../workflows/src/workflow/shared';
 import { AuditServicesSettings } from './audit-chains';
 import { parseSpanSeconds } from './auth';
 import { QuorumThresholds } from './quorum';
 
 /** The dev issuer's key folder by default: `.data/dev-issuer` at the repository root (beside the dev stack's state). */
-export const DEV_KEY_DIR = path.resolve(__dirname, '../../../.data/dev-issuer');
+export const DEV_KEY_DIR = path.resolve(__dirname, '../../.data/dev-issuer');
 
 export const ControlApiConfig = z
   .object({

@@ -15,13 +15,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ACT_KINDS, type AuditChain, Problem, parseInput } from '@vcdc/shared';
+import { DECISION_ROLES } from '@vcdc/workflows/workflow/decision';
 import express, { type Express, type Response } from 'express';
 import { z } from 'zod';
-import { DECISION_ROLES } from '../../workflows/src/workflow/decision';
 import { DEV_USERS, type DevIssuer } from './dev-issuer';
 
 /** Where console/build.ts writes the console (relative to this file: workflows/src/control-api). */
-export const CONSOLE_DIST = path.resolve(__dirname, '../../../console/dist');
+export const CONSOLE_DIST = path.resolve(__dirname, '../../console/dist');
 
 /** How the console signs people in, as the browser is told. */
 export type ConsoleSignIn =

@@ -7,8 +7,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { Role } from '@vcdc/workflows/workflow/decision';
 import { exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK, SignJWT } from 'jose';
-import type { Role } from '../../workflows/src/workflow/decision';
 import { parseSpanSeconds } from './auth';
 
 export const DEV_ISSUER = 'urn:vcdc:dev-issuer';

@@ -15,11 +15,11 @@
  * stores nothing. Each chunk stored, the seal, and every refusal are appended to the audit chain.
  */
 import { type AuditChain, contracts, Problem, parseInput, problems } from '@vcdc/shared';
+import { LotChunk, type LotManifestStore, LotsPageQuery, SealRequest } from '@vcdc/workflows/manifest/store';
+import type { CaseProgress } from '@vcdc/workflows/workflow/case-state';
+import { pageCount } from '@vcdc/workflows/workflow/lot-manifest';
 import type { Express, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import type { CaseProgress } from '../../workflows/src/workflow/case-state';
-import { pageCount } from '../../workflows/src/workflow/lot-manifest';
-import { LotChunk, type LotManifestStore, LotsPageQuery, SealRequest } from '../../workflows/src/manifest/store';
 import type { Endpoint } from './access';
 import type { Identity } from './auth';
 

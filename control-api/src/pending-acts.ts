@@ -17,9 +17,9 @@
  */
 import { ACT_KINDS, type ActKind, Problem, parseInput } from '@vcdc/shared';
 import { common, type custody, type fx, type treasury } from '@vcdc/shared/contracts';
+import type { Role } from '@vcdc/workflows/workflow/decision';
 import type { Express, RequestHandler, Response } from 'express';
 import { z } from 'zod';
-import type { Role } from '../../workflows/src/workflow/decision';
 import type { Endpoint } from './access';
 import type { ActService, ActServiceTarget } from './acts';
 import type { Identity } from './auth';

@@ -5,9 +5,9 @@
  * exceeds that asset's threshold needs two approvals.
  */
 import { Decimal } from '@vcdc/shared/money';
+import type { Lot } from '@vcdc/workflows/workflow/case-input';
+import type { Approvals } from '@vcdc/workflows/workflow/decision';
 import { z } from 'zod';
-import type { Lot } from '../../workflows/src/workflow/case-input';
-import type { Approvals } from '../../workflows/src/workflow/decision';
 
 /** `BTC=10,ETH=150,USDT=1000000`: the amount of each asset above which two supervisors must approve. */
 export const QuorumThresholds = z.string().transform((text, ctx) => {

@@ -18,10 +18,10 @@ import {
   startCheckpointerFromEnv,
   startTracing,
 } from '@vcdc/shared';
+import { AesGcmPayloadCodec, codecKeys } from '@vcdc/workflows/codec/payload-codec';
+import { LotManifestStore, openManifestPool } from '@vcdc/workflows/manifest/store';
+import { NotificationStore, openNotificationsPool } from '@vcdc/workflows/notifications/store';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
-import { AesGcmPayloadCodec, codecKeys } from '../../workflows/src/codec/payload-codec';
-import { LotManifestStore, openManifestPool } from '../../workflows/src/manifest/store';
-import { NotificationStore, openNotificationsPool } from '../../workflows/src/notifications/store';
 import type { ActService, ActServiceTarget } from './acts';
 import { createControlApi } from './app';
 import { serviceChains } from './audit-chains';

@@ -21,13 +21,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { ControlApiConfig } from '../../control-api/src/config';
 import { CustodyConfigSchema } from '../../services/custody/src/config';
 import { ExchangeConfig } from '../../services/exchange/src/config';
 import { FxConfig } from '../../services/fx/src/config';
 import { TreasuryConfig } from '../../services/treasury/src/config';
-import { ControlApiConfig } from '../../control-api/src/config';
-import { SEARCH_ATTRIBUTES } from '../../workflows/src/workflow/shared';
 import { WorkerConfig } from '../../workflows/src/worker/worker';
+import { SEARCH_ATTRIBUTES } from '../../workflows/src/workflow/shared';
 import { ProvisionConfig, SYSTEM_ROLES } from './system-database';
 
 export const ROOT = path.resolve(__dirname, '../..');

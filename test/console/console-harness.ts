@@ -10,9 +10,9 @@ import path from 'node:path';
 import type { AuditChain } from '@vcdc/shared';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { buildConsole } from '../../console/build';
-import type { CaseProgress } from '../../workflows/src/workflow/case-state';
 import type { ControlApiDeps } from '../../control-api/src/app';
 import { createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
+import type { CaseProgress } from '../../workflows/src/workflow/case-state';
 import { testAuditChain } from '../../workflows/test/audit-support';
 import { type CaseTemporal, eventually, startCaseTemporal, testControlApiDeps } from '../support/control-api-harness';
 

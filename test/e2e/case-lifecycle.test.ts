@@ -12,6 +12,9 @@ import path from 'node:path';
 import { type contracts, Decimal, dec, type ServiceCallError, ServiceClient, sum, toBaseUnits } from '@vcdc/shared';
 import { unzipSync, zipSync } from 'fflate';
 import { chromium } from 'playwright-core';
+import { runCli } from '../../cli/src/vcdc';
+import { checkCaseFile } from '../../control-api/src/dossier/archive';
+import { readVerifyKeys } from '../../control-api/src/dossier/verify-keys';
 import {
   DEMO_BANK_CHARGES,
   DEMO_CORRESPONDENT_FEES,
@@ -22,9 +25,6 @@ import {
 import { evmTransfer, sweepOnEvm } from '../../simulators/src/evm';
 import type { CaseProgress } from '../../workflows/src/workflow/case-state';
 import type { CaseStatement } from '../../workflows/src/workflow/case-values';
-import { runCli } from '../../cli/src/vcdc';
-import { checkCaseFile } from '../../control-api/src/dossier/archive';
-import { readVerifyKeys } from '../../control-api/src/dossier/verify-keys';
 import { readCaseAsAuditor, startTestStack, type TestStack } from './stack';
 
 jest.setTimeout(240_000);

@@ -8,9 +8,9 @@
  * the books recomputed from the services' records reconcile, and every view shows both versions.
  */
 import { type contracts, Decimal, ServiceClient } from '@vcdc/shared';
-import { runDemoCase } from '../../scripts/demo/demo-case';
 import { renderStatement, type StatementView } from '../../cli/src/vcdc';
 import type { CaseBooks } from '../../control-api/src/case-books';
+import { runDemoCase } from '../../scripts/demo/demo-case';
 import { startTestStack, type TestStack } from './stack';
 
 jest.setTimeout(900_000);

@@ -23,6 +23,10 @@ import {
 } from '@vcdc/shared';
 import { createLocalJWKSet } from 'jose';
 import { buildConsole } from '../../console/build';
+import { createControlApi } from '../../control-api/src/app';
+import { jwtAuthenticator } from '../../control-api/src/auth';
+import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
+import { createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
 import { seedDevProviders } from '../../scripts/lib/dev-providers';
 import { CustodyConfigSchema, loadCustodyKeyring, startCustodyService } from '../../services/custody/src';
 import { ExchangeConfig, startExchangeService } from '../../services/exchange/src';
@@ -36,13 +40,8 @@ import { HARDHAT_DEV_KEYS } from '../../simulators/src/evm/accounts';
 import { startFxRateSimulator } from '../../simulators/src/fx-rates';
 import { DEV_OSL_API_KEY, DEV_OSL_SECRET, type RunningOslSimulator, startOslSimulator } from '../../simulators/src/osl';
 import { startVenueSimulator, type VenueSimulatorOptions } from '../../simulators/src/venue';
-import type { CaseProgress } from '../../workflows/src/workflow/case-state';
-import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../../workflows/src/codec/payload-codec';
-import { createControlApi } from '../../control-api/src/app';
-import { jwtAuthenticator } from '../../control-api/src/auth';
-import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
-import { createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
 import { DecisionVerifyKeys, newDecisionKeyPair } from '../../workflows/src/activities/decision-signature';
+import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../../workflows/src/codec/payload-codec';
 import {
   createNotificationActivities,
   NotificationStore,
@@ -50,6 +49,7 @@ import {
 } from '../../workflows/src/notifications/store';
 import { createRefusalSinks } from '../../workflows/src/worker/refusal-sink';
 import { createCaseWorker } from '../../workflows/src/worker/worker';
+import type { CaseProgress } from '../../workflows/src/workflow/case-state';
 import { createTestDatabase } from '../support/database';
 import { provisionSystemForTest } from '../support/provision';
 import { startDevServer } from '../support/temporal';

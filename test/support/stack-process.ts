@@ -10,9 +10,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { type DevIssuer, loadOrCreateDevIssuer } from '../../control-api/src/dev-issuer';
 import { ServiceClient } from '../../packages/shared/src/http/client';
 import { freePortIn } from '../../scripts/lib/ports';
-import { type DevIssuer, loadOrCreateDevIssuer } from '../../control-api/src/dev-issuer';
 
 const ROOT = path.resolve(__dirname, '../..');
 

@@ -2,9 +2,7 @@
  * @vcdc/workflows, Node side: what the dev stack and the end-to-end test use. (The workflow itself
  * is bundled by the worker from ./case-workflow; never import it into workflow code through here.)
  */
-export * from './activities/case-activities';
-export * from './workflow/case-input';
-export * from './workflow/case-state';
+
 export {
   type CaseStarted,
   type CaseSummary,
@@ -14,8 +12,11 @@ export {
 } from '../../control-api/src/app';
 export { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
 export { startControlApi } from '../../control-api/src/server';
+export * from './activities/case-activities';
+export * from './worker/worker';
+export * from './workflow/case-input';
+export * from './workflow/case-state';
 export * from './workflow/decision';
 export * from './workflow/keys';
 export * from './workflow/reconcile';
 export * from './workflow/shared';
-export * from './worker/worker';

@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditChain, Pool } from '@vcdc/shared';
 import type { Express } from 'express';
+import { createControlApi } from '../../control-api/src/app';
+import { createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
 import {
   type CaseTemporal,
   requestsAs,
@@ -13,8 +15,6 @@ import {
   testControlApiDeps,
 } from '../../test/support/control-api-harness';
 import type { CaseProgress } from '../src/workflow/case-state';
-import { createControlApi } from '../../control-api/src/app';
-import { createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
 import { testAuditChain } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 

@@ -3,8 +3,8 @@
  * and the control API's re-judgement of the authorisation a case asks for.
  */
 import fc from 'fast-check';
-import { APPROVAL_POLICY, evaluateApprovalPolicy, missingApprovals } from '../src/workflow/approval-policy';
 import { policyMismatch } from '../../control-api/src/app';
+import { APPROVAL_POLICY, evaluateApprovalPolicy, missingApprovals } from '../src/workflow/approval-policy';
 
 const money = fc
   .tuple(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.integer({ min: 0, max: 99 }))

@@ -1,8 +1,8 @@
 /** A control-API audit chain in a fresh test database (the embedded PostgreSQL of the jest run). */
 import { AuditChain, createPool, migrateAuditChain, type Pool } from '@vcdc/shared';
 import { createTestDatabase } from '../../test/support/database';
-import { newCodecKey } from '../src/codec/payload-codec';
 import { DecisionVerifyKeys, newDecisionKeyPair } from '../src/activities/decision-signature';
+import { newCodecKey } from '../src/codec/payload-codec';
 
 /** One decision key pair for a test file: the control API signs with it, the test worker verifies with it. */
 export const TEST_DECISION_KEYS = newDecisionKeyPair();

@@ -9,12 +9,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { addCaseSearchAttributes, startTimeSkippingServer } from '../../test/support/temporal';
 import type { CaseActivities } from '../src/activities/case-activities';
+import { workflowsPath } from '../src/worker/worker';
 import type { CaseRegistration } from '../src/workflow/case-input';
 import type { CaseProgress } from '../src/workflow/case-state';
 import { caseWorkflow } from '../src/workflow/case-workflow';
 import type { Decision } from '../src/workflow/decision';
 import { decide, status } from '../src/workflow/shared';
-import { workflowsPath } from '../src/worker/worker';
 
 export type CaseHandle = WorkflowHandle<typeof caseWorkflow>;
 

@@ -12,8 +12,8 @@ import { deskHurdle, planSale, type VenueWay } from '@vcdc/shared/sale-plan';
 import { chooseRoute, directSymbol, needsDepth } from '@vcdc/shared/sale-route';
 import { allocateRestitution } from '../../services/treasury/src/restitution-allocation';
 import type { CaseActivities, DeskSettlement } from '../src/activities/case-activities';
-import type { NotificationActivities } from '../src/notifications/types';
 import type { SaleActivities } from '../src/activities/sale-activities';
+import type { NotificationActivities } from '../src/notifications/types';
 
 type Custody = typeof contracts.custody;
 type Exchange = typeof contracts.exchange;

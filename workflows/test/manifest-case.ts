@@ -6,12 +6,12 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createManifestActivities } from '../src/activities/manifest-activities';
+import type { LotManifestStore, SealedManifest } from '../src/manifest/store';
 import type { CaseRegistration, Lot } from '../src/workflow/case-input';
 import type { CaseOutcome, CaseProgress } from '../src/workflow/case-state';
 import { caseWorkflow } from '../src/workflow/case-workflow';
 import { MAX_LOTS_PER_CHUNK } from '../src/workflow/lot-manifest';
-import { createManifestActivities } from '../src/activities/manifest-activities';
-import type { LotManifestStore, SealedManifest } from '../src/manifest/store';
 import { decide, status } from '../src/workflow/shared';
 import { DECISIONS, settleAt } from './case-support';
 import { fakeServiceActivities, sampleRegistration } from './fake-services';

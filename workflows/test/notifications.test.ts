@@ -10,13 +10,13 @@ import { type AuditChain, createPool, type Pool, silentLogger } from '@vcdc/shar
 import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
-import { createTestDatabase } from '../../test/support/database';
-import { provisionForTest } from '../../test/support/provision';
 import { readableNotificationRoles } from '../../control-api/src/access';
 import { createControlApi } from '../../control-api/src/app';
 import { jwtAuthenticator } from '../../control-api/src/auth';
 import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
 import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
+import { createTestDatabase } from '../../test/support/database';
+import { provisionForTest } from '../../test/support/provision';
 import {
   createNotificationActivities,
   migrateNotifications,

@@ -20,8 +20,8 @@ import { startSimulatedExchange } from '../../test/support/simulated-exchange';
 import { startTimeSkippingServer } from '../../test/support/temporal';
 import { createActivities } from '../src/activities/case-activities';
 import { createSaleActivities } from '../src/activities/sale-activities';
-import type { SaleExecutionInput } from '../src/workflow/sale-workflow';
 import { serviceClients } from '../src/worker/worker';
+import type { SaleExecutionInput } from '../src/workflow/sale-workflow';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -125,7 +125,10 @@ export async function execute(
       args: [{ ...input, caseId, parentOrderId }],
     }),
   );
-  return { result: result as Awaited<ReturnType<typeof import('../src/workflow/sale-workflow').saleExecutionWorkflow>>, caseId };
+  return {
+    result: result as Awaited<ReturnType<typeof import('../src/workflow/sale-workflow').saleExecutionWorkflow>>,
+    caseId,
+  };
 }
 
 export function venueOrdersOf(m: Market, ids: string[]) {

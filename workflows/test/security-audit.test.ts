@@ -28,16 +28,16 @@ import {
 import express from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
-import { createApp as createTreasuryApp } from '../../services/treasury/src/app';
-import { LocalReceiptTreasuryGateway } from '../../services/treasury/src/treasury-gateway';
-import { testActKeys } from '../../test/support/acts';
-import { expectRewritesRefused, servicePoolFor } from '../../test/support/audit';
-import { createTestDatabase } from '../../test/support/database';
 import { createControlApi } from '../../control-api/src/app';
 import type { ServiceChain } from '../../control-api/src/audit-chains';
 import { jwtAuthenticator } from '../../control-api/src/auth';
 import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
 import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
+import { createApp as createTreasuryApp } from '../../services/treasury/src/app';
+import { LocalReceiptTreasuryGateway } from '../../services/treasury/src/treasury-gateway';
+import { testActKeys } from '../../test/support/acts';
+import { expectRewritesRefused, servicePoolFor } from '../../test/support/audit';
+import { createTestDatabase } from '../../test/support/database';
 import { TEST_CONTROL_API_ENV } from './audit-support';
 
 const TREASURY_TOKEN = 'treasury-test-credential-0123456789abcdef';

@@ -13,23 +13,23 @@ import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import pino from 'pino';
 import request from 'supertest';
-import { provisionForTest } from '../../test/support/provision';
-import { startDevServer } from '../../test/support/temporal';
-import type { CaseProgress } from '../src/workflow/case-state';
-import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
 import { createControlApi } from '../../control-api/src/app';
 import { jwtAuthenticator } from '../../control-api/src/auth';
 import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
 import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
-import type { Decision } from '../src/workflow/decision';
+import { provisionForTest } from '../../test/support/provision';
+import { startDevServer } from '../../test/support/temporal';
 import {
   createDecisionActivities,
   DecisionSigningKey,
   newDecisionKeyPair,
   signDecision,
 } from '../src/activities/decision-signature';
-import { decide, decision as decisionSignal } from '../src/workflow/shared';
+import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
 import { workflowsPath } from '../src/worker/worker';
+import type { CaseProgress } from '../src/workflow/case-state';
+import type { Decision } from '../src/workflow/decision';
+import { decide, decision as decisionSignal } from '../src/workflow/shared';
 import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 

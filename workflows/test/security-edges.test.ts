@@ -14,7 +14,6 @@ import type { Express } from 'express';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import request from 'supertest';
 import { z } from 'zod';
-import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
 import { createControlApi } from '../../control-api/src/app';
 import { jwtAuthenticator } from '../../control-api/src/auth';
 import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
@@ -24,6 +23,7 @@ import {
   type DevIssuer,
   loadOrCreateCodecUiSecret,
 } from '../../control-api/src/dev-issuer';
+import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
 import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
 
 const UI_SECRET = 'dev-ui-secret-0123456789-abcdefghijklmnop';

@@ -14,13 +14,13 @@ import { defaultPayloadConverter, type Payload, type PayloadCodec } from '@tempo
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { AuditChain, AuditRecord, Pool } from '@vcdc/shared';
+import { createDecisionActivities, DecisionSigningKey, signDecision } from '../src/activities/decision-signature';
+import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
+import { createRefusalSinks, REFUSAL_RECORD_KIND } from '../src/worker/refusal-sink';
 import type { CaseRegistration } from '../src/workflow/case-input';
 import type { CaseProgress } from '../src/workflow/case-state';
 import { caseWorkflow } from '../src/workflow/case-workflow';
-import { AesGcmPayloadCodec, CodecKeyList, codecKeys, newCodecKey } from '../src/codec/payload-codec';
 import type { Decision } from '../src/workflow/decision';
-import { createDecisionActivities, DecisionSigningKey, signDecision } from '../src/activities/decision-signature';
-import { createRefusalSinks, REFUSAL_RECORD_KIND } from '../src/worker/refusal-sink';
 import { sha256Hex } from '../src/workflow/sha256';
 import { decide, decision, status } from '../src/workflow/shared';
 import { DEFAULT_MESSAGE_LIMIT_BYTES, type MessageRefusals, REFUSED_PAYLOAD } from '../src/workflow/side-door';

@@ -24,12 +24,12 @@ import {
 import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
-import { startDevServer } from '../../test/support/temporal';
 import { createControlApi } from '../../control-api/src/app';
 import { jwtAuthenticator } from '../../control-api/src/auth';
 import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
 import { CONTROL_API_AUDIENCE, createDevIssuer } from '../../control-api/src/dev-issuer';
 import { controlApiClient } from '../../control-api/src/server';
+import { startDevServer } from '../../test/support/temporal';
 import { createCaseWorker } from '../src/worker/worker';
 import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
 import { sampleRegistration } from './fake-services';

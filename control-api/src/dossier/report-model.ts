@@ -6,8 +6,8 @@
  * bank references, decisions and refusals).
  */
 import { Decimal } from '@vcdc/shared';
-import { caseValues } from '../../../workflows/src/workflow/case-values';
-import { transferState } from '../../../workflows/src/workflow/transfer-state';
+import { caseValues } from '@vcdc/workflows/workflow/case-values';
+import { transferState } from '@vcdc/workflows/workflow/transfer-state';
 import type { CaseFileSources } from './sources';
 
 export type ReportBlock =

@@ -5,7 +5,7 @@
  */
 import type { AuditRecord } from '@vcdc/shared';
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
-import type { CaseProgress } from '../../../workflows/src/workflow/case-state';
+import type { CaseProgress } from '@vcdc/workflows/workflow/case-state';
 import type { AuditVerification } from '../audit-chains';
 import type { CaseBooks } from '../case-books';
 import type { LatestCheckpoint } from '../latest-checkpoints';

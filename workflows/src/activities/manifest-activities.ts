@@ -9,11 +9,11 @@
 import { heartbeat } from '@temporalio/activity';
 import type { custody } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
-import type { CaseActivities } from './case-activities';
+import type { LotManifestStore } from '../manifest/store';
 import type { Lot } from '../workflow/case-input';
 import { stepKey } from '../workflow/keys';
 import { type AssetIntakeTotal, addIntake, type ManifestActivities } from '../workflow/lot-manifest';
-import type { LotManifestStore } from '../manifest/store';
+import type { CaseActivities } from './case-activities';
 
 const INTAKES_AT_ONCE = 10;
 type LedgerEntry = custody.CustodyLedger['entries'][number];

@@ -8,14 +8,14 @@ import { type InjectedSinks, type NativeConnection, Worker } from '@temporalio/w
 import { env, ServiceClient, ServiceToken, type Tracing } from '@vcdc/shared';
 import { z } from 'zod';
 import { createActivities } from '../activities/case-activities';
-import { CodecKeyList } from '../codec/payload-codec';
 import { createDecisionActivities, DecisionVerifyKeys } from '../activities/decision-signature';
 import { FOLLOW_IN_WORKER } from '../activities/follow';
 import { createManifestActivities } from '../activities/manifest-activities';
+import { createSaleActivities } from '../activities/sale-activities';
+import { CodecKeyList } from '../codec/payload-codec';
 import { type LotManifestStore, ManifestSchema } from '../manifest/store';
 import { NotificationsSchema } from '../notifications/store';
 import type { NotificationActivities } from '../notifications/types';
-import { createSaleActivities } from '../activities/sale-activities';
 import { TASK_QUEUE } from '../workflow/shared';
 import type { RefusalSinks } from '../workflow/side-door';
 import { workerTelemetry } from './worker-tracing';

@@ -4,10 +4,9 @@
  * uses the same policies.
  */
 import { patched, proxyActivities } from '@temporalio/workflow';
-import type { CaseActivities } from '../activities/case-activities';
+import type { CaseActivities, SaleActivities } from '../activities/types';
 import { AUDIT_CHECKPOINTS, CALLS, CONFIRMATION_WAIT, MANIFEST_CALLS, VENUE_WAIT, withdrawalWait } from './case-policy';
 import type { ManifestActivities } from './lot-manifest';
-import type { SaleActivities } from '../activities/sale-activities';
 
 /** Plain calls: faults retried for up to two hours, then the case is held; a 4xx refusal stops at once. */
 export const calls = proxyActivities<CaseActivities & Pick<SaleActivities, 'chooseSaleRoute' | 'getReferencePrice'>>(

@@ -7,13 +7,13 @@
  * and the audit chain.
  */
 import { ApplicationFailure, currentUpdateInfo, log, proxyActivities } from '@temporalio/workflow';
+import type { DecisionActivities } from '../activities/types';
 import { missingApprovals } from './approval-policy';
 import { DECISION_CHECKS, HOLD_RESOLUTION_APPROVALS } from './case-policy';
 import type { CaseRun } from './case-run';
 import type { CaseStage } from './case-state';
 import type { Decision, DecisionRefusal, DecisionStage } from './decision';
 import { admitDecision, type CaseDecisionState } from './decision-admission';
-import type { DecisionActivities } from '../activities/decision-signature';
 import type { DecisionAccepted } from './shared';
 import {
   claimedBy,

@@ -21,6 +21,7 @@ import {
 } from '@temporalio/workflow';
 import type { custody, exchange } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
+import type { CaseNotification, NotificationActivities, NotificationKind } from '../notifications/types';
 import type { PolicyVerdict } from './approval-policy';
 import { auditCheckpoints, calls, confirmations, venueArg, venueWaits } from './case-calls';
 import { CaseRegistration, type Lot } from './case-input';
@@ -40,7 +41,6 @@ import { type Decision, type DecisionStage, ESCALATION_ROLE, ROLE_FOR_STAGE, typ
 import { goesOnWithTheMoney, type HoldOptions } from './hold-resolution';
 import { stepKey } from './keys';
 import { assetsOf } from './lot-manifest';
-import type { CaseNotification, NotificationActivities, NotificationKind } from '../notifications/types';
 import {
   AssetSymbolsKey,
   CaseAgencyKey,

@@ -9,7 +9,7 @@
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
 import { routeRuleOf } from '@vcdc/shared/sale-route';
-import type { DeskSettlement } from '../activities/case-activities';
+import type { DeskSettlement } from '../activities/types';
 import { calls } from './case-calls';
 import type { Disposal } from './case-input';
 import { MOST_SLICES_COSTED } from './case-policy';

@@ -6,14 +6,14 @@
 import type { ReconciliationDifference } from '@vcdc/shared/acts/pure';
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
 import type { RouteChoice } from '@vcdc/shared/sale-route';
-import type { DeskSettlement } from '../activities/case-activities';
+import type { DeskSettlement } from '../activities/types';
+import type { NotificationKind } from '../notifications/types';
 import type { CaseAmounts } from './case-amounts';
 import type { CaseRegistration } from './case-input';
 import type { CaseValues } from './case-values';
 import type { Decision, DecisionRefusalCode, DecisionStage, Role } from './decision';
 import type { HoldRecord } from './hold-resolution';
 import type { AssetIntakeTotal, LotManifestRef } from './lot-manifest';
-import type { NotificationKind } from '../notifications/types';
 import type { ExplainedDifference, Reconciliation } from './reconcile';
 import type { MessageRefusals } from './side-door';
 

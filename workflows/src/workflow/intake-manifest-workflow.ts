@@ -11,7 +11,7 @@
 import { continueAsNew, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { custody } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
-import type { CaseActivities } from '../activities/case-activities';
+import type { CaseActivities } from '../activities/types';
 import type { Lot } from './case-input';
 import { ATTESTED_AT_ONCE, attestationWait, DISCREPANCIES_KEPT_PER_PART, MANIFEST_PAGES } from './case-policy';
 import { intakeOfAttested } from './intake-workflow';

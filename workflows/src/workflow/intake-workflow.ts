@@ -14,7 +14,7 @@
 import { patched, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { custody } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
-import type { CaseActivities } from '../activities/case-activities';
+import type { CaseActivities } from '../activities/types';
 import type { Lot } from './case-input';
 import { attestationWait, BATCHES_AT_ONCE, CONFIRMATION_WAIT, INTAKES_AT_ONCE, LOTS_PER_BATCH } from './case-policy';
 import { stepKey } from './keys';

@@ -20,11 +20,10 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import { Decimal } from '@vcdc/shared/money';
-import type { createActivities } from '../activities/case-activities';
+import type { CaseActivities, SaleActivities } from '../activities/types';
 import { venueArg } from './case-calls';
 import { SALE_ENGINE_CALLS } from './case-policy';
 import { splitIntoChildOrders } from './child-orders';
-import type { createSaleActivities } from '../activities/sale-activities';
 import {
   childOrderId,
   type ExecutionParams,
@@ -92,7 +91,7 @@ export interface SaleExecutionResult {
   nextSlice: number;
 }
 
-const venue = proxyActivities<ReturnType<typeof createActivities> & ReturnType<typeof createSaleActivities>>(
+const venue = proxyActivities<CaseActivities & SaleActivities>(
   // No attempt limit: a 5xx or a stale reference is waited out; a 4xx refusal is final (non-retryable).
   SALE_ENGINE_CALLS,
 );

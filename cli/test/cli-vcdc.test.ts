@@ -13,18 +13,22 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/
 import { createPool, listen, type Pool, type RunningServer, silentLogger } from '@vcdc/shared';
 import { Decimal } from '@vcdc/shared/money';
 import { createLocalJWKSet } from 'jose';
-import { createTestDatabase } from '../../test/support/database';
-import { startDevServer } from '../../test/support/temporal';
-import { holdResolution, renderCase, renderStatement, runCli } from '../../cli/src/vcdc';
 import { createControlApi } from '../../control-api/src/app';
 import { jwtAuthenticator } from '../../control-api/src/auth';
 import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
 import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
-import { createDecisionActivities } from '../src/activities/decision-signature';
-import { createNotificationActivities, migrateNotifications, NotificationStore } from '../src/notifications/store';
-import { workflowsPath } from '../src/worker/worker';
-import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
-import { createFakeActivities, sampleRegistration } from './fake-services';
+import { createTestDatabase } from '../../test/support/database';
+import { startDevServer } from '../../test/support/temporal';
+import { createDecisionActivities } from '../../workflows/src/activities/decision-signature';
+import {
+  createNotificationActivities,
+  migrateNotifications,
+  NotificationStore,
+} from '../../workflows/src/notifications/store';
+import { workflowsPath } from '../../workflows/src/worker/worker';
+import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from '../../workflows/test/audit-support';
+import { createFakeActivities, sampleRegistration } from '../../workflows/test/fake-services';
+import { holdResolution, renderCase, renderStatement, runCli } from '../src/vcdc';
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;

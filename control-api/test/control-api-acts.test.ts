@@ -27,11 +27,11 @@ import express, { type Express } from 'express';
 import request from 'supertest';
 import { PEOPLE, testActKeys } from '../../test/support/acts';
 import { requestsAs, testControlApiDeps, unreachableTemporal } from '../../test/support/control-api-harness';
-import { ENDPOINT_ROLES } from '../../control-api/src/access';
-import { FORWARDED_ACTS } from '../../control-api/src/acts';
-import { createControlApi } from '../../control-api/src/app';
-import { createDevIssuer, DEV_USERS, type DevIssuer } from '../../control-api/src/dev-issuer';
-import { testAuditChain } from './audit-support';
+import { testAuditChain } from '../../workflows/test/audit-support';
+import { ENDPOINT_ROLES } from '../src/access';
+import { FORWARDED_ACTS } from '../src/acts';
+import { createControlApi } from '../src/app';
+import { createDevIssuer, DEV_USERS, type DevIssuer } from '../src/dev-issuer';
 
 const keys = testActKeys();
 const SERVICE_TOKEN = 'custody-service-credential-0123456789';

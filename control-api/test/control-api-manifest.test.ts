@@ -13,17 +13,17 @@ import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
 import { startDevServer } from '../../test/support/temporal';
-import { createControlApi } from '../../control-api/src/app';
-import { jwtAuthenticator } from '../../control-api/src/auth';
-import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer } from '../../control-api/src/dev-issuer';
-import { createDecisionActivities } from '../src/activities/decision-signature';
-import { createManifestActivities } from '../src/activities/manifest-activities';
-import { LotManifestStore, migrateManifests } from '../src/manifest/store';
-import { workflowsPath } from '../src/worker/worker';
-import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
-import { fakeServiceActivities, sampleRegistration } from './fake-services';
-import { manifestLot } from './manifest-case';
+import { createDecisionActivities } from '../../workflows/src/activities/decision-signature';
+import { createManifestActivities } from '../../workflows/src/activities/manifest-activities';
+import { LotManifestStore, migrateManifests } from '../../workflows/src/manifest/store';
+import { workflowsPath } from '../../workflows/src/worker/worker';
+import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from '../../workflows/test/audit-support';
+import { fakeServiceActivities, sampleRegistration } from '../../workflows/test/fake-services';
+import { manifestLot } from '../../workflows/test/manifest-case';
+import { createControlApi } from '../src/app';
+import { jwtAuthenticator } from '../src/auth';
+import { ControlApiConfig, registrationDefaults } from '../src/config';
+import { CONTROL_API_AUDIENCE, createDevIssuer } from '../src/dev-issuer';
 
 jest.setTimeout(300_000);
 

@@ -8,7 +8,7 @@ import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { newActKeyPair, signCheckpoint, verifyCheckpoint } from '@vcdc/shared';
-import { latestSignedCheckpoints } from '../../control-api/src/latest-checkpoints';
+import { latestSignedCheckpoints } from '../src/latest-checkpoints';
 
 const pair = newActKeyPair();
 const key = createPrivateKey({ key: Buffer.from(pair.signingKey, 'base64'), format: 'der', type: 'pkcs8' });

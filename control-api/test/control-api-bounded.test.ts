@@ -16,10 +16,10 @@ import {
   testControlApiDeps,
   tokensFor,
 } from '../../test/support/control-api-harness';
-import { createControlApi } from '../../control-api/src/app';
-import { createDevIssuer } from '../../control-api/src/dev-issuer';
-import { testAuditChain } from './audit-support';
-import { createFakeActivities, sampleRegistration } from './fake-services';
+import { testAuditChain } from '../../workflows/test/audit-support';
+import { createFakeActivities, sampleRegistration } from '../../workflows/test/fake-services';
+import { createControlApi } from '../src/app';
+import { createDevIssuer } from '../src/dev-issuer';
 
 const PEOPLE = { 'officer.li': ['case-officer'], 'supervisor.zhang': ['supervisor'] } as const;
 type Person = keyof typeof PEOPLE;

@@ -4,8 +4,8 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { strToU8, unzipSync, zipSync } from 'fflate';
-import { checkCaseFile, packCaseFile } from '../../control-api/src/dossier/archive';
-import { readVerifyKeys } from '../../control-api/src/dossier/verify-keys';
+import { checkCaseFile, packCaseFile } from '../src/dossier/archive';
+import { readVerifyKeys } from '../src/dossier/verify-keys';
 
 const system = generateKeyPairSync('ed25519');
 const other = generateKeyPairSync('ed25519');

@@ -11,13 +11,13 @@ import path from 'node:path';
 import { type AuditChain, listen, type Pool, type RunningServer } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
+import { runCli } from '../../cli/src/vcdc';
 import { testActKeys } from '../../test/support/acts';
 import { testControlApiDeps, unreachableTemporal } from '../../test/support/control-api-harness';
 import { DEV_PROVIDERS, startProviderRegister } from '../../test/support/provider-register';
-import { runCli } from '../../cli/src/vcdc';
-import { createControlApi } from '../../control-api/src/app';
-import { createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
-import { testAuditChain } from './audit-support';
+import { testAuditChain } from '../../workflows/test/audit-support';
+import { createControlApi } from '../src/app';
+import { createDevIssuer, type DevIssuer } from '../src/dev-issuer';
 
 const keys = testActKeys();
 let exchangePool: Pool;

@@ -3,12 +3,12 @@
  * (report-model.ts), and that the HTML keeps the annex's particulars out of the public summary.
  */
 
-import { cjkFont } from '../../control-api/src/dossier/cjk-font';
-import { caseReportHtml } from '../../control-api/src/dossier/report-html';
-import { caseReport, type ReportBlock } from '../../control-api/src/dossier/report-model';
-import { caseReportPdf } from '../../control-api/src/dossier/report-pdf';
-import type { CaseFileSources } from '../../control-api/src/dossier/sources';
-import { pdfText } from './pdf-text';
+import { pdfText } from '../../workflows/test/pdf-text';
+import { cjkFont } from '../src/dossier/cjk-font';
+import { caseReportHtml } from '../src/dossier/report-html';
+import { caseReport, type ReportBlock } from '../src/dossier/report-model';
+import { caseReportPdf } from '../src/dossier/report-pdf';
+import type { CaseFileSources } from '../src/dossier/sources';
 
 const waterfallLine = (kind: string, currency: string, amount: string) => ({
   kind,

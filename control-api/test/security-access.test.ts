@@ -8,13 +8,13 @@ import { type AuditChain, type AuditRecord, type Pool, silentLogger } from '@vcd
 import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
-import { ALL_ROLES, decidingRole, ENDPOINT_ROLES, type Endpoint, mayCall } from '../../control-api/src/access';
-import { createControlApi } from '../../control-api/src/app';
-import { jwtAuthenticator } from '../../control-api/src/auth';
-import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
-import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
-import { DecisionStage, Role } from '../src/workflow/decision';
-import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
+import { DecisionStage, Role } from '../../workflows/src/workflow/decision';
+import { TEST_CONTROL_API_ENV, testAuditChain } from '../../workflows/test/audit-support';
+import { ALL_ROLES, decidingRole, ENDPOINT_ROLES, type Endpoint, mayCall } from '../src/access';
+import { createControlApi } from '../src/app';
+import { jwtAuthenticator } from '../src/auth';
+import { ControlApiConfig, registrationDefaults } from '../src/config';
+import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/dev-issuer';
 
 let app: Express;
 let issuer: DevIssuer;

@@ -11,10 +11,16 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Express } from 'express';
 import request from 'supertest';
 import { type CaseTemporal, startCaseTemporal, testControlApiDeps } from '../../test/support/control-api-harness';
-import { createControlApi } from '../../control-api/src/app';
-import { createDevIssuer } from '../../control-api/src/dev-issuer';
-import { CaseIdKey, CaseStageKey, CaseStatusKey, PendingDecisionKey, PendingSinceKey } from '../src/workflow/shared';
-import { testAuditChain } from './audit-support';
+import {
+  CaseIdKey,
+  CaseStageKey,
+  CaseStatusKey,
+  PendingDecisionKey,
+  PendingSinceKey,
+} from '../../workflows/src/workflow/shared';
+import { testAuditChain } from '../../workflows/test/audit-support';
+import { createControlApi } from '../src/app';
+import { createDevIssuer } from '../src/dev-issuer';
 
 let temporal: CaseTemporal;
 let env: TestWorkflowEnvironment;

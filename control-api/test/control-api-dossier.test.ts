@@ -24,6 +24,7 @@ import type { exchange, fx } from '@vcdc/shared/contracts';
 import express, { type Express } from 'express';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import request from 'supertest';
+import { runCli } from '../../cli/src/vcdc';
 import {
   type CaseTemporal,
   eventually,
@@ -33,12 +34,11 @@ import {
   testControlApiDeps,
   tokensFor,
 } from '../../test/support/control-api-harness';
-import type { CaseProgress } from '../src/workflow/case-state';
-import { runCli } from '../../cli/src/vcdc';
-import { type ControlApiDeps, createControlApi } from '../../control-api/src/app';
-import { createDevIssuer } from '../../control-api/src/dev-issuer';
-import { testAuditChain } from './audit-support';
-import { createFakeActivities, sampleRegistration } from './fake-services';
+import type { CaseProgress } from '../../workflows/src/workflow/case-state';
+import { testAuditChain } from '../../workflows/test/audit-support';
+import { createFakeActivities, sampleRegistration } from '../../workflows/test/fake-services';
+import { type ControlApiDeps, createControlApi } from '../src/app';
+import { createDevIssuer } from '../src/dev-issuer';
 
 const SERVICE_TOKEN = 'services-read-credential-0123456789abcdef';
 const PEOPLE = {

@@ -22,13 +22,13 @@ import {
 } from '@vcdc/shared';
 import express from 'express';
 import { createLocalJWKSet } from 'jose';
-import { testActKeys } from '../../test/support/acts';
-import { runCli } from '../../cli/src/vcdc';
 import { createControlApi } from '../../control-api/src/app';
 import { jwtAuthenticator } from '../../control-api/src/auth';
 import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
 import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../../control-api/src/dev-issuer';
-import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
+import { testActKeys } from '../../test/support/acts';
+import { TEST_CONTROL_API_ENV, testAuditChain } from '../../workflows/test/audit-support';
+import { runCli } from '../src/vcdc';
 
 const keys = testActKeys();
 let service: RunningServer;

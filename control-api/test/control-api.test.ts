@@ -15,13 +15,13 @@ import {
   testControlApiDeps,
   tokensFor,
 } from '../../test/support/control-api-harness';
-import type { CaseProgress } from '../src/workflow/case-state';
-import { createControlApi } from '../../control-api/src/app';
-import { ControlApiConfig, registrationDefaults } from '../../control-api/src/config';
-import { createDevIssuer } from '../../control-api/src/dev-issuer';
-import { SEARCH_ATTRIBUTE_KEYS } from '../src/workflow/shared';
-import { TEST_CONTROL_API_ENV, testAuditChain } from './audit-support';
-import { createFakeActivities, sampleRegistration } from './fake-services';
+import type { CaseProgress } from '../../workflows/src/workflow/case-state';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/src/workflow/shared';
+import { TEST_CONTROL_API_ENV, testAuditChain } from '../../workflows/test/audit-support';
+import { createFakeActivities, sampleRegistration } from '../../workflows/test/fake-services';
+import { createControlApi } from '../src/app';
+import { ControlApiConfig, registrationDefaults } from '../src/config';
+import { createDevIssuer } from '../src/dev-issuer';
 
 let temporal: CaseTemporal;
 let env: TestWorkflowEnvironment;
