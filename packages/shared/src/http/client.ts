@@ -3,12 +3,22 @@
  * Idempotency-Key; a non-2xx answer becomes a ServiceCallError with the problem body, so callers
  * can decide on `status` and `problem.type`; a timeout or connection failure is a ServiceCallError
  * with status 0 (always retryable).
+ *
+ * A call may be made from a service's route table (openapi.ts `ApiRoute`, the table app.ts mounts
+ * and /openapi.json is generated from): `routeClient(client, CUSTODY_ROUTES).call('getAccount',
+ * { params: { caseId, asset } })`. The route is named, never its path written again; its `:params`
+ * are filled (encoded) from `params`, and its schemas type the call: the path's parameters and the
+ * query's keys (strings, as on the wire), the body (the schema's input), whether an Idempotency-Key
+ * is needed, and the answer, parsed with the route's response schema (an answer that breaks it is an
+ * AnswerBreaksContract). A name not in the table, a missing parameter or a wrong body does not compile.
  */
 
 import { SpanKind } from '@opentelemetry/api';
+import type { z } from 'zod';
 import { type ProblemBody, RETRYABLE_PROBLEM_TYPES } from '../problem';
 import { injectTraceHeaders, inSpan } from '../telemetry/tracing';
 import { IDEMPOTENCY_HEADER } from './idempotency';
+import type { ApiRoute } from './openapi';
 
 export class ServiceCallError extends Error {
   constructor(
@@ -45,11 +55,13 @@ export class ServiceClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
   }
 
+  /** The service's name, as in errors and spans. */
+  get service(): string {
+    return this.options.service;
+  }
+
   get<T>(path: string, query?: Record<string, string | undefined>): Promise<T> {
-    const qs = query
-      ? new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString()
-      : '';
-    return this.request<T>('GET', qs ? `${path}?${qs}` : path);
+    return this.request<T>('GET', withQuery(path, query));
   }
 
   post<T>(path: string, body: unknown, idempotencyKey: string): Promise<T> {
@@ -140,4 +152,129 @@ function isProblem(value: unknown): value is ProblemBody {
     typeof (value as ProblemBody).type === 'string' &&
     typeof (value as ProblemBody).status === 'number'
   );
+}
+
+/** A service's answer that its route's response schema refuses: the service broke its own contract. */
+export class AnswerBreaksContract extends Error {
+  constructor(
+    readonly service: string,
+    readonly method: string,
+    readonly path: string,
+    readonly issues: readonly z.core.$ZodIssue[],
+  ) {
+    const detail = issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    super(`${service} ${method} ${path}: the answer breaks the contract: ${detail}`);
+    this.name = 'AnswerBreaksContract';
+  }
+
+  /** Each refused field and why, `path: message; ...`. */
+  get detail(): string {
+    return this.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  }
+}
+
+/** A route table by name: each service's api.ts exports one (the list app.ts mounts is made from it). */
+export type RouteTable = Readonly<Record<string, ApiRoute>>;
+
+/** The `:name` parameters of an express path, as a union of names (`never` when it has none). */
+export type PathParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
+  ? Name | PathParamNames<`/${Rest}`>
+  : P extends `${string}:${infer Name}`
+    ? Name
+    : never;
+
+/** A query as sent: the schema's keys (optional where the schema says so), each value a string. */
+type QueryValues<Q> = { [K in keyof Q]: undefined extends Q[K] ? string | undefined : string };
+
+type ParamsPart<R extends ApiRoute> = [PathParamNames<R['path']>] extends [never]
+  ? unknown
+  : { params: { [K in PathParamNames<R['path']>]: string } };
+type QueryPart<R extends ApiRoute> = R extends { query: infer Q extends z.ZodType }
+  ? object extends z.input<Q>
+    ? { query?: QueryValues<z.input<Q>> }
+    : { query: QueryValues<z.input<Q>> }
+  : unknown;
+/** The body: the schema's input less what the server fills in; a mutating route without a schema takes any. */
+type BodyPart<R extends ApiRoute> = R extends { body: infer B extends z.ZodType }
+  ? { body: R extends { filledByServer: readonly (infer F extends string)[] } ? Omit<z.input<B>, F> : z.input<B> }
+  : R['method'] extends 'get' | 'delete'
+    ? unknown
+    : { body?: unknown };
+/** The Idempotency-Key: required by default on a route with a body (as the service's layer requires it). */
+type KeyPart<R extends ApiRoute> = R extends { idempotencyKey: 'none' }
+  ? unknown
+  : R extends { idempotencyKey: 'optional' }
+    ? { idempotencyKey?: string }
+    : R extends { idempotencyKey: 'required' }
+      ? { idempotencyKey: string }
+      : R extends { body: z.ZodType }
+        ? { idempotencyKey: string }
+        : unknown;
+
+/** What a call of the route takes: `params`, `query`, `body`, `idempotencyKey`, as its schemas say. */
+export type RouteInput<R extends ApiRoute> = ParamsPart<R> & QueryPart<R> & BodyPart<R> & KeyPart<R>;
+/** What a call of the route answers: its response schema's output (unknown where the table has none). */
+export type RouteOutput<R extends ApiRoute> = R extends { response: infer S extends z.ZodType }
+  ? z.output<S>
+  : unknown;
+/** The input argument: optional when every part of it is. */
+export type RouteArgs<R extends ApiRoute> = object extends RouteInput<R>
+  ? [input?: RouteInput<R>]
+  : [input: RouteInput<R>];
+
+interface LooseInput {
+  params?: Record<string, string>;
+  query?: Record<string, string | undefined>;
+  body?: unknown;
+  idempotencyKey?: string;
+}
+
+/** The route's path with its `:params` filled in, each encoded (an id never adds a path segment). */
+export function routePath(route: ApiRoute, params: Record<string, string> = {}): string {
+  return route.path.replace(/:(\w+)/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`${route.method.toUpperCase()} ${route.path}: no value for :${name}`);
+    return encodeURIComponent(value);
+  });
+}
+
+function withQuery(path: string, query: Record<string, string | undefined> | undefined): string {
+  const qs = query
+    ? new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString()
+    : '';
+  return qs ? `${path}?${qs}` : path;
+}
+
+/** One call of a route: path filled, query and body sent, the answer parsed with the route's response schema. */
+export async function callRoute<R extends ApiRoute>(
+  client: ServiceClient,
+  route: R,
+  ...[input]: RouteArgs<R>
+): Promise<RouteOutput<R>> {
+  const { params, query, body, idempotencyKey } = (input ?? {}) as LooseInput;
+  const method = route.method.toUpperCase();
+  const path = withQuery(routePath(route, params), query);
+  const answer = await client.request<unknown>(method, path, body, idempotencyKey);
+  if (!route.response) return answer as RouteOutput<R>;
+  const parsed = route.response.safeParse(answer);
+  if (!parsed.success) throw new AnswerBreaksContract(client.service, method, path, parsed.error.issues);
+  return parsed.data as RouteOutput<R>;
+}
+
+/** A service client that calls the routes of one table, by name. */
+export interface RouteClient<T extends RouteTable> {
+  readonly routes: T;
+  call<K extends keyof T & string>(name: K, ...input: RouteArgs<T[K]>): Promise<RouteOutput<T[K]>>;
+}
+
+export function routeClient<T extends RouteTable>(client: ServiceClient, routes: T): RouteClient<T> {
+  return {
+    routes,
+    call: (name, ...input) => {
+      const route = routes[name];
+      // The type refuses an unknown name; this is for a name made at run time.
+      if (!route) throw new Error(`${client.service}: no route ${name} in its table`);
+      return callRoute(client, route, ...input);
+    },
+  };
 }

@@ -13,6 +13,8 @@ import { z } from 'zod';
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface ApiRoute {
+  /** The route's stable name, its OpenAPI operationId (routeList gives it the name of its table entry). */
+  operationId?: string;
   method: HttpMethod;
   /** The express path (`/v1/declarations/:id`); written `{id}` in the document. */
   path: string;
@@ -31,6 +33,14 @@ export interface ApiRoute {
   status?: number;
   /** Whether the route takes an Idempotency-Key (default: required for a route with a body). */
   idempotencyKey?: 'required' | 'optional' | 'none';
+}
+
+/**
+ * A named table as the list app.ts mounts and the document is made from: each route's name is its
+ * operationId. Callers name the route (http/client.ts `routeClient`), never write its path again.
+ */
+export function routeList(routes: Readonly<Record<string, ApiRoute>>): ApiRoute[] {
+  return Object.entries(routes).map(([operationId, route]) => ({ operationId, ...route }));
 }
 
 export interface ApiDescription {
@@ -142,7 +152,7 @@ function operation(route: ApiRoute): JsonSchema {
     : { description: 'Done' };
   return {
     summary: route.summary,
-    operationId: `${route.method} ${route.path}`,
+    operationId: route.operationId ?? `${route.method} ${route.path}`,
     ...(params.length ? { parameters: params } : {}),
     ...(route.body
       ? {
