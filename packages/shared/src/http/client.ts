@@ -214,13 +214,10 @@ type KeyPart<R extends ApiRoute> = R extends { idempotencyKey: 'none' }
 /** What a call of the route takes: `params`, `query`, `body`, `idempotencyKey`, as its schemas say. */
 export type RouteInput<R extends ApiRoute> = ParamsPart<R> & QueryPart<R> & BodyPart<R> & KeyPart<R>;
 /** What a call of the route answers: its response schema's output (unknown where the table has none). */
-export type RouteOutput<R extends ApiRoute> = R extends { response: infer S extends z.ZodType }
-  ? z.output<S>
-  : unknown;
+export type RouteOutput<R extends ApiRoute> = R extends { response: infer S extends z.ZodType } ? z.output<S> : unknown;
 /** The input argument: optional when every part of it is. */
-export type RouteArgs<R extends ApiRoute> = object extends RouteInput<R>
-  ? [input?: RouteInput<R>]
-  : [input: RouteInput<R>];
+export type RouteArgs<R extends ApiRoute> =
+  object extends RouteInput<R> ? [input?: RouteInput<R>] : [input: RouteInput<R>];
 
 interface LooseInput {
   params?: Record<string, string>;
