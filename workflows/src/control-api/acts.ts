@@ -79,7 +79,7 @@ const caseOf = (body: Body): { caseId?: string } => {
 const seg = (id: string | undefined) => encodeURIComponent(id ?? '');
 
 /** The forwarded acts: adding or adjusting a route is one entry here (and its row in access.ts). */
-export const FORWARDED_ACTS: readonly ForwardedAct[] = [
+export const FORWARDED_ACTS = [
   {
     path: '/v1/custody/whitelist',
     service: 'custody',
@@ -189,7 +189,7 @@ export const FORWARDED_ACTS: readonly ForwardedAct[] = [
     servicePath: (p) => `/v1/settlement-corrections/${seg(p.correctionId)}/approval`,
     object: (p) => ({ id: p.correctionId as string }),
   },
-];
+] as const satisfies readonly ForwardedAct[];
 
 /** The whitelist as custody keeps it, for the people who act on it (read with the control API's credential). */
 export const WhitelistQuery = z

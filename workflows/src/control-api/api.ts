@@ -5,7 +5,7 @@
  * workflows/test/control-api-openapi.test.ts holds the table and the mounted routes together. Which
  * optional parts are mounted (codec, console, JWKS) decides which of their routes are listed.
  */
-import { type ApiRoute, contracts } from '@vcdc/shared';
+import { type ApiRoute, contracts, type RouteTable, routeList } from '@vcdc/shared';
 import { z } from 'zod';
 import { Agency, CaseRegistrationRequest } from '../case-input';
 import { CASE_STAGES, CASE_STATUSES } from '../case-state';
@@ -38,11 +38,28 @@ export const NotificationQuery = NotificationFilter.extend({ caseId: contracts.c
 /** The registration a case officer posts: who requests it is the caller, never the body. */
 export const RegistrationBody = CaseRegistrationRequest;
 
-const caseRead = (path: string, summary: string): ApiRoute => ({ method: 'get', path, summary, params: CaseParams });
+const caseRead = <P extends string>(path: P, summary: string) =>
+  ({ method: 'get', path, summary, params: CaseParams }) as const;
 
-/** The routes every control API mounts. */
-const CORE: readonly ApiRoute[] = [
-  {
+type ForwardedActs = (typeof FORWARDED_ACTS)[number];
+/** Each forwarded act's route, named by its act kind (`custody.whitelist.approve`). */
+export const FORWARDED_ACT_ROUTES = Object.fromEntries(
+  FORWARDED_ACTS.map((act) => [
+    act.kind,
+    {
+      method: 'post',
+      path: act.path,
+      summary: `A person's ${act.kind} act, signed and forwarded to ${act.service} (its body is ${act.service}'s contract)`,
+      idempotencyKey: 'optional',
+    },
+  ]),
+) as {
+  [A in ForwardedActs as A['kind']]: { method: 'post'; path: A['path']; summary: string; idempotencyKey: 'optional' };
+};
+
+/** The routes every control API mounts, by name (the CLI calls them by it). */
+export const CONTROL_API_ROUTES = {
+  registerCase: {
     method: 'post',
     path: '/v1/cases',
     summary: 'Register a case (the case officer requests its disposal); starts its workflow',
@@ -51,16 +68,22 @@ const CORE: readonly ApiRoute[] = [
     idempotencyKey: 'optional',
     status: 201,
   },
-  { method: 'get', path: '/v1/cases', summary: 'The cases, by status, stage or agency', query: ListQuery },
-  caseRead('/v1/cases/:caseId', "A case's progress"),
-  caseRead('/v1/cases/:caseId/statement', "A case's statement: three values, amounts in base units"),
-  caseRead('/v1/cases/:caseId/reconciliation', "A case's books recomputed from the services' records"),
-  caseRead('/v1/cases/:caseId/best-execution', "The exchange's best-execution report of a case"),
-  caseRead('/v1/cases/:caseId/fx-waterfalls', "FX's waterfalls of a case's declarations"),
-  caseRead('/v1/cases/:caseId/fx-declarations', "A case's FX declarations with each tranche's corrections"),
-  caseRead('/v1/cases/:caseId/treasury-statement', "The treasury's statement of a case"),
-  caseRead('/v1/cases/:caseId/dossier', 'The case file, signed by the system (a zip)'),
-  {
+  listCases: { method: 'get', path: '/v1/cases', summary: 'The cases, by status, stage or agency', query: ListQuery },
+  getCase: caseRead('/v1/cases/:caseId', "A case's progress"),
+  getCaseStatement: caseRead('/v1/cases/:caseId/statement', "A case's statement: three values, amounts in base units"),
+  getReconciliation: caseRead(
+    '/v1/cases/:caseId/reconciliation',
+    "A case's books recomputed from the services' records",
+  ),
+  getBestExecution: caseRead('/v1/cases/:caseId/best-execution', "The exchange's best-execution report of a case"),
+  getFxWaterfalls: caseRead('/v1/cases/:caseId/fx-waterfalls', "FX's waterfalls of a case's declarations"),
+  getFxDeclarations: caseRead(
+    '/v1/cases/:caseId/fx-declarations',
+    "A case's FX declarations with each tranche's corrections",
+  ),
+  getTreasuryStatement: caseRead('/v1/cases/:caseId/treasury-statement', "The treasury's statement of a case"),
+  getDossier: caseRead('/v1/cases/:caseId/dossier', 'The case file, signed by the system (a zip)'),
+  decide: {
     method: 'post',
     path: '/v1/cases/:caseId/decisions',
     summary: "A person's decision at a stage of the case (signed by the control API, checked by the workflow)",
@@ -68,17 +91,27 @@ const CORE: readonly ApiRoute[] = [
     body: DecisionInput,
     idempotencyKey: 'optional',
   },
-  { method: 'get', path: '/v1/notifications', summary: 'The notifications outbox', query: NotificationQuery },
-  {
+  listNotifications: {
+    method: 'get',
+    path: '/v1/notifications',
+    summary: 'The notifications outbox',
+    query: NotificationQuery,
+  },
+  listCaseNotifications: {
     method: 'get',
     path: '/v1/cases/:caseId/notifications',
     summary: "A case's notifications",
     params: CaseParams,
     query: NotificationFilter,
   },
-  { method: 'get', path: '/v1/audit/records', summary: "The control API's audit chain", query: AuditQuery },
-  { method: 'get', path: '/v1/audit/verify', summary: "Verify the control API's audit chain" },
-  {
+  listAuditRecords: {
+    method: 'get',
+    path: '/v1/audit/records',
+    summary: "The control API's audit chain",
+    query: AuditQuery,
+  },
+  verifyAudit: { method: 'get', path: '/v1/audit/verify', summary: "Verify the control API's audit chain" },
+  addLotChunk: {
     method: 'post',
     path: '/v1/cases/:caseId/lots',
     summary: "A chunk of a large case's lot manifest",
@@ -86,7 +119,7 @@ const CORE: readonly ApiRoute[] = [
     body: LotChunk,
     idempotencyKey: 'none',
   },
-  {
+  sealLots: {
     method: 'post',
     path: '/v1/cases/:caseId/lots/seal',
     summary: "Seal a case's lot manifest",
@@ -94,38 +127,44 @@ const CORE: readonly ApiRoute[] = [
     body: SealRequest,
     idempotencyKey: 'none',
   },
-  {
+  getLots: {
     method: 'get',
     path: '/v1/cases/:caseId/lots',
     summary: "A page of a case's lots with their intake state",
     params: CaseParams,
     query: LotsPageQuery,
   },
-  ...FORWARDED_ACTS.map(
-    (act): ApiRoute => ({
-      method: 'post',
-      path: act.path,
-      summary: `A person's ${act.kind} act, signed and forwarded to ${act.service} (its body is ${act.service}'s contract)`,
-      idempotencyKey: 'optional',
-    }),
-  ),
-  { method: 'get', path: '/v1/providers', summary: 'The register of licensed providers (from the exchange)' },
-  {
+  ...FORWARDED_ACT_ROUTES,
+  listProviders: {
+    method: 'get',
+    path: '/v1/providers',
+    summary: 'The register of licensed providers (from the exchange)',
+  },
+  listProviderChanges: {
     method: 'get',
     path: '/v1/providers/changes',
     summary: 'The register changes (from the exchange)',
     query: ProviderChangesQuery,
   },
-  { method: 'get', path: '/v1/providers/:providerId', summary: "A provider's entry (from the exchange)" },
-  { method: 'get', path: '/v1/custody/whitelist', summary: "Custody's whitelist", query: WhitelistQuery },
-  { method: 'get', path: '/v1/custody/whitelist/:entryId', summary: 'A whitelist entry (from custody)' },
-  {
+  getProvider: { method: 'get', path: '/v1/providers/:providerId', summary: "A provider's entry (from the exchange)" },
+  listWhitelist: {
+    method: 'get',
+    path: '/v1/custody/whitelist',
+    summary: "Custody's whitelist",
+    query: WhitelistQuery,
+  },
+  getWhitelistEntry: {
+    method: 'get',
+    path: '/v1/custody/whitelist/:entryId',
+    summary: 'A whitelist entry (from custody)',
+  },
+  listPendingActs: {
     method: 'get',
     path: '/v1/acts/pending',
     summary: 'The acts waiting for a person of the caller’s roles',
     query: PendingActsQuery,
   },
-];
+} as const satisfies RouteTable;
 
 export interface MountedParts {
   codec: boolean;
@@ -136,7 +175,7 @@ export interface MountedParts {
 /** The control API's routes, as mounted with these optional parts. */
 export function controlApiRoutes(parts: MountedParts): ApiRoute[] {
   return [
-    ...CORE,
+    ...routeList(CONTROL_API_ROUTES),
     ...(parts.codec
       ? [
           { method: 'post', path: '/codec/decode', summary: "Temporal Web UI's codec: decode payloads" } as const,
