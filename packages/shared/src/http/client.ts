@@ -10,7 +10,8 @@
  * are filled (encoded) from `params`, and its schemas type the call: the path's parameters and the
  * query's keys (strings, as on the wire), the body (the schema's input), whether an Idempotency-Key
  * is needed, and the answer, parsed with the route's response schema (an answer that breaks it is an
- * AnswerBreaksContract). A name not in the table, a missing parameter or a wrong body does not compile.
+ * AnswerBreaksContract). A name not in the table, a missing parameter or a wrong body does not compile
+ * (the types and the path filling are routes.ts, which the CLI uses without this module's imports).
  */
 
 import { SpanKind } from '@opentelemetry/api';
@@ -19,6 +20,16 @@ import { type ProblemBody, RETRYABLE_PROBLEM_TYPES } from '../problem';
 import { injectTraceHeaders, inSpan } from '../telemetry/tracing';
 import { IDEMPOTENCY_HEADER } from './idempotency';
 import type { ApiRoute } from './openapi';
+import {
+  type LooseRouteInput,
+  type RouteArgs,
+  type RouteOutput,
+  type RouteTable,
+  routePath,
+  withQuery,
+} from './routes';
+
+export * from './routes';
 
 export class ServiceCallError extends Error {
   constructor(
@@ -29,10 +40,8 @@ export class ServiceCallError extends Error {
     readonly status: number,
     readonly problem: ProblemBody | undefined,
     message: string,
-    /** `cause`: what failed when no answer came; `statusText`: the answer's status line. */
-    readonly details: { cause?: unknown; statusText?: string } = {},
   ) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(message);
     this.name = 'ServiceCallError';
   }
 
@@ -49,11 +58,7 @@ export interface ServiceClientOptions {
   baseUrl: string;
   timeoutMs?: number;
   headers?: Record<string, string>;
-  /** What sends the request (default: the global fetch); a test records what goes over the wire with it. */
-  fetch?: typeof fetch;
 }
-
-const JSON_ACCEPT = 'application/json, application/problem+json';
 
 export class ServiceClient {
   private readonly baseUrl: string;
@@ -76,21 +81,6 @@ export class ServiceClient {
 
   /** One call in a client span of its own, whose traceparent the service continues. */
   request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
-    return this.traced(method, path, async () => {
-      const text = await (await this.send(method, path, JSON_ACCEPT, body, idempotencyKey)).text();
-      return (text ? safeJson(text) : undefined) as T;
-    });
-  }
-
-  /** A file the service answers (`accept` says which kind): its bytes; refusals as for every call. */
-  download(path: string, accept: string): Promise<Uint8Array> {
-    return this.traced('GET', path, async () => {
-      const response = await this.send('GET', path, `${accept}, application/problem+json`);
-      return new Uint8Array(await response.arrayBuffer());
-    });
-  }
-
-  private traced<T>(method: string, path: string, call: () => Promise<T>): Promise<T> {
     const attributes = {
       'http.request.method': method,
       // Without the query; ids in the path are kept (a span is one call, not a series).
@@ -102,7 +92,7 @@ export class ServiceClient {
       attributes,
       async (span) => {
         try {
-          return await call();
+          return await this.send<T>(method, path, body, idempotencyKey);
         } catch (error) {
           if (error instanceof ServiceCallError) span.setAttribute('http.response.status_code', error.status);
           throw error;
@@ -113,22 +103,17 @@ export class ServiceClient {
     );
   }
 
-  /** The request; its answer when 2xx, else thrown as a ServiceCallError (with its problem when it is one). */
-  private async send(
-    method: string,
-    path: string,
-    accept: string,
-    body?: unknown,
-    idempotencyKey?: string,
-  ): Promise<Response> {
-    const headers: Record<string, string> = { accept, ...this.options.headers };
+  private async send<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+    const headers: Record<string, string> = {
+      accept: 'application/json, application/problem+json',
+      ...this.options.headers,
+    };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey) headers[IDEMPOTENCY_HEADER] = idempotencyKey;
     injectTraceHeaders(headers);
-    const fetchImpl = this.options.fetch ?? fetch;
     let response: Response;
     try {
-      response = await fetchImpl(`${this.baseUrl}${path}`, {
+      response = await fetch(`${this.baseUrl}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -143,23 +128,23 @@ export class ServiceClient {
         0,
         undefined,
         `${this.options.service} ${method} ${path}: no answer (${reason})`,
-        { cause: error },
       );
     }
-    if (response.ok) return response;
     const text = await response.text();
     const parsed = text ? safeJson(text) : undefined;
-    const problem = isProblem(parsed) ? parsed : undefined;
-    const what = problem ? `${problem.title}${problem.detail ? `: ${problem.detail}` : ''}` : text.slice(0, 200);
-    throw new ServiceCallError(
-      this.options.service,
-      method,
-      path,
-      response.status,
-      problem,
-      `${this.options.service} ${method} ${path} answered ${response.status}: ${what}`,
-      { statusText: response.statusText },
-    );
+    if (!response.ok) {
+      const problem = isProblem(parsed) ? parsed : undefined;
+      const what = problem ? `${problem.title}${problem.detail ? `: ${problem.detail}` : ''}` : text.slice(0, 200);
+      throw new ServiceCallError(
+        this.options.service,
+        method,
+        path,
+        response.status,
+        problem,
+        `${this.options.service} ${method} ${path} answered ${response.status}: ${what}`,
+      );
+    }
+    return parsed as T;
   }
 }
 
@@ -199,82 +184,13 @@ export class AnswerBreaksContract extends Error {
   }
 }
 
-/** A route table by name: each service's api.ts exports one (the list app.ts mounts is made from it). */
-export type RouteTable = Readonly<Record<string, ApiRoute>>;
-
-/** The `:name` parameters of an express path, as a union of names (`never` when it has none). */
-export type PathParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
-  ? Name | PathParamNames<`/${Rest}`>
-  : P extends `${string}:${infer Name}`
-    ? Name
-    : never;
-
-/** A query as sent: the schema's keys (optional where the schema says so), each value a string. */
-type QueryValues<Q> = { [K in keyof Q]: undefined extends Q[K] ? string | undefined : string };
-
-type ParamsPart<R extends ApiRoute> = [PathParamNames<R['path']>] extends [never]
-  ? unknown
-  : { params: { [K in PathParamNames<R['path']>]: string } };
-type QueryPart<R extends ApiRoute> = R extends { query: infer Q extends z.ZodType }
-  ? object extends z.input<Q>
-    ? { query?: QueryValues<z.input<Q>> }
-    : { query: QueryValues<z.input<Q>> }
-  : unknown;
-/** The body: the schema's input less what the server fills in; a mutating route without a schema takes any. */
-type BodyPart<R extends ApiRoute> = R extends { body: infer B extends z.ZodType }
-  ? { body: R extends { filledByServer: readonly (infer F extends string)[] } ? Omit<z.input<B>, F> : z.input<B> }
-  : R['method'] extends 'get' | 'delete'
-    ? unknown
-    : { body?: unknown };
-/** The Idempotency-Key: required by default on a route with a body (as the service's layer requires it). */
-type KeyPart<R extends ApiRoute> = R extends { idempotencyKey: 'none' }
-  ? unknown
-  : R extends { idempotencyKey: 'optional' }
-    ? { idempotencyKey?: string }
-    : R extends { idempotencyKey: 'required' }
-      ? { idempotencyKey: string }
-      : R extends { body: z.ZodType }
-        ? { idempotencyKey: string }
-        : unknown;
-
-/** What a call of the route takes: `params`, `query`, `body`, `idempotencyKey`, as its schemas say. */
-export type RouteInput<R extends ApiRoute> = ParamsPart<R> & QueryPart<R> & BodyPart<R> & KeyPart<R>;
-/** What a call of the route answers: its response schema's output (unknown where the table has none). */
-export type RouteOutput<R extends ApiRoute> = R extends { response: infer S extends z.ZodType } ? z.output<S> : unknown;
-/** The input argument: optional when every part of it is. */
-export type RouteArgs<R extends ApiRoute> =
-  object extends RouteInput<R> ? [input?: RouteInput<R>] : [input: RouteInput<R>];
-
-interface LooseInput {
-  params?: Record<string, string>;
-  query?: Record<string, string | undefined>;
-  body?: unknown;
-  idempotencyKey?: string;
-}
-
-/** The route's path with its `:params` filled in, each encoded (an id never adds a path segment). */
-export function routePath(route: ApiRoute, params: Record<string, string> = {}): string {
-  return route.path.replace(/:(\w+)/g, (_, name: string) => {
-    const value = params[name];
-    if (value === undefined) throw new Error(`${route.method.toUpperCase()} ${route.path}: no value for :${name}`);
-    return encodeURIComponent(value);
-  });
-}
-
-function withQuery(path: string, query: Record<string, string | undefined> | undefined): string {
-  const qs = query
-    ? new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString()
-    : '';
-  return qs ? `${path}?${qs}` : path;
-}
-
 /** One call of a route: path filled, query and body sent, the answer parsed with the route's response schema. */
 export async function callRoute<R extends ApiRoute>(
   client: ServiceClient,
   route: R,
   ...[input]: RouteArgs<R>
 ): Promise<RouteOutput<R>> {
-  const { params, query, body, idempotencyKey } = (input ?? {}) as LooseInput;
+  const { params, query, body, idempotencyKey } = (input ?? {}) as LooseRouteInput;
   const method = route.method.toUpperCase();
   const path = withQuery(routePath(route, params), query);
   const answer = await client.request<unknown>(method, path, body, idempotencyKey);
