@@ -14,6 +14,7 @@ import { LotChunk, LotsPageQuery, SealRequest } from '../manifest/store';
 import { NotificationKind } from '../notifications/store';
 import { FORWARDED_ACTS, ProviderChangesQuery, WhitelistQuery } from './acts';
 import { SignInBody } from './console';
+import { CONTROL_API_PATHS as P } from './paths';
 import { PendingActsQuery } from './pending-acts';
 
 export const CaseParams = z.object({ caseId: contracts.common.CaseId });
@@ -38,8 +39,8 @@ export const NotificationQuery = NotificationFilter.extend({ caseId: contracts.c
 /** The registration a case officer posts: who requests it is the caller, never the body. */
 export const RegistrationBody = CaseRegistrationRequest;
 
-const caseRead = <P extends string>(path: P, summary: string) =>
-  ({ method: 'get', path, summary, params: CaseParams }) as const;
+const caseRead = <R extends { method: 'get'; path: string }>(route: R, summary: string) =>
+  ({ ...route, summary, params: CaseParams }) as const;
 
 type ForwardedActs = (typeof FORWARDED_ACTS)[number];
 /** Each forwarded act's route, named by its act kind (`custody.whitelist.approve`). */
@@ -60,111 +61,107 @@ export const FORWARDED_ACT_ROUTES = Object.fromEntries(
 /** The routes every control API mounts, by name (the CLI calls them by it). */
 export const CONTROL_API_ROUTES = {
   registerCase: {
-    method: 'post',
-    path: '/v1/cases',
+    ...P.registerCase,
     summary: 'Register a case (the case officer requests its disposal); starts its workflow',
     body: RegistrationBody,
     filledByServer: ['requestedBy'],
     idempotencyKey: 'optional',
     status: 201,
   },
-  listCases: { method: 'get', path: '/v1/cases', summary: 'The cases, by status, stage or agency', query: ListQuery },
-  getCase: caseRead('/v1/cases/:caseId', "A case's progress"),
-  getCaseStatement: caseRead('/v1/cases/:caseId/statement', "A case's statement: three values, amounts in base units"),
-  getReconciliation: caseRead(
-    '/v1/cases/:caseId/reconciliation',
-    "A case's books recomputed from the services' records",
-  ),
-  getBestExecution: caseRead('/v1/cases/:caseId/best-execution', "The exchange's best-execution report of a case"),
-  getFxWaterfalls: caseRead('/v1/cases/:caseId/fx-waterfalls', "FX's waterfalls of a case's declarations"),
-  getFxDeclarations: caseRead(
-    '/v1/cases/:caseId/fx-declarations',
-    "A case's FX declarations with each tranche's corrections",
-  ),
-  getTreasuryStatement: caseRead('/v1/cases/:caseId/treasury-statement', "The treasury's statement of a case"),
-  getDossier: caseRead('/v1/cases/:caseId/dossier', 'The case file, signed by the system (a zip)'),
+  listCases: {
+    ...P.listCases,
+    summary: 'The cases, by status, stage or agency',
+    query: ListQuery,
+  },
+  getCase: caseRead(P.getCase, "A case's progress"),
+  getCaseStatement: caseRead(P.getCaseStatement, "A case's statement: three values, amounts in base units"),
+  getReconciliation: caseRead(P.getReconciliation, "A case's books recomputed from the services' records"),
+  getBestExecution: caseRead(P.getBestExecution, "The exchange's best-execution report of a case"),
+  getFxWaterfalls: caseRead(P.getFxWaterfalls, "FX's waterfalls of a case's declarations"),
+  getFxDeclarations: caseRead(P.getFxDeclarations, "A case's FX declarations with each tranche's corrections"),
+  getTreasuryStatement: caseRead(P.getTreasuryStatement, "The treasury's statement of a case"),
+  getDossier: caseRead(P.getDossier, 'The case file, signed by the system (a zip)'),
   decide: {
-    method: 'post',
-    path: '/v1/cases/:caseId/decisions',
+    ...P.decide,
     summary: "A person's decision at a stage of the case (signed by the control API, checked by the workflow)",
     params: CaseParams,
     body: DecisionInput,
     idempotencyKey: 'optional',
   },
   listNotifications: {
-    method: 'get',
-    path: '/v1/notifications',
+    ...P.listNotifications,
     summary: 'The notifications outbox',
     query: NotificationQuery,
   },
   listCaseNotifications: {
-    method: 'get',
-    path: '/v1/cases/:caseId/notifications',
+    ...P.listCaseNotifications,
     summary: "A case's notifications",
     params: CaseParams,
     query: NotificationFilter,
   },
   listAuditRecords: {
-    method: 'get',
-    path: '/v1/audit/records',
+    ...P.listAuditRecords,
     summary: "The control API's audit chain",
     query: AuditQuery,
   },
-  verifyAudit: { method: 'get', path: '/v1/audit/verify', summary: "Verify the control API's audit chain" },
+  verifyAudit: {
+    ...P.verifyAudit,
+    summary: "Verify the control API's audit chain",
+  },
   addLotChunk: {
-    method: 'post',
-    path: '/v1/cases/:caseId/lots',
+    ...P.addLotChunk,
     summary: "A chunk of a large case's lot manifest",
     params: CaseParams,
     body: LotChunk,
     idempotencyKey: 'none',
   },
   sealLots: {
-    method: 'post',
-    path: '/v1/cases/:caseId/lots/seal',
+    ...P.sealLots,
     summary: "Seal a case's lot manifest",
     params: CaseParams,
     body: SealRequest,
     idempotencyKey: 'none',
   },
   getLots: {
-    method: 'get',
-    path: '/v1/cases/:caseId/lots',
+    ...P.getLots,
     summary: "A page of a case's lots with their intake state",
     params: CaseParams,
     query: LotsPageQuery,
   },
   ...FORWARDED_ACT_ROUTES,
   listProviders: {
-    method: 'get',
-    path: '/v1/providers',
+    ...P.listProviders,
     summary: 'The register of licensed providers (from the exchange)',
   },
   listProviderChanges: {
-    method: 'get',
-    path: '/v1/providers/changes',
+    ...P.listProviderChanges,
     summary: 'The register changes (from the exchange)',
     query: ProviderChangesQuery,
   },
-  getProvider: { method: 'get', path: '/v1/providers/:providerId', summary: "A provider's entry (from the exchange)" },
+  getProvider: {
+    ...P.getProvider,
+    summary: "A provider's entry (from the exchange)",
+  },
   listWhitelist: {
-    method: 'get',
-    path: '/v1/custody/whitelist',
+    ...P.listWhitelist,
     summary: "Custody's whitelist",
     query: WhitelistQuery,
   },
   getWhitelistEntry: {
-    method: 'get',
-    path: '/v1/custody/whitelist/:entryId',
+    ...P.getWhitelistEntry,
     summary: 'A whitelist entry (from custody)',
   },
   listPendingActs: {
-    method: 'get',
-    path: '/v1/acts/pending',
+    ...P.listPendingActs,
     summary: 'The acts waiting for a person of the caller’s roles',
     query: PendingActsQuery,
   },
 } as const satisfies RouteTable;
+
+/** Every name of paths.ts is a route of the table, and the table names no other (else this does not compile). */
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+const namesAgree: SameKeys<typeof CONTROL_API_ROUTES, typeof P> = true;
+void namesAgree;
 
 export interface MountedParts {
   codec: boolean;
