@@ -23,7 +23,10 @@
  * printed as `title: detail` on stderr with exit code 1.
  */
 import { BASE_UNIT_NAMES, groupDigits } from '@vcdc/shared/base-units';
+import { type LooseRouteInput, type RouteArgs, type RouteInput, routePath, withQuery } from '@vcdc/shared/http/routes';
 import { Argument, Command, CommanderError } from 'commander';
+import type { CONTROL_API_ROUTES } from '../control-api/api';
+import { CONTROL_API_PATHS } from '../control-api/paths';
 import { type DecisionStage, ROLE_FOR_STAGE } from '../decision';
 import type { HoldRecord } from '../hold-resolution';
 import { transferState } from '../transfer-state';
@@ -53,7 +56,18 @@ export class ApiError extends Error {
   }
 }
 
-/** The control API over HTTP with one person's token. */
+type ControlRoutes = typeof CONTROL_API_ROUTES;
+/** A route of the control API's table (control-api/api.ts), by name. */
+export type ControlRouteName = keyof ControlRoutes & string;
+/** What a call of the route takes, typed by the table's schemas (its path's parameters, query, body). */
+export type ControlCall<K extends ControlRouteName> = RouteArgs<ControlRoutes[K]>;
+type ControlBody<K extends ControlRouteName> = RouteInput<ControlRoutes[K]> extends { body: infer B } ? B : never;
+
+/**
+ * The control API over HTTP with one person's token. A call names a route of the control API's table
+ * and is typed by it; the path is filled from its parameters (encoded). The table has no response
+ * schemas: an answer is `unknown` until the command reads it through its own loose view (below).
+ */
 export class ControlApiClient {
   constructor(
     readonly baseUrl: string,
@@ -61,21 +75,29 @@ export class ControlApiClient {
     private readonly fetchImpl: typeof fetch = fetch,
   ) {}
 
-  get<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, v);
-    const qs = params.toString();
-    return this.request<T>('GET', qs ? `${path}?${qs}` : path);
-  }
-
-  post<T>(path: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
-    return this.request<T>('POST', path, body, extraHeaders);
+  call<K extends ControlRouteName>(name: K, ...[input]: ControlCall<K>): Promise<unknown> {
+    const { method, path, body, headers } = this.resolve(name, input);
+    return this.request(method, path, body, headers);
   }
 
   /** A file the control API answers (the case file): its bytes, with refusals as for every call. */
-  async download(path: string): Promise<Uint8Array> {
-    const res = await this.send('GET', path, undefined, { accept: 'application/zip, application/problem+json' });
+  async download<K extends ControlRouteName>(name: K, ...[input]: ControlCall<K>): Promise<Uint8Array> {
+    const { method, path } = this.resolve(name, input);
+    const res = await this.send(method, path, undefined, { accept: 'application/zip, application/problem+json' });
     return new Uint8Array(await res.arrayBuffer());
+  }
+
+  private resolve(name: ControlRouteName, input: unknown) {
+    const route = CONTROL_API_PATHS[name];
+    const { params, query, body, idempotencyKey } = (input ?? {}) as LooseRouteInput;
+    // An empty option is no option.
+    const given = query && Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== ''));
+    return {
+      method: route.method.toUpperCase(),
+      path: withQuery(routePath(route, params), given),
+      body,
+      headers: (idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey }) as Record<string, string>,
+    };
   }
 
   private async request<T>(
@@ -891,12 +913,14 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     .option('--limit <n>', 'at most this many', '100')
     .action(async (opts: { status?: string; stage?: string; agency?: string; limit: string }, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const body = await api.get<{ cases: CaseSummary[] }>('/v1/cases', {
-        status: opts.status?.toUpperCase(),
-        stage: opts.stage?.toUpperCase(),
-        agency: opts.agency,
-        limit: opts.limit,
-      });
+      const body = (await api.call('listCases', {
+        query: {
+          status: opts.status?.toUpperCase(),
+          stage: opts.stage?.toUpperCase(),
+          agency: opts.agency,
+          limit: opts.limit,
+        },
+      })) as { cases: CaseSummary[] };
       if (json) return printJson(body);
       if (!body.cases.length) return println('no cases');
       println(
@@ -919,7 +943,7 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     .argument('<caseId>')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const body = await api.get<CaseView>(`/v1/cases/${encodeURIComponent(caseId)}`);
+      const body = (await api.call('getCase', { params: { caseId } })) as CaseView;
       if (json) return printJson(body);
       println(renderCase(body, io.now()));
     });
@@ -930,7 +954,7 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     .argument('<caseId>')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const body = await api.get<StatementView>(`/v1/cases/${encodeURIComponent(caseId)}/statement`);
+      const body = (await api.call('getCaseStatement', { params: { caseId } })) as StatementView;
       if (json) return printJson(body);
       println(renderStatement(body));
     });
@@ -941,17 +965,19 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     .option('--limit <n>', 'at most this many', '100')
     .action(async (opts: { limit: string }, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const { cases } = await api.get<{ cases: CaseSummary[] }>('/v1/cases', {
-        status: 'AWAITING_DECISION',
-        limit: opts.limit,
-      });
+      const { cases } = (await api.call('listCases', {
+        query: { status: 'AWAITING_DECISION', limit: opts.limit },
+      })) as { cases: CaseSummary[] };
       // Visibility lags the workflow a little: each case's own status says what it waits for now.
       const views = await Promise.all(
         cases.map((c) =>
-          api.get<CaseView>(`/v1/cases/${encodeURIComponent(c.caseId)}`).then(
-            (v) => ({ summary: c, awaiting: v.awaiting, status: v.status }),
-            (error: unknown) => ({ summary: c, awaiting: undefined, status: undefined, error: String(error) }),
-          ),
+          api
+            .call('getCase', { params: { caseId: c.caseId } })
+            .then((answer) => answer as CaseView)
+            .then(
+              (v) => ({ summary: c, awaiting: v.awaiting, status: v.status }),
+              (error: unknown) => ({ summary: c, awaiting: undefined, status: undefined, error: String(error) }),
+            ),
         ),
       );
       const pending = views.filter((v) => v.awaiting || v.status === undefined);
@@ -1049,7 +1075,11 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
           ...(Object.keys(judgment).length ? { judgment } : {}),
           ...(opts.resolve !== undefined ? { resolution: holdResolution(opts.resolve, opts) } : {}),
         };
-        const accepted = await api.post<DecisionAccepted>(`/v1/cases/${encodeURIComponent(caseId)}/decisions`, body);
+        // What the person typed, sent as it is: the control API checks it, and a refusal names the field.
+        const accepted = (await api.call('decide', {
+          params: { caseId },
+          body: body as ControlBody<'decide'>,
+        })) as DecisionAccepted;
         if (json) return printJson(accepted);
         const d = accepted.decision;
         const quorum = accepted.approvals
@@ -1071,13 +1101,10 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     .action(
       async (opts: { case?: string; role?: string; kind?: string; since?: string; limit: string }, cmd: Command) => {
         const { api, json } = clientFor(cmd);
-        const path = opts.case ? `/v1/cases/${encodeURIComponent(opts.case)}/notifications` : '/v1/notifications';
-        const body = await api.get<{ notifications: StoredNotification[] }>(path, {
-          role: opts.role,
-          kind: opts.kind?.toUpperCase(),
-          since: opts.since,
-          limit: opts.limit,
-        });
+        const query = { role: opts.role, kind: opts.kind?.toUpperCase(), since: opts.since, limit: opts.limit };
+        const body = (await (opts.case
+          ? api.call('listCaseNotifications', { params: { caseId: opts.case }, query })
+          : api.call('listNotifications', { query }))) as { notifications: StoredNotification[] };
         if (json) return printJson(body);
         if (!body.notifications.length) return println('no notifications');
         println(

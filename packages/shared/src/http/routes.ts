@@ -63,7 +63,7 @@ export interface LooseRouteInput {
 }
 
 /** The route's path with its `:params` filled in, each encoded (an id never adds a path segment). */
-export function routePath(route: ApiRoute, params: Record<string, string> = {}): string {
+export function routePath(route: Pick<ApiRoute, 'method' | 'path'>, params: Record<string, string> = {}): string {
   return route.path.replace(/:(\w+)/g, (_, name: string) => {
     const value = params[name];
     if (value === undefined) throw new Error(`${route.method.toUpperCase()} ${route.path}: no value for :${name}`);
