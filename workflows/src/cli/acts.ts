@@ -103,7 +103,8 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     const key = cmd.opts<{ key?: string }>().key ?? `cli-${randomUUID()}`;
     let answer: Parameters<typeof summary>[0];
     try {
-      const call = api.call as (name: ControlRouteName, input: object) => Promise<unknown>;
+      // The name is the act's, so its input is that route's (ActPoster's type says so).
+      const call = api.call.bind(api) as (name: ControlRouteName, input: object) => Promise<unknown>;
       answer = (await call(name, { ...input, idempotencyKey: key })) as typeof answer;
     } catch (error) {
       const status = (error as { status?: number }).status;
