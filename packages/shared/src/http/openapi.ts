@@ -172,10 +172,15 @@ function operation(route: ApiRoute): JsonSchema {
   };
 }
 
-/** The document, from a route table. Two entries for one method and path is a mistake in the table: thrown. */
+/** The document, from a route table. Two entries for one method and path, or one name for two routes, is a mistake in the table: thrown. */
 export function openApiDocument(api: ApiDescription): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
+  const names = new Set<string>();
   for (const route of api.routes) {
+    if (route.operationId !== undefined) {
+      if (names.has(route.operationId)) throw new Error(`${route.operationId} names two routes of the table`);
+      names.add(route.operationId);
+    }
     const at = openApiPath(route.path);
     paths[at] ??= {};
     const item = paths[at] as Record<string, JsonSchema>;
