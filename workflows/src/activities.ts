@@ -1,6 +1,8 @@
 /**
- * The case workflow's effects: one activity = one HTTP call to the service that owns the data.
- * Every answer is validated with the contract's zod schema. Errors are mapped for Temporal:
+ * The case workflow's effects: one activity = one HTTP call to the service that owns the data. Each
+ * call names a route of that service's table (services/<service>/src/api.ts: what the service mounts
+ * and documents), is typed by its schemas, and its answer is parsed with the route's response schema
+ * (shared http/client.ts routeClient); no path is written here. Errors are mapped for Temporal:
  *  - retryable ServiceCallError (5xx, no answer, 429, 409 not-yet) -> rethrown, Temporal retries;
  *  - any other (a 4xx refusal) -> non-retryable ApplicationFailure whose type is the problem type;
  *  - an answer that breaks the contract -> non-retryable `contract-violation`.
@@ -73,15 +75,6 @@ function notYet(message: string): ApplicationFailure {
   return ApplicationFailure.retryable(message, NOT_YET);
 }
 
-/** The route tables the activities call, by service (the runtime test holds them to what each service mounts). */
-export const ACTIVITY_ROUTES = {
-  custody: CUSTODY_ROUTES,
-  exchange: EXCHANGE_ROUTES,
-  fx: FX_ROUTES,
-  treasury: TREASURY_ROUTES,
-  audit: AUDIT_CHECKPOINT_ROUTES,
-} as const;
-
 export type ExchangeClient = RouteClient<typeof EXCHANGE_ROUTES>;
 type VenueRoutes = typeof VENUE_ROUTES;
 
@@ -96,6 +89,7 @@ export function atVenue<K extends keyof VenueRoutes & string>(
   name: K,
   ...[input]: RouteArgs<VenueRoutes[K]>
 ): Promise<RouteOutput<VenueRoutes[K]>> {
+  // A route and its AtVenue twin take the same input but `venueId`: typed by the caller's signature.
   type Loose = (name: string, input?: { params?: Record<string, string> }) => Promise<RouteOutput<VenueRoutes[K]>>;
   const callLoose = x.call as unknown as Loose;
   if (venue === undefined) return callLoose(name, input as { params?: Record<string, string> });
