@@ -166,7 +166,7 @@ test('a route is called by its name, its parameters encoded into its path', asyn
   expect(seen).toEqual([{ service: 'custody', method: 'get', path: '/v1/accounts/C1%2F..%2Fx/BTC' }]);
   // A name made at run time that is not in the table is refused before anything is sent.
   const loose = custody.call as (name: string) => Promise<unknown>;
-  expect(() => loose('getAccounts')).toThrow('no route getAccounts');
+  await expect(loose('getAccounts')).rejects.toThrow('no route getAccounts');
   expect(seen).toHaveLength(1);
 });
 

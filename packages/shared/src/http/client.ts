@@ -165,6 +165,10 @@ function isProblem(value: unknown): value is ProblemBody {
   );
 }
 
+/** Each refused field and why, `path: message; ...`. */
+const issuesText = (issues: readonly z.core.$ZodIssue[]) =>
+  issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+
 /** A service's answer that its route's response schema refuses: the service broke its own contract. */
 export class AnswerBreaksContract extends Error {
   constructor(
@@ -173,14 +177,13 @@ export class AnswerBreaksContract extends Error {
     readonly path: string,
     readonly issues: readonly z.core.$ZodIssue[],
   ) {
-    const detail = issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    super(`${service} ${method} ${path}: the answer breaks the contract: ${detail}`);
+    super(`${service} ${method} ${path}: the answer breaks the contract: ${issuesText(issues)}`);
     this.name = 'AnswerBreaksContract';
   }
 
   /** Each refused field and why, `path: message; ...`. */
   get detail(): string {
-    return this.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    return issuesText(this.issues);
   }
 }
 
@@ -212,7 +215,7 @@ export function routeClient<T extends RouteTable>(client: ServiceClient, routes:
     call: (name, ...input) => {
       const route = routes[name];
       // The type refuses an unknown name; this is for a name made at run time.
-      if (!route) throw new Error(`${client.service}: no route ${name} in its table`);
+      if (!route) return Promise.reject(new Error(`${client.service}: no route ${name} in its table`));
       return callRoute(client, route, ...input);
     },
   };
