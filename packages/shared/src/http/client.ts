@@ -17,10 +17,10 @@
 import { SpanKind } from '@opentelemetry/api';
 import type { z } from 'zod';
 import { type ProblemBody, RETRYABLE_PROBLEM_TYPES } from '../problem';
-import { injectTraceHeaders, inSpan } from '../telemetry/tracing';
-import { IDEMPOTENCY_HEADER } from './idempotency';
+import { injectTraceHeaders, inSpan } from '../telemetry/spans';
 import type { ApiRoute } from './openapi';
 import {
+  IDEMPOTENCY_HEADER,
   type LooseRouteInput,
   type RouteArgs,
   type RouteOutput,

@@ -8,6 +8,9 @@
 import type { z } from 'zod';
 import type { ApiRoute } from './openapi';
 
+/** The header a call's Idempotency-Key travels in (idempotency.ts reads it, the clients send it). */
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+
 /** A route table by name: each service's api.ts exports one (the list app.ts mounts is made from it). */
 export type RouteTable = Readonly<Record<string, ApiRoute>>;
 
