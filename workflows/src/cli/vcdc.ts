@@ -23,7 +23,15 @@
  * printed as `title: detail` on stderr with exit code 1.
  */
 import { BASE_UNIT_NAMES, groupDigits } from '@vcdc/shared/base-units';
-import { type LooseRouteInput, type RouteArgs, type RouteInput, routePath, withQuery } from '@vcdc/shared/http/routes';
+import {
+  type LooseRouteInput,
+  type RouteArgs,
+  type RouteInput,
+  routePath,
+  ServiceCallError,
+  ServiceClient,
+  withQuery,
+} from '@vcdc/shared/http/client';
 import { Argument, Command, CommanderError } from 'commander';
 import type { CONTROL_API_ROUTES } from '../control-api/api';
 import { CONTROL_API_PATHS } from '../control-api/paths';
@@ -64,27 +72,38 @@ export type ControlCall<K extends ControlRouteName> = RouteArgs<ControlRoutes[K]
 type ControlBody<K extends ControlRouteName> = RouteInput<ControlRoutes[K]> extends { body: infer B } ? B : never;
 
 /**
- * The control API over HTTP with one person's token. A call names a route of the control API's table
- * and is typed by it; the path is filled from its parameters (encoded). The table has no response
- * schemas: an answer is `unknown` until the command reads it through its own loose view (below).
+ * The control API over HTTP with one person's token, through the services' client (shared
+ * http/client.ts: the same transport, Idempotency-Key and problem+json reading). A call names a route
+ * of the control API's table and is typed by it; the path is filled from its parameters (encoded).
+ * The table has no response schemas: an answer is `unknown` until the command reads it through its
+ * own loose view (below).
  */
 export class ControlApiClient {
+  private readonly http: ServiceClient;
+
   constructor(
     readonly baseUrl: string,
-    private readonly token: string | undefined,
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
+    token: string | undefined,
+    fetchImpl: typeof fetch = fetch,
+  ) {
+    this.http = new ServiceClient({
+      service: 'control API',
+      baseUrl,
+      timeoutMs: 30_000,
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+      fetch: fetchImpl,
+    });
+  }
 
   call<K extends ControlRouteName>(name: K, ...[input]: ControlCall<K>): Promise<unknown> {
-    const { method, path, body, headers } = this.resolve(name, input);
-    return this.request(method, path, body, headers);
+    const { method, path, body, idempotencyKey } = this.resolve(name, input);
+    return this.refusalsAsErrors(() => this.http.request(method, path, body, idempotencyKey));
   }
 
   /** A file the control API answers (the case file): its bytes, with refusals as for every call. */
-  async download<K extends ControlRouteName>(name: K, ...[input]: ControlCall<K>): Promise<Uint8Array> {
-    const { method, path } = this.resolve(name, input);
-    const res = await this.send(method, path, undefined, { accept: 'application/zip, application/problem+json' });
-    return new Uint8Array(await res.arrayBuffer());
+  download<K extends ControlRouteName>(name: K, ...[input]: ControlCall<K>): Promise<Uint8Array> {
+    const { path } = this.resolve(name, input);
+    return this.refusalsAsErrors(() => this.http.download(path, 'application/zip'));
   }
 
   private resolve(name: ControlRouteName, input: unknown) {
@@ -96,59 +115,28 @@ export class ControlApiClient {
       method: route.method.toUpperCase(),
       path: withQuery(routePath(route, params), given),
       body,
-      headers: (idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey }) as Record<string, string>,
+      idempotencyKey,
     };
   }
 
-  private async request<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    extra: Record<string, string> = {},
-  ): Promise<T> {
-    const text = await (await this.send(method, path, body, extra)).text();
+  /** A refusal as a person reads it (ApiError, `title: detail`); no answer at all: which API could not be reached. */
+  private async refusalsAsErrors<T>(call: () => Promise<T>): Promise<T> {
     try {
-      return (text ? JSON.parse(text) : undefined) as T;
-    } catch {
-      return undefined as T;
-    }
-  }
-
-  /** The call; an answer that is not 2xx is thrown as an ApiError (its problem+json when it is one). */
-  private async send(method: string, path: string, body?: unknown, extra: Record<string, string> = {}) {
-    const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...extra };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await this.fetchImpl(url, {
-        method,
-        headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(30_000),
-      });
+      return await call();
     } catch (error) {
-      const cause = (error as { cause?: { message?: string } }).cause?.message;
-      throw new Error(
-        `cannot reach the control API at ${this.baseUrl}: ${cause ?? (error instanceof Error ? error.message : String(error))}`,
-      );
+      if (!(error instanceof ServiceCallError)) throw error;
+      if (error.status === 0) {
+        const failed = error.details.cause as { message?: string; cause?: { message?: string } } | undefined;
+        throw new Error(
+          `cannot reach the control API at ${this.baseUrl}: ${failed?.cause?.message ?? failed?.message ?? error.message}`,
+        );
+      }
+      const problem = error.problem;
+      const message = problem
+        ? `${problem.title ?? `HTTP ${error.status}`}${problem.detail ? `: ${problem.detail}` : ''}`
+        : `HTTP ${error.status} ${error.details.statusText ?? ''}`.trim();
+      throw new ApiError(error.status, problem, message);
     }
-    if (res.ok) return res;
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    const isProblem =
-      (res.headers.get('content-type') ?? '').includes('problem+json') && json && typeof json === 'object';
-    const problem = isProblem ? (json as { type?: string; title?: string; detail?: string }) : undefined;
-    const message = problem
-      ? `${problem.title ?? `HTTP ${res.status}`}${problem.detail ? `: ${problem.detail}` : ''}`
-      : `HTTP ${res.status} ${res.statusText}`.trim();
-    throw new ApiError(res.status, problem, message);
   }
 }
 

@@ -40,8 +40,10 @@ export class ServiceCallError extends Error {
     readonly status: number,
     readonly problem: ProblemBody | undefined,
     message: string,
+    /** `cause`: what failed when no answer came; `statusText`: the answer's status line. */
+    readonly details: { cause?: unknown; statusText?: string } = {},
   ) {
-    super(message);
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'ServiceCallError';
   }
 
@@ -58,7 +60,11 @@ export interface ServiceClientOptions {
   baseUrl: string;
   timeoutMs?: number;
   headers?: Record<string, string>;
+  /** What sends the request (default: the global fetch); a test records what goes over the wire with it. */
+  fetch?: typeof fetch;
 }
+
+const JSON_ACCEPT = 'application/json, application/problem+json';
 
 export class ServiceClient {
   private readonly baseUrl: string;
@@ -81,6 +87,21 @@ export class ServiceClient {
 
   /** One call in a client span of its own, whose traceparent the service continues. */
   request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+    return this.traced(method, path, async () => {
+      const text = await (await this.send(method, path, JSON_ACCEPT, body, idempotencyKey)).text();
+      return (text ? safeJson(text) : undefined) as T;
+    });
+  }
+
+  /** A file the service answers (`accept` says which kind): its bytes; refusals as for every call. */
+  download(path: string, accept: string): Promise<Uint8Array> {
+    return this.traced('GET', path, async () => {
+      const response = await this.send('GET', path, `${accept}, application/problem+json`);
+      return new Uint8Array(await response.arrayBuffer());
+    });
+  }
+
+  private traced<T>(method: string, path: string, call: () => Promise<T>): Promise<T> {
     const attributes = {
       'http.request.method': method,
       // Without the query; ids in the path are kept (a span is one call, not a series).
@@ -92,7 +113,7 @@ export class ServiceClient {
       attributes,
       async (span) => {
         try {
-          return await this.send<T>(method, path, body, idempotencyKey);
+          return await call();
         } catch (error) {
           if (error instanceof ServiceCallError) span.setAttribute('http.response.status_code', error.status);
           throw error;
@@ -103,17 +124,22 @@ export class ServiceClient {
     );
   }
 
-  private async send<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
-    const headers: Record<string, string> = {
-      accept: 'application/json, application/problem+json',
-      ...this.options.headers,
-    };
+  /** The request; its answer when 2xx, else thrown as a ServiceCallError (with its problem when it is one). */
+  private async send(
+    method: string,
+    path: string,
+    accept: string,
+    body?: unknown,
+    idempotencyKey?: string,
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept, ...this.options.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey) headers[IDEMPOTENCY_HEADER] = idempotencyKey;
     injectTraceHeaders(headers);
+    const fetchImpl = this.options.fetch ?? fetch;
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
+      response = await fetchImpl(`${this.baseUrl}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -128,23 +154,23 @@ export class ServiceClient {
         0,
         undefined,
         `${this.options.service} ${method} ${path}: no answer (${reason})`,
+        { cause: error },
       );
     }
+    if (response.ok) return response;
     const text = await response.text();
     const parsed = text ? safeJson(text) : undefined;
-    if (!response.ok) {
-      const problem = isProblem(parsed) ? parsed : undefined;
-      const what = problem ? `${problem.title}${problem.detail ? `: ${problem.detail}` : ''}` : text.slice(0, 200);
-      throw new ServiceCallError(
-        this.options.service,
-        method,
-        path,
-        response.status,
-        problem,
-        `${this.options.service} ${method} ${path} answered ${response.status}: ${what}`,
-      );
-    }
-    return parsed as T;
+    const problem = isProblem(parsed) ? parsed : undefined;
+    const what = problem ? `${problem.title}${problem.detail ? `: ${problem.detail}` : ''}` : text.slice(0, 200);
+    throw new ServiceCallError(
+      this.options.service,
+      method,
+      path,
+      response.status,
+      problem,
+      `${this.options.service} ${method} ${path} answered ${response.status}: ${what}`,
+      { statusText: response.statusText },
+    );
   }
 }
 
