@@ -5,7 +5,7 @@
  * or a query key the route does not take does not compile (the `@ts-expect-error`s below).
  */
 import { openApiDocument } from '@vcdc/shared';
-import { ControlApiClient } from '../src/cli/vcdc';
+import { ApiError, ControlApiClient } from '../src/cli/vcdc';
 import { controlApiRoutes } from '../src/control-api/api';
 import { CONTROL_API_PATHS } from '../src/control-api/paths';
 
@@ -45,6 +45,26 @@ test('a call goes to its route’s path, parameters encoded, empty options left 
     { method: 'GET', url: 'http://control.test/v1/cases?status=RUNNING', key: null, body: undefined },
     { method: 'POST', url: 'http://control.test/v1/custody/whitelist/WL-1/approvals', key: 'k1', body: {} },
   ]);
+});
+
+test('a refusal is an ApiError a person reads; no answer at all says which API could not be reached', async () => {
+  const answering = (res: Response) => new ControlApiClient('http://control.test', 't', async () => res);
+  const problem = { type: 'urn:vcdc:problem:forbidden', title: 'Not allowed', status: 403, detail: 'not yours' };
+  const refused = answering(
+    new Response(JSON.stringify(problem), { status: 403, headers: { 'content-type': 'application/problem+json' } }),
+  );
+  const denial = await refused.call('getCase', { params: { caseId: 'C1' } }).catch((e: unknown) => e);
+  expect(denial).toBeInstanceOf(ApiError);
+  expect(denial).toMatchObject({ status: 403, problem, message: 'Not allowed: not yours' });
+  const proxy = answering(new Response('<html>', { status: 502, statusText: 'Bad Gateway' }));
+  const error = await proxy.call('getCase', { params: { caseId: 'C1' } }).catch((e: unknown) => e);
+  expect(error).toMatchObject({ status: 502, message: 'HTTP 502 Bad Gateway', problem: undefined });
+  const down = new ControlApiClient('http://control.test', 't', async () => {
+    throw new TypeError('fetch failed', { cause: new Error('connect ECONNREFUSED 127.0.0.1:7100') });
+  });
+  await expect(down.call('listCases')).rejects.toThrow(
+    'cannot reach the control API at http://control.test: connect ECONNREFUSED 127.0.0.1:7100',
+  );
 });
 
 /** Never run: what tsc refuses (`npx tsc -p tsconfig.json --noEmit` fails if any of these compiles). */
