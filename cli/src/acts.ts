@@ -29,7 +29,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Argument, type Command, Option } from 'commander';
 import { addProviderCommands } from './providers';
-import type { ControlApiClient } from './vcdc';
+import type { ControlApiClient, ControlCall, ControlRouteName } from './vcdc';
 
 export interface ActCommandContext {
   clientFor: (cmd: Command) => { api: ControlApiClient; json: boolean };
@@ -96,15 +96,16 @@ async function evidenceOf(o: EvidenceFlags): Promise<Record<string, unknown>> {
 /** Adds the act commands to `program`. */
 export function addActCommands(program: Command, ctx: ActCommandContext): void {
   const { clientFor, println, printJson, table } = ctx;
-  const seg = encodeURIComponent;
 
-  /** Posts one act with its Idempotency-Key; prints the answer as JSON or with `summary`. */
-  const act = async <T>(cmd: Command, path: string, body: unknown, summary: (answer: T) => string) => {
+  /** Posts one act (a route of the control API, by name) with its Idempotency-Key; prints the answer as JSON or with `summary`. */
+  const act: ActPoster = async (cmd, name, input, summary) => {
     const { api, json } = clientFor(cmd);
     const key = cmd.opts<{ key?: string }>().key ?? `cli-${randomUUID()}`;
-    let answer: T;
+    let answer: Parameters<typeof summary>[0];
     try {
-      answer = await api.post<T>(path, body, { 'Idempotency-Key': key });
+      // The name is the act's, so its input is that route's (ActPoster's type says so).
+      const call = api.call.bind(api) as (name: ControlRouteName, input: object) => Promise<unknown>;
+      answer = (await call(name, { ...input, idempotencyKey: key })) as typeof answer;
     } catch (error) {
       const status = (error as { status?: number }).status;
       if (status === undefined || status === 502 || status === 504) {
@@ -133,11 +134,9 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     .option('--status <status>', 'PENDING_APPROVAL, COOLING_OFF, ACTIVE, REVOKED, SUPERSEDED')
     .action(async (opts: { chain?: string; address?: string; status?: string }, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const body = await api.get<{ entries: WhitelistEntryView[] }>('/v1/custody/whitelist', {
-        chain: opts.chain,
-        address: opts.address,
-        status: opts.status?.toUpperCase(),
-      });
+      const body = (await api.call('listWhitelist', {
+        query: { chain: opts.chain, address: opts.address, status: opts.status?.toUpperCase() },
+      })) as { entries: WhitelistEntryView[] };
       if (json) return printJson(body);
       if (!body.entries.length) return println('no whitelist entries');
       println(
@@ -160,7 +159,7 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     .argument('<entryId>')
     .action(async (entryId: string, _opts: unknown, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const entry = await api.get<WhitelistEntryView>(`/v1/custody/whitelist/${seg(entryId)}`);
+      const entry = (await api.call('getWhitelistEntry', { params: { entryId } })) as WhitelistEntryView;
       if (json) return printJson(entry);
       println(entryLine(entry));
     });
@@ -175,15 +174,17 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     .addOption(keyOption())
     .action(
       async (o: { chain: string; address: string; label: string; venue: string; replaces?: string }, cmd: Command) =>
-        act<WhitelistEntryView>(
+        act(
           cmd,
-          '/v1/custody/whitelist',
+          'custody.whitelist.request',
           {
-            chain: o.chain,
-            address: o.address,
-            label: o.label,
-            venue: o.venue,
-            ...(o.replaces ? { replaces: o.replaces } : {}),
+            body: {
+              chain: o.chain,
+              address: o.address,
+              label: o.label,
+              venue: o.venue,
+              ...(o.replaces ? { replaces: o.replaces } : {}),
+            },
           },
           entryLine,
         ),
@@ -194,7 +195,7 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     .argument('<entryId>')
     .addOption(keyOption())
     .action(async (entryId: string, _o: unknown, cmd: Command) =>
-      act<WhitelistEntryView>(cmd, `/v1/custody/whitelist/${seg(entryId)}/approvals`, {}, entryLine),
+      act(cmd, 'custody.whitelist.approve', { params: { entryId }, body: {} }, entryLine),
     );
   whitelist
     .command('revoke')
@@ -203,7 +204,7 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     .requiredOption('--reason <text>', 'why')
     .addOption(keyOption())
     .action(async (entryId: string, o: { reason: string }, cmd: Command) =>
-      act<WhitelistEntryView>(cmd, `/v1/custody/whitelist/${seg(entryId)}/revocation`, { reason: o.reason }, entryLine),
+      act(cmd, 'custody.whitelist.revoke', { params: { entryId }, body: { reason: o.reason } }, entryLine),
     );
 
   evidenceOptions(
@@ -236,22 +237,25 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
         },
         cmd: Command,
       ) =>
-        act<{ status: string; attestations?: unknown[] }>(
+        act(
           cmd,
-          '/v1/custody/attestations',
+          'custody.intake.attest',
           {
-            caseId: o.case,
-            lotId: o.lot,
-            asset: o.asset.toUpperCase(),
-            chain: o.chain,
-            declaredAmount: o.declared,
-            txHash: o.txHash,
-            amount: o.amount,
-            evidence: await evidenceOf(o),
-            ...(o.seizureReference ? { seizureReference: o.seizureReference } : {}),
-            ...(o.sourceAddress?.length ? { sourceAddresses: o.sourceAddress } : {}),
+            body: {
+              caseId: o.case,
+              lotId: o.lot,
+              asset: o.asset.toUpperCase(),
+              chain: o.chain,
+              declaredAmount: o.declared,
+              txHash: o.txHash,
+              amount: o.amount,
+              evidence: await evidenceOf(o),
+              ...(o.seizureReference ? { seizureReference: o.seizureReference } : {}),
+              ...(o.sourceAddress?.length ? { sourceAddresses: o.sourceAddress } : {}),
+            },
           },
-          (a) => `${o.case}/${o.lot}: attested (${a.attestations?.length ?? '?'} of 2); ${a.status}`,
+          (a: { status: string; attestations?: unknown[] }) =>
+            `${o.case}/${o.lot}: attested (${a.attestations?.length ?? '?'} of 2); ${a.status}`,
         ),
     );
 
@@ -274,17 +278,21 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
         o: { amount: string; explanation: string; feeTxHash?: string; corrects?: string },
         cmd: Command,
       ) =>
-        act<{ differenceStatus?: string }>(
+        act(
           cmd,
-          `/v1/custody/intakes/${seg(intakeId)}/difference`,
+          'custody.intake.classify',
           {
-            classification,
-            amount: o.amount,
-            explanation: o.explanation,
-            ...(o.feeTxHash ? { feeTxHash: o.feeTxHash } : {}),
-            ...(o.corrects ? { corrects: o.corrects } : {}),
+            params: { intakeId },
+            body: {
+              classification,
+              amount: o.amount,
+              explanation: o.explanation,
+              ...(o.feeTxHash ? { feeTxHash: o.feeTxHash } : {}),
+              ...(o.corrects ? { corrects: o.corrects } : {}),
+            },
           },
-          (i) => `intake ${intakeId}: classified ${classification}; ${i.differenceStatus ?? 'recorded'}`,
+          (i: { differenceStatus?: string }) =>
+            `intake ${intakeId}: classified ${classification}; ${i.differenceStatus ?? 'recorded'}`,
         ),
     );
 
@@ -304,15 +312,19 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     )
     .addOption(keyOption())
     .action(async (intakeId: string, o: { as: string; classification?: string; feeTxHash?: string }, cmd: Command) =>
-      act<{ differenceStatus?: string }>(
+      act(
         cmd,
-        `/v1/custody/intakes/${seg(intakeId)}/difference/countersignatures`,
+        'custody.intake.countersign',
         {
-          role: o.as,
-          ...(o.classification ? { classificationId: o.classification } : {}),
-          ...(o.feeTxHash ? { feeTxHash: o.feeTxHash } : {}),
+          params: { intakeId },
+          body: {
+            role: o.as,
+            ...(o.classification ? { classificationId: o.classification } : {}),
+            ...(o.feeTxHash ? { feeTxHash: o.feeTxHash } : {}),
+          },
         },
-        (i) => `intake ${intakeId}: countersigned as ${o.as}; ${i.differenceStatus ?? 'recorded'}`,
+        (i: { differenceStatus?: string }) =>
+          `intake ${intakeId}: countersigned as ${o.as}; ${i.differenceStatus ?? 'recorded'}`,
       ),
     );
 
@@ -327,11 +339,11 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
   )
     .addOption(keyOption())
     .action(async (intakeId: string, o: EvidenceFlags & { corrects: string; reason: string }, cmd: Command) =>
-      act<{ evidenceId?: string }>(
+      act(
         cmd,
-        `/v1/custody/intakes/${seg(intakeId)}/evidence`,
-        { corrects: o.corrects, reason: o.reason, evidence: await evidenceOf(o) },
-        (r) =>
+        'custody.evidence.correct',
+        { params: { intakeId }, body: { corrects: o.corrects, reason: o.reason, evidence: await evidenceOf(o) } },
+        (r: { evidenceId?: string }) =>
           `intake ${intakeId}: evidence ${r.evidenceId ?? ''} recorded, correcting ${o.corrects}`.replace('  ', ' '),
       ),
     );
@@ -353,17 +365,20 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
       ) => {
         const line = Number(o.line);
         if (!Number.isInteger(line) || line < 1) throw new Error(`--line must be a ledger line number, not ${o.line}`);
-        return act<{ correctionId?: string; status?: string }>(
+        return act(
           cmd,
-          '/v1/treasury/corrections',
+          'treasury.correction.request',
           {
-            caseId: o.case,
-            line,
-            correctedAmount: o.amount,
-            reason: o.reason,
-            ...(o.fxCorrection ? { fxCorrectionId: o.fxCorrection } : {}),
+            body: {
+              caseId: o.case,
+              line,
+              correctedAmount: o.amount,
+              reason: o.reason,
+              ...(o.fxCorrection ? { fxCorrectionId: o.fxCorrection } : {}),
+            },
           },
-          (c) => `correction ${c.correctionId ?? '?'} of ${o.case} line ${line}: ${c.status ?? 'requested'}`,
+          (c: { correctionId?: string; status?: string }) =>
+            `correction ${c.correctionId ?? '?'} of ${o.case} line ${line}: ${c.status ?? 'requested'}`,
         );
       },
     );
@@ -373,12 +388,7 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     .argument('<correctionId>')
     .addOption(keyOption())
     .action(async (correctionId: string, _o: unknown, cmd: Command) =>
-      act<{
-        reversalLine?: number;
-        correctionLine?: number;
-        receivable?: { receivableId: string; amount: string; debtor: string };
-        followUpDue?: string;
-      }>(cmd, `/v1/treasury/corrections/${seg(correctionId)}/approval`, {}, (c) => {
+      act(cmd, 'treasury.correction.approve', { params: { correctionId }, body: {} }, (c: CorrectionBooked) => {
         const after = c.receivable
           ? `; ${c.receivable.amount} CNY had left already: receivable ${c.receivable.receivableId} owed by ${c.receivable.debtor}, open until recovered (vcdc recovery record)`
           : c.followUpDue
@@ -393,11 +403,11 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     .argument('<correctionId>')
     .addOption(keyOption())
     .action(async (correctionId: string, _o: unknown, cmd: Command) =>
-      act<{ amount?: string; voucherNo?: string; receiptNo?: string }>(
+      act(
         cmd,
-        `/v1/treasury/corrections/${seg(correctionId)}/follow-up-remittance`,
-        {},
-        (r) =>
+        'treasury.follow-up.approve',
+        { params: { correctionId }, body: {} },
+        (r: { amount?: string; voucherNo?: string; receiptNo?: string }) =>
           `follow-up of correction ${correctionId}: ${r.amount} CNY remitted, voucher ${r.voucherNo}, receipt ${r.receiptNo}`,
       ),
     );
@@ -411,11 +421,11 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     .requiredOption('--receipt <receiptNo>', "the refund's receipt number")
     .addOption(keyOption())
     .action(async (receivableId: string, o: { receipt: string }, cmd: Command) =>
-      act<{ amount?: string }>(
+      act(
         cmd,
-        `/v1/treasury/recovery-receivables/${seg(receivableId)}/recovery`,
-        { receiptNo: o.receipt },
-        (r) => `receivable ${receivableId}: ${r.amount} CNY recovered (receipt ${o.receipt})`,
+        'treasury.recovery.record',
+        { params: { receivableId }, body: { receiptNo: o.receipt } },
+        (r: { amount?: string }) => `receivable ${receivableId}: ${r.amount} CNY recovered (receipt ${o.receipt})`,
       ),
     );
 
@@ -434,11 +444,14 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     .addOption(keyOption())
     .action(async (o: { settlement: string; rate?: string; cny?: string; reason: string }, cmd: Command) => {
       if (!o.rate && !o.cny) throw new Error('give --rate, --cny or both');
-      return act<FxCorrectionView>(
+      return act(
         cmd,
-        `/v1/fx/settlements/${seg(o.settlement)}/corrections`,
-        { ...(o.rate ? { rate: o.rate } : {}), ...(o.cny ? { cnyAmount: o.cny } : {}), reason: o.reason },
-        (c) => `settlement correction ${c.correctionId}: ${fxVersions(c)}; ${c.status}`,
+        'fx.settlement.correct',
+        {
+          params: { settlementId: o.settlement },
+          body: { ...(o.rate ? { rate: o.rate } : {}), ...(o.cny ? { cnyAmount: o.cny } : {}), reason: o.reason },
+        },
+        (c: FxCorrectionView) => `settlement correction ${c.correctionId}: ${fxVersions(c)}; ${c.status}`,
       );
     });
   fxCorrection
@@ -447,11 +460,11 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     .argument('<correctionId>')
     .addOption(keyOption())
     .action(async (correctionId: string, _o: unknown, cmd: Command) =>
-      act<FxCorrectionView>(
+      act(
         cmd,
-        `/v1/fx/settlement-corrections/${seg(correctionId)}/approval`,
-        {},
-        (c) =>
+        'fx.correction.approve',
+        { params: { correctionId }, body: {} },
+        (c: FxCorrectionView) =>
           `settlement correction ${correctionId}: ${fxVersions(c)}; booked. The treasury credit follows: a treasury officer, vcdc correction request --case ${c.caseId} --line <the tranche's credit line> --amount ${c.after.cnyAmount} --fx-correction ${correctionId} --reason …`,
       ),
     );
@@ -464,7 +477,7 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
     .argument('<caseId>')
     .action(async (caseId: string, _o: unknown, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const b = await api.get<BooksView>(`/v1/cases/${seg(caseId)}/reconciliation`);
+      const b = (await api.call('getReconciliation', { params: { caseId } })) as BooksView;
       if (json) return printJson(b);
       const r = b.reconciliation;
       println(
@@ -499,6 +512,24 @@ export function addActCommands(program: Command, ctx: ActCommandContext): void {
 
   // The register of licensed providers (providers.ts): the same act posting, over the control API.
   addProviderCommands(program, ctx, act);
+}
+
+/**
+ * Posts one act: a route of the control API by name, its input but the Idempotency-Key (the poster
+ * gives it), and how to print its answer (the command's own view of it).
+ */
+export type ActPoster = <K extends ControlRouteName, T>(
+  cmd: Command,
+  name: K,
+  input: Omit<NonNullable<ControlCall<K>[0]>, 'idempotencyKey'>,
+  summary: (answer: T) => string,
+) => Promise<void>;
+
+interface CorrectionBooked {
+  reversalLine?: number;
+  correctionLine?: number;
+  receivable?: { receivableId: string; amount: string; debtor: string };
+  followUpDue?: string;
 }
 
 interface FxCorrectionView {

@@ -27,7 +27,7 @@ export function addDossierCommands(program: Command, ctx: ActCommandContext): vo
     .option('-o, --output <file>', 'where to write it (default: case-<caseId>.zip)')
     .action(async (caseId: string, opts: { output?: string }, cmd: Command) => {
       const { api } = ctx.clientFor(cmd);
-      const bytes = await api.download(`/v1/cases/${encodeURIComponent(caseId)}/dossier`);
+      const bytes = await api.download('getDossier', { params: { caseId } });
       const file = opts.output ?? `case-${caseId}.zip`;
       await writeFile(file, bytes);
       ctx.println(

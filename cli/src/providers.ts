@@ -15,7 +15,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Command, Option } from 'commander';
-import type { ActCommandContext } from './acts';
+import type { ActCommandContext, ActPoster } from './acts';
 
 interface Terms {
   providerId: string;
@@ -47,8 +47,6 @@ interface ChangeView {
   approval?: { approvedBy: string; version: number };
 }
 
-type ActPoster = <T>(cmd: Command, path: string, body: unknown, summary: (answer: T) => string) => Promise<void>;
-
 const keyOption = () => new Option('--key <key>', 'Idempotency-Key (default: a fresh one; reuse it to retry)');
 
 const changeLine = (c: ChangeView) =>
@@ -69,7 +67,7 @@ export function addProviderCommands(program: Command, ctx: ActCommandContext, ac
     .description("every provider's entry in force")
     .action(async (_o: unknown, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const body = await api.get<{ providers: VersionView[] }>('/v1/providers');
+      const body = (await api.call('listProviders')) as { providers: VersionView[] };
       if (json) return printJson(body);
       if (!body.providers.length) return println('the register is empty: every order and transfer is refused');
       println(
@@ -94,7 +92,7 @@ export function addProviderCommands(program: Command, ctx: ActCommandContext, ac
     .argument('<providerId>')
     .action(async (providerId: string, _o: unknown, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const entry = await api.get<{ history: VersionView[] }>(`/v1/providers/${encodeURIComponent(providerId)}`);
+      const entry = (await api.call('getProvider', { params: { providerId } })) as { history: VersionView[] };
       if (json) return printJson(entry);
       println(
         table(
@@ -117,9 +115,9 @@ export function addProviderCommands(program: Command, ctx: ActCommandContext, ac
     .option('--status <status>', 'PROPOSED or APPROVED')
     .action(async (o: { status?: string }, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const body = await api.get<{ changes: ChangeView[] }>('/v1/providers/changes', {
-        status: o.status?.toUpperCase(),
-      });
+      const body = (await api.call('listProviderChanges', { query: { status: o.status?.toUpperCase() } })) as {
+        changes: ChangeView[];
+      };
       if (json) return printJson(body);
       if (!body.changes.length) return println('no changes');
       for (const c of body.changes) println(`${changeLine(c)} — ${c.reason}`);
@@ -142,10 +140,10 @@ export function addProviderCommands(program: Command, ctx: ActCommandContext, ac
       if (base !== undefined && !(Number.isInteger(base) && base > 0)) {
         throw new Error('--base-version must be a positive whole number');
       }
-      await act<ChangeView>(
+      await act(
         cmd,
-        '/v1/providers/changes',
-        { terms, ...(base !== undefined ? { baseVersion: base } : {}), reason: o.reason },
+        'register.provider.propose',
+        { body: { terms, ...(base !== undefined ? { baseVersion: base } : {}), reason: o.reason } },
         changeLine,
       );
     });
@@ -155,6 +153,6 @@ export function addProviderCommands(program: Command, ctx: ActCommandContext, ac
     .argument('<changeId>')
     .addOption(keyOption())
     .action(async (changeId: string, _o: unknown, cmd: Command) =>
-      act<ChangeView>(cmd, `/v1/providers/changes/${encodeURIComponent(changeId)}/approval`, {}, changeLine),
+      act(cmd, 'register.provider.approve', { params: { changeId }, body: {} }, changeLine),
     );
 }

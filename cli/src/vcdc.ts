@@ -22,7 +22,19 @@
  * --token. `--json` prints the control API's answers as they are. A refusal (problem+json) is
  * printed as `title: detail` on stderr with exit code 1.
  */
+
+import type { CONTROL_API_ROUTES } from '@vcdc/control-api/api';
+import { CONTROL_API_PATHS } from '@vcdc/control-api/paths';
 import { BASE_UNIT_NAMES, groupDigits } from '@vcdc/shared/base-units';
+import {
+  type LooseRouteInput,
+  type RouteArgs,
+  type RouteInput,
+  routePath,
+  ServiceCallError,
+  ServiceClient,
+  withQuery,
+} from '@vcdc/shared/http/client';
 import { type DecisionStage, ROLE_FOR_STAGE } from '@vcdc/workflows/workflow/decision';
 import type { HoldRecord } from '@vcdc/workflows/workflow/hold-resolution';
 import { transferState } from '@vcdc/workflows/workflow/transfer-state';
@@ -53,80 +65,79 @@ export class ApiError extends Error {
   }
 }
 
-/** The control API over HTTP with one person's token. */
+type ControlRoutes = typeof CONTROL_API_ROUTES;
+/** A route of the control API's table (control-api/api.ts), by name. */
+export type ControlRouteName = keyof ControlRoutes & string;
+/** What a call of the route takes, typed by the table's schemas (its path's parameters, query, body). */
+export type ControlCall<K extends ControlRouteName> = RouteArgs<ControlRoutes[K]>;
+type ControlBody<K extends ControlRouteName> = RouteInput<ControlRoutes[K]> extends { body: infer B } ? B : never;
+
+/**
+ * The control API over HTTP with one person's token, through the services' client (shared
+ * http/client.ts: the same transport, Idempotency-Key and problem+json reading). A call names a route
+ * of the control API's table and is typed by it; the path is filled from its parameters (encoded).
+ * The table has no response schemas: an answer is `unknown` until the command reads it through its
+ * own loose view (below).
+ */
 export class ControlApiClient {
+  private readonly http: ServiceClient;
+
   constructor(
     readonly baseUrl: string,
-    private readonly token: string | undefined,
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
-
-  get<T>(path: string, query: Record<string, string | undefined> = {}): Promise<T> {
-    const params = new URLSearchParams();
-    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, v);
-    const qs = params.toString();
-    return this.request<T>('GET', qs ? `${path}?${qs}` : path);
+    token: string | undefined,
+    fetchImpl: typeof fetch = fetch,
+  ) {
+    this.http = new ServiceClient({
+      service: 'control API',
+      baseUrl,
+      timeoutMs: 30_000,
+      ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}),
+      fetch: fetchImpl,
+    });
   }
 
-  post<T>(path: string, body: unknown, extraHeaders: Record<string, string> = {}): Promise<T> {
-    return this.request<T>('POST', path, body, extraHeaders);
+  call<K extends ControlRouteName>(name: K, ...[input]: ControlCall<K>): Promise<unknown> {
+    const { method, path, body, idempotencyKey } = this.resolve(name, input);
+    return this.refusalsAsErrors(() => this.http.request(method, path, body, idempotencyKey));
   }
 
   /** A file the control API answers (the case file): its bytes, with refusals as for every call. */
-  async download(path: string): Promise<Uint8Array> {
-    const res = await this.send('GET', path, undefined, { accept: 'application/zip, application/problem+json' });
-    return new Uint8Array(await res.arrayBuffer());
+  download<K extends ControlRouteName>(name: K, ...[input]: ControlCall<K>): Promise<Uint8Array> {
+    const { path } = this.resolve(name, input);
+    return this.refusalsAsErrors(() => this.http.download(path, 'application/zip'));
   }
 
-  private async request<T>(
-    method: string,
-    path: string,
-    body?: unknown,
-    extra: Record<string, string> = {},
-  ): Promise<T> {
-    const text = await (await this.send(method, path, body, extra)).text();
-    try {
-      return (text ? JSON.parse(text) : undefined) as T;
-    } catch {
-      return undefined as T;
-    }
+  private resolve(name: ControlRouteName, input: unknown) {
+    const route = CONTROL_API_PATHS[name];
+    const { params, query, body, idempotencyKey } = (input ?? {}) as LooseRouteInput;
+    // An empty option is no option.
+    const given = query && Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined && v !== ''));
+    return {
+      method: route.method.toUpperCase(),
+      path: withQuery(routePath(route, params), given),
+      body,
+      idempotencyKey,
+    };
   }
 
-  /** The call; an answer that is not 2xx is thrown as an ApiError (its problem+json when it is one). */
-  private async send(method: string, path: string, body?: unknown, extra: Record<string, string> = {}) {
-    const url = `${this.baseUrl.replace(/\/+$/, '')}${path}`;
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...extra };
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
+  /** A refusal as a person reads it (ApiError, `title: detail`); no answer at all: which API could not be reached. */
+  private async refusalsAsErrors<T>(call: () => Promise<T>): Promise<T> {
     try {
-      res = await this.fetchImpl(url, {
-        method,
-        headers,
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(30_000),
-      });
+      return await call();
     } catch (error) {
-      const cause = (error as { cause?: { message?: string } }).cause?.message;
-      throw new Error(
-        `cannot reach the control API at ${this.baseUrl}: ${cause ?? (error instanceof Error ? error.message : String(error))}`,
-      );
+      if (!(error instanceof ServiceCallError)) throw error;
+      if (error.status === 0) {
+        const failed = error.details.cause as { message?: string; cause?: { message?: string } } | undefined;
+        throw new Error(
+          `cannot reach the control API at ${this.baseUrl}: ${failed?.cause?.message ?? failed?.message ?? error.message}`,
+        );
+      }
+      const problem = error.problem;
+      const message = problem
+        ? `${problem.title ?? `HTTP ${error.status}`}${problem.detail ? `: ${problem.detail}` : ''}`
+        : `HTTP ${error.status} ${error.details.statusText ?? ''}`.trim();
+      throw new ApiError(error.status, problem, message);
     }
-    if (res.ok) return res;
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    const isProblem =
-      (res.headers.get('content-type') ?? '').includes('problem+json') && json && typeof json === 'object';
-    const problem = isProblem ? (json as { type?: string; title?: string; detail?: string }) : undefined;
-    const message = problem
-      ? `${problem.title ?? `HTTP ${res.status}`}${problem.detail ? `: ${problem.detail}` : ''}`
-      : `HTTP ${res.status} ${res.statusText}`.trim();
-    throw new ApiError(res.status, problem, message);
   }
 }
 
@@ -891,12 +902,14 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     .option('--limit <n>', 'at most this many', '100')
     .action(async (opts: { status?: string; stage?: string; agency?: string; limit: string }, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const body = await api.get<{ cases: CaseSummary[] }>('/v1/cases', {
-        status: opts.status?.toUpperCase(),
-        stage: opts.stage?.toUpperCase(),
-        agency: opts.agency,
-        limit: opts.limit,
-      });
+      const body = (await api.call('listCases', {
+        query: {
+          status: opts.status?.toUpperCase(),
+          stage: opts.stage?.toUpperCase(),
+          agency: opts.agency,
+          limit: opts.limit,
+        },
+      })) as { cases: CaseSummary[] };
       if (json) return printJson(body);
       if (!body.cases.length) return println('no cases');
       println(
@@ -919,7 +932,7 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     .argument('<caseId>')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const body = await api.get<CaseView>(`/v1/cases/${encodeURIComponent(caseId)}`);
+      const body = (await api.call('getCase', { params: { caseId } })) as CaseView;
       if (json) return printJson(body);
       println(renderCase(body, io.now()));
     });
@@ -930,7 +943,7 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     .argument('<caseId>')
     .action(async (caseId: string, _opts: unknown, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const body = await api.get<StatementView>(`/v1/cases/${encodeURIComponent(caseId)}/statement`);
+      const body = (await api.call('getCaseStatement', { params: { caseId } })) as StatementView;
       if (json) return printJson(body);
       println(renderStatement(body));
     });
@@ -941,17 +954,19 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     .option('--limit <n>', 'at most this many', '100')
     .action(async (opts: { limit: string }, cmd: Command) => {
       const { api, json } = clientFor(cmd);
-      const { cases } = await api.get<{ cases: CaseSummary[] }>('/v1/cases', {
-        status: 'AWAITING_DECISION',
-        limit: opts.limit,
-      });
+      const { cases } = (await api.call('listCases', {
+        query: { status: 'AWAITING_DECISION', limit: opts.limit },
+      })) as { cases: CaseSummary[] };
       // Visibility lags the workflow a little: each case's own status says what it waits for now.
       const views = await Promise.all(
         cases.map((c) =>
-          api.get<CaseView>(`/v1/cases/${encodeURIComponent(c.caseId)}`).then(
-            (v) => ({ summary: c, awaiting: v.awaiting, status: v.status }),
-            (error: unknown) => ({ summary: c, awaiting: undefined, status: undefined, error: String(error) }),
-          ),
+          api
+            .call('getCase', { params: { caseId: c.caseId } })
+            .then((answer) => answer as CaseView)
+            .then(
+              (v) => ({ summary: c, awaiting: v.awaiting, status: v.status }),
+              (error: unknown) => ({ summary: c, awaiting: undefined, status: undefined, error: String(error) }),
+            ),
         ),
       );
       const pending = views.filter((v) => v.awaiting || v.status === undefined);
@@ -1049,7 +1064,11 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
           ...(Object.keys(judgment).length ? { judgment } : {}),
           ...(opts.resolve !== undefined ? { resolution: holdResolution(opts.resolve, opts) } : {}),
         };
-        const accepted = await api.post<DecisionAccepted>(`/v1/cases/${encodeURIComponent(caseId)}/decisions`, body);
+        // What the person typed, sent as it is: the control API checks it, and a refusal names the field.
+        const accepted = (await api.call('decide', {
+          params: { caseId },
+          body: body as ControlBody<'decide'>,
+        })) as DecisionAccepted;
         if (json) return printJson(accepted);
         const d = accepted.decision;
         const quorum = accepted.approvals
@@ -1071,13 +1090,10 @@ export async function runCli(argv: readonly string[], partialIo: Partial<CliIo> 
     .action(
       async (opts: { case?: string; role?: string; kind?: string; since?: string; limit: string }, cmd: Command) => {
         const { api, json } = clientFor(cmd);
-        const path = opts.case ? `/v1/cases/${encodeURIComponent(opts.case)}/notifications` : '/v1/notifications';
-        const body = await api.get<{ notifications: StoredNotification[] }>(path, {
-          role: opts.role,
-          kind: opts.kind?.toUpperCase(),
-          since: opts.since,
-          limit: opts.limit,
-        });
+        const query = { role: opts.role, kind: opts.kind?.toUpperCase(), since: opts.since, limit: opts.limit };
+        const body = (await (opts.case
+          ? api.call('listCaseNotifications', { params: { caseId: opts.case }, query })
+          : api.call('listNotifications', { query }))) as { notifications: StoredNotification[] };
         if (json) return printJson(body);
         if (!body.notifications.length) return println('no notifications');
         println(

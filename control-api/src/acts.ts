@@ -41,6 +41,7 @@ import type { Express, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { Endpoint } from './access';
 import type { Identity } from './auth';
+import { CONTROL_API_PATHS as P } from './paths';
 
 export type ActService = 'custody' | 'exchange' | 'fx' | 'treasury';
 
@@ -79,9 +80,9 @@ const caseOf = (body: Body): { caseId?: string } => {
 const seg = (id: string | undefined) => encodeURIComponent(id ?? '');
 
 /** The forwarded acts: adding or adjusting a route is one entry here (and its row in access.ts). */
-export const FORWARDED_ACTS: readonly ForwardedAct[] = [
+export const FORWARDED_ACTS = [
   {
-    path: '/v1/custody/whitelist',
+    path: P['custody.whitelist.request'].path,
     service: 'custody',
     kind: 'custody.whitelist.request',
     servicePath: () => '/v1/whitelist',
@@ -89,49 +90,49 @@ export const FORWARDED_ACTS: readonly ForwardedAct[] = [
     object: (_p, b) => ({ id: [text(b.chain), text(b.address)].filter(Boolean).join(':').slice(0, 200) || 'new' }),
   },
   {
-    path: '/v1/custody/whitelist/:entryId/approvals',
+    path: P['custody.whitelist.approve'].path,
     service: 'custody',
     kind: 'custody.whitelist.approve',
     servicePath: (p) => `/v1/whitelist/${seg(p.entryId)}/approvals`,
     object: (p) => ({ id: p.entryId as string }),
   },
   {
-    path: '/v1/custody/whitelist/:entryId/revocation',
+    path: P['custody.whitelist.revoke'].path,
     service: 'custody',
     kind: 'custody.whitelist.revoke',
     servicePath: (p) => `/v1/whitelist/${seg(p.entryId)}/revocation`,
     object: (p) => ({ id: p.entryId as string }),
   },
   {
-    path: '/v1/custody/attestations',
+    path: P['custody.intake.attest'].path,
     service: 'custody',
     kind: 'custody.intake.attest',
     servicePath: () => '/v1/attestations',
     object: (_p, b) => ({ id: text(b.lotId) ?? 'unknown', ...caseOf(b) }),
   },
   {
-    path: '/v1/custody/intakes/:intakeId/difference',
+    path: P['custody.intake.classify'].path,
     service: 'custody',
     kind: 'custody.intake.classify',
     servicePath: (p) => `/v1/intakes/${seg(p.intakeId)}/difference`,
     object: (p) => ({ id: p.intakeId as string }),
   },
   {
-    path: '/v1/custody/intakes/:intakeId/difference/countersignatures',
+    path: P['custody.intake.countersign'].path,
     service: 'custody',
     kind: 'custody.intake.countersign',
     servicePath: (p) => `/v1/intakes/${seg(p.intakeId)}/difference/countersignatures`,
     object: (p) => ({ id: p.intakeId as string }),
   },
   {
-    path: '/v1/custody/intakes/:intakeId/evidence',
+    path: P['custody.evidence.correct'].path,
     service: 'custody',
     kind: 'custody.evidence.correct',
     servicePath: (p) => `/v1/intakes/${seg(p.intakeId)}/evidence`,
     object: (p) => ({ id: p.intakeId as string }),
   },
   {
-    path: '/v1/treasury/corrections',
+    path: P['treasury.correction.request'].path,
     service: 'treasury',
     kind: 'treasury.correction.request',
     servicePath: () => '/v1/corrections',
@@ -139,28 +140,28 @@ export const FORWARDED_ACTS: readonly ForwardedAct[] = [
     object: (_p, b) => ({ id: `${text(b.caseId) ?? '?'}#${typeof b.line === 'number' ? b.line : '?'}`, ...caseOf(b) }),
   },
   {
-    path: '/v1/treasury/corrections/:correctionId/approval',
+    path: P['treasury.correction.approve'].path,
     service: 'treasury',
     kind: 'treasury.correction.approve',
     servicePath: (p) => `/v1/corrections/${seg(p.correctionId)}/approval`,
     object: (p) => ({ id: p.correctionId as string }),
   },
   {
-    path: '/v1/treasury/corrections/:correctionId/follow-up-remittance',
+    path: P['treasury.follow-up.approve'].path,
     service: 'treasury',
     kind: 'treasury.follow-up.approve',
     servicePath: (p) => `/v1/corrections/${seg(p.correctionId)}/follow-up-remittance`,
     object: (p) => ({ id: p.correctionId as string }),
   },
   {
-    path: '/v1/treasury/recovery-receivables/:receivableId/recovery',
+    path: P['treasury.recovery.record'].path,
     service: 'treasury',
     kind: 'treasury.recovery.record',
     servicePath: (p) => `/v1/recovery-receivables/${seg(p.receivableId)}/recovery`,
     object: (p) => ({ id: p.receivableId as string }),
   },
   {
-    path: '/v1/fx/settlements/:settlementId/corrections',
+    path: P['fx.settlement.correct'].path,
     service: 'fx',
     kind: 'fx.settlement.correct',
     servicePath: (p) => `/v1/settlements/${seg(p.settlementId)}/corrections`,
@@ -168,7 +169,7 @@ export const FORWARDED_ACTS: readonly ForwardedAct[] = [
   },
   {
     // The register of licensed providers (kept by the exchange): one person proposes a provider's entry…
-    path: '/v1/providers/changes',
+    path: P['register.provider.propose'].path,
     service: 'exchange',
     kind: 'register.provider.propose',
     servicePath: () => '/v1/providers/changes',
@@ -176,20 +177,20 @@ export const FORWARDED_ACTS: readonly ForwardedAct[] = [
   },
   {
     // …and another approves it (the exchange refuses the proposer).
-    path: '/v1/providers/changes/:changeId/approval',
+    path: P['register.provider.approve'].path,
     service: 'exchange',
     kind: 'register.provider.approve',
     servicePath: (p) => `/v1/providers/changes/${seg(p.changeId)}/approval`,
     object: (p) => ({ id: p.changeId as string }),
   },
   {
-    path: '/v1/fx/settlement-corrections/:correctionId/approval',
+    path: P['fx.correction.approve'].path,
     service: 'fx',
     kind: 'fx.correction.approve',
     servicePath: (p) => `/v1/settlement-corrections/${seg(p.correctionId)}/approval`,
     object: (p) => ({ id: p.correctionId as string }),
   },
-];
+] as const satisfies readonly ForwardedAct[];
 
 /** The whitelist as custody keeps it, for the people who act on it (read with the control API's credential). */
 export const WhitelistQuery = z

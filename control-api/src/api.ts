@@ -5,7 +5,7 @@
  * control-api/test/control-api-openapi.test.ts holds the table and the mounted routes together. Which
  * optional parts are mounted (codec, console, JWKS) decides which of their routes are listed.
  */
-import { type ApiRoute, contracts } from '@vcdc/shared';
+import { type ApiRoute, contracts, type RouteTable, routeList } from '@vcdc/shared';
 import { LotChunk, LotsPageQuery, SealRequest } from '@vcdc/workflows/manifest/store';
 import { NotificationKind } from '@vcdc/workflows/notifications/store';
 import { Agency, CaseRegistrationRequest } from '@vcdc/workflows/workflow/case-input';
@@ -14,6 +14,7 @@ import { DecisionInput, Role } from '@vcdc/workflows/workflow/decision';
 import { z } from 'zod';
 import { FORWARDED_ACTS, ProviderChangesQuery, WhitelistQuery } from './acts';
 import { SignInBody } from './console';
+import { CONTROL_API_PATHS as P } from './paths';
 import { PendingActsQuery } from './pending-acts';
 
 export const CaseParams = z.object({ caseId: contracts.common.CaseId });
@@ -38,94 +39,129 @@ export const NotificationQuery = NotificationFilter.extend({ caseId: contracts.c
 /** The registration a case officer posts: who requests it is the caller, never the body. */
 export const RegistrationBody = CaseRegistrationRequest;
 
-const caseRead = (path: string, summary: string): ApiRoute => ({ method: 'get', path, summary, params: CaseParams });
+const caseRead = <R extends { method: 'get'; path: string }>(route: R, summary: string) =>
+  ({ ...route, summary, params: CaseParams }) as const;
 
-/** The routes every control API mounts. */
-const CORE: readonly ApiRoute[] = [
-  {
-    method: 'post',
-    path: '/v1/cases',
+type ForwardedActs = (typeof FORWARDED_ACTS)[number];
+/** Each forwarded act's route, named by its act kind (`custody.whitelist.approve`). */
+export const FORWARDED_ACT_ROUTES = Object.fromEntries(
+  FORWARDED_ACTS.map((act) => [
+    act.kind,
+    {
+      method: 'post',
+      path: act.path,
+      summary: `A person's ${act.kind} act, signed and forwarded to ${act.service} (its body is ${act.service}'s contract)`,
+      idempotencyKey: 'optional',
+    },
+  ]),
+) as {
+  [A in ForwardedActs as A['kind']]: { method: 'post'; path: A['path']; summary: string; idempotencyKey: 'optional' };
+};
+
+/** The routes every control API mounts, by name (the CLI calls them by it). */
+export const CONTROL_API_ROUTES = {
+  registerCase: {
+    ...P.registerCase,
     summary: 'Register a case (the case officer requests its disposal); starts its workflow',
     body: RegistrationBody,
     filledByServer: ['requestedBy'],
     idempotencyKey: 'optional',
     status: 201,
   },
-  { method: 'get', path: '/v1/cases', summary: 'The cases, by status, stage or agency', query: ListQuery },
-  caseRead('/v1/cases/:caseId', "A case's progress"),
-  caseRead('/v1/cases/:caseId/statement', "A case's statement: three values, amounts in base units"),
-  caseRead('/v1/cases/:caseId/reconciliation', "A case's books recomputed from the services' records"),
-  caseRead('/v1/cases/:caseId/best-execution', "The exchange's best-execution report of a case"),
-  caseRead('/v1/cases/:caseId/fx-waterfalls', "FX's waterfalls of a case's declarations"),
-  caseRead('/v1/cases/:caseId/fx-declarations', "A case's FX declarations with each tranche's corrections"),
-  caseRead('/v1/cases/:caseId/treasury-statement', "The treasury's statement of a case"),
-  caseRead('/v1/cases/:caseId/dossier', 'The case file, signed by the system (a zip)'),
-  {
-    method: 'post',
-    path: '/v1/cases/:caseId/decisions',
+  listCases: {
+    ...P.listCases,
+    summary: 'The cases, by status, stage or agency',
+    query: ListQuery,
+  },
+  getCase: caseRead(P.getCase, "A case's progress"),
+  getCaseStatement: caseRead(P.getCaseStatement, "A case's statement: three values, amounts in base units"),
+  getReconciliation: caseRead(P.getReconciliation, "A case's books recomputed from the services' records"),
+  getBestExecution: caseRead(P.getBestExecution, "The exchange's best-execution report of a case"),
+  getFxWaterfalls: caseRead(P.getFxWaterfalls, "FX's waterfalls of a case's declarations"),
+  getFxDeclarations: caseRead(P.getFxDeclarations, "A case's FX declarations with each tranche's corrections"),
+  getTreasuryStatement: caseRead(P.getTreasuryStatement, "The treasury's statement of a case"),
+  getDossier: caseRead(P.getDossier, 'The case file, signed by the system (a zip)'),
+  decide: {
+    ...P.decide,
     summary: "A person's decision at a stage of the case (signed by the control API, checked by the workflow)",
     params: CaseParams,
     body: DecisionInput,
     idempotencyKey: 'optional',
   },
-  { method: 'get', path: '/v1/notifications', summary: 'The notifications outbox', query: NotificationQuery },
-  {
-    method: 'get',
-    path: '/v1/cases/:caseId/notifications',
+  listNotifications: {
+    ...P.listNotifications,
+    summary: 'The notifications outbox',
+    query: NotificationQuery,
+  },
+  listCaseNotifications: {
+    ...P.listCaseNotifications,
     summary: "A case's notifications",
     params: CaseParams,
     query: NotificationFilter,
   },
-  { method: 'get', path: '/v1/audit/records', summary: "The control API's audit chain", query: AuditQuery },
-  { method: 'get', path: '/v1/audit/verify', summary: "Verify the control API's audit chain" },
-  {
-    method: 'post',
-    path: '/v1/cases/:caseId/lots',
+  listAuditRecords: {
+    ...P.listAuditRecords,
+    summary: "The control API's audit chain",
+    query: AuditQuery,
+  },
+  verifyAudit: {
+    ...P.verifyAudit,
+    summary: "Verify the control API's audit chain",
+  },
+  addLotChunk: {
+    ...P.addLotChunk,
     summary: "A chunk of a large case's lot manifest",
     params: CaseParams,
     body: LotChunk,
     idempotencyKey: 'none',
   },
-  {
-    method: 'post',
-    path: '/v1/cases/:caseId/lots/seal',
+  sealLots: {
+    ...P.sealLots,
     summary: "Seal a case's lot manifest",
     params: CaseParams,
     body: SealRequest,
     idempotencyKey: 'none',
   },
-  {
-    method: 'get',
-    path: '/v1/cases/:caseId/lots',
+  getLots: {
+    ...P.getLots,
     summary: "A page of a case's lots with their intake state",
     params: CaseParams,
     query: LotsPageQuery,
   },
-  ...FORWARDED_ACTS.map(
-    (act): ApiRoute => ({
-      method: 'post',
-      path: act.path,
-      summary: `A person's ${act.kind} act, signed and forwarded to ${act.service} (its body is ${act.service}'s contract)`,
-      idempotencyKey: 'optional',
-    }),
-  ),
-  { method: 'get', path: '/v1/providers', summary: 'The register of licensed providers (from the exchange)' },
-  {
-    method: 'get',
-    path: '/v1/providers/changes',
+  ...FORWARDED_ACT_ROUTES,
+  listProviders: {
+    ...P.listProviders,
+    summary: 'The register of licensed providers (from the exchange)',
+  },
+  listProviderChanges: {
+    ...P.listProviderChanges,
     summary: 'The register changes (from the exchange)',
     query: ProviderChangesQuery,
   },
-  { method: 'get', path: '/v1/providers/:providerId', summary: "A provider's entry (from the exchange)" },
-  { method: 'get', path: '/v1/custody/whitelist', summary: "Custody's whitelist", query: WhitelistQuery },
-  { method: 'get', path: '/v1/custody/whitelist/:entryId', summary: 'A whitelist entry (from custody)' },
-  {
-    method: 'get',
-    path: '/v1/acts/pending',
+  getProvider: {
+    ...P.getProvider,
+    summary: "A provider's entry (from the exchange)",
+  },
+  listWhitelist: {
+    ...P.listWhitelist,
+    summary: "Custody's whitelist",
+    query: WhitelistQuery,
+  },
+  getWhitelistEntry: {
+    ...P.getWhitelistEntry,
+    summary: 'A whitelist entry (from custody)',
+  },
+  listPendingActs: {
+    ...P.listPendingActs,
     summary: 'The acts waiting for a person of the caller’s roles',
     query: PendingActsQuery,
   },
-];
+} as const satisfies RouteTable;
+
+/** Every name of paths.ts is a route of the table, and the table names no other (else this does not compile). */
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
+const namesAgree: SameKeys<typeof CONTROL_API_ROUTES, typeof P> = true;
+void namesAgree;
 
 export interface MountedParts {
   codec: boolean;
@@ -136,7 +172,7 @@ export interface MountedParts {
 /** The control API's routes, as mounted with these optional parts. */
 export function controlApiRoutes(parts: MountedParts): ApiRoute[] {
   return [
-    ...CORE,
+    ...routeList(CONTROL_API_ROUTES),
     ...(parts.codec
       ? [
           { method: 'post', path: '/codec/decode', summary: "Temporal Web UI's codec: decode payloads" } as const,

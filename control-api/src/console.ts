@@ -20,7 +20,7 @@ import express, { type Express, type Response } from 'express';
 import { z } from 'zod';
 import { DEV_USERS, type DevIssuer } from './dev-issuer';
 
-/** Where console/build.ts writes the console (relative to this file: workflows/src/control-api). */
+/** Where console/build.ts writes the console (relative to this file: control-api/src). */
 export const CONSOLE_DIST = path.resolve(__dirname, '../../console/dist');
 
 /** How the console signs people in, as the browser is told. */

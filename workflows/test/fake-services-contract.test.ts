@@ -1,9 +1,9 @@
 /**
  * The fake services cannot drift from the real ones' contracts unseen: a case runs its happy path on
  * the fake (fake-services.ts), every answer the fake gave is recorded, and each is then served over
- * HTTP to the REAL activity of the same name, which parses it with the contract schema of the real
- * route (activities.ts `call`). An answer the real service's contract would refuse fails here as a
- * contract violation naming the activity and the field.
+ * HTTP to the REAL activity of the same name, which parses it with the real route's response schema
+ * (the service's route table, routeClient). An answer the real service's contract would refuse fails
+ * here as a contract violation naming the activity and the field.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { listen, type RunningServer } from '@vcdc/shared';

@@ -2,14 +2,23 @@
  * The exchange service's HTTP contract: each route with the schemas it parses with (contracts/exchange.ts,
  * the RFQ and register contracts, and the path and query schemas here). app.ts mounts the routes with
  * these very schemas; GET /openapi.json is generated from this table (shared http/openapi.ts), and
- * test/openapi.test.ts holds the two together. The venue routes are served for the default venue at
+ * test/openapi.test.ts holds the two together; callers (the activities) name a route of EXCHANGE_ROUTES
+ * (shared http/client.ts routeClient). The venue routes are served for the default venue at
  * /v1/... and for every other trading venue at /v1/venues/{venueId}/v1-less path (/v1/venues/{venueId}/orders).
  */
-import { type ApiRoute, ApproveProviderChange, ProposeProviderChange, ProviderId } from '@vcdc/shared';
+import {
+  type ApiRoute,
+  ApproveProviderChange,
+  ProposeProviderChange,
+  ProviderId,
+  ProviderTerms,
+  type RouteTable,
+  routeList,
+} from '@vcdc/shared';
 import { common, exchange } from '@vcdc/shared/contracts';
 import { CryptoAsset, FiatCurrency } from '@vcdc/shared/money';
 import { z } from 'zod';
-import { RequestForQuotes, RfqId, SettleDeskTrade } from './rfq/rfq-contract';
+import { DeskSettlement, RequestForQuotes, RfqId, SettleDeskTrade } from './rfq/rfq-contract';
 
 export const MarketParams = z.object({
   base: z.string().regex(/^[A-Z0-9]{2,10}$/, { message: 'must be an upper-case asset code' }),
@@ -53,29 +62,29 @@ export const RfqParams = z.object({ rfqId: RfqId });
 export const ChangesQuery = z.object({ status: z.enum(['PROPOSED', 'APPROVED']).optional() });
 
 /** The routes that act at one venue: its markets, deposits, orders, withdrawals, returns and reports. */
-export const VENUE_API: readonly ApiRoute[] = [
-  {
+export const VENUE_ROUTES = {
+  getMarketRules: {
     method: 'get',
     path: '/v1/markets/:base/:quote',
     summary: "A market's trading rules, tightened by the capability table",
     params: MarketParams,
     response: exchange.MarketRules,
   },
-  {
+  getReferencePrice: {
     method: 'get',
     path: '/v1/markets/:base/:quote/reference-price',
     summary: "The fair-price guard's reference price (recorded with its quotes)",
     params: MarketParams,
     response: exchange.ReferencePrice,
   },
-  {
+  getLegalFloor: {
     method: 'get',
     path: '/v1/markets/:base/:quote/legal-floor',
     summary: "The day's legal floor price",
     params: MarketParams,
     response: exchange.LegalFloor,
   },
-  {
+  getTradedVolume: {
     method: 'get',
     path: '/v1/markets/:base/:quote/volume',
     summary: 'The traded volume in [since, until) or the last `seconds`',
@@ -83,7 +92,7 @@ export const VENUE_API: readonly ApiRoute[] = [
     query: VolumeQuery,
     response: exchange.TradedVolume,
   },
-  {
+  getMarketDepth: {
     method: 'get',
     path: '/v1/markets/:base/:quote/depth',
     summary: 'The bids visible now within bandBp under the best bid',
@@ -91,7 +100,7 @@ export const VENUE_API: readonly ApiRoute[] = [
     query: DepthQuery,
     response: exchange.MarketDepth,
   },
-  {
+  getDepositAddress: {
     method: 'get',
     path: '/v1/deposit-addresses/:asset',
     summary: "The venue's deposit address for an asset",
@@ -99,14 +108,14 @@ export const VENUE_API: readonly ApiRoute[] = [
     query: DepositAddressQuery,
     response: exchange.DepositAddress,
   },
-  {
+  getDeposit: {
     method: 'get',
     path: '/v1/deposits',
     summary: "A case's deposit at the venue, by its transaction",
     query: DepositQuery,
     response: exchange.VenueDeposit,
   },
-  {
+  placeSellOrder: {
     method: 'post',
     path: '/v1/orders',
     summary: 'Place a sell order (checked against the fair price and the legal floor)',
@@ -114,14 +123,14 @@ export const VENUE_API: readonly ApiRoute[] = [
     response: exchange.VenueOrder,
     status: 201,
   },
-  {
+  getOrder: {
     method: 'get',
     path: '/v1/orders/:clientOrderId',
     summary: 'An order, refreshed from the venue',
     params: OrderParams,
     response: exchange.VenueOrder,
   },
-  {
+  cancelSellOrder: {
     method: 'post',
     path: '/v1/orders/:clientOrderId/cancel',
     summary: 'Cancel an order',
@@ -130,21 +139,21 @@ export const VENUE_API: readonly ApiRoute[] = [
     response: exchange.VenueOrder,
     status: 200,
   },
-  {
+  getFiatWithdrawalTerms: {
     method: 'get',
     path: '/v1/currencies/:currency/withdrawal-terms',
     summary: "A bank wire's minimum and fee",
     params: CurrencyParams,
     response: exchange.FiatWithdrawalTerms,
   },
-  {
+  getCoinWithdrawalTerms: {
     method: 'get',
     path: '/v1/assets/:asset/withdrawal-terms',
     summary: "A coin withdrawal's minimum and fee",
     params: AssetParams,
     response: exchange.CoinWithdrawalTerms,
   },
-  {
+  recordResidual: {
     method: 'post',
     path: '/v1/residuals',
     summary: 'Book an amount the case cannot sell or take out, in its name',
@@ -152,7 +161,7 @@ export const VENUE_API: readonly ApiRoute[] = [
     response: exchange.Residual,
     status: 201,
   },
-  {
+  requestWithdrawal: {
     method: 'post',
     path: '/v1/withdrawals',
     summary: 'Withdraw fiat proceeds to the bank',
@@ -160,14 +169,14 @@ export const VENUE_API: readonly ApiRoute[] = [
     response: exchange.VenueWithdrawal,
     status: 201,
   },
-  {
+  getWithdrawal: {
     method: 'get',
     path: '/v1/withdrawals/:withdrawalId',
     summary: 'A withdrawal, refreshed from the venue',
     params: WithdrawalParams,
     response: exchange.VenueWithdrawal,
   },
-  {
+  requestVenueReturn: {
     method: 'post',
     path: '/v1/returns',
     summary: 'Return unsold coins to custody',
@@ -175,14 +184,14 @@ export const VENUE_API: readonly ApiRoute[] = [
     response: exchange.VenueReturnWithdrawal,
     status: 201,
   },
-  {
+  getVenueReturn: {
     method: 'get',
     path: '/v1/returns/:returnId',
     summary: 'A return, refreshed from the venue',
     params: ReturnParams,
     response: exchange.VenueReturnWithdrawal,
   },
-  {
+  chooseSaleRoute: {
     method: 'post',
     path: '/v1/cases/:caseId/route-choices',
     summary: "Choose a sale's route (direct or through the stablecoin), kept",
@@ -191,7 +200,7 @@ export const VENUE_API: readonly ApiRoute[] = [
     response: exchange.SaleRouteChoice,
     status: 201,
   },
-  {
+  planSale: {
     method: 'post',
     path: '/v1/cases/:caseId/sale-plans',
     summary: 'Plan where a coin lot is sold (a desk block, the venues), every alternative costed, kept',
@@ -200,52 +209,77 @@ export const VENUE_API: readonly ApiRoute[] = [
     response: exchange.SalePlanRecord,
     status: 201,
   },
-  {
+  listSalePlans: {
     method: 'get',
     path: '/v1/cases/:caseId/sale-plans',
     summary: "A case's sale plans, oldest first",
     params: CaseParams,
     response: z.object({ salePlans: z.array(exchange.SalePlanRecord) }),
   },
-  {
+  getBestExecution: {
     method: 'get',
     path: '/v1/cases/:caseId/best-execution',
     summary: "A case's best-execution report",
     params: CaseParams,
     response: exchange.BestExecutionReport,
   },
-];
+} as const satisfies RouteTable;
+
+export const VENUE_API: readonly ApiRoute[] = routeList(VENUE_ROUTES);
 
 /** The prefix under which another trading venue's routes are served (its paths without their /v1). */
 export const OTHER_VENUE_PREFIX = '/v1/venues/:venueId';
 
-const atOtherVenue = (route: ApiRoute): ApiRoute => ({
-  ...route,
-  path: `${OTHER_VENUE_PREFIX}${route.path.replace(/^\/v1/, '')}`,
-  params: route.params
-    ? z.object({ venueId: z.string() }).extend((route.params as z.ZodObject).shape)
-    : z.object({ venueId: z.string() }),
-  summary: `${route.summary} (at another trading venue)`,
+/** A venue route as served for another trading venue: its path under the prefix, `venueId` its first parameter. */
+export type AtOtherVenue<R extends ApiRoute> = Omit<R, 'path' | 'params' | 'operationId'> & {
+  path: R['path'] extends `/v1${infer Rest}` ? `${typeof OTHER_VENUE_PREFIX}${Rest}` : never;
+  params: z.ZodObject;
+};
+
+const atOtherVenue = <R extends ApiRoute>(route: R): AtOtherVenue<R> =>
+  ({
+    ...route,
+    path: `${OTHER_VENUE_PREFIX}${route.path.replace(/^\/v1/, '')}`,
+    params: route.params
+      ? z.object({ venueId: z.string() }).extend((route.params as z.ZodObject).shape)
+      : z.object({ venueId: z.string() }),
+    summary: `${route.summary} (at another trading venue)`,
+  }) as unknown as AtOtherVenue<R>;
+
+type VenueRoutes = typeof VENUE_ROUTES;
+/** Each venue route at another trading venue, named `<name>AtVenue` (activities.ts `atVenue` picks one). */
+export const OTHER_VENUE_ROUTES = Object.fromEntries(
+  Object.entries(VENUE_ROUTES).map(([name, route]) => [`${name}AtVenue`, atOtherVenue(route)]),
+) as { [K in keyof VenueRoutes & string as `${K}AtVenue`]: AtOtherVenue<VenueRoutes[K]> };
+
+/** What each provider in force is, with its standing today (GET /v1/providers). */
+export const ProviderInForce = z.object({
+  providerId: ProviderId,
+  version: z.number().int().positive(),
+  changeId: z.string(),
+  terms: ProviderTerms,
+  proposedBy: z.string(),
+  approvedBy: z.string(),
+  effectiveAt: z.string(),
+  standing: z.object({ inGoodStanding: z.boolean(), on: z.string(), failures: z.array(z.string()).optional() }),
 });
 
-export const EXCHANGE_API: readonly ApiRoute[] = [
-  ...VENUE_API,
-  ...VENUE_API.map(atOtherVenue),
-  {
+export const EXCHANGE_OWN_ROUTES = {
+  getReferenceIndex: {
     method: 'get',
     path: '/v1/reference-index/:base/:quote',
     summary: "The volume-weighted reference index across every venue, with each venue's mid",
     params: MarketParams,
     response: exchange.ReferenceIndex,
   },
-  {
+  getStatement: {
     method: 'get',
     path: '/v1/cases/:caseId/statement',
     summary: "A case's deposits, orders, withdrawals, returns and residuals",
     params: CaseParams,
     response: exchange.ExchangeStatement,
   },
-  {
+  requestQuotes: {
     method: 'post',
     path: '/v1/rfqs',
     summary: 'Offer a block to the OTC desks: the best valid quote taken, or NO_DESK',
@@ -253,25 +287,32 @@ export const EXCHANGE_API: readonly ApiRoute[] = [
     response: exchange.Rfq,
     status: 201,
   },
-  { method: 'get', path: '/v1/rfqs/:rfqId', summary: 'An RFQ', params: RfqParams, response: exchange.Rfq },
-  { method: 'get', path: '/v1/cases/:caseId/rfqs', summary: "A case's RFQs", params: CaseParams },
-  {
+  getRfq: { method: 'get', path: '/v1/rfqs/:rfqId', summary: 'An RFQ', params: RfqParams, response: exchange.Rfq },
+  listCaseRfqs: { method: 'get', path: '/v1/cases/:caseId/rfqs', summary: "A case's RFQs", params: CaseParams },
+  settleDeskTrade: {
     method: 'post',
     path: '/v1/rfqs/:rfqId/settlement',
     summary: 'The coins reached the desk: the desk pays, both booked once',
     params: RfqParams,
     body: SettleDeskTrade,
+    response: DeskSettlement,
     status: 200,
   },
-  { method: 'get', path: '/v1/rfqs/:rfqId/settlement', summary: "An RFQ's desk settlement", params: RfqParams },
-  {
+  getDeskSettlement: {
+    method: 'get',
+    path: '/v1/rfqs/:rfqId/settlement',
+    summary: "An RFQ's desk settlement",
+    params: RfqParams,
+    response: DeskSettlement,
+  },
+  proposeProviderChange: {
     method: 'post',
     path: '/v1/providers/changes',
     summary: "Propose a provider's next register entry (a person's act)",
     body: ProposeProviderChange,
     status: 201,
   },
-  {
+  approveProviderChange: {
     method: 'post',
     path: '/v1/providers/changes/:changeId/approval',
     summary: "Approve a proposed register change (another person's act)",
@@ -279,13 +320,36 @@ export const EXCHANGE_API: readonly ApiRoute[] = [
     body: ApproveProviderChange,
     status: 201,
   },
-  { method: 'get', path: '/v1/providers/changes', summary: 'The register changes', query: ChangesQuery },
-  { method: 'get', path: '/v1/providers/changes/:changeId', summary: 'A register change', params: ChangeParams },
-  { method: 'get', path: '/v1/providers', summary: 'Each provider in force, with its standing today' },
-  {
+  listProviderChanges: {
+    method: 'get',
+    path: '/v1/providers/changes',
+    summary: 'The register changes',
+    query: ChangesQuery,
+  },
+  getProviderChange: {
+    method: 'get',
+    path: '/v1/providers/changes/:changeId',
+    summary: 'A register change',
+    params: ChangeParams,
+  },
+  listProviders: {
+    method: 'get',
+    path: '/v1/providers',
+    summary: 'Each provider in force, with its standing today',
+    response: z.object({ providers: z.array(ProviderInForce) }),
+  },
+  getProvider: {
     method: 'get',
     path: '/v1/providers/:providerId',
     summary: "A provider's entry in force and every version before it",
     params: ProviderParams,
   },
-];
+} as const satisfies RouteTable;
+
+export const EXCHANGE_ROUTES = {
+  ...VENUE_ROUTES,
+  ...OTHER_VENUE_ROUTES,
+  ...EXCHANGE_OWN_ROUTES,
+} satisfies RouteTable;
+
+export const EXCHANGE_API: readonly ApiRoute[] = routeList(EXCHANGE_ROUTES);

@@ -1,9 +1,11 @@
 /**
  * The FX service's HTTP contract: each route with the schemas it parses with (contracts/fx.ts and the
- * path and query schemas here). app.ts mounts the routes with these very schemas; GET /openapi.json
- * is generated from this table (shared http/openapi.ts), and test/openapi.test.ts holds the two together.
+ * path and query schemas here). app.ts mounts the routes with these very schemas;
+ * GET /openapi.json is generated from this table (shared http/openapi.ts), and test/openapi.test.ts
+ * holds the two together. Callers (the activities) name a route of the table and are typed by its
+ * schemas (shared http/client.ts routeClient): no path is written twice.
  */
-import { type ApiRoute, checkScale, Decimal } from '@vcdc/shared';
+import { type ApiRoute, checkScale, Decimal, type RouteTable, routeList } from '@vcdc/shared';
 import { common, fx } from '@vcdc/shared/contracts';
 import { z } from 'zod';
 
@@ -38,8 +40,8 @@ export const CorrectionsQuery = z.strictObject({
   caseId: common.CaseId.optional(),
 });
 
-export const FX_API: readonly ApiRoute[] = [
-  {
+export const FX_ROUTES = {
+  createDeclaration: {
     method: 'post',
     path: '/v1/declarations',
     summary: 'Create a declaration of foreign exchange (DRAFT)',
@@ -47,7 +49,7 @@ export const FX_API: readonly ApiRoute[] = [
     response: fx.Declaration,
     status: 201,
   },
-  {
+  submitDeclaration: {
     method: 'post',
     path: '/v1/declarations/:id/submit',
     summary: 'Submit a declaration to the regulator',
@@ -56,7 +58,7 @@ export const FX_API: readonly ApiRoute[] = [
     response: fx.Declaration,
     status: 200,
   },
-  {
+  recordFxDecision: {
     method: 'post',
     path: '/v1/declarations/:id/decision',
     summary: "Record the regulator's decision, carried as an FX officer's signed FX_DECLARATION decision",
@@ -65,7 +67,7 @@ export const FX_API: readonly ApiRoute[] = [
     response: fx.Declaration,
     status: 200,
   },
-  {
+  settleDeclaration: {
     method: 'post',
     path: '/v1/declarations/:id/settlements',
     summary: "Record a settlement tranche, as the FX officer's signed FX_SETTLEMENT decision says",
@@ -74,7 +76,7 @@ export const FX_API: readonly ApiRoute[] = [
     response: fx.Settlement,
     status: 201,
   },
-  {
+  requestSettlementCorrection: {
     method: 'post',
     path: '/v1/settlements/:settlementId/corrections',
     summary: "Request a settlement correction (an FX officer's forwarded act)",
@@ -83,7 +85,7 @@ export const FX_API: readonly ApiRoute[] = [
     response: fx.SettlementCorrection,
     status: 201,
   },
-  {
+  approveSettlementCorrection: {
     method: 'post',
     path: '/v1/settlement-corrections/:correctionId/approval',
     summary: "Approve a settlement correction (another person's forwarded act)",
@@ -92,44 +94,47 @@ export const FX_API: readonly ApiRoute[] = [
     response: fx.SettlementCorrection,
     status: 201,
   },
-  {
+  listSettlementCorrections: {
     method: 'get',
     path: '/v1/settlement-corrections',
     summary: 'The settlement corrections waiting for approval',
     query: CorrectionsQuery,
   },
-  {
+  getSettlementCorrection: {
     method: 'get',
     path: '/v1/settlement-corrections/:correctionId',
     summary: 'A settlement correction',
     params: CorrectionParams,
     response: fx.SettlementCorrection,
   },
-  {
+  getDeclaration: {
     method: 'get',
     path: '/v1/declarations/:id',
     summary: 'A declaration',
     params: DeclarationParams,
     response: fx.Declaration,
   },
-  {
+  getWaterfall: {
     method: 'get',
     path: '/v1/declarations/:id/waterfall',
     summary: "A declaration's waterfall: venue proceeds to the bank's credit, tranche by tranche",
     params: DeclarationParams,
     response: fx.Waterfall,
   },
-  {
+  listCaseDeclarations: {
     method: 'get',
     path: '/v1/cases/:caseId/declarations',
     summary: "A case's declarations",
     params: CaseParams,
+    response: z.array(fx.Declaration),
   },
-  {
+  getIndicativeRate: {
     method: 'get',
     path: '/v1/rates/:currency',
     summary: "The day's indicative bank buying rate for valuing a case",
     params: RateParams,
     response: fx.IndicativeRate,
   },
-];
+} as const satisfies RouteTable;
+
+export const FX_API: readonly ApiRoute[] = routeList(FX_ROUTES);

@@ -1,9 +1,11 @@
 /**
  * The treasury service's HTTP contract: each route with the schemas it parses with (contracts/treasury.ts
- * and the path and query schemas here). app.ts mounts the routes with these very schemas; GET /openapi.json
- * is generated from this table (shared http/openapi.ts), and test/openapi.test.ts holds the two together.
+ * and the path and query schemas here). app.ts mounts the routes with these very schemas;
+ * GET /openapi.json is generated from this table (shared http/openapi.ts), and test/openapi.test.ts
+ * holds the two together. Callers (the activities) name a route of the table and are typed by its
+ * schemas (shared http/client.ts routeClient): no path is written twice.
  */
-import { type ApiRoute, amountOf, withScaleOf } from '@vcdc/shared';
+import { type ApiRoute, amountOf, type RouteTable, routeList, withScaleOf } from '@vcdc/shared';
 import { common, treasury } from '@vcdc/shared/contracts';
 import { z } from 'zod';
 
@@ -33,8 +35,8 @@ export const VictimParams = z.object({
   victimId: z.string().min(1).max(64),
 });
 
-export const TREASURY_API: readonly ApiRoute[] = [
-  {
+export const TREASURY_ROUTES = {
+  recordCredit: {
     method: 'post',
     path: '/v1/credits',
     summary: "Book a bank credit of the case's proceeds to the case account",
@@ -42,7 +44,7 @@ export const TREASURY_API: readonly ApiRoute[] = [
     response: treasury.Credit,
     status: 201,
   },
-  {
+  requestRemittance: {
     method: 'post',
     path: '/v1/remittances',
     summary: 'Remit to the state treasury, as the signed REMITTANCE decision allows',
@@ -50,7 +52,7 @@ export const TREASURY_API: readonly ApiRoute[] = [
     response: treasury.Remittance,
     status: 201,
   },
-  {
+  registerRestitutionOrder: {
     method: 'post',
     path: '/v1/restitution-orders',
     summary: "Register a court's restitution order with its victims' claims",
@@ -58,7 +60,7 @@ export const TREASURY_API: readonly ApiRoute[] = [
     response: treasury.RestitutionOrder,
     status: 201,
   },
-  {
+  distributeRestitution: {
     method: 'post',
     path: '/v1/restitution-distributions',
     summary: 'Distribute an amount to the victims of a restitution order',
@@ -66,14 +68,14 @@ export const TREASURY_API: readonly ApiRoute[] = [
     response: treasury.RestitutionDistribution,
     status: 201,
   },
-  {
+  getVictimStatement: {
     method: 'get',
     path: '/v1/restitution-orders/:restitutionOrderId/victims/:victimId/statement',
     summary: "A victim's statement under a restitution order",
     params: VictimParams,
     response: treasury.VictimStatement,
   },
-  {
+  openEscrow: {
     method: 'post',
     path: '/v1/escrows',
     summary: "Hold a case's proceeds in escrow until the judgment",
@@ -81,7 +83,7 @@ export const TREASURY_API: readonly ApiRoute[] = [
     response: treasury.Escrow,
     status: 201,
   },
-  {
+  recordJudgment: {
     method: 'post',
     path: '/v1/judgments',
     summary: "Record the court's judgment on an escrow (a signed decision)",
@@ -89,7 +91,7 @@ export const TREASURY_API: readonly ApiRoute[] = [
     response: treasury.Escrow,
     status: 201,
   },
-  {
+  returnToOwner: {
     method: 'post',
     path: '/v1/owner-returns',
     summary: 'Return proceeds to their owner, as the signed decision allows',
@@ -97,7 +99,7 @@ export const TREASURY_API: readonly ApiRoute[] = [
     response: treasury.OwnerReturn,
     status: 201,
   },
-  {
+  requestCorrection: {
     method: 'post',
     path: '/v1/corrections',
     summary: "Request a correction of a booked entry (a person's forwarded act)",
@@ -105,7 +107,7 @@ export const TREASURY_API: readonly ApiRoute[] = [
     response: treasury.CorrectionRequest,
     status: 201,
   },
-  {
+  approveCorrection: {
     method: 'post',
     path: '/v1/corrections/:correctionId/approval',
     summary: "Approve a correction (another person's forwarded act)",
@@ -114,7 +116,7 @@ export const TREASURY_API: readonly ApiRoute[] = [
     response: treasury.Correction,
     status: 201,
   },
-  {
+  remitFollowUp: {
     method: 'post',
     path: '/v1/corrections/:correctionId/follow-up-remittance',
     summary: 'Remit what a correction left owing to the treasury (a forwarded act)',
@@ -123,7 +125,7 @@ export const TREASURY_API: readonly ApiRoute[] = [
     response: treasury.Remittance,
     status: 201,
   },
-  {
+  recordRecovery: {
     method: 'post',
     path: '/v1/recovery-receivables/:receivableId/recovery',
     summary: 'Record money recovered against a receivable (a forwarded act)',
@@ -132,19 +134,26 @@ export const TREASURY_API: readonly ApiRoute[] = [
     response: treasury.Recovery,
     status: 201,
   },
-  { method: 'get', path: '/v1/corrections', summary: 'The corrections waiting for approval', query: CorrectionsQuery },
-  {
+  listCorrections: {
+    method: 'get',
+    path: '/v1/corrections',
+    summary: 'The corrections waiting for approval',
+    query: CorrectionsQuery,
+  },
+  getCorrection: {
     method: 'get',
     path: '/v1/corrections/:correctionId',
     summary: 'A correction request',
     params: CorrectionParams,
     response: treasury.CorrectionRequest,
   },
-  {
+  getStatement: {
     method: 'get',
     path: '/v1/cases/:caseId/statement',
     summary: "The case account's statement",
     params: CaseParams,
     response: treasury.CaseStatement,
   },
-];
+} as const satisfies RouteTable;
+
+export const TREASURY_API: readonly ApiRoute[] = routeList(TREASURY_ROUTES);

@@ -1,6 +1,8 @@
 /**
- * The case workflow's effects: one activity = one HTTP call to the service that owns the data.
- * Every answer is validated with the contract's zod schema. Errors are mapped for Temporal:
+ * The case workflow's effects: one activity = one HTTP call to the service that owns the data. Each
+ * call names a route of that service's table (services/<service>/src/api.ts: what the service mounts
+ * and documents), is typed by its schemas, and its answer is parsed with the route's response schema
+ * (shared http/client.ts routeClient); no path is written here. Errors are mapped for Temporal:
  *  - retryable ServiceCallError (5xx, no answer, 429, 409 not-yet) -> rethrown, Temporal retries;
  *  - any other (a 4xx refusal) -> non-retryable ApplicationFailure whose type is the problem type;
  *  - an answer that breaks the contract -> non-retryable `contract-violation`.
@@ -9,11 +11,24 @@
  * the workflow gives them their own retry policy and time limit.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import { contracts, ServiceCallError, type ServiceClient, SignedCheckpoint } from '@vcdc/shared';
-import { z } from 'zod';
+import {
+  AnswerBreaksContract,
+  AUDIT_CHECKPOINT_ROUTES,
+  type contracts,
+  type RouteArgs,
+  type RouteClient,
+  type RouteOutput,
+  routeClient,
+  ServiceCallError,
+  type ServiceClient,
+} from '@vcdc/shared';
+// The services' route tables: what each service mounts and documents is what the activities call.
+import { CUSTODY_ROUTES } from '../../../services/custody/src/api';
+import { EXCHANGE_ROUTES, type VENUE_ROUTES } from '../../../services/exchange/src/api';
+import { DeskSettlement } from '../../../services/exchange/src/rfq/rfq-contract';
+import { FX_ROUTES } from '../../../services/fx/src/api';
+import { TREASURY_ROUTES } from '../../../services/treasury/src/api';
 import { type Follow, followTheAnswer, NOT_YET, ONE_LOOK } from './follow';
-
-const { custody, exchange, fx, treasury } = contracts;
 
 export interface ServiceClients {
   custody: ServiceClient;
@@ -27,24 +42,23 @@ export { NOT_YET };
 export const CONTRACT_VIOLATION = 'urn:vcdc:activity:contract-violation';
 export const ENDED_BADLY = 'urn:vcdc:activity:ended-badly';
 
-/** One service call: its failure mapped for Temporal (toFailure), its answer checked against the contract. */
-export async function call<S extends z.ZodType>(
-  schema: S,
-  what: string,
-  request: () => Promise<unknown>,
-): Promise<z.infer<S>> {
-  let answer: unknown;
+/**
+ * One service call (a route of its table, routeClient: the answer parsed with the route's response
+ * schema), its failure mapped for Temporal (toFailure); an answer that breaks the contract is a
+ * non-retryable contract violation.
+ */
+export async function call<T>(what: string, request: () => Promise<T>): Promise<T> {
   try {
-    answer = await request();
+    return await request();
   } catch (error) {
+    if (error instanceof AnswerBreaksContract) {
+      throw ApplicationFailure.nonRetryable(
+        `${what}: the answer breaks the contract: ${error.detail}`,
+        CONTRACT_VIOLATION,
+      );
+    }
     throw toFailure(error);
   }
-  const parsed = schema.safeParse(answer);
-  if (!parsed.success) {
-    const detail = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw ApplicationFailure.nonRetryable(`${what}: the answer breaks the contract: ${detail}`, CONTRACT_VIOLATION);
-  }
-  return parsed.data;
 }
 
 export function toFailure(error: unknown): unknown {
@@ -61,25 +75,38 @@ function notYet(message: string): ApplicationFailure {
   return ApplicationFailure.retryable(message, NOT_YET);
 }
 
-const enc = encodeURIComponent;
+export type ExchangeClient = RouteClient<typeof EXCHANGE_ROUTES>;
+type VenueRoutes = typeof VENUE_ROUTES;
 
 /**
- * Where a venue's routes are at the exchange service: the default venue's at /v1/..., every other
- * trading venue's the same under /v1/venues/:venueId/... (a case selling on several venues names the
- * others; undefined is the default, as for every case before them).
+ * A venue route at a venue: the default venue's at /v1/..., every other trading venue's the same under
+ * /v1/venues/:venueId/... (exchange api.ts OTHER_VENUE_ROUTES, `<name>AtVenue`). A case selling on
+ * several venues names the others; undefined is the default, as for every case before them.
  */
-export function venuePath(venue: string | undefined, path: string): string {
-  return venue === undefined ? `/v1${path}` : `/v1/venues/${enc(venue)}${path}`;
+export function atVenue<K extends keyof VenueRoutes & string>(
+  x: ExchangeClient,
+  venue: string | undefined,
+  name: K,
+  ...[input]: RouteArgs<VenueRoutes[K]>
+): Promise<RouteOutput<VenueRoutes[K]>> {
+  // A route and its AtVenue twin take the same input but `venueId`: typed by the caller's signature.
+  type Loose = (name: string, input?: { params?: Record<string, string> }) => Promise<RouteOutput<VenueRoutes[K]>>;
+  const callLoose = x.call as unknown as Loose;
+  if (venue === undefined) return callLoose(name, input as { params?: Record<string, string> });
+  const given = (input ?? {}) as { params?: Record<string, string> };
+  return callLoose(`${name}AtVenue`, { ...given, params: { venueId: venue, ...given.params } });
 }
-const WhitelistEntries = z.object({ entries: z.array(custody.WhitelistEntry) });
 
 /** `follow`: how long each wait's attempt keeps looking before it says not yet (one look unless given). */
 export function createActivities(clients: ServiceClients, follow: Follow = ONE_LOOK) {
-  const { custody: c, exchange: x, fx: f, treasury: t } = clients;
+  const c = routeClient(clients.custody, CUSTODY_ROUTES);
+  const x = routeClient(clients.exchange, EXCHANGE_ROUTES);
+  const f = routeClient(clients.fx, FX_ROUTES);
+  const t = routeClient(clients.treasury, TREASURY_ROUTES);
   /** The venue's deposit as it is now; 404 (the venue has not seen it) is a retryable not-yet. */
   const venueDeposit = (q: { caseId: string; asset: string; txHash: string }, venue?: string) =>
-    call(exchange.VenueDeposit, 'venue deposit', () =>
-      x.get(venuePath(venue, '/deposits'), q).catch((error: unknown) => {
+    call('venue deposit', () =>
+      atVenue(x, venue, 'getDeposit', { query: q }).catch((error: unknown) => {
         if (error instanceof ServiceCallError && error.status === 404) {
           throw notYet(`the venue has not seen ${q.asset} deposit ${q.txHash} yet`);
         }
@@ -89,14 +116,14 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
   return {
     // custody
     async openCustodyAccount(body: contracts.custody.OpenCustodyAccount, key: string) {
-      return call(custody.CustodyAccount, 'open custody account', () => c.post('/v1/accounts', body, key));
+      return call('open custody account', () => c.call('openAccount', { body, idempotencyKey: key }));
     },
     async getCustodyAccount(caseId: string, asset: string) {
-      return call(custody.CustodyAccount, 'custody account', () => c.get(`/v1/accounts/${enc(caseId)}/${enc(asset)}`));
+      return call('custody account', () => c.call('getAccount', { params: { caseId, asset } }));
     },
     /** Custody answers 409 not-yet while confirmations are pending: retried like any retryable error. */
     async recordIntake(body: contracts.custody.RecordIntake, key: string) {
-      return call(custody.Intake, 'record intake', () => c.post('/v1/intakes', body, key));
+      return call('record intake', () => c.call('recordIntake', { body, idempotencyKey: key }));
     },
     /**
      * An ATTESTED lot (a chain custody does not watch), read only, never posted: until two custodians
@@ -107,8 +134,8 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
      * (minutes to days), and ten following attempts per batch would hold the worker's activity slots.
      */
     async awaitAttestedIntake(q: { caseId: string; lotId: string }) {
-      const attested = await call(custody.AttestedIntake, 'attested intake', () =>
-        c.get(`/v1/attestations/${enc(q.caseId)}/${enc(q.lotId)}`).catch((error: unknown) => {
+      const attested = await call('attested intake', () =>
+        c.call('getAttestedIntake', { params: q }).catch((error: unknown) => {
           if (error instanceof ServiceCallError && error.status === 404) {
             throw notYet(`no custodian has attested lot ${q.lotId} of case ${q.caseId} yet`);
           }
@@ -128,29 +155,29 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
     },
     /** The whitelist entries of an address (any status): the case waits for an ACTIVE one of its venue. */
     async findWhitelistEntries(q: { chain: string; address: string }) {
-      return call(WhitelistEntries, 'whitelist entries', () => c.get('/v1/whitelist', q));
+      return call('whitelist entries', () => c.call('listWhitelist', { query: q }));
     },
     async requestTransfer(body: contracts.custody.RequestTransfer, key: string) {
-      return call(custody.Transfer, 'request transfer', () => c.post('/v1/transfers', body, key));
+      return call('request transfer', () => c.call('requestTransfer', { body, idempotencyKey: key }));
     },
     async getCustodyLedger(caseId: string) {
-      return call(custody.CustodyLedger, 'custody ledger', () => c.get(`/v1/cases/${enc(caseId)}/ledger`));
+      return call('custody ledger', () => c.call('getLedger', { params: { caseId } }));
     },
     /**
      * Book coins the venue sent back into the case wallet (a compensation). Custody verifies the
      * transaction on chain; it answers 409 not-yet while confirming, retried like any retryable error.
      */
     async recordCustodyReturn(body: contracts.custody.RecordVenueReturn, key: string) {
-      return call(custody.VenueReturn, 'record custody return', () => c.post('/v1/returns', body, key));
+      return call('record custody return', () => c.call('recordVenueReturn', { body, idempotencyKey: key }));
     },
     /** The intake as custody has it now: difference status, classification, countersignatures, `final`. */
     async getIntake(intakeId: string) {
-      return call(custody.Intake, 'intake', () => c.get(`/v1/intakes/${enc(intakeId)}`));
+      return call('intake', () => c.call('getIntake', { params: { intakeId } }));
     },
     /** Classify a DISCREPANCY intake's difference (amount = declared - received); answers the intake. */
     async classifyIntakeDifference(intakeId: string, body: contracts.custody.ClassifyIntakeDifference, key: string) {
-      return call(custody.Intake, 'classify intake difference', () =>
-        c.post(`/v1/intakes/${enc(intakeId)}/difference`, body, key),
+      return call('classify intake difference', () =>
+        c.call('classifyIntakeDifference', { params: { intakeId }, body, idempotencyKey: key }),
       );
     },
     /** One countersignature (handing-officer or custodian) of the classified difference; answers the intake. */
@@ -159,24 +186,22 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
       body: contracts.custody.CountersignIntakeDifference,
       key: string,
     ) {
-      return call(custody.Intake, 'countersign intake difference', () =>
-        c.post(`/v1/intakes/${enc(intakeId)}/difference/countersignatures`, body, key),
+      return call('countersign intake difference', () =>
+        c.call('countersignIntakeDifference', { params: { intakeId }, body, idempotencyKey: key }),
       );
     },
     /** Whether a VENUE_DEPOSIT of this asset to this address still needs a confirmed TEST_DEPOSIT, and its largest amount. */
     /** What one transfer of the asset costs in network fee now (custody's quote from the chain). */
     async getNetworkFee(q: { chain: string; asset: string }) {
-      return call(custody.NetworkFee, 'network fee', () => c.get('/v1/network-fees', q));
+      return call('network fee', () => c.call('getNetworkFee', { query: q }));
     },
     async getTestDepositRequirement(q: { chain: string; address: string; asset: string }) {
-      return call(custody.TestDepositRequirement, 'test deposit requirement', () =>
-        c.get('/v1/test-deposits/requirement', q),
-      );
+      return call('test deposit requirement', () => c.call('getTestDepositRequirement', { query: q }));
     },
     /** Until the transfer is CONFIRMED (custody refreshes it from the chain on each GET); FAILED ends badly. */
     async awaitTransferConfirmed(transferId: string) {
       return followTheAnswer(follow, async () => {
-        const transfer = await call(custody.Transfer, 'transfer', () => c.get(`/v1/transfers/${enc(transferId)}`));
+        const transfer = await call('transfer', () => c.call('getTransfer', { params: { transferId } }));
         if (transfer.status === 'FAILED') {
           throw ApplicationFailure.nonRetryable(
             `custody reports transfer ${transferId} FAILED: nothing left custody`,
@@ -194,18 +219,14 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
     // exchange
     /** The reference price of `base` in `quote` now, for valuing a case (the sale reads its own as it sells). */
     async getValuationPrice(base: string, quote: string) {
-      return call(exchange.ReferencePrice, 'reference price', () =>
-        x.get(`/v1/markets/${enc(base)}/${enc(quote)}/reference-price`),
-      );
+      return call('reference price', () => x.call('getReferencePrice', { params: { base, quote } }));
     },
     async getMarketRules(base: string, quote: string, venue?: string) {
-      return call(exchange.MarketRules, 'market rules', () =>
-        x.get(venuePath(venue, `/markets/${enc(base)}/${enc(quote)}`)),
-      );
+      return call('market rules', () => atVenue(x, venue, 'getMarketRules', { params: { base, quote } }));
     },
     async getDepositAddress(asset: string, chain: string, venue?: string) {
-      return call(exchange.DepositAddress, 'deposit address', () =>
-        x.get(venuePath(venue, `/deposit-addresses/${enc(asset)}`), { chain }),
+      return call('deposit address', () =>
+        atVenue(x, venue, 'getDepositAddress', { params: { asset }, query: { chain } }),
       );
     },
     /**
@@ -222,34 +243,26 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
       );
     },
     async placeSellOrder(body: contracts.exchange.PlaceSellOrder, key: string, venue?: string) {
-      return call(exchange.VenueOrder, 'place sell order', () => x.post(venuePath(venue, '/orders'), body, key));
+      return call('place sell order', () => atVenue(x, venue, 'placeSellOrder', { body, idempotencyKey: key }));
     },
     /** The venue's minimum and fee for a bank wire of the currency (fiat under the minimum cannot leave alone). */
     async getFiatWithdrawalTerms(currency: string, venue?: string) {
-      return call(exchange.FiatWithdrawalTerms, 'withdrawal terms', () =>
-        x.get(venuePath(venue, `/currencies/${enc(currency)}/withdrawal-terms`)),
-      );
+      return call('withdrawal terms', () => atVenue(x, venue, 'getFiatWithdrawalTerms', { params: { currency } }));
     },
     /** The venue's minimum and fee for sending a coin out: dust at or above them goes back to custody. */
     async getCoinWithdrawalTerms(asset: string, venue?: string) {
-      return call(exchange.CoinWithdrawalTerms, 'coin withdrawal terms', () =>
-        x.get(venuePath(venue, `/assets/${enc(asset)}/withdrawal-terms`)),
-      );
+      return call('coin withdrawal terms', () => atVenue(x, venue, 'getCoinWithdrawalTerms', { params: { asset } }));
     },
     /** Book an amount the case cannot sell or take out as a residual line at the venue (once per key). */
     async recordResidual(body: contracts.exchange.RecordResidual, key: string, venue?: string) {
-      return call(exchange.Residual, 'record residual', () => x.post(venuePath(venue, '/residuals'), body, key));
+      return call('record residual', () => atVenue(x, venue, 'recordResidual', { body, idempotencyKey: key }));
     },
     async requestWithdrawal(body: contracts.exchange.RequestWithdrawal, key: string, venue?: string) {
-      return call(exchange.VenueWithdrawal, 'request withdrawal', () =>
-        x.post(venuePath(venue, '/withdrawals'), body, key),
-      );
+      return call('request withdrawal', () => atVenue(x, venue, 'requestWithdrawal', { body, idempotencyKey: key }));
     },
     async awaitWithdrawalCompleted(withdrawalId: string, venue?: string) {
       return followTheAnswer(follow, async () => {
-        const w = await call(exchange.VenueWithdrawal, 'withdrawal', () =>
-          x.get(venuePath(venue, `/withdrawals/${enc(withdrawalId)}`)),
-        );
+        const w = await call('withdrawal', () => atVenue(x, venue, 'getWithdrawal', { params: { withdrawalId } }));
         if (w.status === 'PENDING') throw notYet(`withdrawal ${withdrawalId} is pending`);
         if (w.status === 'FAILED') {
           throw ApplicationFailure.nonRetryable(`the venue reports withdrawal ${withdrawalId} FAILED`, ENDED_BADLY, w);
@@ -259,16 +272,12 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
     },
     /** Send coins back from the venue to the case's custody wallet (once per key, however often retried). */
     async requestVenueReturn(body: contracts.exchange.RequestVenueReturn, key: string, venue?: string) {
-      return call(exchange.VenueReturnWithdrawal, 'request venue return', () =>
-        x.post(venuePath(venue, '/returns'), body, key),
-      );
+      return call('request venue return', () => atVenue(x, venue, 'requestVenueReturn', { body, idempotencyKey: key }));
     },
     /** Until the venue has broadcast the return (it has a txHash); FAILED ends badly (nothing left the venue). */
     async awaitVenueReturnSent(returnId: string, venue?: string) {
       return followTheAnswer(follow, async () => {
-        const r = await call(exchange.VenueReturnWithdrawal, 'venue return', () =>
-          x.get(venuePath(venue, `/returns/${enc(returnId)}`)),
-        );
+        const r = await call('venue return', () => atVenue(x, venue, 'getVenueReturn', { params: { returnId } }));
         if (r.status === 'FAILED') {
           throw ApplicationFailure.nonRetryable(
             `the venue reports return ${returnId} FAILED: ${r.failure ?? 'no reason given'}`,
@@ -281,90 +290,88 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
       });
     },
     async getExchangeStatement(caseId: string) {
-      return call(exchange.ExchangeStatement, 'exchange statement', () => x.get(`/v1/cases/${enc(caseId)}/statement`));
+      return call('exchange statement', () => x.call('getStatement', { params: { caseId } }));
     },
     /**
      * Where one coin lot is sold (issue 16): the exchange service costs every venue way and the desks'
      * block, keeps the plan with every alternative (once per key), and answers its legs.
      */
     async planSale(caseId: string, body: contracts.exchange.PlanSale, key: string) {
-      return call(exchange.SalePlanRecord, 'sale plan', () => x.post(`/v1/cases/${enc(caseId)}/sale-plans`, body, key));
+      return call('sale plan', () => x.call('planSale', { params: { caseId }, body, idempotencyKey: key }));
     },
     /** The OTC desks in good standing in the register of licensed providers today (their provider ids). */
     async listDesks() {
-      const { providers } = await call(Providers, 'providers', () => x.get('/v1/providers'));
+      const { providers } = await call('providers', () => x.call('listProviders'));
       return providers
         .filter((p) => p.terms.kind === 'desk' && p.standing.inGoodStanding)
         .map((p) => p.terms.providerId);
     },
     /** A desks' RFQ as kept: the trade a plan's DESK leg took (where the coins go, what the desk pays). */
     async getRfq(rfqId: string) {
-      return call(exchange.Rfq, 'rfq', () => x.get(`/v1/rfqs/${enc(rfqId)}`));
+      return call('rfq', () => x.call('getRfq', { params: { rfqId } }));
     },
     /** The coins reached the desk (custody's transaction): the desk pays, both booked once by the exchange service. */
     async settleDeskTrade(rfqId: string, body: DeskSettlementRequest, key: string) {
-      return call(DeskSettlement, 'desk settlement', () => x.post(`/v1/rfqs/${enc(rfqId)}/settlement`, body, key));
+      return call('desk settlement', () => x.call('settleDeskTrade', { params: { rfqId }, body, idempotencyKey: key }));
     },
     /** A desk trade's settlement as the exchange service booked it (the reconciliation reads it). */
     async getDeskSettlement(rfqId: string) {
-      return call(DeskSettlement, 'desk settlement', () => x.get(`/v1/rfqs/${enc(rfqId)}/settlement`));
+      return call('desk settlement', () => x.call('getDeskSettlement', { params: { rfqId } }));
     },
 
     // fx
     /** The day's bank buying rate, CNY per unit of `currency`, for valuing a case (not a settlement). */
     async getIndicativeCnyRate(currency: string) {
-      return call(fx.IndicativeRate, 'indicative CNY rate', () => f.get(`/v1/rates/${enc(currency)}`));
+      return call('indicative CNY rate', () => f.call('getIndicativeRate', { params: { currency } }));
     },
     async createDeclaration(body: contracts.fx.CreateDeclaration, key: string) {
-      return call(fx.Declaration, 'create declaration', () => f.post('/v1/declarations', body, key));
+      return call('create declaration', () => f.call('createDeclaration', { body, idempotencyKey: key }));
     },
     async submitDeclaration(declarationId: string, body: contracts.fx.SubmitDeclaration, key: string) {
-      return call(fx.Declaration, 'submit declaration', () =>
-        f.post(`/v1/declarations/${enc(declarationId)}/submit`, body, key),
+      return call('submit declaration', () =>
+        f.call('submitDeclaration', { params: { id: declarationId }, body, idempotencyKey: key }),
       );
     },
     async recordFxDecision(declarationId: string, body: contracts.fx.RecordFxDecision, key: string) {
-      return call(fx.Declaration, 'record FX decision', () =>
-        f.post(`/v1/declarations/${enc(declarationId)}/decision`, body, key),
+      return call('record FX decision', () =>
+        f.call('recordFxDecision', { params: { id: declarationId }, body, idempotencyKey: key }),
       );
     },
     async settleDeclaration(declarationId: string, body: contracts.fx.RecordSettlement, key: string) {
-      return call(fx.Settlement, 'settle declaration', () =>
-        f.post(`/v1/declarations/${enc(declarationId)}/settlements`, body, key),
+      return call('settle declaration', () =>
+        f.call('settleDeclaration', { params: { id: declarationId }, body, idempotencyKey: key }),
       );
     },
     async listDeclarations(caseId: string) {
-      return call(fx.Declaration.array(), 'case declarations', () => f.get(`/v1/cases/${enc(caseId)}/declarations`));
+      return call('case declarations', () => f.call('listCaseDeclarations', { params: { caseId } }));
     },
 
     // treasury
     async recordCredit(body: contracts.treasury.RecordCredit, key: string) {
-      return call(treasury.Credit, 'record credit', () => t.post('/v1/credits', body, key));
+      return call('record credit', () => t.call('recordCredit', { body, idempotencyKey: key }));
     },
     async requestRemittance(body: contracts.treasury.RequestRemittance, key: string) {
-      return call(treasury.Remittance, 'request remittance', () => t.post('/v1/remittances', body, key));
+      return call('request remittance', () => t.call('requestRemittance', { body, idempotencyKey: key }));
     },
     async registerRestitutionOrder(body: contracts.treasury.RegisterRestitutionOrder, key: string) {
-      return call(treasury.RestitutionOrder, 'register restitution order', () =>
-        t.post('/v1/restitution-orders', body, key),
+      return call('register restitution order', () =>
+        t.call('registerRestitutionOrder', { body, idempotencyKey: key }),
       );
     },
     async distributeRestitution(body: contracts.treasury.DistributeRestitution, key: string) {
-      return call(treasury.RestitutionDistribution, 'distribute restitution', () =>
-        t.post('/v1/restitution-distributions', body, key),
-      );
+      return call('distribute restitution', () => t.call('distributeRestitution', { body, idempotencyKey: key }));
     },
     async openEscrow(body: contracts.treasury.OpenEscrow, key: string) {
-      return call(treasury.Escrow, 'open escrow', () => t.post('/v1/escrows', body, key));
+      return call('open escrow', () => t.call('openEscrow', { body, idempotencyKey: key }));
     },
     async recordJudgment(body: contracts.treasury.JudgmentRequest, key: string) {
-      return call(treasury.Escrow, 'record judgment', () => t.post('/v1/judgments', body, key));
+      return call('record judgment', () => t.call('recordJudgment', { body, idempotencyKey: key }));
     },
     async returnToOwner(body: contracts.treasury.ReturnToOwner, key: string) {
-      return call(treasury.OwnerReturn, 'return to owner', () => t.post('/v1/owner-returns', body, key));
+      return call('return to owner', () => t.call('returnToOwner', { body, idempotencyKey: key }));
     },
     async getTreasuryStatement(caseId: string) {
-      return call(treasury.CaseStatement, 'treasury statement', () => t.get(`/v1/cases/${enc(caseId)}/statement`));
+      return call('treasury statement', () => t.call('getStatement', { params: { caseId } }));
     },
     /**
      * At a stage change of a case: every service signs its audit chain's head now (issue 12). The
@@ -372,35 +379,26 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
      * outside the databases. A service that signs none answers 404: reported as `off`.
      */
     async checkpointAuditChains(q: { caseId: string; stage: string }): Promise<StageCheckpoint[]> {
-      const services = [
-        ['custody', c],
-        ['exchange', x],
-        ['fx', f],
-        ['treasury', t],
-      ] as const;
+      const services = (['custody', 'exchange', 'fx', 'treasury'] as const).map(
+        (name) => [name, clients[name]] as const,
+      );
       return Promise.all(
-        services.map(async ([service, client]) =>
-          call(StageCheckpointAnswer, `${service} audit checkpoint`, () =>
-            client.post('/v1/audit/checkpoints', q, `checkpoint/${q.caseId}/${q.stage}`).catch((error: unknown) => {
-              if (error instanceof ServiceCallError && error.status === 404) return { chain: service, off: true };
-              throw error;
-            }),
-          ),
+        services.map(
+          async ([service, client]): Promise<StageCheckpoint> =>
+            call(`${service} audit checkpoint`, () =>
+              routeClient(client, AUDIT_CHECKPOINT_ROUTES)
+                .call('checkpointAuditChain', { body: q, idempotencyKey: `checkpoint/${q.caseId}/${q.stage}` })
+                .catch((error: unknown) => {
+                  if (error instanceof ServiceCallError && error.status === 404)
+                    return { chain: service, off: true as const };
+                  throw error;
+                }),
+            ),
         ),
       );
     },
   };
 }
-
-/** GET /v1/providers (exchange): each provider's entry in force and its standing today (only what the case reads). */
-const Providers = z.object({
-  providers: z.array(
-    z.object({
-      terms: z.object({ providerId: z.string(), kind: z.string() }),
-      standing: z.object({ inGoodStanding: z.boolean() }),
-    }),
-  ),
-});
 
 /** POST /v1/rfqs/:rfqId/settlement's body (the exchange service's rfq-contract.ts SettleDeskTrade). */
 export interface DeskSettlementRequest {
@@ -412,35 +410,10 @@ export interface DeskSettlementRequest {
   /** Where the desk pays (the offshore account, as a venue's wire). */
   bankAccountId: string;
 }
-/** A desk trade's settlement (the exchange service's rfq-contract.ts DeskSettlement). */
-export const DeskSettlement = z.object({
-  rfqId: z.string(),
-  caseId: z.string(),
-  desk: z.string(),
-  tradeId: z.string(),
-  asset: z.string(),
-  amount: z.string(),
-  address: z.string(),
-  txHash: z.string(),
-  testTxHash: z.string().optional(),
-  deliveredAt: z.string(),
-  fiatCurrency: z.string(),
-  cost: z.string(),
-  paymentReference: z.string(),
-  paidAmount: z.string(),
-  paidAt: z.string(),
-  bankAccountId: z.string(),
-});
-export type DeskSettlement = z.infer<typeof DeskSettlement>;
+/** A desk trade's settlement as the exchange service books it (its route's answer, rfq-contract.ts). */
+export { DeskSettlement };
 
-/** A service's answer to POST /v1/audit/checkpoints (audit/checkpoint-route.ts), or `off`. */
-const StageCheckpointAnswer = z.object({
-  chain: z.string(),
-  off: z.literal(true).optional(),
-  written: z.boolean().optional(),
-  checkpoint: z.object({ seq: z.number().int(), hash: z.string(), at: z.string(), keyId: z.string() }).optional(),
-  signed: SignedCheckpoint.optional(),
-});
-export type StageCheckpoint = z.infer<typeof StageCheckpointAnswer>;
+/** A service's answer to POST /v1/audit/checkpoints (audit/checkpoint-route.ts), or `off`: it signs none. */
+export type StageCheckpoint = RouteOutput<typeof AUDIT_CHECKPOINT_ROUTES.checkpointAuditChain> & { off?: true };
 
 export type CaseActivities = ReturnType<typeof createActivities>;

@@ -5,25 +5,25 @@
  * Same mapping as activities.ts: 5xx / no answer retried by Temporal (a stale or diverging reference
  * is a 503, so the engine waits for a fair price instead of trading blind), a 4xx refusal is final.
  */
-import { contracts, type ServiceClient } from '@vcdc/shared';
-import { call, venuePath } from './case-activities';
+import { type contracts, routeClient, type ServiceClient } from '@vcdc/shared';
+import { EXCHANGE_ROUTES } from '../../../services/exchange/src/api';
+import { atVenue, call } from './case-activities';
 
-const { exchange } = contracts;
-const enc = encodeURIComponent;
+/** A market symbol (`BTC/USDT`) as its routes' path parameters. */
+function market(symbol: string): { base: string; quote: string } {
+  const [base = '', quote = ''] = symbol.split('/');
+  return { base, quote };
+}
 
-export function createSaleActivities(x: ServiceClient) {
-  const market = (symbol: string) => symbol.split('/').map(enc).join('/');
+export function createSaleActivities(client: ServiceClient) {
+  const x = routeClient(client, EXCHANGE_ROUTES);
   return {
-    /** `venue`: another trading venue than the service's default (activities.ts venuePath). */
+    /** `venue`: another trading venue than the service's default (activities.ts atVenue). */
     async getReferencePrice(symbol: string, venue?: string) {
-      return call(exchange.ReferencePrice, 'reference price', () =>
-        x.get(venuePath(venue, `/markets/${market(symbol)}/reference-price`)),
-      );
+      return call('reference price', () => atVenue(x, venue, 'getReferencePrice', { params: market(symbol) }));
     },
     async getLegalFloor(symbol: string, venue?: string) {
-      return call(exchange.LegalFloor, 'legal floor', () =>
-        x.get(venuePath(venue, `/markets/${market(symbol)}/legal-floor`)),
-      );
+      return call('legal floor', () => atVenue(x, venue, 'getLegalFloor', { params: market(symbol) }));
     },
     /**
      * The venue's traded volume in an interval: [since, until) (ISO times; until: now by the service's
@@ -35,22 +35,18 @@ export function createSaleActivities(x: ServiceClient) {
       venue?: string,
     ) {
       const query = 'seconds' in window ? { seconds: String(window.seconds) } : window;
-      return call(exchange.TradedVolume, 'traded volume', () =>
-        x.get(venuePath(venue, `/markets/${market(symbol)}/volume`), query),
-      );
+      return call('traded volume', () => atVenue(x, venue, 'getTradedVolume', { params: market(symbol), query }));
     },
     /**
      * How a coin lot reaches fiat (direct, or through the stablecoin), decided by the exchange service
      * on the direct market's book now (@vcdc/shared/sale-route) and kept for the best-execution dossier.
      */
     async chooseSaleRoute(caseId: string, body: contracts.exchange.ChooseSaleRoute, key: string) {
-      return call(exchange.SaleRouteChoice, 'sale route', () =>
-        x.post(`/v1/cases/${enc(caseId)}/route-choices`, body, key),
-      );
+      return call('sale route', () => x.call('chooseSaleRoute', { params: { caseId }, body, idempotencyKey: key }));
     },
     async cancelSellOrder(caseId: string, clientOrderId: string, key: string, venue?: string) {
-      return call(exchange.VenueOrder, 'cancel order', () =>
-        x.post(venuePath(venue, `/orders/${enc(clientOrderId)}/cancel`), { caseId }, key),
+      return call('cancel order', () =>
+        atVenue(x, venue, 'cancelSellOrder', { params: { clientOrderId }, body: { caseId }, idempotencyKey: key }),
       );
     },
   };

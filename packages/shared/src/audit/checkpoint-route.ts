@@ -11,9 +11,30 @@
  *   409    checkpoint-refused    the chain contradicts its last checkpoint: nothing is signed
  */
 import express, { type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import type { RouteTable } from '../http/client';
 import type { Logger } from '../logger';
 import { PROBLEM_CONTENT_TYPE, Problem } from '../problem';
-import { type Checkpointer, CheckpointRefused } from './checkpoint';
+import { type Checkpointer, CheckpointRefused, SignedCheckpoint } from './checkpoint';
+
+/**
+ * The route as a table of its own: the service runner mounts it beside each service's app (so it is in
+ * no service's table, nor its /openapi.json), and the case's activity calls it by name (routeClient).
+ */
+export const AUDIT_CHECKPOINT_ROUTES = {
+  checkpointAuditChain: {
+    method: 'post',
+    path: '/v1/audit/checkpoints',
+    summary: "Sign the service's audit chain head now",
+    body: z.object({ caseId: z.string().optional(), stage: z.string().optional() }),
+    response: z.object({
+      chain: z.string(),
+      written: z.boolean().optional(),
+      checkpoint: z.object({ seq: z.number().int(), hash: z.string(), at: z.string(), keyId: z.string() }).optional(),
+      signed: SignedCheckpoint.optional(),
+    }),
+  },
+} as const satisfies RouteTable;
 
 /** The answer for a refusal, in the services' problem+json. */
 function refuse(res: Response, req: Request, problem: Problem): void {
@@ -25,7 +46,7 @@ function refuse(res: Response, req: Request, problem: Problem): void {
 
 export function checkpointRoute(chain: string, checkpointer: Checkpointer | undefined, logger: Logger): Router {
   const router = express.Router();
-  router.post('/v1/audit/checkpoints', express.json({ limit: '4kb' }), async (req, res) => {
+  router.post(AUDIT_CHECKPOINT_ROUTES.checkpointAuditChain.path, express.json({ limit: '4kb' }), async (req, res) => {
     if (!checkpointer) {
       refuse(
         res,

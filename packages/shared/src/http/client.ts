@@ -3,12 +3,33 @@
  * Idempotency-Key; a non-2xx answer becomes a ServiceCallError with the problem body, so callers
  * can decide on `status` and `problem.type`; a timeout or connection failure is a ServiceCallError
  * with status 0 (always retryable).
+ *
+ * A call may be made from a service's route table (openapi.ts `ApiRoute`, the table app.ts mounts
+ * and /openapi.json is generated from): `routeClient(client, CUSTODY_ROUTES).call('getAccount',
+ * { params: { caseId, asset } })`. The route is named, never its path written again; its `:params`
+ * are filled (encoded) from `params`, and its schemas type the call: the path's parameters and the
+ * query's keys (strings, as on the wire), the body (the schema's input), whether an Idempotency-Key
+ * is needed, and the answer, parsed with the route's response schema (an answer that breaks it is an
+ * AnswerBreaksContract). A name not in the table, a missing parameter or a wrong body does not compile
+ * (the types and the path filling are routes.ts, which the CLI uses without this module's imports).
  */
 
 import { SpanKind } from '@opentelemetry/api';
+import type { z } from 'zod';
 import { type ProblemBody, RETRYABLE_PROBLEM_TYPES } from '../problem';
-import { injectTraceHeaders, inSpan } from '../telemetry/tracing';
-import { IDEMPOTENCY_HEADER } from './idempotency';
+import { injectTraceHeaders, inSpan } from '../telemetry/spans';
+import type { ApiRoute } from './openapi';
+import {
+  IDEMPOTENCY_HEADER,
+  type LooseRouteInput,
+  type RouteArgs,
+  type RouteOutput,
+  type RouteTable,
+  routePath,
+  withQuery,
+} from './routes';
+
+export * from './routes';
 
 export class ServiceCallError extends Error {
   constructor(
@@ -19,8 +40,10 @@ export class ServiceCallError extends Error {
     readonly status: number,
     readonly problem: ProblemBody | undefined,
     message: string,
+    /** `cause`: what failed when no answer came; `statusText`: the answer's status line. */
+    readonly details: { cause?: unknown; statusText?: string } = {},
   ) {
-    super(message);
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'ServiceCallError';
   }
 
@@ -37,7 +60,11 @@ export interface ServiceClientOptions {
   baseUrl: string;
   timeoutMs?: number;
   headers?: Record<string, string>;
+  /** What sends the request (default: the global fetch); a test records what goes over the wire with it. */
+  fetch?: typeof fetch;
 }
+
+const JSON_ACCEPT = 'application/json, application/problem+json';
 
 export class ServiceClient {
   private readonly baseUrl: string;
@@ -45,11 +72,13 @@ export class ServiceClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
   }
 
+  /** The service's name, as in errors and spans. */
+  get service(): string {
+    return this.options.service;
+  }
+
   get<T>(path: string, query?: Record<string, string | undefined>): Promise<T> {
-    const qs = query
-      ? new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined)).toString()
-      : '';
-    return this.request<T>('GET', qs ? `${path}?${qs}` : path);
+    return this.request<T>('GET', withQuery(path, query));
   }
 
   post<T>(path: string, body: unknown, idempotencyKey: string): Promise<T> {
@@ -58,6 +87,21 @@ export class ServiceClient {
 
   /** One call in a client span of its own, whose traceparent the service continues. */
   request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+    return this.traced(method, path, async () => {
+      const text = await (await this.send(method, path, JSON_ACCEPT, body, idempotencyKey)).text();
+      return (text ? safeJson(text) : undefined) as T;
+    });
+  }
+
+  /** A file the service answers (`accept` says which kind): its bytes; refusals as for every call. */
+  download(path: string, accept: string): Promise<Uint8Array> {
+    return this.traced('GET', path, async () => {
+      const response = await this.send('GET', path, `${accept}, application/problem+json`);
+      return new Uint8Array(await response.arrayBuffer());
+    });
+  }
+
+  private traced<T>(method: string, path: string, call: () => Promise<T>): Promise<T> {
     const attributes = {
       'http.request.method': method,
       // Without the query; ids in the path are kept (a span is one call, not a series).
@@ -69,7 +113,7 @@ export class ServiceClient {
       attributes,
       async (span) => {
         try {
-          return await this.send<T>(method, path, body, idempotencyKey);
+          return await call();
         } catch (error) {
           if (error instanceof ServiceCallError) span.setAttribute('http.response.status_code', error.status);
           throw error;
@@ -80,17 +124,22 @@ export class ServiceClient {
     );
   }
 
-  private async send<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
-    const headers: Record<string, string> = {
-      accept: 'application/json, application/problem+json',
-      ...this.options.headers,
-    };
+  /** The request; its answer when 2xx, else thrown as a ServiceCallError (with its problem when it is one). */
+  private async send(
+    method: string,
+    path: string,
+    accept: string,
+    body?: unknown,
+    idempotencyKey?: string,
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept, ...this.options.headers };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey) headers[IDEMPOTENCY_HEADER] = idempotencyKey;
     injectTraceHeaders(headers);
+    const fetchImpl = this.options.fetch ?? fetch;
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
+      response = await fetchImpl(`${this.baseUrl}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -105,23 +154,23 @@ export class ServiceClient {
         0,
         undefined,
         `${this.options.service} ${method} ${path}: no answer (${reason})`,
+        { cause: error },
       );
     }
+    if (response.ok) return response;
     const text = await response.text();
     const parsed = text ? safeJson(text) : undefined;
-    if (!response.ok) {
-      const problem = isProblem(parsed) ? parsed : undefined;
-      const what = problem ? `${problem.title}${problem.detail ? `: ${problem.detail}` : ''}` : text.slice(0, 200);
-      throw new ServiceCallError(
-        this.options.service,
-        method,
-        path,
-        response.status,
-        problem,
-        `${this.options.service} ${method} ${path} answered ${response.status}: ${what}`,
-      );
-    }
-    return parsed as T;
+    const problem = isProblem(parsed) ? parsed : undefined;
+    const what = problem ? `${problem.title}${problem.detail ? `: ${problem.detail}` : ''}` : text.slice(0, 200);
+    throw new ServiceCallError(
+      this.options.service,
+      method,
+      path,
+      response.status,
+      problem,
+      `${this.options.service} ${method} ${path} answered ${response.status}: ${what}`,
+      { statusText: response.statusText },
+    );
   }
 }
 
@@ -140,4 +189,60 @@ function isProblem(value: unknown): value is ProblemBody {
     typeof (value as ProblemBody).type === 'string' &&
     typeof (value as ProblemBody).status === 'number'
   );
+}
+
+/** Each refused field and why, `path: message; ...`. */
+const issuesText = (issues: readonly z.core.$ZodIssue[]) =>
+  issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+
+/** A service's answer that its route's response schema refuses: the service broke its own contract. */
+export class AnswerBreaksContract extends Error {
+  constructor(
+    readonly service: string,
+    readonly method: string,
+    readonly path: string,
+    readonly issues: readonly z.core.$ZodIssue[],
+  ) {
+    super(`${service} ${method} ${path}: the answer breaks the contract: ${issuesText(issues)}`);
+    this.name = 'AnswerBreaksContract';
+  }
+
+  /** Each refused field and why, `path: message; ...`. */
+  get detail(): string {
+    return issuesText(this.issues);
+  }
+}
+
+/** One call of a route: path filled, query and body sent, the answer parsed with the route's response schema. */
+export async function callRoute<R extends ApiRoute>(
+  client: ServiceClient,
+  route: R,
+  ...[input]: RouteArgs<R>
+): Promise<RouteOutput<R>> {
+  const { params, query, body, idempotencyKey } = (input ?? {}) as LooseRouteInput;
+  const method = route.method.toUpperCase();
+  const path = withQuery(routePath(route, params), query);
+  const answer = await client.request<unknown>(method, path, body, idempotencyKey);
+  if (!route.response) return answer as RouteOutput<R>;
+  const parsed = route.response.safeParse(answer);
+  if (!parsed.success) throw new AnswerBreaksContract(client.service, method, path, parsed.error.issues);
+  return parsed.data as RouteOutput<R>;
+}
+
+/** A service client that calls the routes of one table, by name. */
+export interface RouteClient<T extends RouteTable> {
+  readonly routes: T;
+  call<K extends keyof T & string>(name: K, ...input: RouteArgs<T[K]>): Promise<RouteOutput<T[K]>>;
+}
+
+export function routeClient<T extends RouteTable>(client: ServiceClient, routes: T): RouteClient<T> {
+  return {
+    routes,
+    call: (name, ...input) => {
+      const route = routes[name];
+      // The type refuses an unknown name; this is for a name made at run time.
+      if (!route) return Promise.reject(new Error(`${client.service}: no route ${name} in its table`));
+      return callRoute(client, route, ...input);
+    },
+  };
 }

@@ -24,9 +24,9 @@ import { canonicalJson, sha256Hex } from '../canonical';
 import { inTransaction, type Pool, type PoolClient, type Queryable } from '../db/pool';
 import { Problem, RETRYABLE_PROBLEM_TYPES } from '../problem';
 import { withBodySchema } from './openapi';
+import { IDEMPOTENCY_HEADER } from './routes';
 import { parseInput } from './validate';
 
-export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export interface HandlerResult {

@@ -13,6 +13,8 @@ import { z } from 'zod';
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface ApiRoute {
+  /** The route's stable name, its OpenAPI operationId (routeList gives it the name of its table entry). */
+  operationId?: string;
   method: HttpMethod;
   /** The express path (`/v1/declarations/:id`); written `{id}` in the document. */
   path: string;
@@ -31,6 +33,14 @@ export interface ApiRoute {
   status?: number;
   /** Whether the route takes an Idempotency-Key (default: required for a route with a body). */
   idempotencyKey?: 'required' | 'optional' | 'none';
+}
+
+/**
+ * A named table as the list app.ts mounts and the document is made from: each route's name is its
+ * operationId. Callers name the route (http/client.ts `routeClient`), never write its path again.
+ */
+export function routeList(routes: Readonly<Record<string, ApiRoute>>): ApiRoute[] {
+  return Object.entries(routes).map(([operationId, route]) => ({ operationId, ...route }));
 }
 
 export interface ApiDescription {
@@ -142,7 +152,7 @@ function operation(route: ApiRoute): JsonSchema {
     : { description: 'Done' };
   return {
     summary: route.summary,
-    operationId: `${route.method} ${route.path}`,
+    operationId: route.operationId ?? `${route.method} ${route.path}`,
     ...(params.length ? { parameters: params } : {}),
     ...(route.body
       ? {
@@ -162,10 +172,15 @@ function operation(route: ApiRoute): JsonSchema {
   };
 }
 
-/** The document, from a route table. Two entries for one method and path is a mistake in the table: thrown. */
+/** The document, from a route table. Two entries for one method and path, or one name for two routes, is a mistake in the table: thrown. */
 export function openApiDocument(api: ApiDescription): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
+  const names = new Set<string>();
   for (const route of api.routes) {
+    if (route.operationId !== undefined) {
+      if (names.has(route.operationId)) throw new Error(`${route.operationId} names two routes of the table`);
+      names.add(route.operationId);
+    }
     const at = openApiPath(route.path);
     paths[at] ??= {};
     const item = paths[at] as Record<string, JsonSchema>;

@@ -8,16 +8,7 @@
  * The case a piece of work belongs to travels as W3C baggage (`vcdc.case_id`), set where it is known
  * (the case's activities, a request whose body names it) and read by every log line (logger.ts).
  */
-import {
-  type Context,
-  context,
-  propagation,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
+import { type Context, context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
@@ -31,8 +22,11 @@ import {
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { RequestHandler } from 'express';
 import { routeTemplate } from './metrics';
+import { tracer } from './spans';
 
 export { SpanKind } from '@opentelemetry/api';
+// A client's spans need only the API (spans.ts), not this module's SDK: re-exported for every other caller.
+export { injectTraceHeaders, inSpan, tracer } from './spans';
 
 export interface Tracing {
   /** Where this process's spans go (the worker hands it to the workflow sandbox's span sink). */
@@ -79,10 +73,6 @@ export function startTracing(
   return started;
 }
 
-export function tracer(): Tracer {
-  return trace.getTracer('vcdc');
-}
-
 const CASE_BAGGAGE = 'vcdc.case_id';
 
 /** `ctx` (default: the active context) carrying `caseId` as baggage, so calls made in it pass it on. */
@@ -112,39 +102,6 @@ export function traceLogFields(): Record<string, string> {
   const caseId = activeCaseId();
   if (caseId) fields.case_id = caseId;
   return fields;
-}
-
-/**
- * Runs `work` in a span of its own (a child of the active one). A throw marks the span failed unless
- * `failed` says it is an answer, not a failure (a service's 4xx).
- */
-export async function inSpan<T>(
-  name: string,
-  attributes: Record<string, string | number>,
-  work: (span: Span) => Promise<T>,
-  options: { kind?: SpanKind; failed?: (error: unknown) => boolean } = {},
-): Promise<T> {
-  const { kind = SpanKind.INTERNAL, failed = () => true } = options;
-  return tracer().startActiveSpan(name, { kind, attributes }, async (span) => {
-    try {
-      return await work(span);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (failed(error)) {
-        span.recordException(error instanceof Error ? error : message);
-        span.setStatus({ code: SpanStatusCode.ERROR, message });
-      }
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
-}
-
-/** W3C traceparent (and baggage) of the active context, for an outgoing request's headers. */
-export function injectTraceHeaders(headers: Record<string, string>): Record<string, string> {
-  propagation.inject(context.active(), headers);
-  return headers;
 }
 
 const TRACE_CONTEXT = Symbol('vcdc.trace.context');

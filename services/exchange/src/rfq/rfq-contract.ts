@@ -51,22 +51,24 @@ export type SettleDeskTrade = z.infer<typeof SettleDeskTrade>;
 export type RfqQuote = exchange.RfqQuote;
 export type Rfq = exchange.Rfq;
 
-export interface DeskSettlement {
-  rfqId: string;
-  caseId: string;
-  desk: string;
-  tradeId: string;
-  asset: string;
-  amount: string;
-  address: string;
-  txHash: string;
+/** A desk trade's settlement as booked (POST and GET /v1/rfqs/:rfqId/settlement answer it). */
+export const DeskSettlement = z.object({
+  rfqId: z.string(),
+  caseId: z.string(),
+  desk: z.string(),
+  tradeId: z.string(),
+  asset: z.string(),
+  amount: z.string(),
+  address: z.string(),
+  txHash: z.string(),
   /** The test deposit that was part of the delivery, if any. */
-  testTxHash?: string;
-  deliveredAt: string;
-  fiatCurrency: string;
-  cost: string;
-  paymentReference: string;
-  paidAmount: string;
-  paidAt: string;
-  bankAccountId: string;
-}
+  testTxHash: z.string().optional(),
+  deliveredAt: z.string(),
+  fiatCurrency: z.string(),
+  cost: z.string(),
+  paymentReference: z.string(),
+  paidAmount: z.string(),
+  paidAt: z.string(),
+  bankAccountId: z.string(),
+});
+export type DeskSettlement = z.infer<typeof DeskSettlement>;
