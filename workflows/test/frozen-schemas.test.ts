@@ -15,7 +15,7 @@ import { admitDecision } from '../src/workflow/decision-admission';
 import { HISTORIES_DIR } from './replay/record-histories';
 
 const ROOT = path.resolve(__dirname, '../..');
-const SRC = path.join(ROOT, 'workflows/src');
+const SRC = path.join(ROOT, 'workflows/src/workflow');
 
 interface Payload {
   metadata?: { encoding?: string };
