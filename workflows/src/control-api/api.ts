@@ -48,7 +48,8 @@ const CORE: readonly ApiRoute[] = [
     summary: 'Register a case (the case officer requests its disposal); starts its workflow',
     body: RegistrationBody,
     filledByServer: ['requestedBy'],
-    idempotencyKey: 'optional',
+    // The case id is the registration's key (app.ts): a repeat answers 200, another body 409 case-conflict.
+    idempotencyKey: 'none',
     status: 201,
   },
   { method: 'get', path: '/v1/cases', summary: 'The cases, by status, stage or agency', query: ListQuery },
