@@ -327,6 +327,25 @@ describe('transfers out of custody', () => {
     expect(await chainOutgoing(custody)).toHaveLength(1);
     expect(await balanceOf('CASE-T10')).toBe('0.6');
   });
+
+  test('the same key posted three times at once sends one transfer: the others get it or are told to retry', async () => {
+    const custody = await caseHolding('CASE-T11', '1');
+    const key = newKey('transfer');
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => post(h.app, '/v1/transfers', transferBody('CASE-T11', '0.4'), key)),
+    );
+    const sent = answers.filter((a) => a.status === 201);
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    for (const a of sent) expect(a.body.transferId).toBe(sent[0]!.body.transferId);
+    for (const a of answers.filter((a) => a.status !== 201)) {
+      expect(a.status).toBe(409);
+      expect(a.body.type).toBe('urn:vcdc:problem:idempotency-request-in-progress');
+    }
+    expect(await chainOutgoing(custody)).toHaveLength(1);
+    expect(await balanceOf('CASE-T11')).toBe('0.6');
+    const retried = await post(h.app, '/v1/transfers', transferBody('CASE-T11', '0.4'), key).expect(201);
+    expect(retried.body.transferId).toBe(sent[0]!.body.transferId);
+  });
 });
 
 describe('test deposit before the first bulk transfer to a new address', () => {
