@@ -6,16 +6,10 @@
  * fake-services-contract.test.ts, checks the shape of the fake's answers; this checks what they say).
  * A refusal is compared by its problem type, as the workflow sees it (a non-retryable failure).
  */
-import path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { createPool, listen, migrate, type Pool, type RunningServer, silentLogger } from '@vcdc/shared';
-import { createApp as createFxApp } from '../../services/fx/src/app';
-import type { RateSource } from '../../services/fx/src/rate-source';
-import { createApp as createTreasuryApp } from '../../services/treasury/src/app';
-import { LocalReceiptTreasuryGateway } from '../../services/treasury/src/treasury-gateway';
+import { listen, type RunningServer } from '@vcdc/shared';
 import { PEOPLE, signedDecision, testActKeys } from '../../test/support/acts';
-import { createTestDatabase } from '../../test/support/database';
-import { settlementBankInGoodStanding } from '../../test/support/provider-register';
+import { fixedRates, type StartedService, startFx, startTreasury } from '../../test/support/fx-treasury';
 import { type CaseActivities, createActivities } from '../src/activities';
 import { serviceClients } from '../src/worker';
 import { createFakeActivities } from './fake-services';
@@ -215,53 +209,25 @@ describe('the fake services', () => {
 });
 
 describe('the real FX and treasury services', () => {
-  const rates: RateSource = {
-    bankBuyRate: async (currency, date) => ({
-      currency,
-      date,
-      bankBuyRate: RATE,
-      centralParity: '7.1500',
-      source: 'test-bank',
-      publishedAt: new Date(`${date}T01:00:00Z`),
-    }),
-  };
-  let pools: Pool[] = [];
+  let services: StartedService[] = [];
   let servers: RunningServer[] = [];
   let real: Services;
 
   beforeAll(async () => {
-    const databaseUrl = await createTestDatabase('fake_scenarios');
-    const services = path.resolve(__dirname, '../../services');
-    await migrate({ databaseUrl, schema: 'fx', dir: path.join(services, 'fx/migrations') });
-    await migrate({ databaseUrl, schema: 'treasury', dir: path.join(services, 'treasury/migrations') });
-    pools = [createPool(databaseUrl, 'fx', 3), createPool(databaseUrl, 'treasury', 3)];
-    const fx = createFxApp({
-      pool: pools[0]!,
-      logger: silentLogger(),
-      rateSource: rates,
-      actVerifyKeys: keys.verifyKeys,
-      settlementBank: settlementBankInGoodStanding(),
-    });
-    const treasury = createTreasuryApp({
-      pool: pools[1]!,
-      logger: silentLogger(),
-      gateway: new LocalReceiptTreasuryGateway(),
-      actVerifyKeys: keys.verifyKeys,
-    });
-    servers = [await listen(fx, 0), await listen(treasury, 0)];
+    services = [
+      await startFx({ database: 'scenarios_fx', verifyKeys: keys.verifyKeys, rateSource: fixedRates(RATE) }),
+      await startTreasury({ database: 'scenarios_treasury', verifyKeys: keys.verifyKeys }),
+    ];
+    servers = await Promise.all(services.map((s) => listen(s.app, 0)));
     // Custody and the exchange take no part: their clients point at nothing.
-    const urls = {
-      custody: 'http://127.0.0.1:9',
-      exchange: 'http://127.0.0.1:9',
-      fx: servers[0]!.url,
-      treasury: servers[1]!.url,
-    };
+    const nowhere = 'http://127.0.0.1:9';
+    const urls = { custody: nowhere, exchange: nowhere, fx: servers[0]!.url, treasury: servers[1]!.url };
     real = createActivities(serviceClients(urls, 10_000)) as unknown as Services;
   }, 120_000);
 
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.close()));
-    await Promise.all(pools.map((p) => p.end()));
+    await Promise.all(services.map((s) => s.close()));
   });
 
   test.each(SCENARIOS)('%s', async (_name, run, expected) => {
