@@ -65,7 +65,8 @@ export const CONTROL_API_ROUTES = {
     summary: 'Register a case (the case officer requests its disposal); starts its workflow',
     body: RegistrationBody,
     filledByServer: ['requestedBy'],
-    idempotencyKey: 'optional',
+    // The case id is the registration's key (app.ts): a repeat answers 200, another body 409 case-conflict.
+    idempotencyKey: 'none',
     status: 201,
   },
   listCases: {

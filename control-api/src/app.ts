@@ -36,12 +36,14 @@
  * Every registration, decision and refusal (401, 403, a decision the workflow refused) is appended
  * to the audit chain before the answer goes out.
  *
- * The workflow id (`case-<caseId>`) is the idempotency mechanism for starting a case: Temporal
- * refuses a second start with that id, ever (REJECT_DUPLICATE, even after the case closed), and the
- * memo's registration hash tells a repeat from a conflict. Both POSTs also honour an optional
- * Idempotency-Key, per person (idempotency.ts): the same key and body replay the stored answer, the
- * same key with another body is 409 `idempotency-key-reused`; so a client that lost the answer to a
- * decision gets it again instead of 409 decision-not-awaited.
+ * Each POST has one idempotency mechanism. A registration's is its workflow id (`case-<caseId>`):
+ * the case id is the key, Temporal refuses a second start with that id, ever (REJECT_DUPLICATE, even
+ * after the case closed), and the registration's hash in the memo is the stored request, telling a
+ * repeat (200, the first answer) from a conflict (409 case-conflict); an Idempotency-Key on it is
+ * ignored, a key table beside the workflow id could only disagree with it. A decision's is the
+ * optional Idempotency-Key, per person (idempotency.ts): the same key and body replay the stored
+ * answer, the same key with another body is 409 `idempotency-key-reused`; so a client that lost the
+ * answer to a decision gets it again instead of 409 decision-not-awaited.
  */
 
 import { type KeyObject, randomUUID } from 'node:crypto';
@@ -344,90 +346,89 @@ export function createControlApi({
       // The case officer who requests the disposal is the caller (four-eyes compares deciders with them).
       const registrationBy = (res: Response) =>
         z.preprocess((body) => ({ ...(body ?? {}), requestedBy: identityOf(res).id }), CaseRegistrationRequest);
-      app.post(
-        '/v1/cases',
-        guard('POST /v1/cases'),
-        keyedPost(idempotency, registrationBy, async (request, _req, res) => {
-          const manifest = request.manifestId ? await sealedManifest(request.caseId, request.manifestId) : undefined;
-          const registration = {
-            ...withDefaults(request, defaults),
-            ...(manifest ? { manifest } : {}),
-            // A manifest's per-asset totals weigh as its lots do.
-            approvals: requiredApprovals(
-              manifest
-                ? { lots: manifest.totals.map((t) => ({ asset: t.asset, declaredAmount: t.declared })) }
-                : request,
-              quorumThresholds,
-            ),
-            decisionSigning: 'required' as const,
-          };
-          const registrationSha256 = sha256Hex(canonicalJson(request));
-          const workflowId = caseWorkflowId(request.caseId);
-          try {
-            const handle = await temporal(`the start of case ${request.caseId}`, () =>
-              client.workflow.start<typeof caseWorkflow>('caseWorkflow', {
-                taskQueue,
-                workflowId,
-                args: [registration],
-                workflowIdReusePolicy: 'REJECT_DUPLICATE',
-                memo: { registrationSha256 },
-                typedSearchAttributes: [
-                  { key: CaseIdKey, value: registration.caseId },
-                  { key: CaseAgencyKey, value: registration.agency },
-                  { key: CaseStageKey, value: 'INTAKE' },
-                  { key: CaseStatusKey, value: 'RUNNING' },
-                ],
-                staticSummary: `Case ${registration.caseId} (${registration.agency}): ${manifest?.lots ?? registration.lots.length} lot(s) of ${assetsOf(registration).join(', ')}`,
-                staticDetails: caseStaticDetails(registration, consoleOptions?.publicUrl),
-              }),
-            );
-            const body: CaseStarted = {
-              caseId: request.caseId,
+      app.post('/v1/cases', guard('POST /v1/cases'), async (req, res) => {
+        const request = parseInput(registrationBy(res), req.body ?? {});
+        const manifest = request.manifestId ? await sealedManifest(request.caseId, request.manifestId) : undefined;
+        const registration = {
+          ...withDefaults(request, defaults),
+          ...(manifest ? { manifest } : {}),
+          // A manifest's per-asset totals weigh as its lots do.
+          approvals: requiredApprovals(
+            manifest ? { lots: manifest.totals.map((t) => ({ asset: t.asset, declaredAmount: t.declared })) } : request,
+            quorumThresholds,
+          ),
+          decisionSigning: 'required' as const,
+        };
+        const registrationSha256 = sha256Hex(canonicalJson(request));
+        const workflowId = caseWorkflowId(request.caseId);
+        try {
+          const handle = await temporal(`the start of case ${request.caseId}`, () =>
+            client.workflow.start<typeof caseWorkflow>('caseWorkflow', {
+              taskQueue,
               workflowId,
-              runId: handle.firstExecutionRunId,
+              args: [registration],
+              workflowIdReusePolicy: 'REJECT_DUPLICATE',
+              memo: { registrationSha256 },
+              typedSearchAttributes: [
+                { key: CaseIdKey, value: registration.caseId },
+                { key: CaseAgencyKey, value: registration.agency },
+                { key: CaseStageKey, value: 'INTAKE' },
+                { key: CaseStatusKey, value: 'RUNNING' },
+              ],
+              staticSummary: `Case ${registration.caseId} (${registration.agency}): ${manifest?.lots ?? registration.lots.length} lot(s) of ${assetsOf(registration).join(', ')}`,
+              staticDetails: caseStaticDetails(registration, consoleOptions?.publicUrl),
+            }),
+          );
+          const body: CaseStarted = {
+            caseId: request.caseId,
+            workflowId,
+            runId: handle.firstExecutionRunId,
+            registrationSha256,
+          };
+          await audit.append({
+            kind: 'case.registered',
+            actor: identityOf(res).id,
+            caseId: request.caseId,
+            data: {
               registrationSha256,
-            };
-            await audit.append({
-              kind: 'case.registered',
-              actor: identityOf(res).id,
-              caseId: request.caseId,
-              data: {
-                registrationSha256,
-                agency: registration.agency,
-                // A manifest's lots are in the chain already, chunk by chunk (manifest.chunk, manifest.sealed).
-                ...(manifest
-                  ? { manifest }
-                  : {
-                      lots: registration.lots.map((l) => ({
-                        lotId: l.lotId,
-                        asset: l.asset,
-                        declaredAmount: l.declaredAmount,
-                      })),
-                    }),
-                approvals: registration.approvals,
-              },
-            });
-            res.location(`/v1/cases/${encodeURIComponent(request.caseId)}`);
-            return { status: 201, body };
-          } catch (error) {
-            if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-            const existing = await temporal(`the description of case ${request.caseId}`, () =>
-              client.workflow.getHandle(workflowId).describe(),
+              agency: registration.agency,
+              // A manifest's lots are in the chain already, chunk by chunk (manifest.chunk, manifest.sealed).
+              ...(manifest
+                ? { manifest }
+                : {
+                    lots: registration.lots.map((l) => ({
+                      lotId: l.lotId,
+                      asset: l.asset,
+                      declaredAmount: l.declaredAmount,
+                    })),
+                  }),
+              approvals: registration.approvals,
+            },
+          });
+          res
+            .location(`/v1/cases/${encodeURIComponent(request.caseId)}`)
+            .status(201)
+            .json(body);
+        } catch (error) {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          const existing = await temporal(`the description of case ${request.caseId}`, () =>
+            client.workflow.getHandle(workflowId).describe(),
+          );
+          if (existing.memo?.registrationSha256 !== registrationSha256) {
+            throw problems.conflict(
+              'case-conflict',
+              'Case already registered differently',
+              `case ${request.caseId} was already registered with another registration`,
+              { caseId: request.caseId },
             );
-            if (existing.memo?.registrationSha256 !== registrationSha256) {
-              throw problems.conflict(
-                'case-conflict',
-                'Case already registered differently',
-                `case ${request.caseId} was already registered with another registration`,
-                { caseId: request.caseId },
-              );
-            }
-            const body: CaseStarted = { caseId: request.caseId, workflowId, runId: existing.runId, registrationSha256 };
-            res.location(`/v1/cases/${encodeURIComponent(request.caseId)}`);
-            return { status: 200, body };
           }
-        }),
-      );
+          const body: CaseStarted = { caseId: request.caseId, workflowId, runId: existing.runId, registrationSha256 };
+          res
+            .location(`/v1/cases/${encodeURIComponent(request.caseId)}`)
+            .status(200)
+            .json(body);
+        }
+      });
 
       app.get('/v1/cases', guard('GET /v1/cases'), async (req, res) => {
         const filter = parseInput(ListQuery, req.query, 'query');

@@ -1,10 +1,10 @@
 /**
- * Idempotency-Key on the control API's POSTs, with the shared layer the services use (the store is
- * the `idempotency_keys` table the shared migrations put into the control API's own schema, beside
- * its audit chain). Two differences from the services:
- *  - the key is optional: without one, a repeat is still safe (a second registration of the same
- *    case answers the first; a second decision is refused by the workflow, never applied twice), it
- *    only does not get the first answer back. With one, the same key and body replay the stored
+ * Idempotency-Key on the control API's decisions, with the shared layer the services use (the store
+ * is the `idempotency_keys` table the shared migrations put into the control API's own schema, beside
+ * its audit chain). A registration has no key of its own: its case id is its key (app.ts). Two
+ * differences from the services:
+ *  - the key is optional: without one, a repeat is still safe (a second decision is refused by the
+ *    workflow, never applied twice), it only does not get the first answer back. With one, the same key and body replay the stored
  *    answer (header `Idempotent-Replayed: true`); the same key with another body is 409
  *    `idempotency-key-reused`.
  *  - keys are per person: the key space is the token's subject, so one person's key never replays

@@ -91,18 +91,23 @@ test('with the worker paused, status and decisions answer 503 with Retry-After, 
   expect(status.body.type).toBe('urn:vcdc:problem:temporal-not-answering');
   expect(Number(status.headers['retry-after'])).toBeGreaterThan(0);
 
-  // The decision waits on Temporal while a keyed registration runs beside it on the one connection.
+  // The decision waits on Temporal holding none of the key store's one connection: a query beside it gets it.
+  let settled = false;
   const pendingDecision = as('supervisor.zhang')
     .post(`/v1/cases/${caseId}/decisions`)
     .set('Idempotency-Key', 'cancel-while-paused')
     .send(cancel)
-    .then((r) => r);
-  const otherCase = `CA-${randomUUID().slice(0, 8)}`;
-  const beside = await as('officer.li')
-    .post('/v1/cases')
-    .set('Idempotency-Key', `register-${otherCase}`)
-    .send(sampleRegistration(otherCase));
-  expect(beside.status).toBe(201);
+    .then((r) => {
+      settled = true;
+      return r;
+    });
+  await eventually(async () => {
+    const { rows } = await idempotencyPool.query(
+      `SELECT 1 FROM idempotency_keys WHERE key LIKE '% cancel-while-paused'`,
+    );
+    return rows.length === 1 ? true : undefined;
+  }, 'the decision to claim its key');
+  expect(settled).toBe(false);
   const decision = await pendingDecision;
   expect(decision.status).toBe(503);
   expect(decision.body.type).toBe('urn:vcdc:problem:temporal-not-answering');

@@ -338,26 +338,36 @@ describe('control API', () => {
     expect(records.filter((r) => r.kind === 'decision.accepted')).toHaveLength(1);
   });
 
-  test('Idempotency-Key on a registration: the same key and body replay the first answer (201)', async () => {
+  test('a registration is keyed by its case id alone: concurrent and repeated posts start one case, whatever Idempotency-Key they carry', async () => {
     const caseId = newCaseId();
-    const first = await as('officer.li')
-      .post('/v1/cases')
-      .set('Idempotency-Key', `reg-${caseId}`)
-      .send(minimal(caseId));
-    const again = await as('officer.li')
-      .post('/v1/cases')
-      .set('Idempotency-Key', `reg-${caseId}`)
-      .send(minimal(caseId));
-    expect(first.status).toBe(201);
-    expect(again.status).toBe(201);
-    expect(again.body).toEqual(first.body);
-    expect(again.headers['idempotent-replayed']).toBe('true');
+    // Three at once, two with a key and one without: one start, the others answer the same case.
+    const posts = await Promise.all(
+      [`reg-${caseId}`, `other-${caseId}`, undefined].map((key) => {
+        const req = as('officer.li').post('/v1/cases');
+        return (key ? req.set('Idempotency-Key', key) : req).send(minimal(caseId));
+      }),
+    );
+    expect(posts.map((r) => r.status).sort()).toEqual([200, 200, 201]);
+    const first = posts.find((r) => r.status === 201)!;
+    for (const r of posts) expect(r.body).toEqual(first.body);
+    // The key that went with the case is no key of its own: another body under it is the case's conflict.
     const other = await as('officer.li')
       .post('/v1/cases')
       .set('Idempotency-Key', `reg-${caseId}`)
       .send({ ...minimal(caseId), agency: 'Shanghai Court No. 2' });
     expect(other.status).toBe(409);
-    expect(other.body.type).toBe('urn:vcdc:problem:idempotency-key-reused');
+    expect(other.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(other.body.type).toBe('urn:vcdc:problem:case-conflict');
+    const runs = await eventually(
+      async () => {
+        const n = await env.client.workflow.count(`WorkflowId = 'case-${caseId}'`);
+        return n.count > 0 ? n.count : undefined;
+      },
+      'visibility',
+      20_000,
+    );
+    expect(runs).toBe(1);
+    expect((await audit.list({ caseId, limit: 100 })).filter((r) => r.kind === 'case.registered')).toHaveLength(1);
   });
 
   test('cases are listed from Temporal visibility, filtered by status, stage and agency; filters are validated', async () => {

@@ -14,6 +14,7 @@ import {
   startVenueSimulator,
   type VenueSimulatorOptions,
 } from '../../simulators/src/venue';
+import { servicePoolFor } from './audit';
 import { createTestDatabase } from './database';
 import { seedProviderRegister } from './provider-register';
 
@@ -30,7 +31,10 @@ export function simulatorVenue(url: string): CcxtVenue {
 }
 
 export interface SimulatedExchange {
+  /** The schema owner's pool (what a test reads, or tampers with, behind the service). */
   pool: Pool;
+  /** With `asServiceRole`: the app's pool, logged in as exchange_service with its own password. */
+  servicePool?: Pool;
   sim: RunningVenueSimulator;
   venue: CcxtVenue;
   app: Express;
@@ -46,6 +50,8 @@ export async function startSimulatedExchange(options: {
   venue?: Partial<VenueSimulatorOptions>;
   /** The service's clock. */
   clock?: () => Date;
+  /** The app works as exchange_service (its role's grants), not as the schema's owner. */
+  asServiceRole?: boolean;
 }): Promise<SimulatedExchange> {
   const databaseUrl = await createTestDatabase(options.database);
   await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
@@ -59,14 +65,23 @@ export async function startSimulatedExchange(options: {
     ...options.venue,
   });
   const venue = simulatorVenue(sim.url);
-  const app = createApp({ pool, logger: silentLogger(), venue, ...(options.clock ? { clock: options.clock } : {}) });
+  const service = options.asServiceRole ? await servicePoolFor(databaseUrl, 'exchange') : undefined;
+  const app = createApp({
+    pool: service?.pool ?? pool,
+    logger: silentLogger(),
+    venue,
+    ...(service ? { serviceRole: service.role } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   return {
     pool,
+    ...(service ? { servicePool: service.pool } : {}),
     sim,
     venue,
     app,
     close: async () => {
       await sim.close();
+      await service?.pool.end();
       await pool.end();
     },
   };

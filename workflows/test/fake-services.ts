@@ -139,10 +139,21 @@ export function createFakeActivities(
 export function fakeServiceActivities(
   options: FakeOptions = {},
 ): CaseActivities & SaleActivities & NotificationActivities {
-  const byKey = new Map<string, unknown>();
-  const once = <R>(key: string, make: () => R): R => {
-    if (!byKey.has(key)) byKey.set(key, make());
-    return structuredClone(byKey.get(key)) as R;
+  // As the services' Idempotency-Key layer: a key answers what it answered first, for the same request
+  // only; the key with another request is 409 idempotency-key-reused (the request: route and arguments).
+  const byKey = new Map<string, { request: string; answer: unknown }>();
+  const once = <R>(key: string, request: unknown, make: () => R): R => {
+    const asked = JSON.stringify(request);
+    const first = byKey.get(key);
+    if (first && first.request !== asked) {
+      throw ApplicationFailure.nonRetryable(
+        `key ${key} was first used for another request`,
+        'urn:vcdc:problem:idempotency-key-reused',
+        { type: 'urn:vcdc:problem:idempotency-key-reused', status: 409 },
+      );
+    }
+    if (!first) byKey.set(key, { request: asked, answer: make() });
+    return structuredClone(byKey.get(key)?.answer) as R;
   };
   const accounts = new Map<string, Infer<Custody['CustodyAccount']>>();
   const ledger: Infer<Custody['CustodyLedgerEntry']>[] = [];
@@ -151,6 +162,8 @@ export function fakeServiceActivities(
   const withdrawals = new Map<string, Infer<Exchange['VenueWithdrawal']>>();
   const declarations = new Map<string, Infer<Fx['Declaration']>>();
   const treasuryLines: (Infer<Treasury['StatementLine']> & { caseId: string })[] = [];
+  /** The FX settlements the treasury credited (each once). */
+  const credited = new Set<string>();
   const restitutionOrders = new Map<string, Infer<Treasury['RestitutionOrder']>>();
   const escrows = new Map<string, Infer<Treasury['Escrow']>>();
   let seq = 0;
@@ -186,7 +199,7 @@ export function fakeServiceActivities(
       : { allowed: true, fee: WITHDRAWAL_FEE, minAmount: options.fiatWithdrawalMinimum ?? '100' };
   const returnFakes: Pick<CaseActivities, 'requestVenueReturn' | 'awaitVenueReturnSent' | 'recordCustodyReturn'> = {
     async requestVenueReturn(body, key, venue) {
-      return once(key, () => {
+      return once(key, ['requestVenueReturn', body, venue], () => {
         const fee = new Decimal(NETWORK_FEE[body.asset] ?? '0');
         if (new Decimal(body.amount).lte(fee)) {
           throw ApplicationFailure.nonRetryable('below the minimum', 'urn:vcdc:problem:below-minimum-withdrawal');
@@ -216,7 +229,7 @@ export function fakeServiceActivities(
       return structuredClone(r);
     },
     async recordCustodyReturn(body, key) {
-      return once(key, () => {
+      return once(key, ['recordCustodyReturn', body], () => {
         const r = [...venueReturns.values()].find((v) => v.txHash === body.txHash);
         if (!r || r.caseId !== body.caseId || r.transferId !== body.transferId) {
           throw ApplicationFailure.nonRetryable('no such transaction', 'urn:vcdc:problem:transaction-not-found');
@@ -290,7 +303,7 @@ export function fakeServiceActivities(
         `the resolution names no ${body.asset} address ${body.toAddress}`,
       );
     }
-    return once(key, () => {
+    return once(key, ['requestTransfer', body], () => {
       const held = balanceOf(body.caseId, body.asset);
       if (!held.eq(body.amount)) {
         throw refusal(422, 'owner-return-partial', `the case wallet holds ${held.toFixed()} ${body.asset}`);
@@ -372,7 +385,7 @@ export function fakeServiceActivities(
   const activities: CaseActivities & SaleActivities & NotificationActivities = {
     ...returnFakes,
     async openCustodyAccount(body, key) {
-      return once(key, () => {
+      return once(key, ['openCustodyAccount', body], () => {
         const a = { ...body, address: `custody-${body.asset.toLowerCase()}-${body.caseId}`, balance: '0', openedAt: T };
         accounts.set(`${body.caseId}/${body.asset}`, a);
         return a;
@@ -382,7 +395,7 @@ export function fakeServiceActivities(
       return account(caseId, asset);
     },
     async recordIntake(body, key) {
-      return once(key, () => {
+      return once(key, ['recordIntake', body], () => {
         const received = options.received?.[body.lotId] ?? body.declaredAmount;
         const difference = new Decimal(received).minus(body.declaredAmount);
         const intake = {
@@ -443,7 +456,7 @@ export function fakeServiceActivities(
       };
       const mismatch = { txHash: first.txHash !== second.txHash, amount: !new Decimal(first.amount).eq(second.amount) };
       if (mismatch.txHash || mismatch.amount) return { ...base, status: 'DISCREPANCY' as const, mismatch };
-      const intake = once(`attested/${q.caseId}/${q.lotId}`, () => {
+      const intake = once(`attested/${q.caseId}/${q.lotId}`, ['attested', q.caseId, q.lotId], () => {
         const difference = new Decimal(first.amount).minus(lot.declaredAmount);
         const short = !difference.isZero();
         const recorded = {
@@ -548,7 +561,7 @@ export function fakeServiceActivities(
         refusedTransfers.set(key, refused);
         throw refused;
       }
-      return once(key, () => {
+      return once(key, ['requestTransfer', body], () => {
         const transfer = sendFromCustody(body, 'TRANSFER_OUT');
         const owner = addressOwner.get(body.toAddress) ?? 'hashkey';
         // A desk books the coins when its trade is settled (POST /v1/rfqs/:rfqId/settlement), not as a deposit.
@@ -611,7 +624,7 @@ export function fakeServiceActivities(
       return structuredClone(intake);
     },
     async classifyIntakeDifference(intakeId, body, key) {
-      return once(key, () => {
+      return once(key, ['classifyIntakeDifference', intakeId, body], () => {
         const intake = intakeOf(intakeId);
         const current = intake.differenceClassification;
         if (intake.differenceStatus === 'COUNTERSIGNED') throw refusal(409, 'difference-countersigned', 'final');
@@ -641,7 +654,7 @@ export function fakeServiceActivities(
       });
     },
     async countersignIntakeDifference(intakeId, body, key) {
-      return once(key, () => {
+      return once(key, ['countersignIntakeDifference', intakeId, body], () => {
         const intake = intakeOf(intakeId);
         const current = intake.differenceClassification;
         if (!current) throw refusal(409, 'difference-not-classified', `intake ${intakeId} is not classified`);
@@ -692,7 +705,7 @@ export function fakeServiceActivities(
       };
     },
     async placeSellOrder(body, key, venue) {
-      return once(key, () => {
+      return once(key, ['placeSellOrder', body, venue], () => {
         const [base = ''] = body.symbol.split('/');
         const quote = body.symbol.split('/')[1] ?? '';
         const step = options.lotStep?.[base];
@@ -777,7 +790,7 @@ export function fakeServiceActivities(
       };
     },
     async recordResidual(body, key, venue) {
-      return once(key, () => {
+      return once(key, ['recordResidual', body, venue], () => {
         // As the exchange service: what the venue would pay out is refused, it must leave instead.
         if (options.residualsRefused) {
           throw refusal(422, 'residual-exceeds-case-balance', `the case holds less ${body.asset} at the venue`);
@@ -804,7 +817,7 @@ export function fakeServiceActivities(
       });
     },
     async requestWithdrawal(body, key, venue) {
-      return once(key, () => {
+      return once(key, ['requestWithdrawal', body, venue], () => {
         // The venue refuses a wire under its minimum (422), as the simulator does.
         if (new Decimal(body.amount).lt(options.fiatWithdrawalMinimum ?? '100')) {
           throw ApplicationFailure.nonRetryable('under the minimum wire', 'urn:vcdc:problem:venue-refused');
@@ -833,7 +846,7 @@ export function fakeServiceActivities(
     // As the exchange service plans a lot (sale-plans): each venue's book costed by the pure planner, the
     // desk asked when the plan says so (its trade at the hurdle, rounded up to a whole dollar), the plan kept.
     async planSale(caseId, body, key) {
-      return once(key, () => {
+      return once(key, ['planSale', caseId, body], () => {
         const reference = PRICE[`${body.asset}/USDT`] ?? '1';
         const size = body.asset === 'BTC' ? '0.1' : '1';
         const ways: VenueWay[] = (body.venues ?? FAKE_VENUES).map((venue, i) => ({
@@ -967,7 +980,7 @@ export function fakeServiceActivities(
     // As the exchange service settles a desk trade: the desk sees the coins (every transfer of the case to
     // its address, net) and pays the cost to the last unit; the coins and the payment booked as a venue's.
     async settleDeskTrade(rfqId, body, key) {
-      return once(key, () => {
+      return once(key, ['settleDeskTrade', rfqId, body], () => {
         const rfq = rfqs.get(rfqId);
         const trade = rfq?.trade;
         if (!rfq || !trade || rfq.caseId !== body.caseId) throw refusal(404, 'not-found', `no desk trade of ${rfqId}`);
@@ -1043,7 +1056,7 @@ export function fakeServiceActivities(
       };
     },
     async createDeclaration(body, key) {
-      return once(key, () => {
+      return once(key, ['createDeclaration', body], () => {
         const d = {
           declarationId: id('decl'),
           declarationNo: `BOP-${seq}`,
@@ -1062,8 +1075,8 @@ export function fakeServiceActivities(
         return d;
       });
     },
-    async submitDeclaration(declarationId, _body, key) {
-      return once(key, () => {
+    async submitDeclaration(declarationId, body, key) {
+      return once(key, ['submitDeclaration', declarationId, body], () => {
         const d = declarations.get(declarationId);
         if (!d) throw ApplicationFailure.nonRetryable('no declaration', 'urn:vcdc:problem:not-found');
         d.status = 'SUBMITTED';
@@ -1071,7 +1084,7 @@ export function fakeServiceActivities(
       });
     },
     async recordFxDecision(declarationId, body, key) {
-      return once(key, () => {
+      return once(key, ['recordFxDecision', declarationId, body], () => {
         const d = declarations.get(declarationId);
         if (!d) throw ApplicationFailure.nonRetryable('no declaration', 'urn:vcdc:problem:not-found');
         const decision = carried(body.decision, 'FX_DECLARATION', d.caseId);
@@ -1080,15 +1093,23 @@ export function fakeServiceActivities(
       });
     },
     async settleDeclaration(declarationId, body, key) {
-      return once(key, () => {
+      return once(key, ['settleDeclaration', declarationId, body], () => {
         const d = declarations.get(declarationId);
         if (!d) throw ApplicationFailure.nonRetryable('no declaration', 'urn:vcdc:problem:not-found');
         const tranche = carried(body.decision, 'FX_SETTLEMENT', d.caseId).settlement;
         if (!tranche) throw refusal(403, 'act-content', 'the decision carries no settlement');
-        // As the FX service: the bank's charges and the correspondents' fees come off before conversion.
+        // As the FX service (settlements.ts): only an APPROVED declaration is settled, up to what it declared.
+        if (d.status !== 'APPROVED') {
+          throw refusal(409, 'invalid-transition', `declaration ${declarationId} is ${d.status}`);
+        }
+        // The bank's charges and the correspondents' fees come off before conversion, leaving something.
         const bankCharges = new Decimal(tranche.bankCharges ?? 0);
         const correspondentFees = new Decimal(tranche.correspondentFees ?? 0);
         const converted = new Decimal(tranche.amount).minus(bankCharges).minus(correspondentFees);
+        if (converted.lte(0)) throw refusal(422, 'charges-exceed-tranche', 'the charges leave nothing to convert');
+        if (new Decimal(d.settledAmount).plus(tranche.amount).gt(d.amount)) {
+          throw refusal(422, 'over-settlement', `declaration ${declarationId} has less than ${tranche.amount} left`);
+        }
         const exact = converted.times(FX_RATE);
         const { remainder, rounded: fair } = roundDownTo(exact, 'CNY');
         const rounded = fair.plus(options.settlementCnyOff ?? 0);
@@ -1100,7 +1121,7 @@ export function fakeServiceActivities(
           foreignAmount: tranche.amount,
           bankCharges: bankCharges.toFixed(2),
           correspondentFees: correspondentFees.toFixed(2),
-          netForeignAmount: converted.toFixed(),
+          netForeignAmount: converted.toFixed(2),
           rate: FX_RATE,
           rateSource: 'fake',
           rateAsOf: T,
@@ -1111,8 +1132,8 @@ export function fakeServiceActivities(
           settledAt: T,
         };
         d.settlements.push(s);
-        d.settledAmount = new Decimal(d.settledAmount).plus(tranche.amount).toFixed();
-        d.status = 'SETTLED';
+        d.settledAmount = new Decimal(d.settledAmount).plus(tranche.amount).toFixed(2);
+        if (new Decimal(d.settledAmount).eq(d.amount)) d.status = 'SETTLED';
         return s;
       });
     },
@@ -1120,7 +1141,12 @@ export function fakeServiceActivities(
       return structuredClone([...declarations.values()].filter((d) => d.caseId === caseId));
     },
     async recordCredit(body, key) {
-      return once(key, () => {
+      return once(key, ['recordCredit', body], () => {
+        // As the treasury (credits.ts): an FX settlement is credited once, whatever the key.
+        if (credited.has(body.fxSettlementId)) {
+          throw refusal(409, 'settlement-already-credited', `FX settlement ${body.fxSettlementId} is credited`);
+        }
+        credited.add(body.fxSettlementId);
         const c = { creditId: id('cr'), ...body, creditedAt: T };
         treasuryLines.push({
           caseId: body.caseId,
@@ -1134,9 +1160,9 @@ export function fakeServiceActivities(
       });
     },
     async requestRemittance(body, key) {
-      return once(key, () => {
+      return once(key, ['requestRemittance', body], () => {
         if (new Decimal(body.amount).gt(treasuryBalance(body.caseId))) {
-          throw ApplicationFailure.nonRetryable('exceeds the case balance', 'urn:vcdc:problem:insufficient-balance');
+          throw refusal(422, 'insufficient-case-balance', 'the remittance exceeds the case balance');
         }
         const r = {
           remittanceId: id('rm'),
@@ -1161,7 +1187,7 @@ export function fakeServiceActivities(
     },
     // Escrow of a pre-trial sale: no money leaves until the judgment releases it, and says where to.
     async openEscrow(body, key) {
-      return once(key, () => {
+      return once(key, ['openEscrow', body], () => {
         const e = {
           caseId: body.caseId,
           status: 'HELD' as const,
@@ -1174,7 +1200,7 @@ export function fakeServiceActivities(
       });
     },
     async recordJudgment(body, key) {
-      return once(key, () => {
+      return once(key, ['recordJudgment', body], () => {
         const decision = carried(body.decision, 'JUDGMENT', body.caseId);
         const judgment = decision.judgment;
         if (!judgment) throw refusal(403, 'act-content', 'the decision carries no judgment');
@@ -1197,7 +1223,7 @@ export function fakeServiceActivities(
       });
     },
     async returnToOwner(body, key) {
-      return once(key, () => {
+      return once(key, ['returnToOwner', body], () => {
         if (escrows.get(body.caseId)?.judgment?.outcome !== 'ACQUITTAL') {
           throw ApplicationFailure.nonRetryable('only after an acquittal', 'urn:vcdc:problem:judgment-forbids');
         }
@@ -1222,7 +1248,7 @@ export function fakeServiceActivities(
       });
     },
     async registerRestitutionOrder(body, key) {
-      return once(key, () => {
+      return once(key, ['registerRestitutionOrder', body], () => {
         const { workflowId, ...rest } = body;
         const order = {
           ...rest,
@@ -1235,7 +1261,7 @@ export function fakeServiceActivities(
       });
     },
     async distributeRestitution(body, key) {
-      return once(key, () => {
+      return once(key, ['distributeRestitution', body], () => {
         const order = restitutionOrders.get(body.restitutionOrderId);
         if (!order) throw ApplicationFailure.nonRetryable('no such order', 'urn:vcdc:problem:not-found');
         // The treasury's own pure allocation: the fake pays exactly what the service would.
@@ -1278,7 +1304,7 @@ export function fakeServiceActivities(
     },
     // The notifications outbox: one row per key.
     async notify(n, key) {
-      return once(key, () => ({ ...n, notificationId: id('n'), storedAt: T }));
+      return once(key, ['notify', n], () => ({ ...n, notificationId: id('n'), storedAt: T }));
     },
     // The execution engine's calls (sale-activities.ts).
     async getValuationPrice(base, quote) {
@@ -1321,7 +1347,7 @@ export function fakeServiceActivities(
     },
     // As the exchange service decides and keeps it: the rule on what the direct market shows (directDepth).
     async chooseSaleRoute(caseId, body, key) {
-      return once(key, () => {
+      return once(key, ['chooseSaleRoute', caseId, body], () => {
         const symbol = directSymbol(body.asset, body.fiat);
         const shown = options.directDepth?.[symbol];
         const direct =
@@ -1343,8 +1369,8 @@ export function fakeServiceActivities(
         };
       });
     },
-    async cancelSellOrder(_caseId, clientOrderId, key) {
-      return once(key, () => {
+    async cancelSellOrder(caseId, clientOrderId, key) {
+      return once(key, ['cancelSellOrder', caseId, clientOrderId], () => {
         const o = orders.get(clientOrderId);
         if (!o) throw ApplicationFailure.nonRetryable('no such order', 'urn:vcdc:problem:not-found');
         if (o.status === 'open') o.status = 'canceled';

@@ -11,6 +11,7 @@ import {
   appendAuditRecord,
   assertSchemaCurrent,
   audited,
+  claimedIdempotent,
   contracts,
   createServiceApp,
   IDEMPOTENCY_HEADER,
@@ -362,7 +363,9 @@ export function createApp(deps: CustodyAppDeps): Express {
 
       app.post(
         '/v1/transfers',
-        idempotent(pool, custody.RequestTransfer, async (input, _tx, req) => {
+        // Claimed, not in a transaction of the layer's: no connection is held while the chain answers,
+        // and a lost answer leaves the key claimed with its request's hash (transfers.ts).
+        claimedIdempotent(pool, custody.RequestTransfer, async (input, req) => {
           // The layer has checked the key is there; the transfer row keeps it (see transfers.ts).
           const key = req.get(IDEMPOTENCY_HEADER) as string;
           const { transfer } = await requestTransfer(transferDeps, key, input);

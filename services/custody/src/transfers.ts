@@ -21,8 +21,11 @@
  *     the same clientRef, and the chain answers with the transaction it already has: never a second
  *     one. A definitive refusal by the chain marks the transfer FAILED and releases the reservation.
  *
- * These steps use their own transactions on the pool (not the idempotency layer's), because step 2
- * must be durable before step 3 whatever happens to the request afterwards.
+ * These steps use their own transactions on the pool, because step 2 must be durable before step 3
+ * whatever happens to the request afterwards. The Idempotency-Key is the route's one mechanism, the
+ * shared claimed layer (app.ts): it replays an answer, refuses the key with another body (its claim
+ * keeps the request's hash even when the answer was lost) and lets one request with a key run at a
+ * time; the row's request_key only finds the transfer a key's unanswered attempt wrote.
  */
 import { type KeyObject, randomUUID } from 'node:crypto';
 import {
@@ -105,17 +108,10 @@ export async function requestTransfer(
   assertChainCarries(input.chain, input.asset);
   assertFitsAsset('amount', input.amount, input.asset);
 
+  // The key's earlier attempt (whose answer was lost) may have written the row: finish that transfer.
+  // That it is the same request is the key layer's to say: it holds the request's hash from the claim.
   const earlier = await findByRequestKey(deps.pool, requestKey);
-  if (earlier) {
-    if (!sameRequest(earlier, input)) {
-      throw problems.conflict(
-        'idempotency-key-reused',
-        'Idempotency-Key already used for another request',
-        `key ${requestKey} was first used for transfer ${earlier.transfer_id} with a different body`,
-      );
-    }
-    return { transfer: await resume(deps, earlier) };
-  }
+  if (earlier) return { transfer: await resume(deps, earlier) };
 
   // The case's authorisation first: without it nothing else about the request matters.
   const clearance =
@@ -478,17 +474,6 @@ async function reservedBy(db: Queryable, caseId: string, asset: string): Promise
     [caseId, asset],
   );
   return new Decimal(rows[0]?.reserved ?? '0');
-}
-
-function sameRequest(row: TransferRow, input: RequestTransfer): boolean {
-  return (
-    row.case_id === input.caseId &&
-    row.asset === input.asset &&
-    row.chain === input.chain &&
-    row.to_address === input.toAddress &&
-    row.purpose === input.purpose &&
-    new Decimal(row.amount).eq(input.amount)
-  );
 }
 
 function refusedByChain(row: TransferRow, failure: string): Problem {

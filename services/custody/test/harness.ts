@@ -230,6 +230,43 @@ export async function sweepToCustody(
   return { address: opened.body.address, txHash: sweep.txHash, suspect };
 }
 
+/** A case whose `asset` account holds `amount`, taken in through a real sweep and intake; its custody address. */
+export async function caseHolding(
+  h: Harness,
+  caseId: string,
+  amount: string,
+  opts: { asset?: 'BTC' | 'ETH'; lotId?: string } = {},
+): Promise<string> {
+  const asset = opts.asset ?? 'BTC';
+  const { txHash, address } = await sweepToCustody(h, caseId, amount, { asset });
+  await post(h.app, '/v1/intakes', {
+    caseId,
+    lotId: opts.lotId ?? 'LOT-1',
+    asset,
+    chain: asset === 'BTC' ? 'bitcoin' : 'ethereum',
+    declaredAmount: amount,
+    txHash,
+    evidence: EVIDENCE,
+  }).expect(201);
+  return address;
+}
+
+/** What left `address` on `chain`, as the chain has it. */
+export async function chainOutgoing(
+  h: Harness,
+  address: string,
+  chain = 'bitcoin',
+): Promise<Array<{ txHash: string; amount: string }>> {
+  return (await chainCall(h, 'GET', `/v1/chains/${chain}/addresses/${address}/transactions?direction=out`))
+    .transactions;
+}
+
+/** A BTC VENUE_DEPOSIT to `toAddress` with the case's signed DISPOSAL_PLAN authorisation (venue "hashkey"). */
+export function venueDeposit(caseId: string, toAddress: string, amount: string, approvals?: CarriedDecision[]) {
+  const body = { caseId, asset: 'BTC', chain: 'bitcoin', toAddress, amount, purpose: 'VENUE_DEPOSIT' } as const;
+  return approvals ? { ...body, approvals } : authorised(body);
+}
+
 export async function ledgerRows(h: Harness, caseId: string): Promise<number> {
   const { rows } = await h.pool.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM ledger_entries WHERE case_id = $1',

@@ -11,14 +11,14 @@ import {
   ACTS,
   approvalsFor,
   chainCall,
-  EVIDENCE,
+  chainOutgoing,
   type Harness,
+  caseHolding as holding,
   type Json,
   newKey,
   PEOPLE,
   post,
   startHarness,
-  sweepToCustody,
 } from './harness';
 
 let h: Harness;
@@ -34,20 +34,9 @@ const COURT_ORDER = '(2026) Jing 01 Xing Zhong 123';
 type Asset = 'BTC' | 'ETH';
 const chainOf = (asset: Asset) => (asset === 'BTC' ? 'bitcoin' : 'ethereum');
 
-/** A case whose `asset` account holds `amount` (a real sweep and intake). */
-async function caseHolding(caseId: string, amount: string, asset: Asset = 'BTC'): Promise<string> {
-  const { txHash, address } = await sweepToCustody(h, caseId, amount, { asset });
-  await post(h.app, '/v1/intakes', {
-    caseId,
-    lotId: `LOT-${asset}`,
-    asset,
-    chain: chainOf(asset),
-    declaredAmount: amount,
-    txHash,
-    evidence: EVIDENCE,
-  }).expect(201);
-  return address;
-}
+/** A case whose `asset` account holds `amount` (a real sweep and intake of lot LOT-<asset>). */
+const caseHolding = (caseId: string, amount: string, asset: Asset = 'BTC') =>
+  holding(h, caseId, amount, { asset, lotId: `LOT-${asset}` });
 
 function toOwner(
   addresses = [
@@ -150,12 +139,7 @@ describe.each([
     // A retry (same Idempotency-Key) is the same transfer: nothing sent or booked twice.
     const again = await post(h.app, '/v1/transfers', body, key).expect(201);
     expect(again.body).toEqual(res.body);
-    const outgoing = await chainCall(
-      h,
-      'GET',
-      `/v1/chains/${chainOf(asset)}/addresses/${custody}/transactions?direction=out`,
-    );
-    expect(outgoing.transactions).toHaveLength(1);
+    expect(await chainOutgoing(h, custody, chainOf(asset))).toHaveLength(1);
     expect((await request(h.app).get(`/v1/cases/${caseId}/ledger`).expect(200)).body.entries).toHaveLength(3);
 
     // The audit chain names the court's order, the owner and the resolution the supervisors signed.
@@ -216,9 +200,9 @@ test('a lost broadcast answer: the retry finds the written hand-back and its cou
 
   const retried = await post(app, '/v1/transfers', body, key).expect(201);
   expect(sends).toBe(2);
-  const outgoing = await chainCall(h, 'GET', `/v1/chains/bitcoin/addresses/${custody}/transactions?direction=out`);
-  expect(outgoing.transactions).toHaveLength(1);
-  expect(retried.body).toMatchObject({ transferId: lost.body.transferId, txHash: outgoing.transactions[0].txHash });
+  const outgoing = await chainOutgoing(h, custody);
+  expect(outgoing).toHaveLength(1);
+  expect(retried.body).toMatchObject({ transferId: lost.body.transferId, txHash: outgoing[0]!.txHash });
   expect(await balanceOf(caseId)).toBe('0');
   const ledger = (await request(app).get(`/v1/cases/${caseId}/ledger`).expect(200)).body;
   expect(ledger.entries.map((e: Json) => e.kind)).toEqual(['INTAKE', 'OWNER_RETURN', 'NETWORK_FEE']);
@@ -338,8 +322,7 @@ describe('anything but two supervisors handing this asset back to the named addr
   });
 
   test('nothing left the case wallet, and each refusal is in the custody audit chain', async () => {
-    const outgoing = await chainCall(h, 'GET', `/v1/chains/bitcoin/addresses/${custody}/transactions?direction=out`);
-    expect(outgoing.transactions).toEqual([]);
+    expect(await chainOutgoing(h, custody)).toEqual([]);
     const { rows } = await h.pool.query<{ type: string }>(
       `SELECT data->>'type' AS type FROM audit_records WHERE kind = 'request.refused' AND data->>'path' = '/v1/transfers'`,
     );

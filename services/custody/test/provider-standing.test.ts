@@ -22,13 +22,12 @@ import { createApp as createExchangeApp, EXCHANGE_MIGRATIONS_DIR } from '../../e
 import { CcxtVenue } from '../../exchange/src/ccxt-venue';
 import {
   authorised,
-  chainCall,
-  EVIDENCE,
+  caseHolding,
+  chainOutgoing,
   type Harness,
   post,
   proveDestination,
   startHarness,
-  sweepToCustody,
   whitelistActive,
 } from './harness';
 
@@ -63,29 +62,13 @@ afterAll(async () => {
 
 const appAsking = (url: string) => h.appWith(h.chainClient, { providerRegister: new HttpProviderRegister({ url }) });
 
-async function caseHolding(caseId: string, amount: string): Promise<string> {
-  const { txHash, address } = await sweepToCustody(h, caseId, amount);
-  await post(h.app, '/v1/intakes', {
-    caseId,
-    lotId: 'LOT-1',
-    asset: 'BTC',
-    chain: 'bitcoin',
-    declaredAmount: amount,
-    txHash,
-    evidence: EVIDENCE,
-  }).expect(201);
-  return address;
-}
-
-const outgoing = async (address: string) =>
-  (await chainCall(h, 'GET', `/v1/chains/bitcoin/addresses/${address}/transactions?direction=out`)).transactions;
 const transferRows = async (caseId: string) =>
   (await h.pool.query('SELECT count(*)::int AS n FROM transfers WHERE case_id = $1', [caseId])).rows[0].n;
 
 test('an unverified provider blocks a custody transfer before anything is sent; verified, it goes', async () => {
   const app = appAsking(register.url);
   const caseId = 'CASE-PS1';
-  const custody = await caseHolding(caseId, '1');
+  const custody = await caseHolding(h, caseId, '1');
   const address = 'bc1qprovidervenue00000000000000000000000';
   await whitelistActive(app, 'bitcoin', address);
   await enterProvider(registerPool, { ...HASHKEY, verification: null });
@@ -98,7 +81,7 @@ test('an unverified provider blocks a custody transfer before anything is sent; 
     amount: '0.001',
     purpose: 'TEST_DEPOSIT',
   });
-  const before = await outgoing(custody);
+  const before = await chainOutgoing(h, custody);
   const refused = await post(app, '/v1/transfers', body, 'ps1-test-deposit').expect(422);
   expect(refused.headers['content-type']).toMatch(/application\/problem\+json/);
   expect(refused.body).toMatchObject({
@@ -107,7 +90,7 @@ test('an unverified provider blocks a custody transfer before anything is sent; 
     failures: ['not-verified'],
     registerVersion: 1,
   });
-  expect(await outgoing(custody)).toEqual(before);
+  expect(await chainOutgoing(h, custody)).toEqual(before);
   expect(await transferRows(caseId)).toBe(0);
   const { records } = (await request(app).get('/v1/audit/records?limit=1000').expect(200)).body;
   expect(
@@ -133,7 +116,7 @@ test('an unverified provider blocks a custody transfer before anything is sent; 
 test('an expired licence blocks the transfer; the register unreachable refuses it for now, and nothing is sent', async () => {
   const app = appAsking(register.url);
   const caseId = 'CASE-PS2';
-  const custody = await caseHolding(caseId, '1');
+  const custody = await caseHolding(h, caseId, '1');
   const address = 'bc1qprovidervenue00000000000000000000000';
   const body = authorised({
     caseId,
@@ -154,7 +137,7 @@ test('an expired licence blocks the transfer; the register unreachable refuses i
     type: 'urn:vcdc:problem:provider-register-unavailable',
     providerId: 'hashkey',
   });
-  expect(await outgoing(custody)).toEqual([]);
+  expect(await chainOutgoing(h, custody)).toEqual([]);
   expect(await transferRows(caseId)).toBe(0);
 
   // Renewed: it goes.

@@ -5,9 +5,9 @@ import type { ChainAdapter } from '../src/chain-adapter';
 import {
   actPost,
   approveEntry,
-  authorised,
+  caseHolding,
   chainCall,
-  EVIDENCE,
+  chainOutgoing,
   endCoolingOff,
   type Harness,
   newKey,
@@ -16,7 +16,7 @@ import {
   proveDestination,
   requestEntry,
   startHarness,
-  sweepToCustody,
+  venueDeposit,
   whitelistActive,
 } from './harness';
 
@@ -31,32 +31,13 @@ afterAll(() => h.close());
 
 const VENUE_BTC = 'bc1qvenuedeposit00000000000000000000000';
 
-/** A case whose BTC account holds `amount` (taken in through a real sweep and intake). */
-async function caseHolding(caseId: string, amount: string): Promise<string> {
-  const { txHash, address } = await sweepToCustody(h, caseId, amount);
-  await post(h.app, '/v1/intakes', {
-    caseId,
-    lotId: 'LOT-1',
-    asset: 'BTC',
-    chain: 'bitcoin',
-    declaredAmount: amount,
-    txHash,
-    evidence: EVIDENCE,
-  }).expect(201);
-  return address;
-}
-
 /** A transfer with the case's signed DISPOSAL_PLAN authorisation (venue "hashkey", the harness's default). */
 function transferBody(caseId: string, amount: string, toAddress = VENUE_BTC) {
-  return authorised({ caseId, asset: 'BTC', chain: 'bitcoin', toAddress, amount, purpose: 'VENUE_DEPOSIT' });
+  return venueDeposit(caseId, toAddress, amount);
 }
 
 async function balanceOf(caseId: string): Promise<string> {
   return (await request(h.app).get(`/v1/accounts/${caseId}/BTC`).expect(200)).body.balance;
-}
-
-async function chainOutgoing(address: string): Promise<Array<{ txHash: string; amount: string }>> {
-  return (await chainCall(h, 'GET', `/v1/chains/bitcoin/addresses/${address}/transactions?direction=out`)).transactions;
 }
 
 describe('whitelist', () => {
@@ -77,7 +58,7 @@ describe('whitelist', () => {
   });
 
   test('two distinct approvers, neither the requester; then cooling-off; only then may coins go there', async () => {
-    await caseHolding('CASE-W1', '1');
+    await caseHolding(h, 'CASE-W1', '1');
     const address = 'bc1qnewdestination000000000000000000000';
     const listed = await requestEntry(h.app, { chain: 'bitcoin', address, label: 'new venue address' }).expect(201);
     const { entryId } = listed.body;
@@ -136,7 +117,7 @@ describe('whitelist', () => {
 
 describe('transfers out of custody', () => {
   test('the whole balance goes to the venue: fee line, destination receives amount - fee, the account is at zero and matches the chain', async () => {
-    const custody = await caseHolding('CASE-T1', '1.5');
+    const custody = await caseHolding(h, 'CASE-T1', '1.5');
     const res = await post(h.app, '/v1/transfers', transferBody('CASE-T1', '1.5')).expect(201);
     expect(contracts.custody.Transfer.parse(res.body)).toEqual(res.body);
     expect(res.body).toMatchObject({
@@ -174,7 +155,7 @@ describe('transfers out of custody', () => {
     const quote = await request(h.app).get('/v1/network-fees?chain=bitcoin&asset=BTC').expect(200);
     expect(contracts.custody.NetworkFee.parse(quote.body)).toEqual(quote.body);
     expect(quote.body).toMatchObject({ chain: 'bitcoin', asset: 'BTC', fee: '0.00002' });
-    await caseHolding('CASE-T0', '0.7');
+    await caseHolding(h, 'CASE-T0', '0.7');
     const sent = await post(h.app, '/v1/transfers', transferBody('CASE-T0', '0.7')).expect(201);
     expect(sent.body.fee).toBe(quote.body.fee);
     expect(sent.body.netAmount).toBe('0.69998');
@@ -183,47 +164,47 @@ describe('transfers out of custody', () => {
   });
 
   test('a destination that is not whitelisted is refused and the balance is unchanged', async () => {
-    const custody = await caseHolding('CASE-T2', '1');
+    const custody = await caseHolding(h, 'CASE-T2', '1');
     const res = await post(h.app, '/v1/transfers', transferBody('CASE-T2', '1', 'bc1qattacker')).expect(422);
     expect(res.body.type).toBe('urn:vcdc:problem:destination-not-whitelisted');
     expect(await balanceOf('CASE-T2')).toBe('1');
-    expect(await chainOutgoing(custody)).toEqual([]);
+    expect(await chainOutgoing(h, custody)).toEqual([]);
   });
 
   test('an address whitelisted on another chain does not count', async () => {
-    await caseHolding('CASE-T3', '1');
+    await caseHolding(h, 'CASE-T3', '1');
     const res = await post(h.app, '/v1/transfers', transferBody('CASE-T3', '1', '0xvenue')).expect(422);
     expect(res.body.type).toBe('urn:vcdc:problem:destination-not-whitelisted');
   });
 
   test('more than the balance is refused as insufficient-custody-balance', async () => {
-    const custody = await caseHolding('CASE-T4', '1');
+    const custody = await caseHolding(h, 'CASE-T4', '1');
     const res = await post(h.app, '/v1/transfers', transferBody('CASE-T4', '1.00000001')).expect(422);
     expect(res.body).toMatchObject({ type: 'urn:vcdc:problem:insufficient-custody-balance', available: '1' });
     expect(await balanceOf('CASE-T4')).toBe('1');
-    expect(await chainOutgoing(custody)).toEqual([]);
+    expect(await chainOutgoing(h, custody)).toEqual([]);
   });
 
   test('an amount that does not exceed the network fee is refused', async () => {
-    await caseHolding('CASE-T5', '1');
+    await caseHolding(h, 'CASE-T5', '1');
     const res = await post(h.app, '/v1/transfers', transferBody('CASE-T5', '0.00002')).expect(422);
     expect(res.body).toMatchObject({ type: 'urn:vcdc:problem:amount-below-network-fee', fee: '0.00002' });
     expect(await balanceOf('CASE-T5')).toBe('1');
   });
 
   test('two transfers of the same coins: the second is refused while the first is in flight', async () => {
-    const custody = await caseHolding('CASE-T6', '1');
+    const custody = await caseHolding(h, 'CASE-T6', '1');
     const answers = await Promise.all([
       post(h.app, '/v1/transfers', transferBody('CASE-T6', '0.7')),
       post(h.app, '/v1/transfers', transferBody('CASE-T6', '0.7')),
     ]);
     expect(answers.map((a) => a.status).sort()).toEqual([201, 422]);
     expect(await balanceOf('CASE-T6')).toBe('0.3');
-    expect(await chainOutgoing(custody)).toHaveLength(1);
+    expect(await chainOutgoing(h, custody)).toHaveLength(1);
   });
 
   test('a crash after the chain accepted the broadcast but before the txHash was stored: the retry sends nothing new', async () => {
-    const custody = await caseHolding('CASE-T7', '2');
+    const custody = await caseHolding(h, 'CASE-T7', '2');
     let sends = 0;
     // The chain really accepts the transaction; then the answer is lost (as if the process died).
     const losesFirstAnswer: ChainAdapter = {
@@ -244,7 +225,7 @@ describe('transfers out of custody', () => {
     expect(lost.body.type).toBe('urn:vcdc:problem:broadcast-outcome-unknown');
     const pending = await h.pool.query(`SELECT status, tx_hash FROM transfers WHERE case_id = 'CASE-T7'`);
     expect(pending.rows).toEqual([{ status: 'PENDING_BROADCAST', tx_hash: null }]);
-    expect(await chainOutgoing(custody)).toHaveLength(1);
+    expect(await chainOutgoing(h, custody)).toHaveLength(1);
     // Until the outcome is settled, the transfer answers "not yet" and its amount stays reserved.
     await request(app).get(`/v1/transfers/${lost.body.transferId}`).expect(409);
     const other = await post(app, '/v1/transfers', transferBody('CASE-T7', '0.5')).expect(422);
@@ -252,7 +233,7 @@ describe('transfers out of custody', () => {
 
     const retried = await post(app, '/v1/transfers', transferBody('CASE-T7', '2'), key).expect(201);
     expect(sends).toBe(2);
-    const outgoing = await chainOutgoing(custody);
+    const outgoing = await chainOutgoing(h, custody);
     expect(outgoing).toHaveLength(1);
     expect(retried.body).toMatchObject({ transferId: lost.body.transferId, txHash: outgoing[0]!.txHash });
     expect(await balanceOf('CASE-T7')).toBe('0');
@@ -265,7 +246,7 @@ describe('transfers out of custody', () => {
   });
 
   test('after a lost answer, the same key with another body is a 409 and sends nothing', async () => {
-    await caseHolding('CASE-T8', '1');
+    await caseHolding(h, 'CASE-T8', '1');
     const failing: ChainAdapter = {
       getHead: (chain) => h.chainClient.getHead(chain),
       getFees: (chain) => h.chainClient.getFees(chain),
@@ -281,7 +262,7 @@ describe('transfers out of custody', () => {
   });
 
   test('when the chain refuses the broadcast, the transfer is FAILED, nothing is booked and the reservation is released', async () => {
-    const custody = await caseHolding('CASE-T9', '1');
+    const custody = await caseHolding(h, 'CASE-T9', '1');
     // The fee quote is too low, so the chain (which charges its real fee) finds the balance short.
     const lowQuote: ChainAdapter = {
       getHead: (chain) => h.chainClient.getHead(chain),
@@ -294,7 +275,7 @@ describe('transfers out of custody', () => {
     expect(refused.body.type).toBe('urn:vcdc:problem:transfer-refused-by-chain');
     expect(refused.body.detail).toMatch(/insufficient-funds/);
     expect(await balanceOf('CASE-T9')).toBe('1');
-    expect(await chainOutgoing(custody)).toEqual([]);
+    expect(await chainOutgoing(h, custody)).toEqual([]);
     const failed = await request(h.app).get(`/v1/transfers/${refused.body.transferId}`).expect(200);
     expect(failed.body).toMatchObject({ status: 'FAILED', txHash: '' });
 
@@ -317,15 +298,34 @@ describe('transfers out of custody', () => {
   });
 
   test('an Idempotency-Key replay answers the stored transfer and sends nothing more; another body with the key is a 409', async () => {
-    const custody = await caseHolding('CASE-T10', '1');
+    const custody = await caseHolding(h, 'CASE-T10', '1');
     const key = newKey('transfer');
     const first = await post(h.app, '/v1/transfers', transferBody('CASE-T10', '0.4'), key).expect(201);
     const replay = await post(h.app, '/v1/transfers', transferBody('CASE-T10', '0.4'), key).expect(201);
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(replay.body).toEqual(first.body);
     await post(h.app, '/v1/transfers', transferBody('CASE-T10', '0.5'), key).expect(409);
-    expect(await chainOutgoing(custody)).toHaveLength(1);
+    expect(await chainOutgoing(h, custody)).toHaveLength(1);
     expect(await balanceOf('CASE-T10')).toBe('0.6');
+  });
+
+  test('the same key posted three times at once sends one transfer: the others get it or are told to retry', async () => {
+    const custody = await caseHolding(h, 'CASE-T11', '1');
+    const key = newKey('transfer');
+    const answers = await Promise.all(
+      [1, 2, 3].map(() => post(h.app, '/v1/transfers', transferBody('CASE-T11', '0.4'), key)),
+    );
+    const sent = answers.filter((a) => a.status === 201);
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    for (const a of sent) expect(a.body.transferId).toBe(sent[0]!.body.transferId);
+    for (const a of answers.filter((a) => a.status !== 201)) {
+      expect(a.status).toBe(409);
+      expect(a.body.type).toBe('urn:vcdc:problem:idempotency-request-in-progress');
+    }
+    expect(await chainOutgoing(h, custody)).toHaveLength(1);
+    expect(await balanceOf('CASE-T11')).toBe('0.6');
+    const retried = await post(h.app, '/v1/transfers', transferBody('CASE-T11', '0.4'), key).expect(201);
+    expect(retried.body.transferId).toBe(sent[0]!.body.transferId);
   });
 });
 
@@ -338,7 +338,7 @@ describe('test deposit before the first bulk transfer to a new address', () => {
     request(h.app).get(`/v1/test-deposits/requirement?chain=bitcoin&address=${address}&asset=BTC`).expect(200);
 
   test('a bulk transfer to an address that never received a confirmed transfer is refused; after a confirmed test deposit it goes', async () => {
-    const custody = await caseHolding('CASE-TD1', '2');
+    const custody = await caseHolding(h, 'CASE-TD1', '2');
     const fresh = 'bc1qfreshvenueaddress000000000000000000';
     await whitelistActive(h.app, 'bitcoin', fresh);
 
@@ -361,7 +361,7 @@ describe('test deposit before the first bulk transfer to a new address', () => {
       toAddress: fresh,
       pendingTransferIds: [],
     });
-    expect(await chainOutgoing(custody)).toEqual([]);
+    expect(await chainOutgoing(h, custody)).toEqual([]);
     expect(await balanceOf('CASE-TD1')).toBe('2');
 
     // Too large for a test deposit: refused, naming the amount.
@@ -403,16 +403,16 @@ describe('test deposit before the first bulk transfer to a new address', () => {
     });
     const sent = await post(h.app, '/v1/transfers', transferBody('CASE-TD1', '1.5', fresh)).expect(201);
     expect(sent.body).toMatchObject({ purpose: 'VENUE_DEPOSIT', netAmount: '1.49998' });
-    expect((await chainOutgoing(custody)).map((t) => t.amount).sort()).toEqual(['0.00098', '1.49998']);
+    expect((await chainOutgoing(h, custody)).map((t) => t.amount).sort()).toEqual(['0.00098', '1.49998']);
     expect(await balanceOf('CASE-TD1')).toBe('0.499');
 
     // The address is proven: another case's bulk transfer goes straight there.
-    await caseHolding('CASE-TD2', '1');
+    await caseHolding(h, 'CASE-TD2', '1');
     await post(h.app, '/v1/transfers', transferBody('CASE-TD2', '1', fresh)).expect(201);
   });
 
   test('a test deposit confirmed on chain counts even when nobody asked for its status since', async () => {
-    await caseHolding('CASE-TD3', '1');
+    await caseHolding(h, 'CASE-TD3', '1');
     const fresh = 'bc1qsecondfreshvenue0000000000000000000';
     await whitelistActive(h.app, 'bitcoin', fresh);
     const test = await post(h.app, '/v1/transfers', testBody('CASE-TD3', '0.0005', fresh)).expect(201);
@@ -423,7 +423,7 @@ describe('test deposit before the first bulk transfer to a new address', () => {
   });
 
   test('the largest test deposit is configured per asset', async () => {
-    await caseHolding('CASE-TD4', '1');
+    await caseHolding(h, 'CASE-TD4', '1');
     const fresh = 'bc1qthirdfreshvenue00000000000000000000';
     await whitelistActive(h.app, 'bitcoin', fresh);
     const strict = h.appWith(h.chainClient, { testDepositMax: { BTC: '0.0005', ETH: '0.01', USDT: '10' } });
@@ -433,7 +433,7 @@ describe('test deposit before the first bulk transfer to a new address', () => {
   });
 
   test('a refused bulk transfer is not retried under its key: that key keeps its answer', async () => {
-    await caseHolding('CASE-TD5', '1');
+    await caseHolding(h, 'CASE-TD5', '1');
     const fresh = 'bc1qfourthfreshvenue0000000000000000000';
     await whitelistActive(h.app, 'bitcoin', fresh);
     const key = newKey('bulk');
@@ -458,7 +458,7 @@ describe('conservation', () => {
           run += 1;
           const caseId = `CASE-P${run}`;
           let custody = '';
-          for (const amount of sweeps) custody = await caseHolding(caseId, sats(amount));
+          for (const amount of sweeps) custody = await caseHolding(h, caseId, sats(amount));
           for (const amount of transfers) {
             const res = await post(h.app, '/v1/transfers', transferBody(caseId, sats(amount)));
             expect([201, 422]).toContain(res.status);

@@ -12,7 +12,9 @@ import {
   approvalsFor,
   approveEntry,
   authorisationFor,
+  caseHolding,
   chainCall,
+  chainOutgoing,
   EVIDENCE,
   endCoolingOff,
   type Harness,
@@ -24,6 +26,7 @@ import {
   revokeEntry,
   startHarness,
   sweepToCustody,
+  venueDeposit,
   whitelistActive,
 } from './harness';
 
@@ -168,7 +171,7 @@ describe('the whitelist: one custodian requests, two other custodians approve, A
     expect((await request(app).get(`/v1/whitelist/${entryId}`).expect(200)).body.status).toBe('COOLING_OFF');
 
     // A transfer there waits; nothing moves.
-    await sweepIntake('CASE-TR-COOL', '1');
+    await caseHolding(h, 'CASE-TR-COOL', '1');
     const waiting = await post(app, '/v1/transfers', transferTo('CASE-TR-COOL', address)).expect(409);
     expect(waiting.body.type).toBe('urn:vcdc:problem:not-yet');
 
@@ -213,36 +216,21 @@ describe('the whitelist: one custodian requests, two other custodians approve, A
   });
 });
 
-async function sweepIntake(caseId: string, amount: string): Promise<string> {
-  const { txHash, address } = await sweepToCustody(h, caseId, amount);
-  await post(h.app, '/v1/intakes', {
-    caseId,
-    lotId: 'LOT-1',
-    asset: 'BTC',
-    chain: 'bitcoin',
-    declaredAmount: amount,
-    txHash,
-    evidence: EVIDENCE,
-  }).expect(201);
-  return address;
-}
-
-function transferTo(caseId: string, toAddress: string, amount = '0.1', approvals = approvalsFor(caseId)) {
-  return { caseId, asset: 'BTC', chain: 'bitcoin', toAddress, amount, purpose: 'VENUE_DEPOSIT', approvals };
-}
+// Fresh approvals on every request unless given: a signed act presented again is another matter (act-replayed).
+const transferTo = (caseId: string, toAddress: string, amount = '0.1', approvals = approvalsFor(caseId)) =>
+  venueDeposit(caseId, toAddress, amount, approvals);
 
 describe('custody enforces the case authorisation itself', () => {
   const VENUE = 'bc1qhashkeydeposit00000000000000000000';
   const OTHER_VENUE = 'bc1qothervenuedeposit000000000000000';
   let custody: string;
-  const outgoing = async () =>
-    (await chainCall(h, 'GET', `/v1/chains/bitcoin/addresses/${custody}/transactions?direction=out`)).transactions;
+  const outgoing = () => chainOutgoing(h, custody);
 
   beforeAll(async () => {
     await whitelistActive(h.app, 'bitcoin', VENUE);
     await proveDestination(h, VENUE);
     await whitelistActive(h.app, 'bitcoin', OTHER_VENUE, 'another venue', 'othervenue');
-    custody = await sweepIntake('CASE-AUTH', '2');
+    custody = await caseHolding(h, 'CASE-AUTH', '2');
   });
 
   /** Refused 403 with `type`, nothing sent, and the refusal in the audit chain. */
@@ -388,7 +376,7 @@ describe('custody enforces the case authorisation itself', () => {
 
   test('coins a stopped case got back count no more against its authorisation: they may leave again under it, never more', async () => {
     // A held case resumed under the plan it had approved (HOLD_RESOLUTION RESUME) sends the returned coins again.
-    const address = await sweepIntake('CASE-BACK', '1');
+    const address = await caseHolding(h, 'CASE-BACK', '1');
     const plan = approvalsFor(
       'CASE-BACK',
       authorisationFor('CASE-BACK', { assets: [{ asset: 'BTC', maxAmount: '0.5' }] }),

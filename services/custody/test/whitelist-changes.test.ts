@@ -7,9 +7,8 @@ import { contracts } from '@vcdc/shared';
 import request from 'supertest';
 import {
   approveEntry,
-  authorised,
-  chainCall,
-  EVIDENCE,
+  caseHolding,
+  chainOutgoing,
   endCoolingOff,
   type Harness,
   PEOPLE,
@@ -18,7 +17,7 @@ import {
   requestEntry,
   revokeEntry,
   startHarness,
-  sweepToCustody,
+  venueDeposit,
   whitelistActive,
 } from './harness';
 
@@ -30,29 +29,9 @@ afterAll(() => h.close());
 
 const DAY = 24 * 60 * 60;
 
-async function caseHolding(caseId: string, amount: string): Promise<string> {
-  const { txHash, address } = await sweepToCustody(h, caseId, amount);
-  await post(h.app, '/v1/intakes', {
-    caseId,
-    lotId: 'LOT-1',
-    asset: 'BTC',
-    chain: 'bitcoin',
-    declaredAmount: amount,
-    txHash,
-    evidence: EVIDENCE,
-  }).expect(201);
-  return address;
-}
-
 const transfer = (caseId: string, toAddress: string, amount = '0.1') =>
-  post(
-    h.app,
-    '/v1/transfers',
-    authorised({ caseId, asset: 'BTC', chain: 'bitcoin', toAddress, amount, purpose: 'VENUE_DEPOSIT' }),
-  );
+  post(h.app, '/v1/transfers', venueDeposit(caseId, toAddress, amount));
 const entry = async (entryId: string) => (await request(h.app).get(`/v1/whitelist/${entryId}`).expect(200)).body;
-const outgoing = async (address: string) =>
-  (await chainCall(h, 'GET', `/v1/chains/bitcoin/addresses/${address}/transactions?direction=out`)).transactions;
 
 async function approveBoth(entryId: string, coolingOffSeconds = 0) {
   const app = h.appWith(h.chainClient, { whitelistCoolingOffSeconds: coolingOffSeconds });
@@ -62,7 +41,7 @@ async function approveBoth(entryId: string, coolingOffSeconds = 0) {
 
 describe('revoking a whitelist entry', () => {
   test('takes effect at once, records who and why; a transfer there is refused before anything is sent', async () => {
-    const custody = await caseHolding('CASE-WR1', '1');
+    const custody = await caseHolding(h, 'CASE-WR1', '1');
     const address = 'bc1qrevokedvenue000000000000000000000000';
     const listed = await whitelistActive(h.app, 'bitcoin', address);
     await proveDestination(h, address);
@@ -81,11 +60,11 @@ describe('revoking a whitelist entry', () => {
     });
     expect(await entry(listed.entryId)).toEqual(revoked.body);
 
-    const before = await outgoing(custody);
+    const before = await chainOutgoing(h, custody);
     const refused = await transfer('CASE-WR1', address).expect(422);
     expect(refused.body).toMatchObject({ type: 'urn:vcdc:problem:destination-revoked', entryId: listed.entryId });
     expect(refused.body.detail).toMatch(/supervisor\.li/);
-    expect(await outgoing(custody)).toEqual(before);
+    expect(await chainOutgoing(h, custody)).toEqual(before);
     const { rows } = await h.pool.query(`SELECT count(*)::int AS n FROM transfers WHERE case_id = 'CASE-WR1'`);
     expect(rows[0].n).toBe(1);
 
@@ -129,7 +108,7 @@ describe('revoking a whitelist entry', () => {
 
 describe('changing a whitelist entry', () => {
   test('a replacement goes through approvals and cooling-off; the old entry stays valid until then, and is superseded after', async () => {
-    const custody = await caseHolding('CASE-WC1', '2');
+    const custody = await caseHolding(h, 'CASE-WC1', '2');
     const oldAddress = 'bc1qoldvenueaddress00000000000000000000';
     const newAddress = 'bc1qnewvenueaddress00000000000000000000';
     const old = await whitelistActive(h.app, 'bitcoin', oldAddress);
@@ -169,14 +148,14 @@ describe('changing a whitelist entry', () => {
     expect(Date.parse(superseded.supersededAt)).toBeLessThanOrEqual(Date.now());
     expect((await entry(created.body.entryId)).status).toBe('ACTIVE');
 
-    const before = await outgoing(custody);
+    const before = await chainOutgoing(h, custody);
     const refused = await transfer('CASE-WC1', oldAddress).expect(422);
     expect(refused.body).toMatchObject({
       type: 'urn:vcdc:problem:destination-superseded',
       entryId: old.entryId,
       supersededBy: created.body.entryId,
     });
-    expect(await outgoing(custody)).toEqual(before);
+    expect(await chainOutgoing(h, custody)).toEqual(before);
     // The new address is new: a test deposit first.
     const untested = await transfer('CASE-WC1', newAddress).expect(409);
     expect(untested.body.type).toBe('urn:vcdc:problem:test-deposit-required');
@@ -190,7 +169,7 @@ describe('changing a whitelist entry', () => {
   });
 
   test('a replacement revoked before it became active supersedes nothing, and another one may follow', async () => {
-    await caseHolding('CASE-WC2', '1');
+    await caseHolding(h, 'CASE-WC2', '1');
     const oldAddress = 'bc1qkeptvenueaddress0000000000000000000';
     const old = await whitelistActive(h.app, 'bitcoin', oldAddress);
     await proveDestination(h, oldAddress);

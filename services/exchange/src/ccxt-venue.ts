@@ -1,5 +1,6 @@
 /**
- * The venue reached through ccxt, and the one place that maps ccxt to the service's terms.
+ * HashKey reached through ccxt, mapped to the service's terms (what every ccxt-backed venue shares,
+ * the client, its calls and ccxt's errors, is ccxt-backed-venue.ts's).
  *
  * Precision: ccxt's unified structures carry JS numbers (floats), which could round a unit away.
  * Every amount here is read from the venue's raw answer (`info`, decimal strings exactly as the venue
@@ -9,14 +10,19 @@
  *
  * The raw field names are HashKey's (the only venue mapped so far).
  */
-import { inSpan, SpanKind } from '@vcdc/shared';
 import type { common } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import ccxt, { type Exchange } from 'ccxt';
-import type { RequestLimit } from './capabilities';
-import { type BidsAndTop, CcxtMarketData, type DailyClose, exactDecimal, type TopOfBook } from './market-data';
 import {
-  type CryptoWithdrawalRequest,
+  amount,
+  CcxtBackedVenue,
+  type CcxtClientOptions,
+  ccxtClientConfig,
+  NETWORK_OF_CHAIN,
+  str,
+} from './ccxt-backed-venue';
+import { exactDecimal } from './market-data';
+import {
   type CryptoWithdrawalSnapshot,
   type DepositSnapshot,
   type FillSnapshot,
@@ -26,29 +32,16 @@ import {
   type TradingFees,
   type Venue,
   VenueCallError,
-  type WithdrawalRequest,
   type WithdrawalSnapshot,
   type WithdrawalTerms,
 } from './venue';
-import { loadMarketsForgettingFailures } from './venue-markets';
-import { paceByLimit } from './venue-pacing';
 import { signWithNodeCrypto } from './venue-signing';
 
-export interface CcxtVenueOptions {
+export interface CcxtVenueOptions extends CcxtClientOptions {
   /** ccxt exchange id; "hashkey". */
   venueId: 'hashkey';
-  apiUrl: string;
-  apiKey: string;
-  secret: string;
-  timeoutMs: number;
-  /** ccxt's client-side request pacing; keep it on against a real venue. */
-  enableRateLimit?: boolean;
-  /** The venue's request limit (capability table): paces the client by it instead of ccxt's default. */
-  requestLimit?: RequestLimit;
 }
 
-/** ccxt network code per chain for deposit addresses (HashKey chainType BTC / ETH). */
-export const NETWORK_OF_CHAIN: Record<common.Chain, string> = { bitcoin: 'BTC', ethereum: 'ERC20' };
 /** Fiat leaves the venue by bank wire; the venue simulator's channel name for that is "BANK". */
 const FIAT_NETWORK = 'BANK';
 /** HashKey chainType per chain, as its exchangeInfo lists a coin's withdrawal channels (ccxt maps ERC20 to ETH). */
@@ -60,18 +53,6 @@ const CHAIN_TYPE_OF_CHAIN: Record<common.Chain, string> = { bitcoin: 'BTC', ethe
 const HELD_DEPOSIT_STATUS = '5';
 
 type Raw = Record<string, unknown>;
-
-export function str(raw: Raw, key: string): string {
-  const value = raw[key];
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
-  throw new VenueCallError('fault', 'venue-answer', `venue answer lacks ${key}`);
-}
-
-/** A venue decimal string in canonical form ("86.000" -> "86"). */
-export function amount(raw: Raw, key: string): string {
-  return new Decimal(str(raw, key)).toFixed();
-}
 
 function orderStatus(venueStatus: string): OrderSnapshot['status'] {
   switch (venueStatus) {
@@ -93,90 +74,21 @@ function orderStatus(venueStatus: string): OrderSnapshot['status'] {
   }
 }
 
-/** ccxt's error classes, to the service's three kinds of failure (for every venue reached through ccxt). */
-export function ccxtFailure(what: string, error: unknown): Error {
-  if (error instanceof VenueCallError) return error;
-  const c = ccxt;
-  const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
-  const name = error instanceof Error ? error.constructor.name : undefined;
-  // NetworkError covers timeouts, dropped connections, venue maintenance and clock skew (InvalidNonce).
-  if (error instanceof c.NetworkError) return new VenueCallError('unavailable', 'venue-unavailable', message, name);
-  if (error instanceof c.DuplicateOrderId) {
-    return new VenueCallError('refused', 'duplicate-client-order-id', message, name);
-  }
-  if (error instanceof c.InsufficientFunds) return new VenueCallError('refused', 'insufficient-funds', message, name);
-  if (error instanceof c.PermissionDenied) return new VenueCallError('refused', 'not-permitted', message, name);
-  if (error instanceof c.AuthenticationError) return new VenueCallError('fault', 'venue-authentication', message, name);
-  if (error instanceof c.InvalidAddress) return new VenueCallError('refused', 'invalid-address', message, name);
-  if (error instanceof c.InvalidOrder || error instanceof c.BadRequest || error instanceof c.NotSupported) {
-    return new VenueCallError('refused', 'venue-refused', message, name);
-  }
-  if (error instanceof c.BaseError) return new VenueCallError('fault', 'venue-error', message, name);
-  return error instanceof Error ? error : new Error(message);
-}
-
-export class CcxtVenue implements Venue {
-  readonly id: string;
-  private readonly exchange: Exchange;
-
-  /** Public market data of the same venue (book top, candles) through the same ccxt class. */
-  private readonly data: CcxtMarketData;
-
+export class CcxtVenue extends CcxtBackedVenue<Exchange> implements Venue {
   constructor(options: CcxtVenueOptions) {
-    this.id = options.venueId;
     const ExchangeClass = ccxt[options.venueId];
     // One client for trading and the venue's own market data: one request budget for the venue's one limit.
-    this.exchange = new ExchangeClass({
-      apiKey: options.apiKey,
-      secret: options.secret,
-      timeout: options.timeoutMs,
-      // With the venue's limit known the client paces itself by it (venue-pacing.ts), not by ccxt's default.
-      enableRateLimit: (options.enableRateLimit ?? true) && !options.requestLimit,
-      urls: { api: { public: options.apiUrl, private: options.apiUrl } },
-    });
-    if (options.requestLimit && options.enableRateLimit !== false) paceByLimit(this.exchange, options.requestLimit);
+    super(options.venueId, options.venueId, new ExchangeClass(ccxtClientConfig(options)), options);
     signWithNodeCrypto(this.exchange);
-    this.data = new CcxtMarketData({
-      id: options.venueId,
-      exchange: options.venueId,
-      url: options.apiUrl,
-      timeoutMs: options.timeoutMs,
-      client: this.exchange,
-    });
   }
 
-  /** One venue call, in a client span of its own (the trace shows each call to the venue and its failure). */
-  private call<T>(what: string, work: () => Promise<T>): Promise<T> {
-    return inSpan(
-      `venue ${what}`,
-      { 'peer.service': 'venue', 'vcdc.venue': this.exchange.id },
-      async () => {
-        try {
-          await loadMarketsForgettingFailures(this.exchange);
-          return await work();
-        } catch (error) {
-          throw this.translate(what, error);
-        }
-      },
-      { kind: SpanKind.CLIENT },
-    );
-  }
-
-  private translate(what: string, error: unknown): Error {
-    return ccxtFailure(what, error);
-  }
-
-  topOfBook(symbol: string): Promise<TopOfBook> {
-    return this.data.topOfBook(symbol);
-  }
-
-  dailyCloses(symbol: string, from: Date, to: Date): Promise<DailyClose[]> {
-    return this.data.dailyCloses(symbol, from, to);
-  }
-
-  minuteCandles(symbol: string, from: Date, to: Date): Promise<DailyClose[]> {
-    return this.data.minuteCandles(symbol, from, to);
-  }
+  protected readonly names = {
+    fiatNetwork: FIAT_NETWORK,
+    // HashKey answers a withdrawal { id: "0", orderId: "W..." }: the withdrawal's id is orderId.
+    withdrawalId: 'orderId',
+    balanceAsset: 'asset',
+    balanceFree: 'free',
+  };
 
   async bids(symbol: string): Promise<{ price: string; qty: string }[]> {
     return this.call('fetch order book', async () => {
@@ -186,10 +98,6 @@ export class CcxtVenue implements Venue {
         qty: exactDecimal(qty, 'bid quantity'),
       }));
     });
-  }
-
-  bidsAndTop(symbol: string): Promise<BidsAndTop> {
-    return this.data.bidsAndTop(symbol, 200);
   }
 
   async marketRules(symbol: string): Promise<MarketRules | undefined> {
@@ -251,7 +159,7 @@ export class CcxtVenue implements Venue {
     });
   }
 
-  private orderFromRaw(raw: Raw): OrderSnapshot {
+  protected orderFromRaw(raw: Raw): OrderSnapshot {
     const type = str(raw, 'type');
     const time = Number(raw.transactTime ?? raw.time);
     const updated = Number(raw.updateTime);
@@ -284,35 +192,19 @@ export class CcxtVenue implements Venue {
     });
   }
 
-  async placeSellOrder(order: SellOrderRequest): Promise<OrderSnapshot> {
-    return this.call('create order', async () => {
-      // ccxt formats amount and price to the market's precision (truncating). The service only sends
-      // values that are already exact multiples; make sure ccxt sends exactly what was asked.
-      const sentAmount = String(this.exchange.amountToPrecision(order.symbol, order.amount));
-      if (!new Decimal(sentAmount).eq(order.amount)) {
-        throw new VenueCallError('refused', 'amount-precision', `ccxt would send ${sentAmount} for ${order.amount}`);
+  protected assertExact(order: SellOrderRequest): void {
+    // ccxt formats amount and price to the market's precision (truncating). The service only sends
+    // values that are already exact multiples; make sure ccxt sends exactly what was asked.
+    const sentAmount = String(this.exchange.amountToPrecision(order.symbol, order.amount));
+    if (!new Decimal(sentAmount).eq(order.amount)) {
+      throw new VenueCallError('refused', 'amount-precision', `ccxt would send ${sentAmount} for ${order.amount}`);
+    }
+    if (order.limitPrice !== undefined) {
+      const sentPrice = String(this.exchange.priceToPrecision(order.symbol, order.limitPrice));
+      if (!new Decimal(sentPrice).eq(order.limitPrice)) {
+        throw new VenueCallError('refused', 'price-precision', `ccxt would send ${sentPrice} for ${order.limitPrice}`);
       }
-      if (order.limitPrice !== undefined) {
-        const sentPrice = String(this.exchange.priceToPrecision(order.symbol, order.limitPrice));
-        if (!new Decimal(sentPrice).eq(order.limitPrice)) {
-          throw new VenueCallError(
-            'refused',
-            'price-precision',
-            `ccxt would send ${sentPrice} for ${order.limitPrice}`,
-          );
-        }
-      }
-      // ccxt's typings say number; it takes decimal strings too, and a string never passes through a float.
-      const created = await this.exchange.createOrder(
-        order.symbol,
-        order.type,
-        'sell',
-        order.amount as unknown as number,
-        order.limitPrice as unknown as number | undefined,
-        { clientOrderId: order.clientOrderId },
-      );
-      return this.orderFromRaw(created.info as Raw);
-    });
+    }
   }
 
   async cancelOrder(symbol: string, clientOrderId: string): Promise<OrderSnapshot | undefined> {
@@ -340,20 +232,6 @@ export class CcxtVenue implements Venue {
           feeCurrency: str(raw, 'commissionAsset'),
           tradedAt: new Date(Number(str(raw, 'time'))),
         }));
-    });
-  }
-
-  async withdraw(request: WithdrawalRequest): Promise<{ withdrawalId: string }> {
-    return this.call('withdraw', async () => {
-      const result = await this.exchange.withdraw(
-        request.currency,
-        request.amount as unknown as number,
-        request.bankAccountId,
-        undefined,
-        { network: FIAT_NETWORK, clientOrderId: request.clientRef },
-      );
-      // HashKey answers { id: "0", orderId: "W..." }: the withdrawal's id is orderId.
-      return { withdrawalId: str(result.info as Raw, 'orderId') };
     });
   }
 
@@ -404,29 +282,6 @@ export class CcxtVenue implements Venue {
         fee: amount(channel, 'withdrawFee'),
         minAmount: amount(channel, 'minWithdrawQuantity'),
       };
-    });
-  }
-
-  async freeBalance(asset: string): Promise<string> {
-    return this.call('fetch balance', async () => {
-      const balance = await this.exchange.fetchBalance();
-      const rows = ((balance.info as Raw).balances ?? []) as Raw[];
-      const row = rows.find((b) => b.asset === asset);
-      return row ? amount(row, 'free') : '0';
-    });
-  }
-
-  async withdrawCrypto(request: CryptoWithdrawalRequest): Promise<{ withdrawalId: string }> {
-    return this.call('withdraw', async () => {
-      // A decimal string, never a float (see the header); ccxt's typings say number.
-      const result = await this.exchange.withdraw(
-        request.asset,
-        request.amount as unknown as number,
-        request.address,
-        undefined,
-        { network: NETWORK_OF_CHAIN[request.chain], clientOrderId: request.clientRef },
-      );
-      return { withdrawalId: str(result.info as Raw, 'orderId') };
     });
   }
 

@@ -6,67 +6,45 @@
  * statement, append-only and on the audit chain; what the venue would pay out, or more than the case
  * holds there by the service's records, is refused naming `amount`, and nothing is booked.
  */
-import { createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import type { Pool } from '@vcdc/shared';
 import type { exchange } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import type { Express } from 'express';
 import request from 'supertest';
 import { type RunningChainSimulator, startChainSimulator } from '../../../simulators/src/chain';
-import {
-  DEV_VENUE_API_KEY,
-  DEV_VENUE_SECRET,
-  type RunningVenueSimulator,
-  startVenueSimulator,
-} from '../../../simulators/src/venue';
-import { auditRequests, servicePoolFor } from '../../../test/support/audit';
-import { createTestDatabase } from '../../../test/support/database';
-import { seedProviderRegister } from '../../../test/support/provider-register';
-import { createApp, EXCHANGE_MIGRATIONS_DIR } from '../src/app';
-import { CcxtVenue } from '../src/ccxt-venue';
+import { auditRequests } from '../../../test/support/audit';
+import { type SimulatedExchange, startSimulatedExchange } from '../../../test/support/simulated-exchange';
 import { residualIdFor } from '../src/residuals';
 
 const BANK = { id: 'HK-TRUST-001', name: 'Case property trust account', bank: 'Hong Kong branch' };
 let owner: Pool;
 let rolePool: Pool;
 let chain: RunningChainSimulator;
-let sim: RunningVenueSimulator;
+let ex: SimulatedExchange;
 let app: Express;
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('exchange_residuals');
-  await migrate({ databaseUrl, schema: 'exchange', dir: EXCHANGE_MIGRATIONS_DIR });
-  owner = createPool(databaseUrl, 'exchange', 2);
-  const { pool, role } = await servicePoolFor(databaseUrl, 'exchange');
-  rolePool = pool;
-  await seedProviderRegister(rolePool);
   chain = await startChainSimulator({ port: 0, blockIntervalMs: 0 });
-  sim = await startVenueSimulator({
-    port: 0,
-    seed: 11,
+  ex = await startSimulatedExchange({
+    database: 'exchange_residuals',
     chainUrl: chain.url,
-    bankAccounts: [BANK],
-    depositConfirmations: 2,
-    withdrawalDelayMs: 100,
-    withdrawalFee: '10',
-    pollIntervalMs: 60_000,
-    initialBalances: { BTC: '20', ETH: '50', USD: '100000' },
+    asServiceRole: true,
+    venue: {
+      seed: 11,
+      bankAccounts: [BANK],
+      depositConfirmations: 2,
+      withdrawalDelayMs: 100,
+      withdrawalFee: '10',
+      initialBalances: { BTC: '20', ETH: '50', USD: '100000' },
+    },
   });
-  const venue = new CcxtVenue({
-    venueId: 'hashkey',
-    apiUrl: sim.url,
-    apiKey: DEV_VENUE_API_KEY,
-    secret: DEV_VENUE_SECRET,
-    timeoutMs: 5000,
-    enableRateLimit: false,
-  });
-  app = createApp({ pool, logger: silentLogger(), venue, serviceRole: role });
+  ({ pool: owner, app } = ex);
+  rolePool = ex.servicePool!;
 });
 
 afterAll(async () => {
-  await sim?.close();
+  await ex?.close();
   await chain?.close();
-  await rolePool?.end();
-  await owner?.end();
 });
 
 const { post, verify } = auditRequests(() => app);

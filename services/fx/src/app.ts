@@ -6,9 +6,10 @@ import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import {
   acceptDecision,
-  actOf,
   actProblem,
+  actRoute,
   appendAuditRecord,
+  assertActOnCase,
   assertProviderStandingIn,
   assertSchemaCurrent,
   audited,
@@ -22,12 +23,10 @@ import {
   type ProviderRegister,
   parseInput,
   recordSignedAct,
-  requireAct,
-  signedActOf,
   workflowActor,
 } from '@vcdc/shared';
 import { fx } from '@vcdc/shared/contracts';
-import type { Express, Response } from 'express';
+import type { Express } from 'express';
 import {
   ApproveCorrectionInput,
   CaseParams,
@@ -83,7 +82,7 @@ export interface FxAppDeps {
 }
 
 /** A correction's body names neither its author nor its approver: each is the person of their own act. */
-const noNamedCorrector = noNamedPerson([...PERSON_FIELDS, 'author', 'approver']);
+const CORRECTOR_FIELDS = [...PERSON_FIELDS, 'author', 'approver'];
 
 /** The routes that carry a person's signed act: the only changing routes the control API's credential may call. */
 export const FX_ACT_ROUTES: readonly RegExp[] = [
@@ -233,70 +232,48 @@ export function createApp({
       // A settlement correction: one FX officer's forwarded act requests it, another person's approves it.
       app.post(
         '/v1/settlements/:settlementId/corrections',
-        noNamedCorrector,
-        requireAct({
-          keys: actVerifyKeys,
-          kind: 'fx.settlement.correct',
-          object: (req) => ({ type: 'settlement', id: String(req.params.settlementId) }),
-        }),
-        idempotent(
+        ...actRoute(
           pool,
+          {
+            keys: actVerifyKeys,
+            kind: 'fx.settlement.correct',
+            object: (req) => ({ type: 'settlement', id: String(req.params.settlementId) }),
+            namedFields: CORRECTOR_FIELDS,
+          },
           fx.RequestSettlementCorrection,
-          audited(
-            async (input, tx, req) => {
-              const { settlementId } = parseInput(SettlementParams, req.params, 'path');
-              const res = req.res as Response;
-              await recordSignedAct(tx, signedActOf(res));
-              const act = actOf(res);
-              return {
-                status: 201,
-                body: await requestSettlementCorrection(tx, settlementId, input, {
-                  author: act.actor.id,
-                  actId: act.actId,
-                  now: clock(),
-                }),
-              };
-            },
-            (_input, correction) => settlementCorrection(correction),
-          ),
+          async (input, tx, act, req) => {
+            const { settlementId } = parseInput(SettlementParams, req.params, 'path');
+            return requestSettlementCorrection(tx, settlementId, input, {
+              author: act.actor.id,
+              actId: act.actId,
+              now: clock(),
+            });
+          },
+          (_input, correction) => settlementCorrection(correction),
         ),
       );
 
       app.post(
         '/v1/settlement-corrections/:correctionId/approval',
-        noNamedCorrector,
-        requireAct({
-          keys: actVerifyKeys,
-          kind: 'fx.correction.approve',
-          object: (req) => ({ type: 'correction', id: String(req.params.correctionId) }),
-        }),
-        idempotent(
+        ...actRoute(
           pool,
+          {
+            keys: actVerifyKeys,
+            kind: 'fx.correction.approve',
+            object: (req) => ({ type: 'correction', id: String(req.params.correctionId) }),
+            namedFields: CORRECTOR_FIELDS,
+          },
           ApproveCorrectionInput,
-          audited(
-            async (_input, tx, req) => {
-              const { correctionId } = parseInput(CorrectionParams, req.params, 'path');
-              const res = req.res as Response;
-              const act = actOf(res);
-              const pending = await loadSettlementCorrection(tx, correctionId);
-              if (act.object.caseId !== undefined && act.object.caseId !== pending.caseId) {
-                throw actProblem({
-                  code: 'act-object',
-                  message: `the act is for case ${act.object.caseId}, not ${pending.caseId}`,
-                });
-              }
-              await recordSignedAct(tx, signedActOf(res));
-              return {
-                status: 201,
-                body: await approveSettlementCorrection(tx, correctionId, {
-                  approver: act.actor.id,
-                  actId: act.actId,
-                  now: clock(),
-                }),
-              };
-            },
-            (_input, correction) => settlementCorrection(correction),
-          ),
+          async (_input, tx, act, req) => {
+            const { correctionId } = parseInput(CorrectionParams, req.params, 'path');
+            assertActOnCase(act, (await loadSettlementCorrection(tx, correctionId)).caseId);
+            return approveSettlementCorrection(tx, correctionId, {
+              approver: act.actor.id,
+              actId: act.actId,
+              now: clock(),
+            });
+          },
+          (_input, correction) => settlementCorrection(correction),
         ),
       );
 

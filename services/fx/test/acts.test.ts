@@ -4,48 +4,25 @@
  * the workflow's own steps. Refused: a missing, forged, altered, other-case, wrong-outcome, wrong-stage
  * or wrong-role decision (403, in the audit chain), a body naming a person (400 naming the field).
  */
-import path from 'node:path';
-import { type Actor, createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import type { Actor, Pool } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
 import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
-import { createTestDatabase } from '../../../test/support/database';
-import { settlementBankInGoodStanding } from '../../../test/support/provider-register';
-import { createApp } from '../src/app';
-import type { RateSource } from '../src/rate-source';
+import { type StartedService, startFx } from '../../../test/support/fx-treasury';
 
-const rates: RateSource = {
-  bankBuyRate: async (currency, date) => ({
-    currency,
-    date,
-    bankBuyRate: '7.1000',
-    centralParity: '7.1500',
-    source: 'test-bank',
-    publishedAt: new Date('2026-03-10T01:00:00Z'),
-  }),
-};
 const acts = testActKeys();
 /** Another key than the control API's: what a forger signs with. */
 const forger = testActKeys();
+let started: StartedService;
 let pool: Pool;
 let app: Express;
 let keys = 0;
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('fx_acts');
-  await migrate({ databaseUrl, schema: 'fx', dir: path.join(__dirname, '../migrations') });
-  pool = createPool(databaseUrl, 'fx', 3);
-  app = createApp({
-    pool,
-    logger: silentLogger(),
-    rateSource: rates,
-    actVerifyKeys: acts.verifyKeys,
-    settlementBank: settlementBankInGoodStanding(),
-  });
+  started = await startFx({ database: 'fx_acts', verifyKeys: acts.verifyKeys, connections: 3 });
+  ({ pool, app } = started);
 });
-afterAll(async () => {
-  await pool?.end();
-});
+afterAll(() => started?.close());
 
 const post = (route: string, body: object) =>
   request(app).post(route).set('Idempotency-Key', `acts-${++keys}`).send(body);

@@ -1,19 +1,17 @@
-import path from 'node:path';
-import { createPool, Decimal, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import { Decimal, type Pool, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
 import { type RunningFxRateSimulator, startFxRateSimulator } from '../../../simulators/src/fx-rates';
 import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
-import { createTestDatabase } from '../../../test/support/database';
+import { type StartedService, startFx } from '../../../test/support/fx-treasury';
 import { settlementBankInGoodStanding } from '../../../test/support/provider-register';
 import { createApp } from '../src/app';
 import { HttpRateSource } from '../src/rate-source';
 
-const MIGRATIONS = path.join(__dirname, '../migrations');
 const NOW = new Date('2026-03-10T08:30:00.000Z');
 
+let started: StartedService;
 let pool: Pool;
-let databaseUrl: string;
 let sim: RunningFxRateSimulator;
 let app: Express;
 const acts = testActKeys();
@@ -21,22 +19,18 @@ let keys = 0;
 const key = (label = 'k') => `test-${label}-${++keys}`;
 
 beforeAll(async () => {
-  databaseUrl = await createTestDatabase('fx');
-  await migrate({ databaseUrl, schema: 'fx', dir: MIGRATIONS });
-  pool = createPool(databaseUrl, 'fx');
   sim = await startFxRateSimulator({ port: 0, seed: 'fx-service-test', clock: () => NOW });
-  app = createApp({
-    pool,
-    logger: silentLogger(),
+  started = await startFx({
+    database: 'fx',
+    verifyKeys: acts.verifyKeys,
     rateSource: new HttpRateSource(sim.url),
     clock: () => NOW,
-    actVerifyKeys: acts.verifyKeys,
-    settlementBank: settlementBankInGoodStanding(),
   });
+  ({ pool, app } = started);
 });
 afterAll(async () => {
   await sim.close();
-  await pool.end();
+  await started.close();
 });
 
 function declarationBody(overrides: Record<string, unknown> = {}) {

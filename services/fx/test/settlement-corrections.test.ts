@@ -5,46 +5,23 @@
  * show both versions. Refused with nothing changed: the author approving (422 four-eyes), figures that
  * do not convert or change nothing (naming the field), a correction of a version no longer in force.
  */
-import path from 'node:path';
-import { type Actor, createPool, Decimal, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import { type Actor, Decimal, type Pool } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
 import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
-import { createTestDatabase } from '../../../test/support/database';
-import { settlementBankInGoodStanding } from '../../../test/support/provider-register';
-import { createApp } from '../src/app';
-import type { RateSource } from '../src/rate-source';
+import { type StartedService, startFx } from '../../../test/support/fx-treasury';
 
-const rates: RateSource = {
-  bankBuyRate: async (currency, date) => ({
-    currency,
-    date,
-    bankBuyRate: '7.1000',
-    centralParity: '7.1500',
-    source: 'test-bank',
-    publishedAt: new Date('2026-03-10T01:00:00Z'),
-  }),
-};
 const acts = testActKeys();
+let started: StartedService;
 let pool: Pool;
 let app: Express;
 let keys = 0;
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('fx_corrections');
-  await migrate({ databaseUrl, schema: 'fx', dir: path.join(__dirname, '../migrations') });
-  pool = createPool(databaseUrl, 'fx', 3);
-  app = createApp({
-    pool,
-    logger: silentLogger(),
-    rateSource: rates,
-    actVerifyKeys: acts.verifyKeys,
-    settlementBank: settlementBankInGoodStanding(),
-  });
+  started = await startFx({ database: 'fx_corrections', verifyKeys: acts.verifyKeys, connections: 3 });
+  ({ pool, app } = started);
 });
-afterAll(async () => {
-  await pool?.end();
-});
+afterAll(() => started?.close());
 
 const post = (route: string, body: object, headers: Record<string, string> = {}) =>
   request(app).post(route).set('Idempotency-Key', `corr-${++keys}`).set(headers).send(body);

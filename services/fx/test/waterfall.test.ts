@@ -2,21 +2,18 @@
  * Resubmission after a rejection, charges and fees per tranche, and the itemised waterfall from the
  * venue to the CNY settled: on real PostgreSQL, real HTTP and the FX-rate simulator.
  */
-import path from 'node:path';
-import { createPool, Decimal, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import { Decimal, type Pool } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
 import { type RunningFxRateSimulator, startFxRateSimulator } from '../../../simulators/src/fx-rates';
 import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
-import { createTestDatabase } from '../../../test/support/database';
-import { settlementBankInGoodStanding } from '../../../test/support/provider-register';
-import { createApp } from '../src/app';
+import { type StartedService, startFx } from '../../../test/support/fx-treasury';
 import { HttpRateSource } from '../src/rate-source';
 
-const MIGRATIONS = path.join(__dirname, '../migrations');
 const NOW = new Date('2026-03-12T08:30:00.000Z');
 const HASH = 'cd'.repeat(32);
 
+let started: StartedService;
 let pool: Pool;
 let sim: RunningFxRateSimulator;
 let app: Express;
@@ -25,22 +22,18 @@ let keys = 0;
 const key = (label = 'k') => `wf-${label}-${++keys}`;
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('fx_waterfall');
-  await migrate({ databaseUrl, schema: 'fx', dir: MIGRATIONS });
-  pool = createPool(databaseUrl, 'fx');
   sim = await startFxRateSimulator({ port: 0, seed: 'fx-waterfall-test', clock: () => NOW });
-  app = createApp({
-    pool,
-    logger: silentLogger(),
+  started = await startFx({
+    database: 'fx_waterfall',
+    verifyKeys: acts.verifyKeys,
     rateSource: new HttpRateSource(sim.url),
     clock: () => NOW,
-    actVerifyKeys: acts.verifyKeys,
-    settlementBank: settlementBankInGoodStanding(),
   });
+  ({ pool, app } = started);
 });
 afterAll(async () => {
   await sim.close();
-  await pool.end();
+  await started.close();
 });
 
 const body = (overrides: Record<string, unknown> = {}) => ({

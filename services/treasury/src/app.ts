@@ -5,9 +5,11 @@
 import type { KeyObject } from 'node:crypto';
 import path from 'node:path';
 import {
+  type ActKind,
   acceptDecision,
-  actOf,
   actProblem,
+  actRoute,
+  assertActOnCase,
   assertSchemaCurrent,
   audited,
   createServiceApp,
@@ -20,12 +22,10 @@ import {
   Problem,
   parseInput,
   recordSignedAct,
-  requireAct,
-  signedActOf,
   workflowActor,
 } from '@vcdc/shared';
 import { treasury } from '@vcdc/shared/contracts';
-import type { Express, Request, Response } from 'express';
+import type { Express, Request } from 'express';
 import {
   CaseParams,
   CorrectEntryInput,
@@ -84,7 +84,7 @@ export interface TreasuryAppDeps {
 /** A body naming a person is refused (400 naming the field): who acts is the signed act's, or the workflow's. */
 
 /** A correction's body names neither its author nor its approver: each is the person of their own act. */
-const noNamedCorrector = noNamedPerson([...PERSON_FIELDS, 'author', 'approver']);
+const CORRECTOR_FIELDS = [...PERSON_FIELDS, 'author', 'approver'];
 
 /** The routes that carry a person's signed act: the only changing routes the control API's credential may call. */
 export const TREASURY_ACT_ROUTES: readonly RegExp[] = [
@@ -111,6 +111,12 @@ export function createApp({
    * pay-out must be of its kind, to its payees, and within its amount together with what the case
    * already paid out. A decision without a pay-out, or another pay-out, moves nothing.
    */
+  /** A person's act on a correction named in the path. */
+  const onCorrection = (kind: ActKind) => ({
+    keys: actVerifyKeys,
+    kind,
+    object: (req: Request) => ({ type: 'correction', id: String(req.params.correctionId) }),
+  });
   const payOutApprover = async (
     tx: Parameters<typeof recordSignedAct>[0],
     req: Request,
@@ -321,134 +327,80 @@ export function createApp({
       // A correction: one treasury officer's forwarded act requests it, another person's approves it.
       app.post(
         '/v1/corrections',
-        noNamedCorrector,
-        requireAct({
-          keys: actVerifyKeys,
-          kind: 'treasury.correction.request',
-          object: (req) => {
-            const body = (req.body ?? {}) as { caseId?: unknown; line?: unknown };
-            const caseId = typeof body.caseId === 'string' ? body.caseId : undefined;
-            return { type: 'credit', id: `${String(body.caseId)}#${String(body.line)}`, caseId };
-          },
-        }),
-        idempotent(
+        ...actRoute(
           pool,
-          CorrectEntryInput,
-          audited(
-            async (input, tx, req) => {
-              const res = req.res as Response;
-              await recordSignedAct(tx, signedActOf(res));
-              const act = actOf(res);
-              return {
-                status: 201,
-                body: await requestCorrection(tx, input, { author: act.actor.id, actId: act.actId, now: clock() }),
-              };
+          {
+            keys: actVerifyKeys,
+            kind: 'treasury.correction.request',
+            object: (req) => {
+              const body = (req.body ?? {}) as { caseId?: unknown; line?: unknown };
+              const caseId = typeof body.caseId === 'string' ? body.caseId : undefined;
+              return { type: 'credit', id: `${String(body.caseId)}#${String(body.line)}`, caseId };
             },
-            (_input, request) => correctionRequested(request),
-          ),
+            namedFields: CORRECTOR_FIELDS,
+          },
+          CorrectEntryInput,
+          (input, tx, act) => requestCorrection(tx, input, { author: act.actor.id, actId: act.actId, now: clock() }),
+          (_input, request) => correctionRequested(request),
         ),
       );
 
       app.post(
         '/v1/corrections/:correctionId/approval',
-        noNamedCorrector,
-        requireAct({
-          keys: actVerifyKeys,
-          kind: 'treasury.correction.approve',
-          object: (req) => ({ type: 'correction', id: String(req.params.correctionId) }),
-        }),
-        idempotent(
+        ...actRoute(
           pool,
+          { ...onCorrection('treasury.correction.approve'), namedFields: CORRECTOR_FIELDS },
           treasury.ApproveCorrection,
-          audited(
-            async (_input, tx, req) => {
-              const { correctionId } = parseInput(CorrectionParams, req.params, 'path');
-              const res = req.res as Response;
-              const act = actOf(res);
-              const pending = await loadCorrectionRequest(tx, correctionId);
-              if (act.object.caseId !== undefined && act.object.caseId !== pending.caseId) {
-                throw actProblem({
-                  code: 'act-object',
-                  message: `the act is for case ${act.object.caseId}, not ${pending.caseId}`,
-                });
-              }
-              await recordSignedAct(tx, signedActOf(res));
-              return {
-                status: 201,
-                body: await approveCorrection(tx, correctionId, {
-                  approver: act.actor.id,
-                  actId: act.actId,
-                  now: clock(),
-                }),
-              };
-            },
-            (_input, correction) => correctionBooked(correction),
-          ),
+          async (_input, tx, act, req) => {
+            const { correctionId } = parseInput(CorrectionParams, req.params, 'path');
+            assertActOnCase(act, (await loadCorrectionRequest(tx, correctionId)).caseId);
+            return approveCorrection(tx, correctionId, { approver: act.actor.id, actId: act.actId, now: clock() });
+          },
+          (_input, correction) => correctionBooked(correction),
         ),
       );
 
       // What an upward correction after the pay-out left in the account, remitted on a supervisor's approval.
       app.post(
         '/v1/corrections/:correctionId/follow-up-remittance',
-        noNamedCorrector,
-        requireAct({
-          keys: actVerifyKeys,
-          kind: 'treasury.follow-up.approve',
-          object: (req) => ({ type: 'correction', id: String(req.params.correctionId) }),
-        }),
-        idempotent(
+        ...actRoute(
           pool,
+          { ...onCorrection('treasury.follow-up.approve'), namedFields: CORRECTOR_FIELDS },
           FollowUpInput,
-          audited(
-            async (_input, tx, req) => {
-              const { correctionId } = parseInput(CorrectionParams, req.params, 'path');
-              const res = req.res as Response;
-              const act = actOf(res);
-              await recordSignedAct(tx, signedActOf(res));
-              return {
-                status: 201,
-                body: await remitFollowUp(
-                  tx,
-                  correctionId,
-                  { approver: act.actor.id, actId: act.actId },
-                  { gateway, now: clock() },
-                ),
-              };
-            },
-            (_input, remittance) => remittanceMade(remittance),
-          ),
+          (_input, tx, act, req) => {
+            const { correctionId } = parseInput(CorrectionParams, req.params, 'path');
+            return remitFollowUp(
+              tx,
+              correctionId,
+              { approver: act.actor.id, actId: act.actId },
+              { gateway, now: clock() },
+            );
+          },
+          (_input, remittance) => remittanceMade(remittance),
         ),
       );
 
       // The money paid out too much came back: a treasury officer books the receivable's recovery.
       app.post(
         '/v1/recovery-receivables/:receivableId/recovery',
-        noNamedCorrector,
-        requireAct({
-          keys: actVerifyKeys,
-          kind: 'treasury.recovery.record',
-          object: (req) => ({ type: 'receivable', id: String(req.params.receivableId) }),
-        }),
-        idempotent(
+        ...actRoute(
           pool,
+          {
+            keys: actVerifyKeys,
+            kind: 'treasury.recovery.record',
+            object: (req) => ({ type: 'receivable', id: String(req.params.receivableId) }),
+            namedFields: CORRECTOR_FIELDS,
+          },
           treasury.RecordRecovery,
-          audited(
-            async (input, tx, req) => {
-              const { receivableId } = parseInput(ReceivableParams, req.params, 'path');
-              const res = req.res as Response;
-              const act = actOf(res);
-              await recordSignedAct(tx, signedActOf(res));
-              return {
-                status: 201,
-                body: await recordRecovery(tx, receivableId, input, {
-                  recordedBy: act.actor.id,
-                  actId: act.actId,
-                  now: clock(),
-                }),
-              };
-            },
-            (_input, recovery) => recoveryRecorded(recovery),
-          ),
+          (input, tx, act, req) => {
+            const { receivableId } = parseInput(ReceivableParams, req.params, 'path');
+            return recordRecovery(tx, receivableId, input, {
+              recordedBy: act.actor.id,
+              actId: act.actId,
+              now: clock(),
+            });
+          },
+          (_input, recovery) => recoveryRecorded(recovery),
         ),
       );
 

@@ -4,38 +4,27 @@
  * a restitution order are the workflow's steps. A correction is two different people's forwarded acts.
  * Every refusal is a problem answer and a record in the audit chain.
  */
-import path from 'node:path';
-import { type Actor, createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import type { Actor, Pool } from '@vcdc/shared';
 import type { treasury } from '@vcdc/shared/contracts';
 import type { Express } from 'express';
 import request from 'supertest';
 import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
-import { createTestDatabase } from '../../../test/support/database';
-import { createApp } from '../src/app';
-import { LocalReceiptTreasuryGateway } from '../src/treasury-gateway';
+import { type StartedService, startTreasury } from '../../../test/support/fx-treasury';
 
 const HASH = 'cd'.repeat(32);
 const acts = testActKeys();
 /** Another key than the control API's: what a forger signs with. */
 const forger = testActKeys();
+let started: StartedService;
 let pool: Pool;
 let app: Express;
 let keys = 0;
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('treasury_acts');
-  await migrate({ databaseUrl, schema: 'treasury', dir: path.join(__dirname, '../migrations') });
-  pool = createPool(databaseUrl, 'treasury', 3);
-  app = createApp({
-    pool,
-    logger: silentLogger(),
-    gateway: new LocalReceiptTreasuryGateway(),
-    actVerifyKeys: acts.verifyKeys,
-  });
+  started = await startTreasury({ database: 'treasury_acts', verifyKeys: acts.verifyKeys, connections: 3 });
+  ({ pool, app } = started);
 });
-afterAll(async () => {
-  await pool?.end();
-});
+afterAll(() => started?.close());
 
 const post = (route: string, body: object, headers: Record<string, string> = {}) =>
   request(app).post(route).set('Idempotency-Key', `acts-${++keys}`).set(headers).send(body);

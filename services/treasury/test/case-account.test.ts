@@ -1,36 +1,23 @@
-import path from 'node:path';
-import { contracts, createPool, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import { contracts, type Pool } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
 import { PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
-import { createTestDatabase } from '../../../test/support/database';
-import { createApp } from '../src/app';
-import { LocalReceiptTreasuryGateway } from '../src/treasury-gateway';
+import { type StartedService, startTreasury } from '../../../test/support/fx-treasury';
 
-const MIGRATIONS = path.join(__dirname, '../migrations');
 const NOW = new Date('2026-03-10T09:00:00.000Z');
 
 const acts = testActKeys();
+let started: StartedService;
 let pool: Pool;
 let app: Express;
 let keys = 0;
 const key = (label = 'k') => `test-${label}-${++keys}`;
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('treasury');
-  await migrate({ databaseUrl, schema: 'treasury', dir: MIGRATIONS });
-  pool = createPool(databaseUrl, 'treasury');
-  app = createApp({
-    pool,
-    logger: silentLogger(),
-    gateway: new LocalReceiptTreasuryGateway(),
-    clock: () => NOW,
-    actVerifyKeys: acts.verifyKeys,
-  });
+  started = await startTreasury({ database: 'treasury', verifyKeys: acts.verifyKeys, clock: () => NOW });
+  ({ pool, app } = started);
 });
-afterAll(async () => {
-  await pool.end();
-});
+afterAll(() => started?.close());
 
 const AGENCY = 'City Public Security Bureau';
 

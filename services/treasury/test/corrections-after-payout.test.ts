@@ -5,37 +5,30 @@
  * REMITTANCE, a remittance like the first (voucher, receipt) that a supervisor approves, never the
  * correction's author. Every step is a signed act; refusals change nothing.
  */
-import path from 'node:path';
-import { type Actor, createPool, Decimal, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import { type Actor, Decimal, type Pool } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
 import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
-import { createTestDatabase } from '../../../test/support/database';
-import { createApp } from '../src/app';
-import { LocalReceiptTreasuryGateway } from '../src/treasury-gateway';
+import { type StartedService, startTreasury } from '../../../test/support/fx-treasury';
 
 const NOW = new Date('2026-04-02T08:00:00.000Z');
 const AGENCY = 'City Public Security Bureau';
 const acts = testActKeys();
+let started: StartedService;
 let pool: Pool;
 let app: Express;
 let keys = 0;
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('treasury_after_payout');
-  await migrate({ databaseUrl, schema: 'treasury', dir: path.join(__dirname, '../migrations') });
-  pool = createPool(databaseUrl, 'treasury', 3);
-  app = createApp({
-    pool,
-    logger: silentLogger(),
-    gateway: new LocalReceiptTreasuryGateway(),
+  started = await startTreasury({
+    database: 'treasury_after_payout',
+    verifyKeys: acts.verifyKeys,
     clock: () => NOW,
-    actVerifyKeys: acts.verifyKeys,
+    connections: 3,
   });
+  ({ pool, app } = started);
 });
-afterAll(async () => {
-  await pool?.end();
-});
+afterAll(() => started?.close());
 
 const post = (route: string, body: object, headers: Record<string, string> = {}) =>
   request(app).post(route).set('Idempotency-Key', `ap-${++keys}`).set(headers).send(body);

@@ -2,41 +2,28 @@
  * Restitution by court order, escrow until the judgment, return to the owner, and corrections: every
  * transition allowed and refused, on real PostgreSQL through the HTTP API.
  */
-import path from 'node:path';
-import { type Actor, createPool, Decimal, migrate, type Pool, silentLogger } from '@vcdc/shared';
+import { type Actor, Decimal, type Pool } from '@vcdc/shared';
 import type { Express } from 'express';
 import request from 'supertest';
 import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
-import { createTestDatabase } from '../../../test/support/database';
-import { createApp } from '../src/app';
-import { LocalReceiptTreasuryGateway } from '../src/treasury-gateway';
+import { type StartedService, startTreasury } from '../../../test/support/fx-treasury';
 
-const MIGRATIONS = path.join(__dirname, '../migrations');
 const NOW = new Date('2026-04-02T08:00:00.000Z');
 const AGENCY = 'City Public Security Bureau';
 const HASH = 'ab'.repeat(32);
 
 const acts = testActKeys();
+let started: StartedService;
 let pool: Pool;
 let app: Express;
 let keys = 0;
 const key = (label = 'k') => `court-${label}-${++keys}`;
 
 beforeAll(async () => {
-  const databaseUrl = await createTestDatabase('treasury_court');
-  await migrate({ databaseUrl, schema: 'treasury', dir: MIGRATIONS });
-  pool = createPool(databaseUrl, 'treasury');
-  app = createApp({
-    pool,
-    logger: silentLogger(),
-    gateway: new LocalReceiptTreasuryGateway(),
-    clock: () => NOW,
-    actVerifyKeys: acts.verifyKeys,
-  });
+  started = await startTreasury({ database: 'treasury_court', verifyKeys: acts.verifyKeys, clock: () => NOW });
+  ({ pool, app } = started);
 });
-afterAll(async () => {
-  await pool.end();
-});
+afterAll(() => started?.close());
 
 const post = (route: string, body: object, k = key(route.slice(4))) =>
   request(app).post(route).set('Idempotency-Key', k).send(body);

@@ -23,6 +23,7 @@ import { Decimal } from '@vcdc/shared/money';
 import type { CaseActivities, SaleActivities } from '../activities/types';
 import { venueArg } from './case-calls';
 import { SALE_ENGINE_CALLS } from './case-policy';
+import type { SaleLeg } from './case-state';
 import { splitIntoChildOrders } from './child-orders';
 import {
   childOrderId,
@@ -53,15 +54,8 @@ export interface SaleExecutionInput {
   venue?: string;
 }
 
-export interface ChildOrderResult {
-  clientOrderId: string;
-  amount: string;
-  limitPrice: string;
-  reference: string;
-  filled: string;
-  cost: string;
-  fee: string;
-  feeCurrency: string | null;
+/** A child order as it ended: the case's sale leg (case-state.ts) before the case names its market and venue. */
+export interface ChildOrderResult extends Omit<SaleLeg, 'symbol' | 'at'> {
   /** Under a participation cap: the venue's volume over the interval before the round, and the round's cap. */
   intervalVolume?: string;
   participationCap?: string;

@@ -1,4 +1,5 @@
 export * from './act-kinds';
+export * from './act-route';
 export * from './acts-store';
 export * from './decisions';
 export * from './http';

@@ -4,15 +4,18 @@
  * decimal strings at OSL's precision) as Decimal, amounts sent are decimal strings checked against the
  * market's step and tick first, and ccxt's error classes become the service's three kinds of failure.
  */
-import { inSpan, SpanKind } from '@vcdc/shared';
 import type { common } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import ccxt from 'ccxt';
-import type { RequestLimit } from '../capabilities';
-import { amount, ccxtFailure, NETWORK_OF_CHAIN, str } from '../ccxt-venue';
-import { type BidsAndTop, CcxtMarketData, type DailyClose, type TopOfBook } from '../market-data';
 import {
-  type CryptoWithdrawalRequest,
+  amount,
+  CcxtBackedVenue,
+  type CcxtClientOptions,
+  ccxtClientConfig,
+  NETWORK_OF_CHAIN,
+  str,
+} from '../ccxt-backed-venue';
+import {
   type CryptoWithdrawalSnapshot,
   type DepositSnapshot,
   type FillSnapshot,
@@ -22,24 +25,14 @@ import {
   type TradingFees,
   type Venue,
   VenueCallError,
-  type WithdrawalRequest,
   type WithdrawalSnapshot,
   type WithdrawalTerms,
 } from '../venue';
-import { loadMarketsForgettingFailures } from '../venue-markets';
-import { paceByLimit } from '../venue-pacing';
 import { Osl } from './osl-exchange';
 
-export interface OslVenueOptions {
-  /** The venue's name in records (default "osl"). */
+export interface OslVenueOptions extends CcxtClientOptions {
+  /** The venue's name in records (default "osl"). `secret` is base64, as OSL issues it. */
   id?: string;
-  apiUrl: string;
-  apiKey: string;
-  /** Base64, as OSL issues it. */
-  secret: string;
-  timeoutMs: number;
-  enableRateLimit?: boolean;
-  requestLimit?: RequestLimit;
 }
 
 type Raw = Record<string, unknown>;
@@ -66,64 +59,21 @@ const isoDate = (raw: Raw, key: string): Date => {
 
 const textOrNull = (value: unknown): string | null => (typeof value === 'string' && value ? value : null);
 
-export class OslVenue implements Venue {
-  readonly id: string;
-  private readonly exchange: Osl;
-  private readonly data: CcxtMarketData;
-
+export class OslVenue extends CcxtBackedVenue<Osl> implements Venue {
   constructor(options: OslVenueOptions) {
-    this.id = options.id ?? 'osl';
-    this.exchange = new Osl({
-      apiKey: options.apiKey,
-      secret: options.secret,
-      timeout: options.timeoutMs,
-      enableRateLimit: (options.enableRateLimit ?? true) && !options.requestLimit,
-      urls: { api: { public: options.apiUrl, private: options.apiUrl } },
-    });
-    if (options.requestLimit && options.enableRateLimit !== false) paceByLimit(this.exchange, options.requestLimit);
-    this.data = new CcxtMarketData({
-      id: this.id,
-      exchange: 'osl',
-      url: options.apiUrl,
-      timeoutMs: options.timeoutMs,
-      client: this.exchange,
-    });
+    const id = options.id ?? 'osl';
+    super(id, 'osl', new Osl(ccxtClientConfig(options)), options);
   }
 
-  private call<T>(what: string, work: () => Promise<T>): Promise<T> {
-    return inSpan(
-      `venue ${what}`,
-      { 'peer.service': 'venue', 'vcdc.venue': this.id },
-      async () => {
-        try {
-          await loadMarketsForgettingFailures(this.exchange);
-          return await work();
-        } catch (error) {
-          throw ccxtFailure(what, error);
-        }
-      },
-      { kind: SpanKind.CLIENT },
-    );
-  }
-
-  topOfBook(symbol: string): Promise<TopOfBook> {
-    return this.data.topOfBook(symbol);
-  }
-
-  dailyCloses(symbol: string, from: Date, to: Date): Promise<DailyClose[]> {
-    return this.data.dailyCloses(symbol, from, to);
-  }
-
-  minuteCandles(symbol: string, from: Date, to: Date): Promise<DailyClose[]> {
-    return this.data.minuteCandles(symbol, from, to);
-  }
+  protected readonly names = {
+    fiatNetwork: 'BANK',
+    withdrawalId: 'withdrawalId',
+    balanceAsset: 'currency',
+    balanceFree: 'available',
+  };
 
   async bids(symbol: string): Promise<{ price: string; qty: string }[]> {
     return (await this.data.bidsAndTop(symbol, 200)).bids;
-  }
-
-  bidsAndTop(symbol: string): Promise<BidsAndTop> {
-    return this.data.bidsAndTop(symbol, 200);
   }
 
   async marketRules(symbol: string): Promise<MarketRules | undefined> {
@@ -192,7 +142,7 @@ export class OslVenue implements Venue {
     });
   }
 
-  private orderFromRaw(raw: Raw): OrderSnapshot {
+  protected orderFromRaw(raw: Raw): OrderSnapshot {
     const status = ORDER_STATUS[str(raw, 'state')];
     if (!status) throw new VenueCallError('fault', 'venue-answer', `unknown order state ${String(raw.state)}`);
     return {
@@ -221,35 +171,19 @@ export class OslVenue implements Venue {
     });
   }
 
-  async placeSellOrder(order: SellOrderRequest): Promise<OrderSnapshot> {
-    return this.call('create order', async () => {
-      // OSL refuses more decimals than its scale; the service sends exact multiples of the step already.
-      const rules = this.rulesOf(order.symbol);
-      if (rules && !new Decimal(order.amount).mod(rules.stepSize).isZero()) {
-        throw new VenueCallError(
-          'refused',
-          'amount-precision',
-          `${order.amount} is not a multiple of ${rules.stepSize}`,
-        );
-      }
-      if (rules && order.limitPrice !== undefined && !new Decimal(order.limitPrice).mod(rules.tickSize).isZero()) {
-        throw new VenueCallError(
-          'refused',
-          'price-precision',
-          `${order.limitPrice} is not a multiple of ${rules.tickSize}`,
-        );
-      }
-      // Decimal strings, never floats (ccxt's typings say number).
-      const created = await this.exchange.createOrder(
-        order.symbol,
-        order.type,
-        'sell',
-        order.amount as unknown as number,
-        order.limitPrice as unknown as number | undefined,
-        { clientOrderId: order.clientOrderId },
+  protected assertExact(order: SellOrderRequest): void {
+    // OSL refuses more decimals than its scale; the service sends exact multiples of the step already.
+    const rules = this.rulesOf(order.symbol);
+    if (rules && !new Decimal(order.amount).mod(rules.stepSize).isZero()) {
+      throw new VenueCallError('refused', 'amount-precision', `${order.amount} is not a multiple of ${rules.stepSize}`);
+    }
+    if (rules && order.limitPrice !== undefined && !new Decimal(order.limitPrice).mod(rules.tickSize).isZero()) {
+      throw new VenueCallError(
+        'refused',
+        'price-precision',
+        `${order.limitPrice} is not a multiple of ${rules.tickSize}`,
       );
-      return this.orderFromRaw(created.info as Raw);
-    });
+    }
   }
 
   async cancelOrder(symbol: string, clientOrderId: string): Promise<OrderSnapshot | undefined> {
@@ -280,19 +214,6 @@ export class OslVenue implements Venue {
           feeCurrency: str(raw, 'feeCurrency'),
           tradedAt: isoDate(raw, 'executedAt'),
         }));
-    });
-  }
-
-  async withdraw(request: WithdrawalRequest): Promise<{ withdrawalId: string }> {
-    return this.call('withdraw', async () => {
-      const result = await this.exchange.withdraw(
-        request.currency,
-        request.amount as unknown as number,
-        request.bankAccountId,
-        undefined,
-        { network: 'BANK', clientOrderId: request.clientRef },
-      );
-      return { withdrawalId: str(result.info as Raw, 'withdrawalId') };
     });
   }
 
@@ -349,28 +270,6 @@ export class OslVenue implements Venue {
         fee: amount(found, 'withdrawFee'),
         minAmount: amount(found, 'minWithdraw'),
       };
-    });
-  }
-
-  async freeBalance(asset: string): Promise<string> {
-    return this.call('fetch balance', async () => {
-      const balance = await this.exchange.fetchBalance();
-      const rows = ((balance.info as Raw).balances ?? []) as Raw[];
-      const row = rows.find((b) => b.currency === asset);
-      return row ? amount(row, 'available') : '0';
-    });
-  }
-
-  async withdrawCrypto(request: CryptoWithdrawalRequest): Promise<{ withdrawalId: string }> {
-    return this.call('withdraw', async () => {
-      const result = await this.exchange.withdraw(
-        request.asset,
-        request.amount as unknown as number,
-        request.address,
-        undefined,
-        { network: NETWORK_OF_CHAIN[request.chain], clientOrderId: request.clientRef },
-      );
-      return { withdrawalId: str(result.info as Raw, 'withdrawalId') };
     });
   }
 
