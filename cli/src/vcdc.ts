@@ -66,7 +66,7 @@ export class ApiError extends Error {
 }
 
 type ControlRoutes = typeof CONTROL_API_ROUTES;
-/** A route of the control API's table (control-api/api.ts), by name. */
+/** A route of the control API's table (control-api/src/api.ts), by name. */
 export type ControlRouteName = keyof ControlRoutes & string;
 /** What a call of the route takes, typed by the table's schemas (its path's parameters, query, body). */
 export type ControlCall<K extends ControlRouteName> = RouteArgs<ControlRoutes[K]>;

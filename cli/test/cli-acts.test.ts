@@ -1,5 +1,5 @@
 /**
- * The `vcdc` act commands (cli/acts.ts) against a real control API on loopback, which signs each act
+ * The `vcdc` act commands (cli/src/acts.ts) against a real control API on loopback, which signs each act
  * for the token's person and forwards it to a real little service that verifies it as custody and
  * the treasury do (requireAct) and echoes what it carried out. The CLI runs in-process (runCli) with
  * a fetch that records what goes over the wire: only the control API is ever called.

@@ -1,5 +1,5 @@
 /**
- * The CLI calls the control API through its route table: every name it may call (control-api/paths.ts)
+ * The CLI calls the control API through its route table: every name it may call (control-api/src/paths.ts)
  * is a route of the table the control API mounts and documents, with the same method, and a call is
  * sent to that route's path, filled from its parameters. A name not in the table, a missing parameter
  * or a query key the route does not take does not compile (the `@ts-expect-error`s below).

@@ -2,7 +2,7 @@
  * Every audit chain at once, for an auditor: the control API's own (registrations, decisions,
  * refusals) and each service's (movements of value, refused calls), each walked by its own verifier —
  * the services' through their GET /v1/audit/verify with their credential. Used by the control API's
- * GET /v1/audit/verify and by the CLI (cli/audit-verify.ts).
+ * GET /v1/audit/verify and by the CLI (cli/src/audit-verify.ts).
  *
  * The answer keeps the first chain's verification at the top level (for the control API: its own
  * chain, as before), with `ok` true only when every chain verifies, `chains` one report per chain,

@@ -2,7 +2,7 @@
  * The control API's routes by name: each one's method and path, written once. The route table
  * (api.ts: summaries and schemas, what app.ts mounts and /openapi.json documents) and the forwarded acts
  * (acts.ts) take them from here, and so does the CLI, which calls a route by its name typed by the
- * table (cli/vcdc.ts): this module imports nothing, so `vcdc` starts without loading the control API.
+ * table (cli/src/vcdc.ts): this module imports nothing, so `vcdc` starts without loading the control API.
  */
 export const CONTROL_API_PATHS = {
   registerCase: { method: 'post', path: '/v1/cases' },

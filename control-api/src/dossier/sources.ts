@@ -1,7 +1,7 @@
 /**
  * What a case file is made of: the case as the control API knows it (its registration, its status,
  * its audit records and the chains' verification) and each service's own records of it, read with
- * the control API's credentials (control-api/case-file.ts gathers them).
+ * the control API's credentials (control-api/src/case-file.ts gathers them).
  */
 import type { AuditRecord } from '@vcdc/shared';
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
