@@ -27,7 +27,7 @@ function definedMetricNames(): Set<string> {
         for (const m of readFileSync(full, 'utf8').matchAll(/name: '(vcdc_[a-z0-9_]+)'/g)) names.add(m[1] as string);
     }
   };
-  for (const dir of ['packages/shared/src', 'services', 'workflows/src']) walk(path.join(ROOT, dir));
+  for (const dir of ['packages/shared/src', 'services', 'workflows/src', 'control-api/src']) walk(path.join(ROOT, dir));
   return names;
 }
 
