@@ -70,8 +70,10 @@ const JSON_ACCEPT = 'application/json, application/problem+json';
 export interface SendOptions {
   body?: unknown;
   idempotencyKey?: string;
-  /** Headers of this call alone (a signed act's), beside the client's own. */
+  /** Headers of this call alone (a signed act's, a desk's signature), beside the client's own. */
   headers?: Record<string, string>;
+  /** This call's own deadline, instead of the client's `timeoutMs` (several desks asked against one clock). */
+  signal?: AbortSignal;
 }
 
 /** A service's answer as it came (ServiceClient.relay). */
@@ -156,7 +158,7 @@ export class ServiceClient {
     method: string,
     path: string,
     accept: string,
-    { body, idempotencyKey, headers: extra, relay }: SendOptions & { relay?: boolean } = {},
+    { body, idempotencyKey, headers: extra, signal, relay }: SendOptions & { relay?: boolean } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { accept, ...this.options.headers, ...extra };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -169,7 +171,7 @@ export class ServiceClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+        signal: signal ?? AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
         ...(relay ? { redirect: 'manual' as const } : {}),
       });
     } catch (error) {
