@@ -4,7 +4,7 @@
  * record; a desk that does not answer in time, or answers nonsense, is `silent` / an `error`, never a throw,
  * except where not knowing matters (an acceptance whose answer is lost: `unknown`, the RFQ is retried).
  */
-import { ServiceCallError, ServiceClient } from '@vcdc/shared';
+import { type RouteTable, routePath, ServiceCallError, ServiceClient } from '@vcdc/shared';
 import { type DeskCredentials, deskHeaders } from '@vcdc/shared/desk-signing';
 import { DecimalString } from '@vcdc/shared/money';
 import { z } from 'zod';
@@ -57,6 +57,22 @@ export type AcceptAnswer =
   | { kind: 'expired'; detail: string }
   | { kind: 'unknown'; detail: string };
 
+/**
+ * An OTC desk's API as the exchange calls it (the desk simulator serves it in dev and tests): its paths
+ * written once, here. Each request is signed over the path the route gives, which is the path sent.
+ */
+export const DESK_ROUTES = {
+  requestQuote: { method: 'post', path: '/v1/quotes', summary: 'A firm quote to sell', idempotencyKey: 'none' },
+  acceptQuote: { method: 'post', path: '/v1/quotes/:quoteId/accept', summary: 'Accept a quote' },
+  deliver: {
+    method: 'post',
+    path: '/v1/trades/:tradeId/delivery',
+    summary: 'The coins of a trade were sent: the desk answers the trade with its payment once it sees them',
+    idempotencyKey: 'none',
+  },
+} as const satisfies RouteTable;
+type DeskRoute = keyof typeof DESK_ROUTES;
+
 export class DeskClient {
   private readonly http: ServiceClient;
 
@@ -78,11 +94,14 @@ export class DeskClient {
    * client's timeout. No answer at all throws.
    */
   private async call(
-    method: 'GET' | 'POST',
-    path: string,
+    name: DeskRoute,
+    params: Record<string, string>,
     body: unknown,
     options: { signal?: AbortSignal; idempotencyKey?: string } = {},
   ): Promise<{ status: number; json: Record<string, unknown> }> {
+    const route = DESK_ROUTES[name];
+    const method = route.method.toUpperCase();
+    const path = routePath(route, params);
     // The signature is over the body's text exactly as the client sends it (JSON.stringify of the same value).
     const text = body === undefined ? '' : JSON.stringify(body);
     const headers = deskHeaders(this.endpoint.credentials, method, path, text);
@@ -96,7 +115,7 @@ export class DeskClient {
     signal: AbortSignal,
   ): Promise<QuoteAnswer> {
     try {
-      const { status, json } = await this.call('POST', '/v1/quotes', { side: 'sell', ...input }, { signal });
+      const { status, json } = await this.call('requestQuote', {}, { side: 'sell', ...input }, { signal });
       if (status === 201) {
         const q = DeskQuote.safeParse(json);
         if (!q.success) return { kind: 'silent', detail: `${this.id} answered a quote we cannot read` };
@@ -116,14 +135,7 @@ export class DeskClient {
   /** Accept a quote; the same key (and the desk's rule that a quote is decided once) makes a retry safe. */
   async accept(quoteId: string, idempotencyKey: string): Promise<AcceptAnswer> {
     try {
-      const { status, json } = await this.call(
-        'POST',
-        `/v1/quotes/${encodeURIComponent(quoteId)}/accept`,
-        {},
-        {
-          idempotencyKey,
-        },
-      );
+      const { status, json } = await this.call('acceptQuote', { quoteId }, {}, { idempotencyKey });
       if (status === 201 || status === 200) {
         const t = DeskTrade.safeParse(json);
         if (t.success) return { kind: 'trade', trade: t.data };
@@ -144,8 +156,8 @@ export class DeskClient {
    */
   async deliver(tradeId: string, txHashes: readonly string[], amount: string): Promise<DeskTradeAnswer> {
     const { status, json } = await this.call(
-      'POST',
-      `/v1/trades/${encodeURIComponent(tradeId)}/delivery`,
+      'deliver',
+      { tradeId },
       txHashes.length === 1 ? { txHash: txHashes[0], amount } : { txHashes, amount },
     );
     if (status !== 200) {
