@@ -2,7 +2,8 @@
  * People's acts, forwarded: the control API is the one door a person uses, and the services carry
  * out only what it has signed for an authenticated person (packages/shared/src/acts). Each route of
  * FORWARDED_ACTS is one table entry: the control API route, the service, the act kind (ACT_KINDS),
- * the service's path and the object the act is on. For every request:
+ * the service's route it goes to (by its name in the service's table, service-clients.ts: its path is
+ * the table's, never written here) and the object the act is on. For every request:
  *
  *  1. the guard authenticates the person and checks the access matrix (access.ts);
  *  2. a body that names a person (`approvedBy`, `attestedBy`…) is refused 400 naming the field;
@@ -26,15 +27,21 @@ import {
   ACT_KINDS,
   type ActKind,
   type ActObject,
+  type ApiRoute,
   type AuditChain,
   actingRole,
   contracts,
   encodeActHeader,
   IDEMPOTENCY_HEADER,
+  type LooseRouteInput,
   Problem,
   parseInput,
+  type RelayedAnswer,
+  type RouteClient,
+  type RouteTable,
   refuseNamedPerson,
   requestContent,
+  routePath,
   signAct,
 } from '@vcdc/shared';
 import type { Express, RequestHandler, Response } from 'express';
@@ -42,29 +49,40 @@ import { z } from 'zod';
 import type { Endpoint } from './access';
 import type { Identity } from './auth';
 import { CONTROL_API_PATHS as P } from './paths';
+import {
+  type ControlledService,
+  notConfigured,
+  SERVICE_ROUTES,
+  type ServiceTarget,
+  type ServiceTargets,
+  serviceRouteClient,
+} from './service-clients';
 
-export type ActService = 'custody' | 'exchange' | 'fx' | 'treasury';
-
-/** Where a service is and the control API's credential for it (its SERVICE_TOKEN). */
-export interface ActServiceTarget {
-  url: string;
-  token?: string;
-  timeoutMs?: number;
-}
+export type ActService = ControlledService;
+/** Where a service is and the control API's credential for it (its CONTROL_API_TOKEN). */
+export type ActServiceTarget = ServiceTarget;
 
 type Params = Record<string, string>;
 type Body = Record<string, unknown>;
 
-export interface ForwardedAct {
-  /** The control API's route; its access-matrix entry is `POST <path>`. */
-  path: string;
-  service: ActService;
-  kind: ActKind;
-  /** The service's path for this request (path parameters are checked to be plain ids first). */
-  servicePath: (p: Params) => string;
-  /** What the act is on (its type is the kind's object type). */
-  object: (p: Params, body: Body) => Omit<ActObject, 'type'>;
-}
+/** A route of a service's table, by name. */
+type ServiceRouteName<S extends ActService> = keyof (typeof SERVICE_ROUTES)[S] & string;
+
+export type ForwardedAct = {
+  [S in ActService]: {
+    /** The control API's route; its access-matrix entry is `POST <path>`. */
+    path: string;
+    service: S;
+    kind: ActKind;
+    /**
+     * The service's route the act is forwarded to, by name; its path parameters are the control API
+     * route's, each checked to be a plain id first.
+     */
+    route: ServiceRouteName<S>;
+    /** What the act is on (its type is the kind's object type). */
+    object: (p: Params, body: Body) => Omit<ActObject, 'type'>;
+  };
+}[ActService];
 
 /** A path segment an id may be: letters, digits and `. _ : -`, so a path built from it is the path signed. */
 const PathId = z
@@ -77,7 +95,6 @@ const caseOf = (body: Body): { caseId?: string } => {
   const parsed = contracts.common.CaseId.safeParse(body.caseId);
   return parsed.success ? { caseId: parsed.data } : {};
 };
-const seg = (id: string | undefined) => encodeURIComponent(id ?? '');
 
 /** The forwarded acts: adding or adjusting a route is one entry here (and its row in access.ts). */
 export const FORWARDED_ACTS = [
@@ -85,7 +102,7 @@ export const FORWARDED_ACTS = [
     path: P['custody.whitelist.request'].path,
     service: 'custody',
     kind: 'custody.whitelist.request',
-    servicePath: () => '/v1/whitelist',
+    route: 'requestWhitelistEntry',
     // The entry has no id yet: the act names the destination it asks for (its content binds the whole body).
     object: (_p, b) => ({ id: [text(b.chain), text(b.address)].filter(Boolean).join(':').slice(0, 200) || 'new' }),
   },
@@ -93,49 +110,49 @@ export const FORWARDED_ACTS = [
     path: P['custody.whitelist.approve'].path,
     service: 'custody',
     kind: 'custody.whitelist.approve',
-    servicePath: (p) => `/v1/whitelist/${seg(p.entryId)}/approvals`,
+    route: 'approveWhitelistEntry',
     object: (p) => ({ id: p.entryId as string }),
   },
   {
     path: P['custody.whitelist.revoke'].path,
     service: 'custody',
     kind: 'custody.whitelist.revoke',
-    servicePath: (p) => `/v1/whitelist/${seg(p.entryId)}/revocation`,
+    route: 'revokeWhitelistEntry',
     object: (p) => ({ id: p.entryId as string }),
   },
   {
     path: P['custody.intake.attest'].path,
     service: 'custody',
     kind: 'custody.intake.attest',
-    servicePath: () => '/v1/attestations',
+    route: 'attestIntake',
     object: (_p, b) => ({ id: text(b.lotId) ?? 'unknown', ...caseOf(b) }),
   },
   {
     path: P['custody.intake.classify'].path,
     service: 'custody',
     kind: 'custody.intake.classify',
-    servicePath: (p) => `/v1/intakes/${seg(p.intakeId)}/difference`,
+    route: 'classifyIntakeDifference',
     object: (p) => ({ id: p.intakeId as string }),
   },
   {
     path: P['custody.intake.countersign'].path,
     service: 'custody',
     kind: 'custody.intake.countersign',
-    servicePath: (p) => `/v1/intakes/${seg(p.intakeId)}/difference/countersignatures`,
+    route: 'countersignIntakeDifference',
     object: (p) => ({ id: p.intakeId as string }),
   },
   {
     path: P['custody.evidence.correct'].path,
     service: 'custody',
     kind: 'custody.evidence.correct',
-    servicePath: (p) => `/v1/intakes/${seg(p.intakeId)}/evidence`,
+    route: 'correctHandoverEvidence',
     object: (p) => ({ id: p.intakeId as string }),
   },
   {
     path: P['treasury.correction.request'].path,
     service: 'treasury',
     kind: 'treasury.correction.request',
-    servicePath: () => '/v1/corrections',
+    route: 'requestCorrection',
     // The ledger line being corrected, named as the treasury names it: <caseId>#<line>.
     object: (_p, b) => ({ id: `${text(b.caseId) ?? '?'}#${typeof b.line === 'number' ? b.line : '?'}`, ...caseOf(b) }),
   },
@@ -143,28 +160,28 @@ export const FORWARDED_ACTS = [
     path: P['treasury.correction.approve'].path,
     service: 'treasury',
     kind: 'treasury.correction.approve',
-    servicePath: (p) => `/v1/corrections/${seg(p.correctionId)}/approval`,
+    route: 'approveCorrection',
     object: (p) => ({ id: p.correctionId as string }),
   },
   {
     path: P['treasury.follow-up.approve'].path,
     service: 'treasury',
     kind: 'treasury.follow-up.approve',
-    servicePath: (p) => `/v1/corrections/${seg(p.correctionId)}/follow-up-remittance`,
+    route: 'remitFollowUp',
     object: (p) => ({ id: p.correctionId as string }),
   },
   {
     path: P['treasury.recovery.record'].path,
     service: 'treasury',
     kind: 'treasury.recovery.record',
-    servicePath: (p) => `/v1/recovery-receivables/${seg(p.receivableId)}/recovery`,
+    route: 'recordRecovery',
     object: (p) => ({ id: p.receivableId as string }),
   },
   {
     path: P['fx.settlement.correct'].path,
     service: 'fx',
     kind: 'fx.settlement.correct',
-    servicePath: (p) => `/v1/settlements/${seg(p.settlementId)}/corrections`,
+    route: 'requestSettlementCorrection',
     object: (p) => ({ id: p.settlementId as string }),
   },
   {
@@ -172,7 +189,7 @@ export const FORWARDED_ACTS = [
     path: P['register.provider.propose'].path,
     service: 'exchange',
     kind: 'register.provider.propose',
-    servicePath: () => '/v1/providers/changes',
+    route: 'proposeProviderChange',
     object: (_p, b) => ({ id: text((b.terms as Body | undefined)?.providerId) ?? 'unknown' }),
   },
   {
@@ -180,14 +197,14 @@ export const FORWARDED_ACTS = [
     path: P['register.provider.approve'].path,
     service: 'exchange',
     kind: 'register.provider.approve',
-    servicePath: (p) => `/v1/providers/changes/${seg(p.changeId)}/approval`,
+    route: 'approveProviderChange',
     object: (p) => ({ id: p.changeId as string }),
   },
   {
     path: P['fx.correction.approve'].path,
     service: 'fx',
     kind: 'fx.correction.approve',
-    servicePath: (p) => `/v1/settlement-corrections/${seg(p.correctionId)}/approval`,
+    route: 'approveSettlementCorrection',
     object: (p) => ({ id: p.correctionId as string }),
   },
 ] as const satisfies readonly ForwardedAct[];
@@ -213,9 +230,8 @@ export interface ForwardedActsDeps {
   /** The control API's act key (DECISION_SIGNING_KEY). */
   signingKey: KeyObject;
   /** The services acts go to; one missing: its routes answer 503. */
-  services: Partial<Record<ActService, ActServiceTarget>>;
+  services: ServiceTargets;
   now?: () => Date;
-  fetchImpl?: typeof fetch;
 }
 
 function identityOf(res: Response): Identity {
@@ -223,62 +239,39 @@ function identityOf(res: Response): Identity {
 }
 
 function unavailable(service: ActService): Problem {
-  return new Problem(
-    503,
-    'service-not-configured',
-    'Service not configured',
+  return notConfigured(
+    service,
     `the control API has no URL and credential for ${service} (${service.toUpperCase()}_URL, CONTROL_API_TOKEN)`,
-    { service },
   );
 }
 
-interface ServiceAnswer {
-  status: number;
-  contentType: string;
-  text: string;
-  replayed: boolean;
+/**
+ * The named route of the service called with a body the control API does not read, and the answer as
+ * the service gave it (shared ServiceClient.relay); undefined when no answer came back.
+ */
+async function relayRoute(
+  service: ActService,
+  target: ServiceTarget,
+  route: string,
+  input: LooseRouteInput,
+  headers?: Record<string, string>,
+): Promise<RelayedAnswer | undefined> {
+  // A generic proxy: the route is one of FORWARDED_ACTS' (typed there) or a read named below.
+  const client = serviceRouteClient(service, target) as unknown as RouteClient<RouteTable>;
+  return client.relay(route, input as never, headers).catch(() => undefined);
 }
 
-async function call(
-  target: ActServiceTarget,
-  fetchImpl: typeof fetch,
-  method: string,
-  path: string,
-  headers: Record<string, string>,
-  body?: unknown,
-): Promise<ServiceAnswer | undefined> {
-  try {
-    const res = await fetchImpl(`${target.url.replace(/\/+$/, '')}${path}`, {
-      method,
-      headers: {
-        accept: 'application/json, application/problem+json',
-        ...(target.token ? { authorization: `Bearer ${target.token}` } : {}),
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(target.timeoutMs ?? 30_000),
-      redirect: 'manual',
-    });
-    return {
-      status: res.status,
-      contentType: res.headers.get('content-type') ?? 'application/json',
-      text: await res.text(),
-      replayed: res.headers.get('idempotent-replayed') === 'true',
-    };
-  } catch {
-    return undefined;
-  }
-}
+const contentTypeOf = (answer: RelayedAnswer) => answer.headers.get('content-type') ?? 'application/json';
+const replayedOf = (answer: RelayedAnswer) => answer.headers.get('idempotent-replayed') === 'true';
 
 /** The service's answer, as it gave it (a problem stays problem+json). */
-function relay(res: Response, answer: ServiceAnswer): void {
-  const type = /problem\+json/i.test(answer.contentType) ? 'application/problem+json' : 'application/json';
-  if (answer.replayed) res.set('Idempotent-Replayed', 'true');
+function relay(res: Response, answer: RelayedAnswer): void {
+  const type = /problem\+json/i.test(contentTypeOf(answer)) ? 'application/problem+json' : 'application/json';
+  if (replayedOf(answer)) res.set('Idempotent-Replayed', 'true');
   res.status(answer.status).type(type).send(answer.text);
 }
 
-function problemTypeOf(answer: ServiceAnswer): string | undefined {
+function problemTypeOf(answer: RelayedAnswer): string | undefined {
   try {
     const body = JSON.parse(answer.text) as { type?: unknown };
     return typeof body?.type === 'string' ? body.type : undefined;
@@ -289,7 +282,7 @@ function problemTypeOf(answer: ServiceAnswer): string | undefined {
 
 /** Mounts the forwarded acts and the whitelist reads (see the file comment). */
 export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void {
-  const { guard, audit, signingKey, services, now = () => new Date(), fetchImpl = (...a) => fetch(...a) } = deps;
+  const { guard, audit, signingKey, services, now = () => new Date() } = deps;
 
   for (const route of FORWARDED_ACTS) {
     const endpoint = `POST ${route.path}` as Endpoint;
@@ -364,12 +357,15 @@ export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void 
       const target = services[route.service];
       if (!target) throw unavailable(route.service);
 
-      const servicePath = route.servicePath(params);
+      // The path the act is signed over is the one sent: the service's route filled with these params.
+      const serviceRoute = forwardedRoute(route);
+      const method = serviceRoute.method.toUpperCase();
+      const servicePath = routePath(serviceRoute, params);
       const signed = signAct(signingKey, {
         kind: route.kind,
         actor: { id: identity.id, role, unit },
         object,
-        content: requestContent('POST', servicePath, body),
+        content: requestContent(method, servicePath, body),
         issuedAt: now(),
       });
       // Without a key of their own the act is still sent once; only a retry cannot be told from a new act.
@@ -380,18 +376,19 @@ export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void 
         role,
         unit,
         service: route.service,
-        method: 'POST',
+        method,
         path: servicePath,
         idempotencyKey,
       };
       await record('act.requested', sent);
-      const answer = await call(
+      const answer = await relayRoute(
+        route.service,
         target,
-        fetchImpl,
-        'POST',
-        servicePath,
-        { [IDEMPOTENCY_HEADER]: idempotencyKey, [ACT_HEADER]: encodeActHeader(signed) },
-        body,
+        route.route,
+        { params, body, idempotencyKey },
+        {
+          [ACT_HEADER]: encodeActHeader(signed),
+        },
       );
       if (!answer) {
         await record('act.unanswered', { actId: signed.act.actId, service: route.service, idempotencyKey });
@@ -407,7 +404,7 @@ export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void 
         await record('act.carried-out', {
           actId: signed.act.actId,
           status: answer.status,
-          ...(answer.replayed ? { replayed: true } : {}),
+          ...(replayedOf(answer) ? { replayed: true } : {}),
         });
       } else {
         await record('act.refused', {
@@ -421,42 +418,40 @@ export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void 
     });
   }
 
-  const readWhitelist = async (servicePath: string, query: Record<string, string | undefined>, res: Response) => {
-    const target = services.custody;
-    if (!target) throw unavailable('custody');
-    const qs = new URLSearchParams(
-      Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined),
-    ).toString();
-    const answer = await call(target, fetchImpl, 'GET', qs ? `${servicePath}?${qs}` : servicePath, {});
-    if (!answer) throw new Problem(502, 'service-unanswered', 'The service did not answer', 'custody did not answer');
+  // Reads relayed as the service answers them, found or refused.
+  const read = async (service: ActService, route: string, input: LooseRouteInput, res: Response) => {
+    const target = services[service];
+    if (!target) throw unavailable(service);
+    const answer = await relayRoute(service, target, route, input);
+    if (!answer)
+      throw new Problem(502, 'service-unanswered', 'The service did not answer', `${service} did not answer`);
     relay(res, answer);
   };
   // The register of licensed providers, as the exchange keeps it: what is in force, each provider's
   // versions, and the changes waiting for a second person.
-  const readRegister = async (servicePath: string, res: Response) => {
-    const target = services.exchange;
-    if (!target) throw unavailable('exchange');
-    const answer = await call(target, fetchImpl, 'GET', servicePath, {});
-    if (!answer) throw new Problem(502, 'service-unanswered', 'The service did not answer', 'exchange did not answer');
-    relay(res, answer);
-  };
   app.get('/v1/providers', guard('GET /v1/providers'), async (_req, res) => {
-    await readRegister('/v1/providers', res);
+    await read('exchange', 'listProviders' satisfies ServiceRouteName<'exchange'>, {}, res);
   });
   app.get('/v1/providers/changes', guard('GET /v1/providers/changes'), async (req, res) => {
-    const { status } = parseInput(ProviderChangesQuery, req.query, 'query');
-    await readRegister(status ? `/v1/providers/changes?status=${status}` : '/v1/providers/changes', res);
+    const query = parseInput(ProviderChangesQuery, req.query, 'query');
+    await read('exchange', 'listProviderChanges' satisfies ServiceRouteName<'exchange'>, { query }, res);
   });
   app.get('/v1/providers/:providerId', guard('GET /v1/providers/:providerId'), async (req, res) => {
-    const { providerId } = parseInput(z.object({ providerId: PathId }), req.params, 'path');
-    await readRegister(`/v1/providers/${seg(providerId)}`, res);
+    const params = parseInput(z.object({ providerId: PathId }), req.params, 'path');
+    await read('exchange', 'getProvider' satisfies ServiceRouteName<'exchange'>, { params }, res);
   });
 
   app.get('/v1/custody/whitelist', guard('GET /v1/custody/whitelist'), async (req, res) => {
-    await readWhitelist('/v1/whitelist', parseInput(WhitelistQuery, req.query, 'query'), res);
+    const query = parseInput(WhitelistQuery, req.query, 'query');
+    await read('custody', 'listWhitelist' satisfies ServiceRouteName<'custody'>, { query }, res);
   });
   app.get('/v1/custody/whitelist/:entryId', guard('GET /v1/custody/whitelist/:entryId'), async (req, res) => {
-    const { entryId } = parseInput(z.object({ entryId: PathId }), req.params, 'path');
-    await readWhitelist(`/v1/whitelist/${seg(entryId)}`, {}, res);
+    const params = parseInput(z.object({ entryId: PathId }), req.params, 'path');
+    await read('custody', 'getWhitelistEntry' satisfies ServiceRouteName<'custody'>, { params }, res);
   });
+}
+
+/** The service's route a forwarded act goes to (its table's entry). */
+export function forwardedRoute(act: ForwardedAct): ApiRoute {
+  return (SERVICE_ROUTES[act.service] as RouteTable)[act.route] as ApiRoute;
 }

@@ -1,7 +1,8 @@
 /**
  * Every audit chain at once, for an auditor: the control API's own (registrations, decisions,
  * refusals) and each service's (movements of value, refused calls), each walked by its own verifier —
- * the services' through their GET /v1/audit/verify with their credential. Used by the control API's
+ * the services' through their GET /v1/audit/verify (shared AUDIT_ROUTES `verifyAuditChain`, called by
+ * name with the shared ServiceClient) with their credential. Used by the control API's
  * GET /v1/audit/verify and by the CLI (cli/src/audit-verify.ts).
  *
  * The answer keeps the first chain's verification at the top level (for the control API: its own
@@ -9,7 +10,15 @@
  * and `firstBroken` naming the first chain and record that does not. A service that cannot be asked
  * counts as not verified (its chain is not known to be intact).
  */
-import { type ChainVerification, env, ServiceToken } from '@vcdc/shared';
+import {
+  AUDIT_ROUTES,
+  type ChainVerification,
+  env,
+  routeClient,
+  ServiceCallError,
+  ServiceClient,
+  ServiceToken,
+} from '@vcdc/shared';
 import { z } from 'zod';
 
 /** Where the services are and the control API's credential with them; the dev stack's by default. */
@@ -109,20 +118,30 @@ const ServiceAnswer = z.object({
 });
 
 async function askService(s: ServiceChain, timeoutMs: number): Promise<ChainReport> {
-  const url = `${s.url.replace(/\/+$/, '')}/v1/audit/verify`;
+  const service = routeClient(
+    new ServiceClient({
+      service: s.chain,
+      baseUrl: s.url,
+      timeoutMs,
+      ...(s.token ? { headers: { authorization: `Bearer ${s.token}` } } : {}),
+    }),
+    AUDIT_ROUTES,
+  );
+  let answer: unknown;
   try {
-    const res = await fetch(url, {
-      headers: { accept: 'application/json', ...(s.token ? { authorization: `Bearer ${s.token}` } : {}) },
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    if (!res.ok) return { chain: s.chain, url: s.url, ok: false, error: `answered ${res.status}` };
-    const parsed = ServiceAnswer.safeParse(await res.json());
-    if (!parsed.success)
-      return { chain: s.chain, url: s.url, ok: false, error: 'answered something other than a verification' };
-    return { chain: s.chain, url: s.url, ...(parsed.data as Omit<ChainReport, 'chain' | 'url'>) };
+    answer = await service.call('verifyAuditChain');
   } catch (error) {
-    return { chain: s.chain, url: s.url, ok: false, error: `not reachable: ${(error as Error).message}` };
+    const asked = error instanceof ServiceCallError ? error : undefined;
+    const why =
+      asked && asked.status > 0
+        ? `answered ${asked.status}`
+        : `not reachable: ${((asked?.details.cause ?? error) as Error).message}`;
+    return { chain: s.chain, url: s.url, ok: false, error: why };
   }
+  const parsed = ServiceAnswer.safeParse(answer);
+  if (!parsed.success)
+    return { chain: s.chain, url: s.url, ok: false, error: 'answered something other than a verification' };
+  return { chain: s.chain, url: s.url, ...(parsed.data as Omit<ChainReport, 'chain' | 'url'>) };
 }
 
 async function walkLocal(l: LocalChain): Promise<{ report: ChainReport; verification?: ChainVerification }> {

@@ -8,18 +8,15 @@
  * workflow recorded — leftovers at the venue and the differences a supervisor explained — is taken from
  * the case's status when it answers, and the answer says whether it did.
  */
-import { Decimal, formatAmount, Problem } from '@vcdc/shared';
+import { Decimal, formatAmount } from '@vcdc/shared';
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
 import type { CaseProgress } from '@vcdc/workflows/workflow/case-state';
 import { type Reconciliation, reconcile } from '@vcdc/workflows/workflow/reconcile';
+import { type ControlledService, readService, type ServiceTarget, type ServiceTargets } from './service-clients';
 
-export type BookService = 'custody' | 'exchange' | 'fx' | 'treasury';
-
-export interface BookServiceTarget {
-  url: string;
-  token?: string;
-  timeoutMs?: number;
-}
+/** The services the books are read from, and where each is (service-clients.ts). */
+export type BookService = ControlledService;
+export type BookServiceTarget = ServiceTarget;
 
 export interface CaseBooks {
   caseId: string;
@@ -31,36 +28,6 @@ export interface CaseBooks {
   settlements: fx.Settlement[];
   /** Whether the workflow's own records (leftovers, explained differences) were read from its status. */
   workflowRecords: 'case status' | 'unavailable';
-}
-
-/** One read of a service's records with the control API's credential for it: 503 unconfigured, 502 unanswered. */
-export async function readService<T>(
-  target: BookServiceTarget | undefined,
-  service: BookService,
-  path: string,
-): Promise<T> {
-  if (!target) {
-    throw new Problem(
-      503,
-      'service-not-configured',
-      'Service not configured',
-      `the control API has no URL for ${service}`,
-      {
-        service,
-      },
-    );
-  }
-  const res = await fetch(`${target.url.replace(/\/+$/, '')}${path}`, {
-    headers: { accept: 'application/json', ...(target.token ? { authorization: `Bearer ${target.token}` } : {}) },
-    signal: AbortSignal.timeout(target.timeoutMs ?? 30_000),
-  }).catch(() => undefined);
-  if (!res?.ok) {
-    throw new Problem(502, 'service-unanswered', 'The service did not answer', `${service} did not answer ${path}`, {
-      service,
-      ...(res ? { status: res.status } : {}),
-    });
-  }
-  return (await res.json()) as T;
 }
 
 /** The sale's fiat is the declarations' currency; the stablecoin is the one every case sells through (case-input.ts). */
@@ -76,23 +43,20 @@ export interface BookRecords {
   treasury: treasury.CaseStatement;
 }
 
-export async function readBookRecords(
-  caseId: string,
-  services: Partial<Record<BookService, BookServiceTarget>>,
-): Promise<BookRecords> {
-  const id = encodeURIComponent(caseId);
+export async function readBookRecords(caseId: string, services: ServiceTargets): Promise<BookRecords> {
+  const params = { caseId };
   const [ledger, statement, declarations, statementCny] = await Promise.all([
-    readService<custody.CustodyLedger>(services.custody, 'custody', `/v1/cases/${id}/ledger`),
-    readService<exchange.ExchangeStatement>(services.exchange, 'exchange', `/v1/cases/${id}/statement`),
-    readService<fx.Declaration[]>(services.fx, 'fx', `/v1/cases/${id}/declarations`),
-    readService<treasury.CaseStatement>(services.treasury, 'treasury', `/v1/cases/${id}/statement`),
+    readService(services, 'custody', (c) => c.call('getLedger', { params })),
+    readService(services, 'exchange', (c) => c.call('getStatement', { params })),
+    readService(services, 'fx', (c) => c.call('listCaseDeclarations', { params })),
+    readService(services, 'treasury', (c) => c.call('getStatement', { params })),
   ]);
   return { ledger, statement, declarations, treasury: statementCny };
 }
 
 export async function caseBooks(
   caseId: string,
-  services: Partial<Record<BookService, BookServiceTarget>>,
+  services: ServiceTargets,
   progress: () => Promise<CaseProgress | undefined>,
 ): Promise<CaseBooks> {
   const [records, p] = await Promise.all([readBookRecords(caseId, services), progress().catch(() => undefined)]);

@@ -3,7 +3,7 @@
  * (or anyone who works the case) reads the best-execution report, the FX waterfalls and the treasury
  * statement with their own token; the control API reads the service with its own credential for it
  * (the same targets as the books, case-books.ts), so no person ever holds a service credential. The
- * answer is the service's body as it came.
+ * answer is the service's body as its contract reads it (each route called by name, service-clients.ts).
  *
  *   GET /v1/cases/:caseId/best-execution      -> exchange  GET /v1/cases/:caseId/best-execution
  *   GET /v1/cases/:caseId/fx-waterfalls       -> fx        GET /v1/cases/:caseId/declarations, then each
@@ -15,13 +15,10 @@
  */
 import type { exchange, fx, treasury } from '@vcdc/shared/contracts';
 import type { CaseProgress } from '@vcdc/workflows/workflow/case-state';
-import { type BookService, type BookServiceTarget, readService } from './case-books';
-
-type Services = Partial<Record<BookService, BookServiceTarget>>;
-const seg = encodeURIComponent;
+import { readService, type ServiceTargets as Services } from './service-clients';
 
 export function caseBestExecution(caseId: string, services: Services): Promise<exchange.BestExecutionReport> {
-  return readService(services.exchange, 'exchange', `/v1/cases/${seg(caseId)}/best-execution`);
+  return readService(services, 'exchange', (c) => c.call('getBestExecution', { params: { caseId } }));
 }
 
 export interface CaseWaterfalls {
@@ -31,7 +28,7 @@ export interface CaseWaterfalls {
 }
 
 export async function caseDeclarations(caseId: string, services: Services): Promise<fx.Declaration[]> {
-  return readService(services.fx, 'fx', `/v1/cases/${seg(caseId)}/declarations`);
+  return readService(services, 'fx', (c) => c.call('listCaseDeclarations', { params: { caseId } }));
 }
 
 export async function caseWaterfalls(
@@ -41,15 +38,13 @@ export async function caseWaterfalls(
 ): Promise<CaseWaterfalls> {
   const listed = declarations ?? (await caseDeclarations(caseId, services));
   const waterfalls = await Promise.all(
-    listed.map((d) =>
-      readService<fx.Waterfall>(services.fx, 'fx', `/v1/declarations/${seg(d.declarationId)}/waterfall`),
-    ),
+    listed.map((d) => readService(services, 'fx', (c) => c.call('getWaterfall', { params: { id: d.declarationId } }))),
   );
   return { caseId, waterfalls };
 }
 
 export function caseTreasuryStatement(caseId: string, services: Services): Promise<treasury.CaseStatement> {
-  return readService(services.treasury, 'treasury', `/v1/cases/${seg(caseId)}/statement`);
+  return readService(services, 'treasury', (c) => c.call('getStatement', { params: { caseId } }));
 }
 
 /** Each victim's statement under the case's restitution order (none without one). */
@@ -58,10 +53,10 @@ export function caseVictimStatements(progress: CaseProgress, services: Services)
   if (!order) return Promise.resolve([]);
   return Promise.all(
     order.victims.map((v) =>
-      readService<treasury.VictimStatement>(
-        services.treasury,
-        'treasury',
-        `/v1/restitution-orders/${seg(order.restitutionOrderId)}/victims/${seg(v.victimId)}/statement`,
+      readService(services, 'treasury', (c) =>
+        c.call('getVictimStatement', {
+          params: { restitutionOrderId: order.restitutionOrderId, victimId: v.victimId },
+        }),
       ),
     ),
   );

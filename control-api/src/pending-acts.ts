@@ -21,9 +21,9 @@ import type { Role } from '@vcdc/workflows/workflow/decision';
 import type { Express, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { Endpoint } from './access';
-import type { ActService, ActServiceTarget } from './acts';
+import type { ActService } from './acts';
 import type { Identity } from './auth';
-import { readService } from './case-books';
+import { readService, type ServiceRouteClient, type ServiceTargets } from './service-clients';
 
 /** The act each list waits for: who may take it is that act's roles (ACT_KINDS), as the service checks. */
 export const PENDING_ACT_KINDS = {
@@ -73,7 +73,7 @@ export function countersignAs(intake: ListedIntake, me: Identity): 'custodian' |
 
 export interface PendingActsDeps {
   guard: (endpoint: Endpoint) => RequestHandler;
-  services: Partial<Record<ActService, ActServiceTarget>>;
+  services: ServiceTargets;
 }
 
 export function mountPendingActs(app: Express, { guard, services }: PendingActsDeps): void {
@@ -82,12 +82,14 @@ export function mountPendingActs(app: Express, { guard, services }: PendingActsD
     const me = res.locals.identity as Identity;
     const may = (list: keyof typeof PENDING_ACT_KINDS) =>
       (ACT_KINDS[PENDING_ACT_KINDS[list]].roles as readonly Role[]).some((r) => me.roles.includes(r));
-    const q = (params: Record<string, string>) =>
-      new URLSearchParams({ ...params, ...(caseId ? { caseId } : {}) }).toString();
     const out: PendingActs = { unavailable: [] };
-    const read = async <T>(list: keyof typeof PENDING_ACT_KINDS, service: ActService, path: string) => {
+    const read = async <S extends ActService, T>(
+      list: keyof typeof PENDING_ACT_KINDS,
+      service: S,
+      call: (client: ServiceRouteClient<S>) => Promise<T>,
+    ) => {
       try {
-        return await readService<T>(services[service], service, path);
+        return await readService(services, service, call);
       } catch (error) {
         const problem = error instanceof Problem ? { type: error.type, detail: error.detail } : { type: 'unknown' };
         out.unavailable.push({ list, service, problem });
@@ -96,44 +98,35 @@ export function mountPendingActs(app: Express, { guard, services }: PendingActsD
     };
     await Promise.all([
       may('countersignatures') &&
-        read<{ intakes: ListedIntake[] }>(
-          'countersignatures',
-          'custody',
-          `/v1/intakes?${q({ differenceStatus: 'CLASSIFIED' })}`,
+        read('countersignatures', 'custody', (c) =>
+          c.call('listIntakes', { query: { differenceStatus: 'CLASSIFIED', caseId } }),
         ).then((r) => {
           if (!r) return;
-          const items = r.intakes.flatMap((i) => {
+          const items = (r as { intakes: ListedIntake[] }).intakes.flatMap((i) => {
             const as = countersignAs(i, me);
             return as ? [{ ...i, countersignAs: as }] : [];
           });
           out.countersignatures = { act: PENDING_ACT_KINDS.countersignatures, count: items.length, items };
         }),
       may('fxCorrections') &&
-        read<{ corrections: fx.SettlementCorrection[] }>(
-          'fxCorrections',
-          'fx',
-          `/v1/settlement-corrections?${q({ status: 'PENDING_APPROVAL' })}`,
+        read('fxCorrections', 'fx', (c) =>
+          c.call('listSettlementCorrections', { query: { status: 'PENDING_APPROVAL', caseId } }),
         ).then((r) => {
-          if (r)
-            out.fxCorrections = {
-              act: PENDING_ACT_KINDS.fxCorrections,
-              count: r.corrections.length,
-              items: r.corrections,
-            };
+          if (!r) return;
+          const { corrections } = r as { corrections: fx.SettlementCorrection[] };
+          out.fxCorrections = { act: PENDING_ACT_KINDS.fxCorrections, count: corrections.length, items: corrections };
         }),
       may('treasuryCorrections') &&
-        read<{ corrections: treasury.CorrectionRequest[] }>(
-          'treasuryCorrections',
-          'treasury',
-          `/v1/corrections?${q({ status: 'PENDING_APPROVAL' })}`,
+        read('treasuryCorrections', 'treasury', (c) =>
+          c.call('listCorrections', { query: { status: 'PENDING_APPROVAL', caseId } }),
         ).then((r) => {
-          if (r) {
-            out.treasuryCorrections = {
-              act: PENDING_ACT_KINDS.treasuryCorrections,
-              count: r.corrections.length,
-              items: r.corrections,
-            };
-          }
+          if (!r) return;
+          const { corrections } = r as { corrections: treasury.CorrectionRequest[] };
+          out.treasuryCorrections = {
+            act: PENDING_ACT_KINDS.treasuryCorrections,
+            count: corrections.length,
+            items: corrections,
+          };
         }),
     ]);
     res.json(out);

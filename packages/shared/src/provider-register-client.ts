@@ -6,9 +6,26 @@
  * not hold is refused, and a register that cannot be asked refuses for now (503) — never lets it through.
  */
 import { z } from 'zod';
-import { ServiceCallError, ServiceClient } from './http/client';
+import { routeClient, ServiceCallError, ServiceClient } from './http/client';
+import type { RouteTable } from './http/routes';
 import { Problem } from './problem';
-import { ProviderTerms, providerStanding, standingDay, standingRefusal } from './provider-register';
+import { ProviderId, ProviderTerms, providerStanding, standingDay, standingRefusal } from './provider-register';
+
+export const ProviderParams = z.object({ providerId: ProviderId });
+
+/**
+ * The register's route other services read, as a table of its own: the exchange serves it (its api.ts
+ * takes this entry into EXCHANGE_ROUTES, so it is mounted and documented from here) and custody and fx
+ * call it by name. It lives with the register's rule, in shared, because shared cannot import a service.
+ */
+export const PROVIDER_REGISTER_ROUTES = {
+  getProvider: {
+    method: 'get',
+    path: '/v1/providers/:providerId',
+    summary: "A provider's entry in force and every version before it",
+    params: ProviderParams,
+  },
+} as const satisfies RouteTable;
 
 /** A provider's entry in force, as the register answers it (undefined: not in the register). */
 export interface ProviderRegister {
@@ -22,21 +39,22 @@ const RegisterAnswer = z.object({
 
 /** The exchange service's register over HTTP, with the credential presented there (PROVIDER_REGISTER_TOKEN). */
 export class HttpProviderRegister implements ProviderRegister {
-  private readonly client: ServiceClient;
+  private readonly client;
 
   constructor(options: { url: string; token?: string; timeoutMs?: number }) {
-    this.client = new ServiceClient({
+    const http = new ServiceClient({
       service: 'provider-register',
       baseUrl: options.url,
       timeoutMs: options.timeoutMs ?? 5000,
       ...(options.token ? { headers: { authorization: `Bearer ${options.token}` } } : {}),
     });
+    this.client = routeClient(http, PROVIDER_REGISTER_ROUTES);
   }
 
   async entryInForce(providerId: string): Promise<{ terms: ProviderTerms; version: number } | undefined> {
     let answer: unknown;
     try {
-      answer = await this.client.get(`/v1/providers/${encodeURIComponent(providerId)}`);
+      answer = await this.client.call('getProvider', { params: { providerId } });
     } catch (error) {
       if (error instanceof ServiceCallError && error.status === 404) return undefined;
       throw registerUnavailable(providerId, error);

@@ -7,9 +7,29 @@
  * sent); any other error means the outcome is unknown (timeout, connection lost, 5xx) and the caller
  * must be prepared that the chain did act.
  */
-import { type contracts, ServiceCallError, ServiceClient } from '@vcdc/shared';
+import { type contracts, type RouteTable, routeClient, ServiceCallError, ServiceClient } from '@vcdc/shared';
+import { z } from 'zod';
 
 type Chain = contracts.common.Chain;
+
+/**
+ * The ledger-chain simulator's HTTP API as custody calls it (its routes by name; simulators/ serves
+ * them). Not a service of ours: no /openapi.json to hold it to, so the table is the one place its
+ * paths are written.
+ */
+export const CHAIN_SIMULATOR_ROUTES = {
+  getHead: { method: 'get', path: '/v1/chains/:chain/head', summary: "The chain's head" },
+  getFees: { method: 'get', path: '/v1/chains/:chain/fees', summary: 'The flat network fee per asset' },
+  getTransaction: { method: 'get', path: '/v1/chains/:chain/transactions/:txHash', summary: 'A transaction' },
+  sendTransaction: {
+    method: 'post',
+    path: '/v1/chains/:chain/transactions',
+    summary: 'Broadcast a transfer (idempotent by its clientRef)',
+    body: z.object({ from: z.string(), to: z.string(), asset: z.string(), amount: z.string(), clientRef: z.string() }),
+    // The clientRef makes the broadcast idempotent; the simulator takes no Idempotency-Key.
+    idempotencyKey: 'none',
+  },
+} as const satisfies RouteTable;
 
 export interface ChainTransaction {
   txHash: string;
@@ -61,24 +81,24 @@ export class ChainRefusal extends Error {
 }
 
 export class ChainSimulatorClient implements ChainAdapter {
-  private readonly http: ServiceClient;
+  private readonly http;
 
   constructor(baseUrl: string, timeoutMs = 10_000) {
-    this.http = new ServiceClient({ service: 'chain', baseUrl, timeoutMs });
+    this.http = routeClient(new ServiceClient({ service: 'chain', baseUrl, timeoutMs }), CHAIN_SIMULATOR_ROUTES);
   }
 
-  getHead(chain: Chain): Promise<{ height: number }> {
-    return this.http.get(`/v1/chains/${chain}/head`);
+  async getHead(chain: Chain): Promise<{ height: number }> {
+    return (await this.http.call('getHead', { params: { chain } })) as { height: number };
   }
 
   async getFees(chain: Chain): Promise<Record<string, string>> {
-    const { fees } = await this.http.get<{ fees: Record<string, string> }>(`/v1/chains/${chain}/fees`);
+    const { fees } = (await this.http.call('getFees', { params: { chain } })) as { fees: Record<string, string> };
     return fees;
   }
 
   async getTransaction(chain: Chain, txHash: string): Promise<ChainTransaction | undefined> {
     try {
-      return await this.http.get<ChainTransaction>(`/v1/chains/${chain}/transactions/${encodeURIComponent(txHash)}`);
+      return (await this.http.call('getTransaction', { params: { chain, txHash } })) as ChainTransaction;
     } catch (error) {
       if (error instanceof ServiceCallError && error.status === 404) return undefined;
       throw error;
@@ -88,13 +108,10 @@ export class ChainSimulatorClient implements ChainAdapter {
   async send(chain: Chain, request: SendRequest): Promise<ChainTransaction> {
     try {
       const { from, to, asset, amount, clientRef } = request;
-      return await this.http.request<ChainTransaction>('POST', `/v1/chains/${chain}/transactions`, {
-        from,
-        to,
-        asset,
-        amount,
-        clientRef,
-      });
+      return (await this.http.call('sendTransaction', {
+        params: { chain },
+        body: { from, to, asset, amount, clientRef },
+      })) as ChainTransaction;
     } catch (error) {
       if (error instanceof ServiceCallError && error.status >= 400 && error.status < 500 && !error.retryable) {
         const reason = error.problem?.type.replace(/^urn:vcdc:problem:/, '') ?? `http-${error.status}`;

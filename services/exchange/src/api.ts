@@ -9,8 +9,10 @@
 import {
   type ApiRoute,
   ApproveProviderChange,
+  PROVIDER_REGISTER_ROUTES,
   ProposeProviderChange,
   ProviderId,
+  ProviderParams,
   ProviderTerms,
   type RouteTable,
   routeList,
@@ -56,7 +58,7 @@ export const CurrencyParams = z.object({ currency: FiatCurrency });
 export const AssetParams = z.object({ asset: CryptoAsset });
 export const ReturnParams = z.object({ returnId: z.string().min(1).max(64) });
 export const CaseParams = z.object({ caseId: common.CaseId });
-export const ProviderParams = z.object({ providerId: ProviderId });
+export { ProviderParams };
 export const ChangeParams = z.object({ changeId: z.string().min(1).max(64) });
 export const RfqParams = z.object({ rfqId: RfqId });
 export const ChangesQuery = z.object({ status: z.enum(['PROPOSED', 'APPROVED']).optional() });
@@ -338,12 +340,8 @@ export const EXCHANGE_OWN_ROUTES = {
     summary: 'Each provider in force, with its standing today',
     response: z.object({ providers: z.array(ProviderInForce) }),
   },
-  getProvider: {
-    method: 'get',
-    path: '/v1/providers/:providerId',
-    summary: "A provider's entry in force and every version before it",
-    params: ProviderParams,
-  },
+  // The one route other services read (custody, fx: shared provider-register-client.ts), defined there.
+  getProvider: PROVIDER_REGISTER_ROUTES.getProvider,
 } as const satisfies RouteTable;
 
 export const EXCHANGE_ROUTES = {

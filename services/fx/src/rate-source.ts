@@ -4,8 +4,27 @@
  * a rate source that speaks `GET /v1/rates/:currency/CNY?date=` (the FX-rate simulator in dev and
  * tests). A source that fails or answers nonsense is a 5xx fault for our caller, who retries.
  */
-import { Decimal, Problem, problems, problemType, ServiceCallError, ServiceClient } from '@vcdc/shared';
+import {
+  Decimal,
+  Problem,
+  problems,
+  problemType,
+  type RouteTable,
+  routeClient,
+  ServiceCallError,
+  ServiceClient,
+} from '@vcdc/shared';
 import { z } from 'zod';
+
+/** The rate source's one route as fx calls it (by name; the FX-rate simulator serves it in dev and tests). */
+export const RATE_SOURCE_ROUTES = {
+  getCnyRate: {
+    method: 'get',
+    path: '/v1/rates/:currency/CNY',
+    summary: "The day's CNY rates for a currency",
+    query: z.object({ date: z.string() }),
+  },
+} as const satisfies RouteTable;
 
 export interface FxRate {
   currency: string;
@@ -35,16 +54,16 @@ const RateAnswer = z.object({
 });
 
 export class HttpRateSource implements RateSource {
-  private readonly client: ServiceClient;
+  private readonly client;
 
   constructor(baseUrl: string, timeoutMs = 5_000) {
-    this.client = new ServiceClient({ service: 'fx-rate-source', baseUrl, timeoutMs });
+    this.client = routeClient(new ServiceClient({ service: 'fx-rate-source', baseUrl, timeoutMs }), RATE_SOURCE_ROUTES);
   }
 
   async bankBuyRate(currency: string, date: string): Promise<FxRate> {
     let answer: unknown;
     try {
-      answer = await this.client.get(`/v1/rates/${encodeURIComponent(currency)}/CNY`, { date });
+      answer = await this.client.call('getCnyRate', { params: { currency }, query: { date } });
     } catch (error) {
       if (error instanceof ServiceCallError && (error.retryable || error.problem?.type === NOT_PUBLISHED)) {
         // Down, or today's rate not published yet: both pass with time.

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { CaseId } from '../contracts/common';
 import type { Pool, PoolClient } from '../db/pool';
 import type { HandlerResult, IdempotentHandler } from '../http/idempotency';
+import type { RouteTable } from '../http/routes';
 import { parseInput } from '../http/validate';
 import { AuditChain, type AuditChainOptions, type AuditEntry, appendAuditRecord } from './chain';
 
@@ -25,13 +26,31 @@ export const AuditRecordsQuery = z.object({
   view: z.enum(['all', 'acts', 'rows']).default('all'),
 });
 
+/**
+ * The two routes as a table (every service's app mounts them, http/app.ts, and documents them with its
+ * shell's): the control API verifies each service's chain by calling `verifyAuditChain` by name.
+ */
+export const AUDIT_ROUTES = {
+  listAuditRecords: {
+    method: 'get',
+    path: '/v1/audit/records',
+    summary: 'The audit chain’s records',
+    query: AuditRecordsQuery,
+  },
+  verifyAuditChain: {
+    method: 'get',
+    path: '/v1/audit/verify',
+    summary: 'Verify the audit chain against its signed checkpoints',
+  },
+} as const satisfies RouteTable;
+
 /** `options`: the signed checkpoints GET /v1/audit/verify checks against (default: from the environment, see AuditChain). */
 export function auditRoutes(app: Express, pool: Pool, options: AuditChainOptions = {}): void {
   const chain = new AuditChain(pool, options);
-  app.get('/v1/audit/records', async (req, res) => {
+  app.get(AUDIT_ROUTES.listAuditRecords.path, async (req, res) => {
     res.json({ records: await chain.list(parseInput(AuditRecordsQuery, req.query, 'query')) });
   });
-  app.get('/v1/audit/verify', async (_req, res) => {
+  app.get(AUDIT_ROUTES.verifyAuditChain.path, async (_req, res) => {
     res.json(await chain.verify());
   });
 }

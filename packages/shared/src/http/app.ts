@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { AuditRecordsQuery, auditRoutes } from '../audit/http';
+import { AUDIT_ROUTES, auditRoutes } from '../audit/http';
 import { recordRefusals } from '../audit/refusals';
 import type { Pool } from '../db/pool';
 import { assertServiceRole } from '../db/service-role';
@@ -95,7 +95,7 @@ export function createServiceApp({
     app.get('/openapi.json', (_req, res) => {
       document ??= openApiDocument({
         ...api,
-        routes: [...shellRoutes({ audit: audit !== undefined, auditQuery: AuditRecordsQuery }), ...api.routes],
+        routes: [...shellRoutes({ audit: audit ? Object.values(AUDIT_ROUTES) : [] }), ...api.routes],
       });
       res.json(document);
     });

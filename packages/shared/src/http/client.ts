@@ -66,6 +66,23 @@ export interface ServiceClientOptions {
 
 const JSON_ACCEPT = 'application/json, application/problem+json';
 
+/** What one call sends besides its method and path. */
+export interface SendOptions {
+  body?: unknown;
+  idempotencyKey?: string;
+  /** Headers of this call alone (a signed act's, a desk's signature), beside the client's own. */
+  headers?: Record<string, string>;
+  /** This call's own deadline, instead of the client's `timeoutMs` (several desks asked against one clock). */
+  signal?: AbortSignal;
+}
+
+/** A service's answer as it came (ServiceClient.relay). */
+export interface RelayedAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
 export class ServiceClient {
   private readonly baseUrl: string;
   constructor(private readonly options: ServiceClientOptions) {
@@ -88,7 +105,7 @@ export class ServiceClient {
   /** One call in a client span of its own, whose traceparent the service continues. */
   request<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
     return this.traced(method, path, async () => {
-      const text = await (await this.send(method, path, JSON_ACCEPT, body, idempotencyKey)).text();
+      const text = await (await this.send(method, path, JSON_ACCEPT, { body, idempotencyKey })).text();
       return (text ? safeJson(text) : undefined) as T;
     });
   }
@@ -98,6 +115,18 @@ export class ServiceClient {
     return this.traced('GET', path, async () => {
       const response = await this.send('GET', path, `${accept}, application/problem+json`);
       return new Uint8Array(await response.arrayBuffer());
+    });
+  }
+
+  /**
+   * The answer as it came, whatever its status, for a caller that passes it on (the control API relays
+   * a service's answer to a person's act, a refusal included, as the service gave it). Only no answer
+   * at all is thrown (a ServiceCallError with status 0); a redirect is answered, not followed.
+   */
+  relay(method: string, path: string, options: SendOptions = {}): Promise<RelayedAnswer> {
+    return this.traced(method, path, async () => {
+      const response = await this.send(method, path, JSON_ACCEPT, { ...options, relay: true });
+      return { status: response.status, headers: response.headers, text: await response.text() };
     });
   }
 
@@ -129,10 +158,9 @@ export class ServiceClient {
     method: string,
     path: string,
     accept: string,
-    body?: unknown,
-    idempotencyKey?: string,
+    { body, idempotencyKey, headers: extra, signal, relay }: SendOptions & { relay?: boolean } = {},
   ): Promise<Response> {
-    const headers: Record<string, string> = { accept, ...this.options.headers };
+    const headers: Record<string, string> = { accept, ...this.options.headers, ...extra };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey) headers[IDEMPOTENCY_HEADER] = idempotencyKey;
     injectTraceHeaders(headers);
@@ -143,7 +171,8 @@ export class ServiceClient {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+        signal: signal ?? AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+        ...(relay ? { redirect: 'manual' as const } : {}),
       });
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -157,7 +186,7 @@ export class ServiceClient {
         { cause: error },
       );
     }
-    if (response.ok) return response;
+    if (response.ok || relay) return response;
     const text = await response.text();
     const parsed = text ? safeJson(text) : undefined;
     const problem = isProblem(parsed) ? parsed : undefined;
@@ -233,16 +262,33 @@ export async function callRoute<R extends ApiRoute>(
 export interface RouteClient<T extends RouteTable> {
   readonly routes: T;
   call<K extends keyof T & string>(name: K, ...input: RouteArgs<T[K]>): Promise<RouteOutput<T[K]>>;
+  /**
+   * The route called as `call` does, its answer passed on as it came, refusals included (ServiceClient
+   * .relay): for a proxy, which hands the service's answer to its own caller unread. `headers`: this
+   * call's own (a signed act's).
+   */
+  relay<K extends keyof T & string>(
+    name: K,
+    input: RouteArgs<T[K]>[0],
+    headers?: Record<string, string>,
+  ): Promise<RelayedAnswer>;
 }
 
 export function routeClient<T extends RouteTable>(client: ServiceClient, routes: T): RouteClient<T> {
+  // The type refuses an unknown name; this is for a name made at run time.
+  const routeOf = <K extends keyof T & string>(name: K): T[K] => {
+    const route = routes[name];
+    if (!route) throw new Error(`${client.service}: no route ${name} in its table`);
+    return route;
+  };
   return {
     routes,
-    call: (name, ...input) => {
-      const route = routes[name];
-      // The type refuses an unknown name; this is for a name made at run time.
-      if (!route) return Promise.reject(new Error(`${client.service}: no route ${name} in its table`));
-      return callRoute(client, route, ...input);
+    call: async (name, ...input) => callRoute(client, routeOf(name), ...input),
+    relay: async (name, input, headers) => {
+      const route = routeOf(name);
+      const { params, query, body, idempotencyKey } = (input ?? {}) as LooseRouteInput;
+      const path = withQuery(routePath(route, params), query);
+      return client.relay(route.method.toUpperCase(), path, { body, idempotencyKey, ...(headers ? { headers } : {}) });
     },
   };
 }

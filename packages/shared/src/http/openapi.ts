@@ -51,24 +51,14 @@ export interface ApiDescription {
 }
 
 /** The routes the shared app shell (app.ts) mounts on every service, with the audit routes when it has a chain. */
-export function shellRoutes(options: { audit: boolean; auditQuery?: z.ZodType }): ApiRoute[] {
-  const routes: ApiRoute[] = [
+export function shellRoutes(options: { audit?: readonly ApiRoute[] }): ApiRoute[] {
+  return [
     { method: 'get', path: '/healthz', summary: 'Liveness: the process answers' },
     { method: 'get', path: '/readyz', summary: 'Readiness: database reachable, schema current, pool not starved' },
     { method: 'get', path: '/metrics', summary: 'Prometheus figures (counts and timings, never a case’s content)' },
     { method: 'get', path: '/openapi.json', summary: 'This document' },
+    ...(options.audit ?? []),
   ];
-  if (options.audit)
-    routes.push(
-      {
-        method: 'get',
-        path: '/v1/audit/records',
-        summary: 'The audit chain’s records',
-        ...(options.auditQuery ? { query: options.auditQuery } : {}),
-      },
-      { method: 'get', path: '/v1/audit/verify', summary: 'Verify the audit chain against its signed checkpoints' },
-    );
-  return routes;
 }
 
 /** `:name` → `{name}`, express 5's `{*name}` wildcard → `{name}`. */

@@ -4,6 +4,7 @@
  * record; a desk that does not answer in time, or answers nonsense, is `silent` / an `error`, never a throw,
  * except where not knowing matters (an acceptance whose answer is lost: `unknown`, the RFQ is retried).
  */
+import { type RouteTable, routePath, ServiceCallError, ServiceClient } from '@vcdc/shared';
 import { type DeskCredentials, deskHeaders } from '@vcdc/shared/desk-signing';
 import { DecimalString } from '@vcdc/shared/money';
 import { z } from 'zod';
@@ -56,36 +57,56 @@ export type AcceptAnswer =
   | { kind: 'expired'; detail: string }
   | { kind: 'unknown'; detail: string };
 
+/**
+ * An OTC desk's API as the exchange calls it (the desk simulator serves it in dev and tests): its paths
+ * written once, here. Each request is signed over the path the route gives, which is the path sent.
+ */
+export const DESK_ROUTES = {
+  requestQuote: { method: 'post', path: '/v1/quotes', summary: 'A firm quote to sell', idempotencyKey: 'none' },
+  acceptQuote: { method: 'post', path: '/v1/quotes/:quoteId/accept', summary: 'Accept a quote' },
+  deliver: {
+    method: 'post',
+    path: '/v1/trades/:tradeId/delivery',
+    summary: 'The coins of a trade were sent: the desk answers the trade with its payment once it sees them',
+    idempotencyKey: 'none',
+  },
+} as const satisfies RouteTable;
+type DeskRoute = keyof typeof DESK_ROUTES;
+
 export class DeskClient {
+  private readonly http: ServiceClient;
+
   constructor(
     readonly endpoint: DeskEndpoint,
-    private readonly timeoutMs = 5000,
-  ) {}
+    /** How long an acceptance or a delivery waits for the desk (a quote waits for the RFQ's own deadline). */
+    timeoutMs = 5000,
+  ) {
+    this.http = new ServiceClient({ service: endpoint.id, baseUrl: endpoint.url, timeoutMs });
+  }
 
   get id(): string {
     return this.endpoint.id;
   }
 
+  /**
+   * One signed request through the shared client; the desk's answer whatever its status (sorted by the
+   * caller), its body an object (empty when it is not one). `signal`: the call's own deadline, else the
+   * client's timeout. No answer at all throws.
+   */
   private async call(
-    method: 'GET' | 'POST',
-    path: string,
+    name: DeskRoute,
+    params: Record<string, string>,
     body: unknown,
-    signal: AbortSignal,
-    extra: Record<string, string> = {},
+    options: { signal?: AbortSignal; idempotencyKey?: string } = {},
   ): Promise<{ status: number; json: Record<string, unknown> }> {
+    const route = DESK_ROUTES[name];
+    const method = route.method.toUpperCase();
+    const path = routePath(route, params);
+    // The signature is over the body's text exactly as the client sends it (JSON.stringify of the same value).
     const text = body === undefined ? '' : JSON.stringify(body);
-    const res = await fetch(`${this.endpoint.url}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...deskHeaders(this.endpoint.credentials, method, path, text),
-        ...extra,
-      },
-      ...(method === 'POST' ? { body: text } : {}),
-      signal,
-    });
-    const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
-    return { status: res.status, json };
+    const headers = deskHeaders(this.endpoint.credentials, method, path, text);
+    const answer = await this.http.relay(method, path, { body, headers, ...options });
+    return { status: answer.status, json: jsonObject(answer.text) };
   }
 
   /** A quote for selling `amount` of base for quote, or why there is none, by `signal`'s deadline. */
@@ -94,7 +115,7 @@ export class DeskClient {
     signal: AbortSignal,
   ): Promise<QuoteAnswer> {
     try {
-      const { status, json } = await this.call('POST', '/v1/quotes', { side: 'sell', ...input }, signal);
+      const { status, json } = await this.call('requestQuote', {}, { side: 'sell', ...input }, { signal });
       if (status === 201) {
         const q = DeskQuote.safeParse(json);
         if (!q.success) return { kind: 'silent', detail: `${this.id} answered a quote we cannot read` };
@@ -106,7 +127,7 @@ export class DeskClient {
       const timedOut = signal.aborted;
       return {
         kind: 'silent',
-        detail: timedOut ? `${this.id} gave no answer by the deadline` : `${this.id} unreachable: ${String(error)}`,
+        detail: timedOut ? `${this.id} gave no answer by the deadline` : `${this.id} unreachable: ${why(error)}`,
       };
     }
   }
@@ -114,13 +135,7 @@ export class DeskClient {
   /** Accept a quote; the same key (and the desk's rule that a quote is decided once) makes a retry safe. */
   async accept(quoteId: string, idempotencyKey: string): Promise<AcceptAnswer> {
     try {
-      const { status, json } = await this.call(
-        'POST',
-        `/v1/quotes/${encodeURIComponent(quoteId)}/accept`,
-        {},
-        AbortSignal.timeout(this.timeoutMs),
-        { 'Idempotency-Key': idempotencyKey },
-      );
+      const { status, json } = await this.call('acceptQuote', { quoteId }, {}, { idempotencyKey });
       if (status === 201 || status === 200) {
         const t = DeskTrade.safeParse(json);
         if (t.success) return { kind: 'trade', trade: t.data };
@@ -131,7 +146,7 @@ export class DeskClient {
       if (status === 410) return { kind: 'expired', detail };
       return { kind: 'unknown', detail: `${this.id} answered ${status}: ${detail}` };
     } catch (error) {
-      return { kind: 'unknown', detail: `${this.id}: ${String(error)}` };
+      return { kind: 'unknown', detail: `${this.id}: ${why(error)}` };
     }
   }
 
@@ -141,10 +156,9 @@ export class DeskClient {
    */
   async deliver(tradeId: string, txHashes: readonly string[], amount: string): Promise<DeskTradeAnswer> {
     const { status, json } = await this.call(
-      'POST',
-      `/v1/trades/${encodeURIComponent(tradeId)}/delivery`,
+      'deliver',
+      { tradeId },
       txHashes.length === 1 ? { txHash: txHashes[0], amount } : { txHashes, amount },
-      AbortSignal.timeout(this.timeoutMs),
     );
     if (status !== 200) {
       throw Object.assign(new Error(`${this.id} refused the delivery (${status}): ${String(json.detail ?? '')}`), {
@@ -154,4 +168,19 @@ export class DeskClient {
     }
     return DeskTrade.parse(json);
   }
+}
+
+/** The answer's body as an object (`{}` when it is none: empty, not JSON, or not an object). */
+function jsonObject(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Why no answer came: what the transport said (the client's error wraps it). */
+function why(error: unknown): string {
+  return String(error instanceof ServiceCallError && error.status === 0 ? (error.cause ?? error) : error);
 }
