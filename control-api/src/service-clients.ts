@@ -84,9 +84,12 @@ export async function readService<S extends ControlledService, T>(
   } catch (error) {
     const path = error instanceof ServiceCallError || error instanceof AnswerBreaksContract ? error.path : 'a read';
     const status = error instanceof ServiceCallError && error.status > 0 ? { status: error.status } : {};
-    throw new Problem(502, 'service-unanswered', 'The service did not answer', `${service} did not answer ${path}`, {
-      service,
-      ...status,
-    });
+    // An answer outside the contract is named as such, field by field: "did not answer" would send an
+    // operator looking at the network when the two sides disagree on a shape.
+    const detail =
+      error instanceof AnswerBreaksContract
+        ? `${service} answered ${path} outside its contract: ${error.detail}`
+        : `${service} did not answer ${path}`;
+    throw new Problem(502, 'service-unanswered', 'The service did not answer', detail, { service, ...status });
   }
 }

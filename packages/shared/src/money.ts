@@ -36,6 +36,11 @@ export const DecimalString = z.string().regex(DECIMAL_PATTERN, {
   message: 'must be a non-negative decimal string such as "12.5" (no sign, exponent or spaces)',
 });
 
+/** A signed decimal amount as a string: "-0.5", "0.25" (a difference, a correction, basis points). */
+export const SignedDecimalString = z.string().regex(/^-?(0|[1-9]\d{0,29})(\.\d{1,30})?$/, {
+  message: 'must be a decimal string such as "0.5" or "-0.5" (no exponent or spaces)',
+});
+
 /** A decimal amount strictly greater than zero. */
 // Refinements skip values the pattern already refused: one clear message per field, and no Decimal() of garbage.
 export const PositiveDecimalString = DecimalString.refine((s) => !DECIMAL_PATTERN.test(s) || new Decimal(s).gt(0), {

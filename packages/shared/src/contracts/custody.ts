@@ -57,7 +57,8 @@
 import { z } from 'zod';
 // Type only: decisions.ts imports this file (TransferAuthorisation), so a value import would be a cycle.
 import type { CarriedDecision } from '../acts/decision-schema';
-import { CryptoAsset, DecimalString, PositiveDecimalString } from '../money';
+import { CryptoAsset, DecimalString, PositiveDecimalString, SignedDecimalString } from '../money';
+
 import { ActorId, CaseId, Chain, DocumentRef, IsoTimestamp, LotId, Sha256Hex } from './common';
 
 export const OpenCustodyAccount = z.object({ caseId: CaseId, asset: CryptoAsset, chain: Chain });
@@ -142,11 +143,6 @@ export const RecordIntake = z.object({
 export type RecordIntake = z.infer<typeof RecordIntake>;
 
 export const IntakeStatus = z.enum(['RECEIVED', 'DISCREPANCY']);
-
-/** A signed decimal string: "-0.1", "0.25". */
-export const SignedDecimalString = z
-  .string()
-  .regex(/^-?(0|[1-9]\d{0,29})(\.\d{1,30})?$/, { message: 'must be a decimal string such as "0.5" or "-0.5"' });
 
 export const DifferenceClassification = z.enum(['NETWORK_FEE', 'SHORT_DELIVERY', 'EXCESS_DELIVERY', 'OTHER']);
 export type DifferenceClassification = z.infer<typeof DifferenceClassification>;

@@ -34,7 +34,16 @@
  * /v1/venues/osl/orders); an order, withdrawal or return is refreshed only at the venue it was made at.
  */
 import { z } from 'zod';
-import { CryptoAsset, checkScale, Decimal, DecimalString, FiatCurrency, PositiveDecimalString } from '../money';
+import {
+  CryptoAsset,
+  checkScale,
+  Decimal,
+  DecimalString,
+  FiatCurrency,
+  PositiveDecimalString,
+  SignedDecimalString,
+} from '../money';
+
 import { CaseId, CHAIN_OF_ASSET, Chain, IsoTimestamp } from './common';
 
 export const DepositAddress = z.object({
@@ -441,11 +450,6 @@ export const ExchangeStatement = z.object({
   residuals: z.array(Residual).optional(),
 });
 export type ExchangeStatement = z.infer<typeof ExchangeStatement>;
-
-/** A signed decimal string ("-2.4167"): basis points can be negative (a sale above the arrival price). */
-export const SignedDecimalString = z
-  .string()
-  .regex(/^-?(0|[1-9]\d{0,29})(\.\d{1,30})?$/, { message: 'must be a decimal string such as "-2.5"' });
 
 /** One computation of the reference price and every venue quote behind it (price_observations). */
 export const ReferenceComputation = z.object({

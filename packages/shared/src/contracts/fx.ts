@@ -26,7 +26,7 @@
  */
 import { z } from 'zod';
 import type { CarriedDecision } from '../acts/decision-schema';
-import { DecimalString, FiatCurrency, PositiveDecimalString } from '../money';
+import { DecimalString, FiatCurrency, PositiveDecimalString, SignedDecimalString } from '../money';
 import { ActorId, CaseId, DocumentRef, IsoTimestamp } from './common';
 
 /**
@@ -203,7 +203,7 @@ export const SettlementCorrection = z.object({
   before: SettlementFigures,
   after: SettlementFigures,
   /** after.cnyAmount − before.cnyAmount: what the treasury credit must be corrected by. */
-  cnyDifference: DecimalString,
+  cnyDifference: SignedDecimalString,
   approver: ActorId.optional(),
   correctedAt: IsoTimestamp.optional(),
 });
