@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Decimal, listen, type RunningServer } from '@vcdc/shared';
-import type { fx } from '@vcdc/shared/contracts';
+import { fx } from '@vcdc/shared/contracts';
 import express from 'express';
 import type { Browser, Page } from 'playwright-core';
 import { createControlApi } from '../../control-api/src/app';
@@ -33,10 +33,30 @@ const taskQueue = `console-keyboard-${randomUUID()}`;
 /** The waterfalls the stand-in FX service itemises, by case. */
 const waterfalls = new Map<string, fx.Waterfall[]>();
 
+/** The settled declaration behind a waterfall: what the stand-in lists for its case. */
+function declarationOf(w: fx.Waterfall): fx.Declaration {
+  const at = '2026-01-05T08:00:00.000Z';
+  return {
+    declarationId: w.declarationId,
+    declarationNo: `D-${w.declarationId}`,
+    caseId: w.caseId,
+    currency: w.currency,
+    amount: '1',
+    settledAmount: '1',
+    transactionCode: '222000',
+    purpose: 'disposal of seized virtual currency',
+    status: 'SETTLED',
+    transitions: [{ from: null, to: 'SETTLED', by: 'fx.officer.zhou', at, note: null }],
+    settlements: [],
+    createdAt: at,
+  };
+}
+
 function standInFx() {
   const app = express();
+  // A declaration as the FX service's contract has it (the control API parses the answer with it).
   app.get('/v1/cases/:caseId/declarations', (req, res) => {
-    res.json((waterfalls.get(req.params.caseId) ?? []).map((w) => ({ declarationId: w.declarationId })));
+    res.json((waterfalls.get(req.params.caseId) ?? []).map((w) => fx.Declaration.parse(declarationOf(w))));
   });
   app.get('/v1/declarations/:id/waterfall', (req, res) => {
     const found = [...waterfalls.values()].flat().find((w) => w.declarationId === req.params.id);
