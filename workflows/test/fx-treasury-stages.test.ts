@@ -16,7 +16,17 @@ import type { caseWorkflow } from '../src/workflow/case-workflow';
 import type { Decision } from '../src/workflow/decision';
 import { decide, status } from '../src/workflow/shared';
 import { addWorkingDays } from '../src/workflow/working-days';
-import { awaiting, DECISIONS as D, decideAt, outcomeOf, runCase, settleAt, until, VICTIMS } from './case-support';
+import {
+  awaiting,
+  callsInHistory,
+  DECISIONS as D,
+  decideAt,
+  outcomeOf,
+  runCase,
+  settleAt,
+  until,
+  VICTIMS,
+} from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 // Each case runs to its end on the time-skipping server while the engine's slices take real seconds:
@@ -290,6 +300,11 @@ describe('the reconciliation gates the pay-out (issue 13)', () => {
           'COMPLETED',
         ].map((stage) => ({ caseId: outcome.caseId, stage })),
       );
+      // As local activities (issue 18): no activity task for any of them; their answers are the history's markers.
+      const inHistory = await callsInHistory(handle);
+      expect(inHistory.patches).toContain('audit-checkpoints-local');
+      expect(inHistory.tasks).not.toContain('checkpointAuditChains');
+      expect(inHistory.local.filter((name) => name === 'checkpointAuditChains')).toHaveLength(9);
     });
   });
 

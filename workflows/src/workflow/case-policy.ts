@@ -8,7 +8,7 @@
  * a case issues (activity options are in its history), so a change goes behind `patched()` like any
  * other (workflows/VERSIONING.md), with the old number kept beside the new.
  */
-import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import type { DecisionStage } from './decision';
 import type { ExecutionParams } from './sale-execution';
 
@@ -153,6 +153,16 @@ export const AUDIT_CHECKPOINTS: ActivityOptions = {
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 };
 /**
+ * The same checkpoints as local activities (the worker runs them in the case's workflow task: no activity
+ * task, no matching round trip, one marker in the history). The same tries and limit; a local activity
+ * retries in the worker while it fits the workflow task, by timer beyond that.
+ */
+export const AUDIT_CHECKPOINTS_LOCAL: LocalActivityOptions = {
+  startToCloseTimeout: '30s',
+  scheduleToCloseTimeout: '5m',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
+};
+/**
  * Bank withdrawals take days: polls back off from `initialInterval` to 15 minutes (retries add no events to
  * the history). From 1 s, so a bank that answers at once is seen at once; from 30 s in cases started before.
  */
@@ -172,6 +182,11 @@ export const attestationWait = (initialInterval: '1s' | '10s'): ActivityOptions 
 });
 /** The control API's signature on a decision, checked before the decision counts (a few quick tries). */
 export const DECISION_CHECKS: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumAttempts: 5 },
+};
+/** The same check as a local activity: pure CPU in the worker (a signature), no activity task to wait for. */
+export const DECISION_CHECKS_LOCAL: LocalActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumAttempts: 5 },
 };
