@@ -115,6 +115,7 @@ const CASE_CALLS: { [K in keyof CaseActivities]: (a: CaseActivities) => Promise<
   recordJudgment: (a) => a.recordJudgment(body, 'k'),
   returnToOwner: (a) => a.returnToOwner(body, 'k'),
   getTreasuryStatement: (a) => a.getTreasuryStatement('C1'),
+  readCaseStatements: (a) => a.readCaseStatements({ caseId: 'C1', deskRfqIds: ['Q1'] }),
   checkpointAuditChains: (a) => a.checkpointAuditChains({ caseId: 'C1', stage: 'SALE' }),
 };
 const SALE_CALLS: { [K in keyof SaleActivities]: (a: SaleActivities) => Promise<unknown> } = {

@@ -12,6 +12,7 @@ import { deskHurdle, planSale, type VenueWay } from '@vcdc/shared/sale-plan';
 import { chooseRoute, directSymbol, needsDepth } from '@vcdc/shared/sale-route';
 import { allocateRestitution } from '../../services/treasury/src/restitution-allocation';
 import type { CaseActivities, DeskSettlement } from '../src/activities/case-activities';
+import { caseStatementsReader } from '../src/activities/case-statements';
 import type { SaleActivities } from '../src/activities/sale-activities';
 import type { NotificationActivities } from '../src/notifications/types';
 
@@ -127,12 +128,15 @@ type Mocked<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? jes
 export function createFakeActivities(
   options: FakeOptions = {},
 ): Mocked<CaseActivities & SaleActivities & NotificationActivities> {
-  return Object.fromEntries(
+  const fakes = Object.fromEntries(
     Object.entries(fakeServiceActivities(options)).map(([name, fn]) => [
       name,
       jest.fn(fn as (...a: unknown[]) => unknown),
     ]),
   ) as unknown as Mocked<CaseActivities & SaleActivities & NotificationActivities>;
+  // The one read asks the single reads' mocks: a test that changes one (or counts its calls) sees it asked.
+  fakes.readCaseStatements = jest.fn(caseStatementsReader(fakes));
+  return fakes;
 }
 
 /** The same fake services as plain functions, for use outside jest (replay/record-histories.ts). */
@@ -1375,6 +1379,10 @@ export function fakeServiceActivities(
           .toFixed(),
         balance: treasuryBalance(caseId).toFixed(),
       };
+    },
+    // The single reads above, as the real activity composes them.
+    async readCaseStatements(q) {
+      return await caseStatementsReader(activities)(q);
     },
   };
   return activities;

@@ -33,6 +33,8 @@ export function venueArg(at: string | undefined): [] | [string] {
 export const confirmations = proxyActivities<CaseActivities>(CONFIRMATION_WAIT);
 /** A lot manifest case's reads (lot-manifest.ts), with the service calls' options. */
 export const manifestCalls = proxyActivities<ManifestActivities>(MANIFEST_CALLS);
+/** A lot manifest case's reconciliation reads (a ledger line per lot), with the same time limit. */
+export const longReads = proxyActivities<Pick<CaseActivities, 'readCaseStatements'>>(MANIFEST_CALLS);
 /** Waiting for the venue to credit a deposit (chain confirmations on the venue's side) or send a return. */
 export const venueWaits = proxyActivities<CaseActivities>(VENUE_WAIT);
 /**
