@@ -121,6 +121,7 @@ const CASE_CALLS: { [K in keyof CaseActivities]: (a: CaseActivities) => Promise<
 const SALE_CALLS: { [K in keyof SaleActivities]: (a: SaleActivities) => Promise<unknown> } = {
   getReferencePrice: (a) => a.getReferencePrice('BTC/USDT', 'osl'),
   getLegalFloor: (a) => a.getLegalFloor('BTC/USDT'),
+  getSaleQuote: (a) => a.getSaleQuote('BTC/USDT', 'osl'),
   getTradedVolume: (a) => a.getTradedVolume('BTC/USDT', { seconds: 60 }, 'osl'),
   chooseSaleRoute: (a) => a.chooseSaleRoute('C1', body, 'k'),
   cancelSellOrder: (a) => a.cancelSellOrder('C1', 'o-1', 'k', 'osl'),

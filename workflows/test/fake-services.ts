@@ -13,7 +13,7 @@ import { chooseRoute, directSymbol, needsDepth } from '@vcdc/shared/sale-route';
 import { allocateRestitution } from '../../services/treasury/src/restitution-allocation';
 import type { CaseActivities, DeskSettlement } from '../src/activities/case-activities';
 import { caseStatementsReader } from '../src/activities/case-statements';
-import type { SaleActivities } from '../src/activities/sale-activities';
+import { type SaleActivities, saleQuoteReader } from '../src/activities/sale-activities';
 import type { NotificationActivities } from '../src/notifications/types';
 
 type Custody = typeof contracts.custody;
@@ -136,6 +136,7 @@ export function createFakeActivities(
   ) as unknown as Mocked<CaseActivities & SaleActivities & NotificationActivities>;
   // The one read asks the single reads' mocks: a test that changes one (or counts its calls) sees it asked.
   fakes.readCaseStatements = jest.fn(caseStatementsReader(fakes));
+  fakes.getSaleQuote = jest.fn(saleQuoteReader(fakes));
   return fakes;
 }
 
@@ -1383,6 +1384,9 @@ export function fakeServiceActivities(
     // The single reads above, as the real activity composes them.
     async readCaseStatements(q) {
       return await caseStatementsReader(activities)(q);
+    },
+    async getSaleQuote(symbol, venue) {
+      return await saleQuoteReader(activities)(symbol, venue);
     },
   };
   return activities;
