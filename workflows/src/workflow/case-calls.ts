@@ -3,17 +3,9 @@
  * waits for chain confirmations, for the venue, for the bank. One module so every stage of the case
  * uses the same policies.
  */
-import { patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { CaseActivities, SaleActivities } from '../activities/types';
-import {
-  AUDIT_CHECKPOINTS,
-  AUDIT_CHECKPOINTS_LOCAL,
-  CALLS,
-  CONFIRMATION_WAIT,
-  MANIFEST_CALLS,
-  VENUE_WAIT,
-  withdrawalWait,
-} from './case-policy';
+import { AUDIT_CHECKPOINTS, CALLS, CONFIRMATION_WAIT, MANIFEST_CALLS, VENUE_WAIT, withdrawalWait } from './case-policy';
 import type { ManifestActivities } from './lot-manifest';
 
 /** Plain calls: faults retried for up to two hours, then the case is held; a 4xx refusal stops at once. */
@@ -39,18 +31,11 @@ export const longReads = proxyActivities<Pick<CaseActivities, 'readCaseStatement
 export const venueWaits = proxyActivities<CaseActivities>(VENUE_WAIT);
 /**
  * Each service signing its audit chain's head at a stage change: a few tries, never the case's
- * business to wait on (a service that cannot sign now signs on its own timer).
+ * business to wait on (a service that cannot sign now signs on its own timer). Activity tasks, not
+ * local activities (measured, issue 18): a pending local activity holds the workflow task open, so the
+ * stage's next command would wait for four services to sign; as activities they run beside the stage.
  */
-const auditCheckpointTasks = proxyActivities<CaseActivities>(AUDIT_CHECKPOINTS);
-/**
- * The same checkpoints as local activities: nine per case, each an activity task through the server's
- * matching before (issue 18); the signed heads are still kept in the history (the local activity's marker).
- */
-const auditCheckpointsLocal = proxyLocalActivities<CaseActivities>(AUDIT_CHECKPOINTS_LOCAL);
-/** The checkpoints for this case: cases started before the change keep their activity tasks. */
-export function auditCheckpoints(): typeof auditCheckpointsLocal {
-  return patched('audit-checkpoints-local') ? auditCheckpointsLocal : auditCheckpointTasks;
-}
+export const auditCheckpoints = proxyActivities<CaseActivities>(AUDIT_CHECKPOINTS);
 /** Bank withdrawals take days. */
 const withdrawalWaitsFrom30s = proxyActivities<CaseActivities>(withdrawalWait('30s'));
 /**

@@ -153,16 +153,6 @@ export const AUDIT_CHECKPOINTS: ActivityOptions = {
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
 };
 /**
- * The same checkpoints as local activities (the worker runs them in the case's workflow task: no activity
- * task, no matching round trip, one marker in the history). The same tries and limit; a local activity
- * retries in the worker while it fits the workflow task, by timer beyond that.
- */
-export const AUDIT_CHECKPOINTS_LOCAL: LocalActivityOptions = {
-  startToCloseTimeout: '30s',
-  scheduleToCloseTimeout: '5m',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5 },
-};
-/**
  * Bank withdrawals take days: polls back off from `initialInterval` to 15 minutes (retries add no events to
  * the history). From 1 s, so a bank that answers at once is seen at once; from 30 s in cases started before.
  */

@@ -255,15 +255,13 @@ export class CaseRun {
     // Cases started before the checkpoints issue none until they reach a stage change on this code.
     if (!patched('audit-stage-checkpoints')) return;
     this.stageCheckpoints.push(
-      auditCheckpoints()
-        .checkpointAuditChains({ caseId: this.p.caseId, stage })
-        .then(
-          (answers) => {
-            for (const a of answers)
-              if (a.checkpoint) this.p.auditCheckpoints.push({ stage, chain: a.chain, ...a.checkpoint });
-          },
-          (error: unknown) => log.warn('audit checkpoint not taken', { stage, error: String(error) }),
-        ),
+      auditCheckpoints.checkpointAuditChains({ caseId: this.p.caseId, stage }).then(
+        (answers) => {
+          for (const a of answers)
+            if (a.checkpoint) this.p.auditCheckpoints.push({ stage, chain: a.chain, ...a.checkpoint });
+        },
+        (error: unknown) => log.warn('audit checkpoint not taken', { stage, error: String(error) }),
+      ),
     );
   }
   /**
