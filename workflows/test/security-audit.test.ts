@@ -216,7 +216,7 @@ test('the control API writes its chain as audit_service, which cannot rewrite it
 });
 
 test('the CLI walks the chains in the database and names the broken one (exit 1), intact exit 0', async () => {
-  const cli = path.resolve(__dirname, '../src/cli/audit-verify.ts');
+  const cli = path.resolve(__dirname, '../../cli/src/audit-verify.ts');
   const run = () =>
     new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = execFile(
@@ -237,7 +237,7 @@ test('the CLI walks the chains in the database and names the broken one (exit 1)
 }, 60_000);
 
 test('the CLI holds each chain against its signed checkpoints: the last record deleted by the owner is named', async () => {
-  const cli = path.resolve(__dirname, '../src/cli/audit-verify.ts');
+  const cli = path.resolve(__dirname, '../../cli/src/audit-verify.ts');
   const keys = newActKeyPair();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'vcdc-cli-checkpoints-'));
   const signed = await checkpointChain(treasuryPool, 'treasury', ActSigningKey.parse(keys.signingKey), dir);
