@@ -115,11 +115,13 @@ const CASE_CALLS: { [K in keyof CaseActivities]: (a: CaseActivities) => Promise<
   recordJudgment: (a) => a.recordJudgment(body, 'k'),
   returnToOwner: (a) => a.returnToOwner(body, 'k'),
   getTreasuryStatement: (a) => a.getTreasuryStatement('C1'),
+  readCaseStatements: (a) => a.readCaseStatements({ caseId: 'C1', deskRfqIds: ['Q1'] }),
   checkpointAuditChains: (a) => a.checkpointAuditChains({ caseId: 'C1', stage: 'SALE' }),
 };
 const SALE_CALLS: { [K in keyof SaleActivities]: (a: SaleActivities) => Promise<unknown> } = {
   getReferencePrice: (a) => a.getReferencePrice('BTC/USDT', 'osl'),
   getLegalFloor: (a) => a.getLegalFloor('BTC/USDT'),
+  getSaleQuote: (a) => a.getSaleQuote('BTC/USDT', 'osl'),
   getTradedVolume: (a) => a.getTradedVolume('BTC/USDT', { seconds: 60 }, 'osl'),
   chooseSaleRoute: (a) => a.chooseSaleRoute('C1', body, 'k'),
   cancelSellOrder: (a) => a.cancelSellOrder('C1', 'o-1', 'k', 'osl'),

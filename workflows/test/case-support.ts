@@ -244,3 +244,26 @@ export const VICTIMS = [
   { victimId: 'V2', name: 'Li Wei', claimOrder: 2, loss: '30000.00', recovered: '0.00', payeeAccount: 'a2' },
   { victimId: 'V3', name: 'Zhang Min', claimOrder: 3, loss: '10000.01', recovered: '0.00', payeeAccount: 'a3' },
 ];
+
+/**
+ * What a case's history shows of its calls: the activity tasks scheduled, the local activities run (their
+ * markers) and the patches taken, each by name, in order: which path a new case took (issue 18).
+ */
+export async function callsInHistory(
+  handle: WorkflowHandle,
+): Promise<{ tasks: string[]; local: string[]; patches: string[] }> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const json = (data: Uint8Array | null | undefined) => JSON.parse(Buffer.from(data ?? []).toString() || 'null');
+  const tasks: string[] = [];
+  const local: string[] = [];
+  const patches: string[] = [];
+  for (const e of events) {
+    const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    if (scheduled) tasks.push(scheduled);
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName === 'core_patch') patches.push(json(marker.details?.['patch-data']?.payloads?.[0]?.data).id);
+    if (marker?.markerName === 'core_local_activity')
+      local.push(json(marker.details?.data?.payloads?.[0]?.data).activity_type);
+  }
+  return { tasks, local, patches };
+}

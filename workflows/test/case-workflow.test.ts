@@ -5,7 +5,7 @@ import { Decimal, sum } from '@vcdc/shared/money';
 import type { Decision } from '../src/workflow/decision';
 import { decide, decision, status } from '../src/workflow/shared';
 import { approveFx, approvePlan, approveRemittance, caseHarness, type Fake, registration } from './case-harness';
-import { awaiting, outcomeOf, settleAt, until } from './case-support';
+import { awaiting, callsInHistory, outcomeOf, settleAt, until } from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 // Each case runs to its end on the time-skipping server while the engine's slices take real seconds:
@@ -145,6 +145,17 @@ describe('case workflow', () => {
 
     // Orders carry deterministic client ids within the contract's pattern.
     for (const leg of outcome.sales) expect(leg.clientOrderId).toMatch(/^[A-Za-z0-9_-]{1,36}$/);
+
+    // Each reconciliation (before the pay-out, closing) read every service's records in one activity (issue 18);
+    // the treasury's statement once more on its own, for the balance the pay-out is asked for.
+    const inHistory = await callsInHistory(handle);
+    expect(inHistory.patches).toContain('reconcile-one-read');
+    expect(inHistory.tasks.filter((name) => name === 'readCaseStatements')).toHaveLength(2);
+    expect(
+      inHistory.tasks.filter((name) => /^(getCustodyLedger|getExchangeStatement|listDeclarations)$/.test(name)),
+    ).toEqual([]);
+    expect(inHistory.tasks.filter((name) => name === 'getTreasuryStatement')).toHaveLength(1);
+    expect(fake.getExchangeStatement).toHaveBeenCalledTimes(2);
 
     // Visibility: search attributes follow the case.
     const description = await handle.describe();

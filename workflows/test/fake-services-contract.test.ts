@@ -9,7 +9,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { listen, type RunningServer } from '@vcdc/shared';
 import express from 'express';
 import { CONTRACT_VIOLATION, createActivities } from '../src/activities/case-activities';
-import { createSaleActivities } from '../src/activities/sale-activities';
+import { caseStatementsReader } from '../src/activities/case-statements';
+import { createSaleActivities, saleQuoteReader } from '../src/activities/sale-activities';
 import { serviceClients } from '../src/worker/worker';
 import { caseHarness, registration } from './case-harness';
 import { VICTIMS } from './case-support';
@@ -79,6 +80,9 @@ test.each(SCENARIOS)(
         return result;
       };
     }
+    // The one read of a reconciliation is the single reads: each answer is checked against its own route.
+    recording.readCaseStatements = caseStatementsReader(recording as typeof fake);
+    recording.getSaleQuote = saleQuoteReader(recording as typeof fake);
     const { outcome } = await h.runHappyPath(registration(overrides), {}, recording as typeof fake);
     expect(outcome.status).toBe('COMPLETED');
 

@@ -12,7 +12,8 @@ import { deskHurdle, planSale, type VenueWay } from '@vcdc/shared/sale-plan';
 import { chooseRoute, directSymbol, needsDepth } from '@vcdc/shared/sale-route';
 import { allocateRestitution } from '../../services/treasury/src/restitution-allocation';
 import type { CaseActivities, DeskSettlement } from '../src/activities/case-activities';
-import type { SaleActivities } from '../src/activities/sale-activities';
+import { caseStatementsReader } from '../src/activities/case-statements';
+import { type SaleActivities, saleQuoteReader } from '../src/activities/sale-activities';
 import type { NotificationActivities } from '../src/notifications/types';
 
 type Custody = typeof contracts.custody;
@@ -127,12 +128,16 @@ type Mocked<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? jes
 export function createFakeActivities(
   options: FakeOptions = {},
 ): Mocked<CaseActivities & SaleActivities & NotificationActivities> {
-  return Object.fromEntries(
+  const fakes = Object.fromEntries(
     Object.entries(fakeServiceActivities(options)).map(([name, fn]) => [
       name,
       jest.fn(fn as (...a: unknown[]) => unknown),
     ]),
   ) as unknown as Mocked<CaseActivities & SaleActivities & NotificationActivities>;
+  // The one read asks the single reads' mocks: a test that changes one (or counts its calls) sees it asked.
+  fakes.readCaseStatements = jest.fn(caseStatementsReader(fakes));
+  fakes.getSaleQuote = jest.fn(saleQuoteReader(fakes));
+  return fakes;
 }
 
 /** The same fake services as plain functions, for use outside jest (replay/record-histories.ts). */
@@ -1401,6 +1406,13 @@ export function fakeServiceActivities(
           .toFixed(),
         balance: treasuryBalance(caseId).toFixed(),
       };
+    },
+    // The single reads above, as the real activity composes them.
+    async readCaseStatements(q) {
+      return await caseStatementsReader(activities)(q);
+    },
+    async getSaleQuote(symbol, venue) {
+      return await saleQuoteReader(activities)(symbol, venue);
     },
   };
   return activities;

@@ -16,7 +16,17 @@ import type { caseWorkflow } from '../src/workflow/case-workflow';
 import type { Decision } from '../src/workflow/decision';
 import { decide, status } from '../src/workflow/shared';
 import { addWorkingDays } from '../src/workflow/working-days';
-import { awaiting, DECISIONS as D, decideAt, outcomeOf, runCase, settleAt, until, VICTIMS } from './case-support';
+import {
+  awaiting,
+  callsInHistory,
+  DECISIONS as D,
+  decideAt,
+  outcomeOf,
+  runCase,
+  settleAt,
+  until,
+  VICTIMS,
+} from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 // Each case runs to its end on the time-skipping server while the engine's slices take real seconds:
@@ -290,6 +300,9 @@ describe('the reconciliation gates the pay-out (issue 13)', () => {
           'COMPLETED',
         ].map((stage) => ({ caseId: outcome.caseId, stage })),
       );
+      // Activity tasks, beside the stages (not local activities: those would hold the workflow task, and the
+      // stage's next step, until four services signed).
+      expect((await callsInHistory(handle)).tasks.filter((name) => name === 'checkpointAuditChains')).toHaveLength(9);
     });
   });
 

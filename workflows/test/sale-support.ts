@@ -118,16 +118,19 @@ export async function execute(
   });
   const caseId = input.caseId ?? `SALE-${randomUUID().slice(0, 8)}`;
   const parentOrderId = `case-${caseId}/sale/BTC-USDT/1`;
+  const workflowId = `${parentOrderId}`.replace(/\//g, '-');
   const result = await worker.runUntil(
     env.client.workflow.execute('saleExecutionWorkflow', {
       taskQueue,
-      workflowId: `${parentOrderId}`.replace(/\//g, '-'),
+      workflowId,
       args: [{ ...input, caseId, parentOrderId }],
     }),
   );
   return {
     result: result as Awaited<ReturnType<typeof import('../src/workflow/sale-workflow').saleExecutionWorkflow>>,
     caseId,
+    /** The engine's run, for its history. */
+    handle: env.client.workflow.getHandle(workflowId),
   };
 }
 

@@ -4,6 +4,7 @@
  * slices inside the band and above the floor; a floor or band breach pauses for a decision.
  */
 import { Decimal } from '@vcdc/shared/money';
+import { callsInHistory } from './case-support';
 import { BTC_RULES, execute, market, useSaleEnvironment, venueOrdersOf } from './sale-support';
 
 useSaleEnvironment();
@@ -11,7 +12,7 @@ useSaleEnvironment();
 test('a lot is sold in TWAP slices of limit orders, every fill inside the band and above the floor', async () => {
   const start = Date.now();
   const m = await market({ seed: 9001, clock: () => start + (Date.now() - start) * 60 });
-  const { result } = await execute(m, {
+  const { result, handle } = await execute(m, {
     symbol: 'BTC/USDT',
     amount: '3',
     rules: BTC_RULES,
@@ -35,6 +36,15 @@ test('a lot is sold in TWAP slices of limit orders, every fill inside the band a
   expect(result.cost).toBe(trades.reduce((s, t) => s.plus(t.quoteQty), new Decimal(0)).toFixed());
   expect(result.fee).toBe(trades.reduce((s, t) => s.plus(t.commission), new Decimal(0)).toFixed());
   expect(venueOrdersOf(m, ids)).toHaveLength(ids.length);
+  // The floor and the arrival reference in one activity (issue 18); every order still priced from a reference
+  // read just before it (the fair-price guard), never from the opening quote.
+  const inHistory = await callsInHistory(handle);
+  expect(inHistory.patches).toContain('sale-quote-once');
+  expect(inHistory.tasks.filter((name) => name === 'getSaleQuote')).toHaveLength(1);
+  expect(inHistory.tasks).not.toContain('getLegalFloor');
+  const placed = inHistory.tasks.filter((name) => name === 'placeSellOrder').length;
+  expect(placed).toBeGreaterThan(0);
+  expect(inHistory.tasks.filter((name) => name === 'getReferencePrice').length).toBeGreaterThanOrEqual(placed);
 }, 120_000);
 
 test('a market under the legal floor pauses the sale for a decision, with no order and no fill', async () => {

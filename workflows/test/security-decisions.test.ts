@@ -31,6 +31,7 @@ import type { CaseProgress } from '../src/workflow/case-state';
 import type { Decision } from '../src/workflow/decision';
 import { decide, decision as decisionSignal } from '../src/workflow/shared';
 import { TEST_CONTROL_API_ENV, testAuditChain, testDecisionVerifyKeys } from './audit-support';
+import { callsInHistory } from './case-support';
 import { createFakeActivities, sampleRegistration } from './fake-services';
 
 let env: TestWorkflowEnvironment;
@@ -210,6 +211,11 @@ test('below the threshold one supervisor approves alone', async () => {
   expect(res.status).toBe(200);
   expect(res.body.movesTo).toEqual({ stage: 'TRANSFER', status: 'RUNNING' });
   expect(res.body.approvals).toBeUndefined();
+  // Its signature checked by a local activity (issue 18): no activity task went through the server for it.
+  const inHistory = await callsInHistory(env.client.workflow.getHandle(`case-${caseId}`));
+  expect(inHistory.patches).toContain('verify-decision-local');
+  expect(inHistory.local).toContain('verifyDecision');
+  expect(inHistory.tasks).not.toContain('verifyDecision');
 });
 
 test('a rejection by one supervisor ends a quorum case at once', async () => {

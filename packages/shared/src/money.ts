@@ -135,3 +135,18 @@ export function withScaleOf<S extends z.ZodType<string>>(schema: S, asset: Asset
 export function amountOf(asset: AssetCode) {
   return withScaleOf(PositiveDecimalString, asset);
 }
+
+/**
+ * Whether the venue would pay `amount` out under its terms (a coin's send or a fiat wire): allowed, at
+ * least the minimum, and more than the fee. The one rule for what may stay at the venue as a residual
+ * (the exchange service refuses any other) and what the case sends back instead (case-residuals.ts).
+ * Here, not in the exchange contract (which re-exports it): workflow code asks it without evaluating
+ * the services' contracts for every workflow it starts.
+ */
+export function venueWouldPayOut(
+  amount: Decimal | string,
+  terms: { allowed: boolean; minAmount: string; fee: string },
+): boolean {
+  const a = new Decimal(amount);
+  return terms.allowed && a.gte(terms.minAmount) && a.gt(terms.fee);
+}

@@ -28,6 +28,7 @@ import { EXCHANGE_ROUTES, type VENUE_ROUTES } from '../../../services/exchange/s
 import { DeskSettlement } from '../../../services/exchange/src/rfq/rfq-contract';
 import { FX_ROUTES } from '../../../services/fx/src/api';
 import { TREASURY_ROUTES } from '../../../services/treasury/src/api';
+import { caseStatementsReader } from './case-statements';
 import { type Follow, followTheAnswer, NOT_YET, ONE_LOOK } from './follow';
 
 export interface ServiceClients {
@@ -113,7 +114,7 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
         throw error;
       }),
     );
-  return {
+  const activities = {
     // custody
     async openCustodyAccount(body: contracts.custody.OpenCustodyAccount, key: string) {
       return call('open custody account', () => c.call('openAccount', { body, idempotencyKey: key }));
@@ -398,6 +399,8 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
       );
     },
   };
+  /** A reconciliation's reads in one activity (case-statements.ts): the same routes as the single reads. */
+  return { ...activities, readCaseStatements: caseStatementsReader(activities) };
 }
 
 /** POST /v1/rfqs/:rfqId/settlement's body (the exchange service's rfq-contract.ts SettleDeskTrade). */

@@ -8,15 +8,14 @@
  */
 import { heartbeat } from '@temporalio/activity';
 import type { custody } from '@vcdc/shared/contracts';
-import { Decimal } from '@vcdc/shared/money';
 import type { LotManifestStore } from '../manifest/store';
 import type { Lot } from '../workflow/case-input';
 import { stepKey } from '../workflow/keys';
 import { type AssetIntakeTotal, addIntake, type ManifestActivities } from '../workflow/lot-manifest';
 import type { CaseActivities } from './case-activities';
+import { foldIntakes } from './case-statements';
 
 const INTAKES_AT_ONCE = 10;
-type LedgerEntry = custody.CustodyLedger['entries'][number];
 
 export function createManifestActivities(
   store: Pick<LotManifestStore, 'page'>,
@@ -24,25 +23,7 @@ export function createManifestActivities(
 ): ManifestActivities {
   return {
     async getFoldedCustodyLedger(caseId) {
-      const ledger = await getCustodyLedger(caseId);
-      const folded = new Map<string, LedgerEntry & { count: number }>();
-      const entries: LedgerEntry[] = [];
-      for (const e of ledger.entries) {
-        if (e.kind !== 'INTAKE') {
-          entries.push(e);
-          continue;
-        }
-        const f = folded.get(e.asset);
-        if (!f) {
-          const { baseUnits: _units, ...rest } = e;
-          folded.set(e.asset, { ...rest, count: 1 });
-        } else {
-          f.amount = new Decimal(f.amount).plus(e.amount).toFixed();
-          f.count += 1;
-        }
-      }
-      const intakes = [...folded.values()].map(({ count, ...e }) => ({ ...e, reference: `${count} intakes` }));
-      return { ...ledger, entries: [...intakes, ...entries] };
+      return foldIntakes(await getCustodyLedger(caseId));
     },
     async recordManifestPage(input) {
       const lots = await store.page(input.manifestId, input.page, input.pageSize);

@@ -15,9 +15,30 @@ function market(symbol: string): { base: string; quote: string } {
   return { base, quote };
 }
 
+/** The single reads a sale's opening quote is made of: the activities of these names (or their stand-ins). */
+export interface QuoteReads<R, F> {
+  getReferencePrice(symbol: string, venue?: string): Promise<R>;
+  getLegalFloor(symbol: string, venue?: string): Promise<F>;
+}
+
+/**
+ * A sale's opening quote in one activity (issue 18): the legal floor and the arrival reference, the same
+ * two routes read in parallel. Each read is looked up when the quote runs, so a test's stand-in for one
+ * of them is what the quote asks too.
+ */
+export function saleQuoteReader<R, F>(reads: QuoteReads<R, F>) {
+  return async (symbol: string, venue?: string) => {
+    const [floor, reference] = await Promise.all([
+      reads.getLegalFloor(symbol, venue),
+      reads.getReferencePrice(symbol, venue),
+    ]);
+    return { floor, reference };
+  };
+}
+
 export function createSaleActivities(client: ServiceClient) {
   const x = routeClient(client, EXCHANGE_ROUTES);
-  return {
+  const activities = {
     /** `venue`: another trading venue than the service's default (activities.ts atVenue). */
     async getReferencePrice(symbol: string, venue?: string) {
       return call('reference price', () => atVenue(x, venue, 'getReferencePrice', { params: market(symbol) }));
@@ -50,5 +71,6 @@ export function createSaleActivities(client: ServiceClient) {
       );
     },
   };
+  return { ...activities, getSaleQuote: saleQuoteReader(activities) };
 }
 export type SaleActivities = ReturnType<typeof createSaleActivities>;

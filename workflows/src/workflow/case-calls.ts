@@ -25,11 +25,15 @@ export function venueArg(at: string | undefined): [] | [string] {
 export const confirmations = proxyActivities<CaseActivities>(CONFIRMATION_WAIT);
 /** A lot manifest case's reads (lot-manifest.ts), with the service calls' options. */
 export const manifestCalls = proxyActivities<ManifestActivities>(MANIFEST_CALLS);
+/** A lot manifest case's reconciliation reads (a ledger line per lot), with the same time limit. */
+export const longReads = proxyActivities<Pick<CaseActivities, 'readCaseStatements'>>(MANIFEST_CALLS);
 /** Waiting for the venue to credit a deposit (chain confirmations on the venue's side) or send a return. */
 export const venueWaits = proxyActivities<CaseActivities>(VENUE_WAIT);
 /**
  * Each service signing its audit chain's head at a stage change: a few tries, never the case's
- * business to wait on (a service that cannot sign now signs on its own timer).
+ * business to wait on (a service that cannot sign now signs on its own timer). Activity tasks, not
+ * local activities (measured, issue 18): a pending local activity holds the workflow task open, so the
+ * stage's next command would wait for four services to sign; as activities they run beside the stage.
  */
 export const auditCheckpoints = proxyActivities<CaseActivities>(AUDIT_CHECKPOINTS);
 /** Bank withdrawals take days. */

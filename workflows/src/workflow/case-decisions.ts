@@ -6,10 +6,17 @@
  * (`CaseRun.accepted`/`approvals`), where `awaitDecision` sees it. Refusals are recorded in the status
  * and the audit chain.
  */
-import { ApplicationFailure, currentUpdateInfo, log, proxyActivities } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  currentUpdateInfo,
+  log,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
 import type { DecisionActivities } from '../activities/types';
 import { missingApprovals } from './approval-policy';
-import { DECISION_CHECKS, HOLD_RESOLUTION_APPROVALS } from './case-policy';
+import { DECISION_CHECKS, DECISION_CHECKS_LOCAL, HOLD_RESOLUTION_APPROVALS } from './case-policy';
 import type { CaseRun } from './case-run';
 import type { CaseStage } from './case-state';
 import type { Decision, DecisionRefusal, DecisionStage } from './decision';
@@ -25,7 +32,12 @@ import {
 } from './side-door';
 
 /** The control API's signature on a decision, checked before the decision counts (a few quick tries). */
-const decisionChecks = proxyActivities<DecisionActivities>(DECISION_CHECKS);
+const decisionCheckTasks = proxyActivities<DecisionActivities>(DECISION_CHECKS);
+/** The same check as a local activity: a signature is pure CPU, no activity task through the server (issue 18). */
+const decisionChecksLocal = proxyLocalActivities<DecisionActivities>(DECISION_CHECKS_LOCAL);
+/** Cases started before the change keep their activity tasks. */
+const decisionChecks = (): typeof decisionChecksLocal =>
+  patched('verify-decision-local') ? decisionChecksLocal : decisionCheckTasks;
 
 /** One limit for every case: no registration field sets it (a start input must not raise its own limit). */
 const limit = DEFAULT_MESSAGE_LIMIT_BYTES;
@@ -167,7 +179,7 @@ async function signatureRefusal(run: CaseRun, d: Decision): Promise<DecisionRefu
   // Admitted already: a signed case's decision carries an act and a nonce.
   if (!run.signaturesRequired || !d.nonce) return undefined;
   run.usedNonces.add(d.nonce); // claimed now: the same nonce sent meanwhile is a replay
-  const verdict = await decisionChecks.verifyDecision(run.workflowId, d);
+  const verdict = await decisionChecks().verifyDecision(run.workflowId, d);
   return verdict.ok ? undefined : verdict.refusal;
 }
 

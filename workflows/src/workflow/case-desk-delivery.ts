@@ -4,13 +4,14 @@
  * amount after the network fees, then the trade settled: the desk pays the offshore account.
  */
 import { CancellationScope } from '@temporalio/workflow';
-import { common, type custody } from '@vcdc/shared/contracts';
+import type { custody } from '@vcdc/shared/contracts';
 import { Decimal, fitsScale } from '@vcdc/shared/money';
 import { calls, confirmations } from './case-calls';
 import type { CaseRun } from './case-run';
 import type { CaseProgress, SaleLegProgress } from './case-state';
 import { CaseStop } from './case-stop';
 import { awaitWhitelisted } from './case-whitelist';
+import { CHAIN_OF_ASSET } from './frozen/contracts';
 
 /**
  * A desk's block (the RFQ's trade the plan took): the coins to the desk's whitelisted address (with
@@ -51,7 +52,7 @@ export async function deliverToDesk(
       `${trade.desk}'s trade ${trade.tradeId} costs ${trade.cost} ${fiat}, not a whole number of the currency's smallest unit: nothing was sent to the desk, a person must look`,
     );
   }
-  const chain = common.CHAIN_OF_ASSET[asset];
+  const chain = CHAIN_OF_ASSET[asset];
   const address = trade.deliverTo.address;
   run.show(`delivering ${trade.amount} ${asset} to ${trade.desk} (RFQ ${leg.rfqId}) at ${address}`);
   await awaitWhitelisted(run, asset, chain, address, trade.desk);

@@ -8,10 +8,11 @@
  */
 import { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
 import type { OwnerHandBack } from '@vcdc/shared/acts/pure';
-import { common, type custody } from '@vcdc/shared/contracts';
+import type { custody } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import { calls, confirmations } from './case-calls';
 import type { Decision } from './decision';
+import { CHAIN_OF_ASSET } from './frozen/contracts';
 import { stepKey } from './keys';
 
 /** What went back to the owner: the order, the owner, and one confirmed transfer per asset. */
@@ -53,7 +54,7 @@ export async function handBackToOwner(input: HandBackInput, record: OwnerHandBac
             {
               caseId: input.caseId,
               asset,
-              chain: common.CHAIN_OF_ASSET[asset],
+              chain: CHAIN_OF_ASSET[asset],
               toAddress: address,
               amount: balance,
               purpose: 'OWNER_RETURN',

@@ -4,12 +4,13 @@
  * received ruled on by a supervisor (INTAKE_DISCREPANCY) and made final at custody before any coin moves.
  */
 import { executeChild } from '@temporalio/workflow';
-import { common, type custody } from '@vcdc/shared/contracts';
+import type { custody } from '@vcdc/shared/contracts';
 import { calls } from './case-calls';
 import type { Lot } from './case-input';
 import { BATCHES_AT_ONCE, FINAL_RECEIPT_LIMIT_MS, LOTS_PER_BATCH } from './case-policy';
 import type { CaseRun } from './case-run';
 import { CaseStop } from './case-stop';
+import { CHAIN_OF_ASSET } from './frozen/contracts';
 import { intakeManifestWorkflow, reconcileManifestIntake } from './intake-manifest-workflow';
 import { intakeBatchWorkflow } from './intake-workflow';
 import { assetsOf, type LotManifestRef, MANIFEST_PAGE_SIZE, pageCount } from './lot-manifest';
@@ -22,7 +23,7 @@ export async function runIntake(run: CaseRun): Promise<void> {
     run.enter('INTAKE', `opening custody accounts for ${assets.join(', ')}`);
     for (const asset of assets) {
       p.accounts.push(
-        await calls.openCustodyAccount({ caseId, asset, chain: common.CHAIN_OF_ASSET[asset] }, key('account', asset)),
+        await calls.openCustodyAccount({ caseId, asset, chain: CHAIN_OF_ASSET[asset] }, key('account', asset)),
       );
     }
     await (reg.manifest ? recordManifestIntakes(run, reg.manifest) : recordIntakes(run));

@@ -8,7 +8,7 @@
  * a case issues (activity options are in its history), so a change goes behind `patched()` like any
  * other (workflows/VERSIONING.md), with the old number kept beside the new.
  */
-import type { ActivityOptions, RetryPolicy } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
 import type { DecisionStage } from './decision';
 import type { ExecutionParams } from './sale-execution';
 
@@ -172,6 +172,11 @@ export const attestationWait = (initialInterval: '1s' | '10s'): ActivityOptions 
 });
 /** The control API's signature on a decision, checked before the decision counts (a few quick tries). */
 export const DECISION_CHECKS: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumAttempts: 5 },
+};
+/** The same check as a local activity: pure CPU in the worker (a signature), no activity task to wait for. */
+export const DECISION_CHECKS_LOCAL: LocalActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumAttempts: 5 },
 };

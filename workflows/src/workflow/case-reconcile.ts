@@ -6,7 +6,8 @@
  * difference is booked as its own explained line, or hold the case with the money in the special
  * account. After the pay-out the closing reconciliation uses the same explained lines.
  */
-import { calls, manifestCalls } from './case-calls';
+import { patched } from '@temporalio/workflow';
+import { calls, longReads, manifestCalls } from './case-calls';
 import type { CaseRun } from './case-run';
 import { CaseStop } from './case-stop';
 import { type Reconciliation, type ReconciliationPhase, reconcile } from './reconcile';
@@ -16,16 +17,8 @@ export type ReconcileContext = Pick<CaseRun, 'p' | 'caseId' | 'reg'>;
 
 /** The case's reconciliation now, in `phase`, from every service's records. */
 export async function reconcileCase(ctx: ReconcileContext, phase: ReconciliationPhase): Promise<Reconciliation> {
-  const { p, caseId } = ctx;
-  const [ledger, statement, declarations, treasury, deskTrades] = await Promise.all([
-    // A manifest case has a ledger line per lot: read folded (only cases with a manifest, so no old history reaches it).
-    p.manifest ? manifestCalls.getFoldedCustodyLedger(caseId) : calls.getCustodyLedger(caseId),
-    calls.getExchangeStatement(caseId),
-    calls.listDeclarations(caseId),
-    calls.getTreasuryStatement(caseId),
-    // A case that sold to desks: each trade as the exchange service booked its settlement (only such cases ask).
-    Promise.all((p.deskSettlements ?? []).map((d) => calls.getDeskSettlement(d.rfqId))),
-  ]);
+  const { p } = ctx;
+  const { ledger, statement, declarations, treasury, deskTrades } = await readStatements(ctx);
   return reconcile(
     {
       stablecoin: ctx.reg.disposal.stablecoin,
@@ -41,6 +34,33 @@ export async function reconcileCase(ctx: ReconcileContext, phase: Reconciliation
     },
     phase,
   );
+}
+
+/**
+ * Every service's records of the case: in one activity (issue 18: one activity task instead of four or
+ * more, each reconciliation); cases that reconciled before the change read them one by one, as they did.
+ */
+async function readStatements(ctx: ReconcileContext) {
+  const { p, caseId } = ctx;
+  const deskRfqIds = (p.deskSettlements ?? []).map((d) => d.rfqId);
+  if (patched('reconcile-one-read')) {
+    // A manifest case's ledger has a line per lot: read folded, with the manifest reads' time limit.
+    return await (p.manifest ? longReads : calls).readCaseStatements({
+      caseId,
+      ...(p.manifest ? { foldLedger: true } : {}),
+      ...(deskRfqIds.length > 0 ? { deskRfqIds } : {}),
+    });
+  }
+  const [ledger, statement, declarations, treasury, deskTrades] = await Promise.all([
+    // A manifest case has a ledger line per lot: read folded (only cases with a manifest, so no old history reaches it).
+    p.manifest ? manifestCalls.getFoldedCustodyLedger(caseId) : calls.getCustodyLedger(caseId),
+    calls.getExchangeStatement(caseId),
+    calls.listDeclarations(caseId),
+    calls.getTreasuryStatement(caseId),
+    // A case that sold to desks: each trade as the exchange service booked its settlement (only such cases ask).
+    Promise.all(deskRfqIds.map((rfqId) => calls.getDeskSettlement(rfqId))),
+  ]);
+  return { ledger, statement, declarations, treasury, deskTrades };
 }
 
 /** One line per difference, for the supervisor's question and the case's reasons. */

@@ -24,15 +24,16 @@
  * finds the coins unexplained and asks a supervisor (RECONCILIATION), so nothing goes unnoticed.
  */
 import { log } from '@temporalio/workflow';
-import { common, exchange } from '@vcdc/shared/contracts';
-import { Decimal, sum } from '@vcdc/shared/money';
+import type { exchange } from '@vcdc/shared/contracts';
+import { Decimal, sum, venueWouldPayOut } from '@vcdc/shared/money';
 import { calls, confirmations, venueArg, venueWaits } from './case-calls';
 import type { CaseRun } from './case-run';
 import type { Leftover } from './case-state';
+import { CHAIN_OF_ASSET } from './frozen/contracts';
 
 export type ResidualContext = Pick<CaseRun, 'p' | 'caseId' | 'key' | 'show'>;
 
-const isCoin = (asset: string): asset is exchange.CoinWithdrawalTerms['asset'] => asset in common.CHAIN_OF_ASSET;
+const isCoin = (asset: string): asset is exchange.CoinWithdrawalTerms['asset'] => asset in CHAIN_OF_ASSET;
 
 /** Every leftover not handled yet: coins back to custody where the venue can send them, the rest booked. */
 export async function settleLeftovers(ctx: ResidualContext): Promise<void> {
@@ -44,7 +45,7 @@ export async function settleLeftovers(ctx: ResidualContext): Promise<void> {
     if (isCoin(asset)) {
       const total = sum(lines.map((l) => l.amount));
       const terms = await calls.getCoinWithdrawalTerms(asset, ...venueArg(at));
-      if (exchange.venueWouldPayOut(total, terms)) {
+      if (venueWouldPayOut(total, terms)) {
         await returnDust(ctx, asset, total, lines, at);
         continue;
       }

@@ -5,7 +5,7 @@
  * venue or desk (case-desk-delivery.ts). From the first transfer on, a stop brings the unsold coins back
  * (`CaseRun.returnToCustody`, which reads `run.atVenue`).
  */
-import { common, type custody, type exchange } from '@vcdc/shared/contracts';
+import type { custody, exchange } from '@vcdc/shared/contracts';
 import { Decimal, sum } from '@vcdc/shared/money';
 import { calls, confirmations, venueArg, venueWaits } from './case-calls';
 import { deliverToDesk } from './case-desk-delivery';
@@ -16,6 +16,7 @@ import { planLot, plannedVenues } from './case-sale-plan';
 import type { AssetTransfer } from './case-state';
 import { CaseStop } from './case-stop';
 import { awaitWhitelisted } from './case-whitelist';
+import { CHAIN_OF_ASSET } from './frozen/contracts';
 import { durationMs } from './wait-policy';
 
 type Asset = CaseRun['disposing'][number];
@@ -58,7 +59,7 @@ async function moveToVenue(
   planned?: { venue: string; amount?: Decimal },
 ): Promise<AssetTransfer> {
   const { p, caseId } = run;
-  const chain = common.CHAIN_OF_ASSET[asset];
+  const chain = CHAIN_OF_ASSET[asset];
   const at = planned ? run.atOf(planned.venue) : undefined;
   const depositAddress = await calls.getDepositAddress(asset, chain, ...venueArg(at));
   const leg: AssetTransfer = { asset, depositAddress, ...(at === undefined ? {} : { at }) };
@@ -121,7 +122,7 @@ async function transferByPlan(run: CaseRun, asset: Asset): Promise<void> {
   let deskFee: string | undefined;
   let lot = available;
   if (reg.disposal.desks) {
-    deskFee = (await calls.getNetworkFee({ chain: common.CHAIN_OF_ASSET[asset], asset })).fee;
+    deskFee = (await calls.getNetworkFee({ chain: CHAIN_OF_ASSET[asset], asset })).fee;
     lot = available.minus(new Decimal(deskFee).mul(2));
     if (!lot.gt(0)) {
       throw new CaseStop(
@@ -186,7 +187,7 @@ async function sendToVenue(
   const { p, caseId } = run;
   run.checkpoint();
   const { asset, depositAddress } = leg;
-  const chain = common.CHAIN_OF_ASSET[asset];
+  const chain = CHAIN_OF_ASSET[asset];
   const transfer = await calls.requestTransfer(
     {
       caseId,

@@ -16,6 +16,7 @@ import {
   CancellationScope,
   condition,
   defineSignal,
+  patched,
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
@@ -107,9 +108,17 @@ async function executeSale(input: SaleExecutionInput): Promise<SaleExecutionResu
   });
   const { rules, symbol, caseId, venue: at } = input;
   const total = new Decimal(input.amount);
-  const floorAnswer = await venue.getLegalFloor(symbol, ...venueArg(at));
+  // A sale starting (not continuing after a pause, which carries its arrival price) reads the floor and its
+  // arrival reference in one activity (issue 18); sales started before the change read them one by one.
+  const opening =
+    input.arrivalPrice === undefined && patched('sale-quote-once')
+      ? await venue.getSaleQuote(symbol, ...venueArg(at))
+      : undefined;
+  const floorAnswer = opening?.floor ?? (await venue.getLegalFloor(symbol, ...venueArg(at)));
   const floor = floorAnswer.price === undefined ? undefined : new Decimal(floorAnswer.price);
-  const arrival = new Decimal(input.arrivalPrice ?? (await venue.getReferencePrice(symbol, ...venueArg(at))).price);
+  const arrival = new Decimal(
+    input.arrivalPrice ?? (opening?.reference ?? (await venue.getReferencePrice(symbol, ...venueArg(at)))).price,
+  );
 
   const schedule = twapSlices(total, params.slices, rules);
   const interval = Math.max(1, Math.floor(params.horizonSeconds / Math.max(schedule.length, 1)));

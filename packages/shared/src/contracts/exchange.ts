@@ -379,17 +379,10 @@ export const CoinWithdrawalTerms = z.object({
 export type CoinWithdrawalTerms = z.infer<typeof CoinWithdrawalTerms>;
 
 /**
- * Whether the venue would pay `amount` out under its terms (a coin's send or a fiat wire): allowed, at
- * least the minimum, and more than the fee. The one rule for what may stay at the venue as a residual
- * (the exchange service refuses any other) and what the case sends back instead (case-residuals.ts).
+ * Whether the venue would pay `amount` out under its terms: the rule is money.ts's (venueWouldPayOut),
+ * so workflow code asks it without evaluating the contracts.
  */
-export function venueWouldPayOut(
-  amount: Decimal | string,
-  terms: { allowed: boolean; minAmount: string; fee: string },
-): boolean {
-  const a = new Decimal(amount);
-  return terms.allowed && a.gte(terms.minAmount) && a.gt(terms.fee);
-}
+export { venueWouldPayOut } from '../money';
 
 /**
  * Why an amount stays at the venue in the case's name: under the market's lot step, under its minimum
