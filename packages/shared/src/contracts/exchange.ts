@@ -37,13 +37,11 @@ import { z } from 'zod';
 import {
   CryptoAsset,
   checkScale,
-  Decimal,
   DecimalString,
   FiatCurrency,
   PositiveDecimalString,
   SignedDecimalString,
 } from '../money';
-
 import { CaseId, CHAIN_OF_ASSET, Chain, IsoTimestamp } from './common';
 
 export const DepositAddress = z.object({
