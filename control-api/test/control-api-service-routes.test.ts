@@ -8,23 +8,18 @@
  * register read custody and fx make. A path written by hand that no service serves, or served with
  * another method, fails here.
  */
-import {
-  ACT_KINDS,
-  type ApiRoute,
-  AUDIT_ROUTES,
-  HttpProviderRegister,
-  listen,
-  type RunningServer,
-  routeList,
-} from '@vcdc/shared';
+import { ACT_KINDS, AUDIT_ROUTES, HttpProviderRegister, routeList } from '@vcdc/shared';
 import type { CaseProgress } from '@vcdc/workflows/workflow/case-state';
 import express from 'express';
 import request from 'supertest';
-import { CUSTODY_API } from '../../services/custody/src/api';
-import { EXCHANGE_API } from '../../services/exchange/src/api';
-import { FX_API } from '../../services/fx/src/api';
-import { TREASURY_API } from '../../services/treasury/src/api';
 import { testActKeys } from '../../test/support/acts';
+import {
+  SERVICES,
+  type SeenRequest,
+  type ServiceStandIn,
+  servedByTables,
+  startServiceStandIn,
+} from '../../test/support/service-stand-in';
 import type { Endpoint } from '../src/access';
 import { FORWARDED_ACTS, forwardedRoute, mountForwardedActs } from '../src/acts';
 import { verifyAuditChains } from '../src/audit-chains';
@@ -38,53 +33,26 @@ import {
   caseWaterfalls,
 } from '../src/case-reports';
 import { mountPendingActs } from '../src/pending-acts';
-import { type ControlledService, SERVICE_ROUTES, type ServiceTargets } from '../src/service-clients';
+import { SERVICE_ROUTES, type ServiceTargets } from '../src/service-clients';
 
-const SERVICES = ['custody', 'exchange', 'fx', 'treasury'] as const;
-/** What each service serves: its table, and the audit routes every service's shell mounts beside it. */
-const TABLES: Record<ControlledService, readonly ApiRoute[]> = {
-  custody: CUSTODY_API,
-  exchange: EXCHANGE_API,
-  fx: FX_API,
-  treasury: TREASURY_API,
-};
-const SHELL_ROUTES = routeList(AUDIT_ROUTES);
+/** What every service's shell mounts beside its table: the audit routes. */
+const servedBy = servedByTables(routeList(AUDIT_ROUTES));
 
-interface Seen {
-  service: string;
-  method: string;
-  path: string;
-}
-let server: RunningServer;
-let seen: Seen[] = [];
+let standIn: ServiceStandIn;
+let seen: SeenRequest[] = [];
 
 beforeAll(async () => {
-  // Each service at its own prefix of one stand-in, which answers every request with a refusal.
-  const app = express();
-  app.use((req, res) => {
-    const [, service, ...rest] = req.path.split('/');
-    seen.push({ service: service ?? '', method: req.method.toLowerCase(), path: `/${rest.join('/')}` });
-    res
-      .status(422)
-      .type('application/problem+json')
-      .send(JSON.stringify({ type: 'urn:t', title: 't', status: 422 }));
-  });
-  server = await listen(app, 0);
+  standIn = await startServiceStandIn();
+  seen = standIn.seen;
 });
-afterAll(() => server?.close());
+afterAll(() => standIn?.close());
 beforeEach(() => {
-  seen = [];
+  seen.length = 0;
 });
 
 const targets = (): ServiceTargets =>
-  Object.fromEntries(SERVICES.map((s) => [s, { url: `${server.url}/${s}`, token: 'control-api-credential' }]));
+  Object.fromEntries(SERVICES.map((s) => [s, { url: `${standIn.url}/${s}`, token: 'control-api-credential' }]));
 
-/** The express path's pattern: `:name` one segment (an encoded id never spans two). */
-const pattern = (path: string) => new RegExp(`^${path.replace(/:\w+/g, '[^/]+')}$`);
-const servedBy = (service: string, method: string, path: string) =>
-  [...(TABLES[service as ControlledService] ?? []), ...SHELL_ROUTES].some(
-    (r) => r.method === method && pattern(r.path).test(path),
-  );
 const unserved = () =>
   seen.filter((s) => !servedBy(s.service, s.method, s.path)).map((s) => `${s.method} ${s.service} ${s.path}`);
 
@@ -184,10 +152,10 @@ test('every forwarded act and every relayed read, sent for real, is a route of i
 test('the audit chains and the register are asked on their named routes', async () => {
   const verification = await verifyAuditChains(
     [],
-    SERVICES.map((s) => ({ chain: s, url: `${server.url}/${s}` })),
+    SERVICES.map((s) => ({ chain: s, url: `${standIn.url}/${s}` })),
   );
   expect(verification.chains.map((c) => c.error)).toEqual(SERVICES.map(() => 'answered 422'));
-  const register = new HttpProviderRegister({ url: `${server.url}/exchange` });
+  const register = new HttpProviderRegister({ url: `${standIn.url}/exchange` });
   await expect(register.entryInForce('P-1')).rejects.toMatchObject({
     type: expect.stringMatching(/provider-register-unavailable$/),
   });

@@ -5,66 +5,34 @@
  * the same method. A path written by hand that no service serves, or served with another method,
  * fails here; a route name that is not in the table does not compile (the `@ts-expect-error`s below).
  */
+import { AUDIT_CHECKPOINT_ROUTES, routeClient, routeList, ServiceClient } from '@vcdc/shared';
+import { CUSTODY_ROUTES } from '../../services/custody/src/api';
 import {
-  type ApiRoute,
-  AUDIT_CHECKPOINT_ROUTES,
-  listen,
-  type RunningServer,
-  routeClient,
-  routeList,
-  ServiceClient,
-} from '@vcdc/shared';
-import express from 'express';
-import { CUSTODY_API, CUSTODY_ROUTES } from '../../services/custody/src/api';
-import { EXCHANGE_API } from '../../services/exchange/src/api';
-import { FX_API } from '../../services/fx/src/api';
-import { TREASURY_API } from '../../services/treasury/src/api';
+  SERVICES,
+  type SeenRequest,
+  type ServiceStandIn,
+  type StandInService,
+  servedByTables,
+  startServiceStandIn,
+} from '../../test/support/service-stand-in';
 import { type CaseActivities, createActivities } from '../src/activities/case-activities';
 import { createSaleActivities, type SaleActivities } from '../src/activities/sale-activities';
 import { serviceClients } from '../src/worker/worker';
 
-const SERVICES = ['custody', 'exchange', 'fx', 'treasury'] as const;
-type Service = (typeof SERVICES)[number];
-/** What each service serves: its table, and the checkpoint route its runner mounts beside it. */
-const TABLES: Record<Service, readonly ApiRoute[]> = {
-  custody: CUSTODY_API,
-  exchange: EXCHANGE_API,
-  fx: FX_API,
-  treasury: TREASURY_API,
-};
-const RUNNER_ROUTES = routeList(AUDIT_CHECKPOINT_ROUTES);
+/** What each service's runner mounts beside its table: the checkpoint route. */
+const servedBy = servedByTables(routeList(AUDIT_CHECKPOINT_ROUTES));
 
-interface Seen {
-  service: string;
-  method: string;
-  path: string;
-}
-let server: RunningServer;
-let seen: Seen[] = [];
+let standIn: ServiceStandIn;
+let seen: SeenRequest[] = [];
 
 beforeAll(async () => {
-  // Each service at its own prefix of one stand-in, which answers every request with a refusal.
-  const app = express();
-  app.use((req, res) => {
-    const [, service, ...rest] = req.path.split('/');
-    seen.push({ service: service ?? '', method: req.method.toLowerCase(), path: `/${rest.join('/')}` });
-    res
-      .status(422)
-      .type('application/problem+json')
-      .send(JSON.stringify({ type: 'urn:t', title: 't', status: 422 }));
-  });
-  server = await listen(app, 0);
+  standIn = await startServiceStandIn();
+  seen = standIn.seen;
 });
-afterAll(() => server?.close());
+afterAll(() => standIn?.close());
 
-const urls = () => Object.fromEntries(SERVICES.map((s) => [s, `${server.url}/${s}`])) as Record<Service, string>;
-
-/** The express path's pattern: `:name` one segment (an encoded id never spans two). */
-const pattern = (path: string) => new RegExp(`^${path.replace(/:\w+/g, '[^/]+')}$`);
-const servedBy = (service: string, method: string, path: string) =>
-  [...(TABLES[service as Service] ?? []), ...RUNNER_ROUTES].some(
-    (r) => r.method === method && pattern(r.path).test(path),
-  );
+const urls = () =>
+  Object.fromEntries(SERVICES.map((s) => [s, `${standIn.url}/${s}`])) as Record<StandInService, string>;
 
 const body = {} as never;
 /** One call of every activity (args that reach the wire; the answers are refusals). */
@@ -128,7 +96,7 @@ const SALE_CALLS: { [K in keyof SaleActivities]: (a: SaleActivities) => Promise<
 };
 
 beforeEach(() => {
-  seen = [];
+  seen.length = 0;
 });
 
 test('every request an activity sends is a route of its service’s table, with the same method', async () => {
