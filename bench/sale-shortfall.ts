@@ -26,7 +26,8 @@ import { ServiceClient } from '../packages/shared/src';
 import { Decimal } from '../packages/shared/src/money';
 import { startChainSimulator } from '../simulators/src/chain';
 import { type RunningVenueSimulator, startVenueSimulator } from '../simulators/src/venue';
-import { DEFAULT_EXECUTION, type ExecutionParams, type SliceRules } from '../workflows/src/workflow/sale-execution';
+import { DEFAULT_EXECUTION } from '../workflows/src/workflow/case-policy';
+import type { ExecutionParams, SliceRules } from '../workflows/src/workflow/sale-execution';
 import type { SaleExecutionInput } from '../workflows/src/workflow/sale-workflow';
 import { benchPostgres } from './lib/postgres';
 import {

@@ -1,6 +1,7 @@
 /** The execution engine's pure arithmetic (sale-execution.ts): slice prices, passive and taking rounds. */
 import { Decimal } from '@vcdc/shared/money';
-import { DEFAULT_EXECUTION, participationCap, roundOffsetBp, slicePrice } from '../src/workflow/sale-execution';
+import { DEFAULT_EXECUTION } from '../src/workflow/case-policy';
+import { participationCap, roundOffsetBp, slicePrice } from '../src/workflow/sale-execution';
 
 describe('slice prices', () => {
   test('a passive round rests above the reference, a taking one under it, both rounded up to the tick', () => {

@@ -25,9 +25,6 @@ export const HISTORY_LIMIT = 10_000;
  */
 const WORST_EVENTS_PER_LOT = 6;
 
-// Its sizes and waits are the case process's (case-policy.ts).
-export { DISCREPANCIES_KEPT_PER_PART };
-
 const pages = proxyActivities<ManifestActivities>(MANIFEST_PAGES);
 const attestations = proxyActivities<CaseActivities>(attestationWait('10s'));
 

@@ -16,11 +16,8 @@ import type { custody } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import type { CaseActivities } from '../activities/types';
 import type { Lot } from './case-input';
-import { attestationWait, BATCHES_AT_ONCE, CONFIRMATION_WAIT, INTAKES_AT_ONCE, LOTS_PER_BATCH } from './case-policy';
+import { attestationWait, CONFIRMATION_WAIT, INTAKES_AT_ONCE } from './case-policy';
 import { stepKey } from './keys';
-
-// Its sizes and waits are the case process's (case-policy.ts); the case reads them from here too.
-export { BATCHES_AT_ONCE, CONFIRMATION_WAIT, LOTS_PER_BATCH };
 
 const confirmations = proxyActivities<CaseActivities>(CONFIRMATION_WAIT);
 

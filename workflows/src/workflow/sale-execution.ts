@@ -46,9 +46,6 @@ export interface ExecutionParams {
   maxParticipationPct?: string;
 }
 
-// The defaults are the case process's policy (case-policy.ts).
-export { DEFAULT_EXECUTION };
-
 /** The engine's parameters: the disposal plan's, the defaults for what it leaves unset. */
 export function executionParams(plan: Partial<ExecutionParams> | undefined): ExecutionParams {
   return { ...DEFAULT_EXECUTION, ...plan };
