@@ -42,7 +42,7 @@ import { Argument, Command, CommanderError } from 'commander';
 import { ActOutcomeUnknown, addActCommands } from './acts';
 import { addDossierCommands, CaseFileRejected } from './dossier';
 
-export const DEFAULT_API_URL = 'http://127.0.0.1:7100';
+const DEFAULT_API_URL = 'http://127.0.0.1:7100';
 
 /** Where the CLI writes and how it reaches the API: injectable, so tests run it in-process. */
 export interface CliIo {
@@ -316,7 +316,7 @@ interface DecisionAccepted {
 }
 
 /** `2d 4h`, `3h 10m`, `45s`: a span a person reads at a glance. */
-export function humanSpan(ms: number): string {
+function humanSpan(ms: number): string {
   const s = Math.floor(Math.abs(ms) / 1000);
   const d = Math.floor(s / 86_400);
   const h = Math.floor((s % 86_400) / 3600);

@@ -103,7 +103,7 @@ export const ENDPOINT_ROLES = {
 export type Endpoint = keyof typeof ENDPOINT_ROLES;
 
 /** The roles that read every notification, whoever it is addressed to. */
-export const NOTIFICATIONS_READ_ALL: readonly Role[] = ['auditor', 'operator'];
+const NOTIFICATIONS_READ_ALL: readonly Role[] = ['auditor', 'operator'];
 
 /**
  * The notifications a person may read: 'all', or those addressed to one of these roles (the ones

@@ -44,7 +44,7 @@ const caseRead = <R extends { method: 'get'; path: string }>(route: R, summary: 
 
 type ForwardedActs = (typeof FORWARDED_ACTS)[number];
 /** Each forwarded act's route, named by its act kind (`custody.whitelist.approve`). */
-export const FORWARDED_ACT_ROUTES = Object.fromEntries(
+const FORWARDED_ACT_ROUTES = Object.fromEntries(
   FORWARDED_ACTS.map((act) => [
     act.kind,
     {

@@ -11,7 +11,7 @@ import { CASE_STATUSES } from '@vcdc/workflows/workflow/case-state';
 import { CaseStageKey, CaseStatusKey, PendingDecisionKey, PendingSinceKey } from '@vcdc/workflows/workflow/shared';
 
 /** How long a decision has waited, as the pending-decisions gauge buckets it (an upper bound in seconds). */
-export const PENDING_AGE_BUCKETS = [
+const PENDING_AGE_BUCKETS = [
   { age: 'under_1h', below: 3_600 },
   { age: '1h_to_1d', below: 86_400 },
   { age: '1d_to_3d', below: 3 * 86_400 },
@@ -31,7 +31,7 @@ export interface CaseFigures {
 const CASES = `WorkflowType = 'caseWorkflow'`;
 
 /** One reading of visibility: every open case, and a count of the closed ones per status. */
-export async function readCaseFigures(client: Client, now: Date): Promise<CaseFigures> {
+async function readCaseFigures(client: Client, now: Date): Promise<CaseFigures> {
   const figures: CaseFigures = {
     open: new Map(),
     closed: new Map(),

@@ -26,7 +26,7 @@ import type { Identity } from './auth';
 import { readService, type ServiceRouteClient, type ServiceTargets } from './service-clients';
 
 /** The act each list waits for: who may take it is that act's roles (ACT_KINDS), as the service checks. */
-export const PENDING_ACT_KINDS = {
+const PENDING_ACT_KINDS = {
   countersignatures: 'custody.intake.countersign',
   fxCorrections: 'fx.correction.approve',
   treasuryCorrections: 'treasury.correction.approve',

@@ -51,7 +51,7 @@ export function consoleOptions(config: ControlApiConfig, devIssuer?: DevIssuer):
 }
 
 /** The token verifier the configuration asks for, and the JWKS to publish when we are the (dev) issuer. */
-export async function authenticatorFor(
+async function authenticatorFor(
   config: ControlApiConfig,
 ): Promise<{ authenticator: Authenticator; publicJwks?: JSONWebKeySet; devIssuer?: DevIssuer }> {
   const common = {

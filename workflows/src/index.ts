@@ -1,6 +1,6 @@
 /**
  * @vcdc/workflows, Node side: what the dev stack and the end-to-end test use. (The workflow itself
- * is bundled by the worker from ./case-workflow; never import it into workflow code through here.)
+ * is bundled by the worker from ./workflow/case-workflow; never import it into workflow code through here.)
  */
 
 export {

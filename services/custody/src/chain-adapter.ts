@@ -17,7 +17,7 @@ type Chain = contracts.common.Chain;
  * them). Not a service of ours: no /openapi.json to hold it to, so the table is the one place its
  * paths are written.
  */
-export const CHAIN_SIMULATOR_ROUTES = {
+const CHAIN_SIMULATOR_ROUTES = {
   getHead: { method: 'get', path: '/v1/chains/:chain/head', summary: "The chain's head" },
   getFees: { method: 'get', path: '/v1/chains/:chain/fees', summary: 'The flat network fee per asset' },
   getTransaction: { method: 'get', path: '/v1/chains/:chain/transactions/:txHash', summary: 'A transaction' },

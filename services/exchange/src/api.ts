@@ -249,7 +249,7 @@ const atOtherVenue = <R extends ApiRoute>(route: R): AtOtherVenue<R> =>
   }) as unknown as AtOtherVenue<R>;
 
 type VenueRoutes = typeof VENUE_ROUTES;
-/** Each venue route at another trading venue, named `<name>AtVenue` (activities.ts `atVenue` picks one). */
+/** Each venue route at another trading venue, named `<name>AtVenue` (workflows/src/activities/case-activities.ts `atVenue` picks one). */
 export const OTHER_VENUE_ROUTES = Object.fromEntries(
   Object.entries(VENUE_ROUTES).map(([name, route]) => [`${name}AtVenue`, atOtherVenue(route)]),
 ) as { [K in keyof VenueRoutes & string as `${K}AtVenue`]: AtOtherVenue<VenueRoutes[K]> };
@@ -266,7 +266,7 @@ export const ProviderInForce = z.object({
   standing: z.object({ inGoodStanding: z.boolean(), on: z.string(), failures: z.array(z.string()).optional() }),
 });
 
-export const EXCHANGE_OWN_ROUTES = {
+const EXCHANGE_OWN_ROUTES = {
   getReferenceIndex: {
     method: 'get',
     path: '/v1/reference-index/:base/:quote',

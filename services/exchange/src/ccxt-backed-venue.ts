@@ -61,7 +61,7 @@ export function amount(raw: Raw, key: string): string {
 }
 
 /** ccxt's error classes, to the service's three kinds of failure (for every venue reached through ccxt). */
-export function ccxtFailure(what: string, error: unknown): Error {
+function ccxtFailure(what: string, error: unknown): Error {
   if (error instanceof VenueCallError) return error;
   const c = ccxt;
   const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;

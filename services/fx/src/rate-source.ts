@@ -17,7 +17,7 @@ import {
 import { z } from 'zod';
 
 /** The rate source's one route as fx calls it (by name; the FX-rate simulator serves it in dev and tests). */
-export const RATE_SOURCE_ROUTES = {
+const RATE_SOURCE_ROUTES = {
   getCnyRate: {
     method: 'get',
     path: '/v1/rates/:currency/CNY',

@@ -25,7 +25,7 @@ import {
 // The services' route tables: what each service mounts and documents is what the activities call.
 import { CUSTODY_ROUTES } from '../../../services/custody/src/api';
 import { EXCHANGE_ROUTES, type VENUE_ROUTES } from '../../../services/exchange/src/api';
-import { DeskSettlement } from '../../../services/exchange/src/rfq/rfq-contract';
+import { DeskSettlement, type SettleDeskTrade } from '../../../services/exchange/src/rfq/rfq-contract';
 import { FX_ROUTES } from '../../../services/fx/src/api';
 import { TREASURY_ROUTES } from '../../../services/treasury/src/api';
 import { caseStatementsReader } from './case-statements';
@@ -104,6 +104,10 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
   const x = routeClient(clients.exchange, EXCHANGE_ROUTES);
   const f = routeClient(clients.fx, FX_ROUTES);
   const t = routeClient(clients.treasury, TREASURY_ROUTES);
+  /** Each service's checkpoint route (its runner mounts it beside the service's table). */
+  const checkpointClients = (['custody', 'exchange', 'fx', 'treasury'] as const).map(
+    (name) => [name, routeClient(clients[name], AUDIT_CHECKPOINT_ROUTES)] as const,
+  );
   /** The venue's deposit as it is now; 404 (the venue has not seen it) is a retryable not-yet. */
   const venueDeposit = (q: { caseId: string; asset: string; txHash: string }, venue?: string) =>
     call('venue deposit', () =>
@@ -191,11 +195,11 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
         c.call('countersignIntakeDifference', { params: { intakeId }, body, idempotencyKey: key }),
       );
     },
-    /** Whether a VENUE_DEPOSIT of this asset to this address still needs a confirmed TEST_DEPOSIT, and its largest amount. */
     /** What one transfer of the asset costs in network fee now (custody's quote from the chain). */
     async getNetworkFee(q: { chain: string; asset: string }) {
       return call('network fee', () => c.call('getNetworkFee', { query: q }));
     },
+    /** Whether a VENUE_DEPOSIT of this asset to this address still needs a confirmed TEST_DEPOSIT, and its largest amount. */
     async getTestDepositRequirement(q: { chain: string; address: string; asset: string }) {
       return call('test deposit requirement', () => c.call('getTestDepositRequirement', { query: q }));
     },
@@ -312,7 +316,7 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
       return call('rfq', () => x.call('getRfq', { params: { rfqId } }));
     },
     /** The coins reached the desk (custody's transaction): the desk pays, both booked once by the exchange service. */
-    async settleDeskTrade(rfqId: string, body: DeskSettlementRequest, key: string) {
+    async settleDeskTrade(rfqId: string, body: SettleDeskTrade, key: string) {
       return call('desk settlement', () => x.call('settleDeskTrade', { params: { rfqId }, body, idempotencyKey: key }));
     },
     /** A desk trade's settlement as the exchange service booked it (the reconciliation reads it). */
@@ -380,14 +384,11 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
      * outside the databases. A service that signs none answers 404: reported as `off`.
      */
     async checkpointAuditChains(q: { caseId: string; stage: string }): Promise<StageCheckpoint[]> {
-      const services = (['custody', 'exchange', 'fx', 'treasury'] as const).map(
-        (name) => [name, clients[name]] as const,
-      );
       return Promise.all(
-        services.map(
+        checkpointClients.map(
           async ([service, client]): Promise<StageCheckpoint> =>
             call(`${service} audit checkpoint`, () =>
-              routeClient(client, AUDIT_CHECKPOINT_ROUTES)
+              client
                 .call('checkpointAuditChain', { body: q, idempotencyKey: `checkpoint/${q.caseId}/${q.stage}` })
                 .catch((error: unknown) => {
                   if (error instanceof ServiceCallError && error.status === 404)
@@ -403,16 +404,6 @@ export function createActivities(clients: ServiceClients, follow: Follow = ONE_L
   return { ...activities, readCaseStatements: caseStatementsReader(activities) };
 }
 
-/** POST /v1/rfqs/:rfqId/settlement's body (the exchange service's rfq-contract.ts SettleDeskTrade). */
-export interface DeskSettlementRequest {
-  caseId: string;
-  /** The chain transaction that took the coins to the desk's address (the rest, after a test deposit). */
-  txHash: string;
-  /** Custody's test deposit to the desk's new address, when there was one: part of the delivery. */
-  testTxHash?: string;
-  /** Where the desk pays (the offshore account, as a venue's wire). */
-  bankAccountId: string;
-}
 /** A desk trade's settlement as the exchange service books it (its route's answer, rfq-contract.ts). */
 export { DeskSettlement };
 

@@ -42,7 +42,7 @@ export const FOLLOW_IN_WORKER: Follow = { forMs: 10_000, firstGapMs: 250, maxGap
 export const NOT_YET = 'urn:vcdc:activity:not-yet';
 
 /**
- * The activities (activities.ts) that follow the answer with `followTheAnswer`: their time from start to
+ * The activities (case-activities.ts) that follow the answer with `followTheAnswer`: their time from start to
  * end is waiting for the chain, the venue, the bank or people, not work (bench/lib/histories.ts).
  */
 export const FOLLOWING_WAITS = [

@@ -1,8 +1,8 @@
 /**
- * The execution engine's effects on the exchange service, besides placing orders (activities.ts):
+ * The execution engine's effects on the exchange service, besides placing orders (case-activities.ts):
  * the fair reference price, the legal floor, the venue's traded volume (participation cap), the
  * visible bid depth, the sale route (kept by the service), an order's state and cancelling its open remainder.
- * Same mapping as activities.ts: 5xx / no answer retried by Temporal (a stale or diverging reference
+ * Same mapping as case-activities.ts: 5xx / no answer retried by Temporal (a stale or diverging reference
  * is a 503, so the engine waits for a fair price instead of trading blind), a 4xx refusal is final.
  */
 import { type contracts, routeClient, type ServiceClient } from '@vcdc/shared';
@@ -16,7 +16,7 @@ function market(symbol: string): { base: string; quote: string } {
 }
 
 /** The single reads a sale's opening quote is made of: the activities of these names (or their stand-ins). */
-export interface QuoteReads<R, F> {
+interface QuoteReads<R, F> {
   getReferencePrice(symbol: string, venue?: string): Promise<R>;
   getLegalFloor(symbol: string, venue?: string): Promise<F>;
 }
@@ -39,7 +39,7 @@ export function saleQuoteReader<R, F>(reads: QuoteReads<R, F>) {
 export function createSaleActivities(client: ServiceClient) {
   const x = routeClient(client, EXCHANGE_ROUTES);
   const activities = {
-    /** `venue`: another trading venue than the service's default (activities.ts atVenue). */
+    /** `venue`: another trading venue than the service's default (case-activities.ts atVenue). */
     async getReferencePrice(symbol: string, venue?: string) {
       return call('reference price', () => atVenue(x, venue, 'getReferencePrice', { params: market(symbol) }));
     },

@@ -43,7 +43,7 @@ export function workerTelemetry(tracing: Pick<Tracing, 'spanProcessor' | 'resour
 const caseBaggage = (ctx: ActivityContext) => ({ inbound: new CaseBaggageInterceptor(ctx) });
 
 /** The worker options that trace: interceptors for workflows and activities, and the workflow span sink. */
-export function workerTracing(tracing: Pick<Tracing, 'spanProcessor' | 'resource'>) {
+function workerTracing(tracing: Pick<Tracing, 'spanProcessor' | 'resource'>) {
   const interceptors: WorkerInterceptors = {
     workflowModules: [WORKFLOW_INTERCEPTORS],
     activity: [

@@ -9,7 +9,7 @@
  * other (workflows/VERSIONING.md), with the old number kept beside the new.
  */
 import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@temporalio/workflow';
-import type { DecisionStage } from './decision';
+import type { WaitStage } from './decision';
 import type { ExecutionParams } from './sale-execution';
 
 const HOUR_MS = 3_600_000;
@@ -26,7 +26,7 @@ type Duration = `${number}${'m' | 'h' | 'd'}`;
  * may override any stage in its registration (`deadlines.waits`).
  */
 export const DEFAULT_WAIT_POLICY: Record<
-  Exclude<DecisionStage, 'CANCELLATION'>,
+  WaitStage,
   { remindAfter: Duration; escalateAfter: Duration; deadline: Duration }
 > = {
   INTAKE_DISCREPANCY: { remindAfter: '1d', escalateAfter: '3d', deadline: '14d' },

@@ -37,7 +37,14 @@ import {
 import { heldAt, type VenueHolding } from './case-sale';
 import type { CaseProgress, CaseStage, CaseStatus, CustodyReturn } from './case-state';
 import { CaseStop } from './case-stop';
-import { type Decision, type DecisionStage, ESCALATION_ROLE, ROLE_FOR_STAGE, type Role } from './decision';
+import {
+  type Decision,
+  type DecisionStage,
+  ESCALATION_ROLE,
+  ROLE_FOR_STAGE,
+  type Role,
+  type WaitStage,
+} from './decision';
 import { goesOnWithTheMoney, type HoldOptions } from './hold-resolution';
 import { stepKey } from './keys';
 import { assetsOf } from './lot-manifest';
@@ -55,7 +62,6 @@ import { refusalLog } from './side-door';
 import { resolveWait } from './wait-policy';
 
 /** A decision the case waits for (a cancellation is never waited for: it may arrive at any time). */
-export type WaitStage = Exclude<DecisionStage, 'CANCELLATION'>;
 
 /** How a held case goes on after a RESUME or AMEND: the next disposal attempt, from where and under which plan. */
 export interface Resume {

@@ -49,6 +49,8 @@ import {
  */
 export const DecisionStage = FrozenDecisionStage;
 export type DecisionStage = z.infer<typeof DecisionStage>;
+/** The stages a case waits for (a cancellation is never awaited: it may come at any time). */
+export type WaitStage = Exclude<DecisionStage, 'CANCELLATION'>;
 
 /** The roles people hold, as the control API reads them from tokens (a decision's `role` is parsed with the frozen copy). */
 export const Role = PersonRole;

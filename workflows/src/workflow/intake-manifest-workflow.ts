@@ -1,6 +1,6 @@
 /**
  * The intake of a part of a large case's lot manifest (lot-manifest.ts), as a child workflow of the
- * case: it takes a range of pages, records each page's intakes by one activity (manifest/activities.ts)
+ * case: it takes a range of pages, records each page's intakes by one activity (activities/manifest-activities.ts)
  * and keeps only a summary — per asset what was declared and received, the count of discrepancies and
  * the first few of them. ATTESTED lots a page hands back are waited for here, as intake-workflow.ts
  * waits for them.

@@ -15,11 +15,10 @@ import { patched, proxyActivities, setCurrentDetails } from '@temporalio/workflo
 import type { custody } from '@vcdc/shared/contracts';
 import { Decimal } from '@vcdc/shared/money';
 import type { CaseActivities } from '../activities/types';
+import { confirmations } from './case-calls';
 import type { Lot } from './case-input';
-import { attestationWait, CONFIRMATION_WAIT, INTAKES_AT_ONCE } from './case-policy';
+import { attestationWait, INTAKES_AT_ONCE } from './case-policy';
 import { stepKey } from './keys';
-
-const confirmations = proxyActivities<CaseActivities>(CONFIRMATION_WAIT);
 
 /** Custody answers "not yet" until two custodians have attested a lot, which may take days (case-policy.ts). */
 const attestationWaitFrom = (initialInterval: '1s' | '10s') =>

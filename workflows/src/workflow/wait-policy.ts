@@ -6,8 +6,8 @@
  * (`deadlines.waits`). Pure (zod only): the workflow and the control API read the same rules.
  */
 import { z } from 'zod';
-import { DEFAULT_WAIT_POLICY as CASE_WAITS } from './case-policy';
-import { DecisionStage } from './decision';
+import { DEFAULT_WAIT_POLICY } from './case-policy';
+import { DecisionStage, type WaitStage } from './decision';
 
 const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
@@ -33,14 +33,6 @@ export type WaitTimes = z.infer<typeof WaitTimes>;
 export const WaitOverrides = z.partialRecord(DecisionStage, WaitTimes.partial());
 export type WaitOverrides = z.infer<typeof WaitOverrides>;
 
-type WaitedStage = Exclude<DecisionStage, 'CANCELLATION'>;
-
-/**
- * The default policy (its numbers, with every other of the process, are in case-policy.ts). The FX
- * declaration also runs its own working-day deadline (case-fx.ts).
- */
-export const DEFAULT_WAIT_POLICY: Record<WaitedStage, WaitTimes> = CASE_WAITS;
-
 export interface ResolvedWait {
   remindMs: number;
   escalateMs: number;
@@ -53,10 +45,12 @@ export interface ResolvedWait {
  * short deadline pulls them in, so every wait reminds before it escalates and escalates before it ends.
  */
 export function resolveWait(
-  stage: WaitedStage,
+  stage: WaitStage,
   overrides: WaitOverrides | undefined,
   decisionDays: number | undefined,
 ): ResolvedWait {
+  // The default policy's numbers, with every other of the process, are in case-policy.ts; the FX
+  // declaration also runs its own working-day deadline (case-fx.ts).
   const policy = DEFAULT_WAIT_POLICY[stage];
   const own = overrides?.[stage] ?? {};
   const deadlineMs = own.deadline

@@ -12,7 +12,7 @@
  */
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import type { RouteTable } from '../http/client';
+import type { RouteTable } from '../http/routes';
 import type { Logger } from '../logger';
 import { PROBLEM_CONTENT_TYPE, Problem } from '../problem';
 import { type Checkpointer, CheckpointRefused, SignedCheckpoint } from './checkpoint';

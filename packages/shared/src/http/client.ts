@@ -242,15 +242,19 @@ export class AnswerBreaksContract extends Error {
   }
 }
 
+/** A route's request: its method, its path with the params filled and the query added, the body and key. */
+function routeRequest(route: ApiRoute, input: unknown) {
+  const { params, query, body, idempotencyKey } = (input ?? {}) as LooseRouteInput;
+  return { method: route.method.toUpperCase(), path: withQuery(routePath(route, params), query), body, idempotencyKey };
+}
+
 /** One call of a route: path filled, query and body sent, the answer parsed with the route's response schema. */
 export async function callRoute<R extends ApiRoute>(
   client: ServiceClient,
   route: R,
   ...[input]: RouteArgs<R>
 ): Promise<RouteOutput<R>> {
-  const { params, query, body, idempotencyKey } = (input ?? {}) as LooseRouteInput;
-  const method = route.method.toUpperCase();
-  const path = withQuery(routePath(route, params), query);
+  const { method, path, body, idempotencyKey } = routeRequest(route, input);
   const answer = await client.request<unknown>(method, path, body, idempotencyKey);
   if (!route.response) return answer as RouteOutput<R>;
   const parsed = route.response.safeParse(answer);
@@ -285,10 +289,8 @@ export function routeClient<T extends RouteTable>(client: ServiceClient, routes:
     routes,
     call: async (name, ...input) => callRoute(client, routeOf(name), ...input),
     relay: async (name, input, headers) => {
-      const route = routeOf(name);
-      const { params, query, body, idempotencyKey } = (input ?? {}) as LooseRouteInput;
-      const path = withQuery(routePath(route, params), query);
-      return client.relay(route.method.toUpperCase(), path, { body, idempotencyKey, ...(headers ? { headers } : {}) });
+      const { method, path, body, idempotencyKey } = routeRequest(routeOf(name), input);
+      return client.relay(method, path, { body, idempotencyKey, ...(headers ? { headers } : {}) });
     },
   };
 }

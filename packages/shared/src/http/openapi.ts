@@ -9,6 +9,7 @@
  */
 import type { Express, RequestHandler } from 'express';
 import { z } from 'zod';
+import type { RouteTable } from './routes';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -39,7 +40,7 @@ export interface ApiRoute {
  * A named table as the list app.ts mounts and the document is made from: each route's name is its
  * operationId. Callers name the route (http/client.ts `routeClient`), never write its path again.
  */
-export function routeList(routes: Readonly<Record<string, ApiRoute>>): ApiRoute[] {
+export function routeList(routes: RouteTable): ApiRoute[] {
   return Object.entries(routes).map(([operationId, route]) => ({ operationId, ...route }));
 }
 

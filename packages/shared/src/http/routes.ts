@@ -2,7 +2,7 @@
  * A call of a route of a table (openapi.ts `ApiRoute`), typed by the route's schemas: the path's
  * `:params` and the query's keys (strings, as on the wire), the body (the schema's input), whether an
  * Idempotency-Key is needed, and the answer (the response schema's output). No I/O and no runtime
- * import here: the services' client (client.ts routeClient) and the CLI's (workflows cli/src/vcdc.ts)
+ * import here: the services' client (client.ts routeClient) and the CLI's (cli/src/vcdc.ts)
  * both call routes with it, and the CLI starts without loading the tracing SDK or pg.
  */
 import type { z } from 'zod';
@@ -15,7 +15,7 @@ export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 export type RouteTable = Readonly<Record<string, ApiRoute>>;
 
 /** The `:name` parameters of an express path, as a union of names (`never` when it has none). */
-export type PathParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
+type PathParamNames<P extends string> = P extends `${string}:${infer Name}/${infer Rest}`
   ? Name | PathParamNames<`/${Rest}`>
   : P extends `${string}:${infer Name}`
     ? Name

@@ -61,7 +61,7 @@ export type AcceptAnswer =
  * An OTC desk's API as the exchange calls it (the desk simulator serves it in dev and tests): its paths
  * written once, here. Each request is signed over the path the route gives, which is the path sent.
  */
-export const DESK_ROUTES = {
+const DESK_ROUTES = {
   requestQuote: { method: 'post', path: '/v1/quotes', summary: 'A firm quote to sell', idempotencyKey: 'none' },
   acceptQuote: { method: 'post', path: '/v1/quotes/:quoteId/accept', summary: 'Accept a quote' },
   deliver: {
