@@ -58,18 +58,14 @@ import {
   serviceRouteClient,
 } from './service-clients';
 
-export type ActService = ControlledService;
-/** Where a service is and the control API's credential for it (its CONTROL_API_TOKEN). */
-export type ActServiceTarget = ServiceTarget;
-
 type Params = Record<string, string>;
 type Body = Record<string, unknown>;
 
 /** A route of a service's table, by name. */
-type ServiceRouteName<S extends ActService> = keyof (typeof SERVICE_ROUTES)[S] & string;
+type ServiceRouteName<S extends ControlledService> = keyof (typeof SERVICE_ROUTES)[S] & string;
 
 export type ForwardedAct = {
-  [S in ActService]: {
+  [S in ControlledService]: {
     /** The control API's route; its access-matrix entry is `POST <path>`. */
     path: string;
     service: S;
@@ -82,7 +78,7 @@ export type ForwardedAct = {
     /** What the act is on (its type is the kind's object type). */
     object: (p: Params, body: Body) => Omit<ActObject, 'type'>;
   };
-}[ActService];
+}[ControlledService];
 
 /** A path segment an id may be: letters, digits and `. _ : -`, so a path built from it is the path signed. */
 const PathId = z
@@ -238,7 +234,7 @@ function identityOf(res: Response): Identity {
   return res.locals.identity as Identity;
 }
 
-function unavailable(service: ActService): Problem {
+function unavailable(service: ControlledService): Problem {
   return notConfigured(
     service,
     `the control API has no URL and credential for ${service} (${service.toUpperCase()}_URL, CONTROL_API_TOKEN)`,
@@ -250,7 +246,7 @@ function unavailable(service: ActService): Problem {
  * the service gave it (shared ServiceClient.relay); undefined when no answer came back.
  */
 async function relayRoute(
-  service: ActService,
+  service: ControlledService,
   target: ServiceTarget,
   route: string,
   input: LooseRouteInput,
@@ -419,7 +415,7 @@ export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void 
   }
 
   // Reads relayed as the service answers them, found or refused.
-  const read = async (service: ActService, route: string, input: LooseRouteInput, res: Response) => {
+  const read = async (service: ControlledService, route: string, input: LooseRouteInput, res: Response) => {
     const target = services[service];
     if (!target) throw unavailable(service);
     const answer = await relayRoute(service, target, route, input);

@@ -101,11 +101,11 @@ import type { Express, RequestHandler, Response } from 'express';
 import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
 import { decidingRole, type Endpoint, mayCall, readableNotificationRoles } from './access';
-import { type ActService, type ActServiceTarget, mountForwardedActs } from './acts';
+import { mountForwardedActs } from './acts';
 import { AuditQuery, CaseParams, controlApiRoutes, ListQuery, NotificationFilter, NotificationQuery } from './api';
 import { type ServiceChain, verifyAuditChains } from './audit-chains';
 import type { Authenticator, Identity } from './auth';
-import { type BookService, type BookServiceTarget, caseBooks, statementCorrections } from './case-books';
+import { caseBooks, statementCorrections } from './case-books';
 import { gatherCaseFile } from './case-file';
 import { caseGaugesRegistry } from './case-gauges';
 import { caseBestExecution, caseDeclarations, caseTreasuryStatement, caseWaterfalls } from './case-reports';
@@ -116,6 +116,7 @@ import { keyedPost } from './idempotency';
 import { mountLotManifests } from './lot-manifests';
 import { mountPendingActs } from './pending-acts';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
+import type { ServiceTargets } from './service-clients';
 import { boundedTemporal, DEFAULT_TEMPORAL_CALL_TIMEOUT_MS, decisionUpdateId } from './temporal-calls';
 
 export interface ControlApiDeps {
@@ -146,9 +147,9 @@ export interface ControlApiDeps {
    */
   codecEndpoint?: { codec: PayloadCodec; allowedOrigins: readonly string[]; uiSecret?: string };
   /** The services people's signed acts are forwarded to (acts.ts); one missing: its routes answer 503. */
-  actServices?: Partial<Record<ActService, ActServiceTarget>>;
+  actServices?: ServiceTargets;
   /** The services whose records GET /v1/cases/:caseId/reconciliation reads (case-books.ts). */
-  bookServices?: Partial<Record<BookService, BookServiceTarget>>;
+  bookServices?: ServiceTargets;
   /** Where the case file reads each chain's latest signed checkpoint (none: the case file says so). */
   checkpointFiles?: { dir: string; chains: readonly string[] };
   /** The people's console at /console/ (console.ts); none: not served. */

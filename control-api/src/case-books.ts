@@ -12,11 +12,7 @@ import { Decimal, formatAmount } from '@vcdc/shared';
 import type { custody, exchange, fx, treasury } from '@vcdc/shared/contracts';
 import type { CaseProgress } from '@vcdc/workflows/workflow/case-state';
 import { type Reconciliation, reconcile } from '@vcdc/workflows/workflow/reconcile';
-import { type ControlledService, readService, type ServiceTarget, type ServiceTargets } from './service-clients';
-
-/** The services the books are read from, and where each is (service-clients.ts). */
-export type BookService = ControlledService;
-export type BookServiceTarget = ServiceTarget;
+import { readService, type ServiceTargets } from './service-clients';
 
 export interface CaseBooks {
   caseId: string;

@@ -8,13 +8,14 @@
 import type { AuditChain, AuditRecord } from '@vcdc/shared';
 import type { CaseProgress } from '@vcdc/workflows/workflow/case-state';
 import type { AuditVerification } from './audit-chains';
-import { type BookService, type BookServiceTarget, booksOf, readBookRecords } from './case-books';
+import { booksOf, readBookRecords } from './case-books';
 import { caseBestExecution, caseVictimStatements, caseWaterfalls } from './case-reports';
 import type { CaseFileSources } from './dossier/sources';
 import { latestSignedCheckpoints } from './latest-checkpoints';
+import type { ServiceTargets } from './service-clients';
 
 export interface CaseFileReaders {
-  services: Partial<Record<BookService, BookServiceTarget>>;
+  services: ServiceTargets;
   progress: (caseId: string) => Promise<CaseProgress>;
   registration: (caseId: string) => Promise<unknown>;
   audit: Pick<AuditChain, 'list'>;

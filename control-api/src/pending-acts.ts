@@ -21,8 +21,8 @@ import type { Role } from '@vcdc/workflows/workflow/decision';
 import type { Express, RequestHandler, Response } from 'express';
 import { z } from 'zod';
 import type { Endpoint } from './access';
-import type { ActService } from './acts';
 import type { Identity } from './auth';
+import type { ControlledService } from './service-clients';
 import { readService, type ServiceRouteClient, type ServiceTargets } from './service-clients';
 
 /** The act each list waits for: who may take it is that act's roles (ACT_KINDS), as the service checks. */
@@ -49,7 +49,7 @@ export interface PendingActs {
   fxCorrections?: PendingList<fx.SettlementCorrection>;
   treasuryCorrections?: PendingList<treasury.CorrectionRequest>;
   /** The lists that could not be read now, with why. */
-  unavailable: Array<{ list: string; service: ActService; problem: { type: string; detail?: string } }>;
+  unavailable: Array<{ list: string; service: ControlledService; problem: { type: string; detail?: string } }>;
 }
 
 export const PendingActsQuery = z.strictObject({ caseId: common.CaseId.optional() });
@@ -83,7 +83,7 @@ export function mountPendingActs(app: Express, { guard, services }: PendingActsD
     const may = (list: keyof typeof PENDING_ACT_KINDS) =>
       (ACT_KINDS[PENDING_ACT_KINDS[list]].roles as readonly Role[]).some((r) => me.roles.includes(r));
     const out: PendingActs = { unavailable: [] };
-    const read = async <S extends ActService, T>(
+    const read = async <S extends ControlledService, T>(
       list: keyof typeof PENDING_ACT_KINDS,
       service: S,
       call: (client: ServiceRouteClient<S>) => Promise<T>,

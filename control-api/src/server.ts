@@ -22,13 +22,13 @@ import { AesGcmPayloadCodec, codecKeys } from '@vcdc/workflows/codec/payload-cod
 import { LotManifestStore, openManifestPool } from '@vcdc/workflows/manifest/store';
 import { NotificationStore, openNotificationsPool } from '@vcdc/workflows/notifications/store';
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet } from 'jose';
-import type { ActService, ActServiceTarget } from './acts';
 import { createControlApi } from './app';
 import { serviceChains } from './audit-chains';
 import { type Authenticator, jwtAuthenticator } from './auth';
 import { type ControlApiConfig, registrationDefaults } from './config';
 import type { ConsoleOptions } from './console';
 import { type DevIssuer, loadOrCreateDevIssuer } from './dev-issuer';
+import type { ServiceTargets } from './service-clients';
 
 /** The console's sign-in and links: the dev issuer's people in dev mode, the OIDC client in oidc mode. */
 export function consoleOptions(config: ControlApiConfig, devIssuer?: DevIssuer): ConsoleOptions | undefined {
@@ -78,16 +78,8 @@ async function authenticatorFor(
  * for it. Without the credential the service's act routes answer 503 (a forwarder that cannot say
  * which machine calls is not one a service should trust).
  */
-export function actServices(config: ControlApiConfig): Partial<Record<ActService, ActServiceTarget>> {
-  const token = config.CONTROL_API_TOKEN;
-  return token
-    ? {
-        custody: { url: config.CUSTODY_URL, token },
-        exchange: { url: config.EXCHANGE_URL, token },
-        fx: { url: config.FX_URL, token },
-        treasury: { url: config.TREASURY_URL, token },
-      }
-    : {};
+export function actServices(config: ControlApiConfig, books = bookServices(config)): ServiceTargets {
+  return config.CONTROL_API_TOKEN ? books : {};
 }
 
 /**
@@ -102,7 +94,7 @@ function checkpointFilesFor(config: ControlApiConfig): { dir: string; chains: st
 }
 
 /** The services whose records the books are recomputed from (read with the control API's credential, if any). */
-export function bookServices(config: ControlApiConfig) {
+export function bookServices(config: ControlApiConfig): ServiceTargets {
   const token = config.CONTROL_API_TOKEN;
   const at = (url: string) => ({ url, ...(token ? { token } : {}) });
   return {
@@ -171,6 +163,7 @@ export async function startControlApi(
     connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
     const codec = new AesGcmPayloadCodec(codecKeys(config.PAYLOAD_CODEC_KEYS, config.PAYLOAD_CODEC_KEY_ID));
     const client = controlApiClient(connection, config.TEMPORAL_NAMESPACE, codec);
+    const books = bookServices(config);
     const app = createControlApi({
       client,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -191,8 +184,9 @@ export async function startControlApi(
         allowedOrigins: config.CODEC_CORS_ORIGINS,
         ...(config.CODEC_UI_SECRET ? { uiSecret: config.CODEC_UI_SECRET } : {}),
       },
-      actServices: actServices(config),
-      bookServices: bookServices(config),
+      // One target per service (and so one HTTP client each, service-clients.ts) for both.
+      actServices: actServices(config, books),
+      bookServices: books,
       checkpointFiles: checkpointFilesFor(config),
       console: consoleOptions(config, devIssuer),
       ...auth,
