@@ -134,8 +134,23 @@ async function main(): Promise<void> {
 
   // Each part runs as `node --import tsx <file>`: one process per part, so our SIGTERM reaches the
   // part's own shutdown handler (the tsx CLI wrapper relays signals and may SIGKILL a slow child).
+  // VCDC_CPU_PROF=worker,control-api (names of the stack's processes) profiles those into VCDC_CPU_PROF_DIR
+  // (default .data/cpu-prof), one .cpuprofile per thread written when the process exits: how the benchmarks'
+  // figures were taken apart (README, issue 18).
+  const profiled = new Set((process.env.VCDC_CPU_PROF ?? '').split(',').filter(Boolean));
+  const profileDir = process.env.VCDC_CPU_PROF_DIR ?? path.join(cfg.VCDC_DATA_DIR, 'cpu-prof');
   const runTs = (name: string, file: string, env: NodeJS.ProcessEnv) =>
-    group.start(name, process.execPath, ['--import', 'tsx', path.join(ROOT, file)], env);
+    group.start(
+      name,
+      process.execPath,
+      [
+        ...(profiled.has(name) ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+        '--import',
+        'tsx',
+        path.join(ROOT, file),
+      ],
+      env,
+    );
   const cluster = cfg.VCDC_TEMPORAL === 'cluster';
   // The cluster's server is built by scripts/ensure-deps.sh; built here if missing (minutes, once).
   const temporalServer = cluster ? ensureTemporalServer(say).found : undefined;
