@@ -13,8 +13,9 @@
  * It prints cases per minute for both (first registration to last close, from the histories), their
  * ratio, per case the median of registration to close and of its machine-side time (busy intervals of
  * its history and its children's: bench/lib/histories.ts; the rest is deliberate waiting: timers,
- * retry backoffs, people), where the waiting and the activity time of a case go, and each process's peak
- * memory and CPU in each phase (from /proc).
+ * retry backoffs, people), where the waiting and the activity time of a case go, each process's peak
+ * memory and CPU in each phase (from /proc), and the CPU per case by what used it (orchestration, the
+ * cases' own work, the people) with the bound that puts on the ratio where the cores are the limit.
  *
  *   npm run bench:orchestration -- [N,N,...]      (default 10,50,200)
  */
@@ -152,6 +153,47 @@ function printBreakdown(analyses: Analysis[]): void {
   }
 }
 
+/**
+ * What a process's CPU went to in a phase. The Temporal server and the workers orchestrate (the baseline's
+ * worker is this process's); this process in VCDC's phase is the people (the auto-approvers and the demo's
+ * custodians); every other part of the stack is the cases' own work (the services, PostgreSQL, the venue and
+ * chain simulators, the control API).
+ */
+type CpuUse = 'orchestration' | 'people' | "the cases' own work";
+function cpuUseOf(process: string, phase: 'vcdc' | 'baseline'): CpuUse {
+  if (process.startsWith('temporal') || process.startsWith('worker')) return 'orchestration';
+  if (process === 'bench') return phase === 'vcdc' ? 'people' : 'orchestration';
+  return "the cases' own work";
+}
+
+/**
+ * CPU seconds per case by what used them, and what they bound: when the machine's cores are the limit (many
+ * cases at once), cases per minute go as the inverse of CPU per case, so the ratio cannot pass the
+ * baseline's CPU per case over VCDC's, and not the baseline's over the cases' own work even were VCDC's
+ * orchestration free.
+ */
+function printCpuPerCase(n: number, vcdc: Phase['use'], base: Phase['use']): void {
+  const perCase = (use: Phase['use'], phase: 'vcdc' | 'baseline') => {
+    const by = new Map<CpuUse, number>();
+    for (const [name, u] of use) by.set(cpuUseOf(name, phase), (by.get(cpuUseOf(name, phase)) ?? 0) + u.cpuSeconds / n);
+    return { by, all: [...by.values()].reduce((a, b) => a + b, 0) };
+  };
+  const v = perCase(vcdc, 'vcdc');
+  const b = perCase(base, 'baseline');
+  const c = (x: number | undefined) => (x ?? 0).toFixed(2);
+  say('\nCPU s per case, by what used it (all processes, each phase from its first start to its last end):');
+  say('| used by | VCDC | no-op baseline |\n|---|---|---|');
+  for (const use of ['orchestration', "the cases' own work", 'people'] as const) {
+    say(`| ${use} | ${c(v.by.get(use))} | ${c(b.by.get(use))} |`);
+  }
+  say(`| all | ${c(v.all)} | ${c(b.all)} |`);
+  const own = v.by.get("the cases' own work") ?? 0;
+  say(
+    `bound on the ratio where CPU is the limit: ${(b.all / v.all).toFixed(2)} (baseline's CPU per case / VCDC's); ` +
+      `${own > 0 ? (b.all / own).toFixed(2) : '-'} were VCDC's orchestration free (/ the cases' own work)`,
+  );
+}
+
 async function runOnce(n: number): Promise<void> {
   say(`\n== ${n} cases at once ==`);
   const settings = stackSettings();
@@ -257,6 +299,7 @@ async function runOnce(n: number): Promise<void> {
         `| ${name} | ${u.peakRssMb.toFixed(0)} | ${cores(u.cpuSeconds, wallMs)} | ${b?.peakRssMb.toFixed(0) ?? '-'} | ${b ? cores(b.cpuSeconds, base.spanMs) : '-'} |`,
       );
     }
+    printCpuPerCase(n, vcdc.use, base.use);
     printBreakdown(vcdc.analyses);
   } finally {
     use.stop();
