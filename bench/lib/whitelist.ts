@@ -5,15 +5,11 @@
  * others approve, through the control API), then the cooling-off waited out (the dev stack's 20 s, not
  * set to 0): a case's time then measures the case, not the deployment's set-up.
  */
-import { ServiceClient } from '../../packages/shared/src/http/client';
+import { routeClient, ServiceClient } from '../../packages/shared/src/http/client';
 import { whitelistVenueAddress } from '../../scripts/demo/demo-case';
+import { CUSTODY_ROUTES } from '../../services/custody/src/api';
+import { EXCHANGE_ROUTES } from '../../services/exchange/src/api';
 import type { StackProcess } from '../../test/support/stack-process';
-
-interface Entry {
-  entryId: string;
-  venue: string;
-  status: string;
-}
 
 /** Resolves when each asset's deposit address at `venue` has an ACTIVE entry; answers how long that took. */
 export async function whitelistVenueAddresses(
@@ -30,23 +26,18 @@ export async function whitelistVenueAddresses(
       timeoutMs: 30_000,
       headers: { authorization: `Bearer ${await stack.issuer.mint(person)}` },
     });
-  const exchange = stack.service('exchange');
-  const custody = stack.service('custody');
+  const exchange = routeClient(stack.service('exchange'), EXCHANGE_ROUTES);
+  const custody = routeClient(stack.service('custody'), CUSTODY_ROUTES);
   for (const { asset, chain } of legs) {
-    const { address } = await exchange.get<{ address: string }>(`/v1/deposit-addresses/${encodeURIComponent(asset)}`, {
-      chain,
-    });
+    const { address } = await exchange.call('getDepositAddress', { params: { asset }, query: { chain } });
     const entries = async () =>
-      (await custody.get<{ entries: Entry[] }>('/v1/whitelist', { chain, address })).entries.filter(
-        (e) => e.venue === venue,
-      );
+      (await custody.call('listWhitelist', { query: { chain, address } })).entries.filter((e) => e.venue === venue);
     const open = (await entries()).find((e) => e.status !== 'REVOKED' && e.status !== 'SUPERSEDED');
-    if (!open) {
-      await whitelistVenueAddress('(benchmark set-up)', { asset, chain, address, venue }, apiAs, () => undefined);
-    } else if (open.status === 'PENDING_APPROVAL') {
+    // None yet: requested and approved; one awaiting approval: approved. Cooling off or ACTIVE: only waited for.
+    if (!open || open.status === 'PENDING_APPROVAL') {
       await whitelistVenueAddress(
         '(benchmark set-up)',
-        { asset, chain, address, venue, entryId: open.entryId, status: open.status },
+        { asset, chain, address, venue, entryId: open?.entryId, status: open?.status },
         apiAs,
         () => undefined,
       );

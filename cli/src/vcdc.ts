@@ -127,7 +127,7 @@ export class ControlApiClient {
     } catch (error) {
       if (!(error instanceof ServiceCallError)) throw error;
       if (error.status === 0) {
-        const failed = error.details.cause as { message?: string; cause?: { message?: string } } | undefined;
+        const failed = error.cause as { message?: string; cause?: { message?: string } } | undefined;
         throw new Error(
           `cannot reach the control API at ${this.baseUrl}: ${failed?.cause?.message ?? failed?.message ?? error.message}`,
         );
@@ -135,7 +135,7 @@ export class ControlApiClient {
       const problem = error.problem;
       const message = problem
         ? `${problem.title ?? `HTTP ${error.status}`}${problem.detail ? `: ${problem.detail}` : ''}`
-        : `HTTP ${error.status} ${error.details.statusText ?? ''}`.trim();
+        : `HTTP ${error.status} ${error.statusText ?? ''}`.trim();
       throw new ApiError(error.status, problem, message);
     }
   }

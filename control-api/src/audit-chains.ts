@@ -135,7 +135,7 @@ async function askService(s: ServiceChain, timeoutMs: number): Promise<ChainRepo
     const why =
       asked && asked.status > 0
         ? `answered ${asked.status}`
-        : `not reachable: ${((asked?.details.cause ?? error) as Error).message}`;
+        : `not reachable: ${((asked?.cause ?? error) as Error).message}`;
     return { chain: s.chain, url: s.url, ok: false, error: why };
   }
   const parsed = ServiceAnswer.safeParse(answer);

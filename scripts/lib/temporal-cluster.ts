@@ -335,7 +335,8 @@ export async function startTemporalCluster(group: ProcessGroup, o: StartClusterO
   return frontends;
 }
 
-const INDEXED: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
+/** The proto's IndexedValueType for each of the SDK's search attribute type names (the test servers' setup uses it too). */
+export const INDEXED_VALUE_TYPE: Record<SearchAttributeType, temporal.api.enums.v1.IndexedValueType> = {
   TEXT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
   KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
   INT: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
@@ -399,7 +400,7 @@ async function registerNamespace(
         if (missing.length === 0) return true;
         await first.operatorService.addSearchAttributes({
           namespace,
-          searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, INDEXED[type]])),
+          searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]])),
         });
         return false;
       },

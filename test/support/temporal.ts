@@ -3,6 +3,7 @@
  * (TEMPORAL_TEST_SERVER_PATH / TEMPORAL_CLI_PATH); without them, the SDK's own download.
  */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { INDEXED_VALUE_TYPE } from '../../scripts/lib/temporal-cluster';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/src/workflow/shared';
 
 /** The time-skipping test server (timers of days pass at once). */
@@ -24,21 +25,10 @@ export function startDevServer(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/** The proto's IndexedValueType numbers for the SDK's search attribute type names. */
-const INDEXED_VALUE_TYPE: Record<string, number> = {
-  TEXT: 1,
-  KEYWORD: 2,
-  INT: 3,
-  DOUBLE: 4,
-  BOOL: 5,
-  DATETIME: 6,
-  KEYWORD_LIST: 7,
-};
-
 /** The time-skipping server knows no custom search attributes until they are added, each with its type. */
 export async function addCaseSearchAttributes(env: TestWorkflowEnvironment): Promise<void> {
   await env.connection.operatorService.addSearchAttributes({
     namespace: env.namespace ?? 'default',
-    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, INDEXED_VALUE_TYPE[k.type] ?? 2])),
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, INDEXED_VALUE_TYPE[k.type]])),
   });
 }

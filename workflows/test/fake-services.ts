@@ -1210,7 +1210,7 @@ export function fakeServiceActivities(
         const judgment = decision.judgment;
         if (!judgment) throw refusal(403, 'act-content', 'the decision carries no judgment');
         const e = escrows.get(body.caseId);
-        if (!e || e.status !== 'HELD')
+        if (e?.status !== 'HELD')
           throw ApplicationFailure.nonRetryable('no escrow held', 'urn:vcdc:problem:no-escrow');
         const released = {
           ...e,

@@ -363,6 +363,21 @@ test('a service started with AUDIT_CHECKPOINT_KEY and AUDIT_CHECKPOINT_DIR check
     expect(unmoved.status).toBe(200);
     expect(await unmoved.json()).toMatchObject({ chain: 'cp_ledger', written: false, checkpoint: { seq: 1 } });
     await new AuditChain(servicePool!).append({ kind: 'value.moved', actor: 'service:ledger', data: { amount: '2' } });
+    // A body that is not { caseId?, stage? } of strings: 400 naming the field, and nothing signed though the head has moved.
+    const signedLines = () => readFileSync(checkpointFile(dir, 'cp_ledger'), 'utf8').trim().split('\n').length;
+    const before = signedLines();
+    const bad = await fetch(`${service!.url}/v1/audit/checkpoints`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ caseId: 5 }),
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await bad.json()).toMatchObject({
+      type: 'urn:vcdc:problem:validation',
+      errors: [expect.objectContaining({ field: 'caseId' })],
+    });
+    expect(signedLines()).toBe(before);
     const moved = await askNow();
     const answer = (await moved.json()) as { signed?: unknown };
     expect(answer).toMatchObject({ chain: 'cp_ledger', written: true, checkpoint: { seq: 2 } });

@@ -255,7 +255,7 @@ describe('claimed keys: the handler runs holding no database connection (issue 1
   /** The first request named "undone" fails after storing its answer (how many have run). */
   let undoneOnce = 0;
   const newGate = () => {
-    let open = () => undefined as void;
+    let open: () => void = () => {};
     const opened = new Promise<void>((r) => {
       open = r;
     });

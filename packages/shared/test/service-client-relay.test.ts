@@ -65,7 +65,11 @@ test('a redirect is answered, not followed', async () => {
 
 test('no answer is thrown (status 0); a call’s own deadline replaces the client’s timeout', async () => {
   const gone = new ServiceClient({ service: 'gone', baseUrl: 'http://127.0.0.1:9' });
-  await expect(gone.relay('GET', '/v1/x')).rejects.toMatchObject({ name: 'ServiceCallError', status: 0 });
+  const refused = await gone.relay('GET', '/v1/x').catch((e: unknown) => e);
+  expect(refused).toMatchObject({ name: 'ServiceCallError', status: 0 });
+  // What failed is the standard `error.cause`, and only there.
+  expect((refused as ServiceCallError).cause).toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+  expect(refused).not.toHaveProperty('details');
   // The client would wait 2 s; the call's own signal gives up at 50 ms.
   const started = Date.now();
   const late = client().relay('GET', '/v1/slow', { signal: AbortSignal.timeout(50) });

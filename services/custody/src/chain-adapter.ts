@@ -7,20 +7,52 @@
  * sent); any other error means the outcome is unknown (timeout, connection lost, 5xx) and the caller
  * must be prepared that the chain did act.
  */
-import { type contracts, type RouteTable, routeClient, ServiceCallError, ServiceClient } from '@vcdc/shared';
+import { contracts, DecimalString, type RouteTable, routeClient, ServiceCallError, ServiceClient } from '@vcdc/shared';
 import { z } from 'zod';
 
 type Chain = contracts.common.Chain;
 
+/** A transaction as a chain shows it (the ledger simulator's answer; the EVM adapter describes its own so). */
+export const ChainTransaction = z.object({
+  txHash: z.string(),
+  chain: contracts.common.Chain,
+  from: z.string(),
+  to: z.string(),
+  asset: z.string(),
+  amount: DecimalString,
+  /** Paid by the sender in the asset sent. */
+  fee: DecimalString,
+  status: z.enum(['PENDING', 'CONFIRMED']),
+  blockHeight: z.number().int().nullable(),
+  confirmations: z.number().int(),
+});
+export type ChainTransaction = z.infer<typeof ChainTransaction>;
+
 /**
  * The ledger-chain simulator's HTTP API as custody calls it (its routes by name; simulators/ serves
- * them). Not a service of ours: no /openapi.json to hold it to, so the table is the one place its
- * paths are written.
+ * them, simulators/src/chain/app.ts). Not a service of ours: no /openapi.json to hold it to, so the
+ * table is the one place its paths and answers are written; an answer that breaks them is an
+ * AnswerBreaksContract, not a cast that lies.
  */
 const CHAIN_SIMULATOR_ROUTES = {
-  getHead: { method: 'get', path: '/v1/chains/:chain/head', summary: "The chain's head" },
-  getFees: { method: 'get', path: '/v1/chains/:chain/fees', summary: 'The flat network fee per asset' },
-  getTransaction: { method: 'get', path: '/v1/chains/:chain/transactions/:txHash', summary: 'A transaction' },
+  getHead: {
+    method: 'get',
+    path: '/v1/chains/:chain/head',
+    summary: "The chain's head",
+    response: z.object({ height: z.number().int() }),
+  },
+  getFees: {
+    method: 'get',
+    path: '/v1/chains/:chain/fees',
+    summary: 'The flat network fee per asset',
+    response: z.object({ fees: z.record(z.string(), DecimalString) }),
+  },
+  getTransaction: {
+    method: 'get',
+    path: '/v1/chains/:chain/transactions/:txHash',
+    summary: 'A transaction',
+    response: ChainTransaction,
+  },
   sendTransaction: {
     method: 'post',
     path: '/v1/chains/:chain/transactions',
@@ -28,23 +60,9 @@ const CHAIN_SIMULATOR_ROUTES = {
     body: z.object({ from: z.string(), to: z.string(), asset: z.string(), amount: z.string(), clientRef: z.string() }),
     // The clientRef makes the broadcast idempotent; the simulator takes no Idempotency-Key.
     idempotencyKey: 'none',
+    response: ChainTransaction,
   },
 } as const satisfies RouteTable;
-
-export interface ChainTransaction {
-  txHash: string;
-  chain: Chain;
-  from: string;
-  to: string;
-  asset: string;
-  /** Decimal string. */
-  amount: string;
-  /** Decimal string, paid by the sender in the asset sent. */
-  fee: string;
-  status: 'PENDING' | 'CONFIRMED';
-  blockHeight: number | null;
-  confirmations: number;
-}
 
 export interface SendRequest {
   from: string;
@@ -88,17 +106,18 @@ export class ChainSimulatorClient implements ChainAdapter {
   }
 
   async getHead(chain: Chain): Promise<{ height: number }> {
-    return (await this.http.call('getHead', { params: { chain } })) as { height: number };
+    const { height } = await this.http.call('getHead', { params: { chain } });
+    return { height };
   }
 
   async getFees(chain: Chain): Promise<Record<string, string>> {
-    const { fees } = (await this.http.call('getFees', { params: { chain } })) as { fees: Record<string, string> };
+    const { fees } = await this.http.call('getFees', { params: { chain } });
     return fees;
   }
 
   async getTransaction(chain: Chain, txHash: string): Promise<ChainTransaction | undefined> {
     try {
-      return (await this.http.call('getTransaction', { params: { chain, txHash } })) as ChainTransaction;
+      return await this.http.call('getTransaction', { params: { chain, txHash } });
     } catch (error) {
       if (error instanceof ServiceCallError && error.status === 404) return undefined;
       throw error;
@@ -108,10 +127,10 @@ export class ChainSimulatorClient implements ChainAdapter {
   async send(chain: Chain, request: SendRequest): Promise<ChainTransaction> {
     try {
       const { from, to, asset, amount, clientRef } = request;
-      return (await this.http.call('sendTransaction', {
+      return await this.http.call('sendTransaction', {
         params: { chain },
         body: { from, to, asset, amount, clientRef },
-      })) as ChainTransaction;
+      });
     } catch (error) {
       if (error instanceof ServiceCallError && error.status >= 400 && error.status < 500 && !error.retryable) {
         const reason = error.problem?.type.replace(/^urn:vcdc:problem:/, '') ?? `http-${error.status}`;

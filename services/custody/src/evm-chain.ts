@@ -17,7 +17,7 @@
  * account) tops the case wallet up with exactly the gas it needs first; that gas is the custodian's
  * cost, not the case's, so the token fee is "0".
  */
-import { type contracts, Decimal, inTransaction, type Pool, type Queryable } from '@vcdc/shared';
+import { type contracts, Decimal, type Pool, type Queryable } from '@vcdc/shared';
 import {
   Contract,
   formatEther,

@@ -13,11 +13,11 @@ import {
   assertProviderStandingIn,
   assertSchemaCurrent,
   audited,
+  CORRECTOR_FIELDS,
   createServiceApp,
   idempotent,
   type Logger,
   noNamedPerson,
-  PERSON_FIELDS,
   type Pool,
   Problem,
   type ProviderRegister,
@@ -80,9 +80,6 @@ export interface FxAppDeps {
    */
   settlementBank: { providerId: string; register: ProviderRegister };
 }
-
-/** A correction's body names neither its author nor its approver: each is the person of their own act. */
-const CORRECTOR_FIELDS = [...PERSON_FIELDS, 'author', 'approver'];
 
 /** The routes that carry a person's signed act: the only changing routes the control API's credential may call. */
 export const FX_ACT_ROUTES: readonly RegExp[] = [

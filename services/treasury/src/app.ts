@@ -12,12 +12,12 @@ import {
   assertActOnCase,
   assertSchemaCurrent,
   audited,
+  CORRECTOR_FIELDS,
   createServiceApp,
   Decimal,
   idempotent,
   type Logger,
   noNamedPerson,
-  PERSON_FIELDS,
   type Pool,
   Problem,
   parseInput,
@@ -80,11 +80,6 @@ export interface TreasuryAppDeps {
    */
   actVerifyKeys: KeyObject[];
 }
-
-/** A body naming a person is refused (400 naming the field): who acts is the signed act's, or the workflow's. */
-
-/** A correction's body names neither its author nor its approver: each is the person of their own act. */
-const CORRECTOR_FIELDS = [...PERSON_FIELDS, 'author', 'approver'];
 
 /** The routes that carry a person's signed act: the only changing routes the control API's credential may call. */
 export const TREASURY_ACT_ROUTES: readonly RegExp[] = [

@@ -12,8 +12,9 @@ import type { ActivityOptions, LocalActivityOptions, RetryPolicy } from '@tempor
 import type { WaitStage } from './decision';
 import type { ExecutionParams } from './sale-execution';
 
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
+/** An hour and a day of workflow time, in ms (a day is 24 hours here, as in wait-policy.ts's "5d"). */
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
 
 // ---- Waiting for people: each decision's reminder, escalation and deadline (wait-policy.ts) ----
 

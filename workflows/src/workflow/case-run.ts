@@ -28,8 +28,10 @@ import { CaseRegistration, type Lot } from './case-input';
 import {
   AFTER_COOLING_OFF_MS,
   CHILD_STARTS,
+  DAY_MS,
   FIRST_POLL_MS,
   FIRST_POLL_MS_BEFORE_1S,
+  HOUR_MS,
   LONGEST_PAUSE_MS,
   NOTIFICATIONS,
   POLL_DOUBLINGS,
@@ -231,7 +233,7 @@ export class CaseRun {
   /** The stage's decision deadline in words, for reasons. */
   readonly deadlineWords = (stage: WaitStage): string => {
     const { deadlineMs } = resolveWait(stage, this.reg.deadlines?.waits, this.reg.deadlines?.decisionDays);
-    return deadlineMs % 86_400_000 === 0 ? `${deadlineMs / 86_400_000} days` : `${deadlineMs / 3_600_000} hours`;
+    return deadlineMs % DAY_MS === 0 ? `${deadlineMs / DAY_MS} days` : `${deadlineMs / HOUR_MS} hours`;
   };
 
   // ---- What people see: the details line, the status, the stage, notifications ----

@@ -6,10 +6,10 @@
  * (`deadlines.waits`). Pure (zod only): the workflow and the control API read the same rules.
  */
 import { z } from 'zod';
-import { DEFAULT_WAIT_POLICY } from './case-policy';
+import { DAY_MS, DEFAULT_WAIT_POLICY, HOUR_MS } from './case-policy';
 import { DecisionStage, type WaitStage } from './decision';
 
-const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const UNIT_MS = { m: 60_000, h: HOUR_MS, d: DAY_MS } as const;
 
 /** A duration as people write it: "30m", "36h", "5d" (whole numbers; days are 24 hours of workflow time). */
 export const WaitDuration = z.string().regex(/^[1-9][0-9]{0,4}[mhd]$/, {

@@ -101,6 +101,12 @@ export const PERSON_FIELDS = [
   'actor',
 ] as const;
 
+/**
+ * A correction's body (fx's settlement corrections, treasury's corrections) names neither its author
+ * nor its approver either: each is the person of their own act.
+ */
+export const CORRECTOR_FIELDS = [...PERSON_FIELDS, 'author', 'approver'] as const;
+
 /** Middleware: `refuseNamedPerson` on the request body before anything else reads it. */
 export function noNamedPerson(fields: readonly string[] = PERSON_FIELDS): RequestHandler {
   return (req, _res, next) => {

@@ -6,6 +6,7 @@
  * moved since the last checkpoint writes nothing and answers that checkpoint.
  *
  *   body   { caseId?, stage? }   (only for the log: what the checkpoint was asked for)
+ *   400    validation           the body is not that: nothing is signed
  *   200    { chain, written, checkpoint?, signed? }
  *   404    checkpoints-off       this service signs no checkpoints (no AUDIT_CHECKPOINT_KEY / _DIR)
  *   409    checkpoint-refused    the chain contradicts its last checkpoint: nothing is signed
@@ -14,7 +15,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { RouteTable } from '../http/routes';
 import type { Logger } from '../logger';
-import { PROBLEM_CONTENT_TYPE, Problem } from '../problem';
+import { PROBLEM_CONTENT_TYPE, Problem, validationProblem } from '../problem';
 import { type Checkpointer, CheckpointRefused, SignedCheckpoint } from './checkpoint';
 
 /**
@@ -60,7 +61,14 @@ export function checkpointRoute(chain: string, checkpointer: Checkpointer | unde
       );
       return;
     }
-    const body = (req.body ?? {}) as { caseId?: unknown; stage?: unknown };
+    // Parsed before anything is signed: a bad body is a 400 naming the field, and no checkpoint. Answered
+    // here, not thrown (parseInput): this router sits in front of the app, whose error handler it never reaches.
+    const parsed = AUDIT_CHECKPOINT_ROUTES.checkpointAuditChain.body.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      refuse(res, req, validationProblem(parsed.error));
+      return;
+    }
+    const body = parsed.data;
     try {
       const result = await checkpointer.checkpoint();
       logger.info(

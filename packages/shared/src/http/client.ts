@@ -40,12 +40,16 @@ export class ServiceCallError extends Error {
     readonly status: number,
     readonly problem: ProblemBody | undefined,
     message: string,
-    /** `cause`: what failed when no answer came; `statusText`: the answer's status line. */
-    readonly details: { cause?: unknown; statusText?: string } = {},
+    /** `cause` (the standard `error.cause`): what failed when no answer came; `statusText`: the answer's status line. */
+    options: { cause?: unknown; statusText?: string } = {},
   ) {
-    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ServiceCallError';
+    this.statusText = options.statusText;
   }
+
+  /** The answer's status line ("Bad Gateway"), when an answer came. */
+  readonly statusText: string | undefined;
 
   /** 5xx, 429, no answer, or a 4xx problem type that means "not yet". */
   get retryable(): boolean {
