@@ -18,10 +18,10 @@
 import { ACT_KINDS, type ActKind, Problem, parseInput } from '@vcdc/shared';
 import { common, type custody, type fx, type treasury } from '@vcdc/shared/contracts';
 import type { Role } from '@vcdc/workflows/workflow/decision';
-import type { Express, RequestHandler, Response } from 'express';
+import type { Express, Response } from 'express';
 import { z } from 'zod';
-import type { Endpoint } from './access';
 import type { Identity } from './auth';
+import { type Guard, guardedMount } from './mount';
 import type { ControlledService } from './service-clients';
 import { readService, type ServiceRouteClient, type ServiceTargets } from './service-clients';
 
@@ -72,12 +72,13 @@ export function countersignAs(intake: ListedIntake, me: Identity): 'custodian' |
 }
 
 export interface PendingActsDeps {
-  guard: (endpoint: Endpoint) => RequestHandler;
+  guard: Guard;
   services: ServiceTargets;
 }
 
 export function mountPendingActs(app: Express, { guard, services }: PendingActsDeps): void {
-  app.get('/v1/acts/pending', guard('GET /v1/acts/pending'), async (req, res: Response) => {
+  const mount = guardedMount(app, guard);
+  mount('listPendingActs', async (req, res: Response) => {
     const { caseId } = parseInput(PendingActsQuery, req.query, 'query');
     const me = res.locals.identity as Identity;
     const may = (list: keyof typeof PENDING_ACT_KINDS) =>
