@@ -68,6 +68,7 @@ import {
   Problem,
   parseInput,
   problems,
+  routePath,
   sha256Hex,
   withCaseId,
 } from '@vcdc/shared';
@@ -115,10 +116,14 @@ import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } fr
 import { keyedPost } from './idempotency';
 import { mountLotManifests } from './lot-manifests';
 import { endpointOf, type Guard, type GuardedRoute, guardedMount } from './mount';
+import { CONTROL_API_PATHS } from './paths';
 import { mountPendingActs } from './pending-acts';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
 import type { ServiceTargets } from './service-clients';
 import { boundedTemporal, DEFAULT_TEMPORAL_CALL_TIMEOUT_MS, decisionUpdateId } from './temporal-calls';
+
+/** Where a registered case is read (its Location): the table's getCase route, filled. */
+const caseLocation = (caseId: string) => routePath(CONTROL_API_PATHS.getCase, { caseId });
 
 export interface ControlApiDeps {
   client: Client;
@@ -409,10 +414,7 @@ export function createControlApi({
               approvals: registration.approvals,
             },
           });
-          res
-            .location(`/v1/cases/${encodeURIComponent(request.caseId)}`)
-            .status(201)
-            .json(body);
+          res.location(caseLocation(request.caseId)).status(201).json(body);
         } catch (error) {
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
           const existing = await temporal(`the description of case ${request.caseId}`, () =>
@@ -427,10 +429,7 @@ export function createControlApi({
             );
           }
           const body: CaseStarted = { caseId: request.caseId, workflowId, runId: existing.runId, registrationSha256 };
-          res
-            .location(`/v1/cases/${encodeURIComponent(request.caseId)}`)
-            .status(200)
-            .json(body);
+          res.location(caseLocation(request.caseId)).status(200).json(body);
         }
       });
 
