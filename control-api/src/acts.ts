@@ -44,10 +44,10 @@ import {
   routePath,
   signAct,
 } from '@vcdc/shared';
-import type { Express, RequestHandler, Response } from 'express';
+import type { Express, Response } from 'express';
 import { z } from 'zod';
-import type { Endpoint } from './access';
 import type { Identity } from './auth';
+import { type Guard, guardedMount } from './mount';
 import { CONTROL_API_PATHS as P } from './paths';
 import {
   type ControlledService,
@@ -220,8 +220,8 @@ export const ProviderChangesQuery = z.object({ status: z.enum(['PROPOSED', 'APPR
 const ClientKey = /^[\x21-\x7e]{1,200}$/;
 
 export interface ForwardedActsDeps {
-  /** Authenticates and checks the access matrix for an endpoint (app.ts `guard`). */
-  guard: (endpoint: Endpoint) => RequestHandler;
+  /** Authenticates and checks the access matrix for a route (app.ts `guard`). */
+  guard: Guard;
   audit: Pick<AuditChain, 'append'>;
   /** The control API's act key (DECISION_SIGNING_KEY). */
   signingKey: KeyObject;
@@ -279,14 +279,14 @@ function problemTypeOf(answer: RelayedAnswer): string | undefined {
 /** Mounts the forwarded acts and the whitelist reads (see the file comment). */
 export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void {
   const { guard, audit, signingKey, services, now = () => new Date() } = deps;
+  const mount = guardedMount(app, guard);
 
   for (const route of FORWARDED_ACTS) {
-    const endpoint = `POST ${route.path}` as Endpoint;
     const paramNames = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1] as string);
     const ParamsSchema = z.object(Object.fromEntries(paramNames.map((n) => [n, PathId])));
     const objectType = ACT_KINDS[route.kind].object;
 
-    app.post(route.path, guard(endpoint), async (req, res) => {
+    mount(route.kind, async (req, res) => {
       const identity = identityOf(res);
       let object: ActObject | undefined;
       const record = (kind: string, data: Record<string, unknown>) =>
@@ -425,23 +425,23 @@ export function mountForwardedActs(app: Express, deps: ForwardedActsDeps): void 
   };
   // The register of licensed providers, as the exchange keeps it: what is in force, each provider's
   // versions, and the changes waiting for a second person.
-  app.get('/v1/providers', guard('GET /v1/providers'), async (_req, res) => {
+  mount('listProviders', async (_req, res) => {
     await read('exchange', 'listProviders' satisfies ServiceRouteName<'exchange'>, {}, res);
   });
-  app.get('/v1/providers/changes', guard('GET /v1/providers/changes'), async (req, res) => {
+  mount('listProviderChanges', async (req, res) => {
     const query = parseInput(ProviderChangesQuery, req.query, 'query');
     await read('exchange', 'listProviderChanges' satisfies ServiceRouteName<'exchange'>, { query }, res);
   });
-  app.get('/v1/providers/:providerId', guard('GET /v1/providers/:providerId'), async (req, res) => {
+  mount('getProvider', async (req, res) => {
     const params = parseInput(z.object({ providerId: PathId }), req.params, 'path');
     await read('exchange', 'getProvider' satisfies ServiceRouteName<'exchange'>, { params }, res);
   });
 
-  app.get('/v1/custody/whitelist', guard('GET /v1/custody/whitelist'), async (req, res) => {
+  mount('listWhitelist', async (req, res) => {
     const query = parseInput(WhitelistQuery, req.query, 'query');
     await read('custody', 'listWhitelist' satisfies ServiceRouteName<'custody'>, { query }, res);
   });
-  app.get('/v1/custody/whitelist/:entryId', guard('GET /v1/custody/whitelist/:entryId'), async (req, res) => {
+  mount('getWhitelistEntry', async (req, res) => {
     const params = parseInput(z.object({ entryId: PathId }), req.params, 'path');
     await read('custody', 'getWhitelistEntry' satisfies ServiceRouteName<'custody'>, { params }, res);
   });

@@ -6,6 +6,7 @@
  * optional parts are mounted (codec, console, JWKS) decides which of their routes are listed.
  */
 import { type ApiRoute, contracts, type RouteTable, routeList } from '@vcdc/shared';
+import { CODEC_ROUTES } from '@vcdc/workflows/codec/codec-server';
 import { LotChunk, LotsPageQuery, SealRequest } from '@vcdc/workflows/manifest/store';
 import { NotificationKind } from '@vcdc/workflows/notifications/store';
 import { Agency, CaseRegistrationRequest } from '@vcdc/workflows/workflow/case-input';
@@ -176,8 +177,8 @@ export function controlApiRoutes(parts: MountedParts): ApiRoute[] {
     ...routeList(CONTROL_API_ROUTES),
     ...(parts.codec
       ? [
-          { method: 'post', path: '/codec/decode', summary: "Temporal Web UI's codec: decode payloads" } as const,
-          { method: 'post', path: '/codec/encode', summary: "Temporal Web UI's codec: encode payloads" } as const,
+          { ...CODEC_ROUTES.decodePayloads, summary: "Temporal Web UI's codec: decode payloads" } as const,
+          { ...CODEC_ROUTES.encodePayloads, summary: "Temporal Web UI's codec: encode payloads" } as const,
         ]
       : []),
     ...(parts.jwks

@@ -68,6 +68,7 @@ import {
   Problem,
   parseInput,
   problems,
+  routePath,
   sha256Hex,
   withCaseId,
 } from '@vcdc/shared';
@@ -97,10 +98,10 @@ import {
   decide,
   status,
 } from '@vcdc/workflows/workflow/shared';
-import type { Express, RequestHandler, Response } from 'express';
+import type { Express, Response } from 'express';
 import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
-import { decidingRole, type Endpoint, mayCall, readableNotificationRoles } from './access';
+import { decidingRole, mayCall, readableNotificationRoles } from './access';
 import { mountForwardedActs } from './acts';
 import { AuditQuery, CaseParams, controlApiRoutes, ListQuery, NotificationFilter, NotificationQuery } from './api';
 import { type ServiceChain, verifyAuditChains } from './audit-chains';
@@ -114,10 +115,15 @@ import { buildCaseFile } from './dossier/case-file';
 import { codecUiSecretPath, rateLimit, recordShellRefusals, securityHeaders } from './hardening';
 import { keyedPost } from './idempotency';
 import { mountLotManifests } from './lot-manifests';
+import { endpointOf, type Guard, type GuardedRoute, guardedMount } from './mount';
+import { CONTROL_API_PATHS } from './paths';
 import { mountPendingActs } from './pending-acts';
 import { type QuorumThresholds, requiredApprovals } from './quorum';
 import type { ServiceTargets } from './service-clients';
 import { boundedTemporal, DEFAULT_TEMPORAL_CALL_TIMEOUT_MS, decisionUpdateId } from './temporal-calls';
+
+/** Where a registered case is read (its Location): the table's getCase route, filled. */
+const caseLocation = (caseId: string) => routePath(CONTROL_API_PATHS.getCase, { caseId });
 
 export interface ControlApiDeps {
   client: Client;
@@ -250,10 +256,10 @@ export function createControlApi({
   caseGaugesCacheMs,
 }: ControlApiDeps): Express {
   const temporal = boundedTemporal(client, temporalCallTimeoutMs);
-  /** Authenticates the caller and checks the matrix for `endpoint`; the identity goes to res.locals. */
-  const guard =
-    (endpoint: Endpoint): RequestHandler =>
-    async (req, res, next) => {
+  /** Authenticates the caller and checks the matrix for `route`; the identity goes to res.locals. */
+  const guard: Guard = (route) => {
+    const endpoint = endpointOf(route);
+    return async (req, res, next) => {
       const caseId = typeof req.params.caseId === 'string' ? req.params.caseId.slice(0, 64) : undefined;
       let identity: Identity;
       try {
@@ -269,7 +275,7 @@ export function createControlApi({
         }
         throw error;
       }
-      if (!mayCall(endpoint, identity.roles)) {
+      if (!mayCall(route, identity.roles)) {
         await audit.append({
           kind: 'access.refused',
           actor: identity.id,
@@ -289,6 +295,7 @@ export function createControlApi({
       if (caseId) withCaseId(caseId, next);
       else next();
     };
+  };
 
   return createServiceApp({
     service: 'control-api',
@@ -308,19 +315,20 @@ export function createControlApi({
       if (auditRole) await assertServiceRole(auditRole.pool, auditRole.role);
     },
     routes: (app) => {
+      const mount = guardedMount(app, guard);
       const limit = rateLimit(rateLimitPerMinute);
       app.use(securityHeaders, limit);
       // Bodies the shell refused (415, control characters, nesting) are in the audit chain too.
       app.use(recordShellRefusals(audit, authenticator, limit.check));
       if (codecEndpoint) {
         if (codecEndpoint.uiSecret) app.use(codecUiSecretPath(codecEndpoint.uiSecret, audit));
-        const decodeGuard = guard('POST /codec/decode');
+        const decodeGuard = guard('decodePayloads');
         mountCodecEndpoint(app, {
           codec: codecEndpoint.codec,
           allowedOrigins: codecEndpoint.allowedOrigins,
           guard: {
             decode: (req, res, next) => (res.locals.codecUi === true ? next() : decodeGuard(req, res, next)),
-            encode: guard('POST /codec/encode'),
+            encode: guard('encodePayloads'),
           },
         });
       }
@@ -347,7 +355,7 @@ export function createControlApi({
       // The case officer who requests the disposal is the caller (four-eyes compares deciders with them).
       const registrationBy = (res: Response) =>
         z.preprocess((body) => ({ ...(body ?? {}), requestedBy: identityOf(res).id }), CaseRegistrationRequest);
-      app.post('/v1/cases', guard('POST /v1/cases'), async (req, res) => {
+      mount('registerCase', async (req, res) => {
         const request = parseInput(registrationBy(res), req.body ?? {});
         const manifest = request.manifestId ? await sealedManifest(request.caseId, request.manifestId) : undefined;
         const registration = {
@@ -406,10 +414,7 @@ export function createControlApi({
               approvals: registration.approvals,
             },
           });
-          res
-            .location(`/v1/cases/${encodeURIComponent(request.caseId)}`)
-            .status(201)
-            .json(body);
+          res.location(caseLocation(request.caseId)).status(201).json(body);
         } catch (error) {
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
           const existing = await temporal(`the description of case ${request.caseId}`, () =>
@@ -424,14 +429,11 @@ export function createControlApi({
             );
           }
           const body: CaseStarted = { caseId: request.caseId, workflowId, runId: existing.runId, registrationSha256 };
-          res
-            .location(`/v1/cases/${encodeURIComponent(request.caseId)}`)
-            .status(200)
-            .json(body);
+          res.location(caseLocation(request.caseId)).status(200).json(body);
         }
       });
 
-      app.get('/v1/cases', guard('GET /v1/cases'), async (req, res) => {
+      mount('listCases', async (req, res) => {
         const filter = parseInput(ListQuery, req.query, 'query');
         // Every value is an enum member or matches a pattern without quotes: nothing can break out of a literal.
         const clauses = [`WorkflowType = 'caseWorkflow'`];
@@ -459,12 +461,12 @@ export function createControlApi({
         res.json({ cases });
       });
 
-      app.get('/v1/cases/:caseId', guard('GET /v1/cases/:caseId'), async (req, res) => {
+      mount('getCase', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         res.json(await caseProgress(caseId));
       });
 
-      app.get('/v1/cases/:caseId/statement', guard('GET /v1/cases/:caseId/statement'), async (req, res) => {
+      mount('getCaseStatement', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         const progress = await caseProgress(caseId);
         const statement = caseStatement(progress);
@@ -476,36 +478,32 @@ export function createControlApi({
       });
 
       // The books recomputed from the services' records now: after a correction, with both versions.
-      app.get('/v1/cases/:caseId/reconciliation', guard('GET /v1/cases/:caseId/reconciliation'), async (req, res) => {
+      mount('getReconciliation', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         res.json(await caseBooks(caseId, bookServices, () => withinSeconds(caseProgress(caseId), 5)));
       });
 
       // The services' reports, for people (case-reports.ts): the control API's credential, never theirs.
-      app.get('/v1/cases/:caseId/best-execution', guard('GET /v1/cases/:caseId/best-execution'), async (req, res) => {
+      mount('getBestExecution', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         res.json(await caseBestExecution(caseId, bookServices));
       });
-      app.get('/v1/cases/:caseId/fx-waterfalls', guard('GET /v1/cases/:caseId/fx-waterfalls'), async (req, res) => {
+      mount('getFxWaterfalls', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         res.json(await caseWaterfalls(caseId, bookServices));
       });
       // The FX declarations as the FX service keeps them: each tranche with its corrections and version in force.
-      app.get('/v1/cases/:caseId/fx-declarations', guard('GET /v1/cases/:caseId/fx-declarations'), async (req, res) => {
+      mount('getFxDeclarations', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         res.json({ caseId, declarations: await caseDeclarations(caseId, bookServices) });
       });
-      app.get(
-        '/v1/cases/:caseId/treasury-statement',
-        guard('GET /v1/cases/:caseId/treasury-statement'),
-        async (req, res) => {
-          const { caseId } = parseInput(CaseParams, req.params, 'path');
-          res.json(await caseTreasuryStatement(caseId, bookServices));
-        },
-      );
+      mount('getTreasuryStatement', async (req, res) => {
+        const { caseId } = parseInput(CaseParams, req.params, 'path');
+        res.json(await caseTreasuryStatement(caseId, bookServices));
+      });
 
       // The case file, signed with the control API's act key (dossier/manifest.ts says why that key).
-      app.get('/v1/cases/:caseId/dossier', guard('GET /v1/cases/:caseId/dossier'), async (req, res) => {
+      mount('getDossier', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         const identity = identityOf(res);
         const sources = await gatherCaseFile(caseId, {
@@ -529,9 +527,8 @@ export function createControlApi({
         res.status(200).type('application/zip').attachment(`case-${caseId}.zip`).send(Buffer.from(file.bytes));
       });
 
-      app.post(
-        '/v1/cases/:caseId/decisions',
-        guard('POST /v1/cases/:caseId/decisions'),
+      mount(
+        'decide',
         keyedPost(
           idempotency,
           () => DecisionInput,
@@ -609,25 +606,25 @@ export function createControlApi({
         ),
       );
 
-      app.get('/v1/notifications', guard('GET /v1/notifications'), async (req, res) => {
+      mount('listNotifications', async (req, res) => {
         const query = parseInput(NotificationQuery, req.query, 'query');
-        res.json({ notifications: await readNotifications('GET /v1/notifications', res, query) });
+        res.json({ notifications: await readNotifications('listNotifications', res, query) });
       });
 
-      app.get('/v1/cases/:caseId/notifications', guard('GET /v1/cases/:caseId/notifications'), async (req, res) => {
+      mount('listCaseNotifications', async (req, res) => {
         const { caseId } = parseInput(CaseParams, req.params, 'path');
         const query = parseInput(NotificationFilter, req.query, 'query');
         res.json({
-          notifications: await readNotifications('GET /v1/cases/:caseId/notifications', res, { ...query, caseId }),
+          notifications: await readNotifications('listCaseNotifications', res, { ...query, caseId }),
         });
       });
 
-      app.get('/v1/audit/records', guard('GET /v1/audit/records'), async (req, res) => {
+      mount('listAuditRecords', async (req, res) => {
         const query = parseInput(AuditQuery, req.query, 'query');
         res.json({ records: await audit.list(query) });
       });
 
-      app.get('/v1/audit/verify', guard('GET /v1/audit/verify'), async (_req, res) => {
+      mount('verifyAudit', async (_req, res) => {
         res.json(await verifyAuditChains([{ chain: 'control-api', verify: () => audit.verify() }], auditServices));
       });
     },
@@ -637,7 +634,8 @@ export function createControlApi({
    * The notifications the caller may read: a `role` filter they may not read is 403 (recorded);
    * without one, those addressed to the roles they hold (all, for auditors and operators).
    */
-  async function readNotifications(endpoint: Endpoint, res: Response, query: z.infer<typeof NotificationQuery>) {
+  async function readNotifications(route: GuardedRoute, res: Response, query: z.infer<typeof NotificationQuery>) {
+    const endpoint = endpointOf(route);
     if (!notifications) {
       throw new Problem(
         503,

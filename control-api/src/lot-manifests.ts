@@ -18,17 +18,17 @@ import { type AuditChain, contracts, Problem, parseInput, problems } from '@vcdc
 import { LotChunk, type LotManifestStore, LotsPageQuery, SealRequest } from '@vcdc/workflows/manifest/store';
 import type { CaseProgress } from '@vcdc/workflows/workflow/case-state';
 import { pageCount } from '@vcdc/workflows/workflow/lot-manifest';
-import type { Express, RequestHandler, Response } from 'express';
+import type { Express, Response } from 'express';
 import { z } from 'zod';
-import type { Endpoint } from './access';
 import type { Identity } from './auth';
+import { type Guard, guardedMount } from './mount';
 
 const CaseParams = z.object({ caseId: contracts.common.CaseId });
 
 export type LotIntakeState = 'REGISTERED' | 'PENDING' | 'RECORDED' | 'DISCREPANCY';
 
 export interface LotManifestRoutes {
-  guard: (endpoint: Endpoint) => RequestHandler;
+  guard: Guard;
   audit: Pick<AuditChain, 'append'>;
   store?: LotManifestStore;
   /** The case's status, or undefined before the case is started. */
@@ -36,6 +36,7 @@ export interface LotManifestRoutes {
 }
 
 export function mountLotManifests(app: Express, { guard, audit, store, progress }: LotManifestRoutes): void {
+  const mount = guardedMount(app, guard);
   const storeOf = (): LotManifestStore => {
     if (!store) throw problems.unavailable('Lot manifests unavailable', 'this control API has no lot manifest store');
     return store;
@@ -58,7 +59,7 @@ export function mountLotManifests(app: Express, { guard, audit, store, progress 
     }
   };
 
-  app.post('/v1/cases/:caseId/lots', guard('POST /v1/cases/:caseId/lots'), async (req, res) => {
+  mount('addLotChunk', async (req, res) => {
     const { caseId } = parseInput(CaseParams, req.params, 'path');
     const stored = await refusedAs('manifest.chunk', caseId, res, async () => {
       const chunk = parseInput(LotChunk, req.body ?? {});
@@ -75,7 +76,7 @@ export function mountLotManifests(app: Express, { guard, audit, store, progress 
     res.status(stored.replayed ? 200 : 201).json(stored);
   });
 
-  app.post('/v1/cases/:caseId/lots/seal', guard('POST /v1/cases/:caseId/lots/seal'), async (req, res) => {
+  mount('sealLots', async (req, res) => {
     const { caseId } = parseInput(CaseParams, req.params, 'path');
     const sealed = await refusedAs('manifest.seal', caseId, res, async () => {
       const { chunks } = parseInput(SealRequest, req.body ?? {});
@@ -99,7 +100,7 @@ export function mountLotManifests(app: Express, { guard, audit, store, progress 
     res.status(replayed ? 200 : 201).json(manifest);
   });
 
-  app.get('/v1/cases/:caseId/lots', guard('GET /v1/cases/:caseId/lots'), async (req, res) => {
+  mount('getLots', async (req, res) => {
     const { caseId } = parseInput(CaseParams, req.params, 'path');
     const { page, pageSize } = parseInput(LotsPageQuery, req.query, 'query');
     const manifest = await storeOf().sealedFor(caseId);

@@ -1,7 +1,8 @@
 /**
  * The control API's routes by name: each one's method and path, written once. The route table
- * (api.ts: summaries and schemas, what app.ts mounts and /openapi.json documents) and the forwarded acts
- * (acts.ts) take them from here, and so does the CLI, which calls a route by its name typed by the
+ * (api.ts: summaries and schemas, what /openapi.json documents), the mounts (mount.ts: app.ts and its
+ * mounting files name the route, never its path), the access matrix (access.ts, keyed by these names)
+ * and the forwarded acts (acts.ts) take them from here, and so does the CLI, which calls a route by its name typed by the
  * table (cli/src/vcdc.ts): this module imports nothing, so `vcdc` starts without loading the control API.
  */
 export const CONTROL_API_PATHS = {

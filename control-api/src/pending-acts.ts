@@ -18,10 +18,10 @@
 import { ACT_KINDS, type ActKind, Problem, parseInput } from '@vcdc/shared';
 import { common, type custody, type fx, type treasury } from '@vcdc/shared/contracts';
 import type { Role } from '@vcdc/workflows/workflow/decision';
-import type { Express, RequestHandler, Response } from 'express';
+import type { Express, Response } from 'express';
 import { z } from 'zod';
-import type { Endpoint } from './access';
 import type { Identity } from './auth';
+import { type Guard, guardedMount } from './mount';
 import type { ControlledService } from './service-clients';
 import { readService, type ServiceRouteClient, type ServiceTargets } from './service-clients';
 
@@ -45,7 +45,9 @@ export interface PendingList<T> {
 }
 
 export interface PendingActs {
-  countersignatures?: PendingList<custody.Intake & { countersignAs: 'custodian' | 'handing-officer' }>;
+  countersignatures?: PendingList<
+    custody.IntakeAwaitingCountersignature & { countersignAs: 'custodian' | 'handing-officer' }
+  >;
   fxCorrections?: PendingList<fx.SettlementCorrection>;
   treasuryCorrections?: PendingList<treasury.CorrectionRequest>;
   /** The lists that could not be read now, with why. */
@@ -54,16 +56,16 @@ export interface PendingActs {
 
 export const PendingActsQuery = z.strictObject({ caseId: common.CaseId.optional() });
 
-/** Custody's listed intake: with who the handover evidence in force names (else the original's people). */
-type ListedIntake = custody.Intake & { countersigners?: { 'handing-officer': string; custodian: string } };
-
-/** The role in which the handover evidence names this person to countersign, if they have not yet. */
-export function countersignAs(intake: ListedIntake, me: Identity): 'custodian' | 'handing-officer' | undefined {
+/**
+ * The role in which the handover evidence in force names this person to countersign, if they have not
+ * yet (custody's list names them: `countersigners`, which a correction of the evidence may have changed).
+ */
+export function countersignAs(
+  intake: custody.IntakeAwaitingCountersignature,
+  me: Identity,
+): 'custodian' | 'handing-officer' | undefined {
   const signed = new Set((intake.countersignatures ?? []).map((s) => s.role));
-  const named = intake.countersigners ?? {
-    'handing-officer': intake.evidence.handedOverBy,
-    custodian: intake.evidence.receivedBy,
-  };
+  const named = intake.countersigners;
   if (me.roles.includes('custodian') && named.custodian === me.id && !signed.has('custodian')) return 'custodian';
   if (me.roles.includes('case-officer') && named['handing-officer'] === me.id && !signed.has('handing-officer')) {
     return 'handing-officer';
@@ -72,12 +74,13 @@ export function countersignAs(intake: ListedIntake, me: Identity): 'custodian' |
 }
 
 export interface PendingActsDeps {
-  guard: (endpoint: Endpoint) => RequestHandler;
+  guard: Guard;
   services: ServiceTargets;
 }
 
 export function mountPendingActs(app: Express, { guard, services }: PendingActsDeps): void {
-  app.get('/v1/acts/pending', guard('GET /v1/acts/pending'), async (req, res: Response) => {
+  const mount = guardedMount(app, guard);
+  mount('listPendingActs', async (req, res: Response) => {
     const { caseId } = parseInput(PendingActsQuery, req.query, 'query');
     const me = res.locals.identity as Identity;
     const may = (list: keyof typeof PENDING_ACT_KINDS) =>
@@ -102,7 +105,7 @@ export function mountPendingActs(app: Express, { guard, services }: PendingActsD
           c.call('listIntakes', { query: { differenceStatus: 'CLASSIFIED', caseId } }),
         ).then((r) => {
           if (!r) return;
-          const items = (r as { intakes: ListedIntake[] }).intakes.flatMap((i) => {
+          const items = r.intakes.flatMap((i) => {
             const as = countersignAs(i, me);
             return as ? [{ ...i, countersignAs: as }] : [];
           });
@@ -113,7 +116,7 @@ export function mountPendingActs(app: Express, { guard, services }: PendingActsD
           c.call('listSettlementCorrections', { query: { status: 'PENDING_APPROVAL', caseId } }),
         ).then((r) => {
           if (!r) return;
-          const { corrections } = r as { corrections: fx.SettlementCorrection[] };
+          const { corrections } = r;
           out.fxCorrections = { act: PENDING_ACT_KINDS.fxCorrections, count: corrections.length, items: corrections };
         }),
       may('treasuryCorrections') &&
@@ -121,7 +124,7 @@ export function mountPendingActs(app: Express, { guard, services }: PendingActsD
           c.call('listCorrections', { query: { status: 'PENDING_APPROVAL', caseId } }),
         ).then((r) => {
           if (!r) return;
-          const { corrections } = r as { corrections: treasury.CorrectionRequest[] };
+          const { corrections } = r;
           out.treasuryCorrections = {
             act: PENDING_ACT_KINDS.treasuryCorrections,
             count: corrections.length,

@@ -36,6 +36,7 @@ import { createDevIssuer, DEV_USERS, type DevIssuer } from '../src/dev-issuer';
 const keys = testActKeys();
 const SERVICE_TOKEN = 'custody-service-credential-0123456789';
 const TREASURY_TOKEN = 'treasury-service-credential-0123456789';
+const AT = '2026-01-05T10:00:00.000Z';
 
 interface Received {
   method: string;
@@ -98,13 +99,27 @@ function stubService(): Express {
   stub.get('/v1/whitelist', (req, res) => {
     res.json({ entries: [{ entryId: 'WL-1', chain: req.query.chain ?? 'bitcoin', status: 'ACTIVE' }] });
   });
-  // The lists of what waits (pending-acts.ts): two classified intakes, one treasury correction.
+  // The lists of what waits (pending-acts.ts): two classified intakes, one treasury correction, each as
+  // custody's and treasury's contracts say (the control API parses them with the routes' response schemas).
   const intake = (intakeId: string, receivedBy: string) => ({
     intakeId,
     caseId: 'CASE-P-1',
+    lotId: `LOT-${intakeId}`,
+    asset: 'BTC',
+    chain: 'bitcoin',
+    declaredAmount: '1',
+    receivedAmount: '0.9',
+    difference: '-0.1',
+    status: 'DISCREPANCY',
+    txHash: `tx-${intakeId}`,
+    confirmations: 6,
+    evidence: { handoverFormNo: 'HF-1', handedOverBy: 'officer.zhang', receivedBy, documents: [] },
     differenceStatus: 'CLASSIFIED',
-    evidence: { handedOverBy: 'officer.zhang', receivedBy },
-    countersignatures: [{ role: 'handing-officer', signedBy: 'officer.zhang' }],
+    countersignatures: [
+      { classificationId: `CL-${intakeId}`, role: 'handing-officer', signedBy: 'officer.zhang', signedAt: AT },
+    ],
+    recordedAt: AT,
+    countersigners: { 'handing-officer': 'officer.zhang', custodian: receivedBy },
   });
   stub.get('/v1/intakes', (_req, res) => {
     res.json({
@@ -120,7 +135,20 @@ function stubService(): Express {
     });
   });
   stub.get('/v1/corrections', (_req, res) => {
-    res.json({ corrections: [{ correctionId: 'TC-1', caseId: 'CASE-P-1', author: 'treasury.officer.sun' }] });
+    res.json({
+      corrections: [
+        {
+          correctionId: 'TC-1',
+          caseId: 'CASE-P-1',
+          line: 1,
+          correctedAmount: '90.00',
+          reason: 'wrong amount',
+          author: 'treasury.officer.sun',
+          status: 'PENDING_APPROVAL',
+          requestedAt: AT,
+        },
+      ],
+    });
   });
   stub.get('/v1/whitelist/:entryId', (req, res) => {
     res.json({ entryId: req.params.entryId, status: 'PENDING_APPROVAL' });
@@ -181,8 +209,7 @@ test('the dev issuer seeds every person the tests and the demo act as, with thei
 test('every forwarded act has its access-matrix row, with exactly the roles of its act kind', async () => {
   const { ACT_KINDS } = await import('@vcdc/shared');
   for (const route of FORWARDED_ACTS) {
-    const endpoint = `POST ${route.path}` as keyof typeof ENDPOINT_ROLES;
-    expect([...ENDPOINT_ROLES[endpoint]].sort()).toEqual([...ACT_KINDS[route.kind].roles].sort());
+    expect([...ENDPOINT_ROLES[route.kind]].sort()).toEqual([...ACT_KINDS[route.kind].roles].sort());
   }
 });
 

@@ -3,7 +3,7 @@
  * console with dev sign-in, JWKS). The Temporal client never connects: nothing here reaches a case.
  */
 import { Client, Connection } from '@temporalio/client';
-import { openApiPath, type Pool, silentLogger } from '@vcdc/shared';
+import { mountedRoutes, openApiPath, type Pool, routePath, silentLogger } from '@vcdc/shared';
 import type { Express } from 'express';
 import { createLocalJWKSet } from 'jose';
 import request from 'supertest';
@@ -15,6 +15,7 @@ import { createControlApi } from '../src/app';
 import { jwtAuthenticator } from '../src/auth';
 import { ControlApiConfig, registrationDefaults } from '../src/config';
 import { CONTROL_API_AUDIENCE, createDevIssuer, type DevIssuer } from '../src/dev-issuer';
+import { endpointOf, GUARDED_ROUTES, type GuardedRoute } from '../src/mount';
 
 let app: Express;
 let issuer: DevIssuer;
@@ -59,14 +60,41 @@ test('GET /openapi.json documents exactly the routes the control API mounts, and
   const documented = new Set(
     Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`)),
   );
-  for (const endpoint of Object.keys(ENDPOINT_ROLES)) {
-    const [method, path] = endpoint.split(' ') as [string, string];
-    expect({ endpoint, documented: documented.has(`${method} ${openApiPath(path)}`) }).toEqual({
-      endpoint,
+  for (const route of Object.keys(ENDPOINT_ROLES) as GuardedRoute[]) {
+    const { method, path } = GUARDED_ROUTES[route];
+    expect({ route, documented: documented.has(`${method.toUpperCase()} ${openApiPath(path)}`) }).toEqual({
+      route,
       documented: true,
     });
   }
 });
+
+const guardedNames = Object.keys(GUARDED_ROUTES) as GuardedRoute[];
+
+test('what is mounted under /v1 and /codec is exactly the guarded routes of the table, each once, each in the access matrix', () => {
+  const mounted = mountedRoutes(app)
+    .routes.map((r) => `${r.method.toUpperCase()} ${r.path}`)
+    .filter((endpoint) => / \/(v1|codec)\//.test(endpoint))
+    .sort();
+  // A mount at a path the table does not hold, or a table route left unmounted, breaks this.
+  expect(mounted).toEqual(guardedNames.map(endpointOf).sort());
+  expect(Object.keys(ENDPOINT_ROLES).sort()).toEqual([...guardedNames].sort());
+});
+
+test.each(guardedNames)(
+  '%s is mounted behind the guard: without a token, 401 and nothing behind it runs',
+  async (route) => {
+    const { method, path } = GUARDED_ROUTES[route];
+    const params = Object.fromEntries([...path.matchAll(/:(\w+)/g)].map((m) => [m[1] as string, 'X-1']));
+    const url = routePath({ method, path }, params);
+    const res = method === 'get' ? await request(app).get(url) : await request(app).post(url).send({});
+    expect({ route, status: res.status, type: res.body.type }).toEqual({
+      route,
+      status: 401,
+      type: expect.stringMatching(/^urn:vcdc:problem:/),
+    });
+  },
+);
 
 test("the document's decision body refuses what the route refuses: a decision without its outcome", async () => {
   const schema = bodySchemaOf(await fetchDocument(app), 'post', '/v1/cases/{caseId}/decisions');

@@ -20,7 +20,6 @@ import {
   servedByTables,
   startServiceStandIn,
 } from '../../test/support/service-stand-in';
-import type { Endpoint } from '../src/access';
 import { FORWARDED_ACTS, forwardedRoute, mountForwardedActs } from '../src/acts';
 import { verifyAuditChains } from '../src/audit-chains';
 import type { Identity } from '../src/auth';
@@ -32,6 +31,7 @@ import {
   caseVictimStatements,
   caseWaterfalls,
 } from '../src/case-reports';
+import type { GuardedRoute } from '../src/mount';
 import { mountPendingActs } from '../src/pending-acts';
 import { SERVICE_ROUTES, type ServiceTargets } from '../src/service-clients';
 
@@ -63,7 +63,7 @@ async function until(done: () => boolean): Promise<void> {
 /** Every role an act or list needs: the stand-in person may take every act, so each reaches its service. */
 const EVERY_ROLE = [...new Set(Object.values(ACT_KINDS).flatMap((k) => [...k.roles]))];
 const person: Identity = { id: 'p.person', roles: EVERY_ROLE as Identity['roles'], unit: 'custody' };
-const letIn = (_endpoint: Endpoint) => (_req: express.Request, res: express.Response, next: express.NextFunction) => {
+const letIn = (_route: GuardedRoute) => (_req: express.Request, res: express.Response, next: express.NextFunction) => {
   res.locals.identity = person;
   next();
 };

@@ -148,13 +148,17 @@ function standInCustody() {
       });
     },
   );
-  // Custody's list of classified differences awaiting a countersignature, over those classified here.
+  // Custody's list of classified differences awaiting a countersignature, over those classified here, each
+  // with who countersigns as custody names them (the evidence: the stand-in never corrects it).
   app.get('/v1/intakes', async (req, res) => {
     const intakes = await Promise.all([...classified].map((id) => fake.getIntake(id)));
     res.json({
-      intakes: intakes.filter(
-        (i) => i.differenceStatus === 'CLASSIFIED' && (!req.query.caseId || i.caseId === req.query.caseId),
-      ),
+      intakes: intakes
+        .filter((i) => i.differenceStatus === 'CLASSIFIED' && (!req.query.caseId || i.caseId === req.query.caseId))
+        .map((i) => ({
+          ...i,
+          countersigners: { 'handing-officer': i.evidence.handedOverBy, custodian: i.evidence.receivedBy },
+        })),
     });
   });
   app.get('/v1/whitelist', (req, res) => {

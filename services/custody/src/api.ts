@@ -62,6 +62,7 @@ export const CUSTODY_ROUTES = {
     path: '/v1/intakes',
     summary: 'The intakes whose classified difference waits for a countersignature',
     query: IntakesQuery,
+    response: z.object({ intakes: z.array(custody.IntakeAwaitingCountersignature) }),
   },
   getIntake: {
     method: 'get',

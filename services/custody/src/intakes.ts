@@ -220,10 +220,7 @@ export async function findIntakeRow(db: Queryable, intakeId: string): Promise<In
   return rows[0];
 }
 
-/** An intake awaiting a countersignature, with who may give each: those the handover evidence in force names. */
-export type IntakeAwaitingCountersignature = Intake & {
-  countersigners: { 'handing-officer': string; custodian: string };
-};
+type IntakeAwaitingCountersignature = contracts.custody.IntakeAwaitingCountersignature;
 
 /**
  * The intakes whose difference is classified and waits for a countersignature (the classification in

@@ -7,6 +7,7 @@
 import type { Actor } from '@vcdc/shared';
 import { contracts, Decimal } from '@vcdc/shared';
 import request from 'supertest';
+import { CUSTODY_ROUTES } from '../src/api';
 import {
   actPost,
   chainCall,
@@ -237,8 +238,11 @@ describe('intake differences', () => {
     expect(await awaiting()).not.toContain(a.intakeId);
     await classify(a.intakeId, short).expect(201);
     await classify(b.intakeId, short).expect(201);
-    const listed = (await request(h.app).get('/v1/intakes?differenceStatus=CLASSIFIED&caseId=CASE-DL-A').expect(200))
-      .body.intakes;
+    const answer = (await request(h.app).get('/v1/intakes?differenceStatus=CLASSIFIED&caseId=CASE-DL-A').expect(200))
+      .body;
+    // The table's response schema holds the whole answer (the typed client parses it; nothing is dropped).
+    expect(CUSTODY_ROUTES.listIntakes.response.parse(answer)).toEqual(answer);
+    const listed = answer.intakes;
     expect(listed).toEqual([
       expect.objectContaining({
         intakeId: a.intakeId,

@@ -99,6 +99,7 @@ export const FX_ROUTES = {
     path: '/v1/settlement-corrections',
     summary: 'The settlement corrections waiting for approval',
     query: CorrectionsQuery,
+    response: z.object({ corrections: z.array(fx.SettlementCorrection) }),
   },
   getSettlementCorrection: {
     method: 'get',

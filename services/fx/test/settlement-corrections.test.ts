@@ -10,6 +10,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { type StartedService, startFx } from '../../../test/support/fx-treasury';
+import { FX_ROUTES } from '../src/api';
 
 const acts = testActKeys();
 let started: StartedService;
@@ -230,9 +231,12 @@ describe('a settlement correction: one FX officer requests, another person appro
           correctionId: string;
         }>
       ).map((c) => c.correctionId);
-    const listed = (
+    const answer = (
       await request(app).get('/v1/settlement-corrections?status=PENDING_APPROVAL&caseId=CASE-FXC-LIST-A').expect(200)
-    ).body.corrections;
+    ).body;
+    // The table's response schema holds the whole answer (the typed client parses it; nothing is dropped).
+    expect(FX_ROUTES.listSettlementCorrections.response.parse(answer)).toEqual(answer);
+    const listed = answer.corrections;
     expect(listed).toEqual([
       expect.objectContaining({
         correctionId: ca.correctionId,

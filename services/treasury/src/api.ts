@@ -139,6 +139,7 @@ export const TREASURY_ROUTES = {
     path: '/v1/corrections',
     summary: 'The corrections waiting for approval',
     query: CorrectionsQuery,
+    response: z.object({ corrections: z.array(treasury.CorrectionRequest) }),
   },
   getCorrection: {
     method: 'get',

@@ -10,6 +10,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { actHeader, PEOPLE, signedDecision, testActKeys } from '../../../test/support/acts';
 import { type StartedService, startTreasury } from '../../../test/support/fx-treasury';
+import { TREASURY_ROUTES } from '../src/api';
 
 const HASH = 'cd'.repeat(32);
 const acts = testActKeys();
@@ -356,8 +357,11 @@ describe('a correction: one treasury officer requests, another person approves',
           correctionId: string;
         }>
       ).map((c) => c.correctionId);
-    const listed = (await request(app).get('/v1/corrections?status=PENDING_APPROVAL&caseId=CASE-K-LIST-A').expect(200))
-      .body.corrections;
+    const answer = (await request(app).get('/v1/corrections?status=PENDING_APPROVAL&caseId=CASE-K-LIST-A').expect(200))
+      .body;
+    // The table's response schema holds the whole answer (the typed client parses it; nothing is dropped).
+    expect(TREASURY_ROUTES.listCorrections.response.parse(answer)).toEqual(answer);
+    const listed = answer.corrections;
     expect(listed).toEqual([
       expect.objectContaining({
         correctionId: a.correctionId,

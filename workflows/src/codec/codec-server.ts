@@ -35,6 +35,12 @@ function toJson(p: Payload): JsonPayload {
   };
 }
 
+/** The codec's two routes, by name: mounted here, guarded and documented by the control API (access.ts, api.ts). */
+export const CODEC_ROUTES = {
+  decodePayloads: { method: 'post', path: '/codec/decode' },
+  encodePayloads: { method: 'post', path: '/codec/encode' },
+} as const;
+
 export interface CodecEndpointOptions {
   codec: PayloadCodec;
   /** Origins (e.g. the Web UI's http://127.0.0.1:8233) whose pages may call the endpoint. */
@@ -64,7 +70,7 @@ export function mountCodecEndpoint(app: Express, { codec, allowedOrigins, guard 
     next();
   };
   app.use('/codec', cors);
-  app.post('/codec/decode', guard.decode, async (req, res) => {
+  app.post(CODEC_ROUTES.decodePayloads.path, guard.decode, async (req, res) => {
     const { payloads } = parseInput(CodecRequest, req.body ?? {});
     try {
       res.json({ payloads: (await codec.decode(payloads.map(fromJson))).map(toJson) });
@@ -73,7 +79,7 @@ export function mountCodecEndpoint(app: Express, { codec, allowedOrigins, guard 
       throw new Problem(422, 'payload-undecodable', 'Payload cannot be decoded', (error as Error).message);
     }
   });
-  app.post('/codec/encode', guard.encode, async (req, res) => {
+  app.post(CODEC_ROUTES.encodePayloads.path, guard.encode, async (req, res) => {
     const { payloads } = parseInput(CodecRequest, req.body ?? {});
     res.json({ payloads: (await codec.encode(payloads.map(fromJson))).map(toJson) });
   });

@@ -242,6 +242,15 @@ export const Intake = z.object({
 });
 export type Intake = z.infer<typeof Intake>;
 
+/**
+ * An intake awaiting a countersignature (custody's list of them), with who may give each: those the
+ * handover evidence in force names, which a correction of the evidence may have changed.
+ */
+export const IntakeAwaitingCountersignature = Intake.extend({
+  countersigners: z.object({ 'handing-officer': ActorId, custodian: ActorId }),
+});
+export type IntakeAwaitingCountersignature = z.infer<typeof IntakeAwaitingCountersignature>;
+
 export const AttestIntake = z.object({
   caseId: CaseId,
   lotId: LotId,
