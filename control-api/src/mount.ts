@@ -30,7 +30,7 @@ export type Mount = (route: ControlApiRoute, ...handlers: RequestHandler[]) => v
 export function guardedMount(app: Express, guard: Guard): Mount {
   return (route, ...handlers) => {
     const { method, path } = CONTROL_API_PATHS[route];
-    if (method === 'get') app.get(path, guard(route), ...handlers);
-    else app.post(path, guard(route), ...handlers);
+    // By the table's method, whichever it is: a PUT or DELETE added to the table mounts as what it says.
+    app[method](path, guard(route), ...handlers);
   };
 }
