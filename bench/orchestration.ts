@@ -159,7 +159,8 @@ function printBreakdown(analyses: Analysis[]): void {
  * custodians); every other part of the stack is the cases' own work (the services, PostgreSQL, the venue and
  * chain simulators, the control API).
  */
-type CpuUse = 'orchestration' | 'people' | "the cases' own work";
+const CPU_USES = ['orchestration', "the cases' own work", 'people'] as const;
+type CpuUse = (typeof CPU_USES)[number];
 function cpuUseOf(process: string, phase: 'vcdc' | 'baseline'): CpuUse {
   if (process.startsWith('temporal') || process.startsWith('worker')) return 'orchestration';
   if (process === 'bench') return phase === 'vcdc' ? 'people' : 'orchestration';
@@ -174,8 +175,11 @@ function cpuUseOf(process: string, phase: 'vcdc' | 'baseline'): CpuUse {
  */
 function printCpuPerCase(n: number, vcdc: Phase['use'], base: Phase['use']): void {
   const perCase = (use: Phase['use'], phase: 'vcdc' | 'baseline') => {
-    const by = new Map<CpuUse, number>();
-    for (const [name, u] of use) by.set(cpuUseOf(name, phase), (by.get(cpuUseOf(name, phase)) ?? 0) + u.cpuSeconds / n);
+    const by = new Map<CpuUse, number>(CPU_USES.map((u) => [u, 0]));
+    for (const [name, u] of use) {
+      const used = cpuUseOf(name, phase);
+      by.set(used, (by.get(used) ?? 0) + u.cpuSeconds / n);
+    }
     return { by, all: [...by.values()].reduce((a, b) => a + b, 0) };
   };
   const v = perCase(vcdc, 'vcdc');
@@ -183,9 +187,7 @@ function printCpuPerCase(n: number, vcdc: Phase['use'], base: Phase['use']): voi
   const c = (x: number | undefined) => (x ?? 0).toFixed(2);
   say('\nCPU s per case, by what used it (all processes, each phase from its first start to its last end):');
   say('| used by | VCDC | no-op baseline |\n|---|---|---|');
-  for (const use of ['orchestration', "the cases' own work", 'people'] as const) {
-    say(`| ${use} | ${c(v.by.get(use))} | ${c(b.by.get(use))} |`);
-  }
+  for (const use of CPU_USES) say(`| ${use} | ${c(v.by.get(use))} | ${c(b.by.get(use))} |`);
   say(`| all | ${c(v.all)} | ${c(b.all)} |`);
   const own = v.by.get("the cases' own work") ?? 0;
   say(

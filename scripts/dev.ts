@@ -101,6 +101,17 @@ const DevConfig = z.object({
   VCDC_TEMPORAL_NODES: z.coerce.number().int().min(1).max(5).default(2),
   /** Case workers on the task queue; the n-th talks to the n-th node's frontend (round robin). */
   VCDC_WORKERS: z.coerce.number().int().min(1).max(8).default(1),
+  /**
+   * Processes of the stack to profile, by name, comma-separated (`worker,control-api`): each runs under
+   * `--cpu-prof`, one .cpuprofile per thread in VCDC_CPU_PROF_DIR (default <data dir>/cpu-prof), written when
+   * it exits. How the benchmarks' figures were taken apart (README, issue 18).
+   */
+  VCDC_CPU_PROF: z
+    .string()
+    .regex(/^([a-z0-9-]+(,[a-z0-9-]+)*)?$/, 'process names, comma-separated')
+    .default('')
+    .transform((text) => new Set(text.split(',').filter(Boolean))),
+  VCDC_CPU_PROF_DIR: z.string().optional(),
 });
 
 let stopStack: (code: number) => Promise<void> = async (code) => process.exit(code);
@@ -134,17 +145,13 @@ async function main(): Promise<void> {
 
   // Each part runs as `node --import tsx <file>`: one process per part, so our SIGTERM reaches the
   // part's own shutdown handler (the tsx CLI wrapper relays signals and may SIGKILL a slow child).
-  // VCDC_CPU_PROF=worker,control-api (names of the stack's processes) profiles those into VCDC_CPU_PROF_DIR
-  // (default .data/cpu-prof), one .cpuprofile per thread written when the process exits: how the benchmarks'
-  // figures were taken apart (README, issue 18).
-  const profiled = new Set((process.env.VCDC_CPU_PROF ?? '').split(',').filter(Boolean));
-  const profileDir = process.env.VCDC_CPU_PROF_DIR ?? path.join(cfg.VCDC_DATA_DIR, 'cpu-prof');
+  const profileDir = cfg.VCDC_CPU_PROF_DIR ?? path.join(cfg.VCDC_DATA_DIR, 'cpu-prof');
   const runTs = (name: string, file: string, env: NodeJS.ProcessEnv) =>
     group.start(
       name,
       process.execPath,
       [
-        ...(profiled.has(name) ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+        ...(cfg.VCDC_CPU_PROF.has(name) ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
         '--import',
         'tsx',
         path.join(ROOT, file),

@@ -13,13 +13,7 @@ import type { CaseProgress } from '@vcdc/workflows/workflow/case-state';
 import express from 'express';
 import request from 'supertest';
 import { testActKeys } from '../../test/support/acts';
-import {
-  SERVICES,
-  type SeenRequest,
-  type ServiceStandIn,
-  servedByTables,
-  startServiceStandIn,
-} from '../../test/support/service-stand-in';
+import { SERVICES, servedByTables, useServiceStandIn } from '../../test/support/service-stand-in';
 import { FORWARDED_ACTS, forwardedRoute, mountForwardedActs } from '../src/acts';
 import { verifyAuditChains } from '../src/audit-chains';
 import type { Identity } from '../src/auth';
@@ -38,14 +32,8 @@ import { SERVICE_ROUTES, type ServiceTargets } from '../src/service-clients';
 /** What every service's shell mounts beside its table: the audit routes. */
 const servedBy = servedByTables(routeList(AUDIT_ROUTES));
 
-let standIn: ServiceStandIn;
-let seen: SeenRequest[] = [];
-
-beforeAll(async () => {
-  standIn = await startServiceStandIn();
-  seen = standIn.seen;
-});
-afterAll(() => standIn?.close());
+const standIn = useServiceStandIn();
+const { seen } = standIn;
 beforeEach(() => {
   seen.length = 0;
 });

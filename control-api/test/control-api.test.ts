@@ -88,6 +88,17 @@ async function progress(caseId: string, test: (p: CaseProgress) => boolean): Pro
   );
 }
 
+/** How many runs the case's workflow has, once visibility lists one (it may lag the start). */
+const caseRuns = (caseId: string): Promise<number> =>
+  eventually(
+    async () => {
+      const n = await env.client.workflow.count(`WorkflowId = 'case-${caseId}'`);
+      return n.count > 0 ? n.count : undefined;
+    },
+    'visibility',
+    20_000,
+  );
+
 const supervisor = { stage: 'DISPOSAL_PLAN', outcome: 'APPROVE', decidedBy: 'supervisor.zhang', role: 'supervisor' };
 
 describe('control API', () => {
@@ -130,15 +141,7 @@ describe('control API', () => {
     expect(first.status).toBe(201);
     expect(second.status).toBe(200);
     expect(second.body).toEqual(first.body);
-    const runs = await eventually(
-      async () => {
-        const n = await env.client.workflow.count(`WorkflowId = 'case-${caseId}'`);
-        return n.count > 0 ? n.count : undefined;
-      },
-      'visibility',
-      20_000,
-    );
-    expect(runs).toBe(1);
+    expect(await caseRuns(caseId)).toBe(1);
   });
 
   test('a registration posted again after its case has ended answers the same and does not start it again', async () => {
@@ -358,15 +361,7 @@ describe('control API', () => {
     expect(other.status).toBe(409);
     expect(other.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(other.body.type).toBe('urn:vcdc:problem:case-conflict');
-    const runs = await eventually(
-      async () => {
-        const n = await env.client.workflow.count(`WorkflowId = 'case-${caseId}'`);
-        return n.count > 0 ? n.count : undefined;
-      },
-      'visibility',
-      20_000,
-    );
-    expect(runs).toBe(1);
+    expect(await caseRuns(caseId)).toBe(1);
     expect((await audit.list({ caseId, limit: 100 })).filter((r) => r.kind === 'case.registered')).toHaveLength(1);
   });
 

@@ -36,8 +36,27 @@ export interface ServiceStandIn {
   close(): Promise<void>;
 }
 
-export async function startServiceStandIn(): Promise<ServiceStandIn> {
+/**
+ * The stand-in for one test file: started before its tests and closed after them. `seen` is the same array
+ * throughout (a test may empty it in place); `url` is there once the file's tests run.
+ */
+export function useServiceStandIn(): { readonly url: string; readonly seen: SeenRequest[] } {
   const seen: SeenRequest[] = [];
+  let standIn: ServiceStandIn | undefined;
+  beforeAll(async () => {
+    standIn = await startServiceStandIn(seen);
+  });
+  afterAll(() => standIn?.close());
+  return {
+    seen,
+    get url() {
+      if (!standIn) throw new Error('the service stand-in is not started yet');
+      return standIn.url;
+    },
+  };
+}
+
+async function startServiceStandIn(seen: SeenRequest[]): Promise<ServiceStandIn> {
   const app = express();
   app.use((req, res) => {
     const [, service, ...rest] = req.path.split('/');

@@ -7,14 +7,7 @@
  */
 import { AUDIT_CHECKPOINT_ROUTES, routeClient, routeList, ServiceClient } from '@vcdc/shared';
 import { CUSTODY_ROUTES } from '../../services/custody/src/api';
-import {
-  SERVICES,
-  type SeenRequest,
-  type ServiceStandIn,
-  type StandInService,
-  servedByTables,
-  startServiceStandIn,
-} from '../../test/support/service-stand-in';
+import { SERVICES, type StandInService, servedByTables, useServiceStandIn } from '../../test/support/service-stand-in';
 import { type CaseActivities, createActivities } from '../src/activities/case-activities';
 import { createSaleActivities, type SaleActivities } from '../src/activities/sale-activities';
 import { serviceClients } from '../src/worker/worker';
@@ -22,14 +15,8 @@ import { serviceClients } from '../src/worker/worker';
 /** What each service's runner mounts beside its table: the checkpoint route. */
 const servedBy = servedByTables(routeList(AUDIT_CHECKPOINT_ROUTES));
 
-let standIn: ServiceStandIn;
-let seen: SeenRequest[] = [];
-
-beforeAll(async () => {
-  standIn = await startServiceStandIn();
-  seen = standIn.seen;
-});
-afterAll(() => standIn?.close());
+const standIn = useServiceStandIn();
+const { seen } = standIn;
 
 const urls = () =>
   Object.fromEntries(SERVICES.map((s) => [s, `${standIn.url}/${s}`])) as Record<StandInService, string>;
